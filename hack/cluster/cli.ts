@@ -1,0 +1,43 @@
+// `npm run cluster:up` / `npm run cluster:down` [-- --name test --fresh --no-build]
+import { parseArgs } from "node:util";
+import { clusterDown, ensureClusterUp } from "./cluster.js";
+import { ClusterError } from "./errors.js";
+
+async function main(): Promise<void> {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: {
+      name: { type: "string", default: "local" },
+      fresh: { type: "boolean", default: false },
+      "no-build": { type: "boolean", default: false },
+    },
+  });
+  const command = positionals[0];
+  const name = values.name ?? "local";
+  if (command === "up") {
+    const started = Date.now();
+    const opts = { build: !values["no-build"], fresh: values.fresh ?? false };
+    const cluster = await ensureClusterUp(name, opts);
+    const took = ((Date.now() - started) / 1000).toFixed(1);
+    console.error(
+      cluster.alreadyRunning ? `cluster: "${name}" is already running` : `cluster: "${name}" up in ${took}s`,
+    );
+    console.error(`cluster: API server ${cluster.server}; logs in ${cluster.config.logDir}`);
+    console.error(`cluster: export KUBECONFIG=${cluster.kubeconfig}`);
+    console.log(cluster.kubeconfig);
+  } else if (command === "down") {
+    const stopped = await clusterDown(name);
+    console.error(
+      stopped.length === 0
+        ? `cluster: "${name}" was not running`
+        : `cluster: stopped ${stopped.map((p) => p.name).join(", ")}`,
+    );
+  } else {
+    throw new ClusterError(`usage: cluster up|down [--name NAME] [--fresh] [--no-build] (got "${command ?? ""}")`);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ClusterError ? `cluster: ${err.message}` : err);
+  process.exit(1);
+});

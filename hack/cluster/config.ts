@@ -1,0 +1,55 @@
+// Where a local cluster keeps its state and which loopback ports it uses (pure).
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+
+export interface ClusterPorts {
+  etcdClient: number;
+  etcdPeer: number;
+  apiserver: number;
+  controllerManager: number;
+  scheduler: number;
+}
+
+export interface ClusterConfig {
+  /** "local" for `npm run cluster:up`, "test" for the integration tests: each has its own folder and ports. */
+  name: string;
+  stateDir: string;
+  logDir: string;
+  pkiDir: string;
+  kubeconfig: string;
+  ports: ClusterPorts;
+  serviceCIDR: string;
+}
+
+export const DEFAULT_PORT_BASE: Record<string, number> = { local: 16440, test: 17440 };
+
+export function portsFrom(base: number): ClusterPorts {
+  return {
+    etcdClient: base,
+    etcdPeer: base + 1,
+    apiserver: base + 3,
+    controllerManager: base + 7,
+    scheduler: base + 9,
+  };
+}
+
+export function clusterConfig(name = "local", env: NodeJS.ProcessEnv = process.env): ClusterConfig {
+  if (!/^[a-z0-9-]+$/.test(name)) throw new Error(`cluster name "${name}" must be lowercase letters, digits and '-'`);
+  const stateDir = join(REPO_ROOT, ".liftoff", name);
+  const baseText = env.LIFTOFF_PORT_BASE;
+  const base = baseText === undefined ? (DEFAULT_PORT_BASE[name] ?? 18440) : Number(baseText);
+  if (!Number.isInteger(base) || base < 1024 || base > 65000) {
+    throw new Error(`LIFTOFF_PORT_BASE must be an integer between 1024 and 65000, got "${baseText}"`);
+  }
+  return {
+    name,
+    stateDir,
+    logDir: join(stateDir, "logs"),
+    pkiDir: join(stateDir, "pki"),
+    kubeconfig: join(stateDir, "kubeconfig"),
+    ports: portsFrom(base),
+    serviceCIDR: "10.96.0.0/24",
+  };
+}

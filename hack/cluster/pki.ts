@@ -1,0 +1,109 @@
+// The cluster's certificates and keys, made once with the openssl CLI and reused on later starts.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ClusterError } from "./errors.js";
+
+/** A client identity: the API server maps CN to the user name and O to groups. */
+export interface Identity {
+  file: string;
+  commonName: string;
+  organization?: string;
+}
+
+export const IDENTITIES = {
+  admin: { file: "admin", commonName: "liftoff-admin", organization: "system:masters" },
+  controllerManager: { file: "kube-controller-manager", commonName: "system:kube-controller-manager" },
+  scheduler: { file: "kube-scheduler", commonName: "system:kube-scheduler" },
+} satisfies Record<string, Identity>;
+
+export interface Pki {
+  dir: string;
+  caCert: string;
+  caKey: string;
+  serverCert: string;
+  serverKey: string;
+  serviceAccountKey: string;
+  serviceAccountPub: string;
+  client(identity: Identity): { cert: string; key: string };
+}
+
+function openssl(args: string[], cwd: string): void {
+  try {
+    execFileSync("openssl", args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
+    if (e.code === "ENOENT") throw new ClusterError("openssl is not installed; install it (apt-get install openssl)");
+    throw new ClusterError(`openssl ${args[0]} failed: ${e.stderr?.toString().trim() ?? e.message}`);
+  }
+}
+
+const EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+const DAYS = "3650";
+
+function signedCert(dir: string, name: string, subject: string, extensions: string): void {
+  if (existsSync(join(dir, `${name}.crt`))) return;
+  openssl(["req", ...EC_KEY, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", subject], dir);
+  writeFileSync(join(dir, `${name}.ext`), extensions);
+  openssl(
+    ["x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial"].concat([
+      "-out",
+      `${name}.crt`,
+      "-days",
+      DAYS,
+      "-extfile",
+      `${name}.ext`,
+    ]),
+    dir,
+  );
+}
+
+export function ensurePki(dir: string, serviceIP: string): Pki {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!existsSync(join(dir, "ca.crt"))) {
+    openssl(
+      [
+        "req",
+        "-x509",
+        ...EC_KEY,
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        DAYS,
+        "-subj",
+        "/CN=liftoff-local-ca",
+      ],
+      dir,
+    );
+  }
+  const sans = [
+    "IP:127.0.0.1",
+    `IP:${serviceIP}`,
+    "DNS:localhost",
+    "DNS:kubernetes",
+    "DNS:kubernetes.default",
+    "DNS:kubernetes.default.svc",
+    "DNS:kubernetes.default.svc.cluster.local",
+  ].join(",");
+  signedCert(dir, "apiserver", "/CN=kube-apiserver", `subjectAltName=${sans}\nextendedKeyUsage=serverAuth\n`);
+  for (const id of Object.values(IDENTITIES) as Identity[]) {
+    const subject = `${id.organization ? `/O=${id.organization}` : ""}/CN=${id.commonName}`;
+    signedCert(dir, id.file, subject, "extendedKeyUsage=clientAuth\n");
+  }
+  if (!existsSync(join(dir, "sa.pub"))) {
+    openssl(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "sa.key"], dir);
+    openssl(["pkey", "-in", "sa.key", "-pubout", "-out", "sa.pub"], dir);
+  }
+  return {
+    dir,
+    caCert: join(dir, "ca.crt"),
+    caKey: join(dir, "ca.key"),
+    serverCert: join(dir, "apiserver.crt"),
+    serverKey: join(dir, "apiserver.key"),
+    serviceAccountKey: join(dir, "sa.key"),
+    serviceAccountPub: join(dir, "sa.pub"),
+    client: (id) => ({ cert: join(dir, `${id.file}.crt`), key: join(dir, `${id.file}.key`) }),
+  };
+}

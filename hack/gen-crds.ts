@@ -1,0 +1,31 @@
+// `npm run gen`: writes crds/*.yaml and config/crd/ from the TypeScript API (the one source of truth).
+// `npm run gen -- --check` exits 1 when the committed YAML is stale.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { renderGeneratedFiles } from "./gen-crds-lib.js";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const check = process.argv.includes("--check");
+const stale: string[] = [];
+for (const [path, content] of renderGeneratedFiles()) {
+  const file = join(root, path);
+  let current: string | undefined;
+  try {
+    current = readFileSync(file, "utf8");
+  } catch {
+    current = undefined;
+  }
+  if (current === content) continue;
+  if (check) {
+    stale.push(path);
+  } else {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, content);
+    console.log(`wrote ${path}`);
+  }
+}
+if (stale.length > 0) {
+  console.error(`gen: stale generated files (run npm run gen): ${stale.join(", ")}`);
+  process.exit(1);
+}

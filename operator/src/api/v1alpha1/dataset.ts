@@ -1,0 +1,239 @@
+// DataSet: collect, clean, normalise, split, store and encrypt training data; publish its statistics.
+import { type Static, Type } from "@sinclair/typebox";
+import { IntegerMap, NamedList, NumberMap, Obj, StringEnum } from "../schema.js";
+import { Conditions, ObservedGeneration, VaultSecretRef, VolumeLocation } from "./common.js";
+
+const ColumnName = Type.String({
+  description: "Column name as it appears in the source.",
+  minLength: 1,
+  maxLength: 128,
+  pattern: "^[A-Za-z_][A-Za-z0-9_.-]*$",
+});
+
+export const DataSetSource = Obj(
+  {
+    http: Type.Optional(
+      Obj(
+        {
+          url: Type.String({
+            description: "http(s) URL of the file to download.",
+            maxLength: 2048,
+            pattern: "^https?://[^\\s]+$",
+          }),
+        },
+        { description: "Download the data over HTTP(S)." },
+      ),
+    ),
+    pvc: Type.Optional(VolumeLocation),
+    inline: Type.Optional(
+      Obj(
+        {
+          data: Type.String({
+            description: "The data itself, in the DataSet's format (small demos only; at most 256 KiB).",
+            minLength: 1,
+            maxLength: 262144,
+          }),
+        },
+        { description: "Data embedded in the manifest." },
+      ),
+    ),
+    postgres: Type.Optional(
+      Obj(
+        {
+          query: Type.String({ description: "SQL SELECT producing the rows.", minLength: 1, maxLength: 65536 }),
+          dsnSecret: VaultSecretRef,
+        },
+        { description: "Rows from a PostgreSQL query; the connection string is read from Vault." },
+      ),
+    ),
+  },
+  {
+    description: "Where the raw data comes from: exactly one of http, pvc, inline or postgres.",
+    rules: [
+      {
+        rule: "[has(self.http), has(self.pvc), has(self.inline), has(self.postgres)].filter(x, x).size() == 1",
+        message: "set exactly one data source: http, pvc, inline or postgres",
+      },
+    ],
+  },
+);
+
+export const ColumnType = StringEnum(["number", "integer", "string", "boolean", "category"] as const, {
+  description: "Type of the column's values.",
+});
+
+export const DataSetSchema = Obj(
+  {
+    columns: NamedList(
+      Obj(
+        {
+          name: ColumnName,
+          type: ColumnType,
+          pii: Type.Boolean({
+            description: "Whether the column holds personal data (it must then be hashed or dropped).",
+            default: false,
+          }),
+        },
+        { description: "One column of the data." },
+      ),
+      { description: "The columns, in source order; names are unique.", minItems: 1, maxItems: 1024 },
+    ),
+    target: Type.String({ description: "Name of the column to predict.", minLength: 1, maxLength: 128 }),
+  },
+  {
+    description: "Columns of the data and the column to predict.",
+    rules: [
+      { rule: "self.columns.exists(c, c.name == self.target)", message: "target must name one of schema.columns" },
+    ],
+  },
+);
+
+const TRANSFORM_TYPES = ["dropNA", "fillNA", "standardize", "minMax", "oneHot", "dropColumns", "hashPII"] as const;
+export const Transform = Obj(
+  {
+    type: StringEnum(TRANSFORM_TYPES, { description: "What the step does." }),
+    columns: Type.Optional(
+      Type.Array(ColumnName, {
+        description: "Columns the step applies to; all applicable columns when omitted (required for dropColumns).",
+        maxItems: 1024,
+      }),
+    ),
+    value: Type.Optional(
+      Type.String({ description: "Replacement for missing values (fillNA only).", maxLength: 1024 }),
+    ),
+    saltSecret: Type.Optional(VaultSecretRef),
+  },
+  {
+    description: "One processing step.",
+    rules: [
+      {
+        rule: "self.type != 'fillNA' || has(self.value)",
+        message: "fillNA needs value: the replacement for missing values",
+      },
+      {
+        rule: "self.type != 'hashPII' || has(self.saltSecret)",
+        message: "hashPII needs saltSecret: a Vault reference to the salt",
+      },
+      {
+        rule: "self.type != 'dropColumns' || (has(self.columns) && size(self.columns) > 0)",
+        message: "dropColumns needs columns: the columns to drop",
+      },
+    ],
+  },
+);
+
+export const Split = Obj(
+  {
+    train: Type.Number({ description: "Fraction of rows for training.", minimum: 0, maximum: 1, default: 0.8 }),
+    validation: Type.Number({ description: "Fraction of rows for validation.", minimum: 0, maximum: 1, default: 0.1 }),
+    test: Type.Number({ description: "Fraction of rows for the final test.", minimum: 0, maximum: 1, default: 0.1 }),
+    seed: Type.Integer({
+      description: "Seed of the shuffle, so the split is reproducible.",
+      minimum: 0,
+      default: 42,
+      format: "int64",
+    }),
+  },
+  {
+    description: "How rows are divided between training, validation and test.",
+    rules: [
+      {
+        rule: "self.train + self.validation + self.test > 0.999999 && self.train + self.validation + self.test < 1.000001",
+        message: "split fractions train + validation + test must sum to 1",
+      },
+      { rule: "self.train > 0.0", message: "split.train must be greater than 0" },
+    ],
+  },
+);
+
+export const Encryption = Obj(
+  {
+    transitKey: Type.String({
+      description: "Name of the Vault transit key that wraps the per-dataset AES-256-GCM data key.",
+      minLength: 1,
+      maxLength: 128,
+      pattern: "^[A-Za-z0-9_-]+$",
+    }),
+    vaultRole: Type.String({
+      description: "Vault Kubernetes-auth role the processing pod logs in with.",
+      minLength: 1,
+      maxLength: 128,
+      default: "liftoff-dataset",
+    }),
+  },
+  { description: "Envelope encryption of the stored data with a Vault transit key." },
+);
+
+export const DataSetSpec = Obj(
+  {
+    source: DataSetSource,
+    format: StringEnum(["csv", "jsonl", "parquet"] as const, {
+      description: "Format of the raw data.",
+      default: "csv",
+    }),
+    schema: DataSetSchema,
+    transforms: Type.Optional(
+      Type.Array(Transform, { description: "Processing steps, applied in order.", maxItems: 64 }),
+    ),
+    split: Type.Optional(Split),
+    output: Obj(
+      {
+        claimName: VolumeLocation.properties.claimName,
+        path: VolumeLocation.properties.path,
+      },
+      {
+        description: "Where the processed data is written (immutable: create a new DataSet to move it).",
+        rules: [{ rule: "self == oldSelf", message: "output is immutable; create a new DataSet to write elsewhere" }],
+      },
+    ),
+    encryption: Type.Optional(Encryption),
+  },
+  { description: "Desired state of a DataSet." },
+);
+
+export const ColumnStatistics = Obj(
+  {
+    name: ColumnName,
+    count: Type.Integer({ description: "Non-missing values.", format: "int64" }),
+    nulls: Type.Integer({ description: "Missing values in the raw data.", format: "int64" }),
+    mean: Type.Optional(Type.Number({ description: "Mean (numeric columns)." })),
+    std: Type.Optional(Type.Number({ description: "Standard deviation (numeric columns)." })),
+    min: Type.Optional(Type.Number({ description: "Minimum (numeric columns)." })),
+    max: Type.Optional(Type.Number({ description: "Maximum (numeric columns)." })),
+    quantiles: Type.Optional(NumberMap({ description: "Quantiles by name, e.g. p25, p50, p75 (numeric columns)." })),
+    categories: Type.Optional(IntegerMap({ description: "Count of each category (category columns)." })),
+  },
+  { description: "Statistics of one column, computed on the training split; the drift baseline for serving." },
+);
+
+export const DataSetStatus = Obj(
+  {
+    observedGeneration: Type.Optional(ObservedGeneration),
+    conditions: Type.Optional(Conditions),
+    rows: Type.Optional(
+      Obj(
+        {
+          read: Type.Integer({ description: "Rows read from the source.", format: "int64" }),
+          dropped: Type.Integer({ description: "Rows dropped by cleaning.", format: "int64" }),
+          total: Type.Integer({ description: "Rows kept after cleaning.", format: "int64" }),
+          train: Type.Integer({ description: "Rows in the training split.", format: "int64" }),
+          validation: Type.Integer({ description: "Rows in the validation split.", format: "int64" }),
+          test: Type.Integer({ description: "Rows in the test split.", format: "int64" }),
+        },
+        { description: "Row counts." },
+      ),
+    ),
+    columns: Type.Optional(NamedList(ColumnStatistics, { description: "Per-column statistics.", maxItems: 1024 })),
+    digest: Type.Optional(
+      Type.String({ description: "sha256 of the processed data, the lineage key for models.", maxLength: 71 }),
+    ),
+    output: Type.Optional(
+      Type.String({ description: "URI of the processed data, e.g. pvc://claim/path.", maxLength: 2048 }),
+    ),
+  },
+  { description: "Observed state of a DataSet." },
+);
+
+export type DataSetSpec = Static<typeof DataSetSpec>;
+export type DataSetStatus = Static<typeof DataSetStatus>;
+export type Transform = Static<typeof Transform>;

@@ -1,0 +1,103 @@
+// The liftoff.dev/v1alpha1 API: schemas, static types and CRD definitions of the three kinds.
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type { KindDefinition } from "../crd.js";
+import { DataSetSpec, DataSetStatus } from "./dataset.js";
+import { ModelDeploymentSpec, ModelDeploymentStatus } from "./modeldeployment.js";
+import { TrainingJobSpec, TrainingJobStatus } from "./trainingjob.js";
+
+export * from "./common.js";
+export * from "./dataset.js";
+export * from "./modeldeployment.js";
+export * from "./trainingjob.js";
+
+const readyColumn = {
+  name: "Ready",
+  type: "string",
+  jsonPath: '.status.conditions[?(@.type=="Ready")].status',
+  description: "Whether the resource is ready.",
+} as const;
+
+export const DataSetKind: KindDefinition = {
+  kind: "DataSet",
+  plural: "datasets",
+  singular: "dataset",
+  shortNames: ["dset"],
+  description:
+    "A DataSet collects, cleans, normalises, splits, stores and encrypts training data, and publishes its statistics.",
+  spec: DataSetSpec,
+  status: DataSetStatus,
+  printerColumns: [
+    readyColumn,
+    { name: "Rows", type: "integer", jsonPath: ".status.rows.total", description: "Rows kept after cleaning." },
+    { name: "Digest", type: "string", jsonPath: ".status.digest", description: "sha256 of the processed data." },
+  ],
+};
+
+export const TrainingJobKind: KindDefinition = {
+  kind: "TrainingJob",
+  plural: "trainingjobs",
+  singular: "trainingjob",
+  shortNames: ["tj"],
+  description:
+    "A TrainingJob trains a TensorFlow.js model by gradient descent on a DataSet and publishes a versioned model artifact.",
+  spec: TrainingJobSpec,
+  status: TrainingJobStatus,
+  printerColumns: [
+    {
+      name: "Status",
+      type: "string",
+      jsonPath: ".status.phase",
+      description: "Pending, Running, Succeeded, Failed or Suspended.",
+    },
+    {
+      name: "Progress",
+      type: "integer",
+      jsonPath: ".status.progress.percentage",
+      description: "Percent of epochs completed.",
+    },
+    {
+      name: "Loss",
+      type: "number",
+      jsonPath: ".status.progress.loss",
+      description: "Training loss of the last epoch.",
+    },
+  ],
+};
+
+export const ModelDeploymentKind: KindDefinition = {
+  kind: "ModelDeployment",
+  plural: "modeldeployments",
+  singular: "modeldeployment",
+  shortNames: ["mdep"],
+  description:
+    "A ModelDeployment serves a model over the KServe V1 and Open Inference V2 protocols, with batching, autoscaling and canaries.",
+  spec: ModelDeploymentSpec,
+  status: ModelDeploymentStatus,
+  printerColumns: [
+    readyColumn,
+    {
+      name: "Replicas",
+      type: "integer",
+      jsonPath: ".status.readyReplicas",
+      description: "Serving pods that are ready.",
+    },
+    { name: "Model", type: "string", jsonPath: ".status.model.uri", description: "Where the served model comes from." },
+    { name: "URL", type: "string", jsonPath: ".status.url", description: "In-cluster URL of the inference endpoint." },
+  ],
+  scale: {
+    specReplicasPath: ".spec.replicas",
+    statusReplicasPath: ".status.replicas",
+    labelSelectorPath: ".status.selector",
+  },
+};
+
+export const ALL_KINDS = [DataSetKind, TrainingJobKind, ModelDeploymentKind] as const;
+
+/** A Liftoff custom resource as read from the API server. */
+export interface LiftoffObject<Spec, Status> extends KubernetesObject {
+  spec: Spec;
+  status?: Status;
+}
+export type DataSet = LiftoffObject<DataSetSpec, DataSetStatus>;
+export type TrainingJob = LiftoffObject<TrainingJobSpec, TrainingJobStatus>;
+export type ModelDeployment = LiftoffObject<ModelDeploymentSpec, ModelDeploymentStatus>;

@@ -1,0 +1,301 @@
+// ModelDeployment: serve a model from the Liftoff inference runtime, with batching, autoscaling and canaries.
+import { type Static, Type } from "@sinclair/typebox";
+import { Obj, ObjectName, StringEnum } from "../schema.js";
+import {
+  ComputeResources,
+  Conditions,
+  LocalObjectReference,
+  ObservedGeneration,
+  Scheduling,
+  VaultSecretRef,
+} from "./common.js";
+
+export const ModelSource = Obj(
+  {
+    trainingJobRef: Type.Optional(
+      Obj(
+        { name: LocalObjectReference.properties.name },
+        { description: "Serve the model produced by this TrainingJob (same namespace) once it has succeeded." },
+      ),
+    ),
+    uri: Type.Optional(
+      Type.String({
+        description: "Where the model is: pvc://claim/path/model.json or an http(s):// URL.",
+        maxLength: 2048,
+        pattern: "^(pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/[^\\s]+|https?://[^\\s]+)$",
+      }),
+    ),
+    format: StringEnum(["tfjs-layers", "tfjs-graph"] as const, {
+      description: "Format of the model artifact.",
+      default: "tfjs-layers",
+    }),
+    digest: Type.Optional(
+      Type.String({
+        description: "Expected sha256 of the artifact ('sha256:<64 hex>'); the runtime refuses to serve on mismatch.",
+        pattern: "^sha256:[a-f0-9]{64}$",
+      }),
+    ),
+  },
+  {
+    description: "The model to serve: exactly one of trainingJobRef or uri.",
+    rules: [
+      {
+        rule: "has(self.trainingJobRef) != has(self.uri)",
+        message: "set exactly one of model.trainingJobRef or model.uri",
+      },
+    ],
+  },
+);
+
+export const Autoscaling = Obj(
+  {
+    minReplicas: Type.Integer({ description: "Fewest replicas.", minimum: 1, maximum: 1000, default: 1 }),
+    maxReplicas: Type.Integer({ description: "Most replicas.", minimum: 1, maximum: 1000 }),
+    metric: StringEnum(["concurrency", "cpu"] as const, {
+      description: "What drives scaling: in-flight requests per pod, or CPU utilisation.",
+      default: "concurrency",
+    }),
+    target: Type.Integer({
+      description: "Target per pod: concurrent requests (concurrency) or percent of requested CPU (cpu).",
+      minimum: 1,
+      maximum: 1000,
+      default: 10,
+    }),
+  },
+  {
+    description: "Scale replicas with load through a HorizontalPodAutoscaler.",
+    rules: [
+      {
+        rule: "self.minReplicas <= self.maxReplicas",
+        message: "autoscaling.minReplicas must be less than or equal to autoscaling.maxReplicas",
+      },
+      {
+        rule: "self.metric != 'cpu' || self.target <= 100",
+        message: "autoscaling.target is a CPU percentage with metric cpu: use 1 to 100",
+      },
+    ],
+  },
+);
+
+export const Batching = Obj(
+  {
+    maxBatchSize: Type.Integer({
+      description: "Most requests merged into one model call.",
+      minimum: 1,
+      maximum: 1024,
+      default: 32,
+    }),
+    maxLatencyMs: Type.Integer({
+      description: "Longest a request waits for others to join its batch, in milliseconds.",
+      minimum: 0,
+      maximum: 10000,
+      default: 5,
+    }),
+  },
+  { description: "Dynamic batching of concurrent requests (off when omitted)." },
+);
+
+export const Canary = Obj(
+  {
+    model: Type.Optional(ModelSource),
+    trafficPercent: Type.Integer({
+      description: "Percent of requests sent to the canary model (0 to 100).",
+      minimum: 0,
+      maximum: 100,
+    }),
+    replicas: Type.Optional(
+      Type.Integer({
+        description: "Canary replicas; derived from trafficPercent when omitted.",
+        minimum: 0,
+        maximum: 1000,
+      }),
+    ),
+  },
+  {
+    description: "A second model that receives a share of the traffic. Promote it by moving it into spec.model.",
+    rules: [
+      {
+        rule: "has(self.model)",
+        message: "canary.trafficPercent needs canary.model: the model that receives the traffic",
+      },
+    ],
+  },
+);
+
+export const Gateway = Obj(
+  {
+    parentRef: Obj(
+      {
+        name: ObjectName({ description: "Name of the Gateway." }),
+        namespace: Type.Optional(ObjectName({ description: "Namespace of the Gateway (this one when omitted)." })),
+        sectionName: Type.Optional(
+          Type.String({ description: "Listener of the Gateway to attach to.", maxLength: 253 }),
+        ),
+      },
+      { description: "The Gateway API Gateway that routes traffic to this model." },
+    ),
+    hostnames: Type.Optional(
+      Type.Array(Type.String({ description: "A hostname.", maxLength: 253 }), {
+        description: "Hostnames the HTTPRoute matches.",
+        maxItems: 16,
+      }),
+    ),
+  },
+  { description: "Expose through a Gateway API HTTPRoute (exact canary traffic weights)." },
+);
+
+export const Monitoring = Obj(
+  {
+    drift: Type.Optional(
+      Obj(
+        {
+          baselineDataSetRef: Type.Optional(
+            Obj(
+              { name: LocalObjectReference.properties.name },
+              { description: "DataSet whose statistics are the baseline." },
+            ),
+          ),
+          threshold: Type.Number({
+            description: "Population-stability index above which drift is reported.",
+            minimum: 0,
+            maximum: 10,
+            default: 0.2,
+          }),
+        },
+        { description: "Compare inputs with the training data's statistics." },
+      ),
+    ),
+    feedback: Type.Boolean({
+      description: "Accept ground truth on :feedback to measure live accuracy.",
+      default: false,
+    }),
+    alerts: Type.Optional(
+      Obj(
+        {
+          p99LatencyMs: Type.Optional(
+            Type.Integer({ description: "Alert when p99 latency exceeds this.", minimum: 1 }),
+          ),
+          errorRatePercent: Type.Optional(
+            Type.Number({ description: "Alert when the error rate exceeds this percent.", minimum: 0, maximum: 100 }),
+          ),
+          minAccuracy: Type.Optional(
+            Type.Number({ description: "Alert when live accuracy falls below this.", minimum: 0, maximum: 1 }),
+          ),
+        },
+        { description: "Thresholds for alerts." },
+      ),
+    ),
+  },
+  { description: "Model-quality and service monitoring." },
+);
+
+export const ModelDeploymentSpec = Obj(
+  {
+    model: ModelSource,
+    replicas: Type.Optional(
+      Type.Integer({
+        description: "Number of serving pods (1 when omitted). Not allowed with autoscaling.",
+        minimum: 0,
+        maximum: 1000,
+      }),
+    ),
+    autoscaling: Type.Optional(Autoscaling),
+    resources: Type.Optional(ComputeResources),
+    ...Scheduling,
+    batching: Type.Optional(Batching),
+    canary: Type.Optional(Canary),
+    gateway: Type.Optional(Gateway),
+    auth: Type.Optional(
+      Obj(
+        { apiKeys: VaultSecretRef },
+        { description: "Require a bearer API key; the keys are read from Vault by the serving pods." },
+      ),
+    ),
+    monitoring: Type.Optional(Monitoring),
+    networkPolicy: Type.Optional(
+      Obj(
+        {
+          allowedNamespaces: Type.Array(Type.String({ description: "A namespace name.", maxLength: 63 }), {
+            description: "Namespaces whose pods may call the model (this one is always allowed).",
+            maxItems: 64,
+          }),
+        },
+        { description: "Restrict who may reach the serving pods with a NetworkPolicy." },
+      ),
+    ),
+  },
+  {
+    description: "Desired state of a ModelDeployment.",
+    rules: [
+      {
+        rule: "!(has(self.replicas) && has(self.autoscaling))",
+        message:
+          "set either replicas or autoscaling, not both: with autoscaling the HorizontalPodAutoscaler owns the replica count",
+      },
+      {
+        // CEL cannot compare the two model objects (distinct schema types), so compare what identifies a model.
+        rule:
+          "!has(self.canary) || !has(self.canary.model) || " +
+          "((!has(self.canary.model.uri) || !has(self.model.uri) || self.canary.model.uri != self.model.uri) && " +
+          "(!has(self.canary.model.trainingJobRef) || !has(self.model.trainingJobRef) || " +
+          "self.canary.model.trainingJobRef.name != self.model.trainingJobRef.name))",
+        message: "canary.model is the same as model; point the canary at the new model",
+      },
+    ],
+  },
+);
+
+export const ModelDeploymentStatus = Obj(
+  {
+    observedGeneration: Type.Optional(ObservedGeneration),
+    conditions: Type.Optional(Conditions),
+    url: Type.Optional(Type.String({ description: "In-cluster URL of the inference endpoint.", maxLength: 2048 })),
+    replicas: Type.Optional(Type.Integer({ description: "Serving pods of the current model.", minimum: 0 })),
+    readyReplicas: Type.Optional(Type.Integer({ description: "Serving pods that are ready.", minimum: 0 })),
+    selector: Type.Optional(
+      Type.String({ description: "Label selector of the serving pods (scale subresource).", maxLength: 1024 }),
+    ),
+    model: Type.Optional(
+      Obj(
+        {
+          name: Type.String({ description: "Name the model is served under.", maxLength: 253 }),
+          uri: Type.String({ description: "Where the served model comes from.", maxLength: 2048 }),
+          digest: Type.Optional(Type.String({ description: "sha256 of the served artifact.", maxLength: 71 })),
+        },
+        { description: "The model being served." },
+      ),
+    ),
+    canary: Type.Optional(
+      Obj(
+        {
+          uri: Type.String({ description: "Where the canary model comes from.", maxLength: 2048 }),
+          trafficPercent: Type.Integer({
+            description: "Share of requests the canary receives.",
+            minimum: 0,
+            maximum: 100,
+          }),
+          readyReplicas: Type.Integer({ description: "Canary pods that are ready.", minimum: 0 }),
+          trafficSplit: StringEnum(["HTTPRoute", "ReplicaRatio"] as const, {
+            description: "How traffic is divided: exactly by HTTPRoute weights, or approximately by replica counts.",
+          }),
+        },
+        { description: "State of the canary." },
+      ),
+    ),
+    lastFailure: Type.Optional(
+      Obj(
+        {
+          reason: Type.String({ description: "Reason reported by the pod, e.g. CrashLoopBackOff.", maxLength: 1024 }),
+          message: Type.String({ description: "Message reported by the pod.", maxLength: 32768 }),
+          exitCode: Type.Optional(Type.Integer({ description: "Exit code of the failed container." })),
+          pod: Type.Optional(Type.String({ description: "Name of the pod.", maxLength: 253 })),
+        },
+        { description: "The latest pod failure." },
+      ),
+    ),
+  },
+  { description: "Observed state of a ModelDeployment." },
+);
+
+export type ModelDeploymentSpec = Static<typeof ModelDeploymentSpec>;
+export type ModelDeploymentStatus = Static<typeof ModelDeploymentStatus>;

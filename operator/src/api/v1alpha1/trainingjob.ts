@@ -1,0 +1,257 @@
+// TrainingJob: train a TensorFlow.js model by gradient descent on a DataSet, in a (GPU) pod.
+import { type Static, Type } from "@sinclair/typebox";
+import { immutable, k8s, NumberMap, Obj, StringEnum } from "../schema.js";
+import {
+  ComputeResources,
+  Conditions,
+  LocalObjectReference,
+  ObservedGeneration,
+  Scheduling,
+  VolumeLocation,
+} from "./common.js";
+
+const ACTIVATIONS = ["linear", "relu", "elu", "selu", "sigmoid", "tanh", "softmax", "softplus", "swish"] as const;
+
+export const Layer = Obj(
+  {
+    type: StringEnum(
+      ["dense", "dropout", "batchNormalization", "conv1d", "conv2d", "flatten", "maxPooling2d"] as const,
+      {
+        description: "Kind of layer (TensorFlow.js layers API).",
+      },
+    ),
+    units: Type.Optional(Type.Integer({ description: "Output size (dense).", minimum: 1, maximum: 65536 })),
+    activation: Type.Optional(StringEnum(ACTIVATIONS, { description: "Activation function (dense, conv)." })),
+    rate: Type.Optional(
+      Type.Number({ description: "Fraction of inputs dropped during training (dropout).", minimum: 0, maximum: 0.99 }),
+    ),
+    filters: Type.Optional(Type.Integer({ description: "Number of filters (conv).", minimum: 1, maximum: 4096 })),
+    kernelSize: Type.Optional(Type.Integer({ description: "Kernel size (conv).", minimum: 1, maximum: 64 })),
+    poolSize: Type.Optional(Type.Integer({ description: "Pool size (maxPooling2d).", minimum: 1, maximum: 64 })),
+  },
+  {
+    description: "One layer of the model, in order from input to output.",
+    rules: [
+      { rule: "self.type != 'dense' || has(self.units)", message: "a dense layer needs units" },
+      { rule: "self.type != 'dropout' || has(self.rate)", message: "a dropout layer needs rate (0 to 0.99)" },
+      {
+        rule: "!(self.type in ['conv1d', 'conv2d']) || (has(self.filters) && has(self.kernelSize))",
+        message: "a conv layer needs filters and kernelSize",
+      },
+    ],
+  },
+);
+
+export const ModelDefinition = Obj(
+  {
+    layers: Type.Optional(
+      Type.Array(Layer, {
+        description: "A declarative layer stack; the input size comes from the DataSet, the output from the task.",
+        minItems: 1,
+        maxItems: 64,
+      }),
+    ),
+    baseModel: Type.Optional(
+      Obj(
+        {
+          uri: Type.String({
+            description: "TF.js model to fine-tune: pvc://claim/path or http(s):// URL of its model.json.",
+            maxLength: 2048,
+            pattern: "^(pvc|https?)://[^\\s]+$",
+          }),
+          trainableLayers: Type.Optional(
+            Type.Integer({ description: "How many of the last layers are trained (all when omitted).", minimum: 1 }),
+          ),
+        },
+        { description: "An existing model to fine-tune." },
+      ),
+    ),
+  },
+  {
+    description: "The model to train: exactly one of layers or baseModel.",
+    rules: [
+      {
+        rule: "has(self.layers) != has(self.baseModel)",
+        message: "set exactly one of model.layers or model.baseModel",
+      },
+    ],
+  },
+);
+
+const LOSSES = [
+  "meanSquaredError",
+  "meanAbsoluteError",
+  "huberLoss",
+  "binaryCrossentropy",
+  "categoricalCrossentropy",
+  "sparseCategoricalCrossentropy",
+] as const;
+
+export const Hyperparameters = Obj(
+  {
+    optimizer: StringEnum(["sgd", "momentum", "adam", "adamax", "adagrad", "adadelta", "rmsprop"] as const, {
+      description: "Gradient-descent optimizer.",
+      default: "adam",
+    }),
+    learningRate: Type.Number({
+      description: "Step size of the optimizer.",
+      exclusiveMinimum: 0,
+      maximum: 10,
+      default: 0.001,
+    }),
+    epochs: Type.Integer(
+      k8s({
+        description: "Passes over the training split (at least 1).",
+        maximum: 100000,
+        default: 10,
+        rules: [{ rule: "self >= 1", message: "epochs must be at least 1" }],
+      }),
+    ),
+    batchSize: Type.Integer({ description: "Rows per gradient step.", minimum: 1, maximum: 65536, default: 32 }),
+    loss: Type.Optional(StringEnum(LOSSES, { description: "Loss function; chosen from the task when omitted." })),
+    metrics: Type.Optional(
+      Type.Array(
+        StringEnum(["accuracy", "mse", "mae", "precision", "recall", "auc"] as const, { description: "A metric." }),
+        {
+          description: "Metrics reported each epoch besides the loss.",
+          maxItems: 8,
+          "x-kubernetes-list-type": "set",
+        },
+      ),
+    ),
+    earlyStopping: Type.Optional(
+      Obj(
+        {
+          monitor: StringEnum(["val_loss", "loss"] as const, { description: "Quantity watched.", default: "val_loss" }),
+          patience: Type.Integer({
+            description: "Epochs without improvement before stopping.",
+            minimum: 0,
+            maximum: 10000,
+            default: 3,
+          }),
+          minDelta: Type.Number({ description: "Smallest change that counts as improvement.", minimum: 0, default: 0 }),
+        },
+        { description: "Stop when the monitored quantity stops improving." },
+      ),
+    ),
+  },
+  { description: "Training hyperparameters." },
+);
+
+export const RunPolicy = Obj(
+  {
+    backoffLimit: Type.Integer({
+      description: "Retries of a failed training pod before the job fails.",
+      minimum: 0,
+      maximum: 100,
+      default: 3,
+    }),
+    activeDeadlineSeconds: Type.Optional(
+      Type.Integer({
+        description: "Wall-clock limit of the training; the job fails past it.",
+        minimum: 1,
+        format: "int64",
+      }),
+    ),
+    ttlSecondsAfterFinished: Type.Optional(
+      Type.Integer({ description: "Delete the finished training pods this long after completion.", minimum: 0 }),
+    ),
+    suspend: Type.Boolean({
+      description: "Pause the training (pods are removed; it resumes from the last checkpoint).",
+      default: false,
+    }),
+  },
+  { description: "How the training pods are run and retried." },
+);
+
+export const TrainingJobSpec = Obj(
+  {
+    dataSetRef: Obj(
+      { name: LocalObjectReference.properties.name },
+      {
+        description: "The DataSet to train on (same namespace).",
+        rules: [immutable("dataSetRef", "create a new TrainingJob to train on other data")],
+      },
+    ),
+    task: StringEnum(["regression", "binary", "multiclass"] as const, {
+      description: "What the model predicts: a number, a yes/no, or one of several classes.",
+      rules: [immutable("task", "create a new TrainingJob for another task")],
+    }),
+    model: ModelDefinition,
+    hyperparameters: Hyperparameters,
+    resources: Type.Optional(ComputeResources),
+    ...Scheduling,
+    runPolicy: Type.Optional(RunPolicy),
+    output: Type.Optional(VolumeLocation),
+  },
+  {
+    description: "Desired state of a TrainingJob. Everything but runPolicy is fixed once created.",
+    rules: [
+      {
+        rule: "self.model == oldSelf.model",
+        message: "model is immutable; create a new TrainingJob to train another model",
+      },
+      {
+        rule: "self.hyperparameters == oldSelf.hyperparameters",
+        message: "hyperparameters are immutable; create a new TrainingJob to try others",
+      },
+      {
+        rule: "!has(self.hyperparameters.loss) || self.task != 'regression' || self.hyperparameters.loss in ['meanSquaredError', 'meanAbsoluteError', 'huberLoss']",
+        message: "a regression task needs a regression loss: meanSquaredError, meanAbsoluteError or huberLoss",
+      },
+      {
+        rule: "!has(self.hyperparameters.loss) || self.task == 'regression' || !(self.hyperparameters.loss in ['meanSquaredError', 'meanAbsoluteError', 'huberLoss'])",
+        message: "a classification task needs a crossentropy loss",
+      },
+    ],
+  },
+);
+
+export const TrainingPhase = StringEnum(["Pending", "Running", "Succeeded", "Failed", "Suspended"] as const, {
+  description: "Summary of the conditions, for display.",
+});
+
+export const TrainingJobStatus = Obj(
+  {
+    observedGeneration: Type.Optional(ObservedGeneration),
+    conditions: Type.Optional(Conditions),
+    phase: Type.Optional(TrainingPhase),
+    startTime: Type.Optional(Type.String({ description: "When training started.", format: "date-time" })),
+    completionTime: Type.Optional(Type.String({ description: "When training ended.", format: "date-time" })),
+    progress: Type.Optional(
+      Obj(
+        {
+          epoch: Type.Integer({ description: "Epochs completed.", minimum: 0 }),
+          epochs: Type.Integer({ description: "Epochs planned.", minimum: 0 }),
+          percentage: Type.Integer({ description: "Percent of epochs completed.", minimum: 0, maximum: 100 }),
+          loss: Type.Optional(Type.Number({ description: "Training loss of the last epoch." })),
+          metrics: Type.Optional(NumberMap({ description: "Other metrics of the last epoch, e.g. val_loss." })),
+          samplesPerSecond: Type.Optional(Type.Number({ description: "Training throughput." })),
+          estimatedRemainingSeconds: Type.Optional(Type.Integer({ description: "Estimated time to finish." })),
+        },
+        { description: "Live progress, updated each epoch." },
+      ),
+    ),
+    model: Type.Optional(
+      Obj(
+        {
+          uri: Type.String({ description: "Where the trained model is stored.", maxLength: 2048 }),
+          digest: Type.String({ description: "sha256 of the model artifact.", maxLength: 71 }),
+          version: Type.String({
+            description: "Version of the artifact (the job's uid and generation).",
+            maxLength: 128,
+          }),
+          dataSetDigest: Type.Optional(
+            Type.String({ description: "Digest of the data it was trained on.", maxLength: 71 }),
+          ),
+        },
+        { description: "The model artifact and its lineage." },
+      ),
+    ),
+    finalMetrics: Type.Optional(NumberMap({ description: "Metrics on the test split after training." })),
+  },
+  { description: "Observed state of a TrainingJob." },
+);
+
+export type TrainingJobSpec = Static<typeof TrainingJobSpec>;
+export type TrainingJobStatus = Static<typeof TrainingJobStatus>;
