@@ -1,0 +1,359 @@
+// Invalid manifests the API server must reject, with the field and message it must name.
+// test/integration/validation.test.ts sends each one to a real API server; `npm run gen` renders docs/validation.md.
+
+export type Kind = "DataSet" | "TrainingJob" | "ModelDeployment";
+// biome-ignore lint/suspicious/noExplicitAny: manifests are free-form YAML trees
+type Manifest = Record<string, any>;
+
+export interface InvalidCase {
+  kind: Kind;
+  what: string;
+  /** "create": the mutated sample is created; "update": the sample is created, then replaced by the mutated one. */
+  on: "create" | "update";
+  mutate(m: Manifest): void;
+  /** The field path the API server names in its message. */
+  field: string;
+  /** Text the API server's message must contain. */
+  message: string;
+}
+
+export const INVALID_CASES: InvalidCase[] = [
+  // DataSet
+  {
+    kind: "DataSet",
+    what: "two data sources",
+    on: "create",
+    mutate: (m) => {
+      m.spec.source.inline = { data: "a,b\n1,2\n" };
+    },
+    field: "spec.source",
+    message: "set exactly one data source: http, pvc, inline or postgres",
+  },
+  {
+    kind: "DataSet",
+    what: "no data source",
+    on: "create",
+    mutate: (m) => {
+      m.spec.source = {};
+    },
+    field: "spec.source",
+    message: "set exactly one data source: http, pvc, inline or postgres",
+  },
+  {
+    kind: "DataSet",
+    what: "split fractions sum to 1.2",
+    on: "create",
+    mutate: (m) => {
+      m.spec.split = { train: 0.8, validation: 0.2, test: 0.2 };
+    },
+    field: "spec.split",
+    message: "split fractions train + validation + test must sum to 1",
+  },
+  {
+    kind: "DataSet",
+    what: "target is not a column",
+    on: "create",
+    mutate: (m) => {
+      m.spec.schema.target = "revenue";
+    },
+    field: "spec.schema",
+    message: "target must name one of schema.columns",
+  },
+  {
+    kind: "DataSet",
+    what: "two columns with the same name",
+    on: "create",
+    mutate: (m) => {
+      m.spec.schema.columns.push({ name: "plan", type: "string" });
+    },
+    field: "spec.schema.columns[6]",
+    message: "Duplicate value",
+  },
+  {
+    kind: "DataSet",
+    what: "fillNA without a value",
+    on: "create",
+    mutate: (m) => {
+      m.spec.transforms.push({ type: "fillNA", columns: ["plan"] });
+    },
+    field: "spec.transforms[4]",
+    message: "fillNA needs value: the replacement for missing values",
+  },
+  {
+    kind: "DataSet",
+    what: "hashPII without a salt",
+    on: "create",
+    mutate: (m) => {
+      delete m.spec.transforms[0].saltSecret;
+    },
+    field: "spec.transforms[0]",
+    message: "hashPII needs saltSecret: a Vault reference to the salt",
+  },
+  {
+    kind: "DataSet",
+    what: "unknown format",
+    on: "create",
+    mutate: (m) => {
+      m.spec.format = "xml";
+    },
+    field: "spec.format",
+    message: 'Unsupported value: "xml"',
+  },
+  {
+    kind: "DataSet",
+    what: "ftp:// source URL",
+    on: "create",
+    mutate: (m) => {
+      m.spec.source.http.url = "ftp://data.example.com/x.csv";
+    },
+    field: "spec.source.http.url",
+    message: "should match '^https?://",
+  },
+  {
+    kind: "DataSet",
+    what: "output path escapes the volume",
+    on: "create",
+    mutate: (m) => {
+      m.spec.output.path = "datasets/../../etc";
+    },
+    field: "spec.output.path",
+    message: "path must not contain '..' segments",
+  },
+  {
+    kind: "DataSet",
+    what: "output moved after creation",
+    on: "update",
+    mutate: (m) => {
+      m.spec.output.path = "datasets/elsewhere";
+    },
+    field: "spec.output",
+    message: "output is immutable; create a new DataSet to write elsewhere",
+  },
+  // TrainingJob
+  {
+    kind: "TrainingJob",
+    what: "zero epochs",
+    on: "create",
+    mutate: (m) => {
+      m.spec.hyperparameters.epochs = 0;
+    },
+    field: "spec.hyperparameters.epochs",
+    message: "epochs must be at least 1",
+  },
+  {
+    kind: "TrainingJob",
+    what: "both layers and a base model",
+    on: "create",
+    mutate: (m) => {
+      m.spec.model.baseModel = { uri: "pvc://models/base/model.json" };
+    },
+    field: "spec.model",
+    message: "set exactly one of model.layers or model.baseModel",
+  },
+  {
+    kind: "TrainingJob",
+    what: "dense layer without units",
+    on: "create",
+    mutate: (m) => {
+      delete m.spec.model.layers[0].units;
+    },
+    field: "spec.model.layers[0]",
+    message: "a dense layer needs units",
+  },
+  {
+    kind: "TrainingJob",
+    what: "learning rate of zero",
+    on: "create",
+    mutate: (m) => {
+      m.spec.hyperparameters.learningRate = 0;
+    },
+    field: "spec.hyperparameters.learningRate",
+    message: "should be greater than 0",
+  },
+  {
+    kind: "TrainingJob",
+    what: "classification loss on a regression task",
+    on: "create",
+    mutate: (m) => {
+      m.spec.task = "regression";
+      m.spec.hyperparameters.loss = "binaryCrossentropy";
+    },
+    field: "spec",
+    message: "a regression task needs a regression loss: meanSquaredError, meanAbsoluteError or huberLoss",
+  },
+  {
+    kind: "TrainingJob",
+    what: "unknown optimizer",
+    on: "create",
+    mutate: (m) => {
+      m.spec.hyperparameters.optimizer = "newton";
+    },
+    field: "spec.hyperparameters.optimizer",
+    message: 'Unsupported value: "newton"',
+  },
+  {
+    kind: "TrainingJob",
+    what: "more GPUs than a pod may ask for",
+    on: "create",
+    mutate: (m) => {
+      m.spec.resources.gpu = 17;
+    },
+    field: "spec.resources.gpu",
+    message: "should be less than or equal to 16",
+  },
+  {
+    kind: "TrainingJob",
+    what: "memory that is not a quantity",
+    on: "create",
+    mutate: (m) => {
+      m.spec.resources.memory = "lots";
+    },
+    field: "spec.resources.memory",
+    message: "should match",
+  },
+  {
+    kind: "TrainingJob",
+    what: "DataSet changed after creation",
+    on: "update",
+    mutate: (m) => {
+      m.spec.dataSetRef.name = "other";
+    },
+    field: "spec.dataSetRef",
+    message: "dataSetRef is immutable; create a new TrainingJob to train on other data",
+  },
+  {
+    kind: "TrainingJob",
+    what: "hyperparameters changed after creation",
+    on: "update",
+    mutate: (m) => {
+      m.spec.hyperparameters.epochs = 99;
+    },
+    field: "spec",
+    message: "hyperparameters are immutable; create a new TrainingJob to try others",
+  },
+  // ModelDeployment
+  {
+    kind: "ModelDeployment",
+    what: "replicas and autoscaling together",
+    on: "create",
+    mutate: (m) => {
+      m.spec.replicas = 3;
+    },
+    field: "spec",
+    message: "set either replicas or autoscaling, not both",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "minReplicas above maxReplicas",
+    on: "create",
+    mutate: (m) => {
+      m.spec.autoscaling.minReplicas = 9;
+    },
+    field: "spec.autoscaling",
+    message: "autoscaling.minReplicas must be less than or equal to autoscaling.maxReplicas",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "CPU target above 100 percent",
+    on: "create",
+    mutate: (m) => {
+      m.spec.autoscaling.metric = "cpu";
+      m.spec.autoscaling.target = 150;
+    },
+    field: "spec.autoscaling",
+    message: "autoscaling.target is a CPU percentage with metric cpu: use 1 to 100",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "both trainingJobRef and uri",
+    on: "create",
+    mutate: (m) => {
+      m.spec.model.uri = "pvc://models/churn/model.json";
+    },
+    field: "spec.model",
+    message: "set exactly one of model.trainingJobRef or model.uri",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "model URI with an unsupported scheme",
+    on: "create",
+    mutate: (m) => {
+      m.spec.model = { uri: "s3://bucket/model.json" };
+    },
+    field: "spec.model.uri",
+    message: "should match",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "digest that is not sha256",
+    on: "create",
+    mutate: (m) => {
+      m.spec.model.digest = "md5:abc";
+    },
+    field: "spec.model.digest",
+    message: "should match '^sha256:[a-f0-9]{64}$'",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "canary traffic above 100 percent",
+    on: "create",
+    mutate: (m) => {
+      m.spec.canary = { model: { uri: "pvc://models/churn-v2/model.json" }, trafficPercent: 150 };
+    },
+    field: "spec.canary.trafficPercent",
+    message: "should be less than or equal to 100",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "canary traffic without a canary model",
+    on: "create",
+    mutate: (m) => {
+      m.spec.canary = { trafficPercent: 10 };
+    },
+    field: "spec.canary",
+    message: "canary.trafficPercent needs canary.model: the model that receives the traffic",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "canary serving the same model",
+    on: "create",
+    mutate: (m) => {
+      m.spec.canary = { model: { trainingJobRef: { name: "churn-mlp" } }, trafficPercent: 10 };
+    },
+    field: "spec",
+    message: "canary.model is the same as model; point the canary at the new model",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "negative replicas",
+    on: "create",
+    mutate: (m) => {
+      delete m.spec.autoscaling;
+      m.spec.replicas = -1;
+    },
+    field: "spec.replicas",
+    message: "should be greater than or equal to 0",
+  },
+];
+
+/** The table in docs/validation.md. */
+export function renderValidationDoc(): string {
+  const rows = INVALID_CASES.map(
+    (c, i) => `| ${i + 1} | ${c.kind} | ${c.what}${c.on === "update" ? " (on update)" : ""} | \`${c.field}\` | ${c.message.replaceAll("|", "\\|")} |`,
+  );
+  return [
+    "# What the API server rejects",
+    "",
+    "<!-- Generated by `npm run gen` from test/validation-cases.ts; do not edit. -->",
+    "",
+    "Liftoff's CRDs validate specs at `kubectl apply` time with OpenAPI schema rules and CEL",
+    "(`x-kubernetes-validations`). Each row below starts from the matching sample in `config/samples/`,",
+    "changes one thing, and is sent to a real kube-apiserver by `test/integration/validation.test.ts`,",
+    "which checks that the request is refused (HTTP 422) with a message naming the field and containing the text shown.",
+    "",
+    "| # | Kind | What is wrong | Field named | Message contains |",
+    "| --- | --- | --- | --- | --- |",
+    ...rows,
+    "",
+  ].join("\n");
+}
