@@ -339,7 +339,8 @@ export const INVALID_CASES: InvalidCase[] = [
 /** The table in docs/validation.md. */
 export function renderValidationDoc(): string {
   const rows = INVALID_CASES.map(
-    (c, i) => `| ${i + 1} | ${c.kind} | ${c.what}${c.on === "update" ? " (on update)" : ""} | \`${c.field}\` | ${c.message.replaceAll("|", "\\|")} |`,
+    (c, i) =>
+      `| ${i + 1} | ${c.kind} | ${c.what}${c.on === "update" ? " (on update)" : ""} | \`${c.field}\` | ${c.message.replaceAll("|", "\\|")} |`,
   );
   return [
     "# What the API server rejects",

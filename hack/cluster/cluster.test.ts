@@ -50,7 +50,12 @@ describe("control-plane components", () => {
   const args = (name: string) => components.find((c) => c.name === name)?.args ?? [];
 
   it("starts etcd, then the API server, then the controllers", () => {
-    expect(components.map((c) => c.name)).toEqual(["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"]);
+    expect(components.map((c) => c.name)).toEqual([
+      "etcd",
+      "kube-apiserver",
+      "kube-controller-manager",
+      "kube-scheduler",
+    ]);
   });
 
   it("secures the API server: TLS, client CA, RBAC, service-account keys", () => {

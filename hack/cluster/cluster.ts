@@ -1,9 +1,11 @@
 // Starts and stops a local control plane: etcd, kube-apiserver, kube-controller-manager and kube-scheduler on loopback.
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { KubeConfig } from "@kubernetes/client-node";
 import { ensureBinaries } from "./binaries.js";
 import { type Binaries, type ComponentSpec, controlPlaneComponents } from "./components.js";
 import { type ClusterConfig, clusterConfig } from "./config.js";
+import { installCrds } from "./crds.js";
 import { ClusterError } from "./errors.js";
 import { waitHealthy } from "./health.js";
 import { renderKubeconfig } from "./kubeconfig.js";
@@ -94,6 +96,10 @@ export async function clusterUp(name = "local", opts: UpOptions = {}): Promise<R
       }
       log(`cluster: ${c.name} healthy in ${((Date.now() - started) / 1000).toFixed(1)}s (pid ${proc.pid})`);
     }
+    const kc = new KubeConfig();
+    kc.loadFromFile(config.kubeconfig);
+    const crds = await installCrds(kc);
+    log(`cluster: installed ${crds.join(", ")}`);
   } catch (err) {
     await clusterDown(name);
     throw err;

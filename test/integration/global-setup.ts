@@ -1,13 +1,13 @@
 // Starts one real control plane (the "test" cluster, its own ports and folder) for the whole integration run,
-// installs the CRDs, and hands the kubeconfig to the tests. LIFTOFF_KEEP_CLUSTER=1 leaves it running afterwards.
+// with the CRDs installed, and hands the kubeconfig to the tests. LIFTOFF_KEEP_CLUSTER=1 leaves it running afterwards.
 import type { TestProject } from "vitest/node";
 import { clusterDown, clusterUp } from "../../hack/cluster/cluster.js";
-import { installCrds, kubeConfig } from "../support/kube.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
     kubeconfig: string;
     kubectl: string;
+    clusterName: string;
   }
 }
 
@@ -15,10 +15,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const started = Date.now();
   const name = process.env.LIFTOFF_TEST_CLUSTER ?? "test";
   const cluster = await clusterUp(name, { fresh: true, build: true, log: () => undefined });
-  await installCrds(kubeConfig(cluster.kubeconfig));
-  console.error(`integration: test cluster ready in ${((Date.now() - started) / 1000).toFixed(1)}s (${cluster.kubeconfig})`);
+  console.error(
+    `integration: test cluster ready in ${((Date.now() - started) / 1000).toFixed(1)}s (${cluster.kubeconfig})`,
+  );
   project.provide("kubeconfig", cluster.kubeconfig);
   project.provide("kubectl", cluster.binaries.kubectl);
+  project.provide("clusterName", name);
   return async () => {
     if (!process.env.LIFTOFF_KEEP_CLUSTER) await clusterDown(name);
   };

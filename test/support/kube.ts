@@ -1,20 +1,16 @@
 // Clients and small helpers for tests against the real API server.
 import { execFile } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import {
   ApiException,
   CoreV1Api,
-  type KubernetesObject,
   KubeConfig,
+  type KubernetesObject,
   KubernetesObjectApi,
   PatchStrategy,
 } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
-import { REPO_ROOT } from "../../hack/cluster/config.js";
-import { serverSideApply } from "../../operator/src/kube/request.js";
-import { pollUntil } from "./poll.js";
 
 export function kubeConfig(path: string): KubeConfig {
   const kc = new KubeConfig();
@@ -35,33 +31,11 @@ export function readYamlFile<T = KubernetesObject>(path: string): T[] {
   return parseAllDocuments(readFileSync(path, "utf8")).map((d) => d.toJS() as T);
 }
 
-export function crdManifests(): KubernetesObject[] {
-  const dir = join(REPO_ROOT, "crds");
-  return readdirSync(dir)
-    .filter((f) => f.endsWith(".yaml"))
-    .flatMap((f) => readYamlFile(join(dir, f)));
-}
-
-/** Applies the generated CRDs and waits until the API server serves them (Established). */
-export async function installCrds(kc: KubeConfig): Promise<void> {
-  const api = objectApi(kc);
-  for (const crd of crdManifests()) {
-    // Raw request: client-node's typed path would drop x-kubernetes-validations and x-kubernetes-int-or-string.
-    const path = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata?.name}`;
-    await serverSideApply(kc, path, crd, "liftoff-tests");
-    await pollUntil(`CRD ${crd.metadata?.name} Established`, async () => {
-      const live = (await api.read({
-        apiVersion: crd.apiVersion,
-        kind: crd.kind,
-        metadata: { name: crd.metadata?.name ?? "" },
-      })) as KubernetesObject & { status?: { conditions?: { type: string; status: string }[] } };
-      return live.status?.conditions?.some((c) => c.type === "Established" && c.status === "True");
-    });
-  }
-}
-
 /** A namespace of its own for one test file; delete() removes it and everything in it. */
-export async function testNamespace(kc: KubeConfig, prefix: string): Promise<{ name: string; delete(): Promise<void> }> {
+export async function testNamespace(
+  kc: KubeConfig,
+  prefix: string,
+): Promise<{ name: string; delete(): Promise<void> }> {
   const core = kc.makeApiClient(CoreV1Api);
   const ns = await core.createNamespace({ body: { metadata: { generateName: `${prefix}-` } } });
   const name = ns.metadata?.name ?? "";
