@@ -1,0 +1,148 @@
+/**
+ * Model artifacts: where a model URI points, fetching model.json and its weight
+ * files as bytes, and the artifact digest. Nothing here knows TensorFlow.js, so
+ * `train` can compute the same digest it writes into TrainingJob status.
+ *
+ * Digest: sha256 over model.json's bytes followed by each weight file's bytes in
+ * weightsManifest order, i.e. `cat model.json <shards...> | sha256sum`.
+ */
+import { createHash } from "node:crypto";
+import { readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { ConfigError } from "./errors.js";
+
+export type ModelLocation = { kind: "file"; path: string } | { kind: "http"; url: URL };
+
+/** Pure: turns a model URI into where model.json is. */
+export function resolveModelUri(uri: string, pvcRoot: string, cwd = process.cwd()): ModelLocation {
+  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(uri)?.[1]?.toLowerCase();
+  if (scheme === undefined) return { kind: "file", path: path.resolve(cwd, uri) };
+  switch (scheme) {
+    case "file":
+      try {
+        return { kind: "file", path: fileURLToPath(uri) };
+      } catch {
+        throw new ConfigError(`model URI '${uri}' is not a valid absolute file:// URI`);
+      }
+    case "pvc": {
+      const rest = uri.slice("pvc://".length);
+      const slash = rest.indexOf("/");
+      const claim = slash === -1 ? rest : rest.slice(0, slash);
+      const sub = slash === -1 ? "" : rest.slice(slash + 1);
+      if (claim === "" || sub === "") throw new ConfigError(`model URI '${uri}' must look like pvc://<claim>/<path>`);
+      if (sub.split("/").includes("..") || claim === "..") {
+        throw new ConfigError(`model URI '${uri}' must not contain '..'`);
+      }
+      return { kind: "file", path: path.join(pvcRoot, claim, sub) };
+    }
+    case "http":
+    case "https":
+      return { kind: "http", url: new URL(uri) };
+    default:
+      throw new ConfigError(
+        `model URI scheme '${scheme}://' is not supported (use a path, file://, pvc:// or http(s)://)`,
+      );
+  }
+}
+
+export interface WeightsGroup {
+  paths: string[];
+  weights: unknown[];
+}
+
+export interface FetchedArtifact {
+  /** Parsed model.json. */
+  modelJson: Record<string, unknown> & { weightsManifest?: WeightsGroup[] };
+  /** Weight file contents in manifest order. */
+  weightFiles: Uint8Array[];
+  /** Lower-case hex sha256 (see file comment). */
+  digest: string;
+  bytes: number;
+}
+
+interface Source {
+  describe: string;
+  read(relative: string | undefined): Promise<Uint8Array>;
+}
+
+function fileSource(modelPath: string): Source {
+  return {
+    describe: modelPath,
+    async read(relative) {
+      const dir = path.dirname(modelPath);
+      const target = relative === undefined ? modelPath : path.resolve(dir, relative);
+      if (relative !== undefined && !target.startsWith(dir + path.sep)) {
+        throw new ConfigError(`weight path '${relative}' leaves the model directory`);
+      }
+      try {
+        return await readFile(target);
+      } catch (err) {
+        const what = relative === undefined ? "model.json" : `weight file '${relative}'`;
+        throw new ConfigError(`cannot read ${what} of the model: ${(err as NodeJS.ErrnoException).code ?? "error"}`);
+      }
+    },
+  };
+}
+
+function httpSource(url: URL, timeoutMs: number): Source {
+  return {
+    describe: url.href,
+    async read(relative) {
+      const target = relative === undefined ? url : new URL(relative, url);
+      let res: Response;
+      try {
+        res = await fetch(target, { signal: AbortSignal.timeout(timeoutMs), redirect: "follow" });
+      } catch (err) {
+        throw new ConfigError(`cannot fetch ${target.href}: ${(err as Error).message}`);
+      }
+      if (!res.ok) throw new ConfigError(`cannot fetch ${target.href}: HTTP ${res.status}`);
+      return new Uint8Array(await res.arrayBuffer());
+    },
+  };
+}
+
+async function sourceFor(loc: ModelLocation, timeoutMs: number): Promise<Source> {
+  if (loc.kind === "http") return httpSource(loc.url, timeoutMs);
+  // A directory means its model.json, as the operator writes pvc://claim/models/x.
+  const s = await stat(loc.path).catch(() => undefined);
+  if (s === undefined) throw new ConfigError("model path does not exist (check --model-uri and --pvc-root)");
+  return fileSource(s.isDirectory() ? path.join(loc.path, "model.json") : loc.path);
+}
+
+/** Reads model.json and its weights, computes the digest, and checks it when expected. */
+export async function fetchArtifact(
+  loc: ModelLocation,
+  expectedDigest: string | undefined,
+  timeoutMs = 60_000,
+): Promise<FetchedArtifact> {
+  const source = await sourceFor(loc, timeoutMs);
+  const jsonBytes = await source.read(undefined);
+  let modelJson: FetchedArtifact["modelJson"];
+  try {
+    modelJson = JSON.parse(Buffer.from(jsonBytes).toString("utf8"));
+  } catch {
+    throw new ConfigError("model.json is not valid JSON");
+  }
+  if (typeof modelJson !== "object" || modelJson === null || !("modelTopology" in modelJson)) {
+    throw new ConfigError("model.json has no modelTopology; is this a TensorFlow.js model?");
+  }
+  const hash = createHash("sha256").update(jsonBytes);
+  const weightFiles: Uint8Array[] = [];
+  let bytes = jsonBytes.byteLength;
+  for (const group of modelJson.weightsManifest ?? []) {
+    for (const p of group.paths) {
+      const data = await source.read(p);
+      hash.update(data);
+      weightFiles.push(data);
+      bytes += data.byteLength;
+    }
+  }
+  const digest = hash.digest("hex");
+  if (expectedDigest !== undefined && digest !== expectedDigest) {
+    throw new ConfigError(
+      `model digest mismatch: expected sha256:${expectedDigest}, got sha256:${digest}; refusing to serve`,
+    );
+  }
+  return { modelJson, weightFiles, digest, bytes };
+}

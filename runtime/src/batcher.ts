@@ -1,0 +1,175 @@
+/**
+ * Dynamic batching: concurrent requests are concatenated along dimension 0 into
+ * one model call and the outputs split back by row offsets. Requests arrive
+ * validated, so one caller's bad input can never fail the others in its batch.
+ * A batch goes when it holds maxBatchSize rows or its oldest request has waited
+ * maxLatencyMs. With maxBatchSize 1 every request runs on its own, unqueued.
+ */
+import { performance } from "node:perf_hooks";
+import type { OutputTensor, Tensor } from "./model.js";
+import { allocate, sizeOf } from "./tensors.js";
+import type { Prepared } from "./validate.js";
+
+export interface BatchResult {
+  outputs: OutputTensor[];
+  queueSeconds: number;
+  computeSeconds: number;
+}
+
+export interface BatcherOptions {
+  maxBatchSize: number;
+  maxLatencyMs: number;
+  run(inputs: readonly Tensor[]): Promise<OutputTensor[]>;
+  /** Called once per model call with its row count and compute time. */
+  onBatch?(rows: number, computeSeconds: number): void;
+}
+
+interface Pending {
+  req: Prepared;
+  enqueuedAt: number;
+  resolve(r: BatchResult): void;
+  reject(err: unknown): void;
+}
+
+/** Concatenates the requests' inputs, input by input. */
+export function concatInputs(reqs: readonly Prepared[]): Tensor[] {
+  const first = reqs[0] as Prepared;
+  if (reqs.length === 1) return first.inputs;
+  const rows = reqs.reduce((n, r) => n + r.rows, 0);
+  return first.inputs.map((t0, i) => {
+    const shape = [rows, ...t0.shape.slice(1)];
+    const dtype = t0.data instanceof Float32Array ? "float32" : t0.data instanceof Int32Array ? "int32" : "bool";
+    const data = allocate(dtype, sizeOf(shape));
+    let offset = 0;
+    for (const r of reqs) {
+      const part = (r.inputs[i] as Tensor).data;
+      data.set(part, offset);
+      offset += part.length;
+    }
+    return { data, shape };
+  });
+}
+
+/** Splits batch outputs back into per-request outputs by row counts. */
+export function splitOutputs(outputs: readonly OutputTensor[], rowCounts: readonly number[]): OutputTensor[][] {
+  const total = rowCounts.reduce((a, b) => a + b, 0);
+  for (const t of outputs) {
+    if (t.shape[0] !== total) throw new Error(`batched output has ${t.shape[0]} rows, expected ${total}`);
+  }
+  let start = 0;
+  return rowCounts.map((rows) => {
+    const mine = outputs.map((t) => {
+      const stride = total === 0 ? 0 : t.data.length / total;
+      return {
+        data: t.data.subarray(start * stride, (start + rows) * stride),
+        shape: [rows, ...t.shape.slice(1)],
+        dtype: t.dtype,
+      };
+    });
+    start += rows;
+    return mine;
+  });
+}
+
+export class Batcher {
+  private queue: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly opts: BatcherOptions) {}
+
+  get batching(): boolean {
+    return this.opts.maxBatchSize > 1;
+  }
+
+  submit(req: Prepared): Promise<BatchResult> {
+    return new Promise<BatchResult>((resolve, reject) => {
+      const pending: Pending = { req, enqueuedAt: performance.now(), resolve, reject };
+      if (!this.batching) {
+        void this.execute([pending]);
+        return;
+      }
+      this.queue.push(pending);
+      this.schedule();
+    });
+  }
+
+  /** Sends everything queued now and resolves when no batch is running. */
+  async drain(): Promise<void> {
+    while (this.queue.length > 0) this.flush();
+    if (this.inFlight === 0) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private queuedRows(key: string): number {
+    let n = 0;
+    for (const p of this.queue) if (p.req.batchKey === key) n += p.req.rows;
+    return n;
+  }
+
+  private schedule(): void {
+    const head = this.queue[0];
+    if (head === undefined) return;
+    if (this.queuedRows(head.req.batchKey) >= this.opts.maxBatchSize) {
+      this.flush();
+      this.schedule();
+      return;
+    }
+    if (this.timer !== undefined) return;
+    const wait = Math.max(0, this.opts.maxLatencyMs - (performance.now() - head.enqueuedAt));
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush();
+      this.schedule();
+    }, wait);
+  }
+
+  /** Takes the oldest request and the compatible ones after it, up to maxBatchSize rows. */
+  private flush(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const head = this.queue[0];
+    if (head === undefined) return;
+    const batch: Pending[] = [];
+    const rest: Pending[] = [];
+    let rows = 0;
+    for (const p of this.queue) {
+      const fits =
+        batch.length === 0 || (p.req.batchKey === head.req.batchKey && rows + p.req.rows <= this.opts.maxBatchSize);
+      if (fits) {
+        batch.push(p);
+        rows += p.req.rows;
+      } else rest.push(p);
+    }
+    this.queue = rest;
+    void this.execute(batch);
+  }
+
+  private async execute(batch: Pending[]): Promise<void> {
+    this.inFlight++;
+    const start = performance.now();
+    try {
+      const outputs = await this.opts.run(concatInputs(batch.map((p) => p.req)));
+      const computeSeconds = (performance.now() - start) / 1000;
+      const rowCounts = batch.map((p) => p.req.rows);
+      this.opts.onBatch?.(
+        rowCounts.reduce((a, b) => a + b, 0),
+        computeSeconds,
+      );
+      const parts = batch.length === 1 ? [outputs] : splitOutputs(outputs, rowCounts);
+      batch.forEach((p, i) => {
+        p.resolve({ outputs: parts[i] as OutputTensor[], queueSeconds: (start - p.enqueuedAt) / 1000, computeSeconds });
+      });
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+    } finally {
+      this.inFlight--;
+      if (this.inFlight === 0 && this.queue.length === 0) {
+        for (const w of this.idleWaiters.splice(0)) w();
+      }
+    }
+  }
+}

@@ -1,0 +1,278 @@
+/**
+ * Flags and environment for `serve`: one table drives parsing, env fallback,
+ * validation and --help, so a flag cannot exist without its env var and docs.
+ * Pure: argv and env in, config out, ConfigError (one line) on anything wrong.
+ */
+import { ConfigError } from "./errors.js";
+
+export const BACKENDS = ["auto", "tensorflow", "tensorflow-gpu", "wasm", "cpu"] as const;
+export type BackendChoice = (typeof BACKENDS)[number];
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+export interface ServeConfig {
+  modelUri: string;
+  modelName: string;
+  modelVersion: string;
+  /** Lower-case hex sha256 of the artifact, when given. */
+  modelDigest: string | undefined;
+  host: string;
+  port: number;
+  backend: BackendChoice;
+  /** 1 turns dynamic batching off. */
+  maxBatchSize: number;
+  maxLatencyMs: number;
+  maxRequestRows: number;
+  bodyLimitBytes: number;
+  authTokenFile: string | undefined;
+  /** Tokens given directly (LIFTOFF_AUTH_TOKENS, comma-separated). */
+  authTokens: string[];
+  pvcRoot: string;
+  shutdownDelayMs: number;
+  logLevel: (typeof LOG_LEVELS)[number];
+}
+
+type Kind = "string" | "int" | "enum" | "digest" | "name";
+interface FlagSpec {
+  flag: string;
+  env: string;
+  key: keyof ServeConfig;
+  kind: Kind;
+  help: string;
+  default?: string;
+  required?: boolean;
+  min?: number;
+  max?: number;
+  values?: readonly string[];
+}
+
+export const SERVE_FLAGS: readonly FlagSpec[] = [
+  {
+    flag: "model-uri",
+    env: "LIFTOFF_MODEL_URI",
+    key: "modelUri",
+    kind: "string",
+    required: true,
+    help: "model.json location: path, file://, pvc://<claim>/<path>, http(s)://",
+  },
+  {
+    flag: "model-name",
+    env: "LIFTOFF_MODEL_NAME",
+    key: "modelName",
+    kind: "name",
+    required: true,
+    help: "name clients use in /v1/models/<name> and /v2/models/<name>",
+  },
+  {
+    flag: "model-version",
+    env: "LIFTOFF_MODEL_VERSION",
+    key: "modelVersion",
+    kind: "name",
+    default: "1",
+    help: "version reported by V2 metadata",
+  },
+  {
+    flag: "model-digest",
+    env: "LIFTOFF_MODEL_DIGEST",
+    key: "modelDigest",
+    kind: "digest",
+    help: "sha256:<hex> of model.json followed by its weight files; refuse to serve on mismatch",
+  },
+  {
+    flag: "host",
+    env: "LIFTOFF_HOST",
+    key: "host",
+    kind: "string",
+    help: "address to bind (default: $POD_IP, else 0.0.0.0)",
+  },
+  {
+    flag: "port",
+    env: "LIFTOFF_PORT",
+    key: "port",
+    kind: "int",
+    default: "8080",
+    min: 0,
+    max: 65535,
+    help: "TCP port (0 picks a free one)",
+  },
+  {
+    flag: "backend",
+    env: "LIFTOFF_BACKEND",
+    key: "backend",
+    kind: "enum",
+    default: "auto",
+    values: BACKENDS,
+    help: "TensorFlow.js backend; auto picks the fastest available",
+  },
+  {
+    flag: "max-batch-size",
+    env: "LIFTOFF_MAX_BATCH_SIZE",
+    key: "maxBatchSize",
+    kind: "int",
+    default: "1",
+    min: 1,
+    max: 65536,
+    help: "rows merged into one model call; 1 turns batching off",
+  },
+  {
+    flag: "max-latency-ms",
+    env: "LIFTOFF_MAX_LATENCY_MS",
+    key: "maxLatencyMs",
+    kind: "int",
+    default: "5",
+    min: 0,
+    max: 60000,
+    help: "longest a request waits for a batch to fill",
+  },
+  {
+    flag: "max-request-rows",
+    env: "LIFTOFF_MAX_REQUEST_ROWS",
+    key: "maxRequestRows",
+    kind: "int",
+    default: "1024",
+    min: 1,
+    max: 1048576,
+    help: "most rows (batch dimension) one request may carry",
+  },
+  {
+    flag: "body-limit-bytes",
+    env: "LIFTOFF_BODY_LIMIT_BYTES",
+    key: "bodyLimitBytes",
+    kind: "int",
+    default: String(10 * 1024 * 1024),
+    min: 1024,
+    max: 1024 * 1024 * 1024,
+    help: "larger request bodies get 413",
+  },
+  {
+    flag: "auth-token-file",
+    env: "LIFTOFF_AUTH_TOKEN_FILE",
+    key: "authTokenFile",
+    kind: "string",
+    help: "file of accepted bearer tokens, one per line; with LIFTOFF_AUTH_TOKENS, enables auth",
+  },
+  {
+    flag: "pvc-root",
+    env: "LIFTOFF_PVC_ROOT",
+    key: "pvcRoot",
+    kind: "string",
+    default: "/mnt/pvc",
+    help: "where pvc://<claim>/<path> claims are mounted (<root>/<claim>/<path>)",
+  },
+  {
+    flag: "shutdown-delay-ms",
+    env: "LIFTOFF_SHUTDOWN_DELAY_MS",
+    key: "shutdownDelayMs",
+    kind: "int",
+    default: "0",
+    min: 0,
+    max: 600000,
+    help: "after SIGTERM, stay up not-ready this long so endpoints drop the pod",
+  },
+  {
+    flag: "log-level",
+    env: "LIFTOFF_LOG_LEVEL",
+    key: "logLevel",
+    kind: "enum",
+    default: "info",
+    values: LOG_LEVELS,
+    help: "log level (JSON logs on stdout)",
+  },
+];
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const DIGEST_RE = /^sha256:([0-9a-fA-F]{64})$/;
+
+function convert(spec: FlagSpec, raw: string, from: string): string | number {
+  switch (spec.kind) {
+    case "int": {
+      if (!/^-?\d+$/.test(raw)) throw new ConfigError(`${from} must be an integer, got '${raw}'`);
+      const n = Number(raw);
+      if (n < (spec.min ?? 0) || n > (spec.max ?? Number.MAX_SAFE_INTEGER)) {
+        throw new ConfigError(`${from} must be between ${spec.min} and ${spec.max}, got ${raw}`);
+      }
+      return n;
+    }
+    case "enum":
+      if (!spec.values?.includes(raw))
+        throw new ConfigError(`${from} must be one of ${spec.values?.join(", ")}, got '${raw}'`);
+      return raw;
+    case "digest": {
+      const m = DIGEST_RE.exec(raw);
+      if (!m?.[1]) throw new ConfigError(`${from} must look like sha256:<64 hex digits>, got '${raw}'`);
+      return m[1].toLowerCase();
+    }
+    case "name":
+      if (!NAME_RE.test(raw))
+        throw new ConfigError(`${from} must be 1-128 of [A-Za-z0-9_.-] starting with a letter or digit, got '${raw}'`);
+      return raw;
+    default:
+      if (raw === "") throw new ConfigError(`${from} must not be empty`);
+      return raw;
+  }
+}
+
+/** Splits `--a b --c=d` into a map; rejects unknown flags and missing values. */
+function splitArgs(argv: readonly string[]): Map<string, string> {
+  const known = new Set(SERVE_FLAGS.map((s) => s.flag));
+  const out = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    if (!arg.startsWith("--")) throw new ConfigError(`unexpected argument '${arg}' (flags look like --name value)`);
+    const eq = arg.indexOf("=");
+    const name = arg.slice(2, eq === -1 ? undefined : eq);
+    if (!known.has(name)) throw new ConfigError(`unknown flag --${name} (see serve --help)`);
+    let value: string | undefined;
+    if (eq !== -1) value = arg.slice(eq + 1);
+    else {
+      value = argv[i + 1];
+      if (value === undefined || value.startsWith("--")) throw new ConfigError(`flag --${name} needs a value`);
+      i++;
+    }
+    if (out.has(name)) throw new ConfigError(`flag --${name} is given twice`);
+    out.set(name, value);
+  }
+  return out;
+}
+
+export function parseServeConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): ServeConfig {
+  const args = splitArgs(argv);
+  const cfg: Record<string, unknown> = {};
+  for (const spec of SERVE_FLAGS) {
+    const fromFlag = args.get(spec.flag);
+    const fromEnv = env[spec.env];
+    let raw: string | undefined;
+    let from: string;
+    if (fromFlag !== undefined) [raw, from] = [fromFlag, `--${spec.flag}`];
+    else if (fromEnv !== undefined && fromEnv !== "") [raw, from] = [fromEnv, spec.env];
+    else [raw, from] = [spec.default, `--${spec.flag}`];
+    if (raw === undefined) {
+      if (spec.required) throw new ConfigError(`--${spec.flag} (or ${spec.env}) is required`);
+      cfg[spec.key] = undefined;
+      continue;
+    }
+    cfg[spec.key] = convert(spec, raw, from);
+  }
+  cfg.host ??= env.POD_IP || "0.0.0.0";
+  cfg.authTokens = (env.LIFTOFF_AUTH_TOKENS ?? "")
+    .split(",")
+    .map((t) => t.trim())
+    .filter((t) => t !== "");
+  return cfg as unknown as ServeConfig;
+}
+
+export function serveHelp(): string {
+  const lines = [
+    "usage: liftoff-runtime serve --model-uri <uri> --model-name <name> [flags]",
+    "",
+    "flags (each also an env var):",
+  ];
+  for (const s of SERVE_FLAGS) {
+    const def = s.default !== undefined ? ` (default ${s.default})` : s.required ? " (required)" : "";
+    lines.push(`  --${s.flag.padEnd(20)} ${s.env.padEnd(28)} ${s.help}${def}`);
+  }
+  lines.push("  LIFTOFF_AUTH_TOKENS (env only): comma-separated bearer tokens");
+  return lines.join("\n");
+}

@@ -1,0 +1,252 @@
+/**
+ * A loaded TensorFlow.js model behind one small interface: its signature and
+ * `run`, which takes plain typed arrays (already validated and batched) and
+ * returns plain typed arrays, so nothing above this file touches tensors.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { FetchedArtifact } from "./artifact.js";
+import { ConfigError } from "./errors.js";
+
+export type DType = "float32" | "int32" | "bool";
+export type TypedData = Float32Array | Int32Array | Uint8Array;
+
+export interface TensorSpec {
+  name: string;
+  dtype: DType;
+  /** -1 marks an unknown dimension; dimension 0 is the batch when `batched`. */
+  shape: number[];
+}
+
+export interface Signature {
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+  /** Every input has an unknown first dimension, so requests can be concatenated. */
+  batched: boolean;
+}
+
+export interface Tensor {
+  data: TypedData;
+  shape: number[];
+}
+
+export interface OutputTensor extends Tensor {
+  dtype: DType;
+}
+
+export interface LoadedModel {
+  format: "layers" | "graph";
+  signature: Signature;
+  /** Inputs in signature order; outputs in signature order. */
+  run(inputs: readonly Tensor[]): Promise<OutputTensor[]>;
+  dispose(): void;
+}
+
+const DTYPES = new Set<string>(["float32", "int32", "bool"]);
+
+function toDType(dtype: string | undefined, what: string): DType {
+  if (dtype !== undefined && DTYPES.has(dtype)) return dtype as DType;
+  throw new ConfigError(
+    `${what} has dtype ${dtype ?? "unknown"}, which the runtime does not serve (float32, int32, bool)`,
+  );
+}
+
+function toShape(shape: readonly (number | null)[] | undefined, what: string): number[] {
+  if (shape === undefined) throw new ConfigError(`${what} has an unknown rank, which the runtime does not serve`);
+  return shape.map((d) => (d === null || d < 0 ? -1 : d));
+}
+
+/** Packs weight files into the single buffer tf.io expects. */
+function concatWeights(files: readonly Uint8Array[]): ArrayBuffer {
+  const total = files.reduce((n, f) => n + f.byteLength, 0);
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const f of files) {
+    out.set(f, offset);
+    offset += f.byteLength;
+  }
+  return out.buffer;
+}
+
+function toModelArtifacts(a: FetchedArtifact): tf.io.ModelArtifacts {
+  const j = a.modelJson as Record<string, unknown> & { weightsManifest?: { weights: tf.io.WeightsManifestEntry[] }[] };
+  return {
+    modelTopology: j.modelTopology as tf.io.ModelArtifacts["modelTopology"],
+    format: j.format as string | undefined,
+    generatedBy: j.generatedBy as string | undefined,
+    convertedBy: j.convertedBy as string | null | undefined,
+    signature: j.signature as object | undefined,
+    userDefinedMetadata: j.userDefinedMetadata as Record<string, object> | undefined,
+    modelInitializer: j.modelInitializer as object | undefined,
+    initializerSignature: j.initializerSignature as object | undefined,
+    trainingConfig: j.trainingConfig as tf.io.TrainingConfig | undefined,
+    weightSpecs: (j.weightsManifest ?? []).flatMap((g) => g.weights),
+    weightData: concatWeights(a.weightFiles),
+  };
+}
+
+export function isGraphModel(modelJson: Record<string, unknown>): boolean {
+  if (modelJson.format === "graph-model") return true;
+  if (modelJson.format === "layers-model") return false;
+  const topo = modelJson.modelTopology as Record<string, unknown> | undefined;
+  return Array.isArray(topo?.node);
+}
+
+interface LayerConf {
+  class_name?: string;
+  config?: { name?: string; layers?: LayerConf[] } & Record<string, unknown>;
+}
+
+/**
+ * Input/output names as authored (Keras conventions), read from the topology:
+ * tfjs renames tensors on every load (`dense_input_1`), which clients must not see.
+ */
+export function layersNames(topology: unknown): { inputs: string[]; outputs: string[] } | undefined {
+  const root = ((topology as { model_config?: LayerConf })?.model_config ?? topology) as LayerConf | undefined;
+  const cfg = root?.config as
+    | (LayerConf["config"] & { input_layers?: unknown[][]; output_layers?: unknown[][] })
+    | undefined;
+  if (root?.class_name === "Sequential") {
+    const layers = cfg?.layers ?? [];
+    const first = layers[0]?.config?.name;
+    const last = layers[layers.length - 1]?.config?.name;
+    if (first === undefined || last === undefined) return undefined;
+    return { inputs: [layers[0]?.class_name === "InputLayer" ? first : `${first}_input`], outputs: [last] };
+  }
+  if (Array.isArray(cfg?.input_layers) && Array.isArray(cfg?.output_layers)) {
+    return {
+      inputs: cfg.input_layers.map((l) => String(l[0])),
+      outputs: cfg.output_layers.map((l) => String(l[0])),
+    };
+  }
+  return undefined;
+}
+
+function uniqueNames(names: string[]): string[] {
+  const seen = new Map<string, number>();
+  return names.map((n) => {
+    const k = seen.get(n) ?? 0;
+    seen.set(n, k + 1);
+    return k === 0 ? n : `${n}_${k}`;
+  });
+}
+
+function makeTensor(t: Tensor, spec: TensorSpec): tf.Tensor {
+  return tf.tensor(t.data, t.shape, spec.dtype);
+}
+
+async function readOutputs(tensors: tf.Tensor[], specs: readonly TensorSpec[]): Promise<OutputTensor[]> {
+  try {
+    const datas = await Promise.all(tensors.map((t) => t.data()));
+    return tensors.map((t, i) => ({
+      data: datas[i] as TypedData,
+      shape: t.shape,
+      dtype: toDType(t.dtype, `output ${specs[i]?.name ?? i}`),
+    }));
+  } finally {
+    for (const t of tensors) t.dispose();
+  }
+}
+
+async function loadLayers(artifact: FetchedArtifact): Promise<LoadedModel> {
+  const model = await tf.loadLayersModel(tf.io.fromMemory(toModelArtifacts(artifact)));
+  const names = layersNames(artifact.modelJson.modelTopology);
+  const inNames = names?.inputs.length === model.inputs.length ? names.inputs : model.inputs.map((t) => t.name);
+  const outNames = names?.outputs.length === model.outputs.length ? names.outputs : model.outputs.map((t) => t.name);
+  const inputs = model.inputs.map((t, i) => ({
+    name: inNames[i] ?? t.name,
+    dtype: toDType(t.dtype, `input ${inNames[i]}`),
+    shape: toShape(t.shape, `input ${inNames[i]}`),
+  }));
+  const outputs = uniqueNames(outNames).map((name, i) => {
+    const t = model.outputs[i] as tf.SymbolicTensor;
+    return { name, dtype: toDType(t.dtype, `output ${name}`), shape: toShape(t.shape, `output ${name}`) };
+  });
+  return {
+    format: "layers",
+    signature: { inputs, outputs, batched: inputs.every((s) => s.shape[0] === -1) },
+    async run(feed) {
+      const out = tf.tidy(() => {
+        const xs = feed.map((t, i) => makeTensor(t, inputs[i] as TensorSpec));
+        const y = model.predict(xs.length === 1 ? (xs[0] as tf.Tensor) : xs);
+        return Array.isArray(y) ? y : [y];
+      });
+      return readOutputs(out, outputs);
+    },
+    dispose: () => model.dispose(),
+  };
+}
+
+async function loadGraph(artifact: FetchedArtifact): Promise<LoadedModel> {
+  const model = await tf.loadGraphModel(tf.io.fromMemory(toModelArtifacts(artifact)));
+  // Graph tensor names end in ":0"; clients see them without it.
+  const display = (n: string) => n.replace(/:0$/, "");
+  const inputs = model.inputs.map((t) => ({
+    name: display(t.name),
+    dtype: toDType(t.dtype, `input ${t.name}`),
+    shape: toShape(t.shape, `input ${t.name}`),
+  }));
+  const outputs = model.outputs.map((t) => ({
+    name: display(t.name),
+    // Graphs without a signature do not declare output dtypes; float32 is what they nearly always are.
+    dtype: t.dtype === undefined ? ("float32" as const) : toDType(t.dtype, `output ${t.name}`),
+    // Converted graphs often lack output shapes; they are reported as rank-1 unknown.
+    shape: t.shape === undefined ? [-1] : toShape(t.shape, `output ${t.name}`),
+  }));
+  const inKeys = model.inputs.map((t) => t.name);
+  const outKeys = model.outputs.map((t) => t.name);
+  // Graphs with control flow need executeAsync; found out once, at warm-up.
+  let useAsync = false;
+  return {
+    format: "graph",
+    signature: { inputs, outputs, batched: inputs.every((s) => s.shape[0] === -1) },
+    async run(feed) {
+      const xs: tf.NamedTensorMap = {};
+      feed.forEach((t, i) => {
+        xs[inKeys[i] as string] = makeTensor(t, inputs[i] as TensorSpec);
+      });
+      try {
+        let y: tf.Tensor | tf.Tensor[];
+        if (!useAsync) {
+          try {
+            y = model.execute(xs, outKeys);
+          } catch (err) {
+            if (!/executeAsync/.test((err as Error).message)) throw err;
+            useAsync = true;
+            y = await model.executeAsync(xs, outKeys);
+          }
+        } else {
+          y = await model.executeAsync(xs, outKeys);
+        }
+        return await readOutputs(Array.isArray(y) ? y : [y], outputs);
+      } finally {
+        for (const t of Object.values(xs)) t.dispose();
+      }
+    },
+    dispose: () => model.dispose(),
+  };
+}
+
+/** Builds the model on the active backend from fetched bytes. */
+export async function loadModel(artifact: FetchedArtifact): Promise<LoadedModel> {
+  try {
+    return isGraphModel(artifact.modelJson) ? await loadGraph(artifact) : await loadLayers(artifact);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(`model cannot be loaded: ${(err as Error).message.split("\n")[0]}`);
+  }
+}
+
+/** Zeros with one row (unknown dimensions as 1), to run once before Ready. */
+export function warmupInputs(signature: Signature): Tensor[] {
+  return signature.inputs.map((s) => {
+    const shape = s.shape.map((d) => (d === -1 ? 1 : d));
+    const size = shape.reduce((a, b) => a * b, 1);
+    const data =
+      s.dtype === "float32"
+        ? new Float32Array(size)
+        : s.dtype === "int32"
+          ? new Int32Array(size)
+          : new Uint8Array(size);
+    return { data, shape };
+  });
+}

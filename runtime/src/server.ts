@@ -1,0 +1,138 @@
+/**
+ * Assembles the Fastify server: body parsing, security headers, auth, request
+ * metrics, the error mapping, V1/V2 routes, /metrics and /openapi.json.
+ */
+import swagger from "@fastify/swagger";
+import Fastify, { type FastifyError, type FastifyInstance, LogController } from "fastify";
+import { PUBLIC_PATHS, type TokenSet } from "./auth.js";
+import { errors, RuntimeError } from "./errors.js";
+import { methodGuard, sendJson } from "./http.js";
+import { schemas } from "./schemas.js";
+import type { ModelService } from "./service.js";
+import { v1Routes } from "./v1.js";
+import { v2Routes } from "./v2.js";
+import type { Limits } from "./validate.js";
+import { RUNTIME_NAME, RUNTIME_VERSION } from "./version.js";
+
+export interface ServerOptions {
+  service: ModelService;
+  limits: Limits;
+  bodyLimitBytes: number;
+  tokens?: TokenSet | undefined;
+  logLevel?: string;
+}
+
+const SECURITY_HEADERS = {
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+  "referrer-policy": "no-referrer",
+  "cross-origin-resource-policy": "same-origin",
+  "cache-control": "no-store",
+} as const;
+
+/** Maps anything thrown in a request to a catalogue error (never a stack or a path). */
+export function toRuntimeError(err: unknown, bodyLimit: number): RuntimeError {
+  if (err instanceof RuntimeError) return err;
+  const e = err as Partial<FastifyError>;
+  switch (e.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return errors.payloadTooLarge(bodyLimit);
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+      return errors.invalidJson();
+    case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
+      return errors.badRequest("Content-Length does not match the body");
+  }
+  if (err instanceof SyntaxError) return errors.invalidJson();
+  const status = e.statusCode;
+  if (typeof status === "number" && status >= 400 && status < 500) return new RuntimeError(status, "bad request");
+  return errors.internal();
+}
+
+export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
+  const { service, limits, bodyLimitBytes, tokens } = opts;
+  const metrics = service.opts.metrics;
+  const app = Fastify({
+    bodyLimit: bodyLimitBytes,
+    logger: { level: opts.logLevel ?? "info" },
+    // Per-request log lines cost more than a tiny model's inference; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+  });
+
+  // Any content type is read as JSON, as TF Serving does (curl -d sends form encoding).
+  // JSON.parse is enough: request objects are only read, never merged into others.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "string" }, (_req, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(errors.invalidJson(), undefined);
+    }
+  });
+
+  app.addHook("onRequest", async (req, reply) => {
+    reply.headers(SECURITY_HEADERS);
+    if (tokens !== undefined) {
+      const q = req.url.indexOf("?");
+      const path = q === -1 ? req.url : req.url.slice(0, q);
+      if (!PUBLIC_PATHS.has(path) && !tokens.check(req.headers.authorization)) throw errors.unauthorized();
+    }
+  });
+
+  app.addHook("onResponse", async (req, reply) => {
+    const protocol = req.routeOptions.config.protocol;
+    if (protocol !== undefined) metrics.request(protocol, reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const e = toRuntimeError(err, bodyLimitBytes);
+    if (e.statusCode >= 500) req.log.error({ err }, "request failed");
+    return sendJson(reply.headers(e.headers), { error: e.message }, e.statusCode);
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split("?")[0] ?? "";
+    const e = errors.routeNotFound(req.method, path.length > 200 ? `${path.slice(0, 200)}...` : path);
+    return sendJson(reply, { error: e.message }, e.statusCode);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.0.3",
+      info: {
+        title: RUNTIME_NAME,
+        version: RUNTIME_VERSION,
+        description: "Liftoff inference runtime: TF Serving/KServe V1 and Open Inference Protocol V2.",
+      },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+      security: tokens !== undefined ? [{ bearer: [] }] : [],
+    },
+    // V1 predict is routed as POST /v1/models/:name (see v1.ts); document its real path
+    // ("::" is how @fastify/swagger spells a literal colon).
+    transform: ({ schema, url, route }) => ({
+      schema,
+      url: route.method === "POST" && url === "/v1/models/:name" ? "/v1/models/{name}::predict" : url,
+    }),
+  });
+
+  // Schemas document the API; the codecs validate bodies with messages that name
+  // the tensor at fault, and replies are serialised with JSON.stringify.
+  app.setValidatorCompiler(() => () => true);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+
+  await app.register(v1Routes, { service, limits });
+  await app.register(v2Routes, { service, limits });
+
+  app.get("/metrics", { schema: schemas.metrics }, async (_req, reply) => {
+    const text = await metrics.registry.metrics();
+    return reply.type(metrics.registry.contentType).send(text);
+  });
+  methodGuard(app, "/metrics", ["GET"]);
+
+  app.get("/openapi.json", { schema: { hide: true } }, async (_req, reply) => sendJson(reply, app.swagger()));
+  methodGuard(app, "/openapi.json", ["GET"]);
+
+  return app;
+}

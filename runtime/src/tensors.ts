@@ -1,0 +1,138 @@
+/**
+ * Pure conversions between JSON values and typed arrays: nested arrays in,
+ * nested or flat arrays out. Every rejection is a 400 naming what is wrong.
+ */
+import { errors } from "./errors.js";
+import type { DType, Tensor, TensorSpec, TypedData } from "./model.js";
+
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+
+export function allocate(dtype: DType, size: number): TypedData {
+  return dtype === "float32" ? new Float32Array(size) : dtype === "int32" ? new Int32Array(size) : new Uint8Array(size);
+}
+
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  if (typeof v === "string") return "a string";
+  if (typeof v === "number") return Number.isFinite(v) ? String(v) : "a non-finite number";
+  return typeof v === "object" ? "an object" : String(v);
+}
+
+/** Writes one scalar; returns false when it does not fit the dtype. */
+function put(out: TypedData, i: number, v: unknown, dtype: DType): boolean {
+  if (dtype === "float32") {
+    if (typeof v !== "number" || !Number.isFinite(v)) return false;
+    out[i] = v;
+  } else if (dtype === "int32") {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX) return false;
+    out[i] = v;
+  } else {
+    if (typeof v !== "boolean") return false;
+    out[i] = v ? 1 : 0;
+  }
+  return true;
+}
+
+const EXPECT: Record<DType, string> = {
+  float32: "a finite number",
+  int32: "an integer in the int32 range",
+  bool: "true or false",
+};
+
+/**
+ * Flattens a rectangular nested array (or a scalar) into a typed array and its
+ * shape. `what` names the tensor in errors ("input 'x'").
+ */
+export function fromNested(value: unknown, dtype: DType, what: string): Tensor {
+  const shape: number[] = [];
+  let probe = value;
+  while (Array.isArray(probe)) {
+    shape.push(probe.length);
+    probe = probe[0];
+  }
+  const out = allocate(dtype, sizeOf(shape));
+  let k = 0;
+  const path: number[] = [];
+  const walk = (v: unknown, depth: number): void => {
+    if (depth === shape.length) {
+      if (!put(out, k++, v, dtype)) {
+        const at = path.length > 0 ? ` at [${path.join(",")}]` : "";
+        throw errors.badRequest(`${what}: value${at} is ${describeValue(v)}, expected ${EXPECT[dtype]}`);
+      }
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[depth]) {
+      throw errors.badRequest(
+        `${what}: ragged or mixed nesting at [${path.join(",")}] (expected ${shape[depth]} elements at depth ${depth})`,
+      );
+    }
+    for (let i = 0; i < v.length; i++) {
+      path.push(i);
+      walk(v[i], depth + 1);
+      path.pop();
+    }
+  };
+  walk(value, 0);
+  return { data: out, shape };
+}
+
+/** Flattens V2 `data` (flat or nested, row-major) without caring about its nesting. */
+export function fromFlat(value: unknown, dtype: DType, what: string): TypedData {
+  if (!Array.isArray(value)) throw errors.badRequest(`${what}: data must be an array`);
+  const flat = value.some(Array.isArray) ? (value as unknown[]).flat(Number.POSITIVE_INFINITY) : value;
+  const out = allocate(dtype, flat.length);
+  for (let i = 0; i < flat.length; i++) {
+    if (!put(out, i, flat[i], dtype)) {
+      throw errors.badRequest(`${what}: data[${i}] is ${describeValue(flat[i])}, expected ${EXPECT[dtype]}`);
+    }
+  }
+  return out;
+}
+
+/** Checks a tensor's shape against the signature; returns its row count. */
+export function checkShape(shape: readonly number[], spec: TensorSpec, what: string): number {
+  const expected = `[${spec.shape.join(",")}]`;
+  if (shape.length !== spec.shape.length) {
+    throw errors.badRequest(
+      `${what}: shape [${shape.join(",")}] has rank ${shape.length}, expected rank ${spec.shape.length} ${expected}`,
+    );
+  }
+  for (let d = 0; d < shape.length; d++) {
+    const want = spec.shape[d] as number;
+    if (want !== -1 && shape[d] !== want) {
+      throw errors.badRequest(`${what}: shape [${shape.join(",")}] does not match ${expected} at dimension ${d}`);
+    }
+  }
+  return shape[0] ?? 1;
+}
+
+export function toPlain(data: TypedData, dtype: DType): (number | boolean)[] {
+  if (dtype === "bool") return Array.from(data, (v) => v !== 0);
+  return Array.from(data);
+}
+
+/** Nested JSON array of `data` with `shape` (a scalar for rank 0). */
+export function toNested(data: TypedData, shape: readonly number[], dtype: DType, offset = 0, depth = 0): unknown {
+  if (depth === shape.length) {
+    const v = data[offset] as number;
+    return dtype === "bool" ? v !== 0 : v;
+  }
+  const n = shape[depth] as number;
+  let stride = 1;
+  for (let d = depth + 1; d < shape.length; d++) stride *= shape[d] as number;
+  if (depth === shape.length - 1) {
+    const slice = data.subarray(offset, offset + n);
+    return dtype === "bool" ? Array.from(slice, (v) => v !== 0) : Array.from(slice);
+  }
+  const out = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = toNested(data, shape, dtype, offset + i * stride, depth + 1);
+  return out;
+}

@@ -1,0 +1,60 @@
+/**
+ * TF Serving / KServe V1 routes. `GET /v1/models/{name}` answers KServe's
+ * `{name, ready}` (not TF Serving's model_version_status).
+ *
+ * `{name}:predict` shares a path segment with `{name}`, which find-my-way cannot
+ * route apart, so one parametric route takes both and splits off the verb.
+ */
+import type { FastifyPluginAsync } from "fastify";
+import { errors } from "./errors.js";
+import { methodGuard, requireModel, requireReady, runInference, sendJson } from "./http.js";
+import { schemas } from "./schemas.js";
+import type { ModelService } from "./service.js";
+import { decodeV1, encodeV1 } from "./v1-codec.js";
+import type { Limits } from "./validate.js";
+
+export interface V1Options {
+  service: ModelService;
+  limits: Limits;
+}
+
+type NameParams = { Params: { name: string } };
+
+/** "m:predict" → ["m", "predict"]; "m" → ["m", undefined]. */
+export function splitVerb(segment: string): [string, string | undefined] {
+  const i = segment.lastIndexOf(":");
+  return i === -1 ? [segment, undefined] : [segment.slice(0, i), segment.slice(i + 1)];
+}
+
+const VERBS = new Set(["predict"]);
+
+export const v1Routes: FastifyPluginAsync<V1Options> = async (app, { service, limits }) => {
+  app.get("/v1/models", { schema: schemas.v1List }, async (_req, reply) => sendJson(reply, { models: [service.name] }));
+  methodGuard(app, "/v1/models", ["GET"]);
+
+  app.get<NameParams>("/v1/models/:name", { schema: schemas.v1Model }, async (req, reply) => {
+    const [name, verb] = splitVerb(req.params.name);
+    if (verb !== undefined) {
+      if (VERBS.has(verb)) throw errors.methodNotAllowed("GET", ["POST"]);
+      throw errors.routeNotFound("GET", req.url.split("?")[0] ?? "");
+    }
+    requireModel(service, name);
+    return sendJson(reply, { name: service.name, ready: service.ready });
+  });
+
+  app.post<NameParams>(
+    "/v1/models/:name",
+    { schema: schemas.v1Predict, config: { protocol: "v1" } },
+    async (req, reply) => {
+      const [name, verb] = splitVerb(req.params.name);
+      if (verb === undefined) throw errors.methodNotAllowed("POST", ["GET", "HEAD"]);
+      if (!VERBS.has(verb)) throw errors.routeNotFound("POST", req.url.split("?")[0] ?? "");
+      requireModel(service, name);
+      const model = requireReady(service);
+      const { prepared, format } = decodeV1(req.body, model.signature, limits);
+      const outputs = await runInference(service, req, prepared);
+      return sendJson(reply, encodeV1(outputs, model.signature, format, prepared.rows));
+    },
+  );
+  methodGuard(app, "/v1/models/:name", ["GET", "POST"]);
+};

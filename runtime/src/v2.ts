@@ -1,0 +1,76 @@
+/**
+ * Open Inference Protocol (V2) routes, each with and without /versions/{v}.
+ * Readiness is told by the status code (200 / 503) as well as the body.
+ */
+import type { FastifyPluginAsync } from "fastify";
+import { methodGuard, requireModel, requireReady, runInference, sendJson } from "./http.js";
+import { schemas } from "./schemas.js";
+import type { ModelService } from "./service.js";
+import { decodeV2, encodeV2, v2Datatype } from "./v2-codec.js";
+import type { Limits } from "./validate.js";
+import { RUNTIME_NAME, RUNTIME_VERSION } from "./version.js";
+
+export interface V2Options {
+  service: ModelService;
+  limits: Limits;
+}
+
+type ModelParams = { Params: { name: string; version?: string } };
+
+export const v2Routes: FastifyPluginAsync<V2Options> = async (app, { service, limits }) => {
+  app.get("/v2", { schema: schemas.v2Server }, async (_req, reply) =>
+    sendJson(reply, { name: RUNTIME_NAME, version: RUNTIME_VERSION, extensions: [] }),
+  );
+  methodGuard(app, "/v2", ["GET"]);
+
+  app.get("/v2/health/live", { schema: schemas.v2Live }, async (_req, reply) => sendJson(reply, { live: true }));
+  methodGuard(app, "/v2/health/live", ["GET"]);
+
+  app.get("/v2/health/ready", { schema: schemas.v2Ready }, async (_req, reply) =>
+    sendJson(reply, { ready: service.ready }, service.ready ? 200 : 503),
+  );
+  methodGuard(app, "/v2/health/ready", ["GET"]);
+
+  for (const versioned of [false, true]) {
+    const base = versioned ? "/v2/models/:name/versions/:version" : "/v2/models/:name";
+
+    app.get<ModelParams>(base, { schema: schemas.v2Model(versioned) }, async (req, reply) => {
+      requireModel(service, req.params.name, req.params.version);
+      const model = requireReady(service);
+      const tensors = (specs: typeof model.signature.inputs) =>
+        specs.map((s) => ({ name: s.name, datatype: v2Datatype(s.dtype), shape: s.shape }));
+      return sendJson(reply, {
+        name: service.name,
+        versions: [service.version],
+        platform: `tensorflowjs_${model.format}`,
+        inputs: tensors(model.signature.inputs),
+        outputs: tensors(model.signature.outputs),
+        parameters: {
+          backend: service.opts.backend.name,
+          digest: service.digest === undefined ? undefined : `sha256:${service.digest}`,
+          max_batch_size: service.batching ? service.opts.maxBatchSize : 1,
+        },
+      });
+    });
+    methodGuard(app, base, ["GET"]);
+
+    app.get<ModelParams>(`${base}/ready`, { schema: schemas.v2ModelReady(versioned) }, async (req, reply) => {
+      requireModel(service, req.params.name, req.params.version);
+      return sendJson(reply, { name: service.name, ready: service.ready }, service.ready ? 200 : 503);
+    });
+    methodGuard(app, `${base}/ready`, ["GET"]);
+
+    app.post<ModelParams>(
+      `${base}/infer`,
+      { schema: schemas.v2Infer(versioned), config: { protocol: "v2" } },
+      async (req, reply) => {
+        requireModel(service, req.params.name, req.params.version);
+        const model = requireReady(service);
+        const request = decodeV2(req.body, model.signature, limits);
+        const outputs = await runInference(service, req, request.prepared);
+        return sendJson(reply, encodeV2(outputs, model.signature, request, service.name, service.version));
+      },
+    );
+    methodGuard(app, `${base}/infer`, ["POST"]);
+  }
+};
