@@ -79,6 +79,11 @@ export class Batcher {
 
   constructor(private readonly opts: BatcherOptions) {}
 
+  /** Requests waiting for a batch. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
   get batching(): boolean {
     return this.opts.maxBatchSize > 1;
   }

@@ -76,8 +76,9 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
       service.startDraining();
       app.log.info("draining: readiness is false");
       if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
-      await app.close(); // waits for in-flight requests
-      await service.drain();
+      // close() waits for in-flight requests; drain() sends queued ones now
+      // instead of waiting out --max-latency-ms, so both finish together.
+      await Promise.all([app.close(), service.drain()]);
     })();
     return closing;
   };

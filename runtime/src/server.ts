@@ -65,6 +65,9 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   // JSON.parse is enough: request objects are only read, never merged into others.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "string" }, (_req, body, done) => {
+    // An empty body reaches the route as undefined: the codecs say "empty", and
+    // bodiless DELETE/PUT get their 405 rather than a parse error.
+    if (body === "") return done(null, undefined);
     try {
       done(null, JSON.parse(body as string));
     } catch {

@@ -53,6 +53,11 @@ export class ModelService {
     return this.loaded?.model;
   }
 
+  /** Requests waiting for a batch to start. */
+  get queued(): number {
+    return this.loaded?.batcher.queued ?? 0;
+  }
+
   get batching(): boolean {
     return this.loaded?.batcher.batching ?? false;
   }

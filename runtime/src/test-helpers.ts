@@ -49,14 +49,27 @@ export function tinyDenseExpected(row: readonly number[]): number[] {
   return [a + c + 0.5, b + c - 0.5];
 }
 
-/** Two inputs (a: float32 [-1,2], b: int32 [-1,4]) and two outputs (sum [-1,1], triple [-1,3]). */
+/**
+ * Two inputs (a: float32 [-1,2], b: int32 [-1,4] with values 0..9) and two
+ * outputs: sum = Σa + Σb [-1,1] and triple = three copies of sum [-1,3].
+ * b goes through an identity embedding (i → i): TensorFlow will not concat int32 with float32.
+ */
 export function twoInTwoOut(): tf.LayersModel {
   const a = tf.input({ shape: [2], name: "a" });
   const b = tf.input({ shape: [4], dtype: "int32", name: "b" });
-  const both = tf.layers.concatenate({ name: "concat" }).apply([a, b]) as tf.SymbolicTensor;
+  const embed = tf.layers.embedding({ inputDim: 10, outputDim: 1, name: "identity" });
+  const bf = tf.layers.flatten().apply(embed.apply(b)) as tf.SymbolicTensor;
+  const both = tf.layers.concatenate({ name: "concat" }).apply([a, bf]) as tf.SymbolicTensor;
   const sum = tf.layers.dense({ units: 1, name: "sum", kernelInitializer: "ones", useBias: false }).apply(both);
   const triple = tf.layers.dense({ units: 3, name: "triple", kernelInitializer: "ones", useBias: false }).apply(both);
-  return tf.model({ inputs: [a, b], outputs: [sum as tf.SymbolicTensor, triple as tf.SymbolicTensor] });
+  const model = tf.model({ inputs: [a, b], outputs: [sum as tf.SymbolicTensor, triple as tf.SymbolicTensor] });
+  embed.setWeights([
+    tf.tensor2d(
+      Array.from({ length: 10 }, (_, i) => i),
+      [10, 1],
+    ),
+  ]);
+  return model;
 }
 
 /** A small MLP for benchmarks: [-1,inputs] → relu hidden → softmax classes. */

@@ -12,6 +12,7 @@ import { finish, isPlainObject, type Limits, type Prepared } from "./validate.js
 export type V1Format = "row" | "columnar";
 
 export function decodeV1(body: unknown, sig: Signature, limits: Limits): { prepared: Prepared; format: V1Format } {
+  if (body === undefined) throw errors.badRequest("request body is empty");
   if (!isPlainObject(body)) throw errors.badRequest("request body must be a JSON object with 'instances' or 'inputs'");
   const hasInstances = Object.hasOwn(body, "instances");
   const hasInputs = Object.hasOwn(body, "inputs");

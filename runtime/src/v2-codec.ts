@@ -49,6 +49,7 @@ function checkShapeField(shape: unknown, what: string): number[] {
 }
 
 export function decodeV2(body: unknown, sig: Signature, limits: Limits): V2Request {
+  if (body === undefined) throw errors.badRequest("request body is empty");
   if (!isPlainObject(body)) throw errors.badRequest("request body must be a JSON object with 'inputs'");
   const id = body.id;
   if (id !== undefined && typeof id !== "string") throw errors.badRequest("'id' must be a string");

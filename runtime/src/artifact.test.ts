@@ -1,0 +1,111 @@
+import { createHash } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { fetchArtifact, resolveModelUri } from "./artifact.js";
+import { saveLayersModel, tempDir, tinyDense } from "./test-helpers.js";
+
+describe("resolveModelUri", () => {
+  it.each([
+    ["models/m/model.json", { kind: "file", path: "/srv/models/m/model.json" }],
+    ["/abs/model.json", { kind: "file", path: "/abs/model.json" }],
+    ["file:///abs/dir", { kind: "file", path: "/abs/dir" }],
+    ["pvc://claim/models/m", { kind: "file", path: "/mnt/pvc/claim/models/m" }],
+  ])("%s", (uri, want) => {
+    expect(resolveModelUri(uri, "/mnt/pvc", "/srv")).toEqual(want);
+  });
+
+  it("resolves http(s) to a URL", () => {
+    const loc = resolveModelUri("https://models.example/m/model.json", "/mnt/pvc");
+    expect(loc.kind === "http" && loc.url.href).toBe("https://models.example/m/model.json");
+  });
+
+  it.each([
+    ["pvc://claim", "model URI 'pvc://claim' must look like pvc://<claim>/<path>"],
+    ["pvc:///path", "model URI 'pvc:///path' must look like pvc://<claim>/<path>"],
+    ["pvc://claim/../etc", "model URI 'pvc://claim/../etc' must not contain '..'"],
+    ["gs://bucket/m", "model URI scheme 'gs://' is not supported (use a path, file://, pvc:// or http(s)://)"],
+    ["file://host/x", "model URI 'file://host/x' is not a valid absolute file:// URI"],
+  ])("rejects %s", (uri, message) => {
+    expect(() => resolveModelUri(uri, "/mnt/pvc")).toThrow(message);
+  });
+});
+
+describe("fetchArtifact", () => {
+  const setup = async () => {
+    const dir = await tempDir();
+    const json = await saveLayersModel(tinyDense(), dir);
+    const expected = createHash("sha256")
+      .update(await readFile(json))
+      .update(await readFile(path.join(dir, "weights.bin")))
+      .digest("hex");
+    return { dir, json, expected };
+  };
+
+  it("digests model.json followed by the weight files (cat model.json weights | sha256sum)", async () => {
+    const { dir, json, expected } = await setup();
+    const a = await fetchArtifact({ kind: "file", path: json }, expected);
+    expect(a.digest).toBe(expected);
+    expect(a.weightFiles).toHaveLength(1);
+    // A directory means its model.json.
+    expect((await fetchArtifact({ kind: "file", path: dir }, undefined)).digest).toBe(expected);
+  });
+
+  it("refuses a digest mismatch", async () => {
+    const { json, expected } = await setup();
+    const wrong = "0".repeat(64);
+    await expect(fetchArtifact({ kind: "file", path: json }, wrong)).rejects.toThrow(
+      `model digest mismatch: expected sha256:${wrong}, got sha256:${expected}; refusing to serve`,
+    );
+  });
+
+  it("refuses a tampered weight file", async () => {
+    const { dir, json, expected } = await setup();
+    const weights = await readFile(path.join(dir, "weights.bin"));
+    weights[0] = (weights[0] ?? 0) ^ 1;
+    await writeFile(path.join(dir, "weights.bin"), weights);
+    await expect(fetchArtifact({ kind: "file", path: json }, expected)).rejects.toThrow("model digest mismatch");
+  });
+
+  it("loads over http with the same digest", async () => {
+    const { dir, expected } = await setup();
+    const server = createServer((req, res) => {
+      readFile(path.join(dir, path.basename(req.url ?? "")))
+        .then((b) => res.end(b))
+        .catch(() => {
+          res.statusCode = 404;
+          res.end();
+        });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const loc = resolveModelUri(`http://127.0.0.1:${port}/m/model.json`, "/mnt/pvc");
+      expect((await fetchArtifact(loc, expected)).digest).toBe(expected);
+      const missing = resolveModelUri(`http://127.0.0.1:${port}/m/none.json`, "/mnt/pvc");
+      await expect(fetchArtifact(missing, undefined)).rejects.toThrow(
+        `cannot fetch http://127.0.0.1:${port}/m/none.json: HTTP 404`,
+      );
+    } finally {
+      server.close();
+    }
+  });
+
+  it("rejects missing files, non-JSON and weight paths that leave the model directory", async () => {
+    const dir = await tempDir();
+    await expect(fetchArtifact({ kind: "file", path: path.join(dir, "nope") }, undefined)).rejects.toThrow(
+      "model path does not exist (check --model-uri and --pvc-root)",
+    );
+    await writeFile(path.join(dir, "model.json"), "not json");
+    await expect(fetchArtifact({ kind: "file", path: dir }, undefined)).rejects.toThrow("model.json is not valid JSON");
+    await writeFile(
+      path.join(dir, "model.json"),
+      JSON.stringify({ modelTopology: {}, weightsManifest: [{ paths: ["../../etc/passwd"], weights: [] }] }),
+    );
+    await expect(fetchArtifact({ kind: "file", path: dir }, undefined)).rejects.toThrow(
+      "weight path '../../etc/passwd' leaves the model directory",
+    );
+  });
+});

@@ -1,0 +1,128 @@
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { parseServeConfig, serveHelp } from "./config.js";
+
+const base = ["--model-uri", "/models/m", "--model-name", "m"];
+
+describe("parseServeConfig", () => {
+  it("applies defaults", () => {
+    expect(parseServeConfig(base, {})).toEqual({
+      modelUri: "/models/m",
+      modelName: "m",
+      modelVersion: "1",
+      modelDigest: undefined,
+      host: "0.0.0.0",
+      port: 8080,
+      backend: "auto",
+      maxBatchSize: 1,
+      maxLatencyMs: 5,
+      maxRequestRows: 1024,
+      bodyLimitBytes: 10485760,
+      authTokenFile: undefined,
+      authTokens: [],
+      pvcRoot: "/mnt/pvc",
+      shutdownDelayMs: 0,
+      logLevel: "info",
+    });
+  });
+
+  it("reads every flag from its env var, flags win, POD_IP is the default host", () => {
+    const env = {
+      LIFTOFF_MODEL_URI: "pvc://c/m",
+      LIFTOFF_MODEL_NAME: "env-name",
+      LIFTOFF_PORT: "9000",
+      LIFTOFF_BACKEND: "wasm",
+      LIFTOFF_MAX_BATCH_SIZE: "16",
+      LIFTOFF_MODEL_DIGEST: `sha256:${"AB".repeat(32)}`,
+      LIFTOFF_AUTH_TOKENS: " t1, t2 ,,",
+      POD_IP: "10.1.2.3",
+    };
+    const c = parseServeConfig(["--model-name=flag-name", "--max-batch-size", "8"], env);
+    expect(c).toMatchObject({
+      modelUri: "pvc://c/m",
+      modelName: "flag-name",
+      port: 9000,
+      backend: "wasm",
+      maxBatchSize: 8,
+      modelDigest: "ab".repeat(32),
+      authTokens: ["t1", "t2"],
+      host: "10.1.2.3",
+    });
+    expect(parseServeConfig([...base, "--host", "127.0.0.1"], { POD_IP: "10.1.2.3" }).host).toBe("127.0.0.1");
+  });
+
+  it.each([
+    [[], "--model-uri (or LIFTOFF_MODEL_URI) is required"],
+    [["--model-uri", "x"], "--model-name (or LIFTOFF_MODEL_NAME) is required"],
+    [[...base, "--port", "abc"], "--port must be an integer, got 'abc'"],
+    [[...base, "--port", "70000"], "--port must be between 0 and 65535, got 70000"],
+    [[...base, "--backend", "gpu"], "--backend must be one of auto, tensorflow, tensorflow-gpu, wasm, cpu, got 'gpu'"],
+    [[...base, "--max-batch-size", "0"], "--max-batch-size must be between 1 and 65536, got 0"],
+    [[...base, "--model-digest", "md5:abc"], "--model-digest must look like sha256:<64 hex digits>, got 'md5:abc'"],
+    [
+      ["--model-uri", "x", "--model-name", "a/b"],
+      "--model-name must be 1-128 of [A-Za-z0-9_.-] starting with a letter or digit, got 'a/b'",
+    ],
+    [[...base, "--bogus", "1"], "unknown flag --bogus (see serve --help)"],
+    [[...base, "--port"], "flag --port needs a value"],
+    [[...base, "--port", "1", "--port", "2"], "flag --port is given twice"],
+    [[...base, "stray"], "unexpected argument 'stray' (flags look like --name value)"],
+  ])("rejects %j with a one-line error", (argv, message) => {
+    expect(() => parseServeConfig(argv, {})).toThrow(message);
+  });
+
+  it("names the env var when the bad value came from the environment", () => {
+    expect(() => parseServeConfig(base, { LIFTOFF_MAX_LATENCY_MS: "soon" })).toThrow(
+      "LIFTOFF_MAX_LATENCY_MS must be an integer, got 'soon'",
+    );
+  });
+
+  it("documents every flag with its env var in --help", () => {
+    const help = serveHelp();
+    for (const flag of [
+      "--model-uri",
+      "LIFTOFF_MODEL_URI",
+      "--max-batch-size",
+      "LIFTOFF_PVC_ROOT",
+      "LIFTOFF_AUTH_TOKENS",
+    ]) {
+      expect(help).toContain(flag);
+    }
+  });
+});
+
+describe("CLI", () => {
+  const main = path.join(path.dirname(fileURLToPath(import.meta.url)), "main.ts");
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        ["--import", "tsx", main, ...args],
+        { env: { PATH: process.env.PATH ?? "", ...env }, timeout: 60_000 },
+        (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
+      );
+    });
+
+  it.each([
+    [["serve", "--model-uri", "/m", "--model-name", "m", "--port", "x"], "--port must be an integer, got 'x'"],
+    [["serve", "--model-name", "m"], "--model-uri (or LIFTOFF_MODEL_URI) is required"],
+    [
+      ["serve", "--model-uri", "s3://b/m", "--model-name", "m"],
+      "model URI scheme 's3://' is not supported (use a path, file://, pvc:// or http(s)://)",
+    ],
+    [["fly"], "unknown command 'fly' (expected serve, train or prepare)"],
+    [["train"], "command 'train' is not available yet"],
+  ])("%j exits 2 with one line on stderr", async (args, message) => {
+    const r = await run(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`liftoff-runtime: error: ${message}\n`);
+  });
+
+  it("serve --help lists the flags and exits 0", async () => {
+    const r = await run(["serve", "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("--model-uri");
+  });
+});
