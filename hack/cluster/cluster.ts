@@ -1,9 +1,9 @@
-// Starts and stops a local control plane: etcd, kube-apiserver, kube-controller-manager and kube-scheduler on loopback.
+// Starts and stops a local cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler and the node agent on loopback.
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { ensureBinaries } from "./binaries.js";
-import { type Binaries, type ComponentSpec, controlPlaneComponents } from "./components.js";
+import { type Binaries, type ComponentSpec, clusterComponents } from "./components.js";
 import { type ClusterConfig, clusterConfig } from "./config.js";
 import { installCrds } from "./crds.js";
 import { ClusterError } from "./errors.js";
@@ -70,7 +70,7 @@ export async function clusterUp(name = "local", opts: UpOptions = {}): Promise<R
   writeComponentKubeconfig(config, pki, IDENTITIES.controllerManager, kubeconfigs.controllerManager);
   writeComponentKubeconfig(config, pki, IDENTITIES.scheduler, kubeconfigs.scheduler);
   writeComponentKubeconfig(config, pki, IDENTITIES.admin, config.kubeconfig);
-  const components = controlPlaneComponents(config, binaries, pki, kubeconfigs);
+  const components = clusterComponents(config, binaries, pki, kubeconfigs);
 
   for (const [component, port] of Object.entries(config.ports)) {
     if (!(await portIsFree(port))) {
@@ -114,7 +114,7 @@ export async function ensureClusterUp(name = "local", opts: UpOptions = {}): Pro
   if (previous.length > 0 && existsSync(config.kubeconfig)) {
     const binaries = ensureBinaries(opts.build ?? true);
     const pki = ensurePki(config.pkiDir, firstServiceIP(config.serviceCIDR));
-    const components = controlPlaneComponents(config, binaries, pki, { controllerManager: "", scheduler: "" });
+    const components = clusterComponents(config, binaries, pki, { controllerManager: "", scheduler: "" });
     if (await allHealthy(components, previous)) {
       return {
         config,

@@ -1,7 +1,8 @@
 // The control-plane processes, as pure data: binary, flags, health endpoint and start order.
 // Later parts (the node agent) are appended to this list, so `cluster:up` starts them the same way.
 import { join } from "node:path";
-import type { ClusterConfig } from "./config.js";
+import { pathToFileURL } from "node:url";
+import { type ClusterConfig, REPO_ROOT } from "./config.js";
 import { IDENTITIES, type Pki } from "./pki.js";
 
 export interface HealthCheck {
@@ -133,4 +134,40 @@ export function controlPlaneComponents(
       startTimeoutSeconds: 60,
     },
   ];
+}
+
+/**
+ * The node agent (hack/node-agent): registers the fake nodes and runs their pods as local processes.
+ * Run from source with this repo's tsx, so a clean clone needs nothing but `npm ci`.
+ */
+export function nodeAgentComponent(config: ClusterConfig, nodeBinary: string = process.execPath): ComponentSpec {
+  const tsx = pathToFileURL(join(REPO_ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href;
+  return {
+    name: "node-agent",
+    command: nodeBinary,
+    args: [
+      "--import",
+      tsx,
+      join(REPO_ROOT, "hack", "node-agent", "main.ts"),
+      `--kubeconfig=${config.kubeconfig}`,
+      `--state-dir=${config.stateDir}`,
+      `--health-port=${config.ports.nodeAgent}`,
+      `--nodes=${config.nodes}`,
+      `--pod-network=${config.podNetwork}`,
+      `--repo-root=${REPO_ROOT}`,
+    ],
+    // Ready once its nodes are registered and schedulable (the not-ready taint is gone).
+    health: { url: `http://${loopback}:${config.ports.nodeAgent}/readyz` },
+    startTimeoutSeconds: 60,
+  };
+}
+
+/** Everything `cluster:up` starts, in order. */
+export function clusterComponents(
+  config: ClusterConfig,
+  bins: Binaries,
+  pki: Pki,
+  kubeconfigs: ComponentKubeconfigs,
+): ComponentSpec[] {
+  return [...controlPlaneComponents(config, bins, pki, kubeconfigs), nodeAgentComponent(config)];
 }

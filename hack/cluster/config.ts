@@ -1,6 +1,7 @@
 // Where a local cluster keeps its state and which loopback ports it uses (pure).
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { DEFAULT_NODES } from "../node-agent/config.js";
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 
@@ -10,6 +11,8 @@ export interface ClusterPorts {
   apiserver: number;
   controllerManager: number;
   scheduler: number;
+  /** The node agent's /healthz and /readyz. */
+  nodeAgent: number;
 }
 
 export interface ClusterConfig {
@@ -21,6 +24,10 @@ export interface ClusterConfig {
   kubeconfig: string;
   ports: ClusterPorts;
   serviceCIDR: string;
+  /** Fake nodes the node agent registers (`LIFTOFF_NODES`, see hack/node-agent/config.ts). */
+  nodes: string;
+  /** Pods get loopback addresses 127.N.<node>.<pod>; N differs per cluster so two clusters never collide. */
+  podNetwork: string;
 }
 
 export const DEFAULT_PORT_BASE: Record<string, number> = { local: 16440, test: 17440 };
@@ -32,6 +39,7 @@ export function portsFrom(base: number): ClusterPorts {
     apiserver: base + 3,
     controllerManager: base + 7,
     scheduler: base + 9,
+    nodeAgent: base + 11,
   };
 }
 
@@ -51,5 +59,7 @@ export function clusterConfig(name = "local", env: NodeJS.ProcessEnv = process.e
     kubeconfig: join(stateDir, "kubeconfig"),
     ports: portsFrom(base),
     serviceCIDR: "10.96.0.0/24",
+    nodes: env.LIFTOFF_NODES || DEFAULT_NODES,
+    podNetwork: `127.${64 + (Math.floor(base / 1000) % 100)}`,
   };
 }

@@ -1,0 +1,70 @@
+// Image → local program map: the agent "pulls" an image by finding it here (pure).
+// Like Docker, a pod's `command` replaces the image entrypoint and `args` replaces its default arguments.
+import { join } from "node:path";
+
+export interface LocalImage {
+  /** Matches `repository` or `repository:tag` / `@digest`; a trailing `*` matches any tag. */
+  pattern: string;
+  entrypoint: string[];
+  cmd: string[];
+  /** Image paths (e.g. "/app") that live in a host folder; argv entries under them are rewritten. */
+  paths: Record<string, string>;
+}
+
+export const RUNTIME_IMAGE = "ghcr.io/liftoff-dev/liftoff-runtime";
+export const TESTBOX_IMAGE = "ghcr.io/liftoff-dev/liftoff-testbox";
+
+export function defaultImages(repoRoot: string): LocalImage[] {
+  return [
+    {
+      // The Liftoff runtime: `node /app/dist/main.js <prepare|train|serve>`, /app being runtime/ in this repo.
+      pattern: `${RUNTIME_IMAGE}:*`,
+      entrypoint: ["node", "/app/dist/main.js"],
+      cmd: [],
+      paths: { "/app": join(repoRoot, "runtime") },
+    },
+    {
+      // A tiny test program (serve, exit with a code, crash, read/write files); see testbox/testbox.mjs.
+      pattern: `${TESTBOX_IMAGE}:*`,
+      entrypoint: ["node", "/testbox/testbox.mjs"],
+      cmd: ["serve"],
+      paths: { "/testbox": join(repoRoot, "hack", "node-agent", "testbox") },
+    },
+  ];
+}
+
+/** Strips a registry default (docker.io/library/) so "busybox" and "docker.io/library/busybox" compare equal. */
+function normalize(ref: string): string {
+  return ref.replace(/^docker\.io\/(library\/)?/, "");
+}
+
+export function findImage(images: LocalImage[], ref: string): LocalImage | undefined {
+  const want = normalize(ref);
+  const repo = want.replace(/@.*$/, "").replace(/:[^/:]*$/, "");
+  return images.find((img) => {
+    const pattern = normalize(img.pattern);
+    if (pattern.endsWith(":*")) return repo === pattern.slice(0, -2);
+    return want === pattern || (!pattern.includes(":") && repo === pattern);
+  });
+}
+
+/** The argv to run: Docker's entrypoint/cmd rules, `node` → this Node, image paths → host paths. */
+export function buildArgv(
+  image: LocalImage,
+  container: { command?: string[]; args?: string[] },
+  nodeBinary: string,
+): string[] {
+  const command = container.command?.length ? container.command : image.entrypoint;
+  const args = container.args?.length ? container.args : container.command?.length ? [] : image.cmd;
+  const argv = [...command, ...args].map((a) => translatePath(image, a));
+  if (argv[0] === "node" || argv[0] === "/usr/local/bin/node" || argv[0] === "/usr/bin/node") argv[0] = nodeBinary;
+  return argv;
+}
+
+export function translatePath(image: LocalImage, arg: string): string {
+  for (const [inImage, onHost] of Object.entries(image.paths)) {
+    if (arg === inImage) return onHost;
+    if (arg.startsWith(`${inImage}/`)) return onHost + arg.slice(inImage.length);
+  }
+  return arg;
+}

@@ -1,0 +1,86 @@
+// The node agent's entry point: `node --import tsx hack/node-agent/main.ts --kubeconfig F --state-dir D ...`.
+// Started by `npm run cluster:up` as one more cluster component; /healthz and /readyz on its health port.
+import { createServer } from "node:http";
+import { parseArgs } from "node:util";
+import { NodeAgent } from "./agent.js";
+import { agentConfig, DEFAULT_NODES } from "./config.js";
+import { makeKube } from "./kube.js";
+import { reapOrphans } from "./reaper.js";
+
+function log(line: string): void {
+  console.error(`${new Date().toISOString()} node-agent: ${line}`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      kubeconfig: { type: "string" },
+      "state-dir": { type: "string" },
+      "health-port": { type: "string" },
+      nodes: { type: "string", default: process.env.LIFTOFF_NODES || DEFAULT_NODES },
+      "pod-network": { type: "string", default: "127.80" },
+      "repo-root": { type: "string", default: process.cwd() },
+    },
+  });
+  if (!values.kubeconfig || !values["state-dir"] || !values["health-port"]) {
+    throw new Error(
+      "usage: main.ts --kubeconfig FILE --state-dir DIR --health-port PORT [--nodes SPEC] [--pod-network 127.N]",
+    );
+  }
+  const cfg = agentConfig({
+    kubeconfig: values.kubeconfig,
+    stateDir: values["state-dir"],
+    healthPort: Number(values["health-port"]),
+    nodes: values.nodes ?? DEFAULT_NODES,
+    podNetwork: values["pod-network"] ?? "127.80",
+    repoRoot: values["repo-root"] ?? process.cwd(),
+  });
+  reapOrphans(cfg.stateDir, log);
+  const agent = new NodeAgent(makeKube(cfg.kubeconfig), cfg, log);
+
+  let started = false;
+  const server = createServer((req, res) => {
+    if (req.url === "/healthz") {
+      res.writeHead(200).end("ok");
+      return;
+    }
+    if (req.url === "/readyz") {
+      // Ready means pods can be scheduled to our nodes, which is what `cluster:up` waits for.
+      const check = started ? agent.nodes.schedulable() : Promise.resolve({ ok: false, detail: "registering nodes" });
+      check
+        .then((r) => res.writeHead(r.ok ? 200 : 503).end(r.detail))
+        .catch((err: unknown) => res.writeHead(503).end(String(err)));
+      return;
+    }
+    if (req.url === "/status") {
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ pods: agent.podCount }));
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  server.listen(cfg.healthPort, "127.0.0.1");
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping containers`);
+    server.close();
+    await agent.stop();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  // One bad callback must not take every pod down with it.
+  process.on("uncaughtException", (err) => log(`uncaught: ${err.stack ?? err.message}`));
+  process.on("unhandledRejection", (err) => log(`unhandled rejection: ${String(err)}`));
+
+  await agent.start();
+  started = true;
+  log(`serving nodes ${cfg.nodes.map((n) => `${n.name} (${n.podCIDR})`).join(", ")}`);
+}
+
+main().catch((err: unknown) => {
+  log(`fatal: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

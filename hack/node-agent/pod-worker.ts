@@ -1,0 +1,683 @@
+// Plays kubelet for one pod: sets up its address and volumes, runs init containers then containers,
+// restarts them per restartPolicy with back-off, runs probes, reports status, and handles deletion.
+import { closeSync, mkdirSync, openSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import type { V1Container, V1Pod } from "@kubernetes/client-node";
+import { BACKOFF_RESET_AFTER_MS, type RestartPolicy, restartDelayMs, shouldRestart } from "./backoff.js";
+import type { NodeShape } from "./config.js";
+import { ContainerConfigError, expand, referencedObjects, resolveEnv } from "./env.js";
+import type { EventRecorder } from "./events.js";
+import { buildArgv, findImage, type LocalImage, translatePath } from "./images.js";
+import type { IpPool } from "./ipam.js";
+import { describe, httpStatus, type Kube, strategicMerge } from "./kube.js";
+import { inRoot, logFile, mountLinks, podDir, rootDir } from "./layout.js";
+import { type ProbeContext, ProbeCounter, ProbeLoop } from "./probes.js";
+import { type Exit, type RunningProcess, startProcess } from "./process.js";
+import { type ContainerRecord, podStatus, type Terminated, timestamp } from "./status.js";
+import { MountError } from "./volume-files.js";
+import { fetchObjects, linkMounts, setupVolumes } from "./volumes.js";
+
+export interface WorkerDeps {
+  kube: Kube;
+  node: NodeShape;
+  pool: IpPool;
+  images: LocalImage[];
+  events: EventRecorder;
+  podsDir: string;
+  /** Marks container processes as this agent's, so a restarted agent can find orphans. */
+  stateDir: string;
+  apiserverHost: string;
+  apiserverPort: string;
+  log(line: string): void;
+}
+
+/** Raised when an image has no local program; shown as ErrImagePull. */
+class ImagePullError extends Error {}
+
+interface Slot {
+  spec: V1Container;
+  rec: ContainerRecord;
+  proc?: RunningProcess;
+  probes: ProbeLoop[];
+  backoffStep: number;
+  killReason?: string;
+}
+
+const MAX_TERMINATION_MESSAGE = 4096;
+
+export class PodWorker {
+  readonly uid: string;
+  private pod: V1Pod;
+  private readonly dir: string;
+  private readonly startTime = timestamp();
+  private ip: string | undefined;
+  private sandboxReady = false;
+  private readonly init: Slot[];
+  private readonly main: Slot[];
+  private folders = new Map<string, string>();
+  private terminating = false;
+  private gone = false;
+  private finished = false;
+  private readonly sleepers = new Set<() => void>();
+  private dirty = false;
+  private writing: Promise<void> | undefined;
+  private lastWritten = "";
+  private tokenTimer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly deps: WorkerDeps,
+    pod: V1Pod,
+  ) {
+    this.pod = pod;
+    this.uid = pod.metadata?.uid ?? "";
+    this.dir = podDir(deps.podsDir, pod.metadata?.namespace ?? "default", pod.metadata?.name ?? "");
+    const prior = new Map(
+      [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].map((s) => [s.name, s]),
+    );
+    const hasInit = (pod.spec?.initContainers?.length ?? 0) > 0;
+    const slot = (spec: V1Container, isInit: boolean): Slot => {
+      const old = prior.get(spec.name);
+      // An init container that already succeeded (before an agent restart) is not run again.
+      const doneInit = isInit && old?.state?.terminated?.exitCode === 0;
+      return {
+        spec,
+        probes: [],
+        backoffStep: 0,
+        rec: {
+          name: spec.name,
+          image: spec.image ?? "",
+          state: doneInit
+            ? { terminated: { ...(old?.state?.terminated as unknown as Terminated) } }
+            : { waiting: { reason: hasInit ? "PodInitializing" : "ContainerCreating" } },
+          restartCount: old?.restartCount ?? 0,
+          ready: false,
+          started: false,
+        },
+      };
+    };
+    this.init = (pod.spec?.initContainers ?? []).map((c) => slot(c, true));
+    this.main = (pod.spec?.containers ?? []).map((c) => slot(c, false));
+    // Keep the address an earlier agent gave this pod; claimed now, before new pods allocate.
+    const oldIP = pod.status?.podIP;
+    if (oldIP && deps.pool.claim(oldIP)) this.ip = oldIP;
+  }
+
+  get name(): string {
+    return `${this.pod.metadata?.namespace}/${this.pod.metadata?.name}`;
+  }
+
+  get isFinished(): boolean {
+    return this.finished || this.gone;
+  }
+
+  start(): void {
+    this.running = this.run().catch((err: unknown) =>
+      this.deps.log(`pod ${this.name}: worker failed: ${describe(err)}`),
+    );
+  }
+
+  update(pod: V1Pod): void {
+    this.pod = pod;
+    if (pod.metadata?.deletionTimestamp && !this.terminating) {
+      const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+      void this.terminate(grace);
+    }
+  }
+
+  /** The pod object is gone (force-deleted): stop at once, write nothing more. */
+  async kill(): Promise<void> {
+    this.gone = true;
+    this.terminating = true;
+    this.wakeAll();
+    for (const s of [...this.init, ...this.main]) s.proc?.kill("SIGKILL");
+    await this.running;
+    this.cleanup();
+  }
+
+  /** Shutdown of the agent itself: stop the processes, leave the pod object alone. */
+  async stopProcesses(graceMs: number): Promise<void> {
+    this.gone = true;
+    this.terminating = true;
+    this.wakeAll();
+    const procs = [...this.init, ...this.main].flatMap((s) => (s.proc?.alive() ? [s.proc] : []));
+    for (const p of procs) p.kill("SIGTERM");
+    await Promise.race([Promise.all(procs.map((p) => p.exited)), delay(graceMs)]);
+    for (const p of procs) p.kill("SIGKILL");
+    this.releaseIP();
+  }
+
+  // ---- lifecycle ----
+
+  private async run(): Promise<void> {
+    // Let every pod of the first list claim its old address before any new one is handed out.
+    await new Promise((r) => setImmediate(r));
+    if (this.terminating) return;
+    if (!this.ip) this.ip = this.deps.pool.allocate();
+    this.markUidFolder();
+    this.markDirty();
+    if (!(await this.prepareVolumes())) return;
+    this.sandboxReady = true;
+    this.markDirty();
+    for (const slot of this.init) {
+      if ("terminated" in slot.rec.state && slot.rec.state.terminated.exitCode === 0) continue;
+      if (!(await this.runInit(slot))) return this.finish();
+    }
+    for (const s of this.main) if ("waiting" in s.rec.state) s.rec.state = { waiting: { reason: "ContainerCreating" } };
+    await Promise.all(this.main.map((s) => this.supervise(s)));
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.terminating) return;
+    // All containers are done for good (Job-style pods): the pod is terminal, its address free again.
+    this.finished = true;
+    if (this.tokenTimer) clearTimeout(this.tokenTimer);
+    this.markDirty();
+    this.releaseIP();
+  }
+
+  /** A recreated pod with the same name (StatefulSet) starts from empty folders; logs are kept. */
+  private markUidFolder(): void {
+    mkdirSync(this.dir, { recursive: true });
+    const file = `${this.dir}/.uid`;
+    let old = "";
+    try {
+      old = readText(file, 100);
+    } catch {
+      // first run here
+    }
+    if (old !== this.uid) {
+      rmSync(`${this.dir}/volumes`, { recursive: true, force: true });
+      rmSync(`${this.dir}/roots`, { recursive: true, force: true });
+      writeFileSync(file, this.uid);
+    }
+  }
+
+  private net() {
+    return { podIP: this.ip ?? "", hostIP: this.deps.node.address };
+  }
+
+  private allocatable() {
+    return { cpu: this.deps.node.cpu, memory: this.deps.node.memory };
+  }
+
+  /** Retries until the volumes exist, showing the failure as the kubelet does (ContainerCreating + FailedMount). */
+  private async prepareVolumes(): Promise<boolean> {
+    let wait = 1000;
+    let lastMessage = "";
+    while (!this.terminating) {
+      try {
+        const objects = await fetchObjects(this.deps.kube, this.ns, referencedObjects(this.pod));
+        const setup = await setupVolumes(this.deps.kube, this.pod, this.dir, objects, this.net(), this.allocatable());
+        this.folders = setup.folders;
+        for (const s of [...this.init, ...this.main]) {
+          linkMounts(
+            rootDir(this.dir, s.spec.name),
+            mountLinks(rootDir(this.dir, s.spec.name), s.spec.volumeMounts ?? [], this.folders),
+          );
+        }
+        if (setup.refreshAt !== undefined) this.scheduleTokenRefresh(setup.refreshAt);
+        return true;
+      } catch (err) {
+        const message = err instanceof MountError || err instanceof Error ? err.message : String(err);
+        if (message !== lastMessage) {
+          this.deps.events.record(this.pod, this.deps.node.name, "Warning", "FailedMount", message);
+          lastMessage = message;
+        }
+        for (const s of [...this.init, ...this.main]) {
+          s.rec.state = { waiting: { reason: "ContainerCreating", message } };
+        }
+        this.markDirty();
+        await this.sleep(wait);
+        wait = Math.min(wait * 2, 16_000);
+      }
+    }
+    return false;
+  }
+
+  /** Projected service-account tokens are renewed at 80% of their life, like the kubelet does. */
+  private scheduleTokenRefresh(at: number): void {
+    if (this.tokenTimer) clearTimeout(this.tokenTimer);
+    this.tokenTimer = setTimeout(
+      async () => {
+        if (this.terminating || this.finished) return;
+        try {
+          const objects = await fetchObjects(this.deps.kube, this.ns, referencedObjects(this.pod));
+          const setup = await setupVolumes(this.deps.kube, this.pod, this.dir, objects, this.net(), this.allocatable());
+          if (setup.refreshAt !== undefined) this.scheduleTokenRefresh(setup.refreshAt);
+        } catch (err) {
+          this.deps.log(`pod ${this.name}: token refresh failed, retrying in 10s: ${describe(err)}`);
+          this.scheduleTokenRefresh(Date.now() + 10_000);
+        }
+      },
+      Math.max(0, at - Date.now()),
+    );
+    this.tokenTimer.unref();
+  }
+
+  private get policy(): RestartPolicy {
+    return (this.pod.spec?.restartPolicy ?? "Always") as RestartPolicy;
+  }
+
+  private get ns(): string {
+    return this.pod.metadata?.namespace ?? "default";
+  }
+
+  /** Runs one init container until it succeeds; false when the pod cannot go on. */
+  private async runInit(slot: Slot): Promise<boolean> {
+    while (!this.terminating) {
+      const t = await this.runOnce(slot);
+      if (!t) return false;
+      if (t.exitCode === 0) return true;
+      // restartPolicy Never: a failed init container fails the pod; otherwise it is retried with back-off.
+      if (this.policy === "Never" || !(await this.backoff(slot, t))) return false;
+    }
+    return false;
+  }
+
+  private async supervise(slot: Slot): Promise<void> {
+    while (!this.terminating) {
+      const t = await this.runOnce(slot);
+      if (!t || this.terminating) return;
+      if (!shouldRestart(this.policy, t.exitCode)) return;
+      if (!(await this.backoff(slot, t))) return;
+    }
+  }
+
+  /** Waits out the restart back-off showing CrashLoopBackOff; false if the pod is being stopped meanwhile. */
+  private async backoff(slot: Slot, t: Terminated): Promise<boolean> {
+    const ran = Date.parse(t.finishedAt) - Date.parse(t.startedAt ?? t.finishedAt);
+    if (ran >= BACKOFF_RESET_AFTER_MS) slot.backoffStep = 0;
+    const wait = restartDelayMs(slot.backoffStep, ran);
+    slot.backoffStep++;
+    slot.rec.lastState = t;
+    if (wait > 0) {
+      const message = `back-off ${wait / 1000}s restarting failed container=${slot.spec.name} pod=${this.pod.metadata?.name}_${this.ns}(${this.uid})`;
+      slot.rec.state = { waiting: { reason: "CrashLoopBackOff", message } };
+      this.markDirty();
+      this.event("Warning", "BackOff", "Back-off restarting failed container", slot);
+      await this.sleep(wait);
+    }
+    if (this.terminating) {
+      slot.rec.state = { terminated: t };
+      return false;
+    }
+    slot.rec.restartCount++;
+    return true;
+  }
+
+  /** Builds what a container run needs; throws ImagePullError or ContainerConfigError. */
+  private async plan(slot: Slot) {
+    const c = slot.spec;
+    const image = findImage(this.deps.images, c.image ?? "");
+    if (!image) {
+      throw new ImagePullError(
+        `Failed to pull image "${c.image}": the liftoff node agent has no local program for this image (known: ${this.deps.images.map((i) => i.pattern).join(", ")})`,
+      );
+    }
+    const objects = await fetchObjects(this.deps.kube, this.ns, referencedObjects(this.pod));
+    const root = rootDir(this.dir, c.name);
+    const base = this.baseEnv(root);
+    const env = {
+      ...resolveEnv(this.pod, c, objects.strings, this.net(), this.allocatable(), base),
+      ...this.forcedEnv(root),
+    };
+    const argv = buildArgv(image, { command: c.command, args: c.args }, process.execPath).map((a) => expand(a, env));
+    const cwd = inRoot(root, c.workingDir ?? "/");
+    mkdirSync(cwd, { recursive: true });
+    const termFile = inRoot(root, c.terminationMessagePath || "/dev/termination-log");
+    mkdirSync(dirname(termFile), { recursive: true });
+    writeFileSync(termFile, "");
+    const execArgv = (cmd: string[]) => {
+      const a = cmd.map((x) => translatePath(image, expand(x, env)));
+      if (a[0] === "node") a[0] = process.execPath;
+      return a;
+    };
+    return { argv, env, cwd, termFile, execArgv };
+  }
+
+  /** What every container gets, like KUBERNETES_SERVICE_* from the kubelet; the pod's env may override it. */
+  private baseEnv(root: string): Record<string, string> {
+    const { apiserverHost: host, apiserverPort: port } = this.deps;
+    return {
+      PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+      HOSTNAME: this.pod.spec?.hostname ?? this.pod.metadata?.name ?? "",
+      HOME: root,
+      KUBERNETES_SERVICE_HOST: host,
+      KUBERNETES_SERVICE_PORT: port,
+      KUBERNETES_SERVICE_PORT_HTTPS: port,
+      KUBERNETES_PORT: `tcp://${host}:${port}`,
+      KUBERNETES_PORT_443_TCP: `tcp://${host}:${port}`,
+      KUBERNETES_PORT_443_TCP_PROTO: "tcp",
+      KUBERNETES_PORT_443_TCP_ADDR: host,
+      KUBERNETES_PORT_443_TCP_PORT: port,
+    };
+  }
+
+  /** The agent's own variables: how a local process finds its mounts and its address. */
+  private forcedEnv(root: string): Record<string, string> {
+    return {
+      LIFTOFF_PATH_PREFIX: root,
+      LIFTOFF_POD_IP: this.ip ?? "",
+      LIFTOFF_NODE_NAME: this.deps.node.name,
+      LIFTOFF_NODE_AGENT_STATE: this.deps.stateDir,
+    };
+  }
+
+  /** One run of a container, from "pull" to exit; undefined when the pod is stopped before it starts. */
+  private async runOnce(slot: Slot): Promise<Terminated | undefined> {
+    const name = slot.spec.name;
+    let plan: Awaited<ReturnType<PodWorker["plan"]>> | undefined;
+    let wait = 2000;
+    let lastMessage = "";
+    while (!plan) {
+      if (this.terminating) return undefined;
+      try {
+        plan = await this.plan(slot);
+      } catch (err) {
+        const reason =
+          err instanceof ImagePullError
+            ? "ErrImagePull"
+            : err instanceof ContainerConfigError
+              ? err.reason
+              : "ContainerCreating";
+        const message = err instanceof Error && !(httpStatus(err) !== undefined) ? err.message : describe(err);
+        slot.rec.state = { waiting: { reason, message } };
+        this.markDirty();
+        if (message !== lastMessage) {
+          this.event("Warning", reason === "ErrImagePull" ? "Failed" : "Failed", message, slot);
+          lastMessage = message;
+        }
+        await this.sleep(wait);
+        wait = Math.min(wait * 2, 30_000);
+      }
+    }
+    const log = logFile(this.dir, name);
+    const logStart = fileSize(log);
+    const startedAt = timestamp();
+    let proc: RunningProcess;
+    try {
+      proc = await startProcess(plan.argv, { env: plan.env, cwd: plan.cwd, logPath: log });
+    } catch (err) {
+      const message = `failed to start container "${name}": exec: "${plan.argv[0]}": ${(err as Error).message}`;
+      this.event("Warning", "Failed", `Error: ${message}`, slot);
+      const t: Terminated = { exitCode: 128, reason: "StartError", message, startedAt, finishedAt: timestamp() };
+      slot.rec.state = { terminated: t };
+      this.markDirty();
+      return t;
+    }
+    slot.proc = proc;
+    slot.killReason = undefined;
+    slot.rec.containerID = `liftoff-local://${proc.pid}`;
+    slot.rec.state = { running: { startedAt } };
+    this.event("Normal", "Started", `Started container ${name}`, slot);
+    if (this.terminating) proc.kill("SIGTERM");
+    const isInit = this.init.includes(slot);
+    this.startProbes(slot, plan, isInit);
+    this.markDirty();
+
+    const exit: Exit = await proc.exited;
+    for (const p of slot.probes) p.stop();
+    slot.probes = [];
+    slot.proc = undefined;
+    slot.rec.ready = false;
+    slot.rec.started = false;
+    const t: Terminated = {
+      exitCode: exit.exitCode,
+      ...(exit.signal !== undefined ? { signal: exit.signal } : {}),
+      reason: exit.exitCode === 0 ? "Completed" : "Error",
+      startedAt,
+      finishedAt: timestamp(),
+      containerID: slot.rec.containerID,
+    };
+    const message = this.terminationMessage(slot.spec, plan.termFile, log, logStart, exit.exitCode);
+    if (message) t.message = message;
+    slot.rec.state = { terminated: t };
+    this.markDirty();
+    return t;
+  }
+
+  private terminationMessage(c: V1Container, termFile: string, log: string, logStart: number, code: number): string {
+    let text = "";
+    try {
+      text = readText(termFile, MAX_TERMINATION_MESSAGE);
+    } catch {
+      // no message written
+    }
+    if (!text && code !== 0 && c.terminationMessagePolicy === "FallbackToLogsOnError") {
+      const size = fileSize(log);
+      const from = Math.max(logStart, size - 2048);
+      text = readText(log, size - from, from)
+        .split("\n")
+        .slice(-80)
+        .join("\n");
+    }
+    return text;
+  }
+
+  private startProbes(
+    slot: Slot,
+    plan: { env: Record<string, string>; cwd: string; execArgv(c: string[]): string[] },
+    isInit: boolean,
+  ) {
+    const c = slot.spec;
+    const ctx: ProbeContext = {
+      podIP: this.ip ?? "",
+      container: c,
+      env: plan.env,
+      cwd: plan.cwd,
+      execArgv: plan.execArgv,
+    };
+    if (isInit) {
+      slot.rec.started = false;
+      return;
+    }
+    const startOthers = () => {
+      slot.rec.started = true;
+      if (c.readinessProbe) {
+        const counter = new ProbeCounter(
+          c.readinessProbe.successThreshold ?? 1,
+          c.readinessProbe.failureThreshold ?? 3,
+          false,
+        );
+        const loop = new ProbeLoop(c.readinessProbe, ctx, (r) => {
+          if (!r.ok) this.event("Warning", "Unhealthy", `Readiness probe failed: ${r.message}`, slot);
+          const v = counter.record(r.ok);
+          if (v !== undefined && slot.proc) {
+            slot.rec.ready = v;
+            this.markDirty();
+          }
+        });
+        slot.probes.push(loop);
+        loop.start();
+      } else {
+        slot.rec.ready = true;
+      }
+      if (c.livenessProbe) {
+        const probe = c.livenessProbe;
+        const counter = new ProbeCounter(1, probe.failureThreshold ?? 3, true);
+        const loop = new ProbeLoop(probe, ctx, (r) => {
+          if (!r.ok) this.event("Warning", "Unhealthy", `Liveness probe failed: ${r.message}`, slot);
+          if (counter.record(r.ok) === false) {
+            loop.stop();
+            void this.killContainer(slot, "liveness", probe.terminationGracePeriodSeconds);
+          }
+        });
+        slot.probes.push(loop);
+        loop.start();
+      }
+      this.markDirty();
+    };
+    if (c.startupProbe) {
+      const probe = c.startupProbe;
+      const counter = new ProbeCounter(1, probe.failureThreshold ?? 3);
+      const loop = new ProbeLoop(probe, ctx, (r) => {
+        if (!r.ok) this.event("Warning", "Unhealthy", `Startup probe failed: ${r.message}`, slot);
+        const v = counter.record(r.ok);
+        if (v === true) {
+          loop.stop();
+          startOthers();
+        } else if (v === false) {
+          loop.stop();
+          void this.killContainer(slot, "startup", probe.terminationGracePeriodSeconds);
+        }
+      });
+      slot.probes.push(loop);
+      loop.start();
+    } else {
+      startOthers();
+    }
+  }
+
+  /** A failed liveness/startup probe: stop the container gracefully; supervise() restarts it per policy. */
+  private async killContainer(slot: Slot, probe: string, graceOverride?: number): Promise<void> {
+    const proc = slot.proc;
+    if (!proc) return;
+    slot.killReason = probe;
+    this.event("Normal", "Killing", `Container ${slot.spec.name} failed ${probe} probe, will be restarted`, slot);
+    const grace = graceOverride ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30;
+    proc.kill("SIGTERM");
+    await Promise.race([proc.exited, delay(grace * 1000)]);
+    proc.kill("SIGKILL");
+  }
+
+  /** Graceful deletion: SIGTERM, up to `graceSeconds`, SIGKILL, final status, then release the pod object. */
+  private async terminate(graceSeconds: number): Promise<void> {
+    this.terminating = true;
+    this.wakeAll();
+    const slots = [...this.init, ...this.main].filter((s) => s.proc?.alive());
+    for (const s of slots) {
+      this.event("Normal", "Killing", `Stopping container ${s.spec.name}`, s);
+      s.proc?.kill("SIGTERM");
+    }
+    const exits = Promise.all(slots.map((s) => s.proc?.exited));
+    await Promise.race([exits, delay(graceSeconds * 1000)]);
+    for (const s of slots) s.proc?.kill("SIGKILL");
+    await Promise.race([exits, delay(5000)]);
+    await this.running;
+    if (this.gone) return;
+    this.markDirty();
+    await this.writing;
+    this.cleanup();
+    try {
+      await this.deps.kube.core.deleteNamespacedPod({
+        name: this.pod.metadata?.name ?? "",
+        namespace: this.ns,
+        body: { gracePeriodSeconds: 0, preconditions: { uid: this.uid } },
+      });
+    } catch (err) {
+      if (httpStatus(err) !== 404 && httpStatus(err) !== 409)
+        this.deps.log(`pod ${this.name}: delete failed: ${describe(err)}`);
+    }
+    this.gone = true;
+  }
+
+  private cleanup(): void {
+    if (this.tokenTimer) clearTimeout(this.tokenTimer);
+    this.releaseIP();
+    // Volumes and roots go with the pod; logs stay for post-mortems.
+    rmSync(`${this.dir}/volumes`, { recursive: true, force: true });
+    rmSync(`${this.dir}/roots`, { recursive: true, force: true });
+    rmSync(`${this.dir}/.uid`, { force: true });
+  }
+
+  private releaseIP(): void {
+    if (this.ip) this.deps.pool.release(this.ip);
+  }
+
+  // ---- helpers ----
+
+  private event(type: "Normal" | "Warning", reason: string, message: string, slot?: Slot): void {
+    if (this.gone) return;
+    const fieldPath = slot
+      ? `spec.${this.init.includes(slot) ? "initContainers" : "containers"}{${slot.spec.name}}`
+      : undefined;
+    this.deps.events.record(this.pod, this.deps.node.name, type, reason, message, fieldPath);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.sleepers.add(done);
+    });
+  }
+
+  private wakeAll(): void {
+    for (const wake of [...this.sleepers]) wake();
+  }
+
+  /** Coalesces status changes into one patch at a time, skipping patches that change nothing. */
+  markDirty(): void {
+    if (this.gone) return;
+    this.dirty = true;
+    if (!this.writing) {
+      this.writing = this.flush().finally(() => {
+        this.writing = undefined;
+      });
+    }
+  }
+
+  private async flush(): Promise<void> {
+    await delay(20);
+    while (this.dirty && !this.gone) {
+      this.dirty = false;
+      const status = podStatus({
+        pod: this.pod,
+        ...(this.ip ? { podIP: this.ip } : {}),
+        hostIP: this.deps.node.address,
+        startTime: this.pod.status?.startTime ? timestamp(new Date(this.pod.status.startTime)) : this.startTime,
+        sandboxReady: this.sandboxReady,
+        init: this.init.map((s) => s.rec),
+        containers: this.main.map((s) => s.rec),
+      });
+      const text = JSON.stringify(status);
+      if (text === this.lastWritten) continue;
+      try {
+        // metadata.uid guards against writing into a newer pod that reuses the name.
+        await this.deps.kube.core.patchNamespacedPodStatus(
+          { name: this.pod.metadata?.name ?? "", namespace: this.ns, body: { metadata: { uid: this.uid }, status } },
+          strategicMerge,
+        );
+        this.lastWritten = text;
+      } catch (err) {
+        const code = httpStatus(err);
+        if (code === 404 || code === 409 || code === 422) {
+          this.deps.log(`pod ${this.name}: status not written (${describe(err)}); the pod is gone or replaced`);
+          return;
+        }
+        this.deps.log(`pod ${this.name}: status write failed, retrying: ${describe(err)}`);
+        this.dirty = true;
+        await delay(1000);
+      }
+    }
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+function readText(path: string, max: number, position = 0): string {
+  const fd = openSync(path, "r");
+  try {
+    const buf = Buffer.alloc(Math.max(0, max));
+    const n = readSync(fd, buf, 0, buf.length, position);
+    return buf.subarray(0, n).toString("utf8");
+  } finally {
+    closeSync(fd);
+  }
+}

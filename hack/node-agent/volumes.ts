@@ -1,0 +1,170 @@
+// Sets up a pod's volumes as real folders and links each container's mountPaths to them.
+import { existsSync, lstatSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import type { V1Pod } from "@kubernetes/client-node";
+import type { NodeAllocatable, ObjectData, PodNetwork } from "./env.js";
+import { describe, type Kube, orNotFound } from "./kube.js";
+import { inRoot, type MountLink, volumeDir } from "./layout.js";
+import { MountError, type ObjectBytes, volumeFiles } from "./volume-files.js";
+
+export interface PodObjects {
+  bytes: ObjectBytes;
+  strings: ObjectData;
+}
+
+/** Reads the ConfigMaps and Secrets a pod names; missing ones read as `undefined`. */
+export async function fetchObjects(
+  kube: Kube,
+  namespace: string,
+  refs: { configMaps: Set<string>; secrets: Set<string> },
+): Promise<PodObjects> {
+  const cms = new Map<string, Record<string, Buffer> | undefined>();
+  const secrets = new Map<string, Record<string, Buffer> | undefined>();
+  await Promise.all([
+    ...[...refs.configMaps].map(async (name) => {
+      const cm = await orNotFound(() => kube.core.readNamespacedConfigMap({ name, namespace }));
+      if (!cm) return cms.set(name, undefined);
+      const data: Record<string, Buffer> = {};
+      for (const [k, v] of Object.entries(cm.data ?? {})) data[k] = Buffer.from(v);
+      for (const [k, v] of Object.entries(cm.binaryData ?? {})) data[k] = Buffer.from(v, "base64");
+      return cms.set(name, data);
+    }),
+    ...[...refs.secrets].map(async (name) => {
+      const s = await orNotFound(() => kube.core.readNamespacedSecret({ name, namespace }));
+      if (!s) return secrets.set(name, undefined);
+      const data: Record<string, Buffer> = {};
+      for (const [k, v] of Object.entries(s.data ?? {})) data[k] = Buffer.from(v, "base64");
+      for (const [k, v] of Object.entries(s.stringData ?? {})) data[k] = Buffer.from(v);
+      return secrets.set(name, data);
+    }),
+  ]);
+  const asText = (d: Record<string, Buffer> | undefined) =>
+    d === undefined ? undefined : Object.fromEntries(Object.entries(d).map(([k, v]) => [k, v.toString("utf8")]));
+  return {
+    bytes: { configMap: (n) => cms.get(n), secret: (n) => secrets.get(n) },
+    strings: { configMap: (n) => asText(cms.get(n)), secret: (n) => asText(secrets.get(n)) },
+  };
+}
+
+async function claimFolder(kube: Kube, namespace: string, claimName: string): Promise<string> {
+  const pvc = await orNotFound(() => kube.core.readNamespacedPersistentVolumeClaim({ name: claimName, namespace }));
+  if (!pvc) throw new MountError(`persistentvolumeclaim "${claimName}" not found`);
+  const pvName = pvc.spec?.volumeName;
+  if (!pvName || pvc.status?.phase !== "Bound")
+    throw new MountError(`persistentvolumeclaim "${claimName}" is not bound`);
+  const pv = await orNotFound(() => kube.core.readPersistentVolume({ name: pvName }));
+  const path = pv?.spec?.hostPath?.path ?? pv?.spec?.local?.path;
+  if (!path) throw new MountError(`persistentvolume "${pvName}" has no hostPath or local path the agent can use`);
+  mkdirSync(path, { recursive: true });
+  return path;
+}
+
+export interface VolumeSetup {
+  /** Volume name → host folder. */
+  folders: Map<string, string>;
+  /** When the earliest service-account token should be renewed (80% of its life), if any. */
+  refreshAt?: number;
+}
+
+/** Makes every volume of the pod; throws MountError (shown as FailedMount) when one cannot be made. */
+export async function setupVolumes(
+  kube: Kube,
+  pod: V1Pod,
+  dir: string,
+  objects: PodObjects,
+  net: PodNetwork,
+  node: NodeAllocatable,
+): Promise<VolumeSetup> {
+  const ns = pod.metadata?.namespace ?? "default";
+  const folders = new Map<string, string>();
+  let refreshAt: number | undefined;
+  for (const vol of pod.spec?.volumes ?? []) {
+    const prefix = `MountVolume.SetUp failed for volume "${vol.name}" : `;
+    try {
+      if (vol.persistentVolumeClaim) {
+        folders.set(vol.name, await claimFolder(kube, ns, vol.persistentVolumeClaim.claimName));
+      } else if (vol.hostPath) {
+        const p = vol.hostPath.path;
+        const type = vol.hostPath.type ?? "";
+        if (!existsSync(p)) {
+          if (type === "DirectoryOrCreate" || type === "") mkdirSync(p, { recursive: true });
+          else if (type === "FileOrCreate") writeFileSync(p, "");
+          else throw new MountError(`hostPath type check failed: ${p} does not exist`);
+        }
+        folders.set(vol.name, p);
+      } else if (vol.emptyDir) {
+        const d = volumeDir(dir, vol.name);
+        mkdirSync(d, { recursive: true });
+        folders.set(vol.name, d);
+      } else if (vol.configMap || vol.secret || vol.downwardAPI || vol.projected) {
+        const files = volumeFiles(pod, vol, objects.bytes, net, node);
+        const d = volumeDir(dir, vol.name);
+        // Rewritten whole each time, so keys removed from the source disappear.
+        rmSync(d, { recursive: true, force: true });
+        mkdirSync(d, { recursive: true });
+        for (const f of files) {
+          const target = inRoot(d, f.path);
+          mkdirSync(dirname(target), { recursive: true });
+          if ("token" in f) {
+            const token = await requestToken(kube, pod, f.token);
+            writeFileSync(target, token.token, { mode: f.mode });
+            const at = Date.now() + f.token.expirationSeconds * 800;
+            refreshAt = Math.min(refreshAt ?? at, at);
+          } else {
+            writeFileSync(target, f.content, { mode: f.mode });
+          }
+        }
+        folders.set(vol.name, d);
+      } else {
+        throw new MountError("volume type not supported by the liftoff node agent");
+      }
+    } catch (err) {
+      if (err instanceof MountError) throw new MountError(prefix + err.message);
+      throw new MountError(prefix + describe(err));
+    }
+  }
+  return { folders, ...(refreshAt !== undefined ? { refreshAt } : {}) };
+}
+
+/** A real token from the TokenRequest API, bound to the pod, with the audience and expiry asked for. */
+async function requestToken(
+  kube: Kube,
+  pod: V1Pod,
+  req: { audience?: string; expirationSeconds: number },
+): Promise<{ token: string }> {
+  const sa = pod.spec?.serviceAccountName || "default";
+  const res = await kube.core.createNamespacedServiceAccountToken({
+    name: sa,
+    namespace: pod.metadata?.namespace ?? "default",
+    body: {
+      spec: {
+        audiences: req.audience ? [req.audience] : [],
+        expirationSeconds: req.expirationSeconds,
+        boundObjectRef: { apiVersion: "v1", kind: "Pod", name: pod.metadata?.name, uid: pod.metadata?.uid },
+      },
+    },
+  });
+  if (!res.status?.token) throw new MountError(`TokenRequest for service account "${sa}" returned no token`);
+  return { token: res.status.token };
+}
+
+/** Creates the symlinks of a container root (idempotent). */
+export function linkMounts(root: string, links: MountLink[]): void {
+  mkdirSync(root, { recursive: true });
+  for (const l of links) {
+    mkdirSync(dirname(l.link), { recursive: true });
+    if (!existsSync(l.target)) mkdirSync(l.target, { recursive: true });
+    try {
+      if (lstatSync(l.link, { throwIfNoEntry: false })) rmSync(l.link, { recursive: true, force: true });
+    } catch {
+      // nothing there
+    }
+    symlinkSync(l.target, l.link);
+  }
+}
+
+export function ensureDir(root: string, containerPath: string): string {
+  const p = inRoot(root, containerPath);
+  mkdirSync(p, { recursive: true });
+  return p;
+}
