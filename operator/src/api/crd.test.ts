@@ -23,7 +23,8 @@ function structuralProblems(schema: Schema, path: string, out: string[]): string
   if ("anyOf" in schema && !intOrString) out.push(`${path}: anyOf outside int-or-string`);
   if ("patternProperties" in schema) out.push(`${path}: patternProperties is not structural`);
   if (typeof schema.exclusiveMinimum === "number") out.push(`${path}: numeric exclusiveMinimum`);
-  for (const [name, child] of Object.entries(schema.properties ?? {})) structuralProblems(child, `${path}.${name}`, out);
+  for (const [name, child] of Object.entries(schema.properties ?? {}))
+    structuralProblems(child, `${path}.${name}`, out);
   if (schema.items) structuralProblems(schema.items, `${path}[]`, out);
   return out;
 }

@@ -58,7 +58,13 @@ export async function kubeRequest<T>(kc: KubeConfig, req: KubeRequest): Promise<
 }
 
 /** Server-side apply of an object at its resource path (e.g. /apis/apps/v1/namespaces/x/deployments/y). */
-export function serverSideApply<T>(kc: KubeConfig, path: string, obj: unknown, fieldManager: string, force = true): Promise<T> {
+export function serverSideApply<T>(
+  kc: KubeConfig,
+  path: string,
+  obj: unknown,
+  fieldManager: string,
+  force = true,
+): Promise<T> {
   return kubeRequest<T>(kc, {
     method: "PATCH",
     path,

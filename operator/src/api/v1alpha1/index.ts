@@ -1,5 +1,5 @@
 // The liftoff.dev/v1alpha1 API: schemas, static types and CRD definitions of the three kinds.
-import type { KubernetesObject } from "@kubernetes/client-node";
+import type { ObjectMeta } from "../../kube/types.js";
 import type { KindDefinition } from "../crd.js";
 import { DataSetSpec, DataSetStatus } from "./dataset.js";
 import { ModelDeploymentSpec, ModelDeploymentStatus } from "./modeldeployment.js";
@@ -94,7 +94,10 @@ export const ModelDeploymentKind: KindDefinition = {
 export const ALL_KINDS = [DataSetKind, TrainingJobKind, ModelDeploymentKind] as const;
 
 /** A Liftoff custom resource as read from the API server. */
-export interface LiftoffObject<Spec, Status> extends KubernetesObject {
+export interface LiftoffObject<Spec, Status> {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
   spec: Spec;
   status?: Status;
 }

@@ -1,0 +1,144 @@
+// Operator configuration from flags and environment (flag wins), validated at start with one-line errors (pure).
+import { hostname } from "node:os";
+import { parseArgs } from "node:util";
+
+export interface OperatorConfig {
+  kubeconfig?: string;
+  /** Namespaces to watch; empty means all. */
+  namespaces: string[];
+  runtimeImage: string;
+  concurrency: number;
+  metricsHost: string;
+  metricsPort: number;
+  leaderElect: boolean;
+  leaseNamespace: string;
+  leaseName: string;
+  identity: string;
+  leaseDurationSeconds: number;
+  renewDeadlineSeconds: number;
+  retryPeriodSeconds: number;
+  qps: number;
+  burst: number;
+  logLevel: "trace" | "debug" | "info" | "warn" | "error";
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export const DEFAULT_RUNTIME_IMAGE = "ghcr.io/liftoff-dev/liftoff-runtime:0.1.0";
+
+const OPTIONS = {
+  kubeconfig: { type: "string", env: "KUBECONFIG", help: "kubeconfig file (in-cluster config when unset)" },
+  namespaces: {
+    type: "string",
+    env: "LIFTOFF_WATCH_NAMESPACES",
+    help: "comma-separated namespaces to watch (all when empty)",
+  },
+  "runtime-image": { type: "string", env: "LIFTOFF_RUNTIME_IMAGE", help: "inference runtime image" },
+  concurrency: { type: "string", env: "LIFTOFF_CONCURRENCY", help: "parallel reconciles per kind (1-64, default 4)" },
+  "metrics-bind-address": {
+    type: "string",
+    env: "LIFTOFF_METRICS_BIND_ADDRESS",
+    help: "host:port of /metrics /healthz /readyz (default 0.0.0.0:8080; port 0 picks one)",
+  },
+  "leader-elect": { type: "string", env: "LIFTOFF_LEADER_ELECT", help: "true|false (default true)" },
+  "lease-namespace": {
+    type: "string",
+    env: "LIFTOFF_LEASE_NAMESPACE",
+    help: "namespace of the leader Lease (default: POD_NAMESPACE or liftoff-system)",
+  },
+  "lease-name": {
+    type: "string",
+    env: "LIFTOFF_LEASE_NAME",
+    help: "name of the leader Lease (default liftoff-operator)",
+  },
+  identity: { type: "string", env: "POD_NAME", help: "this replica's identity in the Lease (default hostname-pid)" },
+  "lease-duration": { type: "string", env: "LIFTOFF_LEASE_DURATION_SECONDS", help: "seconds (default 15)" },
+  "renew-deadline": { type: "string", env: "LIFTOFF_RENEW_DEADLINE_SECONDS", help: "seconds (default 10)" },
+  "retry-period": { type: "string", env: "LIFTOFF_RETRY_PERIOD_SECONDS", help: "seconds (default 2)" },
+  qps: { type: "string", env: "LIFTOFF_KUBE_API_QPS", help: "client-side API rate limit (default 50)" },
+  burst: { type: "string", env: "LIFTOFF_KUBE_API_BURST", help: "client-side API burst (default 100)" },
+  "log-level": { type: "string", env: "LIFTOFF_LOG_LEVEL", help: "trace|debug|info|warn|error (default info)" },
+} as const;
+
+function int(name: string, raw: string | undefined, def: number, min: number, max: number): number {
+  if (raw === undefined || raw === "") return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ConfigError(`--${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  return n;
+}
+
+function bool(name: string, raw: string | undefined, def: boolean): boolean {
+  if (raw === undefined || raw === "") return def;
+  if (raw === "true") return true;
+  if (raw === "false") return false;
+  throw new ConfigError(`--${name} must be true or false, got "${raw}"`);
+}
+
+export function usage(): string {
+  return [
+    "usage: liftoff-operator [flags]   (each flag also as the environment variable shown)",
+    ...Object.entries(OPTIONS).map(([flag, o]) => `  --${flag.padEnd(22)} ${o.env.padEnd(32)} ${o.help}`),
+  ].join("\n");
+}
+
+export function parseConfig(argv: string[], env: Readonly<Record<string, string | undefined>>): OperatorConfig {
+  let values: Record<string, string | undefined>;
+  try {
+    const parsed = parseArgs({
+      args: argv,
+      options: Object.fromEntries(Object.keys(OPTIONS).map((k) => [k, { type: "string" as const }])),
+      strict: true,
+      allowPositionals: false,
+    });
+    values = parsed.values as Record<string, string | undefined>;
+  } catch (err) {
+    throw new ConfigError((err as Error).message.split("\n")[0] ?? "bad flags");
+  }
+  const get = (flag: keyof typeof OPTIONS) => values[flag] ?? env[OPTIONS[flag].env];
+  const namespaces = (get("namespaces") ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const ns of namespaces) {
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns))
+      throw new ConfigError(`--namespaces: "${ns}" is not a valid namespace name`);
+  }
+  const bind = get("metrics-bind-address") ?? "0.0.0.0:8080";
+  const m = /^(.*):(\d+)$/.exec(bind);
+  if (!m) throw new ConfigError(`--metrics-bind-address must be host:port, got "${bind}"`);
+  const logLevel = get("log-level") ?? "info";
+  if (!["trace", "debug", "info", "warn", "error"].includes(logLevel)) {
+    throw new ConfigError(`--log-level must be one of trace, debug, info, warn, error, got "${logLevel}"`);
+  }
+  const cfg: OperatorConfig = {
+    ...(get("kubeconfig") ? { kubeconfig: get("kubeconfig") } : {}),
+    namespaces,
+    runtimeImage: get("runtime-image") ?? DEFAULT_RUNTIME_IMAGE,
+    concurrency: int("concurrency", get("concurrency"), 4, 1, 64),
+    metricsHost: m[1] ?? "0.0.0.0",
+    metricsPort: int("metrics-bind-address", m[2], 8080, 0, 65535),
+    leaderElect: bool("leader-elect", get("leader-elect"), true),
+    leaseNamespace: get("lease-namespace") ?? env.POD_NAMESPACE ?? "liftoff-system",
+    leaseName: get("lease-name") ?? "liftoff-operator",
+    identity: get("identity") ?? `${hostname()}-${process.pid}`,
+    leaseDurationSeconds: int("lease-duration", get("lease-duration"), 15, 1, 600),
+    renewDeadlineSeconds: int("renew-deadline", get("renew-deadline"), 10, 1, 600),
+    retryPeriodSeconds: int("retry-period", get("retry-period"), 2, 1, 600),
+    qps: int("qps", get("qps"), 50, 1, 10000),
+    burst: int("burst", get("burst"), 100, 1, 100000),
+    logLevel: logLevel as OperatorConfig["logLevel"],
+  };
+  if (!/^[a-z0-9.-]+(:\d+)?\/[\w./-]+(:[\w.-]+)?(@sha256:[a-f0-9]{64})?$/.test(cfg.runtimeImage)) {
+    throw new ConfigError(`--runtime-image "${cfg.runtimeImage}" is not an image reference like registry/repo:tag`);
+  }
+  if (cfg.renewDeadlineSeconds >= cfg.leaseDurationSeconds) {
+    throw new ConfigError("--renew-deadline must be shorter than --lease-duration");
+  }
+  if (cfg.retryPeriodSeconds >= cfg.renewDeadlineSeconds) {
+    throw new ConfigError("--retry-period must be shorter than --renew-deadline");
+  }
+  return cfg;
+}

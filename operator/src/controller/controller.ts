@@ -1,0 +1,107 @@
+// Wires informers to a work queue and a reconciler: callbacks only enqueue keys; workers reconcile with bounded
+// concurrency, back off on errors, and honour requeue-after.
+import type { Logger } from "pino";
+import type { KubeObject } from "../kube/types.js";
+import { keyOf } from "../kube/types.js";
+import type { OperatorMetrics } from "../metrics.js";
+import type { ObjectCache } from "./informer.js";
+import { DEFAULT_RATE_LIMIT, type RateLimitOptions, WorkQueue } from "./queue.js";
+
+export interface ReconcileResult {
+  /** Reconcile again after this many milliseconds (polling something without a watch, e.g. a rollout deadline). */
+  requeueAfterMs?: number;
+}
+
+export interface Reconciler {
+  readonly kind: string;
+  reconcile(key: string, log: Logger): Promise<ReconcileResult | undefined>;
+}
+
+/** Maps a changed object to the keys of the primary objects that must be reconciled. */
+export type KeyMapper = (obj: KubeObject) => string[];
+
+/** Owner key of an object whose controller owner reference is of `kind`. */
+export function ownerKeyMapper(kind: string): KeyMapper {
+  return (obj) => {
+    const ref = obj.metadata?.ownerReferences?.find((r) => r.controller && r.kind === kind);
+    return ref && obj.metadata?.namespace ? [`${obj.metadata.namespace}/${ref.name}`] : [];
+  };
+}
+
+export interface ControllerOptions {
+  concurrency: number;
+  rateLimit?: RateLimitOptions;
+  metrics?: OperatorMetrics;
+  log: Logger;
+}
+
+export class Controller {
+  readonly queue: WorkQueue;
+  private workers: Promise<void>[] = [];
+  private readonly log: Logger;
+
+  constructor(
+    private readonly reconciler: Reconciler,
+    primary: ObjectCache,
+    private readonly opts: ControllerOptions,
+  ) {
+    const kind = reconciler.kind;
+    const m = opts.metrics;
+    this.queue = new WorkQueue(opts.rateLimit ?? DEFAULT_RATE_LIMIT, {
+      depth: (n) => m?.queueDepth.set({ kind }, n),
+      added: () => m?.queueAdds.inc({ kind }),
+      latency: (s) => m?.queueLatency.observe({ kind }, s),
+    });
+    this.log = opts.log.child({ controller: kind });
+    primary.onEvent((obj) => this.queue.add(keyOf(obj)));
+  }
+
+  /** Also reconcile when objects of another kind change (owned children, referenced objects). */
+  watches(informer: ObjectCache, mapper: KeyMapper): this {
+    informer.onEvent((obj, _event, old) => {
+      const keys = new Set([...mapper(obj), ...(old ? mapper(old) : [])]);
+      for (const key of keys) this.queue.add(key);
+    });
+    return this;
+  }
+
+  start(): void {
+    for (let i = 0; i < this.opts.concurrency; i++) this.workers.push(this.work());
+  }
+
+  private async work(): Promise<void> {
+    const kind = this.reconciler.kind;
+    const m = this.opts.metrics;
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      const log = this.log.child({ key });
+      const started = performance.now();
+      let result = "success";
+      try {
+        const out = await this.reconciler.reconcile(key, log);
+        this.queue.forget(key);
+        if (out?.requeueAfterMs !== undefined) {
+          result = "requeue";
+          this.queue.addAfter(key, out.requeueAfterMs);
+        }
+      } catch (err) {
+        result = "error";
+        const delay = this.queue.addRateLimited(key);
+        const reason = (err as { reason?: string }).reason ?? (err as Error).name ?? "Error";
+        m?.reconcileErrors.inc({ kind, reason });
+        log.error({ err: (err as Error).message, retryInMs: Math.round(delay) }, "reconcile failed");
+      } finally {
+        this.queue.done(key);
+        m?.reconcileTotal.inc({ kind, result });
+        m?.reconcileDuration.observe({ kind, result }, (performance.now() - started) / 1000);
+      }
+    }
+  }
+
+  /** Stops taking keys and waits for in-flight reconciles. */
+  async stop(): Promise<void> {
+    this.queue.shutdown();
+    await Promise.all(this.workers);
+  }
+}

@@ -1,0 +1,239 @@
+// A supervised informer: list, then watch from the list's resourceVersion, forever.
+// client-node's informers stop silently on errors other than 410 and never resync; this one restarts every failure
+// with capped back-off, relists on 410 Gone, restarts a watch that has gone quiet (staleness watchdog), and only
+// ever calls its handler with keys, so handlers stay idempotent.
+import type { Logger } from "pino";
+import type { KubeClient } from "../kube/client.js";
+import type { ResourceType } from "../kube/resources.js";
+import { type KubeObject, keyOf } from "../kube/types.js";
+import type { WatchEvent } from "../kube/watch.js";
+
+export type InformerEvent = "added" | "updated" | "deleted";
+export type InformerHandler = (obj: KubeObject, event: InformerEvent, old?: KubeObject) => void;
+
+export interface InformerOptions {
+  namespace?: string;
+  labelSelector?: string;
+  /** Restart a watch that delivered nothing (not even a bookmark) for this long. */
+  staleAfterMs?: number;
+  maxBackoffMs?: number;
+  onRestart?: (reason: "expired" | "error" | "stale" | "timeout") => void;
+  log?: Logger;
+}
+
+export class Informer {
+  private readonly cache = new Map<string, KubeObject>();
+  private readonly handlers: InformerHandler[] = [];
+  private stopped = false;
+  private resourceVersion = "";
+  private abortWatch: (() => void) | undefined;
+  private syncedResolve!: () => void;
+  readonly synced = new Promise<void>((r) => {
+    this.syncedResolve = r;
+  });
+  private hasSynced = false;
+
+  constructor(
+    private readonly client: KubeClient,
+    readonly resource: ResourceType,
+    private readonly opts: InformerOptions = {},
+  ) {}
+
+  onEvent(handler: InformerHandler): void {
+    this.handlers.push(handler);
+  }
+
+  get isSynced(): boolean {
+    return this.hasSynced;
+  }
+
+  /** The cached object (shared: callers must not modify it). */
+  get(key: string): KubeObject | undefined {
+    return this.cache.get(key);
+  }
+
+  list(): KubeObject[] {
+    return [...this.cache.values()];
+  }
+
+  private emit(obj: KubeObject, event: InformerEvent, old?: KubeObject): void {
+    for (const h of this.handlers) {
+      try {
+        h(obj, event, old);
+      } catch (err) {
+        this.opts.log?.error({ err }, "informer handler threw");
+      }
+    }
+  }
+
+  private params(): Record<string, string> {
+    return this.opts.labelSelector ? { labelSelector: this.opts.labelSelector } : {};
+  }
+
+  /** Lists and reconciles the cache with the result, emitting the differences. */
+  private async relist(): Promise<void> {
+    const { items, resourceVersion } = await this.client.list(this.resource, this.opts.namespace, this.params());
+    const seen = new Set<string>();
+    for (const item of items) {
+      const key = keyOf(item);
+      seen.add(key);
+      const old = this.cache.get(key);
+      this.cache.set(key, item);
+      if (!old) this.emit(item, "added");
+      else if (old.metadata?.resourceVersion !== item.metadata?.resourceVersion) this.emit(item, "updated", old);
+    }
+    for (const [key, old] of this.cache) {
+      if (!seen.has(key)) {
+        this.cache.delete(key);
+        this.emit(old, "deleted");
+      }
+    }
+    this.resourceVersion = resourceVersion;
+    if (!this.hasSynced) {
+      this.hasSynced = true;
+      this.syncedResolve();
+    }
+  }
+
+  private apply(ev: WatchEvent): "expired" | undefined {
+    if (ev.type === "ERROR") {
+      if (ev.object.code === 410) return "expired";
+      throw new Error(`watch error: ${ev.object.message ?? JSON.stringify(ev.object)}`);
+    }
+    const rv = ev.object.metadata?.resourceVersion;
+    if (rv) this.resourceVersion = rv;
+    if (ev.type === "BOOKMARK") return undefined;
+    const obj = { apiVersion: ev.object.apiVersion, kind: ev.object.kind, ...ev.object };
+    const key = keyOf(obj);
+    const old = this.cache.get(key);
+    if (ev.type === "DELETED") {
+      this.cache.delete(key);
+      this.emit(obj, "deleted");
+    } else {
+      this.cache.set(key, obj);
+      this.emit(obj, old ? "updated" : "added", old);
+    }
+    return undefined;
+  }
+
+  /** One watch from the current resourceVersion; resolves with why it ended. */
+  private async watchOnce(): Promise<"expired" | "stale" | "timeout"> {
+    let ended: "expired" | "stale" | undefined;
+    let lastEvent = Date.now();
+    const staleAfter = this.opts.staleAfterMs ?? 330_000;
+    const handle = await this.client.watch(
+      this.resource,
+      this.opts.namespace,
+      {
+        ...this.params(),
+        resourceVersion: this.resourceVersion,
+        // Jittered server-side timeout, as client-go does, so many watches do not reconnect in lockstep.
+        timeoutSeconds: String(240 + Math.floor(Math.random() * 60)),
+      },
+      (ev) => {
+        lastEvent = Date.now();
+        if (ended) return;
+        if (this.apply(ev) === "expired") {
+          ended = "expired";
+          handle.abort();
+        }
+      },
+    );
+    this.abortWatch = handle.abort;
+    const watchdog = setInterval(
+      () => {
+        if (Date.now() - lastEvent > staleAfter) {
+          ended = "stale";
+          handle.abort();
+        }
+      },
+      Math.min(staleAfter, 5000),
+    );
+    watchdog.unref();
+    try {
+      await handle.done;
+    } finally {
+      clearInterval(watchdog);
+      this.abortWatch = undefined;
+    }
+    return ended ?? "timeout";
+  }
+
+  /** Runs until stop(); never throws. */
+  async run(): Promise<void> {
+    let backoff = 250;
+    const maxBackoff = this.opts.maxBackoffMs ?? 30_000;
+    let needList = true;
+    while (!this.stopped) {
+      try {
+        if (needList) await this.relist();
+        needList = false;
+        const why = await this.watchOnce();
+        backoff = 250;
+        if (this.stopped) break;
+        this.opts.onRestart?.(why);
+        if (why === "expired") needList = true;
+      } catch (err) {
+        if (this.stopped) break;
+        const code = (err as { code?: number }).code;
+        this.opts.onRestart?.(code === 410 ? "expired" : "error");
+        this.opts.log?.warn(
+          { err: (err as Error).message, resource: this.resource.plural, backoffMs: backoff },
+          "watch failed; retrying",
+        );
+        needList = true;
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(maxBackoff, backoff * 2);
+      }
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.abortWatch?.();
+  }
+}
+
+/** What reconcilers need of an informer: a read-only cache and change notifications. */
+export interface ObjectCache {
+  get(key: string): KubeObject | undefined;
+  list(): KubeObject[];
+  onEvent(handler: InformerHandler): void;
+}
+
+/** Informers over several namespaces (or one over all), seen as one cache. */
+export class InformerGroup implements ObjectCache {
+  constructor(readonly members: Informer[]) {}
+
+  get(key: string): KubeObject | undefined {
+    for (const m of this.members) {
+      const v = m.get(key);
+      if (v) return v;
+    }
+    return undefined;
+  }
+
+  list(): KubeObject[] {
+    return this.members.flatMap((m) => m.list());
+  }
+
+  onEvent(handler: InformerHandler): void {
+    for (const m of this.members) m.onEvent(handler);
+  }
+
+  get isSynced(): boolean {
+    return this.members.every((m) => m.isSynced);
+  }
+
+  async run(): Promise<void> {
+    await Promise.all(this.members.map((m) => m.run()));
+  }
+
+  async synced(): Promise<void> {
+    await Promise.all(this.members.map((m) => m.synced));
+  }
+
+  stop(): void {
+    for (const m of this.members) m.stop();
+  }
+}

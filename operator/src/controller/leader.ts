@@ -1,0 +1,147 @@
+// Leader election on a coordination.k8s.io/v1 Lease, with client-go's timing model: the holder renews every
+// retryPeriod; others take over once leaseDuration passes without a renewal. Writes use resourceVersion
+// (optimistic concurrency), so two candidates can never both win the same term.
+import type { Logger } from "pino";
+import type { KubeClient } from "../kube/client.js";
+import { KubeApiError } from "../kube/request.js";
+import { apiVersionOf, RESOURCES } from "../kube/resources.js";
+import type { KubeObject } from "../kube/types.js";
+
+export interface LeaderElectionOptions {
+  namespace: string;
+  name: string;
+  identity: string;
+  leaseDurationSeconds: number;
+  renewDeadlineSeconds: number;
+  retryPeriodSeconds: number;
+}
+
+interface LeaseSpec {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  acquireTime?: string;
+  renewTime?: string;
+  leaseTransitions?: number;
+}
+
+const micro = (d: Date) => d.toISOString().replace("Z", "000Z"); // MicroTime: RFC3339 with microseconds
+
+export class LeaderElector {
+  private stopped = false;
+  private leading = false;
+  private observedRenew = 0;
+  private observedHolder: string | undefined;
+  private observedRenewTime: string | undefined;
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly opts: LeaderElectionOptions,
+    private readonly log: Logger,
+  ) {}
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  /** Tries to take or renew the lease once; true when this candidate holds it afterwards. */
+  async tryAcquireOrRenew(): Promise<boolean> {
+    const r = RESOURCES.Lease;
+    const now = new Date();
+    const lease = await this.client.getOptional<KubeObject & { spec?: LeaseSpec }>(
+      r,
+      this.opts.namespace,
+      this.opts.name,
+    );
+    const mine: LeaseSpec = {
+      holderIdentity: this.opts.identity,
+      leaseDurationSeconds: this.opts.leaseDurationSeconds,
+      renewTime: micro(now),
+    };
+    if (!lease) {
+      await this.client.create(r, {
+        apiVersion: apiVersionOf(r),
+        kind: "Lease",
+        metadata: { name: this.opts.name, namespace: this.opts.namespace },
+        spec: { ...mine, acquireTime: micro(now), leaseTransitions: 0 },
+      });
+      return true;
+    }
+    const spec = lease.spec ?? {};
+    // Expiry is judged by our own clock from when we last saw the record change (clocks may differ between hosts).
+    if (spec.holderIdentity !== this.observedHolder || spec.renewTime !== this.observedRenewTime) {
+      this.observedHolder = spec.holderIdentity;
+      this.observedRenewTime = spec.renewTime;
+      this.observedRenew = Date.now();
+    }
+    const heldByOther = spec.holderIdentity && spec.holderIdentity !== this.opts.identity;
+    const expired =
+      Date.now() - this.observedRenew > (spec.leaseDurationSeconds ?? this.opts.leaseDurationSeconds) * 1000;
+    if (heldByOther && !expired) return false;
+    const takingOver = spec.holderIdentity !== this.opts.identity;
+    await this.client.update(r, {
+      ...lease,
+      spec: {
+        ...spec,
+        ...mine,
+        acquireTime: takingOver ? micro(now) : spec.acquireTime,
+        leaseTransitions: (spec.leaseTransitions ?? 0) + (takingOver && spec.holderIdentity ? 1 : 0),
+      },
+    });
+    return true;
+  }
+
+  /**
+   * Campaigns until elected, then renews; calls onStoppedLeading if a renewal fails for renewDeadline
+   * (the caller should then exit, as client-go's users do, so it never acts on a stale belief).
+   */
+  async run(onStartedLeading: () => void, onStoppedLeading: () => void): Promise<void> {
+    let lastRenew = 0;
+    while (!this.stopped) {
+      let ok = false;
+      try {
+        ok = await this.tryAcquireOrRenew();
+      } catch (err) {
+        if (!(err instanceof KubeApiError && err.code === 409)) {
+          this.log.warn({ err: (err as Error).message }, "lease update failed");
+        }
+      }
+      if (ok) {
+        lastRenew = Date.now();
+        if (!this.leading) {
+          this.leading = true;
+          this.log.info(
+            { lease: `${this.opts.namespace}/${this.opts.name}`, identity: this.opts.identity },
+            "became leader",
+          );
+          onStartedLeading();
+        }
+      } else if (this.leading && Date.now() - lastRenew > this.opts.renewDeadlineSeconds * 1000) {
+        this.leading = false;
+        this.log.error("lost the leader lease");
+        onStoppedLeading();
+        return;
+      }
+      await new Promise((r) => setTimeout(r, this.opts.retryPeriodSeconds * 1000));
+    }
+  }
+
+  /** Gives the lease up on shutdown so a standby takes over at once instead of after leaseDuration. */
+  async release(): Promise<void> {
+    this.stopped = true;
+    if (!this.leading) return;
+    this.leading = false;
+    const r = RESOURCES.Lease;
+    const lease = await this.client.getOptional<KubeObject & { spec?: LeaseSpec }>(
+      r,
+      this.opts.namespace,
+      this.opts.name,
+    );
+    if (!lease || lease.spec?.holderIdentity !== this.opts.identity) return;
+    await this.client
+      .update(r, {
+        ...lease,
+        spec: { ...lease.spec, holderIdentity: "", leaseDurationSeconds: 1, renewTime: micro(new Date()) },
+      })
+      .catch(() => undefined);
+  }
+}

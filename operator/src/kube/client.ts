@@ -1,0 +1,152 @@
+// The operator's API client: raw JSON requests (nothing dropped by model re-serialization), a client-side rate
+// limit, server-side apply with one field manager, and a hook that counts requests by verb and code.
+import type { KubeConfig } from "@kubernetes/client-node";
+import { TokenBucket } from "./rate-limiter.js";
+import { KubeApiError, type KubeRequest, kubeRequest } from "./request.js";
+import { apiVersionOf, type ResourceType, resourcePath } from "./resources.js";
+import type { KubeList, KubeObject } from "./types.js";
+import { startWatch, type WatchEvent, type WatchHandle } from "./watch.js";
+
+export type Verb = "get" | "list" | "watch" | "apply" | "create" | "update" | "patch" | "delete";
+export type RequestObserver = (verb: Verb, resource: string, code: number, seconds: number) => void;
+
+export interface KubeClientOptions {
+  fieldManager: string;
+  qps?: number;
+  burst?: number;
+  observe?: RequestObserver;
+}
+
+export class KubeClient {
+  private readonly limiter: TokenBucket;
+  readonly fieldManager: string;
+
+  constructor(
+    readonly kc: KubeConfig,
+    private readonly opts: KubeClientOptions,
+  ) {
+    this.limiter = new TokenBucket(opts.qps ?? 50, opts.burst ?? 100);
+    this.fieldManager = opts.fieldManager;
+  }
+
+  private async call<T>(verb: Verb, r: ResourceType, req: KubeRequest): Promise<T> {
+    await this.limiter.take();
+    const start = performance.now();
+    try {
+      const out = await kubeRequest<T>(this.kc, req);
+      this.opts.observe?.(verb, r.plural, 200, (performance.now() - start) / 1000);
+      return out;
+    } catch (err) {
+      const code = err instanceof KubeApiError ? err.code : 0;
+      this.opts.observe?.(verb, r.plural, code, (performance.now() - start) / 1000);
+      throw err;
+    }
+  }
+
+  get<T extends KubeObject>(r: ResourceType, namespace: string | undefined, name: string): Promise<T> {
+    return this.call("get", r, { method: "GET", path: resourcePath(r, namespace, name) });
+  }
+
+  /** GET that answers undefined for 404 instead of throwing. */
+  async getOptional<T extends KubeObject>(
+    r: ResourceType,
+    namespace: string | undefined,
+    name: string,
+  ): Promise<T | undefined> {
+    try {
+      return await this.get<T>(r, namespace, name);
+    } catch (err) {
+      if (err instanceof KubeApiError && err.code === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /** Lists with pagination (500 per page), so a large relist does not time out or balloon one response. */
+  async list<T extends KubeObject>(
+    r: ResourceType,
+    namespace?: string,
+    params: Record<string, string> = {},
+  ): Promise<{ items: T[]; resourceVersion: string }> {
+    const items: T[] = [];
+    let cont: string | undefined;
+    let resourceVersion = "";
+    do {
+      const query: Record<string, string> = { limit: "500", ...params, ...(cont ? { continue: cont } : {}) };
+      const page = await this.call<KubeList<T>>("list", r, { method: "GET", path: resourcePath(r, namespace), query });
+      for (const item of page.items) items.push({ apiVersion: apiVersionOf(r), kind: r.kind, ...item });
+      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
+      cont = page.metadata?.continue || undefined;
+    } while (cont);
+    return { items, resourceVersion };
+  }
+
+  watch(
+    r: ResourceType,
+    namespace: string | undefined,
+    params: Record<string, string>,
+    onEvent: (ev: WatchEvent) => void,
+  ): Promise<WatchHandle> {
+    this.opts.observe?.("watch", r.plural, 200, 0);
+    return startWatch(this.kc, resourcePath(r, namespace), params, onEvent);
+  }
+
+  /** Server-side apply under the operator's field manager (force: the operator owns what it declares). */
+  apply<T extends KubeObject>(r: ResourceType, obj: KubeObject, subresource?: "status"): Promise<T> {
+    const m = obj.metadata ?? {};
+    return this.call("apply", r, {
+      method: "PATCH",
+      path: resourcePath(r, m.namespace, m.name, subresource),
+      query: { fieldManager: this.fieldManager, force: "true" },
+      body: obj,
+      contentType: "application/apply-patch+yaml",
+    });
+  }
+
+  create<T extends KubeObject>(r: ResourceType, obj: KubeObject): Promise<T> {
+    return this.call("create", r, { method: "POST", path: resourcePath(r, obj.metadata?.namespace), body: obj });
+  }
+
+  update<T extends KubeObject>(r: ResourceType, obj: KubeObject, subresource?: "status"): Promise<T> {
+    const m = obj.metadata ?? {};
+    return this.call("update", r, {
+      method: "PUT",
+      path: resourcePath(r, m.namespace, m.name, subresource),
+      body: obj,
+    });
+  }
+
+  mergePatch<T extends KubeObject>(
+    r: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    patch: unknown,
+  ): Promise<T> {
+    return this.call("patch", r, {
+      method: "PATCH",
+      path: resourcePath(r, namespace, name),
+      body: patch,
+      contentType: "application/merge-patch+json",
+    });
+  }
+
+  /** DELETE; a missing object counts as deleted. */
+  async delete(
+    r: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    propagation = "Background",
+  ): Promise<void> {
+    try {
+      await this.call("delete", r, {
+        method: "DELETE",
+        path: resourcePath(r, namespace, name),
+        body: { kind: "DeleteOptions", apiVersion: "v1", propagationPolicy: propagation },
+      });
+    } catch (err) {
+      if (err instanceof KubeApiError && err.code === 404) return;
+      throw err;
+    }
+  }
+}
+
+export { KubeApiError };

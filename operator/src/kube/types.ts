@@ -1,0 +1,47 @@
+// The shape the operator needs of any Kubernetes object; specific kinds narrow it.
+export interface ObjectMeta {
+  name?: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+  finalizers?: string[];
+  deletionTimestamp?: string;
+  creationTimestamp?: string;
+  generateName?: string;
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+  // biome-ignore lint/suspicious/noExplicitAny: the rest of an object is kind-specific
+  [key: string]: any;
+}
+
+export interface KubeList<T = KubeObject> {
+  metadata?: { resourceVersion?: string; continue?: string };
+  items: T[];
+}
+
+export function keyOf(obj: { metadata?: ObjectMeta }): string {
+  const m = obj.metadata ?? {};
+  return m.namespace ? `${m.namespace}/${m.name}` : (m.name ?? "");
+}
+
+export function splitKey(key: string): { namespace?: string; name: string } {
+  const i = key.indexOf("/");
+  return i < 0 ? { name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
+}

@@ -1,0 +1,320 @@
+// The objects a ModelDeployment should own, as a pure function of its spec and context. No timestamps, random
+// names or map-order surprises: the same input always yields the same objects, so unchanged specs write nothing.
+import type { ModelDeployment } from "../api/v1alpha1/index.js";
+import { apiVersionOf, RESOURCES, type ResourceType } from "../kube/resources.js";
+import type { KubeObject, OwnerReference } from "../kube/types.js";
+import type { ResolvedModel } from "./model-source.js";
+import { childNames, commonLabels, LABEL_TRACK, podSelector, RUNTIME_PORT, SERVICE_PORT, type Track } from "./names.js";
+
+export interface Capabilities {
+  /** The monitoring.coreos.com ServiceMonitor CRD is installed. */
+  serviceMonitor: boolean;
+  /** The Gateway API HTTPRoute CRD is installed. */
+  gatewayAPI: boolean;
+}
+
+export interface DesiredContext {
+  runtimeImage: string;
+  stable: ResolvedModel;
+  canary?: ResolvedModel;
+  capabilities: Capabilities;
+}
+
+export interface DesiredObject {
+  resource: ResourceType;
+  object: KubeObject;
+}
+
+export const PVC_ROOT = "/mnt/pvc";
+const DEFAULT_RESOURCES = { cpu: "500m", memory: "512Mi" };
+const GPU = "nvidia.com/gpu";
+
+export function ownerReference(mdep: ModelDeployment): OwnerReference {
+  return {
+    apiVersion: apiVersionOf(RESOURCES.ModelDeployment),
+    kind: "ModelDeployment",
+    name: mdep.metadata?.name ?? "",
+    uid: mdep.metadata?.uid ?? "",
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+function meta(mdep: ModelDeployment, name: string, extraLabels: Record<string, string> = {}) {
+  return {
+    name,
+    namespace: mdep.metadata?.namespace,
+    labels: { ...commonLabels(mdep.metadata?.name ?? ""), ...extraLabels },
+    ownerReferences: [ownerReference(mdep)],
+  };
+}
+
+function object(
+  resource: ResourceType,
+  metadata: KubeObject["metadata"],
+  body: Record<string, unknown>,
+): DesiredObject {
+  return { resource, object: { apiVersion: apiVersionOf(resource), kind: resource.kind, metadata, ...body } };
+}
+
+/** Replica count of the stable track; undefined when an HPA owns it. */
+export function stableReplicas(mdep: ModelDeployment): number | undefined {
+  return mdep.spec.autoscaling ? undefined : (mdep.spec.replicas ?? 1);
+}
+
+/** Canary replicas: explicit, or the share of the stable count that approximates trafficPercent. */
+export function canaryReplicas(mdep: ModelDeployment): number {
+  const c = mdep.spec.canary;
+  if (!c) return 0;
+  if (c.replicas !== undefined) return c.replicas;
+  const p = c.trafficPercent;
+  if (p <= 0) return 0;
+  const stable = stableReplicas(mdep) ?? mdep.spec.autoscaling?.minReplicas ?? 1;
+  if (p >= 100) return stable;
+  return Math.max(1, Math.round((stable * p) / (100 - p)));
+}
+
+export function usesHTTPRoute(mdep: ModelDeployment, caps: Capabilities): boolean {
+  return Boolean(mdep.spec.canary && mdep.spec.gateway && caps.gatewayAPI);
+}
+
+function container(mdep: ModelDeployment, image: string, model: ResolvedModel, track: Track) {
+  const s = mdep.spec;
+  const name = mdep.metadata?.name ?? "";
+  const gpu = s.resources?.gpu ?? 0;
+  const cpu = String(s.resources?.cpu ?? DEFAULT_RESOURCES.cpu);
+  const memory = String(s.resources?.memory ?? DEFAULT_RESOURCES.memory);
+  const amounts = { cpu, memory, ...(gpu > 0 ? { [GPU]: String(gpu) } : {}) };
+  const env: Array<Record<string, unknown>> = [
+    { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
+    { name: "LIFTOFF_MODEL_URI", value: model.uri },
+    { name: "LIFTOFF_MODEL_NAME", value: name },
+    { name: "LIFTOFF_MODEL_VERSION", value: track },
+    { name: "LIFTOFF_PORT", value: String(RUNTIME_PORT) },
+    { name: "LIFTOFF_PVC_ROOT", value: PVC_ROOT },
+    { name: "LIFTOFF_BACKEND", value: "auto" },
+  ];
+  if (model.digest) env.push({ name: "LIFTOFF_MODEL_DIGEST", value: model.digest });
+  if (s.batching) {
+    env.push({ name: "LIFTOFF_MAX_BATCH_SIZE", value: String(s.batching.maxBatchSize) });
+    env.push({ name: "LIFTOFF_MAX_LATENCY_MS", value: String(s.batching.maxLatencyMs) });
+  }
+  const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
+    httpGet: { path, port: "http", scheme: "HTTP" },
+    periodSeconds,
+    failureThreshold,
+    timeoutSeconds: 2,
+  });
+  const mounts: Array<{ name: string; mountPath: string; readOnly?: boolean }> = [{ name: "tmp", mountPath: "/tmp" }];
+  if (model.claim) mounts.push({ name: "model", mountPath: `${PVC_ROOT}/${model.claim}`, readOnly: true });
+  return {
+    name: "runtime",
+    image,
+    args: ["serve"],
+    ports: [{ name: "http", containerPort: RUNTIME_PORT, protocol: "TCP" }],
+    env,
+    resources: { requests: amounts, limits: amounts },
+    // The model loads before Ready: give startup up to 5 minutes, then check liveness and readiness often.
+    startupProbe: probe("/v2/health/live", 2, 150),
+    readinessProbe: probe("/v2/health/ready", 5, 3),
+    livenessProbe: probe("/v2/health/live", 10, 3),
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    },
+    volumeMounts: mounts,
+    terminationMessagePolicy: "FallbackToLogsOnError",
+  };
+}
+
+function tolerations(mdep: ModelDeployment) {
+  const list = [...(mdep.spec.tolerations ?? [])];
+  const gpu = mdep.spec.resources?.gpu ?? 0;
+  if (gpu > 0 && !list.some((t) => t.key === GPU || (t.operator === "Exists" && !t.key))) {
+    list.push({ key: GPU, operator: "Exists", effect: "NoSchedule" });
+  }
+  return list;
+}
+
+function deployment(mdep: ModelDeployment, ctx: DesiredContext, track: Track, model: ResolvedModel): DesiredObject {
+  const name = mdep.metadata?.name ?? "";
+  const names = childNames(name);
+  const replicas = track === "stable" ? stableReplicas(mdep) : canaryReplicas(mdep);
+  const selector = podSelector(name, track);
+  const podLabels = { ...commonLabels(name), [LABEL_TRACK]: track };
+  const scrape = !ctx.capabilities.serviceMonitor;
+  const c = container(mdep, ctx.runtimeImage, model, track);
+  const tol = tolerations(mdep);
+  const volumes: Array<Record<string, unknown>> = [{ name: "tmp", emptyDir: { sizeLimit: "1Gi" } }];
+  if (model.claim) volumes.push({ name: "model", persistentVolumeClaim: { claimName: model.claim, readOnly: true } });
+  return object(RESOURCES.Deployment, meta(mdep, names.deployment(track), { [LABEL_TRACK]: track }), {
+    spec: {
+      ...(replicas !== undefined ? { replicas } : {}),
+      selector: { matchLabels: selector },
+      revisionHistoryLimit: 3,
+      progressDeadlineSeconds: 600,
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: {
+        metadata: {
+          labels: podLabels,
+          ...(scrape
+            ? {
+                annotations: {
+                  "prometheus.io/scrape": "true",
+                  "prometheus.io/port": String(RUNTIME_PORT),
+                  "prometheus.io/path": "/metrics",
+                },
+              }
+            : {}),
+        },
+        spec: {
+          serviceAccountName: names.serviceAccount,
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          terminationGracePeriodSeconds: 30,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 65532,
+            runAsGroup: 65532,
+            fsGroup: 65532,
+            seccompProfile: { type: "RuntimeDefault" },
+          },
+          containers: [c],
+          volumes,
+          ...(mdep.spec.nodeSelector ? { nodeSelector: mdep.spec.nodeSelector } : {}),
+          ...(tol.length > 0 ? { tolerations: tol } : {}),
+        },
+      },
+    },
+  });
+}
+
+function service(
+  mdep: ModelDeployment,
+  name: string,
+  selector: Record<string, string>,
+  extra: Record<string, string> = {},
+) {
+  return object(RESOURCES.Service, meta(mdep, name, extra), {
+    spec: {
+      type: "ClusterIP",
+      selector,
+      ports: [{ name: "http", port: SERVICE_PORT, targetPort: "http", protocol: "TCP" }],
+    },
+  });
+}
+
+export function desiredObjects(mdep: ModelDeployment, ctx: DesiredContext): DesiredObject[] {
+  const name = mdep.metadata?.name ?? "";
+  const ns = mdep.metadata?.namespace ?? "";
+  const names = childNames(name);
+  const s = mdep.spec;
+  const out: DesiredObject[] = [];
+
+  out.push(object(RESOURCES.ServiceAccount, meta(mdep, names.serviceAccount), { automountServiceAccountToken: false }));
+  out.push(deployment(mdep, ctx, "stable", ctx.stable));
+  const canary = s.canary && ctx.canary ? ctx.canary : undefined;
+  if (canary) out.push(deployment(mdep, ctx, "canary", canary));
+
+  // The shared Service: both tracks behind it, so replica counts approximate the split; at 0 % or 100 % only one.
+  const percent = canary ? (s.canary?.trafficPercent ?? 0) : 0;
+  const track: Track | undefined = !canary || percent <= 0 ? "stable" : percent >= 100 ? "canary" : undefined;
+  out.push(service(mdep, names.service, podSelector(name, track)));
+
+  if (canary && usesHTTPRoute(mdep, ctx.capabilities)) {
+    for (const t of ["stable", "canary"] as const) {
+      out.push(service(mdep, names.trackService(t), podSelector(name, t), { [LABEL_TRACK]: t }));
+    }
+    const gw = s.gateway;
+    out.push(
+      object(RESOURCES.HTTPRoute, meta(mdep, names.httpRoute), {
+        spec: {
+          parentRefs: [
+            {
+              group: "gateway.networking.k8s.io",
+              kind: "Gateway",
+              name: gw?.parentRef.name,
+              ...(gw?.parentRef.namespace ? { namespace: gw.parentRef.namespace } : {}),
+              ...(gw?.parentRef.sectionName ? { sectionName: gw.parentRef.sectionName } : {}),
+            },
+          ],
+          ...(gw?.hostnames ? { hostnames: gw.hostnames } : {}),
+          rules: [
+            {
+              backendRefs: [
+                { name: names.trackService("stable"), port: SERVICE_PORT, weight: 100 - percent },
+                { name: names.trackService("canary"), port: SERVICE_PORT, weight: percent },
+              ],
+            },
+          ],
+        },
+      }),
+    );
+  }
+
+  const minReplicas = s.autoscaling ? s.autoscaling.minReplicas : (s.replicas ?? 1);
+  if (minReplicas > 1) {
+    out.push(
+      object(RESOURCES.PodDisruptionBudget, meta(mdep, names.pdb), {
+        spec: { maxUnavailable: 1, selector: { matchLabels: podSelector(name, "stable") } },
+      }),
+    );
+  }
+
+  if (s.autoscaling) {
+    const a = s.autoscaling;
+    const metric =
+      a.metric === "cpu"
+        ? { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: a.target } } }
+        : {
+            type: "Pods",
+            pods: {
+              metric: { name: "liftoff_inference_requests_in_flight" },
+              target: { type: "AverageValue", averageValue: String(a.target) },
+            },
+          };
+    out.push(
+      object(RESOURCES.HorizontalPodAutoscaler, meta(mdep, names.hpa), {
+        spec: {
+          scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: names.deployment("stable") },
+          minReplicas: a.minReplicas,
+          maxReplicas: a.maxReplicas,
+          metrics: [metric],
+        },
+      }),
+    );
+  }
+
+  if (ctx.capabilities.serviceMonitor) {
+    out.push(
+      object(RESOURCES.ServiceMonitor, meta(mdep, names.serviceMonitor), {
+        spec: {
+          selector: { matchLabels: podSelector(name) },
+          endpoints: [{ port: "http", path: "/metrics", interval: "15s" }],
+        },
+      }),
+    );
+  }
+
+  if (s.networkPolicy) {
+    const allowed = [ns, ...s.networkPolicy.allowedNamespaces.filter((n) => n !== ns)];
+    out.push(
+      object(RESOURCES.NetworkPolicy, meta(mdep, names.networkPolicy), {
+        spec: {
+          podSelector: { matchLabels: podSelector(name) },
+          policyTypes: ["Ingress"],
+          ingress: [
+            {
+              from: allowed.map((n) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": n } } })),
+              ports: [{ port: RUNTIME_PORT, protocol: "TCP" }],
+            },
+          ],
+        },
+      }),
+    );
+  }
+  return out;
+}

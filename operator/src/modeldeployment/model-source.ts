@@ -1,0 +1,50 @@
+// Resolves spec.model (a URI, or a TrainingJob's output) into what the runtime needs (pure).
+import type { ModelDeploymentSpec, TrainingJob } from "../api/v1alpha1/index.js";
+import { Reason, ReconcileFailure } from "../reasons.js";
+
+export interface ResolvedModel {
+  uri: string;
+  format: "tfjs-layers" | "tfjs-graph";
+  digest?: string;
+  /** The PVC to mount when the model lives on one. */
+  claim?: string;
+}
+
+const READABLE = /^(pvc:\/\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/\S+|https?:\/\/\S+|file:\/\/\/\S+)$/;
+
+export function resolveModel(
+  model: ModelDeploymentSpec["model"],
+  getTrainingJob: (name: string) => TrainingJob | undefined,
+): ResolvedModel {
+  let uri = model.uri;
+  let digest = model.digest;
+  if (model.trainingJobRef) {
+    const name = model.trainingJobRef.name;
+    const tj = getTrainingJob(name);
+    if (!tj)
+      throw new ReconcileFailure(
+        Reason.ModelNotReady,
+        `TrainingJob ${name} not found; create it or fix model.trainingJobRef`,
+      );
+    const succeeded = tj.status?.conditions?.find((c) => c.type === "Succeeded")?.status === "True";
+    if (!succeeded || !tj.status?.model?.uri) {
+      const phase = tj.status?.phase ?? "Pending";
+      throw new ReconcileFailure(
+        Reason.ModelNotReady,
+        `TrainingJob ${name} has not succeeded yet (phase ${phase}); waiting for its model`,
+      );
+    }
+    uri = tj.status.model.uri;
+    digest ??= tj.status.model.digest;
+  }
+  if (!uri) throw new ReconcileFailure(Reason.UnsupportedModelURI, "model has neither uri nor trainingJobRef", true);
+  const m = READABLE.exec(uri);
+  if (!m) {
+    throw new ReconcileFailure(
+      Reason.UnsupportedModelURI,
+      `the runtime cannot read model URI "${uri}": use pvc://<claim>/<path>, http(s):// or file:///`,
+      true,
+    );
+  }
+  return { uri, format: model.format, ...(digest ? { digest } : {}), ...(m[2] ? { claim: m[2] } : {}) };
+}

@@ -1,0 +1,41 @@
+// Names and labels of the objects a ModelDeployment owns (pure).
+export type Track = "stable" | "canary";
+
+export const LABEL_MDEP = "liftoff.dev/modeldeployment";
+export const LABEL_TRACK = "liftoff.dev/track";
+export const MANAGED_BY = { "app.kubernetes.io/managed-by": "liftoff" } as const;
+export const RUNTIME_PORT = 8080;
+export const SERVICE_PORT = 80;
+
+export const childNames = (name: string) => ({
+  serviceAccount: `${name}-runtime`,
+  deployment: (track: Track) => (track === "stable" ? `${name}-predictor` : `${name}-canary`),
+  service: name,
+  trackService: (track: Track) => (track === "stable" ? `${name}-predictor` : `${name}-canary`),
+  pdb: name,
+  hpa: name,
+  networkPolicy: name,
+  serviceMonitor: name,
+  httpRoute: name,
+});
+
+/** Labels on every child; selectors use the subset that never changes. */
+export function commonLabels(name: string): Record<string, string> {
+  return {
+    "app.kubernetes.io/name": "liftoff-runtime",
+    "app.kubernetes.io/instance": name,
+    "app.kubernetes.io/component": "predictor",
+    ...MANAGED_BY,
+    [LABEL_MDEP]: name,
+  };
+}
+
+export function podSelector(name: string, track?: Track): Record<string, string> {
+  return { [LABEL_MDEP]: name, ...(track ? { [LABEL_TRACK]: track } : {}) };
+}
+
+export function selectorString(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+}

@@ -1,0 +1,212 @@
+// Reconciles one ModelDeployment: resolve the model, apply the children that differ from the desired state,
+// delete children no longer wanted, and write status only when it changed.
+import type { Logger } from "pino";
+import type { ModelDeployment, TrainingJob } from "../api/v1alpha1/index.js";
+import type { ReconcileResult, Reconciler } from "../controller/controller.js";
+import type { EventRecorder } from "../controller/events.js";
+import type { ObjectCache } from "../controller/informer.js";
+import type { KubeClient } from "../kube/client.js";
+import { parseQuantity } from "../kube/quantity.js";
+import { apiVersionOf, RESOURCES, type ResourceType } from "../kube/resources.js";
+import { isSubset } from "../kube/semantic.js";
+import { type KubeObject, keyOf, splitKey } from "../kube/types.js";
+import { Reason, ReconcileFailure } from "../reasons.js";
+import { stableStringify } from "../util/stable-json.js";
+import { type Capabilities, desiredObjects, usesHTTPRoute } from "./desired.js";
+import { type ResolvedModel, resolveModel } from "./model-source.js";
+import { childNames, LABEL_MDEP } from "./names.js";
+import { computeStatus, podsOf } from "./status.js";
+
+export interface ModelDeploymentInformers {
+  modelDeployments: ObjectCache;
+  trainingJobs: ObjectCache;
+  pods: ObjectCache;
+  nodes: ObjectCache;
+  /** Caches of the kinds it owns, by resource plural. */
+  owned: Map<string, ObjectCache>;
+}
+
+export interface ModelDeploymentReconcilerOptions {
+  client: KubeClient;
+  informers: ModelDeploymentInformers;
+  events: EventRecorder;
+  runtimeImage: string;
+  capabilities: Capabilities;
+  now?: () => string;
+}
+
+export const OWNED_KINDS: ResourceType[] = [
+  RESOURCES.ServiceAccount,
+  RESOURCES.Deployment,
+  RESOURCES.Service,
+  RESOURCES.PodDisruptionBudget,
+  RESOURCES.HorizontalPodAutoscaler,
+  RESOURCES.NetworkPolicy,
+];
+
+export function ownedKinds(caps: Capabilities): ResourceType[] {
+  return [
+    ...OWNED_KINDS,
+    ...(caps.serviceMonitor ? [RESOURCES.ServiceMonitor] : []),
+    ...(caps.gatewayAPI ? [RESOURCES.HTTPRoute] : []),
+  ];
+}
+
+/** Largest nvidia.com/gpu allocatable on any node (0 when none has GPUs). */
+export function maxGpuPerNode(nodes: readonly KubeObject[]): number {
+  return nodes.reduce((max, n) => Math.max(max, parseQuantity(n.status?.allocatable?.["nvidia.com/gpu"]) ?? 0), 0);
+}
+
+export class ModelDeploymentReconciler implements Reconciler {
+  readonly kind = "ModelDeployment";
+  private readonly now: () => string;
+
+  constructor(private readonly o: ModelDeploymentReconcilerOptions) {
+    this.now = o.now ?? (() => new Date().toISOString().replace(/\.\d+Z$/, "Z"));
+  }
+
+  private trainingJob(namespace: string) {
+    return (name: string) => this.o.informers.trainingJobs.get(`${namespace}/${name}`) as TrainingJob | undefined;
+  }
+
+  private resolve(mdep: ModelDeployment, log: Logger): { stable: ResolvedModel; canary?: ResolvedModel } {
+    const ns = mdep.metadata?.namespace ?? "";
+    const stable = resolveModel(mdep.spec.model, this.trainingJob(ns));
+    const gpu = mdep.spec.resources?.gpu ?? 0;
+    if (gpu > 0) {
+      const max = maxGpuPerNode(this.o.informers.nodes.list());
+      if (gpu > max) {
+        throw new ReconcileFailure(
+          Reason.InsufficientGPU,
+          `each pod requests ${gpu} nvidia.com/gpu but the largest node offers ${max}; lower resources.gpu or add GPU nodes`,
+          true,
+        );
+      }
+    }
+    let canary: ResolvedModel | undefined;
+    if (mdep.spec.canary?.model) {
+      try {
+        canary = resolveModel(mdep.spec.canary.model, this.trainingJob(ns));
+      } catch (err) {
+        if (!(err instanceof ReconcileFailure)) throw err;
+        log.info({ reason: err.reason }, `canary not deployed: ${err.message}`);
+      }
+    }
+    return canary ? { stable, canary } : { stable };
+  }
+
+  async reconcile(key: string, log: Logger): Promise<ReconcileResult | undefined> {
+    const cached = this.o.informers.modelDeployments.get(key) as ModelDeployment | undefined;
+    if (!cached || cached.metadata?.deletionTimestamp) return undefined; // children go with it (owner references)
+    const mdep = structuredClone(cached);
+    const { namespace = "", name } = splitKey(key);
+
+    let models: { stable: ResolvedModel; canary?: ResolvedModel } | undefined;
+    let failure: ReconcileFailure | undefined;
+    try {
+      models = this.resolve(mdep, log);
+    } catch (err) {
+      if (!(err instanceof ReconcileFailure)) throw err;
+      failure = err;
+    }
+
+    const live = new Map<string, KubeObject>();
+    if (models) {
+      const desired = desiredObjects(mdep, {
+        runtimeImage: this.o.runtimeImage,
+        stable: models.stable,
+        ...(models.canary ? { canary: models.canary } : {}),
+        capabilities: this.o.capabilities,
+      });
+      const wanted = new Set<string>();
+      for (const d of desired) {
+        const childKey = `${d.resource.plural}/${keyOf(d.object)}`;
+        wanted.add(childKey);
+        const current = this.o.informers.owned.get(d.resource.plural)?.get(keyOf(d.object));
+        if (current && isSubset(d.object, current)) {
+          live.set(childKey, current);
+          continue;
+        }
+        const applied = await this.o.client.apply(d.resource, d.object);
+        live.set(childKey, applied);
+        log.info({ child: childKey }, current ? "updated child" : "created child");
+        await this.o.events.record(
+          mdep,
+          "Normal",
+          current ? Reason.ChildUpdated : Reason.ChildCreated,
+          `${current ? "Updated" : "Created"} ${d.resource.kind} ${d.object.metadata?.name}`,
+        );
+      }
+      await this.deleteUnwanted(mdep, wanted, log);
+    }
+
+    const names = childNames(name);
+    const depKey = (track: "stable" | "canary") => `${namespace}/${names.deployment(track)}`;
+    const deployments = this.o.informers.owned.get(RESOURCES.Deployment.plural);
+    const stable = live.get(`deployments/${depKey("stable")}`) ?? deployments?.get(depKey("stable"));
+    const canary = models?.canary
+      ? (live.get(`deployments/${depKey("canary")}`) ?? deployments?.get(depKey("canary")))
+      : undefined;
+    const pods = podsOf(
+      this.o.informers.pods.list().filter((p) => p.metadata?.namespace === namespace),
+      name,
+    );
+    const status = computeStatus(
+      mdep,
+      {
+        ...(stable ? { stable } : {}),
+        ...(canary ? { canary } : {}),
+        pods,
+        ...(failure ? { failure } : {}),
+        ...(models ? { stableModel: models.stable } : {}),
+        ...(models?.canary ? { canaryModel: models.canary } : {}),
+        trafficSplit: usesHTTPRoute(mdep, this.o.capabilities) ? "HTTPRoute" : "ReplicaRatio",
+      },
+      this.now,
+    );
+    if (stableStringify(status) !== stableStringify(mdep.status ?? {})) {
+      await this.o.client.apply(
+        RESOURCES.ModelDeployment,
+        {
+          apiVersion: apiVersionOf(RESOURCES.ModelDeployment),
+          kind: "ModelDeployment",
+          metadata: { name, namespace },
+          status,
+        },
+        "status",
+      );
+      await this.recordTransitions(mdep, status.conditions ?? []);
+    }
+    return undefined;
+  }
+
+  private async recordTransitions(
+    mdep: ModelDeployment,
+    next: { type: string; status: string; reason: string; message: string }[],
+  ) {
+    const before = new Map((mdep.status?.conditions ?? []).map((c) => [c.type, c]));
+    const ready = next.find((c) => c.type === "Ready");
+    if (!ready) return;
+    const prev = before.get("Ready");
+    if (prev?.status === ready.status && prev.reason === ready.reason) return;
+    await this.o.events.record(mdep, ready.status === "True" ? "Normal" : "Warning", ready.reason, ready.message);
+  }
+
+  /** Deletes children this ModelDeployment controls that its spec no longer asks for (e.g. a removed canary). */
+  private async deleteUnwanted(mdep: ModelDeployment, wanted: Set<string>, log: Logger): Promise<void> {
+    const uid = mdep.metadata?.uid;
+    for (const [plural, informer] of this.o.informers.owned) {
+      for (const obj of informer.list()) {
+        const m = obj.metadata ?? {};
+        if (m.namespace !== mdep.metadata?.namespace || m.labels?.[LABEL_MDEP] !== mdep.metadata?.name) continue;
+        if (!m.ownerReferences?.some((r) => r.controller && r.uid === uid)) continue;
+        if (wanted.has(`${plural}/${keyOf(obj)}`) || m.deletionTimestamp) continue;
+        const resource = Object.values(RESOURCES).find((r) => r.plural === plural);
+        if (!resource) continue;
+        await this.o.client.delete(resource, m.namespace, m.name ?? "");
+        log.info({ child: `${plural}/${keyOf(obj)}` }, "deleted child no longer wanted");
+        await this.o.events.record(mdep, "Normal", Reason.ChildDeleted, `Deleted ${resource.kind} ${m.name}`);
+      }
+    }
+  }
+}

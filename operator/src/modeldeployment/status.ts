@@ -1,0 +1,244 @@
+// Computes a ModelDeployment's status from what the cluster shows (pure). Ready is True only when the current
+// generation's desired replicas are available and no pod is failing; never while a pod crash-loops.
+import type { ModelDeployment, ModelDeploymentStatus } from "../api/v1alpha1/index.js";
+import { applyConditions, type Condition, type ConditionInput } from "../controller/conditions.js";
+import type { KubeObject } from "../kube/types.js";
+import { Reason, type ReconcileFailure } from "../reasons.js";
+import { canaryReplicas, stableReplicas } from "./desired.js";
+import type { ResolvedModel } from "./model-source.js";
+import { childNames, podSelector, SERVICE_PORT, selectorString } from "./names.js";
+
+export interface ObservedState {
+  stable?: KubeObject;
+  canary?: KubeObject;
+  pods: KubeObject[];
+  /** Set when the model could not be resolved or the spec cannot work. */
+  failure?: ReconcileFailure;
+  stableModel?: ResolvedModel;
+  canaryModel?: ResolvedModel;
+  trafficSplit?: "HTTPRoute" | "ReplicaRatio";
+}
+
+export interface PodFailure {
+  reason: string;
+  message: string;
+  exitCode?: number;
+  pod: string;
+}
+
+const FAILING_WAITING = new Set([
+  "CrashLoopBackOff",
+  "ErrImagePull",
+  "ImagePullBackOff",
+  "CreateContainerConfigError",
+  "CreateContainerError",
+  "InvalidImageName",
+  "RunContainerError",
+]);
+
+/** The first pod problem worth reporting: a failing container, or a pod the scheduler cannot place. */
+export function podFailure(pods: readonly KubeObject[]): PodFailure | undefined {
+  const sorted = [...pods].sort((a, b) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""));
+  for (const pod of sorted) {
+    const name = pod.metadata?.name ?? "";
+    for (const cs of pod.status?.containerStatuses ?? []) {
+      const waiting = cs.state?.waiting;
+      const last = cs.lastState?.terminated ?? cs.state?.terminated;
+      if (waiting && FAILING_WAITING.has(waiting.reason)) {
+        const detail = last?.message ? last.message.trim() : (waiting.message ?? "");
+        return {
+          reason: waiting.reason,
+          message: detail || waiting.reason,
+          ...(last ? { exitCode: last.exitCode } : {}),
+          pod: name,
+        };
+      }
+      if (cs.restartCount > 0 && last && last.exitCode !== 0 && !cs.ready) {
+        return {
+          reason: last.reason ?? "Error",
+          message: (last.message ?? "").trim() || `container exited with code ${last.exitCode}`,
+          exitCode: last.exitCode,
+          pod: name,
+        };
+      }
+    }
+    const scheduled = pod.status?.conditions?.find((c: { type: string }) => c.type === "PodScheduled");
+    if (scheduled?.status === "False" && scheduled.reason === "Unschedulable") {
+      return { reason: Reason.Unschedulable, message: scheduled.message ?? "no node fits the pod", pod: name };
+    }
+  }
+  return undefined;
+}
+
+function failureReason(f: PodFailure): string {
+  if (f.reason === "ErrImagePull" || f.reason === "ImagePullBackOff" || f.reason === "InvalidImageName")
+    return Reason.ImagePullFailed;
+  if (f.reason === Reason.Unschedulable) return Reason.Unschedulable;
+  if (f.reason === "CrashLoopBackOff") return Reason.CrashLoopBackOff;
+  return Reason.ContainerFailed;
+}
+
+interface RolloutState {
+  desired: number;
+  ready: number;
+  available: number;
+  updated: number;
+  current: boolean;
+  deadlineExceeded: boolean;
+}
+
+function rollout(dep: KubeObject | undefined, desired: number | undefined): RolloutState {
+  const s = dep?.status ?? {};
+  const want = desired ?? dep?.spec?.replicas ?? 0;
+  return {
+    desired: want,
+    ready: s.readyReplicas ?? 0,
+    available: s.availableReplicas ?? 0,
+    updated: s.updatedReplicas ?? 0,
+    current: Boolean(dep) && (s.observedGeneration ?? 0) >= (dep?.metadata?.generation ?? 1),
+    deadlineExceeded: (s.conditions ?? []).some(
+      (c: { type: string; reason?: string }) => c.type === "Progressing" && c.reason === "ProgressDeadlineExceeded",
+    ),
+  };
+}
+
+function done(r: RolloutState): boolean {
+  return r.current && r.updated >= r.desired && r.available >= r.desired && r.ready >= r.desired;
+}
+
+export function computeStatus(
+  mdep: ModelDeployment,
+  observed: ObservedState,
+  now: () => string,
+): ModelDeploymentStatus {
+  const name = mdep.metadata?.name ?? "";
+  const ns = mdep.metadata?.namespace ?? "";
+  const generation = mdep.metadata?.generation;
+  const prev = mdep.status ?? {};
+  const conditions: ConditionInput[] = [];
+  const status: ModelDeploymentStatus = {
+    observedGeneration: generation,
+    url: `http://${childNames(name).service}.${ns}.svc.cluster.local${SERVICE_PORT === 80 ? "" : `:${SERVICE_PORT}`}`,
+    selector: selectorString(podSelector(name, "stable")),
+  };
+
+  if (observed.failure) {
+    const f = observed.failure;
+    conditions.push({ type: "Ready", status: "False", reason: f.reason, message: f.message });
+    conditions.push({ type: "ModelLoaded", status: "False", reason: f.reason, message: f.message });
+    if (f.stalled) conditions.push({ type: "Stalled", status: "True", reason: f.reason, message: f.message });
+    else conditions.push({ type: "Reconciling", status: "True", reason: f.reason, message: f.message });
+    return {
+      ...status,
+      replicas: observed.stable?.status?.replicas ?? 0,
+      readyReplicas: observed.stable?.status?.readyReplicas ?? 0,
+      ...(prev.model ? { model: prev.model } : {}),
+      conditions: applyConditions(prev.conditions as Condition[] | undefined, conditions, generation, now),
+    };
+  }
+
+  const stable = rollout(observed.stable, stableReplicas(mdep));
+  const canaryWanted = observed.canaryModel ? canaryReplicas(mdep) : 0;
+  const canary = rollout(observed.canary, canaryWanted);
+  const podProblem = podFailure(observed.pods);
+  status.replicas = observed.stable?.status?.replicas ?? 0;
+  status.readyReplicas = stable.ready;
+  if (observed.stableModel) {
+    status.model = {
+      name,
+      uri: observed.stableModel.uri,
+      ...(observed.stableModel.digest ? { digest: observed.stableModel.digest } : {}),
+    };
+  }
+  if (observed.canaryModel && mdep.spec.canary) {
+    status.canary = {
+      uri: observed.canaryModel.uri,
+      trafficPercent: mdep.spec.canary.trafficPercent,
+      readyReplicas: canary.ready,
+      trafficSplit: observed.trafficSplit ?? "ReplicaRatio",
+    };
+  }
+
+  const allDone = done(stable) && (!observed.canaryModel || done(canary));
+  const anyReady = stable.ready + canary.ready > 0;
+  if (podProblem) {
+    const reason = failureReason(podProblem);
+    const message = `pod ${podProblem.pod}: ${podProblem.reason}: ${podProblem.message}${podProblem.exitCode !== undefined ? ` (exit code ${podProblem.exitCode})` : ""}`;
+    status.lastFailure = {
+      reason: podProblem.reason,
+      message: podProblem.message,
+      ...(podProblem.exitCode !== undefined ? { exitCode: podProblem.exitCode } : {}),
+      pod: podProblem.pod,
+    };
+    conditions.push({ type: "Ready", status: "False", reason, message });
+    conditions.push({ type: "Degraded", status: "True", reason, message });
+    conditions.push(
+      anyReady
+        ? {
+            type: "ModelLoaded",
+            status: "True",
+            reason: Reason.ModelLoaded,
+            message: "at least one pod loaded the model",
+          }
+        : { type: "ModelLoaded", status: "False", reason, message },
+    );
+    conditions.push({ type: "Progressing", status: "False", reason, message });
+    if (reason === Reason.Unschedulable) conditions.push({ type: "Reconciling", status: "True", reason, message });
+    else conditions.push({ type: "Stalled", status: "True", reason, message });
+  } else if (stable.deadlineExceeded && !allDone) {
+    const message = `Deployment ${childNames(name).deployment("stable")} exceeded its progress deadline`;
+    conditions.push({ type: "Ready", status: "False", reason: Reason.ProgressDeadlineExceeded, message });
+    conditions.push({ type: "Degraded", status: "False", reason: Reason.ProgressDeadlineExceeded, message });
+    conditions.push({
+      type: "ModelLoaded",
+      status: anyReady ? "True" : "False",
+      reason: anyReady ? Reason.ModelLoaded : Reason.ModelLoading,
+      message,
+    });
+    conditions.push({ type: "Progressing", status: "False", reason: Reason.ProgressDeadlineExceeded, message });
+    conditions.push({ type: "Stalled", status: "True", reason: Reason.ProgressDeadlineExceeded, message });
+  } else if (allDone) {
+    const n = stable.desired;
+    const message =
+      n === 0
+        ? "scaled to zero replicas"
+        : `${stable.available}/${n} replicas available${observed.canaryModel ? `, canary ${canary.available}/${canary.desired} with ${mdep.spec.canary?.trafficPercent}% of traffic` : ""}`;
+    conditions.push({
+      type: "Ready",
+      status: "True",
+      reason: n === 0 ? Reason.ScaledToZero : Reason.Available,
+      message,
+    });
+    conditions.push({ type: "Degraded", status: "False", reason: Reason.Available, message: "no pod is failing" });
+    conditions.push({
+      type: "ModelLoaded",
+      status: n === 0 ? "False" : "True",
+      reason: n === 0 ? Reason.ScaledToZero : Reason.ModelLoaded,
+      message: n === 0 ? "no replicas" : "the model is loaded and serving",
+    });
+    conditions.push({ type: "Progressing", status: "False", reason: Reason.Available, message: "rollout complete" });
+  } else {
+    const reason = stable.updated < stable.desired || !stable.current ? Reason.RolloutInProgress : Reason.PodsStarting;
+    const message = `${stable.ready}/${stable.desired} replicas ready, ${stable.updated} updated${observed.canaryModel ? `; canary ${canary.ready}/${canary.desired} ready` : ""}`;
+    conditions.push({ type: "Ready", status: "False", reason, message });
+    conditions.push({ type: "Degraded", status: "False", reason, message: "no pod is failing" });
+    conditions.push({
+      type: "ModelLoaded",
+      status: anyReady ? "True" : "False",
+      reason: anyReady ? Reason.ModelLoaded : Reason.ModelLoading,
+      message: anyReady ? "the model is loaded on at least one pod" : "waiting for a pod to load the model",
+    });
+    conditions.push({ type: "Progressing", status: "True", reason, message });
+    conditions.push({ type: "Reconciling", status: "True", reason, message });
+  }
+  status.conditions = applyConditions(prev.conditions as Condition[] | undefined, conditions, generation, now);
+  return status;
+}
+
+/** Pods of one ModelDeployment, from a pod list. */
+export function podsOf(pods: readonly KubeObject[], name: string): KubeObject[] {
+  const sel = podSelector(name);
+  return pods.filter(
+    (p) => Object.entries(sel).every(([k, v]) => p.metadata?.labels?.[k] === v) && !p.metadata?.deletionTimestamp,
+  );
+}

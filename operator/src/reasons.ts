@@ -1,0 +1,41 @@
+// The one catalogue of condition reasons and event reasons the operator writes (CamelCase, stable: users alert on them).
+export const Reason = {
+  // Ready=True
+  Available: "Available",
+  // waiting
+  ModelNotReady: "ModelNotReady",
+  RolloutInProgress: "RolloutInProgress",
+  PodsStarting: "PodsStarting",
+  ScaledToZero: "ScaledToZero",
+  // failures
+  CrashLoopBackOff: "CrashLoopBackOff",
+  ContainerFailed: "ContainerFailed",
+  ImagePullFailed: "ImagePullFailed",
+  Unschedulable: "Unschedulable",
+  InsufficientGPU: "InsufficientGPU",
+  UnsupportedModelURI: "UnsupportedModelURI",
+  ProgressDeadlineExceeded: "ProgressDeadlineExceeded",
+  ApplyFailed: "ApplyFailed",
+  // model
+  ModelLoaded: "ModelLoaded",
+  ModelLoading: "ModelLoading",
+  // events
+  ChildCreated: "Created",
+  ChildUpdated: "Updated",
+  ChildDeleted: "Deleted",
+  CanaryPromoted: "CanaryPromoted",
+} as const;
+
+export type ReasonName = (typeof Reason)[keyof typeof Reason];
+
+/** An expected failure that should surface as a condition rather than as a retried error. */
+export class ReconcileFailure extends Error {
+  override name = "ReconcileFailure";
+  constructor(
+    readonly reason: ReasonName,
+    message: string,
+    readonly stalled = false,
+  ) {
+    super(message);
+  }
+}
