@@ -83,10 +83,8 @@ export class WorkQueue {
   /** Marks a key finished; if it changed while being processed, it goes back in the queue once. */
   done(key: string): void {
     this.processing.delete(key);
-    if (this.dirty.has(key) && !this.shuttingDown) {
-      this.dirty.delete(key);
-      this.add(key);
-    }
+    // Still dirty (so a further add stays de-duplicated); counted as an add already when add() marked it.
+    if (this.dirty.has(key) && !this.shuttingDown) this.push(key);
   }
 
   /** Adds after `ms`; an earlier pending add for the same key wins. */
