@@ -20,7 +20,7 @@ export function isSubset(desired: unknown, live: unknown, inQuantities = false):
     return Object.entries(desired).every(([k, v]) => {
       if (v === undefined) return true;
       const quantities = inQuantities || k === "requests" || k === "limits" || k === "capacity";
-      return isSubset(v, live[k], quantities && isObject(v));
+      return isSubset(v, live[k], quantities);
     });
   }
   if (Array.isArray(desired)) {
