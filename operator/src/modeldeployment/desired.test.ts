@@ -1,0 +1,450 @@
+import { describe, expect, it } from "vitest";
+import type { ModelDeployment, ModelDeploymentSpec } from "../api/v1alpha1/index.js";
+import { RESOURCES } from "../kube/resources.js";
+import type { KubeObject } from "../kube/types.js";
+import {
+  type Capabilities,
+  canaryReplicas,
+  type DesiredContext,
+  type DesiredObject,
+  desiredObjects,
+  ownerReference,
+  PVC_ROOT,
+  stableReplicas,
+  usesHTTPRoute,
+} from "./desired.js";
+import type { ResolvedModel } from "./model-source.js";
+
+const IMAGE = "registry.local/liftoff-runtime:1";
+const NONE: Capabilities = { serviceMonitor: false, gatewayAPI: false };
+const STABLE: ResolvedModel = { uri: "https://models.example/churn/v1/model.json", format: "tfjs-layers" };
+const CANARY: ResolvedModel = { uri: "https://models.example/churn/v2/model.json", format: "tfjs-layers" };
+
+function mdep(spec: Partial<ModelDeploymentSpec> = {}): ModelDeployment {
+  return {
+    apiVersion: "liftoff.dev/v1alpha1",
+    kind: "ModelDeployment",
+    metadata: { name: "churn", namespace: "ml", uid: "uid-1", generation: 1 },
+    spec: { model: { uri: STABLE.uri, format: "tfjs-layers" }, ...spec },
+  };
+}
+
+function ctx(over: Partial<DesiredContext> = {}): DesiredContext {
+  return { runtimeImage: IMAGE, stable: STABLE, capabilities: NONE, ...over };
+}
+
+const canarySpec = (trafficPercent: number, replicas?: number): ModelDeploymentSpec["canary"] => ({
+  model: { uri: CANARY.uri, format: "tfjs-layers" },
+  trafficPercent,
+  ...(replicas !== undefined ? { replicas } : {}),
+});
+
+function find(objects: DesiredObject[], kind: string, name?: string): KubeObject | undefined {
+  return objects.find((o) => o.object.kind === kind && (name === undefined || o.object.metadata?.name === name))
+    ?.object;
+}
+
+function get(objects: DesiredObject[], kind: string, name?: string): KubeObject {
+  const o = find(objects, kind, name);
+  if (!o) throw new Error(`no ${kind} ${name ?? ""} among ${objects.map((x) => x.object.kind).join(", ")}`);
+  return o;
+}
+
+const kinds = (objects: DesiredObject[]) => objects.map((o) => `${o.object.kind}/${o.object.metadata?.name}`);
+const runtime = (dep: KubeObject) => dep.spec.template.spec.containers[0];
+const envOf = (dep: KubeObject): Record<string, unknown> =>
+  Object.fromEntries(
+    runtime(dep).env.map((e: { name: string; value?: string; valueFrom?: unknown }) => [
+      e.name,
+      e.value ?? e.valueFrom,
+    ]),
+  );
+
+describe("desiredObjects: the basic set", () => {
+  const objects = desiredObjects(mdep(), ctx());
+
+  it("owns a ServiceAccount, a Deployment and a Service, and nothing optional", () => {
+    expect(kinds(objects)).toEqual(["ServiceAccount/churn-runtime", "Deployment/churn-predictor", "Service/churn"]);
+  });
+
+  it("sets a controlling owner reference that blocks owner deletion on every object", () => {
+    const expected = {
+      apiVersion: "liftoff.dev/v1alpha1",
+      kind: "ModelDeployment",
+      name: "churn",
+      uid: "uid-1",
+      controller: true,
+      blockOwnerDeletion: true,
+    };
+    expect(ownerReference(mdep())).toEqual(expected);
+    for (const o of objects) {
+      expect(o.object.metadata?.ownerReferences).toEqual([expected]);
+      expect(o.object.metadata?.namespace).toBe("ml");
+      expect(o.object.metadata?.labels).toMatchObject({
+        "liftoff.dev/modeldeployment": "churn",
+        "app.kubernetes.io/managed-by": "liftoff",
+      });
+    }
+  });
+
+  it("pairs each object with its resource type", () => {
+    expect(objects.map((o) => o.resource)).toEqual([RESOURCES.ServiceAccount, RESOURCES.Deployment, RESOURCES.Service]);
+    for (const o of objects) expect(o.object.apiVersion).toBe(o.resource.group ? `${o.resource.group}/v1` : "v1");
+  });
+
+  it("runs one replica of the runtime image with default CPU and memory, no GPU", () => {
+    const dep = get(objects, "Deployment");
+    expect(dep.spec.replicas).toBe(1);
+    expect(dep.spec.selector).toEqual({
+      matchLabels: { "liftoff.dev/modeldeployment": "churn", "liftoff.dev/track": "stable" },
+    });
+    const c = runtime(dep);
+    expect(c.image).toBe(IMAGE);
+    expect(c.args).toEqual(["serve"]);
+    expect(c.resources).toEqual({
+      requests: { cpu: "500m", memory: "512Mi" },
+      limits: { cpu: "500m", memory: "512Mi" },
+    });
+    expect(dep.spec.template.spec.tolerations).toBeUndefined();
+  });
+
+  it("uses a restricted security context for the pod and the container", () => {
+    const pod = get(objects, "Deployment").spec.template.spec;
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.serviceAccountName).toBe("churn-runtime");
+    expect(runtime(get(objects, "Deployment")).securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+  });
+
+  it("probes the Open Inference health endpoints on the named http port", () => {
+    const c = runtime(get(objects, "Deployment"));
+    expect(c.startupProbe.httpGet).toEqual({ path: "/v2/health/live", port: "http", scheme: "HTTP" });
+    expect(c.livenessProbe.httpGet.path).toBe("/v2/health/live");
+    expect(c.readinessProbe.httpGet.path).toBe("/v2/health/ready");
+    expect(c.ports).toEqual([{ name: "http", containerPort: 8080, protocol: "TCP" }]);
+  });
+
+  it("passes the pod IP by the downward API and the model by env, without batching", () => {
+    const env = envOf(get(objects, "Deployment"));
+    expect(env.POD_IP).toEqual({ fieldRef: { fieldPath: "status.podIP" } });
+    expect(env.LIFTOFF_MODEL_URI).toBe(STABLE.uri);
+    expect(env.LIFTOFF_MODEL_NAME).toBe("churn");
+    expect(env.LIFTOFF_MODEL_VERSION).toBe("stable");
+    expect(env).not.toHaveProperty("LIFTOFF_MAX_BATCH_SIZE");
+    expect(env).not.toHaveProperty("LIFTOFF_MAX_LATENCY_MS");
+    expect(env).not.toHaveProperty("LIFTOFF_MODEL_DIGEST");
+  });
+
+  it("annotates pods for Prometheus scraping when no ServiceMonitor CRD exists", () => {
+    expect(get(objects, "Deployment").spec.template.metadata.annotations).toEqual({
+      "prometheus.io/scrape": "true",
+      "prometheus.io/port": "8080",
+      "prometheus.io/path": "/metrics",
+    });
+  });
+
+  it("exposes the stable pods on port 80 through a ClusterIP Service", () => {
+    expect(get(objects, "Service", "churn").spec).toEqual({
+      type: "ClusterIP",
+      selector: { "liftoff.dev/modeldeployment": "churn", "liftoff.dev/track": "stable" },
+      ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }],
+    });
+  });
+
+  it("is deterministic: the same input gives deep-equal output", () => {
+    const spec: Partial<ModelDeploymentSpec> = {
+      replicas: 3,
+      resources: { gpu: 1, cpu: "2", memory: "4Gi" },
+      batching: { maxBatchSize: 16, maxLatencyMs: 2 },
+      canary: canarySpec(20),
+      gateway: { parentRef: { name: "gw" } },
+      networkPolicy: { allowedNamespaces: ["web"] },
+    };
+    const c = ctx({ canary: CANARY, capabilities: { serviceMonitor: true, gatewayAPI: true } });
+    expect(desiredObjects(mdep(spec), c)).toEqual(desiredObjects(mdep(spec), c));
+    expect(JSON.stringify(desiredObjects(mdep(spec), c))).toBe(JSON.stringify(desiredObjects(mdep(spec), c)));
+  });
+});
+
+describe("desiredObjects: resources and scheduling", () => {
+  it("requests and limits GPUs and tolerates the nvidia.com/gpu taint", () => {
+    const dep = get(desiredObjects(mdep({ resources: { gpu: 2, cpu: 1, memory: "2Gi" } }), ctx()), "Deployment");
+    const amounts = { cpu: "1", memory: "2Gi", "nvidia.com/gpu": "2" };
+    expect(runtime(dep).resources).toEqual({ requests: amounts, limits: amounts });
+    expect(dep.spec.template.spec.tolerations).toEqual([
+      { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" },
+    ]);
+  });
+
+  it("keeps the user's tolerations and does not duplicate a GPU toleration they gave", () => {
+    const own = { key: "nvidia.com/gpu", operator: "Equal" as const, value: "present", effect: "NoSchedule" as const };
+    const spot = { key: "spot", operator: "Exists" as const };
+    const dep = get(desiredObjects(mdep({ resources: { gpu: 1 }, tolerations: [spot, own] }), ctx()), "Deployment");
+    expect(dep.spec.template.spec.tolerations).toEqual([spot, own]);
+    const wildcard = get(
+      desiredObjects(mdep({ resources: { gpu: 1 }, tolerations: [{ operator: "Exists" }] }), ctx()),
+      "Deployment",
+    );
+    expect(wildcard.spec.template.spec.tolerations).toEqual([{ operator: "Exists" }]);
+  });
+
+  it("adds no GPU toleration without GPUs but keeps user tolerations and the node selector", () => {
+    const spec = { tolerations: [{ key: "spot", operator: "Exists" as const }], nodeSelector: { pool: "cpu" } };
+    const pod = get(desiredObjects(mdep(spec), ctx()), "Deployment").spec.template.spec;
+    expect(pod.tolerations).toEqual([{ key: "spot", operator: "Exists" }]);
+    expect(pod.nodeSelector).toEqual({ pool: "cpu" });
+  });
+
+  it("sets batching env only when batching is set", () => {
+    const env = envOf(
+      get(desiredObjects(mdep({ batching: { maxBatchSize: 64, maxLatencyMs: 3 } }), ctx()), "Deployment"),
+    );
+    expect(env.LIFTOFF_MAX_BATCH_SIZE).toBe("64");
+    expect(env.LIFTOFF_MAX_LATENCY_MS).toBe("3");
+  });
+
+  it("passes the model digest when known", () => {
+    const digest = `sha256:${"a".repeat(64)}`;
+    const env = envOf(get(desiredObjects(mdep(), ctx({ stable: { ...STABLE, digest } })), "Deployment"));
+    expect(env.LIFTOFF_MODEL_DIGEST).toBe(digest);
+  });
+
+  it("mounts the claim read-only for a pvc:// model", () => {
+    const stable: ResolvedModel = { uri: "pvc://models/churn/model.json", format: "tfjs-layers", claim: "models" };
+    const dep = get(
+      desiredObjects(mdep({ model: { uri: stable.uri, format: "tfjs-layers" } }), ctx({ stable })),
+      "Deployment",
+    );
+    expect(dep.spec.template.spec.volumes).toContainEqual({
+      name: "model",
+      persistentVolumeClaim: { claimName: "models", readOnly: true },
+    });
+    expect(runtime(dep).volumeMounts).toContainEqual({
+      name: "model",
+      mountPath: `${PVC_ROOT}/models`,
+      readOnly: true,
+    });
+    expect(envOf(dep).LIFTOFF_PVC_ROOT).toBe(PVC_ROOT);
+  });
+
+  it("mounts no model volume for an http model", () => {
+    const dep = get(desiredObjects(mdep(), ctx()), "Deployment");
+    expect(dep.spec.template.spec.volumes.map((v: { name: string }) => v.name)).toEqual(["tmp"]);
+    expect(runtime(dep).volumeMounts).toEqual([{ name: "tmp", mountPath: "/tmp" }]);
+  });
+});
+
+describe("desiredObjects: replicas, autoscaling and disruption budget", () => {
+  it("omits Deployment replicas with autoscaling and scales on concurrency through a Pods metric", () => {
+    const objects = desiredObjects(
+      mdep({ autoscaling: { minReplicas: 2, maxReplicas: 8, metric: "concurrency", target: 16 } }),
+      ctx(),
+    );
+    expect(get(objects, "Deployment").spec).not.toHaveProperty("replicas");
+    expect(get(objects, "HorizontalPodAutoscaler", "churn").spec).toEqual({
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "churn-predictor" },
+      minReplicas: 2,
+      maxReplicas: 8,
+      metrics: [
+        {
+          type: "Pods",
+          pods: {
+            metric: { name: "liftoff_inference_requests_in_flight" },
+            target: { type: "AverageValue", averageValue: "16" },
+          },
+        },
+      ],
+    });
+  });
+
+  it("scales on CPU utilisation with metric cpu", () => {
+    const hpa = get(
+      desiredObjects(mdep({ autoscaling: { minReplicas: 1, maxReplicas: 3, metric: "cpu", target: 70 } }), ctx()),
+      "HorizontalPodAutoscaler",
+    );
+    expect(hpa.spec.metrics).toEqual([
+      { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } },
+    ]);
+  });
+
+  it("creates a PodDisruptionBudget only for more than one replica", () => {
+    expect(find(desiredObjects(mdep({ replicas: 1 }), ctx()), "PodDisruptionBudget")).toBeUndefined();
+    expect(find(desiredObjects(mdep({ replicas: 0 }), ctx()), "PodDisruptionBudget")).toBeUndefined();
+    expect(
+      find(
+        desiredObjects(mdep({ autoscaling: { minReplicas: 1, maxReplicas: 5, metric: "cpu", target: 50 } }), ctx()),
+        "PodDisruptionBudget",
+      ),
+    ).toBeUndefined();
+    expect(get(desiredObjects(mdep({ replicas: 2 }), ctx()), "PodDisruptionBudget", "churn").spec).toEqual({
+      maxUnavailable: 1,
+      selector: { matchLabels: { "liftoff.dev/modeldeployment": "churn", "liftoff.dev/track": "stable" } },
+    });
+    expect(
+      find(
+        desiredObjects(mdep({ autoscaling: { minReplicas: 2, maxReplicas: 5, metric: "cpu", target: 50 } }), ctx()),
+        "PodDisruptionBudget",
+      ),
+    ).toBeDefined();
+  });
+
+  it("keeps replicas 0 (scale to zero)", () => {
+    expect(get(desiredObjects(mdep({ replicas: 0 }), ctx()), "Deployment").spec.replicas).toBe(0);
+    expect(stableReplicas(mdep({ replicas: 0 }))).toBe(0);
+    expect(stableReplicas(mdep())).toBe(1);
+  });
+});
+
+describe("desiredObjects: canary", () => {
+  const withCanary = (spec: Partial<ModelDeploymentSpec>, caps: Capabilities = NONE) =>
+    desiredObjects(mdep(spec), ctx({ canary: CANARY, capabilities: caps }));
+
+  it("derives canary replicas from trafficPercent against the stable count", () => {
+    expect(canaryReplicas(mdep({ replicas: 3, canary: canarySpec(25) }))).toBe(1);
+    expect(canaryReplicas(mdep({ replicas: 3, canary: canarySpec(50) }))).toBe(3);
+    expect(canaryReplicas(mdep({ replicas: 4, canary: canarySpec(20) }))).toBe(1);
+    expect(canaryReplicas(mdep({ replicas: 9, canary: canarySpec(10) }))).toBe(1);
+    expect(canaryReplicas(mdep({ replicas: 2, canary: canarySpec(1) }))).toBe(1); // never 0 while it gets traffic
+    expect(canaryReplicas(mdep({ replicas: 3, canary: canarySpec(0) }))).toBe(0);
+    expect(canaryReplicas(mdep({ replicas: 3, canary: canarySpec(100) }))).toBe(3);
+    expect(
+      canaryReplicas(
+        mdep({ autoscaling: { minReplicas: 4, maxReplicas: 8, metric: "cpu", target: 50 }, canary: canarySpec(50) }),
+      ),
+    ).toBe(4);
+    expect(canaryReplicas(mdep())).toBe(0);
+  });
+
+  it("lets an explicit canary.replicas win", () => {
+    expect(canaryReplicas(mdep({ replicas: 3, canary: canarySpec(25, 5) }))).toBe(5);
+    expect(canaryReplicas(mdep({ replicas: 3, canary: canarySpec(0, 2) }))).toBe(2);
+    const dep = get(withCanary({ replicas: 3, canary: canarySpec(25, 5) }), "Deployment", "churn-canary");
+    expect(dep.spec.replicas).toBe(5);
+  });
+
+  it("adds a canary Deployment on the canary model behind the shared Service", () => {
+    const objects = withCanary({ replicas: 3, canary: canarySpec(25) });
+    expect(kinds(objects)).toEqual([
+      "ServiceAccount/churn-runtime",
+      "Deployment/churn-predictor",
+      "Deployment/churn-canary",
+      "Service/churn",
+      "PodDisruptionBudget/churn",
+    ]);
+    const dep = get(objects, "Deployment", "churn-canary");
+    expect(dep.spec.replicas).toBe(1);
+    expect(dep.metadata?.labels?.["liftoff.dev/track"]).toBe("canary");
+    expect(dep.spec.selector.matchLabels).toEqual({
+      "liftoff.dev/modeldeployment": "churn",
+      "liftoff.dev/track": "canary",
+    });
+    expect(envOf(dep).LIFTOFF_MODEL_URI).toBe(CANARY.uri);
+    expect(envOf(dep).LIFTOFF_MODEL_VERSION).toBe("canary");
+    // Both tracks behind one selector: the replica ratio splits the traffic.
+    expect(get(objects, "Service", "churn").spec.selector).toEqual({ "liftoff.dev/modeldeployment": "churn" });
+  });
+
+  it("selects only the stable pods at 0 % and only the canary pods at 100 %", () => {
+    const zero = withCanary({ replicas: 2, canary: canarySpec(0) });
+    expect(get(zero, "Deployment", "churn-canary").spec.replicas).toBe(0);
+    expect(get(zero, "Service", "churn").spec.selector).toEqual({
+      "liftoff.dev/modeldeployment": "churn",
+      "liftoff.dev/track": "stable",
+    });
+    const all = withCanary({ replicas: 2, canary: canarySpec(100) });
+    expect(get(all, "Deployment", "churn-canary").spec.replicas).toBe(2);
+    expect(get(all, "Service", "churn").spec.selector).toEqual({
+      "liftoff.dev/modeldeployment": "churn",
+      "liftoff.dev/track": "canary",
+    });
+  });
+
+  it("builds no canary Deployment when the canary model is not resolved", () => {
+    const objects = desiredObjects(mdep({ canary: canarySpec(50) }), ctx());
+    expect(find(objects, "Deployment", "churn-canary")).toBeUndefined();
+    expect(get(objects, "Service", "churn").spec.selector["liftoff.dev/track"]).toBe("stable");
+  });
+
+  it("routes with exact HTTPRoute weights only with the Gateway API and spec.gateway", () => {
+    const gateway = {
+      parentRef: { name: "public", namespace: "gateways", sectionName: "https" },
+      hostnames: ["m.example"],
+    };
+    const gw: Capabilities = { serviceMonitor: false, gatewayAPI: true };
+    const objects = withCanary({ replicas: 3, canary: canarySpec(30), gateway }, gw);
+    expect(usesHTTPRoute(mdep({ canary: canarySpec(30), gateway }), gw)).toBe(true);
+    expect(get(objects, "HTTPRoute", "churn").spec).toEqual({
+      parentRefs: [
+        {
+          group: "gateway.networking.k8s.io",
+          kind: "Gateway",
+          name: "public",
+          namespace: "gateways",
+          sectionName: "https",
+        },
+      ],
+      hostnames: ["m.example"],
+      rules: [
+        {
+          backendRefs: [
+            { name: "churn-predictor", port: 80, weight: 70 },
+            { name: "churn-canary", port: 80, weight: 30 },
+          ],
+        },
+      ],
+    });
+    expect(get(objects, "Service", "churn-predictor").spec.selector["liftoff.dev/track"]).toBe("stable");
+    expect(get(objects, "Service", "churn-canary").spec.selector["liftoff.dev/track"]).toBe("canary");
+
+    // Without the CRD, or without spec.gateway, or without a canary: no route and no per-track Services.
+    for (const [spec, caps] of [
+      [{ canary: canarySpec(30), gateway }, NONE],
+      [{ canary: canarySpec(30) }, gw],
+      [{ gateway }, gw],
+    ] as const) {
+      const out = withCanary(spec, caps);
+      expect(find(out, "HTTPRoute")).toBeUndefined();
+      expect(find(out, "Service", "churn-canary")).toBeUndefined();
+      expect(usesHTTPRoute(mdep(spec), caps)).toBe(false);
+    }
+  });
+});
+
+describe("desiredObjects: monitoring and network policy", () => {
+  it("creates a ServiceMonitor instead of scrape annotations when the CRD exists", () => {
+    const objects = desiredObjects(mdep(), ctx({ capabilities: { serviceMonitor: true, gatewayAPI: false } }));
+    expect(get(objects, "ServiceMonitor", "churn").spec).toEqual({
+      selector: { matchLabels: { "liftoff.dev/modeldeployment": "churn" } },
+      endpoints: [{ port: "http", path: "/metrics", interval: "15s" }],
+    });
+    expect(get(objects, "Deployment").spec.template.metadata).not.toHaveProperty("annotations");
+    expect(find(desiredObjects(mdep(), ctx()), "ServiceMonitor")).toBeUndefined();
+  });
+
+  it("creates a NetworkPolicy only when asked, always allowing its own namespace once", () => {
+    expect(find(desiredObjects(mdep(), ctx()), "NetworkPolicy")).toBeUndefined();
+    const np = get(
+      desiredObjects(mdep({ networkPolicy: { allowedNamespaces: ["web", "ml"] } }), ctx()),
+      "NetworkPolicy",
+    );
+    expect(np.spec).toEqual({
+      podSelector: { matchLabels: { "liftoff.dev/modeldeployment": "churn" } },
+      policyTypes: ["Ingress"],
+      ingress: [
+        {
+          from: [
+            { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ml" } } },
+            { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "web" } } },
+          ],
+          ports: [{ port: 8080, protocol: "TCP" }],
+        },
+      ],
+    });
+  });
+});
