@@ -1,0 +1,119 @@
+import { describe, expect, it } from "vitest";
+import type { ModelDeploymentSpec, TrainingJob } from "../api/v1alpha1/index.js";
+import { Reason, ReconcileFailure } from "../reasons.js";
+import { resolveModel } from "./model-source.js";
+
+const DIGEST_A = `sha256:${"a".repeat(64)}`;
+const DIGEST_B = `sha256:${"b".repeat(64)}`;
+
+type Model = ModelDeploymentSpec["model"];
+const byRef = (name: string, extra: Partial<Model> = {}): Model => ({
+  trainingJobRef: { name },
+  format: "tfjs-layers",
+  ...extra,
+});
+const byUri = (uri: string, extra: Partial<Model> = {}): Model => ({ uri, format: "tfjs-layers", ...extra });
+
+function job(status: TrainingJob["status"]): TrainingJob {
+  return { metadata: { name: "train-1", namespace: "ml" }, spec: {} as TrainingJob["spec"], status };
+}
+
+const succeeded = job({
+  phase: "Succeeded",
+  conditions: [
+    { type: "Succeeded", status: "True", lastTransitionTime: "2026-01-01T00:00:00Z", reason: "Done", message: "" },
+  ],
+  model: { uri: "pvc://models/train-1/model.json", digest: DIGEST_A, version: "uid-1" },
+});
+
+/** Runs resolveModel and returns the ReconcileFailure it throws. */
+function failureOf(model: Model, jobs: Record<string, TrainingJob> = {}): ReconcileFailure {
+  try {
+    resolveModel(model, (name) => jobs[name]);
+  } catch (err) {
+    if (err instanceof ReconcileFailure) return err;
+    throw err;
+  }
+  throw new Error("resolveModel did not fail");
+}
+
+describe("resolveModel from a TrainingJob", () => {
+  it("waits (not stalled) when the TrainingJob does not exist", () => {
+    const f = failureOf(byRef("missing"));
+    expect(f.reason).toBe(Reason.ModelNotReady);
+    expect(f.stalled).toBe(false);
+    expect(f.message).toBe("TrainingJob missing not found; create it or fix model.trainingJobRef");
+  });
+
+  it("waits, naming the job and its phase, while the TrainingJob has not succeeded", () => {
+    const running = job({ phase: "Running" });
+    const f = failureOf(byRef("train-1"), { "train-1": running });
+    expect(f.reason).toBe(Reason.ModelNotReady);
+    expect(f.stalled).toBe(false);
+    expect(f.message).toBe("TrainingJob train-1 has not succeeded yet (phase Running); waiting for its model");
+    expect(failureOf(byRef("train-1"), { "train-1": job(undefined) }).message).toContain("(phase Pending)");
+  });
+
+  it("waits when Succeeded is True but no model URI is published yet", () => {
+    const noModel = job({ ...succeeded.status, model: undefined });
+    expect(failureOf(byRef("train-1"), { "train-1": noModel }).reason).toBe(Reason.ModelNotReady);
+  });
+
+  it("uses the succeeded job's URI and digest, and the claim of a pvc:// URI", () => {
+    expect(resolveModel(byRef("train-1"), (n) => (n === "train-1" ? succeeded : undefined))).toEqual({
+      uri: "pvc://models/train-1/model.json",
+      format: "tfjs-layers",
+      digest: DIGEST_A,
+      claim: "models",
+    });
+  });
+
+  it("prefers a digest pinned in the spec over the job's", () => {
+    const r = resolveModel(byRef("train-1", { digest: DIGEST_B, format: "tfjs-graph" }), () => succeeded);
+    expect(r.digest).toBe(DIGEST_B);
+    expect(r.format).toBe("tfjs-graph");
+  });
+});
+
+describe("resolveModel from a URI", () => {
+  it("accepts pvc://, http(s):// and file:/// URIs", () => {
+    expect(resolveModel(byUri("pvc://my-claim/a/b/model.json"), () => undefined)).toEqual({
+      uri: "pvc://my-claim/a/b/model.json",
+      format: "tfjs-layers",
+      claim: "my-claim",
+    });
+    expect(resolveModel(byUri("https://h.example/m.json", { digest: DIGEST_A }), () => undefined)).toEqual({
+      uri: "https://h.example/m.json",
+      format: "tfjs-layers",
+      digest: DIGEST_A,
+    });
+    expect(resolveModel(byUri("http://h/m.json"), () => undefined)).not.toHaveProperty("claim");
+    expect(resolveModel(byUri("file:///models/m.json"), () => undefined).uri).toBe("file:///models/m.json");
+  });
+
+  it.each([["s3://bucket/model.json"], ["pvc://Bad_Claim/m.json"], ["pvc://claim"], ["gs://b/m"], ["model.json"]])(
+    "stalls with UnsupportedModelURI on %s",
+    (uri) => {
+      const f = failureOf(byUri(uri));
+      expect(f.reason).toBe(Reason.UnsupportedModelURI);
+      expect(f.stalled).toBe(true);
+      expect(f.message).toBe(
+        `the runtime cannot read model URI "${uri}": use pvc://<claim>/<path>, http(s):// or file:///`,
+      );
+    },
+  );
+
+  it("stalls when the model has neither uri nor trainingJobRef", () => {
+    const f = failureOf({ format: "tfjs-layers" });
+    expect(f.reason).toBe(Reason.UnsupportedModelURI);
+    expect(f.stalled).toBe(true);
+    expect(f.message).toBe("model has neither uri nor trainingJobRef");
+  });
+
+  it("stalls on an unsupported URI published by a TrainingJob", () => {
+    const odd = job({ ...succeeded.status, model: { uri: "s3://b/m.json", digest: DIGEST_A, version: "v" } });
+    const f = failureOf(byRef("train-1"), { "train-1": odd });
+    expect(f.reason).toBe(Reason.UnsupportedModelURI);
+    expect(f.stalled).toBe(true);
+  });
+});

@@ -1,0 +1,435 @@
+import { describe, expect, it } from "vitest";
+import type { ModelDeployment, ModelDeploymentSpec, ModelDeploymentStatus } from "../api/v1alpha1/index.js";
+import type { Condition } from "../controller/conditions.js";
+import type { KubeObject } from "../kube/types.js";
+import { Reason, ReconcileFailure } from "../reasons.js";
+import type { ResolvedModel } from "./model-source.js";
+import { computeStatus, type ObservedState, podFailure, podsOf } from "./status.js";
+
+const T0 = "2026-01-01T00:00:00Z";
+const T1 = "2026-01-01T00:10:00Z";
+const at = (t: string) => () => t;
+const MODEL: ResolvedModel = { uri: "pvc://models/churn/model.json", format: "tfjs-layers", claim: "models" };
+const CANARY: ResolvedModel = { uri: "pvc://models/churn-v2/model.json", format: "tfjs-layers", claim: "models" };
+
+function mdep(
+  spec: Partial<ModelDeploymentSpec> = {},
+  generation = 1,
+  status?: ModelDeploymentStatus,
+): ModelDeployment {
+  return {
+    metadata: { name: "churn", namespace: "ml", uid: "u1", generation },
+    spec: { model: { uri: MODEL.uri, format: "tfjs-layers" }, replicas: 2, ...spec },
+    ...(status ? { status } : {}),
+  };
+}
+
+interface DeploymentState {
+  generation?: number;
+  observedGeneration?: number;
+  replicas?: number;
+  ready?: number;
+  available?: number;
+  updated?: number;
+  deadlineExceeded?: boolean;
+}
+
+function deployment(name: string, specReplicas: number, s: DeploymentState = {}): KubeObject {
+  const generation = s.generation ?? 1;
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name, namespace: "ml", generation },
+    spec: { replicas: specReplicas },
+    status: {
+      observedGeneration: s.observedGeneration ?? generation,
+      replicas: s.replicas ?? specReplicas,
+      readyReplicas: s.ready ?? specReplicas,
+      availableReplicas: s.available ?? s.ready ?? specReplicas,
+      updatedReplicas: s.updated ?? specReplicas,
+      conditions: s.deadlineExceeded
+        ? [{ type: "Progressing", status: "False", reason: "ProgressDeadlineExceeded" }]
+        : [{ type: "Progressing", status: "True", reason: "NewReplicaSetAvailable" }],
+    },
+  };
+}
+
+function pod(name: string, status: Record<string, unknown>): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      name,
+      namespace: "ml",
+      labels: { "liftoff.dev/modeldeployment": "churn", "liftoff.dev/track": "stable" },
+    },
+    status,
+  };
+}
+
+const healthyPod = (name: string) =>
+  pod(name, {
+    phase: "Running",
+    containerStatuses: [{ name: "runtime", ready: true, restartCount: 0, state: { running: {} } }],
+  });
+
+const crashLoopingPod = (name: string) =>
+  pod(name, {
+    phase: "Running",
+    containerStatuses: [
+      {
+        name: "runtime",
+        ready: false,
+        restartCount: 4,
+        state: { waiting: { reason: "CrashLoopBackOff", message: "back-off 40s restarting failed container" } },
+        lastState: { terminated: { exitCode: 1, reason: "Error", message: "model digest mismatch\n" } },
+      },
+    ],
+  });
+
+const cond = (s: ModelDeploymentStatus, type: string) =>
+  (s.conditions as Condition[] | undefined)?.find((c) => c.type === type);
+const types = (s: ModelDeploymentStatus) => (s.conditions ?? []).map((c) => `${c.type}=${c.status}`);
+
+function observe(over: Partial<ObservedState> = {}): ObservedState {
+  return {
+    stable: deployment("churn-predictor", 2),
+    pods: [healthyPod("p-a"), healthyPod("p-b")],
+    stableModel: MODEL,
+    ...over,
+  };
+}
+
+describe("computeStatus: Ready", () => {
+  it("is Ready when the current generation's desired replicas are available", () => {
+    const s = computeStatus(mdep(), observe(), at(T0));
+    expect(types(s)).toEqual(["Ready=True", "Degraded=False", "ModelLoaded=True", "Progressing=False"]);
+    expect(cond(s, "Ready")).toEqual({
+      type: "Ready",
+      status: "True",
+      observedGeneration: 1,
+      lastTransitionTime: T0,
+      reason: Reason.Available,
+      message: "2/2 replicas available",
+    });
+    expect(s).toMatchObject({
+      observedGeneration: 1,
+      url: "http://churn.ml.svc.cluster.local",
+      selector: "liftoff.dev/modeldeployment=churn,liftoff.dev/track=stable",
+      replicas: 2,
+      readyReplicas: 2,
+      model: { name: "churn", uri: MODEL.uri },
+    });
+    expect(s).not.toHaveProperty("lastFailure");
+  });
+
+  it("is not Ready while the Deployment has not observed its latest generation", () => {
+    const stable = deployment("churn-predictor", 2, { generation: 3, observedGeneration: 2 });
+    const s = computeStatus(mdep({}, 3), observe({ stable }), at(T0));
+    expect(cond(s, "Ready")).toMatchObject({ status: "False", reason: Reason.RolloutInProgress });
+    expect(cond(s, "Reconciling")?.status).toBe("True");
+  });
+
+  it("is not Ready when fewer replicas are available than the spec wants", () => {
+    // The Deployment still says 2 but the ModelDeployment now wants 3.
+    const s = computeStatus(mdep({ replicas: 3 }, 2), observe(), at(T0));
+    expect(cond(s, "Ready")?.status).toBe("False");
+    expect(cond(s, "Progressing")?.status).toBe("True");
+  });
+
+  it("reports a rollout in progress: Progressing and Reconciling True, Ready False", () => {
+    const stable = deployment("churn-predictor", 2, { ready: 1, updated: 1 });
+    const s = computeStatus(mdep(), observe({ stable }), at(T0));
+    expect(types(s)).toEqual([
+      "Ready=False",
+      "Degraded=False",
+      "ModelLoaded=True",
+      "Progressing=True",
+      "Reconciling=True",
+    ]);
+    expect(cond(s, "Ready")).toMatchObject({
+      reason: Reason.RolloutInProgress,
+      message: "1/2 replicas ready, 1 updated",
+    });
+    expect(s.readyReplicas).toBe(1);
+  });
+
+  it("reports PodsStarting when every replica is updated but none is ready, and the model not loaded", () => {
+    const stable = deployment("churn-predictor", 2, { ready: 0 });
+    const s = computeStatus(mdep(), observe({ stable, pods: [] }), at(T0));
+    expect(cond(s, "Ready")?.reason).toBe(Reason.PodsStarting);
+    expect(cond(s, "ModelLoaded")).toMatchObject({ status: "False", reason: Reason.ModelLoading });
+  });
+
+  it("treats a Deployment not created yet as a rollout in progress", () => {
+    const s = computeStatus(mdep(), { pods: [], stableModel: MODEL }, at(T0));
+    expect(cond(s, "Ready")).toMatchObject({ status: "False", reason: Reason.RolloutInProgress });
+    expect(s.replicas).toBe(0);
+  });
+
+  it("is Ready with ScaledToZero at zero replicas, with no model loaded", () => {
+    const s = computeStatus(
+      mdep({ replicas: 0 }),
+      observe({ stable: deployment("churn-predictor", 0), pods: [] }),
+      at(T0),
+    );
+    expect(cond(s, "Ready")).toMatchObject({
+      status: "True",
+      reason: Reason.ScaledToZero,
+      message: "scaled to zero replicas",
+    });
+    expect(cond(s, "ModelLoaded")).toMatchObject({ status: "False", reason: Reason.ScaledToZero });
+  });
+
+  it("takes the desired count from the Deployment when an HPA owns it", () => {
+    const spec = {
+      replicas: undefined,
+      autoscaling: { minReplicas: 1, maxReplicas: 5, metric: "cpu" as const, target: 60 },
+    };
+    const s = computeStatus(mdep(spec), observe({ stable: deployment("churn-predictor", 4) }), at(T0));
+    expect(cond(s, "Ready")).toMatchObject({ status: "True", message: "4/4 replicas available" });
+  });
+});
+
+describe("computeStatus: pod failures", () => {
+  it("is never Ready while a pod crash-loops, even when other replicas are available", () => {
+    const stable = deployment("churn-predictor", 3, { ready: 2, available: 2 });
+    const pods = [healthyPod("p-a"), healthyPod("p-b"), crashLoopingPod("p-c")];
+    const s = computeStatus(mdep({ replicas: 3 }), observe({ stable, pods }), at(T0));
+    const message = "pod p-c: CrashLoopBackOff: model digest mismatch (exit code 1)";
+    expect(cond(s, "Ready")).toMatchObject({ status: "False", reason: Reason.CrashLoopBackOff, message });
+    expect(cond(s, "Degraded")).toMatchObject({ status: "True", reason: Reason.CrashLoopBackOff });
+    expect(cond(s, "Stalled")).toMatchObject({ status: "True", reason: Reason.CrashLoopBackOff });
+    expect(cond(s, "Progressing")?.status).toBe("False");
+    expect(cond(s, "Reconciling")).toBeUndefined();
+    expect(cond(s, "ModelLoaded")?.status).toBe("True"); // two pods did load it
+    expect(s.lastFailure).toEqual({
+      reason: "CrashLoopBackOff",
+      message: "model digest mismatch",
+      exitCode: 1,
+      pod: "p-c",
+    });
+  });
+
+  it("is not Ready even when the Deployment counts every replica available while one crash-loops", () => {
+    const s = computeStatus(mdep(), observe({ pods: [healthyPod("p-a"), crashLoopingPod("p-b")] }), at(T0));
+    expect(cond(s, "Ready")?.status).toBe("False");
+    expect(cond(s, "Stalled")?.status).toBe("True");
+  });
+
+  it("reports no model loaded when the only pods crash-loop", () => {
+    const stable = deployment("churn-predictor", 1, { ready: 0, available: 0 });
+    const s = computeStatus(mdep({ replicas: 1 }), observe({ stable, pods: [crashLoopingPod("p-a")] }), at(T0));
+    expect(cond(s, "ModelLoaded")).toMatchObject({ status: "False", reason: Reason.CrashLoopBackOff });
+  });
+
+  it("reports an image pull failure as ImagePullFailed without an exit code", () => {
+    const pulling = pod("p-a", {
+      phase: "Pending",
+      containerStatuses: [
+        {
+          name: "runtime",
+          ready: false,
+          restartCount: 0,
+          state: { waiting: { reason: "ImagePullBackOff", message: 'Back-off pulling image "x/y:z"' } },
+        },
+      ],
+    });
+    const stable = deployment("churn-predictor", 1, { ready: 0 });
+    const s = computeStatus(mdep({ replicas: 1 }), observe({ stable, pods: [pulling] }), at(T0));
+    expect(cond(s, "Ready")).toMatchObject({
+      status: "False",
+      reason: Reason.ImagePullFailed,
+      message: 'pod p-a: ImagePullBackOff: Back-off pulling image "x/y:z"',
+    });
+    expect(cond(s, "Stalled")?.status).toBe("True");
+    expect(s.lastFailure).toEqual({
+      reason: "ImagePullBackOff",
+      message: 'Back-off pulling image "x/y:z"',
+      pod: "p-a",
+    });
+  });
+
+  it("reports an Unschedulable pod as still reconciling, not stalled", () => {
+    const pending = pod("p-a", {
+      phase: "Pending",
+      conditions: [
+        {
+          type: "PodScheduled",
+          status: "False",
+          reason: "Unschedulable",
+          message: "0/3 nodes: Insufficient nvidia.com/gpu",
+        },
+      ],
+    });
+    const stable = deployment("churn-predictor", 1, { ready: 0 });
+    const s = computeStatus(mdep({ replicas: 1 }), observe({ stable, pods: [pending] }), at(T0));
+    expect(cond(s, "Ready")).toMatchObject({ status: "False", reason: Reason.Unschedulable });
+    expect(cond(s, "Reconciling")?.status).toBe("True");
+    expect(cond(s, "Stalled")).toBeUndefined();
+    expect(s.lastFailure).toEqual({
+      reason: Reason.Unschedulable,
+      message: "0/3 nodes: Insufficient nvidia.com/gpu",
+      pod: "p-a",
+    });
+  });
+
+  it("reports a container that exited with an error and restarted as ContainerFailed", () => {
+    const restarted = pod("p-a", {
+      containerStatuses: [
+        {
+          name: "runtime",
+          ready: false,
+          restartCount: 1,
+          state: { running: {} },
+          lastState: { terminated: { exitCode: 137, reason: "OOMKilled" } },
+        },
+      ],
+    });
+    const s = computeStatus(mdep(), observe({ pods: [restarted] }), at(T0));
+    expect(cond(s, "Ready")).toMatchObject({
+      status: "False",
+      reason: Reason.ContainerFailed,
+      message: "pod p-a: OOMKilled: container exited with code 137 (exit code 137)",
+    });
+    expect(s.lastFailure?.exitCode).toBe(137);
+  });
+
+  it("reports the progress deadline as Stalled", () => {
+    const stable = deployment("churn-predictor", 2, { ready: 1, updated: 1, deadlineExceeded: true });
+    const s = computeStatus(mdep(), observe({ stable, pods: [healthyPod("p-a")] }), at(T0));
+    expect(cond(s, "Ready")).toMatchObject({
+      status: "False",
+      reason: Reason.ProgressDeadlineExceeded,
+      message: "Deployment churn-predictor exceeded its progress deadline",
+    });
+    expect(cond(s, "Stalled")?.status).toBe("True");
+    expect(cond(s, "Progressing")?.status).toBe("False");
+    expect(cond(s, "Reconciling")).toBeUndefined();
+  });
+
+  it("ignores a stale deadline condition once the rollout is complete", () => {
+    const stable = deployment("churn-predictor", 2, { deadlineExceeded: true });
+    expect(cond(computeStatus(mdep(), observe({ stable }), at(T0)), "Ready")?.status).toBe("True");
+  });
+});
+
+describe("computeStatus: failures passed in", () => {
+  it("keeps reconciling on ModelNotReady, with Ready and ModelLoaded False", () => {
+    const failure = new ReconcileFailure(Reason.ModelNotReady, "TrainingJob t has not succeeded yet (phase Running)");
+    const s = computeStatus(mdep(), { pods: [], failure }, at(T0));
+    expect(types(s)).toEqual(["Ready=False", "ModelLoaded=False", "Reconciling=True"]);
+    expect(cond(s, "Ready")).toMatchObject({ reason: Reason.ModelNotReady, message: failure.message });
+    expect(s.replicas).toBe(0);
+  });
+
+  it("stalls on a failure marked stalled", () => {
+    const failure = new ReconcileFailure(Reason.UnsupportedModelURI, "bad uri", true);
+    const s = computeStatus(mdep(), { pods: [], failure }, at(T0));
+    expect(types(s)).toEqual(["Ready=False", "ModelLoaded=False", "Stalled=True"]);
+    expect(cond(s, "Stalled")?.reason).toBe(Reason.UnsupportedModelURI);
+  });
+
+  it("keeps the previously served model and the live replica counts", () => {
+    const prev = computeStatus(mdep(), observe(), at(T0));
+    const failure = new ReconcileFailure(Reason.InsufficientGPU, "no node has 4 GPUs", true);
+    const s = computeStatus(mdep({}, 2, prev), { stable: deployment("churn-predictor", 2), pods: [], failure }, at(T1));
+    expect(s.model).toEqual(prev.model);
+    expect(s.readyReplicas).toBe(2);
+    expect(cond(s, "Ready")).toMatchObject({ status: "False", lastTransitionTime: T1, observedGeneration: 2 });
+  });
+});
+
+describe("computeStatus: canary", () => {
+  const spec = {
+    replicas: 3,
+    canary: { model: { uri: CANARY.uri, format: "tfjs-layers" as const }, trafficPercent: 25 },
+  };
+
+  it("reports the canary and waits for its replicas before Ready", () => {
+    const stable = deployment("churn-predictor", 3);
+    const waiting = computeStatus(
+      mdep(spec),
+      observe({ stable, canary: deployment("churn-canary", 1, { ready: 0 }), canaryModel: CANARY }),
+      at(T0),
+    );
+    expect(cond(waiting, "Ready")?.status).toBe("False");
+    expect(waiting.canary).toEqual({
+      uri: CANARY.uri,
+      trafficPercent: 25,
+      readyReplicas: 0,
+      trafficSplit: "ReplicaRatio",
+    });
+
+    const ready = computeStatus(
+      mdep(spec),
+      observe({ stable, canary: deployment("churn-canary", 1), canaryModel: CANARY, trafficSplit: "HTTPRoute" }),
+      at(T0),
+    );
+    expect(cond(ready, "Ready")).toMatchObject({
+      status: "True",
+      message: "3/3 replicas available, canary 1/1 with 25% of traffic",
+    });
+    expect(ready.canary?.trafficSplit).toBe("HTTPRoute");
+  });
+});
+
+describe("computeStatus: idempotence", () => {
+  it("computing again over its own output yields the identical status and transition times", () => {
+    const cases: ObservedState[] = [
+      observe(),
+      observe({ stable: deployment("churn-predictor", 2, { ready: 1, updated: 1 }) }),
+      observe({ pods: [healthyPod("p-a"), crashLoopingPod("p-b")] }),
+      { pods: [], failure: new ReconcileFailure(Reason.ModelNotReady, "waiting") },
+    ];
+    for (const o of cases) {
+      const first = computeStatus(mdep(), o, at(T0));
+      const second = computeStatus(mdep({}, 1, first), o, at(T1));
+      expect(second).toEqual(first);
+    }
+  });
+
+  it("moves only the conditions whose status flipped, and drops Reconciling when done", () => {
+    const rolling = computeStatus(
+      mdep(),
+      observe({ stable: deployment("churn-predictor", 2, { ready: 1, updated: 1 }) }),
+      at(T0),
+    );
+    const done = computeStatus(mdep({}, 1, rolling), observe(), at(T1));
+    expect(cond(done, "Ready")).toMatchObject({ status: "True", lastTransitionTime: T1 });
+    expect(cond(done, "Degraded")).toMatchObject({ status: "False", lastTransitionTime: T0 });
+    expect(cond(done, "ModelLoaded")).toMatchObject({ status: "True", lastTransitionTime: T0 });
+    expect(cond(done, "Reconciling")).toBeUndefined();
+  });
+});
+
+describe("podFailure and podsOf", () => {
+  it("reports the first failing pod by name, whatever the list order", () => {
+    const f = podFailure([crashLoopingPod("p-z"), healthyPod("p-b"), crashLoopingPod("p-c")]);
+    expect(f?.pod).toBe("p-c");
+    expect(podFailure([healthyPod("p-a")])).toBeUndefined();
+  });
+
+  it("falls back to the waiting message when the container never terminated", () => {
+    const p = pod("p-a", {
+      containerStatuses: [
+        {
+          ready: false,
+          restartCount: 0,
+          state: { waiting: { reason: "CreateContainerConfigError", message: 'secret "x" not found' } },
+        },
+      ],
+    });
+    expect(podFailure([p])).toEqual({
+      reason: "CreateContainerConfigError",
+      message: 'secret "x" not found',
+      pod: "p-a",
+    });
+  });
+
+  it("selects the pods of one ModelDeployment that are not being deleted", () => {
+    const other = { ...healthyPod("o"), metadata: { name: "o", labels: { "liftoff.dev/modeldeployment": "other" } } };
+    const deleting = { ...healthyPod("d"), metadata: { ...healthyPod("d").metadata, deletionTimestamp: T0 } };
+    expect(podsOf([healthyPod("a"), other, deleting], "churn").map((p) => p.metadata?.name)).toEqual(["a"]);
+  });
+});
