@@ -1,0 +1,198 @@
+import { hostname } from "node:os";
+import { describe, expect, it } from "vitest";
+import { ConfigError, DEFAULT_RUNTIME_IMAGE, parseConfig, usage } from "./config.js";
+
+/** Every flag with its environment variable and a valid value. */
+const FLAGS: Array<[flag: string, env: string, value: string]> = [
+  ["kubeconfig", "KUBECONFIG", "/tmp/kc"],
+  ["namespaces", "LIFTOFF_WATCH_NAMESPACES", "team-a"],
+  ["runtime-image", "LIFTOFF_RUNTIME_IMAGE", "registry.local/rt:2"],
+  ["concurrency", "LIFTOFF_CONCURRENCY", "8"],
+  ["metrics-bind-address", "LIFTOFF_METRICS_BIND_ADDRESS", "127.0.0.1:9090"],
+  ["leader-elect", "LIFTOFF_LEADER_ELECT", "false"],
+  ["lease-namespace", "LIFTOFF_LEASE_NAMESPACE", "ops"],
+  ["lease-name", "LIFTOFF_LEASE_NAME", "lead"],
+  ["identity", "POD_NAME", "op-0"],
+  ["lease-duration", "LIFTOFF_LEASE_DURATION_SECONDS", "30"],
+  ["renew-deadline", "LIFTOFF_RENEW_DEADLINE_SECONDS", "20"],
+  ["retry-period", "LIFTOFF_RETRY_PERIOD_SECONDS", "5"],
+  ["qps", "LIFTOFF_KUBE_API_QPS", "20"],
+  ["burst", "LIFTOFF_KUBE_API_BURST", "30"],
+  ["log-level", "LIFTOFF_LOG_LEVEL", "debug"],
+];
+
+/** The ConfigError message parseConfig throws. */
+function errorOf(argv: string[], env: Record<string, string> = {}): string {
+  try {
+    parseConfig(argv, env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error("parseConfig accepted the input");
+}
+
+describe("parseConfig", () => {
+  it("has defaults for everything", () => {
+    expect(parseConfig([], {})).toEqual({
+      namespaces: [],
+      runtimeImage: DEFAULT_RUNTIME_IMAGE,
+      concurrency: 4,
+      metricsHost: "0.0.0.0",
+      metricsPort: 8080,
+      leaderElect: true,
+      leaseNamespace: "liftoff-system",
+      leaseName: "liftoff-operator",
+      identity: `${hostname()}-${process.pid}`,
+      leaseDurationSeconds: 15,
+      renewDeadlineSeconds: 10,
+      retryPeriodSeconds: 2,
+      qps: 50,
+      burst: 100,
+      logLevel: "info",
+    });
+  });
+
+  it("defaults the lease namespace to POD_NAMESPACE", () => {
+    expect(parseConfig([], { POD_NAMESPACE: "liftoff" }).leaseNamespace).toBe("liftoff");
+  });
+
+  it("reads every setting from the environment", () => {
+    const env = Object.fromEntries(FLAGS.map(([, e, v]) => [e, v]));
+    expect(parseConfig([], env)).toEqual({
+      kubeconfig: "/tmp/kc",
+      namespaces: ["team-a"],
+      runtimeImage: "registry.local/rt:2",
+      concurrency: 8,
+      metricsHost: "127.0.0.1",
+      metricsPort: 9090,
+      leaderElect: false,
+      leaseNamespace: "ops",
+      leaseName: "lead",
+      identity: "op-0",
+      leaseDurationSeconds: 30,
+      renewDeadlineSeconds: 20,
+      retryPeriodSeconds: 5,
+      qps: 20,
+      burst: 30,
+      logLevel: "debug",
+    });
+  });
+
+  it("lets a flag beat its environment variable, for every flag", () => {
+    const env = Object.fromEntries(FLAGS.map(([, e, v]) => [e, v]));
+    const argv = [
+      "--kubeconfig=/etc/kc",
+      "--namespaces=x,y",
+      "--runtime-image=other.io/rt:3",
+      "--concurrency=2",
+      "--metrics-bind-address=:0",
+      "--leader-elect=true",
+      "--lease-namespace=ns2",
+      "--lease-name=l2",
+      "--identity=op-1",
+      "--lease-duration=60",
+      "--renew-deadline=40",
+      "--retry-period=10",
+      "--qps=7",
+      "--burst=9",
+      "--log-level=warn",
+    ];
+    expect(parseConfig(argv, env)).toEqual({
+      kubeconfig: "/etc/kc",
+      namespaces: ["x", "y"],
+      runtimeImage: "other.io/rt:3",
+      concurrency: 2,
+      metricsHost: "",
+      metricsPort: 0,
+      leaderElect: true,
+      leaseNamespace: "ns2",
+      leaseName: "l2",
+      identity: "op-1",
+      leaseDurationSeconds: 60,
+      renewDeadlineSeconds: 40,
+      retryPeriodSeconds: 10,
+      qps: 7,
+      burst: 9,
+      logLevel: "warn",
+    });
+  });
+
+  it("trims namespaces and drops empty entries", () => {
+    expect(parseConfig(["--namespaces", " a , ,b,"], {}).namespaces).toEqual(["a", "b"]);
+  });
+
+  it("treats an empty environment value as unset", () => {
+    expect(parseConfig([], { LIFTOFF_CONCURRENCY: "", LIFTOFF_LEADER_ELECT: "" })).toMatchObject({
+      concurrency: 4,
+      leaderElect: true,
+    });
+  });
+
+  it("accepts an image pinned by digest", () => {
+    const image = `registry.local:5000/team/rt:1.2@sha256:${"0".repeat(64)}`;
+    expect(parseConfig(["--runtime-image", image], {}).runtimeImage).toBe(image);
+  });
+});
+
+describe("parseConfig errors", () => {
+  it.each([
+    [["--nope"], {}, "Unknown option '--nope'"],
+    [["stray"], {}, "Unexpected argument 'stray'. This command does not take positional arguments"],
+    [["--concurrency"], {}, "Option '--concurrency <value>' argument missing"],
+    [["--namespaces", "ok,Bad_NS"], {}, '--namespaces: "Bad_NS" is not a valid namespace name'],
+    [["--metrics-bind-address", "8080"], {}, '--metrics-bind-address must be host:port, got "8080"'],
+    [
+      ["--metrics-bind-address", "h:70000"],
+      {},
+      '--metrics-bind-address must be an integer from 0 to 65535, got "70000"',
+    ],
+    [["--log-level", "loud"], {}, '--log-level must be one of trace, debug, info, warn, error, got "loud"'],
+    [["--concurrency", "0"], {}, '--concurrency must be an integer from 1 to 64, got "0"'],
+    [["--concurrency", "65"], {}, '--concurrency must be an integer from 1 to 64, got "65"'],
+    [["--concurrency", "1.5"], {}, '--concurrency must be an integer from 1 to 64, got "1.5"'],
+    [[], { LIFTOFF_CONCURRENCY: "many" }, '--concurrency must be an integer from 1 to 64, got "many"'],
+    [["--leader-elect", "yes"], {}, '--leader-elect must be true or false, got "yes"'],
+    [["--lease-duration", "0"], {}, '--lease-duration must be an integer from 1 to 600, got "0"'],
+    [["--qps", "0"], {}, '--qps must be an integer from 1 to 10000, got "0"'],
+    [["--burst=-1"], {}, '--burst must be an integer from 1 to 100000, got "-1"'],
+    [
+      ["--runtime-image", "Not An Image"],
+      {},
+      '--runtime-image "Not An Image" is not an image reference like registry/repo:tag',
+    ],
+    [["--runtime-image", "busybox"], {}, '--runtime-image "busybox" is not an image reference like registry/repo:tag'],
+    [["--renew-deadline", "15"], {}, "--renew-deadline must be shorter than --lease-duration"],
+    [["--retry-period", "10"], {}, "--retry-period must be shorter than --renew-deadline"],
+  ] as Array<[string[], Record<string, string>, string]>)("%j %j → %s", (argv, env, message) => {
+    const got = errorOf(argv, env);
+    expect(got).toBe(message);
+    expect(got).not.toContain("\n");
+  });
+});
+
+describe("usage", () => {
+  const text = usage();
+
+  it("lists every flag with its environment variable on one line", () => {
+    const lines = text.split("\n");
+    expect(lines[0]).toMatch(/^usage: liftoff-operator/);
+    expect(lines).toHaveLength(FLAGS.length + 1);
+    for (const [flag, env] of FLAGS) {
+      const line = lines.find((l) => l.trimStart().startsWith(`--${flag} `));
+      expect(line, `--${flag}`).toBeDefined();
+      expect(line).toContain(env);
+    }
+  });
+
+  it("lists only flags that parseConfig accepts", () => {
+    const listed = [...text.matchAll(/^\s+--([a-z-]+)\s/gm)].map((m) => m[1]);
+    expect(listed.sort()).toEqual(FLAGS.map(([f]) => f).sort());
+    expect(() =>
+      parseConfig(
+        FLAGS.flatMap(([flag, , value]) => [`--${flag}`, value]),
+        {},
+      ),
+    ).not.toThrow();
+  });
+});
