@@ -84,7 +84,8 @@ export class LeaderElector {
         ...spec,
         ...mine,
         acquireTime: takingOver ? micro(now) : spec.acquireTime,
-        leaseTransitions: (spec.leaseTransitions ?? 0) + (takingOver && spec.holderIdentity ? 1 : 0),
+        // As client-go: any new holder counts, including one taking a Lease released by its previous holder.
+        leaseTransitions: (spec.leaseTransitions ?? 0) + (takingOver ? 1 : 0),
       },
     });
     return true;
