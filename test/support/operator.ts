@@ -1,0 +1,81 @@
+// Runs the operator in-process for integration tests, under its own ServiceAccount and the ClusterRole in
+// config/rbac/ (never as admin), so any call the role does not allow shows up as a 403.
+import { join } from "node:path";
+import { AuthenticationV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import pino from "pino";
+import { REPO_ROOT } from "../../hack/cluster/config.js";
+import { parseConfig } from "../../operator/src/config.js";
+import { type OperatorHandle, startOperator } from "../../operator/src/operator.js";
+import { kubectl } from "./kube.js";
+
+export const OPERATOR_NAMESPACE = "liftoff-system";
+
+/** Installs config/rbac (and the operator namespace) and returns a kubeconfig holding the operator SA's token. */
+export async function operatorKubeConfig(
+  admin: KubeConfig,
+  kubectlPath: string,
+  kubeconfigPath: string,
+): Promise<KubeConfig> {
+  await kubectl(kubectlPath, kubeconfigPath, ["apply", "-f", join(REPO_ROOT, "config/manager/namespace.yaml")]);
+  await kubectl(kubectlPath, kubeconfigPath, ["apply", "-k", join(REPO_ROOT, "config/rbac")]);
+  const core = admin.makeApiClient(CoreV1Api);
+  const tr = await core.createNamespacedServiceAccountToken({
+    name: "liftoff-operator",
+    namespace: OPERATOR_NAMESPACE,
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
+  const token = tr.status?.token;
+  if (!token) throw new Error("TokenRequest returned no token");
+  const cluster = admin.getCurrentCluster();
+  if (!cluster) throw new Error("admin kubeconfig has no cluster");
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name: "liftoff-operator", token }],
+    contexts: [{ name: "operator", cluster: cluster.name, user: "liftoff-operator" }],
+    currentContext: "operator",
+  });
+  // Prove the identity really is the ServiceAccount, not admin.
+  const review = await kc.makeApiClient(AuthenticationV1Api).createSelfSubjectReview({ body: {} });
+  if (review.status?.userInfo?.username !== `system:serviceaccount:${OPERATOR_NAMESPACE}:liftoff-operator`) {
+    throw new Error(`operator kubeconfig authenticates as ${review.status?.userInfo?.username}`);
+  }
+  return kc;
+}
+
+export async function startTestOperator(
+  kc: KubeConfig,
+  namespaces: string[],
+  flags: string[] = [],
+): Promise<OperatorHandle> {
+  const config = parseConfig(
+    [
+      `--namespaces=${namespaces.join(",")}`,
+      "--metrics-bind-address=127.0.0.1:0",
+      `--lease-namespace=${OPERATOR_NAMESPACE}`,
+      "--lease-duration=4",
+      "--renew-deadline=3",
+      "--retry-period=1",
+      "--concurrency=4",
+      ...flags,
+    ],
+    {},
+  );
+  return startOperator(config, { kubeConfig: kc, log: pino({ level: process.env.LIFTOFF_TEST_LOG ?? "silent" }) });
+}
+
+/** Total API writes a running operator has made. */
+export function totalWrites(op: OperatorHandle): number {
+  return [...op.writes().values()].reduce((a, b) => a + b, 0);
+}
+
+/** Requests the API server refused with 403, by "verb resource". */
+export async function forbiddenRequests(op: OperatorHandle): Promise<string[]> {
+  const metric = await op.metrics.apiRequests.get();
+  return metric.values.filter((v) => v.labels.code === "403").map((v) => `${v.labels.verb} ${v.labels.resource}`);
+}
+
+export async function reconcileCount(op: OperatorHandle): Promise<number> {
+  const metric = await op.metrics.reconcileTotal.get();
+  return metric.values.reduce((a, v) => a + v.value, 0);
+}
