@@ -63,10 +63,7 @@ export async function clusterUp(name = "local", opts: UpOptions = {}): Promise<R
   mkdirSync(config.logDir, { recursive: true });
 
   const pki = ensurePki(config.pkiDir, firstServiceIP(config.serviceCIDR));
-  const kubeconfigs = {
-    controllerManager: join(config.stateDir, "kube-controller-manager.kubeconfig"),
-    scheduler: join(config.stateDir, "kube-scheduler.kubeconfig"),
-  };
+  const kubeconfigs = componentKubeconfigPaths(config);
   writeComponentKubeconfig(config, pki, IDENTITIES.controllerManager, kubeconfigs.controllerManager);
   writeComponentKubeconfig(config, pki, IDENTITIES.scheduler, kubeconfigs.scheduler);
   writeComponentKubeconfig(config, pki, IDENTITIES.admin, config.kubeconfig);
@@ -126,6 +123,32 @@ export async function ensureClusterUp(name = "local", opts: UpOptions = {}): Pro
     }
   }
   return clusterUp(name, opts);
+}
+
+export function componentKubeconfigPaths(config: ClusterConfig) {
+  return {
+    controllerManager: join(config.stateDir, "kube-controller-manager.kubeconfig"),
+    scheduler: join(config.stateDir, "kube-scheduler.kubeconfig"),
+  };
+}
+
+/** Restarts one component of a running cluster (tests use it to restart the API server under a running client). */
+export async function restartComponent(name: string, component: string): Promise<void> {
+  const config = clusterConfig(name);
+  const running = readPidFile(config.stateDir);
+  const i = running.findIndex((p) => p.name === component);
+  const pki = ensurePki(config.pkiDir, firstServiceIP(config.serviceCIDR));
+  const spec = clusterComponents(config, ensureBinaries(false), pki, componentKubeconfigPaths(config)).find(
+    (c) => c.name === component,
+  );
+  const current = running[i];
+  if (!spec || !current) throw new ClusterError(`cluster "${name}" has no running ${component}`);
+  await stopProcess(current);
+  const started = startProcess(spec, config.logDir);
+  running[i] = started;
+  writePidFile(config.stateDir, running);
+  const health = await waitHealthy(spec.health, spec.startTimeoutSeconds, () => isOurs(started));
+  if (!health.ok) throw new ClusterError(`${component} did not come back healthy: ${health.detail}`);
 }
 
 /** Stops every process this cluster started, newest first, by recorded PID. */

@@ -23,6 +23,18 @@ export class NodeKeeper {
     for (const shape of this.nodes) {
       const obj = nodeObject(shape);
       let node = await orNotFound(() => this.kube.core.readNode({ name: shape.name }));
+      if (node?.spec?.podCIDR && node.spec.podCIDR !== shape.podCIDR) {
+        // podCIDR is immutable: a node left from a run with another pod network is replaced.
+        this.log(`node ${shape.name}: pod CIDR changed (${node.spec.podCIDR} → ${shape.podCIDR}); re-registering`);
+        await orNotFound(() => this.kube.core.deleteNode({ name: shape.name }));
+        // Its pods had addresses from the old network; like pods of a vanished node, they go too.
+        const pods = await this.kube.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${shape.name}` });
+        for (const p of pods.items) {
+          const ref = { name: p.metadata?.name ?? "", namespace: p.metadata?.namespace ?? "" };
+          await orNotFound(() => this.kube.core.deleteNamespacedPod({ ...ref, gracePeriodSeconds: 0 }));
+        }
+        node = undefined;
+      }
       if (!node) {
         try {
           node = await this.kube.core.createNode({ body: obj as never });
