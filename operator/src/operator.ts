@@ -31,7 +31,8 @@ export interface OperatorHandle {
   capabilities: Capabilities;
   /** Resolves once this replica leads and its caches are synced. */
   leading: Promise<void>;
-  stop(): Promise<void>;
+  /** Stops reconciling; releaseLease false simulates a crash (the lease is left to expire). */
+  stop(opts?: { releaseLease?: boolean }): Promise<void>;
 }
 
 async function crdExists(client: KubeClient, name: string): Promise<boolean> {
@@ -154,12 +155,13 @@ export async function startOperator(
 
   let elector: LeaderElector | undefined;
   let stopping = false;
-  const stop = async () => {
+  const stop = async ({ releaseLease = true }: { releaseLease?: boolean } = {}) => {
     if (stopping) return;
     stopping = true;
     await controller.stop();
     for (const g of all) g.stop();
-    await elector?.release();
+    if (releaseLease) await elector?.release();
+    else elector?.abandon();
     metrics.leader.set(0);
     await server.close();
     log.info("stopped");
