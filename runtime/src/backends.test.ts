@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
-import { initBackend } from "./backends.js";
+import { initBackend, probeBackends } from "./backends.js";
 
 // The tensorflow backend runs tfjs-node's addon on libtensorflow taken from the
 // tensorflow-cpu wheel (hack/install-libtensorflow.sh), which upstream does not
@@ -37,5 +37,27 @@ describe("backends", () => {
       expect([info.name, tf.getBackend(), info.libVersion]).toEqual([name, name, undefined]);
       expect(Array.from(await tf.add(tf.tensor1d([1, 2]), tf.tensor1d([3, 4])).data())).toEqual([4, 6]);
     }
+  });
+});
+
+describe("probeBackends", () => {
+  it("keeps the backend with the smallest timing and leaves it active", async () => {
+    const fake: Record<string, number> = { tensorflow: 300, wasm: 40, cpu: 90 };
+    const r = await probeBackends(async (b) => fake[b.name] ?? 1e9);
+    expect(r.chosen.name).toBe("wasm");
+    expect(tf.getBackend()).toBe("wasm");
+    expect(r.timings).toEqual({ tensorflow: 300, wasm: 40, cpu: 90 });
+    expect(r.skipped["tensorflow-gpu"]).toBe(
+      "backend tensorflow-gpu needs @tensorflow/tfjs-node-gpu, which is not installed",
+    );
+  });
+
+  it("skips a backend whose measurement fails", async () => {
+    const r = await probeBackends(async (b) => {
+      if (b.name === "cpu") return 1;
+      throw new Error(`${b.name} cannot run this model`);
+    });
+    expect(r.chosen.name).toBe("cpu");
+    expect(r.skipped.wasm).toBe("wasm cannot run this model");
   });
 });

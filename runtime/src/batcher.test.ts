@@ -68,6 +68,14 @@ describe("Batcher", () => {
     expect(results.map((r) => r.outputs[0]?.data[0])).toEqual([2, 4]);
   });
 
+  it("with maxLatencyMs 0 batches what arrives in the same event-loop turn", async () => {
+    const calls: number[] = [];
+    const b = new Batcher({ maxBatchSize: 64, maxLatencyMs: 0, run: doubler(calls) });
+    const results = await Promise.all([b.submit(req([[1]])), b.submit(req([[2]])), b.submit(req([[3]]))]);
+    expect(calls).toEqual([3]);
+    expect(results.map((r) => r.outputs[0]?.data[0])).toEqual([2, 4, 6]);
+  });
+
   it("never puts requests with different inner shapes in one batch", async () => {
     const calls: number[] = [];
     const b = new Batcher({ maxBatchSize: 4, maxLatencyMs: 1, run: doubler(calls) });

@@ -3,7 +3,9 @@
  * one model call and the outputs split back by row offsets. Requests arrive
  * validated, so one caller's bad input can never fail the others in its batch.
  * A batch goes when it holds maxBatchSize rows or its oldest request has waited
- * maxLatencyMs. With maxBatchSize 1 every request runs on its own, unqueued.
+ * maxLatencyMs; with maxLatencyMs 0 it takes what arrived in the same event-loop
+ * turn, batching under load at no latency cost when idle. With maxBatchSize 1
+ * every request runs on its own, unqueued.
  */
 import { performance } from "node:perf_hooks";
 import type { OutputTensor, Tensor } from "./model.js";
@@ -73,7 +75,7 @@ export function splitOutputs(outputs: readonly OutputTensor[], rowCounts: readon
 
 export class Batcher {
   private queue: Pending[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private timer: { cancel(): void } | undefined;
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
 
@@ -122,18 +124,27 @@ export class Batcher {
       return;
     }
     if (this.timer !== undefined) return;
-    const wait = Math.max(0, this.opts.maxLatencyMs - (performance.now() - head.enqueuedAt));
-    this.timer = setTimeout(() => {
+    const fire = () => {
       this.timer = undefined;
       this.flush();
       this.schedule();
-    }, wait);
+    };
+    const wait = this.opts.maxLatencyMs - (performance.now() - head.enqueuedAt);
+    if (wait > 0) {
+      const t = setTimeout(fire, wait);
+      this.timer = { cancel: () => clearTimeout(t) };
+    } else {
+      // No budget to wait: still batch whatever arrived in this event-loop turn
+      // (setImmediate runs after pending I/O is read; setTimeout(0) would be ≥ 1 ms).
+      const t = setImmediate(fire);
+      this.timer = { cancel: () => clearImmediate(t) };
+    }
   }
 
   /** Takes the oldest request and the compatible ones after it, up to maxBatchSize rows. */
   private flush(): void {
     if (this.timer !== undefined) {
-      clearTimeout(this.timer);
+      this.timer.cancel();
       this.timer = undefined;
     }
     const head = this.queue[0];

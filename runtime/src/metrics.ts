@@ -80,7 +80,7 @@ export class RuntimeMetrics {
     });
     this.loadSeconds = new client.Gauge({
       name: "liftoff_model_load_seconds",
-      help: "Time to make the model ready, by phase (fetch: read and verify the artifact; build: deserialize; warmup: first inference).",
+      help: "Time to make the model ready, by phase (fetch: read and verify the artifact; probe: time the model on each backend, --backend auto only; build: deserialize and first inference).",
       labelNames: ["model", "phase"],
       registers,
     });
@@ -134,7 +134,7 @@ export class RuntimeMetrics {
     this.executions.inc({ model: this.model });
   }
 
-  loaded(phase: "fetch" | "build" | "warmup", seconds: number): void {
+  loaded(phase: "fetch" | "probe" | "build", seconds: number): void {
     this.loadSeconds.set({ model: this.model, phase }, seconds);
   }
 

@@ -134,11 +134,14 @@ function makeTensor(t: Tensor, spec: TensorSpec): tf.Tensor {
   return tf.tensor(t.data, t.shape, spec.dtype);
 }
 
-async function readOutputs(tensors: tf.Tensor[], specs: readonly TensorSpec[]): Promise<OutputTensor[]> {
+/**
+ * Reads outputs synchronously: every backend served here computes on the
+ * calling thread anyway, and dataSync skips a promise round per output.
+ */
+function readOutputs(tensors: tf.Tensor[], specs: readonly TensorSpec[]): OutputTensor[] {
   try {
-    const datas = await Promise.all(tensors.map((t) => t.data()));
     return tensors.map((t, i) => ({
-      data: datas[i] as TypedData,
+      data: t.dataSync() as TypedData,
       shape: t.shape,
       dtype: toDType(t.dtype, `output ${specs[i]?.name ?? i}`),
     }));
@@ -161,13 +164,16 @@ async function loadLayers(artifact: FetchedArtifact): Promise<LoadedModel> {
     const t = model.outputs[i] as tf.SymbolicTensor;
     return { name, dtype: toDType(t.dtype, `output ${name}`), shape: toShape(t.shape, `output ${name}`) };
   });
+  const outKeys = model.outputs.map((t) => t.name);
   return {
     format: "layers",
     signature: { inputs, outputs, batched: inputs.every((s) => s.shape[0] === -1) },
     async run(feed) {
       const out = tf.tidy(() => {
         const xs = feed.map((t, i) => makeTensor(t, inputs[i] as TensorSpec));
-        const y = model.predict(xs.length === 1 ? (xs[0] as tf.Tensor) : xs);
+        // execute() runs the graph once; predict() would also slice the input into
+        // 32-row chunks and concatenate them back, which costs more than a tiny model.
+        const y = model.execute(xs.length === 1 ? (xs[0] as tf.Tensor) : xs, outKeys);
         return Array.isArray(y) ? y : [y];
       });
       return readOutputs(out, outputs);
@@ -217,7 +223,7 @@ async function loadGraph(artifact: FetchedArtifact): Promise<LoadedModel> {
         } else {
           y = await model.executeAsync(xs, outKeys);
         }
-        return await readOutputs(Array.isArray(y) ? y : [y], outputs);
+        return readOutputs(Array.isArray(y) ? y : [y], outputs);
       } finally {
         for (const t of Object.values(xs)) t.dispose();
       }
@@ -236,10 +242,10 @@ export async function loadModel(artifact: FetchedArtifact): Promise<LoadedModel>
   }
 }
 
-/** Zeros with one row (unknown dimensions as 1), to run once before Ready. */
-export function warmupInputs(signature: Signature): Tensor[] {
+/** Zeros with `rows` rows (other unknown dimensions as 1), for warm-up and probes. */
+export function warmupInputs(signature: Signature, rows = 1): Tensor[] {
   return signature.inputs.map((s) => {
-    const shape = s.shape.map((d) => (d === -1 ? 1 : d));
+    const shape = s.shape.map((d, i) => (d !== -1 ? d : i === 0 ? rows : 1));
     const size = shape.reduce((a, b) => a * b, 1);
     const data =
       s.dtype === "float32"

@@ -65,8 +65,27 @@ describe("serve", () => {
       };
       expect(meta.parameters).toMatchObject({ digest: `sha256:${digest}`, backend: "cpu" });
       const metrics = await (await fetch(`${url}/metrics`)).text();
-      expect(metrics).toMatch(/^liftoff_model_load_seconds\{model="m",phase="warmup"\} \d/m);
+      expect(metrics).toMatch(/^liftoff_model_load_seconds\{model="m",phase="build"\} \d/m);
       expect(metrics).toMatch(/^liftoff_runtime_backend_info\{backend="cpu",/m);
+    } finally {
+      await s.shutdown();
+    }
+  });
+
+  it("--backend auto times the model on every backend and serves on the fastest", async () => {
+    const { root } = await modelOnPvc();
+    const s = await startServe(
+      flags(root).map((a) => (a === "cpu" ? "auto" : a)),
+      {},
+    );
+    try {
+      await s.loaded;
+      const url = `http://127.0.0.1:${(s.app.server.address() as { port: number }).port}`;
+      const meta = (await (await fetch(`${url}/v2/models/m`)).json()) as { parameters: { backend: string } };
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toContain(`liftoff_runtime_backend_info{backend="${meta.parameters.backend}"`);
+      expect(metrics).toMatch(/^liftoff_model_load_seconds\{model="m",phase="probe"\} \d/m);
+      expect(s.service.backend?.name).toBe(meta.parameters.backend);
     } finally {
       await s.shutdown();
     }

@@ -24,14 +24,14 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
   const config = parseServeConfig(argv, env);
   const location = resolveModelUri(config.modelUri, config.pvcRoot);
   const tokens = await loadTokens(config.authTokenFile, config.authTokens);
-  const backend = await initBackend(config.backend);
+  // A named backend is initialised now, so a missing one fails before listening;
+  // `auto` is decided with the model loaded (see probeBackends).
+  if (config.backend !== "auto") await initBackend(config.backend);
   const metrics = new RuntimeMetrics(config.modelName);
-  metrics.setBackend(backend);
   const limits = { maxRequestRows: config.maxRequestRows };
   const service = new ModelService({
     name: config.modelName,
     version: config.modelVersion,
-    backend,
     metrics,
     limits,
     maxBatchSize: config.maxBatchSize,
@@ -47,26 +47,26 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
   // Listen first so liveness answers while a large model loads; readiness waits.
   await app.listen({ host: config.host, port: config.port });
   app.log.info(
-    {
-      backend: backend.name,
-      tfjs: backend.tfjsVersion,
-      libtensorflow: backend.libVersion,
-      auth: tokens !== undefined,
-      batching: config.maxBatchSize > 1,
-    },
-    `listening on ${config.host}:${(app.server.address() as { port: number }).port}, backend ${backend.name}`,
+    { auth: tokens !== undefined, maxBatchSize: config.maxBatchSize, maxLatencyMs: config.maxLatencyMs },
+    `listening on ${config.host}:${(app.server.address() as { port: number }).port}`,
   );
 
-  const loaded = service.load(location, config.modelDigest).then((r) => {
+  const loaded = service.load(location, config.modelDigest, config.backend).then((r) => {
+    const { backend: b, probe } = r;
     app.log.info(
       {
+        backend: b.name,
+        tfjs: b.tfjsVersion,
+        libtensorflow: b.libVersion,
+        probeMicros: probe?.timings,
+        skippedBackends: probe?.skipped,
         digest: `sha256:${r.digest}`,
         bytes: r.bytes,
         fetchSeconds: r.fetchSeconds,
-        buildSeconds: r.buildSeconds,
+        probeSeconds: r.probeSeconds,
         warmupSeconds: r.warmupSeconds,
       },
-      `model ${config.modelName} ready (${(r.fetchSeconds + r.buildSeconds + r.warmupSeconds).toFixed(3)} s)`,
+      `model ${config.modelName} ready on backend ${b.name} (${(r.fetchSeconds + r.probeSeconds + r.warmupSeconds).toFixed(3)} s)`,
     );
   });
 

@@ -4,8 +4,9 @@
  */
 import { performance } from "node:perf_hooks";
 import { fetchArtifact, type ModelLocation } from "./artifact.js";
-import type { BackendInfo } from "./backends.js";
+import { activate, type BackendInfo, type ProbeResult, probeBackends } from "./backends.js";
 import { Batcher, type BatchResult } from "./batcher.js";
+import type { BackendChoice } from "./config.js";
 import { errors } from "./errors.js";
 import type { RuntimeMetrics } from "./metrics.js";
 import { type LoadedModel, loadModel, warmupInputs } from "./model.js";
@@ -14,7 +15,6 @@ import type { Limits, Prepared } from "./validate.js";
 export interface ServiceOptions {
   name: string;
   version: string;
-  backend: BackendInfo;
   metrics: RuntimeMetrics;
   limits: Limits;
   maxBatchSize: number;
@@ -25,14 +25,36 @@ export interface LoadReport {
   digest: string;
   bytes: number;
   fetchSeconds: number;
-  buildSeconds: number;
+  /** Time spent choosing a backend (auto only). */
+  probeSeconds: number;
+  /** Building the model and its first inference. */
   warmupSeconds: number;
+  backend: BackendInfo;
+  /** Present when the backend was chosen by `auto`. */
+  probe: ProbeResult | undefined;
+}
+
+/** Median microseconds of one call with `rows` rows (a quick probe, ≤ ~150 ms). */
+async function timeModel(model: LoadedModel, rows: number): Promise<number> {
+  const input = warmupInputs(model.signature, rows);
+  for (let i = 0; i < 3; i++) await model.run(input);
+  const times: number[] = [];
+  const end = performance.now() + 150;
+  while (times.length < 50 && (times.length < 5 || performance.now() < end)) {
+    const t = performance.now();
+    await model.run(input);
+    times.push((performance.now() - t) * 1000);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)] as number;
 }
 
 export class ModelService {
   private loaded: { model: LoadedModel; batcher: Batcher } | undefined;
   private draining = false;
   digest: string | undefined;
+  /** The backend the model runs on, once loaded. */
+  backend: BackendInfo | undefined;
 
   constructor(readonly opts: ServiceOptions) {}
 
@@ -62,31 +84,53 @@ export class ModelService {
     return this.loaded?.batcher.batching ?? false;
   }
 
-  async load(location: ModelLocation, expectedDigest: string | undefined): Promise<LoadReport> {
+  async load(
+    location: ModelLocation,
+    expectedDigest: string | undefined,
+    backendChoice: BackendChoice,
+  ): Promise<LoadReport> {
     const t0 = performance.now();
     const artifact = await fetchArtifact(location, expectedDigest);
     const t1 = performance.now();
-    const model = await loadModel(artifact);
+    let probe: ProbeResult | undefined;
+    let backend: BackendInfo;
+    if (backendChoice === "auto") {
+      // Probe with the batch the model will usually see.
+      probe = await probeBackends(async () => {
+        const m = await loadModel(artifact);
+        try {
+          return await timeModel(m, m.signature.batched ? this.opts.maxBatchSize : 1);
+        } finally {
+          m.dispose();
+        }
+      });
+      backend = probe.chosen;
+    } else {
+      backend = await activate(backendChoice);
+    }
     const t2 = performance.now();
+    const model = await loadModel(artifact);
     await model.run(warmupInputs(model.signature));
     const t3 = performance.now();
     this.digest = artifact.digest;
-    this.attach(model);
+    this.attach(model, backend);
     const report = {
       digest: artifact.digest,
       bytes: artifact.bytes,
       fetchSeconds: (t1 - t0) / 1000,
-      buildSeconds: (t2 - t1) / 1000,
+      probeSeconds: (t2 - t1) / 1000,
       warmupSeconds: (t3 - t2) / 1000,
+      backend,
+      probe,
     };
     this.opts.metrics.loaded("fetch", report.fetchSeconds);
-    this.opts.metrics.loaded("build", report.buildSeconds);
-    this.opts.metrics.loaded("warmup", report.warmupSeconds);
+    if (probe !== undefined) this.opts.metrics.loaded("probe", report.probeSeconds);
+    this.opts.metrics.loaded("build", report.warmupSeconds);
     return report;
   }
 
   /** Serves an already built model (load() and tests). */
-  attach(model: LoadedModel): void {
+  attach(model: LoadedModel, backend: BackendInfo): void {
     // A model with a fixed batch dimension cannot take concatenated requests.
     const maxBatchSize = model.signature.batched ? this.opts.maxBatchSize : 1;
     const batcher = new Batcher({
@@ -96,6 +140,8 @@ export class ModelService {
       onBatch: (rows, seconds) => this.opts.metrics.batch(rows, seconds),
     });
     this.loaded = { model, batcher };
+    this.backend = backend;
+    this.opts.metrics.setBackend(backend);
     this.opts.metrics.setReady(this.ready);
   }
 

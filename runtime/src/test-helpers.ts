@@ -153,7 +153,6 @@ export async function serverFor(modelJson: string, fx: ServerFixture = {}) {
   const service = new ModelService({
     name: fx.name ?? "m",
     version: "1",
-    backend: testBackend(),
     metrics,
     limits,
     maxBatchSize: fx.maxBatchSize ?? 1,
@@ -161,7 +160,7 @@ export async function serverFor(modelJson: string, fx: ServerFixture = {}) {
   });
   const artifact = await fetchArtifact({ kind: "file", path: modelJson }, undefined);
   service.digest = artifact.digest;
-  service.attach(await loadModel(artifact));
+  service.attach(await loadModel(artifact), testBackend());
   const app = await buildServer({
     service,
     limits,

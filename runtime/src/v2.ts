@@ -46,7 +46,7 @@ export const v2Routes: FastifyPluginAsync<V2Options> = async (app, { service, li
         inputs: tensors(model.signature.inputs),
         outputs: tensors(model.signature.outputs),
         parameters: {
-          backend: service.opts.backend.name,
+          backend: service.backend?.name,
           digest: service.digest === undefined ? undefined : `sha256:${service.digest}`,
           max_batch_size: service.batching ? service.opts.maxBatchSize : 1,
         },

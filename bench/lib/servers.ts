@@ -1,0 +1,86 @@
+/**
+ * Starts servers under test as child processes (so the load generator does not
+ * share their event loop) and stops them.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+export interface Child {
+  port: number;
+  proc: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Spawns `cmd args`, waits for a stdout line matching `portPattern`, then for `readyUrl` to answer 200. */
+export async function startChild(
+  cmd: string,
+  args: string[],
+  portPattern: RegExp,
+  readyPath: string,
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 120_000,
+): Promise<Child> {
+  const proc = spawn(cmd, args, { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  proc.stdout?.on("data", (d) => {
+    out += d;
+  });
+  proc.stderr?.on("data", (d) => {
+    out += d;
+  });
+  const deadline = Date.now() + timeoutMs;
+  let port: number | undefined;
+  while (port === undefined) {
+    const m = portPattern.exec(out);
+    if (m?.[1]) port = Number(m[1]);
+    else if (proc.exitCode !== null) throw new Error(`${cmd} exited (${proc.exitCode}): ${out.slice(-2000)}`);
+    else if (Date.now() > deadline) throw new Error(`${cmd} printed no port: ${out.slice(-2000)}`);
+    else await new Promise((r) => setTimeout(r, 20));
+  }
+  while (true) {
+    const ok = await fetch(`http://127.0.0.1:${port}${readyPath}`)
+      .then((r) => r.status === 200)
+      .catch(() => false);
+    if (ok) break;
+    if (proc.exitCode !== null) throw new Error(`${cmd} exited (${proc.exitCode}): ${out.slice(-2000)}`);
+    if (Date.now() > deadline) throw new Error(`${cmd} never became ready: ${out.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    port,
+    proc,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (proc.exitCode !== null) return resolve();
+        proc.once("exit", () => resolve());
+        proc.kill("SIGTERM");
+      }),
+  };
+}
+
+/** The Liftoff runtime, as the image runs it (through tsx, so no build step is needed). */
+export function startRuntime(modelDir: string, flags: string[] = []): Promise<Child> {
+  return startChild(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "runtime/src/main.ts",
+      "serve",
+      "--model-uri",
+      modelDir,
+      "--model-name",
+      "m",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      ...flags,
+    ],
+    /listening on 127\.0\.0\.1:(\d+)/,
+    "/v2/models/m/ready",
+  );
+}
