@@ -344,6 +344,8 @@ export class PodWorker {
       PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
       HOSTNAME: this.pod.spec?.hostname ?? this.pod.metadata?.name ?? "",
       HOME: root,
+      // The pod's address under the name programs commonly read (pods usually set it via the downward API).
+      POD_IP: this.ip ?? "",
       KUBERNETES_SERVICE_HOST: host,
       KUBERNETES_SERVICE_PORT: port,
       KUBERNETES_SERVICE_PORT_HTTPS: port,

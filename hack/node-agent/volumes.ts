@@ -1,5 +1,5 @@
 // Sets up a pod's volumes as real folders and links each container's mountPaths to them.
-import { existsSync, lstatSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { V1Pod } from "@kubernetes/client-node";
 import type { NodeAllocatable, ObjectData, PodNetwork } from "./env.js";
@@ -99,19 +99,17 @@ export async function setupVolumes(
       } else if (vol.configMap || vol.secret || vol.downwardAPI || vol.projected) {
         const files = volumeFiles(pod, vol, objects.bytes, net, node);
         const d = volumeDir(dir, vol.name);
-        // Rewritten whole each time, so keys removed from the source disappear.
-        rmSync(d, { recursive: true, force: true });
         mkdirSync(d, { recursive: true });
         for (const f of files) {
           const target = inRoot(d, f.path);
           mkdirSync(dirname(target), { recursive: true });
           if ("token" in f) {
             const token = await requestToken(kube, pod, f.token);
-            writeFileSync(target, token.token, { mode: f.mode });
+            writeAtomically(target, token.token, f.mode);
             const at = Date.now() + f.token.expirationSeconds * 800;
             refreshAt = Math.min(refreshAt ?? at, at);
           } else {
-            writeFileSync(target, f.content, { mode: f.mode });
+            writeAtomically(target, f.content, f.mode);
           }
         }
         folders.set(vol.name, d);
@@ -146,6 +144,14 @@ async function requestToken(
   });
   if (!res.status?.token) throw new MountError(`TokenRequest for service account "${sa}" returned no token`);
   return { token: res.status.token };
+}
+
+/** A renewed token or file replaces the old one in one step: a reader never sees it half-written or missing. */
+function writeAtomically(target: string, content: string | Buffer, mode: number): void {
+  const tmp = `${target}.${process.pid}.tmp`;
+  writeFileSync(tmp, content, { mode });
+  chmodSync(tmp, mode);
+  renameSync(tmp, target);
 }
 
 /** Creates the symlinks of a container root (idempotent). */
