@@ -3,6 +3,7 @@
  * share their event loop) and stops them.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -11,7 +12,20 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export interface Child {
   port: number;
   proc: ChildProcess;
+  /** User + system CPU seconds the process has used so far (Linux /proc). */
+  cpuSeconds(): number;
   stop(): Promise<void>;
+}
+
+function cpuSecondsOf(pid: number | undefined): number {
+  try {
+    // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised name): utime, stime in clock ticks (100/s).
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** Spawns `cmd args`, waits for a stdout line matching `portPattern`, then for `readyUrl` to answer 200. */
@@ -52,6 +66,7 @@ export async function startChild(
   return {
     port,
     proc,
+    cpuSeconds: () => cpuSecondsOf(proc.pid),
     stop: () =>
       new Promise<void>((resolve) => {
         if (proc.exitCode !== null) return resolve();

@@ -2,18 +2,22 @@
  * Route helpers shared by V1 and V2: model lookup, inference with the error
  * mapping, JSON replies, and 405 for known paths with the wrong method.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest, onResponseHookHandler } from "fastify";
 import { errors, RuntimeError } from "./errors.js";
-import type { Protocol } from "./metrics.js";
+import type { Protocol, RuntimeMetrics } from "./metrics.js";
 import type { LoadedModel, OutputTensor } from "./model.js";
 import type { ModelService } from "./service.js";
 import type { Prepared } from "./validate.js";
 
-declare module "fastify" {
-  interface FastifyContextConfig {
-    /** Set on inference routes: their requests are counted in request metrics. */
-    protocol?: Protocol;
-  }
+/**
+ * Route-level onResponse hook of the inference routes: counts and times each
+ * request by protocol and status. Route-level, so other routes pay nothing.
+ */
+export function requestMetrics(metrics: RuntimeMetrics, protocol: Protocol): onResponseHookHandler {
+  return (_req, reply, done) => {
+    metrics.request(protocol, reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  };
 }
 
 /** The model named in the URL, or 404; `version` is checked when given. */

@@ -7,7 +7,7 @@
  */
 import type { FastifyPluginAsync } from "fastify";
 import { errors } from "./errors.js";
-import { methodGuard, requireModel, requireReady, runInference, sendJson } from "./http.js";
+import { methodGuard, requestMetrics, requireModel, requireReady, runInference, sendJson } from "./http.js";
 import { schemas } from "./schemas.js";
 import type { ModelService } from "./service.js";
 import { decodeV1, encodeV1 } from "./v1-codec.js";
@@ -29,6 +29,7 @@ export function splitVerb(segment: string): [string, string | undefined] {
 const VERBS = new Set(["predict"]);
 
 export const v1Routes: FastifyPluginAsync<V1Options> = async (app, { service, limits }) => {
+  const countRequests = requestMetrics(service.opts.metrics, "v1");
   app.get("/v1/models", { schema: schemas.v1List }, async (_req, reply) => sendJson(reply, { models: [service.name] }));
   methodGuard(app, "/v1/models", ["GET"]);
 
@@ -44,7 +45,7 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, { service, li
 
   app.post<NameParams>(
     "/v1/models/:name",
-    { schema: schemas.v1Predict, config: { protocol: "v1" } },
+    { schema: schemas.v1Predict, onResponse: countRequests },
     async (req, reply) => {
       const [name, verb] = splitVerb(req.params.name);
       if (verb === undefined) throw errors.methodNotAllowed("POST", ["GET", "HEAD"]);

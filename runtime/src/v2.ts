@@ -3,7 +3,7 @@
  * Readiness is told by the status code (200 / 503) as well as the body.
  */
 import type { FastifyPluginAsync } from "fastify";
-import { methodGuard, requireModel, requireReady, runInference, sendJson } from "./http.js";
+import { methodGuard, requestMetrics, requireModel, requireReady, runInference, sendJson } from "./http.js";
 import { schemas } from "./schemas.js";
 import type { ModelService } from "./service.js";
 import { decodeV2, encodeV2, v2Datatype } from "./v2-codec.js";
@@ -18,6 +18,7 @@ export interface V2Options {
 type ModelParams = { Params: { name: string; version?: string } };
 
 export const v2Routes: FastifyPluginAsync<V2Options> = async (app, { service, limits }) => {
+  const countRequests = requestMetrics(service.opts.metrics, "v2");
   app.get("/v2", { schema: schemas.v2Server }, async (_req, reply) =>
     sendJson(reply, { name: RUNTIME_NAME, version: RUNTIME_VERSION, extensions: [] }),
   );
@@ -62,7 +63,7 @@ export const v2Routes: FastifyPluginAsync<V2Options> = async (app, { service, li
 
     app.post<ModelParams>(
       `${base}/infer`,
-      { schema: schemas.v2Infer(versioned), config: { protocol: "v2" } },
+      { schema: schemas.v2Infer(versioned), onResponse: countRequests },
       async (req, reply) => {
         requireModel(service, req.params.name, req.params.version);
         const model = requireReady(service);
