@@ -97,3 +97,20 @@ describe("quantities and node objects", () => {
     expect(nodeStatus(cpu).conditions.find((c) => c.type === "Ready")?.status).toBe("True");
   });
 });
+
+describe("the agent as a cluster component", () => {
+  it("is started by cluster:up with the cluster's kubeconfig, health port, nodes and pod network", async () => {
+    const { clusterConfig } = await import("../cluster/config.js");
+    const { nodeAgentComponent } = await import("../cluster/components.js");
+    const local = clusterConfig("local", {});
+    const test = clusterConfig("test", { LIFTOFF_NODES: "gpu-a:gpu=4" });
+    expect(local.ports.nodeAgent).toBe(16451);
+    expect(local.podNetwork).not.toBe(test.podNetwork);
+    const spec = nodeAgentComponent(test, "/usr/bin/node");
+    expect(spec.command).toBe("/usr/bin/node");
+    expect(spec.args).toContain("--nodes=gpu-a:gpu=4");
+    expect(spec.args).toContain(`--kubeconfig=${test.kubeconfig}`);
+    expect(spec.args).toContain(`--pod-network=${test.podNetwork}`);
+    expect(spec.health.url).toBe("http://127.0.0.1:17451/readyz");
+  });
+});

@@ -4,7 +4,12 @@ import type { V1Pod } from "@kubernetes/client-node";
 import type { Kube } from "./kube.js";
 import { timestamp } from "./status.js";
 
+/** The same event for the same object is sent at most this often (a failing 1 s probe would flood the API). */
+const REPEAT_MS = 30_000;
+
 export class EventRecorder {
+  private readonly recent = new Map<string, number>();
+
   constructor(
     private readonly kube: Kube,
     private readonly log: (line: string) => void,
@@ -19,6 +24,11 @@ export class EventRecorder {
     fieldPath?: string,
   ): void {
     const meta = pod.metadata ?? {};
+    const key = `${meta.uid}/${fieldPath ?? ""}/${reason}/${message}`;
+    const last = this.recent.get(key);
+    if (last !== undefined && Date.now() - last < REPEAT_MS) return;
+    this.recent.set(key, Date.now());
+    if (this.recent.size > 5000) this.recent.clear();
     const now = timestamp();
     const body = {
       metadata: { name: `${meta.name}.${randomBytes(8).toString("hex")}`, namespace: meta.namespace },
