@@ -140,7 +140,11 @@ export function controlPlaneComponents(
  * The node agent (hack/node-agent): registers the fake nodes and runs their pods as local processes.
  * Run from source with this repo's tsx, so a clean clone needs nothing but `npm ci`.
  */
-export function nodeAgentComponent(config: ClusterConfig, nodeBinary: string = process.execPath): ComponentSpec {
+export function nodeAgentComponent(
+  config: ClusterConfig,
+  pki: Pick<Pki, "serverCert" | "serverKey">,
+  nodeBinary: string = process.execPath,
+): ComponentSpec {
   const tsx = pathToFileURL(join(REPO_ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href;
   return {
     name: "node-agent",
@@ -152,6 +156,10 @@ export function nodeAgentComponent(config: ClusterConfig, nodeBinary: string = p
       `--kubeconfig=${config.kubeconfig}`,
       `--state-dir=${config.stateDir}`,
       `--health-port=${config.ports.nodeAgent}`,
+      `--kubelet-port=${config.ports.kubelet}`,
+      // The kubelet API's serving certificate (the API server does not verify it); any certificate would do.
+      `--tls-cert=${pki.serverCert}`,
+      `--tls-key=${pki.serverKey}`,
       `--nodes=${config.nodes}`,
       `--pod-network=${config.podNetwork}`,
       `--repo-root=${REPO_ROOT}`,
@@ -169,5 +177,5 @@ export function clusterComponents(
   pki: Pki,
   kubeconfigs: ComponentKubeconfigs,
 ): ComponentSpec[] {
-  return [...controlPlaneComponents(config, bins, pki, kubeconfigs), nodeAgentComponent(config)];
+  return [...controlPlaneComponents(config, bins, pki, kubeconfigs), nodeAgentComponent(config, pki)];
 }

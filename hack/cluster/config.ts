@@ -13,6 +13,8 @@ export interface ClusterPorts {
   scheduler: number;
   /** The node agent's /healthz and /readyz. */
   nodeAgent: number;
+  /** The fake nodes' kubelet API (for `kubectl logs`), on each node's own address. */
+  kubelet: number;
 }
 
 export interface ClusterConfig {
@@ -40,6 +42,7 @@ export function portsFrom(base: number): ClusterPorts {
     controllerManager: base + 7,
     scheduler: base + 9,
     nodeAgent: base + 11,
+    kubelet: base + 12,
   };
 }
 

@@ -32,7 +32,7 @@ export class NodeAgent {
   ) {
     this.shapes = new Map(cfg.nodes.map((n) => [n.name, n]));
     for (const n of cfg.nodes) this.pools.set(n.name, IpPool.fromCIDR(n.podCIDR));
-    this.nodes = new NodeKeeper(kube, cfg.nodes, log);
+    this.nodes = new NodeKeeper(kube, cfg.nodes, log, cfg.kubeletPort);
     this.provisioner = new Provisioner(kube, cfg.volumesDir, log);
     this.events = new EventRecorder(kube, log);
     this.images = defaultImages(cfg.repoRoot);

@@ -106,11 +106,22 @@ describe("the agent as a cluster component", () => {
     const test = clusterConfig("test", { LIFTOFF_NODES: "gpu-a:gpu=4" });
     expect(local.ports.nodeAgent).toBe(16451);
     expect(local.podNetwork).not.toBe(test.podNetwork);
-    const spec = nodeAgentComponent(test, "/usr/bin/node");
+    const spec = nodeAgentComponent(test, { serverCert: "/pki/s.crt", serverKey: "/pki/s.key" }, "/usr/bin/node");
     expect(spec.command).toBe("/usr/bin/node");
     expect(spec.args).toContain("--nodes=gpu-a:gpu=4");
     expect(spec.args).toContain(`--kubeconfig=${test.kubeconfig}`);
     expect(spec.args).toContain(`--pod-network=${test.podNetwork}`);
+    expect(spec.args).toContain("--kubelet-port=17452");
     expect(spec.health.url).toBe("http://127.0.0.1:17451/readyz");
+  });
+});
+
+describe("kubelet log tail", () => {
+  it("keeps the last N lines like kubectl logs --tail", async () => {
+    const { tail } = await import("./kubelet-server.js");
+    expect(tail("a\nb\nc\n", 2)).toBe("b\nc\n");
+    expect(tail("a\nb\nc", 1)).toBe("c");
+    expect(tail("a\nb\n", -1)).toBe("a\nb\n");
+    expect(tail("a\nb\n", 0)).toBe("");
   });
 });

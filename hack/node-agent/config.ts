@@ -65,6 +65,10 @@ export interface AgentConfig {
   /** PersistentVolume folders made by the provisioner. */
   volumesDir: string;
   healthPort: number;
+  /** The kubelet API for `kubectl logs`, with its serving certificate; 0 turns it off. */
+  kubeletPort: number;
+  tlsCert?: string;
+  tlsKey?: string;
   nodes: NodeShape[];
   repoRoot: string;
 }
@@ -73,6 +77,9 @@ export function agentConfig(opts: {
   kubeconfig: string;
   stateDir: string;
   healthPort: number;
+  kubeletPort?: number;
+  tlsCert?: string;
+  tlsKey?: string;
   nodes: string;
   podNetwork: string;
   repoRoot: string;
@@ -85,6 +92,9 @@ export function agentConfig(opts: {
     podsDir: join(opts.stateDir, "pods"),
     volumesDir: join(opts.stateDir, "volumes"),
     healthPort: opts.healthPort,
+    kubeletPort: opts.kubeletPort ?? 0,
+    ...(opts.tlsCert ? { tlsCert: opts.tlsCert } : {}),
+    ...(opts.tlsKey ? { tlsKey: opts.tlsKey } : {}),
     nodes: parseNodes(opts.nodes, opts.podNetwork),
     repoRoot: opts.repoRoot,
   };

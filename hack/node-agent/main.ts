@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { NodeAgent } from "./agent.js";
 import { agentConfig, DEFAULT_NODES } from "./config.js";
 import { makeKube } from "./kube.js";
+import { startKubeletServers } from "./kubelet-server.js";
 import { reapOrphans } from "./reaper.js";
 
 function log(line: string): void {
@@ -17,6 +18,9 @@ async function main(): Promise<void> {
       kubeconfig: { type: "string" },
       "state-dir": { type: "string" },
       "health-port": { type: "string" },
+      "kubelet-port": { type: "string", default: "0" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
       nodes: { type: "string", default: process.env.LIFTOFF_NODES || DEFAULT_NODES },
       "pod-network": { type: "string", default: "127.80" },
       "repo-root": { type: "string", default: process.cwd() },
@@ -31,6 +35,9 @@ async function main(): Promise<void> {
     kubeconfig: values.kubeconfig,
     stateDir: values["state-dir"],
     healthPort: Number(values["health-port"]),
+    kubeletPort: Number(values["kubelet-port"]),
+    ...(values["tls-cert"] ? { tlsCert: values["tls-cert"] } : {}),
+    ...(values["tls-key"] ? { tlsKey: values["tls-key"] } : {}),
     nodes: values.nodes ?? DEFAULT_NODES,
     podNetwork: values["pod-network"] ?? "127.80",
     repoRoot: values["repo-root"] ?? process.cwd(),
@@ -75,6 +82,16 @@ async function main(): Promise<void> {
   process.on("uncaughtException", (err) => log(`uncaught: ${err.stack ?? err.message}`));
   process.on("unhandledRejection", (err) => log(`unhandled rejection: ${String(err)}`));
 
+  if (cfg.kubeletPort && cfg.tlsCert && cfg.tlsKey) {
+    startKubeletServers({
+      addresses: cfg.nodes.map((n) => n.address),
+      port: cfg.kubeletPort,
+      cert: cfg.tlsCert,
+      key: cfg.tlsKey,
+      podsDir: cfg.podsDir,
+      log,
+    });
+  }
   await agent.start();
   started = true;
   log(`serving nodes ${cfg.nodes.map((n) => `${n.name} (${n.podCIDR})`).join(", ")}`);

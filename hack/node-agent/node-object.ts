@@ -42,7 +42,7 @@ export function nodeObject(shape: NodeShape) {
   };
 }
 
-export function nodeStatus(shape: NodeShape, now = timestamp()) {
+export function nodeStatus(shape: NodeShape, kubeletPort = 0, now = timestamp()) {
   const cond = (type: string, status: string, reason: string, message: string) => ({
     type,
     status,
@@ -60,11 +60,9 @@ export function nodeStatus(shape: NodeShape, now = timestamp()) {
       cond("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
       cond("Ready", "True", "KubeletReady", "liftoff node agent is posting ready status"),
     ],
-    addresses: [
-      { type: "InternalIP", address: shape.address },
-      { type: "Hostname", address: shape.name },
-    ],
-    daemonEndpoints: { kubeletEndpoint: { Port: 0 } },
+    // InternalIP only: the API server tries Hostname first for `kubectl logs`, and node names do not resolve here.
+    addresses: [{ type: "InternalIP", address: shape.address }],
+    daemonEndpoints: { kubeletEndpoint: { Port: kubeletPort } },
     nodeInfo: {
       machineID: shape.name,
       systemUUID: shape.name,

@@ -16,6 +16,7 @@ export class NodeKeeper {
     private readonly kube: Kube,
     private readonly nodes: NodeShape[],
     private readonly log: (line: string) => void,
+    private readonly kubeletPort = 0,
   ) {}
 
   /** Creates missing nodes and posts their status; retried by the caller until it succeeds. */
@@ -73,7 +74,13 @@ export class NodeKeeper {
 
   private async postStatus(): Promise<void> {
     for (const shape of this.nodes) {
-      await this.kube.core.patchNodeStatus({ name: shape.name, body: { status: nodeStatus(shape) } }, strategicMerge);
+      const status = nodeStatus(shape, this.kubeletPort);
+      // Drops a Hostname address an older agent posted (addresses merge by type).
+      const addresses = [...status.addresses, { type: "Hostname", $patch: "delete" }];
+      await this.kube.core.patchNodeStatus(
+        { name: shape.name, body: { status: { ...status, addresses } } },
+        strategicMerge,
+      );
     }
     this.lastStatus = Date.now();
   }

@@ -160,6 +160,9 @@ describe("node agent", () => {
     expect(t?.exitCode).toBe(0);
     expect(t?.reason).toBe("Completed");
     expect(t?.message).toBe("trained 3 epochs");
+    // `kubectl logs` goes through the API server to the agent's kubelet endpoint.
+    const log = await core.readNamespacedPodLog({ name: pod?.metadata?.name ?? "", namespace: ns.name });
+    expect(log).toContain("testbox: exiting with 0");
   });
 
   it("fails a restartPolicy Never pod with the exit code, reason and message", async () => {
