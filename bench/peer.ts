@@ -87,9 +87,9 @@ async function main(): Promise<void> {
   runs.KServe = await measure(kserve, body);
   log("Liftoff runtime (--backend auto)");
   runs.Liftoff = await measure(await startRuntime(dir), body);
-  log("Liftoff runtime (--backend auto, batching 32 / 2 ms)");
+  log("Liftoff runtime (--backend auto, batching 32 / 0 ms)");
   runs["Liftoff + batching"] = await measure(
-    await startRuntime(dir, ["--max-batch-size", "32", "--max-latency-ms", "2"]),
+    await startRuntime(dir, ["--max-batch-size", "32", "--max-latency-ms", "0"]),
     body,
   );
 

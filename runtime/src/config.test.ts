@@ -17,7 +17,7 @@ describe("parseServeConfig", () => {
       port: 8080,
       backend: "auto",
       maxBatchSize: 1,
-      maxLatencyMs: 5,
+      maxLatencyMs: 0,
       maxRequestRows: 1024,
       bodyLimitBytes: 10485760,
       authTokenFile: undefined,

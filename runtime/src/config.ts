@@ -118,10 +118,10 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     env: "LIFTOFF_MAX_LATENCY_MS",
     key: "maxLatencyMs",
     kind: "int",
-    default: "5",
+    default: "0",
     min: 0,
     max: 60000,
-    help: "longest a request waits for a batch to fill",
+    help: "longest a request waits for a batch to fill; 0 batches only what is already waiting",
   },
   {
     flag: "max-request-rows",
