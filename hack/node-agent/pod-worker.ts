@@ -41,6 +41,8 @@ interface Slot {
   probes: ProbeLoop[];
   backoffStep: number;
   killReason?: string;
+  /** A sidecar being stopped because the pod's containers finished: not restarted. */
+  stopping?: boolean;
 }
 
 const MAX_TERMINATION_MESSAGE = 4096;
@@ -93,6 +95,7 @@ export class PodWorker {
           restartCount: old?.restartCount ?? 0,
           ready: false,
           started: false,
+          ...(isInit && spec.restartPolicy === "Always" ? { sidecar: true } : {}),
         },
       };
     };
@@ -159,13 +162,37 @@ export class PodWorker {
     if (!(await this.prepareVolumes())) return;
     this.sandboxReady = true;
     this.markDirty();
+    const sidecars: Promise<void>[] = [];
     for (const slot of this.init) {
+      if (slot.rec.sidecar) {
+        // A native sidecar (init container with restartPolicy Always) starts, and the next one follows once
+        // it has started; it keeps running beside the containers.
+        sidecars.push(this.supervise(slot));
+        if (!(await this.untilStarted(slot))) return this.finish();
+        continue;
+      }
       if ("terminated" in slot.rec.state && slot.rec.state.terminated.exitCode === 0) continue;
       if (!(await this.runInit(slot))) return this.finish();
     }
     for (const s of this.main) if ("waiting" in s.rec.state) s.rec.state = { waiting: { reason: "ContainerCreating" } };
     await Promise.all(this.main.map((s) => this.supervise(s)));
+    // The containers are done for good: sidecars are stopped, as the kubelet does for Job pods.
+    for (const s of this.init) {
+      if (!s.rec.sidecar) continue;
+      s.stopping = true;
+      s.proc?.kill("SIGTERM");
+    }
+    this.wakeAll();
+    await Promise.all(sidecars);
     this.finish();
+  }
+
+  private async untilStarted(slot: Slot): Promise<boolean> {
+    while (!this.terminating) {
+      if (slot.rec.started && "running" in slot.rec.state) return true;
+      await this.sleep(100);
+    }
+    return false;
   }
 
   private finish(): void {
@@ -277,10 +304,10 @@ export class PodWorker {
   }
 
   private async supervise(slot: Slot): Promise<void> {
-    while (!this.terminating) {
+    while (!this.terminating && !slot.stopping) {
       const t = await this.runOnce(slot);
-      if (!t || this.terminating) return;
-      if (!shouldRestart(this.policy, t.exitCode)) return;
+      if (!t || this.terminating || slot.stopping) return;
+      if (!shouldRestart(slot.rec.sidecar ? "Always" : this.policy, t.exitCode)) return;
       if (!(await this.backoff(slot, t))) return;
     }
   }
@@ -299,7 +326,7 @@ export class PodWorker {
       this.event("Warning", "BackOff", "Back-off restarting failed container", slot);
       await this.sleep(wait);
     }
-    if (this.terminating) {
+    if (this.terminating || slot.stopping) {
       slot.rec.state = { terminated: t };
       return false;
     }
@@ -415,7 +442,7 @@ export class PodWorker {
     slot.rec.state = { running: { startedAt } };
     this.event("Normal", "Started", `Started container ${name}`, slot);
     if (this.terminating) proc.kill("SIGTERM");
-    const isInit = this.init.includes(slot);
+    const isInit = this.init.includes(slot) && !slot.rec.sidecar;
     this.startProbes(slot, plan, isInit);
     this.markDirty();
 

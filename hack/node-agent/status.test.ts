@@ -47,6 +47,13 @@ describe("podPhase (the kubelet's getPhase)", () => {
     expect(podPhase("OnFailure", [], [exited("a", 1)])).toBe("Running");
   });
 
+  it("lets a started sidecar init container count as done, and ignores it once the Job finished", () => {
+    const sidecar = { ...running("proxy"), sidecar: true };
+    expect(podPhase("Never", [{ ...sidecar, started: false }], [waiting("a", "PodInitializing")])).toBe("Pending");
+    expect(podPhase("Never", [sidecar], [running("a")])).toBe("Running");
+    expect(podPhase("Never", [{ ...exited("proxy", 143), sidecar: true }], [exited("a", 0)])).toBe("Succeeded");
+  });
+
   it("is Succeeded or Failed for finished Job pods", () => {
     expect(podPhase("Never", [], [exited("a", 0), exited("b", 0)])).toBe("Succeeded");
     expect(podPhase("OnFailure", [], [exited("a", 0)])).toBe("Succeeded");

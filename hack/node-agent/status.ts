@@ -27,6 +27,14 @@ export interface ContainerRecord {
   ready: boolean;
   started: boolean;
   containerID?: string;
+  /** An init container with restartPolicy Always (a native sidecar): "done" once started. */
+  sidecar?: boolean;
+}
+
+/** Whether an init container no longer holds the pod back. */
+export function initComplete(c: ContainerRecord): boolean {
+  if (c.sidecar) return c.started;
+  return "terminated" in c.state && c.state.terminated.exitCode === 0;
 }
 
 export type PodPhase = "Pending" | "Running" | "Succeeded" | "Failed";
@@ -39,8 +47,12 @@ export function timestamp(d = new Date()): string {
 export function podPhase(policy: RestartPolicy, init: ContainerRecord[], containers: ContainerRecord[]): PodPhase {
   let pendingInit = 0;
   let failedInit = 0;
+  // A sidecar that has not started holds the pod back only until the containers have started.
+  const containersStarted = containers.some((c) => !("waiting" in c.state) || c.lastState);
   for (const c of init) {
-    if ("terminated" in c.state) {
+    if (c.sidecar) {
+      if (!c.started && !containersStarted) pendingInit++;
+    } else if ("terminated" in c.state) {
       if (c.state.terminated.exitCode !== 0) failedInit++;
     } else if ("waiting" in c.state && c.lastState) {
       if (c.lastState.exitCode !== 0) failedInit++;
@@ -123,7 +135,7 @@ export function podStatus(input: PodStatusInput) {
     ...c,
     lastTransitionTime: c.lastTransitionTime as unknown as string,
   })) as unknown as V1PodCondition[];
-  const incompleteInit = init.filter((c) => !("terminated" in c.state && c.state.terminated.exitCode === 0));
+  const incompleteInit = init.filter((c) => !initComplete(c));
   const unready = containers.filter((c) => !c.ready);
   const terminal = phase === "Succeeded" || phase === "Failed";
   const terminalReason = phase === "Succeeded" ? "PodCompleted" : "PodFailed";

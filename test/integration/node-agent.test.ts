@@ -212,6 +212,19 @@ describe("node agent", () => {
     expect(containerState(pod)?.state?.terminated?.message).toBe("weights-v1");
   });
 
+  it("runs a native sidecar beside the containers and stops it when a Job pod's container is done", async () => {
+    await createPod(kc, ns.name, "sidecar", {
+      restartPolicy: "Never",
+      initContainers: [box("proxy", ["serve"], { restartPolicy: "Always", env: [{ name: "PORT", value: "9090" }] })],
+      containers: [box("main", ["exit", "0", "done"])],
+    });
+    const pod = await waitPod(kc, ns.name, "sidecar", "Succeeded", (p) => p.status?.phase === "Succeeded" && p);
+    expect(containerState(pod)?.state?.terminated?.message).toBe("done");
+    const proxy = pod.status?.initContainerStatuses?.[0];
+    expect(proxy?.state?.terminated).toBeDefined();
+    expect(proxy?.restartCount).toBe(0);
+  });
+
   it("stops a deleted pod's process within its grace period, then releases the pod", async () => {
     await createPod(kc, ns.name, "stubborn", {
       terminationGracePeriodSeconds: 2,
