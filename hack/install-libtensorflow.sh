@@ -129,8 +129,13 @@ module_path="$(dirname "$module")"
 napi_version="${module_path##*napi-v}"
 node_gyp="$(npm root -g)/npm/node_modules/node-gyp/bin/node-gyp.js"
 [ -f "$node_gyp" ] || die "node-gyp (bundled with npm) not found at $node_gyp"
+# Use the running Node's own headers (Debian: /usr, official images: /usr/local) so
+# node-gyp does not try to download them.
 nodedir="${npm_config_nodedir:-}"
-if [ -z "$nodedir" ] && [ -f /usr/include/node/node_api.h ]; then nodedir=/usr; fi
+if [ -z "$nodedir" ]; then
+  prefix="$(dirname "$(dirname "$(node -p process.execPath)")")"
+  if [ -f "$prefix/include/node/node_api.h" ]; then nodedir="$prefix"; fi
+fi
 build_log="$cache/build.log"
 log "compiling the $pkg addon for N-API $napi_version (about 15-60 s) ..."
 (
