@@ -150,6 +150,54 @@ function readOutputs(tensors: tf.Tensor[], specs: readonly TensorSpec[]): Output
   }
 }
 
+const FUSED = new Set(["linear", "relu", "relu6", "elu", "sigmoid"]);
+const AFTER: Record<string, (x: tf.Tensor2D) => tf.Tensor2D> = {
+  softmax: (x) => tf.softmax(x),
+  tanh: (x) => tf.tanh(x),
+};
+
+/**
+ * A stack of Dense layers (Dropout is the identity at inference) computed as one
+ * fused matMul+bias+activation per layer, skipping tfjs-layers' graph executor:
+ * that machinery costs more than a small MLP's arithmetic, and on libtensorflow
+ * every op saved is tens of µs. Liftoff's own trained models are such stacks.
+ * Undefined for anything else; the caller also checks it agrees with execute().
+ */
+export function denseStack(model: tf.LayersModel): ((x: tf.Tensor) => tf.Tensor) | undefined {
+  if (model.inputs.length !== 1 || model.outputs.length !== 1 || model.inputs[0]?.shape.length !== 2) return undefined;
+  const steps: ((x: tf.Tensor2D) => tf.Tensor2D)[] = [];
+  for (const layer of model.layers) {
+    const cls = layer.getClassName();
+    if (cls === "InputLayer" || cls === "Dropout") continue;
+    if (cls !== "Dense") return undefined;
+    const { activation, useBias } = layer.getConfig() as { activation?: string; useBias?: boolean };
+    const act = activation ?? "linear";
+    const after = AFTER[act];
+    if (!FUSED.has(act) && after === undefined) return undefined;
+    const [kernel, bias] = layer.getWeights() as [tf.Tensor2D, tf.Tensor1D | undefined];
+    const fusedAct = (after === undefined ? act : "linear") as tf.fused.Activation;
+    steps.push((x) => {
+      const y = tf.fused.matMul({ a: x, b: kernel, bias: useBias === false ? undefined : bias, activation: fusedAct }) as tf.Tensor2D;
+      return after === undefined ? y : after(y);
+    });
+  }
+  if (steps.length === 0) return undefined;
+  return (x) => steps.reduce((h, step) => step(h), x as tf.Tensor2D);
+}
+
+/** True when two forward functions agree on a fixed pseudo-random input. */
+function agree(a: (x: tf.Tensor) => tf.Tensor, b: (x: tf.Tensor) => tf.Tensor, width: number): boolean {
+  return tf.tidy(() => {
+    const x = tf.tensor2d(
+      Array.from({ length: 3 * width }, (_, i) => Math.sin(i * 12.9898) * 2),
+      [3, width],
+    );
+    const ya = a(x).dataSync();
+    const yb = b(x).dataSync();
+    return ya.length === yb.length && ya.every((v, i) => Math.abs(v - (yb[i] as number)) <= 1e-4 * (1 + Math.abs(v)));
+  });
+}
+
 async function loadLayers(artifact: FetchedArtifact): Promise<LoadedModel> {
   const model = await tf.loadLayersModel(tf.io.fromMemory(toModelArtifacts(artifact)));
   const names = layersNames(artifact.modelJson.modelTopology);
@@ -165,16 +213,22 @@ async function loadLayers(artifact: FetchedArtifact): Promise<LoadedModel> {
     return { name, dtype: toDType(t.dtype, `output ${name}`), shape: toShape(t.shape, `output ${name}`) };
   });
   const outKeys = model.outputs.map((t) => t.name);
+  const execute = (x: tf.Tensor | tf.Tensor[]) => model.execute(x, outKeys) as tf.Tensor[];
+  const stack = denseStack(model);
+  const fast =
+    stack !== undefined && agree(stack, (x) => execute(x)[0] as tf.Tensor, inputs[0]?.shape[1] as number)
+      ? stack
+      : undefined;
   return {
     format: "layers",
     signature: { inputs, outputs, batched: inputs.every((s) => s.shape[0] === -1) },
     async run(feed) {
       const out = tf.tidy(() => {
         const xs = feed.map((t, i) => makeTensor(t, inputs[i] as TensorSpec));
+        if (fast !== undefined) return [fast(xs[0] as tf.Tensor)];
         // execute() runs the graph once; predict() would also slice the input into
         // 32-row chunks and concatenate them back, which costs more than a tiny model.
-        const y = model.execute(xs.length === 1 ? (xs[0] as tf.Tensor) : xs, outKeys);
-        return Array.isArray(y) ? y : [y];
+        return execute(xs.length === 1 ? (xs[0] as tf.Tensor) : xs);
       });
       return readOutputs(out, outputs);
     },
