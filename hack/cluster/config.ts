@@ -32,7 +32,7 @@ export interface ClusterConfig {
   podNetwork: string;
 }
 
-export const DEFAULT_PORT_BASE: Record<string, number> = { local: 16440, test: 17440 };
+export const DEFAULT_PORT_BASE: Record<string, number> = { local: 16440, test: 17440, bench: 20440 };
 
 export function portsFrom(base: number): ClusterPorts {
   return {
@@ -61,7 +61,7 @@ export function clusterConfig(name = "local", env: NodeJS.ProcessEnv = process.e
     pkiDir: join(stateDir, "pki"),
     kubeconfig: join(stateDir, "kubeconfig"),
     ports: portsFrom(base),
-    serviceCIDR: "10.96.0.0/24",
+    serviceCIDR: "10.96.0.0/16",
     nodes: env.LIFTOFF_NODES || DEFAULT_NODES,
     podNetwork: `127.${64 + (Math.floor(base / 1000) % 100)}`,
   };

@@ -20,10 +20,8 @@ export const Reason = {
   ModelLoaded: "ModelLoaded",
   ModelLoading: "ModelLoading",
   // events
-  ChildCreated: "Created",
   ChildUpdated: "Updated",
   ChildDeleted: "Deleted",
-  CanaryPromoted: "CanaryPromoted",
 } as const;
 
 export type ReasonName = (typeof Reason)[keyof typeof Reason];

@@ -23,6 +23,7 @@ export const RESOURCES = {
   Service: t("", "v1", "Service", "services"),
   ServiceAccount: t("", "v1", "ServiceAccount", "serviceaccounts"),
   Pod: t("", "v1", "Pod", "pods"),
+  Namespace: t("", "v1", "Namespace", "namespaces", false),
   Event: t("", "v1", "Event", "events"),
   Node: t("", "v1", "Node", "nodes", false),
   PodDisruptionBudget: t("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets"),

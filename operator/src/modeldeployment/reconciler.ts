@@ -5,14 +5,14 @@ import type { ModelDeployment, TrainingJob } from "../api/v1alpha1/index.js";
 import type { ReconcileResult, Reconciler } from "../controller/controller.js";
 import type { EventRecorder } from "../controller/events.js";
 import type { ObjectCache } from "../controller/informer.js";
-import type { KubeClient } from "../kube/client.js";
+import { KubeApiError, type KubeClient } from "../kube/client.js";
 import { parseQuantity } from "../kube/quantity.js";
 import { apiVersionOf, RESOURCES, type ResourceType } from "../kube/resources.js";
 import { isSubset } from "../kube/semantic.js";
 import { type KubeObject, keyOf, splitKey } from "../kube/types.js";
 import { Reason, ReconcileFailure } from "../reasons.js";
 import { stableStringify } from "../util/stable-json.js";
-import { type Capabilities, desiredObjects, usesHTTPRoute } from "./desired.js";
+import { type Capabilities, type DesiredObject, desiredObjects, usesHTTPRoute } from "./desired.js";
 import { type ResolvedModel, resolveModel } from "./model-source.js";
 import { childNames, LABEL_MDEP } from "./names.js";
 import { computeStatus, podsOf } from "./status.js";
@@ -34,6 +34,19 @@ export interface ModelDeploymentReconcilerOptions {
   capabilities: Capabilities;
   now?: () => string;
 }
+
+/** Ready reasons that mean something is wrong (as opposed to work in progress). */
+const FAILURE_REASONS = new Set<string>([
+  Reason.ModelNotReady,
+  Reason.CrashLoopBackOff,
+  Reason.ContainerFailed,
+  Reason.ImagePullFailed,
+  Reason.Unschedulable,
+  Reason.InsufficientGPU,
+  Reason.UnsupportedModelURI,
+  Reason.ProgressDeadlineExceeded,
+  Reason.ApplyFailed,
+]);
 
 export const OWNED_KINDS: ResourceType[] = [
   RESOURCES.ServiceAccount,
@@ -118,26 +131,14 @@ export class ModelDeploymentReconciler implements Reconciler {
         ...(models.canary ? { canary: models.canary } : {}),
         capabilities: this.o.capabilities,
       });
-      const wanted = new Set<string>();
-      for (const d of desired) {
-        const childKey = `${d.resource.plural}/${keyOf(d.object)}`;
-        wanted.add(childKey);
-        const current = this.o.informers.owned.get(d.resource.plural)?.get(keyOf(d.object));
-        if (current && isSubset(d.object, current)) {
-          live.set(childKey, current);
-          continue;
-        }
-        const applied = await this.o.client.apply(d.resource, d.object);
-        live.set(childKey, applied);
-        log.info({ child: childKey }, current ? "updated child" : "created child");
-        await this.o.events.record(
-          mdep,
-          "Normal",
-          current ? Reason.ChildUpdated : Reason.ChildCreated,
-          `${current ? "Updated" : "Created"} ${d.resource.kind} ${d.object.metadata?.name}`,
-        );
+      const wanted = new Set(desired.map((d) => `${d.resource.plural}/${keyOf(d.object)}`));
+      // Children are independent (SSA needs no order), so the ones that differ are applied concurrently.
+      const results = await Promise.all(desired.map((d) => this.applyChild(mdep, d, log)));
+      for (const r of results) {
+        if ("failure" in r) failure ??= r.failure;
+        else live.set(r.key, r.object);
       }
-      await this.deleteUnwanted(mdep, wanted, log);
+      if (!failure) await this.deleteUnwanted(mdep, wanted, log);
     }
 
     const names = childNames(name);
@@ -180,16 +181,51 @@ export class ModelDeploymentReconciler implements Reconciler {
     return undefined;
   }
 
+  /** Applies one child unless the live copy already matches; a refusal that retrying cannot fix becomes a failure. */
+  private async applyChild(
+    mdep: ModelDeployment,
+    d: DesiredObject,
+    log: Logger,
+  ): Promise<{ key: string; object: KubeObject } | { failure: ReconcileFailure }> {
+    const key = `${d.resource.plural}/${keyOf(d.object)}`;
+    const current = this.o.informers.owned.get(d.resource.plural)?.get(keyOf(d.object));
+    if (current && isSubset(d.object, current)) return { key, object: current };
+    try {
+      const object = await this.o.client.apply(d.resource, d.object);
+      log.info({ child: key }, current ? "updated child" : "created child");
+      // Creation is routine (logged only); a change to an existing child means drift or a spec change: tell users.
+      if (current) {
+        await this.o.events.record(
+          mdep,
+          "Normal",
+          Reason.ChildUpdated,
+          `Updated ${d.resource.kind} ${d.object.metadata?.name}`,
+        );
+      }
+      return { key, object };
+    } catch (err) {
+      // The API server refused what we built (an admission policy, a quota…): retrying the same body cannot help,
+      // so say why in the status; conflicts, throttling and 5xx are retried with back-off instead.
+      if (!(err instanceof KubeApiError) || err.code < 400 || err.code >= 500 || err.code === 409 || err.code === 429)
+        throw err;
+      const message = `cannot apply ${d.resource.kind} ${d.object.metadata?.name}: ${err.status?.message ?? err.message}`;
+      return { failure: new ReconcileFailure(Reason.ApplyFailed, message, true) };
+    }
+  }
+
+  /** Events for what users must hear about: a new failure reason (Warning), and recovery from one (Normal). */
   private async recordTransitions(
     mdep: ModelDeployment,
     next: { type: string; status: string; reason: string; message: string }[],
   ) {
-    const before = new Map((mdep.status?.conditions ?? []).map((c) => [c.type, c]));
+    const prev = mdep.status?.conditions?.find((c) => c.type === "Ready");
     const ready = next.find((c) => c.type === "Ready");
-    if (!ready) return;
-    const prev = before.get("Ready");
-    if (prev?.status === ready.status && prev.reason === ready.reason) return;
-    await this.o.events.record(mdep, ready.status === "True" ? "Normal" : "Warning", ready.reason, ready.message);
+    if (!ready || (prev?.status === ready.status && prev.reason === ready.reason)) return;
+    const failing = (c?: { type: string; status: string; reason: string }) =>
+      c !== undefined && c.status !== "True" && FAILURE_REASONS.has(c.reason);
+    if (failing(ready)) await this.o.events.record(mdep, "Warning", ready.reason, ready.message);
+    else if (ready.status === "True" && failing(prev))
+      await this.o.events.record(mdep, "Normal", ready.reason, ready.message);
   }
 
   /** Deletes children this ModelDeployment controls that its spec no longer asks for (e.g. a removed canary). */
