@@ -177,7 +177,12 @@ export function denseStack(model: tf.LayersModel): ((x: tf.Tensor) => tf.Tensor)
     const [kernel, bias] = layer.getWeights() as [tf.Tensor2D, tf.Tensor1D | undefined];
     const fusedAct = (after === undefined ? act : "linear") as tf.fused.Activation;
     steps.push((x) => {
-      const y = tf.fused.matMul({ a: x, b: kernel, bias: useBias === false ? undefined : bias, activation: fusedAct }) as tf.Tensor2D;
+      const y = tf.fused.matMul({
+        a: x,
+        b: kernel,
+        bias: useBias === false ? undefined : bias,
+        activation: fusedAct,
+      }) as tf.Tensor2D;
       return after === undefined ? y : after(y);
     });
   }
