@@ -24,6 +24,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const BACKENDS: BackendName[] = ["tensorflow", "wasm", "cpu"];
 const MLP_IN = 16;
 const PREDICT = "/v1/models/m:predict";
+let coldStartBackend: BackendName | undefined;
 
 const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
 const us = (n: number) => `${n.toFixed(0)} µs`;
@@ -115,6 +116,23 @@ async function main(): Promise<void> {
     await s.stop();
   }
 
+  // Cold start: process spawn → model ready, a ~10 MB MLP (16→1024→1024→1024→4, 2.1 M float32 weights).
+  const bigDir = await tempDir("liftoff-bench-");
+  await saveLayersModel(mlp(MLP_IN, 1024, 4, 3), bigDir);
+  const coldStart: Record<string, number> = {};
+  for (const [label, flags] of [
+    ["auto", []],
+    ["wasm", ["--backend", "wasm"]],
+    ["tensorflow", ["--backend", "tensorflow"]],
+  ] as const) {
+    log(`cold start, 10 MB model, ${label}`);
+    const t0 = performance.now();
+    s = await startRuntime(bigDir, [...flags]);
+    coldStart[label] = (performance.now() - t0) / 1000;
+    coldStartBackend = label === "auto" ? await backendOf(s) : coldStartBackend;
+    await s.stop();
+  }
+
   log("in-process predict");
   const tinyInProc = await inProcess(tinyBackend, path.join(tinyDir, "model.json"), rowsOf(1, 3));
   const inProc: Record<string, { b1: number; b32: number }> = {};
@@ -150,6 +168,7 @@ async function main(): Promise<void> {
     `| MLP c=32, no batching (${plain.backend}) | ${rps(plain.rps)}, p50 ${us(plain.p50)}, p99 ${us(plain.p99)} | ${us(plain.cpuPerRequest)} | |`,
     `| MLP c=32, batching 32 / 0 ms (${batched.backend}) | ${rps(batched.rps)}, p50 ${us(batched.p50)}, p99 ${us(batched.p99)} | ${us(batched.cpuPerRequest)} | |`,
     `| **batching gain at c=32** | **${gain.toFixed(2)}×**, p99 ${batched.p99 <= plain.p99 ? "no worse" : "worse"} | | ≥ 3×, p99 no worse ${ok(gain >= 3 && batched.p99 <= plain.p99)} |`,
+    `| cold start, spawn → ready, 10 MB MLP, auto (chose ${coldStartBackend}) | ${coldStart.auto?.toFixed(2)} s (forced wasm ${coldStart.wasm?.toFixed(2)} s, tensorflow ${coldStart.tensorflow?.toFixed(2)} s) | | ≤ 2 s ${ok((coldStart.auto ?? 99) <= 2)} |`,
     "",
     "| backend, MLP 16→64→64→4 | in-process p50, 1 row | in-process p50, 32 rows | HTTP c=32 | HTTP c=32 with batching |",
     "| --- | --- | --- | --- | --- |",

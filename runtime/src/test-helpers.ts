@@ -72,14 +72,18 @@ export function twoInTwoOut(): tf.LayersModel {
   return model;
 }
 
-/** A small MLP for benchmarks: [-1,inputs] → relu hidden → softmax classes. */
-export function mlp(inputs = 16, hidden = 64, classes = 4): tf.LayersModel {
+/** An MLP for benchmarks: [-1,inputs] → `depth` relu layers of `hidden` → softmax classes. */
+export function mlp(inputs = 16, hidden = 64, classes = 4, depth = 2): tf.LayersModel {
+  const layers = Array.from({ length: depth }, (_, i) =>
+    tf.layers.dense({
+      units: hidden,
+      activation: "relu",
+      name: i === 0 ? "hidden" : `hidden${i + 1}`,
+      ...(i === 0 ? { inputShape: [inputs] } : {}),
+    }),
+  );
   return tf.sequential({
-    layers: [
-      tf.layers.dense({ units: hidden, inputShape: [inputs], activation: "relu", name: "hidden" }),
-      tf.layers.dense({ units: hidden, activation: "relu", name: "hidden2" }),
-      tf.layers.dense({ units: classes, activation: "softmax", name: "probs" }),
-    ],
+    layers: [...layers, tf.layers.dense({ units: classes, activation: "softmax", name: "probs" })],
   });
 }
 
