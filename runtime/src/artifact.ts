@@ -14,6 +14,16 @@ import { ConfigError } from "./errors.js";
 
 export type ModelLocation = { kind: "file"; path: string } | { kind: "http"; url: URL };
 
+/**
+ * Pure: maps an absolute container path onto the host folder that stands for the container's root. The local
+ * node agent (docs/local-cluster.md) runs pods as processes and sets LIFTOFF_PATH_PREFIX; in a real container it
+ * is unset and paths are used as they are.
+ */
+export function inContainerRoot(location: ModelLocation, prefix: string | undefined): ModelLocation {
+  if (!prefix || location.kind !== "file") return location;
+  return { kind: "file", path: path.join(prefix, location.path) };
+}
+
 /** Pure: turns a model URI into where model.json is. */
 export function resolveModelUri(uri: string, pvcRoot: string, cwd = process.cwd()): ModelLocation {
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(uri)?.[1]?.toLowerCase();

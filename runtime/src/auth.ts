@@ -20,10 +20,6 @@ export class TokenSet {
     this.digests = tokens.map(digest);
   }
 
-  get size(): number {
-    return this.digests.length;
-  }
-
   /** True when the Authorization header carries one of the tokens. */
   check(authorization: string | undefined): boolean {
     if (authorization === undefined) return false;

@@ -44,8 +44,3 @@ export const errors = {
   inferenceFailed: () => new RuntimeError(500, "inference failed; see the server log"),
   internal: () => new RuntimeError(500, "internal error; see the server log"),
 } as const;
-
-/** The JSON body of every error response, V1 and V2 alike (`{"error": "..."}`). */
-export interface ErrorBody {
-  error: string;
-}

@@ -3,7 +3,7 @@
  * ready. SIGTERM/SIGINT: not ready, optional delay, finish in-flight requests, exit.
  */
 import type { FastifyInstance } from "fastify";
-import { resolveModelUri } from "./artifact.js";
+import { inContainerRoot, resolveModelUri } from "./artifact.js";
 import { loadTokens } from "./auth.js";
 import { initBackend } from "./backends.js";
 import { parseServeConfig, type ServeConfig } from "./config.js";
@@ -22,7 +22,7 @@ export interface Running {
 
 export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<Running> {
   const config = parseServeConfig(argv, env);
-  const location = resolveModelUri(config.modelUri, config.pvcRoot);
+  const location = inContainerRoot(resolveModelUri(config.modelUri, config.pvcRoot), env.LIFTOFF_PATH_PREFIX);
   const tokens = await loadTokens(config.authTokenFile, config.authTokens);
   // A named backend is initialised now, so a missing one fails before listening;
   // `auto` is decided with the model loaded (see probeBackends).
@@ -33,7 +33,6 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     name: config.modelName,
     version: config.modelVersion,
     metrics,
-    limits,
     maxBatchSize: config.maxBatchSize,
     maxLatencyMs: config.maxLatencyMs,
   });

@@ -10,13 +10,12 @@ import type { BackendChoice } from "./config.js";
 import { errors } from "./errors.js";
 import type { RuntimeMetrics } from "./metrics.js";
 import { type LoadedModel, loadModel, warmupInputs } from "./model.js";
-import type { Limits, Prepared } from "./validate.js";
+import type { Prepared } from "./validate.js";
 
 export interface ServiceOptions {
   name: string;
   version: string;
   metrics: RuntimeMetrics;
-  limits: Limits;
   maxBatchSize: number;
   maxLatencyMs: number;
 }

@@ -158,7 +158,6 @@ export async function serverFor(modelJson: string, fx: ServerFixture = {}) {
     name: fx.name ?? "m",
     version: "1",
     metrics,
-    limits,
     maxBatchSize: fx.maxBatchSize ?? 1,
     maxLatencyMs: fx.maxLatencyMs ?? 5,
   });
