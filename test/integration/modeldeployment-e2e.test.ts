@@ -1,0 +1,134 @@
+// End to end on the local cluster: the operator deploys the real runtime (runtime/dist, run by the node agent),
+// the model comes from a PersistentVolumeClaim, and a prediction goes through the pod the Service selects.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { serviceEndpoint } from "../../hack/node-agent/service-endpoint.js";
+import type { OperatorHandle } from "../../operator/src/operator.js";
+import { saveLayersModel, tinyDense, tinyDenseExpected } from "../../runtime/src/test-helpers.js";
+import { kubeConfig, testNamespace } from "../support/kube.js";
+import { operatorKubeConfig, startTestOperator } from "../support/operator.js";
+import { pollUntil } from "../support/poll.js";
+
+const admin = kubeConfig(inject("kubeconfig"));
+const core = admin.makeApiClient(CoreV1Api);
+const custom = admin.makeApiClient(CustomObjectsApi);
+let ns: Awaited<ReturnType<typeof testNamespace>>;
+let operatorKc: KubeConfig;
+let op: OperatorHandle;
+
+// biome-ignore lint/suspicious/noExplicitAny: test manifests
+type Obj = Record<string, any>;
+
+async function createMdep(name: string, uri: string): Promise<void> {
+  await custom.createNamespacedCustomObject({
+    group: "liftoff.dev",
+    version: "v1alpha1",
+    namespace: ns.name,
+    plural: "modeldeployments",
+    body: {
+      apiVersion: "liftoff.dev/v1alpha1",
+      kind: "ModelDeployment",
+      metadata: { name, namespace: ns.name },
+      spec: { model: { uri }, replicas: 1, resources: { cpu: "500m", memory: "512Mi" } },
+    },
+  });
+}
+
+async function waitMdep(name: string, what: string, test: (m: Obj) => boolean, timeoutMs = 120_000): Promise<Obj> {
+  return pollUntil(
+    `${name}: ${what}`,
+    async () => {
+      const m = (await custom.getNamespacedCustomObject({
+        group: "liftoff.dev",
+        version: "v1alpha1",
+        namespace: ns.name,
+        plural: "modeldeployments",
+        name,
+      })) as Obj;
+      return m.status?.observedGeneration === m.metadata.generation && test(m) ? m : undefined;
+    },
+    { timeoutMs, intervalMs: 250 },
+  );
+}
+
+const cond = (m: Obj, type: string) => m.status?.conditions?.find((c: Obj) => c.type === type);
+
+/** A claim from the local StorageClass, and the host folder behind it. */
+async function modelClaim(name: string): Promise<string> {
+  await core.createNamespacedPersistentVolumeClaim({
+    namespace: ns.name,
+    body: {
+      metadata: { name },
+      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
+    },
+  });
+  const pvName = await pollUntil(`PVC ${name} bound`, async () => {
+    const pvc = await core.readNamespacedPersistentVolumeClaim({ name, namespace: ns.name });
+    return pvc.status?.phase === "Bound" ? pvc.spec?.volumeName : undefined;
+  });
+  const pv = await core.readPersistentVolume({ name: pvName });
+  const path = pv.spec?.hostPath?.path;
+  if (!path) throw new Error(`PV ${pvName} has no hostPath`);
+  return path;
+}
+
+beforeAll(async () => {
+  ns = await testNamespace(admin, "mdep-e2e");
+  operatorKc = await operatorKubeConfig(admin, inject("kubectl"), inject("kubeconfig"));
+  op = await startTestOperator(operatorKc, [ns.name], ["--leader-elect=false"]);
+  await op.leading;
+});
+
+afterAll(async () => {
+  await op?.stop();
+  await ns?.delete();
+});
+
+describe("ModelDeployment end to end", () => {
+  it("becomes Ready and serves predictions from a model on a PVC", { timeout: 180_000 }, async () => {
+    const folder = await modelClaim("models");
+    mkdirSync(join(folder, "tiny"), { recursive: true });
+    await saveLayersModel(tinyDense(), join(folder, "tiny"));
+    await createMdep("tiny", "pvc://models/tiny/model.json");
+
+    const ready = await waitMdep("tiny", "Ready", (m) => cond(m, "Ready")?.status === "True");
+    expect(cond(ready, "ModelLoaded")?.status).toBe("True");
+    expect(ready.status.readyReplicas).toBe(1);
+
+    const ep = await serviceEndpoint(admin, ns.name, "tiny");
+    const row = [1, 2, 3];
+    const v1 = await fetch(`${ep.url}/v1/models/tiny:predict`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ instances: [row] }),
+    });
+    expect(v1.status).toBe(200);
+    const body = (await v1.json()) as { predictions: number[][] };
+    const expected = tinyDenseExpected(row);
+    expect(body.predictions[0]?.length).toBe(expected.length);
+    body.predictions[0]?.forEach((v, i) => expect(v).toBeCloseTo(expected[i] ?? Number.NaN, 4));
+
+    const meta = await fetch(`${ep.url}/v2/models/tiny`);
+    expect(meta.status).toBe(200);
+    const wrong = await fetch(`${ep.url}/v1/models/tiny:predict`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ instances: [[1, 2, 3, 4]] }),
+    });
+    expect(wrong.status).toBe(400);
+    expect(((await wrong.json()) as { error: string }).error).toBeTypeOf("string");
+  });
+
+  it("reports a model that fails to load with the pod's reason, message and exit code", {
+    timeout: 180_000,
+  }, async () => {
+    await createMdep("broken", "pvc://models/missing/model.json");
+    const failed = await waitMdep("broken", "Degraded", (m) => cond(m, "Degraded")?.status === "True");
+    expect(cond(failed, "Ready")?.status).toBe("False");
+    expect(failed.status.lastFailure.exitCode).not.toBe(0);
+    expect(failed.status.lastFailure.message).toMatch(/model path does not exist/);
+    expect(cond(failed, "Ready")?.message).toMatch(/^pod broken-predictor-[a-z0-9]+-[a-z0-9]+: /);
+  });
+});
