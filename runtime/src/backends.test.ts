@@ -5,7 +5,7 @@ import { initBackend, probeBackends } from "./backends.js";
 // The tensorflow backend runs tfjs-node's addon on libtensorflow taken from the
 // tensorflow-cpu wheel (hack/install-libtensorflow.sh), which upstream does not
 // support: these tests are the proof that the combination works.
-describe("backends", () => {
+describe("backends", { timeout: 60_000 }, () => {
   it("tensorflow-gpu fails with a clear error when its package is absent", async () => {
     await expect(initBackend("tensorflow-gpu")).rejects.toThrow(
       "backend tensorflow-gpu needs @tensorflow/tfjs-node-gpu, which is not installed",

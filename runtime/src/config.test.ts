@@ -93,7 +93,8 @@ describe("parseServeConfig", () => {
   });
 });
 
-describe("CLI", () => {
+// Each case spawns node + tsx (about 1 s here); allow for a loaded CI machine.
+describe("CLI", { timeout: 60_000 }, () => {
   const main = path.join(path.dirname(fileURLToPath(import.meta.url)), "main.ts");
   const run = (args: string[], env: Record<string, string> = {}) =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {

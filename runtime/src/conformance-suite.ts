@@ -36,7 +36,7 @@ export function conformanceSuite(backend: BackendName): void {
       dense = (await serverFor(await saveLayersModel(tinyDense(), await tempDir()))).app;
       multi = (await serverFor(await saveLayersModel(twoInTwoOut(), await tempDir()))).app;
       graph = (await serverFor(await saveGraphModel(await tempDir()))).app;
-    });
+    }, 60_000);
     afterAll(async () => {
       await Promise.all([dense?.close(), multi?.close(), graph?.close()]);
     });

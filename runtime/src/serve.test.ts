@@ -46,7 +46,8 @@ const flags = (root: string, extra: string[] = []) => [
   ...extra,
 ];
 
-describe("serve", () => {
+// Real servers and processes; allow for a loaded CI machine.
+describe("serve", { timeout: 60_000 }, () => {
   it("loads from pvc:// with a matching digest, turns ready, and serves over HTTP", async () => {
     const { root, digest } = await modelOnPvc();
     const s = await startServe(flags(root, ["--model-digest", `sha256:${digest}`]), {});
