@@ -79,3 +79,16 @@ export async function reconcileCount(op: OperatorHandle): Promise<number> {
   const metric = await op.metrics.reconcileTotal.get();
   return metric.values.reduce((a, v) => a + v.value, 0);
 }
+
+/** Waits until the operator's writes and reconciles stop changing (two samples 300 ms apart agree). */
+export async function settled(op: OperatorHandle, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    const now = `${totalWrites(op)}/${await reconcileCount(op)}`;
+    if (now === last) return;
+    last = now;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`operator still busy after ${timeoutMs} ms`);
+}
