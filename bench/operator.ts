@@ -173,8 +173,8 @@ async function main(): Promise<void> {
     await waitConverged(client, "bench-a", COUNT, 600_000);
     const convergeSeconds = (performance.now() - t0) / 1000;
     const w1 = await writes(op);
-    rows.push(["create " + COUNT + " ModelDeployments (client side)", createSeconds.toFixed(1) + " s", ""]);
-    rows.push(["all converged (children + Ready status)", convergeSeconds.toFixed(1) + " s", "≤ 20 s"]);
+    rows.push([`create ${COUNT} ModelDeployments (client side)`, `${createSeconds.toFixed(1)} s`, ""]);
+    rows.push(["all converged (children + Ready status)", `${convergeSeconds.toFixed(1)} s`, "≤ 20 s"]);
     rows.push(["operator API writes per ModelDeployment", (w1 / COUNT).toFixed(2), "≤ 3"]);
     // Phase 2: rest.
     await new Promise((r) => setTimeout(r, REST_SECONDS * 1000));
@@ -197,7 +197,7 @@ async function main(): Promise<void> {
     await waitConverged(client, "bench-b", COUNT, 600_000);
     rows.push([
       "after SIGKILL at 50 % and restart: converged in",
-      ((performance.now() - t1) / 1000).toFixed(1) + " s",
+      `${((performance.now() - t1) / 1000).toFixed(1)} s`,
       "",
     ]);
     const a = await audit(client, "bench-b");

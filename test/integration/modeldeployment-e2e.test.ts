@@ -108,7 +108,7 @@ describe("ModelDeployment end to end", () => {
     const body = (await v1.json()) as { predictions: number[][] };
     const expected = tinyDenseExpected(row);
     expect(body.predictions[0]?.length).toBe(expected.length);
-    body.predictions[0]?.forEach((v, i) => expect(v).toBeCloseTo(expected[i] ?? Number.NaN, 4));
+    for (const [i, v] of (body.predictions[0] ?? []).entries()) expect(v).toBeCloseTo(expected[i] ?? Number.NaN, 4);
 
     const meta = await fetch(`${ep.url}/v2/models/tiny`);
     expect(meta.status).toBe(200);
