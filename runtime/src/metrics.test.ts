@@ -36,6 +36,7 @@ describe("/metrics", () => {
       liftoff_model_load_seconds: "GAUGE",
       liftoff_model_ready: "GAUGE",
       liftoff_runtime_backend_info: "GAUGE",
+      liftoff_inference_requests_in_flight: "GAUGE",
       process_cpu_seconds_total: "COUNTER",
       process_resident_memory_bytes: "GAUGE",
       nodejs_eventloop_lag_seconds: "GAUGE",
@@ -55,6 +56,11 @@ describe("/metrics", () => {
     expect(families.get("liftoff_inference_count_total")?.metrics[0]?.value).toBe("3");
     expect(families.get("liftoff_inference_exec_count_total")?.metrics[0]?.value).toBe("2");
     expect(families.get("liftoff_model_ready")?.metrics[0]).toEqual({ labels: { model: "m" }, value: "1" });
+    // Every accepted request has been answered: nothing left in flight.
+    expect(families.get("liftoff_inference_requests_in_flight")?.metrics[0]).toEqual({
+      labels: { model: "m" },
+      value: "0",
+    });
     expect(families.get("liftoff_runtime_backend_info")?.metrics[0]?.labels).toMatchObject({
       backend: "cpu",
       tfjs_version: "4.22.0",
@@ -64,5 +70,16 @@ describe("/metrics", () => {
       value: "0.01",
     });
     await app.close();
+  });
+});
+
+describe("liftoff_inference_requests_in_flight", () => {
+  it("counts requests the model is still working on", async () => {
+    const { app, metrics } = await serverFor(await saveLayersModel(tinyDense(), await tempDir()));
+    metrics.inFlight(1);
+    metrics.inFlight(1);
+    metrics.inFlight(-1);
+    const r = await app.inject({ url: "/metrics" });
+    expect(r.body).toMatch(/^liftoff_inference_requests_in_flight\{model="m"\} 1$/m);
   });
 });

@@ -25,6 +25,7 @@ export class RuntimeMetrics {
   private readonly executions: client.Counter<"model">;
   private readonly loadSeconds: client.Gauge<"model" | "phase">;
   private readonly ready: client.Gauge<"model">;
+  private readonly inFlightGauge: client.Gauge<"model">;
   private readonly backend: client.Gauge<"backend" | "tfjs_version" | "libtensorflow_version">;
   private readonly counters = new Map<string, { inc(): void }>();
   private readonly histograms = new Map<string, { observe(v: number): void }>();
@@ -32,6 +33,13 @@ export class RuntimeMetrics {
   constructor(private readonly model: string) {
     const registers = [this.registry];
     client.collectDefaultMetrics({ register: this.registry });
+    // What the operator's concurrency autoscaling targets (HPA Pods metric, through a custom-metrics adapter).
+    this.inFlightGauge = new client.Gauge({
+      name: "liftoff_inference_requests_in_flight",
+      help: "Inference requests accepted and not yet answered.",
+      labelNames: ["model"],
+      registers,
+    });
     this.requests = new client.Counter({
       name: "liftoff_inference_requests_total",
       help: "Inference requests by model, protocol and HTTP status code.",
@@ -121,6 +129,10 @@ export class RuntimeMetrics {
     const labels = { model: this.model, protocol, code: String(code) };
     this.counter(`${protocol}:${code}`, () => this.requests.labels(labels)).inc();
     this.histogram(`d:${protocol}:${code}`, () => this.duration.labels(labels)).observe(seconds);
+  }
+
+  inFlight(delta: number): void {
+    this.inFlightGauge.inc({ model: this.model }, delta);
   }
 
   queued(seconds: number): void {

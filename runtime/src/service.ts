@@ -147,9 +147,14 @@ export class ModelService {
   /** Runs a validated request through the batcher. */
   async infer(req: Prepared): Promise<BatchResult> {
     if (this.loaded === undefined) throw errors.notReady(this.name);
-    const result = await this.loaded.batcher.submit(req);
-    this.opts.metrics.queued(result.queueSeconds);
-    return result;
+    this.opts.metrics.inFlight(1);
+    try {
+      const result = await this.loaded.batcher.submit(req);
+      this.opts.metrics.queued(result.queueSeconds);
+      return result;
+    } finally {
+      this.opts.metrics.inFlight(-1);
+    }
   }
 
   /** Readiness turns false; requests already accepted still complete. */
