@@ -8,7 +8,7 @@ import { serviceEndpoint } from "../../hack/node-agent/service-endpoint.js";
 import type { OperatorHandle } from "../../operator/src/operator.js";
 import { saveLayersModel, tinyDense, tinyDenseExpected } from "../../runtime/src/test-helpers.js";
 import { kubeConfig, testNamespace } from "../support/kube.js";
-import { operatorKubeConfig, startTestOperator } from "../support/operator.js";
+import { createModelDeployment, operatorKubeConfig, startTestOperator } from "../support/operator.js";
 import { pollUntil } from "../support/poll.js";
 
 const admin = kubeConfig(inject("kubeconfig"));
@@ -21,20 +21,12 @@ let op: OperatorHandle;
 // biome-ignore lint/suspicious/noExplicitAny: test manifests
 type Obj = Record<string, any>;
 
-async function createMdep(name: string, uri: string): Promise<void> {
-  await custom.createNamespacedCustomObject({
-    group: "liftoff.dev",
-    version: "v1alpha1",
-    namespace: ns.name,
-    plural: "modeldeployments",
-    body: {
-      apiVersion: "liftoff.dev/v1alpha1",
-      kind: "ModelDeployment",
-      metadata: { name, namespace: ns.name },
-      spec: { model: { uri }, replicas: 1, resources: { cpu: "500m", memory: "512Mi" } },
-    },
+const createMdep = (name: string, uri: string) =>
+  createModelDeployment(admin, ns.name, name, {
+    model: { uri },
+    replicas: 1,
+    resources: { cpu: "500m", memory: "512Mi" },
   });
-}
 
 async function waitMdep(name: string, what: string, test: (m: Obj) => boolean, timeoutMs = 120_000): Promise<Obj> {
   return pollUntil(

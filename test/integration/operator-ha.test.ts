@@ -1,33 +1,23 @@
 // Two operator replicas elect one leader and fail over; the operator rides out an API server restart.
-import { AppsV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
+import { AppsV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { restartComponent } from "../../hack/cluster/cluster.js";
 import type { OperatorHandle } from "../../operator/src/operator.js";
 import { kubeConfig, testNamespace } from "../support/kube.js";
-import { operatorKubeConfig, startTestOperator } from "../support/operator.js";
+import { createModelDeployment, operatorKubeConfig, startTestOperator } from "../support/operator.js";
 import { pollUntil } from "../support/poll.js";
 
 const admin = kubeConfig(inject("kubeconfig"));
 const apps = admin.makeApiClient(AppsV1Api);
-const custom = admin.makeApiClient(CustomObjectsApi);
 let ns: Awaited<ReturnType<typeof testNamespace>>;
 let operatorKc: KubeConfig;
 const started: OperatorHandle[] = [];
 
-async function createMdep(name: string) {
-  await custom.createNamespacedCustomObject({
-    group: "liftoff.dev",
-    version: "v1alpha1",
-    namespace: ns.name,
-    plural: "modeldeployments",
-    body: {
-      apiVersion: "liftoff.dev/v1alpha1",
-      kind: "ModelDeployment",
-      metadata: { name, namespace: ns.name },
-      spec: { model: { uri: "https://models.example.com/m/model.json" }, replicas: 0 },
-    },
+const createMdep = (name: string) =>
+  createModelDeployment(admin, ns.name, name, {
+    model: { uri: "https://models.example.com/m/model.json" },
+    replicas: 0,
   });
-}
 
 const deployed = (name: string) =>
   pollUntil(

@@ -6,6 +6,7 @@ import { kubeRequest } from "../../operator/src/kube/request.js";
 import type { OperatorHandle } from "../../operator/src/operator.js";
 import { kubeConfig, kubectl, testNamespace } from "../support/kube.js";
 import {
+  createModelDeployment,
   forbiddenRequests,
   operatorKubeConfig,
   reconcileCount,
@@ -139,16 +140,9 @@ describe("ModelDeployment reconciler", () => {
     const solo = await startTestOperator(operatorKc, [quiet.name], ["--leader-elect=false"]);
     try {
       await solo.leading;
-      await custom.createNamespacedCustomObject({
-        ...GROUP,
-        namespace: quiet.name,
-        plural: "modeldeployments",
-        body: {
-          apiVersion: "liftoff.dev/v1alpha1",
-          kind: "ModelDeployment",
-          metadata: { name: "idle", namespace: quiet.name },
-          spec: { model: { uri: "https://models.example.com/iris/model.json" }, replicas: 0 },
-        },
+      await createModelDeployment(admin, quiet.name, "idle", {
+        model: { uri: "https://models.example.com/iris/model.json" },
+        replicas: 0,
       });
       const path = `/apis/liftoff.dev/v1alpha1/namespaces/${quiet.name}/modeldeployments/idle`;
       await pollUntil("idle Ready", async () => {

@@ -1,7 +1,7 @@
 // Runs the operator in-process for integration tests, under its own ServiceAccount and the ClusterRole in
 // config/rbac/ (never as admin), so any call the role does not allow shows up as a 403.
 import { join } from "node:path";
-import { AuthenticationV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { AuthenticationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import pino from "pino";
 import { REPO_ROOT } from "../../hack/cluster/config.js";
 import { parseConfig } from "../../operator/src/config.js";
@@ -91,4 +91,20 @@ export async function settled(op: OperatorHandle, timeoutMs = 30_000): Promise<v
     await new Promise((r) => setTimeout(r, 300));
   }
   throw new Error(`operator still busy after ${timeoutMs} ms`);
+}
+
+/** Creates a ModelDeployment (as whoever `kc` is) with the given spec. */
+export async function createModelDeployment(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown>,
+): Promise<void> {
+  await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+    group: "liftoff.dev",
+    version: "v1alpha1",
+    namespace,
+    plural: "modeldeployments",
+    body: { apiVersion: "liftoff.dev/v1alpha1", kind: "ModelDeployment", metadata: { name, namespace }, spec },
+  });
 }
