@@ -119,6 +119,14 @@ export class Informer {
   /** One watch from the current resourceVersion; resolves with why it ended. */
   private async watchOnce(): Promise<"expired" | "stale" | "timeout"> {
     let ended: "expired" | "stale" | undefined;
+    let failure: Error | undefined;
+    // Events can arrive before watch() has returned its handle: remember an abort asked for until then.
+    let abort: (() => void) | undefined;
+    let abortRequested = false;
+    const requestAbort = () => {
+      abortRequested = true;
+      abort?.();
+    };
     let lastEvent = Date.now();
     const staleAfter = this.opts.staleAfterMs ?? 330_000;
     const handle = await this.client.watch(
@@ -132,13 +140,21 @@ export class Informer {
       },
       (ev) => {
         lastEvent = Date.now();
-        if (ended) return;
-        if (this.apply(ev) === "expired") {
-          ended = "expired";
-          handle.abort();
+        if (ended || failure) return;
+        try {
+          if (this.apply(ev) === "expired") {
+            ended = "expired";
+            requestAbort();
+          }
+        } catch (err) {
+          // Thrown from a stream callback it would crash the process: end this watch and let run() retry.
+          failure = err as Error;
+          requestAbort();
         }
       },
     );
+    abort = handle.abort;
+    if (abortRequested) handle.abort();
     this.abortWatch = handle.abort;
     const watchdog = setInterval(
       () => {
@@ -156,6 +172,7 @@ export class Informer {
       clearInterval(watchdog);
       this.abortWatch = undefined;
     }
+    if (failure) throw failure;
     return ended ?? "timeout";
   }
 

@@ -50,12 +50,17 @@ export async function startWatch(
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => {
         buffer += chunk;
-        let nl = buffer.indexOf("\n");
-        while (nl >= 0) {
+        for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
           const line = buffer.slice(0, nl).trim();
           buffer = buffer.slice(nl + 1);
-          if (line) onEvent(JSON.parse(line) as WatchEvent);
-          nl = buffer.indexOf("\n");
+          if (!line) continue;
+          let ev: WatchEvent;
+          try {
+            ev = JSON.parse(line) as WatchEvent;
+          } catch {
+            ev = { type: "ERROR", object: { message: `unparsable watch line: ${line.slice(0, 200)}` } };
+          }
+          onEvent(ev);
         }
       });
       res.on("end", () => resolvePromise());
