@@ -1,0 +1,129 @@
+// Optional integrations detected at start: with the ServiceMonitor and Gateway API CRDs installed, a canary gets
+// an HTTPRoute with exact weights and the pods a ServiceMonitor instead of scrape annotations.
+import { AppsV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { kubeRequest, serverSideApply } from "../../operator/src/kube/request.js";
+import type { OperatorHandle } from "../../operator/src/operator.js";
+import { kubeConfig, testNamespace } from "../support/kube.js";
+import {
+  createModelDeployment,
+  forbiddenRequests,
+  operatorKubeConfig,
+  startTestOperator,
+} from "../support/operator.js";
+import { pollUntil } from "../support/poll.js";
+
+const admin = kubeConfig(inject("kubeconfig"));
+const custom = admin.makeApiClient(CustomObjectsApi);
+const apps = admin.makeApiClient(AppsV1Api);
+let ns: Awaited<ReturnType<typeof testNamespace>>;
+let operatorKc: KubeConfig;
+let op: OperatorHandle;
+
+// Stand-ins for the real CRDs: same group, kind and scope; the schema accepts anything (enough for the operator,
+// which only needs the API to exist and store what it applies).
+function looseCrd(group: string, kind: string, plural: string) {
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: {
+      name: `${plural}.${group}`,
+      // *.k8s.io groups are protected; the real Gateway API CRDs carry this approval annotation too.
+      ...(group.endsWith(".k8s.io")
+        ? { annotations: { "api-approved.kubernetes.io": "https://github.com/kubernetes-sigs/gateway-api/pull/2466" } }
+        : {}),
+    },
+    spec: {
+      group,
+      scope: "Namespaced",
+      names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
+      versions: [
+        {
+          name: "v1",
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+        },
+      ],
+    },
+  };
+}
+const CRDS = [
+  looseCrd("monitoring.coreos.com", "ServiceMonitor", "servicemonitors"),
+  looseCrd("gateway.networking.k8s.io", "HTTPRoute", "httproutes"),
+];
+const crdPath = (name: string) => `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`;
+
+beforeAll(async () => {
+  for (const crd of CRDS) await serverSideApply(admin, crdPath(crd.metadata.name), crd, "liftoff-tests");
+  for (const crd of CRDS) {
+    await pollUntil(`${crd.metadata.name} established`, async () => {
+      const live = (await kubeRequest(admin, { method: "GET", path: crdPath(crd.metadata.name) })) as {
+        status?: { conditions?: { type: string; status: string }[] };
+      };
+      return live.status?.conditions?.some((c) => c.type === "Established" && c.status === "True");
+    });
+  }
+  ns = await testNamespace(admin, "integrations");
+  operatorKc = await operatorKubeConfig(admin, inject("kubectl"), inject("kubeconfig"));
+  op = await startTestOperator(operatorKc, [ns.name], ["--leader-elect=false"]);
+  await op.leading;
+});
+
+afterAll(async () => {
+  await op?.stop();
+  await ns?.delete();
+  // Other test files start operators that must see a cluster without these integrations.
+  for (const crd of CRDS)
+    await kubeRequest(admin, { method: "DELETE", path: crdPath(crd.metadata.name) }).catch(() => undefined);
+});
+
+describe("optional integrations", () => {
+  it("detects the ServiceMonitor and Gateway API CRDs at start", () => {
+    expect(op.capabilities).toEqual({ serviceMonitor: true, gatewayAPI: true });
+  });
+
+  it("splits canary traffic exactly with an HTTPRoute and scrapes through a ServiceMonitor", async () => {
+    await createModelDeployment(admin, ns.name, "routed", {
+      model: { uri: "https://models.example.com/v1/model.json" },
+      replicas: 2,
+      canary: { model: { uri: "https://models.example.com/v2/model.json" }, trafficPercent: 10 },
+      gateway: { parentRef: { name: "public", namespace: "gateways" }, hostnames: ["models.example.com"] },
+    });
+    const gvr = { namespace: ns.name, name: "routed" };
+    // biome-ignore lint/suspicious/noExplicitAny: reading a free-form object
+    const route = (await pollUntil("HTTPRoute", () =>
+      custom
+        .getNamespacedCustomObject({ group: "gateway.networking.k8s.io", version: "v1", plural: "httproutes", ...gvr })
+        .catch(() => undefined),
+    )) as any;
+    expect(route.spec.parentRefs).toEqual([
+      { group: "gateway.networking.k8s.io", kind: "Gateway", name: "public", namespace: "gateways" },
+    ]);
+    expect(route.spec.rules[0].backendRefs).toEqual([
+      { name: "routed-predictor", port: 80, weight: 90 },
+      { name: "routed-canary", port: 80, weight: 10 },
+    ]);
+    // biome-ignore lint/suspicious/noExplicitAny: reading a free-form object
+    const monitor = (await pollUntil("ServiceMonitor", () =>
+      custom
+        .getNamespacedCustomObject({ group: "monitoring.coreos.com", version: "v1", plural: "servicemonitors", ...gvr })
+        .catch(() => undefined),
+    )) as any;
+    expect(monitor.spec.endpoints).toEqual([{ port: "http", path: "/metrics", interval: "15s" }]);
+    const dep = await apps.readNamespacedDeployment({ name: "routed-predictor", namespace: ns.name });
+    expect(dep.spec?.template.metadata?.annotations?.["prometheus.io/scrape"]).toBeUndefined();
+    // biome-ignore lint/suspicious/noExplicitAny: reading status
+    const m = (await pollUntil("canary status", async () => {
+      const live = (await custom.getNamespacedCustomObject({
+        group: "liftoff.dev",
+        version: "v1alpha1",
+        plural: "modeldeployments",
+        ...gvr,
+      })) as any;
+      return live.status?.canary ? live : undefined;
+    })) as any;
+    expect(m.status.canary.trafficSplit).toBe("HTTPRoute");
+    expect(await forbiddenRequests(op)).toEqual([]);
+  });
+});
