@@ -20,6 +20,9 @@ let ns: Awaited<ReturnType<typeof testNamespace>>;
 let operatorKc: KubeConfig;
 let op: OperatorHandle;
 
+// biome-ignore lint/suspicious/noExplicitAny: free-form objects read back from the API
+type Obj = Record<string, any>;
+
 // Stand-ins for the real CRDs: same group, kind and scope; the schema accepts anything (enough for the operator,
 // which only needs the API to exist and store what it applies).
 function looseCrd(group: string, kind: string, plural: string) {
@@ -91,12 +94,11 @@ describe("optional integrations", () => {
       gateway: { parentRef: { name: "public", namespace: "gateways" }, hostnames: ["models.example.com"] },
     });
     const gvr = { namespace: ns.name, name: "routed" };
-    // biome-ignore lint/suspicious/noExplicitAny: reading a free-form object
     const route = (await pollUntil("HTTPRoute", () =>
       custom
         .getNamespacedCustomObject({ group: "gateway.networking.k8s.io", version: "v1", plural: "httproutes", ...gvr })
         .catch(() => undefined),
-    )) as any;
+    )) as Obj;
     expect(route.spec.parentRefs).toEqual([
       { group: "gateway.networking.k8s.io", kind: "Gateway", name: "public", namespace: "gateways" },
     ]);
@@ -104,25 +106,23 @@ describe("optional integrations", () => {
       { name: "routed-predictor", port: 80, weight: 90 },
       { name: "routed-canary", port: 80, weight: 10 },
     ]);
-    // biome-ignore lint/suspicious/noExplicitAny: reading a free-form object
     const monitor = (await pollUntil("ServiceMonitor", () =>
       custom
         .getNamespacedCustomObject({ group: "monitoring.coreos.com", version: "v1", plural: "servicemonitors", ...gvr })
         .catch(() => undefined),
-    )) as any;
+    )) as Obj;
     expect(monitor.spec.endpoints).toEqual([{ port: "http", path: "/metrics", interval: "15s" }]);
     const dep = await apps.readNamespacedDeployment({ name: "routed-predictor", namespace: ns.name });
     expect(dep.spec?.template.metadata?.annotations?.["prometheus.io/scrape"]).toBeUndefined();
-    // biome-ignore lint/suspicious/noExplicitAny: reading status
     const m = (await pollUntil("canary status", async () => {
       const live = (await custom.getNamespacedCustomObject({
         group: "liftoff.dev",
         version: "v1alpha1",
         plural: "modeldeployments",
         ...gvr,
-      })) as any;
+      })) as Obj;
       return live.status?.canary ? live : undefined;
-    })) as any;
+    })) as Obj;
     expect(m.status.canary.trafficSplit).toBe("HTTPRoute");
     expect(await forbiddenRequests(op)).toEqual([]);
   });
