@@ -50,7 +50,7 @@ async function startOperator(kubeconfig: string, id: string): Promise<Operator> 
       KUBECONFIG: kubeconfig,
       LIFTOFF_METRICS_BIND_ADDRESS: `127.0.0.1:${port}`,
       LIFTOFF_LEADER_ELECT: "false",
-      LIFTOFF_CONCURRENCY: "8",
+      LIFTOFF_CONCURRENCY: "16",
       LIFTOFF_KUBE_API_QPS: String(OPERATOR_QPS),
       LIFTOFF_KUBE_API_BURST: String(OPERATOR_QPS * 2),
       LIFTOFF_LOG_LEVEL: "warn",

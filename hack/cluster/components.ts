@@ -115,6 +115,8 @@ export function controlPlaneComponents(
         // The default 20 QPS makes the Deployment controller the bottleneck once hundreds of objects change at once.
         "--kube-api-qps=300",
         "--kube-api-burst=600",
+        "--concurrent-deployment-syncs=16",
+        "--concurrent-replicaset-syncs=16",
         "--v=1",
       ],
       health: { url: `https://${loopback}:${p.controllerManager}/healthz` },
