@@ -13,6 +13,7 @@ export interface LocalImage {
 
 export const RUNTIME_IMAGE = "ghcr.io/liftoff-dev/liftoff-runtime";
 export const TESTBOX_IMAGE = "ghcr.io/liftoff-dev/liftoff-testbox";
+export const OPERATOR_IMAGE = "ghcr.io/liftoff-dev/liftoff-operator";
 
 export function defaultImages(repoRoot: string): LocalImage[] {
   return [
@@ -22,6 +23,13 @@ export function defaultImages(repoRoot: string): LocalImage[] {
       entrypoint: ["node", "/app/dist/main.js"],
       cmd: [],
       paths: { "/app": join(repoRoot, "runtime") },
+    },
+    {
+      // The Liftoff operator (config/manager): `node /app/dist/main.js`, /app being operator/ (npm run build).
+      pattern: `${OPERATOR_IMAGE}:*`,
+      entrypoint: ["node", "/app/dist/main.js"],
+      cmd: [],
+      paths: { "/app": join(repoRoot, "operator") },
     },
     {
       // A tiny test program (serve, exit with a code, crash, read/write files); see testbox/testbox.mjs.

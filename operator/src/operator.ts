@@ -60,7 +60,11 @@ export async function startOperator(
   const kc = opts.kubeConfig ?? new KubeConfig();
   if (!opts.kubeConfig) {
     if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
-    else kc.loadFromDefault();
+    else if (process.env.KUBERNETES_SERVICE_HOST) {
+      // In a pod. The local node agent runs pods as processes under a root folder it names in LIFTOFF_PATH_PREFIX,
+      // so the service-account files live below it; in a real container the prefix is unset.
+      kc.loadFromCluster(process.env.LIFTOFF_PATH_PREFIX);
+    } else kc.loadFromDefault();
   }
   const metrics = createOperatorMetrics();
   const writes = new Map<string, number>();

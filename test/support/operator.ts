@@ -57,6 +57,8 @@ export async function startTestOperator(
       "--renew-deadline=3",
       "--retry-period=1",
       "--concurrency=4",
+      // A Lease of its own, so operators of different test files (or an in-cluster one) never wait on each other.
+      `--lease-name=test-${Math.random().toString(36).slice(2, 10)}`,
       ...flags,
     ],
     {},
