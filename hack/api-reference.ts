@@ -55,7 +55,9 @@ function section(def: KindDefinition, part: "spec" | "status"): string[] {
     "",
     "| field | type | default | constraints and rules | description |",
     "| --- | --- | --- | --- | --- |",
-    ...(constraints(schema) ? [`| \`${part}\` | object |  | ${constraints(schema).replaceAll("|", "\\|")} | ${schema.description} |`] : []),
+    ...(constraints(schema)
+      ? [`| \`${part}\` | object |  | ${constraints(schema).replaceAll("|", "\\|")} | ${schema.description} |`]
+      : []),
     ...rows(schema, part, []),
     "",
   ];
