@@ -2,6 +2,8 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
+import { removeLeftovers } from "../node-agent/netns.js";
+import { netnsPlan } from "../node-agent/pod-network.js";
 import { ensureBinaries } from "./binaries.js";
 import { type Binaries, type ComponentSpec, clusterComponents } from "./components.js";
 import { type ClusterConfig, clusterConfig } from "./config.js";
@@ -62,7 +64,7 @@ export async function clusterUp(name = "local", opts: UpOptions = {}): Promise<R
   if (opts.fresh) rmSync(config.stateDir, { recursive: true, force: true });
   mkdirSync(config.logDir, { recursive: true });
 
-  const pki = ensurePki(config.pkiDir, firstServiceIP(config.serviceCIDR));
+  const pki = ensurePki(config.pkiDir, firstServiceIP(config.serviceCIDR), [config.podGateway]);
   const kubeconfigs = componentKubeconfigPaths(config);
   writeComponentKubeconfig(config, pki, IDENTITIES.controllerManager, kubeconfigs.controllerManager);
   writeComponentKubeconfig(config, pki, IDENTITIES.scheduler, kubeconfigs.scheduler);
@@ -110,7 +112,7 @@ export async function ensureClusterUp(name = "local", opts: UpOptions = {}): Pro
   const previous = readPidFile(config.stateDir);
   if (previous.length > 0 && existsSync(config.kubeconfig)) {
     const binaries = ensureBinaries(opts.build ?? true);
-    const pki = ensurePki(config.pkiDir, firstServiceIP(config.serviceCIDR));
+    const pki = ensurePki(config.pkiDir, firstServiceIP(config.serviceCIDR), [config.podGateway]);
     const components = clusterComponents(config, binaries, pki, { controllerManager: "", scheduler: "" });
     if (await allHealthy(components, previous)) {
       return {
@@ -137,7 +139,7 @@ export async function restartComponent(name: string, component: string): Promise
   const config = clusterConfig(name);
   const running = readPidFile(config.stateDir);
   const i = running.findIndex((p) => p.name === component);
-  const pki = ensurePki(config.pkiDir, firstServiceIP(config.serviceCIDR));
+  const pki = ensurePki(config.pkiDir, firstServiceIP(config.serviceCIDR), [config.podGateway]);
   const spec = clusterComponents(config, ensureBinaries(false), pki, componentKubeconfigPaths(config)).find(
     (c) => c.name === component,
   );
@@ -157,6 +159,8 @@ export async function clusterDown(name = "local"): Promise<RunningProcess[]> {
   const running = readPidFile(config.stateDir);
   for (const proc of [...running].reverse()) await stopProcess(proc);
   writePidFile(config.stateDir, []);
+  // The agent removes its pod network on SIGTERM; this catches one that was killed.
+  removeLeftovers(netnsPlan(config.podNetwork));
   return running;
 }
 

@@ -2,6 +2,7 @@
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_NODES } from "../node-agent/config.js";
+import { netnsPlan } from "../node-agent/pod-network.js";
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 
@@ -30,6 +31,8 @@ export interface ClusterConfig {
   nodes: string;
   /** Pods get loopback addresses 127.N.<node>.<pod>; N differs per cluster so two clusters never collide. */
   podNetwork: string;
+  /** The pod bridge's address (netns mode): pods reach the API server there, so its certificate names it. */
+  podGateway: string;
 }
 
 export const DEFAULT_PORT_BASE: Record<string, number> = { local: 16440, test: 17440, bench: 20440 };
@@ -54,6 +57,7 @@ export function clusterConfig(name = "local", env: NodeJS.ProcessEnv = process.e
   if (!Number.isInteger(base) || base < 1024 || base > 65000) {
     throw new Error(`LIFTOFF_PORT_BASE must be an integer between 1024 and 65000, got "${baseText}"`);
   }
+  const podNet = 64 + (Math.floor(base / 1000) % 100);
   return {
     name,
     stateDir,
@@ -63,6 +67,7 @@ export function clusterConfig(name = "local", env: NodeJS.ProcessEnv = process.e
     ports: portsFrom(base),
     serviceCIDR: "10.96.0.0/16",
     nodes: env.LIFTOFF_NODES || DEFAULT_NODES,
-    podNetwork: `127.${64 + (Math.floor(base / 1000) % 100)}`,
+    podNetwork: `127.${podNet}`,
+    podGateway: netnsPlan(`127.${podNet}`).gateway,
   };
 }

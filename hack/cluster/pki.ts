@@ -1,6 +1,6 @@
 // The cluster's certificates and keys, made once with the openssl CLI and reused on later starts.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ClusterError } from "./errors.js";
 
@@ -41,8 +41,11 @@ function openssl(args: string[], cwd: string): void {
 const EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
 const DAYS = "3650";
 
+/** Made once; made again when its extensions (e.g. the SANs) differ from what was used last time. */
 function signedCert(dir: string, name: string, subject: string, extensions: string): void {
-  if (existsSync(join(dir, `${name}.crt`))) return;
+  const extFile = join(dir, `${name}.ext`);
+  if (existsSync(join(dir, `${name}.crt`)) && existsSync(extFile) && readFileSync(extFile, "utf8") === extensions)
+    return;
   openssl(["req", ...EC_KEY, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", subject], dir);
   writeFileSync(join(dir, `${name}.ext`), extensions);
   openssl(
@@ -58,7 +61,8 @@ function signedCert(dir: string, name: string, subject: string, extensions: stri
   );
 }
 
-export function ensurePki(dir: string, serviceIP: string): Pki {
+/** `extraIPs`: more addresses the API server is reached on (the pod network's gateway, for pods in netns mode). */
+export function ensurePki(dir: string, serviceIP: string, extraIPs: string[] = []): Pki {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (!existsSync(join(dir, "ca.crt"))) {
     openssl(
@@ -81,6 +85,7 @@ export function ensurePki(dir: string, serviceIP: string): Pki {
   const sans = [
     "IP:127.0.0.1",
     `IP:${serviceIP}`,
+    ...extraIPs.map((ip) => `IP:${ip}`),
     "DNS:localhost",
     "DNS:kubernetes",
     "DNS:kubernetes.default",

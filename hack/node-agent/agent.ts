@@ -6,6 +6,7 @@ import { defaultImages, type LocalImage } from "./images.js";
 import { SupervisedInformer } from "./informer.js";
 import { IpPool } from "./ipam.js";
 import { describe, httpStatus, type Kube } from "./kube.js";
+import type { PodNetwork } from "./netns.js";
 import { NodeKeeper } from "./nodes.js";
 import { PodWorker, type WorkerDeps } from "./pod-worker.js";
 import { Provisioner } from "./provisioner.js";
@@ -29,6 +30,7 @@ export class NodeAgent {
     private readonly kube: Kube,
     private readonly cfg: AgentConfig,
     private readonly log: (line: string) => void,
+    readonly network: PodNetwork,
   ) {
     this.shapes = new Map(cfg.nodes.map((n) => [n.name, n]));
     for (const n of cfg.nodes) this.pools.set(n.name, IpPool.fromCIDR(n.podCIDR));
@@ -75,6 +77,7 @@ export class NodeAgent {
     this.provisioner.stop();
     this.nodes.stop();
     await Promise.all([...this.workers.values()].map((w) => w.stopProcesses(3000)));
+    await this.network.destroy();
   }
 
   private onPod(pod: V1Pod): void {
@@ -102,6 +105,7 @@ export class NodeAgent {
       kube: this.kube,
       node: shape,
       pool: this.pools.get(nodeName) as IpPool,
+      network: this.network,
       images: this.images,
       events: this.events,
       podsDir: this.cfg.podsDir,

@@ -56,7 +56,7 @@ describe("IpPool", () => {
     const pool = IpPool.fromCIDR("127.80.1.0/24");
     for (let i = 0; i < 253; i++) pool.allocate();
     expect(() => pool.allocate()).toThrow("no free pod address left in 127.80.1.0/24");
-    expect(() => IpPool.fromCIDR("10.0.0.0/24")).toThrow("loopback /24");
+    expect(() => IpPool.fromCIDR("10.0.0.0/16")).toThrow("must be a /24");
   });
 });
 

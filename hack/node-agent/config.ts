@@ -16,7 +16,8 @@ export interface NodeShape {
 /** `name[:gpu=N][:cpu=N][:memory=Q][:pods=N]`, comma-separated. */
 export const DEFAULT_NODES = "gpu-node-1:gpu=2,cpu-node-1";
 
-export function parseNodes(text: string, podNetwork: string): NodeShape[] {
+/** Node i's address is `${podNetwork}.i.1` (loopback); its pods' /24 is `${podPrefix}.i.0/24` (loopback or netns range). */
+export function parseNodes(text: string, podNetwork: string, podPrefix = podNetwork): NodeShape[] {
   const entries = text
     .split(",")
     .map((s) => s.trim())
@@ -36,7 +37,7 @@ export function parseNodes(text: string, podNetwork: string): NodeShape[] {
       memory: "16Gi",
       pods: 110,
       address: `${podNetwork}.${index + 1}.1`,
-      podCIDR: `${podNetwork}.${index + 1}.0/24`,
+      podCIDR: `${podPrefix}.${index + 1}.0/24`,
     };
     for (const opt of opts) {
       const [key, value = ""] = opt.split("=");
@@ -82,6 +83,8 @@ export function agentConfig(opts: {
   tlsKey?: string;
   nodes: string;
   podNetwork: string;
+  /** "10.N" when pods get their own network namespaces; default the loopback `podNetwork`. */
+  podPrefix?: string;
   repoRoot: string;
 }): AgentConfig {
   if (!/^127\.[0-9]{1,3}$/.test(opts.podNetwork))
@@ -95,7 +98,7 @@ export function agentConfig(opts: {
     kubeletPort: opts.kubeletPort ?? 0,
     ...(opts.tlsCert ? { tlsCert: opts.tlsCert } : {}),
     ...(opts.tlsKey ? { tlsKey: opts.tlsKey } : {}),
-    nodes: parseNodes(opts.nodes, opts.podNetwork),
+    nodes: parseNodes(opts.nodes, opts.podNetwork, opts.podPrefix),
     repoRoot: opts.repoRoot,
   };
 }

@@ -1,14 +1,14 @@
-// Hands out one loopback address per pod from its node's /24 (pure state, no I/O).
+// Hands out one address per pod from its node's /24 (loopback, or the netns bridge's range) (pure state, no I/O).
 export class IpPool {
   private readonly used = new Set<number>();
   private cursor = 2;
 
-  /** `prefix` is "127.N.M"; .1 is the node itself, pods get .2–.254. */
+  /** `prefix` is "127.N.M" (or "10.N.M" in netns mode); .1 is the node itself, pods get .2–.254. */
   constructor(private readonly prefix: string) {}
 
   static fromCIDR(cidr: string): IpPool {
-    const m = /^(127\.\d+\.\d+)\.0\/24$/.exec(cidr);
-    if (!m?.[1]) throw new Error(`pod CIDR must be a loopback /24, got ${cidr}`);
+    const m = /^(\d+\.\d+\.\d+)\.0\/24$/.exec(cidr);
+    if (!m?.[1]) throw new Error(`pod CIDR must be a /24, got ${cidr}`);
     return new IpPool(m[1]);
   }
 

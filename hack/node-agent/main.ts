@@ -1,11 +1,14 @@
 // The node agent's entry point: `node --import tsx hack/node-agent/main.ts --kubeconfig F --state-dir D ...`.
 // Started by `npm run cluster:up` as one more cluster component; /healthz and /readyz on its health port.
 import { createServer } from "node:http";
+import type { Server } from "node:net";
 import { parseArgs } from "node:util";
 import { NodeAgent } from "./agent.js";
+import { startTcpProxy } from "./api-proxy.js";
 import { agentConfig, DEFAULT_NODES } from "./config.js";
 import { makeKube } from "./kube.js";
 import { startKubeletServers } from "./kubelet-server.js";
+import { loopbackNetwork, openPodNetwork, type PodNetwork } from "./netns.js";
 import { reapOrphans } from "./reaper.js";
 
 function log(line: string): void {
@@ -31,6 +34,31 @@ async function main(): Promise<void> {
       "usage: main.ts --kubeconfig FILE --state-dir DIR --health-port PORT [--nodes SPEC] [--pod-network 127.N]",
     );
   }
+  const podNetwork = values["pod-network"] ?? "127.80";
+  // Orphans of an earlier agent go first, then its pod namespaces (openPodNetwork removes them).
+  reapOrphans(values["state-dir"], log);
+  const kube = makeKube(values.kubeconfig);
+  let network: PodNetwork = await openPodNetwork(podNetwork, log);
+  let apiProxy: Server | undefined;
+  if (network.gateway) {
+    // Pods reach the API server (on the host's 127.0.0.1) through the bridge address.
+    const api = new URL(kube.server);
+    const port = Number(api.port || 443);
+    try {
+      apiProxy = await startTcpProxy({ host: network.gateway, port }, { host: api.hostname, port }, log);
+    } catch (err) {
+      await network.destroy();
+      network = loopbackNetwork(
+        podNetwork,
+        `API server proxy on ${network.gateway}:${port}: ${(err as Error).message}`,
+      );
+    }
+  }
+  if (network.mode === "netns") {
+    log(`pod network: netns mode, one network namespace per pod, bridge gateway ${network.gateway}`);
+  } else {
+    log(`pod network: loopback fallback (pods share the host network, 127.x pod IPs): ${network.reason}`);
+  }
   const cfg = agentConfig({
     kubeconfig: values.kubeconfig,
     stateDir: values["state-dir"],
@@ -39,11 +67,11 @@ async function main(): Promise<void> {
     ...(values["tls-cert"] ? { tlsCert: values["tls-cert"] } : {}),
     ...(values["tls-key"] ? { tlsKey: values["tls-key"] } : {}),
     nodes: values.nodes ?? DEFAULT_NODES,
-    podNetwork: values["pod-network"] ?? "127.80",
+    podNetwork,
+    podPrefix: network.podPrefix,
     repoRoot: values["repo-root"] ?? process.cwd(),
   });
-  reapOrphans(cfg.stateDir, log);
-  const agent = new NodeAgent(makeKube(cfg.kubeconfig), cfg, log);
+  const agent = new NodeAgent(kube, cfg, log, network);
 
   let started = false;
   const server = createServer((req, res) => {
@@ -60,7 +88,16 @@ async function main(): Promise<void> {
       return;
     }
     if (req.url === "/status") {
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ pods: agent.podCount }));
+      res.writeHead(200, { "content-type": "application/json" }).end(
+        JSON.stringify({
+          pods: agent.podCount,
+          network: {
+            mode: network.mode,
+            ...(network.gateway ? { gateway: network.gateway } : {}),
+            ...(network.reason ? { reason: network.reason } : {}),
+          },
+        }),
+      );
       return;
     }
     res.writeHead(404).end();
@@ -73,6 +110,7 @@ async function main(): Promise<void> {
     stopping = true;
     log(`${signal}: stopping containers`);
     server.close();
+    apiProxy?.close();
     await agent.stop();
     process.exit(0);
   };

@@ -11,6 +11,7 @@ import { buildArgv, findImage, type LocalImage, translatePath } from "./images.j
 import type { IpPool } from "./ipam.js";
 import { describe, httpStatus, type Kube, strategicMerge } from "./kube.js";
 import { inRoot, logFile, mountLinks, podDir, rootDir } from "./layout.js";
+import type { PodNetwork } from "./netns.js";
 import { type ProbeContext, ProbeCounter, ProbeLoop } from "./probes.js";
 import { type Exit, type RunningProcess, startProcess } from "./process.js";
 import { type ContainerRecord, podStatus, type Terminated, timestamp } from "./status.js";
@@ -21,6 +22,8 @@ export interface WorkerDeps {
   kube: Kube;
   node: NodeShape;
   pool: IpPool;
+  /** The pod's own network namespace (netns mode) or nothing to do (loopback). */
+  network: PodNetwork;
   images: LocalImage[];
   events: EventRecorder;
   podsDir: string;
@@ -54,6 +57,7 @@ export class PodWorker {
   private readonly startTime = timestamp();
   private ip: string | undefined;
   private sandboxReady = false;
+  private networkAttached = false;
   private readonly init: Slot[];
   private readonly main: Slot[];
   private folders = new Map<string, string>();
@@ -159,6 +163,7 @@ export class PodWorker {
     if (!this.ip) this.ip = this.deps.pool.allocate();
     this.markUidFolder();
     this.markDirty();
+    if (!(await this.attachNetwork())) return;
     if (!(await this.prepareVolumes())) return;
     this.sandboxReady = true;
     this.markDirty();
@@ -204,6 +209,25 @@ export class PodWorker {
     this.releaseIP();
   }
 
+  /** The pod's network namespace, retried with back-off (containers stay ContainerCreating meanwhile). */
+  private async attachNetwork(): Promise<boolean> {
+    for (let wait = 1000; !this.terminating; wait = Math.min(wait * 2, 30_000)) {
+      try {
+        await this.deps.network.attach(this.uid, this.ip ?? "");
+        this.networkAttached = true;
+        if (!this.terminating) return true;
+        // Stopped meanwhile: its clean-up may already have run.
+        this.networkAttached = false;
+        await this.deps.network.detach(this.uid);
+        return false;
+      } catch (err) {
+        this.deps.log(`pod ${this.name}: setting up its network namespace failed (retrying): ${describe(err)}`);
+        await this.sleep(wait);
+      }
+    }
+    return false;
+  }
+
   /** A recreated pod with the same name (StatefulSet) starts from empty folders; logs are kept. */
   private markUidFolder(): void {
     mkdirSync(this.dir, { recursive: true });
@@ -220,6 +244,9 @@ export class PodWorker {
       writeFileSync(file, this.uid);
     }
   }
+
+  /** Runs an argv inside the pod's network (identity in loopback mode). */
+  private readonly wrap = (argv: string[]): string[] => this.deps.network.wrap(this.uid, argv);
 
   private net() {
     return { podIP: this.ip ?? "", hostIP: this.deps.node.address };
@@ -359,14 +386,15 @@ export class PodWorker {
     const execArgv = (cmd: string[]) => {
       const a = cmd.map((x) => translatePath(image, expand(x, env)));
       if (a[0] === "node") a[0] = process.execPath;
-      return a;
+      return this.wrap(a);
     };
     return { argv, env, cwd, termFile, execArgv };
   }
 
   /** What every container gets, like KUBERNETES_SERVICE_* from the kubelet; the pod's env may override it. */
   private baseEnv(root: string): Record<string, string> {
-    const { apiserverHost: host, apiserverPort: port } = this.deps;
+    const { apiserverPort: port } = this.deps;
+    const host = this.deps.network.gateway ?? this.deps.apiserverHost;
     return {
       PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
       HOSTNAME: this.pod.spec?.hostname ?? this.pod.metadata?.name ?? "",
@@ -427,7 +455,7 @@ export class PodWorker {
     const startedAt = timestamp();
     let proc: RunningProcess;
     try {
-      proc = await startProcess(plan.argv, { env: plan.env, cwd: plan.cwd, logPath: log });
+      proc = await startProcess(plan.argv, { env: plan.env, cwd: plan.cwd, logPath: log, wrap: this.wrap });
     } catch (err) {
       const message = `failed to start container "${name}": exec: "${plan.argv[0]}": ${(err as Error).message}`;
       this.event("Warning", "Failed", `Error: ${message}`, slot);
@@ -613,6 +641,10 @@ export class PodWorker {
 
   private releaseIP(): void {
     if (this.ip) this.deps.pool.release(this.ip);
+    if (this.networkAttached) {
+      this.networkAttached = false;
+      void this.deps.network.detach(this.uid);
+    }
   }
 
   // ---- helpers ----

@@ -1,7 +1,8 @@
 // One run of a container: a child process in its own process group, output appended to the container's log.
 import { spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { accessSync, closeSync, constants as fsConstants, openSync, statSync } from "node:fs";
 import { constants } from "node:os";
+import { delimiter, isAbsolute, join, resolve } from "node:path";
 
 export interface Exit {
   exitCode: number;
@@ -16,11 +17,39 @@ export interface RunningProcess {
   alive(): boolean;
 }
 
-/** Starts `argv`; rejects (e.g. ENOENT) when the program cannot be started at all. */
+/** The program `file` names, searched in `path` as execvp does; undefined when there is no such executable. */
+export function findProgram(file: string, path: string, cwd: string): string | undefined {
+  const candidates = file.includes("/")
+    ? [isAbsolute(file) ? file : resolve(cwd, file)]
+    : path.split(delimiter).map((d) => join(d || ".", file));
+  for (const c of candidates) {
+    try {
+      accessSync(c, fsConstants.X_OK);
+      if (statSync(c).isFile()) return c;
+    } catch {
+      // next
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Starts `argv` (through `wrap`, e.g. into the pod's network namespace); rejects (e.g. ENOENT) when the program
+ * cannot be started at all. A wrapper would exec the program itself, so its existence is checked here first.
+ */
 export function startProcess(
   argv: string[],
-  opts: { env: Record<string, string>; cwd: string; logPath: string },
+  opts: { env: Record<string, string>; cwd: string; logPath: string; wrap?: (argv: string[]) => string[] },
 ): Promise<RunningProcess> {
+  if (!argv[0]) return Promise.reject(new Error("container has no command"));
+  if (opts.wrap) {
+    if (!findProgram(argv[0], opts.env.PATH ?? "", opts.cwd)) {
+      const err: NodeJS.ErrnoException = new Error(`spawn ${argv[0]} ENOENT`);
+      err.code = "ENOENT";
+      return Promise.reject(err);
+    }
+    argv = opts.wrap(argv);
+  }
   const [file, ...args] = argv;
   if (!file) return Promise.reject(new Error("container has no command"));
   const log = openSync(opts.logPath, "a");

@@ -1,6 +1,14 @@
 // The node agent end to end: real API server, controller-manager and scheduler; pods run as local processes.
-import { AppsV1Api, BatchV1Api, CoordinationV1Api, CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import {
+  AppsV1Api,
+  BatchV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  DiscoveryV1Api,
+  type KubeConfig,
+} from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { clusterConfig } from "../../hack/cluster/config.js";
 import { mergePatch } from "../../hack/node-agent/kube.js";
 import { readyEndpoints, serviceEndpoint } from "../../hack/node-agent/service-endpoint.js";
 import { kubeConfig, testNamespace } from "../support/kube.js";
@@ -46,7 +54,11 @@ describe("node agent", () => {
     expect(Date.now() - new Date(lease.spec?.renewTime ?? 0).getTime()).toBeLessThan(30_000);
   });
 
-  it("runs a Deployment that scales 1 → 3, each pod Ready on its own loopback IP and resolvable through its Service", async () => {
+  it("runs a Deployment that scales 1 → 3, each pod Ready on its own IP, listed in the EndpointSlice (netns mode)", async () => {
+    const agentPort = clusterConfig(inject("clusterName")).ports.nodeAgent;
+    const status = (await (await fetch(`http://127.0.0.1:${agentPort}/status`)).json()) as {
+      network: { mode: "netns" | "loopback"; gateway?: string; reason?: string };
+    };
     const apps = kc.makeApiClient(AppsV1Api);
     const labels = { app: "web" };
     await apps.createNamespacedDeployment({
@@ -95,7 +107,28 @@ describe("node agent", () => {
       { timeoutMs: 40_000, intervalMs: 250 },
     );
     expect(new Set(ips).size).toBe(3);
-    for (const ip of ips) expect(ip).toMatch(/^127\.\d+\.\d+\.\d+$/);
+    if (status.network.mode === "netns") {
+      // Each pod in its own network namespace with an address the API server accepts in EndpointSlices.
+      const prefix = status.network.gateway?.split(".").slice(0, 2).join(".");
+      for (const ip of ips) expect(ip.startsWith(`${prefix}.`)).toBe(true);
+      const sliced = await pollUntil(
+        "EndpointSlice lists the 3 ready pods",
+        async () => {
+          const slices = await kc
+            .makeApiClient(DiscoveryV1Api)
+            .listNamespacedEndpointSlice({ namespace: ns.name, labelSelector: "kubernetes.io/service-name=web" });
+          const ready = slices.items.flatMap((sl) =>
+            (sl.endpoints ?? []).filter((e) => e.conditions?.ready).flatMap((e) => e.addresses),
+          );
+          return ready.length === 3 ? ready : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 250 },
+      );
+      expect([...sliced].sort()).toEqual([...ips].sort());
+    } else {
+      console.warn(`node agent in loopback fallback (${status.network.reason}): EndpointSlices stay empty`);
+      for (const ip of ips) expect(ip).toMatch(/^127\.\d+\.\d+\.\d+$/);
+    }
     const pods = await core.listNamespacedPod({ namespace: ns.name, labelSelector: "app=web" });
     expect(pods.items).toHaveLength(3);
     for (const p of pods.items) {
