@@ -1,9 +1,10 @@
 // Resolves a Service to one ready endpoint (pod IP and port), for tests and the demo: ClusterIPs are not
 // routable here (no kube-proxy), but pod addresses are.
 //
-// On a real cluster the EndpointSlice answers. On the local cluster it stays empty: the API server refuses
-// loopback addresses in EndpointSlices ("may not be in the loopback range"), so the helper then does what
-// the EndpointSlice controller would: Ready, non-terminating pods matching the selector, targetPort resolved.
+// The EndpointSlice answers on a real cluster and on the local one in netns mode (docs/local-cluster.md). In the
+// local cluster's loopback fallback it stays empty: the API server refuses loopback addresses in EndpointSlices
+// ("may not be in the loopback range"), so the helper then does what the EndpointSlice controller would:
+// Ready, non-terminating pods matching the selector, targetPort resolved.
 import { CoreV1Api, DiscoveryV1Api, type KubeConfig, type V1Pod, type V1ServicePort } from "@kubernetes/client-node";
 
 export interface Endpoint {
