@@ -43,7 +43,8 @@ async function freePort(): Promise<number> {
 
 async function startOperator(kubeconfig: string, id: string): Promise<Operator> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "operator/src/main.ts")], {
+  // The compiled operator, as its image runs it (npm run build), so RSS and start-up are not tsx's.
+  const child = spawn(process.execPath, [join(REPO_ROOT, "operator/dist/main.js")], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
