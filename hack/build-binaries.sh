@@ -19,10 +19,14 @@ cache="${LIFTOFF_CACHE:-$HOME/.cache/liftoff}"
 k8s_dir="$cache/k8s-$k8s_version"
 etcd_dir="$cache/etcd-$etcd_version"
 k8s_bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+# Helm, for the chart's tests (helm lint / template). Its go.mod has no local replaces, so `go install` works.
+helm_version="v3.22.0"
+helm_dir="$cache/helm-$helm_version"
 
 missing=()
 [ -x "$etcd_dir/etcd" ] || missing+=("etcd")
 for b in "${k8s_bins[@]}"; do [ -x "$k8s_dir/$b" ] || missing+=("$b"); done
+[ -x "$helm_dir/helm" ] || missing+=("helm")
 
 if [ "${1:-}" = "--check" ] && [ ${#missing[@]} -gt 0 ]; then
   die "missing in cache: ${missing[*]}; run npm run binaries (hack/build-binaries.sh)"
@@ -49,6 +53,18 @@ build() { # module-dir package out-dir name [ldflags]
 for m in "${missing[@]}"; do
   case "$m" in
     etcd) build "$here/etcd" go.etcd.io/etcd/server/v3 "$etcd_dir" etcd "-s -w" ;;
+    helm)
+      start=$SECONDS
+      echo "build-binaries: building helm $helm_version (helm.sh/helm/v3/cmd/helm) ..." >&2
+      mkdir -p "$helm_dir"
+      if ! GOBIN="$helm_dir/.bin" go install -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$helm_version" \
+        "helm.sh/helm/v3/cmd/helm@$helm_version" >"$helm_dir/.helm.log" 2>&1; then
+        tail -n 20 "$helm_dir/.helm.log" >&2
+        die "building helm failed (full log: $helm_dir/.helm.log)"
+      fi
+      mv -f "$helm_dir/.bin/helm" "$helm_dir/helm" && rm -rf "$helm_dir/.bin" "$helm_dir/.helm.log"
+      echo "build-binaries: built helm in $((SECONDS - start))s ($(du -h "$helm_dir/helm" | cut -f1))" >&2
+      ;;
     *) build "$here/k8s" "k8s.io/kubernetes/cmd/$m" "$k8s_dir" "$m" "$ldflags" ;;
   esac
 done
@@ -61,4 +77,4 @@ got="$("$k8s_dir/kube-apiserver" --version 2>/dev/null || true)"
 got="$("$etcd_dir/etcd" --version 2>/dev/null | head -n 1 || true)"
 [ "$got" = "etcd Version: ${etcd_version#v}" ] ||
   die "stale cache: $etcd_dir/etcd reports '${got:-nothing}', expected 'etcd Version: ${etcd_version#v}'; delete $etcd_dir and rerun"
-echo "$k8s_dir $etcd_dir"
+echo "$k8s_dir $etcd_dir $helm_dir"

@@ -13,13 +13,15 @@ export function ensureBinaries(build: boolean): Binaries {
     encoding: "utf8",
   });
   if (res.status !== 0) throw new ClusterError("control-plane binaries are not available (see the line above)");
-  const [k8sDir, etcdDir] = res.stdout.trim().split("\n").pop()?.split(" ") ?? [];
-  if (!k8sDir || !etcdDir) throw new ClusterError(`hack/build-binaries.sh printed no folders: ${res.stdout}`);
+  const [k8sDir, etcdDir, helmDir] = res.stdout.trim().split("\n").pop()?.split(" ") ?? [];
+  if (!k8sDir || !etcdDir || !helmDir)
+    throw new ClusterError(`hack/build-binaries.sh printed no folders: ${res.stdout}`);
   return {
     etcd: join(etcdDir, "etcd"),
     kubeApiserver: join(k8sDir, "kube-apiserver"),
     kubeControllerManager: join(k8sDir, "kube-controller-manager"),
     kubeScheduler: join(k8sDir, "kube-scheduler"),
     kubectl: join(k8sDir, "kubectl"),
+    helm: join(helmDir, "helm"),
   };
 }

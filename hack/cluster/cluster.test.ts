@@ -20,6 +20,7 @@ const bins = {
   kubeControllerManager: "/b/kcm",
   kubeScheduler: "/b/sched",
   kubectl: "/b/kubectl",
+  helm: "/b/helm",
 };
 
 describe("cluster config", () => {

@@ -28,6 +28,7 @@ export interface Binaries {
   kubeControllerManager: string;
   kubeScheduler: string;
   kubectl: string;
+  helm: string;
 }
 
 export interface ComponentKubeconfigs {

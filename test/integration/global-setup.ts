@@ -7,6 +7,7 @@ declare module "vitest" {
   export interface ProvidedContext {
     kubeconfig: string;
     kubectl: string;
+    helm: string;
     clusterName: string;
   }
 }
@@ -20,6 +21,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   );
   project.provide("kubeconfig", cluster.kubeconfig);
   project.provide("kubectl", cluster.binaries.kubectl);
+  project.provide("helm", cluster.binaries.helm);
   project.provide("clusterName", name);
   return async () => {
     if (!process.env.LIFTOFF_KEEP_CLUSTER) await clusterDown(name);
