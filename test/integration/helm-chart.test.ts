@@ -6,13 +6,11 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { REPO_ROOT } from "../../hack/cluster/config.js";
-import { kubeConfig, kubectl, readYamlFile, testNamespace } from "../support/kube.js";
+import { kubeConfig, kubectl, type Obj, readYamlFile, testNamespace } from "../support/kube.js";
 
 const exec = promisify(execFile);
 const chart = join(REPO_ROOT, "charts/liftoff");
 const helm = async (args: string[]) => (await exec(inject("helm"), args, { maxBuffer: 16 * 1024 * 1024 })).stdout;
-// biome-ignore lint/suspicious/noExplicitAny: rendered manifests are free-form YAML
-type Obj = Record<string, any>;
 let ns: Awaited<ReturnType<typeof testNamespace>>;
 // helm template renders offline: tell it the cluster's version (the chart requires >= 1.30).
 const KUBE = ["--kube-version", "v1.35.4"];

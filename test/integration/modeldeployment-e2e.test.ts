@@ -2,27 +2,21 @@
 // the model comes from a PersistentVolumeClaim, and a prediction goes through the pod the Service selects.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import { describe, expect, inject, it } from "vitest";
 import { serviceEndpoint } from "../../hack/node-agent/service-endpoint.js";
-import type { OperatorHandle } from "../../operator/src/operator.js";
 import { saveLayersModel, tinyDense, tinyDenseExpected } from "../../runtime/src/test-helpers.js";
-import { kubeConfig, testNamespace } from "../support/kube.js";
-import { createModelDeployment, operatorKubeConfig, startTestOperator } from "../support/operator.js";
+import { kubeConfig, type Obj } from "../support/kube.js";
+import { createModelDeployment, operatorFixture } from "../support/operator.js";
 import { pollUntil } from "../support/poll.js";
 
 const admin = kubeConfig(inject("kubeconfig"));
+const fx = operatorFixture(admin, "mdep-e2e", { flags: ["--leader-elect=false"] });
 const core = admin.makeApiClient(CoreV1Api);
 const custom = admin.makeApiClient(CustomObjectsApi);
-let ns: Awaited<ReturnType<typeof testNamespace>>;
-let operatorKc: KubeConfig;
-let op: OperatorHandle;
-
-// biome-ignore lint/suspicious/noExplicitAny: test manifests
-type Obj = Record<string, any>;
 
 const createMdep = (name: string, uri: string) =>
-  createModelDeployment(admin, ns.name, name, {
+  createModelDeployment(admin, fx.ns.name, name, {
     model: { uri },
     replicas: 1,
     resources: { cpu: "500m", memory: "512Mi" },
@@ -35,7 +29,7 @@ async function waitMdep(name: string, what: string, test: (m: Obj) => boolean, t
       const m = (await custom.getNamespacedCustomObject({
         group: "liftoff.dev",
         version: "v1alpha1",
-        namespace: ns.name,
+        namespace: fx.ns.name,
         plural: "modeldeployments",
         name,
       })) as Obj;
@@ -50,14 +44,14 @@ const cond = (m: Obj, type: string) => m.status?.conditions?.find((c: Obj) => c.
 /** A claim from the local StorageClass, and the host folder behind it. */
 async function modelClaim(name: string): Promise<string> {
   await core.createNamespacedPersistentVolumeClaim({
-    namespace: ns.name,
+    namespace: fx.ns.name,
     body: {
       metadata: { name },
       spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
     },
   });
   const pvName = await pollUntil(`PVC ${name} bound`, async () => {
-    const pvc = await core.readNamespacedPersistentVolumeClaim({ name, namespace: ns.name });
+    const pvc = await core.readNamespacedPersistentVolumeClaim({ name, namespace: fx.ns.name });
     return pvc.status?.phase === "Bound" ? pvc.spec?.volumeName : undefined;
   });
   const pv = await core.readPersistentVolume({ name: pvName });
@@ -65,18 +59,6 @@ async function modelClaim(name: string): Promise<string> {
   if (!path) throw new Error(`PV ${pvName} has no hostPath`);
   return path;
 }
-
-beforeAll(async () => {
-  ns = await testNamespace(admin, "mdep-e2e");
-  operatorKc = await operatorKubeConfig(admin, inject("kubectl"), inject("kubeconfig"));
-  op = await startTestOperator(operatorKc, [ns.name], ["--leader-elect=false"]);
-  await op.leading;
-});
-
-afterAll(async () => {
-  await op?.stop();
-  await ns?.delete();
-});
 
 describe("ModelDeployment end to end", () => {
   it("becomes Ready and serves predictions from a model on a PVC", { timeout: 180_000 }, async () => {
@@ -89,7 +71,7 @@ describe("ModelDeployment end to end", () => {
     expect(cond(ready, "ModelLoaded")?.status).toBe("True");
     expect(ready.status.readyReplicas).toBe(1);
 
-    const ep = await serviceEndpoint(admin, ns.name, "tiny");
+    const ep = await serviceEndpoint(admin, fx.ns.name, "tiny");
     const row = [1, 2, 3];
     const v1 = await fetch(`${ep.url}/v1/models/tiny:predict`, {
       method: "POST",

@@ -1,20 +1,19 @@
 // Two operator replicas elect one leader and fail over; the operator rides out an API server restart.
-import { AppsV1Api, type KubeConfig } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { AppsV1Api } from "@kubernetes/client-node";
+import { afterAll, describe, expect, inject, it } from "vitest";
 import { restartComponent } from "../../hack/cluster/cluster.js";
 import type { OperatorHandle } from "../../operator/src/operator.js";
-import { kubeConfig, testNamespace } from "../support/kube.js";
-import { createModelDeployment, operatorKubeConfig, startTestOperator } from "../support/operator.js";
+import { kubeConfig } from "../support/kube.js";
+import { createModelDeployment, operatorFixture, startTestOperator } from "../support/operator.js";
 import { pollUntil } from "../support/poll.js";
 
 const admin = kubeConfig(inject("kubeconfig"));
+const fx = operatorFixture(admin, "operator-ha", { start: false });
 const apps = admin.makeApiClient(AppsV1Api);
-let ns: Awaited<ReturnType<typeof testNamespace>>;
-let operatorKc: KubeConfig;
 const started: OperatorHandle[] = [];
 
 const createMdep = (name: string) =>
-  createModelDeployment(admin, ns.name, name, {
+  createModelDeployment(admin, fx.ns.name, name, {
     model: { uri: "https://models.example.com/m/model.json" },
     replicas: 0,
   });
@@ -22,29 +21,23 @@ const createMdep = (name: string) =>
 const deployed = (name: string) =>
   pollUntil(
     `Deployment ${name}-predictor`,
-    () => apps.readNamespacedDeployment({ name: `${name}-predictor`, namespace: ns.name }).catch(() => undefined),
+    () => apps.readNamespacedDeployment({ name: `${name}-predictor`, namespace: fx.ns.name }).catch(() => undefined),
     {
       timeoutMs: 60_000,
     },
   );
 
-beforeAll(async () => {
-  ns = await testNamespace(admin, "operator-ha");
-  operatorKc = await operatorKubeConfig(admin, inject("kubectl"), inject("kubeconfig"));
-});
-
 afterAll(async () => {
   await Promise.all(started.map((op) => op.stop()));
-  await ns?.delete();
 });
 
 describe("operator availability", () => {
   it("elects exactly one leader among two replicas, and the other takes over when the leader dies", async () => {
-    const lease = `--lease-name=ha-${ns.name}`;
-    const a = await startTestOperator(operatorKc, [ns.name], [lease, "--identity=replica-a"]);
+    const lease = `--lease-name=ha-${fx.ns.name}`;
+    const a = await startTestOperator(fx.operatorKc, [fx.ns.name], [lease, "--identity=replica-a"]);
     started.push(a);
     await a.leading;
-    const b = await startTestOperator(operatorKc, [ns.name], [lease, "--identity=replica-b"]);
+    const b = await startTestOperator(fx.operatorKc, [fx.ns.name], [lease, "--identity=replica-b"]);
     started.push(b);
     await createMdep("first");
     await deployed("first");
@@ -61,7 +54,7 @@ describe("operator availability", () => {
   it("keeps reconciling after the API server restarts", { timeout: 180_000 }, async () => {
     // Without leader election: a leader that cannot renew for renewDeadline exits on purpose (its pod restarts);
     // what must survive in-process is the informers' and client's handling of the dropped connections.
-    const op = await startTestOperator(operatorKc, [ns.name], ["--leader-elect=false"]);
+    const op = await startTestOperator(fx.operatorKc, [fx.ns.name], ["--leader-elect=false"]);
     started.push(op);
     await op.leading;
     await restartComponent(inject("clusterName"), "kube-apiserver");

@@ -1,27 +1,15 @@
 // Optional integrations detected at start: with the ServiceMonitor and Gateway API CRDs installed, a canary gets
 // an HTTPRoute with exact weights and the pods a ServiceMonitor instead of scrape annotations.
-import { AppsV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { AppsV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import { afterAll, describe, expect, inject, it } from "vitest";
 import { kubeRequest, serverSideApply } from "../../operator/src/kube/request.js";
-import type { OperatorHandle } from "../../operator/src/operator.js";
-import { kubeConfig, testNamespace } from "../support/kube.js";
-import {
-  createModelDeployment,
-  forbiddenRequests,
-  operatorKubeConfig,
-  startTestOperator,
-} from "../support/operator.js";
+import { kubeConfig, type Obj } from "../support/kube.js";
+import { createModelDeployment, forbiddenRequests, operatorFixture } from "../support/operator.js";
 import { pollUntil } from "../support/poll.js";
 
 const admin = kubeConfig(inject("kubeconfig"));
 const custom = admin.makeApiClient(CustomObjectsApi);
 const apps = admin.makeApiClient(AppsV1Api);
-let ns: Awaited<ReturnType<typeof testNamespace>>;
-let operatorKc: KubeConfig;
-let op: OperatorHandle;
-
-// biome-ignore lint/suspicious/noExplicitAny: free-form objects read back from the API
-type Obj = Record<string, any>;
 
 // Stand-ins for the real CRDs: same group, kind and scope; the schema accepts anything (enough for the operator,
 // which only needs the API to exist and store what it applies).
@@ -57,7 +45,7 @@ const CRDS = [
 ];
 const crdPath = (name: string) => `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`;
 
-beforeAll(async () => {
+async function installIntegrationCrds(): Promise<void> {
   for (const crd of CRDS) await serverSideApply(admin, crdPath(crd.metadata.name), crd, "liftoff-tests");
   for (const crd of CRDS) {
     await pollUntil(`${crd.metadata.name} established`, async () => {
@@ -67,15 +55,11 @@ beforeAll(async () => {
       return live.status?.conditions?.some((c) => c.type === "Established" && c.status === "True");
     });
   }
-  ns = await testNamespace(admin, "integrations");
-  operatorKc = await operatorKubeConfig(admin, inject("kubectl"), inject("kubeconfig"));
-  op = await startTestOperator(operatorKc, [ns.name], ["--leader-elect=false"]);
-  await op.leading;
-});
+}
+// The CRDs go in before the operator starts: it detects optional integrations at start.
+const fx = operatorFixture(admin, "integrations", { flags: ["--leader-elect=false"], setup: installIntegrationCrds });
 
 afterAll(async () => {
-  await op?.stop();
-  await ns?.delete();
   // Other test files start operators that must see a cluster without these integrations.
   for (const crd of CRDS)
     await kubeRequest(admin, { method: "DELETE", path: crdPath(crd.metadata.name) }).catch(() => undefined);
@@ -83,17 +67,17 @@ afterAll(async () => {
 
 describe("optional integrations", () => {
   it("detects the ServiceMonitor and Gateway API CRDs at start", () => {
-    expect(op.capabilities).toEqual({ serviceMonitor: true, gatewayAPI: true });
+    expect(fx.op.capabilities).toEqual({ serviceMonitor: true, gatewayAPI: true });
   });
 
   it("splits canary traffic exactly with an HTTPRoute and scrapes through a ServiceMonitor", async () => {
-    await createModelDeployment(admin, ns.name, "routed", {
+    await createModelDeployment(admin, fx.ns.name, "routed", {
       model: { uri: "https://models.example.com/v1/model.json" },
       replicas: 2,
       canary: { model: { uri: "https://models.example.com/v2/model.json" }, trafficPercent: 10 },
       gateway: { parentRef: { name: "public", namespace: "gateways" }, hostnames: ["models.example.com"] },
     });
-    const gvr = { namespace: ns.name, name: "routed" };
+    const gvr = { namespace: fx.ns.name, name: "routed" };
     const route = (await pollUntil("HTTPRoute", () =>
       custom
         .getNamespacedCustomObject({ group: "gateway.networking.k8s.io", version: "v1", plural: "httproutes", ...gvr })
@@ -112,7 +96,7 @@ describe("optional integrations", () => {
         .catch(() => undefined),
     )) as Obj;
     expect(monitor.spec.endpoints).toEqual([{ port: "http", path: "/metrics", interval: "15s" }]);
-    const dep = await apps.readNamespacedDeployment({ name: "routed-predictor", namespace: ns.name });
+    const dep = await apps.readNamespacedDeployment({ name: "routed-predictor", namespace: fx.ns.name });
     expect(dep.spec?.template.metadata?.annotations?.["prometheus.io/scrape"]).toBeUndefined();
     const m = (await pollUntil("canary status", async () => {
       const live = (await custom.getNamespacedCustomObject({
@@ -124,6 +108,6 @@ describe("optional integrations", () => {
       return live.status?.canary ? live : undefined;
     })) as Obj;
     expect(m.status.canary.trafficSplit).toBe("HTTPRoute");
-    expect(await forbiddenRequests(op)).toEqual([]);
+    expect(await forbiddenRequests(fx.op)).toEqual([]);
   });
 });

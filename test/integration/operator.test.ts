@@ -1,14 +1,13 @@
 // The operator against the real control plane (API server, controller manager with its garbage collector,
 // scheduler, node agent), running under its own least-privilege ClusterRole.
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { AppsV1Api, CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import { describe, expect, inject, it } from "vitest";
 import { kubeRequest } from "../../operator/src/kube/request.js";
-import type { OperatorHandle } from "../../operator/src/operator.js";
-import { kubeConfig, kubectl, testNamespace } from "../support/kube.js";
+import { kubeConfig, kubectl, type Obj, testNamespace } from "../support/kube.js";
 import {
   createModelDeployment,
   forbiddenRequests,
-  operatorKubeConfig,
+  operatorFixture,
   reconcileCount,
   settled,
   startTestOperator,
@@ -17,31 +16,30 @@ import {
 import { pollUntil } from "../support/poll.js";
 
 const admin = kubeConfig(inject("kubeconfig"));
+const fx = operatorFixture(admin, "operator");
 const apps = admin.makeApiClient(AppsV1Api);
 const core = admin.makeApiClient(CoreV1Api);
 const custom = admin.makeApiClient(CustomObjectsApi);
 const GROUP = { group: "liftoff.dev", version: "v1alpha1" };
 
-let ns: Awaited<ReturnType<typeof testNamespace>>;
-let operatorKc: KubeConfig;
-let op: OperatorHandle;
-
-// biome-ignore lint/suspicious/noExplicitAny: test manifests
-type Obj = Record<string, any>;
-
 function mdep(name: string, spec: Obj): Obj {
-  return { apiVersion: "liftoff.dev/v1alpha1", kind: "ModelDeployment", metadata: { name, namespace: ns.name }, spec };
+  return {
+    apiVersion: "liftoff.dev/v1alpha1",
+    kind: "ModelDeployment",
+    metadata: { name, namespace: fx.ns.name },
+    spec,
+  };
 }
 
 async function create(obj: Obj): Promise<Obj> {
   const plural = obj.kind === "ModelDeployment" ? "modeldeployments" : "trainingjobs";
-  return (await custom.createNamespacedCustomObject({ ...GROUP, namespace: ns.name, plural, body: obj })) as Obj;
+  return (await custom.createNamespacedCustomObject({ ...GROUP, namespace: fx.ns.name, plural, body: obj })) as Obj;
 }
 
 async function readMdep(name: string): Promise<Obj> {
   return (await custom.getNamespacedCustomObject({
     ...GROUP,
-    namespace: ns.name,
+    namespace: fx.ns.name,
     plural: "modeldeployments",
     name,
   })) as Obj;
@@ -57,7 +55,7 @@ function patch(path: string, body: unknown, type: "merge" | "json" | "strategic"
   return kubeRequest(admin, { method: "PATCH", path, body, contentType });
 }
 const mdepPath = (name: string, sub = "") =>
-  `/apis/liftoff.dev/v1alpha1/namespaces/${ns.name}/modeldeployments/${name}${sub}`;
+  `/apis/liftoff.dev/v1alpha1/namespaces/${fx.ns.name}/modeldeployments/${name}${sub}`;
 
 function condition(obj: Obj, type: string): Obj | undefined {
   return obj.status?.conditions?.find((c: Obj) => c.type === type);
@@ -86,20 +84,8 @@ async function waitCondition(
 }
 
 async function deploymentOf(name: string) {
-  return apps.readNamespacedDeployment({ name, namespace: ns.name });
+  return apps.readNamespacedDeployment({ name, namespace: fx.ns.name });
 }
-
-beforeAll(async () => {
-  ns = await testNamespace(admin, "operator");
-  operatorKc = await operatorKubeConfig(admin, inject("kubectl"), inject("kubeconfig"));
-  op = await startTestOperator(operatorKc, [ns.name]);
-  await op.leading;
-});
-
-afterAll(async () => {
-  await op?.stop();
-  await ns?.delete();
-});
 
 describe("ModelDeployment reconciler", () => {
   it("creates the ServiceAccount, Deployment and Service, owned by the ModelDeployment", async () => {
@@ -121,15 +107,15 @@ describe("ModelDeployment reconciler", () => {
     });
     expect(c?.readinessProbe?.httpGet?.path).toBe("/v2/health/ready");
     expect(pod?.volumes?.find((v) => v.name === "model")?.persistentVolumeClaim?.claimName).toBe("models");
-    const svc = await core.readNamespacedService({ name: "basic", namespace: ns.name });
+    const svc = await core.readNamespacedService({ name: "basic", namespace: fx.ns.name });
     expect(svc.spec?.selector).toEqual({ "liftoff.dev/modeldeployment": "basic", "liftoff.dev/track": "stable" });
-    const sa = await core.readNamespacedServiceAccount({ name: "basic-runtime", namespace: ns.name });
+    const sa = await core.readNamespacedServiceAccount({ name: "basic-runtime", namespace: fx.ns.name });
     expect(sa.metadata?.ownerReferences?.[0]?.uid).toBe(owner?.uid);
     const m = await pollUntil("status written", async () => {
       const live = await readMdep("basic");
       return live.status?.observedGeneration === live.metadata.generation ? live : undefined;
     });
-    expect(m.status.url).toBe(`http://basic.${ns.name}.svc.cluster.local`);
+    expect(m.status.url).toBe(`http://basic.${fx.ns.name}.svc.cluster.local`);
     expect(m.status.selector).toBe("liftoff.dev/modeldeployment=basic,liftoff.dev/track=stable");
     expect(condition(m, "Ready")).toBeDefined();
   });
@@ -137,7 +123,7 @@ describe("ModelDeployment reconciler", () => {
   it("makes zero writes when a reconcile finds nothing to change", async () => {
     // Its own namespace and operator, so writes for other tests' objects cannot be counted here.
     const quiet = await testNamespace(admin, "operator-quiet");
-    const solo = await startTestOperator(operatorKc, [quiet.name], ["--leader-elect=false"]);
+    const solo = await startTestOperator(fx.operatorKc, [quiet.name], ["--leader-elect=false"]);
     try {
       await solo.leading;
       await createModelDeployment(admin, quiet.name, "idle", {
@@ -166,13 +152,13 @@ describe("ModelDeployment reconciler", () => {
     await create(mdep("drift", { model: { uri: "https://models.example.com/iris/model.json" }, replicas: 0 }));
     await pollUntil("Deployment drift-predictor", () => deploymentOf("drift-predictor").catch(() => undefined));
     await patch(
-      `/apis/apps/v1/namespaces/${ns.name}/deployments/drift-predictor`,
+      `/apis/apps/v1/namespaces/${fx.ns.name}/deployments/drift-predictor`,
       { spec: { template: { spec: { containers: [{ name: "runtime", image: "evil/image:latest" }] } } } },
       "strategic",
     );
     const restored = await pollUntil("image restored", async () => {
       const d = await deploymentOf("drift-predictor");
-      return d.spec?.template.spec?.containers[0]?.image === op.config.runtimeImage ? d : undefined;
+      return d.spec?.template.spec?.containers[0]?.image === fx.op.config.runtimeImage ? d : undefined;
     });
     expect(restored.spec?.template.spec?.containers).toHaveLength(1);
   });
@@ -182,7 +168,7 @@ describe("ModelDeployment reconciler", () => {
     await pollUntil("Deployment doomed-predictor", () => deploymentOf("doomed-predictor").catch(() => undefined));
     await custom.deleteNamespacedCustomObject({
       ...GROUP,
-      namespace: ns.name,
+      namespace: fx.ns.name,
       plural: "modeldeployments",
       name: "doomed",
     });
@@ -193,7 +179,7 @@ describe("ModelDeployment reconciler", () => {
           () => true,
           () => false,
         );
-        const svc = await core.readNamespacedService({ name: "doomed", namespace: ns.name }).then(
+        const svc = await core.readNamespacedService({ name: "doomed", namespace: fx.ns.name }).then(
           () => true,
           () => false,
         );
@@ -212,7 +198,7 @@ describe("ModelDeployment reconciler", () => {
     expect(condition(waiting, "Reconciling")?.status).toBe("True");
     await expect(deploymentOf("from-job-predictor")).rejects.toThrow();
     const events = await core.listNamespacedEvent({
-      namespace: ns.name,
+      namespace: fx.ns.name,
       fieldSelector: "involvedObject.name=from-job",
     });
     expect(events.items.map((e) => e.reason)).toContain("ModelNotReady");
@@ -220,7 +206,7 @@ describe("ModelDeployment reconciler", () => {
     const tj = await create({
       apiVersion: "liftoff.dev/v1alpha1",
       kind: "TrainingJob",
-      metadata: { name: "iris-train", namespace: ns.name },
+      metadata: { name: "iris-train", namespace: fx.ns.name },
       spec: {
         dataSetRef: { name: "iris" },
         task: "multiclass",
@@ -230,7 +216,7 @@ describe("ModelDeployment reconciler", () => {
     });
     const digest = `sha256:${"ab".repeat(32)}`;
     await patch(
-      `/apis/liftoff.dev/v1alpha1/namespaces/${ns.name}/trainingjobs/${tj.metadata.name}/status`,
+      `/apis/liftoff.dev/v1alpha1/namespaces/${fx.ns.name}/trainingjobs/${tj.metadata.name}/status`,
       {
         status: {
           phase: "Succeeded",
@@ -280,7 +266,7 @@ describe("ModelDeployment reconciler", () => {
       canaryUri,
     );
     const svc = await pollUntil("shared Service", () =>
-      core.readNamespacedService({ name: "canary", namespace: ns.name }).catch(() => undefined),
+      core.readNamespacedService({ name: "canary", namespace: fx.ns.name }).catch(() => undefined),
     );
     expect(svc.spec?.selector).toEqual({ "liftoff.dev/modeldeployment": "canary" });
     const withCanary = await pollUntil("canary status", async () => {
@@ -323,7 +309,7 @@ describe("ModelDeployment reconciler", () => {
       const { AutoscalingV2Api } = await import("@kubernetes/client-node");
       return admin
         .makeApiClient(AutoscalingV2Api)
-        .readNamespacedHorizontalPodAutoscaler({ name: "auto", namespace: ns.name })
+        .readNamespacedHorizontalPodAutoscaler({ name: "auto", namespace: fx.ns.name })
         .catch(() => undefined);
     });
     expect(hpa.spec).toMatchObject({
@@ -338,14 +324,14 @@ describe("ModelDeployment reconciler", () => {
     const { PolicyV1Api } = await import("@kubernetes/client-node");
     const pdb = await admin
       .makeApiClient(PolicyV1Api)
-      .readNamespacedPodDisruptionBudget({ name: "auto", namespace: ns.name });
+      .readNamespacedPodDisruptionBudget({ name: "auto", namespace: fx.ns.name });
     expect(pdb.spec?.maxUnavailable).toBe(1);
   });
 
   it("follows kubectl scale through the scale subresource", async () => {
     await create(mdep("scaled", { model: { uri: "https://models.example.com/m/model.json" }, replicas: 0 }));
     await pollUntil("Deployment scaled-predictor", () => deploymentOf("scaled-predictor").catch(() => undefined));
-    await kubectl(inject("kubectl"), inject("kubeconfig"), ["scale", "-n", ns.name, "mdep/scaled", "--replicas=2"]);
+    await kubectl(inject("kubectl"), inject("kubeconfig"), ["scale", "-n", fx.ns.name, "mdep/scaled", "--replicas=2"]);
     await pollUntil(
       "Deployment at 2 replicas",
       async () => (await deploymentOf("scaled-predictor")).spec?.replicas === 2,
@@ -353,6 +339,6 @@ describe("ModelDeployment reconciler", () => {
   });
 
   it("made no call that its ClusterRole forbids", async () => {
-    expect(await forbiddenRequests(op)).toEqual([]);
+    expect(await forbiddenRequests(fx.op)).toEqual([]);
   });
 });

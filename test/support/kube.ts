@@ -12,6 +12,9 @@ import {
 } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
 
+// biome-ignore lint/suspicious/noExplicitAny: objects read back from the API are free-form in tests
+export type Obj = Record<string, any>;
+
 export function kubeConfig(path: string): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromFile(path);

@@ -3,10 +3,11 @@
 import { join } from "node:path";
 import { AuthenticationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import pino from "pino";
+import { afterAll, beforeAll, inject } from "vitest";
 import { REPO_ROOT } from "../../hack/cluster/config.js";
 import { parseConfig } from "../../operator/src/config.js";
 import { type OperatorHandle, startOperator } from "../../operator/src/operator.js";
-import { kubectl } from "./kube.js";
+import { kubectl, testNamespace } from "./kube.js";
 
 export const OPERATOR_NAMESPACE = "liftoff-system";
 
@@ -109,4 +110,39 @@ export async function createModelDeployment(
     plural: "modeldeployments",
     body: { apiVersion: "liftoff.dev/v1alpha1", kind: "ModelDeployment", metadata: { name, namespace }, spec },
   });
+}
+
+export interface OperatorFixture {
+  /** This file's namespace. */
+  ns: { name: string; delete(): Promise<void> };
+  /** Kubeconfig of the operator's ServiceAccount (config/rbac). */
+  operatorKc: KubeConfig;
+  /** The operator watching `ns` (unless the fixture was made with start: false). */
+  op: OperatorHandle;
+}
+
+/**
+ * The per-file setup the operator tests share: registers beforeAll/afterAll that make a namespace, install
+ * config/rbac, optionally run `setup` (e.g. install CRDs the operator detects at start), start an operator for the
+ * namespace and wait until it leads; and stop and delete them afterwards.
+ */
+export function operatorFixture(
+  admin: KubeConfig,
+  prefix: string,
+  opts: { flags?: string[]; start?: boolean; setup?: () => Promise<void> } = {},
+): OperatorFixture {
+  const fx = {} as OperatorFixture;
+  beforeAll(async () => {
+    fx.ns = await testNamespace(admin, prefix);
+    fx.operatorKc = await operatorKubeConfig(admin, inject("kubectl"), inject("kubeconfig"));
+    await opts.setup?.();
+    if (opts.start === false) return;
+    fx.op = await startTestOperator(fx.operatorKc, [fx.ns.name], opts.flags);
+    await fx.op.leading;
+  });
+  afterAll(async () => {
+    await fx.op?.stop();
+    await fx.ns?.delete();
+  });
+  return fx;
 }
