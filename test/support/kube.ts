@@ -8,7 +8,6 @@ import {
   KubeConfig,
   type KubernetesObject,
   KubernetesObjectApi,
-  PatchStrategy,
 } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
 
@@ -23,11 +22,6 @@ export function kubeConfig(path: string): KubeConfig {
 
 export function objectApi(kc: KubeConfig): KubernetesObjectApi {
   return KubernetesObjectApi.makeApiClient(kc);
-}
-
-/** Server-side apply, as kubectl apply --server-side would. */
-export function apply<T extends KubernetesObject>(kc: KubeConfig, obj: T, fieldManager = "liftoff-tests"): Promise<T> {
-  return objectApi(kc).patch(obj, undefined, undefined, fieldManager, true, PatchStrategy.ServerSideApply);
 }
 
 export function readYamlFile<T = KubernetesObject>(path: string): T[] {

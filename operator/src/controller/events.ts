@@ -12,7 +12,6 @@ interface Seen {
   namespace: string;
   count: number;
   lastWritten: number;
-  firstTimestamp: string;
 }
 
 export class EventRecorder {
@@ -68,7 +67,6 @@ export class EventRecorder {
       namespace: m.namespace,
       count: 1,
       lastWritten: now.getTime(),
-      firstTimestamp: event.firstTimestamp,
     });
     try {
       await this.client.create(ev, event);

@@ -1,6 +1,6 @@
 // Types shared by the three Liftoff kinds.
 import { Type } from "@sinclair/typebox";
-import { IntegerMap, k8s, Obj, ObjectName, Quantity, StringEnum, StringMap } from "../schema.js";
+import { k8s, Obj, ObjectName, Quantity, StringEnum, StringMap } from "../schema.js";
 
 export const GROUP = "liftoff.dev";
 export const VERSION = "v1alpha1";
@@ -133,5 +133,3 @@ export const ComputeResources = Obj(
   },
   { description: "Compute resources for each pod." },
 );
-
-export { IntegerMap };
