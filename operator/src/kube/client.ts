@@ -2,7 +2,7 @@
 // limit, server-side apply with one field manager, and a hook that counts requests by verb and code.
 import type { KubeConfig } from "@kubernetes/client-node";
 import { TokenBucket } from "./rate-limiter.js";
-import { KubeApiError, type KubeRequest, kubeRequest } from "./request.js";
+import { applyRequest, KubeApiError, type KubeRequest, kubeRequest } from "./request.js";
 import { apiVersionOf, type ResourceType, resourcePath } from "./resources.js";
 import type { KubeList, KubeObject } from "./types.js";
 import { startWatch, type WatchEvent, type WatchHandle } from "./watch.js";
@@ -93,13 +93,11 @@ export class KubeClient {
   /** Server-side apply under the operator's field manager (force: the operator owns what it declares). */
   apply<T extends KubeObject>(r: ResourceType, obj: KubeObject, subresource?: "status"): Promise<T> {
     const m = obj.metadata ?? {};
-    return this.call("apply", r, {
-      method: "PATCH",
-      path: resourcePath(r, m.namespace, m.name, subresource),
-      query: { fieldManager: this.fieldManager, force: "true" },
-      body: obj,
-      contentType: "application/apply-patch+yaml",
-    });
+    return this.call(
+      "apply",
+      r,
+      applyRequest(resourcePath(r, m.namespace, m.name, subresource), obj, this.fieldManager),
+    );
   }
 
   create<T extends KubeObject>(r: ResourceType, obj: KubeObject): Promise<T> {

@@ -57,6 +57,17 @@ export async function kubeRequest<T>(kc: KubeConfig, req: KubeRequest): Promise<
   });
 }
 
+/** The request for a server-side apply of `obj` at its resource path, under `fieldManager`. */
+export function applyRequest(path: string, obj: unknown, fieldManager: string, force = true): KubeRequest {
+  return {
+    method: "PATCH",
+    path,
+    query: { fieldManager, ...(force ? { force: "true" } : {}) },
+    body: obj,
+    contentType: "application/apply-patch+yaml",
+  };
+}
+
 /** Server-side apply of an object at its resource path (e.g. /apis/apps/v1/namespaces/x/deployments/y). */
 export function serverSideApply<T>(
   kc: KubeConfig,
@@ -65,11 +76,5 @@ export function serverSideApply<T>(
   fieldManager: string,
   force = true,
 ): Promise<T> {
-  return kubeRequest<T>(kc, {
-    method: "PATCH",
-    path,
-    query: { fieldManager, ...(force ? { force: "true" } : {}) },
-    body: obj,
-    contentType: "application/apply-patch+yaml",
-  });
+  return kubeRequest<T>(kc, applyRequest(path, obj, fieldManager, force));
 }
