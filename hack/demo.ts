@@ -3,13 +3,14 @@
 // through the serving pod, and keeps the operator running until Ctrl-C.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
+import { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import * as tf from "@tensorflow/tfjs";
 import pino from "pino";
 import { parseConfig } from "../operator/src/config.js";
 import { startOperator } from "../operator/src/operator.js";
 import { saveLayersModel } from "../runtime/src/test-helpers.js";
 import { ensureClusterUp } from "./cluster/cluster.js";
+import { claimHostFolder } from "./node-agent/claim-folder.js";
 import { serviceEndpoint } from "./node-agent/service-endpoint.js";
 
 const NS = "default";
@@ -31,7 +32,6 @@ async function main(): Promise<void> {
   const cluster = await ensureClusterUp("local");
   const kc = new KubeConfig();
   kc.loadFromFile(cluster.kubeconfig);
-  const core = kc.makeApiClient(CoreV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
   const log = pino({ level: "info" });
 
@@ -43,23 +43,7 @@ async function main(): Promise<void> {
   log.info(`operator metrics: http://127.0.0.1:${op.port}/metrics`);
 
   // The model lives on a claim of the local StorageClass; the demo writes it into the volume's folder.
-  await core
-    .createNamespacedPersistentVolumeClaim({
-      namespace: NS,
-      body: {
-        metadata: { name: "models" },
-        spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
-      },
-    })
-    .catch(() => undefined);
-  let pvName: string | undefined;
-  for (let i = 0; i < 100 && !pvName; i++) {
-    const pvc = await core.readNamespacedPersistentVolumeClaim({ name: "models", namespace: NS });
-    pvName = pvc.status?.phase === "Bound" ? pvc.spec?.volumeName : undefined;
-    if (!pvName) await new Promise((r) => setTimeout(r, 200));
-  }
-  if (!pvName) throw new Error("PVC models did not bind");
-  const folder = (await core.readPersistentVolume({ name: pvName })).spec?.hostPath?.path ?? "";
+  const folder = await claimHostFolder(kc, NS, "models");
   mkdirSync(join(folder, NAME), { recursive: true });
   await saveLayersModel(irisModel(), join(folder, NAME));
 

@@ -2,8 +2,9 @@
 // the model comes from a PersistentVolumeClaim, and a prediction goes through the pod the Service selects.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import { CustomObjectsApi } from "@kubernetes/client-node";
 import { describe, expect, inject, it } from "vitest";
+import { claimHostFolder } from "../../hack/node-agent/claim-folder.js";
 import { serviceEndpoint } from "../../hack/node-agent/service-endpoint.js";
 import { saveLayersModel, tinyDense, tinyDenseExpected } from "../../runtime/src/test-helpers.js";
 import { kubeConfig, type Obj } from "../support/kube.js";
@@ -12,7 +13,6 @@ import { pollUntil } from "../support/poll.js";
 
 const admin = kubeConfig(inject("kubeconfig"));
 const fx = operatorFixture(admin, "mdep-e2e", { flags: ["--leader-elect=false"] });
-const core = admin.makeApiClient(CoreV1Api);
 const custom = admin.makeApiClient(CustomObjectsApi);
 
 const createMdep = (name: string, uri: string) =>
@@ -41,28 +41,9 @@ async function waitMdep(name: string, what: string, test: (m: Obj) => boolean, t
 
 const cond = (m: Obj, type: string) => m.status?.conditions?.find((c: Obj) => c.type === type);
 
-/** A claim from the local StorageClass, and the host folder behind it. */
-async function modelClaim(name: string): Promise<string> {
-  await core.createNamespacedPersistentVolumeClaim({
-    namespace: fx.ns.name,
-    body: {
-      metadata: { name },
-      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
-    },
-  });
-  const pvName = await pollUntil(`PVC ${name} bound`, async () => {
-    const pvc = await core.readNamespacedPersistentVolumeClaim({ name, namespace: fx.ns.name });
-    return pvc.status?.phase === "Bound" ? pvc.spec?.volumeName : undefined;
-  });
-  const pv = await core.readPersistentVolume({ name: pvName });
-  const path = pv.spec?.hostPath?.path;
-  if (!path) throw new Error(`PV ${pvName} has no hostPath`);
-  return path;
-}
-
 describe("ModelDeployment end to end", () => {
   it("becomes Ready and serves predictions from a model on a PVC", { timeout: 180_000 }, async () => {
-    const folder = await modelClaim("models");
+    const folder = await claimHostFolder(admin, fx.ns.name, "models");
     mkdirSync(join(folder, "tiny"), { recursive: true });
     await saveLayersModel(tinyDense(), join(folder, "tiny"));
     await createMdep("tiny", "pvc://models/tiny/model.json");
