@@ -10,6 +10,7 @@ export default defineConfig({
             "operator/src/**/*.test.ts",
             "runtime/src/**/*.test.ts",
             "hack/**/*.test.ts",
+            "devcluster/**/*.test.ts",
             "test/unit/**/*.test.ts",
           ],
           environment: "node",

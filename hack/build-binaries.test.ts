@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { REPO_ROOT } from "./cluster/config.js";
+import { REPO_ROOT } from "../devcluster/cluster/config.js";
 
 const script = join(REPO_ROOT, "hack", "build-binaries.sh");
 function run(args: string[], env: Record<string, string>) {

@@ -6,12 +6,12 @@ import { join } from "node:path";
 import { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import * as tf from "@tensorflow/tfjs";
 import pino from "pino";
+import { ensureClusterUp } from "../devcluster/cluster/cluster.js";
+import { claimHostFolder } from "../devcluster/node-agent/claim-folder.js";
+import { serviceEndpoint } from "../devcluster/node-agent/service-endpoint.js";
 import { parseConfig } from "../operator/src/config.js";
 import { startOperator } from "../operator/src/operator.js";
 import { saveLayersModel } from "../runtime/src/test-helpers.js";
-import { ensureClusterUp } from "./cluster/cluster.js";
-import { claimHostFolder } from "./node-agent/claim-folder.js";
-import { serviceEndpoint } from "./node-agent/service-endpoint.js";
 
 const NS = "default";
 const NAME = "iris";

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { REPO_ROOT } from "./cluster/config.js";
+import { REPO_ROOT } from "../devcluster/cluster/config.js";
 import { renderGeneratedFiles } from "./gen-crds-lib.js";
 
 describe("generated files", () => {

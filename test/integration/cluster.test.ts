@@ -3,8 +3,8 @@
 import { rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { afterEach, describe, expect, inject, it } from "vitest";
-import { clusterUp, ensureClusterUp } from "../../hack/cluster/cluster.js";
-import { clusterConfig } from "../../hack/cluster/config.js";
+import { clusterUp, ensureClusterUp } from "../../devcluster/cluster/cluster.js";
+import { clusterConfig } from "../../devcluster/cluster/config.js";
 
 describe("cluster:up", () => {
   let server: Server | undefined;

@@ -1,7 +1,7 @@
 // Starts one real control plane (the "test" cluster, its own ports and folder) for the whole integration run,
 // with the CRDs installed, and hands the kubeconfig to the tests. LIFTOFF_KEEP_CLUSTER=1 leaves it running afterwards.
 import type { TestProject } from "vitest/node";
-import { clusterDown, clusterUp } from "../../hack/cluster/cluster.js";
+import { clusterDown, clusterUp } from "../../devcluster/cluster/cluster.js";
 
 declare module "vitest" {
   export interface ProvidedContext {

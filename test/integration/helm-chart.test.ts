@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { REPO_ROOT } from "../../hack/cluster/config.js";
+import { REPO_ROOT } from "../../devcluster/cluster/config.js";
 import { kubeConfig, kubectl, type Obj, readYamlFile, testNamespace } from "../support/kube.js";
 
 const exec = promisify(execFile);

@@ -1,6 +1,6 @@
 // Helpers for the node agent's end-to-end tests: pods of the testbox image and waiting on their status.
 import { CoreV1Api, type KubeConfig, type V1Container, type V1Pod, type V1PodSpec } from "@kubernetes/client-node";
-import { TESTBOX_IMAGE } from "../../hack/node-agent/images.js";
+import { TESTBOX_IMAGE } from "../../devcluster/node-agent/images.js";
 import { pollUntil } from "../support/poll.js";
 
 export const TESTBOX = `${TESTBOX_IMAGE}:latest`;

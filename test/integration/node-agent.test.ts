@@ -8,9 +8,9 @@ import {
   type KubeConfig,
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { clusterConfig } from "../../hack/cluster/config.js";
-import { mergePatch } from "../../hack/node-agent/kube.js";
-import { readyEndpoints, serviceEndpoint } from "../../hack/node-agent/service-endpoint.js";
+import { clusterConfig } from "../../devcluster/cluster/config.js";
+import { mergePatch } from "../../devcluster/node-agent/kube.js";
+import { readyEndpoints, serviceEndpoint } from "../../devcluster/node-agent/service-endpoint.js";
 import { kubeConfig, testNamespace } from "../support/kube.js";
 import { pollUntil } from "../support/poll.js";
 import {

@@ -1,7 +1,7 @@
 // Two operator replicas elect one leader and fail over; the operator rides out an API server restart.
 import { AppsV1Api } from "@kubernetes/client-node";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { restartComponent } from "../../hack/cluster/cluster.js";
+import { restartComponent } from "../../devcluster/cluster/cluster.js";
 import type { OperatorHandle } from "../../operator/src/operator.js";
 import { kubeConfig } from "../support/kube.js";
 import { createModelDeployment, operatorFixture, startTestOperator } from "../support/operator.js";

@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { AppsV1Api, CoordinationV1Api, CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { REPO_ROOT } from "../../hack/cluster/config.js";
+import { REPO_ROOT } from "../../devcluster/cluster/config.js";
 import { kubeConfig, kubectl, testNamespace } from "../support/kube.js";
 import { createModelDeployment, OPERATOR_NAMESPACE } from "../support/operator.js";
 import { pollUntil } from "../support/poll.js";

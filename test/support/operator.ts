@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { AuthenticationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import pino from "pino";
 import { afterAll, beforeAll, inject } from "vitest";
-import { REPO_ROOT } from "../../hack/cluster/config.js";
+import { REPO_ROOT } from "../../devcluster/cluster/config.js";
 import { parseConfig } from "../../operator/src/config.js";
 import { type OperatorHandle, startOperator } from "../../operator/src/operator.js";
 import { kubectl, testNamespace } from "./kube.js";

@@ -1,6 +1,6 @@
 // The samples in config/samples/, keyed by kind, re-targeted at a test namespace.
 import { join } from "node:path";
-import { REPO_ROOT } from "../../hack/cluster/config.js";
+import { REPO_ROOT } from "../../devcluster/cluster/config.js";
 import type { Kind } from "../validation-cases.js";
 import { readYamlFile } from "./kube.js";
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 // @ts-expect-error fengari ships no type declarations
 import { lauxlib, lua, lualib, to_luastring } from "fengari";
 import { describe, expect, it } from "vitest";
-import { REPO_ROOT } from "../../hack/cluster/config.js";
+import { REPO_ROOT } from "../../devcluster/cluster/config.js";
 
 const script = readFileSync(join(REPO_ROOT, "config/argocd/health.lua"), "utf8");
 

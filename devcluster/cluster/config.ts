@@ -27,7 +27,7 @@ export interface ClusterConfig {
   kubeconfig: string;
   ports: ClusterPorts;
   serviceCIDR: string;
-  /** Fake nodes the node agent registers (`LIFTOFF_NODES`, see hack/node-agent/config.ts). */
+  /** Fake nodes the node agent registers (`LIFTOFF_NODES`, see devcluster/node-agent/config.ts). */
   nodes: string;
   /** Pods get loopback addresses 127.N.<node>.<pod>; N differs per cluster so two clusters never collide. */
   podNetwork: string;

@@ -128,7 +128,7 @@ describe("images", () => {
     ]);
     const box = findImage(images, "ghcr.io/liftoff-dev/liftoff-testbox:1");
     if (!box) throw new Error("no testbox image");
-    expect(buildArgv(box, {}, "N")).toEqual(["N", "/repo/hack/node-agent/testbox/testbox.mjs", "serve"]);
+    expect(buildArgv(box, {}, "N")).toEqual(["N", "/repo/devcluster/node-agent/testbox/testbox.mjs", "serve"]);
     expect(buildArgv(box, { command: ["sh", "-c", "true"] }, "N")).toEqual(["sh", "-c", "true"]);
   });
 });

@@ -143,7 +143,7 @@ export function controlPlaneComponents(
 }
 
 /**
- * The node agent (hack/node-agent): registers the fake nodes and runs their pods as local processes.
+ * The node agent (devcluster/node-agent): registers the fake nodes and runs their pods as local processes.
  * Run from source with this repo's tsx, so a clean clone needs nothing but `npm ci`.
  */
 export function nodeAgentComponent(
@@ -158,7 +158,7 @@ export function nodeAgentComponent(
     args: [
       "--import",
       tsx,
-      join(REPO_ROOT, "hack", "node-agent", "main.ts"),
+      join(REPO_ROOT, "devcluster", "node-agent", "main.ts"),
       `--kubeconfig=${config.kubeconfig}`,
       `--state-dir=${config.stateDir}`,
       `--health-port=${config.ports.nodeAgent}`,

@@ -36,7 +36,7 @@ export function defaultImages(repoRoot: string): LocalImage[] {
       pattern: `${TESTBOX_IMAGE}:*`,
       entrypoint: ["node", "/testbox/testbox.mjs"],
       cmd: ["serve"],
-      paths: { "/testbox": join(repoRoot, "hack", "node-agent", "testbox") },
+      paths: { "/testbox": join(repoRoot, "devcluster", "node-agent", "testbox") },
     },
   ];
 }

@@ -1,4 +1,4 @@
-// The node agent's entry point: `node --import tsx hack/node-agent/main.ts --kubeconfig F --state-dir D ...`.
+// The node agent's entry point: `node --import tsx devcluster/node-agent/main.ts --kubeconfig F --state-dir D ...`.
 // Started by `npm run cluster:up` as one more cluster component; /healthz and /readyz on its health port.
 import { createServer } from "node:http";
 import type { Server } from "node:net";
