@@ -58,7 +58,9 @@ describe("hack/build-binaries.sh", () => {
       encoding: "utf8",
     });
     expect(res.status).toBe(0);
-    expect(res.stdout.trim()).toBe(`${cache}/k8s-v1.35.4 ${cache}/etcd-v3.6.16 ${cache}/helm-v3.22.0 ${cache}/prometheus-2.42.0`);
+    expect(res.stdout.trim()).toBe(
+      `${cache}/k8s-v1.35.4 ${cache}/etcd-v3.6.16 ${cache}/helm-v3.22.0 ${cache}/prometheus-2.42.0`,
+    );
   });
 
   it("says Go is missing instead of failing obscurely", () => {

@@ -8,8 +8,13 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { ConfigError } from "./errors.js";
 
-/** Paths that kubelet probes and Prometheus reach without a token. */
-export const PUBLIC_PATHS: ReadonlySet<string> = new Set(["/v2/health/live", "/v2/health/ready", "/metrics"]);
+/** Paths that kubelet probes, Prometheus and the operator (/monitoring: bin counts only) reach without a token. */
+export const PUBLIC_PATHS: ReadonlySet<string> = new Set([
+  "/v2/health/live",
+  "/v2/health/ready",
+  "/metrics",
+  "/monitoring",
+]);
 
 const digest = (s: string) => createHash("sha256").update(s, "utf8").digest();
 

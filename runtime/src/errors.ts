@@ -39,6 +39,22 @@ export const errors = {
       allow: allowed.join(", "),
     }),
   payloadTooLarge: (limit: number) => new RuntimeError(413, `request body is larger than the limit of ${limit} bytes`),
+  feedbackDisabled: (name: string) =>
+    new RuntimeError(404, `feedback is not enabled for model '${name}' (spec.monitoring.feedback)`),
+  predictionUnknown: (id: string, ttlSeconds: number) =>
+    new RuntimeError(
+      404,
+      `prediction '${id.length > 80 ? `${id.slice(0, 80)}...` : id}' is unknown or expired (predictions are kept ${ttlSeconds} s)`,
+    ),
+  predictionRow: (id: string, row: number, rows: number) =>
+    new RuntimeError(400, `prediction '${id}' has ${rows} rows; row ${row} does not exist`),
+  feedbackTwice: (id: string, row: number) =>
+    new RuntimeError(409, `prediction '${id}' row ${row} already has feedback`),
+  unknownLabel: (label: string, classes: readonly string[]) =>
+    new RuntimeError(
+      400,
+      `label '${label.length > 80 ? `${label.slice(0, 80)}...` : label}' is not a class of this model; use one of ${classes.slice(0, 20).join(", ")}${classes.length > 20 ? ", ..." : ""}`,
+    ),
   notReady: (name: string) => new RuntimeError(503, `model '${name}' is not ready`),
   shuttingDown: () => new RuntimeError(503, "server is shutting down"),
   inferenceFailed: () => new RuntimeError(500, "inference failed; see the server log"),

@@ -38,9 +38,14 @@ export async function runInference(
   service: ModelService,
   req: FastifyRequest,
   prepared: Prepared,
+  reply?: FastifyReply,
 ): Promise<OutputTensor[]> {
   try {
-    return (await service.infer(prepared)).outputs;
+    const { outputs } = await service.infer(prepared);
+    // Drift counts and, with feedback on, the id a client sends its ground truth with (monitoring/).
+    const id = service.monitor?.observe(prepared, outputs);
+    if (id !== undefined) reply?.header("x-prediction-id", id);
+    return outputs;
   } catch (err) {
     if (err instanceof RuntimeError) throw err;
     req.log.error({ err }, "inference failed");

@@ -7,6 +7,7 @@ import Fastify, { type FastifyError, type FastifyInstance, LogController } from 
 import { PUBLIC_PATHS, type TokenSet } from "./auth.js";
 import { errors, RuntimeError } from "./errors.js";
 import { methodGuard, sendJson } from "./http.js";
+import { monitoringRoutes } from "./monitoring/routes.js";
 import { schemas } from "./schemas.js";
 import type { ModelService } from "./service.js";
 import { v1Routes } from "./v1.js";
@@ -124,6 +125,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
 
   await app.register(v1Routes, { service, limits });
   await app.register(v2Routes, { service, limits });
+  await app.register(monitoringRoutes, { service });
 
   app.get("/metrics", { schema: schemas.metrics }, async (_req, reply) => {
     const text = await metrics.registry.metrics();

@@ -148,6 +148,7 @@ export interface ServerFixture {
   bodyLimitBytes?: number;
   tokens?: import("./auth.js").TokenSet;
   name?: string;
+  monitoring?: import("./service.js").ServiceOptions["monitoring"];
 }
 
 /** A server (not listening; use inject) serving the model at modelJson. */
@@ -160,6 +161,7 @@ export async function serverFor(modelJson: string, fx: ServerFixture = {}) {
     metrics,
     maxBatchSize: fx.maxBatchSize ?? 1,
     maxLatencyMs: fx.maxLatencyMs ?? 5,
+    ...(fx.monitoring ? { monitoring: fx.monitoring } : {}),
   });
   const artifact = await fetchArtifact({ kind: "file", path: modelJson }, undefined);
   service.digest = artifact.digest;

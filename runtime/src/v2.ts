@@ -68,7 +68,7 @@ export const v2Routes: FastifyPluginAsync<V2Options> = async (app, { service, li
         requireModel(service, req.params.name, req.params.version);
         const model = requireReady(service);
         const request = decodeV2(req.body, model.signature, limits);
-        const outputs = await runInference(service, req, request.prepared);
+        const outputs = await runInference(service, req, request.prepared, reply);
         return sendJson(reply, encodeV2(outputs, model.signature, request, service.name, service.version));
       },
     );
