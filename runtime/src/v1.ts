@@ -7,8 +7,11 @@
  */
 import type { FastifyPluginAsync } from "fastify";
 import { errors } from "./errors.js";
-import { methodGuard, requestMetrics, requireModel, requireReady, runInference, sendJson } from "./http.js";
-import { v1Feedback } from "./monitoring/routes.js";
+import { methodGuard } from "./http-methods.js";
+import { requestMetrics } from "./http-metrics.js";
+import { sendJson } from "./http-reply.js";
+import { requireModel, requireReady, runInference } from "./inference.js";
+import { predictionIdHeader, v1Feedback } from "./monitoring/routes.js";
 import { schemas } from "./schemas.js";
 import type { ModelService } from "./service.js";
 import { decodeV1, encodeV1 } from "./v1-codec.js";
@@ -55,7 +58,7 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, { service, li
       if (verb === "feedback") return v1Feedback(service, req, reply);
       const model = requireReady(service);
       const { prepared, format } = decodeV1(req.body, model.signature, limits);
-      const outputs = await runInference(service, req, prepared, reply);
+      const outputs = await runInference(service, req.log, prepared, predictionIdHeader(reply));
       return sendJson(reply, encodeV1(outputs, model.signature, format, prepared.rows));
     },
   );

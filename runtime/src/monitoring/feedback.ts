@@ -7,7 +7,7 @@
  * again), and only to an address on this pod's network and port, so an id cannot point the runtime elsewhere.
  * The owner counts it; its counters add up with the others' in Prometheus and in the operator's merge.
  */
-import { errors, RuntimeError } from "../errors.js";
+import { ERROR_CODES, type ErrorCode, errors, RuntimeError } from "../errors.js";
 import { isPlainObject } from "../validate.js";
 import type { Monitor } from "./monitor.js";
 import { PredictionStore } from "./predictions.js";
@@ -22,7 +22,7 @@ export interface FeedbackItem {
 export const FORWARDED_HEADER = "x-liftoff-forwarded";
 const MAX_ITEMS = 10_000;
 
-const bad = (m: string) => errors.badRequest(m);
+const bad = (m: string) => errors.invalidInput(m);
 
 function item(v: unknown, where: string): FeedbackItem {
   if (!isPlainObject(v)) throw bad(`${where} must be an object with 'id' and 'label'`);
@@ -114,20 +114,21 @@ async function forward(target: string, items: FeedbackItem[], ctx: FeedbackConte
       redirect: "error",
     });
   } catch {
-    throw new RuntimeError(502, `the replica that made prediction '${items[0]?.id}' did not answer; retry later`);
+    throw errors.replicaUnavailable(items[0]?.id ?? "");
   }
-  const text = await res.text();
-  let body: { accepted?: number; error?: string } = {};
+  let body: { accepted?: number; error?: string; code?: string } = {};
   try {
-    body = JSON.parse(text.slice(0, 65536));
+    body = JSON.parse((await res.text()).slice(0, 65536));
   } catch {
-    // fall through: a non-JSON answer is reported as such
+    // not JSON: reported as an unavailable replica below
   }
-  if (!res.ok)
-    throw new RuntimeError(
-      res.status < 500 ? res.status : 502,
-      body.error ?? `owner replica answered HTTP ${res.status}`,
-    );
+  if (!res.ok) {
+    // The owner's own verdict (unknown id, bad label...) is the client's answer; anything else is a 502.
+    const code = body.code as ErrorCode | undefined;
+    if (res.status < 500 && code !== undefined && Object.hasOwn(ERROR_CODES, code) && typeof body.error === "string")
+      throw new RuntimeError(code, body.error);
+    throw errors.replicaUnavailable(items[0]?.id ?? "");
+  }
   return body.accepted ?? items.length;
 }
 

@@ -4,12 +4,19 @@
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { errors } from "../errors.js";
-import { methodGuard, requireModel, sendJson } from "../http.js";
+import { methodGuard } from "../http-methods.js";
+import { sendJson } from "../http-reply.js";
+import { requireModel } from "../inference.js";
 import type { ModelService } from "../service.js";
 import { applyFeedback, decodeV1Feedback, decodeV2Feedback, type FeedbackItem, FORWARDED_HEADER } from "./feedback.js";
 import type { Monitor } from "./monitor.js";
 
 export const PREDICTION_ID_HEADER = "x-prediction-id";
+
+/** Puts a prediction's id on its reply. */
+export const predictionIdHeader = (reply: FastifyReply) => (id: string) => {
+  reply.header(PREDICTION_ID_HEADER, id);
+};
 
 function requireMonitor(service: ModelService): Monitor {
   const m = service.monitor;
