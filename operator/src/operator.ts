@@ -15,6 +15,7 @@ import { createOperatorMetrics, type OperatorMetrics } from "./metrics.js";
 import type { Capabilities } from "./modeldeployment/desired.js";
 import { LABEL_MDEP, MANAGED_BY } from "./modeldeployment/names.js";
 import { ModelDeploymentReconciler, ownedKinds } from "./modeldeployment/reconciler.js";
+import { MonitoringPoller } from "./monitoring/poller.js";
 import type { ReportSettings } from "./report/pod-spec.js";
 import { ReportRouter } from "./report/router.js";
 import { kubeReportApi, type ReportServer, startReportServer } from "./report/server.js";
@@ -51,11 +52,12 @@ async function crdExists(client: KubeClient, name: string): Promise<boolean> {
 }
 
 export async function detectCapabilities(client: KubeClient): Promise<Capabilities> {
-  const [serviceMonitor, gatewayAPI] = await Promise.all([
+  const [serviceMonitor, gatewayAPI, prometheusRule] = await Promise.all([
     crdExists(client, "servicemonitors.monitoring.coreos.com"),
     crdExists(client, "httproutes.gateway.networking.k8s.io"),
+    crdExists(client, "prometheusrules.monitoring.coreos.com"),
   ]);
-  return { serviceMonitor, gatewayAPI };
+  return { serviceMonitor, gatewayAPI, prometheusRule };
 }
 
 export async function startOperator(
@@ -105,8 +107,18 @@ export async function startOperator(
   const trainingJobs = group(RESOURCES.TrainingJob);
   const pods = group(RESOURCES.Pod, LABEL_MDEP);
   const nodes = group(RESOURCES.Node);
+  const dataSets = group(RESOURCES.DataSet);
   const owned = new Map(ownedKinds(capabilities).map((r) => [r.plural, group(r, managed)] as const));
-  const all = [modelDeployments, trainingJobs, pods, nodes, ...owned.values()];
+  const all = [modelDeployments, trainingJobs, pods, nodes, dataSets, ...owned.values()];
+  // Drift and feedback counts merged from the serving pods every period; changes reach status via reconcile.
+  let enqueue: (key: string) => void = () => undefined;
+  const poller = new MonitoringPoller({
+    periodSeconds: config.monitoringPeriodSeconds,
+    modelDeployments: () => modelDeployments.list(),
+    pods: () => pods.list(),
+    changed: (key) => enqueue(key),
+    log,
+  });
 
   const events = new EventRecorder(client, FIELD_MANAGER);
   // Controllers that run Jobs register a handler for their kind's reports; the endpoint starts below.
@@ -117,7 +129,8 @@ export async function startOperator(
   void reportSettings;
   const reconciler = new ModelDeploymentReconciler({
     client,
-    informers: { modelDeployments, trainingJobs, pods, nodes, owned },
+    informers: { modelDeployments, trainingJobs, pods, nodes, dataSets, owned },
+    monitoring: poller,
     events,
     runtimeImage: config.runtimeImage,
     capabilities,
@@ -139,6 +152,14 @@ export async function startOperator(
       .map((m) => `${m.metadata?.namespace}/${m.metadata?.name}`),
   );
   // A node's GPUs only matter to ModelDeployments that ask for GPUs.
+  enqueue = (key) => controller.queue.add(key);
+  controller.watches(dataSets, (ds) =>
+    modelDeployments
+      .list()
+      .filter((m: KubeObject) => m.metadata?.namespace === ds.metadata?.namespace)
+      .filter((m: KubeObject) => m.spec?.monitoring?.drift?.baselineDataSetRef?.name === ds.metadata?.name)
+      .map((m) => `${m.metadata?.namespace}/${m.metadata?.name}`),
+  );
   controller.watches(nodes, () =>
     modelDeployments
       .list()
@@ -159,6 +180,7 @@ export async function startOperator(
     await Promise.all(all.map((g) => g.synced()));
     synced = true;
     controller.start();
+    poller.start();
     log.info("caches synced; reconciling");
     resolveLeading();
   };
@@ -188,6 +210,7 @@ export async function startOperator(
   const stop = async ({ releaseLease = true }: { releaseLease?: boolean } = {}) => {
     if (stopping) return;
     stopping = true;
+    await poller.stop();
     await controller.stop();
     for (const g of all) g.stop();
     if (releaseLease) await elector?.release();

@@ -33,6 +33,7 @@ export const RESOURCES = {
   Job: t("batch", "v1", "Job", "jobs"),
   TokenReview: t("authentication.k8s.io", "v1", "TokenReview", "tokenreviews", false),
   ServiceMonitor: t("monitoring.coreos.com", "v1", "ServiceMonitor", "servicemonitors"),
+  PrometheusRule: t("monitoring.coreos.com", "v1", "PrometheusRule", "prometheusrules"),
   HTTPRoute: t("gateway.networking.k8s.io", "v1", "HTTPRoute", "httproutes"),
   CustomResourceDefinition: t(
     "apiextensions.k8s.io",

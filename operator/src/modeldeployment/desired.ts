@@ -3,6 +3,7 @@
 import type { ModelDeployment } from "../api/v1alpha1/index.js";
 import { apiVersionOf, RESOURCES, type ResourceType } from "../kube/resources.js";
 import type { KubeObject, OwnerReference } from "../kube/types.js";
+import { extraBaselineClaim, monitoringEnv, prometheusRule } from "../monitoring/desired.js";
 import type { ResolvedModel } from "./model-source.js";
 import { childNames, commonLabels, LABEL_TRACK, podSelector, RUNTIME_PORT, SERVICE_PORT, type Track } from "./names.js";
 
@@ -11,6 +12,8 @@ export interface Capabilities {
   serviceMonitor: boolean;
   /** The Gateway API HTTPRoute CRD is installed. */
   gatewayAPI: boolean;
+  /** The monitoring.coreos.com PrometheusRule CRD is installed. */
+  prometheusRule?: boolean;
 }
 
 export interface DesiredContext {
@@ -18,6 +21,8 @@ export interface DesiredContext {
   stable: ResolvedModel;
   canary?: ResolvedModel;
   capabilities: Capabilities;
+  /** Where the pods read the drift baseline (monitoring/baseline.ts), when monitoring asks for one. */
+  baseline?: { uri: string; claim?: string };
 }
 
 export interface DesiredObject {
@@ -78,7 +83,8 @@ export function usesHTTPRoute(mdep: ModelDeployment, caps: Capabilities): boolea
   return Boolean(mdep.spec.canary && mdep.spec.gateway && caps.gatewayAPI);
 }
 
-function container(mdep: ModelDeployment, image: string, model: ResolvedModel, track: Track) {
+function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedModel, track: Track) {
+  const image = ctx.runtimeImage;
   const s = mdep.spec;
   const name = mdep.metadata?.name ?? "";
   const gpu = s.resources?.gpu ?? 0;
@@ -95,6 +101,7 @@ function container(mdep: ModelDeployment, image: string, model: ResolvedModel, t
     { name: "LIFTOFF_BACKEND", value: "auto" },
   ];
   if (model.digest) env.push({ name: "LIFTOFF_MODEL_DIGEST", value: model.digest });
+  env.push(...monitoringEnv(mdep, ctx.baseline));
   if (s.batching) {
     env.push({ name: "LIFTOFF_MAX_BATCH_SIZE", value: String(s.batching.maxBatchSize) });
     env.push({ name: "LIFTOFF_MAX_LATENCY_MS", value: String(s.batching.maxLatencyMs) });
@@ -107,6 +114,8 @@ function container(mdep: ModelDeployment, image: string, model: ResolvedModel, t
   });
   const mounts: Array<{ name: string; mountPath: string; readOnly?: boolean }> = [{ name: "tmp", mountPath: "/tmp" }];
   if (model.claim) mounts.push({ name: "model", mountPath: `${PVC_ROOT}/${model.claim}`, readOnly: true });
+  const baselineClaim = extraBaselineClaim(model, ctx.baseline);
+  if (baselineClaim) mounts.push({ name: "baseline", mountPath: `${PVC_ROOT}/${baselineClaim}`, readOnly: true });
   return {
     name: "runtime",
     image,
@@ -146,10 +155,13 @@ function deployment(mdep: ModelDeployment, ctx: DesiredContext, track: Track, mo
   const selector = podSelector(name, track);
   const podLabels = { ...commonLabels(name), [LABEL_TRACK]: track };
   const scrape = !ctx.capabilities.serviceMonitor;
-  const c = container(mdep, ctx.runtimeImage, model, track);
+  const c = container(mdep, ctx, model, track);
   const tol = tolerations(mdep);
   const volumes: Array<Record<string, unknown>> = [{ name: "tmp", emptyDir: { sizeLimit: "1Gi" } }];
   if (model.claim) volumes.push({ name: "model", persistentVolumeClaim: { claimName: model.claim, readOnly: true } });
+  const baselineClaim = extraBaselineClaim(model, ctx.baseline);
+  if (baselineClaim)
+    volumes.push({ name: "baseline", persistentVolumeClaim: { claimName: baselineClaim, readOnly: true } });
   return object(RESOURCES.Deployment, meta(mdep, names.deployment(track), { [LABEL_TRACK]: track }), {
     spec: {
       ...(replicas !== undefined ? { replicas } : {}),
@@ -298,6 +310,9 @@ export function desiredObjects(mdep: ModelDeployment, ctx: DesiredContext): Desi
       }),
     );
   }
+
+  const rule = prometheusRule(mdep, ctx.capabilities);
+  if (rule) out.push(object(RESOURCES.PrometheusRule, meta(mdep, names.prometheusRule), rule));
 
   if (s.networkPolicy) {
     const allowed = [ns, ...s.networkPolicy.allowedNamespaces.filter((n) => n !== ns)];
