@@ -114,7 +114,7 @@ describe("CLI", { timeout: 60_000 }, () => {
       "model URI scheme 's3://' is not supported (use a path, file://, pvc:// or http(s)://)",
     ],
     [["fly"], "unknown command 'fly' (expected serve, train or prepare)"],
-    [["train"], "command 'train' is not available yet"],
+    [["train"], "--spec <TrainingJob manifest> is required"],
   ])("%j exits 2 with one line on stderr", async (args, message) => {
     const r = await run(args);
     expect(r.code).toBe(2);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * liftoff-runtime: one program for the Liftoff image. `serve` now; `train` and
- * `prepare` come later. Startup problems print one line and exit non-zero.
+ * liftoff-runtime: one program for the Liftoff image: `serve` and `train`; `prepare`
+ * comes later. Startup problems print one line and exit non-zero.
  */
 import { serveHelp } from "./config.js";
 import { ConfigError } from "./errors.js";
@@ -12,7 +12,7 @@ const USAGE = `usage: ${RUNTIME_NAME} <command> [flags]
 
 commands:
   serve     serve a TensorFlow.js model over HTTP (V1 and V2 protocols)
-  train     (not yet available)
+  train     train a model on a DataSet's output and publish the artifact
   prepare   (not yet available)
 
 '${RUNTIME_NAME} serve --help' lists serve's flags.`;
@@ -59,7 +59,11 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case "serve":
       return serve(rest);
-    case "train":
+    case "train": {
+      const { trainMain } = await import("./train/command.js");
+      process.exitCode = await trainMain(rest, process.env);
+      return;
+    }
     case "prepare":
       fail(`command '${command}' is not available yet`, 2);
       break;
