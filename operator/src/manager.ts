@@ -11,18 +11,32 @@ import type { KubeClient } from "./kube/client.js";
 import type { ResourceType } from "./kube/resources.js";
 import type { KubeObject } from "./kube/types.js";
 import type { OperatorMetrics } from "./metrics.js";
+import type { ReportSettings } from "./report/pod-spec.js";
+import type { ReportRouter } from "./report/router.js";
 
 export interface CacheOptions {
   /** Cache only objects with these labels (e.g. the children Liftoff manages), to keep memory to what is needed. */
   labelSelector?: string;
 }
 
-export interface Manager {
-  readonly client: KubeClient;
-  readonly config: OperatorConfig;
-  readonly capabilities: Capabilities;
-  readonly events: EventRecorder;
-  readonly log: Logger;
+/** Result reporting from run pods (operator/src/report/, docs/architecture.md). */
+export interface Reports {
+  /** Kinds that run Jobs register the handler of their reports here. */
+  router: ReportRouter;
+  /** What run pods need to report back (reportPodParts); undefined when reporting is off. */
+  settings?: ReportSettings;
+}
+
+export interface ManagerParts {
+  client: KubeClient;
+  config: OperatorConfig;
+  capabilities: Capabilities;
+  events: EventRecorder;
+  log: Logger;
+  reports: Reports;
+}
+
+export interface Manager extends Readonly<ManagerParts> {
   /**
    * The cache of one resource, shared: every kind that asks for the same resource and selector gets the same
    * informer, so a TrainingJob is listed and watched once whether one controller reads it or three do.
@@ -36,17 +50,25 @@ export interface Manager {
 export type KindSetup = (mgr: Manager) => void;
 
 export class OperatorManager implements Manager {
+  readonly client: KubeClient;
+  readonly config: OperatorConfig;
+  readonly capabilities: Capabilities;
+  readonly events: EventRecorder;
+  readonly log: Logger;
+  readonly reports: Reports;
+  private readonly metrics: OperatorMetrics;
   private readonly caches = new Map<string, InformerGroup>();
   private readonly controllers: Controller[] = [];
 
-  constructor(
-    readonly client: KubeClient,
-    readonly config: OperatorConfig,
-    readonly capabilities: Capabilities,
-    readonly events: EventRecorder,
-    readonly log: Logger,
-    private readonly metrics: OperatorMetrics,
-  ) {}
+  constructor(parts: ManagerParts & { metrics: OperatorMetrics }) {
+    this.client = parts.client;
+    this.config = parts.config;
+    this.capabilities = parts.capabilities;
+    this.events = parts.events;
+    this.log = parts.log;
+    this.reports = parts.reports;
+    this.metrics = parts.metrics;
+  }
 
   cache<T extends KubeObject>(resource: ResourceType<T>, opts: CacheOptions = {}): ObjectCache<T> {
     const id = `${resource.group}/${resource.plural}?${opts.labelSelector ?? ""}`;

@@ -1,5 +1,7 @@
-// Assembles the operator: API client, the manager (shared caches, event recorder), each kind's controllers
-// (kinds.ts), leader election, HTTP server, graceful stop. Tests start it in-process; main.ts from the command line.
+// Assembles the operator: API client, the manager (shared caches, event recorder, report router), each kind's
+// controllers (kinds.ts), leader election, HTTP servers, graceful stop. Tests start it in-process; main.ts from the
+// command line.
+import { readFileSync } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
 import pino, { type Logger } from "pino";
 import { type Capabilities, detectCapabilities } from "./capabilities.js";
@@ -10,6 +12,8 @@ import { KINDS } from "./kinds.js";
 import { KubeClient, type Verb } from "./kube/client.js";
 import { OperatorManager } from "./manager.js";
 import { createOperatorMetrics, type OperatorMetrics } from "./metrics.js";
+import { ReportRouter } from "./report/router.js";
+import { kubeReportApi, type ReportServer, startReportServer } from "./report/server.js";
 import { startServer } from "./server.js";
 
 export const FIELD_MANAGER = "liftoff-operator";
@@ -25,6 +29,8 @@ export interface OperatorHandle {
   /** API writes made so far, by "verb resource". */
   writes(): Map<string, number>;
   capabilities: Capabilities;
+  /** Port of the result-reporting endpoint (undefined when reporting is off). */
+  reportPort?: number;
   /** Resolves once this replica leads and its caches are synced. */
   leading: Promise<void>;
   /** Stops reconciling; releaseLease false simulates a crash (the lease is left to expire). */
@@ -61,7 +67,22 @@ export async function startOperator(
   log.info({ capabilities, namespaces: config.namespaces.length ? config.namespaces : "all" }, "starting");
 
   const events = new EventRecorder(client, FIELD_MANAGER, log);
-  const manager = new OperatorManager(client, config, capabilities, events, log, metrics);
+  // Controllers that run Jobs register a handler for their kind's reports; the endpoint starts below.
+  const reportRouter = new ReportRouter();
+  const manager = new OperatorManager({
+    client,
+    config,
+    capabilities,
+    events,
+    log,
+    metrics,
+    reports: {
+      router: reportRouter,
+      ...(config.report
+        ? { settings: { url: config.report.url, caPem: readFileSync(config.report.caFile, "utf8") } }
+        : {}),
+    },
+  });
   for (const setup of Object.values(KINDS)) setup(manager);
 
   let synced = false;
@@ -84,6 +105,20 @@ export async function startOperator(
   });
   const address = server.server.address();
   const port = typeof address === "object" && address ? address.port : config.metricsPort;
+  // Every replica serves reports (a Service may route to any): handlers write status, which needs no lease.
+  let reportServer: ReportServer | undefined;
+  if (config.report) {
+    reportServer = await startReportServer({
+      host: config.report.host,
+      port: config.report.port,
+      cert: readFileSync(config.report.certFile, "utf8"),
+      key: readFileSync(config.report.keyFile, "utf8"),
+      api: kubeReportApi(client),
+      router: reportRouter,
+      log: log.child({ component: "report" }),
+      onReport: (kind, code) => metrics.reports.inc({ kind, code: String(code) }),
+    });
+  }
 
   let elector: LeaderElector | undefined;
   let stopping = false;
@@ -95,6 +130,7 @@ export async function startOperator(
     else elector?.abandon();
     metrics.leader.set(0);
     await server.close();
+    await reportServer?.close();
     log.info("stopped");
   };
 
@@ -134,6 +170,7 @@ export async function startOperator(
     isLeader: () => leader && !stopping,
     writes: () => new Map(writes),
     capabilities,
+    ...(reportServer ? { reportPort: reportServer.port } : {}),
     leading,
     stop,
   };

@@ -15,6 +15,7 @@ import type {
   V1PodDisruptionBudget,
   V1Service,
   V1ServiceAccount,
+  V1TokenReview,
   V2HorizontalPodAutoscaler,
 } from "@kubernetes/client-node";
 import type { ObjectMeta, Wire } from "./types.js";
@@ -32,6 +33,7 @@ export type PodDisruptionBudget = Wire<V1PodDisruptionBudget>;
 export type HorizontalPodAutoscaler = Wire<V2HorizontalPodAutoscaler>;
 export type NetworkPolicy = Wire<V1NetworkPolicy>;
 export type Lease = Wire<V1Lease>;
+export type TokenReview = Wire<V1TokenReview>;
 export type CustomResourceDefinition = Wire<V1CustomResourceDefinition>;
 
 /** monitoring.coreos.com/v1 ServiceMonitor: the fields Liftoff sets (prometheus-operator's API). */

@@ -59,6 +59,7 @@ export const RESOURCES = {
   ),
   NetworkPolicy: t<M.NetworkPolicy>("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies"),
   Lease: t<M.Lease>("coordination.k8s.io", "v1", "Lease", "leases"),
+  TokenReview: t<M.TokenReview>("authentication.k8s.io", "v1", "TokenReview", "tokenreviews", false),
   ServiceMonitor: t<M.ServiceMonitor>("monitoring.coreos.com", "v1", "ServiceMonitor", "servicemonitors"),
   HTTPRoute: t<M.HTTPRoute>("gateway.networking.k8s.io", "v1", "HTTPRoute", "httproutes"),
   CustomResourceDefinition: t<M.CustomResourceDefinition>(

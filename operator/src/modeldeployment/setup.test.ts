@@ -12,6 +12,7 @@ import type { ResourceType } from "../kube/resources.js";
 import { RESOURCES } from "../kube/resources.js";
 import type { KubeObject } from "../kube/types.js";
 import type { CacheOptions, Manager } from "../manager.js";
+import { ReportRouter } from "../report/router.js";
 import { setupModelDeployment } from "./setup.js";
 
 /** A manager whose caches are fakes, recording what setup asked for. */
@@ -26,6 +27,7 @@ function fakeManager(capabilities: Capabilities = { serviceMonitor: false, gatew
     capabilities,
     events: {} as EventRecorder,
     log,
+    reports: { router: new ReportRouter() },
     cache<T extends KubeObject>(r: ResourceType<T>, opts: CacheOptions = {}) {
       selectors.set(r.plural, opts.labelSelector);
       const c = caches.get(r) ?? (new FakeCache(r) as unknown as FakeCache);
