@@ -264,10 +264,6 @@ export const EXIT = { ok: 0, failed: 1, badInput: 2, nanLoss: 3 } as const;
 
 /** The `train` command as main.ts runs it: human log lines on stderr, one JSON result line on stdout. */
 export async function trainMain(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write(`${TRAIN_HELP}\n`);
-    return EXIT.ok;
-  }
   const log = (m: string) => process.stderr.write(`train: ${m}\n`);
   const fail = async (reason: string, message: string, code: number) => {
     process.stderr.write(`${RUNTIME_NAME}: error: ${message}\n`);
