@@ -21,6 +21,7 @@ const bins = {
   kubeScheduler: "/b/sched",
   kubectl: "/b/kubectl",
   helm: "/b/helm",
+  bao: "/b/bao",
 };
 
 describe("cluster config", () => {

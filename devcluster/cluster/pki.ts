@@ -112,3 +112,13 @@ export function ensurePki(dir: string, serviceIP: string, extraIPs: string[] = [
     client: (id) => ({ cert: join(dir, `${id.file}.crt`), key: join(dir, `${id.file}.key`) }),
   };
 }
+
+/**
+ * A serving certificate signed by the cluster CA for another server on this machine (OpenBao): pods trust it
+ * through the `kube-root-ca.crt` ConfigMap the controller-manager publishes in every namespace.
+ */
+export function ensureServingCert(pki: Pki, name: string, ips: string[]): { cert: string; key: string } {
+  const sans = [...ips.map((ip) => `IP:${ip}`), "DNS:localhost"].join(",");
+  signedCert(pki.dir, name, `/CN=${name}`, `subjectAltName=${sans}\nextendedKeyUsage=serverAuth\n`);
+  return { cert: join(pki.dir, `${name}.crt`), key: join(pki.dir, `${name}.key`) };
+}
