@@ -114,11 +114,16 @@ export function ensurePki(dir: string, serviceIP: string, extraIPs: string[] = [
 }
 
 /**
- * A serving certificate signed by the cluster CA for another server on this machine (OpenBao): pods trust it
- * through the `kube-root-ca.crt` ConfigMap the controller-manager publishes in every namespace.
+ * A serving certificate signed by the cluster CA, for a server pods reach besides the API server (the operator's
+ * result-reporting endpoint when the operator runs out of cluster): pods trust the CA they already get.
  */
-export function ensureServingCert(pki: Pki, name: string, ips: string[]): { cert: string; key: string } {
-  const sans = [...ips.map((ip) => `IP:${ip}`), "DNS:localhost"].join(",");
+export function issueServingCert(
+  pki: Pki,
+  name: string,
+  ips: string[],
+  dnsNames: string[] = [],
+): { cert: string; key: string; ca: string } {
+  const sans = [...ips.map((ip) => `IP:${ip}`), ...dnsNames.map((d) => `DNS:${d}`)].join(",");
   signedCert(pki.dir, name, `/CN=${name}`, `subjectAltName=${sans}\nextendedKeyUsage=serverAuth\n`);
-  return { cert: join(pki.dir, `${name}.crt`), key: join(pki.dir, `${name}.key`) };
+  return { cert: join(pki.dir, `${name}.crt`), key: join(pki.dir, `${name}.key`), ca: pki.caCert };
 }

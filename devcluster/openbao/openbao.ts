@@ -5,7 +5,7 @@ import { request } from "node:http";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { ClusterConfig } from "../cluster/config.js";
 import { ClusterError } from "../cluster/errors.js";
-import { ensureServingCert, type Pki } from "../cluster/pki.js";
+import { issueServingCert, type Pki } from "../cluster/pki.js";
 import { adminVault } from "./admin.js";
 import { bootstrapVault } from "./bootstrap.js";
 import { initAndUnseal } from "./init.js";
@@ -27,7 +27,7 @@ export interface VaultConnection {
 export function prepareOpenBao(config: ClusterConfig, pki: Pki): void {
   const layout = openbaoLayout(config);
   mkdirSync(layout.dataDir, { recursive: true, mode: 0o700 });
-  const tls = ensureServingCert(pki, "openbao", ["127.0.0.1", config.podGateway]);
+  const tls = issueServingCert(pki, "openbao", ["127.0.0.1", config.podGateway], ["localhost"]);
   writeFileSync(layout.configFile, openbaoConfig(config, layout, tls));
 }
 

@@ -3,6 +3,7 @@
  * validation and --help, so a flag cannot exist without its env var and docs.
  * Pure: argv and env in, config out, ConfigError (one line) on anything wrong.
  */
+import { parseArgs } from "node:util";
 import { ConfigError } from "./errors.js";
 
 export const BACKENDS = ["auto", "tensorflow", "tensorflow-gpu", "wasm", "cpu"] as const;
@@ -211,25 +212,30 @@ function convert(spec: FlagSpec, raw: string, from: string): string | number {
   }
 }
 
-/** Splits `--a b --c=d` into a map; rejects unknown flags and missing values. */
+/**
+ * node:util parseArgs (as the operator uses) with every flag a string; values
+ * are converted and checked from the table. A flag given twice is refused rather
+ * than silently taking the last one.
+ */
 function splitArgs(argv: readonly string[]): Map<string, string> {
-  const known = new Set(SERVE_FLAGS.map((s) => s.flag));
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: Object.fromEntries(SERVE_FLAGS.map((s) => [s.flag, { type: "string" as const }])),
+      strict: true,
+      allowPositionals: false,
+      tokens: true,
+    });
+  } catch (err) {
+    const first = (err as Error).message.split("\n")[0] ?? "bad flags";
+    throw new ConfigError(`${first} (see serve --help)`);
+  }
   const out = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? "";
-    if (!arg.startsWith("--")) throw new ConfigError(`unexpected argument '${arg}' (flags look like --name value)`);
-    const eq = arg.indexOf("=");
-    const name = arg.slice(2, eq === -1 ? undefined : eq);
-    if (!known.has(name)) throw new ConfigError(`unknown flag --${name} (see serve --help)`);
-    let value: string | undefined;
-    if (eq !== -1) value = arg.slice(eq + 1);
-    else {
-      value = argv[i + 1];
-      if (value === undefined || value.startsWith("--")) throw new ConfigError(`flag --${name} needs a value`);
-      i++;
-    }
-    if (out.has(name)) throw new ConfigError(`flag --${name} is given twice`);
-    out.set(name, value);
+  for (const t of parsed.tokens ?? []) {
+    if (t.kind !== "option") continue;
+    if (out.has(t.name)) throw new ConfigError(`flag --${t.name} is given twice`);
+    out.set(t.name, t.value ?? "");
   }
   return out;
 }

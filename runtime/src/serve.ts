@@ -40,7 +40,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     service,
     limits,
     bodyLimitBytes: config.bodyLimitBytes,
-    tokens,
+    auth: tokens,
     logLevel: config.logLevel,
   });
   // Listen first so liveness answers while a large model loads; readiness waits.

@@ -7,11 +7,14 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { fetchArtifact } from "./artifact.js";
-import type { BackendInfo } from "./backends.js";
+import { type BackendInfo, quietCpuBanner } from "./backends.js";
 import { RuntimeMetrics } from "./metrics.js";
 import { loadModel } from "./model.js";
 import { buildServer } from "./server.js";
 import { ModelService } from "./service.js";
+
+// Tests run on the default cpu backend without activate(); keep their output clean too.
+quietCpuBanner();
 
 export async function tempDir(prefix = "liftoff-rt-"): Promise<string> {
   return mkdtemp(path.join(tmpdir(), prefix));
@@ -146,7 +149,7 @@ export interface ServerFixture {
   maxLatencyMs?: number;
   maxRequestRows?: number;
   bodyLimitBytes?: number;
-  tokens?: import("./auth.js").TokenSet;
+  auth?: import("./auth.js").Authenticator;
   name?: string;
 }
 
@@ -168,7 +171,7 @@ export async function serverFor(modelJson: string, fx: ServerFixture = {}) {
     service,
     limits,
     bodyLimitBytes: fx.bodyLimitBytes ?? 1024 * 1024,
-    tokens: fx.tokens,
+    auth: fx.auth,
     logLevel: "silent",
   });
   return { app, service, metrics };

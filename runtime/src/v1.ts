@@ -7,7 +7,10 @@
  */
 import type { FastifyPluginAsync } from "fastify";
 import { errors } from "./errors.js";
-import { methodGuard, requestMetrics, requireModel, requireReady, runInference, sendJson } from "./http.js";
+import { methodGuard } from "./http-methods.js";
+import { requestMetrics } from "./http-metrics.js";
+import { sendJson } from "./http-reply.js";
+import { requireModel, requireReady, runInference } from "./inference.js";
 import { schemas } from "./schemas.js";
 import type { ModelService } from "./service.js";
 import { decodeV1, encodeV1 } from "./v1-codec.js";
@@ -53,7 +56,7 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, { service, li
       requireModel(service, name);
       const model = requireReady(service);
       const { prepared, format } = decodeV1(req.body, model.signature, limits);
-      const outputs = await runInference(service, req, prepared);
+      const outputs = await runInference(service, req.log, prepared);
       return sendJson(reply, encodeV1(outputs, model.signature, format, prepared.rows));
     },
   );
