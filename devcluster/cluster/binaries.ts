@@ -21,8 +21,10 @@ function lastLine(script: string, check: boolean, what: string): string {
 }
 
 export function ensureBinaries(build: boolean): Binaries {
-  const [k8sDir, etcdDir, helmDir] = lastLine("build-binaries.sh", !build, "control-plane binaries are").split(" ");
-  if (!k8sDir || !etcdDir || !helmDir) throw new ClusterError("hack/build-binaries.sh printed no folders");
+  const [k8sDir, etcdDir, helmDir, promDir] = lastLine("build-binaries.sh", !build, "control-plane binaries are").split(
+    " ",
+  );
+  if (!k8sDir || !etcdDir || !helmDir || !promDir) throw new ClusterError("hack/build-binaries.sh printed no folders");
   const bao = lastLine("fetch-openbao.sh", !build, "OpenBao's bao binary is");
   if (!bao) throw new ClusterError("hack/fetch-openbao.sh printed no path");
   return {
@@ -33,5 +35,7 @@ export function ensureBinaries(build: boolean): Binaries {
     kubectl: join(k8sDir, "kubectl"),
     helm: join(helmDir, "helm"),
     bao,
+    prometheus: join(promDir, "prometheus"),
+    promtool: join(promDir, "promtool"),
   };
 }

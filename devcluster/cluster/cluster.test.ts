@@ -22,6 +22,8 @@ const bins = {
   kubectl: "/b/kubectl",
   helm: "/b/helm",
   bao: "/b/bao",
+  prometheus: "/b/prometheus",
+  promtool: "/b/promtool",
 };
 
 describe("cluster config", () => {

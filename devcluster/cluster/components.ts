@@ -31,6 +31,9 @@ export interface Binaries {
   kubectl: string;
   helm: string;
   bao: string;
+  /** Prometheus and promtool, for the monitoring tests (not part of the cluster). */
+  prometheus: string;
+  promtool: string;
 }
 
 export interface ComponentKubeconfigs {
