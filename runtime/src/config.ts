@@ -18,6 +18,8 @@ export interface ServeConfig {
   modelDigest: string | undefined;
   host: string;
   port: number;
+  /** gRPC (V2 and TF Serving) port; undefined: no gRPC listener. */
+  grpcPort: number | undefined;
   backend: BackendChoice;
   /** 1 turns dynamic batching off. */
   maxBatchSize: number;
@@ -94,6 +96,15 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     min: 0,
     max: 65535,
     help: "TCP port (0 picks a free one)",
+  },
+  {
+    flag: "grpc-port",
+    env: "LIFTOFF_GRPC_PORT",
+    key: "grpcPort",
+    kind: "int",
+    min: 0,
+    max: 65535,
+    help: "gRPC port for V2 GRPCInferenceService and TF Serving PredictionService (KServe uses 8081; 0 picks a free one; unset: no gRPC)",
   },
   {
     flag: "backend",

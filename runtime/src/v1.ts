@@ -55,6 +55,8 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, { service, li
       if (!VERBS.has(verb)) throw errors.routeNotFound("POST", req.url.split("?")[0] ?? "");
       requireModel(service, name);
       const model = requireReady(service);
+      if (req.binaryPart !== undefined)
+        throw errors.badRequest("the binary tensor data extension (Inference-Header-Content-Length) is V2 only");
       const { prepared, format } = decodeV1(req.body, model.signature, limits);
       const outputs = await runInference(service, req.log, prepared);
       return sendJson(reply, encodeV1(outputs, model.signature, format, prepared.rows));
