@@ -133,7 +133,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     default: "0",
     min: 0,
     max: 60000,
-    help: "longest a request waits for a batch to fill; 0 batches only what is already waiting",
+    help: "opt-in: while the model is idle, wait up to this long for a fuller batch; 0 takes what is queued at once",
   },
   {
     flag: "max-request-rows",
