@@ -13,8 +13,8 @@ export function ensureBinaries(build: boolean): Binaries {
     encoding: "utf8",
   });
   if (res.status !== 0) throw new ClusterError("control-plane binaries are not available (see the line above)");
-  const [k8sDir, etcdDir, helmDir] = res.stdout.trim().split("\n").pop()?.split(" ") ?? [];
-  if (!k8sDir || !etcdDir || !helmDir)
+  const [k8sDir, etcdDir, helmDir, promDir] = res.stdout.trim().split("\n").pop()?.split(" ") ?? [];
+  if (!k8sDir || !etcdDir || !helmDir || !promDir)
     throw new ClusterError(`hack/build-binaries.sh printed no folders: ${res.stdout}`);
   return {
     etcd: join(etcdDir, "etcd"),
@@ -23,5 +23,7 @@ export function ensureBinaries(build: boolean): Binaries {
     kubeScheduler: join(k8sDir, "kube-scheduler"),
     kubectl: join(k8sDir, "kubectl"),
     helm: join(helmDir, "helm"),
+    prometheus: join(promDir, "prometheus"),
+    promtool: join(promDir, "promtool"),
   };
 }

@@ -10,8 +10,13 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { ConfigError } from "./errors.js";
 
-/** Paths that kubelet probes and Prometheus reach without a token. */
-export const PUBLIC_PATHS: ReadonlySet<string> = new Set(["/v2/health/live", "/v2/health/ready", "/metrics"]);
+/** Paths that kubelet probes, Prometheus and the operator (/monitoring: bin counts only) reach without a token. */
+export const PUBLIC_PATHS: ReadonlySet<string> = new Set([
+  "/v2/health/live",
+  "/v2/health/ready",
+  "/metrics",
+  "/monitoring",
+]);
 
 /** Reads one request header (HTTP) or metadata entry (gRPC) by lower-case name. */
 export type HeaderReader = (name: string) => string | undefined;

@@ -26,6 +26,11 @@ describe("parseServeConfig", () => {
       pvcRoot: "/mnt/pvc",
       shutdownDelayMs: 0,
       logLevel: "info",
+      baselineUri: undefined,
+      monitoringWindowSeconds: 600,
+      feedback: false,
+      predictionTtlSeconds: 3600,
+      predictionStoreRows: 100000,
     });
   });
 
@@ -39,6 +44,7 @@ describe("parseServeConfig", () => {
       LIFTOFF_MODEL_DIGEST: `sha256:${"AB".repeat(32)}`,
       LIFTOFF_AUTH_TOKENS: " t1, t2 ,,",
       POD_IP: "10.1.2.3",
+      LIFTOFF_FEEDBACK: "true",
     };
     const c = parseServeConfig(["--model-name=flag-name", "--max-batch-size", "8"], env);
     expect(c).toMatchObject({
@@ -50,6 +56,7 @@ describe("parseServeConfig", () => {
       modelDigest: "ab".repeat(32),
       authTokens: ["t1", "t2"],
       host: "10.1.2.3",
+      feedback: true,
     });
     expect(parseServeConfig([...base, "--host", "127.0.0.1"], { POD_IP: "10.1.2.3" }).host).toBe("127.0.0.1");
   });
@@ -60,6 +67,8 @@ describe("parseServeConfig", () => {
     [[...base, "--port", "abc"], "--port must be an integer, got 'abc'"],
     [[...base, "--port", "70000"], "--port must be between 0 and 65535, got 70000"],
     [[...base, "--backend", "gpu"], "--backend must be one of auto, tensorflow, tensorflow-gpu, wasm, cpu, got 'gpu'"],
+    [[...base, "--feedback", "yes"], "--feedback must be true or false, got 'yes'"],
+    [[...base, "--monitoring-window-seconds", "0"], "--monitoring-window-seconds must be between 1 and 86400, got 0"],
     [[...base, "--max-batch-size", "0"], "--max-batch-size must be between 1 and 65536, got 0"],
     [[...base, "--model-digest", "md5:abc"], "--model-digest must look like sha256:<64 hex digits>, got 'md5:abc'"],
     [

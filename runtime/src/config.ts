@@ -32,9 +32,15 @@ export interface ServeConfig {
   pvcRoot: string;
   shutdownDelayMs: number;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** stats.json of the training data: the drift baseline (drift is off without it). */
+  baselineUri: string | undefined;
+  monitoringWindowSeconds: number;
+  feedback: boolean;
+  predictionTtlSeconds: number;
+  predictionStoreRows: number;
 }
 
-type Kind = "string" | "int" | "enum" | "digest" | "name";
+type Kind = "string" | "int" | "enum" | "digest" | "name" | "bool";
 interface FlagSpec {
   flag: string;
   env: string;
@@ -189,6 +195,51 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     values: LOG_LEVELS,
     help: "log level (JSON logs on stdout)",
   },
+  {
+    flag: "baseline-uri",
+    env: "LIFTOFF_BASELINE_URI",
+    key: "baselineUri",
+    kind: "string",
+    help: "stats.json of the training data (path, pvc://, http(s)://): turns drift counting on",
+  },
+  {
+    flag: "monitoring-window-seconds",
+    env: "LIFTOFF_MONITORING_WINDOW_SECONDS",
+    key: "monitoringWindowSeconds",
+    kind: "int",
+    default: "600",
+    min: 1,
+    max: 86400,
+    help: "sliding window of the drift counts and feedback figures at /monitoring (10 sub-windows)",
+  },
+  {
+    flag: "feedback",
+    env: "LIFTOFF_FEEDBACK",
+    key: "feedback",
+    kind: "bool",
+    default: "false",
+    help: "keep predictions by id and accept ground truth at :feedback (true/false)",
+  },
+  {
+    flag: "prediction-ttl-seconds",
+    env: "LIFTOFF_PREDICTION_TTL_SECONDS",
+    key: "predictionTtlSeconds",
+    kind: "int",
+    default: "3600",
+    min: 1,
+    max: 604800,
+    help: "how long a prediction waits for its feedback",
+  },
+  {
+    flag: "prediction-store-rows",
+    env: "LIFTOFF_PREDICTION_STORE_ROWS",
+    key: "predictionStoreRows",
+    kind: "int",
+    default: "100000",
+    min: 1,
+    max: 10000000,
+    help: "most prediction rows kept for feedback (oldest dropped first)",
+  },
 ];
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -213,6 +264,9 @@ function convert(spec: FlagSpec, raw: string, from: string): string | number {
       if (!m?.[1]) throw new ConfigError(`${from} must look like sha256:<64 hex digits>, got '${raw}'`);
       return m[1].toLowerCase();
     }
+    case "bool":
+      if (raw !== "true" && raw !== "false") throw new ConfigError(`${from} must be true or false, got '${raw}'`);
+      return raw;
     case "name":
       if (!NAME_RE.test(raw))
         throw new ConfigError(`${from} must be 1-128 of [A-Za-z0-9_.-] starting with a letter or digit, got '${raw}'`);
@@ -273,6 +327,7 @@ export function parseServeConfig(
     cfg[spec.key] = convert(spec, raw, from);
   }
   cfg.host ??= env.POD_IP || "0.0.0.0";
+  cfg.feedback = cfg.feedback === "true";
   cfg.authTokens = (env.LIFTOFF_AUTH_TOKENS ?? "")
     .split(",")
     .map((t) => t.trim())

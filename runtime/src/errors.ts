@@ -11,6 +11,7 @@ export const GrpcStatus = {
   INVALID_ARGUMENT: 3,
   NOT_FOUND: 5,
   RESOURCE_EXHAUSTED: 8,
+  ALREADY_EXISTS: 6,
   UNIMPLEMENTED: 12,
   INTERNAL: 13,
   UNAVAILABLE: 14,
@@ -30,6 +31,10 @@ export const ERROR_CODES = {
   LIFTOFF_ERR_METHOD_NOT_ALLOWED: { http: 405, grpc: GrpcStatus.UNIMPLEMENTED },
   LIFTOFF_ERR_PAYLOAD_TOO_LARGE: { http: 413, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
   LIFTOFF_ERR_NOT_READY: { http: 503, grpc: GrpcStatus.UNAVAILABLE },
+  LIFTOFF_ERR_FEEDBACK_DISABLED: { http: 404, grpc: GrpcStatus.NOT_FOUND },
+  LIFTOFF_ERR_PREDICTION_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
+  LIFTOFF_ERR_FEEDBACK_DUPLICATE: { http: 409, grpc: GrpcStatus.ALREADY_EXISTS },
+  LIFTOFF_ERR_REPLICA_UNAVAILABLE: { http: 502, grpc: GrpcStatus.UNAVAILABLE },
   LIFTOFF_ERR_INFERENCE_FAILED: { http: 500, grpc: GrpcStatus.INTERNAL },
   LIFTOFF_ERR_INTERNAL: { http: 500, grpc: GrpcStatus.INTERNAL },
 } as const;
@@ -97,6 +102,30 @@ export const errors = {
     ),
   payloadTooLarge: (limit: number, what = "request body") =>
     new RuntimeError("LIFTOFF_ERR_PAYLOAD_TOO_LARGE", `${what} is larger than the limit of ${limit} bytes`),
+  feedbackDisabled: (name: string) =>
+    new RuntimeError(
+      "LIFTOFF_ERR_FEEDBACK_DISABLED",
+      `feedback is not enabled for model '${name}' (spec.monitoring.feedback)`,
+    ),
+  predictionUnknown: (id: string, ttlSeconds: number) =>
+    new RuntimeError(
+      "LIFTOFF_ERR_PREDICTION_NOT_FOUND",
+      `prediction '${id.length > 80 ? `${id.slice(0, 80)}...` : id}' is unknown or expired (predictions are kept ${ttlSeconds} s)`,
+    ),
+  predictionRow: (id: string, row: number, rows: number) =>
+    new RuntimeError("LIFTOFF_ERR_INVALID_INPUT", `prediction '${id}' has ${rows} rows; row ${row} does not exist`),
+  feedbackTwice: (id: string, row: number) =>
+    new RuntimeError("LIFTOFF_ERR_FEEDBACK_DUPLICATE", `prediction '${id}' row ${row} already has feedback`),
+  unknownLabel: (label: string, classes: readonly string[]) =>
+    new RuntimeError(
+      "LIFTOFF_ERR_INVALID_INPUT",
+      `label '${label.length > 80 ? `${label.slice(0, 80)}...` : label}' is not a class of this model; use one of ${classes.slice(0, 20).join(", ")}${classes.length > 20 ? ", ..." : ""}`,
+    ),
+  replicaUnavailable: (id: string) =>
+    new RuntimeError(
+      "LIFTOFF_ERR_REPLICA_UNAVAILABLE",
+      `the replica that made prediction '${id.length > 80 ? `${id.slice(0, 80)}...` : id}' did not answer; retry later`,
+    ),
   notReady: (name: string) => new RuntimeError("LIFTOFF_ERR_NOT_READY", `model '${name}' is not ready`),
   inferenceFailed: () => new RuntimeError("LIFTOFF_ERR_INFERENCE_FAILED", "inference failed; see the server log"),
   internal: () => new RuntimeError("LIFTOFF_ERR_INTERNAL", "internal error; see the server log"),

@@ -31,9 +31,15 @@ export async function runInference(
   service: ModelService,
   log: ErrorLogger,
   prepared: Prepared,
+  /** Receives the prediction's id when feedback is on (monitoring/). */
+  onPredictionId?: (id: string) => void,
 ): Promise<OutputTensor[]> {
   try {
-    return (await service.infer(prepared)).outputs;
+    const { outputs } = await service.infer(prepared);
+    // Drift counts, and the id a client sends its ground truth with.
+    const id = service.monitor?.observe(prepared, outputs);
+    if (id !== undefined) onPredictionId?.(id);
+    return outputs;
   } catch (err) {
     if (err instanceof RuntimeError) throw err;
     log.error({ err }, "inference failed");

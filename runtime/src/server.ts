@@ -10,6 +10,7 @@ import { registerBodyParser } from "./http-body.js";
 import { toRuntimeError } from "./http-errors.js";
 import { methodGuard } from "./http-methods.js";
 import { sendError, sendJson } from "./http-reply.js";
+import { monitoringRoutes } from "./monitoring/routes.js";
 import { schemas } from "./schemas.js";
 import type { ModelService } from "./service.js";
 import { v1Routes } from "./v1.js";
@@ -99,6 +100,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
 
   await app.register(v1Routes, { service, limits });
   await app.register(v2Routes, { service, limits });
+  await app.register(monitoringRoutes, { service });
 
   app.get("/metrics", { schema: schemas.metrics }, async (_req, reply) => {
     const text = await metrics.registry.metrics();

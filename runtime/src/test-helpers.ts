@@ -151,6 +151,7 @@ export interface ServerFixture {
   bodyLimitBytes?: number;
   auth?: import("./auth.js").Authenticator;
   name?: string;
+  monitoring?: import("./service.js").ServiceOptions["monitoring"];
 }
 
 /** A server (not listening; use inject) serving the model at modelJson. */
@@ -163,6 +164,7 @@ export async function serverFor(modelJson: string, fx: ServerFixture = {}) {
     metrics,
     maxBatchSize: fx.maxBatchSize ?? 1,
     maxLatencyMs: fx.maxLatencyMs ?? 5,
+    ...(fx.monitoring ? { monitoring: fx.monitoring } : {}),
   });
   const artifact = await fetchArtifact({ kind: "file", path: modelJson }, undefined);
   service.digest = artifact.digest;

@@ -8,6 +8,7 @@ import { methodGuard } from "./http-methods.js";
 import { requestMetrics } from "./http-metrics.js";
 import { sendJson } from "./http-reply.js";
 import { requireModel, requireReady, runInference } from "./inference.js";
+import { predictionIdHeader } from "./monitoring/routes.js";
 import { schemas } from "./schemas.js";
 import type { ModelService } from "./service.js";
 import { decodeV2, encodeV2, v2ModelMetadata } from "./v2-codec.js";
@@ -66,7 +67,7 @@ export const v2Routes: FastifyPluginAsync<V2Options> = async (app, { service, li
         requireModel(service, req.params.name, req.params.version);
         const model = requireReady(service);
         const request = decodeV2(req.body, model.signature, limits, req.binaryPart);
-        const outputs = await runInference(service, req.log, request.prepared);
+        const outputs = await runInference(service, req.log, request.prepared, predictionIdHeader(reply));
         const { json, binary } = encodeV2(outputs, model.signature, request, service.name, service.version);
         if (binary.length === 0) return sendJson(reply, json);
         const head = Buffer.from(JSON.stringify(json));

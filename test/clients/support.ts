@@ -36,7 +36,8 @@ export function python(py: string, args: string[], stdin = ""): Promise<string> 
         maxBuffer: 64 * 1024 * 1024,
         env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "3", PYTHONDONTWRITEBYTECODE: "1" },
       },
-      (err, stdout, stderr) => (err ? reject(new Error(`${args[0]} failed: ${err.message}\n${stderr}`)) : resolve(stdout)),
+      (err, stdout, stderr) =>
+        err ? reject(new Error(`${args[0]} failed: ${err.message}\n${stderr}`)) : resolve(stdout),
     );
     child.stdin?.end(stdin);
   });
