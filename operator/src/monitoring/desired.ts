@@ -1,7 +1,8 @@
 // What monitoring adds to a ModelDeployment's children (pure): the runtime's monitoring env, the volume of a
 // baseline that lives on another claim than the model, and the PrometheusRule with the spec's alerts.
 import type { ModelDeployment } from "../api/v1alpha1/index.js";
-import type { Capabilities } from "../modeldeployment/desired.js";
+import type { Capabilities } from "../capabilities.js";
+import type { PrometheusRule } from "../kube/models.js";
 import type { ResolvedModel } from "../modeldeployment/model-source.js";
 import { alertRules, forDuration } from "./rules.js";
 
@@ -21,7 +22,10 @@ export function extraBaselineClaim(model: ResolvedModel, baseline: { claim?: str
 }
 
 /** The PrometheusRule body, or undefined when there is nothing to alert on or no Prometheus Operator. */
-export function prometheusRule(mdep: ModelDeployment, caps: Capabilities): Record<string, unknown> | undefined {
+export function prometheusRule(
+  mdep: ModelDeployment,
+  caps: Capabilities,
+): { spec: NonNullable<PrometheusRule["spec"]> } | undefined {
   const m = mdep.spec.monitoring;
   if (!caps.prometheusRule || !m) return undefined;
   const a = m.alerts;
