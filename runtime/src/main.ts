@@ -5,6 +5,7 @@
  */
 import { serveHelp } from "./config.js";
 import { ConfigError } from "./errors.js";
+import { prepareCommand } from "./prepare/command.js";
 import { startServe } from "./serve.js";
 import { RUNTIME_NAME, RUNTIME_VERSION } from "./version.js";
 
@@ -13,7 +14,7 @@ const USAGE = `usage: ${RUNTIME_NAME} <command> [flags]
 commands:
   serve     serve a TensorFlow.js model over HTTP (V1 and V2 protocols)
   train     (not yet available)
-  prepare   (not yet available)
+  prepare   clean, split, encrypt and describe a DataSet's data (DuckDB)
 
 '${RUNTIME_NAME} serve --help' lists serve's flags.`;
 
@@ -59,8 +60,10 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case "serve":
       return serve(rest);
-    case "train":
     case "prepare":
+      process.exitCode = await prepareCommand(rest, process.env);
+      return;
+    case "train":
       fail(`command '${command}' is not available yet`, 2);
       break;
     case "--version":
