@@ -8,6 +8,7 @@ import { Controller, ownerKeyMapper } from "./controller/controller.js";
 import { EventRecorder } from "./controller/events.js";
 import { Informer, InformerGroup } from "./controller/informer.js";
 import { LeaderElector } from "./controller/leader.js";
+import { setupDataSets } from "./dataset/setup.js";
 import { KubeApiError, KubeClient, type Verb } from "./kube/client.js";
 import { RESOURCES, type ResourceType } from "./kube/resources.js";
 import type { KubeObject } from "./kube/types.js";
@@ -106,7 +107,7 @@ export async function startOperator(
   const pods = group(RESOURCES.Pod, LABEL_MDEP);
   const nodes = group(RESOURCES.Node);
   const owned = new Map(ownedKinds(capabilities).map((r) => [r.plural, group(r, managed)] as const));
-  const all = [modelDeployments, trainingJobs, pods, nodes, ...owned.values()];
+
 
   const events = new EventRecorder(client, FIELD_MANAGER);
   // Controllers that run Jobs register a handler for their kind's reports; the endpoint starts below.
@@ -114,7 +115,21 @@ export async function startOperator(
   const reportSettings: ReportSettings | undefined = config.report
     ? { url: config.report.url, caPem: readFileSync(config.report.caFile, "utf8") }
     : undefined;
-  void reportSettings;
+  let leader = !config.leaderElect;
+  const dataSets = setupDataSets({
+    client,
+    group,
+    events,
+    runtimeImage: config.runtimeImage,
+    ...(reportSettings ? { report: reportSettings } : {}),
+    router: reportRouter,
+    concurrency: config.concurrency,
+    metrics,
+    log,
+    isLeader: () => leader,
+  });
+  const all = [modelDeployments, trainingJobs, pods, nodes, ...owned.values(), ...dataSets.informers];
+  const controllers = [dataSets.controller];
   const reconciler = new ModelDeploymentReconciler({
     client,
     informers: { modelDeployments, trainingJobs, pods, nodes, owned },
@@ -147,7 +162,6 @@ export async function startOperator(
   );
 
   let synced = false;
-  let leader = !config.leaderElect;
   let resolveLeading!: () => void;
   const leading = new Promise<void>((r) => {
     resolveLeading = r;
@@ -159,6 +173,7 @@ export async function startOperator(
     await Promise.all(all.map((g) => g.synced()));
     synced = true;
     controller.start();
+    for (const c of controllers) c.start();
     log.info("caches synced; reconciling");
     resolveLeading();
   };
@@ -189,6 +204,7 @@ export async function startOperator(
     if (stopping) return;
     stopping = true;
     await controller.stop();
+    for (const c of controllers) await c.stop();
     for (const g of all) g.stop();
     if (releaseLease) await elector?.release();
     else elector?.abandon();
