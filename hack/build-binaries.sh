@@ -22,11 +22,16 @@ k8s_bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
 # Helm, for the chart's tests (helm lint / template). Its go.mod has no local replaces, so `go install` works.
 helm_version="v3.22.0"
 helm_dir="$cache/helm-$helm_version"
+# Prometheus and promtool, for the monitoring tests: Debian's package unpacked without root (apt-get download +
+# dpkg -x, ~2 s here) rather than a Go build of github.com/prometheus/prometheus (many minutes on 2 cores).
+prom_version="2.42.0+ds-5+deb12u1"
+prom_dir="$cache/prometheus-${prom_version%%+*}"
 
 missing=()
 [ -x "$etcd_dir/etcd" ] || missing+=("etcd")
 for b in "${k8s_bins[@]}"; do [ -x "$k8s_dir/$b" ] || missing+=("$b"); done
 [ -x "$helm_dir/helm" ] || missing+=("helm")
+[ -x "$prom_dir/prometheus" ] && [ -x "$prom_dir/promtool" ] || missing+=("prometheus")
 
 if [ "${1:-}" = "--check" ] && [ ${#missing[@]} -gt 0 ]; then
   die "missing in cache: ${missing[*]}; run npm run binaries (hack/build-binaries.sh)"
@@ -65,6 +70,21 @@ for m in "${missing[@]}"; do
       mv -f "$helm_dir/.bin/helm" "$helm_dir/helm" && rm -rf "$helm_dir/.bin" "$helm_dir/.helm.log"
       echo "build-binaries: built helm in $((SECONDS - start))s ($(du -h "$helm_dir/helm" | cut -f1))" >&2
       ;;
+    prometheus)
+      start=$SECONDS
+      echo "build-binaries: fetching prometheus $prom_version (Debian package, unpacked without root) ..." >&2
+      command -v apt-get >/dev/null && command -v dpkg >/dev/null || die "prometheus needs apt-get and dpkg (Debian or Ubuntu)"
+      tmp="$(mktemp -d)"
+      if ! (cd "$tmp" && apt-get download "prometheus=$prom_version") >"$tmp/log" 2>&1; then
+        tail -n 5 "$tmp/log" >&2
+        die "apt-get download prometheus=$prom_version failed; run 'apt-get update' (or check the Debian mirror) and rerun"
+      fi
+      dpkg -x "$tmp"/prometheus_*.deb "$tmp/x"
+      mkdir -p "$prom_dir"
+      for b in prometheus promtool; do mv -f "$tmp/x/usr/bin/$b" "$prom_dir/$b"; done
+      rm -rf "$tmp"
+      echo "build-binaries: fetched prometheus in $((SECONDS - start))s" >&2
+      ;;
     *) build "$here/k8s" "k8s.io/kubernetes/cmd/$m" "$k8s_dir" "$m" "$ldflags" ;;
   esac
 done
@@ -77,4 +97,6 @@ got="$("$k8s_dir/kube-apiserver" --version 2>/dev/null || true)"
 got="$("$etcd_dir/etcd" --version 2>/dev/null | head -n 1 || true)"
 [ "$got" = "etcd Version: ${etcd_version#v}" ] ||
   die "stale cache: $etcd_dir/etcd reports '${got:-nothing}', expected 'etcd Version: ${etcd_version#v}'; delete $etcd_dir and rerun"
-echo "$k8s_dir $etcd_dir $helm_dir"
+got="$("$prom_dir/prometheus" --version 2>/dev/null | head -n 1 || true)"
+case "$got" in "prometheus, version ${prom_version%%+*}"*) ;; *) die "stale cache: $prom_dir/prometheus reports '${got:-nothing}'; delete $prom_dir and rerun" ;; esac
+echo "$k8s_dir $etcd_dir $helm_dir $prom_dir"

@@ -28,6 +28,9 @@ function fakeCache(apiserverVersion: string): string {
   fake(join(etcd, "etcd"), "etcd Version: 3.6.16");
   mkdirSync(join(cache, "helm-v3.22.0"));
   fake(join(cache, "helm-v3.22.0", "helm"), "v3.22.0");
+  mkdirSync(join(cache, "prometheus-2.42.0"));
+  fake(join(cache, "prometheus-2.42.0", "prometheus"), "prometheus, version 2.42.0+ds (branch: debian/sid)");
+  fake(join(cache, "prometheus-2.42.0", "promtool"), "promtool, version 2.42.0+ds");
   return cache;
 }
 
@@ -36,7 +39,7 @@ describe("hack/build-binaries.sh", () => {
     const res = run(["--check"], { LIFTOFF_CACHE: mkdtempSync(join(tmpdir(), "liftoff-empty-")) });
     expect(res.status).toBe(1);
     expect(res.stderr).toBe(
-      "build-binaries: missing in cache: etcd kube-apiserver kube-controller-manager kube-scheduler kubectl helm; run npm run binaries (hack/build-binaries.sh)",
+      "build-binaries: missing in cache: etcd kube-apiserver kube-controller-manager kube-scheduler kubectl helm prometheus; run npm run binaries (hack/build-binaries.sh)",
     );
   });
 
@@ -55,7 +58,9 @@ describe("hack/build-binaries.sh", () => {
       encoding: "utf8",
     });
     expect(res.status).toBe(0);
-    expect(res.stdout.trim()).toBe(`${cache}/k8s-v1.35.4 ${cache}/etcd-v3.6.16 ${cache}/helm-v3.22.0`);
+    expect(res.stdout.trim()).toBe(
+      `${cache}/k8s-v1.35.4 ${cache}/etcd-v3.6.16 ${cache}/helm-v3.22.0 ${cache}/prometheus-2.42.0`,
+    );
   });
 
   it("says Go is missing instead of failing obscurely", () => {

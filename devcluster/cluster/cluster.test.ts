@@ -21,6 +21,9 @@ const bins = {
   kubeScheduler: "/b/sched",
   kubectl: "/b/kubectl",
   helm: "/b/helm",
+  bao: "/b/bao",
+  prometheus: "/b/prometheus",
+  promtool: "/b/promtool",
 };
 
 describe("cluster config", () => {

@@ -7,17 +7,25 @@ import { inContainerRoot, resolveModelUri } from "./artifact.js";
 import { loadTokens } from "./auth.js";
 import { initBackend } from "./backends.js";
 import { parseServeConfig, type ServeConfig } from "./config.js";
+import { ConfigError } from "./errors.js";
+import { type GrpcListener, startGrpc } from "./grpc/server.js";
 import { RuntimeMetrics } from "./metrics.js";
+import { loadBaseline } from "./monitoring/baseline-source.js";
 import { buildServer } from "./server.js";
 import { ModelService } from "./service.js";
 
 export interface Running {
   app: FastifyInstance;
+  /** Present with --grpc-port. */
+  grpc: GrpcListener | undefined;
   service: ModelService;
   config: ServeConfig;
   /** Resolves when the model is loaded (rejects when it cannot be). */
   loaded: Promise<void>;
+  /** Drain (see below), then close. */
   shutdown(): Promise<void>;
+  /** Close every listener now (a failed start). */
+  close(): Promise<void>;
 }
 
 export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<Running> {
@@ -28,6 +36,11 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
   // `auto` is decided with the model loaded (see probeBackends).
   if (config.backend !== "auto") await initBackend(config.backend);
   const metrics = new RuntimeMetrics(config.modelName);
+  const baselineLocation =
+    config.baselineUri === undefined
+      ? undefined
+      : inContainerRoot(resolveModelUri(config.baselineUri, config.pvcRoot), env.LIFTOFF_PATH_PREFIX);
+  const baseline = await loadBaseline(baselineLocation);
   const limits = { maxRequestRows: config.maxRequestRows };
   const service = new ModelService({
     name: config.modelName,
@@ -35,16 +48,48 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     metrics,
     maxBatchSize: config.maxBatchSize,
     maxLatencyMs: config.maxLatencyMs,
+    ...(baseline !== undefined || config.feedback
+      ? {
+          monitoring: {
+            baseline,
+            options: {
+              model: config.modelName,
+              windowSeconds: config.monitoringWindowSeconds,
+              slots: 10,
+              feedback: config.feedback,
+              predictionTtlSeconds: config.predictionTtlSeconds,
+              predictionStoreRows: config.predictionStoreRows,
+              // Pods advertise their IP so feedback reaching another replica can be forwarded (monitoring/feedback.ts).
+              advertise: env.POD_IP ? `${env.POD_IP}:${config.port}` : undefined,
+            },
+          },
+        }
+      : {}),
   });
   const app = await buildServer({
     service,
     limits,
     bodyLimitBytes: config.bodyLimitBytes,
-    tokens,
+    auth: tokens,
     logLevel: config.logLevel,
   });
   // Listen first so liveness answers while a large model loads; readiness waits.
   await app.listen({ host: config.host, port: config.port });
+  let grpc: GrpcListener | undefined;
+  if (config.grpcPort !== undefined) {
+    try {
+      grpc = await startGrpc(
+        { service, limits, maxMessageBytes: config.bodyLimitBytes, auth: tokens, log: app.log },
+        config.host,
+        config.grpcPort,
+      );
+    } catch (err) {
+      await app.close();
+      throw new ConfigError(`cannot listen for gRPC on port ${config.grpcPort}: ${(err as Error).message}`);
+    }
+    app.log.info(`gRPC listening on ${config.host}:${grpc.port}`);
+  }
+  if (baseline && "error" in baseline) app.log.error(`drift is off: ${baseline.error}`);
   app.log.info(
     { auth: tokens !== undefined, maxBatchSize: config.maxBatchSize, maxLatencyMs: config.maxLatencyMs },
     `listening on ${config.host}:${(app.server.address() as { port: number }).port}`,
@@ -77,9 +122,12 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
       if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
       // close() waits for in-flight requests; drain() sends queued ones now
       // instead of waiting out --max-latency-ms, so both finish together.
-      await Promise.all([app.close(), service.drain()]);
+      await Promise.all([app.close(), grpc?.close(), service.drain()]);
     })();
     return closing;
   };
-  return { app, service, config, loaded, shutdown };
+  const close = async () => {
+    await Promise.all([app.close(), grpc?.close()]);
+  };
+  return { app, grpc, service, config, loaded, shutdown, close };
 }

@@ -2,15 +2,13 @@
 // and the prepare Job of the current generation running `liftoff-runtime prepare` with the restricted pod security
 // profile, the output claim, the source claim read-only, scratch space, and the report channel's token and env.
 import type { DataSet } from "../api/v1alpha1/index.js";
-import { apiVersionOf, RESOURCES, type ResourceType } from "../kube/resources.js";
+import { apiVersionOf, RESOURCES } from "../kube/resources.js";
 import type { KubeObject, OwnerReference } from "../kube/types.js";
+import type { DesiredObject } from "../modeldeployment/desired.js";
 import { type ReportSettings, reportPodParts } from "../report/pod-spec.js";
 import { ANNOTATION_GENERATION, CONTAINER, dataSetLabels, dataSetNames } from "./names.js";
 
-export interface DesiredObject {
-  resource: ResourceType;
-  object: KubeObject;
-}
+export type { DesiredObject };
 
 export const OUTPUT_ROOT = "/data/output";
 export const SOURCE_ROOT = "/data/source";
@@ -57,7 +55,13 @@ export interface JobOptions {
 }
 
 /** The pod template shared by the prepare and the cleanup Job; `args` after the image's entrypoint. */
-function jobObject(ds: DataSet, name: string, args: string[], o: JobOptions, extraEnv: KubeObject[] = []): KubeObject {
+function jobObject(
+  ds: DataSet,
+  name: string,
+  args: string[],
+  o: JobOptions,
+  extraEnv: KubeObject[] = [],
+): DesiredObject["object"] {
   const spec = ds.spec;
   const res = { ...DEFAULT_RESOURCES, ...spec.resources };
   const report = o.report ? reportPodParts(o.report) : undefined;

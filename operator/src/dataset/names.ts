@@ -8,7 +8,7 @@ export const ANNOTATION_GENERATION = "liftoff.dev/generation";
 export const FINALIZER = "liftoff.dev/dataset-versions";
 export const CONTAINER = "prepare";
 
-function fit(name: string, suffix: string): string {
+function withSuffix(name: string, suffix: string): string {
   const full = `${name}-${suffix}`;
   if (full.length <= 63) return full;
   const h = createHash("sha256").update(name).digest("hex").slice(0, 8);
@@ -16,9 +16,9 @@ function fit(name: string, suffix: string): string {
 }
 
 export const dataSetNames = (name: string) => ({
-  serviceAccount: fit(name, "dataset"),
-  prepareJob: (generation: number) => fit(name, `prepare-g${generation}`),
-  cleanupJob: fit(name, "cleanup"),
+  serviceAccount: withSuffix(name, "dataset"),
+  prepareJob: (generation: number) => withSuffix(name, `prepare-g${generation}`),
+  cleanupJob: withSuffix(name, "cleanup"),
 });
 
 export function dataSetLabels(name: string): Record<string, string> {

@@ -32,9 +32,8 @@ export interface DataSetReconcilerOptions {
   report?: ReportSettings;
   /** Wakes the reconcile of a key (the controller's queue). */
   enqueue?: (key: string) => void;
-  isLeader?: () => boolean;
   now?: () => string;
-  /** How long a report waits for its status write before the pod is told to retry. */
+  /** How long a report waits for its status write before the pod is told to retry (a non-leader never writes). */
   reportTimeoutMs?: number;
 }
 
@@ -135,7 +134,6 @@ export class DataSetReconciler implements Reconciler {
     const ds = this.o.dataSets.get(key) as DataSet | undefined;
     if (!ds || ds.metadata?.uid !== run.uid) throw new ReportRejected(`DataSet ${key} no longer exists`, 404);
     if (run.job.name === dataSetNames(run.name).cleanupJob || update.phase === "progress") return;
-    if (this.o.isLeader && !this.o.isLeader()) throw new ReportRejected("this replica is not the leader; retry", 503);
     const gen = run.job.annotations[ANNOTATION_GENERATION];
     if (gen !== String(ds.metadata?.generation)) {
       throw new ReportRejected(
@@ -157,7 +155,7 @@ export class DataSetReconciler implements Reconciler {
       const timer = setTimeout(() => {
         if (this.pending.get(run.uid)?.done === done) this.pending.delete(run.uid);
         reject(new ReportRejected("the status was not written in time; retry", 503));
-      }, this.o.reportTimeoutMs ?? 20_000);
+      }, this.o.reportTimeoutMs ?? 10_000);
       const done = () => {
         clearTimeout(timer);
         resolve();

@@ -7,6 +7,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import type { ReportUpdate } from "../contract/report.js";
 import { reporterFromEnv } from "../report/reporter.js";
+import { type VaultClient, vaultClientFromEnv } from "../vault/index.js";
 import { PrepareError, PrepareReason, type PrepareReasonName } from "./errors.js";
 import { removeAllVersions } from "./output.js";
 import { type PrepareResult, type PrepareSecrets, runPrepare } from "./pipeline.js";
@@ -33,18 +34,11 @@ const RETRYABLE = new Set<PrepareReasonName>([
 
 export const EXIT_PERMANENT = 3;
 
-/** runtime/src/vault, loaded only when a spec needs Vault (kept out of runs that do not). */
-async function secretsFromEnv(env: NodeJS.ProcessEnv): Promise<PrepareSecrets | undefined> {
+/** The shared Vault client when the env names a Vault (spec fields that need one fail clearly without it). */
+async function secretsFromEnv(env: NodeJS.ProcessEnv): Promise<VaultClient | undefined> {
   if (!env.LIFTOFF_VAULT_ADDR) return undefined;
-  const modulePath = "../vault/index.js";
-  let mod: { vaultClientFromEnv(env: NodeJS.ProcessEnv): Promise<PrepareSecrets> };
   try {
-    mod = await import(modulePath);
-  } catch {
-    throw new PrepareError(PrepareReason.VaultUnreachable, "this runtime build has no Vault client");
-  }
-  try {
-    return await mod.vaultClientFromEnv(env);
+    return await vaultClientFromEnv(env);
   } catch (err) {
     throw vaultError(err);
   }
@@ -70,7 +64,7 @@ function threads(env: NodeJS.ProcessEnv): number {
   return Number.isFinite(cpu) && cpu > 0 ? Math.max(1, Math.ceil(cpu)) : Math.min(4, availableParallelism());
 }
 
-export async function prepareCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+export async function prepareMain(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   try {
     values = parseArgs({
@@ -105,6 +99,7 @@ export async function prepareCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
   const finish = async (update: ReportUpdate) => {
     if (reporter) await reporter.report(update);
   };
+  let vault: VaultClient | undefined;
   try {
     if (values.delete) {
       const removed = await removeAllVersions(inRoot(out));
@@ -115,7 +110,8 @@ export async function prepareCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
     const spec: PrepareSpec = values.spec
       ? loadSpecFile(values.spec as string)
       : specWithDefaults(JSON.parse(env.LIFTOFF_DATASET_SPEC ?? "null"));
-    const secrets = await secretsFromEnv(env);
+    vault = await secretsFromEnv(env);
+    const secrets: PrepareSecrets | undefined = vault;
     const scratch = inRoot(
       (values.scratch as string | undefined) ??
         env.LIFTOFF_SCRATCH ??
@@ -154,5 +150,7 @@ export async function prepareCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
       log(`could not report the failure: ${e.message}`),
     );
     return RETRYABLE.has(err.reason) ? 1 : EXIT_PERMANENT;
+  } finally {
+    vault?.close();
   }
 }
