@@ -30,6 +30,12 @@ export const Reason = {
   BaselineNotReady: "BaselineNotReady",
   AccuracyBelowThreshold: "AccuracyBelowThreshold",
   F1BelowThreshold: "F1BelowThreshold",
+  // DataSet
+  Preparing: "Preparing",
+  Prepared: "Prepared",
+  JobFailed: "JobFailed",
+  ReportingDisabled: "ReportingDisabled",
+  CleanupFailed: "CleanupFailed",
   // events
   ChildUpdated: "Updated",
   ChildDeleted: "Deleted",
