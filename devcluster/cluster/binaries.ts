@@ -1,27 +1,54 @@
-// Finds (and, unless told not to, builds) the cached control-plane binaries via hack/build-binaries.sh.
+// Finds (and, unless told not to, fetches or builds) the cached binaries: the control plane from
+// hack/build-binaries.sh, kubectl and helm from hack/fetch-kube-tools.sh. Links them into .liftoff/bin/ so docs
+// and printed hints can name one stable path.
 import { spawnSync } from "node:child_process";
+import { mkdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { Binaries } from "./components.js";
 import { REPO_ROOT } from "./config.js";
 import { ClusterError } from "./errors.js";
 
-export function ensureBinaries(build: boolean): Binaries {
-  const script = join(REPO_ROOT, "hack", "build-binaries.sh");
-  // stderr is inherited so build progress shows; the last stdout line names the folders.
+/** Runs a cache script; its last stdout line names the folders. stderr is inherited so progress shows. */
+function cacheFolders(script: string, build: boolean): string[] {
   const res = spawnSync("bash", build ? [script] : [script, "--check"], {
     stdio: ["ignore", "pipe", "inherit"],
     encoding: "utf8",
   });
-  if (res.status !== 0) throw new ClusterError("control-plane binaries are not available (see the line above)");
-  const [k8sDir, etcdDir, helmDir] = res.stdout.trim().split("\n").pop()?.split(" ") ?? [];
-  if (!k8sDir || !etcdDir || !helmDir)
-    throw new ClusterError(`hack/build-binaries.sh printed no folders: ${res.stdout}`);
-  return {
+  if (res.status !== 0) throw new ClusterError("binaries are not available (see the line above)");
+  return res.stdout.trim().split("\n").pop()?.split(" ") ?? [];
+}
+
+export const BIN_DIR = join(REPO_ROOT, ".liftoff", "bin");
+
+function linkInto(dir: string, target: string): void {
+  const link = join(dir, target.split("/").pop() ?? "");
+  try {
+    if (readlinkSync(link) === target) return;
+  } catch {
+    // absent (or not a link): replaced below
+  }
+  rmSync(link, { force: true });
+  try {
+    symlinkSync(target, link);
+  } catch (err) {
+    // Another process (a parallel test worker) linked it first.
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
+}
+
+export function ensureBinaries(build: boolean): Binaries {
+  const [k8sDir, etcdDir] = cacheFolders(join(REPO_ROOT, "hack", "build-binaries.sh"), build);
+  const [toolsDir] = cacheFolders(join(REPO_ROOT, "hack", "fetch-kube-tools.sh"), build);
+  if (!k8sDir || !etcdDir || !toolsDir) throw new ClusterError("the binary cache scripts printed no folders");
+  const bins: Binaries = {
     etcd: join(etcdDir, "etcd"),
     kubeApiserver: join(k8sDir, "kube-apiserver"),
     kubeControllerManager: join(k8sDir, "kube-controller-manager"),
     kubeScheduler: join(k8sDir, "kube-scheduler"),
-    kubectl: join(k8sDir, "kubectl"),
-    helm: join(helmDir, "helm"),
+    kubectl: join(toolsDir, "kubectl"),
+    helm: join(toolsDir, "helm"),
   };
+  mkdirSync(BIN_DIR, { recursive: true });
+  for (const path of Object.values(bins)) linkInto(BIN_DIR, path);
+  return bins;
 }
