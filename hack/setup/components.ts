@@ -16,6 +16,9 @@ export interface SetupComponent {
   targets: Target[];
 }
 
+/** Debian bookworm's shellcheck; hack/scripts.test.ts runs it. */
+export const SHELLCHECK = "shellcheck=0.9.0-1";
+
 export const COMPONENTS: SetupComponent[] = [
   {
     name: "libtensorflow",
@@ -40,6 +43,14 @@ export const COMPONENTS: SetupComponent[] = [
     check: ["bash", "hack/fetch-kube-tools.sh", "--check"],
     estimateSeconds: 10,
     targets: ["start", "test"],
+  },
+  {
+    name: "shellcheck",
+    title: "shellcheck, for the scripts' lint test (Debian package, unpacked without root)",
+    command: ["bash", "hack/fetch-deb.sh", SHELLCHECK, "shellcheck"],
+    check: ["bash", "hack/fetch-deb.sh", "--check", SHELLCHECK, "shellcheck"],
+    estimateSeconds: 5,
+    targets: ["test"],
   },
 ];
 
