@@ -31,7 +31,9 @@ describe("hack/kind/cluster.yaml", () => {
     const gpu = (config.nodes as Doc[]).find((n) => n.labels?.["nvidia.com/gpu.present"] === "true");
     expect(gpu?.labels["liftoff.dev/pool"]).toBe("gpu");
     const joinConfig = parse(gpu?.kubeadmConfigPatches[0]) as Doc;
-    expect(joinConfig.nodeRegistration.taints).toEqual([{ key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" }]);
+    expect(joinConfig.nodeRegistration.taints).toEqual([
+      { key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" },
+    ]);
   });
 
   it("runs the Kubernetes minor the local cluster is built from", () => {
