@@ -1,6 +1,6 @@
 // Finds (and, unless told not to, fetches or builds) the cached binaries: the control plane from
-// hack/build-binaries.sh, kubectl and helm from hack/fetch-kube-tools.sh. Links them into .liftoff/bin/ so docs
-// and printed hints can name one stable path.
+// hack/build-binaries.sh, kubectl and helm from hack/fetch-kube-tools.sh, Prometheus and promtool from Debian's
+// package (hack/fetch-deb.sh). Links them into .liftoff/bin/ so docs and printed hints can name one stable path.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
@@ -8,9 +8,12 @@ import type { Binaries } from "./components.js";
 import { REPO_ROOT } from "./config.js";
 import { ClusterError } from "./errors.js";
 
+/** Prometheus and promtool, for the monitoring tests: Debian bookworm's package, unpacked without root. */
+export const PROMETHEUS_DEB = ["prometheus=2.42.0+ds-5+deb12u1", "prometheus", "promtool"];
+
 /** Runs a cache script; its last stdout line names the folders. stderr is inherited so progress shows. */
-function cacheFolders(script: string, build: boolean): string[] {
-  const res = spawnSync("bash", build ? [script] : [script, "--check"], {
+function cacheFolders(script: string, build: boolean, args: string[] = []): string[] {
+  const res = spawnSync("bash", [join(REPO_ROOT, "hack", script), ...(build ? [] : ["--check"]), ...args], {
     stdio: ["ignore", "pipe", "inherit"],
     encoding: "utf8",
   });
@@ -37,9 +40,11 @@ function linkInto(dir: string, target: string): void {
 }
 
 export function ensureBinaries(build: boolean): Binaries {
-  const [k8sDir, etcdDir] = cacheFolders(join(REPO_ROOT, "hack", "build-binaries.sh"), build);
-  const [toolsDir] = cacheFolders(join(REPO_ROOT, "hack", "fetch-kube-tools.sh"), build);
-  if (!k8sDir || !etcdDir || !toolsDir) throw new ClusterError("the binary cache scripts printed no folders");
+  const [k8sDir, etcdDir] = cacheFolders("build-binaries.sh", build);
+  const [toolsDir] = cacheFolders("fetch-kube-tools.sh", build);
+  const [promDir] = cacheFolders("fetch-deb.sh", build, PROMETHEUS_DEB);
+  if (!k8sDir || !etcdDir || !toolsDir || !promDir)
+    throw new ClusterError("the binary cache scripts printed no folders");
   const bins: Binaries = {
     etcd: join(etcdDir, "etcd"),
     kubeApiserver: join(k8sDir, "kube-apiserver"),
@@ -47,6 +52,8 @@ export function ensureBinaries(build: boolean): Binaries {
     kubeScheduler: join(k8sDir, "kube-scheduler"),
     kubectl: join(toolsDir, "kubectl"),
     helm: join(toolsDir, "helm"),
+    prometheus: join(promDir, "prometheus"),
+    promtool: join(promDir, "promtool"),
   };
   mkdirSync(BIN_DIR, { recursive: true });
   for (const path of Object.values(bins)) linkInto(BIN_DIR, path);

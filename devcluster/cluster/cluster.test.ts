@@ -21,6 +21,8 @@ const bins = {
   kubeScheduler: "/b/sched",
   kubectl: "/b/kubectl",
   helm: "/b/helm",
+  prometheus: "/b/prometheus",
+  promtool: "/b/promtool",
 };
 
 describe("cluster config", () => {

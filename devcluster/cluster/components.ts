@@ -29,6 +29,9 @@ export interface Binaries {
   kubeScheduler: string;
   kubectl: string;
   helm: string;
+  /** Prometheus and promtool, for the monitoring tests (not part of the cluster). */
+  prometheus: string;
+  promtool: string;
 }
 
 export interface ComponentKubeconfigs {

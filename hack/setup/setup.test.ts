@@ -93,6 +93,11 @@ describe("COMPONENTS", () => {
       expect(c.check).toEqual([...c.command.slice(0, 2), "--check", ...c.command.slice(2)]);
       expect(c.estimateSeconds).toBeGreaterThan(0);
     }
-    expect(componentsFor("start").map((c) => c.name)).toEqual(["libtensorflow", "control-plane", "kube-tools"]);
+    expect(componentsFor("start").map((c) => c.name)).toEqual([
+      "libtensorflow",
+      "control-plane",
+      "kube-tools",
+      "prometheus",
+    ]);
   });
 });

@@ -19,6 +19,11 @@ const FLAGS: Array<[flag: string, env: string, value: string]> = [
   ["qps", "LIFTOFF_KUBE_API_QPS", "20"],
   ["burst", "LIFTOFF_KUBE_API_BURST", "30"],
   ["log-level", "LIFTOFF_LOG_LEVEL", "debug"],
+  ["report-bind-address", "LIFTOFF_REPORT_BIND_ADDRESS", "10.88.0.1:9443"],
+  ["report-url", "LIFTOFF_REPORT_URL", "https://10.88.0.1:9443/v1/report"],
+  ["report-tls-cert", "LIFTOFF_REPORT_TLS_CERT", "/tls/tls.crt"],
+  ["report-tls-key", "LIFTOFF_REPORT_TLS_KEY", "/tls/tls.key"],
+  ["report-ca", "LIFTOFF_REPORT_CA_FILE", "/tls/ca.crt"],
 ];
 
 /** The ConfigError message parseConfig throws. */
@@ -76,7 +81,22 @@ describe("parseConfig", () => {
       qps: 20,
       burst: 30,
       logLevel: "debug",
+      report: {
+        host: "10.88.0.1",
+        port: 9443,
+        url: "https://10.88.0.1:9443/v1/report",
+        certFile: "/tls/tls.crt",
+        keyFile: "/tls/tls.key",
+        caFile: "/tls/ca.crt",
+      },
     });
+  });
+
+  it("needs a certificate and key for reporting and checks the URL", () => {
+    expect(errorOf(["--report-url=https://op:9443/v1/report"])).toMatch(/needs --report-tls-cert and --report-tls-key/);
+    expect(errorOf(["--report-url=http://op/v1/report"])).toMatch(/must be an https:\/\/ URL/);
+    const cfg = parseConfig(["--report-url=https://op/v1/report", "--report-tls-cert=c", "--report-tls-key=k"], {});
+    expect(cfg.report).toMatchObject({ host: "0.0.0.0", port: 9443, caFile: "c" });
   });
 
   it("lets a flag beat its environment variable, for every flag", () => {
@@ -97,6 +117,11 @@ describe("parseConfig", () => {
       "--qps=7",
       "--burst=9",
       "--log-level=warn",
+      "--report-bind-address=127.0.0.1:0",
+      "--report-url=https://127.0.0.1:1/v1/report",
+      "--report-tls-cert=c",
+      "--report-tls-key=k",
+      "--report-ca=a",
     ];
     expect(parseConfig(argv, env)).toEqual({
       kubeconfig: "/etc/kc",
@@ -115,6 +140,14 @@ describe("parseConfig", () => {
       qps: 7,
       burst: 9,
       logLevel: "warn",
+      report: {
+        host: "127.0.0.1",
+        port: 0,
+        url: "https://127.0.0.1:1/v1/report",
+        certFile: "c",
+        keyFile: "k",
+        caFile: "a",
+      },
     });
   });
 

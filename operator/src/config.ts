@@ -20,6 +20,8 @@ export interface OperatorConfig {
   qps: number;
   burst: number;
   logLevel: "trace" | "debug" | "info" | "warn" | "error";
+  /** The result-reporting endpoint run pods post to (docs/architecture.md, "Result reporting"); off when unset. */
+  report?: { host: string; port: number; certFile: string; keyFile: string; caFile: string; url: string };
 }
 
 export class ConfigError extends Error {
@@ -60,6 +62,23 @@ const OPTIONS = {
   qps: { type: "string", env: "LIFTOFF_KUBE_API_QPS", help: "client-side API rate limit (default 50)" },
   burst: { type: "string", env: "LIFTOFF_KUBE_API_BURST", help: "client-side API burst (default 100)" },
   "log-level": { type: "string", env: "LIFTOFF_LOG_LEVEL", help: "trace|debug|info|warn|error (default info)" },
+  "report-bind-address": {
+    type: "string",
+    env: "LIFTOFF_REPORT_BIND_ADDRESS",
+    help: "host:port of the HTTPS result-reporting endpoint (default 0.0.0.0:9443; port 0 picks one)",
+  },
+  "report-url": {
+    type: "string",
+    env: "LIFTOFF_REPORT_URL",
+    help: "URL run pods post results to (https://…/v1/report); reporting is off when unset",
+  },
+  "report-tls-cert": { type: "string", env: "LIFTOFF_REPORT_TLS_CERT", help: "PEM serving certificate file" },
+  "report-tls-key": { type: "string", env: "LIFTOFF_REPORT_TLS_KEY", help: "PEM serving key file" },
+  "report-ca": {
+    type: "string",
+    env: "LIFTOFF_REPORT_CA_FILE",
+    help: "PEM file of the CA pods verify the endpoint with (default: the certificate itself)",
+  },
 } as const;
 
 function int(name: string, raw: string | undefined, def: number, min: number, max: number): number {
@@ -131,6 +150,8 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
     burst: int("burst", get("burst"), 100, 1, 100000),
     logLevel: logLevel as OperatorConfig["logLevel"],
   };
+  const report = reportConfig(get);
+  if (report) cfg.report = report;
   if (!/^[a-z0-9.-]+(:\d+)?\/[\w./-]+(:[\w.-]+)?(@sha256:[a-f0-9]{64})?$/.test(cfg.runtimeImage)) {
     throw new ConfigError(`--runtime-image "${cfg.runtimeImage}" is not an image reference like registry/repo:tag`);
   }
@@ -141,4 +162,26 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
     throw new ConfigError("--retry-period must be shorter than --renew-deadline");
   }
   return cfg;
+}
+
+function reportConfig(get: (flag: keyof typeof OPTIONS) => string | undefined): OperatorConfig["report"] {
+  const url = get("report-url");
+  if (!url) return undefined;
+  if (!/^https:\/\/[^\s/]+\/\S*$/.test(url)) {
+    throw new ConfigError(`--report-url must be an https:// URL with a path, got "${url}"`);
+  }
+  const certFile = get("report-tls-cert");
+  const keyFile = get("report-tls-key");
+  if (!certFile || !keyFile) throw new ConfigError("--report-url needs --report-tls-cert and --report-tls-key");
+  const bind = get("report-bind-address") ?? "0.0.0.0:9443";
+  const m = /^(.*):(\d+)$/.exec(bind);
+  if (!m) throw new ConfigError(`--report-bind-address must be host:port, got "${bind}"`);
+  return {
+    host: m[1] ?? "0.0.0.0",
+    port: int("report-bind-address", m[2], 9443, 0, 65535),
+    certFile,
+    keyFile,
+    caFile: get("report-ca") ?? certFile,
+    url,
+  };
 }

@@ -63,6 +63,12 @@ export function createOperatorMetrics() {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
       registers: [registry],
     }),
+    reports: new Counter({
+      name: "liftoff_reports_total",
+      help: "Reports run pods posted, by owning kind and HTTP answer code.",
+      labelNames: ["kind", "code"] as const,
+      registers: [registry],
+    }),
     leader: new Gauge({
       name: "liftoff_leader_is_leader",
       help: "1 while this replica holds the leader lease.",

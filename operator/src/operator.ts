@@ -1,5 +1,6 @@
 // Assembles the operator: API client, informers, controllers, leader election, HTTP server, graceful stop.
 // Tests start it in-process; main.ts starts it from the command line.
+import { readFileSync } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
 import pino, { type Logger } from "pino";
 import type { OperatorConfig } from "./config.js";
@@ -14,6 +15,9 @@ import { createOperatorMetrics, type OperatorMetrics } from "./metrics.js";
 import type { Capabilities } from "./modeldeployment/desired.js";
 import { LABEL_MDEP, MANAGED_BY } from "./modeldeployment/names.js";
 import { ModelDeploymentReconciler, ownedKinds } from "./modeldeployment/reconciler.js";
+import type { ReportSettings } from "./report/pod-spec.js";
+import { ReportRouter } from "./report/router.js";
+import { kubeReportApi, type ReportServer, startReportServer } from "./report/server.js";
 import { startServer } from "./server.js";
 
 export const FIELD_MANAGER = "liftoff-operator";
@@ -29,6 +33,8 @@ export interface OperatorHandle {
   /** API writes made so far, by "verb resource". */
   writes(): Map<string, number>;
   capabilities: Capabilities;
+  /** Port of the result-reporting endpoint (undefined when reporting is off). */
+  reportPort?: number;
   /** Resolves once this replica leads and its caches are synced. */
   leading: Promise<void>;
   /** Stops reconciling; releaseLease false simulates a crash (the lease is left to expire). */
@@ -103,6 +109,12 @@ export async function startOperator(
   const all = [modelDeployments, trainingJobs, pods, nodes, ...owned.values()];
 
   const events = new EventRecorder(client, FIELD_MANAGER);
+  // Controllers that run Jobs register a handler for their kind's reports; the endpoint starts below.
+  const reportRouter = new ReportRouter();
+  const reportSettings: ReportSettings | undefined = config.report
+    ? { url: config.report.url, caPem: readFileSync(config.report.caFile, "utf8") }
+    : undefined;
+  void reportSettings;
   const reconciler = new ModelDeploymentReconciler({
     client,
     informers: { modelDeployments, trainingJobs, pods, nodes, owned },
@@ -156,6 +168,20 @@ export async function startOperator(
   });
   const address = server.server.address();
   const port = typeof address === "object" && address ? address.port : config.metricsPort;
+  // Every replica serves reports (a Service may route to any): handlers write status, which needs no lease.
+  let reportServer: ReportServer | undefined;
+  if (config.report) {
+    reportServer = await startReportServer({
+      host: config.report.host,
+      port: config.report.port,
+      cert: readFileSync(config.report.certFile, "utf8"),
+      key: readFileSync(config.report.keyFile, "utf8"),
+      api: kubeReportApi(client),
+      router: reportRouter,
+      log: log.child({ component: "report" }),
+      onReport: (kind, code) => metrics.reports.inc({ kind, code: String(code) }),
+    });
+  }
 
   let elector: LeaderElector | undefined;
   let stopping = false;
@@ -168,6 +194,7 @@ export async function startOperator(
     else elector?.abandon();
     metrics.leader.set(0);
     await server.close();
+    await reportServer?.close();
     log.info("stopped");
   };
 
@@ -207,6 +234,7 @@ export async function startOperator(
     isLeader: () => leader && !stopping,
     writes: () => new Map(writes),
     capabilities,
+    ...(reportServer ? { reportPort: reportServer.port } : {}),
     leading,
     stop,
   };

@@ -1,5 +1,7 @@
 /**
- * Optional bearer-token auth. Tokens come from a file (one per line, `#`
+ * Optional auth, one pluggable hook that HTTP and gRPC both call: an
+ * Authenticator sees a request's headers (gRPC: its metadata) and says yes or no.
+ * The built-in one is a bearer-token set: tokens come from a file (one per line, `#`
  * comments) and/or LIFTOFF_AUTH_TOKENS. Comparison hashes both sides to equal
  * length and checks every known token with timingSafeEqual, so timing reveals
  * neither a token's prefix nor which token matched.
@@ -8,16 +10,36 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { ConfigError } from "./errors.js";
 
-/** Paths that kubelet probes and Prometheus reach without a token. */
-export const PUBLIC_PATHS: ReadonlySet<string> = new Set(["/v2/health/live", "/v2/health/ready", "/metrics"]);
+/** Paths that kubelet probes, Prometheus and the operator (/monitoring: bin counts only) reach without a token. */
+export const PUBLIC_PATHS: ReadonlySet<string> = new Set([
+  "/v2/health/live",
+  "/v2/health/ready",
+  "/metrics",
+  "/monitoring",
+]);
+
+/** Reads one request header (HTTP) or metadata entry (gRPC) by lower-case name. */
+export type HeaderReader = (name: string) => string | undefined;
+
+export interface Authenticator {
+  /**
+   * True when the request may be served. May be async (a key source behind a
+   * network call); a rejection is answered as the error it carries, else 500.
+   */
+  authenticate(header: HeaderReader): boolean | Promise<boolean>;
+}
 
 const digest = (s: string) => createHash("sha256").update(s, "utf8").digest();
 
-export class TokenSet {
+export class TokenSet implements Authenticator {
   private readonly digests: Buffer[];
 
   constructor(tokens: readonly string[]) {
     this.digests = tokens.map(digest);
+  }
+
+  authenticate(header: HeaderReader): boolean {
+    return this.check(header("authorization"));
   }
 
   /** True when the Authorization header carries one of the tokens. */

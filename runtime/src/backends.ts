@@ -47,8 +47,21 @@ async function importNative(pkg: string, name: BackendName): Promise<string | un
   return binding?.TF_Version;
 }
 
+/**
+ * tfjs's cpu backend prints "Hi, looks like you are running TensorFlow.js in
+ * Node.js…" on its first tensor: advice for programs that never chose a backend.
+ * Liftoff chooses deliberately (cpu and wasm included, and tfjs creates a few
+ * tensors on cpu whatever the backend), so mark the banner as already shown.
+ */
+export function quietCpuBanner(): void {
+  tf.backend(); // settles the default backend first: choosing it re-creates the cpu backend
+  const cpu = tf.findBackend("cpu") as { firstUse?: boolean } | null;
+  if (cpu !== null && typeof cpu.firstUse === "boolean") cpu.firstUse = false;
+}
+
 /** Makes `name` the process's TensorFlow.js backend. */
 export async function activate(name: BackendName): Promise<BackendInfo> {
+  quietCpuBanner();
   let libVersion: string | undefined;
   let tfjsBackend: string = name;
   switch (name) {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TokenSet } from "./auth.js";
+import { ERROR_CODES, type ErrorCode } from "./errors.js";
 import { saveLayersModel, serverFor, tempDir, tinyDense, twoInTwoOut } from "./test-helpers.js";
 
 interface Case {
@@ -13,7 +14,16 @@ interface Case {
   headers?: Record<string, string>;
   status: number;
   error: string;
+  /** Defaults to the one code of the status (400: LIFTOFF_ERR_INVALID_INPUT). */
+  code?: ErrorCode;
 }
+
+const DEFAULT_CODE: Record<number, ErrorCode> = {
+  400: "LIFTOFF_ERR_INVALID_INPUT",
+  401: "LIFTOFF_ERR_UNAUTHENTICATED",
+  405: "LIFTOFF_ERR_METHOD_NOT_ALLOWED",
+  413: "LIFTOFF_ERR_PAYLOAD_TOO_LARGE",
+};
 
 const P = "/v1/models/m:predict";
 const I = "/v2/models/m/infer";
@@ -21,7 +31,14 @@ const row = (x: unknown) => ({ name: "dense_input", shape: [1, 3], datatype: "FP
 
 const CASES: Case[] = [
   // transport
-  { name: "invalid JSON", url: P, raw: "{nope", status: 400, error: "request body is not valid JSON" },
+  {
+    name: "invalid JSON",
+    url: P,
+    raw: "{nope",
+    status: 400,
+    error: "request body is not valid JSON",
+    code: "LIFTOFF_ERR_INVALID_JSON",
+  },
   { name: "empty body", url: P, raw: "", status: 400, error: "request body is empty" },
   {
     name: "body over the limit",
@@ -36,6 +53,7 @@ const CASES: Case[] = [
     body: { instances: [[1, 2, 3]] },
     status: 404,
     error: "model 'other' is not served here",
+    code: "LIFTOFF_ERR_MODEL_NOT_FOUND",
   },
   {
     name: "unknown model (V2)",
@@ -43,6 +61,7 @@ const CASES: Case[] = [
     body: { inputs: [row([1, 2, 3])] },
     status: 404,
     error: "model 'other' is not served here",
+    code: "LIFTOFF_ERR_MODEL_NOT_FOUND",
   },
   {
     name: "unknown version",
@@ -50,14 +69,23 @@ const CASES: Case[] = [
     body: { inputs: [row([1, 2, 3])] },
     status: 404,
     error: "model 'm' has no version '9'",
+    code: "LIFTOFF_ERR_VERSION_NOT_FOUND",
   },
-  { name: "unknown route", method: "GET", url: "/v3/models", status: 404, error: "no route for GET /v3/models" },
+  {
+    name: "unknown route",
+    method: "GET",
+    url: "/v3/models",
+    status: 404,
+    error: "no route for GET /v3/models",
+    code: "LIFTOFF_ERR_ROUTE_NOT_FOUND",
+  },
   {
     name: "unknown V1 verb",
     url: "/v1/models/m:explain",
     body: {},
     status: 404,
     error: "no route for POST /v1/models/m:explain",
+    code: "LIFTOFF_ERR_ROUTE_NOT_FOUND",
   },
   { name: "GET on predict", method: "GET", url: P, status: 405, error: "method GET is not allowed here; use POST" },
   {
@@ -389,7 +417,7 @@ describe("bad requests get exact status codes and JSON errors", () => {
     const limits = { maxRequestRows: 4, bodyLimitBytes: 4096 };
     servers.dense = (await serverFor(dense, limits)).app;
     servers.multi = (await serverFor(await saveLayersModel(twoInTwoOut(), await tempDir()), limits)).app;
-    servers.auth = (await serverFor(dense, { ...limits, tokens: new TokenSet(["s3cret", "other"]) })).app;
+    servers.auth = (await serverFor(dense, { ...limits, auth: new TokenSet(["s3cret", "other"]) })).app;
   });
   afterAll(async () => {
     await Promise.all(Object.values(servers).map((s) => s.close()));
@@ -409,7 +437,10 @@ describe("bad requests get exact status codes and JSON errors", () => {
     });
     expect(r.statusCode).toBe(c.status);
     expect(r.headers["content-type"]).toMatch(/^application\/json/);
-    expect(r.json()).toEqual({ error: c.error });
+    const code = c.code ?? DEFAULT_CODE[c.status];
+    expect(code, "the case names its code").toBeDefined();
+    expect(r.json()).toEqual({ error: c.error, code });
+    expect(ERROR_CODES[code as ErrorCode].http).toBe(c.status);
     // Security headers on errors too; never a stack trace or a file path.
     expect(r.headers["x-content-type-options"]).toBe("nosniff");
     expect(r.body).not.toMatch(/\\n\s+at |\/work\/|node_modules|\.[jt]s:\d/);
@@ -429,6 +460,25 @@ describe("bad requests get exact status codes and JSON errors", () => {
     for (const url of ["/v2/health/live", "/v2/health/ready", "/metrics"]) {
       expect((await app.inject({ url })).statusCode).toBe(200);
     }
+  });
+
+  it("auth is a pluggable hook: an async authenticator reading another header", async () => {
+    const seen: (string | undefined)[] = [];
+    const { app } = await serverFor(await saveLayersModel(tinyDense(), await tempDir()), {
+      auth: {
+        authenticate: async (header) => {
+          seen.push(header("x-api-key"));
+          return header("x-api-key") === "k1";
+        },
+      },
+    });
+    const call = (headers: Record<string, string>) =>
+      app.inject({ method: "POST", url: P, payload: { instances: [[1, 2, 3]] }, headers });
+    expect((await call({ "x-api-key": "k1" })).statusCode).toBe(200);
+    const denied = await call({ "x-api-key": "k2" });
+    expect([denied.statusCode, denied.json().code]).toEqual([401, "LIFTOFF_ERR_UNAUTHENTICATED"]);
+    expect(seen).toEqual(["k1", "k2"]);
+    await app.close();
   });
 
   it("a bad request does not stop the next good one", async () => {

@@ -25,6 +25,11 @@ describe("parseServeConfig", () => {
       pvcRoot: "/mnt/pvc",
       shutdownDelayMs: 0,
       logLevel: "info",
+      baselineUri: undefined,
+      monitoringWindowSeconds: 600,
+      feedback: false,
+      predictionTtlSeconds: 3600,
+      predictionStoreRows: 100000,
     });
   });
 
@@ -38,6 +43,7 @@ describe("parseServeConfig", () => {
       LIFTOFF_MODEL_DIGEST: `sha256:${"AB".repeat(32)}`,
       LIFTOFF_AUTH_TOKENS: " t1, t2 ,,",
       POD_IP: "10.1.2.3",
+      LIFTOFF_FEEDBACK: "true",
     };
     const c = parseServeConfig(["--model-name=flag-name", "--max-batch-size", "8"], env);
     expect(c).toMatchObject({
@@ -49,6 +55,7 @@ describe("parseServeConfig", () => {
       modelDigest: "ab".repeat(32),
       authTokens: ["t1", "t2"],
       host: "10.1.2.3",
+      feedback: true,
     });
     expect(parseServeConfig([...base, "--host", "127.0.0.1"], { POD_IP: "10.1.2.3" }).host).toBe("127.0.0.1");
   });
@@ -59,16 +66,21 @@ describe("parseServeConfig", () => {
     [[...base, "--port", "abc"], "--port must be an integer, got 'abc'"],
     [[...base, "--port", "70000"], "--port must be between 0 and 65535, got 70000"],
     [[...base, "--backend", "gpu"], "--backend must be one of auto, tensorflow, tensorflow-gpu, wasm, cpu, got 'gpu'"],
+    [[...base, "--feedback", "yes"], "--feedback must be true or false, got 'yes'"],
+    [[...base, "--monitoring-window-seconds", "0"], "--monitoring-window-seconds must be between 1 and 86400, got 0"],
     [[...base, "--max-batch-size", "0"], "--max-batch-size must be between 1 and 65536, got 0"],
     [[...base, "--model-digest", "md5:abc"], "--model-digest must look like sha256:<64 hex digits>, got 'md5:abc'"],
     [
       ["--model-uri", "x", "--model-name", "a/b"],
       "--model-name must be 1-128 of [A-Za-z0-9_.-] starting with a letter or digit, got 'a/b'",
     ],
-    [[...base, "--bogus", "1"], "unknown flag --bogus (see serve --help)"],
-    [[...base, "--port"], "flag --port needs a value"],
+    [[...base, "--bogus", "1"], "Unknown option '--bogus' (see serve --help)"],
+    [[...base, "--port"], "Option '--port <value>' argument missing (see serve --help)"],
     [[...base, "--port", "1", "--port", "2"], "flag --port is given twice"],
-    [[...base, "stray"], "unexpected argument 'stray' (flags look like --name value)"],
+    [
+      [...base, "stray"],
+      "Unexpected argument 'stray'. This command does not take positional arguments (see serve --help)",
+    ],
   ])("rejects %j with a one-line error", (argv, message) => {
     expect(() => parseServeConfig(argv, {})).toThrow(message);
   });
@@ -113,8 +125,7 @@ describe("CLI", { timeout: 60_000 }, () => {
       ["serve", "--model-uri", "s3://b/m", "--model-name", "m"],
       "model URI scheme 's3://' is not supported (use a path, file://, pvc:// or http(s)://)",
     ],
-    [["fly"], "unknown command 'fly' (expected serve, train or prepare)"],
-    [["train"], "command 'train' is not available yet"],
+    [["fly"], "unknown command 'fly' (expected serve)"],
   ])("%j exits 2 with one line on stderr", async (args, message) => {
     const r = await run(args);
     expect(r.code).toBe(2);

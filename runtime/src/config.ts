@@ -3,6 +3,7 @@
  * validation and --help, so a flag cannot exist without its env var and docs.
  * Pure: argv and env in, config out, ConfigError (one line) on anything wrong.
  */
+import { parseArgs } from "node:util";
 import { ConfigError } from "./errors.js";
 
 export const BACKENDS = ["auto", "tensorflow", "tensorflow-gpu", "wasm", "cpu"] as const;
@@ -29,9 +30,15 @@ export interface ServeConfig {
   pvcRoot: string;
   shutdownDelayMs: number;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** stats.json of the training data: the drift baseline (drift is off without it). */
+  baselineUri: string | undefined;
+  monitoringWindowSeconds: number;
+  feedback: boolean;
+  predictionTtlSeconds: number;
+  predictionStoreRows: number;
 }
 
-type Kind = "string" | "int" | "enum" | "digest" | "name";
+type Kind = "string" | "int" | "enum" | "digest" | "name" | "bool";
 interface FlagSpec {
   flag: string;
   env: string;
@@ -177,6 +184,51 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     values: LOG_LEVELS,
     help: "log level (JSON logs on stdout)",
   },
+  {
+    flag: "baseline-uri",
+    env: "LIFTOFF_BASELINE_URI",
+    key: "baselineUri",
+    kind: "string",
+    help: "stats.json of the training data (path, pvc://, http(s)://): turns drift counting on",
+  },
+  {
+    flag: "monitoring-window-seconds",
+    env: "LIFTOFF_MONITORING_WINDOW_SECONDS",
+    key: "monitoringWindowSeconds",
+    kind: "int",
+    default: "600",
+    min: 1,
+    max: 86400,
+    help: "sliding window of the drift counts and feedback figures at /monitoring (10 sub-windows)",
+  },
+  {
+    flag: "feedback",
+    env: "LIFTOFF_FEEDBACK",
+    key: "feedback",
+    kind: "bool",
+    default: "false",
+    help: "keep predictions by id and accept ground truth at :feedback (true/false)",
+  },
+  {
+    flag: "prediction-ttl-seconds",
+    env: "LIFTOFF_PREDICTION_TTL_SECONDS",
+    key: "predictionTtlSeconds",
+    kind: "int",
+    default: "3600",
+    min: 1,
+    max: 604800,
+    help: "how long a prediction waits for its feedback",
+  },
+  {
+    flag: "prediction-store-rows",
+    env: "LIFTOFF_PREDICTION_STORE_ROWS",
+    key: "predictionStoreRows",
+    kind: "int",
+    default: "100000",
+    min: 1,
+    max: 10000000,
+    help: "most prediction rows kept for feedback (oldest dropped first)",
+  },
 ];
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -201,6 +253,9 @@ function convert(spec: FlagSpec, raw: string, from: string): string | number {
       if (!m?.[1]) throw new ConfigError(`${from} must look like sha256:<64 hex digits>, got '${raw}'`);
       return m[1].toLowerCase();
     }
+    case "bool":
+      if (raw !== "true" && raw !== "false") throw new ConfigError(`${from} must be true or false, got '${raw}'`);
+      return raw;
     case "name":
       if (!NAME_RE.test(raw))
         throw new ConfigError(`${from} must be 1-128 of [A-Za-z0-9_.-] starting with a letter or digit, got '${raw}'`);
@@ -211,25 +266,30 @@ function convert(spec: FlagSpec, raw: string, from: string): string | number {
   }
 }
 
-/** Splits `--a b --c=d` into a map; rejects unknown flags and missing values. */
+/**
+ * node:util parseArgs (as the operator uses) with every flag a string; values
+ * are converted and checked from the table. A flag given twice is refused rather
+ * than silently taking the last one.
+ */
 function splitArgs(argv: readonly string[]): Map<string, string> {
-  const known = new Set(SERVE_FLAGS.map((s) => s.flag));
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: Object.fromEntries(SERVE_FLAGS.map((s) => [s.flag, { type: "string" as const }])),
+      strict: true,
+      allowPositionals: false,
+      tokens: true,
+    });
+  } catch (err) {
+    const first = (err as Error).message.split("\n")[0] ?? "bad flags";
+    throw new ConfigError(`${first} (see serve --help)`);
+  }
   const out = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? "";
-    if (!arg.startsWith("--")) throw new ConfigError(`unexpected argument '${arg}' (flags look like --name value)`);
-    const eq = arg.indexOf("=");
-    const name = arg.slice(2, eq === -1 ? undefined : eq);
-    if (!known.has(name)) throw new ConfigError(`unknown flag --${name} (see serve --help)`);
-    let value: string | undefined;
-    if (eq !== -1) value = arg.slice(eq + 1);
-    else {
-      value = argv[i + 1];
-      if (value === undefined || value.startsWith("--")) throw new ConfigError(`flag --${name} needs a value`);
-      i++;
-    }
-    if (out.has(name)) throw new ConfigError(`flag --${name} is given twice`);
-    out.set(name, value);
+  for (const t of parsed.tokens ?? []) {
+    if (t.kind !== "option") continue;
+    if (out.has(t.name)) throw new ConfigError(`flag --${t.name} is given twice`);
+    out.set(t.name, t.value ?? "");
   }
   return out;
 }
@@ -256,6 +316,7 @@ export function parseServeConfig(
     cfg[spec.key] = convert(spec, raw, from);
   }
   cfg.host ??= env.POD_IP || "0.0.0.0";
+  cfg.feedback = cfg.feedback === "true";
   cfg.authTokens = (env.LIFTOFF_AUTH_TOKENS ?? "")
     .split(",")
     .map((t) => t.trim())

@@ -1,68 +1,31 @@
 #!/usr/bin/env node
 /**
- * liftoff-runtime: one program for the Liftoff image. `serve` now; `train` and
- * `prepare` come later. Startup problems print one line and exit non-zero.
+ * liftoff-runtime: one program for the Liftoff image, one subcommand per file in
+ * commands/. Startup problems print one line and exit non-zero.
  */
-import { serveHelp } from "./config.js";
-import { ConfigError } from "./errors.js";
-import { startServe } from "./serve.js";
+import { type Command, fail } from "./commands/command.js";
+import { serveCommand } from "./commands/serve.js";
 import { RUNTIME_NAME, RUNTIME_VERSION } from "./version.js";
 
-const USAGE = `usage: ${RUNTIME_NAME} <command> [flags]
+/** Every subcommand, in the order usage lists them. */
+const COMMANDS: readonly Command[] = [serveCommand];
 
-commands:
-  serve     serve a TensorFlow.js model over HTTP (V1 and V2 protocols)
-  train     (not yet available)
-  prepare   (not yet available)
-
-'${RUNTIME_NAME} serve --help' lists serve's flags.`;
-
-function fail(message: string, code: number): never {
-  process.stderr.write(`${RUNTIME_NAME}: error: ${message}\n`);
-  process.exit(code);
-}
-
-async function serve(argv: string[]): Promise<void> {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write(`${serveHelp()}\n`);
-    return;
-  }
-  let running: Awaited<ReturnType<typeof startServe>>;
-  try {
-    running = await startServe(argv, process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) fail(err.message, 2);
-    throw err;
-  }
-  const stop = (signal: string) => {
-    running.app.log.info(`${signal} received`);
-    running.shutdown().then(
-      () => process.exit(0),
-      (err: unknown) => fail(`shutdown failed: ${(err as Error).message}`, 1),
-    );
-  };
-  process.once("SIGTERM", () => stop("SIGTERM"));
-  process.once("SIGINT", () => stop("SIGINT"));
-  try {
-    await running.loaded;
-  } catch (err) {
-    // Exit so the pod restarts and its status shows why; readiness was never true.
-    const message = err instanceof ConfigError ? err.message : `model load failed: ${(err as Error).message}`;
-    running.app.log.error(message);
-    await running.app.close();
-    fail(message, 1);
-  }
+function usage(): string {
+  return [
+    `usage: ${RUNTIME_NAME} <command> [flags]`,
+    "",
+    "commands:",
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(9)} ${c.summary}`),
+    "",
+    `'${RUNTIME_NAME} <command> --help' lists a command's flags.`,
+  ].join("\n");
 }
 
 async function main(argv: string[]): Promise<void> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case "serve":
-      return serve(rest);
-    case "train":
-    case "prepare":
-      fail(`command '${command}' is not available yet`, 2);
-      break;
+  const [name, ...rest] = argv;
+  const command = COMMANDS.find((c) => c.name === name);
+  if (command !== undefined) return command.run(rest);
+  switch (name) {
     case "--version":
       process.stdout.write(`${RUNTIME_VERSION}\n`);
       return;
@@ -70,11 +33,11 @@ async function main(argv: string[]): Promise<void> {
     case "--help":
     case "-h":
     case "help":
-      process.stdout.write(`${USAGE}\n`);
-      if (command === undefined) process.exitCode = 2;
+      process.stdout.write(`${usage()}\n`);
+      if (name === undefined) process.exitCode = 2;
       return;
     default:
-      fail(`unknown command '${command}' (expected serve, train or prepare)`, 2);
+      fail(`unknown command '${name}' (expected ${COMMANDS.map((c) => c.name).join(", ")})`, 2);
   }
 }
 

@@ -104,7 +104,10 @@ describe("serve", { timeout: 60_000 }, () => {
         method: "POST",
         body: JSON.stringify({ instances: [[1, 2, 3]] }),
       });
-      expect([r.status, await r.json()]).toEqual([503, { error: "model 'm' is not ready" }]);
+      expect([r.status, await r.json()]).toEqual([
+        503,
+        { error: "model 'm' is not ready", code: "LIFTOFF_ERR_NOT_READY" },
+      ]);
     } finally {
       await s.shutdown();
     }

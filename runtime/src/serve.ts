@@ -8,6 +8,7 @@ import { loadTokens } from "./auth.js";
 import { initBackend } from "./backends.js";
 import { parseServeConfig, type ServeConfig } from "./config.js";
 import { RuntimeMetrics } from "./metrics.js";
+import { loadBaseline } from "./monitoring/baseline-source.js";
 import { buildServer } from "./server.js";
 import { ModelService } from "./service.js";
 
@@ -28,6 +29,11 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
   // `auto` is decided with the model loaded (see probeBackends).
   if (config.backend !== "auto") await initBackend(config.backend);
   const metrics = new RuntimeMetrics(config.modelName);
+  const baselineLocation =
+    config.baselineUri === undefined
+      ? undefined
+      : inContainerRoot(resolveModelUri(config.baselineUri, config.pvcRoot), env.LIFTOFF_PATH_PREFIX);
+  const baseline = await loadBaseline(baselineLocation);
   const limits = { maxRequestRows: config.maxRequestRows };
   const service = new ModelService({
     name: config.modelName,
@@ -35,16 +41,34 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     metrics,
     maxBatchSize: config.maxBatchSize,
     maxLatencyMs: config.maxLatencyMs,
+    ...(baseline !== undefined || config.feedback
+      ? {
+          monitoring: {
+            baseline,
+            options: {
+              model: config.modelName,
+              windowSeconds: config.monitoringWindowSeconds,
+              slots: 10,
+              feedback: config.feedback,
+              predictionTtlSeconds: config.predictionTtlSeconds,
+              predictionStoreRows: config.predictionStoreRows,
+              // Pods advertise their IP so feedback reaching another replica can be forwarded (monitoring/feedback.ts).
+              advertise: env.POD_IP ? `${env.POD_IP}:${config.port}` : undefined,
+            },
+          },
+        }
+      : {}),
   });
   const app = await buildServer({
     service,
     limits,
     bodyLimitBytes: config.bodyLimitBytes,
-    tokens,
+    auth: tokens,
     logLevel: config.logLevel,
   });
   // Listen first so liveness answers while a large model loads; readiness waits.
   await app.listen({ host: config.host, port: config.port });
+  if (baseline && "error" in baseline) app.log.error(`drift is off: ${baseline.error}`);
   app.log.info(
     { auth: tokens !== undefined, maxBatchSize: config.maxBatchSize, maxLatencyMs: config.maxLatencyMs },
     `listening on ${config.host}:${(app.server.address() as { port: number }).port}`,

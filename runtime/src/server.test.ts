@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { errors } from "./errors.js";
-import { toRuntimeError } from "./server.js";
+import { toRuntimeError } from "./http-errors.js";
 import { saveLayersModel, serverFor, tempDir, tinyDense } from "./test-helpers.js";
 
 describe("server", () => {

@@ -3,10 +3,13 @@
  * metrics, the error mapping, V1/V2 routes, /metrics and /openapi.json.
  */
 import swagger from "@fastify/swagger";
-import Fastify, { type FastifyError, type FastifyInstance, LogController } from "fastify";
-import { PUBLIC_PATHS, type TokenSet } from "./auth.js";
-import { errors, RuntimeError } from "./errors.js";
-import { methodGuard, sendJson } from "./http.js";
+import Fastify, { type FastifyInstance, LogController } from "fastify";
+import { type Authenticator, PUBLIC_PATHS } from "./auth.js";
+import { errors } from "./errors.js";
+import { toRuntimeError } from "./http-errors.js";
+import { methodGuard } from "./http-methods.js";
+import { sendError, sendJson } from "./http-reply.js";
+import { monitoringRoutes } from "./monitoring/routes.js";
 import { schemas } from "./schemas.js";
 import type { ModelService } from "./service.js";
 import { v1Routes } from "./v1.js";
@@ -18,7 +21,8 @@ export interface ServerOptions {
   service: ModelService;
   limits: Limits;
   bodyLimitBytes: number;
-  tokens?: TokenSet | undefined;
+  /** Undefined: no auth. */
+  auth?: Authenticator | undefined;
   logLevel?: string;
 }
 
@@ -31,27 +35,8 @@ const SECURITY_HEADERS = {
   "cache-control": "no-store",
 } as const;
 
-/** Maps anything thrown in a request to a catalogue error (never a stack or a path). */
-export function toRuntimeError(err: unknown, bodyLimit: number): RuntimeError {
-  if (err instanceof RuntimeError) return err;
-  const e = err as Partial<FastifyError>;
-  switch (e.code) {
-    case "FST_ERR_CTP_BODY_TOO_LARGE":
-      return errors.payloadTooLarge(bodyLimit);
-    case "FST_ERR_CTP_EMPTY_JSON_BODY":
-    case "FST_ERR_CTP_INVALID_JSON_BODY":
-      return errors.invalidJson();
-    case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
-      return errors.badRequest("Content-Length does not match the body");
-  }
-  if (err instanceof SyntaxError) return errors.invalidJson();
-  const status = e.statusCode;
-  if (typeof status === "number" && status >= 400 && status < 500) return new RuntimeError(status, "bad request");
-  return errors.internal();
-}
-
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
-  const { service, limits, bodyLimitBytes, tokens } = opts;
+  const { service, limits, bodyLimitBytes, auth } = opts;
   const metrics = service.opts.metrics;
   const app = Fastify({
     bodyLimit: bodyLimitBytes,
@@ -78,24 +63,26 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   // Callback-style hooks: no promise per request on the hot path.
   app.addHook("onRequest", (req, reply, done) => {
     reply.headers(SECURITY_HEADERS);
-    if (tokens !== undefined) {
-      const q = req.url.indexOf("?");
-      const path = q === -1 ? req.url : req.url.slice(0, q);
-      if (!PUBLIC_PATHS.has(path) && !tokens.check(req.headers.authorization)) return done(errors.unauthorized());
-    }
-    done();
+    if (auth === undefined) return done();
+    const q = req.url.indexOf("?");
+    if (PUBLIC_PATHS.has(q === -1 ? req.url : req.url.slice(0, q))) return done();
+    const ok = auth.authenticate((name) => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    });
+    if (typeof ok === "boolean") return done(ok ? undefined : errors.unauthorized());
+    ok.then((yes) => done(yes ? undefined : errors.unauthorized()), done);
   });
 
   app.setErrorHandler((err, req, reply) => {
     const e = toRuntimeError(err, bodyLimitBytes);
     if (e.statusCode >= 500) req.log.error({ err }, "request failed");
-    return sendJson(reply.headers(e.headers), { error: e.message }, e.statusCode);
+    return sendError(reply, e);
   });
 
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split("?")[0] ?? "";
-    const e = errors.routeNotFound(req.method, path.length > 200 ? `${path.slice(0, 200)}...` : path);
-    return sendJson(reply, { error: e.message }, e.statusCode);
+    return sendError(reply, errors.routeNotFound(req.method, path.length > 200 ? `${path.slice(0, 200)}...` : path));
   });
 
   await app.register(swagger, {
@@ -107,7 +94,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
         description: "Liftoff inference runtime: TF Serving/KServe V1 and Open Inference Protocol V2.",
       },
       components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
-      security: tokens !== undefined ? [{ bearer: [] }] : [],
+      security: auth !== undefined ? [{ bearer: [] }] : [],
     },
     // V1 predict is routed as POST /v1/models/:name (see v1.ts); document its real path
     // ("::" is how @fastify/swagger spells a literal colon).
@@ -124,6 +111,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
 
   await app.register(v1Routes, { service, limits });
   await app.register(v2Routes, { service, limits });
+  await app.register(monitoringRoutes, { service });
 
   app.get("/metrics", { schema: schemas.metrics }, async (_req, reply) => {
     const text = await metrics.registry.metrics();

@@ -10,6 +10,7 @@ import type { BackendChoice } from "./config.js";
 import { errors } from "./errors.js";
 import type { RuntimeMetrics } from "./metrics.js";
 import { type LoadedModel, loadModel, warmupInputs } from "./model.js";
+import { type BaselineState, Monitor, type MonitorOptions } from "./monitoring/monitor.js";
 import type { Prepared } from "./validate.js";
 
 export interface ServiceOptions {
@@ -18,6 +19,8 @@ export interface ServiceOptions {
   metrics: RuntimeMetrics;
   maxBatchSize: number;
   maxLatencyMs: number;
+  /** Drift and feedback (monitoring/), set up once the model's signature is known. */
+  monitoring?: { options: MonitorOptions; baseline: BaselineState };
 }
 
 export interface LoadReport {
@@ -52,6 +55,8 @@ export class ModelService {
   private loaded: { model: LoadedModel; batcher: Batcher } | undefined;
   private draining = false;
   digest: string | undefined;
+  /** Drift counts and feedback, once the model is loaded (when monitoring is configured). */
+  monitor: Monitor | undefined;
   /** The backend the model runs on, once loaded. */
   backend: BackendInfo | undefined;
 
@@ -139,6 +144,8 @@ export class ModelService {
       onBatch: (rows, seconds) => this.opts.metrics.batch(rows, seconds),
     });
     this.loaded = { model, batcher };
+    const m = this.opts.monitoring;
+    if (m) this.monitor = new Monitor(m.options, m.baseline, model.signature, this.opts.metrics.registry);
     this.backend = backend;
     this.opts.metrics.setBackend(backend);
     this.opts.metrics.setReady(this.ready);

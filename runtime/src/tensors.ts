@@ -65,12 +65,12 @@ export function fromNested(value: unknown, dtype: DType, what: string): Tensor {
     if (depth === shape.length) {
       if (!put(out, k++, v, dtype)) {
         const at = path.length > 0 ? ` at [${path.join(",")}]` : "";
-        throw errors.badRequest(`${what}: value${at} is ${describeValue(v)}, expected ${EXPECT[dtype]}`);
+        throw errors.invalidInput(`${what}: value${at} is ${describeValue(v)}, expected ${EXPECT[dtype]}`);
       }
       return;
     }
     if (!Array.isArray(v) || v.length !== shape[depth]) {
-      throw errors.badRequest(
+      throw errors.invalidInput(
         `${what}: ragged or mixed nesting at [${path.join(",")}] (expected ${shape[depth]} elements at depth ${depth})`,
       );
     }
@@ -86,12 +86,12 @@ export function fromNested(value: unknown, dtype: DType, what: string): Tensor {
 
 /** Flattens V2 `data` (flat or nested, row-major) without caring about its nesting. */
 export function fromFlat(value: unknown, dtype: DType, what: string): TypedData {
-  if (!Array.isArray(value)) throw errors.badRequest(`${what}: data must be an array`);
+  if (!Array.isArray(value)) throw errors.invalidInput(`${what}: data must be an array`);
   const flat = value.some(Array.isArray) ? (value as unknown[]).flat(Number.POSITIVE_INFINITY) : value;
   const out = allocate(dtype, flat.length);
   for (let i = 0; i < flat.length; i++) {
     if (!put(out, i, flat[i], dtype)) {
-      throw errors.badRequest(`${what}: data[${i}] is ${describeValue(flat[i])}, expected ${EXPECT[dtype]}`);
+      throw errors.invalidInput(`${what}: data[${i}] is ${describeValue(flat[i])}, expected ${EXPECT[dtype]}`);
     }
   }
   return out;
@@ -101,14 +101,14 @@ export function fromFlat(value: unknown, dtype: DType, what: string): TypedData 
 export function checkShape(shape: readonly number[], spec: TensorSpec, what: string): number {
   const expected = `[${spec.shape.join(",")}]`;
   if (shape.length !== spec.shape.length) {
-    throw errors.badRequest(
+    throw errors.invalidInput(
       `${what}: shape [${shape.join(",")}] has rank ${shape.length}, expected rank ${spec.shape.length} ${expected}`,
     );
   }
   for (let d = 0; d < shape.length; d++) {
     const want = spec.shape[d] as number;
     if (want !== -1 && shape[d] !== want) {
-      throw errors.badRequest(`${what}: shape [${shape.join(",")}] does not match ${expected} at dimension ${d}`);
+      throw errors.invalidInput(`${what}: shape [${shape.join(",")}] does not match ${expected} at dimension ${d}`);
     }
   }
   return shape[0] ?? 1;

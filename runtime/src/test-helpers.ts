@@ -7,11 +7,14 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { fetchArtifact } from "./artifact.js";
-import type { BackendInfo } from "./backends.js";
+import { type BackendInfo, quietCpuBanner } from "./backends.js";
 import { RuntimeMetrics } from "./metrics.js";
 import { loadModel } from "./model.js";
 import { buildServer } from "./server.js";
 import { ModelService } from "./service.js";
+
+// Tests run on the default cpu backend without activate(); keep their output clean too.
+quietCpuBanner();
 
 export async function tempDir(prefix = "liftoff-rt-"): Promise<string> {
   return mkdtemp(path.join(tmpdir(), prefix));
@@ -146,8 +149,9 @@ export interface ServerFixture {
   maxLatencyMs?: number;
   maxRequestRows?: number;
   bodyLimitBytes?: number;
-  tokens?: import("./auth.js").TokenSet;
+  auth?: import("./auth.js").Authenticator;
   name?: string;
+  monitoring?: import("./service.js").ServiceOptions["monitoring"];
 }
 
 /** A server (not listening; use inject) serving the model at modelJson. */
@@ -160,6 +164,7 @@ export async function serverFor(modelJson: string, fx: ServerFixture = {}) {
     metrics,
     maxBatchSize: fx.maxBatchSize ?? 1,
     maxLatencyMs: fx.maxLatencyMs ?? 5,
+    ...(fx.monitoring ? { monitoring: fx.monitoring } : {}),
   });
   const artifact = await fetchArtifact({ kind: "file", path: modelJson }, undefined);
   service.digest = artifact.digest;
@@ -168,7 +173,7 @@ export async function serverFor(modelJson: string, fx: ServerFixture = {}) {
     service,
     limits,
     bodyLimitBytes: fx.bodyLimitBytes ?? 1024 * 1024,
-    tokens: fx.tokens,
+    auth: fx.auth,
     logLevel: "silent",
   });
   return { app, service, metrics };

@@ -12,44 +12,46 @@ import { finish, isPlainObject, type Limits, type Prepared } from "./validate.js
 export type V1Format = "row" | "columnar";
 
 export function decodeV1(body: unknown, sig: Signature, limits: Limits): { prepared: Prepared; format: V1Format } {
-  if (body === undefined) throw errors.badRequest("request body is empty");
-  if (!isPlainObject(body)) throw errors.badRequest("request body must be a JSON object with 'instances' or 'inputs'");
+  if (body === undefined) throw errors.invalidInput("request body is empty");
+  if (!isPlainObject(body))
+    throw errors.invalidInput("request body must be a JSON object with 'instances' or 'inputs'");
   const hasInstances = Object.hasOwn(body, "instances");
   const hasInputs = Object.hasOwn(body, "inputs");
-  if (hasInstances === hasInputs) throw errors.badRequest("request must have exactly one of 'instances' or 'inputs'");
+  if (hasInstances === hasInputs) throw errors.invalidInput("request must have exactly one of 'instances' or 'inputs'");
   const sigName = body.signature_name;
   if (sigName !== undefined && sigName !== "serving_default") {
-    throw errors.badRequest(`unknown signature_name '${String(sigName)}'; this model has only 'serving_default'`);
+    throw errors.invalidInput(`unknown signature_name '${String(sigName)}'; this model has only 'serving_default'`);
   }
   for (const k of Object.keys(body)) {
-    if (k !== "instances" && k !== "inputs" && k !== "signature_name") throw errors.badRequest(`unknown field '${k}'`);
+    if (k !== "instances" && k !== "inputs" && k !== "signature_name")
+      throw errors.invalidInput(`unknown field '${k}'`);
   }
   const tensors = hasInstances ? decodeRows(body.instances, sig) : decodeColumns(body.inputs, sig);
   return { prepared: finish(sig, tensors, limits), format: hasInstances ? "row" : "columnar" };
 }
 
 function decodeRows(instances: unknown, sig: Signature): Tensor[] {
-  if (!Array.isArray(instances)) throw errors.badRequest("'instances' must be an array with one entry per row");
-  if (instances.length === 0) throw errors.badRequest("'instances' is empty");
+  if (!Array.isArray(instances)) throw errors.invalidInput("'instances' must be an array with one entry per row");
+  if (instances.length === 0) throw errors.invalidInput("'instances' is empty");
   const named = isPlainObject(instances[0]);
   if (!named) {
     const only = sig.inputs[0];
     if (sig.inputs.length !== 1 || only === undefined) {
-      throw errors.badRequest(
+      throw errors.invalidInput(
         `this model has ${sig.inputs.length} inputs; each instance must be an object keyed by ${inputList(sig)}`,
       );
     }
     return [fromNested(instances, only.dtype, `input '${only.name}'`)];
   }
   instances.forEach((row, r) => {
-    if (!isPlainObject(row)) throw errors.badRequest(`instance ${r} must be an object like instance 0`);
+    if (!isPlainObject(row)) throw errors.invalidInput(`instance ${r} must be an object like instance 0`);
     for (const k of Object.keys(row)) {
-      if (!sig.inputs.some((s) => s.name === k)) throw errors.badRequest(`instance ${r} has unknown input '${k}'`);
+      if (!sig.inputs.some((s) => s.name === k)) throw errors.invalidInput(`instance ${r} has unknown input '${k}'`);
     }
   });
   return sig.inputs.map((spec) => {
     const column = instances.map((row: Record<string, unknown>, r) => {
-      if (!Object.hasOwn(row, spec.name)) throw errors.badRequest(`instance ${r} lacks input '${spec.name}'`);
+      if (!Object.hasOwn(row, spec.name)) throw errors.invalidInput(`instance ${r} lacks input '${spec.name}'`);
       return row[spec.name];
     });
     return fromNested(column, spec.dtype, `input '${spec.name}'`);
@@ -60,17 +62,17 @@ function decodeColumns(inputs: unknown, sig: Signature): Tensor[] {
   const only = sig.inputs[0];
   if (!isPlainObject(inputs)) {
     if (sig.inputs.length !== 1 || only === undefined) {
-      throw errors.badRequest(
+      throw errors.invalidInput(
         `this model has ${sig.inputs.length} inputs; 'inputs' must be an object keyed by ${inputList(sig)}`,
       );
     }
     return [fromNested(inputs, only.dtype, `input '${only.name}'`)];
   }
   for (const k of Object.keys(inputs)) {
-    if (!sig.inputs.some((s) => s.name === k)) throw errors.badRequest(`'inputs' has unknown input '${k}'`);
+    if (!sig.inputs.some((s) => s.name === k)) throw errors.invalidInput(`'inputs' has unknown input '${k}'`);
   }
   return sig.inputs.map((spec) => {
-    if (!Object.hasOwn(inputs, spec.name)) throw errors.badRequest(`'inputs' lacks input '${spec.name}'`);
+    if (!Object.hasOwn(inputs, spec.name)) throw errors.invalidInput(`'inputs' lacks input '${spec.name}'`);
     return fromNested(inputs[spec.name], spec.dtype, `input '${spec.name}'`);
   });
 }

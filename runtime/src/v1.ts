@@ -7,7 +7,11 @@
  */
 import type { FastifyPluginAsync } from "fastify";
 import { errors } from "./errors.js";
-import { methodGuard, requestMetrics, requireModel, requireReady, runInference, sendJson } from "./http.js";
+import { methodGuard } from "./http-methods.js";
+import { requestMetrics } from "./http-metrics.js";
+import { sendJson } from "./http-reply.js";
+import { requireModel, requireReady, runInference } from "./inference.js";
+import { predictionIdHeader, v1Feedback } from "./monitoring/routes.js";
 import { schemas } from "./schemas.js";
 import type { ModelService } from "./service.js";
 import { decodeV1, encodeV1 } from "./v1-codec.js";
@@ -26,7 +30,7 @@ export function splitVerb(segment: string): [string, string | undefined] {
   return i === -1 ? [segment, undefined] : [segment.slice(0, i), segment.slice(i + 1)];
 }
 
-const VERBS = new Set(["predict"]);
+const VERBS = new Set(["predict", "feedback"]);
 
 export const v1Routes: FastifyPluginAsync<V1Options> = async (app, { service, limits }) => {
   const countRequests = requestMetrics(service.opts.metrics, "v1");
@@ -51,9 +55,10 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, { service, li
       if (verb === undefined) throw errors.methodNotAllowed("POST", ["GET", "HEAD"]);
       if (!VERBS.has(verb)) throw errors.routeNotFound("POST", req.url.split("?")[0] ?? "");
       requireModel(service, name);
+      if (verb === "feedback") return v1Feedback(service, req, reply);
       const model = requireReady(service);
       const { prepared, format } = decodeV1(req.body, model.signature, limits);
-      const outputs = await runInference(service, req, prepared);
+      const outputs = await runInference(service, req.log, prepared, predictionIdHeader(reply));
       return sendJson(reply, encodeV1(outputs, model.signature, format, prepared.rows));
     },
   );

@@ -43,42 +43,42 @@ export interface V2Request {
 
 function checkShapeField(shape: unknown, what: string): number[] {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw errors.badRequest(`${what}: shape must be an array of non-negative integers`);
+    throw errors.invalidInput(`${what}: shape must be an array of non-negative integers`);
   }
   return shape as number[];
 }
 
 export function decodeV2(body: unknown, sig: Signature, limits: Limits): V2Request {
-  if (body === undefined) throw errors.badRequest("request body is empty");
-  if (!isPlainObject(body)) throw errors.badRequest("request body must be a JSON object with 'inputs'");
+  if (body === undefined) throw errors.invalidInput("request body is empty");
+  if (!isPlainObject(body)) throw errors.invalidInput("request body must be a JSON object with 'inputs'");
   const id = body.id;
-  if (id !== undefined && typeof id !== "string") throw errors.badRequest("'id' must be a string");
+  if (id !== undefined && typeof id !== "string") throw errors.invalidInput("'id' must be a string");
   if (!Array.isArray(body.inputs) || body.inputs.length === 0)
-    throw errors.badRequest("'inputs' must be a non-empty array");
+    throw errors.invalidInput("'inputs' must be a non-empty array");
   const given = new Map<string, Tensor>();
   for (const [i, item] of body.inputs.entries()) {
-    if (!isPlainObject(item)) throw errors.badRequest(`inputs[${i}] must be an object`);
+    if (!isPlainObject(item)) throw errors.invalidInput(`inputs[${i}] must be an object`);
     const name = item.name;
-    if (typeof name !== "string") throw errors.badRequest(`inputs[${i}]: 'name' must be a string`);
+    if (typeof name !== "string") throw errors.invalidInput(`inputs[${i}]: 'name' must be a string`);
     const spec = sig.inputs.find((s) => s.name === name);
     const what = `input '${name}'`;
     if (spec === undefined)
-      throw errors.badRequest(
+      throw errors.invalidInput(
         `unknown input '${name}'; the model takes ${sig.inputs.map((s) => `'${s.name}'`).join(", ")}`,
       );
-    if (given.has(name)) throw errors.badRequest(`${what} is given twice`);
+    if (given.has(name)) throw errors.invalidInput(`${what} is given twice`);
     const datatype = item.datatype;
     if (typeof datatype !== "string" || !(V2_DATATYPES as readonly string[]).includes(datatype)) {
-      throw errors.badRequest(`${what}: unknown datatype '${String(datatype)}'`);
+      throw errors.invalidInput(`${what}: unknown datatype '${String(datatype)}'`);
     }
     if (!ACCEPTS[spec.dtype].includes(datatype)) {
-      throw errors.badRequest(`${what}: datatype ${datatype} does not match the model's ${v2Datatype(spec.dtype)}`);
+      throw errors.invalidInput(`${what}: datatype ${datatype} does not match the model's ${v2Datatype(spec.dtype)}`);
     }
     const shape = checkShapeField(item.shape, what);
-    if (!Object.hasOwn(item, "data")) throw errors.badRequest(`${what}: 'data' is missing`);
+    if (!Object.hasOwn(item, "data")) throw errors.invalidInput(`${what}: 'data' is missing`);
     const data = fromFlat(item.data, spec.dtype, what);
     if (data.length !== sizeOf(shape)) {
-      throw errors.badRequest(
+      throw errors.invalidInput(
         `${what}: data has ${data.length} elements but shape [${shape.join(",")}] needs ${sizeOf(shape)}`,
       );
     }
@@ -86,7 +86,7 @@ export function decodeV2(body: unknown, sig: Signature, limits: Limits): V2Reque
   }
   const inputs = sig.inputs.map((spec) => {
     const t = given.get(spec.name);
-    if (t === undefined) throw errors.badRequest(`input '${spec.name}' is missing`);
+    if (t === undefined) throw errors.invalidInput(`input '${spec.name}' is missing`);
     return t;
   });
   return { prepared: finish(sig, inputs, limits), id, outputs: decodeOutputs(body.outputs, sig) };
@@ -94,18 +94,18 @@ export function decodeV2(body: unknown, sig: Signature, limits: Limits): V2Reque
 
 function decodeOutputs(outputs: unknown, sig: Signature): number[] {
   if (outputs === undefined) return sig.outputs.map((_, i) => i);
-  if (!Array.isArray(outputs) || outputs.length === 0) throw errors.badRequest("'outputs' must be a non-empty array");
+  if (!Array.isArray(outputs) || outputs.length === 0) throw errors.invalidInput("'outputs' must be a non-empty array");
   const picked: number[] = [];
   for (const [i, o] of outputs.entries()) {
     if (!isPlainObject(o) || typeof o.name !== "string")
-      throw errors.badRequest(`outputs[${i}]: 'name' must be a string`);
+      throw errors.invalidInput(`outputs[${i}]: 'name' must be a string`);
     const idx = sig.outputs.findIndex((s) => s.name === o.name);
     if (idx === -1) {
-      throw errors.badRequest(
+      throw errors.invalidInput(
         `unknown output '${o.name}'; the model gives ${sig.outputs.map((s) => `'${s.name}'`).join(", ")}`,
       );
     }
-    if (picked.includes(idx)) throw errors.badRequest(`output '${o.name}' is asked for twice`);
+    if (picked.includes(idx)) throw errors.invalidInput(`output '${o.name}' is asked for twice`);
     picked.push(idx);
   }
   return picked;

@@ -3,7 +3,11 @@
  * Readiness is told by the status code (200 / 503) as well as the body.
  */
 import type { FastifyPluginAsync } from "fastify";
-import { methodGuard, requestMetrics, requireModel, requireReady, runInference, sendJson } from "./http.js";
+import { methodGuard } from "./http-methods.js";
+import { requestMetrics } from "./http-metrics.js";
+import { sendJson } from "./http-reply.js";
+import { requireModel, requireReady, runInference } from "./inference.js";
+import { predictionIdHeader } from "./monitoring/routes.js";
 import { schemas } from "./schemas.js";
 import type { ModelService } from "./service.js";
 import { decodeV2, encodeV2, v2Datatype } from "./v2-codec.js";
@@ -68,7 +72,7 @@ export const v2Routes: FastifyPluginAsync<V2Options> = async (app, { service, li
         requireModel(service, req.params.name, req.params.version);
         const model = requireReady(service);
         const request = decodeV2(req.body, model.signature, limits);
-        const outputs = await runInference(service, req, request.prepared);
+        const outputs = await runInference(service, req.log, request.prepared, predictionIdHeader(reply));
         return sendJson(reply, encodeV2(outputs, model.signature, request, service.name, service.version));
       },
     );

@@ -28,12 +28,12 @@ export function finish(signature: Signature, inputs: Tensor[], limits: Limits): 
     const r = checkShape(t.shape, spec, what);
     if (rows === -1) rows = r;
     else if (r !== rows)
-      throw errors.badRequest(`${what} has ${r} rows but '${signature.inputs[0]?.name}' has ${rows}`);
+      throw errors.invalidInput(`${what} has ${r} rows but '${signature.inputs[0]?.name}' has ${rows}`);
     key += `${t.shape.slice(1).join("x")};`;
   });
-  if (rows < 1) throw errors.badRequest("request has no rows");
+  if (rows < 1) throw errors.invalidInput("request has no rows");
   if (rows > limits.maxRequestRows) {
-    throw errors.badRequest(`request has ${rows} rows, more than the limit of ${limits.maxRequestRows}`);
+    throw errors.invalidInput(`request has ${rows} rows, more than the limit of ${limits.maxRequestRows}`);
   }
   return { inputs, rows, batchKey: key };
 }

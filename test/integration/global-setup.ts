@@ -8,6 +8,8 @@ declare module "vitest" {
     kubeconfig: string;
     kubectl: string;
     helm: string;
+    prometheus: string;
+    promtool: string;
     clusterName: string;
   }
 }
@@ -22,6 +24,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("kubeconfig", cluster.kubeconfig);
   project.provide("kubectl", cluster.binaries.kubectl);
   project.provide("helm", cluster.binaries.helm);
+  project.provide("prometheus", cluster.binaries.prometheus);
+  project.provide("promtool", cluster.binaries.promtool);
   project.provide("clusterName", name);
   return async () => {
     if (!process.env.LIFTOFF_KEEP_CLUSTER) await clusterDown(name);

@@ -30,6 +30,8 @@ export const RESOURCES = {
   HorizontalPodAutoscaler: t("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers"),
   NetworkPolicy: t("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies"),
   Lease: t("coordination.k8s.io", "v1", "Lease", "leases"),
+  Job: t("batch", "v1", "Job", "jobs"),
+  TokenReview: t("authentication.k8s.io", "v1", "TokenReview", "tokenreviews", false),
   ServiceMonitor: t("monitoring.coreos.com", "v1", "ServiceMonitor", "servicemonitors"),
   HTTPRoute: t("gateway.networking.k8s.io", "v1", "HTTPRoute", "httproutes"),
   CustomResourceDefinition: t(

@@ -1,0 +1,181 @@
+// The reporting channel end to end on loopback: the runtime's reporter posts over real HTTPS to the operator's
+// endpoint, whose API calls (TokenReview, pod, Job) are faked here; the integration tests use the real API server.
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensurePki, issueServingCert } from "../../../devcluster/cluster/pki.js";
+import { httpsReporter, type ReportError } from "../../../runtime/src/report/reporter.js";
+import type { KubeObject } from "../kube/types.js";
+import { podIdentity, ReportRejected, type TokenReviewStatus } from "./identity.js";
+import { reportPodParts } from "./pod-spec.js";
+import { ReportRouter, type ReportUpdate } from "./router.js";
+import { jobOfPod, type ReportRun, runOfJob } from "./run-owner.js";
+import { type ReportApi, type ReportServer, startReportServer } from "./server.js";
+
+const review = (over: Partial<TokenReviewStatus> = {}): TokenReviewStatus => ({
+  authenticated: true,
+  audiences: ["liftoff-operator"],
+  user: {
+    username: "system:serviceaccount:team-a:iris-dataset",
+    extra: {
+      "authentication.kubernetes.io/pod-name": ["iris-prepare-g1-abcde"],
+      "authentication.kubernetes.io/pod-uid": ["pod-uid-1"],
+    },
+  },
+  ...over,
+});
+
+const pod: KubeObject = {
+  metadata: {
+    name: "iris-prepare-g1-abcde",
+    namespace: "team-a",
+    uid: "pod-uid-1",
+    ownerReferences: [
+      { apiVersion: "batch/v1", kind: "Job", name: "iris-prepare-g1", uid: "job-uid-1", controller: true },
+    ],
+  },
+  spec: { serviceAccountName: "iris-dataset" },
+};
+const job: KubeObject = {
+  metadata: {
+    name: "iris-prepare-g1",
+    namespace: "team-a",
+    uid: "job-uid-1",
+    annotations: { "liftoff.dev/generation": "1" },
+    ownerReferences: [
+      { apiVersion: "liftoff.dev/v1alpha1", kind: "DataSet", name: "iris", uid: "ds-uid-1", controller: true },
+    ],
+  },
+};
+const id = podIdentity(review(), "liftoff-operator");
+
+describe("podIdentity", () => {
+  it("takes namespace, service account and the bound pod from the review", () => {
+    expect(id).toEqual({
+      namespace: "team-a",
+      serviceAccount: "iris-dataset",
+      podName: "iris-prepare-g1-abcde",
+      podUid: "pod-uid-1",
+    });
+  });
+  it("refuses unauthenticated, wrong-audience, non-SA and unbound tokens", () => {
+    const status = (r: TokenReviewStatus) => {
+      try {
+        podIdentity(r, "liftoff-operator");
+      } catch (err) {
+        return (err as ReportRejected).status;
+      }
+      return 200;
+    };
+    expect(status(review({ authenticated: false, error: "expired" }))).toBe(401);
+    expect(status(review({ audiences: ["vault"] }))).toBe(401);
+    expect(status(review({ user: { username: "alice" } }))).toBe(403);
+    expect(status(review({ user: { username: "system:serviceaccount:team-a:x" } }))).toBe(403);
+  });
+});
+
+describe("run ownership (pod → Job → owner)", () => {
+  it("walks to the owning DataSet", () => {
+    expect(jobOfPod(id, pod)).toBe("iris-prepare-g1");
+    const run = runOfJob(id, pod, job, new Set(["DataSet"]), "liftoff.dev");
+    expect(run).toMatchObject({ kind: "DataSet", name: "iris", uid: "ds-uid-1", namespace: "team-a" });
+    expect(run.job.annotations["liftoff.dev/generation"]).toBe("1");
+  });
+  it("refuses a recreated pod, another service account, a bare pod, a foreign Job", () => {
+    expect(() => jobOfPod(id, { ...pod, metadata: { ...pod.metadata, uid: "other" } })).toThrow(/no longer exists/);
+    expect(() => jobOfPod(id, { ...pod, spec: { serviceAccountName: "default" } })).toThrow(/service account/);
+    expect(() => jobOfPod(id, { ...pod, metadata: { ...pod.metadata, ownerReferences: [] } })).toThrow(
+      /not controlled/,
+    );
+    const foreign = { ...job, metadata: { ...job.metadata, ownerReferences: [] } };
+    expect(() => runOfJob(id, pod, foreign, new Set(["DataSet"]), "liftoff.dev")).toThrow(/not run by Liftoff/);
+    expect(() => runOfJob(id, pod, job, new Set(["TrainingJob"]), "liftoff.dev")).toThrow(ReportRejected);
+  });
+});
+
+describe("reportPodParts", () => {
+  it("projects a pod-bound token of audience liftoff-operator and points the env at it", () => {
+    const parts = reportPodParts({ url: "https://10.88.0.1:9443/v1/report", caPem: "PEM" });
+    expect(parts.volume).toMatchObject({
+      projected: { sources: [{ serviceAccountToken: { audience: "liftoff-operator", path: "token" } }] },
+    });
+    const env = Object.fromEntries(parts.env.map((e) => [e.name, e.value]));
+    expect(env.LIFTOFF_REPORT_TOKEN_FILE).toBe(`${parts.volumeMount.mountPath}/token`);
+    expect(env.LIFTOFF_REPORT_URL).toBe("https://10.88.0.1:9443/v1/report");
+  });
+});
+
+describe("report endpoint over HTTPS", () => {
+  const dir = mkdtempSync(join(tmpdir(), "liftoff-report-"));
+  const received: { run: ReportRun; update: ReportUpdate }[] = [];
+  let reviews = 0;
+  let server: ReportServer;
+  let ca: string;
+  const tokenFile = join(dir, "token");
+
+  const api: ReportApi = {
+    async reviewToken(token) {
+      reviews++;
+      return token === "good-token" ? review() : { authenticated: false, error: "invalid bearer token" };
+    },
+    getPod: async () => pod,
+    getJob: async () => job,
+  };
+
+  beforeAll(async () => {
+    const pki = ensurePki(join(dir, "pki"), "10.0.0.1");
+    const tls = issueServingCert(pki, "report", ["127.0.0.1"]);
+    ca = readFileSync(tls.ca, "utf8");
+    const router = new ReportRouter();
+    router.register("DataSet", async (run, update) => {
+      if (update.data?.stale) throw new ReportRejected("stale generation", 409);
+      received.push({ run, update });
+    });
+    server = await startReportServer({
+      host: "127.0.0.1",
+      port: 0,
+      cert: readFileSync(tls.cert, "utf8"),
+      key: readFileSync(tls.key, "utf8"),
+      api,
+      router,
+      log: pino({ level: "silent" }),
+    });
+  });
+  afterAll(() => server.close());
+
+  const reporter = () =>
+    httpsReporter({ url: `https://127.0.0.1:${server.port}/v1/report`, tokenFile, ca, attempts: 2, backoffMs: 1 });
+
+  it("delivers a report from the pod's token to the owning kind's handler, reviewing the token once", async () => {
+    writeFileSync(tokenFile, "good-token\n");
+    await reporter().report({ phase: "progress", data: { epoch: 1 } });
+    await reporter().report({ phase: "succeeded", data: { digest: "sha256:ab" } });
+    expect(received.map((r) => [r.run.name, r.update.phase, r.update.data])).toEqual([
+      ["iris", "progress", { epoch: 1 }],
+      ["iris", "succeeded", { digest: "sha256:ab" }],
+    ]);
+    expect(reviews).toBe(1);
+  });
+
+  it("answers 401 to a bad token, 400 to a bad body, 409 from the handler, without retrying", async () => {
+    const status = async (p: Promise<void>) => p.then(() => 200).catch((e: ReportError) => e.status);
+    writeFileSync(tokenFile, "stolen-token");
+    expect(await status(reporter().report({ phase: "succeeded" }))).toBe(401);
+    writeFileSync(tokenFile, "good-token");
+    expect(await status(reporter().report({ phase: "done" } as never))).toBe(400);
+    expect(await status(reporter().report({ phase: "succeeded", data: { stale: true } }))).toBe(409);
+  });
+
+  it("refuses a server whose certificate the CA did not sign", async () => {
+    const other = ensurePki(join(dir, "other"), "10.0.0.1");
+    const r = httpsReporter({
+      url: `https://127.0.0.1:${server.port}/v1/report`,
+      tokenFile,
+      ca: readFileSync(other.caCert, "utf8"),
+      attempts: 1,
+    });
+    await expect(r.report({ phase: "progress" })).rejects.toThrow(/cannot reach the operator/);
+  });
+});

@@ -1,0 +1,41 @@
+/** `serve`: runs the inference server until SIGTERM/SIGINT, then drains and exits 0. */
+import { serveHelp } from "../config.js";
+import { ConfigError } from "../errors.js";
+import { startServe } from "../serve.js";
+import { type Command, fail, wantsHelp } from "./command.js";
+
+export const serveCommand: Command = {
+  name: "serve",
+  summary: "serve a TensorFlow.js model over HTTP (V1, V2) and gRPC (V2, TF Serving)",
+  async run(argv) {
+    if (wantsHelp(argv)) {
+      process.stdout.write(`${serveHelp()}\n`);
+      return;
+    }
+    let running: Awaited<ReturnType<typeof startServe>>;
+    try {
+      running = await startServe(argv, process.env);
+    } catch (err) {
+      if (err instanceof ConfigError) fail(err.message, 2);
+      throw err;
+    }
+    const stop = (signal: string) => {
+      running.app.log.info(`${signal} received`);
+      running.shutdown().then(
+        () => process.exit(0),
+        (err: unknown) => fail(`shutdown failed: ${(err as Error).message}`, 1),
+      );
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+    try {
+      await running.loaded;
+    } catch (err) {
+      // Exit so the pod restarts and its status shows why; readiness was never true.
+      const message = err instanceof ConfigError ? err.message : `model load failed: ${(err as Error).message}`;
+      running.app.log.error(message);
+      await running.app.close();
+      fail(message, 1);
+    }
+  },
+};
