@@ -18,6 +18,15 @@ export default defineConfig({
       },
       {
         test: {
+          // Official Python clients and a fuzzer against real runtime processes; no cluster.
+          name: "clients",
+          include: ["test/clients/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+        },
+      },
+      {
+        test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
           environment: "node",

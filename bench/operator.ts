@@ -10,7 +10,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { clusterDown, clusterUp } from "../devcluster/cluster/cluster.js";
 import { REPO_ROOT } from "../devcluster/cluster/config.js";
 import { KubeClient } from "../operator/src/kube/client.js";
-import { RESOURCES } from "../operator/src/kube/resources.js";
+import { RESOURCES, type ResourceType } from "../operator/src/kube/resources.js";
 import type { KubeObject } from "../operator/src/kube/types.js";
 
 const { values } = parseArgs({
@@ -142,7 +142,8 @@ async function audit(
   let duplicates = 0;
   let orphans = 0;
   let missing = 0;
-  for (const r of [RESOURCES.Deployment, RESOURCES.Service, RESOURCES.ServiceAccount]) {
+  const kinds: ResourceType[] = [RESOURCES.Deployment, RESOURCES.Service, RESOURCES.ServiceAccount];
+  for (const r of kinds) {
     const perOwner = new Map<string, number>();
     for (const obj of (await client.list(r, ns, { labelSelector: "app.kubernetes.io/managed-by=liftoff" })).items) {
       const owner = obj.metadata?.ownerReferences?.find((o) => o.controller)?.uid ?? "";

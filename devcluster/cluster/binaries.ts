@@ -1,6 +1,6 @@
 // Finds (and, unless told not to, fetches or builds) the cached binaries: the control plane from
 // hack/build-binaries.sh, kubectl and helm from hack/fetch-kube-tools.sh, Prometheus and promtool from Debian's
-// package (hack/fetch-deb.sh). Links them into .liftoff/bin/ so docs and printed hints can name one stable path.
+// package (hack/fetch-deb.sh), OpenBao's `bao` from hack/fetch-openbao.sh. Links them into .liftoff/bin/ so docs and printed hints can name one stable path.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
@@ -43,7 +43,8 @@ export function ensureBinaries(build: boolean): Binaries {
   const [k8sDir, etcdDir] = cacheFolders("build-binaries.sh", build);
   const [toolsDir] = cacheFolders("fetch-kube-tools.sh", build);
   const [promDir] = cacheFolders("fetch-deb.sh", build, PROMETHEUS_DEB);
-  if (!k8sDir || !etcdDir || !toolsDir || !promDir)
+  const [bao] = cacheFolders("fetch-openbao.sh", build);
+  if (!k8sDir || !etcdDir || !toolsDir || !promDir || !bao)
     throw new ClusterError("the binary cache scripts printed no folders");
   const bins: Binaries = {
     etcd: join(etcdDir, "etcd"),
@@ -52,6 +53,7 @@ export function ensureBinaries(build: boolean): Binaries {
     kubeScheduler: join(k8sDir, "kube-scheduler"),
     kubectl: join(toolsDir, "kubectl"),
     helm: join(toolsDir, "helm"),
+    bao,
     prometheus: join(promDir, "prometheus"),
     promtool: join(promDir, "promtool"),
   };

@@ -21,6 +21,7 @@ const bins = {
   kubeScheduler: "/b/sched",
   kubectl: "/b/kubectl",
   helm: "/b/helm",
+  bao: "/b/bao",
   prometheus: "/b/prometheus",
   promtool: "/b/promtool",
 };

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { removeLeftovers } from "../node-agent/netns.js";
 import { netnsPlan } from "../node-agent/pod-network.js";
+import { prepareOpenBao, readyOpenBao, writeVaultConnection } from "../openbao/openbao.js";
 import { ensureBinaries } from "./binaries.js";
 import { type Binaries, type ComponentSpec, clusterComponents } from "./components.js";
 import { type ClusterConfig, clusterConfig } from "./config.js";
@@ -69,6 +70,7 @@ export async function clusterUp(name = "local", opts: UpOptions = {}): Promise<R
   writeComponentKubeconfig(config, pki, IDENTITIES.controllerManager, kubeconfigs.controllerManager);
   writeComponentKubeconfig(config, pki, IDENTITIES.scheduler, kubeconfigs.scheduler);
   writeComponentKubeconfig(config, pki, IDENTITIES.admin, config.kubeconfig);
+  prepareOpenBao(config, pki);
   const components = clusterComponents(config, binaries, pki, kubeconfigs);
 
   for (const [component, port] of Object.entries(config.ports)) {
@@ -94,10 +96,13 @@ export async function clusterUp(name = "local", opts: UpOptions = {}): Promise<R
         );
       }
       log(`cluster: ${c.name} healthy in ${((Date.now() - started) / 1000).toFixed(1)}s (pid ${proc.pid})`);
+      if (c.name === "openbao") {
+        const bootstrapped = await readyOpenBao(config, pki, adminKubeConfig(config), { bootstrap: true });
+        log(`cluster: openbao unsealed and bootstrapped${bootstrapped.length ? ` (${bootstrapped.join(", ")})` : ""}`);
+      }
     }
-    const kc = new KubeConfig();
-    kc.loadFromFile(config.kubeconfig);
-    const crds = await installCrds(kc);
+    await writeVaultConnection(config, pki);
+    const crds = await installCrds(adminKubeConfig(config));
     log(`cluster: installed ${crds.join(", ")}`);
   } catch (err) {
     await clusterDown(name);
@@ -115,6 +120,9 @@ export async function ensureClusterUp(name = "local", opts: UpOptions = {}): Pro
     const pki = ensurePki(config.pkiDir, firstServiceIP(config.serviceCIDR), [config.podGateway]);
     const components = clusterComponents(config, binaries, pki, { controllerManager: "", scheduler: "" });
     if (await allHealthy(components, previous)) {
+      // A running OpenBao stays unsealed; this only checks it (and rewrites the connection file).
+      await readyOpenBao(config, pki, adminKubeConfig(config), { bootstrap: false });
+      await writeVaultConnection(config, pki);
       return {
         config,
         kubeconfig: config.kubeconfig,
@@ -127,6 +135,12 @@ export async function ensureClusterUp(name = "local", opts: UpOptions = {}): Pro
   return clusterUp(name, opts);
 }
 
+function adminKubeConfig(config: ClusterConfig): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(config.kubeconfig);
+  return kc;
+}
+
 export function componentKubeconfigPaths(config: ClusterConfig) {
   return {
     controllerManager: join(config.stateDir, "kube-controller-manager.kubeconfig"),
@@ -134,8 +148,16 @@ export function componentKubeconfigPaths(config: ClusterConfig) {
   };
 }
 
-/** Restarts one component of a running cluster (tests use it to restart the API server under a running client). */
-export async function restartComponent(name: string, component: string): Promise<void> {
+/** Stops one component of a running cluster by its recorded PID (tests stop OpenBao or the API server this way). */
+export async function stopComponent(name: string, component: string): Promise<void> {
+  const config = clusterConfig(name);
+  const current = readPidFile(config.stateDir).find((p) => p.name === component);
+  if (!current) throw new ClusterError(`cluster "${name}" has no ${component}`);
+  await stopProcess(current);
+}
+
+/** Starts one stopped (or restarts one running) component and waits until it is healthy. */
+export async function startComponent(name: string, component: string): Promise<void> {
   const config = clusterConfig(name);
   const running = readPidFile(config.stateDir);
   const i = running.findIndex((p) => p.name === component);
@@ -144,7 +166,7 @@ export async function restartComponent(name: string, component: string): Promise
     (c) => c.name === component,
   );
   const current = running[i];
-  if (!spec || !current) throw new ClusterError(`cluster "${name}" has no running ${component}`);
+  if (!spec || !current) throw new ClusterError(`cluster "${name}" has no ${component}`);
   await stopProcess(current);
   const started = startProcess(spec, config.logDir);
   running[i] = started;
@@ -152,6 +174,9 @@ export async function restartComponent(name: string, component: string): Promise
   const health = await waitHealthy(spec.health, spec.startTimeoutSeconds, () => isOurs(started));
   if (!health.ok) throw new ClusterError(`${component} did not come back healthy: ${health.detail}`);
 }
+
+/** Restarts one component of a running cluster (tests use it to restart the API server under a running client). */
+export const restartComponent = startComponent;
 
 /** Stops every process this cluster started, newest first, by recorded PID. */
 export async function clusterDown(name = "local"): Promise<RunningProcess[]> {

@@ -2,6 +2,7 @@
 // Later parts (the node agent) are appended to this list, so `cluster:up` starts them the same way.
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { openbaoComponent, openbaoLayout } from "../openbao/server.js";
 import { type ClusterConfig, REPO_ROOT } from "./config.js";
 import { IDENTITIES, type Pki } from "./pki.js";
 
@@ -29,6 +30,7 @@ export interface Binaries {
   kubeScheduler: string;
   kubectl: string;
   helm: string;
+  bao: string;
   /** Prometheus and promtool, for the monitoring tests (not part of the cluster). */
   prometheus: string;
   promtool: string;
@@ -172,6 +174,7 @@ export function nodeAgentComponent(
       `--nodes=${config.nodes}`,
       `--pod-network=${config.podNetwork}`,
       `--repo-root=${REPO_ROOT}`,
+      `--forward-ports=${config.ports.openbao}`,
     ],
     // Ready once its nodes are registered and schedulable (the not-ready taint is gone).
     health: { url: `http://${loopback}:${config.ports.nodeAgent}/readyz` },
@@ -186,5 +189,9 @@ export function clusterComponents(
   pki: Pki,
   kubeconfigs: ComponentKubeconfigs,
 ): ComponentSpec[] {
-  return [...controlPlaneComponents(config, bins, pki, kubeconfigs), nodeAgentComponent(config, pki)];
+  return [
+    ...controlPlaneComponents(config, bins, pki, kubeconfigs),
+    openbaoComponent(config, openbaoLayout(config), bins.bao, pki.caCert),
+    nodeAgentComponent(config, pki),
+  ];
 }

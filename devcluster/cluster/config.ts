@@ -16,6 +16,10 @@ export interface ClusterPorts {
   nodeAgent: number;
   /** The fake nodes' kubelet API (for `kubectl logs`), on each node's own address. */
   kubelet: number;
+  /** OpenBao's API (TLS); pods reach it on the bridge gateway, where the node agent forwards this port. */
+  openbao: number;
+  /** OpenBao's cluster (raft) port, loopback only. */
+  openbaoCluster: number;
 }
 
 export interface ClusterConfig {
@@ -46,6 +50,8 @@ export function portsFrom(base: number): ClusterPorts {
     scheduler: base + 9,
     nodeAgent: base + 11,
     kubelet: base + 12,
+    openbao: base + 30,
+    openbaoCluster: base + 31,
   };
 }
 

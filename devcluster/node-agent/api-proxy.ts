@@ -1,5 +1,5 @@
-// In netns mode pods cannot reach the host's 127.0.0.1, where the API server listens: this forwards TCP from the
-// bridge address (same port) to it. TLS passes through; the API server's certificate also names the bridge address.
+// In netns mode pods cannot reach the host's 127.0.0.1, where the API server and OpenBao listen: this forwards TCP
+// from the bridge address (same port) to it. TLS passes through; their certificates also name the bridge address.
 import { connect, createServer, type Server } from "node:net";
 
 export function startTcpProxy(
@@ -23,7 +23,7 @@ export function startTcpProxy(
     server.once("error", reject);
     server.listen(listen.port, listen.host, () => {
       server.off("error", reject);
-      server.on("error", (err) => log(`API server proxy: ${err.message}`));
+      server.on("error", (err) => log(`proxy ${listen.host}:${listen.port}: ${err.message}`));
       resolve(server);
     });
   });

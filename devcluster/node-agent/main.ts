@@ -27,6 +27,8 @@ async function main(): Promise<void> {
       nodes: { type: "string", default: process.env.LIFTOFF_NODES || DEFAULT_NODES },
       "pod-network": { type: "string", default: "127.80" },
       "repo-root": { type: "string", default: process.cwd() },
+      // Comma-separated host ports on 127.0.0.1 that pods reach on the bridge gateway (OpenBao's).
+      "forward-ports": { type: "string", default: "" },
     },
   });
   if (!values.kubeconfig || !values["state-dir"] || !values["health-port"]) {
@@ -35,23 +37,34 @@ async function main(): Promise<void> {
     );
   }
   const podNetwork = values["pod-network"] ?? "127.80";
+  const forwardPorts = (values["forward-ports"] ?? "")
+    .split(",")
+    .filter((p) => p !== "")
+    .map(Number);
+  if (forwardPorts.some((p) => !Number.isInteger(p) || p < 1 || p > 65535))
+    throw new Error(`--forward-ports must be comma-separated port numbers, got "${values["forward-ports"]}"`);
   // Orphans of an earlier agent go first, then its pod namespaces (openPodNetwork removes them).
   reapOrphans(values["state-dir"], log);
   const kube = makeKube(values.kubeconfig);
   let network: PodNetwork = await openPodNetwork(podNetwork, log);
-  let apiProxy: Server | undefined;
+  const proxies: Server[] = [];
   if (network.gateway) {
-    // Pods reach the API server (on the host's 127.0.0.1) through the bridge address.
+    // Pods reach the API server and the other host services (OpenBao) on the host's 127.0.0.1 through the
+    // bridge address, same port.
     const api = new URL(kube.server);
-    const port = Number(api.port || 443);
-    try {
-      apiProxy = await startTcpProxy({ host: network.gateway, port }, { host: api.hostname, port }, log);
-    } catch (err) {
-      await network.destroy();
-      network = loopbackNetwork(
-        podNetwork,
-        `API server proxy on ${network.gateway}:${port}: ${(err as Error).message}`,
-      );
+    const targets = [
+      { host: api.hostname, port: Number(api.port || 443) },
+      ...forwardPorts.map((port) => ({ host: "127.0.0.1", port })),
+    ];
+    for (const target of targets) {
+      try {
+        proxies.push(await startTcpProxy({ host: network.gateway, port: target.port }, target, log));
+      } catch (err) {
+        for (const p of proxies.splice(0)) p.close();
+        await network.destroy();
+        network = loopbackNetwork(podNetwork, `proxy on ${network.gateway}:${target.port}: ${(err as Error).message}`);
+        break;
+      }
     }
   }
   if (network.mode === "netns") {
@@ -110,7 +123,7 @@ async function main(): Promise<void> {
     stopping = true;
     log(`${signal}: stopping containers`);
     server.close();
-    apiProxy?.close();
+    for (const p of proxies) p.close();
     await agent.stop();
     process.exit(0);
   };

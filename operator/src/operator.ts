@@ -1,21 +1,17 @@
-// Assembles the operator: API client, informers, controllers, leader election, HTTP server, graceful stop.
-// Tests start it in-process; main.ts starts it from the command line.
+// Assembles the operator: API client, the manager (shared caches, event recorder, report router), each kind's
+// controllers (kinds.ts), leader election, HTTP servers, graceful stop. Tests start it in-process; main.ts from the
+// command line.
 import { readFileSync } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
 import pino, { type Logger } from "pino";
+import { type Capabilities, detectCapabilities } from "./capabilities.js";
 import type { OperatorConfig } from "./config.js";
-import { Controller, ownerKeyMapper } from "./controller/controller.js";
 import { EventRecorder } from "./controller/events.js";
-import { Informer, InformerGroup } from "./controller/informer.js";
 import { LeaderElector } from "./controller/leader.js";
-import { KubeApiError, KubeClient, type Verb } from "./kube/client.js";
-import { RESOURCES, type ResourceType } from "./kube/resources.js";
-import type { KubeObject } from "./kube/types.js";
+import { KINDS } from "./kinds.js";
+import { KubeClient, type Verb } from "./kube/client.js";
+import { OperatorManager } from "./manager.js";
 import { createOperatorMetrics, type OperatorMetrics } from "./metrics.js";
-import type { Capabilities } from "./modeldeployment/desired.js";
-import { LABEL_MDEP, MANAGED_BY } from "./modeldeployment/names.js";
-import { ModelDeploymentReconciler, ownedKinds } from "./modeldeployment/reconciler.js";
-import type { ReportSettings } from "./report/pod-spec.js";
 import { ReportRouter } from "./report/router.js";
 import { kubeReportApi, type ReportServer, startReportServer } from "./report/server.js";
 import { startServer } from "./server.js";
@@ -39,23 +35,6 @@ export interface OperatorHandle {
   leading: Promise<void>;
   /** Stops reconciling; releaseLease false simulates a crash (the lease is left to expire). */
   stop(opts?: { releaseLease?: boolean }): Promise<void>;
-}
-
-async function crdExists(client: KubeClient, name: string): Promise<boolean> {
-  try {
-    return (await client.getOptional(RESOURCES.CustomResourceDefinition, undefined, name)) !== undefined;
-  } catch (err) {
-    if (err instanceof KubeApiError && err.code === 403) return false;
-    throw err;
-  }
-}
-
-export async function detectCapabilities(client: KubeClient): Promise<Capabilities> {
-  const [serviceMonitor, gatewayAPI] = await Promise.all([
-    crdExists(client, "servicemonitors.monitoring.coreos.com"),
-    crdExists(client, "httproutes.gateway.networking.k8s.io"),
-  ]);
-  return { serviceMonitor, gatewayAPI };
 }
 
 export async function startOperator(
@@ -87,64 +66,24 @@ export async function startOperator(
   const capabilities = await detectCapabilities(client);
   log.info({ capabilities, namespaces: config.namespaces.length ? config.namespaces : "all" }, "starting");
 
-  const scopes = config.namespaces.length > 0 ? config.namespaces : [undefined];
-  const group = (r: ResourceType, labelSelector?: string) =>
-    new InformerGroup(
-      (r.namespaced ? scopes : [undefined]).map(
-        (namespace) =>
-          new Informer(client, r, {
-            ...(namespace ? { namespace } : {}),
-            ...(labelSelector ? { labelSelector } : {}),
-            log,
-            onRestart: (reason) => metrics.informerRestarts.inc({ resource: r.plural, reason }),
-          }),
-      ),
-    );
-  const managed = `app.kubernetes.io/managed-by=${MANAGED_BY["app.kubernetes.io/managed-by"]}`;
-  const modelDeployments = group(RESOURCES.ModelDeployment);
-  const trainingJobs = group(RESOURCES.TrainingJob);
-  const pods = group(RESOURCES.Pod, LABEL_MDEP);
-  const nodes = group(RESOURCES.Node);
-  const owned = new Map(ownedKinds(capabilities).map((r) => [r.plural, group(r, managed)] as const));
-  const all = [modelDeployments, trainingJobs, pods, nodes, ...owned.values()];
-
-  const events = new EventRecorder(client, FIELD_MANAGER);
+  const events = new EventRecorder(client, FIELD_MANAGER, log);
   // Controllers that run Jobs register a handler for their kind's reports; the endpoint starts below.
   const reportRouter = new ReportRouter();
-  const reportSettings: ReportSettings | undefined = config.report
-    ? { url: config.report.url, caPem: readFileSync(config.report.caFile, "utf8") }
-    : undefined;
-  void reportSettings;
-  const reconciler = new ModelDeploymentReconciler({
+  const manager = new OperatorManager({
     client,
-    informers: { modelDeployments, trainingJobs, pods, nodes, owned },
-    events,
-    runtimeImage: config.runtimeImage,
+    config,
     capabilities,
+    events,
+    log,
+    metrics,
+    reports: {
+      router: reportRouter,
+      ...(config.report
+        ? { settings: { url: config.report.url, caPem: readFileSync(config.report.caFile, "utf8") } }
+        : {}),
+    },
   });
-  const controller = new Controller(reconciler, modelDeployments, { concurrency: config.concurrency, metrics, log });
-  const toOwner = ownerKeyMapper("ModelDeployment");
-  for (const informer of owned.values()) controller.watches(informer, toOwner);
-  controller.watches(pods, (pod) => {
-    const name = pod.metadata?.labels?.[LABEL_MDEP];
-    return name && pod.metadata?.namespace ? [`${pod.metadata.namespace}/${name}`] : [];
-  });
-  controller.watches(trainingJobs, (tj) =>
-    modelDeployments
-      .list()
-      .filter((m: KubeObject) => m.metadata?.namespace === tj.metadata?.namespace)
-      .filter((m: KubeObject) =>
-        [m.spec?.model?.trainingJobRef?.name, m.spec?.canary?.model?.trainingJobRef?.name].includes(tj.metadata?.name),
-      )
-      .map((m) => `${m.metadata?.namespace}/${m.metadata?.name}`),
-  );
-  // A node's GPUs only matter to ModelDeployments that ask for GPUs.
-  controller.watches(nodes, () =>
-    modelDeployments
-      .list()
-      .filter((m: KubeObject) => (m.spec?.resources?.gpu ?? 0) > 0)
-      .map((m) => `${m.metadata?.namespace}/${m.metadata?.name}`),
-  );
+  for (const setup of Object.values(KINDS)) setup(manager);
 
   let synced = false;
   let leader = !config.leaderElect;
@@ -152,13 +91,11 @@ export async function startOperator(
   const leading = new Promise<void>((r) => {
     resolveLeading = r;
   });
-  const runLoops: Promise<void>[] = [];
   const begin = async () => {
     metrics.leader.set(1);
-    for (const g of all) runLoops.push(g.run());
-    await Promise.all(all.map((g) => g.synced()));
+    await manager.startCaches();
     synced = true;
-    controller.start();
+    manager.startControllers();
     log.info("caches synced; reconciling");
     resolveLeading();
   };
@@ -188,8 +125,7 @@ export async function startOperator(
   const stop = async ({ releaseLease = true }: { releaseLease?: boolean } = {}) => {
     if (stopping) return;
     stopping = true;
-    await controller.stop();
-    for (const g of all) g.stop();
+    await manager.stop();
     if (releaseLease) await elector?.release();
     else elector?.abandon();
     metrics.leader.set(0);

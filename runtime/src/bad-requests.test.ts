@@ -137,8 +137,9 @@ const CASES: Case[] = [
     name: "V1 unknown signature",
     url: P,
     body: { instances: [[1, 2, 3]], signature_name: "predict_v2" },
-    status: 400,
-    error: "unknown signature_name 'predict_v2'; this model has only 'serving_default'",
+    status: 404,
+    error: "signature_name 'predict_v2' is not served; this model has only 'serving_default'",
+    code: "LIFTOFF_ERR_SIGNATURE_NOT_FOUND",
   },
   {
     name: "V1 instances not an array",

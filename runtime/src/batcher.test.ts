@@ -68,11 +68,14 @@ describe("Batcher", () => {
     expect(results.map((r) => r.outputs[0]?.data[0])).toEqual([2, 4]);
   });
 
-  it("with maxLatencyMs 0 batches what arrives in the same event-loop turn", async () => {
+  it("with maxLatencyMs 0 a lone request runs at once; what queues while the model is busy goes as one batch", async () => {
     const calls: number[] = [];
     const b = new Batcher({ maxBatchSize: 64, maxLatencyMs: 0, run: doubler(calls) });
-    const results = await Promise.all([b.submit(req([[1]])), b.submit(req([[2]])), b.submit(req([[3]]))]);
-    expect(calls).toEqual([3]);
+    const first = b.submit(req([[1]]));
+    // The worker took the first request synchronously: nothing waits in the queue for a timer.
+    expect([calls, b.queued]).toEqual([[1], 0]);
+    const results = await Promise.all([first, b.submit(req([[2]])), b.submit(req([[3]]))]);
+    expect(calls).toEqual([1, 2]);
     expect(results.map((r) => r.outputs[0]?.data[0])).toEqual([2, 4, 6]);
   });
 

@@ -2,9 +2,12 @@
  * Dynamic batching: concurrent requests are concatenated along dimension 0 into
  * one model call and the outputs split back by row offsets. Requests arrive
  * validated, so one caller's bad input can never fail the others in its batch.
- * A batch goes when it holds maxBatchSize rows or its oldest request has waited
- * maxLatencyMs; with maxLatencyMs 0 it takes what arrived in the same event-loop
- * turn, batching under load at no latency cost when idle. With maxBatchSize 1
+ * One batch runs at a time (Triton's dynamic batcher with one model instance).
+ * By default (maxLatencyMs 0) the worker takes what is queued the moment it is
+ * free: a lone request runs at once, with no added wait, and requests that
+ * arrive while a batch computes go together as the next one. maxLatencyMs > 0
+ * opts into waiting, while the worker is free, up to that long for a fuller
+ * batch (sent early when maxBatchSize rows are queued). With maxBatchSize 1
  * every request runs on its own, unqueued.
  */
 import { performance } from "node:perf_hooks";
@@ -115,30 +118,22 @@ export class Batcher {
     return n;
   }
 
+  /** Starts the next batch if the worker is free and the batch is due; else arms the latency timer. */
   private schedule(): void {
+    if (this.inFlight > 0) return; // the running batch calls schedule() when it ends
     const head = this.queue[0];
     if (head === undefined) return;
-    if (this.queuedRows(head.req.batchKey) >= this.opts.maxBatchSize) {
+    const wait = this.opts.maxLatencyMs - (performance.now() - head.enqueuedAt);
+    if (wait <= 0 || this.queuedRows(head.req.batchKey) >= this.opts.maxBatchSize) {
       this.flush();
-      this.schedule();
       return;
     }
     if (this.timer !== undefined) return;
-    const fire = () => {
+    const t = setTimeout(() => {
       this.timer = undefined;
-      this.flush();
       this.schedule();
-    };
-    const wait = this.opts.maxLatencyMs - (performance.now() - head.enqueuedAt);
-    if (wait > 0) {
-      const t = setTimeout(fire, wait);
-      this.timer = { cancel: () => clearTimeout(t) };
-    } else {
-      // No budget to wait: still batch whatever arrived in this event-loop turn
-      // (setImmediate runs after pending I/O is read; setTimeout(0) would be ≥ 1 ms).
-      const t = setImmediate(fire);
-      this.timer = { cancel: () => clearImmediate(t) };
-    }
+    }, wait);
+    this.timer = { cancel: () => clearTimeout(t) };
   }
 
   /** Takes the oldest request and the compatible ones after it, up to maxBatchSize rows. */
@@ -186,6 +181,7 @@ export class Batcher {
       if (this.inFlight === 0 && this.queue.length === 0) {
         for (const w of this.idleWaiters.splice(0)) w();
       }
+      if (this.batching) this.schedule();
     }
   }
 }

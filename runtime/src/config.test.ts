@@ -15,6 +15,7 @@ describe("parseServeConfig", () => {
       modelDigest: undefined,
       host: "0.0.0.0",
       port: 8080,
+      grpcPort: undefined,
       backend: "auto",
       maxBatchSize: 1,
       maxLatencyMs: 0,

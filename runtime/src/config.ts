@@ -18,6 +18,8 @@ export interface ServeConfig {
   modelDigest: string | undefined;
   host: string;
   port: number;
+  /** gRPC (V2 and TF Serving) port; undefined: no gRPC listener. */
+  grpcPort: number | undefined;
   backend: BackendChoice;
   /** 1 turns dynamic batching off. */
   maxBatchSize: number;
@@ -102,6 +104,15 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     help: "TCP port (0 picks a free one)",
   },
   {
+    flag: "grpc-port",
+    env: "LIFTOFF_GRPC_PORT",
+    key: "grpcPort",
+    kind: "int",
+    min: 0,
+    max: 65535,
+    help: "gRPC port for V2 GRPCInferenceService and TF Serving PredictionService (KServe uses 8081; 0 picks a free one; unset: no gRPC)",
+  },
+  {
     flag: "backend",
     env: "LIFTOFF_BACKEND",
     key: "backend",
@@ -128,7 +139,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     default: "0",
     min: 0,
     max: 60000,
-    help: "longest a request waits for a batch to fill; 0 batches only what is already waiting",
+    help: "opt-in: while the model is idle, wait up to this long for a fuller batch; 0 takes what is queued at once",
   },
   {
     flag: "max-request-rows",

@@ -93,7 +93,7 @@ export function conformanceSuite(backend: BackendName): void {
 
     it("V2 server metadata, liveness and readiness", async () => {
       const meta = await dense.inject({ url: "/v2" });
-      expect(meta.json()).toMatchObject({ name: "liftoff-runtime", extensions: [] });
+      expect(meta.json()).toMatchObject({ name: "liftoff-runtime", extensions: ["binary_tensor_data"] });
       expect((await dense.inject({ url: "/v2/health/live" })).json()).toEqual({ live: true });
       const ready = await dense.inject({ url: "/v2/health/ready" });
       expect([ready.statusCode, ready.json()]).toEqual([200, { ready: true }]);

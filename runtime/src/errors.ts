@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   LIFTOFF_ERR_UNAUTHENTICATED: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
   LIFTOFF_ERR_MODEL_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
   LIFTOFF_ERR_VERSION_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
+  LIFTOFF_ERR_SIGNATURE_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
   LIFTOFF_ERR_ROUTE_NOT_FOUND: { http: 404, grpc: GrpcStatus.UNIMPLEMENTED },
   LIFTOFF_ERR_METHOD_NOT_ALLOWED: { http: 405, grpc: GrpcStatus.UNIMPLEMENTED },
   LIFTOFF_ERR_PAYLOAD_TOO_LARGE: { http: 413, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
@@ -84,6 +85,11 @@ export const errors = {
     new RuntimeError("LIFTOFF_ERR_MODEL_NOT_FOUND", `model '${name}' is not served here`),
   versionNotFound: (name: string, version: string) =>
     new RuntimeError("LIFTOFF_ERR_VERSION_NOT_FOUND", `model '${name}' has no version '${version}'`),
+  signatureNotFound: (name: string) =>
+    new RuntimeError(
+      "LIFTOFF_ERR_SIGNATURE_NOT_FOUND",
+      `signature_name '${name}' is not served; this model has only 'serving_default'`,
+    ),
   routeNotFound: (method: string, url: string) =>
     new RuntimeError("LIFTOFF_ERR_ROUTE_NOT_FOUND", `no route for ${method} ${url}`),
   methodNotAllowed: (method: string, allowed: readonly string[]) =>

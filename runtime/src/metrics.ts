@@ -12,7 +12,8 @@ const LATENCY_BUCKETS = [
 ];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 
-export type Protocol = "v1" | "v2";
+/** grpc-v2: inference.GRPCInferenceService; grpc-tfs: TF Serving's PredictionService. */
+export type Protocol = "v1" | "v2" | "grpc-v2" | "grpc-tfs";
 
 export class RuntimeMetrics {
   readonly registry = new client.Registry();

@@ -7,6 +7,8 @@ import { inContainerRoot, resolveModelUri } from "./artifact.js";
 import { loadTokens } from "./auth.js";
 import { initBackend } from "./backends.js";
 import { parseServeConfig, type ServeConfig } from "./config.js";
+import { ConfigError } from "./errors.js";
+import { type GrpcListener, startGrpc } from "./grpc/server.js";
 import { RuntimeMetrics } from "./metrics.js";
 import { loadBaseline } from "./monitoring/baseline-source.js";
 import { buildServer } from "./server.js";
@@ -14,11 +16,16 @@ import { ModelService } from "./service.js";
 
 export interface Running {
   app: FastifyInstance;
+  /** Present with --grpc-port. */
+  grpc: GrpcListener | undefined;
   service: ModelService;
   config: ServeConfig;
   /** Resolves when the model is loaded (rejects when it cannot be). */
   loaded: Promise<void>;
+  /** Drain (see below), then close. */
   shutdown(): Promise<void>;
+  /** Close every listener now (a failed start). */
+  close(): Promise<void>;
 }
 
 export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<Running> {
@@ -68,6 +75,20 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
   });
   // Listen first so liveness answers while a large model loads; readiness waits.
   await app.listen({ host: config.host, port: config.port });
+  let grpc: GrpcListener | undefined;
+  if (config.grpcPort !== undefined) {
+    try {
+      grpc = await startGrpc(
+        { service, limits, maxMessageBytes: config.bodyLimitBytes, auth: tokens, log: app.log },
+        config.host,
+        config.grpcPort,
+      );
+    } catch (err) {
+      await app.close();
+      throw new ConfigError(`cannot listen for gRPC on port ${config.grpcPort}: ${(err as Error).message}`);
+    }
+    app.log.info(`gRPC listening on ${config.host}:${grpc.port}`);
+  }
   if (baseline && "error" in baseline) app.log.error(`drift is off: ${baseline.error}`);
   app.log.info(
     { auth: tokens !== undefined, maxBatchSize: config.maxBatchSize, maxLatencyMs: config.maxLatencyMs },
@@ -101,9 +122,12 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
       if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
       // close() waits for in-flight requests; drain() sends queued ones now
       // instead of waiting out --max-latency-ms, so both finish together.
-      await Promise.all([app.close(), service.drain()]);
+      await Promise.all([app.close(), grpc?.close(), service.drain()]);
     })();
     return closing;
   };
-  return { app, service, config, loaded, shutdown };
+  const close = async () => {
+    await Promise.all([app.close(), grpc?.close()]);
+  };
+  return { app, grpc, service, config, loaded, shutdown, close };
 }

@@ -6,6 +6,7 @@ import swagger from "@fastify/swagger";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { type Authenticator, PUBLIC_PATHS } from "./auth.js";
 import { errors } from "./errors.js";
+import { registerBodyParser } from "./http-body.js";
 import { toRuntimeError } from "./http-errors.js";
 import { methodGuard } from "./http-methods.js";
 import { sendError, sendJson } from "./http-reply.js";
@@ -46,19 +47,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     return503OnClosing: true,
   });
 
-  // Any content type is read as JSON, as TF Serving does (curl -d sends form encoding).
-  // JSON.parse is enough: request objects are only read, never merged into others.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", { parseAs: "string" }, (_req, body, done) => {
-    // An empty body reaches the route as undefined: the codecs say "empty", and
-    // bodiless DELETE/PUT get their 405 rather than a parse error.
-    if (body === "") return done(null, undefined);
-    try {
-      done(null, JSON.parse(body as string));
-    } catch {
-      done(errors.invalidJson(), undefined);
-    }
-  });
+  registerBodyParser(app);
 
   // Callback-style hooks: no promise per request on the hot path.
   app.addHook("onRequest", (req, reply, done) => {

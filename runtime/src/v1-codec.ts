@@ -19,9 +19,7 @@ export function decodeV1(body: unknown, sig: Signature, limits: Limits): { prepa
   const hasInputs = Object.hasOwn(body, "inputs");
   if (hasInstances === hasInputs) throw errors.invalidInput("request must have exactly one of 'instances' or 'inputs'");
   const sigName = body.signature_name;
-  if (sigName !== undefined && sigName !== "serving_default") {
-    throw errors.invalidInput(`unknown signature_name '${String(sigName)}'; this model has only 'serving_default'`);
-  }
+  if (sigName !== undefined && sigName !== "serving_default") throw errors.signatureNotFound(String(sigName));
   for (const k of Object.keys(body)) {
     if (k !== "instances" && k !== "inputs" && k !== "signature_name")
       throw errors.invalidInput(`unknown field '${k}'`);

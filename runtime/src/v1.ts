@@ -57,6 +57,8 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, { service, li
       requireModel(service, name);
       if (verb === "feedback") return v1Feedback(service, req, reply);
       const model = requireReady(service);
+      if (req.binaryPart !== undefined)
+        throw errors.badRequest("the binary tensor data extension (Inference-Header-Content-Length) is V2 only");
       const { prepared, format } = decodeV1(req.body, model.signature, limits);
       const outputs = await runInference(service, req.log, prepared, predictionIdHeader(reply));
       return sendJson(reply, encodeV1(outputs, model.signature, format, prepared.rows));

@@ -1,10 +1,13 @@
 /**
  * Open Inference Protocol (V2) infer bodies, pure. Wider or narrower numeric
  * datatypes of the same kind are accepted and range-checked (clients send FP64
- * from numpy float64); kinds never mix.
+ * from numpy float64); kinds never mix. Tensors come as JSON `data` or, with the
+ * binary tensor data extension, as raw bytes after the JSON header
+ * (`parameters.binary_data_size`); outputs go back as either.
  */
 import { errors } from "./errors.js";
-import type { DType, OutputTensor, Signature, Tensor } from "./model.js";
+import type { DType, LoadedModel, OutputTensor, Signature, Tensor, TensorSpec } from "./model.js";
+import { fromRaw, toRaw } from "./raw-tensors.js";
 import { fromFlat, sizeOf, toPlain } from "./tensors.js";
 import { finish, isPlainObject, type Limits, type Prepared } from "./validate.js";
 
@@ -30,8 +33,26 @@ const ACCEPTS: Record<DType, readonly string[]> = {
   bool: ["BOOL"],
 };
 
+/** Whether a tensor of V2 `datatype` may feed a model input of `dtype`. */
+export function accepts(dtype: DType, datatype: string): boolean {
+  return ACCEPTS[dtype].includes(datatype);
+}
+
 export function v2Datatype(dtype: DType): string {
   return dtype === "float32" ? "FP32" : dtype === "int32" ? "INT32" : "BOOL";
+}
+
+/** V2 model metadata (HTTP and gRPC): names, datatypes and shapes, -1 for variable dimensions. */
+export function v2ModelMetadata(name: string, version: string, model: LoadedModel) {
+  const tensors = (specs: readonly TensorSpec[]) =>
+    specs.map((s) => ({ name: s.name, datatype: v2Datatype(s.dtype), shape: s.shape }));
+  return {
+    name,
+    versions: [version],
+    platform: `tensorflowjs_${model.format}`,
+    inputs: tensors(model.signature.inputs),
+    outputs: tensors(model.signature.outputs),
+  };
 }
 
 export interface V2Request {
@@ -39,16 +60,61 @@ export interface V2Request {
   id: string | undefined;
   /** Indices into signature outputs, in the order asked for. */
   outputs: number[];
+  /** Per entry of `outputs`: answer as binary data (the extension) rather than JSON. */
+  binary: boolean[];
 }
 
-function checkShapeField(shape: unknown, what: string): number[] {
+export function checkShapeField(shape: unknown, what: string): number[] {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
     throw errors.invalidInput(`${what}: shape must be an array of non-negative integers`);
   }
   return shape as number[];
 }
 
-export function decodeV2(body: unknown, sig: Signature, limits: Limits): V2Request {
+/** The signature input a V2 tensor names, with its datatype checked against the model's. */
+export function resolveInput(sig: Signature, name: unknown, datatype: unknown, where: string): TensorSpec {
+  if (typeof name !== "string" || name === "") throw errors.invalidInput(`${where}: 'name' must be a non-empty string`);
+  const spec = sig.inputs.find((s) => s.name === name);
+  if (spec === undefined)
+    throw errors.invalidInput(
+      `unknown input '${name}'; the model takes ${sig.inputs.map((s) => `'${s.name}'`).join(", ")}`,
+    );
+  const what = `input '${name}'`;
+  if (typeof datatype !== "string" || !(V2_DATATYPES as readonly string[]).includes(datatype)) {
+    throw errors.invalidInput(`${what}: unknown datatype '${String(datatype)}'`);
+  }
+  if (!ACCEPTS[spec.dtype].includes(datatype)) {
+    throw errors.invalidInput(`${what}: datatype ${datatype} does not match the model's ${v2Datatype(spec.dtype)}`);
+  }
+  return spec;
+}
+
+/** Inputs in signature order, each given exactly once. */
+export function inSignatureOrder(sig: Signature, given: ReadonlyMap<string, Tensor>): Tensor[] {
+  return sig.inputs.map((spec) => {
+    const t = given.get(spec.name);
+    if (t === undefined) throw errors.invalidInput(`input '${spec.name}' is missing`);
+    return t;
+  });
+}
+
+function binarySize(item: Record<string, unknown>, what: string): number | undefined {
+  const params = item.parameters;
+  if (params === undefined) return undefined;
+  if (!isPlainObject(params)) throw errors.invalidInput(`${what}: 'parameters' must be an object`);
+  const size = params.binary_data_size;
+  if (size === undefined) return undefined;
+  if (!Number.isInteger(size) || (size as number) < 0)
+    throw errors.invalidInput(`${what}: parameters.binary_data_size must be a non-negative integer`);
+  return size as number;
+}
+
+/**
+ * `binary` is the body after the JSON header when the request used the binary
+ * extension (Inference-Header-Content-Length); inputs with binary_data_size take
+ * their bytes from it in order, and it must be used up exactly.
+ */
+export function decodeV2(body: unknown, sig: Signature, limits: Limits, binary?: Uint8Array): V2Request {
   if (body === undefined) throw errors.invalidInput("request body is empty");
   if (!isPlainObject(body)) throw errors.invalidInput("request body must be a JSON object with 'inputs'");
   const id = body.id;
@@ -56,46 +122,72 @@ export function decodeV2(body: unknown, sig: Signature, limits: Limits): V2Reque
   if (!Array.isArray(body.inputs) || body.inputs.length === 0)
     throw errors.invalidInput("'inputs' must be a non-empty array");
   const given = new Map<string, Tensor>();
+  let offset = 0;
   for (const [i, item] of body.inputs.entries()) {
     if (!isPlainObject(item)) throw errors.invalidInput(`inputs[${i}] must be an object`);
-    const name = item.name;
-    if (typeof name !== "string") throw errors.invalidInput(`inputs[${i}]: 'name' must be a string`);
-    const spec = sig.inputs.find((s) => s.name === name);
-    const what = `input '${name}'`;
-    if (spec === undefined)
-      throw errors.invalidInput(
-        `unknown input '${name}'; the model takes ${sig.inputs.map((s) => `'${s.name}'`).join(", ")}`,
-      );
-    if (given.has(name)) throw errors.invalidInput(`${what} is given twice`);
-    const datatype = item.datatype;
-    if (typeof datatype !== "string" || !(V2_DATATYPES as readonly string[]).includes(datatype)) {
-      throw errors.invalidInput(`${what}: unknown datatype '${String(datatype)}'`);
-    }
-    if (!ACCEPTS[spec.dtype].includes(datatype)) {
-      throw errors.invalidInput(`${what}: datatype ${datatype} does not match the model's ${v2Datatype(spec.dtype)}`);
-    }
+    const spec = resolveInput(sig, item.name, item.datatype, `inputs[${i}]`);
+    const what = `input '${spec.name}'`;
+    if (given.has(spec.name)) throw errors.invalidInput(`${what} is given twice`);
+    const datatype = item.datatype as string;
     const shape = checkShapeField(item.shape, what);
-    if (!Object.hasOwn(item, "data")) throw errors.invalidInput(`${what}: 'data' is missing`);
-    const data = fromFlat(item.data, spec.dtype, what);
-    if (data.length !== sizeOf(shape)) {
-      throw errors.invalidInput(
-        `${what}: data has ${data.length} elements but shape [${shape.join(",")}] needs ${sizeOf(shape)}`,
+    const size = binarySize(item, what);
+    let data: Tensor["data"];
+    if (size !== undefined) {
+      if (binary === undefined) {
+        throw errors.invalidInput(
+          `${what}: parameters.binary_data_size is set but the request has no binary part (Inference-Header-Content-Length)`,
+        );
+      }
+      if (Object.hasOwn(item, "data")) throw errors.invalidInput(`${what}: give 'data' or binary_data_size, not both`);
+      if (offset + size > binary.byteLength) {
+        throw errors.invalidInput(
+          `${what}: parameters.binary_data_size ${size} runs past the end of the body (${binary.byteLength - offset} bytes left)`,
+        );
+      }
+      data = fromRaw(
+        binary.subarray(offset, offset + size),
+        datatype,
+        shape,
+        spec.dtype,
+        what,
+        "parameters.binary_data_size",
       );
+      offset += size;
+    } else {
+      if (!Object.hasOwn(item, "data")) throw errors.invalidInput(`${what}: 'data' is missing`);
+      data = fromFlat(item.data, spec.dtype, what);
+      if (data.length !== sizeOf(shape)) {
+        throw errors.invalidInput(
+          `${what}: data has ${data.length} elements but shape [${shape.join(",")}] needs ${sizeOf(shape)}`,
+        );
+      }
     }
-    given.set(name, { data, shape });
+    given.set(spec.name, { data, shape });
   }
-  const inputs = sig.inputs.map((spec) => {
-    const t = given.get(spec.name);
-    if (t === undefined) throw errors.invalidInput(`input '${spec.name}' is missing`);
-    return t;
-  });
-  return { prepared: finish(sig, inputs, limits), id, outputs: decodeOutputs(body.outputs, sig) };
+  if (binary !== undefined && offset !== binary.byteLength) {
+    throw errors.invalidInput(
+      `the binary part is ${binary.byteLength} bytes but the inputs' binary_data_size add up to ${offset}`,
+    );
+  }
+  const params = body.parameters;
+  if (params !== undefined && !isPlainObject(params)) throw errors.invalidInput("'parameters' must be an object");
+  const binaryDefault = params?.binary_data_output ?? false;
+  if (typeof binaryDefault !== "boolean")
+    throw errors.invalidInput("parameters.binary_data_output must be true or false");
+  const { outputs, binary: binaryOut } = decodeOutputs(body.outputs, sig, binaryDefault);
+  return { prepared: finish(sig, inSignatureOrder(sig, given), limits), id, outputs, binary: binaryOut };
 }
 
-function decodeOutputs(outputs: unknown, sig: Signature): number[] {
-  if (outputs === undefined) return sig.outputs.map((_, i) => i);
+function decodeOutputs(
+  outputs: unknown,
+  sig: Signature,
+  binaryDefault: boolean,
+): { outputs: number[]; binary: boolean[] } {
+  if (outputs === undefined)
+    return { outputs: sig.outputs.map((_, i) => i), binary: sig.outputs.map(() => binaryDefault) };
   if (!Array.isArray(outputs) || outputs.length === 0) throw errors.invalidInput("'outputs' must be a non-empty array");
   const picked: number[] = [];
+  const binary: boolean[] = [];
   for (const [i, o] of outputs.entries()) {
     if (!isPlainObject(o) || typeof o.name !== "string")
       throw errors.invalidInput(`outputs[${i}]: 'name' must be a string`);
@@ -106,30 +198,39 @@ function decodeOutputs(outputs: unknown, sig: Signature): number[] {
       );
     }
     if (picked.includes(idx)) throw errors.invalidInput(`output '${o.name}' is asked for twice`);
+    const params = o.parameters;
+    if (params !== undefined && !isPlainObject(params))
+      throw errors.invalidInput(`output '${o.name}': 'parameters' must be an object`);
+    const b = params?.binary_data ?? binaryDefault;
+    if (typeof b !== "boolean")
+      throw errors.invalidInput(`output '${o.name}': parameters.binary_data must be true or false`);
     picked.push(idx);
+    binary.push(b);
   }
-  return picked;
+  return { outputs: picked, binary };
 }
 
+/** The JSON response and, for outputs asked for as binary, their bytes in output order. */
 export function encodeV2(
   outputs: readonly OutputTensor[],
   sig: Signature,
   req: V2Request,
   modelName: string,
   modelVersion: string,
-): object {
-  return {
+): { json: object; binary: Uint8Array[] } {
+  const binary: Uint8Array[] = [];
+  const json = {
     model_name: modelName,
     model_version: modelVersion,
     ...(req.id !== undefined ? { id: req.id } : {}),
-    outputs: req.outputs.map((i) => {
+    outputs: req.outputs.map((i, k) => {
       const t = outputs[i] as OutputTensor;
-      return {
-        name: sig.outputs[i]?.name,
-        datatype: v2Datatype(t.dtype),
-        shape: t.shape,
-        data: toPlain(t.data, t.dtype),
-      };
+      const head = { name: sig.outputs[i]?.name, datatype: v2Datatype(t.dtype), shape: t.shape };
+      if (!req.binary[k]) return { ...head, data: toPlain(t.data, t.dtype) };
+      const bytes = toRaw(t);
+      binary.push(bytes);
+      return { ...head, parameters: { binary_data_size: bytes.byteLength } };
     }),
   };
+  return { json, binary };
 }

@@ -3,6 +3,7 @@
  * Readiness is told by the status code (200 / 503) as well as the body.
  */
 import type { FastifyPluginAsync } from "fastify";
+import { BINARY_HEADER } from "./http-body.js";
 import { methodGuard } from "./http-methods.js";
 import { requestMetrics } from "./http-metrics.js";
 import { sendJson } from "./http-reply.js";
@@ -10,7 +11,7 @@ import { requireModel, requireReady, runInference } from "./inference.js";
 import { predictionIdHeader } from "./monitoring/routes.js";
 import { schemas } from "./schemas.js";
 import type { ModelService } from "./service.js";
-import { decodeV2, encodeV2, v2Datatype } from "./v2-codec.js";
+import { decodeV2, encodeV2, v2ModelMetadata } from "./v2-codec.js";
 import type { Limits } from "./validate.js";
 import { RUNTIME_NAME, RUNTIME_VERSION } from "./version.js";
 
@@ -24,7 +25,7 @@ type ModelParams = { Params: { name: string; version?: string } };
 export const v2Routes: FastifyPluginAsync<V2Options> = async (app, { service, limits }) => {
   const countRequests = requestMetrics(service.opts.metrics, "v2");
   app.get("/v2", { schema: schemas.v2Server }, async (_req, reply) =>
-    sendJson(reply, { name: RUNTIME_NAME, version: RUNTIME_VERSION, extensions: [] }),
+    sendJson(reply, { name: RUNTIME_NAME, version: RUNTIME_VERSION, extensions: ["binary_tensor_data"] }),
   );
   methodGuard(app, "/v2", ["GET"]);
 
@@ -42,14 +43,8 @@ export const v2Routes: FastifyPluginAsync<V2Options> = async (app, { service, li
     app.get<ModelParams>(base, { schema: schemas.v2Model(versioned) }, async (req, reply) => {
       requireModel(service, req.params.name, req.params.version);
       const model = requireReady(service);
-      const tensors = (specs: typeof model.signature.inputs) =>
-        specs.map((s) => ({ name: s.name, datatype: v2Datatype(s.dtype), shape: s.shape }));
       return sendJson(reply, {
-        name: service.name,
-        versions: [service.version],
-        platform: `tensorflowjs_${model.format}`,
-        inputs: tensors(model.signature.inputs),
-        outputs: tensors(model.signature.outputs),
+        ...v2ModelMetadata(service.name, service.version, model),
         parameters: {
           backend: service.backend?.name,
           digest: service.digest === undefined ? undefined : `sha256:${service.digest}`,
@@ -71,9 +66,16 @@ export const v2Routes: FastifyPluginAsync<V2Options> = async (app, { service, li
       async (req, reply) => {
         requireModel(service, req.params.name, req.params.version);
         const model = requireReady(service);
-        const request = decodeV2(req.body, model.signature, limits);
+        const request = decodeV2(req.body, model.signature, limits, req.binaryPart);
         const outputs = await runInference(service, req.log, request.prepared, predictionIdHeader(reply));
-        return sendJson(reply, encodeV2(outputs, model.signature, request, service.name, service.version));
+        const { json, binary } = encodeV2(outputs, model.signature, request, service.name, service.version);
+        if (binary.length === 0) return sendJson(reply, json);
+        const head = Buffer.from(JSON.stringify(json));
+        return reply
+          .code(200)
+          .type("application/octet-stream")
+          .header(BINARY_HEADER, head.byteLength)
+          .send(Buffer.concat([head, ...binary]));
       },
     );
     methodGuard(app, `${base}/infer`, ["POST"]);

@@ -349,7 +349,11 @@ describe("node agent", () => {
 
   it("runs the pod image the agent maps, rejecting an unknown one as ErrImagePull", async () => {
     await createPod(kc, ns.name, "noimage", { containers: [{ name: "main", image: "example.com/nope:1.0" }] });
-    const waiting = await waitPod(kc, ns.name, "noimage", "ErrImagePull", (p) => containerState(p)?.state?.waiting);
+    // ContainerCreating comes first; wait for the pull's verdict.
+    const waiting = await waitPod(kc, ns.name, "noimage", "ErrImagePull", (p) => {
+      const w = containerState(p)?.state?.waiting;
+      return w?.reason === "ErrImagePull" && w;
+    });
     expect(waiting.reason).toBe("ErrImagePull");
     expect(waiting.message).toContain('"example.com/nope:1.0"');
     expect(TESTBOX).toContain("liftoff-testbox");

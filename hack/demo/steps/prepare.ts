@@ -9,7 +9,7 @@ import { type Step, StepFailure } from "../steps.js";
 
 export const setupStep: Step = {
   name: "setup",
-  title: "fetch or build what is missing (libtensorflow, control-plane binaries, kubectl, helm)",
+  title: "fetch or build what is missing (libtensorflow, control-plane binaries, kubectl, helm, OpenBao, Prometheus)",
   async run(ctx) {
     const ok = await runSetup(componentsFor("start"), { log: (l) => ctx.log(`  ${l}`) });
     if (!ok) throw new StepFailure("set-up failed (see the lines above)");

@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import type { KubeObject } from "../kube/types.js";
 import { keyOf } from "../kube/types.js";
 import type { OperatorMetrics } from "../metrics.js";
-import type { ObjectCache } from "./informer.js";
+import type { InformerEvent, ObjectCache } from "./informer.js";
 import { DEFAULT_RATE_LIMIT, type RateLimitOptions, WorkQueue } from "./queue.js";
 
 export interface ReconcileResult {
@@ -18,7 +18,13 @@ export interface Reconciler {
 }
 
 /** Maps a changed object to the keys of the primary objects that must be reconciled. */
-export type KeyMapper = (obj: KubeObject) => string[];
+export type KeyMapper<T extends KubeObject = KubeObject> = (obj: T) => string[];
+
+/**
+ * Decides whether a change is worth a reconcile at all (controller-runtime's predicates): `old` is set on updates
+ * only, so additions and deletions can be told apart. Without one, every change counts.
+ */
+export type Predicate<T extends KubeObject = KubeObject> = (obj: T, event: InformerEvent, old?: T) => boolean;
 
 /** Owner key of an object whose controller owner reference is of `kind`. */
 export function ownerKeyMapper(kind: string): KeyMapper {
@@ -57,11 +63,19 @@ export class Controller {
   }
 
   /** Also reconcile when objects of another kind change (owned children, referenced objects). */
-  watches(informer: ObjectCache, mapper: KeyMapper): this {
-    informer.onEvent((obj, _event, old) => {
+  watches<T extends KubeObject>(informer: ObjectCache<T>, mapper: KeyMapper<T>, predicate?: Predicate<T>): this {
+    informer.onEvent((obj, event, old) => {
+      if (predicate && !predicate(obj, event, old)) return;
       const keys = new Set([...mapper(obj), ...(old ? mapper(old) : [])]);
       for (const key of keys) this.queue.add(key);
     });
+    return this;
+  }
+
+  /** Reconcile the owner when a child it controls changes (kubebuilder's Owns). */
+  owns(children: readonly ObjectCache[]): this {
+    const toOwner = ownerKeyMapper(this.reconciler.kind);
+    for (const c of children) this.watches(c, toOwner);
     return this;
   }
 

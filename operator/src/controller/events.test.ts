@@ -1,3 +1,4 @@
+import type { Logger } from "pino";
 import { describe, expect, it, vi } from "vitest";
 import type { KubeClient } from "../kube/client.js";
 import { KubeApiError } from "../kube/request.js";
@@ -7,21 +8,23 @@ import { EventRecorder } from "./events.js";
 
 const START = Date.parse("2026-01-01T00:00:00Z");
 
-function setup(minIntervalMs = 60_000) {
+function setup(minIntervalMs = 60_000, maxEntries?: number) {
   let now = START;
   const client = {
     create: vi.fn(async (_r: unknown, obj: KubeObject) => obj),
     mergePatch: vi.fn(async () => ({})),
   };
-  const recorder = new EventRecorder(
-    client as unknown as KubeClient,
-    "liftoff-operator",
-    () => new Date(now),
+  const warnings: string[] = [];
+  const log = { warn: (_o: unknown, msg: string) => warnings.push(msg) } as unknown as Logger;
+  const recorder = new EventRecorder(client as unknown as KubeClient, "liftoff-operator", log, {
+    now: () => new Date(now),
     minIntervalMs,
-  );
+    ...(maxEntries ? { maxEntries } : {}),
+  });
   return {
     client,
     recorder,
+    warnings,
     advance: (ms: number) => {
       now += ms;
     },
@@ -149,5 +152,56 @@ describe("EventRecorder", () => {
     await recorder.record(mdep(), "Warning", "R", "m");
     expect(client.create).toHaveBeenCalledTimes(2);
     expect(client.create.mock.calls[1]?.[1]).toMatchObject({ count: 1, firstTimestamp: "2026-01-01T00:01:00.000Z" });
+  });
+
+  it("logs a refused create instead of swallowing it, and creates anew next time", async () => {
+    const { client, recorder, warnings } = setup();
+    client.create.mockRejectedValueOnce(new KubeApiError(403, { reason: "Forbidden" }, "POST", "/x"));
+    await expect(recorder.record(mdep(), "Warning", "R", "m")).resolves.toBeUndefined();
+    expect(warnings).toEqual(["could not record event"]);
+    await recorder.record(mdep(), "Warning", "R", "m");
+    expect(client.create).toHaveBeenCalledTimes(2);
+    expect(client.mergePatch).not.toHaveBeenCalled();
+  });
+
+  it("does not log an already-existing event", async () => {
+    const { client, recorder, warnings } = setup();
+    client.create.mockRejectedValueOnce(new KubeApiError(409, { reason: "AlreadyExists" }, "POST", "/x"));
+    await recorder.record(mdep(), "Warning", "R", "m");
+    expect(warnings).toEqual([]);
+  });
+
+  it("logs a failed count update other than 404 and keeps the event", async () => {
+    const { client, recorder, advance, warnings } = setup();
+    await recorder.record(mdep(), "Warning", "R", "m");
+    advance(60_000);
+    client.mergePatch.mockRejectedValueOnce(new KubeApiError(500, { reason: "InternalError" }, "PATCH", "/x"));
+    await recorder.record(mdep(), "Warning", "R", "m");
+    expect(warnings).toEqual(["could not update event"]);
+    advance(60_000);
+    await recorder.record(mdep(), "Warning", "R", "m");
+    expect(client.create).toHaveBeenCalledTimes(1);
+    expect(client.mergePatch).toHaveBeenCalledTimes(2);
+  });
+
+  it("remembers at most maxEntries events, forgetting the least recently recorded", async () => {
+    const { client, recorder } = setup(60_000, 3);
+    for (const uid of ["a", "b", "c"]) await recorder.record(mdep(uid), "Normal", "R", "m");
+    await recorder.record(mdep("a"), "Normal", "R", "m"); // a is now the most recent
+    await recorder.record(mdep("d"), "Normal", "R", "m"); // forgets b
+    expect(recorder.size).toBe(3);
+    expect(client.create).toHaveBeenCalledTimes(4);
+    await recorder.record(mdep("a"), "Normal", "R", "m");
+    await recorder.record(mdep("c"), "Normal", "R", "m");
+    expect(client.create).toHaveBeenCalledTimes(4);
+    await recorder.record(mdep("b"), "Normal", "R", "m"); // forgotten: created again
+    expect(client.create).toHaveBeenCalledTimes(5);
+    expect(recorder.size).toBe(3);
+  });
+
+  it("keeps 4096 events by default", async () => {
+    const { recorder } = setup();
+    for (let i = 0; i < 4100; i++) await recorder.record(mdep(`u${i}`), "Normal", "R", "m");
+    expect(recorder.size).toBe(4096);
   });
 });

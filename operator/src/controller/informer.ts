@@ -1,7 +1,8 @@
 // A supervised informer: list, then watch from the list's resourceVersion, forever.
 // client-node's informers stop silently on errors other than 410 and never resync; this one restarts every failure
-// with capped back-off, relists on 410 Gone, restarts a watch that has gone quiet (staleness watchdog), and only
-// ever calls its handler with keys, so handlers stay idempotent.
+// with capped back-off, relists on 410 Gone, and restarts a watch that has gone quiet (staleness watchdog).
+// Handlers receive the changed object (and its previous version on updates); they should only map it to keys and
+// enqueue them, so that the reconcile, not the event, does the work.
 import type { Logger } from "pino";
 import type { KubeClient } from "../kube/client.js";
 import type { ResourceType } from "../kube/resources.js";
@@ -9,7 +10,7 @@ import { type KubeObject, keyOf } from "../kube/types.js";
 import type { WatchEvent } from "../kube/watch.js";
 
 export type InformerEvent = "added" | "updated" | "deleted";
-export type InformerHandler = (obj: KubeObject, event: InformerEvent, old?: KubeObject) => void;
+export type InformerHandler<T extends KubeObject = KubeObject> = (obj: T, event: InformerEvent, old?: T) => void;
 
 export interface InformerOptions {
   namespace?: string;
@@ -21,9 +22,9 @@ export interface InformerOptions {
   log?: Logger;
 }
 
-export class Informer {
-  private readonly cache = new Map<string, KubeObject>();
-  private readonly handlers: InformerHandler[] = [];
+export class Informer<T extends KubeObject = KubeObject> implements ObjectCache<T> {
+  private readonly cache = new Map<string, T>();
+  private readonly handlers: InformerHandler<T>[] = [];
   private stopped = false;
   private resourceVersion = "";
   private abortWatch: (() => void) | undefined;
@@ -35,11 +36,11 @@ export class Informer {
 
   constructor(
     private readonly client: KubeClient,
-    readonly resource: ResourceType,
+    readonly resource: ResourceType<T>,
     private readonly opts: InformerOptions = {},
   ) {}
 
-  onEvent(handler: InformerHandler): void {
+  onEvent(handler: InformerHandler<T>): void {
     this.handlers.push(handler);
   }
 
@@ -48,15 +49,15 @@ export class Informer {
   }
 
   /** The cached object (shared: callers must not modify it). */
-  get(key: string): KubeObject | undefined {
+  get(key: string): T | undefined {
     return this.cache.get(key);
   }
 
-  list(): KubeObject[] {
+  list(): T[] {
     return [...this.cache.values()];
   }
 
-  private emit(obj: KubeObject, event: InformerEvent, old?: KubeObject): void {
+  private emit(obj: T, event: InformerEvent, old?: T): void {
     for (const h of this.handlers) {
       try {
         h(obj, event, old);
@@ -103,7 +104,7 @@ export class Informer {
     const rv = ev.object.metadata?.resourceVersion;
     if (rv) this.resourceVersion = rv;
     if (ev.type === "BOOKMARK") return undefined;
-    const obj = { apiVersion: ev.object.apiVersion, kind: ev.object.kind, ...ev.object };
+    const obj = { apiVersion: ev.object.apiVersion, kind: ev.object.kind, ...ev.object } as T;
     const key = keyOf(obj);
     const old = this.cache.get(key);
     if (ev.type === "DELETED") {
@@ -211,18 +212,22 @@ export class Informer {
   }
 }
 
-/** What reconcilers need of an informer: a read-only cache and change notifications. */
-export interface ObjectCache {
-  get(key: string): KubeObject | undefined;
-  list(): KubeObject[];
-  onEvent(handler: InformerHandler): void;
+/** What reconcilers need of an informer: a read-only, typed cache of one resource and change notifications. */
+export interface ObjectCache<T extends KubeObject = KubeObject> {
+  readonly resource: ResourceType<T>;
+  get(key: string): T | undefined;
+  list(): T[];
+  onEvent(handler: InformerHandler<T>): void;
 }
 
 /** Informers over several namespaces (or one over all), seen as one cache. */
-export class InformerGroup implements ObjectCache {
-  constructor(readonly members: Informer[]) {}
+export class InformerGroup<T extends KubeObject = KubeObject> implements ObjectCache<T> {
+  constructor(
+    readonly resource: ResourceType<T>,
+    readonly members: Informer<T>[],
+  ) {}
 
-  get(key: string): KubeObject | undefined {
+  get(key: string): T | undefined {
     for (const m of this.members) {
       const v = m.get(key);
       if (v) return v;
@@ -230,11 +235,11 @@ export class InformerGroup implements ObjectCache {
     return undefined;
   }
 
-  list(): KubeObject[] {
+  list(): T[] {
     return this.members.flatMap((m) => m.list());
   }
 
-  onEvent(handler: InformerHandler): void {
+  onEvent(handler: InformerHandler<T>): void {
     for (const m of this.members) m.onEvent(handler);
   }
 

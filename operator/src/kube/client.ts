@@ -4,8 +4,15 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { TokenBucket } from "./rate-limiter.js";
 import { applyRequest, KubeApiError, type KubeRequest, kubeRequest } from "./request.js";
 import { apiVersionOf, type ResourceType, resourcePath } from "./resources.js";
-import type { KubeList, KubeObject } from "./types.js";
+import type { KubeList, KubeObject, ObjectMeta } from "./types.js";
 import { startWatch, type WatchEvent, type WatchHandle } from "./watch.js";
+
+/** What a server-side apply sends: apiVersion, kind, name, and any subset of the rest. */
+export type ApplyBody<T extends KubeObject> = Omit<Partial<T>, "apiVersion" | "kind" | "metadata"> & {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+};
 
 export type Verb = "get" | "list" | "watch" | "apply" | "create" | "update" | "patch" | "delete";
 export type RequestObserver = (verb: Verb, resource: string, code: number, seconds: number) => void;
@@ -43,13 +50,13 @@ export class KubeClient {
     }
   }
 
-  get<T extends KubeObject>(r: ResourceType, namespace: string | undefined, name: string): Promise<T> {
+  get<T extends KubeObject>(r: ResourceType<T>, namespace: string | undefined, name: string): Promise<T> {
     return this.call("get", r, { method: "GET", path: resourcePath(r, namespace, name) });
   }
 
   /** GET that answers undefined for 404 instead of throwing. */
   async getOptional<T extends KubeObject>(
-    r: ResourceType,
+    r: ResourceType<T>,
     namespace: string | undefined,
     name: string,
   ): Promise<T | undefined> {
@@ -63,7 +70,7 @@ export class KubeClient {
 
   /** Lists with pagination (500 per page), so a large relist does not time out or balloon one response. */
   async list<T extends KubeObject>(
-    r: ResourceType,
+    r: ResourceType<T>,
     namespace?: string,
     params: Record<string, string> = {},
   ): Promise<{ items: T[]; resourceVersion: string }> {
@@ -90,8 +97,11 @@ export class KubeClient {
     return startWatch(this.kc, resourcePath(r, namespace), params, onEvent);
   }
 
-  /** Server-side apply under the operator's field manager (force: the operator owns what it declares). */
-  apply<T extends KubeObject>(r: ResourceType, obj: KubeObject, subresource?: "status"): Promise<T> {
+  /**
+   * Server-side apply under the operator's field manager (force: the operator owns what it declares). The body is
+   * an apply configuration: only the fields the operator owns, so any part of the object may be left out.
+   */
+  apply<T extends KubeObject>(r: ResourceType<T>, obj: ApplyBody<T>, subresource?: "status"): Promise<T> {
     const m = obj.metadata ?? {};
     return this.call(
       "apply",
@@ -100,11 +110,11 @@ export class KubeClient {
     );
   }
 
-  create<T extends KubeObject>(r: ResourceType, obj: KubeObject): Promise<T> {
+  create<T extends KubeObject>(r: ResourceType<T>, obj: T): Promise<T> {
     return this.call("create", r, { method: "POST", path: resourcePath(r, obj.metadata?.namespace), body: obj });
   }
 
-  update<T extends KubeObject>(r: ResourceType, obj: KubeObject, subresource?: "status"): Promise<T> {
+  update<T extends KubeObject>(r: ResourceType<T>, obj: T, subresource?: "status"): Promise<T> {
     const m = obj.metadata ?? {};
     return this.call("update", r, {
       method: "PUT",
@@ -114,7 +124,7 @@ export class KubeClient {
   }
 
   mergePatch<T extends KubeObject>(
-    r: ResourceType,
+    r: ResourceType<T>,
     namespace: string | undefined,
     name: string,
     patch: unknown,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { ALL_KINDS, API_VERSION, GROUP, ModelDeploymentKind, VERSION } from "../api/v1alpha1/index.js";
 import { apiVersionOf, RESOURCES, resourceByKind, resourcePath } from "./resources.js";
 
 describe("resourcePath", () => {
@@ -48,5 +49,15 @@ describe("apiVersionOf and resourceByKind", () => {
     expect(resourceByKind("v1", "Pod")).toBe(RESOURCES.Pod);
     expect(resourceByKind("extensions/v1beta1", "Deployment")).toBeUndefined();
     expect(resourceByKind("v1", "Deployment")).toBeUndefined();
+  });
+});
+
+describe("Liftoff's own resources", () => {
+  it("take group, version and plural from the API definition", () => {
+    for (const def of ALL_KINDS) {
+      const r = resourceByKind(API_VERSION, def.kind);
+      expect(r).toMatchObject({ group: GROUP, version: VERSION, kind: def.kind, plural: def.plural, namespaced: true });
+    }
+    expect(RESOURCES.ModelDeployment.plural).toBe(ModelDeploymentKind.plural);
   });
 });

@@ -1,40 +1,68 @@
 // The API resources the operator reads and writes, and their REST paths (static: no discovery round-trips).
-export interface ResourceType {
+// Each carries the type of its objects, so a cache, a client call or a desired child of it is typed; Liftoff's own
+// kinds take group, version and plural from the API definition (operator/src/api/v1alpha1).
+import type { KindDefinition } from "../api/crd.js";
+import {
+  type DataSet,
+  DataSetKind,
+  GROUP,
+  type ModelDeployment,
+  ModelDeploymentKind,
+  type TrainingJob,
+  TrainingJobKind,
+  VERSION,
+} from "../api/v1alpha1/index.js";
+import type * as M from "./models.js";
+import type { KubeObject } from "./types.js";
+
+export interface ResourceType<T extends KubeObject = KubeObject> {
   group: string; // "" for the core group
   version: string;
   kind: string;
   plural: string;
   namespaced: boolean;
+  /** Type only, never set: the objects of this resource. */
+  readonly objectType?: T;
 }
 
-const t = (group: string, version: string, kind: string, plural: string, namespaced = true): ResourceType => ({
-  group,
-  version,
-  kind,
-  plural,
-  namespaced,
-});
+const t = <T extends KubeObject>(
+  group: string,
+  version: string,
+  kind: string,
+  plural: string,
+  namespaced = true,
+): ResourceType<T> => ({ group, version, kind, plural, namespaced });
+
+/** The resource of one of Liftoff's kinds, from its definition. */
+export const liftoffResource = <T extends KubeObject>(def: KindDefinition): ResourceType<T> =>
+  t<T>(GROUP, VERSION, def.kind, def.plural);
 
 export const RESOURCES = {
-  ModelDeployment: t("liftoff.dev", "v1alpha1", "ModelDeployment", "modeldeployments"),
-  TrainingJob: t("liftoff.dev", "v1alpha1", "TrainingJob", "trainingjobs"),
-  DataSet: t("liftoff.dev", "v1alpha1", "DataSet", "datasets"),
-  Deployment: t("apps", "v1", "Deployment", "deployments"),
-  Service: t("", "v1", "Service", "services"),
-  ServiceAccount: t("", "v1", "ServiceAccount", "serviceaccounts"),
-  Pod: t("", "v1", "Pod", "pods"),
-  Namespace: t("", "v1", "Namespace", "namespaces", false),
-  Event: t("", "v1", "Event", "events"),
-  Node: t("", "v1", "Node", "nodes", false),
-  PodDisruptionBudget: t("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets"),
-  HorizontalPodAutoscaler: t("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers"),
-  NetworkPolicy: t("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies"),
-  Lease: t("coordination.k8s.io", "v1", "Lease", "leases"),
-  Job: t("batch", "v1", "Job", "jobs"),
-  TokenReview: t("authentication.k8s.io", "v1", "TokenReview", "tokenreviews", false),
-  ServiceMonitor: t("monitoring.coreos.com", "v1", "ServiceMonitor", "servicemonitors"),
-  HTTPRoute: t("gateway.networking.k8s.io", "v1", "HTTPRoute", "httproutes"),
-  CustomResourceDefinition: t(
+  ModelDeployment: liftoffResource<ModelDeployment>(ModelDeploymentKind),
+  TrainingJob: liftoffResource<TrainingJob>(TrainingJobKind),
+  DataSet: liftoffResource<DataSet>(DataSetKind),
+  Deployment: t<M.Deployment>("apps", "v1", "Deployment", "deployments"),
+  Job: t<M.Job>("batch", "v1", "Job", "jobs"),
+  PersistentVolumeClaim: t<M.PersistentVolumeClaim>("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims"),
+  Service: t<M.Service>("", "v1", "Service", "services"),
+  ServiceAccount: t<M.ServiceAccount>("", "v1", "ServiceAccount", "serviceaccounts"),
+  Pod: t<M.Pod>("", "v1", "Pod", "pods"),
+  Namespace: t<M.Namespace>("", "v1", "Namespace", "namespaces", false),
+  Event: t<M.Event>("", "v1", "Event", "events"),
+  Node: t<M.Node>("", "v1", "Node", "nodes", false),
+  PodDisruptionBudget: t<M.PodDisruptionBudget>("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets"),
+  HorizontalPodAutoscaler: t<M.HorizontalPodAutoscaler>(
+    "autoscaling",
+    "v2",
+    "HorizontalPodAutoscaler",
+    "horizontalpodautoscalers",
+  ),
+  NetworkPolicy: t<M.NetworkPolicy>("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies"),
+  Lease: t<M.Lease>("coordination.k8s.io", "v1", "Lease", "leases"),
+  TokenReview: t<M.TokenReview>("authentication.k8s.io", "v1", "TokenReview", "tokenreviews", false),
+  ServiceMonitor: t<M.ServiceMonitor>("monitoring.coreos.com", "v1", "ServiceMonitor", "servicemonitors"),
+  HTTPRoute: t<M.HTTPRoute>("gateway.networking.k8s.io", "v1", "HTTPRoute", "httproutes"),
+  CustomResourceDefinition: t<M.CustomResourceDefinition>(
     "apiextensions.k8s.io",
     "v1",
     "CustomResourceDefinition",

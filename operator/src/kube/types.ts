@@ -45,3 +45,16 @@ export function splitKey(key: string): { namespace?: string; name: string } {
   const i = key.indexOf("/");
   return i < 0 ? { name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
 }
+
+/**
+ * A client-node model type as JSON on the wire. The operator never runs client-node's ObjectSerializer, so the
+ * Dates its models declare arrive as RFC 3339 strings, and the fields it renames to dodge reserved words
+ * (`_from`, `_continue`, `_default`…) carry their JSON names.
+ */
+export type Wire<T> = T extends Date
+  ? string
+  : T extends (infer U)[]
+    ? Wire<U>[]
+    : T extends object
+      ? { [K in keyof T as K extends `_${infer Name}` ? Name : K]: Wire<T[K]> }
+      : T;

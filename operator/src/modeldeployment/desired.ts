@@ -1,17 +1,16 @@
 // The objects a ModelDeployment should own, as a pure function of its spec and context. No timestamps, random
 // names or map-order surprises: the same input always yields the same objects, so unchanged specs write nothing.
+// Every child is typed with its client-node model (kube/models.ts), so a misspelt field does not compile.
+import type { V1Container, V1EnvVar, V1Probe, V1Toleration, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
 import type { ModelDeployment } from "../api/v1alpha1/index.js";
+import type { Capabilities } from "../capabilities.js";
+import type { Deployment, HorizontalPodAutoscaler, Service } from "../kube/models.js";
 import { apiVersionOf, RESOURCES, type ResourceType } from "../kube/resources.js";
-import type { KubeObject, OwnerReference } from "../kube/types.js";
+import type { KubeObject, ObjectMeta, OwnerReference, Wire } from "../kube/types.js";
 import type { ResolvedModel } from "./model-source.js";
 import { childNames, commonLabels, LABEL_TRACK, podSelector, RUNTIME_PORT, SERVICE_PORT, type Track } from "./names.js";
 
-export interface Capabilities {
-  /** The monitoring.coreos.com ServiceMonitor CRD is installed. */
-  serviceMonitor: boolean;
-  /** The Gateway API HTTPRoute CRD is installed. */
-  gatewayAPI: boolean;
-}
+export type { Capabilities };
 
 export interface DesiredContext {
   runtimeImage: string;
@@ -20,9 +19,10 @@ export interface DesiredContext {
   capabilities: Capabilities;
 }
 
-export interface DesiredObject {
-  resource: ResourceType;
-  object: KubeObject;
+/** One child to apply: the resource it belongs to and the object, of that resource's type. */
+export interface DesiredObject<T extends KubeObject = KubeObject> {
+  resource: ResourceType<T>;
+  object: T & { apiVersion: string; kind: string; metadata: ObjectMeta };
 }
 
 export const PVC_ROOT = "/mnt/pvc";
@@ -32,7 +32,7 @@ const GPU = "nvidia.com/gpu";
 export function ownerReference(mdep: ModelDeployment): OwnerReference {
   return {
     apiVersion: apiVersionOf(RESOURCES.ModelDeployment),
-    kind: "ModelDeployment",
+    kind: RESOURCES.ModelDeployment.kind,
     name: mdep.metadata?.name ?? "",
     uid: mdep.metadata?.uid ?? "",
     controller: true,
@@ -40,21 +40,28 @@ export function ownerReference(mdep: ModelDeployment): OwnerReference {
   };
 }
 
-function meta(mdep: ModelDeployment, name: string, extraLabels: Record<string, string> = {}) {
+function meta(mdep: ModelDeployment, name: string, extraLabels: Record<string, string> = {}): ObjectMeta {
   return {
     name,
-    namespace: mdep.metadata?.namespace,
+    ...(mdep.metadata?.namespace ? { namespace: mdep.metadata.namespace } : {}),
     labels: { ...commonLabels(mdep.metadata?.name ?? ""), ...extraLabels },
     ownerReferences: [ownerReference(mdep)],
   };
 }
 
-function object(
-  resource: ResourceType,
-  metadata: KubeObject["metadata"],
-  body: Record<string, unknown>,
-): DesiredObject {
-  return { resource, object: { apiVersion: apiVersionOf(resource), kind: resource.kind, metadata, ...body } };
+/** A child of `resource`: its body is checked against that resource's type (excess and misspelt fields fail). */
+export function child<T extends KubeObject>(
+  resource: ResourceType<T>,
+  metadata: ObjectMeta,
+  body: Omit<T, "apiVersion" | "kind" | "metadata">,
+): DesiredObject<T> {
+  const object = {
+    apiVersion: apiVersionOf(resource),
+    kind: resource.kind,
+    metadata,
+    ...body,
+  } as DesiredObject<T>["object"];
+  return { resource, object };
 }
 
 /** Replica count of the stable track; undefined when an HPA owns it. */
@@ -78,14 +85,14 @@ export function usesHTTPRoute(mdep: ModelDeployment, caps: Capabilities): boolea
   return Boolean(mdep.spec.canary && mdep.spec.gateway && caps.gatewayAPI);
 }
 
-function container(mdep: ModelDeployment, image: string, model: ResolvedModel, track: Track) {
+function container(mdep: ModelDeployment, image: string, model: ResolvedModel, track: Track): Wire<V1Container> {
   const s = mdep.spec;
   const name = mdep.metadata?.name ?? "";
   const gpu = s.resources?.gpu ?? 0;
   const cpu = String(s.resources?.cpu ?? DEFAULT_RESOURCES.cpu);
   const memory = String(s.resources?.memory ?? DEFAULT_RESOURCES.memory);
   const amounts = { cpu, memory, ...(gpu > 0 ? { [GPU]: String(gpu) } : {}) };
-  const env: Array<Record<string, unknown>> = [
+  const env: Wire<V1EnvVar>[] = [
     { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
     { name: "LIFTOFF_MODEL_URI", value: model.uri },
     { name: "LIFTOFF_MODEL_NAME", value: name },
@@ -99,13 +106,13 @@ function container(mdep: ModelDeployment, image: string, model: ResolvedModel, t
     env.push({ name: "LIFTOFF_MAX_BATCH_SIZE", value: String(s.batching.maxBatchSize) });
     env.push({ name: "LIFTOFF_MAX_LATENCY_MS", value: String(s.batching.maxLatencyMs) });
   }
-  const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
+  const probe = (path: string, periodSeconds: number, failureThreshold: number): Wire<V1Probe> => ({
     httpGet: { path, port: "http", scheme: "HTTP" },
     periodSeconds,
     failureThreshold,
     timeoutSeconds: 2,
   });
-  const mounts: Array<{ name: string; mountPath: string; readOnly?: boolean }> = [{ name: "tmp", mountPath: "/tmp" }];
+  const mounts: Wire<V1VolumeMount>[] = [{ name: "tmp", mountPath: "/tmp" }];
   if (model.claim) mounts.push({ name: "model", mountPath: `${PVC_ROOT}/${model.claim}`, readOnly: true });
   return {
     name: "runtime",
@@ -130,8 +137,8 @@ function container(mdep: ModelDeployment, image: string, model: ResolvedModel, t
   };
 }
 
-function tolerations(mdep: ModelDeployment) {
-  const list = [...(mdep.spec.tolerations ?? [])];
+function tolerations(mdep: ModelDeployment): Wire<V1Toleration>[] {
+  const list: Wire<V1Toleration>[] = [...(mdep.spec.tolerations ?? [])];
   const gpu = mdep.spec.resources?.gpu ?? 0;
   if (gpu > 0 && !list.some((t) => t.key === GPU || (t.operator === "Exists" && !t.key))) {
     list.push({ key: GPU, operator: "Exists", effect: "NoSchedule" });
@@ -139,7 +146,12 @@ function tolerations(mdep: ModelDeployment) {
   return list;
 }
 
-function deployment(mdep: ModelDeployment, ctx: DesiredContext, track: Track, model: ResolvedModel): DesiredObject {
+function deployment(
+  mdep: ModelDeployment,
+  ctx: DesiredContext,
+  track: Track,
+  model: ResolvedModel,
+): DesiredObject<Deployment> {
   const name = mdep.metadata?.name ?? "";
   const names = childNames(name);
   const replicas = track === "stable" ? stableReplicas(mdep) : canaryReplicas(mdep);
@@ -148,9 +160,9 @@ function deployment(mdep: ModelDeployment, ctx: DesiredContext, track: Track, mo
   const scrape = !ctx.capabilities.serviceMonitor;
   const c = container(mdep, ctx.runtimeImage, model, track);
   const tol = tolerations(mdep);
-  const volumes: Array<Record<string, unknown>> = [{ name: "tmp", emptyDir: { sizeLimit: "1Gi" } }];
+  const volumes: Wire<V1Volume>[] = [{ name: "tmp", emptyDir: { sizeLimit: "1Gi" } }];
   if (model.claim) volumes.push({ name: "model", persistentVolumeClaim: { claimName: model.claim, readOnly: true } });
-  return object(RESOURCES.Deployment, meta(mdep, names.deployment(track), { [LABEL_TRACK]: track }), {
+  return child(RESOURCES.Deployment, meta(mdep, names.deployment(track), { [LABEL_TRACK]: track }), {
     spec: {
       ...(replicas !== undefined ? { replicas } : {}),
       selector: { matchLabels: selector },
@@ -197,8 +209,8 @@ function service(
   name: string,
   selector: Record<string, string>,
   extra: Record<string, string> = {},
-) {
-  return object(RESOURCES.Service, meta(mdep, name, extra), {
+): DesiredObject<Service> {
+  return child(RESOURCES.Service, meta(mdep, name, extra), {
     spec: {
       type: "ClusterIP",
       selector,
@@ -214,7 +226,7 @@ export function desiredObjects(mdep: ModelDeployment, ctx: DesiredContext): Desi
   const s = mdep.spec;
   const out: DesiredObject[] = [];
 
-  out.push(object(RESOURCES.ServiceAccount, meta(mdep, names.serviceAccount), { automountServiceAccountToken: false }));
+  out.push(child(RESOURCES.ServiceAccount, meta(mdep, names.serviceAccount), { automountServiceAccountToken: false }));
   out.push(deployment(mdep, ctx, "stable", ctx.stable));
   const canary = s.canary && ctx.canary ? ctx.canary : undefined;
   if (canary) out.push(deployment(mdep, ctx, "canary", canary));
@@ -224,24 +236,24 @@ export function desiredObjects(mdep: ModelDeployment, ctx: DesiredContext): Desi
   const track: Track | undefined = !canary || percent <= 0 ? "stable" : percent >= 100 ? "canary" : undefined;
   out.push(service(mdep, names.service, podSelector(name, track)));
 
-  if (canary && usesHTTPRoute(mdep, ctx.capabilities)) {
+  const gw = s.gateway;
+  if (canary && gw && usesHTTPRoute(mdep, ctx.capabilities)) {
     for (const t of ["stable", "canary"] as const) {
       out.push(service(mdep, names.trackService(t), podSelector(name, t), { [LABEL_TRACK]: t }));
     }
-    const gw = s.gateway;
     out.push(
-      object(RESOURCES.HTTPRoute, meta(mdep, names.httpRoute), {
+      child(RESOURCES.HTTPRoute, meta(mdep, names.httpRoute), {
         spec: {
           parentRefs: [
             {
               group: "gateway.networking.k8s.io",
               kind: "Gateway",
-              name: gw?.parentRef.name,
-              ...(gw?.parentRef.namespace ? { namespace: gw.parentRef.namespace } : {}),
-              ...(gw?.parentRef.sectionName ? { sectionName: gw.parentRef.sectionName } : {}),
+              name: gw.parentRef.name,
+              ...(gw.parentRef.namespace ? { namespace: gw.parentRef.namespace } : {}),
+              ...(gw.parentRef.sectionName ? { sectionName: gw.parentRef.sectionName } : {}),
             },
           ],
-          ...(gw?.hostnames ? { hostnames: gw.hostnames } : {}),
+          ...(gw.hostnames ? { hostnames: gw.hostnames } : {}),
           rules: [
             {
               backendRefs: [
@@ -258,7 +270,7 @@ export function desiredObjects(mdep: ModelDeployment, ctx: DesiredContext): Desi
   const minReplicas = s.autoscaling ? s.autoscaling.minReplicas : (s.replicas ?? 1);
   if (minReplicas > 1) {
     out.push(
-      object(RESOURCES.PodDisruptionBudget, meta(mdep, names.pdb), {
+      child(RESOURCES.PodDisruptionBudget, meta(mdep, names.pdb), {
         spec: { maxUnavailable: 1, selector: { matchLabels: podSelector(name, "stable") } },
       }),
     );
@@ -266,7 +278,7 @@ export function desiredObjects(mdep: ModelDeployment, ctx: DesiredContext): Desi
 
   if (s.autoscaling) {
     const a = s.autoscaling;
-    const metric =
+    const metric: NonNullable<NonNullable<HorizontalPodAutoscaler["spec"]>["metrics"]>[number] =
       a.metric === "cpu"
         ? { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: a.target } } }
         : {
@@ -277,7 +289,7 @@ export function desiredObjects(mdep: ModelDeployment, ctx: DesiredContext): Desi
             },
           };
     out.push(
-      object(RESOURCES.HorizontalPodAutoscaler, meta(mdep, names.hpa), {
+      child(RESOURCES.HorizontalPodAutoscaler, meta(mdep, names.hpa), {
         spec: {
           scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: names.deployment("stable") },
           minReplicas: a.minReplicas,
@@ -290,7 +302,7 @@ export function desiredObjects(mdep: ModelDeployment, ctx: DesiredContext): Desi
 
   if (ctx.capabilities.serviceMonitor) {
     out.push(
-      object(RESOURCES.ServiceMonitor, meta(mdep, names.serviceMonitor), {
+      child(RESOURCES.ServiceMonitor, meta(mdep, names.serviceMonitor), {
         spec: {
           selector: { matchLabels: podSelector(name) },
           endpoints: [{ port: "http", path: "/metrics", interval: "15s" }],
@@ -302,7 +314,7 @@ export function desiredObjects(mdep: ModelDeployment, ctx: DesiredContext): Desi
   if (s.networkPolicy) {
     const allowed = [ns, ...s.networkPolicy.allowedNamespaces.filter((n) => n !== ns)];
     out.push(
-      object(RESOURCES.NetworkPolicy, meta(mdep, names.networkPolicy), {
+      child(RESOURCES.NetworkPolicy, meta(mdep, names.networkPolicy), {
         spec: {
           podSelector: { matchLabels: podSelector(name) },
           policyTypes: ["Ingress"],

@@ -2,33 +2,35 @@
 // delete children no longer wanted, and write status only when it changed.
 import type { Logger } from "pino";
 import type { ModelDeployment, TrainingJob } from "../api/v1alpha1/index.js";
+import type { Capabilities } from "../capabilities.js";
 import type { ReconcileResult, Reconciler } from "../controller/controller.js";
 import type { EventRecorder } from "../controller/events.js";
 import type { ObjectCache } from "../controller/informer.js";
 import { KubeApiError, type KubeClient } from "../kube/client.js";
+import type { Deployment, Node, Pod } from "../kube/models.js";
 import { parseQuantity } from "../kube/quantity.js";
 import { apiVersionOf, RESOURCES, type ResourceType } from "../kube/resources.js";
 import { isSubset } from "../kube/semantic.js";
 import { type KubeObject, keyOf, splitKey } from "../kube/types.js";
 import { Reason, ReconcileFailure } from "../reasons.js";
 import { stableStringify } from "../util/stable-json.js";
-import { type Capabilities, type DesiredObject, desiredObjects, usesHTTPRoute } from "./desired.js";
+import { type DesiredObject, desiredObjects, usesHTTPRoute } from "./desired.js";
 import { type ResolvedModel, resolveModel } from "./model-source.js";
 import { childNames, LABEL_MDEP } from "./names.js";
 import { computeStatus, podsOf } from "./status.js";
 
-export interface ModelDeploymentInformers {
-  modelDeployments: ObjectCache;
-  trainingJobs: ObjectCache;
-  pods: ObjectCache;
-  nodes: ObjectCache;
-  /** Caches of the kinds it owns, by resource plural. */
-  owned: Map<string, ObjectCache>;
+export interface ModelDeploymentCaches {
+  modelDeployments: ObjectCache<ModelDeployment>;
+  trainingJobs: ObjectCache<TrainingJob>;
+  pods: ObjectCache<Pod>;
+  nodes: ObjectCache<Node>;
+  /** Caches of the kinds it owns (ownedKinds), each knowing its resource. */
+  owned: readonly ObjectCache[];
 }
 
 export interface ModelDeploymentReconcilerOptions {
   client: KubeClient;
-  informers: ModelDeploymentInformers;
+  caches: ModelDeploymentCaches;
   events: EventRecorder;
   runtimeImage: string;
   capabilities: Capabilities;
@@ -66,20 +68,27 @@ export function ownedKinds(caps: Capabilities): ResourceType[] {
 }
 
 /** Largest nvidia.com/gpu allocatable on any node (0 when none has GPUs). */
-export function maxGpuPerNode(nodes: readonly KubeObject[]): number {
+export function maxGpuPerNode(nodes: readonly Node[]): number {
   return nodes.reduce((max, n) => Math.max(max, parseQuantity(n.status?.allocatable?.["nvidia.com/gpu"]) ?? 0), 0);
 }
 
 export class ModelDeploymentReconciler implements Reconciler {
-  readonly kind = "ModelDeployment";
+  readonly kind = RESOURCES.ModelDeployment.kind;
   private readonly now: () => string;
+  private readonly owned: ReadonlyMap<ResourceType, ObjectCache>;
 
   constructor(private readonly o: ModelDeploymentReconcilerOptions) {
     this.now = o.now ?? (() => new Date().toISOString().replace(/\.\d+Z$/, "Z"));
+    this.owned = new Map(o.caches.owned.map((c) => [c.resource, c]));
+  }
+
+  /** The cache of an owned resource, typed as that resource's objects. */
+  private ownedCache<T extends KubeObject>(r: ResourceType<T>): ObjectCache<T> | undefined {
+    return this.owned.get(r) as ObjectCache<T> | undefined;
   }
 
   private trainingJob(namespace: string) {
-    return (name: string) => this.o.informers.trainingJobs.get(`${namespace}/${name}`) as TrainingJob | undefined;
+    return (name: string) => this.o.caches.trainingJobs.get(`${namespace}/${name}`);
   }
 
   private resolve(mdep: ModelDeployment, log: Logger): { stable: ResolvedModel; canary?: ResolvedModel } {
@@ -87,7 +96,7 @@ export class ModelDeploymentReconciler implements Reconciler {
     const stable = resolveModel(mdep.spec.model, this.trainingJob(ns));
     const gpu = mdep.spec.resources?.gpu ?? 0;
     if (gpu > 0) {
-      const max = maxGpuPerNode(this.o.informers.nodes.list());
+      const max = maxGpuPerNode(this.o.caches.nodes.list());
       if (gpu > max) {
         throw new ReconcileFailure(
           Reason.InsufficientGPU,
@@ -109,7 +118,7 @@ export class ModelDeploymentReconciler implements Reconciler {
   }
 
   async reconcile(key: string, log: Logger): Promise<ReconcileResult | undefined> {
-    const cached = this.o.informers.modelDeployments.get(key) as ModelDeployment | undefined;
+    const cached = this.o.caches.modelDeployments.get(key);
     if (!cached || cached.metadata?.deletionTimestamp) return undefined; // children go with it (owner references)
     const mdep = structuredClone(cached);
     const { namespace = "", name } = splitKey(key);
@@ -143,13 +152,13 @@ export class ModelDeploymentReconciler implements Reconciler {
 
     const names = childNames(name);
     const depKey = (track: "stable" | "canary") => `${namespace}/${names.deployment(track)}`;
-    const deployments = this.o.informers.owned.get(RESOURCES.Deployment.plural);
-    const stable = live.get(`deployments/${depKey("stable")}`) ?? deployments?.get(depKey("stable"));
-    const canary = models?.canary
-      ? (live.get(`deployments/${depKey("canary")}`) ?? deployments?.get(depKey("canary")))
-      : undefined;
+    const deployments = this.ownedCache(RESOURCES.Deployment);
+    const liveDeployment = (track: "stable" | "canary") =>
+      (live.get(`deployments/${depKey(track)}`) as Deployment | undefined) ?? deployments?.get(depKey(track));
+    const stable = liveDeployment("stable");
+    const canary = models?.canary ? liveDeployment("canary") : undefined;
     const pods = podsOf(
-      this.o.informers.pods.list().filter((p) => p.metadata?.namespace === namespace),
+      this.o.caches.pods.list().filter((p) => p.metadata?.namespace === namespace),
       name,
     );
     const status = computeStatus(
@@ -170,7 +179,7 @@ export class ModelDeploymentReconciler implements Reconciler {
         RESOURCES.ModelDeployment,
         {
           apiVersion: apiVersionOf(RESOURCES.ModelDeployment),
-          kind: "ModelDeployment",
+          kind: RESOURCES.ModelDeployment.kind,
           metadata: { name, namespace },
           status,
         },
@@ -188,7 +197,7 @@ export class ModelDeploymentReconciler implements Reconciler {
     log: Logger,
   ): Promise<{ key: string; object: KubeObject } | { failure: ReconcileFailure }> {
     const key = `${d.resource.plural}/${keyOf(d.object)}`;
-    const current = this.o.informers.owned.get(d.resource.plural)?.get(keyOf(d.object));
+    const current = this.owned.get(d.resource)?.get(keyOf(d.object));
     if (current && isSubset(d.object, current)) return { key, object: current };
     try {
       const object = await this.o.client.apply(d.resource, d.object);
@@ -231,16 +240,15 @@ export class ModelDeploymentReconciler implements Reconciler {
   /** Deletes children this ModelDeployment controls that its spec no longer asks for (e.g. a removed canary). */
   private async deleteUnwanted(mdep: ModelDeployment, wanted: Set<string>, log: Logger): Promise<void> {
     const uid = mdep.metadata?.uid;
-    for (const [plural, informer] of this.o.informers.owned) {
-      for (const obj of informer.list()) {
+    for (const cache of this.o.caches.owned) {
+      const resource = cache.resource;
+      for (const obj of cache.list()) {
         const m = obj.metadata ?? {};
         if (m.namespace !== mdep.metadata?.namespace || m.labels?.[LABEL_MDEP] !== mdep.metadata?.name) continue;
         if (!m.ownerReferences?.some((r) => r.controller && r.uid === uid)) continue;
-        if (wanted.has(`${plural}/${keyOf(obj)}`) || m.deletionTimestamp) continue;
-        const resource = Object.values(RESOURCES).find((r) => r.plural === plural);
-        if (!resource) continue;
+        if (wanted.has(`${resource.plural}/${keyOf(obj)}`) || m.deletionTimestamp) continue;
         await this.o.client.delete(resource, m.namespace, m.name ?? "");
-        log.info({ child: `${plural}/${keyOf(obj)}` }, "deleted child no longer wanted");
+        log.info({ child: `${resource.plural}/${keyOf(obj)}` }, "deleted child no longer wanted");
         await this.o.events.record(mdep, "Normal", Reason.ChildDeleted, `Deleted ${resource.kind} ${m.name}`);
       }
     }

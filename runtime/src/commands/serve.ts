@@ -34,7 +34,7 @@ export const serveCommand: Command = {
       // Exit so the pod restarts and its status shows why; readiness was never true.
       const message = err instanceof ConfigError ? err.message : `model load failed: ${(err as Error).message}`;
       running.app.log.error(message);
-      await running.app.close();
+      await running.close();
       fail(message, 1);
     }
   },

@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { clusterConfig } from "../cluster/config.js";
+import { NAMESPACE_KV_POLICY, namespaceKvPolicy, roleBody, rolePolicy } from "./policies.js";
+import { openbaoConfig, openbaoLayout } from "./server.js";
+
+describe("Vault policies and roles", () => {
+  it("scopes the namespace policy to the login's namespace through the auth mount's accessor", () => {
+    expect(namespaceKvPolicy("auth_kubernetes_1234")).toContain(
+      'path "secret/data/{{identity.entity.aliases.auth_kubernetes_1234.metadata.service_account_namespace}}/*"',
+    );
+  });
+
+  it("gives a role exactly its paths, and binds it to one service account, namespace and audience", () => {
+    const role = {
+      name: "team-a-prep",
+      namespace: "team-a",
+      serviceAccount: "prep",
+      kvPaths: ["secret/data/team-a/postgres"],
+      datakeyKeys: ["team-a-data"],
+      decryptKeys: ["team-a-data"],
+    };
+    const policy = rolePolicy(role);
+    expect(policy).toContain('path "secret/data/team-a/postgres" {\n  capabilities = ["read"]\n}');
+    expect(policy).toContain('path "transit/datakey/wrapped/team-a-data" {\n  capabilities = ["update"]\n}');
+    expect(policy).toContain('path "transit/decrypt/team-a-data"');
+    expect(policy).not.toContain("transit/encrypt");
+    expect(roleBody(role)).toEqual({
+      bound_service_account_names: ["prep"],
+      bound_service_account_namespaces: ["team-a"],
+      audience: "vault",
+      token_policies: ["liftoff-role-team-a-prep", NAMESPACE_KV_POLICY],
+      token_ttl: 600,
+      token_max_ttl: 3600,
+    });
+    expect(roleBody({ ...role, namespaceKv: false }).token_policies).toEqual(["liftoff-role-team-a-prep"]);
+  });
+});
+
+describe("OpenBao server config", () => {
+  it("keeps its raft data in the cluster's folder and listens with TLS on loopback only", () => {
+    const config = clusterConfig("test", { LIFTOFF_PORT_BASE: "30000" });
+    const layout = openbaoLayout(config);
+    const hcl = openbaoConfig(config, layout, { cert: "/pki/openbao.crt", key: "/pki/openbao.key" });
+    expect(layout.dataDir).toBe(`${config.stateDir}/openbao/data`);
+    expect(hcl).toContain(`path    = "${layout.dataDir}"`);
+    expect(hcl).toContain('address         = "127.0.0.1:30030"');
+    expect(hcl).toContain('tls_cert_file   = "/pki/openbao.crt"');
+    expect(hcl).not.toContain("tls_disable");
+  });
+});

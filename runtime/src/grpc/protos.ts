@@ -1,0 +1,64 @@
+/**
+ * The upstream .proto files in proto/ (see proto/README.md), loaded once with
+ * @grpc/proto-loader. Field names keep their proto spelling; int64 values are
+ * JS numbers (shapes and int64 contents are range-checked where they are used);
+ * enums are their names; absent fields take their proto3 defaults.
+ */
+import { fileURLToPath } from "node:url";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+
+/** proto/ at the repository (or image) root: runtime/src/grpc and runtime/dist/grpc are both three levels down. */
+export const PROTO_DIR = fileURLToPath(new URL("../../../proto/", import.meta.url));
+
+export const PROTO_FILES = [
+  "grpc_service.proto",
+  "tensorflow_serving/apis/prediction_service.proto",
+  "tensorflow_serving/apis/model_service.proto",
+] as const;
+
+export interface Services {
+  inference: grpc.ServiceDefinition;
+  prediction: grpc.ServiceDefinition;
+  model: grpc.ServiceDefinition;
+}
+
+let loaded: Services | undefined;
+
+export function services(): Services {
+  if (loaded !== undefined) return loaded;
+  const def = protoLoader.loadSync([...PROTO_FILES], {
+    includeDirs: [PROTO_DIR],
+    keepCase: true,
+    longs: Number,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  });
+  const pkg = grpc.loadPackageDefinition(def) as unknown as {
+    inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
+    tensorflow: {
+      serving: { PredictionService: grpc.ServiceClientConstructor; ModelService: grpc.ServiceClientConstructor };
+    };
+  };
+  loaded = {
+    inference: pkg.inference.GRPCInferenceService.service,
+    prediction: pkg.tensorflow.serving.PredictionService.service,
+    model: pkg.tensorflow.serving.ModelService.service,
+  };
+  return loaded;
+}
+
+/** Client constructors for tests and benchmarks (the same definitions). */
+export function clients(): {
+  Inference: grpc.ServiceClientConstructor;
+  Prediction: grpc.ServiceClientConstructor;
+  Model: grpc.ServiceClientConstructor;
+} {
+  const s = services();
+  return {
+    Inference: grpc.makeGenericClientConstructor(s.inference, "GRPCInferenceService"),
+    Prediction: grpc.makeGenericClientConstructor(s.prediction, "PredictionService"),
+    Model: grpc.makeGenericClientConstructor(s.model, "ModelService"),
+  };
+}

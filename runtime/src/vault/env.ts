@@ -1,0 +1,55 @@
+// The Vault client a pod builds from the variables the operator sets (operator/src/vault/pod-identity.ts).
+import { join } from "node:path";
+import { DEFAULT_TOKEN_FILE, loginVaultClient, type VaultClient, type VaultClientOptions } from "./client.js";
+import { VaultError } from "./errors.js";
+
+export const VAULT_ENV = {
+  address: "LIFTOFF_VAULT_ADDR",
+  caFile: "LIFTOFF_VAULT_CACERT",
+  role: "LIFTOFF_VAULT_ROLE",
+  authMount: "LIFTOFF_VAULT_AUTH_MOUNT",
+  tokenFile: "LIFTOFF_VAULT_TOKEN_FILE",
+} as const;
+
+/** Under the local node agent a container path P is the host path `${LIFTOFF_PATH_PREFIX}${P}`. */
+function inRoot(path: string, prefix: string | undefined): string {
+  return prefix && path.startsWith("/") ? join(prefix, path) : path;
+}
+
+/** Pure: the options the environment describes; throws a VaultError naming the missing variable. */
+export function vaultOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): VaultClientOptions {
+  const address = env[VAULT_ENV.address];
+  const role = env[VAULT_ENV.role];
+  if (!address) {
+    throw new VaultError(
+      "VaultUnreachable",
+      `VaultUnreachable: ${VAULT_ENV.address} is not set, so there is no Vault to reach`,
+      {
+        ...(role ? { role } : {}),
+      },
+    );
+  }
+  if (!role) {
+    throw new VaultError(
+      "VaultPermissionDenied",
+      `VaultPermissionDenied: ${VAULT_ENV.role} is not set, so there is no role to log in as`,
+    );
+  }
+  const prefix = env.LIFTOFF_PATH_PREFIX;
+  const caFile = env[VAULT_ENV.caFile];
+  return {
+    address,
+    role,
+    ...(caFile ? { caFile: inRoot(caFile, prefix) } : {}),
+    ...(env[VAULT_ENV.authMount] ? { authMount: env[VAULT_ENV.authMount] } : {}),
+    tokenFile: inRoot(env[VAULT_ENV.tokenFile] || DEFAULT_TOKEN_FILE, prefix),
+  };
+}
+
+export function vaultClientFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<VaultClient> {
+  try {
+    return loginVaultClient(vaultOptionsFromEnv(env));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
