@@ -73,7 +73,14 @@ mkdir -p "$cache"
 k8s_missing=()
 etcd_pid=""
 # The background build runs in its own process group (set -m), so Ctrl-C or a failure stops it by that group.
-stop_etcd_build() { [ -z "$etcd_pid" ] || kill -TERM -- "-$etcd_pid" 2>/dev/null || true; }
+stop_etcd_build() {
+  [ -n "$etcd_pid" ] || return 0
+  kill -TERM -- "-$etcd_pid" 2>/dev/null || return 0
+  wait "$etcd_pid" 2>/dev/null || true
+  # Return only once the whole group is gone (go build and its compilers), at most 10 s.
+  local tries=100
+  while [ $tries -gt 0 ] && kill -0 -- "-$etcd_pid" 2>/dev/null; do sleep 0.1; tries=$((tries - 1)); done
+}
 trap stop_etcd_build EXIT
 trap 'exit 130' INT TERM
 for m in "${missing[@]}"; do

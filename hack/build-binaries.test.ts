@@ -48,12 +48,19 @@ printf '#!/bin/sh\necho "%s"\n' "$v" > "$out"; chmod +x "$out"
   return { ...process.env, ...extra, LIFTOFF_CACHE: cache, PATH: `${bin}:${process.env.PATH}` };
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
+/** Polls (with a deadline) until `pid` is gone or is a zombie. */
+function deadWithin(pid: number, ms: number): boolean {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    let state = "";
+    try {
+      state = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0] ?? "";
+    } catch {
+      return true;
+    }
+    if (state === "Z") return true;
+    if (Date.now() > deadline) return false;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
   }
 }
 
@@ -118,9 +125,10 @@ describe("hack/build-binaries.sh", () => {
     expect(res.status).toBe(1);
     expect(res.stderr).toContain(`building kube-apiserver failed (full log: ${cache}/k8s-v1.35.4/.kube-apiserver.log)`);
     expect(existsSync(join(cache, "etcd-v3.6.16", "etcd"))).toBe(false);
-    // The fake etcd build (a 30 s sleep) was stopped with its process group, not left behind.
+    // The fake etcd build (a 30 s sleep) was stopped with its process group, not left behind: the script returns
+    // once the group is gone (a zombie may take a moment to be reaped by init, hence the short poll).
     const pids = readFileSync(join(cache, "fake-go-pids"), "utf8").trim().split("\n").map(Number);
-    for (const pid of pids) expect(alive(pid)).toBe(false);
+    for (const pid of pids) expect(deadWithin(pid, 2000)).toBe(true);
   });
 
   it("says Go is missing instead of failing obscurely", () => {
