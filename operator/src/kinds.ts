@@ -2,7 +2,9 @@
 // "Adding a kind"). A new kind is one line here.
 import type { KindSetup } from "./manager.js";
 import { setupModelDeployment } from "./modeldeployment/setup.js";
+import { setupTrainingJob } from "./trainingjob/setup.js";
 
 export const KINDS: Readonly<Record<string, KindSetup>> = {
   ModelDeployment: setupModelDeployment,
+  TrainingJob: setupTrainingJob,
 };
