@@ -1,6 +1,6 @@
 // Finds (and, unless told not to, fetches or builds) the cached binaries: the control plane from
 // hack/build-binaries.sh, kubectl and helm from hack/fetch-kube-tools.sh, Prometheus and promtool from Debian's
-// package (hack/fetch-deb.sh), OpenBao's `bao` from hack/fetch-openbao.sh. Links them into .liftoff/bin/ so docs and printed hints can name one stable path.
+// package (hack/fetch-deb.sh; the Prometheus server: ensurePrometheus), OpenBao's `bao` from hack/fetch-openbao.sh. Links them into .liftoff/bin/ so docs and printed hints can name one stable path.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
@@ -8,8 +8,11 @@ import type { Binaries } from "./components.js";
 import { REPO_ROOT } from "./config.js";
 import { ClusterError } from "./errors.js";
 
-/** Prometheus and promtool, for the monitoring tests: Debian bookworm's package, unpacked without root. */
-export const PROMETHEUS_DEB = ["prometheus=2.42.0+ds-5+deb12u1", "prometheus", "promtool"];
+/**
+ * promtool, for the rule tests: Debian bookworm's package, unpacked without root. Its prometheus server lacks
+ * kubernetes_sd_configs, so the server comes from hack/build-prometheus.sh (ensurePrometheus).
+ */
+export const PROMETHEUS_DEB = ["prometheus=2.42.0+ds-5+deb12u1", "promtool"];
 
 /** Runs a cache script; its last stdout line names the folders. stderr is inherited so progress shows. */
 function cacheFolders(script: string, build: boolean, args: string[] = []): string[] {
@@ -54,10 +57,19 @@ export function ensureBinaries(build: boolean): Binaries {
     kubectl: join(toolsDir, "kubectl"),
     helm: join(toolsDir, "helm"),
     bao,
-    prometheus: join(promDir, "prometheus"),
     promtool: join(promDir, "promtool"),
   };
   mkdirSync(BIN_DIR, { recursive: true });
   for (const path of Object.values(bins)) linkInto(BIN_DIR, path);
   return bins;
+}
+
+/** The Prometheus server (kubernetes_sd_configs), built once from the Go module proxy; only the tests need it. */
+export function ensurePrometheus(build: boolean): string {
+  const [dir] = cacheFolders("build-prometheus.sh", build);
+  if (!dir) throw new ClusterError("hack/build-prometheus.sh printed no folder");
+  const path = join(dir, "prometheus");
+  mkdirSync(BIN_DIR, { recursive: true });
+  linkInto(BIN_DIR, path);
+  return path;
 }

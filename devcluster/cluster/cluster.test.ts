@@ -22,7 +22,6 @@ const bins = {
   kubectl: "/b/kubectl",
   helm: "/b/helm",
   bao: "/b/bao",
-  prometheus: "/b/prometheus",
   promtool: "/b/promtool",
 };
 

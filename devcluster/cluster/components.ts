@@ -31,8 +31,7 @@ export interface Binaries {
   kubectl: string;
   helm: string;
   bao: string;
-  /** Prometheus and promtool, for the monitoring tests (not part of the cluster). */
-  prometheus: string;
+  /** promtool, for the rule tests (not part of the cluster). */
   promtool: string;
 }
 

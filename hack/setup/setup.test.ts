@@ -97,7 +97,7 @@ describe("COMPONENTS", () => {
       "libtensorflow",
       "control-plane",
       "kube-tools",
-      "prometheus",
+      "promtool",
       "openbao",
     ]);
   });

@@ -1,6 +1,7 @@
 // Starts one real control plane (the "test" cluster, its own ports and folder) for the whole integration run,
 // with the CRDs installed, and hands the kubeconfig to the tests. LIFTOFF_KEEP_CLUSTER=1 leaves it running afterwards.
 import type { TestProject } from "vitest/node";
+import { ensurePrometheus } from "../../devcluster/cluster/binaries.js";
 import { clusterDown, clusterUp } from "../../devcluster/cluster/cluster.js";
 
 declare module "vitest" {
@@ -24,7 +25,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("kubeconfig", cluster.kubeconfig);
   project.provide("kubectl", cluster.binaries.kubectl);
   project.provide("helm", cluster.binaries.helm);
-  project.provide("prometheus", cluster.binaries.prometheus);
+  project.provide("prometheus", ensurePrometheus(true));
   project.provide("promtool", cluster.binaries.promtool);
   project.provide("clusterName", name);
   return async () => {

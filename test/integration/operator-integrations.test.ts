@@ -2,7 +2,7 @@
 // an HTTPRoute with exact weights and the pods a ServiceMonitor instead of scrape annotations.
 import { AppsV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { kubeRequest, serverSideApply } from "../../operator/src/kube/request.js";
+import { installCrds, looseCrd, removeCrds } from "../support/crds.js";
 import { kubeConfig, type Obj } from "../support/kube.js";
 import { createModelDeployment, forbiddenRequests, operatorFixture } from "../support/operator.js";
 import { pollUntil } from "../support/poll.js";
@@ -11,63 +11,24 @@ const admin = kubeConfig(inject("kubeconfig"));
 const custom = admin.makeApiClient(CustomObjectsApi);
 const apps = admin.makeApiClient(AppsV1Api);
 
-// Stand-ins for the real CRDs: same group, kind and scope; the schema accepts anything (enough for the operator,
-// which only needs the API to exist and store what it applies).
-function looseCrd(group: string, kind: string, plural: string) {
-  return {
-    apiVersion: "apiextensions.k8s.io/v1",
-    kind: "CustomResourceDefinition",
-    metadata: {
-      name: `${plural}.${group}`,
-      // *.k8s.io groups are protected; the real Gateway API CRDs carry this approval annotation too.
-      ...(group.endsWith(".k8s.io")
-        ? { annotations: { "api-approved.kubernetes.io": "https://github.com/kubernetes-sigs/gateway-api/pull/2466" } }
-        : {}),
-    },
-    spec: {
-      group,
-      scope: "Namespaced",
-      names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
-      versions: [
-        {
-          name: "v1",
-          served: true,
-          storage: true,
-          schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
-        },
-      ],
-    },
-  };
-}
 const CRDS = [
   looseCrd("monitoring.coreos.com", "ServiceMonitor", "servicemonitors"),
   looseCrd("gateway.networking.k8s.io", "HTTPRoute", "httproutes"),
 ];
-const crdPath = (name: string) => `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`;
-
 async function installIntegrationCrds(): Promise<void> {
-  for (const crd of CRDS) await serverSideApply(admin, crdPath(crd.metadata.name), crd, "liftoff-tests");
-  for (const crd of CRDS) {
-    await pollUntil(`${crd.metadata.name} established`, async () => {
-      const live = (await kubeRequest(admin, { method: "GET", path: crdPath(crd.metadata.name) })) as {
-        status?: { conditions?: { type: string; status: string }[] };
-      };
-      return live.status?.conditions?.some((c) => c.type === "Established" && c.status === "True");
-    });
-  }
+  await installCrds(admin, CRDS);
 }
 // The CRDs go in before the operator starts: it detects optional integrations at start.
 const fx = operatorFixture(admin, "integrations", { flags: ["--leader-elect=false"], setup: installIntegrationCrds });
 
 afterAll(async () => {
   // Other test files start operators that must see a cluster without these integrations.
-  for (const crd of CRDS)
-    await kubeRequest(admin, { method: "DELETE", path: crdPath(crd.metadata.name) }).catch(() => undefined);
+  await removeCrds(admin, CRDS);
 });
 
 describe("optional integrations", () => {
   it("detects the ServiceMonitor and Gateway API CRDs at start", () => {
-    expect(fx.op.capabilities).toEqual({ serviceMonitor: true, gatewayAPI: true });
+    expect(fx.op.capabilities).toEqual({ serviceMonitor: true, gatewayAPI: true, prometheusRule: false });
   });
 
   it("splits canary traffic exactly with an HTTPRoute and scrapes through a ServiceMonitor", async () => {
