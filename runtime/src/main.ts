@@ -5,10 +5,11 @@
  */
 import { type Command, fail } from "./commands/command.js";
 import { serveCommand } from "./commands/serve.js";
+import { trainCommand } from "./commands/train.js";
 import { RUNTIME_NAME, RUNTIME_VERSION } from "./version.js";
 
 /** Every subcommand, in the order usage lists them. */
-const COMMANDS: readonly Command[] = [serveCommand];
+const COMMANDS: readonly Command[] = [serveCommand, trainCommand];
 
 function usage(): string {
   return [
