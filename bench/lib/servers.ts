@@ -98,7 +98,8 @@ export function startRuntime(modelDir: string, flags: string[] = []): Promise<Ch
       "0",
       ...flags,
     ],
-    /listening on 127\.0\.0\.1:(\d+)/,
+    // The HTTP line; "gRPC listening on …" comes first when --grpc-port is given.
+    /"listening on 127\.0\.0\.1:(\d+)/,
     "/v2/models/m/ready",
   );
 }
