@@ -6,7 +6,7 @@
 import { performance } from "node:perf_hooks";
 import * as grpc from "@grpc/grpc-js";
 import { clients } from "../../runtime/src/grpc/protos.js";
-import { type LoadResult, percentile } from "./client.js";
+import { type LoadResult, summarize } from "./client.js";
 
 export interface GrpcLoad {
   port: number;
@@ -43,14 +43,5 @@ export async function grpcClosedLoop(opts: GrpcLoad): Promise<LoadResult> {
   );
   const seconds = (performance.now() - start) / 1000;
   client.close();
-  latencies.sort((a, b) => a - b);
-  return {
-    requests: latencies.length,
-    errors,
-    seconds,
-    rps: latencies.length / seconds,
-    p50: percentile(latencies, 50),
-    p90: percentile(latencies, 90),
-    p99: percentile(latencies, 99),
-  };
+  return summarize(latencies, errors, seconds);
 }
