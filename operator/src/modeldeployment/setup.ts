@@ -48,6 +48,7 @@ export function setupModelDeployment(mgr: Manager): Controller {
     events: mgr.events,
     runtimeImage: mgr.config.runtimeImage,
     capabilities: mgr.capabilities,
+    ...(mgr.config.vault ? { vault: mgr.config.vault } : {}),
   });
   return mgr
     .controller(reconciler, modelDeployments)
