@@ -49,7 +49,7 @@ describe("parseConfig", () => {
       concurrency: 4,
       metricsHost: "0.0.0.0",
       metricsPort: 8080,
-      leaderElect: true,
+      leaderElect: false,
       leaseNamespace: "liftoff-system",
       leaseName: "liftoff-operator",
       identity: `${hostname()}-${process.pid}`,
@@ -60,6 +60,13 @@ describe("parseConfig", () => {
       burst: 100,
       logLevel: "info",
     });
+  });
+
+  it("elects a leader by default in a pod only", () => {
+    expect(parseConfig([], {}).leaderElect).toBe(false);
+    expect(parseConfig([], { KUBERNETES_SERVICE_HOST: "10.96.0.1" }).leaderElect).toBe(true);
+    expect(parseConfig(["--leader-elect=false"], { KUBERNETES_SERVICE_HOST: "10.96.0.1" }).leaderElect).toBe(false);
+    expect(parseConfig(["--leader-elect=true"], {}).leaderElect).toBe(true);
   });
 
   it("defaults the lease namespace to POD_NAMESPACE", () => {
@@ -191,7 +198,7 @@ describe("parseConfig", () => {
   it("treats an empty environment value as unset", () => {
     expect(parseConfig([], { LIFTOFF_CONCURRENCY: "", LIFTOFF_LEADER_ELECT: "" })).toMatchObject({
       concurrency: 4,
-      leaderElect: true,
+      leaderElect: false,
     });
   });
 

@@ -47,7 +47,11 @@ const OPTIONS = {
     env: "LIFTOFF_METRICS_BIND_ADDRESS",
     help: "host:port of /metrics /healthz /readyz (default 0.0.0.0:8080; port 0 picks one)",
   },
-  "leader-elect": { type: "string", env: "LIFTOFF_LEADER_ELECT", help: "true|false (default true)" },
+  "leader-elect": {
+    type: "string",
+    env: "LIFTOFF_LEADER_ELECT",
+    help: "true|false (default: true in a pod, false outside a cluster)",
+  },
   "lease-namespace": {
     type: "string",
     env: "LIFTOFF_LEASE_NAMESPACE",
@@ -162,7 +166,9 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
     concurrency: int("concurrency", get("concurrency"), 4, 1, 64),
     metricsHost: m[1] ?? "0.0.0.0",
     metricsPort: int("metrics-bind-address", m[2], 8080, 0, 65535),
-    leaderElect: bool("leader-elect", get("leader-elect"), true),
+    // kubebuilder's choice: a developer's single process needs no Lease (nor the namespace that holds it); in a pod,
+    // where replicas may run side by side, electing is the safe default (the manifests also ask for it).
+    leaderElect: bool("leader-elect", get("leader-elect"), Boolean(env.KUBERNETES_SERVICE_HOST)),
     leaseNamespace: get("lease-namespace") ?? env.POD_NAMESPACE ?? "liftoff-system",
     leaseName: get("lease-name") ?? "liftoff-operator",
     identity: get("identity") ?? `${hostname()}-${process.pid}`,

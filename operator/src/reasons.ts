@@ -24,6 +24,12 @@ export const Reason = {
   // model
   ModelLoaded: "ModelLoaded",
   ModelLoading: "ModelLoading",
+  // DataSet
+  Preparing: "Preparing",
+  Prepared: "Prepared",
+  JobFailed: "JobFailed",
+  ReportingDisabled: "ReportingDisabled",
+  CleanupFailed: "CleanupFailed",
   // events
   ChildUpdated: "Updated",
   ChildDeleted: "Deleted",

@@ -53,6 +53,7 @@ export async function startTestOperator(
     [
       `--namespaces=${namespaces.join(",")}`,
       "--metrics-bind-address=127.0.0.1:0",
+      "--leader-elect=true",
       `--lease-namespace=${OPERATOR_NAMESPACE}`,
       "--lease-duration=4",
       "--renew-deadline=3",

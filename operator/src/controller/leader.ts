@@ -97,16 +97,27 @@ export class LeaderElector {
    */
   async run(onStartedLeading: () => void, onStoppedLeading: () => void): Promise<void> {
     let lastRenew = 0;
+    let lastError: string | undefined;
     while (!this.stopped) {
       let ok = false;
       try {
         ok = await this.tryAcquireOrRenew();
       } catch (err) {
         if (!(err instanceof KubeApiError && err.code === 409)) {
-          this.log.warn({ err: (err as Error).message }, "lease update failed");
+          // Said once per distinct error, not every retry period; a missing namespace gets what to do about it.
+          const message = (err as Error).message;
+          if (message !== lastError) {
+            const hint =
+              err instanceof KubeApiError && err.code === 404
+                ? `namespace ${this.opts.namespace} not found: create it, pass --lease-namespace, or run with --leader-elect=false`
+                : undefined;
+            this.log.warn({ err: message, ...(hint ? { hint } : {}) }, "lease update failed; retrying");
+          }
+          lastError = message;
         }
       }
       if (ok) {
+        lastError = undefined;
         lastRenew = Date.now();
         if (!this.leading) {
           this.leading = true;

@@ -38,7 +38,17 @@ export interface ModelDeploymentReconcilerOptions {
   /** Where serving pods find Vault (operator --vault-addr …); spec.auth needs it. */
   vault?: VaultSettings;
   now?: () => string;
+  /** Milliseconds clock for the settle limit (tests move it). */
+  clockMs?: () => number;
 }
+
+/**
+ * Longest a status write waits for an event that is known to be coming: the echo of a child just written, or the
+ * Deployment controller observing a new generation. Writing earlier would only be overwritten by that event's
+ * reconcile (a Progressing status, then Ready); the limit keeps status honest if the event never comes (say the
+ * controller-manager is down).
+ */
+export const SETTLE_LIMIT_MS = 30_000;
 
 /** Ready reasons that mean something is wrong (as opposed to work in progress). */
 const FAILURE_REASONS = new Set<string>([
@@ -74,6 +84,11 @@ export function ownedKinds(caps: Capabilities): ResourceType[] {
   ];
 }
 
+/** A Deployment its controller has not yet seen at its current generation (its status will change soon). */
+function unobserved(dep: Deployment | undefined): boolean {
+  return dep !== undefined && (dep.status?.observedGeneration ?? 0) < (dep.metadata?.generation ?? 1);
+}
+
 /** Largest nvidia.com/gpu allocatable on any node (0 when none has GPUs). */
 export function maxGpuPerNode(nodes: readonly Node[]): number {
   return nodes.reduce((max, n) => Math.max(max, parseQuantity(n.status?.allocatable?.["nvidia.com/gpu"]) ?? 0), 0);
@@ -83,10 +98,14 @@ export class ModelDeploymentReconciler implements Reconciler {
   readonly kind = RESOURCES.ModelDeployment.kind;
   private readonly now: () => string;
   private readonly owned: ReadonlyMap<ResourceType, ObjectCache>;
+  private readonly clockMs: () => number;
+  /** Since when each key has held back a status write (see SETTLE_LIMIT_MS). */
+  private readonly settlingSince = new Map<string, number>();
 
   constructor(private readonly o: ModelDeploymentReconcilerOptions) {
     this.now = o.now ?? (() => new Date().toISOString().replace(/\.\d+Z$/, "Z"));
     this.owned = new Map(o.caches.owned.map((c) => [c.resource, c]));
+    this.clockMs = o.clockMs ?? Date.now;
   }
 
   /** The cache of an owned resource, typed as that resource's objects. */
@@ -133,7 +152,10 @@ export class ModelDeploymentReconciler implements Reconciler {
 
   async reconcile(key: string, log: Logger): Promise<ReconcileResult | undefined> {
     const cached = this.o.caches.modelDeployments.get(key);
-    if (!cached || cached.metadata?.deletionTimestamp) return undefined; // children go with it (owner references)
+    if (!cached || cached.metadata?.deletionTimestamp) {
+      this.settlingSince.delete(key);
+      return undefined; // children go with it (owner references)
+    }
     const mdep = structuredClone(cached);
     const { namespace = "", name } = splitKey(key);
 
@@ -147,6 +169,7 @@ export class ModelDeploymentReconciler implements Reconciler {
     }
 
     const live = new Map<string, KubeObject>();
+    let written = false;
     if (models) {
       const desired = desiredObjects(mdep, {
         runtimeImage: this.o.runtimeImage,
@@ -160,7 +183,10 @@ export class ModelDeploymentReconciler implements Reconciler {
       const results = await Promise.all(desired.map((d) => this.applyChild(mdep, d, log)));
       for (const r of results) {
         if ("failure" in r) failure ??= r.failure;
-        else live.set(r.key, r.object);
+        else {
+          live.set(r.key, r.object);
+          written ||= r.written;
+        }
       }
       if (!failure) await this.deleteUnwanted(mdep, wanted, log);
     }
@@ -189,19 +215,39 @@ export class ModelDeploymentReconciler implements Reconciler {
       },
       this.now,
     );
-    if (stableStringify(status) !== stableStringify(mdep.status ?? {})) {
-      await this.o.client.apply(
-        RESOURCES.ModelDeployment,
-        {
-          apiVersion: apiVersionOf(RESOURCES.ModelDeployment),
-          kind: RESOURCES.ModelDeployment.kind,
-          metadata: { name, namespace },
-          status,
-        },
-        "status",
-      );
-      await this.recordTransitions(mdep, status.conditions ?? []);
+    if (stableStringify(status) === stableStringify(mdep.status ?? {})) {
+      this.settlingSince.delete(key);
+      return undefined;
     }
+    // Hold the write back while an event that will change it is on its way (never when something failed).
+    const awaited = failure
+      ? undefined
+      : written
+        ? "own writes"
+        : [stable, canary].some(unobserved)
+          ? "rollout"
+          : undefined;
+    if (awaited) {
+      const since = this.settlingSince.get(key) ?? this.clockMs();
+      this.settlingSince.set(key, since);
+      const left = SETTLE_LIMIT_MS - (this.clockMs() - since);
+      if (left > 0) {
+        log.debug({ awaited }, "status write held back");
+        return { requeueAfterMs: left };
+      }
+    }
+    this.settlingSince.delete(key);
+    await this.o.client.apply(
+      RESOURCES.ModelDeployment,
+      {
+        apiVersion: apiVersionOf(RESOURCES.ModelDeployment),
+        kind: RESOURCES.ModelDeployment.kind,
+        metadata: { name, namespace },
+        status,
+      },
+      "status",
+    );
+    await this.recordTransitions(mdep, status.conditions ?? []);
     return undefined;
   }
 
@@ -210,12 +256,14 @@ export class ModelDeploymentReconciler implements Reconciler {
     mdep: ModelDeployment,
     d: DesiredObject,
     log: Logger,
-  ): Promise<{ key: string; object: KubeObject } | { failure: ReconcileFailure }> {
+  ): Promise<{ key: string; object: KubeObject; written: boolean } | { failure: ReconcileFailure }> {
     const key = `${d.resource.plural}/${keyOf(d.object)}`;
     const current = this.owned.get(d.resource)?.get(keyOf(d.object));
-    if (current && isSubset(d.object, current)) return { key, object: current };
+    if (current && isSubset(d.object, current)) return { key, object: current, written: false };
     try {
       const object = await this.o.client.apply(d.resource, d.object);
+      // A new resourceVersion comes back through the child's watch and requeues this object; a no-op apply does not.
+      const written = object.metadata?.resourceVersion !== current?.metadata?.resourceVersion;
       log.info({ child: key }, current ? "updated child" : "created child");
       // Creation is routine (logged only); a change to an existing child means drift or a spec change: tell users.
       if (current) {
@@ -226,7 +274,7 @@ export class ModelDeploymentReconciler implements Reconciler {
           `Updated ${d.resource.kind} ${d.object.metadata?.name}`,
         );
       }
-      return { key, object };
+      return { key, object, written };
     } catch (err) {
       // The API server refused what we built (an admission policy, a quota…): retrying the same body cannot help,
       // so say why in the status; conflicts, throttling and 5xx are retried with back-off instead.

@@ -29,7 +29,12 @@ export const DataSetKind: KindDefinition = {
   printerColumns: [
     readyColumn,
     { name: "Rows", type: "integer", jsonPath: ".status.rows.total", description: "Rows kept after cleaning." },
-    { name: "Digest", type: "string", jsonPath: ".status.digest", description: "sha256 of the processed data." },
+    {
+      name: "Version",
+      type: "string",
+      jsonPath: ".status.version",
+      description: "Short digest of the processed data.",
+    },
   ],
 };
 

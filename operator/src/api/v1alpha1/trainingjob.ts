@@ -134,6 +134,13 @@ export const Hyperparameters = Obj(
         { description: "Stop when the monitored quantity stops improving." },
       ),
     ),
+    seed: Type.Integer({
+      description:
+        "Seed of every random draw (initial weights, dropout, shuffling): the same seed on CPU gives the same final weights.",
+      minimum: 0,
+      maximum: 2147483647,
+      default: 0,
+    }),
   },
   { description: "Training hyperparameters." },
 );
@@ -202,6 +209,14 @@ export const TrainingJobSpec = Obj(
       {
         rule: "!has(self.hyperparameters.loss) || self.task == 'regression' || !(self.hyperparameters.loss in ['meanSquaredError', 'meanAbsoluteError', 'huberLoss'])",
         message: "a classification task needs a crossentropy loss",
+      },
+      {
+        rule: "!has(self.hyperparameters.loss) || self.task != 'binary' || self.hyperparameters.loss == 'binaryCrossentropy'",
+        message: "a binary task needs the binaryCrossentropy loss (or none, to get it by default)",
+      },
+      {
+        rule: "!has(self.hyperparameters.loss) || self.task != 'multiclass' || self.hyperparameters.loss in ['categoricalCrossentropy', 'sparseCategoricalCrossentropy']",
+        message: "a multiclass task needs sparseCategoricalCrossentropy or categoricalCrossentropy (or none)",
       },
     ],
   },

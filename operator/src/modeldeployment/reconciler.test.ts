@@ -1,0 +1,273 @@
+import pino from "pino";
+import { describe, expect, it, vi } from "vitest";
+import type { ModelDeployment, ModelDeploymentSpec, ModelDeploymentStatus } from "../api/v1alpha1/index.js";
+import type { EventRecorder } from "../controller/events.js";
+import { FakeCache } from "../controller/fake-cache.js";
+import type { KubeClient } from "../kube/client.js";
+import type { Deployment } from "../kube/models.js";
+import { KubeApiError } from "../kube/request.js";
+import { RESOURCES, type ResourceType } from "../kube/resources.js";
+import type { KubeObject } from "../kube/types.js";
+import { Reason } from "../reasons.js";
+import { ModelDeploymentReconciler, ownedKinds, SETTLE_LIMIT_MS } from "./reconciler.js";
+
+const log = pino({ level: "silent" });
+const KEY = "ml/churn";
+const NO_CAPS = { serviceMonitor: false, gatewayAPI: false };
+
+function mdep(spec: Partial<ModelDeploymentSpec> = {}, status?: ModelDeploymentStatus): ModelDeployment {
+  return {
+    apiVersion: "liftoff.dev/v1alpha1",
+    kind: "ModelDeployment",
+    metadata: { name: "churn", namespace: "ml", uid: "uid-churn", generation: 1, resourceVersion: "1" },
+    spec: { model: { uri: "https://models.example/churn/model.json", format: "tfjs-layers" }, replicas: 1, ...spec },
+    ...(status ? { status } : {}),
+  };
+}
+
+interface Call {
+  verb: "apply" | "delete";
+  resource: ResourceType;
+  name: string;
+  subresource?: string;
+  body?: KubeObject;
+}
+
+/** A reconciler over fake caches and a fake API client that records every write and answers like a server. */
+function harness(m: ModelDeployment, refuse?: (r: ResourceType, obj: KubeObject) => KubeApiError | undefined) {
+  let clock = 0;
+  let rv = 100;
+  const calls: Call[] = [];
+  const mdeps = new FakeCache(RESOURCES.ModelDeployment, [m]);
+  const owned = ownedKinds(NO_CAPS).map((r) => new FakeCache(r));
+  const cacheOf = (r: ResourceType) => owned.find((c) => c.resource === r) as FakeCache | undefined;
+  const client = {
+    apply: vi.fn(async (r: ResourceType, obj: KubeObject, subresource?: string) => {
+      calls.push({
+        verb: "apply",
+        resource: r,
+        name: obj.metadata?.name ?? "",
+        ...(subresource ? { subresource } : {}),
+        body: obj,
+      });
+      const refusal = refuse?.(r, obj);
+      if (refusal) throw refusal;
+      rv += 1;
+      return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv), generation: 1 } };
+    }),
+    delete: vi.fn(async (r: ResourceType, _ns: string, name: string) => {
+      calls.push({ verb: "delete", resource: r, name });
+    }),
+  };
+  const events = { record: vi.fn(async () => undefined) };
+  const reconciler = new ModelDeploymentReconciler({
+    client: client as unknown as KubeClient,
+    caches: {
+      modelDeployments: mdeps,
+      trainingJobs: new FakeCache(RESOURCES.TrainingJob),
+      pods: new FakeCache(RESOURCES.Pod),
+      nodes: new FakeCache(RESOURCES.Node),
+      owned,
+    },
+    events: events as unknown as EventRecorder,
+    runtimeImage: "registry.local/liftoff-runtime:1",
+    capabilities: NO_CAPS,
+    now: () => "2026-01-01T00:00:00Z",
+    clockMs: () => clock,
+  });
+  const writes = () => calls.splice(0);
+  return {
+    reconcile: () => reconciler.reconcile(KEY, log),
+    writes,
+    /** Events recorded so far, as "type reason: message". */
+    events: () =>
+      events.record.mock.calls.map((c) => {
+        const [, type, reason, message] = c as unknown as [unknown, string, string, string];
+        return `${type} ${reason}: ${message}`;
+      }),
+    advance: (ms: number) => {
+      clock += ms;
+    },
+    cacheOf,
+    mdeps,
+    /** Delivers the watch events of the children applied so far; each Deployment with `status` from its controller. */
+    echo(calls: Call[], status: Deployment["status"] = {}) {
+      for (const c of calls.filter((x) => x.verb === "apply" && !x.subresource)) {
+        const obj = { ...c.body, metadata: { ...c.body?.metadata, resourceVersion: "echo", generation: 1 } };
+        cacheOf(c.resource)?.set(c.resource === RESOURCES.Deployment ? { ...obj, status } : obj);
+      }
+    },
+    /** Stores the status last applied, as the status subresource would. */
+    storeStatus(c: Call | undefined) {
+      const current = mdeps.get(KEY);
+      if (current && c?.body) mdeps.set({ ...current, status: c.body.status });
+    },
+  };
+}
+
+const ready = { observedGeneration: 1, replicas: 1, readyReplicas: 1, availableReplicas: 1, updatedReplicas: 1 };
+const readyCondition = (c: Call | undefined) =>
+  (c?.body?.status as ModelDeploymentStatus | undefined)?.conditions?.find((x) => x.type === "Ready");
+const summary = (calls: Call[]) =>
+  calls.map((c) => `${c.verb} ${c.resource.kind} ${c.name}${c.subresource ? `/${c.subresource}` : ""}`);
+
+describe("ModelDeploymentReconciler", () => {
+  it("applies every child, holds status back until their echoes come, then writes it once: four writes", async () => {
+    const h = harness(mdep());
+    const first = await h.reconcile();
+    const applied = h.writes();
+    expect(summary(applied)).toEqual([
+      "apply ServiceAccount churn-runtime",
+      "apply Deployment churn-predictor",
+      "apply Service churn",
+    ]);
+    expect(first?.requeueAfterMs).toBe(SETTLE_LIMIT_MS);
+    h.echo(applied, ready);
+    await h.reconcile();
+    const second = h.writes();
+    expect(summary(second)).toEqual(["apply ModelDeployment churn/status"]);
+    expect(second[0]?.body?.status).toMatchObject({ observedGeneration: 1, readyReplicas: 1 });
+    expect(readyCondition(second[0])).toMatchObject({ status: "True", reason: Reason.Available });
+  });
+
+  it("writes nothing when children match the cache and status is current", async () => {
+    const h = harness(mdep());
+    await h.reconcile();
+    h.echo(h.writes(), ready);
+    await h.reconcile();
+    h.storeStatus(h.writes()[0]);
+    expect(await h.reconcile()).toBeUndefined();
+    expect(h.writes()).toEqual([]);
+    expect(h.events()).toEqual([]);
+  });
+
+  it("re-applies a child someone changed and says so in an Event", async () => {
+    const h = harness(mdep());
+    await h.reconcile();
+    const applied = h.writes();
+    h.echo(applied, ready);
+    const deployments = h.cacheOf(RESOURCES.Deployment);
+    const dep = deployments?.get("ml/churn-predictor");
+    deployments?.set({ ...dep, spec: { ...dep?.spec, revisionHistoryLimit: 10 } });
+    await h.reconcile();
+    expect(summary(h.writes())).toEqual(["apply Deployment churn-predictor"]);
+    expect(h.events()).toEqual([`Normal ${Reason.ChildUpdated}: Updated Deployment churn-predictor`]);
+  });
+
+  it("writes status after the settle limit when the Deployment controller never observes the Deployment", async () => {
+    const h = harness(mdep());
+    await h.reconcile();
+    h.echo(h.writes(), {}); // no observedGeneration: the controller-manager has not seen it
+    const held = await h.reconcile();
+    expect(h.writes()).toEqual([]);
+    expect(held?.requeueAfterMs).toBe(SETTLE_LIMIT_MS);
+    h.advance(SETTLE_LIMIT_MS - 1);
+    expect((await h.reconcile())?.requeueAfterMs).toBe(1);
+    h.advance(1);
+    await h.reconcile();
+    const writes = h.writes();
+    expect(summary(writes)).toEqual(["apply ModelDeployment churn/status"]);
+    expect(readyCondition(writes[0])).toMatchObject({ status: "False", reason: Reason.RolloutInProgress });
+  });
+
+  it("deletes a child it controls that the spec no longer asks for, and only that one", async () => {
+    const h = harness(mdep());
+    await h.reconcile();
+    h.echo(h.writes(), ready);
+    const owner = { apiVersion: "liftoff.dev/v1alpha1", kind: "ModelDeployment", name: "churn", controller: true };
+    const labels = { "liftoff.dev/modeldeployment": "churn" };
+    const deployments = h.cacheOf(RESOURCES.Deployment);
+    deployments?.set({
+      metadata: { name: "churn-canary", namespace: "ml", labels, ownerReferences: [{ ...owner, uid: "uid-churn" }] },
+    });
+    deployments?.set({
+      metadata: { name: "churn-old", namespace: "ml", labels, ownerReferences: [{ ...owner, uid: "another-uid" }] },
+    });
+    await h.reconcile();
+    expect(summary(h.writes())).toEqual(["delete Deployment churn-canary", "apply ModelDeployment churn/status"]);
+    expect(h.events()).toEqual([`Normal ${Reason.ChildDeleted}: Deleted Deployment churn-canary`]);
+  });
+
+  it("turns a refused apply into ApplyFailed at once, Stalled, with a Warning, and deletes nothing", async () => {
+    const refusal = new KubeApiError(422, { message: "spec.template: forbidden by policy" }, "PATCH", "/x");
+    const h = harness(mdep(), (r) => (r === RESOURCES.Deployment ? refusal : undefined));
+    h.cacheOf(RESOURCES.Deployment)?.set({
+      metadata: {
+        name: "churn-canary",
+        namespace: "ml",
+        labels: { "liftoff.dev/modeldeployment": "churn" },
+        ownerReferences: [
+          {
+            apiVersion: "liftoff.dev/v1alpha1",
+            kind: "ModelDeployment",
+            name: "churn",
+            uid: "uid-churn",
+            controller: true,
+          },
+        ],
+      },
+    });
+    expect(await h.reconcile()).toBeUndefined();
+    const writes = h.writes();
+    expect(writes.some((c) => c.verb === "delete")).toBe(false);
+    const status = writes.find((c) => c.subresource === "status");
+    expect(readyCondition(status)).toMatchObject({
+      status: "False",
+      reason: Reason.ApplyFailed,
+      message: "cannot apply Deployment churn-predictor: spec.template: forbidden by policy",
+    });
+    const conditions = (status?.body?.status as ModelDeploymentStatus | undefined)?.conditions ?? [];
+    expect(conditions.find((c) => c.type === "Stalled")).toMatchObject({ status: "True", reason: Reason.ApplyFailed });
+    expect(h.events()).toEqual([
+      `Warning ${Reason.ApplyFailed}: cannot apply Deployment churn-predictor: spec.template: forbidden by policy`,
+    ]);
+  });
+
+  it.each([409, 429, 500])("leaves HTTP %i to the work queue's retry", async (code) => {
+    const h = harness(mdep(), () => new KubeApiError(code, { message: "try again" }, "PATCH", "/x"));
+    await expect(h.reconcile()).rejects.toMatchObject({ code });
+    expect(h.writes().some((c) => c.subresource === "status")).toBe(false);
+  });
+
+  it("reports a missing TrainingJob as ModelNotReady without creating children", async () => {
+    const h = harness(mdep({ model: { trainingJobRef: { name: "train-churn" }, format: "tfjs-layers" } }));
+    await h.reconcile();
+    const writes = h.writes();
+    expect(summary(writes)).toEqual(["apply ModelDeployment churn/status"]);
+    expect(readyCondition(writes[0])).toMatchObject({ status: "False", reason: Reason.ModelNotReady });
+    expect(h.events()).toEqual([
+      `Warning ${Reason.ModelNotReady}: TrainingJob train-churn not found; create it or fix model.trainingJobRef`,
+    ]);
+  });
+
+  it("records a Normal event when Ready recovers from a failure, none when it stays the same", async () => {
+    const failed: ModelDeploymentStatus = {
+      conditions: [
+        {
+          type: "Ready",
+          status: "False",
+          reason: Reason.CrashLoopBackOff,
+          message: "pod p: CrashLoopBackOff",
+          lastTransitionTime: "2026-01-01T00:00:00Z",
+          observedGeneration: 1,
+        },
+      ],
+    };
+    const h = harness(mdep({}, failed));
+    await h.reconcile();
+    h.echo(h.writes(), ready);
+    await h.reconcile();
+    h.storeStatus(h.writes()[0]);
+    expect(h.events()).toEqual([`Normal ${Reason.Available}: 1/1 replicas available`]);
+    await h.reconcile();
+    expect(h.events()).toHaveLength(1);
+  });
+
+  it("does nothing for a ModelDeployment being deleted or gone", async () => {
+    const h = harness({ ...mdep(), metadata: { ...mdep().metadata, deletionTimestamp: "2026-01-01T00:00:00Z" } });
+    expect(await h.reconcile()).toBeUndefined();
+    h.mdeps.remove(mdep());
+    expect(await h.reconcile()).toBeUndefined();
+    expect(h.writes()).toEqual([]);
+  });
+});

@@ -1,0 +1,155 @@
+// Checkpoints: weights, optimizer state and the loop's state (epoch, batch within it, RNG, early-stopping memory),
+// written to a temporary folder and renamed into place, so a reader sees a whole checkpoint or none. state.json
+// records the sha256 of both weight files; a checkpoint whose files do not match (tampered, truncated) is skipped
+// in favour of the one before it, and the caller is told which. The newest `keep` are kept.
+import { createHash, randomBytes } from "node:crypto";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+
+export interface LoopState {
+  /** Epochs completed. */
+  epoch: number;
+  /** Batches completed in the current epoch. */
+  batch: number;
+  /** Sum of batch losses × rows and rows seen in the current epoch. */
+  lossSum: number;
+  seen: number;
+  rng: number[];
+  best: number | null;
+  /** Epochs without improvement of the monitored quantity. */
+  wait: number;
+  stopped: boolean;
+  history: Record<string, number>[];
+}
+
+interface StateFile {
+  formatVersion: 1;
+  state: LoopState;
+  /** Optimizer scalars outside getWeights() (Adam's running beta powers), so a resumed run is bit-identical. */
+  optimizerScalars?: Record<string, number[]>;
+  files: Record<string, { sha256: string; weights: tf.io.WeightsManifestEntry[] }>;
+}
+
+const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+const NAME = /^ckpt-(\d{6})-(\d{9})$/;
+
+async function encode(tensors: { name: string; tensor: tf.Tensor }[]) {
+  const { data, specs } = await tf.io.encodeWeights(tensors);
+  return { bytes: new Uint8Array(data), specs };
+}
+
+export async function saveCheckpoint(
+  dir: string,
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  state: LoopState,
+  keep: number,
+): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const weights = await encode(model.weights.map((w) => ({ name: w.originalName, tensor: w.read() })));
+  const opt = await encode(await optimizer.getWeights());
+  const name = `ckpt-${String(state.epoch).padStart(6, "0")}-${String(state.batch).padStart(9, "0")}`;
+  const tmp = path.join(dir, `.tmp-${randomBytes(6).toString("hex")}`);
+  await mkdir(tmp);
+  const file: StateFile = {
+    formatVersion: 1,
+    state,
+    optimizerScalars: hiddenVariables(optimizer),
+    files: {
+      "weights.bin": { sha256: sha256(weights.bytes), weights: weights.specs },
+      "optimizer.bin": { sha256: sha256(opt.bytes), weights: opt.specs },
+    },
+  };
+  await writeFile(path.join(tmp, "weights.bin"), weights.bytes);
+  await writeFile(path.join(tmp, "optimizer.bin"), opt.bytes);
+  await writeFile(path.join(tmp, "state.json"), JSON.stringify(file));
+  const target = path.join(dir, name);
+  await rm(target, { recursive: true, force: true });
+  await rename(tmp, target);
+  const all = await list(dir);
+  for (const old of all.slice(keep)) await rm(path.join(dir, old), { recursive: true, force: true });
+  return name;
+}
+
+/**
+ * setWeights() recomputes Adam's and Adamax's beta powers as pow(beta, t), which rounds differently from the
+ * running product the optimizer keeps; saving the variables themselves keeps a resumed run identical.
+ */
+function hiddenVariables(optimizer: tf.Optimizer): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const [key, value] of Object.entries(optimizer)) {
+    if (value instanceof tf.Variable) out[key] = Array.from(value.dataSync());
+  }
+  return out;
+}
+
+function restoreHidden(optimizer: tf.Optimizer, saved: Record<string, number[]>): void {
+  const fields = optimizer as unknown as Record<string, unknown>;
+  for (const [key, values] of Object.entries(saved)) {
+    const v = fields[key];
+    if (v instanceof tf.Variable && v.size === values.length) v.assign(tf.tensor(values, v.shape, v.dtype));
+  }
+}
+
+/** Checkpoint folder names, newest first. */
+async function list(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return names
+    .filter((n) => NAME.test(n))
+    .sort()
+    .reverse();
+}
+
+export interface Restored {
+  /** The checkpoint loaded; absent when none was sound (or there was none). */
+  name?: string;
+  state?: LoopState;
+  /** Checkpoints skipped because they were unreadable or tampered, with why. */
+  skipped: string[];
+}
+
+/** Loads the newest sound checkpoint into model and optimizer. */
+export async function restoreCheckpoint(
+  dir: string,
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+): Promise<Restored> {
+  const skipped: string[] = [];
+  for (const name of await list(dir)) {
+    const at = path.join(dir, name);
+    try {
+      const file = JSON.parse(await readFile(path.join(at, "state.json"), "utf8")) as StateFile;
+      if (file.formatVersion !== 1) throw new Error(`formatVersion ${String(file.formatVersion)}`);
+      const decoded: Record<string, tf.NamedTensorMap> = {};
+      for (const [f, meta] of Object.entries(file.files)) {
+        const bytes = await readFile(path.join(at, f));
+        if (sha256(bytes) !== meta.sha256) throw new Error(`${f} does not match its digest`);
+        const buf = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+        decoded[f] = tf.io.decodeWeights(buf, meta.weights);
+      }
+      // By position, not name: layer names carry a per-process counter, positions and shapes do not change.
+      const w = decoded["weights.bin"] ?? {};
+      const specs = file.files["weights.bin"]?.weights ?? [];
+      if (specs.length !== model.weights.length) {
+        throw new Error(`it holds ${specs.length} weights, the model has ${model.weights.length}`);
+      }
+      const values = model.weights.map((v, i) => {
+        const t = w[specs[i]?.name ?? ""];
+        if (t === undefined || t.shape.join("x") !== v.shape.join("x")) {
+          throw new Error(`weight ${i} (${v.originalName}) has another shape: a checkpoint of another model`);
+        }
+        return t;
+      });
+      model.setWeights(values);
+      const o = decoded["optimizer.bin"] ?? {};
+      const optimizerWeights = file.files["optimizer.bin"]?.weights ?? [];
+      await optimizer.setWeights(optimizerWeights.map((s) => ({ name: s.name, tensor: o[s.name] as tf.Tensor })));
+      restoreHidden(optimizer, file.optimizerScalars ?? {});
+      return { name, state: file.state, skipped };
+    } catch (err) {
+      skipped.push(`${name}: ${(err as Error).message}`);
+    }
+  }
+  return { skipped };
+}

@@ -1,0 +1,289 @@
+// `train`: a TrainingJob spec + a DataSet output folder → a published model artifact. Runs the same locally
+// (`npm run runtime -- train --spec job.yaml --data <dataset version dir> --out <dir>`) and in the operator's Job.
+// Exit codes tell the operator what happened when no report got through: 0 done, 2 bad spec or data (retrying
+// cannot help), 3 NaN loss (neither), 1 anything else (retried up to backoffLimit). The reason and message also
+// go to the termination log, which the operator copies into the TrainingJob's conditions.
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import * as tf from "@tensorflow/tfjs";
+import { fetchArtifact, inContainerRoot, resolveModelUri } from "../artifact.js";
+import { activate as activateBackend, type BackendName } from "../backends.js";
+import { ARTIFACT_FORMAT_VERSION, type PreprocessingJson } from "../contract/artifacts.js";
+import { ConfigError } from "../errors.js";
+import { RUNTIME_NAME } from "../version.js";
+import { openSplit } from "./data.js";
+import { buildStack, fineTune, headFor } from "./layers.js";
+import { makeLoss, makeOptimizer } from "./objective.js";
+import { type LineageJson, publishArtifact, serializeModel, sha256Hex } from "./publish.js";
+import { installAsMathRandom, Sfc32 } from "./rng.js";
+import { readTrainSpec, type TrainSpec, trainSpecOf } from "./spec.js";
+import { evaluate, type Progress, TrainingFailure, train } from "./trainer.js";
+
+export const TRAIN_HELP = `usage: liftoff-runtime train --spec <TrainingJob manifest> --data <DataSet output dir> --out <dir> [flags]
+
+  --spec <file>              TrainingJob manifest (YAML or JSON); env LIFTOFF_TRAIN_SPEC may hold it as JSON instead
+  --data <dir>               a DataSet version folder (train/ validation/ test/ preprocessing.json stats.json manifest.json)
+  --data-digest <sha256:…>   refuse the data unless its manifest has this digest (the operator pins it at start)
+  --out <dir>                where the artifact is published, as <out>/<digest>/
+  --checkpoint-dir <dir>     checkpoints (default <out>/.checkpoints/<job name>)
+  --checkpoint-seconds <n>   also checkpoint inside an epoch this often (default 300)
+  --keep-checkpoints <n>     newest checkpoints kept (default 3)
+  --backend <name>           tensorflow (default), tensorflow-gpu, wasm or cpu
+  --cache-mib <n>            splits up to this size are held in memory, larger ones streamed (default 512)`;
+
+export interface TrainOutcome {
+  model: { uri: string; digest: string; dir: string };
+  dataSetDigest: string;
+  finalMetrics: Record<string, number>;
+  epochs: number;
+  resumedFrom?: string;
+}
+
+export interface TrainIO {
+  log: (message: string) => void;
+  progress: (p: Progress, final: boolean) => void;
+  /** Monotonic milliseconds (tests drive checkpoint timing with it). */
+  now?: () => number;
+}
+
+interface TrainArgs {
+  spec: TrainSpec;
+  job: { namespace?: string; uid?: string; generation?: number };
+  data: string;
+  dataDigest?: string;
+  out: string;
+  checkpointDir: string;
+  checkpointSeconds: number;
+  keep: number;
+  backend: BackendName;
+  cacheBytes: number;
+}
+
+function intFlag(v: string | undefined, name: string, fallback: number, min: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new ConfigError(`--${name} must be an integer ≥ ${min} (got '${v}')`);
+  return n;
+}
+
+export async function parseTrainArgs(argv: string[], env: NodeJS.ProcessEnv): Promise<TrainArgs> {
+  let values: Record<string, string | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: Object.fromEntries(
+        [
+          "spec",
+          "data",
+          "data-digest",
+          "out",
+          "checkpoint-dir",
+          "checkpoint-seconds",
+          "keep-checkpoints",
+          "backend",
+          "cache-mib",
+        ].map((k) => [k, { type: "string" as const }]),
+      ),
+    }) as { values: Record<string, string | undefined> });
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  let spec: TrainSpec;
+  let job: TrainArgs["job"] = {};
+  if (values.spec) spec = await readTrainSpec(values.spec);
+  else if (env.LIFTOFF_TRAIN_SPEC) {
+    let doc: { metadata?: { namespace?: string; uid?: string; generation?: number } };
+    try {
+      doc = JSON.parse(env.LIFTOFF_TRAIN_SPEC);
+    } catch {
+      throw new ConfigError("LIFTOFF_TRAIN_SPEC is not valid JSON");
+    }
+    spec = trainSpecOf(doc);
+    const m = doc.metadata ?? {};
+    job = {
+      ...(m.namespace ? { namespace: m.namespace } : {}),
+      ...(m.uid ? { uid: m.uid } : {}),
+      ...(m.generation ? { generation: m.generation } : {}),
+    };
+  } else throw new ConfigError("--spec <TrainingJob manifest> is required");
+  if (!values.data) throw new ConfigError("--data <DataSet output dir> is required");
+  if (!values.out) throw new ConfigError("--out <dir> is required");
+  if (values["data-digest"] !== undefined && !/^sha256:[0-9a-f]{64}$/.test(values["data-digest"])) {
+    throw new ConfigError("--data-digest must look like sha256:<64 hex digits>");
+  }
+  const backend = (values.backend ?? "tensorflow") as BackendName;
+  if (!["tensorflow", "tensorflow-gpu", "wasm", "cpu"].includes(backend)) {
+    throw new ConfigError(`--backend must be tensorflow, tensorflow-gpu, wasm or cpu (got '${backend}')`);
+  }
+  const prefix = env.LIFTOFF_PATH_PREFIX;
+  const inRoot = (p: string) => (prefix && path.isAbsolute(p) ? path.join(prefix, p) : path.resolve(p));
+  const out = inRoot(values.out);
+  return {
+    spec,
+    job,
+    data: inRoot(values.data),
+    ...(values["data-digest"] ? { dataDigest: values["data-digest"] } : {}),
+    out,
+    checkpointDir: values["checkpoint-dir"]
+      ? inRoot(values["checkpoint-dir"])
+      : path.join(out, ".checkpoints", spec.name),
+    checkpointSeconds: intFlag(values["checkpoint-seconds"], "checkpoint-seconds", 300, 1),
+    keep: intFlag(values["keep-checkpoints"], "keep-checkpoints", 3, 1),
+    backend,
+    cacheBytes: intFlag(values["cache-mib"], "cache-mib", 512, 0) * 1024 * 1024,
+  };
+}
+
+async function readJson<T>(file: string, what: string): Promise<T> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch {
+    throw new ConfigError(`the DataSet output has no ${what} (${path.basename(file)})`);
+  }
+  const doc = JSON.parse(text) as T & { formatVersion?: number };
+  if (doc.formatVersion !== ARTIFACT_FORMAT_VERSION) {
+    throw new ConfigError(
+      `${what} has formatVersion ${String(doc.formatVersion)}; this runtime reads ${ARTIFACT_FORMAT_VERSION}`,
+    );
+  }
+  return doc;
+}
+
+async function baseModel(uri: string, env: NodeJS.ProcessEnv): Promise<tf.LayersModel> {
+  const loc = inContainerRoot(resolveModelUri(uri, env.LIFTOFF_PVC_ROOT ?? "/mnt/pvc"), env.LIFTOFF_PATH_PREFIX);
+  const artifact = await fetchArtifact(loc, undefined);
+  const weightSpecs = (artifact.modelJson.weightsManifest ?? []).flatMap(
+    (g) => g.weights,
+  ) as tf.io.WeightsManifestEntry[];
+  return tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: artifact.modelJson.modelTopology as object,
+      weightSpecs,
+      weightData: tf.io.concatenateArrayBuffers(artifact.weightFiles.map((b) => b.slice().buffer as ArrayBuffer)),
+    }),
+  );
+}
+
+export async function runTrain(args: TrainArgs, env: NodeJS.ProcessEnv, io: TrainIO): Promise<TrainOutcome> {
+  const { spec } = args;
+  const manifestBytes = await readFile(path.join(args.data, "manifest.json")).catch(() => {
+    throw new TrainingFailure("DataSetChanged", `the DataSet version at ${args.data} is gone (no manifest.json)`);
+  });
+  const dataSetDigest = `sha256:${sha256Hex(manifestBytes)}`;
+  if (args.dataDigest !== undefined && args.dataDigest !== dataSetDigest) {
+    throw new TrainingFailure(
+      "DataSetChanged",
+      `the DataSet's data changed since the job started (${args.dataDigest} → ${dataSetDigest}); create a new TrainingJob`,
+    );
+  }
+  const pre = await readJson<PreprocessingJson>(path.join(args.data, "preprocessing.json"), "preprocessing.json");
+  if (pre.target.task !== spec.task) {
+    throw new ConfigError(
+      `spec.task is ${spec.task} but the DataSet's target ${pre.target.column} is ${pre.target.task}`,
+    );
+  }
+  const info = await activateBackend(args.backend);
+  io.log(`backend ${info.name} (tfjs ${info.tfjsVersion}${info.libVersion ? `, TensorFlow ${info.libVersion}` : ""})`);
+  // Reproducibility: every random draw of TensorFlow.js comes from this generator from here on (see rng.ts).
+  const rng = new Sfc32(spec.seed);
+  installAsMathRandom(rng);
+  const opts = { seed: spec.seed, cacheBytes: args.cacheBytes, shuffleBuffer: 65536 };
+  const [trainSplit, validation, test] = await Promise.all([
+    openSplit(args.data, "train", pre, opts),
+    openSplit(args.data, "validation", pre, opts),
+    openSplit(args.data, "test", pre, opts),
+  ]);
+  const width = pre.featureNames.length;
+  const head = headFor(spec.task, pre.target.classes);
+  const model =
+    "layers" in spec.model
+      ? buildStack(spec.model.layers, width, head)
+      : fineTune(await baseModel(spec.model.baseModel.uri, env), width, head, spec.model.baseModel.trainableLayers);
+  const optimizer = makeOptimizer(spec.optimizer, spec.learningRate);
+  const loss = makeLoss(spec.loss, head.units);
+  io.log(`training ${model.countParams()} parameters on ${trainSplit.rows} rows × ${width} features`);
+  const result = await train({
+    spec,
+    head,
+    model,
+    optimizer,
+    loss,
+    train: trainSplit,
+    validation,
+    rng,
+    checkpointDir: args.checkpointDir,
+    checkpointSeconds: args.checkpointSeconds,
+    keepCheckpoints: args.keep,
+    onProgress: io.progress,
+    log: io.log,
+    ...(io.now ? { now: io.now } : {}),
+  });
+  const finalMetrics = await evaluate(model, head, loss, test, spec);
+  io.log(
+    `test ${Object.entries(finalMetrics)
+      .map(([k, v]) => `${k}=${v.toFixed(4)}`)
+      .join(" ")}`,
+  );
+  const { name: _n, dataSet: _d, task, model: modelSpec, ...hyperparameters } = spec;
+  const lineage: LineageJson = {
+    formatVersion: ARTIFACT_FORMAT_VERSION,
+    trainingJob: { name: spec.name, ...args.job },
+    dataSet: { name: spec.dataSet, digest: dataSetDigest },
+    task,
+    ...(pre.target.classes ? { classes: pre.target.classes } : {}),
+    hyperparameters,
+    model: modelSpec,
+    finalMetrics,
+    epochs: result.state.epoch,
+    tfjsVersion: tf.version.tfjs,
+    backend: info.name,
+    createdAt: new Date().toISOString(),
+  };
+  const published = await publishArtifact(args.out, args.data, await serializeModel(model, head), lineage);
+  return {
+    model: { uri: published.dir, digest: published.digest, dir: published.dir },
+    dataSetDigest,
+    finalMetrics,
+    epochs: result.state.epoch,
+    ...(result.resumedFrom ? { resumedFrom: result.resumedFrom } : {}),
+  };
+}
+
+/** Where the kubelet (or the local node agent) reads the termination message from. */
+export async function writeTerminationMessage(env: NodeJS.ProcessEnv, message: string): Promise<void> {
+  const file = path.join(env.LIFTOFF_PATH_PREFIX ?? "/", env.LIFTOFF_TERMINATION_LOG ?? "/dev/termination-log");
+  await mkdir(path.dirname(file), { recursive: true }).catch(() => undefined);
+  await writeFile(file, message.slice(0, 4000)).catch(() => undefined);
+}
+
+/** Exit codes (see the file comment). */
+export const EXIT = { ok: 0, failed: 1, badInput: 2, nanLoss: 3 } as const;
+
+/** The `train` command as main.ts runs it: human log lines on stderr, one JSON result line on stdout. */
+export async function trainMain(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const log = (m: string) => process.stderr.write(`train: ${m}\n`);
+  const fail = async (reason: string, message: string, code: number) => {
+    process.stderr.write(`${RUNTIME_NAME}: error: ${message}\n`);
+    await writeTerminationMessage(env, JSON.stringify({ reason, message }));
+    return code;
+  };
+  try {
+    const args = await parseTrainArgs(argv, env);
+    const outcome = await runTrain(args, env, {
+      log,
+      progress: (p) => log(`progress ${JSON.stringify(p)}`),
+    });
+    process.stdout.write(`${JSON.stringify(outcome)}\n`);
+    await writeTerminationMessage(env, JSON.stringify({ reason: "Succeeded", ...outcome }));
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof TrainingFailure) {
+      return fail(err.reason, err.message, err.reason === "NaNLoss" ? EXIT.nanLoss : EXIT.badInput);
+    }
+    if (err instanceof ConfigError) return fail("InvalidSpec", err.message, EXIT.badInput);
+    return fail("TrainingError", (err as Error).message, EXIT.failed);
+  }
+}

@@ -1,0 +1,212 @@
+// The training loop: epochs of shuffled batches, one optimizer step each, validation after each epoch, early
+// stopping, checkpoints after every epoch and every `checkpointSeconds` inside one, and progress for the operator.
+// It is a hand-written loop rather than model.fit: fit's per-batch callbacks and logs cost more than the step
+// itself on small models (tfjs issue #628), and the loop must be able to stop and resume at any batch.
+import * as tf from "@tensorflow/tfjs";
+import { type LoopState, restoreCheckpoint, saveCheckpoint } from "./checkpoint.js";
+import type { Split } from "./data.js";
+import { activate, type Head } from "./layers.js";
+import { computeMetrics } from "./metrics.js";
+import type { LossFn } from "./objective.js";
+import type { Sfc32 } from "./rng.js";
+import type { TrainSpec } from "./spec.js";
+
+/** A failure with a TrainingJob condition reason (exit code and message for the operator). */
+export class TrainingFailure extends Error {
+  override name = "TrainingFailure";
+  constructor(
+    readonly reason: "NaNLoss" | "InvalidModel" | "DataSetChanged" | "DataSetEmpty",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What status.progress shows (the API's shape). */
+export interface Progress {
+  epoch: number;
+  epochs: number;
+  percentage: number;
+  loss?: number;
+  metrics?: Record<string, number>;
+  samplesPerSecond?: number;
+  estimatedRemainingSeconds?: number;
+}
+
+export interface TrainerOptions {
+  spec: TrainSpec;
+  head: Head;
+  model: tf.LayersModel;
+  optimizer: tf.Optimizer;
+  loss: LossFn;
+  train: Split;
+  validation: Split;
+  rng: Sfc32;
+  checkpointDir: string;
+  checkpointSeconds: number;
+  keepCheckpoints: number;
+  onProgress: (p: Progress, final: boolean) => void;
+  log: (message: string) => void;
+  now?: () => number;
+}
+
+export interface TrainResult {
+  state: LoopState;
+  resumedFrom?: string;
+}
+
+const EVAL_ROWS = 8192;
+
+/** Loss and metrics of the model on a whole split, in chunks (no gradients). */
+export async function evaluate(
+  model: tf.LayersModel,
+  head: Head,
+  loss: LossFn,
+  split: Split,
+  spec: TrainSpec,
+): Promise<Record<string, number>> {
+  const probs: Float32Array[] = [];
+  const labels: Float32Array[] = [];
+  let lossSum = 0;
+  let rows = 0;
+  for await (const chunk of split.scan()) {
+    for (let from = 0; from < chunk.n; from += EVAL_ROWS) {
+      const n = Math.min(EVAL_ROWS, chunk.n - from);
+      const x = chunk.x.subarray(from * split.width, (from + n) * split.width);
+      const y = chunk.y.subarray(from, from + n);
+      const [l, p] = tf.tidy(() => {
+        const logits = model.apply(tf.tensor2d(x, [n, split.width]), { training: false }) as tf.Tensor2D;
+        return [
+          loss(tf.tensor1d(y), logits).dataSync()[0] as number,
+          activate(logits, head).dataSync() as Float32Array,
+        ];
+      });
+      lossSum += l * n;
+      rows += n;
+      probs.push(p);
+      labels.push(y);
+    }
+  }
+  const cat = (parts: Float32Array[]) => {
+    const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  };
+  return {
+    loss: lossSum / rows,
+    ...computeMetrics(spec.metrics, spec.task, { p: cat(probs), k: head.units, y: cat(labels) }),
+  };
+}
+
+function freshState(rng: Sfc32): LoopState {
+  return {
+    epoch: 0,
+    batch: 0,
+    lossSum: 0,
+    seen: 0,
+    rng: rng.state(),
+    best: null,
+    wait: 0,
+    stopped: false,
+    history: [],
+  };
+}
+
+export async function train(o: TrainerOptions): Promise<TrainResult> {
+  const { spec, model, optimizer, train: data } = o;
+  const now = o.now ?? (() => performance.now());
+  const restored = await restoreCheckpoint(o.checkpointDir, model, optimizer);
+  for (const s of restored.skipped) o.log(`checkpoint skipped (starting from the one before it): ${s}`);
+  let state = restored.state ?? freshState(o.rng);
+  if (restored.state) {
+    o.rng.restore(restored.state.rng);
+    o.log(`resuming from checkpoint ${restored.name}: epoch ${state.epoch + 1}, batch ${state.batch}`);
+  }
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const batchesPerEpoch = Math.ceil(data.rows / spec.batchSize);
+  const total = spec.epochs * data.rows;
+  const startedAt = now();
+  let trainedHere = 0;
+  let lastCheckpoint = now();
+  const checkpoint = async () => {
+    state.rng = o.rng.state();
+    await saveCheckpoint(o.checkpointDir, model, optimizer, state, o.keepCheckpoints);
+    lastCheckpoint = now();
+  };
+  const progress = (final: boolean): Progress => {
+    const done = Math.min(total, state.epoch * data.rows + state.seen);
+    const seconds = (now() - startedAt) / 1000;
+    const sps = seconds > 0 ? trainedHere / seconds : 0;
+    const last = state.history[state.history.length - 1];
+    const { loss, ...metrics } = last ?? {};
+    return {
+      epoch: state.epoch,
+      epochs: spec.epochs,
+      percentage: final ? 100 : Math.min(99, Math.floor((100 * done) / total)),
+      ...(loss !== undefined ? { loss } : {}),
+      ...(last ? { metrics } : {}),
+      ...(sps > 0 ? { samplesPerSecond: Math.round(sps) } : {}),
+      ...(sps > 0 ? { estimatedRemainingSeconds: final ? 0 : Math.ceil((total - done) / sps) } : {}),
+    };
+  };
+  while (state.epoch < spec.epochs && !state.stopped) {
+    let b = state.batch;
+    for await (const batch of data.batches(state.epoch, spec.batchSize, state.batch)) {
+      const cost = tf.tidy(() => {
+        const x = tf.tensor2d(batch.x, [batch.n, data.width]);
+        const y = tf.tensor1d(batch.y);
+        return optimizer.minimize(
+          () => o.loss(y, model.apply(x, { training: true }) as tf.Tensor2D),
+          true,
+          vars,
+        ) as tf.Scalar;
+      });
+      const value = cost.dataSync()[0] as number;
+      cost.dispose();
+      b++;
+      if (!Number.isFinite(value)) {
+        throw new TrainingFailure(
+          "NaNLoss",
+          `the loss became ${value} at epoch ${state.epoch + 1}, batch ${b} of ${batchesPerEpoch}: the learning rate ${spec.learningRate} is probably too high; try ${spec.learningRate / 10}`,
+        );
+      }
+      state.batch = b;
+      state.lossSum += value * batch.n;
+      state.seen += batch.n;
+      trainedHere += batch.n;
+      if (now() - lastCheckpoint >= o.checkpointSeconds * 1000 && b < batchesPerEpoch) {
+        await checkpoint();
+        o.onProgress(progress(false), false);
+      }
+    }
+    const epochLog: Record<string, number> = { loss: state.lossSum / Math.max(1, state.seen) };
+    const val = await evaluate(model, o.head, o.loss, o.validation, spec);
+    for (const [k, v] of Object.entries(val)) epochLog[`val_${k}`] = v;
+    state.history.push(epochLog);
+    state = { ...state, epoch: state.epoch + 1, batch: 0, lossSum: 0, seen: 0 };
+    if (spec.earlyStopping) {
+      const { monitor, patience, minDelta } = spec.earlyStopping;
+      const v = epochLog[monitor] as number;
+      if (state.best === null || v < state.best - minDelta) {
+        state.best = v;
+        state.wait = 0;
+      } else if (++state.wait > patience) {
+        state.stopped = true;
+        o.log(`early stopping after epoch ${state.epoch}: ${monitor} has not improved for ${state.wait} epochs`);
+      }
+    }
+    o.log(
+      `epoch ${state.epoch}/${spec.epochs} ${Object.entries(epochLog)
+        .map(([k, v]) => `${k}=${v.toFixed(4)}`)
+        .join(" ")}`,
+    );
+    await checkpoint();
+    o.onProgress(progress(false), false);
+  }
+  o.onProgress(progress(true), true);
+  return { state, ...(restored.name ? { resumedFrom: restored.name } : {}) };
+}
