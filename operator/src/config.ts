@@ -23,6 +23,8 @@ export interface OperatorConfig {
   logLevel: "trace" | "debug" | "info" | "warn" | "error";
   /** Where workloads find Vault (docs/vault.md); pods needing a secret fail with VaultUnreachable when unset. */
   vault?: VaultSettings;
+  /** Seconds between merges of the serving pods' drift and feedback counts. */
+  monitoringPeriodSeconds: number;
   /** The result-reporting endpoint run pods post to (docs/architecture.md, "Result reporting"); off when unset. */
   report?: { host: string; port: number; certFile: string; keyFile: string; caFile: string; url: string };
 }
@@ -88,6 +90,11 @@ const OPTIONS = {
     type: "string",
     env: "LIFTOFF_VAULT_TOKEN_TTL_SECONDS",
     help: "lifetime of the pods' projected Vault tokens, seconds (600-86400, default 600)",
+  },
+  "monitoring-period": {
+    type: "string",
+    env: "LIFTOFF_MONITORING_PERIOD_SECONDS",
+    help: "seconds between merges of the serving pods' drift and feedback counts (default 60)",
   },
   "report-bind-address": {
     type: "string",
@@ -178,6 +185,7 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
     qps: int("qps", get("qps"), 50, 1, 10000),
     burst: int("burst", get("burst"), 100, 1, 100000),
     logLevel: logLevel as OperatorConfig["logLevel"],
+    monitoringPeriodSeconds: int("monitoring-period", get("monitoring-period"), 60, 1, 3600),
   };
   const report = reportConfig(get);
   if (report) cfg.report = report;

@@ -24,6 +24,17 @@ export const Reason = {
   // model
   ModelLoaded: "ModelLoaded",
   ModelLoading: "ModelLoading",
+  // monitoring (Drifted, and Degraded from feedback)
+  DriftDetected: "DriftDetected",
+  NoDrift: "NoDrift",
+  InsufficientData: "InsufficientData",
+  MonitoringPending: "MonitoringPending",
+  MonitoringUnavailable: "MonitoringUnavailable",
+  BaselineUnavailable: "BaselineUnavailable",
+  BaselineNotFound: "BaselineNotFound",
+  BaselineNotReady: "BaselineNotReady",
+  AccuracyBelowThreshold: "AccuracyBelowThreshold",
+  F1BelowThreshold: "F1BelowThreshold",
   // DataSet
   Preparing: "Preparing",
   Prepared: "Prepared",
