@@ -41,6 +41,19 @@ export const Reason = {
   JobFailed: "JobFailed",
   ReportingDisabled: "ReportingDisabled",
   CleanupFailed: "CleanupFailed",
+  // TrainingJob (waiting, running, done)
+  DataSetNotReady: "DataSetNotReady",
+  Training: "Training",
+  Suspended: "Suspended",
+  Succeeded: "Succeeded",
+  // TrainingJob failures
+  NaNLoss: "NaNLoss",
+  OutOfMemory: "OutOfMemory",
+  DeadlineExceeded: "DeadlineExceeded",
+  BackoffLimitExceeded: "BackoffLimitExceeded",
+  DataSetChanged: "DataSetChanged",
+  InvalidSpec: "InvalidSpec",
+  TrainingError: "TrainingError",
   // events
   ChildUpdated: "Updated",
   ChildDeleted: "Deleted",
