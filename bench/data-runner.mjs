@@ -24,6 +24,8 @@ const result = await runPrepare({
   secrets,
   threads: Number(process.env.BENCH_THREADS ?? 2),
   memoryLimit: process.env.BENCH_MEMORY_LIMIT ?? "768MB",
-  progress: process.env.BENCH_PROGRESS ? (s) => process.stderr.write(`${(performance.now() / 1000).toFixed(2)}s ${s}\n`) : undefined,
+  progress: process.env.BENCH_PROGRESS
+    ? (s) => process.stderr.write(`${(performance.now() / 1000).toFixed(2)}s ${s}\n`)
+    : undefined,
 });
 process.stdout.write(`${JSON.stringify(result.rows)}\n`);
