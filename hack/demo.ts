@@ -11,6 +11,7 @@ import { claimHostFolder } from "../devcluster/node-agent/claim-folder.js";
 import { serviceEndpoint } from "../devcluster/node-agent/service-endpoint.js";
 import { parseConfig } from "../operator/src/config.js";
 import { startOperator } from "../operator/src/operator.js";
+import { quietCpuBanner } from "../runtime/src/backends.js";
 import { saveLayersModel } from "../runtime/src/test-helpers.js";
 
 const NS = "default";
@@ -18,6 +19,7 @@ const NAME = "iris";
 
 /** A 4-feature, 3-class classifier with fixed weights (no training needed for the demo). */
 function irisModel(): tf.LayersModel {
+  quietCpuBanner(); // the demo builds its model on tfjs's cpu backend on purpose
   const m = tf.sequential({
     layers: [tf.layers.dense({ units: 3, inputShape: [4], activation: "softmax", name: "probs" })],
   });
