@@ -1,6 +1,6 @@
 // The binary cache script's bad-input paths: each gives one clear line (no Go build is started here).
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -22,16 +22,46 @@ function fakeCache(apiserverVersion: string): string {
     writeFileSync(path, `#!/bin/sh\necho '${out}'\n`);
     chmodSync(path, 0o755);
   };
-  for (const b of ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl"]) {
+  for (const b of ["kube-apiserver", "kube-controller-manager", "kube-scheduler"]) {
     fake(join(k8s, b), apiserverVersion);
   }
   fake(join(etcd, "etcd"), "etcd Version: 3.6.16");
-  mkdirSync(join(cache, "helm-v3.22.0"));
-  fake(join(cache, "helm-v3.22.0", "helm"), "v3.22.0");
-  mkdirSync(join(cache, "prometheus-2.42.0"));
-  fake(join(cache, "prometheus-2.42.0", "prometheus"), "prometheus, version 2.42.0+ds (branch: debian/sid)");
-  fake(join(cache, "prometheus-2.42.0", "promtool"), "promtool, version 2.42.0+ds");
   return cache;
+}
+
+/** A stand-in `go` on PATH: `go build -o OUT PKG` writes a binary that reports the pinned version. */
+function fakeGoEnv(cache: string, extra: Record<string, string>): NodeJS.ProcessEnv {
+  const bin = mkdtempSync(join(tmpdir(), "liftoff-fakego-"));
+  writeFileSync(
+    join(bin, "go"),
+    `#!/bin/bash
+echo $$ >> "$LIFTOFF_CACHE/fake-go-pids"
+out=""; pkg=""
+while [ $# -gt 0 ]; do case "$1" in -o) out="$2"; shift 2;; -ldflags) shift 2;; build) shift;; *) pkg="$1"; shift;; esac; done
+case "$pkg" in *etcd*) sleep "\${FAKE_GO_SLEEP_ETCD:-0.2}";; *) sleep 0.2;; esac
+case "$pkg" in *"\${FAKE_GO_FAIL:-none}") echo "fake go: cannot build $pkg" >&2; exit 1;; esac
+case "$pkg" in *etcd*) v="etcd Version: 3.6.16";; *) v="Kubernetes v1.35.4";; esac
+printf '#!/bin/sh\necho "%s"\n' "$v" > "$out"; chmod +x "$out"
+`,
+  );
+  chmodSync(join(bin, "go"), 0o755);
+  return { ...process.env, ...extra, LIFTOFF_CACHE: cache, PATH: `${bin}:${process.env.PATH}` };
+}
+
+/** Polls (with a deadline) until `pid` is gone or is a zombie. */
+function deadWithin(pid: number, ms: number): boolean {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    let state = "";
+    try {
+      state = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0] ?? "";
+    } catch {
+      return true;
+    }
+    if (state === "Z") return true;
+    if (Date.now() > deadline) return false;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+  }
 }
 
 describe("hack/build-binaries.sh", () => {
@@ -39,7 +69,7 @@ describe("hack/build-binaries.sh", () => {
     const res = run(["--check"], { LIFTOFF_CACHE: mkdtempSync(join(tmpdir(), "liftoff-empty-")) });
     expect(res.status).toBe(1);
     expect(res.stderr).toBe(
-      "build-binaries: missing in cache: etcd kube-apiserver kube-controller-manager kube-scheduler kubectl helm prometheus; run npm run binaries (hack/build-binaries.sh)",
+      "build-binaries: missing in cache: etcd kube-apiserver kube-controller-manager kube-scheduler; run npm run binaries (hack/build-binaries.sh)",
     );
   });
 
@@ -58,9 +88,47 @@ describe("hack/build-binaries.sh", () => {
       encoding: "utf8",
     });
     expect(res.status).toBe(0);
-    expect(res.stdout.trim()).toBe(
-      `${cache}/k8s-v1.35.4 ${cache}/etcd-v3.6.16 ${cache}/helm-v3.22.0 ${cache}/prometheus-2.42.0`,
-    );
+    expect(res.stdout.trim()).toBe(`${cache}/k8s-v1.35.4 ${cache}/etcd-v3.6.16`);
+  });
+
+  it("builds etcd beside the Kubernetes binaries and records each build's time for the next estimate", () => {
+    const cache = mkdtempSync(join(tmpdir(), "liftoff-build-"));
+    const res = spawnSync("bash", [script], { env: fakeGoEnv(cache, {}), encoding: "utf8" });
+    expect(res.status).toBe(0);
+    expect(res.stdout.trim()).toBe(`${cache}/k8s-v1.35.4 ${cache}/etcd-v3.6.16`);
+    // etcd starts before kube-apiserver has finished: the two builds overlap.
+    const lines = res.stderr.split("\n");
+    const etcdStart = lines.findIndex((l) => l.startsWith("build-binaries: building etcd"));
+    const apiDone = lines.findIndex((l) => l.startsWith("build-binaries: built kube-apiserver"));
+    expect(etcdStart).toBeGreaterThanOrEqual(0);
+    expect(etcdStart).toBeLessThan(apiDone);
+    expect(res.stderr).toMatch(/building kube-apiserver \(k8s\.io\/kubernetes\/cmd\/kube-apiserver\), about 170s/);
+    const times = readFileSync(join(cache, "build-times"), "utf8");
+    for (const b of ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"]) {
+      expect(times).toMatch(new RegExp(`^${b} \\d+$`, "m"));
+    }
+    // The next build's estimate is the recorded time, not the built-in one.
+    writeFileSync(join(cache, "build-times"), "kube-apiserver 99\n");
+    rmSync(join(cache, "k8s-v1.35.4", "kube-apiserver"));
+    const again = spawnSync("bash", [script], { env: fakeGoEnv(cache, {}), encoding: "utf8" });
+    expect(again.status).toBe(0);
+    expect(again.stderr).toMatch(/building kube-apiserver .*, about 99s/);
+  });
+
+  it("stops the etcd build and names the log when a Kubernetes build fails", () => {
+    const cache = mkdtempSync(join(tmpdir(), "liftoff-build-"));
+    const res = spawnSync("bash", [script], {
+      env: fakeGoEnv(cache, { FAKE_GO_FAIL: "kube-apiserver", FAKE_GO_SLEEP_ETCD: "30" }),
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain(`building kube-apiserver failed (full log: ${cache}/k8s-v1.35.4/.kube-apiserver.log)`);
+    expect(existsSync(join(cache, "etcd-v3.6.16", "etcd"))).toBe(false);
+    // The fake etcd build (a 30 s sleep) was stopped with its process group, not left behind: the script returns
+    // once the group is gone (a zombie may take a moment to be reaped by init, hence the short poll).
+    const pids = readFileSync(join(cache, "fake-go-pids"), "utf8").trim().split("\n").map(Number);
+    for (const pid of pids) expect(deadWithin(pid, 2000)).toBe(true);
   });
 
   it("says Go is missing instead of failing obscurely", () => {

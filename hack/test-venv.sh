@@ -3,7 +3,7 @@
 # clients (tritonclient, tensorflow-serving-api) and schemathesis, from PyPI.
 # Cached under ${LIFTOFF_CACHE:-~/.cache/liftoff}/venvs/runtime-clients-<key>, where
 # the key hashes this file, so changing a pin makes a fresh venv. Progress goes to
-# stderr; the venv's python is the one line on stdout.
+# stderr; the venv's python is the one line on stdout. --check only says whether it is built.
 #
 # tensorflow-serving-api requires `tensorflow` (the CUDA build, ~600 MB); it only
 # needs TensorFlow's protobuf modules, which tensorflow-cpu carries too, so the
@@ -19,6 +19,10 @@ log() { echo "test-venv: $*" >&2; }
 if [ -f "$venv/.complete" ]; then
   echo "$venv/bin/python"
   exit 0
+fi
+if [ "${1:-}" = "--check" ]; then
+  log "the venv $venv is not built yet; run hack/test-venv.sh"
+  exit 1
 fi
 
 PINS=(

@@ -1,41 +1,63 @@
-// Finds (and, unless told not to, builds or fetches) the cached binaries: the control plane via
-// hack/build-binaries.sh, OpenBao's `bao` via hack/fetch-openbao.sh.
+// Finds (and, unless told not to, fetches or builds) the cached binaries: the control plane from
+// hack/build-binaries.sh, kubectl and helm from hack/fetch-kube-tools.sh, Prometheus and promtool from Debian's
+// package (hack/fetch-deb.sh), OpenBao's `bao` from hack/fetch-openbao.sh. Links them into .liftoff/bin/ so docs and printed hints can name one stable path.
 import { spawnSync } from "node:child_process";
+import { mkdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { Binaries } from "./components.js";
 import { REPO_ROOT } from "./config.js";
 import { ClusterError } from "./errors.js";
 
-/** Runs a hack/ script with progress on stderr; its last stdout line is what it reports. */
-function lastLine(script: string, check: boolean, what: string): string {
-  const res = spawnSync(
-    "bash",
-    check ? [join(REPO_ROOT, "hack", script), "--check"] : [join(REPO_ROOT, "hack", script)],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-      encoding: "utf8",
-    },
-  );
-  if (res.status !== 0) throw new ClusterError(`${what} not available (see the line above)`);
-  return res.stdout.trim().split("\n").pop() ?? "";
+/** Prometheus and promtool, for the monitoring tests: Debian bookworm's package, unpacked without root. */
+export const PROMETHEUS_DEB = ["prometheus=2.42.0+ds-5+deb12u1", "prometheus", "promtool"];
+
+/** Runs a cache script; its last stdout line names the folders. stderr is inherited so progress shows. */
+function cacheFolders(script: string, build: boolean, args: string[] = []): string[] {
+  const res = spawnSync("bash", [join(REPO_ROOT, "hack", script), ...(build ? [] : ["--check"]), ...args], {
+    stdio: ["ignore", "pipe", "inherit"],
+    encoding: "utf8",
+  });
+  if (res.status !== 0) throw new ClusterError("binaries are not available (see the line above)");
+  return res.stdout.trim().split("\n").pop()?.split(" ") ?? [];
+}
+
+export const BIN_DIR = join(REPO_ROOT, ".liftoff", "bin");
+
+function linkInto(dir: string, target: string): void {
+  const link = join(dir, target.split("/").pop() ?? "");
+  try {
+    if (readlinkSync(link) === target) return;
+  } catch {
+    // absent (or not a link): replaced below
+  }
+  rmSync(link, { force: true });
+  try {
+    symlinkSync(target, link);
+  } catch (err) {
+    // Another process (a parallel test worker) linked it first.
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
 }
 
 export function ensureBinaries(build: boolean): Binaries {
-  const [k8sDir, etcdDir, helmDir, promDir] = lastLine("build-binaries.sh", !build, "control-plane binaries are").split(
-    " ",
-  );
-  if (!k8sDir || !etcdDir || !helmDir || !promDir) throw new ClusterError("hack/build-binaries.sh printed no folders");
-  const bao = lastLine("fetch-openbao.sh", !build, "OpenBao's bao binary is");
-  if (!bao) throw new ClusterError("hack/fetch-openbao.sh printed no path");
-  return {
+  const [k8sDir, etcdDir] = cacheFolders("build-binaries.sh", build);
+  const [toolsDir] = cacheFolders("fetch-kube-tools.sh", build);
+  const [promDir] = cacheFolders("fetch-deb.sh", build, PROMETHEUS_DEB);
+  const [bao] = cacheFolders("fetch-openbao.sh", build);
+  if (!k8sDir || !etcdDir || !toolsDir || !promDir || !bao)
+    throw new ClusterError("the binary cache scripts printed no folders");
+  const bins: Binaries = {
     etcd: join(etcdDir, "etcd"),
     kubeApiserver: join(k8sDir, "kube-apiserver"),
     kubeControllerManager: join(k8sDir, "kube-controller-manager"),
     kubeScheduler: join(k8sDir, "kube-scheduler"),
-    kubectl: join(k8sDir, "kubectl"),
-    helm: join(helmDir, "helm"),
+    kubectl: join(toolsDir, "kubectl"),
+    helm: join(toolsDir, "helm"),
     bao,
     prometheus: join(promDir, "prometheus"),
     promtool: join(promDir, "promtool"),
   };
+  mkdirSync(BIN_DIR, { recursive: true });
+  for (const path of Object.values(bins)) linkInto(BIN_DIR, path);
+  return bins;
 }

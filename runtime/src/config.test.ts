@@ -126,7 +126,7 @@ describe("CLI", { timeout: 60_000 }, () => {
       ["serve", "--model-uri", "s3://b/m", "--model-name", "m"],
       "model URI scheme 's3://' is not supported (use a path, file://, pvc:// or http(s)://)",
     ],
-    [["fly"], "unknown command 'fly' (expected serve, train)"],
+    [["fly"], "unknown command 'fly' (expected serve, prepare, train)"],
     [["train"], "--spec <TrainingJob manifest> is required"],
   ])("%j exits 2 with one line on stderr", async (args, message) => {
     const r = await run(args);

@@ -4,12 +4,13 @@
  * commands/. Startup problems print one line and exit non-zero.
  */
 import { type Command, fail } from "./commands/command.js";
+import { prepareCommand } from "./commands/prepare.js";
 import { serveCommand } from "./commands/serve.js";
 import { trainCommand } from "./commands/train.js";
 import { RUNTIME_NAME, RUNTIME_VERSION } from "./version.js";
 
 /** Every subcommand, in the order usage lists them. */
-const COMMANDS: readonly Command[] = [serveCommand, trainCommand];
+const COMMANDS: readonly Command[] = [serveCommand, prepareCommand, trainCommand];
 
 function usage(): string {
   return [

@@ -20,8 +20,8 @@ export class ReportRejected extends Error {
   override name = "ReportRejected";
   constructor(
     message: string,
-    /** 400 bad body, 401 no valid token, 403 a valid token that may not report, 404 run gone, 409 stale run. */
-    readonly status: 400 | 401 | 403 | 404 | 409,
+    /** 400 bad body, 401 no valid token, 403 a valid token that may not report, 404 run gone, 409 stale run, 503 retry. */
+    readonly status: 400 | 401 | 403 | 404 | 409 | 503,
   ) {
     super(message);
   }

@@ -1,6 +1,6 @@
 // DataSet: collect, clean, normalise, split, store and encrypt training data; publish its statistics.
 import { type Static, Type } from "@sinclair/typebox";
-import { IntegerMap, NamedList, NumberMap, Obj, StringEnum } from "../schema.js";
+import { IntegerMap, NamedList, NumberMap, Obj, Quantity, StringEnum } from "../schema.js";
 import { Conditions, ObservedGeneration, VaultSecretRef, VolumeLocation } from "./common.js";
 
 const ColumnName = Type.String({
@@ -164,6 +164,58 @@ export const Encryption = Obj(
   { description: "Envelope encryption of the stored data with a Vault transit key." },
 );
 
+/** pandas.read_csv's default missing-value markers (keep_default_na), so a pandas user's file reads the same. */
+export const PANDAS_NA_VALUES = [
+  "",
+  "#N/A",
+  "#N/A N/A",
+  "#NA",
+  "-1.#IND",
+  "-1.#QNAN",
+  "-NaN",
+  "-nan",
+  "1.#IND",
+  "1.#QNAN",
+  "<NA>",
+  "N/A",
+  "NA",
+  "NULL",
+  "NaN",
+  "None",
+  "n/a",
+  "nan",
+  "null",
+];
+
+export const CsvOptions = Obj(
+  {
+    delimiter: Type.String({ description: "Field separator.", minLength: 1, maxLength: 1, default: "," }),
+    header: Type.Boolean({
+      description: "Whether the first line names the columns (else columns are taken in schema order).",
+      default: true,
+    }),
+    quote: Type.String({ description: "Quote character.", minLength: 1, maxLength: 1, default: '"' }),
+    naValues: Type.Array(Type.String({ maxLength: 64 }), {
+      description: "Field values read as missing; the default is pandas.read_csv's list ('', NA, N/A, NaN, null …).",
+      maxItems: 64,
+      default: PANDAS_NA_VALUES,
+    }),
+  },
+  { description: "How CSV data is read (format csv)." },
+);
+
+export const DataSetResources = Obj(
+  {
+    cpu: Type.Optional(
+      Quantity({ description: "CPU request and limit of the prepare pod (DuckDB threads follow it)." }),
+    ),
+    memory: Type.Optional(
+      Quantity({ description: "Memory request and limit of the prepare pod (DuckDB's memory_limit is 75% of it)." }),
+    ),
+  },
+  { description: "Compute resources of the prepare pod." },
+);
+
 export const DataSetSpec = Obj(
   {
     source: DataSetSource,
@@ -171,6 +223,7 @@ export const DataSetSpec = Obj(
       description: "Format of the raw data.",
       default: "csv",
     }),
+    csv: Type.Optional(CsvOptions),
     schema: DataSetSchema,
     transforms: Type.Optional(
       Type.Array(Transform, { description: "Processing steps, applied in order.", maxItems: 64 }),
@@ -187,6 +240,13 @@ export const DataSetSpec = Obj(
       },
     ),
     encryption: Type.Optional(Encryption),
+    retainVersions: Type.Integer({
+      description: "Processed versions kept under output.path (the newest; older ones are deleted).",
+      minimum: 1,
+      maximum: 100,
+      default: 3,
+    }),
+    resources: Type.Optional(DataSetResources),
   },
   { description: "Desired state of a DataSet." },
 );
@@ -229,6 +289,21 @@ export const DataSetStatus = Obj(
     ),
     output: Type.Optional(
       Type.String({ description: "URI of the processed data, e.g. pvc://claim/path.", maxLength: 2048 }),
+    ),
+    version: Type.Optional(
+      Type.String({
+        description: "First 12 hex digits of the digest (the version folder's short name).",
+        maxLength: 12,
+      }),
+    ),
+    task: Type.Optional(
+      StringEnum(["regression", "binary", "multiclass"] as const, { description: "Task the target implies." }),
+    ),
+    notes: Type.Optional(
+      Type.Array(Type.String({ maxLength: 1024 }), {
+        description: "What the run had to decide, e.g. that the split could not be stratified.",
+        maxItems: 16,
+      }),
     ),
   },
   { description: "Observed state of a DataSet." },

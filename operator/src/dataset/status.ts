@@ -1,0 +1,100 @@
+// The DataSet's status from its prepare Job and the run's reported result (pure). Ready is True once the current
+// generation's data is published; Progressing while its Job runs; Failed, with the run's own reason (SchemaMismatch,
+// SourceUnreachable …) or the Job's, when it cannot finish. Results of the last good run stay until replaced.
+import type { DataSet, DataSetStatus } from "../api/v1alpha1/index.js";
+import { applyConditions, type ConditionInput } from "../controller/conditions.js";
+import type { KubeObject } from "../kube/types.js";
+import { Reason } from "../reasons.js";
+import type { RunResult } from "./result.js";
+
+export interface DataSetObserved {
+  /** The current generation's prepare Job, as last seen. */
+  job?: KubeObject;
+  /** Its reported result, when it reported one. */
+  result?: RunResult;
+  /** Set when the operator cannot run the Job at all (e.g. reporting is off, or the API refused the Job). */
+  blocked?: { reason: string; message: string };
+}
+
+function jobCondition(job: KubeObject | undefined, type: string): { reason?: string; message?: string } | undefined {
+  return job?.status?.conditions?.find((c: { type: string; status: string }) => c.type === type && c.status === "True");
+}
+
+export function computeStatus(ds: DataSet, o: DataSetObserved, now: () => string): DataSetStatus {
+  const gen = ds.metadata?.generation;
+  const prev = ds.status ?? {};
+  // A reported outcome lives only in the status once written: keep it while it still describes this generation.
+  if (!o.result && !o.blocked && keepsOutcome(ds, o.job)) return structuredClone(prev);
+  const status: DataSetStatus = {};
+  for (const k of ["rows", "columns", "digest", "output", "version", "task", "notes"] as const) {
+    if (prev[k] !== undefined) (status as Record<string, unknown>)[k] = prev[k];
+  }
+  const name = o.job?.metadata?.name ?? "the prepare Job";
+  const cond = (ready: boolean, progressing: boolean, failed: boolean, reason: string, message: string) =>
+    [
+      { type: "Ready", status: ready ? "True" : "False", reason, message },
+      { type: "Progressing", status: progressing ? "True" : "False", reason, message },
+      { type: "Failed", status: failed ? "True" : "False", reason, message },
+      ...(failed ? [{ type: "Stalled", status: "True", reason, message }] : []),
+    ] as ConditionInput[];
+
+  let conditions: ConditionInput[];
+  const r = o.result;
+  if (o.blocked) {
+    conditions = cond(false, false, true, o.blocked.reason, o.blocked.message);
+  } else if (r?.phase === "succeeded") {
+    const out = r.outcome;
+    status.rows = out.rows;
+    status.columns = out.columns;
+    status.digest = out.digest;
+    status.version = out.digest.slice(7, 19);
+    status.output = `pvc://${ds.spec.output.claimName}/${ds.spec.output.path}/${out.digest.slice(7)}`;
+    status.task = out.task;
+    if (out.notes.length > 0) status.notes = out.notes;
+    else delete status.notes;
+    const msg = `${out.rows.total} rows (train ${out.rows.train}, validation ${out.rows.validation}, test ${out.rows.test}) published as ${status.version}${out.encrypted ? ", encrypted" : ""}`;
+    conditions = cond(true, false, false, Reason.Prepared, msg);
+  } else if (r?.phase === "failed") {
+    conditions = cond(false, false, true, r.reason, r.message);
+  } else if (jobCondition(o.job, "Failed")) {
+    const c = jobCondition(o.job, "Failed");
+    const msg = `${name} failed without reporting (${c?.reason ?? "Failed"}: ${c?.message ?? "no message"}); see its pod's logs; delete the Job to retry`;
+    conditions = cond(false, false, true, Reason.JobFailed, msg);
+  } else if (jobCondition(o.job, "Complete")) {
+    const msg = `${name} completed without reporting its result; delete the Job to run it again`;
+    conditions = cond(false, false, true, Reason.JobFailed, msg);
+  } else {
+    const failures = Number(o.job?.status?.failed ?? 0);
+    const msg = failures
+      ? `${name} is retrying after ${failures} failed attempt${failures > 1 ? "s" : ""} (back-off)`
+      : `${name} is preparing generation ${gen}`;
+    conditions = [
+      ...cond(false, true, false, Reason.Preparing, msg),
+      { type: "Reconciling", status: "True", reason: Reason.Preparing, message: msg },
+    ];
+  }
+  status.observedGeneration = gen;
+  status.conditions = applyConditions(prev.conditions, conditions, gen, now);
+  return status;
+}
+
+/** Whether the status holds this generation's published data (then no Job needs to run again). */
+export function published(ds: DataSet): boolean {
+  const ready = ds.status?.conditions?.find((c) => c.type === "Ready");
+  const gen = ds.metadata?.generation;
+  return ds.status?.observedGeneration === gen && ready?.status === "True" && ready.observedGeneration === gen;
+}
+
+/** Published, or a reported failure of this generation's Job that still exists (deleting the Job retries). */
+function keepsOutcome(ds: DataSet, job: KubeObject | undefined): boolean {
+  if (published(ds)) return true;
+  const failed = ds.status?.conditions?.find((c) => c.type === "Failed");
+  const gen = ds.metadata?.generation;
+  const reported = failed?.status === "True" && failed.observedGeneration === gen && failed.reason !== Reason.JobFailed;
+  return (
+    reported &&
+    job !== undefined &&
+    ds.status?.observedGeneration === gen &&
+    failed?.reason !== Reason.ReportingDisabled
+  );
+}

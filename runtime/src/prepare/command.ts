@@ -1,0 +1,156 @@
+// `liftoff-runtime prepare`: runs the DataSet pipeline from a manifest (locally) or from the operator's env (in the
+// Job), and reports the outcome over the result-reporting channel when LIFTOFF_REPORT_URL is set. Exit codes: 0 done,
+// 3 a failure retrying cannot fix (bad data or spec: the Job's podFailurePolicy fails the Job at once), 1 a failure
+// that may pass on retry (source or Vault unreachable), 2 bad flags.
+import { availableParallelism, tmpdir } from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import type { ReportUpdate } from "../contract/report.js";
+import { reporterFromEnv } from "../report/reporter.js";
+import { type VaultClient, vaultClientFromEnv } from "../vault/index.js";
+import { PrepareError, PrepareReason, type PrepareReasonName } from "./errors.js";
+import { removeAllVersions } from "./output.js";
+import { type PrepareResult, type PrepareSecrets, runPrepare } from "./pipeline.js";
+import { openSource } from "./source.js";
+import { loadSpecFile, type PrepareSpec, specWithDefaults } from "./spec.js";
+import { statusSummary } from "./summary.js";
+
+export const PREPARE_HELP = `usage: liftoff-runtime prepare --spec <DataSet manifest> --out <dir> [flags]
+
+  --spec <file>         DataSet manifest (YAML or JSON); else LIFTOFF_DATASET_SPEC holds the spec as JSON
+  --out <dir>           output folder: versions are written to <dir>/<digest>/ (LIFTOFF_PREPARE_OUT)
+  --source-root <dir>   where source.pvc's claim is mounted (LIFTOFF_SOURCE_ROOT, default .)
+  --scratch <dir>       private working space (LIFTOFF_SCRATCH, default the system temp folder)
+  --delete              remove every version under --out instead (the DataSet's finalizer)
+
+Vault (hashPII salts, postgres DSN, encryption keys): LIFTOFF_VAULT_ADDR, _CACERT, _ROLE, _AUTH_MOUNT, _TOKEN_FILE.
+Limits: LIFTOFF_MEMORY_LIMIT (bytes; DuckDB gets 60%), LIFTOFF_CPU_LIMIT (cores; DuckDB threads).`;
+
+const RETRYABLE = new Set<PrepareReasonName>([
+  PrepareReason.SourceUnreachable,
+  PrepareReason.VaultUnreachable,
+  PrepareReason.VaultSealed,
+]);
+
+export const EXIT_PERMANENT = 3;
+
+/** The shared Vault client when the env names a Vault (spec fields that need one fail clearly without it). */
+async function secretsFromEnv(env: NodeJS.ProcessEnv): Promise<VaultClient | undefined> {
+  if (!env.LIFTOFF_VAULT_ADDR) return undefined;
+  try {
+    return await vaultClientFromEnv(env);
+  } catch (err) {
+    throw vaultError(err);
+  }
+}
+
+/** A VaultError (runtime/src/vault) becomes the prepare reason of the same name. */
+function vaultError(err: unknown): Error {
+  const reason = (err as { reason?: string }).reason;
+  if (reason && reason in PrepareReason) {
+    return new PrepareError(reason as PrepareReasonName, (err as Error).message);
+  }
+  return err as Error;
+}
+
+function memoryLimit(env: NodeJS.ProcessEnv): string {
+  const bytes = Number(env.LIFTOFF_MEMORY_LIMIT);
+  if (!Number.isFinite(bytes) || bytes <= 0) return "1GB";
+  return `${Math.max(128, Math.floor((bytes * 0.6) / 2 ** 20))}MB`;
+}
+
+function threads(env: NodeJS.ProcessEnv): number {
+  const cpu = Number(env.LIFTOFF_CPU_LIMIT);
+  return Number.isFinite(cpu) && cpu > 0 ? Math.max(1, Math.ceil(cpu)) : Math.min(4, availableParallelism());
+}
+
+export async function prepareMain(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: {
+        spec: { type: "string" },
+        out: { type: "string" },
+        "source-root": { type: "string" },
+        scratch: { type: "string" },
+        delete: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    process.stderr.write(`prepare: ${(err as Error).message}\n${PREPARE_HELP}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(`${PREPARE_HELP}\n`);
+    return 0;
+  }
+  const inRoot = (p: string) =>
+    env.LIFTOFF_PATH_PREFIX && p.startsWith("/") ? path.join(env.LIFTOFF_PATH_PREFIX, p) : p;
+  const out = (values.out as string | undefined) ?? env.LIFTOFF_PREPARE_OUT;
+  if (!out) {
+    process.stderr.write(`prepare: --out is required\n${PREPARE_HELP}\n`);
+    return 2;
+  }
+  const reporter = reporterFromEnv(env);
+  const log = (msg: string) => process.stderr.write(`prepare: ${msg}\n`);
+  const finish = async (update: ReportUpdate) => {
+    if (reporter) await reporter.report(update);
+  };
+  let vault: VaultClient | undefined;
+  try {
+    if (values.delete) {
+      const removed = await removeAllVersions(inRoot(out));
+      log(`removed ${removed.length} version folder(s) under ${out}`);
+      await finish({ phase: "succeeded", data: { deleted: removed.length } });
+      return 0;
+    }
+    const spec: PrepareSpec = values.spec
+      ? loadSpecFile(values.spec as string)
+      : specWithDefaults(JSON.parse(env.LIFTOFF_DATASET_SPEC ?? "null"));
+    vault = await secretsFromEnv(env);
+    const secrets: PrepareSecrets | undefined = vault;
+    const scratch = inRoot(
+      (values.scratch as string | undefined) ??
+        env.LIFTOFF_SCRATCH ??
+        path.join(tmpdir(), `liftoff-prepare-${process.pid}`),
+    );
+    const result: PrepareResult = await runPrepare({
+      spec,
+      out: inRoot(out),
+      scratch,
+      source: openSource(spec, {
+        sourceRoot: inRoot((values["source-root"] as string | undefined) ?? env.LIFTOFF_SOURCE_ROOT ?? "."),
+        ...(secrets ? { secrets } : {}),
+      }),
+      ...(secrets ? { secrets } : {}),
+      threads: threads(env),
+      memoryLimit: memoryLimit(env),
+      progress: log,
+    }).catch((err: unknown) => {
+      throw vaultError(err);
+    });
+    const r = result.rows;
+    log(`rows read ${r.read}, kept ${r.total} (train ${r.train}, validation ${r.validation}, test ${r.test})`);
+    process.stdout.write(`${JSON.stringify({ digest: result.digest, dir: result.dir, rows: r })}\n`);
+    await finish({ phase: "succeeded", data: statusSummary(result) });
+    return 0;
+  } catch (err) {
+    if (!(err instanceof PrepareError)) {
+      log(`internal error: ${(err as Error).stack ?? err}`);
+      await finish({ phase: "failed", reason: "InternalError", message: (err as Error).message.slice(0, 1000) }).catch(
+        () => undefined,
+      );
+      return 1;
+    }
+    log(`${err.reason}: ${err.message}`);
+    await finish({ phase: "failed", reason: err.reason, message: err.message }).catch((e: Error) =>
+      log(`could not report the failure: ${e.message}`),
+    );
+    return RETRYABLE.has(err.reason) ? 1 : EXIT_PERMANENT;
+  } finally {
+    vault?.close();
+  }
+}

@@ -1,0 +1,149 @@
+// The pipeline's guarantees: determinism, stratified exact counts, atomic versions with retention, encryption
+// without plaintext, and a clear PrepareError (reason + message) for each kind of bad input.
+import { randomBytes } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { part, prepareInline, readParquet, tmp } from "../../../test/support/prepare.js";
+import { decryptFile } from "../crypto/segments.js";
+import { PrepareError } from "./errors.js";
+
+const schema = {
+  target: "y",
+  columns: [
+    { name: "x", type: "number" },
+    { name: "y", type: "category" },
+  ],
+};
+const rows = (n: number, classes = ["a", "b"]) =>
+  `x,y\n${Array.from({ length: n }, (_, i) => `${i},${classes[i % classes.length]}`).join("\n")}\n`;
+
+async function failure(data: string, spec: object): Promise<{ reason: string; message: string }> {
+  try {
+    await prepareInline(data, { schema, ...spec });
+  } catch (err) {
+    if (err instanceof PrepareError) return { reason: err.reason, message: err.message };
+    throw err;
+  }
+  throw new Error("expected a PrepareError");
+}
+
+describe("prepare pipeline", () => {
+  it("is deterministic: same input and spec give the same digest and bytes; another seed another digest", async () => {
+    const a = await prepareInline(rows(200), { schema });
+    const b = await prepareInline(rows(200), { schema });
+    expect(a.result.digest).toBe(b.result.digest);
+    expect(readFileSync(path.join(a.result.dir, "train/part-00000.parquet"))).toEqual(
+      readFileSync(path.join(b.result.dir, "train/part-00000.parquet")),
+    );
+    const c = await prepareInline(rows(200), { schema, split: { train: 0.8, validation: 0.1, test: 0.1, seed: 7 } });
+    expect(c.result.digest).not.toBe(a.result.digest);
+  });
+
+  it("stratifies with exact counts per class, and says when a class is too small to stratify", async () => {
+    const { result } = await prepareInline(rows(30, ["a", "a", "b"]), { schema }); // a 20, b 10
+    expect(result.rows).toMatchObject({ train: 24, validation: 3, test: 3 }); // a 16/2/2 + b 8/1/1
+    const test = await part(result, "test");
+    expect(test.map((r) => r.y).sort()).toEqual([0, 0, 1]);
+    expect(result.notes).toEqual([]);
+    const skewed = await prepareInline(rows(23, [...Array(22).fill("a"), "b"]), { schema });
+    expect(skewed.result.notes[0]).toMatch(/class "b" has 1 rows, too few to put one in validation/);
+  });
+
+  it("publishes atomically under the digest and keeps retainVersions versions", async () => {
+    const out = tmp();
+    const digests: string[] = [];
+    for (const seed of [1, 2, 3]) {
+      const { result } = await prepareInline(
+        rows(40),
+        { schema, retainVersions: 2, split: { ...split, seed } },
+        { out },
+      );
+      digests.push(result.digest.slice(7));
+    }
+    expect(readdirSync(out).sort()).toEqual(digests.slice(1).sort());
+    const files = readdirSync(path.join(out, digests[2] as string)).sort();
+    expect(files).toEqual(["manifest.json", "preprocessing.json", "stats.json", "test", "train", "validation"]);
+  });
+
+  it("encrypts every file but the manifest; only the wrapped key is stored; the reader restores the Parquet", async () => {
+    const key = randomBytes(32);
+    const secrets = {
+      readKv: async () => "",
+      generateWrappedDataKey: async () => ({ wrappedKey: "vault:v1:wrapped" }),
+      unwrapDataKey: async (_k: string, w: string) => (w === "vault:v1:wrapped" ? Buffer.from(key) : Buffer.alloc(32)),
+    };
+    const data = `x,y\n${Array.from({ length: 50 }, (_, i) => `${i + 0.5},secret${i % 2}`).join("\n")}\n`;
+    const { result } = await prepareInline(data, { schema, encryption: { transitKey: "ds" } }, { secrets });
+    const manifest = JSON.parse(readFileSync(path.join(result.dir, "manifest.json"), "utf8"));
+    expect(manifest.encryption).toEqual({
+      transitKey: "ds",
+      wrappedKey: "vault:v1:wrapped",
+      algorithm: "AES-256-GCM",
+      segmentSize: 1048576,
+    });
+    expect(manifest.files.map((f: { path: string }) => f.path)).toEqual([
+      "preprocessing.json.enc",
+      "stats.json.enc",
+      "test/part-00000.parquet.enc",
+      "train/part-00000.parquet.enc",
+      "validation/part-00000.parquet.enc",
+    ]);
+    for (const f of manifest.files) {
+      const bytes = readFileSync(path.join(result.dir, f.path));
+      expect(bytes.includes("secret1")).toBe(false);
+      expect(bytes.includes("PAR1")).toBe(false);
+    }
+    const plain = path.join(tmp(), "train.parquet");
+    await decryptFile(
+      path.join(result.dir, "train/part-00000.parquet.enc"),
+      plain,
+      key,
+      "train/part-00000.parquet.enc",
+    );
+    expect((await readParquet(plain)).length).toBe(result.rows.train);
+  });
+
+  it("fails with a reason and an actionable message for each kind of bad input", async () => {
+    expect(await failure("", {})).toMatchObject({ reason: "TooFewRows", message: expect.stringMatching(/empty/) });
+    expect(await failure("x,y\n", {})).toMatchObject({
+      reason: "TooFewRows",
+      message: expect.stringMatching(/no rows/),
+    });
+    expect(await failure("x,y\n1,a\n2,b,3\n", {})).toEqual({
+      reason: "MalformedData",
+      message: "the inline data: line 3 has 3 fields where the header has 2; fix the ragged row or its quoting",
+    });
+    expect(await failure("x,z\n1,a\n", {})).toMatchObject({
+      reason: "SchemaMismatch",
+      message: expect.stringMatching(/column "y" of schema.columns is not in the data \(found: x, z\)/),
+    });
+    const wrong = await failure("x,y\n1,a\nabc,b\n2,a\nd,b\n", {});
+    expect(wrong).toEqual({
+      reason: "SchemaMismatch",
+      message:
+        'column "x" should be number but 2 values do not cast; first row 2 (line 3): "abc", row 4 (line 5): "d"; fix the data or the column\'s type',
+    });
+    const pii = await failure("x,z,y\nalice,1,a\n", {
+      schema: {
+        target: "y",
+        columns: [{ name: "x", type: "number", pii: true }, { name: "z", type: "number" }, schema.columns[1]],
+      },
+      transforms: [{ type: "dropColumns", columns: ["x"] }],
+    });
+    expect(pii.message).toContain("<pii value withheld>");
+    expect(pii.message).not.toContain("alice");
+    expect(await failure(rows(10, ["a"]), {})).toMatchObject({ reason: "TargetHasOneClass" });
+    expect(await failure(rows(4), {})).toMatchObject({
+      reason: "TooFewRows",
+      message: expect.stringMatching(/leave the validation split empty/),
+    });
+    expect(await failure("x,y\nNA,a\n", {})).toMatchObject({
+      reason: "MissingValues",
+      message: expect.stringMatching(/column "x" still has 1 missing value after cleaning; add a dropNA or fillNA/),
+    });
+    expect(await failure(rows(10), { encryption: { transitKey: "k" } })).toMatchObject({ reason: "VaultUnreachable" });
+  });
+});
+
+const split = { train: 0.8, validation: 0.1, test: 0.1 };

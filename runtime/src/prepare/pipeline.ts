@@ -1,0 +1,288 @@
+// The prepare pipeline on DuckDB: read → schema check → clean (dropNA, fillNA, hashPII, dropColumns) → split →
+// fit on train (statistics, standardize/minMax parameters, one-hot vocabularies) → encode → Parquet per part →
+// stats.json, preprocessing.json, manifest.json → atomic publish under the manifest's digest. DuckDB works in a
+// database file in the scratch folder with memory_limit set, so what does not fit in memory spills to disk.
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import {
+  ARTIFACT_FORMAT_VERSION,
+  type ColumnStats,
+  type ManifestJson,
+  type PreprocessingJson,
+  type StatsJson,
+} from "../contract/artifacts.js";
+import { DEFAULT_SEGMENT_SIZE, encryptBuffer, encryptFile } from "../crypto/segments.js";
+import { checkSchema } from "./check.js";
+import { cleanSql } from "./clean.js";
+import { PrepareError, PrepareReason } from "./errors.js";
+import { featureNames, featureSql, fitFeatures, targetSql } from "./features.js";
+import { createStaging, publish } from "./output.js";
+import { type Plan, planOf } from "./plan.js";
+import { type RawRelation, rawRelation, schemaColumnsOf } from "./read.js";
+import type { LoadedSource } from "./source.js";
+import type { PrepareSpec } from "./spec.js";
+import { orderKeySql, type Part, partCounts, partSql, stratification } from "./split.js";
+import { ident, lit } from "./sql.js";
+import { columnStats, isNumeric, partIs, vocabulary } from "./stats.js";
+
+/** What prepare needs from Vault (runtime/src/vault's VaultClient satisfies it). */
+export interface PrepareSecrets {
+  readKv(path: string, key: string): Promise<string>;
+  generateWrappedDataKey(transitKey: string): Promise<{ wrappedKey: string }>;
+  unwrapDataKey(transitKey: string, wrappedKey: string): Promise<Buffer>;
+}
+
+export interface PrepareOptions {
+  spec: PrepareSpec;
+  /** The output folder (output.path on the claim); versions go below it. */
+  out: string;
+  /** Private working space (DuckDB's database and spill files, plaintext before encryption). */
+  scratch: string;
+  /** Opens the source as a relation DuckDB can read. */
+  source: (db: DuckDBConnection, scratch: string) => Promise<LoadedSource>;
+  secrets?: PrepareSecrets;
+  threads?: number;
+  /** DuckDB memory_limit, e.g. "768MB". */
+  memoryLimit?: string;
+  progress?: (stage: string) => void;
+}
+
+export interface PrepareResult {
+  digest: string;
+  dir: string;
+  rows: StatsJson["rows"] & { total: number };
+  stats: StatsJson;
+  preprocessing: PreprocessingJson;
+  notes: string[];
+  encrypted: boolean;
+}
+
+const PARTS: Part[] = ["train", "validation", "test"];
+
+function needSecrets(o: PrepareOptions, what: string): PrepareSecrets {
+  if (!o.secrets) {
+    throw new PrepareError(PrepareReason.VaultUnreachable, `${what} needs Vault; set LIFTOFF_VAULT_ADDR (and role)`);
+  }
+  return o.secrets;
+}
+
+async function salts(plan: Plan, o: PrepareOptions): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  for (const step of plan.rowSteps) {
+    if (step.kind !== "hashPII") continue;
+    const id = `${step.salt.path}#${step.salt.key}`;
+    if (!out.has(id)) {
+      const salt = await needSecrets(o, "hashPII").readKv(step.salt.path, step.salt.key);
+      out.set(id, Buffer.from(salt, "utf8"));
+    }
+  }
+  return out;
+}
+
+async function one(db: DuckDBConnection, sql: string): Promise<Record<string, unknown>> {
+  return (await db.runAndReadAll(sql)).getRowObjectsJS()[0] ?? {};
+}
+
+export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
+  const spec: PrepareSpec = o.spec;
+  const progress = o.progress ?? (() => undefined);
+  const plan = planOf(spec); // refusals (pii in clear, unknown columns) before anything is read or written
+  const encrypted = spec.encryption !== undefined;
+  const work = path.join(o.scratch, "duckdb");
+  await rm(work, { recursive: true, force: true });
+  await mkdir(work, { recursive: true });
+  const instance = await DuckDBInstance.create(path.join(work, "work.duckdb"), {
+    threads: String(o.threads ?? 2),
+    memory_limit: o.memoryLimit ?? "1GB",
+    temp_directory: path.join(work, "spill"),
+    preserve_insertion_order: "true",
+  });
+  const db = await instance.connect();
+  try {
+    progress("reading source");
+    const loaded = await o.source(db, o.scratch);
+    const raw: RawRelation = loaded.table
+      ? { from: loaded.table, names: loaded.names ?? [], headerLines: 0 }
+      : await rawRelation(db, loaded.file as string, spec);
+    schemaColumnsOf(raw, spec);
+    progress("checking schema");
+    const check = await checkSchema(db, raw, spec, loaded.label);
+    const saltValues = await salts(plan, o);
+
+    progress("cleaning");
+    await db.run(`CREATE TABLE clean AS ${cleanSql(raw.from, plan, saltValues)}`);
+    const inputs = [...plan.features.map((f) => f.column), plan.target.column];
+    const nullCounts = await one(
+      db,
+      `SELECT count(*) AS total, ${inputs.map((c, i) => `count(*) FILTER (WHERE ${ident(c)} IS NULL) AS n${i}`).join(", ")} FROM clean`,
+    );
+    const total = Number(nullCounts.total);
+    for (const [i, c] of inputs.entries()) {
+      const n = Number(nullCounts[`n${i}`]);
+      if (n > 0) {
+        throw new PrepareError(
+          PrepareReason.MissingValues,
+          `column "${c}" still has ${n} missing value${n > 1 ? "s" : ""} after cleaning; add a dropNA or fillNA step for it`,
+        );
+      }
+    }
+    if (total === 0) {
+      throw new PrepareError(
+        PrepareReason.TooFewRows,
+        `no rows left after cleaning (${check.rows} read); relax dropNA`,
+      );
+    }
+
+    progress("splitting");
+    const notes: string[] = [];
+    const target = ident(plan.target.column);
+    let strat = "0";
+    let classes: string[] | undefined;
+    if (plan.target.task === "classification") {
+      const byClass = (
+        await db.runAndReadAll(`SELECT CAST(${target} AS VARCHAR) AS v, count(*) AS n FROM clean GROUP BY 1`)
+      )
+        .getRowObjectsJS()
+        .map((r) => [String(r.v), Number(r.n)] as const);
+      classes = byClass.map(([v]) => v).sort();
+      if (classes.length < 2) {
+        throw new PrepareError(
+          PrepareReason.TargetHasOneClass,
+          `target "${plan.target.column}" has only the class "${classes[0]}" after cleaning; a classifier needs at least two`,
+        );
+      }
+      const s = stratification(new Map(byClass), spec.split);
+      if (s.stratified) strat = target;
+      else if (s.note) notes.push(s.note);
+    }
+    const strata =
+      strat === "0"
+        ? [total]
+        : (await db.runAndReadAll(`SELECT count(*) AS n FROM clean GROUP BY ${strat}`))
+            .getRowObjectsJS()
+            .map((r) => Number(r.n));
+    const counts = { train: 0, validation: 0, test: 0 };
+    for (const n of strata) {
+      const c = partCounts(n, spec.split);
+      for (const p of PARTS) counts[p] += c[p];
+    }
+    for (const p of PARTS) {
+      if (spec.split[p] > 0 && counts[p] === 0) {
+        throw new PrepareError(
+          PrepareReason.TooFewRows,
+          `${total} rows after cleaning leave the ${p} split empty (split.${p} is ${spec.split[p]}); add rows or set split.${p} to 0`,
+        );
+      }
+    }
+    await db.run(
+      `CREATE TABLE parts AS SELECT * EXCLUDE (__rank, __n), ${partSql("__rank", "__n", spec.split)} AS __part FROM (` +
+        `SELECT *, row_number() OVER (PARTITION BY ${strat} ORDER BY ${orderKeySql("__row", spec.split.seed)}, __row) AS __rank, ` +
+        `count(*) OVER (PARTITION BY ${strat}) AS __n FROM clean)`,
+    );
+
+    progress("fitting on the training split");
+    const stats = await columnStats(db, "parts", partIs("train"), plan.kept, check.nulls);
+    const statsByName = new Map(stats.map((s) => [s.name, s]));
+    const vocabularies = new Map<string, string[]>();
+    for (const f of plan.features.filter((f) => f.kind === "oneHot")) {
+      vocabularies.set(f.column, await vocabulary(db, "parts", partIs("train"), f.column));
+    }
+    const features = fitFeatures(plan.features, statsByName, vocabularies);
+    const names = featureNames(features);
+    const targetStats = (
+      await columnStats(
+        db,
+        "parts",
+        partIs("test"),
+        [{ name: plan.target.column, type: plan.target.type }],
+        check.nulls,
+      )
+    )[0] as ColumnStats;
+
+    const preprocessing: PreprocessingJson = {
+      formatVersion: ARTIFACT_FORMAT_VERSION,
+      inputColumns: plan.kept.filter((c) => c.name !== plan.target.column),
+      fill: Object.fromEntries(
+        plan.rowSteps.flatMap((s) =>
+          s.kind === "fillNA" ? [[s.column, isNumeric(s.type) ? Number(s.value) : s.value] as const] : [],
+        ),
+      ),
+      features,
+      featureNames: names,
+      target: {
+        column: plan.target.column,
+        task: classes ? (classes.length === 2 ? "binary" : "multiclass") : "regression",
+        ...(classes ? { classes } : {}),
+      },
+      hashedColumns: plan.hashed,
+    };
+    const statsJson: StatsJson = {
+      formatVersion: ARTIFACT_FORMAT_VERSION,
+      rows: { read: check.rows, dropped: check.rows - total, ...counts },
+      columns: stats,
+      target: targetStats,
+    };
+
+    progress("writing");
+    const staging = await createStaging(o.out);
+    try {
+      let encryption: ManifestJson["encryption"];
+      let dataKey: Buffer | undefined;
+      if (spec.encryption) {
+        const vault = needSecrets(o, "encryption");
+        const { wrappedKey } = await vault.generateWrappedDataKey(spec.encryption.transitKey);
+        dataKey = await vault.unwrapDataKey(spec.encryption.transitKey, wrappedKey);
+        encryption = {
+          transitKey: spec.encryption.transitKey,
+          wrappedKey,
+          algorithm: "AES-256-GCM",
+          segmentSize: DEFAULT_SEGMENT_SIZE,
+        };
+      }
+      const select = [...featureSql(features), targetSql(plan.target.column, classes)].join(", ");
+      for (const part of PARTS) {
+        const rel = `${part}/part-00000.parquet`;
+        // Plaintext never reaches the output folder when encrypting: it is written to scratch first.
+        const plainDir = dataKey ? path.join(o.scratch, "plain") : staging;
+        await mkdir(path.join(plainDir, part), { recursive: true });
+        await mkdir(path.join(staging, part), { recursive: true });
+        const plain = path.join(plainDir, rel);
+        await db.run(
+          `COPY (SELECT ${select} FROM parts WHERE ${partIs(part)} ORDER BY __row) TO ${lit(plain)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
+        );
+        if (dataKey) {
+          await encryptFile(plain, path.join(staging, `${rel}.enc`), dataKey, `${rel}.enc`);
+          await rm(plain, { force: true });
+        }
+      }
+      const json = async (name: string, value: unknown) => {
+        const text = Buffer.from(`${JSON.stringify(value, null, 2)}\n`);
+        if (dataKey)
+          await writeFile(path.join(staging, `${name}.enc`), await encryptBuffer(text, dataKey, `${name}.enc`));
+        else await writeFile(path.join(staging, name), text);
+      };
+      await json("stats.json", statsJson);
+      await json("preprocessing.json", preprocessing);
+      dataKey?.fill(0);
+      const published = await publish(o.out, staging, encryption, spec.retainVersions);
+      progress(`published ${published.digest}`);
+      return {
+        digest: published.digest,
+        dir: published.dir,
+        rows: { ...statsJson.rows, total },
+        stats: statsJson,
+        preprocessing,
+        notes,
+        encrypted,
+      };
+    } catch (err) {
+      await rm(staging, { recursive: true, force: true });
+      throw err;
+    }
+  } finally {
+    db.closeSync();
+    instance.closeSync();
+    await rm(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,71 @@
+// Opens the DataSet's source for DuckDB: inline data and http downloads become files in scratch, a pvc path is read
+// in place, a PostgreSQL query is streamed through a server-side cursor into a DuckDB table (all columns as text,
+// cast by the schema check like CSV fields).
+import { createWriteStream } from "node:fs";
+import { access, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { PrepareError, PrepareReason } from "./errors.js";
+import { downloadHttp, type HttpLimits } from "./http-source.js";
+import type { PrepareSecrets } from "./pipeline.js";
+import { copyPostgres } from "./postgres-source.js";
+import type { PrepareSpec } from "./spec.js";
+
+export interface LoadedSource {
+  /** A file DuckDB reads in the spec's format … */
+  file?: string;
+  /** … or a table already in DuckDB (postgres), with its column names. */
+  table?: string;
+  names?: string[];
+  /** How error messages name the source (never with credentials). */
+  label: string;
+}
+
+export interface SourceContext {
+  /** Where the source claim is mounted (pvc sources): the path is resolved below it. */
+  sourceRoot?: string;
+  secrets?: PrepareSecrets;
+  http?: Partial<HttpLimits>;
+}
+
+const EXT = { csv: "csv", jsonl: "jsonl", parquet: "parquet" } as const;
+
+export function openSource(spec: PrepareSpec, ctx: SourceContext) {
+  return async (db: DuckDBConnection, scratch: string): Promise<LoadedSource> => {
+    const s = spec.source;
+    if (s.inline) {
+      const file = path.join(scratch, `inline.${EXT[spec.format]}`);
+      await writeFile(file, s.inline.data);
+      return { file, label: "the inline data" };
+    }
+    if (s.pvc) {
+      const file = path.join(ctx.sourceRoot ?? ".", s.pvc.path);
+      try {
+        await access(file);
+      } catch {
+        throw new PrepareError(
+          PrepareReason.SourceUnreachable,
+          `${s.pvc.path} does not exist on claim ${s.pvc.claimName}; copy the file there or fix source.pvc.path`,
+        );
+      }
+      return { file, label: `pvc://${s.pvc.claimName}/${s.pvc.path}` };
+    }
+    if (s.http) {
+      const file = path.join(scratch, `download.${EXT[spec.format]}`);
+      await downloadHttp(s.http.url, createWriteStream(file), ctx.http);
+      return { file, label: new URL(s.http.url).origin + new URL(s.http.url).pathname };
+    }
+    if (s.postgres) {
+      if (!ctx.secrets) {
+        throw new PrepareError(
+          PrepareReason.VaultUnreachable,
+          "a postgres source needs Vault for its DSN; set LIFTOFF_VAULT_ADDR",
+        );
+      }
+      const dsn = await ctx.secrets.readKv(s.postgres.dsnSecret.path, s.postgres.dsnSecret.key);
+      const names = await copyPostgres(db, dsn, s.postgres.query, "pg_raw");
+      return { table: "pg_raw", names, label: "the postgres query" };
+    }
+    throw new PrepareError(PrepareReason.InvalidSpec, "set exactly one data source: http, pvc, inline or postgres");
+  };
+}

@@ -1,0 +1,43 @@
+// Small SQL builders for DuckDB (pure): quoting, casts to schema types, and the HMAC expression hashPII uses.
+import { createHash } from "node:crypto";
+import type { ColumnType } from "./spec.js";
+
+export const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
+export const lit = (value: string) => `'${value.replaceAll("'", "''")}'`;
+
+export const SQL_TYPE: Record<ColumnType, string> = {
+  number: "DOUBLE",
+  integer: "BIGINT",
+  boolean: "BOOLEAN",
+  category: "VARCHAR",
+  string: "VARCHAR",
+};
+
+/** The value cast to the column's type; NULL when it does not cast (the schema check reports those first). */
+export function castSql(expr: string, type: ColumnType): string {
+  if (type === "integer") {
+    // "3.0" is an integer to a pandas user; "3.5" is not.
+    return `CASE WHEN TRY_CAST(${expr} AS DOUBLE) = floor(TRY_CAST(${expr} AS DOUBLE)) THEN TRY_CAST(TRY_CAST(${expr} AS DOUBLE) AS BIGINT) END`;
+  }
+  if (type === "boolean") {
+    return `CASE lower(trim(CAST(${expr} AS VARCHAR))) WHEN 'true' THEN true WHEN 'false' THEN false WHEN '1' THEN true WHEN '0' THEN false END`;
+  }
+  return `TRY_CAST(${expr} AS ${SQL_TYPE[type]})`;
+}
+
+/**
+ * HMAC-SHA-256(salt, value) as lowercase hex, in SQL: sha256((K ⊕ opad) ‖ sha256((K ⊕ ipad) ‖ m)) with the
+ * padded keys as constants, so hashing runs inside DuckDB's scan. Checked against node:crypto in hmac.test.ts.
+ */
+export function hmacSql(expr: string, salt: Buffer): string {
+  const block = Buffer.alloc(64);
+  (salt.length > 64 ? Buffer.from(sha256(salt), "hex") : salt).copy(block);
+  const ipad = Buffer.from(block.map((b) => b ^ 0x36)).toString("hex");
+  const opad = Buffer.from(block.map((b) => b ^ 0x5c)).toString("hex");
+  const inner = `sha256(unhex('${ipad}') || encode(CAST(${expr} AS VARCHAR)))`;
+  return `CASE WHEN ${expr} IS NULL THEN NULL ELSE sha256(unhex('${opad}') || unhex(${inner})) END`;
+}
+
+function sha256(b: Buffer): string {
+  return createHash("sha256").update(b).digest("hex");
+}
