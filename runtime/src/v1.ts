@@ -69,5 +69,5 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, { service, li
       return sendJson(reply, classes ? { ...body, labels: labelsOf(outputs, classes) } : body);
     },
   );
-  methodGuard(app, "/v1/models/:name", ["GET", "POST"]);
+  methodGuard(app, "/v1/models/:name", ["GET", "POST"], (path) => (path.includes(":") ? ["POST"] : ["GET"]));
 };
