@@ -28,6 +28,7 @@ afterAll(async () => {
 
 describe("optional integrations", () => {
   it("detects the ServiceMonitor and Gateway API CRDs at start", () => {
+    // The PrometheusRule CRD is not installed here (test/integration/monitoring.test.ts installs it).
     expect(fx.op.capabilities).toEqual({ serviceMonitor: true, gatewayAPI: true, prometheusRule: false });
   });
 
