@@ -4,6 +4,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { claimHostFolder } from "../../../devcluster/node-agent/claim-folder.js";
 import { serviceEndpoint } from "../../../devcluster/node-agent/service-endpoint.js";
+import { quietCpuBanner } from "../../../runtime/src/backends.js";
 import { saveLayersModel } from "../../../runtime/src/test-helpers.js";
 import { applyObject, waitForCondition } from "../kube.js";
 import { need, type Step, StepFailure } from "../steps.js";
@@ -12,6 +13,7 @@ const NAME = "iris";
 
 /** Until TrainingJob lands: a 4-feature, 3-class classifier with fixed weights. */
 function irisModel(): tf.LayersModel {
+  quietCpuBanner(); // built on tfjs's cpu backend on purpose: no "looks like you are running TensorFlow.js" advice
   const m = tf.sequential({
     layers: [tf.layers.dense({ units: 3, inputShape: [4], activation: "softmax", name: "probs" })],
   });

@@ -11,6 +11,7 @@ export function setupDataSet(mgr: Manager): Controller {
   const jobs = mgr.cache(RESOURCES.Job, { labelSelector: LABEL_DATASET });
   const serviceAccounts = mgr.cache(RESOURCES.ServiceAccount, { labelSelector: LABEL_DATASET });
   let controller: Controller | undefined;
+  const vault = mgr.config.vault;
   const reconciler = new DataSetReconciler({
     client: mgr.client,
     dataSets,
@@ -19,6 +20,7 @@ export function setupDataSet(mgr: Manager): Controller {
     events: mgr.events,
     runtimeImage: mgr.config.runtimeImage,
     ...(mgr.reports.settings ? { report: mgr.reports.settings } : {}),
+    ...(vault ? { vault } : {}),
     enqueue: (key) => controller?.queue.add(key),
   });
   controller = mgr.controller(reconciler, dataSets).owns([jobs, serviceAccounts]);
