@@ -1,8 +1,10 @@
 // The demo's steps in order. Steps for features not yet on main are added here as they land.
 import { clusterStep } from "./steps/cluster.js";
+import { dataSetStep, rawDataStep } from "./steps/data.js";
 import { lookAroundStep } from "./steps/look-around.js";
 import { operatorStep } from "./steps/operator.js";
 import { buildStep, setupStep } from "./steps/prepare.js";
+import { resetStep } from "./steps/reset.js";
 import { deployStep, predictStep, publishModelStep } from "./steps/serve.js";
 import type { Step } from "./steps.js";
 
@@ -11,6 +13,9 @@ export const DEMO_STEPS: Step[] = [
   buildStep,
   clusterStep,
   operatorStep,
+  resetStep,
+  rawDataStep,
+  dataSetStep,
   publishModelStep,
   deployStep,
   predictStep,

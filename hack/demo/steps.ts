@@ -11,6 +11,8 @@ export interface DemoContext {
   onCleanup(what: string, fn: () => Promise<void> | void): void;
   /** Set by the cluster step. */
   kc?: KubeConfig;
+  /** The local cluster's name (devcluster), when the demo runs on one. */
+  clusterName?: string;
   kubeconfigPath?: string;
   kubectl?: string;
   /** Values one step hands to later ones (model URL, API key path, ...). */

@@ -1,5 +1,6 @@
 // Step 4: the operator, in this process against the local cluster (in-cluster on kind: installed by the chart).
 import pino from "pino";
+import { reportFlags } from "../../../devcluster/cluster/report-flags.js";
 import { parseConfig } from "../../../operator/src/config.js";
 import { startOperator } from "../../../operator/src/operator.js";
 import { need, type Step } from "../steps.js";
@@ -13,7 +14,13 @@ export const operatorStep: Step = {
     const log = pino({ level: "warn" });
     const op = await startOperator(
       parseConfig(
-        ["--leader-elect=false", "--metrics-bind-address=127.0.0.1:0", `--namespaces=${ctx.options.namespace}`],
+        [
+          "--leader-elect=false",
+          "--metrics-bind-address=127.0.0.1:0",
+          `--namespaces=${ctx.options.namespace}`,
+          // Run pods post progress and results to it (HTTPS, checked with a TokenReview).
+          ...(await reportFlags(need(ctx.clusterName, "the local cluster"))),
+        ],
         process.env,
       ),
       { kubeConfig: kc, log: log.child({ component: "operator" }) },
