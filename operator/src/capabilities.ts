@@ -7,6 +7,8 @@ export interface Capabilities {
   serviceMonitor: boolean;
   /** The Gateway API HTTPRoute CRD is installed. */
   gatewayAPI: boolean;
+  /** The monitoring.coreos.com PrometheusRule CRD is installed. */
+  prometheusRule?: boolean;
 }
 
 async function crdExists(client: KubeClient, name: string): Promise<boolean> {
@@ -20,9 +22,10 @@ async function crdExists(client: KubeClient, name: string): Promise<boolean> {
 }
 
 export async function detectCapabilities(client: KubeClient): Promise<Capabilities> {
-  const [serviceMonitor, gatewayAPI] = await Promise.all([
+  const [serviceMonitor, gatewayAPI, prometheusRule] = await Promise.all([
     crdExists(client, "servicemonitors.monitoring.coreos.com"),
     crdExists(client, "httproutes.gateway.networking.k8s.io"),
+    crdExists(client, "prometheusrules.monitoring.coreos.com"),
   ]);
-  return { serviceMonitor, gatewayAPI };
+  return { serviceMonitor, gatewayAPI, prometheusRule };
 }

@@ -19,6 +19,7 @@ const FLAGS: Array<[flag: string, env: string, value: string]> = [
   ["qps", "LIFTOFF_KUBE_API_QPS", "20"],
   ["burst", "LIFTOFF_KUBE_API_BURST", "30"],
   ["log-level", "LIFTOFF_LOG_LEVEL", "debug"],
+  ["monitoring-period", "LIFTOFF_MONITORING_PERIOD_SECONDS", "5"],
   ["report-bind-address", "LIFTOFF_REPORT_BIND_ADDRESS", "10.88.0.1:9443"],
   ["report-url", "LIFTOFF_REPORT_URL", "https://10.88.0.1:9443/v1/report"],
   ["report-tls-cert", "LIFTOFF_REPORT_TLS_CERT", "/tls/tls.crt"],
@@ -55,6 +56,7 @@ describe("parseConfig", () => {
       qps: 50,
       burst: 100,
       logLevel: "info",
+      monitoringPeriodSeconds: 60,
     });
   });
 
@@ -88,6 +90,7 @@ describe("parseConfig", () => {
       qps: 20,
       burst: 30,
       logLevel: "debug",
+      monitoringPeriodSeconds: 5,
       report: {
         host: "10.88.0.1",
         port: 9443,
@@ -124,6 +127,7 @@ describe("parseConfig", () => {
       "--qps=7",
       "--burst=9",
       "--log-level=warn",
+      "--monitoring-period=7",
       "--report-bind-address=127.0.0.1:0",
       "--report-url=https://127.0.0.1:1/v1/report",
       "--report-tls-cert=c",
@@ -147,6 +151,7 @@ describe("parseConfig", () => {
       qps: 7,
       burst: 9,
       logLevel: "warn",
+      monitoringPeriodSeconds: 7,
       report: {
         host: "127.0.0.1",
         port: 0,

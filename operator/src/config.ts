@@ -20,6 +20,8 @@ export interface OperatorConfig {
   qps: number;
   burst: number;
   logLevel: "trace" | "debug" | "info" | "warn" | "error";
+  /** Seconds between merges of the serving pods' drift and feedback counts. */
+  monitoringPeriodSeconds: number;
   /** The result-reporting endpoint run pods post to (docs/architecture.md, "Result reporting"); off when unset. */
   report?: { host: string; port: number; certFile: string; keyFile: string; caFile: string; url: string };
 }
@@ -66,6 +68,11 @@ const OPTIONS = {
   qps: { type: "string", env: "LIFTOFF_KUBE_API_QPS", help: "client-side API rate limit (default 50)" },
   burst: { type: "string", env: "LIFTOFF_KUBE_API_BURST", help: "client-side API burst (default 100)" },
   "log-level": { type: "string", env: "LIFTOFF_LOG_LEVEL", help: "trace|debug|info|warn|error (default info)" },
+  "monitoring-period": {
+    type: "string",
+    env: "LIFTOFF_MONITORING_PERIOD_SECONDS",
+    help: "seconds between merges of the serving pods' drift and feedback counts (default 60)",
+  },
   "report-bind-address": {
     type: "string",
     env: "LIFTOFF_REPORT_BIND_ADDRESS",
@@ -155,6 +162,7 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
     qps: int("qps", get("qps"), 50, 1, 10000),
     burst: int("burst", get("burst"), 100, 1, 100000),
     logLevel: logLevel as OperatorConfig["logLevel"],
+    monitoringPeriodSeconds: int("monitoring-period", get("monitoring-period"), 60, 1, 3600),
   };
   const report = reportConfig(get);
   if (report) cfg.report = report;

@@ -3,8 +3,10 @@
 import { setupDataSet } from "./dataset/setup.js";
 import type { KindSetup } from "./manager.js";
 import { setupModelDeployment } from "./modeldeployment/setup.js";
+import { setupTrainingJob } from "./trainingjob/setup.js";
 
 export const KINDS: Readonly<Record<string, KindSetup>> = {
   DataSet: setupDataSet,
   ModelDeployment: setupModelDeployment,
+  TrainingJob: setupTrainingJob,
 };

@@ -44,6 +44,13 @@ export interface Manager extends Readonly<ManagerParts> {
   cache<T extends KubeObject>(resource: ResourceType<T>, opts?: CacheOptions): ObjectCache<T>;
   /** Adds a controller that reconciles the objects of `primary`; add its watches on the returned controller. */
   controller(reconciler: Reconciler, primary: ObjectCache): Controller;
+  /** Adds a background task (controller-runtime's Runnable) started with the controllers and stopped before them. */
+  runnable(r: Runnable): void;
+}
+
+export interface Runnable {
+  start(): void;
+  stop(): Promise<void>;
 }
 
 /** A kind's SetupWithManager: asks for the caches it reads, adds its controller and the watches that feed it. */
@@ -59,6 +66,7 @@ export class OperatorManager implements Manager {
   private readonly metrics: OperatorMetrics;
   private readonly caches = new Map<string, InformerGroup>();
   private readonly controllers: Controller[] = [];
+  private readonly runnables: Runnable[] = [];
 
   constructor(parts: ManagerParts & { metrics: OperatorMetrics }) {
     this.client = parts.client;
@@ -101,6 +109,10 @@ export class OperatorManager implements Manager {
     return c;
   }
 
+  runnable(r: Runnable): void {
+    this.runnables.push(r);
+  }
+
   /** Runs every cache (the returned promise settles when they stop) and waits until all have synced. */
   async startCaches(): Promise<void> {
     const groups = [...this.caches.values()];
@@ -110,10 +122,12 @@ export class OperatorManager implements Manager {
 
   startControllers(): void {
     for (const c of this.controllers) c.start();
+    for (const r of this.runnables) r.start();
   }
 
   /** Stops the controllers (waiting for in-flight reconciles), then the caches. */
   async stop(): Promise<void> {
+    await Promise.all(this.runnables.map((r) => r.stop()));
     await Promise.all(this.controllers.map((c) => c.stop()));
     for (const g of this.caches.values()) g.stop();
   }

@@ -19,12 +19,36 @@ export const Reason = {
   // model
   ModelLoaded: "ModelLoaded",
   ModelLoading: "ModelLoading",
+  // monitoring (Drifted, and Degraded from feedback)
+  DriftDetected: "DriftDetected",
+  NoDrift: "NoDrift",
+  InsufficientData: "InsufficientData",
+  MonitoringPending: "MonitoringPending",
+  MonitoringUnavailable: "MonitoringUnavailable",
+  BaselineUnavailable: "BaselineUnavailable",
+  BaselineNotFound: "BaselineNotFound",
+  BaselineNotReady: "BaselineNotReady",
+  AccuracyBelowThreshold: "AccuracyBelowThreshold",
+  F1BelowThreshold: "F1BelowThreshold",
   // DataSet
   Preparing: "Preparing",
   Prepared: "Prepared",
   JobFailed: "JobFailed",
   ReportingDisabled: "ReportingDisabled",
   CleanupFailed: "CleanupFailed",
+  // TrainingJob (waiting, running, done)
+  DataSetNotReady: "DataSetNotReady",
+  Training: "Training",
+  Suspended: "Suspended",
+  Succeeded: "Succeeded",
+  // TrainingJob failures
+  NaNLoss: "NaNLoss",
+  OutOfMemory: "OutOfMemory",
+  DeadlineExceeded: "DeadlineExceeded",
+  BackoffLimitExceeded: "BackoffLimitExceeded",
+  DataSetChanged: "DataSetChanged",
+  InvalidSpec: "InvalidSpec",
+  TrainingError: "TrainingError",
   // events
   ChildUpdated: "Updated",
   ChildDeleted: "Deleted",

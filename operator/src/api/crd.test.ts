@@ -77,10 +77,18 @@ describe("ModelDeployment", () => {
     });
   });
 
-  it("prints Ready, Replicas, Model, URL and Age", () => {
+  it("prints Ready, Replicas, Model, URL, Drift, Accuracy and Age", () => {
     // biome-ignore lint/suspicious/noExplicitAny: walking a generated manifest
     const cols = (customResourceDefinition(ModelDeploymentKind) as any).spec.versions[0].additionalPrinterColumns;
-    expect(cols.map((c: { name: string }) => c.name)).toEqual(["Ready", "Replicas", "Model", "URL", "Age"]);
+    expect(cols.map((c: { name: string }) => c.name)).toEqual([
+      "Ready",
+      "Replicas",
+      "Model",
+      "URL",
+      "Drift",
+      "Accuracy",
+      "Age",
+    ]);
   });
 });
 

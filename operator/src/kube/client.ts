@@ -128,10 +128,11 @@ export class KubeClient {
     namespace: string | undefined,
     name: string,
     patch: unknown,
+    subresource?: "status",
   ): Promise<T> {
     return this.call("patch", r, {
       method: "PATCH",
-      path: resourcePath(r, namespace, name),
+      path: resourcePath(r, namespace, name, subresource),
       body: patch,
       contentType: "application/merge-patch+json",
     });

@@ -54,6 +54,26 @@ export interface ServiceMonitor {
   };
 }
 
+/** monitoring.coreos.com/v1 PrometheusRule: the fields Liftoff sets (prometheus-operator's API). */
+export interface PrometheusRule {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+  spec?: {
+    groups: Array<{
+      name: string;
+      rules: Array<{
+        alert?: string;
+        record?: string;
+        expr: string;
+        for?: string;
+        labels?: Record<string, string>;
+        annotations?: Record<string, string>;
+      }>;
+    }>;
+  };
+}
+
 /** gateway.networking.k8s.io/v1 HTTPRoute: the fields Liftoff sets (Gateway API). */
 export interface HTTPRoute {
   apiVersion?: string;

@@ -61,6 +61,7 @@ export const RESOURCES = {
   Lease: t<M.Lease>("coordination.k8s.io", "v1", "Lease", "leases"),
   TokenReview: t<M.TokenReview>("authentication.k8s.io", "v1", "TokenReview", "tokenreviews", false),
   ServiceMonitor: t<M.ServiceMonitor>("monitoring.coreos.com", "v1", "ServiceMonitor", "servicemonitors"),
+  PrometheusRule: t<M.PrometheusRule>("monitoring.coreos.com", "v1", "PrometheusRule", "prometheusrules"),
   HTTPRoute: t<M.HTTPRoute>("gateway.networking.k8s.io", "v1", "HTTPRoute", "httproutes"),
   CustomResourceDefinition: t<M.CustomResourceDefinition>(
     "apiextensions.k8s.io",

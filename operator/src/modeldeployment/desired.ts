@@ -7,6 +7,7 @@ import type { Capabilities } from "../capabilities.js";
 import type { Deployment, HorizontalPodAutoscaler, Service } from "../kube/models.js";
 import { apiVersionOf, RESOURCES, type ResourceType } from "../kube/resources.js";
 import type { KubeObject, ObjectMeta, OwnerReference, Wire } from "../kube/types.js";
+import { extraBaselineClaim, monitoringEnv, prometheusRule } from "../monitoring/desired.js";
 import type { ResolvedModel } from "./model-source.js";
 import { childNames, commonLabels, LABEL_TRACK, podSelector, RUNTIME_PORT, SERVICE_PORT, type Track } from "./names.js";
 
@@ -17,6 +18,8 @@ export interface DesiredContext {
   stable: ResolvedModel;
   canary?: ResolvedModel;
   capabilities: Capabilities;
+  /** Where the pods read the drift baseline (monitoring/baseline.ts), when monitoring asks for one. */
+  baseline?: { uri: string; claim?: string };
 }
 
 /** One child to apply: the resource it belongs to and the object, of that resource's type. */
@@ -85,7 +88,8 @@ export function usesHTTPRoute(mdep: ModelDeployment, caps: Capabilities): boolea
   return Boolean(mdep.spec.canary && mdep.spec.gateway && caps.gatewayAPI);
 }
 
-function container(mdep: ModelDeployment, image: string, model: ResolvedModel, track: Track): Wire<V1Container> {
+function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedModel, track: Track): Wire<V1Container> {
+  const image = ctx.runtimeImage;
   const s = mdep.spec;
   const name = mdep.metadata?.name ?? "";
   const gpu = s.resources?.gpu ?? 0;
@@ -102,6 +106,7 @@ function container(mdep: ModelDeployment, image: string, model: ResolvedModel, t
     { name: "LIFTOFF_BACKEND", value: "auto" },
   ];
   if (model.digest) env.push({ name: "LIFTOFF_MODEL_DIGEST", value: model.digest });
+  env.push(...monitoringEnv(mdep, ctx.baseline));
   if (s.batching) {
     env.push({ name: "LIFTOFF_MAX_BATCH_SIZE", value: String(s.batching.maxBatchSize) });
     env.push({ name: "LIFTOFF_MAX_LATENCY_MS", value: String(s.batching.maxLatencyMs) });
@@ -114,6 +119,8 @@ function container(mdep: ModelDeployment, image: string, model: ResolvedModel, t
   });
   const mounts: Wire<V1VolumeMount>[] = [{ name: "tmp", mountPath: "/tmp" }];
   if (model.claim) mounts.push({ name: "model", mountPath: `${PVC_ROOT}/${model.claim}`, readOnly: true });
+  const baselineClaim = extraBaselineClaim(model, ctx.baseline);
+  if (baselineClaim) mounts.push({ name: "baseline", mountPath: `${PVC_ROOT}/${baselineClaim}`, readOnly: true });
   return {
     name: "runtime",
     image,
@@ -158,10 +165,13 @@ function deployment(
   const selector = podSelector(name, track);
   const podLabels = { ...commonLabels(name), [LABEL_TRACK]: track };
   const scrape = !ctx.capabilities.serviceMonitor;
-  const c = container(mdep, ctx.runtimeImage, model, track);
+  const c = container(mdep, ctx, model, track);
   const tol = tolerations(mdep);
   const volumes: Wire<V1Volume>[] = [{ name: "tmp", emptyDir: { sizeLimit: "1Gi" } }];
   if (model.claim) volumes.push({ name: "model", persistentVolumeClaim: { claimName: model.claim, readOnly: true } });
+  const baselineClaim = extraBaselineClaim(model, ctx.baseline);
+  if (baselineClaim)
+    volumes.push({ name: "baseline", persistentVolumeClaim: { claimName: baselineClaim, readOnly: true } });
   return child(RESOURCES.Deployment, meta(mdep, names.deployment(track), { [LABEL_TRACK]: track }), {
     spec: {
       ...(replicas !== undefined ? { replicas } : {}),
@@ -310,6 +320,9 @@ export function desiredObjects(mdep: ModelDeployment, ctx: DesiredContext): Desi
       }),
     );
   }
+
+  const rule = prometheusRule(mdep, ctx.capabilities);
+  if (rule) out.push(child(RESOURCES.PrometheusRule, meta(mdep, names.prometheusRule), rule));
 
   if (s.networkPolicy) {
     const allowed = [ns, ...s.networkPolicy.allowedNamespaces.filter((n) => n !== ns)];

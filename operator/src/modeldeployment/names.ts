@@ -17,6 +17,7 @@ export const childNames = (name: string) => ({
   networkPolicy: name,
   serviceMonitor: name,
   httpRoute: name,
+  prometheusRule: name,
 });
 
 /** Labels on every child; selectors use the subset that never changes. */

@@ -1,7 +1,7 @@
 // Reconciles one ModelDeployment: resolve the model, apply the children that differ from the desired state,
 // delete children no longer wanted, and write status only when it changed.
 import type { Logger } from "pino";
-import type { ModelDeployment, TrainingJob } from "../api/v1alpha1/index.js";
+import type { DataSet, ModelDeployment, TrainingJob } from "../api/v1alpha1/index.js";
 import type { Capabilities } from "../capabilities.js";
 import type { ReconcileResult, Reconciler } from "../controller/controller.js";
 import type { EventRecorder } from "../controller/events.js";
@@ -12,6 +12,8 @@ import { parseQuantity } from "../kube/quantity.js";
 import { apiVersionOf, RESOURCES, type ResourceType } from "../kube/resources.js";
 import { isSubset } from "../kube/semantic.js";
 import { type KubeObject, keyOf, splitKey } from "../kube/types.js";
+import { baselineFor } from "../monitoring/baseline.js";
+import { type Observation, withMonitoring } from "../monitoring/status.js";
 import { Reason, ReconcileFailure } from "../reasons.js";
 import { stableStringify } from "../util/stable-json.js";
 import { type DesiredObject, desiredObjects, usesHTTPRoute } from "./desired.js";
@@ -24,6 +26,8 @@ export interface ModelDeploymentCaches {
   trainingJobs: ObjectCache<TrainingJob>;
   pods: ObjectCache<Pod>;
   nodes: ObjectCache<Node>;
+  /** DataSets, for monitoring.drift.baselineDataSetRef. */
+  dataSets?: ObjectCache<DataSet>;
   /** Caches of the kinds it owns (ownedKinds), each knowing its resource. */
   owned: readonly ObjectCache[];
 }
@@ -34,6 +38,8 @@ export interface ModelDeploymentReconcilerOptions {
   events: EventRecorder;
   runtimeImage: string;
   capabilities: Capabilities;
+  /** The latest merge of each ModelDeployment's pod counts (monitoring/poller.ts). */
+  monitoring?: { get(key: string): Observation | undefined };
   now?: () => string;
   /** Milliseconds clock for the settle limit (tests move it). */
   clockMs?: () => number;
@@ -74,6 +80,7 @@ export function ownedKinds(caps: Capabilities): ResourceType[] {
     ...OWNED_KINDS,
     ...(caps.serviceMonitor ? [RESOURCES.ServiceMonitor] : []),
     ...(caps.gatewayAPI ? [RESOURCES.HTTPRoute] : []),
+    ...(caps.prometheusRule ? [RESOURCES.PrometheusRule] : []),
   ];
 }
 
@@ -156,12 +163,16 @@ export class ModelDeploymentReconciler implements Reconciler {
 
     const live = new Map<string, KubeObject>();
     let written = false;
+    const baseline = models
+      ? baselineFor(mdep, models.stable, (n) => this.o.caches.dataSets?.get(`${namespace}/${n}`))
+      : undefined;
     if (models) {
       const desired = desiredObjects(mdep, {
         runtimeImage: this.o.runtimeImage,
         stable: models.stable,
         ...(models.canary ? { canary: models.canary } : {}),
         capabilities: this.o.capabilities,
+        ...(baseline && "uri" in baseline ? { baseline } : {}),
       });
       const wanted = new Set(desired.map((d) => `${d.resource.plural}/${keyOf(d.object)}`));
       // Children are independent (SSA needs no order), so the ones that differ are applied concurrently.
@@ -187,7 +198,7 @@ export class ModelDeploymentReconciler implements Reconciler {
       this.o.caches.pods.list().filter((p) => p.metadata?.namespace === namespace),
       name,
     );
-    const status = computeStatus(
+    const computed = computeStatus(
       mdep,
       {
         ...(stable ? { stable } : {}),
@@ -197,6 +208,18 @@ export class ModelDeploymentReconciler implements Reconciler {
         ...(models ? { stableModel: models.stable } : {}),
         ...(models?.canary ? { canaryModel: models.canary } : {}),
         trafficSplit: usesHTTPRoute(mdep, this.o.capabilities) ? "HTTPRoute" : "ReplicaRatio",
+      },
+      this.now,
+    );
+    const tjName = mdep.spec.model.trainingJobRef?.name;
+    const testMetrics = tjName ? this.trainingJob(namespace)(tjName)?.status?.finalMetrics : undefined;
+    const status = withMonitoring(
+      computed,
+      mdep,
+      {
+        observation: this.o.monitoring?.get(key),
+        ...(baseline && "failure" in baseline ? { baselineFailure: baseline.failure } : {}),
+        ...(testMetrics ? { testMetrics } : {}),
       },
       this.now,
     );
@@ -275,6 +298,7 @@ export class ModelDeploymentReconciler implements Reconciler {
     mdep: ModelDeployment,
     next: { type: string; status: string; reason: string; message: string }[],
   ) {
+    await this.recordMonitoringFlips(mdep, next);
     const prev = mdep.status?.conditions?.find((c) => c.type === "Ready");
     const ready = next.find((c) => c.type === "Ready");
     if (!ready || (prev?.status === ready.status && prev.reason === ready.reason)) return;
@@ -283,6 +307,23 @@ export class ModelDeploymentReconciler implements Reconciler {
     if (failing(ready)) await this.o.events.record(mdep, "Warning", ready.reason, ready.message);
     else if (ready.status === "True" && failing(prev))
       await this.o.events.record(mdep, "Normal", ready.reason, ready.message);
+  }
+
+  /** Drifted turning True or False, and Degraded turning True or False for a quality reason: an Event each. */
+  private async recordMonitoringFlips(
+    mdep: ModelDeployment,
+    next: { type: string; status: string; reason: string; message: string }[],
+  ) {
+    const quality = new Set<string>([Reason.AccuracyBelowThreshold, Reason.F1BelowThreshold]);
+    for (const type of ["Drifted", "Degraded"]) {
+      const prev = mdep.status?.conditions?.find((c) => c.type === type);
+      const cur = next.find((c) => c.type === type);
+      if (!cur || cur.status === "Unknown" || prev?.status === cur.status) continue;
+      if (type === "Degraded" && !quality.has(cur.reason) && !quality.has(prev?.reason ?? "")) continue;
+      // The first verdict "no drift" is not news.
+      if (type === "Drifted" && (prev === undefined || prev.status === "Unknown") && cur.status === "False") continue;
+      await this.o.events.record(mdep, cur.status === "True" ? "Warning" : "Normal", cur.reason, cur.message);
+    }
   }
 
   /** Deletes children this ModelDeployment controls that its spec no longer asks for (e.g. a removed canary). */

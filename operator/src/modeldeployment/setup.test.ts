@@ -1,6 +1,6 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import type { ModelDeployment, ModelDeploymentSpec, TrainingJob } from "../api/v1alpha1/index.js";
+import type { DataSet, ModelDeployment, ModelDeploymentSpec, TrainingJob } from "../api/v1alpha1/index.js";
 import type { Capabilities } from "../capabilities.js";
 import type { OperatorConfig } from "../config.js";
 import { Controller, type Reconciler } from "../controller/controller.js";
@@ -11,7 +11,7 @@ import type { Node, Pod } from "../kube/models.js";
 import type { ResourceType } from "../kube/resources.js";
 import { RESOURCES } from "../kube/resources.js";
 import type { KubeObject } from "../kube/types.js";
-import type { CacheOptions, Manager } from "../manager.js";
+import type { CacheOptions, Manager, Runnable } from "../manager.js";
 import { ReportRouter } from "../report/router.js";
 import { setupModelDeployment } from "./setup.js";
 
@@ -21,6 +21,7 @@ function fakeManager(capabilities: Capabilities = { serviceMonitor: false, gatew
   const selectors = new Map<string, string | undefined>();
   const log = pino({ level: "silent" });
   let controller: Controller | undefined;
+  const runnables: Runnable[] = [];
   const mgr: Manager = {
     client: {} as KubeClient,
     config: { runtimeImage: "registry.local/runtime:1", concurrency: 1 } as OperatorConfig,
@@ -38,9 +39,19 @@ function fakeManager(capabilities: Capabilities = { serviceMonitor: false, gatew
       controller = new Controller(reconciler, primary, { concurrency: 1, log });
       return controller;
     },
+    runnable(r) {
+      runnables.push(r);
+    },
   };
   const cache = <T extends KubeObject>(r: ResourceType<T>) => caches.get(r) as unknown as FakeCache<T>;
-  return { mgr, cache, selectors, queued: () => controller?.queue.length ?? 0, queue: () => controller?.queue };
+  return {
+    mgr,
+    cache,
+    selectors,
+    runnables,
+    queued: () => controller?.queue.length ?? 0,
+    queue: () => controller?.queue,
+  };
 }
 
 const mdep = (name: string, spec: Partial<ModelDeploymentSpec> = {}): ModelDeployment => ({
@@ -120,6 +131,22 @@ describe("setupModelDeployment", () => {
     const tj = { metadata: { name: "tj", namespace: "ml" }, spec: {} } as TrainingJob;
     f.cache(RESOURCES.TrainingJob).set(tj);
     expect(await drain(f)).toEqual(["ml/canary", "ml/uses"]);
+  });
+
+  it("requeues the ModelDeployments whose drift baseline is a DataSet, and runs the monitoring poller", async () => {
+    const f = await withModelDeployments([
+      mdep("watching", {
+        monitoring: {
+          feedback: false,
+          windowSeconds: 600,
+          drift: { threshold: 0.2, baselineDataSetRef: { name: "ds" } },
+        },
+      }),
+      mdep("other"),
+    ]);
+    f.cache(RESOURCES.DataSet).set({ metadata: { name: "ds", namespace: "ml" }, spec: {} } as DataSet);
+    expect(await drain(f)).toEqual(["ml/watching"]);
+    expect(f.runnables).toHaveLength(1);
   });
 
   it("requeues GPU ModelDeployments when a node's GPUs change, not on its heartbeats", async () => {

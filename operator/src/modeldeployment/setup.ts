@@ -1,5 +1,5 @@
 // ModelDeployment's SetupWithManager: the caches it reads, its controller, and which changes requeue which keys.
-import type { ModelDeployment, TrainingJob } from "../api/v1alpha1/index.js";
+import type { DataSet, ModelDeployment, TrainingJob } from "../api/v1alpha1/index.js";
 import type { Controller } from "../controller/controller.js";
 import type { ObjectCache } from "../controller/informer.js";
 import { nodeSchedulingChanged } from "../controller/predicates.js";
@@ -7,6 +7,7 @@ import type { Pod } from "../kube/models.js";
 import { RESOURCES } from "../kube/resources.js";
 import { keyOf } from "../kube/types.js";
 import type { Manager } from "../manager.js";
+import { MonitoringPoller } from "../monitoring/poller.js";
 import { LABEL_MDEP, MANAGED_BY, selectorString } from "./names.js";
 import { ModelDeploymentReconciler, ownedKinds } from "./reconciler.js";
 
@@ -35,24 +36,47 @@ export function requestingGPUs(mdeps: ObjectCache<ModelDeployment>): string[] {
     .map(keyOf);
 }
 
+/** ModelDeployments whose drift baseline is this DataSet's statistics. */
+export function referencingDataSet(mdeps: ObjectCache<ModelDeployment>, ds: DataSet): string[] {
+  return mdeps
+    .list()
+    .filter((m) => m.metadata?.namespace === ds.metadata?.namespace)
+    .filter((m) => m.spec.monitoring?.drift?.baselineDataSetRef?.name === ds.metadata?.name)
+    .map(keyOf);
+}
+
 export function setupModelDeployment(mgr: Manager): Controller {
   const modelDeployments = mgr.cache(RESOURCES.ModelDeployment);
   const trainingJobs = mgr.cache(RESOURCES.TrainingJob);
   const pods = mgr.cache(RESOURCES.Pod, { labelSelector: LABEL_MDEP });
   const nodes = mgr.cache(RESOURCES.Node);
+  const dataSets = mgr.cache(RESOURCES.DataSet);
   const managed = selectorString(MANAGED_BY);
   const owned = ownedKinds(mgr.capabilities).map((r) => mgr.cache(r, { labelSelector: managed }));
+  // Drift and feedback counts merged from the serving pods every period; a changed merge requeues the key.
+  let enqueue: (key: string) => void = () => undefined;
+  const poller = new MonitoringPoller({
+    periodSeconds: mgr.config.monitoringPeriodSeconds,
+    modelDeployments: () => modelDeployments.list(),
+    pods: () => pods.list(),
+    changed: (key) => enqueue(key),
+    log: mgr.log,
+  });
+  mgr.runnable(poller);
   const reconciler = new ModelDeploymentReconciler({
     client: mgr.client,
-    caches: { modelDeployments, trainingJobs, pods, nodes, owned },
+    caches: { modelDeployments, trainingJobs, pods, nodes, dataSets, owned },
+    monitoring: poller,
     events: mgr.events,
     runtimeImage: mgr.config.runtimeImage,
     capabilities: mgr.capabilities,
   });
-  return mgr
-    .controller(reconciler, modelDeployments)
+  const controller = mgr.controller(reconciler, modelDeployments);
+  enqueue = (key) => controller.queue.add(key);
+  return controller
     .owns(owned)
     .watches(pods, podOwnerKey)
     .watches(trainingJobs, (tj) => referencingTrainingJob(modelDeployments, tj))
+    .watches(dataSets, (ds) => referencingDataSet(modelDeployments, ds))
     .watches(nodes, () => requestingGPUs(modelDeployments), nodeSchedulingChanged);
 }

@@ -8,14 +8,17 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { fetchArtifact, inContainerRoot, resolveModelUri } from "../artifact.js";
-import { activate as activateBackend, type BackendName } from "../backends.js";
+import { initBackend } from "../backends.js";
+import { BACKENDS, type BackendChoice } from "../config.js";
 import { ARTIFACT_FORMAT_VERSION, type PreprocessingJson } from "../contract/artifacts.js";
 import { ConfigError } from "../errors.js";
+import { reporterFromEnv } from "../report/reporter.js";
 import { RUNTIME_NAME } from "../version.js";
 import { openSplit } from "./data.js";
 import { buildStack, fineTune, headFor } from "./layers.js";
 import { makeLoss, makeOptimizer } from "./objective.js";
 import { type LineageJson, publishArtifact, serializeModel, sha256Hex } from "./publish.js";
+import { progressReporter } from "./report.js";
 import { installAsMathRandom, Sfc32 } from "./rng.js";
 import { readTrainSpec, type TrainSpec, trainSpecOf } from "./spec.js";
 import { evaluate, type Progress, TrainingFailure, train } from "./trainer.js";
@@ -29,7 +32,7 @@ export const TRAIN_HELP = `usage: liftoff-runtime train --spec <TrainingJob mani
   --checkpoint-dir <dir>     checkpoints (default <out>/.checkpoints/<job name>)
   --checkpoint-seconds <n>   also checkpoint inside an epoch this often (default 300)
   --keep-checkpoints <n>     newest checkpoints kept (default 3)
-  --backend <name>           tensorflow (default), tensorflow-gpu, wasm or cpu
+  --backend <name>           tensorflow (default), tensorflow-gpu, auto (GPU when the image has it), wasm or cpu
   --cache-mib <n>            splits up to this size are held in memory, larger ones streamed (default 512)`;
 
 export interface TrainOutcome {
@@ -56,7 +59,7 @@ interface TrainArgs {
   checkpointDir: string;
   checkpointSeconds: number;
   keep: number;
-  backend: BackendName;
+  backend: BackendChoice;
   cacheBytes: number;
 }
 
@@ -113,9 +116,9 @@ export async function parseTrainArgs(argv: string[], env: NodeJS.ProcessEnv): Pr
   if (values["data-digest"] !== undefined && !/^sha256:[0-9a-f]{64}$/.test(values["data-digest"])) {
     throw new ConfigError("--data-digest must look like sha256:<64 hex digits>");
   }
-  const backend = (values.backend ?? "tensorflow") as BackendName;
-  if (!["tensorflow", "tensorflow-gpu", "wasm", "cpu"].includes(backend)) {
-    throw new ConfigError(`--backend must be tensorflow, tensorflow-gpu, wasm or cpu (got '${backend}')`);
+  const backend = (values.backend ?? "tensorflow") as BackendChoice;
+  if (!BACKENDS.includes(backend)) {
+    throw new ConfigError(`--backend must be one of ${BACKENDS.join(", ")} (got '${backend}')`);
   }
   const prefix = env.LIFTOFF_PATH_PREFIX;
   const inRoot = (p: string) => (prefix && path.isAbsolute(p) ? path.join(prefix, p) : path.resolve(p));
@@ -185,7 +188,7 @@ export async function runTrain(args: TrainArgs, env: NodeJS.ProcessEnv, io: Trai
       `spec.task is ${spec.task} but the DataSet's target ${pre.target.column} is ${pre.target.task}`,
     );
   }
-  const info = await activateBackend(args.backend);
+  const info = await initBackend(args.backend);
   io.log(`backend ${info.name} (tfjs ${info.tfjsVersion}${info.libVersion ? `, TensorFlow ${info.libVersion}` : ""})`);
   // Reproducibility: every random draw of TensorFlow.js comes from this generator from here on (see rng.ts).
   const rng = new Sfc32(spec.seed);
@@ -272,10 +275,10 @@ export async function trainMain(argv: string[], env: NodeJS.ProcessEnv): Promise
   };
   try {
     const args = await parseTrainArgs(argv, env);
-    const outcome = await runTrain(args, env, {
-      log,
-      progress: (p) => log(`progress ${JSON.stringify(p)}`),
-    });
+    const reporter = reporterFromEnv(env);
+    const progress = progressReporter(reporter, log);
+    const outcome = await runTrain(args, env, { log, progress: progress.offer });
+    await progress.drain();
     process.stdout.write(`${JSON.stringify(outcome)}\n`);
     await writeTerminationMessage(env, JSON.stringify({ reason: "Succeeded", ...outcome }));
     return EXIT.ok;

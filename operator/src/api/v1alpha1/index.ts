@@ -88,6 +88,18 @@ export const ModelDeploymentKind: KindDefinition = {
     },
     { name: "Model", type: "string", jsonPath: ".status.model.uri", description: "Where the served model comes from." },
     { name: "URL", type: "string", jsonPath: ".status.url", description: "In-cluster URL of the inference endpoint." },
+    {
+      name: "Drift",
+      type: "number",
+      jsonPath: ".status.monitoring.drift.score",
+      description: "Largest PSI of any feature or of the prediction in the window.",
+    },
+    {
+      name: "Accuracy",
+      type: "number",
+      jsonPath: ".status.monitoring.quality.accuracy",
+      description: "Live accuracy from feedback in the window.",
+    },
   ],
   scale: {
     specReplicasPath: ".spec.replicas",

@@ -1,6 +1,6 @@
 // ModelDeployment: serve a model from the Liftoff inference runtime, with batching, autoscaling and canaries.
 import { type Static, Type } from "@sinclair/typebox";
-import { Obj, ObjectName, StringEnum } from "../schema.js";
+import { NumberMap, Obj, ObjectName, StringEnum } from "../schema.js";
 import {
   ComputeResources,
   Conditions,
@@ -156,18 +156,28 @@ export const Monitoring = Obj(
             ),
           ),
           threshold: Type.Number({
-            description: "Population-stability index above which drift is reported.",
+            description:
+              "Population-stability index above which a feature counts as drifted (0.1 is usually read as moderate, 0.25 as significant).",
             minimum: 0,
             maximum: 10,
             default: 0.2,
           }),
         },
-        { description: "Compare inputs with the training data's statistics." },
+        {
+          description:
+            "Compare inputs and predictions with the training data's statistics (the model artifact's stats.json, or baselineDataSetRef's).",
+        },
       ),
     ),
     feedback: Type.Boolean({
       description: "Accept ground truth on :feedback to measure live accuracy.",
       default: false,
+    }),
+    windowSeconds: Type.Integer({
+      description: "Sliding window of the drift counts and feedback figures, in seconds.",
+      minimum: 10,
+      maximum: 86400,
+      default: 600,
     }),
     alerts: Type.Optional(
       Obj(
@@ -179,7 +189,18 @@ export const Monitoring = Obj(
             Type.Number({ description: "Alert when the error rate exceeds this percent.", minimum: 0, maximum: 100 }),
           ),
           minAccuracy: Type.Optional(
-            Type.Number({ description: "Alert when live accuracy falls below this.", minimum: 0, maximum: 1 }),
+            Type.Number({
+              description: "Alert, and set Degraded, when live accuracy from feedback falls below this.",
+              minimum: 0,
+              maximum: 1,
+            }),
+          ),
+          minF1: Type.Optional(
+            Type.Number({
+              description: "Alert, and set Degraded, when live macro-F1 from feedback falls below this.",
+              minimum: 0,
+              maximum: 1,
+            }),
           ),
         },
         { description: "Thresholds for alerts." },
@@ -187,6 +208,68 @@ export const Monitoring = Obj(
     ),
   },
   { description: "Model-quality and service monitoring." },
+);
+
+const Score = (description: string) => Type.Number({ description });
+
+export const MonitoringStatus = Obj(
+  {
+    windowSeconds: Type.Integer({ description: "Sliding window the figures cover, in seconds.", minimum: 0 }),
+    pods: Type.Integer({ description: "Ready pods whose counts were merged.", minimum: 0 }),
+    rows: Type.Integer({
+      description: "Rows inferred in the window, over all merged pods.",
+      minimum: 0,
+      format: "int64",
+    }),
+    drift: Type.Optional(
+      Obj(
+        {
+          score: Score("Largest PSI of any feature or of the prediction (the DRIFT column)."),
+          features: Type.Array(
+            Obj(
+              {
+                name: Type.String({
+                  description: "Input column, or the target column for the prediction.",
+                  maxLength: 253,
+                }),
+                source: StringEnum(["input", "prediction"] as const, {
+                  description: "An input feature or the prediction.",
+                }),
+                psi: Score("Population-stability index against the baseline."),
+                jensenShannon: Score("Jensen-Shannon distance (base 2, 0 to 1) against the baseline."),
+              },
+              { description: "One feature's drift scores." },
+            ),
+            { description: "The most drifted features, highest PSI first (at most 5).", maxItems: 5 },
+          ),
+          unmatched: Type.Optional(
+            Type.Array(Type.String({ description: "A column name.", maxLength: 253 }), {
+              description: "Input columns without baseline statistics (not scored).",
+              maxItems: 32,
+            }),
+          ),
+        },
+        { description: "Input and prediction drift against the baseline." },
+      ),
+    ),
+    quality: Type.Optional(
+      Obj(
+        {
+          feedback: Type.Integer({ description: "Feedback matched in the window.", minimum: 0, format: "int64" }),
+          accuracy: Type.Optional(Score("Live accuracy (the ACCURACY column).")),
+          macroF1: Type.Optional(Score("Live macro-F1.")),
+          minRecall: Type.Optional(Score("Lowest per-class recall.")),
+          mae: Type.Optional(Score("Live mean absolute error (regression).")),
+          rmse: Type.Optional(Score("Live root-mean-square error (regression).")),
+          test: Type.Optional(
+            NumberMap({ description: "The TrainingJob's test-split metrics, to compare the live figures with." }),
+          ),
+        },
+        { description: "Live model quality from feedback." },
+      ),
+    ),
+  },
+  { description: "Drift and live quality, merged from the ready pods every monitoring period." },
 );
 
 export const ModelDeploymentSpec = Obj(
@@ -282,6 +365,7 @@ export const ModelDeploymentStatus = Obj(
         { description: "State of the canary." },
       ),
     ),
+    monitoring: Type.Optional(MonitoringStatus),
     lastFailure: Type.Optional(
       Obj(
         {

@@ -1,0 +1,43 @@
+// Where the serving pods read their drift baseline (pure): the DataSet named by baselineDataSetRef (its output's
+// stats.json, once Ready), or else the stats.json the training artifact carries next to model.json.
+import type { DataSet, ModelDeployment } from "../api/v1alpha1/index.js";
+import type { ResolvedModel } from "../modeldeployment/model-source.js";
+import { Reason } from "../reasons.js";
+
+export type Baseline = { uri: string; claim?: string } | { failure: { reason: string; message: string } };
+
+const PVC = /^pvc:\/\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)\//;
+
+function statsNextTo(uri: string): string {
+  const base = uri.replace(/\/+$/, "");
+  return base.endsWith(".json") ? base.replace(/[^/]+\.json$/, "stats.json") : `${base}/stats.json`;
+}
+
+export function baselineFor(
+  mdep: ModelDeployment,
+  model: ResolvedModel,
+  getDataSet: (name: string) => DataSet | undefined,
+): Baseline | undefined {
+  const mon = mdep.spec.monitoring;
+  if (!mon || (!mon.drift && !mon.feedback)) return undefined;
+  const ref = mon.drift?.baselineDataSetRef?.name;
+  if (ref === undefined) return { uri: statsNextTo(model.uri), ...(model.claim ? { claim: model.claim } : {}) };
+  const ds = getDataSet(ref);
+  if (!ds)
+    return {
+      failure: {
+        reason: Reason.BaselineNotFound,
+        message: `baseline DataSet ${ref} not found; create it or fix monitoring.drift.baselineDataSetRef`,
+      },
+    };
+  const ready = ds.status?.conditions?.find((c) => c.type === "Ready")?.status === "True";
+  if (!ready || !ds.status?.output)
+    return {
+      failure: {
+        reason: Reason.BaselineNotReady,
+        message: `baseline DataSet ${ref} is not Ready yet; drift starts once its statistics exist`,
+      },
+    };
+  const claim = PVC.exec(ds.status.output)?.[1];
+  return { uri: statsNextTo(ds.status.output), ...(claim ? { claim } : {}) };
+}

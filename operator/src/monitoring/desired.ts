@@ -1,0 +1,44 @@
+// What monitoring adds to a ModelDeployment's children (pure): the runtime's monitoring env, the volume of a
+// baseline that lives on another claim than the model, and the PrometheusRule with the spec's alerts.
+import type { ModelDeployment } from "../api/v1alpha1/index.js";
+import type { Capabilities } from "../capabilities.js";
+import type { PrometheusRule } from "../kube/models.js";
+import type { ResolvedModel } from "../modeldeployment/model-source.js";
+import { alertRules, forDuration } from "./rules.js";
+
+export function monitoringEnv(mdep: ModelDeployment, baseline: { uri: string } | undefined) {
+  const m = mdep.spec.monitoring;
+  if (!m || (!m.drift && !m.feedback)) return [];
+  return [
+    ...(baseline ? [{ name: "LIFTOFF_BASELINE_URI", value: baseline.uri }] : []),
+    { name: "LIFTOFF_MONITORING_WINDOW_SECONDS", value: String(m.windowSeconds ?? 600) },
+    { name: "LIFTOFF_FEEDBACK", value: String(m.feedback ?? false) },
+  ];
+}
+
+/** The baseline's claim when it is not the model's (that one is mounted already). */
+export function extraBaselineClaim(model: ResolvedModel, baseline: { claim?: string } | undefined): string | undefined {
+  return baseline?.claim && baseline.claim !== model.claim ? baseline.claim : undefined;
+}
+
+/** The PrometheusRule body, or undefined when there is nothing to alert on or no Prometheus Operator. */
+export function prometheusRule(
+  mdep: ModelDeployment,
+  caps: Capabilities,
+): { spec: NonNullable<PrometheusRule["spec"]> } | undefined {
+  const m = mdep.spec.monitoring;
+  if (!caps.prometheusRule || !m) return undefined;
+  const a = m.alerts;
+  const window = m.windowSeconds ?? 600;
+  const rules = alertRules({
+    selector: `namespace="${mdep.metadata?.namespace}",model="${mdep.metadata?.name}"`,
+    window: `${window}s`,
+    for: forDuration(window),
+    ...(m.drift ? { driftThreshold: String(m.drift.threshold ?? 0.2) } : {}),
+    ...(a?.errorRatePercent !== undefined ? { errorRatePercent: String(a.errorRatePercent) } : {}),
+    ...(a?.p99LatencyMs !== undefined ? { p99LatencyMs: String(a.p99LatencyMs) } : {}),
+    ...(m.feedback && a?.minAccuracy !== undefined ? { minAccuracy: String(a.minAccuracy) } : {}),
+  });
+  if (rules.length === 0) return undefined;
+  return { spec: { groups: [{ name: `liftoff.${mdep.metadata?.namespace}.${mdep.metadata?.name}`, rules }] } };
+}

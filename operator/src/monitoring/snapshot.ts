@@ -1,0 +1,72 @@
+// The shape of a serving pod's GET /monitoring (runtime/src/monitoring/monitor.ts), checked before use: pods are
+// not trusted to send well-formed numbers, and a malformed answer must not poison the merge.
+export interface FeatureCounts {
+  name: string;
+  source: "input" | "prediction";
+  labels: string[];
+  expected: number[];
+  counts: number[];
+}
+
+export interface PodSnapshot {
+  windowSeconds: number;
+  baseline: { configured: boolean; error?: string };
+  drift?: { baselineDigest: string; rows: number; features: FeatureCounts[]; unmatched: string[] };
+  quality?:
+    | { task: "classification"; classes: string[]; classification: { confusion: number[][] } }
+    | { task: "regression"; regression: { n: number; absoluteErrorSum: number; squaredErrorSum: number } };
+}
+
+const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v) && v >= 0;
+const nums = (v: unknown, n?: number): v is number[] =>
+  Array.isArray(v) && v.every(isNum) && (n === undefined || v.length === n);
+const strs = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === "string");
+const obj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** The snapshot, or a one-line reason it cannot be used. */
+export function parseSnapshot(v: unknown): PodSnapshot | string {
+  if (!obj(v) || !isNum(v.windowSeconds) || !obj(v.baseline)) return "not a /monitoring answer";
+  const out: PodSnapshot = {
+    windowSeconds: v.windowSeconds,
+    baseline: {
+      configured: v.baseline.configured === true,
+      ...(typeof v.baseline.error === "string" ? { error: v.baseline.error } : {}),
+    },
+  };
+  const d = v.drift;
+  if (d !== undefined) {
+    if (!obj(d) || typeof d.baselineDigest !== "string" || !isNum(d.rows) || !Array.isArray(d.features))
+      return "malformed drift section";
+    const features: FeatureCounts[] = [];
+    for (const f of d.features) {
+      if (!obj(f) || typeof f.name !== "string" || (f.source !== "input" && f.source !== "prediction"))
+        return "malformed feature";
+      if (!strs(f.labels) || !nums(f.expected, f.labels.length) || !nums(f.counts, f.labels.length))
+        return `feature ${f.name}: labels, expected and counts must be equally long lists of numbers`;
+      features.push({ name: f.name, source: f.source, labels: f.labels, expected: f.expected, counts: f.counts });
+    }
+    out.drift = {
+      baselineDigest: d.baselineDigest,
+      rows: d.rows,
+      features,
+      unmatched: strs(d.unmatched) ? d.unmatched.slice(0, 32) : [],
+    };
+  }
+  const q = v.quality;
+  if (obj(q)) {
+    if (q.task === "classification" && strs(q.classes) && obj(q.classification)) {
+      const k = q.classes.length;
+      const m = q.classification.confusion;
+      if (!Array.isArray(m) || m.length !== k || !m.every((r) => nums(r, k))) return "malformed confusion matrix";
+      out.quality = { task: "classification", classes: q.classes, classification: { confusion: m as number[][] } };
+    } else if (q.task === "regression" && obj(q.regression)) {
+      const r = q.regression;
+      if (!isNum(r.n) || !isNum(r.absoluteErrorSum) || !isNum(r.squaredErrorSum)) return "malformed regression figures";
+      out.quality = {
+        task: "regression",
+        regression: { n: r.n, absoluteErrorSum: r.absoluteErrorSum, squaredErrorSum: r.squaredErrorSum },
+      };
+    } else return "malformed quality section";
+  }
+  return out;
+}

@@ -1,0 +1,197 @@
+// The objects a TrainingJob owns, as a pure function of it, its DataSet's version and the report settings: its own
+// ServiceAccount (no RBAC: the pod reports through the operator's channel) and one batch/v1 Job with one pod.
+// Everything in the pod template comes from fields that are immutable once created (the API's rules) or from the
+// DataSet version pinned at creation, so later applies only touch the Job's mutable run policy fields.
+import type { V1Container, V1EnvVar, V1Toleration, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
+import type { DataSet, TrainingJob } from "../api/v1alpha1/index.js";
+import type { Job, ServiceAccount } from "../kube/models.js";
+import { apiVersionOf, RESOURCES } from "../kube/resources.js";
+import type { ObjectMeta, OwnerReference, Wire } from "../kube/types.js";
+import { child, type DesiredObject } from "../modeldeployment/desired.js";
+import { type ReportSettings, reportPodParts } from "../report/pod-spec.js";
+import { ANNOTATION_DATASET_DIGEST, CONTAINER, LABEL_TJ, PVC_ROOT, trainingLabels, trainingNames } from "./names.js";
+
+const GPU = "nvidia.com/gpu";
+const DEFAULT_RESOURCES = { cpu: "1", memory: "2Gi" };
+/** Exit codes of `train` that retrying cannot fix: 2 bad spec or data, 3 NaN loss (runtime/src/train/command.ts). */
+export const NON_RETRIABLE_EXIT_CODES = [2, 3];
+
+/** Where the pinned DataSet version lives: pvc://claim/path/<hex>. */
+export interface DataVersion {
+  claim: string;
+  /** Path of the version folder inside the claim. */
+  path: string;
+  digest: string;
+}
+
+/** The DataSet's published version, or undefined when it has none yet. */
+export function dataVersionOf(ds: DataSet | undefined): DataVersion | undefined {
+  const digest = ds?.status?.digest;
+  if (!ds || !digest) return undefined;
+  const hex = digest.replace(/^sha256:/, "");
+  const base = `${ds.spec.output.path}`.replace(/\/+$/, "");
+  return { claim: ds.spec.output.claimName, path: `${base}/${hex}`, digest };
+}
+
+/** Where the artifact goes: spec.output, or `models/<job>` on the DataSet's claim. */
+export function outputOf(tj: TrainingJob, data: DataVersion): { claim: string; path: string } {
+  const o = tj.spec.output;
+  return o ? { claim: o.claimName, path: o.path } : { claim: data.claim, path: `models/${tj.metadata?.name ?? ""}` };
+}
+
+export function ownerReference(tj: TrainingJob): OwnerReference {
+  return {
+    apiVersion: apiVersionOf(RESOURCES.TrainingJob),
+    kind: RESOURCES.TrainingJob.kind,
+    name: tj.metadata?.name ?? "",
+    uid: tj.metadata?.uid ?? "",
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+function meta(tj: TrainingJob, name: string, annotations?: Record<string, string>): ObjectMeta {
+  return {
+    name,
+    ...(tj.metadata?.namespace ? { namespace: tj.metadata.namespace } : {}),
+    labels: trainingLabels(tj.metadata?.name ?? ""),
+    ...(annotations ? { annotations } : {}),
+    ownerReferences: [ownerReference(tj)],
+  };
+}
+
+export function tolerations(tj: TrainingJob): Wire<V1Toleration>[] {
+  const list: Wire<V1Toleration>[] = [...(tj.spec.tolerations ?? [])];
+  if ((tj.spec.resources?.gpu ?? 0) > 0 && !list.some((t) => t.key === GPU || (t.operator === "Exists" && !t.key))) {
+    list.push({ key: GPU, operator: "Exists", effect: "NoSchedule" });
+  }
+  return list;
+}
+
+/** What the pod's `train` reads as LIFTOFF_TRAIN_SPEC: the spec and the identity (no generation: runPolicy edits). */
+export function trainSpecJson(tj: TrainingJob): string {
+  const { runPolicy: _r, resources: _res, nodeSelector: _n, tolerations: _t, ...spec } = tj.spec;
+  return JSON.stringify({
+    kind: "TrainingJob",
+    metadata: { name: tj.metadata?.name, namespace: tj.metadata?.namespace, uid: tj.metadata?.uid },
+    spec,
+  });
+}
+
+function container(tj: TrainingJob, image: string, data: DataVersion, report?: ReportSettings): Wire<V1Container> {
+  const gpu = tj.spec.resources?.gpu ?? 0;
+  const cpu = String(tj.spec.resources?.cpu ?? DEFAULT_RESOURCES.cpu);
+  const memory = String(tj.spec.resources?.memory ?? DEFAULT_RESOURCES.memory);
+  const amounts = { cpu, memory, ...(gpu > 0 ? { [GPU]: String(gpu) } : {}) };
+  const out = outputOf(tj, data);
+  const outDir = `${PVC_ROOT}/${out.claim}/${out.path}`;
+  const env: Wire<V1EnvVar>[] = [
+    { name: "LIFTOFF_TRAIN_SPEC", value: trainSpecJson(tj) },
+    { name: "LIFTOFF_PVC_ROOT", value: PVC_ROOT },
+    { name: "TF_CPP_MIN_LOG_LEVEL", value: "2" },
+  ];
+  const mounts: Wire<V1VolumeMount>[] = [
+    { name: "tmp", mountPath: "/tmp" },
+    { name: "data", mountPath: `${PVC_ROOT}/${data.claim}`, readOnly: out.claim !== data.claim },
+  ];
+  if (out.claim !== data.claim) mounts.push({ name: "output", mountPath: `${PVC_ROOT}/${out.claim}` });
+  if (report) {
+    const parts = reportPodParts(report);
+    env.push(...parts.env);
+    mounts.push(parts.volumeMount);
+  }
+  return {
+    name: CONTAINER,
+    image,
+    args: [
+      "train",
+      "--data",
+      `${PVC_ROOT}/${data.claim}/${data.path}`,
+      "--data-digest",
+      data.digest,
+      "--out",
+      outDir,
+      // Keyed by uid: a new TrainingJob of the same name never resumes an old one's checkpoints.
+      "--checkpoint-dir",
+      `${outDir}/.checkpoints/${tj.metadata?.uid ?? ""}`,
+      "--backend",
+      gpu > 0 ? "auto" : "tensorflow",
+    ],
+    env,
+    resources: { requests: amounts, limits: amounts },
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    },
+    volumeMounts: mounts,
+    terminationMessagePolicy: "FallbackToLogsOnError",
+  };
+}
+
+export interface TrainingContext {
+  runtimeImage: string;
+  data: DataVersion;
+  report?: ReportSettings;
+}
+
+export function desiredObjects(tj: TrainingJob, ctx: TrainingContext): DesiredObject[] {
+  const name = tj.metadata?.name ?? "";
+  const names = trainingNames(name);
+  const rp = tj.spec.runPolicy;
+  const out = outputOf(tj, ctx.data);
+  const volumes: Wire<V1Volume>[] = [
+    { name: "tmp", emptyDir: {} },
+    { name: "data", persistentVolumeClaim: { claimName: ctx.data.claim } },
+  ];
+  if (out.claim !== ctx.data.claim) volumes.push({ name: "output", persistentVolumeClaim: { claimName: out.claim } });
+  if (ctx.report) volumes.push(reportPodParts(ctx.report).volume as Wire<V1Volume>);
+  const tol = tolerations(tj);
+  const sa: DesiredObject<ServiceAccount> = child(RESOURCES.ServiceAccount, meta(tj, names.serviceAccount), {
+    automountServiceAccountToken: false,
+  });
+  const job: DesiredObject<Job> = child(
+    RESOURCES.Job,
+    meta(tj, names.job, { [ANNOTATION_DATASET_DIGEST]: ctx.data.digest }),
+    {
+      spec: {
+        backoffLimit: rp?.backoffLimit ?? 3,
+        ...(rp?.activeDeadlineSeconds !== undefined ? { activeDeadlineSeconds: rp.activeDeadlineSeconds } : {}),
+        ...(rp?.ttlSecondsAfterFinished !== undefined ? { ttlSecondsAfterFinished: rp.ttlSecondsAfterFinished } : {}),
+        suspend: rp?.suspend ?? false,
+        podFailurePolicy: {
+          rules: [
+            {
+              action: "FailJob",
+              onExitCodes: { containerName: CONTAINER, operator: "In", values: NON_RETRIABLE_EXIT_CODES },
+            },
+            // A node drained or lost is not the training's fault: retry without spending the backoff budget.
+            { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget", status: "True" }] },
+          ],
+        },
+        template: {
+          metadata: { labels: { [LABEL_TJ]: name } },
+          spec: {
+            restartPolicy: "Never",
+            serviceAccountName: names.serviceAccount,
+            automountServiceAccountToken: false,
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: 65532,
+              runAsGroup: 65532,
+              fsGroup: 65532,
+              seccompProfile: { type: "RuntimeDefault" },
+            },
+            containers: [container(tj, ctx.runtimeImage, ctx.data, ctx.report)],
+            volumes,
+            ...(tj.spec.nodeSelector ? { nodeSelector: tj.spec.nodeSelector } : {}),
+            ...(tol.length > 0 ? { tolerations: tol } : {}),
+          },
+        },
+      },
+    },
+  );
+  return [sa, job];
+}

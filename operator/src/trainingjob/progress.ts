@@ -1,0 +1,71 @@
+// Live progress from the training pod's reports → status.progress, at most one API write per job every
+// `intervalMs` (5 s): a report inside the interval is held and the newest one written when it ends, so the last
+// epoch is never lost and the API server never sees a write per batch. A JSON merge patch of status.progress
+// alone: the reconciler's server-side apply never declares progress, so neither writer removes the other's fields.
+import type { Logger } from "pino";
+import type { TrainingJob } from "../api/v1alpha1/index.js";
+import type { KubeClient } from "../kube/client.js";
+import { RESOURCES } from "../kube/resources.js";
+import type { TrainProgress } from "./outcome.js";
+
+interface Slot {
+  lastWrite: number;
+  pending?: TrainProgress;
+  timer?: NodeJS.Timeout;
+}
+
+export class ProgressWriter {
+  private readonly slots = new Map<string, Slot>();
+
+  constructor(
+    private readonly client: Pick<KubeClient, "mergePatch">,
+    private readonly log: Logger,
+    private readonly intervalMs = 5000,
+    private readonly now: () => number = () => Date.now(),
+  ) {}
+
+  /** Takes one report; writes now, or when the job's interval is over. */
+  offer(namespace: string, name: string, progress: TrainProgress): void {
+    const key = `${namespace}/${name}`;
+    const slot = this.slots.get(key) ?? { lastWrite: Number.NEGATIVE_INFINITY };
+    this.slots.set(key, slot);
+    slot.pending = progress;
+    const wait = slot.lastWrite + this.intervalMs - this.now();
+    if (wait <= 0 && !slot.timer) {
+      this.flush(key, namespace, name, slot);
+      return;
+    }
+    slot.timer ??= setTimeout(
+      () => {
+        slot.timer = undefined;
+        this.flush(key, namespace, name, slot);
+      },
+      Math.max(0, wait),
+    );
+  }
+
+  private flush(key: string, namespace: string, name: string, slot: Slot): void {
+    const progress = slot.pending;
+    if (!progress) return;
+    slot.pending = undefined;
+    slot.lastWrite = this.now();
+    this.client
+      .mergePatch<TrainingJob>(RESOURCES.TrainingJob, namespace, name, { status: { progress } }, "status")
+      .catch((err: Error) =>
+        this.log.warn({ key, err: err.message }, "progress write failed; the next report retries"),
+      );
+  }
+
+  /** Forgets a job (deleted, finished) and cancels its held write. */
+  forget(namespace: string, name: string): void {
+    const key = `${namespace}/${name}`;
+    const slot = this.slots.get(key);
+    if (slot?.timer) clearTimeout(slot.timer);
+    this.slots.delete(key);
+  }
+
+  stop(): void {
+    for (const slot of this.slots.values()) if (slot.timer) clearTimeout(slot.timer);
+    this.slots.clear();
+  }
+}

@@ -1,0 +1,187 @@
+// A TrainingJob's status from what the cluster shows (pure): its DataSet, its Job and the Job's pods, and what the
+// pod said in its termination message. status.progress is not computed here: the report handler writes it
+// (progress.ts), so the reconciler never owns it and never clears it.
+import type { TrainingJob, TrainingJobStatus } from "../api/v1alpha1/index.js";
+import { applyConditions, type Condition, type ConditionInput } from "../controller/conditions.js";
+import type { Job, Pod } from "../kube/models.js";
+import { podFailure } from "../modeldeployment/status.js";
+import { Reason, type ReconcileFailure } from "../reasons.js";
+import type { DataVersion } from "./desired.js";
+import type { TrainOutcome } from "./outcome.js";
+
+export interface TrainingObserved {
+  /** Why no Job can run yet (DataSet missing or not Ready), or an apply the API server refused. */
+  waiting?: { reason: string; message: string };
+  failure?: ReconcileFailure;
+  job?: Job;
+  pods: Pod[];
+  outcome?: TrainOutcome;
+  /** The DataSet version the Job was pinned to. */
+  data?: DataVersion;
+  /** pvc://claim/path where artifacts are published. */
+  outputUri?: string;
+}
+
+type Phase = NonNullable<TrainingJobStatus["phase"]>;
+
+const jobCondition = (job: Job | undefined, type: string) =>
+  job?.status?.conditions?.find((c) => c.type === type && c.status === "True");
+
+/** The container that ran out of memory, if one did (exit 137 or the kubelet's OOMKilled). */
+function oomKilled(pods: readonly Pod[]): { pod: string; limit?: string } | undefined {
+  for (const pod of pods) {
+    for (const cs of pod.status?.containerStatuses ?? []) {
+      const t = cs.state?.terminated ?? cs.lastState?.terminated;
+      if (t && (t.reason === "OOMKilled" || t.exitCode === 137)) {
+        const limit = pod.spec?.containers.find((c) => c.name === cs.name)?.resources?.limits?.memory;
+        return { pod: pod.metadata?.name ?? "", ...(limit ? { limit: String(limit) } : {}) };
+      }
+    }
+  }
+  return undefined;
+}
+
+function lastPodMessage(pods: readonly Pod[]): string {
+  for (const pod of pods) {
+    for (const cs of pod.status?.containerStatuses ?? []) {
+      const t = cs.state?.terminated;
+      if (t && t.exitCode !== 0)
+        return `pod ${pod.metadata?.name}: exit code ${t.exitCode}: ${(t.message ?? t.reason ?? "").trim()}`;
+    }
+  }
+  return "";
+}
+
+/** Reason and message of a failed Job: the pod's own words first, then OOM, then the Job controller's verdict. */
+export function failureOf(tj: TrainingJob, job: Job, pods: readonly Pod[], outcome?: TrainOutcome) {
+  if (outcome?.phase === "failed") return { reason: outcome.reason, message: outcome.message };
+  const oom = oomKilled(pods);
+  if (oom) {
+    return {
+      reason: Reason.OutOfMemory,
+      message: `pod ${oom.pod} was killed for memory (exit code 137${oom.limit ? `, limit ${oom.limit}` : ""}); raise resources.memory or lower hyperparameters.batchSize`,
+    };
+  }
+  const failed = jobCondition(job, "Failed");
+  if (failed?.reason === "DeadlineExceeded") {
+    return {
+      reason: Reason.DeadlineExceeded,
+      message: `training ran longer than runPolicy.activeDeadlineSeconds (${tj.spec.runPolicy?.activeDeadlineSeconds} s); raise it or train fewer epochs`,
+    };
+  }
+  const last = lastPodMessage(pods);
+  return {
+    reason: Reason.BackoffLimitExceeded,
+    message: `the training pod failed ${job.status?.failed ?? 0} time(s), more than runPolicy.backoffLimit (${tj.spec.runPolicy?.backoffLimit ?? 3})${last ? `; last: ${last}` : ""}`,
+  };
+}
+
+function conditionsFor(phase: Phase, reason: string, message: string): ConditionInput[] {
+  const is = (p: Phase) => (phase === p ? "True" : "False");
+  const list: ConditionInput[] = [
+    { type: "Ready", status: is("Succeeded"), reason, message },
+    { type: "Running", status: is("Running"), reason, message },
+    { type: "Succeeded", status: is("Succeeded"), reason, message },
+    { type: "Failed", status: is("Failed"), reason, message },
+    { type: "Suspended", status: is("Suspended"), reason, message },
+  ];
+  if (phase === "Failed") list.push({ type: "Stalled", status: "True", reason, message });
+  else if (phase !== "Succeeded" && phase !== "Suspended")
+    list.push({ type: "Reconciling", status: "True", reason, message });
+  return list;
+}
+
+const metricsText = (m: Record<string, number>) =>
+  Object.entries(m)
+    .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`)
+    .join(", ");
+
+export function computeStatus(tj: TrainingJob, o: TrainingObserved, now: () => string): TrainingJobStatus {
+  const generation = tj.metadata?.generation;
+  const prev = tj.status ?? {};
+  const keep: TrainingJobStatus = {
+    ...(prev.startTime ? { startTime: prev.startTime } : {}),
+    ...(prev.completionTime ? { completionTime: prev.completionTime } : {}),
+    ...(prev.model ? { model: prev.model } : {}),
+    ...(prev.finalMetrics ? { finalMetrics: prev.finalMetrics } : {}),
+  };
+  const done = (phase: Phase, reason: string, message: string, extra: TrainingJobStatus = {}): TrainingJobStatus => ({
+    observedGeneration: generation,
+    phase,
+    ...keep,
+    ...extra,
+    conditions: applyConditions(
+      prev.conditions as Condition[] | undefined,
+      conditionsFor(phase, reason, message),
+      generation,
+      now,
+    ),
+  });
+  // A finished run stays finished (its Job may be gone after ttlSecondsAfterFinished).
+  if ((prev.phase === "Succeeded" || prev.phase === "Failed") && !o.job) {
+    const ready = (prev.conditions ?? []).find((c) => c.type === "Ready");
+    return done(prev.phase, ready?.reason ?? prev.phase, ready?.message ?? "");
+  }
+  if (o.failure) return done("Failed", o.failure.reason, o.failure.message);
+  const job = o.job;
+  if (!job) {
+    const w = o.waiting ?? { reason: Reason.PodsStarting, message: "creating the training Job" };
+    return done("Pending", w.reason, w.message);
+  }
+  const times: TrainingJobStatus = {
+    ...(job.status?.startTime ? { startTime: String(job.status.startTime) } : {}),
+  };
+  if (jobCondition(job, "Complete")) {
+    const ok = o.outcome?.phase === "succeeded" ? o.outcome : undefined;
+    if (!ok) {
+      return done(
+        "Failed",
+        Reason.TrainingError,
+        "the training pod exited 0 without reporting a model; see its log",
+        times,
+      );
+    }
+    const hex = ok.model.digest.slice("sha256:".length);
+    const model = {
+      uri: `${o.outputUri}/${hex}`,
+      digest: ok.model.digest,
+      version: `${tj.metadata?.uid ?? ""}.${generation ?? 0}`,
+      dataSetDigest: ok.dataSetDigest,
+    };
+    const completionTime = job.status?.completionTime ? String(job.status.completionTime) : now();
+    return done("Succeeded", Reason.Succeeded, `trained ${ok.epochs} epoch(s); test ${metricsText(ok.finalMetrics)}`, {
+      ...times,
+      completionTime,
+      model,
+      finalMetrics: ok.finalMetrics,
+    });
+  }
+  if (jobCondition(job, "Failed")) {
+    const f = failureOf(tj, job, o.pods, o.outcome);
+    const failedAt = jobCondition(job, "Failed")?.lastTransitionTime;
+    return done("Failed", f.reason, f.message, { ...times, completionTime: failedAt ? String(failedAt) : now() });
+  }
+  if (job.spec?.suspend) {
+    return done(
+      "Suspended",
+      Reason.Suspended,
+      "runPolicy.suspend is true: pods removed; it resumes from the last checkpoint",
+      times,
+    );
+  }
+  const problem = podFailure(o.pods);
+  if (problem) {
+    const reason =
+      problem.reason === "ErrImagePull" || problem.reason === "ImagePullBackOff"
+        ? Reason.ImagePullFailed
+        : problem.reason === Reason.Unschedulable
+          ? Reason.Unschedulable
+          : Reason.ContainerFailed;
+    return done("Pending", reason, `pod ${problem.pod}: ${problem.reason}: ${problem.message}`, times);
+  }
+  if ((job.status?.active ?? 0) > 0 && o.pods.some((p) => p.status?.phase === "Running")) {
+    // A fixed message: progress moves in status.progress, which the report handler writes (progress.ts).
+    return done("Running", Reason.Training, "the training pod is running; see status.progress", times);
+  }
+  return done("Pending", Reason.PodsStarting, "waiting for the training pod to start", times);
+}

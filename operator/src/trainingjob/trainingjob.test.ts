@@ -1,0 +1,225 @@
+// Desired objects, status and progress throttling of the TrainingJob controller (pure parts, no API server).
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { DataSet, TrainingJob, TrainingJobSpec } from "../api/v1alpha1/index.js";
+import type { Job, Pod } from "../kube/models.js";
+import { Reason } from "../reasons.js";
+import { type DataVersion, dataVersionOf, desiredObjects } from "./desired.js";
+import { ANNOTATION_DATASET_DIGEST } from "./names.js";
+import { outcomeOfPods } from "./outcome.js";
+import { ProgressWriter } from "./progress.js";
+import { computeStatus } from "./status.js";
+
+const HEX = "a".repeat(64);
+const MODEL_HEX = "b".repeat(64);
+const now = () => "2026-01-01T00:00:00Z";
+
+function tj(spec: Partial<TrainingJobSpec> = {}, status?: TrainingJob["status"]): TrainingJob {
+  return {
+    metadata: { name: "penguins", namespace: "ml", uid: "u-1", generation: 1 },
+    spec: {
+      dataSetRef: { name: "penguins" },
+      task: "multiclass",
+      model: { layers: [{ type: "dense", units: 16, activation: "relu" }] },
+      hyperparameters: { optimizer: "adam", learningRate: 0.01, epochs: 5, batchSize: 32, seed: 0 },
+      ...spec,
+    },
+    ...(status ? { status } : {}),
+  };
+}
+
+const dataSet: DataSet = {
+  metadata: { name: "penguins", namespace: "ml" },
+  spec: { output: { claimName: "data", path: "datasets/penguins" } } as DataSet["spec"],
+  status: { digest: `sha256:${HEX}`, conditions: [] },
+};
+const data = dataVersionOf(dataSet) as DataVersion;
+
+const jobOf = (status: Job["status"] = {}, suspend = false): Job => ({
+  metadata: { name: "penguins-train", namespace: "ml", annotations: { [ANNOTATION_DATASET_DIGEST]: data.digest } },
+  spec: { suspend, template: {} },
+  status,
+});
+
+const pod = (containerStatus: Record<string, unknown>, phase = "Failed", name = "penguins-train-x1"): Pod =>
+  ({
+    metadata: { name, namespace: "ml", creationTimestamp: "2026-01-01T00:00:00Z" },
+    spec: { containers: [{ name: "train", resources: { limits: { memory: "2Gi" } } }] },
+    status: { phase, containerStatuses: [{ name: "train", ready: false, restartCount: 0, ...containerStatus }] },
+  }) as unknown as Pod;
+
+const terminated = (exitCode: number, message: unknown, reason = "Error") =>
+  pod({
+    state: {
+      terminated: { exitCode, reason, message: typeof message === "string" ? message : JSON.stringify(message) },
+    },
+  });
+
+const failedJob = (reason: string, failed = 1) =>
+  jobOf({
+    failed,
+    conditions: [{ type: "Failed", status: "True", reason, lastTransitionTime: "2026-01-01T00:05:00Z" }],
+  });
+
+const ready = (s: ReturnType<typeof computeStatus>) => s.conditions?.find((c) => c.type === "Ready");
+
+describe("desired training Job", () => {
+  const [sa, job] = desiredObjects(tj({ resources: { gpu: 1, memory: "4Gi" } }), { runtimeImage: "r/x:1", data });
+  const spec = (job?.object as Job | undefined)?.spec;
+  const pod0 = spec?.template.spec;
+  const c = pod0?.containers[0];
+
+  it("runs one restricted pod under the job's own ServiceAccount, pinned to the DataSet version", () => {
+    expect(sa?.object.metadata.name).toBe("penguins-train");
+    expect(pod0?.serviceAccountName).toBe("penguins-train");
+    expect(pod0?.restartPolicy).toBe("Never");
+    expect(pod0?.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    expect(c?.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+    });
+    expect(job?.object.metadata.annotations?.[ANNOTATION_DATASET_DIGEST]).toBe(`sha256:${HEX}`);
+    expect(c?.args).toEqual([
+      "train",
+      "--data",
+      `/mnt/pvc/data/datasets/penguins/${HEX}`,
+      "--data-digest",
+      `sha256:${HEX}`,
+      "--out",
+      "/mnt/pvc/data/models/penguins",
+      "--checkpoint-dir",
+      "/mnt/pvc/data/models/penguins/.checkpoints/u-1",
+      "--backend",
+      "auto",
+    ]);
+  });
+
+  it("asks for nvidia.com/gpu and tolerates the GPU taint; run policy maps to the Job", () => {
+    expect(c?.resources?.limits).toMatchObject({ "nvidia.com/gpu": "1", memory: "4Gi" });
+    expect(pod0?.tolerations).toContainEqual({ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" });
+    expect(spec?.backoffLimit).toBe(3);
+    expect(spec?.podFailurePolicy?.rules[0]).toMatchObject({ action: "FailJob", onExitCodes: { values: [2, 3] } });
+    const [, policed] = desiredObjects(
+      tj({ runPolicy: { backoffLimit: 1, activeDeadlineSeconds: 60, ttlSecondsAfterFinished: 5, suspend: true } }),
+      { runtimeImage: "r/x:1", data },
+    );
+    expect((policed?.object as Job | undefined)?.spec).toMatchObject({
+      backoffLimit: 1,
+      activeDeadlineSeconds: 60,
+      ttlSecondsAfterFinished: 5,
+      suspend: true,
+    });
+    expect((policed?.object as Job | undefined)?.spec?.template.spec?.tolerations).toBeUndefined();
+  });
+});
+
+describe("TrainingJob status", () => {
+  it("waits (not fails) while the DataSet is not Ready", () => {
+    const s = computeStatus(tj(), { waiting: { reason: Reason.DataSetNotReady, message: "m" }, pods: [] }, now);
+    expect(s.phase).toBe("Pending");
+    expect(ready(s)).toMatchObject({ status: "False", reason: "DataSetNotReady" });
+    expect(s.conditions?.find((c) => c.type === "Reconciling")?.status).toBe("True");
+  });
+
+  it("is Running while its pod runs, Suspended when suspended", () => {
+    const running = computeStatus(tj(), { job: jobOf({ active: 1 }), pods: [pod({}, "Running")] }, now);
+    expect(running.phase).toBe("Running");
+    expect(running.conditions?.find((c) => c.type === "Running")?.status).toBe("True");
+    const suspended = computeStatus(tj(), { job: jobOf({}, true), pods: [] }, now);
+    expect(suspended.phase).toBe("Suspended");
+    expect(suspended.conditions?.find((c) => c.type === "Suspended")?.status).toBe("True");
+  });
+
+  it("Succeeded: the model's URI, digest, lineage and test metrics from the pod's termination message", () => {
+    const msg = {
+      reason: "Succeeded",
+      model: { digest: `sha256:${MODEL_HEX}`, uri: "/ignored" },
+      dataSetDigest: `sha256:${HEX}`,
+      finalMetrics: { loss: 0.1, accuracy: 0.97 },
+      epochs: 5,
+    };
+    const pods = [terminated(0, msg, "Completed")];
+    const job = jobOf({ conditions: [{ type: "Complete", status: "True" }], completionTime: "2026-01-01T00:09:00Z" });
+    const s = computeStatus(
+      tj(),
+      { job, pods, outcome: outcomeOfPods(pods), data, outputUri: "pvc://data/models/penguins" },
+      now,
+    );
+    expect(s.phase).toBe("Succeeded");
+    expect(s.model).toEqual({
+      uri: `pvc://data/models/penguins/${MODEL_HEX}`,
+      digest: `sha256:${MODEL_HEX}`,
+      version: "u-1.1",
+      dataSetDigest: `sha256:${HEX}`,
+    });
+    expect(s.finalMetrics).toEqual({ loss: 0.1, accuracy: 0.97 });
+    expect(ready(s)).toMatchObject({ status: "True", reason: "Succeeded" });
+    // The Job deleted by its TTL: the outcome stays.
+    expect(computeStatus(tj({}, s), { pods: [] }, now)).toEqual(s);
+  });
+
+  it.each([
+    [
+      "NaNLoss from the pod",
+      failedJob("PodFailurePolicy"),
+      [terminated(3, { reason: "NaNLoss", message: "the loss became NaN at epoch 2, batch 7" })],
+      "NaNLoss",
+      /epoch 2, batch 7/,
+    ],
+    [
+      "OutOfMemory with the limit",
+      failedJob("BackoffLimitExceeded"),
+      [terminated(137, "", "OOMKilled")],
+      "OutOfMemory",
+      /exit code 137, limit 2Gi/,
+    ],
+    ["DeadlineExceeded", failedJob("DeadlineExceeded"), [], "DeadlineExceeded", /activeDeadlineSeconds/],
+    [
+      "BackoffLimitExceeded with the last pod",
+      failedJob("BackoffLimitExceeded", 4),
+      [terminated(1, "boom")],
+      "BackoffLimitExceeded",
+      /failed 4 time\(s\).*pod penguins-train-x1: exit code 1: boom/,
+    ],
+  ])("Failed: %s", (_, job, pods, reason, message) => {
+    const s = computeStatus(tj(), { job, pods, outcome: outcomeOfPods(pods), data }, now);
+    expect(s.phase).toBe("Failed");
+    expect(ready(s)).toMatchObject({ status: "False", reason });
+    expect(ready(s)?.message).toMatch(message);
+    expect(s.conditions?.find((c) => c.type === "Stalled")?.status).toBe("True");
+  });
+
+  it("copies an image-pull failure with the pod's name", () => {
+    const pulling = pod(
+      { state: { waiting: { reason: "ImagePullBackOff", message: "no such image" } } },
+      "Pending",
+      "penguins-train-q",
+    );
+    const s = computeStatus(tj(), { job: jobOf({ active: 1 }), pods: [pulling] }, now);
+    expect(ready(s)).toMatchObject({
+      reason: "ImagePullFailed",
+      message: "pod penguins-train-q: ImagePullBackOff: no such image",
+    });
+  });
+});
+
+describe("ProgressWriter", () => {
+  afterEach(() => vi.useRealTimers());
+
+  it("writes at most once per interval per job, and always the newest report in the end", async () => {
+    vi.useFakeTimers();
+    const writes: unknown[] = [];
+    const client = {
+      mergePatch: async (_r: unknown, _ns: unknown, _n: unknown, body: unknown) => void writes.push(body),
+    };
+    const w = new ProgressWriter(client as never, { warn: () => {} } as never, 5000, () => Date.now());
+    for (let epoch = 1; epoch <= 50; epoch++) {
+      w.offer("ml", "penguins", { epoch, epochs: 50, percentage: epoch * 2 });
+      await vi.advanceTimersByTimeAsync(200); // 50 reports in 10 s
+    }
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(writes.length).toBeLessThanOrEqual(3);
+    expect(writes.at(-1)).toEqual({ status: { progress: { epoch: 50, epochs: 50, percentage: 100 } } });
+    w.stop();
+  });
+});
