@@ -5,7 +5,8 @@ import { lookAroundStep } from "./steps/look-around.js";
 import { operatorStep } from "./steps/operator.js";
 import { buildStep, setupStep } from "./steps/prepare.js";
 import { resetStep } from "./steps/reset.js";
-import { deployStep, predictStep, publishModelStep } from "./steps/serve.js";
+import { deployStep, predictStep } from "./steps/serve.js";
+import { trainStep } from "./steps/train.js";
 import type { Step } from "./steps.js";
 
 export const DEMO_STEPS: Step[] = [
@@ -16,7 +17,7 @@ export const DEMO_STEPS: Step[] = [
   resetStep,
   rawDataStep,
   dataSetStep,
-  publishModelStep,
+  trainStep,
   deployStep,
   predictStep,
   lookAroundStep,

@@ -7,6 +7,8 @@ import { describeFailure, type ObjectRef } from "./report.js";
 export interface DemoContext {
   options: DemoOptions;
   log(line: string): void;
+  /** stderr is a terminal: progress bars redraw in place. */
+  tty?: boolean;
   /** Run at exit or Ctrl-C, last registered first. */
   onCleanup(what: string, fn: () => Promise<void> | void): void;
   /** Set by the cluster step. */

@@ -14,7 +14,7 @@ export const lookAroundStep: Step = {
       `${kubectl} get deploy,svc,pods -n ${ns}`,
       `${kubectl} describe mdep -n ${ns}`,
     ];
-    if (url) lines.push(`curl -s ${url}/v2/models/iris`);
+    if (url) lines.push(`curl -s ${url}/v2/models/penguins`);
     for (const l of lines) ctx.log(`  ${l}`);
     return undefined;
   },
