@@ -58,7 +58,7 @@ export function alertRules(p: RuleParams): AlertRule[] {
       alert: "LiftoffHighErrorRate",
       expr: `100 * sum by (${BY}) (rate(liftoff_inference_requests_total{${sel}code=~"5.."}[${w}])) / sum by (${BY}) (rate(liftoff_inference_requests_total{${s}}[${w}])) > ${p.errorRatePercent}`,
       for: p.for,
-      labels,
+      labels: { ...labels },
       annotations: {
         summary: "Model {{ $labels.namespace }}/{{ $labels.model }} answers too many errors",
         description: `{{ $value | printf "%.1f" }} % of requests failed (5xx) over ${w}; the threshold is ${p.errorRatePercent} %.`,
@@ -70,7 +70,7 @@ export function alertRules(p: RuleParams): AlertRule[] {
       alert: "LiftoffHighLatencyP99",
       expr: `1000 * histogram_quantile(0.99, sum by (${BY}, le) (rate(liftoff_inference_request_duration_seconds_bucket{${s}}[${w}]))) > ${p.p99LatencyMs}`,
       for: p.for,
-      labels,
+      labels: { ...labels },
       annotations: {
         summary: "Model {{ $labels.namespace }}/{{ $labels.model }} is slow",
         description: `p99 latency is {{ $value | printf "%.0f" }} ms over ${w}; the threshold is ${p.p99LatencyMs} ms.`,
@@ -83,7 +83,7 @@ export function alertRules(p: RuleParams): AlertRule[] {
       alert: "LiftoffDrift",
       expr: `(${psiExpr(s, w)}) > ${p.driftThreshold} and on (${FEATURE}) ${rows} >= ${MIN_ROWS}`,
       for: p.for,
-      labels,
+      labels: { ...labels },
       annotations: {
         summary: "{{ $labels.source }} {{ $labels.feature }} of {{ $labels.namespace }}/{{ $labels.model }} drifted",
         description: `PSI {{ $value | printf "%.3f" }} against the training baseline over ${w}; the threshold is ${p.driftThreshold}.`,
@@ -96,7 +96,7 @@ export function alertRules(p: RuleParams): AlertRule[] {
       alert: "LiftoffLowAccuracy",
       expr: `(${accuracyExpr(s, w)}) < ${p.minAccuracy} and on (${BY}) ${n} >= ${MIN_FEEDBACK}`,
       for: p.for,
-      labels,
+      labels: { ...labels },
       annotations: {
         summary: "Live accuracy of {{ $labels.namespace }}/{{ $labels.model }} is low",
         description: `Accuracy from feedback is {{ $value | printf "%.3f" }} over ${w}; the minimum is ${p.minAccuracy}.`,
