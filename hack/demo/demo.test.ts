@@ -103,6 +103,9 @@ describe("failure report", () => {
       ]),
     ).toEqual(['Ready=False PrepareFailed: column "x" is missing', "Stalled=True PrepareFailed"]);
     expect(formatConditions([])[0]).toMatch(/no conditions yet/);
+    const long = formatConditions([{ type: "Ready", status: "False", reason: "X", message: `a\nb${"c".repeat(400)}` }]);
+    expect(long[0]).toMatch(/^Ready=False X: a ⏎ bc+…$/);
+    expect(long[0]?.length).toBeLessThanOrEqual(260);
     expect(podSelector({ kind: "TrainingJob", namespace: "n", name: "penguins" })).toBe(
       "liftoff.dev/trainingjob=penguins",
     );

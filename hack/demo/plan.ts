@@ -1,6 +1,7 @@
 // The demo's steps in order. Steps for features not yet on main are added here as they land.
 import { clusterStep } from "./steps/cluster.js";
 import { dataSetStep, rawDataStep } from "./steps/data.js";
+import { driftStep } from "./steps/drift.js";
 import { lookAroundStep } from "./steps/look-around.js";
 import { operatorStep } from "./steps/operator.js";
 import { buildStep, setupStep } from "./steps/prepare.js";
@@ -20,5 +21,6 @@ export const DEMO_STEPS: Step[] = [
   trainStep,
   deployStep,
   predictStep,
+  driftStep,
   lookAroundStep,
 ];

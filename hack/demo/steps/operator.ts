@@ -18,6 +18,8 @@ export const operatorStep: Step = {
           "--leader-elect=false",
           "--metrics-bind-address=127.0.0.1:0",
           `--namespaces=${ctx.options.namespace}`,
+          // Drift and accuracy from the serving pods every 2 s (60 s by default), so the demo shows it at once.
+          "--monitoring-period=2",
           // Run pods post progress and results to it (HTTPS, checked with a TokenReview).
           ...(await reportFlags(need(ctx.clusterName, "the local cluster"))),
         ],

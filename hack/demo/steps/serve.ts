@@ -4,7 +4,7 @@ import { claimHostFolder } from "../../../devcluster/node-agent/claim-folder.js"
 import { serviceEndpoint } from "../../../devcluster/node-agent/service-endpoint.js";
 import { applyObject, waitForCondition } from "../kube.js";
 import { loadSample } from "../samples.js";
-import { need, type Step, StepFailure } from "../steps.js";
+import { type DemoContext, need, type Step, StepFailure } from "../steps.js";
 import { type LabelledRecord, testRecords } from "../test-split.js";
 
 const NAME = "penguins";
@@ -35,12 +35,30 @@ interface V1Answer {
   labels?: string[];
 }
 
+const mdepRef = (ctx: DemoContext) =>
+  ({ kind: "ModelDeployment", namespace: ctx.options.namespace, name: NAME }) as const;
+
+/** One V1 predict call with raw records (and the API key once the auth step planted one). */
+export async function predictRequest(ctx: DemoContext, records: Record<string, unknown>[]): Promise<V1Answer> {
+  const url = need(ctx.results.get("endpoint") as string | undefined, "the endpoint");
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  const key = ctx.results.get("apiKey") as string | undefined;
+  if (key) headers.authorization = `Bearer ${key}`;
+  const res = await fetch(`${url}/v1/models/${NAME}:predict`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ instances: records }),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new StepFailure(`HTTP ${res.status}: ${text}`, mdepRef(ctx));
+  return JSON.parse(text) as V1Answer;
+}
+
 export const predictStep: Step = {
   name: "predict",
   title: "predict the DataSet's test split, sent as raw records by column name (KServe V1), and score it",
   async run(ctx) {
     const kc = need(ctx.kc, "the cluster");
-    const url = need(ctx.results.get("endpoint") as string | undefined, "the endpoint");
     // biome-ignore lint/suspicious/noExplicitAny: status read back
     const ds = need(ctx.results.get("dataset") as any, "the DataSet");
     const [, claim, ...path] = String(ds.status.output)
@@ -48,19 +66,14 @@ export const predictStep: Step = {
       .split("/");
     const folder = join(await claimHostFolder(kc, ctx.options.namespace, claim ?? ""), ...path);
     const records = await testRecords(folder);
-    const headers: Record<string, string> = { "content-type": "application/json" };
-    const key = ctx.results.get("apiKey") as string | undefined;
-    if (key) headers.authorization = `Bearer ${key}`;
-    const res = await fetch(`${url}/v1/models/${NAME}:predict`, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({ instances: records.map((r) => r.record) }),
-    });
-    const text = await res.text();
-    const ref = { kind: "ModelDeployment", namespace: ctx.options.namespace, name: NAME } as const;
-    if (!res.ok) throw new StepFailure(`HTTP ${res.status}: ${text}`, ref);
-    const answer = JSON.parse(text) as V1Answer;
-    if (!answer.labels) throw new StepFailure(`the answer has no class labels: ${text.slice(0, 200)}`, ref);
+    ctx.results.set("testRecords", records);
+    const answer = await predictRequest(
+      ctx,
+      records.map((r) => r.record),
+    );
+    if (!answer.labels) {
+      throw new StepFailure(`the answer has no class labels: ${JSON.stringify(answer).slice(0, 200)}`, mdepRef(ctx));
+    }
     const acc = accuracy(answer.labels, records);
     ctx.results.set("accuracy", acc);
     for (const [i, r] of records.slice(0, 3).entries()) {
