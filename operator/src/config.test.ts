@@ -25,6 +25,10 @@ const FLAGS: Array<[flag: string, env: string, value: string]> = [
   ["report-tls-cert", "LIFTOFF_REPORT_TLS_CERT", "/tls/tls.crt"],
   ["report-tls-key", "LIFTOFF_REPORT_TLS_KEY", "/tls/tls.key"],
   ["report-ca", "LIFTOFF_REPORT_CA_FILE", "/tls/ca.crt"],
+  ["vault-addr", "LIFTOFF_VAULT_ADDR", "https://vault.vault.svc:8200"],
+  ["vault-ca-configmap", "LIFTOFF_VAULT_CA_CONFIGMAP", "vault-ca:bundle.pem"],
+  ["vault-auth-mount", "LIFTOFF_VAULT_AUTH_MOUNT", "k8s/prod"],
+  ["vault-token-ttl", "LIFTOFF_VAULT_TOKEN_TTL_SECONDS", "900"],
 ];
 
 /** The ConfigError message parseConfig throws. */
@@ -99,6 +103,25 @@ describe("parseConfig", () => {
         keyFile: "/tls/tls.key",
         caFile: "/tls/ca.crt",
       },
+      vault: {
+        address: "https://vault.vault.svc:8200",
+        authMount: "k8s/prod",
+        caConfigMap: { name: "vault-ca", key: "bundle.pem" },
+        tokenExpirationSeconds: 900,
+      },
+    });
+  });
+
+  it("checks the Vault settings and needs an address for the others", () => {
+    expect(errorOf(["--vault-auth-mount=k8s"])).toBe("--vault-auth-mount needs --vault-addr");
+    expect(errorOf(["--vault-addr=vault:8200"])).toMatch(/must be an http\(s\):\/\/ address/);
+    expect(errorOf(["--vault-addr=https://v:8200", "--vault-ca-configmap=Bad_Name"])).toMatch(/NAME or NAME:KEY/);
+    expect(errorOf(["--vault-addr=https://v:8200", "--vault-token-ttl=60"])).toMatch(/from 600 to 86400/);
+    expect(parseConfig(["--vault-addr=https://v:8200/", "--vault-ca-configmap=kube-root-ca.crt"], {}).vault).toEqual({
+      address: "https://v:8200",
+      authMount: "kubernetes",
+      caConfigMap: { name: "kube-root-ca.crt", key: "ca.crt" },
+      tokenExpirationSeconds: 600,
     });
   });
 
@@ -133,6 +156,10 @@ describe("parseConfig", () => {
       "--report-tls-cert=c",
       "--report-tls-key=k",
       "--report-ca=a",
+      "--vault-addr=https://10.87.0.1:23470",
+      "--vault-ca-configmap=kube-root-ca.crt",
+      "--vault-auth-mount=kubernetes",
+      "--vault-token-ttl=600",
     ];
     expect(parseConfig(argv, env)).toEqual({
       kubeconfig: "/etc/kc",
@@ -159,6 +186,12 @@ describe("parseConfig", () => {
         certFile: "c",
         keyFile: "k",
         caFile: "a",
+      },
+      vault: {
+        address: "https://10.87.0.1:23470",
+        authMount: "kubernetes",
+        caConfigMap: { name: "kube-root-ca.crt", key: "ca.crt" },
+        tokenExpirationSeconds: 600,
       },
     });
   });

@@ -1,6 +1,7 @@
 // Operator configuration from flags and environment (flag wins), validated at start with one-line errors (pure).
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
+import type { VaultSettings } from "./vault/pod-identity.js";
 
 export interface OperatorConfig {
   kubeconfig?: string;
@@ -20,6 +21,8 @@ export interface OperatorConfig {
   qps: number;
   burst: number;
   logLevel: "trace" | "debug" | "info" | "warn" | "error";
+  /** Where workloads find Vault (docs/vault.md); pods needing a secret fail with VaultUnreachable when unset. */
+  vault?: VaultSettings;
   /** Seconds between merges of the serving pods' drift and feedback counts. */
   monitoringPeriodSeconds: number;
   /** The result-reporting endpoint run pods post to (docs/architecture.md, "Result reporting"); off when unset. */
@@ -68,6 +71,26 @@ const OPTIONS = {
   qps: { type: "string", env: "LIFTOFF_KUBE_API_QPS", help: "client-side API rate limit (default 50)" },
   burst: { type: "string", env: "LIFTOFF_KUBE_API_BURST", help: "client-side API burst (default 100)" },
   "log-level": { type: "string", env: "LIFTOFF_LOG_LEVEL", help: "trace|debug|info|warn|error (default info)" },
+  "vault-addr": {
+    type: "string",
+    env: "LIFTOFF_VAULT_ADDR",
+    help: "Vault/OpenBao address as pods reach it (https://…); workloads get no Vault when unset",
+  },
+  "vault-ca-configmap": {
+    type: "string",
+    env: "LIFTOFF_VAULT_CA_CONFIGMAP",
+    help: "NAME[:KEY] of a ConfigMap in each workload namespace with Vault's CA (key default ca.crt); system CAs when unset",
+  },
+  "vault-auth-mount": {
+    type: "string",
+    env: "LIFTOFF_VAULT_AUTH_MOUNT",
+    help: "Kubernetes auth mount path in Vault (default kubernetes)",
+  },
+  "vault-token-ttl": {
+    type: "string",
+    env: "LIFTOFF_VAULT_TOKEN_TTL_SECONDS",
+    help: "lifetime of the pods' projected Vault tokens, seconds (600-86400, default 600)",
+  },
   "monitoring-period": {
     type: "string",
     env: "LIFTOFF_MONITORING_PERIOD_SECONDS",
@@ -166,6 +189,8 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
   };
   const report = reportConfig(get);
   if (report) cfg.report = report;
+  const vault = vaultConfig(get);
+  if (vault) cfg.vault = vault;
   if (!/^[a-z0-9.-]+(:\d+)?\/[\w./-]+(:[\w.-]+)?(@sha256:[a-f0-9]{64})?$/.test(cfg.runtimeImage)) {
     throw new ConfigError(`--runtime-image "${cfg.runtimeImage}" is not an image reference like registry/repo:tag`);
   }
@@ -197,5 +222,33 @@ function reportConfig(get: (flag: keyof typeof OPTIONS) => string | undefined): 
     keyFile,
     caFile: get("report-ca") ?? certFile,
     url,
+  };
+}
+
+function vaultConfig(get: (flag: keyof typeof OPTIONS) => string | undefined): VaultSettings | undefined {
+  const address = get("vault-addr");
+  if (!address) {
+    for (const f of ["vault-ca-configmap", "vault-auth-mount", "vault-token-ttl"] as const)
+      if (get(f)) throw new ConfigError(`--${f} needs --vault-addr`);
+    return undefined;
+  }
+  if (!/^https?:\/\/[^\s/]+\/?$/.test(address))
+    throw new ConfigError(`--vault-addr must be an http(s):// address without a path, got "${address}"`);
+  const mount = get("vault-auth-mount") ?? "kubernetes";
+  if (!/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/.test(mount))
+    throw new ConfigError(`--vault-auth-mount must be a mount path like kubernetes, got "${mount}"`);
+  const ca = get("vault-ca-configmap");
+  let caConfigMap: VaultSettings["caConfigMap"];
+  if (ca) {
+    const [name = "", key = "ca.crt"] = ca.split(":");
+    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name) || !/^[-._a-zA-Z0-9]+$/.test(key))
+      throw new ConfigError(`--vault-ca-configmap must be NAME or NAME:KEY of a ConfigMap, got "${ca}"`);
+    caConfigMap = { name, key };
+  }
+  return {
+    address: address.replace(/\/$/, ""),
+    authMount: mount,
+    ...(caConfigMap ? { caConfigMap } : {}),
+    tokenExpirationSeconds: int("vault-token-ttl", get("vault-token-ttl"), 600, 600, 86400),
   };
 }

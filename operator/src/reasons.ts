@@ -16,6 +16,11 @@ export const Reason = {
   UnsupportedModelURI: "UnsupportedModelURI",
   ProgressDeadlineExceeded: "ProgressDeadlineExceeded",
   ApplyFailed: "ApplyFailed",
+  // Vault (runtime/src/vault/errors.ts: the pods report these in their termination message; never a value)
+  VaultUnreachable: "VaultUnreachable",
+  VaultSealed: "VaultSealed",
+  VaultPermissionDenied: "VaultPermissionDenied",
+  SecretNotFound: "SecretNotFound",
   // model
   ModelLoaded: "ModelLoaded",
   ModelLoading: "ModelLoading",

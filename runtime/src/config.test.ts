@@ -7,6 +7,16 @@ import { parseServeConfig, serveHelp } from "./config.js";
 const base = ["--model-uri", "/models/m", "--model-name", "m"];
 
 describe("parseServeConfig", () => {
+  it("takes API keys from Vault only with both path and key, and not together with static tokens", () => {
+    const vault = ["--auth-vault-path", "secret/data/t/api-keys", "--auth-vault-key", "iris"];
+    expect(parseServeConfig([...base, ...vault], {})).toMatchObject({
+      authVaultPath: "secret/data/t/api-keys",
+      authVaultKey: "iris",
+    });
+    expect(() => parseServeConfig([...base, "--auth-vault-path", "secret/data/t/k"], {})).toThrow(/go together/);
+    expect(() => parseServeConfig([...base, ...vault], { LIFTOFF_AUTH_TOKENS: "t" })).toThrow(/use one/);
+  });
+
   it("applies defaults", () => {
     expect(parseServeConfig(base, {})).toEqual({
       modelUri: "/models/m",
@@ -23,6 +33,10 @@ describe("parseServeConfig", () => {
       bodyLimitBytes: 10485760,
       authTokenFile: undefined,
       authTokens: [],
+      authVaultPath: undefined,
+      authVaultKey: undefined,
+      authRefreshSeconds: 15,
+      authGraceSeconds: 60,
       pvcRoot: "/mnt/pvc",
       shutdownDelayMs: 0,
       logLevel: "info",

@@ -29,6 +29,11 @@ export interface ServeConfig {
   authTokenFile: string | undefined;
   /** Tokens given directly (LIFTOFF_AUTH_TOKENS, comma-separated). */
   authTokens: string[];
+  /** KV v2 path of the API keys in Vault (auth from Vault; login from LIFTOFF_VAULT_*). */
+  authVaultPath: string | undefined;
+  authVaultKey: string | undefined;
+  authRefreshSeconds: number;
+  authGraceSeconds: number;
   pvcRoot: string;
   shutdownDelayMs: number;
   logLevel: (typeof LOG_LEVELS)[number];
@@ -167,6 +172,40 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     key: "authTokenFile",
     kind: "string",
     help: "file of accepted bearer tokens, one per line; with LIFTOFF_AUTH_TOKENS, enables auth",
+  },
+  {
+    flag: "auth-vault-path",
+    env: "LIFTOFF_AUTH_VAULT_PATH",
+    key: "authVaultPath",
+    kind: "string",
+    help: "KV v2 path of the API keys in Vault, e.g. secret/data/team-a/api-keys (login from LIFTOFF_VAULT_*); enables auth",
+  },
+  {
+    flag: "auth-vault-key",
+    env: "LIFTOFF_AUTH_VAULT_KEY",
+    key: "authVaultKey",
+    kind: "string",
+    help: "entry of that secret holding this model's keys; the other entries are other models' keys (403)",
+  },
+  {
+    flag: "auth-refresh-seconds",
+    env: "LIFTOFF_AUTH_REFRESH_SECONDS",
+    key: "authRefreshSeconds",
+    kind: "int",
+    default: "15",
+    min: 1,
+    max: 3600,
+    help: "re-read the keys from Vault this often: a rotated key is accepted within this time",
+  },
+  {
+    flag: "auth-grace-seconds",
+    env: "LIFTOFF_AUTH_GRACE_SECONDS",
+    key: "authGraceSeconds",
+    kind: "int",
+    default: "60",
+    min: 0,
+    max: 86400,
+    help: "a replaced key stays valid this long after the pod saw its replacement",
   },
   {
     flag: "pvc-root",
@@ -332,6 +371,10 @@ export function parseServeConfig(
     .split(",")
     .map((t) => t.trim())
     .filter((t) => t !== "");
+  if ((cfg.authVaultPath === undefined) !== (cfg.authVaultKey === undefined))
+    throw new ConfigError("--auth-vault-path and --auth-vault-key go together");
+  if (cfg.authVaultPath !== undefined && (cfg.authTokenFile !== undefined || (cfg.authTokens as string[]).length > 0))
+    throw new ConfigError("--auth-vault-path replaces --auth-token-file and LIFTOFF_AUTH_TOKENS; use one");
   return cfg as unknown as ServeConfig;
 }
 

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import { inContainerRoot, resolveModelUri } from "./artifact.js";
-import { loadTokens } from "./auth.js";
+import { type Authenticator, loadTokens } from "./auth.js";
 import { initBackend } from "./backends.js";
 import { parseServeConfig, type ServeConfig } from "./config.js";
 import { ConfigError } from "./errors.js";
@@ -13,6 +13,8 @@ import { RuntimeMetrics } from "./metrics.js";
 import { loadBaseline } from "./monitoring/baseline-source.js";
 import { buildServer } from "./server.js";
 import { ModelService } from "./service.js";
+import { vaultClientFromEnv } from "./vault/env.js";
+import { VaultApiKeys } from "./vault-api-keys.js";
 
 export interface Running {
   app: FastifyInstance;
@@ -28,10 +30,43 @@ export interface Running {
   close(): Promise<void>;
 }
 
+/** Refresh messages go to the server's logger once it exists (the first read happens before it is built). */
+interface KeyLog {
+  info(msg: string): void;
+  warn(msg: string): void;
+}
+
+/** The API keys from Vault (login with the pod's projected token); a VaultError when they cannot be read. */
+async function vaultApiKeys(config: ServeConfig, env: NodeJS.ProcessEnv, log: KeyLog): Promise<Authenticator> {
+  const path = config.authVaultPath ?? "";
+  const vault = await vaultClientFromEnv(env);
+  const keys = new VaultApiKeys(
+    { read: () => vault.readKvData(path) },
+    {
+      key: config.authVaultKey ?? "",
+      refreshMs: config.authRefreshSeconds * 1000,
+      graceMs: config.authGraceSeconds * 1000,
+      log,
+      where: { path, role: env.LIFTOFF_VAULT_ROLE ?? "" },
+    },
+  );
+  try {
+    await keys.start();
+  } catch (err) {
+    vault.close();
+    throw err;
+  }
+  return keys;
+}
+
 export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<Running> {
   const config = parseServeConfig(argv, env);
   const location = inContainerRoot(resolveModelUri(config.modelUri, config.pvcRoot), env.LIFTOFF_PATH_PREFIX);
-  const tokens = await loadTokens(config.authTokenFile, config.authTokens);
+  let logger: FastifyInstance["log"] | undefined;
+  const keyLog: KeyLog = { info: (m) => logger?.info(m), warn: (m) => logger?.warn(m) };
+  const tokens = config.authVaultPath
+    ? await vaultApiKeys(config, env, keyLog)
+    : await loadTokens(config.authTokenFile, config.authTokens);
   // A named backend is initialised now, so a missing one fails before listening;
   // `auto` is decided with the model loaded (see probeBackends).
   if (config.backend !== "auto") await initBackend(config.backend);
@@ -73,6 +108,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     auth: tokens,
     logLevel: config.logLevel,
   });
+  logger = app.log;
   // Listen first so liveness answers while a large model loads; readiness waits.
   await app.listen({ host: config.host, port: config.port });
   let grpc: GrpcListener | undefined;

@@ -2,18 +2,17 @@
 // the model comes from a PersistentVolumeClaim, and a prediction goes through the pod the Service selects.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { CustomObjectsApi } from "@kubernetes/client-node";
 import { describe, expect, inject, it } from "vitest";
 import { claimHostFolder } from "../../devcluster/node-agent/claim-folder.js";
 import { serviceEndpoint } from "../../devcluster/node-agent/service-endpoint.js";
 import { saveLayersModel, tinyDense, tinyDenseExpected } from "../../runtime/src/test-helpers.js";
 import { kubeConfig, type Obj } from "../support/kube.js";
-import { createModelDeployment, operatorFixture } from "../support/operator.js";
+import { createModelDeployment, getModelDeployment, operatorFixture } from "../support/operator.js";
 import { pollUntil } from "../support/poll.js";
 
 const admin = kubeConfig(inject("kubeconfig"));
-const fx = operatorFixture(admin, "mdep-e2e", { flags: ["--leader-elect=false"] });
-const custom = admin.makeApiClient(CustomObjectsApi);
+// Restricted: the API server's PodSecurity admission would refuse a serving pod below the standard.
+const fx = operatorFixture(admin, "mdep-e2e", { flags: ["--leader-elect=false"], restricted: true });
 
 const createMdep = (name: string, uri: string) =>
   createModelDeployment(admin, fx.ns.name, name, {
@@ -26,13 +25,7 @@ async function waitMdep(name: string, what: string, test: (m: Obj) => boolean, t
   return pollUntil(
     `${name}: ${what}`,
     async () => {
-      const m = (await custom.getNamespacedCustomObject({
-        group: "liftoff.dev",
-        version: "v1alpha1",
-        namespace: fx.ns.name,
-        plural: "modeldeployments",
-        name,
-      })) as Obj;
+      const m = await getModelDeployment(admin, fx.ns.name, name);
       return m.status?.observedGeneration === m.metadata.generation && test(m) ? m : undefined;
     },
     { timeoutMs, intervalMs: 250 },

@@ -10,6 +10,7 @@ import { readInitSecrets } from "../../devcluster/openbao/init.js";
 import { openbaoLayout } from "../../devcluster/openbao/server.js";
 import { loginVaultClient, type VaultClient, VaultError } from "../../runtime/src/vault/index.js";
 import { kubeConfig, testNamespace } from "../support/kube.js";
+import { pollUntil } from "../support/poll.js";
 import { type TestVault, testVault } from "../support/vault.js";
 
 async function failure(p: Promise<unknown>): Promise<VaultError> {
@@ -21,25 +22,19 @@ async function failure(p: Promise<unknown>): Promise<VaultError> {
   return err as VaultError;
 }
 
-/** Polls `fn` until it resolves, up to `ms`: Vault's state changes are not instant for its clients. */
-async function eventually<T>(fn: () => Promise<T>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
-
 describe("OpenBao in the local cluster", () => {
   let kc: KubeConfig;
   let vault: TestVault;
   let ns: { name: string; delete(): Promise<void> };
   const clients: VaultClient[] = [];
   const dbPassword = `pw-${Math.random().toString(36).slice(2)}`;
+
+  /** Vault's state changes are not instant for its clients: read until it works, with a deadline. */
+  const readAgain = (c: VaultClient) =>
+    pollUntil("the secret readable again", () => c.readKv(`secret/data/${ns.name}/postgres`, "password"), {
+      timeoutMs: 15_000,
+      intervalMs: 200,
+    });
 
   async function client(role: string, tokenFile: string): Promise<VaultClient> {
     const c = await loginVaultClient({ address: vault.address, caFile: vault.caFile, role, tokenFile });
@@ -175,7 +170,7 @@ describe("OpenBao in the local cluster", () => {
     } finally {
       await vault.unseal();
     }
-    expect(await eventually(() => c.readKv(`secret/data/${ns.name}/postgres`, "password"))).toBe(dbPassword);
+    expect(await readAgain(c)).toBe(dbPassword);
   });
 
   it("says VaultUnreachable while stopped; after a restart its secrets are still there", async () => {
@@ -197,6 +192,6 @@ describe("OpenBao in the local cluster", () => {
     } finally {
       await vault.start();
     }
-    expect(await eventually(() => c.readKv(`secret/data/${ns.name}/postgres`, "password"))).toBe(dbPassword);
+    expect(await readAgain(c)).toBe(dbPassword);
   });
 });

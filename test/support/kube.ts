@@ -32,9 +32,12 @@ export function readYamlFile<T = KubernetesObject>(path: string): T[] {
 export async function testNamespace(
   kc: KubeConfig,
   prefix: string,
+  opts: { restricted?: boolean } = {},
 ): Promise<{ name: string; delete(): Promise<void> }> {
   const core = kc.makeApiClient(CoreV1Api);
-  const ns = await core.createNamespace({ body: { metadata: { generateName: `${prefix}-` } } });
+  // restricted: the API server's PodSecurity admission rejects any pod below the restricted standard.
+  const labels: Record<string, string> = opts.restricted ? { "pod-security.kubernetes.io/enforce": "restricted" } : {};
+  const ns = await core.createNamespace({ body: { metadata: { generateName: `${prefix}-`, labels } } });
   const name = ns.metadata?.name ?? "";
   return {
     name,

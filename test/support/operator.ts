@@ -7,7 +7,7 @@ import { afterAll, beforeAll, inject } from "vitest";
 import { REPO_ROOT } from "../../devcluster/cluster/config.js";
 import { parseConfig } from "../../operator/src/config.js";
 import { type OperatorHandle, startOperator } from "../../operator/src/operator.js";
-import { kubectl, testNamespace } from "./kube.js";
+import { kubectl, type Obj, testNamespace } from "./kube.js";
 
 export const OPERATOR_NAMESPACE = "liftoff-system";
 
@@ -113,6 +113,17 @@ export async function createModelDeployment(
   });
 }
 
+/** Reads a ModelDeployment as whoever `kc` is. */
+export async function getModelDeployment(kc: KubeConfig, namespace: string, name: string): Promise<Obj> {
+  return (await kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({
+    group: "liftoff.dev",
+    version: "v1alpha1",
+    namespace,
+    plural: "modeldeployments",
+    name,
+  })) as Obj;
+}
+
 export interface OperatorFixture {
   /** This file's namespace. */
   ns: { name: string; delete(): Promise<void> };
@@ -130,11 +141,11 @@ export interface OperatorFixture {
 export function operatorFixture(
   admin: KubeConfig,
   prefix: string,
-  opts: { flags?: string[]; start?: boolean; setup?: () => Promise<void> } = {},
+  opts: { flags?: string[]; start?: boolean; setup?: () => Promise<void>; restricted?: boolean } = {},
 ): OperatorFixture {
   const fx = {} as OperatorFixture;
   beforeAll(async () => {
-    fx.ns = await testNamespace(admin, prefix);
+    fx.ns = await testNamespace(admin, prefix, { restricted: opts.restricted ?? false });
     fx.operatorKc = await operatorKubeConfig(admin, inject("kubectl"), inject("kubeconfig"));
     await opts.setup?.();
     if (opts.start === false) return;

@@ -64,8 +64,13 @@ const envOf = (dep: KubeObject): Record<string, unknown> =>
 describe("desiredObjects: the basic set", () => {
   const objects = desiredObjects(mdep(), ctx());
 
-  it("owns a ServiceAccount, a Deployment and a Service, and nothing optional", () => {
-    expect(kinds(objects)).toEqual(["ServiceAccount/churn-runtime", "Deployment/churn-predictor", "Service/churn"]);
+  it("owns a ServiceAccount, a Deployment, a Service and a NetworkPolicy, and nothing optional", () => {
+    expect(kinds(objects)).toEqual([
+      "ServiceAccount/churn-runtime",
+      "Deployment/churn-predictor",
+      "Service/churn",
+      "NetworkPolicy/churn",
+    ]);
   });
 
   it("sets a controlling owner reference that blocks owner deletion on every object", () => {
@@ -89,7 +94,12 @@ describe("desiredObjects: the basic set", () => {
   });
 
   it("pairs each object with its resource type", () => {
-    expect(objects.map((o) => o.resource)).toEqual([RESOURCES.ServiceAccount, RESOURCES.Deployment, RESOURCES.Service]);
+    expect(objects.map((o) => o.resource)).toEqual([
+      RESOURCES.ServiceAccount,
+      RESOURCES.Deployment,
+      RESOURCES.Service,
+      RESOURCES.NetworkPolicy,
+    ]);
     for (const o of objects) expect(o.object.apiVersion).toBe(o.resource.group ? `${o.resource.group}/v1` : "v1");
   });
 
@@ -337,6 +347,7 @@ describe("desiredObjects: canary", () => {
       "Deployment/churn-canary",
       "Service/churn",
       "PodDisruptionBudget/churn",
+      "NetworkPolicy/churn",
     ]);
     const dep = get(objects, "Deployment", "churn-canary");
     expect(dep.spec.replicas).toBe(1);
@@ -428,8 +439,12 @@ describe("desiredObjects: monitoring and network policy", () => {
     expect(find(desiredObjects(mdep(), ctx()), "ServiceMonitor")).toBeUndefined();
   });
 
-  it("creates a NetworkPolicy only when asked, always allowing its own namespace once", () => {
-    expect(find(desiredObjects(mdep(), ctx()), "NetworkPolicy")).toBeUndefined();
+  it("always creates a NetworkPolicy to the serving port only; listed namespaces narrow it, its own once", () => {
+    expect(get(desiredObjects(mdep(), ctx()), "NetworkPolicy").spec).toEqual({
+      podSelector: { matchLabels: { "liftoff.dev/modeldeployment": "churn" } },
+      policyTypes: ["Ingress"],
+      ingress: [{ ports: [{ port: 8080, protocol: "TCP" }] }],
+    });
     const np = get(
       desiredObjects(mdep({ networkPolicy: { allowedNamespaces: ["web", "ml"] } }), ctx()),
       "NetworkPolicy",
@@ -470,5 +485,48 @@ describe("child", () => {
     // @ts-expect-error progressDeadlineSecond is not a DeploymentSpec field
     const d = child(RESOURCES.Deployment, { name: "x" }, { spec: { selector, template, progressDeadlineSecond: 1 } });
     expect(d.object.kind).toBe("Deployment");
+  });
+});
+
+describe("desiredObjects: auth from Vault", () => {
+  const vault = { address: "https://vault.example:8200", caConfigMap: { name: "kube-root-ca.crt", key: "ca.crt" } };
+  const auth = { apiKeys: { path: "secret/data/ml/api-keys", key: "churn" } };
+
+  it("passes only the path and key, and gives the pod its Vault identity under its own service account", () => {
+    const dep = get(desiredObjects(mdep({ auth }), ctx({ vault })), "Deployment");
+    const env = envOf(dep);
+    expect(env).toMatchObject({
+      LIFTOFF_AUTH_VAULT_PATH: "secret/data/ml/api-keys",
+      LIFTOFF_AUTH_VAULT_KEY: "churn",
+      LIFTOFF_AUTH_REFRESH_SECONDS: "15",
+      LIFTOFF_AUTH_GRACE_SECONDS: "60",
+      LIFTOFF_VAULT_ADDR: "https://vault.example:8200",
+      LIFTOFF_VAULT_ROLE: "liftoff-ml-churn",
+      LIFTOFF_VAULT_TOKEN_FILE: "/var/run/secrets/liftoff/vault/token",
+    });
+    expect(Object.keys(env)).not.toContain("LIFTOFF_AUTH_TOKENS");
+    const pod = dep.spec.template.spec;
+    expect(pod.serviceAccountName).toBe("churn-runtime");
+    expect(pod.automountServiceAccountToken).toBe(false);
+    const vol = pod.volumes.find((v: { name: string }) => v.name === "liftoff-vault");
+    expect(vol.projected.sources[0]).toEqual({
+      serviceAccountToken: { audience: "vault", expirationSeconds: 600, path: "token" },
+    });
+    expect(JSON.stringify(dep)).not.toMatch(/secretName|secretKeyRef/);
+  });
+
+  it("uses spec.auth.vaultRole and the refresh and grace the spec asks for", () => {
+    const spec = { auth: { ...auth, vaultRole: "churn-serving", refreshSeconds: 2, graceSeconds: 5 } };
+    const env = envOf(get(desiredObjects(mdep(spec), ctx({ vault })), "Deployment"));
+    expect(env).toMatchObject({
+      LIFTOFF_VAULT_ROLE: "churn-serving",
+      LIFTOFF_AUTH_REFRESH_SECONDS: "2",
+      LIFTOFF_AUTH_GRACE_SECONDS: "5",
+    });
+  });
+
+  it("adds nothing about Vault without spec.auth", () => {
+    const dep = get(desiredObjects(mdep(), ctx({ vault })), "Deployment");
+    expect(JSON.stringify(dep)).not.toContain("VAULT");
   });
 });

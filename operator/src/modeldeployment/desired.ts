@@ -1,13 +1,22 @@
 // The objects a ModelDeployment should own, as a pure function of its spec and context. No timestamps, random
 // names or map-order surprises: the same input always yields the same objects, so unchanged specs write nothing.
 // Every child is typed with its client-node model (kube/models.ts), so a misspelt field does not compile.
-import type { V1Container, V1EnvVar, V1Probe, V1Toleration, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
+import type {
+  V1Container,
+  V1EnvVar,
+  V1PodSpec,
+  V1Probe,
+  V1Toleration,
+  V1Volume,
+  V1VolumeMount,
+} from "@kubernetes/client-node";
 import type { ModelDeployment } from "../api/v1alpha1/index.js";
 import type { Capabilities } from "../capabilities.js";
 import type { Deployment, HorizontalPodAutoscaler, Service } from "../kube/models.js";
 import { apiVersionOf, RESOURCES, type ResourceType } from "../kube/resources.js";
 import type { KubeObject, ObjectMeta, OwnerReference, Wire } from "../kube/types.js";
 import { extraBaselineClaim, monitoringEnv, prometheusRule } from "../monitoring/desired.js";
+import { type VaultSettings, withVaultIdentity } from "../vault/pod-identity.js";
 import type { ResolvedModel } from "./model-source.js";
 import { childNames, commonLabels, LABEL_TRACK, podSelector, RUNTIME_PORT, SERVICE_PORT, type Track } from "./names.js";
 
@@ -15,6 +24,8 @@ export type { Capabilities };
 
 export interface DesiredContext {
   runtimeImage: string;
+  /** Where serving pods find Vault; required when spec.auth is set (the reconciler checks). */
+  vault?: VaultSettings;
   stable: ResolvedModel;
   canary?: ResolvedModel;
   capabilities: Capabilities;
@@ -106,6 +117,13 @@ function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedMo
     { name: "LIFTOFF_BACKEND", value: "auto" },
   ];
   if (model.digest) env.push({ name: "LIFTOFF_MODEL_DIGEST", value: model.digest });
+  if (s.auth) {
+    // Only where the keys are: the pod reads them from Vault itself (runtime/src/vault-api-keys.ts).
+    env.push({ name: "LIFTOFF_AUTH_VAULT_PATH", value: s.auth.apiKeys.path });
+    env.push({ name: "LIFTOFF_AUTH_VAULT_KEY", value: s.auth.apiKeys.key });
+    env.push({ name: "LIFTOFF_AUTH_REFRESH_SECONDS", value: String(s.auth.refreshSeconds ?? 15) });
+    env.push({ name: "LIFTOFF_AUTH_GRACE_SECONDS", value: String(s.auth.graceSeconds ?? 60) });
+  }
   env.push(...monitoringEnv(mdep, ctx.baseline));
   if (s.batching) {
     env.push({ name: "LIFTOFF_MAX_BATCH_SIZE", value: String(s.batching.maxBatchSize) });
@@ -142,6 +160,17 @@ function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedMo
     volumeMounts: mounts,
     terminationMessagePolicy: "FallbackToLogsOnError",
   };
+}
+
+/** The Vault role serving pods log in with: spec.auth.vaultRole, else liftoff-<namespace>-<name> (docs/vault.md). */
+export function servingVaultRole(mdep: ModelDeployment): string {
+  return mdep.spec.auth?.vaultRole ?? `liftoff-${mdep.metadata?.namespace ?? ""}-${mdep.metadata?.name ?? ""}`;
+}
+
+/** With spec.auth, the pod logs in to Vault with its own projected token (operator/src/vault/pod-identity.ts). */
+function withVault(mdep: ModelDeployment, ctx: DesiredContext, spec: Wire<V1PodSpec>): Wire<V1PodSpec> {
+  if (!mdep.spec.auth || !ctx.vault) return spec;
+  return withVaultIdentity(spec, ctx.vault, servingVaultRole(mdep), ["runtime"]);
 }
 
 function tolerations(mdep: ModelDeployment): Wire<V1Toleration>[] {
@@ -192,7 +221,7 @@ function deployment(
               }
             : {}),
         },
-        spec: {
+        spec: withVault(mdep, ctx, {
           serviceAccountName: names.serviceAccount,
           automountServiceAccountToken: false,
           enableServiceLinks: false,
@@ -208,7 +237,7 @@ function deployment(
           volumes,
           ...(mdep.spec.nodeSelector ? { nodeSelector: mdep.spec.nodeSelector } : {}),
           ...(tol.length > 0 ? { tolerations: tol } : {}),
-        },
+        }),
       },
     },
   });
@@ -229,9 +258,38 @@ function service(
   });
 }
 
-export function desiredObjects(mdep: ModelDeployment, ctx: DesiredContext): DesiredObject[] {
+/**
+ * Every ModelDeployment gets a NetworkPolicy: ingress to the serving port(s) only — from anywhere by default, or
+ * from this and spec.networkPolicy.allowedNamespaces. Nothing else on the pods is reachable.
+ */
+function networkPolicy(mdep: ModelDeployment): DesiredObject {
   const name = mdep.metadata?.name ?? "";
   const ns = mdep.metadata?.namespace ?? "";
+  const allowed = mdep.spec.networkPolicy
+    ? [ns, ...mdep.spec.networkPolicy.allowedNamespaces.filter((n) => n !== ns)]
+    : undefined;
+  return child(RESOURCES.NetworkPolicy, meta(mdep, childNames(name).networkPolicy), {
+    spec: {
+      podSelector: { matchLabels: podSelector(name) },
+      policyTypes: ["Ingress"],
+      ingress: [
+        {
+          ...(allowed
+            ? {
+                from: allowed.map((n) => ({
+                  namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": n } },
+                })),
+              }
+            : {}),
+          ports: [{ port: RUNTIME_PORT, protocol: "TCP" }],
+        },
+      ],
+    },
+  });
+}
+
+export function desiredObjects(mdep: ModelDeployment, ctx: DesiredContext): DesiredObject[] {
+  const name = mdep.metadata?.name ?? "";
   const names = childNames(name);
   const s = mdep.spec;
   const out: DesiredObject[] = [];
@@ -324,22 +382,6 @@ export function desiredObjects(mdep: ModelDeployment, ctx: DesiredContext): Desi
   const rule = prometheusRule(mdep, ctx.capabilities);
   if (rule) out.push(child(RESOURCES.PrometheusRule, meta(mdep, names.prometheusRule), rule));
 
-  if (s.networkPolicy) {
-    const allowed = [ns, ...s.networkPolicy.allowedNamespaces.filter((n) => n !== ns)];
-    out.push(
-      child(RESOURCES.NetworkPolicy, meta(mdep, names.networkPolicy), {
-        spec: {
-          podSelector: { matchLabels: podSelector(name) },
-          policyTypes: ["Ingress"],
-          ingress: [
-            {
-              from: allowed.map((n) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": n } } })),
-              ports: [{ port: RUNTIME_PORT, protocol: "TCP" }],
-            },
-          ],
-        },
-      }),
-    );
-  }
+  out.push(networkPolicy(mdep));
   return out;
 }

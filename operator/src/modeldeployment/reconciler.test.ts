@@ -112,7 +112,7 @@ const summary = (calls: Call[]) =>
   calls.map((c) => `${c.verb} ${c.resource.kind} ${c.name}${c.subresource ? `/${c.subresource}` : ""}`);
 
 describe("ModelDeploymentReconciler", () => {
-  it("applies every child, holds status back until their echoes come, then writes it once: four writes", async () => {
+  it("applies every child, holds status back until their echoes come, then writes it once: five writes", async () => {
     const h = harness(mdep());
     const first = await h.reconcile();
     const applied = h.writes();
@@ -120,6 +120,7 @@ describe("ModelDeploymentReconciler", () => {
       "apply ServiceAccount churn-runtime",
       "apply Deployment churn-predictor",
       "apply Service churn",
+      "apply NetworkPolicy churn",
     ]);
     expect(first?.requeueAfterMs).toBe(SETTLE_LIMIT_MS);
     h.echo(applied, ready);
@@ -128,6 +129,17 @@ describe("ModelDeploymentReconciler", () => {
     expect(summary(second)).toEqual(["apply ModelDeployment churn/status"]);
     expect(second[0]?.body?.status).toMatchObject({ observedGeneration: 1, readyReplicas: 1 });
     expect(readyCondition(second[0])).toMatchObject({ status: "True", reason: Reason.Available });
+  });
+
+  it("says VaultUnreachable for spec.auth when the operator has no Vault, naming path and role, and applies nothing", async () => {
+    const h = harness(mdep({ auth: { apiKeys: { path: "secret/data/ml/api-keys", key: "churn" } } }));
+    await h.reconcile();
+    const writes = h.writes();
+    expect(summary(writes)).toEqual(["apply ModelDeployment churn/status"]);
+    const ready = readyCondition(writes[0]);
+    expect(ready).toMatchObject({ status: "False", reason: Reason.VaultUnreachable });
+    expect(ready?.message).toContain('path "secret/data/ml/api-keys" as role "liftoff-ml-churn"');
+    expect(ready?.message).toContain("--vault-addr");
   });
 
   it("writes nothing when children match the cache and status is current", async () => {

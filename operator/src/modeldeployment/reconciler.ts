@@ -16,7 +16,8 @@ import { baselineFor } from "../monitoring/baseline.js";
 import { type Observation, withMonitoring } from "../monitoring/status.js";
 import { Reason, ReconcileFailure } from "../reasons.js";
 import { stableStringify } from "../util/stable-json.js";
-import { type DesiredObject, desiredObjects, usesHTTPRoute } from "./desired.js";
+import type { VaultSettings } from "../vault/pod-identity.js";
+import { type DesiredObject, desiredObjects, servingVaultRole, usesHTTPRoute } from "./desired.js";
 import { type ResolvedModel, resolveModel } from "./model-source.js";
 import { childNames, LABEL_MDEP } from "./names.js";
 import { computeStatus, podsOf } from "./status.js";
@@ -38,6 +39,8 @@ export interface ModelDeploymentReconcilerOptions {
   events: EventRecorder;
   runtimeImage: string;
   capabilities: Capabilities;
+  /** Where serving pods find Vault (operator --vault-addr …); spec.auth needs it. */
+  vault?: VaultSettings;
   /** The latest merge of each ModelDeployment's pod counts (monitoring/poller.ts). */
   monitoring?: { get(key: string): Observation | undefined };
   now?: () => string;
@@ -64,6 +67,10 @@ const FAILURE_REASONS = new Set<string>([
   Reason.UnsupportedModelURI,
   Reason.ProgressDeadlineExceeded,
   Reason.ApplyFailed,
+  Reason.VaultUnreachable,
+  Reason.VaultSealed,
+  Reason.VaultPermissionDenied,
+  Reason.SecretNotFound,
 ]);
 
 export const OWNED_KINDS: ResourceType[] = [
@@ -119,6 +126,13 @@ export class ModelDeploymentReconciler implements Reconciler {
 
   private resolve(mdep: ModelDeployment, log: Logger): { stable: ResolvedModel; canary?: ResolvedModel } {
     const ns = mdep.metadata?.namespace ?? "";
+    if (mdep.spec.auth && !this.o.vault) {
+      throw new ReconcileFailure(
+        Reason.VaultUnreachable,
+        `spec.auth reads API keys from Vault path "${mdep.spec.auth.apiKeys.path}" as role "${servingVaultRole(mdep)}", but the operator has no Vault: start it with --vault-addr (docs/vault.md)`,
+        true,
+      );
+    }
     const stable = resolveModel(mdep.spec.model, this.trainingJob(ns));
     const gpu = mdep.spec.resources?.gpu ?? 0;
     if (gpu > 0) {
@@ -172,6 +186,7 @@ export class ModelDeploymentReconciler implements Reconciler {
         stable: models.stable,
         ...(models.canary ? { canary: models.canary } : {}),
         capabilities: this.o.capabilities,
+        ...(this.o.vault ? { vault: this.o.vault } : {}),
         ...(baseline && "uri" in baseline ? { baseline } : {}),
       });
       const wanted = new Set(desired.map((d) => `${d.resource.plural}/${keyOf(d.object)}`));

@@ -70,6 +70,7 @@ export function setupModelDeployment(mgr: Manager): Controller {
     events: mgr.events,
     runtimeImage: mgr.config.runtimeImage,
     capabilities: mgr.capabilities,
+    ...(mgr.config.vault ? { vault: mgr.config.vault } : {}),
   });
   const controller = mgr.controller(reconciler, modelDeployments);
   enqueue = (key) => controller.queue.add(key);

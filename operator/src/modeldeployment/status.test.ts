@@ -192,6 +192,28 @@ describe("computeStatus: Ready", () => {
 });
 
 describe("computeStatus: pod failures", () => {
+  it("names a Vault failure the serving pod stopped on by its own reason, with path and role", () => {
+    const line =
+      'liftoff-runtime: error: VaultPermissionDenied: logging in to Vault path "auth/kubernetes/login" as role "liftoff-ml-churn" failed: permission denied';
+    const vaultPod = pod("p-v", {
+      phase: "Running",
+      containerStatuses: [
+        {
+          name: "runtime",
+          ready: false,
+          restartCount: 2,
+          state: { waiting: { reason: "CrashLoopBackOff", message: "back-off 20s" } },
+          lastState: { terminated: { exitCode: 1, reason: "Error", message: `${line}\n` } },
+        },
+      ],
+    });
+    const stable = deployment("churn-predictor", 1, { ready: 0, available: 0 });
+    const s = computeStatus(mdep({ replicas: 1 }), observe({ stable, pods: [vaultPod] }), at(T0));
+    expect(cond(s, "Ready")).toMatchObject({ status: "False", reason: Reason.VaultPermissionDenied });
+    expect(cond(s, "Ready")?.message).toContain('role "liftoff-ml-churn"');
+    expect(cond(s, "Ready")?.message).toContain('path "auth/kubernetes/login"');
+  });
+
   it("is never Ready while a pod crash-loops, even when other replicas are available", () => {
     const stable = deployment("churn-predictor", 3, { ready: 2, available: 2 });
     const pods = [healthyPod("p-a"), healthyPod("p-b"), crashLoopingPod("p-c")];

@@ -70,7 +70,12 @@ export function podFailure(pods: readonly KubeObject[]): PodFailure | undefined 
   return undefined;
 }
 
+/** A pod that stopped on a Vault failure says so first in its message (runtime/src/vault/errors.ts). */
+const VAULT_REASON = /\b(VaultUnreachable|VaultSealed|VaultPermissionDenied|SecretNotFound): /;
+
 function failureReason(f: PodFailure): string {
+  const vault = VAULT_REASON.exec(f.message)?.[1];
+  if (vault) return vault;
   if (f.reason === "ErrImagePull" || f.reason === "ImagePullBackOff" || f.reason === "InvalidImageName")
     return Reason.ImagePullFailed;
   if (f.reason === Reason.Unschedulable) return Reason.Unschedulable;

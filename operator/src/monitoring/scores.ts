@@ -103,7 +103,9 @@ export function mergeSnapshots(snaps: readonly PodSnapshot[]): Merged {
     const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
     for (const q of qs) {
       if (q.task !== "classification" || q.classes.join("\n") !== first.classes.join("\n")) continue;
-      q.classification.confusion.forEach((row, a) => addInto(confusion[a] as number[], row));
+      q.classification.confusion.forEach((row, a) => {
+        addInto(confusion[a] as number[], row);
+      });
     }
     out.quality = { task: "classification", classes: first.classes, confusion };
   } else if (first?.task === "regression") {

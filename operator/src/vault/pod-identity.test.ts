@@ -1,8 +1,9 @@
 import type { V1PodSpec } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
+import type { Wire } from "../kube/types.js";
 import { LOCAL_CA_CONFIGMAP, VAULT_MOUNT_PATH, withVaultIdentity } from "./pod-identity.js";
 
-const spec: V1PodSpec = {
+const spec: Wire<V1PodSpec> = {
   serviceAccountName: "md-serve",
   automountServiceAccountToken: false,
   containers: [

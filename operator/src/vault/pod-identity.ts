@@ -2,6 +2,11 @@
 // that signed Vault's certificate, and the variables runtime/src/vault/env.ts reads. The DataSet, TrainingJob and
 // ModelDeployment pod builders call withVaultIdentity; no Secret and no static token is involved.
 import type { V1Container, V1EnvVar, V1PodSpec, V1Volume } from "@kubernetes/client-node";
+import type { Wire } from "../kube/types.js";
+
+type PodSpec = Wire<V1PodSpec>;
+type Container = Wire<V1Container>;
+type EnvVar = Wire<V1EnvVar>;
 
 /** Where workloads find Vault (operator flags, see docs/vault.md). */
 export interface VaultSettings {
@@ -27,7 +32,7 @@ export const VAULT_CA_FILE = `${VAULT_MOUNT_PATH}/ca.crt`;
 export const DEFAULT_TOKEN_EXPIRATION_SECONDS = 600;
 export const LOCAL_CA_CONFIGMAP = { name: "kube-root-ca.crt", key: "ca.crt" } as const;
 
-export function vaultVolume(settings: VaultSettings): V1Volume {
+export function vaultVolume(settings: VaultSettings): Wire<V1Volume> {
   return {
     name: VAULT_VOLUME,
     projected: {
@@ -55,7 +60,7 @@ export function vaultVolume(settings: VaultSettings): V1Volume {
   };
 }
 
-export function vaultEnv(settings: VaultSettings, role: string): V1EnvVar[] {
+export function vaultEnv(settings: VaultSettings, role: string): EnvVar[] {
   return [
     { name: "LIFTOFF_VAULT_ADDR", value: settings.address },
     ...(settings.caConfigMap ? [{ name: "LIFTOFF_VAULT_CACERT", value: VAULT_CA_FILE }] : []),
@@ -65,7 +70,7 @@ export function vaultEnv(settings: VaultSettings, role: string): V1EnvVar[] {
   ];
 }
 
-function withIdentity(c: V1Container, env: V1EnvVar[]): V1Container {
+function withIdentity(c: Container, env: EnvVar[]): Container {
   const names = new Set(env.map((e) => e.name));
   return {
     ...c,
@@ -82,13 +87,13 @@ function withIdentity(c: V1Container, env: V1EnvVar[]): V1Container {
  * run under its own service account: that name, with the namespace and audience, is what the Vault role binds.
  */
 export function withVaultIdentity(
-  spec: V1PodSpec,
+  spec: PodSpec,
   settings: VaultSettings,
   role: string,
   containers?: string[],
-): V1PodSpec {
+): PodSpec {
   const env = vaultEnv(settings, role);
-  const pick = (c: V1Container) => containers === undefined || containers.includes(c.name);
+  const pick = (c: Container) => containers === undefined || containers.includes(c.name);
   return {
     ...spec,
     volumes: [...(spec.volumes ?? []).filter((v) => v.name !== VAULT_VOLUME), vaultVolume(settings)],

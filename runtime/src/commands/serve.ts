@@ -2,6 +2,7 @@
 import { serveHelp } from "../config.js";
 import { ConfigError } from "../errors.js";
 import { startServe } from "../serve.js";
+import { VaultError } from "../vault/errors.js";
 import { type Command, fail, wantsHelp } from "./command.js";
 
 export const serveCommand: Command = {
@@ -17,6 +18,9 @@ export const serveCommand: Command = {
       running = await startServe(argv, process.env);
     } catch (err) {
       if (err instanceof ConfigError) fail(err.message, 2);
+      // Vault down, sealed, refusing the role, or no such secret: one line naming path and role, exit 1 so the pod
+      // restarts (recovering by itself once Vault is back) and the ModelDeployment's condition shows the reason.
+      if (err instanceof VaultError) fail(err.message, 1);
       throw err;
     }
     const stop = (signal: string) => {

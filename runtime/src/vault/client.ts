@@ -29,6 +29,11 @@ export interface VaultClient {
   close(): void;
 }
 
+/** Also the whole data map of a KV v2 secret (the serving runtime reads every model's keys of a shared secret). */
+export interface VaultKvClient extends VaultClient {
+  readKvData(path: string): Promise<Record<string, string>>;
+}
+
 export const DEFAULT_TOKEN_FILE = "/var/run/secrets/liftoff/vault/token";
 /** After a failed renewal or login, the next attempt waits this long (doubling up to a minute). */
 const RETRY_MS = 2000;
@@ -45,7 +50,7 @@ export function renewDelayMs(seconds: number): number {
   return Math.max(1000, Math.floor((seconds * 1000 * 2) / 3));
 }
 
-class KubernetesAuthClient implements VaultClient {
+class KubernetesAuthClient implements VaultKvClient {
   private readonly vault: NodeVaultClient;
   private readonly mount: string;
   private readonly tokenFile: string;
@@ -157,14 +162,25 @@ class KubernetesAuthClient implements VaultClient {
     }
   }
 
-  async readKv(path: string, key: string): Promise<string> {
+  async readKvData(path: string): Promise<Record<string, string>> {
     const res = await this.call("read", path, () => this.vault.read(path) as Promise<{ data?: { data?: unknown } }>);
     const data = res.data?.data;
-    const value = data && typeof data === "object" ? (data as Record<string, unknown>)[key] : undefined;
-    if (typeof value !== "string") {
+    if (!data || typeof data !== "object") {
       throw new VaultError(
         "SecretNotFound",
-        `SecretNotFound: Vault path "${path}" (role "${this.opts.role}") has no ${data ? `string key "${key}"` : "current version"}`,
+        `SecretNotFound: Vault path "${path}" (role "${this.opts.role}") has no current version`,
+        this.where(path),
+      );
+    }
+    return Object.fromEntries(Object.entries(data).filter((e): e is [string, string] => typeof e[1] === "string"));
+  }
+
+  async readKv(path: string, key: string): Promise<string> {
+    const value = (await this.readKvData(path))[key];
+    if (value === undefined) {
+      throw new VaultError(
+        "SecretNotFound",
+        `SecretNotFound: Vault path "${path}" (role "${this.opts.role}") has no string key "${key}"`,
         this.where(path),
       );
     }
@@ -213,7 +229,7 @@ class KubernetesAuthClient implements VaultClient {
   }
 }
 
-export async function loginVaultClient(opts: VaultClientOptions): Promise<VaultClient> {
+export async function loginVaultClient(opts: VaultClientOptions): Promise<VaultKvClient> {
   const client = new KubernetesAuthClient(opts);
   await client.login();
   return client;

@@ -1,6 +1,6 @@
 // The Vault client a pod builds from the variables the operator sets (operator/src/vault/pod-identity.ts).
 import { join } from "node:path";
-import { DEFAULT_TOKEN_FILE, loginVaultClient, type VaultClient, type VaultClientOptions } from "./client.js";
+import { DEFAULT_TOKEN_FILE, loginVaultClient, type VaultClientOptions, type VaultKvClient } from "./client.js";
 import { VaultError } from "./errors.js";
 
 export const VAULT_ENV = {
@@ -46,7 +46,7 @@ export function vaultOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Vault
   };
 }
 
-export function vaultClientFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<VaultClient> {
+export function vaultClientFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<VaultKvClient> {
   try {
     return loginVaultClient(vaultOptionsFromEnv(env));
   } catch (err) {

@@ -290,8 +290,39 @@ export const ModelDeploymentSpec = Obj(
     gateway: Type.Optional(Gateway),
     auth: Type.Optional(
       Obj(
-        { apiKeys: VaultSecretRef },
-        { description: "Require a bearer API key; the keys are read from Vault by the serving pods." },
+        {
+          apiKeys: VaultSecretRef,
+          vaultRole: Type.Optional(
+            Type.String({
+              description:
+                "Vault Kubernetes-auth role the serving pods log in with (bound to service account <name>-runtime in this namespace, audience vault). Default: liftoff-<namespace>-<name>.",
+              minLength: 1,
+              maxLength: 128,
+              pattern: "^[A-Za-z0-9_.-]+$",
+            }),
+          ),
+          refreshSeconds: Type.Optional(
+            Type.Integer({
+              description:
+                "How often serving pods re-read the keys from Vault: a rotated key is accepted within this time.",
+              minimum: 1,
+              maximum: 3600,
+              default: 15,
+            }),
+          ),
+          graceSeconds: Type.Optional(
+            Type.Integer({
+              description: "How long a replaced key stays valid after a pod has seen its replacement.",
+              minimum: 0,
+              maximum: 86400,
+              default: 60,
+            }),
+          ),
+        },
+        {
+          description:
+            "Require a bearer API key. The keys are read from Vault by the serving pods (the operator passes only the path): the value under apiKeys.key holds this model's keys (one per line or comma-separated); other keys of the same secret are other models' keys, answered with 403.",
+        },
       ),
     ),
     monitoring: Type.Optional(Monitoring),
