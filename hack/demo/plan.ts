@@ -1,4 +1,5 @@
 // The demo's steps in order. Steps for features not yet on main are added here as they land.
+import { apiKeyStep, refusedStep } from "./steps/auth.js";
 import { clusterStep } from "./steps/cluster.js";
 import { dataSetStep, rawDataStep } from "./steps/data.js";
 import { driftStep } from "./steps/drift.js";
@@ -19,8 +20,10 @@ export const DEMO_STEPS: Step[] = [
   rawDataStep,
   dataSetStep,
   trainStep,
+  apiKeyStep,
   deployStep,
   predictStep,
+  refusedStep,
   driftStep,
   lookAroundStep,
 ];

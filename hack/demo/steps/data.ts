@@ -9,6 +9,10 @@ import { need, type Step } from "../steps.js";
 // biome-ignore lint/suspicious/noExplicitAny: status read back from the API
 type Obj = Record<string, any>;
 
+/** The DataSet and TrainingJob controllers do not yet add Vault identity to their pods (prepare needs it to wrap
+ * the data key, train to unwrap it); until they do, the sample's encryption is dropped with a line saying so. */
+const ENCRYPTION_IN_OPERATOR = false;
+
 export const rawDataStep: Step = {
   name: "raw-data",
   title: "put the raw Palmer penguins CSV (examples/penguins.csv, 344 rows) on the claim liftoff-data",
@@ -39,6 +43,13 @@ export const dataSetStep: Step = {
     const ds = loadSample("dataset", ctx.options.namespace);
     const spec = ds.spec as Obj;
     if (!ctx.options.encryption) delete spec.encryption;
+    else if (!ENCRYPTION_IN_OPERATOR) {
+      delete spec.encryption;
+      ctx.log(
+        "  encryption left out: the operator does not yet give the prepare and train pods a Vault identity " +
+          "(prepare itself encrypts; see docs/dataset.md), so this run stores the prepared data unencrypted",
+      );
+    }
     if (ctx.options.reuseCluster) spec.source = { inline: { data: readFileSync(PENGUINS_CSV, "utf8") } };
     await applyObject(kc, ds);
     const ref = { kind: "DataSet", namespace: ds.metadata.namespace, name: ds.metadata.name } as const;

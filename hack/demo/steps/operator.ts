@@ -4,6 +4,7 @@ import { reportFlags } from "../../../devcluster/cluster/report-flags.js";
 import { parseConfig } from "../../../operator/src/config.js";
 import { startOperator } from "../../../operator/src/operator.js";
 import { need, type Step } from "../steps.js";
+import { vaultConnection } from "../vault.js";
 
 export const operatorStep: Step = {
   name: "operator",
@@ -11,6 +12,7 @@ export const operatorStep: Step = {
   async run(ctx) {
     if (ctx.options.reuseCluster) return "skipped: the cluster runs its own operator";
     const kc = need(ctx.kc, "the cluster");
+    const clusterName = need(ctx.clusterName, "the local cluster");
     const log = pino({ level: "warn" });
     const op = await startOperator(
       parseConfig(
@@ -21,7 +23,10 @@ export const operatorStep: Step = {
           // Drift and accuracy from the serving pods every 2 s (60 s by default), so the demo shows it at once.
           "--monitoring-period=2",
           // Run pods post progress and results to it (HTTPS, checked with a TokenReview).
-          ...(await reportFlags(need(ctx.clusterName, "the local cluster"))),
+          ...(await reportFlags(clusterName)),
+          // Serving pods log in to the local OpenBao with their own projected token (spec.auth).
+          `--vault-addr=${vaultConnection(clusterName).podAddress}`,
+          "--vault-ca-configmap=kube-root-ca.crt",
         ],
         process.env,
       ),
