@@ -21,6 +21,16 @@ export const INVALID_CASES: InvalidCase[] = [
   // DataSet
   {
     kind: "DataSet",
+    what: "a pii column with no hashPII or dropColumns step",
+    on: "create",
+    mutate: (m) => {
+      m.spec.transforms = [{ type: "dropNA" }];
+    },
+    field: "spec",
+    message: "columns are marked pii but no hashPII or dropColumns step protects them; add one",
+  },
+  {
+    kind: "DataSet",
     what: "two data sources",
     on: "create",
     mutate: (m) => {

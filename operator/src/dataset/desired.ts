@@ -6,6 +6,7 @@ import { apiVersionOf, RESOURCES } from "../kube/resources.js";
 import type { KubeObject, OwnerReference } from "../kube/types.js";
 import type { DesiredObject } from "../modeldeployment/desired.js";
 import { type ReportSettings, reportPodParts } from "../report/pod-spec.js";
+import { type VaultSettings, withVaultIdentity } from "../vault/pod-identity.js";
 import { ANNOTATION_GENERATION, CONTAINER, dataSetLabels, dataSetNames } from "./names.js";
 
 export type { DesiredObject };
@@ -52,6 +53,20 @@ export function serviceAccount(ds: DataSet): DesiredObject {
 export interface JobOptions {
   runtimeImage: string;
   report?: ReportSettings;
+  /** Where pods find Vault; the pod gets a Vault identity only when its spec needs a secret or a key. */
+  vault?: VaultSettings;
+}
+
+/** The Vault role the prepare pod logs in as. */
+export const vaultRole = (ds: DataSet) => ds.spec.encryption?.vaultRole ?? "liftoff-dataset";
+
+/** Whether the spec reads anything from Vault: a postgres DSN, a hashPII salt, or a transit data key. */
+export function needsVault(ds: DataSet): boolean {
+  return (
+    ds.spec.source.postgres !== undefined ||
+    ds.spec.encryption !== undefined ||
+    (ds.spec.transforms ?? []).some((t) => t.type === "hashPII")
+  );
 }
 
 /** The pod template shared by the prepare and the cleanup Job; `args` after the image's entrypoint. */
@@ -84,6 +99,50 @@ function jobObject(
     mounts.push(report.volumeMount);
   }
   const generation = String(ds.metadata?.generation ?? 0);
+  const podSpec = {
+    restartPolicy: "Never",
+    serviceAccountName: dataSetNames(ds.metadata?.name ?? "").serviceAccount,
+    automountServiceAccountToken: false,
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      runAsGroup: 65532,
+      fsGroup: 65532,
+      seccompProfile: { type: "RuntimeDefault" },
+    },
+    containers: [
+      {
+        name: CONTAINER,
+        image: o.runtimeImage,
+        args,
+        env: [
+          ...extraEnv,
+          { name: "LIFTOFF_SCRATCH", value: "/scratch" },
+          {
+            name: "LIFTOFF_MEMORY_LIMIT",
+            valueFrom: { resourceFieldRef: { containerName: CONTAINER, resource: "limits.memory" } },
+          },
+          {
+            name: "LIFTOFF_CPU_LIMIT",
+            valueFrom: { resourceFieldRef: { containerName: CONTAINER, resource: "limits.cpu" } },
+          },
+          ...(report?.env ?? []),
+        ],
+        resources: { requests: res, limits: res },
+        securityContext: {
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          runAsNonRoot: true,
+          capabilities: { drop: ["ALL"] },
+          seccompProfile: { type: "RuntimeDefault" },
+        },
+        volumeMounts: mounts,
+        terminationMessagePolicy: "FallbackToLogsOnError",
+      },
+    ],
+    volumes,
+  };
+  const pod = o.vault && needsVault(ds) ? withVaultIdentity(podSpec as never, o.vault, vaultRole(ds)) : podSpec;
   return {
     apiVersion: "batch/v1",
     kind: "Job",
@@ -105,49 +164,7 @@ function jobObject(
           labels: dataSetLabels(ds.metadata?.name ?? ""),
           annotations: { [ANNOTATION_GENERATION]: generation },
         },
-        spec: {
-          restartPolicy: "Never",
-          serviceAccountName: dataSetNames(ds.metadata?.name ?? "").serviceAccount,
-          automountServiceAccountToken: false,
-          securityContext: {
-            runAsNonRoot: true,
-            runAsUser: 65532,
-            runAsGroup: 65532,
-            fsGroup: 65532,
-            seccompProfile: { type: "RuntimeDefault" },
-          },
-          containers: [
-            {
-              name: CONTAINER,
-              image: o.runtimeImage,
-              args,
-              env: [
-                ...extraEnv,
-                { name: "LIFTOFF_SCRATCH", value: "/scratch" },
-                {
-                  name: "LIFTOFF_MEMORY_LIMIT",
-                  valueFrom: { resourceFieldRef: { containerName: CONTAINER, resource: "limits.memory" } },
-                },
-                {
-                  name: "LIFTOFF_CPU_LIMIT",
-                  valueFrom: { resourceFieldRef: { containerName: CONTAINER, resource: "limits.cpu" } },
-                },
-                ...(report?.env ?? []),
-              ],
-              resources: { requests: res, limits: res },
-              securityContext: {
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                runAsNonRoot: true,
-                capabilities: { drop: ["ALL"] },
-                seccompProfile: { type: "RuntimeDefault" },
-              },
-              volumeMounts: mounts,
-              terminationMessagePolicy: "FallbackToLogsOnError",
-            },
-          ],
-          volumes,
-        },
+        spec: pod,
       },
     },
   };

@@ -17,7 +17,8 @@ import type { ReportSettings } from "../report/pod-spec.js";
 import type { ReportUpdate } from "../report/router.js";
 import type { ReportRun } from "../report/run-owner.js";
 import { stableStringify } from "../util/stable-json.js";
-import { cleanupJob, type DesiredObject, prepareJob, serviceAccount } from "./desired.js";
+import type { VaultSettings } from "../vault/pod-identity.js";
+import { cleanupJob, type DesiredObject, needsVault, prepareJob, serviceAccount } from "./desired.js";
 import { ANNOTATION_GENERATION, dataSetNames, FINALIZER, LABEL_DATASET } from "./names.js";
 import { outcomeOf, type RunResult } from "./result.js";
 import { computeStatus, published } from "./status.js";
@@ -30,6 +31,7 @@ export interface DataSetReconcilerOptions {
   events: EventRecorder;
   runtimeImage: string;
   report?: ReportSettings;
+  vault?: VaultSettings;
   /** Wakes the reconcile of a key (the controller's queue). */
   enqueue?: (key: string) => void;
   now?: () => string;
@@ -75,6 +77,13 @@ export class DataSetReconciler implements Reconciler {
         reason: Reason.ReportingDisabled,
         message:
           "the operator runs without --report-url, so prepare pods cannot report; start it with the report flags",
+      };
+    }
+    if (!blocked && needsVault(ds) && !this.o.vault) {
+      blocked = {
+        reason: "VaultUnreachable",
+        message:
+          "the spec needs Vault (postgres DSN, hashPII salt or encryption) but the operator runs without --vault-addr",
       };
     }
     let job = this.o.jobs.get(`${ns}/${names.prepareJob(gen)}`);

@@ -92,7 +92,8 @@ export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
   const work = path.join(o.scratch, "duckdb");
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
-  const instance = await DuckDBInstance.create(path.join(work, "work.duckdb"), {
+  // In memory, spilling to temp_directory past memory_limit: a database file would add WAL and checkpoint writes.
+  const instance = await DuckDBInstance.create(":memory:", {
     threads: String(o.threads ?? 2),
     memory_limit: o.memoryLimit ?? "1GB",
     temp_directory: path.join(work, "spill"),

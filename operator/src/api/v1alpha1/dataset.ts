@@ -248,7 +248,17 @@ export const DataSetSpec = Obj(
     }),
     resources: Type.Optional(DataSetResources),
   },
-  { description: "Desired state of a DataSet." },
+  {
+    description: "Desired state of a DataSet.",
+    rules: [
+      {
+        // The per-column check (each pii column named by a hashPII or dropColumns step) is 13.6x over the CEL cost
+        // budget at 1 024 columns; prepare makes it before any data is written (runtime/src/prepare/plan.ts).
+        rule: "!self.schema.columns.exists(c, c.pii) || (has(self.transforms) && self.transforms.exists(t, t.type == 'hashPII' || t.type == 'dropColumns'))",
+        message: "columns are marked pii but no hashPII or dropColumns step protects them; add one",
+      },
+    ],
+  },
 );
 
 export const ColumnStatistics = Obj(
