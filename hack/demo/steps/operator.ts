@@ -1,5 +1,7 @@
 // Step 4: the operator, in this process against the local cluster (in-cluster on kind: installed by the chart).
+import { join } from "node:path";
 import pino from "pino";
+import { REPO_ROOT } from "../../../devcluster/cluster/config.js";
 import { reportFlags } from "../../../devcluster/cluster/report-flags.js";
 import { parseConfig } from "../../../operator/src/config.js";
 import { startOperator } from "../../../operator/src/operator.js";
@@ -13,7 +15,9 @@ export const operatorStep: Step = {
     if (ctx.options.reuseCluster) return "skipped: the cluster runs its own operator";
     const kc = need(ctx.kc, "the cluster");
     const clusterName = need(ctx.clusterName, "the local cluster");
-    const log = pino({ level: "warn" });
+    // The operator's own log goes to a file: the demo's lines stay readable, and the file says what it did.
+    const logFile = join(REPO_ROOT, ".liftoff", `demo-operator-${ctx.options.namespace}.log`);
+    const log = pino({ level: "info" }, pino.destination({ dest: logFile, mkdir: true, sync: false }));
     const op = await startOperator(
       parseConfig(
         [
@@ -34,6 +38,6 @@ export const operatorStep: Step = {
     );
     ctx.onCleanup("operator", () => op.stop());
     await op.leading;
-    return `metrics on http://127.0.0.1:${op.port}/metrics`;
+    return `metrics on http://127.0.0.1:${op.port}/metrics, log in ${logFile}`;
   },
 };
