@@ -1,5 +1,6 @@
-// A container's environment as the kubelet builds it: envFrom, env (values, downward API,
-// ConfigMap/Secret keys) and $(VAR) expansion. Pure: ConfigMaps and Secrets are looked up beforehand.
+// A container's environment as the kubelet builds it: the variables every container gets, envFrom, env (values,
+// downward API, ConfigMap/Secret keys) and $(VAR) expansion, plus the agent's own variables. Pure: ConfigMaps and
+// Secrets are looked up beforehand.
 import type {
   V1Container,
   V1EnvVar,
@@ -196,4 +197,42 @@ export function referencedObjects(pod: V1Pod): { configMaps: Set<string>; secret
     }
   }
   return { configMaps, secrets, claims };
+}
+
+/** Where a container runs: its root folder, the pod's address, and how it reaches the API server. */
+export interface ContainerPlace {
+  root: string;
+  podIP: string;
+  apiserverHost: string;
+  apiserverPort: string;
+}
+
+/** What every container gets, like KUBERNETES_SERVICE_* from the kubelet; the pod's env may override it. */
+export function kubeletEnv(pod: V1Pod, place: ContainerPlace): Record<string, string> {
+  const { apiserverHost: host, apiserverPort: port } = place;
+  return {
+    PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+    HOSTNAME: pod.spec?.hostname ?? pod.metadata?.name ?? "",
+    HOME: place.root,
+    // The pod's address under the name programs commonly read (pods usually set it via the downward API).
+    POD_IP: place.podIP,
+    KUBERNETES_SERVICE_HOST: host,
+    KUBERNETES_SERVICE_PORT: port,
+    KUBERNETES_SERVICE_PORT_HTTPS: port,
+    KUBERNETES_PORT: `tcp://${host}:${port}`,
+    KUBERNETES_PORT_443_TCP: `tcp://${host}:${port}`,
+    KUBERNETES_PORT_443_TCP_PROTO: "tcp",
+    KUBERNETES_PORT_443_TCP_ADDR: host,
+    KUBERNETES_PORT_443_TCP_PORT: port,
+  };
+}
+
+/** The agent's own variables, which the pod cannot override: how a local process finds its mounts and address. */
+export function agentEnv(place: ContainerPlace, nodeName: string, stateDir: string): Record<string, string> {
+  return {
+    LIFTOFF_PATH_PREFIX: place.root,
+    LIFTOFF_POD_IP: place.podIP,
+    LIFTOFF_NODE_NAME: nodeName,
+    LIFTOFF_NODE_AGENT_STATE: stateDir,
+  };
 }

@@ -1,20 +1,22 @@
 // Plays kubelet for one pod: sets up its address and volumes, runs init containers then containers,
 // restarts them per restartPolicy with back-off, runs probes, reports status, and handles deletion.
-import { closeSync, mkdirSync, openSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
 import { BACKOFF_RESET_AFTER_MS, type RestartPolicy, restartDelayMs, shouldRestart } from "./backoff.js";
 import type { NodeShape } from "./config.js";
-import { ContainerConfigError, expand, referencedObjects, resolveEnv } from "./env.js";
+import { fileSize, readText, terminationMessage } from "./container-files.js";
+import { type ContainerPlan, ImagePullError, planContainer } from "./container-plan.js";
+import { ContainerConfigError, referencedObjects } from "./env.js";
 import type { EventRecorder } from "./events.js";
-import { buildArgv, findImage, type LocalImage, translatePath } from "./images.js";
+import type { LocalImage } from "./images.js";
 import type { IpPool } from "./ipam.js";
-import { describe, httpStatus, type Kube, strategicMerge } from "./kube.js";
-import { inRoot, logFile, mountLinks, podDir, rootDir } from "./layout.js";
+import { describe, httpStatus, type Kube } from "./kube.js";
+import { logFile, mountLinks, podDir, rootDir } from "./layout.js";
 import type { PodNetwork } from "./netns.js";
-import { type ProbeContext, ProbeCounter, ProbeLoop } from "./probes.js";
+import { type ProbeContext, type ProbeLoop, startContainerProbes } from "./probes.js";
 import { type Exit, type RunningProcess, startProcess } from "./process.js";
 import { type ContainerRecord, podStatus, type Terminated, timestamp } from "./status.js";
+import { PodStatusWriter } from "./status-writer.js";
 import { MountError } from "./volume-files.js";
 import { fetchObjects, linkMounts, setupVolumes } from "./volumes.js";
 
@@ -34,9 +36,6 @@ export interface WorkerDeps {
   log(line: string): void;
 }
 
-/** Raised when an image has no local program; shown as ErrImagePull. */
-class ImagePullError extends Error {}
-
 interface Slot {
   spec: V1Container;
   rec: ContainerRecord;
@@ -47,8 +46,6 @@ interface Slot {
   /** A sidecar being stopped because the pod's containers finished: not restarted. */
   stopping?: boolean;
 }
-
-const MAX_TERMINATION_MESSAGE = 4096;
 
 export class PodWorker {
   readonly uid: string;
@@ -65,9 +62,7 @@ export class PodWorker {
   private gone = false;
   private finished = false;
   private readonly sleepers = new Set<() => void>();
-  private dirty = false;
-  private writing: Promise<void> | undefined;
-  private lastWritten = "";
+  private readonly statusWriter: PodStatusWriter;
   private tokenTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
 
@@ -108,6 +103,22 @@ export class PodWorker {
     // Keep the address an earlier agent gave this pod; claimed now, before new pods allocate.
     const oldIP = pod.status?.podIP;
     if (oldIP && deps.pool.claim(oldIP)) this.ip = oldIP;
+    this.statusWriter = new PodStatusWriter({
+      kube: deps.kube,
+      log: deps.log,
+      pod: () => this.pod,
+      gone: () => this.gone,
+      status: () =>
+        podStatus({
+          pod: this.pod,
+          ...(this.ip ? { podIP: this.ip } : {}),
+          hostIP: this.deps.node.address,
+          startTime: this.pod.status?.startTime ? timestamp(new Date(this.pod.status.startTime)) : this.startTime,
+          sandboxReady: this.sandboxReady,
+          init: this.init.map((s) => s.rec),
+          containers: this.main.map((s) => s.rec),
+        }),
+    });
   }
 
   get name(): string {
@@ -362,70 +373,31 @@ export class PodWorker {
   }
 
   /** Builds what a container run needs; throws ImagePullError or ContainerConfigError. */
-  private async plan(slot: Slot) {
-    const c = slot.spec;
-    const image = findImage(this.deps.images, c.image ?? "");
-    if (!image) {
-      throw new ImagePullError(
-        `Failed to pull image "${c.image}": the liftoff node agent has no local program for this image (known: ${this.deps.images.map((i) => i.pattern).join(", ")})`,
-      );
-    }
+  private async plan(slot: Slot): Promise<ContainerPlan> {
     const objects = await fetchObjects(this.deps.kube, this.ns, referencedObjects(this.pod));
-    const root = rootDir(this.dir, c.name);
-    const base = this.baseEnv(root);
-    const env = {
-      ...resolveEnv(this.pod, c, objects.strings, this.net(), this.allocatable(), base),
-      ...this.forcedEnv(root),
-    };
-    const argv = buildArgv(image, { command: c.command, args: c.args }, process.execPath).map((a) => expand(a, env));
-    const cwd = inRoot(root, c.workingDir ?? "/");
-    mkdirSync(cwd, { recursive: true });
-    const termFile = inRoot(root, c.terminationMessagePath || "/dev/termination-log");
-    mkdirSync(dirname(termFile), { recursive: true });
-    writeFileSync(termFile, "");
-    const execArgv = (cmd: string[]) => {
-      const a = cmd.map((x) => translatePath(image, expand(x, env)));
-      if (a[0] === "node") a[0] = process.execPath;
-      return this.wrap(a);
-    };
-    return { argv, env, cwd, termFile, execArgv };
-  }
-
-  /** What every container gets, like KUBERNETES_SERVICE_* from the kubelet; the pod's env may override it. */
-  private baseEnv(root: string): Record<string, string> {
-    const { apiserverPort: port } = this.deps;
-    const host = this.deps.network.gateway ?? this.deps.apiserverHost;
-    return {
-      PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
-      HOSTNAME: this.pod.spec?.hostname ?? this.pod.metadata?.name ?? "",
-      HOME: root,
-      // The pod's address under the name programs commonly read (pods usually set it via the downward API).
-      POD_IP: this.ip ?? "",
-      KUBERNETES_SERVICE_HOST: host,
-      KUBERNETES_SERVICE_PORT: port,
-      KUBERNETES_SERVICE_PORT_HTTPS: port,
-      KUBERNETES_PORT: `tcp://${host}:${port}`,
-      KUBERNETES_PORT_443_TCP: `tcp://${host}:${port}`,
-      KUBERNETES_PORT_443_TCP_PROTO: "tcp",
-      KUBERNETES_PORT_443_TCP_ADDR: host,
-      KUBERNETES_PORT_443_TCP_PORT: port,
-    };
-  }
-
-  /** The agent's own variables: how a local process finds its mounts and its address. */
-  private forcedEnv(root: string): Record<string, string> {
-    return {
-      LIFTOFF_PATH_PREFIX: root,
-      LIFTOFF_POD_IP: this.ip ?? "",
-      LIFTOFF_NODE_NAME: this.deps.node.name,
-      LIFTOFF_NODE_AGENT_STATE: this.deps.stateDir,
-    };
+    return planContainer({
+      pod: this.pod,
+      container: slot.spec,
+      images: this.deps.images,
+      objects: objects.strings,
+      place: {
+        root: rootDir(this.dir, slot.spec.name),
+        podIP: this.ip ?? "",
+        apiserverHost: this.deps.network.gateway ?? this.deps.apiserverHost,
+        apiserverPort: this.deps.apiserverPort,
+      },
+      net: this.net(),
+      allocatable: this.allocatable(),
+      nodeName: this.deps.node.name,
+      stateDir: this.deps.stateDir,
+      wrap: this.wrap,
+    });
   }
 
   /** One run of a container, from "pull" to exit; undefined when the pod is stopped before it starts. */
   private async runOnce(slot: Slot): Promise<Terminated | undefined> {
     const name = slot.spec.name;
-    let plan: Awaited<ReturnType<PodWorker["plan"]>> | undefined;
+    let plan: ContainerPlan | undefined;
     let wait = 2000;
     let lastMessage = "";
     while (!plan) {
@@ -488,103 +460,39 @@ export class PodWorker {
       finishedAt: timestamp(),
       containerID: slot.rec.containerID,
     };
-    const message = this.terminationMessage(slot.spec, plan.termFile, log, logStart, exit.exitCode);
+    const message = terminationMessage(slot.spec, plan.termFile, log, logStart, exit.exitCode);
     if (message) t.message = message;
     slot.rec.state = { terminated: t };
     this.markDirty();
     return t;
   }
 
-  private terminationMessage(c: V1Container, termFile: string, log: string, logStart: number, code: number): string {
-    let text = "";
-    try {
-      text = readText(termFile, MAX_TERMINATION_MESSAGE);
-    } catch {
-      // no message written
-    }
-    if (!text && code !== 0 && c.terminationMessagePolicy === "FallbackToLogsOnError") {
-      const size = fileSize(log);
-      const from = Math.max(logStart, size - 2048);
-      text = readText(log, size - from, from)
-        .split("\n")
-        .slice(-80)
-        .join("\n");
-    }
-    return text;
-  }
-
-  private startProbes(
-    slot: Slot,
-    plan: { env: Record<string, string>; cwd: string; execArgv(c: string[]): string[] },
-    isInit: boolean,
-  ) {
-    const c = slot.spec;
-    const ctx: ProbeContext = {
-      podIP: this.ip ?? "",
-      container: c,
-      env: plan.env,
-      cwd: plan.cwd,
-      execArgv: plan.execArgv,
-    };
+  private startProbes(slot: Slot, plan: ContainerPlan, isInit: boolean) {
     if (isInit) {
       slot.rec.started = false;
       return;
     }
-    const startOthers = () => {
-      slot.rec.started = true;
-      if (c.readinessProbe) {
-        const counter = new ProbeCounter(
-          c.readinessProbe.successThreshold ?? 1,
-          c.readinessProbe.failureThreshold ?? 3,
-          false,
-        );
-        const loop = new ProbeLoop(c.readinessProbe, ctx, (r) => {
-          if (!r.ok) this.event("Warning", "Unhealthy", `Readiness probe failed: ${r.message}`, slot);
-          const v = counter.record(r.ok);
-          if (v !== undefined && slot.proc) {
-            slot.rec.ready = v;
-            this.markDirty();
-          }
-        });
-        slot.probes.push(loop);
-        loop.start();
-      } else {
-        slot.rec.ready = true;
-      }
-      if (c.livenessProbe) {
-        const probe = c.livenessProbe;
-        const counter = new ProbeCounter(1, probe.failureThreshold ?? 3, true);
-        const loop = new ProbeLoop(probe, ctx, (r) => {
-          if (!r.ok) this.event("Warning", "Unhealthy", `Liveness probe failed: ${r.message}`, slot);
-          if (counter.record(r.ok) === false) {
-            loop.stop();
-            void this.killContainer(slot, "liveness", probe.terminationGracePeriodSeconds);
-          }
-        });
-        slot.probes.push(loop);
-        loop.start();
-      }
-      this.markDirty();
+    const ctx: ProbeContext = {
+      podIP: this.ip ?? "",
+      container: slot.spec,
+      env: plan.env,
+      cwd: plan.cwd,
+      execArgv: plan.execArgv,
     };
-    if (c.startupProbe) {
-      const probe = c.startupProbe;
-      const counter = new ProbeCounter(1, probe.failureThreshold ?? 3);
-      const loop = new ProbeLoop(probe, ctx, (r) => {
-        if (!r.ok) this.event("Warning", "Unhealthy", `Startup probe failed: ${r.message}`, slot);
-        const v = counter.record(r.ok);
-        if (v === true) {
-          loop.stop();
-          startOthers();
-        } else if (v === false) {
-          loop.stop();
-          void this.killContainer(slot, "startup", probe.terminationGracePeriodSeconds);
-        }
-      });
-      slot.probes.push(loop);
-      loop.start();
-    } else {
-      startOthers();
-    }
+    startContainerProbes(ctx, {
+      track: (loop) => slot.probes.push(loop),
+      event: (type, reason, message) => this.event(type, reason, message, slot),
+      started: () => {
+        slot.rec.started = true;
+        this.markDirty();
+      },
+      ready: (ready) => {
+        if (!slot.proc) return;
+        slot.rec.ready = ready;
+        this.markDirty();
+      },
+      kill: (probe, grace) => void this.killContainer(slot, probe, grace),
+    });
   }
 
   /** A failed liveness/startup probe: stop the container gracefully; supervise() restarts it per policy. */
@@ -615,7 +523,7 @@ export class PodWorker {
     await this.running;
     if (this.gone) return;
     this.markDirty();
-    await this.writing;
+    await this.statusWriter.settled();
     this.cleanup();
     try {
       await this.deps.kube.core.deleteNamespacedPod({
@@ -673,72 +581,11 @@ export class PodWorker {
     for (const wake of [...this.sleepers]) wake();
   }
 
-  /** Coalesces status changes into one patch at a time, skipping patches that change nothing. */
   markDirty(): void {
-    if (this.gone) return;
-    this.dirty = true;
-    if (!this.writing) {
-      this.writing = this.flush().finally(() => {
-        this.writing = undefined;
-      });
-    }
-  }
-
-  private async flush(): Promise<void> {
-    await delay(20);
-    while (this.dirty && !this.gone) {
-      this.dirty = false;
-      const status = podStatus({
-        pod: this.pod,
-        ...(this.ip ? { podIP: this.ip } : {}),
-        hostIP: this.deps.node.address,
-        startTime: this.pod.status?.startTime ? timestamp(new Date(this.pod.status.startTime)) : this.startTime,
-        sandboxReady: this.sandboxReady,
-        init: this.init.map((s) => s.rec),
-        containers: this.main.map((s) => s.rec),
-      });
-      const text = JSON.stringify(status);
-      if (text === this.lastWritten) continue;
-      try {
-        // metadata.uid guards against writing into a newer pod that reuses the name.
-        await this.deps.kube.core.patchNamespacedPodStatus(
-          { name: this.pod.metadata?.name ?? "", namespace: this.ns, body: { metadata: { uid: this.uid }, status } },
-          strategicMerge,
-        );
-        this.lastWritten = text;
-      } catch (err) {
-        const code = httpStatus(err);
-        if (code === 404 || code === 409 || code === 422) {
-          this.deps.log(`pod ${this.name}: status not written (${describe(err)}); the pod is gone or replaced`);
-          return;
-        }
-        this.deps.log(`pod ${this.name}: status write failed, retrying: ${describe(err)}`);
-        this.dirty = true;
-        await delay(1000);
-      }
-    }
+    this.statusWriter.markDirty();
   }
 }
 
 function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-function fileSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
-}
-
-function readText(path: string, max: number, position = 0): string {
-  const fd = openSync(path, "r");
-  try {
-    const buf = Buffer.alloc(Math.max(0, max));
-    const n = readSync(fd, buf, 0, buf.length, position);
-    return buf.subarray(0, n).toString("utf8");
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -1,4 +1,5 @@
-// Readiness, liveness and startup probes: one check (httpGet, tcpSocket, exec) and the threshold counting.
+// Readiness, liveness and startup probes: one check (httpGet, tcpSocket, exec), the threshold counting, and the
+// kubelet's schedule for a container (startup first; readiness and liveness once it passes).
 import { spawn } from "node:child_process";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
@@ -154,4 +155,69 @@ export class ProbeLoop {
       this.schedule((this.probe.periodSeconds ?? 10) * 1000);
     }, ms);
   }
+}
+
+/** What a container's probes tell the pod worker. */
+export interface ContainerProbeHooks {
+  /** A probe loop was started (the worker stops them when the container exits). */
+  track(loop: ProbeLoop): void;
+  event(type: "Normal" | "Warning", reason: string, message: string): void;
+  /** The startup probe passed, or there is none. */
+  started(): void;
+  /** Readiness changed (true at once when there is no readiness probe). */
+  ready(ready: boolean): void;
+  /** A liveness or startup probe failed for good: stop the container so it is restarted per policy. */
+  kill(probe: "liveness" | "startup", graceSeconds?: number): void;
+}
+
+/** Starts a container's probes as the kubelet schedules them. */
+export function startContainerProbes(ctx: ProbeContext, hooks: ContainerProbeHooks): void {
+  const c = ctx.container;
+  const loop = (probe: V1Probe, onResult: (r: ProbeResult, self: ProbeLoop) => void) => {
+    const l: ProbeLoop = new ProbeLoop(probe, ctx, (r) => onResult(r, l));
+    hooks.track(l);
+    l.start();
+  };
+  const afterStartup = () => {
+    hooks.started();
+    const readiness = c.readinessProbe;
+    if (readiness) {
+      const counter = new ProbeCounter(readiness.successThreshold ?? 1, readiness.failureThreshold ?? 3, false);
+      loop(readiness, (r) => {
+        if (!r.ok) hooks.event("Warning", "Unhealthy", `Readiness probe failed: ${r.message}`);
+        const v = counter.record(r.ok);
+        if (v !== undefined) hooks.ready(v);
+      });
+    } else {
+      hooks.ready(true);
+    }
+    const liveness = c.livenessProbe;
+    if (liveness) {
+      const counter = new ProbeCounter(1, liveness.failureThreshold ?? 3, true);
+      loop(liveness, (r, self) => {
+        if (!r.ok) hooks.event("Warning", "Unhealthy", `Liveness probe failed: ${r.message}`);
+        if (counter.record(r.ok) === false) {
+          self.stop();
+          hooks.kill("liveness", liveness.terminationGracePeriodSeconds);
+        }
+      });
+    }
+  };
+  const startup = c.startupProbe;
+  if (!startup) {
+    afterStartup();
+    return;
+  }
+  const counter = new ProbeCounter(1, startup.failureThreshold ?? 3);
+  loop(startup, (r, self) => {
+    if (!r.ok) hooks.event("Warning", "Unhealthy", `Startup probe failed: ${r.message}`);
+    const v = counter.record(r.ok);
+    if (v === true) {
+      self.stop();
+      afterStartup();
+    } else if (v === false) {
+      self.stop();
+      hooks.kill("startup", startup.terminationGracePeriodSeconds);
+    }
+  });
 }

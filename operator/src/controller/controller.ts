@@ -104,7 +104,10 @@ export class Controller {
         const delay = this.queue.addRateLimited(key);
         const reason = (err as { reason?: string }).reason ?? (err as Error).name ?? "Error";
         m?.reconcileErrors.inc({ kind, reason });
-        log.error({ err: (err as Error).message, retryInMs: Math.round(delay) }, "reconcile failed");
+        log.error(
+          { err: (err as Error).message, failures: this.queue.failureCount(key), retryInMs: Math.round(delay) },
+          "reconcile failed",
+        );
       } finally {
         this.queue.done(key);
         m?.reconcileTotal.inc({ kind, result });

@@ -1,6 +1,8 @@
 // A de-duplicating work queue with client-go's semantics, written here because no maintained npm package offers
 // them together: a key is queued at most once; a key being processed is re-queued once (not twice) when it changes;
 // failures back off per key (exponential) and overall (token bucket); requeue-after delays; bounded consumers.
+import { TokenBucket } from "../util/token-bucket.js";
+
 export interface QueueObserver {
   depth?(n: number): void;
   added?(): void;
@@ -26,15 +28,14 @@ export class WorkQueue {
   private readonly failures = new Map<string, number>();
   private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private readonly getters: Array<(key: string | undefined) => void> = [];
-  private bucketTokens: number;
-  private bucketLast = performance.now();
+  private readonly bucket: TokenBucket;
   private shuttingDown = false;
 
   constructor(
     private readonly limits: RateLimitOptions = DEFAULT_RATE_LIMIT,
     private readonly observer: QueueObserver = {},
   ) {
-    this.bucketTokens = limits.burst;
+    this.bucket = new TokenBucket(limits.qps, limits.burst);
   }
 
   get length(): number {
@@ -111,20 +112,9 @@ export class WorkQueue {
     const n = this.failures.get(key) ?? 0;
     this.failures.set(key, n + 1);
     const perKey = Math.min(this.limits.maxDelayMs, this.limits.baseDelayMs * 2 ** n);
-    const delay = Math.max(perKey, this.bucketDelay());
+    const delay = Math.max(perKey, this.bucket.reserve());
     this.addAfter(key, delay);
     return delay;
-  }
-
-  private bucketDelay(): number {
-    const now = performance.now();
-    this.bucketTokens = Math.min(
-      this.limits.burst,
-      this.bucketTokens + ((now - this.bucketLast) / 1000) * this.limits.qps,
-    );
-    this.bucketLast = now;
-    this.bucketTokens -= 1;
-    return this.bucketTokens >= 0 ? 0 : (-this.bucketTokens / this.limits.qps) * 1000;
   }
 
   /** Clears a key's failure history after a success. */
@@ -132,6 +122,7 @@ export class WorkQueue {
     this.failures.delete(key);
   }
 
+  /** Failures of a key since its last success (client-go's NumRequeues). */
   failureCount(key: string): number {
     return this.failures.get(key) ?? 0;
   }
@@ -141,10 +132,5 @@ export class WorkQueue {
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     for (const g of this.getters.splice(0)) g(undefined);
-  }
-
-  /** Resolves when no key is being processed (used for graceful shutdown). */
-  async drain(pollMs = 20): Promise<void> {
-    while (this.processing.size > 0) await new Promise((r) => setTimeout(r, pollMs));
   }
 }

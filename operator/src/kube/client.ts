@@ -1,7 +1,7 @@
 // The operator's API client: raw JSON requests (nothing dropped by model re-serialization), a client-side rate
 // limit, server-side apply with one field manager, and a hook that counts requests by verb and code.
 import type { KubeConfig } from "@kubernetes/client-node";
-import { TokenBucket } from "./rate-limiter.js";
+import { TokenBucket } from "../util/token-bucket.js";
 import { applyRequest, KubeApiError, type KubeRequest, kubeRequest } from "./request.js";
 import { apiVersionOf, type ResourceType, resourcePath } from "./resources.js";
 import type { KubeList, KubeObject, ObjectMeta } from "./types.js";

@@ -166,6 +166,21 @@ describe("ModelDeploymentReconciler", () => {
     expect(h.events()).toEqual([`Normal ${Reason.ChildUpdated}: Updated Deployment churn-predictor`]);
   });
 
+  it("writes status as soon as the Deployment controller has observed the Deployment", async () => {
+    const h = harness(mdep());
+    await h.reconcile();
+    h.echo(h.writes(), {}); // the echo comes before the Deployment controller has seen it
+    expect((await h.reconcile())?.requeueAfterMs).toBe(SETTLE_LIMIT_MS);
+    expect(h.writes()).toEqual([]);
+    const deployments = h.cacheOf(RESOURCES.Deployment);
+    const dep = deployments?.get("ml/churn-predictor");
+    deployments?.set({ ...dep, status: ready });
+    expect(await h.reconcile()).toBeUndefined();
+    const writes = h.writes();
+    expect(summary(writes)).toEqual(["apply ModelDeployment churn/status"]);
+    expect(readyCondition(writes[0])).toMatchObject({ status: "True" });
+  });
+
   it("writes status after the settle limit when the Deployment controller never observes the Deployment", async () => {
     const h = harness(mdep());
     await h.reconcile();

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { TokenBucket } from "./rate-limiter.js";
+import { TokenBucket } from "./token-bucket.js";
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date", "performance"] });
@@ -51,6 +51,13 @@ describe("TokenBucket", () => {
     expect(order).toEqual(["a", "b"]);
     await vi.advanceTimersByTimeAsync(1000);
     expect(order).toEqual(["a", "b", "c"]);
+  });
+
+  it("tells a reservation how long to wait: nothing within the burst, then 1/qps more per token", () => {
+    const bucket = new TokenBucket(10, 2);
+    expect([bucket.reserve(), bucket.reserve(), bucket.reserve(), bucket.reserve()]).toEqual([0, 0, 100, 200]);
+    vi.advanceTimersByTime(1000); // +10 tokens pay back the 2 owed, then the bucket caps at its burst of 2
+    expect([bucket.reserve(), bucket.reserve(), bucket.reserve()]).toEqual([0, 0, 100]);
   });
 
   it("refuses a rate that cannot work", () => {
