@@ -22,6 +22,7 @@ export const driftStep: Step = {
   name: "drift",
   title: "send skewed traffic (+2.5 kg, +40 mm flippers) and wait for the Drifted condition",
   async run(ctx) {
+    if (ctx.options.reuseCluster) return "skipped";
     const kc = need(ctx.kc, "the cluster");
     const records = need(ctx.results.get("testRecords") as LabelledRecord[] | undefined, "the test records");
     const ns = ctx.options.namespace;

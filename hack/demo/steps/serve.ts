@@ -9,6 +9,10 @@ import { type LabelledRecord, testRecords } from "../test-split.js";
 
 const NAME = "penguins";
 
+/** On another cluster the pods' addresses are not reachable from here; the steps that call them say so. */
+export const OUTSIDE =
+  "its pods are not reachable from this machine: kubectl port-forward svc/penguins 8080 -n <namespace> (the request steps are skipped)";
+
 export const deployStep: Step = {
   name: "deploy",
   title: "apply the ModelDeployment (config/samples/penguins/modeldeployment.yaml) and wait until it is Ready",
@@ -18,6 +22,7 @@ export const deployStep: Step = {
     await applyObject(kc, mdep);
     const ref = { kind: "ModelDeployment", namespace: ctx.options.namespace, name: NAME } as const;
     await waitForCondition(kc, ref, "Ready", { timeoutMs: 180_000 });
+    if (ctx.options.reuseCluster) return `Ready; ${OUTSIDE}`;
     const ep = await serviceEndpoint(kc, ctx.options.namespace, NAME);
     ctx.results.set("endpoint", ep.url);
     return `serving at ${ep.url} from pod ${ep.pod}`;
@@ -58,6 +63,7 @@ export const predictStep: Step = {
   name: "predict",
   title: "predict the DataSet's test split, sent as raw records by column name (KServe V1), and score it",
   async run(ctx) {
+    if (ctx.options.reuseCluster) return "skipped";
     const kc = need(ctx.kc, "the cluster");
     // biome-ignore lint/suspicious/noExplicitAny: status read back
     const ds = need(ctx.results.get("dataset") as any, "the DataSet");
