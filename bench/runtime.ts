@@ -4,6 +4,7 @@
  *   2. req/s of a bare Fastify route vs the predict route (tiny model)
  *   3. throughput and p99 at concurrency 32 without and with dynamic batching (small MLP)
  *   4. backends side by side (tensorflow, wasm, cpu) on the small MLP
+ *   5. the same MLP with batching over HTTP V1, HTTP V2, gRPC V2 and gRPC TF Serving
  * Servers run as child processes with default flags unless stated (so --backend
  * auto); the load generator is a closed loop on raw keep-alive sockets sharing
  * the machine's cores. Server CPU per request (from /proc) is reported because
@@ -18,6 +19,7 @@ import { type BackendName, initBackend } from "../runtime/src/backends.js";
 import { loadModel, type Tensor } from "../runtime/src/model.js";
 import { mlp, saveLayersModel, tempDir, tinyDense } from "../runtime/src/test-helpers.js";
 import { closedLoop, type LoadResult, percentile } from "./lib/client.js";
+import { type GrpcLoad, grpcClosedLoop } from "./lib/grpc-client.js";
 import { type Child, repoRoot, startChild, startRuntime } from "./lib/servers.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -65,6 +67,13 @@ async function load(server: Child, urlPath: string, body: string, concurrency: n
   await closedLoop({ ...opts, durationMs: 500, warmupMs: 0 });
   const cpu0 = server.cpuSeconds();
   const r = await closedLoop({ ...opts, durationMs: SECONDS * 1000, warmupMs: 0 });
+  return { ...r, cpuPerRequest: ((server.cpuSeconds() - cpu0) * 1e6) / r.requests };
+}
+
+async function loadGrpc(server: Child, port: number, call: Omit<GrpcLoad, "port" | "durationMs">): Promise<Point> {
+  await grpcClosedLoop({ ...call, port, durationMs: 500 });
+  const cpu0 = server.cpuSeconds();
+  const r = await grpcClosedLoop({ ...call, port, durationMs: SECONDS * 1000 });
   return { ...r, cpuPerRequest: ((server.cpuSeconds() - cpu0) * 1e6) / r.requests };
 }
 
@@ -116,6 +125,48 @@ async function main(): Promise<void> {
     await s.stop();
   }
 
+  log("MLP, auto+batching, concurrency 32: HTTP V1, HTTP V2, gRPC V2, gRPC TF Serving");
+  s = await startRuntime(mlpDir, [...batching, "--grpc-port", "0"]);
+  const grpcPort = Number(/gRPC listening on 127\.0\.0\.1:(\d+)/.exec(s.output())?.[1]);
+  const row = rowsOf(1, MLP_IN)[0] as number[];
+  const raw = Buffer.from(new Float32Array(row).buffer);
+  const shape = [1, MLP_IN];
+  const protocolRuns: Record<string, Point> = {
+    "HTTP V1 (JSON)": await load(s, PREDICT, mlpBody, 32),
+    "HTTP V2 (JSON)": await load(
+      s,
+      "/v2/models/m/infer",
+      JSON.stringify({ inputs: [{ name: "hidden_input", shape, datatype: "FP32", data: row }] }),
+      32,
+    ),
+    "gRPC V2 ModelInfer (raw)": await loadGrpc(s, grpcPort, {
+      service: "Inference",
+      method: "ModelInfer",
+      request: {
+        model_name: "m",
+        inputs: [{ name: "hidden_input", datatype: "FP32", shape }],
+        raw_input_contents: [raw],
+      },
+      concurrency: 32,
+    }),
+    "gRPC TF Serving Predict (tensor_content)": await loadGrpc(s, grpcPort, {
+      service: "Prediction",
+      method: "Predict",
+      request: {
+        model_spec: { name: "m" },
+        inputs: {
+          hidden_input: {
+            dtype: "DT_FLOAT",
+            tensor_shape: { dim: shape.map((size) => ({ size })) },
+            tensor_content: raw,
+          },
+        },
+      },
+      concurrency: 32,
+    }),
+  };
+  await s.stop();
+
   // Cold start: process spawn → model ready, a ~10 MB MLP (16→1024→1024→1024→4, 2.1 M float32 weights).
   const bigDir = await tempDir("liftoff-bench-");
   await saveLayersModel(mlp(MLP_IN, 1024, 4, 3), bigDir);
@@ -141,7 +192,16 @@ async function main(): Promise<void> {
     inProc[b] = { b1: await inProcess(b, json, rowsOf(1, MLP_IN)), b32: await inProcess(b, json, rowsOf(32, MLP_IN)) };
   }
 
-  const all = [bareC1, bareC16, tinyC1, tinyC16, tinyBatchC16, ...Object.values(mlpRuns)];
+  const all = [
+    bareC1,
+    bareC16,
+    tinyC1,
+    tinyC16,
+    tinyBatchC16,
+    ...Object.values(mlpRuns),
+    ...Object.values(protocolRuns),
+  ];
+  const httpV1 = protocolRuns["HTTP V1 (JSON)"] as Point;
   const errors = all.reduce((n, r) => n + r.errors, 0);
   const overhead = tinyC1.p50 - tinyInProc;
   const ratio = tinyC16.rps / bareC16.rps;
@@ -179,6 +239,13 @@ async function main(): Promise<void> {
       return `| ${b} | ${us(ip.b1)} | ${us(ip.b32)} | ${rps(r.rps)}, p99 ${us(r.p99)} | ${rps(rb.rps)}, p99 ${us(rb.p99)} |`;
     }),
     "",
+    "| MLP c=32, batching 32 / 0 ms, auto backend | throughput | p50 | p99 | server CPU / request | vs HTTP V1 |",
+    "| --- | --- | --- | --- | --- | --- |",
+    ...Object.entries(protocolRuns).map(
+      ([k, r]) =>
+        `| ${k} | ${rps(r.rps)} | ${us(r.p50)} | ${us(r.p99)} | ${us(r.cpuPerRequest)} | ${(r.rps / httpV1.rps).toFixed(2)}× |`,
+    ),
+    "",
     `auto chose: tiny → ${tinyBackend}; MLP → ${plain.backend}; MLP with batching → ${batched.backend}. Non-200 replies: ${errors}.`,
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
@@ -188,7 +255,19 @@ async function main(): Promise<void> {
   await writeFile(
     file,
     JSON.stringify(
-      { seconds: SECONDS, tinyInProc, tinyBackend, bareC1, bareC16, tinyC1, tinyC16, tinyBatchC16, mlpRuns, inProc },
+      {
+        seconds: SECONDS,
+        tinyInProc,
+        tinyBackend,
+        bareC1,
+        bareC16,
+        tinyC1,
+        tinyC16,
+        tinyBatchC16,
+        mlpRuns,
+        inProc,
+        protocolRuns,
+      },
       null,
       2,
     ),

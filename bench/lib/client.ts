@@ -92,12 +92,17 @@ async function phase(
 export async function closedLoop(opts: LoadOptions): Promise<LoadResult> {
   if ((opts.warmupMs ?? 300) > 0) await phase(opts, opts.warmupMs ?? 300, false);
   const { lat, errors, seconds } = await phase(opts, opts.durationMs, true);
+  return summarize(lat, errors, seconds);
+}
+
+/** Throughput and latency percentiles of one timed phase (latencies in µs). */
+export function summarize(lat: ArrayLike<number>, errors: number, seconds: number): LoadResult {
   const sorted = Float64Array.from(lat).sort();
   return {
-    requests: lat.length,
+    requests: sorted.length,
     errors,
     seconds,
-    rps: lat.length / seconds,
+    rps: sorted.length / seconds,
     p50: percentile(sorted, 50),
     p90: percentile(sorted, 90),
     p99: percentile(sorted, 99),

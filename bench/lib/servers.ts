@@ -14,6 +14,8 @@ export interface Child {
   proc: ChildProcess;
   /** User + system CPU seconds the process has used so far (Linux /proc). */
   cpuSeconds(): number;
+  /** Everything the process printed so far. */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -67,6 +69,7 @@ export async function startChild(
     port,
     proc,
     cpuSeconds: () => cpuSecondsOf(proc.pid),
+    output: () => out,
     stop: () =>
       new Promise<void>((resolve) => {
         if (proc.exitCode !== null) return resolve();
@@ -95,7 +98,8 @@ export function startRuntime(modelDir: string, flags: string[] = []): Promise<Ch
       "0",
       ...flags,
     ],
-    /listening on 127\.0\.0\.1:(\d+)/,
+    // The HTTP line; "gRPC listening on …" comes first when --grpc-port is given.
+    /"listening on 127\.0\.0\.1:(\d+)/,
     "/v2/models/m/ready",
   );
 }

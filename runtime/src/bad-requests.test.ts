@@ -180,21 +180,22 @@ const CASES: Case[] = [
     url: P,
     body: { instances: [[1, "2", 3]] },
     status: 400,
-    error: "input 'dense_input': value at [0,1] is a string, expected a finite number",
+    error: "input 'dense_input': value at [0,1] is a string, expected a finite number within float32's range",
   },
   {
     name: "V1 null value",
     url: P,
     body: { instances: [[1, null, 3]] },
     status: 400,
-    error: "input 'dense_input': value at [0,1] is null, expected a finite number",
+    error: "input 'dense_input': value at [0,1] is null, expected a finite number within float32's range",
   },
   {
     name: "V1 infinite value (1e999)",
     url: P,
     raw: '{"instances": [[1, 1e999, 3]]}',
     status: 400,
-    error: "input 'dense_input': value at [0,1] is a non-finite number, expected a finite number",
+    error:
+      "input 'dense_input': value at [0,1] is a non-finite number, expected a finite number within float32's range",
   },
   {
     name: "V1 too many rows",
@@ -336,7 +337,7 @@ const CASES: Case[] = [
     url: I,
     body: { inputs: [row([1, true, 3])] },
     status: 400,
-    error: "input 'dense_input': data[1] is true, expected a finite number",
+    error: "input 'dense_input': data[1] is true, expected a finite number within float32's range",
   },
   {
     name: "V2 zero rows",

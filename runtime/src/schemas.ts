@@ -1,13 +1,19 @@
+import { ERROR_CODES } from "./errors.js";
+
 /**
- * JSON schemas of the HTTP API, for the OpenAPI document. Bodies are validated
+ * JSON schemas of the HTTP API, for the OpenAPI document (openapi-model.ts makes
+ * the request bodies exact for the served model once it is loaded). Bodies are validated
  * by the protocol codecs instead (they name the tensor and element at fault),
  * so these describe and never reject.
  */
 /** Every error, V1 and V2 alike. */
 const error = {
   type: "object",
-  properties: { error: { type: "string" } },
-  required: ["error"],
+  properties: {
+    error: { type: "string", description: "For people: names the field at fault" },
+    code: { type: "string", enum: Object.keys(ERROR_CODES), description: "Stable, for programs (docs/runtime.md)" },
+  },
+  required: ["error", "code"],
 } as const;
 
 const errorResponses = {
@@ -84,6 +90,8 @@ export const schemas = {
         inputs: { description: "Columnar: a tensor, or an object keyed by input name" },
         signature_name: { type: "string", enum: ["serving_default"] },
       },
+      additionalProperties: false,
+      oneOf: [{ required: ["instances"] }, { required: ["inputs"] }],
     },
     response: {
       200: {
@@ -160,7 +168,7 @@ export const schemas = {
       properties: {
         id: { type: "string", description: "Echoed in the response" },
         parameters: { type: "object" },
-        inputs: { type: "array", items: v2Tensor },
+        inputs: { type: "array", minItems: 1, items: v2Tensor },
         outputs: {
           type: "array",
           description: "Optional selection and order of outputs",

@@ -49,6 +49,52 @@ describe("server", () => {
     await app.close();
   });
 
+  it("405 with a true Allow header for every method a path does not serve, unknown ones included", async () => {
+    const { app } = await serverFor(await saveLayersModel(tinyDense(), await tempDir()));
+    for (const [method, url, allow] of [
+      ["QUERY", "/v2", "GET, HEAD"],
+      ["TRACE", "/v2/models/m/infer", "POST"],
+      ["PROPFIND", "/metrics", "GET, HEAD"],
+      ["GET", "/v1/models/m:predict", "POST"],
+      ["PUT", "/v1/models/m:predict", "POST"],
+      ["DELETE", "/v1/models/m", "GET, HEAD"],
+      ["HEAD", "/v2/models/m/versions/1/infer", "POST"],
+    ] as const) {
+      const r = await app.inject({ method: method as "GET", url });
+      expect([method, url, r.statusCode, r.headers.allow]).toEqual([method, url, 405, allow]);
+      if (method !== "HEAD") expect(r.json().code).toBe("LIFTOFF_ERR_METHOD_NOT_ALLOWED");
+    }
+    expect((await app.inject({ method: "QUERY" as "GET", url: "/nope" })).statusCode).toBe(404);
+    await app.close();
+  });
+
+  it("once the model is loaded, /openapi.json describes its exact inputs", async () => {
+    const { app } = await serverFor(await saveLayersModel(tinyDense(), await tempDir()), { maxRequestRows: 2 });
+    const doc = (await app.inject({ url: "/openapi.json" })).json();
+    const infer = doc.paths["/v2/models/{name}/infer"].post;
+    expect(infer.parameters.find((p: { name: string }) => p.name === "name").schema).toEqual({
+      type: "string",
+      enum: ["m"],
+    });
+    const body = infer.requestBody.content["application/json"].schema;
+    const rows = body.properties.inputs.items.oneOf;
+    expect(rows.map((t: { properties: { shape: { enum: number[][] } } }) => t.properties.shape.enum)).toEqual([
+      [[1, 3]],
+      [[2, 3]],
+    ]);
+    expect(rows[0].properties.name.enum).toEqual(["dense_input"]);
+    expect(rows[0].properties.datatype.enum).toEqual(["FP16", "FP32", "FP64"]);
+    const v1 = doc.paths["/v1/models/{name}:predict"].post.requestBody.content["application/json"].schema;
+    expect(v1.oneOf).toEqual([{ required: ["instances"] }, { required: ["inputs"] }]);
+    expect(v1.properties.instances.oneOf[0]).toMatchObject({
+      minItems: 1,
+      maxItems: 2,
+      items: { minItems: 3, maxItems: 3 },
+    });
+    expect(Object.keys(infer.responses["200"].content)).toEqual(["application/json", "application/octet-stream"]);
+    await app.close();
+  });
+
   it("maps thrown errors to catalogue errors without internals", () => {
     expect(toRuntimeError(errors.notReady("m"), 10).message).toBe("model 'm' is not ready");
     expect(toRuntimeError(Object.assign(new Error("x"), { code: "FST_ERR_CTP_BODY_TOO_LARGE" }), 10)).toMatchObject({

@@ -8,9 +8,10 @@ import { type Authenticator, PUBLIC_PATHS } from "./auth.js";
 import { errors } from "./errors.js";
 import { registerBodyParser } from "./http-body.js";
 import { toRuntimeError } from "./http-errors.js";
-import { methodGuard } from "./http-methods.js";
+import { methodGuard, routeEveryMethod, unroutedError } from "./http-methods.js";
 import { sendError, sendJson } from "./http-reply.js";
 import { monitoringRoutes } from "./monitoring/routes.js";
+import { specialise } from "./openapi-model.js";
 import { schemas } from "./schemas.js";
 import type { ModelService } from "./service.js";
 import { v1Routes } from "./v1.js";
@@ -48,6 +49,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   });
 
   registerBodyParser(app);
+  routeEveryMethod(app);
 
   // Callback-style hooks: no promise per request on the hot path.
   app.addHook("onRequest", (req, reply, done) => {
@@ -69,10 +71,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     return sendError(reply, e);
   });
 
-  app.setNotFoundHandler((req, reply) => {
-    const path = req.url.split("?")[0] ?? "";
-    return sendError(reply, errors.routeNotFound(req.method, path.length > 200 ? `${path.slice(0, 200)}...` : path));
-  });
+  app.setNotFoundHandler((req, reply) => sendError(reply, unroutedError(app, req.method, req.url.split("?")[0] ?? "")));
 
   await app.register(swagger, {
     openapi: {
@@ -108,7 +107,14 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   });
   methodGuard(app, "/metrics", ["GET"]);
 
-  app.get("/openapi.json", { schema: { hide: true } }, async (_req, reply) => sendJson(reply, app.swagger()));
+  // Once the model is loaded the document describes its exact inputs (openapi-model.ts).
+  app.get("/openapi.json", { schema: { hide: true } }, async (_req, reply) => {
+    const model = service.model;
+    const doc = app.swagger() as Parameters<typeof specialise>[0];
+    if (model === undefined) return sendJson(reply, doc);
+    const served = { name: service.name, version: service.version, signature: model.signature };
+    return sendJson(reply, specialise(doc, served, limits.maxRequestRows));
+  });
   methodGuard(app, "/openapi.json", ["GET"]);
 
   return app;

@@ -7,6 +7,7 @@ import type { DType, Tensor, TensorSpec, TypedData } from "./model.js";
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
+export const FLOAT32_MAX = 3.4028234663852886e38;
 
 export function allocate(dtype: DType, size: number): TypedData {
   return dtype === "float32" ? new Float32Array(size) : dtype === "int32" ? new Int32Array(size) : new Uint8Array(size);
@@ -29,7 +30,8 @@ function describeValue(v: unknown): string {
 /** Writes one scalar; returns false when it does not fit the dtype. */
 function put(out: TypedData, i: number, v: unknown, dtype: DType): boolean {
   if (dtype === "float32") {
-    if (typeof v !== "number" || !Number.isFinite(v)) return false;
+    // Beyond float32's range a value would silently become Infinity.
+    if (typeof v !== "number" || !(Math.abs(v) <= FLOAT32_MAX)) return false;
     out[i] = v;
   } else if (dtype === "int32") {
     if (typeof v !== "number" || !Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX) return false;
@@ -42,7 +44,7 @@ function put(out: TypedData, i: number, v: unknown, dtype: DType): boolean {
 }
 
 const EXPECT: Record<DType, string> = {
-  float32: "a finite number",
+  float32: "a finite number within float32's range",
   int32: "an integer in the int32 range",
   bool: "true or false",
 };
@@ -84,14 +86,26 @@ export function fromNested(value: unknown, dtype: DType, what: string): Tensor {
   return { data: out, shape };
 }
 
-/** Flattens V2 `data` (flat or nested, row-major) without caring about its nesting. */
-export function fromFlat(value: unknown, dtype: DType, what: string): TypedData {
+/**
+ * V2 `data`: flat (row-major, any length; the caller checks it against the shape)
+ * or nested exactly as `shape`, so that what is accepted is what the OpenAPI
+ * schema can say.
+ */
+export function fromFlat(value: unknown, dtype: DType, what: string, shape?: readonly number[]): TypedData {
   if (!Array.isArray(value)) throw errors.invalidInput(`${what}: data must be an array`);
-  const flat = value.some(Array.isArray) ? (value as unknown[]).flat(Number.POSITIVE_INFINITY) : value;
-  const out = allocate(dtype, flat.length);
-  for (let i = 0; i < flat.length; i++) {
-    if (!put(out, i, flat[i], dtype)) {
-      throw errors.invalidInput(`${what}: data[${i}] is ${describeValue(flat[i])}, expected ${EXPECT[dtype]}`);
+  if (value.some(Array.isArray)) {
+    const t = fromNested(value, dtype, what);
+    if (shape !== undefined && t.shape.join(",") !== shape.join(",")) {
+      throw errors.invalidInput(
+        `${what}: nested data has shape [${t.shape.join(",")}] but 'shape' is [${shape.join(",")}] (send data flat, or nested as the shape)`,
+      );
+    }
+    return t.data;
+  }
+  const out = allocate(dtype, value.length);
+  for (let i = 0; i < value.length; i++) {
+    if (!put(out, i, value[i], dtype)) {
+      throw errors.invalidInput(`${what}: data[${i}] is ${describeValue(value[i])}, expected ${EXPECT[dtype]}`);
     }
   }
   return out;

@@ -64,5 +64,5 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, { service, li
       return sendJson(reply, encodeV1(outputs, model.signature, format, prepared.rows));
     },
   );
-  methodGuard(app, "/v1/models/:name", ["GET", "POST"]);
+  methodGuard(app, "/v1/models/:name", ["GET", "POST"], (path) => (path.includes(":") ? ["POST"] : ["GET"]));
 };

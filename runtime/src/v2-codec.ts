@@ -155,7 +155,7 @@ export function decodeV2(body: unknown, sig: Signature, limits: Limits, binary?:
       offset += size;
     } else {
       if (!Object.hasOwn(item, "data")) throw errors.invalidInput(`${what}: 'data' is missing`);
-      data = fromFlat(item.data, spec.dtype, what);
+      data = fromFlat(item.data, spec.dtype, what, shape);
       if (data.length !== sizeOf(shape)) {
         throw errors.invalidInput(
           `${what}: data has ${data.length} elements but shape [${shape.join(",")}] needs ${sizeOf(shape)}`,
@@ -171,7 +171,8 @@ export function decodeV2(body: unknown, sig: Signature, limits: Limits, binary?:
   }
   const params = body.parameters;
   if (params !== undefined && !isPlainObject(params)) throw errors.invalidInput("'parameters' must be an object");
-  const binaryDefault = params?.binary_data_output ?? false;
+  const binaryDefault =
+    params !== undefined && Object.hasOwn(params, "binary_data_output") ? params.binary_data_output : false;
   if (typeof binaryDefault !== "boolean")
     throw errors.invalidInput("parameters.binary_data_output must be true or false");
   const { outputs, binary: binaryOut } = decodeOutputs(body.outputs, sig, binaryDefault);
@@ -201,7 +202,7 @@ function decodeOutputs(
     const params = o.parameters;
     if (params !== undefined && !isPlainObject(params))
       throw errors.invalidInput(`output '${o.name}': 'parameters' must be an object`);
-    const b = params?.binary_data ?? binaryDefault;
+    const b = params !== undefined && Object.hasOwn(params, "binary_data") ? params.binary_data : binaryDefault;
     if (typeof b !== "boolean")
       throw errors.invalidInput(`output '${o.name}': parameters.binary_data must be true or false`);
     picked.push(idx);

@@ -25,19 +25,19 @@ export function venvPython(): Promise<string> {
   return venv;
 }
 
-/** Runs a Python script of this folder; stdin in, stdout out (stderr shown on failure). */
-export function python(py: string, args: string[], stdin = ""): Promise<string> {
+/** Runs a program of the venv; stdin in, stdout out (both outputs shown on failure). */
+export function python(py: string, args: string[], stdin = "", cwd = ROOT): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       py,
       args,
       {
-        cwd: ROOT,
+        cwd,
         maxBuffer: 64 * 1024 * 1024,
         env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "3", PYTHONDONTWRITEBYTECODE: "1" },
       },
       (err, stdout, stderr) =>
-        err ? reject(new Error(`${args[0]} failed: ${err.message}\n${stderr}`)) : resolve(stdout),
+        err ? reject(new Error(`${args[0]} failed (${err.code}):\n${stdout}\n${stderr}`)) : resolve(stdout),
     );
     child.stdin?.end(stdin);
   });

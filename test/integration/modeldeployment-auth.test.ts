@@ -132,12 +132,17 @@ describe("ModelDeployment spec.auth with keys in Vault", () => {
     expect(podsAfter).toEqual(podsBefore);
   });
 
-  it("has a NetworkPolicy letting in only the serving port", async () => {
+  it("has a NetworkPolicy letting in only the serving ports (HTTP, gRPC)", async () => {
     const np = await admin
       .makeApiClient(NetworkingV1Api)
       .readNamespacedNetworkPolicy({ name: "tiny", namespace: fx.ns.name });
     expect(np.spec?.policyTypes).toEqual(["Ingress"]);
-    expect(np.spec?.ingress?.map((r) => r.ports)).toEqual([[{ port: 8080, protocol: "TCP" }]]);
+    expect(np.spec?.ingress?.map((r) => r.ports)).toEqual([
+      [
+        { port: 8080, protocol: "TCP" },
+        { port: 8081, protocol: "TCP" },
+      ],
+    ]);
   });
 
   it("says VaultPermissionDenied naming the role when no role lets the pod in", { timeout: 120_000 }, async () => {

@@ -138,7 +138,10 @@ describe("desiredObjects: the basic set", () => {
     expect(c.startupProbe.httpGet).toEqual({ path: "/v2/health/live", port: "http", scheme: "HTTP" });
     expect(c.livenessProbe.httpGet.path).toBe("/v2/health/live");
     expect(c.readinessProbe.httpGet.path).toBe("/v2/health/ready");
-    expect(c.ports).toEqual([{ name: "http", containerPort: 8080, protocol: "TCP" }]);
+    expect(c.ports).toEqual([
+      { name: "http", containerPort: 8080, protocol: "TCP" },
+      { name: "grpc", containerPort: 8081, protocol: "TCP" },
+    ]);
   });
 
   it("passes the pod IP by the downward API and the model by env, without batching", () => {
@@ -164,7 +167,10 @@ describe("desiredObjects: the basic set", () => {
     expect(get(objects, "Service", "churn").spec).toEqual({
       type: "ClusterIP",
       selector: { "liftoff.dev/modeldeployment": "churn", "liftoff.dev/track": "stable" },
-      ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }],
+      ports: [
+        { name: "http", port: 80, targetPort: "http", protocol: "TCP" },
+        { name: "grpc", port: 8081, targetPort: "grpc", protocol: "TCP", appProtocol: "kubernetes.io/h2c" },
+      ],
     });
   });
 
@@ -439,11 +445,18 @@ describe("desiredObjects: monitoring and network policy", () => {
     expect(find(desiredObjects(mdep(), ctx()), "ServiceMonitor")).toBeUndefined();
   });
 
-  it("always creates a NetworkPolicy to the serving port only; listed namespaces narrow it, its own once", () => {
+  it("always creates a NetworkPolicy to the serving ports (HTTP, gRPC) only; listed namespaces narrow it, its own once", () => {
     expect(get(desiredObjects(mdep(), ctx()), "NetworkPolicy").spec).toEqual({
       podSelector: { matchLabels: { "liftoff.dev/modeldeployment": "churn" } },
       policyTypes: ["Ingress"],
-      ingress: [{ ports: [{ port: 8080, protocol: "TCP" }] }],
+      ingress: [
+        {
+          ports: [
+            { port: 8080, protocol: "TCP" },
+            { port: 8081, protocol: "TCP" },
+          ],
+        },
+      ],
     });
     const np = get(
       desiredObjects(mdep({ networkPolicy: { allowedNamespaces: ["web", "ml"] } }), ctx()),
@@ -458,7 +471,10 @@ describe("desiredObjects: monitoring and network policy", () => {
             { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ml" } } },
             { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "web" } } },
           ],
-          ports: [{ port: 8080, protocol: "TCP" }],
+          ports: [
+            { port: 8080, protocol: "TCP" },
+            { port: 8081, protocol: "TCP" },
+          ],
         },
       ],
     });

@@ -18,7 +18,16 @@ import type { KubeObject, ObjectMeta, OwnerReference, Wire } from "../kube/types
 import { extraBaselineClaim, monitoringEnv, prometheusRule } from "../monitoring/desired.js";
 import { type VaultSettings, withVaultIdentity } from "../vault/pod-identity.js";
 import type { ResolvedModel } from "./model-source.js";
-import { childNames, commonLabels, LABEL_TRACK, podSelector, RUNTIME_PORT, SERVICE_PORT, type Track } from "./names.js";
+import {
+  childNames,
+  commonLabels,
+  LABEL_TRACK,
+  podSelector,
+  RUNTIME_GRPC_PORT,
+  RUNTIME_PORT,
+  SERVICE_PORT,
+  type Track,
+} from "./names.js";
 
 export type { Capabilities };
 
@@ -113,6 +122,7 @@ function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedMo
     { name: "LIFTOFF_MODEL_NAME", value: name },
     { name: "LIFTOFF_MODEL_VERSION", value: track },
     { name: "LIFTOFF_PORT", value: String(RUNTIME_PORT) },
+    { name: "LIFTOFF_GRPC_PORT", value: String(RUNTIME_GRPC_PORT) },
     { name: "LIFTOFF_PVC_ROOT", value: PVC_ROOT },
     { name: "LIFTOFF_BACKEND", value: "auto" },
   ];
@@ -143,7 +153,10 @@ function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedMo
     name: "runtime",
     image,
     args: ["serve"],
-    ports: [{ name: "http", containerPort: RUNTIME_PORT, protocol: "TCP" }],
+    ports: [
+      { name: "http", containerPort: RUNTIME_PORT, protocol: "TCP" },
+      { name: "grpc", containerPort: RUNTIME_GRPC_PORT, protocol: "TCP" },
+    ],
     env,
     resources: { requests: amounts, limits: amounts },
     // The model loads before Ready: give startup up to 5 minutes, then check liveness and readiness often.
@@ -253,7 +266,17 @@ function service(
     spec: {
       type: "ClusterIP",
       selector,
-      ports: [{ name: "http", port: SERVICE_PORT, targetPort: "http", protocol: "TCP" }],
+      ports: [
+        { name: "http", port: SERVICE_PORT, targetPort: "http", protocol: "TCP" },
+        // gRPC is HTTP/2 without TLS: appProtocol tells gateways and meshes to speak h2c to it.
+        {
+          name: "grpc",
+          port: RUNTIME_GRPC_PORT,
+          targetPort: "grpc",
+          protocol: "TCP",
+          appProtocol: "kubernetes.io/h2c",
+        },
+      ],
     },
   });
 }
@@ -281,7 +304,10 @@ function networkPolicy(mdep: ModelDeployment): DesiredObject {
                 })),
               }
             : {}),
-          ports: [{ port: RUNTIME_PORT, protocol: "TCP" }],
+          ports: [
+            { port: RUNTIME_PORT, protocol: "TCP" },
+            { port: RUNTIME_GRPC_PORT, protocol: "TCP" },
+          ],
         },
       ],
     },

@@ -6,6 +6,8 @@ export const LABEL_TRACK = "liftoff.dev/track";
 export const MANAGED_BY = { "app.kubernetes.io/managed-by": "liftoff" } as const;
 export const RUNTIME_PORT = 8080;
 export const SERVICE_PORT = 80;
+/** gRPC (V2 and TF Serving) in the pod and on the Service: KServe's port. */
+export const RUNTIME_GRPC_PORT = 8081;
 
 export const childNames = (name: string) => ({
   serviceAccount: `${name}-runtime`,

@@ -4,12 +4,20 @@
  * JS numbers (shapes and int64 contents are range-checked where they are used);
  * enums are their names; absent fields take their proto3 defaults.
  */
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 
-/** proto/ at the repository (or image) root: runtime/src/grpc and runtime/dist/grpc are both three levels down. */
-export const PROTO_DIR = fileURLToPath(new URL("../../../proto/", import.meta.url));
+/**
+ * proto/ of the repository (runtime/src/grpc and runtime/dist/grpc are three levels
+ * down) or of the image (/app/dist/grpc → /app/proto).
+ */
+export const PROTO_DIR =
+  ["../../../proto/", "../../proto/"]
+    .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
+    .find((dir) => existsSync(`${dir}grpc_service.proto`)) ??
+  fileURLToPath(new URL("../../../proto/", import.meta.url));
 
 export const PROTO_FILES = [
   "grpc_service.proto",
