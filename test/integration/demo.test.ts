@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 describe("npm start's steps", () => {
-  it("take the penguins CSV to a prepared DataSet and predictions from a served model", {
+  it("take the penguins CSV to a trained, key-protected model that predicts the test split and reports drift", {
     timeout: 600_000,
   }, async () => {
     ns = await testNamespace(kc, "demo");
@@ -50,5 +50,15 @@ describe("npm start's steps", () => {
     const ds = ctx.results.get("dataset") as any;
     expect(ds.status.rows).toMatchObject({ read: 344, dropped: 11, total: 333 });
     expect(ds.status.rows.train + ds.status.rows.validation + ds.status.rows.test).toBe(333);
+    // The training was followed through status.progress, epoch by epoch.
+    const progress = ctx.results.get("progress") as { epoch: number }[];
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.map((p) => p.epoch)).toEqual([...progress.map((p) => p.epoch)].sort((a, b) => a - b));
+    // A real, trained accuracy on the test split's raw records.
+    expect(ctx.results.get("accuracy")).toBeGreaterThanOrEqual(0.95);
+    expect(lines.some((l) => /no-key: done in .*HTTP 401 LIFTOFF_ERR_UNAUTHENTICATED/.test(l))).toBe(true);
+    expect(lines.some((l) => /^ {2}Drifted=True DriftDetected: /.test(l))).toBe(true);
+    // The API key never appears in what the demo printed.
+    expect(lines.join("\n")).not.toContain(ctx.results.get("apiKey") as string);
   });
 });
