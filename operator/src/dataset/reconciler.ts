@@ -95,6 +95,7 @@ export class DataSetReconciler implements Reconciler {
       const desired = prepareJob(ds, {
         runtimeImage: this.o.runtimeImage,
         ...(this.o.report ? { report: this.o.report } : {}),
+        ...(this.o.vault ? { vault: this.o.vault } : {}),
       });
       try {
         job = await this.o.client.create(RESOURCES.Job, desired.object);

@@ -3,7 +3,6 @@
 import type { Controller } from "../controller/controller.js";
 import { RESOURCES } from "../kube/resources.js";
 import type { Manager } from "../manager.js";
-import type { VaultSettings } from "../vault/pod-identity.js";
 import { LABEL_DATASET } from "./names.js";
 import { DataSetReconciler } from "./reconciler.js";
 
@@ -12,7 +11,7 @@ export function setupDataSet(mgr: Manager): Controller {
   const jobs = mgr.cache(RESOURCES.Job, { labelSelector: LABEL_DATASET });
   const serviceAccounts = mgr.cache(RESOURCES.ServiceAccount, { labelSelector: LABEL_DATASET });
   let controller: Controller | undefined;
-  const vault = (mgr.config as { vault?: VaultSettings }).vault;
+  const vault = mgr.config.vault;
   const reconciler = new DataSetReconciler({
     client: mgr.client,
     dataSets,

@@ -20,7 +20,8 @@ export function castSql(expr: string, type: ColumnType): string {
     return `CASE WHEN TRY_CAST(${expr} AS DOUBLE) = floor(TRY_CAST(${expr} AS DOUBLE)) THEN TRY_CAST(TRY_CAST(${expr} AS DOUBLE) AS BIGINT) END`;
   }
   if (type === "boolean") {
-    return `CASE lower(trim(CAST(${expr} AS VARCHAR))) WHEN 'true' THEN true WHEN 'false' THEN false WHEN '1' THEN true WHEN '0' THEN false END`;
+    // true/false, 1/0, and PostgreSQL's text form t/f, yes/no (any case).
+    return `CASE lower(trim(CAST(${expr} AS VARCHAR))) WHEN 'true' THEN true WHEN 'false' THEN false WHEN '1' THEN true WHEN '0' THEN false WHEN 't' THEN true WHEN 'f' THEN false WHEN 'yes' THEN true WHEN 'no' THEN false END`;
   }
   return `TRY_CAST(${expr} AS ${SQL_TYPE[type]})`;
 }
