@@ -9,8 +9,8 @@ import { need, type Step } from "../steps.js";
 // biome-ignore lint/suspicious/noExplicitAny: status read back from the API
 type Obj = Record<string, any>;
 
-/** The DataSet and TrainingJob controllers do not yet add Vault identity to their pods (prepare needs it to wrap
- * the data key, train to unwrap it); until they do, the sample's encryption is dropped with a line saying so. */
+/** prepare encrypts (its Job gets a Vault identity), but train cannot yet read encrypted data (no Vault identity for
+ * its pods, no decryption in runtime/src/train); until it can, the sample's encryption is dropped with a line. */
 const ENCRYPTION_IN_OPERATOR = false;
 
 export const rawDataStep: Step = {
@@ -46,8 +46,8 @@ export const dataSetStep: Step = {
     else if (!ENCRYPTION_IN_OPERATOR) {
       delete spec.encryption;
       ctx.log(
-        "  encryption left out: the operator does not yet give the prepare and train pods a Vault identity " +
-          "(prepare itself encrypts; see docs/dataset.md), so this run stores the prepared data unencrypted",
+        "  encryption left out: prepare encrypts with the transit key, but the TrainingJob's pods cannot read " +
+          "encrypted data yet (no Vault identity or decryption in train), so this run stores it unencrypted",
       );
     }
     if (ctx.options.reuseCluster) spec.source = { inline: { data: readFileSync(PENGUINS_CSV, "utf8") } };
