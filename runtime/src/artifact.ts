@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { ManifestJson, PreprocessingJson } from "./contract/artifacts.js";
 import { ConfigError } from "./errors.js";
 
 export type ModelLocation = { kind: "file"; path: string } | { kind: "http"; url: URL };
@@ -69,6 +70,8 @@ export interface FetchedArtifact {
   /** Lower-case hex sha256 (see file comment). */
   digest: string;
   bytes: number;
+  /** The DataSet's preprocessing.json, when the artifact carries one (models from `train`): raw records in. */
+  preprocessing?: PreprocessingJson;
 }
 
 interface Source {
@@ -149,10 +152,50 @@ export async function fetchArtifact(
     }
   }
   const digest = hash.digest("hex");
+  // A trained artifact (runtime/src/train/publish.ts) is named by its manifest's sha256 instead: accept that digest
+  // when manifest.json has it and every file it lists matches its own sha256.
+  const manifestBytes = await readOptional(source, "manifest.json");
+  const manifestDigest = manifestBytes && createHash("sha256").update(manifestBytes).digest("hex");
   if (expectedDigest !== undefined && digest !== expectedDigest) {
-    throw new ConfigError(
-      `model digest mismatch: expected sha256:${expectedDigest}, got sha256:${digest}; refusing to serve`,
-    );
+    if (manifestBytes === undefined || manifestDigest !== expectedDigest) {
+      throw new ConfigError(
+        `model digest mismatch: expected sha256:${expectedDigest}, got sha256:${digest}${manifestDigest ? ` (manifest sha256:${manifestDigest})` : ""}; refusing to serve`,
+      );
+    }
+    await verifyManifest(source, manifestBytes);
   }
-  return { modelJson, weightFiles, digest, bytes };
+  const preBytes = await readOptional(source, "preprocessing.json");
+  let preprocessing: PreprocessingJson | undefined;
+  if (preBytes !== undefined) {
+    try {
+      preprocessing = JSON.parse(Buffer.from(preBytes).toString("utf8")) as PreprocessingJson;
+    } catch {
+      throw new ConfigError("preprocessing.json next to the model is not valid JSON");
+    }
+  }
+  return { modelJson, weightFiles, digest, bytes, ...(preprocessing ? { preprocessing } : {}) };
+}
+
+async function readOptional(source: Source, relative: string): Promise<Uint8Array | undefined> {
+  try {
+    return await source.read(relative);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every file manifest.json lists must match its sha256 (a tampered weights file or preprocessing.json fails). */
+async function verifyManifest(source: Source, manifestBytes: Uint8Array): Promise<void> {
+  let manifest: ManifestJson;
+  try {
+    manifest = JSON.parse(Buffer.from(manifestBytes).toString("utf8")) as ManifestJson;
+  } catch {
+    throw new ConfigError("manifest.json of the model is not valid JSON");
+  }
+  for (const f of manifest.files ?? []) {
+    const got = createHash("sha256")
+      .update(await source.read(f.path))
+      .digest("hex");
+    if (got !== f.sha256) throw new ConfigError(`${f.path} does not match the model's manifest; refusing to serve`);
+  }
 }

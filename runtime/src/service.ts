@@ -11,6 +11,7 @@ import { errors } from "./errors.js";
 import type { RuntimeMetrics } from "./metrics.js";
 import { type LoadedModel, loadModel, warmupInputs } from "./model.js";
 import { type BaselineState, Monitor, type MonitorOptions } from "./monitoring/monitor.js";
+import { type RawRecords, rawRecordsFor } from "./raw-records.js";
 import type { Prepared } from "./validate.js";
 
 export interface ServiceOptions {
@@ -55,6 +56,8 @@ export class ModelService {
   private loaded: { model: LoadedModel; batcher: Batcher } | undefined;
   private draining = false;
   digest: string | undefined;
+  /** Raw records by column name, for models whose artifact carries preprocessing.json (raw-records.ts). */
+  raw: RawRecords | undefined;
   /** Drift counts and feedback, once the model is loaded (when monitoring is configured). */
   monitor: Monitor | undefined;
   /** The backend the model runs on, once loaded. */
@@ -117,6 +120,7 @@ export class ModelService {
     await model.run(warmupInputs(model.signature));
     const t3 = performance.now();
     this.digest = artifact.digest;
+    this.raw = rawRecordsFor(artifact.preprocessing, model.signature);
     this.attach(model, backend);
     const report = {
       digest: artifact.digest,

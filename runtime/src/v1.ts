@@ -12,6 +12,7 @@ import { requestMetrics } from "./http-metrics.js";
 import { sendJson } from "./http-reply.js";
 import { requireModel, requireReady, runInference } from "./inference.js";
 import { predictionIdHeader, v1Feedback } from "./monitoring/routes.js";
+import { labelsOf, rawV1 } from "./raw-records.js";
 import { schemas } from "./schemas.js";
 import type { ModelService } from "./service.js";
 import { decodeV1, encodeV1 } from "./v1-codec.js";
@@ -59,9 +60,13 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, { service, li
       const model = requireReady(service);
       if (req.binaryPart !== undefined)
         throw errors.badRequest("the binary tensor data extension (Inference-Header-Content-Length) is V2 only");
-      const { prepared, format } = decodeV1(req.body, model.signature, limits);
+      // Column-keyed instances for a trained model's artifact (raw-records.ts); tensors otherwise.
+      const raw = service.raw && rawV1(req.body, service.raw, model.signature);
+      const { prepared, format } = decodeV1(raw ?? req.body, model.signature, limits);
       const outputs = await runInference(service, req.log, prepared, predictionIdHeader(reply));
-      return sendJson(reply, encodeV1(outputs, model.signature, format, prepared.rows));
+      const body = encodeV1(outputs, model.signature, format, prepared.rows);
+      const classes = raw !== undefined ? service.raw?.classes : undefined;
+      return sendJson(reply, classes ? { ...body, labels: labelsOf(outputs, classes) } : body);
     },
   );
   methodGuard(app, "/v1/models/:name", ["GET", "POST"], (path) => (path.includes(":") ? ["POST"] : ["GET"]));

@@ -9,6 +9,7 @@ import { requestMetrics } from "./http-metrics.js";
 import { sendJson } from "./http-reply.js";
 import { requireModel, requireReady, runInference } from "./inference.js";
 import { predictionIdHeader } from "./monitoring/routes.js";
+import { labelsOf, rawV2 } from "./raw-records.js";
 import { schemas } from "./schemas.js";
 import type { ModelService } from "./service.js";
 import { decodeV2, encodeV2, v2ModelMetadata } from "./v2-codec.js";
@@ -66,9 +67,22 @@ export const v2Routes: FastifyPluginAsync<V2Options> = async (app, { service, li
       async (req, reply) => {
         requireModel(service, req.params.name, req.params.version);
         const model = requireReady(service);
-        const request = decodeV2(req.body, model.signature, limits, req.binaryPart);
+        // Inputs named after the DataSet's columns for a trained model's artifact (raw-records.ts).
+        const raw =
+          service.raw && req.binaryPart === undefined ? rawV2(req.body, service.raw, model.signature) : undefined;
+        const request = decodeV2(raw ?? req.body, model.signature, limits, req.binaryPart);
         const outputs = await runInference(service, req.log, request.prepared, predictionIdHeader(reply));
         const { json, binary } = encodeV2(outputs, model.signature, request, service.name, service.version);
+        const classes = raw !== undefined ? service.raw?.classes : undefined;
+        if (classes) {
+          const labels = labelsOf(outputs, classes);
+          (json as { outputs: object[] }).outputs.push({
+            name: "label",
+            datatype: "BYTES",
+            shape: [labels.length],
+            data: labels,
+          });
+        }
         if (binary.length === 0) return sendJson(reply, json);
         const head = Buffer.from(JSON.stringify(json));
         return reply

@@ -57,7 +57,7 @@ describe("CustomResourceDefinitions", () => {
   it("kubectl get liftoff lists all three kinds with their printer columns", async () => {
     const out = await run(["get", "liftoff", "-n", ns.name]);
     expect(out).toMatch(/NAME\s+READY\s+ROWS\s+VERSION\s+AGE\n.*dataset\.liftoff\.dev\/churn\s/);
-    expect(out).toMatch(/NAME\s+STATUS\s+PROGRESS\s+LOSS\s+AGE\n.*trainingjob\.liftoff\.dev\/churn-mlp\s/);
+    expect(out).toMatch(/NAME\s+STATUS\s+PROGRESS\s+LOSS\s+ETA\s+AGE\n.*trainingjob\.liftoff\.dev\/churn-mlp\s/);
     expect(out).toMatch(
       /NAME\s+READY\s+REPLICAS\s+MODEL\s+URL\s+DRIFT\s+ACCURACY\s+AGE\n.*modeldeployment\.liftoff\.dev\/churn\s/,
     );

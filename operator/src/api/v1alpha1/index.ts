@@ -66,6 +66,12 @@ export const TrainingJobKind: KindDefinition = {
       jsonPath: ".status.progress.loss",
       description: "Training loss of the last epoch.",
     },
+    {
+      name: "ETA",
+      type: "integer",
+      jsonPath: ".status.progress.estimatedRemainingSeconds",
+      description: "Estimated seconds until training ends.",
+    },
   ],
 };
 
