@@ -20,6 +20,14 @@ if [ -f "$venv/.complete" ]; then
   echo "$venv/bin/python"
   exit 0
 fi
+# Test files run in parallel workers: one creates the venv, the others wait for it.
+mkdir -p "$cache/venvs"
+exec 9>"$cache/venvs/.runtime-clients-$key.lock"
+flock 9
+if [ -f "$venv/.complete" ]; then
+  echo "$venv/bin/python"
+  exit 0
+fi
 if [ "${1:-}" = "--check" ]; then
   log "the venv $venv is not built yet; run hack/test-venv.sh"
   exit 1

@@ -2,6 +2,7 @@
 // and the prepare Job of the current generation running `liftoff-runtime prepare` with the restricted pod security
 // profile, the output claim, the source claim read-only, scratch space, and the report channel's token and env.
 import type { DataSet } from "../api/v1alpha1/index.js";
+import { RESTRICTED_CONTAINER_SECURITY, RESTRICTED_POD_SECURITY } from "../kube/pod-security.js";
 import { apiVersionOf, RESOURCES } from "../kube/resources.js";
 import type { KubeObject, OwnerReference } from "../kube/types.js";
 import type { DesiredObject } from "../modeldeployment/desired.js";
@@ -103,13 +104,7 @@ function jobObject(
     restartPolicy: "Never",
     serviceAccountName: dataSetNames(ds.metadata?.name ?? "").serviceAccount,
     automountServiceAccountToken: false,
-    securityContext: {
-      runAsNonRoot: true,
-      runAsUser: 65532,
-      runAsGroup: 65532,
-      fsGroup: 65532,
-      seccompProfile: { type: "RuntimeDefault" },
-    },
+    securityContext: RESTRICTED_POD_SECURITY,
     containers: [
       {
         name: CONTAINER,
@@ -129,13 +124,7 @@ function jobObject(
           ...(report?.env ?? []),
         ],
         resources: { requests: res, limits: res },
-        securityContext: {
-          allowPrivilegeEscalation: false,
-          readOnlyRootFilesystem: true,
-          runAsNonRoot: true,
-          capabilities: { drop: ["ALL"] },
-          seccompProfile: { type: "RuntimeDefault" },
-        },
+        securityContext: RESTRICTED_CONTAINER_SECURITY,
         volumeMounts: mounts,
         terminationMessagePolicy: "FallbackToLogsOnError",
       },

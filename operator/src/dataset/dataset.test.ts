@@ -1,0 +1,127 @@
+import { describe, expect, it } from "vitest";
+import type { DataSet } from "../api/v1alpha1/index.js";
+import { cleanupJob, needsVault, prepareJob, serviceAccount } from "./desired.js";
+import { dataSetNames } from "./names.js";
+import type { PrepareOutcome } from "./result.js";
+import { outcomeOf } from "./result.js";
+import { computeStatus, published } from "./status.js";
+
+const ds = (over: Partial<DataSet["spec"]> = {}, status?: DataSet["status"]): DataSet =>
+  ({
+    apiVersion: "liftoff.dev/v1alpha1",
+    kind: "DataSet",
+    metadata: { name: "penguins", namespace: "team-a", uid: "uid-1", generation: 2 },
+    spec: {
+      source: { pvc: { claimName: "raw", path: "penguins.csv" } },
+      format: "csv",
+      schema: { target: "species", columns: [{ name: "species", type: "category", pii: false }] },
+      output: { claimName: "data", path: "prepared/penguins" },
+      retainVersions: 3,
+      ...over,
+    },
+    ...(status ? { status } : {}),
+  }) as DataSet;
+
+const settings = { url: "https://10.88.0.1:9443/v1/report", caPem: "PEM" };
+const vault = { address: "https://10.88.0.1:8200", authMount: "kubernetes", tokenExpirationSeconds: 600 };
+const now = () => "2026-12-01T00:00:00Z";
+// biome-ignore lint/suspicious/noExplicitAny: reading into built objects
+const podOf = (job: any) => job.spec.template.spec;
+
+describe("DataSet desired objects", () => {
+  it("runs prepare in a Job per generation under the DataSet's own ServiceAccount, restricted, with the report channel", () => {
+    const job = prepareJob(ds(), { runtimeImage: "rt:1", report: settings }).object;
+    expect(job.metadata.name).toBe("penguins-prepare-g2");
+    expect(job.metadata.ownerReferences?.[0]).toMatchObject({ kind: "DataSet", uid: "uid-1", controller: true });
+    const pod = podOf(job);
+    expect(pod.serviceAccountName).toBe(serviceAccount(ds()).object.metadata.name);
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    const c = pod.containers[0];
+    expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+    expect(c.args).toEqual(["prepare", "--out", "/data/output/prepared/penguins"]);
+    expect(c.resources).toEqual({ requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } });
+    const env = c.env.map((e: { name: string }) => e.name);
+    expect(env).toContain("LIFTOFF_REPORT_URL");
+    expect(env).not.toContain("LIFTOFF_VAULT_ADDR"); // this spec reads nothing from Vault
+    expect(pod.volumes.find((v: { name: string }) => v.name === "source")).toEqual({
+      name: "source",
+      persistentVolumeClaim: { claimName: "raw", readOnly: true },
+    });
+    expect(job.spec.podFailurePolicy.rules[0]).toMatchObject({ action: "FailJob", onExitCodes: { values: [3] } });
+  });
+
+  it("adds the Vault identity only when the spec needs a secret or a key", () => {
+    const enc = ds({ encryption: { transitKey: "k", vaultRole: "team-a-dataset" } });
+    expect(needsVault(enc)).toBe(true);
+    const env = podOf(prepareJob(enc, { runtimeImage: "rt:1", vault }).object).containers[0].env;
+    expect(env).toContainEqual({ name: "LIFTOFF_VAULT_ROLE", value: "team-a-dataset" });
+    expect(needsVault(ds())).toBe(false);
+  });
+
+  it("names long DataSets within 63 characters and the cleanup Job runs prepare --delete", () => {
+    const long = "x".repeat(80);
+    expect(dataSetNames(long).prepareJob(12).length).toBeLessThanOrEqual(63);
+    expect(podOf(cleanupJob(ds(), { runtimeImage: "rt:1" }).object).containers[0].args).toEqual([
+      "prepare",
+      "--delete",
+      "--out",
+      "/data/output/prepared/penguins",
+    ]);
+  });
+});
+
+const outcome: PrepareOutcome = {
+  digest: `sha256:${"ab".repeat(32)}`,
+  rows: { read: 344, dropped: 11, total: 333, train: 266, validation: 34, test: 33 },
+  task: "multiclass",
+  columns: [{ name: "species", count: 266, nulls: 0, categories: { Adelie: 117 } }],
+  notes: [],
+  encrypted: false,
+};
+const cond = (s: DataSet["status"], type: string) => s?.conditions?.find((c) => c.type === type);
+
+describe("DataSet status", () => {
+  it("is Ready with rows, digest, version and output once the run reported success", () => {
+    const s = computeStatus(ds(), { result: { jobUid: "j", phase: "succeeded", outcome } }, now);
+    expect(cond(s, "Ready")).toMatchObject({ status: "True", reason: "Prepared", observedGeneration: 2 });
+    expect(cond(s, "Ready")?.message).toBe("333 rows (train 266, validation 34, test 33) published as abababababab");
+    expect(s).toMatchObject({ rows: outcome.rows, version: "abababababab", observedGeneration: 2 });
+    expect(s.output).toBe(`pvc://data/prepared/penguins/${"ab".repeat(32)}`);
+    expect(published(ds({}, s))).toBe(true);
+    // Written once, the outcome stays although nothing is pending any more.
+    expect(computeStatus(ds({}, s), {}, now)).toEqual(s);
+  });
+
+  it("is Failed with the run's reason, or JobFailed when the Job failed without a report, Progressing while it runs", () => {
+    const failed = computeStatus(
+      ds(),
+      {
+        job: { metadata: { name: "j" } },
+        result: { jobUid: "j", phase: "failed", reason: "SchemaMismatch", message: "m" },
+      },
+      now,
+    );
+    expect(cond(failed, "Failed")).toMatchObject({ status: "True", reason: "SchemaMismatch", message: "m" });
+    expect(cond(failed, "Stalled")?.status).toBe("True");
+    const oom = computeStatus(
+      ds(),
+      {
+        job: {
+          metadata: { name: "j" },
+          status: { conditions: [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded", message: "x" }] },
+        },
+      },
+      now,
+    );
+    expect(cond(oom, "Failed")).toMatchObject({ status: "True", reason: "JobFailed" });
+    expect(cond(oom, "Failed")?.message).toMatch(/delete the Job to retry/);
+    const running = computeStatus(ds(), { job: { metadata: { name: "j" }, status: { active: 1, failed: 1 } } }, now);
+    expect(cond(running, "Progressing")).toMatchObject({ status: "True", reason: "Preparing" });
+    expect(cond(running, "Progressing")?.message).toMatch(/retrying after 1 failed attempt/);
+  });
+
+  it("refuses a malformed result from a pod", () => {
+    expect(() => outcomeOf({ ...outcome, digest: "md5:1" })).toThrow(/bad DataSet result at \/digest/);
+  });
+});
