@@ -321,7 +321,7 @@ async function main(): Promise<void> {
     const createB = pool(0, RESTART_COUNT, CONCURRENCY, (i) =>
       client.create(RESOURCES.ModelDeployment, mdep("bench-b", i)),
     );
-    await b.wait(half, timeoutFor(half), "phase 3, before the kill");
+    await b.wait(half, timeoutFor(RESTART_COUNT), "phase 3, before the kill");
     op.child.kill("SIGKILL");
     await new Promise((r) => op.child.once("exit", r));
     await createB;
