@@ -67,7 +67,8 @@ afterAll(async () => {
 
 describe("optional integrations", () => {
   it("detects the ServiceMonitor and Gateway API CRDs at start", () => {
-    expect(fx.op.capabilities).toEqual({ serviceMonitor: true, gatewayAPI: true });
+    // The PrometheusRule CRD is not installed here (test/integration/prometheus-rules.test.ts covers it).
+    expect(fx.op.capabilities).toEqual({ serviceMonitor: true, gatewayAPI: true, prometheusRule: false });
   });
 
   it("splits canary traffic exactly with an HTTPRoute and scrapes through a ServiceMonitor", async () => {

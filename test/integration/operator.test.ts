@@ -107,9 +107,14 @@ describe("ModelDeployment reconciler", () => {
     });
     expect(c?.readinessProbe?.httpGet?.path).toBe("/v2/health/ready");
     expect(pod?.volumes?.find((v) => v.name === "model")?.persistentVolumeClaim?.claimName).toBe("models");
-    const svc = await core.readNamespacedService({ name: "basic", namespace: fx.ns.name });
+    // The children are applied one after another: the Service and ServiceAccount may trail the Deployment.
+    const svc = await pollUntil("Service basic", () =>
+      core.readNamespacedService({ name: "basic", namespace: fx.ns.name }).catch(() => undefined),
+    );
     expect(svc.spec?.selector).toEqual({ "liftoff.dev/modeldeployment": "basic", "liftoff.dev/track": "stable" });
-    const sa = await core.readNamespacedServiceAccount({ name: "basic-runtime", namespace: fx.ns.name });
+    const sa = await pollUntil("ServiceAccount basic-runtime", () =>
+      core.readNamespacedServiceAccount({ name: "basic-runtime", namespace: fx.ns.name }).catch(() => undefined),
+    );
     expect(sa.metadata?.ownerReferences?.[0]?.uid).toBe(owner?.uid);
     const m = await pollUntil("status written", async () => {
       const live = await readMdep("basic");

@@ -176,6 +176,9 @@ export async function runTrain(args: TrainArgs, env: NodeJS.ProcessEnv, io: Trai
     throw new TrainingFailure("DataSetChanged", `the DataSet version at ${args.data} is gone (no manifest.json)`);
   });
   const dataSetDigest = `sha256:${sha256Hex(manifestBytes)}`;
+  if ((JSON.parse(manifestBytes.toString("utf8")) as { encryption?: unknown }).encryption !== undefined) {
+    throw new ConfigError("the DataSet is encrypted; training on encrypted DataSets is not supported yet");
+  }
   if (args.dataDigest !== undefined && args.dataDigest !== dataSetDigest) {
     throw new TrainingFailure(
       "DataSetChanged",

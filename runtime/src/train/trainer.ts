@@ -188,22 +188,23 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
     for (const [k, v] of Object.entries(val)) epochLog[`val_${k}`] = v;
     state.history.push(epochLog);
     state = { ...state, epoch: state.epoch + 1, batch: 0, lossSum: 0, seen: 0 };
-    if (spec.earlyStopping) {
-      const { monitor, patience, minDelta } = spec.earlyStopping;
-      const v = epochLog[monitor] as number;
-      if (state.best === null || v < state.best - minDelta) {
-        state.best = v;
-        state.wait = 0;
-      } else if (++state.wait > patience) {
-        state.stopped = true;
-        o.log(`early stopping after epoch ${state.epoch}: ${monitor} has not improved for ${state.wait} epochs`);
-      }
-    }
     o.log(
       `epoch ${state.epoch}/${spec.epochs} ${Object.entries(epochLog)
         .map(([k, v]) => `${k}=${v.toFixed(4)}`)
         .join(" ")}`,
     );
+    if (spec.earlyStopping) {
+      // Keras' EarlyStopping: stop once `patience` epochs in a row did not improve by more than minDelta.
+      const { monitor, patience, minDelta } = spec.earlyStopping;
+      const v = epochLog[monitor] as number;
+      if (state.best === null || v < state.best - minDelta) {
+        state.best = v;
+        state.wait = 0;
+      } else if (++state.wait >= patience) {
+        state.stopped = true;
+        o.log(`early stopping after epoch ${state.epoch}: ${monitor} has not improved for ${state.wait} epochs`);
+      }
+    }
     await checkpoint();
     o.onProgress(progress(false), false);
   }
