@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { REPO_ROOT } from "../../devcluster/cluster/config.js";
+import { parseConfig } from "../../operator/src/config.js";
 import { kubeConfig, kubectl, type Obj, readYamlFile, testNamespace } from "../support/kube.js";
 
 const exec = promisify(execFile);
@@ -60,6 +61,22 @@ describe("Helm chart", () => {
     expect(objs.find((o) => o.kind === "Role")?.metadata.namespace).toBe(ns.name);
   });
 
+  it("points the operator at an external Vault only when vault.address is set", async () => {
+    const args = async (sets: string[]) =>
+      (await render(ns.name, sets)).find((o) => o.kind === "Deployment")?.spec.template.spec.containers[0].args;
+    expect((await args([])).some((a: string) => a.startsWith("--vault"))).toBe(false);
+    expect(
+      await args(["vault.address=https://vault.vault.svc:8200", "vault.caConfigMap=vault-ca", "vault.authMount=k8s"]),
+    ).toEqual(
+      expect.arrayContaining([
+        "--vault-addr=https://vault.vault.svc:8200",
+        "--vault-auth-mount=k8s",
+        "--vault-token-ttl=600",
+        "--vault-ca-configmap=vault-ca",
+      ]),
+    );
+  });
+
   it("renders objects the API server accepts (server-side dry run)", async () => {
     const out = await helm(["template", "rel", chart, ...KUBE, "--namespace", ns.name]);
     const file = join(REPO_ROOT, ".liftoff", `helm-${ns.name}.yaml`);
@@ -74,5 +91,23 @@ describe("Helm chart", () => {
     } finally {
       rmSync(file, { force: true });
     }
+  });
+});
+
+describe("kustomize config/vault", () => {
+  it("sets Vault settings on the operator that its own config parser accepts", async () => {
+    const out = await kubectl(inject("kubectl"), inject("kubeconfig"), ["kustomize", join(REPO_ROOT, "config/vault")]);
+    const dep = parseAllDocuments(out)
+      .map((d) => d.toJS() as Obj)
+      .find((o) => o?.kind === "Deployment");
+    const env = Object.fromEntries(
+      ((dep?.spec.template.spec.containers[0].env ?? []) as Obj[]).filter((e) => e.value).map((e) => [e.name, e.value]),
+    );
+    expect(parseConfig([], env).vault).toEqual({
+      address: "https://vault.vault.svc:8200",
+      authMount: "kubernetes",
+      caConfigMap: { name: "vault-ca", key: "ca.crt" },
+      tokenExpirationSeconds: 600,
+    });
   });
 });

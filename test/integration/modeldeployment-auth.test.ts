@@ -6,18 +6,22 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { AppsV1Api, CoreV1Api, NetworkingV1Api } from "@kubernetes/client-node";
 import { describe, expect, inject, it } from "vitest";
+import { clusterConfig } from "../../devcluster/cluster/config.js";
 import { claimHostFolder } from "../../devcluster/node-agent/claim-folder.js";
 import { serviceEndpoint } from "../../devcluster/node-agent/service-endpoint.js";
 import { saveLayersModel, tinyDense } from "../../runtime/src/test-helpers.js";
 import { kubeConfig, type Obj } from "../support/kube.js";
+import { apiObjects, filesUnder, leaks, podEnvironments } from "../support/leaks.js";
 import { createModelDeployment, getModelDeployment, operatorFixture } from "../support/operator.js";
 import { pollUntil } from "../support/poll.js";
 import { testVault } from "../support/vault.js";
 
 const admin = kubeConfig(inject("kubeconfig"));
 const vault = testVault(inject("clusterName"));
+const operatorLog: string[] = [];
 const fx = operatorFixture(admin, "mdep-auth", {
   restricted: true,
+  logSink: (line) => operatorLog.push(line),
   flags: ["--leader-elect=false", `--vault-addr=${vault.podAddress}`, "--vault-ca-configmap=kube-root-ca.crt"],
 });
 const core = admin.makeApiClient(CoreV1Api);
@@ -73,6 +77,7 @@ async function deploy(name: string, authSpec: Obj): Promise<void> {
 
 describe("ModelDeployment spec.auth with keys in Vault", () => {
   const keys = { tiny: `k-tiny-${Date.now()}`, other: `k-other-${Date.now()}` };
+  const rotated = `k-tiny-rotated-${Date.now()}`;
 
   it("401 without a valid key, 403 for another model's key, 200 with its own", { timeout: 180_000 }, async () => {
     const folder = await claimHostFolder(admin, fx.ns.name, "models");
@@ -110,7 +115,6 @@ describe("ModelDeployment spec.auth with keys in Vault", () => {
     const podsBefore = (await core.listNamespacedPod({ namespace: fx.ns.name })).items
       .filter((p) => p.metadata?.labels?.["liftoff.dev/modeldeployment"] === "tiny")
       .map((p) => `${p.metadata?.uid}/${p.status?.containerStatuses?.[0]?.restartCount}`);
-    const rotated = `k-tiny-rotated-${Date.now()}`;
     await vault.putKv(`secret/data/${fx.ns.name}/api-keys`, { tiny: rotated, other: keys.other });
     // refreshSeconds is 1: the new key is accepted within about a second.
     await pollUntil("rotated key accepted", async () => (await predict(ep.url, rotated)).status === 200, {
@@ -130,6 +134,39 @@ describe("ModelDeployment spec.auth with keys in Vault", () => {
       .filter((p) => p.metadata?.labels?.["liftoff.dev/modeldeployment"] === "tiny")
       .map((p) => `${p.metadata?.uid}/${p.status?.containerStatuses?.[0]?.restartCount}`);
     expect(podsAfter).toEqual(podsBefore);
+  });
+
+  it("leaks no key: not in any API object (Events, Secrets…), the operator log, pod logs, env or volume files", {
+    timeout: 60_000,
+  }, async () => {
+    const config = clusterConfig(inject("clusterName"));
+    const podsDir = join(config.stateDir, "pods");
+    const pods = filesUnder(join(podsDir, fx.ns.name));
+    const environments = podEnvironments(podsDir).filter((h) => h.text.includes(`/pods/${fx.ns.name}/`));
+    // The search must cover something: the serving pod's log and its running process.
+    expect(pods.some((h) => h.where.endsWith("runtime.log"))).toBe(true);
+    expect(environments.length).toBeGreaterThan(0);
+    expect(environments.some((h) => h.text.includes("LIFTOFF_AUTH_VAULT_PATH="))).toBe(true);
+    expect(operatorLog.length).toBeGreaterThan(0);
+    const haystacks = [
+      ...(await apiObjects(inject("kubectl"), inject("kubeconfig"))),
+      { where: "operator log", text: operatorLog.join("") },
+      ...pods,
+      ...filesUnder(await claimHostFolder(admin, fx.ns.name, "models")),
+      ...environments,
+    ];
+    expect(haystacks.find((h) => h.where === "API events")?.text).toContain(fx.ns.name);
+    expect(leaks([keys.tiny, keys.other, rotated], haystacks)).toEqual([]);
+
+    // And no Kubernetes Secret made by Liftoff, anywhere.
+    const secrets = (await core.listSecretForAllNamespaces()).items;
+    const byLiftoff = secrets.filter(
+      (s) =>
+        s.metadata?.labels?.["app.kubernetes.io/managed-by"] === "liftoff" ||
+        s.metadata?.ownerReferences?.some((o) => o.apiVersion.startsWith("liftoff.dev/")),
+    );
+    expect(byLiftoff.map((s) => s.metadata?.name)).toEqual([]);
+    expect(secrets.filter((s) => s.metadata?.namespace === fx.ns.name)).toEqual([]);
   });
 
   it("has a NetworkPolicy letting in only the serving ports (HTTP, gRPC)", async () => {
@@ -157,5 +194,37 @@ describe("ModelDeployment spec.auth with keys in Vault", () => {
     await deploy("nokeys", { apiKeys: { path, key: "nokeys" } });
     const m = await waitReady("nokeys", "SecretNotFound");
     expect(cond(m, "Ready").message).toContain(`path "${path}"`);
+  });
+
+  it("says VaultUnreachable while Vault is down at start, and becomes Ready by itself once it is back", {
+    timeout: 240_000,
+  }, async () => {
+    await servingRole("down");
+    await servingRole("sealed");
+    const path = `secret/data/${fx.ns.name}/api-keys`;
+    await vault.putKv(path, { tiny: rotated, other: keys.other, down: "k-down", sealed: "k-sealed" });
+    await vault.stop();
+    try {
+      await deploy("down", auth("down"));
+      const m = await waitReady("down", "VaultUnreachable");
+      expect(cond(m, "Ready").message).toContain('role "liftoff-');
+    } finally {
+      await vault.start();
+    }
+    // The pod restarts with the kubelet's back-off (10 s, 20 s, 40 s…) and logs in once Vault answers.
+    await waitReady("down", "Available", 180_000);
+  });
+
+  it("says VaultSealed while Vault is sealed at start, and becomes Ready by itself once unsealed", {
+    timeout: 240_000,
+  }, async () => {
+    await vault.seal();
+    try {
+      await deploy("sealed", auth("sealed"));
+      await waitReady("sealed", "VaultSealed");
+    } finally {
+      await vault.unseal();
+    }
+    await waitReady("sealed", "Available", 180_000);
   });
 });

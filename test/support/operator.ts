@@ -48,6 +48,8 @@ export async function startTestOperator(
   kc: KubeConfig,
   namespaces: string[],
   flags: string[] = [],
+  /** Receives every operator log line (at debug level) when given; else LIFTOFF_TEST_LOG decides, silent by default. */
+  logSink?: (line: string) => void,
 ): Promise<OperatorHandle> {
   const config = parseConfig(
     [
@@ -65,7 +67,10 @@ export async function startTestOperator(
     ],
     {},
   );
-  return startOperator(config, { kubeConfig: kc, log: pino({ level: process.env.LIFTOFF_TEST_LOG ?? "silent" }) });
+  const log = logSink
+    ? pino({ level: "debug" }, { write: (line: string) => logSink(line) })
+    : pino({ level: process.env.LIFTOFF_TEST_LOG ?? "silent" });
+  return startOperator(config, { kubeConfig: kc, log });
 }
 
 /** Total API writes a running operator has made. */
@@ -141,7 +146,13 @@ export interface OperatorFixture {
 export function operatorFixture(
   admin: KubeConfig,
   prefix: string,
-  opts: { flags?: string[]; start?: boolean; setup?: () => Promise<void>; restricted?: boolean } = {},
+  opts: {
+    flags?: string[];
+    start?: boolean;
+    setup?: () => Promise<void>;
+    restricted?: boolean;
+    logSink?: (line: string) => void;
+  } = {},
 ): OperatorFixture {
   const fx = {} as OperatorFixture;
   beforeAll(async () => {
@@ -149,7 +160,7 @@ export function operatorFixture(
     fx.operatorKc = await operatorKubeConfig(admin, inject("kubectl"), inject("kubeconfig"));
     await opts.setup?.();
     if (opts.start === false) return;
-    fx.op = await startTestOperator(fx.operatorKc, [fx.ns.name], opts.flags);
+    fx.op = await startTestOperator(fx.operatorKc, [fx.ns.name], opts.flags, opts.logSink);
     await fx.op.leading;
   });
   afterAll(async () => {
