@@ -50,6 +50,7 @@ async function main(): Promise<number> {
   const ctx: DemoContext = {
     options: parsed.options,
     log,
+    tty: Boolean(process.stderr.isTTY),
     onCleanup: (what, fn) => cleanups.push({ what, fn }),
     results: new Map(),
   };

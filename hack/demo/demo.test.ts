@@ -1,6 +1,6 @@
 // The demo's pure parts: flags, help, the one-demo-at-a-time lock, the state-version check, failure formatting.
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -8,6 +8,7 @@ import { helpText, parseDemoArgs, UsageError } from "./cli.js";
 import { acquireLock, Busy } from "./lock.js";
 import { DEMO_STEPS } from "./plan.js";
 import { formatConditions, podSelector } from "./report.js";
+import { loadSample, SAMPLES_DIR } from "./samples.js";
 import { checkState, STATE_VERSION, stampState } from "./state.js";
 import { type DemoContext, runSteps, StepFailure } from "./steps.js";
 
@@ -102,6 +103,9 @@ describe("failure report", () => {
       ]),
     ).toEqual(['Ready=False PrepareFailed: column "x" is missing', "Stalled=True PrepareFailed"]);
     expect(formatConditions([])[0]).toMatch(/no conditions yet/);
+    const long = formatConditions([{ type: "Ready", status: "False", reason: "X", message: `a\nb${"c".repeat(400)}` }]);
+    expect(long[0]).toMatch(/^Ready=False X: a ⏎ bc+…$/);
+    expect(long[0]?.length).toBeLessThanOrEqual(260);
     expect(podSelector({ kind: "TrainingJob", namespace: "n", name: "penguins" })).toBe(
       "liftoff.dev/trainingjob=penguins",
     );
@@ -162,5 +166,26 @@ describe("runSteps", () => {
     expect(lines[1]).toMatch(/^demo: \[1\/3\] one: done in \d+\.\ds \(fine\)$/);
     expect(lines[3]).toMatch(/^demo: \[2\/3\] two: failed after \d+\.\ds: the thing broke$/);
     expect(lines.join("\n")).not.toMatch(/at .*\.ts:\d+/);
+  });
+});
+
+describe("config/samples/penguins", () => {
+  it("is namespace-free and chains DataSet → TrainingJob → ModelDeployment by name", () => {
+    for (const f of ["dataset", "trainingjob", "modeldeployment"]) {
+      expect(readFileSync(join(SAMPLES_DIR, `${f}.yaml`), "utf8")).not.toMatch(/^\s*namespace:/m);
+    }
+    const ds = loadSample("dataset", "ns1");
+    const tj = loadSample("trainingjob", "ns1");
+    const mdep = loadSample("modeldeployment", "ns1");
+    expect([ds.kind, tj.kind, mdep.kind]).toEqual(["DataSet", "TrainingJob", "ModelDeployment"]);
+    expect(ds.metadata).toEqual({ name: "penguins", namespace: "ns1" });
+    // biome-ignore lint/suspicious/noExplicitAny: free-form specs
+    const [dss, tjs, ms] = [ds.spec, tj.spec, mdep.spec] as any[];
+    expect(tjs.dataSetRef.name).toBe(ds.metadata.name);
+    expect(ms.model.trainingJobRef.name).toBe(tj.metadata.name);
+    expect(ms.monitoring.drift.baselineDataSetRef.name).toBe(ds.metadata.name);
+    expect(dss.encryption.transitKey).toBe("liftoff-datasets");
+    // The API-key path follows the namespace the samples are applied to.
+    expect(ms.auth.apiKeys.path).toBe("secret/data/ns1/penguins-api");
   });
 });

@@ -1,7 +1,7 @@
 // The demo's few API calls: server-side apply of a Liftoff object, and waiting for one of its conditions.
-import type { KubeConfig } from "@kubernetes/client-node";
+import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { serverSideApply } from "../../operator/src/kube/request.js";
-import { type Condition, type ObjectRef, plural, readConditions } from "./report.js";
+import { type Condition, type ObjectRef, plural } from "./report.js";
 import { StepFailure } from "./steps.js";
 
 export const DEMO_FIELD_MANAGER = "liftoff-demo";
@@ -28,11 +28,14 @@ export interface WaitOptions {
   intervalMs?: number;
   /** Conditions that end the wait with a failure when True (e.g. Failed, Stalled). */
   failOn?: string[];
-  /** Called on every poll, for progress bars. */
-  onPoll?: (conditions: Condition[]) => void;
+  /** Called with the object on every poll, for progress bars. */
+  // biome-ignore lint/suspicious/noExplicitAny: as read back
+  onPoll?: (obj: Record<string, any>) => void;
 }
 
-/** Polls (with a deadline) until `type` is True; a True failure condition or the deadline ends it as a failure. */
+/** Polls (with a deadline) until `type` is True; a True failure condition or the deadline ends it as a failure.
+ * Conditions count only once the operator has observed the object's current generation (a re-applied object
+ * still shows the previous generation's conditions until then). */
 export async function waitForCondition(
   kc: KubeConfig,
   ref: ObjectRef,
@@ -42,8 +45,10 @@ export async function waitForCondition(
   const deadline = Date.now() + opts.timeoutMs;
   const failOn = opts.failOn ?? ["Failed", "Stalled"];
   for (;;) {
-    const conditions = await readConditions(kc, ref).catch(() => [] as Condition[]);
-    opts.onPoll?.(conditions);
+    const obj = await readObject(kc, ref).catch(() => undefined);
+    const current = obj !== undefined && obj.status?.observedGeneration === obj.metadata?.generation;
+    const conditions: Condition[] = current ? (obj?.status?.conditions ?? []) : [];
+    opts.onPoll?.(obj ?? {});
     const wanted = conditions.find((c) => c.type === type && c.status === "True");
     if (wanted) return wanted;
     const failed = conditions.find((c) => failOn.includes(c.type) && c.status === "True");
@@ -53,4 +58,39 @@ export async function waitForCondition(
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 250));
   }
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: objects read back from the API are free-form here
+export async function readObject(kc: KubeConfig, ref: ObjectRef): Promise<Record<string, any>> {
+  return (await kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({
+    group: "liftoff.dev",
+    version: "v1alpha1",
+    namespace: ref.namespace,
+    plural: plural(ref.kind),
+    name: ref.name,
+    // biome-ignore lint/suspicious/noExplicitAny: as above
+  })) as Record<string, any>;
+}
+
+/** Deletes the object if it exists and waits (with a deadline) until it is gone, finalizers included. */
+export async function deleteAndWait(kc: KubeConfig, ref: ObjectRef, timeoutMs: number): Promise<boolean> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  const target = { group: "liftoff.dev", version: "v1alpha1", namespace: ref.namespace, plural: plural(ref.kind) };
+  const existed = await api.deleteNamespacedCustomObject({ ...target, name: ref.name }).then(
+    () => true,
+    () => false,
+  );
+  if (!existed) return false;
+  const deadline = Date.now() + timeoutMs;
+  while (
+    await readObject(kc, ref).then(
+      () => true,
+      () => false,
+    )
+  ) {
+    if (Date.now() > deadline)
+      throw new StepFailure(`${ref.kind} ${ref.name} still exists after ${timeoutMs / 1000}s`, ref);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return true;
 }

@@ -1,9 +1,14 @@
 // The demo's steps in order. Steps for features not yet on main are added here as they land.
+import { apiKeyStep, refusedStep } from "./steps/auth.js";
 import { clusterStep } from "./steps/cluster.js";
+import { dataSetStep, rawDataStep } from "./steps/data.js";
+import { driftStep } from "./steps/drift.js";
 import { lookAroundStep } from "./steps/look-around.js";
 import { operatorStep } from "./steps/operator.js";
 import { buildStep, setupStep } from "./steps/prepare.js";
-import { deployStep, predictStep, publishModelStep } from "./steps/serve.js";
+import { resetStep } from "./steps/reset.js";
+import { deployStep, predictStep } from "./steps/serve.js";
+import { trainStep } from "./steps/train.js";
 import type { Step } from "./steps.js";
 
 export const DEMO_STEPS: Step[] = [
@@ -11,8 +16,14 @@ export const DEMO_STEPS: Step[] = [
   buildStep,
   clusterStep,
   operatorStep,
-  publishModelStep,
+  resetStep,
+  rawDataStep,
+  dataSetStep,
+  trainStep,
+  apiKeyStep,
   deployStep,
   predictStep,
+  refusedStep,
+  driftStep,
   lookAroundStep,
 ];

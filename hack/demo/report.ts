@@ -28,8 +28,14 @@ export function plural(kind: ObjectRef["kind"]): string {
 export function formatConditions(conditions: Condition[]): string[] {
   if (conditions.length === 0) return ["(no conditions yet: the operator has not reconciled it)"];
   return conditions.map(
-    (c) => `${c.type}=${c.status}${c.reason ? ` ${c.reason}` : ""}${c.message ? `: ${c.message}` : ""}`,
+    (c) => `${c.type}=${c.status}${c.reason ? ` ${c.reason}` : ""}${c.message ? `: ${oneLine(c.message)}` : ""}`,
   );
+}
+
+/** A message on one line, at most `max` characters: the pod logs below carry the whole story. */
+export function oneLine(message: string, max = 240): string {
+  const flat = message.replace(/\s*\n\s*/g, " ⏎ ");
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
 /** The pods Liftoff made for the object carry `liftoff.dev/<kind>=<name>`. */

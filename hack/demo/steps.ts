@@ -7,10 +7,14 @@ import { describeFailure, type ObjectRef } from "./report.js";
 export interface DemoContext {
   options: DemoOptions;
   log(line: string): void;
+  /** stderr is a terminal: progress bars redraw in place. */
+  tty?: boolean;
   /** Run at exit or Ctrl-C, last registered first. */
   onCleanup(what: string, fn: () => Promise<void> | void): void;
   /** Set by the cluster step. */
   kc?: KubeConfig;
+  /** The local cluster's name (devcluster), when the demo runs on one. */
+  clusterName?: string;
   kubeconfigPath?: string;
   kubectl?: string;
   /** Values one step hands to later ones (model URL, API key path, ...). */

@@ -70,6 +70,7 @@ async function local(ctx: DemoContext): Promise<string> {
   const kc = new KubeConfig();
   kc.loadFromFile(cluster.kubeconfig);
   ctx.kc = kc;
+  ctx.clusterName = "local";
   ctx.kubeconfigPath = cluster.kubeconfig;
   ctx.kubectl = `${BIN_DIR}/kubectl`;
   return cluster.alreadyRunning ? "already running; reused" : `API server ${cluster.server}`;

@@ -1,81 +1,91 @@
-// Steps: deploy the model with a ModelDeployment, wait for Ready, and predict through the serving pod.
-import { mkdirSync } from "node:fs";
+// Steps: serve the trained model with a ModelDeployment, then predict the DataSet's test split as raw records.
 import { join } from "node:path";
-import * as tf from "@tensorflow/tfjs";
 import { claimHostFolder } from "../../../devcluster/node-agent/claim-folder.js";
 import { serviceEndpoint } from "../../../devcluster/node-agent/service-endpoint.js";
-import { quietCpuBanner } from "../../../runtime/src/backends.js";
-import { saveLayersModel } from "../../../runtime/src/test-helpers.js";
 import { applyObject, waitForCondition } from "../kube.js";
-import { need, type Step, StepFailure } from "../steps.js";
+import { loadSample } from "../samples.js";
+import { type DemoContext, need, type Step, StepFailure } from "../steps.js";
+import { type LabelledRecord, testRecords } from "../test-split.js";
 
-const NAME = "iris";
+const NAME = "penguins";
 
-/** Until TrainingJob lands: a 4-feature, 3-class classifier with fixed weights. */
-function irisModel(): tf.LayersModel {
-  quietCpuBanner(); // built on tfjs's cpu backend on purpose: no "looks like you are running TensorFlow.js" advice
-  const m = tf.sequential({
-    layers: [tf.layers.dense({ units: 3, inputShape: [4], activation: "softmax", name: "probs" })],
-  });
-  m.setWeights([
-    tf.tensor2d([0.6, -0.2, -0.4, 0.9, 0.1, -1.0, -1.6, 0.4, 1.2, -1.4, 0.2, 1.2], [4, 3]),
-    tf.tensor1d([0.1, 0.2, -0.3]),
-  ]);
-  return m;
-}
-
-export const publishModelStep: Step = {
-  name: "model",
-  title: "write a small model to a PersistentVolumeClaim (stands in for a TrainingJob until one lands)",
-  async run(ctx) {
-    if (ctx.options.reuseCluster) throw new StepFailure("this step writes into the local cluster's volumes only");
-    const folder = await claimHostFolder(need(ctx.kc, "the cluster"), ctx.options.namespace, "models");
-    mkdirSync(join(folder, NAME), { recursive: true });
-    await saveLayersModel(irisModel(), join(folder, NAME));
-    return `pvc://models/${NAME}/model.json`;
-  },
-};
+/** On another cluster the pods' addresses are not reachable from here; the steps that call them say so. */
+export const OUTSIDE =
+  "its pods are not reachable from this machine: kubectl port-forward svc/penguins 8080 -n <namespace> (the request steps are skipped)";
 
 export const deployStep: Step = {
   name: "deploy",
-  title: "apply a ModelDeployment and wait until its pod has loaded the model (Ready)",
+  title: "apply the ModelDeployment (config/samples/penguins/modeldeployment.yaml) and wait until it is Ready",
   async run(ctx) {
     const kc = need(ctx.kc, "the cluster");
+    const mdep = loadSample("modeldeployment", ctx.options.namespace);
+    await applyObject(kc, mdep);
     const ref = { kind: "ModelDeployment", namespace: ctx.options.namespace, name: NAME } as const;
-    await applyObject(kc, {
-      apiVersion: "liftoff.dev/v1alpha1",
-      kind: "ModelDeployment",
-      metadata: { name: NAME, namespace: ctx.options.namespace },
-      spec: {
-        model: { uri: `pvc://models/${NAME}/model.json` },
-        replicas: 1,
-        batching: { maxBatchSize: 16, maxLatencyMs: 2 },
-      },
-    });
-    await waitForCondition(kc, ref, "Ready", { timeoutMs: 120_000 });
+    await waitForCondition(kc, ref, "Ready", { timeoutMs: 180_000 });
+    if (ctx.options.reuseCluster) return `Ready; ${OUTSIDE}`;
     const ep = await serviceEndpoint(kc, ctx.options.namespace, NAME);
     ctx.results.set("endpoint", ep.url);
     return `serving at ${ep.url} from pod ${ep.pod}`;
   },
 };
 
+/** Accuracy of predicted labels against the true ones (pure). */
+export function accuracy(predicted: string[], records: LabelledRecord[]): number {
+  const right = records.filter((r, i) => predicted[i] === r.label).length;
+  return records.length === 0 ? 0 : right / records.length;
+}
+
+interface V1Answer {
+  predictions: number[][];
+  labels?: string[];
+}
+
+const mdepRef = (ctx: DemoContext) =>
+  ({ kind: "ModelDeployment", namespace: ctx.options.namespace, name: NAME }) as const;
+
+/** One V1 predict call with raw records (and the API key once the auth step planted one). */
+export async function predictRequest(ctx: DemoContext, records: Record<string, unknown>[]): Promise<V1Answer> {
+  const url = need(ctx.results.get("endpoint") as string | undefined, "the endpoint");
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  const key = ctx.results.get("apiKey") as string | undefined;
+  if (key) headers.authorization = `Bearer ${key}`;
+  const res = await fetch(`${url}/v1/models/${NAME}:predict`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ instances: records }),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new StepFailure(`HTTP ${res.status}: ${text}`, mdepRef(ctx));
+  return JSON.parse(text) as V1Answer;
+}
+
 export const predictStep: Step = {
   name: "predict",
-  title: "send a prediction through the serving pod (KServe V1 protocol)",
+  title: "predict the DataSet's test split, sent as raw records by column name (KServe V1), and score it",
   async run(ctx) {
-    const url = need(ctx.results.get("endpoint") as string | undefined, "the endpoint");
-    const res = await fetch(`${url}/v1/models/${NAME}:predict`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ instances: [[5.1, 3.5, 1.4, 0.2]] }),
-    });
-    const body = await res.text();
-    if (!res.ok)
-      throw new StepFailure(`HTTP ${res.status}: ${body}`, {
-        kind: "ModelDeployment",
-        namespace: ctx.options.namespace,
-        name: NAME,
-      });
-    return body;
+    if (ctx.options.reuseCluster) return "skipped";
+    const kc = need(ctx.kc, "the cluster");
+    // biome-ignore lint/suspicious/noExplicitAny: status read back
+    const ds = need(ctx.results.get("dataset") as any, "the DataSet");
+    const [, claim, ...path] = String(ds.status.output)
+      .replace(/^pvc:\/\//, "/")
+      .split("/");
+    const folder = join(await claimHostFolder(kc, ctx.options.namespace, claim ?? ""), ...path);
+    const records = await testRecords(folder);
+    ctx.results.set("testRecords", records);
+    const answer = await predictRequest(
+      ctx,
+      records.map((r) => r.record),
+    );
+    if (!answer.labels) {
+      throw new StepFailure(`the answer has no class labels: ${JSON.stringify(answer).slice(0, 200)}`, mdepRef(ctx));
+    }
+    const acc = accuracy(answer.labels, records);
+    ctx.results.set("accuracy", acc);
+    for (const [i, r] of records.slice(0, 3).entries()) {
+      ctx.log(`  ${JSON.stringify(r.record)} → ${answer.labels[i]} (true: ${r.label})`);
+    }
+    const right = Math.round(acc * records.length);
+    return `accuracy on the ${records.length} test-split records: ${acc.toFixed(3)} (${right}/${records.length})`;
   },
 };

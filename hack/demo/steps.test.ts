@@ -1,0 +1,79 @@
+// The demo's pure helpers: the progress line, raw records back from features, accuracy, skewed traffic.
+import { describe, expect, it } from "vitest";
+import type { PreprocessingJson } from "../../runtime/src/contract/artifacts.js";
+import { compilePreprocessing } from "../../runtime/src/contract/preprocess.js";
+import { ProgressPrinter, progressLine } from "./progress-bar.js";
+import { skewed } from "./steps/drift.js";
+import { accuracy } from "./steps/serve.js";
+import { rawRecord } from "./test-split.js";
+
+const pre: PreprocessingJson = {
+  formatVersion: 1,
+  inputColumns: [
+    { name: "island", type: "category" },
+    { name: "bill_length_mm", type: "number" },
+  ],
+  fill: {},
+  features: [
+    { kind: "oneHot", column: "island", vocabulary: ["Biscoe", "Dream", "Torgersen"] },
+    { kind: "standardize", column: "bill_length_mm", mean: 44, std: 5 },
+  ],
+  featureNames: ["island=Biscoe", "island=Dream", "island=Torgersen", "bill_length_mm"],
+  target: { column: "species", task: "multiclass", classes: ["Adelie", "Chinstrap", "Gentoo"] },
+  hashedColumns: [],
+};
+
+describe("progressLine", () => {
+  it("draws the bar, epoch, loss, validation metrics and ETA", () => {
+    expect(
+      progressLine(
+        {
+          epoch: 15,
+          epochs: 60,
+          percentage: 25,
+          loss: 0.12345,
+          metrics: { val_accuracy: 0.98, accuracy: 0.9, val_loss: 0.05 },
+          estimatedRemainingSeconds: 30,
+        },
+        8,
+      ),
+    ).toBe("[██░░░░░░]  25%  epoch 15/60  loss 0.123  val_accuracy 0.980  val_loss 0.050  ETA 30s");
+  });
+
+  it("logs one line per 10 % step when not on a terminal", () => {
+    const lines: string[] = [];
+    const p = new ProgressPrinter((l) => lines.push(l));
+    for (const pct of [1, 5, 12, 18, 33, 100]) p.update({ epoch: pct, epochs: 100, percentage: pct });
+    expect(lines.map((l) => l.match(/(\d+)%/)?.[1])).toEqual(["1", "12", "33", "100"]);
+  });
+});
+
+describe("rawRecord", () => {
+  it("turns a feature row back into the record the serving transform maps to the same features", () => {
+    const features = [0, 0, 1, (39.1 - 44) / 5];
+    const record = rawRecord(pre, features);
+    expect(record).toEqual({ island: "Torgersen", bill_length_mm: 39.1 });
+    const again = compilePreprocessing(pre).batch([record]);
+    for (const [i, f] of features.entries()) expect(again[i]).toBeCloseTo(f, 6);
+  });
+});
+
+describe("accuracy and skewed traffic", () => {
+  const records = [
+    { record: { body_mass_g: 3000, flipper_length_mm: 190, island: "Dream" }, label: "Adelie" },
+    { record: { body_mass_g: 5000, flipper_length_mm: 220, island: "Biscoe" }, label: "Gentoo" },
+  ];
+
+  it("scores predicted labels against the true ones", () => {
+    expect(accuracy(["Adelie", "Gentoo"], records)).toBe(1);
+    expect(accuracy(["Adelie", "Adelie"], records)).toBe(0.5);
+    expect(accuracy([], [])).toBe(0);
+  });
+
+  it("shifts mass and flippers and keeps the other columns", () => {
+    expect(skewed(records)).toEqual([
+      { body_mass_g: 5500, flipper_length_mm: 230, island: "Dream" },
+      { body_mass_g: 7500, flipper_length_mm: 260, island: "Biscoe" },
+    ]);
+  });
+});

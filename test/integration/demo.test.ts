@@ -1,0 +1,64 @@
+// npm start's steps, end to end, on the test cluster: the same step code and the same samples
+// (config/samples/penguins/) as the demo, in a namespace of the test's own. Steps that need the local cluster's
+// own set-up (setup, build, cluster) are what the test run's global setup already did.
+import { afterAll, describe, expect, inject, it } from "vitest";
+import { parseDemoArgs } from "../../hack/demo/cli.js";
+import { DEMO_STEPS } from "../../hack/demo/plan.js";
+import { type DemoContext, runSteps } from "../../hack/demo/steps.js";
+import { kubeConfig, testNamespace } from "../support/kube.js";
+
+const kc = kubeConfig(inject("kubeconfig"));
+const lines: string[] = [];
+const cleanups: (() => Promise<void> | void)[] = [];
+let ns: Awaited<ReturnType<typeof testNamespace>> | undefined;
+
+afterAll(async () => {
+  for (const fn of cleanups.reverse()) await fn();
+  await ns?.delete();
+});
+
+describe("npm start's steps", () => {
+  it("take the penguins CSV to a trained, key-protected model that predicts the test split and reports drift", {
+    timeout: 600_000,
+  }, async () => {
+    ns = await testNamespace(kc, "demo");
+    const parsed = parseDemoArgs(["--namespace", ns.name, "--no-encryption", "--exit"]);
+    if (parsed.help) throw new Error("unexpected --help");
+    const ctx: DemoContext = {
+      options: parsed.options,
+      log: (l) => lines.push(l),
+      onCleanup: (_what, fn) => cleanups.push(fn),
+      results: new Map(),
+      kc,
+      clusterName: inject("clusterName"),
+      kubeconfigPath: inject("kubeconfig"),
+      kubectl: inject("kubectl"),
+    };
+    const skip = new Set(["setup", "build", "cluster"]);
+    const ok = await runSteps(
+      DEMO_STEPS.filter((s) => !skip.has(s.name)),
+      ctx,
+    );
+    expect(ok, lines.join("\n")).toBe(true);
+    // Every step printed its start and a timed done line.
+    for (const step of DEMO_STEPS.filter((s) => !skip.has(s.name))) {
+      expect(lines.some((l) => new RegExp(`^demo: \\[\\d+/\\d+\\] ${step.name}: done in \\d+\\.\\ds`).test(l))).toBe(
+        true,
+      );
+    }
+    // biome-ignore lint/suspicious/noExplicitAny: status read back
+    const ds = ctx.results.get("dataset") as any;
+    expect(ds.status.rows).toMatchObject({ read: 344, dropped: 11, total: 333 });
+    expect(ds.status.rows.train + ds.status.rows.validation + ds.status.rows.test).toBe(333);
+    // The training was followed through status.progress, epoch by epoch.
+    const progress = ctx.results.get("progress") as { epoch: number }[];
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.map((p) => p.epoch)).toEqual([...progress.map((p) => p.epoch)].sort((a, b) => a - b));
+    // A real, trained accuracy on the test split's raw records.
+    expect(ctx.results.get("accuracy")).toBeGreaterThanOrEqual(0.95);
+    expect(lines.some((l) => /no-key: done in .*HTTP 401 LIFTOFF_ERR_UNAUTHENTICATED/.test(l))).toBe(true);
+    expect(lines.some((l) => /^ {2}Drifted=True DriftDetected: /.test(l))).toBe(true);
+    // The API key never appears in what the demo printed.
+    expect(lines.join("\n")).not.toContain(ctx.results.get("apiKey") as string);
+  });
+});
