@@ -12,6 +12,7 @@ export const RESTRICTED_CONTAINER_SECURITY = {
   allowPrivilegeEscalation: false,
   readOnlyRootFilesystem: true,
   runAsNonRoot: true,
-  capabilities: { drop: ["ALL"] },
+  // A mutable array type, so typed pod specs (client-node models) accept it.
+  capabilities: { drop: ["ALL"] as string[] },
   seccompProfile: { type: "RuntimeDefault" },
 } as const;

@@ -1,6 +1,7 @@
 // The objects a ModelDeployment should own, as a pure function of its spec and context. No timestamps, random
 // names or map-order surprises: the same input always yields the same objects, so unchanged specs write nothing.
 // Every child is typed with its client-node model (kube/models.ts), so a misspelt field does not compile.
+
 import type {
   V1Container,
   V1EnvVar,
@@ -13,6 +14,7 @@ import type {
 import type { ModelDeployment } from "../api/v1alpha1/index.js";
 import type { Capabilities } from "../capabilities.js";
 import type { Deployment, HorizontalPodAutoscaler, Service } from "../kube/models.js";
+import { RESTRICTED_CONTAINER_SECURITY, RESTRICTED_POD_SECURITY } from "../kube/pod-security.js";
 import { apiVersionOf, RESOURCES, type ResourceType } from "../kube/resources.js";
 import type { KubeObject, ObjectMeta, OwnerReference, Wire } from "../kube/types.js";
 import { extraBaselineClaim, monitoringEnv, prometheusRule } from "../monitoring/desired.js";
@@ -163,13 +165,7 @@ function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedMo
     startupProbe: probe("/v2/health/live", 2, 150),
     readinessProbe: probe("/v2/health/ready", 5, 3),
     livenessProbe: probe("/v2/health/live", 10, 3),
-    securityContext: {
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      runAsNonRoot: true,
-      capabilities: { drop: ["ALL"] },
-      seccompProfile: { type: "RuntimeDefault" },
-    },
+    securityContext: RESTRICTED_CONTAINER_SECURITY,
     volumeMounts: mounts,
     terminationMessagePolicy: "FallbackToLogsOnError",
   };
@@ -239,13 +235,7 @@ function deployment(
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           terminationGracePeriodSeconds: 30,
-          securityContext: {
-            runAsNonRoot: true,
-            runAsUser: 65532,
-            runAsGroup: 65532,
-            fsGroup: 65532,
-            seccompProfile: { type: "RuntimeDefault" },
-          },
+          securityContext: RESTRICTED_POD_SECURITY,
           containers: [c],
           volumes,
           ...(mdep.spec.nodeSelector ? { nodeSelector: mdep.spec.nodeSelector } : {}),

@@ -2,9 +2,11 @@
 // ServiceAccount (no RBAC: the pod reports through the operator's channel) and one batch/v1 Job with one pod.
 // Everything in the pod template comes from fields that are immutable once created (the API's rules) or from the
 // DataSet version pinned at creation, so later applies only touch the Job's mutable run policy fields.
+
 import type { V1Container, V1EnvVar, V1Toleration, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
 import type { DataSet, TrainingJob } from "../api/v1alpha1/index.js";
 import type { Job, ServiceAccount } from "../kube/models.js";
+import { RESTRICTED_CONTAINER_SECURITY, RESTRICTED_POD_SECURITY } from "../kube/pod-security.js";
 import { apiVersionOf, RESOURCES } from "../kube/resources.js";
 import type { ObjectMeta, OwnerReference, Wire } from "../kube/types.js";
 import { child, type DesiredObject } from "../modeldeployment/desired.js";
@@ -119,13 +121,7 @@ function container(tj: TrainingJob, image: string, data: DataVersion, report?: R
     ],
     env,
     resources: { requests: amounts, limits: amounts },
-    securityContext: {
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      runAsNonRoot: true,
-      capabilities: { drop: ["ALL"] },
-      seccompProfile: { type: "RuntimeDefault" },
-    },
+    securityContext: RESTRICTED_CONTAINER_SECURITY,
     volumeMounts: mounts,
     terminationMessagePolicy: "FallbackToLogsOnError",
   };
@@ -177,13 +173,7 @@ export function desiredObjects(tj: TrainingJob, ctx: TrainingContext): DesiredOb
             restartPolicy: "Never",
             serviceAccountName: names.serviceAccount,
             automountServiceAccountToken: false,
-            securityContext: {
-              runAsNonRoot: true,
-              runAsUser: 65532,
-              runAsGroup: 65532,
-              fsGroup: 65532,
-              seccompProfile: { type: "RuntimeDefault" },
-            },
+            securityContext: RESTRICTED_POD_SECURITY,
             containers: [container(tj, ctx.runtimeImage, ctx.data, ctx.report)],
             volumes,
             ...(tj.spec.nodeSelector ? { nodeSelector: tj.spec.nodeSelector } : {}),
