@@ -33,11 +33,13 @@ export async function runInference(
   prepared: Prepared,
   /** Receives the prediction's id when feedback is on (monitoring/). */
   onPredictionId?: (id: string) => void,
+  /** The raw records of a raw-record request (raw-records.ts): drift bins these, not the feature tensor. */
+  records?: readonly Record<string, unknown>[],
 ): Promise<OutputTensor[]> {
   try {
     const { outputs } = await service.infer(prepared);
     // Drift counts, and the id a client sends its ground truth with.
-    const id = service.monitor?.observe(prepared, outputs);
+    const id = service.monitor?.observe(prepared, outputs, records);
     if (id !== undefined) onPredictionId?.(id);
     return outputs;
   } catch (err) {

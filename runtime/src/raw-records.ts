@@ -16,6 +16,12 @@ export interface RawRecords {
   classes?: readonly string[];
 }
 
+/** A raw-record request: the body rewritten to feature tensors, and the records as sent (drift bins them). */
+export interface RawRequest {
+  body: unknown;
+  records: Record<string, unknown>[];
+}
+
 /** Undefined unless the model's single input takes exactly the preprocessing's features. */
 export function rawRecordsFor(pre: PreprocessingJson | undefined, sig: Signature): RawRecords | undefined {
   if (pre === undefined) return undefined;
@@ -35,18 +41,19 @@ function features(raw: RawRecords, records: Record<string, unknown>[]): number[]
 }
 
 /** A V1 body of column-keyed instances → the same body with feature rows; undefined for a tensor request. */
-export function rawV1(body: unknown, raw: RawRecords, sig: Signature): unknown {
+export function rawV1(body: unknown, raw: RawRecords, sig: Signature): RawRequest | undefined {
   if (!isPlainObject(body) || !Array.isArray(body.instances)) return undefined;
   const first = body.instances[0];
   if (!isPlainObject(first) || Object.keys(first).some((k) => sig.inputs.some((s) => s.name === k))) return undefined;
-  const flat = features(raw, body.instances as Record<string, unknown>[]);
+  const records = body.instances as Record<string, unknown>[];
+  const flat = features(raw, records);
   const w = raw.transform.width;
   const instances = body.instances.map((_, i) => flat.slice(i * w, (i + 1) * w));
-  return { ...body, instances };
+  return { body: { ...body, instances }, records };
 }
 
 /** A V2 body whose inputs are named after columns → one FP32 feature tensor; undefined for a tensor request. */
-export function rawV2(body: unknown, raw: RawRecords, sig: Signature): unknown {
+export function rawV2(body: unknown, raw: RawRecords, sig: Signature): RawRequest | undefined {
   if (!isPlainObject(body) || !Array.isArray(body.inputs) || body.inputs.length === 0) return undefined;
   const items = body.inputs as unknown[];
   if (!items.every((i) => isPlainObject(i) && typeof i.name === "string")) return undefined;
@@ -62,8 +69,11 @@ export function rawV2(body: unknown, raw: RawRecords, sig: Signature): unknown {
   );
   const input = sig.inputs[0];
   return {
-    ...body,
-    inputs: [{ name: input?.name, shape: [n, raw.transform.width], datatype: "FP32", data: features(raw, records) }],
+    body: {
+      ...body,
+      inputs: [{ name: input?.name, shape: [n, raw.transform.width], datatype: "FP32", data: features(raw, records) }],
+    },
+    records,
   };
 }
 

@@ -62,10 +62,10 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, { service, li
         throw errors.badRequest("the binary tensor data extension (Inference-Header-Content-Length) is V2 only");
       // Column-keyed instances for a trained model's artifact (raw-records.ts); tensors otherwise.
       const raw = service.raw && rawV1(req.body, service.raw, model.signature);
-      const { prepared, format } = decodeV1(raw ?? req.body, model.signature, limits);
-      const outputs = await runInference(service, req.log, prepared, predictionIdHeader(reply));
+      const { prepared, format } = decodeV1(raw?.body ?? req.body, model.signature, limits);
+      const outputs = await runInference(service, req.log, prepared, predictionIdHeader(reply), raw?.records);
       const body = encodeV1(outputs, model.signature, format, prepared.rows);
-      const classes = raw !== undefined ? service.raw?.classes : undefined;
+      const classes = raw ? service.raw?.classes : undefined;
       return sendJson(reply, classes ? { ...body, labels: labelsOf(outputs, classes) } : body);
     },
   );

@@ -70,8 +70,8 @@ export const v2Routes: FastifyPluginAsync<V2Options> = async (app, { service, li
         // Inputs named after the DataSet's columns for a trained model's artifact (raw-records.ts).
         const raw =
           service.raw && req.binaryPart === undefined ? rawV2(req.body, service.raw, model.signature) : undefined;
-        const request = decodeV2(raw ?? req.body, model.signature, limits, req.binaryPart);
-        const outputs = await runInference(service, req.log, request.prepared, predictionIdHeader(reply));
+        const request = decodeV2(raw?.body ?? req.body, model.signature, limits, req.binaryPart);
+        const outputs = await runInference(service, req.log, request.prepared, predictionIdHeader(reply), raw?.records);
         const { json, binary } = encodeV2(outputs, model.signature, request, service.name, service.version);
         const classes = raw !== undefined ? service.raw?.classes : undefined;
         if (classes) {

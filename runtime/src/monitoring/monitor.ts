@@ -70,9 +70,17 @@ export class Monitor {
     }
   }
 
-  /** Counts one answered request; returns its prediction id when feedback is on. */
-  observe(prepared: Prepared, outputs: readonly OutputTensor[]): string | undefined {
-    this.drift?.observeTensors(this.signature, prepared);
+  /**
+   * Counts one answered request; returns its prediction id when feedback is on. Raw records are binned by column
+   * name (the baseline's own columns); without them the input tensor's columns are.
+   */
+  observe(
+    prepared: Prepared,
+    outputs: readonly OutputTensor[],
+    records?: readonly Record<string, unknown>[],
+  ): string | undefined {
+    if (records) this.drift?.observeRecords(records);
+    else this.drift?.observeTensors(this.signature, prepared);
     if (this.drift === undefined && this.store === undefined) return undefined;
     const first = outputs[0];
     if (first === undefined) return undefined;
