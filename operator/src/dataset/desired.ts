@@ -3,7 +3,7 @@
 // profile, the output claim, the source claim read-only, scratch space, and the report channel's token and env.
 import type { DataSet } from "../api/v1alpha1/index.js";
 import { RESTRICTED_CONTAINER_SECURITY, RESTRICTED_POD_SECURITY } from "../kube/pod-security.js";
-import { apiVersionOf, RESOURCES } from "../kube/resources.js";
+import { controllerReference, RESOURCES } from "../kube/resources.js";
 import type { KubeObject, OwnerReference } from "../kube/types.js";
 import type { DesiredObject } from "../modeldeployment/desired.js";
 import { type ReportSettings, reportPodParts } from "../report/pod-spec.js";
@@ -20,13 +20,7 @@ export const EXIT_PERMANENT = 3;
 export const BACKOFF_LIMIT = 3;
 
 export function ownerReference(ds: DataSet): OwnerReference {
-  return {
-    apiVersion: apiVersionOf(RESOURCES.DataSet),
-    kind: "DataSet",
-    name: ds.metadata?.name ?? "",
-    uid: ds.metadata?.uid ?? "",
-    controller: true,
-  };
+  return controllerReference(RESOURCES.DataSet, ds);
 }
 
 function meta(ds: DataSet, name: string, annotations?: Record<string, string>) {

@@ -13,7 +13,7 @@ import {
   VERSION,
 } from "../api/v1alpha1/index.js";
 import type * as M from "./models.js";
-import type { KubeObject } from "./types.js";
+import type { KubeObject, OwnerReference } from "./types.js";
 
 export interface ResourceType<T extends KubeObject = KubeObject> {
   group: string; // "" for the core group
@@ -76,6 +76,22 @@ export type ResourceName = keyof typeof RESOURCES;
 
 export function apiVersionOf(r: ResourceType): string {
   return r.group === "" ? r.version : `${r.group}/${r.version}`;
+}
+
+/** The controller owner reference a child carries to `owner` (garbage collection, and which object it maps to). */
+export function controllerReference(
+  r: ResourceType,
+  owner: KubeObject,
+  opts: { blockOwnerDeletion?: boolean } = {},
+): OwnerReference {
+  return {
+    apiVersion: apiVersionOf(r),
+    kind: r.kind,
+    name: owner.metadata?.name ?? "",
+    uid: owner.metadata?.uid ?? "",
+    controller: true,
+    ...(opts.blockOwnerDeletion ? { blockOwnerDeletion: true } : {}),
+  };
 }
 
 /** /api/v1/namespaces/ns/pods/name, /apis/apps/v1/deployments (all namespaces), … */

@@ -15,7 +15,7 @@ import type { ModelDeployment } from "../api/v1alpha1/index.js";
 import type { Capabilities } from "../capabilities.js";
 import type { Deployment, HorizontalPodAutoscaler, Service } from "../kube/models.js";
 import { RESTRICTED_CONTAINER_SECURITY, RESTRICTED_POD_SECURITY } from "../kube/pod-security.js";
-import { apiVersionOf, RESOURCES, type ResourceType } from "../kube/resources.js";
+import { apiVersionOf, controllerReference, RESOURCES, type ResourceType } from "../kube/resources.js";
 import type { KubeObject, ObjectMeta, OwnerReference, Wire } from "../kube/types.js";
 import { extraBaselineClaim, monitoringEnv, prometheusRule } from "../monitoring/desired.js";
 import { type VaultSettings, withVaultIdentity } from "../vault/pod-identity.js";
@@ -55,14 +55,7 @@ const DEFAULT_RESOURCES = { cpu: "500m", memory: "512Mi" };
 const GPU = "nvidia.com/gpu";
 
 export function ownerReference(mdep: ModelDeployment): OwnerReference {
-  return {
-    apiVersion: apiVersionOf(RESOURCES.ModelDeployment),
-    kind: RESOURCES.ModelDeployment.kind,
-    name: mdep.metadata?.name ?? "",
-    uid: mdep.metadata?.uid ?? "",
-    controller: true,
-    blockOwnerDeletion: true,
-  };
+  return controllerReference(RESOURCES.ModelDeployment, mdep, { blockOwnerDeletion: true });
 }
 
 function meta(mdep: ModelDeployment, name: string, extraLabels: Record<string, string> = {}): ObjectMeta {

@@ -7,7 +7,7 @@ import type { V1Container, V1EnvVar, V1Toleration, V1Volume, V1VolumeMount } fro
 import type { DataSet, TrainingJob } from "../api/v1alpha1/index.js";
 import type { Job, ServiceAccount } from "../kube/models.js";
 import { RESTRICTED_CONTAINER_SECURITY, RESTRICTED_POD_SECURITY } from "../kube/pod-security.js";
-import { apiVersionOf, RESOURCES } from "../kube/resources.js";
+import { controllerReference, RESOURCES } from "../kube/resources.js";
 import type { ObjectMeta, OwnerReference, Wire } from "../kube/types.js";
 import { child, type DesiredObject } from "../modeldeployment/desired.js";
 import { type ReportSettings, reportPodParts } from "../report/pod-spec.js";
@@ -42,14 +42,7 @@ export function outputOf(tj: TrainingJob, data: DataVersion): { claim: string; p
 }
 
 export function ownerReference(tj: TrainingJob): OwnerReference {
-  return {
-    apiVersion: apiVersionOf(RESOURCES.TrainingJob),
-    kind: RESOURCES.TrainingJob.kind,
-    name: tj.metadata?.name ?? "",
-    uid: tj.metadata?.uid ?? "",
-    controller: true,
-    blockOwnerDeletion: true,
-  };
+  return controllerReference(RESOURCES.TrainingJob, tj, { blockOwnerDeletion: true });
 }
 
 function meta(tj: TrainingJob, name: string, annotations?: Record<string, string>): ObjectMeta {
