@@ -222,4 +222,26 @@ describe("ProgressWriter", () => {
     expect(writes.at(-1)).toEqual({ status: { progress: { epoch: 50, epochs: 50, percentage: 100 } } });
     w.stop();
   });
+
+  it("writes the final report (100 %) at once instead of holding it to the end of the interval", async () => {
+    vi.useFakeTimers();
+    const writes: unknown[] = [];
+    const client = {
+      mergePatch: async (_r: unknown, _ns: unknown, _n: unknown, body: unknown) => void writes.push(body),
+    };
+    const w = new ProgressWriter(client as never, { warn: () => {} } as never, 5000, () => Date.now());
+    w.offer("ml", "penguins", { epoch: 1, epochs: 60, percentage: 2 });
+    await vi.advanceTimersByTimeAsync(100);
+    w.offer("ml", "penguins", { epoch: 17, epochs: 60, percentage: 28 }); // held: inside the interval
+    await vi.advanceTimersByTimeAsync(100);
+    w.offer("ml", "penguins", { epoch: 18, epochs: 60, percentage: 100 }); // early stopping: the last report
+    await vi.advanceTimersByTimeAsync(0);
+    expect(writes).toEqual([
+      { status: { progress: { epoch: 1, epochs: 60, percentage: 2 } } },
+      { status: { progress: { epoch: 18, epochs: 60, percentage: 100 } } },
+    ]);
+    await vi.advanceTimersByTimeAsync(10_000); // the held epoch-17 report is gone, not written after the final one
+    expect(writes).toHaveLength(2);
+    w.stop();
+  });
 });
