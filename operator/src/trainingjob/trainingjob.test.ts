@@ -206,13 +206,18 @@ describe("TrainingJob status", () => {
 describe("ProgressWriter", () => {
   afterEach(() => vi.useRealTimers());
 
-  it("writes at most once per interval per job, and always the newest report in the end", async () => {
+  /** A writer on fake timers whose client records each status body it is asked to write. */
+  function recordingWriter() {
     vi.useFakeTimers();
     const writes: unknown[] = [];
     const client = {
       mergePatch: async (_r: unknown, _ns: unknown, _n: unknown, body: unknown) => void writes.push(body),
     };
-    const w = new ProgressWriter(client as never, { warn: () => {} } as never, 5000, () => Date.now());
+    return { writes, w: new ProgressWriter(client as never, { warn: () => {} } as never, 5000, () => Date.now()) };
+  }
+
+  it("writes at most once per interval per job, and always the newest report in the end", async () => {
+    const { writes, w } = recordingWriter();
     for (let epoch = 1; epoch <= 50; epoch++) {
       w.offer("ml", "penguins", { epoch, epochs: 50, percentage: epoch * 2 });
       await vi.advanceTimersByTimeAsync(200); // 50 reports in 10 s
@@ -224,12 +229,7 @@ describe("ProgressWriter", () => {
   });
 
   it("writes the final report (100 %) at once instead of holding it to the end of the interval", async () => {
-    vi.useFakeTimers();
-    const writes: unknown[] = [];
-    const client = {
-      mergePatch: async (_r: unknown, _ns: unknown, _n: unknown, body: unknown) => void writes.push(body),
-    };
-    const w = new ProgressWriter(client as never, { warn: () => {} } as never, 5000, () => Date.now());
+    const { writes, w } = recordingWriter();
     w.offer("ml", "penguins", { epoch: 1, epochs: 60, percentage: 2 });
     await vi.advanceTimersByTimeAsync(100);
     w.offer("ml", "penguins", { epoch: 17, epochs: 60, percentage: 28 }); // held: inside the interval
