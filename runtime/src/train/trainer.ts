@@ -1,15 +1,18 @@
 // The training loop: epochs of shuffled batches, one optimizer step each, validation after each epoch, early
 // stopping, checkpoints after every epoch and every `checkpointSeconds` inside one, and progress for the operator.
 // It is a hand-written loop rather than model.fit: fit's per-batch callbacks and logs cost more than the step
-// itself on small models (tfjs issue #628), and the loop must be able to stop and resume at any batch.
+// itself on small models (tfjs issue #628), and the loop must be able to stop and resume at any batch. The step
+// (step.ts) leaves each batch's loss on the device; the loop reads them every LOSS_READ_EVERY batches, before a
+// checkpoint and at the end of an epoch, in one transfer, and still names the first non-finite batch.
 import * as tf from "@tensorflow/tfjs";
 import { type LoopState, restoreCheckpoint, saveCheckpoint } from "./checkpoint.js";
-import type { Split } from "./data.js";
+import { batchDataset, type Split } from "./data.js";
 import { activate, type Head } from "./layers.js";
 import { computeMetrics } from "./metrics.js";
 import type { LossFn } from "./objective.js";
 import type { Sfc32 } from "./rng.js";
 import type { TrainSpec } from "./spec.js";
+import { makeStep } from "./step.js";
 
 /** A failure with a TrainingJob condition reason (exit code and message for the operator). */
 export class TrainingFailure extends Error {
@@ -56,6 +59,8 @@ export interface TrainResult {
 }
 
 const EVAL_ROWS = 8192;
+/** Batch losses are read from the device this often (one transfer), not after every batch. */
+export const LOSS_READ_EVERY = 64;
 
 /** Loss and metrics of the model on a whole split, in chunks (no gradients). */
 export async function evaluate(
@@ -126,7 +131,15 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
     o.rng.restore(restored.state.rng);
     o.log(`resuming from checkpoint ${restored.name}: epoch ${state.epoch + 1}, batch ${state.batch}`);
   }
-  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const { step, kind } = makeStep({
+    model,
+    optimizer,
+    loss: o.loss,
+    lossName: spec.loss,
+    head: o.head,
+    width: data.width,
+  });
+  o.log(`train step: ${kind === "dense" ? "dense stack, differentiated by hand (step.ts)" : "optimizer.minimize"}`);
   const batchesPerEpoch = Math.ceil(data.rows / spec.batchSize);
   const total = spec.epochs * data.rows;
   const startedAt = now();
@@ -155,34 +168,39 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
   };
   while (state.epoch < spec.epochs && !state.stopped) {
     let b = state.batch;
-    for await (const batch of data.batches(state.epoch, spec.batchSize, state.batch)) {
-      const cost = tf.tidy(() => {
-        const x = tf.tensor2d(batch.x, [batch.n, data.width]);
-        const y = tf.tensor1d(batch.y);
-        return optimizer.minimize(
-          () => o.loss(y, model.apply(x, { training: true }) as tf.Tensor2D),
-          true,
-          vars,
-        ) as tf.Scalar;
+    const pending: { loss: tf.Scalar; n: number; batch: number }[] = [];
+    // The losses of the batches trained since the last read: into the epoch's sum, or the NaNLoss failure.
+    const readLosses = () => {
+      if (pending.length === 0) return;
+      const values = tf.tidy(() => tf.stack(pending.map((p) => p.loss)).dataSync());
+      tf.dispose(pending.map((p) => p.loss));
+      const read = pending.splice(0);
+      read.forEach((p, i) => {
+        const value = values[i] as number;
+        if (!Number.isFinite(value)) {
+          throw new TrainingFailure(
+            "NaNLoss",
+            `the loss became ${value} at epoch ${state.epoch + 1}, batch ${p.batch} of ${batchesPerEpoch}: the learning rate ${spec.learningRate} is probably too high; try ${spec.learningRate / 10}`,
+          );
+        }
+        state.lossSum += value * p.n;
       });
-      const value = cost.dataSync()[0] as number;
-      cost.dispose();
-      b++;
-      if (!Number.isFinite(value)) {
-        throw new TrainingFailure(
-          "NaNLoss",
-          `the loss became ${value} at epoch ${state.epoch + 1}, batch ${b} of ${batchesPerEpoch}: the learning rate ${spec.learningRate} is probably too high; try ${spec.learningRate / 10}`,
-        );
-      }
+    };
+    const batches = await batchDataset(data, state.epoch, spec.batchSize, state.batch).iterator();
+    for (let next = await batches.next(); !next.done; next = await batches.next()) {
+      const batch = next.value;
+      pending.push({ loss: step(batch.x, batch.y, batch.n), n: batch.n, batch: ++b });
       state.batch = b;
-      state.lossSum += value * batch.n;
       state.seen += batch.n;
       trainedHere += batch.n;
+      if (pending.length >= LOSS_READ_EVERY) readLosses();
       if (now() - lastCheckpoint >= o.checkpointSeconds * 1000 && b < batchesPerEpoch) {
+        readLosses();
         await checkpoint();
         o.onProgress(progress(false), false);
       }
     }
+    readLosses();
     const epochLog: Record<string, number> = { loss: state.lossSum / Math.max(1, state.seen) };
     const val = await evaluate(model, o.head, o.loss, o.validation, spec);
     for (const [k, v] of Object.entries(val)) epochLog[`val_${k}`] = v;
