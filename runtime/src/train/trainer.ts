@@ -167,6 +167,7 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
     };
   };
   while (state.epoch < spec.epochs && !state.stopped) {
+    const epochStarted = performance.now(); // not o.now: tests count that clock's calls
     let b = state.batch;
     const pending: { loss: tf.Scalar; n: number; batch: number }[] = [];
     // The losses of the batches trained since the last read: into the epoch's sum, or the NaNLoss failure.
@@ -206,11 +207,7 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
     for (const [k, v] of Object.entries(val)) epochLog[`val_${k}`] = v;
     state.history.push(epochLog);
     state = { ...state, epoch: state.epoch + 1, batch: 0, lossSum: 0, seen: 0 };
-    o.log(
-      `epoch ${state.epoch}/${spec.epochs} ${Object.entries(epochLog)
-        .map(([k, v]) => `${k}=${v.toFixed(4)}`)
-        .join(" ")}`,
-    );
+    let stopping: string | undefined;
     if (spec.earlyStopping) {
       // Keras' EarlyStopping: stop once `patience` epochs in a row did not improve by more than minDelta.
       const { monitor, patience, minDelta } = spec.earlyStopping;
@@ -220,10 +217,15 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
         state.wait = 0;
       } else if (++state.wait >= patience) {
         state.stopped = true;
-        o.log(`early stopping after epoch ${state.epoch}: ${monitor} has not improved for ${state.wait} epochs`);
+        stopping = `early stopping after epoch ${state.epoch}: ${monitor} has not improved for ${state.wait} epochs`;
       }
     }
     await checkpoint();
+    const metrics = Object.entries(epochLog).map(([k, v]) => `${k}=${v.toFixed(4)}`);
+    // The epoch's wall time: its batches, the validation pass and the checkpoint.
+    const took = ((performance.now() - epochStarted) / 1000).toFixed(3);
+    o.log(`epoch ${state.epoch}/${spec.epochs} ${metrics.join(" ")} (${took} s)`);
+    if (stopping) o.log(stopping);
     o.onProgress(progress(false), false);
   }
   o.onProgress(progress(true), true);
