@@ -4,7 +4,7 @@
 // alone: the reconciler's server-side apply never declares progress, so neither writer removes the other's fields.
 import type { Logger } from "pino";
 import type { TrainingJob } from "../api/v1alpha1/index.js";
-import type { KubeClient } from "../kube/client.js";
+import { KubeApiError, type KubeClient } from "../kube/client.js";
 import { RESOURCES } from "../kube/resources.js";
 import type { TrainProgress } from "./outcome.js";
 
@@ -51,9 +51,15 @@ export class ProgressWriter {
     slot.lastWrite = this.now();
     this.client
       .mergePatch<TrainingJob>(RESOURCES.TrainingJob, namespace, name, { status: { progress } }, "status")
-      .catch((err: Error) =>
-        this.log.warn({ key, err: err.message }, "progress write failed; the next report retries"),
-      );
+      .catch((err: Error) => {
+        // Deleted a moment ago: its pods are going too, so stop rather than retry.
+        if (err instanceof KubeApiError && err.code === 404) {
+          this.log.debug({ key }, "gone before its progress was written");
+          this.forget(namespace, name);
+          return;
+        }
+        this.log.warn({ key, err: err.message }, "progress write failed; the next report retries");
+      });
   }
 
   /** Forgets a job (deleted, finished) and cancels its held write. */
