@@ -72,6 +72,7 @@ async function dataKeyOf(ctx: DemoContext, versionDir: string): Promise<Buffer |
 
 export const predictStep: Step = {
   name: "predict",
+  milestone: "first prediction",
   title: "predict the DataSet's test split, sent as raw records by column name (KServe V1), and score it",
   async run(ctx) {
     if (ctx.options.reuseCluster) return "skipped";

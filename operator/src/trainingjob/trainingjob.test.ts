@@ -264,13 +264,18 @@ describe("TrainingJob status", () => {
 describe("ProgressWriter", () => {
   afterEach(() => vi.useRealTimers());
 
-  it("writes at most once per interval per job, and always the newest report in the end", async () => {
+  /** A writer on fake timers whose client records each status body it is asked to write. */
+  function recordingWriter() {
     vi.useFakeTimers();
     const writes: unknown[] = [];
     const client = {
       mergePatch: async (_r: unknown, _ns: unknown, _n: unknown, body: unknown) => void writes.push(body),
     };
-    const w = new ProgressWriter(client as never, { warn: () => {} } as never, 5000, () => Date.now());
+    return { writes, w: new ProgressWriter(client as never, { warn: () => {} } as never, 5000, () => Date.now()) };
+  }
+
+  it("writes at most once per interval per job, and always the newest report in the end", async () => {
+    const { writes, w } = recordingWriter();
     for (let epoch = 1; epoch <= 50; epoch++) {
       w.offer("ml", "penguins", { epoch, epochs: 50, percentage: epoch * 2 });
       await vi.advanceTimersByTimeAsync(200); // 50 reports in 10 s
@@ -278,6 +283,23 @@ describe("ProgressWriter", () => {
     await vi.advanceTimersByTimeAsync(5000);
     expect(writes.length).toBeLessThanOrEqual(3);
     expect(writes.at(-1)).toEqual({ status: { progress: { epoch: 50, epochs: 50, percentage: 100 } } });
+    w.stop();
+  });
+
+  it("writes the final report (100 %) at once instead of holding it to the end of the interval", async () => {
+    const { writes, w } = recordingWriter();
+    w.offer("ml", "penguins", { epoch: 1, epochs: 60, percentage: 2 });
+    await vi.advanceTimersByTimeAsync(100);
+    w.offer("ml", "penguins", { epoch: 17, epochs: 60, percentage: 28 }); // held: inside the interval
+    await vi.advanceTimersByTimeAsync(100);
+    w.offer("ml", "penguins", { epoch: 18, epochs: 60, percentage: 100 }); // early stopping: the last report
+    await vi.advanceTimersByTimeAsync(0);
+    expect(writes).toEqual([
+      { status: { progress: { epoch: 1, epochs: 60, percentage: 2 } } },
+      { status: { progress: { epoch: 18, epochs: 60, percentage: 100 } } },
+    ]);
+    await vi.advanceTimersByTimeAsync(10_000); // the held epoch-17 report is gone, not written after the final one
+    expect(writes).toHaveLength(2);
     w.stop();
   });
 
