@@ -8,7 +8,7 @@ import { typedName, typedSql } from "./clean.js";
 import { PrepareError, PrepareReason } from "./errors.js";
 import type { Plan } from "./plan.js";
 import type { RawRelation } from "./read.js";
-import { castSql, ident, lit } from "./sql.js";
+import { castSql, ident, lit, parquetWrite } from "./sql.js";
 
 export interface CheckResult {
   rows: number;
@@ -41,10 +41,11 @@ export async function checkSchema(
   columns: Plan["columns"],
   source: string,
   typedFile: string,
+  threads: number,
 ): Promise<CheckResult> {
   const file = lit(typedFile);
   try {
-    await db.run(`COPY (${typedSql(raw.from, columns)}) TO ${file} (FORMAT parquet, COMPRESSION lz4_raw)`);
+    await db.run(`COPY (${typedSql(raw.from, columns)}) TO ${file} (${parquetWrite("lz4_raw", threads)})`);
   } catch (err) {
     throw describeReadError(err, source);
   }

@@ -41,3 +41,16 @@ export function cleanSql(typedFile: string, plan: Plan, salts: Map<string, Buffe
   }
   return sql;
 }
+
+/**
+ * The columns that may still hold missing values after the row steps: those with missing raw values that no fillNA
+ * fills and no dropNA drops (a dropNA on another column may still remove them; counting tells).
+ */
+export function maybeMissing(plan: Plan, rawNulls: Map<string, number>): Set<string> {
+  const out = new Set(plan.columns.filter((c) => (rawNulls.get(c.name) ?? 0) > 0).map((c) => c.name));
+  for (const step of plan.rowSteps) {
+    if (step.kind === "fillNA") out.delete(step.column);
+    else if (step.kind === "dropNA") for (const c of step.columns) out.delete(c);
+  }
+  return out;
+}

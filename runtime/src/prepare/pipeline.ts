@@ -14,7 +14,7 @@ import {
 } from "../contract/artifacts.js";
 import { DEFAULT_SEGMENT_SIZE, encryptBuffer, encryptFile } from "../crypto/segments.js";
 import { checkSchema } from "./check.js";
-import { cleanSql } from "./clean.js";
+import { cleanSql, maybeMissing } from "./clean.js";
 import { PrepareError, PrepareReason } from "./errors.js";
 import { featureNames, featureSql, fitFeatures, targetSql } from "./features.js";
 import { createStaging, publish } from "./output.js";
@@ -32,7 +32,7 @@ import {
   sampleSql,
   stratification,
 } from "./split.js";
-import { ident, lit } from "./sql.js";
+import { ident, lit, parquetWrite } from "./sql.js";
 import { columnStats, isNumeric, partIs, QUANTILE_SAMPLE, vocabulary } from "./stats.js";
 import { splitThresholds } from "./thresholds.js";
 
@@ -94,11 +94,12 @@ export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
   const plan = planOf(spec); // refusals (pii in clear, unknown columns) before anything is read or written
   const encrypted = spec.encryption !== undefined;
   const work = path.join(o.scratch, "duckdb");
+  const threads = o.threads ?? 2;
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
   // In memory, spilling to temp_directory past memory_limit: a database file would add WAL and checkpoint writes.
   const instance = await DuckDBInstance.create(":memory:", {
-    threads: String(o.threads ?? 2),
+    threads: String(threads),
     memory_limit: o.memoryLimit ?? "1GB",
     temp_directory: path.join(work, "spill"),
     preserve_insertion_order: "true",
@@ -113,7 +114,7 @@ export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
     schemaColumnsOf(raw, spec);
     progress("checking schema");
     const typedFile = path.join(work, "typed.parquet");
-    const check = await checkSchema(db, raw, plan.columns, loaded.label, typedFile);
+    const check = await checkSchema(db, raw, plan.columns, loaded.label, typedFile, threads);
     if (check.rows > MAX_SPLIT_ROWS) {
       throw new PrepareError(
         PrepareReason.SourceTooLarge,
@@ -126,16 +127,18 @@ export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
     await db.run(`CREATE VIEW clean AS ${cleanSql(typedFile, plan, saltValues)}`);
     const target = ident(plan.target.column);
     const classification = plan.target.task === "classification";
-    const inputs = [...plan.features.map((f) => f.column), plan.target.column];
+    // Missing values left in a model input fail the run; only the columns that may have some are counted.
+    const maybe = maybeMissing(plan, check.nulls);
+    const inputs = [...plan.features.map((f) => f.column), plan.target.column].filter((c) => maybe.has(c));
     const byClass = (
       await db.runAndReadAll(
-        `SELECT ${classification ? `CAST(${target} AS VARCHAR)` : "NULL"} AS v, count(*) AS n, ` +
-          `${inputs.map((c, i) => `count(*) FILTER (WHERE ${ident(c)} IS NULL) AS n${i}`).join(", ")} FROM clean GROUP BY 1`,
+        `SELECT ${classification ? `CAST(${target} AS VARCHAR)` : "NULL"} AS v, count(*) AS n` +
+          `${inputs.map((c, i) => `, count(${ident(c)}) AS n${i}`).join("")} FROM clean GROUP BY 1`,
       )
     ).getRowObjectsJS();
     const total = byClass.reduce((a, r) => a + Number(r.n), 0);
     for (const [i, c] of inputs.entries()) {
-      const n = byClass.reduce((a, r) => a + Number(r[`n${i}`]), 0);
+      const n = byClass.reduce((a, r) => a + Number(r.n) - Number(r[`n${i}`]), 0);
       if (n > 0) {
         throw new PrepareError(
           PrepareReason.MissingValues,
@@ -189,8 +192,16 @@ export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
     await db.run(`CREATE VIEW parts AS SELECT *, ${partSql("__s", "__key", thresholds)} AS __part FROM keyed`);
 
     progress("fitting on the training split");
-    const sample = counts.train > QUANTILE_SAMPLE ? sampleSql("__sample", QUANTILE_SAMPLE / counts.train) : undefined;
-    const stats = await columnStats(db, "parts", partIs("train"), plan.kept, check.nulls, sample);
+    const sample = (n: number) => (n > QUANTILE_SAMPLE ? sampleSql("__sample", QUANTILE_SAMPLE / n) : undefined);
+    const [stats, [targetStats]] = (await columnStats(
+      db,
+      "parts",
+      [
+        { part: "train", columns: plan.kept, sample: sample(counts.train) },
+        { part: "test", columns: [{ name: plan.target.column, type: plan.target.type }], sample: sample(counts.test) },
+      ],
+      check.nulls,
+    )) as [ColumnStats[], [ColumnStats]];
     const statsByName = new Map(stats.map((s) => [s.name, s]));
     const vocabularies = new Map<string, string[]>();
     for (const f of plan.features.filter((f) => f.kind === "oneHot")) {
@@ -198,17 +209,6 @@ export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
     }
     const features = fitFeatures(plan.features, statsByName, vocabularies);
     const names = featureNames(features);
-    const testSample = counts.test > QUANTILE_SAMPLE ? sampleSql("__sample", QUANTILE_SAMPLE / counts.test) : undefined;
-    const targetStats = (
-      await columnStats(
-        db,
-        "parts",
-        partIs("test"),
-        [{ name: plan.target.column, type: plan.target.type }],
-        check.nulls,
-        testSample,
-      )
-    )[0] as ColumnStats;
 
     const preprocessing: PreprocessingJson = {
       formatVersion: ARTIFACT_FORMAT_VERSION,
@@ -260,7 +260,7 @@ export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
         const plain = path.join(plainDir, rel);
         await db.run(
           // No ORDER BY: with preserve_insertion_order the rows leave in source order, without a sort.
-          `COPY (SELECT ${select} FROM parts WHERE ${partIs(part)}) TO ${lit(plain)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
+          `COPY (SELECT ${select} FROM parts WHERE ${partIs(part)}) TO ${lit(plain)} (${parquetWrite("zstd", threads)})`,
         );
         if (dataKey) {
           await encryptFile(plain, path.join(staging, `${rel}.enc`), dataKey, `${rel}.enc`);

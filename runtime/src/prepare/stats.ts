@@ -1,6 +1,6 @@
-// Per-column statistics of one part (TFDV-like, runtime/src/contract/artifacts.ts ColumnStats) computed in DuckDB:
-// numeric columns in one aggregate pass plus one histogram pass; categorical columns by value counts (top 100 plus
-// __other__), all in one pass. Fitted values are rounded to 12 significant digits: parallel sums differ in the last
+// Per-column statistics of the split's parts (TFDV-like, runtime/src/contract/artifacts.ts ColumnStats) computed in
+// DuckDB: numeric columns in one aggregate pass plus one histogram pass; categorical columns by value counts (top 100
+// plus __other__), all in one pass. Fitted values are rounded to 12 significant digits: parallel sums differ in the last
 // bits from run to run, and the rounded value is what standardize uses, so the output stays byte-identical.
 // Quantiles are exact (quantile_cont) up to QUANTILE_SAMPLE rows; above, they are the exact quantiles of a fixed
 // pseudo-random sample of about that many rows (split.ts sampleSql: the same rows every run), the rest exact.
@@ -44,99 +44,138 @@ export function binCounts(cumulative: number[], total: number): number[] {
   return [...cumulative, total].map((c, i) => c - (i > 0 ? (cumulative[i - 1] as number) : 0));
 }
 
+export type StatsColumn = { name: string; type: ColumnType };
+
+/** The columns whose statistics a part needs, and the predicate choosing its quantiles' rows (all when absent). */
+export interface StatsRequest {
+  part: Part;
+  columns: StatsColumn[];
+  sample?: string;
+}
+
+const numericStats = (c: StatsColumn, nulls: Map<string, number>): ColumnStats => ({
+  name: c.name,
+  type: "numeric",
+  count: 0,
+  nulls: nulls.get(c.name) ?? 0,
+  histogram: { kind: "numeric", edges: [], counts: [] },
+});
+
+/**
+ * The statistics of each request's columns over its part of `from` (which has the part code in `__part` and the
+ * row number in `__row`), in three passes whatever the number of parts: numeric aggregates, numeric histograms
+ * (their edges are the deciles), categorical value counts. Every pass groups by part, so one pass serves the
+ * training columns and the test split's target alike.
+ */
 export async function columnStats(
   db: DuckDBConnection,
   from: string,
-  where: string,
-  columns: { name: string; type: ColumnType }[],
+  requests: StatsRequest[],
   nulls: Map<string, number>,
-  /** A predicate choosing the rows quantiles are computed on (all rows when absent). */
-  sample?: string,
-): Promise<ColumnStats[]> {
-  const numeric = columns.filter((c) => isNumeric(c.type));
-  const out = new Map<string, ColumnStats>();
+): Promise<ColumnStats[][]> {
+  const out = requests.map(() => new Map<string, ColumnStats>());
+  const numeric = requests.flatMap((r, k) =>
+    r.columns.filter((c) => isNumeric(c.type)).map((c) => ({ k, part: r.part, c })),
+  );
+  const partsOf = (items: { part: Part }[]) => [...new Set(items.map((i) => PART_CODE[i.part]))];
+  const rowOf = (rows: Record<string, unknown>[], part: Part) => rows.find((r) => Number(r.p) === PART_CODE[part]);
   if (numeric.length > 0) {
-    const aggs = numeric.flatMap((c, i) => {
-      const x = `CAST(${ident(c.name)} AS DOUBLE)`;
+    const parts = partsOf(numeric);
+    const columns = [...new Set(numeric.map((n) => n.c.name))];
+    const sampled = requests.filter((r) => r.sample);
+    const q = sampled.length
+      ? `CASE __part ${sampled.map((r) => `WHEN ${PART_CODE[r.part]} THEN ${r.sample}`).join(" ")} ELSE true END`
+      : "true";
+    const aggs = columns.flatMap((c, i) => {
+      const x = `CAST(${ident(c)} AS DOUBLE)`;
       return [
         `count(${x}) AS c${i}`,
-        `avg(${x}) AS m${i}`,
+        // A compensated sum: its last bits do not depend on how rows are shared among threads, which a plain sum's
+        // do, enough to change the 12th digit of a mean near zero (centred data) from run to run.
+        `fsum(${x}) / count(${x}) AS m${i}`,
         `stddev_samp(${x}) AS s${i}`,
         `min(${x}) AS lo${i}`,
         `max(${x}) AS hi${i}`,
-        `quantile_cont(${x}, [${PROBES.join(", ")}])${sample ? ` FILTER (WHERE ${sample})` : ""} AS q${i}`,
+        `quantile_cont(${x}, [${PROBES.join(", ")}])${sampled.length ? " FILTER (WHERE __q)" : ""} AS q${i}`,
       ];
     });
-    const row = (await db.runAndReadAll(`SELECT ${aggs.join(", ")} FROM ${from} WHERE ${where}`)).getRowObjectsJS()[0];
+    const rows = (
+      await db.runAndReadAll(
+        `SELECT __part AS p, ${aggs.join(", ")} FROM (SELECT *, ${q} AS __q FROM ${from} WHERE __part IN (${parts.join(", ")})) GROUP BY __part`,
+      )
+    ).getRowObjectsJS();
     const edgesOf = new Map<string, number[]>();
-    for (const [i, c] of numeric.entries()) {
-      const count = Number(row?.[`c${i}`] ?? 0);
-      const q = ((row?.[`q${i}`] as number[] | null) ?? []).map(round12);
-      const at = (p: number) => q[PROBES.indexOf(p)] as number;
-      const stats: ColumnStats = {
-        name: c.name,
-        type: "numeric",
-        count,
-        nulls: nulls.get(c.name) ?? 0,
-        histogram: { kind: "numeric", edges: [], counts: [] },
-      };
-      if (count > 0) {
+    for (const n of numeric) {
+      const i = columns.indexOf(n.c.name);
+      const row = rowOf(rows, n.part);
+      const stats = numericStats(n.c, nulls);
+      stats.count = Number(row?.[`c${i}`] ?? 0);
+      if (stats.count > 0) {
+        const qs = ((row?.[`q${i}`] as number[] | null) ?? []).map(round12);
+        const at = (p: number) => qs[PROBES.indexOf(p)] as number;
         stats.mean = round12(Number(row?.[`m${i}`]));
-        stats.std = count > 1 ? round12(Number(row?.[`s${i}`])) : 0;
+        stats.std = stats.count > 1 ? round12(Number(row?.[`s${i}`])) : 0;
         stats.min = round12(Number(row?.[`lo${i}`]));
         stats.max = round12(Number(row?.[`hi${i}`]));
         stats.quantiles = Object.fromEntries(Object.entries(QUANTILES).map(([k, p]) => [k, at(p)]));
-        edgesOf.set(c.name, [...new Set(DECILES.map(at))]);
+        edgesOf.set(`${n.k}:${n.c.name}`, [...new Set(DECILES.map(at))]);
       }
-      out.set(c.name, stats);
+      out[n.k]?.set(n.c.name, stats);
     }
-    const withEdges = numeric.filter((c) => edgesOf.has(c.name));
-    if (withEdges.length > 0) {
-      const cums = withEdges.flatMap((c) => cumulativeSql(c.name, edgesOf.get(c.name) as number[]));
-      const h = (await db.runAndReadAll(`SELECT ${cums.join(", ")} FROM ${from} WHERE ${where}`)).getRowsJS()[0] ?? [];
-      let k = 0;
-      for (const c of withEdges) {
-        const edges = edgesOf.get(c.name) as number[];
-        const stats = out.get(c.name) as ColumnStats;
-        const counts = binCounts(h.slice(k, k + edges.length).map(Number), stats.count);
-        k += edges.length;
-        stats.histogram = { kind: "numeric", edges, counts };
+    const binned = numeric.filter((n) => edgesOf.has(`${n.k}:${n.c.name}`));
+    if (binned.length > 0) {
+      const cums = binned.map((n) => cumulativeSql(n.c.name, edgesOf.get(`${n.k}:${n.c.name}`) as number[]));
+      const h = (
+        await db.runAndReadAll(
+          `SELECT __part AS p, ${cums.flatMap((c, j) => c.map((x, e) => `${x} AS h${j}_${e}`)).join(", ")} FROM ${from} WHERE __part IN (${partsOf(binned).join(", ")}) GROUP BY __part`,
+        )
+      ).getRowObjectsJS();
+      for (const [j, n] of binned.entries()) {
+        const stats = out[n.k]?.get(n.c.name) as ColumnStats;
+        const row = rowOf(h, n.part);
+        const edges = edgesOf.get(`${n.k}:${n.c.name}`) as number[];
+        const cumulative = edges.map((_, e) => Number(row?.[`h${j}_${e}`] ?? 0));
+        stats.histogram = { kind: "numeric", edges, counts: binCounts(cumulative, stats.count) };
       }
     }
   }
-  const categorical = columns.filter((c) => !isNumeric(c.type));
+  const categorical = requests.flatMap((r, k) =>
+    r.columns.filter((c) => !isNumeric(c.type)).map((c) => ({ k, part: r.part, c })),
+  );
   if (categorical.length > 0) {
-    // One pass for every categorical column (a grouping set each): the value counts, their total over the non-null
-    // values, and the top ones, ordered by count then value.
-    const v = categorical.map((c, i) => `CAST(${ident(c.name)} AS VARCHAR) AS v${i}`);
-    const g = categorical.map((_, i) => `WHEN grouping(v${i}) = 0 THEN ${i}`).join(" ");
+    // One grouping set per column (and part): the value counts, their total over the non-null values, and the top
+    // ones, ordered by count then value.
+    const columns = [...new Set(categorical.map((n) => n.c.name))];
+    const v = columns.map((c, i) => `CAST(${ident(c)} AS VARCHAR) AS v${i}`);
+    const g = columns.map((_, i) => `WHEN grouping(v${i}) = 0 THEN ${i}`).join(" ");
     const rows = (
       await db.runAndReadAll(
-        `SELECT g, v, n, total FROM (SELECT g, v, n, sum(n) OVER (PARTITION BY g) AS total, ` +
-          `row_number() OVER (PARTITION BY g ORDER BY n DESC, v) AS r FROM (` +
-          `SELECT CASE ${g} END AS g, coalesce(${categorical.map((_, i) => `v${i}`).join(", ")}) AS v, count(*) AS n ` +
-          `FROM (SELECT ${v.join(", ")} FROM ${from} WHERE ${where}) ` +
-          `GROUP BY GROUPING SETS (${categorical.map((_, i) => `(v${i})`).join(", ")})) WHERE v IS NOT NULL) ` +
-          `WHERE r <= ${TOP_CATEGORIES + 1} ORDER BY g, r`,
+        `SELECT p, g, v, n, total FROM (SELECT p, g, v, n, sum(n) OVER (PARTITION BY p, g) AS total, ` +
+          `row_number() OVER (PARTITION BY p, g ORDER BY n DESC, v) AS r FROM (` +
+          `SELECT __part AS p, CASE ${g} END AS g, coalesce(${columns.map((_, i) => `v${i}`).join(", ")}) AS v, count(*) AS n ` +
+          `FROM (SELECT __part, ${v.join(", ")} FROM ${from} WHERE __part IN (${partsOf(categorical).join(", ")})) ` +
+          `GROUP BY GROUPING SETS (${columns.map((_, i) => `(__part, v${i})`).join(", ")})) WHERE v IS NOT NULL) ` +
+          `WHERE r <= ${TOP_CATEGORIES + 1} ORDER BY p, g, r`,
       )
     ).getRowObjectsJS();
-    for (const [i, c] of categorical.entries()) {
-      const mine = rows.filter((r) => Number(r.g) === i);
+    for (const n of categorical) {
+      const i = columns.indexOf(n.c.name);
+      const mine = rows.filter((r) => Number(r.g) === i && Number(r.p) === PART_CODE[n.part]);
       const total = Number(mine[0]?.total ?? 0);
       const counts: Record<string, number> = {};
       for (const r of mine.slice(0, TOP_CATEGORIES)) counts[String(r.v)] = Number(r.n);
       const shown = Object.values(counts).reduce((a, b) => a + b, 0);
       if (total > shown) counts.__other__ = total - shown;
-      out.set(c.name, {
-        name: c.name,
+      out[n.k]?.set(n.c.name, {
+        name: n.c.name,
         type: "categorical",
         count: total,
-        nulls: nulls.get(c.name) ?? 0,
+        nulls: nulls.get(n.c.name) ?? 0,
         histogram: { kind: "categorical", counts },
       });
     }
   }
-  return columns.map((c) => out.get(c.name) as ColumnStats);
+  return requests.map((r, k) => r.columns.map((c) => out[k]?.get(c.name) as ColumnStats));
 }
 
 /** DuckDB's (binary) order of strings: by UTF-8 bytes. */
