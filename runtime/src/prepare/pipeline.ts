@@ -259,8 +259,9 @@ export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
         await mkdir(path.join(staging, part), { recursive: true });
         const plain = path.join(plainDir, rel);
         await db.run(
-          // No ORDER BY: with preserve_insertion_order the rows leave in source order, without a sort.
-          `COPY (SELECT ${select} FROM parts WHERE ${partIs(part)}) TO ${lit(plain)} (${parquetWrite("zstd", threads)})`,
+          // No ORDER BY: with preserve_insertion_order the rows leave in source order, without a sort. Snappy: a
+          // third less CPU than zstd for files a tenth larger (and pandas' default).
+          `COPY (SELECT ${select} FROM parts WHERE ${partIs(part)}) TO ${lit(plain)} (${parquetWrite("snappy", threads)})`,
         );
         if (dataKey) {
           await encryptFile(plain, path.join(staging, `${rel}.enc`), dataKey, `${rel}.enc`);
