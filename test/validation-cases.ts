@@ -241,6 +241,16 @@ export const INVALID_CASES: InvalidCase[] = [
     field: "spec",
     message: "hyperparameters are immutable; create a new TrainingJob to try others",
   },
+  {
+    kind: "TrainingJob",
+    what: "Vault role set after creation",
+    on: "update",
+    mutate: (m) => {
+      m.spec.vaultRole = "someone-else";
+    },
+    field: "spec",
+    message: "vaultRole is immutable; create a new TrainingJob to log in as another role",
+  },
   // ModelDeployment
   {
     kind: "ModelDeployment",

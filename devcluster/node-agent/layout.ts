@@ -2,9 +2,11 @@
 //
 //   <state>/pods/<ns>/<pod>/<container>.log     stdout+stderr of every run of that container
 //   <state>/pods/<ns>/<pod>/volumes/<volume>/   emptyDir, configMap, secret, downwardAPI, projected contents
+//   /dev/shm/liftoff-pod-<hash>/<volume>/       emptyDir with medium: Memory (tmpfs)
 //   <state>/pods/<ns>/<pod>/roots/<container>/  the container's root: each mountPath is a symlink to its volume
 //
 // A process sees its root as LIFTOFF_PATH_PREFIX; container path P is the host path `${LIFTOFF_PATH_PREFIX}${P}`.
+import { createHash } from "node:crypto";
 import { join, normalize } from "node:path";
 
 export function podDir(podsDir: string, namespace: string, name: string): string {
@@ -17,6 +19,14 @@ export function logFile(dir: string, container: string): string {
 
 export function volumeDir(dir: string, volume: string): string {
   return join(dir, "volumes", volume);
+}
+
+/** The host's tmpfs, where emptyDir volumes of medium Memory live (none: they fall back to the pod folder). */
+export const SHM = "/dev/shm";
+
+/** One folder per pod on the tmpfs for its `medium: Memory` emptyDirs: their files never reach a disk. */
+export function memoryRoot(dir: string, shm = SHM): string {
+  return join(shm, `liftoff-pod-${createHash("sha256").update(dir).digest("hex").slice(0, 16)}`);
 }
 
 export function rootDir(dir: string, container: string): string {

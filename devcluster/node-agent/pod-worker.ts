@@ -11,7 +11,7 @@ import type { EventRecorder } from "./events.js";
 import type { LocalImage } from "./images.js";
 import type { IpPool } from "./ipam.js";
 import { describe, httpStatus, type Kube } from "./kube.js";
-import { logFile, mountLinks, podDir, rootDir } from "./layout.js";
+import { logFile, memoryRoot, mountLinks, podDir, rootDir } from "./layout.js";
 import type { PodNetwork } from "./netns.js";
 import { type ProbeContext, type ProbeLoop, startContainerProbes } from "./probes.js";
 import { type Exit, type RunningProcess, startProcess } from "./process.js";
@@ -250,6 +250,7 @@ export class PodWorker {
       // first run here
     }
     if (old !== this.uid) {
+      rmSync(memoryRoot(this.dir), { recursive: true, force: true });
       rmSync(`${this.dir}/volumes`, { recursive: true, force: true });
       rmSync(`${this.dir}/roots`, { recursive: true, force: true });
       writeFileSync(file, this.uid);
@@ -541,7 +542,8 @@ export class PodWorker {
   private cleanup(): void {
     if (this.tokenTimer) clearTimeout(this.tokenTimer);
     this.releaseIP();
-    // Volumes and roots go with the pod; logs stay for post-mortems.
+    // Volumes and roots go with the pod (memory-backed ones too); logs stay for post-mortems.
+    rmSync(memoryRoot(this.dir), { recursive: true, force: true });
     rmSync(`${this.dir}/volumes`, { recursive: true, force: true });
     rmSync(`${this.dir}/roots`, { recursive: true, force: true });
     rmSync(`${this.dir}/.uid`, { force: true });

@@ -1,10 +1,10 @@
 // Sets up a pod's volumes as real folders and links each container's mountPaths to them.
 import { chmodSync, existsSync, lstatSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import type { V1Pod } from "@kubernetes/client-node";
 import type { NodeAllocatable, ObjectData, PodNetwork } from "./env.js";
 import { describe, type Kube, orNotFound } from "./kube.js";
-import { inRoot, type MountLink, volumeDir } from "./layout.js";
+import { inRoot, type MountLink, memoryRoot, SHM, volumeDir } from "./layout.js";
 import { MountError, type ObjectBytes, volumeFiles } from "./volume-files.js";
 
 export interface PodObjects {
@@ -93,7 +93,8 @@ export async function setupVolumes(
         }
         folders.set(vol.name, p);
       } else if (vol.emptyDir) {
-        const d = volumeDir(dir, vol.name);
+        const memory = vol.emptyDir.medium === "Memory" && existsSync(SHM);
+        const d = memory ? join(memoryRoot(dir), vol.name) : volumeDir(dir, vol.name);
         mkdirSync(d, { recursive: true });
         folders.set(vol.name, d);
       } else if (vol.configMap || vol.secret || vol.downwardAPI || vol.projected) {

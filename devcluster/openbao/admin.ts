@@ -2,6 +2,7 @@
 // Errors keep only Vault's status and message: the transport's own errors carry request bodies and TLS options.
 import { callFailure } from "../../runtime/src/vault/errors.js";
 import { makeNodeVault } from "../../runtime/src/vault/transport.js";
+import { roleBody, rolePolicy, rolePolicyName, type WorkloadRole } from "./policies.js";
 
 export interface AdminVault {
   read(path: string): Promise<unknown>;
@@ -34,4 +35,10 @@ export function adminVault(address: string, caFile: string, token?: string, time
     write: (path, body) => call("write", path, () => vault.write(path, body)),
     delete: (path) => call("delete", path, () => vault.delete(path)),
   };
+}
+
+/** Writes a workload's least-privilege policy and the Kubernetes-auth role that grants it (policies.ts). */
+export async function writeWorkloadRole(admin: AdminVault, authMount: string, role: WorkloadRole): Promise<void> {
+  await admin.write(`sys/policies/acl/${rolePolicyName(role)}`, { policy: rolePolicy(role) });
+  await admin.write(`auth/${authMount}/role/${role.name}`, roleBody(role));
 }

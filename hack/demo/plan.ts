@@ -3,6 +3,7 @@ import { apiKeyStep, refusedStep } from "./steps/auth.js";
 import { clusterStep } from "./steps/cluster.js";
 import { dataSetStep, rawDataStep } from "./steps/data.js";
 import { driftStep } from "./steps/drift.js";
+import { dataKeysStep } from "./steps/keys.js";
 import { lookAroundStep } from "./steps/look-around.js";
 import { operatorStep } from "./steps/operator.js";
 import { buildStep, setupStep } from "./steps/prepare.js";
@@ -18,6 +19,7 @@ export const DEMO_STEPS: Step[] = [
   operatorStep,
   resetStep,
   rawDataStep,
+  dataKeysStep,
   dataSetStep,
   trainStep,
   apiKeyStep,

@@ -1,10 +1,12 @@
 // The DataSet's test split back as raw records by column name: the prepared Parquet rows hold the model's features
 // (standardised numbers, one-hot categories), so each is turned back into the column values a client would send,
 // with preprocessing.json's own parameters. The server then applies the same preprocessing to them.
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import type { PreprocessingJson } from "../../runtime/src/contract/artifacts.js";
+import { decryptFile } from "../../runtime/src/crypto/segments.js";
 
 export interface LabelledRecord {
   record: Record<string, number | string | boolean>;
@@ -41,8 +43,35 @@ export function rawRecord(pre: PreprocessingJson, features: number[]): Record<st
   return out;
 }
 
-/** Reads `<version folder>/test/*.parquet` (unencrypted) and returns raw records with their true labels. */
-export async function testRecords(versionDir: string): Promise<LabelledRecord[]> {
+/**
+ * An encrypted version's preprocessing.json and test split, decrypted with its data key into a folder on the tmpfs
+ * (/dev/shm), which the caller removes: plaintext never reaches a disk here either.
+ */
+async function decryptedTestSplit(versionDir: string, dataKey: Buffer): Promise<string> {
+  const plain = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "liftoff-demo-"));
+  const enc = ["preprocessing.json.enc", ...readdirSync(join(versionDir, "test")).map((f) => `test/${f}`)];
+  mkdirSync(join(plain, "test"));
+  for (const rel of enc.filter((f) => f.endsWith(".enc"))) {
+    await decryptFile(join(versionDir, rel), join(plain, rel.slice(0, -".enc".length)), dataKey, rel);
+  }
+  return plain;
+}
+
+/**
+ * Reads `<version folder>/test/*.parquet` and returns raw records with their true labels; an encrypted version
+ * (`*.parquet.enc`) needs its data key.
+ */
+export async function testRecords(versionDir: string, dataKey?: Buffer): Promise<LabelledRecord[]> {
+  if (!dataKey) return readRecords(versionDir);
+  const plain = await decryptedTestSplit(versionDir, dataKey);
+  try {
+    return await readRecords(plain);
+  } finally {
+    rmSync(plain, { recursive: true, force: true });
+  }
+}
+
+async function readRecords(versionDir: string): Promise<LabelledRecord[]> {
   const pre = JSON.parse(readFileSync(join(versionDir, "preprocessing.json"), "utf8")) as PreprocessingJson;
   const classes = pre.target.classes ?? [];
   const files = readdirSync(join(versionDir, "test"))

@@ -1,11 +1,11 @@
 // The demo as the local cluster's Vault admin (the root token in .liftoff/<cluster>/openbao/init.json, which
-// workloads never see): plant the serving API key and the serving pods' least-privilege Kubernetes-auth role.
+// workloads never see): plant the serving API key and the Kubernetes-auth roles of the demo's pods, each with
+// least privilege, and unwrap the DataSet's data key where the demo itself reads the encrypted test split.
 import { randomBytes } from "node:crypto";
 import { clusterConfig } from "../../devcluster/cluster/config.js";
-import { adminVault } from "../../devcluster/openbao/admin.js";
+import { type AdminVault, adminVault, writeWorkloadRole } from "../../devcluster/openbao/admin.js";
 import { readInitSecrets } from "../../devcluster/openbao/init.js";
 import { readVaultConnection, type VaultConnection } from "../../devcluster/openbao/openbao.js";
-import { roleBody, rolePolicy, rolePolicyName } from "../../devcluster/openbao/policies.js";
 import { openbaoLayout } from "../../devcluster/openbao/server.js";
 import { StepFailure } from "./steps.js";
 
@@ -13,27 +13,66 @@ export function vaultConnection(clusterName: string): VaultConnection {
   return readVaultConnection(clusterConfig(clusterName));
 }
 
+function admin(clusterName: string): { admin: AdminVault; conn: VaultConnection } {
+  const config = clusterConfig(clusterName);
+  const conn = readVaultConnection(config);
+  const secrets = readInitSecrets(openbaoLayout(config));
+  if (!secrets) throw new StepFailure(`the ${clusterName} cluster's OpenBao is not initialised`);
+  return { admin: adminVault(conn.address, conn.caFile, secrets.rootToken), conn };
+}
+
 /** A fresh API key in `path` (KV v2) under `key`, readable only by the ModelDeployment's serving pods. */
 export async function plantApiKey(
   clusterName: string,
   o: { namespace: string; modelDeployment: string; path: string; key: string },
 ): Promise<string> {
-  const config = clusterConfig(clusterName);
-  const conn = readVaultConnection(config);
-  const secrets = readInitSecrets(openbaoLayout(config));
-  if (!secrets) throw new StepFailure(`the ${clusterName} cluster's OpenBao is not initialised`);
-  const admin = adminVault(conn.address, conn.caFile, secrets.rootToken);
+  const { admin: vault, conn } = admin(clusterName);
   const apiKey = `lk_${randomBytes(24).toString("base64url")}`;
-  await admin.write(o.path, { data: { [o.key]: apiKey } });
+  await vault.write(o.path, { data: { [o.key]: apiKey } });
   // The operator's default serving role name and service account (operator/src/modeldeployment).
-  const role = {
+  await writeWorkloadRole(vault, conn.authMount, {
     name: `liftoff-${o.namespace}-${o.modelDeployment}`,
     namespace: o.namespace,
     serviceAccount: `${o.modelDeployment}-runtime`,
     kvPaths: [o.path],
     namespaceKv: false,
-  };
-  await admin.write(`sys/policies/acl/${rolePolicyName(role)}`, { policy: rolePolicy(role) });
-  await admin.write(`auth/${conn.authMount}/role/${role.name}`, roleBody(role));
+  });
   return apiKey;
+}
+
+/** Who may use the DataSet's transit key: its prepare pod mints and unwraps data keys, the training pod only unwraps. */
+export interface DataKeyRoles {
+  namespace: string;
+  transitKey: string;
+  dataSet: { role: string; serviceAccount: string };
+  trainingJob: { role: string; serviceAccount: string };
+}
+
+/** The transit key (kept if it exists) and the two roles. */
+export async function plantDataKeyRoles(clusterName: string, o: DataKeyRoles): Promise<void> {
+  const { admin: vault, conn } = admin(clusterName);
+  await vault.write(`transit/keys/${o.transitKey}`, { type: "aes256-gcm96" });
+  await writeWorkloadRole(vault, conn.authMount, {
+    name: o.dataSet.role,
+    namespace: o.namespace,
+    serviceAccount: o.dataSet.serviceAccount,
+    datakeyKeys: [o.transitKey],
+    decryptKeys: [o.transitKey],
+    namespaceKv: false,
+  });
+  await writeWorkloadRole(vault, conn.authMount, {
+    name: o.trainingJob.role,
+    namespace: o.namespace,
+    serviceAccount: o.trainingJob.serviceAccount,
+    decryptKeys: [o.transitKey],
+    namespaceKv: false,
+  });
+}
+
+/** The data key of an encrypted DataSet version, unwrapped with the admin token (the demo reads its test split). */
+export async function unwrapDataKey(clusterName: string, transitKey: string, wrappedKey: string): Promise<Buffer> {
+  const res = (await admin(clusterName).admin.write(`transit/decrypt/${transitKey}`, { ciphertext: wrappedKey })) as {
+    data?: { plaintext?: string };
+  };
+  return Buffer.from(res.data?.plaintext ?? "", "base64");
 }

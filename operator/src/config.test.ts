@@ -132,6 +132,20 @@ describe("parseConfig", () => {
     expect(cfg.report).toMatchObject({ host: "0.0.0.0", port: 9443, caFile: "c" });
   });
 
+  it("reads the report certificate files under the node agent's root when LIFTOFF_PATH_PREFIX is set", () => {
+    const argv = [
+      "--report-url=https://op/v1/report",
+      "--report-tls-cert=/tls/tls.crt",
+      "--report-tls-key=/tls/tls.key",
+    ];
+    expect(parseConfig(argv, { LIFTOFF_PATH_PREFIX: "/agent/pods/p/root" }).report).toMatchObject({
+      certFile: "/agent/pods/p/root/tls/tls.crt",
+      keyFile: "/agent/pods/p/root/tls/tls.key",
+      caFile: "/agent/pods/p/root/tls/tls.crt",
+    });
+    expect(parseConfig(argv, {}).report?.certFile).toBe("/tls/tls.crt");
+  });
+
   it("lets a flag beat its environment variable, for every flag", () => {
     const env = Object.fromEntries(FLAGS.map(([, e, v]) => [e, v]));
     const argv = [

@@ -1,5 +1,6 @@
 // Operator configuration from flags and environment (flag wins), validated at start with one-line errors (pure).
 import { hostname } from "node:os";
+import { isAbsolute, join } from "node:path";
 import { parseArgs } from "node:util";
 import type { VaultSettings } from "./vault/pod-identity.js";
 
@@ -187,7 +188,7 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
     logLevel: logLevel as OperatorConfig["logLevel"],
     monitoringPeriodSeconds: int("monitoring-period", get("monitoring-period"), 60, 1, 3600),
   };
-  const report = reportConfig(get);
+  const report = reportConfig(get, env.LIFTOFF_PATH_PREFIX);
   if (report) cfg.report = report;
   const vault = vaultConfig(get);
   if (vault) cfg.vault = vault;
@@ -203,7 +204,11 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
   return cfg;
 }
 
-function reportConfig(get: (flag: keyof typeof OPTIONS) => string | undefined): OperatorConfig["report"] {
+function reportConfig(
+  get: (flag: keyof typeof OPTIONS) => string | undefined,
+  /** Set by the local node agent, which runs pods as processes under a root folder: container path P is prefix+P. */
+  pathPrefix: string | undefined,
+): OperatorConfig["report"] {
   const url = get("report-url");
   if (!url) return undefined;
   if (!/^https:\/\/[^\s/]+\/\S*$/.test(url)) {
@@ -215,12 +220,13 @@ function reportConfig(get: (flag: keyof typeof OPTIONS) => string | undefined): 
   const bind = get("report-bind-address") ?? "0.0.0.0:9443";
   const m = /^(.*):(\d+)$/.exec(bind);
   if (!m) throw new ConfigError(`--report-bind-address must be host:port, got "${bind}"`);
+  const inPod = (file: string) => (pathPrefix && isAbsolute(file) ? join(pathPrefix, file) : file);
   return {
     host: m[1] ?? "0.0.0.0",
     port: int("report-bind-address", m[2], 9443, 0, 65535),
-    certFile,
-    keyFile,
-    caFile: get("report-ca") ?? certFile,
+    certFile: inPod(certFile),
+    keyFile: inPod(keyFile),
+    caFile: inPod(get("report-ca") ?? certFile),
     url,
   };
 }

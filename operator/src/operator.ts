@@ -1,7 +1,7 @@
 // Assembles the operator: API client, the manager (shared caches, event recorder, report router), each kind's
 // controllers (kinds.ts), leader election, HTTP servers, graceful stop. Tests start it in-process; main.ts from the
 // command line.
-import { readFileSync } from "node:fs";
+import { readFileSync, unwatchFile, watchFile } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
 import pino, { type Logger } from "pino";
 import { type Capabilities, detectCapabilities } from "./capabilities.js";
@@ -107,6 +107,7 @@ export async function startOperator(
   const port = typeof address === "object" && address ? address.port : config.metricsPort;
   // Every replica serves reports (a Service may route to any): handlers write status, which needs no lease.
   let reportServer: ReportServer | undefined;
+  let unwatchTls: () => void = () => undefined;
   if (config.report) {
     reportServer = await startReportServer({
       host: config.report.host,
@@ -118,6 +119,19 @@ export async function startOperator(
       log: log.child({ component: "report" }),
       onReport: (kind, code) => metrics.reports.inc({ kind, code: String(code) }),
     });
+    // cert-manager renews the Secret's files in place; serve the new pair without a restart. The CA pods get is
+    // long-lived (config/certmanager), so it is read once.
+    const { certFile, keyFile } = config.report;
+    const reload = () => {
+      try {
+        reportServer?.reloadTls(readFileSync(certFile, "utf8"), readFileSync(keyFile, "utf8"));
+        log.info({ certFile }, "report endpoint: reloaded its renewed certificate");
+      } catch (err) {
+        log.warn({ err, certFile }, "report endpoint: cannot load the renewed certificate; keeping the old one");
+      }
+    };
+    watchFile(certFile, { interval: 30_000 }, reload);
+    unwatchTls = () => unwatchFile(certFile, reload);
   }
 
   let elector: LeaderElector | undefined;
@@ -130,6 +144,7 @@ export async function startOperator(
     else elector?.abandon();
     metrics.leader.set(0);
     await server.close();
+    unwatchTls();
     await reportServer?.close();
     log.info("stopped");
   };

@@ -1,7 +1,11 @@
 // npm start's steps, end to end, on the test cluster: the same step code and the same samples
-// (config/samples/penguins/) as the demo, in a namespace of the test's own. Steps that need the local cluster's
-// own set-up (setup, build, cluster) are what the test run's global setup already did.
+// (config/samples/penguins/) as the demo, in a namespace of the test's own, with encryption on: the DataSet is
+// sealed with an OpenBao transit data key and the TrainingJob's pod unwraps it to train. Steps that need the local
+// cluster's own set-up (setup, build, cluster) are what the test run's global setup already did.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
+import { claimHostFolder } from "../../devcluster/node-agent/claim-folder.js";
 import { parseDemoArgs } from "../../hack/demo/cli.js";
 import { DEMO_STEPS } from "../../hack/demo/plan.js";
 import { type DemoContext, runSteps } from "../../hack/demo/steps.js";
@@ -22,7 +26,7 @@ describe("npm start's steps", () => {
     timeout: 600_000,
   }, async () => {
     ns = await testNamespace(kc, "demo");
-    const parsed = parseDemoArgs(["--namespace", ns.name, "--no-encryption", "--exit"]);
+    const parsed = parseDemoArgs(["--namespace", ns.name, "--exit"]);
     if (parsed.help) throw new Error("unexpected --help");
     const ctx: DemoContext = {
       options: parsed.options,
@@ -50,6 +54,19 @@ describe("npm start's steps", () => {
     const ds = ctx.results.get("dataset") as any;
     expect(ds.status.rows).toMatchObject({ read: 344, dropped: 11, total: 333 });
     expect(ds.status.rows.train + ds.status.rows.validation + ds.status.rows.test).toBe(333);
+    // Encrypted on the claim: every file but the manifest is sealed, and none holds a raw value.
+    const version = join(
+      await claimHostFolder(kc, ns.name, "liftoff-data"),
+      "datasets/penguins",
+      ds.status.digest.slice(7),
+    );
+    const manifest = JSON.parse(readFileSync(join(version, "manifest.json"), "utf8"));
+    expect(manifest.encryption.transitKey).toBe("liftoff-datasets");
+    for (const f of manifest.files) {
+      expect(f.path).toMatch(/\.enc$/);
+      expect(readFileSync(join(version, f.path)).includes("Biscoe"), f.path).toBe(false);
+    }
+    expect(lines.some((l) => /data-keys: done in .*roles liftoff-dataset \(datakey \+ decrypt\)/.test(l))).toBe(true);
     // The training was followed through status.progress, epoch by epoch.
     const progress = ctx.results.get("progress") as { epoch: number }[];
     expect(progress.length).toBeGreaterThan(0);

@@ -1,6 +1,7 @@
 // charts/liftoff: lints, renders the same RBAC as config/rbac, honours its values, and the real API server accepts
 // every object it renders (server-side dry run).
 import { execFile } from "node:child_process";
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -77,6 +78,35 @@ describe("Helm chart", () => {
     );
   });
 
+  it("serves reports at its Service's name with a certificate for that name, signed by the CA pods get", async () => {
+    const objs = await render(ns.name);
+    const service = objs.find((o) => o.kind === "Service");
+    const secret = objs.find((o) => o.kind === "Secret");
+    const dep = objs.find((o) => o.kind === "Deployment");
+    const args: string[] = dep?.spec.template.spec.containers[0].args;
+    const url = new URL((args.find((a) => a.startsWith("--report-url=")) ?? "").slice("--report-url=".length));
+    expect(url.hostname).toBe(`${service?.metadata.name}.${ns.name}.svc`);
+    expect(Number(url.port)).toBe(service?.spec.ports[0].port);
+    expect(dep?.spec.template.spec.volumes[0].secret.secretName).toBe(secret?.metadata.name);
+    const pem = (k: string) => Buffer.from(secret?.data[k], "base64").toString();
+    const cert = new X509Certificate(pem("tls.crt"));
+    expect(cert.checkHost(url.hostname)).toBe(url.hostname);
+    expect(cert.verify(new X509Certificate(pem("ca.crt")).publicKey)).toBe(true);
+    expect(createPrivateKey(pem("tls.key")).asymmetricKeyType).toBe(cert.publicKey.asymmetricKeyType);
+    // The operator's own parser accepts the flags the chart renders.
+    const cfg = parseConfig(
+      args.map((a) => a.replace("$(POD_IP)", "10.0.0.9")),
+      {},
+    );
+    expect(cfg.report?.url).toBe(url.href);
+
+    const certManager = await render(ns.name, ["report.certificate=cert-manager"]);
+    const certificate = certManager.find((o) => o.kind === "Certificate" && !o.spec.isCA);
+    expect(certificate?.spec.dnsNames).toContain(url.hostname);
+    expect(certManager.some((o) => o.kind === "Secret")).toBe(false);
+    await expect(render(ns.name, ["report.certificate=secret"])).rejects.toThrow(/report.existingSecret is required/);
+  });
+
   it("renders objects the API server accepts (server-side dry run)", async () => {
     const out = await helm(["template", "rel", chart, ...KUBE, "--namespace", ns.name]);
     const file = join(REPO_ROOT, ".liftoff", `helm-${ns.name}.yaml`);
@@ -91,6 +121,30 @@ describe("Helm chart", () => {
     } finally {
       rmSync(file, { force: true });
     }
+  });
+});
+
+describe("kustomize config/default", () => {
+  it("points the operator's report URL at its Service, with a cert-manager certificate for that name", async () => {
+    const out = await kubectl(inject("kubectl"), inject("kubeconfig"), [
+      "kustomize",
+      join(REPO_ROOT, "config/default"),
+    ]);
+    const objs = parseAllDocuments(out)
+      .map((d) => d.toJS() as Obj)
+      .filter(Boolean);
+    const service = objs.find((o) => o.kind === "Service");
+    const dep = objs.find((o) => o.kind === "Deployment");
+    const args: string[] = dep?.spec.template.spec.containers[0].args;
+    const cfg = parseConfig(
+      args.map((a) => a.replace("$(POD_IP)", "10.0.0.9")),
+      {},
+    );
+    const host = `${service?.metadata.name}.${service?.metadata.namespace}.svc`;
+    expect(new URL(cfg.report?.url ?? "").hostname).toBe(host);
+    const serving = objs.find((o) => o.kind === "Certificate" && !o.spec.isCA);
+    expect(serving?.spec.dnsNames).toContain(host);
+    expect(dep?.spec.template.spec.volumes[0].secret.secretName).toBe(serving?.spec.secretName);
   });
 });
 

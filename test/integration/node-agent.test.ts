@@ -1,4 +1,7 @@
 // The node agent end to end: real API server, controller-manager and scheduler; pods run as local processes.
+
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   AppsV1Api,
   BatchV1Api,
@@ -10,6 +13,7 @@ import {
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { clusterConfig } from "../../devcluster/cluster/config.js";
 import { mergePatch } from "../../devcluster/node-agent/kube.js";
+import { memoryRoot, podDir, SHM } from "../../devcluster/node-agent/layout.js";
 import { readyEndpoints, serviceEndpoint } from "../../devcluster/node-agent/service-endpoint.js";
 import { kubeConfig, testNamespace } from "../support/kube.js";
 import { pollUntil } from "../support/poll.js";
@@ -243,6 +247,23 @@ describe("node agent", () => {
     const pod = await waitPod(kc, ns.name, "init", "Succeeded", (p) => p.status?.phase === "Succeeded" && p);
     expect(pod.status?.initContainerStatuses?.[0]?.state?.terminated?.exitCode).toBe(0);
     expect(containerState(pod)?.state?.terminated?.message).toBe("weights-v1");
+  });
+
+  it("keeps a medium: Memory emptyDir on the host's tmpfs, never in the pod folder, and removes it with the pod", async () => {
+    const mount = [{ name: "plain", mountPath: "/plain" }];
+    await createPod(kc, ns.name, "memory", {
+      volumes: [{ name: "plain", emptyDir: { medium: "Memory" } }],
+      initContainers: [box("fetch", ["write", "/plain/secret.txt", "plaintext"], { volumeMounts: mount })],
+      containers: [box("main", ["sleep", "600"], { volumeMounts: mount })],
+    });
+    await waitPod(kc, ns.name, "memory", "Running", (p) => p.status?.phase === "Running" && p);
+    const dir = podDir(join(clusterConfig(inject("clusterName")).stateDir, "pods"), ns.name, "memory");
+    const root = memoryRoot(dir);
+    expect(root.startsWith(`${SHM}/`)).toBe(true);
+    expect(readFileSync(join(root, "plain", "secret.txt"), "utf8")).toBe("plaintext");
+    expect(existsSync(join(dir, "volumes", "plain"))).toBe(false);
+    await core.deleteNamespacedPod({ name: "memory", namespace: ns.name, gracePeriodSeconds: 0 });
+    await pollUntil("memory folder removed", async () => !existsSync(root), { timeoutMs: 20_000, intervalMs: 100 });
   });
 
   it("runs a native sidecar beside the containers and stops it when a Job pod's container is done", async () => {

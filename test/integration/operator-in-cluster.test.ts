@@ -1,11 +1,18 @@
-// The operator as it is installed: `kubectl apply -k config/default` (CRDs, RBAC, two replicas in liftoff-system)
-// on the local cluster, where the node agent runs the operator image from operator/dist. One replica leads,
-// reconciles with the in-cluster service-account identity, and the other takes over when the leader's pod goes.
+// The operator as it is installed: config/default (CRDs, RBAC, two replicas in liftoff-system, the report Service)
+// on the local cluster, where the node agent runs the operator image from operator/dist. The cluster has no
+// cert-manager, so the test applies config/default's parts without that component and creates the report endpoint's
+// Secret itself from the cluster CA, as a user without cert-manager does. One replica leads, reconciles with the
+// in-cluster service-account identity, and the other takes over when the leader's pod goes; every replica serves
+// the report endpoint with the Secret's certificate.
 
+import { readFileSync } from "node:fs";
+import { request } from "node:https";
 import { join } from "node:path";
 import { AppsV1Api, CoordinationV1Api, CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { REPO_ROOT } from "../../devcluster/cluster/config.js";
+import { firstServiceIP } from "../../devcluster/cluster/cluster.js";
+import { clusterConfig } from "../../devcluster/cluster/config.js";
+import { ensurePki, issueServingCert } from "../../devcluster/cluster/pki.js";
 import { kubeConfig, kubectl, testNamespace } from "../support/kube.js";
 import { createModelDeployment, OPERATOR_NAMESPACE } from "../support/operator.js";
 import { pollUntil } from "../support/poll.js";
@@ -35,9 +42,52 @@ async function leader(): Promise<string> {
   );
 }
 
+const REPORT_SERVICE_HOST = `liftoff-operator-report.${OPERATOR_NAMESPACE}.svc`;
+let reportCa = "";
+
+/** The report endpoint's Secret, signed by the cluster CA for the Service's DNS name (what cert-manager would issue). */
+async function createReportSecret(): Promise<void> {
+  const config = clusterConfig(inject("clusterName"));
+  const pki = ensurePki(config.pkiDir, firstServiceIP(config.serviceCIDR), [config.podGateway]);
+  const tls = issueServingCert(pki, "liftoff-operator-report", [], [REPORT_SERVICE_HOST]);
+  reportCa = readFileSync(tls.ca, "utf8");
+  await run(["create", "namespace", OPERATOR_NAMESPACE]).catch(() => undefined);
+  const body = {
+    metadata: { name: "liftoff-operator-report-tls", namespace: OPERATOR_NAMESPACE },
+    type: "kubernetes.io/tls",
+    stringData: {
+      "tls.crt": readFileSync(tls.cert, "utf8"),
+      "tls.key": readFileSync(tls.key, "utf8"),
+      "ca.crt": reportCa,
+    },
+  };
+  await core.deleteNamespacedSecret({ name: body.metadata.name, namespace: OPERATOR_NAMESPACE }).catch(() => undefined);
+  await core.createNamespacedSecret({ namespace: OPERATOR_NAMESPACE, body });
+}
+
+/** POST an unauthenticated report to one replica, verifying its certificate for the Service's name with the CA. */
+function postReport(podIP: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: podIP, port: 9443, path: "/v1/report", method: "POST", ca: reportCa, servername: REPORT_SERVICE_HOST },
+      (res) => {
+        let body = "";
+        res.on("data", (c) => {
+          body += c;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on("error", reject);
+    req.setHeader("content-type", "application/json");
+    req.end("{}");
+  });
+}
+
 beforeAll(async () => {
   ns = await testNamespace(admin, "in-cluster");
-  await run(["apply", "-k", join(REPO_ROOT, "config/default")]);
+  await createReportSecret();
+  await run(["apply", "-k", join(import.meta.dirname, "fixtures/operator-in-cluster")]);
 });
 
 afterAll(async () => {
@@ -50,6 +100,13 @@ afterAll(async () => {
     OPERATOR_NAMESPACE,
     "--wait=true",
     "--timeout=60s",
+  ]).catch(() => undefined);
+  await run([
+    "delete",
+    "service/liftoff-operator-report",
+    "secret/liftoff-operator-report-tls",
+    "-n",
+    OPERATOR_NAMESPACE,
   ]).catch(() => undefined);
   await ns?.delete();
 });
@@ -70,6 +127,14 @@ describe("operator installed with kustomize", () => {
       labelSelector: "app.kubernetes.io/component=operator",
     });
     expect(pods.items.map((p) => p.metadata?.name)).toContain(holder);
+
+    // Every replica (leader or not) serves the report endpoint with the Secret's certificate, verified for the
+    // Service's DNS name; a report without a token is refused with a JSON reason.
+    for (const pod of pods.items) {
+      const answer = await postReport(pod.status?.podIP ?? "");
+      expect(answer.status).toBe(401);
+      expect(JSON.parse(answer.body).error).toMatch(/Bearer/);
+    }
 
     await createModelDeployment(admin, ns.name, "first", {
       model: { uri: "https://models.example.com/m/model.json" },

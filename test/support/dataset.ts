@@ -29,6 +29,20 @@ export const PENGUINS_TRANSFORMS = [
   { type: "oneHot", columns: ["island", "sex"] },
 ];
 
+/** A small TrainingJob on the penguins DataSet (a 16-unit MLP, Adam, seed 1), as the `train` tests run it. */
+export function penguinsTrainingJob(epochs: number, name = "penguins"): Obj {
+  return {
+    kind: "TrainingJob",
+    metadata: { name },
+    spec: {
+      dataSetRef: { name: "penguins" },
+      task: "multiclass",
+      model: { layers: [{ type: "dense", units: 16, activation: "relu" }] },
+      hyperparameters: { learningRate: 0.02, epochs, batchSize: 16, metrics: ["accuracy"], seed: 1 },
+    },
+  };
+}
+
 const api = (kc: KubeConfig) => kc.makeApiClient(CustomObjectsApi);
 const ref = (namespace: string, name?: string) => ({
   group: "liftoff.dev",

@@ -7,10 +7,10 @@ import { join } from "node:path";
 import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { startComponent, stopComponent } from "../../devcluster/cluster/cluster.js";
 import { clusterConfig } from "../../devcluster/cluster/config.js";
-import { type AdminVault, adminVault } from "../../devcluster/openbao/admin.js";
+import { type AdminVault, adminVault, writeWorkloadRole } from "../../devcluster/openbao/admin.js";
 import { initAndUnseal, readInitSecrets } from "../../devcluster/openbao/init.js";
 import { readVaultConnection, type VaultConnection } from "../../devcluster/openbao/openbao.js";
-import { roleBody, rolePolicy, rolePolicyName, type WorkloadRole } from "../../devcluster/openbao/policies.js";
+import type { WorkloadRole } from "../../devcluster/openbao/policies.js";
 import { openbaoLayout } from "../../devcluster/openbao/server.js";
 import { VAULT_AUDIENCE } from "../../operator/src/vault/pod-identity.js";
 
@@ -66,10 +66,7 @@ export function testVault(clusterName: string): TestVault {
     createTransitKey: async (name) => {
       await admin.write(`transit/keys/${name}`, { type: "aes256-gcm96" });
     },
-    createRole: async (role) => {
-      await admin.write(`sys/policies/acl/${rolePolicyName(role)}`, { policy: rolePolicy(role) });
-      await admin.write(`auth/${mount}/role/${role.name}`, roleBody(role));
-    },
+    createRole: (role) => writeWorkloadRole(admin, mount, role),
     deleteRole: async (name) => {
       await admin.delete(`auth/${mount}/role/${name}`);
     },

@@ -10,3 +10,13 @@ app.kubernetes.io/name: liftoff
 app.kubernetes.io/component: operator
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
+{{- define "liftoff.reportService" -}}
+{{ .Release.Name }}-liftoff-report
+{{- end -}}
+{{- define "liftoff.reportSecret" -}}
+{{- if eq .Values.report.certificate "secret" -}}
+{{- required "report.existingSecret is required when report.certificate is secret" .Values.report.existingSecret -}}
+{{- else -}}
+{{ .Release.Name }}-liftoff-report-tls
+{{- end -}}
+{{- end -}}

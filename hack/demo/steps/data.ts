@@ -9,10 +9,6 @@ import { need, type Step } from "../steps.js";
 // biome-ignore lint/suspicious/noExplicitAny: status read back from the API
 type Obj = Record<string, any>;
 
-/** prepare encrypts (its Job gets a Vault identity), but train cannot yet read encrypted data (no Vault identity for
- * its pods, no decryption in runtime/src/train); until it can, the sample's encryption is dropped with a line. */
-const ENCRYPTION_IN_OPERATOR = false;
-
 export const rawDataStep: Step = {
   name: "raw-data",
   title: "put the raw Palmer penguins CSV (examples/penguins.csv, 344 rows) on the claim liftoff-data",
@@ -43,13 +39,6 @@ export const dataSetStep: Step = {
     const ds = loadSample("dataset", ctx.options.namespace);
     const spec = ds.spec as Obj;
     if (!ctx.options.encryption) delete spec.encryption;
-    else if (!ENCRYPTION_IN_OPERATOR) {
-      delete spec.encryption;
-      ctx.log(
-        "  encryption left out: prepare encrypts with the transit key, but the TrainingJob's pods cannot read " +
-          "encrypted data yet (no Vault identity or decryption in train), so this run stores it unencrypted",
-      );
-    }
     if (ctx.options.reuseCluster) spec.source = { inline: { data: readFileSync(PENGUINS_CSV, "utf8") } };
     await applyObject(kc, ds);
     const ref = { kind: "DataSet", namespace: ds.metadata.namespace, name: ds.metadata.name } as const;

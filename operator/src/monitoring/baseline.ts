@@ -1,5 +1,6 @@
 // Where the serving pods read their drift baseline (pure): the DataSet named by baselineDataSetRef (its output's
-// stats.json, once Ready), or else the stats.json the training artifact carries next to model.json.
+// stats.json, once Ready; an encrypted one has only stats.json.enc, which serving cannot open), or else the
+// stats.json the training artifact carries next to model.json.
 import type { DataSet, ModelDeployment } from "../api/v1alpha1/index.js";
 import type { ResolvedModel } from "../modeldeployment/model-source.js";
 import { Reason } from "../reasons.js";
@@ -38,6 +39,14 @@ export function baselineFor(
         message: `baseline DataSet ${ref} is not Ready yet; drift starts once its statistics exist`,
       },
     };
+  if (ds.spec?.encryption) {
+    return {
+      failure: {
+        reason: Reason.BaselineUnavailable,
+        message: `baseline DataSet ${ref} is encrypted and serving pods hold no key for it; leave out monitoring.drift.baselineDataSetRef to compare with the statistics the trained model carries`,
+      },
+    };
+  }
   const claim = PVC.exec(ds.status.output)?.[1];
   return { uri: statsNextTo(ds.status.output), ...(claim ? { claim } : {}) };
 }

@@ -7,6 +7,9 @@ const SEL = 'namespace=~"$namespace",model=~"$model"';
 const W = "$__rate_interval";
 /** Drift and accuracy are judged over the window, not the scrape rate. */
 const WINDOW = "$window";
+/** Grafana's datasource variable, ${datasource} in its own syntax (not a JavaScript template). */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana variable syntax, kept literally in the JSON
+const DATASOURCE = { type: "prometheus", uid: "${datasource}" };
 
 interface Panel {
   title: string;
@@ -80,7 +83,7 @@ export function dashboard(): Record<string, unknown> {
   const variable = (name: string, query: string) => ({
     name,
     type: "query",
-    datasource: { type: "prometheus", uid: "${datasource}" },
+    datasource: DATASOURCE,
     query: { query, refId: name },
     definition: query,
     includeAll: true,
@@ -114,12 +117,12 @@ export function dashboard(): Record<string, unknown> {
       type: "timeseries",
       title: p.title,
       description: p.description,
-      datasource: { type: "prometheus", uid: "${datasource}" },
+      datasource: DATASOURCE,
       gridPos: { h: 8, w: 12, x: (i % 2) * 12, y: Math.floor(i / 2) * 8 },
       fieldConfig: { defaults: { unit: p.unit }, overrides: [] },
       targets: p.targets.map((t, j) => ({
         refId: String.fromCharCode(65 + j),
-        datasource: { type: "prometheus", uid: "${datasource}" },
+        datasource: DATASOURCE,
         expr: t.expr,
         legendFormat: t.legendFormat,
       })),

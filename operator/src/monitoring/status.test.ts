@@ -145,6 +145,11 @@ describe("baseline and PrometheusRule", () => {
       uri: "pvc://data/penguins/v1/stats.json",
       claim: "data",
     });
+    // An encrypted DataSet has only stats.json.enc: the condition says to use the artifact's stats.json instead.
+    const encrypted = { ...ready, spec: { encryption: { transitKey: "k" } } };
+    expect(baselineFor(ref, model, () => encrypted as never)).toMatchObject({
+      failure: { reason: "BaselineUnavailable", message: expect.stringMatching(/is encrypted.*leave out/) },
+    });
   });
 
   it("builds one alert per configured threshold, scoped to the ModelDeployment, only with the CRD", () => {

@@ -178,4 +178,17 @@ describe("report endpoint over HTTPS", () => {
     });
     await expect(r.report({ phase: "progress" })).rejects.toThrow(/cannot reach the operator/);
   });
+
+  it("serves a renewed certificate from another CA to new connections after reloadTls", async () => {
+    const renewed = ensurePki(join(dir, "renewed"), "10.0.0.1");
+    const tls = issueServingCert(renewed, "report-renewed", ["127.0.0.1"]);
+    const by = (caPem: string) =>
+      httpsReporter({ url: `https://127.0.0.1:${server.port}/v1/report`, tokenFile, ca: caPem, attempts: 1 });
+    writeFileSync(tokenFile, "good-token");
+    const renewedCa = readFileSync(tls.ca, "utf8");
+    await expect(by(renewedCa).report({ phase: "progress" })).rejects.toThrow(/cannot reach the operator/);
+    server.reloadTls(readFileSync(tls.cert, "utf8"), readFileSync(tls.key, "utf8"));
+    await by(renewedCa).report({ phase: "progress", data: { epoch: 2 } });
+    expect(received.at(-1)?.update.data).toEqual({ epoch: 2 });
+  });
 });

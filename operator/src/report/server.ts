@@ -53,6 +53,8 @@ export interface ReportServerOptions {
 
 export interface ReportServer {
   port: number;
+  /** Serve a renewed certificate to new connections (cert-manager rotates the Secret's files in place). */
+  reloadTls(cert: string, key: string): void;
   close(): Promise<void>;
 }
 
@@ -113,6 +115,7 @@ export async function startReportServer(o: ReportServerOptions): Promise<ReportS
   const address = app.server.address();
   return {
     port: typeof address === "object" && address ? address.port : o.port,
+    reloadTls: (cert, key) => (app.server as import("node:https").Server).setSecureContext({ cert, key }),
     close: () => app.close(),
   };
 }

@@ -11,6 +11,7 @@ import { controllerReference, RESOURCES } from "../kube/resources.js";
 import type { ObjectMeta, OwnerReference, Wire } from "../kube/types.js";
 import { child, type DesiredObject } from "../modeldeployment/desired.js";
 import { type ReportSettings, reportPodParts } from "../report/pod-spec.js";
+import { type VaultSettings, withVaultIdentity } from "../vault/pod-identity.js";
 import { ANNOTATION_DATASET_DIGEST, CONTAINER, LABEL_TJ, PVC_ROOT, trainingLabels, trainingNames } from "./names.js";
 
 const GPU = "nvidia.com/gpu";
@@ -24,6 +25,8 @@ export interface DataVersion {
   /** Path of the version folder inside the claim. */
   path: string;
   digest: string;
+  /** Encrypted with a Vault transit key: the pod needs a Vault identity and a memory folder for the plaintext. */
+  encrypted: boolean;
 }
 
 /** The DataSet's published version, or undefined when it has none yet. */
@@ -32,7 +35,25 @@ export function dataVersionOf(ds: DataSet | undefined): DataVersion | undefined 
   if (!ds || !digest) return undefined;
   const hex = digest.replace(/^sha256:/, "");
   const base = `${ds.spec.output.path}`.replace(/\/+$/, "");
-  return { claim: ds.spec.output.claimName, path: `${base}/${hex}`, digest };
+  return {
+    claim: ds.spec.output.claimName,
+    path: `${base}/${hex}`,
+    digest,
+    encrypted: ds.spec.encryption !== undefined,
+  };
+}
+
+/** Where the decrypted copy of an encrypted DataSet lives in the pod: a memory-backed emptyDir, never the claim. */
+export const PLAIN_DIR = "/run/liftoff/plain";
+const PLAIN_VOLUME = "plain";
+
+/** Whether a live training Job was made for an encrypted DataSet (its pod template has the plaintext volume). */
+export const jobReadsEncrypted = (job: Job): boolean =>
+  (job.spec?.template?.spec?.volumes ?? []).some((v) => v.name === PLAIN_VOLUME);
+
+/** The Vault role the training pod logs in with: spec.vaultRole, else liftoff-<namespace>-<name>-train. */
+export function trainingVaultRole(tj: TrainingJob): string {
+  return tj.spec.vaultRole ?? `liftoff-${tj.metadata?.namespace ?? ""}-${tj.metadata?.name ?? ""}-train`;
 }
 
 /** Where the artifact goes: spec.output, or `models/<job>` on the DataSet's claim. */
@@ -90,6 +111,7 @@ function container(tj: TrainingJob, image: string, data: DataVersion, report?: R
     { name: "data", mountPath: `${PVC_ROOT}/${data.claim}`, readOnly: out.claim !== data.claim },
   ];
   if (out.claim !== data.claim) mounts.push({ name: "output", mountPath: `${PVC_ROOT}/${out.claim}` });
+  if (data.encrypted) mounts.push({ name: PLAIN_VOLUME, mountPath: PLAIN_DIR });
   if (report) {
     const parts = reportPodParts(report);
     env.push(...parts.env);
@@ -104,6 +126,7 @@ function container(tj: TrainingJob, image: string, data: DataVersion, report?: R
       `${PVC_ROOT}/${data.claim}/${data.path}`,
       "--data-digest",
       data.digest,
+      ...(data.encrypted ? ["--plain-dir", PLAIN_DIR] : []),
       "--out",
       outDir,
       // Keyed by uid: a new TrainingJob of the same name never resumes an old one's checkpoints.
@@ -124,6 +147,8 @@ export interface TrainingContext {
   runtimeImage: string;
   data: DataVersion;
   report?: ReportSettings;
+  /** Where pods find Vault; the pod gets a Vault identity only when its DataSet version is encrypted. */
+  vault?: VaultSettings;
 }
 
 export function desiredObjects(tj: TrainingJob, ctx: TrainingContext): DesiredObject[] {
@@ -136,8 +161,24 @@ export function desiredObjects(tj: TrainingJob, ctx: TrainingContext): DesiredOb
     { name: "data", persistentVolumeClaim: { claimName: ctx.data.claim } },
   ];
   if (out.claim !== ctx.data.claim) volumes.push({ name: "output", persistentVolumeClaim: { claimName: out.claim } });
+  // Counted against the pod's memory limit; gone with the pod, so no plaintext outlives it on any disk.
+  if (ctx.data.encrypted) volumes.push({ name: PLAIN_VOLUME, emptyDir: { medium: "Memory" } });
   if (ctx.report) volumes.push(reportPodParts(ctx.report).volume as Wire<V1Volume>);
   const tol = tolerations(tj);
+  const podSpec = {
+    restartPolicy: "Never",
+    serviceAccountName: names.serviceAccount,
+    automountServiceAccountToken: false,
+    securityContext: RESTRICTED_POD_SECURITY,
+    containers: [container(tj, ctx.runtimeImage, ctx.data, ctx.report)],
+    volumes,
+    ...(tj.spec.nodeSelector ? { nodeSelector: tj.spec.nodeSelector } : {}),
+    ...(tol.length > 0 ? { tolerations: tol } : {}),
+  };
+  const pod =
+    ctx.data.encrypted && ctx.vault
+      ? withVaultIdentity(podSpec, ctx.vault, trainingVaultRole(tj), [CONTAINER])
+      : podSpec;
   const sa: DesiredObject<ServiceAccount> = child(RESOURCES.ServiceAccount, meta(tj, names.serviceAccount), {
     automountServiceAccountToken: false,
   });
@@ -162,16 +203,7 @@ export function desiredObjects(tj: TrainingJob, ctx: TrainingContext): DesiredOb
         },
         template: {
           metadata: { labels: { [LABEL_TJ]: name } },
-          spec: {
-            restartPolicy: "Never",
-            serviceAccountName: names.serviceAccount,
-            automountServiceAccountToken: false,
-            securityContext: RESTRICTED_POD_SECURITY,
-            containers: [container(tj, ctx.runtimeImage, ctx.data, ctx.report)],
-            volumes,
-            ...(tj.spec.nodeSelector ? { nodeSelector: tj.spec.nodeSelector } : {}),
-            ...(tol.length > 0 ? { tolerations: tol } : {}),
-          },
+          spec: pod,
         },
       },
     },

@@ -18,7 +18,8 @@ import type { ReportSettings } from "../report/pod-spec.js";
 import type { ReportUpdate } from "../report/router.js";
 import type { ReportRun } from "../report/run-owner.js";
 import { stableStringify } from "../util/stable-json.js";
-import { type DataVersion, dataVersionOf, desiredObjects, outputOf } from "./desired.js";
+import type { VaultSettings } from "../vault/pod-identity.js";
+import { type DataVersion, dataVersionOf, desiredObjects, jobReadsEncrypted, outputOf } from "./desired.js";
 import { ANNOTATION_DATASET_DIGEST, LABEL_TJ, trainingNames } from "./names.js";
 import { checked, outcomeOfPods, TrainProgress } from "./outcome.js";
 import type { ProgressWriter } from "./progress.js";
@@ -39,6 +40,8 @@ export interface TrainingJobReconcilerOptions {
   runtimeImage: string;
   progress: ProgressWriter;
   report?: ReportSettings;
+  /** Where pods find Vault (operator --vault-addr): needed to train on an encrypted DataSet. */
+  vault?: VaultSettings;
   now?: () => string;
 }
 
@@ -49,8 +52,13 @@ const isReady = (ds: DataSet | undefined) =>
 function pinnedVersion(job: Job, ds: DataSet | undefined, fallback: DataVersion | undefined): DataVersion | undefined {
   const digest = job.metadata?.annotations?.[ANNOTATION_DATASET_DIGEST];
   if (!digest) return fallback;
-  if (ds) return dataVersionOf({ ...ds, status: { ...ds.status, digest } });
-  return fallback && { ...fallback, digest };
+  // Encrypted or not as the Job was made (its pod template cannot change), whatever the DataSet's spec says now.
+  const encrypted = jobReadsEncrypted(job);
+  if (ds) {
+    const v = dataVersionOf({ ...ds, status: { ...ds.status, digest } });
+    return v && { ...v, encrypted };
+  }
+  return fallback && { ...fallback, digest, encrypted };
 }
 
 export class TrainingJobReconciler implements Reconciler {
@@ -83,11 +91,19 @@ export class TrainingJobReconciler implements Reconciler {
         message: `DataSet ${tj.spec.dataSetRef.name} ${why}; training starts when it is`,
       };
     }
+    if (!job && !finished && data?.encrypted && !this.o.vault) {
+      waiting = {
+        reason: Reason.VaultUnreachable,
+        message: `DataSet ${tj.spec.dataSetRef.name} is encrypted, but the operator runs without --vault-addr, so the training pod could not unwrap its data key; start the operator with --vault-addr`,
+      };
+      data = undefined;
+    }
     if (data && !(finished && !job)) {
       const desired = desiredObjects(tj, {
         runtimeImage: this.o.runtimeImage,
         data,
         ...(this.o.report ? { report: this.o.report } : {}),
+        ...(this.o.vault ? { vault: this.o.vault } : {}),
       });
       for (const d of desired) {
         try {
@@ -122,11 +138,19 @@ export class TrainingJobReconciler implements Reconciler {
     );
     const { progress: _p, ...current } = tj.status ?? {};
     if (stableStringify(status) !== stableStringify(current)) {
-      await this.o.client.apply(
-        RESOURCES.TrainingJob,
-        { apiVersion: apiVersionOf(RESOURCES.TrainingJob), kind: this.kind, metadata: { name, namespace }, status },
-        "status",
-      );
+      try {
+        await this.o.client.apply(
+          RESOURCES.TrainingJob,
+          { apiVersion: apiVersionOf(RESOURCES.TrainingJob), kind: this.kind, metadata: { name, namespace }, status },
+          "status",
+        );
+      } catch (err) {
+        // Deleted between the cache read and this write: nothing left to report on.
+        if (!(err instanceof KubeApiError && err.code === 404)) throw err;
+        log.debug("gone before its status was written");
+        this.o.progress.forget(namespace, name);
+        return undefined;
+      }
       const ready = status.conditions?.find((c) => c.type === "Ready");
       const before = tj.status?.conditions?.find((c) => c.type === "Ready");
       if (ready && (ready.reason !== before?.reason || ready.status !== before?.status)) {

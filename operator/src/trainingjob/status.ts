@@ -169,6 +169,16 @@ export function computeStatus(tj: TrainingJob, o: TrainingObserved, now: () => s
       times,
     );
   }
+  // The last attempt said why it failed (Vault down, say) and the Job retries it: show that, not "starting".
+  if (o.outcome?.phase === "failed" && !o.pods.some((p) => p.status?.phase === "Running")) {
+    const allowed = (tj.spec.runPolicy?.backoffLimit ?? 3) + 1;
+    return done(
+      "Pending",
+      o.outcome.reason,
+      `${o.outcome.message} (attempt ${job.status?.failed ?? 1} of ${allowed} failed; retrying)`,
+      times,
+    );
+  }
   const problem = podFailure(o.pods);
   if (problem) {
     const reason =

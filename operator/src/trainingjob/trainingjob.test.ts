@@ -1,9 +1,10 @@
 // Desired objects, status and progress throttling of the TrainingJob controller (pure parts, no API server).
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { DataSet, TrainingJob, TrainingJobSpec } from "../api/v1alpha1/index.js";
+import { KubeApiError } from "../kube/client.js";
 import type { Job, Pod } from "../kube/models.js";
 import { Reason } from "../reasons.js";
-import { type DataVersion, dataVersionOf, desiredObjects } from "./desired.js";
+import { type DataVersion, dataVersionOf, desiredObjects, jobReadsEncrypted, PLAIN_DIR } from "./desired.js";
 import { ANNOTATION_DATASET_DIGEST } from "./names.js";
 import { outcomeOfPods } from "./outcome.js";
 import { ProgressWriter } from "./progress.js";
@@ -113,6 +114,45 @@ describe("desired training Job", () => {
   });
 });
 
+describe("desired training Job on an encrypted DataSet", () => {
+  const encrypted = dataVersionOf({
+    ...dataSet,
+    spec: { ...dataSet.spec, encryption: { transitKey: "k", vaultRole: "liftoff-dataset" } },
+  }) as DataVersion;
+  const vault = { address: "https://vault:8200", caConfigMap: { name: "kube-root-ca.crt", key: "ca.crt" } };
+  const podOf = (d: DataVersion, spec: Partial<TrainingJobSpec> = {}) =>
+    (desiredObjects(tj(spec), { runtimeImage: "r/x:1", data: d, vault })[1]?.object as Job | undefined)?.spec?.template
+      .spec;
+
+  it("gets a Vault identity of its own role and decrypts into a memory-backed emptyDir", () => {
+    const p = podOf(encrypted);
+    const c = p?.containers[0];
+    const env = Object.fromEntries((c?.env ?? []).map((e) => [e.name, e.value]));
+    expect(env.LIFTOFF_VAULT_ROLE).toBe("liftoff-ml-penguins-train");
+    expect(env.LIFTOFF_VAULT_ADDR).toBe("https://vault:8200");
+    expect(p?.volumes).toContainEqual({ name: "plain", emptyDir: { medium: "Memory" } });
+    expect(c?.volumeMounts).toContainEqual({ name: "plain", mountPath: PLAIN_DIR });
+    expect(c?.args?.slice(5, 7)).toEqual(["--plain-dir", PLAIN_DIR]);
+    // The projected Vault token only; the Kubernetes API token stays unmounted.
+    expect(p?.automountServiceAccountToken).toBe(false);
+    expect(podOf(encrypted, { vaultRole: "team-train" })?.containers[0]?.env).toContainEqual({
+      name: "LIFTOFF_VAULT_ROLE",
+      value: "team-train",
+    });
+    const job = desiredObjects(tj(), { runtimeImage: "r/x:1", data: encrypted, vault })[1]?.object as Job;
+    expect(jobReadsEncrypted(job)).toBe(true);
+  });
+
+  it("a plaintext DataSet's pod has neither the identity nor the memory folder", () => {
+    const p = podOf(data);
+    expect(p?.volumes?.map((v) => v.name)).toEqual(["tmp", "data"]);
+    expect((p?.containers[0]?.env ?? []).some((e) => e.name.startsWith("LIFTOFF_VAULT_"))).toBe(false);
+    expect(jobReadsEncrypted(desiredObjects(tj(), { runtimeImage: "r/x:1", data, vault })[1]?.object as Job)).toBe(
+      false,
+    );
+  });
+});
+
 describe("TrainingJob status", () => {
   it("waits (not fails) while the DataSet is not Ready", () => {
     const s = computeStatus(tj(), { waiting: { reason: Reason.DataSetNotReady, message: "m" }, pods: [] }, now);
@@ -189,6 +229,24 @@ describe("TrainingJob status", () => {
     expect(s.conditions?.find((c) => c.type === "Stalled")?.status).toBe("True");
   });
 
+  it("shows why the last attempt failed while the Job retries it (Vault down)", () => {
+    const message = "cannot unwrap the encrypted DataSet's data key (transit key k): VaultUnreachable: no answer";
+    const failedPod = terminated(1, { reason: "VaultUnreachable", message });
+    const pods = [failedPod];
+    const s = computeStatus(tj(), { job: jobOf({ failed: 1 }), pods, outcome: outcomeOfPods(pods), data }, now);
+    expect(s.phase).toBe("Pending");
+    expect(ready(s)).toMatchObject({ status: "False", reason: "VaultUnreachable" });
+    expect(ready(s)?.message).toBe(`${message} (attempt 1 of 4 failed; retrying)`);
+    // Once a retry runs, it is Running again.
+    const retry = pod({}, "Running", "penguins-train-x2");
+    const running = computeStatus(
+      tj(),
+      { job: jobOf({ failed: 1, active: 1 }), pods: [failedPod, retry], outcome: outcomeOfPods([failedPod, retry]) },
+      now,
+    );
+    expect(running.phase).toBe("Running");
+  });
+
   it("copies an image-pull failure with the pod's name", () => {
     const pulling = pod(
       { state: { waiting: { reason: "ImagePullBackOff", message: "no such image" } } },
@@ -206,13 +264,18 @@ describe("TrainingJob status", () => {
 describe("ProgressWriter", () => {
   afterEach(() => vi.useRealTimers());
 
-  it("writes at most once per interval per job, and always the newest report in the end", async () => {
+  /** A writer on fake timers whose client records each status body it is asked to write. */
+  function recordingWriter() {
     vi.useFakeTimers();
     const writes: unknown[] = [];
     const client = {
       mergePatch: async (_r: unknown, _ns: unknown, _n: unknown, body: unknown) => void writes.push(body),
     };
-    const w = new ProgressWriter(client as never, { warn: () => {} } as never, 5000, () => Date.now());
+    return { writes, w: new ProgressWriter(client as never, { warn: () => {} } as never, 5000, () => Date.now()) };
+  }
+
+  it("writes at most once per interval per job, and always the newest report in the end", async () => {
+    const { writes, w } = recordingWriter();
     for (let epoch = 1; epoch <= 50; epoch++) {
       w.offer("ml", "penguins", { epoch, epochs: 50, percentage: epoch * 2 });
       await vi.advanceTimersByTimeAsync(200); // 50 reports in 10 s
@@ -220,6 +283,50 @@ describe("ProgressWriter", () => {
     await vi.advanceTimersByTimeAsync(5000);
     expect(writes.length).toBeLessThanOrEqual(3);
     expect(writes.at(-1)).toEqual({ status: { progress: { epoch: 50, epochs: 50, percentage: 100 } } });
+    w.stop();
+  });
+
+  it("writes the final report (100 %) at once instead of holding it to the end of the interval", async () => {
+    const { writes, w } = recordingWriter();
+    w.offer("ml", "penguins", { epoch: 1, epochs: 60, percentage: 2 });
+    await vi.advanceTimersByTimeAsync(100);
+    w.offer("ml", "penguins", { epoch: 17, epochs: 60, percentage: 28 }); // held: inside the interval
+    await vi.advanceTimersByTimeAsync(100);
+    w.offer("ml", "penguins", { epoch: 18, epochs: 60, percentage: 100 }); // early stopping: the last report
+    await vi.advanceTimersByTimeAsync(0);
+    expect(writes).toEqual([
+      { status: { progress: { epoch: 1, epochs: 60, percentage: 2 } } },
+      { status: { progress: { epoch: 18, epochs: 60, percentage: 100 } } },
+    ]);
+    await vi.advanceTimersByTimeAsync(10_000); // the held epoch-17 report is gone, not written after the final one
+    expect(writes).toHaveLength(2);
+    w.stop();
+  });
+
+  it("a job deleted a moment ago is gone: a debug line, no warning, and its held report dropped", async () => {
+    vi.useFakeTimers();
+    let writes = 0;
+    const client = {
+      mergePatch: async () => {
+        writes++;
+        throw new KubeApiError(
+          404,
+          { reason: "NotFound" },
+          "PATCH",
+          "/apis/liftoff.dev/v1alpha1/trainingjobs/gone/status",
+        );
+      },
+    };
+    const lines: string[] = [];
+    const log = { warn: () => lines.push("warn"), debug: (_o: unknown, m: string) => lines.push(`debug ${m}`) };
+    const w = new ProgressWriter(client as never, log as never, 5000, () => Date.now());
+    w.offer("ml", "gone", { epoch: 1, epochs: 5, percentage: 20 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(lines).toEqual(["debug gone before its progress was written"]);
+    w.offer("ml", "gone", { epoch: 2, epochs: 5, percentage: 40 });
+    await vi.advanceTimersByTimeAsync(6000);
+    // Forgotten: the next report starts a fresh slot and is written at once (one more 404), never held and retried.
+    expect(writes).toBe(2);
     w.stop();
   });
 });

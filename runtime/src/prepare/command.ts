@@ -6,7 +6,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import type { ReportUpdate } from "../contract/report.js";
-import { reporterFromEnv } from "../report/reporter.js";
+import { ReportError, reporterFromEnv } from "../report/reporter.js";
 import { type VaultClient, vaultClientFromEnv } from "../vault/index.js";
 import { PrepareError, PrepareReason, type PrepareReasonName } from "./errors.js";
 import { removeAllVersions } from "./output.js";
@@ -138,6 +138,11 @@ export async function prepareMain(argv: string[], env: NodeJS.ProcessEnv): Promi
     await finish({ phase: "succeeded", data: statusSummary(result) });
     return 0;
   } catch (err) {
+    if (err instanceof ReportError) {
+      // The operator's report endpoint is unreachable or refused us: one line, and a retry (the Job's back-off).
+      log(`cannot report to the operator: ${err.message}`);
+      return 1;
+    }
     if (!(err instanceof PrepareError)) {
       log(`internal error: ${(err as Error).stack ?? err}`);
       await finish({ phase: "failed", reason: "InternalError", message: (err as Error).message.slice(0, 1000) }).catch(

@@ -13,11 +13,13 @@ import { BACKENDS, type BackendChoice } from "../config.js";
 import { ARTIFACT_FORMAT_VERSION, type PreprocessingJson } from "../contract/artifacts.js";
 import { ConfigError } from "../errors.js";
 import { reporterFromEnv } from "../report/reporter.js";
+import { vaultClientFromEnv } from "../vault/index.js";
 import { RUNTIME_NAME } from "../version.js";
 import { openSplit } from "./data.js";
+import { InputFailure, type KeyUnwrapper, openDataSetInput } from "./input.js";
 import { buildStack, fineTune, headFor } from "./layers.js";
 import { makeLoss, makeOptimizer } from "./objective.js";
-import { type LineageJson, publishArtifact, serializeModel, sha256Hex } from "./publish.js";
+import { type LineageJson, publishArtifact, serializeModel } from "./publish.js";
 import { progressReporter } from "./report.js";
 import { installAsMathRandom, Sfc32 } from "./rng.js";
 import { readTrainSpec, type TrainSpec, trainSpecOf } from "./spec.js";
@@ -29,11 +31,15 @@ export const TRAIN_HELP = `usage: liftoff-runtime train --spec <TrainingJob mani
   --data <dir>               a DataSet version folder (train/ validation/ test/ preprocessing.json stats.json manifest.json)
   --data-digest <sha256:…>   refuse the data unless its manifest has this digest (the operator pins it at start)
   --out <dir>                where the artifact is published, as <out>/<digest>/
+  --plain-dir <dir>          memory-backed folder for an encrypted DataSet's decrypted copy (default under /dev/shm)
   --checkpoint-dir <dir>     checkpoints (default <out>/.checkpoints/<job name>)
   --checkpoint-seconds <n>   also checkpoint inside an epoch this often (default 300)
   --keep-checkpoints <n>     newest checkpoints kept (default 3)
   --backend <name>           tensorflow (default), tensorflow-gpu, auto (GPU when the image has it), wasm or cpu
-  --cache-mib <n>            splits up to this size are held in memory, larger ones streamed (default 512)`;
+  --cache-mib <n>            splits up to this size are held in memory, larger ones streamed (default 512)
+
+An encrypted DataSet's data key is unwrapped with Vault transit: LIFTOFF_VAULT_ADDR, _CACERT, _ROLE, _AUTH_MOUNT,
+_TOKEN_FILE (the operator sets them in the pod).`;
 
 export interface TrainOutcome {
   model: { uri: string; digest: string; dir: string };
@@ -48,6 +54,8 @@ export interface TrainIO {
   progress: (p: Progress, final: boolean) => void;
   /** Monotonic milliseconds (tests drive checkpoint timing with it). */
   now?: () => number;
+  /** Vault for an encrypted DataSet (default: the client the LIFTOFF_VAULT_* variables describe). */
+  vault?: () => Promise<KeyUnwrapper>;
 }
 
 interface TrainArgs {
@@ -55,6 +63,7 @@ interface TrainArgs {
   job: { namespace?: string; uid?: string; generation?: number };
   data: string;
   dataDigest?: string;
+  plainDir?: string;
   out: string;
   checkpointDir: string;
   checkpointSeconds: number;
@@ -81,6 +90,7 @@ export async function parseTrainArgs(argv: string[], env: NodeJS.ProcessEnv): Pr
           "spec",
           "data",
           "data-digest",
+          "plain-dir",
           "out",
           "checkpoint-dir",
           "checkpoint-seconds",
@@ -128,6 +138,7 @@ export async function parseTrainArgs(argv: string[], env: NodeJS.ProcessEnv): Pr
     job,
     data: inRoot(values.data),
     ...(values["data-digest"] ? { dataDigest: values["data-digest"] } : {}),
+    ...(values["plain-dir"] ? { plainDir: inRoot(values["plain-dir"]) } : {}),
     out,
     checkpointDir: values["checkpoint-dir"]
       ? inRoot(values["checkpoint-dir"])
@@ -170,22 +181,43 @@ async function baseModel(uri: string, env: NodeJS.ProcessEnv): Promise<tf.Layers
   );
 }
 
+/** The Vault client of the pod's env; without LIFTOFF_VAULT_ADDR retrying cannot help, so it fails at once. */
+function vaultFromEnv(env: NodeJS.ProcessEnv): () => Promise<KeyUnwrapper> {
+  return () => {
+    if (!env.LIFTOFF_VAULT_ADDR) {
+      throw new InputFailure(
+        "VaultUnreachable",
+        "the DataSet is encrypted but LIFTOFF_VAULT_ADDR is not set: the operator needs --vault-addr (locally, set LIFTOFF_VAULT_ADDR, _ROLE and _TOKEN_FILE)",
+      );
+    }
+    return vaultClientFromEnv(env);
+  };
+}
+
 export async function runTrain(args: TrainArgs, env: NodeJS.ProcessEnv, io: TrainIO): Promise<TrainOutcome> {
-  const { spec } = args;
-  const manifestBytes = await readFile(path.join(args.data, "manifest.json")).catch(() => {
-    throw new TrainingFailure("DataSetChanged", `the DataSet version at ${args.data} is gone (no manifest.json)`);
+  const input = await openDataSetInput({
+    data: args.data,
+    ...(args.dataDigest !== undefined ? { dataDigest: args.dataDigest } : {}),
+    ...(args.plainDir !== undefined ? { plainDir: args.plainDir } : {}),
+    vault: io.vault ?? vaultFromEnv(env),
+    log: io.log,
   });
-  const dataSetDigest = `sha256:${sha256Hex(manifestBytes)}`;
-  if ((JSON.parse(manifestBytes.toString("utf8")) as { encryption?: unknown }).encryption !== undefined) {
-    throw new ConfigError("the DataSet is encrypted; training on encrypted DataSets is not supported yet");
+  try {
+    return await trainOn(input.dir, input.digest, args, env, io);
+  } finally {
+    await input.dispose();
   }
-  if (args.dataDigest !== undefined && args.dataDigest !== dataSetDigest) {
-    throw new TrainingFailure(
-      "DataSetChanged",
-      `the DataSet's data changed since the job started (${args.dataDigest} → ${dataSetDigest}); create a new TrainingJob`,
-    );
-  }
-  const pre = await readJson<PreprocessingJson>(path.join(args.data, "preprocessing.json"), "preprocessing.json");
+}
+
+async function trainOn(
+  data: string,
+  dataSetDigest: string,
+  args: TrainArgs,
+  env: NodeJS.ProcessEnv,
+  io: TrainIO,
+): Promise<TrainOutcome> {
+  const { spec } = args;
+  const pre = await readJson<PreprocessingJson>(path.join(data, "preprocessing.json"), "preprocessing.json");
   if (pre.target.task !== spec.task) {
     throw new ConfigError(
       `spec.task is ${spec.task} but the DataSet's target ${pre.target.column} is ${pre.target.task}`,
@@ -198,9 +230,9 @@ export async function runTrain(args: TrainArgs, env: NodeJS.ProcessEnv, io: Trai
   installAsMathRandom(rng);
   const opts = { seed: spec.seed, cacheBytes: args.cacheBytes, shuffleBuffer: 65536 };
   const [trainSplit, validation, test] = await Promise.all([
-    openSplit(args.data, "train", pre, opts),
-    openSplit(args.data, "validation", pre, opts),
-    openSplit(args.data, "test", pre, opts),
+    openSplit(data, "train", pre, opts),
+    openSplit(data, "validation", pre, opts),
+    openSplit(data, "test", pre, opts),
   ]);
   const width = pre.featureNames.length;
   const head = headFor(spec.task, pre.target.classes);
@@ -248,7 +280,7 @@ export async function runTrain(args: TrainArgs, env: NodeJS.ProcessEnv, io: Trai
     backend: info.name,
     createdAt: new Date().toISOString(),
   };
-  const published = await publishArtifact(args.out, args.data, await serializeModel(model, head), lineage);
+  const published = await publishArtifact(args.out, data, await serializeModel(model, head), lineage);
   return {
     model: { uri: published.dir, digest: published.digest, dir: published.dir },
     dataSetDigest,
@@ -289,6 +321,7 @@ export async function trainMain(argv: string[], env: NodeJS.ProcessEnv): Promise
     if (err instanceof TrainingFailure) {
       return fail(err.reason, err.message, err.reason === "NaNLoss" ? EXIT.nanLoss : EXIT.badInput);
     }
+    if (err instanceof InputFailure) return fail(err.reason, err.message, err.retryable ? EXIT.failed : EXIT.badInput);
     if (err instanceof ConfigError) return fail("InvalidSpec", err.message, EXIT.badInput);
     return fail("TrainingError", (err as Error).message, EXIT.failed);
   }

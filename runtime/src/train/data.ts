@@ -2,10 +2,11 @@
 // (insertion order is preserved); a split that fits the cache budget is read once and shuffled in memory each epoch
 // (a full permutation), a larger one is streamed every epoch through a shuffle buffer, as tf.data's shuffle(n) does.
 // Both orders depend only on (seed, epoch), so a resumed run skips the batches it already trained on and sees the
-// same ones after them.
+// same ones after them. batchDataset offers one epoch's batches as a tf.data pipeline with prefetch.
 import { access } from "node:fs/promises";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
+import * as tf from "@tensorflow/tfjs";
 import type { PreprocessingJson } from "../contract/artifacts.js";
 import { ConfigError } from "../errors.js";
 import { permutation, streamFor } from "./rng.js";
@@ -232,4 +233,16 @@ async function* streamed(
   }
   if (out.n > 0 && emitted >= skip)
     yield { x: out.x.subarray(0, out.n * width), y: out.y.subarray(0, out.n), n: out.n };
+}
+
+/** Batches read ahead of the one training, so a streamed split's Parquet reads overlap the steps. */
+export const PREFETCH_BATCHES = 4;
+
+/**
+ * One epoch of a split as a tf.data pipeline: the seeded batches of `batches()` (after `skip`, when resuming),
+ * prefetched. Elements stay host arrays; the step turns each into one tensor.
+ */
+export function batchDataset(split: Split, epoch: number, batchSize: number, skip = 0) {
+  const source = () => split.batches(epoch, batchSize, skip) as AsyncIterator<Batch & tf.TensorContainerObject>;
+  return tf.data.generator(source).prefetch(PREFETCH_BATCHES);
 }

@@ -1,5 +1,6 @@
 // Optimizer and loss names of the API → TensorFlow.js (pure mappings, unit-tested per name).
 import * as tf from "@tensorflow/tfjs";
+import { FusedAdam } from "./adam.js";
 import type { LossName, OptimizerName } from "./spec.js";
 
 export function makeOptimizer(name: OptimizerName, learningRate: number): tf.Optimizer {
@@ -9,7 +10,7 @@ export function makeOptimizer(name: OptimizerName, learningRate: number): tf.Opt
     case "momentum":
       return tf.train.momentum(learningRate, 0.9);
     case "adam":
-      return tf.train.adam(learningRate);
+      return new FusedAdam(learningRate); // tf.train.adam's algorithm in fewer kernels (adam.ts)
     case "adamax":
       return tf.train.adamax(learningRate);
     case "adagrad":

@@ -3,7 +3,12 @@
 import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PENGUINS_CSV, PENGUINS_SCHEMA, PENGUINS_TRANSFORMS } from "../../../test/support/dataset.js";
+import {
+  PENGUINS_CSV,
+  PENGUINS_SCHEMA,
+  PENGUINS_TRANSFORMS,
+  penguinsTrainingJob,
+} from "../../../test/support/dataset.js";
 import { prepareInline, readParquet, tmp } from "../../../test/support/prepare.js";
 import type { PreprocessingJson } from "../contract/artifacts.js";
 import { compilePreprocessing } from "../contract/preprocess.js";
@@ -40,19 +45,7 @@ beforeAll(async () => {
   }));
   pre = JSON.parse(await readFile(path.join(prepared.dir, "preprocessing.json"), "utf8"));
   const spec = path.join(root, "job.json");
-  await writeFile(
-    spec,
-    JSON.stringify({
-      kind: "TrainingJob",
-      metadata: { name: "penguins" },
-      spec: {
-        dataSetRef: { name: "penguins" },
-        task: "multiclass",
-        model: { layers: [{ type: "dense", units: 16, activation: "relu" }] },
-        hyperparameters: { learningRate: 0.02, epochs: 20, batchSize: 16, metrics: ["accuracy"], seed: 1 },
-      },
-    }),
-  );
+  await writeFile(spec, JSON.stringify(penguinsTrainingJob(20)));
   const args = await parseTrainArgs(["--spec", spec, "--data", prepared.dir, "--out", path.join(root, "models")], {});
   trained = await runTrain(args, {}, { log: () => {}, progress: () => {} });
 }, 120_000);

@@ -1,15 +1,18 @@
 // The training loop: epochs of shuffled batches, one optimizer step each, validation after each epoch, early
 // stopping, checkpoints after every epoch and every `checkpointSeconds` inside one, and progress for the operator.
 // It is a hand-written loop rather than model.fit: fit's per-batch callbacks and logs cost more than the step
-// itself on small models (tfjs issue #628), and the loop must be able to stop and resume at any batch.
+// itself on small models (tfjs issue #628), and the loop must be able to stop and resume at any batch. The step
+// (step.ts) leaves each batch's loss on the device; the loop reads them every LOSS_READ_EVERY batches, before a
+// checkpoint and at the end of an epoch, in one transfer, and still names the first non-finite batch.
 import * as tf from "@tensorflow/tfjs";
-import { type LoopState, restoreCheckpoint, saveCheckpoint } from "./checkpoint.js";
-import type { Split } from "./data.js";
+import { type LoopState, restoreCheckpoint, snapshotCheckpoint, writeCheckpoint } from "./checkpoint.js";
+import { batchDataset, type Split } from "./data.js";
 import { activate, type Head } from "./layers.js";
 import { computeMetrics } from "./metrics.js";
 import type { LossFn } from "./objective.js";
 import type { Sfc32 } from "./rng.js";
 import type { TrainSpec } from "./spec.js";
+import { makeStep } from "./step.js";
 
 /** A failure with a TrainingJob condition reason (exit code and message for the operator). */
 export class TrainingFailure extends Error {
@@ -56,6 +59,8 @@ export interface TrainResult {
 }
 
 const EVAL_ROWS = 8192;
+/** Batch losses are read from the device this often (one transfer), not after every batch. */
+export const LOSS_READ_EVERY = 64;
 
 /** Loss and metrics of the model on a whole split, in chunks (no gradients). */
 export async function evaluate(
@@ -126,15 +131,38 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
     o.rng.restore(restored.state.rng);
     o.log(`resuming from checkpoint ${restored.name}: epoch ${state.epoch + 1}, batch ${state.batch}`);
   }
-  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const { step, kind } = makeStep({
+    model,
+    optimizer,
+    loss: o.loss,
+    lossName: spec.loss,
+    head: o.head,
+    width: data.width,
+  });
+  o.log(`train step: ${kind === "dense" ? "dense stack, differentiated by hand (step.ts)" : "optimizer.minimize"}`);
   const batchesPerEpoch = Math.ceil(data.rows / spec.batchSize);
   const total = spec.epochs * data.rows;
   const startedAt = now();
   let trainedHere = 0;
   let lastCheckpoint = now();
+  // One checkpoint write in flight at most, in order; the loop trains on while it is written. A failed write
+  // fails the run at the next checkpoint or at the end.
+  let writing: Promise<void> = Promise.resolve();
+  let writeFailed: Error | undefined;
+  const written = async () => {
+    await writing;
+    if (writeFailed) throw writeFailed;
+  };
   const checkpoint = async () => {
     state.rng = o.rng.state();
-    await saveCheckpoint(o.checkpointDir, model, optimizer, state, o.keepCheckpoints);
+    const snap = await snapshotCheckpoint(model, optimizer, state);
+    await written();
+    writing = writeCheckpoint(o.checkpointDir, snap, o.keepCheckpoints).then(
+      () => undefined,
+      (err: Error) => {
+        writeFailed = err;
+      },
+    );
     lastCheckpoint = now();
   };
   const progress = (final: boolean): Progress => {
@@ -153,61 +181,73 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
       ...(sps > 0 ? { estimatedRemainingSeconds: final ? 0 : Math.ceil((total - done) / sps) } : {}),
     };
   };
-  while (state.epoch < spec.epochs && !state.stopped) {
-    let b = state.batch;
-    for await (const batch of data.batches(state.epoch, spec.batchSize, state.batch)) {
-      const cost = tf.tidy(() => {
-        const x = tf.tensor2d(batch.x, [batch.n, data.width]);
-        const y = tf.tensor1d(batch.y);
-        return optimizer.minimize(
-          () => o.loss(y, model.apply(x, { training: true }) as tf.Tensor2D),
-          true,
-          vars,
-        ) as tf.Scalar;
-      });
-      const value = cost.dataSync()[0] as number;
-      cost.dispose();
-      b++;
-      if (!Number.isFinite(value)) {
-        throw new TrainingFailure(
-          "NaNLoss",
-          `the loss became ${value} at epoch ${state.epoch + 1}, batch ${b} of ${batchesPerEpoch}: the learning rate ${spec.learningRate} is probably too high; try ${spec.learningRate / 10}`,
-        );
+  try {
+    while (state.epoch < spec.epochs && !state.stopped) {
+      const epochStarted = performance.now(); // not o.now: tests count that clock's calls
+      let b = state.batch;
+      const pending: { loss: tf.Scalar; n: number; batch: number }[] = [];
+      // The losses of the batches trained since the last read: into the epoch's sum, or the NaNLoss failure.
+      const readLosses = () => {
+        if (pending.length === 0) return;
+        const values = tf.tidy(() => tf.stack(pending.map((p) => p.loss)).dataSync());
+        tf.dispose(pending.map((p) => p.loss));
+        const read = pending.splice(0);
+        read.forEach((p, i) => {
+          const value = values[i] as number;
+          if (!Number.isFinite(value)) {
+            throw new TrainingFailure(
+              "NaNLoss",
+              `the loss became ${value} at epoch ${state.epoch + 1}, batch ${p.batch} of ${batchesPerEpoch}: the learning rate ${spec.learningRate} is probably too high; try ${spec.learningRate / 10}`,
+            );
+          }
+          state.lossSum += value * p.n;
+        });
+      };
+      const batches = await batchDataset(data, state.epoch, spec.batchSize, state.batch).iterator();
+      for (let next = await batches.next(); !next.done; next = await batches.next()) {
+        const batch = next.value;
+        pending.push({ loss: step(batch.x, batch.y, batch.n), n: batch.n, batch: ++b });
+        state.batch = b;
+        state.seen += batch.n;
+        trainedHere += batch.n;
+        if (pending.length >= LOSS_READ_EVERY) readLosses();
+        if (now() - lastCheckpoint >= o.checkpointSeconds * 1000 && b < batchesPerEpoch) {
+          readLosses();
+          await checkpoint();
+          o.onProgress(progress(false), false);
+        }
       }
-      state.batch = b;
-      state.lossSum += value * batch.n;
-      state.seen += batch.n;
-      trainedHere += batch.n;
-      if (now() - lastCheckpoint >= o.checkpointSeconds * 1000 && b < batchesPerEpoch) {
-        await checkpoint();
-        o.onProgress(progress(false), false);
+      readLosses();
+      const epochLog: Record<string, number> = { loss: state.lossSum / Math.max(1, state.seen) };
+      const val = await evaluate(model, o.head, o.loss, o.validation, spec);
+      for (const [k, v] of Object.entries(val)) epochLog[`val_${k}`] = v;
+      state.history.push(epochLog);
+      state = { ...state, epoch: state.epoch + 1, batch: 0, lossSum: 0, seen: 0 };
+      let stopping: string | undefined;
+      if (spec.earlyStopping) {
+        // Keras' EarlyStopping: stop once `patience` epochs in a row did not improve by more than minDelta.
+        const { monitor, patience, minDelta } = spec.earlyStopping;
+        const v = epochLog[monitor] as number;
+        if (state.best === null || v < state.best - minDelta) {
+          state.best = v;
+          state.wait = 0;
+        } else if (++state.wait >= patience) {
+          state.stopped = true;
+          stopping = `early stopping after epoch ${state.epoch}: ${monitor} has not improved for ${state.wait} epochs`;
+        }
       }
+      await checkpoint();
+      const metrics = Object.entries(epochLog).map(([k, v]) => `${k}=${v.toFixed(4)}`);
+      // The epoch's wall time: its batches, the validation pass and the checkpoint.
+      const took = ((performance.now() - epochStarted) / 1000).toFixed(3);
+      o.log(`epoch ${state.epoch}/${spec.epochs} ${metrics.join(" ")} (${took} s)`);
+      if (stopping) o.log(stopping);
+      o.onProgress(progress(false), false);
     }
-    const epochLog: Record<string, number> = { loss: state.lossSum / Math.max(1, state.seen) };
-    const val = await evaluate(model, o.head, o.loss, o.validation, spec);
-    for (const [k, v] of Object.entries(val)) epochLog[`val_${k}`] = v;
-    state.history.push(epochLog);
-    state = { ...state, epoch: state.epoch + 1, batch: 0, lossSum: 0, seen: 0 };
-    o.log(
-      `epoch ${state.epoch}/${spec.epochs} ${Object.entries(epochLog)
-        .map(([k, v]) => `${k}=${v.toFixed(4)}`)
-        .join(" ")}`,
-    );
-    if (spec.earlyStopping) {
-      // Keras' EarlyStopping: stop once `patience` epochs in a row did not improve by more than minDelta.
-      const { monitor, patience, minDelta } = spec.earlyStopping;
-      const v = epochLog[monitor] as number;
-      if (state.best === null || v < state.best - minDelta) {
-        state.best = v;
-        state.wait = 0;
-      } else if (++state.wait >= patience) {
-        state.stopped = true;
-        o.log(`early stopping after epoch ${state.epoch}: ${monitor} has not improved for ${state.wait} epochs`);
-      }
-    }
-    await checkpoint();
-    o.onProgress(progress(false), false);
+  } finally {
+    await writing; // a run that fails (or is stopped by its caller) leaves its last checkpoint whole
   }
+  await written();
   o.onProgress(progress(true), true);
   return { state, ...(restored.name ? { resumedFrom: restored.name } : {}) };
 }

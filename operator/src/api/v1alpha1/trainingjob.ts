@@ -190,6 +190,15 @@ export const TrainingJobSpec = Obj(
     ...Scheduling,
     runPolicy: Type.Optional(RunPolicy),
     output: Type.Optional(VolumeLocation),
+    vaultRole: Type.Optional(
+      Type.String({
+        description:
+          "Vault Kubernetes-auth role the training pod logs in with to unwrap an encrypted DataSet's data key (bound to service account <name>-train in this namespace, audience vault; it needs transit decrypt on the DataSet's key only). Default: liftoff-<namespace>-<name>-train.",
+        minLength: 1,
+        maxLength: 128,
+        pattern: "^[A-Za-z0-9_.-]+$",
+      }),
+    ),
   },
   {
     description: "Desired state of a TrainingJob. Everything but runPolicy is fixed once created.",
@@ -201,6 +210,10 @@ export const TrainingJobSpec = Obj(
       {
         rule: "self.hyperparameters == oldSelf.hyperparameters",
         message: "hyperparameters are immutable; create a new TrainingJob to try others",
+      },
+      {
+        rule: "has(self.vaultRole) == has(oldSelf.vaultRole) && (!has(self.vaultRole) || self.vaultRole == oldSelf.vaultRole)",
+        message: "vaultRole is immutable; create a new TrainingJob to log in as another role",
       },
       {
         rule: "!has(self.hyperparameters.loss) || self.task != 'regression' || self.hyperparameters.loss in ['meanSquaredError', 'meanAbsoluteError', 'huberLoss']",
