@@ -147,7 +147,7 @@ async function main(): Promise<void> {
         `| ${name} | ${cell(m.http.c1)} | ${cell(m.http.c8)} | ${cell(m.http.c32)} | ${versus(name, m.http.c32, k.http.c32)} |`,
     ),
     "",
-    "V2 gRPC ModelInfer, raw_input_contents (grpc-js client, one channel):",
+    "V2 gRPC ModelInfer, raw_input_contents (thin node:http2 client, one connection):",
     "",
     "| server | c=8 | c=32 | req/s vs KServe at c=32 | p99 vs KServe at c=32 |",
     "| --- | --- | --- | --- | --- |",
