@@ -32,24 +32,37 @@ export class ProgressWriter {
     slot.pending = progress;
     const wait = slot.lastWrite + this.intervalMs - this.now();
     if (wait <= 0 && !slot.timer) {
-      this.flush(key, namespace, name, slot);
+      void this.flush(key, namespace, name, slot);
       return;
     }
     slot.timer ??= setTimeout(
       () => {
         slot.timer = undefined;
-        this.flush(key, namespace, name, slot);
+        void this.flush(key, namespace, name, slot);
       },
       Math.max(0, wait),
     );
   }
 
-  private flush(key: string, namespace: string, name: string, slot: Slot): void {
+  /**
+   * Writes a held report now (the run has finished: its last report must not trail the final status by an
+   * interval). The reconciler awaits it before it writes Succeeded or Failed.
+   */
+  async flushNow(namespace: string, name: string): Promise<void> {
+    const key = `${namespace}/${name}`;
+    const slot = this.slots.get(key);
+    if (!slot?.pending) return;
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = undefined;
+    await this.flush(key, namespace, name, slot);
+  }
+
+  private flush(key: string, namespace: string, name: string, slot: Slot): Promise<void> {
     const progress = slot.pending;
-    if (!progress) return;
+    if (!progress) return Promise.resolve();
     slot.pending = undefined;
     slot.lastWrite = this.now();
-    this.client
+    return this.client
       .mergePatch<TrainingJob>(RESOURCES.TrainingJob, namespace, name, { status: { progress } }, "status")
       .catch((err: Error) => {
         // Deleted a moment ago: its pods are going too, so stop rather than retry.
@@ -59,7 +72,8 @@ export class ProgressWriter {
           return;
         }
         this.log.warn({ key, err: err.message }, "progress write failed; the next report retries");
-      });
+      })
+      .then(() => undefined);
   }
 
   /** Forgets a job (deleted, finished) and cancels its held write. */
