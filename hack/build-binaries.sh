@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Builds the local control plane's binaries from the Go module proxy, once per
 # version, into a cache outside the repository (default ~/.cache/liftoff).
-# No registry carries official builds of these four (kubectl and helm do: see
-# hack/fetch-kube-tools.sh). etcd builds beside the Kubernetes binaries: its own
-# module, so a second `go build` fills the core the other leaves idle while it
-# compiles one huge package or links. Each line names the binary, its time, and
-# an estimate (the last build's time on this machine, else one measured here).
-# Prints the folders holding them on its last line.
+# No registry reachable here carries official builds of these four (kubectl and
+# helm it does: see hack/fetch-kube-tools.sh). Two `go build`s run side by side:
+# one for the three Kubernetes binaries (one invocation, so their shared packages
+# compile once and one binary's link overlaps the others' compiles) and one for
+# etcd (its own module), which fills a core whenever the other waits on a link.
+# Go's caches sit under the same cache (hack/go-env.sh). Each line names what it
+# builds, its time, and an estimate (the last build's time on this machine, else
+# one measured here). Prints the folders holding them on its last line.
 #   hack/build-binaries.sh            build what is missing
 #   hack/build-binaries.sh --check    only say whether the cache is complete
 set -euo pipefail
@@ -33,40 +35,50 @@ if [ "${1:-}" = "--check" ] && [ ${#missing[@]} -gt 0 ]; then
   die "missing in cache: ${missing[*]}; run npm run binaries (hack/build-binaries.sh)"
 fi
 
-export CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -trimpath"
+# shellcheck source=hack/go-env.sh
+. "$here/go-env.sh"
 minor="${k8s_version#v1.}"; minor="${minor%%.*}"
 ver_pkg=k8s.io/component-base/version
-ldflags="-s -w -X $ver_pkg.gitVersion=$k8s_version -X $ver_pkg.gitMajor=1 -X $ver_pkg.gitMinor=$minor -X $ver_pkg.gitTreeState=clean -X $ver_pkg.buildDate=1970-01-01T00:00:00Z"
+ldflags="$go_ldflags_base -X $ver_pkg.gitVersion=$k8s_version -X $ver_pkg.gitMajor=1 -X $ver_pkg.gitMinor=$minor -X $ver_pkg.gitTreeState=clean -X $ver_pkg.buildDate=1970-01-01T00:00:00Z"
 
-# Seconds a cold build took, measured on 2 shared cores (2026-12-01); the last build's time replaces them.
+# Seconds a cold build took (modules downloaded, nothing compiled), measured on 2 shared cores; the last build's
+# time on this machine replaces them.
 timings="$cache/build-times"
 estimate() {
   local last
   last="$(awk -v n="$1" '$1==n{print $2}' "$timings" 2>/dev/null | tail -n1)"
   if [ -n "$last" ]; then echo "$last"; return; fi
-  case "$1" in
-    etcd) echo 50 ;; kube-apiserver) echo 170 ;; kube-controller-manager) echo 45 ;; kube-scheduler) echo 5 ;; *) echo 60 ;;
-  esac
+  case "$1" in etcd) echo 60 ;; kubernetes) echo 230 ;; *) echo 60 ;; esac
 }
 
-build() { # module-dir package out-dir name [ldflags]
-  local mod="$1" pkg="$2" out="$3" name="$4" flags="${5:-}" start=$SECONDS
+# The file `go build -o DIR/ PKG` writes: the last path element, or the one before a /vN major-version suffix.
+exe_of() {
+  local base="${1##*/}" rest="${1%/*}"
+  if [[ "$base" =~ ^v[0-9]+$ ]]; then base="${rest##*/}"; fi
+  echo "$base"
+}
+
+build() { # label module-dir out-dir ldflags name=package...
+  local label="$1" mod="$2" out="$3" flags="$4" start=$SECONDS pair names=() pkgs=()
+  shift 4
+  for pair in "$@"; do names+=("${pair%%=*}"); pkgs+=("${pair#*=}"); done
   mkdir -p "$out"
-  echo "build-binaries: building $name ($pkg), about $(estimate "$name")s ..." >&2
-  if ! (cd "$mod" && go build -ldflags "$flags" -o "$out/.$name.tmp" "$pkg") >"$out/.$name.log" 2>&1; then
-    tail -n 20 "$out/.$name.log" >&2
-    echo "build-binaries: building $name failed (full log: $out/.$name.log); if a module failed to download, check that the Go module proxy is reachable (go env GOPROXY)" >&2
+  rm -rf "$out/.$label.tmp"
+  echo "build-binaries: building ${names[*]} (go build ${pkgs[*]}), about $(estimate "$label")s ..." >&2
+  if ! (cd "$mod" && go build -ldflags "$flags" -o "$out/.$label.tmp/" "${pkgs[@]}") >"$out/.$label.log" 2>&1; then
+    tail -n 20 "$out/.$label.log" >&2
+    echo "build-binaries: building ${names[*]} failed (full log: $out/.$label.log); if a module failed to download, check that the Go module proxy is reachable (go env GOPROXY)" >&2
     return 1
   fi
-  mv -f "$out/.$name.tmp" "$out/$name"   # atomic: a half-built binary never looks cached
-  rm -f "$out/.$name.log"
-  echo "$name $((SECONDS - start))" >>"$timings"
-  echo "build-binaries: built $name in $((SECONDS - start))s ($(du -h "$out/$name" | cut -f1))" >&2
-}
-
-build_k8s() {
-  local m
-  for m in "$@"; do build "$here/k8s" "k8s.io/kubernetes/cmd/$m" "$k8s_dir" "$m" "$ldflags" || return 1; done
+  local i
+  for i in "${!names[@]}"; do
+    mv -f "$out/.$label.tmp/$(exe_of "${pkgs[$i]}")" "$out/${names[$i]}"   # atomic: a half-built binary never looks cached
+  done
+  rm -rf "$out/.$label.tmp" "$out/.$label.log"
+  echo "$label $((SECONDS - start))" >>"$timings"
+  for i in "${names[@]}"; do
+    echo "build-binaries: built $i in $((SECONDS - start))s ($(du -h "$out/$i" | cut -f1))" >&2
+  done
 }
 
 mkdir -p "$cache"
@@ -86,15 +98,15 @@ trap 'exit 130' INT TERM
 for m in "${missing[@]}"; do
   if [ "$m" = etcd ]; then
     set -m
-    build "$here/etcd" go.etcd.io/etcd/server/v3 "$etcd_dir" etcd "-s -w" &
+    build etcd "$here/etcd" "$etcd_dir" "$go_ldflags_base" etcd=go.etcd.io/etcd/server/v3 &
     etcd_pid=$!
     set +m
   else
-    k8s_missing+=("$m")
+    k8s_missing+=("$m=k8s.io/kubernetes/cmd/$m")
   fi
 done
 k8s_ok=true
-[ ${#k8s_missing[@]} -eq 0 ] || build_k8s "${k8s_missing[@]}" || k8s_ok=false
+[ ${#k8s_missing[@]} -eq 0 ] || build kubernetes "$here/k8s" "$k8s_dir" "$ldflags" "${k8s_missing[@]}" || k8s_ok=false
 etcd_ok=true
 $k8s_ok || exit 1   # the EXIT trap stops the etcd build
 [ -z "$etcd_pid" ] || wait "$etcd_pid" || etcd_ok=false

@@ -29,19 +29,24 @@ function fakeCache(apiserverVersion: string): string {
   return cache;
 }
 
-/** A stand-in `go` on PATH: `go build -o OUT PKG` writes a binary that reports the pinned version. */
+/** A stand-in `go` on PATH: `go build -o DIR/ PKG...` writes binaries that report the pinned versions. */
 function fakeGoEnv(cache: string, extra: Record<string, string>): NodeJS.ProcessEnv {
   const bin = mkdtempSync(join(tmpdir(), "liftoff-fakego-"));
   writeFileSync(
     join(bin, "go"),
     `#!/bin/bash
+if [ "$1" = env ]; then echo go0.0-fake; exit 0; fi
 echo $$ >> "$LIFTOFF_CACHE/fake-go-pids"
-out=""; pkg=""
-while [ $# -gt 0 ]; do case "$1" in -o) out="$2"; shift 2;; -ldflags) shift 2;; build) shift;; *) pkg="$1"; shift;; esac; done
-case "$pkg" in *etcd*) sleep "\${FAKE_GO_SLEEP_ETCD:-0.2}";; *) sleep 0.2;; esac
-case "$pkg" in *"\${FAKE_GO_FAIL:-none}") echo "fake go: cannot build $pkg" >&2; exit 1;; esac
-case "$pkg" in *etcd*) v="etcd Version: 3.6.16";; *) v="Kubernetes v1.35.4";; esac
-printf '#!/bin/sh\necho "%s"\n' "$v" > "$out"; chmod +x "$out"
+echo "$GOMODCACHE $GOCACHE" >> "$LIFTOFF_CACHE/fake-go-caches"
+out=""; pkgs=()
+while [ $# -gt 0 ]; do case "$1" in -o) out="$2"; shift 2;; -ldflags) shift 2;; build) shift;; *) pkgs+=("$1"); shift;; esac; done
+echo "\${pkgs[*]}" >> "$LIFTOFF_CACHE/fake-go-builds"
+for pkg in "\${pkgs[@]}"; do
+  case "$pkg" in *etcd*) sleep "\${FAKE_GO_SLEEP_ETCD:-0.2}";; *) sleep 0.2;; esac
+  case "$pkg" in *"\${FAKE_GO_FAIL:-none}") echo "fake go: cannot build $pkg" >&2; exit 1;; esac
+  case "$pkg" in *etcd*) v="etcd Version: 3.6.16"; name=server;; *) v="Kubernetes v1.35.4"; name="\${pkg##*/}";; esac
+  mkdir -p "$out"; printf '#!/bin/sh\necho "%s"\n' "$v" > "$out/$name"; chmod +x "$out/$name"
+done
 `,
   );
   chmodSync(join(bin, "go"), 0o755);
@@ -91,7 +96,7 @@ describe("hack/build-binaries.sh", () => {
     expect(res.stdout.trim()).toBe(`${cache}/k8s-v1.35.4 ${cache}/etcd-v3.6.16`);
   });
 
-  it("builds etcd beside the Kubernetes binaries and records each build's time for the next estimate", () => {
+  it("builds etcd beside one go build of the Kubernetes binaries and records each build's time", () => {
     const cache = mkdtempSync(join(tmpdir(), "liftoff-build-"));
     const res = spawnSync("bash", [script], { env: fakeGoEnv(cache, {}), encoding: "utf8" });
     expect(res.status).toBe(0);
@@ -102,20 +107,33 @@ describe("hack/build-binaries.sh", () => {
     const apiDone = lines.findIndex((l) => l.startsWith("build-binaries: built kube-apiserver"));
     expect(etcdStart).toBeGreaterThanOrEqual(0);
     expect(etcdStart).toBeLessThan(apiDone);
-    expect(res.stderr).toMatch(/building kube-apiserver \(k8s\.io\/kubernetes\/cmd\/kube-apiserver\), about 170s/);
-    const times = readFileSync(join(cache, "build-times"), "utf8");
-    for (const b of ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"]) {
-      expect(times).toMatch(new RegExp(`^${b} \\d+$`, "m"));
+    expect(res.stderr).toContain(
+      "building kube-apiserver kube-controller-manager kube-scheduler (go build k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler), about 230s",
+    );
+    // One go build for the three Kubernetes binaries, one for etcd, both with Go's caches under LIFTOFF_CACHE.
+    expect(readFileSync(join(cache, "fake-go-builds"), "utf8").trim().split("\n").sort()).toEqual([
+      "go.etcd.io/etcd/server/v3",
+      "k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler",
+    ]);
+    for (const line of readFileSync(join(cache, "fake-go-caches"), "utf8").trim().split("\n")) {
+      expect(line).toBe(`${cache}/go-mod ${cache}/go-build-go0.0-fake`);
     }
-    // The next build's estimate is the recorded time, not the built-in one.
-    writeFileSync(join(cache, "build-times"), "kube-apiserver 99\n");
+    const times = readFileSync(join(cache, "build-times"), "utf8");
+    for (const b of ["etcd", "kubernetes"]) expect(times).toMatch(new RegExp(`^${b} \\d+$`, "m"));
+    for (const b of ["kube-apiserver", "kube-controller-manager", "kube-scheduler"]) {
+      expect(existsSync(join(cache, "k8s-v1.35.4", b))).toBe(true);
+    }
+    // The next build's estimate is the recorded time, not the built-in one; only what is missing is built.
+    writeFileSync(join(cache, "build-times"), "kubernetes 99\n");
     rmSync(join(cache, "k8s-v1.35.4", "kube-apiserver"));
     const again = spawnSync("bash", [script], { env: fakeGoEnv(cache, {}), encoding: "utf8" });
     expect(again.status).toBe(0);
-    expect(again.stderr).toMatch(/building kube-apiserver .*, about 99s/);
+    expect(again.stderr).toContain(
+      "building kube-apiserver (go build k8s.io/kubernetes/cmd/kube-apiserver), about 99s",
+    );
   });
 
-  it("stops the etcd build and names the log when a Kubernetes build fails", () => {
+  it("stops the etcd build and names the log when the Kubernetes build fails", () => {
     const cache = mkdtempSync(join(tmpdir(), "liftoff-build-"));
     const res = spawnSync("bash", [script], {
       env: fakeGoEnv(cache, { FAKE_GO_FAIL: "kube-apiserver", FAKE_GO_SLEEP_ETCD: "30" }),
@@ -123,7 +141,9 @@ describe("hack/build-binaries.sh", () => {
       timeout: 20_000,
     });
     expect(res.status).toBe(1);
-    expect(res.stderr).toContain(`building kube-apiserver failed (full log: ${cache}/k8s-v1.35.4/.kube-apiserver.log)`);
+    expect(res.stderr).toContain(
+      `building kube-apiserver kube-controller-manager kube-scheduler failed (full log: ${cache}/k8s-v1.35.4/.kubernetes.log)`,
+    );
     expect(existsSync(join(cache, "etcd-v3.6.16", "etcd"))).toBe(false);
     // The fake etcd build (a 30 s sleep) was stopped with its process group, not left behind: the script returns
     // once the group is gone (a zombie may take a moment to be reaped by init, hence the short poll).

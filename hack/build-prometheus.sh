@@ -18,10 +18,12 @@ fi
 [ "${1:-}" = "--check" ] && die "prometheus $version is not in $dir; run hack/build-prometheus.sh"
 command -v go >/dev/null || die "Go is not installed; install Go 1.25 or newer (https://go.dev/dl) and rerun."
 
+# shellcheck source=hack/go-env.sh
+. "$(dirname "${BASH_SOURCE[0]}")/go-env.sh"
 start=$SECONDS
 echo "build-prometheus: building prometheus $version (github.com/prometheus/prometheus/cmd/prometheus) ..." >&2
 mkdir -p "$dir"
-if ! CGO_ENABLED=0 GOBIN="$dir/.bin" go install -trimpath -tags remove_all_sd,enable_kubernetes_sd -ldflags "-s -w" \
+if ! GOBIN="$dir/.bin" go install -tags remove_all_sd,enable_kubernetes_sd -ldflags "$go_ldflags_base" \
   "github.com/prometheus/prometheus/cmd/prometheus@$version" >"$dir/.build.log" 2>&1; then
   tail -n 20 "$dir/.build.log" >&2
   die "building prometheus failed (full log: $dir/.build.log); check that the Go module proxy is reachable (go env GOPROXY)"

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { firstServiceIP } from "./cluster.js";
-import { controlPlaneComponents } from "./components.js";
+import { clusterComponents, controlPlaneComponents, startWaves } from "./components.js";
 import { clusterConfig, portsFrom } from "./config.js";
 import type { Pki } from "./pki.js";
 
@@ -58,6 +58,15 @@ describe("control-plane components", () => {
       "kube-apiserver",
       "kube-controller-manager",
       "kube-scheduler",
+    ]);
+  });
+
+  it("starts etcd, then the API server, then everything else side by side", () => {
+    const all = clusterComponents(config, bins, fakePki, { controllerManager: "/k/kcm", scheduler: "/k/s" });
+    expect(startWaves(all).map((wave) => wave.map((c) => c.name))).toEqual([
+      ["etcd"],
+      ["kube-apiserver"],
+      ["kube-controller-manager", "kube-scheduler", "openbao", "node-agent"],
     ]);
   });
 

@@ -6,7 +6,7 @@ import { removeLeftovers } from "../node-agent/netns.js";
 import { netnsPlan } from "../node-agent/pod-network.js";
 import { prepareOpenBao, readyOpenBao, writeVaultConnection } from "../openbao/openbao.js";
 import { ensureBinaries } from "./binaries.js";
-import { type Binaries, type ComponentSpec, clusterComponents } from "./components.js";
+import { type Binaries, type ComponentSpec, clusterComponents, startWaves } from "./components.js";
 import { type ClusterConfig, clusterConfig } from "./config.js";
 import { installCrds } from "./crds.js";
 import { ClusterError } from "./errors.js";
@@ -82,24 +82,33 @@ export async function clusterUp(name = "local", opts: UpOptions = {}): Promise<R
   }
 
   const running: RunningProcess[] = [];
+  const startOne = async (c: ComponentSpec) => {
+    const started = Date.now();
+    const proc = running[running.findIndex((r) => r.name === c.name)];
+    if (!proc) throw new ClusterError(`internal: ${c.name} was not started`);
+    const health = await waitHealthy(c.health, c.startTimeoutSeconds, () => isOurs(proc));
+    if (!health.ok) {
+      throw new ClusterError(
+        `${c.name} did not become healthy within ${c.startTimeoutSeconds}s (${health.detail}); see ${join(config.logDir, `${c.name}.log`)}`,
+      );
+    }
+    log(`cluster: ${c.name} healthy in ${((Date.now() - started) / 1000).toFixed(1)}s (pid ${proc.pid})`);
+    if (c.name === "openbao") {
+      const bootstrapped = await readyOpenBao(config, pki, adminKubeConfig(config), { bootstrap: true });
+      log(`cluster: openbao unsealed and bootstrapped${bootstrapped.length ? ` (${bootstrapped.join(", ")})` : ""}`);
+    }
+  };
   try {
-    for (const c of components) {
-      if (!existsSync(c.command)) throw new ClusterError(`missing binary ${c.command}; run npm run binaries`);
-      const started = Date.now();
-      const proc = startProcess(c, config.logDir);
-      running.push(proc);
+    for (const wave of startWaves(components)) {
+      for (const c of wave) {
+        if (!existsSync(c.command)) throw new ClusterError(`missing binary ${c.command}; run npm run binaries`);
+        running.push(startProcess(c, config.logDir));
+      }
       writePidFile(config.stateDir, running);
-      const health = await waitHealthy(c.health, c.startTimeoutSeconds, () => isOurs(proc));
-      if (!health.ok) {
-        throw new ClusterError(
-          `${c.name} did not become healthy within ${c.startTimeoutSeconds}s (${health.detail}); see ${join(config.logDir, `${c.name}.log`)}`,
-        );
-      }
-      log(`cluster: ${c.name} healthy in ${((Date.now() - started) / 1000).toFixed(1)}s (pid ${proc.pid})`);
-      if (c.name === "openbao") {
-        const bootstrapped = await readyOpenBao(config, pki, adminKubeConfig(config), { bootstrap: true });
-        log(`cluster: openbao unsealed and bootstrapped${bootstrapped.length ? ` (${bootstrapped.join(", ")})` : ""}`);
-      }
+      // A wave's components start side by side; the first failure is reported once all of them have settled.
+      const results = await Promise.allSettled(wave.map(startOne));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed) throw failed.reason;
     }
     await writeVaultConnection(config, pki);
     const crds = await installCrds(adminKubeConfig(config));

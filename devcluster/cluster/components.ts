@@ -194,3 +194,17 @@ export function clusterComponents(
     nodeAgentComponent(config, pki),
   ];
 }
+
+/** Components that must be healthy, one after the other, before any other starts. */
+const FOUNDATION = ["etcd", "kube-apiserver"];
+
+/**
+ * The start order in waves: etcd, then the API server, then everything else side by side, since each of the rest
+ * needs only the API server (the node agent's nodes turn schedulable once the controller-manager runs, which its
+ * readiness already waits for).
+ */
+export function startWaves(components: ComponentSpec[]): ComponentSpec[][] {
+  const first = FOUNDATION.flatMap((n) => components.filter((c) => c.name === n)).map((c) => [c]);
+  const rest = components.filter((c) => !FOUNDATION.includes(c.name));
+  return rest.length > 0 ? [...first, rest] : first;
+}

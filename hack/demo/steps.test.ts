@@ -5,6 +5,7 @@ import { compilePreprocessing } from "../../runtime/src/contract/preprocess.js";
 import { ProgressPrinter, progressLine } from "./progress-bar.js";
 import { skewed } from "./steps/drift.js";
 import { accuracy } from "./steps/serve.js";
+import { milestoneLine } from "./steps.js";
 import { rawRecord } from "./test-split.js";
 
 const pre: PreprocessingJson = {
@@ -75,5 +76,13 @@ describe("accuracy and skewed traffic", () => {
       { body_mass_g: 5500, flipper_length_mm: 230, island: "Dream" },
       { body_mass_g: 7500, flipper_length_mm: 260, island: "Biscoe" },
     ]);
+  });
+});
+
+describe("milestoneLine", () => {
+  it("gives the time since the demo started and the load average it was measured under", () => {
+    expect(milestoneLine("first prediction", 38.24, 2.104)).toBe(
+      "demo: first prediction 38.2s after the demo started (load average 2.10)",
+    );
   });
 });

@@ -1,11 +1,12 @@
 // Steps 1-2: first-use set-up (libtensorflow, binaries) and the runtime build the local node agent runs.
 import { spawn } from "node:child_process";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../../../devcluster/cluster/config.js";
 import { componentsFor } from "../../setup/components.js";
 import { runSetup } from "../../setup/run.js";
 import { type Step, StepFailure } from "../steps.js";
+import { upToDate } from "../up-to-date.js";
 
 export const setupStep: Step = {
   name: "setup",
@@ -18,20 +19,35 @@ export const setupStep: Step = {
 };
 
 const BUILD_INFO = join(REPO_ROOT, ".liftoff", "runtime.tsbuildinfo");
+/** Written after each successful build; older than any input means the build must run again. */
+const BUILD_STAMP = join(REPO_ROOT, ".liftoff", "runtime.built");
+const RUNTIME_MAIN = join(REPO_ROOT, "runtime", "dist", "main.js");
+const BUILD_INPUTS = ["runtime/src", "runtime/tsconfig.build.json", "tsconfig.base.json", "package-lock.json"].map(
+  (p) => join(REPO_ROOT, p),
+);
 
 export const buildStep: Step = {
   name: "build",
   title: "compile the runtime (runtime/dist, the image the local node agent runs)",
-  run: () =>
-    new Promise((resolve, reject) => {
-      // Incremental (a few seconds when nothing changed); tsc does not notice deleted outputs, so a missing
+  run: () => {
+    if (existsSync(RUNTIME_MAIN) && upToDate(BUILD_STAMP, BUILD_INPUTS)) {
+      return Promise.resolve("up to date (no source changed since the last build)");
+    }
+    return new Promise((resolve, reject) => {
+      // Incremental (a few seconds when little changed); tsc does not notice deleted outputs, so a missing
       // dist/ forgets the build info and compiles everything.
-      if (!existsSync(join(REPO_ROOT, "runtime", "dist", "main.js"))) rmSync(BUILD_INFO, { force: true });
+      if (!existsSync(RUNTIME_MAIN)) rmSync(BUILD_INFO, { force: true });
+      rmSync(BUILD_STAMP, { force: true });
+      const startedAt = new Date(); // the stamp wears the start time: a file saved during the build is still newer
       const args = ["tsc", "-p", "runtime/tsconfig.build.json", "--incremental", "--tsBuildInfoFile", BUILD_INFO];
       const child = spawn("npx", args, { cwd: REPO_ROOT, stdio: "inherit" });
       child.on("error", reject);
-      child.on("close", (code) =>
-        code === 0 ? resolve(undefined) : reject(new StepFailure(`tsc exited with ${code} (errors above)`)),
-      );
-    }),
+      child.on("close", (code) => {
+        if (code !== 0) return reject(new StepFailure(`tsc exited with ${code} (errors above)`));
+        writeFileSync(BUILD_STAMP, "");
+        utimesSync(BUILD_STAMP, startedAt, startedAt);
+        resolve(undefined);
+      });
+    });
+  },
 };

@@ -62,6 +62,7 @@ export async function predictRequest(ctx: DemoContext, records: Record<string, u
 
 export const predictStep: Step = {
   name: "predict",
+  milestone: "first prediction",
   title: "predict the DataSet's test split, sent as raw records by column name (KServe V1), and score it",
   async run(ctx) {
     if (ctx.options.reuseCluster) return "skipped";

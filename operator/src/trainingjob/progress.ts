@@ -1,6 +1,7 @@
 // Live progress from the training pod's reports → status.progress, at most one API write per job every
 // `intervalMs` (5 s): a report inside the interval is held and the newest one written when it ends, so the last
-// epoch is never lost and the API server never sees a write per batch. A JSON merge patch of status.progress
+// epoch is never lost and the API server never sees a write per batch. The final report (100 %) is written at once,
+// so a job that finishes inside the interval shows its last epoch as soon as it has Succeeded, not 5 s later. A JSON merge patch of status.progress
 // alone: the reconciler's server-side apply never declares progress, so neither writer removes the other's fields.
 import type { Logger } from "pino";
 import type { TrainingJob } from "../api/v1alpha1/index.js";
@@ -12,6 +13,8 @@ interface Slot {
   lastWrite: number;
   pending?: TrainProgress;
   timer?: NodeJS.Timeout;
+  /** The last write, so writes go out in order even when the final one follows the previous one closely. */
+  written: Promise<unknown>;
 }
 
 export class ProgressWriter {
@@ -27,43 +30,50 @@ export class ProgressWriter {
   /** Takes one report; writes now, or when the job's interval is over. */
   offer(namespace: string, name: string, progress: TrainProgress): void {
     const key = `${namespace}/${name}`;
-    const slot = this.slots.get(key) ?? { lastWrite: Number.NEGATIVE_INFINITY };
+    const slot = this.slots.get(key) ?? { lastWrite: Number.NEGATIVE_INFINITY, written: Promise.resolve() };
     this.slots.set(key, slot);
     slot.pending = progress;
     const wait = slot.lastWrite + this.intervalMs - this.now();
-    if (wait <= 0 && !slot.timer) {
-      void this.flush(key, namespace, name, slot);
+    if (progress.percentage >= 100 && slot.timer) {
+      clearTimeout(slot.timer);
+      slot.timer = undefined;
+    }
+    if ((wait <= 0 || progress.percentage >= 100) && !slot.timer) {
+      this.flush(key, namespace, name, slot);
       return;
     }
     slot.timer ??= setTimeout(
       () => {
         slot.timer = undefined;
-        void this.flush(key, namespace, name, slot);
+        this.flush(key, namespace, name, slot);
       },
       Math.max(0, wait),
     );
   }
 
   /**
-   * Writes a held report now (the run has finished: its last report must not trail the final status by an
-   * interval). The reconciler awaits it before it writes Succeeded or Failed.
+   * Writes a held report now and waits for every write of the job (the run is over: its last report lands before
+   * the status that says so). The reconciler awaits it before it writes Succeeded or Failed.
    */
   async flushNow(namespace: string, name: string): Promise<void> {
     const key = `${namespace}/${name}`;
     const slot = this.slots.get(key);
-    if (!slot?.pending) return;
+    if (!slot) return;
     if (slot.timer) clearTimeout(slot.timer);
     slot.timer = undefined;
-    await this.flush(key, namespace, name, slot);
+    this.flush(key, namespace, name, slot);
+    await slot.written;
   }
 
-  private flush(key: string, namespace: string, name: string, slot: Slot): Promise<void> {
+  private flush(key: string, namespace: string, name: string, slot: Slot): void {
     const progress = slot.pending;
-    if (!progress) return Promise.resolve();
+    if (!progress) return;
     slot.pending = undefined;
     slot.lastWrite = this.now();
-    return this.client
-      .mergePatch<TrainingJob>(RESOURCES.TrainingJob, namespace, name, { status: { progress } }, "status")
+    slot.written = slot.written
+      .then(() =>
+        this.client.mergePatch<TrainingJob>(RESOURCES.TrainingJob, namespace, name, { status: { progress } }, "status"),
+      )
       .catch((err: Error) => {
         // Deleted a moment ago: its pods are going too, so stop rather than retry.
         if (err instanceof KubeApiError && err.code === 404) {
@@ -72,8 +82,7 @@ export class ProgressWriter {
           return;
         }
         this.log.warn({ key, err: err.message }, "progress write failed; the next report retries");
-      })
-      .then(() => undefined);
+      });
   }
 
   /** Forgets a job (deleted, finished) and cancels its held write. */

@@ -267,13 +267,18 @@ describe("TrainingJob status", () => {
 describe("ProgressWriter", () => {
   afterEach(() => vi.useRealTimers());
 
-  it("writes at most once per interval per job, and always the newest report in the end", async () => {
+  /** A writer on fake timers whose client records each status body it is asked to write. */
+  function recordingWriter() {
     vi.useFakeTimers();
     const writes: unknown[] = [];
     const client = {
       mergePatch: async (_r: unknown, _ns: unknown, _n: unknown, body: unknown) => void writes.push(body),
     };
-    const w = new ProgressWriter(client as never, { warn: () => {} } as never, 5000, () => Date.now());
+    return { writes, w: new ProgressWriter(client as never, { warn: () => {} } as never, 5000, () => Date.now()) };
+  }
+
+  it("writes at most once per interval per job, and always the newest report in the end", async () => {
+    const { writes, w } = recordingWriter();
     for (let epoch = 1; epoch <= 50; epoch++) {
       w.offer("ml", "penguins", { epoch, epochs: 50, percentage: epoch * 2 });
       await vi.advanceTimersByTimeAsync(200); // 50 reports in 10 s
@@ -284,18 +289,31 @@ describe("ProgressWriter", () => {
     w.stop();
   });
 
-  it("writes the held last report at once when the run finishes, and only once", async () => {
-    vi.useFakeTimers();
-    const writes: unknown[] = [];
-    const client = {
-      mergePatch: async (_r: unknown, _ns: unknown, _n: unknown, body: unknown) => void writes.push(body),
-    };
-    const w = new ProgressWriter(client as never, { warn: () => {} } as never, 5000, () => Date.now());
-    w.offer("ml", "penguins", { epoch: 1, epochs: 2, percentage: 50 });
-    w.offer("ml", "penguins", { epoch: 2, epochs: 2, percentage: 100 });
+  it("writes the final report (100 %) at once instead of holding it to the end of the interval", async () => {
+    const { writes, w } = recordingWriter();
+    w.offer("ml", "penguins", { epoch: 1, epochs: 60, percentage: 2 });
+    await vi.advanceTimersByTimeAsync(100);
+    w.offer("ml", "penguins", { epoch: 17, epochs: 60, percentage: 28 }); // held: inside the interval
+    await vi.advanceTimersByTimeAsync(100);
+    w.offer("ml", "penguins", { epoch: 18, epochs: 60, percentage: 100 }); // early stopping: the last report
+    await vi.advanceTimersByTimeAsync(0);
+    expect(writes).toEqual([
+      { status: { progress: { epoch: 1, epochs: 60, percentage: 2 } } },
+      { status: { progress: { epoch: 18, epochs: 60, percentage: 100 } } },
+    ]);
+    await vi.advanceTimersByTimeAsync(10_000); // the held epoch-17 report is gone, not written after the final one
+    expect(writes).toHaveLength(2);
+    w.stop();
+  });
+
+  it("on finishing, writes what is held and waits for the writes in flight", async () => {
+    const { writes, w } = recordingWriter();
+    w.offer("ml", "penguins", { epoch: 1, epochs: 60, percentage: 2 });
+    w.offer("ml", "penguins", { epoch: 9, epochs: 60, percentage: 15 }); // held: NaN loss ends the run here
+    await vi.advanceTimersByTimeAsync(0);
     expect(writes).toHaveLength(1);
     await w.flushNow("ml", "penguins");
-    expect(writes.at(-1)).toEqual({ status: { progress: { epoch: 2, epochs: 2, percentage: 100 } } });
+    expect(writes.at(-1)).toEqual({ status: { progress: { epoch: 9, epochs: 60, percentage: 15 } } });
     await vi.advanceTimersByTimeAsync(6000);
     expect(writes).toHaveLength(2);
     await w.flushNow("ml", "penguins"); // nothing held
