@@ -28,8 +28,8 @@ const admin = kubeConfig(inject("kubeconfig"));
 const fx = operatorFixture(admin, "trainingjob", { start: false, restricted: true });
 const core = admin.makeApiClient(CoreV1Api);
 const CLAIM = "liftoff-data";
-// Batch 1 makes an epoch long enough (a few hundred steps) to watch, kill and pause a run between checkpoints.
-const EPOCHS = 20;
+// Batch 2 makes an epoch long enough (133 steps) to watch, kill and pause a run between checkpoints.
+const EPOCHS = 16;
 const JOBS = ["twin", "killed", "paused"] as const;
 let op: OperatorHandle;
 let folder: string;
@@ -38,13 +38,13 @@ let twin: Obj;
 
 const ref = (kind: LiftoffObject["kind"], name: string) => ({ kind, namespace: ns, name });
 
-/** The sample TrainingJob under another name: its own output folder, EPOCHS epochs of batch 1, no early stop. */
+/** The sample TrainingJob under another name: its own output folder, EPOCHS epochs of batch 2, no early stop. */
 function trainingJob(name: string): LiftoffObject {
   const tj = loadSample("trainingjob", ns);
   tj.metadata.name = name;
   const spec = tj.spec as Obj;
   const { earlyStopping: _e, ...hyperparameters } = spec.hyperparameters;
-  spec.hyperparameters = { ...hyperparameters, epochs: EPOCHS, batchSize: 1 };
+  spec.hyperparameters = { ...hyperparameters, epochs: EPOCHS, batchSize: 2 };
   spec.output = { claimName: CLAIM, path: `models/${name}` };
   return tj;
 }
