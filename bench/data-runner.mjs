@@ -3,12 +3,35 @@
 // encryption is the real one; only the key wrapping, one Vault call per version, is left out).
 // Usage: node bench/data-runner.mjs <spec.json> <out> <scratch>
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { DuckDBConnection } from "@duckdb/node-api";
 import { runPrepare } from "../runtime/dist/prepare/pipeline.js";
 import { openSource } from "../runtime/dist/prepare/source.js";
 import { specWithDefaults } from "../runtime/dist/prepare/spec.js";
 
 const [specFile, out, scratch] = process.argv.slice(2);
+if (process.env.BENCH_TRACE) {
+  // Profiling: the time of every DuckDB statement the pipeline runs, on stderr.
+  let n = 0;
+  for (const m of ["run", "runAndReadAll"]) {
+    const inner = DuckDBConnection.prototype[m];
+    DuckDBConnection.prototype[m] = async function (sql, ...rest) {
+      if (m === "run" && process.env.BENCH_EXPLAIN && /^(SELECT|COPY)/.test(sql)) {
+        const rows = await (await inner.call(this, `EXPLAIN ANALYZE ${sql}`)).getRows();
+        const text = rows.map((r) => String(r[1])).join("\n");
+        writeFileSync(`${process.env.BENCH_EXPLAIN}-${String(++n).padStart(2, "0")}.txt`, `${sql}\n${text}`);
+      }
+      const t = performance.now();
+      try {
+        return await inner.call(this, sql, ...rest);
+      } finally {
+        process.stderr.write(
+          `  ${(performance.now() - t).toFixed(0).padStart(6)} ms  ${sql.replace(/\s+/g, " ").slice(0, 150)}\n`,
+        );
+      }
+    };
+  }
+}
 const spec = specWithDefaults(JSON.parse(readFileSync(specFile, "utf8")));
 const key = randomBytes(32);
 const secrets = {

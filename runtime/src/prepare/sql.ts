@@ -42,3 +42,12 @@ export function hmacSql(expr: string, salt: Buffer): string {
 function sha256(b: Buffer): string {
   return createHash("sha256").update(b).digest("hex");
 }
+
+/**
+ * The Parquet write options that keep the bytes reproducible. With several threads DuckDB's order-preserving writer
+ * merges finished input batches into row groups of ROW_GROUP_SIZE as they arrive, so the row-group boundaries (and
+ * bytes) depend on timing; with ROW_GROUP_SIZE 0 each input batch (a row group of the Parquet read, a byte range of
+ * the CSV read: fixed by the data) becomes one row group. With one thread the merge runs in order, so it may merge.
+ */
+export const parquetWrite = (compression: string, threads: number) =>
+  `FORMAT parquet, COMPRESSION ${compression}, ROW_GROUP_SIZE ${threads > 1 ? 0 : 122880}`;

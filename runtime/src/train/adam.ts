@@ -21,7 +21,7 @@ export class FusedAdam extends tf.AdamOptimizer {
   // Held in one object, not as Variable fields: checkpoint.ts saves an optimizer's own Variable fields as JSON.
   private moments: Moments | undefined;
   private names: string[] | undefined;
-  private consts: { b1: tf.Scalar; c1: tf.Scalar; b2: tf.Scalar; c2: tf.Scalar; eps: tf.Scalar } | undefined;
+  private consts: { b1: tf.Scalar; c1: tf.Scalar; b2: tf.Scalar; c2: tf.Scalar } | undefined;
   private readonly hp: { lr: number; beta1: number; beta2: number; epsilon: number };
 
   constructor(learningRate: number, beta1 = 0.9, beta2 = 0.999, epsilon?: number) {
@@ -31,13 +31,12 @@ export class FusedAdam extends tf.AdamOptimizer {
 
   private constants() {
     if (!this.consts) {
-      const { beta1, beta2, epsilon } = this.hp;
+      const { beta1, beta2 } = this.hp;
       this.consts = tf.tidy(() => ({
         b1: tf.keep(tf.scalar(beta1)),
         c1: tf.keep(tf.scalar(1 - beta1)),
         b2: tf.keep(tf.scalar(beta2)),
         c2: tf.keep(tf.scalar(1 - beta2)),
-        eps: tf.keep(tf.scalar(epsilon)),
       }));
     }
     return this.consts;
@@ -76,11 +75,11 @@ export class FusedAdam extends tf.AdamOptimizer {
       const v1 = tf.add(tf.mul(v, c.b2), tf.mul(tf.square(g), c.c2));
       m.assign(m1);
       v.assign(v1);
-      // lr · (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + ε), with the bias corrections folded into two scalars.
-      const step = tf.mul(
-        tf.div(m1, tf.add(tf.mul(tf.sqrt(v1), tf.scalar(1 / Math.sqrt(1 - beta2 ** t))), c.eps)),
-        tf.scalar(lr / (1 - beta1 ** t)),
-      );
+      // lr · (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + ε) = m / (√v · a + b), with the bias corrections and the
+      // learning rate folded into a = 1 / (lr · √(1 − β₂ᵗ) / (1 − β₁ᵗ)) and b = ε (1 − β₁ᵗ) / lr.
+      const lrT = lr / (1 - beta1 ** t);
+      const a = 1 / (lrT * Math.sqrt(1 - beta2 ** t));
+      const step = tf.div(m1, tf.add(tf.mul(tf.sqrt(v1), tf.scalar(a)), tf.scalar(this.hp.epsilon / lrT)));
       const parts = vars.length === 1 ? [step] : tf.split(step, sizes);
       vars.forEach((x, i) => {
         const d = parts[i] as tf.Tensor;

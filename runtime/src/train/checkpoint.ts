@@ -1,7 +1,9 @@
 // Checkpoints: weights, optimizer state and the loop's state (epoch, batch within it, RNG, early-stopping memory),
 // written to a temporary folder and renamed into place, so a reader sees a whole checkpoint or none. state.json
 // records the sha256 of both weight files; a checkpoint whose files do not match (tampered, truncated) is skipped
-// in favour of the one before it, and the caller is told which. The newest `keep` are kept.
+// in favour of the one before it, and the caller is told which. The newest `keep` are kept. The bytes are taken
+// at once (snapshotCheckpoint) and written while training goes on (writeCheckpoint): on a loaded disk the writes
+// took as long as a small epoch.
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -33,25 +35,29 @@ interface StateFile {
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 const NAME = /^ckpt-(\d{6})-(\d{9})$/;
+/** Prefix of a checkpoint being written; one left by a killed process is removed at the next restore. */
+const TMP = ".tmp-";
 
 async function encode(tensors: { name: string; tensor: tf.Tensor }[]) {
   const { data, specs } = await tf.io.encodeWeights(tensors);
   return { bytes: new Uint8Array(data), specs };
 }
 
-export async function saveCheckpoint(
-  dir: string,
+/** A checkpoint's bytes, taken at one moment; writeCheckpoint puts them on disk later (the loop goes on). */
+export interface Snapshot {
+  name: string;
+  weights: Uint8Array;
+  optimizer: Uint8Array;
+  stateJson: string;
+}
+
+export async function snapshotCheckpoint(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
   state: LoopState,
-  keep: number,
-): Promise<string> {
-  await mkdir(dir, { recursive: true });
+): Promise<Snapshot> {
   const weights = await encode(model.weights.map((w) => ({ name: w.originalName, tensor: w.read() })));
   const opt = await encode(await optimizer.getWeights());
-  const name = `ckpt-${String(state.epoch).padStart(6, "0")}-${String(state.batch).padStart(9, "0")}`;
-  const tmp = path.join(dir, `.tmp-${randomBytes(6).toString("hex")}`);
-  await mkdir(tmp);
   const file: StateFile = {
     formatVersion: 1,
     state,
@@ -61,15 +67,38 @@ export async function saveCheckpoint(
       "optimizer.bin": { sha256: sha256(opt.bytes), weights: opt.specs },
     },
   };
-  await writeFile(path.join(tmp, "weights.bin"), weights.bytes);
-  await writeFile(path.join(tmp, "optimizer.bin"), opt.bytes);
-  await writeFile(path.join(tmp, "state.json"), JSON.stringify(file));
-  const target = path.join(dir, name);
+  return {
+    name: `ckpt-${String(state.epoch).padStart(6, "0")}-${String(state.batch).padStart(9, "0")}`,
+    weights: weights.bytes,
+    optimizer: opt.bytes,
+    stateJson: JSON.stringify(file),
+  };
+}
+
+/** Writes a snapshot atomically (temporary folder, then rename) and keeps the newest `keep`. */
+export async function writeCheckpoint(dir: string, snap: Snapshot, keep: number): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const tmp = path.join(dir, `${TMP}${randomBytes(6).toString("hex")}`);
+  await mkdir(tmp);
+  await writeFile(path.join(tmp, "weights.bin"), snap.weights);
+  await writeFile(path.join(tmp, "optimizer.bin"), snap.optimizer);
+  await writeFile(path.join(tmp, "state.json"), snap.stateJson);
+  const target = path.join(dir, snap.name);
   await rm(target, { recursive: true, force: true });
   await rename(tmp, target);
   const all = await list(dir);
   for (const old of all.slice(keep)) await rm(path.join(dir, old), { recursive: true, force: true });
-  return name;
+  return snap.name;
+}
+
+export async function saveCheckpoint(
+  dir: string,
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  state: LoopState,
+  keep: number,
+): Promise<string> {
+  return writeCheckpoint(dir, await snapshotCheckpoint(model, optimizer, state), keep);
 }
 
 /**
@@ -116,6 +145,9 @@ export async function restoreCheckpoint(
   optimizer: tf.Optimizer,
 ): Promise<Restored> {
   const skipped: string[] = [];
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (name.startsWith(TMP)) await rm(path.join(dir, name), { recursive: true, force: true });
+  }
   for (const name of await list(dir)) {
     const at = path.join(dir, name);
     try {

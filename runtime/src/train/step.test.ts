@@ -3,6 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backends.js";
 import { buildStack, headFor } from "./layers.js";
+import { nativeOps } from "./native-ops.js";
 import { makeLoss } from "./objective.js";
 import type { LayerSpec, LossName, Task } from "./spec.js";
 import {
@@ -14,8 +15,6 @@ import {
   headGradient,
   objectiveFor,
 } from "./step.js";
-
-beforeAll(() => initBackend("cpu"));
 
 const close = (a: tf.Tensor, b: tf.Tensor) => {
   const d = tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] as number;
@@ -45,7 +44,9 @@ const cases: [string, Task, LossName, string[] | undefined, LayerSpec[]][] = [
   ["mean squared error, linear", "regression", "meanSquaredError", undefined, [{ type: "dense", units: 3 }]],
 ];
 
-describe("dense step", () => {
+// On tensorflow the step uses libtensorflow's ReluGrad and SoftmaxCrossEntropyWithLogits (native-ops.ts).
+describe.each(["cpu", "tensorflow"] as const)("dense step on %s", (backend) => {
+  beforeAll(() => initBackend(backend));
   it.each(cases)("%s: loss and gradients equal autodiff's", (_name, task, lossName, classes, layers) => {
     const head = headFor(task, classes);
     const model = buildStack(layers, 4, head);
@@ -63,12 +64,18 @@ describe("dense step", () => {
     const loss = makeLoss(lossName, head.units);
     const want = tf.variableGrads(() => loss(tf.tensor1d(y), denseForward(ops, x, masks).logits), vars);
     const { logits, saved } = denseForward(ops, x, masks);
-    const got = headGradient(objective as NonNullable<typeof objective>, logits, y, n);
+    const native = nativeOps();
+    expect(native === undefined).toBe(backend === "cpu");
+    const got = headGradient(objective as NonNullable<typeof objective>, logits, y, n, native);
     close(got.loss, want.value);
-    const grads = denseBackward(ops, saved, got.dLogits);
+    const grads = denseBackward(ops, saved, got.dLogits, native);
     expect(grads.map((g) => g.name)).toEqual(vars.map((v) => v.name));
     for (const g of grads) close(g.tensor, want.grads[g.name] as tf.Tensor);
   });
+});
+
+describe("dense step", () => {
+  beforeAll(() => initBackend("cpu"));
 
   it("leaves models it does not cover to the general path", () => {
     const multi = headFor("multiclass", ["a", "b"]);

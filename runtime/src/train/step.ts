@@ -7,6 +7,7 @@
 // Both return the batch's mean loss as a scalar left on the device; the caller reads it when it needs it.
 import * as tf from "@tensorflow/tfjs";
 import type { Head } from "./layers.js";
+import { type NativeOps, nativeOps } from "./native-ops.js";
 import type { LossFn } from "./objective.js";
 import type { LossName } from "./spec.js";
 
@@ -52,6 +53,18 @@ export function objectiveFor(loss: LossName, head: Head): Objective | undefined 
   if (loss === "binaryCrossentropy" && head.units === 1) return "sigmoidCrossentropy";
   if (loss === "meanSquaredError" && head.units === 1) return "meanSquaredError";
   return undefined;
+}
+
+/** Scalars the step uses every batch, created once per backend (a new tf.scalar is an upload each time). */
+const scalars = new Map<string, tf.Scalar>();
+function constant(value: number): tf.Scalar {
+  const key = `${tf.getBackend()}:${value}`;
+  let s = scalars.get(key);
+  if (s === undefined) {
+    s = tf.keep(tf.scalar(value));
+    scalars.set(key, s);
+  }
+  return s;
 }
 
 interface Saved {
@@ -103,19 +116,24 @@ export function headGradient(
   logits: tf.Tensor2D,
   y: Float32Array,
   n: number,
+  native?: NativeOps,
 ): { dLogits: tf.Tensor2D; loss: tf.Scalar } {
-  const scale = tf.scalar(1 / n);
+  const scale = constant(1 / n);
   if (objective === "softmaxCrossentropy") {
     const k = logits.shape[1];
     // One-hot built on the host: tf.oneHot is int32 and costs two casts more.
     const hot = new Float32Array(n * k);
     for (let r = 0; r < n; r++) hot[r * k + (y[r] as number)] = 1;
     const oneHot = tf.tensor2d(hot, [n, k]);
+    if (native) {
+      const { loss, grad } = native.softmaxCrossEntropy(logits, oneHot);
+      return { dLogits: tf.mul(grad, scale) as tf.Tensor2D, loss: tf.mul(tf.sum(loss), scale) as tf.Scalar };
+    }
     const p = tf.softmax(logits);
     const dLogits = tf.mul(tf.sub(p, oneHot), scale) as tf.Tensor2D;
     // −mean log p[y], with p kept above float32's smallest normal so a confidently wrong row is large, not ∞.
-    const logP = tf.log(tf.maximum(p, tf.scalar(1.1754944e-38)));
-    return { dLogits, loss: tf.mul(tf.sum(tf.mul(logP, oneHot)), tf.scalar(-1 / n)) as tf.Scalar };
+    const logP = tf.log(tf.maximum(p, constant(1.1754944e-38)));
+    return { dLogits, loss: tf.mul(tf.sum(tf.mul(logP, oneHot)), constant(-1 / n)) as tf.Scalar };
   }
   const target = tf.tensor2d(y, [n, 1]);
   if (objective === "sigmoidCrossentropy") {
@@ -123,24 +141,25 @@ export function headGradient(
     return { dLogits, loss: tf.losses.sigmoidCrossEntropy(target, logits) as tf.Scalar };
   }
   const d = tf.sub(logits, target);
-  return { dLogits: tf.mul(d, tf.scalar(2 / n)) as tf.Tensor2D, loss: tf.mean(tf.square(d)) as tf.Scalar };
+  return { dLogits: tf.mul(d, constant(2 / n)) as tf.Tensor2D, loss: tf.mean(tf.square(d)) as tf.Scalar };
 }
 
-function activationGradient(g: tf.Tensor2D, out: tf.Tensor2D, activation: Activation): tf.Tensor2D {
+function activationGradient(g: tf.Tensor2D, out: tf.Tensor2D, activation: Activation, native?: NativeOps) {
   switch (activation) {
     case "linear":
       return g;
     case "relu":
-      return tf.mul(g, tf.sign(out)); // out ≥ 0, so sign is the 0/1 mask (tf.step is five kernels here)
+      if (native) return native.reluGrad(g, out);
+      return tf.mul(g, tf.sign(out)) as tf.Tensor2D; // out ≥ 0, so sign is the 0/1 mask (tf.step is five kernels here)
     case "sigmoid":
-      return tf.mul(g, tf.mul(out, tf.sub(tf.scalar(1), out)));
+      return tf.mul(g, tf.mul(out, tf.sub(constant(1), out))) as tf.Tensor2D;
     case "tanh":
-      return tf.mul(g, tf.sub(tf.scalar(1), tf.square(out)));
+      return tf.mul(g, tf.sub(constant(1), tf.square(out))) as tf.Tensor2D;
   }
 }
 
 /** Gradients of every dense op's kernel and bias, in the ops' order, by backpropagation from dLogits. */
-export function denseBackward(ops: DenseOp[], saved: Saved[], dLogits: tf.Tensor2D): NamedTensor[] {
+export function denseBackward(ops: DenseOp[], saved: Saved[], dLogits: tf.Tensor2D, native?: NativeOps): NamedTensor[] {
   const grads: NamedTensor[] = [];
   let g = dLogits;
   const firstDense = ops.findIndex((o) => o.kind === "dense");
@@ -151,7 +170,7 @@ export function denseBackward(ops: DenseOp[], saved: Saved[], dLogits: tf.Tensor
       g = tf.mul(g, s.mask as tf.Tensor2D);
       continue;
     }
-    const dz = activationGradient(g, s.output, op.activation);
+    const dz = activationGradient(g, s.output, op.activation, native);
     grads.push({ name: op.bias.name, tensor: tf.sum(dz, 0) });
     grads.push({ name: op.kernel.name, tensor: tf.matMul(s.input, dz, true, false) });
     if (i > firstDense) g = tf.matMul(dz, op.kernel, false, true);
@@ -173,13 +192,14 @@ export function makeStep(o: StepOptions): { step: Step; kind: "dense" | "general
   const ops = densePlan(o.model);
   const objective = objectiveFor(o.lossName, o.head);
   if (ops && objective) {
+    const native = nativeOps();
     return {
       kind: "dense",
       step: (xs, ys, n) =>
         tf.tidy(() => {
           const { logits, saved } = denseForward(ops, tf.tensor2d(xs, [n, o.width]));
-          const { dLogits, loss } = headGradient(objective, logits, ys, n);
-          o.optimizer.applyGradients(denseBackward(ops, saved, dLogits));
+          const { dLogits, loss } = headGradient(objective, logits, ys, n, native);
+          o.optimizer.applyGradients(denseBackward(ops, saved, dLogits, native));
           return loss;
         }),
     };

@@ -1,6 +1,6 @@
 // The training path end to end on small seeded fixtures: data order, reproducibility, resume, checkpoints, NaN.
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -146,6 +146,8 @@ describe("train", { timeout: 60_000 }, () => {
     const names = (await readdir(dir)).sort();
     expect(names).toEqual(["ckpt-000001-000000000", "ckpt-000002-000000000", "ckpt-000003-000000000"]);
     await writeFile(path.join(dir, "ckpt-000003-000000000", "weights.bin"), "garbage");
+    await mkdir(path.join(dir, ".tmp-killed")); // a write a SIGKILL interrupted
+    await writeFile(path.join(dir, ".tmp-killed", "weights.bin"), "half");
     const same = buildStack(
       [
         { type: "dense", units: 8 },
@@ -157,6 +159,7 @@ describe("train", { timeout: 60_000 }, () => {
     const got = await restoreCheckpoint(dir, same, tf.train.adam());
     expect(got.skipped).toEqual(["ckpt-000003-000000000: weights.bin does not match its digest"]);
     expect(got.name).toBe("ckpt-000002-000000000");
+    expect((await readdir(dir)).sort()).toEqual(names);
     expect(got.state?.epoch).toBe(2);
     const other = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [1] })] });
     const none = await restoreCheckpoint(dir, other, tf.train.adam());

@@ -5,7 +5,7 @@
 // (step.ts) leaves each batch's loss on the device; the loop reads them every LOSS_READ_EVERY batches, before a
 // checkpoint and at the end of an epoch, in one transfer, and still names the first non-finite batch.
 import * as tf from "@tensorflow/tfjs";
-import { type LoopState, restoreCheckpoint, saveCheckpoint } from "./checkpoint.js";
+import { type LoopState, restoreCheckpoint, snapshotCheckpoint, writeCheckpoint } from "./checkpoint.js";
 import { batchDataset, type Split } from "./data.js";
 import { activate, type Head } from "./layers.js";
 import { computeMetrics } from "./metrics.js";
@@ -145,9 +145,24 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
   const startedAt = now();
   let trainedHere = 0;
   let lastCheckpoint = now();
+  // One checkpoint write in flight at most, in order; the loop trains on while it is written. A failed write
+  // fails the run at the next checkpoint or at the end.
+  let writing: Promise<void> = Promise.resolve();
+  let writeFailed: Error | undefined;
+  const written = async () => {
+    await writing;
+    if (writeFailed) throw writeFailed;
+  };
   const checkpoint = async () => {
     state.rng = o.rng.state();
-    await saveCheckpoint(o.checkpointDir, model, optimizer, state, o.keepCheckpoints);
+    const snap = await snapshotCheckpoint(model, optimizer, state);
+    await written();
+    writing = writeCheckpoint(o.checkpointDir, snap, o.keepCheckpoints).then(
+      () => undefined,
+      (err: Error) => {
+        writeFailed = err;
+      },
+    );
     lastCheckpoint = now();
   };
   const progress = (final: boolean): Progress => {
@@ -166,66 +181,73 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
       ...(sps > 0 ? { estimatedRemainingSeconds: final ? 0 : Math.ceil((total - done) / sps) } : {}),
     };
   };
-  while (state.epoch < spec.epochs && !state.stopped) {
-    let b = state.batch;
-    const pending: { loss: tf.Scalar; n: number; batch: number }[] = [];
-    // The losses of the batches trained since the last read: into the epoch's sum, or the NaNLoss failure.
-    const readLosses = () => {
-      if (pending.length === 0) return;
-      const values = tf.tidy(() => tf.stack(pending.map((p) => p.loss)).dataSync());
-      tf.dispose(pending.map((p) => p.loss));
-      const read = pending.splice(0);
-      read.forEach((p, i) => {
-        const value = values[i] as number;
-        if (!Number.isFinite(value)) {
-          throw new TrainingFailure(
-            "NaNLoss",
-            `the loss became ${value} at epoch ${state.epoch + 1}, batch ${p.batch} of ${batchesPerEpoch}: the learning rate ${spec.learningRate} is probably too high; try ${spec.learningRate / 10}`,
-          );
+  try {
+    while (state.epoch < spec.epochs && !state.stopped) {
+      const epochStarted = performance.now(); // not o.now: tests count that clock's calls
+      let b = state.batch;
+      const pending: { loss: tf.Scalar; n: number; batch: number }[] = [];
+      // The losses of the batches trained since the last read: into the epoch's sum, or the NaNLoss failure.
+      const readLosses = () => {
+        if (pending.length === 0) return;
+        const values = tf.tidy(() => tf.stack(pending.map((p) => p.loss)).dataSync());
+        tf.dispose(pending.map((p) => p.loss));
+        const read = pending.splice(0);
+        read.forEach((p, i) => {
+          const value = values[i] as number;
+          if (!Number.isFinite(value)) {
+            throw new TrainingFailure(
+              "NaNLoss",
+              `the loss became ${value} at epoch ${state.epoch + 1}, batch ${p.batch} of ${batchesPerEpoch}: the learning rate ${spec.learningRate} is probably too high; try ${spec.learningRate / 10}`,
+            );
+          }
+          state.lossSum += value * p.n;
+        });
+      };
+      const batches = await batchDataset(data, state.epoch, spec.batchSize, state.batch).iterator();
+      for (let next = await batches.next(); !next.done; next = await batches.next()) {
+        const batch = next.value;
+        pending.push({ loss: step(batch.x, batch.y, batch.n), n: batch.n, batch: ++b });
+        state.batch = b;
+        state.seen += batch.n;
+        trainedHere += batch.n;
+        if (pending.length >= LOSS_READ_EVERY) readLosses();
+        if (now() - lastCheckpoint >= o.checkpointSeconds * 1000 && b < batchesPerEpoch) {
+          readLosses();
+          await checkpoint();
+          o.onProgress(progress(false), false);
         }
-        state.lossSum += value * p.n;
-      });
-    };
-    const batches = await batchDataset(data, state.epoch, spec.batchSize, state.batch).iterator();
-    for (let next = await batches.next(); !next.done; next = await batches.next()) {
-      const batch = next.value;
-      pending.push({ loss: step(batch.x, batch.y, batch.n), n: batch.n, batch: ++b });
-      state.batch = b;
-      state.seen += batch.n;
-      trainedHere += batch.n;
-      if (pending.length >= LOSS_READ_EVERY) readLosses();
-      if (now() - lastCheckpoint >= o.checkpointSeconds * 1000 && b < batchesPerEpoch) {
-        readLosses();
-        await checkpoint();
-        o.onProgress(progress(false), false);
       }
-    }
-    readLosses();
-    const epochLog: Record<string, number> = { loss: state.lossSum / Math.max(1, state.seen) };
-    const val = await evaluate(model, o.head, o.loss, o.validation, spec);
-    for (const [k, v] of Object.entries(val)) epochLog[`val_${k}`] = v;
-    state.history.push(epochLog);
-    state = { ...state, epoch: state.epoch + 1, batch: 0, lossSum: 0, seen: 0 };
-    o.log(
-      `epoch ${state.epoch}/${spec.epochs} ${Object.entries(epochLog)
-        .map(([k, v]) => `${k}=${v.toFixed(4)}`)
-        .join(" ")}`,
-    );
-    if (spec.earlyStopping) {
-      // Keras' EarlyStopping: stop once `patience` epochs in a row did not improve by more than minDelta.
-      const { monitor, patience, minDelta } = spec.earlyStopping;
-      const v = epochLog[monitor] as number;
-      if (state.best === null || v < state.best - minDelta) {
-        state.best = v;
-        state.wait = 0;
-      } else if (++state.wait >= patience) {
-        state.stopped = true;
-        o.log(`early stopping after epoch ${state.epoch}: ${monitor} has not improved for ${state.wait} epochs`);
+      readLosses();
+      const epochLog: Record<string, number> = { loss: state.lossSum / Math.max(1, state.seen) };
+      const val = await evaluate(model, o.head, o.loss, o.validation, spec);
+      for (const [k, v] of Object.entries(val)) epochLog[`val_${k}`] = v;
+      state.history.push(epochLog);
+      state = { ...state, epoch: state.epoch + 1, batch: 0, lossSum: 0, seen: 0 };
+      let stopping: string | undefined;
+      if (spec.earlyStopping) {
+        // Keras' EarlyStopping: stop once `patience` epochs in a row did not improve by more than minDelta.
+        const { monitor, patience, minDelta } = spec.earlyStopping;
+        const v = epochLog[monitor] as number;
+        if (state.best === null || v < state.best - minDelta) {
+          state.best = v;
+          state.wait = 0;
+        } else if (++state.wait >= patience) {
+          state.stopped = true;
+          stopping = `early stopping after epoch ${state.epoch}: ${monitor} has not improved for ${state.wait} epochs`;
+        }
       }
+      await checkpoint();
+      const metrics = Object.entries(epochLog).map(([k, v]) => `${k}=${v.toFixed(4)}`);
+      // The epoch's wall time: its batches, the validation pass and the checkpoint.
+      const took = ((performance.now() - epochStarted) / 1000).toFixed(3);
+      o.log(`epoch ${state.epoch}/${spec.epochs} ${metrics.join(" ")} (${took} s)`);
+      if (stopping) o.log(stopping);
+      o.onProgress(progress(false), false);
     }
-    await checkpoint();
-    o.onProgress(progress(false), false);
+  } finally {
+    await writing; // a run that fails (or is stopped by its caller) leaves its last checkpoint whole
   }
+  await written();
   o.onProgress(progress(true), true);
   return { state, ...(restored.name ? { resumedFrom: restored.name } : {}) };
 }
