@@ -32,7 +32,7 @@ import {
   sampleSql,
   stratification,
 } from "./split.js";
-import { ident, lit, parquetWrite } from "./sql.js";
+import { ident, lit, megabytes, parquetWrite } from "./sql.js";
 import { columnStats, isNumeric, partIs, QUANTILE_SAMPLE, vocabulary } from "./stats.js";
 import { scanSplit } from "./thresholds.js";
 
@@ -95,12 +95,13 @@ export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
   const encrypted = spec.encryption !== undefined;
   const work = path.join(o.scratch, "duckdb");
   const threads = o.threads ?? 2;
+  const memoryLimit = o.memoryLimit ?? "1GB";
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
   // In memory, spilling to temp_directory past memory_limit: a database file would add WAL and checkpoint writes.
   const instance = await DuckDBInstance.create(":memory:", {
     threads: String(threads),
-    memory_limit: o.memoryLimit ?? "1GB",
+    memory_limit: memoryLimit,
     temp_directory: path.join(work, "spill"),
     preserve_insertion_order: "true",
   });
@@ -114,7 +115,12 @@ export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
     schemaColumnsOf(raw, spec);
     progress("checking schema");
     const typedFile = path.join(work, "typed.parquet");
-    const check = await checkSchema(db, raw, plan.columns, loaded.label, typedFile, threads);
+    // The parse streams; more memory would only let finished batches queue for the ordered Parquet writer, so peak
+    // RSS would grow with the source (up to memory_limit). A quarter of the limit (at least 128 MB) bounds that.
+    await db.run(`SET memory_limit = '${Math.max(128, Math.floor(megabytes(memoryLimit) / 4))}MB'`);
+    const check = await checkSchema(db, raw, plan.columns, loaded.label, typedFile, threads).finally(() =>
+      db.run(`SET memory_limit = ${lit(memoryLimit)}`),
+    );
     if (check.rows > MAX_SPLIT_ROWS) {
       throw new PrepareError(
         PrepareReason.SourceTooLarge,
