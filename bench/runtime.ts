@@ -1,25 +1,30 @@
 /**
  * npm run bench:runtime — the runtime's serving numbers, all ratios from one run:
  *   1. in-process predict p50 vs HTTP p50 at concurrency 1 (overhead, µs)
- *   2. req/s of a bare Fastify route vs the predict route (tiny model)
- *   3. throughput and p99 at concurrency 32 without and with dynamic batching (small MLP)
+ *   2. req/s and server CPU per request of a bare Fastify route vs the predict
+ *      route (tiny model, unbatched and batched), the same JSON in and the same
+ *      bytes out; the two servers are measured in alternation (A B A B) so that
+ *      load from other tenants falls on both alike
+ *   3. throughput and p99 at concurrency 32 without and with dynamic batching (small MLP), alternated too
  *   4. backends side by side (tensorflow, wasm, cpu) on the small MLP
- *   5. the same MLP with batching over HTTP V1, HTTP V2, gRPC V2 and gRPC TF Serving
+ *   5. the tiny model over gRPC V2 beside HTTP, and the MLP with batching over
+ *      HTTP V1, HTTP V2, gRPC V2 and gRPC TF Serving
  * Servers run as child processes with default flags unless stated (so --backend
- * auto); the load generator is a closed loop on raw keep-alive sockets sharing
- * the machine's cores. Server CPU per request (from /proc) is reported because
- * it does not depend on the client. BENCH_SECONDS per point (default 3).
+ * auto); the HTTP load generator is a closed loop on raw keep-alive sockets, the
+ * gRPC one grpc-js, both sharing the machine's cores. Server CPU per request
+ * (utime + stime of the server process from /proc over the timed run) is
+ * reported because it does not depend on the client. BENCH_SECONDS per point (default 3).
  */
 import { mkdir, writeFile } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fetchArtifact } from "../runtime/src/artifact.js";
 import { type BackendName, initBackend } from "../runtime/src/backends.js";
 import { loadModel, type Tensor } from "../runtime/src/model.js";
 import { mlp, saveLayersModel, tempDir, tinyDense } from "../runtime/src/test-helpers.js";
-import { closedLoop, type LoadResult, percentile } from "./lib/client.js";
+import { closedLoop, type LoadResult, mergeRuns, percentile } from "./lib/client.js";
 import { type GrpcLoad, grpcClosedLoop } from "./lib/grpc-client.js";
+import { describeRun, startRun } from "./lib/machine.js";
 import { type Child, repoRoot, startChild, startRuntime } from "./lib/servers.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -42,9 +47,16 @@ function rowsOf(n: number, width: number): number[][] {
 }
 
 /** p50 of the runtime's model.run on one prepared input, in this process. */
-async function inProcess(backend: BackendName, modelJson: string, rows: number[][]): Promise<number> {
+/** `plainJsRows` as loadModel takes it: undefined measures, 0 is TF.js only. */
+async function inProcess(
+  backend: BackendName,
+  modelJson: string,
+  rows: number[][],
+  plainJsRows?: number,
+): Promise<number> {
   await initBackend(backend);
-  const model = await loadModel(await fetchArtifact({ kind: "file", path: modelJson }, undefined));
+  const artifact = await fetchArtifact({ kind: "file", path: modelJson }, undefined);
+  const model = await loadModel(artifact, plainJsRows === undefined ? {} : { plainJsRows });
   const input: Tensor[] = [{ data: new Float32Array(rows.flat()), shape: [rows.length, rows[0]?.length ?? 0] }];
   const warm = performance.now() + 300;
   while (performance.now() < warm) await model.run(input);
@@ -62,12 +74,41 @@ async function inProcess(backend: BackendName, modelJson: string, rows: number[]
   );
 }
 
-async function load(server: Child, urlPath: string, body: string, concurrency: number): Promise<Point> {
+async function load(
+  server: Child,
+  urlPath: string,
+  body: string,
+  concurrency: number,
+  seconds = SECONDS,
+): Promise<Point> {
   const opts = { port: server.port, path: urlPath, body, concurrency };
   await closedLoop({ ...opts, durationMs: 500, warmupMs: 0 });
   const cpu0 = server.cpuSeconds();
-  const r = await closedLoop({ ...opts, durationMs: SECONDS * 1000, warmupMs: 0 });
+  const r = await closedLoop({ ...opts, durationMs: seconds * 1000, warmupMs: 0 });
   return { ...r, cpuPerRequest: ((server.cpuSeconds() - cpu0) * 1e6) / r.requests };
+}
+
+/** Runs each of several loads in turn, twice (A B A B), each half as long; one merged Point per load. */
+async function alternate(loads: (() => Promise<Point>)[]): Promise<Point[]> {
+  const runs: Point[][] = loads.map(() => []);
+  for (let round = 0; round < 2; round++) {
+    for (const [i, run] of loads.entries()) runs[i]?.push(await run());
+  }
+  return runs.map((rs) => {
+    const cpu = rs.reduce((n, r) => n + r.cpuPerRequest * r.requests, 0);
+    const merged = mergeRuns(rs);
+    return { ...merged, cpuPerRequest: cpu / merged.requests };
+  });
+}
+
+async function post(port: number, urlPath: string, body: string): Promise<string> {
+  const r = await fetch(`http://127.0.0.1:${port}${urlPath}`, { method: "POST", body });
+  if (r.status !== 200) throw new Error(`${urlPath} answered ${r.status}: ${await r.text()}`);
+  return r.text();
+}
+
+function grpcPortOf(s: Child): number {
+  return Number(/gRPC listening on 127\.0\.0\.1:(\d+)/.exec(s.output())?.[1]);
 }
 
 async function loadGrpc(server: Child, port: number, call: Omit<GrpcLoad, "port" | "durationMs">): Promise<Point> {
@@ -77,14 +118,22 @@ async function loadGrpc(server: Child, port: number, call: Omit<GrpcLoad, "port"
   return { ...r, cpuPerRequest: ((server.cpuSeconds() - cpu0) * 1e6) / r.requests };
 }
 
+interface Served {
+  backend: BackendName;
+  plain_js_max_rows: number;
+}
+
+async function servedOf(server: Child): Promise<Served> {
+  const meta = (await (await fetch(`http://127.0.0.1:${server.port}/v2/models/m`)).json()) as { parameters: Served };
+  return meta.parameters;
+}
+
 async function backendOf(server: Child): Promise<BackendName> {
-  const meta = (await (await fetch(`http://127.0.0.1:${server.port}/v2/models/m`)).json()) as {
-    parameters: { backend: BackendName };
-  };
-  return meta.parameters.backend;
+  return (await servedOf(server)).backend;
 }
 
 async function main(): Promise<void> {
+  const run = startRun();
   const tinyDir = await tempDir("liftoff-bench-");
   await saveLayersModel(tinyDense(), tinyDir);
   const mlpDir = await tempDir("liftoff-bench-");
@@ -92,18 +141,38 @@ async function main(): Promise<void> {
   const tinyBody = JSON.stringify({ instances: rowsOf(1, 3) });
   const mlpBody = JSON.stringify({ instances: rowsOf(1, MLP_IN) });
   const batching = ["--max-batch-size", "32", "--max-latency-ms", "0"];
+  const half = SECONDS / 2;
 
-  log("bare Fastify");
-  const bare = await startChild(process.execPath, ["--import", "tsx", "bench/bare-server.ts"], /port (\d+)/, "/ready");
-  const bareC1 = await load(bare, "/predict", tinyBody, 1);
-  const bareC16 = await load(bare, "/predict", tinyBody, 16);
-  await bare.stop();
-
-  log("tiny model (auto backend)");
-  let s = await startRuntime(tinyDir);
+  log("tiny model (auto backend) and a bare Fastify route answering the same bytes, alternately");
+  let s = await startRuntime(tinyDir, ["--grpc-port", "0"]);
   const tinyBackend = await backendOf(s);
-  const tinyC1 = await load(s, PREDICT, tinyBody, 1);
-  const tinyC16 = await load(s, PREDICT, tinyBody, 16);
+  const tinyReply = await post(s.port, PREDICT, tinyBody);
+  const bare = await startChild(process.execPath, ["--import", "tsx", "bench/bare-server.ts"], /port (\d+)/, "/ready", {
+    BARE_REPLY: tinyReply,
+  });
+  const bareReply = await post(bare.port, "/predict", tinyBody);
+  if (bareReply !== tinyReply) throw new Error(`bare reply ${bareReply} differs from the runtime's ${tinyReply}`);
+  const [bareC1, tinyC1] = (await alternate([
+    () => load(bare, "/predict", tinyBody, 1, half),
+    () => load(s, PREDICT, tinyBody, 1, half),
+  ])) as [Point, Point];
+  const [bareC16, tinyC16] = (await alternate([
+    () => load(bare, "/predict", tinyBody, 16, half),
+    () => load(s, PREDICT, tinyBody, 16, half),
+  ])) as [Point, Point];
+  await bare.stop();
+  log("tiny model, gRPC V2 ModelInfer, concurrency 16");
+  const tinyRow = rowsOf(1, 3)[0] as number[];
+  const tinyGrpcC16 = await loadGrpc(s, grpcPortOf(s), {
+    service: "Inference",
+    method: "ModelInfer",
+    request: {
+      model_name: "m",
+      inputs: [{ name: "dense_input", datatype: "FP32", shape: [1, 3] }],
+      raw_input_contents: [Buffer.from(new Float32Array(tinyRow).buffer)],
+    },
+    concurrency: 16,
+  });
   await s.stop();
   log("tiny model (auto backend, batching)");
   s = await startRuntime(tinyDir, batching);
@@ -117,7 +186,21 @@ async function main(): Promise<void> {
     ...BACKENDS.map((b): [string, string[]] => [b, ["--backend", b]]),
     ...BACKENDS.map((b): [string, string[]] => [`${b}+batching`, ["--backend", b, ...batching]]),
   ];
-  for (const [label, flags] of configs) {
+  let mlpJsRows = 0;
+  {
+    log("MLP, auto and auto+batching, concurrency 32, alternately");
+    const plainServer = await startRuntime(mlpDir);
+    const batchServer = await startRuntime(mlpDir, batching);
+    const [p, b] = (await alternate([
+      () => load(plainServer, PREDICT, mlpBody, 32, half),
+      () => load(batchServer, PREDICT, mlpBody, 32, half),
+    ])) as [Point, Point];
+    mlpRuns.auto = { ...p, backend: await backendOf(plainServer) };
+    mlpJsRows = (await servedOf(plainServer)).plain_js_max_rows;
+    mlpRuns["auto+batching"] = { ...b, backend: await backendOf(batchServer) };
+    await Promise.all([plainServer.stop(), batchServer.stop()]);
+  }
+  for (const [label, flags] of configs.slice(2)) {
     log(`MLP, ${label}, concurrency 32`);
     s = await startRuntime(mlpDir, flags);
     const backend = await backendOf(s);
@@ -127,7 +210,7 @@ async function main(): Promise<void> {
 
   log("MLP, auto+batching, concurrency 32: HTTP V1, HTTP V2, gRPC V2, gRPC TF Serving");
   s = await startRuntime(mlpDir, [...batching, "--grpc-port", "0"]);
-  const grpcPort = Number(/gRPC listening on 127\.0\.0\.1:(\d+)/.exec(s.output())?.[1]);
+  const grpcPort = grpcPortOf(s);
   const row = rowsOf(1, MLP_IN)[0] as number[];
   const raw = Buffer.from(new Float32Array(row).buffer);
   const shape = [1, MLP_IN];
@@ -189,14 +272,23 @@ async function main(): Promise<void> {
   const inProc: Record<string, { b1: number; b32: number }> = {};
   for (const b of BACKENDS) {
     const json = path.join(mlpDir, "model.json");
-    inProc[b] = { b1: await inProcess(b, json, rowsOf(1, MLP_IN)), b32: await inProcess(b, json, rowsOf(32, MLP_IN)) };
+    inProc[b] = {
+      b1: await inProcess(b, json, rowsOf(1, MLP_IN), 0),
+      b32: await inProcess(b, json, rowsOf(32, MLP_IN), 0),
+    };
   }
+  const mlpJson = path.join(mlpDir, "model.json");
+  const jsInProc = {
+    b1: await inProcess("cpu", mlpJson, rowsOf(1, MLP_IN), 1024),
+    b32: await inProcess("cpu", mlpJson, rowsOf(32, MLP_IN), 1024),
+  };
 
   const all = [
     bareC1,
     bareC16,
     tinyC1,
     tinyC16,
+    tinyGrpcC16,
     tinyBatchC16,
     ...Object.values(mlpRuns),
     ...Object.values(protocolRuns),
@@ -210,27 +302,32 @@ async function main(): Promise<void> {
   const batched = mlpRuns["auto+batching"] as Point & { backend: string };
   const gain = batched.rps / plain.rps;
   const ok = (b: boolean) => (b ? "✅" : "❌");
+  const cpuRatio = tinyC16.cpuPerRequest / bareC16.cpuPerRequest;
+  const cpuRatioBatch = tinyBatchC16.cpuPerRequest / bareC16.cpuPerRequest;
+  const x = (n: number) => `${n.toFixed(2)}×`;
 
   const lines = [
-    `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${SECONDS} s per point, load generator on the same 2 cores`,
+    describeRun(run, `${SECONDS} s per point (alternated points: two halves each), load generator on the same cores`),
+    `tiny model: Dense 3→2 (${tinyBackend} chosen by auto; plain-JS kernel for small calls, see /v2/models/m parameters); body ${Buffer.byteLength(tinyBody)} B in, reply ${Buffer.byteLength(tinyReply)} B out from both servers: ${tinyReply}`,
     "",
     "| measurement | result | server CPU / request | target |",
     "| --- | --- | --- | --- |",
-    `| in-process predict p50, tiny model (${tinyBackend}, chosen by auto) | ${us(tinyInProc)} | | |`,
+    `| in-process predict p50, tiny model | ${us(tinyInProc)} | | |`,
     `| HTTP V1 predict p50 at c=1, tiny model | ${us(tinyC1.p50)} (p99 ${us(tinyC1.p99)}) | ${us(tinyC1.cpuPerRequest)} | |`,
-    `| bare Fastify route p50 at c=1, same body | ${us(bareC1.p50)} (p99 ${us(bareC1.p99)}) | ${us(bareC1.cpuPerRequest)} | |`,
+    `| bare Fastify route p50 at c=1, same body and reply | ${us(bareC1.p50)} (p99 ${us(bareC1.p99)}) | ${us(bareC1.cpuPerRequest)} | |`,
     `| **HTTP overhead** = HTTP p50 − in-process p50 | **${us(overhead)}** | | ≤ 80 µs ${ok(overhead <= 80)} |`,
-    `| of which the bare Fastify round trip (client, loopback, Fastify) | ${us(bareC1.p50)} | | |`,
-    `| runtime's own addition over bare Fastify | ${us(overhead - bareC1.p50)} | | |`,
-    `| bare Fastify route, c=16 | ${rps(bareC16.rps)} | ${us(bareC16.cpuPerRequest)} | |`,
-    `| predict, tiny model, c=16 | ${rps(tinyC16.rps)} (${ratio.toFixed(2)}× bare) | ${us(tinyC16.cpuPerRequest)} | ≥ 0.7× ${ok(ratio >= 0.7)} |`,
-    `| predict, tiny model, c=16, batching (32, 0 ms) | ${rps(tinyBatchC16.rps)} (${ratioBatch.toFixed(2)}× bare) | ${us(tinyBatchC16.cpuPerRequest)} | ≥ 0.7× ${ok(ratioBatch >= 0.7)} |`,
+    `| runtime's own addition over bare Fastify at c=1 | ${us(overhead - bareC1.p50)} | | |`,
+    `| bare Fastify route, c=16 | ${rps(bareC16.rps)}, p99 ${us(bareC16.p99)} | ${us(bareC16.cpuPerRequest)} | |`,
+    `| **tiny model unbatched, c=16, vs bare Fastify** | ${rps(tinyC16.rps)}, p99 ${us(tinyC16.p99)}: **${x(ratio)}** | ${us(tinyC16.cpuPerRequest)} | ≥ 0.9× ${ok(ratio >= 0.9)} |`,
+    `| **server CPU / request, tiny unbatched vs bare** | **${x(cpuRatio)}** | | ≤ 1.1× ${ok(cpuRatio <= 1.1)} |`,
+    `| tiny model, c=16, batching (32, 0 ms) | ${rps(tinyBatchC16.rps)} (${x(ratioBatch)} bare), p99 ${us(tinyBatchC16.p99)} | ${us(tinyBatchC16.cpuPerRequest)} (${x(cpuRatioBatch)} bare) | |`,
+    `| tiny model unbatched, c=16, gRPC V2 ModelInfer (raw) | ${rps(tinyGrpcC16.rps)} (${x(tinyGrpcC16.rps / tinyC16.rps)} HTTP V1), p99 ${us(tinyGrpcC16.p99)} | ${us(tinyGrpcC16.cpuPerRequest)} (${x(tinyGrpcC16.cpuPerRequest / tinyC16.cpuPerRequest)} HTTP V1) | |`,
     `| MLP c=32, no batching (${plain.backend}) | ${rps(plain.rps)}, p50 ${us(plain.p50)}, p99 ${us(plain.p99)} | ${us(plain.cpuPerRequest)} | |`,
     `| MLP c=32, batching 32 / 0 ms (${batched.backend}) | ${rps(batched.rps)}, p50 ${us(batched.p50)}, p99 ${us(batched.p99)} | ${us(batched.cpuPerRequest)} | |`,
-    `| **batching gain at c=32** | **${gain.toFixed(2)}×**, p99 ${batched.p99 <= plain.p99 ? "no worse" : "worse"} | | ≥ 3×, p99 no worse ${ok(gain >= 3 && batched.p99 <= plain.p99)} |`,
+    `| **batching gain at c=32** | **${x(gain)}**, p99 ${batched.p99 <= plain.p99 ? "no worse" : "worse"} | | ≥ 4×, p99 no worse ${ok(gain >= 4 && batched.p99 <= plain.p99)} |`,
     `| cold start, spawn → ready, 10 MB MLP, auto (chose ${coldStartBackend}) | ${coldStart.auto?.toFixed(2)} s (forced wasm ${coldStart.wasm?.toFixed(2)} s, tensorflow ${coldStart.tensorflow?.toFixed(2)} s) | | ≤ 2 s ${ok((coldStart.auto ?? 99) <= 2)} |`,
     "",
-    "| backend, MLP 16→64→64→4 | in-process p50, 1 row | in-process p50, 32 rows | HTTP c=32 | HTTP c=32 with batching |",
+    "| backend (TF.js only), MLP 16→64→64→4 | in-process p50, 1 row | in-process p50, 32 rows | HTTP c=32 | HTTP c=32 with batching |",
     "| --- | --- | --- | --- | --- |",
     ...BACKENDS.map((b) => {
       const r = mlpRuns[b] as Point;
@@ -246,7 +343,8 @@ async function main(): Promise<void> {
         `| ${k} | ${rps(r.rps)} | ${us(r.p50)} | ${us(r.p99)} | ${us(r.cpuPerRequest)} | ${(r.rps / httpV1.rps).toFixed(2)}× |`,
     ),
     "",
-    `auto chose: tiny → ${tinyBackend}; MLP → ${plain.backend}; MLP with batching → ${batched.backend}. Non-200 replies: ${errors}.`,
+    `In-process, plain-JS kernel (dense-kernel.ts), MLP: ${us(jsInProc.b1)} for 1 row, ${us(jsInProc.b32)} for 32 rows; the servers use it up to ${mlpJsRows} rows on ${plain.backend}.`,
+    `auto chose: tiny → ${tinyBackend}; MLP → ${plain.backend}; MLP with batching → ${batched.backend}. Non-200 replies and gRPC errors: ${errors}.`,
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
   const dir = path.join(repoRoot, "bench", "results");
@@ -263,12 +361,14 @@ async function main(): Promise<void> {
         bareC16,
         tinyC1,
         tinyC16,
+        tinyGrpcC16,
         tinyBatchC16,
         mlpRuns,
         inProc,
+        jsInProc,
         protocolRuns,
       },
-      null,
+      (key, value) => (key === "latencies" ? undefined : value),
       2,
     ),
   );

@@ -25,6 +25,8 @@ export interface LoadResult {
   p50: number;
   p90: number;
   p99: number;
+  /** Sorted latencies (µs), for merging runs. */
+  latencies: Float64Array;
 }
 
 export function percentile(sorted: Float64Array | number[], p: number): number {
@@ -106,5 +108,22 @@ export function summarize(lat: ArrayLike<number>, errors: number, seconds: numbe
     p50: percentile(sorted, 50),
     p90: percentile(sorted, 90),
     p99: percentile(sorted, 99),
+    latencies: sorted,
   };
+}
+
+/** Several timed runs of one configuration as one (requests and seconds summed, percentiles over all). */
+export function mergeRuns(runs: readonly LoadResult[]): LoadResult {
+  const all = new Float64Array(runs.reduce((n, r) => n + r.latencies.length, 0));
+  let at = 0;
+  for (const r of runs) {
+    all.set(r.latencies, at);
+    at += r.latencies.length;
+  }
+  const errors = runs.reduce((n, r) => n + r.errors, 0);
+  return summarize(
+    all,
+    errors,
+    runs.reduce((n, r) => n + r.seconds, 0),
+  );
 }

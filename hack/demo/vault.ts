@@ -2,11 +2,14 @@
 // workloads never see): plant the serving API key and the Kubernetes-auth roles of the demo's pods, each with
 // least privilege, and unwrap the DataSet's data key where the demo itself reads the encrypted test split.
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { clusterConfig } from "../../devcluster/cluster/config.js";
 import { type AdminVault, adminVault, writeWorkloadRole } from "../../devcluster/openbao/admin.js";
 import { readInitSecrets } from "../../devcluster/openbao/init.js";
 import { readVaultConnection, type VaultConnection } from "../../devcluster/openbao/openbao.js";
 import { openbaoLayout } from "../../devcluster/openbao/server.js";
+import type { ManifestJson } from "../../runtime/src/contract/artifacts.js";
 import { StepFailure } from "./steps.js";
 
 export function vaultConnection(clusterName: string): VaultConnection {
@@ -69,8 +72,14 @@ export async function plantDataKeyRoles(clusterName: string, o: DataKeyRoles): P
   });
 }
 
-/** The data key of an encrypted DataSet version, unwrapped with the admin token (the demo reads its test split). */
-export async function unwrapDataKey(clusterName: string, transitKey: string, wrappedKey: string): Promise<Buffer> {
+/**
+ * The data key of a DataSet version folder, unwrapped with the admin token (the demo and tests read its test split;
+ * they are not workloads); undefined when the version is not encrypted.
+ */
+export async function versionDataKey(clusterName: string, versionDir: string): Promise<Buffer | undefined> {
+  const manifest = JSON.parse(readFileSync(join(versionDir, "manifest.json"), "utf8")) as ManifestJson;
+  if (!manifest.encryption) return undefined;
+  const { transitKey, wrappedKey } = manifest.encryption;
   const res = (await admin(clusterName).admin.write(`transit/decrypt/${transitKey}`, { ciphertext: wrappedKey })) as {
     data?: { plaintext?: string };
   };

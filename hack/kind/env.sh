@@ -16,6 +16,8 @@ liftoff_chart_values() {
   echo "image.repository=${OPERATOR_IMAGE%:*}"
   echo "image.tag=${OPERATOR_IMAGE##*:}"
   echo "runtimeImage=$RUNTIME_IMAGE"
+  # The dev-mode OpenBao up.sh installs (plain HTTP inside the cluster): DataSet and TrainingJob pods log in to it.
+  echo "vault.address=http://openbao.$OPENBAO_NAMESPACE.svc:8200"
 }
 
 log() { echo "kind: $*" >&2; }

@@ -103,5 +103,7 @@ describe("image names", () => {
     const container = deploy?.spec.template.spec.containers[0];
     expect(container.image).toBe(env("OPERATOR_IMAGE"));
     expect(container.args).toContain(`--runtime-image=${env("RUNTIME_IMAGE")}`);
+    // Pods find the cluster's OpenBao (the encrypted DataSet and its TrainingJob log in to it).
+    expect(container.args).toContain(`--vault-addr=http://openbao.${env("OPENBAO_NAMESPACE")}.svc:8200`);
   });
 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Configures the OpenBao that up.sh installed, from inside its pod: Kubernetes auth against this cluster,
-# the transit key the DataSets encrypt with, and a KV mount for API keys. Idempotent.
+# the transit key the DataSets encrypt with, a KV mount for API keys, and the Vault roles of the demo's DataSet
+# and TrainingJob pods in $DEMO_NAMESPACE (the same least-privilege policies npm start writes). Idempotent.
 set -euo pipefail
 # shellcheck source=hack/kind/env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -12,3 +13,18 @@ bao write auth/kubernetes/config kubernetes_host="https://kubernetes.default.svc
 bao secrets list | grep -q '^transit/' || bao secrets enable transit
 bao write -f transit/keys/liftoff-datasets
 bao secrets list | grep -q '^secret/' || bao secrets enable -path=secret kv-v2
+
+# The demo's data-key roles (docs/vault.md): the DataSet's prepare pod mints and unwraps data keys, the
+# TrainingJob's pod only unwraps them (its default role is liftoff-<namespace>-<name>-train).
+DEMO_NAMESPACE="${DEMO_NAMESPACE:-liftoff-demo}"
+policy() { kubectl exec -i -n "$OPENBAO_NAMESPACE" openbao-0 -- bao policy write "$1" -; }
+printf '%s\n' 'path "transit/datakey/wrapped/liftoff-datasets" { capabilities = ["update"] }' \
+  'path "transit/decrypt/liftoff-datasets" { capabilities = ["update"] }' | policy liftoff-role-liftoff-dataset
+bao write auth/kubernetes/role/liftoff-dataset bound_service_account_names=penguins-dataset \
+  bound_service_account_namespaces="$DEMO_NAMESPACE" audience=vault token_policies=liftoff-role-liftoff-dataset \
+  token_ttl=600 token_max_ttl=3600
+TRAIN_ROLE="liftoff-$DEMO_NAMESPACE-penguins-train"
+printf '%s\n' 'path "transit/decrypt/liftoff-datasets" { capabilities = ["update"] }' | policy "liftoff-role-$TRAIN_ROLE"
+bao write "auth/kubernetes/role/$TRAIN_ROLE" bound_service_account_names=penguins-train \
+  bound_service_account_namespaces="$DEMO_NAMESPACE" audience=vault token_policies="liftoff-role-$TRAIN_ROLE" \
+  token_ttl=600 token_max_ttl=3600

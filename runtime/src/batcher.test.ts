@@ -79,6 +79,23 @@ describe("Batcher", () => {
     expect(results.map((r) => r.outputs[0]?.data[0])).toEqual([2, 4, 6]);
   });
 
+  it("requests that arrive right after a batch, before the event loop's check phase, go together", async () => {
+    const calls: number[] = [];
+    const b = new Batcher({ maxBatchSize: 64, maxLatencyMs: 0, run: doubler(calls) });
+    await b.submit(req([[1]]));
+    // As the I/O callbacks that follow a model call would: two requests before the loop moves on.
+    const both = Promise.all([b.submit(req([[2]])), b.submit(req([[3]]))]);
+    expect([calls, b.queued]).toEqual([[1], 2]);
+    expect((await both).map((r) => r.outputs[0]?.data[0])).toEqual([4, 6]);
+    expect(calls).toEqual([1, 2]);
+    // Once the loop has passed its check phase, a lone request runs at once again.
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    const lone = b.submit(req([[4]]));
+    expect([calls, b.queued]).toEqual([[1, 2, 1], 0]);
+    await lone;
+  });
+
   it("never puts requests with different inner shapes in one batch", async () => {
     const calls: number[] = [];
     const b = new Batcher({ maxBatchSize: 4, maxLatencyMs: 1, run: doubler(calls) });

@@ -5,7 +5,12 @@
  * One batch runs at a time (Triton's dynamic batcher with one model instance).
  * By default (maxLatencyMs 0) the worker takes what is queued the moment it is
  * free: a lone request runs at once, with no added wait, and requests that
- * arrive while a batch computes go together as the next one. maxLatencyMs > 0
+ * arrive while a batch computes go together as the next one. The model computes
+ * on the event loop's own thread, so requests cannot arrive *during* a call;
+ * they arrive in the I/O callbacks after it. The worker therefore counts as
+ * busy until the event loop's check phase (setImmediate) after each batch: what
+ * the sockets delivered meanwhile goes as one batch, while a request that finds
+ * the loop quiet still runs at once. maxLatencyMs > 0
  * opts into waiting, while the worker is free, up to that long for a fuller
  * batch (sent early when maxBatchSize rows are queued). With maxBatchSize 1
  * every request runs on its own, unqueued.
@@ -80,6 +85,8 @@ export class Batcher {
   private queue: Pending[] = [];
   private timer: { cancel(): void } | undefined;
   private inFlight = 0;
+  /** True from the end of a batch to the next check phase (see the header). */
+  private settling = false;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly opts: BatcherOptions) {}
@@ -94,15 +101,26 @@ export class Batcher {
   }
 
   submit(req: Prepared): Promise<BatchResult> {
+    if (!this.batching) return this.alone(req);
     return new Promise<BatchResult>((resolve, reject) => {
-      const pending: Pending = { req, enqueuedAt: performance.now(), resolve, reject };
-      if (!this.batching) {
-        void this.execute([pending]);
-        return;
-      }
-      this.queue.push(pending);
+      this.queue.push({ req, enqueuedAt: performance.now(), resolve, reject });
       this.schedule();
     });
+  }
+
+  /** Unbatched: the request is its own model call, with no queue and no hand-off. */
+  private async alone(req: Prepared): Promise<BatchResult> {
+    this.inFlight++;
+    const start = performance.now();
+    try {
+      const outputs = await this.opts.run(req.inputs);
+      const computeSeconds = (performance.now() - start) / 1000;
+      this.opts.onBatch?.(req.rows, computeSeconds);
+      return { outputs, queueSeconds: 0, computeSeconds };
+    } finally {
+      this.inFlight--;
+      if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+    }
   }
 
   /** Sends everything queued now and resolves when no batch is running. */
@@ -120,7 +138,7 @@ export class Batcher {
 
   /** Starts the next batch if the worker is free and the batch is due; else arms the latency timer. */
   private schedule(): void {
-    if (this.inFlight > 0) return; // the running batch calls schedule() when it ends
+    if (this.inFlight > 0 || this.settling) return; // the running batch calls schedule() when it ends
     const head = this.queue[0];
     if (head === undefined) return;
     const wait = this.opts.maxLatencyMs - (performance.now() - head.enqueuedAt);
@@ -181,7 +199,17 @@ export class Batcher {
       if (this.inFlight === 0 && this.queue.length === 0) {
         for (const w of this.idleWaiters.splice(0)) w();
       }
-      if (this.batching) this.schedule();
+      if (this.batching) this.settle();
     }
+  }
+
+  /** Lets the I/O that arrived during the batch queue up, then schedules once. */
+  private settle(): void {
+    if (this.settling) return;
+    this.settling = true;
+    setImmediate(() => {
+      this.settling = false;
+      this.schedule();
+    });
   }
 }

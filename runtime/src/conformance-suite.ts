@@ -27,30 +27,37 @@ const close = (a: number[], b: number[]) => {
 export function conformanceSuite(backend: BackendName): void {
   describe(`V1 and V2 conformance on ${backend}`, () => {
     let dense: FastifyInstance;
+    /** The same Dense model on TF.js alone (dense serves it through the plain-JS kernel, model.ts). */
+    let denseTf: FastifyInstance;
     let multi: FastifyInstance;
     let graph: FastifyInstance;
 
     beforeAll(async () => {
       const info = await initBackend(backend);
       expect(info.name).toBe(backend);
-      dense = (await serverFor(await saveLayersModel(tinyDense(), await tempDir()))).app;
+      const denseDir = await saveLayersModel(tinyDense(), await tempDir());
+      dense = (await serverFor(denseDir, { plainJsRows: 1024 })).app;
+      denseTf = (await serverFor(denseDir, { plainJsRows: 0 })).app;
       multi = (await serverFor(await saveLayersModel(twoInTwoOut(), await tempDir()))).app;
       graph = (await serverFor(await saveGraphModel(await tempDir()))).app;
     }, 60_000);
     afterAll(async () => {
-      await Promise.all([dense?.close(), multi?.close(), graph?.close()]);
+      await Promise.all([dense?.close(), denseTf?.close(), multi?.close(), graph?.close()]);
     });
 
     const post = (app: FastifyInstance, url: string, payload: unknown) =>
       app.inject({ method: "POST", url, payload: payload as object });
 
-    it("V1 row format: instances → predictions, one per row, in order", async () => {
+    it.each([
+      ["plain-JS kernel", () => dense],
+      ["TF.js", () => denseTf],
+    ])("V1 row format: instances → predictions, one per row, in order (%s)", async (_, app) => {
       const rows = [
         [1, 2, 3],
         [0, 0, 0],
         [-1, 0.5, 2],
       ];
-      const r = await post(dense, "/v1/models/m:predict", { instances: rows });
+      const r = await post(app(), "/v1/models/m:predict", { instances: rows });
       expect(r.statusCode).toBe(200);
       expect(r.headers["content-type"]).toMatch(/^application\/json/);
       const { predictions } = r.json() as { predictions: number[][] };
@@ -154,8 +161,11 @@ export function conformanceSuite(backend: BackendName): void {
       });
     });
 
-    it("V2 infer without id or outputs returns every output and no id", async () => {
-      const r = await post(dense, "/v2/models/m/infer", {
+    it.each([
+      ["plain-JS kernel", () => dense],
+      ["TF.js", () => denseTf],
+    ])("V2 infer without id or outputs returns every output and no id (%s)", async (_, app) => {
+      const r = await post(app(), "/v2/models/m/infer", {
         inputs: [{ name: "dense_input", shape: [1, 3], datatype: "FP32", data: [1, 2, 3] }],
       });
       const body = r.json() as { id?: string; outputs: { name: string; data: number[] }[] };

@@ -1,7 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
 import { fetchArtifact } from "./artifact.js";
-import { denseStack, layersNames, loadModel } from "./model.js";
+import { denseForward } from "./dense-kernel.js";
+import { denseKernel, denseStack, layersNames, loadModel } from "./model.js";
 import { mlp, saveLayersModel, tempDir, twoInTwoOut } from "./test-helpers.js";
 
 describe("model", () => {
@@ -46,6 +47,49 @@ describe("model", () => {
     Array.from(out?.data ?? []).forEach((v, i) => {
       expect(v).toBeCloseTo(want[i] as number, 5);
     });
+  });
+
+  it("computes every served activation in plain JavaScript within 1e-5 of tfjs-layers", () => {
+    for (const activation of ["linear", "relu", "relu6", "elu", "sigmoid", "tanh", "softmax"] as const) {
+      const m = tf.sequential({
+        layers: [
+          tf.layers.dense({ units: 7, inputShape: [5], activation, biasInitializer: "randomNormal" }),
+          tf.layers.dropout({ rate: 0.5 }),
+          tf.layers.dense({ units: 3, activation, useBias: false }),
+        ],
+      });
+      const layers = denseKernel(m);
+      if (layers === undefined) throw new Error(`a Dense stack with ${activation} should have a plain-JS kernel`);
+      const x = Float32Array.from({ length: 4 * 5 }, (_, i) => Math.cos(i * 1.7) * 3);
+      const want = (m.predict(tf.tensor2d(x, [4, 5])) as tf.Tensor).dataSync();
+      const got = denseForward(layers, x, 4);
+      expect(got).toHaveLength(12);
+      got.forEach((v, i) => {
+        expect(Math.abs(v - (want[i] as number)), activation).toBeLessThanOrEqual(1e-5);
+      });
+    }
+    expect(denseKernel(twoInTwoOut())).toBeUndefined();
+  });
+
+  it("runs up to plainJsRows rows in plain JavaScript and larger calls on TF.js, with equal outputs", async () => {
+    const dir = await saveLayersModel(mlp(8, 16, 3), await tempDir());
+    const artifact = await fetchArtifact({ kind: "file", path: dir }, undefined);
+    const js = await loadModel(artifact, { plainJsRows: 2 });
+    const off = await loadModel(artifact, { plainJsRows: 0 });
+    expect([js.plainJsRows, off.plainJsRows]).toEqual([2, 0]);
+    // Measured: whatever this machine says, within the searched range.
+    const measured = (await loadModel(artifact)).plainJsRows;
+    expect(measured).toBeGreaterThanOrEqual(0);
+    expect(measured).toBeLessThanOrEqual(256);
+    for (const rows of [1, 2, 3]) {
+      const x = { data: Float32Array.from({ length: rows * 8 }, (_, i) => i / 8 - 2), shape: [rows, 8] };
+      const [a] = await js.run([x]);
+      const [b] = await off.run([x]);
+      expect(a?.shape).toEqual([rows, 3]);
+      Array.from(a?.data ?? []).forEach((v, i) => {
+        expect(Math.abs(v - (b?.data[i] as number))).toBeLessThanOrEqual(1e-5);
+      });
+    }
   });
 
   it("names inputs and outputs as authored in the topology", () => {

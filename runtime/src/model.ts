@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { FetchedArtifact } from "./artifact.js";
+import { DENSE_ACTIVATIONS, type DenseActivation, type DenseLayer, denseForward, fasterUpTo } from "./dense-kernel.js";
 import { ConfigError } from "./errors.js";
 
 export type DType = "float32" | "int32" | "bool";
@@ -38,6 +39,8 @@ export interface LoadedModel {
   signature: Signature;
   /** Inputs in signature order; outputs in signature order. */
   run(inputs: readonly Tensor[]): Promise<OutputTensor[]>;
+  /** Calls of up to this many rows run in plain JavaScript (dense-kernel.ts); 0: never. */
+  plainJsRows: number;
   dispose(): void;
 }
 
@@ -156,54 +159,122 @@ const AFTER: Record<string, (x: tf.Tensor2D) => tf.Tensor2D> = {
   tanh: (x) => tf.tanh(x),
 };
 
-/**
- * A stack of Dense layers (Dropout is the identity at inference) computed as one
- * fused matMul+bias+activation per layer, skipping tfjs-layers' graph executor:
- * that machinery costs more than a small MLP's arithmetic, and on libtensorflow
- * every op saved is tens of µs. Liftoff's own trained models are such stacks.
- * Undefined for anything else; the caller also checks it agrees with execute().
- */
-export function denseStack(model: tf.LayersModel): ((x: tf.Tensor) => tf.Tensor) | undefined {
+interface DenseWeights {
+  kernel: tf.Tensor2D;
+  bias: tf.Tensor1D | undefined;
+  activation: DenseActivation;
+}
+
+/** The Dense layers of a Dense/Dropout stack (Dropout is the identity at inference); undefined for anything else. */
+function denseWeights(model: tf.LayersModel): DenseWeights[] | undefined {
   if (model.inputs.length !== 1 || model.outputs.length !== 1 || model.inputs[0]?.shape.length !== 2) return undefined;
-  const steps: ((x: tf.Tensor2D) => tf.Tensor2D)[] = [];
+  const out: DenseWeights[] = [];
   for (const layer of model.layers) {
     const cls = layer.getClassName();
     if (cls === "InputLayer" || cls === "Dropout") continue;
     if (cls !== "Dense") return undefined;
     const { activation, useBias } = layer.getConfig() as { activation?: string; useBias?: boolean };
     const act = activation ?? "linear";
-    const after = AFTER[act];
-    if (!FUSED.has(act) && after === undefined) return undefined;
+    if (!DENSE_ACTIVATIONS.has(act)) return undefined;
     const [kernel, bias] = layer.getWeights() as [tf.Tensor2D, tf.Tensor1D | undefined];
-    const fusedAct = (after === undefined ? act : "linear") as tf.fused.Activation;
-    steps.push((x) => {
-      const y = tf.fused.matMul({
-        a: x,
-        b: kernel,
-        bias: useBias === false ? undefined : bias,
-        activation: fusedAct,
-      }) as tf.Tensor2D;
-      return after === undefined ? y : after(y);
-    });
+    out.push({ kernel, bias: useBias === false ? undefined : bias, activation: act as DenseActivation });
   }
-  if (steps.length === 0) return undefined;
+  return out.length === 0 ? undefined : out;
+}
+
+/**
+ * A stack of Dense layers computed as one fused matMul+bias+activation per
+ * layer, skipping tfjs-layers' graph executor: that machinery costs more than a
+ * small MLP's arithmetic, and on libtensorflow every op saved is tens of µs.
+ * Liftoff's own trained models are such stacks. Undefined for anything else;
+ * the caller also checks it agrees with execute().
+ */
+export function denseStack(model: tf.LayersModel): ((x: tf.Tensor) => tf.Tensor) | undefined {
+  const layers = denseWeights(model);
+  if (layers === undefined) return undefined;
+  const steps = layers.map(({ kernel, bias, activation }) => {
+    const after = AFTER[activation];
+    const fusedAct = (FUSED.has(activation) ? activation : "linear") as tf.fused.Activation;
+    return (x: tf.Tensor2D) => {
+      const y = tf.fused.matMul({ a: x, b: kernel, bias, activation: fusedAct }) as tf.Tensor2D;
+      return after === undefined ? y : after(y);
+    };
+  });
   return (x) => steps.reduce((h, step) => step(h), x as tf.Tensor2D);
+}
+
+/** The same stack's weights as plain arrays for dense-kernel.ts; undefined for anything else. */
+export function denseKernel(model: tf.LayersModel): DenseLayer[] | undefined {
+  return denseWeights(model)?.map(({ kernel, bias, activation }) => ({
+    kernel: kernel.dataSync() as Float32Array,
+    bias: bias?.dataSync() as Float32Array | undefined,
+    inputs: kernel.shape[0],
+    units: kernel.shape[1],
+    activation,
+  }));
+}
+
+/** A fixed pseudo-random input of `rows` × `width`. */
+function probeInput(rows: number, width: number): Float32Array {
+  return Float32Array.from({ length: rows * width }, (_, i) => Math.sin(i * 12.9898) * 2);
+}
+
+/** True when `got` equals `want` within `tol` (relative beyond magnitude 1). */
+function close(got: ArrayLike<number>, want: ArrayLike<number>, tol: number): boolean {
+  if (got.length !== want.length) return false;
+  for (let i = 0; i < got.length; i++) {
+    const w = want[i] as number;
+    if (!(Math.abs((got[i] as number) - w) <= tol * Math.max(1, Math.abs(w)))) return false;
+  }
+  return true;
 }
 
 /** True when two forward functions agree on a fixed pseudo-random input. */
 function agree(a: (x: tf.Tensor) => tf.Tensor, b: (x: tf.Tensor) => tf.Tensor, width: number): boolean {
   return tf.tidy(() => {
-    const x = tf.tensor2d(
-      Array.from({ length: 3 * width }, (_, i) => Math.sin(i * 12.9898) * 2),
-      [3, width],
-    );
-    const ya = a(x).dataSync();
-    const yb = b(x).dataSync();
-    return ya.length === yb.length && ya.every((v, i) => Math.abs(v - (yb[i] as number)) <= 1e-4 * (1 + Math.abs(v)));
+    const x = tf.tensor2d(probeInput(3, width), [3, width]);
+    return close(a(x).dataSync(), b(x).dataSync(), 1e-4);
   });
 }
 
-async function loadLayers(artifact: FetchedArtifact): Promise<LoadedModel> {
+/** Rows that stay with the plain-JS kernel at most (timing beyond this is not worth the load time). */
+const PLAIN_JS_MAX_ROWS = 256;
+
+/**
+ * Up to how many rows the plain-JS kernel is both equal (≤ 1e-5, on 1 and 7
+ * rows) and faster than `viaTf` on this machine and backend; 0 when not.
+ */
+function plainJsRows(
+  js: DenseLayer[],
+  viaTf: (feed: readonly Tensor[]) => OutputTensor[],
+  width: number,
+  fixed: number | undefined,
+): number {
+  const tfOut = (rows: number) => viaTf([{ data: probeInput(rows, width), shape: [rows, width] }])[0]?.data ?? [];
+  for (const rows of [1, 7]) {
+    if (!close(denseForward(js, probeInput(rows, width), rows), tfOut(rows), 1e-5)) return 0;
+  }
+  if (fixed !== undefined) return fixed;
+  const inputs = new Map<number, Float32Array>();
+  const input = (rows: number) =>
+    inputs.get(rows) ?? (inputs.set(rows, probeInput(rows, width)).get(rows) as Float32Array);
+  return fasterUpTo(
+    (rows) => denseForward(js, input(rows), rows),
+    (rows) => viaTf([{ data: input(rows), shape: [rows, width] }]),
+    PLAIN_JS_MAX_ROWS,
+  );
+}
+
+export interface LoadOptions {
+  /**
+   * Rows up to which a Dense stack runs in plain JavaScript: undefined measures
+   * where that is faster (the default); 0 turns it off (backend probes); a
+   * number fixes it (tests). The ≤ 1e-5 equality check applies in every case.
+   */
+  plainJsRows?: number;
+}
+
+async function loadLayers(artifact: FetchedArtifact, opts: LoadOptions): Promise<LoadedModel> {
   const model = await tf.loadLayersModel(tf.io.fromMemory(toModelArtifacts(artifact)));
   const names = layersNames(artifact.modelJson.modelTopology);
   const inNames = names?.inputs.length === model.inputs.length ? names.inputs : model.inputs.map((t) => t.name);
@@ -224,18 +295,31 @@ async function loadLayers(artifact: FetchedArtifact): Promise<LoadedModel> {
     stack !== undefined && agree(stack, (x) => execute(x)[0] as tf.Tensor, inputs[0]?.shape[1] as number)
       ? stack
       : undefined;
+  const viaTf = (feed: readonly Tensor[]): OutputTensor[] => {
+    const out = tf.tidy(() => {
+      const xs = feed.map((t, i) => makeTensor(t, inputs[i] as TensorSpec));
+      if (fast !== undefined) return [fast(xs[0] as tf.Tensor)];
+      // execute() runs the graph once; predict() would also slice the input into
+      // 32-row chunks and concatenate them back, which costs more than a tiny model.
+      return execute(xs.length === 1 ? (xs[0] as tf.Tensor) : xs);
+    });
+    return readOutputs(out, outputs);
+  };
+  const js = fast !== undefined && opts.plainJsRows !== 0 ? denseKernel(model) : undefined;
+  const width = inputs[0]?.shape[1] as number;
+  const jsRows = js === undefined ? 0 : plainJsRows(js, viaTf, width, opts.plainJsRows);
+  const units = js?.[js.length - 1]?.units as number;
   return {
     format: "layers",
     signature: { inputs, outputs, batched: inputs.every((s) => s.shape[0] === -1) },
+    plainJsRows: jsRows,
     async run(feed) {
-      const out = tf.tidy(() => {
-        const xs = feed.map((t, i) => makeTensor(t, inputs[i] as TensorSpec));
-        if (fast !== undefined) return [fast(xs[0] as tf.Tensor)];
-        // execute() runs the graph once; predict() would also slice the input into
-        // 32-row chunks and concatenate them back, which costs more than a tiny model.
-        return execute(xs.length === 1 ? (xs[0] as tf.Tensor) : xs);
-      });
-      return readOutputs(out, outputs);
+      const x = feed[0] as Tensor;
+      const rows = x.shape[0] as number;
+      if (rows <= jsRows && js !== undefined && x.data instanceof Float32Array) {
+        return [{ data: denseForward(js, x.data, rows), shape: [rows, units], dtype: "float32" }];
+      }
+      return viaTf(feed);
     },
     dispose: () => model.dispose(),
   };
@@ -264,6 +348,7 @@ async function loadGraph(artifact: FetchedArtifact): Promise<LoadedModel> {
   return {
     format: "graph",
     signature: { inputs, outputs, batched: inputs.every((s) => s.shape[0] === -1) },
+    plainJsRows: 0,
     async run(feed) {
       const xs: tf.NamedTensorMap = {};
       feed.forEach((t, i) => {
@@ -292,9 +377,9 @@ async function loadGraph(artifact: FetchedArtifact): Promise<LoadedModel> {
 }
 
 /** Builds the model on the active backend from fetched bytes. */
-export async function loadModel(artifact: FetchedArtifact): Promise<LoadedModel> {
+export async function loadModel(artifact: FetchedArtifact, opts: LoadOptions = {}): Promise<LoadedModel> {
   try {
-    return isGraphModel(artifact.modelJson) ? await loadGraph(artifact) : await loadLayers(artifact);
+    return isGraphModel(artifact.modelJson) ? await loadGraph(artifact) : await loadLayers(artifact, opts);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     throw new ConfigError(`model cannot be loaded: ${(err as Error).message.split("\n")[0]}`);

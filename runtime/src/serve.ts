@@ -139,6 +139,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
         tfjs: b.tfjsVersion,
         libtensorflow: b.libVersion,
         probeMicros: probe?.timings,
+        plainJsRows: service.model?.plainJsRows,
         skippedBackends: probe?.skipped,
         digest: `sha256:${r.digest}`,
         bytes: r.bytes,

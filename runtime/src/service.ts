@@ -102,9 +102,10 @@ export class ModelService {
     let probe: ProbeResult | undefined;
     let backend: BackendInfo;
     if (backendChoice === "auto") {
-      // Probe with the batch the model will usually see.
+      // Probe with the batch the model will usually see, on TF.js alone (the plain-JS
+      // kernel for small Dense stacks is measured against the chosen backend below).
       probe = await probeBackends(async () => {
-        const m = await loadModel(artifact);
+        const m = await loadModel(artifact, { plainJsRows: 0 });
         try {
           return await timeModel(m, m.signature.batched ? this.opts.maxBatchSize : 1);
         } finally {

@@ -50,6 +50,28 @@ const EXPECT: Record<DType, string> = {
 };
 
 /**
+ * The common case of fromNested — a scalar, a list, or a list of equal-length
+ * lists of valid values — without its bookkeeping for error positions; false
+ * on anything else, which fromNested then walks again to say what is wrong.
+ */
+function fillRectangular(value: unknown, shape: readonly number[], dtype: DType, out: TypedData): boolean {
+  if (shape.length === 0) return put(out, 0, value, dtype);
+  const rows = value as unknown[];
+  if (shape.length === 1) {
+    for (let i = 0; i < rows.length; i++) if (!put(out, i, rows[i], dtype)) return false;
+    return true;
+  }
+  const inner = shape[1] as number;
+  let k = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    if (!Array.isArray(row) || row.length !== inner) return false;
+    for (let j = 0; j < inner; j++) if (!put(out, k++, row[j], dtype)) return false;
+  }
+  return true;
+}
+
+/**
  * Flattens a rectangular nested array (or a scalar) into a typed array and its
  * shape. `what` names the tensor in errors ("input 'x'").
  */
@@ -61,6 +83,7 @@ export function fromNested(value: unknown, dtype: DType, what: string): Tensor {
     probe = probe[0];
   }
   const out = allocate(dtype, sizeOf(shape));
+  if (shape.length <= 2 && fillRectangular(value, shape, dtype, out)) return { data: out, shape };
   let k = 0;
   const path: number[] = [];
   const walk = (v: unknown, depth: number): void => {
@@ -113,16 +136,16 @@ export function fromFlat(value: unknown, dtype: DType, what: string, shape?: rea
 
 /** Checks a tensor's shape against the signature; returns its row count. */
 export function checkShape(shape: readonly number[], spec: TensorSpec, what: string): number {
-  const expected = `[${spec.shape.join(",")}]`;
+  const expected = () => `[${spec.shape.join(",")}]`;
   if (shape.length !== spec.shape.length) {
     throw errors.invalidInput(
-      `${what}: shape [${shape.join(",")}] has rank ${shape.length}, expected rank ${spec.shape.length} ${expected}`,
+      `${what}: shape [${shape.join(",")}] has rank ${shape.length}, expected rank ${spec.shape.length} ${expected()}`,
     );
   }
   for (let d = 0; d < shape.length; d++) {
     const want = spec.shape[d] as number;
     if (want !== -1 && shape[d] !== want) {
-      throw errors.invalidInput(`${what}: shape [${shape.join(",")}] does not match ${expected} at dimension ${d}`);
+      throw errors.invalidInput(`${what}: shape [${shape.join(",")}] does not match ${expected()} at dimension ${d}`);
     }
   }
   return shape[0] ?? 1;

@@ -152,6 +152,8 @@ export interface ServerFixture {
   auth?: import("./auth.js").Authenticator;
   name?: string;
   monitoring?: import("./service.js").ServiceOptions["monitoring"];
+  /** loadModel's plainJsRows (undefined: measured). */
+  plainJsRows?: number;
 }
 
 /** A server (not listening; use inject) serving the model at modelJson. */
@@ -168,7 +170,10 @@ export async function serverFor(modelJson: string, fx: ServerFixture = {}) {
   });
   const artifact = await fetchArtifact({ kind: "file", path: modelJson }, undefined);
   service.digest = artifact.digest;
-  service.attach(await loadModel(artifact), testBackend());
+  service.attach(
+    await loadModel(artifact, fx.plainJsRows === undefined ? {} : { plainJsRows: fx.plainJsRows }),
+    testBackend(),
+  );
   const app = await buildServer({
     service,
     limits,

@@ -50,6 +50,7 @@ export const v2Routes: FastifyPluginAsync<V2Options> = async (app, { service, li
           backend: service.backend?.name,
           digest: service.digest === undefined ? undefined : `sha256:${service.digest}`,
           max_batch_size: service.batching ? service.opts.maxBatchSize : 1,
+          plain_js_max_rows: model.plainJsRows,
         },
       });
     });

@@ -1,14 +1,12 @@
 // Steps: serve the trained model with a ModelDeployment, then predict the DataSet's test split as raw records.
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { claimHostFolder } from "../../../devcluster/node-agent/claim-folder.js";
 import { serviceEndpoint } from "../../../devcluster/node-agent/service-endpoint.js";
-import type { ManifestJson } from "../../../runtime/src/contract/artifacts.js";
 import { applyObject, waitForCondition } from "../kube.js";
 import { loadSample } from "../samples.js";
 import { type DemoContext, need, type Step, StepFailure } from "../steps.js";
 import { type LabelledRecord, testRecords } from "../test-split.js";
-import { unwrapDataKey } from "../vault.js";
+import { versionDataKey } from "../vault.js";
 
 const NAME = "penguins";
 
@@ -62,14 +60,6 @@ export async function predictRequest(ctx: DemoContext, records: Record<string, u
   return JSON.parse(text) as V1Answer;
 }
 
-/** An encrypted version's data key, unwrapped as the Vault admin (the demo is not a workload); else undefined. */
-async function dataKeyOf(ctx: DemoContext, versionDir: string): Promise<Buffer | undefined> {
-  const manifest = JSON.parse(readFileSync(join(versionDir, "manifest.json"), "utf8")) as ManifestJson;
-  if (!manifest.encryption) return undefined;
-  const { transitKey, wrappedKey } = manifest.encryption;
-  return unwrapDataKey(need(ctx.clusterName, "the local cluster"), transitKey, wrappedKey);
-}
-
 export const predictStep: Step = {
   name: "predict",
   milestone: "first prediction",
@@ -83,7 +73,7 @@ export const predictStep: Step = {
       .replace(/^pvc:\/\//, "/")
       .split("/");
     const folder = join(await claimHostFolder(kc, ctx.options.namespace, claim ?? ""), ...path);
-    const key = await dataKeyOf(ctx, folder);
+    const key = await versionDataKey(need(ctx.clusterName, "the local cluster"), folder);
     const records = await testRecords(folder, key).finally(() => key?.fill(0));
     ctx.results.set("testRecords", records);
     const answer = await predictRequest(

@@ -51,6 +51,20 @@ export class ProgressWriter {
     );
   }
 
+  /**
+   * Writes a held report now and waits for every write of the job (the run is over: its last report lands before
+   * the status that says so). The reconciler awaits it before it writes Succeeded or Failed.
+   */
+  async flushNow(namespace: string, name: string): Promise<void> {
+    const key = `${namespace}/${name}`;
+    const slot = this.slots.get(key);
+    if (!slot) return;
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = undefined;
+    this.flush(key, namespace, name, slot);
+    await slot.written;
+  }
+
   private flush(key: string, namespace: string, name: string, slot: Slot): void {
     const progress = slot.pending;
     if (!progress) return;

@@ -138,6 +138,8 @@ export class TrainingJobReconciler implements Reconciler {
     );
     const { progress: _p, ...current } = tj.status ?? {};
     if (stableStringify(status) !== stableStringify(current)) {
+      // The pod's last report (held by the 5 s throttle) lands before the status that says the run is over.
+      if (status.phase === "Succeeded" || status.phase === "Failed") await this.o.progress.flushNow(namespace, name);
       try {
         await this.o.client.apply(
           RESOURCES.TrainingJob,

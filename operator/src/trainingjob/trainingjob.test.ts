@@ -1,13 +1,16 @@
 // Desired objects, status and progress throttling of the TrainingJob controller (pure parts, no API server).
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { DataSet, TrainingJob, TrainingJobSpec } from "../api/v1alpha1/index.js";
+import { FakeCache } from "../controller/fake-cache.js";
 import { KubeApiError } from "../kube/client.js";
 import type { Job, Pod } from "../kube/models.js";
+import { RESOURCES } from "../kube/resources.js";
 import { Reason } from "../reasons.js";
 import { type DataVersion, dataVersionOf, desiredObjects, jobReadsEncrypted, PLAIN_DIR } from "./desired.js";
 import { ANNOTATION_DATASET_DIGEST } from "./names.js";
 import { outcomeOfPods } from "./outcome.js";
 import { ProgressWriter } from "./progress.js";
+import { TrainingJobReconciler } from "./reconciler.js";
 import { computeStatus } from "./status.js";
 
 const HEX = "a".repeat(64);
@@ -303,6 +306,21 @@ describe("ProgressWriter", () => {
     w.stop();
   });
 
+  it("on finishing, writes what is held and waits for the writes in flight", async () => {
+    const { writes, w } = recordingWriter();
+    w.offer("ml", "penguins", { epoch: 1, epochs: 60, percentage: 2 });
+    w.offer("ml", "penguins", { epoch: 9, epochs: 60, percentage: 15 }); // held: NaN loss ends the run here
+    await vi.advanceTimersByTimeAsync(0);
+    expect(writes).toHaveLength(1);
+    await w.flushNow("ml", "penguins");
+    expect(writes.at(-1)).toEqual({ status: { progress: { epoch: 9, epochs: 60, percentage: 15 } } });
+    await vi.advanceTimersByTimeAsync(6000);
+    expect(writes).toHaveLength(2);
+    await w.flushNow("ml", "penguins"); // nothing held
+    expect(writes).toHaveLength(2);
+    w.stop();
+  });
+
   it("a job deleted a moment ago is gone: a debug line, no warning, and its held report dropped", async () => {
     vi.useFakeTimers();
     let writes = 0;
@@ -328,5 +346,30 @@ describe("ProgressWriter", () => {
     // Forgotten: the next report starts a fresh slot and is written at once (one more 404), never held and retried.
     expect(writes).toBe(2);
     w.stop();
+  });
+});
+
+describe("TrainingJobReconciler", () => {
+  it("a job deleted between its cache read and its status write is gone: a debug line, not a reconcile error", async () => {
+    const notFound = new KubeApiError(404, { reason: "NotFound" }, "PATCH", "/apis/liftoff.dev/v1alpha1/…/status");
+    const client = { apply: async () => Promise.reject(notFound), mergePatch: async () => ({}) };
+    const lines: string[] = [];
+    const log = { debug: (m: string) => lines.push(`debug ${m}`), info: () => {}, warn: () => {} };
+    const r = new TrainingJobReconciler({
+      client: client as never,
+      caches: {
+        trainingJobs: new FakeCache(RESOURCES.TrainingJob, [tj()]),
+        dataSets: new FakeCache(RESOURCES.DataSet),
+        jobs: new FakeCache(RESOURCES.Job),
+        serviceAccounts: new FakeCache(RESOURCES.ServiceAccount),
+        pods: new FakeCache(RESOURCES.Pod),
+      },
+      events: { record: async () => {} } as never,
+      runtimeImage: "r/x:1",
+      progress: new ProgressWriter(client as never, log as never),
+      now,
+    });
+    await expect(r.reconcile("ml/penguins", log as never)).resolves.toBeUndefined();
+    expect(lines).toEqual(["debug gone before its status was written"]);
   });
 });

@@ -1,0 +1,308 @@
+// TrainingJob on the local cluster with the real operator, OpenBao and node agent, on the penguins samples
+// (config/samples/penguins/) with the DataSet encrypted: every training pod unwraps the data key with its own Vault
+// role. A run's pod is SIGKILLed mid-run and must resume from its last checkpoint, not epoch 0, and end as accurate
+// as an uninterrupted twin, while `kubectl get tj -w` shows PROGRESS, LOSS and ETA moving; another is suspended and
+// resumed; the resumed model is served by a ModelDeployment with trainingJobRef to raw V2 inputs named after the
+// columns. npm start's own path (V1 raw records, API keys, drift) is demo.test.ts.
+import { type ChildProcess, spawn } from "node:child_process";
+import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { CoreV1Api, type V1Pod } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { claimHostFolder } from "../../devcluster/node-agent/claim-folder.js";
+import { serviceEndpoint } from "../../devcluster/node-agent/service-endpoint.js";
+import { applyObject, type LiftoffObject, readObject, waitForCondition } from "../../hack/demo/kube.js";
+import { loadSample, PENGUINS_CSV } from "../../hack/demo/samples.js";
+import { testRecords } from "../../hack/demo/test-split.js";
+import { versionDataKey } from "../../hack/demo/vault.js";
+import type { OperatorHandle } from "../../operator/src/operator.js";
+import { kubeConfig, type Obj } from "../support/kube.js";
+import { createModelDeployment, operatorFixture, startTestOperator } from "../support/operator.js";
+import { pollUntil } from "../support/poll.js";
+import { reportFlags } from "../support/report.js";
+import { testVault } from "../support/vault.js";
+import { containerPid, processAlive } from "./node-agent-helpers.js";
+
+const admin = kubeConfig(inject("kubeconfig"));
+// Restricted: the API server refuses any pod below the restricted Pod Security Standard.
+const fx = operatorFixture(admin, "trainingjob", { start: false, restricted: true });
+const core = admin.makeApiClient(CoreV1Api);
+const CLAIM = "liftoff-data";
+// Batch 2 makes an epoch long enough (133 steps) to watch, kill and pause a run between checkpoints.
+const EPOCHS = 16;
+const JOBS = ["twin", "killed", "paused"] as const;
+let op: OperatorHandle;
+let folder: string;
+let ns: string;
+let twin: Obj;
+
+const ref = (kind: LiftoffObject["kind"], name: string) => ({ kind, namespace: ns, name });
+
+/** The sample TrainingJob under another name: its own output folder, EPOCHS epochs of batch 2, no early stop. */
+function trainingJob(name: string): LiftoffObject {
+  const tj = loadSample("trainingjob", ns);
+  tj.metadata.name = name;
+  const spec = tj.spec as Obj;
+  const { earlyStopping: _e, ...hyperparameters } = spec.hyperparameters;
+  spec.hyperparameters = { ...hyperparameters, epochs: EPOCHS, batchSize: 2 };
+  spec.output = { claimName: CLAIM, path: `models/${name}` };
+  return tj;
+}
+
+/** Epochs of the checkpoints a run has on the claim (`ckpt-<epoch>-<batch>`), ascending. */
+function checkpointEpochs(name: string, uid: string): number[] {
+  let names: string[] = [];
+  try {
+    names = readdirSync(join(folder, "models", name, ".checkpoints", uid));
+  } catch {
+    return [];
+  }
+  return names.flatMap((n) => {
+    const m = /^ckpt-(\d{6})-(\d{9})$/.exec(n);
+    return m ? [Number(m[1])] : [];
+  });
+}
+
+const waitCheckpoint = (name: string, uid: string, epoch: number) =>
+  pollUntil(
+    `${name}: a checkpoint after epoch ${epoch}`,
+    async () => {
+      const top = Math.max(-1, ...checkpointEpochs(name, uid));
+      return top >= epoch ? top : undefined;
+    },
+    { timeoutMs: 120_000, intervalMs: 50 },
+  );
+
+async function trainingPods(name: string): Promise<V1Pod[]> {
+  const list = await core.listNamespacedPod({ namespace: ns, labelSelector: `liftoff.dev/trainingjob=${name}` });
+  return list.items.sort((a, b) =>
+    String(a.metadata?.creationTimestamp ?? "").localeCompare(String(b.metadata?.creationTimestamp ?? "")),
+  );
+}
+
+const runningPod = (name: string) =>
+  pollUntil(
+    `${name}: a running training pod`,
+    async () => (await trainingPods(name)).find((p) => p.status?.phase === "Running" && containerPid(p, "train") > 0),
+    { timeoutMs: 60_000, intervalMs: 50 },
+  );
+
+/** "resuming from checkpoint ckpt-000007-000000000: epoch 8, batch 0" in a pod's log: the checkpoint's epoch. */
+async function resumedFrom(pod: V1Pod): Promise<number | undefined> {
+  const log = await core.readNamespacedPodLog({ name: pod.metadata?.name ?? "", namespace: ns, container: "train" });
+  const m = /resuming from checkpoint ckpt-(\d{6})-\d{9}: epoch (\d+), batch 0/.exec(log);
+  return m ? Number(m[1]) : undefined;
+}
+
+const succeeded = async (name: string) => {
+  await waitForCondition(admin, ref("TrainingJob", name), "Succeeded", { timeoutMs: 180_000 });
+  return readObject(admin, ref("TrainingJob", name));
+};
+
+beforeAll(async () => {
+  ns = fx.ns.name;
+  const cluster = inject("clusterName");
+  const vault = testVault(cluster);
+  const transitKey = `${ns}-data`;
+  await vault.createTransitKey(transitKey);
+  // Least privilege: the prepare pod mints and unwraps data keys; each training pod may only unwrap them, under
+  // the operator's default role name liftoff-<namespace>-<name>-train.
+  await vault.createRole({
+    name: `${ns}-dataset`,
+    namespace: ns,
+    serviceAccount: "penguins-dataset",
+    datakeyKeys: [transitKey],
+    decryptKeys: [transitKey],
+    namespaceKv: false,
+  });
+  for (const name of JOBS) {
+    await vault.createRole({
+      name: `liftoff-${ns}-${name}-train`,
+      namespace: ns,
+      serviceAccount: `${name}-train`,
+      decryptKeys: [transitKey],
+      namespaceKv: false,
+    });
+  }
+  op = await startTestOperator(
+    fx.operatorKc,
+    [ns],
+    [
+      "--leader-elect=false",
+      ...(await reportFlags(cluster)),
+      `--vault-addr=${vault.podAddress}`,
+      "--vault-ca-configmap=kube-root-ca.crt",
+    ],
+  );
+  await op.leading;
+  folder = await claimHostFolder(admin, ns, CLAIM);
+  mkdirSync(join(folder, "raw"), { recursive: true });
+  copyFileSync(PENGUINS_CSV, join(folder, "raw", "penguins.csv"));
+  const ds = loadSample("dataset", ns);
+  (ds.spec as Obj).encryption = { transitKey, vaultRole: `${ns}-dataset` };
+  await applyObject(admin, ds);
+  await waitForCondition(admin, ref("DataSet", "penguins"), "Ready", { timeoutMs: 120_000 });
+}, 180_000);
+
+afterAll(async () => {
+  await op?.stop();
+});
+
+/** `kubectl get tj <name> -w` until it prints a Succeeded row: its lines (the kubectl in the cluster cache). */
+function watchTable(name: string): { lines: string[]; stop(): void } {
+  const lines: string[] = [];
+  const watch: ChildProcess = spawn(inject("kubectl"), ["get", "tj", name, "-n", ns, "-w"], {
+    env: { ...process.env, KUBECONFIG: inject("kubeconfig") },
+  });
+  let partial = "";
+  watch.stdout?.on("data", (chunk: Buffer) => {
+    const parts = (partial + chunk.toString("utf8")).split("\n");
+    partial = parts.pop() ?? "";
+    lines.push(...parts);
+  });
+  return { lines, stop: () => watch.kill() };
+}
+
+/** The watched rows with all of PROGRESS, LOSS and ETA set. */
+function tableRows(lines: string[], name: string) {
+  return lines.flatMap((l) => {
+    const m = new RegExp(`^${name}\\s+(Pending|Running|Succeeded)\\s+(\\d+)\\s+([0-9.e+-]+)\\s+(\\d+)\\s`).exec(l);
+    return m ? [{ status: m[1], progress: Number(m[2]), loss: Number(m[3]), eta: Number(m[4]) }] : [];
+  });
+}
+
+describe("TrainingJob on the local cluster", () => {
+  it("resumes a pod SIGKILLed mid-run from its last checkpoint, not epoch 0, as accurate as an uninterrupted run; `kubectl get tj -w` shows PROGRESS, LOSS and ETA moving", {
+    timeout: 240_000,
+  }, async () => {
+    // The uninterrupted twin trains alongside (the Job controller waits ~10 s before it replaces the killed pod).
+    await applyObject(admin, trainingJob("twin"));
+    await applyObject(admin, trainingJob("killed"));
+    const uid = (await readObject(admin, ref("TrainingJob", "killed"))).metadata.uid as string;
+    const table = watchTable("killed");
+    let done: Obj;
+    try {
+      const first = await runningPod("killed");
+      const before = await waitCheckpoint("killed", uid, 2);
+      const pid = containerPid(first, "train");
+      process.kill(pid, "SIGKILL");
+      await pollUntil("the killed process is gone", async () => !processAlive(pid), { timeoutMs: 10_000 });
+      done = await succeeded("killed");
+      twin = await succeeded("twin");
+      await pollUntil(
+        "the watch prints the Succeeded row",
+        async () => tableRows(table.lines, "killed").some((r) => r.status === "Succeeded"),
+        {
+          timeoutMs: 30_000,
+        },
+      );
+
+      const pods = await trainingPods("killed");
+      expect(pods.length).toBe(2);
+      expect(pods[0]?.status?.containerStatuses?.[0]?.state?.terminated?.exitCode).toBe(137);
+      expect(await resumedFrom(pods[0] as V1Pod)).toBeUndefined();
+      const from = await resumedFrom(pods[1] as V1Pod);
+      expect(from).toBeGreaterThanOrEqual(before);
+      expect(from).toBeLessThan(EPOCHS);
+    } finally {
+      table.stop();
+    }
+    expect(done.status.progress.epoch).toBe(EPOCHS);
+    expect(twin.status.progress.epoch).toBe(EPOCHS);
+    expect(twin.status.finalMetrics.accuracy).toBeGreaterThanOrEqual(0.95);
+    // Resumed with weights, optimizer state and shuffle position: within one of the 33 test rows of the twin.
+    expect(Math.abs(done.status.finalMetrics.accuracy - twin.status.finalMetrics.accuracy)).toBeLessThanOrEqual(
+      1 / 33 + 1e-9,
+    );
+    const ds = await readObject(admin, ref("DataSet", "penguins"));
+    expect(done.status.model.dataSetDigest).toBe(ds.status.digest);
+
+    // The printer columns, as a user watching it saw them: they moved, and never fell back after the kill.
+    expect(table.lines[0]?.split(/\s+/).slice(0, 5)).toEqual(["NAME", "STATUS", "PROGRESS", "LOSS", "ETA"]);
+    const rows = tableRows(table.lines, "killed");
+    const running = rows.filter((r) => r.status === "Running");
+    expect(running.length, table.lines.join("\n")).toBeGreaterThan(0);
+    expect(running[0]?.progress).toBeLessThan(100);
+    expect(running[0]?.eta).toBeGreaterThan(0);
+    expect(rows.at(-1)).toMatchObject({ status: "Succeeded", progress: 100, eta: 0 });
+    expect(new Set(rows.map((r) => r.progress)).size).toBeGreaterThan(1);
+    expect(new Set(rows.map((r) => r.loss)).size).toBeGreaterThan(1);
+    const progress = rows.map((r) => r.progress);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+  });
+
+  it("suspends (pods removed, checkpoints kept) and resumes from the last checkpoint with runPolicy.suspend", {
+    timeout: 240_000,
+  }, async () => {
+    const tj = trainingJob("paused");
+    await applyObject(admin, tj);
+    const uid = (await readObject(admin, ref("TrainingJob", "paused"))).metadata.uid as string;
+    await runningPod("paused");
+    await waitCheckpoint("paused", uid, 2);
+    (tj.spec as Obj).runPolicy = { suspend: true };
+    await applyObject(admin, tj);
+    await waitForCondition(admin, ref("TrainingJob", "paused"), "Suspended", { timeoutMs: 60_000 });
+    await pollUntil("the suspended job's pod is gone", async () => (await trainingPods("paused")).length === 0, {
+      timeoutMs: 60_000,
+    });
+    const frozen = Math.max(...checkpointEpochs("paused", uid));
+    expect(frozen).toBeLessThan(EPOCHS);
+
+    (tj.spec as Obj).runPolicy = { suspend: false };
+    await applyObject(admin, tj);
+    const done = await succeeded("paused");
+    const [pod] = await trainingPods("paused");
+    expect(await resumedFrom(pod as V1Pod)).toBe(frozen);
+    expect(done.status.progress.epoch).toBe(EPOCHS);
+    expect(done.status.finalMetrics.accuracy).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it("fails with VaultPermissionDenied, naming the role, when Vault refuses the training pod the data key", {
+    timeout: 120_000,
+  }, async () => {
+    // No Vault role for this job: the login with its projected token is refused, and retrying cannot fix that.
+    await applyObject(admin, trainingJob("refused"));
+    await waitForCondition(admin, ref("TrainingJob", "refused"), "Failed", { timeoutMs: 90_000, failOn: [] });
+    const tj = await readObject(admin, ref("TrainingJob", "refused"));
+    const ready = tj.status.conditions.find((c: Obj) => c.type === "Ready");
+    expect(ready).toMatchObject({ status: "False", reason: "VaultPermissionDenied" });
+    expect(ready.message).toMatch(/^cannot unwrap the encrypted DataSet's data key \(transit key [^)]+\): /);
+    expect(ready.message).toContain(`role "liftoff-${ns}-refused-train"`);
+    expect((await trainingPods("refused")).length).toBe(1); // failed at once, not retried
+  });
+
+  it("serves the resumed model via trainingJobRef to raw V2 inputs named after the columns, answering labels", {
+    timeout: 180_000,
+  }, async () => {
+    await createModelDeployment(admin, ns, "killed", {
+      model: { trainingJobRef: { name: "killed" } },
+      replicas: 1,
+      resources: { cpu: "500m", memory: "512Mi" },
+    });
+    await waitForCondition(admin, ref("ModelDeployment", "killed"), "Ready", { timeoutMs: 120_000 });
+    const ds = await readObject(admin, ref("DataSet", "penguins"));
+    const version = join(folder, "datasets/penguins", ds.status.digest.slice("sha256:".length));
+    const key = await versionDataKey(inject("clusterName"), version);
+    expect(key).toBeDefined();
+    const records = await testRecords(version, key);
+    const columns = Object.keys(records[0]?.record ?? {});
+    const inputs = columns.map((name) => {
+      const data = records.map((r) => r.record[name]);
+      const datatype = typeof data[0] === "number" ? "FP64" : "BYTES";
+      return { name, datatype, shape: [data.length], data };
+    });
+    const ep = await serviceEndpoint(admin, ns, "killed");
+    const res = await fetch(`${ep.url}/v2/models/killed/infer`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ inputs }),
+    });
+    const text = await res.text();
+    expect(res.status, text).toBe(200);
+    const outputs = (JSON.parse(text) as { outputs: { name: string; data: unknown[] }[] }).outputs;
+    const labels = outputs.find((o) => o.name === "label")?.data as string[];
+    expect(labels).toHaveLength(records.length);
+    const right = records.filter((r, i) => labels[i] === r.label).length;
+    expect(right / records.length).toBeGreaterThanOrEqual(0.9);
+  });
+});
