@@ -27,7 +27,9 @@ if (process.env.BENCH_TRACE) {
       } finally {
         const hwm = Number(/VmHWM:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))?.[1]);
         const ms = (performance.now() - t).toFixed(0).padStart(6);
-        process.stderr.write(`  ${ms} ms  peak ${Math.round(hwm / 1024)} MiB  ${sql.replace(/\s+/g, " ").slice(0, 120)}\n`);
+        process.stderr.write(
+          `  ${ms} ms  peak ${Math.round(hwm / 1024)} MiB  ${sql.replace(/\s+/g, " ").slice(0, 120)}\n`,
+        );
       }
     };
   }
