@@ -25,8 +25,10 @@ if (process.env.BENCH_TRACE) {
       try {
         return await inner.call(this, sql, ...rest);
       } finally {
+        const hwm = Number(/VmHWM:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))?.[1]);
+        const ms = (performance.now() - t).toFixed(0).padStart(6);
         process.stderr.write(
-          `  ${(performance.now() - t).toFixed(0).padStart(6)} ms  ${sql.replace(/\s+/g, " ").slice(0, 150)}\n`,
+          `  ${ms} ms  peak ${Math.round(hwm / 1024)} MiB  ${sql.replace(/\s+/g, " ").slice(0, 120)}\n`,
         );
       }
     };

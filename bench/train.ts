@@ -8,7 +8,7 @@
 // peak RSS (GNU time) and test accuracy side by side, with ratios; progress lines while it runs.
 //
 // Knobs: BENCH_TRAIN_CASES=digits,synthetic  BENCH_TRAIN_BATCHES=32,256  BENCH_TRAIN_ROWS=1000000
-//        BENCH_TRAIN_EPOCHS=50 (digits)  BENCH_TRAIN_SYNTHETIC_EPOCHS=1  BENCH_TRAIN_FRAMEWORKS=liftoff,keras,pytorch
+//        BENCH_TRAIN_EPOCHS=50 (digits)  BENCH_TRAIN_SYNTHETIC_EPOCHS=2  BENCH_TRAIN_FRAMEWORKS=liftoff,keras,pytorch
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -123,7 +123,7 @@ async function synthetic(rows: number): Promise<Case> {
   return {
     name: `synthetic (${rows / 1e6} M × 32)`,
     dir,
-    epochs: Number(env("BENCH_TRAIN_SYNTHETIC_EPOCHS", "1")),
+    epochs: Number(env("BENCH_TRAIN_SYNTHETIC_EPOCHS", "2")),
     trainRows: trainRows(dir),
   };
 }

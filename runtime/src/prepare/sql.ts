@@ -51,3 +51,11 @@ function sha256(b: Buffer): string {
  */
 export const parquetWrite = (compression: string, threads: number) =>
   `FORMAT parquet, COMPRESSION ${compression}, ROW_GROUP_SIZE ${threads > 1 ? 0 : 122880}`;
+
+/** A DuckDB memory size ("768MB", "1GB", "512MiB") in megabytes. */
+export function megabytes(size: string): number {
+  const m = /^\s*([\d.]+)\s*(k|m|g|t)?i?b?\s*$/i.exec(size);
+  if (!m) throw new Error(`not a memory size: ${size}`);
+  const scale = { k: 1 / 1024, m: 1, g: 1024, t: 1024 ** 2 }[(m[2] ?? "m").toLowerCase() as "k" | "m" | "g" | "t"];
+  return Number(m[1]) * scale;
+}

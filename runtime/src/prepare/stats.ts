@@ -53,19 +53,71 @@ export interface StatsRequest {
   sample?: string;
 }
 
-const numericStats = (c: StatsColumn, nulls: Map<string, number>): ColumnStats => ({
-  name: c.name,
-  type: "numeric",
-  count: 0,
-  nulls: nulls.get(c.name) ?? 0,
-  histogram: { kind: "numeric", edges: [], counts: [] },
-});
+/**
+ * Numeric statistics of one part in two ungrouped passes (grouping by part would run DuckDB's hash aggregate, several
+ * times slower per row): count, mean, std, min, max and quantiles, then the histogram's cumulative counts.
+ */
+async function numericStats(
+  db: DuckDBConnection,
+  from: string,
+  part: Part,
+  columns: StatsColumn[],
+  nulls: Map<string, number>,
+  sample: string | undefined,
+): Promise<ColumnStats[]> {
+  const where = `__part = ${PART_CODE[part]}`;
+  const aggs = columns.flatMap((c, i) => {
+    const x = `CAST(${ident(c.name)} AS DOUBLE)`;
+    return [
+      `count(${x}) AS c${i}`,
+      // A compensated sum: its last bits do not depend on how rows are shared among threads, which a plain sum's
+      // do, enough to change the 12th digit of a mean near zero (centred data) from run to run.
+      `fsum(${x}) / count(${x}) AS m${i}`,
+      `stddev_samp(${x}) AS s${i}`,
+      `min(${x}) AS lo${i}`,
+      `max(${x}) AS hi${i}`,
+      `quantile_cont(${x}, [${PROBES.join(", ")}])${sample ? ` FILTER (WHERE ${sample})` : ""} AS q${i}`,
+    ];
+  });
+  const row = (await db.runAndReadAll(`SELECT ${aggs.join(", ")} FROM ${from} WHERE ${where}`)).getRowObjectsJS()[0];
+  const edgesOf = new Map<number, number[]>();
+  const out = columns.map((c, i): ColumnStats => {
+    const stats: ColumnStats = {
+      name: c.name,
+      type: "numeric",
+      count: Number(row?.[`c${i}`] ?? 0),
+      nulls: nulls.get(c.name) ?? 0,
+      histogram: { kind: "numeric", edges: [], counts: [] },
+    };
+    if (stats.count > 0) {
+      const qs = ((row?.[`q${i}`] as number[] | null) ?? []).map(round12);
+      const at = (p: number) => qs[PROBES.indexOf(p)] as number;
+      stats.mean = round12(Number(row?.[`m${i}`]));
+      stats.std = stats.count > 1 ? round12(Number(row?.[`s${i}`])) : 0;
+      stats.min = round12(Number(row?.[`lo${i}`]));
+      stats.max = round12(Number(row?.[`hi${i}`]));
+      stats.quantiles = Object.fromEntries(Object.entries(QUANTILES).map(([k, p]) => [k, at(p)]));
+      edgesOf.set(i, [...new Set(DECILES.map(at))]);
+    }
+    return stats;
+  });
+  if (edgesOf.size > 0) {
+    const cums = [...edgesOf].flatMap(([i, edges]) =>
+      cumulativeSql(columns[i]?.name as string, edges).map((x, e) => `${x} AS h${i}_${e}`),
+    );
+    const h = (await db.runAndReadAll(`SELECT ${cums.join(", ")} FROM ${from} WHERE ${where}`)).getRowObjectsJS()[0];
+    for (const [i, edges] of edgesOf) {
+      const stats = out[i] as ColumnStats;
+      const cumulative = edges.map((_, e) => Number(h?.[`h${i}_${e}`] ?? 0));
+      stats.histogram = { kind: "numeric", edges, counts: binCounts(cumulative, stats.count) };
+    }
+  }
+  return out;
+}
 
 /**
- * The statistics of each request's columns over its part of `from` (which has the part code in `__part` and the
- * row number in `__row`), in three passes whatever the number of parts: numeric aggregates, numeric histograms
- * (their edges are the deciles), categorical value counts. Every pass groups by part, so one pass serves the
- * training columns and the test split's target alike.
+ * The statistics of each request's columns over its part of `from` (which has the part code in `__part`): numeric
+ * ones in two passes per part, categorical ones of every part in one pass.
  */
 export async function columnStats(
   db: DuckDBConnection,
@@ -74,70 +126,11 @@ export async function columnStats(
   nulls: Map<string, number>,
 ): Promise<ColumnStats[][]> {
   const out = requests.map(() => new Map<string, ColumnStats>());
-  const numeric = requests.flatMap((r, k) =>
-    r.columns.filter((c) => isNumeric(c.type)).map((c) => ({ k, part: r.part, c })),
-  );
   const partsOf = (items: { part: Part }[]) => [...new Set(items.map((i) => PART_CODE[i.part]))];
-  const rowOf = (rows: Record<string, unknown>[], part: Part) => rows.find((r) => Number(r.p) === PART_CODE[part]);
-  if (numeric.length > 0) {
-    const parts = partsOf(numeric);
-    const columns = [...new Set(numeric.map((n) => n.c.name))];
-    const sampled = requests.filter((r) => r.sample);
-    const q = sampled.length
-      ? `CASE __part ${sampled.map((r) => `WHEN ${PART_CODE[r.part]} THEN ${r.sample}`).join(" ")} ELSE true END`
-      : "true";
-    const aggs = columns.flatMap((c, i) => {
-      const x = `CAST(${ident(c)} AS DOUBLE)`;
-      return [
-        `count(${x}) AS c${i}`,
-        // A compensated sum: its last bits do not depend on how rows are shared among threads, which a plain sum's
-        // do, enough to change the 12th digit of a mean near zero (centred data) from run to run.
-        `fsum(${x}) / count(${x}) AS m${i}`,
-        `stddev_samp(${x}) AS s${i}`,
-        `min(${x}) AS lo${i}`,
-        `max(${x}) AS hi${i}`,
-        `quantile_cont(${x}, [${PROBES.join(", ")}])${sampled.length ? " FILTER (WHERE __q)" : ""} AS q${i}`,
-      ];
-    });
-    const rows = (
-      await db.runAndReadAll(
-        `SELECT __part AS p, ${aggs.join(", ")} FROM (SELECT *, ${q} AS __q FROM ${from} WHERE __part IN (${parts.join(", ")})) GROUP BY __part`,
-      )
-    ).getRowObjectsJS();
-    const edgesOf = new Map<string, number[]>();
-    for (const n of numeric) {
-      const i = columns.indexOf(n.c.name);
-      const row = rowOf(rows, n.part);
-      const stats = numericStats(n.c, nulls);
-      stats.count = Number(row?.[`c${i}`] ?? 0);
-      if (stats.count > 0) {
-        const qs = ((row?.[`q${i}`] as number[] | null) ?? []).map(round12);
-        const at = (p: number) => qs[PROBES.indexOf(p)] as number;
-        stats.mean = round12(Number(row?.[`m${i}`]));
-        stats.std = stats.count > 1 ? round12(Number(row?.[`s${i}`])) : 0;
-        stats.min = round12(Number(row?.[`lo${i}`]));
-        stats.max = round12(Number(row?.[`hi${i}`]));
-        stats.quantiles = Object.fromEntries(Object.entries(QUANTILES).map(([k, p]) => [k, at(p)]));
-        edgesOf.set(`${n.k}:${n.c.name}`, [...new Set(DECILES.map(at))]);
-      }
-      out[n.k]?.set(n.c.name, stats);
-    }
-    const binned = numeric.filter((n) => edgesOf.has(`${n.k}:${n.c.name}`));
-    if (binned.length > 0) {
-      const cums = binned.map((n) => cumulativeSql(n.c.name, edgesOf.get(`${n.k}:${n.c.name}`) as number[]));
-      const h = (
-        await db.runAndReadAll(
-          `SELECT __part AS p, ${cums.flatMap((c, j) => c.map((x, e) => `${x} AS h${j}_${e}`)).join(", ")} FROM ${from} WHERE __part IN (${partsOf(binned).join(", ")}) GROUP BY __part`,
-        )
-      ).getRowObjectsJS();
-      for (const [j, n] of binned.entries()) {
-        const stats = out[n.k]?.get(n.c.name) as ColumnStats;
-        const row = rowOf(h, n.part);
-        const edges = edgesOf.get(`${n.k}:${n.c.name}`) as number[];
-        const cumulative = edges.map((_, e) => Number(row?.[`h${j}_${e}`] ?? 0));
-        stats.histogram = { kind: "numeric", edges, counts: binCounts(cumulative, stats.count) };
-      }
-    }
+  for (const [k, r] of requests.entries()) {
+    const numeric = r.columns.filter((c) => isNumeric(c.type));
+    if (numeric.length === 0) continue;
+    for (const s of await numericStats(db, from, r.part, numeric, nulls, r.sample)) out[k]?.set(s.name, s);
   }
   const categorical = requests.flatMap((r, k) =>
     r.columns.filter((c) => !isNumeric(c.type)).map((c) => ({ k, part: r.part, c })),

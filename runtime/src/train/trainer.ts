@@ -79,13 +79,14 @@ export async function evaluate(
       const n = Math.min(EVAL_ROWS, chunk.n - from);
       const x = chunk.x.subarray(from * split.width, (from + n) * split.width);
       const y = chunk.y.subarray(from, from + n);
-      const [l, p] = tf.tidy(() => {
+      // Tensors out of the tidy, values read after it: a tidy walks every element of an array it returns.
+      const [lossT, probsT] = tf.tidy(() => {
         const logits = model.apply(tf.tensor2d(x, [n, split.width]), { training: false }) as tf.Tensor2D;
-        return [
-          loss(tf.tensor1d(y), logits).dataSync()[0] as number,
-          activate(logits, head).dataSync() as Float32Array,
-        ];
+        return [loss(tf.tensor1d(y), logits), activate(logits, head)];
       });
+      const l = lossT.dataSync()[0] as number;
+      const p = probsT.dataSync() as Float32Array;
+      tf.dispose([lossT, probsT]);
       lossSum += l * n;
       rows += n;
       probs.push(p);
