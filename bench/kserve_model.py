@@ -1,6 +1,7 @@
 """The peer for `npm run bench:peer`: KServe's Python model server serving the
 same TF.js MLP weights (model.json + weights.bin) through a custom kserve.Model,
-computed with TensorFlow (a tf.function over the same Dense stack)."""
+computed with TensorFlow (a tf.function over the same Dense stack), over V1 REST
+and, with --grpc-port, the V2 gRPC service (ModelInfer)."""
 
 import argparse
 import json
@@ -60,6 +61,13 @@ class TfjsMlp(kserve.Model):
         return self.ready
 
     async def predict(self, payload, headers=None, response_headers=None):
+        if isinstance(payload, kserve.InferRequest):
+            y = self.forward(payload.inputs[0].as_numpy()).numpy()
+            out = kserve.InferOutput(name="probs", shape=list(y.shape), datatype="FP32")
+            out.set_data_from_numpy(y)
+            return kserve.InferResponse(
+                response_id=payload.id, model_name=self.name, infer_outputs=[out], from_grpc=payload.from_grpc
+            )
         if isinstance(payload, (bytes, str)):
             payload = json.loads(payload)
         x = np.asarray(payload["instances"], dtype=np.float32)
@@ -71,15 +79,17 @@ if __name__ == "__main__":
     parser.add_argument("--model-dir", required=True)
     parser.add_argument("--model-name", default="m")
     parser.add_argument("--http-port", type=int, required=True)
+    parser.add_argument("--grpc-port", type=int, default=0, help="0: no gRPC")
     # kserve parses sys.argv itself too (e.g. --configure_logging false).
     args, _ = parser.parse_known_args()
     print(f"kserve on port {args.http_port}", flush=True)
-    # Its best case: one worker as in a default pod, no gRPC, no latency logs
+    # Its best case: one worker as in a default pod, no latency logs
     # (bench/peer.ts passes --configure_logging false: no access log either).
     kserve.ModelServer(
         http_port=args.http_port,
+        grpc_port=args.grpc_port or 8081,
         workers=1,
-        enable_grpc=False,
+        enable_grpc=args.grpc_port > 0,
         enable_latency_logging=False,
     ).start(
         [TfjsMlp(args.model_name, args.model_dir)]

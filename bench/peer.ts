@@ -2,7 +2,8 @@
  * npm run bench:peer — the same MLP (same weights) served by Liftoff's runtime
  * and by KServe's Python model server (kserve + tensorflow-cpu in a venv under
  * ~/.cache/liftoff, a custom kserve.Model in bench/kserve_model.py), under the
- * same closed-loop load, one after the other, in one run.
+ * same closed-loop load, one after the other, in one run: V1 REST predict with
+ * the raw-socket HTTP client, and V2 gRPC ModelInfer with the grpc-js client.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -11,6 +12,8 @@ import os from "node:os";
 import path from "node:path";
 import { mlp, saveLayersModel, tempDir } from "../runtime/src/test-helpers.js";
 import { closedLoop, type LoadResult } from "./lib/client.js";
+import { grpcClosedLoop } from "./lib/grpc-client.js";
+import { describeRun, startRun } from "./lib/machine.js";
 import { type Child, repoRoot, startChild, startRuntime } from "./lib/servers.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -45,10 +48,21 @@ function freePort(): Promise<number> {
   });
 }
 
-async function measure(server: Child, body: string): Promise<Record<string, LoadResult>> {
-  const out: Record<string, LoadResult> = {};
-  for (const c of [1, 8, 32]) {
-    out[`c${c}`] = await closedLoop({
+const WIDTH = 16;
+const ROW = Array.from({ length: WIDTH }, (_, i) => i / WIDTH);
+const HTTP_CONCURRENCY = [1, 8, 32];
+const GRPC_CONCURRENCY = [8, 32];
+
+interface Measured {
+  http: Record<string, LoadResult>;
+  grpc: Record<string, LoadResult>;
+}
+
+async function measure(server: Child, grpcPort: number): Promise<Measured> {
+  const body = JSON.stringify({ instances: [ROW] });
+  const out: Measured = { http: {}, grpc: {} };
+  for (const c of HTTP_CONCURRENCY) {
+    out.http[`c${c}`] = await closedLoop({
       port: server.port,
       path: "/v1/models/m:predict",
       body,
@@ -57,19 +71,33 @@ async function measure(server: Child, body: string): Promise<Record<string, Load
       warmupMs: 500,
     });
   }
+  const request = {
+    model_name: "m",
+    inputs: [{ name: "hidden_input", datatype: "FP32", shape: [1, WIDTH] }],
+    raw_input_contents: [Buffer.from(new Float32Array(ROW).buffer)],
+  };
+  for (const c of GRPC_CONCURRENCY) {
+    const call = { port: grpcPort, service: "Inference", method: "ModelInfer", request, concurrency: c } as const;
+    await grpcClosedLoop({ ...call, durationMs: 500 });
+    out.grpc[`c${c}`] = await grpcClosedLoop({ ...call, durationMs: SECONDS * 1000 });
+  }
   await server.stop();
   return out;
 }
 
+function grpcPortOf(s: Child): number {
+  return Number(/gRPC listening on 127\.0\.0\.1:(\d+)/.exec(s.output())?.[1]);
+}
+
 async function main(): Promise<void> {
+  const run = startRun();
   ensureVenv();
   const dir = await tempDir("liftoff-peer-");
-  await saveLayersModel(mlp(16, 64, 4), dir);
-  const body = JSON.stringify({ instances: [Array.from({ length: 16 }, (_, i) => i / 16)] });
+  await saveLayersModel(mlp(WIDTH, 64, 4), dir);
 
-  const runs: Record<string, Record<string, LoadResult>> = {};
-  log("KServe (Python, tensorflow-cpu)");
-  const port = await freePort();
+  const runs: Record<string, Measured> = {};
+  log("KServe (Python, tensorflow-cpu), REST and gRPC");
+  const [port, grpcPort] = [await freePort(), await freePort()];
   const kserve = await startChild(
     py,
     [
@@ -78,35 +106,56 @@ async function main(): Promise<void> {
       dir,
       "--http-port",
       String(port),
+      "--grpc-port",
+      String(grpcPort),
       "--configure_logging",
       "false",
     ],
     /kserve on port (\d+)/,
     "/v1/models/m",
   );
-  runs.KServe = await measure(kserve, body);
+  runs.KServe = await measure(kserve, grpcPort);
   log("Liftoff runtime (--backend auto)");
-  runs.Liftoff = await measure(await startRuntime(dir), body);
+  const plain = await startRuntime(dir, ["--grpc-port", "0"]);
+  runs.Liftoff = await measure(plain, grpcPortOf(plain));
   log("Liftoff runtime (--backend auto, batching 32 / 0 ms)");
-  runs["Liftoff + batching"] = await measure(
-    await startRuntime(dir, ["--max-batch-size", "32", "--max-latency-ms", "0"]),
-    body,
-  );
+  const batched = await startRuntime(dir, ["--max-batch-size", "32", "--max-latency-ms", "0", "--grpc-port", "0"]);
+  runs["Liftoff + batching"] = await measure(batched, grpcPortOf(batched));
 
-  const k = runs.KServe as Record<string, LoadResult>;
+  const k = runs.KServe as Measured;
   const cell = (r: LoadResult | undefined) =>
     r ? `${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(0)} µs, p99 ${r.p99.toFixed(0)} µs` : "";
+  const versus = (name: string, r: LoadResult | undefined, peer: LoadResult | undefined) => {
+    if (name === "KServe" || r === undefined || peer === undefined) return "1.00× | 1.00×";
+    const t = r.rps / peer.rps;
+    const p = r.p99 / peer.p99;
+    return `${t.toFixed(2)}× ${t >= 2 ? "✅" : "❌"} (≥ 2×) | ${p.toFixed(2)}× ${p <= 0.5 ? "✅" : "❌"} (≤ 0.5×)`;
+  };
+  const errors = Object.values(runs).reduce(
+    (n, m) => n + [...Object.values(m.http), ...Object.values(m.grpc)].reduce((e, x) => e + x.errors, 0),
+    0,
+  );
   const lines = [
-    `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}, Node ${process.version}; MLP 16→64→64→4, V1 predict, 1 row per request; ${SECONDS} s per point`,
+    describeRun(run, `MLP 16→64→64→4, 1 row per request; ${SECONDS} s per point`),
     "",
-    "| server | c=1 | c=8 | c=32 | req/s vs KServe at c=32 |",
+    "V1 REST predict (raw-socket HTTP/1.1 client):",
+    "",
+    "| server | c=1 | c=8 | c=32 | req/s vs KServe at c=32 | p99 vs KServe at c=32 |",
+    "| --- | --- | --- | --- | --- | --- |",
+    ...Object.entries(runs).map(
+      ([name, m]) =>
+        `| ${name} | ${cell(m.http.c1)} | ${cell(m.http.c8)} | ${cell(m.http.c32)} | ${versus(name, m.http.c32, k.http.c32)} |`,
+    ),
+    "",
+    "V2 gRPC ModelInfer, raw_input_contents (thin node:http2 client, one connection):",
+    "",
+    "| server | c=8 | c=32 | req/s vs KServe at c=32 | p99 vs KServe at c=32 |",
     "| --- | --- | --- | --- | --- |",
-    ...Object.entries(runs).map(([name, r]) => {
-      const ratio = (r.c32?.rps ?? 0) / (k.c32?.rps ?? 1);
-      return `| ${name} | ${cell(r.c1)} | ${cell(r.c8)} | ${cell(r.c32)} | ${ratio.toFixed(2)}×${name === "KServe" ? "" : ratio >= 2 ? " ✅ (≥ 2×)" : " ❌ (< 2×)"} |`;
-    }),
+    ...Object.entries(runs).map(
+      ([name, m]) => `| ${name} | ${cell(m.grpc.c8)} | ${cell(m.grpc.c32)} | ${versus(name, m.grpc.c32, k.grpc.c32)} |`,
+    ),
     "",
-    `non-200 replies: ${Object.values(runs).reduce((n, r) => n + Object.values(r).reduce((m, x) => m + x.errors, 0), 0)}`,
+    `non-200 replies and gRPC errors: ${errors}`,
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
   process.exit(0);

@@ -7,11 +7,11 @@
  *      load from other tenants falls on both alike
  *   3. throughput and p99 at concurrency 32 without and with dynamic batching (small MLP), alternated too
  *   4. backends side by side (tensorflow, wasm, cpu) on the small MLP
- *   5. the tiny model over gRPC V2 beside HTTP, and the MLP with batching over
+ *   5. the tiny model over gRPC V2 beside a bare grpc-js server, and the MLP with batching over
  *      HTTP V1, HTTP V2, gRPC V2 and gRPC TF Serving
  * Servers run as child processes with default flags unless stated (so --backend
- * auto); the HTTP load generator is a closed loop on raw keep-alive sockets, the
- * gRPC one grpc-js, both sharing the machine's cores. Server CPU per request
+ * auto); the load generators are closed loops, on raw keep-alive sockets for
+ * HTTP and on one node:http2 connection for gRPC, sharing the machine's cores. Server CPU per request
  * (utime + stime of the server process from /proc over the timed run) is
  * reported because it does not depend on the client. BENCH_SECONDS per point (default 3).
  */
@@ -34,7 +34,7 @@ const PREDICT = "/v1/models/m:predict";
 let coldStartBackend: BackendName | undefined;
 
 const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
-const us = (n: number) => `${n.toFixed(0)} µs`;
+const us = (n: number) => `${n.toFixed(n < 10 ? 1 : 0)} µs`;
 const rps = (n: number) => `${n.toFixed(0)} req/s`;
 
 interface Point extends LoadResult {
@@ -111,10 +111,15 @@ function grpcPortOf(s: Child): number {
   return Number(/gRPC listening on 127\.0\.0\.1:(\d+)/.exec(s.output())?.[1]);
 }
 
-async function loadGrpc(server: Child, port: number, call: Omit<GrpcLoad, "port" | "durationMs">): Promise<Point> {
+async function loadGrpc(
+  server: Child,
+  port: number,
+  call: Omit<GrpcLoad, "port" | "durationMs">,
+  seconds = SECONDS,
+): Promise<Point> {
   await grpcClosedLoop({ ...call, port, durationMs: 500 });
   const cpu0 = server.cpuSeconds();
-  const r = await grpcClosedLoop({ ...call, port, durationMs: SECONDS * 1000 });
+  const r = await grpcClosedLoop({ ...call, port, durationMs: seconds * 1000 });
   return { ...r, cpuPerRequest: ((server.cpuSeconds() - cpu0) * 1e6) / r.requests };
 }
 
@@ -161,9 +166,9 @@ async function main(): Promise<void> {
     () => load(s, PREDICT, tinyBody, 16, half),
   ])) as [Point, Point];
   await bare.stop();
-  log("tiny model, gRPC V2 ModelInfer, concurrency 16");
+  log("tiny model, gRPC V2 ModelInfer, concurrency 16, and a bare grpc-js server, alternately");
   const tinyRow = rowsOf(1, 3)[0] as number[];
-  const tinyGrpcC16 = await loadGrpc(s, grpcPortOf(s), {
+  const tinyCall = {
     service: "Inference",
     method: "ModelInfer",
     request: {
@@ -172,8 +177,19 @@ async function main(): Promise<void> {
       raw_input_contents: [Buffer.from(new Float32Array(tinyRow).buffer)],
     },
     concurrency: 16,
-  });
-  await s.stop();
+  } as const;
+  const bareGrpc = await startChild(
+    process.execPath,
+    ["--import", "tsx", "bench/bare-grpc-server.ts"],
+    /ready on port (\d+)/,
+    "/",
+  );
+  const bareGrpcPort = Number(/bare grpc on port (\d+)/.exec(bareGrpc.output())?.[1]);
+  const [bareGrpcC16, tinyGrpcC16] = (await alternate([
+    () => loadGrpc(bareGrpc, bareGrpcPort, tinyCall, half),
+    () => loadGrpc(s, grpcPortOf(s), tinyCall, half),
+  ])) as [Point, Point];
+  await Promise.all([s.stop(), bareGrpc.stop()]);
   log("tiny model (auto backend, batching)");
   s = await startRuntime(tinyDir, batching);
   const tinyBatchC16 = await load(s, PREDICT, tinyBody, 16);
@@ -288,6 +304,7 @@ async function main(): Promise<void> {
     bareC16,
     tinyC1,
     tinyC16,
+    bareGrpcC16,
     tinyGrpcC16,
     tinyBatchC16,
     ...Object.values(mlpRuns),
@@ -321,7 +338,8 @@ async function main(): Promise<void> {
     `| **tiny model unbatched, c=16, vs bare Fastify** | ${rps(tinyC16.rps)}, p99 ${us(tinyC16.p99)}: **${x(ratio)}** | ${us(tinyC16.cpuPerRequest)} | ≥ 0.9× ${ok(ratio >= 0.9)} |`,
     `| **server CPU / request, tiny unbatched vs bare** | **${x(cpuRatio)}** | | ≤ 1.1× ${ok(cpuRatio <= 1.1)} |`,
     `| tiny model, c=16, batching (32, 0 ms) | ${rps(tinyBatchC16.rps)} (${x(ratioBatch)} bare), p99 ${us(tinyBatchC16.p99)} | ${us(tinyBatchC16.cpuPerRequest)} (${x(cpuRatioBatch)} bare) | |`,
-    `| tiny model unbatched, c=16, gRPC V2 ModelInfer (raw) | ${rps(tinyGrpcC16.rps)} (${x(tinyGrpcC16.rps / tinyC16.rps)} HTTP V1), p99 ${us(tinyGrpcC16.p99)} | ${us(tinyGrpcC16.cpuPerRequest)} (${x(tinyGrpcC16.cpuPerRequest / tinyC16.cpuPerRequest)} HTTP V1) | |`,
+    `| bare grpc-js ModelInfer, c=16, fixed reply of the same shape | ${rps(bareGrpcC16.rps)}, p99 ${us(bareGrpcC16.p99)} | ${us(bareGrpcC16.cpuPerRequest)} | |`,
+    `| tiny model unbatched, c=16, gRPC V2 ModelInfer (raw) | ${rps(tinyGrpcC16.rps)} (${x(tinyGrpcC16.rps / bareGrpcC16.rps)} bare grpc-js, ${x(tinyGrpcC16.rps / tinyC16.rps)} HTTP V1), p99 ${us(tinyGrpcC16.p99)} | ${us(tinyGrpcC16.cpuPerRequest)} (${x(tinyGrpcC16.cpuPerRequest / bareGrpcC16.cpuPerRequest)} bare grpc-js) | |`,
     `| MLP c=32, no batching (${plain.backend}) | ${rps(plain.rps)}, p50 ${us(plain.p50)}, p99 ${us(plain.p99)} | ${us(plain.cpuPerRequest)} | |`,
     `| MLP c=32, batching 32 / 0 ms (${batched.backend}) | ${rps(batched.rps)}, p50 ${us(batched.p50)}, p99 ${us(batched.p99)} | ${us(batched.cpuPerRequest)} | |`,
     `| **batching gain at c=32** | **${x(gain)}**, p99 ${batched.p99 <= plain.p99 ? "no worse" : "worse"} | | ≥ 4×, p99 no worse ${ok(gain >= 4 && batched.p99 <= plain.p99)} |`,
@@ -361,6 +379,7 @@ async function main(): Promise<void> {
         bareC16,
         tinyC1,
         tinyC16,
+        bareGrpcC16,
         tinyGrpcC16,
         tinyBatchC16,
         mlpRuns,

@@ -108,7 +108,7 @@ describe("hack/build-binaries.sh", () => {
     expect(etcdStart).toBeGreaterThanOrEqual(0);
     expect(etcdStart).toBeLessThan(apiDone);
     expect(res.stderr).toContain(
-      "building kube-apiserver kube-controller-manager kube-scheduler (go build k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler), about 230s",
+      "building kube-apiserver kube-controller-manager kube-scheduler (go build k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler), about 270s",
     );
     // One go build for the three Kubernetes binaries, one for etcd, both with Go's caches under LIFTOFF_CACHE.
     expect(readFileSync(join(cache, "fake-go-builds"), "utf8").trim().split("\n").sort()).toEqual([

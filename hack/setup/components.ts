@@ -60,7 +60,7 @@ export const COMPONENTS: SetupComponent[] = [
     "etcd, kube-apiserver, kube-controller-manager, kube-scheduler (built from the Go module proxy)",
     "build-binaries.sh",
     [],
-    230,
+    300, // about 600 CPU-seconds measured here (2026-12-01, docs/performance.md), over two idle cores
     BOTH,
   ),
   script(

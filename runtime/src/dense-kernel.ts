@@ -97,11 +97,6 @@ export function denseForward(layers: readonly DenseLayer[], x: Float32Array, row
   return h;
 }
 
-/** Multiply-adds of one row. */
-export function macsPerRow(layers: readonly DenseLayer[]): number {
-  return layers.reduce((n, l) => n + l.inputs * l.units, 0);
-}
-
 /** Fastest µs of `f` over a few calls (after two unmeasured ones): other tenants only ever add time. */
 function bestMicros(f: () => void, calls = 7): number {
   f();
@@ -115,10 +110,14 @@ function bestMicros(f: () => void, calls = 7): number {
   return best;
 }
 
-/** Calls `f` for `ms` (at least `calls` times) so that V8 has compiled it optimised before it is timed. */
+/**
+ * Calls `f` up to `calls` times or for `ms`, whichever ends first, so that V8
+ * has optimised it before it is timed (a big model's long loops are optimised
+ * within its first calls; a small one needs many calls, which are quick).
+ */
 function warm(f: () => void, ms: number, calls: number): void {
   const end = performance.now() + ms;
-  for (let i = 0; i < calls || performance.now() < end; i++) f();
+  for (let i = 0; i < calls && performance.now() < end; i++) f();
 }
 
 /**
@@ -128,8 +127,8 @@ function warm(f: () => void, ms: number, calls: number): void {
  * first: an interpreted kernel is many times slower than its optimised code.
  */
 export function fasterUpTo(js: (rows: number) => void, other: (rows: number) => void, maxRows: number): number {
-  warm(() => js(1), 30, 200);
-  warm(() => other(1), 30, 20);
+  warm(() => js(1), 30, 2000);
+  warm(() => other(1), 30, 50);
   let best = 0;
   for (let rows = 1; rows <= maxRows; rows *= 2) {
     if (bestMicros(() => js(rows)) >= bestMicros(() => other(rows))) break;

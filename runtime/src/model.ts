@@ -205,7 +205,10 @@ export function denseStack(model: tf.LayersModel): ((x: tf.Tensor) => tf.Tensor)
 
 /** The same stack's weights as plain arrays for dense-kernel.ts; undefined for anything else. */
 export function denseKernel(model: tf.LayersModel): DenseLayer[] | undefined {
-  return denseWeights(model)?.map(({ kernel, bias, activation }) => ({
+  const layers = denseWeights(model);
+  if (layers === undefined) return undefined;
+  if (layers.reduce((n, l) => n + l.kernel.shape[0] * l.kernel.shape[1], 0) > PLAIN_JS_MAX_MACS) return undefined;
+  return layers.map(({ kernel, bias, activation }) => ({
     kernel: kernel.dataSync() as Float32Array,
     bias: bias?.dataSync() as Float32Array | undefined,
     inputs: kernel.shape[0],
@@ -239,6 +242,13 @@ function agree(a: (x: tf.Tensor) => tf.Tensor, b: (x: tf.Tensor) => tf.Tensor, w
 
 /** Rows that stay with the plain-JS kernel at most (timing beyond this is not worth the load time). */
 const PLAIN_JS_MAX_ROWS = 256;
+/**
+ * Beyond this many multiply-adds per row the kernel is not even tried: at about
+ * 1 ns each here, one row would take longer than any backend's per-call overhead
+ * (tens to hundreds of µs), and the check and timing would cost load time (≈ 0.5 s
+ * for the 10 MB MLP of bench:runtime's cold start).
+ */
+const PLAIN_JS_MAX_MACS = 256 * 1024;
 
 /**
  * Up to how many rows the plain-JS kernel is both equal (≤ 1e-5, on 1 and 7
