@@ -29,8 +29,8 @@ const fx = operatorFixture(admin, "trainingjob", { start: false, restricted: tru
 const core = admin.makeApiClient(CoreV1Api);
 const CLAIM = "liftoff-data";
 // Batch 2 makes an epoch long enough (133 steps) to watch, kill and pause a run between checkpoints.
-const EPOCHS = 16;
-const JOBS = ["twin", "killed", "paused"] as const;
+const EPOCHS = 10;
+const JOBS = ["twin", "killed", "paused", "waiting"] as const;
 let op: OperatorHandle;
 let folder: string;
 let ns: string;
@@ -183,7 +183,7 @@ describe("TrainingJob on the local cluster", () => {
     let done: Obj;
     try {
       const first = await runningPod("killed");
-      const before = await waitCheckpoint("killed", uid, 2);
+      const before = await waitCheckpoint("killed", uid, 1);
       const pid = containerPid(first, "train");
       process.kill(pid, "SIGKILL");
       await pollUntil("the killed process is gone", async () => !processAlive(pid), { timeoutMs: 10_000 });
@@ -238,7 +238,7 @@ describe("TrainingJob on the local cluster", () => {
     await applyObject(admin, tj);
     const uid = (await readObject(admin, ref("TrainingJob", "paused"))).metadata.uid as string;
     await runningPod("paused");
-    await waitCheckpoint("paused", uid, 2);
+    await waitCheckpoint("paused", uid, 1);
     (tj.spec as Obj).runPolicy = { suspend: true };
     await applyObject(admin, tj);
     await waitForCondition(admin, ref("TrainingJob", "paused"), "Suspended", { timeoutMs: 60_000 });
@@ -304,5 +304,33 @@ describe("TrainingJob on the local cluster", () => {
     expect(labels).toHaveLength(records.length);
     const right = records.filter((r, i) => labels[i] === r.label).length;
     expect(right / records.length).toBeGreaterThanOrEqual(0.9);
+  });
+
+  // Last: it stops the cluster's OpenBao (and starts it again).
+  it("waits as Pending with VaultUnreachable while OpenBao is down, and trains once it is back", {
+    timeout: 240_000,
+  }, async () => {
+    const vault = testVault(inject("clusterName"));
+    await vault.stop();
+    try {
+      await applyObject(admin, trainingJob("waiting"));
+      const pending = await pollUntil(
+        "waiting: Pending with VaultUnreachable",
+        async () => {
+          const tj = await readObject(admin, ref("TrainingJob", "waiting"));
+          const ready = tj.status?.conditions?.find((c: Obj) => c.type === "Ready");
+          return tj.status?.phase === "Pending" && ready?.reason === "VaultUnreachable" ? ready : undefined;
+        },
+        { timeoutMs: 90_000, intervalMs: 250 },
+      );
+      expect(pending.message).toMatch(/^cannot unwrap the encrypted DataSet's data key \(transit key [^)]+\): /);
+      expect(pending.message).toMatch(/\(attempt \d of 4 failed; retrying\)$/);
+    } finally {
+      await vault.start();
+    }
+    // The Job retries after its back-off (10 s, then 20 s …) and the next pod logs in.
+    const done = await succeeded("waiting");
+    expect(done.status.progress.epoch).toBe(EPOCHS);
+    expect((await trainingPods("waiting")).length).toBeGreaterThan(1);
   });
 });
