@@ -6,6 +6,9 @@ export default defineConfig({
       {
         test: {
           name: "unit",
+          // Unit tests run beside the integration project on two cores; DuckDB and TF.js tests that take 1-3 s idle
+          // can pass 5 s then. A hang still fails.
+          testTimeout: 30_000,
           include: [
             "operator/src/**/*.test.ts",
             "runtime/src/**/*.test.ts",

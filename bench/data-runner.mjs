@@ -1,7 +1,9 @@
 // Runs the compiled prepare pipeline (runtime/dist) on a spec for bench:data, in its own process so its wall time and
 // peak RSS are measured alone. Encryption uses a local random data key in place of Vault transit (the segment
 // encryption is the real one; only the key wrapping, one Vault call per version, is left out).
-// Usage: node bench/data-runner.mjs <spec.json> <out> <scratch>
+// Usage: node bench/data-runner.mjs <spec.json> <out> <scratch>. Profiling: BENCH_PROGRESS=1 prints stage timestamps,
+// BENCH_TRACE=1 every DuckDB statement with its time and the peak RSS so far, BENCH_EXPLAIN=<prefix> (with TRACE) its
+// EXPLAIN ANALYZE to <prefix>-NN.txt.
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { DuckDBConnection } from "@duckdb/node-api";

@@ -289,11 +289,10 @@ describe("node agent", () => {
     expect(processAlive(pid)).toBe(true);
     const deletedAt = Date.now();
     await core.deleteNamespacedPod({ name: "stubborn", namespace: ns.name });
-    await pollUntil("process gone", async () => !processAlive(pid), { timeoutMs: 10_000, intervalMs: 50 });
-    const took = Date.now() - deletedAt;
-    // It ignores SIGTERM, so it lives out the 2 s grace period and is then killed.
-    expect(took).toBeGreaterThanOrEqual(1500);
-    expect(took).toBeLessThan(6000);
+    // It ignores SIGTERM, so only the SIGKILL after the 2 s grace period ends it: that it goes at all proves the
+    // kill (no upper time bound: on a loaded machine the agent's next sweep may come late), and not before the grace.
+    await pollUntil("process gone", async () => !processAlive(pid), { timeoutMs: 20_000, intervalMs: 50 });
+    expect(Date.now() - deletedAt).toBeGreaterThanOrEqual(1500);
     await pollUntil(
       "pod object released",
       async () =>
