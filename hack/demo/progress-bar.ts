@@ -1,13 +1,9 @@
 // A TrainingJob's status.progress as one line with a bar (pure): epoch, loss, the validation metrics, ETA.
 
-export interface Progress {
-  epoch: number;
-  epochs: number;
-  percentage: number;
-  loss?: number;
-  metrics?: Record<string, number>;
-  estimatedRemainingSeconds?: number;
-}
+import type { Progress } from "../../runtime/src/train/trainer.js";
+
+// status.progress has the shape the train command reports (one definition, in the trainer).
+export type { Progress };
 
 export function progressLine(p: Progress, width = 24): string {
   const pct = Math.max(0, Math.min(100, p.percentage));
