@@ -2,15 +2,13 @@
 // and the prepare Job of the current generation running `liftoff-runtime prepare` with the restricted pod security
 // profile, the output claim, the source claim read-only, scratch space, and the report channel's token and env.
 import type { DataSet } from "../api/v1alpha1/index.js";
+import type { DesiredObject } from "../children/child.js";
 import { RESTRICTED_CONTAINER_SECURITY, RESTRICTED_POD_SECURITY } from "../kube/pod-security.js";
 import { controllerReference, RESOURCES } from "../kube/resources.js";
 import type { KubeObject, OwnerReference } from "../kube/types.js";
-import type { DesiredObject } from "../modeldeployment/desired.js";
 import { type ReportSettings, reportPodParts } from "../report/pod-spec.js";
 import { type VaultSettings, withVaultIdentity } from "../vault/pod-identity.js";
 import { ANNOTATION_GENERATION, CONTAINER, dataSetLabels, dataSetNames } from "./names.js";
-
-export type { DesiredObject };
 
 export const OUTPUT_ROOT = "/data/output";
 export const SOURCE_ROOT = "/data/source";

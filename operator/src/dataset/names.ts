@@ -1,7 +1,7 @@
 // Names and labels of the objects a DataSet owns (pure). Job names carry the generation, so a new spec is a new
 // Job and an old Job's late report can be told apart; long names are cut and suffixed with a hash to stay ≤ 63.
 import { createHash } from "node:crypto";
-import { MANAGED_BY } from "../modeldeployment/names.js";
+import { MANAGED_BY } from "../children/labels.js";
 
 export const LABEL_DATASET = "liftoff.dev/dataset";
 export const ANNOTATION_GENERATION = "liftoff.dev/generation";

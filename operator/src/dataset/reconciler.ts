@@ -4,6 +4,7 @@
 // endpoint) and are written by the reconcile of their key, so the status has one writer and no race.
 import type { Logger } from "pino";
 import type { DataSet } from "../api/v1alpha1/index.js";
+import type { DesiredObject } from "../children/child.js";
 import type { ReconcileResult, Reconciler } from "../controller/controller.js";
 import type { EventRecorder } from "../controller/events.js";
 import type { ObjectCache } from "../controller/informer.js";
@@ -18,7 +19,7 @@ import type { ReportUpdate } from "../report/router.js";
 import type { ReportRun } from "../report/run-owner.js";
 import { stableStringify } from "../util/stable-json.js";
 import type { VaultSettings } from "../vault/pod-identity.js";
-import { cleanupJob, type DesiredObject, needsVault, prepareJob, serviceAccount } from "./desired.js";
+import { cleanupJob, needsVault, prepareJob, serviceAccount } from "./desired.js";
 import { ANNOTATION_GENERATION, dataSetNames, FINALIZER, LABEL_DATASET } from "./names.js";
 import { outcomeOf, type RunResult } from "./result.js";
 import { computeStatus, published } from "./status.js";

@@ -1,13 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { ModelDeployment, ModelDeploymentSpec } from "../api/v1alpha1/index.js";
+import type { DesiredObject } from "../children/child.js";
 import { RESOURCES } from "../kube/resources.js";
 import type { KubeObject } from "../kube/types.js";
 import {
   type Capabilities,
   canaryReplicas,
-  child,
   type DesiredContext,
-  type DesiredObject,
   desiredObjects,
   ownerReference,
   PVC_ROOT,
@@ -478,29 +477,6 @@ describe("desiredObjects: monitoring and network policy", () => {
         },
       ],
     });
-  });
-});
-
-describe("child", () => {
-  const selector = { matchLabels: { app: "x" } };
-  const template = { spec: { containers: [{ name: "c", image: "i" }] } };
-
-  it("stamps apiVersion and kind from the resource", () => {
-    const d = child(RESOURCES.Deployment, { name: "x" }, { spec: { selector, template } });
-    expect(d.object).toEqual({
-      apiVersion: "apps/v1",
-      kind: "Deployment",
-      metadata: { name: "x" },
-      spec: { selector, template },
-    });
-    expect(d.resource).toBe(RESOURCES.Deployment);
-  });
-
-  it("types the body with the resource's model, so a misspelt field does not compile", () => {
-    // tsc fails this file if the line below compiles, that is if a typo in a child slipped through.
-    // @ts-expect-error progressDeadlineSecond is not a DeploymentSpec field
-    const d = child(RESOURCES.Deployment, { name: "x" }, { spec: { selector, template, progressDeadlineSecond: 1 } });
-    expect(d.object.kind).toBe("Deployment");
   });
 });
 

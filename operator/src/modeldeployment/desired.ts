@@ -13,13 +13,14 @@ import type {
 } from "@kubernetes/client-node";
 import type { ModelDeployment } from "../api/v1alpha1/index.js";
 import type { Capabilities } from "../capabilities.js";
+import { child, type DesiredObject } from "../children/child.js";
 import type { Deployment, HorizontalPodAutoscaler, Service } from "../kube/models.js";
 import { RESTRICTED_CONTAINER_SECURITY, RESTRICTED_POD_SECURITY } from "../kube/pod-security.js";
-import { apiVersionOf, controllerReference, RESOURCES, type ResourceType } from "../kube/resources.js";
-import type { KubeObject, ObjectMeta, OwnerReference, Wire } from "../kube/types.js";
-import { extraBaselineClaim, monitoringEnv, prometheusRule } from "../monitoring/desired.js";
+import { controllerReference, RESOURCES } from "../kube/resources.js";
+import type { ObjectMeta, OwnerReference, Wire } from "../kube/types.js";
 import { type VaultSettings, withVaultIdentity } from "../vault/pod-identity.js";
 import type { ResolvedModel } from "./model-source.js";
+import { extraBaselineClaim, monitoringEnv, prometheusRule } from "./monitoring/desired.js";
 import {
   childNames,
   commonLabels,
@@ -44,12 +45,6 @@ export interface DesiredContext {
   baseline?: { uri: string; claim?: string };
 }
 
-/** One child to apply: the resource it belongs to and the object, of that resource's type. */
-export interface DesiredObject<T extends KubeObject = KubeObject> {
-  resource: ResourceType<T>;
-  object: T & { apiVersion: string; kind: string; metadata: ObjectMeta };
-}
-
 export const PVC_ROOT = "/mnt/pvc";
 const DEFAULT_RESOURCES = { cpu: "500m", memory: "512Mi" };
 const GPU = "nvidia.com/gpu";
@@ -65,21 +60,6 @@ function meta(mdep: ModelDeployment, name: string, extraLabels: Record<string, s
     labels: { ...commonLabels(mdep.metadata?.name ?? ""), ...extraLabels },
     ownerReferences: [ownerReference(mdep)],
   };
-}
-
-/** A child of `resource`: its body is checked against that resource's type (excess and misspelt fields fail). */
-export function child<T extends KubeObject>(
-  resource: ResourceType<T>,
-  metadata: ObjectMeta,
-  body: Omit<T, "apiVersion" | "kind" | "metadata">,
-): DesiredObject<T> {
-  const object = {
-    apiVersion: apiVersionOf(resource),
-    kind: resource.kind,
-    metadata,
-    ...body,
-  } as DesiredObject<T>["object"];
-  return { resource, object };
 }
 
 /** Replica count of the stable track; undefined when an HPA owns it. */

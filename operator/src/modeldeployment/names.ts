@@ -1,9 +1,10 @@
 // Names and labels of the objects a ModelDeployment owns (pure).
+import { MANAGED_BY } from "../children/labels.js";
+
 export type Track = "stable" | "canary";
 
 export const LABEL_MDEP = "liftoff.dev/modeldeployment";
 export const LABEL_TRACK = "liftoff.dev/track";
-export const MANAGED_BY = { "app.kubernetes.io/managed-by": "liftoff" } as const;
 export const RUNTIME_PORT = 8080;
 export const SERVICE_PORT = 80;
 /** gRPC (V2 and TF Serving) in the pod and on the Service: KServe's port. */

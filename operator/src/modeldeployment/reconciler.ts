@@ -3,6 +3,7 @@
 import type { Logger } from "pino";
 import type { DataSet, ModelDeployment, TrainingJob } from "../api/v1alpha1/index.js";
 import type { Capabilities } from "../capabilities.js";
+import type { DesiredObject } from "../children/child.js";
 import type { ReconcileResult, Reconciler } from "../controller/controller.js";
 import type { EventRecorder } from "../controller/events.js";
 import type { ObjectCache } from "../controller/informer.js";
@@ -12,13 +13,13 @@ import { parseQuantity } from "../kube/quantity.js";
 import { apiVersionOf, RESOURCES, type ResourceType } from "../kube/resources.js";
 import { isSubset } from "../kube/semantic.js";
 import { type KubeObject, keyOf, splitKey } from "../kube/types.js";
-import { baselineFor } from "../monitoring/baseline.js";
-import { type Observation, withMonitoring } from "../monitoring/status.js";
 import { Reason, ReconcileFailure } from "../reasons.js";
 import { stableStringify } from "../util/stable-json.js";
 import type { VaultSettings } from "../vault/pod-identity.js";
-import { type DesiredObject, desiredObjects, servingVaultRole, usesHTTPRoute } from "./desired.js";
+import { desiredObjects, servingVaultRole, usesHTTPRoute } from "./desired.js";
 import { type ResolvedModel, resolveModel } from "./model-source.js";
+import { baselineFor } from "./monitoring/baseline.js";
+import { type Observation, withMonitoring } from "./monitoring/status.js";
 import { childNames, LABEL_MDEP } from "./names.js";
 import { computeStatus, podsOf } from "./status.js";
 

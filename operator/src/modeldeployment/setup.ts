@@ -1,5 +1,6 @@
 // ModelDeployment's SetupWithManager: the caches it reads, its controller, and which changes requeue which keys.
 import type { DataSet, ModelDeployment, TrainingJob } from "../api/v1alpha1/index.js";
+import { MANAGED_BY } from "../children/labels.js";
 import type { Controller } from "../controller/controller.js";
 import type { ObjectCache } from "../controller/informer.js";
 import { nodeSchedulingChanged } from "../controller/predicates.js";
@@ -7,8 +8,8 @@ import type { Pod } from "../kube/models.js";
 import { RESOURCES } from "../kube/resources.js";
 import { keyOf } from "../kube/types.js";
 import type { Manager } from "../manager.js";
-import { MonitoringPoller } from "../monitoring/poller.js";
-import { LABEL_MDEP, MANAGED_BY, selectorString } from "./names.js";
+import { MonitoringPoller } from "./monitoring/poller.js";
+import { LABEL_MDEP, selectorString } from "./names.js";
 import { ModelDeploymentReconciler, ownedKinds } from "./reconciler.js";
 
 /** The ModelDeployment a serving pod belongs to (by label: pods are owned by ReplicaSets, not by it). */

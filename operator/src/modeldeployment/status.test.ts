@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { ModelDeployment, ModelDeploymentSpec, ModelDeploymentStatus } from "../api/v1alpha1/index.js";
+import { podFailure } from "../children/pod-failure.js";
 import type { Condition } from "../controller/conditions.js";
 import type { KubeObject } from "../kube/types.js";
 import { Reason, ReconcileFailure } from "../reasons.js";
 import type { ResolvedModel } from "./model-source.js";
-import { computeStatus, type ObservedState, podFailure, podsOf } from "./status.js";
+import { computeStatus, type ObservedState, podsOf } from "./status.js";
 
 const T0 = "2026-01-01T00:00:00Z";
 const T1 = "2026-01-01T00:10:00Z";

@@ -1,6 +1,7 @@
 // Computes a ModelDeployment's status from what the cluster shows (pure). Ready is True only when the current
 // generation's desired replicas are available and no pod is failing; never while a pod crash-loops.
 import type { ModelDeployment, ModelDeploymentStatus } from "../api/v1alpha1/index.js";
+import { type PodFailure, podFailure } from "../children/pod-failure.js";
 import { applyConditions, type Condition, type ConditionInput } from "../controller/conditions.js";
 import type { KubeObject } from "../kube/types.js";
 import { Reason, type ReconcileFailure } from "../reasons.js";
@@ -17,57 +18,6 @@ export interface ObservedState {
   stableModel?: ResolvedModel;
   canaryModel?: ResolvedModel;
   trafficSplit?: "HTTPRoute" | "ReplicaRatio";
-}
-
-export interface PodFailure {
-  reason: string;
-  message: string;
-  exitCode?: number;
-  pod: string;
-}
-
-const FAILING_WAITING = new Set([
-  "CrashLoopBackOff",
-  "ErrImagePull",
-  "ImagePullBackOff",
-  "CreateContainerConfigError",
-  "CreateContainerError",
-  "InvalidImageName",
-  "RunContainerError",
-]);
-
-/** The first pod problem worth reporting: a failing container, or a pod the scheduler cannot place. */
-export function podFailure(pods: readonly KubeObject[]): PodFailure | undefined {
-  const sorted = [...pods].sort((a, b) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""));
-  for (const pod of sorted) {
-    const name = pod.metadata?.name ?? "";
-    for (const cs of pod.status?.containerStatuses ?? []) {
-      const waiting = cs.state?.waiting;
-      const last = cs.lastState?.terminated ?? cs.state?.terminated;
-      if (waiting && FAILING_WAITING.has(waiting.reason)) {
-        const detail = last?.message ? last.message.trim() : (waiting.message ?? "");
-        return {
-          reason: waiting.reason,
-          message: detail || waiting.reason,
-          ...(last ? { exitCode: last.exitCode } : {}),
-          pod: name,
-        };
-      }
-      if (cs.restartCount > 0 && last && last.exitCode !== 0 && !cs.ready) {
-        return {
-          reason: last.reason ?? "Error",
-          message: (last.message ?? "").trim() || `container exited with code ${last.exitCode}`,
-          exitCode: last.exitCode,
-          pod: name,
-        };
-      }
-    }
-    const scheduled = pod.status?.conditions?.find((c: { type: string }) => c.type === "PodScheduled");
-    if (scheduled?.status === "False" && scheduled.reason === "Unschedulable") {
-      return { reason: Reason.Unschedulable, message: scheduled.message ?? "no node fits the pod", pod: name };
-    }
-  }
-  return undefined;
 }
 
 /** A pod that stopped on a Vault failure says so first in its message (runtime/src/vault/errors.ts). */

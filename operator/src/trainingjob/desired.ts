@@ -5,11 +5,11 @@
 
 import type { V1Container, V1EnvVar, V1Toleration, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
 import type { DataSet, TrainingJob } from "../api/v1alpha1/index.js";
+import { child, type DesiredObject } from "../children/child.js";
 import type { Job, ServiceAccount } from "../kube/models.js";
 import { RESTRICTED_CONTAINER_SECURITY, RESTRICTED_POD_SECURITY } from "../kube/pod-security.js";
 import { controllerReference, RESOURCES } from "../kube/resources.js";
 import type { ObjectMeta, OwnerReference, Wire } from "../kube/types.js";
-import { child, type DesiredObject } from "../modeldeployment/desired.js";
 import { type ReportSettings, reportPodParts } from "../report/pod-spec.js";
 import { type VaultSettings, withVaultIdentity } from "../vault/pod-identity.js";
 import { ANNOTATION_DATASET_DIGEST, CONTAINER, LABEL_TJ, PVC_ROOT, trainingLabels, trainingNames } from "./names.js";

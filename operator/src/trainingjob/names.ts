@@ -1,5 +1,5 @@
 // Names, labels and annotations of what a TrainingJob owns (pure).
-import { MANAGED_BY } from "../modeldeployment/names.js";
+import { MANAGED_BY } from "../children/labels.js";
 
 export const LABEL_TJ = "liftoff.dev/trainingjob";
 /** The DataSet version (sha256:<hex>) a training Job was pinned to when it was created. */

@@ -3,6 +3,7 @@
 // changed. Progress is written by the report handler (progress.ts), not here.
 import type { Logger } from "pino";
 import type { DataSet, TrainingJob } from "../api/v1alpha1/index.js";
+import type { DesiredObject } from "../children/child.js";
 import type { ReconcileResult, Reconciler } from "../controller/controller.js";
 import type { EventRecorder } from "../controller/events.js";
 import type { ObjectCache } from "../controller/informer.js";
@@ -11,7 +12,6 @@ import type { Job, Pod, ServiceAccount } from "../kube/models.js";
 import { apiVersionOf, RESOURCES } from "../kube/resources.js";
 import { isSubset } from "../kube/semantic.js";
 import { keyOf, splitKey } from "../kube/types.js";
-import type { DesiredObject } from "../modeldeployment/desired.js";
 import { Reason, ReconcileFailure } from "../reasons.js";
 import { ReportRejected } from "../report/identity.js";
 import type { ReportSettings } from "../report/pod-spec.js";

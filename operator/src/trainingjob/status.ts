@@ -2,9 +2,9 @@
 // pod said in its termination message. status.progress is not computed here: the report handler writes it
 // (progress.ts), so the reconciler never owns it and never clears it.
 import type { TrainingJob, TrainingJobStatus } from "../api/v1alpha1/index.js";
+import { podFailure } from "../children/pod-failure.js";
 import { applyConditions, type Condition, type ConditionInput } from "../controller/conditions.js";
 import type { Job, Pod } from "../kube/models.js";
-import { podFailure } from "../modeldeployment/status.js";
 import { Reason, type ReconcileFailure } from "../reasons.js";
 import type { DataVersion } from "./desired.js";
 import type { TrainOutcome } from "./outcome.js";

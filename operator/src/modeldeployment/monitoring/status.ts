@@ -1,8 +1,8 @@
 // status.monitoring and the Drifted / Degraded conditions from the merged pod counts (pure). Figures are rounded
 // to three decimals, so noise below that does not cause a status write.
-import type { ModelDeployment, ModelDeploymentStatus } from "../api/v1alpha1/index.js";
-import { type Condition, type ConditionInput, findCondition, setCondition } from "../controller/conditions.js";
-import { Reason } from "../reasons.js";
+import type { ModelDeployment, ModelDeploymentStatus } from "../../api/v1alpha1/index.js";
+import { type Condition, type ConditionInput, findCondition, setCondition } from "../../controller/conditions.js";
+import { Reason } from "../../reasons.js";
 // Fewer rows (feedback) than these in the window give no verdict: PSI of a handful of rows is noise.
 import { MIN_FEEDBACK, MIN_ROWS } from "./rules.js";
 import { type Merged, qualityFigures } from "./scores.js";

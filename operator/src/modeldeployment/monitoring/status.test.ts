@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { ModelDeployment } from "../api/v1alpha1/index.js";
-import type { ResolvedModel } from "../modeldeployment/model-source.js";
+import type { ModelDeployment } from "../../api/v1alpha1/index.js";
+import type { ResolvedModel } from "../model-source.js";
 import { baselineFor } from "./baseline.js";
 import { prometheusRule } from "./desired.js";
 import type { Merged } from "./scores.js";

@@ -1,9 +1,9 @@
 // What monitoring adds to a ModelDeployment's children (pure): the runtime's monitoring env, the volume of a
 // baseline that lives on another claim than the model, and the PrometheusRule with the spec's alerts.
-import type { ModelDeployment } from "../api/v1alpha1/index.js";
-import type { Capabilities } from "../capabilities.js";
-import type { PrometheusRule } from "../kube/models.js";
-import type { ResolvedModel } from "../modeldeployment/model-source.js";
+import type { ModelDeployment } from "../../api/v1alpha1/index.js";
+import type { Capabilities } from "../../capabilities.js";
+import type { PrometheusRule } from "../../kube/models.js";
+import type { ResolvedModel } from "../model-source.js";
 import { alertRules, forDuration } from "./rules.js";
 
 export function monitoringEnv(mdep: ModelDeployment, baseline: { uri: string } | undefined) {

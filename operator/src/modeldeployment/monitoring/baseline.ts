@@ -1,9 +1,9 @@
 // Where the serving pods read their drift baseline (pure): the DataSet named by baselineDataSetRef (its output's
 // stats.json, once Ready; an encrypted one has only stats.json.enc, which serving cannot open), or else the
 // stats.json the training artifact carries next to model.json.
-import type { DataSet, ModelDeployment } from "../api/v1alpha1/index.js";
-import type { ResolvedModel } from "../modeldeployment/model-source.js";
-import { Reason } from "../reasons.js";
+import type { DataSet, ModelDeployment } from "../../api/v1alpha1/index.js";
+import { Reason } from "../../reasons.js";
+import type { ResolvedModel } from "../model-source.js";
 
 export type Baseline = { uri: string; claim?: string } | { failure: { reason: string; message: string } };
 

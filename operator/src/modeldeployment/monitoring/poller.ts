@@ -3,11 +3,11 @@
 // and enqueues the ModelDeployment: its reconcile turns it into status (status.ts), so status is still written by
 // the reconciler alone and only when it changed.
 import type { Logger } from "pino";
-import type { ModelDeployment } from "../api/v1alpha1/index.js";
-import type { KubeObject } from "../kube/types.js";
-import { keyOf } from "../kube/types.js";
-import { LABEL_MDEP, LABEL_TRACK, RUNTIME_PORT } from "../modeldeployment/names.js";
-import { stableStringify } from "../util/stable-json.js";
+import type { ModelDeployment } from "../../api/v1alpha1/index.js";
+import type { KubeObject } from "../../kube/types.js";
+import { keyOf } from "../../kube/types.js";
+import { stableStringify } from "../../util/stable-json.js";
+import { LABEL_MDEP, LABEL_TRACK, RUNTIME_PORT } from "../names.js";
 import { mergeSnapshots } from "./scores.js";
 import { type PodSnapshot, parseSnapshot } from "./snapshot.js";
 import type { Observation } from "./status.js";
