@@ -1,4 +1,5 @@
-// `npm run gen`: writes crds/*.yaml and config/crd/ from the TypeScript API (the one source of truth).
+// `npm run gen`: writes crds/*.yaml and config/crd/ from the TypeScript API (the one source of truth), the operator's
+// ClusterRole (config/rbac/role.yaml) from the kind registry, and the chart's copies of both.
 // `npm run gen -- --check` exits 1 when the committed YAML is stale.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";

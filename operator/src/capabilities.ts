@@ -1,6 +1,7 @@
 // Optional APIs the cluster offers, detected once at start: kinds may build extra children when one is installed.
 import { KubeApiError, type KubeClient } from "./kube/client.js";
 import { RESOURCES } from "./kube/resources.js";
+import type { Permission } from "./rbac.js";
 
 export interface Capabilities {
   /** The monitoring.coreos.com ServiceMonitor CRD is installed. */
@@ -10,6 +11,18 @@ export interface Capabilities {
   /** The monitoring.coreos.com PrometheusRule CRD is installed. */
   prometheusRule?: boolean;
 }
+
+/** The CRD whose presence tells that each optional API is installed. */
+const CAPABILITY_CRDS = {
+  serviceMonitor: "servicemonitors.monitoring.coreos.com",
+  gatewayAPI: "httproutes.gateway.networking.k8s.io",
+  prometheusRule: "prometheusrules.monitoring.coreos.com",
+} as const satisfies Record<keyof Capabilities, string>;
+
+/** Detection reads those CRDs by name, and no others. */
+export const CAPABILITY_PERMISSIONS: readonly Permission[] = [
+  { resource: RESOURCES.CustomResourceDefinition, verbs: ["get"], resourceNames: Object.values(CAPABILITY_CRDS) },
+];
 
 async function crdExists(client: KubeClient, name: string): Promise<boolean> {
   try {
@@ -23,9 +36,9 @@ async function crdExists(client: KubeClient, name: string): Promise<boolean> {
 
 export async function detectCapabilities(client: KubeClient): Promise<Capabilities> {
   const [serviceMonitor, gatewayAPI, prometheusRule] = await Promise.all([
-    crdExists(client, "servicemonitors.monitoring.coreos.com"),
-    crdExists(client, "httproutes.gateway.networking.k8s.io"),
-    crdExists(client, "prometheusrules.monitoring.coreos.com"),
+    crdExists(client, CAPABILITY_CRDS.serviceMonitor),
+    crdExists(client, CAPABILITY_CRDS.gatewayAPI),
+    crdExists(client, CAPABILITY_CRDS.prometheusRule),
   ]);
   return { serviceMonitor, gatewayAPI, prometheusRule };
 }

@@ -83,7 +83,7 @@ export async function startOperator(
         : {}),
     },
   });
-  for (const setup of Object.values(KINDS)) setup(manager);
+  for (const kind of Object.values(KINDS)) kind.setup(manager);
 
   let synced = false;
   let leader = !config.leaderElect;

@@ -10,7 +10,8 @@ export interface PrinterColumn {
   priority?: number;
 }
 
-export interface KindDefinition {
+/** One kind of the API; `T` is the type of its objects, so the resource table built from it is typed. */
+export interface KindDefinition<T = unknown> {
   kind: string;
   plural: string;
   singular: string;
@@ -21,6 +22,8 @@ export interface KindDefinition {
   printerColumns: PrinterColumn[];
   /** Paths for the scale subresource (kubectl scale, HPA targets). */
   scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath: string };
+  /** Type only, never set: the objects of this kind. */
+  readonly objectType?: T;
 }
 
 /**

@@ -8,8 +8,12 @@ import { KubeApiError, type KubeClient } from "../kube/client.js";
 import type { Event } from "../kube/models.js";
 import { apiVersionOf, RESOURCES } from "../kube/resources.js";
 import type { KubeObject } from "../kube/types.js";
+import type { Permission } from "../rbac.js";
 
 export type EventType = "Normal" | "Warning";
+
+/** A new Event is created; a repeated one has its count bumped with a merge patch. */
+export const EVENT_PERMISSIONS: readonly Permission[] = [{ resource: RESOURCES.Event, verbs: ["create", "patch"] }];
 
 export interface EventRecorderOptions {
   now?: () => Date;

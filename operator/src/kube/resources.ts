@@ -2,16 +2,7 @@
 // Each carries the type of its objects, so a cache, a client call or a desired child of it is typed; Liftoff's own
 // kinds take group, version and plural from the API definition (operator/src/api/v1alpha1).
 import type { KindDefinition } from "../api/crd.js";
-import {
-  type DataSet,
-  DataSetKind,
-  GROUP,
-  type ModelDeployment,
-  ModelDeploymentKind,
-  type TrainingJob,
-  TrainingJobKind,
-  VERSION,
-} from "../api/v1alpha1/index.js";
+import { GROUP, KIND_DEFINITIONS, VERSION } from "../api/v1alpha1/index.js";
 import type * as M from "./models.js";
 import type { KubeObject, OwnerReference } from "./types.js";
 
@@ -34,13 +25,22 @@ const t = <T extends KubeObject>(
 ): ResourceType<T> => ({ group, version, kind, plural, namespaced });
 
 /** The resource of one of Liftoff's kinds, from its definition. */
-export const liftoffResource = <T extends KubeObject>(def: KindDefinition): ResourceType<T> =>
+export const liftoffResource = <T extends KubeObject>(def: KindDefinition<T>): ResourceType<T> =>
   t<T>(GROUP, VERSION, def.kind, def.plural);
 
+type LiftoffResources<D> = {
+  [K in keyof D]: D[K] extends KindDefinition<infer T extends KubeObject> ? ResourceType<T> : never;
+};
+
+/** One entry per kind of the API, so a new kind needs no line here. */
+function liftoffResources<D extends Record<string, KindDefinition<KubeObject>>>(defs: D): LiftoffResources<D> {
+  return Object.fromEntries(
+    Object.entries(defs).map(([name, def]) => [name, liftoffResource(def)]),
+  ) as LiftoffResources<D>;
+}
+
 export const RESOURCES = {
-  ModelDeployment: liftoffResource<ModelDeployment>(ModelDeploymentKind),
-  TrainingJob: liftoffResource<TrainingJob>(TrainingJobKind),
-  DataSet: liftoffResource<DataSet>(DataSetKind),
+  ...liftoffResources(KIND_DEFINITIONS),
   Deployment: t<M.Deployment>("apps", "v1", "Deployment", "deployments"),
   Job: t<M.Job>("batch", "v1", "Job", "jobs"),
   PersistentVolumeClaim: t<M.PersistentVolumeClaim>("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims"),

@@ -10,6 +10,7 @@ import { GROUP } from "../api/v1alpha1/common.js";
 import type { KubeClient } from "../kube/client.js";
 import { RESOURCES } from "../kube/resources.js";
 import type { KubeObject } from "../kube/types.js";
+import type { Permission } from "../rbac.js";
 import { REPORT_AUDIENCE, REPORT_MAX_BYTES, REPORT_PATH, ReportBody } from "./body.js";
 import { podIdentity, ReportRejected, type TokenReviewStatus } from "./identity.js";
 import type { ReportRouter } from "./router.js";
@@ -21,6 +22,13 @@ export interface ReportApi {
   getPod(namespace: string, name: string): Promise<KubeObject | undefined>;
   getJob(namespace: string, name: string): Promise<KubeObject | undefined>;
 }
+
+/** Who sent a report (a TokenReview), and the pod and Job it came from. */
+export const REPORT_PERMISSIONS: readonly Permission[] = [
+  { resource: RESOURCES.TokenReview, verbs: ["create"] },
+  { resource: RESOURCES.Pod, verbs: ["get"] },
+  { resource: RESOURCES.Job, verbs: ["get"] },
+];
 
 export function kubeReportApi(client: KubeClient): ReportApi {
   return {

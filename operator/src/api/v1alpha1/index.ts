@@ -1,4 +1,4 @@
-// The liftoff.dev/v1alpha1 API: schemas, static types and CRD definitions of the three kinds.
+// The liftoff.dev/v1alpha1 API: schemas, static types and CRD definitions of its kinds.
 import type { ObjectMeta } from "../../kube/types.js";
 import type { KindDefinition } from "../crd.js";
 import { DataSetSpec, DataSetStatus } from "./dataset.js";
@@ -17,7 +17,7 @@ const readyColumn = {
   description: "Whether the resource is ready.",
 } as const;
 
-export const DataSetKind: KindDefinition = {
+export const DataSetKind: KindDefinition<DataSet> = {
   kind: "DataSet",
   plural: "datasets",
   singular: "dataset",
@@ -38,7 +38,7 @@ export const DataSetKind: KindDefinition = {
   ],
 };
 
-export const TrainingJobKind: KindDefinition = {
+export const TrainingJobKind: KindDefinition<TrainingJob> = {
   kind: "TrainingJob",
   plural: "trainingjobs",
   singular: "trainingjob",
@@ -75,7 +75,7 @@ export const TrainingJobKind: KindDefinition = {
   ],
 };
 
-export const ModelDeploymentKind: KindDefinition = {
+export const ModelDeploymentKind: KindDefinition<ModelDeployment> = {
   kind: "ModelDeployment",
   plural: "modeldeployments",
   singular: "modeldeployment",
@@ -114,7 +114,19 @@ export const ModelDeploymentKind: KindDefinition = {
   },
 };
 
-export const ALL_KINDS = [DataSetKind, TrainingJobKind, ModelDeploymentKind] as const;
+/**
+ * Every kind of the API, by kind: `npm run gen` writes a CRD for each, the resource table (kube/resources.ts) has an
+ * entry for each, and the controller registry (operator/src/kinds.ts) must register each.
+ */
+export const KIND_DEFINITIONS = {
+  DataSet: DataSetKind,
+  TrainingJob: TrainingJobKind,
+  ModelDeployment: ModelDeploymentKind,
+} as const;
+
+export type LiftoffKind = keyof typeof KIND_DEFINITIONS;
+
+export const ALL_KINDS: readonly KindDefinition[] = Object.values(KIND_DEFINITIONS);
 
 /** A Liftoff custom resource as read from the API server. */
 export interface LiftoffObject<Spec, Status> {

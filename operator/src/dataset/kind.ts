@@ -1,0 +1,17 @@
+// DataSet in the registry (operator/src/kinds.ts): its resource, its setup, and what its controller may call.
+
+import type { KindRegistration } from "../kinds.js";
+import { RESOURCES } from "../kube/resources.js";
+import { owns } from "../rbac.js";
+import { setupDataSet } from "./setup.js";
+
+export const dataSet: KindRegistration = {
+  resource: RESOURCES.DataSet,
+  setup: setupDataSet,
+  permissions: [
+    // Adds and removes the finalizer that cleans its versions up (a merge patch of metadata).
+    { resource: RESOURCES.DataSet, verbs: ["patch"] },
+    owns(RESOURCES.Job),
+    owns(RESOURCES.ServiceAccount),
+  ],
+};

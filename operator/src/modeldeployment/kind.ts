@@ -1,0 +1,23 @@
+// ModelDeployment in the registry (operator/src/kinds.ts): its resource, its setup, and what its controller may call.
+import type { Capabilities } from "../capabilities.js";
+import type { KindRegistration } from "../kinds.js";
+import { RESOURCES } from "../kube/resources.js";
+import { owns, reads } from "../rbac.js";
+import { ownedKinds } from "./reconciler.js";
+import { setupModelDeployment } from "./setup.js";
+
+/** Every optional API present: the role grants what the operator needs on any cluster. */
+const EVERY_CAPABILITY: Required<Capabilities> = { serviceMonitor: true, gatewayAPI: true, prometheusRule: true };
+
+export const modelDeployment: KindRegistration = {
+  resource: RESOURCES.ModelDeployment,
+  setup: setupModelDeployment,
+  permissions: [
+    ...ownedKinds(EVERY_CAPABILITY).map(owns),
+    // Serving pods (readiness, failures, monitoring scrapes), nodes (GPUs), and where models and baselines come from.
+    reads(RESOURCES.Pod),
+    reads(RESOURCES.Node),
+    reads(RESOURCES.TrainingJob),
+    reads(RESOURCES.DataSet),
+  ],
+};

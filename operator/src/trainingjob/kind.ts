@@ -1,0 +1,18 @@
+// TrainingJob in the registry (operator/src/kinds.ts): its resource, its setup, and what its controller may call.
+
+import type { KindRegistration } from "../kinds.js";
+import { RESOURCES } from "../kube/resources.js";
+import { owns, reads } from "../rbac.js";
+import { setupTrainingJob } from "./setup.js";
+
+export const trainingJob: KindRegistration = {
+  resource: RESOURCES.TrainingJob,
+  setup: setupTrainingJob,
+  permissions: [
+    owns(RESOURCES.Job),
+    owns(RESOURCES.ServiceAccount),
+    // The train Job's pods (why a run fails) and the DataSet it trains on.
+    reads(RESOURCES.Pod),
+    reads(RESOURCES.DataSet),
+  ],
+};
