@@ -4,9 +4,10 @@ import { configDefaults, defineConfig } from "vitest/config";
 import { UNIT_TESTS } from "./vitest.config.js";
 
 /**
- * Unit test files left to `npm test`, each measured over 2 s on this 2-core machine (2026-12-06), counting the import
- * of TF.js (about 1 s per file), DuckDB or gRPC. test/unit/fast-tests.test.ts checks that each entry still names a
- * file, so a moved test cannot silently join the fast set.
+ * Unit test files left to `npm test`. Measured here on 2026-12-06, the whole unit project costs about 71 CPU-seconds
+ * and the files below about 52 of them: each imports TF.js, DuckDB or gRPC (a second or more per file before any test
+ * runs), or spawns processes. test/unit/fast-tests.test.ts checks that each entry still names a file, so a moved test
+ * cannot silently join the fast set.
  */
 export const SLOW_UNIT_TESTS = [
   // TF.js models, backends and servers
