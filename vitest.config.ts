@@ -1,5 +1,14 @@
 import { defineConfig } from "vitest/config";
 
+/** Every unit test; vitest.check.config.ts runs the fast ones among them. */
+export const UNIT_TESTS = [
+  "operator/src/**/*.test.ts",
+  "runtime/src/**/*.test.ts",
+  "hack/**/*.test.ts",
+  "devcluster/**/*.test.ts",
+  "test/unit/**/*.test.ts",
+];
+
 export default defineConfig({
   test: {
     projects: [
@@ -9,13 +18,7 @@ export default defineConfig({
           // Unit tests run beside the integration project on two cores; DuckDB and TF.js tests that take 1-3 s idle
           // can pass 5 s then. A hang still fails.
           testTimeout: 30_000,
-          include: [
-            "operator/src/**/*.test.ts",
-            "runtime/src/**/*.test.ts",
-            "hack/**/*.test.ts",
-            "devcluster/**/*.test.ts",
-            "test/unit/**/*.test.ts",
-          ],
+          include: UNIT_TESTS,
           environment: "node",
         },
       },

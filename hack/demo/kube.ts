@@ -4,7 +4,7 @@ import { serverSideApply } from "../../operator/src/kube/request.js";
 import { type Condition, type ObjectRef, plural } from "./report.js";
 import { StepFailure } from "./steps.js";
 
-export const DEMO_FIELD_MANAGER = "liftoff-demo";
+const DEMO_FIELD_MANAGER = "liftoff-demo";
 
 export interface LiftoffObject {
   apiVersion: string;

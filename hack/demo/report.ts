@@ -33,7 +33,7 @@ export function formatConditions(conditions: Condition[]): string[] {
 }
 
 /** A message on one line, at most `max` characters: the pod logs below carry the whole story. */
-export function oneLine(message: string, max = 240): string {
+function oneLine(message: string, max = 240): string {
   const flat = message.replace(/\s*\n\s*/g, " ⏎ ");
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
@@ -43,7 +43,7 @@ export function podSelector(ref: ObjectRef): string {
   return `liftoff.dev/${ref.kind.toLowerCase()}=${ref.name}`;
 }
 
-export async function readConditions(kc: KubeConfig, ref: ObjectRef): Promise<Condition[]> {
+async function readConditions(kc: KubeConfig, ref: ObjectRef): Promise<Condition[]> {
   const custom = kc.makeApiClient(CustomObjectsApi);
   const obj = (await custom.getNamespacedCustomObject({
     group: "liftoff.dev",

@@ -9,7 +9,7 @@ import type { LiftoffObject } from "./kube.js";
 export const SAMPLES_DIR = join(REPO_ROOT, "config", "samples", "penguins");
 export const PENGUINS_CSV = join(REPO_ROOT, "examples", "penguins.csv");
 /** The namespace the samples' Vault paths name; the demo rewrites it when --namespace differs. */
-export const SAMPLE_NAMESPACE = "liftoff-demo";
+const SAMPLE_NAMESPACE = "liftoff-demo";
 
 export type SampleFile = "dataset" | "trainingjob" | "modeldeployment";
 

@@ -46,7 +46,7 @@ export function need<T>(value: T | undefined, what: string): T {
   return value;
 }
 
-export function seconds(ms: number): string {
+function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`;
 }
 

@@ -11,7 +11,7 @@ export interface Haystack {
 }
 
 /** The value and its base64 form (Secrets and ConfigMap binaryData carry base64). */
-export function needles(value: string): string[] {
+function needles(value: string): string[] {
   return [value, Buffer.from(value).toString("base64")];
 }
 

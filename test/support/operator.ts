@@ -12,11 +12,7 @@ import { kubectl, type Obj, testNamespace } from "./kube.js";
 export const OPERATOR_NAMESPACE = "liftoff-system";
 
 /** Installs config/rbac (and the operator namespace) and returns a kubeconfig holding the operator SA's token. */
-export async function operatorKubeConfig(
-  admin: KubeConfig,
-  kubectlPath: string,
-  kubeconfigPath: string,
-): Promise<KubeConfig> {
+async function operatorKubeConfig(admin: KubeConfig, kubectlPath: string, kubeconfigPath: string): Promise<KubeConfig> {
   await kubectl(kubectlPath, kubeconfigPath, ["apply", "-f", join(REPO_ROOT, "config/manager/namespace.yaml")]);
   await kubectl(kubectlPath, kubeconfigPath, ["apply", "-k", join(REPO_ROOT, "config/rbac")]);
   const core = admin.makeApiClient(CoreV1Api);

@@ -30,7 +30,7 @@ export async function prepareInline(data: string, spec: any, o: { out?: string; 
   return { result, out };
 }
 
-export function readJson<T>(r: PrepareResult, name: string): T {
+function readJson<T>(r: PrepareResult, name: string): T {
   return JSON.parse(readFileSync(path.join(r.dir, name), "utf8")) as T;
 }
 

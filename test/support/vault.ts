@@ -41,7 +41,7 @@ export interface TestVault extends VaultConnection {
   ): Promise<string>;
 }
 
-export function kvMetadataPath(dataPath: string): string {
+function kvMetadataPath(dataPath: string): string {
   return dataPath.replace(/^([^/]+)\/data\//, "$1/metadata/");
 }
 

@@ -22,7 +22,7 @@ export const rawDataStep: Step = {
 };
 
 /** The summary line of a prepared DataSet (pure). */
-export function describeDataSet(ds: Obj): string {
+function describeDataSet(ds: Obj): string {
   const r = ds.status?.rows ?? {};
   const enc = ds.spec?.encryption ? `encrypted with transit key ${ds.spec.encryption.transitKey}` : "not encrypted";
   return (

@@ -11,7 +11,7 @@ import { versionDataKey } from "../vault.js";
 const NAME = "penguins";
 
 /** On another cluster the pods' addresses are not reachable from here; the steps that call them say so. */
-export const OUTSIDE =
+const OUTSIDE =
   "its pods are not reachable from this machine: kubectl port-forward svc/penguins 8080 -n <namespace> (the request steps are skipped)";
 
 export const deployStep: Step = {

@@ -1,0 +1,57 @@
+// The unit tests `npm run check` runs before each commit: all of them except the slow ones, so that the whole check
+// stays under a minute on two cores. `npm test` still runs every unit test (vitest.config.ts).
+import { configDefaults, defineConfig } from "vitest/config";
+import { UNIT_TESTS } from "./vitest.config.js";
+
+/**
+ * Unit test files left to `npm test`. Measured here on 2026-12-06, the whole unit project costs about 71 CPU-seconds
+ * and the files below about 52 of them: each imports TF.js, DuckDB or gRPC (a second or more per file before any test
+ * runs), or spawns processes. test/unit/fast-tests.test.ts checks that each entry still names a file, so a moved test
+ * cannot silently join the fast set.
+ */
+export const SLOW_UNIT_TESTS = [
+  // TF.js models, backends and servers
+  "runtime/src/artifact.test.ts",
+  "runtime/src/backends.test.ts",
+  "runtime/src/bad-requests.test.ts",
+  "runtime/src/batcher.test.ts",
+  "runtime/src/binary.test.ts",
+  "runtime/src/conformance.*.test.ts",
+  "runtime/src/grpc/grpc.test.ts",
+  "runtime/src/metrics.test.ts",
+  "runtime/src/model.test.ts",
+  "runtime/src/monitoring/monitoring.test.ts",
+  "runtime/src/serve.test.ts",
+  "runtime/src/server.test.ts",
+  "runtime/src/train/adam.test.ts",
+  "runtime/src/train/input.test.ts",
+  "runtime/src/train/layers.test.ts",
+  "runtime/src/train/objective.test.ts",
+  "runtime/src/train/parity.test.ts",
+  "runtime/src/train/step.test.ts",
+  "runtime/src/train/train.test.ts",
+  // DuckDB
+  "runtime/src/prepare/command.test.ts",
+  "runtime/src/prepare/pipeline.test.ts",
+  "runtime/src/prepare/split.test.ts",
+  "runtime/src/prepare/transforms.test.ts",
+  "hack/demo/demo.test.ts",
+  "hack/demo/steps.test.ts",
+  // Child processes: node + tsx per case, bash builds, shellcheck over every script (after `hack/setup.ts test`)
+  "runtime/src/config.test.ts",
+  "hack/build-binaries.test.ts",
+  "hack/scripts.test.ts",
+  // Generates a PKI and serves TLS
+  "operator/src/report/report.test.ts",
+];
+
+export default defineConfig({
+  test: {
+    name: "fast",
+    include: UNIT_TESTS,
+    exclude: [...configDefaults.exclude, ...SLOW_UNIT_TESTS],
+    environment: "node",
+    // As in vitest.config.ts: a loaded machine can slow a test past 5 s; a hang still fails.
+    testTimeout: 30_000,
+  },
+});
