@@ -196,7 +196,7 @@ export class Informer<T extends KubeObject = KubeObject> implements ObjectCache<
         const code = (err as { code?: number }).code;
         this.opts.onRestart?.(code === 410 ? "expired" : "error");
         this.opts.log?.warn(
-          { err: (err as Error).message, resource: this.resource.plural, backoffMs: backoff },
+          { err, resource: this.resource.plural, backoffMs: backoff },
           "watch failed; retrying",
         );
         needList = true;

@@ -4,7 +4,7 @@
 // endpoint) and are written by the reconcile of their key, so the status has one writer and no race.
 import type { Logger } from "pino";
 import type { DataSet } from "../api/v1alpha1/index.js";
-import type { ReconcileResult, Reconciler } from "../controller/controller.js";
+import type { ReconcileContext, ReconcileResult, Reconciler } from "../controller/controller.js";
 import type { EventRecorder } from "../controller/events.js";
 import type { ObjectCache } from "../controller/informer.js";
 import { KubeApiError, type KubeClient } from "../kube/client.js";
@@ -53,7 +53,7 @@ export class DataSetReconciler implements Reconciler {
     this.now = o.now ?? (() => new Date().toISOString().replace(/\.\d+Z$/, "Z"));
   }
 
-  async reconcile(key: string, log: Logger): Promise<ReconcileResult | undefined> {
+  async reconcile(key: string, { log }: ReconcileContext): Promise<ReconcileResult | undefined> {
     const cached = this.o.dataSets.get(key) as DataSet | undefined;
     if (!cached) return undefined;
     const ds = structuredClone(cached);

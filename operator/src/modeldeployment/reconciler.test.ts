@@ -77,7 +77,7 @@ function harness(m: ModelDeployment, refuse?: (r: ResourceType, obj: KubeObject)
   });
   const writes = () => calls.splice(0);
   return {
-    reconcile: () => reconciler.reconcile(KEY, log),
+    reconcile: () => reconciler.reconcile(KEY, { log, signal: new AbortController().signal }),
     writes,
     /** Events recorded so far, as "type reason: message". */
     events: () =>

@@ -3,7 +3,7 @@
 import type { Logger } from "pino";
 import type { DataSet, ModelDeployment, TrainingJob } from "../api/v1alpha1/index.js";
 import type { Capabilities } from "../capabilities.js";
-import type { ReconcileResult, Reconciler } from "../controller/controller.js";
+import type { ReconcileContext, ReconcileResult, Reconciler } from "../controller/controller.js";
 import type { EventRecorder } from "../controller/events.js";
 import type { ObjectCache } from "../controller/informer.js";
 import { KubeApiError, type KubeClient } from "../kube/client.js";
@@ -157,7 +157,7 @@ export class ModelDeploymentReconciler implements Reconciler {
     return canary ? { stable, canary } : { stable };
   }
 
-  async reconcile(key: string, log: Logger): Promise<ReconcileResult | undefined> {
+  async reconcile(key: string, { log }: ReconcileContext): Promise<ReconcileResult | undefined> {
     const cached = this.o.caches.modelDeployments.get(key);
     if (!cached || cached.metadata?.deletionTimestamp) {
       this.settlingSince.delete(key);

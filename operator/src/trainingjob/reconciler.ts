@@ -3,7 +3,7 @@
 // changed. Progress is written by the report handler (progress.ts), not here.
 import type { Logger } from "pino";
 import type { DataSet, TrainingJob } from "../api/v1alpha1/index.js";
-import type { ReconcileResult, Reconciler } from "../controller/controller.js";
+import type { ReconcileContext, ReconcileResult, Reconciler } from "../controller/controller.js";
 import type { EventRecorder } from "../controller/events.js";
 import type { ObjectCache } from "../controller/informer.js";
 import { KubeApiError, type KubeClient } from "../kube/client.js";
@@ -69,7 +69,7 @@ export class TrainingJobReconciler implements Reconciler {
     this.now = o.now ?? (() => new Date().toISOString().replace(/\.\d+Z$/, "Z"));
   }
 
-  async reconcile(key: string, log: Logger): Promise<ReconcileResult | undefined> {
+  async reconcile(key: string, { log }: ReconcileContext): Promise<ReconcileResult | undefined> {
     const cached = this.o.caches.trainingJobs.get(key);
     const { namespace = "", name } = splitKey(key);
     if (!cached || cached.metadata?.deletionTimestamp) {

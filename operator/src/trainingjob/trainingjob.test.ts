@@ -369,7 +369,9 @@ describe("TrainingJobReconciler", () => {
       progress: new ProgressWriter(client as never, log as never),
       now,
     });
-    await expect(r.reconcile("ml/penguins", log as never)).resolves.toBeUndefined();
+    await expect(
+      r.reconcile("ml/penguins", { log: log as never, signal: new AbortController().signal }),
+    ).resolves.toBeUndefined();
     expect(lines).toEqual(["debug gone before its status was written"]);
   });
 });
