@@ -61,14 +61,32 @@ export const Reason = {
 
 export type ReasonName = (typeof Reason)[keyof typeof Reason];
 
-/** An expected failure that should surface as a condition rather than as a retried error. */
+/**
+ * An expected failure that should surface as a condition rather than as a retried error. Build one with `waiting`
+ * (something it needs is on its way) or `stalled` (nothing changes until the user does), never with a flag.
+ */
 export class ReconcileFailure extends Error {
   override name = "ReconcileFailure";
   constructor(
     readonly reason: ReasonName,
     message: string,
-    readonly stalled = false,
+    readonly kind: "waiting" | "stalled",
   ) {
     super(message);
   }
+
+  /** kstatus Stalled: retrying cannot help until the spec or the cluster changes. */
+  get stalled(): boolean {
+    return this.kind === "stalled";
+  }
+}
+
+/** Waiting on something that will come (a TrainingJob still training): Ready=False, Reconciling. */
+export function waiting(reason: ReasonName, message: string): ReconcileFailure {
+  return new ReconcileFailure(reason, message, "waiting");
+}
+
+/** Stuck until the user acts (an unreadable URI, a refused child): Ready=False and Stalled=True. */
+export function stalled(reason: ReasonName, message: string): ReconcileFailure {
+  return new ReconcileFailure(reason, message, "stalled");
 }

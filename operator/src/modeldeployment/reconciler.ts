@@ -14,7 +14,7 @@ import { isSubset } from "../kube/semantic.js";
 import { type KubeObject, keyOf, splitKey } from "../kube/types.js";
 import { baselineFor } from "../monitoring/baseline.js";
 import { type Observation, withMonitoring } from "../monitoring/status.js";
-import { Reason, ReconcileFailure } from "../reasons.js";
+import { Reason, ReconcileFailure, stalled } from "../reasons.js";
 import { stableStringify } from "../util/stable-json.js";
 import type { VaultSettings } from "../vault/pod-identity.js";
 import { type DesiredObject, desiredObjects, servingVaultRole, usesHTTPRoute } from "./desired.js";
@@ -127,10 +127,9 @@ export class ModelDeploymentReconciler implements Reconciler {
   private resolve(mdep: ModelDeployment, log: Logger): { stable: ResolvedModel; canary?: ResolvedModel } {
     const ns = mdep.metadata?.namespace ?? "";
     if (mdep.spec.auth && !this.o.vault) {
-      throw new ReconcileFailure(
+      throw stalled(
         Reason.VaultUnreachable,
         `spec.auth reads API keys from Vault path "${mdep.spec.auth.apiKeys.path}" as role "${servingVaultRole(mdep)}", but the operator has no Vault: start it with --vault-addr (docs/vault.md)`,
-        true,
       );
     }
     const stable = resolveModel(mdep.spec.model, this.trainingJob(ns));
@@ -138,10 +137,9 @@ export class ModelDeploymentReconciler implements Reconciler {
     if (gpu > 0) {
       const max = maxGpuPerNode(this.o.caches.nodes.list());
       if (gpu > max) {
-        throw new ReconcileFailure(
+        throw stalled(
           Reason.InsufficientGPU,
           `each pod requests ${gpu} nvidia.com/gpu but the largest node offers ${max}; lower resources.gpu or add GPU nodes`,
-          true,
         );
       }
     }
@@ -304,7 +302,7 @@ export class ModelDeploymentReconciler implements Reconciler {
       if (!(err instanceof KubeApiError) || err.code < 400 || err.code >= 500 || err.code === 409 || err.code === 429)
         throw err;
       const message = `cannot apply ${d.resource.kind} ${d.object.metadata?.name}: ${err.status?.message ?? err.message}`;
-      return { failure: new ReconcileFailure(Reason.ApplyFailed, message, true) };
+      return { failure: stalled(Reason.ApplyFailed, message) };
     }
   }
 

@@ -12,7 +12,7 @@ import { apiVersionOf, RESOURCES } from "../kube/resources.js";
 import { isSubset } from "../kube/semantic.js";
 import { keyOf, splitKey } from "../kube/types.js";
 import type { DesiredObject } from "../modeldeployment/desired.js";
-import { Reason, ReconcileFailure } from "../reasons.js";
+import { Reason, ReconcileFailure, stalled } from "../reasons.js";
 import { ReportRejected } from "../report/identity.js";
 import type { ReportSettings } from "../report/pod-spec.js";
 import type { ReportUpdate } from "../report/router.js";
@@ -176,7 +176,7 @@ export class TrainingJobReconciler implements Reconciler {
       if (!(err instanceof KubeApiError) || err.code < 400 || err.code >= 500 || err.code === 409 || err.code === 429)
         throw err;
       const message = `cannot apply ${d.resource.kind} ${d.object.metadata?.name}: ${err.status?.message ?? err.message}`;
-      throw new ReconcileFailure(Reason.ApplyFailed, message, true);
+      throw stalled(Reason.ApplyFailed, message);
     }
   }
 
