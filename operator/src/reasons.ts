@@ -1,4 +1,28 @@
-// The one catalogue of condition reasons and event reasons the operator writes (CamelCase, stable: users alert on them).
+// The one catalogue of condition types, condition reasons and event reasons the operator writes (CamelCase, stable:
+// users alert on them). reasons.test.ts keeps it in step with the code and the docs.
+
+/**
+ * Condition types. Ready, Reconciling and Stalled are kstatus's, on every kind; Ready is also the name Kubernetes
+ * gives a Node's and a Pod's readiness, which the operator reads.
+ */
+export const ConditionType = {
+  Ready: "Ready",
+  Reconciling: "Reconciling",
+  Stalled: "Stalled",
+  // ModelDeployment
+  ModelLoaded: "ModelLoaded",
+  Drifted: "Drifted",
+  Degraded: "Degraded",
+  // TrainingJob (Running, Succeeded, Failed, Suspended) and DataSet (Progressing, Failed)
+  Running: "Running",
+  Succeeded: "Succeeded",
+  Failed: "Failed",
+  Suspended: "Suspended",
+  Progressing: "Progressing",
+} as const;
+
+export type ConditionTypeName = (typeof ConditionType)[keyof typeof ConditionType];
+
 export const Reason = {
   // Ready=True
   Available: "Available",

@@ -1,6 +1,7 @@
 // Resolves spec.model (a URI, or a TrainingJob's output) into what the runtime needs (pure).
 import type { ModelDeploymentSpec, TrainingJob } from "../api/v1alpha1/index.js";
-import { Reason, stalled, waiting } from "../reasons.js";
+import { isConditionTrue } from "../controller/conditions.js";
+import { ConditionType, Reason, stalled, waiting } from "../reasons.js";
 
 export interface ResolvedModel {
   uri: string;
@@ -23,7 +24,7 @@ export function resolveModel(
     const tj = getTrainingJob(name);
     if (!tj)
       throw waiting(Reason.ModelNotReady, `TrainingJob ${name} not found; create it or fix model.trainingJobRef`);
-    const succeeded = tj.status?.conditions?.find((c) => c.type === "Succeeded")?.status === "True";
+    const succeeded = isConditionTrue(tj.status?.conditions, ConditionType.Succeeded);
     if (!succeeded || !tj.status?.model?.uri) {
       const phase = tj.status?.phase ?? "Pending";
       throw waiting(

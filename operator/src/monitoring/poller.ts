@@ -4,9 +4,11 @@
 // the reconciler alone and only when it changed.
 import type { Logger } from "pino";
 import type { ModelDeployment } from "../api/v1alpha1/index.js";
+import { isConditionTrue } from "../controller/conditions.js";
 import type { KubeObject } from "../kube/types.js";
 import { keyOf } from "../kube/types.js";
 import { LABEL_MDEP, LABEL_TRACK, RUNTIME_PORT } from "../modeldeployment/names.js";
+import { ConditionType } from "../reasons.js";
 import { stableStringify } from "../util/stable-json.js";
 import { mergeSnapshots } from "./scores.js";
 import { type PodSnapshot, parseSnapshot } from "./snapshot.js";
@@ -42,9 +44,7 @@ function ready(pod: KubeObject): boolean {
   return (
     !pod.metadata?.deletionTimestamp &&
     Boolean(pod.status?.podIP) &&
-    (pod.status?.conditions ?? []).some(
-      (c: { type: string; status: string }) => c.type === "Ready" && c.status === "True",
-    )
+    isConditionTrue(pod.status?.conditions as { type: string; status: string }[] | undefined, ConditionType.Ready)
   );
 }
 

@@ -2,10 +2,10 @@
 // pod said in its termination message. status.progress is not computed here: the report handler writes it
 // (progress.ts), so the reconciler never owns it and never clears it.
 import type { TrainingJob, TrainingJobStatus } from "../api/v1alpha1/index.js";
-import { applyConditions, type Condition, type ConditionInput } from "../controller/conditions.js";
+import { applyConditions, type Condition, type ConditionInput, findCondition } from "../controller/conditions.js";
 import type { Job, Pod } from "../kube/models.js";
 import { podFailure } from "../modeldeployment/status.js";
-import { Reason, type ReconcileFailure } from "../reasons.js";
+import { ConditionType, Reason, type ReconcileFailure } from "../reasons.js";
 import type { DataVersion } from "./desired.js";
 import type { TrainOutcome } from "./outcome.js";
 
@@ -119,7 +119,7 @@ export function computeStatus(tj: TrainingJob, o: TrainingObserved, now: () => s
   });
   // A finished run stays finished (its Job may be gone after ttlSecondsAfterFinished).
   if ((prev.phase === "Succeeded" || prev.phase === "Failed") && !o.job) {
-    const ready = (prev.conditions ?? []).find((c) => c.type === "Ready");
+    const ready = findCondition(prev.conditions, ConditionType.Ready);
     return done(prev.phase, ready?.reason ?? prev.phase, ready?.message ?? "");
   }
   if (o.failure) return done("Failed", o.failure.reason, o.failure.message);
