@@ -32,10 +32,10 @@ export function computeStatus(ds: DataSet, o: DataSetObserved, now: () => string
   const name = o.job?.metadata?.name ?? "the prepare Job";
   const cond = (ready: boolean, progressing: boolean, failed: boolean, reason: string, message: string) =>
     [
-      { type: "Ready", status: ready ? "True" : "False", reason, message },
-      { type: "Progressing", status: progressing ? "True" : "False", reason, message },
-      { type: "Failed", status: failed ? "True" : "False", reason, message },
-      ...(failed ? [{ type: "Stalled", status: "True", reason, message }] : []),
+      { type: ConditionType.Ready, status: ready ? "True" : "False", reason, message },
+      { type: ConditionType.Progressing, status: progressing ? "True" : "False", reason, message },
+      { type: ConditionType.Failed, status: failed ? "True" : "False", reason, message },
+      ...(failed ? [{ type: ConditionType.Stalled, status: "True", reason, message }] : []),
     ] as ConditionInput[];
 
   let conditions: ConditionInput[];
@@ -70,7 +70,7 @@ export function computeStatus(ds: DataSet, o: DataSetObserved, now: () => string
       : `${name} is preparing generation ${gen}`;
     conditions = [
       ...cond(false, true, false, Reason.Preparing, msg),
-      { type: "Reconciling", status: "True", reason: Reason.Preparing, message: msg },
+      { type: ConditionType.Reconciling, status: "True", reason: Reason.Preparing, message: msg },
     ];
   }
   status.observedGeneration = gen;

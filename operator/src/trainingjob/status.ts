@@ -79,15 +79,15 @@ export function failureOf(tj: TrainingJob, job: Job, pods: readonly Pod[], outco
 function conditionsFor(phase: Phase, reason: string, message: string): ConditionInput[] {
   const is = (p: Phase) => (phase === p ? "True" : "False");
   const list: ConditionInput[] = [
-    { type: "Ready", status: is("Succeeded"), reason, message },
-    { type: "Running", status: is("Running"), reason, message },
-    { type: "Succeeded", status: is("Succeeded"), reason, message },
-    { type: "Failed", status: is("Failed"), reason, message },
-    { type: "Suspended", status: is("Suspended"), reason, message },
+    { type: ConditionType.Ready, status: is("Succeeded"), reason, message },
+    { type: ConditionType.Running, status: is("Running"), reason, message },
+    { type: ConditionType.Succeeded, status: is("Succeeded"), reason, message },
+    { type: ConditionType.Failed, status: is("Failed"), reason, message },
+    { type: ConditionType.Suspended, status: is("Suspended"), reason, message },
   ];
-  if (phase === "Failed") list.push({ type: "Stalled", status: "True", reason, message });
+  if (phase === "Failed") list.push({ type: ConditionType.Stalled, status: "True", reason, message });
   else if (phase !== "Succeeded" && phase !== "Suspended")
-    list.push({ type: "Reconciling", status: "True", reason, message });
+    list.push({ type: ConditionType.Reconciling, status: "True", reason, message });
   return list;
 }
 
