@@ -113,7 +113,7 @@ export class MonitoringPoller {
     const tick = () => {
       if (this.stopped) return;
       this.running = this.pollOnce()
-        .catch((err) => this.o.log.error({ err: (err as Error).message }, "monitoring poll failed"))
+        .catch((err) => this.o.log.error({ err }, "monitoring poll failed"))
         .finally(() => {
           if (!this.stopped) this.timer = setTimeout(tick, this.o.periodSeconds * 1000);
         });
