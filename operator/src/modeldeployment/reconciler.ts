@@ -131,7 +131,7 @@ interface Applied {
   failure?: ReconcileFailure;
 }
 
-/** What the observe step saw: the status to write, from the Deployments it names. */
+/** What the observe step saw: the status to write, and the Deployments it read (one mid-rollout holds the write). */
 interface Observed {
   status: ModelDeploymentStatus;
   deployments: (Deployment | undefined)[];
