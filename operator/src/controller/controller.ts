@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { KubeObject } from "../kube/types.js";
 import { keyOf } from "../kube/types.js";
 import type { OperatorMetrics } from "../metrics.js";
+import { boundSignal } from "../util/abort.js";
 import type { InformerEvent, ObjectCache } from "./informer.js";
 import { DEFAULT_RATE_LIMIT, type RateLimitOptions, WorkQueue } from "./queue.js";
 
@@ -109,10 +110,9 @@ export class Controller {
       const log = this.log.child({ key });
       const started = performance.now();
       let result = "success";
-      const deadline = AbortSignal.timeout(this.opts.reconcileTimeoutMs ?? RECONCILE_TIMEOUT_MS);
-      const signal = AbortSignal.any([this.stopping.signal, deadline]);
+      const bound = boundSignal([this.stopping.signal], this.opts.reconcileTimeoutMs ?? RECONCILE_TIMEOUT_MS);
       try {
-        const out = await this.reconciler.reconcile(key, { log, signal });
+        const out = await this.reconciler.reconcile(key, { log, signal: bound.signal });
         this.queue.forget(key);
         if (out?.requeueAfterMs !== undefined) {
           result = "requeue";
@@ -128,6 +128,7 @@ export class Controller {
         else
           log.error({ err, failures: this.queue.failureCount(key), retryInMs: Math.round(delay) }, "reconcile failed");
       } finally {
+        bound.dispose();
         this.queue.done(key);
         m?.reconcileTotal.inc({ kind, result });
         m?.reconcileDuration.observe({ kind, result }, (performance.now() - started) / 1000);

@@ -4,6 +4,7 @@
 // map (x-kubernetes-validations inside a CRD, for one), so writes whose body must arrive verbatim go through here.
 import { request } from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node";
+import { boundSignal } from "../util/abort.js";
 
 export class KubeApiError extends Error {
   override name = "KubeApiError";
@@ -42,8 +43,15 @@ function abortError(reason: unknown, method: string, path: string): Error {
 }
 
 export async function kubeRequest<T>(kc: KubeConfig, req: KubeRequest, ro: RequestOptions = {}): Promise<T> {
-  const timeout = AbortSignal.timeout(ro.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
-  const signal = ro.signal ? AbortSignal.any([ro.signal, timeout]) : timeout;
+  const bound = boundSignal([ro.signal], ro.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+  try {
+    return await send<T>(kc, req, bound.signal);
+  } finally {
+    bound.dispose();
+  }
+}
+
+async function send<T>(kc: KubeConfig, req: KubeRequest, signal: AbortSignal): Promise<T> {
   if (signal.aborted) throw abortError(signal.reason, req.method, req.path);
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error("kubeconfig has no current cluster");
