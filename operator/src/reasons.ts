@@ -1,4 +1,28 @@
-// The one catalogue of condition reasons and event reasons the operator writes (CamelCase, stable: users alert on them).
+// The one catalogue of condition types, condition reasons and event reasons the operator writes (CamelCase, stable:
+// users alert on them). reasons.test.ts keeps it in step with the code and the docs.
+
+/**
+ * Condition types. Ready, Reconciling and Stalled are kstatus's, on every kind; Ready is also the name Kubernetes
+ * gives a Node's and a Pod's readiness, which the operator reads.
+ */
+export const ConditionType = {
+  Ready: "Ready",
+  Reconciling: "Reconciling",
+  Stalled: "Stalled",
+  // ModelDeployment
+  ModelLoaded: "ModelLoaded",
+  Drifted: "Drifted",
+  Degraded: "Degraded",
+  // TrainingJob (Running, Succeeded, Failed, Suspended) and DataSet (Progressing, Failed)
+  Running: "Running",
+  Succeeded: "Succeeded",
+  Failed: "Failed",
+  Suspended: "Suspended",
+  Progressing: "Progressing",
+} as const;
+
+export type ConditionTypeName = (typeof ConditionType)[keyof typeof ConditionType];
+
 export const Reason = {
   // Ready=True
   Available: "Available",
@@ -61,14 +85,32 @@ export const Reason = {
 
 export type ReasonName = (typeof Reason)[keyof typeof Reason];
 
-/** An expected failure that should surface as a condition rather than as a retried error. */
+/**
+ * An expected failure that should surface as a condition rather than as a retried error. Build one with `waiting`
+ * (something it needs is on its way) or `stalled` (nothing changes until the user does), never with a flag.
+ */
 export class ReconcileFailure extends Error {
   override name = "ReconcileFailure";
   constructor(
     readonly reason: ReasonName,
     message: string,
-    readonly stalled = false,
+    readonly kind: "waiting" | "stalled",
   ) {
     super(message);
   }
+
+  /** kstatus Stalled: retrying cannot help until the spec or the cluster changes. */
+  get stalled(): boolean {
+    return this.kind === "stalled";
+  }
+}
+
+/** Waiting on something that will come (a TrainingJob still training): Ready=False, Reconciling. */
+export function waiting(reason: ReasonName, message: string): ReconcileFailure {
+  return new ReconcileFailure(reason, message, "waiting");
+}
+
+/** Stuck until the user acts (an unreadable URI, a refused child): Ready=False and Stalled=True. */
+export function stalled(reason: ReasonName, message: string): ReconcileFailure {
+  return new ReconcileFailure(reason, message, "stalled");
 }

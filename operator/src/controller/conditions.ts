@@ -1,5 +1,7 @@
 // metav1.Condition helpers (pure). lastTransitionTime moves only when status flips, so an unchanged condition
 // serializes identically and a reconcile that changes nothing writes nothing.
+import { ConditionType } from "../reasons.js";
+
 export interface Condition {
   type: string;
   status: "True" | "False" | "Unknown";
@@ -38,8 +40,17 @@ export function removeCondition(conditions: readonly Condition[] | undefined, ty
   return (conditions ?? []).filter((c) => c.type !== type);
 }
 
-export function findCondition(conditions: readonly Condition[] | undefined, type: string): Condition | undefined {
+/** The condition of `type` in any list of conditions (ours, or a Node's, Pod's, Job's, Deployment's). */
+export function findCondition<C extends { type: string }>(
+  conditions: readonly C[] | undefined,
+  type: string,
+): C | undefined {
   return conditions?.find((c) => c.type === type);
+}
+
+/** Whether the condition of `type` is there and True. */
+export function isConditionTrue(conditions: readonly { type: string; status: string }[] | undefined, type: string) {
+  return findCondition(conditions, type)?.status === "True";
 }
 
 /**
@@ -53,7 +64,7 @@ export function applyConditions(
   now: () => string,
 ): Condition[] {
   let list = [...(current ?? [])];
-  for (const abnormal of ["Reconciling", "Stalled"]) {
+  for (const abnormal of [ConditionType.Reconciling, ConditionType.Stalled]) {
     if (!desired.some((d) => d.type === abnormal)) list = removeCondition(list, abnormal);
   }
   for (const d of desired) list = setCondition(list, d, generation, now);

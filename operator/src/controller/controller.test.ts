@@ -2,7 +2,7 @@ import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { RESOURCES } from "../kube/resources.js";
 import type { KubeObject } from "../kube/types.js";
-import { Controller, type ReconcileResult, type Reconciler } from "./controller.js";
+import { Controller, type ReconcileContext, type ReconcileResult, type Reconciler } from "./controller.js";
 import { FakeCache } from "./fake-cache.js";
 
 const log = pino({ level: "silent" });
@@ -100,4 +100,89 @@ describe("Controller", () => {
     await c.stop();
     expect([...r.calls].sort()).toEqual(["ml/a", "ml/b", "ml/c", "ml/d"]);
   });
+
+  it("bounds each reconcile by its deadline: the signal aborts, the key fails and is retried", async () => {
+    const primary = new FakeCache<KubeObject>(RESOURCES.ModelDeployment);
+    const seen: ReconcileContext[] = [];
+    const reconciler: Reconciler = {
+      kind: "ModelDeployment",
+      async reconcile(_key, ctx) {
+        seen.push(ctx);
+        if (seen.length === 1) await aborted(ctx.signal); // a request that never answers
+        return undefined;
+      },
+    };
+    const c = new Controller(reconciler, primary, {
+      concurrency: 1,
+      log,
+      reconcileTimeoutMs: 20,
+      rateLimit: { baseDelayMs: 1, maxDelayMs: 4, qps: 1000, burst: 1000 },
+    });
+    c.start();
+    primary.set(obj("a"));
+    await until(() => seen.length === 2);
+    expect(seen[1]?.signal.aborted).toBe(false);
+    await c.stop();
+    expect(seen[0]?.signal.reason).toMatchObject({ name: "TimeoutError" });
+    expect(c.queue.failureCount("ml/a")).toBe(0);
+  });
+
+  it("aborts in-flight reconciles on stop, so stopping does not wait on a hung request", async () => {
+    const primary = new FakeCache<KubeObject>(RESOURCES.ModelDeployment);
+    let started = false;
+    const reconciler: Reconciler = {
+      kind: "ModelDeployment",
+      async reconcile(_key, { signal }) {
+        started = true;
+        await aborted(signal);
+        return undefined;
+      },
+    };
+    const c = new Controller(reconciler, primary, { concurrency: 1, log, reconcileTimeoutMs: 60_000 });
+    c.start();
+    primary.set(obj("a"));
+    await until(() => started);
+    await c.stop(); // resolves only because the reconcile's signal was aborted
+    expect(started).toBe(true);
+  });
+
+  it("logs a failed reconcile's error object, so its type and stack survive", async () => {
+    const primary = new FakeCache<KubeObject>(RESOURCES.ModelDeployment);
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = pino({ level: "error" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    class Refused extends Error {
+      override name = "Refused";
+    }
+    const r = scripted("ModelDeployment", (_k, n) => (n === 1 ? new Refused("no") : undefined));
+    const c = new Controller(r.reconciler, primary, {
+      concurrency: 1,
+      log: sink,
+      rateLimit: { baseDelayMs: 1, maxDelayMs: 4, qps: 1000, burst: 1000 },
+    });
+    c.start();
+    primary.set(obj("a"));
+    await r.settled(2);
+    await c.stop();
+    const err = lines.find((l) => l.msg === "reconcile failed")?.err as {
+      type: string;
+      message: string;
+      stack: string;
+    };
+    expect(err.type).toBe("Refused");
+    expect(err.message).toBe("no");
+    expect(err.stack).toContain("controller.test.ts");
+  });
 });
+
+/** Rejects with the signal's reason once `signal` aborts (how a cancelled request ends). */
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_resolve, reject) => {
+    const fail = () => reject(signal.reason);
+    if (signal.aborted) fail();
+    else signal.addEventListener("abort", fail, { once: true });
+  });
+}
+
+async function until(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((r) => setTimeout(r, 1));
+}

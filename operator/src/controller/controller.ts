@@ -1,9 +1,10 @@
 // Wires informers to a work queue and a reconciler: callbacks only enqueue keys; workers reconcile with bounded
-// concurrency, back off on errors, and honour requeue-after.
+// concurrency, each reconcile under a deadline and cancelled on stop, back off on errors, and honour requeue-after.
 import type { Logger } from "pino";
 import type { KubeObject } from "../kube/types.js";
 import { keyOf } from "../kube/types.js";
 import type { OperatorMetrics } from "../metrics.js";
+import { boundSignal } from "../util/abort.js";
 import type { InformerEvent, ObjectCache } from "./informer.js";
 import { DEFAULT_RATE_LIMIT, type RateLimitOptions, WorkQueue } from "./queue.js";
 
@@ -12,10 +13,23 @@ export interface ReconcileResult {
   requeueAfterMs?: number;
 }
 
+/** What one reconcile gets besides its key (controller-runtime's context). */
+export interface ReconcileContext {
+  log: Logger;
+  /**
+   * Aborted when the reconcile passes its deadline or the controller stops: pass it to every API request, so that
+   * stopping never waits on a request that hangs.
+   */
+  signal: AbortSignal;
+}
+
 export interface Reconciler {
   readonly kind: string;
-  reconcile(key: string, log: Logger): Promise<ReconcileResult | undefined>;
+  reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult | undefined>;
 }
+
+/** Longest one reconcile may take before its signal aborts (it then fails, and is retried with back-off). */
+export const RECONCILE_TIMEOUT_MS = 60_000;
 
 /** Maps a changed object to the keys of the primary objects that must be reconciled. */
 export type KeyMapper<T extends KubeObject = KubeObject> = (obj: T) => string[];
@@ -39,12 +53,16 @@ export interface ControllerOptions {
   rateLimit?: RateLimitOptions;
   metrics?: OperatorMetrics;
   log: Logger;
+  /** Deadline of each reconcile (RECONCILE_TIMEOUT_MS unless set). */
+  reconcileTimeoutMs?: number;
 }
 
 export class Controller {
   readonly queue: WorkQueue;
   private workers: Promise<void>[] = [];
   private readonly log: Logger;
+  /** Aborts every in-flight reconcile when the controller stops. */
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly reconciler: Reconciler,
@@ -92,8 +110,9 @@ export class Controller {
       const log = this.log.child({ key });
       const started = performance.now();
       let result = "success";
+      const bound = boundSignal([this.stopping.signal], this.opts.reconcileTimeoutMs ?? RECONCILE_TIMEOUT_MS);
       try {
-        const out = await this.reconciler.reconcile(key, log);
+        const out = await this.reconciler.reconcile(key, { log, signal: bound.signal });
         this.queue.forget(key);
         if (out?.requeueAfterMs !== undefined) {
           result = "requeue";
@@ -104,11 +123,12 @@ export class Controller {
         const delay = this.queue.addRateLimited(key);
         const reason = (err as { reason?: string }).reason ?? (err as Error).name ?? "Error";
         m?.reconcileErrors.inc({ kind, reason });
-        log.error(
-          { err: (err as Error).message, failures: this.queue.failureCount(key), retryInMs: Math.round(delay) },
-          "reconcile failed",
-        );
+        // The error object itself, so pino's serializer keeps its type and stack.
+        if (this.stopping.signal.aborted) log.info({ err }, "reconcile cancelled: the controller is stopping");
+        else
+          log.error({ err, failures: this.queue.failureCount(key), retryInMs: Math.round(delay) }, "reconcile failed");
       } finally {
+        bound.dispose();
         this.queue.done(key);
         m?.reconcileTotal.inc({ kind, result });
         m?.reconcileDuration.observe({ kind, result }, (performance.now() - started) / 1000);
@@ -116,9 +136,10 @@ export class Controller {
     }
   }
 
-  /** Stops taking keys and waits for in-flight reconciles. */
+  /** Stops taking keys, aborts in-flight reconciles and waits for them to return. */
   async stop(): Promise<void> {
     this.queue.shutdown();
+    this.stopping.abort(new Error(`controller ${this.reconciler.kind} stopping`));
     await Promise.all(this.workers);
   }
 }

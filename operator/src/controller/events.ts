@@ -89,7 +89,7 @@ export class EventRecorder {
       } catch (err) {
         // 404: the Event expired (its TTL); write a new one next time. Anything else: say so and carry on.
         if (err instanceof KubeApiError && err.code === 404) this.seen.delete(hash);
-        else this.log.warn({ err: (err as Error).message, event: prior.name }, "could not update event");
+        else this.log.warn({ err, event: prior.name }, "could not update event");
       }
       return;
     }
@@ -122,7 +122,7 @@ export class EventRecorder {
       // 409: the same name exists (another replica, or before a restart): count on from the server's copy.
       if (err instanceof KubeApiError && err.code === 409) return;
       this.seen.delete(hash); // not written: try a fresh create next time
-      this.log.warn({ err: (err as Error).message, event: name }, "could not record event");
+      this.log.warn({ err, event: name }, "could not record event");
     }
   }
 }

@@ -195,10 +195,7 @@ export class Informer<T extends KubeObject = KubeObject> implements ObjectCache<
         if (this.stopped) break;
         const code = (err as { code?: number }).code;
         this.opts.onRestart?.(code === 410 ? "expired" : "error");
-        this.opts.log?.warn(
-          { err: (err as Error).message, resource: this.resource.plural, backoffMs: backoff },
-          "watch failed; retrying",
-        );
+        this.opts.log?.warn({ err, resource: this.resource.plural, backoffMs: backoff }, "watch failed; retrying");
         needList = true;
         await new Promise((r) => setTimeout(r, backoff));
         backoff = Math.min(maxBackoff, backoff * 2);

@@ -1,6 +1,8 @@
 // Predicates that drop watch events which cannot change a reconcile's outcome (pure).
 import type { Node } from "../kube/models.js";
+import { ConditionType } from "../reasons.js";
 import { stableStringify } from "../util/stable-json.js";
+import { findCondition } from "./conditions.js";
 import type { InformerEvent } from "./informer.js";
 
 /**
@@ -9,7 +11,7 @@ import type { InformerEvent } from "./informer.js";
  */
 export function nodeSchedulingChanged(node: Node, event: InformerEvent, old?: Node): boolean {
   if (event !== "updated" || !old) return true;
-  const ready = (n: Node) => n.status?.conditions?.find((c) => c.type === "Ready")?.status;
+  const ready = (n: Node) => findCondition(n.status?.conditions, ConditionType.Ready)?.status;
   return (
     stableStringify(node.status?.allocatable ?? {}) !== stableStringify(old.status?.allocatable ?? {}) ||
     stableStringify(node.spec?.taints ?? []) !== stableStringify(old.spec?.taints ?? []) ||

@@ -1,7 +1,14 @@
+import pino from "pino";
 import { describe, expect, it } from "vitest";
 import type { DataSet } from "../api/v1alpha1/index.js";
+import { FakeCache } from "../controller/fake-cache.js";
+import { KubeApiError } from "../kube/request.js";
+import { RESOURCES, type ResourceType } from "../kube/resources.js";
+import type { KubeObject } from "../kube/types.js";
+import { Reason } from "../reasons.js";
 import { cleanupJob, needsVault, prepareJob, serviceAccount } from "./desired.js";
-import { dataSetNames } from "./names.js";
+import { dataSetNames, FINALIZER } from "./names.js";
+import { DataSetReconciler } from "./reconciler.js";
 import type { PrepareOutcome } from "./result.js";
 import { outcomeOf } from "./result.js";
 import { computeStatus, published } from "./status.js";
@@ -123,5 +130,57 @@ describe("DataSet status", () => {
 
   it("refuses a malformed result from a pod", () => {
     expect(() => outcomeOf({ ...outcome, digest: "md5:1" })).toThrow(/bad DataSet result at \/digest/);
+  });
+});
+
+describe("DataSetReconciler", () => {
+  /** A reconciler over one finalized DataSet and a client that records each write and its signal. */
+  function harness(refuse?: { kind: string; err: KubeApiError }) {
+    const calls: Array<{ what: string; signal?: AbortSignal; body?: KubeObject }> = [];
+    const answer = (what: string, r: ResourceType, obj: KubeObject, signal?: AbortSignal) => {
+      calls.push({ what, signal, body: obj });
+      if (refuse?.kind === r.kind) throw refuse.err;
+      return { ...obj, metadata: { ...obj.metadata, uid: `uid-${obj.metadata?.name}`, resourceVersion: "2" } };
+    };
+    const client = {
+      apply: async (r: ResourceType, obj: KubeObject, sub?: string, ro?: { signal?: AbortSignal }) =>
+        answer(`apply ${r.kind}${sub ? `/${sub}` : ""}`, r, obj, ro?.signal),
+      create: async (r: ResourceType, obj: KubeObject, ro?: { signal?: AbortSignal }) =>
+        answer(`create ${r.kind}`, r, obj, ro?.signal),
+    };
+    const finalized = ds();
+    finalized.metadata = { ...finalized.metadata, finalizers: [FINALIZER] };
+    const r = new DataSetReconciler({
+      client: client as never,
+      dataSets: new FakeCache(RESOURCES.DataSet, [finalized]),
+      jobs: new FakeCache(RESOURCES.Job),
+      serviceAccounts: new FakeCache(RESOURCES.ServiceAccount),
+      events: { record: async () => {} } as never,
+      runtimeImage: "rt:1",
+      report: settings,
+      now,
+    });
+    const ac = new AbortController();
+    const log = pino({ level: "silent" });
+    const reconcile = () => r.reconcile("team-a/penguins", { log, signal: ac.signal });
+    return { calls, reconcile, signal: ac.signal };
+  }
+
+  it("applies its ServiceAccount, creates this generation's Job and writes status, each with the reconcile's signal", async () => {
+    const h = harness();
+    await h.reconcile();
+    expect(h.calls.map((c) => c.what)).toEqual(["apply ServiceAccount", "create Job", "apply DataSet/status"]);
+    expect(h.calls.every((c) => c.signal === h.signal)).toBe(true);
+  });
+
+  it("a ServiceAccount the API server refuses for good blocks the DataSet with ApplyFailed", async () => {
+    const err = new KubeApiError(403, { message: "exceeded quota" }, "PATCH", "/api/v1/…");
+    const h = harness({ kind: "ServiceAccount", err });
+    await h.reconcile();
+    expect(h.calls.map((c) => c.what)).toEqual(["apply ServiceAccount", "apply DataSet/status"]);
+    const status = (h.calls[1]?.body as DataSet | undefined)?.status;
+    const failed = status?.conditions?.find((c) => c.type === "Failed");
+    expect(failed).toMatchObject({ status: "True", reason: Reason.ApplyFailed });
+    expect(failed?.message).toBe("cannot create ServiceAccount penguins-dataset: exceeded quota");
   });
 });

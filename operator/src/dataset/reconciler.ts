@@ -3,16 +3,17 @@
 // versions from the claim before the finalizer is released. Reports arrive through handleReport (the report
 // endpoint) and are written by the reconcile of their key, so the status has one writer and no race.
 import type { Logger } from "pino";
-import type { DataSet } from "../api/v1alpha1/index.js";
+import type { DataSet, DataSetStatus } from "../api/v1alpha1/index.js";
 import type { DesiredObject } from "../children/child.js";
-import type { ReconcileResult, Reconciler } from "../controller/controller.js";
+import { findCondition } from "../controller/conditions.js";
+import type { ReconcileContext, ReconcileResult, Reconciler } from "../controller/controller.js";
 import type { EventRecorder } from "../controller/events.js";
 import type { ObjectCache } from "../controller/informer.js";
+import { applyIfDiffers, isPermanentRefusal, refusalMessage } from "../kube/apply.js";
 import { KubeApiError, type KubeClient } from "../kube/client.js";
 import { apiVersionOf, RESOURCES } from "../kube/resources.js";
-import { isSubset } from "../kube/semantic.js";
 import { type KubeObject, keyOf } from "../kube/types.js";
-import { Reason } from "../reasons.js";
+import { ConditionType, Reason } from "../reasons.js";
 import { ReportRejected } from "../report/identity.js";
 import type { ReportSettings } from "../report/pod-spec.js";
 import type { ReportUpdate } from "../report/router.js";
@@ -40,6 +41,12 @@ export interface DataSetReconcilerOptions {
   reportTimeoutMs?: number;
 }
 
+/** Why the DataSet cannot progress, as its status will say. */
+interface Blocked {
+  reason: string;
+  message: string;
+}
+
 interface Pending {
   result: RunResult;
   done: () => void;
@@ -54,89 +61,109 @@ export class DataSetReconciler implements Reconciler {
     this.now = o.now ?? (() => new Date().toISOString().replace(/\.\d+Z$/, "Z"));
   }
 
-  async reconcile(key: string, log: Logger): Promise<ReconcileResult | undefined> {
+  async reconcile(key: string, { log, signal }: ReconcileContext): Promise<ReconcileResult | undefined> {
     const cached = this.o.dataSets.get(key) as DataSet | undefined;
     if (!cached) return undefined;
     const ds = structuredClone(cached);
-    if (ds.metadata?.deletionTimestamp) return this.finalize(ds, log);
+    if (ds.metadata?.deletionTimestamp) return this.finalize(ds, log, signal);
     if (!ds.metadata?.finalizers?.includes(FINALIZER)) {
-      await this.o.client.mergePatch(RESOURCES.DataSet, ds.metadata?.namespace, ds.metadata?.name ?? "", {
-        metadata: {
-          finalizers: [...(ds.metadata?.finalizers ?? []), FINALIZER],
-          resourceVersion: ds.metadata?.resourceVersion,
+      await this.o.client.mergePatch(
+        RESOURCES.DataSet,
+        ds.metadata?.namespace,
+        ds.metadata?.name ?? "",
+        {
+          metadata: {
+            finalizers: [...(ds.metadata?.finalizers ?? []), FINALIZER],
+            resourceVersion: ds.metadata?.resourceVersion,
+          },
         },
-      });
+        undefined,
+        { signal },
+      );
       return undefined; // the update event brings it back
     }
-
-    const gen = ds.metadata?.generation ?? 0;
-    const names = dataSetNames(ds.metadata?.name ?? "");
-    const ns = ds.metadata?.namespace ?? "";
-    let blocked: { reason: string; message: string } | undefined;
-    if (!this.o.report) {
-      blocked = {
-        reason: Reason.ReportingDisabled,
-        message:
-          "the operator runs without --report-url, so prepare pods cannot report; start it with the report flags",
-      };
-    }
-    if (!blocked && needsVault(ds) && !this.o.vault) {
-      blocked = {
-        reason: "VaultUnreachable",
-        message:
-          "the spec needs Vault (postgres DSN, hashPII salt or encryption) but the operator runs without --vault-addr",
-      };
-    }
-    let job = this.o.jobs.get(`${ns}/${names.prepareJob(gen)}`);
-    if (!blocked) {
-      const failure = await this.applyIfDiffers(serviceAccount(ds), log);
-      if (failure) blocked = failure;
-    }
-    if (!blocked && !job && !published(ds)) {
-      const desired = prepareJob(ds, {
-        runtimeImage: this.o.runtimeImage,
-        ...(this.o.report ? { report: this.o.report } : {}),
-        ...(this.o.vault ? { vault: this.o.vault } : {}),
-      });
-      try {
-        job = await this.o.client.create(RESOURCES.Job, desired.object);
-        log.info({ job: desired.object.metadata?.name }, "created prepare Job");
-      } catch (err) {
-        if (err instanceof KubeApiError && err.code === 409) job = undefined;
-        else {
-          const r = refused(err, desired);
-          if (!r) throw err;
-          blocked = r;
-        }
-      }
-    }
-    if (job) await this.deleteOldJobs(ds, job, log);
-
+    const { job, blocked } = await this.applyChildren(ds, this.blocked(ds), log, signal);
     const pending = this.pending.get(ds.metadata?.uid ?? "");
     const result = pending && job && pending.result.jobUid === job.metadata?.uid ? pending.result : undefined;
-    const status = computeStatus(
-      ds,
-      { ...(job ? { job } : {}), ...(result ? { result } : {}), ...(blocked ? { blocked } : {}) },
-      this.now,
-    );
-    if (stableStringify(status) !== stableStringify(ds.status ?? {})) {
-      await this.o.client.apply(
-        RESOURCES.DataSet,
-        {
-          apiVersion: apiVersionOf(RESOURCES.DataSet),
-          kind: "DataSet",
-          metadata: { name: ds.metadata?.name, namespace: ns },
-          status,
-        },
-        "status",
-      );
-      await this.recordTransition(ds, status);
-    }
+    const status = computeStatus(ds, { job, result, blocked }, this.now);
+    await this.write(ds, status, signal);
     if (pending && result) {
       this.pending.delete(ds.metadata?.uid ?? "");
       pending.done();
     }
     return undefined;
+  }
+
+  /** Why no prepare Job can run with this operator's flags: no reporting, or Vault needed but not configured. */
+  private blocked(ds: DataSet): Blocked | undefined {
+    if (!this.o.report) {
+      return {
+        reason: Reason.ReportingDisabled,
+        message:
+          "the operator runs without --report-url, so prepare pods cannot report; start it with the report flags",
+      };
+    }
+    if (needsVault(ds) && !this.o.vault) {
+      return {
+        reason: Reason.VaultUnreachable,
+        message:
+          "the spec needs Vault (postgres DSN, hashPII salt or encryption) but the operator runs without --vault-addr",
+      };
+    }
+    return undefined;
+  }
+
+  /**
+   * The ServiceAccount (applied if it differs), then this generation's prepare Job (created once, unless the
+   * generation is already published), then older generations' Jobs deleted. A permanent refusal blocks.
+   */
+  private async applyChildren(
+    ds: DataSet,
+    blocked: Blocked | undefined,
+    log: Logger,
+    signal: AbortSignal,
+  ): Promise<{ job?: KubeObject; blocked?: Blocked }> {
+    const gen = ds.metadata?.generation ?? 0;
+    const names = dataSetNames(ds.metadata?.name ?? "");
+    let job = this.o.jobs.get(`${ds.metadata?.namespace ?? ""}/${names.prepareJob(gen)}`);
+    if (!blocked) {
+      const sa = serviceAccount(ds);
+      const current = this.o.serviceAccounts.get(keyOf(sa.object));
+      const out = await applyIfDiffers(this.o.client, sa.resource, sa.object, current, { signal });
+      if (out.result === "refused") blocked = refused(out.error, sa);
+      else if (out.result !== "unchanged")
+        log.info({ child: `${sa.resource.plural}/${keyOf(sa.object)}` }, "applied child");
+    }
+    if (!blocked && !job && !published(ds)) {
+      const desired = prepareJob(ds, { runtimeImage: this.o.runtimeImage, report: this.o.report, vault: this.o.vault });
+      try {
+        job = await this.o.client.create(RESOURCES.Job, desired.object, { signal });
+        log.info({ job: desired.object.metadata?.name }, "created prepare Job");
+      } catch (err) {
+        if (err instanceof KubeApiError && err.code === 409) job = undefined;
+        else if (isPermanentRefusal(err)) blocked = refused(err, desired);
+        else throw err;
+      }
+    }
+    if (job) await this.deleteOldJobs(ds, job, log, signal);
+    return { job, blocked };
+  }
+
+  /** Writes the status when it changed, and an Event when Ready changes. */
+  private async write(ds: DataSet, status: DataSetStatus, signal: AbortSignal): Promise<void> {
+    if (stableStringify(status) === stableStringify(ds.status ?? {})) return;
+    await this.o.client.apply(
+      RESOURCES.DataSet,
+      {
+        apiVersion: apiVersionOf(RESOURCES.DataSet),
+        kind: "DataSet",
+        metadata: { name: ds.metadata?.name, namespace: ds.metadata?.namespace ?? "" },
+        status,
+      },
+      "status",
+      { signal },
+    );
+    await this.recordTransition(ds, status);
   }
 
   /** Report endpoint handler for DataSet runs: accepted once the reconcile of the DataSet has written it. */
@@ -177,18 +204,25 @@ export class DataSetReconciler implements Reconciler {
   };
 
   /** Deletion: run the cleanup Job, then release the finalizer (at once when the namespace itself is going). */
-  private async finalize(ds: DataSet, log: Logger): Promise<ReconcileResult | undefined> {
+  private async finalize(ds: DataSet, log: Logger, signal: AbortSignal): Promise<ReconcileResult | undefined> {
     if (!ds.metadata?.finalizers?.includes(FINALIZER)) return undefined;
     const ns = ds.metadata.namespace ?? "";
     const name = dataSetNames(ds.metadata.name ?? "").cleanupJob;
     const job = this.o.jobs.get(`${ns}/${name}`);
     const release = async (why: string) => {
-      await this.o.client.mergePatch(RESOURCES.DataSet, ns, ds.metadata?.name ?? "", {
-        metadata: {
-          finalizers: (ds.metadata?.finalizers ?? []).filter((f) => f !== FINALIZER),
-          resourceVersion: ds.metadata?.resourceVersion,
+      await this.o.client.mergePatch(
+        RESOURCES.DataSet,
+        ns,
+        ds.metadata?.name ?? "",
+        {
+          metadata: {
+            finalizers: (ds.metadata?.finalizers ?? []).filter((f) => f !== FINALIZER),
+            resourceVersion: ds.metadata?.resourceVersion,
+          },
         },
-      });
+        undefined,
+        { signal },
+      );
       log.info(why);
     };
     if (!this.o.report && !job) {
@@ -197,7 +231,9 @@ export class DataSetReconciler implements Reconciler {
     }
     if (!job) {
       try {
-        await this.o.client.create(RESOURCES.Job, cleanupJob(ds, { runtimeImage: this.o.runtimeImage }).object);
+        await this.o.client.create(RESOURCES.Job, cleanupJob(ds, { runtimeImage: this.o.runtimeImage }).object, {
+          signal,
+        });
         log.info({ job: name }, "created cleanup Job");
       } catch (err) {
         // A terminating namespace refuses new objects; its claims go with it, so there is nothing left to clean.
@@ -223,24 +259,7 @@ export class DataSetReconciler implements Reconciler {
     return undefined;
   }
 
-  private async applyIfDiffers(
-    d: DesiredObject,
-    log: Logger,
-  ): Promise<{ reason: string; message: string } | undefined> {
-    const current = this.o.serviceAccounts.get(keyOf(d.object));
-    if (current && isSubset(d.object, current)) return undefined;
-    try {
-      await this.o.client.apply(d.resource, d.object);
-      log.info({ child: `${d.resource.plural}/${keyOf(d.object)}` }, "applied child");
-      return undefined;
-    } catch (err) {
-      const r = refused(err, d);
-      if (!r) throw err;
-      return r;
-    }
-  }
-
-  private async deleteOldJobs(ds: DataSet, current: KubeObject, log: Logger): Promise<void> {
+  private async deleteOldJobs(ds: DataSet, current: KubeObject, log: Logger, signal: AbortSignal): Promise<void> {
     const ns = ds.metadata?.namespace;
     for (const j of this.o.jobs.list()) {
       const m = j.metadata ?? {};
@@ -252,7 +271,7 @@ export class DataSetReconciler implements Reconciler {
         continue;
       if (!m.ownerReferences?.some((r) => r.controller && r.uid === ds.metadata?.uid) || m.deletionTimestamp) continue;
       if (m.name === dataSetNames(ds.metadata?.name ?? "").cleanupJob) continue;
-      await this.o.client.delete(RESOURCES.Job, ns, m.name ?? "");
+      await this.o.client.delete(RESOURCES.Job, ns, m.name ?? "", undefined, { signal });
       log.info({ job: m.name }, "deleted the previous generation's Job");
     }
   }
@@ -261,21 +280,19 @@ export class DataSetReconciler implements Reconciler {
     ds: DataSet,
     next: { conditions?: { type: string; status: string; reason: string; message: string }[] },
   ) {
-    const prev = ds.status?.conditions?.find((c) => c.type === "Ready");
-    const ready = next.conditions?.find((c) => c.type === "Ready");
-    const failed = next.conditions?.find((c) => c.type === "Failed");
+    const prev = findCondition(ds.status?.conditions, ConditionType.Ready);
+    const ready = findCondition(next.conditions, ConditionType.Ready);
+    const failed = findCondition(next.conditions, ConditionType.Failed);
     if (!ready || (prev?.status === ready.status && prev.reason === ready.reason)) return;
     if (failed?.status === "True") await this.o.events.record(ds, "Warning", failed.reason, failed.message);
     else if (ready.status === "True") await this.o.events.record(ds, "Normal", ready.reason, ready.message);
   }
 }
 
-/** An API refusal retrying cannot fix (admission, quota, invalid) as a blocked condition; undefined otherwise. */
-function refused(err: unknown, d: DesiredObject): { reason: string; message: string } | undefined {
-  if (!(err instanceof KubeApiError) || err.code < 400 || err.code >= 500 || err.code === 409 || err.code === 429)
-    return undefined;
+/** A permanent API refusal (admission, quota, invalid) as a blocked condition. */
+function refused(err: KubeApiError, d: DesiredObject): Blocked {
   return {
     reason: Reason.ApplyFailed,
-    message: `cannot create ${d.resource.kind} ${d.object.metadata?.name}: ${err.status?.message ?? err.message}`,
+    message: `cannot create ${d.resource.kind} ${d.object.metadata?.name}: ${refusalMessage(err)}`,
   };
 }

@@ -2,9 +2,9 @@
 // generation's data is published; Progressing while its Job runs; Failed, with the run's own reason (SchemaMismatch,
 // SourceUnreachable …) or the Job's, when it cannot finish. Results of the last good run stay until replaced.
 import type { DataSet, DataSetStatus } from "../api/v1alpha1/index.js";
-import { applyConditions, type ConditionInput } from "../controller/conditions.js";
+import { applyConditions, type ConditionInput, findCondition } from "../controller/conditions.js";
 import type { KubeObject } from "../kube/types.js";
-import { Reason } from "../reasons.js";
+import { ConditionType, Reason } from "../reasons.js";
 import type { RunResult } from "./result.js";
 
 export interface DataSetObserved {
@@ -32,10 +32,10 @@ export function computeStatus(ds: DataSet, o: DataSetObserved, now: () => string
   const name = o.job?.metadata?.name ?? "the prepare Job";
   const cond = (ready: boolean, progressing: boolean, failed: boolean, reason: string, message: string) =>
     [
-      { type: "Ready", status: ready ? "True" : "False", reason, message },
-      { type: "Progressing", status: progressing ? "True" : "False", reason, message },
-      { type: "Failed", status: failed ? "True" : "False", reason, message },
-      ...(failed ? [{ type: "Stalled", status: "True", reason, message }] : []),
+      { type: ConditionType.Ready, status: ready ? "True" : "False", reason, message },
+      { type: ConditionType.Progressing, status: progressing ? "True" : "False", reason, message },
+      { type: ConditionType.Failed, status: failed ? "True" : "False", reason, message },
+      ...(failed ? [{ type: ConditionType.Stalled, status: "True", reason, message }] : []),
     ] as ConditionInput[];
 
   let conditions: ConditionInput[];
@@ -70,7 +70,7 @@ export function computeStatus(ds: DataSet, o: DataSetObserved, now: () => string
       : `${name} is preparing generation ${gen}`;
     conditions = [
       ...cond(false, true, false, Reason.Preparing, msg),
-      { type: "Reconciling", status: "True", reason: Reason.Preparing, message: msg },
+      { type: ConditionType.Reconciling, status: "True", reason: Reason.Preparing, message: msg },
     ];
   }
   status.observedGeneration = gen;
@@ -80,7 +80,7 @@ export function computeStatus(ds: DataSet, o: DataSetObserved, now: () => string
 
 /** Whether the status holds this generation's published data (then no Job needs to run again). */
 export function published(ds: DataSet): boolean {
-  const ready = ds.status?.conditions?.find((c) => c.type === "Ready");
+  const ready = findCondition(ds.status?.conditions, ConditionType.Ready);
   const gen = ds.metadata?.generation;
   return ds.status?.observedGeneration === gen && ready?.status === "True" && ready.observedGeneration === gen;
 }
@@ -88,7 +88,7 @@ export function published(ds: DataSet): boolean {
 /** Published, or a reported failure of this generation's Job that still exists (deleting the Job retries). */
 function keepsOutcome(ds: DataSet, job: KubeObject | undefined): boolean {
   if (published(ds)) return true;
-  const failed = ds.status?.conditions?.find((c) => c.type === "Failed");
+  const failed = findCondition(ds.status?.conditions, ConditionType.Failed);
   const gen = ds.metadata?.generation;
   const reported = failed?.status === "True" && failed.observedGeneration === gen && failed.reason !== Reason.JobFailed;
   return (

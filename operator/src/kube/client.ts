@@ -1,8 +1,9 @@
 // The operator's API client: raw JSON requests (nothing dropped by model re-serialization), a client-side rate
-// limit, server-side apply with one field manager, and a hook that counts requests by verb and code.
+// limit, server-side apply with one field manager, and a hook that counts requests by verb and code. Every call
+// takes RequestOptions last: a reconcile passes its signal, and a default timeout bounds the rest.
 import type { KubeConfig } from "@kubernetes/client-node";
 import { TokenBucket } from "../util/token-bucket.js";
-import { applyRequest, KubeApiError, type KubeRequest, kubeRequest } from "./request.js";
+import { applyRequest, KubeApiError, type KubeRequest, kubeRequest, type RequestOptions } from "./request.js";
 import { apiVersionOf, type ResourceType, resourcePath } from "./resources.js";
 import type { KubeList, KubeObject, ObjectMeta } from "./types.js";
 import { startWatch, type WatchEvent, type WatchHandle } from "./watch.js";
@@ -36,11 +37,11 @@ export class KubeClient {
     this.fieldManager = opts.fieldManager;
   }
 
-  private async call<T>(verb: Verb, r: ResourceType, req: KubeRequest): Promise<T> {
+  private async call<T>(verb: Verb, r: ResourceType, req: KubeRequest, ro: RequestOptions): Promise<T> {
     await this.limiter.take();
     const start = performance.now();
     try {
-      const out = await kubeRequest<T>(this.kc, req);
+      const out = await kubeRequest<T>(this.kc, req, ro);
       this.opts.observe?.(verb, r.plural, 200, (performance.now() - start) / 1000);
       return out;
     } catch (err) {
@@ -50,8 +51,13 @@ export class KubeClient {
     }
   }
 
-  get<T extends KubeObject>(r: ResourceType<T>, namespace: string | undefined, name: string): Promise<T> {
-    return this.call("get", r, { method: "GET", path: resourcePath(r, namespace, name) });
+  get<T extends KubeObject>(
+    r: ResourceType<T>,
+    namespace: string | undefined,
+    name: string,
+    ro: RequestOptions = {},
+  ): Promise<T> {
+    return this.call("get", r, { method: "GET", path: resourcePath(r, namespace, name) }, ro);
   }
 
   /** GET that answers undefined for 404 instead of throwing. */
@@ -59,9 +65,10 @@ export class KubeClient {
     r: ResourceType<T>,
     namespace: string | undefined,
     name: string,
+    ro: RequestOptions = {},
   ): Promise<T | undefined> {
     try {
-      return await this.get<T>(r, namespace, name);
+      return await this.get<T>(r, namespace, name, ro);
     } catch (err) {
       if (err instanceof KubeApiError && err.code === 404) return undefined;
       throw err;
@@ -73,13 +80,19 @@ export class KubeClient {
     r: ResourceType<T>,
     namespace?: string,
     params: Record<string, string> = {},
+    ro: RequestOptions = {},
   ): Promise<{ items: T[]; resourceVersion: string }> {
     const items: T[] = [];
     let cont: string | undefined;
     let resourceVersion = "";
     do {
       const query: Record<string, string> = { limit: "500", ...params, ...(cont ? { continue: cont } : {}) };
-      const page = await this.call<KubeList<T>>("list", r, { method: "GET", path: resourcePath(r, namespace), query });
+      const page = await this.call<KubeList<T>>(
+        "list",
+        r,
+        { method: "GET", path: resourcePath(r, namespace), query },
+        ro,
+      );
       for (const item of page.items) items.push({ apiVersion: apiVersionOf(r), kind: r.kind, ...item });
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
       cont = page.metadata?.continue || undefined;
@@ -101,26 +114,38 @@ export class KubeClient {
    * Server-side apply under the operator's field manager (force: the operator owns what it declares). The body is
    * an apply configuration: only the fields the operator owns, so any part of the object may be left out.
    */
-  apply<T extends KubeObject>(r: ResourceType<T>, obj: ApplyBody<T>, subresource?: "status"): Promise<T> {
+  apply<T extends KubeObject>(
+    r: ResourceType<T>,
+    obj: ApplyBody<T>,
+    subresource?: "status",
+    ro: RequestOptions = {},
+  ): Promise<T> {
     const m = obj.metadata ?? {};
     return this.call(
       "apply",
       r,
       applyRequest(resourcePath(r, m.namespace, m.name, subresource), obj, this.fieldManager),
+      ro,
     );
   }
 
-  create<T extends KubeObject>(r: ResourceType<T>, obj: T): Promise<T> {
-    return this.call("create", r, { method: "POST", path: resourcePath(r, obj.metadata?.namespace), body: obj });
+  create<T extends KubeObject>(r: ResourceType<T>, obj: T, ro: RequestOptions = {}): Promise<T> {
+    return this.call("create", r, { method: "POST", path: resourcePath(r, obj.metadata?.namespace), body: obj }, ro);
   }
 
-  update<T extends KubeObject>(r: ResourceType<T>, obj: T, subresource?: "status"): Promise<T> {
+  update<T extends KubeObject>(
+    r: ResourceType<T>,
+    obj: T,
+    subresource?: "status",
+    ro: RequestOptions = {},
+  ): Promise<T> {
     const m = obj.metadata ?? {};
-    return this.call("update", r, {
-      method: "PUT",
-      path: resourcePath(r, m.namespace, m.name, subresource),
-      body: obj,
-    });
+    return this.call(
+      "update",
+      r,
+      { method: "PUT", path: resourcePath(r, m.namespace, m.name, subresource), body: obj },
+      ro,
+    );
   }
 
   mergePatch<T extends KubeObject>(
@@ -129,13 +154,19 @@ export class KubeClient {
     name: string,
     patch: unknown,
     subresource?: "status",
+    ro: RequestOptions = {},
   ): Promise<T> {
-    return this.call("patch", r, {
-      method: "PATCH",
-      path: resourcePath(r, namespace, name, subresource),
-      body: patch,
-      contentType: "application/merge-patch+json",
-    });
+    return this.call(
+      "patch",
+      r,
+      {
+        method: "PATCH",
+        path: resourcePath(r, namespace, name, subresource),
+        body: patch,
+        contentType: "application/merge-patch+json",
+      },
+      ro,
+    );
   }
 
   /** DELETE; a missing object counts as deleted. */
@@ -144,13 +175,19 @@ export class KubeClient {
     namespace: string | undefined,
     name: string,
     propagation = "Background",
+    ro: RequestOptions = {},
   ): Promise<void> {
     try {
-      await this.call("delete", r, {
-        method: "DELETE",
-        path: resourcePath(r, namespace, name),
-        body: { kind: "DeleteOptions", apiVersion: "v1", propagationPolicy: propagation },
-      });
+      await this.call(
+        "delete",
+        r,
+        {
+          method: "DELETE",
+          path: resourcePath(r, namespace, name),
+          body: { kind: "DeleteOptions", apiVersion: "v1", propagationPolicy: propagation },
+        },
+        ro,
+      );
     } catch (err) {
       if (err instanceof KubeApiError && err.code === 404) return;
       throw err;
@@ -158,4 +195,4 @@ export class KubeClient {
   }
 }
 
-export { KubeApiError };
+export { KubeApiError, type RequestOptions };

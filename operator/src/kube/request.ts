@@ -1,8 +1,10 @@
-// A plain JSON request to the API server with the kubeconfig's credentials.
+// A plain JSON request to the API server with the kubeconfig's credentials, cancelled by its caller's signal and
+// bounded by a timeout (watches are the long-lived exception: watch.ts, with the server's own timeout).
 // client-node's typed clients re-serialize known kinds through generated models and silently drop keys they cannot
 // map (x-kubernetes-validations inside a CRD, for one), so writes whose body must arrive verbatim go through here.
 import { request } from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node";
+import { boundSignal } from "../util/abort.js";
 
 export class KubeApiError extends Error {
   override name = "KubeApiError";
@@ -24,19 +26,48 @@ export interface KubeRequest {
   contentType?: string;
 }
 
-export async function kubeRequest<T>(kc: KubeConfig, req: KubeRequest): Promise<T> {
+/** Longest a request may take unless its caller says otherwise: an API server that hangs must not hang us. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+export interface RequestOptions {
+  /** Cancels the request: a reconcile passes its own signal (its deadline, or the operator stopping). */
+  signal?: AbortSignal;
+  /** Gives up after this many milliseconds (DEFAULT_REQUEST_TIMEOUT_MS unless set). */
+  timeoutMs?: number;
+}
+
+/** The error a cancelled or timed-out request rejects with: the signal's reason, named, with the request in it. */
+function abortError(reason: unknown, method: string, path: string): Error {
+  const cause = reason instanceof Error ? reason : new Error(String(reason));
+  return Object.assign(new Error(`${method} ${path}: ${cause.message}`, { cause }), { name: cause.name });
+}
+
+export async function kubeRequest<T>(kc: KubeConfig, req: KubeRequest, ro: RequestOptions = {}): Promise<T> {
+  const bound = boundSignal([ro.signal], ro.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+  try {
+    return await send<T>(kc, req, bound.signal);
+  } finally {
+    bound.dispose();
+  }
+}
+
+async function send<T>(kc: KubeConfig, req: KubeRequest, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) throw abortError(signal.reason, req.method, req.path);
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error("kubeconfig has no current cluster");
   const url = new URL(req.path, cluster.server);
   for (const [k, v] of Object.entries(req.query ?? {})) url.searchParams.set(k, v);
   const opts: Parameters<typeof request>[1] = { method: req.method, headers: { accept: "application/json" } };
   await kc.applyToHTTPSOptions(opts);
+  opts.signal = signal;
   const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
   if (payload !== undefined) {
     opts.headers = { ...opts.headers, "content-type": req.contentType ?? "application/json" };
   }
   return new Promise<T>((resolvePromise, reject) => {
+    const fail = (err: unknown) => reject(signal.aborted ? abortError(signal.reason, req.method, url.pathname) : err);
     const r = request(url, opts, (res) => {
+      res.on("error", fail);
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => {
@@ -52,7 +83,7 @@ export async function kubeRequest<T>(kc: KubeConfig, req: KubeRequest): Promise<
         else reject(new KubeApiError(code, parsed as KubeApiError["status"], req.method, url.pathname));
       });
     });
-    r.on("error", reject);
+    r.on("error", fail);
     r.end(payload);
   });
 }
@@ -75,6 +106,7 @@ export function serverSideApply<T>(
   obj: unknown,
   fieldManager: string,
   force = true,
+  ro: RequestOptions = {},
 ): Promise<T> {
-  return kubeRequest<T>(kc, applyRequest(path, obj, fieldManager, force));
+  return kubeRequest<T>(kc, applyRequest(path, obj, fieldManager, force), ro);
 }

@@ -1,6 +1,7 @@
 // Resolves spec.model (a URI, or a TrainingJob's output) into what the runtime needs (pure).
 import type { ModelDeploymentSpec, TrainingJob } from "../api/v1alpha1/index.js";
-import { Reason, ReconcileFailure } from "../reasons.js";
+import { isConditionTrue } from "../controller/conditions.js";
+import { ConditionType, Reason, stalled, waiting } from "../reasons.js";
 
 export interface ResolvedModel {
   uri: string;
@@ -22,14 +23,11 @@ export function resolveModel(
     const name = model.trainingJobRef.name;
     const tj = getTrainingJob(name);
     if (!tj)
-      throw new ReconcileFailure(
-        Reason.ModelNotReady,
-        `TrainingJob ${name} not found; create it or fix model.trainingJobRef`,
-      );
-    const succeeded = tj.status?.conditions?.find((c) => c.type === "Succeeded")?.status === "True";
+      throw waiting(Reason.ModelNotReady, `TrainingJob ${name} not found; create it or fix model.trainingJobRef`);
+    const succeeded = isConditionTrue(tj.status?.conditions, ConditionType.Succeeded);
     if (!succeeded || !tj.status?.model?.uri) {
       const phase = tj.status?.phase ?? "Pending";
-      throw new ReconcileFailure(
+      throw waiting(
         Reason.ModelNotReady,
         `TrainingJob ${name} has not succeeded yet (phase ${phase}); waiting for its model`,
       );
@@ -37,13 +35,12 @@ export function resolveModel(
     uri = tj.status.model.uri;
     digest ??= tj.status.model.digest;
   }
-  if (!uri) throw new ReconcileFailure(Reason.UnsupportedModelURI, "model has neither uri nor trainingJobRef", true);
+  if (!uri) throw stalled(Reason.UnsupportedModelURI, "model has neither uri nor trainingJobRef");
   const m = READABLE.exec(uri);
   if (!m) {
-    throw new ReconcileFailure(
+    throw stalled(
       Reason.UnsupportedModelURI,
       `the runtime cannot read model URI "${uri}": use pvc://<claim>/<path>, http(s):// or file:///`,
-      true,
     );
   }
   return { uri, format: model.format, ...(digest ? { digest } : {}), ...(m[2] ? { claim: m[2] } : {}) };

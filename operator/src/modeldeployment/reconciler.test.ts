@@ -8,8 +8,8 @@ import type { Deployment } from "../kube/models.js";
 import { KubeApiError } from "../kube/request.js";
 import { RESOURCES, type ResourceType } from "../kube/resources.js";
 import type { KubeObject } from "../kube/types.js";
-import { Reason } from "../reasons.js";
-import { ModelDeploymentReconciler, ownedKinds, SETTLE_LIMIT_MS } from "./reconciler.js";
+import { Reason, stalled } from "../reasons.js";
+import { awaitedEvent, ModelDeploymentReconciler, ownedKinds, SETTLE_LIMIT_MS } from "./reconciler.js";
 
 const log = pino({ level: "silent" });
 const KEY = "ml/churn";
@@ -77,7 +77,9 @@ function harness(m: ModelDeployment, refuse?: (r: ResourceType, obj: KubeObject)
   });
   const writes = () => calls.splice(0);
   return {
-    reconcile: () => reconciler.reconcile(KEY, log),
+    reconcile: (signal = new AbortController().signal) => reconciler.reconcile(KEY, { log, signal }),
+    /** The options (the reconcile's signal) each apply was sent with, status writes included. */
+    applyOptions: () => client.apply.mock.calls.map((c) => (c as unknown[])[3]),
     writes,
     /** Events recorded so far, as "type reason: message". */
     events: () =>
@@ -290,11 +292,34 @@ describe("ModelDeploymentReconciler", () => {
     expect(h.events()).toHaveLength(1);
   });
 
+  it("sends every API request of a reconcile with that reconcile's signal", async () => {
+    const h = harness(mdep());
+    const ac = new AbortController();
+    await h.reconcile(ac.signal);
+    const options = h.applyOptions();
+    expect(options.length).toBeGreaterThan(1);
+    expect(options.every((o) => (o as { signal?: AbortSignal } | undefined)?.signal === ac.signal)).toBe(true);
+  });
+
   it("does nothing for a ModelDeployment being deleted or gone", async () => {
     const h = harness({ ...mdep(), metadata: { ...mdep().metadata, deletionTimestamp: "2026-01-01T00:00:00Z" } });
     expect(await h.reconcile()).toBeUndefined();
     h.mdeps.remove(mdep());
     expect(await h.reconcile()).toBeUndefined();
     expect(h.writes()).toEqual([]);
+  });
+});
+
+describe("awaitedEvent", () => {
+  const seen = { metadata: { generation: 2 }, status: { observedGeneration: 2 } } as Deployment;
+  const unseen = { metadata: { generation: 3 }, status: { observedGeneration: 2 } } as Deployment;
+  const failure = stalled(Reason.ApplyFailed, "refused");
+  it.each([
+    ["a failure, whatever else", failure, true, [unseen], undefined],
+    ["own writes", undefined, true, [unseen], "own writes"],
+    ["a rollout not yet observed", undefined, false, [seen, unseen], "rollout"],
+    ["nothing on its way", undefined, false, [seen, undefined], undefined],
+  ] as const)("%s", (_case, f, written, deployments, expected) => {
+    expect(awaitedEvent(f, written, deployments)).toBe(expected);
   });
 });

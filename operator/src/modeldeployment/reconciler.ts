@@ -1,19 +1,20 @@
-// Reconciles one ModelDeployment: resolve the model, apply the children that differ from the desired state,
-// delete children no longer wanted, and write status only when it changed.
+// Reconciles one ModelDeployment in four steps: resolve the models, apply the children that differ from the desired
+// state (deleting those no longer wanted), observe the status they show, and write it only when it changed.
 import type { Logger } from "pino";
-import type { DataSet, ModelDeployment, TrainingJob } from "../api/v1alpha1/index.js";
+import type { DataSet, ModelDeployment, ModelDeploymentStatus, TrainingJob } from "../api/v1alpha1/index.js";
 import type { Capabilities } from "../capabilities.js";
 import type { DesiredObject } from "../children/child.js";
-import type { ReconcileResult, Reconciler } from "../controller/controller.js";
+import { findCondition } from "../controller/conditions.js";
+import type { ReconcileContext, ReconcileResult, Reconciler } from "../controller/controller.js";
 import type { EventRecorder } from "../controller/events.js";
 import type { ObjectCache } from "../controller/informer.js";
-import { KubeApiError, type KubeClient } from "../kube/client.js";
+import { applyIfDiffers, refusalMessage } from "../kube/apply.js";
+import type { KubeClient } from "../kube/client.js";
 import type { Deployment, Node, Pod } from "../kube/models.js";
 import { parseQuantity } from "../kube/quantity.js";
 import { apiVersionOf, RESOURCES, type ResourceType } from "../kube/resources.js";
-import { isSubset } from "../kube/semantic.js";
-import { type KubeObject, keyOf, splitKey } from "../kube/types.js";
-import { Reason, ReconcileFailure } from "../reasons.js";
+import { type KubeObject, keyOf } from "../kube/types.js";
+import { ConditionType, Reason, ReconcileFailure, stalled } from "../reasons.js";
 import { stableStringify } from "../util/stable-json.js";
 import type { VaultSettings } from "../vault/pod-identity.js";
 import { desiredObjects, servingVaultRole, usesHTTPRoute } from "./desired.js";
@@ -97,6 +98,46 @@ function unobserved(dep: Deployment | undefined): boolean {
   return dep !== undefined && (dep.status?.observedGeneration ?? 0) < (dep.metadata?.generation ?? 1);
 }
 
+/**
+ * The event a status write should wait for, if one is on its way: the echo of children just written, or a rollout
+ * the Deployment controller has yet to observe. Never when something failed: that is said at once.
+ */
+export function awaitedEvent(
+  failure: ReconcileFailure | undefined,
+  written: boolean,
+  deployments: readonly (Deployment | undefined)[],
+): "own writes" | "rollout" | undefined {
+  if (failure) return undefined;
+  if (written) return "own writes";
+  if (deployments.some(unobserved)) return "rollout";
+  return undefined;
+}
+
+/** What the resolve step found: the models to serve and the drift baseline, or why there are none. */
+interface Resolution {
+  models?: Models;
+  failure?: ReconcileFailure;
+  baseline?: ReturnType<typeof baselineFor>;
+}
+
+interface Models {
+  stable: ResolvedModel;
+  canary?: ResolvedModel;
+}
+
+/** What the apply step left: the children as the API server returned them, and whether any write will echo. */
+interface Applied {
+  live: Map<string, KubeObject>;
+  written: boolean;
+  failure?: ReconcileFailure;
+}
+
+/** What the observe step saw: the status to write, and the Deployments it read (one mid-rollout holds the write). */
+interface Observed {
+  status: ModelDeploymentStatus;
+  deployments: (Deployment | undefined)[];
+}
+
 /** Largest nvidia.com/gpu allocatable on any node (0 when none has GPUs). */
 export function maxGpuPerNode(nodes: readonly Node[]): number {
   return nodes.reduce((max, n) => Math.max(max, parseQuantity(n.status?.allocatable?.["nvidia.com/gpu"]) ?? 0), 0);
@@ -125,13 +166,43 @@ export class ModelDeploymentReconciler implements Reconciler {
     return (name: string) => this.o.caches.trainingJobs.get(`${namespace}/${name}`);
   }
 
-  private resolve(mdep: ModelDeployment, log: Logger): { stable: ResolvedModel; canary?: ResolvedModel } {
+  async reconcile(key: string, { log, signal }: ReconcileContext): Promise<ReconcileResult | undefined> {
+    const cached = this.o.caches.modelDeployments.get(key);
+    if (!cached || cached.metadata?.deletionTimestamp) {
+      this.settlingSince.delete(key);
+      return undefined; // children go with it (owner references)
+    }
+    const mdep = structuredClone(cached);
+    const resolved = this.resolve(mdep, log);
+    const applied = resolved.models
+      ? await this.applyChildren(mdep, resolved.models, resolved.baseline, log, signal)
+      : { live: new Map<string, KubeObject>(), written: false };
+    const failure = resolved.failure ?? applied.failure;
+    const observed = this.observe(key, mdep, resolved, applied.live, failure);
+    const awaited = awaitedEvent(failure, applied.written, observed.deployments);
+    return this.write(key, mdep, observed, awaited, log, signal);
+  }
+
+  /** The models to serve (a failure when they cannot be), and the drift baseline for them. */
+  private resolve(mdep: ModelDeployment, log: Logger): Resolution {
+    let models: Models;
+    try {
+      models = this.resolveModels(mdep, log);
+    } catch (err) {
+      if (!(err instanceof ReconcileFailure)) throw err;
+      return { failure: err };
+    }
+    const ns = mdep.metadata?.namespace ?? "";
+    const baseline = baselineFor(mdep, models.stable, (n) => this.o.caches.dataSets?.get(`${ns}/${n}`));
+    return { models, baseline };
+  }
+
+  private resolveModels(mdep: ModelDeployment, log: Logger): Models {
     const ns = mdep.metadata?.namespace ?? "";
     if (mdep.spec.auth && !this.o.vault) {
-      throw new ReconcileFailure(
+      throw stalled(
         Reason.VaultUnreachable,
         `spec.auth reads API keys from Vault path "${mdep.spec.auth.apiKeys.path}" as role "${servingVaultRole(mdep)}", but the operator has no Vault: start it with --vault-addr (docs/vault.md)`,
-        true,
       );
     }
     const stable = resolveModel(mdep.spec.model, this.trainingJob(ns));
@@ -139,10 +210,9 @@ export class ModelDeploymentReconciler implements Reconciler {
     if (gpu > 0) {
       const max = maxGpuPerNode(this.o.caches.nodes.list());
       if (gpu > max) {
-        throw new ReconcileFailure(
+        throw stalled(
           Reason.InsufficientGPU,
           `each pod requests ${gpu} nvidia.com/gpu but the largest node offers ${max}; lower resources.gpu or add GPU nodes`,
-          true,
         );
       }
     }
@@ -158,56 +228,54 @@ export class ModelDeploymentReconciler implements Reconciler {
     return canary ? { stable, canary } : { stable };
   }
 
-  async reconcile(key: string, log: Logger): Promise<ReconcileResult | undefined> {
-    const cached = this.o.caches.modelDeployments.get(key);
-    if (!cached || cached.metadata?.deletionTimestamp) {
-      this.settlingSince.delete(key);
-      return undefined; // children go with it (owner references)
-    }
-    const mdep = structuredClone(cached);
-    const { namespace = "", name } = splitKey(key);
-
-    let models: { stable: ResolvedModel; canary?: ResolvedModel } | undefined;
-    let failure: ReconcileFailure | undefined;
-    try {
-      models = this.resolve(mdep, log);
-    } catch (err) {
-      if (!(err instanceof ReconcileFailure)) throw err;
-      failure = err;
-    }
-
-    const live = new Map<string, KubeObject>();
-    let written = false;
-    const baseline = models
-      ? baselineFor(mdep, models.stable, (n) => this.o.caches.dataSets?.get(`${namespace}/${n}`))
-      : undefined;
-    if (models) {
-      const desired = desiredObjects(mdep, {
-        runtimeImage: this.o.runtimeImage,
-        stable: models.stable,
-        ...(models.canary ? { canary: models.canary } : {}),
-        capabilities: this.o.capabilities,
-        ...(this.o.vault ? { vault: this.o.vault } : {}),
-        ...(baseline && "uri" in baseline ? { baseline } : {}),
-      });
-      const wanted = new Set(desired.map((d) => `${d.resource.plural}/${keyOf(d.object)}`));
-      // Children are independent (SSA needs no order), so the ones that differ are applied concurrently.
-      const results = await Promise.all(desired.map((d) => this.applyChild(mdep, d, log)));
-      for (const r of results) {
-        if ("failure" in r) failure ??= r.failure;
-        else {
-          live.set(r.key, r.object);
-          written ||= r.written;
-        }
+  /** Applies the children that differ (concurrently: SSA needs no order), then deletes those no longer wanted. */
+  private async applyChildren(
+    mdep: ModelDeployment,
+    models: Models,
+    baseline: Resolution["baseline"],
+    log: Logger,
+    signal: AbortSignal,
+  ): Promise<Applied> {
+    const desired = desiredObjects(mdep, {
+      runtimeImage: this.o.runtimeImage,
+      stable: models.stable,
+      canary: models.canary,
+      capabilities: this.o.capabilities,
+      vault: this.o.vault,
+      baseline: baseline && "uri" in baseline ? baseline : undefined,
+    });
+    const results = await Promise.all(desired.map((d) => this.applyChild(mdep, d, log, signal)));
+    const applied: Applied = { live: new Map(), written: false };
+    for (const r of results) {
+      if ("failure" in r) applied.failure ??= r.failure;
+      else {
+        applied.live.set(r.key, r.object);
+        applied.written ||= r.written;
       }
-      if (!failure) await this.deleteUnwanted(mdep, wanted, log);
     }
+    if (!applied.failure) {
+      const wanted = new Set(desired.map((d) => `${d.resource.plural}/${keyOf(d.object)}`));
+      await this.deleteUnwanted(mdep, wanted, log, signal);
+    }
+    return applied;
+  }
 
+  /** The status the Deployments (as just applied, else as cached), the pods and the monitoring show. */
+  private observe(
+    key: string,
+    mdep: ModelDeployment,
+    resolved: Resolution,
+    live: ReadonlyMap<string, KubeObject>,
+    failure: ReconcileFailure | undefined,
+  ): Observed {
+    const { namespace = "", name = "" } = mdep.metadata ?? {};
     const names = childNames(name);
-    const depKey = (track: "stable" | "canary") => `${namespace}/${names.deployment(track)}`;
     const deployments = this.ownedCache(RESOURCES.Deployment);
-    const liveDeployment = (track: "stable" | "canary") =>
-      (live.get(`deployments/${depKey(track)}`) as Deployment | undefined) ?? deployments?.get(depKey(track));
+    const liveDeployment = (track: "stable" | "canary") => {
+      const key = `${namespace}/${names.deployment(track)}`;
+      return (live.get(`deployments/${key}`) as Deployment | undefined) ?? deployments?.get(key);
+    };
+    const models = resolved.models;
     const stable = liveDeployment("stable");
     const canary = models?.canary ? liveDeployment("canary") : undefined;
     const pods = podsOf(
@@ -217,40 +285,47 @@ export class ModelDeploymentReconciler implements Reconciler {
     const computed = computeStatus(
       mdep,
       {
-        ...(stable ? { stable } : {}),
-        ...(canary ? { canary } : {}),
+        stable,
+        canary,
         pods,
-        ...(failure ? { failure } : {}),
-        ...(models ? { stableModel: models.stable } : {}),
-        ...(models?.canary ? { canaryModel: models.canary } : {}),
+        failure,
+        stableModel: models?.stable,
+        canaryModel: models?.canary,
         trafficSplit: usesHTTPRoute(mdep, this.o.capabilities) ? "HTTPRoute" : "ReplicaRatio",
       },
       this.now,
     );
     const tjName = mdep.spec.model.trainingJobRef?.name;
-    const testMetrics = tjName ? this.trainingJob(namespace)(tjName)?.status?.finalMetrics : undefined;
+    const baseline = resolved.baseline;
     const status = withMonitoring(
       computed,
       mdep,
       {
         observation: this.o.monitoring?.get(key),
-        ...(baseline && "failure" in baseline ? { baselineFailure: baseline.failure } : {}),
-        ...(testMetrics ? { testMetrics } : {}),
+        baselineFailure: baseline && "failure" in baseline ? baseline.failure : undefined,
+        testMetrics: tjName ? this.trainingJob(namespace)(tjName)?.status?.finalMetrics : undefined,
       },
       this.now,
     );
+    return { status, deployments: [stable, canary] };
+  }
+
+  /**
+   * Writes the status when it changed, unless an event that will change it again is on its way (`awaited`): then
+   * it requeues, for no longer than SETTLE_LIMIT_MS in all.
+   */
+  private async write(
+    key: string,
+    mdep: ModelDeployment,
+    { status }: Observed,
+    awaited: ReturnType<typeof awaitedEvent>,
+    log: Logger,
+    signal: AbortSignal,
+  ): Promise<ReconcileResult | undefined> {
     if (stableStringify(status) === stableStringify(mdep.status ?? {})) {
       this.settlingSince.delete(key);
       return undefined;
     }
-    // Hold the write back while an event that will change it is on its way (never when something failed).
-    const awaited = failure
-      ? undefined
-      : written
-        ? "own writes"
-        : [stable, canary].some(unobserved)
-          ? "rollout"
-          : undefined;
     if (awaited) {
       const since = this.settlingSince.get(key) ?? this.clockMs();
       this.settlingSince.set(key, since);
@@ -261,6 +336,7 @@ export class ModelDeploymentReconciler implements Reconciler {
       }
     }
     this.settlingSince.delete(key);
+    const { namespace = "", name } = mdep.metadata ?? {};
     await this.o.client.apply(
       RESOURCES.ModelDeployment,
       {
@@ -270,42 +346,43 @@ export class ModelDeploymentReconciler implements Reconciler {
         status,
       },
       "status",
+      { signal },
     );
     await this.recordTransitions(mdep, status.conditions ?? []);
     return undefined;
   }
 
-  /** Applies one child unless the live copy already matches; a refusal that retrying cannot fix becomes a failure. */
+  /** Applies one child unless the cached copy already matches; a permanent refusal becomes a failure. */
   private async applyChild(
     mdep: ModelDeployment,
     d: DesiredObject,
     log: Logger,
+    signal: AbortSignal,
   ): Promise<{ key: string; object: KubeObject; written: boolean } | { failure: ReconcileFailure }> {
     const key = `${d.resource.plural}/${keyOf(d.object)}`;
     const current = this.owned.get(d.resource)?.get(keyOf(d.object));
-    if (current && isSubset(d.object, current)) return { key, object: current, written: false };
-    try {
-      const object = await this.o.client.apply(d.resource, d.object);
-      // A new resourceVersion comes back through the child's watch and requeues this object; a no-op apply does not.
-      const written = object.metadata?.resourceVersion !== current?.metadata?.resourceVersion;
-      log.info({ child: key }, current ? "updated child" : "created child");
-      // Creation is routine (logged only); a change to an existing child means drift or a spec change: tell users.
-      if (current) {
+    const out = await applyIfDiffers(this.o.client, d.resource, d.object, current, { signal });
+    switch (out.result) {
+      case "unchanged":
+        return { key, object: out.object, written: false };
+      case "refused": {
+        const message = `cannot apply ${d.resource.kind} ${d.object.metadata?.name}: ${refusalMessage(out.error)}`;
+        return { failure: stalled(Reason.ApplyFailed, message) };
+      }
+      case "created":
+        // Creation is routine (logged only); a new resourceVersion comes back through the child's watch.
+        log.info({ child: key }, "created child");
+        return { key, object: out.object, written: out.wrote };
+      case "updated":
+        // A change to an existing child means drift or a spec change: tell users.
+        log.info({ child: key }, "updated child");
         await this.o.events.record(
           mdep,
           "Normal",
           Reason.ChildUpdated,
           `Updated ${d.resource.kind} ${d.object.metadata?.name}`,
         );
-      }
-      return { key, object, written };
-    } catch (err) {
-      // The API server refused what we built (an admission policy, a quota…): retrying the same body cannot help,
-      // so say why in the status; conflicts, throttling and 5xx are retried with back-off instead.
-      if (!(err instanceof KubeApiError) || err.code < 400 || err.code >= 500 || err.code === 409 || err.code === 429)
-        throw err;
-      const message = `cannot apply ${d.resource.kind} ${d.object.metadata?.name}: ${err.status?.message ?? err.message}`;
-      return { failure: new ReconcileFailure(Reason.ApplyFailed, message, true) };
+        return { key, object: out.object, written: out.wrote };
     }
   }
 
@@ -315,8 +392,8 @@ export class ModelDeploymentReconciler implements Reconciler {
     next: { type: string; status: string; reason: string; message: string }[],
   ) {
     await this.recordMonitoringFlips(mdep, next);
-    const prev = mdep.status?.conditions?.find((c) => c.type === "Ready");
-    const ready = next.find((c) => c.type === "Ready");
+    const prev = findCondition(mdep.status?.conditions, ConditionType.Ready);
+    const ready = findCondition(next, ConditionType.Ready);
     if (!ready || (prev?.status === ready.status && prev.reason === ready.reason)) return;
     const failing = (c?: { type: string; status: string; reason: string }) =>
       c !== undefined && c.status !== "True" && FAILURE_REASONS.has(c.reason);
@@ -331,19 +408,25 @@ export class ModelDeploymentReconciler implements Reconciler {
     next: { type: string; status: string; reason: string; message: string }[],
   ) {
     const quality = new Set<string>([Reason.AccuracyBelowThreshold, Reason.F1BelowThreshold]);
-    for (const type of ["Drifted", "Degraded"]) {
-      const prev = mdep.status?.conditions?.find((c) => c.type === type);
-      const cur = next.find((c) => c.type === type);
+    for (const type of [ConditionType.Drifted, ConditionType.Degraded]) {
+      const prev = findCondition(mdep.status?.conditions, type);
+      const cur = findCondition(next, type);
       if (!cur || cur.status === "Unknown" || prev?.status === cur.status) continue;
-      if (type === "Degraded" && !quality.has(cur.reason) && !quality.has(prev?.reason ?? "")) continue;
+      if (type === ConditionType.Degraded && !quality.has(cur.reason) && !quality.has(prev?.reason ?? "")) continue;
       // The first verdict "no drift" is not news.
-      if (type === "Drifted" && (prev === undefined || prev.status === "Unknown") && cur.status === "False") continue;
+      if (type === ConditionType.Drifted && (prev === undefined || prev.status === "Unknown") && cur.status === "False")
+        continue;
       await this.o.events.record(mdep, cur.status === "True" ? "Warning" : "Normal", cur.reason, cur.message);
     }
   }
 
   /** Deletes children this ModelDeployment controls that its spec no longer asks for (e.g. a removed canary). */
-  private async deleteUnwanted(mdep: ModelDeployment, wanted: Set<string>, log: Logger): Promise<void> {
+  private async deleteUnwanted(
+    mdep: ModelDeployment,
+    wanted: Set<string>,
+    log: Logger,
+    signal: AbortSignal,
+  ): Promise<void> {
     const uid = mdep.metadata?.uid;
     for (const cache of this.o.caches.owned) {
       const resource = cache.resource;
@@ -352,7 +435,7 @@ export class ModelDeploymentReconciler implements Reconciler {
         if (m.namespace !== mdep.metadata?.namespace || m.labels?.[LABEL_MDEP] !== mdep.metadata?.name) continue;
         if (!m.ownerReferences?.some((r) => r.controller && r.uid === uid)) continue;
         if (wanted.has(`${resource.plural}/${keyOf(obj)}`) || m.deletionTimestamp) continue;
-        await this.o.client.delete(resource, m.namespace, m.name ?? "");
+        await this.o.client.delete(resource, m.namespace, m.name ?? "", undefined, { signal });
         log.info({ child: `${resource.plural}/${keyOf(obj)}` }, "deleted child no longer wanted");
         await this.o.events.record(mdep, "Normal", Reason.ChildDeleted, `Deleted ${resource.kind} ${m.name}`);
       }

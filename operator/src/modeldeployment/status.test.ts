@@ -3,7 +3,7 @@ import type { ModelDeployment, ModelDeploymentSpec, ModelDeploymentStatus } from
 import { podFailure } from "../children/pod-failure.js";
 import type { Condition } from "../controller/conditions.js";
 import type { KubeObject } from "../kube/types.js";
-import { Reason, ReconcileFailure } from "../reasons.js";
+import { Reason, stalled, waiting } from "../reasons.js";
 import type { ResolvedModel } from "./model-source.js";
 import { computeStatus, type ObservedState, podsOf } from "./status.js";
 
@@ -339,15 +339,15 @@ describe("computeStatus: pod failures", () => {
 
 describe("computeStatus: failures passed in", () => {
   it("keeps reconciling on ModelNotReady, with Ready and ModelLoaded False", () => {
-    const failure = new ReconcileFailure(Reason.ModelNotReady, "TrainingJob t has not succeeded yet (phase Running)");
+    const failure = waiting(Reason.ModelNotReady, "TrainingJob t has not succeeded yet (phase Running)");
     const s = computeStatus(mdep(), { pods: [], failure }, at(T0));
     expect(types(s)).toEqual(["Ready=False", "ModelLoaded=False", "Reconciling=True"]);
     expect(cond(s, "Ready")).toMatchObject({ reason: Reason.ModelNotReady, message: failure.message });
     expect(s.replicas).toBe(0);
   });
 
-  it("stalls on a failure marked stalled", () => {
-    const failure = new ReconcileFailure(Reason.UnsupportedModelURI, "bad uri", true);
+  it("stalls on a stalled failure", () => {
+    const failure = stalled(Reason.UnsupportedModelURI, "bad uri");
     const s = computeStatus(mdep(), { pods: [], failure }, at(T0));
     expect(types(s)).toEqual(["Ready=False", "ModelLoaded=False", "Stalled=True"]);
     expect(cond(s, "Stalled")?.reason).toBe(Reason.UnsupportedModelURI);
@@ -355,7 +355,7 @@ describe("computeStatus: failures passed in", () => {
 
   it("keeps the previously served model and the live replica counts", () => {
     const prev = computeStatus(mdep(), observe(), at(T0));
-    const failure = new ReconcileFailure(Reason.InsufficientGPU, "no node has 4 GPUs", true);
+    const failure = stalled(Reason.InsufficientGPU, "no node has 4 GPUs");
     const s = computeStatus(mdep({}, 2, prev), { stable: deployment("churn-predictor", 2), pods: [], failure }, at(T1));
     expect(s.model).toEqual(prev.model);
     expect(s.readyReplicas).toBe(2);
@@ -403,7 +403,7 @@ describe("computeStatus: idempotence", () => {
       observe(),
       observe({ stable: deployment("churn-predictor", 2, { ready: 1, updated: 1 }) }),
       observe({ pods: [healthyPod("p-a"), crashLoopingPod("p-b")] }),
-      { pods: [], failure: new ReconcileFailure(Reason.ModelNotReady, "waiting") },
+      { pods: [], failure: waiting(Reason.ModelNotReady, "waiting") },
     ];
     for (const o of cases) {
       const first = computeStatus(mdep(), o, at(T0));

@@ -4,7 +4,7 @@ import type { ModelDeployment, ModelDeploymentStatus } from "../api/v1alpha1/ind
 import { type PodFailure, podFailure } from "../children/pod-failure.js";
 import { applyConditions, type Condition, type ConditionInput } from "../controller/conditions.js";
 import type { KubeObject } from "../kube/types.js";
-import { Reason, type ReconcileFailure } from "../reasons.js";
+import { ConditionType, Reason, type ReconcileFailure } from "../reasons.js";
 import { canaryReplicas, stableReplicas } from "./desired.js";
 import type { ResolvedModel } from "./model-source.js";
 import { childNames, podSelector, SERVICE_PORT, selectorString } from "./names.js";
@@ -79,10 +79,11 @@ export function computeStatus(
 
   if (observed.failure) {
     const f = observed.failure;
-    conditions.push({ type: "Ready", status: "False", reason: f.reason, message: f.message });
-    conditions.push({ type: "ModelLoaded", status: "False", reason: f.reason, message: f.message });
-    if (f.stalled) conditions.push({ type: "Stalled", status: "True", reason: f.reason, message: f.message });
-    else conditions.push({ type: "Reconciling", status: "True", reason: f.reason, message: f.message });
+    conditions.push({ type: ConditionType.Ready, status: "False", reason: f.reason, message: f.message });
+    conditions.push({ type: ConditionType.ModelLoaded, status: "False", reason: f.reason, message: f.message });
+    if (f.stalled)
+      conditions.push({ type: ConditionType.Stalled, status: "True", reason: f.reason, message: f.message });
+    else conditions.push({ type: ConditionType.Reconciling, status: "True", reason: f.reason, message: f.message });
     return {
       ...status,
       replicas: observed.stable?.status?.replicas ?? 0,
@@ -125,33 +126,44 @@ export function computeStatus(
       ...(podProblem.exitCode !== undefined ? { exitCode: podProblem.exitCode } : {}),
       pod: podProblem.pod,
     };
-    conditions.push({ type: "Ready", status: "False", reason, message });
-    conditions.push({ type: "Degraded", status: "True", reason, message });
+    conditions.push({ type: ConditionType.Ready, status: "False", reason, message });
+    conditions.push({ type: ConditionType.Degraded, status: "True", reason, message });
     conditions.push(
       anyReady
         ? {
-            type: "ModelLoaded",
+            type: ConditionType.ModelLoaded,
             status: "True",
             reason: Reason.ModelLoaded,
             message: "at least one pod loaded the model",
           }
-        : { type: "ModelLoaded", status: "False", reason, message },
+        : { type: ConditionType.ModelLoaded, status: "False", reason, message },
     );
-    conditions.push({ type: "Progressing", status: "False", reason, message });
-    if (reason === Reason.Unschedulable) conditions.push({ type: "Reconciling", status: "True", reason, message });
-    else conditions.push({ type: "Stalled", status: "True", reason, message });
+    conditions.push({ type: ConditionType.Progressing, status: "False", reason, message });
+    if (reason === Reason.Unschedulable)
+      conditions.push({ type: ConditionType.Reconciling, status: "True", reason, message });
+    else conditions.push({ type: ConditionType.Stalled, status: "True", reason, message });
   } else if (stable.deadlineExceeded && !allDone) {
     const message = `Deployment ${childNames(name).deployment("stable")} exceeded its progress deadline`;
-    conditions.push({ type: "Ready", status: "False", reason: Reason.ProgressDeadlineExceeded, message });
-    conditions.push({ type: "Degraded", status: "False", reason: Reason.ProgressDeadlineExceeded, message });
+    conditions.push({ type: ConditionType.Ready, status: "False", reason: Reason.ProgressDeadlineExceeded, message });
     conditions.push({
-      type: "ModelLoaded",
+      type: ConditionType.Degraded,
+      status: "False",
+      reason: Reason.ProgressDeadlineExceeded,
+      message,
+    });
+    conditions.push({
+      type: ConditionType.ModelLoaded,
       status: anyReady ? "True" : "False",
       reason: anyReady ? Reason.ModelLoaded : Reason.ModelLoading,
       message,
     });
-    conditions.push({ type: "Progressing", status: "False", reason: Reason.ProgressDeadlineExceeded, message });
-    conditions.push({ type: "Stalled", status: "True", reason: Reason.ProgressDeadlineExceeded, message });
+    conditions.push({
+      type: ConditionType.Progressing,
+      status: "False",
+      reason: Reason.ProgressDeadlineExceeded,
+      message,
+    });
+    conditions.push({ type: ConditionType.Stalled, status: "True", reason: Reason.ProgressDeadlineExceeded, message });
   } else if (allDone) {
     const n = stable.desired;
     const message =
@@ -159,32 +171,42 @@ export function computeStatus(
         ? "scaled to zero replicas"
         : `${stable.available}/${n} replicas available${observed.canaryModel ? `, canary ${canary.available}/${canary.desired} with ${mdep.spec.canary?.trafficPercent}% of traffic` : ""}`;
     conditions.push({
-      type: "Ready",
+      type: ConditionType.Ready,
       status: "True",
       reason: n === 0 ? Reason.ScaledToZero : Reason.Available,
       message,
     });
-    conditions.push({ type: "Degraded", status: "False", reason: Reason.Available, message: "no pod is failing" });
     conditions.push({
-      type: "ModelLoaded",
+      type: ConditionType.Degraded,
+      status: "False",
+      reason: Reason.Available,
+      message: "no pod is failing",
+    });
+    conditions.push({
+      type: ConditionType.ModelLoaded,
       status: n === 0 ? "False" : "True",
       reason: n === 0 ? Reason.ScaledToZero : Reason.ModelLoaded,
       message: n === 0 ? "no replicas" : "the model is loaded and serving",
     });
-    conditions.push({ type: "Progressing", status: "False", reason: Reason.Available, message: "rollout complete" });
+    conditions.push({
+      type: ConditionType.Progressing,
+      status: "False",
+      reason: Reason.Available,
+      message: "rollout complete",
+    });
   } else {
     const reason = stable.updated < stable.desired || !stable.current ? Reason.RolloutInProgress : Reason.PodsStarting;
     const message = `${stable.ready}/${stable.desired} replicas ready, ${stable.updated} updated${observed.canaryModel ? `; canary ${canary.ready}/${canary.desired} ready` : ""}`;
-    conditions.push({ type: "Ready", status: "False", reason, message });
-    conditions.push({ type: "Degraded", status: "False", reason, message: "no pod is failing" });
+    conditions.push({ type: ConditionType.Ready, status: "False", reason, message });
+    conditions.push({ type: ConditionType.Degraded, status: "False", reason, message: "no pod is failing" });
     conditions.push({
-      type: "ModelLoaded",
+      type: ConditionType.ModelLoaded,
       status: anyReady ? "True" : "False",
       reason: anyReady ? Reason.ModelLoaded : Reason.ModelLoading,
       message: anyReady ? "the model is loaded on at least one pod" : "waiting for a pod to load the model",
     });
-    conditions.push({ type: "Progressing", status: "True", reason, message });
-    conditions.push({ type: "Reconciling", status: "True", reason, message });
+    conditions.push({ type: ConditionType.Progressing, status: "True", reason, message });
+    conditions.push({ type: ConditionType.Reconciling, status: "True", reason, message });
   }
   status.conditions = applyConditions(prev.conditions as Condition[] | undefined, conditions, generation, now);
   return status;

@@ -2,17 +2,17 @@
 // that version), and write status from the Job, its pods and what the pod said; nothing is written when nothing
 // changed. Progress is written by the report handler (progress.ts), not here.
 import type { Logger } from "pino";
-import type { DataSet, TrainingJob } from "../api/v1alpha1/index.js";
-import type { DesiredObject } from "../children/child.js";
-import type { ReconcileResult, Reconciler } from "../controller/controller.js";
+import type { DataSet, TrainingJob, TrainingJobStatus } from "../api/v1alpha1/index.js";
+import { findCondition, isConditionTrue } from "../controller/conditions.js";
+import type { ReconcileContext, ReconcileResult, Reconciler } from "../controller/controller.js";
 import type { EventRecorder } from "../controller/events.js";
 import type { ObjectCache } from "../controller/informer.js";
+import { applyIfDiffers, refusalMessage } from "../kube/apply.js";
 import { KubeApiError, type KubeClient } from "../kube/client.js";
 import type { Job, Pod, ServiceAccount } from "../kube/models.js";
 import { apiVersionOf, RESOURCES } from "../kube/resources.js";
-import { isSubset } from "../kube/semantic.js";
 import { keyOf, splitKey } from "../kube/types.js";
-import { Reason, ReconcileFailure } from "../reasons.js";
+import { ConditionType, Reason, type ReconcileFailure, stalled } from "../reasons.js";
 import { ReportRejected } from "../report/identity.js";
 import type { ReportSettings } from "../report/pod-spec.js";
 import type { ReportUpdate } from "../report/router.js";
@@ -46,7 +46,16 @@ export interface TrainingJobReconcilerOptions {
 }
 
 const isReady = (ds: DataSet | undefined) =>
-  ds?.status?.conditions?.find((c) => c.type === "Ready")?.status === "True" && Boolean(ds.status?.digest);
+  isConditionTrue(ds?.status?.conditions, ConditionType.Ready) && Boolean(ds?.status?.digest);
+
+/** What resolve decided: the Job and the data version to apply, or why training must wait. */
+interface Resolved {
+  /** The live Job, if there is one. */
+  job?: Job;
+  /** The DataSet version to apply the children for; none when there is nothing to apply. */
+  data?: DataVersion;
+  waiting?: { reason: string; message: string };
+}
 
 /** The version a live Job was pinned to (its annotation), on the DataSet's claim and output path. */
 function pinnedVersion(job: Job, ds: DataSet | undefined, fallback: DataVersion | undefined): DataVersion | undefined {
@@ -69,7 +78,7 @@ export class TrainingJobReconciler implements Reconciler {
     this.now = o.now ?? (() => new Date().toISOString().replace(/\.\d+Z$/, "Z"));
   }
 
-  async reconcile(key: string, log: Logger): Promise<ReconcileResult | undefined> {
+  async reconcile(key: string, { log, signal }: ReconcileContext): Promise<ReconcileResult | undefined> {
     const cached = this.o.caches.trainingJobs.get(key);
     const { namespace = "", name } = splitKey(key);
     if (!cached || cached.metadata?.deletionTimestamp) {
@@ -77,106 +86,119 @@ export class TrainingJobReconciler implements Reconciler {
       return undefined; // the Job and its pods go with it (owner references)
     }
     const tj = structuredClone(cached);
-    const ds = this.o.caches.dataSets.get(`${namespace}/${tj.spec.dataSetRef.name}`);
-    const names = trainingNames(name);
-    let job = this.o.caches.jobs.get(`${namespace}/${names.job}`);
-    const finished = tj.status?.phase === "Succeeded" || tj.status?.phase === "Failed";
-    let data = job ? pinnedVersion(job, ds, undefined) : isReady(ds) ? dataVersionOf(ds) : undefined;
-    let waiting: { reason: string; message: string } | undefined;
-    let failure: ReconcileFailure | undefined;
-    if (!job && !finished && !data) {
-      const why = !ds ? "does not exist" : "is not Ready yet";
-      waiting = {
-        reason: Reason.DataSetNotReady,
-        message: `DataSet ${tj.spec.dataSetRef.name} ${why}; training starts when it is`,
-      };
-    }
-    if (!job && !finished && data?.encrypted && !this.o.vault) {
-      waiting = {
-        reason: Reason.VaultUnreachable,
-        message: `DataSet ${tj.spec.dataSetRef.name} is encrypted, but the operator runs without --vault-addr, so the training pod could not unwrap its data key; start the operator with --vault-addr`,
-      };
-      data = undefined;
-    }
-    if (data && !(finished && !job)) {
-      const desired = desiredObjects(tj, {
-        runtimeImage: this.o.runtimeImage,
-        data,
-        ...(this.o.report ? { report: this.o.report } : {}),
-        ...(this.o.vault ? { vault: this.o.vault } : {}),
-      });
-      for (const d of desired) {
-        try {
-          const applied = await this.applyChild(d, log);
-          if (d.resource === RESOURCES.Job) job = applied as Job;
-        } catch (err) {
-          if (!(err instanceof ReconcileFailure)) throw err;
-          failure = err;
-          break;
-        }
-      }
-    } else data = undefined;
-    const pods = this.o.caches.pods
-      .list()
-      .filter((p) => p.metadata?.namespace === namespace && p.metadata?.labels?.[LABEL_TJ] === name);
-    const out = data ? outputOf(tj, data) : undefined;
-    const status = computeStatus(
-      tj,
-      {
-        ...(waiting ? { waiting } : {}),
-        ...(failure ? { failure } : {}),
-        ...(job ? { job } : {}),
-        pods,
-        ...(() => {
-          const outcome = outcomeOfPods(pods);
-          return outcome ? { outcome } : {};
-        })(),
-        ...(data ? { data } : {}),
-        ...(out ? { outputUri: `pvc://${out.claim}/${out.path}` } : {}),
-      },
-      this.now,
-    );
-    const { progress: _p, ...current } = tj.status ?? {};
-    if (stableStringify(status) !== stableStringify(current)) {
-      // The pod's last report (held by the 5 s throttle) lands before the status that says the run is over.
-      if (status.phase === "Succeeded" || status.phase === "Failed") await this.o.progress.flushNow(namespace, name);
-      try {
-        await this.o.client.apply(
-          RESOURCES.TrainingJob,
-          { apiVersion: apiVersionOf(RESOURCES.TrainingJob), kind: this.kind, metadata: { name, namespace }, status },
-          "status",
-        );
-      } catch (err) {
-        // Deleted between the cache read and this write: nothing left to report on.
-        if (!(err instanceof KubeApiError && err.code === 404)) throw err;
-        log.debug("gone before its status was written");
-        this.o.progress.forget(namespace, name);
-        return undefined;
-      }
-      const ready = status.conditions?.find((c) => c.type === "Ready");
-      const before = tj.status?.conditions?.find((c) => c.type === "Ready");
-      if (ready && (ready.reason !== before?.reason || ready.status !== before?.status)) {
-        const type = status.phase === "Failed" ? "Warning" : "Normal";
-        await this.o.events.record(tj, type, ready.reason, ready.message);
-      }
-    }
+    const { job, data, waiting } = this.resolve(tj);
+    const applied = data ? await this.applyChildren(tj, data, log, signal) : {};
+    const status = this.observe(tj, { job: applied.job ?? job, data, waiting, failure: applied.failure });
+    await this.write(tj, status, log, signal);
     return undefined;
   }
 
-  private async applyChild(d: DesiredObject, log: Logger) {
-    const current = (d.resource === RESOURCES.Job ? this.o.caches.jobs : this.o.caches.serviceAccounts).get(
-      keyOf(d.object),
+  /** The live Job and the data it trains on, or why it waits (the DataSet, or Vault for encrypted data). */
+  private resolve(tj: TrainingJob): Resolved {
+    const { namespace = "", name = "" } = tj.metadata ?? {};
+    const ds = this.o.caches.dataSets.get(`${namespace}/${tj.spec.dataSetRef.name}`);
+    const job = this.o.caches.jobs.get(`${namespace}/${trainingNames(name).job}`);
+    if (job) return { job, data: pinnedVersion(job, ds, undefined) };
+    // A finished run whose Job is gone (ttlSecondsAfterFinished) is not started again.
+    if (tj.status?.phase === "Succeeded" || tj.status?.phase === "Failed") return {};
+    const data = isReady(ds) ? dataVersionOf(ds) : undefined;
+    if (!data) {
+      const why = !ds ? "does not exist" : "is not Ready yet";
+      return {
+        waiting: {
+          reason: Reason.DataSetNotReady,
+          message: `DataSet ${tj.spec.dataSetRef.name} ${why}; training starts when it is`,
+        },
+      };
+    }
+    if (data.encrypted && !this.o.vault) {
+      return {
+        waiting: {
+          reason: Reason.VaultUnreachable,
+          message: `DataSet ${tj.spec.dataSetRef.name} is encrypted, but the operator runs without --vault-addr, so the training pod could not unwrap its data key; start the operator with --vault-addr`,
+        },
+      };
+    }
+    return { data };
+  }
+
+  /** Applies the ServiceAccount and the Job, in order, each only if it differs; stops at a permanent refusal. */
+  private async applyChildren(
+    tj: TrainingJob,
+    data: DataVersion,
+    log: Logger,
+    signal: AbortSignal,
+  ): Promise<{ job?: Job; failure?: ReconcileFailure }> {
+    const desired = desiredObjects(tj, {
+      runtimeImage: this.o.runtimeImage,
+      data,
+      report: this.o.report,
+      vault: this.o.vault,
+    });
+    let job: Job | undefined;
+    for (const d of desired) {
+      const cache = d.resource === RESOURCES.Job ? this.o.caches.jobs : this.o.caches.serviceAccounts;
+      const out = await applyIfDiffers(this.o.client, d.resource, d.object, cache.get(keyOf(d.object)), { signal });
+      if (out.result === "refused") {
+        const why = `cannot apply ${d.resource.kind} ${d.object.metadata?.name}: ${refusalMessage(out.error)}`;
+        return { job, failure: stalled(Reason.ApplyFailed, why) };
+      }
+      if (out.result !== "unchanged") {
+        log.info({ child: `${d.resource.plural}/${keyOf(d.object)}` }, `${out.result} child`);
+      }
+      if (d.resource === RESOURCES.Job) job = out.object as Job;
+    }
+    return { job };
+  }
+
+  /** The status the Job, its pods and their termination messages show. */
+  private observe(
+    tj: TrainingJob,
+    o: { job?: Job; data?: DataVersion; waiting?: Resolved["waiting"]; failure?: ReconcileFailure },
+  ): TrainingJobStatus {
+    const { namespace = "", name = "" } = tj.metadata ?? {};
+    const pods = this.o.caches.pods
+      .list()
+      .filter((p) => p.metadata?.namespace === namespace && p.metadata?.labels?.[LABEL_TJ] === name);
+    const out = o.data ? outputOf(tj, o.data) : undefined;
+    return computeStatus(
+      tj,
+      {
+        ...o,
+        pods,
+        outcome: outcomeOfPods(pods),
+        outputUri: out ? `pvc://${out.claim}/${out.path}` : undefined,
+      },
+      this.now,
     );
-    if (current && isSubset(d.object, current)) return current;
+  }
+
+  /** Writes the status when it changed (progress aside), and an Event when Ready changes. */
+  private async write(tj: TrainingJob, status: TrainingJobStatus, log: Logger, signal: AbortSignal): Promise<void> {
+    const { namespace = "", name = "" } = tj.metadata ?? {};
+    const { progress: _p, ...current } = tj.status ?? {};
+    if (stableStringify(status) === stableStringify(current)) return;
+    // The pod's last report (held by the 5 s throttle) lands before the status that says the run is over.
+    if (status.phase === "Succeeded" || status.phase === "Failed") await this.o.progress.flushNow(namespace, name);
     try {
-      const applied = await this.o.client.apply(d.resource, d.object);
-      log.info({ child: `${d.resource.plural}/${keyOf(d.object)}` }, current ? "updated child" : "created child");
-      return applied;
+      await this.o.client.apply(
+        RESOURCES.TrainingJob,
+        { apiVersion: apiVersionOf(RESOURCES.TrainingJob), kind: this.kind, metadata: { name, namespace }, status },
+        "status",
+        { signal },
+      );
     } catch (err) {
-      if (!(err instanceof KubeApiError) || err.code < 400 || err.code >= 500 || err.code === 409 || err.code === 429)
-        throw err;
-      const message = `cannot apply ${d.resource.kind} ${d.object.metadata?.name}: ${err.status?.message ?? err.message}`;
-      throw new ReconcileFailure(Reason.ApplyFailed, message, true);
+      // Deleted between the cache read and this write: nothing left to report on.
+      if (!(err instanceof KubeApiError && err.code === 404)) throw err;
+      log.debug("gone before its status was written");
+      this.o.progress.forget(namespace, name);
+      return;
+    }
+    const ready = findCondition(status.conditions, ConditionType.Ready);
+    const before = findCondition(tj.status?.conditions, ConditionType.Ready);
+    if (ready && (ready.reason !== before?.reason || ready.status !== before?.status)) {
+      const type = status.phase === "Failed" ? "Warning" : "Normal";
+      await this.o.events.record(tj, type, ready.reason, ready.message);
     }
   }
 

@@ -3,9 +3,9 @@
 // (progress.ts), so the reconciler never owns it and never clears it.
 import type { TrainingJob, TrainingJobStatus } from "../api/v1alpha1/index.js";
 import { podFailure } from "../children/pod-failure.js";
-import { applyConditions, type Condition, type ConditionInput } from "../controller/conditions.js";
+import { applyConditions, type Condition, type ConditionInput, findCondition } from "../controller/conditions.js";
 import type { Job, Pod } from "../kube/models.js";
-import { Reason, type ReconcileFailure } from "../reasons.js";
+import { ConditionType, Reason, type ReconcileFailure } from "../reasons.js";
 import type { DataVersion } from "./desired.js";
 import type { TrainOutcome } from "./outcome.js";
 
@@ -79,15 +79,15 @@ export function failureOf(tj: TrainingJob, job: Job, pods: readonly Pod[], outco
 function conditionsFor(phase: Phase, reason: string, message: string): ConditionInput[] {
   const is = (p: Phase) => (phase === p ? "True" : "False");
   const list: ConditionInput[] = [
-    { type: "Ready", status: is("Succeeded"), reason, message },
-    { type: "Running", status: is("Running"), reason, message },
-    { type: "Succeeded", status: is("Succeeded"), reason, message },
-    { type: "Failed", status: is("Failed"), reason, message },
-    { type: "Suspended", status: is("Suspended"), reason, message },
+    { type: ConditionType.Ready, status: is("Succeeded"), reason, message },
+    { type: ConditionType.Running, status: is("Running"), reason, message },
+    { type: ConditionType.Succeeded, status: is("Succeeded"), reason, message },
+    { type: ConditionType.Failed, status: is("Failed"), reason, message },
+    { type: ConditionType.Suspended, status: is("Suspended"), reason, message },
   ];
-  if (phase === "Failed") list.push({ type: "Stalled", status: "True", reason, message });
+  if (phase === "Failed") list.push({ type: ConditionType.Stalled, status: "True", reason, message });
   else if (phase !== "Succeeded" && phase !== "Suspended")
-    list.push({ type: "Reconciling", status: "True", reason, message });
+    list.push({ type: ConditionType.Reconciling, status: "True", reason, message });
   return list;
 }
 
@@ -119,7 +119,7 @@ export function computeStatus(tj: TrainingJob, o: TrainingObserved, now: () => s
   });
   // A finished run stays finished (its Job may be gone after ttlSecondsAfterFinished).
   if ((prev.phase === "Succeeded" || prev.phase === "Failed") && !o.job) {
-    const ready = (prev.conditions ?? []).find((c) => c.type === "Ready");
+    const ready = findCondition(prev.conditions, ConditionType.Ready);
     return done(prev.phase, ready?.reason ?? prev.phase, ready?.message ?? "");
   }
   if (o.failure) return done("Failed", o.failure.reason, o.failure.message);

@@ -4,7 +4,8 @@ import type { DataSet, TrainingJob, TrainingJobSpec } from "../api/v1alpha1/inde
 import { FakeCache } from "../controller/fake-cache.js";
 import { KubeApiError } from "../kube/client.js";
 import type { Job, Pod } from "../kube/models.js";
-import { RESOURCES } from "../kube/resources.js";
+import { RESOURCES, type ResourceType } from "../kube/resources.js";
+import type { KubeObject } from "../kube/types.js";
 import { Reason } from "../reasons.js";
 import { type DataVersion, dataVersionOf, desiredObjects, jobReadsEncrypted, PLAIN_DIR } from "./desired.js";
 import { ANNOTATION_DATASET_DIGEST } from "./names.js";
@@ -369,7 +370,72 @@ describe("TrainingJobReconciler", () => {
       progress: new ProgressWriter(client as never, log as never),
       now,
     });
-    await expect(r.reconcile("ml/penguins", log as never)).resolves.toBeUndefined();
+    await expect(
+      r.reconcile("ml/penguins", { log: log as never, signal: new AbortController().signal }),
+    ).resolves.toBeUndefined();
     expect(lines).toEqual(["debug gone before its status was written"]);
+  });
+
+  /** A reconciler over a Ready DataSet and a client that answers applies like a server (a Job refusal optional). */
+  function overReadyDataSet(refuseJob?: KubeApiError) {
+    const calls: Array<{ what: string; signal?: AbortSignal; body: KubeObject }> = [];
+    const client = {
+      apply: async (r: ResourceType, obj: KubeObject, sub?: string, ro?: { signal?: AbortSignal }) => {
+        calls.push({ what: `${r.kind}${sub ? `/${sub}` : ""}`, signal: ro?.signal, body: obj });
+        if (refuseJob && r === RESOURCES.Job) throw refuseJob;
+        return { ...obj, metadata: { ...obj.metadata, resourceVersion: "2" } };
+      },
+    };
+    const ready = {
+      type: "Ready",
+      status: "True" as const,
+      reason: "Prepared",
+      message: "",
+      lastTransitionTime: now(),
+    };
+    const caches = {
+      trainingJobs: new FakeCache(RESOURCES.TrainingJob, [tj()]),
+      dataSets: new FakeCache(RESOURCES.DataSet, [{ ...dataSet, status: { ...dataSet.status, conditions: [ready] } }]),
+      jobs: new FakeCache(RESOURCES.Job),
+      serviceAccounts: new FakeCache(RESOURCES.ServiceAccount),
+      pods: new FakeCache(RESOURCES.Pod),
+    };
+    const log = { debug: () => {}, info: () => {}, warn: () => {} };
+    const r = new TrainingJobReconciler({
+      client: client as never,
+      caches,
+      events: { record: async () => {} } as never,
+      runtimeImage: "r/x:1",
+      progress: new ProgressWriter(client as never, log as never),
+      now,
+    });
+    const ac = new AbortController();
+    const reconcile = () => r.reconcile("ml/penguins", { log: log as never, signal: ac.signal });
+    return { calls, caches, reconcile, signal: ac.signal };
+  }
+
+  it("applies its children and status with the reconcile's signal, and nothing once the caches hold them", async () => {
+    const h = overReadyDataSet();
+    await h.reconcile();
+    expect(h.calls.map((c) => c.what)).toEqual(["ServiceAccount", "Job", "TrainingJob/status"]);
+    expect(h.calls.every((c) => c.signal === h.signal)).toBe(true);
+    const [sa, job, status] = h.calls
+      .splice(0)
+      .map((c) => ({ ...c.body, metadata: { ...c.body.metadata, resourceVersion: "2" } }));
+    h.caches.serviceAccounts.set(sa as never);
+    h.caches.jobs.set(job as Job);
+    h.caches.trainingJobs.set({ ...tj(), status: (status as TrainingJob).status });
+    await h.reconcile();
+    expect(h.calls).toEqual([]);
+  });
+
+  it("a Job the API server refuses for good fails the run with ApplyFailed, stalled", async () => {
+    const h = overReadyDataSet(new KubeApiError(422, { message: "denied by policy" }, "PATCH", "/apis/batch/v1/…"));
+    await h.reconcile();
+    const written = h.calls.find((c) => c.what === "TrainingJob/status")?.body as TrainingJob;
+    expect(written.status?.phase).toBe("Failed");
+    const stalled = written.status?.conditions?.find((c) => c.type === "Stalled");
+    expect(stalled).toMatchObject({ status: "True", reason: Reason.ApplyFailed });
+    expect(stalled?.message).toBe("cannot apply Job penguins-train: denied by policy");
   });
 });

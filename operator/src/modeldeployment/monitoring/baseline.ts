@@ -2,7 +2,8 @@
 // stats.json, once Ready; an encrypted one has only stats.json.enc, which serving cannot open), or else the
 // stats.json the training artifact carries next to model.json.
 import type { DataSet, ModelDeployment } from "../../api/v1alpha1/index.js";
-import { Reason } from "../../reasons.js";
+import { isConditionTrue } from "../../controller/conditions.js";
+import { ConditionType, Reason } from "../../reasons.js";
 import type { ResolvedModel } from "../model-source.js";
 
 export type Baseline = { uri: string; claim?: string } | { failure: { reason: string; message: string } };
@@ -31,7 +32,7 @@ export function baselineFor(
         message: `baseline DataSet ${ref} not found; create it or fix monitoring.drift.baselineDataSetRef`,
       },
     };
-  const ready = ds.status?.conditions?.find((c) => c.type === "Ready")?.status === "True";
+  const ready = isConditionTrue(ds.status?.conditions, ConditionType.Ready);
   if (!ready || !ds.status?.output)
     return {
       failure: {

@@ -4,8 +4,10 @@
 // the reconciler alone and only when it changed.
 import type { Logger } from "pino";
 import type { ModelDeployment } from "../../api/v1alpha1/index.js";
+import { isConditionTrue } from "../../controller/conditions.js";
 import type { KubeObject } from "../../kube/types.js";
 import { keyOf } from "../../kube/types.js";
+import { ConditionType } from "../../reasons.js";
 import { stableStringify } from "../../util/stable-json.js";
 import { LABEL_MDEP, LABEL_TRACK, RUNTIME_PORT } from "../names.js";
 import { mergeSnapshots } from "./scores.js";
@@ -42,9 +44,7 @@ function ready(pod: KubeObject): boolean {
   return (
     !pod.metadata?.deletionTimestamp &&
     Boolean(pod.status?.podIP) &&
-    (pod.status?.conditions ?? []).some(
-      (c: { type: string; status: string }) => c.type === "Ready" && c.status === "True",
-    )
+    isConditionTrue(pod.status?.conditions as { type: string; status: string }[] | undefined, ConditionType.Ready)
   );
 }
 
@@ -113,7 +113,7 @@ export class MonitoringPoller {
     const tick = () => {
       if (this.stopped) return;
       this.running = this.pollOnce()
-        .catch((err) => this.o.log.error({ err: (err as Error).message }, "monitoring poll failed"))
+        .catch((err) => this.o.log.error({ err }, "monitoring poll failed"))
         .finally(() => {
           if (!this.stopped) this.timer = setTimeout(tick, this.o.periodSeconds * 1000);
         });

@@ -2,7 +2,7 @@
 // to three decimals, so noise below that does not cause a status write.
 import type { ModelDeployment, ModelDeploymentStatus } from "../../api/v1alpha1/index.js";
 import { type Condition, type ConditionInput, findCondition, setCondition } from "../../controller/conditions.js";
-import { Reason } from "../../reasons.js";
+import { ConditionType, Reason } from "../../reasons.js";
 // Fewer rows (feedback) than these in the window give no verdict: PSI of a handful of rows is noise.
 import { MIN_FEEDBACK, MIN_ROWS } from "./rules.js";
 import { type Merged, qualityFigures } from "./scores.js";
@@ -23,7 +23,7 @@ const r3 = (x: number) => Math.round(x * 1000) / 1000;
 const fmt = (x: number) => x.toFixed(3);
 
 function driftCondition(mdep: ModelDeployment, inp: MonitoringInputs): ConditionInput {
-  const type = "Drifted";
+  const type = ConditionType.Drifted;
   const threshold = mdep.spec.monitoring?.drift?.threshold ?? 0.2;
   const unknown = (reason: string, message: string): ConditionInput => ({ type, status: "Unknown", reason, message });
   if (inp.baselineFailure) return unknown(inp.baselineFailure.reason, inp.baselineFailure.message);
@@ -64,14 +64,14 @@ function qualityBreach(mdep: ModelDeployment, q: ReturnType<typeof qualityFigure
   const over = `over ${q.feedback} feedback`;
   if (a?.minAccuracy !== undefined && q.accuracy !== undefined && q.accuracy < a.minAccuracy)
     return {
-      type: "Degraded",
+      type: ConditionType.Degraded,
       status: "True",
       reason: Reason.AccuracyBelowThreshold,
       message: `live accuracy ${fmt(q.accuracy)} < minAccuracy ${a.minAccuracy} ${over}`,
     };
   if (a?.minF1 !== undefined && q.macroF1 !== undefined && q.macroF1 < a.minF1)
     return {
-      type: "Degraded",
+      type: ConditionType.Degraded,
       status: "True",
       reason: Reason.F1BelowThreshold,
       message: `live macro-F1 ${fmt(q.macroF1)} < minF1 ${a.minF1} ${over}`,
@@ -134,10 +134,10 @@ export function withMonitoring(
     };
     // A failing pod already makes Degraded true; a quality breach does when the pods are fine.
     const breach = mon.feedback && q ? qualityBreach(mdep, q) : undefined;
-    if (breach && findCondition(conditions, "Degraded")?.status !== "True") {
+    if (breach && findCondition(conditions, ConditionType.Degraded)?.status !== "True") {
       // computeStatus just set Degraded False; keep the transition time of an earlier breach, or every reconcile
       // would move it (and write).
-      const prev = findCondition(mdep.status?.conditions as Condition[] | undefined, "Degraded");
+      const prev = findCondition(mdep.status?.conditions as Condition[] | undefined, ConditionType.Degraded);
       const since = prev?.status === "True" ? prev.lastTransitionTime : undefined;
       conditions = setCondition(conditions, breach, gen, since ? () => since : now);
     }
