@@ -54,6 +54,18 @@ export class PodWorker {
       [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].map((s) => [s.name, s]),
     );
     const hasInit = (pod.spec?.initContainers?.length ?? 0) > 0;
+    // Claims the pod's old address now, before new pods allocate.
+    this.sandbox = new PodSandbox(
+      deps,
+      {
+        pod: () => this.pod,
+        stopping: () => this.stopping,
+        done: () => this.stopping || this.finished,
+        sleep: (ms) => this.sleeper.sleep(ms),
+      },
+      this.uid,
+      this.dir,
+    );
     const supervisor = (spec: V1Container, isInit: boolean) => {
       const role = containerRole(spec, isInit);
       return new ContainerSupervisor(spec, role, initialRecord(spec, role, hasInit, prior.get(spec.name)), {
@@ -68,18 +80,6 @@ export class PodWorker {
         wrap: this.sandbox.wrap,
       });
     };
-    // Claims the pod's old address now, before new pods allocate.
-    this.sandbox = new PodSandbox(
-      deps,
-      {
-        pod: () => this.pod,
-        stopping: () => this.stopping,
-        done: () => this.stopping || this.finished,
-        sleep: (ms) => this.sleeper.sleep(ms),
-      },
-      this.uid,
-      this.dir,
-    );
     this.initContainers = (pod.spec?.initContainers ?? []).map((c) => supervisor(c, true));
     this.containers = (pod.spec?.containers ?? []).map((c) => supervisor(c, false));
     this.statusWriter = new PodStatusWriter({
