@@ -1,5 +1,6 @@
 // Wires the agent together: nodes, the pod informer feeding one PodWorker per pod, and the provisioner.
 import type { V1Pod } from "@kubernetes/client-node";
+import { NODE_REGISTRATION_RETRY, retryDelayMs } from "./backoff.js";
 import type { AgentConfig, NodeShape } from "./config.js";
 import { EventRecorder } from "./events.js";
 import { defaultImages, type LocalImage } from "./images.js";
@@ -50,14 +51,14 @@ export class NodeAgent {
 
   /** Registers the nodes (retrying until the API server answers), then starts watching pods and claims. */
   async start(): Promise<void> {
-    for (let wait = 500; ; wait = Math.min(wait * 2, 5000)) {
+    for (let attempt = 0; ; attempt++) {
       try {
         await this.nodes.register();
         await this.provisioner.ensureStorageClass();
         break;
       } catch (err) {
         this.log(`registering nodes failed (retrying): ${describe(err)}`);
-        await new Promise((r) => setTimeout(r, wait));
+        await new Promise((r) => setTimeout(r, retryDelayMs(attempt, NODE_REGISTRATION_RETRY)));
       }
     }
     this.nodes.start();

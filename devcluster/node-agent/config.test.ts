@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { restartDelayMs, shouldRestart } from "./backoff.js";
 import { DEFAULT_NODES, parseNodes } from "./config.js";
 import { IpPool } from "./ipam.js";
 import { nodeObject, nodeStatus } from "./node-object.js";
@@ -57,22 +56,6 @@ describe("IpPool", () => {
     for (let i = 0; i < 253; i++) pool.allocate();
     expect(() => pool.allocate()).toThrow("no free pod address left in 127.80.1.0/24");
     expect(() => IpPool.fromCIDR("10.0.0.0/16")).toThrow("must be a /24");
-  });
-});
-
-describe("restart back-off", () => {
-  it("restarts once at once, then waits 10 s doubling to 5 min", () => {
-    expect([0, 1, 2, 3, 6, 20].map((n) => restartDelayMs(n, 1000))).toEqual([
-      0, 10_000, 20_000, 40_000, 300_000, 300_000,
-    ]);
-    expect(restartDelayMs(5, 600_000)).toBe(0);
-  });
-
-  it("follows restartPolicy", () => {
-    expect(shouldRestart("Always", 0)).toBe(true);
-    expect(shouldRestart("OnFailure", 0)).toBe(false);
-    expect(shouldRestart("OnFailure", 1)).toBe(true);
-    expect(shouldRestart("Never", 1)).toBe(false);
   });
 });
 

@@ -6,6 +6,7 @@ import {
   type KubernetesObject,
   makeInformer,
 } from "@kubernetes/client-node";
+import { INFORMER_RESTART_RETRY, retryDelayMs } from "./backoff.js";
 
 export interface Handlers<T> {
   upsert(obj: T): void;
@@ -15,7 +16,8 @@ export interface Handlers<T> {
 export class SupervisedInformer<T extends KubernetesObject> {
   private readonly informer;
   private stopped = false;
-  private retryMs = 500;
+  /** Restarts since events last flowed: the back-off step. */
+  private failedRestarts = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -50,7 +52,7 @@ export class SupervisedInformer<T extends KubernetesObject> {
 
   private guard(fn: () => void): void {
     // Events flowing again means the watch is healthy: reset the back-off.
-    this.retryMs = 500;
+    this.failedRestarts = 0;
     try {
       fn();
     } catch (err) {
@@ -60,14 +62,13 @@ export class SupervisedInformer<T extends KubernetesObject> {
 
   private restart(err: unknown): void {
     if (this.stopped || this.timer) return;
-    this.log(
-      `${this.name} informer stopped (${(err as Error)?.message ?? String(err)}); restarting in ${this.retryMs} ms`,
-    );
+    const retryMs = retryDelayMs(this.failedRestarts, INFORMER_RESTART_RETRY);
+    this.failedRestarts++;
+    this.log(`${this.name} informer stopped (${(err as Error)?.message ?? String(err)}); restarting in ${retryMs} ms`);
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (this.stopped) return;
       this.informer.start().catch((e: unknown) => this.restart(e));
-    }, this.retryMs);
-    this.retryMs = Math.min(this.retryMs * 2, 10_000);
+    }, retryMs);
   }
 }

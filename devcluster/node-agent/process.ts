@@ -1,8 +1,10 @@
-// One run of a container: a child process in its own process group, output appended to the container's log.
+// One run of a container: a child process in its own process group, output appended to the container's log;
+// and stopping such processes by a sequence of signals.
 import { spawn } from "node:child_process";
 import { accessSync, closeSync, constants as fsConstants, openSync, statSync } from "node:fs";
 import { constants } from "node:os";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
+import type { StopStep } from "./termination.js";
 
 export interface Exit {
   exitCode: number;
@@ -85,4 +87,17 @@ export function startProcess(
       });
     });
   });
+}
+
+/** Signals every process at each step, waiting up to the step's time for all of them to exit before the next. */
+export async function stopInSteps(procs: RunningProcess[], steps: StopStep[]): Promise<void> {
+  const exits = Promise.all(procs.map((p) => p.exited));
+  for (const step of steps) {
+    for (const p of procs) p.kill(step.signal);
+    if (step.waitMs !== undefined) await Promise.race([exits, delay(step.waitMs)]);
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }

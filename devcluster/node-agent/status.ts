@@ -1,7 +1,7 @@
 // Pod status from the agent's view of its containers: phase, conditions and container statuses,
 // following the kubelet's rules (getPhase, generateAPIPodStatus). Pure.
 import type { V1Pod, V1PodCondition } from "@kubernetes/client-node";
-import type { RestartPolicy } from "./backoff.js";
+import { podRestartPolicy, type RestartPolicy } from "./restart-policy.js";
 
 export interface Terminated {
   exitCode: number;
@@ -129,7 +129,7 @@ export interface PodStatusInput {
 /** The `status` the agent writes (a strategic-merge patch body: conditions merge by type). */
 export function podStatus(input: PodStatusInput) {
   const { pod, init, containers } = input;
-  const policy = (pod.spec?.restartPolicy ?? "Always") as RestartPolicy;
+  const policy = podRestartPolicy(pod);
   const phase = podPhase(policy, init, containers);
   const previous = (pod.status?.conditions ?? []).map((c) => ({
     ...c,
