@@ -1,0 +1,99 @@
+/**
+ * Open Inference Protocol (V2) routes, each with and without /versions/{v}.
+ * Readiness is told by the status code (200 / 503) as well as the body.
+ */
+import type { FastifyPluginAsync } from "fastify";
+import { RUNTIME_NAME, RUNTIME_VERSION } from "../../version.js";
+import { requireModel, requireReady, runInference } from "../inference.js";
+import type { ModelService } from "../model-host.js";
+import { labelsOf, rawV2 } from "../raw-records.js";
+import { v2ModelMetadata } from "../v2-protocol.js";
+import type { Limits } from "../validate.js";
+import { BINARY_HEADER } from "./body-parser.js";
+import { predictionIdHeader } from "./monitoring-routes.js";
+import { sendJson } from "./reply.js";
+import { requestMetrics } from "./request-metrics.js";
+import { methodGuard } from "./route-methods.js";
+import { schemas } from "./schemas.js";
+import { decodeV2, encodeV2 } from "./v2-json-codec.js";
+
+export interface V2Options {
+  service: ModelService;
+  limits: Limits;
+}
+
+type ModelParams = { Params: { name: string; version?: string } };
+
+export const v2Routes: FastifyPluginAsync<V2Options> = async (app, { service, limits }) => {
+  const countRequests = requestMetrics(service.opts.metrics, "v2");
+  app.get("/v2", { schema: schemas.v2Server }, async (_req, reply) =>
+    sendJson(reply, { name: RUNTIME_NAME, version: RUNTIME_VERSION, extensions: ["binary_tensor_data"] }),
+  );
+  methodGuard(app, "/v2", ["GET"]);
+
+  app.get("/v2/health/live", { schema: schemas.v2Live }, async (_req, reply) => sendJson(reply, { live: true }));
+  methodGuard(app, "/v2/health/live", ["GET"]);
+
+  app.get("/v2/health/ready", { schema: schemas.v2Ready }, async (_req, reply) =>
+    sendJson(reply, { ready: service.ready }, service.ready ? 200 : 503),
+  );
+  methodGuard(app, "/v2/health/ready", ["GET"]);
+
+  for (const versioned of [false, true]) {
+    const base = versioned ? "/v2/models/:name/versions/:version" : "/v2/models/:name";
+
+    app.get<ModelParams>(base, { schema: schemas.v2Model(versioned) }, async (req, reply) => {
+      requireModel(service, req.params.name, req.params.version);
+      const model = requireReady(service);
+      return sendJson(reply, {
+        ...v2ModelMetadata(service.name, service.version, model),
+        parameters: {
+          backend: service.backend?.name,
+          digest: service.digest === undefined ? undefined : `sha256:${service.digest}`,
+          max_batch_size: service.batching ? service.opts.maxBatchSize : 1,
+          plain_js_max_rows: model.plainJsRows,
+        },
+      });
+    });
+    methodGuard(app, base, ["GET"]);
+
+    app.get<ModelParams>(`${base}/ready`, { schema: schemas.v2ModelReady(versioned) }, async (req, reply) => {
+      requireModel(service, req.params.name, req.params.version);
+      return sendJson(reply, { name: service.name, ready: service.ready }, service.ready ? 200 : 503);
+    });
+    methodGuard(app, `${base}/ready`, ["GET"]);
+
+    app.post<ModelParams>(
+      `${base}/infer`,
+      { schema: schemas.v2Infer(versioned), onResponse: countRequests },
+      async (req, reply) => {
+        requireModel(service, req.params.name, req.params.version);
+        const model = requireReady(service);
+        // Inputs named after the DataSet's columns for a trained model's artifact (../raw-records.ts).
+        const raw =
+          service.raw && req.binaryPart === undefined ? rawV2(req.body, service.raw, model.signature) : undefined;
+        const request = decodeV2(raw?.body ?? req.body, model.signature, limits, req.binaryPart);
+        const outputs = await runInference(service, req.log, request.prepared, predictionIdHeader(reply), raw?.records);
+        const { json, binary } = encodeV2(outputs, model.signature, request, service.name, service.version);
+        const classes = raw !== undefined ? service.raw?.classes : undefined;
+        if (classes) {
+          const labels = labelsOf(outputs, classes);
+          (json as { outputs: object[] }).outputs.push({
+            name: "label",
+            datatype: "BYTES",
+            shape: [labels.length],
+            data: labels,
+          });
+        }
+        if (binary.length === 0) return sendJson(reply, json);
+        const head = Buffer.from(JSON.stringify(json));
+        return reply
+          .code(200)
+          .type("application/octet-stream")
+          .header(BINARY_HEADER, head.byteLength)
+          .send(Buffer.concat([head, ...binary]));
+      },
+    );
+    methodGuard(app, `${base}/infer`, ["POST"]);
+  }
+};
