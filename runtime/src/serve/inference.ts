@@ -5,20 +5,19 @@
  */
 import { errors, RuntimeError } from "../errors.js";
 import type { LoadedModel, OutputTensor } from "./model/loaded-model.js";
-import type { ModelService } from "./model-host.js";
+import type { ModelHost } from "./model-host.js";
 import type { Prepared } from "./validate.js";
 
 /** The model named in the request, or 404; `version` is checked when given. */
-export function requireModel(service: ModelService, name: string, version?: string): void {
-  if (name !== service.name) throw errors.modelNotFound(name);
-  if (version !== undefined && version !== "" && version !== service.version)
-    throw errors.versionNotFound(name, version);
+export function requireModel(host: ModelHost, name: string, version?: string): void {
+  if (name !== host.name) throw errors.modelNotFound(name);
+  if (version !== undefined && version !== "" && version !== host.version) throw errors.versionNotFound(name, version);
 }
 
 /** The loaded model, or 503 while loading or draining. */
-export function requireReady(service: ModelService): LoadedModel {
-  const model = service.model;
-  if (model === undefined || !service.ready) throw errors.notReady(service.name);
+export function requireReady(host: ModelHost): LoadedModel {
+  const model = host.model;
+  if (model === undefined || !host.ready) throw errors.notReady(host.name);
   return model;
 }
 
@@ -28,7 +27,7 @@ export interface ErrorLogger {
 
 /** Runs a validated request; model failures become a 500 without details (logged here). */
 export async function runInference(
-  service: ModelService,
+  host: ModelHost,
   log: ErrorLogger,
   prepared: Prepared,
   /** Receives the prediction's id when feedback is on (monitoring/). */
@@ -37,9 +36,9 @@ export async function runInference(
   records?: readonly Record<string, unknown>[],
 ): Promise<OutputTensor[]> {
   try {
-    const { outputs } = await service.infer(prepared);
+    const { outputs } = await host.infer(prepared);
     // Drift counts, and the id a client sends its ground truth with.
-    const id = service.monitor?.observe(prepared, outputs, records);
+    const id = host.monitor?.observe(prepared, outputs, records);
     if (id !== undefined) onPredictionId?.(id);
     return outputs;
   } catch (err) {

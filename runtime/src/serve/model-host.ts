@@ -14,7 +14,7 @@ import { type BaselineState, Monitor, type MonitorOptions } from "./monitoring/m
 import { type RawRecords, rawRecordsFor } from "./raw-records.js";
 import type { Prepared } from "./validate.js";
 
-export interface ServiceOptions {
+export interface ModelHostOptions {
   name: string;
   version: string;
   metrics: RuntimeMetrics;
@@ -52,7 +52,7 @@ async function timeModel(model: LoadedModel, rows: number): Promise<number> {
   return times[Math.floor(times.length / 2)] as number;
 }
 
-export class ModelService {
+export class ModelHost {
   private loaded: { model: LoadedModel; batcher: Batcher } | undefined;
   private draining = false;
   digest: string | undefined;
@@ -63,7 +63,7 @@ export class ModelService {
   /** The backend the model runs on, once loaded. */
   backend: BackendInfo | undefined;
 
-  constructor(readonly opts: ServiceOptions) {}
+  constructor(private readonly opts: ModelHostOptions) {}
 
   get name(): string {
     return this.opts.name;
@@ -71,6 +71,16 @@ export class ModelService {
 
   get version(): string {
     return this.opts.version;
+  }
+
+  /** The runtime's metrics, which the transports count their requests in. */
+  get metrics(): RuntimeMetrics {
+    return this.opts.metrics;
+  }
+
+  /** --max-batch-size as configured (a model with a fixed batch dimension still takes one request at a time). */
+  get maxBatchSize(): number {
+    return this.opts.maxBatchSize;
   }
 
   get ready(): boolean {

@@ -8,10 +8,10 @@ import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { fetchArtifact } from "../artifact.js";
 import { type BackendInfo, quietCpuBanner } from "../backends.js";
-import { buildServer } from "./http/app.js";
+import { buildHttpApp } from "./http/app.js";
 import { RuntimeMetrics } from "./metrics.js";
 import { loadModel } from "./model/loaded-model.js";
-import { ModelService } from "./model-host.js";
+import { ModelHost } from "./model-host.js";
 
 // Tests run on the default cpu backend without activate(); keep their output clean too.
 quietCpuBanner();
@@ -151,7 +151,7 @@ export interface ServerFixture {
   bodyLimitBytes?: number;
   auth?: import("./auth.js").Authenticator;
   name?: string;
-  monitoring?: import("./model-host.js").ServiceOptions["monitoring"];
+  monitoring?: import("./model-host.js").ModelHostOptions["monitoring"];
   /** loadModel's plainJsRows (undefined: measured). */
   plainJsRows?: number;
 }
@@ -160,7 +160,7 @@ export interface ServerFixture {
 export async function serverFor(modelJson: string, fx: ServerFixture = {}) {
   const metrics = new RuntimeMetrics(fx.name ?? "m");
   const limits = { maxRequestRows: fx.maxRequestRows ?? 1024 };
-  const service = new ModelService({
+  const host = new ModelHost({
     name: fx.name ?? "m",
     version: "1",
     metrics,
@@ -169,17 +169,17 @@ export async function serverFor(modelJson: string, fx: ServerFixture = {}) {
     ...(fx.monitoring ? { monitoring: fx.monitoring } : {}),
   });
   const artifact = await fetchArtifact({ kind: "file", path: modelJson }, undefined);
-  service.digest = artifact.digest;
-  service.attach(
+  host.digest = artifact.digest;
+  host.attach(
     await loadModel(artifact, fx.plainJsRows === undefined ? {} : { plainJsRows: fx.plainJsRows }),
     testBackend(),
   );
-  const app = await buildServer({
-    service,
+  const app = await buildHttpApp({
+    host,
     limits,
     bodyLimitBytes: fx.bodyLimitBytes ?? 1024 * 1024,
     auth: fx.auth,
     logLevel: "silent",
   });
-  return { app, service, metrics };
+  return { app, host, metrics };
 }

@@ -7,7 +7,7 @@
 import { errors } from "../../errors.js";
 import { RUNTIME_NAME, RUNTIME_VERSION } from "../../version.js";
 import { type ErrorLogger, requireModel, requireReady, runInference } from "../inference.js";
-import type { ModelService } from "../model-host.js";
+import type { ModelHost } from "../model-host.js";
 import { v2ModelMetadata } from "../v2-protocol.js";
 import type { Limits } from "../validate.js";
 import {
@@ -21,7 +21,7 @@ import {
 import { decodeModelInfer, encodeModelInfer, type ModelInferRequest } from "./v2-proto-codec.js";
 
 export interface HandlerContext {
-  service: ModelService;
+  host: ModelHost;
   limits: Limits;
   log: ErrorLogger;
 }
@@ -36,73 +36,73 @@ type NameVersion = { name: string; version: string };
 
 export const inferenceRpcs: RpcTable = {
   ServerLive: { public: true, run: async () => ({ live: true }) },
-  ServerReady: { public: true, run: async ({ service }) => ({ ready: service.ready }) },
+  ServerReady: { public: true, run: async ({ host }) => ({ ready: host.ready }) },
   ModelReady: {
     public: true,
-    run: async ({ service }, r: NameVersion) => {
-      requireModel(service, r.name, r.version);
-      return { ready: service.ready };
+    run: async ({ host }, r: NameVersion) => {
+      requireModel(host, r.name, r.version);
+      return { ready: host.ready };
     },
   },
   ServerMetadata: { run: async () => ({ name: RUNTIME_NAME, version: RUNTIME_VERSION, extensions: [] }) },
   ModelMetadata: {
-    run: async ({ service }, r: NameVersion) => {
-      requireModel(service, r.name, r.version);
-      return v2ModelMetadata(service.name, service.version, requireReady(service));
+    run: async ({ host }, r: NameVersion) => {
+      requireModel(host, r.name, r.version);
+      return v2ModelMetadata(host.name, host.version, requireReady(host));
     },
   },
   ModelInfer: {
     protocol: "grpc-v2",
-    run: async ({ service, limits, log }, r: ModelInferRequest) => {
-      requireModel(service, r.model_name, r.model_version);
-      const model = requireReady(service);
+    run: async ({ host, limits, log }, r: ModelInferRequest) => {
+      requireModel(host, r.model_name, r.model_version);
+      const model = requireReady(host);
       const request = decodeModelInfer(r, model.signature, limits);
-      const outputs = await runInference(service, log, request.prepared);
-      return encodeModelInfer(outputs, model.signature, request, service.name, service.version);
+      const outputs = await runInference(host, log, request.prepared);
+      return encodeModelInfer(outputs, model.signature, request, host.name, host.version);
     },
   },
 };
 
 /** model_spec: the name must match; a version or version label must be the served one. */
-function requireSpec(service: ModelService, spec: ModelSpec | null): void {
+function requireSpec(host: ModelHost, spec: ModelSpec | null): void {
   if (spec === null || spec.name === "") throw errors.invalidInput("model_spec.name is required");
-  requireModel(service, spec.name);
+  requireModel(host, spec.name);
   if (spec.version_label !== undefined && spec.version_label !== "")
     throw errors.versionNotFound(spec.name, `label ${spec.version_label}`);
-  if (spec.version != null && String(spec.version.value) !== service.version)
+  if (spec.version != null && String(spec.version.value) !== host.version)
     throw errors.versionNotFound(spec.name, String(spec.version.value));
 }
 
 /** TF Serving versions are int64; a non-numeric --model-version is reported as 0. */
-function numericVersion(service: ModelService): number {
-  return /^\d{1,15}$/.test(service.version) ? Number(service.version) : 0;
+function numericVersion(host: ModelHost): number {
+  return /^\d{1,15}$/.test(host.version) ? Number(host.version) : 0;
 }
 
-function specOut(service: ModelService) {
-  return { name: service.name, version: { value: numericVersion(service) }, signature_name: "serving_default" };
+function specOut(host: ModelHost) {
+  return { name: host.name, version: { value: numericVersion(host) }, signature_name: "serving_default" };
 }
 
 export const predictionRpcs: RpcTable = {
   Predict: {
     protocol: "grpc-tfs",
-    run: async ({ service, limits, log }, r: PredictRequest) => {
-      requireSpec(service, r.model_spec);
-      const model = requireReady(service);
+    run: async ({ host, limits, log }, r: PredictRequest) => {
+      requireSpec(host, r.model_spec);
+      const model = requireReady(host);
       const { prepared, outputs: picked } = decodePredict(r, model.signature, limits);
-      const outputs = await runInference(service, log, prepared);
-      return { model_spec: specOut(service), ...encodePredict(outputs, model.signature, picked) };
+      const outputs = await runInference(host, log, prepared);
+      return { model_spec: specOut(host), ...encodePredict(outputs, model.signature, picked) };
     },
   },
   GetModelMetadata: {
-    run: async ({ service }, r: { model_spec: ModelSpec | null; metadata_field: string[] }) => {
-      requireSpec(service, r.model_spec);
+    run: async ({ host }, r: { model_spec: ModelSpec | null; metadata_field: string[] }) => {
+      requireSpec(host, r.model_spec);
       checkSignature(r.model_spec?.signature_name ?? "");
       for (const f of r.metadata_field) {
         if (f !== "signature_def")
           throw errors.invalidInput(`metadata_field '${f}' is not served; ask for 'signature_def'`);
       }
       if (r.metadata_field.length === 0) throw errors.invalidInput("metadata_field must name 'signature_def'");
-      const model = requireReady(service);
+      const model = requireReady(host);
       const info = (specs: typeof model.signature.inputs) =>
         Object.fromEntries(
           specs.map((s) => [
@@ -116,7 +116,7 @@ export const predictionRpcs: RpcTable = {
         method_name: "tensorflow/serving/predict",
       };
       return {
-        model_spec: specOut(service),
+        model_spec: specOut(host),
         // protobufjs encodes an object with "@type" into the Any's bytes.
         metadata: {
           signature_def: {
@@ -131,12 +131,12 @@ export const predictionRpcs: RpcTable = {
 
 export const modelRpcs: RpcTable = {
   GetModelStatus: {
-    run: async ({ service }, r: { model_spec: ModelSpec | null }) => {
-      requireSpec(service, r.model_spec);
-      const state = service.ready ? "AVAILABLE" : service.model === undefined ? "LOADING" : "UNLOADING";
+    run: async ({ host }, r: { model_spec: ModelSpec | null }) => {
+      requireSpec(host, r.model_spec);
+      const state = host.ready ? "AVAILABLE" : host.model === undefined ? "LOADING" : "UNLOADING";
       return {
         model_version_status: [
-          { version: numericVersion(service), state, status: { error_code: "OK", error_message: "" } },
+          { version: numericVersion(host), state, status: { error_code: "OK", error_message: "" } },
         ],
       };
     },

@@ -11,13 +11,13 @@ import * as grpc from "@grpc/grpc-js";
 import { errors, RuntimeError } from "../../errors.js";
 import type { Authenticator } from "../auth.js";
 import type { ErrorLogger } from "../inference.js";
-import type { ModelService } from "../model-host.js";
+import type { ModelHost } from "../model-host.js";
 import type { Limits } from "../validate.js";
 import { type HandlerContext, inferenceRpcs, modelRpcs, predictionRpcs, type RpcTable } from "./handlers.js";
 import { services } from "./protos.js";
 
 export interface GrpcOptions {
-  service: ModelService;
+  host: ModelHost;
   limits: Limits;
   /** Largest request message accepted (the HTTP body limit). */
   maxMessageBytes: number;
@@ -38,8 +38,8 @@ function toServiceError(e: RuntimeError): grpc.ServiceError {
 }
 
 function implement(table: RpcTable, opts: GrpcOptions): grpc.UntypedServiceImplementation {
-  const ctx: HandlerContext = { service: opts.service, limits: opts.limits, log: opts.log };
-  const metrics = opts.service.opts.metrics;
+  const ctx: HandlerContext = { host: opts.host, limits: opts.limits, log: opts.log };
+  const metrics = opts.host.metrics;
   const impl: grpc.UntypedServiceImplementation = {};
   for (const [name, rpc] of Object.entries(table)) {
     const run = async (call: grpc.ServerUnaryCall<unknown, object>) => {

@@ -7,7 +7,7 @@ import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { errors } from "../../errors.js";
 import { RUNTIME_NAME, RUNTIME_VERSION } from "../../version.js";
 import { type Authenticator, PUBLIC_PATHS } from "../auth.js";
-import type { ModelService } from "../model-host.js";
+import type { ModelHost } from "../model-host.js";
 import type { Limits } from "../validate.js";
 import { registerBodyParser } from "./body-parser.js";
 import { toRuntimeError } from "./fastify-errors.js";
@@ -19,8 +19,8 @@ import { schemas } from "./schemas.js";
 import { v1Routes } from "./v1-routes.js";
 import { v2Routes } from "./v2-routes.js";
 
-export interface ServerOptions {
-  service: ModelService;
+export interface HttpAppOptions {
+  host: ModelHost;
   limits: Limits;
   bodyLimitBytes: number;
   /** Undefined: no auth. */
@@ -37,9 +37,9 @@ const SECURITY_HEADERS = {
   "cache-control": "no-store",
 } as const;
 
-export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
-  const { service, limits, bodyLimitBytes, auth } = opts;
-  const metrics = service.opts.metrics;
+export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstance> {
+  const { host, limits, bodyLimitBytes, auth } = opts;
+  const metrics = host.metrics;
   const app = Fastify({
     bodyLimit: bodyLimitBytes,
     logger: { level: opts.logLevel ?? "info" },
@@ -97,9 +97,9 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   app.setValidatorCompiler(() => () => true);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
-  await app.register(v1Routes, { service, limits });
-  await app.register(v2Routes, { service, limits });
-  await app.register(monitoringRoutes, { service });
+  await app.register(v1Routes, { host, limits });
+  await app.register(v2Routes, { host, limits });
+  await app.register(monitoringRoutes, { host });
 
   app.get("/metrics", { schema: schemas.metrics }, async (_req, reply) => {
     const text = await metrics.registry.metrics();
@@ -109,10 +109,10 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
 
   // Once the model is loaded the document describes its exact inputs (openapi-model.ts).
   app.get("/openapi.json", { schema: { hide: true } }, async (_req, reply) => {
-    const model = service.model;
+    const model = host.model;
     const doc = app.swagger() as Parameters<typeof specialise>[0];
     if (model === undefined) return sendJson(reply, doc);
-    const served = { name: service.name, version: service.version, signature: model.signature };
+    const served = { name: host.name, version: host.version, signature: model.signature };
     return sendJson(reply, specialise(doc, served, limits.maxRequestRows));
   });
   methodGuard(app, "/openapi.json", ["GET"]);

@@ -5,7 +5,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { errors } from "../../errors.js";
 import { requireModel } from "../inference.js";
-import type { ModelService } from "../model-host.js";
+import type { ModelHost } from "../model-host.js";
 import {
   applyFeedback,
   decodeV1Feedback,
@@ -24,39 +24,39 @@ export const predictionIdHeader = (reply: FastifyReply) => (id: string) => {
   reply.header(PREDICTION_ID_HEADER, id);
 };
 
-function requireMonitor(service: ModelService): Monitor {
-  const m = service.monitor;
-  if (m === undefined) throw errors.notReady(service.name);
+function requireMonitor(host: ModelHost): Monitor {
+  const m = host.monitor;
+  if (m === undefined) throw errors.notReady(host.name);
   return m;
 }
 
-async function feedback(service: ModelService, req: FastifyRequest, items: FeedbackItem[]) {
+async function feedback(host: ModelHost, req: FastifyRequest, items: FeedbackItem[]) {
   return applyFeedback(items, {
-    monitor: requireMonitor(service),
-    modelName: service.name,
+    monitor: requireMonitor(host),
+    modelName: host.name,
     forwarded: req.headers[FORWARDED_HEADER] === "1",
     authorization: req.headers.authorization,
   });
 }
 
 /** POST /v1/models/{name}:feedback */
-export async function v1Feedback(service: ModelService, req: FastifyRequest, reply: FastifyReply) {
-  const accepted = await feedback(service, req, decodeV1Feedback(req.body));
+export async function v1Feedback(host: ModelHost, req: FastifyRequest, reply: FastifyReply) {
+  const accepted = await feedback(host, req, decodeV1Feedback(req.body));
   return sendJson(reply, { accepted });
 }
 
 type ModelParams = { Params: { name: string; version?: string } };
 
-export const monitoringRoutes: FastifyPluginAsync<{ service: ModelService }> = async (app, { service }) => {
+export const monitoringRoutes: FastifyPluginAsync<{ host: ModelHost }> = async (app, { host }) => {
   app.get("/monitoring", { schema: { hide: true } }, async (_req, reply) =>
-    sendJson(reply, requireMonitor(service).snapshot()),
+    sendJson(reply, requireMonitor(host).snapshot()),
   );
   methodGuard(app, "/monitoring", ["GET"]);
   for (const base of ["/v2/models/:name", "/v2/models/:name/versions/:version"]) {
     app.post<ModelParams>(`${base}/feedback`, { schema: { hide: true } }, async (req, reply) => {
-      requireModel(service, req.params.name, req.params.version);
-      const accepted = await feedback(service, req, decodeV2Feedback(req.body));
-      return sendJson(reply, { model_name: service.name, accepted });
+      requireModel(host, req.params.name, req.params.version);
+      const accepted = await feedback(host, req, decodeV2Feedback(req.body));
+      return sendJson(reply, { model_name: host.name, accepted });
     });
     methodGuard(app, `${base}/feedback`, ["POST"]);
   }

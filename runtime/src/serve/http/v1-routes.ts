@@ -8,7 +8,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import { errors } from "../../errors.js";
 import { requireModel, requireReady, runInference } from "../inference.js";
-import type { ModelService } from "../model-host.js";
+import type { ModelHost } from "../model-host.js";
 import { labelsOf, rawV1 } from "../raw-records.js";
 import type { Limits } from "../validate.js";
 import { predictionIdHeader, v1Feedback } from "./monitoring-routes.js";
@@ -19,7 +19,7 @@ import { schemas } from "./schemas.js";
 import { decodeV1, encodeV1 } from "./v1-json-codec.js";
 
 export interface V1Options {
-  service: ModelService;
+  host: ModelHost;
   limits: Limits;
 }
 
@@ -33,9 +33,9 @@ export function splitVerb(segment: string): [string, string | undefined] {
 
 const VERBS = new Set(["predict", "feedback"]);
 
-export const v1Routes: FastifyPluginAsync<V1Options> = async (app, { service, limits }) => {
-  const countRequests = requestMetrics(service.opts.metrics, "v1");
-  app.get("/v1/models", { schema: schemas.v1List }, async (_req, reply) => sendJson(reply, { models: [service.name] }));
+export const v1Routes: FastifyPluginAsync<V1Options> = async (app, { host, limits }) => {
+  const countRequests = requestMetrics(host.metrics, "v1");
+  app.get("/v1/models", { schema: schemas.v1List }, async (_req, reply) => sendJson(reply, { models: [host.name] }));
   methodGuard(app, "/v1/models", ["GET"]);
 
   app.get<NameParams>("/v1/models/:name", { schema: schemas.v1Model }, async (req, reply) => {
@@ -44,8 +44,8 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, { service, li
       if (VERBS.has(verb)) throw errors.methodNotAllowed("GET", ["POST"]);
       throw errors.routeNotFound("GET", req.url.split("?")[0] ?? "");
     }
-    requireModel(service, name);
-    return sendJson(reply, { name: service.name, ready: service.ready });
+    requireModel(host, name);
+    return sendJson(reply, { name: host.name, ready: host.ready });
   });
 
   app.post<NameParams>(
@@ -55,17 +55,17 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, { service, li
       const [name, verb] = splitVerb(req.params.name);
       if (verb === undefined) throw errors.methodNotAllowed("POST", ["GET", "HEAD"]);
       if (!VERBS.has(verb)) throw errors.routeNotFound("POST", req.url.split("?")[0] ?? "");
-      requireModel(service, name);
-      if (verb === "feedback") return v1Feedback(service, req, reply);
-      const model = requireReady(service);
+      requireModel(host, name);
+      if (verb === "feedback") return v1Feedback(host, req, reply);
+      const model = requireReady(host);
       if (req.binaryPart !== undefined)
         throw errors.badRequest("the binary tensor data extension (Inference-Header-Content-Length) is V2 only");
       // Column-keyed instances for a trained model's artifact (../raw-records.ts); tensors otherwise.
-      const raw = service.raw && rawV1(req.body, service.raw, model.signature);
+      const raw = host.raw && rawV1(req.body, host.raw, model.signature);
       const { prepared, format } = decodeV1(raw?.body ?? req.body, model.signature, limits);
-      const outputs = await runInference(service, req.log, prepared, predictionIdHeader(reply), raw?.records);
+      const outputs = await runInference(host, req.log, prepared, predictionIdHeader(reply), raw?.records);
       const body = encodeV1(outputs, model.signature, format, prepared.rows);
-      const classes = raw ? service.raw?.classes : undefined;
+      const classes = raw ? host.raw?.classes : undefined;
       return sendJson(reply, classes ? { ...body, labels: labelsOf(outputs, classes) } : body);
     },
   );

@@ -5,7 +5,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import { RUNTIME_NAME, RUNTIME_VERSION } from "../../version.js";
 import { requireModel, requireReady, runInference } from "../inference.js";
-import type { ModelService } from "../model-host.js";
+import type { ModelHost } from "../model-host.js";
 import { labelsOf, rawV2 } from "../raw-records.js";
 import { v2ModelMetadata } from "../v2-protocol.js";
 import type { Limits } from "../validate.js";
@@ -18,14 +18,14 @@ import { schemas } from "./schemas.js";
 import { decodeV2, encodeV2 } from "./v2-json-codec.js";
 
 export interface V2Options {
-  service: ModelService;
+  host: ModelHost;
   limits: Limits;
 }
 
 type ModelParams = { Params: { name: string; version?: string } };
 
-export const v2Routes: FastifyPluginAsync<V2Options> = async (app, { service, limits }) => {
-  const countRequests = requestMetrics(service.opts.metrics, "v2");
+export const v2Routes: FastifyPluginAsync<V2Options> = async (app, { host, limits }) => {
+  const countRequests = requestMetrics(host.metrics, "v2");
   app.get("/v2", { schema: schemas.v2Server }, async (_req, reply) =>
     sendJson(reply, { name: RUNTIME_NAME, version: RUNTIME_VERSION, extensions: ["binary_tensor_data"] }),
   );
@@ -35,7 +35,7 @@ export const v2Routes: FastifyPluginAsync<V2Options> = async (app, { service, li
   methodGuard(app, "/v2/health/live", ["GET"]);
 
   app.get("/v2/health/ready", { schema: schemas.v2Ready }, async (_req, reply) =>
-    sendJson(reply, { ready: service.ready }, service.ready ? 200 : 503),
+    sendJson(reply, { ready: host.ready }, host.ready ? 200 : 503),
   );
   methodGuard(app, "/v2/health/ready", ["GET"]);
 
@@ -43,14 +43,14 @@ export const v2Routes: FastifyPluginAsync<V2Options> = async (app, { service, li
     const base = versioned ? "/v2/models/:name/versions/:version" : "/v2/models/:name";
 
     app.get<ModelParams>(base, { schema: schemas.v2Model(versioned) }, async (req, reply) => {
-      requireModel(service, req.params.name, req.params.version);
-      const model = requireReady(service);
+      requireModel(host, req.params.name, req.params.version);
+      const model = requireReady(host);
       return sendJson(reply, {
-        ...v2ModelMetadata(service.name, service.version, model),
+        ...v2ModelMetadata(host.name, host.version, model),
         parameters: {
-          backend: service.backend?.name,
-          digest: service.digest === undefined ? undefined : `sha256:${service.digest}`,
-          max_batch_size: service.batching ? service.opts.maxBatchSize : 1,
+          backend: host.backend?.name,
+          digest: host.digest === undefined ? undefined : `sha256:${host.digest}`,
+          max_batch_size: host.batching ? host.maxBatchSize : 1,
           plain_js_max_rows: model.plainJsRows,
         },
       });
@@ -58,8 +58,8 @@ export const v2Routes: FastifyPluginAsync<V2Options> = async (app, { service, li
     methodGuard(app, base, ["GET"]);
 
     app.get<ModelParams>(`${base}/ready`, { schema: schemas.v2ModelReady(versioned) }, async (req, reply) => {
-      requireModel(service, req.params.name, req.params.version);
-      return sendJson(reply, { name: service.name, ready: service.ready }, service.ready ? 200 : 503);
+      requireModel(host, req.params.name, req.params.version);
+      return sendJson(reply, { name: host.name, ready: host.ready }, host.ready ? 200 : 503);
     });
     methodGuard(app, `${base}/ready`, ["GET"]);
 
@@ -67,15 +67,14 @@ export const v2Routes: FastifyPluginAsync<V2Options> = async (app, { service, li
       `${base}/infer`,
       { schema: schemas.v2Infer(versioned), onResponse: countRequests },
       async (req, reply) => {
-        requireModel(service, req.params.name, req.params.version);
-        const model = requireReady(service);
+        requireModel(host, req.params.name, req.params.version);
+        const model = requireReady(host);
         // Inputs named after the DataSet's columns for a trained model's artifact (../raw-records.ts).
-        const raw =
-          service.raw && req.binaryPart === undefined ? rawV2(req.body, service.raw, model.signature) : undefined;
+        const raw = host.raw && req.binaryPart === undefined ? rawV2(req.body, host.raw, model.signature) : undefined;
         const request = decodeV2(raw?.body ?? req.body, model.signature, limits, req.binaryPart);
-        const outputs = await runInference(service, req.log, request.prepared, predictionIdHeader(reply), raw?.records);
-        const { json, binary } = encodeV2(outputs, model.signature, request, service.name, service.version);
-        const classes = raw !== undefined ? service.raw?.classes : undefined;
+        const outputs = await runInference(host, req.log, request.prepared, predictionIdHeader(reply), raw?.records);
+        const { json, binary } = encodeV2(outputs, model.signature, request, host.name, host.version);
+        const classes = raw !== undefined ? host.raw?.classes : undefined;
         if (classes) {
           const labels = labelsOf(outputs, classes);
           (json as { outputs: object[] }).outputs.push({
