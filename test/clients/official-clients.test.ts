@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchArtifact } from "../../runtime/src/artifact.js";
-import { loadModel } from "../../runtime/src/serve/model/loaded-model.js";
+import { loadModel } from "../../runtime/src/serve/model/load.js";
 import { saveLayersModel, tempDir, twoInTwoOut } from "../../runtime/src/serve/test-helpers.js";
 import { python, type RuntimeProcess, startRuntime, venvPython } from "./support.js";
 

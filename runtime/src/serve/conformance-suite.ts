@@ -27,7 +27,7 @@ const close = (a: number[], b: number[]) => {
 export function conformanceSuite(backend: BackendName): void {
   describe(`V1 and V2 conformance on ${backend}`, () => {
     let dense: FastifyInstance;
-    /** The same Dense model on TF.js alone (dense serves it through the plain-JS kernel, model.ts). */
+    /** The same Dense model on TF.js alone (dense serves it through the plain-JS kernel, model/plain-js-rows.ts). */
     let denseTf: FastifyInstance;
     let multi: FastifyInstance;
     let graph: FastifyInstance;

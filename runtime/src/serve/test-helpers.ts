@@ -10,7 +10,7 @@ import { fetchArtifact } from "../artifact.js";
 import { type BackendInfo, quietCpuBanner } from "../backends.js";
 import { buildHttpApp } from "./http/app.js";
 import { RuntimeMetrics } from "./metrics.js";
-import { loadModel } from "./model/loaded-model.js";
+import { loadModel } from "./model/load.js";
 import { ModelHost } from "./model-host.js";
 
 // Tests run on the default cpu backend without activate(); keep their output clean too.

@@ -4,11 +4,9 @@
  * TF.js backend spends 10–30 µs per call on tensor objects, kernel dispatch and
  * bookkeeping; libtensorflow more. Sums are accumulated in float64 and rounded
  * to float32 per layer, so results stay within float32 rounding of TF.js's
- * (model.ts checks ≤ 1e-5 at load and keeps TF.js when they differ).
- * Pure functions of the weights; model.ts decides up to how many rows to use it.
+ * (plain-js-rows.ts checks ≤ 1e-5 at load and keeps TF.js when they differ).
+ * Pure functions of the weights; plain-js-rows.ts times up to how many rows to use it.
  */
-import { performance } from "node:perf_hooks";
-
 export type DenseActivation = "linear" | "relu" | "relu6" | "elu" | "sigmoid" | "tanh" | "softmax";
 
 export interface DenseLayer {
@@ -96,49 +94,3 @@ export function denseForward(layers: readonly DenseLayer[], x: Float32Array, row
   }
   return h;
 }
-
-/** Fastest µs of `f` over a few calls (after two unmeasured ones): other tenants only ever add time. */
-function bestMicros(f: () => void, calls = 7): number {
-  f();
-  f();
-  let best = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < calls; i++) {
-    const s = performance.now();
-    f();
-    best = Math.min(best, (performance.now() - s) * 1000);
-  }
-  return best;
-}
-
-/**
- * Calls `f` up to `calls` times or for `ms`, whichever ends first, so that V8
- * has optimised it before it is timed (a big model's long loops are optimised
- * within its first calls; a small one needs many calls, which are quick).
- */
-function warm(f: () => void, ms: number, calls: number): void {
-  const end = performance.now() + ms;
-  for (let i = 0; i < calls && performance.now() < end; i++) f();
-}
-
-/**
- * The largest power-of-two row count up to `maxRows` at which `js(rows)` is
- * still faster than `other(rows)`, doubling until it is not; 0 when it never is.
- * Both grow with rows, so the search stops at the first loss. Both are warmed
- * first: an interpreted kernel is many times slower than its optimised code.
- */
-export function fasterUpTo(js: (rows: number) => void, other: (rows: number) => void, maxRows: number): number {
-  warm(() => js(1), 30, 2000);
-  warm(() => other(1), 30, 50);
-  let best = 0;
-  for (let rows = 1; rows <= maxRows; rows *= 2) {
-    const t = bestMicros(() => js(rows));
-    if (t >= bestMicros(() => other(rows))) break;
-    best = rows;
-    // Past this a backend's fixed per-call cost (tens to hundreds of µs) hardly
-    // matters either way, and timing more rows only costs load time.
-    if (t > JS_TIMING_LIMIT_MICROS) break;
-  }
-  return best;
-}
-
-const JS_TIMING_LIMIT_MICROS = 500;

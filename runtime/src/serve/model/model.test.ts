@@ -3,7 +3,9 @@ import { describe, expect, it } from "vitest";
 import { fetchArtifact } from "../../artifact.js";
 import { mlp, saveLayersModel, tempDir, twoInTwoOut } from "../test-helpers.js";
 import { denseForward } from "./dense-kernel.js";
-import { denseKernel, denseStack, layersNames, loadModel } from "./loaded-model.js";
+import { denseKernel, denseStack } from "./dense-stack.js";
+import { loadModel } from "./load.js";
+import { layersNames } from "./tf-artifacts.js";
 
 describe("model", () => {
   it("computes Dense stacks with fused matMuls, equal to tfjs-layers' own execution", () => {
