@@ -14,7 +14,7 @@ import { toRuntimeError } from "./fastify-errors.js";
 import { monitoringRoutes } from "./monitoring-routes.js";
 import { specialise } from "./openapi-model.js";
 import { sendError, sendJson } from "./reply.js";
-import { methodGuard, routeEveryMethod, unroutedError } from "./route-methods.js";
+import { installMethodGuard } from "./route-methods.js";
 import { schemas } from "./schemas.js";
 import { v1Routes } from "./v1-routes.js";
 import { v2Routes } from "./v2-routes.js";
@@ -49,7 +49,7 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   });
 
   registerBodyParser(app);
-  routeEveryMethod(app);
+  const routes = installMethodGuard(app);
 
   // Callback-style hooks: no promise per request on the hot path.
   app.addHook("onRequest", (req, reply, done) => {
@@ -71,7 +71,9 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
     return sendError(reply, e);
   });
 
-  app.setNotFoundHandler((req, reply) => sendError(reply, unroutedError(app, req.method, req.url.split("?")[0] ?? "")));
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, routes.unroutedError(req.method, req.url.split("?")[0] ?? "")),
+  );
 
   await app.register(swagger, {
     openapi: {
@@ -105,7 +107,6 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
     const text = await metrics.registry.metrics();
     return reply.type(metrics.registry.contentType).send(text);
   });
-  methodGuard(app, "/metrics", ["GET"]);
 
   // Once the model is loaded the document describes its exact inputs (openapi-model.ts).
   app.get("/openapi.json", { schema: { hide: true } }, async (_req, reply) => {
@@ -115,7 +116,6 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
     const served = { name: host.name, version: host.version, signature: model.signature };
     return sendJson(reply, specialise(doc, served, limits.maxRequestRows));
   });
-  methodGuard(app, "/openapi.json", ["GET"]);
 
   return app;
 }

@@ -15,7 +15,6 @@ import {
 } from "../monitoring/feedback.js";
 import type { Monitor } from "../monitoring/monitor.js";
 import { sendJson } from "./reply.js";
-import { methodGuard } from "./route-methods.js";
 
 export const PREDICTION_ID_HEADER = "x-prediction-id";
 
@@ -51,13 +50,11 @@ export const monitoringRoutes: FastifyPluginAsync<{ host: ModelHost }> = async (
   app.get("/monitoring", { schema: { hide: true } }, async (_req, reply) =>
     sendJson(reply, requireMonitor(host).snapshot()),
   );
-  methodGuard(app, "/monitoring", ["GET"]);
   for (const base of ["/v2/models/:name", "/v2/models/:name/versions/:version"]) {
     app.post<ModelParams>(`${base}/feedback`, { schema: { hide: true } }, async (req, reply) => {
       requireModel(host, req.params.name, req.params.version);
       const accepted = await feedback(host, req, decodeV2Feedback(req.body));
       return sendJson(reply, { model_name: host.name, accepted });
     });
-    methodGuard(app, `${base}/feedback`, ["POST"]);
   }
 };

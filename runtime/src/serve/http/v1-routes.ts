@@ -14,7 +14,6 @@ import type { Limits } from "../validate.js";
 import { predictionIdHeader, v1Feedback } from "./monitoring-routes.js";
 import { sendJson } from "./reply.js";
 import { requestMetrics } from "./request-metrics.js";
-import { methodGuard } from "./route-methods.js";
 import { schemas } from "./schemas.js";
 import { decodeV1, encodeV1 } from "./v1-json-codec.js";
 
@@ -33,24 +32,30 @@ export function splitVerb(segment: string): [string, string | undefined] {
 
 const VERBS = new Set(["predict", "feedback"]);
 
+/** For the Allow header: GET serves `{name}`, POST `{name}:<verb>` (see route-methods.ts). */
+const hasVerb = (path: string) => path.includes(":");
+
 export const v1Routes: FastifyPluginAsync<V1Options> = async (app, { host, limits }) => {
   const countRequests = requestMetrics(host.metrics, "v1");
   app.get("/v1/models", { schema: schemas.v1List }, async (_req, reply) => sendJson(reply, { models: [host.name] }));
-  methodGuard(app, "/v1/models", ["GET"]);
 
-  app.get<NameParams>("/v1/models/:name", { schema: schemas.v1Model }, async (req, reply) => {
-    const [name, verb] = splitVerb(req.params.name);
-    if (verb !== undefined) {
-      if (VERBS.has(verb)) throw errors.methodNotAllowed("GET", ["POST"]);
-      throw errors.routeNotFound("GET", req.url.split("?")[0] ?? "");
-    }
-    requireModel(host, name);
-    return sendJson(reply, { name: host.name, ready: host.ready });
-  });
+  app.get<NameParams>(
+    "/v1/models/:name",
+    { schema: schemas.v1Model, config: { servesPath: (path) => !hasVerb(path) } },
+    async (req, reply) => {
+      const [name, verb] = splitVerb(req.params.name);
+      if (verb !== undefined) {
+        if (VERBS.has(verb)) throw errors.methodNotAllowed("GET", ["POST"]);
+        throw errors.routeNotFound("GET", req.url.split("?")[0] ?? "");
+      }
+      requireModel(host, name);
+      return sendJson(reply, { name: host.name, ready: host.ready });
+    },
+  );
 
   app.post<NameParams>(
     "/v1/models/:name",
-    { schema: schemas.v1Predict, onResponse: countRequests },
+    { schema: schemas.v1Predict, config: { servesPath: hasVerb }, onResponse: countRequests },
     async (req, reply) => {
       const [name, verb] = splitVerb(req.params.name);
       if (verb === undefined) throw errors.methodNotAllowed("POST", ["GET", "HEAD"]);
@@ -69,5 +74,4 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, { host, limit
       return sendJson(reply, classes ? { ...body, labels: labelsOf(outputs, classes) } : body);
     },
   );
-  methodGuard(app, "/v1/models/:name", ["GET", "POST"], (path) => (path.includes(":") ? ["POST"] : ["GET"]));
 };

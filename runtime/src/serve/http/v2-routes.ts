@@ -13,7 +13,6 @@ import { BINARY_HEADER } from "./body-parser.js";
 import { predictionIdHeader } from "./monitoring-routes.js";
 import { sendJson } from "./reply.js";
 import { requestMetrics } from "./request-metrics.js";
-import { methodGuard } from "./route-methods.js";
 import { schemas } from "./schemas.js";
 import { decodeV2, encodeV2 } from "./v2-json-codec.js";
 
@@ -29,15 +28,12 @@ export const v2Routes: FastifyPluginAsync<V2Options> = async (app, { host, limit
   app.get("/v2", { schema: schemas.v2Server }, async (_req, reply) =>
     sendJson(reply, { name: RUNTIME_NAME, version: RUNTIME_VERSION, extensions: ["binary_tensor_data"] }),
   );
-  methodGuard(app, "/v2", ["GET"]);
 
   app.get("/v2/health/live", { schema: schemas.v2Live }, async (_req, reply) => sendJson(reply, { live: true }));
-  methodGuard(app, "/v2/health/live", ["GET"]);
 
   app.get("/v2/health/ready", { schema: schemas.v2Ready }, async (_req, reply) =>
     sendJson(reply, { ready: host.ready }, host.ready ? 200 : 503),
   );
-  methodGuard(app, "/v2/health/ready", ["GET"]);
 
   for (const versioned of [false, true]) {
     const base = versioned ? "/v2/models/:name/versions/:version" : "/v2/models/:name";
@@ -55,13 +51,11 @@ export const v2Routes: FastifyPluginAsync<V2Options> = async (app, { host, limit
         },
       });
     });
-    methodGuard(app, base, ["GET"]);
 
     app.get<ModelParams>(`${base}/ready`, { schema: schemas.v2ModelReady(versioned) }, async (req, reply) => {
       requireModel(host, req.params.name, req.params.version);
       return sendJson(reply, { name: host.name, ready: host.ready }, host.ready ? 200 : 503);
     });
-    methodGuard(app, `${base}/ready`, ["GET"]);
 
     app.post<ModelParams>(
       `${base}/infer`,
@@ -93,6 +87,5 @@ export const v2Routes: FastifyPluginAsync<V2Options> = async (app, { host, limit
           .send(Buffer.concat([head, ...binary]));
       },
     );
-    methodGuard(app, `${base}/infer`, ["POST"]);
   }
 };
