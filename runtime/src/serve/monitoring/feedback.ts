@@ -147,15 +147,15 @@ export async function applyFeedback(items: FeedbackItem[], ctx: FeedbackContext)
   for (const it of items) {
     const owner = PredictionStore.ownerOf(it.id);
     if (owner !== monitor.owner) {
-      const target = ctx.forwarded ? undefined : forwardTarget(owner, monitor.opts.advertise);
-      if (target === undefined) throw errors.predictionUnknown(it.id, store.opts.ttlSeconds);
+      const target = ctx.forwarded ? undefined : forwardTarget(owner, monitor.advertise);
+      if (target === undefined) throw errors.predictionUnknown(it.id, store.ttlSeconds);
       remote.set(target, [...(remote.get(target) ?? []), it]);
       continue;
     }
     const key = `${it.id}#${it.row}`;
     const found = store.get(it.id, it.row);
     if ("missing" in found) {
-      if (found.missing === "unknown") throw errors.predictionUnknown(it.id, store.opts.ttlSeconds);
+      if (found.missing === "unknown") throw errors.predictionUnknown(it.id, store.ttlSeconds);
       if (found.missing === "row") throw errors.predictionRow(it.id, it.row, store.rowsOf(it.id));
       throw errors.feedbackTwice(it.id, it.row);
     }

@@ -49,7 +49,7 @@ export class Monitor {
   readonly owner: string;
 
   constructor(
-    readonly opts: MonitorOptions,
+    private readonly opts: MonitorOptions,
     readonly baselineState: BaselineState,
     readonly signature: Signature,
     registry: client.Registry,
@@ -68,6 +68,11 @@ export class Monitor {
         ...(opts.now ? { now: opts.now } : {}),
       });
     }
+  }
+
+  /** This pod's address for forwarded feedback (MonitorOptions.advertise). */
+  get advertise(): string | undefined {
+    return this.opts.advertise;
   }
 
   /**

@@ -26,8 +26,13 @@ export class PredictionStore {
   private readonly nonce = randomBytes(6).toString("base64url");
   private readonly now: () => number;
 
-  constructor(readonly opts: StoreOptions) {
+  constructor(private readonly opts: StoreOptions) {
     this.now = opts.now ?? Date.now;
+  }
+
+  /** How long a prediction waits for its feedback. */
+  get ttlSeconds(): number {
+    return this.opts.ttlSeconds;
   }
 
   get size(): number {
