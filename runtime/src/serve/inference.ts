@@ -9,15 +9,16 @@ import type { ModelHost } from "./model-host.js";
 import type { Prepared } from "./validate.js";
 
 /** The model named in the request, or 404; `version` is checked when given. */
-export function requireModel(host: ModelHost, name: string, version?: string): void {
-  if (name !== host.name) throw errors.modelNotFound(name);
-  if (version !== undefined && version !== "" && version !== host.version) throw errors.versionNotFound(name, version);
+export function requireModel(modelHost: ModelHost, name: string, version?: string): void {
+  if (name !== modelHost.name) throw errors.modelNotFound(name);
+  if (version !== undefined && version !== "" && version !== modelHost.version)
+    throw errors.versionNotFound(name, version);
 }
 
 /** The loaded model, or 503 while loading or draining. */
-export function requireReady(host: ModelHost): LoadedModel {
-  const model = host.model;
-  if (model === undefined || !host.ready) throw errors.notReady(host.name);
+export function requireReady(modelHost: ModelHost): LoadedModel {
+  const model = modelHost.model;
+  if (model === undefined || !modelHost.ready) throw errors.notReady(modelHost.name);
   return model;
 }
 
@@ -27,7 +28,7 @@ export interface ErrorLogger {
 
 /** Runs a validated request; model failures become a 500 without details (logged here). */
 export async function runInference(
-  host: ModelHost,
+  modelHost: ModelHost,
   log: ErrorLogger,
   prepared: Prepared,
   /** Receives the prediction's id when feedback is on (monitoring/). */
@@ -36,9 +37,9 @@ export async function runInference(
   records?: readonly Record<string, unknown>[],
 ): Promise<OutputTensor[]> {
   try {
-    const { outputs } = await host.infer(prepared);
+    const { outputs } = await modelHost.infer(prepared);
     // Drift counts, and the id a client sends its ground truth with.
-    const id = host.monitor?.observe(prepared, outputs, records);
+    const id = modelHost.monitor?.observe(prepared, outputs, records);
     if (id !== undefined) onPredictionId?.(id);
     return outputs;
   } catch (err) {

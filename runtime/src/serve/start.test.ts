@@ -53,7 +53,7 @@ describe("serve", { timeout: 60_000 }, () => {
     const s = await startServe(flags(root, ["--model-digest", `sha256:${digest}`]), {});
     try {
       await s.loaded;
-      expect(s.host.ready).toBe(true);
+      expect(s.modelHost.ready).toBe(true);
       const url = `http://127.0.0.1:${(s.app.server.address() as { port: number }).port}`;
       expect((await fetch(`${url}/v2/health/ready`)).status).toBe(200);
       const r = await fetch(`${url}/v1/models/m:predict`, {
@@ -86,7 +86,7 @@ describe("serve", { timeout: 60_000 }, () => {
       const metrics = await (await fetch(`${url}/metrics`)).text();
       expect(metrics).toContain(`liftoff_runtime_backend_info{backend="${meta.parameters.backend}"`);
       expect(metrics).toMatch(/^liftoff_model_load_seconds\{model="m",phase="probe"\} \d/m);
-      expect(s.host.backend?.name).toBe(meta.parameters.backend);
+      expect(s.modelHost.backend?.name).toBe(meta.parameters.backend);
     } finally {
       await s.shutdown();
     }
@@ -97,7 +97,7 @@ describe("serve", { timeout: 60_000 }, () => {
     const s = await startServe(flags(root, ["--model-digest", `sha256:${"1".repeat(64)}`]), {});
     try {
       await expect(s.loaded).rejects.toThrow("model digest mismatch");
-      expect(s.host.ready).toBe(false);
+      expect(s.modelHost.ready).toBe(false);
       const url = `http://127.0.0.1:${(s.app.server.address() as { port: number }).port}`;
       expect((await fetch(`${url}/v2/health/ready`)).status).toBe(503);
       const r = await fetch(`${url}/v1/models/m:predict`, {
@@ -123,9 +123,9 @@ describe("serve", { timeout: 60_000 }, () => {
       method: "POST",
       body: JSON.stringify({ instances: [[1, 2, 3]] }),
     });
-    await until(() => s.host.queued === 1, "the request to be queued");
+    await until(() => s.modelHost.queued === 1, "the request to be queued");
     const done = s.shutdown();
-    expect(s.host.ready).toBe(false);
+    expect(s.modelHost.ready).toBe(false);
     const r = await inFlight;
     expect([r.status, await r.json()]).toEqual([200, { predictions: [[4.5, 4.5]] }]);
     await done;

@@ -20,7 +20,7 @@ export interface Running {
   app: FastifyInstance;
   /** Present with --grpc-port. */
   grpc: GrpcListener | undefined;
-  host: ModelHost;
+  modelHost: ModelHost;
   config: ServeConfig;
   /** Resolves when the model is loaded (rejects when it cannot be). */
   loaded: Promise<void>;
@@ -77,7 +77,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
       : inContainerRoot(resolveModelUri(config.baselineUri, config.pvcRoot), env.LIFTOFF_PATH_PREFIX);
   const baseline = await loadBaseline(baselineLocation);
   const limits = { maxRequestRows: config.maxRequestRows };
-  const host = new ModelHost({
+  const modelHost = new ModelHost({
     name: config.modelName,
     version: config.modelVersion,
     metrics,
@@ -102,7 +102,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
       : {}),
   });
   const app = await buildHttpApp({
-    host,
+    modelHost,
     limits,
     bodyLimitBytes: config.bodyLimitBytes,
     auth: tokens,
@@ -115,7 +115,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
   if (config.grpcPort !== undefined) {
     try {
       grpc = await startGrpc(
-        { host, limits, maxMessageBytes: config.bodyLimitBytes, auth: tokens, log: app.log },
+        { modelHost, limits, maxMessageBytes: config.bodyLimitBytes, auth: tokens, log: app.log },
         config.host,
         config.grpcPort,
       );
@@ -131,7 +131,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     `listening on ${config.host}:${(app.server.address() as { port: number }).port}`,
   );
 
-  const loaded = host.load(location, config.modelDigest, config.backend).then((r) => {
+  const loaded = modelHost.load(location, config.modelDigest, config.backend).then((r) => {
     const { backend: b, probe } = r;
     app.log.info(
       {
@@ -139,7 +139,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
         tfjs: b.tfjsVersion,
         libtensorflow: b.libVersion,
         probeMicros: probe?.timings,
-        plainJsRows: host.model?.plainJsRows,
+        plainJsRows: modelHost.model?.plainJsRows,
         skippedBackends: probe?.skipped,
         digest: `sha256:${r.digest}`,
         bytes: r.bytes,
@@ -154,17 +154,17 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
   let closing: Promise<void> | undefined;
   const shutdown = () => {
     closing ??= (async () => {
-      host.startDraining();
+      modelHost.startDraining();
       app.log.info("draining: readiness is false");
       if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
       // close() waits for in-flight requests; drain() sends queued ones now
       // instead of waiting out --max-latency-ms, so both finish together.
-      await Promise.all([app.close(), grpc?.close(), host.drain()]);
+      await Promise.all([app.close(), grpc?.close(), modelHost.drain()]);
     })();
     return closing;
   };
   const close = async () => {
     await Promise.all([app.close(), grpc?.close()]);
   };
-  return { app, grpc, host, config, loaded, shutdown, close };
+  return { app, grpc, modelHost, config, loaded, shutdown, close };
 }

@@ -160,7 +160,7 @@ export interface ServerFixture {
 export async function serverFor(modelJson: string, fx: ServerFixture = {}) {
   const metrics = new RuntimeMetrics(fx.name ?? "m");
   const limits = { maxRequestRows: fx.maxRequestRows ?? 1024 };
-  const host = new ModelHost({
+  const modelHost = new ModelHost({
     name: fx.name ?? "m",
     version: "1",
     metrics,
@@ -169,17 +169,17 @@ export async function serverFor(modelJson: string, fx: ServerFixture = {}) {
     ...(fx.monitoring ? { monitoring: fx.monitoring } : {}),
   });
   const artifact = await fetchArtifact({ kind: "file", path: modelJson }, undefined);
-  host.digest = artifact.digest;
-  host.attach(
+  modelHost.digest = artifact.digest;
+  modelHost.attach(
     await loadModel(artifact, fx.plainJsRows === undefined ? {} : { plainJsRows: fx.plainJsRows }),
     testBackend(),
   );
   const app = await buildHttpApp({
-    host,
+    modelHost,
     limits,
     bodyLimitBytes: fx.bodyLimitBytes ?? 1024 * 1024,
     auth: fx.auth,
     logLevel: "silent",
   });
-  return { app, host, metrics };
+  return { app, modelHost, metrics };
 }

@@ -51,9 +51,9 @@ describe("gRPC: V2 and TF Serving on one port", () => {
     const model = await saveLayersModel(tinyDense(), await tempDir());
     const C = clients();
     for (const auth of [undefined, new TokenSet(["s3cret"])]) {
-      const { app, host } = await serverFor(model);
+      const { app, modelHost } = await serverFor(model);
       const l = await startGrpc(
-        { host, limits: { maxRequestRows: 4 }, maxMessageBytes: 4096, auth, log: app.log },
+        { modelHost, limits: { maxRequestRows: 4 }, maxMessageBytes: 4096, auth, log: app.log },
         "127.0.0.1",
         0,
       );

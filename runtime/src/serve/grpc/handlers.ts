@@ -21,7 +21,7 @@ import {
 import { decodeModelInfer, encodeModelInfer, type ModelInferRequest } from "./v2-proto-codec.js";
 
 export interface HandlerContext {
-  host: ModelHost;
+  modelHost: ModelHost;
   limits: Limits;
   log: ErrorLogger;
 }
@@ -36,73 +36,73 @@ type NameVersion = { name: string; version: string };
 
 export const inferenceRpcs: RpcTable = {
   ServerLive: { public: true, run: async () => ({ live: true }) },
-  ServerReady: { public: true, run: async ({ host }) => ({ ready: host.ready }) },
+  ServerReady: { public: true, run: async ({ modelHost }) => ({ ready: modelHost.ready }) },
   ModelReady: {
     public: true,
-    run: async ({ host }, r: NameVersion) => {
-      requireModel(host, r.name, r.version);
-      return { ready: host.ready };
+    run: async ({ modelHost }, r: NameVersion) => {
+      requireModel(modelHost, r.name, r.version);
+      return { ready: modelHost.ready };
     },
   },
   ServerMetadata: { run: async () => ({ name: RUNTIME_NAME, version: RUNTIME_VERSION, extensions: [] }) },
   ModelMetadata: {
-    run: async ({ host }, r: NameVersion) => {
-      requireModel(host, r.name, r.version);
-      return v2ModelMetadata(host.name, host.version, requireReady(host));
+    run: async ({ modelHost }, r: NameVersion) => {
+      requireModel(modelHost, r.name, r.version);
+      return v2ModelMetadata(modelHost.name, modelHost.version, requireReady(modelHost));
     },
   },
   ModelInfer: {
     protocol: "grpc-v2",
-    run: async ({ host, limits, log }, r: ModelInferRequest) => {
-      requireModel(host, r.model_name, r.model_version);
-      const model = requireReady(host);
+    run: async ({ modelHost, limits, log }, r: ModelInferRequest) => {
+      requireModel(modelHost, r.model_name, r.model_version);
+      const model = requireReady(modelHost);
       const request = decodeModelInfer(r, model.signature, limits);
-      const outputs = await runInference(host, log, request.prepared);
-      return encodeModelInfer(outputs, model.signature, request, host.name, host.version);
+      const outputs = await runInference(modelHost, log, request.prepared);
+      return encodeModelInfer(outputs, model.signature, request, modelHost.name, modelHost.version);
     },
   },
 };
 
 /** model_spec: the name must match; a version or version label must be the served one. */
-function requireSpec(host: ModelHost, spec: ModelSpec | null): void {
+function requireSpec(modelHost: ModelHost, spec: ModelSpec | null): void {
   if (spec === null || spec.name === "") throw errors.invalidInput("model_spec.name is required");
-  requireModel(host, spec.name);
+  requireModel(modelHost, spec.name);
   if (spec.version_label !== undefined && spec.version_label !== "")
     throw errors.versionNotFound(spec.name, `label ${spec.version_label}`);
-  if (spec.version != null && String(spec.version.value) !== host.version)
+  if (spec.version != null && String(spec.version.value) !== modelHost.version)
     throw errors.versionNotFound(spec.name, String(spec.version.value));
 }
 
 /** TF Serving versions are int64; a non-numeric --model-version is reported as 0. */
-function numericVersion(host: ModelHost): number {
-  return /^\d{1,15}$/.test(host.version) ? Number(host.version) : 0;
+function numericVersion(modelHost: ModelHost): number {
+  return /^\d{1,15}$/.test(modelHost.version) ? Number(modelHost.version) : 0;
 }
 
-function specOut(host: ModelHost) {
-  return { name: host.name, version: { value: numericVersion(host) }, signature_name: "serving_default" };
+function specOut(modelHost: ModelHost) {
+  return { name: modelHost.name, version: { value: numericVersion(modelHost) }, signature_name: "serving_default" };
 }
 
 export const predictionRpcs: RpcTable = {
   Predict: {
     protocol: "grpc-tfs",
-    run: async ({ host, limits, log }, r: PredictRequest) => {
-      requireSpec(host, r.model_spec);
-      const model = requireReady(host);
+    run: async ({ modelHost, limits, log }, r: PredictRequest) => {
+      requireSpec(modelHost, r.model_spec);
+      const model = requireReady(modelHost);
       const { prepared, outputs: picked } = decodePredict(r, model.signature, limits);
-      const outputs = await runInference(host, log, prepared);
-      return { model_spec: specOut(host), ...encodePredict(outputs, model.signature, picked) };
+      const outputs = await runInference(modelHost, log, prepared);
+      return { model_spec: specOut(modelHost), ...encodePredict(outputs, model.signature, picked) };
     },
   },
   GetModelMetadata: {
-    run: async ({ host }, r: { model_spec: ModelSpec | null; metadata_field: string[] }) => {
-      requireSpec(host, r.model_spec);
+    run: async ({ modelHost }, r: { model_spec: ModelSpec | null; metadata_field: string[] }) => {
+      requireSpec(modelHost, r.model_spec);
       checkSignature(r.model_spec?.signature_name ?? "");
       for (const f of r.metadata_field) {
         if (f !== "signature_def")
           throw errors.invalidInput(`metadata_field '${f}' is not served; ask for 'signature_def'`);
       }
       if (r.metadata_field.length === 0) throw errors.invalidInput("metadata_field must name 'signature_def'");
-      const model = requireReady(host);
+      const model = requireReady(modelHost);
       const info = (specs: typeof model.signature.inputs) =>
         Object.fromEntries(
           specs.map((s) => [
@@ -116,7 +116,7 @@ export const predictionRpcs: RpcTable = {
         method_name: "tensorflow/serving/predict",
       };
       return {
-        model_spec: specOut(host),
+        model_spec: specOut(modelHost),
         // protobufjs encodes an object with "@type" into the Any's bytes.
         metadata: {
           signature_def: {
@@ -131,12 +131,12 @@ export const predictionRpcs: RpcTable = {
 
 export const modelRpcs: RpcTable = {
   GetModelStatus: {
-    run: async ({ host }, r: { model_spec: ModelSpec | null }) => {
-      requireSpec(host, r.model_spec);
-      const state = host.ready ? "AVAILABLE" : host.model === undefined ? "LOADING" : "UNLOADING";
+    run: async ({ modelHost }, r: { model_spec: ModelSpec | null }) => {
+      requireSpec(modelHost, r.model_spec);
+      const state = modelHost.ready ? "AVAILABLE" : modelHost.model === undefined ? "LOADING" : "UNLOADING";
       return {
         model_version_status: [
-          { version: numericVersion(host), state, status: { error_code: "OK", error_message: "" } },
+          { version: numericVersion(modelHost), state, status: { error_code: "OK", error_message: "" } },
         ],
       };
     },

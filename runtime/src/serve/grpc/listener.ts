@@ -17,7 +17,7 @@ import { type HandlerContext, inferenceRpcs, modelRpcs, predictionRpcs, type Rpc
 import { services } from "./protos.js";
 
 export interface GrpcOptions {
-  host: ModelHost;
+  modelHost: ModelHost;
   limits: Limits;
   /** Largest request message accepted (the HTTP body limit). */
   maxMessageBytes: number;
@@ -38,8 +38,8 @@ function toServiceError(e: RuntimeError): grpc.ServiceError {
 }
 
 function implement(table: RpcTable, opts: GrpcOptions): grpc.UntypedServiceImplementation {
-  const ctx: HandlerContext = { host: opts.host, limits: opts.limits, log: opts.log };
-  const metrics = opts.host.metrics;
+  const ctx: HandlerContext = { modelHost: opts.modelHost, limits: opts.limits, log: opts.log };
+  const metrics = opts.modelHost.metrics;
   const impl: grpc.UntypedServiceImplementation = {};
   for (const [name, rpc] of Object.entries(table)) {
     const run = async (call: grpc.ServerUnaryCall<unknown, object>) => {

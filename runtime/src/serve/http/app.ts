@@ -20,7 +20,7 @@ import { v1Routes } from "./v1-routes.js";
 import { v2Routes } from "./v2-routes.js";
 
 export interface HttpAppOptions {
-  host: ModelHost;
+  modelHost: ModelHost;
   limits: Limits;
   bodyLimitBytes: number;
   /** Undefined: no auth. */
@@ -38,8 +38,8 @@ const SECURITY_HEADERS = {
 } as const;
 
 export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstance> {
-  const { host, limits, bodyLimitBytes, auth } = opts;
-  const metrics = host.metrics;
+  const { modelHost, limits, bodyLimitBytes, auth } = opts;
+  const metrics = modelHost.metrics;
   const app = Fastify({
     bodyLimit: bodyLimitBytes,
     logger: { level: opts.logLevel ?? "info" },
@@ -99,9 +99,9 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   app.setValidatorCompiler(() => () => true);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
-  await app.register(v1Routes, { host, limits });
-  await app.register(v2Routes, { host, limits });
-  await app.register(monitoringRoutes, { host });
+  await app.register(v1Routes, { modelHost, limits });
+  await app.register(v2Routes, { modelHost, limits });
+  await app.register(monitoringRoutes, { modelHost });
 
   app.get("/metrics", { schema: schemas.metrics }, async (_req, reply) => {
     const text = await metrics.registry.metrics();
@@ -110,10 +110,10 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
 
   // Once the model is loaded the document describes its exact inputs (openapi-model.ts).
   app.get("/openapi.json", { schema: { hide: true } }, async (_req, reply) => {
-    const model = host.model;
+    const model = modelHost.model;
     const doc = app.swagger() as Parameters<typeof specialise>[0];
     if (model === undefined) return sendJson(reply, doc);
-    const served = { name: host.name, version: host.version, signature: model.signature };
+    const served = { name: modelHost.name, version: modelHost.version, signature: model.signature };
     return sendJson(reply, specialise(doc, served, limits.maxRequestRows));
   });
 

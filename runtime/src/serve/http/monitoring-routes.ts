@@ -23,38 +23,38 @@ export const predictionIdHeader = (reply: FastifyReply) => (id: string) => {
   reply.header(PREDICTION_ID_HEADER, id);
 };
 
-function requireMonitor(host: ModelHost): Monitor {
-  const m = host.monitor;
-  if (m === undefined) throw errors.notReady(host.name);
+function requireMonitor(modelHost: ModelHost): Monitor {
+  const m = modelHost.monitor;
+  if (m === undefined) throw errors.notReady(modelHost.name);
   return m;
 }
 
-async function feedback(host: ModelHost, req: FastifyRequest, items: FeedbackItem[]) {
+async function feedback(modelHost: ModelHost, req: FastifyRequest, items: FeedbackItem[]) {
   return applyFeedback(items, {
-    monitor: requireMonitor(host),
-    modelName: host.name,
+    monitor: requireMonitor(modelHost),
+    modelName: modelHost.name,
     forwarded: req.headers[FORWARDED_HEADER] === "1",
     authorization: req.headers.authorization,
   });
 }
 
 /** POST /v1/models/{name}:feedback */
-export async function v1Feedback(host: ModelHost, req: FastifyRequest, reply: FastifyReply) {
-  const accepted = await feedback(host, req, decodeV1Feedback(req.body));
+export async function v1Feedback(modelHost: ModelHost, req: FastifyRequest, reply: FastifyReply) {
+  const accepted = await feedback(modelHost, req, decodeV1Feedback(req.body));
   return sendJson(reply, { accepted });
 }
 
 type ModelParams = { Params: { name: string; version?: string } };
 
-export const monitoringRoutes: FastifyPluginAsync<{ host: ModelHost }> = async (app, { host }) => {
+export const monitoringRoutes: FastifyPluginAsync<{ modelHost: ModelHost }> = async (app, { modelHost }) => {
   app.get("/monitoring", { schema: { hide: true } }, async (_req, reply) =>
-    sendJson(reply, requireMonitor(host).snapshot()),
+    sendJson(reply, requireMonitor(modelHost).snapshot()),
   );
   for (const base of ["/v2/models/:name", "/v2/models/:name/versions/:version"]) {
     app.post<ModelParams>(`${base}/feedback`, { schema: { hide: true } }, async (req, reply) => {
-      requireModel(host, req.params.name, req.params.version);
-      const accepted = await feedback(host, req, decodeV2Feedback(req.body));
-      return sendJson(reply, { model_name: host.name, accepted });
+      requireModel(modelHost, req.params.name, req.params.version);
+      const accepted = await feedback(modelHost, req, decodeV2Feedback(req.body));
+      return sendJson(reply, { model_name: modelHost.name, accepted });
     });
   }
 };

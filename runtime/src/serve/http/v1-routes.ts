@@ -18,7 +18,7 @@ import { schemas } from "./schemas.js";
 import { decodeV1, encodeV1 } from "./v1-json-codec.js";
 
 export interface V1Options {
-  host: ModelHost;
+  modelHost: ModelHost;
   limits: Limits;
 }
 
@@ -35,9 +35,11 @@ const VERBS = new Set(["predict", "feedback"]);
 /** For the Allow header: GET serves `{name}`, POST `{name}:<verb>` (see route-methods.ts). */
 const hasVerb = (path: string) => path.includes(":");
 
-export const v1Routes: FastifyPluginAsync<V1Options> = async (app, { host, limits }) => {
-  const countRequests = requestMetrics(host.metrics, "v1");
-  app.get("/v1/models", { schema: schemas.v1List }, async (_req, reply) => sendJson(reply, { models: [host.name] }));
+export const v1Routes: FastifyPluginAsync<V1Options> = async (app, { modelHost, limits }) => {
+  const countRequests = requestMetrics(modelHost.metrics, "v1");
+  app.get("/v1/models", { schema: schemas.v1List }, async (_req, reply) =>
+    sendJson(reply, { models: [modelHost.name] }),
+  );
 
   app.get<NameParams>(
     "/v1/models/:name",
@@ -48,8 +50,8 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, { host, limit
         if (VERBS.has(verb)) throw errors.methodNotAllowed("GET", ["POST"]);
         throw errors.routeNotFound("GET", req.url.split("?")[0] ?? "");
       }
-      requireModel(host, name);
-      return sendJson(reply, { name: host.name, ready: host.ready });
+      requireModel(modelHost, name);
+      return sendJson(reply, { name: modelHost.name, ready: modelHost.ready });
     },
   );
 
@@ -60,17 +62,17 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, { host, limit
       const [name, verb] = splitVerb(req.params.name);
       if (verb === undefined) throw errors.methodNotAllowed("POST", ["GET", "HEAD"]);
       if (!VERBS.has(verb)) throw errors.routeNotFound("POST", req.url.split("?")[0] ?? "");
-      requireModel(host, name);
-      if (verb === "feedback") return v1Feedback(host, req, reply);
-      const model = requireReady(host);
+      requireModel(modelHost, name);
+      if (verb === "feedback") return v1Feedback(modelHost, req, reply);
+      const model = requireReady(modelHost);
       if (req.binaryPart !== undefined)
         throw errors.badRequest("the binary tensor data extension (Inference-Header-Content-Length) is V2 only");
       // Column-keyed instances for a trained model's artifact (../raw-records.ts); tensors otherwise.
-      const raw = host.raw && rawV1(req.body, host.raw, model.signature);
+      const raw = modelHost.raw && rawV1(req.body, modelHost.raw, model.signature);
       const { prepared, format } = decodeV1(raw?.body ?? req.body, model.signature, limits);
-      const outputs = await runInference(host, req.log, prepared, predictionIdHeader(reply), raw?.records);
+      const outputs = await runInference(modelHost, req.log, prepared, predictionIdHeader(reply), raw?.records);
       const body = encodeV1(outputs, model.signature, format, prepared.rows);
-      const classes = raw ? host.raw?.classes : undefined;
+      const classes = raw ? modelHost.raw?.classes : undefined;
       return sendJson(reply, classes ? { ...body, labels: labelsOf(outputs, classes) } : body);
     },
   );

@@ -17,14 +17,14 @@ import { schemas } from "./schemas.js";
 import { decodeV2, encodeV2 } from "./v2-json-codec.js";
 
 export interface V2Options {
-  host: ModelHost;
+  modelHost: ModelHost;
   limits: Limits;
 }
 
 type ModelParams = { Params: { name: string; version?: string } };
 
-export const v2Routes: FastifyPluginAsync<V2Options> = async (app, { host, limits }) => {
-  const countRequests = requestMetrics(host.metrics, "v2");
+export const v2Routes: FastifyPluginAsync<V2Options> = async (app, { modelHost, limits }) => {
+  const countRequests = requestMetrics(modelHost.metrics, "v2");
   app.get("/v2", { schema: schemas.v2Server }, async (_req, reply) =>
     sendJson(reply, { name: RUNTIME_NAME, version: RUNTIME_VERSION, extensions: ["binary_tensor_data"] }),
   );
@@ -32,43 +32,50 @@ export const v2Routes: FastifyPluginAsync<V2Options> = async (app, { host, limit
   app.get("/v2/health/live", { schema: schemas.v2Live }, async (_req, reply) => sendJson(reply, { live: true }));
 
   app.get("/v2/health/ready", { schema: schemas.v2Ready }, async (_req, reply) =>
-    sendJson(reply, { ready: host.ready }, host.ready ? 200 : 503),
+    sendJson(reply, { ready: modelHost.ready }, modelHost.ready ? 200 : 503),
   );
 
   for (const versioned of [false, true]) {
     const base = versioned ? "/v2/models/:name/versions/:version" : "/v2/models/:name";
 
     app.get<ModelParams>(base, { schema: schemas.v2Model(versioned) }, async (req, reply) => {
-      requireModel(host, req.params.name, req.params.version);
-      const model = requireReady(host);
+      requireModel(modelHost, req.params.name, req.params.version);
+      const model = requireReady(modelHost);
       return sendJson(reply, {
-        ...v2ModelMetadata(host.name, host.version, model),
+        ...v2ModelMetadata(modelHost.name, modelHost.version, model),
         parameters: {
-          backend: host.backend?.name,
-          digest: host.digest === undefined ? undefined : `sha256:${host.digest}`,
-          max_batch_size: host.batching ? host.maxBatchSize : 1,
+          backend: modelHost.backend?.name,
+          digest: modelHost.digest === undefined ? undefined : `sha256:${modelHost.digest}`,
+          max_batch_size: modelHost.batching ? modelHost.maxBatchSize : 1,
           plain_js_max_rows: model.plainJsRows,
         },
       });
     });
 
     app.get<ModelParams>(`${base}/ready`, { schema: schemas.v2ModelReady(versioned) }, async (req, reply) => {
-      requireModel(host, req.params.name, req.params.version);
-      return sendJson(reply, { name: host.name, ready: host.ready }, host.ready ? 200 : 503);
+      requireModel(modelHost, req.params.name, req.params.version);
+      return sendJson(reply, { name: modelHost.name, ready: modelHost.ready }, modelHost.ready ? 200 : 503);
     });
 
     app.post<ModelParams>(
       `${base}/infer`,
       { schema: schemas.v2Infer(versioned), onResponse: countRequests },
       async (req, reply) => {
-        requireModel(host, req.params.name, req.params.version);
-        const model = requireReady(host);
+        requireModel(modelHost, req.params.name, req.params.version);
+        const model = requireReady(modelHost);
         // Inputs named after the DataSet's columns for a trained model's artifact (../raw-records.ts).
-        const raw = host.raw && req.binaryPart === undefined ? rawV2(req.body, host.raw, model.signature) : undefined;
+        const raw =
+          modelHost.raw && req.binaryPart === undefined ? rawV2(req.body, modelHost.raw, model.signature) : undefined;
         const request = decodeV2(raw?.body ?? req.body, model.signature, limits, req.binaryPart);
-        const outputs = await runInference(host, req.log, request.prepared, predictionIdHeader(reply), raw?.records);
-        const { json, binary } = encodeV2(outputs, model.signature, request, host.name, host.version);
-        const classes = raw !== undefined ? host.raw?.classes : undefined;
+        const outputs = await runInference(
+          modelHost,
+          req.log,
+          request.prepared,
+          predictionIdHeader(reply),
+          raw?.records,
+        );
+        const { json, binary } = encodeV2(outputs, model.signature, request, modelHost.name, modelHost.version);
+        const classes = raw !== undefined ? modelHost.raw?.classes : undefined;
         if (classes) {
           const labels = labelsOf(outputs, classes);
           (json as { outputs: object[] }).outputs.push({

@@ -16,7 +16,7 @@ afterEach(async () => {
 
 async function server(opts: { feedback?: boolean; baseline?: boolean; maxRows?: number; advertise?: string } = {}) {
   const model = await saveLayersModel(mlp(3, 4, 3, 1), await tempDir());
-  const { app, host } = await serverFor(model, {
+  const { app, modelHost } = await serverFor(model, {
     monitoring: {
       baseline: opts.baseline === false ? undefined : { baseline: parseBaseline(stats) },
       options: {
@@ -31,7 +31,7 @@ async function server(opts: { feedback?: boolean; baseline?: boolean; maxRows?: 
     },
   });
   apps.push(app);
-  return { app, host };
+  return { app, modelHost };
 }
 
 const predict = async (app: FastifyInstance, rows: number[][]) => {
