@@ -6,7 +6,7 @@
  */
 import http from "node:http";
 import * as grpc from "@grpc/grpc-js";
-import { services } from "../runtime/src/grpc/protos.js";
+import { services } from "../runtime/src/serve/grpc/protos.js";
 
 const reply = {
   model_name: "m",

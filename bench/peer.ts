@@ -10,7 +10,7 @@ import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { mlp, saveLayersModel, tempDir } from "../runtime/src/test-helpers.js";
+import { mlp, saveLayersModel, tempDir } from "../runtime/src/serve/test-helpers.js";
 import { closedLoop, type LoadResult } from "./lib/client.js";
 import { grpcClosedLoop } from "./lib/grpc-client.js";
 import { describeRun, startRun } from "./lib/machine.js";

@@ -11,7 +11,7 @@
 import http2 from "node:http2";
 import { performance } from "node:perf_hooks";
 import type * as grpc from "@grpc/grpc-js";
-import { services } from "../../runtime/src/grpc/protos.js";
+import { services } from "../../runtime/src/serve/grpc/protos.js";
 import { type LoadResult, summarize } from "./client.js";
 
 export interface GrpcLoad {

@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { fetchArtifact, resolveModelUri } from "./artifact.js";
-import { saveLayersModel, tempDir, tinyDense } from "./test-helpers.js";
+import { saveLayersModel, tempDir, tinyDense } from "./serve/test-helpers.js";
 
 describe("resolveModelUri", () => {
   it.each([

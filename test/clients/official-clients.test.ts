@@ -8,8 +8,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchArtifact } from "../../runtime/src/artifact.js";
-import { loadModel } from "../../runtime/src/model.js";
-import { saveLayersModel, tempDir, twoInTwoOut } from "../../runtime/src/test-helpers.js";
+import { loadModel } from "../../runtime/src/serve/model/load.js";
+import { saveLayersModel, tempDir, twoInTwoOut } from "../../runtime/src/serve/test-helpers.js";
 import { python, type RuntimeProcess, startRuntime, venvPython } from "./support.js";
 
 /** Seeded rows (a: float32 [n,2], b: int32 [n,4] in 0..9). */

@@ -7,7 +7,7 @@
  */
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { saveLayersModel, tempDir, tinyDense } from "../../runtime/src/test-helpers.js";
+import { saveLayersModel, tempDir, tinyDense } from "../../runtime/src/serve/test-helpers.js";
 import { python, ROOT, type RuntimeProcess, startRuntime, venvPython } from "./support.js";
 
 describe("schemathesis against a real runtime process", { timeout: 300_000 }, () => {

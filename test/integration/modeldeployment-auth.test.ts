@@ -9,7 +9,7 @@ import { describe, expect, inject, it } from "vitest";
 import { clusterConfig } from "../../devcluster/cluster/config.js";
 import { claimHostFolder } from "../../devcluster/node-agent/claim-folder.js";
 import { serviceEndpoint } from "../../devcluster/node-agent/service-endpoint.js";
-import { saveLayersModel, tinyDense } from "../../runtime/src/test-helpers.js";
+import { saveLayersModel, tinyDense } from "../../runtime/src/serve/test-helpers.js";
 import { kubeConfig, type Obj } from "../support/kube.js";
 import { apiObjects, filesUnder, leaks, podEnvironments } from "../support/leaks.js";
 import { createModelDeployment, getModelDeployment, operatorFixture } from "../support/operator.js";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
 import { claimHostFolder } from "../../devcluster/node-agent/claim-folder.js";
 import { serviceEndpoint } from "../../devcluster/node-agent/service-endpoint.js";
-import { saveLayersModel, tinyDense, tinyDenseExpected } from "../../runtime/src/test-helpers.js";
+import { saveLayersModel, tinyDense, tinyDenseExpected } from "../../runtime/src/serve/test-helpers.js";
 import { kubeConfig, type Obj } from "../support/kube.js";
 import { createModelDeployment, getModelDeployment, operatorFixture } from "../support/operator.js";
 import { pollUntil } from "../support/poll.js";

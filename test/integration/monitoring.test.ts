@@ -13,7 +13,7 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import { stringify } from "yaml";
 import { REPO_ROOT } from "../../devcluster/cluster/config.js";
 import { claimHostFolder } from "../../devcluster/node-agent/claim-folder.js";
-import { mlp, saveLayersModel } from "../../runtime/src/test-helpers.js";
+import { mlp, saveLayersModel } from "../../runtime/src/serve/test-helpers.js";
 import { installCrds, looseCrd, removeCrds } from "../support/crds.js";
 import { kubeConfig, type Obj } from "../support/kube.js";
 import { createModelDeployment, operatorFixture } from "../support/operator.js";
@@ -27,7 +27,7 @@ const fx = operatorFixture(admin, "monitoring", {
   flags: ["--leader-elect=false", "--monitoring-period=2"],
   setup: () => installCrds(admin, CRDS),
 });
-const STATS = join(REPO_ROOT, "runtime/src/monitoring/testdata/penguins-stats.json");
+const STATS = join(REPO_ROOT, "runtime/src/serve/monitoring/testdata/penguins-stats.json");
 const stats = JSON.parse(readFileSync(STATS, "utf8")) as {
   columns: { name: string; histogram: { kind: string; edges?: number[] } }[];
 };

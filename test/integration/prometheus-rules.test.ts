@@ -12,9 +12,9 @@ import { REPO_ROOT } from "../../devcluster/cluster/config.js";
 import type { ModelDeployment } from "../../operator/src/api/v1alpha1/index.js";
 import { prometheusRule } from "../../operator/src/modeldeployment/monitoring/desired.js";
 import { psi } from "../../operator/src/modeldeployment/monitoring/scores.js";
-import { RuntimeMetrics } from "../../runtime/src/metrics.js";
-import { parseBaseline } from "../../runtime/src/monitoring/baseline.js";
-import { Monitor } from "../../runtime/src/monitoring/monitor.js";
+import { RuntimeMetrics } from "../../runtime/src/serve/metrics.js";
+import { parseBaseline } from "../../runtime/src/serve/monitoring/baseline.js";
+import { Monitor } from "../../runtime/src/serve/monitoring/monitor.js";
 
 const exec = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), "liftoff-rules-"));
@@ -214,7 +214,7 @@ describe("Grafana dashboard", () => {
 
   it("queries only metrics the runtime exports", async () => {
     const metrics = new RuntimeMetrics("m");
-    const stats = readFileSync(join(REPO_ROOT, "runtime/src/monitoring/testdata/penguins-stats.json"), "utf8");
+    const stats = readFileSync(join(REPO_ROOT, "runtime/src/serve/monitoring/testdata/penguins-stats.json"), "utf8");
     new Monitor(
       {
         model: "m",

@@ -103,7 +103,7 @@ function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedMo
   ];
   if (model.digest) env.push({ name: "LIFTOFF_MODEL_DIGEST", value: model.digest });
   if (s.auth) {
-    // Only where the keys are: the pod reads them from Vault itself (runtime/src/vault-api-keys.ts).
+    // Only where the keys are: the pod reads them from Vault itself (runtime/src/serve/vault-api-keys.ts).
     env.push({ name: "LIFTOFF_AUTH_VAULT_PATH", value: s.auth.apiKeys.path });
     env.push({ name: "LIFTOFF_AUTH_VAULT_KEY", value: s.auth.apiKeys.key });
     env.push({ name: "LIFTOFF_AUTH_REFRESH_SECONDS", value: String(s.auth.refreshSeconds ?? 15) });

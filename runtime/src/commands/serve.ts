@@ -1,7 +1,7 @@
 /** `serve`: runs the inference server until SIGTERM/SIGINT, then drains and exits 0. */
 import { serveHelp } from "../config.js";
 import { ConfigError } from "../errors.js";
-import { startServe } from "../serve.js";
+import { startServe } from "../serve/start.js";
 import { VaultError } from "../vault/errors.js";
 import { type Command, fail, wantsHelp } from "./command.js";
 

@@ -13,7 +13,7 @@ import { prepareInline, readParquet, tmp } from "../../../test/support/prepare.j
 import type { PreprocessingJson } from "../contract/artifacts.js";
 import { compilePreprocessing } from "../contract/preprocess.js";
 import type { PrepareResult } from "../prepare/pipeline.js";
-import { startServe } from "../serve.js";
+import { startServe } from "../serve/start.js";
 import { parseTrainArgs, runTrain, type TrainOutcome } from "./command.js";
 
 let prepared: PrepareResult;

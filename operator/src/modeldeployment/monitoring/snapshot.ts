@@ -1,4 +1,4 @@
-// The shape of a serving pod's GET /monitoring (runtime/src/monitoring/monitor.ts), checked before use: pods are
+// The shape of a serving pod's GET /monitoring (runtime/src/serve/monitoring/monitor.ts), checked before use: pods are
 // not trusted to send well-formed numbers, and a malformed answer must not poison the merge.
 export interface FeatureCounts {
   name: string;

@@ -1,0 +1,79 @@
+/**
+ * Optional auth, one pluggable hook that HTTP and gRPC both call: an
+ * Authenticator sees a request's headers (gRPC: its metadata) and says yes or no.
+ * The built-in one is a bearer-token set: tokens come from a file (one per line, `#`
+ * comments) and/or LIFTOFF_AUTH_TOKENS. Comparison hashes both sides to equal
+ * length and checks every known token with timingSafeEqual, so timing reveals
+ * neither a token's prefix nor which token matched.
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { ConfigError } from "../errors.js";
+
+/** Paths that kubelet probes, Prometheus and the operator (/monitoring: bin counts only) reach without a token. */
+export const PUBLIC_PATHS: ReadonlySet<string> = new Set([
+  "/v2/health/live",
+  "/v2/health/ready",
+  "/metrics",
+  "/monitoring",
+]);
+
+/** Reads one request header (HTTP) or metadata entry (gRPC) by lower-case name. */
+export type HeaderReader = (name: string) => string | undefined;
+
+export interface Authenticator {
+  /**
+   * True when the request may be served. May be async (a key source behind a
+   * network call); a rejection is answered as the error it carries, else 500.
+   */
+  authenticate(header: HeaderReader): boolean | Promise<boolean>;
+}
+
+const digest = (s: string) => createHash("sha256").update(s, "utf8").digest();
+
+export class TokenSet implements Authenticator {
+  private readonly digests: Buffer[];
+
+  constructor(tokens: readonly string[]) {
+    this.digests = tokens.map(digest);
+  }
+
+  authenticate(header: HeaderReader): boolean {
+    return this.check(header("authorization"));
+  }
+
+  /** True when the Authorization header carries one of the tokens. */
+  check(authorization: string | undefined): boolean {
+    if (authorization === undefined) return false;
+    const m = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization);
+    if (!m?.[1]) return false;
+    const given = digest(m[1]);
+    let ok = false;
+    for (const d of this.digests) ok = timingSafeEqual(d, given) || ok;
+    return ok;
+  }
+}
+
+export function parseTokenFile(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("#"));
+}
+
+/** Undefined when auth is off (no file, no env tokens). */
+export async function loadTokens(file: string | undefined, direct: readonly string[]): Promise<TokenSet | undefined> {
+  const tokens = [...direct];
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(file, "utf8");
+    } catch (err) {
+      throw new ConfigError(`cannot read --auth-token-file: ${(err as NodeJS.ErrnoException).code ?? "error"}`);
+    }
+    const fromFile = parseTokenFile(text);
+    if (fromFile.length === 0) throw new ConfigError("--auth-token-file holds no tokens");
+    tokens.push(...fromFile);
+  }
+  return tokens.length > 0 ? new TokenSet(tokens) : undefined;
+}

@@ -1,0 +1,110 @@
+import { describe, expect, it } from "vitest";
+import { errors } from "../../errors.js";
+import { saveLayersModel, serverFor, tempDir, tinyDense } from "../test-helpers.js";
+import { toRuntimeError } from "./fastify-errors.js";
+
+describe("server", () => {
+  it("serves an OpenAPI 3 document listing every V1 and V2 path", async () => {
+    const { app } = await serverFor(await saveLayersModel(tinyDense(), await tempDir()));
+    const r = await app.inject({ url: "/openapi.json" });
+    expect(r.statusCode).toBe(200);
+    const doc = r.json() as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    expect(doc.openapi).toBe("3.0.3");
+    expect(Object.keys(doc.paths).sort()).toEqual(
+      [
+        "/metrics",
+        "/v1/models",
+        "/v1/models/{name}",
+        "/v1/models/{name}:predict",
+        "/v2",
+        "/v2/health/live",
+        "/v2/health/ready",
+        "/v2/models/{name}",
+        "/v2/models/{name}/infer",
+        "/v2/models/{name}/ready",
+        "/v2/models/{name}/versions/{version}",
+        "/v2/models/{name}/versions/{version}/infer",
+        "/v2/models/{name}/versions/{version}/ready",
+      ].sort(),
+    );
+    expect(Object.keys(doc.paths["/v1/models/{name}:predict"] ?? {})).toEqual(["post"]);
+    expect(Object.keys(doc.paths["/v1/models/{name}"] ?? {})).toEqual(["get"]);
+    await app.close();
+  });
+
+  it("answers HEAD on GET routes and sets security headers on every reply", async () => {
+    const { app } = await serverFor(await saveLayersModel(tinyDense(), await tempDir()));
+    const head = await app.inject({ method: "HEAD", url: "/v2/health/live" });
+    expect(head.statusCode).toBe(200);
+    for (const url of ["/v2", "/metrics", "/nope"]) {
+      const r = await app.inject({ url });
+      expect(r.headers).toMatchObject({
+        "x-content-type-options": "nosniff",
+        "x-frame-options": "DENY",
+        "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+        "referrer-policy": "no-referrer",
+        "cache-control": "no-store",
+      });
+    }
+    await app.close();
+  });
+
+  it("405 with a true Allow header for every method a path does not serve, unknown ones included", async () => {
+    const { app } = await serverFor(await saveLayersModel(tinyDense(), await tempDir()));
+    for (const [method, url, allow] of [
+      ["QUERY", "/v2", "GET, HEAD"],
+      ["TRACE", "/v2/models/m/infer", "POST"],
+      ["PROPFIND", "/metrics", "GET, HEAD"],
+      ["GET", "/v1/models/m:predict", "POST"],
+      ["PUT", "/v1/models/m:predict", "POST"],
+      ["DELETE", "/v1/models/m", "GET, HEAD"],
+      ["HEAD", "/v2/models/m/versions/1/infer", "POST"],
+    ] as const) {
+      const r = await app.inject({ method: method as "GET", url });
+      expect([method, url, r.statusCode, r.headers.allow]).toEqual([method, url, 405, allow]);
+      if (method !== "HEAD") expect(r.json().code).toBe("LIFTOFF_ERR_METHOD_NOT_ALLOWED");
+    }
+    expect((await app.inject({ method: "QUERY" as "GET", url: "/nope" })).statusCode).toBe(404);
+    await app.close();
+  });
+
+  it("once the model is loaded, /openapi.json describes its exact inputs", async () => {
+    const { app } = await serverFor(await saveLayersModel(tinyDense(), await tempDir()), { maxRequestRows: 2 });
+    const doc = (await app.inject({ url: "/openapi.json" })).json();
+    const infer = doc.paths["/v2/models/{name}/infer"].post;
+    expect(infer.parameters.find((p: { name: string }) => p.name === "name").schema).toEqual({
+      type: "string",
+      enum: ["m"],
+    });
+    const body = infer.requestBody.content["application/json"].schema;
+    const rows = body.properties.inputs.items.oneOf;
+    expect(rows.map((t: { properties: { shape: { enum: number[][] } } }) => t.properties.shape.enum)).toEqual([
+      [[1, 3]],
+      [[2, 3]],
+    ]);
+    expect(rows[0].properties.name.enum).toEqual(["dense_input"]);
+    expect(rows[0].properties.datatype.enum).toEqual(["FP16", "FP32", "FP64"]);
+    const v1 = doc.paths["/v1/models/{name}:predict"].post.requestBody.content["application/json"].schema;
+    expect(v1.oneOf).toEqual([{ required: ["instances"] }, { required: ["inputs"] }]);
+    expect(v1.properties.instances.oneOf[0]).toMatchObject({
+      minItems: 1,
+      maxItems: 2,
+      items: { minItems: 3, maxItems: 3 },
+    });
+    expect(Object.keys(infer.responses["200"].content)).toEqual(["application/json", "application/octet-stream"]);
+    await app.close();
+  });
+
+  it("maps thrown errors to catalogue errors without internals", () => {
+    expect(toRuntimeError(errors.notReady("m"), 10).message).toBe("model 'm' is not ready");
+    expect(toRuntimeError(Object.assign(new Error("x"), { code: "FST_ERR_CTP_BODY_TOO_LARGE" }), 10)).toMatchObject({
+      statusCode: 413,
+      message: "request body is larger than the limit of 10 bytes",
+    });
+    expect(toRuntimeError(new SyntaxError("Unexpected token } in JSON at position 3"), 10).message).toBe(
+      "request body is not valid JSON",
+    );
+    const internal = toRuntimeError(new Error("ENOENT: /work/secret/path"), 10);
+    expect([internal.statusCode, internal.message]).toEqual([500, "internal error; see the server log"]);
+  });
+});

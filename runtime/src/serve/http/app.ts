@@ -1,0 +1,121 @@
+/**
+ * Assembles the Fastify server: body parsing, security headers, auth, request
+ * metrics, the error mapping, V1/V2 routes, /metrics and /openapi.json.
+ */
+import swagger from "@fastify/swagger";
+import Fastify, { type FastifyInstance, LogController } from "fastify";
+import { errors } from "../../errors.js";
+import { RUNTIME_NAME, RUNTIME_VERSION } from "../../version.js";
+import { type Authenticator, PUBLIC_PATHS } from "../auth.js";
+import type { ModelHost } from "../model-host.js";
+import type { Limits } from "../validate.js";
+import { registerBodyParser } from "./body-parser.js";
+import { toRuntimeError } from "./fastify-errors.js";
+import { monitoringRoutes } from "./monitoring-routes.js";
+import { specialise } from "./openapi-model.js";
+import { sendError, sendJson } from "./reply.js";
+import { installMethodGuard } from "./route-methods.js";
+import { schemas } from "./schemas.js";
+import { v1Routes } from "./v1-routes.js";
+import { v2Routes } from "./v2-routes.js";
+
+export interface HttpAppOptions {
+  modelHost: ModelHost;
+  limits: Limits;
+  bodyLimitBytes: number;
+  /** Undefined: no auth. */
+  auth?: Authenticator | undefined;
+  logLevel?: string;
+}
+
+const SECURITY_HEADERS = {
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+  "referrer-policy": "no-referrer",
+  "cross-origin-resource-policy": "same-origin",
+  "cache-control": "no-store",
+} as const;
+
+export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstance> {
+  const { modelHost, limits, bodyLimitBytes, auth } = opts;
+  const metrics = modelHost.metrics;
+  const app = Fastify({
+    bodyLimit: bodyLimitBytes,
+    logger: { level: opts.logLevel ?? "info" },
+    // Per-request log lines cost more than a tiny model's inference; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+  });
+
+  registerBodyParser(app);
+  const routes = installMethodGuard(app);
+
+  // Callback-style hooks: no promise per request on the hot path.
+  app.addHook("onRequest", (req, reply, done) => {
+    reply.headers(SECURITY_HEADERS);
+    if (auth === undefined) return done();
+    const q = req.url.indexOf("?");
+    if (PUBLIC_PATHS.has(q === -1 ? req.url : req.url.slice(0, q))) return done();
+    const ok = auth.authenticate((name) => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    });
+    if (typeof ok === "boolean") return done(ok ? undefined : errors.unauthorized());
+    ok.then((yes) => done(yes ? undefined : errors.unauthorized()), done);
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const e = toRuntimeError(err, bodyLimitBytes);
+    if (e.statusCode >= 500) req.log.error({ err }, "request failed");
+    return sendError(reply, e);
+  });
+
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, routes.unroutedError(req.method, req.url.split("?")[0] ?? "")),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.0.3",
+      info: {
+        title: RUNTIME_NAME,
+        version: RUNTIME_VERSION,
+        description: "Liftoff inference runtime: TF Serving/KServe V1 and Open Inference Protocol V2.",
+      },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+      security: auth !== undefined ? [{ bearer: [] }] : [],
+    },
+    // V1 predict is routed as POST /v1/models/:name (see v1-routes.ts); document its real path
+    // ("::" is how @fastify/swagger spells a literal colon).
+    transform: ({ schema, url, route }) => ({
+      schema,
+      url: route.method === "POST" && url === "/v1/models/:name" ? "/v1/models/{name}::predict" : url,
+    }),
+  });
+
+  // Schemas document the API; the codecs validate bodies with messages that name
+  // the tensor at fault, and replies are serialised with JSON.stringify.
+  app.setValidatorCompiler(() => () => true);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+
+  await app.register(v1Routes, { modelHost, limits });
+  await app.register(v2Routes, { modelHost, limits });
+  await app.register(monitoringRoutes, { modelHost });
+
+  app.get("/metrics", { schema: schemas.metrics }, async (_req, reply) => {
+    const text = await metrics.registry.metrics();
+    return reply.type(metrics.registry.contentType).send(text);
+  });
+
+  // Once the model is loaded the document describes its exact inputs (openapi-model.ts).
+  app.get("/openapi.json", { schema: { hide: true } }, async (_req, reply) => {
+    const model = modelHost.model;
+    const doc = app.swagger() as Parameters<typeof specialise>[0];
+    if (model === undefined) return sendJson(reply, doc);
+    const served = { name: modelHost.name, version: modelHost.version, signature: model.signature };
+    return sendJson(reply, specialise(doc, served, limits.maxRequestRows));
+  });
+
+  return app;
+}

@@ -1,0 +1,194 @@
+/**
+ * /openapi.json for the model being served: once it is loaded, the request
+ * bodies of V1 predict and V2 infer are replaced by schemas built from its
+ * signature and the request limits, so the document accepts exactly what the
+ * runtime accepts (names, datatypes, shapes, value ranges, row counts), which
+ * a schema-driven fuzzer checks (test/clients/openapi-fuzz.test.ts).
+ *
+ * JSON Schema cannot tie `data`'s length to `shape`, so V2 tensors are one
+ * alternative per row count (1..--max-request-rows). Exact for models whose
+ * inputs have fixed inner dimensions; V2 bodies of multi-input models leave
+ * equal row counts and each-input-once to the runtime's checks.
+ */
+import type { DType, Signature, TensorSpec } from "../model/loaded-model.js";
+import { FLOAT32_MAX } from "../tensors.js";
+import { accepts, V2_DATATYPES } from "../v2-protocol.js";
+
+type Schema = Record<string, unknown>;
+
+/** Past this many row alternatives the V2 schema stops enumerating row counts (the document would grow large). */
+const MAX_ROW_ALTERNATIVES = 256;
+
+function element(dtype: DType): Schema {
+  if (dtype === "float32") return { type: "number", minimum: -FLOAT32_MAX, maximum: FLOAT32_MAX };
+  if (dtype === "int32") return { type: "integer", minimum: -2147483648, maximum: 2147483647 };
+  return { type: "boolean" };
+}
+
+function nested(dims: readonly number[], elem: Schema): Schema {
+  return dims.reduceRight<Schema>((inner, d) => ({ type: "array", items: inner, minItems: d, maxItems: d }), elem);
+}
+
+const inner = (s: TensorSpec) => s.shape.slice(1);
+const exact = (s: TensorSpec) => inner(s).every((d) => d >= 0);
+const size = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
+
+/** Row counts a request may carry: 1..limit, or the fixed first dimension. */
+function rowCounts(sig: Signature, maxRows: number): number[] {
+  const fixed = sig.inputs[0]?.shape[0] ?? -1;
+  if (!sig.batched && fixed >= 0) return fixed >= 1 && fixed <= maxRows ? [fixed] : [];
+  return Array.from({ length: maxRows }, (_, i) => i + 1);
+}
+
+function v2Tensor(spec: TensorSpec, rows: number | undefined): Schema {
+  const elem = element(spec.dtype);
+  const known = exact(spec) && rows !== undefined;
+  const dims = known ? [rows, ...inner(spec)] : undefined;
+  return {
+    type: "object",
+    required: ["name", "datatype", "shape", "data"],
+    properties: {
+      name: { type: "string", enum: [spec.name] },
+      datatype: { type: "string", enum: V2_DATATYPES.filter((d) => accepts(spec.dtype, d)) },
+      shape: dims
+        ? { type: "array", items: { type: "integer" }, enum: [dims] }
+        : {
+            type: "array",
+            items: { type: "integer", minimum: 0 },
+            minItems: spec.shape.length,
+            maxItems: spec.shape.length,
+          },
+      data: dims
+        ? {
+            description: "Row-major values, flat or nested as `shape`",
+            anyOf: [{ type: "array", items: elem, minItems: size(dims), maxItems: size(dims) }, nested(dims, elem)],
+          }
+        : { type: "array", description: "Row-major values, flat or nested as `shape`" },
+      // JSON bodies carry `data`; binary_data_size belongs to the binary extension.
+      parameters: { type: "object", not: { required: ["binary_data_size"] } },
+    },
+  };
+}
+
+function v2Body(sig: Signature, maxRows: number): Schema {
+  const rows = rowCounts(sig, maxRows);
+  const single = sig.inputs.length === 1 ? sig.inputs[0] : undefined;
+  let items: Schema;
+  if (single !== undefined && exact(single) && rows.length <= MAX_ROW_ALTERNATIVES) {
+    items = { oneOf: rows.map((r) => v2Tensor(single, r)) };
+  } else {
+    items = { anyOf: sig.inputs.map((s) => v2Tensor(s, undefined)) };
+  }
+  return {
+    type: "object",
+    required: ["inputs"],
+    properties: {
+      id: { type: "string", description: "Echoed in the response" },
+      parameters: {
+        type: "object",
+        properties: { binary_data_output: { type: "boolean", description: "All outputs as binary data" } },
+      },
+      inputs: { type: "array", minItems: sig.inputs.length, maxItems: sig.inputs.length, items },
+      outputs: {
+        type: "array",
+        description: "Optional selection and order of outputs",
+        minItems: 1,
+        maxItems: sig.outputs.length,
+        uniqueItems: true,
+        items: {
+          type: "object",
+          required: ["name"],
+          properties: {
+            name: { type: "string", enum: sig.outputs.map((o) => o.name) },
+            parameters: { type: "object", properties: { binary_data: { type: "boolean" } } },
+          },
+        },
+      },
+    },
+  };
+}
+
+function v1Body(sig: Signature, maxRows: number): Schema {
+  const rowOf = (s: TensorSpec) => nested(inner(s), element(s.dtype));
+  const named: Schema = {
+    type: "object",
+    additionalProperties: false,
+    required: sig.inputs.map((s) => s.name),
+    properties: Object.fromEntries(sig.inputs.map((s) => [s.name, rowOf(s)])),
+  };
+  const only = sig.inputs.length === 1 ? sig.inputs[0] : undefined;
+  const rowsOf = (item: Schema) => ({ type: "array", minItems: 1, maxItems: maxRows, items: item });
+  const instances = only ? { oneOf: [rowsOf(rowOf(only)), rowsOf(named)] } : rowsOf(named);
+  // Columnar: one tensor (single input) or an object of tensors with equal rows.
+  const columns = (r: number | undefined): Schema => ({
+    type: "object",
+    additionalProperties: false,
+    required: sig.inputs.map((s) => s.name),
+    properties: Object.fromEntries(
+      sig.inputs.map((s) => [
+        s.name,
+        r === undefined ? rowsOf(rowOf(s)) : { type: "array", minItems: r, maxItems: r, items: rowOf(s) },
+      ]),
+    ),
+  });
+  const rows = rowCounts(sig, maxRows);
+  const inputs = only
+    ? { oneOf: [rowsOf(rowOf(only)), columns(undefined)] }
+    : rows.length <= MAX_ROW_ALTERNATIVES
+      ? { oneOf: rows.map((r) => columns(r)) }
+      : columns(undefined);
+  return {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      instances: { ...instances, description: "One entry per row" },
+      inputs: { ...inputs, description: "Columnar: batch dimension first" },
+      signature_name: { type: "string", enum: ["serving_default"] },
+    },
+    oneOf: [{ required: ["instances"] }, { required: ["inputs"] }],
+  };
+}
+
+interface Operation {
+  parameters?: { name: string; in: string; schema?: Schema }[];
+  requestBody?: { content?: Record<string, { schema?: Schema }> };
+  responses?: Record<string, { content?: Record<string, { schema?: Schema }> }>;
+}
+
+/** The document with model-specific bodies and path parameters (a copy; `doc` is not changed). */
+export function specialise(
+  doc: { paths?: Record<string, Record<string, Operation>> },
+  model: { name: string; version: string; signature: Signature },
+  maxRows: number,
+): object {
+  const out = structuredClone(doc);
+  const bodies: Record<string, Schema> = {
+    "/v1/models/{name}:predict": v1Body(model.signature, maxRows),
+    "/v2/models/{name}/infer": v2Body(model.signature, maxRows),
+    "/v2/models/{name}/versions/{version}/infer": v2Body(model.signature, maxRows),
+  };
+  for (const [path, ops] of Object.entries(out.paths ?? {})) {
+    for (const op of Object.values(ops)) {
+      for (const p of op.parameters ?? []) {
+        if (p.in !== "path") continue;
+        if (p.name === "name") p.schema = { type: "string", enum: [model.name] };
+        if (p.name === "version") p.schema = { type: "string", enum: [model.version] };
+      }
+      const body = bodies[path];
+      const json = op.requestBody?.content?.["application/json"];
+      if (body !== undefined && json !== undefined) json.schema = body;
+      // V2 answers binary outputs (the binary tensor data extension) as octet-stream.
+      const ok = op.responses?.["200"]?.content;
+      if (path.endsWith("/infer") && ok !== undefined) {
+        ok["application/octet-stream"] = {
+          schema: {
+            type: "string",
+            format: "binary",
+            description: "JSON header (Inference-Header-Content-Length bytes), then output bytes",
+          },
+        };
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,119 @@
+/**
+ * TF Serving / KServe V1 predict bodies, pure. Row format (`instances`) gives
+ * `predictions`, one entry per row; columnar format (`inputs`) gives `outputs`.
+ * Single-input models take bare values; multi-input models take objects keyed
+ * by input name (single-input models accept that too).
+ */
+import { errors } from "../../errors.js";
+import type { OutputTensor, Signature, Tensor } from "../model/loaded-model.js";
+import { fromNested, toNested } from "../tensors.js";
+import { finish, isPlainObject, type Limits, type Prepared } from "../validate.js";
+
+export type V1Format = "row" | "columnar";
+
+export function decodeV1(body: unknown, sig: Signature, limits: Limits): { prepared: Prepared; format: V1Format } {
+  if (body === undefined) throw errors.invalidInput("request body is empty");
+  if (!isPlainObject(body))
+    throw errors.invalidInput("request body must be a JSON object with 'instances' or 'inputs'");
+  const hasInstances = Object.hasOwn(body, "instances");
+  const hasInputs = Object.hasOwn(body, "inputs");
+  if (hasInstances === hasInputs) throw errors.invalidInput("request must have exactly one of 'instances' or 'inputs'");
+  const sigName = body.signature_name;
+  if (sigName !== undefined && sigName !== "serving_default") throw errors.signatureNotFound(String(sigName));
+  for (const k of Object.keys(body)) {
+    if (k !== "instances" && k !== "inputs" && k !== "signature_name")
+      throw errors.invalidInput(`unknown field '${k}'`);
+  }
+  const tensors = hasInstances ? decodeRows(body.instances, sig) : decodeColumns(body.inputs, sig);
+  return { prepared: finish(sig, tensors, limits), format: hasInstances ? "row" : "columnar" };
+}
+
+function decodeRows(instances: unknown, sig: Signature): Tensor[] {
+  if (!Array.isArray(instances)) throw errors.invalidInput("'instances' must be an array with one entry per row");
+  if (instances.length === 0) throw errors.invalidInput("'instances' is empty");
+  const named = isPlainObject(instances[0]);
+  if (!named) {
+    const only = sig.inputs[0];
+    if (sig.inputs.length !== 1 || only === undefined) {
+      throw errors.invalidInput(
+        `this model has ${sig.inputs.length} inputs; each instance must be an object keyed by ${inputList(sig)}`,
+      );
+    }
+    return [fromNested(instances, only.dtype, `input '${only.name}'`)];
+  }
+  instances.forEach((row, r) => {
+    if (!isPlainObject(row)) throw errors.invalidInput(`instance ${r} must be an object like instance 0`);
+    for (const k of Object.keys(row)) {
+      if (!sig.inputs.some((s) => s.name === k)) throw errors.invalidInput(`instance ${r} has unknown input '${k}'`);
+    }
+  });
+  return sig.inputs.map((spec) => {
+    const column = instances.map((row: Record<string, unknown>, r) => {
+      if (!Object.hasOwn(row, spec.name)) throw errors.invalidInput(`instance ${r} lacks input '${spec.name}'`);
+      return row[spec.name];
+    });
+    return fromNested(column, spec.dtype, `input '${spec.name}'`);
+  });
+}
+
+function decodeColumns(inputs: unknown, sig: Signature): Tensor[] {
+  const only = sig.inputs[0];
+  if (!isPlainObject(inputs)) {
+    if (sig.inputs.length !== 1 || only === undefined) {
+      throw errors.invalidInput(
+        `this model has ${sig.inputs.length} inputs; 'inputs' must be an object keyed by ${inputList(sig)}`,
+      );
+    }
+    return [fromNested(inputs, only.dtype, `input '${only.name}'`)];
+  }
+  for (const k of Object.keys(inputs)) {
+    if (!sig.inputs.some((s) => s.name === k)) throw errors.invalidInput(`'inputs' has unknown input '${k}'`);
+  }
+  return sig.inputs.map((spec) => {
+    if (!Object.hasOwn(inputs, spec.name)) throw errors.invalidInput(`'inputs' lacks input '${spec.name}'`);
+    return fromNested(inputs[spec.name], spec.dtype, `input '${spec.name}'`);
+  });
+}
+
+function inputList(sig: Signature): string {
+  return sig.inputs.map((s) => `'${s.name}'`).join(", ");
+}
+
+/** One row of an output as a nested value (a scalar for rank-1 outputs). */
+function row(t: OutputTensor, r: number): unknown {
+  const inner = t.shape.slice(1);
+  let stride = 1;
+  for (const d of inner) stride *= d;
+  return toNested(t.data, inner, t.dtype, r * stride);
+}
+
+export function encodeV1(outputs: readonly OutputTensor[], sig: Signature, format: V1Format, rows: number): object {
+  const single = outputs.length === 1;
+  if (format === "columnar") {
+    if (single)
+      return {
+        outputs: toNested(
+          (outputs[0] as OutputTensor).data,
+          (outputs[0] as OutputTensor).shape,
+          (outputs[0] as OutputTensor).dtype,
+        ),
+      };
+    const named: Record<string, unknown> = {};
+    outputs.forEach((t, i) => {
+      named[sig.outputs[i]?.name ?? String(i)] = toNested(t.data, t.shape, t.dtype);
+    });
+    return { outputs: named };
+  }
+  const predictions = new Array(rows);
+  for (let r = 0; r < rows; r++) {
+    if (single) predictions[r] = row(outputs[0] as OutputTensor, r);
+    else {
+      const named: Record<string, unknown> = {};
+      outputs.forEach((t, i) => {
+        named[sig.outputs[i]?.name ?? String(i)] = row(t, r);
+      });
+      predictions[r] = named;
+    }
+  }
+  return { predictions };
+}

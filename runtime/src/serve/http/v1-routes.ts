@@ -1,0 +1,79 @@
+/**
+ * TF Serving / KServe V1 routes. `GET /v1/models/{name}` answers KServe's
+ * `{name, ready}` (not TF Serving's model_version_status).
+ *
+ * `{name}:predict` shares a path segment with `{name}`, which find-my-way cannot
+ * route apart, so one parametric route takes both and splits off the verb.
+ */
+import type { FastifyPluginAsync } from "fastify";
+import { errors } from "../../errors.js";
+import { requireModel, requireReady, runInference } from "../inference.js";
+import type { ModelHost } from "../model-host.js";
+import { labelsOf, rawV1 } from "../raw-records.js";
+import type { Limits } from "../validate.js";
+import { predictionIdHeader, v1Feedback } from "./monitoring-routes.js";
+import { sendJson } from "./reply.js";
+import { requestMetrics } from "./request-metrics.js";
+import { schemas } from "./schemas.js";
+import { decodeV1, encodeV1 } from "./v1-json-codec.js";
+
+export interface V1Options {
+  modelHost: ModelHost;
+  limits: Limits;
+}
+
+type NameParams = { Params: { name: string } };
+
+/** "m:predict" → ["m", "predict"]; "m" → ["m", undefined]. */
+export function splitVerb(segment: string): [string, string | undefined] {
+  const i = segment.lastIndexOf(":");
+  return i === -1 ? [segment, undefined] : [segment.slice(0, i), segment.slice(i + 1)];
+}
+
+const VERBS = new Set(["predict", "feedback"]);
+
+/** For the Allow header: GET serves `{name}`, POST `{name}:<verb>` (see route-methods.ts). */
+const hasVerb = (path: string) => path.includes(":");
+
+export const v1Routes: FastifyPluginAsync<V1Options> = async (app, { modelHost, limits }) => {
+  const countRequests = requestMetrics(modelHost.metrics, "v1");
+  app.get("/v1/models", { schema: schemas.v1List }, async (_req, reply) =>
+    sendJson(reply, { models: [modelHost.name] }),
+  );
+
+  app.get<NameParams>(
+    "/v1/models/:name",
+    { schema: schemas.v1Model, config: { servesPath: (path) => !hasVerb(path) } },
+    async (req, reply) => {
+      const [name, verb] = splitVerb(req.params.name);
+      if (verb !== undefined) {
+        if (VERBS.has(verb)) throw errors.methodNotAllowed("GET", ["POST"]);
+        throw errors.routeNotFound("GET", req.url.split("?")[0] ?? "");
+      }
+      requireModel(modelHost, name);
+      return sendJson(reply, { name: modelHost.name, ready: modelHost.ready });
+    },
+  );
+
+  app.post<NameParams>(
+    "/v1/models/:name",
+    { schema: schemas.v1Predict, config: { servesPath: hasVerb }, onResponse: countRequests },
+    async (req, reply) => {
+      const [name, verb] = splitVerb(req.params.name);
+      if (verb === undefined) throw errors.methodNotAllowed("POST", ["GET", "HEAD"]);
+      if (!VERBS.has(verb)) throw errors.routeNotFound("POST", req.url.split("?")[0] ?? "");
+      requireModel(modelHost, name);
+      if (verb === "feedback") return v1Feedback(modelHost, req, reply);
+      const model = requireReady(modelHost);
+      if (req.binaryPart !== undefined)
+        throw errors.badRequest("the binary tensor data extension (Inference-Header-Content-Length) is V2 only");
+      // Column-keyed instances for a trained model's artifact (../raw-records.ts); tensors otherwise.
+      const raw = modelHost.raw && rawV1(req.body, modelHost.raw, model.signature);
+      const { prepared, format } = decodeV1(raw?.body ?? req.body, model.signature, limits);
+      const outputs = await runInference(modelHost, req.log, prepared, predictionIdHeader(reply), raw?.records);
+      const body = encodeV1(outputs, model.signature, format, prepared.rows);
+      const classes = raw ? modelHost.raw?.classes : undefined;
+      return sendJson(reply, classes ? { ...body, labels: labelsOf(outputs, classes) } : body);
+    },
+  );
+};

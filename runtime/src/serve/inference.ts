@@ -1,0 +1,50 @@
+/**
+ * What every protocol (V1, V2, gRPC) does around a model call: find the model a
+ * request names, insist it is ready, and run a validated request through the
+ * batcher with model failures mapped to one catalogue error.
+ */
+import { errors, RuntimeError } from "../errors.js";
+import type { LoadedModel, OutputTensor } from "./model/loaded-model.js";
+import type { ModelHost } from "./model-host.js";
+import type { Prepared } from "./validate.js";
+
+/** The model named in the request, or 404; `version` is checked when given. */
+export function requireModel(modelHost: ModelHost, name: string, version?: string): void {
+  if (name !== modelHost.name) throw errors.modelNotFound(name);
+  if (version !== undefined && version !== "" && version !== modelHost.version)
+    throw errors.versionNotFound(name, version);
+}
+
+/** The loaded model, or 503 while loading or draining. */
+export function requireReady(modelHost: ModelHost): LoadedModel {
+  const model = modelHost.model;
+  if (model === undefined || !modelHost.ready) throw errors.notReady(modelHost.name);
+  return model;
+}
+
+export interface ErrorLogger {
+  error(obj: object, msg: string): void;
+}
+
+/** Runs a validated request; model failures become a 500 without details (logged here). */
+export async function runInference(
+  modelHost: ModelHost,
+  log: ErrorLogger,
+  prepared: Prepared,
+  /** Receives the prediction's id when feedback is on (monitoring/). */
+  onPredictionId?: (id: string) => void,
+  /** The raw records of a raw-record request (raw-records.ts): drift bins these, not the feature tensor. */
+  records?: readonly Record<string, unknown>[],
+): Promise<OutputTensor[]> {
+  try {
+    const { outputs } = await modelHost.infer(prepared);
+    // Drift counts, and the id a client sends its ground truth with.
+    const id = modelHost.monitor?.observe(prepared, outputs, records);
+    if (id !== undefined) onPredictionId?.(id);
+    return outputs;
+  } catch (err) {
+    if (err instanceof RuntimeError) throw err;
+    log.error({ err }, "inference failed");
+    throw errors.inferenceFailed();
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * The one served model and its lifecycle: load (fetch, verify, build, warm up)
+ * → ready → draining. Routes ask it for readiness and hand it validated requests.
+ */
+import { performance } from "node:perf_hooks";
+import { fetchArtifact, type ModelLocation } from "../artifact.js";
+import { activate, type BackendInfo, type ProbeResult, probeBackends } from "../backends.js";
+import type { BackendChoice } from "../config.js";
+import { errors } from "../errors.js";
+import { Batcher, type BatchResult } from "./batcher.js";
+import type { RuntimeMetrics } from "./metrics.js";
+import { loadModel } from "./model/load.js";
+import { type LoadedModel, warmupInputs } from "./model/loaded-model.js";
+import { type BaselineState, Monitor, type MonitorOptions } from "./monitoring/monitor.js";
+import { type RawRecords, rawRecordsFor } from "./raw-records.js";
+import type { Prepared } from "./validate.js";
+
+export interface ModelHostOptions {
+  name: string;
+  version: string;
+  metrics: RuntimeMetrics;
+  maxBatchSize: number;
+  maxLatencyMs: number;
+  /** Drift and feedback (monitoring/), set up once the model's signature is known. */
+  monitoring?: { options: MonitorOptions; baseline: BaselineState };
+}
+
+export interface LoadReport {
+  digest: string;
+  bytes: number;
+  fetchSeconds: number;
+  /** Time spent choosing a backend (auto only). */
+  probeSeconds: number;
+  /** Building the model and its first inference. */
+  warmupSeconds: number;
+  backend: BackendInfo;
+  /** Present when the backend was chosen by `auto`. */
+  probe: ProbeResult | undefined;
+}
+
+/** Median microseconds of one call with `rows` rows (a quick probe, ≤ ~150 ms). */
+async function timeModel(model: LoadedModel, rows: number): Promise<number> {
+  const input = warmupInputs(model.signature, rows);
+  for (let i = 0; i < 3; i++) await model.run(input);
+  const times: number[] = [];
+  const end = performance.now() + 150;
+  while (times.length < 50 && (times.length < 5 || performance.now() < end)) {
+    const t = performance.now();
+    await model.run(input);
+    times.push((performance.now() - t) * 1000);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)] as number;
+}
+
+export class ModelHost {
+  private loaded: { model: LoadedModel; batcher: Batcher } | undefined;
+  private draining = false;
+  digest: string | undefined;
+  /** Raw records by column name, for models whose artifact carries preprocessing.json (raw-records.ts). */
+  raw: RawRecords | undefined;
+  /** Drift counts and feedback, once the model is loaded (when monitoring is configured). */
+  monitor: Monitor | undefined;
+  /** The backend the model runs on, once loaded. */
+  backend: BackendInfo | undefined;
+
+  constructor(private readonly opts: ModelHostOptions) {}
+
+  get name(): string {
+    return this.opts.name;
+  }
+
+  get version(): string {
+    return this.opts.version;
+  }
+
+  /** The runtime's metrics, which the transports count their requests in. */
+  get metrics(): RuntimeMetrics {
+    return this.opts.metrics;
+  }
+
+  /** --max-batch-size as configured (a model with a fixed batch dimension still takes one request at a time). */
+  get maxBatchSize(): number {
+    return this.opts.maxBatchSize;
+  }
+
+  get ready(): boolean {
+    return this.loaded !== undefined && !this.draining;
+  }
+
+  /** The model, once loaded; metadata routes answer 503 before that. */
+  get model(): LoadedModel | undefined {
+    return this.loaded?.model;
+  }
+
+  /** Requests waiting for a batch to start. */
+  get queued(): number {
+    return this.loaded?.batcher.queued ?? 0;
+  }
+
+  get batching(): boolean {
+    return this.loaded?.batcher.batching ?? false;
+  }
+
+  async load(
+    location: ModelLocation,
+    expectedDigest: string | undefined,
+    backendChoice: BackendChoice,
+  ): Promise<LoadReport> {
+    const t0 = performance.now();
+    const artifact = await fetchArtifact(location, expectedDigest);
+    const t1 = performance.now();
+    let probe: ProbeResult | undefined;
+    let backend: BackendInfo;
+    if (backendChoice === "auto") {
+      // Probe with the batch the model will usually see, on TF.js alone (the plain-JS
+      // kernel for small Dense stacks is measured against the chosen backend below).
+      probe = await probeBackends(async () => {
+        const m = await loadModel(artifact, { plainJsRows: 0 });
+        try {
+          return await timeModel(m, m.signature.batched ? this.opts.maxBatchSize : 1);
+        } finally {
+          m.dispose();
+        }
+      });
+      backend = probe.chosen;
+    } else {
+      backend = await activate(backendChoice);
+    }
+    const t2 = performance.now();
+    const model = await loadModel(artifact);
+    await model.run(warmupInputs(model.signature));
+    const t3 = performance.now();
+    this.digest = artifact.digest;
+    this.raw = rawRecordsFor(artifact.preprocessing, model.signature);
+    this.attach(model, backend);
+    const report = {
+      digest: artifact.digest,
+      bytes: artifact.bytes,
+      fetchSeconds: (t1 - t0) / 1000,
+      probeSeconds: (t2 - t1) / 1000,
+      warmupSeconds: (t3 - t2) / 1000,
+      backend,
+      probe,
+    };
+    this.opts.metrics.loaded("fetch", report.fetchSeconds);
+    if (probe !== undefined) this.opts.metrics.loaded("probe", report.probeSeconds);
+    this.opts.metrics.loaded("build", report.warmupSeconds);
+    return report;
+  }
+
+  /** Serves an already built model (load() and tests). */
+  attach(model: LoadedModel, backend: BackendInfo): void {
+    // A model with a fixed batch dimension cannot take concatenated requests.
+    const maxBatchSize = model.signature.batched ? this.opts.maxBatchSize : 1;
+    const batcher = new Batcher({
+      maxBatchSize,
+      maxLatencyMs: this.opts.maxLatencyMs,
+      run: (inputs) => model.run(inputs),
+      onBatch: (rows, seconds) => this.opts.metrics.batch(rows, seconds),
+    });
+    this.loaded = { model, batcher };
+    const m = this.opts.monitoring;
+    if (m) this.monitor = new Monitor(m.options, m.baseline, model.signature, this.opts.metrics.registry);
+    this.backend = backend;
+    this.opts.metrics.setBackend(backend);
+    this.opts.metrics.setReady(this.ready);
+  }
+
+  /** Runs a validated request through the batcher. */
+  async infer(req: Prepared): Promise<BatchResult> {
+    if (this.loaded === undefined) throw errors.notReady(this.name);
+    this.opts.metrics.inFlight(1);
+    try {
+      const result = await this.loaded.batcher.submit(req);
+      this.opts.metrics.queued(result.queueSeconds);
+      return result;
+    } finally {
+      this.opts.metrics.inFlight(-1);
+    }
+  }
+
+  /** Readiness turns false; requests already accepted still complete. */
+  startDraining(): void {
+    this.draining = true;
+    this.opts.metrics.setReady(false);
+  }
+
+  async drain(): Promise<void> {
+    await this.loaded?.batcher.drain();
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Dense/Dropout stacks read from a tfjs-layers model: as one fused TF.js op per
+ * layer (denseStack) and as plain arrays for the plain-JS kernel (denseKernel).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { DENSE_ACTIVATIONS, type DenseActivation, type DenseLayer } from "./dense-kernel.js";
+import { probeInput, withinTolerance } from "./equality-probe.js";
+
+/**
+ * Beyond this many multiply-adds per row the kernel is not even tried: at about
+ * 1 ns each here, one row would take longer than any backend's per-call overhead
+ * (tens to hundreds of µs), and the check and timing would cost load time (≈ 0.5 s
+ * for the 10 MB MLP of bench:runtime's cold start).
+ */
+const PLAIN_JS_MAX_MACS = 256 * 1024;
+
+const FUSED = new Set(["linear", "relu", "relu6", "elu", "sigmoid"]);
+const AFTER: Record<string, (x: tf.Tensor2D) => tf.Tensor2D> = {
+  softmax: (x) => tf.softmax(x),
+  tanh: (x) => tf.tanh(x),
+};
+
+interface DenseWeights {
+  kernel: tf.Tensor2D;
+  bias: tf.Tensor1D | undefined;
+  activation: DenseActivation;
+}
+
+/** The Dense layers of a Dense/Dropout stack (Dropout is the identity at inference); undefined for anything else. */
+function denseWeights(model: tf.LayersModel): DenseWeights[] | undefined {
+  if (model.inputs.length !== 1 || model.outputs.length !== 1 || model.inputs[0]?.shape.length !== 2) return undefined;
+  const out: DenseWeights[] = [];
+  for (const layer of model.layers) {
+    const cls = layer.getClassName();
+    if (cls === "InputLayer" || cls === "Dropout") continue;
+    if (cls !== "Dense") return undefined;
+    const { activation, useBias } = layer.getConfig() as { activation?: string; useBias?: boolean };
+    const act = activation ?? "linear";
+    if (!DENSE_ACTIVATIONS.has(act)) return undefined;
+    const [kernel, bias] = layer.getWeights() as [tf.Tensor2D, tf.Tensor1D | undefined];
+    out.push({ kernel, bias: useBias === false ? undefined : bias, activation: act as DenseActivation });
+  }
+  return out.length === 0 ? undefined : out;
+}
+
+/**
+ * A stack of Dense layers computed as one fused matMul+bias+activation per
+ * layer, skipping tfjs-layers' graph executor: that machinery costs more than a
+ * small MLP's arithmetic, and on libtensorflow every op saved is tens of µs.
+ * Liftoff's own trained models are such stacks. Undefined for anything else;
+ * the caller also checks it agrees with execute().
+ */
+export function denseStack(model: tf.LayersModel): ((x: tf.Tensor) => tf.Tensor) | undefined {
+  const layers = denseWeights(model);
+  if (layers === undefined) return undefined;
+  const steps = layers.map(({ kernel, bias, activation }) => {
+    const after = AFTER[activation];
+    const fusedAct = (FUSED.has(activation) ? activation : "linear") as tf.fused.Activation;
+    return (x: tf.Tensor2D) => {
+      const y = tf.fused.matMul({ a: x, b: kernel, bias, activation: fusedAct }) as tf.Tensor2D;
+      return after === undefined ? y : after(y);
+    };
+  });
+  return (x) => steps.reduce((h, step) => step(h), x as tf.Tensor2D);
+}
+
+/** The same stack's weights as plain arrays for dense-kernel.ts; undefined for anything else. */
+export function denseKernel(model: tf.LayersModel): DenseLayer[] | undefined {
+  const layers = denseWeights(model);
+  if (layers === undefined) return undefined;
+  if (layers.reduce((n, l) => n + l.kernel.shape[0] * l.kernel.shape[1], 0) > PLAIN_JS_MAX_MACS) return undefined;
+  return layers.map(({ kernel, bias, activation }) => ({
+    kernel: kernel.dataSync() as Float32Array,
+    bias: bias?.dataSync() as Float32Array | undefined,
+    inputs: kernel.shape[0],
+    units: kernel.shape[1],
+    activation,
+  }));
+}
+
+/** True when two forward functions agree on a fixed pseudo-random input. */
+export function agree(a: (x: tf.Tensor) => tf.Tensor, b: (x: tf.Tensor) => tf.Tensor, width: number): boolean {
+  return tf.tidy(() => {
+    const x = tf.tensor2d(probeInput(3, width), [3, width]);
+    return withinTolerance(a(x).dataSync(), b(x).dataSync(), 1e-4);
+  });
+}

@@ -1,0 +1,120 @@
+/**
+ * Tensors as raw little-endian bytes, the form of the V2 binary tensor data
+ * extension (HTTP) and of V2 gRPC's raw_input_contents/raw_output_contents.
+ * Pure; every rejection is a 400/INVALID_ARGUMENT naming the tensor and field.
+ */
+import { errors } from "../errors.js";
+import type { DType, OutputTensor, TypedData } from "./model/loaded-model.js";
+import { allocate, sizeOf } from "./tensors.js";
+
+/** Bytes per element of each fixed-size V2 datatype (BYTES has none). */
+export const ELEMENT_BYTES: Readonly<Record<string, number>> = {
+  BOOL: 1,
+  UINT8: 1,
+  INT8: 1,
+  UINT16: 2,
+  INT16: 2,
+  FP16: 2,
+  UINT32: 4,
+  INT32: 4,
+  FP32: 4,
+  UINT64: 8,
+  INT64: 8,
+  FP64: 8,
+};
+
+/** IEEE 754 half precision → number. */
+export function halfToNumber(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
+  if (exp === 0x1f) return frac === 0 ? sign * Number.POSITIVE_INFINITY : Number.NaN;
+  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
+}
+
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+
+function reader(view: DataView, datatype: string): (i: number) => number | bigint {
+  switch (datatype) {
+    case "BOOL":
+    case "UINT8":
+      return (i) => view.getUint8(i);
+    case "INT8":
+      return (i) => view.getInt8(i);
+    case "UINT16":
+      return (i) => view.getUint16(i * 2, true);
+    case "INT16":
+      return (i) => view.getInt16(i * 2, true);
+    case "FP16":
+      return (i) => halfToNumber(view.getUint16(i * 2, true));
+    case "UINT32":
+      return (i) => view.getUint32(i * 4, true);
+    case "INT32":
+      return (i) => view.getInt32(i * 4, true);
+    case "FP32":
+      return (i) => view.getFloat32(i * 4, true);
+    case "UINT64":
+      return (i) => view.getBigUint64(i * 8, true);
+    case "INT64":
+      return (i) => view.getBigInt64(i * 8, true);
+    default:
+      return (i) => view.getFloat64(i * 8, true);
+  }
+}
+
+/**
+ * Decodes `bytes` holding a `datatype` tensor of `shape` into the model's dtype.
+ * `field` names where the bytes came from (binary_data_size, raw_input_contents[i]).
+ */
+export function fromRaw(
+  bytes: Uint8Array,
+  datatype: string,
+  shape: readonly number[],
+  dtype: DType,
+  what: string,
+  field: string,
+): TypedData {
+  const width = ELEMENT_BYTES[datatype];
+  if (width === undefined) throw errors.invalidInput(`${what}: datatype ${datatype} has no fixed-size binary form`);
+  const n = sizeOf(shape);
+  if (bytes.byteLength !== n * width) {
+    throw errors.invalidInput(
+      `${what}: ${field} is ${bytes.byteLength} bytes but shape [${shape.join(",")}] of ${datatype} needs ${n * width}`,
+    );
+  }
+  // FP32 into float32 and INT32 into int32 are the common case: one copy, then checks.
+  if ((datatype === "FP32" && dtype === "float32") || (datatype === "INT32" && dtype === "int32")) {
+    const out = allocate(dtype, n);
+    new Uint8Array(out.buffer).set(bytes);
+    if (dtype === "float32") {
+      for (let i = 0; i < n; i++) {
+        if (!Number.isFinite(out[i] as number)) throw errors.invalidInput(`${what}: element ${i} is not finite`);
+      }
+    }
+    return out;
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const read = reader(view, datatype);
+  const out = allocate(dtype, n);
+  for (let i = 0; i < n; i++) {
+    const raw = read(i);
+    const v = typeof raw === "bigint" ? Number(raw) : raw;
+    if (dtype === "float32") {
+      if (!Number.isFinite(v)) throw errors.invalidInput(`${what}: element ${i} is not finite`);
+    } else if (dtype === "int32") {
+      if (typeof raw === "bigint" ? raw < BigInt(INT32_MIN) || raw > BigInt(INT32_MAX) : v < INT32_MIN || v > INT32_MAX)
+        throw errors.invalidInput(`${what}: element ${i} is ${String(raw)}, outside the int32 range`);
+    } else if (v !== 0 && v !== 1) {
+      throw errors.invalidInput(`${what}: element ${i} is ${v}, expected a BOOL byte (0 or 1)`);
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+/** An output's bytes as the V2 binary form of its datatype (FP32, INT32, BOOL: one byte each). */
+export function toRaw(t: OutputTensor): Uint8Array {
+  return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+}

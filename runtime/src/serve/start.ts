@@ -1,0 +1,170 @@
+/**
+ * `serve`: flags → backend → listen (not ready) → load and warm up the model →
+ * ready. SIGTERM/SIGINT: not ready, optional delay, finish in-flight requests, exit.
+ */
+import type { FastifyInstance } from "fastify";
+import { inContainerRoot, resolveModelUri } from "../artifact.js";
+import { initBackend } from "../backends.js";
+import { parseServeConfig, type ServeConfig } from "../config.js";
+import { ConfigError } from "../errors.js";
+import { vaultClientFromEnv } from "../vault/env.js";
+import { type Authenticator, loadTokens } from "./auth.js";
+import { type GrpcListener, startGrpc } from "./grpc/listener.js";
+import { buildHttpApp } from "./http/app.js";
+import { RuntimeMetrics } from "./metrics.js";
+import { ModelHost } from "./model-host.js";
+import { loadBaseline } from "./monitoring/baseline-source.js";
+import { VaultApiKeys } from "./vault-api-keys.js";
+
+export interface Running {
+  app: FastifyInstance;
+  /** Present with --grpc-port. */
+  grpc: GrpcListener | undefined;
+  modelHost: ModelHost;
+  config: ServeConfig;
+  /** Resolves when the model is loaded (rejects when it cannot be). */
+  loaded: Promise<void>;
+  /** Drain (see below), then close. */
+  shutdown(): Promise<void>;
+  /** Close every listener now (a failed start). */
+  close(): Promise<void>;
+}
+
+/** Refresh messages go to the server's logger once it exists (the first read happens before it is built). */
+interface KeyLog {
+  info(msg: string): void;
+  warn(msg: string): void;
+}
+
+/** The API keys from Vault (login with the pod's projected token); a VaultError when they cannot be read. */
+async function vaultApiKeys(config: ServeConfig, env: NodeJS.ProcessEnv, log: KeyLog): Promise<Authenticator> {
+  const path = config.authVaultPath ?? "";
+  const vault = await vaultClientFromEnv(env);
+  const keys = new VaultApiKeys(
+    { read: () => vault.readKvData(path) },
+    {
+      key: config.authVaultKey ?? "",
+      refreshMs: config.authRefreshSeconds * 1000,
+      graceMs: config.authGraceSeconds * 1000,
+      log,
+      where: { path, role: env.LIFTOFF_VAULT_ROLE ?? "" },
+    },
+  );
+  try {
+    await keys.start();
+  } catch (err) {
+    vault.close();
+    throw err;
+  }
+  return keys;
+}
+
+export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<Running> {
+  const config = parseServeConfig(argv, env);
+  const location = inContainerRoot(resolveModelUri(config.modelUri, config.pvcRoot), env.LIFTOFF_PATH_PREFIX);
+  let logger: FastifyInstance["log"] | undefined;
+  const keyLog: KeyLog = { info: (m) => logger?.info(m), warn: (m) => logger?.warn(m) };
+  const tokens = config.authVaultPath
+    ? await vaultApiKeys(config, env, keyLog)
+    : await loadTokens(config.authTokenFile, config.authTokens);
+  // A named backend is initialised now, so a missing one fails before listening;
+  // `auto` is decided with the model loaded (see probeBackends).
+  if (config.backend !== "auto") await initBackend(config.backend);
+  const metrics = new RuntimeMetrics(config.modelName);
+  const baselineLocation =
+    config.baselineUri === undefined
+      ? undefined
+      : inContainerRoot(resolveModelUri(config.baselineUri, config.pvcRoot), env.LIFTOFF_PATH_PREFIX);
+  const baseline = await loadBaseline(baselineLocation);
+  const limits = { maxRequestRows: config.maxRequestRows };
+  const modelHost = new ModelHost({
+    name: config.modelName,
+    version: config.modelVersion,
+    metrics,
+    maxBatchSize: config.maxBatchSize,
+    maxLatencyMs: config.maxLatencyMs,
+    ...(baseline !== undefined || config.feedback
+      ? {
+          monitoring: {
+            baseline,
+            options: {
+              model: config.modelName,
+              windowSeconds: config.monitoringWindowSeconds,
+              slots: 10,
+              feedback: config.feedback,
+              predictionTtlSeconds: config.predictionTtlSeconds,
+              predictionStoreRows: config.predictionStoreRows,
+              // Pods advertise their IP so feedback reaching another replica can be forwarded (monitoring/feedback.ts).
+              advertise: env.POD_IP ? `${env.POD_IP}:${config.port}` : undefined,
+            },
+          },
+        }
+      : {}),
+  });
+  const app = await buildHttpApp({
+    modelHost,
+    limits,
+    bodyLimitBytes: config.bodyLimitBytes,
+    auth: tokens,
+    logLevel: config.logLevel,
+  });
+  logger = app.log;
+  // Listen first so liveness answers while a large model loads; readiness waits.
+  await app.listen({ host: config.host, port: config.port });
+  let grpc: GrpcListener | undefined;
+  if (config.grpcPort !== undefined) {
+    try {
+      grpc = await startGrpc(
+        { modelHost, limits, maxMessageBytes: config.bodyLimitBytes, auth: tokens, log: app.log },
+        config.host,
+        config.grpcPort,
+      );
+    } catch (err) {
+      await app.close();
+      throw new ConfigError(`cannot listen for gRPC on port ${config.grpcPort}: ${(err as Error).message}`);
+    }
+    app.log.info(`gRPC listening on ${config.host}:${grpc.port}`);
+  }
+  if (baseline && "error" in baseline) app.log.error(`drift is off: ${baseline.error}`);
+  app.log.info(
+    { auth: tokens !== undefined, maxBatchSize: config.maxBatchSize, maxLatencyMs: config.maxLatencyMs },
+    `listening on ${config.host}:${(app.server.address() as { port: number }).port}`,
+  );
+
+  const loaded = modelHost.load(location, config.modelDigest, config.backend).then((r) => {
+    const { backend: b, probe } = r;
+    app.log.info(
+      {
+        backend: b.name,
+        tfjs: b.tfjsVersion,
+        libtensorflow: b.libVersion,
+        probeMicros: probe?.timings,
+        plainJsRows: modelHost.model?.plainJsRows,
+        skippedBackends: probe?.skipped,
+        digest: `sha256:${r.digest}`,
+        bytes: r.bytes,
+        fetchSeconds: r.fetchSeconds,
+        probeSeconds: r.probeSeconds,
+        warmupSeconds: r.warmupSeconds,
+      },
+      `model ${config.modelName} ready on backend ${b.name} (${(r.fetchSeconds + r.probeSeconds + r.warmupSeconds).toFixed(3)} s)`,
+    );
+  });
+
+  let closing: Promise<void> | undefined;
+  const shutdown = () => {
+    closing ??= (async () => {
+      modelHost.startDraining();
+      app.log.info("draining: readiness is false");
+      if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
+      // close() waits for in-flight requests; drain() sends queued ones now
+      // instead of waiting out --max-latency-ms, so both finish together.
+      await Promise.all([app.close(), grpc?.close(), modelHost.drain()]);
+    })();
+    return closing;
+  };
+  const close = async () => {
+    await Promise.all([app.close(), grpc?.close()]);
+  };
+  return { app, grpc, modelHost, config, loaded, shutdown, close };
+}

@@ -1,0 +1,95 @@
+/**
+ * The Open Inference Protocol (V2) apart from its transports: datatypes, model
+ * metadata and how named input tensors map onto the signature. Pure; the JSON
+ * codec (http/v2-json-codec.ts) and the protobuf one (grpc/v2-proto-codec.ts) both build on it.
+ */
+import { errors } from "../errors.js";
+import type { DType, LoadedModel, Signature, Tensor, TensorSpec } from "./model/loaded-model.js";
+import type { Prepared } from "./validate.js";
+
+export const V2_DATATYPES = [
+  "BOOL",
+  "UINT8",
+  "UINT16",
+  "UINT32",
+  "UINT64",
+  "INT8",
+  "INT16",
+  "INT32",
+  "INT64",
+  "FP16",
+  "FP32",
+  "FP64",
+  "BYTES",
+] as const;
+
+const ACCEPTS: Record<DType, readonly string[]> = {
+  float32: ["FP32", "FP16", "FP64"],
+  int32: ["INT32", "INT8", "INT16", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"],
+  bool: ["BOOL"],
+};
+
+/** Whether a tensor of V2 `datatype` may feed a model input of `dtype`. */
+export function accepts(dtype: DType, datatype: string): boolean {
+  return ACCEPTS[dtype].includes(datatype);
+}
+
+export function v2Datatype(dtype: DType): string {
+  return dtype === "float32" ? "FP32" : dtype === "int32" ? "INT32" : "BOOL";
+}
+
+/** V2 model metadata (HTTP and gRPC): names, datatypes and shapes, -1 for variable dimensions. */
+export function v2ModelMetadata(name: string, version: string, model: LoadedModel) {
+  const tensors = (specs: readonly TensorSpec[]) =>
+    specs.map((s) => ({ name: s.name, datatype: v2Datatype(s.dtype), shape: s.shape }));
+  return {
+    name,
+    versions: [version],
+    platform: `tensorflowjs_${model.format}`,
+    inputs: tensors(model.signature.inputs),
+    outputs: tensors(model.signature.outputs),
+  };
+}
+
+export interface V2Request {
+  prepared: Prepared;
+  id: string | undefined;
+  /** Indices into signature outputs, in the order asked for. */
+  outputs: number[];
+  /** Per entry of `outputs`: answer as binary data (the extension) rather than JSON. */
+  binary: boolean[];
+}
+
+export function checkShapeField(shape: unknown, what: string): number[] {
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw errors.invalidInput(`${what}: shape must be an array of non-negative integers`);
+  }
+  return shape as number[];
+}
+
+/** The signature input a V2 tensor names, with its datatype checked against the model's. */
+export function resolveInput(sig: Signature, name: unknown, datatype: unknown, where: string): TensorSpec {
+  if (typeof name !== "string" || name === "") throw errors.invalidInput(`${where}: 'name' must be a non-empty string`);
+  const spec = sig.inputs.find((s) => s.name === name);
+  if (spec === undefined)
+    throw errors.invalidInput(
+      `unknown input '${name}'; the model takes ${sig.inputs.map((s) => `'${s.name}'`).join(", ")}`,
+    );
+  const what = `input '${name}'`;
+  if (typeof datatype !== "string" || !(V2_DATATYPES as readonly string[]).includes(datatype)) {
+    throw errors.invalidInput(`${what}: unknown datatype '${String(datatype)}'`);
+  }
+  if (!ACCEPTS[spec.dtype].includes(datatype)) {
+    throw errors.invalidInput(`${what}: datatype ${datatype} does not match the model's ${v2Datatype(spec.dtype)}`);
+  }
+  return spec;
+}
+
+/** Inputs in signature order, each given exactly once. */
+export function inSignatureOrder(sig: Signature, given: ReadonlyMap<string, Tensor>): Tensor[] {
+  return sig.inputs.map((spec) => {
+    const t = given.get(spec.name);
+    if (t === undefined) throw errors.invalidInput(`input '${spec.name}' is missing`);
+    return t;
+  });
+}

@@ -1,0 +1,43 @@
+/**
+ * What both protocols hand the batcher: tensors in signature order that already
+ * passed every check, so a request that reaches a batch cannot fail it.
+ */
+import { errors } from "../errors.js";
+import type { Signature, Tensor } from "./model/loaded-model.js";
+import { checkShape } from "./tensors.js";
+
+export interface Prepared {
+  /** In signature input order. */
+  inputs: Tensor[];
+  rows: number;
+  /** Requests with equal keys can be concatenated along dimension 0. */
+  batchKey: string;
+}
+
+export interface Limits {
+  maxRequestRows: number;
+}
+
+/** Shape checks, equal row counts across inputs and the row limit. */
+export function finish(signature: Signature, inputs: Tensor[], limits: Limits): Prepared {
+  let rows = -1;
+  let key = "";
+  signature.inputs.forEach((spec, i) => {
+    const t = inputs[i] as Tensor;
+    const what = `input '${spec.name}'`;
+    const r = checkShape(t.shape, spec, what);
+    if (rows === -1) rows = r;
+    else if (r !== rows)
+      throw errors.invalidInput(`${what} has ${r} rows but '${signature.inputs[0]?.name}' has ${rows}`);
+    key += `${t.shape.slice(1).join("x")};`;
+  });
+  if (rows < 1) throw errors.invalidInput("request has no rows");
+  if (rows > limits.maxRequestRows) {
+    throw errors.invalidInput(`request has ${rows} rows, more than the limit of ${limits.maxRequestRows}`);
+  }
+  return { inputs, rows, batchKey: key };
+}
+
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
