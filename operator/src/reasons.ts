@@ -1,4 +1,6 @@
 // The one catalogue of condition reasons and event reasons the operator writes (CamelCase, stable: users alert on them).
+import { VaultReason } from "./contract/vault-reasons.js";
+
 export const Reason = {
   // Ready=True
   Available: "Available",
@@ -16,11 +18,8 @@ export const Reason = {
   UnsupportedModelURI: "UnsupportedModelURI",
   ProgressDeadlineExceeded: "ProgressDeadlineExceeded",
   ApplyFailed: "ApplyFailed",
-  // Vault (runtime/src/vault/errors.ts: the pods report these in their termination message; never a value)
-  VaultUnreachable: "VaultUnreachable",
-  VaultSealed: "VaultSealed",
-  VaultPermissionDenied: "VaultPermissionDenied",
-  SecretNotFound: "SecretNotFound",
+  // Vault: the pods report these in their termination message, never a value (the contract's, shared with the runtime)
+  ...VaultReason,
   // model
   ModelLoaded: "ModelLoaded",
   ModelLoading: "ModelLoading",

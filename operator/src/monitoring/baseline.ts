@@ -2,12 +2,10 @@
 // stats.json, once Ready; an encrypted one has only stats.json.enc, which serving cannot open), or else the
 // stats.json the training artifact carries next to model.json.
 import type { DataSet, ModelDeployment } from "../api/v1alpha1/index.js";
-import type { ResolvedModel } from "../modeldeployment/model-source.js";
+import { pvcClaim, type ResolvedModel } from "../modeldeployment/model-source.js";
 import { Reason } from "../reasons.js";
 
 export type Baseline = { uri: string; claim?: string } | { failure: { reason: string; message: string } };
-
-const PVC = /^pvc:\/\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)\//;
 
 function statsNextTo(uri: string): string {
   const base = uri.replace(/\/+$/, "");
@@ -47,6 +45,6 @@ export function baselineFor(
       },
     };
   }
-  const claim = PVC.exec(ds.status.output)?.[1];
+  const claim = pvcClaim(ds.status.output);
   return { uri: statsNextTo(ds.status.output), ...(claim ? { claim } : {}) };
 }

@@ -2,6 +2,7 @@
 // baseline that lives on another claim than the model, and the PrometheusRule with the spec's alerts.
 import type { ModelDeployment } from "../api/v1alpha1/index.js";
 import type { Capabilities } from "../capabilities.js";
+import { podEnv } from "../contract/pod-env.js";
 import type { PrometheusRule } from "../kube/models.js";
 import type { ResolvedModel } from "../modeldeployment/model-source.js";
 import { alertRules, forDuration } from "./rules.js";
@@ -10,9 +11,9 @@ export function monitoringEnv(mdep: ModelDeployment, baseline: { uri: string } |
   const m = mdep.spec.monitoring;
   if (!m || (!m.drift && !m.feedback)) return [];
   return [
-    ...(baseline ? [{ name: "LIFTOFF_BASELINE_URI", value: baseline.uri }] : []),
-    { name: "LIFTOFF_MONITORING_WINDOW_SECONDS", value: String(m.windowSeconds ?? 600) },
-    { name: "LIFTOFF_FEEDBACK", value: String(m.feedback ?? false) },
+    ...(baseline ? [podEnv("baselineUri", baseline.uri)] : []),
+    podEnv("monitoringWindowSeconds", String(m.windowSeconds ?? 600)),
+    podEnv("feedback", String(m.feedback ?? false)),
   ];
 }
 
