@@ -12,6 +12,7 @@ export const SHARED_CONTRACT_FILES = [
   "model-uri.ts",
   "pod-env.ts",
   "report.ts",
+  "serving.ts",
   "training.ts",
   "vault-reasons.ts",
 ] as const;

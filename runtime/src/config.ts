@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { POD_ENV } from "./contract/pod-env.js";
+import { SERVING_DEFAULTS } from "./contract/serving.js";
 import { ConfigError } from "./errors.js";
 
 export const BACKENDS = ["auto", "tensorflow", "tensorflow-gpu", "wasm", "cpu"] as const;
@@ -194,7 +195,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     env: POD_ENV.authRefreshSeconds.name,
     key: "authRefreshSeconds",
     kind: "int",
-    default: "15",
+    default: String(SERVING_DEFAULTS.authRefreshSeconds),
     min: 1,
     max: 3600,
     help: "re-read the keys from Vault this often: a rotated key is accepted within this time",
@@ -204,7 +205,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     env: POD_ENV.authGraceSeconds.name,
     key: "authGraceSeconds",
     kind: "int",
-    default: "60",
+    default: String(SERVING_DEFAULTS.authGraceSeconds),
     min: 0,
     max: 86400,
     help: "a replaced key stays valid this long after the pod saw its replacement",
@@ -248,7 +249,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     env: POD_ENV.monitoringWindowSeconds.name,
     key: "monitoringWindowSeconds",
     kind: "int",
-    default: "600",
+    default: String(SERVING_DEFAULTS.monitoringWindowSeconds),
     min: 1,
     max: 86400,
     help: "sliding window of the drift counts and feedback figures at /monitoring (10 sub-windows)",
@@ -258,7 +259,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     env: POD_ENV.feedback.name,
     key: "feedback",
     kind: "bool",
-    default: "false",
+    default: String(SERVING_DEFAULTS.feedback),
     help: "keep predictions by id and accept ground truth at :feedback (true/false)",
   },
   {

@@ -2,6 +2,7 @@
 // and the prepare Job of the current generation running `liftoff-runtime prepare` with the restricted pod security
 // profile, the output claim, the source claim read-only, scratch space, and the report channel's token and env.
 import type { DataSet } from "../api/v1alpha1/index.js";
+import { DATASET_DEFAULTS } from "../contract/dataset.js";
 import { POD_ENV, podEnv } from "../contract/pod-env.js";
 import { RESTRICTED_CONTAINER_SECURITY, RESTRICTED_POD_SECURITY } from "../kube/pod-security.js";
 import { controllerReference, RESOURCES } from "../kube/resources.js";
@@ -54,7 +55,7 @@ export interface JobOptions {
 }
 
 /** The Vault role the prepare pod logs in as. */
-export const vaultRole = (ds: DataSet) => ds.spec.encryption?.vaultRole ?? "liftoff-dataset";
+export const vaultRole = (ds: DataSet) => ds.spec.encryption?.vaultRole ?? DATASET_DEFAULTS.encryptionVaultRole;
 
 /** Whether the spec reads anything from Vault: a postgres DSN, a hashPII salt, or a transit data key. */
 export function needsVault(ds: DataSet): boolean {

@@ -14,6 +14,7 @@ import type {
 import type { ModelDeployment } from "../api/v1alpha1/index.js";
 import type { Capabilities } from "../capabilities.js";
 import { podEnv } from "../contract/pod-env.js";
+import { SERVING_DEFAULTS } from "../contract/serving.js";
 import type { Deployment, HorizontalPodAutoscaler, Service } from "../kube/models.js";
 import { RESTRICTED_CONTAINER_SECURITY, RESTRICTED_POD_SECURITY } from "../kube/pod-security.js";
 import { apiVersionOf, controllerReference, RESOURCES, type ResourceType } from "../kube/resources.js";
@@ -127,8 +128,8 @@ function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedMo
     // Only where the keys are: the pod reads them from Vault itself (runtime/src/vault-api-keys.ts).
     env.push(podEnv("authVaultPath", s.auth.apiKeys.path));
     env.push(podEnv("authVaultKey", s.auth.apiKeys.key));
-    env.push(podEnv("authRefreshSeconds", String(s.auth.refreshSeconds ?? 15)));
-    env.push(podEnv("authGraceSeconds", String(s.auth.graceSeconds ?? 60)));
+    env.push(podEnv("authRefreshSeconds", String(s.auth.refreshSeconds ?? SERVING_DEFAULTS.authRefreshSeconds)));
+    env.push(podEnv("authGraceSeconds", String(s.auth.graceSeconds ?? SERVING_DEFAULTS.authGraceSeconds)));
   }
   env.push(...monitoringEnv(mdep, ctx.baseline));
   if (s.batching) {

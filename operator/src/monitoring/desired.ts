@@ -3,6 +3,7 @@
 import type { ModelDeployment } from "../api/v1alpha1/index.js";
 import type { Capabilities } from "../capabilities.js";
 import { podEnv } from "../contract/pod-env.js";
+import { SERVING_DEFAULTS } from "../contract/serving.js";
 import type { PrometheusRule } from "../kube/models.js";
 import type { ResolvedModel } from "../modeldeployment/model-source.js";
 import { alertRules, forDuration } from "./rules.js";
@@ -12,8 +13,8 @@ export function monitoringEnv(mdep: ModelDeployment, baseline: { uri: string } |
   if (!m || (!m.drift && !m.feedback)) return [];
   return [
     ...(baseline ? [podEnv("baselineUri", baseline.uri)] : []),
-    podEnv("monitoringWindowSeconds", String(m.windowSeconds ?? 600)),
-    podEnv("feedback", String(m.feedback ?? false)),
+    podEnv("monitoringWindowSeconds", String(m.windowSeconds ?? SERVING_DEFAULTS.monitoringWindowSeconds)),
+    podEnv("feedback", String(m.feedback ?? SERVING_DEFAULTS.feedback)),
   ];
 }
 
@@ -30,7 +31,7 @@ export function prometheusRule(
   const m = mdep.spec.monitoring;
   if (!caps.prometheusRule || !m) return undefined;
   const a = m.alerts;
-  const window = m.windowSeconds ?? 600;
+  const window = m.windowSeconds ?? SERVING_DEFAULTS.monitoringWindowSeconds;
   const rules = alertRules({
     selector: `namespace="${mdep.metadata?.namespace}",model="${mdep.metadata?.name}"`,
     window: `${window}s`,

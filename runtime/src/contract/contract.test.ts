@@ -87,18 +87,13 @@ function containersOf(objects: Built[]): { command: string; env: string[] }[] {
   return out;
 }
 
-const everything = {
-  uri: "pvc://models/churn/model.json",
-  digest: `sha256:${HEX}`,
-};
-
 /** Representative pods of each kind, with every optional part that adds env turned on (and off). */
 const PODS: [string, Built[]][] = [
   [
     "ModelDeployment, plain",
     modelDeploymentObjects(mdep({}), {
       runtimeImage: IMAGE,
-      stable: { uri: everything.uri, format: "tfjs-layers", claim: "models" },
+      stable: { uri: "pvc://models/churn/model.json", format: "tfjs-layers", claim: "models" },
       capabilities: { serviceMonitor: false, gatewayAPI: false },
     }).map((d) => d.object),
   ],
@@ -114,7 +109,12 @@ const PODS: [string, Built[]][] = [
       {
         runtimeImage: IMAGE,
         vault,
-        stable: { uri: everything.uri, format: "tfjs-layers", digest: everything.digest, claim: "models" },
+        stable: {
+          uri: "pvc://models/churn/model.json",
+          format: "tfjs-layers",
+          digest: `sha256:${HEX}`,
+          claim: "models",
+        },
         canary: { uri: "https://models.example/v2/model.json", format: "tfjs-layers" },
         capabilities: { serviceMonitor: true, gatewayAPI: true },
         baseline: { uri: "pvc://models/churn/stats.json", claim: "models" },
