@@ -11,10 +11,12 @@ import { cleanupJob, prepareJob } from "../../../operator/src/dataset/desired.js
 import { desiredObjects as modelDeploymentObjects } from "../../../operator/src/modeldeployment/desired.js";
 import { Reason } from "../../../operator/src/reasons.js";
 import { type DataVersion, desiredObjects as trainingObjects } from "../../../operator/src/trainingjob/desired.js";
-import { SERVE_FLAGS } from "../config.js";
+import { parseServeConfig, SERVE_FLAGS } from "../config.js";
 import { PrepareReason } from "../prepare/errors.js";
 import { type DataSetSpecInput, type PrepareSpec, specWithDefaults } from "../prepare/spec.js";
+import { trainSpecOf } from "../train/spec.js";
 import { VAULT_ENV } from "../vault/env.js";
+import { SPLIT_DEFAULTS } from "./dataset.js";
 import { POD_ENV, type PodCommand, type PodEnvKey } from "./pod-env.js";
 import { ReportBody, type ReportUpdate } from "./report.js";
 import { VAULT_REASONS } from "./vault-reasons.js";
@@ -142,6 +144,15 @@ const PODS: [string, Built[]][] = [
     trainingObjects(trainingJob, { runtimeImage: IMAGE, data: data(true), report, vault }).map((d) => d.object),
   ],
 ];
+
+/** The literal env values of the first container running `command` among one entry of PODS. */
+function envValues(title: string, command: PodCommand): Record<string, string> {
+  const objects = PODS.find(([t]) => t === title)?.[1] ?? [];
+  const c = objects.map((o) => o.spec?.template?.spec?.containers?.[0]).find((x) => x?.args?.[0] === command);
+  if (!c) throw new Error(`no ${command} container in "${title}"`);
+  const env: { name: string; value?: string }[] = c.env ?? [];
+  return Object.fromEntries(env.flatMap((e) => (e.value === undefined ? [] : [[e.name, e.value]])));
+}
 
 const byName = new Map(Object.values(POD_ENV).map((v) => [v.name as string, v]));
 
@@ -277,5 +288,58 @@ describe("shared values", () => {
       expect(Reason[r]).toBe(r);
       expect(PrepareReason[r]).toBe(r);
     }
+  });
+});
+
+describe("what the operator writes, the runtime parses", () => {
+  it("serve: a full ModelDeployment's pod env is a valid serve configuration with the spec's values", () => {
+    const env = envValues("ModelDeployment with auth, batching, monitoring, canary and Vault", "serve");
+    expect(parseServeConfig([], env)).toMatchObject({
+      modelUri: "pvc://models/churn/model.json",
+      modelDigest: HEX,
+      authVaultPath: "secret/data/team/keys",
+      authVaultKey: "churn",
+      authRefreshSeconds: 15,
+      authGraceSeconds: 60,
+      maxBatchSize: 32,
+      maxLatencyMs: 5,
+      baselineUri: "pvc://models/churn/stats.json",
+      monitoringWindowSeconds: 600,
+      feedback: true,
+    });
+  });
+
+  it("prepare: the DataSet spec in the Job parses into that spec with the API's defaults", () => {
+    const env = envValues("DataSet prepare Job, plain", "prepare");
+    const spec = specWithDefaults(JSON.parse(env[POD_ENV.dataSetSpec.name] ?? "null"));
+    expect(spec.output).toEqual({ claimName: "data", path: "prepared/penguins" });
+    expect(spec.split).toEqual(SPLIT_DEFAULTS);
+  });
+
+  it("train: the TrainingJob spec in the Job parses into that spec, in the API's vocabulary", () => {
+    const env = envValues("TrainingJob, plain", "train");
+    const t = trainSpecOf(JSON.parse(env[POD_ENV.trainSpec.name] ?? "null"));
+    // Compile-time: what train parsed is a valid API spec again (one vocabulary, from the contract).
+    const hyperparameters: TrainingJob["spec"]["hyperparameters"] = {
+      optimizer: t.optimizer,
+      learningRate: t.learningRate,
+      epochs: t.epochs,
+      batchSize: t.batchSize,
+      loss: t.loss,
+      metrics: t.metrics,
+      seed: t.seed,
+    };
+    const task: TrainingJob["spec"]["task"] = t.task;
+    expect({ name: t.name, task, ...hyperparameters }).toEqual({
+      name: "penguins",
+      task: "multiclass",
+      optimizer: "adam",
+      learningRate: 0.01,
+      epochs: 5,
+      batchSize: 32,
+      loss: "sparseCategoricalCrossentropy",
+      metrics: [],
+      seed: 0,
+    });
   });
 });
