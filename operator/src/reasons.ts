@@ -1,5 +1,6 @@
 // The one catalogue of condition types, condition reasons and event reasons the operator writes (CamelCase, stable:
 // users alert on them). reasons.test.ts keeps it in step with the code and the docs.
+import { VaultReason } from "./contract/vault-reasons.js";
 
 /**
  * Condition types. Ready, Reconciling and Stalled are kstatus's, on every kind; Ready is also the name Kubernetes
@@ -40,11 +41,8 @@ export const Reason = {
   UnsupportedModelURI: "UnsupportedModelURI",
   ProgressDeadlineExceeded: "ProgressDeadlineExceeded",
   ApplyFailed: "ApplyFailed",
-  // Vault (runtime/src/vault/errors.ts: the pods report these in their termination message; never a value)
-  VaultUnreachable: "VaultUnreachable",
-  VaultSealed: "VaultSealed",
-  VaultPermissionDenied: "VaultPermissionDenied",
-  SecretNotFound: "SecretNotFound",
+  // Vault: the pods report these in their termination message, never a value (the contract's, shared with the runtime)
+  ...VaultReason,
   // model
   ModelLoaded: "ModelLoaded",
   ModelLoading: "ModelLoading",

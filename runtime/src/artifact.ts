@@ -11,6 +11,7 @@ import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ManifestJson, PreprocessingJson } from "./contract/artifacts.js";
+import { parseModelUri } from "./contract/model-uri.js";
 import { ConfigError } from "./errors.js";
 
 export type ModelLocation = { kind: "file"; path: string } | { kind: "http"; url: URL };
@@ -25,11 +26,12 @@ export function inContainerRoot(location: ModelLocation, prefix: string | undefi
   return { kind: "file", path: path.join(prefix, location.path) };
 }
 
-/** Pure: turns a model URI into where model.json is. */
+/** Pure: turns a model URI (parsed by the contract's parseModelUri, as the operator does) into where model.json is. */
 export function resolveModelUri(uri: string, pvcRoot: string, cwd = process.cwd()): ModelLocation {
-  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(uri)?.[1]?.toLowerCase();
-  if (scheme === undefined) return { kind: "file", path: path.resolve(cwd, uri) };
-  switch (scheme) {
+  const { scheme, location } = parseModelUri(uri);
+  switch (location.kind) {
+    case "path":
+      return { kind: "file", path: path.resolve(cwd, uri) };
     case "file":
       try {
         return { kind: "file", path: fileURLToPath(uri) };
@@ -37,10 +39,7 @@ export function resolveModelUri(uri: string, pvcRoot: string, cwd = process.cwd(
         throw new ConfigError(`model URI '${uri}' is not a valid absolute file:// URI`);
       }
     case "pvc": {
-      const rest = uri.slice("pvc://".length);
-      const slash = rest.indexOf("/");
-      const claim = slash === -1 ? rest : rest.slice(0, slash);
-      const sub = slash === -1 ? "" : rest.slice(slash + 1);
+      const { claim, path: sub } = location;
       if (claim === "" || sub === "") throw new ConfigError(`model URI '${uri}' must look like pvc://<claim>/<path>`);
       if (sub.split("/").includes("..") || claim === "..") {
         throw new ConfigError(`model URI '${uri}' must not contain '..'`);
@@ -48,9 +47,8 @@ export function resolveModelUri(uri: string, pvcRoot: string, cwd = process.cwd(
       return { kind: "file", path: path.join(pvcRoot, claim, sub) };
     }
     case "http":
-    case "https":
       return { kind: "http", url: new URL(uri) };
-    default:
+    case "unsupported":
       throw new ConfigError(
         `model URI scheme '${scheme}://' is not supported (use a path, file://, pvc:// or http(s)://)`,
       );

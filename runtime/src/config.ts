@@ -4,6 +4,8 @@
  * Pure: argv and env in, config out, ConfigError (one line) on anything wrong.
  */
 import { parseArgs } from "node:util";
+import { POD_ENV } from "./contract/pod-env.js";
+import { SERVING_DEFAULTS } from "./contract/serving.js";
 import { ConfigError } from "./errors.js";
 
 export const BACKENDS = ["auto", "tensorflow", "tensorflow-gpu", "wasm", "cpu"] as const;
@@ -48,7 +50,8 @@ export interface ServeConfig {
 type Kind = "string" | "int" | "enum" | "digest" | "name" | "bool";
 interface FlagSpec {
   flag: string;
-  env: string;
+  /** Every name comes from the pod env table the operator builds pods from. */
+  env: (typeof POD_ENV)[keyof typeof POD_ENV]["name"];
   key: keyof ServeConfig;
   kind: Kind;
   help: string;
@@ -62,7 +65,7 @@ interface FlagSpec {
 export const SERVE_FLAGS: readonly FlagSpec[] = [
   {
     flag: "model-uri",
-    env: "LIFTOFF_MODEL_URI",
+    env: POD_ENV.modelUri.name,
     key: "modelUri",
     kind: "string",
     required: true,
@@ -70,7 +73,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   },
   {
     flag: "model-name",
-    env: "LIFTOFF_MODEL_NAME",
+    env: POD_ENV.modelName.name,
     key: "modelName",
     kind: "name",
     required: true,
@@ -78,7 +81,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   },
   {
     flag: "model-version",
-    env: "LIFTOFF_MODEL_VERSION",
+    env: POD_ENV.modelVersion.name,
     key: "modelVersion",
     kind: "name",
     default: "1",
@@ -86,21 +89,21 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   },
   {
     flag: "model-digest",
-    env: "LIFTOFF_MODEL_DIGEST",
+    env: POD_ENV.modelDigest.name,
     key: "modelDigest",
     kind: "digest",
     help: "sha256:<hex> of model.json followed by its weight files; refuse to serve on mismatch",
   },
   {
     flag: "host",
-    env: "LIFTOFF_HOST",
+    env: POD_ENV.host.name,
     key: "host",
     kind: "string",
     help: "address to bind (default: $POD_IP, else 0.0.0.0)",
   },
   {
     flag: "port",
-    env: "LIFTOFF_PORT",
+    env: POD_ENV.port.name,
     key: "port",
     kind: "int",
     default: "8080",
@@ -110,7 +113,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   },
   {
     flag: "grpc-port",
-    env: "LIFTOFF_GRPC_PORT",
+    env: POD_ENV.grpcPort.name,
     key: "grpcPort",
     kind: "int",
     min: 0,
@@ -119,7 +122,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   },
   {
     flag: "backend",
-    env: "LIFTOFF_BACKEND",
+    env: POD_ENV.backend.name,
     key: "backend",
     kind: "enum",
     default: "auto",
@@ -128,7 +131,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   },
   {
     flag: "max-batch-size",
-    env: "LIFTOFF_MAX_BATCH_SIZE",
+    env: POD_ENV.maxBatchSize.name,
     key: "maxBatchSize",
     kind: "int",
     default: "1",
@@ -138,7 +141,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   },
   {
     flag: "max-latency-ms",
-    env: "LIFTOFF_MAX_LATENCY_MS",
+    env: POD_ENV.maxLatencyMs.name,
     key: "maxLatencyMs",
     kind: "int",
     default: "0",
@@ -148,7 +151,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   },
   {
     flag: "max-request-rows",
-    env: "LIFTOFF_MAX_REQUEST_ROWS",
+    env: POD_ENV.maxRequestRows.name,
     key: "maxRequestRows",
     kind: "int",
     default: "1024",
@@ -158,7 +161,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   },
   {
     flag: "body-limit-bytes",
-    env: "LIFTOFF_BODY_LIMIT_BYTES",
+    env: POD_ENV.bodyLimitBytes.name,
     key: "bodyLimitBytes",
     kind: "int",
     default: String(10 * 1024 * 1024),
@@ -168,48 +171,48 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   },
   {
     flag: "auth-token-file",
-    env: "LIFTOFF_AUTH_TOKEN_FILE",
+    env: POD_ENV.authTokenFile.name,
     key: "authTokenFile",
     kind: "string",
     help: "file of accepted bearer tokens, one per line; with LIFTOFF_AUTH_TOKENS, enables auth",
   },
   {
     flag: "auth-vault-path",
-    env: "LIFTOFF_AUTH_VAULT_PATH",
+    env: POD_ENV.authVaultPath.name,
     key: "authVaultPath",
     kind: "string",
     help: "KV v2 path of the API keys in Vault, e.g. secret/data/team-a/api-keys (login from LIFTOFF_VAULT_*); enables auth",
   },
   {
     flag: "auth-vault-key",
-    env: "LIFTOFF_AUTH_VAULT_KEY",
+    env: POD_ENV.authVaultKey.name,
     key: "authVaultKey",
     kind: "string",
     help: "entry of that secret holding this model's keys; the other entries are other models' keys (403)",
   },
   {
     flag: "auth-refresh-seconds",
-    env: "LIFTOFF_AUTH_REFRESH_SECONDS",
+    env: POD_ENV.authRefreshSeconds.name,
     key: "authRefreshSeconds",
     kind: "int",
-    default: "15",
+    default: String(SERVING_DEFAULTS.authRefreshSeconds),
     min: 1,
     max: 3600,
     help: "re-read the keys from Vault this often: a rotated key is accepted within this time",
   },
   {
     flag: "auth-grace-seconds",
-    env: "LIFTOFF_AUTH_GRACE_SECONDS",
+    env: POD_ENV.authGraceSeconds.name,
     key: "authGraceSeconds",
     kind: "int",
-    default: "60",
+    default: String(SERVING_DEFAULTS.authGraceSeconds),
     min: 0,
     max: 86400,
     help: "a replaced key stays valid this long after the pod saw its replacement",
   },
   {
     flag: "pvc-root",
-    env: "LIFTOFF_PVC_ROOT",
+    env: POD_ENV.pvcRoot.name,
     key: "pvcRoot",
     kind: "string",
     default: "/mnt/pvc",
@@ -217,7 +220,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   },
   {
     flag: "shutdown-delay-ms",
-    env: "LIFTOFF_SHUTDOWN_DELAY_MS",
+    env: POD_ENV.shutdownDelayMs.name,
     key: "shutdownDelayMs",
     kind: "int",
     default: "0",
@@ -227,7 +230,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   },
   {
     flag: "log-level",
-    env: "LIFTOFF_LOG_LEVEL",
+    env: POD_ENV.logLevel.name,
     key: "logLevel",
     kind: "enum",
     default: "info",
@@ -236,32 +239,32 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   },
   {
     flag: "baseline-uri",
-    env: "LIFTOFF_BASELINE_URI",
+    env: POD_ENV.baselineUri.name,
     key: "baselineUri",
     kind: "string",
     help: "stats.json of the training data (path, pvc://, http(s)://): turns drift counting on",
   },
   {
     flag: "monitoring-window-seconds",
-    env: "LIFTOFF_MONITORING_WINDOW_SECONDS",
+    env: POD_ENV.monitoringWindowSeconds.name,
     key: "monitoringWindowSeconds",
     kind: "int",
-    default: "600",
+    default: String(SERVING_DEFAULTS.monitoringWindowSeconds),
     min: 1,
     max: 86400,
     help: "sliding window of the drift counts and feedback figures at /monitoring (10 sub-windows)",
   },
   {
     flag: "feedback",
-    env: "LIFTOFF_FEEDBACK",
+    env: POD_ENV.feedback.name,
     key: "feedback",
     kind: "bool",
-    default: "false",
+    default: String(SERVING_DEFAULTS.feedback),
     help: "keep predictions by id and accept ground truth at :feedback (true/false)",
   },
   {
     flag: "prediction-ttl-seconds",
-    env: "LIFTOFF_PREDICTION_TTL_SECONDS",
+    env: POD_ENV.predictionTtlSeconds.name,
     key: "predictionTtlSeconds",
     kind: "int",
     default: "3600",
@@ -271,7 +274,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   },
   {
     flag: "prediction-store-rows",
-    env: "LIFTOFF_PREDICTION_STORE_ROWS",
+    env: POD_ENV.predictionStoreRows.name,
     key: "predictionStoreRows",
     kind: "int",
     default: "100000",
@@ -367,7 +370,7 @@ export function parseServeConfig(
   }
   cfg.host ??= env.POD_IP || "0.0.0.0";
   cfg.feedback = cfg.feedback === "true";
-  cfg.authTokens = (env.LIFTOFF_AUTH_TOKENS ?? "")
+  cfg.authTokens = (env[POD_ENV.authTokens.name] ?? "")
     .split(",")
     .map((t) => t.trim())
     .filter((t) => t !== "");
@@ -388,6 +391,6 @@ export function serveHelp(): string {
     const def = s.default !== undefined ? ` (default ${s.default})` : s.required ? " (required)" : "";
     lines.push(`  --${s.flag.padEnd(20)} ${s.env.padEnd(28)} ${s.help}${def}`);
   }
-  lines.push("  LIFTOFF_AUTH_TOKENS (env only): comma-separated bearer tokens");
+  lines.push(`  ${POD_ENV.authTokens.name} (env only): comma-separated bearer tokens`);
   return lines.join("\n");
 }

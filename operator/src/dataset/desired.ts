@@ -3,6 +3,8 @@
 // profile, the output claim, the source claim read-only, scratch space, and the report channel's token and env.
 import type { DataSet } from "../api/v1alpha1/index.js";
 import type { DesiredObject } from "../children/child.js";
+import { DATASET_DEFAULTS } from "../contract/dataset.js";
+import { POD_ENV, podEnv } from "../contract/pod-env.js";
 import { RESTRICTED_CONTAINER_SECURITY, RESTRICTED_POD_SECURITY } from "../kube/pod-security.js";
 import { controllerReference, RESOURCES } from "../kube/resources.js";
 import type { KubeObject, OwnerReference } from "../kube/types.js";
@@ -51,7 +53,7 @@ export interface JobOptions {
 }
 
 /** The Vault role the prepare pod logs in as. */
-export const vaultRole = (ds: DataSet) => ds.spec.encryption?.vaultRole ?? "liftoff-dataset";
+export const vaultRole = (ds: DataSet) => ds.spec.encryption?.vaultRole ?? DATASET_DEFAULTS.encryptionVaultRole;
 
 /** Whether the spec reads anything from Vault: a postgres DSN, a hashPII salt, or a transit data key. */
 export function needsVault(ds: DataSet): boolean {
@@ -104,13 +106,13 @@ function jobObject(
         args,
         env: [
           ...extraEnv,
-          { name: "LIFTOFF_SCRATCH", value: "/scratch" },
+          podEnv("scratch", "/scratch"),
           {
-            name: "LIFTOFF_MEMORY_LIMIT",
+            name: POD_ENV.memoryLimit.name,
             valueFrom: { resourceFieldRef: { containerName: CONTAINER, resource: "limits.memory" } },
           },
           {
-            name: "LIFTOFF_CPU_LIMIT",
+            name: POD_ENV.cpuLimit.name,
             valueFrom: { resourceFieldRef: { containerName: CONTAINER, resource: "limits.cpu" } },
           },
           ...(report?.env ?? []),
@@ -156,10 +158,7 @@ const outDir = (ds: DataSet) => `${OUTPUT_ROOT}/${ds.spec.output.path}`;
 export function prepareJob(ds: DataSet, o: JobOptions): DesiredObject {
   const name = dataSetNames(ds.metadata?.name ?? "").prepareJob(ds.metadata?.generation ?? 0);
   // The spec travels in the Job itself (it is already in the DataSet object; it holds no secret, only Vault paths).
-  const env = [
-    { name: "LIFTOFF_DATASET_SPEC", value: JSON.stringify(ds.spec) },
-    { name: "LIFTOFF_SOURCE_ROOT", value: SOURCE_ROOT },
-  ];
+  const env = [podEnv("dataSetSpec", JSON.stringify(ds.spec)), podEnv("sourceRoot", SOURCE_ROOT)];
   return { resource: RESOURCES.Job, object: jobObject(ds, name, ["prepare", "--out", outDir(ds)], o, env) };
 }
 

@@ -14,6 +14,8 @@ import type {
 import type { ModelDeployment } from "../api/v1alpha1/index.js";
 import type { Capabilities } from "../capabilities.js";
 import { child, type DesiredObject } from "../children/child.js";
+import { podEnv } from "../contract/pod-env.js";
+import { SERVING_DEFAULTS } from "../contract/serving.js";
 import type { Deployment, HorizontalPodAutoscaler, Service } from "../kube/models.js";
 import { RESTRICTED_CONTAINER_SECURITY, RESTRICTED_POD_SECURITY } from "../kube/pod-security.js";
 import { controllerReference, RESOURCES } from "../kube/resources.js";
@@ -93,26 +95,26 @@ function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedMo
   const amounts = { cpu, memory, ...(gpu > 0 ? { [GPU]: String(gpu) } : {}) };
   const env: Wire<V1EnvVar>[] = [
     { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
-    { name: "LIFTOFF_MODEL_URI", value: model.uri },
-    { name: "LIFTOFF_MODEL_NAME", value: name },
-    { name: "LIFTOFF_MODEL_VERSION", value: track },
-    { name: "LIFTOFF_PORT", value: String(RUNTIME_PORT) },
-    { name: "LIFTOFF_GRPC_PORT", value: String(RUNTIME_GRPC_PORT) },
-    { name: "LIFTOFF_PVC_ROOT", value: PVC_ROOT },
-    { name: "LIFTOFF_BACKEND", value: "auto" },
+    podEnv("modelUri", model.uri),
+    podEnv("modelName", name),
+    podEnv("modelVersion", track),
+    podEnv("port", String(RUNTIME_PORT)),
+    podEnv("grpcPort", String(RUNTIME_GRPC_PORT)),
+    podEnv("pvcRoot", PVC_ROOT),
+    podEnv("backend", "auto"),
   ];
-  if (model.digest) env.push({ name: "LIFTOFF_MODEL_DIGEST", value: model.digest });
+  if (model.digest) env.push(podEnv("modelDigest", model.digest));
   if (s.auth) {
     // Only where the keys are: the pod reads them from Vault itself (runtime/src/serve/vault-api-keys.ts).
-    env.push({ name: "LIFTOFF_AUTH_VAULT_PATH", value: s.auth.apiKeys.path });
-    env.push({ name: "LIFTOFF_AUTH_VAULT_KEY", value: s.auth.apiKeys.key });
-    env.push({ name: "LIFTOFF_AUTH_REFRESH_SECONDS", value: String(s.auth.refreshSeconds ?? 15) });
-    env.push({ name: "LIFTOFF_AUTH_GRACE_SECONDS", value: String(s.auth.graceSeconds ?? 60) });
+    env.push(podEnv("authVaultPath", s.auth.apiKeys.path));
+    env.push(podEnv("authVaultKey", s.auth.apiKeys.key));
+    env.push(podEnv("authRefreshSeconds", String(s.auth.refreshSeconds ?? SERVING_DEFAULTS.authRefreshSeconds)));
+    env.push(podEnv("authGraceSeconds", String(s.auth.graceSeconds ?? SERVING_DEFAULTS.authGraceSeconds)));
   }
   env.push(...monitoringEnv(mdep, ctx.baseline));
   if (s.batching) {
-    env.push({ name: "LIFTOFF_MAX_BATCH_SIZE", value: String(s.batching.maxBatchSize) });
-    env.push({ name: "LIFTOFF_MAX_LATENCY_MS", value: String(s.batching.maxLatencyMs) });
+    env.push(podEnv("maxBatchSize", String(s.batching.maxBatchSize)));
+    env.push(podEnv("maxLatencyMs", String(s.batching.maxLatencyMs)));
   }
   const probe = (path: string, periodSeconds: number, failureThreshold: number): Wire<V1Probe> => ({
     httpGet: { path, port: "http", scheme: "HTTP" },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ModelDeploymentSpec, TrainingJob } from "../api/v1alpha1/index.js";
 import { Reason, ReconcileFailure } from "../reasons.js";
-import { resolveModel } from "./model-source.js";
+import { pvcClaim, resolveModel } from "./model-source.js";
 
 const DIGEST_A = `sha256:${"a".repeat(64)}`;
 const DIGEST_B = `sha256:${"b".repeat(64)}`;
@@ -115,5 +115,51 @@ describe("resolveModel from a URI", () => {
     const f = failureOf(byRef("train-1"), { "train-1": odd });
     expect(f.reason).toBe(Reason.UnsupportedModelURI);
     expect(f.stalled).toBe(true);
+  });
+});
+
+describe("model URIs through the contract's parser", () => {
+  // The operator's acceptance before the parser was shared with the runtime: the parser must not change it.
+  const BEFORE = /^(pvc:\/\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/\S+|https?:\/\/\S+|file:\/\/\/\S+)$/;
+  it.each([
+    "pvc://models/churn/model.json",
+    "pvc://models//model.json",
+    "pvc://models/a/../b/model.json",
+    "pvc://m/",
+    "pvc://-bad/m.json",
+    "PVC://models/m.json",
+    "pvc://models/a b.json",
+    "https://example.com/m.json",
+    "http://x",
+    "https://",
+    "HTTPS://example.com/m.json",
+    "file:///models/m.json",
+    "file:///",
+    "file://host/m.json",
+    "s3://b/m.json",
+    "/abs/model.json",
+    "model.json",
+    "",
+  ])("%j is accepted exactly when it was before, with the same claim", (uri) => {
+    const m = BEFORE.exec(uri);
+    let got: { claim?: string } | "refused";
+    try {
+      got = resolveModel(byUri(uri), () => undefined);
+    } catch (err) {
+      if (!(err instanceof ReconcileFailure)) throw err;
+      got = "refused";
+    }
+    if (!m) expect(got).toBe("refused");
+    else expect(got === "refused" ? got : got.claim).toBe(m[2]);
+  });
+
+  it.each([
+    ["pvc://data/prepared/penguins/abc", "data"],
+    ["pvc://data/", "data"],
+    ["pvc://data", undefined],
+    ["pvc://Data/x", undefined],
+    ["https://example.com/stats.json", undefined],
+  ])("pvcClaim(%j) is %j", (uri, claim) => {
+    expect(pvcClaim(uri)).toBe(claim);
   });
 });

@@ -1,5 +1,6 @@
 // Resolves spec.model (a URI, or a TrainingJob's output) into what the runtime needs (pure).
 import type { ModelDeploymentSpec, TrainingJob } from "../api/v1alpha1/index.js";
+import { type ParsedModelUri, parseModelUri } from "../contract/model-uri.js";
 import { isConditionTrue } from "../controller/conditions.js";
 import { ConditionType, Reason, stalled, waiting } from "../reasons.js";
 
@@ -11,7 +12,33 @@ export interface ResolvedModel {
   claim?: string;
 }
 
-const READABLE = /^(pvc:\/\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/\S+|https?:\/\/\S+|file:\/\/\/\S+)$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * Whether a serving pod can read the URI (the contract's parser, as the runtime uses it), and the claim it must mount:
+ * pvc://<claim>/<path>, http(s):// or file:///, schemes in lower case, no whitespace. Undefined: not readable.
+ */
+function readableBy(parsed: ParsedModelUri): { claim?: string } | undefined {
+  if (/\s/.test(parsed.uri) || !parsed.lowerCaseScheme) return undefined;
+  const at = parsed.location;
+  switch (at.kind) {
+    case "pvc":
+      return DNS_LABEL.test(at.claim) && at.path !== "" ? { claim: at.claim } : undefined;
+    case "http":
+      return at.rest !== "" ? {} : undefined;
+    case "file":
+      return at.rest.length > 1 && at.rest.startsWith("/") ? {} : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** The claim a pod mounts for a pvc://<claim>/… URI (a baseline's, say), the claim being a DNS label; else undefined. */
+export function pvcClaim(uri: string): string | undefined {
+  const at = parseModelUri(uri).location;
+  if (at.kind !== "pvc" || !DNS_LABEL.test(at.claim)) return undefined;
+  return uri.startsWith(`pvc://${at.claim}/`) ? at.claim : undefined;
+}
 
 export function resolveModel(
   model: ModelDeploymentSpec["model"],
@@ -36,12 +63,12 @@ export function resolveModel(
     digest ??= tj.status.model.digest;
   }
   if (!uri) throw stalled(Reason.UnsupportedModelURI, "model has neither uri nor trainingJobRef");
-  const m = READABLE.exec(uri);
-  if (!m) {
+  const readable = readableBy(parseModelUri(uri));
+  if (!readable) {
     throw stalled(
       Reason.UnsupportedModelURI,
       `the runtime cannot read model URI "${uri}": use pvc://<claim>/<path>, http(s):// or file:///`,
     );
   }
-  return { uri, format: model.format, ...(digest ? { digest } : {}), ...(m[2] ? { claim: m[2] } : {}) };
+  return { uri, format: model.format, ...(digest ? { digest } : {}), ...readable };
 }

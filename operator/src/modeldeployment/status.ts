@@ -2,6 +2,7 @@
 // generation's desired replicas are available and no pod is failing; never while a pod crash-loops.
 import type { ModelDeployment, ModelDeploymentStatus } from "../api/v1alpha1/index.js";
 import { type PodFailure, podFailure } from "../children/pod-failure.js";
+import { VAULT_REASONS } from "../contract/vault-reasons.js";
 import { applyConditions, type Condition, type ConditionInput } from "../controller/conditions.js";
 import type { KubeObject } from "../kube/types.js";
 import { ConditionType, Reason, type ReconcileFailure } from "../reasons.js";
@@ -20,8 +21,8 @@ export interface ObservedState {
   trafficSplit?: "HTTPRoute" | "ReplicaRatio";
 }
 
-/** A pod that stopped on a Vault failure says so first in its message (runtime/src/vault/errors.ts). */
-const VAULT_REASON = /\b(VaultUnreachable|VaultSealed|VaultPermissionDenied|SecretNotFound): /;
+/** A pod that stopped on a Vault failure says so first in its message (runtime/src/vault/errors.ts, the contract's reasons). */
+const VAULT_REASON = new RegExp(`\\b(${VAULT_REASONS.join("|")}): `);
 
 function failureReason(f: PodFailure): string {
   const vault = VAULT_REASON.exec(f.message)?.[1];

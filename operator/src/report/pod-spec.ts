@@ -1,6 +1,7 @@
 // What a run pod needs to report back (pure): a projected service-account token of audience liftoff-operator, bound
 // to the pod and short-lived, plus the operator's URL and the CA of its serving certificate (public, so env is fine).
-import { REPORT_AUDIENCE } from "./body.js";
+import { podEnv } from "../contract/pod-env.js";
+import { REPORT_AUDIENCE } from "../contract/report.js";
 
 /** Where and how pods reach the operator's report endpoint (from the operator's flags). */
 export interface ReportSettings {
@@ -22,9 +23,9 @@ export interface ReportPodParts {
 export function reportPodParts(s: ReportSettings): ReportPodParts {
   return {
     env: [
-      { name: "LIFTOFF_REPORT_URL", value: s.url },
-      { name: "LIFTOFF_REPORT_TOKEN_FILE", value: `${REPORT_TOKEN_DIR}/token` },
-      { name: "LIFTOFF_REPORT_CA", value: s.caPem },
+      podEnv("reportUrl", s.url),
+      podEnv("reportTokenFile", `${REPORT_TOKEN_DIR}/token`),
+      podEnv("reportCa", s.caPem),
     ],
     volume: {
       name: REPORT_TOKEN_VOLUME,

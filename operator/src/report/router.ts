@@ -1,10 +1,9 @@
 // The per-kind handlers of reports: each controller registers the kind it runs Jobs for (DataSet, TrainingJob).
-import type { Static } from "@sinclair/typebox";
 import type { Logger } from "pino";
-import type { ReportBody } from "./body.js";
+import type { ReportUpdate } from "../contract/report.js";
 import type { ReportRun } from "./run-owner.js";
 
-export type ReportUpdate = Static<typeof ReportBody>;
+export type { ReportUpdate };
 
 /** Handles one authenticated report; throw ReportRejected (identity.ts) to answer 4xx, anything else is a 500. */
 export type ReportHandler = (run: ReportRun, update: ReportUpdate, log: Logger) => Promise<void>;

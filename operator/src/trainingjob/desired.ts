@@ -6,6 +6,7 @@
 import type { V1Container, V1EnvVar, V1Toleration, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
 import type { DataSet, TrainingJob } from "../api/v1alpha1/index.js";
 import { child, type DesiredObject } from "../children/child.js";
+import { podEnv } from "../contract/pod-env.js";
 import type { Job, ServiceAccount } from "../kube/models.js";
 import { RESTRICTED_CONTAINER_SECURITY, RESTRICTED_POD_SECURITY } from "../kube/pod-security.js";
 import { controllerReference, RESOURCES } from "../kube/resources.js";
@@ -84,7 +85,7 @@ export function tolerations(tj: TrainingJob): Wire<V1Toleration>[] {
   return list;
 }
 
-/** What the pod's `train` reads as LIFTOFF_TRAIN_SPEC: the spec and the identity (no generation: runPolicy edits). */
+/** What the pod's `train` reads as POD_ENV.trainSpec: the spec and the identity (no generation: runPolicy edits). */
 export function trainSpecJson(tj: TrainingJob): string {
   const { runPolicy: _r, resources: _res, nodeSelector: _n, tolerations: _t, ...spec } = tj.spec;
   return JSON.stringify({
@@ -102,8 +103,8 @@ function container(tj: TrainingJob, image: string, data: DataVersion, report?: R
   const out = outputOf(tj, data);
   const outDir = `${PVC_ROOT}/${out.claim}/${out.path}`;
   const env: Wire<V1EnvVar>[] = [
-    { name: "LIFTOFF_TRAIN_SPEC", value: trainSpecJson(tj) },
-    { name: "LIFTOFF_PVC_ROOT", value: PVC_ROOT },
+    podEnv("trainSpec", trainSpecJson(tj)),
+    podEnv("pvcRoot", PVC_ROOT),
     { name: "TF_CPP_MIN_LOG_LEVEL", value: "2" },
   ];
   const mounts: Wire<V1VolumeMount>[] = [

@@ -2,6 +2,7 @@
 // that signed Vault's certificate, and the variables runtime/src/vault/env.ts reads. The DataSet, TrainingJob and
 // ModelDeployment pod builders call withVaultIdentity; no Secret and no static token is involved.
 import type { V1Container, V1EnvVar, V1PodSpec, V1Volume } from "@kubernetes/client-node";
+import { podEnv } from "../contract/pod-env.js";
 import type { Wire } from "../kube/types.js";
 
 type PodSpec = Wire<V1PodSpec>;
@@ -62,11 +63,11 @@ export function vaultVolume(settings: VaultSettings): Wire<V1Volume> {
 
 export function vaultEnv(settings: VaultSettings, role: string): EnvVar[] {
   return [
-    { name: "LIFTOFF_VAULT_ADDR", value: settings.address },
-    ...(settings.caConfigMap ? [{ name: "LIFTOFF_VAULT_CACERT", value: VAULT_CA_FILE }] : []),
-    { name: "LIFTOFF_VAULT_ROLE", value: role },
-    { name: "LIFTOFF_VAULT_AUTH_MOUNT", value: settings.authMount ?? "kubernetes" },
-    { name: "LIFTOFF_VAULT_TOKEN_FILE", value: VAULT_TOKEN_FILE },
+    podEnv("vaultAddr", settings.address),
+    ...(settings.caConfigMap ? [podEnv("vaultCaCert", VAULT_CA_FILE)] : []),
+    podEnv("vaultRole", role),
+    podEnv("vaultAuthMount", settings.authMount ?? "kubernetes"),
+    podEnv("vaultTokenFile", VAULT_TOKEN_FILE),
   ];
 }
 

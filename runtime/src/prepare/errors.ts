@@ -1,5 +1,7 @@
 // The one catalogue of reasons a prepare run fails with; the operator copies reason and message into the DataSet's
 // Failed and Ready conditions, so every message says what is wrong and what to change.
+import { VaultReason } from "../contract/vault-reasons.js";
+
 export const PrepareReason = {
   InvalidSpec: "InvalidSpec",
   SourceUnreachable: "SourceUnreachable",
@@ -11,10 +13,7 @@ export const PrepareReason = {
   TooFewRows: "TooFewRows",
   TargetHasOneClass: "TargetHasOneClass",
   PIINotProtected: "PIINotProtected",
-  VaultUnreachable: "VaultUnreachable",
-  VaultSealed: "VaultSealed",
-  VaultPermissionDenied: "VaultPermissionDenied",
-  SecretNotFound: "SecretNotFound",
+  ...VaultReason,
   OutputNotWritable: "OutputNotWritable",
 } as const;
 

@@ -1,8 +1,9 @@
-// The DataSet spec as `prepare` reads it (a manifest file or the operator's env), with the API's defaults filled in
-// so a local run behaves like one in the cluster. The API server validated it there; here only what a hand-written
-// local manifest could get wrong is checked again.
+// The DataSet spec as `prepare` reads it (a manifest file or the operator's env), with the API's defaults (the
+// contract's, runtime/src/contract/dataset.ts) filled in so a local run behaves like one in the cluster. The API
+// server validated it there; here only what a hand-written local manifest could get wrong is checked again.
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
+import { CSV_DEFAULTS, DATASET_DEFAULTS, PANDAS_NA_VALUES, SPLIT_DEFAULTS } from "../contract/dataset.js";
 import { PrepareError, PrepareReason } from "./errors.js";
 
 export type ColumnType = "number" | "integer" | "string" | "boolean" | "category";
@@ -34,60 +35,60 @@ export interface PrepareSpec {
   retainVersions: number;
 }
 
-/** pandas.read_csv's default missing-value markers (the API's default for csv.naValues). */
-export const PANDAS_NA_VALUES = [
-  "",
-  "#N/A",
-  "#N/A N/A",
-  "#NA",
-  "-1.#IND",
-  "-1.#QNAN",
-  "-NaN",
-  "-nan",
-  "1.#IND",
-  "1.#QNAN",
-  "<NA>",
-  "N/A",
-  "NA",
-  "NULL",
-  "NaN",
-  "None",
-  "n/a",
-  "nan",
-  "null",
-];
+/**
+ * A DataSet spec as it reaches `prepare`: from the operator, the API's type with every default applied; from a local
+ * manifest, with any default missing. contract.test.ts checks at compile time that the API's Static<> type fits it
+ * and that what specWithDefaults returns is a valid API spec again.
+ */
+export interface DataSetSpecInput {
+  source?: PrepareSpec["source"];
+  format?: PrepareSpec["format"];
+  csv?: Partial<PrepareSpec["csv"]>;
+  schema?: { columns?: { name: string; type: ColumnType; pii?: boolean }[]; target?: string };
+  transforms?: TransformSpec[];
+  split?: Partial<PrepareSpec["split"]>;
+  output?: PrepareSpec["output"];
+  encryption?: { transitKey: string; vaultRole?: string };
+  retainVersions?: number;
+}
+
+export { PANDAS_NA_VALUES };
 
 const bad = (message: string) => new PrepareError(PrepareReason.InvalidSpec, message);
 
-// biome-ignore lint/suspicious/noExplicitAny: a manifest is free-form until checked
-export function specWithDefaults(raw: any): PrepareSpec {
-  const spec = raw?.kind === "DataSet" ? raw.spec : raw;
-  if (!spec || typeof spec !== "object") throw bad("the manifest has no DataSet spec");
-  const sources = ["http", "pvc", "inline", "postgres"].filter((k) => spec.source?.[k]);
+/** A DataSet manifest or its bare spec (free-form until checked) → the spec with the API's defaults filled in. */
+export function specWithDefaults(raw: unknown): PrepareSpec {
+  const doc = raw as { kind?: unknown; spec?: unknown } | null | undefined;
+  const found = doc?.kind === "DataSet" ? doc.spec : raw;
+  if (!found || typeof found !== "object") throw bad("the manifest has no DataSet spec");
+  const spec = found as DataSetSpecInput;
+  const sources = (["http", "pvc", "inline", "postgres"] as const).filter((k) => spec.source?.[k]);
   if (sources.length !== 1) throw bad("set exactly one data source: http, pvc, inline or postgres");
   const columns = spec.schema?.columns;
   if (!Array.isArray(columns) || columns.length === 0) throw bad("schema.columns must list the columns");
-  if (!columns.some((c: { name: string }) => c.name === spec.schema.target)) {
+  const target = spec.schema?.target;
+  if (!columns.some((c) => c.name === target)) {
     throw bad("target must name one of schema.columns");
   }
   if (!spec.output?.path) throw bad("output.path is required");
-  const split = { train: 0.8, validation: 0.1, test: 0.1, seed: 42, ...spec.split };
+  const split = { ...SPLIT_DEFAULTS, ...spec.split };
   if (Math.abs(split.train + split.validation + split.test - 1) > 1e-6) {
     throw bad("split fractions train + validation + test must sum to 1");
   }
   return {
-    source: spec.source,
-    format: spec.format ?? "csv",
-    csv: { delimiter: ",", header: true, quote: '"', naValues: PANDAS_NA_VALUES, ...spec.csv },
+    // Exactly one source is set (checked above).
+    source: spec.source as PrepareSpec["source"],
+    format: spec.format ?? DATASET_DEFAULTS.format,
+    csv: { ...CSV_DEFAULTS, naValues: PANDAS_NA_VALUES, ...spec.csv },
     schema: {
-      target: spec.schema.target,
-      columns: columns.map((c: { name: string; type: ColumnType; pii?: boolean }) => ({ ...c, pii: c.pii ?? false })),
+      target: target as string,
+      columns: columns.map((c) => ({ ...c, pii: c.pii ?? false })),
     },
     transforms: spec.transforms ?? [],
     split,
     output: spec.output,
-    ...(spec.encryption ? { encryption: { vaultRole: "liftoff-dataset", ...spec.encryption } } : {}),
-    retainVersions: spec.retainVersions ?? 3,
+    ...(spec.encryption ? { encryption: { vaultRole: DATASET_DEFAULTS.encryptionVaultRole, ...spec.encryption } } : {}),
+    retainVersions: spec.retainVersions ?? DATASET_DEFAULTS.retainVersions,
   };
 }
 

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { request } from "node:https";
 import path from "node:path";
+import { POD_ENV } from "../contract/pod-env.js";
 import { REPORT_FORMAT_VERSION, type ReportUpdate } from "../contract/report.js";
 
 export interface Reporter {
@@ -43,14 +44,17 @@ function inContainer(p: string, prefix: string | undefined): string {
  * text, or the path of a PEM file). Undefined when LIFTOFF_REPORT_URL is unset (a local run without an operator).
  */
 export function reporterFromEnv(env: NodeJS.ProcessEnv = process.env): Reporter | undefined {
-  const url = env.LIFTOFF_REPORT_URL;
+  const url = env[POD_ENV.reportUrl.name];
   if (!url) return undefined;
-  const tokenFile = env.LIFTOFF_REPORT_TOKEN_FILE;
-  const caRaw = env.LIFTOFF_REPORT_CA;
+  const tokenFile = env[POD_ENV.reportTokenFile.name];
+  const caRaw = env[POD_ENV.reportCa.name];
   if (!tokenFile || !caRaw) {
-    throw new ReportError("LIFTOFF_REPORT_URL is set but LIFTOFF_REPORT_TOKEN_FILE or LIFTOFF_REPORT_CA is not", 0);
+    throw new ReportError(
+      `${POD_ENV.reportUrl.name} is set but ${POD_ENV.reportTokenFile.name} or ${POD_ENV.reportCa.name} is not`,
+      0,
+    );
   }
-  const prefix = env.LIFTOFF_PATH_PREFIX;
+  const prefix = env[POD_ENV.pathPrefix.name];
   const ca = caRaw.includes("-----BEGIN") ? caRaw : readFileSync(inContainer(caRaw, prefix), "utf8");
   return httpsReporter({ url, tokenFile: inContainer(tokenFile, prefix), ca });
 }

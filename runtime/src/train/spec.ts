@@ -3,39 +3,20 @@
 // front of it, so the same rules are checked here and break with one line naming the field.
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
+import {
+  ACTIVATIONS,
+  EARLY_STOPPING_MONITORS,
+  HYPERPARAMETER_DEFAULTS,
+  LAYER_TYPES,
+  LOSSES,
+  METRICS,
+  OPTIMIZERS,
+  REGRESSION_LOSSES,
+  TASKS,
+} from "../contract/training.js";
 import { ConfigError } from "../errors.js";
 
-export const LAYER_TYPES = [
-  "dense",
-  "dropout",
-  "batchNormalization",
-  "conv1d",
-  "conv2d",
-  "flatten",
-  "maxPooling2d",
-] as const;
-export const ACTIVATIONS = [
-  "linear",
-  "relu",
-  "elu",
-  "selu",
-  "sigmoid",
-  "tanh",
-  "softmax",
-  "softplus",
-  "swish",
-] as const;
-export const OPTIMIZERS = ["sgd", "momentum", "adam", "adamax", "adagrad", "adadelta", "rmsprop"] as const;
-export const LOSSES = [
-  "meanSquaredError",
-  "meanAbsoluteError",
-  "huberLoss",
-  "binaryCrossentropy",
-  "categoricalCrossentropy",
-  "sparseCategoricalCrossentropy",
-] as const;
-export const METRICS = ["accuracy", "mse", "mae", "precision", "recall", "auc"] as const;
-export const TASKS = ["regression", "binary", "multiclass"] as const;
+export { ACTIVATIONS, LAYER_TYPES, LOSSES, METRICS, OPTIMIZERS, TASKS };
 
 export type LayerType = (typeof LAYER_TYPES)[number];
 export type Activation = (typeof ACTIVATIONS)[number];
@@ -66,11 +47,9 @@ export interface TrainSpec {
   batchSize: number;
   loss: LossName;
   metrics: MetricName[];
-  earlyStopping?: { monitor: "val_loss" | "loss"; patience: number; minDelta: number };
+  earlyStopping?: { monitor: (typeof EARLY_STOPPING_MONITORS)[number]; patience: number; minDelta: number };
   seed: number;
 }
-
-const REGRESSION_LOSSES: readonly LossName[] = ["meanSquaredError", "meanAbsoluteError", "huberLoss"];
 
 /** The loss a task gets when the spec names none (Keras' usual choices). */
 export function defaultLoss(task: Task): LossName {
@@ -80,7 +59,7 @@ export function defaultLoss(task: Task): LossName {
 
 /** Which losses fit which task; the head's activation follows from the task (linear, sigmoid, softmax). */
 export function checkLoss(task: Task, loss: LossName): void {
-  const regression = REGRESSION_LOSSES.includes(loss);
+  const regression = (REGRESSION_LOSSES as readonly LossName[]).includes(loss);
   if (task === "regression" && !regression) {
     throw new ConfigError(
       `hyperparameters.loss ${loss} does not fit task regression: use ${REGRESSION_LOSSES.join(", ")}`,
@@ -177,10 +156,16 @@ export function trainSpecOf(manifest: unknown): TrainSpec {
     dataSet: String(obj(spec.dataSetRef).name ?? ""),
     task,
     model: modelSpec,
-    optimizer: oneOf(hp.optimizer, OPTIMIZERS, "spec.hyperparameters.optimizer", "adam"),
-    learningRate: num(hp.learningRate, "spec.hyperparameters.learningRate", 0.001, Number.MIN_VALUE, 10),
-    epochs: num(hp.epochs, "spec.hyperparameters.epochs", 10, 1, 100000, true),
-    batchSize: num(hp.batchSize, "spec.hyperparameters.batchSize", 32, 1, 65536, true),
+    optimizer: oneOf(hp.optimizer, OPTIMIZERS, "spec.hyperparameters.optimizer", HYPERPARAMETER_DEFAULTS.optimizer),
+    learningRate: num(
+      hp.learningRate,
+      "spec.hyperparameters.learningRate",
+      HYPERPARAMETER_DEFAULTS.learningRate,
+      Number.MIN_VALUE,
+      10,
+    ),
+    epochs: num(hp.epochs, "spec.hyperparameters.epochs", HYPERPARAMETER_DEFAULTS.epochs, 1, 100000, true),
+    batchSize: num(hp.batchSize, "spec.hyperparameters.batchSize", HYPERPARAMETER_DEFAULTS.batchSize, 1, 65536, true),
     loss,
     metrics: [...new Set(metrics)],
     ...(es
@@ -188,16 +173,29 @@ export function trainSpecOf(manifest: unknown): TrainSpec {
           earlyStopping: {
             monitor: oneOf(
               es.monitor,
-              ["val_loss", "loss"] as const,
+              EARLY_STOPPING_MONITORS,
               "spec.hyperparameters.earlyStopping.monitor",
-              "val_loss",
+              HYPERPARAMETER_DEFAULTS.earlyStopping.monitor,
             ),
-            patience: num(es.patience, "spec.hyperparameters.earlyStopping.patience", 3, 0, 10000, true),
-            minDelta: num(es.minDelta, "spec.hyperparameters.earlyStopping.minDelta", 0, 0, Number.MAX_VALUE),
+            patience: num(
+              es.patience,
+              "spec.hyperparameters.earlyStopping.patience",
+              HYPERPARAMETER_DEFAULTS.earlyStopping.patience,
+              0,
+              10000,
+              true,
+            ),
+            minDelta: num(
+              es.minDelta,
+              "spec.hyperparameters.earlyStopping.minDelta",
+              HYPERPARAMETER_DEFAULTS.earlyStopping.minDelta,
+              0,
+              Number.MAX_VALUE,
+            ),
           },
         }
       : {}),
-    seed: num(hp.seed, "spec.hyperparameters.seed", 0, 0, 2 ** 31 - 1, true),
+    seed: num(hp.seed, "spec.hyperparameters.seed", HYPERPARAMETER_DEFAULTS.seed, 0, 2 ** 31 - 1, true),
   };
 }
 

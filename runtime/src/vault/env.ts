@@ -1,14 +1,17 @@
 // The Vault client a pod builds from the variables the operator sets (operator/src/vault/pod-identity.ts).
 import { join } from "node:path";
+import { POD_ENV } from "../contract/pod-env.js";
+import { VaultReason } from "../contract/vault-reasons.js";
 import { DEFAULT_TOKEN_FILE, loginVaultClient, type VaultClientOptions, type VaultKvClient } from "./client.js";
 import { VaultError } from "./errors.js";
 
+/** The variables this parser reads, by what they hold (names from the pod env table). */
 export const VAULT_ENV = {
-  address: "LIFTOFF_VAULT_ADDR",
-  caFile: "LIFTOFF_VAULT_CACERT",
-  role: "LIFTOFF_VAULT_ROLE",
-  authMount: "LIFTOFF_VAULT_AUTH_MOUNT",
-  tokenFile: "LIFTOFF_VAULT_TOKEN_FILE",
+  address: POD_ENV.vaultAddr.name,
+  caFile: POD_ENV.vaultCaCert.name,
+  role: POD_ENV.vaultRole.name,
+  authMount: POD_ENV.vaultAuthMount.name,
+  tokenFile: POD_ENV.vaultTokenFile.name,
 } as const;
 
 /** Under the local node agent a container path P is the host path `${LIFTOFF_PATH_PREFIX}${P}`. */
@@ -22,7 +25,7 @@ export function vaultOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Vault
   const role = env[VAULT_ENV.role];
   if (!address) {
     throw new VaultError(
-      "VaultUnreachable",
+      VaultReason.VaultUnreachable,
       `VaultUnreachable: ${VAULT_ENV.address} is not set, so there is no Vault to reach`,
       {
         ...(role ? { role } : {}),
@@ -31,11 +34,11 @@ export function vaultOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Vault
   }
   if (!role) {
     throw new VaultError(
-      "VaultPermissionDenied",
+      VaultReason.VaultPermissionDenied,
       `VaultPermissionDenied: ${VAULT_ENV.role} is not set, so there is no role to log in as`,
     );
   }
-  const prefix = env.LIFTOFF_PATH_PREFIX;
+  const prefix = env[POD_ENV.pathPrefix.name];
   const caFile = env[VAULT_ENV.caFile];
   return {
     address,

@@ -1,7 +1,8 @@
 // The one error type of the Vault client: a reason the operator turns into a condition, and a message naming
 // the path and role — never a value, a token or a request body.
+import type { VaultFailureReason } from "../contract/vault-reasons.js";
 
-export type VaultFailureReason = "VaultUnreachable" | "VaultSealed" | "VaultPermissionDenied" | "SecretNotFound";
+export type { VaultFailureReason };
 
 export class VaultError extends Error {
   override name = "VaultError";

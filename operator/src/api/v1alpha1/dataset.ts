@@ -1,5 +1,6 @@
 // DataSet: collect, clean, normalise, split, store and encrypt training data; publish its statistics.
 import { type Static, Type } from "@sinclair/typebox";
+import { CSV_DEFAULTS, DATASET_DEFAULTS, PANDAS_NA_VALUES, SPLIT_DEFAULTS } from "../../contract/dataset.js";
 import { IntegerMap, NamedList, NumberMap, Obj, Quantity, StringEnum } from "../schema.js";
 import { Conditions, ObservedGeneration, VaultSecretRef, VolumeLocation } from "./common.js";
 
@@ -124,13 +125,28 @@ export const Transform = Obj(
 
 export const Split = Obj(
   {
-    train: Type.Number({ description: "Fraction of rows for training.", minimum: 0, maximum: 1, default: 0.8 }),
-    validation: Type.Number({ description: "Fraction of rows for validation.", minimum: 0, maximum: 1, default: 0.1 }),
-    test: Type.Number({ description: "Fraction of rows for the final test.", minimum: 0, maximum: 1, default: 0.1 }),
+    train: Type.Number({
+      description: "Fraction of rows for training.",
+      minimum: 0,
+      maximum: 1,
+      default: SPLIT_DEFAULTS.train,
+    }),
+    validation: Type.Number({
+      description: "Fraction of rows for validation.",
+      minimum: 0,
+      maximum: 1,
+      default: SPLIT_DEFAULTS.validation,
+    }),
+    test: Type.Number({
+      description: "Fraction of rows for the final test.",
+      minimum: 0,
+      maximum: 1,
+      default: SPLIT_DEFAULTS.test,
+    }),
     seed: Type.Integer({
       description: "Seed of the shuffle, so the split is reproducible.",
       minimum: 0,
-      default: 42,
+      default: SPLIT_DEFAULTS.seed,
       format: "int64",
     }),
   },
@@ -158,43 +174,25 @@ export const Encryption = Obj(
       description: "Vault Kubernetes-auth role the processing pod logs in with.",
       minLength: 1,
       maxLength: 128,
-      default: "liftoff-dataset",
+      default: DATASET_DEFAULTS.encryptionVaultRole,
     }),
   },
   { description: "Envelope encryption of the stored data with a Vault transit key." },
 );
 
-/** pandas.read_csv's default missing-value markers (keep_default_na), so a pandas user's file reads the same. */
-export const PANDAS_NA_VALUES = [
-  "",
-  "#N/A",
-  "#N/A N/A",
-  "#NA",
-  "-1.#IND",
-  "-1.#QNAN",
-  "-NaN",
-  "-nan",
-  "1.#IND",
-  "1.#QNAN",
-  "<NA>",
-  "N/A",
-  "NA",
-  "NULL",
-  "NaN",
-  "None",
-  "n/a",
-  "nan",
-  "null",
-];
-
 export const CsvOptions = Obj(
   {
-    delimiter: Type.String({ description: "Field separator.", minLength: 1, maxLength: 1, default: "," }),
+    delimiter: Type.String({
+      description: "Field separator.",
+      minLength: 1,
+      maxLength: 1,
+      default: CSV_DEFAULTS.delimiter,
+    }),
     header: Type.Boolean({
       description: "Whether the first line names the columns (else columns are taken in schema order).",
-      default: true,
+      default: CSV_DEFAULTS.header,
     }),
-    quote: Type.String({ description: "Quote character.", minLength: 1, maxLength: 1, default: '"' }),
+    quote: Type.String({ description: "Quote character.", minLength: 1, maxLength: 1, default: CSV_DEFAULTS.quote }),
     naValues: Type.Array(Type.String({ maxLength: 64 }), {
       description: "Field values read as missing; the default is pandas.read_csv's list ('', NA, N/A, NaN, null …).",
       maxItems: 64,
@@ -221,7 +219,7 @@ export const DataSetSpec = Obj(
     source: DataSetSource,
     format: StringEnum(["csv", "jsonl", "parquet"] as const, {
       description: "Format of the raw data.",
-      default: "csv",
+      default: DATASET_DEFAULTS.format,
     }),
     csv: Type.Optional(CsvOptions),
     schema: DataSetSchema,
@@ -244,7 +242,7 @@ export const DataSetSpec = Obj(
       description: "Processed versions kept under output.path (the newest; older ones are deleted).",
       minimum: 1,
       maximum: 100,
-      default: 3,
+      default: DATASET_DEFAULTS.retainVersions,
     }),
     resources: Type.Optional(DataSetResources),
   },

@@ -1,5 +1,6 @@
 // ModelDeployment: serve a model from the Liftoff inference runtime, with batching, autoscaling and canaries.
 import { type Static, Type } from "@sinclair/typebox";
+import { SERVING_DEFAULTS } from "../../contract/serving.js";
 import { NumberMap, Obj, ObjectName, StringEnum } from "../schema.js";
 import {
   ComputeResources,
@@ -171,13 +172,13 @@ export const Monitoring = Obj(
     ),
     feedback: Type.Boolean({
       description: "Accept ground truth on :feedback to measure live accuracy.",
-      default: false,
+      default: SERVING_DEFAULTS.feedback,
     }),
     windowSeconds: Type.Integer({
       description: "Sliding window of the drift counts and feedback figures, in seconds.",
       minimum: 10,
       maximum: 86400,
-      default: 600,
+      default: SERVING_DEFAULTS.monitoringWindowSeconds,
     }),
     alerts: Type.Optional(
       Obj(
@@ -307,7 +308,7 @@ export const ModelDeploymentSpec = Obj(
                 "How often serving pods re-read the keys from Vault: a rotated key is accepted within this time.",
               minimum: 1,
               maximum: 3600,
-              default: 15,
+              default: SERVING_DEFAULTS.authRefreshSeconds,
             }),
           ),
           graceSeconds: Type.Optional(
@@ -315,7 +316,7 @@ export const ModelDeploymentSpec = Obj(
               description: "How long a replaced key stays valid after a pod has seen its replacement.",
               minimum: 0,
               maximum: 86400,
-              default: 60,
+              default: SERVING_DEFAULTS.authGraceSeconds,
             }),
           ),
         },

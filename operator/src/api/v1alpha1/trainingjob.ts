@@ -1,5 +1,15 @@
 // TrainingJob: train a TensorFlow.js model by gradient descent on a DataSet, in a (GPU) pod.
 import { type Static, Type } from "@sinclair/typebox";
+import {
+  ACTIVATIONS,
+  EARLY_STOPPING_MONITORS,
+  HYPERPARAMETER_DEFAULTS,
+  LAYER_TYPES,
+  LOSSES,
+  METRICS,
+  OPTIMIZERS,
+  TASKS,
+} from "../../contract/training.js";
 import { immutable, k8s, NumberMap, Obj, StringEnum } from "../schema.js";
 import {
   ComputeResources,
@@ -10,16 +20,11 @@ import {
   VolumeLocation,
 } from "./common.js";
 
-const ACTIVATIONS = ["linear", "relu", "elu", "selu", "sigmoid", "tanh", "softmax", "softplus", "swish"] as const;
-
 export const Layer = Obj(
   {
-    type: StringEnum(
-      ["dense", "dropout", "batchNormalization", "conv1d", "conv2d", "flatten", "maxPooling2d"] as const,
-      {
-        description: "Kind of layer (TensorFlow.js layers API).",
-      },
-    ),
+    type: StringEnum(LAYER_TYPES, {
+      description: "Kind of layer (TensorFlow.js layers API).",
+    }),
     units: Type.Optional(Type.Integer({ description: "Output size (dense).", minimum: 1, maximum: 65536 })),
     activation: Type.Optional(StringEnum(ACTIVATIONS, { description: "Activation function (dense, conv)." })),
     rate: Type.Optional(
@@ -78,58 +83,58 @@ export const ModelDefinition = Obj(
   },
 );
 
-const LOSSES = [
-  "meanSquaredError",
-  "meanAbsoluteError",
-  "huberLoss",
-  "binaryCrossentropy",
-  "categoricalCrossentropy",
-  "sparseCategoricalCrossentropy",
-] as const;
-
 export const Hyperparameters = Obj(
   {
-    optimizer: StringEnum(["sgd", "momentum", "adam", "adamax", "adagrad", "adadelta", "rmsprop"] as const, {
+    optimizer: StringEnum(OPTIMIZERS, {
       description: "Gradient-descent optimizer.",
-      default: "adam",
+      default: HYPERPARAMETER_DEFAULTS.optimizer,
     }),
     learningRate: Type.Number({
       description: "Step size of the optimizer.",
       exclusiveMinimum: 0,
       maximum: 10,
-      default: 0.001,
+      default: HYPERPARAMETER_DEFAULTS.learningRate,
     }),
     epochs: Type.Integer(
       k8s({
         description: "Passes over the training split (at least 1).",
         maximum: 100000,
-        default: 10,
+        default: HYPERPARAMETER_DEFAULTS.epochs,
         rules: [{ rule: "self >= 1", message: "epochs must be at least 1" }],
       }),
     ),
-    batchSize: Type.Integer({ description: "Rows per gradient step.", minimum: 1, maximum: 65536, default: 32 }),
+    batchSize: Type.Integer({
+      description: "Rows per gradient step.",
+      minimum: 1,
+      maximum: 65536,
+      default: HYPERPARAMETER_DEFAULTS.batchSize,
+    }),
     loss: Type.Optional(StringEnum(LOSSES, { description: "Loss function; chosen from the task when omitted." })),
     metrics: Type.Optional(
-      Type.Array(
-        StringEnum(["accuracy", "mse", "mae", "precision", "recall", "auc"] as const, { description: "A metric." }),
-        {
-          description: "Metrics reported each epoch besides the loss.",
-          maxItems: 8,
-          "x-kubernetes-list-type": "set",
-        },
-      ),
+      Type.Array(StringEnum(METRICS, { description: "A metric." }), {
+        description: "Metrics reported each epoch besides the loss.",
+        maxItems: 8,
+        "x-kubernetes-list-type": "set",
+      }),
     ),
     earlyStopping: Type.Optional(
       Obj(
         {
-          monitor: StringEnum(["val_loss", "loss"] as const, { description: "Quantity watched.", default: "val_loss" }),
+          monitor: StringEnum(EARLY_STOPPING_MONITORS, {
+            description: "Quantity watched.",
+            default: HYPERPARAMETER_DEFAULTS.earlyStopping.monitor,
+          }),
           patience: Type.Integer({
             description: "Epochs without improvement before stopping.",
             minimum: 0,
             maximum: 10000,
-            default: 3,
+            default: HYPERPARAMETER_DEFAULTS.earlyStopping.patience,
           }),
-          minDelta: Type.Number({ description: "Smallest change that counts as improvement.", minimum: 0, default: 0 }),
+          minDelta: Type.Number({
+            description: "Smallest change that counts as improvement.",
+            minimum: 0,
+            default: HYPERPARAMETER_DEFAULTS.earlyStopping.minDelta,
+          }),
         },
         { description: "Stop when the monitored quantity stops improving." },
       ),
@@ -139,7 +144,7 @@ export const Hyperparameters = Obj(
         "Seed of every random draw (initial weights, dropout, shuffling): the same seed on CPU gives the same final weights.",
       minimum: 0,
       maximum: 2147483647,
-      default: 0,
+      default: HYPERPARAMETER_DEFAULTS.seed,
     }),
   },
   { description: "Training hyperparameters." },
@@ -180,7 +185,7 @@ export const TrainingJobSpec = Obj(
         rules: [immutable("dataSetRef", "create a new TrainingJob to train on other data")],
       },
     ),
-    task: StringEnum(["regression", "binary", "multiclass"] as const, {
+    task: StringEnum(TASKS, {
       description: "What the model predicts: a number, a yes/no, or one of several classes.",
       rules: [immutable("task", "create a new TrainingJob for another task")],
     }),

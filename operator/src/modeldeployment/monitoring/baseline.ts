@@ -4,11 +4,9 @@
 import type { DataSet, ModelDeployment } from "../../api/v1alpha1/index.js";
 import { isConditionTrue } from "../../controller/conditions.js";
 import { ConditionType, Reason } from "../../reasons.js";
-import type { ResolvedModel } from "../model-source.js";
+import { pvcClaim, type ResolvedModel } from "../model-source.js";
 
 export type Baseline = { uri: string; claim?: string } | { failure: { reason: string; message: string } };
-
-const PVC = /^pvc:\/\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)\//;
 
 function statsNextTo(uri: string): string {
   const base = uri.replace(/\/+$/, "");
@@ -48,6 +46,6 @@ export function baselineFor(
       },
     };
   }
-  const claim = PVC.exec(ds.status.output)?.[1];
+  const claim = pvcClaim(ds.status.output);
   return { uri: statsNextTo(ds.status.output), ...(claim ? { claim } : {}) };
 }

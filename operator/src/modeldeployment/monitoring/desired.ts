@@ -2,6 +2,8 @@
 // baseline that lives on another claim than the model, and the PrometheusRule with the spec's alerts.
 import type { ModelDeployment } from "../../api/v1alpha1/index.js";
 import type { Capabilities } from "../../capabilities.js";
+import { podEnv } from "../../contract/pod-env.js";
+import { SERVING_DEFAULTS } from "../../contract/serving.js";
 import type { PrometheusRule } from "../../kube/models.js";
 import type { ResolvedModel } from "../model-source.js";
 import { alertRules, forDuration } from "./rules.js";
@@ -10,9 +12,9 @@ export function monitoringEnv(mdep: ModelDeployment, baseline: { uri: string } |
   const m = mdep.spec.monitoring;
   if (!m || (!m.drift && !m.feedback)) return [];
   return [
-    ...(baseline ? [{ name: "LIFTOFF_BASELINE_URI", value: baseline.uri }] : []),
-    { name: "LIFTOFF_MONITORING_WINDOW_SECONDS", value: String(m.windowSeconds ?? 600) },
-    { name: "LIFTOFF_FEEDBACK", value: String(m.feedback ?? false) },
+    ...(baseline ? [podEnv("baselineUri", baseline.uri)] : []),
+    podEnv("monitoringWindowSeconds", String(m.windowSeconds ?? SERVING_DEFAULTS.monitoringWindowSeconds)),
+    podEnv("feedback", String(m.feedback ?? SERVING_DEFAULTS.feedback)),
   ];
 }
 
@@ -29,7 +31,7 @@ export function prometheusRule(
   const m = mdep.spec.monitoring;
   if (!caps.prometheusRule || !m) return undefined;
   const a = m.alerts;
-  const window = m.windowSeconds ?? 600;
+  const window = m.windowSeconds ?? SERVING_DEFAULTS.monitoringWindowSeconds;
   const rules = alertRules({
     selector: `namespace="${mdep.metadata?.namespace}",model="${mdep.metadata?.name}"`,
     window: `${window}s`,

@@ -1,0 +1,41 @@
+// Copy of runtime/src/contract/dataset.ts, written by `npm run gen`; edit that file, not this one.
+// The DataSet values both sides apply: the API publishes them as the CRD's defaults (operator/src/api/v1alpha1/
+// dataset.ts), and `prepare` fills them into a spec that no API server defaulted (a local manifest;
+// runtime/src/prepare/spec.ts), so a local run behaves like one in the cluster.
+
+/** pandas.read_csv's default missing-value markers (keep_default_na), so a pandas user's file reads the same. */
+export const PANDAS_NA_VALUES: string[] = [
+  "",
+  "#N/A",
+  "#N/A N/A",
+  "#NA",
+  "-1.#IND",
+  "-1.#QNAN",
+  "-NaN",
+  "-nan",
+  "1.#IND",
+  "1.#QNAN",
+  "<NA>",
+  "N/A",
+  "NA",
+  "NULL",
+  "NaN",
+  "None",
+  "n/a",
+  "nan",
+  "null",
+];
+
+/** spec.split when omitted: 80/10/10, shuffled with seed 42. */
+export const SPLIT_DEFAULTS = { train: 0.8, validation: 0.1, test: 0.1, seed: 42 } as const;
+
+/** spec.csv when omitted (naValues: PANDAS_NA_VALUES). */
+export const CSV_DEFAULTS = { delimiter: ",", header: true, quote: '"' } as const;
+
+/** The other top-level defaults of a DataSet spec. */
+export const DATASET_DEFAULTS = {
+  format: "csv",
+  retainVersions: 3,
+  /** spec.encryption.vaultRole */
+  encryptionVaultRole: "liftoff-dataset",
+} as const;

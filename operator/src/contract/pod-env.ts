@@ -1,0 +1,88 @@
+// Copy of runtime/src/contract/pod-env.ts, written by `npm run gen`; edit that file, not this one.
+// Every LIFTOFF_* variable a runtime pod reads: the operator builds pods' env from this table (its desired.ts files)
+// and the runtime parses the same names (config.ts for serve, vault/env.ts, report/reporter.ts, prepare/ and train/).
+// contract.test.ts builds real pods and checks both sides against it. Flags of `serve` also take these as fallbacks.
+
+/** The runtime's commands, as the operator passes them in a pod's args. */
+export type PodCommand = "serve" | "prepare" | "train";
+
+export interface PodEnvVar {
+  readonly name: `LIFTOFF_${string}`;
+  /** The commands that read it. */
+  readonly readBy: readonly PodCommand[];
+  readonly meaning: string;
+}
+
+const ALL: readonly PodCommand[] = ["serve", "prepare", "train"];
+const RUNS: readonly PodCommand[] = ["prepare", "train"];
+
+export const POD_ENV = {
+  // serve (runtime/src/config.ts SERVE_FLAGS: each is also a --flag)
+  modelUri: { name: "LIFTOFF_MODEL_URI", readBy: ["serve"], meaning: "where model.json is (parseModelUri)" },
+  modelName: { name: "LIFTOFF_MODEL_NAME", readBy: ["serve"], meaning: "the model's name in /v1 and /v2 paths" },
+  modelVersion: { name: "LIFTOFF_MODEL_VERSION", readBy: ["serve"], meaning: "the version V2 metadata reports" },
+  modelDigest: { name: "LIFTOFF_MODEL_DIGEST", readBy: ["serve"], meaning: "sha256:<hex> the artifact must match" },
+  host: { name: "LIFTOFF_HOST", readBy: ["serve"], meaning: "address to bind (default $POD_IP)" },
+  port: { name: "LIFTOFF_PORT", readBy: ["serve"], meaning: "HTTP port" },
+  grpcPort: { name: "LIFTOFF_GRPC_PORT", readBy: ["serve"], meaning: "gRPC port; unset: no gRPC" },
+  backend: { name: "LIFTOFF_BACKEND", readBy: ["serve"], meaning: "TensorFlow.js backend" },
+  maxBatchSize: { name: "LIFTOFF_MAX_BATCH_SIZE", readBy: ["serve"], meaning: "rows per model call (batching)" },
+  maxLatencyMs: { name: "LIFTOFF_MAX_LATENCY_MS", readBy: ["serve"], meaning: "wait for a fuller batch (ms)" },
+  maxRequestRows: { name: "LIFTOFF_MAX_REQUEST_ROWS", readBy: ["serve"], meaning: "most rows one request carries" },
+  bodyLimitBytes: { name: "LIFTOFF_BODY_LIMIT_BYTES", readBy: ["serve"], meaning: "largest request body" },
+  authTokenFile: { name: "LIFTOFF_AUTH_TOKEN_FILE", readBy: ["serve"], meaning: "file of accepted bearer tokens" },
+  authTokens: { name: "LIFTOFF_AUTH_TOKENS", readBy: ["serve"], meaning: "comma-separated bearer tokens (env only)" },
+  authVaultPath: { name: "LIFTOFF_AUTH_VAULT_PATH", readBy: ["serve"], meaning: "KV v2 path of the API keys" },
+  authVaultKey: { name: "LIFTOFF_AUTH_VAULT_KEY", readBy: ["serve"], meaning: "entry of that secret with the keys" },
+  authRefreshSeconds: { name: "LIFTOFF_AUTH_REFRESH_SECONDS", readBy: ["serve"], meaning: "re-read keys this often" },
+  authGraceSeconds: { name: "LIFTOFF_AUTH_GRACE_SECONDS", readBy: ["serve"], meaning: "a replaced key's grace" },
+  shutdownDelayMs: { name: "LIFTOFF_SHUTDOWN_DELAY_MS", readBy: ["serve"], meaning: "not-ready time after SIGTERM" },
+  logLevel: { name: "LIFTOFF_LOG_LEVEL", readBy: ["serve"], meaning: "log level" },
+  baselineUri: { name: "LIFTOFF_BASELINE_URI", readBy: ["serve"], meaning: "stats.json of the training data (drift)" },
+  monitoringWindowSeconds: {
+    name: "LIFTOFF_MONITORING_WINDOW_SECONDS",
+    readBy: ["serve"],
+    meaning: "sliding window of the drift and feedback counts",
+  },
+  feedback: { name: "LIFTOFF_FEEDBACK", readBy: ["serve"], meaning: "keep predictions and accept :feedback" },
+  predictionTtlSeconds: {
+    name: "LIFTOFF_PREDICTION_TTL_SECONDS",
+    readBy: ["serve"],
+    meaning: "how long a prediction waits for its feedback",
+  },
+  predictionStoreRows: {
+    name: "LIFTOFF_PREDICTION_STORE_ROWS",
+    readBy: ["serve"],
+    meaning: "most prediction rows kept for feedback",
+  },
+  pvcRoot: { name: "LIFTOFF_PVC_ROOT", readBy: ["serve", "train"], meaning: "where pvc://<claim> claims are mounted" },
+  // prepare
+  dataSetSpec: { name: "LIFTOFF_DATASET_SPEC", readBy: ["prepare"], meaning: "the DataSet's spec as JSON" },
+  prepareOut: { name: "LIFTOFF_PREPARE_OUT", readBy: ["prepare"], meaning: "output folder (else --out)" },
+  sourceRoot: { name: "LIFTOFF_SOURCE_ROOT", readBy: ["prepare"], meaning: "where source.pvc's claim is mounted" },
+  scratch: { name: "LIFTOFF_SCRATCH", readBy: ["prepare"], meaning: "private working space" },
+  memoryLimit: { name: "LIFTOFF_MEMORY_LIMIT", readBy: ["prepare"], meaning: "the container's memory limit, bytes" },
+  cpuLimit: { name: "LIFTOFF_CPU_LIMIT", readBy: ["prepare"], meaning: "the container's CPU limit, cores" },
+  // train
+  trainSpec: { name: "LIFTOFF_TRAIN_SPEC", readBy: ["train"], meaning: "the TrainingJob's spec and name as JSON" },
+  terminationLog: { name: "LIFTOFF_TERMINATION_LOG", readBy: ["train"], meaning: "termination message file" },
+  // Vault login (runtime/src/vault/env.ts; operator/src/vault/pod-identity.ts)
+  vaultAddr: { name: "LIFTOFF_VAULT_ADDR", readBy: ALL, meaning: "Vault's address" },
+  vaultCaCert: { name: "LIFTOFF_VAULT_CACERT", readBy: ALL, meaning: "PEM file of Vault's CA" },
+  vaultRole: { name: "LIFTOFF_VAULT_ROLE", readBy: ALL, meaning: "Kubernetes-auth role to log in as" },
+  vaultAuthMount: { name: "LIFTOFF_VAULT_AUTH_MOUNT", readBy: ALL, meaning: "Kubernetes auth mount path" },
+  vaultTokenFile: { name: "LIFTOFF_VAULT_TOKEN_FILE", readBy: ALL, meaning: "projected token of audience vault" },
+  // result reporting (runtime/src/report/reporter.ts; operator/src/report/pod-spec.ts)
+  reportUrl: { name: "LIFTOFF_REPORT_URL", readBy: RUNS, meaning: "the operator's /v1/report URL" },
+  reportTokenFile: { name: "LIFTOFF_REPORT_TOKEN_FILE", readBy: RUNS, meaning: "projected token of REPORT_AUDIENCE" },
+  reportCa: { name: "LIFTOFF_REPORT_CA", readBy: RUNS, meaning: "CA of the operator's certificate (PEM or file)" },
+  // Set by the local node agent (devcluster/), never by the operator: container paths live below it.
+  pathPrefix: { name: "LIFTOFF_PATH_PREFIX", readBy: ALL, meaning: "host folder the pod's / maps to" },
+} as const satisfies Record<string, PodEnvVar>;
+
+export type PodEnvKey = keyof typeof POD_ENV;
+
+/** One `{ name, value }` entry of a container's env, named from the table. */
+export function podEnv(key: PodEnvKey, value: string): { name: string; value: string } {
+  return { name: POD_ENV[key].name, value };
+}
