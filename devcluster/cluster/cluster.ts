@@ -150,7 +150,7 @@ function adminKubeConfig(config: ClusterConfig): KubeConfig {
   return kc;
 }
 
-export function componentKubeconfigPaths(config: ClusterConfig) {
+function componentKubeconfigPaths(config: ClusterConfig) {
   return {
     controllerManager: join(config.stateDir, "kube-controller-manager.kubeconfig"),
     scheduler: join(config.stateDir, "kube-scheduler.kubeconfig"),
@@ -183,9 +183,6 @@ export async function startComponent(name: string, component: string): Promise<v
   const health = await waitHealthy(spec.health, spec.startTimeoutSeconds, () => isOurs(started));
   if (!health.ok) throw new ClusterError(`${component} did not come back healthy: ${health.detail}`);
 }
-
-/** Restarts one component of a running cluster (tests use it to restart the API server under a running client). */
-export const restartComponent = startComponent;
 
 /** Stops every process this cluster started, newest first, by recorded PID. */
 export async function clusterDown(name = "local"): Promise<RunningProcess[]> {

@@ -39,7 +39,7 @@ export interface ClusterConfig {
   podGateway: string;
 }
 
-export const DEFAULT_PORT_BASE: Record<string, number> = { local: 16440, test: 17440, bench: 20440 };
+const DEFAULT_PORT_BASE: Record<string, number> = { local: 16440, test: 17440, bench: 20440 };
 
 export function portsFrom(base: number): ClusterPorts {
   return {

@@ -9,7 +9,7 @@ import { ClusterError } from "./errors.js";
 
 const CRD_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
 
-export function crdManifests(): KubernetesObject[] {
+function crdManifests(): KubernetesObject[] {
   const dir = join(REPO_ROOT, "crds");
   return readdirSync(dir)
     .filter((f) => f.endsWith(".yaml"))

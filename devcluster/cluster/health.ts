@@ -4,7 +4,7 @@ import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { HealthCheck } from "./components.js";
 
-export function probe(check: HealthCheck, timeoutMs = 2000): Promise<{ ok: boolean; detail: string }> {
+function probe(check: HealthCheck, timeoutMs = 2000): Promise<{ ok: boolean; detail: string }> {
   return new Promise((resolvePromise) => {
     const url = new URL(check.url);
     const tls = url.protocol === "https:";

@@ -25,8 +25,8 @@ export const INFORMER_RESTART_RETRY: RetrySchedule = { initialMs: 500, maxMs: 10
 
 // Kubelet's restart back-off: the first restart is immediate, then 10 s doubling to 5 min;
 // a container that ran 10 minutes without trouble starts the sequence again.
-export const CRASH_LOOP_BACKOFF: RetrySchedule = { initialMs: 10_000, maxMs: 300_000 };
-export const BACKOFF_RESET_AFTER_MS = 600_000;
+const CRASH_LOOP_BACKOFF: RetrySchedule = { initialMs: 10_000, maxMs: 300_000 };
+const BACKOFF_RESET_AFTER_MS = 600_000;
 
 /** Delay before restart number `restartCount + 1`. */
 export function restartDelayMs(restartCount: number, ranForMs: number): number {

@@ -63,7 +63,7 @@ export function fieldValue(pod: V1Pod, sel: V1ObjectFieldSelector, net: PodNetwo
 }
 
 /** The downward API's file format for label and annotation maps. */
-export function formatMap(map: Record<string, string> | undefined): string {
+function formatMap(map: Record<string, string> | undefined): string {
   return Object.keys(map ?? {})
     .sort()
     .map((k) => `${k}=${JSON.stringify(map?.[k])}`)

@@ -2,13 +2,13 @@
 import type { NodeShape } from "./config.js";
 import { timestamp } from "./status.js";
 
-export const GPU_RESOURCE = "nvidia.com/gpu";
-export const GPU_LABEL = "nvidia.com/gpu.present";
+const GPU_RESOURCE = "nvidia.com/gpu";
+const GPU_LABEL = "nvidia.com/gpu.present";
 export const LEASE_NAMESPACE = "kube-node-lease";
 export const LEASE_SECONDS = 40;
-export const KUBELET_VERSION = "v1.35.4-liftoff";
+const KUBELET_VERSION = "v1.35.4-liftoff";
 
-export function nodeResources(shape: NodeShape): Record<string, string> {
+function nodeResources(shape: NodeShape): Record<string, string> {
   return {
     cpu: shape.cpu,
     memory: shape.memory,

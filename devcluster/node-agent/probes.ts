@@ -27,11 +27,11 @@ export function resolvePort(port: number | string, container: V1Container): numb
   return container.ports?.find((p) => p.name === port)?.containerPort;
 }
 
-export function probeTimeoutMs(probe: V1Probe): number {
+function probeTimeoutMs(probe: V1Probe): number {
   return (probe.timeoutSeconds ?? 1) * 1000;
 }
 
-export function runProbe(probe: V1Probe, ctx: ProbeContext): Promise<ProbeResult> {
+function runProbe(probe: V1Probe, ctx: ProbeContext): Promise<ProbeResult> {
   const timeoutMs = probeTimeoutMs(probe);
   if (probe.httpGet) {
     const g = probe.httpGet;

@@ -6,10 +6,10 @@ import type { V1PersistentVolume, V1PersistentVolumeClaim } from "@kubernetes/cl
 import { SupervisedInformer } from "./informer.js";
 import { describe, httpStatus, type Kube } from "./kube.js";
 
-export const STORAGE_CLASS = "local";
-export const PROVISIONER = "liftoff.dev/local";
+const STORAGE_CLASS = "local";
+const PROVISIONER = "liftoff.dev/local";
 
-export function storageClassObject() {
+function storageClassObject() {
   return {
     apiVersion: "storage.k8s.io/v1",
     kind: "StorageClass",

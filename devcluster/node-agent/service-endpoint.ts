@@ -20,7 +20,7 @@ function pickPort(ports: V1ServicePort[], want: string | number | undefined): V1
 }
 
 /** The container port a Service targetPort means for one pod (named ports resolve per pod). */
-export function targetPortFor(pod: V1Pod, port: V1ServicePort): number | undefined {
+function targetPortFor(pod: V1Pod, port: V1ServicePort): number | undefined {
   const target = port.targetPort ?? port.port;
   if (typeof target === "number") return target;
   if (/^\d+$/.test(target)) return Number(target);

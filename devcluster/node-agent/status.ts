@@ -32,7 +32,7 @@ export interface ContainerRecord {
 }
 
 /** Whether an init container no longer holds the pod back. */
-export function initComplete(c: ContainerRecord): boolean {
+function initComplete(c: ContainerRecord): boolean {
   if (c.sidecar) return c.started;
   return "terminated" in c.state && c.state.terminated.exitCode === 0;
 }

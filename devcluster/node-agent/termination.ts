@@ -2,7 +2,7 @@
 // (SIGTERM, wait up to the grace period, SIGKILL) that process.ts's stopInSteps carries out.
 import type { V1Pod } from "@kubernetes/client-node";
 
-export const DEFAULT_GRACE_SECONDS = 30;
+const DEFAULT_GRACE_SECONDS = 30;
 /** After SIGKILL on deletion, how long to wait for the exits before writing the pod's final status. */
 export const KILL_SETTLE_MS = 5000;
 

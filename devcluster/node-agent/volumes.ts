@@ -169,9 +169,3 @@ export function linkMounts(root: string, links: MountLink[]): void {
     symlinkSync(l.target, l.link);
   }
 }
-
-export function ensureDir(root: string, containerPath: string): string {
-  const p = inRoot(root, containerPath);
-  mkdirSync(p, { recursive: true });
-  return p;
-}

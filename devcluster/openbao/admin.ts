@@ -10,7 +10,7 @@ export interface AdminVault {
   delete(path: string): Promise<unknown>;
 }
 
-export class OpenBaoAdminError extends Error {
+class OpenBaoAdminError extends Error {
   override name = "OpenBaoAdminError";
   constructor(
     readonly status: number | undefined,

@@ -3,7 +3,7 @@
 import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { serverSideApply } from "../../operator/src/kube/request.js";
 
-export const REVIEWER = { namespace: "kube-system", name: "openbao-token-reviewer" } as const;
+const REVIEWER = { namespace: "kube-system", name: "openbao-token-reviewer" } as const;
 const MANAGER = "liftoff-cluster";
 /** A year: the API server caps it at its own maximum; every cluster:up issues a fresh one. */
 const REVIEWER_TOKEN_SECONDS = 365 * 24 * 3600;

@@ -16,7 +16,7 @@ import { ReportRouter } from "./report/router.js";
 import { kubeReportApi, type ReportServer, startReportServer } from "./report/server.js";
 import { startServer } from "./server.js";
 
-export const FIELD_MANAGER = "liftoff-operator";
+const FIELD_MANAGER = "liftoff-operator";
 const WRITE_VERBS = new Set<Verb>(["apply", "create", "update", "patch", "delete"]);
 
 export interface OperatorHandle {

@@ -3,7 +3,7 @@
 // config/rbac/role.yaml and the chart's copy from the registry's permissions (kinds.ts).
 import type { ResourceType } from "./kube/resources.js";
 
-export type RbacVerb = "get" | "list" | "watch" | "create" | "update" | "patch" | "delete";
+type RbacVerb = "get" | "list" | "watch" | "create" | "update" | "patch" | "delete";
 
 /** Verbs in the order kubectl and kubebuilder print them. */
 const VERB_ORDER: readonly RbacVerb[] = ["get", "list", "watch", "create", "update", "patch", "delete"];

@@ -22,8 +22,6 @@ export const ConditionType = {
   Progressing: "Progressing",
 } as const;
 
-export type ConditionTypeName = (typeof ConditionType)[keyof typeof ConditionType];
-
 export const Reason = {
   // Ready=True
   Available: "Available",

@@ -55,7 +55,7 @@ export function resolveModelUri(uri: string, pvcRoot: string, cwd = process.cwd(
   }
 }
 
-export interface WeightsGroup {
+interface WeightsGroup {
   paths: string[];
   weights: unknown[];
 }

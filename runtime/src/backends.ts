@@ -9,7 +9,7 @@ import { ConfigError } from "./errors.js";
 export type BackendName = Exclude<BackendChoice, "auto">;
 
 /** The backends `auto` tries, in this order. */
-export const AUTO_ORDER: readonly BackendName[] = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"];
+const AUTO_ORDER: readonly BackendName[] = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"];
 
 export interface BackendInfo {
   /** Liftoff's name (what --backend takes). */

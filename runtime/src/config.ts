@@ -10,7 +10,7 @@ import { ConfigError } from "./errors.js";
 
 export const BACKENDS = ["auto", "tensorflow", "tensorflow-gpu", "wasm", "cpu"] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
-export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 export interface ServeConfig {
   modelUri: string;

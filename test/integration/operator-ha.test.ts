@@ -1,7 +1,7 @@
 // Two operator replicas elect one leader and fail over; the operator rides out an API server restart.
 import { AppsV1Api } from "@kubernetes/client-node";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { restartComponent } from "../../devcluster/cluster/cluster.js";
+import { startComponent } from "../../devcluster/cluster/cluster.js";
 import type { OperatorHandle } from "../../operator/src/operator.js";
 import { kubeConfig } from "../support/kube.js";
 import { createModelDeployment, operatorFixture, startTestOperator } from "../support/operator.js";
@@ -57,7 +57,7 @@ describe("operator availability", () => {
     const op = await startTestOperator(fx.operatorKc, [fx.ns.name], ["--leader-elect=false"]);
     started.push(op);
     await op.leading;
-    await restartComponent(inject("clusterName"), "kube-apiserver");
+    await startComponent(inject("clusterName"), "kube-apiserver");
     await createMdep("after-restart");
     await deployed("after-restart");
     const restarts = await op.metrics.informerRestarts.get();

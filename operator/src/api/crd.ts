@@ -2,7 +2,7 @@
 import type { TSchema } from "@sinclair/typebox";
 import { GROUP, VERSION } from "./v1alpha1/common.js";
 
-export interface PrinterColumn {
+interface PrinterColumn {
   name: string;
   type: "string" | "integer" | "number" | "boolean" | "date";
   jsonPath: string;

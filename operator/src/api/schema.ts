@@ -1,6 +1,6 @@
 // Building blocks for Kubernetes-structural JSON Schemas written with TypeBox.
 // Every helper takes a description, because `kubectl explain` is how users read the API.
-import { type SchemaOptions, type Static, type TSchema, Type } from "@sinclair/typebox";
+import { type SchemaOptions, type TSchema, Type } from "@sinclair/typebox";
 
 export interface CelRule {
   rule: string;
@@ -28,7 +28,7 @@ export function StringEnum<const T extends readonly string[]>(values: T, options
 }
 
 /** A Kubernetes resource.Quantity ("500m", "2Gi", 4): int-or-string with the apimachinery pattern. */
-export const QUANTITY_PATTERN =
+const QUANTITY_PATTERN =
   "^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$";
 export function Quantity(options: FieldOptions) {
   return Type.Unsafe<string | number>({
@@ -40,7 +40,7 @@ export function Quantity(options: FieldOptions) {
 }
 
 /** An RFC 1123 DNS label/subdomain: the name of another object in the same namespace. */
-export const DNS_SUBDOMAIN_PATTERN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+const DNS_SUBDOMAIN_PATTERN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
 export function ObjectName(options: FieldOptions) {
   return Type.String({ minLength: 1, maxLength: 253, pattern: DNS_SUBDOMAIN_PATTERN, ...k8s(options) });
 }
@@ -89,5 +89,3 @@ export function NamedList<T extends TSchema>(item: T, options: FieldOptions & { 
 export function immutable(field: string, hint: string): CelRule {
   return { rule: "self == oldSelf", message: `${field} is immutable; ${hint}` };
 }
-
-export type { Static };

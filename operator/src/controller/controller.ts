@@ -29,7 +29,7 @@ export interface Reconciler {
 }
 
 /** Longest one reconcile may take before its signal aborts (it then fails, and is retried with back-off). */
-export const RECONCILE_TIMEOUT_MS = 60_000;
+const RECONCILE_TIMEOUT_MS = 60_000;
 
 /** Maps a changed object to the keys of the primary objects that must be reconciled. */
 export type KeyMapper<T extends KubeObject = KubeObject> = (obj: T) => string[];
@@ -41,7 +41,7 @@ export type KeyMapper<T extends KubeObject = KubeObject> = (obj: T) => string[];
 export type Predicate<T extends KubeObject = KubeObject> = (obj: T, event: InformerEvent, old?: T) => boolean;
 
 /** Owner key of an object whose controller owner reference is of `kind`. */
-export function ownerKeyMapper(kind: string): KeyMapper {
+function ownerKeyMapper(kind: string): KeyMapper {
   return (obj) => {
     const ref = obj.metadata?.ownerReferences?.find((r) => r.controller && r.kind === kind);
     return ref && obj.metadata?.namespace ? [`${obj.metadata.namespace}/${ref.name}`] : [];

@@ -12,14 +12,14 @@ import { type ReportSettings, reportPodParts } from "../report/pod-spec.js";
 import { type VaultSettings, withVaultIdentity } from "../vault/pod-identity.js";
 import { ANNOTATION_GENERATION, CONTAINER, dataSetLabels, dataSetNames } from "./names.js";
 
-export const OUTPUT_ROOT = "/data/output";
-export const SOURCE_ROOT = "/data/source";
+const OUTPUT_ROOT = "/data/output";
+const SOURCE_ROOT = "/data/source";
 const DEFAULT_RESOURCES = { cpu: "1", memory: "1Gi" };
 /** Exit code of `prepare` for failures a retry cannot fix (runtime/src/prepare/command.ts EXIT_PERMANENT). */
-export const EXIT_PERMANENT = 3;
-export const BACKOFF_LIMIT = 3;
+const EXIT_PERMANENT = 3;
+const BACKOFF_LIMIT = 3;
 
-export function ownerReference(ds: DataSet): OwnerReference {
+function ownerReference(ds: DataSet): OwnerReference {
   return controllerReference(RESOURCES.DataSet, ds);
 }
 

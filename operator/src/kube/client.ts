@@ -16,7 +16,7 @@ export type ApplyBody<T extends KubeObject> = Omit<Partial<T>, "apiVersion" | "k
 };
 
 export type Verb = "get" | "list" | "watch" | "apply" | "create" | "update" | "patch" | "delete";
-export type RequestObserver = (verb: Verb, resource: string, code: number, seconds: number) => void;
+type RequestObserver = (verb: Verb, resource: string, code: number, seconds: number) => void;
 
 export interface KubeClientOptions {
   fieldManager: string;

@@ -27,7 +27,7 @@ export interface KubeRequest {
 }
 
 /** Longest a request may take unless its caller says otherwise: an API server that hangs must not hang us. */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 export interface RequestOptions {
   /** Cancels the request: a reconcile passes its own signal (its deadline, or the operator stopping). */

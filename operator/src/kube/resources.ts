@@ -25,7 +25,7 @@ const t = <T extends KubeObject>(
 ): ResourceType<T> => ({ group, version, kind, plural, namespaced });
 
 /** The resource of one of Liftoff's kinds, from its definition. */
-export const liftoffResource = <T extends KubeObject>(def: KindDefinition<T>): ResourceType<T> =>
+const liftoffResource = <T extends KubeObject>(def: KindDefinition<T>): ResourceType<T> =>
   t<T>(GROUP, VERSION, def.kind, def.plural);
 
 type LiftoffResources<D> = {
@@ -71,8 +71,6 @@ export const RESOURCES = {
     false,
   ),
 } as const satisfies Record<string, ResourceType>;
-
-export type ResourceName = keyof typeof RESOURCES;
 
 export function apiVersionOf(r: ResourceType): string {
   return r.group === "" ? r.version : `${r.group}/${r.version}`;

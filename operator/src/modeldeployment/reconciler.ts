@@ -24,7 +24,7 @@ import { type Observation, withMonitoring } from "./monitoring/status.js";
 import { childNames, LABEL_MDEP } from "./names.js";
 import { computeStatus, podsOf } from "./status.js";
 
-export interface ModelDeploymentCaches {
+interface ModelDeploymentCaches {
   modelDeployments: ObjectCache<ModelDeployment>;
   trainingJobs: ObjectCache<TrainingJob>;
   pods: ObjectCache<Pod>;
@@ -75,7 +75,7 @@ const FAILURE_REASONS = new Set<string>([
   Reason.SecretNotFound,
 ]);
 
-export const OWNED_KINDS: ResourceType[] = [
+const OWNED_KINDS: ResourceType[] = [
   RESOURCES.ServiceAccount,
   RESOURCES.Deployment,
   RESOURCES.Service,
@@ -139,7 +139,7 @@ interface Observed {
 }
 
 /** Largest nvidia.com/gpu allocatable on any node (0 when none has GPUs). */
-export function maxGpuPerNode(nodes: readonly Node[]): number {
+function maxGpuPerNode(nodes: readonly Node[]): number {
   return nodes.reduce((max, n) => Math.max(max, parseQuantity(n.status?.allocatable?.["nvidia.com/gpu"]) ?? 0), 0);
 }
 

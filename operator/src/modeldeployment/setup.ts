@@ -13,13 +13,13 @@ import { LABEL_MDEP, selectorString } from "./names.js";
 import { ModelDeploymentReconciler, ownedKinds } from "./reconciler.js";
 
 /** The ModelDeployment a serving pod belongs to (by label: pods are owned by ReplicaSets, not by it). */
-export function podOwnerKey(pod: Pod): string[] {
+function podOwnerKey(pod: Pod): string[] {
   const name = pod.metadata?.labels?.[LABEL_MDEP];
   return name && pod.metadata?.namespace ? [`${pod.metadata.namespace}/${name}`] : [];
 }
 
 /** ModelDeployments whose stable or canary model comes from this TrainingJob. */
-export function referencingTrainingJob(mdeps: ObjectCache<ModelDeployment>, tj: TrainingJob): string[] {
+function referencingTrainingJob(mdeps: ObjectCache<ModelDeployment>, tj: TrainingJob): string[] {
   return mdeps
     .list()
     .filter((m) => m.metadata?.namespace === tj.metadata?.namespace)
@@ -30,7 +30,7 @@ export function referencingTrainingJob(mdeps: ObjectCache<ModelDeployment>, tj: 
 }
 
 /** A node's GPUs only matter to ModelDeployments that ask for GPUs. */
-export function requestingGPUs(mdeps: ObjectCache<ModelDeployment>): string[] {
+function requestingGPUs(mdeps: ObjectCache<ModelDeployment>): string[] {
   return mdeps
     .list()
     .filter((m) => (m.spec.resources?.gpu ?? 0) > 0)
@@ -38,7 +38,7 @@ export function requestingGPUs(mdeps: ObjectCache<ModelDeployment>): string[] {
 }
 
 /** ModelDeployments whose drift baseline is this DataSet's statistics. */
-export function referencingDataSet(mdeps: ObjectCache<ModelDeployment>, ds: DataSet): string[] {
+function referencingDataSet(mdeps: ObjectCache<ModelDeployment>, ds: DataSet): string[] {
   return mdeps
     .list()
     .filter((m) => m.metadata?.namespace === ds.metadata?.namespace)

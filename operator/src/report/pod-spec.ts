@@ -11,8 +11,8 @@ export interface ReportSettings {
   caPem: string;
 }
 
-export const REPORT_TOKEN_VOLUME = "liftoff-report-token";
-export const REPORT_TOKEN_DIR = "/var/run/secrets/liftoff.dev/report";
+const REPORT_TOKEN_VOLUME = "liftoff-report-token";
+const REPORT_TOKEN_DIR = "/var/run/secrets/liftoff.dev/report";
 
 export interface ReportPodParts {
   env: { name: string; value: string }[];

@@ -18,7 +18,7 @@ import { ANNOTATION_DATASET_DIGEST, CONTAINER, LABEL_TJ, PVC_ROOT, trainingLabel
 const GPU = "nvidia.com/gpu";
 const DEFAULT_RESOURCES = { cpu: "1", memory: "2Gi" };
 /** Exit codes of `train` that retrying cannot fix: 2 bad spec or data, 3 NaN loss (runtime/src/train/command.ts). */
-export const NON_RETRIABLE_EXIT_CODES = [2, 3];
+const NON_RETRIABLE_EXIT_CODES = [2, 3];
 
 /** Where the pinned DataSet version lives: pvc://claim/path/<hex>. */
 export interface DataVersion {
@@ -63,7 +63,7 @@ export function outputOf(tj: TrainingJob, data: DataVersion): { claim: string; p
   return o ? { claim: o.claimName, path: o.path } : { claim: data.claim, path: `models/${tj.metadata?.name ?? ""}` };
 }
 
-export function ownerReference(tj: TrainingJob): OwnerReference {
+function ownerReference(tj: TrainingJob): OwnerReference {
   return controllerReference(RESOURCES.TrainingJob, tj, { blockOwnerDeletion: true });
 }
 
@@ -77,7 +77,7 @@ function meta(tj: TrainingJob, name: string, annotations?: Record<string, string
   };
 }
 
-export function tolerations(tj: TrainingJob): Wire<V1Toleration>[] {
+function tolerations(tj: TrainingJob): Wire<V1Toleration>[] {
   const list: Wire<V1Toleration>[] = [...(tj.spec.tolerations ?? [])];
   if ((tj.spec.resources?.gpu ?? 0) > 0 && !list.some((t) => t.key === GPU || (t.operator === "Exists" && !t.key))) {
     list.push({ key: GPU, operator: "Exists", effect: "NoSchedule" });
@@ -86,7 +86,7 @@ export function tolerations(tj: TrainingJob): Wire<V1Toleration>[] {
 }
 
 /** What the pod's `train` reads as POD_ENV.trainSpec: the spec and the identity (no generation: runPolicy edits). */
-export function trainSpecJson(tj: TrainingJob): string {
+function trainSpecJson(tj: TrainingJob): string {
   const { runPolicy: _r, resources: _res, nodeSelector: _n, tolerations: _t, ...spec } = tj.spec;
   return JSON.stringify({
     kind: "TrainingJob",

@@ -25,7 +25,7 @@ import { checked, outcomeOfPods, TrainProgress } from "./outcome.js";
 import type { ProgressWriter } from "./progress.js";
 import { computeStatus } from "./status.js";
 
-export interface TrainingJobCaches {
+interface TrainingJobCaches {
   trainingJobs: ObjectCache<TrainingJob>;
   dataSets: ObjectCache<DataSet>;
   jobs: ObjectCache<Job>;

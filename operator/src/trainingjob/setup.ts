@@ -10,7 +10,7 @@ import { ProgressWriter } from "./progress.js";
 import { TrainingJobReconciler } from "./reconciler.js";
 
 /** TrainingJobs that train on this DataSet (they wait for it to become Ready). */
-export function trainingOn(tjs: ObjectCache<TrainingJob>, ds: DataSet): string[] {
+function trainingOn(tjs: ObjectCache<TrainingJob>, ds: DataSet): string[] {
   return tjs
     .list()
     .filter((t) => t.metadata?.namespace === ds.metadata?.namespace && t.spec.dataSetRef.name === ds.metadata?.name)

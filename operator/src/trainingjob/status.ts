@@ -53,7 +53,7 @@ function lastPodMessage(pods: readonly Pod[]): string {
 }
 
 /** Reason and message of a failed Job: the pod's own words first, then OOM, then the Job controller's verdict. */
-export function failureOf(tj: TrainingJob, job: Job, pods: readonly Pod[], outcome?: TrainOutcome) {
+function failureOf(tj: TrainingJob, job: Job, pods: readonly Pod[], outcome?: TrainOutcome) {
   if (outcome?.phase === "failed") return { reason: outcome.reason, message: outcome.message };
   const oom = oomKilled(pods);
   if (oom) {

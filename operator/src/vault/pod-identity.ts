@@ -26,14 +26,14 @@ export interface VaultSettings {
 }
 
 export const VAULT_AUDIENCE = "vault";
-export const VAULT_VOLUME = "liftoff-vault";
+const VAULT_VOLUME = "liftoff-vault";
 export const VAULT_MOUNT_PATH = "/var/run/secrets/liftoff/vault";
-export const VAULT_TOKEN_FILE = `${VAULT_MOUNT_PATH}/token`;
-export const VAULT_CA_FILE = `${VAULT_MOUNT_PATH}/ca.crt`;
-export const DEFAULT_TOKEN_EXPIRATION_SECONDS = 600;
+const VAULT_TOKEN_FILE = `${VAULT_MOUNT_PATH}/token`;
+const VAULT_CA_FILE = `${VAULT_MOUNT_PATH}/ca.crt`;
+const DEFAULT_TOKEN_EXPIRATION_SECONDS = 600;
 export const LOCAL_CA_CONFIGMAP = { name: "kube-root-ca.crt", key: "ca.crt" } as const;
 
-export function vaultVolume(settings: VaultSettings): Wire<V1Volume> {
+function vaultVolume(settings: VaultSettings): Wire<V1Volume> {
   return {
     name: VAULT_VOLUME,
     projected: {
@@ -61,7 +61,7 @@ export function vaultVolume(settings: VaultSettings): Wire<V1Volume> {
   };
 }
 
-export function vaultEnv(settings: VaultSettings, role: string): EnvVar[] {
+function vaultEnv(settings: VaultSettings, role: string): EnvVar[] {
   return [
     podEnv("vaultAddr", settings.address),
     ...(settings.caConfigMap ? [podEnv("vaultCaCert", VAULT_CA_FILE)] : []),

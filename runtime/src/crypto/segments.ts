@@ -37,7 +37,7 @@ function iv(prefix: Buffer, index: number, last: boolean): Buffer {
 }
 
 /** A Transform that encrypts its input into the segmented format. */
-export function encryptingStream(dataKey: Buffer, path: string, segmentSize = DEFAULT_SEGMENT_SIZE): Transform {
+function encryptingStream(dataKey: Buffer, path: string, segmentSize = DEFAULT_SEGMENT_SIZE): Transform {
   const salt = randomBytes(16);
   const prefix = randomBytes(7);
   const header = Buffer.alloc(HEADER_BYTES);

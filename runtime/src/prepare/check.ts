@@ -20,7 +20,7 @@ const badValue = (c: string, type: Parameters<typeof castSql>[1]) =>
   `${ident(c)} IS NOT NULL AND ${castSql(ident(c), type)} IS NULL`;
 
 /** Turns DuckDB's CSV error into a message without the line's content (it may hold personal data). */
-export function describeReadError(err: unknown, source: string): PrepareError {
+function describeReadError(err: unknown, source: string): PrepareError {
   const text = (err as Error).message;
   const line = /Line: (\d+)/.exec(text)?.[1];
   const expected = /Expected Number of Columns: (\d+) Found: (\d+)/.exec(text);

@@ -32,7 +32,7 @@ const RETRYABLE = new Set<PrepareReasonName>([
   PrepareReason.VaultSealed,
 ]);
 
-export const EXIT_PERMANENT = 3;
+const EXIT_PERMANENT = 3;
 
 /** The shared Vault client when the env names a Vault (spec fields that need one fail clearly without it). */
 async function secretsFromEnv(env: NodeJS.ProcessEnv): Promise<VaultClient | undefined> {

@@ -10,7 +10,7 @@ export interface HttpLimits {
   backoffMs: number;
 }
 
-export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+const DEFAULT_HTTP_LIMITS: HttpLimits = {
   maxBytes: 4 * 1024 ** 3,
   timeoutMs: 120_000,
   attempts: 4,

@@ -10,7 +10,7 @@ import { PrepareError, PrepareReason } from "./errors.js";
 
 const VERSION_NAME = /^[0-9a-f]{64}$/;
 
-export async function sha256File(file: string): Promise<string> {
+async function sha256File(file: string): Promise<string> {
   const h = createHash("sha256");
   for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
   return h.digest("hex");
@@ -74,7 +74,7 @@ export async function publish(
 }
 
 /** Deletes version folders beyond the `retain` newest (never `keep`), and stale staging folders. */
-export async function prune(out: string, retain: number, keep?: string): Promise<string[]> {
+async function prune(out: string, retain: number, keep?: string): Promise<string[]> {
   const entries = await readdir(out, { withFileTypes: true });
   const versions = await Promise.all(
     entries

@@ -5,7 +5,7 @@ import type { FeatureTransform } from "../contract/artifacts.js";
 import { PrepareError, PrepareReason } from "./errors.js";
 import type { ColumnType, PrepareSpec, VaultRef } from "./spec.js";
 
-export type RowStep =
+type RowStep =
   | { kind: "dropNA"; columns: string[] }
   | { kind: "fillNA"; column: string; type: ColumnType; value: string }
   | { kind: "hashPII"; columns: string[]; salt: VaultRef }

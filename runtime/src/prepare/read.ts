@@ -17,7 +17,7 @@ export interface RawRelation {
 }
 
 /** Fields of one CSV line, honouring the quote character (doubled quotes inside quotes). */
-export function splitCsvLine(line: string, delimiter: string, quote: string): string[] {
+function splitCsvLine(line: string, delimiter: string, quote: string): string[] {
   const out: string[] = [];
   let field = "";
   let quoted = false;

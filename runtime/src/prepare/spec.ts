@@ -11,7 +11,7 @@ export interface VaultRef {
   path: string;
   key: string;
 }
-export interface TransformSpec {
+interface TransformSpec {
   type: "dropNA" | "fillNA" | "standardize" | "minMax" | "oneHot" | "dropColumns" | "hashPII";
   columns?: string[];
   value?: string;
@@ -51,8 +51,6 @@ export interface DataSetSpecInput {
   encryption?: { transitKey: string; vaultRole?: string };
   retainVersions?: number;
 }
-
-export { PANDAS_NA_VALUES };
 
 const bad = (message: string) => new PrepareError(PrepareReason.InvalidSpec, message);
 

@@ -5,7 +5,7 @@ import type { ColumnType } from "./spec.js";
 export const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
 export const lit = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
-export const SQL_TYPE: Record<ColumnType, string> = {
+const SQL_TYPE: Record<ColumnType, string> = {
   number: "DOUBLE",
   integer: "BIGINT",
   boolean: "BOOLEAN",

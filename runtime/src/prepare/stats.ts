@@ -10,7 +10,7 @@ import type { ColumnType } from "./spec.js";
 import { PART_CODE, type Part } from "./split.js";
 import { ident } from "./sql.js";
 
-export const QUANTILES = {
+const QUANTILES = {
   p1: 0.01,
   p5: 0.05,
   p10: 0.1,
@@ -23,11 +23,11 @@ export const QUANTILES = {
 };
 const DECILES = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 const PROBES = [...new Set([...Object.values(QUANTILES), ...DECILES])].sort((a, b) => a - b);
-export const TOP_CATEGORIES = 100;
+const TOP_CATEGORIES = 100;
 /** Rows above which quantiles come from a sample of about this size (rank error σ ≤ 0.5/√m ≈ 0.14 percentile points). */
 export const QUANTILE_SAMPLE = 131072;
 
-export const round12 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(12)) : x);
+const round12 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(12)) : x);
 
 export const isNumeric = (t: ColumnType) => t === "number" || t === "integer";
 
@@ -35,16 +35,16 @@ export const isNumeric = (t: ColumnType) => t === "number" || t === "integer";
  * The cumulative counts a histogram is made of: values ≤ each edge (one comparison per edge and row, where a count
  * per bin filter would take two and a FILTER clause each, several times slower in DuckDB).
  */
-export function cumulativeSql(col: string, edges: number[]): string[] {
+function cumulativeSql(col: string, edges: number[]): string[] {
   return edges.map((e) => `count_if(${ident(col)} <= ${e})`);
 }
 
 /** Bin i counts values in (edges[i-1], edges[i]]; bin 0 is (-inf, edges[0]], the last (edges[last], +inf). */
-export function binCounts(cumulative: number[], total: number): number[] {
+function binCounts(cumulative: number[], total: number): number[] {
   return [...cumulative, total].map((c, i) => c - (i > 0 ? (cumulative[i - 1] as number) : 0));
 }
 
-export type StatsColumn = { name: string; type: ColumnType };
+type StatsColumn = { name: string; type: ColumnType };
 
 /** The columns whose statistics a part needs, and the predicate choosing its quantiles' rows (all when absent). */
 export interface StatsRequest {

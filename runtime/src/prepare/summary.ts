@@ -6,7 +6,7 @@ import type { PrepareResult } from "./pipeline.js";
 
 const TOP_IN_STATUS = 10;
 
-export interface StatusColumn {
+interface StatusColumn {
   name: string;
   count: number;
   nulls: number;
@@ -18,7 +18,7 @@ export interface StatusColumn {
   categories?: Record<string, number>;
 }
 
-export function columnSummary(s: ColumnStats, encrypted: boolean): StatusColumn {
+function columnSummary(s: ColumnStats, encrypted: boolean): StatusColumn {
   const c: StatusColumn = { name: s.name, count: s.count, nulls: s.nulls };
   if (encrypted) return c;
   if (s.type === "numeric") {

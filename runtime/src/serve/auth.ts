@@ -54,7 +54,7 @@ export class TokenSet implements Authenticator {
   }
 }
 
-export function parseTokenFile(text: string): string[] {
+function parseTokenFile(text: string): string[] {
   return text
     .split(/\r?\n/)
     .map((l) => l.trim())

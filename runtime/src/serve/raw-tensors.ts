@@ -8,7 +8,7 @@ import type { DType, OutputTensor, TypedData } from "./model/loaded-model.js";
 import { allocate, sizeOf } from "./tensors.js";
 
 /** Bytes per element of each fixed-size V2 datatype (BYTES has none). */
-export const ELEMENT_BYTES: Readonly<Record<string, number>> = {
+const ELEMENT_BYTES: Readonly<Record<string, number>> = {
   BOOL: 1,
   UINT8: 1,
   INT8: 1,

@@ -137,7 +137,7 @@ export async function saveGraphModel(dir: string): Promise<string> {
   return path.join(dir, "model.json");
 }
 
-export const testBackend = (): BackendInfo => ({
+const testBackend = (): BackendInfo => ({
   name: tf.getBackend() as BackendInfo["name"],
   tfjsBackend: tf.getBackend(),
   tfjsVersion: tf.version.tfjs,

@@ -91,16 +91,6 @@ export async function writeCheckpoint(dir: string, snap: Snapshot, keep: number)
   return snap.name;
 }
 
-export async function saveCheckpoint(
-  dir: string,
-  model: tf.LayersModel,
-  optimizer: tf.Optimizer,
-  state: LoopState,
-  keep: number,
-): Promise<string> {
-  return writeCheckpoint(dir, await snapshotCheckpoint(model, optimizer, state), keep);
-}
-
 /**
  * setWeights() recomputes Adam's and Adamax's beta powers as pow(beta, t), which rounds differently from the
  * running product the optimizer keeps; saving the variables themselves keeps a resumed run identical.

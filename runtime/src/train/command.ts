@@ -291,14 +291,14 @@ async function trainOn(
 }
 
 /** Where the kubelet (or the local node agent) reads the termination message from. */
-export async function writeTerminationMessage(env: NodeJS.ProcessEnv, message: string): Promise<void> {
+async function writeTerminationMessage(env: NodeJS.ProcessEnv, message: string): Promise<void> {
   const file = path.join(env.LIFTOFF_PATH_PREFIX ?? "/", env.LIFTOFF_TERMINATION_LOG ?? "/dev/termination-log");
   await mkdir(path.dirname(file), { recursive: true }).catch(() => undefined);
   await writeFile(file, message.slice(0, 4000)).catch(() => undefined);
 }
 
 /** Exit codes (see the file comment). */
-export const EXIT = { ok: 0, failed: 1, badInput: 2, nanLoss: 3 } as const;
+const EXIT = { ok: 0, failed: 1, badInput: 2, nanLoss: 3 } as const;
 
 /** The `train` command as main.ts runs it: human log lines on stderr, one JSON result line on stdout. */
 export async function trainMain(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {

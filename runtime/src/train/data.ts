@@ -11,10 +11,10 @@ import type { PreprocessingJson } from "../contract/artifacts.js";
 import { ConfigError } from "../errors.js";
 import { permutation, streamFor } from "./rng.js";
 
-export const SPLITS = ["train", "validation", "test"] as const;
+const SPLITS = ["train", "validation", "test"] as const;
 export type SplitName = (typeof SPLITS)[number];
 
-export interface Batch {
+interface Batch {
   /** Row-major [n, width] features. */
   x: Float32Array;
   /** Labels: class indices (classification) or target values (regression). */
@@ -44,7 +44,7 @@ const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const literal = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 /** The SELECT that yields features (as FLOAT) then the label, from every Parquet file of a split folder. */
-export function splitQuery(dir: string, pre: PreprocessingJson): string {
+function splitQuery(dir: string, pre: PreprocessingJson): string {
   const features = pre.featureNames.map((f) => `CAST(${quote(f)} AS FLOAT)`);
   const target = quote(pre.target.column);
   const classes = pre.target.classes;
@@ -236,7 +236,7 @@ async function* streamed(
 }
 
 /** Batches read ahead of the one training, so a streamed split's Parquet reads overlap the steps. */
-export const PREFETCH_BATCHES = 4;
+const PREFETCH_BATCHES = 4;
 
 /**
  * One epoch of a split as a tf.data pipeline: the seeded batches of `batches()` (after `skip`, when resuming),

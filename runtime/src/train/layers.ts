@@ -56,7 +56,7 @@ export function toLayer(l: LayerSpec): tf.layers.Layer {
 }
 
 /** The shape a flat feature vector is reshaped to for the first convolution, if any. */
-export function convInputShape(layers: readonly LayerSpec[], width: number): number[] | undefined {
+function convInputShape(layers: readonly LayerSpec[], width: number): number[] | undefined {
   const first = layers.find((l) => l.type !== "dropout" && l.type !== "batchNormalization");
   if (first?.type === "conv1d") return [width, 1];
   if (first?.type === "conv2d" || first?.type === "maxPooling2d") {

@@ -115,6 +115,3 @@ export function computeMetrics(names: readonly MetricName[], task: Task, o: Outp
   }
   return out;
 }
-
-/** Metrics that only make sense for classification. */
-export const CLASSIFICATION_METRICS: readonly MetricName[] = ["accuracy", "precision", "recall", "auc"];

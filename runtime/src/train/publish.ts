@@ -27,7 +27,7 @@ export interface LineageJson {
   createdAt: string;
 }
 
-export const sha256Hex = (b: Uint8Array | string) => createHash("sha256").update(b).digest("hex");
+const sha256Hex = (b: Uint8Array | string) => createHash("sha256").update(b).digest("hex");
 
 /** model.json and weights.bin bytes of a trained model, with the head's activation restored. */
 export async function serializeModel(

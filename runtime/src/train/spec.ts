@@ -16,10 +16,10 @@ import {
 } from "../contract/training.js";
 import { ConfigError } from "../errors.js";
 
-export { ACTIVATIONS, LAYER_TYPES, LOSSES, METRICS, OPTIMIZERS, TASKS };
+export { OPTIMIZERS };
 
-export type LayerType = (typeof LAYER_TYPES)[number];
-export type Activation = (typeof ACTIVATIONS)[number];
+type LayerType = (typeof LAYER_TYPES)[number];
+type Activation = (typeof ACTIVATIONS)[number];
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 export type LossName = (typeof LOSSES)[number];
 export type MetricName = (typeof METRICS)[number];

@@ -60,7 +60,7 @@ export interface TrainResult {
 
 const EVAL_ROWS = 8192;
 /** Batch losses are read from the device this often (one transfer), not after every batch. */
-export const LOSS_READ_EVERY = 64;
+const LOSS_READ_EVERY = 64;
 
 /** Loss and metrics of the model on a whole split, in chunks (no gradients). */
 export async function evaluate(

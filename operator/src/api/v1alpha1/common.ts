@@ -7,7 +7,7 @@ export const VERSION = "v1alpha1";
 export const API_VERSION = `${GROUP}/${VERSION}`;
 
 /** metav1.Condition, as kstatus and `kubectl wait --for=condition=Ready` expect it. */
-export const Condition = Obj(
+const Condition = Obj(
   {
     type: Type.String({
       description: "Type of condition in CamelCase, e.g. Ready, Reconciling, Stalled.",
@@ -90,7 +90,7 @@ export const VaultSecretRef = Obj(
   },
 );
 
-export const Toleration = Obj(
+const Toleration = Obj(
   {
     key: Type.Optional(Type.String({ description: "Taint key the toleration applies to; empty matches all keys." })),
     operator: Type.Optional(

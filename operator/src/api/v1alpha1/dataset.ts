@@ -11,7 +11,7 @@ const ColumnName = Type.String({
   pattern: "^[A-Za-z_][A-Za-z0-9_.-]*$",
 });
 
-export const DataSetSource = Obj(
+const DataSetSource = Obj(
   {
     http: Type.Optional(
       Obj(
@@ -59,11 +59,11 @@ export const DataSetSource = Obj(
   },
 );
 
-export const ColumnType = StringEnum(["number", "integer", "string", "boolean", "category"] as const, {
+const ColumnType = StringEnum(["number", "integer", "string", "boolean", "category"] as const, {
   description: "Type of the column's values.",
 });
 
-export const DataSetSchema = Obj(
+const DataSetSchema = Obj(
   {
     columns: NamedList(
       Obj(
@@ -90,7 +90,7 @@ export const DataSetSchema = Obj(
 );
 
 const TRANSFORM_TYPES = ["dropNA", "fillNA", "standardize", "minMax", "oneHot", "dropColumns", "hashPII"] as const;
-export const Transform = Obj(
+const Transform = Obj(
   {
     type: StringEnum(TRANSFORM_TYPES, { description: "What the step does." }),
     columns: Type.Optional(
@@ -123,7 +123,7 @@ export const Transform = Obj(
   },
 );
 
-export const Split = Obj(
+const Split = Obj(
   {
     train: Type.Number({
       description: "Fraction of rows for training.",
@@ -162,7 +162,7 @@ export const Split = Obj(
   },
 );
 
-export const Encryption = Obj(
+const Encryption = Obj(
   {
     transitKey: Type.String({
       description: "Name of the Vault transit key that wraps the per-dataset AES-256-GCM data key.",
@@ -180,7 +180,7 @@ export const Encryption = Obj(
   { description: "Envelope encryption of the stored data with a Vault transit key." },
 );
 
-export const CsvOptions = Obj(
+const CsvOptions = Obj(
   {
     delimiter: Type.String({
       description: "Field separator.",
@@ -202,7 +202,7 @@ export const CsvOptions = Obj(
   { description: "How CSV data is read (format csv)." },
 );
 
-export const DataSetResources = Obj(
+const DataSetResources = Obj(
   {
     cpu: Type.Optional(
       Quantity({ description: "CPU request and limit of the prepare pod (DuckDB threads follow it)." }),
@@ -259,7 +259,7 @@ export const DataSetSpec = Obj(
   },
 );
 
-export const ColumnStatistics = Obj(
+const ColumnStatistics = Obj(
   {
     name: ColumnName,
     count: Type.Integer({ description: "Non-missing values.", format: "int64" }),
@@ -319,4 +319,3 @@ export const DataSetStatus = Obj(
 
 export type DataSetSpec = Static<typeof DataSetSpec>;
 export type DataSetStatus = Static<typeof DataSetStatus>;
-export type Transform = Static<typeof Transform>;

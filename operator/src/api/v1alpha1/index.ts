@@ -17,7 +17,7 @@ const readyColumn = {
   description: "Whether the resource is ready.",
 } as const;
 
-export const DataSetKind: KindDefinition<DataSet> = {
+const DataSetKind: KindDefinition<DataSet> = {
   kind: "DataSet",
   plural: "datasets",
   singular: "dataset",
@@ -38,7 +38,7 @@ export const DataSetKind: KindDefinition<DataSet> = {
   ],
 };
 
-export const TrainingJobKind: KindDefinition<TrainingJob> = {
+const TrainingJobKind: KindDefinition<TrainingJob> = {
   kind: "TrainingJob",
   plural: "trainingjobs",
   singular: "trainingjob",
@@ -129,7 +129,7 @@ export type LiftoffKind = keyof typeof KIND_DEFINITIONS;
 export const ALL_KINDS: readonly KindDefinition[] = Object.values(KIND_DEFINITIONS);
 
 /** A Liftoff custom resource as read from the API server. */
-export interface LiftoffObject<Spec, Status> {
+interface LiftoffObject<Spec, Status> {
   apiVersion?: string;
   kind?: string;
   metadata?: ObjectMeta;

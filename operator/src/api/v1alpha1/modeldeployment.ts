@@ -11,7 +11,7 @@ import {
   VaultSecretRef,
 } from "./common.js";
 
-export const ModelSource = Obj(
+const ModelSource = Obj(
   {
     trainingJobRef: Type.Optional(
       Obj(
@@ -48,7 +48,7 @@ export const ModelSource = Obj(
   },
 );
 
-export const Autoscaling = Obj(
+const Autoscaling = Obj(
   {
     minReplicas: Type.Integer({ description: "Fewest replicas.", minimum: 1, maximum: 1000, default: 1 }),
     maxReplicas: Type.Integer({ description: "Most replicas.", minimum: 1, maximum: 1000 }),
@@ -78,7 +78,7 @@ export const Autoscaling = Obj(
   },
 );
 
-export const Batching = Obj(
+const Batching = Obj(
   {
     maxBatchSize: Type.Integer({
       description: "Most requests merged into one model call.",
@@ -96,7 +96,7 @@ export const Batching = Obj(
   { description: "Dynamic batching of concurrent requests (off when omitted)." },
 );
 
-export const Canary = Obj(
+const Canary = Obj(
   {
     model: Type.Optional(ModelSource),
     trafficPercent: Type.Integer({
@@ -123,7 +123,7 @@ export const Canary = Obj(
   },
 );
 
-export const Gateway = Obj(
+const Gateway = Obj(
   {
     parentRef: Obj(
       {
@@ -145,7 +145,7 @@ export const Gateway = Obj(
   { description: "Expose through a Gateway API HTTPRoute (exact canary traffic weights)." },
 );
 
-export const Monitoring = Obj(
+const Monitoring = Obj(
   {
     drift: Type.Optional(
       Obj(
@@ -213,7 +213,7 @@ export const Monitoring = Obj(
 
 const Score = (description: string) => Type.Number({ description });
 
-export const MonitoringStatus = Obj(
+const MonitoringStatus = Obj(
   {
     windowSeconds: Type.Integer({ description: "Sliding window the figures cover, in seconds.", minimum: 0 }),
     pods: Type.Integer({ description: "Ready pods whose counts were merged.", minimum: 0 }),

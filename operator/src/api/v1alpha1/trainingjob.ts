@@ -20,7 +20,7 @@ import {
   VolumeLocation,
 } from "./common.js";
 
-export const Layer = Obj(
+const Layer = Obj(
   {
     type: StringEnum(LAYER_TYPES, {
       description: "Kind of layer (TensorFlow.js layers API).",
@@ -47,7 +47,7 @@ export const Layer = Obj(
   },
 );
 
-export const ModelDefinition = Obj(
+const ModelDefinition = Obj(
   {
     layers: Type.Optional(
       Type.Array(Layer, {
@@ -83,7 +83,7 @@ export const ModelDefinition = Obj(
   },
 );
 
-export const Hyperparameters = Obj(
+const Hyperparameters = Obj(
   {
     optimizer: StringEnum(OPTIMIZERS, {
       description: "Gradient-descent optimizer.",
@@ -150,7 +150,7 @@ export const Hyperparameters = Obj(
   { description: "Training hyperparameters." },
 );
 
-export const RunPolicy = Obj(
+const RunPolicy = Obj(
   {
     backoffLimit: Type.Integer({
       description: "Retries of a failed training pod before the job fails.",
@@ -240,7 +240,7 @@ export const TrainingJobSpec = Obj(
   },
 );
 
-export const TrainingPhase = StringEnum(["Pending", "Running", "Succeeded", "Failed", "Suspended"] as const, {
+const TrainingPhase = StringEnum(["Pending", "Running", "Succeeded", "Failed", "Suspended"] as const, {
   description: "Summary of the conditions, for display.",
 });
 

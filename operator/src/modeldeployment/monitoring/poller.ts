@@ -14,7 +14,7 @@ import { mergeSnapshots } from "./scores.js";
 import { type PodSnapshot, parseSnapshot } from "./snapshot.js";
 import type { Observation } from "./status.js";
 
-export type SnapshotFetcher = (url: string) => Promise<unknown>;
+type SnapshotFetcher = (url: string) => Promise<unknown>;
 
 export interface PollerOptions {
   periodSeconds: number;
@@ -36,7 +36,7 @@ async function fetchJson(url: string): Promise<unknown> {
   return JSON.parse(text);
 }
 
-export function wantsMonitoring(m: ModelDeployment): boolean {
+function wantsMonitoring(m: ModelDeployment): boolean {
   return Boolean(m.spec?.monitoring?.drift || m.spec?.monitoring?.feedback);
 }
 
@@ -49,7 +49,7 @@ function ready(pod: KubeObject): boolean {
 }
 
 /** Ready pods of the stable track (the canary serves another model: its predictions are not this model's). */
-export function servingPods(pods: readonly KubeObject[], mdep: KubeObject): KubeObject[] {
+function servingPods(pods: readonly KubeObject[], mdep: KubeObject): KubeObject[] {
   return pods.filter(
     (p) =>
       p.metadata?.namespace === mdep.metadata?.namespace &&
@@ -60,7 +60,7 @@ export function servingPods(pods: readonly KubeObject[], mdep: KubeObject): Kube
 }
 
 /** Reads and merges one ModelDeployment's pods. */
-export async function observe(pods: readonly KubeObject[], fetcher: SnapshotFetcher): Promise<Observation> {
+async function observe(pods: readonly KubeObject[], fetcher: SnapshotFetcher): Promise<Observation> {
   if (pods.length === 0) return { unavailable: "no ready serving pod to read drift and feedback counts from" };
   const results = await Promise.all(
     pods.map(async (p) => {

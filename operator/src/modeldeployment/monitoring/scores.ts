@@ -34,7 +34,7 @@ export function jensenShannon(counts: readonly number[], expected: readonly numb
   return Math.sqrt(Math.max(d, 0));
 }
 
-export interface FeatureScore {
+interface FeatureScore {
   name: string;
   source: "input" | "prediction";
   psi: number;

@@ -26,7 +26,7 @@ export interface HandlerContext {
   log: ErrorLogger;
 }
 
-export type Rpc = (ctx: HandlerContext, request: never) => Promise<object>;
+type Rpc = (ctx: HandlerContext, request: never) => Promise<object>;
 
 export interface RpcTable {
   [method: string]: { run: Rpc; public?: boolean; protocol?: "grpc-v2" | "grpc-tfs" };

@@ -13,13 +13,13 @@ import * as protoLoader from "@grpc/proto-loader";
  * proto/ of the repository (runtime/src/serve/grpc and runtime/dist/serve/grpc are four
  * levels down) or of the image (/app/dist/serve/grpc → /app/proto).
  */
-export const PROTO_DIR =
+const PROTO_DIR =
   ["../../../../proto/", "../../../proto/"]
     .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
     .find((dir) => existsSync(`${dir}grpc_service.proto`)) ??
   fileURLToPath(new URL("../../../../proto/", import.meta.url));
 
-export const PROTO_FILES = [
+const PROTO_FILES = [
   "grpc_service.proto",
   "tensorflow_serving/apis/prediction_service.proto",
   "tensorflow_serving/apis/model_service.proto",

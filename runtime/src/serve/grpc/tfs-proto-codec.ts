@@ -12,7 +12,7 @@ import { fromFlat, sizeOf } from "../tensors.js";
 import { accepts } from "../v2-protocol.js";
 import { finish, type Limits, type Prepared } from "../validate.js";
 
-export interface TensorProto {
+interface TensorProto {
   dtype: string;
   tensor_shape: { dim: { size: number }[]; unknown_rank: boolean } | null;
   tensor_content: Buffer;
@@ -55,7 +55,7 @@ export function tfDtype(dtype: DType): string {
 }
 
 /** One TensorProto as a tensor for `spec`; `what` names it ("inputs['x']"). */
-export function fromTensorProto(p: TensorProto, spec: TensorSpec, what: string): Tensor {
+function fromTensorProto(p: TensorProto, spec: TensorSpec, what: string): Tensor {
   const known = DTYPES[p.dtype];
   if (known === undefined) {
     throw errors.invalidInput(`${what}: dtype ${p.dtype} is not served (use ${TF_DTYPE[spec.dtype]})`);
@@ -85,7 +85,7 @@ export function fromTensorProto(p: TensorProto, spec: TensorSpec, what: string):
   return { data: fromFlat(values, spec.dtype, what), shape };
 }
 
-export function toTensorProto(t: OutputTensor): object {
+function toTensorProto(t: OutputTensor): object {
   return {
     dtype: TF_DTYPE[t.dtype],
     tensor_shape: { dim: t.shape.map((size) => ({ size })) },

@@ -11,7 +11,7 @@ import { fromFlat, sizeOf } from "../tensors.js";
 import { checkShapeField, inSignatureOrder, resolveInput, type V2Request, v2Datatype } from "../v2-protocol.js";
 import { finish, type Limits } from "../validate.js";
 
-export interface InferInputTensor {
+interface InferInputTensor {
   name: string;
   datatype: string;
   shape: number[];

@@ -16,7 +16,7 @@ import {
 import type { Monitor } from "../monitoring/monitor.js";
 import { sendJson } from "./reply.js";
 
-export const PREDICTION_ID_HEADER = "x-prediction-id";
+const PREDICTION_ID_HEADER = "x-prediction-id";
 
 /** Puts a prediction's id on its reply. */
 export const predictionIdHeader = (reply: FastifyReply) => (id: string) => {

@@ -25,7 +25,7 @@ export interface V1Options {
 type NameParams = { Params: { name: string } };
 
 /** "m:predict" → ["m", "predict"]; "m" → ["m", undefined]. */
-export function splitVerb(segment: string): [string, string | undefined] {
+function splitVerb(segment: string): [string, string | undefined] {
   const i = segment.lastIndexOf(":");
   return i === -1 ? [segment, undefined] : [segment.slice(0, i), segment.slice(i + 1)];
 }

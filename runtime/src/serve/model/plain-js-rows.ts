@@ -64,7 +64,7 @@ function warm(f: () => void, ms: number, calls: number): void {
  * Both grow with rows, so the search stops at the first loss. Both are warmed
  * first: an interpreted kernel is many times slower than its optimised code.
  */
-export function fasterUpTo(js: (rows: number) => void, other: (rows: number) => void, maxRows: number): number {
+function fasterUpTo(js: (rows: number) => void, other: (rows: number) => void, maxRows: number): number {
   warm(() => js(1), 30, 2000);
   warm(() => other(1), 30, 50);
   let best = 0;

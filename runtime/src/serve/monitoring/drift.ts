@@ -9,7 +9,7 @@ import type { Prepared } from "../validate.js";
 import { type Baseline, type FeatureBins, OTHER } from "./baseline.js";
 import { SlidingCounts } from "./window.js";
 
-export type Source = "input" | "prediction";
+type Source = "input" | "prediction";
 /** Most column names without a baseline remembered for the report (clients choose them: keep it bounded). */
 const MAX_UNMATCHED = 32;
 
@@ -23,7 +23,7 @@ interface Tracked {
   missing: client.Counter.Internal;
 }
 
-export interface FeatureCounts {
+interface FeatureCounts {
   name: string;
   source: Source;
   kind: "numeric" | "categorical";
@@ -53,7 +53,7 @@ export interface WindowOptions {
 }
 
 /** The class labels of a classification baseline, in training-label order (sorted), or undefined for regression. */
-export function classesOf(b: Baseline): string[] | undefined {
+function classesOf(b: Baseline): string[] | undefined {
   return b.prediction?.kind === "categorical" ? b.prediction.labels.filter((l) => l !== OTHER) : undefined;
 }
 

@@ -76,7 +76,7 @@ export function decodeV2Feedback(body: unknown): FeedbackItem[] {
 }
 
 /** The owner address of a forwardable id, or why not: only the same port on this pod's /16 network. */
-export function forwardTarget(owner: string, advertise: string | undefined): string | undefined {
+function forwardTarget(owner: string, advertise: string | undefined): string | undefined {
   if (advertise === undefined || owner === "self") return undefined;
   const addr = Buffer.from(owner, "base64url").toString();
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3}):(\d{1,5})$/.exec(addr);

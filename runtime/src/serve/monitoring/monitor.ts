@@ -26,7 +26,7 @@ export interface MonitorOptions {
 export type BaselineState = { baseline: Baseline } | { error: string } | undefined;
 
 /** The task: the baseline's target says classification (its classes) or regression; else the output width does. */
-export function taskOf(baseline: Baseline | undefined, sig: Signature): Task {
+function taskOf(baseline: Baseline | undefined, sig: Signature): Task {
   const pred = baseline?.prediction;
   if (pred?.kind === "categorical")
     return { kind: "classification", classes: pred.labels.filter((l) => l !== "__other__") };
@@ -37,7 +37,7 @@ export function taskOf(baseline: Baseline | undefined, sig: Signature): Task {
     : { kind: "regression" };
 }
 
-export function ownerToken(advertise: string | undefined): string {
+function ownerToken(advertise: string | undefined): string {
   return advertise === undefined ? "self" : Buffer.from(advertise).toString("base64url");
 }
 

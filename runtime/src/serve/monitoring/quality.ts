@@ -9,7 +9,7 @@ import { SlidingCounts } from "./window.js";
 
 export type Task = { kind: "classification"; classes: string[] } | { kind: "regression" };
 
-export interface ClassFigures {
+interface ClassFigures {
   label: string;
   precision: number | null;
   recall: number | null;
