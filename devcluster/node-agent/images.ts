@@ -59,7 +59,7 @@ export function findImage(images: LocalImage[], ref: string): LocalImage | undef
 /** The argv to run: Docker's entrypoint/cmd rules, `node` → this Node, image paths → host paths. */
 export function buildArgv(
   image: LocalImage,
-  container: { command?: string[]; args?: string[] },
+  container: { command?: string[] | undefined; args?: string[] | undefined },
   nodeBinary: string,
 ): string[] {
   const command = container.command?.length ? container.command : image.entrypoint;

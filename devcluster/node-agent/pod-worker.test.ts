@@ -36,7 +36,7 @@ interface Fakes {
   deps: WorkerDeps;
   /** Every status written, in order. */
   statuses: PodStatusBody[];
-  deleted: Array<{ name: string; uid?: string }>;
+  deleted: Array<{ name: string; uid?: string | undefined }>;
   events: string[];
   network: string[];
 }

@@ -22,6 +22,7 @@ function storageClassObject() {
 
 /** The PV for a claim (pure): a hostPath folder named after the claim's UID. */
 export function volumeFor(pvc: V1PersistentVolumeClaim, volumesDir: string): V1PersistentVolume {
+  const { name, namespace } = pvc.metadata ?? {};
   const uid = pvc.metadata?.uid ?? "";
   return {
     apiVersion: "v1",
@@ -41,8 +42,8 @@ export function volumeFor(pvc: V1PersistentVolumeClaim, volumesDir: string): V1P
       claimRef: {
         apiVersion: "v1",
         kind: "PersistentVolumeClaim",
-        namespace: pvc.metadata?.namespace,
-        name: pvc.metadata?.name,
+        ...(namespace !== undefined ? { namespace } : {}),
+        ...(name !== undefined ? { name } : {}),
         uid,
       },
     },

@@ -10,7 +10,7 @@ export interface Terminated {
   message?: string;
   startedAt?: string;
   finishedAt: string;
-  containerID?: string;
+  containerID?: string | undefined;
 }
 
 export type ContainerState =

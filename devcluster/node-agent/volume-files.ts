@@ -10,7 +10,7 @@ export interface ObjectBytes {
 
 export type VolumeFile =
   | { path: string; mode: number; content: Buffer }
-  | { path: string; mode: number; token: { audience?: string; expirationSeconds: number } };
+  | { path: string; mode: number; token: { audience?: string | undefined; expirationSeconds: number } };
 
 /** Raised when a volume cannot be set up; shown like the kubelet's FailedMount. */
 export class MountError extends Error {}

@@ -129,9 +129,10 @@ export async function setupVolumes(
 async function requestToken(
   kube: Kube,
   pod: V1Pod,
-  req: { audience?: string; expirationSeconds: number },
+  req: { audience?: string | undefined; expirationSeconds: number },
 ): Promise<{ token: string }> {
   const sa = pod.spec?.serviceAccountName || "default";
+  const { name, uid } = pod.metadata ?? {};
   const res = await kube.core.createNamespacedServiceAccountToken({
     name: sa,
     namespace: pod.metadata?.namespace ?? "default",
@@ -139,7 +140,12 @@ async function requestToken(
       spec: {
         audiences: req.audience ? [req.audience] : [],
         expirationSeconds: req.expirationSeconds,
-        boundObjectRef: { apiVersion: "v1", kind: "Pod", name: pod.metadata?.name, uid: pod.metadata?.uid },
+        boundObjectRef: {
+          apiVersion: "v1",
+          kind: "Pod",
+          ...(name !== undefined ? { name } : {}),
+          ...(uid !== undefined ? { uid } : {}),
+        },
       },
     },
   });

@@ -167,8 +167,9 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
   if (!["trace", "debug", "info", "warn", "error"].includes(logLevel)) {
     throw new ConfigError(`--log-level must be one of trace, debug, info, warn, error, got "${logLevel}"`);
   }
+  const kubeconfig = get("kubeconfig");
   const cfg: OperatorConfig = {
-    ...(get("kubeconfig") ? { kubeconfig: get("kubeconfig") } : {}),
+    ...(kubeconfig ? { kubeconfig } : {}),
     namespaces,
     runtimeImage: get("runtime-image") ?? DEFAULT_RUNTIME_IMAGE,
     concurrency: int("concurrency", get("concurrency"), 4, 1, 64),

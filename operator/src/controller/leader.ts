@@ -83,7 +83,7 @@ export class LeaderElector {
       spec: {
         ...spec,
         ...mine,
-        acquireTime: takingOver ? micro(now) : spec.acquireTime,
+        ...(takingOver ? { acquireTime: micro(now) } : {}),
         // As client-go: any new holder counts, including one taking a Lease released by its previous holder.
         leaseTransitions: (spec.leaseTransitions ?? 0) + (takingOver ? 1 : 0),
       },

@@ -136,7 +136,7 @@ describe("DataSet status", () => {
 describe("DataSetReconciler", () => {
   /** A reconciler over one finalized DataSet and a client that records each write and its signal. */
   function harness(refuse?: { kind: string; err: KubeApiError }) {
-    const calls: Array<{ what: string; signal?: AbortSignal; body?: KubeObject }> = [];
+    const calls: Array<{ what: string; signal?: AbortSignal | undefined; body?: KubeObject }> = [];
     const answer = (what: string, r: ResourceType, obj: KubeObject, signal?: AbortSignal) => {
       calls.push({ what, signal, body: obj });
       if (refuse?.kind === r.kind) throw refuse.err;

@@ -26,7 +26,7 @@ function ownerReference(ds: DataSet): OwnerReference {
 function meta(ds: DataSet, name: string, annotations?: Record<string, string>) {
   return {
     name,
-    namespace: ds.metadata?.namespace,
+    ...(ds.metadata?.namespace ? { namespace: ds.metadata.namespace } : {}),
     labels: dataSetLabels(ds.metadata?.name ?? ""),
     ...(annotations ? { annotations } : {}),
     ownerReferences: [ownerReference(ds)],
@@ -47,9 +47,9 @@ export function serviceAccount(ds: DataSet): DesiredObject {
 
 export interface JobOptions {
   runtimeImage: string;
-  report?: ReportSettings;
+  report?: ReportSettings | undefined;
   /** Where pods find Vault; the pod gets a Vault identity only when its spec needs a secret or a key. */
-  vault?: VaultSettings;
+  vault?: VaultSettings | undefined;
 }
 
 /** The Vault role the prepare pod logs in as. */

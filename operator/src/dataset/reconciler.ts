@@ -122,7 +122,7 @@ export class DataSetReconciler implements Reconciler {
     blocked: Blocked | undefined,
     log: Logger,
     signal: AbortSignal,
-  ): Promise<{ job?: KubeObject; blocked?: Blocked }> {
+  ): Promise<{ job: KubeObject | undefined; blocked: Blocked | undefined }> {
     const gen = ds.metadata?.generation ?? 0;
     const names = dataSetNames(ds.metadata?.name ?? "");
     let job = this.o.jobs.get(`${ds.metadata?.namespace ?? ""}/${names.prepareJob(gen)}`);
@@ -157,7 +157,7 @@ export class DataSetReconciler implements Reconciler {
       {
         apiVersion: apiVersionOf(RESOURCES.DataSet),
         kind: "DataSet",
-        metadata: { name: ds.metadata?.name, namespace: ds.metadata?.namespace ?? "" },
+        metadata: { name: ds.metadata?.name ?? "", namespace: ds.metadata?.namespace ?? "" },
         status,
       },
       "status",

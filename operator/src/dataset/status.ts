@@ -9,11 +9,11 @@ import type { RunResult } from "./result.js";
 
 export interface DataSetObserved {
   /** The current generation's prepare Job, as last seen. */
-  job?: KubeObject;
+  job?: KubeObject | undefined;
   /** Its reported result, when it reported one. */
-  result?: RunResult;
+  result?: RunResult | undefined;
   /** Set when the operator cannot run the Job at all (e.g. reporting is off, or the API refused the Job). */
-  blocked?: { reason: string; message: string };
+  blocked?: { reason: string; message: string } | undefined;
 }
 
 function jobCondition(job: KubeObject | undefined, type: string): { reason?: string; message?: string } | undefined {
@@ -73,7 +73,7 @@ export function computeStatus(ds: DataSet, o: DataSetObserved, now: () => string
       { type: ConditionType.Reconciling, status: "True", reason: Reason.Preparing, message: msg },
     ];
   }
-  status.observedGeneration = gen;
+  if (gen !== undefined) status.observedGeneration = gen;
   status.conditions = applyConditions(prev.conditions, conditions, gen, now);
   return status;
 }

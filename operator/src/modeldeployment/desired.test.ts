@@ -33,7 +33,7 @@ function ctx(over: Partial<DesiredContext> = {}): DesiredContext {
   return { runtimeImage: IMAGE, stable: STABLE, capabilities: NONE, ...over };
 }
 
-const canarySpec = (trafficPercent: number, replicas?: number): ModelDeploymentSpec["canary"] => ({
+const canarySpec = (trafficPercent: number, replicas?: number): NonNullable<ModelDeploymentSpec["canary"]> => ({
   model: { uri: CANARY.uri, format: "tfjs-layers" },
   trafficPercent,
   ...(replicas !== undefined ? { replicas } : {}),

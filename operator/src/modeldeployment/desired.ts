@@ -39,12 +39,12 @@ export type { Capabilities };
 export interface DesiredContext {
   runtimeImage: string;
   /** Where serving pods find Vault; required when spec.auth is set (the reconciler checks). */
-  vault?: VaultSettings;
+  vault?: VaultSettings | undefined;
   stable: ResolvedModel;
-  canary?: ResolvedModel;
+  canary?: ResolvedModel | undefined;
   capabilities: Capabilities;
   /** Where the pods read the drift baseline (monitoring/baseline.ts), when monitoring asks for one. */
-  baseline?: { uri: string; claim?: string };
+  baseline?: { uri: string; claim?: string } | undefined;
 }
 
 export const PVC_ROOT = "/mnt/pvc";

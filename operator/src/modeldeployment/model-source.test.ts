@@ -14,8 +14,12 @@ const byRef = (name: string, extra: Partial<Model> = {}): Model => ({
 });
 const byUri = (uri: string, extra: Partial<Model> = {}): Model => ({ uri, format: "tfjs-layers", ...extra });
 
-function job(status: TrainingJob["status"]): TrainingJob {
-  return { metadata: { name: "train-1", namespace: "ml" }, spec: {} as TrainingJob["spec"], status };
+function job(status?: TrainingJob["status"]): TrainingJob {
+  return {
+    metadata: { name: "train-1", namespace: "ml" },
+    spec: {} as TrainingJob["spec"],
+    ...(status ? { status } : {}),
+  };
 }
 
 const succeeded = job({
@@ -51,11 +55,12 @@ describe("resolveModel from a TrainingJob", () => {
     expect(f.reason).toBe(Reason.ModelNotReady);
     expect(f.stalled).toBe(false);
     expect(f.message).toBe("TrainingJob train-1 has not succeeded yet (phase Running); waiting for its model");
-    expect(failureOf(byRef("train-1"), { "train-1": job(undefined) }).message).toContain("(phase Pending)");
+    expect(failureOf(byRef("train-1"), { "train-1": job() }).message).toContain("(phase Pending)");
   });
 
   it("waits when Succeeded is True but no model URI is published yet", () => {
-    const noModel = job({ ...succeeded.status, model: undefined });
+    const { model: _model, ...withoutModel } = succeeded.status ?? {};
+    const noModel = job(withoutModel);
     expect(failureOf(byRef("train-1"), { "train-1": noModel }).reason).toBe(Reason.ModelNotReady);
   });
 

@@ -336,7 +336,7 @@ export class ModelDeploymentReconciler implements Reconciler {
       }
     }
     this.settlingSince.delete(key);
-    const { namespace = "", name } = mdep.metadata ?? {};
+    const { namespace = "", name = "" } = mdep.metadata ?? {};
     await this.o.client.apply(
       RESOURCES.ModelDeployment,
       {

@@ -183,11 +183,9 @@ describe("computeStatus: Ready", () => {
   });
 
   it("takes the desired count from the Deployment when an HPA owns it", () => {
-    const spec = {
-      replicas: undefined,
-      autoscaling: { minReplicas: 1, maxReplicas: 5, metric: "cpu" as const, target: 60 },
-    };
-    const s = computeStatus(mdep(spec), observe({ stable: deployment("churn-predictor", 4) }), at(T0));
+    const m = mdep({ autoscaling: { minReplicas: 1, maxReplicas: 5, metric: "cpu", target: 60 } });
+    delete m.spec.replicas;
+    const s = computeStatus(m, observe({ stable: deployment("churn-predictor", 4) }), at(T0));
     expect(cond(s, "Ready")).toMatchObject({ status: "True", message: "4/4 replicas available" });
   });
 });

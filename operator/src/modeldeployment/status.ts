@@ -11,13 +11,13 @@ import type { ResolvedModel } from "./model-source.js";
 import { childNames, podSelector, SERVICE_PORT, selectorString } from "./names.js";
 
 export interface ObservedState {
-  stable?: KubeObject;
-  canary?: KubeObject;
+  stable?: KubeObject | undefined;
+  canary?: KubeObject | undefined;
   pods: KubeObject[];
   /** Set when the model could not be resolved or the spec cannot work. */
-  failure?: ReconcileFailure;
-  stableModel?: ResolvedModel;
-  canaryModel?: ResolvedModel;
+  failure?: ReconcileFailure | undefined;
+  stableModel?: ResolvedModel | undefined;
+  canaryModel?: ResolvedModel | undefined;
   trafficSplit?: "HTTPRoute" | "ReplicaRatio";
 }
 
@@ -73,7 +73,7 @@ export function computeStatus(
   const prev = mdep.status ?? {};
   const conditions: ConditionInput[] = [];
   const status: ModelDeploymentStatus = {
-    observedGeneration: generation,
+    ...(generation !== undefined ? { observedGeneration: generation } : {}),
     url: `http://${childNames(name).service}.${ns}.svc.cluster.local${SERVICE_PORT === 80 ? "" : `:${SERVICE_PORT}`}`,
     selector: selectorString(podSelector(name, "stable")),
   };

@@ -147,9 +147,9 @@ function container(tj: TrainingJob, image: string, data: DataVersion, report?: R
 export interface TrainingContext {
   runtimeImage: string;
   data: DataVersion;
-  report?: ReportSettings;
+  report?: ReportSettings | undefined;
   /** Where pods find Vault; the pod gets a Vault identity only when its DataSet version is encrypted. */
-  vault?: VaultSettings;
+  vault?: VaultSettings | undefined;
 }
 
 export function desiredObjects(tj: TrainingJob, ctx: TrainingContext): DesiredObject[] {

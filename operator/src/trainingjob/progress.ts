@@ -11,8 +11,8 @@ import type { TrainProgress } from "./outcome.js";
 
 interface Slot {
   lastWrite: number;
-  pending?: TrainProgress;
-  timer?: NodeJS.Timeout;
+  pending?: TrainProgress | undefined;
+  timer?: NodeJS.Timeout | undefined;
   /** The last write, so writes go out in order even when the final one follows the previous one closely. */
   written: Promise<unknown>;
 }

@@ -53,7 +53,7 @@ interface Resolved {
   /** The live Job, if there is one. */
   job?: Job;
   /** The DataSet version to apply the children for; none when there is nothing to apply. */
-  data?: DataVersion;
+  data?: DataVersion | undefined;
   waiting?: { reason: string; message: string };
 }
 
@@ -128,7 +128,7 @@ export class TrainingJobReconciler implements Reconciler {
     data: DataVersion,
     log: Logger,
     signal: AbortSignal,
-  ): Promise<{ job?: Job; failure?: ReconcileFailure }> {
+  ): Promise<{ job?: Job | undefined; failure?: ReconcileFailure }> {
     const desired = desiredObjects(tj, {
       runtimeImage: this.o.runtimeImage,
       data,
@@ -154,7 +154,12 @@ export class TrainingJobReconciler implements Reconciler {
   /** The status the Job, its pods and their termination messages show. */
   private observe(
     tj: TrainingJob,
-    o: { job?: Job; data?: DataVersion; waiting?: Resolved["waiting"]; failure?: ReconcileFailure },
+    o: {
+      job?: Job | undefined;
+      data?: DataVersion | undefined;
+      waiting?: Resolved["waiting"] | undefined;
+      failure?: ReconcileFailure | undefined;
+    },
   ): TrainingJobStatus {
     const { namespace = "", name = "" } = tj.metadata ?? {};
     const pods = this.o.caches.pods

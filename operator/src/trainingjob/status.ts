@@ -11,15 +11,15 @@ import type { TrainOutcome } from "./outcome.js";
 
 export interface TrainingObserved {
   /** Why no Job can run yet (DataSet missing or not Ready), or an apply the API server refused. */
-  waiting?: { reason: string; message: string };
-  failure?: ReconcileFailure;
-  job?: Job;
+  waiting?: { reason: string; message: string } | undefined;
+  failure?: ReconcileFailure | undefined;
+  job?: Job | undefined;
   pods: Pod[];
-  outcome?: TrainOutcome;
+  outcome?: TrainOutcome | undefined;
   /** The DataSet version the Job was pinned to. */
-  data?: DataVersion;
+  data?: DataVersion | undefined;
   /** pvc://claim/path where artifacts are published. */
-  outputUri?: string;
+  outputUri?: string | undefined;
 }
 
 type Phase = NonNullable<TrainingJobStatus["phase"]>;
@@ -106,7 +106,7 @@ export function computeStatus(tj: TrainingJob, o: TrainingObserved, now: () => s
     ...(prev.finalMetrics ? { finalMetrics: prev.finalMetrics } : {}),
   };
   const done = (phase: Phase, reason: string, message: string, extra: TrainingJobStatus = {}): TrainingJobStatus => ({
-    observedGeneration: generation,
+    ...(generation !== undefined ? { observedGeneration: generation } : {}),
     phase,
     ...keep,
     ...extra,

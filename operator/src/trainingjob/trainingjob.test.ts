@@ -378,7 +378,7 @@ describe("TrainingJobReconciler", () => {
 
   /** A reconciler over a Ready DataSet and a client that answers applies like a server (a Job refusal optional). */
   function overReadyDataSet(refuseJob?: KubeApiError) {
-    const calls: Array<{ what: string; signal?: AbortSignal; body: KubeObject }> = [];
+    const calls: Array<{ what: string; signal?: AbortSignal | undefined; body: KubeObject }> = [];
     const client = {
       apply: async (r: ResourceType, obj: KubeObject, sub?: string, ro?: { signal?: AbortSignal }) => {
         calls.push({ what: `${r.kind}${sub ? `/${sub}` : ""}`, signal: ro?.signal, body: obj });
@@ -424,7 +424,7 @@ describe("TrainingJobReconciler", () => {
       .map((c) => ({ ...c.body, metadata: { ...c.body.metadata, resourceVersion: "2" } }));
     h.caches.serviceAccounts.set(sa as never);
     h.caches.jobs.set(job as Job);
-    h.caches.trainingJobs.set({ ...tj(), status: (status as TrainingJob).status });
+    h.caches.trainingJobs.set(tj({}, (status as TrainingJob).status));
     await h.reconcile();
     expect(h.calls).toEqual([]);
   });

@@ -50,7 +50,7 @@ type StatsColumn = { name: string; type: ColumnType };
 export interface StatsRequest {
   part: Part;
   columns: StatsColumn[];
-  sample?: string;
+  sample?: string | undefined;
 }
 
 /**

@@ -40,11 +40,12 @@ export function vaultOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Vault
   }
   const prefix = env[POD_ENV.pathPrefix.name];
   const caFile = env[VAULT_ENV.caFile];
+  const authMount = env[VAULT_ENV.authMount];
   return {
     address,
     role,
     ...(caFile ? { caFile: inRoot(caFile, prefix) } : {}),
-    ...(env[VAULT_ENV.authMount] ? { authMount: env[VAULT_ENV.authMount] } : {}),
+    ...(authMount ? { authMount } : {}),
     tokenFile: inRoot(env[VAULT_ENV.tokenFile] || DEFAULT_TOKEN_FILE, prefix),
   };
 }

@@ -14,9 +14,9 @@ export type Observation = { merged: Merged } | { unavailable: string };
 export interface MonitoringInputs {
   observation: Observation | undefined;
   /** Why the baseline cannot be given to the pods (baselineDataSetRef missing or not Ready). */
-  baselineFailure?: { reason: string; message: string };
+  baselineFailure?: { reason: string; message: string } | undefined;
   /** The TrainingJob's test-split metrics. */
-  testMetrics?: Record<string, number>;
+  testMetrics?: Record<string, number> | undefined;
 }
 
 const r3 = (x: number) => Math.round(x * 1000) / 1000;

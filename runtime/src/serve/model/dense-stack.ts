@@ -57,7 +57,7 @@ export function denseStack(model: tf.LayersModel): ((x: tf.Tensor) => tf.Tensor)
     const after = AFTER[activation];
     const fusedAct = (FUSED.has(activation) ? activation : "linear") as tf.fused.Activation;
     return (x: tf.Tensor2D) => {
-      const y = tf.fused.matMul({ a: x, b: kernel, bias, activation: fusedAct }) as tf.Tensor2D;
+      const y = tf.fused.matMul({ a: x, b: kernel, ...(bias ? { bias } : {}), activation: fusedAct }) as tf.Tensor2D;
       return after === undefined ? y : after(y);
     };
   });

@@ -17,21 +17,28 @@ function concatWeights(files: readonly Uint8Array[]): ArrayBuffer {
   return out.buffer;
 }
 
+/** model.json's own fields that ModelArtifacts carries as they are. */
+const CARRIED = [
+  "modelTopology",
+  "format",
+  "generatedBy",
+  "convertedBy",
+  "signature",
+  "userDefinedMetadata",
+  "modelInitializer",
+  "initializerSignature",
+  "trainingConfig",
+] as const satisfies readonly (keyof tf.io.ModelArtifacts)[];
+
 export function toModelArtifacts(a: FetchedArtifact): tf.io.ModelArtifacts {
   const j = a.modelJson as Record<string, unknown> & { weightsManifest?: { weights: tf.io.WeightsManifestEntry[] }[] };
-  return {
-    modelTopology: j.modelTopology as tf.io.ModelArtifacts["modelTopology"],
-    format: j.format as string | undefined,
-    generatedBy: j.generatedBy as string | undefined,
-    convertedBy: j.convertedBy as string | null | undefined,
-    signature: j.signature as object | undefined,
-    userDefinedMetadata: j.userDefinedMetadata as Record<string, object> | undefined,
-    modelInitializer: j.modelInitializer as object | undefined,
-    initializerSignature: j.initializerSignature as object | undefined,
-    trainingConfig: j.trainingConfig as tf.io.TrainingConfig | undefined,
+  const artifacts: tf.io.ModelArtifacts = {
     weightSpecs: (j.weightsManifest ?? []).flatMap((g) => g.weights),
     weightData: concatWeights(a.weightFiles),
   };
+  // A field model.json lacks is left out, as tf.io's own loaders do.
+  for (const k of CARRIED) if (j[k] !== undefined) (artifacts as Record<string, unknown>)[k] = j[k];
+  return artifacts;
 }
 
 export function isGraphModel(modelJson: Record<string, unknown>): boolean {

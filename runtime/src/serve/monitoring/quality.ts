@@ -197,8 +197,8 @@ export class QualityMonitor {
       const classes = this.task.classes;
       this.pairs.inc({
         model,
-        actual: classes[actual],
-        predicted: classes[predicted],
+        actual: classes[actual] as string,
+        predicted: classes[predicted] as string,
         correct: String(actual === predicted),
       });
       this.window.add(actual * this.k + predicted);
