@@ -1,11 +1,9 @@
 // `npm run gen`: writes crds/*.yaml and config/crd/ from the TypeScript API (the one source of truth), the operator's
-// ClusterRole (config/rbac/role.yaml) from the kind registry, the chart's copies of both, and the operator's copy of
-// the runtime's contract modules (hack/contract-copies.ts).
+// ClusterRole (config/rbac/role.yaml) from the kind registry, and the chart's copies of both.
 // `npm run gen -- --check` exits 1 when a committed file is stale.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { renderContractCopies } from "./contract-copies.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const check = process.argv.includes("--check");
@@ -31,8 +29,6 @@ function sync(files: Map<string, string>): void {
   }
 }
 
-// The API imports the operator's contract copies (its defaults and enums), so they are written before it loads.
-sync(renderContractCopies());
 const { renderGeneratedFiles } = await import("./gen-crds-lib.js");
 sync(renderGeneratedFiles());
 if (stale.length > 0) {
