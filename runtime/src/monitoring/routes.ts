@@ -24,9 +24,15 @@ function requireMonitor(service: ModelService): Monitor {
   return m;
 }
 
+/** A loaded model served with neither a baseline nor feedback has no monitor: its feedback is off, not unready. */
+function feedbackMonitor(service: ModelService): Monitor {
+  if (service.monitor === undefined && service.ready) throw errors.feedbackDisabled(service.name);
+  return requireMonitor(service);
+}
+
 async function feedback(service: ModelService, req: FastifyRequest, items: FeedbackItem[]) {
   return applyFeedback(items, {
-    monitor: requireMonitor(service),
+    monitor: feedbackMonitor(service),
     modelName: service.name,
     forwarded: req.headers[FORWARDED_HEADER] === "1",
     authorization: req.headers.authorization,
