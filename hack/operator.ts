@@ -2,6 +2,7 @@
 // KUBECONFIG=.liftoff/NAME/kubeconfig) it brings what the cluster's pods need to reach it, as npm start and the
 // tests do: a report certificate from the cluster's CA for the pod gateway's address, and the cluster's OpenBao.
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { clusterConfig, REPO_ROOT } from "../devcluster/cluster/config.js";
 import { reportFlags } from "../devcluster/cluster/report-flags.js";
 import { readVaultConnection } from "../devcluster/openbao/openbao.js";
@@ -32,6 +33,11 @@ async function main(): Promise<void> {
     ...(vault ? { vaultPodAddress: vault.podAddress } : {}),
   });
   console.error(`liftoff-operator: on the ${cluster} dev cluster: ${flags.filter((f) => !argv.includes(f)).join(" ")}`);
+  // The dev cluster's pods run the runtime image as runtime/dist/main.js: without it every Job fails at once.
+  if (!existsSync(join(REPO_ROOT, "runtime", "dist", "main.js")))
+    console.error(
+      "liftoff-operator: runtime/dist/main.js is missing, and this cluster's pods run it: npm run build:runtime",
+    );
   return runOperator(flags, process.env);
 }
 
