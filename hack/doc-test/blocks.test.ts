@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -71,6 +72,13 @@ describe("README.md and docs/*.md", () => {
   ];
   it.each(pages)("%s: every doc-test comment is understood", (file) => {
     expect(() => shellBlocks(readFileSync(join(REPO_ROOT, file), "utf8"))).not.toThrow();
+  });
+  it.each(pages)("%s: every shell block, run or skipped, parses as bash (bash -n)", (file) => {
+    const bad = shellBlocks(readFileSync(join(REPO_ROOT, file), "utf8"))
+      .map((b) => ({ line: b.line, res: spawnSync("bash", ["-n"], { input: b.code, encoding: "utf8" }) }))
+      .filter(({ res }) => res.status !== 0)
+      .map(({ line, res }) => `line ${line}: ${res.stderr.trim()}`);
+    expect(bad).toEqual([]);
   });
   it.each(pages)("%s: no shell commands in an unlabelled block (the doc test would not see them)", (file) => {
     const unlabelled = fences(readFileSync(join(REPO_ROOT, file), "utf8")).filter((f) => f.lang === "");
