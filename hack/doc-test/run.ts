@@ -51,7 +51,8 @@ export async function runPage(markdown: string, opts: PageRunOptions): Promise<B
   const blocks = shellBlocks(markdown);
   const state = mkdtempSync(join(tmpdir(), "liftoff-doc-test-"));
   const groups: number[] = [];
-  const env = { ...opts.env };
+  // npm's "new version available" notice would land in the compared output of any block that runs npm.
+  const env = { ...opts.env, npm_config_update_notifier: "false" };
   delete env.KUBECONFIG;
   const results: BlockResult[] = [];
   let failed = false;
