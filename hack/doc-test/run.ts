@@ -52,7 +52,7 @@ export async function runPage(markdown: string, opts: PageRunOptions): Promise<B
   const state = mkdtempSync(join(tmpdir(), "liftoff-doc-test-"));
   const groups: number[] = [];
   // npm's "new version available" notice would land in the compared output of any block that runs npm.
-  const env = { ...opts.env, npm_config_update_notifier: "false" };
+  const env: NodeJS.ProcessEnv = { ...opts.env, npm_config_update_notifier: "false" };
   delete env.KUBECONFIG;
   const results: BlockResult[] = [];
   let failed = false;
