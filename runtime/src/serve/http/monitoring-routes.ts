@@ -29,9 +29,15 @@ function requireMonitor(modelHost: ModelHost): Monitor {
   return m;
 }
 
+/** A loaded model served with neither a baseline nor feedback has no monitor: its feedback is off, not unready. */
+function feedbackMonitor(modelHost: ModelHost): Monitor {
+  if (modelHost.monitor === undefined && modelHost.ready) throw errors.feedbackDisabled(modelHost.name);
+  return requireMonitor(modelHost);
+}
+
 async function feedback(modelHost: ModelHost, req: FastifyRequest, items: FeedbackItem[]) {
   return applyFeedback(items, {
-    monitor: requireMonitor(modelHost),
+    monitor: feedbackMonitor(modelHost),
     modelName: modelHost.name,
     forwarded: req.headers[FORWARDED_HEADER] === "1",
     authorization: req.headers.authorization,

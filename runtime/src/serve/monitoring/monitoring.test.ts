@@ -195,6 +195,31 @@ describe("feedback", () => {
     ]);
   });
 
+  it("is refused as off, not as unready, when the model is served without any monitoring", async () => {
+    const { app } = await serverFor(await saveLayersModel(mlp(3, 4, 3, 1), await tempDir()));
+    apps.push(app);
+    expect((await app.inject({ url: "/v2/health/ready" })).statusCode).toBe(200);
+    const feedback = [
+      { method: "POST" as const, url: "/v1/models/m:feedback", payload: { instances: [{ id: "x", label: "Adelie" }] } },
+      {
+        method: "POST" as const,
+        url: "/v2/models/m/feedback",
+        payload: {
+          inputs: [
+            { name: "id", data: ["x"] },
+            { name: "label", data: ["Adelie"] },
+          ],
+        },
+      },
+    ];
+    for (const req of feedback) {
+      const r = await app.inject(req);
+      expect([r.statusCode, r.json().code]).toEqual([404, "LIFTOFF_ERR_FEEDBACK_DISABLED"]);
+    }
+    // Nothing to report: /monitoring stays 503 (docs/monitoring.md says so).
+    expect((await app.inject({ url: "/monitoring" })).statusCode).toBe(503);
+  });
+
   it("forwards feedback that reached another replica to the one that made the prediction", async () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
     const a = await server({ advertise: `127.0.0.2:${port}` });
