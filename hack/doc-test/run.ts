@@ -4,7 +4,7 @@
 // their own cluster. The first failing block ends the page; processes a page started (background blocks, `&`
 // servers) are stopped, by process group, when it ends.
 import { spawn } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ShellBlock, shellBlocks } from "./blocks.js";
@@ -119,9 +119,41 @@ function killGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   }
 }
 
+/** A process's state letter and process group from /proc (Linux), or undefined once it is gone. */
+function procStat(pid: number): { state: string; pgrp: number } | undefined {
+  try {
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after its last ")".
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const [state = "", , pgrp = ""] = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    return { state, pgrp: Number(pgrp) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a process still runs. An exited process whose parent has not reaped it yet (a zombie: an orphan under a
+ * PID 1 that does not reap) still answers kill(pid, 0), yet it has stopped.
+ */
+export function isRunning(pid: number): boolean {
+  const stat = procStat(pid);
+  return stat !== undefined && stat.state !== "Z";
+}
+
+/** Whether any process of a group still runs (zombies do not count, see isRunning). */
+function groupRunning(pgid: number): boolean {
+  if (!killGroup(pgid, 0)) return false;
+  return readdirSync("/proc").some((entry) => {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) return false;
+    const stat = procStat(pid);
+    return stat !== undefined && stat.pgrp === pgid && stat.state !== "Z";
+  });
+}
+
 async function stopGroups(groups: number[]): Promise<void> {
   const alive = groups.filter((g) => killGroup(g, "SIGTERM"));
-  for (let waited = 0; waited < 10_000 && alive.some((g) => killGroup(g, 0)); waited += 200)
+  for (let waited = 0; waited < 10_000 && alive.some(groupRunning); waited += 200)
     await new Promise((r) => setTimeout(r, 200));
   for (const g of alive) killGroup(g, "SIGKILL");
 }
