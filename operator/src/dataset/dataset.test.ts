@@ -135,7 +135,10 @@ describe("DataSet status", () => {
 
 describe("DataSetReconciler", () => {
   /** A reconciler over one finalized DataSet and a client that records each write and its signal. */
-  function harness(refuse?: { kind: string; err: KubeApiError }) {
+  function harness(
+    refuse?: { kind: string; err: KubeApiError },
+    o: { report?: boolean; status?: DataSet["status"]; jobs?: KubeObject[] } = { report: true },
+  ) {
     const calls: Array<{ what: string; signal?: AbortSignal; body?: KubeObject }> = [];
     const answer = (what: string, r: ResourceType, obj: KubeObject, signal?: AbortSignal) => {
       calls.push({ what, signal, body: obj });
@@ -148,16 +151,16 @@ describe("DataSetReconciler", () => {
       create: async (r: ResourceType, obj: KubeObject, ro?: { signal?: AbortSignal }) =>
         answer(`create ${r.kind}`, r, obj, ro?.signal),
     };
-    const finalized = ds();
+    const finalized = ds({}, o.status);
     finalized.metadata = { ...finalized.metadata, finalizers: [FINALIZER] };
     const r = new DataSetReconciler({
       client: client as never,
       dataSets: new FakeCache(RESOURCES.DataSet, [finalized]),
-      jobs: new FakeCache(RESOURCES.Job),
+      jobs: new FakeCache(RESOURCES.Job, o.jobs ?? []),
       serviceAccounts: new FakeCache(RESOURCES.ServiceAccount),
       events: { record: async () => {} } as never,
       runtimeImage: "rt:1",
-      report: settings,
+      ...(o.report ? { report: settings } : {}),
       now,
     });
     const ac = new AbortController();
@@ -182,5 +185,32 @@ describe("DataSetReconciler", () => {
     const failed = status?.conditions?.find((c) => c.type === "Failed");
     expect(failed).toMatchObject({ status: "True", reason: Reason.ApplyFailed });
     expect(failed?.message).toBe("cannot create ServiceAccount penguins-dataset: exceeded quota");
+  });
+
+  it.each([
+    ["published", { status: "published" }],
+    ["preparing in a Job another operator created", { status: "none", job: true }],
+  ] as const)("an operator without --report-url leaves a DataSet %s as it is", async (_case, c) => {
+    const published = computeStatus(ds(), { result: { jobUid: "j", phase: "succeeded", outcome } }, now);
+    const job = prepareJob(ds(), { runtimeImage: "rt:1", report: settings }).object as KubeObject;
+    const h = harness(undefined, {
+      report: false,
+      ...(c.status === "published" ? { status: published } : {}),
+      ...("job" in c ? { jobs: [{ ...job, status: { active: 1 } }] } : {}),
+    });
+    await h.reconcile();
+    const written = h.calls.filter((x) => x.what === "apply DataSet/status").map((x) => (x.body as DataSet).status);
+    if (c.status === "published") expect(written).toEqual([]);
+    else expect(written.map((st) => cond(st ?? {}, "Ready")?.reason)).toEqual(["Preparing"]);
+    expect(h.calls.some((x) => x.what === "create Job")).toBe(false);
+  });
+
+  it("only new work waits for the report flags, with a condition that names them", async () => {
+    const h = harness(undefined, { report: false });
+    await h.reconcile();
+    expect(h.calls.map((c) => c.what)).toEqual(["apply DataSet/status"]);
+    const failed = cond((h.calls[0]?.body as DataSet | undefined)?.status, "Failed");
+    expect(failed).toMatchObject({ status: "True", reason: Reason.ReportingDisabled });
+    expect(failed?.message).toMatch(/--report-url/);
   });
 });

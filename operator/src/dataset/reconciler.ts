@@ -82,7 +82,7 @@ export class DataSetReconciler implements Reconciler {
       );
       return undefined; // the update event brings it back
     }
-    const { job, blocked } = await this.applyChildren(ds, this.blocked(ds), log, signal);
+    const { job, blocked } = await this.applyChildren(ds, this.blockedNewWork(ds), log, signal);
     const pending = this.pending.get(ds.metadata?.uid ?? "");
     const result = pending && job && pending.result.jobUid === job.metadata?.uid ? pending.result : undefined;
     const status = computeStatus(ds, { job, result, blocked }, this.now);
@@ -94,8 +94,16 @@ export class DataSetReconciler implements Reconciler {
     return undefined;
   }
 
-  /** Why no prepare Job can run with this operator's flags: no reporting, or Vault needed but not configured. */
-  private blocked(ds: DataSet): Blocked | undefined {
+  /**
+   * Why this generation's prepare Job cannot be created with this operator's flags: no reporting, or Vault needed
+   * but not configured. Only new work waits: a published generation, or a Job another operator already created,
+   * is left as it is whatever this operator's flags.
+   */
+  private blockedNewWork(ds: DataSet): Blocked | undefined {
+    const job = this.o.jobs.get(
+      `${ds.metadata?.namespace ?? ""}/${dataSetNames(ds.metadata?.name ?? "").prepareJob(ds.metadata?.generation ?? 0)}`,
+    );
+    if (job || published(ds)) return undefined;
     if (!this.o.report) {
       return {
         reason: Reason.ReportingDisabled,

@@ -3,7 +3,7 @@
 // (progress.ts), so the reconciler never owns it and never clears it.
 import type { TrainingJob, TrainingJobStatus } from "../api/v1alpha1/index.js";
 import { podFailure } from "../children/pod-failure.js";
-import { applyConditions, type Condition, type ConditionInput, findCondition } from "../controller/conditions.js";
+import { applyConditions, type Condition, type ConditionInput } from "../controller/conditions.js";
 import type { Job, Pod } from "../kube/models.js";
 import { ConditionType, Reason, type ReconcileFailure } from "../reasons.js";
 import type { DataVersion } from "./desired.js";
@@ -40,6 +40,8 @@ function oomKilled(pods: readonly Pod[]): { pod: string; limit?: string } | unde
   }
   return undefined;
 }
+
+const hasTerminated = (pod: Pod) => (pod.status?.containerStatuses ?? []).some((cs) => cs.state?.terminated);
 
 function lastPodMessage(pods: readonly Pod[]): string {
   for (const pod of pods) {
@@ -117,10 +119,11 @@ export function computeStatus(tj: TrainingJob, o: TrainingObserved, now: () => s
       now,
     ),
   });
-  // A finished run stays finished (its Job may be gone after ttlSecondsAfterFinished).
-  if ((prev.phase === "Succeeded" || prev.phase === "Failed") && !o.job) {
-    const ready = findCondition(prev.conditions, ConditionType.Ready);
-    return done(prev.phase, ready?.reason ?? prev.phase, ready?.message ?? "");
+  // A finished run is history: whatever the Job (gone after ttlSecondsAfterFinished), its pods or its DataSet show
+  // now, its status stays as it was written (progress aside: the report handler owns it).
+  if (prev.phase === "Succeeded" || prev.phase === "Failed") {
+    const { progress: _p, ...final } = prev;
+    return structuredClone(final);
   }
   if (o.failure) return done("Failed", o.failure.reason, o.failure.message);
   const job = o.job;
@@ -133,11 +136,17 @@ export function computeStatus(tj: TrainingJob, o: TrainingObserved, now: () => s
   };
   if (jobCondition(job, "Complete")) {
     const ok = o.outcome?.phase === "succeeded" ? o.outcome : undefined;
-    if (!ok) {
+    // The pods' watch may lag the Job's: the verdict waits until the cache shows the pod that ended.
+    if (!ok && !o.pods.some(hasTerminated)) {
+      return done("Running", Reason.Training, "the training Job completed; reading its pod's result", times);
+    }
+    if (!ok || !o.outputUri) {
       return done(
         "Failed",
         Reason.TrainingError,
-        "the training pod exited 0 without reporting a model; see its log",
+        ok
+          ? "the training Job completed but names no output location; delete the TrainingJob and create it again"
+          : "the training pod exited 0 without reporting a model; see its log",
         times,
       );
     }

@@ -7,7 +7,15 @@ import type { Job, Pod } from "../kube/models.js";
 import { RESOURCES, type ResourceType } from "../kube/resources.js";
 import type { KubeObject } from "../kube/types.js";
 import { Reason } from "../reasons.js";
-import { type DataVersion, dataVersionOf, desiredObjects, jobReadsEncrypted, PLAIN_DIR } from "./desired.js";
+import {
+  type DataVersion,
+  dataVersionOf,
+  desiredObjects,
+  jobDataVersion,
+  jobReadsEncrypted,
+  PLAIN_DIR,
+} from "./desired.js";
+import { jobUpdate } from "./job-update.js";
 import { ANNOTATION_DATASET_DIGEST } from "./names.js";
 import { outcomeOfPods } from "./outcome.js";
 import { ProgressWriter } from "./progress.js";
@@ -265,6 +273,92 @@ describe("TrainingJob status", () => {
   });
 });
 
+describe("a finished TrainingJob is history", () => {
+  const msg = {
+    reason: "Succeeded",
+    model: { digest: `sha256:${MODEL_HEX}` },
+    dataSetDigest: `sha256:${HEX}`,
+    finalMetrics: { loss: 0.1 },
+    epochs: 5,
+  };
+  const complete = jobOf({
+    conditions: [{ type: "Complete", status: "True" }],
+    completionTime: "2026-01-01T00:09:00Z",
+  });
+  const succeeded = computeStatus(
+    tj(),
+    {
+      job: complete,
+      pods: [terminated(0, msg, "Completed")],
+      outcome: outcomeOfPods([terminated(0, msg, "Completed")]),
+      data,
+      outputUri: "pvc://data/models/penguins",
+    },
+    now,
+  );
+
+  it.each([
+    ["its Job and pods gone (ttlSecondsAfterFinished)", { pods: [] }],
+    ["its DataSet gone: no output location", { job: complete, pods: [terminated(0, msg, "Completed")] }],
+    ["its Job failed since", { job: failedJob("BackoffLimitExceeded"), pods: [terminated(1, "boom")] }],
+    ["an apply refused", { pods: [], failure: { reason: Reason.ApplyFailed, message: "m" } as never }],
+  ])("keeps its status and model whatever is observed: %s", (_case, observed) => {
+    expect(succeeded.model?.uri).toBe(`pvc://data/models/penguins/${MODEL_HEX}`);
+    const after = computeStatus(
+      tj({}, { ...succeeded, progress: { epoch: 5, epochs: 5, percentage: 100 } }),
+      observed,
+      () => "2027-01-01T00:00:00Z",
+    );
+    expect(after).toEqual(succeeded);
+  });
+
+  it("waits for the pod's result when the Job completed before the pods' watch showed the pod end", () => {
+    const s = computeStatus(
+      tj(),
+      { job: complete, pods: [pod({}, "Running")], data, outputUri: "pvc://data/models/penguins" },
+      now,
+    );
+    expect(s.phase).toBe("Running");
+    expect(s.model).toBeUndefined();
+  });
+
+  it("never writes a model URI without an output location", () => {
+    const pods = [terminated(0, msg, "Completed")];
+    const s = computeStatus(tj(), { job: complete, pods, outcome: outcomeOfPods(pods), data }, now);
+    expect(s.model).toBeUndefined();
+    expect(s.phase).toBe("Failed");
+  });
+});
+
+describe("the training Job after it exists", () => {
+  const settings = { url: "https://10.0.0.1:9443/v1/report", caPem: "PEM" };
+  const made = (o: { report?: boolean; suspend?: boolean } = {}) =>
+    desiredObjects(tj({ runPolicy: { backoffLimit: 3, suspend: o.suspend ?? false } }), {
+      runtimeImage: "r/x:1",
+      data,
+      ...(o.report ? { report: settings } : {}),
+    })[1]?.object as Job;
+
+  it("reads its data version and output back from its own pod template", () => {
+    expect(jobDataVersion(made())).toEqual(data);
+    expect(jobDataVersion({ spec: { template: {} } } as Job)).toBeUndefined();
+  });
+
+  it.each([
+    ["same settings, same policy: apply (nothing differs)", made(), made(), { action: "apply" }],
+    ["same settings, suspended: apply", made({ suspend: true }), made(), { action: "apply" }],
+    ["made with reporting, now without: keep the template", made(), made({ report: true }), { action: "keep" }],
+    [
+      "made with reporting, now without, suspended: patch the run policy only",
+      made({ suspend: true }),
+      made({ report: true }),
+      { action: "patch", patch: { spec: { suspend: true } } },
+    ],
+  ])("%s", (_case, desired, live, expected) => {
+    expect(jobUpdate(desired, live)).toEqual(expected);
+  });
+});
+
 describe("ProgressWriter", () => {
   afterEach(() => vi.useRealTimers());
 
@@ -411,7 +505,7 @@ describe("TrainingJobReconciler", () => {
     });
     const ac = new AbortController();
     const reconcile = () => r.reconcile("ml/penguins", { log: log as never, signal: ac.signal });
-    return { calls, caches, reconcile, signal: ac.signal };
+    return { calls, caches, client, reconcile, signal: ac.signal };
   }
 
   it("applies its children and status with the reconcile's signal, and nothing once the caches hold them", async () => {
@@ -427,6 +521,52 @@ describe("TrainingJobReconciler", () => {
     h.caches.trainingJobs.set({ ...tj(), status: (status as TrainingJob).status });
     await h.reconcile();
     expect(h.calls).toEqual([]);
+  });
+
+  it.each([
+    ["Succeeded", "Succeeded"],
+    ["Failed", "BackoffLimitExceeded"],
+  ] as const)(
+    "an operator with other flags writes nothing for a %s run, its Job or its status",
+    async (phase, reason) => {
+      const h = overReadyDataSet();
+      const withReport = desiredObjects(tj(), {
+        runtimeImage: "r/x:1",
+        data,
+        report: { url: "https://x/v1/report", caPem: "P" },
+      });
+      h.caches.jobs.set(withReport[1]?.object as Job);
+      const cond = { type: "Ready", status: "False" as const, reason, message: "m", lastTransitionTime: now() };
+      h.caches.trainingJobs.set(tj({}, { phase, conditions: [cond] }));
+      h.caches.dataSets.remove(h.caches.dataSets.get("ml/penguins") as DataSet);
+      await h.reconcile();
+      expect(h.calls).toEqual([]);
+    },
+  );
+
+  it("a running Job made with other settings keeps its template: no apply, only its run policy follows the spec", async () => {
+    const h = overReadyDataSet();
+    const patches: unknown[] = [];
+    (h.client as { mergePatch?: unknown }).mergePatch = async (
+      _r: unknown,
+      _ns: unknown,
+      _n: unknown,
+      patch: unknown,
+    ) => {
+      patches.push(patch);
+      return { metadata: { resourceVersion: "3" } };
+    };
+    const withReport = desiredObjects(tj(), {
+      runtimeImage: "r/x:1",
+      data,
+      report: { url: "https://x/v1/report", caPem: "P" },
+    });
+    h.caches.serviceAccounts.set(withReport[0]?.object as never);
+    h.caches.jobs.set({ ...(withReport[1]?.object as Job), status: { active: 1 } });
+    h.caches.trainingJobs.set(tj({ runPolicy: { backoffLimit: 3, suspend: true } }));
+    await h.reconcile();
+    expect(h.calls.map((c) => c.what)).toEqual(["TrainingJob/status"]);
+    expect(patches).toEqual([{ spec: { suspend: true } }]);
   });
 
   it("a Job the API server refuses for good fails the run with ApplyFailed, stalled", async () => {
