@@ -53,3 +53,12 @@ export function podFailure(pods: readonly KubeObject[]): PodFailure | undefined 
   }
   return undefined;
 }
+
+/** The condition reason for a pod problem: the image, the scheduler, a crash loop, or the container. */
+export function podFailureReason(f: PodFailure): string {
+  if (f.reason === "ErrImagePull" || f.reason === "ImagePullBackOff" || f.reason === "InvalidImageName")
+    return Reason.ImagePullFailed;
+  if (f.reason === Reason.Unschedulable) return Reason.Unschedulable;
+  if (f.reason === "CrashLoopBackOff") return Reason.CrashLoopBackOff;
+  return Reason.ContainerFailed;
+}

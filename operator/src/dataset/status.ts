@@ -2,6 +2,7 @@
 // generation's data is published; Progressing while its Job runs; Failed, with the run's own reason (SchemaMismatch,
 // SourceUnreachable …) or the Job's, when it cannot finish. Results of the last good run stay until replaced.
 import type { DataSet, DataSetStatus } from "../api/v1alpha1/index.js";
+import { type PodFailure, podFailure, podFailureReason } from "../children/pod-failure.js";
 import { applyConditions, type ConditionInput, findCondition } from "../controller/conditions.js";
 import type { KubeObject } from "../kube/types.js";
 import { ConditionType, Reason } from "../reasons.js";
@@ -10,6 +11,8 @@ import type { RunResult } from "./result.js";
 export interface DataSetObserved {
   /** The current generation's prepare Job, as last seen. */
   job?: KubeObject;
+  /** Its pods: one the scheduler cannot place, or whose image cannot be pulled, is said while the Job waits. */
+  pods?: readonly KubeObject[];
   /** Its reported result, when it reported one. */
   result?: RunResult;
   /** Set when the operator cannot run the Job at all (e.g. reporting is off, or the API refused the Job). */
@@ -63,6 +66,15 @@ export function computeStatus(ds: DataSet, o: DataSetObserved, now: () => string
   } else if (jobCondition(o.job, "Complete")) {
     const msg = `${name} completed without reporting its result; delete the Job to run it again`;
     conditions = cond(false, false, true, Reason.JobFailed, msg);
+  } else if (podFailure(o.pods ?? [])) {
+    // The Job waits on its pod (Pending: unschedulable, image not pulled): say why, not just "preparing".
+    const problem = podFailure(o.pods ?? []) as PodFailure;
+    const reason = podFailureReason(problem);
+    const msg = `${name} cannot start generation ${gen}: pod ${problem.pod}: ${oneLine(problem.message)}`;
+    conditions = [
+      ...cond(false, true, false, reason, msg),
+      { type: ConditionType.Reconciling, status: "True", reason, message: msg },
+    ];
   } else {
     const failures = Number(o.job?.status?.failed ?? 0);
     const msg = failures
@@ -97,4 +109,10 @@ function keepsOutcome(ds: DataSet, job: KubeObject | undefined): boolean {
     ds.status?.observedGeneration === gen &&
     failed?.reason !== Reason.ReportingDisabled
   );
+}
+
+/** The first line of a message, at most 200 characters: a pod's message can be a whole log. */
+function oneLine(message: string): string {
+  const first = message.trim().split("\n")[0] ?? "";
+  return first.length > 200 ? `${first.slice(0, 199)}…` : first;
 }

@@ -1,7 +1,7 @@
 // Computes a ModelDeployment's status from what the cluster shows (pure). Ready is True only when the current
 // generation's desired replicas are available and no pod is failing; never while a pod crash-loops.
 import type { ModelDeployment, ModelDeploymentStatus } from "../api/v1alpha1/index.js";
-import { type PodFailure, podFailure } from "../children/pod-failure.js";
+import { type PodFailure, podFailure, podFailureReason } from "../children/pod-failure.js";
 import { VAULT_REASONS } from "../contract/vault-reasons.js";
 import { applyConditions, type Condition, type ConditionInput } from "../controller/conditions.js";
 import type { KubeObject } from "../kube/types.js";
@@ -26,12 +26,7 @@ const VAULT_REASON = new RegExp(`\\b(${VAULT_REASONS.join("|")}): `);
 
 function failureReason(f: PodFailure): string {
   const vault = VAULT_REASON.exec(f.message)?.[1];
-  if (vault) return vault;
-  if (f.reason === "ErrImagePull" || f.reason === "ImagePullBackOff" || f.reason === "InvalidImageName")
-    return Reason.ImagePullFailed;
-  if (f.reason === Reason.Unschedulable) return Reason.Unschedulable;
-  if (f.reason === "CrashLoopBackOff") return Reason.CrashLoopBackOff;
-  return Reason.ContainerFailed;
+  return vault ?? podFailureReason(f);
 }
 
 interface RolloutState {

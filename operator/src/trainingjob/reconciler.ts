@@ -118,15 +118,14 @@ export class TrainingJobReconciler implements Reconciler {
     const ds = this.o.caches.dataSets.get(`${namespace}/${tj.spec.dataSetRef.name}`);
     const job = this.o.caches.jobs.get(`${namespace}/${trainingNames(name).job}`);
     if (job) return { job, data: pinnedVersion(job, ds, jobDataVersion(job)) };
-    const data = isReady(ds) ? dataVersionOf(ds) : undefined;
+    // A DataSet being deleted starts no new training (a run that has started keeps it: dataset/in-use.ts).
+    const data = isReady(ds) && !ds?.metadata?.deletionTimestamp ? dataVersionOf(ds) : undefined;
     if (!data) {
-      const why = !ds ? "does not exist" : "is not Ready yet";
-      return {
-        waiting: {
-          reason: Reason.DataSetNotReady,
-          message: `DataSet ${tj.spec.dataSetRef.name} ${why}; training starts when it is`,
-        },
-      };
+      const ref = tj.spec.dataSetRef.name;
+      const message = ds?.metadata?.deletionTimestamp
+        ? `DataSet ${ref} is being deleted, so training does not start; create it again once it is gone, or train on another DataSet`
+        : `DataSet ${ref} ${ds ? "is not Ready yet" : "does not exist"}; training starts when it is`;
+      return { waiting: { reason: Reason.DataSetNotReady, message } };
     }
     if (data.encrypted && !this.o.vault) {
       return {

@@ -544,6 +544,19 @@ describe("TrainingJobReconciler", () => {
     },
   );
 
+  it("starts no training on a DataSet being deleted", async () => {
+    const h = overReadyDataSet();
+    const current = h.caches.dataSets.get("ml/penguins") as DataSet;
+    h.caches.dataSets.set({ ...current, metadata: { ...current.metadata, deletionTimestamp: now() } });
+    await h.reconcile();
+    expect(h.calls.map((c) => c.what)).toEqual(["TrainingJob/status"]);
+    const ready = (h.calls[0]?.body as TrainingJob).status?.conditions?.find((c) => c.type === "Ready");
+    expect(ready).toMatchObject({
+      reason: Reason.DataSetNotReady,
+      message: expect.stringMatching(/^DataSet penguins is being deleted, so training does not start/),
+    });
+  });
+
   it("a running Job made with other settings keeps its template: no apply, only its run policy follows the spec", async () => {
     const h = overReadyDataSet();
     const patches: unknown[] = [];
