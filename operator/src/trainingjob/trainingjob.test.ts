@@ -550,7 +550,7 @@ describe("TrainingJobReconciler", () => {
     h.caches.dataSets.set({ ...current, metadata: { ...current.metadata, deletionTimestamp: now() } });
     await h.reconcile();
     expect(h.calls.map((c) => c.what)).toEqual(["TrainingJob/status"]);
-    const ready = (h.calls[0]?.body as TrainingJob).status?.conditions?.find((c) => c.type === "Ready");
+    const ready = (h.calls[0]?.body as TrainingJob | undefined)?.status?.conditions?.find((c) => c.type === "Ready");
     expect(ready).toMatchObject({
       reason: Reason.DataSetNotReady,
       message: expect.stringMatching(/^DataSet penguins is being deleted, so training does not start/),
