@@ -62,3 +62,39 @@ export function podFailureReason(f: PodFailure): string {
   if (f.reason === "CrashLoopBackOff") return Reason.CrashLoopBackOff;
   return Reason.ContainerFailed;
 }
+
+/** How the runtime prints the error it stops on (runtime/src/commands/command.ts's fail), after its JSON log lines. */
+const RUNTIME_ERROR = /^liftoff-runtime: error: /;
+/** Longest pod message a condition quotes. */
+const MAX_POD_MESSAGE = 500;
+
+/**
+ * A pod's words as one line for a condition: the error the runtime stopped on rather than the log tail the kubelet
+ * copies (terminationMessagePolicy FallbackToLogsOnError), without the reason the condition already shows
+ * (`VaultPermissionDenied: …`), and a missing claim said once in plain words (the scheduler's reads
+ * `persistentvolumeclaim "x" not found. not found`).
+ */
+export function podMessage(text: string, reason?: string): string {
+  const lines = text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
+  let line = [...lines].reverse().find((l) => RUNTIME_ERROR.test(l)) ?? readable(lines.at(-1) ?? "");
+  line = line.replace(RUNTIME_ERROR, "");
+  if (reason && line.startsWith(`${reason}: `)) line = line.slice(reason.length + 2);
+  const claim = /persistentvolumeclaim "([^"]+)" not found/i.exec(line)?.[1];
+  if (claim)
+    line = `PersistentVolumeClaim "${claim}" does not exist in the namespace; create it, or name an existing claim in the spec`;
+  return line.length > MAX_POD_MESSAGE ? `${line.slice(0, MAX_POD_MESSAGE - 1)}…` : line;
+}
+
+/** A JSON log line's own message (pino's msg), else the line as it is. */
+function readable(line: string): string {
+  if (!line.startsWith("{")) return line;
+  try {
+    const doc = JSON.parse(line) as { msg?: unknown };
+    return typeof doc.msg === "string" && doc.msg !== "" ? doc.msg : line;
+  } catch {
+    return line;
+  }
+}

@@ -213,6 +213,10 @@ describe("computeStatus: pod failures", () => {
     expect(cond(s, "Ready")).toMatchObject({ status: "False", reason: Reason.VaultPermissionDenied });
     expect(cond(s, "Ready")?.message).toContain('role "liftoff-ml-churn"');
     expect(cond(s, "Ready")?.message).toContain('path "auth/kubernetes/login"');
+    // The reason is the condition's; the message does not say it again.
+    expect(cond(s, "Ready")?.message).toBe(
+      'pod p-v: CrashLoopBackOff: logging in to Vault path "auth/kubernetes/login" as role "liftoff-ml-churn" failed: permission denied (exit code 1)',
+    );
   });
 
   it("is never Ready while a pod crash-loops, even when other replicas are available", () => {

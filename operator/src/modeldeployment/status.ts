@@ -1,7 +1,7 @@
 // Computes a ModelDeployment's status from what the cluster shows (pure). Ready is True only when the current
 // generation's desired replicas are available and no pod is failing; never while a pod crash-loops.
 import type { ModelDeployment, ModelDeploymentStatus } from "../api/v1alpha1/index.js";
-import { type PodFailure, podFailure, podFailureReason } from "../children/pod-failure.js";
+import { type PodFailure, podFailure, podFailureReason, podMessage } from "../children/pod-failure.js";
 import { VAULT_REASONS } from "../contract/vault-reasons.js";
 import { applyConditions, type Condition, type ConditionInput } from "../controller/conditions.js";
 import type { KubeObject } from "../kube/types.js";
@@ -115,7 +115,7 @@ export function computeStatus(
   const anyReady = stable.ready + canary.ready > 0;
   if (podProblem) {
     const reason = failureReason(podProblem);
-    const message = `pod ${podProblem.pod}: ${podProblem.reason}: ${podProblem.message}${podProblem.exitCode !== undefined ? ` (exit code ${podProblem.exitCode})` : ""}`;
+    const message = `pod ${podProblem.pod}: ${podProblem.reason}: ${podMessage(podProblem.message, reason)}${podProblem.exitCode !== undefined ? ` (exit code ${podProblem.exitCode})` : ""}`;
     status.lastFailure = {
       reason: podProblem.reason,
       message: podProblem.message,

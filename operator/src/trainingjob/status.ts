@@ -2,7 +2,7 @@
 // pod said in its termination message. status.progress is not computed here: the report handler writes it
 // (progress.ts), so the reconciler never owns it and never clears it.
 import type { TrainingJob, TrainingJobStatus } from "../api/v1alpha1/index.js";
-import { podFailure } from "../children/pod-failure.js";
+import { podFailure, podMessage } from "../children/pod-failure.js";
 import { applyConditions, type Condition, type ConditionInput } from "../controller/conditions.js";
 import type { Job, Pod } from "../kube/models.js";
 import { ConditionType, Reason, type ReconcileFailure } from "../reasons.js";
@@ -48,7 +48,7 @@ function lastPodMessage(pods: readonly Pod[]): string {
     for (const cs of pod.status?.containerStatuses ?? []) {
       const t = cs.state?.terminated;
       if (t && t.exitCode !== 0)
-        return `pod ${pod.metadata?.name}: exit code ${t.exitCode}: ${(t.message ?? t.reason ?? "").trim()}`;
+        return `pod ${pod.metadata?.name}: exit code ${t.exitCode}: ${podMessage(t.message ?? t.reason ?? "")}`;
     }
   }
   return "";
@@ -56,7 +56,8 @@ function lastPodMessage(pods: readonly Pod[]): string {
 
 /** Reason and message of a failed Job: the pod's own words first, then OOM, then the Job controller's verdict. */
 function failureOf(tj: TrainingJob, job: Job, pods: readonly Pod[], outcome?: TrainOutcome) {
-  if (outcome?.phase === "failed") return { reason: outcome.reason, message: outcome.message };
+  if (outcome?.phase === "failed")
+    return { reason: outcome.reason, message: podMessage(outcome.message, outcome.reason) };
   const oom = oomKilled(pods);
   if (oom) {
     return {
@@ -184,7 +185,7 @@ export function computeStatus(tj: TrainingJob, o: TrainingObserved, now: () => s
     return done(
       "Pending",
       o.outcome.reason,
-      `${o.outcome.message} (attempt ${job.status?.failed ?? 1} of ${allowed} failed; retrying)`,
+      `${podMessage(o.outcome.message, o.outcome.reason)} (attempt ${job.status?.failed ?? 1} of ${allowed} failed; retrying)`,
       times,
     );
   }
@@ -196,7 +197,12 @@ export function computeStatus(tj: TrainingJob, o: TrainingObserved, now: () => s
         : problem.reason === Reason.Unschedulable
           ? Reason.Unschedulable
           : Reason.ContainerFailed;
-    return done("Pending", reason, `pod ${problem.pod}: ${problem.reason}: ${problem.message}`, times);
+    return done(
+      "Pending",
+      reason,
+      `pod ${problem.pod}: ${problem.reason}: ${podMessage(problem.message, reason)}`,
+      times,
+    );
   }
   if ((job.status?.active ?? 0) > 0 && o.pods.some((p) => p.status?.phase === "Running")) {
     // A fixed message: progress moves in status.progress, which the report handler writes (progress.ts).
