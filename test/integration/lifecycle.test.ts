@@ -2,8 +2,10 @@
 // other flags (nothing changes, only new work waits), a DataSet deleted while a TrainingJob and what it trained still
 // use it (protected, Terminating naming who, nothing corrupted), and a prepare pod the scheduler cannot place (said in
 // the DataSet's status, not just "preparing").
+import { execFile } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { BatchV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { claimHostFolder } from "../../devcluster/node-agent/claim-folder.js";
@@ -32,6 +34,7 @@ import {
 import { pollUntil } from "../support/poll.js";
 import { reportFlags } from "../support/report.js";
 
+const run = promisify(execFile);
 const admin = kubeConfig(inject("kubeconfig"));
 const fx = operatorFixture(admin, "lifecycle", { start: false });
 const batch = admin.makeApiClient(BatchV1Api);
@@ -106,7 +109,35 @@ afterAll(async () => {
   await op?.stop();
 });
 
+/** `kubectl get <what> -n ns [flags]`: its table as rows of cells (header first). */
+async function table(what: string, flags: string[] = []): Promise<string[][]> {
+  const { stdout } = await run(inject("kubectl"), ["get", what, "-n", ns, ...flags], {
+    env: { ...process.env, KUBECONFIG: inject("kubeconfig") },
+  });
+  return stdout
+    .trim()
+    .split("\n")
+    .map((l) => l.trim().split(/\s{2,}/));
+}
+
 describe("lifecycle on the local cluster", () => {
+  it("`kubectl get` shows what a person scans for: LOSS to 4 digits, no ETA once ended, the model's TrainingJob", async () => {
+    const tj = await readObject(admin, ref("TrainingJob", "done"));
+    const [head, row] = await table("tj/done");
+    expect(head).toEqual(["NAME", "STATUS", "PROGRESS", "LOSS", "ETA", "AGE"]);
+    expect(row?.slice(0, 5)).toEqual(["done", "Succeeded", "100", tj.status.progress.shortLoss, "<none>"]);
+    expect(Number(tj.status.progress.shortLoss)).toBeCloseTo(tj.status.progress.loss, 3);
+    expect(tj.status.progress.estimatedRemainingSeconds).toBeUndefined();
+    const [wideHead, wideRow] = await table("tj/done", ["-o", "wide"]);
+    expect(Number(wideRow?.[wideHead?.indexOf("EXACT LOSS") ?? -1])).toBe(tj.status.progress.loss);
+
+    const mdep = await readObject(admin, ref("ModelDeployment", "serve"));
+    const [mHead, mRow] = await table("mdep/serve");
+    expect(mRow?.[mHead?.indexOf("MODEL") ?? -1]).toBe("done");
+    const [mWideHead, mWideRow] = await table("mdep/serve", ["-o", "wide"]);
+    expect(mWideRow?.[mWideHead?.indexOf("MODEL URI") ?? -1]).toBe(mdep.status.model.uri);
+  });
+
   it("an operator started again without the report flags changes nothing finished; only new work waits, naming the flag", {
     timeout: 240_000,
   }, async () => {

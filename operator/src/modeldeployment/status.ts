@@ -24,6 +24,21 @@ export interface ObservedState {
 /** A pod that stopped on a Vault failure says so first in its message (runtime/src/vault/errors.ts, the contract's reasons). */
 const VAULT_REASON = new RegExp(`\\b(${VAULT_REASONS.join("|")}): `);
 
+/** Longest URI end the MODEL column shows when the model has neither a TrainingJob nor a digest. */
+const SUMMARY_URI_CHARS = 40;
+
+/**
+ * What a person scans the MODEL column for (status.model.summary): the TrainingJob it came from, else its short
+ * digest, else the end of its URI; the full URI stays in status.model.uri (`-o wide`).
+ */
+export function modelSummary(mdep: ModelDeployment, model: { uri: string; digest?: string }): string {
+  const tj = mdep.spec.model.trainingJobRef?.name;
+  if (tj) return tj;
+  if (model.digest) return model.digest.slice(0, "sha256:".length + 12);
+  const uri = model.uri;
+  return uri.length <= SUMMARY_URI_CHARS ? uri : `…${uri.slice(-(SUMMARY_URI_CHARS - 1))}`;
+}
+
 function failureReason(f: PodFailure): string {
   const vault = VAULT_REASON.exec(f.message)?.[1];
   return vault ?? podFailureReason(f);
@@ -100,6 +115,7 @@ export function computeStatus(
       name,
       uri: observed.stableModel.uri,
       ...(observed.stableModel.digest ? { digest: observed.stableModel.digest } : {}),
+      summary: modelSummary(mdep, observed.stableModel),
     };
   }
   if (observed.canaryModel && mdep.spec.canary) {

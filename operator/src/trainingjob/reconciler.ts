@@ -216,7 +216,10 @@ export class TrainingJobReconciler implements Reconciler {
     const { progress: _p, ...current } = tj.status ?? {};
     if (stableStringify(status) === stableStringify(current)) return;
     // The pod's last report (held by the 5 s throttle) lands before the status that says the run is over.
-    if (status.phase === "Succeeded" || status.phase === "Failed") await this.o.progress.flushNow(namespace, name);
+    if (status.phase === "Succeeded" || status.phase === "Failed") {
+      const etaShown = tj.status?.progress?.estimatedRemainingSeconds !== undefined;
+      await this.o.progress.finish(namespace, name, etaShown);
+    }
     try {
       await this.o.client.apply(
         RESOURCES.TrainingJob,

@@ -18,7 +18,7 @@ import {
 import { jobUpdate } from "./job-update.js";
 import { ANNOTATION_DATASET_DIGEST } from "./names.js";
 import { outcomeOfPods } from "./outcome.js";
-import { ProgressWriter } from "./progress.js";
+import { ProgressWriter, progressPatch, shortNumber } from "./progress.js";
 import { TrainingJobReconciler } from "./reconciler.js";
 import { computeStatus } from "./status.js";
 
@@ -380,7 +380,10 @@ describe("ProgressWriter", () => {
     }
     await vi.advanceTimersByTimeAsync(5000);
     expect(writes.length).toBeLessThanOrEqual(3);
-    expect(writes.at(-1)).toEqual({ status: { progress: { epoch: 50, epochs: 50, percentage: 100 } } });
+    // At 100 % the ETA goes (null removes it in a merge patch): none shows once training has ended.
+    expect(writes.at(-1)).toEqual({
+      status: { progress: { epoch: 50, epochs: 50, percentage: 100, estimatedRemainingSeconds: null } },
+    });
     w.stop();
   });
 
@@ -394,10 +397,58 @@ describe("ProgressWriter", () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(writes).toEqual([
       { status: { progress: { epoch: 1, epochs: 60, percentage: 2 } } },
-      { status: { progress: { epoch: 18, epochs: 60, percentage: 100 } } },
+      { status: { progress: { epoch: 18, epochs: 60, percentage: 100, estimatedRemainingSeconds: null } } },
     ]);
     await vi.advanceTimersByTimeAsync(10_000); // the held epoch-17 report is gone, not written after the final one
     expect(writes).toHaveLength(2);
+    w.stop();
+  });
+
+  it.each([
+    [0.00010402565663370659, "0.000104"],
+    [0.123456, "0.1235"],
+    [1.5, "1.5"],
+    [1234.5678, "1235"],
+    [0, "0"],
+    [0.000012346, "1.235e-5"],
+    [1e-7, "1e-7"],
+    [12345678, "1.235e+7"],
+    [Number.NaN, "NaN"],
+  ])("shows loss %s as %s", (loss, shown) => {
+    expect(shortNumber(loss)).toBe(shown);
+  });
+
+  it.each([
+    [
+      "mid-run: the loss also short, the ETA kept",
+      { epoch: 3, epochs: 10, percentage: 30, loss: 0.123456, estimatedRemainingSeconds: 40 },
+      { epoch: 3, epochs: 10, percentage: 30, loss: 0.123456, shortLoss: "0.1235", estimatedRemainingSeconds: 40 },
+    ],
+    [
+      "at 100 %: the ETA removed",
+      { epoch: 10, epochs: 10, percentage: 100, loss: 0.01, estimatedRemainingSeconds: 0 },
+      { epoch: 10, epochs: 10, percentage: 100, loss: 0.01, shortLoss: "0.01", estimatedRemainingSeconds: null },
+    ],
+  ])("status.progress %s", (_case, report, patch) => {
+    expect(progressPatch(report)).toEqual(patch);
+  });
+
+  it.each([
+    [
+      "a run that failed mid-way with an ETA shown: the ETA removed",
+      [{ epoch: 2, epochs: 9, percentage: 22 }],
+      true,
+      2,
+    ],
+    ["no ETA shown: nothing more", [{ epoch: 2, epochs: 9, percentage: 22 }], false, 1],
+    ["its last report at 100 % removed it already", [{ epoch: 9, epochs: 9, percentage: 100 }], true, 1],
+  ])("on finishing, %s", async (_case, reports, etaShown, count) => {
+    const { writes, w } = recordingWriter();
+    w.offer("ml", "penguins", { epoch: 1, epochs: 9, percentage: 11 });
+    for (const r of reports) w.offer("ml", "penguins", r);
+    await w.finish("ml", "penguins", etaShown);
+    expect(writes.length - 1).toBe(count);
+    if (count === 2) expect(writes.at(-1)).toEqual({ status: { progress: { estimatedRemainingSeconds: null } } });
     w.stop();
   });
 
