@@ -166,11 +166,12 @@ function watchTable(name: string): { lines: string[]; stop(): void } {
 /** The watched rows with PROGRESS and LOSS set, and ETA (none once it has ended). */
 function tableRows(lines: string[], name: string) {
   return lines.flatMap((l) => {
-    const m = new RegExp(`^${name}\\s+(Pending|Running|Succeeded)\\s+(\\d+)\\s+([0-9.e+-]+)\\s+(\\d+|<none>)\\s`).exec(
-      l,
-    );
+    // An ETA kubectl leaves blank: LOSS is then followed by AGE (digits and a unit).
+    const m = new RegExp(
+      `^${name}\\s+(Pending|Running|Succeeded)\\s+(\\d+)\\s+([0-9.e+-]+)\\s+(?:(\\d+)\\s+)?\\d+[a-z]`,
+    ).exec(l);
     if (!m) return [];
-    const eta = m[4] === "<none>" ? undefined : Number(m[4]);
+    const eta = m[4] === undefined ? undefined : Number(m[4]);
     if (eta === undefined && m[1] !== "Succeeded") return [];
     return [{ status: m[1], progress: Number(m[2]), loss: Number(m[3]), lossText: m[3] ?? "", eta }];
   });
