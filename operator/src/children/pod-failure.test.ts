@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { podFailure, podFailureReason, podMessage } from "./pod-failure.js";
+import { podFailure, podFailureReason, podMessage, withoutReason } from "./pod-failure.js";
 
 const LOG_TAIL = [
   '{"level":30,"time":1,"msg":"listening on 0.0.0.0:8080"}',
@@ -68,5 +68,15 @@ describe("podFailureReason", () => {
       },
     };
     expect(podFailure([pod])).toEqual({ reason: "Unschedulable", message: "Insufficient cpu", pod: "p" });
+  });
+});
+
+describe("withoutReason", () => {
+  it.each([
+    ["VaultSealed: Vault is sealed", "VaultSealed", "Vault is sealed"],
+    ["a line\nand another: kept whole", "SchemaMismatch", "a line\nand another: kept whole"],
+    ["SchemaMismatchX: not the reason", "SchemaMismatch", "SchemaMismatchX: not the reason"],
+  ])("%s", (message, reason, expected) => {
+    expect(withoutReason(message, reason)).toBe(expected);
   });
 });

@@ -80,12 +80,19 @@ export function podMessage(text: string, reason?: string): string {
     .map((l) => l.trim())
     .filter((l) => l !== "");
   let line = [...lines].reverse().find((l) => RUNTIME_ERROR.test(l)) ?? readable(lines.at(-1) ?? "");
-  line = line.replace(RUNTIME_ERROR, "");
-  if (reason && line.startsWith(`${reason}: `)) line = line.slice(reason.length + 2);
+  line = withoutReason(line.replace(RUNTIME_ERROR, ""), reason);
   const claim = /persistentvolumeclaim "([^"]+)" not found/i.exec(line)?.[1];
   if (claim)
     line = `PersistentVolumeClaim "${claim}" does not exist in the namespace; create it, or name an existing claim in the spec`;
   return line.length > MAX_POD_MESSAGE ? `${line.slice(0, MAX_POD_MESSAGE - 1)}…` : line;
+}
+
+/**
+ * A message a pod reported on purpose (a report, a termination message in JSON), without the reason its condition
+ * already shows: `VaultPermissionDenied: logging in …` under reason VaultPermissionDenied says it twice.
+ */
+export function withoutReason(message: string, reason: string | undefined): string {
+  return reason && message.startsWith(`${reason}: `) ? message.slice(reason.length + 2) : message;
 }
 
 /** A JSON log line's own message (pino's msg), else the line as it is. */

@@ -2,7 +2,7 @@
 // generation's data is published; Progressing while its Job runs; Failed, with the run's own reason (SchemaMismatch,
 // SourceUnreachable …) or the Job's, when it cannot finish. Results of the last good run stay until replaced.
 import type { DataSet, DataSetStatus } from "../api/v1alpha1/index.js";
-import { type PodFailure, podFailure, podFailureReason, podMessage } from "../children/pod-failure.js";
+import { type PodFailure, podFailure, podFailureReason, podMessage, withoutReason } from "../children/pod-failure.js";
 import { applyConditions, type ConditionInput, findCondition } from "../controller/conditions.js";
 import type { KubeObject } from "../kube/types.js";
 import { ConditionType, Reason } from "../reasons.js";
@@ -58,7 +58,7 @@ export function computeStatus(ds: DataSet, o: DataSetObserved, now: () => string
     const msg = `${out.rows.total} rows (train ${out.rows.train}, validation ${out.rows.validation}, test ${out.rows.test}) published as ${status.version}${out.encrypted ? ", encrypted" : ""}`;
     conditions = cond(true, false, false, Reason.Prepared, msg);
   } else if (r?.phase === "failed") {
-    conditions = cond(false, false, true, r.reason, podMessage(r.message, r.reason));
+    conditions = cond(false, false, true, r.reason, withoutReason(r.message, r.reason));
   } else if (jobCondition(o.job, "Failed")) {
     const c = jobCondition(o.job, "Failed");
     const msg = `${name} failed without reporting (${c?.reason ?? "Failed"}: ${c?.message ?? "no message"}); see its pod's logs; delete the Job to retry`;

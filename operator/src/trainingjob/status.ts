@@ -2,7 +2,7 @@
 // pod said in its termination message. status.progress is not computed here: the report handler writes it
 // (progress.ts), so the reconciler never owns it and never clears it.
 import type { TrainingJob, TrainingJobStatus } from "../api/v1alpha1/index.js";
-import { podFailure, podMessage } from "../children/pod-failure.js";
+import { podFailure, podMessage, withoutReason } from "../children/pod-failure.js";
 import { applyConditions, type Condition, type ConditionInput } from "../controller/conditions.js";
 import type { Job, Pod } from "../kube/models.js";
 import { ConditionType, Reason, type ReconcileFailure } from "../reasons.js";
@@ -57,7 +57,7 @@ function lastPodMessage(pods: readonly Pod[]): string {
 /** Reason and message of a failed Job: the pod's own words first, then OOM, then the Job controller's verdict. */
 function failureOf(tj: TrainingJob, job: Job, pods: readonly Pod[], outcome?: TrainOutcome) {
   if (outcome?.phase === "failed")
-    return { reason: outcome.reason, message: podMessage(outcome.message, outcome.reason) };
+    return { reason: outcome.reason, message: withoutReason(outcome.message, outcome.reason) };
   const oom = oomKilled(pods);
   if (oom) {
     return {
@@ -185,7 +185,7 @@ export function computeStatus(tj: TrainingJob, o: TrainingObserved, now: () => s
     return done(
       "Pending",
       o.outcome.reason,
-      `${podMessage(o.outcome.message, o.outcome.reason)} (attempt ${job.status?.failed ?? 1} of ${allowed} failed; retrying)`,
+      `${withoutReason(o.outcome.message, o.outcome.reason)} (attempt ${job.status?.failed ?? 1} of ${allowed} failed; retrying)`,
       times,
     );
   }
