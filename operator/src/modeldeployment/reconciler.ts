@@ -148,7 +148,7 @@ function maxGpuPerNode(nodes: readonly Node[]): number {
  * Vault: its pods got their Vault identity from an operator that had it, and keep serving. This operator can build
  * no pod for it, so it changes nothing (only new work waits for --vault-addr).
  */
-export function servesWithoutOperatorVault(mdep: ModelDeployment, vault: VaultSettings | undefined): boolean {
+function servesWithoutOperatorVault(mdep: ModelDeployment, vault: VaultSettings | undefined): boolean {
   if (!mdep.spec.auth || vault) return false;
   const ready = findCondition(mdep.status?.conditions, ConditionType.Ready);
   const gen = mdep.metadata?.generation;

@@ -79,7 +79,7 @@ function pinnedVersion(job: Job, ds: DataSet | undefined, fallback: DataVersion 
 }
 
 /** Succeeded or Failed: the run is over and its status is final. */
-export function isFinished(tj: TrainingJob): boolean {
+function isFinished(tj: TrainingJob): boolean {
   return tj.status?.phase === "Succeeded" || tj.status?.phase === "Failed";
 }
 
