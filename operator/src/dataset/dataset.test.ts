@@ -8,7 +8,7 @@ import { RESOURCES, type ResourceType } from "../kube/resources.js";
 import type { KubeObject } from "../kube/types.js";
 import { Reason } from "../reasons.js";
 import { cleanupJob, needsVault, prepareJob, serviceAccount } from "./desired.js";
-import { terminatingStatus, usersOf } from "./in-use.js";
+import { terminatingStatus, usersOf, versionsInUse } from "./in-use.js";
 import { dataSetNames, FINALIZER } from "./names.js";
 import { DataSetReconciler } from "./reconciler.js";
 import type { PrepareOutcome } from "./result.js";
@@ -258,6 +258,9 @@ const servingWithBaseline = (name: string, dataSet?: string) =>
     },
   }) as ModelDeployment;
 
+const trainedOn = (name: string, hexChar: string) =>
+  trainingOn(name, { phase: "Succeeded", model: { dataSetDigest: `sha256:${hexChar.repeat(64)}` } as never });
+
 describe("DataSet in use", () => {
   it.each([
     ["a TrainingJob not yet reconciled", trainingOn("t"), ["TrainingJob t"]],
@@ -292,6 +295,36 @@ describe("DataSet in use", () => {
       "ModelDeployment a",
       "ModelDeployment b",
     ]);
+  });
+
+  it.each([
+    ["nothing uses it", [], [], []],
+    ["a succeeded run: the version it trained on", [trainedOn("t", "1")], [], ["1".repeat(64)]],
+    ["a running one: the current version", [trainingOn("t", { phase: "Running" })], [], ["c".repeat(64)]],
+    ["a drift baseline: the current version", [], [servingWithBaseline("m", "penguins")], ["c".repeat(64)]],
+    [
+      "both, each version once, sorted",
+      [
+        trainedOn("a", "c"),
+        trainedOn("b", "1"),
+        trainingOn("r", { phase: "Running" }),
+        trainingOn("f", { phase: "Failed" }),
+      ],
+      [],
+      ["1".repeat(64), "c".repeat(64)],
+    ],
+  ])("versions a new generation keeps: %s", (_case, tjs, mdeps, hex) => {
+    const current = ds({}, { digest: `sha256:${"c".repeat(64)}` });
+    expect(versionsInUse(current, tjs, mdeps)).toEqual(hex);
+  });
+
+  it("the prepare Job carries them to the pod (LIFTOFF_KEEP_VERSIONS), only when there are some", () => {
+    const env = (inUse: string[]) =>
+      podOf(prepareJob(ds(), { runtimeImage: "rt:1", report: settings }, inUse).object).containers[0].env.find(
+        (e: { name: string }) => e.name === "LIFTOFF_KEEP_VERSIONS",
+      );
+    expect(env([])).toBeUndefined();
+    expect(env(["a".repeat(64), "b".repeat(64)])?.value).toBe(`${"a".repeat(64)},${"b".repeat(64)}`);
   });
 
   it("says who in a Terminating condition, and drops it once nothing uses the DataSet", () => {

@@ -1,6 +1,7 @@
 // In-use protection for DataSets (pure), as Kubernetes' kubernetes.io/pvc-protection keeps a claim while a pod
 // mounts it: a DataSet being deleted keeps its finalizer, its versions and its status while a TrainingJob trains or
-// trained on it, or a ModelDeployment reads it as its drift baseline, and says who in a Terminating condition.
+// trained on it, or a ModelDeployment reads it as its drift baseline, and says who in a Terminating condition; and a
+// new generation's prepare keeps the versions they use beyond spec.retainVersions.
 import type { DataSet, DataSetStatus, ModelDeployment, TrainingJob } from "../api/v1alpha1/index.js";
 import { type Condition, findCondition, removeCondition, setCondition } from "../controller/conditions.js";
 import { ConditionType, Reason } from "../reasons.js";
@@ -34,6 +35,27 @@ export function usersOf(
     .filter((m) => here(m) && m.spec.monitoring?.drift?.baselineDataSetRef?.name === name)
     .map((m) => `ModelDeployment ${m.metadata?.name}`);
   return [...training.sort(), ...serving.sort()];
+}
+
+/**
+ * The versions (hex digests) a new generation's prepare must not prune, whatever spec.retainVersions says: each
+ * one a succeeded TrainingJob trained on (its model names it), and the current one while anything else uses it (a
+ * running TrainingJob was pinned to it; a drift baseline reads it until its pods move to the new one).
+ */
+export function versionsInUse(
+  ds: DataSet,
+  trainingJobs: readonly TrainingJob[],
+  modelDeployments: readonly ModelDeployment[],
+): string[] {
+  const { namespace, name } = ds.metadata ?? {};
+  const mine = trainingJobs.filter(
+    (t) => t.metadata?.namespace === namespace && t.spec.dataSetRef.name === name && trainsOn(t),
+  );
+  const trained = mine.flatMap((t) => (t.status?.phase === "Succeeded" ? [t.status.model?.dataSetDigest] : []));
+  const current = mine.some((t) => t.status?.phase !== "Succeeded") || usersOf(ds, [], modelDeployments).length > 0;
+  const digests = [...trained, ...(current ? [ds.status?.digest] : [])];
+  const hex = digests.flatMap((d) => (d?.startsWith("sha256:") ? [d.slice("sha256:".length)] : []));
+  return [...new Set(hex)].sort();
 }
 
 /** Users named in a message: the first five, then how many more. */

@@ -22,7 +22,7 @@ import type { ReportRun } from "../report/run-owner.js";
 import { stableStringify } from "../util/stable-json.js";
 import type { VaultSettings } from "../vault/pod-identity.js";
 import { cleanupJob, needsVault, prepareJob, serviceAccount } from "./desired.js";
-import { terminatingStatus, usersOf } from "./in-use.js";
+import { terminatingStatus, usersOf, versionsInUse } from "./in-use.js";
 import { ANNOTATION_GENERATION, dataSetNames, FINALIZER, LABEL_DATASET } from "./names.js";
 import { outcomeOf, type RunResult } from "./result.js";
 import { computeStatus, published } from "./status.js";
@@ -151,7 +151,9 @@ export class DataSetReconciler implements Reconciler {
         log.info({ child: `${sa.resource.plural}/${keyOf(sa.object)}` }, "applied child");
     }
     if (!blocked && !job && !published(ds)) {
-      const desired = prepareJob(ds, { runtimeImage: this.o.runtimeImage, report: this.o.report, vault: this.o.vault });
+      const inUse = versionsInUse(ds, this.o.trainingJobs.list(), this.o.modelDeployments.list());
+      const settings = { runtimeImage: this.o.runtimeImage, report: this.o.report, vault: this.o.vault };
+      const desired = prepareJob(ds, settings, inUse);
       try {
         job = await this.o.client.create(RESOURCES.Job, desired.object, { signal });
         log.info({ job: desired.object.metadata?.name }, "created prepare Job");
