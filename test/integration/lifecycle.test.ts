@@ -6,7 +6,7 @@ import { execFile } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { BatchV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import { BatchV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { claimHostFolder } from "../../devcluster/node-agent/claim-folder.js";
 import { deleteAndWait, readObject, waitForCondition } from "../../hack/demo/kube.js";
@@ -62,6 +62,16 @@ async function createTrainingJob(name: string, epochs: number): Promise<void> {
     plural: "trainingjobs",
     body: { apiVersion: "liftoff.dev/v1alpha1", ...tj, metadata: { name, namespace: ns } },
   });
+}
+
+/** Merges `spec` into a DataSet's spec (a new generation). */
+async function patchDataSet(name: string, spec: Obj): Promise<void> {
+  await admin
+    .makeApiClient(CustomObjectsApi)
+    .patchNamespacedCustomObject(
+      { group: "liftoff.dev", version: "v1alpha1", namespace: ns, plural: "datasets", name, body: { spec } },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
 }
 
 /** Stops the running operator and starts one with `extra` flags. */
@@ -171,8 +181,16 @@ describe("lifecycle on the local cluster", () => {
   it("a DataSet deleted while in use stays Terminating, naming who uses it, with nothing corrupted; it goes once they do", {
     timeout: 240_000,
   }, async () => {
+    // A new generation keeping one version would prune the one "done" trained on: it stays, being in use.
+    const trainedOn = (await readObject(admin, ref("TrainingJob", "done"))).status.model.dataSetDigest as string;
+    await patchDataSet("penguins", { retainVersions: 1, split: { seed: 7 } });
+    await waitForCondition(admin, ref("DataSet", "penguins"), "Ready", { timeoutMs: 120_000, failOn: [] });
     const before = await snapshot();
     const hex = before.dataSet.digest.slice("sha256:".length);
+    expect(hex).not.toBe(trainedOn.slice("sha256:".length));
+    expect(readdirSync(join(folder, "datasets/penguins")).sort()).toEqual(
+      [hex, trainedOn.slice("sha256:".length)].sort(),
+    );
     await deleteDataSet(admin, ns, "penguins");
     const terminating = await pollUntil(
       "DataSet penguins Terminating with InUse",
@@ -200,7 +218,9 @@ describe("lifecycle on the local cluster", () => {
     expect(late.message).toMatch(/^DataSet penguins is being deleted, so training does not start/);
     await settled(op as OperatorHandle);
     // Nothing corrupted: the version stays on the claim, the finished run and what serves it are as they were.
-    expect(readdirSync(join(folder, "datasets/penguins"))).toEqual([hex]);
+    expect(readdirSync(join(folder, "datasets/penguins")).sort()).toEqual(
+      [hex, trainedOn.slice("sha256:".length)].sort(),
+    );
     const now = await snapshot();
     expect(now.trainingJob).toEqual(before.trainingJob);
     expect(now.modelDeployment).toEqual(before.modelDeployment);
