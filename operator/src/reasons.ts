@@ -14,12 +14,13 @@ export const ConditionType = {
   ModelLoaded: "ModelLoaded",
   Drifted: "Drifted",
   Degraded: "Degraded",
-  // TrainingJob (Running, Succeeded, Failed, Suspended) and DataSet (Progressing, Failed)
+  // TrainingJob (Running, Succeeded, Failed, Suspended) and DataSet (Progressing, Failed, Terminating while in use)
   Running: "Running",
   Succeeded: "Succeeded",
   Failed: "Failed",
   Suspended: "Suspended",
   Progressing: "Progressing",
+  Terminating: "Terminating",
 } as const;
 
 export const Reason = {
@@ -61,6 +62,7 @@ export const Reason = {
   JobFailed: "JobFailed",
   ReportingDisabled: "ReportingDisabled",
   CleanupFailed: "CleanupFailed",
+  InUse: "InUse",
   // TrainingJob (waiting, running, done)
   DataSetNotReady: "DataSetNotReady",
   Training: "Training",

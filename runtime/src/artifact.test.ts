@@ -96,7 +96,7 @@ describe("fetchArtifact", () => {
   it("rejects missing files, non-JSON and weight paths that leave the model directory", async () => {
     const dir = await tempDir();
     await expect(fetchArtifact({ kind: "file", path: path.join(dir, "nope") }, undefined)).rejects.toThrow(
-      "model path does not exist (check --model-uri and --pvc-root)",
+      `the model path does not exist: ${path.join(dir, "nope")}`,
     );
     await writeFile(path.join(dir, "model.json"), "not json");
     await expect(fetchArtifact({ kind: "file", path: dir }, undefined)).rejects.toThrow("model.json is not valid JSON");

@@ -117,7 +117,7 @@ async function sourceFor(loc: ModelLocation, timeoutMs: number): Promise<Source>
   if (loc.kind === "http") return httpSource(loc.url, timeoutMs);
   // A directory means its model.json, as the operator writes pvc://claim/models/x.
   const s = await stat(loc.path).catch(() => undefined);
-  if (s === undefined) throw new ConfigError("model path does not exist (check --model-uri and --pvc-root)");
+  if (s === undefined) throw new ConfigError(`the model path does not exist: ${loc.path}`);
   return fileSource(s.isDirectory() ? path.join(loc.path, "model.json") : loc.path);
 }
 

@@ -78,5 +78,10 @@ describe("ModelDeployment end to end", () => {
     expect(failed.status.lastFailure.exitCode).not.toBe(0);
     expect(failed.status.lastFailure.message).toMatch(/model path does not exist/);
     expect(cond(failed, "Ready")?.message).toMatch(/^pod broken-predictor-[a-z0-9]+-[a-z0-9]+: /);
+    // One line naming the model as the spec does, no runtime flags, no log lines.
+    expect(cond(failed, "Ready")?.message).toMatch(
+      /: cannot load model pvc:\/\/models\/missing\/model\.json: the model path does not exist: \S+ \(exit code \d+\)$/,
+    );
+    expect(cond(failed, "Ready")?.message).not.toMatch(/--model-uri|\n/);
   });
 });

@@ -163,13 +163,22 @@ function watchTable(name: string): { lines: string[]; stop(): void } {
   return { lines, stop: () => watch.kill() };
 }
 
-/** The watched rows with all of PROGRESS, LOSS and ETA set. */
+/** The watched rows with PROGRESS and LOSS set, and ETA (none once it has ended). */
 function tableRows(lines: string[], name: string) {
   return lines.flatMap((l) => {
-    const m = new RegExp(`^${name}\\s+(Pending|Running|Succeeded)\\s+(\\d+)\\s+([0-9.e+-]+)\\s+(\\d+)\\s`).exec(l);
-    return m ? [{ status: m[1], progress: Number(m[2]), loss: Number(m[3]), eta: Number(m[4]) }] : [];
+    // An ETA kubectl leaves blank: LOSS is then followed by AGE (digits and a unit).
+    const m = new RegExp(
+      `^${name}\\s+(Pending|Running|Succeeded)\\s+(\\d+)\\s+([0-9.e+-]+)\\s+(?:(\\d+)\\s+)?\\d+[a-z]`,
+    ).exec(l);
+    if (!m) return [];
+    const eta = m[4] === undefined ? undefined : Number(m[4]);
+    if (eta === undefined && m[1] !== "Succeeded") return [];
+    return [{ status: m[1], progress: Number(m[2]), loss: Number(m[3]), lossText: m[3] ?? "", eta }];
   });
 }
+
+/** Significant digits a printed number shows (LOSS: at most 4, whatever the float). */
+const significantDigits = (text: string) => (text.split("e")[0] ?? "").replace(/[-.]/g, "").replace(/^0+/, "").length;
 
 describe("TrainingJob on the local cluster", () => {
   it("resumes a pod SIGKILLed mid-run from its last checkpoint, not epoch 0, as accurate as an uninterrupted run; `kubectl get tj -w` shows PROGRESS, LOSS and ETA moving", {
@@ -224,7 +233,9 @@ describe("TrainingJob on the local cluster", () => {
     expect(running.length, table.lines.join("\n")).toBeGreaterThan(0);
     expect(running[0]?.progress).toBeLessThan(100);
     expect(running[0]?.eta).toBeGreaterThan(0);
-    expect(rows.at(-1)).toMatchObject({ status: "Succeeded", progress: 100, eta: 0 });
+    expect(rows.at(-1)).toMatchObject({ status: "Succeeded", progress: 100 });
+    expect(rows.at(-1)?.eta).toBeUndefined(); // no ETA once training has ended
+    for (const r of rows) expect(significantDigits(r.lossText), r.lossText).toBeLessThanOrEqual(4);
     expect(new Set(rows.map((r) => r.progress)).size).toBeGreaterThan(1);
     expect(new Set(rows.map((r) => r.loss)).size).toBeGreaterThan(1);
     const progress = rows.map((r) => r.progress);

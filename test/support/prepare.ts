@@ -10,8 +10,12 @@ import { specWithDefaults } from "../../runtime/src/prepare/spec.js";
 
 export const tmp = () => mkdtempSync(path.join(tmpdir(), "liftoff-prep-"));
 
-// biome-ignore lint/suspicious/noExplicitAny: test specs are partial manifests
-export async function prepareInline(data: string, spec: any, o: { out?: string; secrets?: PrepareSecrets } = {}) {
+export async function prepareInline(
+  data: string,
+  // biome-ignore lint/suspicious/noExplicitAny: test specs are partial manifests
+  spec: any,
+  o: { out?: string; secrets?: PrepareSecrets; keepVersions?: string[] } = {},
+) {
   const full = specWithDefaults({
     source: { inline: { data } },
     output: { claimName: "c", path: "p" },
@@ -24,6 +28,7 @@ export async function prepareInline(data: string, spec: any, o: { out?: string; 
     scratch: tmp(),
     source: openSource(full, {}),
     ...(o.secrets ? { secrets: o.secrets } : {}),
+    ...(o.keepVersions ? { keepVersions: o.keepVersions } : {}),
     threads: 2,
     memoryLimit: "256MB",
   });

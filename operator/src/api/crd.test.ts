@@ -80,7 +80,8 @@ describe("ModelDeployment", () => {
   it("prints Ready, Replicas, Model, URL, Drift, Accuracy and Age", () => {
     // biome-ignore lint/suspicious/noExplicitAny: walking a generated manifest
     const cols = (customResourceDefinition(ModelDeploymentKind) as any).spec.versions[0].additionalPrinterColumns;
-    expect(cols.map((c: { name: string }) => c.name)).toEqual([
+    const shown = cols.filter((c: { priority?: number }) => !c.priority);
+    expect(shown.map((c: { name: string }) => c.name)).toEqual([
       "Ready",
       "Replicas",
       "Model",
@@ -89,6 +90,12 @@ describe("ModelDeployment", () => {
       "Accuracy",
       "Age",
     ]);
+    // The full URI only in -o wide: MODEL shows the TrainingJob or the short digest.
+    const wide = cols.filter((c: { priority?: number }) => c.priority === 1);
+    expect(wide.map((c: { name: string; jsonPath: string }) => [c.name, c.jsonPath])).toEqual([
+      ["Model URI", ".status.model.uri"],
+    ]);
+    expect(shown.find((c: { name: string }) => c.name === "Model")?.jsonPath).toBe(".status.model.summary");
   });
 });
 

@@ -53,3 +53,55 @@ export function podFailure(pods: readonly KubeObject[]): PodFailure | undefined 
   }
   return undefined;
 }
+
+/** The condition reason for a pod problem: the image, the scheduler, a crash loop, or the container. */
+export function podFailureReason(f: PodFailure): string {
+  if (f.reason === "ErrImagePull" || f.reason === "ImagePullBackOff" || f.reason === "InvalidImageName")
+    return Reason.ImagePullFailed;
+  if (f.reason === Reason.Unschedulable) return Reason.Unschedulable;
+  if (f.reason === "CrashLoopBackOff") return Reason.CrashLoopBackOff;
+  return Reason.ContainerFailed;
+}
+
+/** How the runtime prints the error it stops on (runtime/src/commands/command.ts's fail), after its JSON log lines. */
+const RUNTIME_ERROR = /^liftoff-runtime: error: /;
+/** Longest pod message a condition quotes. */
+const MAX_POD_MESSAGE = 500;
+
+/**
+ * A pod's words as one line for a condition: the error the runtime stopped on rather than the log tail the kubelet
+ * copies (terminationMessagePolicy FallbackToLogsOnError), without the reason the condition already shows
+ * (`VaultPermissionDenied: …`), and a missing claim said once in plain words (the scheduler's reads
+ * `persistentvolumeclaim "x" not found. not found`).
+ */
+export function podMessage(text: string, reason?: string): string {
+  const lines = text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
+  let line = [...lines].reverse().find((l) => RUNTIME_ERROR.test(l)) ?? readable(lines.at(-1) ?? "");
+  line = withoutReason(line.replace(RUNTIME_ERROR, ""), reason);
+  const claim = /persistentvolumeclaim "([^"]+)" not found/i.exec(line)?.[1];
+  if (claim)
+    line = `PersistentVolumeClaim "${claim}" does not exist in the namespace; create it, or name an existing claim in the spec`;
+  return line.length > MAX_POD_MESSAGE ? `${line.slice(0, MAX_POD_MESSAGE - 1)}…` : line;
+}
+
+/**
+ * A message a pod reported on purpose (a report, a termination message in JSON), without the reason its condition
+ * already shows: `VaultPermissionDenied: logging in …` under reason VaultPermissionDenied says it twice.
+ */
+export function withoutReason(message: string, reason: string | undefined): string {
+  return reason && message.startsWith(`${reason}: `) ? message.slice(reason.length + 2) : message;
+}
+
+/** A JSON log line's own message (pino's msg), else the line as it is. */
+function readable(line: string): string {
+  if (!line.startsWith("{")) return line;
+  try {
+    const doc = JSON.parse(line) as { msg?: unknown };
+    return typeof doc.msg === "string" && doc.msg !== "" ? doc.msg : line;
+  } catch {
+    return line;
+  }
+}

@@ -1,12 +1,14 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import type { DataSet } from "../api/v1alpha1/index.js";
+import type { DataSet, ModelDeployment, TrainingJob } from "../api/v1alpha1/index.js";
 import { FakeCache } from "../controller/fake-cache.js";
+import type { Pod } from "../kube/models.js";
 import { KubeApiError } from "../kube/request.js";
 import { RESOURCES, type ResourceType } from "../kube/resources.js";
 import type { KubeObject } from "../kube/types.js";
 import { Reason } from "../reasons.js";
 import { cleanupJob, needsVault, prepareJob, serviceAccount } from "./desired.js";
+import { terminatingStatus, usersOf, versionsInUse } from "./in-use.js";
 import { dataSetNames, FINALIZER } from "./names.js";
 import { DataSetReconciler } from "./reconciler.js";
 import type { PrepareOutcome } from "./result.js";
@@ -133,39 +135,61 @@ describe("DataSet status", () => {
   });
 });
 
-describe("DataSetReconciler", () => {
-  /** A reconciler over one finalized DataSet and a client that records each write and its signal. */
-  function harness(refuse?: { kind: string; err: KubeApiError }) {
-    const calls: Array<{ what: string; signal?: AbortSignal | undefined; body?: KubeObject }> = [];
-    const answer = (what: string, r: ResourceType, obj: KubeObject, signal?: AbortSignal) => {
-      calls.push({ what, signal, body: obj });
-      if (refuse?.kind === r.kind) throw refuse.err;
-      return { ...obj, metadata: { ...obj.metadata, uid: `uid-${obj.metadata?.name}`, resourceVersion: "2" } };
-    };
-    const client = {
-      apply: async (r: ResourceType, obj: KubeObject, sub?: string, ro?: { signal?: AbortSignal }) =>
-        answer(`apply ${r.kind}${sub ? `/${sub}` : ""}`, r, obj, ro?.signal),
-      create: async (r: ResourceType, obj: KubeObject, ro?: { signal?: AbortSignal }) =>
-        answer(`create ${r.kind}`, r, obj, ro?.signal),
-    };
-    const finalized = ds();
-    finalized.metadata = { ...finalized.metadata, finalizers: [FINALIZER] };
-    const r = new DataSetReconciler({
-      client: client as never,
-      dataSets: new FakeCache(RESOURCES.DataSet, [finalized]),
-      jobs: new FakeCache(RESOURCES.Job),
-      serviceAccounts: new FakeCache(RESOURCES.ServiceAccount),
-      events: { record: async () => {} } as never,
-      runtimeImage: "rt:1",
-      report: settings,
-      now,
-    });
-    const ac = new AbortController();
-    const log = pino({ level: "silent" });
-    const reconcile = () => r.reconcile("team-a/penguins", { log, signal: ac.signal });
-    return { calls, reconcile, signal: ac.signal };
-  }
+/** A reconciler over one finalized DataSet and a client that records each write and its signal. */
+function harness(
+  refuse?: { kind: string; err: KubeApiError },
+  o: {
+    report?: boolean;
+    status?: DataSet["status"];
+    jobs?: KubeObject[];
+    pods?: Pod[];
+    deleting?: boolean;
+    trainingJobs?: TrainingJob[];
+    modelDeployments?: ModelDeployment[];
+  } = { report: true },
+) {
+  const calls: Array<{ what: string; signal?: AbortSignal | undefined; body?: KubeObject }> = [];
+  const answer = (what: string, r: ResourceType, obj: KubeObject, signal?: AbortSignal) => {
+    calls.push({ what, signal, body: obj });
+    if (refuse?.kind === r.kind) throw refuse.err;
+    return { ...obj, metadata: { ...obj.metadata, uid: `uid-${obj.metadata?.name}`, resourceVersion: "2" } };
+  };
+  const client = {
+    apply: async (r: ResourceType, obj: KubeObject, sub?: string, ro?: { signal?: AbortSignal }) =>
+      answer(`apply ${r.kind}${sub ? `/${sub}` : ""}`, r, obj, ro?.signal),
+    create: async (r: ResourceType, obj: KubeObject, ro?: { signal?: AbortSignal }) =>
+      answer(`create ${r.kind}`, r, obj, ro?.signal),
+    mergePatch: async (r: ResourceType, _ns: string, _name: string, patch: unknown) => {
+      calls.push({ what: `patch ${r.kind}`, body: patch as KubeObject });
+      return patch;
+    },
+  };
+  const finalized = ds({}, o.status);
+  finalized.metadata = {
+    ...finalized.metadata,
+    finalizers: [FINALIZER],
+    ...(o.deleting ? { deletionTimestamp: "2026-12-01T00:00:00Z" } : {}),
+  };
+  const r = new DataSetReconciler({
+    client: client as never,
+    dataSets: new FakeCache(RESOURCES.DataSet, [finalized]),
+    jobs: new FakeCache(RESOURCES.Job, o.jobs ?? []),
+    serviceAccounts: new FakeCache(RESOURCES.ServiceAccount),
+    pods: new FakeCache(RESOURCES.Pod, o.pods ?? []),
+    trainingJobs: new FakeCache(RESOURCES.TrainingJob, o.trainingJobs ?? []),
+    modelDeployments: new FakeCache(RESOURCES.ModelDeployment, o.modelDeployments ?? []),
+    events: { record: async () => {} } as never,
+    runtimeImage: "rt:1",
+    ...(o.report ? { report: settings } : {}),
+    now,
+  });
+  const ac = new AbortController();
+  const log = pino({ level: "silent" });
+  const reconcile = () => r.reconcile("team-a/penguins", { log, signal: ac.signal });
+  return { calls, reconcile, signal: ac.signal };
+}
 
+describe("DataSetReconciler", () => {
   it("applies its ServiceAccount, creates this generation's Job and writes status, each with the reconcile's signal", async () => {
     const h = harness();
     await h.reconcile();
@@ -182,5 +206,192 @@ describe("DataSetReconciler", () => {
     const failed = status?.conditions?.find((c) => c.type === "Failed");
     expect(failed).toMatchObject({ status: "True", reason: Reason.ApplyFailed });
     expect(failed?.message).toBe("cannot create ServiceAccount penguins-dataset: exceeded quota");
+  });
+
+  it.each([
+    ["published", { status: "published" }],
+    ["preparing in a Job another operator created", { status: "none", job: true }],
+  ] as const)("an operator without --report-url leaves a DataSet %s as it is", async (_case, c) => {
+    const published = computeStatus(ds(), { result: { jobUid: "j", phase: "succeeded", outcome } }, now);
+    const job = prepareJob(ds(), { runtimeImage: "rt:1", report: settings }).object as KubeObject;
+    const h = harness(undefined, {
+      report: false,
+      ...(c.status === "published" ? { status: published } : {}),
+      ...("job" in c ? { jobs: [{ ...job, status: { active: 1 } }] } : {}),
+    });
+    await h.reconcile();
+    const written = h.calls.filter((x) => x.what === "apply DataSet/status").map((x) => (x.body as DataSet).status);
+    if (c.status === "published") expect(written).toEqual([]);
+    else expect(written.map((st) => cond(st ?? {}, "Ready")?.reason)).toEqual(["Preparing"]);
+    expect(h.calls.some((x) => x.what === "create Job")).toBe(false);
+  });
+
+  it("only new work waits for the report flags, with a condition that names them", async () => {
+    const h = harness(undefined, { report: false });
+    await h.reconcile();
+    expect(h.calls.map((c) => c.what)).toEqual(["apply DataSet/status"]);
+    const failed = cond((h.calls[0]?.body as DataSet | undefined)?.status, "Failed");
+    expect(failed).toMatchObject({ status: "True", reason: Reason.ReportingDisabled });
+    expect(failed?.message).toMatch(/--report-url/);
+  });
+});
+
+const trainingOn = (
+  name: string,
+  status?: TrainingJob["status"],
+  over: { namespace?: string; dataSet?: string } = {},
+) =>
+  ({
+    metadata: { name, namespace: over.namespace ?? "team-a" },
+    spec: { dataSetRef: { name: over.dataSet ?? "penguins" } },
+    ...(status ? { status } : {}),
+  }) as TrainingJob;
+const readyAs = (reason: string) => [
+  { type: "Ready", status: "False" as const, reason, message: "", lastTransitionTime: now() },
+];
+const servingWithBaseline = (name: string, dataSet?: string) =>
+  ({
+    metadata: { name, namespace: "team-a" },
+    spec: {
+      model: { uri: "pvc://m/x", format: "tfjs-layers" },
+      ...(dataSet ? { monitoring: { drift: { baselineDataSetRef: { name: dataSet } } } } : {}),
+    },
+  }) as ModelDeployment;
+
+const trainedOn = (name: string, hexChar: string) =>
+  trainingOn(name, { phase: "Succeeded", model: { dataSetDigest: `sha256:${hexChar.repeat(64)}` } as never });
+
+describe("DataSet in use", () => {
+  it.each([
+    ["a TrainingJob not yet reconciled", trainingOn("t"), ["TrainingJob t"]],
+    ["a running TrainingJob", trainingOn("t", { phase: "Running" }), ["TrainingJob t"]],
+    ["a suspended TrainingJob", trainingOn("t", { phase: "Suspended" }), ["TrainingJob t"]],
+    ["a succeeded TrainingJob (its model's lineage)", trainingOn("t", { phase: "Succeeded" }), ["TrainingJob t"]],
+    [
+      "a TrainingJob whose pod starts",
+      trainingOn("t", { phase: "Pending", conditions: readyAs("PodsStarting") }),
+      ["TrainingJob t"],
+    ],
+    ["a failed TrainingJob", trainingOn("t", { phase: "Failed" }), []],
+    [
+      "a TrainingJob waiting for the DataSet, never started",
+      trainingOn("t", { phase: "Pending", conditions: readyAs("DataSetNotReady") }),
+      [],
+    ],
+    ["a TrainingJob on another DataSet", trainingOn("t", { phase: "Running" }, { dataSet: "iris" }), []],
+    ["a TrainingJob in another namespace", trainingOn("t", { phase: "Running" }, { namespace: "team-b" }), []],
+  ])("%s", (_case, tj, users) => {
+    expect(usersOf(ds(), [tj], [])).toEqual(users);
+  });
+
+  it("counts ModelDeployments that read it as their drift baseline, sorted after TrainingJobs", () => {
+    const mdeps = [
+      servingWithBaseline("b", "penguins"),
+      servingWithBaseline("a", "penguins"),
+      servingWithBaseline("c"),
+    ];
+    expect(usersOf(ds(), [trainingOn("z", { phase: "Running" })], mdeps)).toEqual([
+      "TrainingJob z",
+      "ModelDeployment a",
+      "ModelDeployment b",
+    ]);
+  });
+
+  it.each([
+    ["nothing uses it", [], [], []],
+    ["a succeeded run: the version it trained on", [trainedOn("t", "1")], [], ["1".repeat(64)]],
+    ["a running one: the current version", [trainingOn("t", { phase: "Running" })], [], ["c".repeat(64)]],
+    ["a drift baseline: the current version", [], [servingWithBaseline("m", "penguins")], ["c".repeat(64)]],
+    [
+      "both, each version once, sorted",
+      [
+        trainedOn("a", "c"),
+        trainedOn("b", "1"),
+        trainingOn("r", { phase: "Running" }),
+        trainingOn("f", { phase: "Failed" }),
+      ],
+      [],
+      ["1".repeat(64), "c".repeat(64)],
+    ],
+  ])("versions a new generation keeps: %s", (_case, tjs, mdeps, hex) => {
+    const current = ds({}, { digest: `sha256:${"c".repeat(64)}` });
+    expect(versionsInUse(current, tjs, mdeps)).toEqual(hex);
+  });
+
+  it("the prepare Job carries them to the pod (LIFTOFF_KEEP_VERSIONS), only when there are some", () => {
+    const env = (inUse: string[]) =>
+      podOf(prepareJob(ds(), { runtimeImage: "rt:1", report: settings }, inUse).object).containers[0].env.find(
+        (e: { name: string }) => e.name === "LIFTOFF_KEEP_VERSIONS",
+      );
+    expect(env([])).toBeUndefined();
+    expect(env(["a".repeat(64), "b".repeat(64)])?.value).toBe(`${"a".repeat(64)},${"b".repeat(64)}`);
+  });
+
+  it("says who in a Terminating condition, and drops it once nothing uses the DataSet", () => {
+    const users = Array.from({ length: 7 }, (_, i) => `TrainingJob t${i}`);
+    const waiting = terminatingStatus(ds(), users, now);
+    expect(cond(waiting, "Terminating")).toMatchObject({ status: "True", reason: Reason.InUse });
+    expect(cond(waiting, "Terminating")?.message).toBe(
+      "deletion waits while TrainingJob t0, TrainingJob t1, TrainingJob t2, TrainingJob t3, TrainingJob t4 and 2 more still use it; it completes once they are deleted",
+    );
+    expect(cond(terminatingStatus(ds({}, waiting), [], now), "Terminating")).toBeUndefined();
+    expect(terminatingStatus(ds({}, {}), [], now)).toEqual({});
+  });
+
+  it("a DataSet deleted while in use keeps its finalizer and versions, and says who uses it", async () => {
+    const h = harness(undefined, {
+      report: true,
+      deleting: true,
+      trainingJobs: [trainingOn("t", { phase: "Running" })],
+    });
+    await h.reconcile();
+    expect(h.calls.map((c) => c.what)).toEqual(["apply DataSet/status"]);
+    const terminating = cond((h.calls[0]?.body as DataSet | undefined)?.status, "Terminating");
+    expect(terminating?.message).toMatch(/TrainingJob t still use/);
+  });
+
+  it("a DataSet deleted when nothing uses it runs its cleanup Job", async () => {
+    const h = harness(undefined, {
+      report: true,
+      deleting: true,
+      trainingJobs: [trainingOn("t", { phase: "Failed" })],
+    });
+    await h.reconcile();
+    expect(h.calls.map((c) => c.what)).toEqual(["create Job"]);
+  });
+});
+
+describe("DataSet prepare pod", () => {
+  const job = { metadata: { name: "penguins-prepare-g2", namespace: "team-a" }, status: { active: 1 } };
+  const pendingPod = {
+    metadata: { name: "penguins-prepare-g2-x", namespace: "team-a", labels: { "job-name": "penguins-prepare-g2" } },
+    status: {
+      phase: "Pending",
+      conditions: [
+        {
+          type: "PodScheduled",
+          status: "False",
+          reason: "Unschedulable",
+          message: "0/2 nodes are available: 2 Insufficient cpu.",
+        },
+      ],
+    },
+  } as Pod;
+
+  it("a Pending pod the scheduler cannot place is said in Ready and Progressing, naming the pod and why", () => {
+    const s = computeStatus(ds(), { job, pods: [pendingPod] }, now);
+    const message =
+      "penguins-prepare-g2 cannot start generation 2: pod penguins-prepare-g2-x: 0/2 nodes are available: 2 Insufficient cpu.";
+    expect(cond(s, "Ready")).toMatchObject({ status: "False", reason: Reason.Unschedulable, message });
+    expect(cond(s, "Progressing")).toMatchObject({ status: "True", reason: Reason.Unschedulable });
+    expect(cond(s, "Reconciling")).toMatchObject({ status: "True", reason: Reason.Unschedulable });
+    expect(cond(s, "Failed")?.status).toBe("False");
+  });
+
+  it("the reconciler reads the pods of this generation's Job", async () => {
+    const h = harness(undefined, { report: true, jobs: [job], pods: [pendingPod] });
+    await h.reconcile();
+    const written = h.calls.find((c) => c.what === "apply DataSet/status")?.body as DataSet | undefined;
+    expect(cond(written?.status, "Ready")?.reason).toBe(Reason.Unschedulable);
   });
 });

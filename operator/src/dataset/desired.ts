@@ -155,10 +155,12 @@ function jobObject(
 
 const outDir = (ds: DataSet) => `${OUTPUT_ROOT}/${ds.spec.output.path}`;
 
-export function prepareJob(ds: DataSet, o: JobOptions): DesiredObject {
+/** `inUse`: versions (hex digests) something still reads, which pruning keeps (in-use.ts). */
+export function prepareJob(ds: DataSet, o: JobOptions, inUse: readonly string[] = []): DesiredObject {
   const name = dataSetNames(ds.metadata?.name ?? "").prepareJob(ds.metadata?.generation ?? 0);
   // The spec travels in the Job itself (it is already in the DataSet object; it holds no secret, only Vault paths).
   const env = [podEnv("dataSetSpec", JSON.stringify(ds.spec)), podEnv("sourceRoot", SOURCE_ROOT)];
+  if (inUse.length > 0) env.push(podEnv("keepVersions", inUse.join(",")));
   return { resource: RESOURCES.Job, object: jobObject(ds, name, ["prepare", "--out", outDir(ds)], o, env) };
 }
 

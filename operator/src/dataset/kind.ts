@@ -2,7 +2,7 @@
 
 import type { KindRegistration } from "../kinds.js";
 import { RESOURCES } from "../kube/resources.js";
-import { owns } from "../rbac.js";
+import { owns, reads } from "../rbac.js";
 import { setupDataSet } from "./setup.js";
 
 export const dataSet: KindRegistration = {
@@ -13,5 +13,9 @@ export const dataSet: KindRegistration = {
     { resource: RESOURCES.DataSet, verbs: ["patch"] },
     owns(RESOURCES.Job),
     owns(RESOURCES.ServiceAccount),
+    // Why a prepare pod is Pending; and who still uses a DataSet being deleted.
+    reads(RESOURCES.Pod),
+    reads(RESOURCES.TrainingJob),
+    reads(RESOURCES.ModelDeployment),
   ],
 };

@@ -3,7 +3,7 @@
 // versions from the claim before the finalizer is released. Reports arrive through handleReport (the report
 // endpoint) and are written by the reconcile of their key, so the status has one writer and no race.
 import type { Logger } from "pino";
-import type { DataSet, DataSetStatus } from "../api/v1alpha1/index.js";
+import type { DataSet, DataSetStatus, ModelDeployment, TrainingJob } from "../api/v1alpha1/index.js";
 import type { DesiredObject } from "../children/child.js";
 import { findCondition } from "../controller/conditions.js";
 import type { ReconcileContext, ReconcileResult, Reconciler } from "../controller/controller.js";
@@ -11,6 +11,7 @@ import type { EventRecorder } from "../controller/events.js";
 import type { ObjectCache } from "../controller/informer.js";
 import { applyIfDiffers, isPermanentRefusal, refusalMessage } from "../kube/apply.js";
 import { KubeApiError, type KubeClient } from "../kube/client.js";
+import type { Pod } from "../kube/models.js";
 import { apiVersionOf, RESOURCES } from "../kube/resources.js";
 import { type KubeObject, keyOf } from "../kube/types.js";
 import { ConditionType, Reason } from "../reasons.js";
@@ -21,6 +22,7 @@ import type { ReportRun } from "../report/run-owner.js";
 import { stableStringify } from "../util/stable-json.js";
 import type { VaultSettings } from "../vault/pod-identity.js";
 import { cleanupJob, needsVault, prepareJob, serviceAccount } from "./desired.js";
+import { terminatingStatus, usersOf, versionsInUse } from "./in-use.js";
 import { ANNOTATION_GENERATION, dataSetNames, FINALIZER, LABEL_DATASET } from "./names.js";
 import { outcomeOf, type RunResult } from "./result.js";
 import { computeStatus, published } from "./status.js";
@@ -30,6 +32,11 @@ export interface DataSetReconcilerOptions {
   dataSets: ObjectCache;
   jobs: ObjectCache;
   serviceAccounts: ObjectCache;
+  /** Prepare pods (why one is Pending: the scheduler's or the kubelet's reason). */
+  pods: ObjectCache<Pod>;
+  /** Who may still use a DataSet being deleted (in-use.ts). */
+  trainingJobs: ObjectCache<TrainingJob>;
+  modelDeployments: ObjectCache<ModelDeployment>;
   events: EventRecorder;
   runtimeImage: string;
   report?: ReportSettings;
@@ -82,10 +89,11 @@ export class DataSetReconciler implements Reconciler {
       );
       return undefined; // the update event brings it back
     }
-    const { job, blocked } = await this.applyChildren(ds, this.blocked(ds), log, signal);
+    const { job, blocked } = await this.applyChildren(ds, this.blockedNewWork(ds), log, signal);
     const pending = this.pending.get(ds.metadata?.uid ?? "");
     const result = pending && job && pending.result.jobUid === job.metadata?.uid ? pending.result : undefined;
-    const status = computeStatus(ds, { job, result, blocked }, this.now);
+    const pods = job ? this.podsOf(job) : [];
+    const status = computeStatus(ds, { job, pods, result, blocked }, this.now);
     await this.write(ds, status, signal);
     if (pending && result) {
       this.pending.delete(ds.metadata?.uid ?? "");
@@ -94,8 +102,16 @@ export class DataSetReconciler implements Reconciler {
     return undefined;
   }
 
-  /** Why no prepare Job can run with this operator's flags: no reporting, or Vault needed but not configured. */
-  private blocked(ds: DataSet): Blocked | undefined {
+  /**
+   * Why this generation's prepare Job cannot be created with this operator's flags: no reporting, or Vault needed
+   * but not configured. Only new work waits: a published generation, or a Job another operator already created,
+   * is left as it is whatever this operator's flags.
+   */
+  private blockedNewWork(ds: DataSet): Blocked | undefined {
+    const job = this.o.jobs.get(
+      `${ds.metadata?.namespace ?? ""}/${dataSetNames(ds.metadata?.name ?? "").prepareJob(ds.metadata?.generation ?? 0)}`,
+    );
+    if (job || published(ds)) return undefined;
     if (!this.o.report) {
       return {
         reason: Reason.ReportingDisabled,
@@ -135,7 +151,9 @@ export class DataSetReconciler implements Reconciler {
         log.info({ child: `${sa.resource.plural}/${keyOf(sa.object)}` }, "applied child");
     }
     if (!blocked && !job && !published(ds)) {
-      const desired = prepareJob(ds, { runtimeImage: this.o.runtimeImage, report: this.o.report, vault: this.o.vault });
+      const inUse = versionsInUse(ds, this.o.trainingJobs.list(), this.o.modelDeployments.list());
+      const settings = { runtimeImage: this.o.runtimeImage, report: this.o.report, vault: this.o.vault };
+      const desired = prepareJob(ds, settings, inUse);
       try {
         job = await this.o.client.create(RESOURCES.Job, desired.object, { signal });
         log.info({ job: desired.object.metadata?.name }, "created prepare Job");
@@ -147,6 +165,14 @@ export class DataSetReconciler implements Reconciler {
     }
     if (job) await this.deleteOldJobs(ds, job, log, signal);
     return { job, blocked };
+  }
+
+  /** The pods of a prepare Job (the Job controller labels them with its name). */
+  private podsOf(job: KubeObject): Pod[] {
+    const { namespace, name } = job.metadata ?? {};
+    return this.o.pods
+      .list()
+      .filter((p) => p.metadata?.namespace === namespace && p.metadata?.labels?.["job-name"] === name);
   }
 
   /** Writes the status when it changed, and an Event when Ready changes. */
@@ -203,9 +229,18 @@ export class DataSetReconciler implements Reconciler {
     });
   };
 
-  /** Deletion: run the cleanup Job, then release the finalizer (at once when the namespace itself is going). */
+  /**
+   * Deletion: wait while anything uses the DataSet (in-use.ts: Terminating names who), then run the cleanup Job,
+   * then release the finalizer (at once when the namespace itself is going).
+   */
   private async finalize(ds: DataSet, log: Logger, signal: AbortSignal): Promise<ReconcileResult | undefined> {
     if (!ds.metadata?.finalizers?.includes(FINALIZER)) return undefined;
+    const users = usersOf(ds, this.o.trainingJobs.list(), this.o.modelDeployments.list());
+    await this.write(ds, terminatingStatus(ds, users, this.now), signal);
+    if (users.length > 0) {
+      log.info({ users }, "deletion waits: the DataSet is in use");
+      return undefined; // a change to a user requeues it (setup.ts)
+    }
     const ns = ds.metadata.namespace ?? "";
     const name = dataSetNames(ds.metadata.name ?? "").cleanupJob;
     const job = this.o.jobs.get(`${ns}/${name}`);

@@ -1,5 +1,5 @@
-// DataSet's SetupWithManager: its caches (DataSets, and the Jobs and ServiceAccounts it owns, by label), the
-// controller, and its handler on the report endpoint.
+// DataSet's SetupWithManager: its caches (DataSets; the Jobs, ServiceAccounts and prepare pods it owns, by label;
+// the TrainingJobs and ModelDeployments that may use it), the controller, and its handler on the report endpoint.
 import type { Controller } from "../controller/controller.js";
 import { RESOURCES } from "../kube/resources.js";
 import type { Manager } from "../manager.js";
@@ -10,6 +10,9 @@ export function setupDataSet(mgr: Manager): Controller {
   const dataSets = mgr.cache(RESOURCES.DataSet);
   const jobs = mgr.cache(RESOURCES.Job, { labelSelector: LABEL_DATASET });
   const serviceAccounts = mgr.cache(RESOURCES.ServiceAccount, { labelSelector: LABEL_DATASET });
+  const pods = mgr.cache(RESOURCES.Pod, { labelSelector: LABEL_DATASET });
+  const trainingJobs = mgr.cache(RESOURCES.TrainingJob);
+  const modelDeployments = mgr.cache(RESOURCES.ModelDeployment);
   let controller: Controller | undefined;
   const vault = mgr.config.vault;
   const reconciler = new DataSetReconciler({
@@ -17,13 +20,28 @@ export function setupDataSet(mgr: Manager): Controller {
     dataSets,
     jobs,
     serviceAccounts,
+    pods,
+    trainingJobs,
+    modelDeployments,
     events: mgr.events,
     runtimeImage: mgr.config.runtimeImage,
     ...(mgr.reports.settings ? { report: mgr.reports.settings } : {}),
     ...(vault ? { vault } : {}),
     enqueue: (key) => controller?.queue.add(key),
   });
-  controller = mgr.controller(reconciler, dataSets).owns([jobs, serviceAccounts]);
+  const byLabel = (o: { metadata?: { namespace?: string; labels?: Record<string, string> } }) => {
+    const name = o.metadata?.labels?.[LABEL_DATASET];
+    return name && o.metadata?.namespace ? [`${o.metadata.namespace}/${name}`] : [];
+  };
+  const inNamespace = (o: { metadata?: { namespace?: string } }, name: string | undefined) =>
+    name && o.metadata?.namespace ? [`${o.metadata.namespace}/${name}`] : [];
+  controller = mgr
+    .controller(reconciler, dataSets)
+    .owns([jobs, serviceAccounts])
+    .watches(pods, byLabel)
+    // A DataSet being deleted waits for its users: each change to one (its deletion above all) requeues it.
+    .watches(trainingJobs, (tj) => inNamespace(tj, tj.spec.dataSetRef.name))
+    .watches(modelDeployments, (m) => inNamespace(m, m.spec.monitoring?.drift?.baselineDataSetRef?.name));
   mgr.reports.router.register("DataSet", reconciler.handleReport);
   return controller;
 }

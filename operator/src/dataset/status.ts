@@ -2,6 +2,7 @@
 // generation's data is published; Progressing while its Job runs; Failed, with the run's own reason (SchemaMismatch,
 // SourceUnreachable …) or the Job's, when it cannot finish. Results of the last good run stay until replaced.
 import type { DataSet, DataSetStatus } from "../api/v1alpha1/index.js";
+import { type PodFailure, podFailure, podFailureReason, podMessage, withoutReason } from "../children/pod-failure.js";
 import { applyConditions, type ConditionInput, findCondition } from "../controller/conditions.js";
 import type { KubeObject } from "../kube/types.js";
 import { ConditionType, Reason } from "../reasons.js";
@@ -10,6 +11,8 @@ import type { RunResult } from "./result.js";
 export interface DataSetObserved {
   /** The current generation's prepare Job, as last seen. */
   job?: KubeObject | undefined;
+  /** Its pods: one the scheduler cannot place, or whose image cannot be pulled, is said while the Job waits. */
+  pods?: readonly KubeObject[] | undefined;
   /** Its reported result, when it reported one. */
   result?: RunResult | undefined;
   /** Set when the operator cannot run the Job at all (e.g. reporting is off, or the API refused the Job). */
@@ -55,7 +58,7 @@ export function computeStatus(ds: DataSet, o: DataSetObserved, now: () => string
     const msg = `${out.rows.total} rows (train ${out.rows.train}, validation ${out.rows.validation}, test ${out.rows.test}) published as ${status.version}${out.encrypted ? ", encrypted" : ""}`;
     conditions = cond(true, false, false, Reason.Prepared, msg);
   } else if (r?.phase === "failed") {
-    conditions = cond(false, false, true, r.reason, r.message);
+    conditions = cond(false, false, true, r.reason, withoutReason(r.message, r.reason));
   } else if (jobCondition(o.job, "Failed")) {
     const c = jobCondition(o.job, "Failed");
     const msg = `${name} failed without reporting (${c?.reason ?? "Failed"}: ${c?.message ?? "no message"}); see its pod's logs; delete the Job to retry`;
@@ -63,6 +66,15 @@ export function computeStatus(ds: DataSet, o: DataSetObserved, now: () => string
   } else if (jobCondition(o.job, "Complete")) {
     const msg = `${name} completed without reporting its result; delete the Job to run it again`;
     conditions = cond(false, false, true, Reason.JobFailed, msg);
+  } else if (podFailure(o.pods ?? [])) {
+    // The Job waits on its pod (Pending: unschedulable, image not pulled): say why, not just "preparing".
+    const problem = podFailure(o.pods ?? []) as PodFailure;
+    const reason = podFailureReason(problem);
+    const msg = `${name} cannot start generation ${gen}: pod ${problem.pod}: ${podMessage(problem.message)}`;
+    conditions = [
+      ...cond(false, true, false, reason, msg),
+      { type: ConditionType.Reconciling, status: "True", reason, message: msg },
+    ];
   } else {
     const failures = Number(o.job?.status?.failed ?? 0);
     const msg = failures

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyIfDiffers, isPermanentRefusal, refusalMessage } from "./apply.js";
+import { applyIfDiffers, isImmutableRefusal, isPermanentRefusal, refusalMessage, refusedChild } from "./apply.js";
 import type { ServiceAccount } from "./models.js";
 import { KubeApiError } from "./request.js";
 import { RESOURCES } from "./resources.js";
@@ -83,5 +83,82 @@ describe("isPermanentRefusal", () => {
 
   it("is false for anything but an API answer", () => {
     expect(isPermanentRefusal(new Error("socket hang up"))).toBe(false);
+  });
+});
+
+describe("refusalMessage", () => {
+  const goStruct = `core.PodTemplateSpec{ObjectMeta:v1.ObjectMeta{Name:"", Labels:map[string]string{"a":"b"}}, Spec:core.PodSpec{${"X:1, ".repeat(800)}}}`;
+  const immutable = new KubeApiError(
+    422,
+    {
+      message: `Job.batch "penguins-train" is invalid: spec.template: Invalid value: ${goStruct}: field is immutable`,
+      reason: "Invalid",
+      details: {
+        causes: [
+          {
+            field: "spec.template",
+            reason: "FieldValueInvalid",
+            message: `Invalid value: ${goStruct}: field is immutable`,
+          },
+        ],
+      },
+    },
+    "PATCH",
+    "/apis/batch/v1/…",
+  );
+  it.each([
+    ["a plain refusal, as the API server gave it", refusal(403), "refused 403"],
+    [
+      "an invalid field, without the value it quotes",
+      immutable,
+      'Job.batch "penguins-train" is invalid: spec.template: field is immutable',
+    ],
+    [
+      "no causes: the quoted value cut out of the message",
+      new KubeApiError(
+        422,
+        { message: `Job.batch "j" is invalid: spec.template: Invalid value: ${goStruct}: field is immutable` },
+        "PATCH",
+        "/x",
+      ),
+      'Job.batch "j" is invalid: spec.template: field is immutable',
+    ],
+    [
+      "several causes, each once",
+      new KubeApiError(
+        422,
+        {
+          message:
+            'Service "s" is invalid: [spec.ports[0].port: Invalid value: 0: must be between 1 and 65535, spec.clusterIP: Invalid value: "None": field is immutable]',
+          details: {
+            causes: [
+              { field: "spec.ports[0].port", message: "Invalid value: 0: must be between 1 and 65535" },
+              { field: "spec.clusterIP", message: 'Invalid value: "None": field is immutable' },
+              { field: "spec.clusterIP", message: 'Invalid value: "None": field is immutable' },
+            ],
+          },
+        },
+        "PATCH",
+        "/x",
+      ),
+      'Service "s" is invalid: spec.ports[0].port: must be between 1 and 65535; spec.clusterIP: field is immutable',
+    ],
+  ])("%s", (_case, err, expected) => {
+    expect(refusalMessage(err)).toBe(expected);
+  });
+
+  it("is one short line whatever the API server sent", () => {
+    const long = new KubeApiError(403, { message: `admission webhook denied: ${"why ".repeat(500)}` }, "PATCH", "/x");
+    expect(refusalMessage(long).length).toBeLessThanOrEqual(300);
+    expect(refusalMessage(long)).not.toContain("\n");
+  });
+
+  it("says what to do about an immutable field, and only then", () => {
+    expect(isImmutableRefusal(immutable)).toBe(true);
+    expect(isImmutableRefusal(refusal(422))).toBe(false);
+    expect(refusedChild("Job", "penguins-train", immutable)).toBe(
+      'cannot apply Job penguins-train: Job.batch "penguins-train" is invalid: spec.template: field is immutable; delete the Job to have it made again from the current spec',
+    );
+    expect(refusedChild("Job", "penguins-train", refusal(403))).toBe("cannot apply Job penguins-train: refused 403");
   });
 });

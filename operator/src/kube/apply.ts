@@ -46,7 +46,41 @@ export async function applyIfDiffers<T extends KubeObject>(
   }
 }
 
-/** The refusal's message as the API server gave it. */
+/** Longest refusal a condition quotes: the API server's own message can hold several KB of Go struct. */
+const MAX_REFUSAL = 300;
+
+/**
+ * The refusal in one line: each field at fault with what is wrong with it, without the value the API server
+ * quotes (for an immutable pod template that is the whole template as a Go struct).
+ */
 export function refusalMessage(err: KubeApiError): string {
-  return err.status?.message ?? err.message;
+  const message = err.status?.message ?? err.message;
+  const causes = err.status?.details?.causes ?? [];
+  if (causes.length === 0) return clip(message.replace(/Invalid value: .*: /s, ""));
+  const at = message.indexOf(" is invalid");
+  const head = at >= 0 ? `${message.slice(0, at + " is invalid".length)}: ` : "";
+  const parts = causes.map((c) => {
+    const what = (c.message ?? c.reason ?? "invalid").replace(/^Invalid value: .*: /s, "");
+    return c.field ? `${c.field}: ${what}` : what;
+  });
+  return clip(`${head}${[...new Set(parts)].join("; ")}`);
+}
+
+/** Whether the refusal is for changing a field the API server never lets change (a Job's pod template, say). */
+export function isImmutableRefusal(err: KubeApiError): boolean {
+  const causes = err.status?.details?.causes ?? [];
+  return (
+    err.code === 422 &&
+    [err.status?.message ?? "", ...causes.map((c) => c.message ?? "")].some((m) => m.includes("field is immutable"))
+  );
+}
+
+/** What a condition says of a child the API server refused: the refusal, and for an immutable field what to do. */
+export function refusedChild(kind: string, name: string | undefined, err: KubeApiError): string {
+  const why = `cannot apply ${kind} ${name}: ${refusalMessage(err)}`;
+  return isImmutableRefusal(err) ? `${why}; delete the ${kind} to have it made again from the current spec` : why;
+}
+
+function clip(s: string): string {
+  return s.length <= MAX_REFUSAL ? s : `${s.slice(0, MAX_REFUSAL - 1)}…`;
 }

@@ -6,11 +6,18 @@ import { request } from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { boundSignal } from "../util/abort.js";
 
+/** The parts of a metav1.Status the operator reads: its message and, for an invalid object, the fields at fault. */
+export interface ApiStatus {
+  message?: string;
+  reason?: string;
+  details?: { causes?: { field?: string; message?: string; reason?: string }[] };
+}
+
 export class KubeApiError extends Error {
   override name = "KubeApiError";
   constructor(
     readonly code: number,
-    readonly status: { message?: string; reason?: string } | undefined,
+    readonly status: ApiStatus | undefined,
     method: string,
     path: string,
   ) {

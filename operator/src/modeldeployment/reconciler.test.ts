@@ -144,6 +144,27 @@ describe("ModelDeploymentReconciler", () => {
     expect(ready?.message).toContain("--vault-addr");
   });
 
+  it.each([
+    ["Ready at its generation: left as it is", 1, "True", []],
+    ["Ready at an older generation: new work waits", 2, "True", ["apply ModelDeployment churn/status"]],
+    ["not Ready: waits", 1, "False", ["apply ModelDeployment churn/status"]],
+  ] as const)("spec.auth under an operator without Vault, %s", async (_case, generation, readyStatus, expected) => {
+    const auth = { apiKeys: { path: "secret/data/ml/api-keys", key: "churn" } };
+    const cond = {
+      type: "Ready",
+      status: readyStatus,
+      reason: "Available",
+      message: "",
+      lastTransitionTime: "t",
+      observedGeneration: 1,
+    };
+    const m = mdep({ auth }, { observedGeneration: 1, conditions: [cond] });
+    m.metadata = { ...m.metadata, generation };
+    const h = harness(m);
+    await h.reconcile();
+    expect(summary(h.writes())).toEqual(expected);
+  });
+
   it("writes nothing when children match the cache and status is current", async () => {
     const h = harness(mdep());
     await h.reconcile();

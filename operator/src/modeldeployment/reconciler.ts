@@ -8,7 +8,7 @@ import { findCondition } from "../controller/conditions.js";
 import type { ReconcileContext, ReconcileResult, Reconciler } from "../controller/controller.js";
 import type { EventRecorder } from "../controller/events.js";
 import type { ObjectCache } from "../controller/informer.js";
-import { applyIfDiffers, refusalMessage } from "../kube/apply.js";
+import { applyIfDiffers, refusedChild } from "../kube/apply.js";
 import type { KubeClient } from "../kube/client.js";
 import type { Deployment, Node, Pod } from "../kube/models.js";
 import { parseQuantity } from "../kube/quantity.js";
@@ -143,6 +143,18 @@ function maxGpuPerNode(nodes: readonly Node[]): number {
   return nodes.reduce((max, n) => Math.max(max, parseQuantity(n.status?.allocatable?.["nvidia.com/gpu"]) ?? 0), 0);
 }
 
+/**
+ * A ModelDeployment that needs Vault (spec.auth) and is Ready at its generation, reconciled by an operator without
+ * Vault: its pods got their Vault identity from an operator that had it, and keep serving. This operator can build
+ * no pod for it, so it changes nothing (only new work waits for --vault-addr).
+ */
+function servesWithoutOperatorVault(mdep: ModelDeployment, vault: VaultSettings | undefined): boolean {
+  if (!mdep.spec.auth || vault) return false;
+  const ready = findCondition(mdep.status?.conditions, ConditionType.Ready);
+  const gen = mdep.metadata?.generation;
+  return ready?.status === "True" && mdep.status?.observedGeneration === gen && ready.observedGeneration === gen;
+}
+
 export class ModelDeploymentReconciler implements Reconciler {
   readonly kind = RESOURCES.ModelDeployment.kind;
   private readonly now: () => string;
@@ -173,6 +185,10 @@ export class ModelDeploymentReconciler implements Reconciler {
       return undefined; // children go with it (owner references)
     }
     const mdep = structuredClone(cached);
+    if (servesWithoutOperatorVault(mdep, this.o.vault)) {
+      log.info("serving with Vault set up by an operator that had it; left as it is until this one has --vault-addr");
+      return undefined;
+    }
     const resolved = this.resolve(mdep, log);
     const applied = resolved.models
       ? await this.applyChildren(mdep, resolved.models, resolved.baseline, log, signal)
@@ -366,7 +382,7 @@ export class ModelDeploymentReconciler implements Reconciler {
       case "unchanged":
         return { key, object: out.object, written: false };
       case "refused": {
-        const message = `cannot apply ${d.resource.kind} ${d.object.metadata?.name}: ${refusalMessage(out.error)}`;
+        const message = refusedChild(d.resource.kind, d.object.metadata?.name, out.error);
         return { failure: stalled(Reason.ApplyFailed, message) };
       }
       case "created":

@@ -5,7 +5,7 @@ import type { Condition } from "../controller/conditions.js";
 import type { KubeObject } from "../kube/types.js";
 import { Reason, stalled, waiting } from "../reasons.js";
 import type { ResolvedModel } from "./model-source.js";
-import { computeStatus, type ObservedState, podsOf } from "./status.js";
+import { computeStatus, modelSummary, type ObservedState, podsOf } from "./status.js";
 
 const T0 = "2026-01-01T00:00:00Z";
 const T1 = "2026-01-01T00:10:00Z";
@@ -211,6 +211,10 @@ describe("computeStatus: pod failures", () => {
     expect(cond(s, "Ready")).toMatchObject({ status: "False", reason: Reason.VaultPermissionDenied });
     expect(cond(s, "Ready")?.message).toContain('role "liftoff-ml-churn"');
     expect(cond(s, "Ready")?.message).toContain('path "auth/kubernetes/login"');
+    // The reason is the condition's; the message does not say it again.
+    expect(cond(s, "Ready")?.message).toBe(
+      'pod p-v: CrashLoopBackOff: logging in to Vault path "auth/kubernetes/login" as role "liftoff-ml-churn" failed: permission denied (exit code 1)',
+    );
   });
 
   it("is never Ready while a pod crash-loops, even when other replicas are available", () => {
@@ -452,5 +456,39 @@ describe("podFailure and podsOf", () => {
     const other = { ...healthyPod("o"), metadata: { name: "o", labels: { "liftoff.dev/modeldeployment": "other" } } };
     const deleting = { ...healthyPod("d"), metadata: { ...healthyPod("d").metadata, deletionTimestamp: T0 } };
     expect(podsOf([healthyPod("a"), other, deleting], "churn").map((p) => p.metadata?.name)).toEqual(["a"]);
+  });
+});
+
+describe("modelSummary (the MODEL column)", () => {
+  const hex = "80daacaf".repeat(8);
+  it.each([
+    [
+      "the TrainingJob's name",
+      { trainingJobRef: { name: "penguins-mlp" } },
+      { uri: `pvc://data/models/penguins-mlp/${hex}`, digest: `sha256:${hex}` },
+      "penguins-mlp",
+    ],
+    [
+      "else the short digest",
+      { uri: "pvc://m/x" },
+      { uri: `pvc://data/models/m/${hex}`, digest: `sha256:${hex}` },
+      "sha256:80daacaf80da",
+    ],
+    [
+      "else a short URI as it is",
+      { uri: "https://m.example/a/model.json" },
+      { uri: "https://m.example/a/model.json" },
+      "https://m.example/a/model.json",
+    ],
+    [
+      "else the long URI's end",
+      { uri: "x" },
+      { uri: `https://models.example.com/some/long/path/to/a/model/${"d".repeat(30)}/model.json` },
+      `…${"d".repeat(28)}/model.json`,
+    ],
+  ])("%s", (_case, model, served, shown) => {
+    const m = mdep({ model: { format: "tfjs-layers", ...model } as never });
+    expect(modelSummary(m, served)).toBe(shown);
+    expect(modelSummary(m, served).length).toBeLessThanOrEqual(64);
   });
 });

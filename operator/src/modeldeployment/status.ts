@@ -1,7 +1,7 @@
 // Computes a ModelDeployment's status from what the cluster shows (pure). Ready is True only when the current
 // generation's desired replicas are available and no pod is failing; never while a pod crash-loops.
 import type { ModelDeployment, ModelDeploymentStatus } from "../api/v1alpha1/index.js";
-import { type PodFailure, podFailure } from "../children/pod-failure.js";
+import { type PodFailure, podFailure, podFailureReason, podMessage } from "../children/pod-failure.js";
 import { VAULT_REASONS } from "../contract/vault-reasons.js";
 import { applyConditions, type Condition, type ConditionInput } from "../controller/conditions.js";
 import type { KubeObject } from "../kube/types.js";
@@ -24,14 +24,24 @@ export interface ObservedState {
 /** A pod that stopped on a Vault failure says so first in its message (runtime/src/vault/errors.ts, the contract's reasons). */
 const VAULT_REASON = new RegExp(`\\b(${VAULT_REASONS.join("|")}): `);
 
+/** Longest URI end the MODEL column shows when the model has neither a TrainingJob nor a digest. */
+const SUMMARY_URI_CHARS = 40;
+
+/**
+ * What a person scans the MODEL column for (status.model.summary): the TrainingJob it came from, else its short
+ * digest, else the end of its URI; the full URI stays in status.model.uri (`-o wide`).
+ */
+export function modelSummary(mdep: ModelDeployment, model: { uri: string; digest?: string }): string {
+  const tj = mdep.spec.model.trainingJobRef?.name;
+  if (tj) return tj;
+  if (model.digest) return model.digest.slice(0, "sha256:".length + 12);
+  const uri = model.uri;
+  return uri.length <= SUMMARY_URI_CHARS ? uri : `…${uri.slice(-(SUMMARY_URI_CHARS - 1))}`;
+}
+
 function failureReason(f: PodFailure): string {
   const vault = VAULT_REASON.exec(f.message)?.[1];
-  if (vault) return vault;
-  if (f.reason === "ErrImagePull" || f.reason === "ImagePullBackOff" || f.reason === "InvalidImageName")
-    return Reason.ImagePullFailed;
-  if (f.reason === Reason.Unschedulable) return Reason.Unschedulable;
-  if (f.reason === "CrashLoopBackOff") return Reason.CrashLoopBackOff;
-  return Reason.ContainerFailed;
+  return vault ?? podFailureReason(f);
 }
 
 interface RolloutState {
@@ -105,6 +115,7 @@ export function computeStatus(
       name,
       uri: observed.stableModel.uri,
       ...(observed.stableModel.digest ? { digest: observed.stableModel.digest } : {}),
+      summary: modelSummary(mdep, observed.stableModel),
     };
   }
   if (observed.canaryModel && mdep.spec.canary) {
@@ -120,7 +131,7 @@ export function computeStatus(
   const anyReady = stable.ready + canary.ready > 0;
   if (podProblem) {
     const reason = failureReason(podProblem);
-    const message = `pod ${podProblem.pod}: ${podProblem.reason}: ${podProblem.message}${podProblem.exitCode !== undefined ? ` (exit code ${podProblem.exitCode})` : ""}`;
+    const message = `pod ${podProblem.pod}: ${podProblem.reason}: ${podMessage(podProblem.message, reason)}${podProblem.exitCode !== undefined ? ` (exit code ${podProblem.exitCode})` : ""}`;
     status.lastFailure = {
       reason: podProblem.reason,
       message: podProblem.message,

@@ -52,6 +52,25 @@ const PLAIN_VOLUME = "plain";
 export const jobReadsEncrypted = (job: Job): boolean =>
   (job.spec?.template?.spec?.volumes ?? []).some((v) => v.name === PLAIN_VOLUME);
 
+/**
+ * The version a live training Job reads, from its own pod template (the "data" claim and the --data argument), so
+ * a run whose DataSet object is gone still knows where its data and its output are.
+ */
+export function jobDataVersion(job: Job): DataVersion | undefined {
+  const pod = job.spec?.template?.spec;
+  const claim = pod?.volumes?.find((v) => v.name === "data")?.persistentVolumeClaim?.claimName;
+  const args = pod?.containers?.find((c) => c.name === CONTAINER)?.args ?? [];
+  const arg = (flag: string) => {
+    const i = args.indexOf(flag);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const dir = arg("--data");
+  const digest = arg("--data-digest");
+  const prefix = `${PVC_ROOT}/${claim}/`;
+  if (!claim || !dir?.startsWith(prefix) || !digest) return undefined;
+  return { claim, path: dir.slice(prefix.length), digest, encrypted: jobReadsEncrypted(job) };
+}
+
 /** The Vault role the training pod logs in with: spec.vaultRole, else liftoff-<namespace>-<name>-train. */
 export function trainingVaultRole(tj: TrainingJob): string {
   return tj.spec.vaultRole ?? `liftoff-${tj.metadata?.namespace ?? ""}-${tj.metadata?.name ?? ""}-train`;

@@ -9,12 +9,32 @@ import { KubeApiError, type KubeClient } from "../kube/client.js";
 import { RESOURCES } from "../kube/resources.js";
 import type { TrainProgress } from "./outcome.js";
 
+/**
+ * The status.progress a report becomes: the loss also to 4 significant digits (the LOSS column: JSONPath cannot
+ * format a number), and no ETA once the run is at 100 % (null removes the one written before, in a merge patch).
+ */
+export function progressPatch(progress: TrainProgress): Record<string, unknown> {
+  const patch: Record<string, unknown> = { ...progress };
+  if (progress.loss !== undefined) patch.shortLoss = shortNumber(progress.loss);
+  if (progress.percentage >= 100) patch.estimatedRemainingSeconds = null;
+  return patch;
+}
+
+/** A number to 4 significant digits, as a person reads it in a table. */
+export function shortNumber(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  if (n === 0 || (Math.abs(n) >= 1e-4 && Math.abs(n) < 1e6)) return String(Number(n.toPrecision(4)));
+  return n.toExponential(3).replace(/\.?0+e/, "e");
+}
+
 interface Slot {
   lastWrite: number;
   pending?: TrainProgress | undefined;
   timer?: NodeJS.Timeout | undefined;
   /** The last write, so writes go out in order even when the final one follows the previous one closely. */
   written: Promise<unknown>;
+  /** A report at 100 % was written (its patch removed the ETA). */
+  ended?: boolean;
 }
 
 export class ProgressWriter {
@@ -70,9 +90,16 @@ export class ProgressWriter {
     if (!progress) return;
     slot.pending = undefined;
     slot.lastWrite = this.now();
+    if (progress.percentage >= 100) slot.ended = true;
     slot.written = slot.written
       .then(() =>
-        this.client.mergePatch<TrainingJob>(RESOURCES.TrainingJob, namespace, name, { status: { progress } }, "status"),
+        this.client.mergePatch<TrainingJob>(
+          RESOURCES.TrainingJob,
+          namespace,
+          name,
+          { status: { progress: progressPatch(progress) } },
+          "status",
+        ),
       )
       .catch((err: Error) => {
         // Deleted a moment ago: its pods are going too, so stop rather than retry.
@@ -83,6 +110,25 @@ export class ProgressWriter {
         }
         this.log.warn({ key, err: err.message }, "progress write failed; the next report retries");
       });
+  }
+
+  /**
+   * The run ended (Succeeded or Failed): writes what is held, then removes an ETA still in the status (a run that
+   * failed mid-way never reported 100 %), so no ETA shows once training has ended.
+   */
+  async finish(namespace: string, name: string, etaShown: boolean): Promise<void> {
+    const key = `${namespace}/${name}`;
+    await this.flushNow(namespace, name);
+    if (!etaShown || this.slots.get(key)?.ended) return;
+    await this.client
+      .mergePatch<TrainingJob>(
+        RESOURCES.TrainingJob,
+        namespace,
+        name,
+        { status: { progress: { estimatedRemainingSeconds: null } } },
+        "status",
+      )
+      .catch((err: Error) => this.log.warn({ key, err: err.message }, "could not remove the ETA of an ended run"));
   }
 
   /** Forgets a job (deleted, finished) and cancels its held write. */

@@ -7,11 +7,11 @@ import { findCondition, isConditionTrue } from "../controller/conditions.js";
 import type { ReconcileContext, ReconcileResult, Reconciler } from "../controller/controller.js";
 import type { EventRecorder } from "../controller/events.js";
 import type { ObjectCache } from "../controller/informer.js";
-import { applyIfDiffers, refusalMessage } from "../kube/apply.js";
-import { KubeApiError, type KubeClient } from "../kube/client.js";
+import { type ApplyOutcome, applyIfDiffers, isPermanentRefusal, refusedChild } from "../kube/apply.js";
+import { type ApplyBody, KubeApiError, type KubeClient } from "../kube/client.js";
 import type { Job, Pod, ServiceAccount } from "../kube/models.js";
 import { apiVersionOf, RESOURCES } from "../kube/resources.js";
-import { keyOf, splitKey } from "../kube/types.js";
+import { type KubeObject, keyOf, splitKey } from "../kube/types.js";
 import { ConditionType, Reason, type ReconcileFailure, stalled } from "../reasons.js";
 import { ReportRejected } from "../report/identity.js";
 import type { ReportSettings } from "../report/pod-spec.js";
@@ -19,7 +19,15 @@ import type { ReportUpdate } from "../report/router.js";
 import type { ReportRun } from "../report/run-owner.js";
 import { stableStringify } from "../util/stable-json.js";
 import type { VaultSettings } from "../vault/pod-identity.js";
-import { type DataVersion, dataVersionOf, desiredObjects, jobReadsEncrypted, outputOf } from "./desired.js";
+import {
+  type DataVersion,
+  dataVersionOf,
+  desiredObjects,
+  jobDataVersion,
+  jobReadsEncrypted,
+  outputOf,
+} from "./desired.js";
+import { jobUpdate } from "./job-update.js";
 import { ANNOTATION_DATASET_DIGEST, LABEL_TJ, trainingNames } from "./names.js";
 import { checked, outcomeOfPods, TrainProgress } from "./outcome.js";
 import type { ProgressWriter } from "./progress.js";
@@ -70,6 +78,11 @@ function pinnedVersion(job: Job, ds: DataSet | undefined, fallback: DataVersion 
   return fallback && { ...fallback, digest, encrypted };
 }
 
+/** Succeeded or Failed: the run is over and its status is final. */
+function isFinished(tj: TrainingJob): boolean {
+  return tj.status?.phase === "Succeeded" || tj.status?.phase === "Failed";
+}
+
 export class TrainingJobReconciler implements Reconciler {
   readonly kind = RESOURCES.TrainingJob.kind;
   private readonly now: () => string;
@@ -86,6 +99,12 @@ export class TrainingJobReconciler implements Reconciler {
       return undefined; // the Job and its pods go with it (owner references)
     }
     const tj = structuredClone(cached);
+    // A finished run is history: its status and artifact never change again, whatever its inputs or this
+    // operator's flags (another operator may have finished it), and nothing it owned is applied again.
+    if (isFinished(tj)) {
+      this.o.progress.forget(namespace, name);
+      return undefined;
+    }
     const { job, data, waiting } = this.resolve(tj);
     const applied = data ? await this.applyChildren(tj, data, log, signal) : {};
     const status = this.observe(tj, { job: applied.job ?? job, data, waiting, failure: applied.failure });
@@ -98,18 +117,15 @@ export class TrainingJobReconciler implements Reconciler {
     const { namespace = "", name = "" } = tj.metadata ?? {};
     const ds = this.o.caches.dataSets.get(`${namespace}/${tj.spec.dataSetRef.name}`);
     const job = this.o.caches.jobs.get(`${namespace}/${trainingNames(name).job}`);
-    if (job) return { job, data: pinnedVersion(job, ds, undefined) };
-    // A finished run whose Job is gone (ttlSecondsAfterFinished) is not started again.
-    if (tj.status?.phase === "Succeeded" || tj.status?.phase === "Failed") return {};
-    const data = isReady(ds) ? dataVersionOf(ds) : undefined;
+    if (job) return { job, data: pinnedVersion(job, ds, jobDataVersion(job)) };
+    // A DataSet being deleted starts no new training (a run that has started keeps it: dataset/in-use.ts).
+    const data = isReady(ds) && !ds?.metadata?.deletionTimestamp ? dataVersionOf(ds) : undefined;
     if (!data) {
-      const why = !ds ? "does not exist" : "is not Ready yet";
-      return {
-        waiting: {
-          reason: Reason.DataSetNotReady,
-          message: `DataSet ${tj.spec.dataSetRef.name} ${why}; training starts when it is`,
-        },
-      };
+      const ref = tj.spec.dataSetRef.name;
+      const message = ds?.metadata?.deletionTimestamp
+        ? `DataSet ${ref} is being deleted, so training does not start; create it again once it is gone, or train on another DataSet`
+        : `DataSet ${ref} ${ds ? "is not Ready yet" : "does not exist"}; training starts when it is`;
+      return { waiting: { reason: Reason.DataSetNotReady, message } };
     }
     if (data.encrypted && !this.o.vault) {
       return {
@@ -138,9 +154,13 @@ export class TrainingJobReconciler implements Reconciler {
     let job: Job | undefined;
     for (const d of desired) {
       const cache = d.resource === RESOURCES.Job ? this.o.caches.jobs : this.o.caches.serviceAccounts;
-      const out = await applyIfDiffers(this.o.client, d.resource, d.object, cache.get(keyOf(d.object)), { signal });
+      const current = cache.get(keyOf(d.object));
+      const out =
+        d.resource === RESOURCES.Job && current
+          ? await this.updateJob(d.object as ApplyBody<Job>, current as Job, signal)
+          : await applyIfDiffers(this.o.client, d.resource, d.object, current, { signal });
       if (out.result === "refused") {
-        const why = `cannot apply ${d.resource.kind} ${d.object.metadata?.name}: ${refusalMessage(out.error)}`;
+        const why = refusedChild(d.resource.kind, d.object.metadata?.name, out.error);
         return { job, failure: stalled(Reason.ApplyFailed, why) };
       }
       if (out.result !== "unchanged") {
@@ -149,6 +169,23 @@ export class TrainingJobReconciler implements Reconciler {
       if (d.resource === RESOURCES.Job) job = out.object as Job;
     }
     return { job };
+  }
+
+  /** An existing Job: its template as it was made (see job-update.ts), its run policy as the spec says now. */
+  private async updateJob(desired: ApplyBody<Job>, live: Job, signal: AbortSignal): Promise<ApplyOutcome<KubeObject>> {
+    const update = jobUpdate(desired, live);
+    if (update.action === "apply") return applyIfDiffers(this.o.client, RESOURCES.Job, desired, live, { signal });
+    if (update.action === "keep") return { result: "unchanged", object: live };
+    const { namespace, name = "" } = live.metadata ?? {};
+    try {
+      const object = await this.o.client.mergePatch(RESOURCES.Job, namespace, name, update.patch, undefined, {
+        signal,
+      });
+      return { result: "updated", object, wrote: object.metadata?.resourceVersion !== live.metadata?.resourceVersion };
+    } catch (err) {
+      if (isPermanentRefusal(err)) return { result: "refused", error: err };
+      throw err;
+    }
   }
 
   /** The status the Job, its pods and their termination messages show. */
@@ -184,7 +221,10 @@ export class TrainingJobReconciler implements Reconciler {
     const { progress: _p, ...current } = tj.status ?? {};
     if (stableStringify(status) === stableStringify(current)) return;
     // The pod's last report (held by the 5 s throttle) lands before the status that says the run is over.
-    if (status.phase === "Succeeded" || status.phase === "Failed") await this.o.progress.flushNow(namespace, name);
+    if (status.phase === "Succeeded" || status.phase === "Failed") {
+      const etaShown = tj.status?.progress?.estimatedRemainingSeconds !== undefined;
+      await this.o.progress.finish(namespace, name, etaShown);
+    }
     try {
       await this.o.client.apply(
         RESOURCES.TrainingJob,
@@ -212,6 +252,7 @@ export class TrainingJobReconciler implements Reconciler {
     const key = `${run.namespace}/${run.name}`;
     const tj = this.o.caches.trainingJobs.get(key);
     if (!tj || tj.metadata?.uid !== run.uid) throw new ReportRejected(`TrainingJob ${key} no longer exists`, 404);
+    if (isFinished(tj)) return; // its status is final: a late report changes nothing
     const progress = checked(TrainProgress, update.data?.progress);
     if (update.data?.progress !== undefined && !progress) {
       throw new ReportRejected("bad TrainingJob progress: expected epoch, epochs, percentage and numbers", 400);

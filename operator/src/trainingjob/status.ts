@@ -2,8 +2,8 @@
 // pod said in its termination message. status.progress is not computed here: the report handler writes it
 // (progress.ts), so the reconciler never owns it and never clears it.
 import type { TrainingJob, TrainingJobStatus } from "../api/v1alpha1/index.js";
-import { podFailure } from "../children/pod-failure.js";
-import { applyConditions, type Condition, type ConditionInput, findCondition } from "../controller/conditions.js";
+import { podFailure, podMessage, withoutReason } from "../children/pod-failure.js";
+import { applyConditions, type Condition, type ConditionInput } from "../controller/conditions.js";
 import type { Job, Pod } from "../kube/models.js";
 import { ConditionType, Reason, type ReconcileFailure } from "../reasons.js";
 import type { DataVersion } from "./desired.js";
@@ -41,12 +41,14 @@ function oomKilled(pods: readonly Pod[]): { pod: string; limit?: string } | unde
   return undefined;
 }
 
+const hasTerminated = (pod: Pod) => (pod.status?.containerStatuses ?? []).some((cs) => cs.state?.terminated);
+
 function lastPodMessage(pods: readonly Pod[]): string {
   for (const pod of pods) {
     for (const cs of pod.status?.containerStatuses ?? []) {
       const t = cs.state?.terminated;
       if (t && t.exitCode !== 0)
-        return `pod ${pod.metadata?.name}: exit code ${t.exitCode}: ${(t.message ?? t.reason ?? "").trim()}`;
+        return `pod ${pod.metadata?.name}: exit code ${t.exitCode}: ${podMessage(t.message ?? t.reason ?? "")}`;
     }
   }
   return "";
@@ -54,7 +56,8 @@ function lastPodMessage(pods: readonly Pod[]): string {
 
 /** Reason and message of a failed Job: the pod's own words first, then OOM, then the Job controller's verdict. */
 function failureOf(tj: TrainingJob, job: Job, pods: readonly Pod[], outcome?: TrainOutcome) {
-  if (outcome?.phase === "failed") return { reason: outcome.reason, message: outcome.message };
+  if (outcome?.phase === "failed")
+    return { reason: outcome.reason, message: withoutReason(outcome.message, outcome.reason) };
   const oom = oomKilled(pods);
   if (oom) {
     return {
@@ -117,10 +120,11 @@ export function computeStatus(tj: TrainingJob, o: TrainingObserved, now: () => s
       now,
     ),
   });
-  // A finished run stays finished (its Job may be gone after ttlSecondsAfterFinished).
-  if ((prev.phase === "Succeeded" || prev.phase === "Failed") && !o.job) {
-    const ready = findCondition(prev.conditions, ConditionType.Ready);
-    return done(prev.phase, ready?.reason ?? prev.phase, ready?.message ?? "");
+  // A finished run is history: whatever the Job (gone after ttlSecondsAfterFinished), its pods or its DataSet show
+  // now, its status stays as it was written (progress aside: the report handler owns it).
+  if (prev.phase === "Succeeded" || prev.phase === "Failed") {
+    const { progress: _p, ...final } = prev;
+    return structuredClone(final);
   }
   if (o.failure) return done("Failed", o.failure.reason, o.failure.message);
   const job = o.job;
@@ -133,11 +137,17 @@ export function computeStatus(tj: TrainingJob, o: TrainingObserved, now: () => s
   };
   if (jobCondition(job, "Complete")) {
     const ok = o.outcome?.phase === "succeeded" ? o.outcome : undefined;
-    if (!ok) {
+    // The pods' watch may lag the Job's: the verdict waits until the cache shows the pod that ended.
+    if (!ok && !o.pods.some(hasTerminated)) {
+      return done("Running", Reason.Training, "the training Job completed; reading its pod's result", times);
+    }
+    if (!ok || !o.outputUri) {
       return done(
         "Failed",
         Reason.TrainingError,
-        "the training pod exited 0 without reporting a model; see its log",
+        ok
+          ? "the training Job completed but names no output location; delete the TrainingJob and create it again"
+          : "the training pod exited 0 without reporting a model; see its log",
         times,
       );
     }
@@ -175,7 +185,7 @@ export function computeStatus(tj: TrainingJob, o: TrainingObserved, now: () => s
     return done(
       "Pending",
       o.outcome.reason,
-      `${o.outcome.message} (attempt ${job.status?.failed ?? 1} of ${allowed} failed; retrying)`,
+      `${withoutReason(o.outcome.message, o.outcome.reason)} (attempt ${job.status?.failed ?? 1} of ${allowed} failed; retrying)`,
       times,
     );
   }
@@ -187,7 +197,12 @@ export function computeStatus(tj: TrainingJob, o: TrainingObserved, now: () => s
         : problem.reason === Reason.Unschedulable
           ? Reason.Unschedulable
           : Reason.ContainerFailed;
-    return done("Pending", reason, `pod ${problem.pod}: ${problem.reason}: ${problem.message}`, times);
+    return done(
+      "Pending",
+      reason,
+      `pod ${problem.pod}: ${problem.reason}: ${podMessage(problem.message, reason)}`,
+      times,
+    );
   }
   if ((job.status?.active ?? 0) > 0 && o.pods.some((p) => p.status?.phase === "Running")) {
     // A fixed message: progress moves in status.progress, which the report handler writes (progress.ts).

@@ -7,10 +7,18 @@ import type { Job, Pod } from "../kube/models.js";
 import { RESOURCES, type ResourceType } from "../kube/resources.js";
 import type { KubeObject } from "../kube/types.js";
 import { Reason } from "../reasons.js";
-import { type DataVersion, dataVersionOf, desiredObjects, jobReadsEncrypted, PLAIN_DIR } from "./desired.js";
+import {
+  type DataVersion,
+  dataVersionOf,
+  desiredObjects,
+  jobDataVersion,
+  jobReadsEncrypted,
+  PLAIN_DIR,
+} from "./desired.js";
+import { jobUpdate } from "./job-update.js";
 import { ANNOTATION_DATASET_DIGEST } from "./names.js";
 import { outcomeOfPods } from "./outcome.js";
-import { ProgressWriter } from "./progress.js";
+import { ProgressWriter, progressPatch, shortNumber } from "./progress.js";
 import { TrainingJobReconciler } from "./reconciler.js";
 import { computeStatus } from "./status.js";
 
@@ -265,6 +273,92 @@ describe("TrainingJob status", () => {
   });
 });
 
+describe("a finished TrainingJob is history", () => {
+  const msg = {
+    reason: "Succeeded",
+    model: { digest: `sha256:${MODEL_HEX}` },
+    dataSetDigest: `sha256:${HEX}`,
+    finalMetrics: { loss: 0.1 },
+    epochs: 5,
+  };
+  const complete = jobOf({
+    conditions: [{ type: "Complete", status: "True" }],
+    completionTime: "2026-01-01T00:09:00Z",
+  });
+  const succeeded = computeStatus(
+    tj(),
+    {
+      job: complete,
+      pods: [terminated(0, msg, "Completed")],
+      outcome: outcomeOfPods([terminated(0, msg, "Completed")]),
+      data,
+      outputUri: "pvc://data/models/penguins",
+    },
+    now,
+  );
+
+  it.each([
+    ["its Job and pods gone (ttlSecondsAfterFinished)", { pods: [] }],
+    ["its DataSet gone: no output location", { job: complete, pods: [terminated(0, msg, "Completed")] }],
+    ["its Job failed since", { job: failedJob("BackoffLimitExceeded"), pods: [terminated(1, "boom")] }],
+    ["an apply refused", { pods: [], failure: { reason: Reason.ApplyFailed, message: "m" } as never }],
+  ])("keeps its status and model whatever is observed: %s", (_case, observed) => {
+    expect(succeeded.model?.uri).toBe(`pvc://data/models/penguins/${MODEL_HEX}`);
+    const after = computeStatus(
+      tj({}, { ...succeeded, progress: { epoch: 5, epochs: 5, percentage: 100 } }),
+      observed,
+      () => "2027-01-01T00:00:00Z",
+    );
+    expect(after).toEqual(succeeded);
+  });
+
+  it("waits for the pod's result when the Job completed before the pods' watch showed the pod end", () => {
+    const s = computeStatus(
+      tj(),
+      { job: complete, pods: [pod({}, "Running")], data, outputUri: "pvc://data/models/penguins" },
+      now,
+    );
+    expect(s.phase).toBe("Running");
+    expect(s.model).toBeUndefined();
+  });
+
+  it("never writes a model URI without an output location", () => {
+    const pods = [terminated(0, msg, "Completed")];
+    const s = computeStatus(tj(), { job: complete, pods, outcome: outcomeOfPods(pods), data }, now);
+    expect(s.model).toBeUndefined();
+    expect(s.phase).toBe("Failed");
+  });
+});
+
+describe("the training Job after it exists", () => {
+  const settings = { url: "https://10.0.0.1:9443/v1/report", caPem: "PEM" };
+  const made = (o: { report?: boolean; suspend?: boolean } = {}) =>
+    desiredObjects(tj({ runPolicy: { backoffLimit: 3, suspend: o.suspend ?? false } }), {
+      runtimeImage: "r/x:1",
+      data,
+      ...(o.report ? { report: settings } : {}),
+    })[1]?.object as Job;
+
+  it("reads its data version and output back from its own pod template", () => {
+    expect(jobDataVersion(made())).toEqual(data);
+    expect(jobDataVersion({ spec: { template: {} } } as Job)).toBeUndefined();
+  });
+
+  it.each([
+    ["same settings, same policy: apply (nothing differs)", made(), made(), { action: "apply" }],
+    ["same settings, suspended: apply", made({ suspend: true }), made(), { action: "apply" }],
+    ["made with reporting, now without: keep the template", made(), made({ report: true }), { action: "keep" }],
+    [
+      "made with reporting, now without, suspended: patch the run policy only",
+      made({ suspend: true }),
+      made({ report: true }),
+      { action: "patch", patch: { spec: { suspend: true } } },
+    ],
+  ])("%s", (_case, desired, live, expected) => {
+    expect(jobUpdate(desired, live)).toEqual(expected);
+  });
+});
+
 describe("ProgressWriter", () => {
   afterEach(() => vi.useRealTimers());
 
@@ -286,7 +380,10 @@ describe("ProgressWriter", () => {
     }
     await vi.advanceTimersByTimeAsync(5000);
     expect(writes.length).toBeLessThanOrEqual(3);
-    expect(writes.at(-1)).toEqual({ status: { progress: { epoch: 50, epochs: 50, percentage: 100 } } });
+    // At 100 % the ETA goes (null removes it in a merge patch): none shows once training has ended.
+    expect(writes.at(-1)).toEqual({
+      status: { progress: { epoch: 50, epochs: 50, percentage: 100, estimatedRemainingSeconds: null } },
+    });
     w.stop();
   });
 
@@ -300,10 +397,58 @@ describe("ProgressWriter", () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(writes).toEqual([
       { status: { progress: { epoch: 1, epochs: 60, percentage: 2 } } },
-      { status: { progress: { epoch: 18, epochs: 60, percentage: 100 } } },
+      { status: { progress: { epoch: 18, epochs: 60, percentage: 100, estimatedRemainingSeconds: null } } },
     ]);
     await vi.advanceTimersByTimeAsync(10_000); // the held epoch-17 report is gone, not written after the final one
     expect(writes).toHaveLength(2);
+    w.stop();
+  });
+
+  it.each([
+    [0.00010402565663370659, "0.000104"],
+    [0.123456, "0.1235"],
+    [1.5, "1.5"],
+    [1234.5678, "1235"],
+    [0, "0"],
+    [0.000012346, "1.235e-5"],
+    [1e-7, "1e-7"],
+    [12345678, "1.235e+7"],
+    [Number.NaN, "NaN"],
+  ])("shows loss %s as %s", (loss, shown) => {
+    expect(shortNumber(loss)).toBe(shown);
+  });
+
+  it.each([
+    [
+      "mid-run: the loss also short, the ETA kept",
+      { epoch: 3, epochs: 10, percentage: 30, loss: 0.123456, estimatedRemainingSeconds: 40 },
+      { epoch: 3, epochs: 10, percentage: 30, loss: 0.123456, shortLoss: "0.1235", estimatedRemainingSeconds: 40 },
+    ],
+    [
+      "at 100 %: the ETA removed",
+      { epoch: 10, epochs: 10, percentage: 100, loss: 0.01, estimatedRemainingSeconds: 0 },
+      { epoch: 10, epochs: 10, percentage: 100, loss: 0.01, shortLoss: "0.01", estimatedRemainingSeconds: null },
+    ],
+  ])("status.progress %s", (_case, report, patch) => {
+    expect(progressPatch(report)).toEqual(patch);
+  });
+
+  it.each([
+    [
+      "a run that failed mid-way with an ETA shown: the ETA removed",
+      [{ epoch: 2, epochs: 9, percentage: 22 }],
+      true,
+      2,
+    ],
+    ["no ETA shown: nothing more", [{ epoch: 2, epochs: 9, percentage: 22 }], false, 1],
+    ["its last report at 100 % removed it already", [{ epoch: 9, epochs: 9, percentage: 100 }], true, 1],
+  ])("on finishing, %s", async (_case, reports, etaShown, count) => {
+    const { writes, w } = recordingWriter();
+    w.offer("ml", "penguins", { epoch: 1, epochs: 9, percentage: 11 });
+    for (const r of reports) w.offer("ml", "penguins", r);
+    await w.finish("ml", "penguins", etaShown);
+    expect(writes.length - 1).toBe(count);
+    if (count === 2) expect(writes.at(-1)).toEqual({ status: { progress: { estimatedRemainingSeconds: null } } });
     w.stop();
   });
 
@@ -411,7 +556,7 @@ describe("TrainingJobReconciler", () => {
     });
     const ac = new AbortController();
     const reconcile = () => r.reconcile("ml/penguins", { log: log as never, signal: ac.signal });
-    return { calls, caches, reconcile, signal: ac.signal };
+    return { calls, caches, client, reconcile, signal: ac.signal };
   }
 
   it("applies its children and status with the reconcile's signal, and nothing once the caches hold them", async () => {
@@ -427,6 +572,65 @@ describe("TrainingJobReconciler", () => {
     h.caches.trainingJobs.set(tj({}, (status as TrainingJob).status));
     await h.reconcile();
     expect(h.calls).toEqual([]);
+  });
+
+  it.each([
+    ["Succeeded", "Succeeded"],
+    ["Failed", "BackoffLimitExceeded"],
+  ] as const)(
+    "an operator with other flags writes nothing for a %s run, its Job or its status",
+    async (phase, reason) => {
+      const h = overReadyDataSet();
+      const withReport = desiredObjects(tj(), {
+        runtimeImage: "r/x:1",
+        data,
+        report: { url: "https://x/v1/report", caPem: "P" },
+      });
+      h.caches.jobs.set(withReport[1]?.object as Job);
+      const cond = { type: "Ready", status: "False" as const, reason, message: "m", lastTransitionTime: now() };
+      h.caches.trainingJobs.set(tj({}, { phase, conditions: [cond] }));
+      h.caches.dataSets.remove(h.caches.dataSets.get("ml/penguins") as DataSet);
+      await h.reconcile();
+      expect(h.calls).toEqual([]);
+    },
+  );
+
+  it("starts no training on a DataSet being deleted", async () => {
+    const h = overReadyDataSet();
+    const current = h.caches.dataSets.get("ml/penguins") as DataSet;
+    h.caches.dataSets.set({ ...current, metadata: { ...current.metadata, deletionTimestamp: now() } });
+    await h.reconcile();
+    expect(h.calls.map((c) => c.what)).toEqual(["TrainingJob/status"]);
+    const ready = (h.calls[0]?.body as TrainingJob | undefined)?.status?.conditions?.find((c) => c.type === "Ready");
+    expect(ready).toMatchObject({
+      reason: Reason.DataSetNotReady,
+      message: expect.stringMatching(/^DataSet penguins is being deleted, so training does not start/),
+    });
+  });
+
+  it("a running Job made with other settings keeps its template: no apply, only its run policy follows the spec", async () => {
+    const h = overReadyDataSet();
+    const patches: unknown[] = [];
+    (h.client as { mergePatch?: unknown }).mergePatch = async (
+      _r: unknown,
+      _ns: unknown,
+      _n: unknown,
+      patch: unknown,
+    ) => {
+      patches.push(patch);
+      return { metadata: { resourceVersion: "3" } };
+    };
+    const withReport = desiredObjects(tj(), {
+      runtimeImage: "r/x:1",
+      data,
+      report: { url: "https://x/v1/report", caPem: "P" },
+    });
+    h.caches.serviceAccounts.set(withReport[0]?.object as never);
+    h.caches.jobs.set({ ...(withReport[1]?.object as Job), status: { active: 1 } });
+    h.caches.trainingJobs.set(tj({ runPolicy: { backoffLimit: 3, suspend: true } }));
+    await h.reconcile();
+    expect(h.calls.map((c) => c.what)).toEqual(["TrainingJob/status"]);
+    expect(patches).toEqual([{ spec: { suspend: true } }]);
   });
 
   it("a Job the API server refuses for good fails the run with ApplyFailed, stalled", async () => {

@@ -35,8 +35,10 @@ export const serveCommand: Command = {
     try {
       await running.loaded;
     } catch (err) {
-      // Exit so the pod restarts and its status shows why; readiness was never true.
-      const message = err instanceof ConfigError ? err.message : `model load failed: ${(err as Error).message}`;
+      // Exit so the pod restarts and its status shows why; readiness was never true. The URI names the model as the
+      // ModelDeployment does (spec.model.uri, or its TrainingJob's status.model.uri), not as a path in this pod.
+      const why = err instanceof ConfigError ? err.message : (err as Error).message;
+      const message = `cannot load model ${running.config.modelUri}: ${why}`;
       running.app.log.error(message);
       await running.close();
       fail(message, 1);

@@ -134,6 +134,7 @@ const PODS: [string, Built[]][] = [
           encryption: { transitKey: "penguins", vaultRole: "liftoff-dataset" },
         } as Partial<DataSet["spec"]>),
         { runtimeImage: IMAGE, report, vault },
+        ["a".repeat(64)], // a version a TrainingJob trained on
       ).object,
     ],
   ],

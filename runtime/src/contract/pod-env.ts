@@ -62,6 +62,11 @@ export const POD_ENV = {
   scratch: { name: "LIFTOFF_SCRATCH", readBy: ["prepare"], meaning: "private working space" },
   memoryLimit: { name: "LIFTOFF_MEMORY_LIMIT", readBy: ["prepare"], meaning: "the container's memory limit, bytes" },
   cpuLimit: { name: "LIFTOFF_CPU_LIMIT", readBy: ["prepare"], meaning: "the container's CPU limit, cores" },
+  keepVersions: {
+    name: "LIFTOFF_KEEP_VERSIONS",
+    readBy: ["prepare"],
+    meaning: "version folders (hex digests, comma-separated) pruning never removes: TrainingJobs use them",
+  },
   // train
   trainSpec: { name: "LIFTOFF_TRAIN_SPEC", readBy: ["train"], meaning: "the TrainingJob's spec and name as JSON" },
   terminationLog: { name: "LIFTOFF_TERMINATION_LOG", readBy: ["train"], meaning: "termination message file" },

@@ -24,7 +24,8 @@ export const PREPARE_HELP = `usage: liftoff-runtime prepare --spec <DataSet mani
   --delete              remove every version under --out instead (the DataSet's finalizer)
 
 Vault (hashPII salts, postgres DSN, encryption keys): LIFTOFF_VAULT_ADDR, _CACERT, _ROLE, _AUTH_MOUNT, _TOKEN_FILE.
-Limits: LIFTOFF_MEMORY_LIMIT (bytes; DuckDB gets 60%), LIFTOFF_CPU_LIMIT (cores; DuckDB threads).`;
+Limits: LIFTOFF_MEMORY_LIMIT (bytes; DuckDB gets 60%), LIFTOFF_CPU_LIMIT (cores; DuckDB threads).
+Versions in use, kept beyond spec.retainVersions: LIFTOFF_KEEP_VERSIONS (hex digests, comma-separated).`;
 
 const RETRYABLE = new Set<PrepareReasonName>([
   PrepareReason.SourceUnreachable,
@@ -62,6 +63,11 @@ function memoryLimit(env: NodeJS.ProcessEnv): string {
 function threads(env: NodeJS.ProcessEnv): number {
   const cpu = Number(env.LIFTOFF_CPU_LIMIT);
   return Number.isFinite(cpu) && cpu > 0 ? Math.max(1, Math.ceil(cpu)) : Math.min(4, availableParallelism());
+}
+
+/** LIFTOFF_KEEP_VERSIONS: the version folders in use, which pruning keeps (the operator's in-use protection). */
+function keepVersions(env: NodeJS.ProcessEnv): string[] {
+  return (env.LIFTOFF_KEEP_VERSIONS ?? "").split(",").filter((v) => /^[0-9a-f]{64}$/.test(v));
 }
 
 export async function prepareMain(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -128,6 +134,7 @@ export async function prepareMain(argv: string[], env: NodeJS.ProcessEnv): Promi
       ...(secrets ? { secrets } : {}),
       threads: threads(env),
       memoryLimit: memoryLimit(env),
+      keepVersions: keepVersions(env),
       progress: log,
     }).catch((err: unknown) => {
       throw vaultError(err);

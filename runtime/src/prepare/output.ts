@@ -35,6 +35,8 @@ export async function publish(
   staging: string,
   encryption: ManifestJson["encryption"],
   retain: number,
+  /** Versions pruning keeps whatever their age (hex digests): TrainingJobs trained or train on them. */
+  inUse: readonly string[] = [],
 ): Promise<{ digest: string; dir: string; manifest: ManifestJson }> {
   const files: ManifestFile[] = [];
   const walk = async (dir: string) => {
@@ -69,12 +71,12 @@ export async function publish(
   }
   const now = new Date();
   await utimes(dir, now, now);
-  await prune(out, retain, digest);
+  await prune(out, retain, [digest, ...inUse]);
   return { digest: `sha256:${digest}`, dir, manifest };
 }
 
-/** Deletes version folders beyond the `retain` newest (never `keep`), and stale staging folders. */
-async function prune(out: string, retain: number, keep?: string): Promise<string[]> {
+/** Deletes version folders beyond the `retain` newest (never one in `keep`), and stale staging folders. */
+async function prune(out: string, retain: number, keep: readonly string[] = []): Promise<string[]> {
   const entries = await readdir(out, { withFileTypes: true });
   const versions = await Promise.all(
     entries
@@ -82,7 +84,7 @@ async function prune(out: string, retain: number, keep?: string): Promise<string
       .map(async (e) => ({ name: e.name, mtime: (await stat(path.join(out, e.name))).mtimeMs })),
   );
   versions.sort((a, b) => b.mtime - a.mtime || (a.name < b.name ? -1 : 1));
-  const doomed = versions.filter((v, i) => i >= retain && v.name !== keep).map((v) => v.name);
+  const doomed = versions.filter((v, i) => i >= retain && !keep.includes(v.name)).map((v) => v.name);
   for (const name of doomed) await rm(path.join(out, name), { recursive: true, force: true });
   return doomed;
 }

@@ -83,6 +83,21 @@ describe("prepare pipeline", () => {
     expect(files).toEqual(["manifest.json", "preprocessing.json", "stats.json", "test", "train", "validation"]);
   });
 
+  it("keeps a version something still uses beyond retainVersions (LIFTOFF_KEEP_VERSIONS)", async () => {
+    const out = tmp();
+    const digests: string[] = [];
+    for (const seed of [1, 2, 3]) {
+      const keepVersions = digests.slice(0, 1); // the first version: a TrainingJob trained on it
+      const { result } = await prepareInline(
+        rows(40),
+        { schema, retainVersions: 1, split: { ...split, seed } },
+        { out, keepVersions },
+      );
+      digests.push(result.digest.slice(7));
+    }
+    expect(readdirSync(out).sort()).toEqual([digests[0], digests[2]].sort());
+  });
+
   it("encrypts every file but the manifest; only the wrapped key is stored; the reader restores the Parquet", async () => {
     const key = randomBytes(32);
     const secrets = {

@@ -55,6 +55,8 @@ export interface PrepareOptions {
   threads?: number;
   /** DuckDB memory_limit, e.g. "768MB". */
   memoryLimit?: string;
+  /** Versions (hex digests) that pruning keeps beyond spec.retainVersions: something still uses them. */
+  keepVersions?: readonly string[];
   progress?: (stage: string) => void;
 }
 
@@ -284,7 +286,7 @@ export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
       await json("stats.json", statsJson);
       await json("preprocessing.json", preprocessing);
       dataKey?.fill(0);
-      const published = await publish(o.out, staging, encryption, spec.retainVersions);
+      const published = await publish(o.out, staging, encryption, spec.retainVersions, o.keepVersions);
       progress(`published ${published.digest}`);
       return {
         digest: published.digest,

@@ -239,7 +239,8 @@ export const DataSetSpec = Obj(
     ),
     encryption: Type.Optional(Encryption),
     retainVersions: Type.Integer({
-      description: "Processed versions kept under output.path (the newest; older ones are deleted).",
+      description:
+        "Processed versions kept under output.path (the newest; older ones are deleted unless a TrainingJob or ModelDeployment uses them).",
       minimum: 1,
       maximum: 100,
       default: DATASET_DEFAULTS.retainVersions,

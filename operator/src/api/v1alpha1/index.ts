@@ -62,15 +62,22 @@ const TrainingJobKind: KindDefinition<TrainingJob> = {
     },
     {
       name: "Loss",
-      type: "number",
-      jsonPath: ".status.progress.loss",
-      description: "Training loss of the last epoch.",
+      type: "string",
+      jsonPath: ".status.progress.shortLoss",
+      description: "Training loss of the last epoch, to 4 significant digits.",
     },
     {
       name: "ETA",
       type: "integer",
       jsonPath: ".status.progress.estimatedRemainingSeconds",
-      description: "Estimated seconds until training ends.",
+      description: "Estimated seconds until training ends (none once it has ended).",
+    },
+    {
+      name: "Exact Loss",
+      type: "number",
+      jsonPath: ".status.progress.loss",
+      description: "Training loss of the last epoch, in full.",
+      priority: 1,
     },
   ],
 };
@@ -92,8 +99,20 @@ export const ModelDeploymentKind: KindDefinition<ModelDeployment> = {
       jsonPath: ".status.readyReplicas",
       description: "Serving pods that are ready.",
     },
-    { name: "Model", type: "string", jsonPath: ".status.model.uri", description: "Where the served model comes from." },
+    {
+      name: "Model",
+      type: "string",
+      jsonPath: ".status.model.summary",
+      description: "The served model: its TrainingJob, else its short digest.",
+    },
     { name: "URL", type: "string", jsonPath: ".status.url", description: "In-cluster URL of the inference endpoint." },
+    {
+      name: "Model URI",
+      type: "string",
+      jsonPath: ".status.model.uri",
+      description: "Where the served model comes from.",
+      priority: 1,
+    },
     {
       name: "Drift",
       type: "number",

@@ -376,6 +376,13 @@ export const ModelDeploymentStatus = Obj(
           name: Type.String({ description: "Name the model is served under.", maxLength: 253 }),
           uri: Type.String({ description: "Where the served model comes from.", maxLength: 2048 }),
           digest: Type.Optional(Type.String({ description: "sha256 of the served artifact.", maxLength: 71 })),
+          summary: Type.Optional(
+            Type.String({
+              description:
+                "What the MODEL column shows: the TrainingJob's name, else the short digest (sha256:<12 hex>), else the URI's end.",
+              maxLength: 64,
+            }),
+          ),
         },
         { description: "The model being served." },
       ),

@@ -258,9 +258,14 @@ export const TrainingJobStatus = Obj(
           epochs: Type.Integer({ description: "Epochs planned.", minimum: 0 }),
           percentage: Type.Integer({ description: "Percent of epochs completed.", minimum: 0, maximum: 100 }),
           loss: Type.Optional(Type.Number({ description: "Training loss of the last epoch." })),
+          shortLoss: Type.Optional(
+            Type.String({ description: "loss to 4 significant digits, as the LOSS column shows it.", maxLength: 32 }),
+          ),
           metrics: Type.Optional(NumberMap({ description: "Other metrics of the last epoch, e.g. val_loss." })),
           samplesPerSecond: Type.Optional(Type.Number({ description: "Training throughput." })),
-          estimatedRemainingSeconds: Type.Optional(Type.Integer({ description: "Estimated time to finish." })),
+          estimatedRemainingSeconds: Type.Optional(
+            Type.Integer({ description: "Estimated time to finish; absent once training has ended." }),
+          ),
         },
         { description: "Live progress, updated each epoch." },
       ),
