@@ -287,6 +287,15 @@ describe("node agent", () => {
     const running = await waitPod(kc, ns.name, "stubborn", "Running", (p) => p.status?.phase === "Running" && p);
     const pid = containerPid(running);
     expect(processAlive(pid)).toBe(true);
+    // Running means started, not yet ignoring SIGTERM: a delete before the handler is installed would kill it at once.
+    await pollUntil(
+      "SIGTERM handler installed",
+      async () =>
+        (await core.readNamespacedPodLog({ name: "stubborn", namespace: ns.name })).includes(
+          "ignoring SIGTERM from now",
+        ),
+      { timeoutMs: 20_000, intervalMs: 50 },
+    );
     const deletedAt = Date.now();
     await core.deleteNamespacedPod({ name: "stubborn", namespace: ns.name });
     // It ignores SIGTERM, so only the SIGKILL after the 2 s grace period ends it: that it goes at all proves the

@@ -78,6 +78,8 @@ switch (cmd) {
   case "stubborn":
     process.on("SIGTERM", () => console.log("testbox: ignoring SIGTERM"));
     setInterval(() => {}, 1 << 30);
+    // Until this line the default SIGTERM action still applies: tests wait for it before they delete the pod.
+    console.log("testbox: stubborn, ignoring SIGTERM from now on");
     break;
   default:
     console.error(`testbox: unknown command "${cmd}"`);

@@ -200,7 +200,7 @@ describe("serve", { timeout: 60_000 }, () => {
     const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
     expect(code).toBe(1);
     expect(err).toMatch(
-      /^liftoff-runtime: error: model digest mismatch: expected sha256:2{64}, got sha256:[0-9a-f]{64}; refusing to serve\n$/,
+      /^liftoff-runtime: error: cannot load model pvc:\/\/claim\/models\/m: model digest mismatch: expected sha256:2{64}, got sha256:[0-9a-f]{64}; refusing to serve\n$/,
     );
   });
 });
