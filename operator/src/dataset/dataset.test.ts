@@ -226,6 +226,22 @@ describe("DataSetReconciler", () => {
     expect(h.calls.some((x) => x.what === "create Job")).toBe(false);
   });
 
+  it("finding: a DataSet picks its prepare Job by name without an owner check — a Job it does not control is never read", async () => {
+    // Someone made a Job under the prepare Job's name (no ownerReference to this DataSet) and let it "succeed".
+    const forged = prepareJob(ds(), { runtimeImage: "evil:1", report: settings }).object as KubeObject;
+    forged.metadata = { ...forged.metadata, uid: "forged", ownerReferences: [] };
+    const done = { conditions: [{ type: "Complete", status: "True" }], succeeded: 1 };
+    const h = harness(undefined, { report: true, jobs: [{ ...forged, status: done }] });
+    await h.reconcile();
+    expect(h.calls.some((c) => c.what === "create Job")).toBe(false);
+    const written = h.calls.find((c) => c.what === "apply DataSet/status")?.body as DataSet | undefined;
+    expect(cond(written?.status, "Failed")).toMatchObject({ status: "True", reason: Reason.ApplyFailed });
+    expect(cond(written?.status, "Failed")?.message).toMatch(
+      /penguins-prepare-g2 exists but is not controlled by this DataSet/,
+    );
+    expect(cond(written?.status, "Ready")?.status).toBe("False");
+  });
+
   it("only new work waits for the report flags, with a condition that names them", async () => {
     const h = harness(undefined, { report: false });
     await h.reconcile();
@@ -362,7 +378,16 @@ describe("DataSet in use", () => {
 });
 
 describe("DataSet prepare pod", () => {
-  const job = { metadata: { name: "penguins-prepare-g2", namespace: "team-a" }, status: { active: 1 } };
+  const job = {
+    metadata: {
+      name: "penguins-prepare-g2",
+      namespace: "team-a",
+      ownerReferences: [
+        { apiVersion: "liftoff.dev/v1alpha1", kind: "DataSet", name: "penguins", uid: "uid-1", controller: true },
+      ],
+    },
+    status: { active: 1 },
+  };
   const pendingPod = {
     metadata: { name: "penguins-prepare-g2-x", namespace: "team-a", labels: { "job-name": "penguins-prepare-g2" } },
     status: {
