@@ -49,7 +49,10 @@ describe("DataSet desired objects", () => {
     const c = pod.containers[0];
     expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
     expect(c.args).toEqual(["prepare", "--out", "/data/output/prepared/penguins"]);
-    expect(c.resources).toEqual({ requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } });
+    expect(c.resources).toEqual({
+      requests: { cpu: "1", memory: "1Gi", "ephemeral-storage": "1Gi" },
+      limits: { cpu: "1", memory: "1Gi", "ephemeral-storage": "22Gi" },
+    });
     const env = c.env.map((e: { name: string }) => e.name);
     expect(env).toContain("LIFTOFF_REPORT_URL");
     expect(env).not.toContain("LIFTOFF_VAULT_ADDR"); // this spec reads nothing from Vault
@@ -58,6 +61,22 @@ describe("DataSet desired objects", () => {
       persistentVolumeClaim: { claimName: "raw", readOnly: true },
     });
     expect(job.spec.podFailurePolicy.rules[0]).toMatchObject({ action: "FailJob", onExitCodes: { values: [3] } });
+  });
+
+  it("finding: the prepare Job has no activeDeadlineSeconds, its scratch and tmp emptyDirs no sizeLimit and no ephemeral-storage limit", () => {
+    for (const made of [
+      prepareJob(ds(), { runtimeImage: "rt:1", report: settings }),
+      cleanupJob(ds(), { runtimeImage: "rt:1" }),
+    ]) {
+      const job = made.object as KubeObject;
+      expect(job.spec.activeDeadlineSeconds).toBe(21_600);
+      const pod = podOf(job);
+      const vol = (n: string) => pod.volumes.find((v: { name: string }) => v.name === n);
+      expect(vol("scratch")).toEqual({ name: "scratch", emptyDir: { sizeLimit: "20Gi" } });
+      expect(vol("tmp")).toEqual({ name: "tmp", emptyDir: { sizeLimit: "1Gi" } });
+      expect(pod.containers[0].resources.limits["ephemeral-storage"]).toBe("22Gi");
+      expect(pod.containers[0].resources.requests["ephemeral-storage"]).toBe("1Gi");
+    }
   });
 
   it("adds the Vault identity only when the spec needs a secret or a key", () => {

@@ -81,6 +81,12 @@ describe("desired training Job", () => {
   const pod0 = spec?.template.spec;
   const c = pod0?.containers[0];
 
+  it("finding: TrainingJob pods' tmp emptyDir has no sizeLimit and no ephemeral-storage limit", () => {
+    expect(pod0?.volumes?.find((v) => v.name === "tmp")).toEqual({ name: "tmp", emptyDir: { sizeLimit: "2Gi" } });
+    expect(c?.resources?.limits?.["ephemeral-storage"]).toBe("3Gi");
+    expect(c?.resources?.requests?.["ephemeral-storage"]).toBe("1Gi");
+  });
+
   it("runs one restricted pod under the job's own ServiceAccount, pinned to the DataSet version", () => {
     expect(sa?.object.metadata.name).toBe("penguins-train");
     expect(pod0?.serviceAccountName).toBe("penguins-train");
