@@ -31,3 +31,16 @@ rules:
 ${policyRules(operatorPermissions()).map(renderRule).join("\n")}
 `;
 }
+
+/**
+ * The rules on cluster-scoped resources only (nodes, CRDs, TokenReviews): what the chart still binds cluster-wide when
+ * watchNamespaces is set; the namespaced rest is bound by a RoleBinding in each watched namespace.
+ */
+export function renderClusterScopedRules(): string {
+  const cluster = operatorPermissions().filter((p) => !p.resource.namespaced);
+  return `${HEADER}# The rules on cluster-scoped resources only (charts/liftoff/templates/rbac.yaml binds these cluster-wide when
+# watchNamespaces is set).
+rules:
+${policyRules(cluster).map(renderRule).join("\n")}
+`;
+}
