@@ -143,3 +143,19 @@ describe.skipIf(!tools)("manifests (issue #24)", () => {
     expect(ns.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
   });
 });
+
+describe("docs/operator.md RBAC summary", () => {
+  it("finding: docs/operator.md's RBAC summary is out of date — it is config/rbac/role.yaml's rules, rule by rule", () => {
+    const doc = readFileSync(join(REPO_ROOT, "docs/operator.md"), "utf8");
+    const section = doc.slice(doc.indexOf("## RBAC"), doc.indexOf("\n## ", doc.indexOf("## RBAC") + 1));
+    const [role] = parse(readFileSync(join(REPO_ROOT, "config/rbac/role.yaml"), "utf8"));
+    for (const rule of role.rules) {
+      const row = section
+        .split("\n")
+        .find((l: string) => rule.resources.every((r: string) => l.includes(`\`${r}\``)) && l.startsWith("|"));
+      expect(row, `no row for ${rule.resources.join(", ")}`).toBeDefined();
+      expect(row?.split("|").map((c: string) => c.trim())).toContain(rule.verbs.join(", "));
+      for (const n of rule.resourceNames ?? []) expect(row).toContain(`\`${n}\``);
+    }
+  });
+});
