@@ -110,7 +110,12 @@ describe.skipIf(!tools)("manifests (issue #24)", () => {
   it("finding: the operator pod does not pin its UID/GID — 65532:65532 like the image", () => {
     for (const objs of [helmTemplate(), kustomize()]) {
       const pod = objs.find((o) => o.kind === "Deployment").spec.template.spec;
-      expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532 });
+      expect(pod.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        runAsUser: 65532,
+        runAsGroup: 65532,
+        fsGroup: 65532,
+      });
     }
     expect(readFileSync(join(REPO_ROOT, "operator/Dockerfile"), "utf8")).toMatch(/^USER 65532:65532$/m);
   });
