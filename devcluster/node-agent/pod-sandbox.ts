@@ -1,6 +1,6 @@
 // What a pod's containers share, set up before they run and removed with the pod: its address, its network
 // namespace, its folder and volumes, and the renewal of its projected service-account tokens.
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
 import { POD_NETWORK_RETRY, retryDelayMs, VOLUME_RETRY } from "./backoff.js";
 import type { NodeShape } from "./config.js";
@@ -11,7 +11,7 @@ import type { IpPool } from "./ipam.js";
 import { describe, type Kube } from "./kube.js";
 import { memoryRoot, mountLinks, rootDir } from "./layout.js";
 import type { PodNetwork } from "./netns.js";
-import { fetchObjects, linkMounts, type PodObjects, setupVolumes } from "./volumes.js";
+import { fetchObjects, linkMounts, makePodDir, type PodObjects, setupVolumes } from "./volumes.js";
 
 export interface SandboxDeps {
   kube: Kube;
@@ -84,7 +84,7 @@ export class PodSandbox {
 
   /** A recreated pod with the same name (StatefulSet) starts from empty folders; logs are kept. */
   resetFoldersOfEarlierPod(): void {
-    mkdirSync(this.dir, { recursive: true });
+    makePodDir(this.dir);
     const file = `${this.dir}/.uid`;
     let old = "";
     try {

@@ -46,6 +46,17 @@ export async function fetchObjects(
   };
 }
 
+/** Files that hold a service-account token: the pod's process (the agent's own user locally) only. */
+const TOKEN_MODE = 0o600;
+/** A pod's folder and the folders above it (namespace, pods): owner and group only, as kubelet keeps its pods folder. */
+const POD_DIR_MODE = 0o750;
+
+/** Makes a pod's folder (<pods>/<ns>/<pod>) and keeps it, its namespace folder and the pods folder 0750. */
+export function makePodDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: POD_DIR_MODE });
+  for (const d of [dirname(dirname(dir)), dirname(dir), dir]) chmodSync(d, POD_DIR_MODE);
+}
+
 async function claimFolder(kube: Kube, namespace: string, claimName: string): Promise<string> {
   const pvc = await orNotFound(() => kube.core.readNamespacedPersistentVolumeClaim({ name: claimName, namespace }));
   if (!pvc) throw new MountError(`persistentvolumeclaim "${claimName}" not found`);
@@ -106,7 +117,8 @@ export async function setupVolumes(
           mkdirSync(dirname(target), { recursive: true });
           if ("token" in f) {
             const token = await requestToken(kube, pod, f.token);
-            writeAtomically(target, token.token, f.mode);
+            // Whatever the volume's defaultMode (the API server's is 0644): a token is a credential.
+            writeAtomically(target, token.token, TOKEN_MODE);
             const at = Date.now() + f.token.expirationSeconds * 800;
             refreshAt = Math.min(refreshAt ?? at, at);
           } else {

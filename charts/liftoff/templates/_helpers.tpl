@@ -20,3 +20,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{ .Release.Name }}-liftoff-report-tls
 {{- end -}}
 {{- end -}}
+{{- /* The operator image: repository@digest when image.digest is set (immutable), else repository:tag. */}}
+{{- define "liftoff.image" -}}
+{{- if .Values.image.digest -}}
+{{ printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else -}}
+{{ printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end -}}
+{{- end -}}

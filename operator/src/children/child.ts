@@ -23,3 +23,17 @@ export function child<T extends KubeObject>(
   } as DesiredObject<T>["object"];
   return { resource, object };
 }
+
+/**
+ * Whether `obj` is controlled by `owner` (its controller ownerReference carries the owner's uid). A child found by
+ * name alone could be anyone's: a Job a user made with the name the operator would give must not stand in for it.
+ */
+export function controlledBy(obj: KubeObject, owner: KubeObject): boolean {
+  const uid = owner.metadata?.uid;
+  return !!uid && !!obj.metadata?.ownerReferences?.some((r) => r.controller && r.uid === uid);
+}
+
+/** The condition message for a child that exists under the operator's name but is not controlled by the owner. */
+export function notControlledMessage(kind: string, name: string | undefined, ownerKind: string): string {
+  return `${kind} ${name} exists but is not controlled by this ${ownerKind}, so it is not used; delete or rename it`;
+}

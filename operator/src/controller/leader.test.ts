@@ -1,6 +1,8 @@
+import { type AddressInfo, createServer, type Socket } from "node:net";
+import { KubeConfig } from "@kubernetes/client-node";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { KubeClient } from "../kube/client.js";
+import { KubeClient } from "../kube/client.js";
 import { KubeApiError } from "../kube/request.js";
 import type { KubeObject } from "../kube/types.js";
 import { type LeaderElectionOptions, LeaderElector } from "./leader.js";
@@ -50,7 +52,10 @@ function candidate(store: FakeLeases, identity: string, over: Partial<LeaderElec
 }
 
 beforeEach(() => {
-  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"], now: Date.parse("2026-01-01T00:00:00Z") });
+  vi.useFakeTimers({
+    toFake: ["setTimeout", "clearTimeout", "Date", "performance"],
+    now: Date.parse("2026-01-01T00:00:00Z"),
+  });
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -213,5 +218,85 @@ describe("LeaderElector.run and release", () => {
     expect(stopped).toHaveBeenCalledTimes(1);
     expect(a.isLeader).toBe(false);
     await loop;
+  });
+});
+
+describe("LeaderElector against a stalled API server (issue #24)", () => {
+  it("finding: two leaders — a leader whose API connection stalls stops leading within renewDeadline", async () => {
+    vi.useRealTimers();
+    // An "API server" that accepts connections and never answers (not even the TLS handshake).
+    const sockets = new Set<Socket>();
+    const server = createServer((s) => {
+      sockets.add(s);
+      s.on("error", () => undefined);
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as AddressInfo).port;
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: "c", server: `https://127.0.0.1:${port}`, skipTLSVerify: true }],
+      users: [{ name: "u", token: "t" }],
+      contexts: [{ name: "x", cluster: "c", user: "u" }],
+      currentContext: "x",
+    });
+    const stalled = new KubeClient(kc, { fieldManager: "test" });
+    const store = new FakeLeases();
+    let useStalled = false;
+    // The first term is won against a healthy store; then every request goes to the stalled server.
+    const client = {
+      getOptional: (...a: Parameters<KubeClient["getOptional"]>) =>
+        useStalled ? stalled.getOptional(...a) : store.getOptional(),
+      create: (...a: Parameters<KubeClient["create"]>) =>
+        useStalled ? stalled.create(...a) : store.create(a[0], a[1]),
+      update: (...a: Parameters<KubeClient["update"]>) =>
+        useStalled ? stalled.update(...a) : store.update(a[0], a[1]),
+    } as unknown as KubeClient;
+    const a = new LeaderElector(
+      client,
+      { ...OPTS, identity: "a", leaseDurationSeconds: 3, renewDeadlineSeconds: 1, retryPeriodSeconds: 0.2 },
+      log,
+    );
+    let stoppedAt = 0;
+    const stopped = new Promise<void>((r) => {
+      void a.run(
+        () => {
+          useStalled = true;
+        },
+        () => {
+          stoppedAt = performance.now();
+          r();
+        },
+      );
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 50));
+      expect(a.isLeader).toBe(true);
+      const since = performance.now();
+      // client-go bounds each renewal by renewDeadline: the leader gives up after ~1 s, before another replica
+      // could take the Lease (leaseDuration 3 s) — not after the request's own 30 s timeout.
+      await Promise.race([
+        stopped,
+        new Promise((_, reject) => setTimeout(() => reject(new Error("still leading after 2.9 s")), 2_900)),
+      ]);
+      expect(a.isLeader).toBe(false);
+      expect(stoppedAt - since).toBeGreaterThan(800);
+      expect(stoppedAt - since).toBeLessThan(2_500);
+    } finally {
+      a.abandon();
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it("finding: two leaders — lease expiry is measured on a monotonic clock, not the wall clock", async () => {
+    const store = new FakeLeases();
+    const a = candidate(store, "a");
+    const b = candidate(store, "b");
+    expect(await a.tryAcquireOrRenew()).toBe(true);
+    expect(await b.tryAcquireOrRenew()).toBe(false);
+    // The wall clock jumps an hour ahead (NTP step, VM resume): no time has passed for the lease.
+    vi.setSystemTime(Date.now() + 3_600_000);
+    expect(await b.tryAcquireOrRenew()).toBe(false);
+    expect(store.spec?.holderIdentity).toBe("a");
   });
 });

@@ -49,7 +49,10 @@ describe("DataSet desired objects", () => {
     const c = pod.containers[0];
     expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
     expect(c.args).toEqual(["prepare", "--out", "/data/output/prepared/penguins"]);
-    expect(c.resources).toEqual({ requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } });
+    expect(c.resources).toEqual({
+      requests: { cpu: "1", memory: "1Gi", "ephemeral-storage": "1Gi" },
+      limits: { cpu: "1", memory: "1Gi", "ephemeral-storage": "22Gi" },
+    });
     const env = c.env.map((e: { name: string }) => e.name);
     expect(env).toContain("LIFTOFF_REPORT_URL");
     expect(env).not.toContain("LIFTOFF_VAULT_ADDR"); // this spec reads nothing from Vault
@@ -58,6 +61,22 @@ describe("DataSet desired objects", () => {
       persistentVolumeClaim: { claimName: "raw", readOnly: true },
     });
     expect(job.spec.podFailurePolicy.rules[0]).toMatchObject({ action: "FailJob", onExitCodes: { values: [3] } });
+  });
+
+  it("finding: the prepare Job has no activeDeadlineSeconds, its scratch and tmp emptyDirs no sizeLimit and no ephemeral-storage limit", () => {
+    for (const made of [
+      prepareJob(ds(), { runtimeImage: "rt:1", report: settings }),
+      cleanupJob(ds(), { runtimeImage: "rt:1" }),
+    ]) {
+      const job = made.object as KubeObject;
+      expect(job.spec.activeDeadlineSeconds).toBe(21_600);
+      const pod = podOf(job);
+      const vol = (n: string) => pod.volumes.find((v: { name: string }) => v.name === n);
+      expect(vol("scratch")).toEqual({ name: "scratch", emptyDir: { sizeLimit: "20Gi" } });
+      expect(vol("tmp")).toEqual({ name: "tmp", emptyDir: { sizeLimit: "1Gi" } });
+      expect(pod.containers[0].resources.limits["ephemeral-storage"]).toBe("22Gi");
+      expect(pod.containers[0].resources.requests["ephemeral-storage"]).toBe("1Gi");
+    }
   });
 
   it("adds the Vault identity only when the spec needs a secret or a key", () => {
@@ -226,6 +245,22 @@ describe("DataSetReconciler", () => {
     expect(h.calls.some((x) => x.what === "create Job")).toBe(false);
   });
 
+  it("finding: a DataSet picks its prepare Job by name without an owner check — a Job it does not control is never read", async () => {
+    // Someone made a Job under the prepare Job's name (no ownerReference to this DataSet) and let it "succeed".
+    const forged = prepareJob(ds(), { runtimeImage: "evil:1", report: settings }).object as KubeObject;
+    forged.metadata = { ...forged.metadata, uid: "forged", ownerReferences: [] };
+    const done = { conditions: [{ type: "Complete", status: "True" }], succeeded: 1 };
+    const h = harness(undefined, { report: true, jobs: [{ ...forged, status: done }] });
+    await h.reconcile();
+    expect(h.calls.some((c) => c.what === "create Job")).toBe(false);
+    const written = h.calls.find((c) => c.what === "apply DataSet/status")?.body as DataSet | undefined;
+    expect(cond(written?.status, "Failed")).toMatchObject({ status: "True", reason: Reason.ApplyFailed });
+    expect(cond(written?.status, "Failed")?.message).toMatch(
+      /penguins-prepare-g2 exists but is not controlled by this DataSet/,
+    );
+    expect(cond(written?.status, "Ready")?.status).toBe("False");
+  });
+
   it("only new work waits for the report flags, with a condition that names them", async () => {
     const h = harness(undefined, { report: false });
     await h.reconcile();
@@ -362,7 +397,16 @@ describe("DataSet in use", () => {
 });
 
 describe("DataSet prepare pod", () => {
-  const job = { metadata: { name: "penguins-prepare-g2", namespace: "team-a" }, status: { active: 1 } };
+  const job = {
+    metadata: {
+      name: "penguins-prepare-g2",
+      namespace: "team-a",
+      ownerReferences: [
+        { apiVersion: "liftoff.dev/v1alpha1", kind: "DataSet", name: "penguins", uid: "uid-1", controller: true },
+      ],
+    },
+    status: { active: 1 },
+  };
   const pendingPod = {
     metadata: { name: "penguins-prepare-g2-x", namespace: "team-a", labels: { "job-name": "penguins-prepare-g2" } },
     status: {

@@ -18,6 +18,16 @@ const DEFAULT_RESOURCES = { cpu: "1", memory: "1Gi" };
 /** Exit code of `prepare` for failures a retry cannot fix (runtime/src/prepare/command.ts EXIT_PERMANENT). */
 const EXIT_PERMANENT = 3;
 const BACKOFF_LIMIT = 3;
+/** How long a prepare (or cleanup) Job may run, all retries together, before the Job controller fails it. */
+const ACTIVE_DEADLINE_SECONDS = 6 * 60 * 60;
+/**
+ * Local disk a prepare pod may fill: its scratch (downloads, DuckDB's spill) and /tmp, each capped by a sizeLimit,
+ * and the container's ephemeral-storage (both volumes plus 1Gi of logs) so a runaway run is evicted, not the node
+ * filled. The request stays small: the caps bound the worst case, they are not what a run usually uses.
+ */
+const SCRATCH_SIZE_LIMIT = "20Gi";
+const TMP_SIZE_LIMIT = "1Gi";
+const EPHEMERAL_STORAGE = { request: "1Gi", limit: "22Gi" };
 
 function ownerReference(ds: DataSet): OwnerReference {
   return controllerReference(RESOURCES.DataSet, ds);
@@ -77,8 +87,8 @@ function jobObject(
   const report = o.report ? reportPodParts(o.report) : undefined;
   const volumes: KubeObject[] = [
     { name: "output", persistentVolumeClaim: { claimName: spec.output.claimName } },
-    { name: "scratch", emptyDir: {} },
-    { name: "tmp", emptyDir: {} },
+    { name: "scratch", emptyDir: { sizeLimit: SCRATCH_SIZE_LIMIT } },
+    { name: "tmp", emptyDir: { sizeLimit: TMP_SIZE_LIMIT } },
   ];
   const mounts: KubeObject[] = [
     { name: "output", mountPath: OUTPUT_ROOT },
@@ -117,7 +127,10 @@ function jobObject(
           },
           ...(report?.env ?? []),
         ],
-        resources: { requests: res, limits: res },
+        resources: {
+          requests: { ...res, "ephemeral-storage": EPHEMERAL_STORAGE.request },
+          limits: { ...res, "ephemeral-storage": EPHEMERAL_STORAGE.limit },
+        },
         securityContext: RESTRICTED_CONTAINER_SECURITY,
         volumeMounts: mounts,
         terminationMessagePolicy: "FallbackToLogsOnError",
@@ -132,6 +145,7 @@ function jobObject(
     metadata: meta(ds, name, { [ANNOTATION_GENERATION]: generation }),
     spec: {
       backoffLimit: BACKOFF_LIMIT,
+      activeDeadlineSeconds: ACTIVE_DEADLINE_SECONDS,
       // Bad data or spec fails the Job at once; only failures that may pass later (network, Vault) are retried,
       // with the Job controller's exponential back-off (10 s, 20 s, 40 s …), never hot-looped.
       podFailurePolicy: {

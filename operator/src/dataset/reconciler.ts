@@ -4,7 +4,7 @@
 // endpoint) and are written by the reconcile of their key, so the status has one writer and no race.
 import type { Logger } from "pino";
 import type { DataSet, DataSetStatus, ModelDeployment, TrainingJob } from "../api/v1alpha1/index.js";
-import type { DesiredObject } from "../children/child.js";
+import { controlledBy, type DesiredObject, notControlledMessage } from "../children/child.js";
 import { findCondition } from "../controller/conditions.js";
 import type { ReconcileContext, ReconcileResult, Reconciler } from "../controller/controller.js";
 import type { EventRecorder } from "../controller/events.js";
@@ -111,7 +111,7 @@ export class DataSetReconciler implements Reconciler {
     const job = this.o.jobs.get(
       `${ds.metadata?.namespace ?? ""}/${dataSetNames(ds.metadata?.name ?? "").prepareJob(ds.metadata?.generation ?? 0)}`,
     );
-    if (job || published(ds)) return undefined;
+    if ((job && controlledBy(job, ds)) || published(ds)) return undefined;
     if (!this.o.report) {
       return {
         reason: Reason.ReportingDisabled,
@@ -142,6 +142,14 @@ export class DataSetReconciler implements Reconciler {
     const gen = ds.metadata?.generation ?? 0;
     const names = dataSetNames(ds.metadata?.name ?? "");
     let job = this.o.jobs.get(`${ds.metadata?.namespace ?? ""}/${names.prepareJob(gen)}`);
+    // Found by name only: a Job this DataSet does not control (someone else's, made to forge a result) is never read.
+    if (job && !controlledBy(job, ds)) {
+      blocked ??= {
+        reason: Reason.ApplyFailed,
+        message: notControlledMessage("Job", names.prepareJob(gen), "DataSet"),
+      };
+      return { job: undefined, blocked };
+    }
     if (!blocked) {
       const sa = serviceAccount(ds);
       const current = this.o.serviceAccounts.get(keyOf(sa.object));
@@ -244,6 +252,10 @@ export class DataSetReconciler implements Reconciler {
     const ns = ds.metadata.namespace ?? "";
     const name = dataSetNames(ds.metadata.name ?? "").cleanupJob;
     const job = this.o.jobs.get(`${ns}/${name}`);
+    if (job && !controlledBy(job, ds)) {
+      await this.o.events.record(ds, "Warning", Reason.CleanupFailed, notControlledMessage("Job", name, "DataSet"));
+      return undefined;
+    }
     const release = async (why: string) => {
       await this.o.client.mergePatch(
         RESOURCES.DataSet,

@@ -19,6 +19,12 @@ const GPU = "nvidia.com/gpu";
 const DEFAULT_RESOURCES = { cpu: "1", memory: "2Gi" };
 /** Exit codes of `train` that retrying cannot fix: 2 bad spec or data, 3 NaN loss (runtime/src/train/command.ts). */
 const NON_RETRIABLE_EXIT_CODES = [2, 3];
+/**
+ * Local disk a training pod may fill: /tmp capped by a sizeLimit, and the container's ephemeral-storage (/tmp plus
+ * 1Gi of logs), so a runaway run is evicted rather than filling the node. The model and checkpoints go to the claim.
+ */
+const TMP_SIZE_LIMIT = "2Gi";
+const EPHEMERAL_STORAGE = { request: "1Gi", limit: "3Gi" };
 
 /** Where the pinned DataSet version lives: pvc://claim/path/<hex>. */
 export interface DataVersion {
@@ -156,7 +162,10 @@ function container(tj: TrainingJob, image: string, data: DataVersion, report?: R
       gpu > 0 ? "auto" : "tensorflow",
     ],
     env,
-    resources: { requests: amounts, limits: amounts },
+    resources: {
+      requests: { ...amounts, "ephemeral-storage": EPHEMERAL_STORAGE.request },
+      limits: { ...amounts, "ephemeral-storage": EPHEMERAL_STORAGE.limit },
+    },
     securityContext: RESTRICTED_CONTAINER_SECURITY,
     volumeMounts: mounts,
     terminationMessagePolicy: "FallbackToLogsOnError",
@@ -177,7 +186,7 @@ export function desiredObjects(tj: TrainingJob, ctx: TrainingContext): DesiredOb
   const rp = tj.spec.runPolicy;
   const out = outputOf(tj, ctx.data);
   const volumes: Wire<V1Volume>[] = [
-    { name: "tmp", emptyDir: {} },
+    { name: "tmp", emptyDir: { sizeLimit: TMP_SIZE_LIMIT } },
     { name: "data", persistentVolumeClaim: { claimName: ctx.data.claim } },
   ];
   if (out.claim !== ctx.data.claim) volumes.push({ name: "output", persistentVolumeClaim: { claimName: out.claim } });

@@ -1,8 +1,10 @@
 // Reconciles one TrainingJob: wait for its DataSet's version, apply its ServiceAccount and training Job (pinned to
 // that version), and write status from the Job, its pods and what the pod said; nothing is written when nothing
 // changed. Progress is written by the report handler (progress.ts), not here.
+
 import type { Logger } from "pino";
 import type { DataSet, TrainingJob, TrainingJobStatus } from "../api/v1alpha1/index.js";
+import { controlledBy, notControlledMessage } from "../children/child.js";
 import { findCondition, isConditionTrue } from "../controller/conditions.js";
 import type { ReconcileContext, ReconcileResult, Reconciler } from "../controller/controller.js";
 import type { EventRecorder } from "../controller/events.js";
@@ -117,6 +119,15 @@ export class TrainingJobReconciler implements Reconciler {
     const { namespace = "", name = "" } = tj.metadata ?? {};
     const ds = this.o.caches.dataSets.get(`${namespace}/${tj.spec.dataSetRef.name}`);
     const job = this.o.caches.jobs.get(`${namespace}/${trainingNames(name).job}`);
+    // Found by name only: a Job this TrainingJob does not control is never read, updated or trusted for its data.
+    if (job && !controlledBy(job, tj)) {
+      return {
+        waiting: {
+          reason: Reason.ApplyFailed,
+          message: notControlledMessage("Job", trainingNames(name).job, "TrainingJob"),
+        },
+      };
+    }
     if (job) return { job, data: pinnedVersion(job, ds, jobDataVersion(job)) };
     // A DataSet being deleted starts no new training (a run that has started keeps it: dataset/in-use.ts).
     const data = isReady(ds) && !ds?.metadata?.deletionTimestamp ? dataVersionOf(ds) : undefined;

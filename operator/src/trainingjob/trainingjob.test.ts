@@ -81,6 +81,12 @@ describe("desired training Job", () => {
   const pod0 = spec?.template.spec;
   const c = pod0?.containers[0];
 
+  it("finding: TrainingJob pods' tmp emptyDir has no sizeLimit and no ephemeral-storage limit", () => {
+    expect(pod0?.volumes?.find((v) => v.name === "tmp")).toEqual({ name: "tmp", emptyDir: { sizeLimit: "2Gi" } });
+    expect(c?.resources?.limits?.["ephemeral-storage"]).toBe("3Gi");
+    expect(c?.resources?.requests?.["ephemeral-storage"]).toBe("1Gi");
+  });
+
   it("runs one restricted pod under the job's own ServiceAccount, pinned to the DataSet version", () => {
     expect(sa?.object.metadata.name).toBe("penguins-train");
     expect(pod0?.serviceAccountName).toBe("penguins-train");
@@ -594,6 +600,29 @@ describe("TrainingJobReconciler", () => {
       expect(h.calls).toEqual([]);
     },
   );
+
+  it("finding: a TrainingJob picks its Job by name without an owner check — a Job it does not control is never read or updated", async () => {
+    const h = overReadyDataSet();
+    const patches: unknown[] = [];
+    (h.client as { mergePatch?: unknown }).mergePatch = async (_r: unknown, _ns: unknown, _n: unknown, p: unknown) => {
+      patches.push(p);
+      return { metadata: { resourceVersion: "3" } };
+    };
+    const desired = desiredObjects(tj(), { runtimeImage: "r/x:1", data }).find((d) => d.resource === RESOURCES.Job);
+    const forged = { ...(desired?.object as Job), status: { active: 1 } };
+    forged.metadata = { ...forged.metadata, uid: "forged", ownerReferences: [] };
+    h.caches.jobs.set(forged);
+    await h.reconcile();
+    expect(h.calls.map((c) => c.what)).toEqual(["TrainingJob/status"]);
+    expect(patches).toEqual([]);
+    const status = (h.calls[0]?.body as TrainingJob | undefined)?.status;
+    expect(status?.phase).not.toBe("Running");
+    expect(status?.conditions?.find((c) => c.type === "Ready")).toMatchObject({
+      status: "False",
+      reason: Reason.ApplyFailed,
+      message: expect.stringMatching(/exists but is not controlled by this TrainingJob/),
+    });
+  });
 
   it("starts no training on a DataSet being deleted", async () => {
     const h = overReadyDataSet();

@@ -28,12 +28,37 @@ export interface PollerOptions {
 
 const MAX_BODY = 4 * 1024 * 1024;
 
-async function fetchJson(url: string): Promise<unknown> {
+/**
+ * GET a pod's /monitoring as JSON, reading at most maxBytes: a declared content-length over it is refused unread, and
+ * a body that grows past it is cancelled there, so a pod cannot make the operator buffer an unbounded answer.
+ */
+export async function fetchJson(url: string, maxBytes = MAX_BODY): Promise<unknown> {
   const res = await fetch(url, { signal: AbortSignal.timeout(3000), redirect: "error" });
-  if (!res.ok) throw new Error(`HTTP ${res.status}`);
-  const text = await res.text();
-  if (text.length > MAX_BODY) throw new Error("answer too large");
-  return JSON.parse(text);
+  if (!res.ok) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new Error(`HTTP ${res.status}`);
+  }
+  const declared = Number(res.headers.get("content-length") ?? Number.NaN);
+  if (declared > maxBytes) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new Error("answer too large");
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = res.body?.getReader();
+  if (reader) {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw new Error("answer too large");
+      }
+      chunks.push(value);
+    }
+  }
+  return JSON.parse(Buffer.concat(chunks).toString("utf8"));
 }
 
 function wantsMonitoring(m: ModelDeployment): boolean {
