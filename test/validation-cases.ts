@@ -71,6 +71,16 @@ export const INVALID_CASES: InvalidCase[] = [
   },
   {
     kind: "DataSet",
+    what: "a column named like one prepare adds itself (__row)",
+    on: "create",
+    mutate: (m) => {
+      m.spec.schema.columns.push({ name: "__row", type: "integer" });
+    },
+    field: "spec.schema",
+    message: 'column names starting with "__" are reserved for prepare\'s own columns',
+  },
+  {
+    kind: "DataSet",
     what: "two columns with the same name",
     on: "create",
     mutate: (m) => {
