@@ -1,7 +1,16 @@
 // Regression tests for the data-preparation findings of issue #24 (Hardening), one per finding.
+import { mkdtempSync, readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { prepareInline } from "../../../test/support/prepare.js";
 import { PrepareError } from "./errors.js";
+import { downloadHttp } from "./http-source.js";
+
+/** Local test servers listen on 127.0.0.1, which the egress policy refuses by default: open it explicitly. */
+const LOCAL = {};
 
 const rows = (n: number, head = "x,y", cell = (i: number) => `${i},${"ab"[i % 2]}`) =>
   `${head}\n${Array.from({ length: n }, (_, i) => cell(i)).join("\n")}\n`;
@@ -48,6 +57,39 @@ describe("issue #24 hardening: prepare", () => {
       expect(inData.reason).toBe("SchemaMismatch");
       expect(inData.message).toContain(`"${name}"`);
       expect(inData.message).toMatch(/reserved/);
+    }
+  });
+});
+
+describe("issue #24 hardening: http source", () => {
+  it("finding: a retried http download starts a fresh file (no corrupt download) and the cap bounds the file", async () => {
+    const body = Buffer.from(`${"0123456789".repeat(8)}\n`); // 81 bytes
+    let calls = 0;
+    const server = createServer((_req, res) => {
+      calls++;
+      res.writeHead(200, { "content-length": String(body.length) });
+      if (calls === 1) {
+        // Fails mid-body once: 60 bytes, then the connection drops.
+        res.write(body.subarray(0, 60), () => res.destroy());
+        return;
+      }
+      res.end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const dir = mkdtempSync(path.join(tmpdir(), "liftoff-http-"));
+    const file = path.join(dir, "download.csv");
+    try {
+      const { port } = server.address() as AddressInfo;
+      const bytes = await downloadHttp(`http://127.0.0.1:${port}/data.csv`, file, {
+        maxBytes: 100,
+        backoffMs: 1,
+        ...LOCAL,
+      });
+      expect(calls).toBe(2);
+      expect(bytes).toBe(body.length);
+      expect(readFileSync(file)).toEqual(body);
+    } finally {
+      server.close();
     }
   });
 });
