@@ -61,6 +61,26 @@ describe("issue #24 hardening: prepare", () => {
   });
 });
 
+describe("issue #24 hardening: numbers", () => {
+  it("finding: inf / 1e400 in numeric data are a permanent SchemaMismatch naming column and rows, not a crash", async () => {
+    const schema = {
+      target: "y",
+      columns: [
+        { name: "x", type: "number" },
+        { name: "y", type: "category" },
+      ],
+    };
+    for (const bad of ["inf", "1e400", "-Infinity"]) {
+      const data = rows(40, "x,y", (i) => `${i === 7 ? bad : i},${"ab"[i % 2]}`);
+      const f = await failure(data, { schema });
+      expect(f.reason).toBe("SchemaMismatch");
+      expect(f.message).toContain('column "x"');
+      expect(f.message).toContain("row 8 (line 9)");
+      expect(f.message).toMatch(/finite/);
+    }
+  });
+});
+
 describe("issue #24 hardening: http source", () => {
   it("finding: a retried http download starts a fresh file (no corrupt download) and the cap bounds the file", async () => {
     const body = Buffer.from(`${"0123456789".repeat(8)}\n`); // 81 bytes
