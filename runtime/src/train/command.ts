@@ -28,7 +28,7 @@ import { evaluate, type Progress, TrainingFailure, train } from "./trainer.js";
 export const TRAIN_HELP = `usage: liftoff-runtime train --spec <TrainingJob manifest> --data <DataSet output dir> --out <dir> [flags]
 
   --spec <file>              TrainingJob manifest (YAML or JSON); env LIFTOFF_TRAIN_SPEC may hold it as JSON instead
-  --data <dir>               a DataSet version folder (train/ validation/ test/ preprocessing.json stats.json manifest.json)
+  --data <dir>               a DataSet version folder (<out>/<digest>/), or prepare's --out folder (its newest version)
   --data-digest <sha256:…>   refuse the data unless its manifest has this digest (the operator pins it at start)
   --out <dir>                where the artifact is published, as <out>/<digest>/
   --plain-dir <dir>          memory-backed folder for an encrypted DataSet's decrypted copy (default under /dev/shm)
