@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { prepareInline } from "../../../test/support/prepare.js";
+import { lockDown, openDuckDB } from "./duckdb.js";
 import { PrepareError } from "./errors.js";
 import { downloadHttp } from "./http-source.js";
 
@@ -57,6 +58,33 @@ describe("issue #24 hardening: prepare", () => {
       expect(inData.reason).toBe("SchemaMismatch");
       expect(inData.message).toContain(`"${name}"`);
       expect(inData.message).toMatch(/reserved/);
+    }
+  });
+});
+
+describe("issue #24 hardening: DuckDB", () => {
+  it("finding: DuckDB runs without external access or extension autoload, with its configuration locked", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "liftoff-duck-"));
+    const { instance, db } = await openDuckDB({ threads: "1", memory_limit: "128MB" });
+    try {
+      await db.run(`COPY (SELECT 1 AS a) TO '${dir}/ok.parquet'`);
+      await lockDown(db, [dir]);
+      const setting = async (name: string) =>
+        String((await db.runAndReadAll(`SELECT current_setting('${name}')`)).getRowsJS()[0]?.[0]);
+      expect(await setting("autoload_known_extensions")).toBe("false");
+      expect(await setting("autoinstall_known_extensions")).toBe("false");
+      expect(await setting("enable_external_access")).toBe("false");
+      // Allowed folders still work; anything else is refused, and so is changing the configuration.
+      expect(
+        Number((await db.runAndReadAll(`SELECT count(*) FROM read_parquet('${dir}/ok.parquet')`)).getRowsJS()[0]?.[0]),
+      ).toBe(1);
+      await expect(db.run("SELECT * FROM read_csv('/etc/hostname')")).rejects.toThrow(/disabled by configuration/);
+      await expect(db.run("SELECT * FROM read_csv('http://169.254.169.254/latest')")).rejects.toThrow(/disabled/);
+      await expect(db.run("SET enable_external_access = true")).rejects.toThrow(/locked/);
+      await expect(db.run("SET memory_limit = '8GB'")).rejects.toThrow(/locked/);
+    } finally {
+      db.closeSync();
+      instance.closeSync();
     }
   });
 });
