@@ -4,11 +4,14 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { DuckDBInstance } from "@duckdb/node-api";
+import pg from "pg";
+import { describe, expect, it, vi } from "vitest";
 import { prepareInline } from "../../../test/support/prepare.js";
 import { lockDown, openDuckDB } from "./duckdb.js";
 import { PrepareError } from "./errors.js";
 import { downloadHttp } from "./http-source.js";
+import { copyPostgres } from "./postgres-source.js";
 
 /** Local test servers listen on 127.0.0.1, which the egress policy refuses by default: open it explicitly. */
 const LOCAL = {};
@@ -138,6 +141,41 @@ describe("issue #24 hardening: http source", () => {
       expect(readFileSync(file)).toEqual(body);
     } finally {
       server.close();
+    }
+  });
+});
+
+describe("issue #24 hardening: postgres source", () => {
+  it("finding: the postgres source query runs in a READ ONLY transaction with a statement_timeout", async () => {
+    const sent: string[] = [];
+    vi.spyOn(pg.Client.prototype, "connect").mockImplementation(async () => undefined);
+    vi.spyOn(pg.Client.prototype, "end").mockImplementation(async () => undefined);
+    // biome-ignore lint/suspicious/noExplicitAny: a stand-in for the wire protocol
+    vi.spyOn(pg.Client.prototype, "query").mockImplementation(((q: any) => {
+      if (typeof q === "string") {
+        sent.push(q);
+        return Promise.resolve({ rows: [] });
+      }
+      sent.push(`CURSOR ${q.text}`);
+      return {
+        read: (_n: number, cb: (e: unknown, rows: unknown[][], r: { fields: { name: string }[] }) => void) =>
+          cb(undefined, [["1"]], { fields: [{ name: "x" }] }),
+        close: async () => undefined,
+      };
+      // biome-ignore lint/suspicious/noExplicitAny: see above
+    }) as any);
+    const instance = await DuckDBInstance.create(":memory:");
+    const db = await instance.connect();
+    try {
+      expect(await copyPostgres(db, "postgres://u@127.0.0.1/d", "SELECT 1 AS x", "pg_raw")).toEqual(["x"]);
+      expect(sent[0]).toMatch(/^BEGIN (TRANSACTION )?READ ONLY/i);
+      expect(sent[1]).toMatch(/^SET LOCAL statement_timeout = '\d+s'$/);
+      expect(sent[2]).toBe("CURSOR SELECT 1 AS x");
+      expect(sent.at(-1)).toMatch(/^(COMMIT|ROLLBACK)$/);
+    } finally {
+      vi.restoreAllMocks();
+      db.closeSync();
+      instance.closeSync();
     }
   });
 });
