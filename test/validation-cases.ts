@@ -172,6 +172,17 @@ export const INVALID_CASES: InvalidCase[] = [
   },
   {
     kind: "TrainingJob",
+    what: "an http(s) base model without a digest",
+    on: "create",
+    mutate: (m) => {
+      delete m.spec.model.layers;
+      m.spec.model.baseModel = { uri: "https://models.example.com/base/model.json" };
+    },
+    field: "spec.model.baseModel",
+    message: "an http(s) baseModel needs digest: sha256:<64 hex> of the model",
+  },
+  {
+    kind: "TrainingJob",
     what: "dense layer without units",
     on: "create",
     mutate: (m) => {
