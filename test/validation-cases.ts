@@ -71,6 +71,16 @@ export const INVALID_CASES: InvalidCase[] = [
   },
   {
     kind: "DataSet",
+    what: "a column named like one prepare adds itself (__row)",
+    on: "create",
+    mutate: (m) => {
+      m.spec.schema.columns.push({ name: "__row", type: "integer" });
+    },
+    field: "spec.schema",
+    message: 'column names starting with "__" are reserved for prepare\'s own columns',
+  },
+  {
+    kind: "DataSet",
     what: "two columns with the same name",
     on: "create",
     mutate: (m) => {
@@ -159,6 +169,17 @@ export const INVALID_CASES: InvalidCase[] = [
     },
     field: "spec.model",
     message: "set exactly one of model.layers or model.baseModel",
+  },
+  {
+    kind: "TrainingJob",
+    what: "an http(s) base model without a digest",
+    on: "create",
+    mutate: (m) => {
+      delete m.spec.model.layers;
+      m.spec.model.baseModel = { uri: "https://models.example.com/base/model.json" };
+    },
+    field: "spec.model.baseModel",
+    message: "an http(s) baseModel needs digest: sha256:<64 hex> of the model",
   },
   {
     kind: "TrainingJob",

@@ -92,7 +92,7 @@ async function reportBadValues(db: DuckDBConnection, raw: RawRelation, cols: Pla
     });
     throw new PrepareError(
       PrepareReason.SchemaMismatch,
-      `column "${c.name}" should be ${c.type} but ${bad} value${bad > 1 ? "s do" : " does"} not cast; first ${shown.join(", ")}; fix the data or the column's type`,
+      `column "${c.name}" should be ${c.type} but ${bad} value${bad > 1 ? "s do" : " does"} not cast${c.type === "number" || c.type === "integer" ? " to a finite number" : ""}; first ${shown.join(", ")}; fix the data or the column's type`,
     );
   }
 }

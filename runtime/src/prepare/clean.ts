@@ -7,6 +7,18 @@ import { castSql, hmacSql, ident, lit } from "./sql.js";
 
 export const typedName = (i: number) => `__c${i}`;
 
+/**
+ * The column names the pipeline adds itself (clean.ts, pipeline.ts, split.ts, thresholds.ts): a source or schema
+ * column of the same name would overwrite one of them and corrupt the split or the statistics without an error.
+ * The API (and specWithDefaults, for local manifests) refuses every schema column name starting with "__"; a source
+ * header is refused only for these names (other "__" columns, e.g. pandas' __index_level_0__, are never read).
+ */
+const RESERVED_COLUMNS = ["__row", "__key", "__sample", "__part", "__nulls", "__h"];
+
+export const isReservedColumn = (name: string) => RESERVED_COLUMNS.includes(name) || /^__c[0-9]+$/.test(name);
+
+export const RESERVED_HINT = `names starting with "__" are reserved for prepare's own columns (${RESERVED_COLUMNS.join(", ")}, __c<n>)`;
+
 export function typedSql(from: string, columns: Plan["columns"]): string {
   const casts = columns.map((c, i) => `${castSql(ident(c.name), c.type)} AS ${typedName(i)}`);
   const missing = columns.map((c) => `CAST(${ident(c.name)} IS NULL AS INTEGER)`).join(" + ");

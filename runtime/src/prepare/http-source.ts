@@ -1,6 +1,7 @@
 // Downloads an http(s) source with a size cap, a timeout and retries with back-off; errors name the URL (without
-// its query string, which may carry a token) and the HTTP status.
-import type { Writable } from "node:stream";
+// its query string, which may carry a token) and the HTTP status. Each attempt writes a fresh file (a retry never
+// appends to the bytes of a broken-off attempt), so the file is one whole response and never exceeds the cap.
+import { createWriteStream, type WriteStream } from "node:fs";
 import { PrepareError, PrepareReason } from "./errors.js";
 
 export interface HttpLimits {
@@ -24,29 +25,31 @@ function shown(url: string): string {
   return u.origin + u.pathname;
 }
 
-export async function downloadHttp(url: string, sink: Writable, limits: Partial<HttpLimits> = {}): Promise<number> {
+const closed = (sink: WriteStream) =>
+  new Promise<void>((resolve, reject) => sink.end((err?: Error | null) => (err ? reject(err) : resolve())));
+
+/** Downloads `url` into `file` (truncated at each attempt); returns the bytes written. */
+export async function downloadHttp(url: string, file: string, limits: Partial<HttpLimits> = {}): Promise<number> {
   const l = { ...DEFAULT_HTTP_LIMITS, ...limits };
   const name = shown(url);
   let last: Error | undefined;
   for (let attempt = 0; attempt < l.attempts; attempt++) {
     if (attempt > 0) await new Promise((r) => setTimeout(r, l.backoffMs * 2 ** (attempt - 1)));
+    const sink = createWriteStream(file, { flags: "w" });
     try {
       const bytes = await once(url, name, sink, l);
-      await new Promise<void>((resolve, reject) => sink.end((err?: Error | null) => (err ? reject(err) : resolve())));
+      await closed(sink);
       return bytes;
     } catch (err) {
-      if (!(err instanceof Retryable)) {
-        sink.destroy();
-        throw err;
-      }
+      await closed(sink).catch(() => undefined);
+      if (!(err instanceof Retryable)) throw err;
       last = err;
     }
   }
-  sink.destroy();
   throw new PrepareError(PrepareReason.SourceUnreachable, `${last?.message} (after ${l.attempts} attempts)`);
 }
 
-async function once(url: string, name: string, sink: Writable, l: HttpLimits): Promise<number> {
+async function once(url: string, name: string, sink: WriteStream, l: HttpLimits): Promise<number> {
   let res: Response;
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(l.timeoutMs), redirect: "follow" });
@@ -78,7 +81,7 @@ async function once(url: string, name: string, sink: Writable, l: HttpLimits): P
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
       bytes += chunk.length;
       if (bytes > l.maxBytes) throw tooLarge();
-      if (!sink.write(chunk)) await new Promise((r) => sink.once("drain", r));
+      if (!sink.write(chunk)) await new Promise<void>((r) => sink.once("drain", () => r()));
     }
   } catch (err) {
     if (err instanceof PrepareError) throw err;

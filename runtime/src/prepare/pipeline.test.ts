@@ -154,7 +154,7 @@ describe("prepare pipeline", () => {
     expect(wrong).toEqual({
       reason: "SchemaMismatch",
       message:
-        'column "x" should be number but 2 values do not cast; first row 2 (line 3): "abc", row 4 (line 5): "d"; fix the data or the column\'s type',
+        'column "x" should be number but 2 values do not cast to a finite number; first row 2 (line 3): "abc", row 4 (line 5): "d"; fix the data or the column\'s type',
     });
     const pii = await failure("x,z,y\nalice,1,a\n", {
       schema: {

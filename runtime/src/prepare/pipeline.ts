@@ -4,7 +4,7 @@
 // database file in the scratch folder with memory_limit set, so what does not fit in memory spills to disk.
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import type { DuckDBConnection } from "@duckdb/node-api";
 import {
   ARTIFACT_FORMAT_VERSION,
   type ColumnStats,
@@ -15,6 +15,7 @@ import {
 import { DEFAULT_SEGMENT_SIZE, encryptBuffer, encryptFile } from "../crypto/segments.js";
 import { checkSchema } from "./check.js";
 import { cleanSql, maybeMissing } from "./clean.js";
+import { lockConfiguration, openDuckDB, restrictFiles } from "./duckdb.js";
 import { PrepareError, PrepareReason } from "./errors.js";
 import { featureNames, featureSql, fitFeatures, targetSql } from "./features.js";
 import { createStaging, publish } from "./output.js";
@@ -101,16 +102,18 @@ export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
   // In memory, spilling to temp_directory past memory_limit: a database file would add WAL and checkpoint writes.
-  const instance = await DuckDBInstance.create(":memory:", {
+  // No extension autoload/autoinstall (duckdb.ts); file access is restricted once the source is in place.
+  const { instance, db } = await openDuckDB({
     threads: String(threads),
     memory_limit: memoryLimit,
     temp_directory: path.join(work, "spill"),
     preserve_insertion_order: "true",
   });
-  const db = await instance.connect();
   try {
     progress("reading source");
     const loaded = await o.source(db, o.scratch);
+    // Only the source's folder, scratch and the output folder are readable or writable from SQL from here on.
+    await restrictFiles(db, [o.scratch, o.out, ...(loaded.file ? [path.dirname(loaded.file)] : [])]);
     const raw: RawRelation = loaded.table
       ? { from: loaded.table, names: loaded.names ?? [], headerLines: 0 }
       : await rawRelation(db, loaded.file as string, spec);
@@ -123,6 +126,7 @@ export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
     const check = await checkSchema(db, raw, plan.columns, loaded.label, typedFile, threads).finally(() =>
       db.run(`SET memory_limit = ${lit(memoryLimit)}`),
     );
+    await lockConfiguration(db); // the last setting changed: from here on no statement can change one
     if (check.rows > MAX_SPLIT_ROWS) {
       throw new PrepareError(
         PrepareReason.SourceTooLarge,

@@ -1,5 +1,6 @@
 // A PostgreSQL source: the query runs through a server-side cursor (pg-cursor), 10 000 rows at a time, appended to a
-// DuckDB table whose columns are all text, so memory stays flat however many rows the query returns.
+// DuckDB table whose columns are all text, so memory stays flat however many rows the query returns. It runs in a
+// READ ONLY transaction with a statement_timeout.
 import type { DuckDBConnection } from "@duckdb/node-api";
 import pg from "pg";
 import Cursor from "pg-cursor";
@@ -7,6 +8,12 @@ import { PrepareError, PrepareReason } from "./errors.js";
 import { ident } from "./sql.js";
 
 const BATCH = 10_000;
+/**
+ * The query runs in a READ ONLY transaction (it cannot write, whatever it says; the cursor's extended protocol takes one
+ * statement, so it cannot end the transaction either) and each statement (the query, each batch fetch) is cut off
+ * after this long.
+ */
+const STATEMENT_TIMEOUT_S = 600;
 const asText = { getTypeParser: () => (value: string) => value };
 
 function where(dsn: string): string {
@@ -29,6 +36,15 @@ export async function copyPostgres(db: DuckDBConnection, dsn: string, query: str
     );
   }
   try {
+    try {
+      await client.query("BEGIN TRANSACTION READ ONLY");
+      await client.query(`SET LOCAL statement_timeout = '${STATEMENT_TIMEOUT_S}s'`);
+    } catch (err) {
+      throw new PrepareError(
+        PrepareReason.SourceUnreachable,
+        `cannot start a read-only transaction on PostgreSQL at ${where(dsn)}: ${(err as Error).message.slice(0, 200)}`,
+      );
+    }
     const cursor = client.query(new Cursor(query, [], { rowMode: "array", types: asText }));
     let names: string[] | undefined;
     let appender: Awaited<ReturnType<DuckDBConnection["createAppender"]>> | undefined;
@@ -42,9 +58,16 @@ export async function copyPostgres(db: DuckDBConnection, dsn: string, query: str
           ),
         ));
       } catch (err) {
+        const e = err as Error & { code?: string };
+        const why =
+          e.code === "25006"
+            ? "it tries to write, and the source runs read-only"
+            : e.code === "57014"
+              ? `a statement ran past the ${STATEMENT_TIMEOUT_S} s statement_timeout`
+              : e.message.slice(0, 300);
         throw new PrepareError(
           PrepareReason.QueryFailed,
-          `the postgres query failed: ${(err as Error).message.slice(0, 300)}; fix source.postgres.query`,
+          `the postgres query failed: ${why}; fix source.postgres.query`,
         );
       }
       if (!names) {
@@ -65,6 +88,7 @@ export async function copyPostgres(db: DuckDBConnection, dsn: string, query: str
     appender?.flushSync();
     appender?.closeSync();
     await cursor.close();
+    await client.query("COMMIT");
     return names ?? [];
   } finally {
     await client.end().catch(() => undefined);

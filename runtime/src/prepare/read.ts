@@ -3,6 +3,7 @@
 // missing column is found before any row is processed.
 import { open } from "node:fs/promises";
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { isReservedColumn, RESERVED_HINT } from "./clean.js";
 import { PrepareError, PrepareReason } from "./errors.js";
 import type { PrepareSpec } from "./spec.js";
 import { ident, lit } from "./sql.js";
@@ -101,6 +102,13 @@ export async function rawRelation(db: DuckDBConnection, file: string, spec: Prep
 
 /** The raw relation restricted to the schema's columns, in schema order (missing ones fail). */
 export function schemaColumnsOf(raw: RawRelation, spec: PrepareSpec): string[] {
+  const reserved = raw.names.find(isReservedColumn);
+  if (reserved !== undefined) {
+    throw new PrepareError(
+      PrepareReason.SchemaMismatch,
+      `the source has a column "${reserved}": ${RESERVED_HINT}; rename or remove it in the source`,
+    );
+  }
   const missing = spec.schema.columns.map((c) => c.name).filter((n) => !raw.names.includes(n));
   if (missing.length > 0) {
     const found = raw.names.slice(0, 20).join(", ");

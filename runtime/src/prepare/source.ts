@@ -1,7 +1,6 @@
 // Opens the DataSet's source for DuckDB: inline data and http downloads become files in scratch, a pvc path is read
 // in place, a PostgreSQL query is streamed through a server-side cursor into a DuckDB table (all columns as text,
 // cast by the schema check like CSV fields).
-import { createWriteStream } from "node:fs";
 import { access, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
@@ -52,7 +51,7 @@ export function openSource(spec: PrepareSpec, ctx: SourceContext) {
     }
     if (s.http) {
       const file = path.join(scratch, `download.${EXT[spec.format]}`);
-      await downloadHttp(s.http.url, createWriteStream(file), ctx.http);
+      await downloadHttp(s.http.url, file, ctx.http);
       return { file, label: new URL(s.http.url).origin + new URL(s.http.url).pathname };
     }
     if (s.postgres) {

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { CSV_DEFAULTS, DATASET_DEFAULTS, PANDAS_NA_VALUES, SPLIT_DEFAULTS } from "../contract/dataset.js";
+import { RESERVED_HINT } from "./clean.js";
 import { PrepareError, PrepareReason } from "./errors.js";
 
 export type ColumnType = "number" | "integer" | "string" | "boolean" | "category";
@@ -64,6 +65,8 @@ export function specWithDefaults(raw: unknown): PrepareSpec {
   if (sources.length !== 1) throw bad("set exactly one data source: http, pvc, inline or postgres");
   const columns = spec.schema?.columns;
   if (!Array.isArray(columns) || columns.length === 0) throw bad("schema.columns must list the columns");
+  const reserved = columns.find((c) => c.name.startsWith("__"));
+  if (reserved) throw bad(`schema.columns names "${reserved.name}": ${RESERVED_HINT}; rename the column`);
   const target = spec.schema?.target;
   if (!columns.some((c) => c.name === target)) {
     throw bad("target must name one of schema.columns");

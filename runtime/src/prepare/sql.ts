@@ -23,6 +23,11 @@ export function castSql(expr: string, type: ColumnType): string {
     // true/false, 1/0, and PostgreSQL's text form t/f, yes/no (any case).
     return `CASE lower(trim(CAST(${expr} AS VARCHAR))) WHEN 'true' THEN true WHEN 'false' THEN false WHEN '1' THEN true WHEN '0' THEN false WHEN 't' THEN true WHEN 'f' THEN false WHEN 'yes' THEN true WHEN 'no' THEN false END`;
   }
+  if (type === "number") {
+    // inf, -Infinity, 1e400 (out of range) and NaN are no number a model can take: they do not cast, so the schema
+    // check names the column and rows (statistics over them would fail half-way).
+    return `CASE WHEN isfinite(TRY_CAST(${expr} AS DOUBLE)) THEN TRY_CAST(${expr} AS DOUBLE) END`;
+  }
   return `TRY_CAST(${expr} AS ${SQL_TYPE[type]})`;
 }
 

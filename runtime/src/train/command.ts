@@ -28,7 +28,7 @@ import { evaluate, type Progress, TrainingFailure, train } from "./trainer.js";
 export const TRAIN_HELP = `usage: liftoff-runtime train --spec <TrainingJob manifest> --data <DataSet output dir> --out <dir> [flags]
 
   --spec <file>              TrainingJob manifest (YAML or JSON); env LIFTOFF_TRAIN_SPEC may hold it as JSON instead
-  --data <dir>               a DataSet version folder (train/ validation/ test/ preprocessing.json stats.json manifest.json)
+  --data <dir>               a DataSet version folder (<out>/<digest>/), or prepare's --out folder (its newest version)
   --data-digest <sha256:…>   refuse the data unless its manifest has this digest (the operator pins it at start)
   --out <dir>                where the artifact is published, as <out>/<digest>/
   --plain-dir <dir>          memory-backed folder for an encrypted DataSet's decrypted copy (default under /dev/shm)
@@ -166,9 +166,10 @@ async function readJson<T>(file: string, what: string): Promise<T> {
   return doc;
 }
 
-async function baseModel(uri: string, env: NodeJS.ProcessEnv): Promise<tf.LayersModel> {
+/** The base model's artifact, checked against its digest when the spec gives one (required for http(s) ones). */
+async function baseModel(uri: string, digest: string | undefined, env: NodeJS.ProcessEnv): Promise<tf.LayersModel> {
   const loc = inContainerRoot(resolveModelUri(uri, env.LIFTOFF_PVC_ROOT ?? "/mnt/pvc"), env.LIFTOFF_PATH_PREFIX);
-  const artifact = await fetchArtifact(loc, undefined);
+  const artifact = await fetchArtifact(loc, digest?.replace(/^sha256:/, ""));
   const weightSpecs = (artifact.modelJson.weightsManifest ?? []).flatMap(
     (g) => g.weights,
   ) as tf.io.WeightsManifestEntry[];
@@ -239,7 +240,12 @@ async function trainOn(
   const model =
     "layers" in spec.model
       ? buildStack(spec.model.layers, width, head)
-      : fineTune(await baseModel(spec.model.baseModel.uri, env), width, head, spec.model.baseModel.trainableLayers);
+      : fineTune(
+          await baseModel(spec.model.baseModel.uri, spec.model.baseModel.digest, env),
+          width,
+          head,
+          spec.model.baseModel.trainableLayers,
+        );
   const optimizer = makeOptimizer(spec.optimizer, spec.learningRate);
   const loss = makeLoss(spec.loss, head.units);
   io.log(`training ${model.countParams()} parameters on ${trainSplit.rows} rows × ${width} features`);

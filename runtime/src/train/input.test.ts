@@ -140,4 +140,19 @@ describe("train on an encrypted DataSet", { timeout: 60_000 }, () => {
     expect(bad.reason).toBe("DataSetCorrupt");
     expect(bad.message).toMatch(/^the DataSet file stats\.json does not match the sha256 in manifest\.json/);
   });
+
+  it("finding: train --data accepts prepare's --out folder (its newest version) and says what to pass otherwise", async () => {
+    const { result, out } = await prepareInline(PENGUINS_CSV, {
+      schema: PENGUINS_SCHEMA,
+      transforms: PENGUINS_TRANSFORMS,
+    });
+    const vault = () => Promise.reject(new Error("no Vault for a plaintext version"));
+    const logged: string[] = [];
+    const ok = await openDataSetInput({ data: out, vault, log: (m) => logged.push(m) });
+    expect(ok).toMatchObject({ dir: result.dir, encrypted: false, digest: result.digest });
+    expect(logged.join("\n")).toContain(result.dir);
+    const empty = await failureOf(openDataSetInput({ data: tmp(), vault, log: () => {} }));
+    expect(empty.reason).toBe("DataSetChanged");
+    expect(empty.message).toMatch(/pass prepare's --out folder or one of its <digest>\/ version folders/);
+  });
 });

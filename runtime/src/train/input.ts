@@ -4,7 +4,7 @@
 // emptyDir; /dev/shm locally), never next to the data on the claim. Plaintext and key live only in memory.
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { access, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { access, mkdir, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -128,7 +128,38 @@ async function unwrap(o: InputOptions, enc: NonNullable<ManifestJson["encryption
   }
 }
 
-export async function openDataSetInput(o: InputOptions): Promise<DataSetInput> {
+/**
+ * The version folder `data` names: itself when it holds manifest.json, else — prepare's --out folder given by hand —
+ * its newest `<digest>/` version (prepare marks the version it publishes newest).
+ */
+async function versionFolder(data: string, log: (message: string) => void): Promise<string> {
+  const has = (dir: string) =>
+    access(path.join(dir, "manifest.json")).then(
+      () => true,
+      () => false,
+    );
+  if (await has(data)) return data;
+  const entries = await readdir(data, { withFileTypes: true }).catch(() => []);
+  const versions = await Promise.all(
+    entries
+      .filter((e) => e.isDirectory() && /^[0-9a-f]{64}$/.test(e.name))
+      .map(async (e) => ({ dir: path.join(data, e.name), mtime: (await stat(path.join(data, e.name))).mtimeMs })),
+  );
+  versions.sort((a, b) => b.mtime - a.mtime || (a.dir < b.dir ? -1 : 1));
+  for (const v of versions) {
+    if (await has(v.dir)) {
+      log(`${data} is an output folder: training on its newest version ${v.dir}`);
+      return v.dir;
+    }
+  }
+  throw new InputFailure(
+    "DataSetChanged",
+    `the DataSet version at ${data} is gone (no manifest.json, no version folder below it); pass prepare's --out folder or one of its <digest>/ version folders`,
+  );
+}
+
+export async function openDataSetInput(opts: InputOptions): Promise<DataSetInput> {
+  const o = { ...opts, data: await versionFolder(opts.data, opts.log) };
   let manifestBytes: Buffer;
   try {
     manifestBytes = await readFile(path.join(o.data, "manifest.json"));

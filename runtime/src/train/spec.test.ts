@@ -54,3 +54,20 @@ describe("trainSpecOf", () => {
     expect(() => trainSpecOf({ kind: "DataSet" })).toThrow(/holds a DataSet, not a TrainingJob/);
   });
 });
+
+describe("issue #24 hardening: base model", () => {
+  it("finding: an http(s) base model without a digest is refused; a given digest is kept to verify the weights", () => {
+    const base = (baseModel: Record<string, unknown>) =>
+      trainSpecOf(job({ model: { baseModel }, hyperparameters: {} }));
+    expect(() => base({ uri: "https://models.example.com/base/model.json" })).toThrow(
+      /spec.model.baseModel.digest is required for an http\(s\) base model/,
+    );
+    expect(() => base({ uri: "pvc://models/base/model.json", digest: "md5:abc" })).toThrow(
+      /spec.model.baseModel.digest must look like sha256:<64 hex digits>/,
+    );
+    const digest = `sha256:${"a".repeat(64)}`;
+    expect(base({ uri: "https://models.example.com/base/model.json", digest }).model).toEqual({
+      baseModel: { uri: "https://models.example.com/base/model.json", digest },
+    });
+  });
+});

@@ -40,7 +40,7 @@ export interface TrainSpec {
   name: string;
   dataSet: string;
   task: Task;
-  model: { layers: LayerSpec[] } | { baseModel: { uri: string; trainableLayers?: number } };
+  model: { layers: LayerSpec[] } | { baseModel: { uri: string; digest?: string; trainableLayers?: number } };
   optimizer: OptimizerName;
   learningRate: number;
   epochs: number;
@@ -132,9 +132,19 @@ export function trainSpecOf(manifest: unknown): TrainSpec {
   } else {
     const base = obj(model.baseModel);
     if (typeof base.uri !== "string" || base.uri === "") throw new ConfigError("spec.model.baseModel.uri is required");
+    if (base.digest !== undefined && (typeof base.digest !== "string" || !/^sha256:[0-9a-f]{64}$/.test(base.digest))) {
+      throw new ConfigError("spec.model.baseModel.digest must look like sha256:<64 hex digits>");
+    }
+    // Weights fetched over the network are only trusted by their digest (a pvc model is the cluster's own).
+    if (/^https?:\/\//.test(base.uri) && base.digest === undefined) {
+      throw new ConfigError(
+        "spec.model.baseModel.digest is required for an http(s) base model: set it to the model's sha256:<hex> digest (as in a ModelDeployment's model.digest, or the TrainingJob status.model.digest that produced it)",
+      );
+    }
     modelSpec = {
       baseModel: {
         uri: base.uri,
+        ...(typeof base.digest === "string" ? { digest: base.digest } : {}),
         ...(base.trainableLayers !== undefined
           ? { trainableLayers: num(base.trainableLayers, "spec.model.baseModel.trainableLayers", 1, 1, 1e6, true) }
           : {}),

@@ -85,6 +85,12 @@ const DataSetSchema = Obj(
     description: "Columns of the data and the column to predict.",
     rules: [
       { rule: "self.columns.exists(c, c.name == self.target)", message: "target must name one of schema.columns" },
+      {
+        // prepare adds __row, __key, __sample, __part, __nulls, __h and __c<n> (runtime/src/prepare/clean.ts).
+        rule: "!self.columns.exists(c, c.name.startsWith('__'))",
+        message:
+          'column names starting with "__" are reserved for prepare\'s own columns (__row, __key, __sample, __part, …); rename the column',
+      },
     ],
   },
 );

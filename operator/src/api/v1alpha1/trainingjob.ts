@@ -64,11 +64,27 @@ const ModelDefinition = Obj(
             maxLength: 2048,
             pattern: "^(pvc|https?)://[^\\s]+$",
           }),
+          digest: Type.Optional(
+            Type.String({
+              description:
+                "Expected sha256 of the model (as a ModelDeployment's model.digest); the job fails when the fetched weights differ. Required for an http(s) uri.",
+              pattern: "^sha256:[0-9a-f]{64}$",
+            }),
+          ),
           trainableLayers: Type.Optional(
             Type.Integer({ description: "How many of the last layers are trained (all when omitted).", minimum: 1 }),
           ),
         },
-        { description: "An existing model to fine-tune." },
+        {
+          description: "An existing model to fine-tune.",
+          rules: [
+            {
+              rule: "!self.uri.startsWith('http') || has(self.digest)",
+              message:
+                "an http(s) baseModel needs digest: sha256:<64 hex> of the model, so its weights can be verified",
+            },
+          ],
+        },
       ),
     ),
   },
