@@ -76,7 +76,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
       ? undefined
       : inContainerRoot(resolveModelUri(config.baselineUri, config.pvcRoot), env.LIFTOFF_PATH_PREFIX);
   const baseline = await loadBaseline(baselineLocation);
-  const limits = { maxRequestRows: config.maxRequestRows };
+  const limits = { maxRequestRows: config.maxRequestRows, bodyLimitBytes: config.bodyLimitBytes };
   const modelHost = new ModelHost({
     name: config.modelName,
     version: config.modelVersion,

@@ -159,7 +159,7 @@ export interface ServerFixture {
 /** A server (not listening; use inject) serving the model at modelJson. */
 export async function serverFor(modelJson: string, fx: ServerFixture = {}) {
   const metrics = new RuntimeMetrics(fx.name ?? "m");
-  const limits = { maxRequestRows: fx.maxRequestRows ?? 1024 };
+  const limits = { maxRequestRows: fx.maxRequestRows ?? 1024, bodyLimitBytes: fx.bodyLimitBytes ?? 1024 * 1024 };
   const modelHost = new ModelHost({
     name: fx.name ?? "m",
     version: "1",
@@ -177,7 +177,7 @@ export async function serverFor(modelJson: string, fx: ServerFixture = {}) {
   const app = await buildHttpApp({
     modelHost,
     limits,
-    bodyLimitBytes: fx.bodyLimitBytes ?? 1024 * 1024,
+    bodyLimitBytes: limits.bodyLimitBytes,
     auth: fx.auth,
     logLevel: "silent",
   });

@@ -53,7 +53,7 @@ describe("gRPC: V2 and TF Serving on one port", () => {
     for (const auth of [undefined, new TokenSet(["s3cret"])]) {
       const { app, modelHost } = await serverFor(model);
       const l = await startGrpc(
-        { modelHost, limits: { maxRequestRows: 4 }, maxMessageBytes: 4096, auth, log: app.log },
+        { modelHost, limits: { maxRequestRows: 4, bodyLimitBytes: 4096 }, maxMessageBytes: 4096, auth, log: app.log },
         "127.0.0.1",
         0,
       );
