@@ -10,13 +10,11 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { ConfigError } from "../errors.js";
 
-/** Paths that kubelet probes, Prometheus and the operator (/monitoring: bin counts only) reach without a token. */
-export const PUBLIC_PATHS: ReadonlySet<string> = new Set([
-  "/v2/health/live",
-  "/v2/health/ready",
-  "/metrics",
-  "/monitoring",
-]);
+/**
+ * Paths that kubelet probes and Prometheus reach without a token. /monitoring is not one: it holds the baseline's
+ * decile edges and categories, so with auth on it needs a key like the model routes.
+ */
+export const PUBLIC_PATHS: ReadonlySet<string> = new Set(["/v2/health/live", "/v2/health/ready", "/metrics"]);
 
 /** Reads one request header (HTTP) or metadata entry (gRPC) by lower-case name. */
 export type HeaderReader = (name: string) => string | undefined;

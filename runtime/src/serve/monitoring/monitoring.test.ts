@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
+import { TokenSet } from "../auth.js";
 import { mlp, saveLayersModel, serverFor, tempDir } from "../test-helpers.js";
 import { parseBaseline } from "./baseline.js";
 import type { MonitoringSnapshot } from "./monitor.js";
@@ -14,9 +15,12 @@ afterEach(async () => {
   apps = [];
 });
 
-async function server(opts: { feedback?: boolean; baseline?: boolean; maxRows?: number; advertise?: string } = {}) {
+async function server(
+  opts: { feedback?: boolean; baseline?: boolean; maxRows?: number; advertise?: string; tokens?: string[] } = {},
+) {
   const model = await saveLayersModel(mlp(3, 4, 3, 1), await tempDir());
   const { app, modelHost } = await serverFor(model, {
+    ...(opts.tokens ? { auth: new TokenSet(opts.tokens) } : {}),
     monitoring: {
       baseline: opts.baseline === false ? undefined : { baseline: parseBaseline(stats) },
       options: {
@@ -237,5 +241,18 @@ describe("feedback", () => {
     const qb = ((await b.app.inject({ url: "/monitoring" })).json() as MonitoringSnapshot).quality;
     expect(qa && "classification" in qa ? qa.classification.accuracy : undefined).toBe(1);
     expect(qb && "classification" in qb ? qb.classification.n : undefined).toBe(0);
+  });
+
+  it("finding: /monitoring needs the key when auth is on (health and /metrics stay open)", async () => {
+    const { app } = await server({ tokens: ["k1"] });
+    const anon = await app.inject({ url: "/monitoring" });
+    expect([anon.statusCode, anon.json().code]).toEqual([401, "LIFTOFF_ERR_UNAUTHENTICATED"]);
+    expect(anon.body).not.toContain("edges");
+    const keyed = await app.inject({ url: "/monitoring", headers: { authorization: "Bearer k1" } });
+    expect(keyed.statusCode).toBe(200);
+    expect((keyed.json() as MonitoringSnapshot).drift?.features.length).toBeGreaterThan(0);
+    for (const url of ["/v2/health/live", "/v2/health/ready", "/metrics"]) {
+      expect((await app.inject({ url })).statusCode).toBe(200);
+    }
   });
 });
