@@ -71,8 +71,21 @@ describe("drift counts", () => {
       'liftoff_drift_observations_total{model="m",source="input",feature="bill_length_mm",bin="5"} 0',
     );
     expect(metrics).toContain(
-      'liftoff_drift_baseline_ratio{model="m",source="prediction",feature="species",bin="Adelie"} 0.44',
+      'liftoff_drift_baseline_ratio{model="m",source="prediction",feature="species",bin="0"} 0.44',
     );
+  });
+
+  it("finding: the drift metrics' bin labels are bin indexes, never category values", async () => {
+    const { app } = await server({ feedback: false });
+    await predict(app, [[40, 17, 190]]);
+    const metrics = (await app.inject({ url: "/metrics" })).body;
+    const bins = [...metrics.matchAll(/^liftoff_drift_\w+\{[^}]*bin="([^"]*)"/gm)].map((m) => m[1]);
+    expect(bins.length).toBeGreaterThan(0);
+    for (const b of bins) expect(b).toMatch(/^\d+$/);
+    for (const c of CLASSES) expect(metrics).not.toContain(`bin="${c}"`);
+    // /monitoring (behind the key with auth on) still names the categories, for the operator and people.
+    const snap = (await app.inject({ url: "/monitoring" })).json() as MonitoringSnapshot;
+    expect(snap.drift?.features.find((f) => f.name === "species")?.labels).toEqual([...CLASSES, "__other__"]);
   });
 
   it("reports why drift is off when the baseline could not be read", async () => {
