@@ -29,6 +29,16 @@ export interface Authenticator {
 
 const digest = (s: string) => createHash("sha256").update(s, "utf8").digest();
 
+/**
+ * The caller's identity for binding predictions to it: a hash of the bearer token (of the whole Authorization
+ * header when it is not a bearer token); "" without one. Never the key itself.
+ */
+export function callerOf(authorization: string | undefined): string {
+  if (authorization === undefined || authorization === "") return "";
+  const token = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization)?.[1] ?? authorization;
+  return digest(`liftoff-caller:${token}`).toString("base64url");
+}
+
 export class TokenSet implements Authenticator {
   private readonly digests: Buffer[];
 

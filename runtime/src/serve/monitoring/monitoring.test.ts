@@ -268,4 +268,26 @@ describe("feedback", () => {
       expect((await app.inject({ url })).statusCode).toBe(200);
     }
   });
+
+  it("finding: feedback for a prediction is accepted only with the key that made it", async () => {
+    const { app } = await server({ tokens: ["alice-key", "mallory-key"] });
+    const r = await app.inject({
+      method: "POST",
+      url: "/v1/models/m:predict",
+      payload: { instances: [[40, 17, 190]] },
+      headers: { authorization: "Bearer alice-key" },
+    });
+    const id = r.headers["x-prediction-id"] as string;
+    const give = (key: string) =>
+      app.inject({
+        method: "POST",
+        url: "/v1/models/m:feedback",
+        payload: { instances: [{ id, label: "Adelie" }] },
+        headers: { authorization: `Bearer ${key}` },
+      });
+    const other = await give("mallory-key");
+    expect([other.statusCode, other.json().code]).toEqual([404, "LIFTOFF_ERR_PREDICTION_NOT_FOUND"]);
+    const own = await give("alice-key");
+    expect([own.statusCode, own.json()]).toEqual([200, { accepted: 1 }]);
+  });
 });
