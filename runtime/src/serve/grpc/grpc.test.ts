@@ -94,6 +94,17 @@ describe("gRPC: V2 and TF Serving on one port", () => {
     expect((typed.raw_output_contents as Buffer[])[0]?.byteLength).toBe(8);
   });
 
+  it("finding: gRPC ModelInfer echoes the request's id (as HTTP does; tritonclient reads it back)", async () => {
+    const typed = {
+      model_name: "m",
+      id: "req-42",
+      inputs: [{ name: "dense_input", datatype: "FP32", shape: [1, 3], contents: { fp32_contents: [1, 2, 3] } }],
+    };
+    expect((await v2("ModelInfer", typed)).id).toBe("req-42");
+    expect((await v2("ModelInfer", { ...input(f32([1, 2, 3])), id: "raw-7" })).id).toBe("raw-7");
+    expect((await v2("ModelInfer", input(f32([1, 2, 3])))).id).toBe("");
+  });
+
   it("TF Serving: Predict with tensor_content and float_val, GetModelStatus", async () => {
     const spec = { name: "m", signature_name: "serving_default" };
     const r = await tfs("Predict", {
