@@ -188,7 +188,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     env: POD_ENV.authVaultKey.name,
     key: "authVaultKey",
     kind: "string",
-    help: "entry of that secret holding this model's keys; the other entries are other models' keys (403)",
+    help: "entry of that secret holding this model's keys; the other entries are other models' keys (refused like an unknown key)",
   },
   {
     flag: "auth-refresh-seconds",
