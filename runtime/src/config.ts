@@ -28,6 +28,10 @@ export interface ServeConfig {
   maxLatencyMs: number;
   maxRequestRows: number;
   bodyLimitBytes: number;
+  maxPendingRequests: number;
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  grpcMaxConcurrentStreams: number;
   authTokenFile: string | undefined;
   /** Tokens given directly (LIFTOFF_AUTH_TOKENS, comma-separated). */
   authTokens: string[];
@@ -168,6 +172,46 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     min: 1024,
     max: 1024 * 1024 * 1024,
     help: "larger request bodies get 413",
+  },
+  {
+    flag: "max-pending-requests",
+    env: POD_ENV.maxPendingRequests.name,
+    key: "maxPendingRequests",
+    kind: "int",
+    default: "256",
+    min: 1,
+    max: 1000000,
+    help: "most requests (HTTP and gRPC) queued or computing at once; more get 503 with Retry-After (gRPC RESOURCE_EXHAUSTED)",
+  },
+  {
+    flag: "request-timeout-ms",
+    env: POD_ENV.requestTimeoutMs.name,
+    key: "requestTimeoutMs",
+    kind: "int",
+    default: "30000",
+    min: 1000,
+    max: 3600000,
+    help: "time a client has to send a whole HTTP request (408 after it)",
+  },
+  {
+    flag: "headers-timeout-ms",
+    env: POD_ENV.headersTimeoutMs.name,
+    key: "headersTimeoutMs",
+    kind: "int",
+    default: "10000",
+    min: 1000,
+    max: 3600000,
+    help: "time a client has to send an HTTP request's headers (at most --request-timeout-ms)",
+  },
+  {
+    flag: "grpc-max-concurrent-streams",
+    env: POD_ENV.grpcMaxConcurrentStreams.name,
+    key: "grpcMaxConcurrentStreams",
+    kind: "int",
+    default: "100",
+    min: 1,
+    max: 100000,
+    help: "most concurrent gRPC calls per connection",
   },
   {
     flag: "auth-token-file",

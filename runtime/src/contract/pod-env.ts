@@ -29,6 +29,18 @@ export const POD_ENV = {
   maxLatencyMs: { name: "LIFTOFF_MAX_LATENCY_MS", readBy: ["serve"], meaning: "wait for a fuller batch (ms)" },
   maxRequestRows: { name: "LIFTOFF_MAX_REQUEST_ROWS", readBy: ["serve"], meaning: "most rows one request carries" },
   bodyLimitBytes: { name: "LIFTOFF_BODY_LIMIT_BYTES", readBy: ["serve"], meaning: "largest request body" },
+  maxPendingRequests: {
+    name: "LIFTOFF_MAX_PENDING_REQUESTS",
+    readBy: ["serve"],
+    meaning: "most requests queued or computing; more get 503",
+  },
+  requestTimeoutMs: { name: "LIFTOFF_REQUEST_TIMEOUT_MS", readBy: ["serve"], meaning: "time to receive a request" },
+  headersTimeoutMs: { name: "LIFTOFF_HEADERS_TIMEOUT_MS", readBy: ["serve"], meaning: "time to receive its headers" },
+  grpcMaxConcurrentStreams: {
+    name: "LIFTOFF_GRPC_MAX_CONCURRENT_STREAMS",
+    readBy: ["serve"],
+    meaning: "most concurrent gRPC calls per connection",
+  },
   authTokenFile: { name: "LIFTOFF_AUTH_TOKEN_FILE", readBy: ["serve"], meaning: "file of accepted bearer tokens" },
   authTokens: { name: "LIFTOFF_AUTH_TOKENS", readBy: ["serve"], meaning: "comma-separated bearer tokens (env only)" },
   authVaultPath: { name: "LIFTOFF_AUTH_VAULT_PATH", readBy: ["serve"], meaning: "KV v2 path of the API keys" },

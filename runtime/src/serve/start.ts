@@ -83,6 +83,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     metrics,
     maxBatchSize: config.maxBatchSize,
     maxLatencyMs: config.maxLatencyMs,
+    maxPendingRequests: config.maxPendingRequests,
     ...(baseline !== undefined || config.feedback
       ? {
           monitoring: {
@@ -105,6 +106,8 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     modelHost,
     limits,
     bodyLimitBytes: config.bodyLimitBytes,
+    requestTimeoutMs: config.requestTimeoutMs,
+    headersTimeoutMs: config.headersTimeoutMs,
     auth: tokens,
     logLevel: config.logLevel,
   });
@@ -115,7 +118,14 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
   if (config.grpcPort !== undefined) {
     try {
       grpc = await startGrpc(
-        { modelHost, limits, maxMessageBytes: config.bodyLimitBytes, auth: tokens, log: app.log },
+        {
+          modelHost,
+          limits,
+          maxMessageBytes: config.bodyLimitBytes,
+          maxConcurrentStreams: config.grpcMaxConcurrentStreams,
+          auth: tokens,
+          log: app.log,
+        },
         config.host,
         config.grpcPort,
       );

@@ -148,6 +148,7 @@ export interface ServerFixture {
   maxBatchSize?: number;
   maxLatencyMs?: number;
   maxRequestRows?: number;
+  maxPendingRequests?: number;
   bodyLimitBytes?: number;
   auth?: import("./auth.js").Authenticator;
   name?: string;
@@ -166,6 +167,7 @@ export async function serverFor(modelJson: string, fx: ServerFixture = {}) {
     metrics,
     maxBatchSize: fx.maxBatchSize ?? 1,
     maxLatencyMs: fx.maxLatencyMs ?? 5,
+    ...(fx.maxPendingRequests !== undefined ? { maxPendingRequests: fx.maxPendingRequests } : {}),
     ...(fx.monitoring ? { monitoring: fx.monitoring } : {}),
   });
   const artifact = await fetchArtifact({ kind: "file", path: modelJson }, undefined);
