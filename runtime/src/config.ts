@@ -33,8 +33,6 @@ export interface ServeConfig {
   headersTimeoutMs: number;
   grpcMaxConcurrentStreams: number;
   authTokenFile: string | undefined;
-  /** Tokens given directly (LIFTOFF_AUTH_TOKENS, comma-separated). */
-  authTokens: string[];
   /** KV v2 path of the API keys in Vault (auth from Vault; login from LIFTOFF_VAULT_*). */
   authVaultPath: string | undefined;
   authVaultKey: string | undefined;
@@ -218,7 +216,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     env: POD_ENV.authTokenFile.name,
     key: "authTokenFile",
     kind: "string",
-    help: "file of accepted bearer tokens, one per line; with LIFTOFF_AUTH_TOKENS, enables auth",
+    help: "file of accepted bearer tokens, one per line; enables auth",
   },
   {
     flag: "auth-vault-path",
@@ -414,14 +412,16 @@ export function parseServeConfig(
   }
   cfg.host ??= env.POD_IP || "0.0.0.0";
   cfg.feedback = cfg.feedback === "true";
-  cfg.authTokens = (env[POD_ENV.authTokens.name] ?? "")
-    .split(",")
-    .map((t) => t.trim())
-    .filter((t) => t !== "");
+  // Keys in the environment leak (ps e, /proc/<pid>/environ, crash dumps, a pod spec): refused, not ignored, so a
+  // setup that relied on them does not come up without auth.
+  if (env[POD_ENV.authTokens.name] !== undefined)
+    throw new ConfigError(
+      `${POD_ENV.authTokens.name} is no longer read (keys in the environment leak): give them in --auth-token-file or Vault (--auth-vault-path)`,
+    );
   if ((cfg.authVaultPath === undefined) !== (cfg.authVaultKey === undefined))
     throw new ConfigError("--auth-vault-path and --auth-vault-key go together");
-  if (cfg.authVaultPath !== undefined && (cfg.authTokenFile !== undefined || (cfg.authTokens as string[]).length > 0))
-    throw new ConfigError("--auth-vault-path replaces --auth-token-file and LIFTOFF_AUTH_TOKENS; use one");
+  if (cfg.authVaultPath !== undefined && cfg.authTokenFile !== undefined)
+    throw new ConfigError("--auth-vault-path replaces --auth-token-file; use one");
   return cfg as unknown as ServeConfig;
 }
 
@@ -435,6 +435,5 @@ export function serveHelp(): string {
     const def = s.default !== undefined ? ` (default ${s.default})` : s.required ? " (required)" : "";
     lines.push(`  --${s.flag.padEnd(20)} ${s.env.padEnd(28)} ${s.help}${def}`);
   }
-  lines.push(`  ${POD_ENV.authTokens.name} (env only): comma-separated bearer tokens`);
   return lines.join("\n");
 }

@@ -42,7 +42,11 @@ export const POD_ENV = {
     meaning: "most concurrent gRPC calls per connection",
   },
   authTokenFile: { name: "LIFTOFF_AUTH_TOKEN_FILE", readBy: ["serve"], meaning: "file of accepted bearer tokens" },
-  authTokens: { name: "LIFTOFF_AUTH_TOKENS", readBy: ["serve"], meaning: "comma-separated bearer tokens (env only)" },
+  authTokens: {
+    name: "LIFTOFF_AUTH_TOKENS",
+    readBy: ["serve"],
+    meaning: "removed (#24): refused at start; keys come from --auth-token-file or Vault",
+  },
   authVaultPath: { name: "LIFTOFF_AUTH_VAULT_PATH", readBy: ["serve"], meaning: "KV v2 path of the API keys" },
   authVaultKey: { name: "LIFTOFF_AUTH_VAULT_KEY", readBy: ["serve"], meaning: "entry of that secret with the keys" },
   authRefreshSeconds: { name: "LIFTOFF_AUTH_REFRESH_SECONDS", readBy: ["serve"], meaning: "re-read keys this often" },

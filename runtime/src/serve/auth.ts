@@ -2,7 +2,7 @@
  * Optional auth, one pluggable hook that HTTP and gRPC both call: an
  * Authenticator sees a request's headers (gRPC: its metadata) and says yes or no.
  * The built-in one is a bearer-token set: tokens come from a file (one per line, `#`
- * comments) and/or LIFTOFF_AUTH_TOKENS. Comparison hashes both sides to equal
+ * comments; Vault is vault-api-keys.ts), never from the environment. Comparison hashes both sides to equal
  * length and checks every known token with timingSafeEqual, so timing reveals
  * neither a token's prefix nor which token matched.
  */
@@ -69,9 +69,9 @@ function parseTokenFile(text: string): string[] {
     .filter((l) => l !== "" && !l.startsWith("#"));
 }
 
-/** Undefined when auth is off (no file, no env tokens). */
-export async function loadTokens(file: string | undefined, direct: readonly string[]): Promise<TokenSet | undefined> {
-  const tokens = [...direct];
+/** Undefined when auth is off (no file). */
+export async function loadTokens(file: string | undefined): Promise<TokenSet | undefined> {
+  const tokens: string[] = [];
   if (file !== undefined) {
     let text: string;
     try {

@@ -66,7 +66,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
   const keyLog: KeyLog = { info: (m) => logger?.info(m), warn: (m) => logger?.warn(m) };
   const tokens = config.authVaultPath
     ? await vaultApiKeys(config, env, keyLog)
-    : await loadTokens(config.authTokenFile, config.authTokens);
+    : await loadTokens(config.authTokenFile);
   // A named backend is initialised now, so a missing one fails before listening;
   // `auto` is decided with the model loaded (see probeBackends).
   if (config.backend !== "auto") await initBackend(config.backend);
