@@ -14,7 +14,15 @@ describe("parseServeConfig", () => {
       authVaultKey: "iris",
     });
     expect(() => parseServeConfig([...base, "--auth-vault-path", "secret/data/t/k"], {})).toThrow(/go together/);
-    expect(() => parseServeConfig([...base, ...vault], { LIFTOFF_AUTH_TOKENS: "t" })).toThrow(/use one/);
+    expect(() => parseServeConfig([...base, ...vault, "--auth-token-file", "/keys"], {})).toThrow(/use one/);
+  });
+
+  it("finding: LIFTOFF_AUTH_TOKENS (plain env keys) is refused: keys come only from a file or Vault", () => {
+    expect(() => parseServeConfig(base, { LIFTOFF_AUTH_TOKENS: "t1,t2" })).toThrow(
+      "LIFTOFF_AUTH_TOKENS is no longer read (keys in the environment leak): give them in --auth-token-file or Vault (--auth-vault-path)",
+    );
+    expect(parseServeConfig(base, {})).not.toHaveProperty("authTokens");
+    expect(serveHelp()).not.toContain("LIFTOFF_AUTH_TOKENS");
   });
 
   it("applies defaults", () => {
@@ -31,8 +39,11 @@ describe("parseServeConfig", () => {
       maxLatencyMs: 0,
       maxRequestRows: 1024,
       bodyLimitBytes: 10485760,
+      maxPendingRequests: 256,
+      requestTimeoutMs: 30000,
+      headersTimeoutMs: 10000,
+      grpcMaxConcurrentStreams: 100,
       authTokenFile: undefined,
-      authTokens: [],
       authVaultPath: undefined,
       authVaultKey: undefined,
       authRefreshSeconds: 15,
@@ -56,7 +67,6 @@ describe("parseServeConfig", () => {
       LIFTOFF_BACKEND: "wasm",
       LIFTOFF_MAX_BATCH_SIZE: "16",
       LIFTOFF_MODEL_DIGEST: `sha256:${"AB".repeat(32)}`,
-      LIFTOFF_AUTH_TOKENS: " t1, t2 ,,",
       POD_IP: "10.1.2.3",
       LIFTOFF_FEEDBACK: "true",
     };
@@ -68,7 +78,6 @@ describe("parseServeConfig", () => {
       backend: "wasm",
       maxBatchSize: 8,
       modelDigest: "ab".repeat(32),
-      authTokens: ["t1", "t2"],
       host: "10.1.2.3",
       feedback: true,
     });
@@ -108,13 +117,7 @@ describe("parseServeConfig", () => {
 
   it("documents every flag with its env var in --help", () => {
     const help = serveHelp();
-    for (const flag of [
-      "--model-uri",
-      "LIFTOFF_MODEL_URI",
-      "--max-batch-size",
-      "LIFTOFF_PVC_ROOT",
-      "LIFTOFF_AUTH_TOKENS",
-    ]) {
+    for (const flag of ["--model-uri", "LIFTOFF_MODEL_URI", "--max-batch-size", "LIFTOFF_PVC_ROOT"]) {
       expect(help).toContain(flag);
     }
   });

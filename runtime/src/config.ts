@@ -28,9 +28,11 @@ export interface ServeConfig {
   maxLatencyMs: number;
   maxRequestRows: number;
   bodyLimitBytes: number;
+  maxPendingRequests: number;
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  grpcMaxConcurrentStreams: number;
   authTokenFile: string | undefined;
-  /** Tokens given directly (LIFTOFF_AUTH_TOKENS, comma-separated). */
-  authTokens: string[];
   /** KV v2 path of the API keys in Vault (auth from Vault; login from LIFTOFF_VAULT_*). */
   authVaultPath: string | undefined;
   authVaultKey: string | undefined;
@@ -170,11 +172,51 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     help: "larger request bodies get 413",
   },
   {
+    flag: "max-pending-requests",
+    env: POD_ENV.maxPendingRequests.name,
+    key: "maxPendingRequests",
+    kind: "int",
+    default: "256",
+    min: 1,
+    max: 1000000,
+    help: "most requests (HTTP and gRPC) queued or computing at once; more get 503 with Retry-After (gRPC RESOURCE_EXHAUSTED)",
+  },
+  {
+    flag: "request-timeout-ms",
+    env: POD_ENV.requestTimeoutMs.name,
+    key: "requestTimeoutMs",
+    kind: "int",
+    default: "30000",
+    min: 1000,
+    max: 3600000,
+    help: "time a client has to send a whole HTTP request (408 after it)",
+  },
+  {
+    flag: "headers-timeout-ms",
+    env: POD_ENV.headersTimeoutMs.name,
+    key: "headersTimeoutMs",
+    kind: "int",
+    default: "10000",
+    min: 1000,
+    max: 3600000,
+    help: "time a client has to send an HTTP request's headers (at most --request-timeout-ms)",
+  },
+  {
+    flag: "grpc-max-concurrent-streams",
+    env: POD_ENV.grpcMaxConcurrentStreams.name,
+    key: "grpcMaxConcurrentStreams",
+    kind: "int",
+    default: "100",
+    min: 1,
+    max: 100000,
+    help: "most concurrent gRPC calls per connection",
+  },
+  {
     flag: "auth-token-file",
     env: POD_ENV.authTokenFile.name,
     key: "authTokenFile",
     kind: "string",
-    help: "file of accepted bearer tokens, one per line; with LIFTOFF_AUTH_TOKENS, enables auth",
+    help: "file of accepted bearer tokens, one per line; enables auth",
   },
   {
     flag: "auth-vault-path",
@@ -188,7 +230,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     env: POD_ENV.authVaultKey.name,
     key: "authVaultKey",
     kind: "string",
-    help: "entry of that secret holding this model's keys; the other entries are other models' keys (403)",
+    help: "entry of that secret holding this model's keys; the other entries are other models' keys (refused like an unknown key)",
   },
   {
     flag: "auth-refresh-seconds",
@@ -370,14 +412,16 @@ export function parseServeConfig(
   }
   cfg.host ??= env.POD_IP || "0.0.0.0";
   cfg.feedback = cfg.feedback === "true";
-  cfg.authTokens = (env[POD_ENV.authTokens.name] ?? "")
-    .split(",")
-    .map((t) => t.trim())
-    .filter((t) => t !== "");
+  // Keys in the environment leak (ps e, /proc/<pid>/environ, crash dumps, a pod spec): refused, not ignored, so a
+  // setup that relied on them does not come up without auth.
+  if (env[POD_ENV.authTokens.name] !== undefined)
+    throw new ConfigError(
+      `${POD_ENV.authTokens.name} is no longer read (keys in the environment leak): give them in --auth-token-file or Vault (--auth-vault-path)`,
+    );
   if ((cfg.authVaultPath === undefined) !== (cfg.authVaultKey === undefined))
     throw new ConfigError("--auth-vault-path and --auth-vault-key go together");
-  if (cfg.authVaultPath !== undefined && (cfg.authTokenFile !== undefined || (cfg.authTokens as string[]).length > 0))
-    throw new ConfigError("--auth-vault-path replaces --auth-token-file and LIFTOFF_AUTH_TOKENS; use one");
+  if (cfg.authVaultPath !== undefined && cfg.authTokenFile !== undefined)
+    throw new ConfigError("--auth-vault-path replaces --auth-token-file; use one");
   return cfg as unknown as ServeConfig;
 }
 
@@ -391,6 +435,5 @@ export function serveHelp(): string {
     const def = s.default !== undefined ? ` (default ${s.default})` : s.required ? " (required)" : "";
     lines.push(`  --${s.flag.padEnd(20)} ${s.env.padEnd(28)} ${s.help}${def}`);
   }
-  lines.push(`  ${POD_ENV.authTokens.name} (env only): comma-separated bearer tokens`);
   return lines.join("\n");
 }

@@ -16,7 +16,6 @@ export const GrpcStatus = {
   INTERNAL: 13,
   UNAVAILABLE: 14,
   UNAUTHENTICATED: 16,
-  PERMISSION_DENIED: 7,
 } as const;
 
 /** Each code with its HTTP status and the gRPC status the same failure gets. */
@@ -25,7 +24,6 @@ export const ERROR_CODES = {
   LIFTOFF_ERR_INVALID_JSON: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
   LIFTOFF_ERR_INVALID_INPUT: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
   LIFTOFF_ERR_UNAUTHENTICATED: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
-  LIFTOFF_ERR_FORBIDDEN: { http: 403, grpc: GrpcStatus.PERMISSION_DENIED },
   LIFTOFF_ERR_MODEL_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
   LIFTOFF_ERR_VERSION_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
   LIFTOFF_ERR_SIGNATURE_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
@@ -33,6 +31,7 @@ export const ERROR_CODES = {
   LIFTOFF_ERR_METHOD_NOT_ALLOWED: { http: 405, grpc: GrpcStatus.UNIMPLEMENTED },
   LIFTOFF_ERR_PAYLOAD_TOO_LARGE: { http: 413, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
   LIFTOFF_ERR_NOT_READY: { http: 503, grpc: GrpcStatus.UNAVAILABLE },
+  LIFTOFF_ERR_OVERLOADED: { http: 503, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
   LIFTOFF_ERR_FEEDBACK_DISABLED: { http: 404, grpc: GrpcStatus.NOT_FOUND },
   LIFTOFF_ERR_PREDICTION_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
   LIFTOFF_ERR_FEEDBACK_DUPLICATE: { http: 409, grpc: GrpcStatus.ALREADY_EXISTS },
@@ -83,8 +82,13 @@ export const errors = {
     new RuntimeError("LIFTOFF_ERR_UNAUTHENTICATED", "missing or invalid bearer token", {
       "www-authenticate": 'Bearer realm="liftoff"',
     }),
-  /** A valid key, but another model's (auth from Vault: a key of the same secret under another entry). */
-  forbidden: () => new RuntimeError("LIFTOFF_ERR_FORBIDDEN", "this API key is not valid for this model"),
+  /** --max-pending-requests are queued or computing: retry later (503 with Retry-After; gRPC RESOURCE_EXHAUSTED). */
+  overloaded: (limit: number) =>
+    new RuntimeError(
+      "LIFTOFF_ERR_OVERLOADED",
+      `the model has ${limit} requests pending (--max-pending-requests); retry later`,
+      { "retry-after": "1" },
+    ),
   modelNotFound: (name: string) =>
     new RuntimeError("LIFTOFF_ERR_MODEL_NOT_FOUND", `model '${name}' is not served here`),
   versionNotFound: (name: string, version: string) =>

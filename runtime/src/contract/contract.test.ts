@@ -183,6 +183,10 @@ describe("the pod env table", () => {
       "host",
       "maxRequestRows",
       "bodyLimitBytes",
+      "maxPendingRequests",
+      "requestTimeoutMs",
+      "headersTimeoutMs",
+      "grpcMaxConcurrentStreams",
       "authTokenFile",
       "authTokens",
       "shutdownDelayMs",
@@ -221,7 +225,7 @@ describe("the runtime reads the table", () => {
     for (const flag of SERVE_FLAGS) expect(byName.get(flag.env)?.readBy, flag.env).toContain("serve");
     const serveOnly = Object.values(POD_ENV).filter((v) => v.readBy.length === 1 && v.readBy[0] === "serve");
     const flagEnvs = new Set<string>(SERVE_FLAGS.map((f) => f.env));
-    // The one env-only variable: tokens are not passed as a flag, where ps would show them.
+    // The one env-only name is the removed LIFTOFF_AUTH_TOKENS, which serve refuses (#24).
     expect(serveOnly.filter((v) => !flagEnvs.has(v.name)).map((v) => v.name)).toEqual([POD_ENV.authTokens.name]);
   });
 

@@ -2,7 +2,7 @@
  * Optional auth, one pluggable hook that HTTP and gRPC both call: an
  * Authenticator sees a request's headers (gRPC: its metadata) and says yes or no.
  * The built-in one is a bearer-token set: tokens come from a file (one per line, `#`
- * comments) and/or LIFTOFF_AUTH_TOKENS. Comparison hashes both sides to equal
+ * comments; Vault is vault-api-keys.ts), never from the environment. Comparison hashes both sides to equal
  * length and checks every known token with timingSafeEqual, so timing reveals
  * neither a token's prefix nor which token matched.
  */
@@ -10,13 +10,11 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { ConfigError } from "../errors.js";
 
-/** Paths that kubelet probes, Prometheus and the operator (/monitoring: bin counts only) reach without a token. */
-export const PUBLIC_PATHS: ReadonlySet<string> = new Set([
-  "/v2/health/live",
-  "/v2/health/ready",
-  "/metrics",
-  "/monitoring",
-]);
+/**
+ * Paths that kubelet probes and Prometheus reach without a token. /monitoring is not one: it holds the baseline's
+ * decile edges and categories, so with auth on it needs a key like the model routes.
+ */
+export const PUBLIC_PATHS: ReadonlySet<string> = new Set(["/v2/health/live", "/v2/health/ready", "/metrics"]);
 
 /** Reads one request header (HTTP) or metadata entry (gRPC) by lower-case name. */
 export type HeaderReader = (name: string) => string | undefined;
@@ -30,6 +28,16 @@ export interface Authenticator {
 }
 
 const digest = (s: string) => createHash("sha256").update(s, "utf8").digest();
+
+/**
+ * The caller's identity for binding predictions to it: a hash of the bearer token (of the whole Authorization
+ * header when it is not a bearer token); "" without one. Never the key itself.
+ */
+export function callerOf(authorization: string | undefined): string {
+  if (authorization === undefined || authorization === "") return "";
+  const token = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization)?.[1] ?? authorization;
+  return digest(`liftoff-caller:${token}`).toString("base64url");
+}
 
 export class TokenSet implements Authenticator {
   private readonly digests: Buffer[];
@@ -61,9 +69,9 @@ function parseTokenFile(text: string): string[] {
     .filter((l) => l !== "" && !l.startsWith("#"));
 }
 
-/** Undefined when auth is off (no file, no env tokens). */
-export async function loadTokens(file: string | undefined, direct: readonly string[]): Promise<TokenSet | undefined> {
-  const tokens = [...direct];
+/** Undefined when auth is off (no file). */
+export async function loadTokens(file: string | undefined): Promise<TokenSet | undefined> {
+  const tokens: string[] = [];
   if (file !== undefined) {
     let text: string;
     try {

@@ -209,3 +209,36 @@ describe("batching through the HTTP routes", () => {
     await app.close();
   });
 });
+
+describe("bounds", () => {
+  it("finding: the batcher's queue and in-flight work are bounded: a full batcher answers 503 with Retry-After (gRPC RESOURCE_EXHAUSTED)", async () => {
+    for (const maxBatchSize of [1, 4]) {
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      const slow = async (inputs: readonly Tensor[]): Promise<OutputTensor[]> => {
+        await gate;
+        return doubler([])(inputs);
+      };
+      const b = new Batcher({ maxBatchSize, maxLatencyMs: 0, maxPending: 2, run: slow });
+      const first = [b.submit(req([[1]])), b.submit(req([[2]]))];
+      let refused: unknown;
+      try {
+        await b.submit(req([[3]]));
+      } catch (err) {
+        refused = err;
+      }
+      expect(refused).toMatchObject({
+        code: "LIFTOFF_ERR_OVERLOADED",
+        statusCode: 503,
+        grpcStatus: 8,
+        headers: { "retry-after": "1" },
+      });
+      release();
+      await Promise.all(first);
+      // Room again once answered.
+      await expect(b.submit(req([[4]]))).resolves.toBeDefined();
+    }
+  });
+});

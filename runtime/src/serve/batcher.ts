@@ -13,9 +13,11 @@
  * the loop quiet still runs at once. maxLatencyMs > 0
  * opts into waiting, while the worker is free, up to that long for a fuller
  * batch (sent early when maxBatchSize rows are queued). With maxBatchSize 1
- * every request runs on its own, unqueued.
+ * every request runs on its own, unqueued. At most maxPending requests are
+ * queued or computing at once; one more is refused at once (errors.overloaded).
  */
 import { performance } from "node:perf_hooks";
+import { errors } from "../errors.js";
 import type { OutputTensor, Tensor } from "./model/loaded-model.js";
 import { allocate, sizeOf } from "./tensors.js";
 import type { Prepared } from "./validate.js";
@@ -29,6 +31,8 @@ export interface BatchResult {
 export interface BatcherOptions {
   maxBatchSize: number;
   maxLatencyMs: number;
+  /** Most requests queued or computing at once (--max-pending-requests); undefined: no bound. */
+  maxPending?: number;
   run(inputs: readonly Tensor[]): Promise<OutputTensor[]>;
   /** Called once per model call with its row count and compute time. */
   onBatch?(rows: number, computeSeconds: number): void;
@@ -88,6 +92,8 @@ export class Batcher {
   /** True from the end of a batch to the next check phase (see the header). */
   private settling = false;
   private idleWaiters: (() => void)[] = [];
+  /** Requests submitted and not yet answered. */
+  private pending = 0;
 
   constructor(private readonly opts: BatcherOptions) {}
 
@@ -101,11 +107,17 @@ export class Batcher {
   }
 
   submit(req: Prepared): Promise<BatchResult> {
-    if (!this.batching) return this.alone(req);
+    const max = this.opts.maxPending;
+    if (max !== undefined && this.pending >= max) return Promise.reject(errors.overloaded(max));
+    this.pending++;
+    const done = () => {
+      this.pending--;
+    };
+    if (!this.batching) return this.alone(req).finally(done);
     return new Promise<BatchResult>((resolve, reject) => {
       this.queue.push({ req, enqueuedAt: performance.now(), resolve, reject });
       this.schedule();
-    });
+    }).finally(done);
   }
 
   /** Unbatched: the request is its own model call, with no queue and no hand-off. */

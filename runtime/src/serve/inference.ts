@@ -22,6 +22,12 @@ export function requireReady(modelHost: ModelHost): LoadedModel {
   return model;
 }
 
+/** Where a prediction's id goes, and the caller it is bound to (auth.ts callerOf). */
+export interface PredictionSink {
+  caller: string;
+  receive(id: string): void;
+}
+
 export interface ErrorLogger {
   error(obj: object, msg: string): void;
 }
@@ -31,16 +37,16 @@ export async function runInference(
   modelHost: ModelHost,
   log: ErrorLogger,
   prepared: Prepared,
-  /** Receives the prediction's id when feedback is on (monitoring/). */
-  onPredictionId?: (id: string) => void,
+  /** Receives the prediction's id when feedback is on (monitoring/), and says who asked. */
+  onPredictionId?: PredictionSink,
   /** The raw records of a raw-record request (raw-records.ts): drift bins these, not the feature tensor. */
   records?: readonly Record<string, unknown>[],
 ): Promise<OutputTensor[]> {
   try {
     const { outputs } = await modelHost.infer(prepared);
     // Drift counts, and the id a client sends its ground truth with.
-    const id = modelHost.monitor?.observe(prepared, outputs, records);
-    if (id !== undefined) onPredictionId?.(id);
+    const id = modelHost.monitor?.observe(prepared, outputs, records, onPredictionId?.caller);
+    if (id !== undefined) onPredictionId?.receive(id);
     return outputs;
   } catch (err) {
     if (err instanceof RuntimeError) throw err;

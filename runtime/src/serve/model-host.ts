@@ -21,6 +21,8 @@ export interface ModelHostOptions {
   metrics: RuntimeMetrics;
   maxBatchSize: number;
   maxLatencyMs: number;
+  /** Most requests queued or computing at once (--max-pending-requests); undefined: no bound. */
+  maxPendingRequests?: number;
   /** Drift and feedback (monitoring/), set up once the model's signature is known. */
   monitoring?: { options: MonitorOptions; baseline: BaselineState };
 }
@@ -156,6 +158,7 @@ export class ModelHost {
     const batcher = new Batcher({
       maxBatchSize,
       maxLatencyMs: this.opts.maxLatencyMs,
+      ...(this.opts.maxPendingRequests !== undefined ? { maxPending: this.opts.maxPendingRequests } : {}),
       run: (inputs) => model.run(inputs),
       onBatch: (rows, seconds) => this.opts.metrics.batch(rows, seconds),
     });

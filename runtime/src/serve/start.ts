@@ -66,7 +66,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
   const keyLog: KeyLog = { info: (m) => logger?.info(m), warn: (m) => logger?.warn(m) };
   const tokens = config.authVaultPath
     ? await vaultApiKeys(config, env, keyLog)
-    : await loadTokens(config.authTokenFile, config.authTokens);
+    : await loadTokens(config.authTokenFile);
   // A named backend is initialised now, so a missing one fails before listening;
   // `auto` is decided with the model loaded (see probeBackends).
   if (config.backend !== "auto") await initBackend(config.backend);
@@ -76,13 +76,14 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
       ? undefined
       : inContainerRoot(resolveModelUri(config.baselineUri, config.pvcRoot), env.LIFTOFF_PATH_PREFIX);
   const baseline = await loadBaseline(baselineLocation);
-  const limits = { maxRequestRows: config.maxRequestRows };
+  const limits = { maxRequestRows: config.maxRequestRows, bodyLimitBytes: config.bodyLimitBytes };
   const modelHost = new ModelHost({
     name: config.modelName,
     version: config.modelVersion,
     metrics,
     maxBatchSize: config.maxBatchSize,
     maxLatencyMs: config.maxLatencyMs,
+    maxPendingRequests: config.maxPendingRequests,
     ...(baseline !== undefined || config.feedback
       ? {
           monitoring: {
@@ -105,6 +106,8 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     modelHost,
     limits,
     bodyLimitBytes: config.bodyLimitBytes,
+    requestTimeoutMs: config.requestTimeoutMs,
+    headersTimeoutMs: config.headersTimeoutMs,
     auth: tokens,
     logLevel: config.logLevel,
   });
@@ -115,7 +118,14 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
   if (config.grpcPort !== undefined) {
     try {
       grpc = await startGrpc(
-        { modelHost, limits, maxMessageBytes: config.bodyLimitBytes, auth: tokens, log: app.log },
+        {
+          modelHost,
+          limits,
+          maxMessageBytes: config.bodyLimitBytes,
+          maxConcurrentStreams: config.grpcMaxConcurrentStreams,
+          auth: tokens,
+          log: app.log,
+        },
         config.host,
         config.grpcPort,
       );

@@ -71,9 +71,35 @@ function fillRectangular(value: unknown, shape: readonly number[], dtype: DType,
   return true;
 }
 
+function ragged(what: string, path: readonly number[], shape: readonly number[], depth: number): Error {
+  return errors.invalidInput(
+    `${what}: ragged or mixed nesting at [${path.join(",")}] (expected ${shape[depth]} elements at depth ${depth})`,
+  );
+}
+
+/**
+ * Checks that every list above the values has the probed length, visiting the
+ * lists only: a ragged input (a long first row, short others) is refused before
+ * its probed shape is allocated, so what is allocated is what the body holds.
+ */
+function checkNesting(value: unknown, shape: readonly number[], what: string): void {
+  const path: number[] = [];
+  const visit = (v: unknown, depth: number): void => {
+    if (!Array.isArray(v) || v.length !== shape[depth]) throw ragged(what, path, shape, depth);
+    if (depth + 1 === shape.length) return;
+    for (let i = 0; i < v.length; i++) {
+      path.push(i);
+      visit(v[i], depth + 1);
+      path.pop();
+    }
+  };
+  if (shape.length > 0) visit(value, 0);
+}
+
 /**
  * Flattens a rectangular nested array (or a scalar) into a typed array and its
- * shape. `what` names the tensor in errors ("input 'x'").
+ * shape. `what` names the tensor in errors ("input 'x'"). The nesting is checked
+ * before anything is allocated.
  */
 export function fromNested(value: unknown, dtype: DType, what: string): Tensor {
   const shape: number[] = [];
@@ -82,6 +108,7 @@ export function fromNested(value: unknown, dtype: DType, what: string): Tensor {
     shape.push(probe.length);
     probe = probe[0];
   }
+  checkNesting(value, shape, what);
   const out = allocate(dtype, sizeOf(shape));
   if (shape.length <= 2 && fillRectangular(value, shape, dtype, out)) return { data: out, shape };
   let k = 0;
@@ -94,11 +121,7 @@ export function fromNested(value: unknown, dtype: DType, what: string): Tensor {
       }
       return;
     }
-    if (!Array.isArray(v) || v.length !== shape[depth]) {
-      throw errors.invalidInput(
-        `${what}: ragged or mixed nesting at [${path.join(",")}] (expected ${shape[depth]} elements at depth ${depth})`,
-      );
-    }
+    if (!Array.isArray(v) || v.length !== shape[depth]) throw ragged(what, path, shape, depth);
     for (let i = 0; i < v.length; i++) {
       path.push(i);
       walk(v[i], depth + 1);

@@ -148,6 +148,7 @@ export interface ServerFixture {
   maxBatchSize?: number;
   maxLatencyMs?: number;
   maxRequestRows?: number;
+  maxPendingRequests?: number;
   bodyLimitBytes?: number;
   auth?: import("./auth.js").Authenticator;
   name?: string;
@@ -159,13 +160,14 @@ export interface ServerFixture {
 /** A server (not listening; use inject) serving the model at modelJson. */
 export async function serverFor(modelJson: string, fx: ServerFixture = {}) {
   const metrics = new RuntimeMetrics(fx.name ?? "m");
-  const limits = { maxRequestRows: fx.maxRequestRows ?? 1024 };
+  const limits = { maxRequestRows: fx.maxRequestRows ?? 1024, bodyLimitBytes: fx.bodyLimitBytes ?? 1024 * 1024 };
   const modelHost = new ModelHost({
     name: fx.name ?? "m",
     version: "1",
     metrics,
     maxBatchSize: fx.maxBatchSize ?? 1,
     maxLatencyMs: fx.maxLatencyMs ?? 5,
+    ...(fx.maxPendingRequests !== undefined ? { maxPendingRequests: fx.maxPendingRequests } : {}),
     ...(fx.monitoring ? { monitoring: fx.monitoring } : {}),
   });
   const artifact = await fetchArtifact({ kind: "file", path: modelJson }, undefined);
@@ -177,7 +179,7 @@ export async function serverFor(modelJson: string, fx: ServerFixture = {}) {
   const app = await buildHttpApp({
     modelHost,
     limits,
-    bodyLimitBytes: fx.bodyLimitBytes ?? 1024 * 1024,
+    bodyLimitBytes: limits.bodyLimitBytes,
     auth: fx.auth,
     logLevel: "silent",
   });

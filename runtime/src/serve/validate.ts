@@ -16,6 +16,15 @@ export interface Prepared {
 
 export interface Limits {
   maxRequestRows: number;
+  /** The body (and gRPC message) limit: a TF Serving broadcast may not fill more than 4-byte values than it could carry. */
+  bodyLimitBytes: number;
+}
+
+/** The row limit, also checked before a claimed shape is allocated. */
+export function checkRows(rows: number, limits: Limits): void {
+  if (rows > limits.maxRequestRows) {
+    throw errors.invalidInput(`request has ${rows} rows, more than the limit of ${limits.maxRequestRows}`);
+  }
 }
 
 /** Shape checks, equal row counts across inputs and the row limit. */
@@ -32,9 +41,7 @@ export function finish(signature: Signature, inputs: Tensor[], limits: Limits): 
     key += `${t.shape.slice(1).join("x")};`;
   });
   if (rows < 1) throw errors.invalidInput("request has no rows");
-  if (rows > limits.maxRequestRows) {
-    throw errors.invalidInput(`request has ${rows} rows, more than the limit of ${limits.maxRequestRows}`);
-  }
+  checkRows(rows, limits);
   return { inputs, rows, batchKey: key };
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { RuntimeError } from "../errors.js";
 import { VaultError } from "../vault/errors.js";
+import { saveLayersModel, serverFor, tempDir, tinyDense } from "./test-helpers.js";
 import { parseKeys, VaultApiKeys } from "./vault-api-keys.js";
 
 function setup(initial: Record<string, string>) {
@@ -48,13 +49,13 @@ function setup(initial: Record<string, string>) {
 }
 
 describe("API keys from Vault", () => {
-  it("accepts this model's keys, answers 403 for another model's and 401 for anything else", async () => {
+  it("accepts this model's keys and refuses anything else, another model's key included", async () => {
     const t = setup({ iris: "k-iris-1, k-iris-2", wine: "k-wine" });
     await t.keys.start();
     t.keys.stop();
     expect(await t.ask("Bearer k-iris-1")).toBe(true);
     expect(await t.ask("bearer k-iris-2")).toBe(true);
-    expect(await t.ask("Bearer k-wine")).toBe(403);
+    expect(await t.ask("Bearer k-wine")).toBe(false);
     expect(await t.ask("Bearer nope")).toBe(false);
     expect(await t.ask("k-iris-1")).toBe(false);
     expect(await t.ask(undefined)).toBe(false);
@@ -109,5 +110,31 @@ describe("API keys from Vault", () => {
 
   it("parses one key per line or comma-separated, skipping blanks and comments", () => {
     expect(parseKeys("a, b\n\n# old\nc\r\n")).toEqual(["a", "b", "c"]);
+  });
+
+  it("finding: an unknown key and another model's key get the same status and body (no 401 vs 403)", async () => {
+    const t = setup({ iris: "k-iris", wine: "k-wine" });
+    await t.keys.start();
+    t.keys.stop();
+    const { app } = await serverFor(await saveLayersModel(tinyDense(), await tempDir()), { auth: t.keys });
+    try {
+      const call = (key: string) =>
+        app.inject({
+          method: "POST",
+          url: "/v1/models/m:predict",
+          payload: { instances: [[1, 2, 3]] },
+          headers: { authorization: `Bearer ${key}` },
+        });
+      const [unknown, other] = [await call("k-nope"), await call("k-wine")];
+      expect(unknown.statusCode).toBe(401);
+      expect([other.statusCode, other.body, other.headers["www-authenticate"]]).toEqual([
+        unknown.statusCode,
+        unknown.body,
+        unknown.headers["www-authenticate"],
+      ]);
+      expect((await call("k-iris")).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -3,10 +3,9 @@
  * every --auth-refresh-seconds, so a rotated key is accepted within that time without restarting the pod; a key
  * that disappears stays valid for --auth-grace-seconds after this pod noticed. The value under --auth-vault-key
  * holds this model's keys (one per line or comma-separated); the secret's other values are other models' keys,
- * answered 403 rather than 401. Vault being unreachable later keeps the last keys (logged, never the values).
+ * refused exactly like an unknown key (401, same body), so an answer never tells whether a key exists. Vault being unreachable later keeps the last keys (logged, never the values).
  */
 import { createHash } from "node:crypto";
-import { errors } from "../errors.js";
 import { VaultError } from "../vault/errors.js";
 import type { Authenticator, HeaderReader } from "./auth.js";
 
@@ -41,7 +40,6 @@ export class VaultApiKeys implements Authenticator {
   private mine = new Set<string>();
   /** Replaced keys → until when they are still accepted. */
   private readonly retiring = new Map<string, number>();
-  private others = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
 
@@ -96,11 +94,6 @@ export class VaultApiKeys implements Authenticator {
     }
     for (const d of next) this.retiring.delete(d);
     this.mine = next;
-    this.others = new Set(
-      Object.entries(data)
-        .filter(([k]) => k !== this.opts.key)
-        .flatMap(([, v]) => parseKeys(v).map(digest)),
-    );
     if (rotated > 0) this.opts.log?.info(`API keys rotated: ${rotated} replaced key(s) accepted for the grace period`);
   }
 
@@ -113,13 +106,10 @@ export class VaultApiKeys implements Authenticator {
     return false;
   }
 
-  authenticate(header: HeaderReader): boolean | Promise<boolean> {
+  authenticate(header: HeaderReader): boolean {
     const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header("authorization") ?? "");
     if (!m?.[1]) return false;
-    const d = digest(m[1]);
-    if (this.accepted(d)) return true;
-    if (this.others.has(d)) return Promise.reject(errors.forbidden());
-    return false;
+    return this.accepted(digest(m[1]));
   }
 
   stop(): void {

@@ -53,7 +53,14 @@ describe("gRPC: V2 and TF Serving on one port", () => {
     for (const auth of [undefined, new TokenSet(["s3cret"])]) {
       const { app, modelHost } = await serverFor(model);
       const l = await startGrpc(
-        { modelHost, limits: { maxRequestRows: 4 }, maxMessageBytes: 4096, auth, log: app.log },
+        {
+          modelHost,
+          limits: { maxRequestRows: 4, bodyLimitBytes: 4096 },
+          maxMessageBytes: 4096,
+          maxConcurrentStreams: 100,
+          auth,
+          log: app.log,
+        },
         "127.0.0.1",
         0,
       );
@@ -92,6 +99,17 @@ describe("gRPC: V2 and TF Serving on one port", () => {
       inputs: [{ name: "dense_input", datatype: "FP64", shape: [1, 3], contents: { fp64_contents: [1, 2, 3] } }],
     });
     expect((typed.raw_output_contents as Buffer[])[0]?.byteLength).toBe(8);
+  });
+
+  it("finding: gRPC ModelInfer echoes the request's id (as HTTP does; tritonclient reads it back)", async () => {
+    const typed = {
+      model_name: "m",
+      id: "req-42",
+      inputs: [{ name: "dense_input", datatype: "FP32", shape: [1, 3], contents: { fp32_contents: [1, 2, 3] } }],
+    };
+    expect((await v2("ModelInfer", typed)).id).toBe("req-42");
+    expect((await v2("ModelInfer", { ...input(f32([1, 2, 3])), id: "raw-7" })).id).toBe("raw-7");
+    expect((await v2("ModelInfer", input(f32([1, 2, 3])))).id).toBe("");
   });
 
   it("TF Serving: Predict with tensor_content and float_val, GetModelStatus", async () => {
@@ -243,5 +261,36 @@ describe("gRPC: V2 and TF Serving on one port", () => {
     md.set("authorization", "Bearer s3cret");
     expect(await authed("ModelMetadata", { name: "m" }, md)).toMatchObject({ name: "m" });
     expect((await rejected(v2("ModelConfig", { name: "m" }))).code).toBe(grpc.status.UNIMPLEMENTED);
+  });
+});
+
+describe("gRPC bounds", () => {
+  it("finding: gRPC work is capped: past --max-pending-requests a call gets RESOURCE_EXHAUSTED at once", async () => {
+    const model = await saveLayersModel(tinyDense(), await tempDir());
+    // Batching with a 400 ms wait holds the first call in the queue; the bound is one pending request.
+    const { app, modelHost } = await serverFor(model, { maxBatchSize: 4, maxLatencyMs: 400, maxPendingRequests: 1 });
+    const l = await startGrpc(
+      {
+        modelHost,
+        limits: { maxRequestRows: 4, bodyLimitBytes: 4096 },
+        maxMessageBytes: 4096,
+        maxConcurrentStreams: 8,
+        log: app.log,
+      },
+      "127.0.0.1",
+      0,
+    );
+    try {
+      const v2 = caller(new (clients().Inference)(`127.0.0.1:${l.port}`, grpc.credentials.createInsecure()));
+      const first = v2("ModelInfer", input(f32([1, 2, 3])));
+      await new Promise((r) => setTimeout(r, 100));
+      const err = await rejected(v2("ModelInfer", input(f32([1, 2, 3]))));
+      expect(err.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+      expect(err.metadata.get("liftoff-error-code")).toEqual(["LIFTOFF_ERR_OVERLOADED"]);
+      await expect(first).resolves.toMatchObject({ model_name: "m" });
+    } finally {
+      await l.close();
+      await app.close();
+    }
   });
 });

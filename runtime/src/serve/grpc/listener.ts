@@ -4,7 +4,8 @@
  * headers; ServerLive/ServerReady/ModelReady stay open like the HTTP health
  * paths), then its handler; catalogue errors become their gRPC status with the
  * LIFTOFF_ERR_* code in the `liftoff-error-code` trailer, anything else INTERNAL.
- * Messages over the limit are refused by grpc-js with RESOURCE_EXHAUSTED.
+ * Messages over the limit are refused by grpc-js with RESOURCE_EXHAUSTED; each connection carries at most
+ * --grpc-max-concurrent-streams calls at once, and the model's pending bound (batcher.ts) is shared with HTTP.
  */
 import { performance } from "node:perf_hooks";
 import * as grpc from "@grpc/grpc-js";
@@ -21,6 +22,8 @@ export interface GrpcOptions {
   limits: Limits;
   /** Largest request message accepted (the HTTP body limit). */
   maxMessageBytes: number;
+  /** Most concurrent calls (HTTP/2 streams) per connection (--grpc-max-concurrent-streams). */
+  maxConcurrentStreams: number;
   auth?: Authenticator | undefined;
   log: ErrorLogger;
 }
@@ -84,6 +87,7 @@ export async function startGrpc(opts: GrpcOptions, host: string, port: number): 
   const server = new grpc.Server({
     "grpc.max_receive_message_length": opts.maxMessageBytes,
     "grpc.max_send_message_length": -1,
+    "grpc.max_concurrent_streams": opts.maxConcurrentStreams,
   });
   const s = services();
   server.addService(s.inference, implement(inferenceRpcs, opts));

@@ -8,9 +8,9 @@
 import { errors } from "../../errors.js";
 import type { DType, OutputTensor, Signature, Tensor, TensorSpec } from "../model/loaded-model.js";
 import { fromRaw, halfToNumber } from "../raw-tensors.js";
-import { fromFlat, sizeOf } from "../tensors.js";
+import { checkShape, fromFlat, sizeOf } from "../tensors.js";
 import { accepts } from "../v2-protocol.js";
-import { finish, type Limits, type Prepared } from "../validate.js";
+import { checkRows, finish, type Limits, type Prepared } from "../validate.js";
 
 interface TensorProto {
   dtype: string;
@@ -55,7 +55,7 @@ export function tfDtype(dtype: DType): string {
 }
 
 /** One TensorProto as a tensor for `spec`; `what` names it ("inputs['x']"). */
-function fromTensorProto(p: TensorProto, spec: TensorSpec, what: string): Tensor {
+function fromTensorProto(p: TensorProto, spec: TensorSpec, what: string, limits: Limits): Tensor {
   const known = DTYPES[p.dtype];
   if (known === undefined) {
     throw errors.invalidInput(`${what}: dtype ${p.dtype} is not served (use ${TF_DTYPE[spec.dtype]})`);
@@ -76,7 +76,18 @@ function fromTensorProto(p: TensorProto, spec: TensorSpec, what: string): Tensor
   }
   // half_val holds each half float's 16 bits in an int32.
   let values = known.field === "half_val" ? typed.map((h) => halfToNumber(Number(h))) : typed;
-  if (values.length === 1 && n > 1) values = new Array(n).fill(values[0]);
+  if (values.length === 1 && n > 1) {
+    // The claimed shape is checked (the model's shape, the row limit, what a body could carry) before it is filled.
+    checkShape(shape, spec, what);
+    checkRows(shape[0] ?? 1, limits);
+    const most = Math.floor(limits.bodyLimitBytes / 4);
+    if (n > most) {
+      throw errors.invalidInput(
+        `${what}: tensor_shape [${shape.join(",")}] needs ${n} values; one ${known.field} fills at most ${most} (the body limit / 4 bytes)`,
+      );
+    }
+    values = new Array(n).fill(values[0]);
+  }
   if (values.length !== n) {
     throw errors.invalidInput(
       `${what}: ${known.field} has ${values.length} values but tensor_shape [${shape.join(",")}] needs ${n}`,
@@ -116,7 +127,7 @@ export function decodePredict(
   const tensors = sig.inputs.map((spec) => {
     const p = req.inputs[spec.name];
     if (p === undefined) throw errors.invalidInput(`inputs['${spec.name}'] is missing`);
-    return fromTensorProto(p, spec, `inputs['${spec.name}']`);
+    return fromTensorProto(p, spec, `inputs['${spec.name}']`, limits);
   });
   const outputs: number[] = [];
   for (const name of req.output_filter) {

@@ -1,6 +1,8 @@
+import { connect } from "node:net";
 import { describe, expect, it } from "vitest";
 import { errors } from "../../errors.js";
 import { saveLayersModel, serverFor, tempDir, tinyDense } from "../test-helpers.js";
+import { buildHttpApp } from "./app.js";
 import { toRuntimeError } from "./fastify-errors.js";
 
 describe("server", () => {
@@ -106,5 +108,45 @@ describe("server", () => {
     );
     const internal = toRuntimeError(new Error("ENOENT: /work/secret/path"), 10);
     expect([internal.statusCode, internal.message]).toEqual([500, "internal error; see the server log"]);
+  });
+});
+
+describe("timeouts", () => {
+  it("finding: the HTTP server has request and header timeouts (a slow client is cut off)", async () => {
+    const { modelHost } = await serverFor(await saveLayersModel(tinyDense(), await tempDir()));
+    const app = await buildHttpApp({
+      modelHost,
+      limits: { maxRequestRows: 4, bodyLimitBytes: 4096 },
+      bodyLimitBytes: 4096,
+      headersTimeoutMs: 300,
+      requestTimeoutMs: 600,
+      logLevel: "silent",
+    });
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    const { port } = app.server.address() as { port: number };
+    /** Sends `head` and never finishes; resolves with what the server said and how long it kept the socket. */
+    const slow = (head: string) =>
+      new Promise<{ said: string; ms: number }>((resolve) => {
+        const start = Date.now();
+        let said = "";
+        const s = connect(port, "127.0.0.1", () => s.write(head));
+        s.on("data", (d) => {
+          said += d.toString();
+        });
+        s.on("close", () => resolve({ said, ms: Date.now() - start }));
+        setTimeout(() => s.destroy(), 5000);
+      });
+    try {
+      const [headers, body] = await Promise.all([
+        slow("POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\n"),
+        slow("POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"),
+      ]);
+      for (const r of [headers, body]) {
+        expect(r.ms).toBeLessThan(4000);
+        expect(r.said).toMatch(/^HTTP\/1\.1 408/);
+      }
+    } finally {
+      await app.close();
+    }
   });
 });

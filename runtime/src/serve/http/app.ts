@@ -23,10 +23,17 @@ export interface HttpAppOptions {
   modelHost: ModelHost;
   limits: Limits;
   bodyLimitBytes: number;
+  /** Whole request, body included (--request-timeout-ms): a slow sender gets 408 and is cut off. */
+  requestTimeoutMs?: number;
+  /** Request line and headers (--headers-timeout-ms; at most the request timeout). */
+  headersTimeoutMs?: number;
   /** Undefined: no auth. */
   auth?: Authenticator | undefined;
   logLevel?: string;
 }
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 
 const SECURITY_HEADERS = {
   "x-content-type-options": "nosniff",
@@ -40,8 +47,16 @@ const SECURITY_HEADERS = {
 export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstance> {
   const { modelHost, limits, bodyLimitBytes, auth } = opts;
   const metrics = modelHost.metrics;
+  const requestTimeout = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const headersTimeout = Math.min(opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, requestTimeout);
   const app = Fastify({
     bodyLimit: bodyLimitBytes,
+    // Slow clients (slowloris) cannot hold sockets: Node checks both timeouts every connectionsCheckingInterval.
+    requestTimeout,
+    http: {
+      headersTimeout,
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeout / 2))),
+    },
     logger: { level: opts.logLevel ?? "info" },
     // Per-request log lines cost more than a tiny model's inference; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),

@@ -4,7 +4,8 @@
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { errors } from "../../errors.js";
-import { requireModel } from "../inference.js";
+import { callerOf } from "../auth.js";
+import { type PredictionSink, requireModel } from "../inference.js";
 import type { ModelHost } from "../model-host.js";
 import {
   applyFeedback,
@@ -18,10 +19,13 @@ import { sendJson } from "./reply.js";
 
 const PREDICTION_ID_HEADER = "x-prediction-id";
 
-/** Puts a prediction's id on its reply. */
-export const predictionIdHeader = (reply: FastifyReply) => (id: string) => {
-  reply.header(PREDICTION_ID_HEADER, id);
-};
+/** Puts a prediction's id on its reply; the prediction is bound to the request's key. */
+export const predictionIdHeader = (req: FastifyRequest, reply: FastifyReply): PredictionSink => ({
+  caller: callerOf(req.headers.authorization),
+  receive: (id) => {
+    reply.header(PREDICTION_ID_HEADER, id);
+  },
+});
 
 function requireMonitor(modelHost: ModelHost): Monitor {
   const m = modelHost.monitor;

@@ -70,7 +70,7 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, { modelHost, 
       // Column-keyed instances for a trained model's artifact (../raw-records.ts); tensors otherwise.
       const raw = modelHost.raw && rawV1(req.body, modelHost.raw, model.signature);
       const { prepared, format } = decodeV1(raw?.body ?? req.body, model.signature, limits);
-      const outputs = await runInference(modelHost, req.log, prepared, predictionIdHeader(reply), raw?.records);
+      const outputs = await runInference(modelHost, req.log, prepared, predictionIdHeader(req, reply), raw?.records);
       const body = encodeV1(outputs, model.signature, format, prepared.rows);
       const classes = raw ? modelHost.raw?.classes : undefined;
       return sendJson(reply, classes ? { ...body, labels: labelsOf(outputs, classes) } : body);

@@ -71,7 +71,7 @@ export const v2Routes: FastifyPluginAsync<V2Options> = async (app, { modelHost, 
           modelHost,
           req.log,
           request.prepared,
-          predictionIdHeader(reply),
+          predictionIdHeader(req, reply),
           raw?.records,
         );
         const { json, binary } = encodeV2(outputs, model.signature, request, modelHost.name, modelHost.version);

@@ -116,8 +116,9 @@ export class DriftMonitor {
         source,
         offset,
         missingAt: offset + bins.labels.length,
-        counters: bins.labels.map((bin, i) => {
-          const labels = { model, source, feature: bins.name, bin };
+        // The bin label is the bin's index, never its category value (/metrics is open; /monitoring names them).
+        counters: bins.labels.map((_, i) => {
+          const labels = { model, source, feature: bins.name, bin: String(i) };
           expected.set(labels, bins.expected[i] ?? 0);
           // Series exist at 0 from the start, so increase() over the window sees every bin.
           return observations.labels(labels) as unknown as client.Counter.Internal;

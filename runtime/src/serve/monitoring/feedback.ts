@@ -8,6 +8,7 @@
  * The owner counts it; its counters add up with the others' in Prometheus and in the operator's merge.
  */
 import { ERROR_CODES, type ErrorCode, errors, RuntimeError } from "../../errors.js";
+import { callerOf } from "../auth.js";
 import { isPlainObject } from "../validate.js";
 import type { Monitor } from "./monitor.js";
 import { PredictionStore } from "./predictions.js";
@@ -141,6 +142,8 @@ export async function applyFeedback(items: FeedbackItem[], ctx: FeedbackContext)
   const store = monitor.store;
   const quality = monitor.quality;
   if (!store || !quality) throw errors.feedbackDisabled(ctx.modelName);
+  // Only the caller that made a prediction may give its feedback (a forwarded request carries the same header).
+  const caller = callerOf(ctx.authorization);
   const local: { item: FeedbackItem; actual: number }[] = [];
   const remote = new Map<string, FeedbackItem[]>();
   const seen = new Set<string>();
@@ -153,7 +156,7 @@ export async function applyFeedback(items: FeedbackItem[], ctx: FeedbackContext)
       continue;
     }
     const key = `${it.id}#${it.row}`;
-    const found = store.get(it.id, it.row);
+    const found = store.get(it.id, it.row, caller);
     if ("missing" in found) {
       if (found.missing === "unknown") throw errors.predictionUnknown(it.id, store.ttlSeconds);
       if (found.missing === "row") throw errors.predictionRow(it.id, it.row, store.rowsOf(it.id));
@@ -176,7 +179,7 @@ export async function applyFeedback(items: FeedbackItem[], ctx: FeedbackContext)
   let accepted = 0;
   for (const [target, group] of remote) accepted += await forward(target, group, ctx);
   for (const { item: it, actual } of local) {
-    const got = store.get(it.id, it.row, true);
+    const got = store.get(it.id, it.row, caller, true);
     if ("value" in got) {
       quality.record(got.value, actual);
       accepted++;

@@ -83,6 +83,8 @@ export class Monitor {
     prepared: Prepared,
     outputs: readonly OutputTensor[],
     records?: readonly Record<string, unknown>[],
+    /** Who asked (auth.ts callerOf): only they may give this prediction's feedback. */
+    caller = "",
   ): string | undefined {
     if (records) this.drift?.observeRecords(records);
     else this.drift?.observeTensors(this.signature, prepared);
@@ -91,7 +93,7 @@ export class Monitor {
     if (first === undefined) return undefined;
     const predicted = predictedValues(first, prepared.rows, this.task.kind === "classification");
     this.drift?.observePredictions(predicted);
-    return this.store?.put(predicted);
+    return this.store?.put(predicted, caller);
   }
 
   snapshot(): MonitoringSnapshot {

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
+import { TokenSet } from "../auth.js";
 import { mlp, saveLayersModel, serverFor, tempDir } from "../test-helpers.js";
 import { parseBaseline } from "./baseline.js";
 import type { MonitoringSnapshot } from "./monitor.js";
@@ -14,9 +15,12 @@ afterEach(async () => {
   apps = [];
 });
 
-async function server(opts: { feedback?: boolean; baseline?: boolean; maxRows?: number; advertise?: string } = {}) {
+async function server(
+  opts: { feedback?: boolean; baseline?: boolean; maxRows?: number; advertise?: string; tokens?: string[] } = {},
+) {
   const model = await saveLayersModel(mlp(3, 4, 3, 1), await tempDir());
   const { app, modelHost } = await serverFor(model, {
+    ...(opts.tokens ? { auth: new TokenSet(opts.tokens) } : {}),
     monitoring: {
       baseline: opts.baseline === false ? undefined : { baseline: parseBaseline(stats) },
       options: {
@@ -67,8 +71,21 @@ describe("drift counts", () => {
       'liftoff_drift_observations_total{model="m",source="input",feature="bill_length_mm",bin="5"} 0',
     );
     expect(metrics).toContain(
-      'liftoff_drift_baseline_ratio{model="m",source="prediction",feature="species",bin="Adelie"} 0.44',
+      'liftoff_drift_baseline_ratio{model="m",source="prediction",feature="species",bin="0"} 0.44',
     );
+  });
+
+  it("finding: the drift metrics' bin labels are bin indexes, never category values", async () => {
+    const { app } = await server({ feedback: false });
+    await predict(app, [[40, 17, 190]]);
+    const metrics = (await app.inject({ url: "/metrics" })).body;
+    const bins = [...metrics.matchAll(/^liftoff_drift_\w+\{[^}]*bin="([^"]*)"/gm)].map((m) => m[1]);
+    expect(bins.length).toBeGreaterThan(0);
+    for (const b of bins) expect(b).toMatch(/^\d+$/);
+    for (const c of CLASSES) expect(metrics).not.toContain(`bin="${c}"`);
+    // /monitoring (behind the key with auth on) still names the categories, for the operator and people.
+    const snap = (await app.inject({ url: "/monitoring" })).json() as MonitoringSnapshot;
+    expect(snap.drift?.features.find((f) => f.name === "species")?.labels).toEqual([...CLASSES, "__other__"]);
   });
 
   it("reports why drift is off when the baseline could not be read", async () => {
@@ -237,5 +254,40 @@ describe("feedback", () => {
     const qb = ((await b.app.inject({ url: "/monitoring" })).json() as MonitoringSnapshot).quality;
     expect(qa && "classification" in qa ? qa.classification.accuracy : undefined).toBe(1);
     expect(qb && "classification" in qb ? qb.classification.n : undefined).toBe(0);
+  });
+
+  it("finding: /monitoring needs the key when auth is on (health and /metrics stay open)", async () => {
+    const { app } = await server({ tokens: ["k1"] });
+    const anon = await app.inject({ url: "/monitoring" });
+    expect([anon.statusCode, anon.json().code]).toEqual([401, "LIFTOFF_ERR_UNAUTHENTICATED"]);
+    expect(anon.body).not.toContain("edges");
+    const keyed = await app.inject({ url: "/monitoring", headers: { authorization: "Bearer k1" } });
+    expect(keyed.statusCode).toBe(200);
+    expect((keyed.json() as MonitoringSnapshot).drift?.features.length).toBeGreaterThan(0);
+    for (const url of ["/v2/health/live", "/v2/health/ready", "/metrics"]) {
+      expect((await app.inject({ url })).statusCode).toBe(200);
+    }
+  });
+
+  it("finding: feedback for a prediction is accepted only with the key that made it", async () => {
+    const { app } = await server({ tokens: ["alice-key", "mallory-key"] });
+    const r = await app.inject({
+      method: "POST",
+      url: "/v1/models/m:predict",
+      payload: { instances: [[40, 17, 190]] },
+      headers: { authorization: "Bearer alice-key" },
+    });
+    const id = r.headers["x-prediction-id"] as string;
+    const give = (key: string) =>
+      app.inject({
+        method: "POST",
+        url: "/v1/models/m:feedback",
+        payload: { instances: [{ id, label: "Adelie" }] },
+        headers: { authorization: `Bearer ${key}` },
+      });
+    const other = await give("mallory-key");
+    expect([other.statusCode, other.json().code]).toEqual([404, "LIFTOFF_ERR_PREDICTION_NOT_FOUND"]);
+    const own = await give("alice-key");
+    expect([own.statusCode, own.json()]).toEqual([200, { accepted: 1 }]);
   });
 });

@@ -29,7 +29,19 @@ describe("PredictionStore", () => {
   it("counts feedback once per row", () => {
     const s = new PredictionStore({ maxRows: 10, ttlSeconds: 60, owner: "me" });
     const id = s.put([3]);
-    expect(s.get(id, 0, true)).toEqual({ value: 3 });
+    expect(s.get(id, 0, "", true)).toEqual({ value: 3 });
     expect(s.get(id, 0)).toEqual({ missing: "answered" });
+  });
+
+  it("finding: prediction ids are unguessable and feedback is taken only from the caller that asked", () => {
+    const s = new PredictionStore({ maxRows: 100, ttlSeconds: 60, owner: "me" });
+    const a = s.put([1], "alice");
+    const b = s.put([1], "alice");
+    // Random, not a counter: 128 bits after the owner.
+    for (const id of [a, b]) expect(id).toMatch(/^me\.[A-Za-z0-9_-]{22}$/);
+    expect(a.slice(0, -1)).not.toBe(b.slice(0, -1));
+    // Another caller cannot see (nor consume) alice's prediction: it is unknown to them.
+    expect(s.get(a, 0, "mallory", true)).toEqual({ missing: "unknown" });
+    expect(s.get(a, 0, "alice", true)).toEqual({ value: 1 });
   });
 });

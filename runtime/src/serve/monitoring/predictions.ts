@@ -1,11 +1,14 @@
 /**
- * Recent predictions by id, for matching feedback: bounded in rows and in age. A Map keeps insertion order, which
+ * Recent predictions by id, for matching feedback: bounded in rows and in age. Ids are random (128 bits after the
+ * owner part), and each prediction is bound to its caller (auth.ts callerOf: a hash of the key; "" without auth):
+ * only the same caller can give its feedback, so one key holder cannot poison another's live accuracy. A Map keeps insertion order, which
  * is also expiry order (one TTL for all), so expired entries are always at its head and eviction is O(1).
  */
 import { randomBytes } from "node:crypto";
 
 interface Entry {
   expiresAt: number;
+  caller: string;
   predicted: number[];
 }
 
@@ -21,9 +24,6 @@ export interface StoreOptions {
 export class PredictionStore {
   private readonly entries = new Map<string, Entry>();
   private rows = 0;
-  private seq = 0;
-  /** A restarted replica must not answer for ids of its previous life. */
-  private readonly nonce = randomBytes(6).toString("base64url");
   private readonly now: () => number;
 
   constructor(private readonly opts: StoreOptions) {
@@ -52,21 +52,29 @@ export class PredictionStore {
     }
   }
 
-  /** Stores one request's predicted values (one per row) and returns its id. */
-  put(predicted: number[]): string {
-    const id = `${this.opts.owner}.${this.nonce}${(this.seq++).toString(36)}`;
+  /** Stores one request's predicted values (one per row) for `caller` and returns its (random) id. */
+  put(predicted: number[], caller = ""): string {
+    const id = `${this.opts.owner}.${randomBytes(16).toString("base64url")}`;
     if (predicted.length > this.opts.maxRows) return id; // too large to keep: its feedback will be "unknown"
-    this.entries.set(id, { expiresAt: this.now() + this.opts.ttlSeconds * 1000, predicted });
+    this.entries.set(id, { expiresAt: this.now() + this.opts.ttlSeconds * 1000, caller, predicted });
     this.rows += predicted.length;
     this.evict();
     return id;
   }
 
-  /** The predicted value of a row, or why there is none; `consume` marks the row as answered. */
-  get(id: string, row: number, consume = false): { value: number } | { missing: "unknown" | "row" | "answered" } {
+  /**
+   * The predicted value of a row, or why there is none; `consume` marks the row as answered. Another caller's
+   * prediction is "unknown", as if it did not exist.
+   */
+  get(
+    id: string,
+    row: number,
+    caller = "",
+    consume = false,
+  ): { value: number } | { missing: "unknown" | "row" | "answered" } {
     this.evict();
     const e = this.entries.get(id);
-    if (e === undefined || e.expiresAt <= this.now()) return { missing: "unknown" };
+    if (e === undefined || e.expiresAt <= this.now() || e.caller !== caller) return { missing: "unknown" };
     if (!Number.isInteger(row) || row < 0 || row >= e.predicted.length) return { missing: "row" };
     const v = e.predicted[row] as number;
     if (Number.isNaN(v)) return { missing: "answered" };
