@@ -1,6 +1,6 @@
 // ModelDeployment spec.auth end to end: the operator passes only the Vault path; the serving pod (the real runtime,
 // in a restricted namespace) logs in to the cluster's OpenBao with its projected token and reads the API keys:
-// no key → 401, another model's key → 403, a rotated key works without a pod restart and the old one stops after
+// no key → 401, another model's key → 401 like an unknown one, a rotated key works without a pod restart and the old one stops after
 // the grace window; Vault failures are conditions naming path and role.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";

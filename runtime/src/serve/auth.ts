@@ -11,10 +11,15 @@ import { readFile } from "node:fs/promises";
 import { ConfigError } from "../errors.js";
 
 /**
- * Paths that kubelet probes and Prometheus reach without a token. /monitoring is not one: it holds the baseline's
- * decile edges and categories, so with auth on it needs a key like the model routes.
+ * Paths that kubelet probes, Prometheus and the operator (/monitoring: bin counts and the baseline's edges) reach
+ * without a token. /monitoring stays open until the operator's poller has a credential of its own (issue #24, open).
  */
-export const PUBLIC_PATHS: ReadonlySet<string> = new Set(["/v2/health/live", "/v2/health/ready", "/metrics"]);
+export const PUBLIC_PATHS: ReadonlySet<string> = new Set([
+  "/v2/health/live",
+  "/v2/health/ready",
+  "/metrics",
+  "/monitoring",
+]);
 
 /** Reads one request header (HTTP) or metadata entry (gRPC) by lower-case name. */
 export type HeaderReader = (name: string) => string | undefined;

@@ -322,7 +322,7 @@ export const ModelDeploymentSpec = Obj(
         },
         {
           description:
-            "Require a bearer API key. The keys are read from Vault by the serving pods (the operator passes only the path): the value under apiKeys.key holds this model's keys (one per line or comma-separated); other keys of the same secret are other models' keys, answered with 403.",
+            "Require a bearer API key. The keys are read from Vault by the serving pods (the operator passes only the path): the value under apiKeys.key holds this model's keys (one per line or comma-separated); other keys of the same secret are other models' keys, refused like an unknown key (401).",
         },
       ),
     ),
