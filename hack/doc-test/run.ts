@@ -155,7 +155,12 @@ async function stopGroups(groups: number[]): Promise<void> {
   const alive = groups.filter((g) => killGroup(g, "SIGTERM"));
   for (let waited = 0; waited < 10_000 && alive.some(groupRunning); waited += 200)
     await new Promise((r) => setTimeout(r, 200));
-  for (const g of alive) killGroup(g, "SIGKILL");
+  const stubborn = alive.filter(groupRunning);
+  for (const g of stubborn) killGroup(g, "SIGKILL");
+  // SIGKILL is delivered asynchronously: return only once the groups are gone (a shell that ignores SIGTERM, e.g. one
+  // started under a parent that set SIGTERM to ignored, lands here).
+  for (let waited = 0; waited < 5_000 && stubborn.some(groupRunning); waited += 50)
+    await new Promise((r) => setTimeout(r, 50));
 }
 
 /** For `npx tsx hack/doc-test/cli.ts`: a one-page summary line per block. */
