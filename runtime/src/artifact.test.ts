@@ -93,6 +93,58 @@ describe("fetchArtifact", () => {
     }
   });
 
+  it("finding: the digest and the manifest are checked on the bytes that are loaded (each file read once, preprocessing.json covered)", async () => {
+    const { dir } = await setup();
+    const sha = (b: Uint8Array | string) => createHash("sha256").update(b).digest("hex");
+    const pre = JSON.stringify({ featureNames: ["a"] });
+    await writeFile(path.join(dir, "preprocessing.json"), pre);
+    const files = await Promise.all(
+      ["model.json", "weights.bin", "preprocessing.json"].map(async (f) => {
+        const b = await readFile(path.join(dir, f));
+        return { path: f, sha256: sha(b), size: b.byteLength };
+      }),
+    );
+    const manifest = JSON.stringify({ formatVersion: 1, kind: "TrainingJob", files });
+    await writeFile(path.join(dir, "manifest.json"), manifest);
+    // A server that answers each file right once and then something else: a second read of any file is a swap.
+    const requests = new Map<string, number>();
+    const server = createServer((req, res) => {
+      const name = path.basename(req.url ?? "");
+      const n = (requests.get(name) ?? 0) + 1;
+      requests.set(name, n);
+      if (n > 1) return void res.end(name === "preprocessing.json" ? JSON.stringify({ featureNames: ["evil"] }) : "x");
+      readFile(path.join(dir, name))
+        .then((b) => res.end(b))
+        .catch(() => {
+          res.statusCode = 404;
+          res.end();
+        });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const loc = resolveModelUri(`http://127.0.0.1:${port}/m/model.json`, "/mnt/pvc");
+      const a = await fetchArtifact(loc, sha(manifest));
+      expect(a.preprocessing).toEqual({ featureNames: ["a"] });
+      expect(Buffer.from(a.weightFiles[0] ?? []).equals(await readFile(path.join(dir, "weights.bin")))).toBe(true);
+      expect(Object.fromEntries(requests)).toEqual({
+        "model.json": 1,
+        "weights.bin": 1,
+        "manifest.json": 1,
+        "preprocessing.json": 1,
+      });
+    } finally {
+      server.close();
+    }
+    // Pinned by the model.json + weights digest instead, preprocessing.json is not covered: refused, not served.
+    const modelDigest = sha(
+      Buffer.concat([await readFile(path.join(dir, "model.json")), await readFile(path.join(dir, "weights.bin"))]),
+    );
+    await expect(fetchArtifact({ kind: "file", path: dir }, modelDigest)).rejects.toThrow(
+      "preprocessing.json next to the model is not covered by the model.json + weights digest",
+    );
+  });
+
   it("rejects missing files, non-JSON and weight paths that leave the model directory", async () => {
     const dir = await tempDir();
     await expect(fetchArtifact({ kind: "file", path: path.join(dir, "nope") }, undefined)).rejects.toThrow(

@@ -75,11 +75,35 @@ export interface FetchedArtifact {
 interface Source {
   describe: string;
   read(relative: string | undefined): Promise<Uint8Array>;
+  /** Where `relative` points (model.json itself for undefined): the same file gives the same key. */
+  key(relative: string | undefined): string;
+}
+
+/**
+ * Each file is read once and every later use gets those same bytes: the digest and the manifest are checked on the
+ * bytes that are then loaded, so a file swapped between two reads cannot be served after a check of the other.
+ */
+function readOnce(source: Source): Source {
+  const seen = new Map<string, Promise<Uint8Array>>();
+  return {
+    ...source,
+    read(relative) {
+      const k = source.key(relative);
+      let bytes = seen.get(k);
+      if (bytes === undefined) {
+        bytes = source.read(relative);
+        seen.set(k, bytes);
+      }
+      return bytes;
+    },
+  };
 }
 
 function fileSource(modelPath: string): Source {
   return {
     describe: modelPath,
+    key: (relative) =>
+      relative === undefined ? path.resolve(modelPath) : path.resolve(path.dirname(modelPath), relative),
     async read(relative) {
       const dir = path.dirname(modelPath);
       const target = relative === undefined ? modelPath : path.resolve(dir, relative);
@@ -99,6 +123,7 @@ function fileSource(modelPath: string): Source {
 function httpSource(url: URL, timeoutMs: number): Source {
   return {
     describe: url.href,
+    key: (relative) => (relative === undefined ? url.href : new URL(relative, url).href),
     async read(relative) {
       const target = relative === undefined ? url : new URL(relative, url);
       let res: Response;
@@ -127,7 +152,7 @@ export async function fetchArtifact(
   expectedDigest: string | undefined,
   timeoutMs = 60_000,
 ): Promise<FetchedArtifact> {
-  const source = await sourceFor(loc, timeoutMs);
+  const source = readOnce(await sourceFor(loc, timeoutMs));
   const jsonBytes = await source.read(undefined);
   let modelJson: FetchedArtifact["modelJson"];
   try {
@@ -163,6 +188,14 @@ export async function fetchArtifact(
     await verifyManifest(source, manifestBytes);
   }
   const preBytes = await readOptional(source, "preprocessing.json");
+  // preprocessing.json changes what is served as much as the weights do: with a digest to check, it is used only when
+  // that digest is the manifest's (which lists it, checked above on these bytes); a model.json + weights digest
+  // does not cover it.
+  if (preBytes !== undefined && expectedDigest !== undefined && digest === expectedDigest) {
+    throw new ConfigError(
+      "preprocessing.json next to the model is not covered by the model.json + weights digest; pin the artifact by its manifest digest (the TrainingJob's status.model.digest) instead",
+    );
+  }
   let preprocessing: PreprocessingJson | undefined;
   if (preBytes !== undefined) {
     try {

@@ -214,7 +214,7 @@ const DataSetResources = Obj(
       Quantity({ description: "CPU request and limit of the prepare pod (DuckDB threads follow it)." }),
     ),
     memory: Type.Optional(
-      Quantity({ description: "Memory request and limit of the prepare pod (DuckDB's memory_limit is 75% of it)." }),
+      Quantity({ description: "Memory request and limit of the prepare pod (DuckDB's memory_limit is 60% of it)." }),
     ),
   },
   { description: "Compute resources of the prepare pod." },
