@@ -38,10 +38,11 @@ export const SLOW_UNIT_TESTS = [
   "runtime/src/prepare/transforms.test.ts",
   "hack/demo/demo.test.ts",
   "hack/demo/steps.test.ts",
-  // Child processes: node + tsx per case, bash builds, shellcheck over every script (after `hack/setup.ts test`)
+  // Child processes: node + tsx per case, bash builds, shellcheck over every script, checkov (after `hack/setup.ts test`)
   "runtime/src/config.test.ts",
   "hack/build-binaries.test.ts",
   "hack/scripts.test.ts",
+  "test/unit/checkov.test.ts",
   // Generates a PKI and serves TLS
   "operator/src/report/report.test.ts",
 ];

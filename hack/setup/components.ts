@@ -90,6 +90,14 @@ export const COMPONENTS: SetupComponent[] = [
     ["test"],
   ),
   script(
+    "checkov",
+    "checkov, the policy scanner of test/unit/checkov.test.ts, in its own Python venv (PyPI)",
+    "checkov-venv.sh",
+    [],
+    60, // 60 s measured here cold at load average 11 (2026-12-06)
+    ["test"],
+  ),
+  script(
     "shellcheck",
     "shellcheck, for the scripts' lint test (Debian package)",
     "fetch-deb.sh",
