@@ -43,7 +43,7 @@ function sampleFolders(root: string): { namespace: string; docs: KubeObject[] }[
       .sort()
       .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), "utf8")).map((d) => d.toJS() as KubeObject))
       .filter((d) => d?.apiVersion?.startsWith("liftoff.dev/"))
-      .map((d) => ({ ...d, metadata: { ...d.metadata, namespace, uid: `uid-${d.metadata.name}`, generation: 1 } })),
+      .map((d) => ({ ...d, metadata: { ...d.metadata, namespace, uid: `uid-${d.metadata?.name}`, generation: 1 } })),
   }));
 }
 

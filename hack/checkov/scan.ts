@@ -9,7 +9,7 @@ import { parse, stringify } from "yaml";
 import { runObjects } from "./run-objects.js";
 
 const ROOT = join(import.meta.dirname, "../..");
-export const SKIPS_FILE = join(ROOT, "hack/checkov/skips.yaml");
+const SKIPS_FILE = join(ROOT, "hack/checkov/skips.yaml");
 const PINNED = `sha256:${"ab".repeat(32)}`;
 
 /** One rendered file: its name (without .yaml) is the scan's name in the skips file. */
@@ -21,7 +21,7 @@ export const SCANS = [
   "run-objects",
   "run-objects-pinned",
 ] as const;
-export type ScanName = (typeof SCANS)[number];
+type ScanName = (typeof SCANS)[number];
 
 /** Prints a script's last stdout line (a path): the script fetches or builds what is missing, progress on stderr. */
 const lastLine = (script: string) =>
