@@ -95,12 +95,20 @@ const systemLookup: Lookup = async (host) =>
   }));
 
 /** Why an address is refused under the policy, or undefined when it may be reached. */
-export function refusedClass(address: string, p: EgressPolicy): AddressClass | undefined {
+function refusedClass(address: string, p: EgressPolicy): AddressClass | undefined {
   const cls = addressClass(address);
   if (cls === undefined) return undefined;
   const ip = parseIp(address);
   const opened = ip && p.cidrs.some((c) => inCidr(ip, c) || inCidr(unwrapped(ip), c));
   return opened ? undefined : cls;
+}
+
+/** The name did not resolve: a network problem worth retrying, not a refusal. */
+class EgressLookupError extends Error {
+  override name = "EgressLookupError";
+  constructor(readonly code: string) {
+    super(`the name does not resolve (${code})`);
+  }
 }
 
 /**
@@ -127,18 +135,9 @@ export async function checkEgress(rawHost: string, p: EgressPolicy, lookup: Look
   if (byName) return addresses;
   for (const a of addresses) {
     const cls = refusedClass(a.address, p);
-    const an = cls?.startsWith("u") ? "an" : "a";
     if (!cls) continue;
-    const what = `${an} ${cls} address`;
+    const what = `${cls.startsWith("u") ? "an" : "a"} ${cls} address`;
     throw refused(host, literal ? `it is ${what}` : `it resolves to ${a.address}, ${what}`, what);
   }
   return addresses;
-}
-
-/** The name did not resolve: a network problem worth retrying, not a refusal. */
-export class EgressLookupError extends Error {
-  override name = "EgressLookupError";
-  constructor(readonly code: string) {
-    super(`the name does not resolve (${code})`);
-  }
 }
