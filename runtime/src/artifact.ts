@@ -13,8 +13,8 @@ import { fileURLToPath } from "node:url";
 import type { ManifestJson, PreprocessingJson } from "./contract/artifacts.js";
 import { parseModelUri } from "./contract/model-uri.js";
 import { ConfigError } from "./errors.js";
-import { CLOSED, EgressError, type EgressPolicy, type Lookup } from "./net/egress.js";
-import { egressGet, FetchFailed } from "./net/egress-request.js";
+import { CLOSED, EgressError, type EgressPolicy } from "./net/egress.js";
+import { egressGet, FetchFailed, shownUrl } from "./net/egress-request.js";
 
 export type ModelLocation = { kind: "file"; path: string } | { kind: "http"; url: URL };
 
@@ -102,16 +102,10 @@ function fileSource(modelPath: string): Source {
 export interface FetchOptions {
   timeoutMs?: number;
   egress?: EgressPolicy;
-  /** Tests only: a resolver standing in for DNS. */
-  lookup?: Lookup;
 }
 
 function httpSource(url: URL, o: FetchOptions): Source {
-  const options = {
-    policy: o.egress ?? CLOSED,
-    timeoutMs: o.timeoutMs ?? 60_000,
-    ...(o.lookup ? { lookup: o.lookup } : {}),
-  };
+  const options = { policy: o.egress ?? CLOSED, timeoutMs: o.timeoutMs ?? 60_000 };
   return {
     describe: url.href,
     async read(relative) {
@@ -120,13 +114,13 @@ function httpSource(url: URL, o: FetchOptions): Source {
         const res = await egressGet(target, options);
         if (!res.ok) {
           res.cancel();
-          throw new ConfigError(`cannot fetch ${target.href}: HTTP ${res.status}`);
+          throw new ConfigError(`cannot fetch ${shownUrl(target)}: HTTP ${res.status}`);
         }
         return await res.bytes();
       } catch (err) {
         if (err instanceof ConfigError || err instanceof EgressError) throw err;
         const detail = err instanceof FetchFailed ? err.detail : (err as Error).message;
-        throw new ConfigError(`cannot fetch ${target.href}: ${detail}`);
+        throw new ConfigError(`cannot fetch ${shownUrl(target)}: ${detail}`);
       }
     },
   };

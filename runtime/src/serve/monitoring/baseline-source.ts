@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import type { ModelLocation } from "../../artifact.js";
 import { ConfigError } from "../../errors.js";
 import { CLOSED, EgressError, type EgressPolicy } from "../../net/egress.js";
-import { egressGet, FetchFailed } from "../../net/egress-request.js";
+import { egressGet, FetchFailed, shownUrl } from "../../net/egress-request.js";
 import { parseBaseline } from "./baseline.js";
 import type { BaselineState } from "./monitor.js";
 
@@ -22,13 +22,13 @@ async function readText(loc: ModelLocation, timeoutMs: number, egress: EgressPol
     const res = await egressGet(loc.url, { policy: egress, timeoutMs });
     if (!res.ok) {
       res.cancel();
-      throw new ConfigError(`cannot fetch the baseline ${loc.url.href}: HTTP ${res.status}`);
+      throw new ConfigError(`cannot fetch the baseline ${shownUrl(loc.url)}: HTTP ${res.status}`);
     }
     return await res.text();
   } catch (err) {
     if (err instanceof ConfigError || err instanceof EgressError) throw err;
     const detail = err instanceof FetchFailed ? err.detail : (err as Error).message;
-    throw new ConfigError(`cannot fetch the baseline ${loc.url.href}: ${detail}`);
+    throw new ConfigError(`cannot fetch the baseline ${shownUrl(loc.url)}: ${detail}`);
   }
 }
 
