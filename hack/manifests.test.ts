@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { REPO_ROOT } from "../devcluster/cluster/config.js";
+import { parseConfig } from "../operator/src/config.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: rendered manifests are free-form YAML
 type Obj = any;
@@ -146,6 +147,19 @@ describe.skipIf(!tools)("manifests (issue #24)", () => {
     );
     const ns = kustomize().find((o) => o.kind === "Namespace");
     expect(ns.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+  });
+
+  it("finding: egress of http sources is open to any host — closed by default, egress.allow opens it (--egress-allow)", () => {
+    const args = (sets: string[]): string[] =>
+      helmTemplate(sets).find((o) => o.kind === "Deployment")?.spec.template.spec.containers[0].args;
+    expect(args([]).some((a) => a.startsWith("--egress-allow"))).toBe(false);
+    const opened = args(["egress.allow={10.20.0.0/16,minio.data.svc.cluster.local}"]);
+    expect(opened).toContain("--egress-allow=10.20.0.0/16,minio.data.svc.cluster.local");
+    const cfg = parseConfig(
+      opened.map((a) => a.replace("$(POD_IP)", "10.0.0.9")),
+      {},
+    );
+    expect(cfg.egressAllow).toBe("10.20.0.0/16,minio.data.svc.cluster.local");
   });
 });
 

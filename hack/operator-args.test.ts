@@ -40,19 +40,21 @@ describe("devClusterFlags", () => {
     kubeconfig: "/repo/.liftoff/local/kubeconfig",
     reportFlags: ["--report-url=https://10.0.0.1:1234/v1/report", "--report-tls-cert=c"],
     vaultPodAddress: "https://10.0.0.1:16470",
+    podHostAddress: "10.0.0.1",
   };
-  it("adds the kubeconfig, the report endpoint and OpenBao before the user's flags", () => {
+  it("adds the kubeconfig, the report endpoint, OpenBao and the host's egress before the user's flags", () => {
     expect(devClusterFlags(["--namespaces=ml"], facts)).toEqual([
       "--kubeconfig=/repo/.liftoff/local/kubeconfig",
       "--report-url=https://10.0.0.1:1234/v1/report",
       "--report-tls-cert=c",
       "--vault-addr=https://10.0.0.1:16470",
       "--vault-ca-configmap=kube-root-ca.crt",
+      "--egress-allow=10.0.0.1",
       "--namespaces=ml",
     ]);
   });
   it("leaves out what the user gave, and OpenBao when the cluster has none", () => {
-    const argv = ["--kubeconfig=/k", "--report-url=https://h/v1/report"];
+    const argv = ["--kubeconfig=/k", "--report-url=https://h/v1/report", "--egress-allow=192.168.9.0/24"];
     expect(devClusterFlags(argv, { ...facts, vaultPodAddress: undefined })).toEqual(argv);
     expect(devClusterFlags(["--vault-addr=https://v"], facts)).not.toContain("--vault-ca-configmap=kube-root-ca.crt");
   });

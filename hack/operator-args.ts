@@ -53,9 +53,14 @@ export interface DevClusterFacts {
   reportFlags: string[];
   /** OpenBao as pods reach it, when the cluster runs one. */
   vaultPodAddress?: string | undefined;
+  /** The host as pods reach it (loopback or the pod gateway: private, so refused by default): files served there. */
+  podHostAddress?: string | undefined;
 }
 
-/** The operator's flags on a dev cluster: its kubeconfig, the report endpoint and OpenBao, unless already given. */
+/**
+ * The operator's flags on a dev cluster: its kubeconfig, the report endpoint, OpenBao, and an egress allow-list
+ * opening the host (where a developer serves http sources and models), unless already given.
+ */
 export function devClusterFlags(argv: string[], facts: DevClusterFacts): string[] {
   const given = (name: string) => flagValue(argv, name) !== undefined;
   return [
@@ -65,6 +70,7 @@ export function devClusterFlags(argv: string[], facts: DevClusterFacts): string[
       ? []
       : // Pods verify OpenBao with the cluster CA, which every namespace has in kube-root-ca.crt.
         [`--vault-addr=${facts.vaultPodAddress}`, "--vault-ca-configmap=kube-root-ca.crt"]),
+    ...(given("egress-allow") || !facts.podHostAddress ? [] : [`--egress-allow=${facts.podHostAddress}`]),
     ...argv,
   ];
 }

@@ -1,10 +1,11 @@
 // `npm run operator`: the operator from source. Pointed at a Liftoff dev cluster (`-- --dev-cluster[=NAME]`, or
 // KUBECONFIG=.liftoff/NAME/kubeconfig) it brings what the cluster's pods need to reach it, as npm start and the
-// tests do: a report certificate from the cluster's CA for the pod gateway's address, and the cluster's OpenBao.
+// tests do: a report certificate from the cluster's CA for the pod gateway's address, the cluster's OpenBao, and an
+// egress allow-list for the host (http sources served from it are private, refused by default).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { clusterConfig, REPO_ROOT } from "../devcluster/cluster/config.js";
-import { reportFlags } from "../devcluster/cluster/report-flags.js";
+import { podHostAddress, reportFlags } from "../devcluster/cluster/report-flags.js";
 import { readVaultConnection } from "../devcluster/openbao/openbao.js";
 import { openbaoLayout } from "../devcluster/openbao/server.js";
 import { exitOnStartFailure, runOperator } from "../operator/src/cli.js";
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
     kubeconfig: config.kubeconfig,
     reportFlags: report,
     ...(vault ? { vaultPodAddress: vault.podAddress } : {}),
+    podHostAddress: await podHostAddress(cluster),
   });
   console.error(`liftoff-operator: on the ${cluster} dev cluster: ${flags.filter((f) => !argv.includes(f)).join(" ")}`);
   // The dev cluster's pods run the runtime image as runtime/dist/main.js: without it every Job fails at once.

@@ -29,6 +29,7 @@ const FLAGS: Array<[flag: string, env: string, value: string]> = [
   ["vault-ca-configmap", "LIFTOFF_VAULT_CA_CONFIGMAP", "vault-ca:bundle.pem"],
   ["vault-auth-mount", "LIFTOFF_VAULT_AUTH_MOUNT", "k8s/prod"],
   ["vault-token-ttl", "LIFTOFF_VAULT_TOKEN_TTL_SECONDS", "900"],
+  ["egress-allow", "LIFTOFF_EGRESS_ALLOW", "10.20.0.0/16,minio.data.svc"],
 ];
 
 /** The ConfigError message parseConfig throws. */
@@ -109,7 +110,19 @@ describe("parseConfig", () => {
         caConfigMap: { name: "vault-ca", key: "bundle.pem" },
         tokenExpirationSeconds: 900,
       },
+      egressAllow: "10.20.0.0/16,minio.data.svc",
     });
+  });
+
+  it("checks the egress allow-list entry by entry and keeps it comma-joined", () => {
+    expect(parseConfig(["--egress-allow= 10.0.0.0/8 , fd00::/8,,.corp.example,127.0.0.1 "], {}).egressAllow).toBe(
+      "10.0.0.0/8,fd00::/8,.corp.example,127.0.0.1",
+    );
+    expect(parseConfig(["--egress-allow=,"], {}).egressAllow).toBeUndefined();
+    expect(errorOf(["--egress-allow=10.0.0.0/8,http://minio:9000"])).toBe(
+      '--egress-allow: "http://minio:9000" is not a CIDR (10.0.0.0/8), an IP address, a host name (minio.data.svc) or a .suffix (.corp.example)',
+    );
+    expect(errorOf(["--egress-allow=10.0.0.0/33"])).toMatch(/"10\.0\.0\.0\/33" is not a CIDR/);
   });
 
   it("checks the Vault settings and needs an address for the others", () => {
@@ -174,6 +187,7 @@ describe("parseConfig", () => {
       "--vault-ca-configmap=kube-root-ca.crt",
       "--vault-auth-mount=kubernetes",
       "--vault-token-ttl=600",
+      "--egress-allow=192.168.0.0/16",
     ];
     expect(parseConfig(argv, env)).toEqual({
       kubeconfig: "/etc/kc",
@@ -207,6 +221,7 @@ describe("parseConfig", () => {
         caConfigMap: { name: "kube-root-ca.crt", key: "ca.crt" },
         tokenExpirationSeconds: 600,
       },
+      egressAllow: "192.168.0.0/16",
     });
   });
 

@@ -2,6 +2,7 @@
 import { hostname } from "node:os";
 import { isAbsolute, join } from "node:path";
 import { parseArgs } from "node:util";
+import { egressAllowEntries, egressEntryKind } from "./contract/egress.js";
 import type { VaultSettings } from "./vault/pod-identity.js";
 
 export interface OperatorConfig {
@@ -26,6 +27,11 @@ export interface OperatorConfig {
   vault?: VaultSettings;
   /** Seconds between merges of the serving pods' drift and feedback counts. */
   monitoringPeriodSeconds: number;
+  /**
+   * What pods that fetch over http(s) may reach beyond public addresses (CIDRs, host names, .suffixes, comma-joined):
+   * their LIFTOFF_EGRESS_ALLOW. Unset: only public addresses (docs/security.md, "Egress policy").
+   */
+  egressAllow?: string;
   /** The result-reporting endpoint run pods post to (docs/architecture.md, "Result reporting"); off when unset. */
   report?: { host: string; port: number; certFile: string; keyFile: string; caFile: string; url: string };
 }
@@ -96,6 +102,11 @@ const OPTIONS = {
     type: "string",
     env: "LIFTOFF_MONITORING_PERIOD_SECONDS",
     help: "seconds between merges of the serving pods' drift and feedback counts (default 60)",
+  },
+  "egress-allow": {
+    type: "string",
+    env: "LIFTOFF_EGRESS_ALLOW",
+    help: "CIDRs, host names and .suffixes (comma-separated) http sources and model URLs may reach beyond public addresses",
   },
   "report-bind-address": {
     type: "string",
@@ -193,6 +204,8 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
   if (report) cfg.report = report;
   const vault = vaultConfig(get);
   if (vault) cfg.vault = vault;
+  const egressAllow = egressAllowConfig(get("egress-allow"));
+  if (egressAllow) cfg.egressAllow = egressAllow;
   if (!/^[a-z0-9.-]+(:\d+)?\/[\w./-]+(:[\w.-]+)?(@sha256:[a-f0-9]{64})?$/.test(cfg.runtimeImage)) {
     throw new ConfigError(`--runtime-image "${cfg.runtimeImage}" is not an image reference like registry/repo:tag`);
   }
@@ -203,6 +216,18 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
     throw new ConfigError("--retry-period must be shorter than --renew-deadline");
   }
   return cfg;
+}
+
+/** The allow-list, checked entry by entry (the runtime reads the same syntax) and comma-joined; undefined if empty. */
+function egressAllowConfig(raw: string | undefined): string | undefined {
+  const entries = egressAllowEntries(raw);
+  const bad = entries.find((e) => egressEntryKind(e) === undefined);
+  if (bad !== undefined) {
+    throw new ConfigError(
+      `--egress-allow: "${bad}" is not a CIDR (10.0.0.0/8), an IP address, a host name (minio.data.svc) or a .suffix (.corp.example)`,
+    );
+  }
+  return entries.length > 0 ? entries.join(",") : undefined;
 }
 
 function reportConfig(

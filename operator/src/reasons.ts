@@ -1,5 +1,6 @@
 // The one catalogue of condition types, condition reasons and event reasons the operator writes (CamelCase, stable:
 // users alert on them). reasons.test.ts keeps it in step with the code and the docs.
+import { EgressReason } from "./contract/egress.js";
 import { VaultReason } from "./contract/vault-reasons.js";
 
 /**
@@ -42,6 +43,8 @@ export const Reason = {
   ApplyFailed: "ApplyFailed",
   // Vault: the pods report these in their termination message, never a value (the contract's, shared with the runtime)
   ...VaultReason,
+  // the egress guard refused an http(s) source, model or baseline URL (the contract's, shared with the runtime)
+  ...EgressReason,
   // model
   ModelLoaded: "ModelLoaded",
   ModelLoading: "ModelLoading",

@@ -5,6 +5,8 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { fetchArtifact, resolveModelUri } from "./artifact.js";
+import { EgressError, parseEgressAllow } from "./net/egress.js";
+import { loadBaseline } from "./serve/monitoring/baseline-source.js";
 import { saveLayersModel, tempDir, tinyDense } from "./serve/test-helpers.js";
 
 describe("resolveModelUri", () => {
@@ -83,10 +85,16 @@ describe("fetchArtifact", () => {
     const port = (server.address() as AddressInfo).port;
     try {
       const loc = resolveModelUri(`http://127.0.0.1:${port}/m/model.json`, "/mnt/pvc");
-      expect((await fetchArtifact(loc, expected)).digest).toBe(expected);
+      // A local server is loopback, which the egress policy refuses unless the allow-list opens it.
+      const egress = parseEgressAllow("127.0.0.1");
+      expect((await fetchArtifact(loc, expected, { egress })).digest).toBe(expected);
       const missing = resolveModelUri(`http://127.0.0.1:${port}/m/none.json`, "/mnt/pvc");
-      await expect(fetchArtifact(missing, undefined)).rejects.toThrow(
+      await expect(fetchArtifact(missing, undefined, { egress })).rejects.toThrow(
         `cannot fetch http://127.0.0.1:${port}/m/none.json: HTTP 404`,
+      );
+      // Without the allow-list, the same server is refused.
+      await expect(fetchArtifact(loc, expected)).rejects.toThrow(
+        /connecting to 127\.0\.0\.1 is refused: it is a loopback address/,
       );
     } finally {
       server.close();
@@ -124,7 +132,7 @@ describe("fetchArtifact", () => {
     const port = (server.address() as AddressInfo).port;
     try {
       const loc = resolveModelUri(`http://127.0.0.1:${port}/m/model.json`, "/mnt/pvc");
-      const a = await fetchArtifact(loc, sha(manifest));
+      const a = await fetchArtifact(loc, sha(manifest), { egress: parseEgressAllow("127.0.0.1") });
       expect(a.preprocessing).toEqual({ featureNames: ["a"] });
       expect(Buffer.from(a.weightFiles[0] ?? []).equals(await readFile(path.join(dir, "weights.bin")))).toBe(true);
       expect(Object.fromEntries(requests)).toEqual({
@@ -159,5 +167,26 @@ describe("fetchArtifact", () => {
     await expect(fetchArtifact({ kind: "file", path: dir }, undefined)).rejects.toThrow(
       "weight path '../../etc/passwd' leaves the model directory",
     );
+  });
+});
+
+describe("egress of model and baseline URLs (issue #24)", () => {
+  it.each([
+    ["http://169.254.169.254/latest/model.json", /it is a cloud metadata address/],
+    ["http://[fd00:ec2::254]/model.json", /it is a cloud metadata address/],
+    ["http://10.96.0.1/model.json", /it is a private address/],
+    ["http://models.ml.svc.cluster.local/model.json", /a name of the cluster's own network/],
+  ])("finding: a model weight / base-model URL %s is refused by default (EgressRefused)", async (uri, why) => {
+    const err = await fetchArtifact(resolveModelUri(uri, "/mnt/pvc"), undefined).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EgressError);
+    expect((err as EgressError).reason).toBe("EgressRefused");
+    expect((err as Error).message).toMatch(why);
+  });
+
+  it("finding: a drift baseline URL on the metadata address is refused by default; serving goes on, drift says why", async () => {
+    const state = await loadBaseline(resolveModelUri("http://169.254.169.254/stats.json", "/mnt/pvc"));
+    expect(state).toEqual({
+      error: expect.stringMatching(/^EgressRefused: connecting to 169\.254\.169\.254 is refused/),
+    });
   });
 });

@@ -13,6 +13,8 @@ import { fileURLToPath } from "node:url";
 import type { ManifestJson, PreprocessingJson } from "./contract/artifacts.js";
 import { parseModelUri } from "./contract/model-uri.js";
 import { ConfigError } from "./errors.js";
+import { CLOSED, EgressError, type EgressPolicy } from "./net/egress.js";
+import { egressGet, FetchFailed, shownUrl } from "./net/egress-request.js";
 
 export type ModelLocation = { kind: "file"; path: string } | { kind: "http"; url: URL };
 
@@ -120,39 +122,53 @@ function fileSource(modelPath: string): Source {
   };
 }
 
-function httpSource(url: URL, timeoutMs: number): Source {
+/** How an http(s) artifact is fetched: through the egress guard (runtime/src/net/), closed unless the admin opened it. */
+export interface FetchOptions {
+  timeoutMs?: number;
+  egress?: EgressPolicy;
+}
+
+function httpSource(url: URL, o: FetchOptions): Source {
+  const options = { policy: o.egress ?? CLOSED, timeoutMs: o.timeoutMs ?? 60_000 };
   return {
     describe: url.href,
     key: (relative) => (relative === undefined ? url.href : new URL(relative, url).href),
     async read(relative) {
       const target = relative === undefined ? url : new URL(relative, url);
-      let res: Response;
       try {
-        res = await fetch(target, { signal: AbortSignal.timeout(timeoutMs), redirect: "follow" });
+        const res = await egressGet(target, options);
+        if (!res.ok) {
+          res.cancel();
+          throw new ConfigError(`cannot fetch ${shownUrl(target)}: HTTP ${res.status}`);
+        }
+        return await res.bytes();
       } catch (err) {
-        throw new ConfigError(`cannot fetch ${target.href}: ${(err as Error).message}`);
+        if (err instanceof ConfigError || err instanceof EgressError) throw err;
+        const detail = err instanceof FetchFailed ? err.detail : (err as Error).message;
+        throw new ConfigError(`cannot fetch ${shownUrl(target)}: ${detail}`);
       }
-      if (!res.ok) throw new ConfigError(`cannot fetch ${target.href}: HTTP ${res.status}`);
-      return new Uint8Array(await res.arrayBuffer());
     },
   };
 }
 
-async function sourceFor(loc: ModelLocation, timeoutMs: number): Promise<Source> {
-  if (loc.kind === "http") return httpSource(loc.url, timeoutMs);
+async function sourceFor(loc: ModelLocation, o: FetchOptions): Promise<Source> {
+  if (loc.kind === "http") return httpSource(loc.url, o);
   // A directory means its model.json, as the operator writes pvc://claim/models/x.
   const s = await stat(loc.path).catch(() => undefined);
   if (s === undefined) throw new ConfigError(`the model path does not exist: ${loc.path}`);
   return fileSource(s.isDirectory() ? path.join(loc.path, "model.json") : loc.path);
 }
 
-/** Reads model.json and its weights, computes the digest, and checks it when expected. */
+/**
+ * Reads model.json and its weights, computes the digest, and checks it when expected. An http(s) one that the
+ * egress policy refuses throws EgressError (reason EgressRefused).
+ */
 export async function fetchArtifact(
   loc: ModelLocation,
   expectedDigest: string | undefined,
-  timeoutMs = 60_000,
+  options: FetchOptions = {},
 ): Promise<FetchedArtifact> {
-  const source = readOnce(await sourceFor(loc, timeoutMs));
+  const source = readOnce(await sourceFor(loc, options));
   const jsonBytes = await source.read(undefined);
   let modelJson: FetchedArtifact["modelJson"];
   try {
@@ -210,7 +226,9 @@ export async function fetchArtifact(
 async function readOptional(source: Source, relative: string): Promise<Uint8Array | undefined> {
   try {
     return await source.read(relative);
-  } catch {
+  } catch (err) {
+    // A refused redirect is not a missing file: serving without the file it stood for would be wrong.
+    if (err instanceof EgressError) throw err;
     return undefined;
   }
 }

@@ -33,12 +33,18 @@ let httpUrl: string;
 
 beforeAll(async () => {
   const flags = await reportFlags(inject("clusterName"));
-  op = await startTestOperator(fx.operatorKc, [fx.ns.name], ["--leader-elect=false", ...flags]);
+  // The http source below is served from the host as pods reach it: a private or loopback address, which the egress
+  // policy refuses unless the operator's allow-list opens it (as an admin would for an in-cluster store).
+  const host = await podHostAddress(inject("clusterName"));
+  op = await startTestOperator(
+    fx.operatorKc,
+    [fx.ns.name],
+    ["--leader-elect=false", ...flags, `--egress-allow=${host}`],
+  );
   await op.leading;
   folder = await claimHostFolder(admin, fx.ns.name, "data");
   mkdirSync(join(folder, "raw"), { recursive: true });
   writeFileSync(join(folder, "raw/penguins.csv"), PENGUINS_CSV);
-  const host = await podHostAddress(inject("clusterName"));
   http = createServer((req, res) => {
     if (req.url === "/penguins.csv") res.writeHead(200, { "content-type": "text/csv" }).end(PENGUINS_CSV);
     else res.writeHead(404).end("not found");
@@ -116,6 +122,26 @@ describe("DataSet through the operator", () => {
       .listNamespacedJob({ namespace: ns, labelSelector: "liftoff.dev/dataset=bad" });
     expect(jobs.items[0]?.status?.failed ?? 0).toBeLessThanOrEqual(1); // podFailurePolicy: no retries of bad data
     expect(existsSync(join(folder, "out/bad")) ? readdirSync(join(folder, "out/bad")) : []).toEqual([]);
+  });
+
+  it("finding: an http source on the cloud metadata address fails with EgressRefused (the allow-list opens only what it lists)", {
+    timeout: 120_000,
+  }, async () => {
+    const ns = fx.ns.name;
+    const url = "http://169.254.169.254/latest/meta-data/iam/security-credentials/";
+    await createDataSet(admin, ns, "metadata", penguins({ http: { url } }, "out/metadata"));
+    const ds = await waitSettled(admin, ns, "metadata");
+    expect(condition(ds, "Failed"), JSON.stringify(ds.status?.conditions)).toMatchObject({
+      status: "True",
+      reason: "EgressRefused",
+    });
+    expect(condition(ds, "Failed")?.message).toMatch(
+      /connecting to 169\.254\.169\.254 is refused: it is a cloud metadata address; .*--egress-allow \/ chart egress\.allow/,
+    );
+    const jobs = await admin
+      .makeApiClient(BatchV1Api)
+      .listNamespacedJob({ namespace: ns, labelSelector: "liftoff.dev/dataset=metadata" });
+    expect(jobs.items[0]?.status?.failed ?? 0).toBeLessThanOrEqual(1); // a refusal is not retried
   });
 
   it("removes its versions when deleted (finalizer + cleanup Job)", { timeout: 120_000 }, async () => {

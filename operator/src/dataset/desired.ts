@@ -3,6 +3,7 @@
 // profile, the output claim, the source claim read-only, scratch space, and the report channel's token and env.
 import type { DataSet } from "../api/v1alpha1/index.js";
 import type { DesiredObject } from "../children/child.js";
+import { egressEnv } from "../children/egress-env.js";
 import { DATASET_DEFAULTS } from "../contract/dataset.js";
 import { POD_ENV, podEnv } from "../contract/pod-env.js";
 import { RESTRICTED_CONTAINER_SECURITY, RESTRICTED_POD_SECURITY } from "../kube/pod-security.js";
@@ -60,6 +61,8 @@ export interface JobOptions {
   report?: ReportSettings | undefined;
   /** Where pods find Vault; the pod gets a Vault identity only when its spec needs a secret or a key. */
   vault?: VaultSettings | undefined;
+  /** The operator's --egress-allow, for the prepare pod of an http source. */
+  egressAllow?: string | undefined;
 }
 
 /** The Vault role the prepare pod logs in as. */
@@ -175,6 +178,7 @@ export function prepareJob(ds: DataSet, o: JobOptions, inUse: readonly string[] 
   // The spec travels in the Job itself (it is already in the DataSet object; it holds no secret, only Vault paths).
   const env = [podEnv("dataSetSpec", JSON.stringify(ds.spec)), podEnv("sourceRoot", SOURCE_ROOT)];
   if (inUse.length > 0) env.push(podEnv("keepVersions", inUse.join(",")));
+  env.push(...egressEnv(o.egressAllow, [ds.spec.source.http?.url]));
   return { resource: RESOURCES.Job, object: jobObject(ds, name, ["prepare", "--out", outDir(ds)], o, env) };
 }
 

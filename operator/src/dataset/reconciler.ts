@@ -41,6 +41,8 @@ export interface DataSetReconcilerOptions {
   runtimeImage: string;
   report?: ReportSettings;
   vault?: VaultSettings;
+  /** The operator's --egress-allow: pods that fetch over http(s) get it as LIFTOFF_EGRESS_ALLOW. */
+  egressAllow?: string;
   /** Wakes the reconcile of a key (the controller's queue). */
   enqueue?: (key: string) => void;
   now?: () => string;
@@ -160,7 +162,12 @@ export class DataSetReconciler implements Reconciler {
     }
     if (!blocked && !job && !published(ds)) {
       const inUse = versionsInUse(ds, this.o.trainingJobs.list(), this.o.modelDeployments.list());
-      const settings = { runtimeImage: this.o.runtimeImage, report: this.o.report, vault: this.o.vault };
+      const settings = {
+        runtimeImage: this.o.runtimeImage,
+        report: this.o.report,
+        vault: this.o.vault,
+        egressAllow: this.o.egressAllow,
+      };
       const desired = prepareJob(ds, settings, inUse);
       try {
         job = await this.o.client.create(RESOURCES.Job, desired.object, { signal });

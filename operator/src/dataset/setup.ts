@@ -27,6 +27,7 @@ export function setupDataSet(mgr: Manager): Controller {
     runtimeImage: mgr.config.runtimeImage,
     ...(mgr.reports.settings ? { report: mgr.reports.settings } : {}),
     ...(vault ? { vault } : {}),
+    ...(mgr.config.egressAllow ? { egressAllow: mgr.config.egressAllow } : {}),
     enqueue: (key) => controller?.queue.add(key),
   });
   const byLabel = (o: { metadata?: { namespace?: string; labels?: Record<string, string> } }) => {

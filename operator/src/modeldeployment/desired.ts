@@ -14,6 +14,7 @@ import type {
 import type { ModelDeployment } from "../api/v1alpha1/index.js";
 import type { Capabilities } from "../capabilities.js";
 import { child, type DesiredObject } from "../children/child.js";
+import { egressEnv } from "../children/egress-env.js";
 import { podEnv } from "../contract/pod-env.js";
 import { SERVING_DEFAULTS } from "../contract/serving.js";
 import type { Deployment, HorizontalPodAutoscaler, Service } from "../kube/models.js";
@@ -45,6 +46,8 @@ export interface DesiredContext {
   capabilities: Capabilities;
   /** Where the pods read the drift baseline (monitoring/baseline.ts), when monitoring asks for one. */
   baseline?: { uri: string; claim?: string } | undefined;
+  /** The operator's --egress-allow, for an http(s) model or baseline. */
+  egressAllow?: string | undefined;
 }
 
 export const PVC_ROOT = "/mnt/pvc";
@@ -112,6 +115,7 @@ function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedMo
     env.push(podEnv("authGraceSeconds", String(s.auth.graceSeconds ?? SERVING_DEFAULTS.authGraceSeconds)));
   }
   env.push(...monitoringEnv(mdep, ctx.baseline));
+  env.push(...egressEnv(ctx.egressAllow, [model.uri, ctx.baseline?.uri]));
   if (s.batching) {
     env.push(podEnv("maxBatchSize", String(s.batching.maxBatchSize)));
     env.push(podEnv("maxLatencyMs", String(s.batching.maxLatencyMs)));

@@ -43,6 +43,8 @@ export interface ModelDeploymentReconcilerOptions {
   capabilities: Capabilities;
   /** Where serving pods find Vault (operator --vault-addr …); spec.auth needs it. */
   vault?: VaultSettings;
+  /** The operator's --egress-allow: pods that fetch over http(s) get it as LIFTOFF_EGRESS_ALLOW. */
+  egressAllow?: string;
   /** The latest merge of each ModelDeployment's pod counts (monitoring/poller.ts). */
   monitoring?: { get(key: string): Observation | undefined };
   now?: () => string;
@@ -259,6 +261,7 @@ export class ModelDeploymentReconciler implements Reconciler {
       capabilities: this.o.capabilities,
       vault: this.o.vault,
       baseline: baseline && "uri" in baseline ? baseline : undefined,
+      egressAllow: this.o.egressAllow,
     });
     const results = await Promise.all(desired.map((d) => this.applyChild(mdep, d, log, signal)));
     const applied: Applied = { live: new Map(), written: false };

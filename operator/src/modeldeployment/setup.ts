@@ -72,6 +72,7 @@ export function setupModelDeployment(mgr: Manager): Controller {
     runtimeImage: mgr.config.runtimeImage,
     capabilities: mgr.capabilities,
     ...(mgr.config.vault ? { vault: mgr.config.vault } : {}),
+    ...(mgr.config.egressAllow ? { egressAllow: mgr.config.egressAllow } : {}),
   });
   const controller = mgr.controller(reconciler, modelDeployments);
   enqueue = (key) => controller.queue.add(key);

@@ -217,6 +217,27 @@ describe("computeStatus: pod failures", () => {
     );
   });
 
+  it("names a model URL the egress guard refused by EgressRefused, with the runtime's words", () => {
+    const line =
+      "liftoff-runtime: error: cannot load model http://10.3.0.7/m/model.json: EgressRefused: connecting to 10.3.0.7 is refused: it is a private address; if it is a trusted source, ask the cluster admin to add it to the operator's --egress-allow / chart egress.allow";
+    const refused = pod("p-e", {
+      phase: "Running",
+      containerStatuses: [
+        {
+          name: "runtime",
+          ready: false,
+          restartCount: 3,
+          state: { waiting: { reason: "CrashLoopBackOff", message: "back-off 40s" } },
+          lastState: { terminated: { exitCode: 1, reason: "Error", message: `${line}\n` } },
+        },
+      ],
+    });
+    const stable = deployment("churn-predictor", 1, { ready: 0, available: 0 });
+    const s = computeStatus(mdep({ replicas: 1 }), observe({ stable, pods: [refused] }), at(T0));
+    expect(cond(s, "Ready")).toMatchObject({ status: "False", reason: Reason.EgressRefused });
+    expect(cond(s, "Ready")?.message).toMatch(/10\.3\.0\.7 is refused: it is a private address; .*--egress-allow/);
+  });
+
   it("is never Ready while a pod crash-loops, even when other replicas are available", () => {
     const stable = deployment("churn-predictor", 3, { ready: 2, available: 2 });
     const pods = [healthyPod("p-a"), healthyPod("p-b"), crashLoopingPod("p-c")];

@@ -2,6 +2,7 @@
 // generation's desired replicas are available and no pod is failing; never while a pod crash-loops.
 import type { ModelDeployment, ModelDeploymentStatus } from "../api/v1alpha1/index.js";
 import { type PodFailure, podFailure, podFailureReason, podMessage } from "../children/pod-failure.js";
+import { EGRESS_REFUSED } from "../contract/egress.js";
 import { VAULT_REASONS } from "../contract/vault-reasons.js";
 import { applyConditions, type Condition, type ConditionInput } from "../controller/conditions.js";
 import type { KubeObject } from "../kube/types.js";
@@ -21,8 +22,11 @@ export interface ObservedState {
   trafficSplit?: "HTTPRoute" | "ReplicaRatio";
 }
 
-/** A pod that stopped on a Vault failure says so first in its message (runtime/src/vault/errors.ts, the contract's reasons). */
-const VAULT_REASON = new RegExp(`\\b(${VAULT_REASONS.join("|")}): `);
+/**
+ * A pod that stopped on a Vault failure or a refused model URL says so in its message (runtime/src/vault/errors.ts,
+ * runtime/src/commands/serve.ts; the contract's reasons).
+ */
+const POD_REASON = new RegExp(`\\b(${[...VAULT_REASONS, EGRESS_REFUSED].join("|")}): `);
 
 /** Longest URI end the MODEL column shows when the model has neither a TrainingJob nor a digest. */
 const SUMMARY_URI_CHARS = 40;
@@ -40,8 +44,7 @@ export function modelSummary(mdep: ModelDeployment, model: { uri: string; digest
 }
 
 function failureReason(f: PodFailure): string {
-  const vault = VAULT_REASON.exec(f.message)?.[1];
-  return vault ?? podFailureReason(f);
+  return POD_REASON.exec(f.message)?.[1] ?? podFailureReason(f);
 }
 
 interface RolloutState {

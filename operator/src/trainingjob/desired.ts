@@ -6,6 +6,7 @@
 import type { V1Container, V1EnvVar, V1Toleration, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
 import type { DataSet, TrainingJob } from "../api/v1alpha1/index.js";
 import { child, type DesiredObject } from "../children/child.js";
+import { egressEnv } from "../children/egress-env.js";
 import { podEnv } from "../contract/pod-env.js";
 import type { Job, ServiceAccount } from "../kube/models.js";
 import { RESTRICTED_CONTAINER_SECURITY, RESTRICTED_POD_SECURITY } from "../kube/pod-security.js";
@@ -120,7 +121,8 @@ function trainSpecJson(tj: TrainingJob): string {
   });
 }
 
-function container(tj: TrainingJob, image: string, data: DataVersion, report?: ReportSettings): Wire<V1Container> {
+function container(tj: TrainingJob, ctx: TrainingContext): Wire<V1Container> {
+  const { runtimeImage: image, data, report } = ctx;
   const gpu = tj.spec.resources?.gpu ?? 0;
   const cpu = String(tj.spec.resources?.cpu ?? DEFAULT_RESOURCES.cpu);
   const memory = String(tj.spec.resources?.memory ?? DEFAULT_RESOURCES.memory);
@@ -131,6 +133,7 @@ function container(tj: TrainingJob, image: string, data: DataVersion, report?: R
     podEnv("trainSpec", trainSpecJson(tj)),
     podEnv("pvcRoot", PVC_ROOT),
     { name: "TF_CPP_MIN_LOG_LEVEL", value: "2" },
+    ...egressEnv(ctx.egressAllow, [tj.spec.model.baseModel?.uri]),
   ];
   const mounts: Wire<V1VolumeMount>[] = [
     { name: "tmp", mountPath: "/tmp" },
@@ -178,6 +181,8 @@ export interface TrainingContext {
   report?: ReportSettings | undefined;
   /** Where pods find Vault; the pod gets a Vault identity only when its DataSet version is encrypted. */
   vault?: VaultSettings | undefined;
+  /** The operator's --egress-allow, for an http(s) base model. */
+  egressAllow?: string | undefined;
 }
 
 export function desiredObjects(tj: TrainingJob, ctx: TrainingContext): DesiredObject[] {
@@ -199,7 +204,7 @@ export function desiredObjects(tj: TrainingJob, ctx: TrainingContext): DesiredOb
     serviceAccountName: names.serviceAccount,
     automountServiceAccountToken: false,
     securityContext: RESTRICTED_POD_SECURITY,
-    containers: [container(tj, ctx.runtimeImage, ctx.data, ctx.report)],
+    containers: [container(tj, ctx)],
     volumes,
     ...(tj.spec.nodeSelector ? { nodeSelector: tj.spec.nodeSelector } : {}),
     ...(tol.length > 0 ? { tolerations: tol } : {}),

@@ -52,6 +52,8 @@ export interface TrainingJobReconcilerOptions {
   report?: ReportSettings;
   /** Where pods find Vault (operator --vault-addr): needed to train on an encrypted DataSet. */
   vault?: VaultSettings;
+  /** The operator's --egress-allow: pods that fetch over http(s) get it as LIFTOFF_EGRESS_ALLOW. */
+  egressAllow?: string;
   now?: () => string;
 }
 
@@ -161,6 +163,7 @@ export class TrainingJobReconciler implements Reconciler {
       data,
       report: this.o.report,
       vault: this.o.vault,
+      egressAllow: this.o.egressAllow,
     });
     let job: Job | undefined;
     for (const d of desired) {

@@ -31,6 +31,7 @@ export function setupTrainingJob(mgr: Manager): Controller {
     progress: new ProgressWriter(mgr.client, mgr.log.child({ kind: "TrainingJob" })),
     ...(mgr.reports.settings ? { report: mgr.reports.settings } : {}),
     ...(mgr.config.vault ? { vault: mgr.config.vault } : {}),
+    ...(mgr.config.egressAllow ? { egressAllow: mgr.config.egressAllow } : {}),
   });
   mgr.reports.router.register(RESOURCES.TrainingJob.kind, reconciler.handleReport);
   const byLabel = (o: { metadata?: { namespace?: string; labels?: Record<string, string> } }) => {

@@ -1,6 +1,7 @@
 /** `serve`: runs the inference server until SIGTERM/SIGINT, then drains and exits 0. */
 import { serveHelp } from "../config.js";
 import { ConfigError } from "../errors.js";
+import { EgressError } from "../net/egress.js";
 import { startServe } from "../serve/start.js";
 import { VaultError } from "../vault/errors.js";
 import { type Command, fail, wantsHelp } from "./command.js";
@@ -37,7 +38,8 @@ export const serveCommand: Command = {
     } catch (err) {
       // Exit so the pod restarts and its status shows why; readiness was never true. The URI names the model as the
       // ModelDeployment does (spec.model.uri, or its TrainingJob's status.model.uri), not as a path in this pod.
-      const why = err instanceof ConfigError ? err.message : (err as Error).message;
+      // A refused destination leads with its reason, which the operator's condition takes (EgressRefused).
+      const why = err instanceof EgressError ? `${err.reason}: ${err.message}` : (err as Error).message;
       const message = `cannot load model ${running.config.modelUri}: ${why}`;
       running.app.log.error(message);
       await running.close();

@@ -120,6 +120,7 @@ const PODS: [string, Built[]][] = [
         canary: { uri: "https://models.example/v2/model.json", format: "tfjs-layers" },
         capabilities: { serviceMonitor: true, gatewayAPI: true },
         baseline: { uri: "pvc://models/churn/stats.json", claim: "models" },
+        egressAllow: "10.0.0.0/8,.corp.example",
       },
     ).map((d) => d.object),
   ],
@@ -136,6 +137,15 @@ const PODS: [string, Built[]][] = [
         { runtimeImage: IMAGE, report, vault },
         ["a".repeat(64)], // a version a TrainingJob trained on
       ).object,
+    ],
+  ],
+  [
+    "DataSet prepare Job of an http source, with an egress allow-list",
+    [
+      prepareJob(dataSet({ source: { http: { url: "http://files.corp.example/penguins.csv" } } }), {
+        runtimeImage: IMAGE,
+        egressAllow: "10.0.0.0/8,.corp.example",
+      }).object,
     ],
   ],
   ["DataSet cleanup Job", [cleanupJob(dataSet({}), { runtimeImage: IMAGE, report, vault }).object]],

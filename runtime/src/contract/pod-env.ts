@@ -86,6 +86,12 @@ export const POD_ENV = {
   // train
   trainSpec: { name: "LIFTOFF_TRAIN_SPEC", readBy: ["train"], meaning: "the TrainingJob's spec and name as JSON" },
   terminationLog: { name: "LIFTOFF_TERMINATION_LOG", readBy: ["train"], meaning: "termination message file" },
+  // egress guard (runtime/src/net/egress.ts; operator --egress-allow)
+  egressAllow: {
+    name: "LIFTOFF_EGRESS_ALLOW",
+    readBy: ALL,
+    meaning: "CIDRs, host names and .suffixes http(s) fetches may reach beyond public addresses",
+  },
   // Vault login (runtime/src/vault/env.ts; operator/src/vault/pod-identity.ts)
   vaultAddr: { name: "LIFTOFF_VAULT_ADDR", readBy: ALL, meaning: "Vault's address" },
   vaultCaCert: { name: "LIFTOFF_VAULT_CACERT", readBy: ALL, meaning: "PEM file of Vault's CA" },

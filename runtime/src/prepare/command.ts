@@ -6,6 +6,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import type { ReportUpdate } from "../contract/report.js";
+import { EgressError, egressPolicy } from "../net/egress.js";
 import { ReportError, reporterFromEnv } from "../report/reporter.js";
 import { type VaultClient, vaultClientFromEnv } from "../vault/index.js";
 import { PrepareError, PrepareReason, type PrepareReasonName } from "./errors.js";
@@ -25,7 +26,9 @@ export const PREPARE_HELP = `usage: liftoff-runtime prepare --spec <DataSet mani
 
 Vault (hashPII salts, postgres DSN, encryption keys): LIFTOFF_VAULT_ADDR, _CACERT, _ROLE, _AUTH_MOUNT, _TOKEN_FILE.
 Limits: LIFTOFF_MEMORY_LIMIT (bytes; DuckDB gets 60%), LIFTOFF_CPU_LIMIT (cores; DuckDB threads).
-Versions in use, kept beyond spec.retainVersions: LIFTOFF_KEEP_VERSIONS (hex digests, comma-separated).`;
+Versions in use, kept beyond spec.retainVersions: LIFTOFF_KEEP_VERSIONS (hex digests, comma-separated).
+Egress: an http source may reach only public addresses unless LIFTOFF_EGRESS_ALLOW (CIDRs, host names, .suffixes)
+opens more (the operator sets it from --egress-allow).`;
 
 const RETRYABLE = new Set<PrepareReasonName>([
   PrepareReason.SourceUnreachable,
@@ -52,6 +55,16 @@ function vaultError(err: unknown): Error {
     return new PrepareError(reason as PrepareReasonName, (err as Error).message);
   }
   return err as Error;
+}
+
+/** The admin's egress allow-list; a malformed one fails the run with the entry it cannot read. */
+function allowList(env: NodeJS.ProcessEnv) {
+  try {
+    return egressPolicy(env);
+  } catch (err) {
+    if (err instanceof EgressError) throw new PrepareError(PrepareReason.EgressRefused, err.message);
+    throw err;
+  }
 }
 
 function memoryLimit(env: NodeJS.ProcessEnv): string {
@@ -116,6 +129,7 @@ export async function prepareMain(argv: string[], env: NodeJS.ProcessEnv): Promi
     const spec: PrepareSpec = values.spec
       ? loadSpecFile(values.spec as string)
       : specWithDefaults(JSON.parse(env.LIFTOFF_DATASET_SPEC ?? "null"));
+    const egress = allowList(env);
     vault = await secretsFromEnv(env);
     const secrets: PrepareSecrets | undefined = vault;
     const scratch = inRoot(
@@ -130,6 +144,7 @@ export async function prepareMain(argv: string[], env: NodeJS.ProcessEnv): Promi
       source: openSource(spec, {
         sourceRoot: inRoot((values["source-root"] as string | undefined) ?? env.LIFTOFF_SOURCE_ROOT ?? "."),
         ...(secrets ? { secrets } : {}),
+        http: { egress },
       }),
       ...(secrets ? { secrets } : {}),
       threads: threads(env),

@@ -8,13 +8,14 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import pg from "pg";
 import { describe, expect, it, vi } from "vitest";
 import { prepareInline } from "../../../test/support/prepare.js";
+import { type CheckedAddress, parseEgressAllow } from "../net/egress.js";
 import { lockDown, openDuckDB } from "./duckdb.js";
 import { PrepareError } from "./errors.js";
 import { downloadHttp } from "./http-source.js";
 import { copyPostgres } from "./postgres-source.js";
 
 /** Local test servers listen on 127.0.0.1, which the egress policy refuses by default: open it explicitly. */
-const LOCAL = {};
+const LOCAL = { egress: parseEgressAllow("127.0.0.1") };
 
 const rows = (n: number, head = "x,y", cell = (i: number) => `${i},${"ab"[i % 2]}`) =>
   `${head}\n${Array.from({ length: n }, (_, i) => cell(i)).join("\n")}\n`;
@@ -139,6 +140,50 @@ describe("issue #24 hardening: http source", () => {
       expect(calls).toBe(2);
       expect(bytes).toBe(body.length);
       expect(readFileSync(file)).toEqual(body);
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe("issue #24 hardening: egress of http sources", () => {
+  /** Test names: a public-looking mirror that is this test's server, a name of the private network. */
+  const lookup = async (host: string): Promise<CheckedAddress[]> =>
+    host === "mirror.test" ? [{ address: "127.0.0.1", family: 4 }] : [{ address: "10.0.0.12", family: 4 }];
+
+  it.each([
+    ["a loopback address", "http://127.0.0.1:9/data.csv", /127\.0\.0\.1 is refused: it is a loopback address/],
+    ["the cloud metadata address", "http://169.254.169.254/latest/meta-data/", /it is a cloud metadata address/],
+    ["a name resolving to 10.x", "http://files.corp.test/data.csv", /resolves to 10\.0\.0\.12, a private address/],
+    ["a .svc name", "http://minio.data.svc:9000/b/data.csv", /a name of the cluster's own network/],
+  ])("finding: by default an http source refuses %s (EgressRefused, not retried)", async (_, url, why) => {
+    const dir = mkdtempSync(path.join(tmpdir(), "liftoff-egress-"));
+    const err = await downloadHttp(url, path.join(dir, "d.csv"), { lookup, backoffMs: 1 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PrepareError);
+    expect(err).toMatchObject({ reason: "EgressRefused" });
+    expect((err as Error).message).toMatch(why);
+    expect((err as Error).message).toMatch(/ask the cluster admin to add it to the operator's --egress-allow/);
+  });
+
+  it("finding: an http source redirected from an allowed host to a refused one fails, without the Location", async () => {
+    let calls = 0;
+    const server = createServer((_req, res) => {
+      calls++;
+      res.writeHead(302, { location: "http://169.254.169.254/latest/meta-data/iam/secret-role" }).end();
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const dir = mkdtempSync(path.join(tmpdir(), "liftoff-egress-"));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const err = await downloadHttp(`http://mirror.test:${port}/data.csv`, path.join(dir, "d.csv"), {
+        egress: parseEgressAllow("mirror.test"),
+        lookup,
+        backoffMs: 1,
+      }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ reason: "EgressRefused" });
+      expect((err as Error).message).toMatch(/data\.csv redirects to a cloud metadata address, which is refused/);
+      expect((err as Error).message).not.toMatch(/secret-role|169\.254/);
+      expect(calls).toBe(1); // a refusal is not retried
     } finally {
       server.close();
     }

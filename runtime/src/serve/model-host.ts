@@ -3,7 +3,7 @@
  * → ready → draining. Routes ask it for readiness and hand it validated requests.
  */
 import { performance } from "node:perf_hooks";
-import { fetchArtifact, type ModelLocation } from "../artifact.js";
+import { type FetchOptions, fetchArtifact, type ModelLocation } from "../artifact.js";
 import { activate, type BackendInfo, type ProbeResult, probeBackends } from "../backends.js";
 import type { BackendChoice } from "../config.js";
 import { errors } from "../errors.js";
@@ -108,9 +108,11 @@ export class ModelHost {
     location: ModelLocation,
     expectedDigest: string | undefined,
     backendChoice: BackendChoice,
+    /** How an http(s) model is fetched (the egress policy of the pod). */
+    fetch: FetchOptions = {},
   ): Promise<LoadReport> {
     const t0 = performance.now();
-    const artifact = await fetchArtifact(location, expectedDigest);
+    const artifact = await fetchArtifact(location, expectedDigest, fetch);
     const t1 = performance.now();
     let probe: ProbeResult | undefined;
     let backend: BackendInfo;

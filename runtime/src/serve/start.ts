@@ -7,6 +7,7 @@ import { inContainerRoot, resolveModelUri } from "../artifact.js";
 import { initBackend } from "../backends.js";
 import { parseServeConfig, type ServeConfig } from "../config.js";
 import { ConfigError } from "../errors.js";
+import { EgressError, type EgressPolicy, egressPolicy } from "../net/egress.js";
 import { vaultClientFromEnv } from "../vault/env.js";
 import { type Authenticator, loadTokens } from "./auth.js";
 import { type GrpcListener, startGrpc } from "./grpc/listener.js";
@@ -59,8 +60,19 @@ async function vaultApiKeys(config: ServeConfig, env: NodeJS.ProcessEnv, log: Ke
   return keys;
 }
 
+/** The admin's egress allow-list (LIFTOFF_EGRESS_ALLOW); a malformed one stops serve with the entry it cannot read. */
+function allowList(env: NodeJS.ProcessEnv): EgressPolicy {
+  try {
+    return egressPolicy(env);
+  } catch (err) {
+    if (err instanceof EgressError) throw new ConfigError(err.message);
+    throw err;
+  }
+}
+
 export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<Running> {
   const config = parseServeConfig(argv, env);
+  const egress = allowList(env);
   const location = inContainerRoot(resolveModelUri(config.modelUri, config.pvcRoot), env.LIFTOFF_PATH_PREFIX);
   let logger: FastifyInstance["log"] | undefined;
   const keyLog: KeyLog = { info: (m) => logger?.info(m), warn: (m) => logger?.warn(m) };
@@ -75,7 +87,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     config.baselineUri === undefined
       ? undefined
       : inContainerRoot(resolveModelUri(config.baselineUri, config.pvcRoot), env.LIFTOFF_PATH_PREFIX);
-  const baseline = await loadBaseline(baselineLocation);
+  const baseline = await loadBaseline(baselineLocation, egress);
   const limits = { maxRequestRows: config.maxRequestRows, bodyLimitBytes: config.bodyLimitBytes };
   const modelHost = new ModelHost({
     name: config.modelName,
@@ -141,7 +153,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     `listening on ${config.host}:${(app.server.address() as { port: number }).port}`,
   );
 
-  const loaded = modelHost.load(location, config.modelDigest, config.backend).then((r) => {
+  const loaded = modelHost.load(location, config.modelDigest, config.backend, { egress }).then((r) => {
     const { backend: b, probe } = r;
     app.log.info(
       {

@@ -12,6 +12,7 @@ import { initBackend } from "../backends.js";
 import { BACKENDS, type BackendChoice } from "../config.js";
 import { ARTIFACT_FORMAT_VERSION, type PreprocessingJson } from "../contract/artifacts.js";
 import { ConfigError } from "../errors.js";
+import { EgressError, egressPolicy } from "../net/egress.js";
 import { reporterFromEnv } from "../report/reporter.js";
 import { vaultClientFromEnv } from "../vault/index.js";
 import { RUNTIME_NAME } from "../version.js";
@@ -169,7 +170,7 @@ async function readJson<T>(file: string, what: string): Promise<T> {
 /** The base model's artifact, checked against its digest when the spec gives one (required for http(s) ones). */
 async function baseModel(uri: string, digest: string | undefined, env: NodeJS.ProcessEnv): Promise<tf.LayersModel> {
   const loc = inContainerRoot(resolveModelUri(uri, env.LIFTOFF_PVC_ROOT ?? "/mnt/pvc"), env.LIFTOFF_PATH_PREFIX);
-  const artifact = await fetchArtifact(loc, digest?.replace(/^sha256:/, ""));
+  const artifact = await fetchArtifact(loc, digest?.replace(/^sha256:/, ""), { egress: egressPolicy(env) });
   const weightSpecs = (artifact.modelJson.weightsManifest ?? []).flatMap(
     (g) => g.weights,
   ) as tf.io.WeightsManifestEntry[];
@@ -329,6 +330,7 @@ export async function trainMain(argv: string[], env: NodeJS.ProcessEnv): Promise
     }
     if (err instanceof InputFailure) return fail(err.reason, err.message, err.retryable ? EXIT.failed : EXIT.badInput);
     if (err instanceof ConfigError) return fail("InvalidSpec", err.message, EXIT.badInput);
+    if (err instanceof EgressError) return fail(err.reason, err.message, EXIT.badInput);
     return fail("TrainingError", (err as Error).message, EXIT.failed);
   }
 }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { blobs, writeDataSetFixture } from "../../../test/support/dataset-fixture.js";
 import type { PreprocessingJson } from "../contract/artifacts.js";
 import { restoreCheckpoint } from "./checkpoint.js";
-import { parseTrainArgs, runTrain, type TrainOutcome } from "./command.js";
+import { parseTrainArgs, runTrain, type TrainOutcome, trainMain } from "./command.js";
 import { openSplit } from "./data.js";
 import { buildStack, headFor } from "./layers.js";
 
@@ -230,5 +230,32 @@ describe("train", { timeout: 60_000 }, () => {
       {},
     );
     await expect(runTrain(args, {}, quiet)).rejects.toThrow(/the DataSet's data changed since the job started/);
+  });
+});
+
+describe("train: egress of an http(s) base model (issue #24)", () => {
+  it("finding: a base model on the cloud metadata address is refused by default; the termination message says EgressRefused", async () => {
+    const file = path.join(root, "egress.json");
+    await writeFile(
+      file,
+      JSON.stringify({
+        kind: "TrainingJob",
+        metadata: { name: "egress" },
+        spec: {
+          dataSetRef: { name: "blobs" },
+          task: "multiclass",
+          model: { baseModel: { uri: "http://169.254.169.254/latest/model.json", digest: `sha256:${"a".repeat(64)}` } },
+          hyperparameters: { epochs: 1 },
+        },
+      }),
+    );
+    const termination = path.join(root, "egress-termination-log");
+    const code = await trainMain(["--spec", file, "--data", data, "--out", path.join(root, "egress")], {
+      LIFTOFF_TERMINATION_LOG: termination,
+    });
+    expect(code).toBe(2); // not retried: a refusal stays one until the admin opens it
+    const message = JSON.parse(await readFile(termination, "utf8"));
+    expect(message.reason).toBe("EgressRefused");
+    expect(message.message).toMatch(/connecting to 169\.254\.169\.254 is refused: it is a cloud metadata address/);
   });
 });

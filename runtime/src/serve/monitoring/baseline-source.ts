@@ -5,10 +5,12 @@
 import { readFile } from "node:fs/promises";
 import type { ModelLocation } from "../../artifact.js";
 import { ConfigError } from "../../errors.js";
+import { CLOSED, EgressError, type EgressPolicy } from "../../net/egress.js";
+import { egressGet, FetchFailed, shownUrl } from "../../net/egress-request.js";
 import { parseBaseline } from "./baseline.js";
 import type { BaselineState } from "./monitor.js";
 
-async function readText(loc: ModelLocation, timeoutMs: number): Promise<string> {
+async function readText(loc: ModelLocation, timeoutMs: number, egress: EgressPolicy): Promise<string> {
   if (loc.kind === "file") {
     try {
       return await readFile(loc.path, "utf8");
@@ -16,22 +18,32 @@ async function readText(loc: ModelLocation, timeoutMs: number): Promise<string> 
       throw new ConfigError(`cannot read the baseline stats.json: ${(err as NodeJS.ErrnoException).code ?? "error"}`);
     }
   }
-  let res: Response;
   try {
-    res = await fetch(loc.url, { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await egressGet(loc.url, { policy: egress, timeoutMs });
+    if (!res.ok) {
+      res.cancel();
+      throw new ConfigError(`cannot fetch the baseline ${shownUrl(loc.url)}: HTTP ${res.status}`);
+    }
+    return await res.text();
   } catch (err) {
-    throw new ConfigError(`cannot fetch the baseline ${loc.url.href}: ${(err as Error).message}`);
+    if (err instanceof ConfigError || err instanceof EgressError) throw err;
+    const detail = err instanceof FetchFailed ? err.detail : (err as Error).message;
+    throw new ConfigError(`cannot fetch the baseline ${shownUrl(loc.url)}: ${detail}`);
   }
-  if (!res.ok) throw new ConfigError(`cannot fetch the baseline ${loc.url.href}: HTTP ${res.status}`);
-  return res.text();
 }
 
-export async function loadBaseline(loc: ModelLocation | undefined, timeoutMs = 30_000): Promise<BaselineState> {
+/** The baseline at `loc`; an http(s) one goes through the egress guard (closed unless the admin opened it). */
+export async function loadBaseline(
+  loc: ModelLocation | undefined,
+  egress: EgressPolicy = CLOSED,
+  timeoutMs = 30_000,
+): Promise<BaselineState> {
   if (loc === undefined) return undefined;
   try {
-    return { baseline: parseBaseline(await readText(loc, timeoutMs)) };
+    return { baseline: parseBaseline(await readText(loc, timeoutMs, egress)) };
   } catch (err) {
     if (err instanceof ConfigError) return { error: err.message };
+    if (err instanceof EgressError) return { error: `${err.reason}: ${err.message}` };
     throw err;
   }
 }
