@@ -42,6 +42,7 @@ export const SLOW_UNIT_TESTS = [
   "runtime/src/config.test.ts",
   "hack/build-binaries.test.ts",
   "hack/scripts.test.ts",
+  "test/unit/cli-help.test.ts",
   // Generates a PKI and serves TLS
   "operator/src/report/report.test.ts",
 ];
