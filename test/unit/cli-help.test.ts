@@ -2,7 +2,7 @@
 // loading anything heavy (`npm run bench:train -- --help` used to start a multi-GB venv install, and the CLIs'
 // help loaded TensorFlow.js first). Each runs as its own process with an empty cache folder; a preloaded hook
 // reports every native addon the process loads (TensorFlow, DuckDB) on stderr, which must stay empty.
-import { execFile } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -54,13 +54,25 @@ process.on("exit", () => {
     async (c) => {
       const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number | null }>(
         (resolve) => {
-          const child = execFile(
+          // Its own process group: a regression that starts a bench's servers or installs is stopped whole.
+          const child = spawn(
             process.execPath,
             ["--import", "tsx", "--import", hook, path.join(REPO_ROOT, c.script), ...c.args],
-            { cwd: REPO_ROOT, env: { ...process.env, LIFTOFF_CACHE: cache }, timeout: 60_000, killSignal: "SIGKILL" },
-            (err, stdout, stderr) => resolve({ stdout, stderr, code: err ? (err.code as number) : 0 }),
+            { cwd: REPO_ROOT, env: { ...process.env, LIFTOFF_CACHE: cache }, detached: true, stdio: "pipe" },
           );
-          child.stdin?.end();
+          child.stdin.end();
+          let [out, err] = ["", ""];
+          child.stdout.on("data", (d: Buffer) => {
+            out += d.toString();
+          });
+          child.stderr.on("data", (d: Buffer) => {
+            err += d.toString();
+          });
+          const timer = setTimeout(() => child.pid && process.kill(-child.pid, "SIGKILL"), 60_000);
+          child.on("close", (exit) => {
+            clearTimeout(timer);
+            resolve({ stdout: out, stderr: err, code: exit });
+          });
         },
       );
       expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
