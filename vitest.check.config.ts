@@ -43,6 +43,7 @@ export const SLOW_UNIT_TESTS = [
   "hack/build-binaries.test.ts",
   "hack/scripts.test.ts",
   "test/unit/checkov.test.ts",
+  "test/unit/cli-help.test.ts",
   // Generates a PKI and serves TLS
   "operator/src/report/report.test.ts",
 ];

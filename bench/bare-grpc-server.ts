@@ -5,8 +5,13 @@
  * (no model, no metrics, no auth). An HTTP /ready route tells the bench it is up.
  */
 import http from "node:http";
-import * as grpc from "@grpc/grpc-js";
-import { services } from "../runtime/src/serve/grpc/protos.js";
+import type { sendUnaryData } from "@grpc/grpc-js";
+import { exitOnHelp } from "./lib/help.js";
+
+// --help before anything heavy is loaded or installed (bench/lib/help.ts).
+exitOnHelp(import.meta.filename);
+const grpc = await import("@grpc/grpc-js");
+const { services } = await import("../runtime/src/serve/grpc/protos.js");
 
 const reply = {
   model_name: "m",
@@ -16,7 +21,7 @@ const reply = {
 };
 const server = new grpc.Server();
 server.addService(services().inference, {
-  ModelInfer: (_call: unknown, done: grpc.sendUnaryData<object>) => done(null, reply),
+  ModelInfer: (_call: unknown, done: sendUnaryData<object>) => done(null, reply),
 });
 const grpcPort = await new Promise<number>((resolve, reject) => {
   server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) =>

@@ -4,7 +4,11 @@
  * to the runtime's reply for that body); nothing else (no model, no metrics,
  * no auth, no security headers).
  */
-import Fastify from "fastify";
+import { exitOnHelp } from "./lib/help.js";
+
+// --help before anything heavy is loaded or installed (bench/lib/help.ts).
+exitOnHelp(import.meta.filename);
+const { default: Fastify } = await import("fastify");
 
 // An object, so Fastify serialises it on every request as the runtime does its reply.
 const reply: unknown = JSON.parse(process.env.BARE_REPLY ?? '{"predictions":[[0.5,0.5]]}');

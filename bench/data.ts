@@ -8,8 +8,12 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
-import { pinnedVenv } from "./lib/venv.js";
+import { exitOnHelp } from "./lib/help.js";
+
+// --help before anything heavy is loaded or installed (bench/lib/help.ts).
+exitOnHelp(import.meta.filename);
+const { DuckDBInstance } = await import("@duckdb/node-api");
+const { pinnedVenv } = await import("./lib/venv.js");
 
 const REPO = path.resolve(import.meta.dirname, "..");
 const WORK = path.join(REPO, ".liftoff", "bench-data");

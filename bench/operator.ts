@@ -7,19 +7,28 @@
 // Flags: --count N (or N alone), --rest-seconds S (60), --concurrency C (creates in flight, 16), --qps (operator's
 // client limit, 500), --floor-writes W (plain writes for the floor, 2000), --restart-count R (second batch, ≤ 1000),
 // --same-writes S (objects written the same way without an operator, ≤ 1000).
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { KubeConfig } from "@kubernetes/client-node";
-import parsePrometheusTextFormat from "parse-prometheus-text-format";
-import { clusterDown, clusterUp } from "../devcluster/cluster/cluster.js";
-import { REPO_ROOT } from "../devcluster/cluster/config.js";
 import type { ModelDeployment } from "../operator/src/api/v1alpha1/index.js";
-import { Informer } from "../operator/src/controller/informer.js";
-import { KubeClient } from "../operator/src/kube/client.js";
-import { apiVersionOf, RESOURCES, type ResourceType } from "../operator/src/kube/resources.js";
-import { desiredObjects } from "../operator/src/modeldeployment/desired.js";
+import type { ResourceType } from "../operator/src/kube/resources.js";
+import type { KubeObject } from "../operator/src/kube/types.js";
+import { exitOnHelp } from "./lib/help.js";
+
+// --help before anything heavy is loaded or installed (bench/lib/help.ts).
+exitOnHelp(import.meta.filename);
+const { KubeConfig } = await import("@kubernetes/client-node");
+const { default: parsePrometheusTextFormat } = await import("parse-prometheus-text-format");
+const { clusterDown, clusterUp } = await import("../devcluster/cluster/cluster.js");
+const { REPO_ROOT } = await import("../devcluster/cluster/config.js");
+const { Informer } = await import("../operator/src/controller/informer.js");
+const { KubeClient } = await import("../operator/src/kube/client.js");
+// The classes are types too: a dynamic import gives only their values.
+type KubeClient = import("../operator/src/kube/client.js").KubeClient;
+type Informer<T extends KubeObject = KubeObject> = import("../operator/src/controller/informer.js").Informer<T>;
+const { apiVersionOf, RESOURCES } = await import("../operator/src/kube/resources.js");
+const { desiredObjects } = await import("../operator/src/modeldeployment/desired.js");
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -257,6 +266,9 @@ async function audit(
 }
 
 async function main(): Promise<void> {
+  // Built here rather than in the npm script, so that --help answers at once.
+  say("building the operator (npm run build)");
+  execFileSync("npm", ["run", "--silent", "build"], { cwd: REPO_ROOT, stdio: "inherit" });
   say(`starting a fresh "bench" cluster (${COUNT} ModelDeployments, rest ${REST_SECONDS} s)`);
   const cluster = await clusterUp("bench", { fresh: true, log: () => undefined });
   const kc = new KubeConfig();

@@ -10,11 +10,17 @@ import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { mlp, saveLayersModel, tempDir } from "../runtime/src/serve/test-helpers.js";
-import { closedLoop, type LoadResult } from "./lib/client.js";
-import { grpcClosedLoop } from "./lib/grpc-client.js";
-import { describeRun, startRun } from "./lib/machine.js";
-import { type Child, repoRoot, startChild, startRuntime } from "./lib/servers.js";
+import type { LoadResult } from "./lib/client.js";
+import { exitOnHelp } from "./lib/help.js";
+import type { Child } from "./lib/servers.js";
+
+// --help before anything heavy is loaded or installed (bench/lib/help.ts).
+exitOnHelp(import.meta.filename);
+const { mlp, saveLayersModel, tempDir } = await import("../runtime/src/serve/test-helpers.js");
+const { closedLoop } = await import("./lib/client.js");
+const { grpcClosedLoop } = await import("./lib/grpc-client.js");
+const { describeRun, startRun } = await import("./lib/machine.js");
+const { repoRoot, startChild, startRuntime } = await import("./lib/servers.js");
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const KSERVE = "kserve==0.21.0";

@@ -18,15 +18,23 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { fetchArtifact } from "../runtime/src/artifact.js";
-import { type BackendName, initBackend } from "../runtime/src/backends.js";
-import { loadModel } from "../runtime/src/serve/model/load.js";
+import type { BackendName } from "../runtime/src/backends.js";
 import type { Tensor } from "../runtime/src/serve/model/loaded-model.js";
-import { mlp, saveLayersModel, tempDir, tinyDense } from "../runtime/src/serve/test-helpers.js";
-import { closedLoop, type LoadResult, mergeRuns, percentile } from "./lib/client.js";
-import { type GrpcLoad, grpcClosedLoop } from "./lib/grpc-client.js";
-import { describeRun, startRun } from "./lib/machine.js";
-import { type Child, repoRoot, startChild, startRuntime } from "./lib/servers.js";
+import type { LoadResult } from "./lib/client.js";
+import type { GrpcLoad } from "./lib/grpc-client.js";
+import { exitOnHelp } from "./lib/help.js";
+import type { Child } from "./lib/servers.js";
+
+// --help before anything heavy is loaded or installed (bench/lib/help.ts).
+exitOnHelp(import.meta.filename);
+const { fetchArtifact } = await import("../runtime/src/artifact.js");
+const { initBackend } = await import("../runtime/src/backends.js");
+const { loadModel } = await import("../runtime/src/serve/model/load.js");
+const { mlp, saveLayersModel, tempDir, tinyDense } = await import("../runtime/src/serve/test-helpers.js");
+const { closedLoop, mergeRuns, percentile } = await import("./lib/client.js");
+const { grpcClosedLoop } = await import("./lib/grpc-client.js");
+const { describeRun, startRun } = await import("./lib/machine.js");
+const { repoRoot, startChild, startRuntime } = await import("./lib/servers.js");
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const BACKENDS: BackendName[] = ["tensorflow", "wasm", "cpu"];

@@ -2,11 +2,16 @@
 // `train` had before the hand-written step (optimizer.minimize over model.apply + loss with
 // tf.train.adam, loss read with dataSync every batch) against step.ts's dense step with FusedAdam, losses read
 // every 64 batches. Same model, data, batch; µs per batch (wall and CPU), kernels per step.
-import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../runtime/src/backends.js";
-import { buildStack, headFor } from "../runtime/src/train/layers.js";
-import { makeLoss, makeOptimizer } from "../runtime/src/train/objective.js";
-import { makeStep } from "../runtime/src/train/step.js";
+import type { Scalar, Tensor2D, Variable } from "@tensorflow/tfjs";
+import { exitOnHelp } from "./lib/help.js";
+
+// --help before anything heavy is loaded or installed (bench/lib/help.ts).
+exitOnHelp(import.meta.filename);
+const tf = await import("@tensorflow/tfjs");
+const { initBackend } = await import("../runtime/src/backends.js");
+const { buildStack, headFor } = await import("../runtime/src/train/layers.js");
+const { makeLoss, makeOptimizer } = await import("../runtime/src/train/objective.js");
+const { makeStep } = await import("../runtime/src/train/step.js");
 
 // One thread, as bench:train: libtensorflow reads these at start.
 process.env.TF_NUM_INTRAOP_THREADS ??= "1";
@@ -32,12 +37,12 @@ function setup(kind: string) {
   );
   if (kind === "original") {
     const opt = tf.train.adam(0.003);
-    const vars = model.trainableWeights.map((v) => v.read() as tf.Variable);
+    const vars = model.trainableWeights.map((v) => v.read() as Variable);
     return (xs: Float32Array, ys: Float32Array, m: number, _i: number) => {
       const c = tf.tidy(() => {
         const x = tf.tensor2d(xs, [m, w]);
         const y = tf.tensor1d(ys);
-        return opt.minimize(() => loss(y, model.apply(x, { training: true }) as tf.Tensor2D), true, vars) as tf.Scalar;
+        return opt.minimize(() => loss(y, model.apply(x, { training: true }) as Tensor2D), true, vars) as Scalar;
       });
       c.dataSync();
       c.dispose();
@@ -51,7 +56,7 @@ function setup(kind: string) {
     head,
     width: w,
   });
-  const pending: tf.Scalar[] = [];
+  const pending: Scalar[] = [];
   return (xs: Float32Array, ys: Float32Array, m: number, i: number) => {
     pending.push(step(xs, ys, m));
     if (pending.length === 64 || i === -1) {

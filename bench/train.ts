@@ -14,8 +14,12 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { blobs, writeDataSetFixture } from "../test/support/dataset-fixture.js";
-import { pinnedVenv } from "./lib/venv.js";
+import { exitOnHelp } from "./lib/help.js";
+
+// --help before anything heavy is loaded or installed (bench/lib/help.ts).
+exitOnHelp(import.meta.filename);
+const { blobs, writeDataSetFixture } = await import("../test/support/dataset-fixture.js");
+const { pinnedVenv } = await import("./lib/venv.js");
 
 const REPO = path.resolve(import.meta.dirname, "..");
 const WORK = path.join(REPO, ".liftoff", "bench-train");

@@ -5,8 +5,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { clusterConfig, REPO_ROOT } from "../devcluster/cluster/config.js";
-import { podHostAddress, reportFlags } from "../devcluster/cluster/report-flags.js";
-import { readVaultConnection } from "../devcluster/openbao/openbao.js";
 import { openbaoLayout } from "../devcluster/openbao/server.js";
 import { exitOnStartFailure, runOperator } from "../operator/src/cli.js";
 import { ConfigError } from "../operator/src/config.js";
@@ -15,6 +13,11 @@ import { chooseDevCluster, devClusterFlags } from "./operator-args.js";
 async function main(): Promise<void> {
   const { cluster, argv } = chooseDevCluster(process.argv.slice(2), process.env, REPO_ROOT);
   if (cluster === undefined || argv.includes("--help")) return runOperator(argv, process.env);
+  // Imported after --help: the cluster's PKI and OpenBao modules take seconds to load.
+  const [{ podHostAddress, reportFlags }, { readVaultConnection }] = await Promise.all([
+    import("../devcluster/cluster/report-flags.js"),
+    import("../devcluster/openbao/openbao.js"),
+  ]);
   const config = clusterConfig(cluster);
   const up = cluster === "local" ? "npm run cluster:up" : `npm run cluster:up -- --name ${cluster}`;
   if (!existsSync(config.kubeconfig))

@@ -57,6 +57,17 @@ export function makePodDir(dir: string): void {
   for (const d of [dirname(dirname(dir)), dirname(dir), dir]) chmodSync(d, POD_DIR_MODE);
 }
 
+/**
+ * Makes the pod's folder on the tmpfs (/dev/shm/liftoff-pod-<hash>) 0750 like its pod folder: /dev/shm is
+ * world-readable, and the umask's 0755 let any local user read a pod's `medium: Memory` emptyDirs.
+ */
+export function makeMemoryRoot(dir: string, shm = SHM): string {
+  const root = memoryRoot(dir, shm);
+  mkdirSync(root, { recursive: true, mode: POD_DIR_MODE });
+  chmodSync(root, POD_DIR_MODE);
+  return root;
+}
+
 async function claimFolder(kube: Kube, namespace: string, claimName: string): Promise<string> {
   const pvc = await orNotFound(() => kube.core.readNamespacedPersistentVolumeClaim({ name: claimName, namespace }));
   if (!pvc) throw new MountError(`persistentvolumeclaim "${claimName}" not found`);
@@ -105,6 +116,7 @@ export async function setupVolumes(
         folders.set(vol.name, p);
       } else if (vol.emptyDir) {
         const memory = vol.emptyDir.medium === "Memory" && existsSync(SHM);
+        if (memory) makeMemoryRoot(dir);
         const d = memory ? join(memoryRoot(dir), vol.name) : volumeDir(dir, vol.name);
         mkdirSync(d, { recursive: true });
         folders.set(vol.name, d);

@@ -1,8 +1,6 @@
 // The operator as a command: flags and environment in, a running operator until SIGTERM/SIGINT out. Bad flags and
 // an unusable kubeconfig end it with one line, not a stack.
 import { ConfigError, parseConfig, usage } from "./config.js";
-import { kubeconfigProblem } from "./kubeconfig-check.js";
-import { startOperator } from "./operator.js";
 
 export async function runOperator(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   if (argv.includes("--help")) {
@@ -10,6 +8,11 @@ export async function runOperator(argv: string[], env: NodeJS.ProcessEnv): Promi
     return;
   }
   const config = parseConfig(argv, env);
+  // Imported after --help and the flags: the Kubernetes client and the controllers take seconds to load.
+  const [{ kubeconfigProblem }, { startOperator }] = await Promise.all([
+    import("./kubeconfig-check.js"),
+    import("./operator.js"),
+  ]);
   const problem = kubeconfigProblem(config.kubeconfig, env);
   if (problem) throw new ConfigError(problem);
   const op = await startOperator(config, {

@@ -32,6 +32,9 @@ export interface ServeConfig {
   requestTimeoutMs: number;
   headersTimeoutMs: number;
   grpcMaxConcurrentStreams: number;
+  /** PEM files; both or neither (HTTPS and gRPC over TLS when given). */
+  tlsCertFile: string | undefined;
+  tlsKeyFile: string | undefined;
   authTokenFile: string | undefined;
   /** KV v2 path of the API keys in Vault (auth from Vault; login from LIFTOFF_VAULT_*). */
   authVaultPath: string | undefined;
@@ -210,6 +213,20 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     min: 1,
     max: 100000,
     help: "most concurrent gRPC calls per connection",
+  },
+  {
+    flag: "tls-cert-file",
+    env: POD_ENV.tlsCertFile.name,
+    key: "tlsCertFile",
+    kind: "string",
+    help: "PEM certificate (chain): HTTP becomes HTTPS and gRPC uses TLS, on the same ports; with --tls-key-file",
+  },
+  {
+    flag: "tls-key-file",
+    env: POD_ENV.tlsKeyFile.name,
+    key: "tlsKeyFile",
+    kind: "string",
+    help: "PEM private key of --tls-cert-file",
   },
   {
     flag: "auth-token-file",
@@ -418,6 +435,8 @@ export function parseServeConfig(
     throw new ConfigError(
       `${POD_ENV.authTokens.name} is no longer read (keys in the environment leak): give them in --auth-token-file or Vault (--auth-vault-path)`,
     );
+  if ((cfg.tlsCertFile === undefined) !== (cfg.tlsKeyFile === undefined))
+    throw new ConfigError("--tls-cert-file and --tls-key-file go together");
   if ((cfg.authVaultPath === undefined) !== (cfg.authVaultKey === undefined))
     throw new ConfigError("--auth-vault-path and --auth-vault-key go together");
   if (cfg.authVaultPath !== undefined && cfg.authTokenFile !== undefined)

@@ -2,7 +2,6 @@
 import { serveHelp } from "../config.js";
 import { ConfigError } from "../errors.js";
 import { EgressError } from "../net/egress.js";
-import { startServe } from "../serve/start.js";
 import { VaultError } from "../vault/errors.js";
 import { type Command, fail, wantsHelp } from "./command.js";
 
@@ -14,6 +13,8 @@ export const serveCommand: Command = {
       process.stdout.write(`${serveHelp()}\n`);
       return;
     }
+    // Imported after --help: the server, TensorFlow.js and its backends take seconds to load.
+    const { startServe } = await import("../serve/start.js");
     let running: Awaited<ReturnType<typeof startServe>>;
     try {
       running = await startServe(argv, process.env);

@@ -199,6 +199,8 @@ describe("the pod env table", () => {
       "grpcMaxConcurrentStreams",
       "authTokenFile",
       "authTokens",
+      "tlsCertFile",
+      "tlsKeyFile",
       "shutdownDelayMs",
       "logLevel",
       "predictionTtlSeconds",

@@ -41,6 +41,8 @@ export const POD_ENV = {
     readBy: ["serve"],
     meaning: "most concurrent gRPC calls per connection",
   },
+  tlsCertFile: { name: "LIFTOFF_TLS_CERT_FILE", readBy: ["serve"], meaning: "PEM certificate for HTTPS and gRPC" },
+  tlsKeyFile: { name: "LIFTOFF_TLS_KEY_FILE", readBy: ["serve"], meaning: "PEM key of that certificate" },
   authTokenFile: { name: "LIFTOFF_AUTH_TOKEN_FILE", readBy: ["serve"], meaning: "file of accepted bearer tokens" },
   authTokens: {
     name: "LIFTOFF_AUTH_TOKENS",

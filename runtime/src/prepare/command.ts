@@ -10,25 +10,12 @@ import { EgressError, egressPolicy } from "../net/egress.js";
 import { ReportError, reporterFromEnv } from "../report/reporter.js";
 import { type VaultClient, vaultClientFromEnv } from "../vault/index.js";
 import { PrepareError, PrepareReason, type PrepareReasonName } from "./errors.js";
+import { PREPARE_HELP } from "./help.js";
 import { removeAllVersions } from "./output.js";
 import { type PrepareResult, type PrepareSecrets, runPrepare } from "./pipeline.js";
 import { openSource } from "./source.js";
 import { loadSpecFile, type PrepareSpec, specWithDefaults } from "./spec.js";
 import { statusSummary } from "./summary.js";
-
-export const PREPARE_HELP = `usage: liftoff-runtime prepare --spec <DataSet manifest> --out <dir> [flags]
-
-  --spec <file>         DataSet manifest (YAML or JSON); else LIFTOFF_DATASET_SPEC holds the spec as JSON
-  --out <dir>           output folder: versions are written to <dir>/<digest>/ (LIFTOFF_PREPARE_OUT)
-  --source-root <dir>   where source.pvc's claim is mounted (LIFTOFF_SOURCE_ROOT, default .)
-  --scratch <dir>       private working space (LIFTOFF_SCRATCH, default the system temp folder)
-  --delete              remove every version under --out instead (the DataSet's finalizer)
-
-Vault (hashPII salts, postgres DSN, encryption keys): LIFTOFF_VAULT_ADDR, _CACERT, _ROLE, _AUTH_MOUNT, _TOKEN_FILE.
-Limits: LIFTOFF_MEMORY_LIMIT (bytes; DuckDB gets 60%), LIFTOFF_CPU_LIMIT (cores; DuckDB threads).
-Versions in use, kept beyond spec.retainVersions: LIFTOFF_KEEP_VERSIONS (hex digests, comma-separated).
-Egress: an http source may reach only public addresses unless LIFTOFF_EGRESS_ALLOW (CIDRs, host names, .suffixes)
-opens more (the operator sets it from --egress-allow).`;
 
 const RETRYABLE = new Set<PrepareReasonName>([
   PrepareReason.SourceUnreachable,

@@ -1,9 +1,12 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { get as httpsGet } from "node:https";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import * as grpc from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
+import { clients } from "./grpc/protos.js";
 import { startServe } from "./start.js";
 import { saveLayersModel, tempDir, tinyDense } from "./test-helpers.js";
 
@@ -153,6 +156,59 @@ describe("serve", { timeout: 60_000 }, () => {
     } finally {
       await s.shutdown();
     }
+  });
+
+  it("finding: runtime HTTP and gRPC had no TLS option — with --tls-cert-file/--tls-key-file both speak TLS only", async () => {
+    const { root } = await modelOnPvc();
+    const [cert, key] = [path.join(root, "tls.crt"), path.join(root, "tls.key")];
+    // A self-signed certificate for 127.0.0.1, as cert-manager would mount one (tls.crt, tls.key).
+    execFileSync(
+      "openssl",
+      [
+        ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"],
+        ...["-keyout", key, "-out", cert, "-subj", "/CN=liftoff-test", "-addext", "subjectAltName=IP:127.0.0.1"],
+      ],
+      { stdio: "ignore" },
+    );
+    const ca = await readFile(cert);
+    const s = await startServe(flags(root, ["--tls-cert-file", cert, "--tls-key-file", key, "--grpc-port", "0"]), {});
+    try {
+      await s.loaded;
+      const port = (s.app.server.address() as { port: number }).port;
+      const status = await new Promise<number | undefined>((resolve, reject) =>
+        httpsGet({ host: "127.0.0.1", port, path: "/v2/health/ready", ca }, (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        }).on("error", reject),
+      );
+      expect(status).toBe(200);
+      // Plain HTTP on the same port gets no answer.
+      await expect(fetch(`http://127.0.0.1:${port}/v2/health/ready`)).rejects.toThrow();
+      const live = (creds: grpc.ChannelCredentials) =>
+        new Promise<unknown>((resolve, reject) => {
+          const client = new (clients().Inference)(`127.0.0.1:${s.grpc?.port}`, creds);
+          const call = client.ServerLive as (...a: unknown[]) => void;
+          call.call(client, {}, { deadline: Date.now() + 10_000 }, (err: Error | null, res: unknown) => {
+            client.close();
+            if (err) reject(err);
+            else resolve(res);
+          });
+        });
+      expect(await live(grpc.credentials.createSsl(ca))).toEqual({ live: true });
+      await expect(live(grpc.credentials.createInsecure())).rejects.toThrow();
+    } finally {
+      await s.shutdown();
+    }
+    // One without the other, an unreadable file and a key that is not the certificate's: one line at start.
+    await expect(startServe(flags(root, ["--tls-cert-file", cert]), {})).rejects.toThrow(
+      "--tls-cert-file and --tls-key-file go together",
+    );
+    await expect(
+      startServe(flags(root, ["--tls-cert-file", cert, "--tls-key-file", path.join(root, "nope")]), {}),
+    ).rejects.toThrow(`cannot read --tls-key-file ${path.join(root, "nope")}: ENOENT`);
+    await expect(startServe(flags(root, ["--tls-cert-file", cert, "--tls-key-file", cert]), {})).rejects.toThrow(
+      "--tls-cert-file and --tls-key-file are not a matching PEM certificate and key",
+    );
   });
 
   it("the real process: logs its port, serves, and exits 0 on SIGTERM", async () => {

@@ -15,6 +15,7 @@ import { buildHttpApp } from "./http/app.js";
 import { RuntimeMetrics } from "./metrics.js";
 import { ModelHost } from "./model-host.js";
 import { loadBaseline } from "./monitoring/baseline-source.js";
+import { loadTls } from "./tls.js";
 import { VaultApiKeys } from "./vault-api-keys.js";
 
 export interface Running {
@@ -79,6 +80,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
   const tokens = config.authVaultPath
     ? await vaultApiKeys(config, env, keyLog)
     : await loadTokens(config.authTokenFile);
+  const tls = await loadTls(config.tlsCertFile, config.tlsKeyFile);
   // A named backend is initialised now, so a missing one fails before listening;
   // `auto` is decided with the model loaded (see probeBackends).
   if (config.backend !== "auto") await initBackend(config.backend);
@@ -121,6 +123,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     requestTimeoutMs: config.requestTimeoutMs,
     headersTimeoutMs: config.headersTimeoutMs,
     auth: tokens,
+    tls,
     logLevel: config.logLevel,
   });
   logger = app.log;
@@ -136,6 +139,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
           maxMessageBytes: config.bodyLimitBytes,
           maxConcurrentStreams: config.grpcMaxConcurrentStreams,
           auth: tokens,
+          tls,
           log: app.log,
         },
         config.host,
@@ -149,7 +153,12 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
   }
   if (baseline && "error" in baseline) app.log.error(`drift is off: ${baseline.error}`);
   app.log.info(
-    { auth: tokens !== undefined, maxBatchSize: config.maxBatchSize, maxLatencyMs: config.maxLatencyMs },
+    {
+      auth: tokens !== undefined,
+      tls: tls !== undefined,
+      maxBatchSize: config.maxBatchSize,
+      maxLatencyMs: config.maxLatencyMs,
+    },
     `listening on ${config.host}:${(app.server.address() as { port: number }).port}`,
   );
 

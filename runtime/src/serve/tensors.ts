@@ -8,6 +8,12 @@ import type { DType, Tensor, TensorSpec, TypedData } from "./model/loaded-model.
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 export const FLOAT32_MAX = 3.4028234663852886e38;
+/**
+ * The deepest nesting a JSON tensor may have. The checks below recurse once per
+ * level, so a body nested 200k levels deep overflowed the stack (a 500); no
+ * served model takes inputs of such rank (TensorFlow's own limit is 254).
+ */
+export const MAX_RANK = 32;
 
 export function allocate(dtype: DType, size: number): TypedData {
   return dtype === "float32" ? new Float32Array(size) : dtype === "int32" ? new Int32Array(size) : new Uint8Array(size);
@@ -105,6 +111,9 @@ export function fromNested(value: unknown, dtype: DType, what: string): Tensor {
   const shape: number[] = [];
   let probe = value;
   while (Array.isArray(probe)) {
+    if (shape.length === MAX_RANK) {
+      throw errors.invalidInput(`${what}: nested more than ${MAX_RANK} levels deep (the rank limit is ${MAX_RANK})`);
+    }
     shape.push(probe.length);
     probe = probe[0];
   }

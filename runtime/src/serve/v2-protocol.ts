@@ -5,6 +5,7 @@
  */
 import { errors } from "../errors.js";
 import type { DType, LoadedModel, Signature, Tensor, TensorSpec } from "./model/loaded-model.js";
+import { MAX_RANK } from "./tensors.js";
 import type { Prepared } from "./validate.js";
 
 export const V2_DATATYPES = [
@@ -64,6 +65,7 @@ export function checkShapeField(shape: unknown, what: string): number[] {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
     throw errors.invalidInput(`${what}: shape must be an array of non-negative integers`);
   }
+  if (shape.length > MAX_RANK) throw errors.invalidInput(`${what}: shape has more than ${MAX_RANK} dimensions`);
   return shape as number[];
 }
 

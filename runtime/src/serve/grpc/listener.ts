@@ -13,6 +13,7 @@ import { errors, RuntimeError } from "../../errors.js";
 import type { Authenticator } from "../auth.js";
 import type { ErrorLogger } from "../inference.js";
 import type { ModelHost } from "../model-host.js";
+import type { TlsPair } from "../tls.js";
 import type { Limits } from "../validate.js";
 import { type HandlerContext, inferenceRpcs, modelRpcs, predictionRpcs, type RpcTable } from "./handlers.js";
 import { services } from "./protos.js";
@@ -26,6 +27,8 @@ export interface GrpcOptions {
   maxConcurrentStreams: number;
   auth?: Authenticator | undefined;
   log: ErrorLogger;
+  /** Certificate and key: TLS instead of plaintext (--tls-cert-file, --tls-key-file); clients are not asked for one. */
+  tls?: TlsPair | undefined;
 }
 
 function toRuntimeError(err: unknown, log: ErrorLogger): RuntimeError {
@@ -95,7 +98,11 @@ export async function startGrpc(opts: GrpcOptions, host: string, port: number): 
   server.addService(s.model, implement(modelRpcs, opts));
   const bound = await new Promise<number>((resolve, reject) => {
     const addr = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-    server.bindAsync(addr, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+    const creds =
+      opts.tls === undefined
+        ? grpc.ServerCredentials.createInsecure()
+        : grpc.ServerCredentials.createSsl(null, [{ cert_chain: opts.tls.cert, private_key: opts.tls.key }], false);
+    server.bindAsync(addr, creds, (err, p) => (err ? reject(err) : resolve(p)));
   });
   return {
     port: bound,

@@ -1,7 +1,7 @@
 import { connect } from "node:net";
 import { describe, expect, it } from "vitest";
 import { errors } from "../../errors.js";
-import { saveLayersModel, serverFor, tempDir, tinyDense } from "../test-helpers.js";
+import { saveLayersModel, serverFor, tempDir, tinyDense, twoInTwoOut } from "../test-helpers.js";
 import { buildHttpApp } from "./app.js";
 import { toRuntimeError } from "./fastify-errors.js";
 
@@ -11,7 +11,7 @@ describe("server", () => {
     const r = await app.inject({ url: "/openapi.json" });
     expect(r.statusCode).toBe(200);
     const doc = r.json() as { openapi: string; paths: Record<string, Record<string, unknown>> };
-    expect(doc.openapi).toBe("3.0.3");
+    expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths).sort()).toEqual(
       [
         "/metrics",
@@ -94,6 +94,30 @@ describe("server", () => {
       items: { minItems: 3, maxItems: 3 },
     });
     expect(Object.keys(infer.responses["200"].content)).toEqual(["application/json", "application/octet-stream"]);
+    await app.close();
+  });
+
+  it("for a multi-input model, /openapi.json states equal row counts, each input once and each output at most once", async () => {
+    const { app } = await serverFor(await saveLayersModel(twoInTwoOut(), await tempDir()), { maxRequestRows: 2 });
+    const doc = (await app.inject({ url: "/openapi.json" })).json();
+    expect(doc.openapi).toBe("3.1.0");
+    const body = doc.paths["/v2/models/{name}/infer"].post.requestBody.content["application/json"].schema;
+    const shapes = body.oneOf.map((alt: { properties: { inputs: { items: { anyOf: unknown[] } } } }) =>
+      alt.properties.inputs.items.anyOf.map(
+        (t) => (t as { properties: { shape: { enum: unknown } } }).properties.shape.enum,
+      ),
+    );
+    expect(shapes).toEqual([
+      [[[1, 2]], [[1, 4]]],
+      [[[2, 2]], [[2, 4]]],
+    ]);
+    const one = (name: string, min: number) => ({
+      contains: { properties: { name: { const: name } }, required: ["name"] },
+      minContains: min,
+      maxContains: 1,
+    });
+    expect(body.properties.inputs).toMatchObject({ minItems: 2, maxItems: 2, allOf: [one("a", 1), one("b", 1)] });
+    expect(body.properties.outputs.allOf).toEqual([one("sum", 0), one("triple", 0)]);
     await app.close();
   });
 

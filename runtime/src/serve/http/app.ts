@@ -8,6 +8,7 @@ import { errors } from "../../errors.js";
 import { RUNTIME_NAME, RUNTIME_VERSION } from "../../version.js";
 import { type Authenticator, PUBLIC_PATHS } from "../auth.js";
 import type { ModelHost } from "../model-host.js";
+import type { TlsPair } from "../tls.js";
 import type { Limits } from "../validate.js";
 import { registerBodyParser } from "./body-parser.js";
 import { toRuntimeError } from "./fastify-errors.js";
@@ -29,6 +30,8 @@ export interface HttpAppOptions {
   headersTimeoutMs?: number;
   /** Undefined: no auth. */
   auth?: Authenticator | undefined;
+  /** Certificate and key: HTTPS instead of HTTP (--tls-cert-file, --tls-key-file). */
+  tls?: TlsPair | undefined;
   logLevel?: string;
 }
 
@@ -49,14 +52,17 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   const metrics = modelHost.metrics;
   const requestTimeout = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const headersTimeout = Math.min(opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, requestTimeout);
+  // Slow clients (slowloris) cannot hold sockets: Node checks both timeouts every connectionsCheckingInterval.
+  const server = {
+    headersTimeout,
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeout / 2))),
+  };
+  // Typed as the plain HTTP instance: routes and hooks are the same on an HTTPS server.
   const app = Fastify({
     bodyLimit: bodyLimitBytes,
-    // Slow clients (slowloris) cannot hold sockets: Node checks both timeouts every connectionsCheckingInterval.
     requestTimeout,
-    http: {
-      headersTimeout,
-      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeout / 2))),
-    },
+    http: server,
+    ...(opts.tls !== undefined ? { https: { ...server, cert: opts.tls.cert, key: opts.tls.key } } : {}),
     logger: { level: opts.logLevel ?? "info" },
     // Per-request log lines cost more than a tiny model's inference; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
@@ -92,7 +98,7 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
 
   await app.register(swagger, {
     openapi: {
-      openapi: "3.0.3",
+      openapi: "3.1.0",
       info: {
         title: RUNTIME_NAME,
         version: RUNTIME_VERSION,

@@ -483,6 +483,40 @@ describe("bad requests get exact status codes and JSON errors", () => {
     await app.close();
   });
 
+  it("finding: JSON nested 200k levels deep is a 400 naming the rank limit, not a 500 (V1 rows and columns, V2 data)", async () => {
+    const { app } = await serverFor(await saveLayersModel(tinyDense(), await tempDir()), {
+      bodyLimitBytes: 1024 * 1024,
+    });
+    const deep = `${"[".repeat(200_000)}${"]".repeat(200_000)}`;
+    const tensor = (data: string) => `{"name":"dense_input","shape":[1,3],"datatype":"FP32","data":${data}}`;
+    const post = (url: string, payload: string) =>
+      app.inject({ method: "POST", url, payload, headers: { "content-type": "application/json" } });
+    const limit = "nested more than 32 levels deep (the rank limit is 32)";
+    for (const [url, body] of [
+      [P, `{"instances":${deep}}`],
+      [P, `{"inputs":${deep}}`],
+      [P, `{"inputs":{"dense_input":${deep}}}`],
+      [I, `{"inputs":[${tensor(deep)}]}`],
+    ] as const) {
+      const r = await post(url, body);
+      expect([r.statusCode, r.json()]).toEqual([
+        400,
+        { error: `input 'dense_input': ${limit}`, code: "LIFTOFF_ERR_INVALID_INPUT" },
+      ]);
+    }
+    // A V2 shape of more dimensions than that is refused the same way.
+    const wide = await post(
+      I,
+      `{"inputs":[{"name":"dense_input","shape":[${new Array(33).fill(1)}],"datatype":"FP32","data":[1]}]}`,
+    );
+    expect(wide.json().error).toBe("input 'dense_input': shape has more than 32 dimensions");
+    // Deep objects never reach a recursive walk (JSON.parse is iterative): ignored parameters stay harmless.
+    const deepObject = `${'{"a":'.repeat(100_000)}1${"}".repeat(100_000)}`;
+    const ok = await post(I, `{"parameters":${deepObject},"inputs":[${tensor("[1,2,3]")}]}`);
+    expect(ok.statusCode).toBe(200);
+    await app.close();
+  });
+
   it("a bad request does not stop the next good one", async () => {
     const app = servers.dense as FastifyInstance;
     await app.inject({ method: "POST", url: P, payload: "{nope", headers: { "content-type": "application/json" } });

@@ -5,10 +5,10 @@
  * runtime accepts (names, datatypes, shapes, value ranges, row counts), which
  * a schema-driven fuzzer checks (test/clients/openapi-fuzz.test.ts).
  *
- * JSON Schema cannot tie `data`'s length to `shape`, so V2 tensors are one
- * alternative per row count (1..--max-request-rows). Exact for models whose
- * inputs have fixed inner dimensions; V2 bodies of multi-input models leave
- * equal row counts and each-input-once to the runtime's checks.
+ * JSON Schema cannot tie `data`'s length to `shape`, so V2 bodies are one
+ * alternative per row count (1..--max-request-rows), each input once with that
+ * many rows. Exact for models whose inputs have fixed inner dimensions; with a
+ * variable inner dimension (-1) `data`'s length is left to the runtime's checks.
  */
 import type { DType, Signature, TensorSpec } from "../model/loaded-model.js";
 import { FLOAT32_MAX } from "../tensors.js";
@@ -40,7 +40,21 @@ function rowCounts(sig: Signature, maxRows: number): number[] {
   return Array.from({ length: maxRows }, (_, i) => i + 1);
 }
 
-function v2Tensor(spec: TensorSpec, rows: number | undefined): Schema {
+/** A shape the runtime accepts when it cannot be enumerated: the row count, then each fixed dimension as it is. */
+function shapeRange(spec: TensorSpec, rows: number[]): Schema {
+  const dim = (d: number) => (d >= 0 ? { type: "integer", const: d } : { type: "integer", minimum: 0 });
+  // No allowed row count (a fixed batch dimension over the limit): nothing is valid, as the runtime says.
+  const first = rows.length > 0 ? { type: "integer", minimum: Math.min(...rows), maximum: Math.max(...rows) } : false;
+  return {
+    type: "array",
+    minItems: spec.shape.length,
+    maxItems: spec.shape.length,
+    prefixItems: spec.shape.length === 0 ? [] : [first, ...inner(spec).map(dim)],
+    items: false,
+  };
+}
+
+function v2Tensor(spec: TensorSpec, rows: number | undefined, allRows: number[]): Schema {
   const elem = element(spec.dtype);
   const known = exact(spec) && rows !== undefined;
   const dims = known ? [rows, ...inner(spec)] : undefined;
@@ -50,14 +64,7 @@ function v2Tensor(spec: TensorSpec, rows: number | undefined): Schema {
     properties: {
       name: { type: "string", enum: [spec.name] },
       datatype: { type: "string", enum: V2_DATATYPES.filter((d) => accepts(spec.dtype, d)) },
-      shape: dims
-        ? { type: "array", items: { type: "integer" }, enum: [dims] }
-        : {
-            type: "array",
-            items: { type: "integer", minimum: 0 },
-            minItems: spec.shape.length,
-            maxItems: spec.shape.length,
-          },
+      shape: dims ? { type: "array", items: { type: "integer" }, enum: [dims] } : shapeRange(spec, allRows),
       data: dims
         ? {
             description: "Row-major values, flat or nested as `shape`",
@@ -70,15 +77,30 @@ function v2Tensor(spec: TensorSpec, rows: number | undefined): Schema {
   };
 }
 
+/** "Exactly one item (at most one: `min` 0) names `name`": each input once, each output at most once. */
+function once(name: string, min = 1): Schema {
+  return { contains: { properties: { name: { const: name } }, required: ["name"] }, minContains: min, maxContains: 1 };
+}
+
 function v2Body(sig: Signature, maxRows: number): Schema {
   const rows = rowCounts(sig, maxRows);
   const single = sig.inputs.length === 1 ? sig.inputs[0] : undefined;
-  let items: Schema;
-  if (single !== undefined && exact(single) && rows.length <= MAX_ROW_ALTERNATIVES) {
-    items = { oneOf: rows.map((r) => v2Tensor(single, r)) };
+  const enumerable = sig.inputs.every(exact) && rows.length <= MAX_ROW_ALTERNATIVES;
+  let items: Schema | undefined;
+  // Multi-input bodies: one alternative per row count, in which every input has that many rows.
+  let byRows: Schema[] | undefined;
+  if (single !== undefined && enumerable) {
+    items = { oneOf: rows.map((r) => v2Tensor(single, r, rows)) };
+  } else if (single === undefined && enumerable) {
+    byRows = rows.map((r) => ({
+      properties: { inputs: { items: { anyOf: sig.inputs.map((s) => v2Tensor(s, r, rows)) } } },
+    }));
   } else {
-    items = { anyOf: sig.inputs.map((s) => v2Tensor(s, undefined)) };
+    items = { anyOf: sig.inputs.map((s) => v2Tensor(s, undefined, rows)) };
   }
+  const inputs: Schema = { type: "array", minItems: sig.inputs.length, maxItems: sig.inputs.length };
+  if (items !== undefined) inputs.items = items;
+  if (single === undefined) inputs.allOf = sig.inputs.map((s) => once(s.name));
   return {
     type: "object",
     required: ["inputs"],
@@ -88,13 +110,13 @@ function v2Body(sig: Signature, maxRows: number): Schema {
         type: "object",
         properties: { binary_data_output: { type: "boolean", description: "All outputs as binary data" } },
       },
-      inputs: { type: "array", minItems: sig.inputs.length, maxItems: sig.inputs.length, items },
+      inputs,
       outputs: {
         type: "array",
         description: "Optional selection and order of outputs",
         minItems: 1,
         maxItems: sig.outputs.length,
-        uniqueItems: true,
+        allOf: sig.outputs.map((o) => once(o.name, 0)),
         items: {
           type: "object",
           required: ["name"],
@@ -105,6 +127,7 @@ function v2Body(sig: Signature, maxRows: number): Schema {
         },
       },
     },
+    ...(byRows !== undefined ? { oneOf: byRows } : {}),
   };
 }
 
