@@ -22,7 +22,13 @@ import { controllerReference, RESOURCES } from "../kube/resources.js";
 import type { ObjectMeta, OwnerReference, Wire } from "../kube/types.js";
 import { type VaultSettings, withVaultIdentity } from "../vault/pod-identity.js";
 import type { ResolvedModel } from "./model-source.js";
-import { extraBaselineClaim, monitoringEnv, prometheusRule } from "./monitoring/desired.js";
+import {
+  extraBaselineClaim,
+  type MonitoringPush,
+  monitoringEnv,
+  monitoringPushParts,
+  prometheusRule,
+} from "./monitoring/desired.js";
 import {
   childNames,
   commonLabels,
@@ -45,6 +51,8 @@ export interface DesiredContext {
   capabilities: Capabilities;
   /** Where the pods read the drift baseline (monitoring/baseline.ts), when monitoring asks for one. */
   baseline?: { uri: string; claim?: string } | undefined;
+  /** The operator's report endpoint, where monitored stable pods push their counts; undefined when it is off. */
+  report?: MonitoringPush | undefined;
 }
 
 export const PVC_ROOT = "/mnt/pvc";
@@ -112,6 +120,8 @@ function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedMo
     env.push(podEnv("authGraceSeconds", String(s.auth.graceSeconds ?? SERVING_DEFAULTS.authGraceSeconds)));
   }
   env.push(...monitoringEnv(mdep, ctx.baseline));
+  const push = monitoringPushParts(mdep, track, ctx.report);
+  if (push) env.push(...push.env);
   if (s.batching) {
     env.push(podEnv("maxBatchSize", String(s.batching.maxBatchSize)));
     env.push(podEnv("maxLatencyMs", String(s.batching.maxLatencyMs)));
@@ -126,6 +136,7 @@ function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedMo
   if (model.claim) mounts.push({ name: "model", mountPath: `${PVC_ROOT}/${model.claim}`, readOnly: true });
   const baselineClaim = extraBaselineClaim(model, ctx.baseline);
   if (baselineClaim) mounts.push({ name: "baseline", mountPath: `${PVC_ROOT}/${baselineClaim}`, readOnly: true });
+  if (push) mounts.push(push.volumeMount);
   return {
     name: "runtime",
     image,
@@ -185,6 +196,8 @@ function deployment(
   const baselineClaim = extraBaselineClaim(model, ctx.baseline);
   if (baselineClaim)
     volumes.push({ name: "baseline", persistentVolumeClaim: { claimName: baselineClaim, readOnly: true } });
+  const push = monitoringPushParts(mdep, track, ctx.report);
+  if (push) volumes.push(push.volume as Wire<V1Volume>);
   return child(RESOURCES.Deployment, meta(mdep, names.deployment(track), { [LABEL_TRACK]: track }), {
     spec: {
       ...(replicas !== undefined ? { replicas } : {}),

@@ -20,6 +20,7 @@ import type { VaultSettings } from "../vault/pod-identity.js";
 import { desiredObjects, servingVaultRole, usesHTTPRoute } from "./desired.js";
 import { type ResolvedModel, resolveModel } from "./model-source.js";
 import { baselineFor } from "./monitoring/baseline.js";
+import type { MonitoringPush } from "./monitoring/desired.js";
 import { type Observation, withMonitoring } from "./monitoring/status.js";
 import { childNames, LABEL_MDEP } from "./names.js";
 import { computeStatus, podsOf } from "./status.js";
@@ -43,8 +44,10 @@ export interface ModelDeploymentReconcilerOptions {
   capabilities: Capabilities;
   /** Where serving pods find Vault (operator --vault-addr …); spec.auth needs it. */
   vault?: VaultSettings;
-  /** The latest merge of each ModelDeployment's pod counts (monitoring/poller.ts). */
+  /** The latest merge of each ModelDeployment's pod counts (monitoring/snapshots.ts). */
   monitoring?: { get(key: string): Observation | undefined };
+  /** Where monitored serving pods push their counts, and how often (the operator's report endpoint). */
+  report?: MonitoringPush;
   now?: () => string;
   /** Milliseconds clock for the settle limit (tests move it). */
   clockMs?: () => number;
@@ -259,6 +262,7 @@ export class ModelDeploymentReconciler implements Reconciler {
       capabilities: this.o.capabilities,
       vault: this.o.vault,
       baseline: baseline && "uri" in baseline ? baseline : undefined,
+      report: this.o.report,
     });
     const results = await Promise.all(desired.map((d) => this.applyChild(mdep, d, log, signal)));
     const applied: Applied = { live: new Map(), written: false };

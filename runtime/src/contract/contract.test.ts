@@ -120,6 +120,7 @@ const PODS: [string, Built[]][] = [
         canary: { uri: "https://models.example/v2/model.json", format: "tfjs-layers" },
         capabilities: { serviceMonitor: true, gatewayAPI: true },
         baseline: { uri: "pvc://models/churn/stats.json", claim: "models" },
+        report: { settings: report, periodSeconds: 30 },
       },
     ).map((d) => d.object),
   ],
@@ -310,6 +311,7 @@ describe("what the operator writes, the runtime parses", () => {
       maxLatencyMs: 5,
       baselineUri: "pvc://models/churn/stats.json",
       monitoringWindowSeconds: 600,
+      monitoringReportSeconds: 30,
       feedback: true,
     });
   });

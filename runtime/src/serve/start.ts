@@ -7,6 +7,7 @@ import { inContainerRoot, resolveModelUri } from "../artifact.js";
 import { initBackend } from "../backends.js";
 import { parseServeConfig, type ServeConfig } from "../config.js";
 import { ConfigError } from "../errors.js";
+import { reportChannelFromEnv } from "../report/reporter.js";
 import { vaultClientFromEnv } from "../vault/env.js";
 import { type Authenticator, loadTokens } from "./auth.js";
 import { type GrpcListener, startGrpc } from "./grpc/listener.js";
@@ -14,6 +15,7 @@ import { buildHttpApp } from "./http/app.js";
 import { RuntimeMetrics } from "./metrics.js";
 import { ModelHost } from "./model-host.js";
 import { loadBaseline } from "./monitoring/baseline-source.js";
+import { httpsPush, MonitoringPusher } from "./monitoring/pusher.js";
 import { VaultApiKeys } from "./vault-api-keys.js";
 
 export interface Running {
@@ -161,9 +163,27 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     );
   });
 
+  // With monitoring on and the operator's report endpoint in the env, push the snapshot to it every period.
+  const channel = baseline !== undefined || config.feedback ? reportChannelFromEnv(env) : undefined;
+  const transport = channel ? httpsPush(channel) : undefined;
+  const pusher = transport
+    ? new MonitoringPusher({
+        snapshot: () => modelHost.monitor?.snapshot(),
+        push: transport.push,
+        periodMs: config.monitoringReportSeconds * 1000,
+        log: { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m) },
+      })
+    : undefined;
+  pusher?.start();
+  const stopPushing = async () => {
+    await pusher?.stop();
+    transport?.close();
+  };
+
   let closing: Promise<void> | undefined;
   const shutdown = () => {
     closing ??= (async () => {
+      await stopPushing();
       modelHost.startDraining();
       app.log.info("draining: readiness is false");
       if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
@@ -174,7 +194,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     return closing;
   };
   const close = async () => {
-    await Promise.all([app.close(), grpc?.close()]);
+    await Promise.all([app.close(), grpc?.close(), stopPushing()]);
   };
   return { app, grpc, modelHost, config, loaded, shutdown, close };
 }
