@@ -71,6 +71,11 @@ export interface ReportServerOptions {
   log: Logger;
   /** How long an authenticated token's run is remembered (fewer TokenReviews for frequent progress reports). */
   cacheSeconds?: number;
+  /**
+   * The same for serving pods (default 300 s): they push every monitoring period for the pod's whole life, and a
+   * cached identity is harmless there — the merge takes only pods the operator's cache still lists, by uid.
+   */
+  servingCacheSeconds?: number;
   onReport?: (kind: string, code: number) => void;
 }
 
@@ -111,7 +116,7 @@ export async function startReportServer(o: ReportServerOptions): Promise<ReportS
   });
 
   // Serving pods: pod → ReplicaSet → Deployment → owner, each by uid.
-  const authenticateServing = tokenCache(cacheMs, async (token): Promise<ServingPod> => {
+  const authenticateServing = tokenCache((o.servingCacheSeconds ?? 300) * 1000, async (token): Promise<ServingPod> => {
     const id = await identify(token);
     const pod = await o.api.getPod(id.namespace, id.podName);
     const rs = await o.api.getReplicaSet(id.namespace, replicaSetOfPod(id, pod));
