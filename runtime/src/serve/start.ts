@@ -78,6 +78,14 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
       ? undefined
       : inContainerRoot(resolveModelUri(config.baselineUri, config.pvcRoot), env.LIFTOFF_PATH_PREFIX);
   const baseline = await loadBaseline(baselineLocation);
+  // With monitoring on and the operator's report endpoint in the env, the snapshot is pushed to it every period
+  // (checked before listening, so a half-set channel fails the start cleanly).
+  let channel: ReturnType<typeof reportChannelFromEnv>;
+  try {
+    channel = baseline !== undefined || config.feedback ? reportChannelFromEnv(env) : undefined;
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
   const limits = { maxRequestRows: config.maxRequestRows, bodyLimitBytes: config.bodyLimitBytes };
   const modelHost = new ModelHost({
     name: config.modelName,
@@ -163,8 +171,6 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     );
   });
 
-  // With monitoring on and the operator's report endpoint in the env, push the snapshot to it every period.
-  const channel = baseline !== undefined || config.feedback ? reportChannelFromEnv(env) : undefined;
   const transport = channel ? httpsPush(channel) : undefined;
   const pusher = transport
     ? new MonitoringPusher({
@@ -183,9 +189,9 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
   let closing: Promise<void> | undefined;
   const shutdown = () => {
     closing ??= (async () => {
-      await stopPushing();
       modelHost.startDraining();
       app.log.info("draining: readiness is false");
+      await stopPushing();
       if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
       // close() waits for in-flight requests; drain() sends queued ones now
       // instead of waiting out --max-latency-ms, so both finish together.
