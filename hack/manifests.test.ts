@@ -58,7 +58,7 @@ function admits(np: Obj, port: number, labels: Record<string, string>, nsLabels:
 }
 
 describe.skipIf(!tools)("manifests (issue #24)", () => {
-  it("finding: the operator pod has no NetworkPolicy — report port only from run pods, metrics only from the configured peers", () => {
+  it("finding: the operator pod has no NetworkPolicy — report port only from run and serving pods, metrics only from the configured peers", () => {
     for (const [what, objs] of [
       ["helm", helmTemplate()],
       ["kustomize", kustomize()],
@@ -73,6 +73,11 @@ describe.skipIf(!tools)("manifests (issue #24)", () => {
       const monitoring = { "kubernetes.io/metadata.name": "monitoring" };
       expect(admits(np, 9443, { "liftoff.dev/dataset": "iris", "job-name": "iris-prepare-g1" }, any), what).toBe(true);
       expect(admits(np, 9443, { "liftoff.dev/trainingjob": "iris" }, any), what).toBe(true);
+      // Serving pods push their monitoring snapshot there (the operator no longer reads their /monitoring).
+      expect(
+        admits(np, 9443, { "liftoff.dev/modeldeployment": "churn", "liftoff.dev/track": "stable" }, any),
+        what,
+      ).toBe(true);
       expect(admits(np, 9443, { app: "anything" }, any), what).toBe(false);
       expect(admits(np, 8080, { app: "anything" }, any), what).toBe(false);
       expect(admits(np, 8080, { "liftoff.dev/dataset": "iris" }, any), what).toBe(false);

@@ -65,7 +65,7 @@ export function createOperatorMetrics() {
     }),
     reports: new Counter({
       name: "liftoff_reports_total",
-      help: "Reports run pods posted, by owning kind and HTTP answer code.",
+      help: "Reports run pods posted and monitoring snapshots serving pods pushed, by owning kind and HTTP answer code.",
       labelNames: ["kind", "code"] as const,
       registers: [registry],
     }),

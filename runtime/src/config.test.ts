@@ -53,6 +53,7 @@ describe("parseServeConfig", () => {
       logLevel: "info",
       baselineUri: undefined,
       monitoringWindowSeconds: 600,
+      monitoringReportSeconds: 60,
       feedback: false,
       predictionTtlSeconds: 3600,
       predictionStoreRows: 100000,

@@ -47,6 +47,8 @@ export interface ServeConfig {
   /** stats.json of the training data: the drift baseline (drift is off without it). */
   baselineUri: string | undefined;
   monitoringWindowSeconds: number;
+  /** How often the monitoring snapshot is pushed to the operator (LIFTOFF_REPORT_URL set: serve/monitoring/pusher.ts). */
+  monitoringReportSeconds: number;
   feedback: boolean;
   predictionTtlSeconds: number;
   predictionStoreRows: number;
@@ -312,6 +314,16 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     min: 1,
     max: 86400,
     help: "sliding window of the drift counts and feedback figures at /monitoring (10 sub-windows)",
+  },
+  {
+    flag: "monitoring-report-seconds",
+    env: POD_ENV.monitoringReportSeconds.name,
+    key: "monitoringReportSeconds",
+    kind: "int",
+    default: "60",
+    min: 1,
+    max: 3600,
+    help: "push the monitoring snapshot to the operator this often (only with LIFTOFF_REPORT_URL)",
   },
   {
     flag: "feedback",

@@ -14,6 +14,7 @@ import { kubeConfig, type Obj } from "../support/kube.js";
 import { apiObjects, filesUnder, leaks, podEnvironments } from "../support/leaks.js";
 import { createModelDeployment, getModelDeployment, operatorFixture } from "../support/operator.js";
 import { pollUntil } from "../support/poll.js";
+import { reportFlags } from "../support/report.js";
 import { testVault } from "../support/vault.js";
 
 const admin = kubeConfig(inject("kubeconfig"));
@@ -22,7 +23,14 @@ const operatorLog: string[] = [];
 const fx = operatorFixture(admin, "mdep-auth", {
   restricted: true,
   logSink: (line) => operatorLog.push(line),
-  flags: ["--leader-elect=false", `--vault-addr=${vault.podAddress}`, "--vault-ca-configmap=kube-root-ca.crt"],
+  // With the report endpoint: monitored serving pods push their counts there (/monitoring needs the key).
+  flags: async () => [
+    "--leader-elect=false",
+    `--vault-addr=${vault.podAddress}`,
+    "--vault-ca-configmap=kube-root-ca.crt",
+    "--monitoring-period=2",
+    ...(await reportFlags(inject("clusterName"))),
+  ],
 });
 const core = admin.makeApiClient(CoreV1Api);
 
@@ -66,12 +74,13 @@ async function servingRole(name: string, kvPath = `secret/data/${fx.ns.name}/api
   });
 }
 
-async function deploy(name: string, authSpec: Obj): Promise<void> {
+async function deploy(name: string, authSpec: Obj, extra: Obj = {}): Promise<void> {
   await createModelDeployment(admin, fx.ns.name, name, {
     model: { uri: "pvc://models/tiny/model.json" },
     replicas: 1,
     resources: { cpu: "500m", memory: "512Mi" },
     auth: authSpec,
+    ...extra,
   });
 }
 
@@ -79,13 +88,15 @@ describe("ModelDeployment spec.auth with keys in Vault", () => {
   const keys = { tiny: `k-tiny-${Date.now()}`, other: `k-other-${Date.now()}` };
   const rotated = `k-tiny-rotated-${Date.now()}`;
 
-  it("401 without a valid key, 403 for another model's key, 200 with its own", { timeout: 180_000 }, async () => {
+  it("401 without a valid key or with another model's key, 200 with its own", { timeout: 180_000 }, async () => {
     const folder = await claimHostFolder(admin, fx.ns.name, "models");
     mkdirSync(join(folder, "tiny"), { recursive: true });
     await saveLayersModel(tinyDense(), join(folder, "tiny"));
     await vault.putKv(`secret/data/${fx.ns.name}/api-keys`, keys);
     await servingRole("tiny");
-    await deploy("tiny", auth("tiny", { refreshSeconds: 1, graceSeconds: 4 }));
+    await deploy("tiny", auth("tiny", { refreshSeconds: 1, graceSeconds: 4 }), {
+      monitoring: { feedback: true, windowSeconds: 60 },
+    });
     await waitReady("tiny", "Available");
 
     const ep = await serviceEndpoint(admin, fx.ns.name, "tiny");
@@ -107,6 +118,28 @@ describe("ModelDeployment spec.auth with keys in Vault", () => {
       .readNamespacedDeployment({ name: "tiny-predictor", namespace: fx.ns.name });
     expect(JSON.stringify(dep)).not.toContain(keys.tiny);
     expect(JSON.stringify(dep)).toContain(`secret/data/${fx.ns.name}/api-keys`);
+  });
+
+  it("finding: /monitoring needs a key when auth is on — the pod pushes its counts to the operator, status.monitoring fills", {
+    timeout: 60_000,
+  }, async () => {
+    const ep = await serviceEndpoint(admin, fx.ns.name, "tiny");
+    const anonymous = await fetch(`${ep.url}/monitoring`);
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.text()).not.toContain("windowSeconds");
+    const keyed = await fetch(`${ep.url}/monitoring`, { headers: { authorization: `Bearer ${keys.tiny}` } });
+    expect(keyed.status).toBe(200);
+    expect(((await keyed.json()) as Obj).windowSeconds).toBe(60);
+    // The operator has no key, yet merges the pod's counts: the pod pushed them with its projected token.
+    const m = await pollUntil(
+      "status.monitoring from the pod's pushed counts",
+      async () => {
+        const m = await getMdep("tiny");
+        return m.status?.monitoring?.pods === 1 ? m : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    expect(m.status.monitoring.windowSeconds).toBe(60);
   });
 
   it("takes a rotated key without restarting the pod; the old key ends after the grace window", {

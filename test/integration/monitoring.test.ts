@@ -18,13 +18,15 @@ import { installCrds, looseCrd, removeCrds } from "../support/crds.js";
 import { kubeConfig, type Obj } from "../support/kube.js";
 import { createModelDeployment, operatorFixture } from "../support/operator.js";
 import { pollUntil } from "../support/poll.js";
+import { reportFlags } from "../support/report.js";
 
 const admin = kubeConfig(inject("kubeconfig"));
 const custom = admin.makeApiClient(CustomObjectsApi);
 const core = admin.makeApiClient(CoreV1Api);
 const CRDS = [looseCrd("monitoring.coreos.com", "PrometheusRule", "prometheusrules")];
+// Serving pods push their counts to the operator's report endpoint (the operator no longer reads /monitoring).
 const fx = operatorFixture(admin, "monitoring", {
-  flags: ["--leader-elect=false", "--monitoring-period=2"],
+  flags: async () => ["--leader-elect=false", "--monitoring-period=2", ...(await reportFlags(inject("clusterName")))],
   setup: () => installCrds(admin, CRDS),
 });
 const STATS = join(REPO_ROOT, "runtime/src/serve/monitoring/testdata/penguins-stats.json");

@@ -143,7 +143,8 @@ export function operatorFixture(
   admin: KubeConfig,
   prefix: string,
   opts: {
-    flags?: string[];
+    /** The operator's flags, or a function that makes them (e.g. with reportFlags, which is async). */
+    flags?: string[] | (() => Promise<string[]>);
     start?: boolean;
     setup?: () => Promise<void>;
     restricted?: boolean;
@@ -156,7 +157,8 @@ export function operatorFixture(
     fx.operatorKc = await operatorKubeConfig(admin, inject("kubectl"), inject("kubeconfig"));
     await opts.setup?.();
     if (opts.start === false) return;
-    fx.op = await startTestOperator(fx.operatorKc, [fx.ns.name], opts.flags, opts.logSink);
+    const flags = typeof opts.flags === "function" ? await opts.flags() : opts.flags;
+    fx.op = await startTestOperator(fx.operatorKc, [fx.ns.name], flags, opts.logSink);
     await fx.op.leading;
   });
   afterAll(async () => {

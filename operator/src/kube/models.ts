@@ -13,6 +13,7 @@ import type {
   V1PersistentVolumeClaim,
   V1Pod,
   V1PodDisruptionBudget,
+  V1ReplicaSet,
   V1Service,
   V1ServiceAccount,
   V1TokenReview,
@@ -26,6 +27,7 @@ export type PersistentVolumeClaim = Wire<V1PersistentVolumeClaim>;
 export type Service = Wire<V1Service>;
 export type ServiceAccount = Wire<V1ServiceAccount>;
 export type Pod = Wire<V1Pod>;
+export type ReplicaSet = Wire<V1ReplicaSet>;
 export type Node = Wire<V1Node>;
 export type Namespace = Wire<V1Namespace>;
 export type Event = Wire<CoreV1Event>;

@@ -42,6 +42,7 @@ function liftoffResources<D extends Record<string, KindDefinition<KubeObject>>>(
 export const RESOURCES = {
   ...liftoffResources(KIND_DEFINITIONS),
   Deployment: t<M.Deployment>("apps", "v1", "Deployment", "deployments"),
+  ReplicaSet: t<M.ReplicaSet>("apps", "v1", "ReplicaSet", "replicasets"),
   Job: t<M.Job>("batch", "v1", "Job", "jobs"),
   PersistentVolumeClaim: t<M.PersistentVolumeClaim>("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims"),
   Service: t<M.Service>("", "v1", "Service", "services"),

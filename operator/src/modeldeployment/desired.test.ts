@@ -480,6 +480,47 @@ describe("desiredObjects: monitoring and network policy", () => {
   });
 });
 
+describe("desiredObjects: monitoring push", () => {
+  const report = { settings: { url: "https://10.88.0.1:9443/v1/report", caPem: "PEM" }, periodSeconds: 30 };
+  const monitored = mdep({ monitoring: { drift: {} }, canary: canarySpec(10) } as Partial<ModelDeploymentSpec>);
+  const volumeNames = (dep: KubeObject) => dep.spec.template.spec.volumes.map((v: { name: string }) => v.name);
+
+  it("gives monitored stable pods the report channel and the operator's period, with a pod-bound token", () => {
+    const objects = desiredObjects(monitored, ctx({ canary: CANARY, report }));
+    const stable = get(objects, "Deployment", "churn-predictor");
+    expect(envOf(stable)).toMatchObject({
+      LIFTOFF_REPORT_URL: "https://10.88.0.1:9443/v1/report",
+      LIFTOFF_REPORT_TOKEN_FILE: "/var/run/secrets/liftoff.dev/report/token",
+      LIFTOFF_REPORT_CA: "PEM",
+      LIFTOFF_MONITORING_REPORT_SECONDS: "30",
+    });
+    const vol = stable.spec.template.spec.volumes.find((v: { name: string }) => v.name === "liftoff-report-token");
+    expect(vol.projected.sources[0].serviceAccountToken).toMatchObject({ audience: "liftoff-operator" });
+    expect(runtime(stable).volumeMounts).toContainEqual({
+      name: "liftoff-report-token",
+      mountPath: "/var/run/secrets/liftoff.dev/report",
+      readOnly: true,
+    });
+    // The canary's counts are not merged: it gets no token to push with.
+    const canary = get(objects, "Deployment", "churn-canary");
+    expect(Object.keys(envOf(canary))).not.toContain("LIFTOFF_REPORT_URL");
+    expect(volumeNames(canary)).not.toContain("liftoff-report-token");
+  });
+
+  it("adds nothing without monitoring or without the operator's report endpoint", () => {
+    for (const objects of [
+      desiredObjects(mdep(), ctx({ report })),
+      desiredObjects(monitored, ctx({ canary: CANARY })),
+    ]) {
+      const dep = get(objects, "Deployment", "churn-predictor");
+      expect(
+        Object.keys(envOf(dep)).filter((n) => n.startsWith("LIFTOFF_REPORT") || n.includes("REPORT_SECONDS")),
+      ).toEqual([]);
+      expect(volumeNames(dep)).not.toContain("liftoff-report-token");
+    }
+  });
+});
+
 describe("desiredObjects: auth from Vault", () => {
   const vault = { address: "https://vault.example:8200", caConfigMap: { name: "kube-root-ca.crt", key: "ca.crt" } };
   const auth = { apiKeys: { path: "secret/data/ml/api-keys", key: "churn" } };

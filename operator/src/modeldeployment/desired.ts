@@ -23,7 +23,13 @@ import { controllerReference, RESOURCES } from "../kube/resources.js";
 import type { ObjectMeta, OwnerReference, Wire } from "../kube/types.js";
 import { type VaultSettings, withVaultIdentity } from "../vault/pod-identity.js";
 import type { ResolvedModel } from "./model-source.js";
-import { extraBaselineClaim, monitoringEnv, prometheusRule } from "./monitoring/desired.js";
+import {
+  extraBaselineClaim,
+  type MonitoringPush,
+  monitoringEnv,
+  monitoringPushParts,
+  prometheusRule,
+} from "./monitoring/desired.js";
 import {
   childNames,
   commonLabels,
@@ -48,6 +54,8 @@ export interface DesiredContext {
   baseline?: { uri: string; claim?: string } | undefined;
   /** The operator's --egress-allow, for an http(s) model or baseline. */
   egressAllow?: string | undefined;
+  /** The operator's report endpoint, where monitored stable pods push their counts; undefined when it is off. */
+  report?: MonitoringPush | undefined;
 }
 
 export const PVC_ROOT = "/mnt/pvc";
@@ -116,6 +124,8 @@ function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedMo
   }
   env.push(...monitoringEnv(mdep, ctx.baseline));
   env.push(...egressEnv(ctx.egressAllow, [model.uri, ctx.baseline?.uri]));
+  const push = monitoringPushParts(mdep, track, ctx.report);
+  if (push) env.push(...push.env);
   if (s.batching) {
     env.push(podEnv("maxBatchSize", String(s.batching.maxBatchSize)));
     env.push(podEnv("maxLatencyMs", String(s.batching.maxLatencyMs)));
@@ -130,6 +140,7 @@ function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedMo
   if (model.claim) mounts.push({ name: "model", mountPath: `${PVC_ROOT}/${model.claim}`, readOnly: true });
   const baselineClaim = extraBaselineClaim(model, ctx.baseline);
   if (baselineClaim) mounts.push({ name: "baseline", mountPath: `${PVC_ROOT}/${baselineClaim}`, readOnly: true });
+  if (push) mounts.push(push.volumeMount);
   return {
     name: "runtime",
     image,
@@ -189,6 +200,8 @@ function deployment(
   const baselineClaim = extraBaselineClaim(model, ctx.baseline);
   if (baselineClaim)
     volumes.push({ name: "baseline", persistentVolumeClaim: { claimName: baselineClaim, readOnly: true } });
+  const push = monitoringPushParts(mdep, track, ctx.report);
+  if (push) volumes.push(push.volume as Wire<V1Volume>);
   return child(RESOURCES.Deployment, meta(mdep, names.deployment(track), { [LABEL_TRACK]: track }), {
     spec: {
       ...(replicas !== undefined ? { replicas } : {}),

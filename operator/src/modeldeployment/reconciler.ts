@@ -20,6 +20,7 @@ import type { VaultSettings } from "../vault/pod-identity.js";
 import { desiredObjects, servingVaultRole, usesHTTPRoute } from "./desired.js";
 import { type ResolvedModel, resolveModel } from "./model-source.js";
 import { baselineFor } from "./monitoring/baseline.js";
+import type { MonitoringPush } from "./monitoring/desired.js";
 import { type Observation, withMonitoring } from "./monitoring/status.js";
 import { childNames, LABEL_MDEP } from "./names.js";
 import { computeStatus, podsOf } from "./status.js";
@@ -45,8 +46,10 @@ export interface ModelDeploymentReconcilerOptions {
   vault?: VaultSettings;
   /** The operator's --egress-allow: pods that fetch over http(s) get it as LIFTOFF_EGRESS_ALLOW. */
   egressAllow?: string;
-  /** The latest merge of each ModelDeployment's pod counts (monitoring/poller.ts). */
+  /** The latest merge of each ModelDeployment's pod counts (monitoring/snapshots.ts). */
   monitoring?: { get(key: string): Observation | undefined };
+  /** Where monitored serving pods push their counts, and how often (the operator's report endpoint). */
+  report?: MonitoringPush;
   now?: () => string;
   /** Milliseconds clock for the settle limit (tests move it). */
   clockMs?: () => number;
@@ -262,6 +265,7 @@ export class ModelDeploymentReconciler implements Reconciler {
       vault: this.o.vault,
       baseline: baseline && "uri" in baseline ? baseline : undefined,
       egressAllow: this.o.egressAllow,
+      report: this.o.report,
     });
     const results = await Promise.all(desired.map((d) => this.applyChild(mdep, d, log, signal)));
     const applied: Applied = { live: new Map(), written: false };

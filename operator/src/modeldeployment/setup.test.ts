@@ -133,7 +133,7 @@ describe("setupModelDeployment", () => {
     expect(await drain(f)).toEqual(["ml/canary", "ml/uses"]);
   });
 
-  it("requeues the ModelDeployments whose drift baseline is a DataSet, and runs the monitoring poller", async () => {
+  it("requeues the ModelDeployments whose drift baseline is a DataSet, and runs the monitoring snapshot merge", async () => {
     const f = await withModelDeployments([
       mdep("watching", {
         monitoring: {

@@ -8,7 +8,7 @@ import type { Pod } from "../kube/models.js";
 import { RESOURCES } from "../kube/resources.js";
 import { keyOf } from "../kube/types.js";
 import type { Manager } from "../manager.js";
-import { MonitoringPoller } from "./monitoring/poller.js";
+import { MonitoringSnapshots } from "./monitoring/snapshots.js";
 import { LABEL_MDEP, selectorString } from "./names.js";
 import { ModelDeploymentReconciler, ownedKinds } from "./reconciler.js";
 
@@ -54,20 +54,26 @@ export function setupModelDeployment(mgr: Manager): Controller {
   const dataSets = mgr.cache(RESOURCES.DataSet);
   const managed = selectorString(MANAGED_BY);
   const owned = ownedKinds(mgr.capabilities).map((r) => mgr.cache(r, { labelSelector: managed }));
-  // Drift and feedback counts merged from the serving pods every period; a changed merge requeues the key.
+  // Drift and feedback counts the serving pods push to the report endpoint, merged every period; a changed merge
+  // requeues the key.
   let enqueue: (key: string) => void = () => undefined;
-  const poller = new MonitoringPoller({
+  const snapshots = new MonitoringSnapshots({
     periodSeconds: mgr.config.monitoringPeriodSeconds,
     modelDeployments: () => modelDeployments.list(),
     pods: () => pods.list(),
     changed: (key) => enqueue(key),
+    reporting: mgr.reports.settings !== undefined,
     log: mgr.log,
   });
-  mgr.runnable(poller);
+  mgr.runnable(snapshots);
+  mgr.reports.router.registerSnapshots(RESOURCES.ModelDeployment.kind, snapshots.receive);
   const reconciler = new ModelDeploymentReconciler({
     client: mgr.client,
     caches: { modelDeployments, trainingJobs, pods, nodes, dataSets, owned },
-    monitoring: poller,
+    monitoring: snapshots,
+    ...(mgr.reports.settings
+      ? { report: { settings: mgr.reports.settings, periodSeconds: mgr.config.monitoringPeriodSeconds } }
+      : {}),
     events: mgr.events,
     runtimeImage: mgr.config.runtimeImage,
     capabilities: mgr.capabilities,

@@ -14,17 +14,23 @@ export interface ReportRun {
   pod: { name: string; uid: string };
 }
 
-const controllerOf = (o: KubeObject): OwnerReference | undefined =>
+export const controllerOf = (o: KubeObject): OwnerReference | undefined =>
   o.metadata?.ownerReferences?.find((r) => r.controller);
 
-/** The Job the identified pod belongs to (its name), after checking the pod really is the token's pod. */
-export function jobOfPod(id: PodIdentity, pod: KubeObject | undefined): string {
+/** The pod, after checking it really is the token's pod (same uid, same service account). */
+export function checkPod(id: PodIdentity, pod: KubeObject | undefined): KubeObject {
   const where = `pod ${id.namespace}/${id.podName}`;
   if (!pod || pod.metadata?.uid !== id.podUid) throw new ReportRejected(`${where} no longer exists`, 404);
   if ((pod.spec?.serviceAccountName ?? "default") !== id.serviceAccount) {
     throw new ReportRejected(`${where} does not run as service account ${id.serviceAccount}`, 403);
   }
-  const owner = controllerOf(pod);
+  return pod;
+}
+
+/** The Job the identified pod belongs to (its name), after checking the pod really is the token's pod. */
+export function jobOfPod(id: PodIdentity, pod: KubeObject | undefined): string {
+  const where = `pod ${id.namespace}/${id.podName}`;
+  const owner = controllerOf(checkPod(id, pod));
   if (owner?.kind !== "Job" || owner.apiVersion !== "batch/v1") {
     throw new ReportRejected(`${where} is not controlled by a Job; only run pods may report`, 403);
   }

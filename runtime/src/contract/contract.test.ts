@@ -121,6 +121,7 @@ const PODS: [string, Built[]][] = [
         capabilities: { serviceMonitor: true, gatewayAPI: true },
         baseline: { uri: "pvc://models/churn/stats.json", claim: "models" },
         egressAllow: "10.0.0.0/8,.corp.example",
+        report: { settings: report, periodSeconds: 30 },
       },
     ).map((d) => d.object),
   ],
@@ -322,6 +323,7 @@ describe("what the operator writes, the runtime parses", () => {
       maxLatencyMs: 5,
       baselineUri: "pvc://models/churn/stats.json",
       monitoringWindowSeconds: 600,
+      monitoringReportSeconds: 30,
       feedback: true,
     });
   });

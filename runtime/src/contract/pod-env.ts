@@ -13,7 +13,6 @@ export interface PodEnvVar {
 }
 
 const ALL: readonly PodCommand[] = ["serve", "prepare", "train"];
-const RUNS: readonly PodCommand[] = ["prepare", "train"];
 
 export const POD_ENV = {
   // serve (runtime/src/config.ts SERVE_FLAGS: each is also a --flag)
@@ -67,6 +66,11 @@ export const POD_ENV = {
     readBy: ["serve"],
     meaning: "how long a prediction waits for its feedback",
   },
+  monitoringReportSeconds: {
+    name: "LIFTOFF_MONITORING_REPORT_SECONDS",
+    readBy: ["serve"],
+    meaning: "push the monitoring snapshot to the operator's report endpoint this often (the operator's period)",
+  },
   predictionStoreRows: {
     name: "LIFTOFF_PREDICTION_STORE_ROWS",
     readBy: ["serve"],
@@ -100,10 +104,11 @@ export const POD_ENV = {
   vaultRole: { name: "LIFTOFF_VAULT_ROLE", readBy: ALL, meaning: "Kubernetes-auth role to log in as" },
   vaultAuthMount: { name: "LIFTOFF_VAULT_AUTH_MOUNT", readBy: ALL, meaning: "Kubernetes auth mount path" },
   vaultTokenFile: { name: "LIFTOFF_VAULT_TOKEN_FILE", readBy: ALL, meaning: "projected token of audience vault" },
-  // result reporting (runtime/src/report/reporter.ts; operator/src/report/pod-spec.ts)
-  reportUrl: { name: "LIFTOFF_REPORT_URL", readBy: RUNS, meaning: "the operator's /v1/report URL" },
-  reportTokenFile: { name: "LIFTOFF_REPORT_TOKEN_FILE", readBy: RUNS, meaning: "projected token of REPORT_AUDIENCE" },
-  reportCa: { name: "LIFTOFF_REPORT_CA", readBy: RUNS, meaning: "CA of the operator's certificate (PEM or file)" },
+  // result reporting (runtime/src/report/reporter.ts; operator/src/report/pod-spec.ts); serving pods push their
+  // monitoring snapshot over the same channel (runtime/src/serve/monitoring/pusher.ts)
+  reportUrl: { name: "LIFTOFF_REPORT_URL", readBy: ALL, meaning: "the operator's /v1/report URL" },
+  reportTokenFile: { name: "LIFTOFF_REPORT_TOKEN_FILE", readBy: ALL, meaning: "projected token of REPORT_AUDIENCE" },
+  reportCa: { name: "LIFTOFF_REPORT_CA", readBy: ALL, meaning: "CA of the operator's certificate (PEM or file)" },
   // Set by the local node agent (devcluster/), never by the operator: container paths live below it.
   pathPrefix: { name: "LIFTOFF_PATH_PREFIX", readBy: ALL, meaning: "host folder the pod's / maps to" },
 } as const satisfies Record<string, PodEnvVar>;

@@ -31,3 +31,18 @@ export const ReportBody = Type.Object(
 );
 
 export type ReportUpdate = Static<typeof ReportBody>;
+
+/**
+ * Where serving pods push their monitoring snapshot (the JSON GET /monitoring returns) every monitoring period, on the
+ * same endpoint and with the same token as run reports; the operator merges the pods' latest snapshots into
+ * status.monitoring (docs/monitoring.md). Pushed rather than polled, so /monitoring can stay behind the API key.
+ */
+export const MONITORING_REPORT_PATH = "/v1/monitoring";
+
+/** Largest snapshot the operator accepts (what it read at most from a pod's /monitoring before). */
+export const MONITORING_REPORT_MAX_BYTES = 4 * 1024 * 1024;
+
+/** The monitoring push URL beside a report URL (same host and port; the path is fixed). */
+export function monitoringReportUrl(reportUrl: string): string {
+  return new URL(MONITORING_REPORT_PATH, reportUrl).toString();
+}

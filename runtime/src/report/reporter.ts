@@ -2,7 +2,7 @@
 // pod's projected service-account token (audience liftoff-operator). The token file is read on every report because
 // the kubelet rotates it; transient failures (network, 5xx, 429) are retried with capped exponential back-off.
 import { readFileSync } from "node:fs";
-import { request } from "node:https";
+import { type Agent, request } from "node:https";
 import path from "node:path";
 import { POD_ENV } from "../contract/pod-env.js";
 import { REPORT_FORMAT_VERSION, type ReportUpdate } from "../contract/report.js";
@@ -39,11 +39,20 @@ function inContainer(p: string, prefix: string | undefined): string {
   return prefix && p.startsWith("/") ? path.join(prefix, p) : p;
 }
 
+/** Where and how a pod reaches the operator's report endpoint. */
+export interface ReportChannel {
+  url: string;
+  /** Host path of the projected token (resolved against LIFTOFF_PATH_PREFIX). */
+  tokenFile: string;
+  /** PEM of the CA that signed the operator's serving certificate. */
+  ca: string;
+}
+
 /**
- * The reporter the pod's env describes: LIFTOFF_REPORT_URL, LIFTOFF_REPORT_TOKEN_FILE and LIFTOFF_REPORT_CA (PEM
+ * The channel the pod's env describes: LIFTOFF_REPORT_URL, LIFTOFF_REPORT_TOKEN_FILE and LIFTOFF_REPORT_CA (PEM
  * text, or the path of a PEM file). Undefined when LIFTOFF_REPORT_URL is unset (a local run without an operator).
  */
-export function reporterFromEnv(env: NodeJS.ProcessEnv = process.env): Reporter | undefined {
+export function reportChannelFromEnv(env: NodeJS.ProcessEnv = process.env): ReportChannel | undefined {
   const url = env[POD_ENV.reportUrl.name];
   if (!url) return undefined;
   const tokenFile = env[POD_ENV.reportTokenFile.name];
@@ -56,7 +65,13 @@ export function reporterFromEnv(env: NodeJS.ProcessEnv = process.env): Reporter 
   }
   const prefix = env[POD_ENV.pathPrefix.name];
   const ca = caRaw.includes("-----BEGIN") ? caRaw : readFileSync(inContainer(caRaw, prefix), "utf8");
-  return httpsReporter({ url, tokenFile: inContainer(tokenFile, prefix), ca });
+  return { url, tokenFile: inContainer(tokenFile, prefix), ca };
+}
+
+/** The reporter the pod's env describes (reportChannelFromEnv); undefined without LIFTOFF_REPORT_URL. */
+export function reporterFromEnv(env: NodeJS.ProcessEnv = process.env): Reporter | undefined {
+  const channel = reportChannelFromEnv(env);
+  return channel ? httpsReporter(channel) : undefined;
 }
 
 export function httpsReporter(o: ReporterOptions): Reporter {
@@ -85,7 +100,21 @@ export function httpsReporter(o: ReporterOptions): Reporter {
   };
 }
 
-function post(url: string, body: string, token: string, ca: string, timeoutMs: number): Promise<void> {
+/** How a POST travels: a keep-alive agent (serving pods reuse the connection), an abort on shutdown. */
+export interface PostOptions {
+  agent?: Agent;
+  signal?: AbortSignal;
+}
+
+/** One POST of a JSON body with the pod's token; a ReportError with the status (0: no answer) unless 2xx. */
+export function post(
+  url: string,
+  body: string,
+  token: string,
+  ca: string,
+  timeoutMs: number,
+  opts: PostOptions = {},
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = request(
       url,
@@ -93,6 +122,8 @@ function post(url: string, body: string, token: string, ca: string, timeoutMs: n
         method: "POST",
         ca,
         timeout: timeoutMs,
+        ...(opts.agent ? { agent: opts.agent } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
         headers: {
           authorization: `Bearer ${token}`,
           "content-type": "application/json",

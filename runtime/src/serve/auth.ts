@@ -11,15 +11,10 @@ import { readFile } from "node:fs/promises";
 import { ConfigError } from "../errors.js";
 
 /**
- * Paths that kubelet probes, Prometheus and the operator (/monitoring: bin counts and the baseline's edges) reach
- * without a token. /monitoring stays open until the operator's poller has a credential of its own (issue #24, open).
+ * Paths that kubelet probes and Prometheus reach without a token. /monitoring (bin counts, the baseline's edges and
+ * top categories) is not one: the pod pushes it to the operator itself (monitoring/pusher.ts; issue #24).
  */
-export const PUBLIC_PATHS: ReadonlySet<string> = new Set([
-  "/v2/health/live",
-  "/v2/health/ready",
-  "/metrics",
-  "/monitoring",
-]);
+export const PUBLIC_PATHS: ReadonlySet<string> = new Set(["/v2/health/live", "/v2/health/ready", "/metrics"]);
 
 /** Reads one request header (HTTP) or metadata entry (gRPC) by lower-case name. */
 export type HeaderReader = (name: string) => string | undefined;

@@ -1,11 +1,13 @@
 import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { get as httpsGet } from "node:https";
+import { createServer, get as httpsGet } from "node:https";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
+import { ensurePki, issueServingCert } from "../../../devcluster/cluster/pki.js";
 import { clients } from "./grpc/protos.js";
 import { startServe } from "./start.js";
 import { saveLayersModel, tempDir, tinyDense } from "./test-helpers.js";
@@ -258,5 +260,49 @@ describe("serve", { timeout: 60_000 }, () => {
     expect(err).toMatch(
       /^liftoff-runtime: error: cannot load model pvc:\/\/claim\/models\/m: model digest mismatch: expected sha256:2{64}, got sha256:[0-9a-f]{64}; refusing to serve\n$/,
     );
+  });
+
+  it("with monitoring and the operator's report channel, pushes /monitoring's snapshot with the pod's token", async () => {
+    const { root } = await modelOnPvc();
+    const dir = await tempDir();
+    const pki = ensurePki(path.join(dir, "pki"), "10.0.0.1");
+    const tls = issueServingCert(pki, "report", ["127.0.0.1"]);
+    const pushes: { path: string; auth: string; body: { windowSeconds?: number } }[] = [];
+    const operator = createServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        pushes.push({
+          path: req.url ?? "",
+          auth: req.headers.authorization ?? "",
+          body: JSON.parse(Buffer.concat(chunks).toString("utf8")),
+        });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => operator.listen(0, "127.0.0.1", r));
+    const port = (operator.address() as { port: number }).port;
+    const tokenFile = path.join(dir, "token");
+    await writeFile(tokenFile, "pod-token\n");
+    const env = {
+      LIFTOFF_REPORT_URL: `https://127.0.0.1:${port}/v1/report`,
+      LIFTOFF_REPORT_TOKEN_FILE: tokenFile,
+      LIFTOFF_REPORT_CA: readFileSync(tls.ca, "utf8"),
+    };
+    const s = await startServe(flags(root, ["--feedback", "true", "--monitoring-report-seconds", "1"]), env);
+    try {
+      await s.loaded;
+      await until(() => pushes.length > 0, "a monitoring push");
+      expect(pushes[0]).toMatchObject({ path: "/v1/monitoring", auth: "Bearer pod-token" });
+      expect(pushes[0]?.body.windowSeconds).toBe(600);
+    } finally {
+      await s.shutdown();
+      operator.closeAllConnections();
+      await new Promise((r) => operator.close(r));
+    }
+    // A half-set channel is a configuration error at start, before anything listens.
+    await expect(
+      startServe(flags(root, ["--feedback", "true"]), { LIFTOFF_REPORT_URL: env.LIFTOFF_REPORT_URL }),
+    ).rejects.toThrow(/LIFTOFF_REPORT_TOKEN_FILE or LIFTOFF_REPORT_CA is not/);
   });
 });

@@ -8,6 +8,7 @@ import { initBackend } from "../backends.js";
 import { parseServeConfig, type ServeConfig } from "../config.js";
 import { ConfigError } from "../errors.js";
 import { EgressError, type EgressPolicy, egressPolicy } from "../net/egress.js";
+import { reportChannelFromEnv } from "../report/reporter.js";
 import { vaultClientFromEnv } from "../vault/env.js";
 import { type Authenticator, loadTokens } from "./auth.js";
 import { type GrpcListener, startGrpc } from "./grpc/listener.js";
@@ -15,6 +16,7 @@ import { buildHttpApp } from "./http/app.js";
 import { RuntimeMetrics } from "./metrics.js";
 import { ModelHost } from "./model-host.js";
 import { loadBaseline } from "./monitoring/baseline-source.js";
+import { httpsPush, MonitoringPusher } from "./monitoring/pusher.js";
 import { loadTls } from "./tls.js";
 import { VaultApiKeys } from "./vault-api-keys.js";
 
@@ -90,6 +92,14 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
       ? undefined
       : inContainerRoot(resolveModelUri(config.baselineUri, config.pvcRoot), env.LIFTOFF_PATH_PREFIX);
   const baseline = await loadBaseline(baselineLocation, egress);
+  // With monitoring on and the operator's report endpoint in the env, the snapshot is pushed to it every period
+  // (checked before listening, so a half-set channel fails the start cleanly).
+  let channel: ReturnType<typeof reportChannelFromEnv>;
+  try {
+    channel = baseline !== undefined || config.feedback ? reportChannelFromEnv(env) : undefined;
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
   const limits = { maxRequestRows: config.maxRequestRows, bodyLimitBytes: config.bodyLimitBytes };
   const modelHost = new ModelHost({
     name: config.modelName,
@@ -182,11 +192,27 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     );
   });
 
+  const transport = channel ? httpsPush(channel) : undefined;
+  const pusher = transport
+    ? new MonitoringPusher({
+        snapshot: () => modelHost.monitor?.snapshot(),
+        push: transport.push,
+        periodMs: config.monitoringReportSeconds * 1000,
+        log: { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m) },
+      })
+    : undefined;
+  pusher?.start();
+  const stopPushing = async () => {
+    await pusher?.stop();
+    transport?.close();
+  };
+
   let closing: Promise<void> | undefined;
   const shutdown = () => {
     closing ??= (async () => {
       modelHost.startDraining();
       app.log.info("draining: readiness is false");
+      await stopPushing();
       if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
       // close() waits for in-flight requests; drain() sends queued ones now
       // instead of waiting out --max-latency-ms, so both finish together.
@@ -195,7 +221,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     return closing;
   };
   const close = async () => {
-    await Promise.all([app.close(), grpc?.close()]);
+    await Promise.all([app.close(), grpc?.close(), stopPushing()]);
   };
   return { app, grpc, modelHost, config, loaded, shutdown, close };
 }

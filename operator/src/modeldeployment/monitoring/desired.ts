@@ -1,11 +1,14 @@
-// What monitoring adds to a ModelDeployment's children (pure): the runtime's monitoring env, the volume of a
-// baseline that lives on another claim than the model, and the PrometheusRule with the spec's alerts.
+// What monitoring adds to a ModelDeployment's children (pure): the runtime's monitoring env, what stable pods need to
+// push their counts to the operator, the volume of a baseline that lives on another claim than the model, and the
+// PrometheusRule with the spec's alerts.
 import type { ModelDeployment } from "../../api/v1alpha1/index.js";
 import type { Capabilities } from "../../capabilities.js";
 import { podEnv } from "../../contract/pod-env.js";
 import { SERVING_DEFAULTS } from "../../contract/serving.js";
 import type { PrometheusRule } from "../../kube/models.js";
+import { type ReportPodParts, type ReportSettings, reportPodParts } from "../../report/pod-spec.js";
 import type { ResolvedModel } from "../model-source.js";
+import type { Track } from "../names.js";
 import { alertRules, forDuration } from "./rules.js";
 
 export function monitoringEnv(mdep: ModelDeployment, baseline: { uri: string } | undefined) {
@@ -16,6 +19,28 @@ export function monitoringEnv(mdep: ModelDeployment, baseline: { uri: string } |
     podEnv("monitoringWindowSeconds", String(m.windowSeconds ?? SERVING_DEFAULTS.monitoringWindowSeconds)),
     podEnv("feedback", String(m.feedback ?? SERVING_DEFAULTS.feedback)),
   ];
+}
+
+/** Where serving pods push their monitoring snapshot (the operator's report endpoint) and how often. */
+export interface MonitoringPush {
+  settings: ReportSettings;
+  periodSeconds: number;
+}
+
+/**
+ * The report channel's env, token volume and mount, plus the push period, for a monitored ModelDeployment's stable
+ * pods (the operator merges only the stable track); undefined otherwise. The pod pushes with its own projected
+ * token, so /monitoring stays behind the API key (runtime/src/serve/monitoring/pusher.ts).
+ */
+export function monitoringPushParts(
+  mdep: ModelDeployment,
+  track: Track,
+  push: MonitoringPush | undefined,
+): ReportPodParts | undefined {
+  const m = mdep.spec.monitoring;
+  if (!push || track !== "stable" || !m || (!m.drift && !m.feedback)) return undefined;
+  const parts = reportPodParts(push.settings);
+  return { ...parts, env: [...parts.env, podEnv("monitoringReportSeconds", String(push.periodSeconds))] };
 }
 
 /** The baseline's claim when it is not the model's (that one is mounted already). */

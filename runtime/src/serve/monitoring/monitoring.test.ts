@@ -277,4 +277,19 @@ describe("feedback", () => {
     const own = await give("alice-key");
     expect([own.statusCode, own.json()]).toEqual([200, { accepted: 1 }]);
   });
+
+  it("finding: /monitoring needs a key when auth is on", async () => {
+    const { app } = await server({ tokens: ["alice-key"] });
+    const anonymous = await app.inject({ url: "/monitoring" });
+    expect([anonymous.statusCode, anonymous.json().code]).toEqual([401, "LIFTOFF_ERR_UNAUTHENTICATED"]);
+    expect(anonymous.body).not.toContain("Adelie"); // no top category, no decile edge
+    const wrong = await app.inject({ url: "/monitoring", headers: { authorization: "Bearer guess" } });
+    expect(wrong.statusCode).toBe(401);
+    const keyed = await app.inject({ url: "/monitoring", headers: { authorization: "Bearer alice-key" } });
+    expect(keyed.statusCode).toBe(200);
+    expect((keyed.json() as MonitoringSnapshot).drift?.features.length).toBeGreaterThan(0);
+    // What kubelet and Prometheus read stays open.
+    expect((await app.inject({ url: "/metrics" })).statusCode).toBe(200);
+    expect((await app.inject({ url: "/v2/health/live" })).statusCode).toBe(200);
+  });
 });

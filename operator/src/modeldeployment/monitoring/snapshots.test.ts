@@ -1,0 +1,168 @@
+// The store of pushed monitoring snapshots: who may push (the owner chain's ModelDeployment, stable track, leader
+// only, a well-formed body), which snapshots merge (ready stable pods of that ModelDeployment, fresh), and that a
+// ModelDeployment is enqueued only when its merged result changed.
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import type { KubeObject } from "../../kube/types.js";
+import { ReportRejected } from "../../report/identity.js";
+import type { ServingPod } from "../../report/serving-owner.js";
+import { MonitoringSnapshots } from "./snapshots.js";
+
+const mdep = (name: string, uid = `${name}-uid`): KubeObject => ({
+  metadata: { name, namespace: "ml", uid },
+  spec: { monitoring: { drift: {} } },
+});
+
+const pod = (name: string, opts: { mdep?: string; track?: string; ready?: boolean } = {}): KubeObject => ({
+  metadata: {
+    name,
+    namespace: "ml",
+    uid: `${name}-uid`,
+    labels: { "liftoff.dev/modeldeployment": opts.mdep ?? "churn", "liftoff.dev/track": opts.track ?? "stable" },
+  },
+  status: {
+    podIP: "10.0.0.1",
+    conditions: [{ type: "Ready", status: opts.ready === false ? "False" : "True" }],
+  },
+});
+
+/** The identity the report endpoint derived for a pod (its owner chain names `owner`). */
+const sender = (p: KubeObject, owner = "churn", ownerUid = `${owner}-uid`): ServingPod => ({
+  kind: "ModelDeployment",
+  namespace: "ml",
+  name: owner,
+  uid: ownerUid,
+  deployment: { name: `${owner}-predictor`, uid: "dep" },
+  pod: { name: p.metadata?.name ?? "", uid: p.metadata?.uid ?? "", labels: p.metadata?.labels ?? {} },
+});
+
+const snapshot = (counts: number[]) => ({
+  windowSeconds: 60,
+  baseline: { configured: true },
+  drift: {
+    baselineDigest: "d",
+    rows: counts.reduce((a, b) => a + b, 0),
+    unmatched: [],
+    features: [{ name: "x", source: "input", labels: ["0", "1"], expected: [0.5, 0.5], counts }],
+  },
+});
+
+const started: MonitoringSnapshots[] = [];
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((s) => s.stop()));
+});
+
+function store(o: { mdeps?: KubeObject[]; pods?: KubeObject[]; reporting?: boolean } = {}) {
+  const world = { mdeps: o.mdeps ?? [mdep("churn")], pods: o.pods ?? [pod("a"), pod("b")], clock: 0 };
+  const changed: string[] = [];
+  const s = new MonitoringSnapshots({
+    periodSeconds: 10,
+    modelDeployments: () => world.mdeps,
+    pods: () => world.pods,
+    changed: (k) => changed.push(k),
+    reporting: o.reporting ?? true,
+    log: pino({ level: "silent" }),
+    now: () => world.clock,
+  });
+  s.start();
+  started.push(s);
+  return { s, world, changed };
+}
+
+const rejection = (f: () => void): number | undefined => {
+  try {
+    f();
+  } catch (err) {
+    if (err instanceof ReportRejected) return err.status;
+    throw err;
+  }
+  return undefined;
+};
+
+const rows = (s: MonitoringSnapshots, key = "ml/churn") => {
+  const o = s.get(key);
+  return o && "merged" in o ? { pods: o.merged.pods, rows: o.merged.rows } : o;
+};
+
+describe("MonitoringSnapshots.receive", () => {
+  it("refuses a pod of another ModelDeployment, a canary pod, a malformed body, and any push to a non-leader", async () => {
+    const { s } = store();
+    // Labelled for churn but its owner chain names fraud: refused (and fraud's counts stay untouched).
+    expect(rejection(() => s.receive(sender(pod("a"), "fraud"), snapshot([1, 1])))).toBe(403);
+    expect(rejection(() => s.receive(sender(pod("c", { track: "canary" })), snapshot([1, 1])))).toBe(403);
+    expect(rejection(() => s.receive(sender(pod("a")), { windowSeconds: -1 }))).toBe(400);
+    expect(rejection(() => s.receive(sender(pod("a")), { ...snapshot([1]), drift: { rows: "many" } }))).toBe(400);
+    await s.stop();
+    expect(rejection(() => s.receive(sender(pod("a")), snapshot([1, 1])))).toBe(503);
+  });
+
+  it("shows a ModelDeployment's first counts at once, later ones at the next period", () => {
+    const { s, changed } = store();
+    s.receive(sender(pod("a")), snapshot([3, 1]));
+    expect(rows(s)).toEqual({ pods: 1, rows: 4 });
+    expect(changed).toEqual(["ml/churn"]);
+    s.receive(sender(pod("b")), snapshot([1, 1]));
+    expect(rows(s)).toEqual({ pods: 1, rows: 4 });
+    s.tick();
+    expect(rows(s)).toEqual({ pods: 2, rows: 6 });
+    expect(changed).toEqual(["ml/churn", "ml/churn"]);
+  });
+});
+
+describe("MonitoringSnapshots.tick", () => {
+  it("merges only ready stable pods of the ModelDeployment, and enqueues only when the merge changed", () => {
+    const { s, world, changed } = store({
+      pods: [pod("a"), pod("b", { ready: false }), pod("other", { mdep: "fraud" })],
+      mdeps: [mdep("churn"), mdep("fraud")],
+    });
+    s.receive(sender(pod("a")), snapshot([2, 0]));
+    s.receive(sender(pod("b", { ready: false })), snapshot([50, 50]));
+    s.receive(sender(pod("other", { mdep: "fraud" }), "fraud"), snapshot([7, 7]));
+    s.tick();
+    expect(rows(s)).toEqual({ pods: 1, rows: 2 });
+    expect(rows(s, "ml/fraud")).toEqual({ pods: 1, rows: 14 });
+    const after = changed.length;
+    s.tick();
+    expect(changed.length).toBe(after); // nothing new: no requeue
+    world.pods = [pod("a"), pod("b"), pod("other", { mdep: "fraud" })]; // b turned ready
+    s.tick();
+    expect(rows(s)).toEqual({ pods: 2, rows: 102 });
+    expect(changed.slice(after)).toEqual(["ml/churn"]);
+  });
+
+  it("drops the snapshot of a pod that is gone or stopped pushing, and of a recreated ModelDeployment's pods", () => {
+    const { s, world } = store();
+    s.receive(sender(pod("a")), snapshot([1, 0]));
+    s.receive(sender(pod("b")), snapshot([0, 1]));
+    world.clock = 15_000;
+    s.receive(sender(pod("b")), snapshot([0, 2]));
+    world.clock = 31_000; // a's snapshot is 31 s old: more than three periods
+    s.tick();
+    expect(rows(s)).toEqual({ pods: 1, rows: 2 });
+    world.pods = [pod("a")]; // b is gone
+    s.tick();
+    expect(s.get("ml/churn")).toEqual({ unavailable: expect.stringMatching(/no ready serving pod pushed/) });
+    // Same name, new uid: counts pushed for the old object do not merge into the new one.
+    s.receive(sender(pod("a"), "churn", "old-uid"), snapshot([5, 5]));
+    s.tick();
+    expect(s.get("ml/churn")).toEqual({ unavailable: expect.stringMatching(/no ready serving pod pushed/) });
+  });
+
+  it("says why there is nothing to merge: no ready pod, or no report endpoint for pods to push to", () => {
+    const none = store({ pods: [] });
+    none.s.tick();
+    expect(none.s.get("ml/churn")).toEqual({ unavailable: expect.stringMatching(/no ready serving pod/) });
+    const off = store({ reporting: false });
+    off.s.tick();
+    expect(off.s.get("ml/churn")).toEqual({ unavailable: expect.stringMatching(/--report-url/) });
+  });
+
+  it("forgets ModelDeployments that no longer ask for monitoring", () => {
+    const { s, world } = store();
+    s.receive(sender(pod("a")), snapshot([1, 1]));
+    expect(s.get("ml/churn")).toBeDefined();
+    world.mdeps = [{ ...mdep("churn"), spec: {} }];
+    s.tick();
+    expect(s.get("ml/churn")).toBeUndefined();
+  });
+});

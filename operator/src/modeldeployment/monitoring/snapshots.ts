@@ -1,0 +1,185 @@
+// The serving pods' monitoring snapshots, pushed to the report endpoint (POST /v1/monitoring, authenticated as the
+// pod, owner chain checked by uid: report/serving-owner.ts). Keeps the latest one per pod and, every monitoring
+// period, merges those of each ModelDeployment's ready stable pods (scores.ts); when the result differs from the last
+// one, it keeps it and enqueues the ModelDeployment: its reconcile turns it into status (status.ts), so status is
+// still written by the reconciler alone and only when it changed. Only the leader keeps snapshots (its reconciler
+// reads them): another replica answers 503 and the pod retries.
+import type { Logger } from "pino";
+import type { ModelDeployment } from "../../api/v1alpha1/index.js";
+import { isConditionTrue } from "../../controller/conditions.js";
+import type { KubeObject } from "../../kube/types.js";
+import { keyOf } from "../../kube/types.js";
+import { ConditionType } from "../../reasons.js";
+import { ReportRejected } from "../../report/identity.js";
+import type { ServingPod } from "../../report/serving-owner.js";
+import { stableStringify } from "../../util/stable-json.js";
+import { LABEL_MDEP, LABEL_TRACK } from "../names.js";
+import { mergeSnapshots } from "./scores.js";
+import { type PodSnapshot, parseSnapshot } from "./snapshot.js";
+import type { Observation } from "./status.js";
+
+/** A snapshot older than this many periods is dropped: its pod stopped pushing. */
+const STALE_PERIODS = 3;
+
+export interface SnapshotStoreOptions {
+  periodSeconds: number;
+  modelDeployments: () => KubeObject[];
+  pods: () => KubeObject[];
+  /** Called with the key of a ModelDeployment whose observation changed. */
+  changed: (key: string) => void;
+  /** False when the operator has no report endpoint (--report-url): pods have nowhere to push. */
+  reporting: boolean;
+  log: Logger;
+  /** Milliseconds clock (tests move it). */
+  now?: () => number;
+}
+
+function wantsMonitoring(m: ModelDeployment): boolean {
+  return Boolean(m.spec?.monitoring?.drift || m.spec?.monitoring?.feedback);
+}
+
+function ready(pod: KubeObject): boolean {
+  return (
+    !pod.metadata?.deletionTimestamp &&
+    Boolean(pod.status?.podIP) &&
+    isConditionTrue(pod.status?.conditions as { type: string; status: string }[] | undefined, ConditionType.Ready)
+  );
+}
+
+/** Ready pods of the stable track (the canary serves another model: its predictions are not this model's). */
+function servingPods(pods: readonly KubeObject[], mdep: KubeObject): KubeObject[] {
+  return pods.filter(
+    (p) =>
+      p.metadata?.namespace === mdep.metadata?.namespace &&
+      p.metadata?.labels?.[LABEL_MDEP] === mdep.metadata?.name &&
+      p.metadata?.labels?.[LABEL_TRACK] === "stable" &&
+      ready(p),
+  );
+}
+
+interface Pushed {
+  /** The ModelDeployment's uid, from the pod's owner chain. */
+  mdepUid: string;
+  snapshot: PodSnapshot;
+  at: number;
+}
+
+export class MonitoringSnapshots {
+  /** The latest snapshot of each pod, by pod uid. */
+  private readonly latest = new Map<string, Pushed>();
+  private readonly results = new Map<string, { obs: Observation; json: string }>();
+  private timer: NodeJS.Timeout | undefined;
+  private leading = false;
+
+  constructor(private readonly o: SnapshotStoreOptions) {}
+
+  private now(): number {
+    return (this.o.now ?? performance.now.bind(performance))();
+  }
+
+  private get staleMs(): number {
+    return STALE_PERIODS * this.o.periodSeconds * 1000;
+  }
+
+  /** The latest observation of a ModelDeployment, if merged. */
+  get(key: string): Observation | undefined {
+    return this.results.get(key)?.obs;
+  }
+
+  /** A snapshot an authenticated serving pod pushed (the report endpoint's handler). */
+  receive = (pod: ServingPod, body: unknown): void => {
+    const where = `pod ${pod.namespace}/${pod.pod.name}`;
+    if (!this.leading) {
+      throw new ReportRejected("this operator replica is not the leader; retry (the leader merges the counts)", 503);
+    }
+    const labelled = pod.pod.labels[LABEL_MDEP];
+    if (labelled !== pod.name) {
+      throw new ReportRejected(
+        `${where} is labelled for ModelDeployment ${labelled ?? "(none)"}, not ${pod.name}`,
+        403,
+      );
+    }
+    const track = pod.pod.labels[LABEL_TRACK];
+    if (track !== "stable") {
+      throw new ReportRejected(
+        `${where} is on the ${track ?? "(no)"} track; only the stable track's counts merge`,
+        403,
+      );
+    }
+    const snapshot = parseSnapshot(body);
+    if (typeof snapshot === "string") throw new ReportRejected(`bad monitoring snapshot: ${snapshot}`, 400);
+    this.latest.set(pod.pod.uid, { mdepUid: pod.uid, snapshot, at: this.now() });
+    // The first counts of a ModelDeployment show at once; later ones at the next period.
+    const key = `${pod.namespace}/${pod.name}`;
+    const current = this.results.get(key)?.obs;
+    if (current === undefined || "unavailable" in current) {
+      const mdep = this.o.modelDeployments().find((m) => keyOf(m) === key);
+      if (mdep && wantsMonitoring(mdep as ModelDeployment)) this.update(mdep, this.o.pods());
+    }
+  };
+
+  /** One period: drops snapshots of pods gone or silent, and merges every monitored ModelDeployment's. */
+  tick(): void {
+    const mdeps = this.o.modelDeployments().filter((m) => wantsMonitoring(m as ModelDeployment));
+    const pods = this.o.pods();
+    const keys = new Set(mdeps.map(keyOf));
+    for (const k of this.results.keys()) if (!keys.has(k)) this.results.delete(k);
+    const live = new Set(pods.map((p) => p.metadata?.uid));
+    const now = this.now();
+    for (const [uid, p] of this.latest) if (!live.has(uid) || now - p.at > this.staleMs) this.latest.delete(uid);
+    for (const m of mdeps) this.update(m, pods);
+  }
+
+  private update(mdep: KubeObject, pods: readonly KubeObject[]): void {
+    const key = keyOf(mdep);
+    const obs = this.observe(mdep, pods);
+    const json = stableStringify(obs);
+    if (this.results.get(key)?.json === json) return;
+    this.results.set(key, { obs, json });
+    this.o.changed(key);
+  }
+
+  private observe(mdep: KubeObject, pods: readonly KubeObject[]): Observation {
+    if (!this.o.reporting) {
+      return {
+        unavailable:
+          "the operator has no report endpoint (--report-url): serving pods cannot push their drift and feedback counts",
+      };
+    }
+    const serving = servingPods(pods, mdep);
+    if (serving.length === 0) return { unavailable: "no ready serving pod to read drift and feedback counts from" };
+    const now = this.now();
+    const snaps = serving.flatMap((p) => {
+      const pushed = this.latest.get(p.metadata?.uid ?? "");
+      return pushed && pushed.mdepUid === mdep.metadata?.uid && now - pushed.at <= this.staleMs
+        ? [pushed.snapshot]
+        : [];
+    });
+    if (snaps.length === 0) {
+      const s = this.o.periodSeconds;
+      return {
+        unavailable: `no ready serving pod pushed its drift and feedback counts in the last ${STALE_PERIODS * s} s (pods push every ${s} s to the operator's report endpoint; see their logs)`,
+      };
+    }
+    return { merged: mergeSnapshots(snaps) };
+  }
+
+  start(): void {
+    this.leading = true;
+    const tick = () => {
+      try {
+        this.tick();
+      } catch (err) {
+        this.o.log.error({ err }, "monitoring merge failed");
+      }
+      this.timer = setTimeout(tick, this.o.periodSeconds * 1000);
+    };
+    this.timer = setTimeout(tick, this.o.periodSeconds * 1000);
+  }
+
+  async stop(): Promise<void> {
+    this.leading = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.latest.clear();
+  }
+}
