@@ -35,6 +35,26 @@ describe("resolveModelUri", () => {
   });
 });
 
+/** Serves dir's files on 127.0.0.1, counting requests per file name; `answer` may replace a file's bytes. */
+async function serveFolder(dir: string, answer: (name: string, n: number) => string | undefined = () => undefined) {
+  const requests = new Map<string, number>();
+  const server = createServer((req, res) => {
+    const name = path.basename(req.url ?? "");
+    const n = (requests.get(name) ?? 0) + 1;
+    requests.set(name, n);
+    const replaced = answer(name, n);
+    if (replaced !== undefined) return void res.end(replaced);
+    readFile(path.join(dir, name))
+      .then((b) => res.end(b))
+      .catch(() => {
+        res.statusCode = 404;
+        res.end();
+      });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { server, port: (server.address() as AddressInfo).port, requests };
+}
+
 describe("fetchArtifact", () => {
   const setup = async () => {
     const dir = await tempDir();
@@ -73,16 +93,7 @@ describe("fetchArtifact", () => {
 
   it("loads over http with the same digest", async () => {
     const { dir, expected } = await setup();
-    const server = createServer((req, res) => {
-      readFile(path.join(dir, path.basename(req.url ?? "")))
-        .then((b) => res.end(b))
-        .catch(() => {
-          res.statusCode = 404;
-          res.end();
-        });
-    });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const port = (server.address() as AddressInfo).port;
+    const { server, port } = await serveFolder(dir);
     try {
       const loc = resolveModelUri(`http://127.0.0.1:${port}/m/model.json`, "/mnt/pvc");
       // A local server is loopback, which the egress policy refuses unless the allow-list opens it.
@@ -115,21 +126,9 @@ describe("fetchArtifact", () => {
     const manifest = JSON.stringify({ formatVersion: 1, kind: "TrainingJob", files });
     await writeFile(path.join(dir, "manifest.json"), manifest);
     // A server that answers each file right once and then something else: a second read of any file is a swap.
-    const requests = new Map<string, number>();
-    const server = createServer((req, res) => {
-      const name = path.basename(req.url ?? "");
-      const n = (requests.get(name) ?? 0) + 1;
-      requests.set(name, n);
-      if (n > 1) return void res.end(name === "preprocessing.json" ? JSON.stringify({ featureNames: ["evil"] }) : "x");
-      readFile(path.join(dir, name))
-        .then((b) => res.end(b))
-        .catch(() => {
-          res.statusCode = 404;
-          res.end();
-        });
-    });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const port = (server.address() as AddressInfo).port;
+    const { server, port, requests } = await serveFolder(dir, (name, n) =>
+      n > 1 ? (name === "preprocessing.json" ? JSON.stringify({ featureNames: ["evil"] }) : "x") : undefined,
+    );
     try {
       const loc = resolveModelUri(`http://127.0.0.1:${port}/m/model.json`, "/mnt/pvc");
       const a = await fetchArtifact(loc, sha(manifest), { egress: parseEgressAllow("127.0.0.1") });
