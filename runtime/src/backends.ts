@@ -12,8 +12,8 @@ export type BackendName = Exclude<BackendChoice, "auto">;
 const AUTO_ORDER: readonly BackendName[] = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"];
 
 export interface BackendInfo {
-  /** Liftoff's name (what --backend takes). */
-  name: BackendName;
+  /** Liftoff's name (what --backend takes); `onnxruntime` for an ONNX model, which TF.js does not run. */
+  name: BackendName | "onnxruntime";
   /** tfjs-core's registered backend name. */
   tfjsBackend: string;
   tfjsVersion: string;

@@ -99,6 +99,7 @@ function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedMo
   const env: Wire<V1EnvVar>[] = [
     { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
     podEnv("modelUri", model.uri),
+    podEnv("modelFormat", model.format),
     podEnv("modelName", name),
     podEnv("modelVersion", track),
     podEnv("port", String(RUNTIME_PORT)),

@@ -197,6 +197,7 @@ describe("the pod env table", () => {
       "requestTimeoutMs",
       "headersTimeoutMs",
       "grpcMaxConcurrentStreams",
+      "onnxThreads",
       "authTokenFile",
       "authTokens",
       "tlsCertFile",

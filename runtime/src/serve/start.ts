@@ -98,6 +98,8 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     maxBatchSize: config.maxBatchSize,
     maxLatencyMs: config.maxLatencyMs,
     maxPendingRequests: config.maxPendingRequests,
+    format: config.modelFormat,
+    onnxThreads: config.onnxThreads,
     ...(baseline !== undefined || config.feedback
       ? {
           monitoring: {
