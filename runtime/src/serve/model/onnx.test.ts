@@ -1,9 +1,12 @@
 import { createHash } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
+import * as grpc from "@grpc/grpc-js";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../errors.js";
+import { type GrpcListener, startGrpc } from "../grpc/listener.js";
+import { clients } from "../grpc/protos.js";
 import { onnxServerFor, tempDir } from "../test-helpers.js";
 import { loadOnnx } from "./onnx.js";
 import { allDtypesOnnx, ELEM, onnxModel } from "./onnx-test-model.js";
@@ -254,5 +257,110 @@ describe("onnx format: serving every dtype over V2", () => {
     expect(text).toContain('"minimum":0,"maximum":255');
     expect(text).toContain('"minimum":-128,"maximum":127');
     expect(text).toContain(`"minimum":-${Number.MAX_SAFE_INTEGER},"maximum":${Number.MAX_SAFE_INTEGER}`);
+  });
+});
+
+describe("onnx format: every dtype over V2 gRPC and TF Serving gRPC", () => {
+  let app: FastifyInstance;
+  let listener: GrpcListener;
+  let call: (client: grpc.Client, method: string, req: object) => Promise<Record<string, unknown>>;
+  let v2: grpc.Client;
+  let tfs: grpc.Client;
+  beforeAll(async () => {
+    const served = await onnxServerFor(await writeModel(allDtypesOnnx()));
+    app = served.app;
+    listener = await startGrpc(
+      {
+        modelHost: served.modelHost,
+        limits: served.limits,
+        maxMessageBytes: 1 << 20,
+        maxConcurrentStreams: 10,
+        log: app.log,
+      },
+      "127.0.0.1",
+      0,
+    );
+    const C = clients();
+    v2 = new C.Inference(`127.0.0.1:${listener.port}`, grpc.credentials.createInsecure());
+    tfs = new C.Prediction(`127.0.0.1:${listener.port}`, grpc.credentials.createInsecure());
+    call = (client, method, req) =>
+      new Promise((resolve, reject) => {
+        (client as unknown as Record<string, (...a: unknown[]) => void>)[method]?.(req, (err: unknown, res: object) =>
+          err ? reject(err) : resolve(res as Record<string, unknown>),
+        );
+      });
+  });
+  afterAll(async () => {
+    v2.close();
+    tfs.close();
+    await Promise.all([listener.close(), app.close()]);
+  });
+
+  const bytesOf = (b: Buffer, Type: typeof BigInt64Array | typeof Int8Array | typeof Uint8Array): (number | bigint)[] =>
+    Array.from(new Type(new Uint8Array(b).buffer) as ArrayLike<number | bigint>);
+
+  it("V2 ModelInfer with typed contents: int64_contents, uint_contents, int_contents, bool_contents", async () => {
+    const res = await call(v2, "ModelInfer", {
+      model_name: "m",
+      inputs: [
+        { name: "x", datatype: "FP32", shape: [1, 3], contents: { fp32_contents: [1, 2, 3] } },
+        { name: "ids", datatype: "INT64", shape: [1, 2], contents: { int64_contents: [4503599627370495, -7] } },
+        { name: "u", datatype: "UINT8", shape: [1, 2], contents: { uint_contents: [255, 1] } },
+        { name: "s", datatype: "INT8", shape: [1, 2], contents: { int_contents: [-128, 127] } },
+        { name: "b", datatype: "BOOL", shape: [1, 1], contents: { bool_contents: [true] } },
+      ],
+      outputs: [{ name: "ids_plus" }, { name: "u_out" }, { name: "s_out" }],
+    });
+    const outs = res.outputs as { name: string; datatype: string }[];
+    expect(outs.map((o) => [o.name, o.datatype])).toEqual([
+      ["ids_plus", "INT64"],
+      ["u_out", "UINT8"],
+      ["s_out", "INT8"],
+    ]);
+    const raw = res.raw_output_contents as Buffer[];
+    expect(bytesOf(raw[0] as Buffer, BigInt64Array)).toEqual([9007199254740990n, -14n]);
+    expect(bytesOf(raw[1] as Buffer, Uint8Array)).toEqual([255, 1]);
+    expect(bytesOf(raw[2] as Buffer, Int8Array)).toEqual([-128, 127]);
+  });
+
+  it("V2 ModelInfer: a UINT8 value out of range is INVALID_ARGUMENT naming the input", async () => {
+    const err = (await call(v2, "ModelInfer", {
+      model_name: "m",
+      inputs: [
+        { name: "x", datatype: "FP32", shape: [1, 3], contents: { fp32_contents: [1, 2, 3] } },
+        { name: "ids", datatype: "INT64", shape: [1, 2], contents: { int64_contents: [1, 2] } },
+        { name: "u", datatype: "UINT8", shape: [1, 2], contents: { uint_contents: [256, 1] } },
+        { name: "s", datatype: "INT8", shape: [1, 2], contents: { int_contents: [0, 0] } },
+        { name: "b", datatype: "BOOL", shape: [1, 1], contents: { bool_contents: [true] } },
+      ],
+    }).catch((e: unknown) => e)) as grpc.ServiceError;
+    expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(err.details).toMatch(/input 'u': data\[0\] is 256, expected an integer from 0 to 255/);
+  });
+
+  it("TF Serving Predict: DT_INT64 int64_val, DT_UINT8/DT_INT8 int_val in, tensor_content out with the model's dtypes", async () => {
+    const t = (dtype: string, shape: number[], field: string, values: unknown[]) => ({
+      dtype,
+      tensor_shape: { dim: shape.map((size) => ({ size })) },
+      [field]: values,
+    });
+    const res = await call(tfs, "Predict", {
+      model_spec: { name: "m" },
+      inputs: {
+        x: t("DT_FLOAT", [1, 3], "float_val", [1, 2, 3]),
+        ids: t("DT_INT64", [1, 2], "int64_val", [21, -21]),
+        u: t("DT_UINT8", [1, 2], "int_val", [0, 200]),
+        s: t("DT_INT8", [1, 2], "int_val", [-5, 5]),
+        b: t("DT_BOOL", [1, 1], "bool_val", [false]),
+      },
+      output_filter: ["ids_plus", "u_out", "s_out"],
+    });
+    const outs = res.outputs as Record<string, { dtype: string; tensor_content: Buffer }>;
+    expect(outs.ids_plus?.dtype).toBe("DT_INT64");
+    expect(bytesOf(outs.ids_plus?.tensor_content as Buffer, BigInt64Array)).toEqual([42n, -42n]);
+    expect(outs.u_out?.dtype).toBe("DT_UINT8");
+    expect(bytesOf(outs.u_out?.tensor_content as Buffer, Uint8Array)).toEqual([0, 200]);
+    expect(outs.s_out?.dtype).toBe("DT_INT8");
+    expect(bytesOf(outs.s_out?.tensor_content as Buffer, Int8Array)).toEqual([-5, 5]);
   });
 });
