@@ -10,7 +10,7 @@ import { ConfigError } from "./errors.js";
 
 export const BACKENDS = ["auto", "tensorflow", "tensorflow-gpu", "wasm", "cpu"] as const;
 /** spec.model.format's values (the operator passes it as is), plus `auto`: `.onnx` → onnx, else TF.js. */
-export const MODEL_FORMATS = ["auto", "tfjs-layers", "tfjs-graph", "onnx"] as const;
+const MODEL_FORMATS = ["auto", "tfjs-layers", "tfjs-graph", "onnx"] as const;
 export type ModelFormat = (typeof MODEL_FORMATS)[number];
 export type BackendChoice = (typeof BACKENDS)[number];
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;

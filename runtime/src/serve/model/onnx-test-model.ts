@@ -1,45 +1,37 @@
 /**
  * Test fixtures: tiny real ONNX models, written as ModelProto bytes with the
- * few fields of onnx.proto they need (protobufjs; no Python, no download), that
+ * few fields of onnx.proto they need (no Python, no download), that
  * onnxruntime loads and runs like any other.
  */
-import protobuf from "protobufjs";
+/**
+ * The protobuf wire format, as much as a ModelProto needs: a message is its fields in order, each a key
+ * (field number << 3 | wire type) then a varint (type 0) or a length-prefixed byte string (type 2).
+ */
+type Field = [field: number, value: number | string | Uint8Array];
 
-/** The subset of onnx/onnx.proto (field numbers as there) a graph of plain nodes needs. */
-const ONNX_PROTO = {
-  nested: {
-    ModelProto: {
-      fields: {
-        irVersion: { id: 1, type: "int64" },
-        producerName: { id: 2, type: "string" },
-        graph: { id: 7, type: "GraphProto" },
-        opsetImport: { id: 8, type: "OperatorSetIdProto", rule: "repeated" },
-      },
-    },
-    OperatorSetIdProto: { fields: { domain: { id: 1, type: "string" }, version: { id: 2, type: "int64" } } },
-    GraphProto: {
-      fields: {
-        node: { id: 1, type: "NodeProto", rule: "repeated" },
-        name: { id: 2, type: "string" },
-        input: { id: 11, type: "ValueInfoProto", rule: "repeated" },
-        output: { id: 12, type: "ValueInfoProto", rule: "repeated" },
-      },
-    },
-    NodeProto: {
-      fields: {
-        input: { id: 1, type: "string", rule: "repeated" },
-        output: { id: 2, type: "string", rule: "repeated" },
-        name: { id: 3, type: "string" },
-        opType: { id: 4, type: "string" },
-      },
-    },
-    ValueInfoProto: { fields: { name: { id: 1, type: "string" }, type: { id: 2, type: "TypeProto" } } },
-    TypeProto: { fields: { tensorType: { id: 1, type: "TensorTypeProto" } } },
-    TensorTypeProto: { fields: { elemType: { id: 1, type: "int32" }, shape: { id: 2, type: "TensorShapeProto" } } },
-    TensorShapeProto: { fields: { dim: { id: 1, type: "Dimension", rule: "repeated" } } },
-    Dimension: { fields: { dimValue: { id: 1, type: "int64" }, dimParam: { id: 2, type: "string" } } },
-  },
-};
+function varint(n: number): number[] {
+  const out: number[] = [];
+  let v = n;
+  while (v > 0x7f) {
+    out.push((v & 0x7f) | 0x80);
+    v = Math.floor(v / 128);
+  }
+  out.push(v);
+  return out;
+}
+
+function message(fields: Field[]): Uint8Array {
+  const parts: number[] = [];
+  for (const [field, value] of fields) {
+    if (typeof value === "number") {
+      parts.push(...varint(field * 8), ...varint(value));
+      continue;
+    }
+    const bytes = typeof value === "string" ? new TextEncoder().encode(value) : value;
+    parts.push(...varint(field * 8 + 2), ...varint(bytes.byteLength), ...bytes);
+  }
+  return new Uint8Array(parts);
+}
 
 /** onnx.proto TensorProto.DataType numbers. */
 export const ELEM = { float: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float16: 10 } as const;
@@ -57,31 +49,37 @@ export interface OnnxNode {
   outputs: string[];
 }
 
-/** A ModelProto (IR 8, opset 13) of `nodes` between `inputs` and `outputs`. */
+/** A ModelProto (IR 8, opset 13) of `nodes` between `inputs` and `outputs` (field numbers as in onnx/onnx.proto). */
 export function onnxModel(inputs: OnnxTensorDecl[], outputs: OnnxTensorDecl[], nodes: OnnxNode[]): Uint8Array {
-  const root = protobuf.Root.fromJSON(ONNX_PROTO);
-  const Model = root.lookupType("ModelProto");
-  const value = (t: OnnxTensorDecl) => ({
-    name: t.name,
-    type: {
-      tensorType: {
-        elemType: t.elem,
-        shape: { dim: t.dims.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) },
-      },
-    },
-  });
-  const msg = Model.fromObject({
-    irVersion: 8,
-    producerName: "liftoff-test",
-    opsetImport: [{ domain: "", version: 13 }],
-    graph: {
-      name: "test",
-      node: nodes.map((n, i) => ({ input: n.inputs, output: n.outputs, name: `n${i}`, opType: n.op })),
-      input: inputs.map(value),
-      output: outputs.map(value),
-    },
-  });
-  return Model.encode(msg).finish();
+  // ValueInfoProto{name 1, type 2: TypeProto{tensor_type 1: {elem_type 1, shape 2: {dim 1: {dim_value 1 | dim_param 2}}}}}
+  const value = (t: OnnxTensorDecl) => {
+    const dims = t.dims.map((d): Field => [1, message([typeof d === "number" ? [1, d] : [2, d]])]);
+    const tensorType = message([
+      [1, t.elem],
+      [2, message(dims)],
+    ]);
+    return message([
+      [1, t.name],
+      [2, message([[1, tensorType]])],
+    ]);
+  };
+  // NodeProto{input 1*, output 2*, name 3, op_type 4}
+  const node = (n: OnnxNode, i: number) =>
+    message([...n.inputs.map((x): Field => [1, x]), ...n.outputs.map((x): Field => [2, x]), [3, `n${i}`], [4, n.op]]);
+  // GraphProto{node 1*, name 2, input 11*, output 12*}
+  const graph = message([
+    ...nodes.map((n, i): Field => [1, node(n, i)]),
+    [2, "test"],
+    ...inputs.map((t): Field => [11, value(t)]),
+    ...outputs.map((t): Field => [12, value(t)]),
+  ]);
+  // ModelProto{ir_version 1, producer_name 2, graph 7, opset_import 8: OperatorSetIdProto{domain 1, version 2}}
+  return message([
+    [1, 8],
+    [2, "liftoff-test"],
+    [7, graph],
+    [8, message([[2, 13]])],
+  ]);
 }
 
 /**
