@@ -22,7 +22,7 @@ export const POD_ENV = {
   modelVersion: { name: "LIFTOFF_MODEL_VERSION", readBy: ["serve"], meaning: "the version V2 metadata reports" },
   modelDigest: { name: "LIFTOFF_MODEL_DIGEST", readBy: ["serve"], meaning: "sha256:<hex> the artifact must match" },
   modelFormat: { name: "LIFTOFF_MODEL_FORMAT", readBy: ["serve"], meaning: "spec.model.format (auto: by extension)" },
-  onnxThreads: { name: "LIFTOFF_ONNX_THREADS", readBy: ["serve"], meaning: "onnxruntime intra-op threads (0: CPUs)" },
+  onnxThreads: { name: "LIFTOFF_ONNX_THREADS", readBy: ["serve"], meaning: "onnxruntime threads (the CPU limit)" },
   host: { name: "LIFTOFF_HOST", readBy: ["serve"], meaning: "address to bind (default $POD_IP)" },
   port: { name: "LIFTOFF_PORT", readBy: ["serve"], meaning: "HTTP port" },
   grpcPort: { name: "LIFTOFF_GRPC_PORT", readBy: ["serve"], meaning: "gRPC port; unset: no gRPC" },
