@@ -19,6 +19,8 @@ export interface BackendInfo {
   tfjsVersion: string;
   /** libtensorflow version for the native backends. */
   libVersion: string | undefined;
+  /** onnxruntime's version, for an ONNX model (name `onnxruntime`). */
+  onnxruntimeVersion?: string;
 }
 
 // Variable specifiers keep TypeScript from requiring type declarations for

@@ -171,6 +171,8 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
         backend: b.name,
         tfjs: b.tfjsVersion,
         libtensorflow: b.libVersion,
+        onnxruntime: b.onnxruntimeVersion,
+        onnxThreads: b.name === "onnxruntime" ? config.onnxThreads || "cpus" : undefined,
         probeMicros: probe?.timings,
         plainJsRows: modelHost.model?.plainJsRows,
         skippedBackends: probe?.skipped,
