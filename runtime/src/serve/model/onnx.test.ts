@@ -251,6 +251,18 @@ describe("onnx format: serving every dtype over V2", () => {
     ]);
   });
 
+  it("V1 predict with named instances: int64, uint8, int8 and bool in, each output by name", async () => {
+    const r = await app.inject({
+      method: "POST",
+      url: "/v1/models/m:predict",
+      payload: { instances: [{ x: [1, 2, 3], ids: [5, -5], u: [9, 10], s: [-3, 3], b: [true] }] },
+    });
+    expect(r.statusCode).toBe(200);
+    expect(r.json().predictions).toEqual([
+      { doubled: [2, 4, 6], ids_plus: [10, -10], u_out: [9, 10], s_out: [-3, 3], b_out: [true] },
+    ]);
+  });
+
   it("/openapi.json states the integer ranges of the ONNX inputs", async () => {
     const doc = (await app.inject({ method: "GET", url: "/openapi.json" })).json();
     const text = JSON.stringify(doc);
