@@ -85,8 +85,10 @@ export function onnxModel(inputs: OnnxTensorDecl[], outputs: OnnxTensorDecl[], n
 /**
  * One input of each dtype the runtime serves, batched: x float32 [batch,3] → doubled = x + x; ids int64 [batch,2]
  * → ids_plus = ids + ids; u uint8 [batch,2], s int8 [batch,2], b bool [batch,1] → each echoed as `<name>_out`.
+ * `arith: "Identity"` echoes x and ids too (a fuzzer's extreme values then cannot overflow inside the model).
  */
-export function allDtypesOnnx(): Uint8Array {
+export function allDtypesOnnx(arith: "Add" | "Identity" = "Add"): Uint8Array {
+  const twice = (x: string) => (arith === "Add" ? [x, x] : [x]);
   const t = (name: string, elem: number, width: number): OnnxTensorDecl => ({ name, elem, dims: ["batch", width] });
   return onnxModel(
     [t("x", ELEM.float, 3), t("ids", ELEM.int64, 2), t("u", ELEM.uint8, 2), t("s", ELEM.int8, 2), t("b", ELEM.bool, 1)],
@@ -98,8 +100,8 @@ export function allDtypesOnnx(): Uint8Array {
       t("b_out", ELEM.bool, 1),
     ],
     [
-      { op: "Add", inputs: ["x", "x"], outputs: ["doubled"] },
-      { op: "Add", inputs: ["ids", "ids"], outputs: ["ids_plus"] },
+      { op: arith, inputs: twice("x"), outputs: ["doubled"] },
+      { op: arith, inputs: twice("ids"), outputs: ["ids_plus"] },
       { op: "Identity", inputs: ["u"], outputs: ["u_out"] },
       { op: "Identity", inputs: ["s"], outputs: ["s_out"] },
       { op: "Identity", inputs: ["b"], outputs: ["b_out"] },
