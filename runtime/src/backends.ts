@@ -12,13 +12,15 @@ export type BackendName = Exclude<BackendChoice, "auto">;
 const AUTO_ORDER: readonly BackendName[] = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"];
 
 export interface BackendInfo {
-  /** Liftoff's name (what --backend takes). */
-  name: BackendName;
+  /** Liftoff's name (what --backend takes); `onnxruntime` for an ONNX model, which TF.js does not run. */
+  name: BackendName | "onnxruntime";
   /** tfjs-core's registered backend name. */
   tfjsBackend: string;
   tfjsVersion: string;
   /** libtensorflow version for the native backends. */
   libVersion: string | undefined;
+  /** onnxruntime's version, for an ONNX model (name `onnxruntime`). */
+  onnxruntimeVersion?: string;
 }
 
 // Variable specifiers keep TypeScript from requiring type declarations for

@@ -35,6 +35,8 @@ describe("parseServeConfig", () => {
       port: 8080,
       grpcPort: undefined,
       backend: "auto",
+      modelFormat: "auto",
+      onnxThreads: 0,
       maxBatchSize: 1,
       maxLatencyMs: 0,
       maxRequestRows: 1024,

@@ -9,6 +9,9 @@ import { SERVING_DEFAULTS } from "./contract/serving.js";
 import { ConfigError } from "./errors.js";
 
 export const BACKENDS = ["auto", "tensorflow", "tensorflow-gpu", "wasm", "cpu"] as const;
+/** spec.model.format's values (the operator passes it as is), plus `auto`: `.onnx` → onnx, else TF.js. */
+const MODEL_FORMATS = ["auto", "tfjs-layers", "tfjs-graph", "onnx"] as const;
+export type ModelFormat = (typeof MODEL_FORMATS)[number];
 export type BackendChoice = (typeof BACKENDS)[number];
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -23,6 +26,9 @@ export interface ServeConfig {
   /** gRPC (V2 and TF Serving) port; undefined: no gRPC listener. */
   grpcPort: number | undefined;
   backend: BackendChoice;
+  modelFormat: ModelFormat;
+  /** onnxruntime intra-op threads; 0: the CPUs the process may use. */
+  onnxThreads: number;
   /** 1 turns dynamic batching off. */
   maxBatchSize: number;
   maxLatencyMs: number;
@@ -76,7 +82,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     key: "modelUri",
     kind: "string",
     required: true,
-    help: "model.json location: path, file://, pvc://<claim>/<path>, http(s)://",
+    help: "model.json (or .onnx file) location: path, file://, pvc://<claim>/<path>, http(s)://",
   },
   {
     flag: "model-name",
@@ -99,7 +105,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     env: POD_ENV.modelDigest.name,
     key: "modelDigest",
     kind: "digest",
-    help: "sha256:<hex> of model.json followed by its weight files; refuse to serve on mismatch",
+    help: "sha256:<hex> of model.json followed by its weight files (ONNX: of the .onnx file); refuse to serve on mismatch",
   },
   {
     flag: "host",
@@ -135,6 +141,25 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     default: "auto",
     values: BACKENDS,
     help: "TensorFlow.js backend; auto picks the fastest available",
+  },
+  {
+    flag: "model-format",
+    env: POD_ENV.modelFormat.name,
+    key: "modelFormat",
+    kind: "enum",
+    default: "auto",
+    values: MODEL_FORMATS,
+    help: "onnx: an ONNX file (a folder: its model.onnx) run by onnxruntime; tfjs-*: model.json; auto: by the .onnx extension",
+  },
+  {
+    flag: "onnx-threads",
+    env: POD_ENV.onnxThreads.name,
+    key: "onnxThreads",
+    kind: "int",
+    default: "0",
+    min: 0,
+    max: 1024,
+    help: "onnxruntime intra-op threads for an ONNX model; 0: the CPUs this process may use",
   },
   {
     flag: "max-batch-size",

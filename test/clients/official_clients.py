@@ -85,7 +85,7 @@ def tfserving(addr, model, req):
             request.inputs[name].CopyFrom(tf.make_tensor_proto(arr))
         else:
             # The typed-value form, as other clients build it by hand.
-            field = {np.float32: "float_val", np.int32: "int_val"}[arr.dtype.type]
+            field = {np.float32: "float_val", np.int32: "int_val", np.int64: "int64_val"}[arr.dtype.type]
             proto = tensor_pb2.TensorProto(
                 dtype=tf.as_dtype(arr.dtype).as_datatype_enum,
                 tensor_shape=tensor_shape_pb2.TensorShapeProto(

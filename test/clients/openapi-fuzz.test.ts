@@ -4,12 +4,15 @@
  * version as path parameters (schemathesis.toml), and must find nothing: no
  * schema-valid request refused, no schema-violating one accepted, no 5xx, a 405
  * with a true Allow header for every undeclared method, responses as documented.
- * Once per model kind: one input, and two inputs with two outputs (equal row
- * counts, each input once, each output at most once are in the schema too).
+ * Once per model kind: one input, two inputs with two outputs (equal row
+ * counts, each input once, each output at most once are in the schema too),
+ * and an ONNX model with an input of each dtype (FP32, INT64, UINT8, INT8, BOOL: their ranges are in the schema).
  */
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { allDtypesOnnx } from "../../runtime/src/serve/model/onnx-test-model.js";
 import { saveLayersModel, tempDir, tinyDense } from "../../runtime/src/serve/test-helpers.js";
 import { python, ROOT, type RuntimeProcess, startRuntime, venvPython } from "./support.js";
 
@@ -27,7 +30,18 @@ function twoFloatInputs(): tf.LayersModel {
   return tf.model({ inputs: [a, b], outputs: [sum as tf.SymbolicTensor, triple as tf.SymbolicTensor] });
 }
 
-const MODELS = { "one input": tinyDense, "two inputs, two outputs": twoFloatInputs };
+/** Each model kind, written into a folder: the --model-uri to serve it from. */
+const MODELS: Record<string, (dir: string) => Promise<string>> = {
+  "one input": (dir) => saveLayersModel(tinyDense(), dir).then(() => dir),
+  "two inputs, two outputs": (dir) => saveLayersModel(twoFloatInputs(), dir).then(() => dir),
+  // Echoing every input: an int64 doubled past 2^53 is refused as JSON output (ask for binary), which no request
+  // schema can rule out; a float doubled past float32's range would be Infinity.
+  "onnx, every dtype": async (dir) => {
+    const file = path.join(dir, "model.onnx");
+    await writeFile(file, allDtypesOnnx("Identity"));
+    return file;
+  },
+};
 
 describe.each(Object.entries(MODELS))(
   "schemathesis against a real runtime process (%s)",
@@ -37,10 +51,9 @@ describe.each(Object.entries(MODELS))(
     let rt: RuntimeProcess;
 
     beforeAll(async () => {
-      const dir = await tempDir();
-      await saveLayersModel(make(), dir);
+      const uri = await make(await tempDir());
       // A small row limit keeps the exact V2 schema (one alternative per row count) small.
-      [py, rt] = await Promise.all([venvPython(), startRuntime(dir, ["--max-request-rows", "4"])]);
+      [py, rt] = await Promise.all([venvPython(), startRuntime(uri, ["--max-request-rows", "4"])]);
     }, 600_000);
     afterAll(async () => {
       await rt?.stop();

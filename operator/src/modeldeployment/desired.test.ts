@@ -231,6 +231,18 @@ describe("desiredObjects: resources and scheduling", () => {
     expect(env.LIFTOFF_MODEL_DIGEST).toBe(digest);
   });
 
+  it("an onnx model gets its format and onnxruntime threads = the CPU limit; a TF.js model's pod has neither", () => {
+    const onnx: ResolvedModel = { uri: "pvc://models/minilm/model.onnx", format: "onnx", claim: "models" };
+    const env = envOf(get(desiredObjects(mdep(), ctx({ stable: onnx })), "Deployment"));
+    expect(env.LIFTOFF_MODEL_FORMAT).toBe("onnx");
+    expect(env.LIFTOFF_ONNX_THREADS).toEqual({
+      resourceFieldRef: { containerName: "runtime", resource: "limits.cpu" },
+    });
+    const tfjs = envOf(get(desiredObjects(mdep(), ctx()), "Deployment"));
+    expect(tfjs).not.toHaveProperty("LIFTOFF_MODEL_FORMAT");
+    expect(tfjs).not.toHaveProperty("LIFTOFF_ONNX_THREADS");
+  });
+
   it("mounts the claim read-only for a pvc:// model", () => {
     const stable: ResolvedModel = { uri: "pvc://models/churn/model.json", format: "tfjs-layers", claim: "models" };
     const dep = get(

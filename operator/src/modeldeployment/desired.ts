@@ -15,7 +15,7 @@ import type { ModelDeployment } from "../api/v1alpha1/index.js";
 import type { Capabilities } from "../capabilities.js";
 import { child, type DesiredObject } from "../children/child.js";
 import { egressEnv } from "../children/egress-env.js";
-import { podEnv } from "../contract/pod-env.js";
+import { POD_ENV, podEnv } from "../contract/pod-env.js";
 import { SERVING_DEFAULTS } from "../contract/serving.js";
 import type { Deployment, HorizontalPodAutoscaler, Service } from "../kube/models.js";
 import { RESTRICTED_CONTAINER_SECURITY, RESTRICTED_POD_SECURITY } from "../kube/pod-security.js";
@@ -115,6 +115,15 @@ function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedMo
     podEnv("backend", "auto"),
   ];
   if (model.digest) env.push(podEnv("modelDigest", model.digest));
+  if (model.format === "onnx") {
+    // Only for ONNX, so the pods of TF.js models (which the runtime tells by model.json) stay as they were.
+    env.push(podEnv("modelFormat", model.format));
+    // onnxruntime's threads = the CPU limit rounded up (a resourceFieldRef with divisor 1), not the node's cores.
+    env.push({
+      name: POD_ENV.onnxThreads.name,
+      valueFrom: { resourceFieldRef: { containerName: "runtime", resource: "limits.cpu" } },
+    });
+  }
   if (s.auth) {
     // Only where the keys are: the pod reads them from Vault itself (runtime/src/serve/vault-api-keys.ts).
     env.push(podEnv("authVaultPath", s.auth.apiKeys.path));

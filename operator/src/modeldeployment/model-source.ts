@@ -6,7 +6,7 @@ import { ConditionType, Reason, stalled, waiting } from "../reasons.js";
 
 export interface ResolvedModel {
   uri: string;
-  format: "tfjs-layers" | "tfjs-graph";
+  format: ModelDeploymentSpec["model"]["format"];
   digest?: string;
   /** The PVC to mount when the model lives on one. */
   claim?: string;

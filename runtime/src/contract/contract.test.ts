@@ -92,6 +92,14 @@ function containersOf(objects: Built[]): { command: string; env: string[] }[] {
 /** Representative pods of each kind, with every optional part that adds env turned on (and off). */
 const PODS: [string, Built[]][] = [
   [
+    "ModelDeployment, onnx",
+    modelDeploymentObjects(mdep({}), {
+      runtimeImage: IMAGE,
+      stable: { uri: "pvc://models/minilm/model.onnx", format: "onnx", claim: "models" },
+      capabilities: { serviceMonitor: false, gatewayAPI: false },
+    }).map((d) => d.object),
+  ],
+  [
     "ModelDeployment, plain",
     modelDeploymentObjects(mdep({}), {
       runtimeImage: IMAGE,

@@ -20,6 +20,8 @@ export const POD_ENV = {
   modelName: { name: "LIFTOFF_MODEL_NAME", readBy: ["serve"], meaning: "the model's name in /v1 and /v2 paths" },
   modelVersion: { name: "LIFTOFF_MODEL_VERSION", readBy: ["serve"], meaning: "the version V2 metadata reports" },
   modelDigest: { name: "LIFTOFF_MODEL_DIGEST", readBy: ["serve"], meaning: "sha256:<hex> the artifact must match" },
+  modelFormat: { name: "LIFTOFF_MODEL_FORMAT", readBy: ["serve"], meaning: "spec.model.format (auto: by extension)" },
+  onnxThreads: { name: "LIFTOFF_ONNX_THREADS", readBy: ["serve"], meaning: "onnxruntime threads (the CPU limit)" },
   host: { name: "LIFTOFF_HOST", readBy: ["serve"], meaning: "address to bind (default $POD_IP)" },
   port: { name: "LIFTOFF_PORT", readBy: ["serve"], meaning: "HTTP port" },
   grpcPort: { name: "LIFTOFF_GRPC_PORT", readBy: ["serve"], meaning: "gRPC port; unset: no gRPC" },

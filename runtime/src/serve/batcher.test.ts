@@ -29,9 +29,9 @@ describe("batching helpers", () => {
       ]),
     ]);
     expect(merged[0]?.shape).toEqual([3, 2]);
-    expect(Array.from(merged[0]?.data ?? [])).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(Array.from(merged[0]?.data ?? [], Number)).toEqual([1, 2, 3, 4, 5, 6]);
     const parts = splitOutputs([{ ...(merged[0] as Tensor), dtype: "float32" }], [1, 2]);
-    expect(parts.map((p) => [p[0]?.shape, Array.from(p[0]?.data ?? [])])).toEqual([
+    expect(parts.map((p) => [p[0]?.shape, Array.from(p[0]?.data ?? [], Number)])).toEqual([
       [
         [1, 2],
         [1, 2],
@@ -57,7 +57,7 @@ describe("Batcher", () => {
     const b = new Batcher({ maxBatchSize: 4, maxLatencyMs: 600_000, run: doubler(calls) });
     const results = await Promise.all([req([[1]]), req([[2], [3]]), req([[4]])].map((r) => b.submit(r)));
     expect(calls).toEqual([4]);
-    expect(results.map((r) => Array.from(r.outputs[0]?.data ?? []))).toEqual([[2], [4, 6], [8]]);
+    expect(results.map((r) => Array.from(r.outputs[0]?.data ?? [], Number))).toEqual([[2], [4, 6], [8]]);
   });
 
   it("sends a partial batch when the oldest request's latency budget is spent", async () => {
@@ -101,8 +101,8 @@ describe("Batcher", () => {
     const b = new Batcher({ maxBatchSize: 4, maxLatencyMs: 1, run: doubler(calls) });
     const [a, c] = await Promise.all([b.submit(req([[1, 1]])), b.submit(req([[2]]))]);
     expect(calls).toEqual([1, 1]);
-    expect(Array.from(a?.outputs[0]?.data ?? [])).toEqual([2, 2]);
-    expect(Array.from(c?.outputs[0]?.data ?? [])).toEqual([4]);
+    expect(Array.from(a?.outputs[0]?.data ?? [], Number)).toEqual([2, 2]);
+    expect(Array.from(c?.outputs[0]?.data ?? [], Number)).toEqual([4]);
   });
 
   it("a failing model call rejects the callers of that batch only", async () => {

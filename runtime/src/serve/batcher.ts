@@ -18,8 +18,8 @@
  */
 import { performance } from "node:perf_hooks";
 import { errors } from "../errors.js";
-import type { OutputTensor, Tensor } from "./model/loaded-model.js";
-import { allocate, sizeOf } from "./tensors.js";
+import type { OutputTensor, Tensor, TypedData } from "./model/loaded-model.js";
+import { sizeOf } from "./tensors.js";
 import type { Prepared } from "./validate.js";
 
 export interface BatchResult {
@@ -52,12 +52,12 @@ export function concatInputs(reqs: readonly Prepared[]): Tensor[] {
   const rows = reqs.reduce((n, r) => n + r.rows, 0);
   return first.inputs.map((t0, i) => {
     const shape = [rows, ...t0.shape.slice(1)];
-    const dtype = t0.data instanceof Float32Array ? "float32" : t0.data instanceof Int32Array ? "int32" : "bool";
-    const data = allocate(dtype, sizeOf(shape));
+    // Same typed array as the first request's (the dtype is the input's, checked per request).
+    const data = new (t0.data.constructor as new (n: number) => TypedData)(sizeOf(shape));
     let offset = 0;
     for (const r of reqs) {
       const part = (r.inputs[i] as Tensor).data;
-      data.set(part, offset);
+      (data as Float32Array).set(part as Float32Array, offset);
       offset += part.length;
     }
     return { data, shape };

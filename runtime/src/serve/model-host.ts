@@ -3,10 +3,16 @@
  * → ready → draining. Routes ask it for readiness and hand it validated requests.
  */
 import { performance } from "node:perf_hooks";
-import { type FetchOptions, fetchArtifact, type ModelLocation } from "../artifact.js";
+import {
+  type FetchOptions,
+  fetchArtifact,
+  fetchOnnxArtifact,
+  isOnnxLocation,
+  type ModelLocation,
+} from "../artifact.js";
 import { activate, type BackendInfo, type ProbeResult, probeBackends } from "../backends.js";
-import type { BackendChoice } from "../config.js";
-import { errors } from "../errors.js";
+import type { BackendChoice, ModelFormat } from "../config.js";
+import { ConfigError, errors } from "../errors.js";
 import { Batcher, type BatchResult } from "./batcher.js";
 import type { RuntimeMetrics } from "./metrics.js";
 import { loadModel } from "./model/load.js";
@@ -23,6 +29,10 @@ export interface ModelHostOptions {
   maxLatencyMs: number;
   /** Most requests queued or computing at once (--max-pending-requests); undefined: no bound. */
   maxPendingRequests?: number;
+  /** How the artifact is read: TF.js model.json (default, `auto` without a .onnx extension) or ONNX. */
+  format?: ModelFormat;
+  /** onnxruntime intra-op threads (--onnx-threads); 0 or undefined: the CPUs the process may use. */
+  onnxThreads?: number;
   /** Drift and feedback (monitoring/), set up once the model's signature is known. */
   monitoring?: { options: MonitorOptions; baseline: BaselineState };
 }
@@ -111,6 +121,10 @@ export class ModelHost {
     /** How an http(s) model is fetched (the egress policy of the pod). */
     fetch: FetchOptions = {},
   ): Promise<LoadReport> {
+    const format = this.opts.format ?? "auto";
+    if (format === "onnx" || (format === "auto" && isOnnxLocation(location))) {
+      return this.loadOnnx(location, expectedDigest, fetch);
+    }
     const t0 = performance.now();
     const artifact = await fetchArtifact(location, expectedDigest, fetch);
     const t1 = performance.now();
@@ -149,6 +163,38 @@ export class ModelHost {
     };
     this.opts.metrics.loaded("fetch", report.fetchSeconds);
     if (probe !== undefined) this.opts.metrics.loaded("probe", report.probeSeconds);
+    this.opts.metrics.loaded("build", report.warmupSeconds);
+    return report;
+  }
+
+  /** An ONNX model: no TF.js backend to choose; onnxruntime runs it (model/onnx.ts). */
+  private async loadOnnx(location: ModelLocation, expectedDigest: string | undefined, fetch: FetchOptions) {
+    const t0 = performance.now();
+    const artifact = await fetchOnnxArtifact(location, expectedDigest, fetch);
+    const t1 = performance.now();
+    // Imported here so pods serving TF.js models never load onnxruntime's native library.
+    const { loadOnnx, onnxBackend } = await import("./model/onnx.js");
+    const model = await loadOnnx(artifact.model, { threads: this.opts.onnxThreads ?? 0 });
+    try {
+      await model.run(warmupInputs(model.signature));
+    } catch (err) {
+      model.dispose();
+      throw new ConfigError(`the ONNX model failed its warm-up inference: ${(err as Error).message.split("\n")[0]}`);
+    }
+    const t2 = performance.now();
+    this.digest = artifact.digest;
+    const backend = onnxBackend();
+    this.attach(model, backend);
+    const report = {
+      digest: artifact.digest,
+      bytes: artifact.bytes,
+      fetchSeconds: (t1 - t0) / 1000,
+      probeSeconds: 0,
+      warmupSeconds: (t2 - t1) / 1000,
+      backend,
+      probe: undefined,
+    };
+    this.opts.metrics.loaded("fetch", report.fetchSeconds);
     this.opts.metrics.loaded("build", report.warmupSeconds);
     return report;
   }

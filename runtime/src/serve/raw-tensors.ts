@@ -4,6 +4,7 @@
  * Pure; every rejection is a 400/INVALID_ARGUMENT naming the tensor and field.
  */
 import { errors } from "../errors.js";
+import { DTYPE_INFO } from "./dtypes.js";
 import type { DType, OutputTensor, TypedData } from "./model/loaded-model.js";
 import { allocate, sizeOf } from "./tensors.js";
 
@@ -32,9 +33,6 @@ export function halfToNumber(h: number): number {
   if (exp === 0x1f) return frac === 0 ? sign * Number.POSITIVE_INFINITY : Number.NaN;
   return sign * 2 ** (exp - 15) * (1 + frac / 1024);
 }
-
-const INT32_MIN = -2147483648;
-const INT32_MAX = 2147483647;
 
 function reader(view: DataView, datatype: string): (i: number) => number | bigint {
   switch (datatype) {
@@ -84,13 +82,20 @@ export function fromRaw(
       `${what}: ${field} is ${bytes.byteLength} bytes but shape [${shape.join(",")}] of ${datatype} needs ${n * width}`,
     );
   }
-  // FP32 into float32 and INT32 into int32 are the common case: one copy, then checks.
-  if ((datatype === "FP32" && dtype === "float32") || (datatype === "INT32" && dtype === "int32")) {
+  const info = DTYPE_INFO[dtype];
+  // The datatype the model has (FP32 into float32, INT64 into int64, …) is the common case: one copy, then checks.
+  if (datatype === info.v2) {
     const out = allocate(dtype, n);
     new Uint8Array(out.buffer).set(bytes);
     if (dtype === "float32") {
       for (let i = 0; i < n; i++) {
         if (!Number.isFinite(out[i] as number)) throw errors.invalidInput(`${what}: element ${i} is not finite`);
+      }
+    } else if (dtype === "bool") {
+      for (let i = 0; i < n; i++) {
+        const v = out[i] as number;
+        if (v !== 0 && v !== 1)
+          throw errors.invalidInput(`${what}: element ${i} is ${v}, expected a BOOL byte (0 or 1)`);
       }
     }
     return out;
@@ -98,14 +103,21 @@ export function fromRaw(
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const read = reader(view, datatype);
   const out = allocate(dtype, n);
+  const range = info.range;
   for (let i = 0; i < n; i++) {
     const raw = read(i);
+    if (range !== undefined) {
+      // Integers: compared exactly (a UINT64 beyond 2^53 must not round into range).
+      const exact = typeof raw === "bigint" ? raw : BigInt(raw);
+      if (exact < range[0] || exact > range[1])
+        throw errors.invalidInput(`${what}: element ${i} is ${String(raw)}, outside the ${dtype} range`);
+      if (out instanceof BigInt64Array) out[i] = exact;
+      else out[i] = Number(exact);
+      continue;
+    }
     const v = typeof raw === "bigint" ? Number(raw) : raw;
     if (dtype === "float32") {
       if (!Number.isFinite(v)) throw errors.invalidInput(`${what}: element ${i} is not finite`);
-    } else if (dtype === "int32") {
-      if (typeof raw === "bigint" ? raw < BigInt(INT32_MIN) || raw > BigInt(INT32_MAX) : v < INT32_MIN || v > INT32_MAX)
-        throw errors.invalidInput(`${what}: element ${i} is ${String(raw)}, outside the int32 range`);
     } else if (v !== 0 && v !== 1) {
       throw errors.invalidInput(`${what}: element ${i} is ${v}, expected a BOOL byte (0 or 1)`);
     }
@@ -114,7 +126,7 @@ export function fromRaw(
   return out;
 }
 
-/** An output's bytes as the V2 binary form of its datatype (FP32, INT32, BOOL: one byte each). */
+/** An output's bytes as the V2 binary form of its datatype (little-endian; BOOL, UINT8 and INT8: one byte each). */
 export function toRaw(t: OutputTensor): Uint8Array {
   return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
 }

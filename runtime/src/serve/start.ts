@@ -108,6 +108,8 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     maxBatchSize: config.maxBatchSize,
     maxLatencyMs: config.maxLatencyMs,
     maxPendingRequests: config.maxPendingRequests,
+    format: config.modelFormat,
+    onnxThreads: config.onnxThreads,
     ...(baseline !== undefined || config.feedback
       ? {
           monitoring: {
@@ -179,6 +181,8 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
         backend: b.name,
         tfjs: b.tfjsVersion,
         libtensorflow: b.libVersion,
+        onnxruntime: b.onnxruntimeVersion,
+        onnxThreads: b.name === "onnxruntime" ? config.onnxThreads || "cpus" : undefined,
         probeMicros: probe?.timings,
         plainJsRows: modelHost.model?.plainJsRows,
         skippedBackends: probe?.skipped,

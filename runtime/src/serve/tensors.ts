@@ -3,10 +3,9 @@
  * nested or flat arrays out. Every rejection is a 400 naming what is wrong.
  */
 import { errors } from "../errors.js";
+import { DTYPE_INFO, JSON_INT64_MAX, jsonRange } from "./dtypes.js";
 import type { DType, Tensor, TensorSpec, TypedData } from "./model/loaded-model.js";
 
-const INT32_MIN = -2147483648;
-const INT32_MAX = 2147483647;
 export const FLOAT32_MAX = 3.4028234663852886e38;
 /**
  * The deepest nesting a JSON tensor may have. The checks below recurse once per
@@ -16,7 +15,7 @@ export const FLOAT32_MAX = 3.4028234663852886e38;
 export const MAX_RANK = 32;
 
 export function allocate(dtype: DType, size: number): TypedData {
-  return dtype === "float32" ? new Float32Array(size) : dtype === "int32" ? new Int32Array(size) : new Uint8Array(size);
+  return DTYPE_INFO[dtype].allocate(size);
 }
 
 export function sizeOf(shape: readonly number[]): number {
@@ -39,21 +38,17 @@ function put(out: TypedData, i: number, v: unknown, dtype: DType): boolean {
     // Beyond float32's range a value would silently become Infinity.
     if (typeof v !== "number" || !(Math.abs(v) <= FLOAT32_MAX)) return false;
     out[i] = v;
-  } else if (dtype === "int32") {
-    if (typeof v !== "number" || !Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX) return false;
-    out[i] = v;
-  } else {
+  } else if (dtype === "bool") {
     if (typeof v !== "boolean") return false;
     out[i] = v ? 1 : 0;
+  } else {
+    const [min, max] = jsonRange(dtype) as readonly [number, number];
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) return false;
+    if (out instanceof BigInt64Array) out[i] = BigInt(v);
+    else out[i] = v;
   }
   return true;
 }
-
-const EXPECT: Record<DType, string> = {
-  float32: "a finite number within float32's range",
-  int32: "an integer in the int32 range",
-  bool: "true or false",
-};
 
 /**
  * The common case of fromNested — a scalar, a list, or a list of equal-length
@@ -126,7 +121,7 @@ export function fromNested(value: unknown, dtype: DType, what: string): Tensor {
     if (depth === shape.length) {
       if (!put(out, k++, v, dtype)) {
         const at = path.length > 0 ? ` at [${path.join(",")}]` : "";
-        throw errors.invalidInput(`${what}: value${at} is ${describeValue(v)}, expected ${EXPECT[dtype]}`);
+        throw errors.invalidInput(`${what}: value${at} is ${describeValue(v)}, expected ${DTYPE_INFO[dtype].expect}`);
       }
       return;
     }
@@ -160,7 +155,9 @@ export function fromFlat(value: unknown, dtype: DType, what: string, shape?: rea
   const out = allocate(dtype, value.length);
   for (let i = 0; i < value.length; i++) {
     if (!put(out, i, value[i], dtype)) {
-      throw errors.invalidInput(`${what}: data[${i}] is ${describeValue(value[i])}, expected ${EXPECT[dtype]}`);
+      throw errors.invalidInput(
+        `${what}: data[${i}] is ${describeValue(value[i])}, expected ${DTYPE_INFO[dtype].expect}`,
+      );
     }
   }
   return out;
@@ -183,25 +180,45 @@ export function checkShape(shape: readonly number[], spec: TensorSpec, what: str
   return shape[0] ?? 1;
 }
 
-export function toPlain(data: TypedData, dtype: DType): (number | boolean)[] {
-  if (dtype === "bool") return Array.from(data, (v) => v !== 0);
-  return Array.from(data);
+/** One element as JSON: a boolean for bool, a number otherwise (an int64 only while a double holds it exactly). */
+function jsonValue(v: number | bigint, dtype: DType, what: string): number | boolean {
+  if (typeof v === "bigint") {
+    if (v > BigInt(JSON_INT64_MAX) || v < -BigInt(JSON_INT64_MAX)) {
+      throw errors.invalidInput(
+        `${what}: value ${v} is beyond what a JSON number holds exactly (±(2^53 − 1)); ask for this output as binary data`,
+      );
+    }
+    return Number(v);
+  }
+  return dtype === "bool" ? v !== 0 : v;
+}
+
+function plainSlice(data: TypedData, dtype: DType, what: string): (number | boolean)[] {
+  if (dtype === "bool") return Array.from(data as Uint8Array, (v) => v !== 0);
+  if (data instanceof BigInt64Array) return Array.from(data, (v) => jsonValue(v, dtype, what));
+  return Array.from(data as Float32Array);
+}
+
+/** `what` names the output in the error an int64 beyond JSON's exact range gets. */
+export function toPlain(data: TypedData, dtype: DType, what = "output"): (number | boolean)[] {
+  return plainSlice(data, dtype, what);
 }
 
 /** Nested JSON array of `data` with `shape` (a scalar for rank 0). */
-export function toNested(data: TypedData, shape: readonly number[], dtype: DType, offset = 0, depth = 0): unknown {
-  if (depth === shape.length) {
-    const v = data[offset] as number;
-    return dtype === "bool" ? v !== 0 : v;
-  }
+export function toNested(
+  data: TypedData,
+  shape: readonly number[],
+  dtype: DType,
+  offset = 0,
+  depth = 0,
+  what = "output",
+): unknown {
+  if (depth === shape.length) return jsonValue(data[offset] as number | bigint, dtype, what);
   const n = shape[depth] as number;
   let stride = 1;
   for (let d = depth + 1; d < shape.length; d++) stride *= shape[d] as number;
-  if (depth === shape.length - 1) {
-    const slice = data.subarray(offset, offset + n);
-    return dtype === "bool" ? Array.from(slice, (v) => v !== 0) : Array.from(slice);
-  }
+  if (depth === shape.length - 1) return plainSlice(data.subarray(offset, offset + n), dtype, what);
   const out = new Array(n);
-  for (let i = 0; i < n; i++) out[i] = toNested(data, shape, dtype, offset + i * stride, depth + 1);
+  for (let i = 0; i < n; i++) out[i] = toNested(data, shape, dtype, offset + i * stride, depth + 1, what);
   return out;
 }

@@ -185,3 +185,30 @@ export async function serverFor(modelJson: string, fx: ServerFixture = {}) {
   });
   return { app, modelHost, metrics };
 }
+
+/**
+ * A server (not listening; use inject) serving an ONNX file through ModelHost.load, as `serve` does: the file read
+ * once, its digest checked when given, onnxruntime's session built from those bytes and warmed up.
+ */
+export async function onnxServerFor(file: string, fx: ServerFixture & { digest?: string; threads?: number } = {}) {
+  const metrics = new RuntimeMetrics(fx.name ?? "m");
+  const limits = { maxRequestRows: fx.maxRequestRows ?? 1024, bodyLimitBytes: fx.bodyLimitBytes ?? 1024 * 1024 };
+  const modelHost = new ModelHost({
+    name: fx.name ?? "m",
+    version: "1",
+    metrics,
+    maxBatchSize: fx.maxBatchSize ?? 1,
+    maxLatencyMs: fx.maxLatencyMs ?? 5,
+    format: "onnx",
+    onnxThreads: fx.threads ?? 1,
+  });
+  const report = await modelHost.load({ kind: "file", path: file }, fx.digest, "cpu");
+  const app = await buildHttpApp({
+    modelHost,
+    limits,
+    bodyLimitBytes: limits.bodyLimitBytes,
+    auth: fx.auth,
+    logLevel: "silent",
+  });
+  return { app, modelHost, metrics, report, limits };
+}

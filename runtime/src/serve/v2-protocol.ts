@@ -4,6 +4,7 @@
  * codec (http/v2-json-codec.ts) and the protobuf one (grpc/v2-proto-codec.ts) both build on it.
  */
 import { errors } from "../errors.js";
+import { DTYPE_INFO } from "./dtypes.js";
 import type { DType, LoadedModel, Signature, Tensor, TensorSpec } from "./model/loaded-model.js";
 import { MAX_RANK } from "./tensors.js";
 import type { Prepared } from "./validate.js";
@@ -24,19 +25,13 @@ export const V2_DATATYPES = [
   "BYTES",
 ] as const;
 
-const ACCEPTS: Record<DType, readonly string[]> = {
-  float32: ["FP32", "FP16", "FP64"],
-  int32: ["INT32", "INT8", "INT16", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"],
-  bool: ["BOOL"],
-};
-
 /** Whether a tensor of V2 `datatype` may feed a model input of `dtype`. */
 export function accepts(dtype: DType, datatype: string): boolean {
-  return ACCEPTS[dtype].includes(datatype);
+  return DTYPE_INFO[dtype].accepts.includes(datatype);
 }
 
 export function v2Datatype(dtype: DType): string {
-  return dtype === "float32" ? "FP32" : dtype === "int32" ? "INT32" : "BOOL";
+  return DTYPE_INFO[dtype].v2;
 }
 
 /** V2 model metadata (HTTP and gRPC): names, datatypes and shapes, -1 for variable dimensions. */
@@ -46,7 +41,8 @@ export function v2ModelMetadata(name: string, version: string, model: LoadedMode
   return {
     name,
     versions: [version],
-    platform: `tensorflowjs_${model.format}`,
+    // Triton's platform names where one exists (onnxruntime_onnx), else the TF.js format.
+    platform: model.format === "onnx" ? "onnxruntime_onnx" : `tensorflowjs_${model.format}`,
     inputs: tensors(model.signature.inputs),
     outputs: tensors(model.signature.outputs),
   };
@@ -81,7 +77,7 @@ export function resolveInput(sig: Signature, name: unknown, datatype: unknown, w
   if (typeof datatype !== "string" || !(V2_DATATYPES as readonly string[]).includes(datatype)) {
     throw errors.invalidInput(`${what}: unknown datatype '${String(datatype)}'`);
   }
-  if (!ACCEPTS[spec.dtype].includes(datatype)) {
+  if (!accepts(spec.dtype, datatype)) {
     throw errors.invalidInput(`${what}: datatype ${datatype} does not match the model's ${v2Datatype(spec.dtype)}`);
   }
   return spec;

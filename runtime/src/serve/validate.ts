@@ -27,7 +27,11 @@ export function checkRows(rows: number, limits: Limits): void {
   }
 }
 
-/** Shape checks, equal row counts across inputs and the row limit. */
+/**
+ * Shape checks, equal row counts across inputs (batched models: they are concatenated along dimension 0) and the row
+ * limit (on the first input). An unbatched model's inputs may differ in dimension 0 — a sequence of frames beside a
+ * [1,1,128] state, say — since each request is its own call.
+ */
 export function finish(signature: Signature, inputs: Tensor[], limits: Limits): Prepared {
   let rows = -1;
   let key = "";
@@ -36,7 +40,7 @@ export function finish(signature: Signature, inputs: Tensor[], limits: Limits): 
     const what = `input '${spec.name}'`;
     const r = checkShape(t.shape, spec, what);
     if (rows === -1) rows = r;
-    else if (r !== rows)
+    else if (r !== rows && signature.batched)
       throw errors.invalidInput(`${what} has ${r} rows but '${signature.inputs[0]?.name}' has ${rows}`);
     key += `${t.shape.slice(1).join("x")};`;
   });

@@ -21,13 +21,15 @@ const ModelSource = Obj(
     ),
     uri: Type.Optional(
       Type.String({
-        description: "Where the model is: pvc://claim/path/model.json or an http(s):// URL.",
+        description:
+          "Where the model is: pvc://claim/path/model.json (onnx: pvc://claim/path/model.onnx, or its folder) or an http(s):// URL.",
         maxLength: 2048,
         pattern: "^(pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/[^\\s]+|https?://[^\\s]+)$",
       }),
     ),
-    format: StringEnum(["tfjs-layers", "tfjs-graph"] as const, {
-      description: "Format of the model artifact.",
+    format: StringEnum(["tfjs-layers", "tfjs-graph", "onnx"] as const, {
+      description:
+        "Format of the model artifact: tfjs-layers or tfjs-graph (model.json and weight files), or onnx (one .onnx file, run by onnxruntime on CPU; its digest is the file's sha256).",
       default: "tfjs-layers",
     }),
     digest: Type.Optional(

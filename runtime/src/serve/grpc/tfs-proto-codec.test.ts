@@ -49,6 +49,6 @@ describe("TF Serving Predict decoding", () => {
     );
     // The ordinary broadcast still works.
     const ok = decodePredict(predict([2, 3], [7]), sig, limits);
-    expect(Array.from(ok.prepared.inputs[0]?.data ?? [])).toEqual([7, 7, 7, 7, 7, 7]);
+    expect(Array.from(ok.prepared.inputs[0]?.data ?? [], Number)).toEqual([7, 7, 7, 7, 7, 7]);
   });
 });

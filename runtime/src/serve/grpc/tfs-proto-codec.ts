@@ -6,6 +6,7 @@
  * TensorFlow. Input and output keys are the model signature's names.
  */
 import { errors } from "../../errors.js";
+import { DTYPE_INFO } from "../dtypes.js";
 import type { DType, OutputTensor, Signature, Tensor, TensorSpec } from "../model/loaded-model.js";
 import { fromRaw, halfToNumber } from "../raw-tensors.js";
 import { checkShape, fromFlat, sizeOf } from "../tensors.js";
@@ -48,20 +49,18 @@ const DTYPES: Readonly<Record<string, { v2: string; field: string }>> = {
   DT_BOOL: { v2: "BOOL", field: "bool_val" },
 };
 
-const TF_DTYPE: Readonly<Record<DType, string>> = { float32: "DT_FLOAT", int32: "DT_INT32", bool: "DT_BOOL" };
-
 export function tfDtype(dtype: DType): string {
-  return TF_DTYPE[dtype];
+  return DTYPE_INFO[dtype].tf;
 }
 
 /** One TensorProto as a tensor for `spec`; `what` names it ("inputs['x']"). */
 function fromTensorProto(p: TensorProto, spec: TensorSpec, what: string, limits: Limits): Tensor {
   const known = DTYPES[p.dtype];
   if (known === undefined) {
-    throw errors.invalidInput(`${what}: dtype ${p.dtype} is not served (use ${TF_DTYPE[spec.dtype]})`);
+    throw errors.invalidInput(`${what}: dtype ${p.dtype} is not served (use ${tfDtype(spec.dtype)})`);
   }
   if (!accepts(spec.dtype, known.v2)) {
-    throw errors.invalidInput(`${what}: dtype ${p.dtype} does not match the model's ${TF_DTYPE[spec.dtype]}`);
+    throw errors.invalidInput(`${what}: dtype ${p.dtype} does not match the model's ${tfDtype(spec.dtype)}`);
   }
   const shapeProto = p.tensor_shape;
   if (shapeProto === null || shapeProto.unknown_rank) throw errors.invalidInput(`${what}: tensor_shape is missing`);
@@ -98,7 +97,7 @@ function fromTensorProto(p: TensorProto, spec: TensorSpec, what: string, limits:
 
 function toTensorProto(t: OutputTensor): object {
   return {
-    dtype: TF_DTYPE[t.dtype],
+    dtype: tfDtype(t.dtype),
     tensor_shape: { dim: t.shape.map((size) => ({ size })) },
     tensor_content: Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength),
   };

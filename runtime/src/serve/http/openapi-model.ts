@@ -10,6 +10,7 @@
  * many rows. Exact for models whose inputs have fixed inner dimensions; with a
  * variable inner dimension (-1) `data`'s length is left to the runtime's checks.
  */
+import { jsonRange } from "../dtypes.js";
 import type { DType, Signature, TensorSpec } from "../model/loaded-model.js";
 import { FLOAT32_MAX } from "../tensors.js";
 import { accepts, V2_DATATYPES } from "../v2-protocol.js";
@@ -21,8 +22,9 @@ const MAX_ROW_ALTERNATIVES = 256;
 
 function element(dtype: DType): Schema {
   if (dtype === "float32") return { type: "number", minimum: -FLOAT32_MAX, maximum: FLOAT32_MAX };
-  if (dtype === "int32") return { type: "integer", minimum: -2147483648, maximum: 2147483647 };
-  return { type: "boolean" };
+  if (dtype === "bool") return { type: "boolean" };
+  const [minimum, maximum] = jsonRange(dtype) as readonly [number, number];
+  return { type: "integer", minimum, maximum };
 }
 
 function nested(dims: readonly number[], elem: Schema): Schema {

@@ -36,7 +36,7 @@ const tensorMeta = {
   type: "object",
   properties: {
     name: { type: "string" },
-    datatype: { type: "string", enum: ["FP32", "INT32", "BOOL"] },
+    datatype: { type: "string", enum: ["FP32", "INT32", "BOOL", "INT64", "UINT8", "INT8"] },
     shape: { type: "array", items: { type: "integer" }, description: "-1 for a variable dimension" },
   },
 } as const;

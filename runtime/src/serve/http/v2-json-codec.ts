@@ -141,7 +141,7 @@ export function encodeV2(
     outputs: req.outputs.map((i, k) => {
       const t = outputs[i] as OutputTensor;
       const head = { name: sig.outputs[i]?.name, datatype: v2Datatype(t.dtype), shape: t.shape };
-      if (!req.binary[k]) return { ...head, data: toPlain(t.data, t.dtype) };
+      if (!req.binary[k]) return { ...head, data: toPlain(t.data, t.dtype, `output '${head.name}'`) };
       const bytes = toRaw(t);
       binary.push(bytes);
       return { ...head, parameters: { binary_data_size: bytes.byteLength } };

@@ -35,8 +35,13 @@ function uniqueNames(names: string[]): string[] {
   });
 }
 
+/** TF.js signatures only have float32, int32 and bool (toDType), so their data is one of those arrays. */
 function makeTensor(t: Tensor, spec: TensorSpec): tf.Tensor {
-  return tf.tensor(t.data, t.shape, spec.dtype);
+  return tf.tensor(
+    t.data as Float32Array | Int32Array | Uint8Array,
+    t.shape,
+    spec.dtype as "float32" | "int32" | "bool",
+  );
 }
 
 /**

@@ -4,8 +4,12 @@
  * typed arrays, so nothing above model/ touches tensors. load.ts builds one.
  */
 
-export type DType = "float32" | "int32" | "bool";
-export type TypedData = Float32Array | Int32Array | Uint8Array;
+import { DTYPE_INFO } from "../dtypes.js";
+
+/** TF.js models have float32, int32 and bool; ONNX ones also int64, uint8 and int8 (serve/dtypes.ts). */
+export type DType = "float32" | "int32" | "bool" | "int64" | "uint8" | "int8";
+/** bool and uint8 are both bytes; int64 is a BigInt64Array. */
+export type TypedData = Float32Array | Int32Array | Uint8Array | BigInt64Array | Int8Array;
 
 export interface TensorSpec {
   name: string;
@@ -31,7 +35,7 @@ export interface OutputTensor extends Tensor {
 }
 
 export interface LoadedModel {
-  format: "layers" | "graph";
+  format: "layers" | "graph" | "onnx";
   signature: Signature;
   /** Inputs in signature order; outputs in signature order. */
   run(inputs: readonly Tensor[]): Promise<OutputTensor[]>;
@@ -45,12 +49,6 @@ export function warmupInputs(signature: Signature, rows = 1): Tensor[] {
   return signature.inputs.map((s) => {
     const shape = s.shape.map((d, i) => (d !== -1 ? d : i === 0 ? rows : 1));
     const size = shape.reduce((a, b) => a * b, 1);
-    const data =
-      s.dtype === "float32"
-        ? new Float32Array(size)
-        : s.dtype === "int32"
-          ? new Int32Array(size)
-          : new Uint8Array(size);
-    return { data, shape };
+    return { data: DTYPE_INFO[s.dtype].allocate(size), shape };
   });
 }

@@ -46,7 +46,7 @@ describe("model", () => {
     const [out] = await loaded.run([{ data: new Float32Array(rows.flat()), shape: [2, 8] }]);
     const want = ((net.predict(tf.tensor2d(rows)) as tf.Tensor).dataSync() as Float32Array).slice();
     expect(out?.shape).toEqual([2, 3]);
-    Array.from(out?.data ?? []).forEach((v, i) => {
+    Array.from(out?.data ?? [], Number).forEach((v, i) => {
       expect(v).toBeCloseTo(want[i] as number, 5);
     });
   });
@@ -88,7 +88,7 @@ describe("model", () => {
       const [a] = await js.run([x]);
       const [b] = await off.run([x]);
       expect(a?.shape).toEqual([rows, 3]);
-      Array.from(a?.data ?? []).forEach((v, i) => {
+      Array.from(a?.data ?? [], Number).forEach((v, i) => {
         expect(Math.abs(v - (b?.data[i] as number))).toBeLessThanOrEqual(1e-5);
       });
     }

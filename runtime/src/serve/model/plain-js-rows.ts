@@ -20,7 +20,8 @@ export function plainJsRows(
   width: number,
   fixed: number | undefined,
 ): number {
-  const tfOut = (rows: number) => viaTf([{ data: probeInput(rows, width), shape: [rows, width] }])[0]?.data ?? [];
+  const tfOut = (rows: number) =>
+    (viaTf([{ data: probeInput(rows, width), shape: [rows, width] }])[0]?.data as Float32Array | undefined) ?? [];
   for (const rows of [1, 7]) {
     if (!withinTolerance(denseForward(js, probeInput(rows, width), rows), tfOut(rows), 1e-5)) return 0;
   }
