@@ -458,7 +458,7 @@ describe("bad requests get exact status codes and JSON errors", () => {
       payload: { instances: [[1, 2, 3]] },
       headers: { authorization: "Bearer other" },
     });
-    expect(ok.statusCode).toBe(200);
+    expect(ok.statusCode, ok.body).toBe(200);
     for (const url of ["/v2/health/live", "/v2/health/ready", "/metrics"]) {
       expect((await app.inject({ url })).statusCode).toBe(200);
     }
@@ -488,5 +488,37 @@ describe("bad requests get exact status codes and JSON errors", () => {
     await app.inject({ method: "POST", url: P, payload: "{nope", headers: { "content-type": "application/json" } });
     const r = await app.inject({ method: "POST", url: P, payload: { instances: [[1, 2, 3]] } });
     expect(r.json()).toEqual({ predictions: [[4.5, 4.5]] });
+  });
+
+  it("finding: deeply nested JSON gets a 400 before it is parsed, not a 500 from a stack overflow", async () => {
+    const dense = await saveLayersModel(tinyDense(), await tempDir());
+    const { app } = await serverFor(dense, { maxRequestRows: 4, bodyLimitBytes: 4 * 2 ** 20 });
+    const depth = 200_000; // at most 1.2 MB: under the body limit; walking it overflowed the stack in tensors.ts
+    for (const [url, payload] of [
+      [P, `{"instances":${"[".repeat(depth)}${"]".repeat(depth)}}`],
+      [I, `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`],
+    ] as const) {
+      const r = await app.inject({ method: "POST", url, payload, headers: { "content-type": "application/json" } });
+      expect(r.statusCode).toBe(400);
+      expect(r.json()).toEqual({
+        error: "request body nests JSON deeper than 64 levels",
+        code: "LIFTOFF_ERR_BAD_REQUEST",
+      });
+    }
+    // Brackets inside strings do not count; a body nested 64 deep is parsed and gets the codec's own answer.
+    const inString = await app.inject({
+      method: "POST",
+      url: I,
+      payload: { id: "[{".repeat(100), inputs: [row([1, 2, 3])] },
+    });
+    expect(inString.statusCode, inString.body).toBe(200);
+    const ok = await app.inject({
+      method: "POST",
+      url: P,
+      payload: `{"instances":${"[".repeat(63)}1${"]".repeat(63)}}`,
+      headers: { "content-type": "application/json" },
+    });
+    expect(ok.json().code, ok.body).toBe("LIFTOFF_ERR_INVALID_INPUT");
+    await app.close();
   });
 });
