@@ -23,6 +23,8 @@ import { plantApiKey } from "../demo/vault.js";
 import type { ReliabilityOptions } from "./cli.js";
 
 export const NS = "reliability";
+/** The disk-full fault's namespace: its pods' folders are put on a small tmpfs. */
+export const DISK_NS = "reliability-disk";
 export const MDEP = "reli";
 const KEY_PATH = `secret/data/${NS}/${MDEP}`;
 
@@ -64,12 +66,12 @@ export interface Env {
   cleanup(): Promise<void>;
 }
 
-async function ensureNamespace(kc: KubeConfig): Promise<void> {
+async function ensureNamespace(kc: KubeConfig, name: string): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
-  await core.readNamespace({ name: NS }).catch(() =>
+  await core.readNamespace({ name }).catch(() =>
     core.createNamespace({
       // restricted: what a production namespace enforces; the operator's pods must pass it.
-      body: { metadata: { name: NS, labels: { "pod-security.kubernetes.io/enforce": "restricted" } } },
+      body: { metadata: { name, labels: { "pod-security.kubernetes.io/enforce": "restricted" } } },
     }),
   );
 }
@@ -96,7 +98,8 @@ export function modelDeployment(model: ModelVersion, replicas: number) {
       model: { uri: model.uri, digest: model.digest },
       replicas,
       resources: { cpu: "500m", memory: "512Mi" },
-      auth: { apiKeys: { path: KEY_PATH, key: MDEP } },
+      // Keys re-read every 5 s, so the seal fault sees refreshes fail while the pods serve on.
+      auth: { apiKeys: { path: KEY_PATH, key: MDEP }, refreshSeconds: 5 },
     },
   };
 }
@@ -125,7 +128,8 @@ export async function setUp(options: ReliabilityOptions, log: (l: string) => voi
   if (!options.keepCluster && !cluster.alreadyRunning) cleanups.push(() => clusterDown(name).then(() => undefined));
   const kc = new KubeConfig();
   kc.loadFromFile(cluster.kubeconfig);
-  await ensureNamespace(kc);
+  await ensureNamespace(kc, NS);
+  await ensureNamespace(kc, DISK_NS);
 
   const config = clusterConfig(name);
   const conn = readVaultConnection(config);
@@ -141,7 +145,7 @@ export async function setUp(options: ReliabilityOptions, log: (l: string) => voi
       [
         "--leader-elect=false",
         "--metrics-bind-address=127.0.0.1:0",
-        `--namespaces=${NS}`,
+        `--namespaces=${NS},${DISK_NS}`,
         ...(await reportFlags(name)),
         `--vault-addr=${conn.podAddress}`,
         "--vault-ca-configmap=kube-root-ca.crt",

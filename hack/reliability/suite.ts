@@ -5,10 +5,14 @@ import { buildStep } from "../demo/steps/prepare.js";
 import type { DemoContext } from "../demo/steps.js";
 import type { FaultName, ReliabilityOptions } from "./cli.js";
 import { type Env, setUp } from "./env.js";
+import { controlPlane } from "./faults/control-plane.js";
+import { diskFull } from "./faults/disk-full.js";
 import { fuzz } from "./faults/fuzz.js";
 import { killPod } from "./faults/kill-pod.js";
+import { prepareKill } from "./faults/prepare-kill.js";
 import { rollingUpdate } from "./faults/rolling-update.js";
 import { soak } from "./faults/soak.js";
+import { vaultSeal } from "./faults/vault-seal.js";
 import { exitCode, notRun, type Row, renderTable } from "./table.js";
 
 type Fault = (env: Env) => Promise<Row>;
@@ -17,6 +21,10 @@ type Fault = (env: Env) => Promise<Row>;
 const CLUSTER_FAULTS: Partial<Record<FaultName, Fault>> = {
   "rolling-update": rollingUpdate,
   "kill-pod": killPod,
+  "control-plane": controlPlane,
+  "vault-seal": vaultSeal,
+  "prepare-kill": prepareKill,
+  "disk-full": diskFull,
   soak,
 };
 
