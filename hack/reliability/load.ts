@@ -155,9 +155,3 @@ export function windowOf(samples: readonly Sample[], from = 0, to = Number.POSIT
   const errors = [...new Set(failed.map((s) => s.error ?? "?"))].slice(0, 5);
   return { sent: inside.length, failed: failed.length, p99Ms: percentile(lat, 99), errors };
 }
-
-/** From `from` until the end of the last failed request after it (0 when none failed). */
-export function lastFailureAfter(samples: readonly Sample[], from: number): number {
-  const failed = samples.filter((s) => !s.ok && s.end >= from);
-  return failed.length === 0 ? 0 : Math.max(...failed.map((s) => s.end)) - from;
-}

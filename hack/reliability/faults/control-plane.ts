@@ -8,7 +8,8 @@ import { condition, waitSettled } from "../../../test/support/dataset.js";
 import { deploy, type Env, NS } from "../env.js";
 import { windowOf } from "../load.js";
 import { type Row, seconds } from "../table.js";
-import { applyDataSet, jobsOf, versions, writeSources } from "./datasets.js";
+import { versions } from "../versions.js";
+import { applyDataSet, jobsOf, writeSources } from "./datasets.js";
 import { sleep, startServingLoad, waitRolledOut } from "./serving.js";
 
 const NAME = "control-plane";

@@ -1,10 +1,8 @@
 // What the DataSet faults share: penguins sources on the "data" claim (the sample, and a copy many times larger
 // so a prepare runs long enough to be interrupted), the DataSet object, its Jobs, and checking version folders.
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BatchV1Api, CoreV1Api, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
-import type { ManifestJson } from "../../../runtime/src/contract/artifacts.js";
 import { PENGUINS_CSV, PENGUINS_SCHEMA, PENGUINS_TRANSFORMS } from "../../../test/support/dataset.js";
 import { applyObject } from "../../demo/kube.js";
 
@@ -53,41 +51,4 @@ export async function jobsOf(kc: KubeConfig, namespace: string, dataSet: string)
 export async function podsOfJob(kc: KubeConfig, namespace: string, job: string): Promise<V1Pod[]> {
   const pods = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace, labelSelector: `job-name=${job}` });
   return pods.items;
-}
-
-export interface Versions {
-  /** Complete version folders: manifest.json present, its sha256 is the folder's name, every file as listed. */
-  complete: string[];
-  /** Visible (non-dot) folders that are not complete versions: what a reader must never see. */
-  broken: string[];
-  /** Hidden staging folders (.staging-*), never read by anyone. */
-  staging: string[];
-}
-
-function complete(dir: string, name: string): boolean {
-  const manifestFile = join(dir, name, "manifest.json");
-  if (!existsSync(manifestFile)) return false;
-  const bytes = readFileSync(manifestFile);
-  if (createHash("sha256").update(bytes).digest("hex") !== name) return false;
-  const manifest = JSON.parse(bytes.toString("utf8")) as ManifestJson;
-  return manifest.files.every((f) => {
-    const file = join(dir, name, f.path);
-    return (
-      existsSync(file) &&
-      statSync(file).size === f.size &&
-      createHash("sha256").update(readFileSync(file)).digest("hex") === f.sha256
-    );
-  });
-}
-
-/** The version folders under an output folder, sorted into complete, broken and staging. */
-export function versions(outDir: string): Versions {
-  const v: Versions = { complete: [], broken: [], staging: [] };
-  if (!existsSync(outDir)) return v;
-  for (const name of readdirSync(outDir)) {
-    if (name.startsWith(".")) v.staging.push(name);
-    else if (complete(outDir, name)) v.complete.push(name);
-    else v.broken.push(name);
-  }
-  return v;
 }

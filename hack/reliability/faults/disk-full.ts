@@ -12,7 +12,8 @@ import { claimHostFolder } from "../../../devcluster/node-agent/claim-folder.js"
 import { condition, deleteDataSet, waitSettled } from "../../../test/support/dataset.js";
 import { DISK_NS, type Env } from "../env.js";
 import { notRun, type Row, seconds } from "../table.js";
-import { applyDataSet, versions, writeSources } from "./datasets.js";
+import { versions } from "../versions.js";
+import { applyDataSet, writeSources } from "./datasets.js";
 import { sleep } from "./serving.js";
 
 const NAME = "disk-full";

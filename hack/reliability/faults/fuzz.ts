@@ -300,6 +300,7 @@ export async function fuzz(): Promise<Row> {
   const rnd = random(24);
   const t0 = performance.now();
   let slowHeld: number[] = [];
+  let alive = false;
   try {
     await httpFuzz(runtime.port, t, rnd);
     if (grpcPort) await grpcFuzz(grpcPort, t, rnd);
@@ -317,14 +318,15 @@ export async function fuzz(): Promise<Row> {
     await httpCall(runtime.port, V1, GOOD_V1, t, true);
   } finally {
     clearInterval(sampler);
+    alive = runtime.proc.exitCode === null && runtime.proc.signalCode === null;
+    await runtime.stop();
   }
-  const alive = runtime.proc.exitCode === null && runtime.proc.signalCode === null;
-  if (!alive)
+  if (!alive) {
     fail(
       t,
       `the runtime exited (${runtime.proc.exitCode ?? runtime.proc.signalCode}): ${runtime.output().slice(-300)}`,
     );
-  await runtime.stop();
+  }
   const ok = t.failed === 0 && alive && maxRss <= RSS_CAP_MB;
   const longest = Math.max(0, ...slowHeld);
   return {

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { condition, getDataSet, waitSettled } from "../../../test/support/dataset.js";
 import { type Env, NS } from "../env.js";
 import { type Row, seconds } from "../table.js";
-import { applyDataSet, jobsOf, podsOfJob, versions, writeSources } from "./datasets.js";
+import { versions } from "../versions.js";
+import { applyDataSet, jobsOf, podsOfJob, writeSources } from "./datasets.js";
 import { containerPid, sleep } from "./serving.js";
 
 const NAME = "prepare-kill";

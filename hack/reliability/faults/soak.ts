@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { deploy, type Env } from "../env.js";
 import { windowOf } from "../load.js";
+import { slope } from "../stats.js";
 import type { Row } from "../table.js";
 import { containerPid, servingPods, sleep, startServingLoad, waitRolledOut } from "./serving.js";
 
@@ -14,17 +15,6 @@ function rssMb(pid: number): number {
   } catch {
     return Number.NaN;
   }
-}
-
-/** Least-squares slope of y over x (pure). */
-export function slope(points: readonly [number, number][]): number {
-  const n = points.length;
-  if (n < 2) return Number.NaN;
-  const mx = points.reduce((a, [x]) => a + x, 0) / n;
-  const my = points.reduce((a, [, y]) => a + y, 0) / n;
-  const sxx = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
-  const sxy = points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0);
-  return sxx === 0 ? Number.NaN : sxy / sxx;
 }
 
 const MAX_GROWTH_MB = 16;
