@@ -18,7 +18,7 @@ const DOWN_MS = 20_000;
 
 export async function controlPlane(env: Env): Promise<Row> {
   await deploy(env, env.models[1], 2);
-  await waitRolledOut(env, 2, 120_000);
+  await waitRolledOut(env, 2, 120_000, env.models[1].digest);
   const src = writeSources(env.dataFolder, 400);
   const serving = await startServingLoad(env);
   await sleep(3000);

@@ -10,7 +10,7 @@ import { containerPid, servingPods, sleep, startServingLoad, waitRolledOut } fro
 
 export async function killPod(env: Env): Promise<Row> {
   await deploy(env, env.models[1], 2);
-  await waitRolledOut(env, 2, 120_000);
+  await waitRolledOut(env, 2, 120_000, env.models[1].digest);
   const serving = await startServingLoad(env, { retryRefused: true });
   await sleep(5000);
   const pods = await servingPods(env);

@@ -10,14 +10,14 @@ import { sleep, startServingLoad, waitRolledOut } from "./serving.js";
 export async function rollingUpdate(env: Env): Promise<Row> {
   const [from, to] = env.models;
   await deploy(env, from, 2);
-  await waitRolledOut(env, 2, 120_000);
+  await waitRolledOut(env, 2, 120_000, from.digest);
   const serving = await startServingLoad(env);
   await sleep(5000);
   const t0 = performance.now();
   await applyObject(env.kc, modelDeployment(to, 2));
   let rolledOut: number | undefined;
   try {
-    await waitRolledOut(env, 2, 300_000);
+    await waitRolledOut(env, 2, 300_000, to.digest);
     rolledOut = performance.now() - t0;
   } catch (err) {
     env.log(`rolling-update: ${(err as Error).message}`);

@@ -2,6 +2,7 @@
 // waiting (with a deadline) for the Deployment's rollout to finish.
 import { AppsV1Api, CoreV1Api, type V1Pod } from "@kubernetes/client-node";
 import { childNames } from "../../../operator/src/modeldeployment/names.js";
+import { POD_ENV } from "../../../runtime/src/contract/pod-env.js";
 import { EndpointPool } from "../endpoints.js";
 import { type Env, MDEP, NS, versionOf } from "../env.js";
 import { SteadyLoad } from "../load.js";
@@ -38,8 +39,9 @@ export async function startServingLoad(env: Env, opts: { retryRefused?: boolean 
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Until the stable Deployment has rolled out its current template on `replicas` available pods. */
-export async function waitRolledOut(env: Env, replicas: number, timeoutMs: number): Promise<void> {
+/** Until the stable Deployment's template serves `digest` (the operator has applied the change) and has rolled out
+ * on `replicas` available pods, none of an older template left. */
+export async function waitRolledOut(env: Env, replicas: number, timeoutMs: number, digest?: string): Promise<void> {
   const apps = env.kc.makeApiClient(AppsV1Api);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -47,8 +49,11 @@ export async function waitRolledOut(env: Env, replicas: number, timeoutMs: numbe
       .readNamespacedDeployment({ name: childNames(MDEP).deployment("stable"), namespace: NS })
       .catch(() => undefined);
     const s = d?.status;
+    const env0 = d?.spec?.template.spec?.containers[0]?.env ?? [];
+    const serves = digest === undefined || env0.some((e) => e.name === POD_ENV.modelDigest.name && e.value === digest);
     if (
       d &&
+      serves &&
       (s?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) &&
       s?.updatedReplicas === replicas &&
       s?.replicas === replicas &&

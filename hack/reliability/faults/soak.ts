@@ -22,7 +22,7 @@ const MAX_GROWTH_MB = 16;
 export async function soak(env: Env): Promise<Row> {
   const minutes = env.options.soakMinutes;
   await deploy(env, env.models[1], 2);
-  await waitRolledOut(env, 2, 120_000);
+  await waitRolledOut(env, 2, 120_000, env.models[1].digest);
   const pods = await servingPods(env);
   const pids = new Map(pods.map((p) => [p.metadata?.name ?? "", containerPid(p)] as const));
   const rss = new Map<string, [number, number][]>([...pids.keys()].map((k) => [k, []]));

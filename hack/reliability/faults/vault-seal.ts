@@ -21,7 +21,7 @@ function messages(m: Record<string, any>): string[] {
 export async function vaultSeal(env: Env): Promise<Row> {
   const model = env.models[1];
   await deploy(env, model, 2);
-  await waitRolledOut(env, 2, 120_000);
+  await waitRolledOut(env, 2, 120_000, model.digest);
   const serving = await startServingLoad(env);
   await sleep(3000);
   const t0 = performance.now();
