@@ -158,7 +158,11 @@ export async function setUp(options: ReliabilityOptions, log: (l: string) => voi
   await op.leading;
   log(`reliability: operator running (log in ${logFile})`);
 
-  const apiKey = await plantApiKey(name, { namespace: NS, modelDeployment: MDEP, path: KEY_PATH, key: MDEP });
+  // A reused cluster keeps its key: a new one would be refused by running pods until their next refresh.
+  const held = (await vault.read(KEY_PATH).catch(() => undefined)) as { data?: { data?: Record<string, string> } };
+  const apiKey =
+    held?.data?.data?.[MDEP] ??
+    (await plantApiKey(name, { namespace: NS, modelDeployment: MDEP, path: KEY_PATH, key: MDEP }));
   const models = await writeModels(kc);
   const dataFolder = await claimHostFolder(kc, NS, "data");
   return {

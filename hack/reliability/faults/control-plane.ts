@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import { startComponent, stopComponent } from "../../../devcluster/cluster/cluster.js";
 import { condition, waitSettled } from "../../../test/support/dataset.js";
+import { deleteAndWait } from "../../demo/kube.js";
 import { deploy, type Env, NS } from "../env.js";
 import { windowOf } from "../load.js";
 import { type Row, seconds } from "../table.js";
@@ -19,7 +20,9 @@ const DOWN_MS = 20_000;
 export async function controlPlane(env: Env): Promise<Row> {
   await deploy(env, env.models[1], 2);
   await waitRolledOut(env, 2, 120_000, env.models[1].digest);
-  const src = writeSources(env.dataFolder, 400);
+  // A fresh DataSet each run: one left from an earlier run would already be prepared.
+  await deleteAndWait(env.kc, { kind: "DataSet", namespace: NS, name: NAME }, 120_000);
+  const src = writeSources(env.dataFolder, 200);
   const serving = await startServingLoad(env);
   await sleep(3000);
   await applyDataSet(env.kc, NS, NAME, src.large, OUT);

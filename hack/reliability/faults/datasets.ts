@@ -6,16 +6,38 @@ import { BatchV1Api, CoreV1Api, type KubeConfig, type V1Pod } from "@kubernetes/
 import { PENGUINS_CSV, PENGUINS_SCHEMA, PENGUINS_TRANSFORMS } from "../../../test/support/dataset.js";
 import { applyObject } from "../../demo/kube.js";
 
-/** raw/penguins.csv (344 rows) and raw/penguins-x<n>.csv (the rows n times): paths on the "data" claim. */
-export function writeSources(dataFolder: string, times: number): { small: string; large: string } {
+/** A penguins-like row with random measurements (random, so the scratch and output files do not compress away). */
+function randomRow(rnd: () => number): string {
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)] as T;
+  const num = (lo: number, hi: number) => (lo + rnd() * (hi - lo)).toFixed(3);
+  return [
+    pick(["Adelie", "Chinstrap", "Gentoo"]),
+    pick(["Biscoe", "Dream", "Torgersen"]),
+    num(32, 60),
+    num(13, 22),
+    num(170, 232),
+    num(2700, 6300),
+    pick(["male", "female"]),
+    String(2007 + Math.floor(rnd() * 3)),
+  ].join(",");
+}
+
+/** raw/penguins.csv (the sample's 344 rows) and raw/penguins-<n>k.csv (n thousand random rows of the same schema):
+ * paths on the "data" claim. */
+export function writeSources(dataFolder: string, thousands: number): { small: string; large: string } {
   mkdirSync(join(dataFolder, "raw"), { recursive: true });
   const small = "raw/penguins.csv";
-  const large = `raw/penguins-x${times}.csv`;
+  const large = `raw/penguins-${thousands}k.csv`;
   writeFileSync(join(dataFolder, small), PENGUINS_CSV);
   if (!existsSync(join(dataFolder, large))) {
-    const [header, ...rows] = PENGUINS_CSV.trimEnd().split("\n");
-    const body = rows.join("\n");
-    writeFileSync(join(dataFolder, large), `${header}\n${Array.from({ length: times }, () => body).join("\n")}\n`);
+    const header = PENGUINS_CSV.slice(0, PENGUINS_CSV.indexOf("\n"));
+    let seed = 7;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const rows = Array.from({ length: thousands * 1000 }, () => randomRow(rnd));
+    writeFileSync(join(dataFolder, large), `${header}\n${rows.join("\n")}\n`);
   }
   return { small, large };
 }

@@ -1,5 +1,5 @@
 // Fault 6: the prepare pod's scratch volume fills up. Locally a pod's emptyDir volumes are folders under
-// <state>/pods/<namespace>/<pod>/, so the suite mounts a 4 MiB tmpfs over <state>/pods/<namespace>/ of a namespace
+// <state>/pods/<namespace>/<pod>/, so the suite mounts a 1 MiB tmpfs over <state>/pods/<namespace>/ of a namespace
 // of its own (root only) before the DataSet is created: the prepare's DuckDB database and scratch files then meet
 // ENOSPC, as a pod whose scratch volume is full does. Target: the DataSet ends Failed with a condition that says the
 // disk is full (not a generic internal error), and no visible version folder is half-written.
@@ -21,7 +21,7 @@ const OUT = "out/disk-full";
 
 function mount(dir: string): string | undefined {
   mkdirSync(dir, { recursive: true });
-  const res = spawnSync("mount", ["-t", "tmpfs", "-o", "size=4m,mode=0755", "tmpfs", dir], { encoding: "utf8" });
+  const res = spawnSync("mount", ["-t", "tmpfs", "-o", "size=1m,mode=0755", "tmpfs", dir], { encoding: "utf8" });
   return res.status === 0 ? undefined : (res.stderr || res.error?.message || `exit ${res.status}`).trim();
 }
 
@@ -40,7 +40,7 @@ export async function diskFull(env: Env): Promise<Row> {
   const t0 = performance.now();
   try {
     const dataFolder = await claimHostFolder(env.kc, DISK_NS, "data");
-    const src = writeSources(dataFolder, 400);
+    const src = writeSources(dataFolder, 200);
     await applyDataSet(env.kc, DISK_NS, NAME, src.large, OUT);
     const ds = await waitSettled(env.kc, DISK_NS, NAME, 600_000);
     const settled = performance.now() - t0;
@@ -51,7 +51,7 @@ export async function diskFull(env: Env): Promise<Row> {
     const ok = clear && v.broken.length === 0 && v.complete.length === 0;
     return {
       fault: NAME,
-      load: "1 DataSet (penguins ×400), 4 MiB scratch",
+      load: "1 DataSet (200k random penguin rows), 1 MiB scratch",
       sent: undefined,
       failed: undefined,
       dataLost: v.broken.length === 0 ? "none" : `half-written: ${v.broken.join(", ")}`,

@@ -1,11 +1,12 @@
 // Fault 5: a prepare pod SIGKILLed mid-write. A DataSet is prepared once from the sample (version A), then pointed
-// at a source 400 times larger; as soon as that run's staging folder holds a file (it is writing), its pod's process
+// at 200k random rows; as soon as that run's staging folder holds a file (it is writing), its pod's process
 // group gets SIGKILL. Target: while the Job retries and until it finishes, version A stays complete and is what
 // status.output names, no visible folder is a half-written version, and the retry publishes a complete version B.
 // Recovery time: from the kill until the DataSet is Ready with B.
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { condition, getDataSet, waitSettled } from "../../../test/support/dataset.js";
+import { deleteAndWait } from "../../demo/kube.js";
 import { type Env, NS } from "../env.js";
 import { type Row, seconds } from "../table.js";
 import { versions } from "../versions.js";
@@ -28,7 +29,9 @@ function writing(outDir: string): boolean {
 
 export async function prepareKill(env: Env): Promise<Row> {
   const outDir = join(env.dataFolder, OUT);
-  const src = writeSources(env.dataFolder, 400);
+  // A fresh DataSet each run: one left from an earlier run would already be prepared.
+  await deleteAndWait(env.kc, { kind: "DataSet", namespace: NS, name: NAME }, 120_000);
+  const src = writeSources(env.dataFolder, 200);
   await applyDataSet(env.kc, NS, NAME, src.small, OUT);
   const first = await waitSettled(env.kc, NS, NAME, 300_000);
   if (condition(first, "Ready")?.status !== "True")
@@ -82,7 +85,7 @@ export async function prepareKill(env: Env): Promise<Row> {
   const ok = ready && problems.length === 0;
   return {
     fault: "prepare-kill",
-    load: "1 DataSet (penguins ×400)",
+    load: "1 DataSet (200k random penguin rows)",
     sent: undefined,
     failed: undefined,
     dataLost: problems.length === 0 ? "none" : "YES",
