@@ -1,8 +1,8 @@
 // Fault 6: the prepare pod's scratch volume fills up. Locally a pod's emptyDir volumes are folders under
 // <state>/pods/<namespace>/<pod>/, so the suite mounts a 1 MiB tmpfs over <state>/pods/<namespace>/ of a namespace
 // of its own (root only) before the DataSet is created: the prepare's DuckDB database and scratch files then meet
-// ENOSPC, as a pod whose scratch volume is full does. Target: the DataSet ends Failed with a condition that says the
-// disk is full (not a generic internal error), and no visible version folder is half-written.
+// ENOSPC, as a pod whose scratch volume is full does. Target: the DataSet ends Failed with reason NoSpace (not bad
+// data, not an internal error), and no version folder is published, complete or half-written.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -46,7 +46,7 @@ export async function diskFull(env: Env): Promise<Row> {
     const settled = performance.now() - t0;
     const failed = condition(ds, "Failed");
     const message = `${failed?.reason ?? ""}: ${failed?.message ?? ""}`;
-    const clear = failed?.status === "True" && /no space|disk is full|ENOSPC|full/i.test(message);
+    const clear = failed?.status === "True" && failed.reason === "NoSpace";
     const v = versions(join(dataFolder, OUT));
     const ok = clear && v.broken.length === 0 && v.complete.length === 0;
     return {
@@ -58,7 +58,7 @@ export async function diskFull(env: Env): Promise<Row> {
       recovery: `${seconds(settled)} (to Failed)`,
       verdict: ok ? "pass" : "FAIL",
       note:
-        `target: Failed with a condition naming the full disk, no version; got ` +
+        `target: Failed with reason NoSpace, no version; got ` +
         `${failed?.status === "True" ? `Failed "${message.slice(0, 300)}"` : `Ready=${condition(ds, "Ready")?.status}`}; ` +
         `versions: ${v.complete.length} complete, ${v.broken.length} broken`,
     };

@@ -189,7 +189,6 @@ describe("the pod env table", () => {
       "grpcMaxConcurrentStreams",
       "authTokenFile",
       "authTokens",
-      "shutdownDelayMs",
       "logLevel",
       "predictionTtlSeconds",
       "predictionStoreRows",
