@@ -66,13 +66,6 @@ export class SteadyLoad {
     this.agent.destroy();
   }
 
-  /** Requests in flight on `pod` right now (the kill fault's bound). */
-  inFlightOn(pod: string): number {
-    return this.pending.get(pod) ?? 0;
-  }
-
-  private readonly pending = new Map<string, number>();
-
   private async one(): Promise<void> {
     const start = performance.now();
     const first = await this.send(start);
@@ -89,7 +82,6 @@ export class SteadyLoad {
     if (avoid !== undefined && (ep?.pod ?? ep?.url) === avoid) ep = this.target.pool.pick();
     if (!ep) return Promise.resolve({ start, end: start, pod: "", ok: false, error: "no ready endpoint" });
     const pod = ep.pod ?? ep.url;
-    this.pending.set(pod, (this.pending.get(pod) ?? 0) + 1);
     const body = JSON.stringify({ instances: [ROW] });
     const headers: Record<string, string> = {
       "content-type": "application/json",
@@ -101,7 +93,6 @@ export class SteadyLoad {
       const done = (ok: boolean, error?: string, answer?: string) => {
         if (settled) return;
         settled = true;
-        this.pending.set(pod, (this.pending.get(pod) ?? 1) - 1);
         resolve({ start, end: performance.now(), pod, ok, ...(error ? { error } : {}), ...(answer ? { answer } : {}) });
       };
       const req = http.request(

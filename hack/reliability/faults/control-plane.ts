@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { startComponent, stopComponent } from "../../../devcluster/cluster/cluster.js";
 import { condition, waitSettled } from "../../../test/support/dataset.js";
 import { deleteAndWait } from "../../demo/kube.js";
+import type { EndpointPool } from "../endpoints.js";
 import { deploy, type Env, NS } from "../env.js";
 import { windowOf } from "../load.js";
 import { type Row, seconds } from "../table.js";
@@ -14,6 +15,14 @@ import { applyDataSet, jobsOf, podsOfJob, writeSources } from "./datasets.js";
 import { containerPid, sleep, startServingLoad, waitRolledOut } from "./serving.js";
 
 const NAME = "control-plane";
+
+/** The endpoint changes since `t0`, "+12.3 s: 2 pods", to see when the rotation emptied. */
+function endpointHistory(pool: EndpointPool, t0: number): string {
+  return pool.changes
+    .filter((c) => c.at >= t0)
+    .map((c) => `+${seconds(c.at - t0)}: ${c.pods.length} pods`)
+    .join(", ");
+}
 const OUT = "out/control-plane";
 const DOWN_MS = 20_000;
 
@@ -76,6 +85,7 @@ export async function controlPlane(env: Env): Promise<Row> {
       `API server and etcd down ${seconds(DOWN_MS)} while prepare pod ${pod} ran; ${during.sent} requests while down, ` +
       `${during.failed} failed; Jobs for the DataSet: ${jobs.length} (target 1)` +
       (ready ? "" : `; DataSet: ${error || JSON.stringify(ds?.status?.conditions ?? []).slice(0, 300)}`) +
-      (all.errors.length ? `; errors: ${all.errors.join("; ")}` : ""),
+      (all.errors.length ? `; errors: ${all.errors.join("; ")}` : "") +
+      (all.failed > 0 ? `; endpoints seen: ${endpointHistory(serving.pool, t0)}` : ""),
   };
 }

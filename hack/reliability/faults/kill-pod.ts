@@ -21,7 +21,6 @@ export async function killPod(env: Env): Promise<Row> {
     await serving.stop();
     throw new Error(`no serving pod with a local PID (pods: ${pods.map((p) => p.metadata?.name).join(", ")})`);
   }
-  const inFlight = serving.load.inFlightOn(name);
   const t0 = performance.now();
   process.kill(-pid, "SIGKILL");
   // Out of the endpoints (container dead, pod not ready), then back in (restarted and ready).
@@ -38,6 +37,10 @@ export async function killPod(env: Env): Promise<Row> {
   await serving.stop();
   const all = windowOf(serving.load.samples);
   const retried = serving.load.samples.filter((s) => s.retried).length;
+  // In flight at the kill: sent to that pod before it and not answered by then (read from the samples afterwards, so
+  // a request written a moment before the signal counts).
+  const inFlight = serving.load.samples.filter((s) => s.pod === name && s.start <= t0 && s.end >= t0).length;
+  const failedLater = serving.load.samples.filter((s) => !s.ok && s.start > t0).length;
   const ok = all.failed <= inFlight && back !== undefined;
   return {
     fault: "kill-pod",
@@ -48,7 +51,8 @@ export async function killPod(env: Env): Promise<Row> {
     recovery: back === undefined ? "not back in 180 s" : `${seconds(back - t0)} (2 pods ready)`,
     verdict: ok ? "pass" : "FAIL",
     note:
-      `target failed ≤ in flight on the killed pod (${inFlight}); SIGKILL to pod ${name}'s process group (pid ${pid}); ` +
+      `target failed ≤ in flight on the killed pod (${inFlight}); ${failedLater} of the failed were sent after the ` +
+      `kill; SIGKILL to pod ${name}'s process group (pid ${pid}); ` +
       `out of the endpoints after ${seconds(left === undefined ? undefined : left - t0)}; ${retried} refused ` +
       `connections re-sent to the other pod; p99 ${all.p99Ms.toFixed(0)} ms` +
       (all.errors.length ? `; errors: ${all.errors.join("; ")}` : ""),
