@@ -29,7 +29,7 @@ export interface LoadTarget {
   retryRefused?: boolean;
 }
 
-export const ROW = [1, 2, 3];
+const ROW = [1, 2, 3];
 
 export class SteadyLoad {
   readonly samples: Sample[] = [];

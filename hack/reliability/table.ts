@@ -1,6 +1,6 @@
 // The suite's one table (pure): one row per fault, a verdict per row, and the exit status it implies.
 
-export type Verdict = "pass" | "FAIL" | "not run";
+type Verdict = "pass" | "FAIL" | "not run";
 
 export interface Row {
   fault: string;
@@ -14,7 +14,7 @@ export interface Row {
   note: string;
 }
 
-export const COLUMNS = ["fault", "load", "requests sent", "failed", "data lost", "recovery time", "verdict"] as const;
+const COLUMNS = ["fault", "load", "requests sent", "failed", "data lost", "recovery time", "verdict"] as const;
 
 function cells(r: Row): string[] {
   const n = (v: number | undefined) => (v === undefined ? "-" : String(v));

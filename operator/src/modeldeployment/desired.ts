@@ -93,7 +93,7 @@ export function usesHTTPRoute(mdep: ModelDeployment, caps: Capabilities): boolea
  */
 export const SHUTDOWN_DELAY_SECONDS = 10;
 /** The delay, then time for in-flight requests to finish (the runtime's request timeout), before SIGKILL. */
-export const TERMINATION_GRACE_SECONDS = SHUTDOWN_DELAY_SECONDS + 30;
+const TERMINATION_GRACE_SECONDS = SHUTDOWN_DELAY_SECONDS + 30;
 
 function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedModel, track: Track): Wire<V1Container> {
   const image = ctx.runtimeImage;

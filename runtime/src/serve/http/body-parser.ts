@@ -20,10 +20,10 @@ export const BINARY_HEADER = "inference-header-content-length";
 /** Deeper JSON is refused before it is parsed: no tensor has more dimensions than this, and a body of nested
  * brackets (10 MB of them fit the default body limit) would otherwise cost the parser hundreds of MB and overflow
  * the stack of whatever walks it (the fault suite's fuzzing found a 500 from tensors.ts, and RSS over 600 MB). */
-export const MAX_JSON_DEPTH = 64;
+const MAX_JSON_DEPTH = 64;
 
 /** Whether `json` nests arrays/objects deeper than `max` (brackets inside strings do not count); one linear scan. */
-export function nestsDeeperThan(json: Buffer, max: number): boolean {
+function nestsDeeperThan(json: Buffer, max: number): boolean {
   let depth = 0;
   let inString = false;
   for (let i = 0; i < json.length; i++) {
