@@ -15,6 +15,8 @@ export interface Sample {
   retried?: boolean;
   /** Which model version answered (LoadTarget.classify). */
   answer?: string;
+  /** Failed before the request reached a server: connection refused, or a reused connection reset before any answer. */
+  unsent?: boolean;
 }
 
 export interface LoadTarget {
@@ -24,9 +26,11 @@ export interface LoadTarget {
   classify: (predictions: number[][]) => string | undefined;
   apiKey?: string;
   timeoutMs?: number;
-  /** Re-send a request whose connection was refused (it never reached a server) once, to another pod, as a gateway
-   * with retry-on-connect-failure does. Off: a refused connection is a failed request (plain kube-proxy). */
-  retryRefused?: boolean;
+  /** Re-send once, to another pod, a request that never reached a server: its connection was refused, or it was
+   * written to a kept-alive connection the server had already closed and reset before any answer (what Node's
+   * http documentation says to retry, `request.reusedSocket`), as a gateway with retry-on-connect-failure/reset
+   * does. Off: those are failed requests (plain kube-proxy). */
+  retryUnsent?: boolean;
 }
 
 const ROW = [1, 2, 3];
@@ -69,7 +73,7 @@ export class SteadyLoad {
   private async one(): Promise<void> {
     const start = performance.now();
     const first = await this.send(start);
-    if (first.ok || !this.target.retryRefused || !first.error?.includes("ECONNREFUSED")) {
+    if (first.ok || !this.target.retryUnsent || !first.unsent) {
       this.samples.push(first);
       return;
     }
@@ -90,10 +94,19 @@ export class SteadyLoad {
     if (this.target.apiKey) headers.authorization = `Bearer ${this.target.apiKey}`;
     return new Promise<Sample>((resolve) => {
       let settled = false;
-      const done = (ok: boolean, error?: string, answer?: string) => {
+      let answered = false;
+      const done = (ok: boolean, error?: string, answer?: string, unsent?: boolean) => {
         if (settled) return;
         settled = true;
-        resolve({ start, end: performance.now(), pod, ok, ...(error ? { error } : {}), ...(answer ? { answer } : {}) });
+        resolve({
+          start,
+          end: performance.now(),
+          pod,
+          ok,
+          ...(error ? { error } : {}),
+          ...(answer ? { answer } : {}),
+          ...(unsent ? { unsent } : {}),
+        });
       };
       const req = http.request(
         {
@@ -106,6 +119,7 @@ export class SteadyLoad {
           timeout: this.target.timeoutMs ?? 10_000,
         },
         (res) => {
+          answered = true;
           let text = "";
           res.setEncoding("utf8");
           res.on("data", (c: string) => {
@@ -125,7 +139,10 @@ export class SteadyLoad {
         },
       );
       req.on("timeout", () => req.destroy(new Error("timed out")));
-      req.on("error", (err) => done(false, err.message));
+      req.on("error", (err: NodeJS.ErrnoException) => {
+        const unsent = err.code === "ECONNREFUSED" || (err.code === "ECONNRESET" && req.reusedSocket && !answered);
+        done(false, err.message, undefined, unsent);
+      });
       req.end(body);
     });
   }

@@ -13,7 +13,7 @@ export interface Serving {
   stop(): Promise<void>;
 }
 
-export async function startServingLoad(env: Env, opts: { retryRefused?: boolean } = {}): Promise<Serving> {
+export async function startServingLoad(env: Env, opts: { retryUnsent?: boolean } = {}): Promise<Serving> {
   const pool = new EndpointPool(env.kc, NS, MDEP);
   await pool.start();
   const load = new SteadyLoad(
@@ -22,7 +22,7 @@ export async function startServingLoad(env: Env, opts: { retryRefused?: boolean 
       model: MDEP,
       classify: (p) => versionOf(p, env.models),
       apiKey: env.apiKey,
-      ...(opts.retryRefused ? { retryRefused: true } : {}),
+      ...(opts.retryUnsent ? { retryUnsent: true } : {}),
     },
     env.options.rate,
   );
