@@ -47,13 +47,18 @@ export async function startChild(
   proc.stderr?.on("data", (d) => {
     out += d;
   });
+  // A start that fails (no port, never ready) stops the child: it must not outlive the caller.
+  const failed = (message: string): Error => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
+    return new Error(message);
+  };
   const deadline = Date.now() + timeoutMs;
   let port: number | undefined;
   while (port === undefined) {
     const m = portPattern.exec(out);
     if (m?.[1]) port = Number(m[1]);
-    else if (proc.exitCode !== null) throw new Error(`${cmd} exited (${proc.exitCode}): ${out.slice(-2000)}`);
-    else if (Date.now() > deadline) throw new Error(`${cmd} printed no port: ${out.slice(-2000)}`);
+    else if (proc.exitCode !== null) throw failed(`${cmd} exited (${proc.exitCode}): ${out.slice(-2000)}`);
+    else if (Date.now() > deadline) throw failed(`${cmd} printed no port: ${out.slice(-2000)}`);
     else await new Promise((r) => setTimeout(r, 20));
   }
   while (true) {
@@ -61,8 +66,8 @@ export async function startChild(
       .then((r) => r.status === 200)
       .catch(() => false);
     if (ok) break;
-    if (proc.exitCode !== null) throw new Error(`${cmd} exited (${proc.exitCode}): ${out.slice(-2000)}`);
-    if (Date.now() > deadline) throw new Error(`${cmd} never became ready: ${out.slice(-2000)}`);
+    if (proc.exitCode !== null) throw failed(`${cmd} exited (${proc.exitCode}): ${out.slice(-2000)}`);
+    if (Date.now() > deadline) throw failed(`${cmd} never became ready: ${out.slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   return {

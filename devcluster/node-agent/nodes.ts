@@ -7,8 +7,18 @@ import { LEASE_NAMESPACE, LEASE_SECONDS, nodeObject, nodeStatus } from "./node-o
 const LEASE_RENEW_MS = 10_000;
 const STATUS_EVERY_MS = 60_000;
 
+/**
+ * When the next Lease renewal is due: every 10 s, and after failures sooner (1, 2, 4, 8 s), as the kubelet retries:
+ * waiting the full period after an API server outage let the lease lapse past the node lifecycle controller's grace
+ * period, which then marked every pod of the node not ready (the fault suite's control-plane fault).
+ */
+export function heartbeatDelayMs(failures: number): number {
+  return failures === 0 ? LEASE_RENEW_MS : Math.min(LEASE_RENEW_MS, 1000 * 2 ** (failures - 1));
+}
+
 export class NodeKeeper {
-  private timers: NodeJS.Timeout[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
   private readonly uids = new Map<string, string>();
   private lastStatus = 0;
 
@@ -55,21 +65,26 @@ export class NodeKeeper {
   }
 
   start(): void {
+    let failures = 0;
     const tick = async () => {
       try {
         await this.renewLeases();
         if (Date.now() - this.lastStatus >= STATUS_EVERY_MS) await this.postStatus();
+        failures = 0;
       } catch (err) {
+        failures++;
         this.log(`node heartbeat failed (will retry): ${describe(err)}`);
         // The node may have been deleted (or etcd wiped): register it again.
         if (httpStatus(err) === 404) await this.register().catch(() => undefined);
       }
+      if (!this.stopped) this.timer = setTimeout(() => void tick(), heartbeatDelayMs(failures));
     };
-    this.timers.push(setInterval(() => void tick(), LEASE_RENEW_MS));
+    this.timer = setTimeout(() => void tick(), LEASE_RENEW_MS);
   }
 
   stop(): void {
-    for (const t of this.timers) clearInterval(t);
+    this.stopped = true;
+    clearTimeout(this.timer);
   }
 
   private async postStatus(): Promise<void> {

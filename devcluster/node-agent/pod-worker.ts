@@ -118,6 +118,7 @@ export class PodWorker {
 
   update(pod: V1Pod): void {
     this.pod = pod;
+    this.statusWriter.observed();
     if (pod.metadata?.deletionTimestamp && !this.stopping) void this.terminate(deletionGraceSeconds(pod));
   }
 

@@ -31,6 +31,24 @@ export class PodStatusWriter {
     }
   }
 
+  /**
+   * The pod as the API server now has it (an informer update). Someone else may have changed its status: the node
+   * lifecycle controller marks every pod of a node not ready when the node's heartbeat lapsed (the API server down
+   * longer than the grace period), and skipping "unchanged" writes left them not ready for good. When a condition or
+   * the phase differs from what this agent would write, it writes again, as the kubelet's status manager reconciles.
+   */
+  observed(): void {
+    if (this.src.gone() || this.lastWritten === "") return;
+    const want = this.src.status() as { phase?: string; conditions?: { type: string; status: string }[] };
+    const have = this.src.pod().status;
+    const differs =
+      want.phase !== have?.phase ||
+      (want.conditions ?? []).some((c) => have?.conditions?.find((h) => h.type === c.type)?.status !== c.status);
+    if (!differs) return;
+    this.lastWritten = "";
+    this.markDirty();
+  }
+
   /** Resolves once the write in progress, if any, is done. */
   async settled(): Promise<void> {
     await this.writing;

@@ -10,6 +10,7 @@ import {
   desiredObjects,
   ownerReference,
   PVC_ROOT,
+  SHUTDOWN_DELAY_SECONDS,
   stableReplicas,
   usesHTTPRoute,
 } from "./desired.js";
@@ -152,6 +153,17 @@ describe("desiredObjects: the basic set", () => {
     expect(env).not.toHaveProperty("LIFTOFF_MAX_BATCH_SIZE");
     expect(env).not.toHaveProperty("LIFTOFF_MAX_LATENCY_MS");
     expect(env).not.toHaveProperty("LIFTOFF_MODEL_DIGEST");
+  });
+
+  it("finding: a rolling update drops no requests: after SIGTERM a pod serves on, not ready, until endpoints drop it", () => {
+    const dep = get(objects, "Deployment");
+    // Without the delay the runtime closed its port at once and refused what kube-proxy still sent it.
+    expect(envOf(dep).LIFTOFF_SHUTDOWN_DELAY_MS).toBe(String(SHUTDOWN_DELAY_SECONDS * 1000));
+    expect(SHUTDOWN_DELAY_SECONDS).toBeGreaterThanOrEqual(5);
+    // SIGKILL only after the delay and time for in-flight requests (the runtime's 30 s request timeout).
+    expect(dep.spec.template.spec.terminationGracePeriodSeconds).toBe(SHUTDOWN_DELAY_SECONDS + 30);
+    // A new pod is ready before an old one goes.
+    expect(dep.spec.strategy.rollingUpdate).toEqual({ maxUnavailable: 0, maxSurge: 1 });
   });
 
   it("annotates pods for Prometheus scraping when no ServiceMonitor CRD exists", () => {

@@ -210,7 +210,6 @@ describe("the pod env table", () => {
       "authTokens",
       "tlsCertFile",
       "tlsKeyFile",
-      "shutdownDelayMs",
       "logLevel",
       "predictionTtlSeconds",
       "predictionStoreRows",

@@ -5,7 +5,7 @@
 // columns). Ragged CSV rows fail in the pass itself, with their line number only.
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { typedName, typedSql } from "./clean.js";
-import { PrepareError, PrepareReason } from "./errors.js";
+import { noSpaceError, PrepareError, PrepareReason } from "./errors.js";
 import type { Plan } from "./plan.js";
 import type { RawRelation } from "./read.js";
 import { castSql, ident, lit, parquetWrite } from "./sql.js";
@@ -21,6 +21,8 @@ const badValue = (c: string, type: Parameters<typeof castSql>[1]) =>
 
 /** Turns DuckDB's CSV error into a message without the line's content (it may hold personal data). */
 function describeReadError(err: unknown, source: string): PrepareError {
+  const full = noSpaceError(err, `writing the typed copy of ${source} to scratch`);
+  if (full) return full;
   const text = (err as Error).message;
   const line = /Line: (\d+)/.exec(text)?.[1];
   const expected = /Expected Number of Columns: (\d+) Found: (\d+)/.exec(text);

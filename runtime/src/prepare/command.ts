@@ -9,7 +9,7 @@ import type { ReportUpdate } from "../contract/report.js";
 import { EgressError, egressPolicy } from "../net/egress.js";
 import { ReportError, reporterFromEnv } from "../report/reporter.js";
 import { type VaultClient, vaultClientFromEnv } from "../vault/index.js";
-import { PrepareError, PrepareReason, type PrepareReasonName } from "./errors.js";
+import { noSpaceError, PrepareError, PrepareReason, type PrepareReasonName } from "./errors.js";
 import { PREPARE_HELP } from "./help.js";
 import { removeAllVersions } from "./output.js";
 import { type PrepareResult, type PrepareSecrets, runPrepare } from "./pipeline.js";
@@ -152,18 +152,22 @@ export async function prepareMain(argv: string[], env: NodeJS.ProcessEnv): Promi
       log(`cannot report to the operator: ${err.message}`);
       return 1;
     }
-    if (!(err instanceof PrepareError)) {
-      log(`internal error: ${(err as Error).stack ?? err}`);
-      await finish({ phase: "failed", reason: "InternalError", message: (err as Error).message.slice(0, 1000) }).catch(
-        () => undefined,
-      );
+    // A full disk anywhere (DuckDB's spill, the output) is said as such, not as an internal error.
+    const failure = err instanceof PrepareError ? err : (noSpaceError(err, "preparing") ?? err);
+    if (!(failure instanceof PrepareError)) {
+      log(`internal error: ${(failure as Error).stack ?? failure}`);
+      await finish({
+        phase: "failed",
+        reason: "InternalError",
+        message: (failure as Error).message.slice(0, 1000),
+      }).catch(() => undefined);
       return 1;
     }
-    log(`${err.reason}: ${err.message}`);
-    await finish({ phase: "failed", reason: err.reason, message: err.message }).catch((e: Error) =>
+    log(`${failure.reason}: ${failure.message}`);
+    await finish({ phase: "failed", reason: failure.reason, message: failure.message }).catch((e: Error) =>
       log(`could not report the failure: ${e.message}`),
     );
-    return RETRYABLE.has(err.reason) ? 1 : EXIT_PERMANENT;
+    return RETRYABLE.has(failure.reason) ? 1 : EXIT_PERMANENT;
   } finally {
     vault?.close();
   }

@@ -17,6 +17,7 @@ export const PrepareReason = {
   PIINotProtected: "PIINotProtected",
   ...VaultReason,
   OutputNotWritable: "OutputNotWritable",
+  NoSpace: "NoSpace",
 } as const;
 
 export type PrepareReasonName = (typeof PrepareReason)[keyof typeof PrepareReason];
@@ -29,4 +30,20 @@ export class PrepareError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * A full disk (DuckDB's "IO Error: … No space left on device", Node's ENOSPC) as `NoSpace`, naming what was being
+ * written; undefined for any other error. Without it a full scratch volume read as MalformedData (the fault suite's
+ * disk-full fault, docs/reliability.md).
+ */
+export function noSpaceError(err: unknown, doing: string): PrepareError | undefined {
+  const e = err as { code?: unknown; message?: unknown } | undefined;
+  const text = String(e?.message ?? "");
+  if (e?.code !== "ENOSPC" && !/No space left on device|ENOSPC/i.test(text)) return undefined;
+  const detail = text.split("\n")[0] ?? "";
+  return new PrepareError(
+    PrepareReason.NoSpace,
+    `no space left on the volume while ${doing} (${detail}); the data does not fit the prepare pod's scratch or output space`,
+  );
 }

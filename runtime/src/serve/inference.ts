@@ -15,10 +15,14 @@ export function requireModel(modelHost: ModelHost, name: string, version?: strin
     throw errors.versionNotFound(name, version);
 }
 
-/** The loaded model, or 503 while loading or draining. */
+/**
+ * The loaded model, or 503 while loading. A draining pod (SIGTERM, --shutdown-delay-ms) still answers: it reports
+ * not ready so endpoints drop it, and until they have, requests routed to it must not fail (a 503 here made every
+ * rolling update lose requests; docs/reliability.md).
+ */
 export function requireReady(modelHost: ModelHost): LoadedModel {
   const model = modelHost.model;
-  if (model === undefined || !modelHost.ready) throw errors.notReady(modelHost.name);
+  if (model === undefined) throw errors.notReady(modelHost.name);
   return model;
 }
 

@@ -137,6 +137,23 @@ describe("serve", { timeout: 60_000 }, () => {
     await expect(fetch(`${url}/v2/health/live`)).rejects.toThrow();
   });
 
+  it("finding: during the shutdown delay the pod reports not ready but still answers what is routed to it", async () => {
+    const { root } = await modelOnPvc();
+    const s = await startServe(flags(root, ["--shutdown-delay-ms", "3000"]), {});
+    await s.loaded;
+    const url = `http://127.0.0.1:${(s.app.server.address() as { port: number }).port}`;
+    const done = s.shutdown();
+    // Endpoints drop the pod on readiness (and on deletion); until then requests still arrive and must succeed.
+    expect((await fetch(`${url}/v2/health/ready`)).status).toBe(503);
+    const r = await fetch(`${url}/v1/models/m:predict`, {
+      method: "POST",
+      body: JSON.stringify({ instances: [[1, 2, 3]] }),
+    });
+    expect([r.status, await r.json()]).toEqual([200, { predictions: [[4.5, 4.5]] }]);
+    await done;
+    await expect(fetch(`${url}/v2/health/live`)).rejects.toThrow();
+  });
+
   it("auth: tokens from --auth-token-file guard inference, not health", async () => {
     const { root } = await modelOnPvc();
     const file = path.join(root, "tokens");

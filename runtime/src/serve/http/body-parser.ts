@@ -17,6 +17,29 @@ declare module "fastify" {
 
 export const BINARY_HEADER = "inference-header-content-length";
 
+/** Deeper JSON is refused before it is parsed: no tensor has more dimensions than this, and a body of nested
+ * brackets (10 MB of them fit the default body limit) would otherwise cost the parser hundreds of MB and overflow
+ * the stack of whatever walks it (the fault suite's fuzzing found a 500 from tensors.ts, and RSS over 600 MB). */
+const MAX_JSON_DEPTH = 64;
+
+/** Whether `json` nests arrays/objects deeper than `max` (brackets inside strings do not count); one linear scan. */
+function nestsDeeperThan(json: Buffer, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 export function registerBodyParser(app: FastifyInstance): void {
   app.decorateRequest("binaryPart", undefined);
   app.removeAllContentTypeParsers();
@@ -40,6 +63,9 @@ export function registerBodyParser(app: FastifyInstance): void {
     // An empty body reaches the route as undefined: the codecs say "empty", and
     // bodiless DELETE/PUT get their 405 rather than a parse error.
     if (json.byteLength === 0) return done(null, undefined);
+    if (nestsDeeperThan(json, MAX_JSON_DEPTH)) {
+      return done(errors.badRequest(`request body nests JSON deeper than ${MAX_JSON_DEPTH} levels`), undefined);
+    }
     // JSON.parse is enough: request objects are only read, never merged into others.
     try {
       done(null, JSON.parse(json.toString("utf8")));
