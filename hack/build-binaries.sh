@@ -27,12 +27,27 @@ k8s_dir="$cache/k8s-$k8s_version"
 etcd_dir="$cache/etcd-$etcd_version"
 k8s_bins=(kube-apiserver kube-controller-manager kube-scheduler)
 
-missing=()
-[ -x "$etcd_dir/etcd" ] || missing+=("etcd")
-for b in "${k8s_bins[@]}"; do [ -x "$k8s_dir/$b" ] || missing+=("$b"); done
+list_missing() {
+  missing=()
+  [ -x "$etcd_dir/etcd" ] || missing+=("etcd")
+  for b in "${k8s_bins[@]}"; do [ -x "$k8s_dir/$b" ] || missing+=("$b"); done
+}
+list_missing
 
 if [ "${1:-}" = "--check" ] && [ ${#missing[@]} -gt 0 ]; then
   die "missing in cache: ${missing[*]}; run npm run binaries (hack/build-binaries.sh)"
+fi
+
+# Two builds at once (a set-up and a test run started side by side) would clear each other's temporary folders: the
+# second waits for the first, then builds only what is still missing.
+if [ ${#missing[@]} -gt 0 ]; then
+  mkdir -p "$cache"
+  exec 9>"$cache/.build-binaries.lock"
+  if ! flock -n 9; then
+    echo "build-binaries: another build is filling $cache; waiting for it ..." >&2
+    flock 9
+  fi
+  list_missing
 fi
 
 # shellcheck source=hack/go-env.sh

@@ -1,5 +1,5 @@
 // The binary cache script's bad-input paths: each gives one clear line (no Go build is started here).
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -131,6 +131,25 @@ describe("hack/build-binaries.sh", () => {
     expect(again.stderr).toContain(
       "building kube-apiserver (go build k8s.io/kubernetes/cmd/kube-apiserver), about 99s",
     );
+  });
+
+  it("two builds started side by side: the second waits for the first and builds nothing twice", async () => {
+    const cache = mkdtempSync(join(tmpdir(), "liftoff-build-"));
+    const env = fakeGoEnv(cache, { FAKE_GO_SLEEP_ETCD: "1" });
+    const runAsync = () =>
+      new Promise<{ status: number | null; stderr: string }>((resolve) => {
+        const child = spawn("bash", [script], { env, stdio: ["ignore", "ignore", "pipe"] });
+        let stderr = "";
+        child.stderr.on("data", (d: Buffer) => {
+          stderr += d.toString();
+        });
+        child.on("close", (status) => resolve({ status, stderr }));
+      });
+    const [a, b] = await Promise.all([runAsync(), runAsync()]);
+    expect([a.status, b.status]).toEqual([0, 0]);
+    expect([a.stderr, b.stderr].filter((e) => e.includes("another build is filling"))).toHaveLength(1);
+    // One build of each: the waiting run found the binaries the first one made.
+    expect(readFileSync(join(cache, "fake-go-builds"), "utf8").trim().split("\n")).toHaveLength(2);
   });
 
   it("stops the etcd build and names the log when the Kubernetes build fails", () => {
