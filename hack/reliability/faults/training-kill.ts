@@ -2,9 +2,11 @@
 // folder; a second TrainingJob (another seed) trains into the same folder, and the moment its artifact's temporary
 // folder (.tmp-*, publish.ts) appears — inotify, not a poll: the write takes tens of milliseconds — its pod's process
 // group gets SIGKILL. The model is wide (2 × 2048 units, a 16 MB weights.bin) so the write lasts long enough to be
-// hit. Target: A stays complete, no visible folder is a half-written version (checked every 200 ms), status.model
-// never names an incomplete version, and per the product's retry policy (Job backoffLimit 3, exit 137 retried) the
-// Job's next pod resumes from its checkpoint and publishes a complete B. Recovery time: from the kill until Succeeded.
+// hit; the kill counts only when that folder outlives the process (else "not run"). Target: A stays complete, no
+// visible folder is a half-written version (checked every 200 ms), status.model never names an incomplete version,
+// per the product's retry policy (Job backoffLimit 3, exit 137 retried) the Job's next pod resumes from its
+// checkpoint and publishes a complete B, and the killed attempt's .tmp-* folder is gone by then.
+// Recovery time: from the kill until Succeeded.
 import { existsSync, rmSync, watch } from "node:fs";
 import { join } from "node:path";
 import { condition, waitSettled } from "../../../test/support/dataset.js";
@@ -118,6 +120,9 @@ export async function trainingKill(env: Env): Promise<Row> {
   const b = String(tj.status?.model?.digest ?? "").replace(/^sha256:/, "");
   const end = versions(outDir);
   if (outcome === "Succeeded" && !end.complete.includes(b)) problems.push(`version B (${b.slice(0, 12)}) not complete`);
+  // The retry removes what the killed attempt left (publish.ts); left, it would hold a claim's space for good.
+  const leftover = outcome === "Succeeded" && existsSync(join(outDir, killed.tmp));
+  if (leftover) problems.push(`the killed attempt's ${killed.tmp} (half-written artifact) still there after B`);
   const pods = await trainingPods(env.kc, NS, NAME);
   const ok = midWrite && outcome === "Succeeded" && b !== a && problems.length === 0;
   const note =
@@ -127,7 +132,7 @@ export async function trainingKill(env: Env): Promise<Row> {
       : "the folder was already renamed (the kill missed the write)") +
     `; ${checks} looks at the output folder until the run ended; A ${a.slice(0, 12)} → B ${b.slice(0, 12) || "-"}; ` +
     `outcome ${outcome} after ${pods.length} pod(s); ${end.staging.filter((s) => s.startsWith(".tmp-")).length} ` +
-    "dead .tmp-* folder(s) left hidden" +
+    ".tmp-* folder(s) left at the end" +
     (problems.length ? `; problems: ${[...new Set(problems)].join("; ")}` : "") +
     (outcome === "Succeeded" ? "" : `; conditions: ${JSON.stringify(tj.status?.conditions ?? []).slice(0, 300)}`);
   return {
