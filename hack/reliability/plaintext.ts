@@ -3,7 +3,7 @@
 import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 
-export interface PlaintextScan {
+interface PlaintextScan {
   /** Regular files read. */
   files: number;
   /** Files (under a root) that hold the marker. */
@@ -11,7 +11,11 @@ export interface PlaintextScan {
 }
 
 /** Files under `roots` whose bytes contain `marker`, leaving out those `skip` accepts (path relative to its root). */
-export function scanForMarker(roots: string[], marker: string, skip: (rel: string) => boolean = () => false) {
+export function scanForMarker(
+  roots: string[],
+  marker: string,
+  skip: (rel: string) => boolean = () => false,
+): PlaintextScan {
   const needle = Buffer.from(marker, "utf8");
   const scan: PlaintextScan = { files: 0, hits: [] };
   const walk = (root: string, dir: string) => {

@@ -28,7 +28,7 @@ const DATA_OUT = `out/${DATA}`;
 const OUT = `models/${NAME}`;
 const TRANSIT_KEY = `${NS}-${NAME}`;
 /** An island of the penguins sample: a value of the rows, stored as a string in plaintext Parquet. */
-export const MARKER = "Torgersen";
+const MARKER = "Torgersen";
 const tjRef = { kind: "TrainingJob", namespace: NS, name: NAME } as const;
 
 // biome-ignore lint/suspicious/noExplicitAny: status read back
