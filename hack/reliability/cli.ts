@@ -9,6 +9,8 @@ export const FAULTS = [
   "vault-seal",
   "prepare-kill",
   "disk-full",
+  "training-kill",
+  "vault-seal-training",
   "soak",
   "fuzz",
 ] as const;
@@ -91,6 +93,9 @@ Faults, in order: ${FAULTS.join(", ")}
   vault-seal      OpenBao sealed while serving: serving goes on, a new pod waits with a condition, resumes on unseal
   prepare-kill    a prepare pod SIGKILLed mid-write: previous version readable, no half-written version
   disk-full       the prepare scratch volume fills up: a clear condition, no corrupt version
+  training-kill   a training pod SIGKILLed mid-write of its artifact: previous version readable, retry publishes
+  vault-seal-training  OpenBao sealed as a TrainingJob on an encrypted DataSet starts: VaultSealed, Succeeded
+                  after the unseal, no plaintext in what the pods wrote
   soak            steady load for --soak-minutes: RSS slope (MB/h), p99 per 5-minute window, 0 errors
   fuzz            HTTP and gRPC fuzzing of a runtime process started directly: no crash, RSS cap
 

@@ -1,12 +1,13 @@
 // The fault suite's pure parts: flags, the table and its exit status, load windows, the RSS slope, and how version
 // folders are told apart (complete, half-written, staging).
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FAULTS, HELP, parseReliabilityArgs, UsageError } from "./cli.js";
 import { type Sample, windowOf } from "./load.js";
+import { scanForMarker } from "./plaintext.js";
 import { slope } from "./stats.js";
 import { exitCode, notRun, type Row, renderTable } from "./table.js";
 import { versions } from "./versions.js";
@@ -130,5 +131,25 @@ describe("version folders", () => {
     expect(v.broken.sort()).toEqual([bad, "deadbeef"].sort());
     expect(v.staging).toEqual([".staging-0123"]);
     expect(versions(join(out, "missing"))).toEqual({ complete: [], broken: [], staging: [] });
+  });
+});
+
+describe("plaintext scan", () => {
+  it("finds the marker in nested files, skips what it is told to and does not follow links", () => {
+    const root = mkdtempSync(join(tmpdir(), "reli-plain-"));
+    const outside = mkdtempSync(join(tmpdir(), "reli-plain-outside-"));
+    mkdirSync(join(root, "a", "b"), { recursive: true });
+    writeFileSync(
+      join(root, "a", "b", "data.parquet"),
+      Buffer.concat([Buffer.from([0, 1, 2]), Buffer.from("Torgersen")]),
+    );
+    writeFileSync(join(root, "a", "data.parquet.enc"), Buffer.from([9, 8, 7, 6]));
+    writeFileSync(join(root, "preprocessing.json"), '{"vocab":["Torgersen"]}');
+    writeFileSync(join(outside, "x.csv"), "Torgersen");
+    symlinkSync(outside, join(root, "linked"));
+    const scan = scanForMarker([root, join(root, "missing")], "Torgersen", (rel) => rel === "preprocessing.json");
+    expect(scan.hits).toEqual([join(root, "a", "b", "data.parquet")]);
+    expect(scan.files).toBe(2);
+    expect(scanForMarker([outside], "Torgersen").hits).toEqual([join(outside, "x.csv")]);
   });
 });

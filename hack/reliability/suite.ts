@@ -12,7 +12,9 @@ import { killPod } from "./faults/kill-pod.js";
 import { prepareKill } from "./faults/prepare-kill.js";
 import { rollingUpdate } from "./faults/rolling-update.js";
 import { soak } from "./faults/soak.js";
+import { trainingKill } from "./faults/training-kill.js";
 import { vaultSeal } from "./faults/vault-seal.js";
+import { vaultSealTraining } from "./faults/vault-seal-training.js";
 import { exitCode, notRun, type Row, renderTable } from "./table.js";
 
 type Fault = (env: Env) => Promise<Row>;
@@ -25,6 +27,8 @@ const CLUSTER_FAULTS: Partial<Record<FaultName, Fault>> = {
   "vault-seal": vaultSeal,
   "prepare-kill": prepareKill,
   "disk-full": diskFull,
+  "training-kill": trainingKill,
+  "vault-seal-training": vaultSealTraining,
   soak,
 };
 

@@ -48,6 +48,8 @@ export async function applyDataSet(
   name: string,
   sourcePath: string,
   outPath: string,
+  // biome-ignore lint/suspicious/noExplicitAny: more of the spec (encryption)
+  extra: Record<string, any> = {},
 ): Promise<void> {
   await applyObject(kc, {
     apiVersion: "liftoff.dev/v1alpha1",
@@ -59,6 +61,7 @@ export async function applyDataSet(
       transforms: PENGUINS_TRANSFORMS,
       output: { claimName: "data", path: outPath },
       resources: { cpu: "1", memory: "1Gi" },
+      ...extra,
     },
   });
 }
@@ -72,5 +75,42 @@ export async function jobsOf(kc: KubeConfig, namespace: string, dataSet: string)
 
 export async function podsOfJob(kc: KubeConfig, namespace: string, job: string): Promise<V1Pod[]> {
   const pods = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace, labelSelector: `job-name=${job}` });
+  return pods.items;
+}
+
+/** A TrainingJob on a DataSet, writing to `outPath` on the "data" claim. */
+export function trainingJob(
+  namespace: string,
+  name: string,
+  dataSet: string,
+  outPath: string,
+  opts: { units: number[]; epochs: number; seed: number; memory: string },
+) {
+  return {
+    apiVersion: "liftoff.dev/v1alpha1",
+    kind: "TrainingJob" as const,
+    metadata: { name, namespace },
+    spec: {
+      dataSetRef: { name: dataSet },
+      task: "multiclass",
+      model: { layers: opts.units.map((units) => ({ type: "dense", units, activation: "relu" })) },
+      hyperparameters: {
+        optimizer: "adam",
+        learningRate: 0.01,
+        epochs: opts.epochs,
+        batchSize: 16,
+        metrics: ["accuracy"],
+        seed: opts.seed,
+      },
+      resources: { cpu: "1", memory: opts.memory },
+      output: { claimName: "data", path: outPath },
+    },
+  };
+}
+
+export async function trainingPods(kc: KubeConfig, namespace: string, tj: string): Promise<V1Pod[]> {
+  const pods = await kc
+    .makeApiClient(CoreV1Api)
+    .listNamespacedPod({ namespace, labelSelector: `liftoff.dev/trainingjob=${tj}` });
   return pods.items;
 }

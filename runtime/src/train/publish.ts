@@ -3,7 +3,7 @@
 // manifest.json listing every file with its sha256. The artifact's digest is the sha256 of manifest.json; the
 // folder is written under a temporary name and renamed to <out>/<digest hex>/, so a reader never sees half of it.
 import { createHash, randomBytes } from "node:crypto";
-import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { ARTIFACT_FORMAT_VERSION, type ManifestFile, type ManifestJson } from "../contract/artifacts.js";
@@ -66,7 +66,15 @@ export async function publishArtifact(
   lineage: LineageJson,
 ): Promise<Published> {
   await mkdir(out, { recursive: true });
-  const tmp = path.join(out, `.tmp-${randomBytes(6).toString("hex")}`);
+  // The temporary folder carries the run's uid, so the next attempt of the same run (a Job runs one pod at a time)
+  // removes what a killed one left half-written; without a uid (a local run) nothing is removed.
+  const uid = lineage.trainingJob.uid?.replace(/[^a-zA-Z0-9-]/g, "");
+  if (uid) {
+    for (const name of await readdir(out)) {
+      if (name.startsWith(`.tmp-${uid}-`)) await rm(path.join(out, name), { recursive: true, force: true });
+    }
+  }
+  const tmp = path.join(out, `.tmp-${uid ? `${uid}-` : ""}${randomBytes(6).toString("hex")}`);
   await mkdir(tmp);
   try {
     const files: ManifestFile[] = [];
