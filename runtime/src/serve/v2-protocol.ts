@@ -48,6 +48,17 @@ export function v2ModelMetadata(name: string, version: string, model: LoadedMode
   };
 }
 
+/**
+ * The classification extension (`parameters.classification`, tritonclient's `class_count`) is
+ * refused, not ignored: answering the raw tensor where top-k strings were asked for would hand
+ * the client a different shape and datatype than it parses.
+ */
+export function classificationRefused(output: string) {
+  return errors.invalidInput(
+    `output '${output}': parameters.classification (class_count) is not supported by this runtime; ask for the output without it and take the top k from its scores`,
+  );
+}
+
 export interface V2Request {
   prepared: Prepared;
   id: string | undefined;

@@ -8,7 +8,14 @@ import { errors } from "../../errors.js";
 import type { OutputTensor, Signature, Tensor } from "../model/loaded-model.js";
 import { fromRaw, toRaw } from "../raw-tensors.js";
 import { fromFlat, sizeOf } from "../tensors.js";
-import { checkShapeField, inSignatureOrder, resolveInput, type V2Request, v2Datatype } from "../v2-protocol.js";
+import {
+  checkShapeField,
+  classificationRefused,
+  inSignatureOrder,
+  resolveInput,
+  type V2Request,
+  v2Datatype,
+} from "../v2-protocol.js";
 import { finish, type Limits } from "../validate.js";
 
 interface InferInputTensor {
@@ -23,7 +30,7 @@ export interface ModelInferRequest {
   model_version: string;
   id: string;
   inputs: InferInputTensor[];
-  outputs: { name: string }[];
+  outputs: { name: string; parameters?: Record<string, unknown> }[];
   raw_input_contents: Buffer[];
 }
 
@@ -96,6 +103,8 @@ export function decodeModelInfer(req: ModelInferRequest, sig: Signature, limits:
       );
     }
     if (outputs.includes(idx)) throw errors.invalidInput(`output '${o.name}' is asked for twice`);
+    if (o.parameters !== undefined && Object.hasOwn(o.parameters, "classification"))
+      throw classificationRefused(o.name);
     outputs.push(idx);
   }
   return {

@@ -354,6 +354,14 @@ const CASES: Case[] = [
     error: "unknown output 'logits'; the model gives 'dense'",
   },
   {
+    name: "V2 classification extension (class_count) is refused, not ignored",
+    url: I,
+    body: { inputs: [row([1, 2, 3])], outputs: [{ name: "dense", parameters: { classification: 2 } }] },
+    status: 400,
+    error:
+      "output 'dense': parameters.classification (class_count) is not supported by this runtime; ask for the output without it and take the top k from its scores",
+  },
+  {
     name: "V2 int64 out of int32 range",
     server: "multi",
     url: I,

@@ -9,7 +9,14 @@ import { errors } from "../../errors.js";
 import type { OutputTensor, Signature, Tensor } from "../model/loaded-model.js";
 import { fromRaw, toRaw } from "../raw-tensors.js";
 import { fromFlat, sizeOf, toPlain } from "../tensors.js";
-import { checkShapeField, inSignatureOrder, resolveInput, type V2Request, v2Datatype } from "../v2-protocol.js";
+import {
+  checkShapeField,
+  classificationRefused,
+  inSignatureOrder,
+  resolveInput,
+  type V2Request,
+  v2Datatype,
+} from "../v2-protocol.js";
 import { finish, isPlainObject, type Limits } from "../validate.js";
 
 function binarySize(item: Record<string, unknown>, what: string): number | undefined {
@@ -116,6 +123,7 @@ function decodeOutputs(
     const params = o.parameters;
     if (params !== undefined && !isPlainObject(params))
       throw errors.invalidInput(`output '${o.name}': 'parameters' must be an object`);
+    if (params !== undefined && Object.hasOwn(params, "classification")) throw classificationRefused(o.name);
     const b = params !== undefined && Object.hasOwn(params, "binary_data") ? params.binary_data : binaryDefault;
     if (typeof b !== "boolean")
       throw errors.invalidInput(`output '${o.name}': parameters.binary_data must be true or false`);
