@@ -100,7 +100,10 @@ export function conformanceSuite(backend: BackendName): void {
 
     it("V2 server metadata, liveness and readiness", async () => {
       const meta = await dense.inject({ url: "/v2" });
-      expect(meta.json()).toMatchObject({ name: "liftoff-runtime", extensions: ["binary_tensor_data"] });
+      expect(meta.json()).toMatchObject({
+        name: "liftoff-runtime",
+        extensions: ["binary_tensor_data", "model_configuration", "statistics"],
+      });
       expect((await dense.inject({ url: "/v2/health/live" })).json()).toEqual({ live: true });
       const ready = await dense.inject({ url: "/v2/health/ready" });
       expect([ready.statusCode, ready.json()]).toEqual([200, { ready: true }]);

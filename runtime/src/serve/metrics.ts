@@ -18,6 +18,26 @@ const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 /** grpc-v2: inference.GRPCInferenceService; grpc-tfs: TF Serving's PredictionService. */
 export type Protocol = "v1" | "v2" | "grpc-v2" | "grpc-tfs";
 
+/** A count of events and their summed duration. */
+export interface Tally {
+  count: number;
+  seconds: number;
+}
+
+export interface InferenceTotals {
+  /** Rows inferred. */
+  rows: number;
+  /** Model calls (batches). */
+  calls: number;
+  /** When the last batch finished (ms since the epoch), 0 before any. */
+  lastInferenceMs: number;
+  /** Inference requests answered with success / an error, with their durations from receipt to reply. */
+  success: Tally;
+  fail: Tally;
+  queue: Tally;
+  compute: Tally;
+}
+
 /** The series one protocol and status code update per request. */
 interface RequestSeries {
   count: number;
@@ -38,6 +58,7 @@ export class RuntimeMetrics {
   private inFlightNow = 0;
   private rows = 0;
   private calls = 0;
+  private lastBatchMs = 0;
 
   constructor(private readonly model: string) {
     const registers = [this.registry];
@@ -154,6 +175,29 @@ export class RuntimeMetrics {
     this.compute.observe(computeSeconds);
     this.rows += rows;
     this.calls++;
+    this.lastBatchMs = Date.now();
+  }
+
+  /** Totals since start for V2 model statistics (v2-model-config.ts): the same numbers /metrics gives. */
+  totals(): InferenceTotals {
+    const success = { count: 0, seconds: 0 };
+    const fail = { count: 0, seconds: 0 };
+    for (const codes of this.bySeries.values()) {
+      for (const [code, r] of codes) {
+        const into = code < 400 ? success : fail;
+        into.count += r.count;
+        into.seconds += r.duration.sum;
+      }
+    }
+    return {
+      rows: this.rows,
+      calls: this.calls,
+      lastInferenceMs: this.lastBatchMs,
+      success,
+      fail,
+      queue: { count: this.queue.count, seconds: this.queue.sum },
+      compute: { count: this.compute.count, seconds: this.compute.sum },
+    };
   }
 
   loaded(phase: "fetch" | "probe" | "build", seconds: number): void {

@@ -96,6 +96,11 @@ export class ModelHost {
     return this.opts.maxBatchSize;
   }
 
+  /** --max-latency-ms: how long the batcher waits for a batch to fill. */
+  get maxLatencyMs(): number {
+    return this.opts.maxLatencyMs;
+  }
+
   get ready(): boolean {
     return this.loaded !== undefined && !this.draining;
   }

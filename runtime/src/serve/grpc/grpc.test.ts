@@ -101,6 +101,39 @@ describe("gRPC: V2 and TF Serving on one port", () => {
     expect((typed.raw_output_contents as Buffer[])[0]?.byteLength).toBe(8);
   });
 
+  it("V2: ModelConfig and ModelStatistics answer from the signature, limits and counters", async () => {
+    expect(await v2("ModelConfig", { name: "m", version: "1" })).toEqual({
+      config: expect.objectContaining({
+        name: "m",
+        platform: "tensorflowjs_layers",
+        max_batch_size: 4,
+        input: [expect.objectContaining({ name: "dense_input", data_type: "TYPE_FP32", dims: [3] })],
+        output: [expect.objectContaining({ name: "dense", data_type: "TYPE_FP32", dims: [2] })],
+      }),
+    });
+    type Stats = {
+      model_stats: {
+        inference_count: number;
+        execution_count: number;
+        inference_stats: Record<string, { count: number; ns: number }>;
+      }[];
+    };
+    const before = ((await v2("ModelStatistics", { name: "m" })) as Stats).model_stats[0];
+    await v2("ModelInfer", input(f32([1, 2, 3, 4, 5, 6]), [2, 3]));
+    await rejected(v2("ModelInfer", input(f32([1]))));
+    const all = (await v2("ModelStatistics", {})) as Stats;
+    expect(all.model_stats).toHaveLength(1);
+    const after = all.model_stats[0];
+    expect(after).toMatchObject({ name: "m", version: "1" });
+    expect((after?.inference_count ?? 0) - (before?.inference_count ?? 0)).toBe(2);
+    expect((after?.execution_count ?? 0) - (before?.execution_count ?? 0)).toBe(1);
+    const delta = (k: string) => (after?.inference_stats[k]?.count ?? 0) - (before?.inference_stats[k]?.count ?? 0);
+    expect([delta("success"), delta("fail"), delta("compute_infer")]).toEqual([1, 1, 1]);
+    expect(after?.inference_stats.success?.ns).toBeGreaterThan(before?.inference_stats.success?.ns ?? 0);
+    const err = await rejected(v2("ModelStatistics", { name: "x" }));
+    expect(err.code).toBe(grpc.status.NOT_FOUND);
+  });
+
   it("finding: gRPC ModelInfer echoes the request's id (as HTTP does; tritonclient reads it back)", async () => {
     const typed = {
       model_name: "m",
@@ -168,6 +201,17 @@ describe("gRPC: V2 and TF Serving on one port", () => {
       () => v2("ModelInfer", input(f32(new Array(15).fill(1)), [5, 3])),
       grpc.status.INVALID_ARGUMENT,
       "request has 5 rows, more than the limit of 4",
+      "LIFTOFF_ERR_INVALID_INPUT",
+    ],
+    [
+      "V2 classification extension (class_count) is refused, not ignored",
+      () =>
+        v2("ModelInfer", {
+          ...input(f32([1, 2, 3])),
+          outputs: [{ name: "dense", parameters: { classification: { int64_param: 2 } } }],
+        }),
+      grpc.status.INVALID_ARGUMENT,
+      "output 'dense': parameters.classification (class_count) is not supported by this runtime; ask for the output without it and take the top k from its scores",
       "LIFTOFF_ERR_INVALID_INPUT",
     ],
     [
@@ -260,7 +304,7 @@ describe("gRPC: V2 and TF Serving on one port", () => {
     const md = new grpc.Metadata();
     md.set("authorization", "Bearer s3cret");
     expect(await authed("ModelMetadata", { name: "m" }, md)).toMatchObject({ name: "m" });
-    expect((await rejected(v2("ModelConfig", { name: "m" }))).code).toBe(grpc.status.UNIMPLEMENTED);
+    expect((await rejected(v2("RepositoryIndex", {}))).code).toBe(grpc.status.UNIMPLEMENTED);
   });
 });
 

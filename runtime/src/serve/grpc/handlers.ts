@@ -8,6 +8,7 @@ import { errors } from "../../errors.js";
 import { RUNTIME_NAME, RUNTIME_VERSION } from "../../version.js";
 import { type ErrorLogger, requireModel, requireReady, runInference } from "../inference.js";
 import type { ModelHost } from "../model-host.js";
+import { v2ModelConfig, v2ModelStatistics } from "../v2-model-config.js";
 import { v2ModelMetadata } from "../v2-protocol.js";
 import type { Limits } from "../validate.js";
 import {
@@ -44,11 +45,30 @@ export const inferenceRpcs: RpcTable = {
       return { ready: modelHost.ready };
     },
   },
-  ServerMetadata: { run: async () => ({ name: RUNTIME_NAME, version: RUNTIME_VERSION, extensions: [] }) },
+  ServerMetadata: {
+    run: async () => ({
+      name: RUNTIME_NAME,
+      version: RUNTIME_VERSION,
+      extensions: ["model_configuration", "statistics"],
+    }),
+  },
   ModelMetadata: {
     run: async ({ modelHost }, r: NameVersion) => {
       requireModel(modelHost, r.name, r.version);
       return v2ModelMetadata(modelHost.name, modelHost.version, requireReady(modelHost));
+    },
+  },
+  ModelConfig: {
+    run: async ({ modelHost, limits }, r: NameVersion) => {
+      requireModel(modelHost, r.name, r.version);
+      return { config: v2ModelConfig(modelHost, requireReady(modelHost), limits) };
+    },
+  },
+  ModelStatistics: {
+    // An empty name asks for every model, as Triton's does.
+    run: async ({ modelHost }, r: NameVersion) => {
+      if (r.name !== "") requireModel(modelHost, r.name, r.version);
+      return { model_stats: [v2ModelStatistics(modelHost)] };
     },
   },
   ModelInfer: {

@@ -22,11 +22,16 @@ describe("server", () => {
         "/v2/health/live",
         "/v2/health/ready",
         "/v2/models/{name}",
+        "/v2/models/stats",
+        "/v2/models/{name}/config",
         "/v2/models/{name}/infer",
         "/v2/models/{name}/ready",
+        "/v2/models/{name}/stats",
         "/v2/models/{name}/versions/{version}",
+        "/v2/models/{name}/versions/{version}/config",
         "/v2/models/{name}/versions/{version}/infer",
         "/v2/models/{name}/versions/{version}/ready",
+        "/v2/models/{name}/versions/{version}/stats",
       ].sort(),
     );
     expect(Object.keys(doc.paths["/v1/models/{name}:predict"] ?? {})).toEqual(["post"]);

@@ -189,6 +189,36 @@ export const schemas = {
       ...errorResponses,
     },
   }),
+  v2ModelConfig: (versioned: boolean) => ({
+    tags: ["v2"],
+    summary:
+      "Model configuration (Triton's model_config: input/output data_type and dims, max_batch_size, dynamic_batching)",
+    params: versioned ? nameVersion : name,
+    response: {
+      200: {
+        type: "object",
+        properties: {
+          name: { type: "string" },
+          platform: { type: "string" },
+          backend: { type: "string" },
+          max_batch_size: { type: "integer" },
+          input: { type: "array", items: { type: "object" } },
+          output: { type: "array", items: { type: "object" } },
+          dynamic_batching: { type: "object" },
+        },
+      },
+      ...errorResponses,
+    },
+  }),
+  v2ModelStats: (params: "none" | "name" | "versioned") => ({
+    tags: ["v2"],
+    summary: "Model statistics (Triton's statistics extension: counts and durations in ns)",
+    ...(params === "none" ? {} : { params: params === "versioned" ? nameVersion : name }),
+    response: {
+      200: { type: "object", properties: { model_stats: { type: "array", items: { type: "object" } } } },
+      ...errorResponses,
+    },
+  }),
   metrics: {
     tags: ["ops"],
     summary: "Prometheus metrics (text format, no auth)",

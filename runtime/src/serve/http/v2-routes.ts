@@ -7,6 +7,7 @@ import { RUNTIME_NAME, RUNTIME_VERSION } from "../../version.js";
 import { requireModel, requireReady, runInference } from "../inference.js";
 import type { ModelHost } from "../model-host.js";
 import { labelsOf, rawV2 } from "../raw-records.js";
+import { v2ModelConfig, v2ModelStatistics } from "../v2-model-config.js";
 import { v2ModelMetadata } from "../v2-protocol.js";
 import type { Limits } from "../validate.js";
 import { BINARY_HEADER } from "./body-parser.js";
@@ -26,13 +27,22 @@ type ModelParams = { Params: { name: string; version?: string } };
 export const v2Routes: FastifyPluginAsync<V2Options> = async (app, { modelHost, limits }) => {
   const countRequests = requestMetrics(modelHost.metrics, "v2");
   app.get("/v2", { schema: schemas.v2Server }, async (_req, reply) =>
-    sendJson(reply, { name: RUNTIME_NAME, version: RUNTIME_VERSION, extensions: ["binary_tensor_data"] }),
+    sendJson(reply, {
+      name: RUNTIME_NAME,
+      version: RUNTIME_VERSION,
+      extensions: ["binary_tensor_data", "model_configuration", "statistics"],
+    }),
   );
 
   app.get("/v2/health/live", { schema: schemas.v2Live }, async (_req, reply) => sendJson(reply, { live: true }));
 
   app.get("/v2/health/ready", { schema: schemas.v2Ready }, async (_req, reply) =>
     sendJson(reply, { ready: modelHost.ready }, modelHost.ready ? 200 : 503),
+  );
+
+  // Registered before /v2/models/:name (find-my-way prefers the static path anyway), as Triton serves it.
+  app.get("/v2/models/stats", { schema: schemas.v2ModelStats("none") }, async (_req, reply) =>
+    sendJson(reply, { model_stats: [v2ModelStatistics(modelHost)] }),
   );
 
   for (const versioned of [false, true]) {
@@ -51,6 +61,20 @@ export const v2Routes: FastifyPluginAsync<V2Options> = async (app, { modelHost, 
         },
       });
     });
+
+    app.get<ModelParams>(`${base}/config`, { schema: schemas.v2ModelConfig(versioned) }, async (req, reply) => {
+      requireModel(modelHost, req.params.name, req.params.version);
+      return sendJson(reply, v2ModelConfig(modelHost, requireReady(modelHost), limits));
+    });
+
+    app.get<ModelParams>(
+      `${base}/stats`,
+      { schema: schemas.v2ModelStats(versioned ? "versioned" : "name") },
+      async (req, reply) => {
+        requireModel(modelHost, req.params.name, req.params.version);
+        return sendJson(reply, { model_stats: [v2ModelStatistics(modelHost)] });
+      },
+    );
 
     app.get<ModelParams>(`${base}/ready`, { schema: schemas.v2ModelReady(versioned) }, async (req, reply) => {
       requireModel(modelHost, req.params.name, req.params.version);
