@@ -17,7 +17,7 @@ import {
   encodePredict,
   type ModelSpec,
   type PredictRequest,
-  tfDtype,
+  signatureDef,
 } from "./tfs-proto-codec.js";
 import { decodeModelInfer, encodeModelInfer, type ModelInferRequest } from "./v2-proto-codec.js";
 
@@ -123,25 +123,13 @@ export const predictionRpcs: RpcTable = {
       }
       if (r.metadata_field.length === 0) throw errors.invalidInput("metadata_field must name 'signature_def'");
       const model = requireReady(modelHost);
-      const info = (specs: typeof model.signature.inputs) =>
-        Object.fromEntries(
-          specs.map((s) => [
-            s.name,
-            { name: `${s.name}:0`, dtype: tfDtype(s.dtype), tensor_shape: { dim: s.shape.map((size) => ({ size })) } },
-          ]),
-        );
-      const signatureDef = {
-        inputs: info(model.signature.inputs),
-        outputs: info(model.signature.outputs),
-        method_name: "tensorflow/serving/predict",
-      };
       return {
         model_spec: specOut(modelHost),
         // protobufjs encodes an object with "@type" into the Any's bytes.
         metadata: {
           signature_def: {
             "@type": "type.googleapis.com/tensorflow.serving.SignatureDefMap",
-            signature_def: { serving_default: signatureDef },
+            signature_def: { serving_default: signatureDef(model.signature, (n) => n) },
           },
         },
       };

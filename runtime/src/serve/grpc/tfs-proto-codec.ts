@@ -49,8 +49,28 @@ const DTYPES: Readonly<Record<string, { v2: string; field: string }>> = {
   DT_BOOL: { v2: "BOOL", field: "bool_val" },
 };
 
-export function tfDtype(dtype: DType): string {
+function tfDtype(dtype: DType): string {
   return DTYPE_INFO[dtype].tf;
+}
+
+/**
+ * The one SignatureDef served, `serving_default`, as GetModelMetadata (gRPC) and
+ * GET /v1/models/{m}/metadata (REST) give it; `size` is how a dimension is written
+ * (a number for protobufjs, a string in TF Serving's REST JSON, int64 being a string there).
+ */
+export function signatureDef<S>(sig: Signature, size: (n: number) => S) {
+  const info = (specs: readonly TensorSpec[]) =>
+    Object.fromEntries(
+      specs.map((s) => [
+        s.name,
+        {
+          name: `${s.name}:0`,
+          dtype: tfDtype(s.dtype),
+          tensor_shape: { dim: s.shape.map((n) => ({ size: size(n) })) },
+        },
+      ]),
+    );
+  return { inputs: info(sig.inputs), outputs: info(sig.outputs), method_name: "tensorflow/serving/predict" };
 }
 
 /** One TensorProto as a tensor for `spec`; `what` names it ("inputs['x']"). */

@@ -17,6 +17,7 @@ import { specialise } from "./openapi-model.js";
 import { sendError, sendJson } from "./reply.js";
 import { installMethodGuard } from "./route-methods.js";
 import { schemas } from "./schemas.js";
+import { tfsRestRoutes } from "./tfs-rest-routes.js";
 import { v1Routes } from "./v1-routes.js";
 import { v2Routes } from "./v2-routes.js";
 
@@ -111,7 +112,10 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
     // ("::" is how @fastify/swagger spells a literal colon).
     transform: ({ schema, url, route }) => ({
       schema,
-      url: route.method === "POST" && url === "/v1/models/:name" ? "/v1/models/{name}::predict" : url,
+      url:
+        route.method === "POST" && /^\/v1\/models\/:name(\/(versions|labels)\/:\w+)?$/.test(url)
+          ? `${url.replace(/:(\w+)/g, "{$1}")}::predict`
+          : url,
     }),
   });
 
@@ -121,6 +125,7 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
   await app.register(v1Routes, { modelHost, limits });
+  await app.register(tfsRestRoutes, { modelHost, limits });
   await app.register(v2Routes, { modelHost, limits });
   await app.register(monitoringRoutes, { modelHost });
 

@@ -32,6 +32,17 @@ const nameVersion = {
   required: ["name", "version"],
 } as const;
 
+/** TF Serving's path parameters: the model and a version or a version label. */
+function tfsParams(at: string) {
+  const extra = at.includes(":version") ? "version" : at.includes(":label") ? "label" : undefined;
+  if (extra === undefined) return name;
+  return {
+    type: "object",
+    properties: { name: { type: "string" }, [extra]: { type: "string" } },
+    required: ["name", extra],
+  } as const;
+}
+
 const tensorMeta = {
   type: "object",
   properties: {
@@ -218,6 +229,31 @@ export const schemas = {
       200: { type: "object", properties: { model_stats: { type: "array", items: { type: "object" } } } },
       ...errorResponses,
     },
+  }),
+  tfsMetadata: (at: string) => ({
+    tags: ["v1"],
+    summary: "TF Serving model metadata: the serving_default signature_def (inputs, outputs, dtypes, shapes)",
+    params: tfsParams(at),
+    response: {
+      200: { type: "object", properties: { model_spec: { type: "object" }, metadata: { type: "object" } } },
+      ...errorResponses,
+    },
+  }),
+  tfsStatus: (at: string) => ({
+    tags: ["v1"],
+    summary: "TF Serving model version status (only the served version answers)",
+    params: tfsParams(at),
+    response: {
+      200: { type: "object", properties: { model_version_status: { type: "array", items: { type: "object" } } } },
+      ...errorResponses,
+    },
+  }),
+  tfsPredict: (at: string) => ({
+    tags: ["v1"],
+    summary: "TF Serving predict on a named version (as /v1/models/{name}:predict)",
+    params: tfsParams(at),
+    body: { type: "object" },
+    response: { 200: { type: "object" }, ...errorResponses },
   }),
   metrics: {
     tags: ["ops"],

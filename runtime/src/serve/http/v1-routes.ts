@@ -5,7 +5,7 @@
  * `{name}:predict` shares a path segment with `{name}`, which find-my-way cannot
  * route apart, so one parametric route takes both and splits off the verb.
  */
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { errors } from "../../errors.js";
 import { requireModel, requireReady, runInference } from "../inference.js";
 import type { ModelHost } from "../model-host.js";
@@ -64,16 +64,21 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, { modelHost, 
       if (!VERBS.has(verb)) throw errors.routeNotFound("POST", req.url.split("?")[0] ?? "");
       requireModel(modelHost, name);
       if (verb === "feedback") return v1Feedback(modelHost, req, reply);
-      const model = requireReady(modelHost);
-      if (req.binaryPart !== undefined)
-        throw errors.badRequest("the binary tensor data extension (Inference-Header-Content-Length) is V2 only");
-      // Column-keyed instances for a trained model's artifact (../raw-records.ts); tensors otherwise.
-      const raw = modelHost.raw && rawV1(req.body, modelHost.raw, model.signature);
-      const { prepared, format } = decodeV1(raw?.body ?? req.body, model.signature, limits);
-      const outputs = await runInference(modelHost, req.log, prepared, predictionIdHeader(req, reply), raw?.records);
-      const body = encodeV1(outputs, model.signature, format, prepared.rows);
-      const classes = raw ? modelHost.raw?.classes : undefined;
-      return sendJson(reply, classes ? { ...body, labels: labelsOf(outputs, classes) } : body);
+      return v1Predict(modelHost, limits, req, reply);
     },
   );
 };
+
+/** `:predict` once the model and version are known (also TF Serving's /versions/{v}:predict, tfs-rest-routes.ts). */
+export async function v1Predict(modelHost: ModelHost, limits: Limits, req: FastifyRequest, reply: FastifyReply) {
+  const model = requireReady(modelHost);
+  if (req.binaryPart !== undefined)
+    throw errors.badRequest("the binary tensor data extension (Inference-Header-Content-Length) is V2 only");
+  // Column-keyed instances for a trained model's artifact (../raw-records.ts); tensors otherwise.
+  const raw = modelHost.raw && rawV1(req.body, modelHost.raw, model.signature);
+  const { prepared, format } = decodeV1(raw?.body ?? req.body, model.signature, limits);
+  const outputs = await runInference(modelHost, req.log, prepared, predictionIdHeader(req, reply), raw?.records);
+  const body = encodeV1(outputs, model.signature, format, prepared.rows);
+  const classes = raw ? modelHost.raw?.classes : undefined;
+  return sendJson(reply, classes ? { ...body, labels: labelsOf(outputs, classes) } : body);
+}
