@@ -59,20 +59,32 @@ describe("official clients against a real runtime process", { timeout: 300_000 }
     await rt?.stop();
   });
 
-  it("tritonclient.http with its defaults: binary tensors both ways", async () => {
+  it("tritonclient.http with its defaults: binary tensors both ways; config, statistics, class_count refused", async () => {
     const r = JSON.parse(await python(py, ["test/clients/official_clients.py", "triton-http", rt.http, "m"], request));
     expect([r.live, r.ready]).toEqual([true, true]);
     for (const got of [r.outputs, r.requested]) {
       closeTo(got.sum, expected.sum);
       closeTo(got.triple, expected.triple);
     }
+    extensionsSeen(r);
   });
 
-  it("tritonclient.grpc: V2 GRPCInferenceService", async () => {
+  /** What extensions() in official_clients.py read back: config, statistics, and class_count refused. */
+  const extensionsSeen = (r: Record<string, unknown>) => {
+    expect(r.config).toEqual({
+      max_batch_size: expect.any(Number),
+      input: { a: ["TYPE_FP32", [2]], b: ["TYPE_INT32", [4]] },
+    });
+    expect(r.inference_count).toBeGreaterThanOrEqual(a.length);
+    expect(r.class_count).toContain("parameters.classification (class_count) is not supported");
+  };
+
+  it("tritonclient.grpc: V2 GRPCInferenceService; ModelConfig, ModelStatistics, class_count refused", async () => {
     const r = JSON.parse(await python(py, ["test/clients/official_clients.py", "triton-grpc", rt.grpc, "m"], request));
     expect([r.live, r.ready, r.server]).toEqual([true, true, "liftoff-runtime"]);
     closeTo(r.outputs.sum, expected.sum);
     closeTo(r.outputs.triple, expected.triple);
+    extensionsSeen(r);
   });
 
   it("tensorflow-serving-api: Predict with TensorProtos (tensor_content and typed values), metadata, status", async () => {

@@ -37,6 +37,27 @@ def triton_http(addr, model, req):
         "ready": client.is_model_ready(model),
         "outputs": {n: everything.as_numpy(n).tolist() for n in names},
         "requested": {n: requested.as_numpy(n).tolist() for n in names},
+        **extensions(client, model, inputs, httpclient.InferRequestedOutput(names[0], class_count=1), {}),
+    }
+
+
+def extensions(client, model, inputs, classified, as_json):
+    """Model configuration, statistics and the classification extension (class_count), as a client calls them."""
+    config = client.get_model_config(model, **as_json)
+    config = config.get("config", config)
+    stats = client.get_inference_statistics(model, **as_json)["model_stats"][0]
+    try:
+        client.infer(model, inputs, outputs=[classified])
+        refused = None
+    except Exception as e:  # InferenceServerException: what the client raises for a 4xx / non-OK status
+        refused = str(e)
+    return {
+        "config": {
+            "max_batch_size": int(config["max_batch_size"]),
+            "input": {i["name"]: [i["data_type"], [int(d) for d in i["dims"]]] for i in config["input"]},
+        },
+        "inference_count": int(stats["inference_count"]),
+        "class_count": refused,
     }
 
 
@@ -57,6 +78,7 @@ def triton_grpc(addr, model, req):
         "ready": client.is_model_ready(model),
         "server": client.get_server_metadata(as_json=True)["name"],
         "outputs": {n: result.as_numpy(n).tolist() for n in names},
+        **extensions(client, model, inputs, grpcclient.InferRequestedOutput(names[0], class_count=1), {"as_json": True}),
     }
 
 
