@@ -189,6 +189,7 @@ export function specialise(
   const out = structuredClone(doc);
   const bodies: Record<string, Schema> = {
     "/v1/models/{name}:predict": v1Body(model.signature, maxRows),
+    "/v1/models/{name}/versions/{version}:predict": v1Body(model.signature, maxRows),
     "/v2/models/{name}/infer": v2Body(model.signature, maxRows),
     "/v2/models/{name}/versions/{version}/infer": v2Body(model.signature, maxRows),
   };

@@ -69,6 +69,33 @@ const v2Tensor = {
 
 const anyJson = {} as const;
 
+const v1PredictSchema = {
+  tags: ["v1"],
+  summary: "Predict (TF Serving / KServe V1): row format `instances` or columnar `inputs`",
+  params: name,
+  body: {
+    type: "object",
+    properties: {
+      instances: {
+        type: "array",
+        description: "One entry per row; objects keyed by input name for multi-input models",
+      },
+      inputs: { description: "Columnar: a tensor, or an object keyed by input name" },
+      signature_name: { type: "string", enum: ["serving_default"] },
+    },
+    additionalProperties: false,
+    oneOf: [{ required: ["instances"] }, { required: ["inputs"] }],
+  },
+  response: {
+    200: {
+      type: "object",
+      description: "`predictions` for `instances`, `outputs` for `inputs`",
+      properties: { predictions: { type: "array" }, outputs: anyJson },
+    },
+    ...errorResponses,
+  },
+};
+
 export const schemas = {
   v1List: {
     tags: ["v1"],
@@ -87,32 +114,7 @@ export const schemas = {
       ...errorResponses,
     },
   },
-  v1Predict: {
-    tags: ["v1"],
-    summary: "Predict (TF Serving / KServe V1): row format `instances` or columnar `inputs`",
-    params: name,
-    body: {
-      type: "object",
-      properties: {
-        instances: {
-          type: "array",
-          description: "One entry per row; objects keyed by input name for multi-input models",
-        },
-        inputs: { description: "Columnar: a tensor, or an object keyed by input name" },
-        signature_name: { type: "string", enum: ["serving_default"] },
-      },
-      additionalProperties: false,
-      oneOf: [{ required: ["instances"] }, { required: ["inputs"] }],
-    },
-    response: {
-      200: {
-        type: "object",
-        description: "`predictions` for `instances`, `outputs` for `inputs`",
-        properties: { predictions: { type: "array" }, outputs: anyJson },
-      },
-      ...errorResponses,
-    },
-  },
+  v1Predict: v1PredictSchema,
   v2Server: {
     tags: ["v2"],
     summary: "Server metadata (Open Inference Protocol)",
@@ -252,8 +254,9 @@ export const schemas = {
     tags: ["v1"],
     summary: "TF Serving predict on a named version (as /v1/models/{name}:predict)",
     params: tfsParams(at),
-    body: { type: "object" },
-    response: { 200: { type: "object" }, ...errorResponses },
+    // The same body and answers as the unversioned route: the schema states what the handler enforces.
+    body: v1PredictSchema.body,
+    response: v1PredictSchema.response,
   }),
   metrics: {
     tags: ["ops"],

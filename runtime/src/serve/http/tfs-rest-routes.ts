@@ -41,7 +41,9 @@ export const tfsRestRoutes: FastifyPluginAsync<TfsRestOptions> = async (app, { m
   const countRequests = requestMetrics(modelHost.metrics, "v1");
   for (const at of ["", "/versions/:version", "/labels/:label"]) {
     const base = `/v1/models/:name${at}`;
-    app.get<Params>(`${base}/metadata`, { schema: schemas.tfsMetadata(at) }, async (req, reply) => {
+    // Label paths answer 404 only (no labels are served): kept for TF Serving clients, left out of /openapi.json.
+    const doc = <S extends object>(schema: S) => (at === "/labels/:label" ? { ...schema, hide: true } : schema);
+    app.get<Params>(`${base}/metadata`, { schema: doc(schemas.tfsMetadata(at)) }, async (req, reply) => {
       requireServed(modelHost, req.params);
       const model = requireReady(modelHost);
       return sendJson(reply, {
@@ -57,7 +59,7 @@ export const tfsRestRoutes: FastifyPluginAsync<TfsRestOptions> = async (app, { m
     const verbOf = (req: { params: Params["Params"] }) => splitVerb(req.params.version ?? req.params.label ?? "")[1];
     app.get<Params>(
       base,
-      { schema: schemas.tfsStatus(at), config: { servesPath: (path) => !hasVerb(path) } },
+      { schema: doc(schemas.tfsStatus(at)), config: { servesPath: (path) => !hasVerb(path) } },
       async (req, reply) => {
         const verb = verbOf(req);
         if (verb === "predict") throw errors.methodNotAllowed("GET", ["POST"]);
@@ -73,7 +75,7 @@ export const tfsRestRoutes: FastifyPluginAsync<TfsRestOptions> = async (app, { m
     );
     app.post<Params>(
       base,
-      { schema: schemas.tfsPredict(at), config: { servesPath: hasVerb }, onResponse: countRequests },
+      { schema: doc(schemas.tfsPredict(at)), config: { servesPath: hasVerb }, onResponse: countRequests },
       async (req, reply) => {
         const verb = verbOf(req);
         if (verb === undefined) throw errors.methodNotAllowed("POST", ["GET", "HEAD"]);
