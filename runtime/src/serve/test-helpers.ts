@@ -11,7 +11,7 @@ import { type BackendInfo, quietCpuBanner } from "../backends.js";
 import { buildHttpApp } from "./http/app.js";
 import { RuntimeMetrics } from "./metrics.js";
 import { loadModel } from "./model/load.js";
-import { ModelHost } from "./model-host.js";
+import { ModelHost, type ModelHostOptions } from "./model-host.js";
 
 // Tests run on the default cpu backend without activate(); keep their output clean too.
 quietCpuBanner();
@@ -157,8 +157,8 @@ export interface ServerFixture {
   plainJsRows?: number;
 }
 
-/** A server (not listening; use inject) serving the model at modelJson. */
-export async function serverFor(modelJson: string, fx: ServerFixture = {}) {
+/** The fixture's metrics, limits and ModelHost (no model yet); `extra` adds what one kind of server needs. */
+function fixtureHost(fx: ServerFixture, extra: Partial<ModelHostOptions>) {
   const metrics = new RuntimeMetrics(fx.name ?? "m");
   const limits = { maxRequestRows: fx.maxRequestRows ?? 1024, bodyLimitBytes: fx.bodyLimitBytes ?? 1024 * 1024 };
   const modelHost = new ModelHost({
@@ -167,6 +167,25 @@ export async function serverFor(modelJson: string, fx: ServerFixture = {}) {
     metrics,
     maxBatchSize: fx.maxBatchSize ?? 1,
     maxLatencyMs: fx.maxLatencyMs ?? 5,
+    ...extra,
+  });
+  return { metrics, limits, modelHost };
+}
+
+/** The fixture's app (not listening) around a ModelHost. */
+function fixtureApp(fx: ServerFixture, modelHost: ModelHost, limits: ReturnType<typeof fixtureHost>["limits"]) {
+  return buildHttpApp({
+    modelHost,
+    limits,
+    bodyLimitBytes: limits.bodyLimitBytes,
+    auth: fx.auth,
+    logLevel: "silent",
+  });
+}
+
+/** A server (not listening; use inject) serving the model at modelJson. */
+export async function serverFor(modelJson: string, fx: ServerFixture = {}) {
+  const { metrics, limits, modelHost } = fixtureHost(fx, {
     ...(fx.maxPendingRequests !== undefined ? { maxPendingRequests: fx.maxPendingRequests } : {}),
     ...(fx.monitoring ? { monitoring: fx.monitoring } : {}),
   });
@@ -176,13 +195,7 @@ export async function serverFor(modelJson: string, fx: ServerFixture = {}) {
     await loadModel(artifact, fx.plainJsRows === undefined ? {} : { plainJsRows: fx.plainJsRows }),
     testBackend(),
   );
-  const app = await buildHttpApp({
-    modelHost,
-    limits,
-    bodyLimitBytes: limits.bodyLimitBytes,
-    auth: fx.auth,
-    logLevel: "silent",
-  });
+  const app = await fixtureApp(fx, modelHost, limits);
   return { app, modelHost, metrics };
 }
 
@@ -191,24 +204,8 @@ export async function serverFor(modelJson: string, fx: ServerFixture = {}) {
  * once, its digest checked when given, onnxruntime's session built from those bytes and warmed up.
  */
 export async function onnxServerFor(file: string, fx: ServerFixture & { digest?: string; threads?: number } = {}) {
-  const metrics = new RuntimeMetrics(fx.name ?? "m");
-  const limits = { maxRequestRows: fx.maxRequestRows ?? 1024, bodyLimitBytes: fx.bodyLimitBytes ?? 1024 * 1024 };
-  const modelHost = new ModelHost({
-    name: fx.name ?? "m",
-    version: "1",
-    metrics,
-    maxBatchSize: fx.maxBatchSize ?? 1,
-    maxLatencyMs: fx.maxLatencyMs ?? 5,
-    format: "onnx",
-    onnxThreads: fx.threads ?? 1,
-  });
+  const { metrics, limits, modelHost } = fixtureHost(fx, { format: "onnx", onnxThreads: fx.threads ?? 1 });
   const report = await modelHost.load({ kind: "file", path: file }, fx.digest, "cpu");
-  const app = await buildHttpApp({
-    modelHost,
-    limits,
-    bodyLimitBytes: limits.bodyLimitBytes,
-    auth: fx.auth,
-    logLevel: "silent",
-  });
+  const app = await fixtureApp(fx, modelHost, limits);
   return { app, modelHost, metrics, report, limits };
 }
