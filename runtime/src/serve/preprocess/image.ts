@@ -124,7 +124,10 @@ export async function decodeImage(bytes: Uint8Array, spec: ImagePreprocessing, w
   if (w * h > maxPixels)
     throw errors.invalidInput(`${what} is ${w}×${h} = ${w * h} pixels, more than the limit of ${maxPixels}`);
   const kernel = KERNEL[spec.resize];
-  let pipeline = sharp(bytes, { limitInputPixels: maxPixels, failOn: "truncated" }).toColourspace("srgb");
+  // ignoreIcc: the stored values, as Pillow (and so torchvision's training pipelines) reads them.
+  let pipeline = sharp(bytes, { limitInputPixels: maxPixels, failOn: "truncated", ignoreIcc: true }).toColourspace(
+    "srgb",
+  );
   const resize = { fit: "fill", kernel, fastShrinkOnLoad: false } as const;
   if (spec.crop === "center" && spec.resizeShorterTo !== undefined) {
     // torchvision Resize(resizeShorterTo) then CenterCrop(height, width).
@@ -156,7 +159,7 @@ export async function decodeImage(bytes: Uint8Array, spec: ImagePreprocessing, w
 }
 
 /** Writes one decoded RGB image into row `row` of the model's input, in its layout and channel order. */
-export function writePixels(
+function writePixels(
   rgb: Uint8Array,
   spec: ImagePreprocessing,
   out: Float32Array | Uint8Array,

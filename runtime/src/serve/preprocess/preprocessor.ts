@@ -7,7 +7,7 @@
 import type { Tensor } from "../model/loaded-model.js";
 
 /** The BYTES input clients send: one encoded file per row, shape [-1]. Structurally a TensorSpec of dtype "bytes". */
-export interface BytesInputSpec {
+interface BytesInputSpec {
   name: string;
   dtype: "bytes";
   shape: number[];
