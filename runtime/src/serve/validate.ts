@@ -13,6 +13,8 @@ export interface Prepared {
   rows: number;
   /** Requests with equal keys can be concatenated along dimension 0. */
   batchKey: string;
+  /** V2 class_count per signature output index (the classification extension; model/with-processing.ts). */
+  classCount?: ReadonlyMap<number, number>;
 }
 
 export interface Limits {
