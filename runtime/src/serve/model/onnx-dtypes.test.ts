@@ -234,7 +234,13 @@ describe("onnx format: BYTES, FP16 and BOOL tensors on every protocol", () => {
     });
     expect([notText.statusCode, notText.json().error]).toEqual([
       400,
-      "input 'text': BYTES element 0 is not valid UTF-8; this model's strings are text",
+      "input 'text': BYTES element 0 is not valid UTF-8 text without NUL bytes, which this model's strings must be",
+    ]);
+    // onnxruntime-node cuts a string at NUL ("a\0b" reached the model as "a"): refused rather than changed.
+    const nul = await infer({ inputs: jsonInputs({ text: { data: ["ok", "a\u0000b"] } }) });
+    expect([nul.statusCode, nul.json().error]).toEqual([
+      400,
+      "input 'text': BYTES element 1 is not valid UTF-8 text without NUL bytes, which this model's strings must be",
     ]);
   });
 
