@@ -32,7 +32,7 @@ class OnnxModel(kserve.Model):
             out = InferOutput(name=name, shape=list(value.shape), datatype="FP32")
             out.set_data_from_numpy(value.astype(np.float32, copy=False), binary_data=True)
             infer_outputs.append(out)
-        return InferResponse(model_name=self.name, infer_outputs=infer_outputs, response_id=payload.id)
+        return InferResponse(model_name=self.name, infer_outputs=infer_outputs, response_id=payload.id or "")
 
 
 if __name__ == "__main__":
