@@ -3,9 +3,11 @@
  * hack/torch-venv.sh): a small seeded conv net with a dynamic batch axis, exported with one batch size and served
  * by a real `liftoff-runtime serve --model-format onnx` process with another. Its answers through the official
  * clients — tritonclient HTTP (V2 binary), tritonclient gRPC (V2) and TF Serving's PredictionService (gRPC) — must
- * equal torch's own outputs on the same inputs to 1e-5.
+ * equal torch's own outputs on the same inputs to 1e-5. Exported with torch's default (the weights in a side file),
+ * the runtime refuses the model with advice instead of calling it invalid ONNX.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -95,4 +97,33 @@ describe("a PyTorch-exported ONNX model (torch.onnx.export, dynamic batch) repro
       expect(sum).toBeCloseTo(1, 5);
     }
   });
+});
+
+describe("torch.onnx.export's default, the weights in a side file (model.onnx.data)", () => {
+  it("liftoff-runtime serve exits 1 naming the side file and the export option, not 'not a valid ONNX model'", async () => {
+    const [py] = await hackScriptLines("hack/torch-venv.sh");
+    const dir = await mkdtemp(path.join(os.tmpdir(), "liftoff-torch-onnx-ext-"));
+    try {
+      const file = path.join(dir, "model.onnx");
+      await python(py as string, [path.join(ROOT, "test/clients/torch_export.py"), file, "1", "--external-data"]);
+      expect((await readdir(dir)).sort()).toEqual(["model.onnx", "model.onnx.data"]);
+      const args = ["--import", "tsx", "runtime/src/main.ts", "serve", "--model-uri", file, "--model-name", "m"];
+      const ran = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          [...args, "--host", "127.0.0.1", "--port", "0", "--grpc-port", "0", "--model-format", "onnx"],
+          { cwd: ROOT, timeout: 120_000 },
+          (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stderr }),
+        );
+      });
+      expect(ran.code).toBe(1);
+      expect(ran.stderr).toContain(
+        `cannot load model ${file}: the model keeps tensors (features.0.weight first) in an external-data side file`,
+      );
+      expect(ran.stderr).toContain("torch.onnx.export(..., external_data=False)");
+      expect(ran.stderr).not.toContain("not a valid ONNX model");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
 });

@@ -2,7 +2,9 @@
 dynamic batch axis), runs torch itself on seeded inputs of another batch size, and prints the inputs and torch's
 outputs as JSON. Run by the venv of hack/torch-venv.sh.
 
-  torch_export.py OUT.onnx BATCH
+  torch_export.py OUT.onnx BATCH [--external-data]
+
+--external-data exports as torch.onnx.export does by default: the weights in a side file, OUT.onnx.data.
 """
 import json
 import contextlib
@@ -46,7 +48,7 @@ def build():
     return net.eval()
 
 
-def main(out, batch):
+def main(out, batch, external_data):
     net = build()
     # Exported with a batch of 2, run with another: the batch axis must stay symbolic in the file.
     example = torch.randn(2, 3, 16, 16, generator=torch.Generator().manual_seed(1))
@@ -59,8 +61,8 @@ def main(out, batch):
             input_names=["image"],
             output_names=["logits", "probs"],
             dynamic_shapes={"image": {0: torch.export.Dim("batch")}},
-            # One self-contained file (the exporter's default puts the weights in a side file, model.onnx.data).
-            external_data=False,
+            # One self-contained file unless asked (the exporter's default puts the weights in OUT.onnx.data).
+            external_data=external_data,
         )
     x = torch.randn(batch, 3, 16, 16, generator=torch.Generator().manual_seed(2))
     with torch.no_grad():
@@ -80,4 +82,4 @@ def main(out, batch):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]))
+    main(sys.argv[1], int(sys.argv[2]), "--external-data" in sys.argv[3:])
