@@ -93,10 +93,15 @@ export const errors = {
     new RuntimeError("LIFTOFF_ERR_MODEL_NOT_FOUND", `model '${name}' is not served here`),
   versionNotFound: (name: string, version: string) =>
     new RuntimeError("LIFTOFF_ERR_VERSION_NOT_FOUND", `model '${name}' has no version '${version}'`),
-  signatureNotFound: (name: string) =>
+  /** `others`: a SavedModel's signatures that this deployment does not serve (another one can, by naming it). */
+  signatureNotFound: (name: string, served = "serving_default", others: readonly string[] = []) =>
     new RuntimeError(
       "LIFTOFF_ERR_SIGNATURE_NOT_FOUND",
-      `signature_name '${name}' is not served; this model has only 'serving_default'`,
+      `signature_name '${name}' is not served; this model has only '${served}'${
+        others.length > 0
+          ? ` (its SavedModel also has ${others.map((o) => `'${o}'`).join(", ")}, which a deployment serves by naming it in spec.model.savedModel.signature)`
+          : ""
+      }`,
     ),
   routeNotFound: (method: string, url: string) =>
     new RuntimeError("LIFTOFF_ERR_ROUTE_NOT_FOUND", `no route for ${method} ${url}`),

@@ -16,6 +16,8 @@ export interface TensorSpec {
   dtype: DType;
   /** -1 marks an unknown dimension; dimension 0 is the batch when `batched`. */
   shape: number[];
+  /** The graph tensor a SavedModel's SignatureDef maps this key to ("serving_default_x:0"); TF Serving metadata. */
+  tensorName?: string;
 }
 
 export interface Signature {
@@ -23,6 +25,10 @@ export interface Signature {
   outputs: TensorSpec[];
   /** Every input has an unknown first dimension, so requests can be concatenated. */
   batched: boolean;
+  /** The SignatureDef this is (a SavedModel's chosen one); TF Serving's signature_name. Undefined: serving_default. */
+  signatureName?: string;
+  /** A SavedModel's other signatures under the same tags, not served: named when a request asks for one. */
+  otherSignatures?: string[];
 }
 
 export interface Tensor {
@@ -35,7 +41,7 @@ export interface OutputTensor extends Tensor {
 }
 
 export interface LoadedModel {
-  format: "layers" | "graph" | "onnx";
+  format: "layers" | "graph" | "onnx" | "savedmodel";
   signature: Signature;
   /** Inputs in signature order; outputs in signature order. */
   run(inputs: readonly Tensor[]): Promise<OutputTensor[]>;
