@@ -86,6 +86,12 @@ async function pick(dir: string, tags: readonly string[], signature: string) {
     const first = ((err as Error).message ?? String(err)).split("\n")[0];
     throw new ConfigError(`the model folder is not a TensorFlow SavedModel (saved_model.pb + variables/): ${first}`);
   }
+  // protobuf reads most garbage as an empty message: a SavedModel has at least one MetaGraph.
+  if (graphs.length === 0) {
+    throw new ConfigError(
+      "the model folder is not a TensorFlow SavedModel (saved_model.pb + variables/): its saved_model.pb holds no MetaGraph",
+    );
+  }
   const same = (a: readonly string[]) => a.length === tags.length && [...a].sort().join() === [...tags].sort().join();
   const graph = graphs.find((g) => same(g.tags));
   if (graph === undefined) {
