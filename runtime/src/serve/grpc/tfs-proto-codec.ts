@@ -58,7 +58,7 @@ function tfDtype(dtype: DType): string {
  * GET /v1/models/{m}/metadata (REST) give it; `size` is how a dimension is written
  * (a number for protobufjs, a string in TF Serving's REST JSON, int64 being a string there).
  */
-export function signatureDef<S>(sig: Signature, size: (n: number) => S) {
+function signatureDef<S>(sig: Signature, size: (n: number) => S) {
   const info = (specs: readonly TensorSpec[]) =>
     Object.fromEntries(
       specs.map((s) => [
