@@ -9,7 +9,7 @@ import { SERVING_DEFAULTS } from "./contract/serving.js";
 import { ConfigError } from "./errors.js";
 
 export const BACKENDS = ["auto", "tensorflow", "tensorflow-gpu", "wasm", "cpu"] as const;
-/** spec.model.format's values (the operator passes it as is), plus `auto`: `.onnx` → onnx, else TF.js. */
+/** spec.model.format's values (the operator passes it as is), plus `auto`: `.onnx` → onnx, a SavedModel folder → tf-savedmodel, else TF.js. */
 const MODEL_FORMATS = ["auto", "tfjs-layers", "tfjs-graph", "onnx", "tf-savedmodel"] as const;
 export type ModelFormat = (typeof MODEL_FORMATS)[number];
 export type BackendChoice = (typeof BACKENDS)[number];
@@ -153,7 +153,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     kind: "enum",
     default: "auto",
     values: MODEL_FORMATS,
-    help: "onnx: an ONNX file (a folder: its model.onnx) run by onnxruntime; tf-savedmodel: a SavedModel folder run by libtensorflow; tfjs-*: model.json; auto: by the .onnx extension",
+    help: "onnx: an ONNX file (a folder: its model.onnx) run by onnxruntime; tf-savedmodel: a SavedModel folder run by libtensorflow; tfjs-*: model.json; auto: by the .onnx extension, or a folder with saved_model.pb and no model.json",
   },
   {
     flag: "savedmodel-tags",

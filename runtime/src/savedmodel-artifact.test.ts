@@ -5,7 +5,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConfigError } from "./errors.js";
-import { fetchSavedModelArtifact } from "./savedmodel-artifact.js";
+import { fetchSavedModelArtifact, isSavedModelLocation } from "./savedmodel-artifact.js";
 
 let root: string;
 let src: string;
@@ -92,5 +92,13 @@ describe("fetchSavedModelArtifact", () => {
       fetchSavedModelArtifact({ kind: "http", url: new URL("https://example.com/m/") }, undefined, tmp),
     ).rejects.toThrow(/^a tf-savedmodel is a folder, which http\(s\) cannot list/);
     expect(await readdir(tmp)).toEqual([]);
+  });
+
+  it("--model-format auto takes a folder with saved_model.pb and no model.json as a SavedModel", async () => {
+    expect(await isSavedModelLocation(at(src))).toBe(true);
+    expect(await isSavedModelLocation(at(path.join(src, "saved_model.pb")))).toBe(false);
+    expect(await isSavedModelLocation({ kind: "http", url: new URL("https://example.com/m/") })).toBe(false);
+    await writeFile(path.join(src, "model.json"), "{}");
+    expect(await isSavedModelLocation(at(src))).toBe(false);
   });
 });

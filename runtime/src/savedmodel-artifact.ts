@@ -28,6 +28,13 @@ export interface SavedModelArtifact {
   remove(): Promise<void>;
 }
 
+/** Whether `--model-format auto` should read `loc` as a SavedModel: a folder with saved_model.pb and no model.json. */
+export async function isSavedModelLocation(loc: ModelLocation): Promise<boolean> {
+  if (loc.kind !== "file") return false;
+  const has = async (name: string) => (await stat(path.join(loc.path, name)).catch(() => undefined))?.isFile() === true;
+  return (await has("saved_model.pb")) && !(await has("model.json"));
+}
+
 /** Every regular file under `dir`, as relative paths with "/", in byte order; links and devices are refused. */
 async function filesOf(dir: string, rel = ""): Promise<string[]> {
   const out: string[] = [];

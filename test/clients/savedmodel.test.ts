@@ -1,6 +1,6 @@
 /**
  * A SavedModel written by TensorFlow itself (test/clients/savedmodel_reference.py, the clients venv's tensorflow-cpu:
- * a seeded conv + dense `serving_default` and an int64/bool `by_id`) served by a real `liftoff-runtime serve`
+ * a seeded conv + dense `serving_default`, an int64/bool `by_id` and an unknown-rank `any_rank`) served by a real `liftoff-runtime serve`
  * process per signature. Every answer — V2 HTTP JSON and binary, V2 gRPC, tritonclient HTTP and gRPC, and the TF
  * Serving gRPC client with `signature_name` set — equals what TensorFlow computed on the same inputs, to 1e-5
  * (integers exactly). Then the bad inputs of issue #25 for this format.
@@ -287,7 +287,7 @@ describe("a TensorFlow-written SavedModel, signature serving_default (float32 im
     expect(r.status).toBe(404);
     expect(await r.json()).toEqual({
       error:
-        "signature_name 'classify' is not served; this model has only 'serving_default' (its SavedModel also has 'by_id', which a deployment serves by naming it in spec.model.savedModel.signature)",
+        "signature_name 'classify' is not served; this model has only 'serving_default' (its SavedModel also has 'any_rank', 'by_id', which a deployment serves by naming it in spec.model.savedModel.signature)",
       code: "LIFTOFF_ERR_SIGNATURE_NOT_FOUND",
     });
   });
@@ -346,7 +346,7 @@ describe("the same SavedModel, signature by_id (int64 ids and bool mask in; floa
       });
       expect(err?.code).toBe(grpc.status.NOT_FOUND);
       expect(err?.details).toBe(
-        "signature_name 'serving_default' is not served; this model has only 'by_id' (its SavedModel also has 'serving_default', which a deployment serves by naming it in spec.model.savedModel.signature)",
+        "signature_name 'serving_default' is not served; this model has only 'by_id' (its SavedModel also has 'any_rank', 'serving_default', which a deployment serves by naming it in spec.model.savedModel.signature)",
       );
     } finally {
       client.close();
@@ -379,7 +379,7 @@ describe("SavedModel load errors: clear ConfigErrors, no crash", () => {
   it("a signature the SavedModel does not have names the ones it has", async () => {
     await expect(loadSavedModel(model, { signature: "predict" })).rejects.toThrow(
       new ConfigError(
-        "the SavedModel has no signature 'predict' under tags [serve]; it has 'by_id', 'serving_default'",
+        "the SavedModel has no signature 'predict' under tags [serve]; it has 'any_rank', 'by_id', 'serving_default'",
       ),
     );
   });
@@ -387,6 +387,14 @@ describe("SavedModel load errors: clear ConfigErrors, no crash", () => {
   it("tags the SavedModel does not have name the tag sets it has", async () => {
     await expect(loadSavedModel(model, { tags: ["serve", "gpu"] })).rejects.toThrow(
       new ConfigError("the SavedModel has no MetaGraph tagged [serve, gpu]; it has [serve]"),
+    );
+  });
+
+  it("a signature with an input of unknown rank is refused, naming it (it could be neither validated nor described)", async () => {
+    await expect(loadSavedModel(model, { signature: "any_rank" })).rejects.toThrow(
+      new ConfigError(
+        "input 'x' of signature 'any_rank' has an unknown rank, which the runtime does not serve; give it a shape (None for free dimensions)",
+      ),
     );
   });
 

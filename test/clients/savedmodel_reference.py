@@ -48,6 +48,14 @@ class Model(tf.Module):
         return {"pooled": pooled, "shifted": ids * 3 + 1}
 
 
+class AnyRank(tf.Module):
+    """A third signature whose input has an unknown rank, which the runtime refuses at load."""
+
+    @tf.function(input_signature=[tf.TensorSpec(None, tf.float32, name="x")])
+    def double(self, x):
+        return {"y": x * 2}
+
+
 def listed(arrays):
     # Integers stay integers (int64 beyond 2^53 would not survive float64; these stay below it).
     def values(v):
@@ -59,7 +67,9 @@ def listed(arrays):
 
 def main(folder):
     model = Model()
-    tf.saved_model.save(model, folder, signatures={"serving_default": model.classify, "by_id": model.by_id})
+    model.any_rank = AnyRank()
+    signatures = {"serving_default": model.classify, "by_id": model.by_id, "any_rank": model.any_rank.double}
+    tf.saved_model.save(model, folder, signatures=signatures)
     rng = np.random.default_rng(25)
     image = {"image": rng.normal(size=(3, 8, 8, 1)).astype(np.float32)}
     ids = {

@@ -118,7 +118,7 @@ describe("ModelDeployment with format tf-savedmodel", () => {
     const other = await v1("serving_default");
     expect(other.status).toBe(404);
     expect(((await other.json()) as { error: string }).error).toMatch(
-      /has only 'by_id' \(its SavedModel also has 'serving_default'/,
+      /has only 'by_id' \(its SavedModel also has 'any_rank', 'serving_default'/,
     );
 
     const failed = await pollUntil(
@@ -131,7 +131,7 @@ describe("ModelDeployment with format tf-savedmodel", () => {
     );
     expect(cond(failed, "Ready")?.status).toBe("False");
     expect(cond(failed, "ModelLoaded")?.message).toMatch(
-      /the SavedModel has no signature 'predict' under tags \[serve\]; it has 'by_id', 'serving_default'/,
+      /the SavedModel has no signature 'predict' under tags \[serve\]; it has 'any_rank', 'by_id', 'serving_default'/,
     );
   });
 });

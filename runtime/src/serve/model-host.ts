@@ -13,7 +13,7 @@ import {
 import { activate, type BackendInfo, type ProbeResult, probeBackends } from "../backends.js";
 import type { BackendChoice, ModelFormat } from "../config.js";
 import { ConfigError, errors } from "../errors.js";
-import { fetchSavedModelArtifact } from "../savedmodel-artifact.js";
+import { fetchSavedModelArtifact, isSavedModelLocation } from "../savedmodel-artifact.js";
 import { Batcher, type BatchResult } from "./batcher.js";
 import type { RuntimeMetrics } from "./metrics.js";
 import { loadModel } from "./model/load.js";
@@ -30,7 +30,7 @@ export interface ModelHostOptions {
   maxLatencyMs: number;
   /** Most requests queued or computing at once (--max-pending-requests); undefined: no bound. */
   maxPendingRequests?: number;
-  /** How the artifact is read: TF.js model.json (default, `auto` without a .onnx extension) or ONNX. */
+  /** How the artifact is read: TF.js model.json (default), ONNX (`auto`: a .onnx extension) or a SavedModel (`auto`: a folder with saved_model.pb and no model.json). */
   format?: ModelFormat;
   /** onnxruntime intra-op threads (--onnx-threads); 0 or undefined: the CPUs the process may use. */
   onnxThreads?: number;
@@ -133,7 +133,9 @@ export class ModelHost {
     if (format === "onnx" || (format === "auto" && isOnnxLocation(location))) {
       return this.loadOnnx(location, expectedDigest, fetch);
     }
-    if (format === "tf-savedmodel") return this.loadSavedModel(location, expectedDigest, backendChoice);
+    if (format === "tf-savedmodel" || (format === "auto" && (await isSavedModelLocation(location)))) {
+      return this.loadSavedModel(location, expectedDigest, backendChoice);
+    }
     const t0 = performance.now();
     const artifact = await fetchArtifact(location, expectedDigest, fetch);
     const t1 = performance.now();

@@ -7,6 +7,8 @@
  * handed over as the exact 8-byte values the request carried, and int64 outputs come back as BigInt64Array.
  */
 import * as tf from "@tensorflow/tfjs-node";
+// The raw SavedModel proto: tf.node's MetaGraph summary drops TensorShapeProto.unknown_rank (it reads as a scalar).
+import { readSavedModelProto } from "@tensorflow/tfjs-node/dist/saved_model.js";
 import { ConfigError } from "../../errors.js";
 import type { DType, LoadedModel, OutputTensor, TensorSpec, TypedData } from "./loaded-model.js";
 
@@ -109,7 +111,40 @@ async function pick(dir: string, tags: readonly string[], signature: string) {
       `the SavedModel has no signature '${signature}' under tags [${tags.join(", ")}]; it has ${list(Object.keys(defs))}`,
     );
   }
+  await refuseUnknownRanks(dir, tags, signature);
   return { def, others: Object.keys(defs).filter((k) => k !== signature) };
+}
+
+/** Shape of the parts of the SavedModel proto (google-protobuf messages of tfjs-node's api_pb.js) read here. */
+interface ProtoTensorInfo {
+  getTensorShape(): { getUnknownRank(): boolean } | undefined;
+}
+interface ProtoMap {
+  keys(): Iterable<string>;
+  get(k: string): ProtoTensorInfo;
+}
+
+/** A tensor of unknown rank cannot be validated or described (V2 metadata, /openapi.json): refused, named. */
+async function refuseUnknownRanks(dir: string, tags: readonly string[], signature: string): Promise<void> {
+  const proto = await readSavedModelProto(dir);
+  const same = (a: readonly string[]) => a.length === tags.length && [...a].sort().join() === [...tags].sort().join();
+  for (const g of proto.getMetaGraphsList()) {
+    if (!same(g.getMetaInfoDef().getTagsList())) continue;
+    const def = g.getSignatureDefMap().get(signature);
+    for (const [what, map] of [
+      ["input", def.getInputsMap()],
+      ["output", def.getOutputsMap()],
+    ] as [string, ProtoMap][]) {
+      for (const k of map.keys()) {
+        if (map.get(k).getTensorShape()?.getUnknownRank()) {
+          throw new ConfigError(
+            `${what} '${k}' of signature '${signature}' has an unknown rank, which the runtime does not serve; give it a shape (None for free dimensions)`,
+          );
+        }
+      }
+    }
+    return;
+  }
 }
 
 /** The TF_DataType each input dtype is handed over as, with the typed array the binding takes for it. */
