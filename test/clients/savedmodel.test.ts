@@ -16,7 +16,9 @@ import { activate } from "../../runtime/src/backends.js";
 import { ConfigError } from "../../runtime/src/errors.js";
 import { fetchSavedModelArtifact } from "../../runtime/src/savedmodel-artifact.js";
 import { clients } from "../../runtime/src/serve/grpc/protos.js";
+import { RuntimeMetrics } from "../../runtime/src/serve/metrics.js";
 import { loadSavedModel } from "../../runtime/src/serve/model/savedmodel.js";
+import { ModelHost } from "../../runtime/src/serve/model-host.js";
 import { python, type RuntimeProcess, startRuntime, venvPython } from "./support.js";
 
 interface Named {
@@ -396,6 +398,21 @@ describe("SavedModel load errors: clear ConfigErrors, no crash", () => {
         "input 'x' of signature 'any_rank' has an unknown rank, which the runtime does not serve; give it a shape (None for free dimensions)",
       ),
     );
+  });
+
+  it("a backend other than libtensorflow is refused for a SavedModel, naming the ones that run it", async () => {
+    const host = new ModelHost({
+      name: "m",
+      version: "1",
+      metrics: new RuntimeMetrics("m"),
+      maxBatchSize: 1,
+      maxLatencyMs: 0,
+      format: "tf-savedmodel",
+    });
+    await expect(host.load({ kind: "file", path: model }, undefined, "wasm")).rejects.toThrow(
+      new ConfigError("a tf-savedmodel runs on libtensorflow: --backend must be auto or tensorflow, not wasm"),
+    );
+    expect(host.ready).toBe(false);
   });
 
   it("a saved_model.pb that is not a SavedModel protobuf is refused as such", async () => {
