@@ -26,7 +26,8 @@ export const ERROR_CODES = {
   LIFTOFF_ERR_UNAUTHENTICATED: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
   LIFTOFF_ERR_MODEL_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
   LIFTOFF_ERR_VERSION_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
-  LIFTOFF_ERR_SIGNATURE_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
+  // As TF Serving: a signature the model lacks is a bad request (400), naming the ones it has.
+  LIFTOFF_ERR_SIGNATURE_NOT_FOUND: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
   LIFTOFF_ERR_ROUTE_NOT_FOUND: { http: 404, grpc: GrpcStatus.UNIMPLEMENTED },
   LIFTOFF_ERR_METHOD_NOT_ALLOWED: { http: 405, grpc: GrpcStatus.UNIMPLEMENTED },
   LIFTOFF_ERR_PAYLOAD_TOO_LARGE: { http: 413, grpc: GrpcStatus.RESOURCE_EXHAUSTED },

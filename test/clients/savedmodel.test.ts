@@ -280,13 +280,13 @@ describe("a TensorFlow-written SavedModel, signature serving_default (float32 im
     expect(((await flat.json()) as { error: string }).error).toMatch(/^input 'image': shape \[1,8,8\] has rank 3/);
   });
 
-  it("a signature_name the deployment does not serve is a 404 naming the served one and the SavedModel's others", async () => {
+  it("a signature_name the deployment does not serve is a 400 naming the served one and the SavedModel's others", async () => {
     const r = await fetch(`http://${rt.http}/v1/models/m:predict`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ signature_name: "classify", instances: [new Array(8).fill(new Array(8).fill([0]))] }),
     });
-    expect(r.status).toBe(404);
+    expect(r.status).toBe(400);
     expect(await r.json()).toEqual({
       error:
         "signature_name 'classify' is not served; this model has only 'serving_default' (its SavedModel also has 'any_rank', 'by_id', which a deployment serves by naming it in spec.model.savedModel.signature)",
@@ -337,7 +337,7 @@ describe("the same SavedModel, signature by_id (int64 ids and bool mask in; floa
     expect(r.signature).toEqual({ inputs: { ids: "DT_INT64", mask: "DT_BOOL" }, outputs: ["pooled", "shifted"] });
   });
 
-  it("TF Serving gRPC Predict with a signature_name not served is NOT_FOUND naming what the SavedModel has", async () => {
+  it("TF Serving gRPC Predict with a signature_name not served is INVALID_ARGUMENT naming what the SavedModel has", async () => {
     const client = new (clients().Prediction)(rt.grpc, grpc.credentials.createInsecure());
     try {
       const err = await new Promise<grpc.ServiceError>((resolve) => {
@@ -346,7 +346,7 @@ describe("the same SavedModel, signature by_id (int64 ids and bool mask in; floa
           (e: grpc.ServiceError | null) => resolve(e as grpc.ServiceError),
         );
       });
-      expect(err?.code).toBe(grpc.status.NOT_FOUND);
+      expect(err?.code).toBe(grpc.status.INVALID_ARGUMENT);
       expect(err?.details).toBe(
         "signature_name 'serving_default' is not served; this model has only 'by_id' (its SavedModel also has 'any_rank', 'serving_default', which a deployment serves by naming it in spec.model.savedModel.signature)",
       );

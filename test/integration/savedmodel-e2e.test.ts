@@ -116,7 +116,7 @@ describe("ModelDeployment with format tf-savedmodel", () => {
       4, 7, 10, 13,
     ]);
     const other = await v1("serving_default");
-    expect(other.status).toBe(404);
+    expect(other.status).toBe(400);
     expect(((await other.json()) as { error: string }).error).toMatch(
       /has only 'by_id' \(its SavedModel also has 'any_rank', 'serving_default'/,
     );
