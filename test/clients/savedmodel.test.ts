@@ -1,7 +1,7 @@
 /**
  * A SavedModel written by TensorFlow itself (test/clients/savedmodel_reference.py, the clients venv's tensorflow-cpu:
- * a seeded conv + dense `serving_default`, an int64/bool `by_id` and an unknown-rank `any_rank`) served by a real `liftoff-runtime serve`
- * process per signature. Every answer — V2 HTTP JSON and binary, V2 gRPC, tritonclient HTTP and gRPC, and the TF
+ * a seeded conv + dense `serving_default`, an int64/bool `by_id` and an unknown-rank `any_rank`) served by a real
+ * `liftoff-runtime serve` process per signature. Every answer — V2 HTTP JSON and binary, V2 gRPC, tritonclient HTTP and gRPC, and the TF
  * Serving gRPC client with `signature_name` set — equals what TensorFlow computed on the same inputs, to 1e-5
  * (integers exactly). Then the bad inputs of issue #25 for this format.
  */

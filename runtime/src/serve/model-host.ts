@@ -30,7 +30,10 @@ export interface ModelHostOptions {
   maxLatencyMs: number;
   /** Most requests queued or computing at once (--max-pending-requests); undefined: no bound. */
   maxPendingRequests?: number;
-  /** How the artifact is read: TF.js model.json (default), ONNX (`auto`: a .onnx extension) or a SavedModel (`auto`: a folder with saved_model.pb and no model.json). */
+  /**
+   * How the artifact is read: TF.js model.json (default), ONNX (`auto`: a .onnx extension) or a SavedModel (`auto`: a
+   * folder with saved_model.pb and no model.json).
+   */
   format?: ModelFormat;
   /** onnxruntime intra-op threads (--onnx-threads); 0 or undefined: the CPUs the process may use. */
   onnxThreads?: number;
