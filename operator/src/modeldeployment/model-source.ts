@@ -10,6 +10,8 @@ export interface ResolvedModel {
   digest?: string;
   /** The PVC to mount when the model lives on one. */
   claim?: string;
+  /** tf-savedmodel: the tags and signature the runtime loads (runtime defaults when unset). */
+  savedModel?: ModelDeploymentSpec["model"]["savedModel"];
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -70,5 +72,11 @@ export function resolveModel(
       `the runtime cannot read model URI "${uri}": use pvc://<claim>/<path>, http(s):// or file:///`,
     );
   }
-  return { uri, format: model.format, ...(digest ? { digest } : {}), ...readable };
+  return {
+    uri,
+    format: model.format,
+    ...(digest ? { digest } : {}),
+    ...readable,
+    ...(model.savedModel ? { savedModel: model.savedModel } : {}),
+  };
 }

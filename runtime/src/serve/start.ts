@@ -110,6 +110,13 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     maxPendingRequests: config.maxPendingRequests,
     format: config.modelFormat,
     onnxThreads: config.onnxThreads,
+    savedModel: {
+      tags: config.savedModelTags
+        .split(",")
+        .map((t) => t.trim())
+        .filter((t) => t !== ""),
+      signature: config.savedModelSignature,
+    },
     ...(baseline !== undefined || config.feedback
       ? {
           monitoring: {
