@@ -11,8 +11,9 @@
  * variable inner dimension (-1) `data`'s length is left to the runtime's checks.
  */
 import { jsonRange } from "../dtypes.js";
+import { servedSignature } from "../grpc/tfs-proto-codec.js";
 import { HALF_MAX } from "../half.js";
-import type { Signature, TensorSpec } from "../model/loaded-model.js";
+import type { DType, Signature, TensorSpec } from "../model/loaded-model.js";
 import { FLOAT32_MAX } from "../tensors.js";
 import { accepts, V2_DATATYPES } from "../v2-protocol.js";
 
@@ -187,7 +188,7 @@ function v1Body(sig: Signature, maxRows: number): Schema {
     properties: {
       instances: { ...instances, description: "One entry per row" },
       inputs: { ...inputs, description: "Columnar: batch dimension first" },
-      signature_name: { type: "string", enum: ["serving_default"] },
+      signature_name: { type: "string", enum: [servedSignature(sig)] },
     },
     oneOf: [{ required: ["instances"] }, { required: ["inputs"] }],
   };

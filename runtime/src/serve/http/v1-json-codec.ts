@@ -7,6 +7,7 @@
  */
 import { errors } from "../../errors.js";
 import { isB64Object } from "../bytes-tensors.js";
+import { checkSignature } from "../grpc/tfs-proto-codec.js";
 import type { OutputTensor, Signature, Tensor } from "../model/loaded-model.js";
 import { fromNested, toNested } from "../tensors.js";
 import { finish, isPlainObject, type Limits, type Prepared } from "../validate.js";
@@ -21,7 +22,7 @@ export function decodeV1(body: unknown, sig: Signature, limits: Limits): { prepa
   const hasInputs = Object.hasOwn(body, "inputs");
   if (hasInstances === hasInputs) throw errors.invalidInput("request must have exactly one of 'instances' or 'inputs'");
   const sigName = body.signature_name;
-  if (sigName !== undefined && sigName !== "serving_default") throw errors.signatureNotFound(String(sigName));
+  if (sigName !== undefined) checkSignature(String(sigName), sig);
   for (const k of Object.keys(body)) {
     if (k !== "instances" && k !== "inputs" && k !== "signature_name")
       throw errors.invalidInput(`unknown field '${k}'`);
