@@ -59,7 +59,7 @@ export function v2ModelMetadata(name: string, version: string, model: LoadedMode
  * refused, not ignored: answering the raw tensor where top-k strings were asked for would hand
  * the client a different shape and datatype than it parses.
  */
-export function classificationRefused(output: string) {
+function classificationRefused(output: string) {
   return errors.invalidInput(
     `output '${output}': parameters.classification (class_count) is not supported by this runtime; ask for the output without it and take the top k from its scores`,
   );
