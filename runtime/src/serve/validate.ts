@@ -3,6 +3,7 @@
  * passed every check, so a request that reaches a batch cannot fail it.
  */
 import { errors } from "../errors.js";
+import { isBytes, utf8Text } from "./bytes-tensors.js";
 import type { Signature, Tensor } from "./model/loaded-model.js";
 import { checkShape } from "./tensors.js";
 
@@ -39,6 +40,7 @@ export function finish(signature: Signature, inputs: Tensor[], limits: Limits): 
     const t = inputs[i] as Tensor;
     const what = `input '${spec.name}'`;
     const r = checkShape(t.shape, spec, what);
+    if (spec.utf8 === true && isBytes(t.data)) checkUtf8(t.data, what);
     if (rows === -1) rows = r;
     else if (r !== rows && signature.batched)
       throw errors.invalidInput(`${what} has ${r} rows but '${signature.inputs[0]?.name}' has ${rows}`);
@@ -47,6 +49,14 @@ export function finish(signature: Signature, inputs: Tensor[], limits: Limits): 
   if (rows < 1) throw errors.invalidInput("request has no rows");
   checkRows(rows, limits);
   return { inputs, rows, batchKey: key };
+}
+
+/** A text input's elements, checked here so that a batch cannot fail on another caller's bytes. */
+function checkUtf8(data: readonly Uint8Array[], what: string): void {
+  for (let i = 0; i < data.length; i++) {
+    if (utf8Text(data[i] as Uint8Array) === undefined)
+      throw errors.invalidInput(`${what}: BYTES element ${i} is not valid UTF-8; this model's strings are text`);
+  }
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -3,9 +3,12 @@
  * datatypes of the same kind are accepted and range-checked (clients send FP64
  * from numpy float64); kinds never mix. Tensors come as JSON `data` or, with the
  * binary tensor data extension, as raw bytes after the JSON header
- * (`parameters.binary_data_size`); outputs go back as either.
+ * (`parameters.binary_data_size`); outputs go back as either. BYTES in JSON are
+ * UTF-8 strings, or base64 strings when the tensor's `parameters.content_type`
+ * is "base64" (MLServer's convention; Triton has no base64 form in JSON).
  */
 import { errors } from "../../errors.js";
+import { bytesToJson, isBytes } from "../bytes-tensors.js";
 import type { OutputTensor, Signature, Tensor } from "../model/loaded-model.js";
 import { fromRaw, toRaw } from "../raw-tensors.js";
 import { fromFlat, sizeOf, toPlain } from "../tensors.js";
@@ -28,6 +31,15 @@ function binarySize(item: Record<string, unknown>, what: string): number | undef
   if (!Number.isInteger(size) || (size as number) < 0)
     throw errors.invalidInput(`${what}: parameters.binary_data_size must be a non-negative integer`);
   return size as number;
+}
+
+/** Whether a BYTES tensor's strings are base64 (`parameters.content_type: "base64"`); other content types are hints. */
+function base64Strings(item: Record<string, unknown>, what: string): boolean {
+  const params = item.parameters;
+  if (!isPlainObject(params) || !Object.hasOwn(params, "content_type")) return false;
+  const type = params.content_type;
+  if (typeof type !== "string") throw errors.invalidInput(`${what}: parameters.content_type must be a string`);
+  return type === "base64" && item.datatype === "BYTES";
 }
 
 /**
@@ -76,7 +88,7 @@ export function decodeV2(body: unknown, sig: Signature, limits: Limits, binary?:
       offset += size;
     } else {
       if (!Object.hasOwn(item, "data")) throw errors.invalidInput(`${what}: 'data' is missing`);
-      data = fromFlat(item.data, spec.dtype, what, shape);
+      data = fromFlat(item.data, spec.dtype, what, shape, base64Strings(item, what));
       if (data.length !== sizeOf(shape)) {
         throw errors.invalidInput(
           `${what}: data has ${data.length} elements but shape [${shape.join(",")}] needs ${sizeOf(shape)}`,
@@ -149,6 +161,10 @@ export function encodeV2(
     outputs: req.outputs.map((i, k) => {
       const t = outputs[i] as OutputTensor;
       const head = { name: sig.outputs[i]?.name, datatype: v2Datatype(t.dtype), shape: t.shape };
+      if (!req.binary[k] && isBytes(t.data)) {
+        const { data, base64 } = bytesToJson(t.data);
+        return { ...head, data, ...(base64 ? { parameters: { content_type: "base64" } } : {}) };
+      }
       if (!req.binary[k]) return { ...head, data: toPlain(t.data, t.dtype, `output '${head.name}'`) };
       const bytes = toRaw(t);
       binary.push(bytes);
