@@ -74,9 +74,10 @@ describe("the image sample (EfficientNet-Lite0, declared preprocessing and top-5
       `${NAME} Ready`,
       async () => {
         const m = await getModelDeployment(admin, fx.ns.name, NAME);
-        return m.status?.observedGeneration === m.metadata.generation && cond(m, "Ready")?.status === "True"
-          ? m
-          : undefined;
+        const r = cond(m, "Ready");
+        if (m.status?.observedGeneration === m.metadata.generation && r?.status === "True") return m;
+        // Thrown, not returned: the timeout's message then says why it is not Ready (a crash, a digest, a label).
+        throw new Error(`Ready=${r?.status} ${r?.reason}: ${r?.message}`);
       },
       { timeoutMs: 240_000, intervalMs: 250 },
     );
