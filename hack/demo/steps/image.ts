@@ -153,8 +153,9 @@ export const imageLookAroundStep: Step = {
         need(ctx.results.get("imageDir") as string | undefined, "the image model's folder"),
         "coffee.png",
       );
+      // The body on stdin: a photo's base64 is too long for one command-line argument.
       lines.push(
-        `curl -s ${url}/v1/models/${NAME}:predict -d "{\\"instances\\": [{\\"b64\\": \\"$(base64 -w0 ${photo})\\"}]}"`,
+        `(printf '{"instances": [{"b64": "'; base64 -w0 ${photo}; printf '"}]}') | curl -s ${url}/v1/models/${NAME}:predict --data-binary @-`,
       );
     }
     for (const l of lines) ctx.log(`  ${l}`);
