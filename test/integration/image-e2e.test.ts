@@ -95,7 +95,7 @@ describe("the image sample (EfficientNet-Lite0, declared preprocessing and top-5
   const client = async (kind: string, addr: string): Promise<string[][]> =>
     (
       JSON.parse(
-        await python(py, ["test/clients/image_clients.py", kind, addr, NAME, "input", "logits", ...pictures()]),
+        await python(py, ["test/clients/image_sample_clients.py", kind, addr, NAME, "input", "logits", ...pictures()]),
       ) as {
         top: string[][];
       }

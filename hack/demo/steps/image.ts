@@ -98,9 +98,9 @@ export function topLine(entry: string): string {
   return `${Number(score).toFixed(4)}  ${String(index).padStart(3)}  ${label.join(":")}`;
 }
 
-/** Runs test/clients/image_clients.py (the official clients) on some photos; the top-5 per photo. */
+/** Runs test/clients/image_sample_clients.py (the official clients) on some photos; the top-5 per photo. */
 function classify(py: string, kind: string, addr: string, pictures: string[], ns: string): Promise<string[][]> {
-  const args = ["test/clients/image_clients.py", kind, addr, NAME, "input", "logits", ...pictures];
+  const args = ["test/clients/image_sample_clients.py", kind, addr, NAME, "input", "logits", ...pictures];
   return new Promise((resolve, reject) => {
     execFile(py, args, { cwd: REPO_ROOT, env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "3" } }, (err, stdout, stderr) =>
       err

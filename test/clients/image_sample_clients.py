@@ -2,7 +2,7 @@
 config/samples/liftoff_v1alpha1_modeldeployment_image.yaml) through an official client used as its docs show, and
 prints one JSON object on stdout: {"top": [[<"score:index:label">, ...] per picture]} — the BYTES output, decoded.
 
-usage: image_clients.py <tfserving-grpc|triton-http|triton-grpc> <host:port> <model> <input> <output> PICTURE...
+usage: image_sample_clients.py <tfserving-grpc|triton-http|triton-grpc> <host:port> <model> <input> <output> PICTURE...
 Run by the clients venv (hack/test-venv.sh: tensorflow-serving-api, tritonclient, numpy).
 """
 
