@@ -106,8 +106,16 @@ export const COMPONENTS: SetupComponent[] = [
     ["test"],
   ),
   script(
+    "pictures",
+    "real test pictures for the image preprocessing tests: chelsea, coffee, rocket (the pinned scikit-image wheel)",
+    "test-pictures.sh",
+    [],
+    5, // 2.9 s measured here cold (2026-12-06): one wheel
+    ["test"],
+  ),
+  script(
     "onnx-venv",
-    "onnxruntime, numpy and tokenizers in their own Python venv: the ONNX tests' reference (PyPI)",
+    "onnxruntime, numpy, tokenizers and Pillow in their own Python venv: the ONNX and image tests' reference (PyPI)",
     "onnx-venv.sh",
     [],
     40, // 33 s measured here cold at load average ~10 (2026-12-06)

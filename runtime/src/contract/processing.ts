@@ -1,5 +1,5 @@
 // spec.model.preprocessing and spec.model.postprocessing as the operator passes them to serving pods (one JSON in
-// LIFTOFF_MODEL_PROCESSING) and `serve` parses them (runtime/src/serve/preprocess/spec.ts). The CRD schema
+// LIFTOFF_MODEL_PROCESSING) and `serve` parses them (runtime/src/config.ts). The CRD schema
 // (operator/src/api/v1alpha1/modeldeployment.ts) spells the same fields; the runtime checks them again, since
 // `serve --model-processing` can be given by hand.
 

@@ -238,9 +238,9 @@ export class ModelHost {
 
   /**
    * Runs a validated request through the batcher; with declared processing, its files are decoded first (alone, so a
-   * bad one fails only its request) and its outputs postprocessed after. `classCount`: V2 class_count per output index.
+   * bad one fails only its request) and its outputs postprocessed after (with the request's V2 class_count).
    */
-  async infer(req: Prepared, classCount?: ReadonlyMap<number, number>): Promise<BatchResult> {
+  async infer(req: Prepared): Promise<BatchResult> {
     if (this.loaded === undefined) throw errors.notReady(this.name);
     const model = this.loaded.model;
     this.opts.metrics.inFlight(1);
@@ -249,7 +249,7 @@ export class ModelHost {
       const result = await this.loaded.batcher.submit(prepared);
       this.opts.metrics.queued(result.queueSeconds);
       if (isProcessed(model)) {
-        const outputs: OutputTensor[] = model.postprocess(result.outputs, classCount);
+        const outputs: OutputTensor[] = model.postprocess(result.outputs, req.classCount);
         return { ...result, outputs };
       }
       return result;

@@ -14,7 +14,7 @@ import { fromRaw, toRaw } from "../raw-tensors.js";
 import { fromFlat, sizeOf, toPlain } from "../tensors.js";
 import {
   checkShapeField,
-  classificationRefused,
+  classCountFor,
   inSignatureOrder,
   resolveInput,
   type V2Request,
@@ -47,7 +47,14 @@ function base64Strings(item: Record<string, unknown>, what: string): boolean {
  * extension (Inference-Header-Content-Length); inputs with binary_data_size take
  * their bytes from it in order, and it must be used up exactly.
  */
-export function decodeV2(body: unknown, sig: Signature, limits: Limits, binary?: Uint8Array): V2Request {
+export function decodeV2(
+  body: unknown,
+  sig: Signature,
+  limits: Limits,
+  binary?: Uint8Array,
+  /** The output index that answers class_count (with-processing.ts classifiableOutput); undefined: refused. */
+  classifiable?: number,
+): V2Request {
   if (body === undefined) throw errors.invalidInput("request body is empty");
   if (!isPlainObject(body)) throw errors.invalidInput("request body must be a JSON object with 'inputs'");
   const id = body.id;
@@ -108,17 +115,20 @@ export function decodeV2(body: unknown, sig: Signature, limits: Limits, binary?:
     params !== undefined && Object.hasOwn(params, "binary_data_output") ? params.binary_data_output : false;
   if (typeof binaryDefault !== "boolean")
     throw errors.invalidInput("parameters.binary_data_output must be true or false");
-  const { outputs, binary: binaryOut } = decodeOutputs(body.outputs, sig, binaryDefault);
-  return { prepared: finish(sig, inSignatureOrder(sig, given), limits), id, outputs, binary: binaryOut };
+  const { outputs, binary: binaryOut, classCount } = decodeOutputs(body.outputs, sig, binaryDefault, classifiable);
+  const prepared = finish(sig, inSignatureOrder(sig, given), limits);
+  return { prepared: classCount.size > 0 ? { ...prepared, classCount } : prepared, id, outputs, binary: binaryOut };
 }
 
 function decodeOutputs(
   outputs: unknown,
   sig: Signature,
   binaryDefault: boolean,
-): { outputs: number[]; binary: boolean[] } {
+  classifiable: number | undefined,
+): { outputs: number[]; binary: boolean[]; classCount: Map<number, number> } {
+  const classCount = new Map<number, number>();
   if (outputs === undefined)
-    return { outputs: sig.outputs.map((_, i) => i), binary: sig.outputs.map(() => binaryDefault) };
+    return { outputs: sig.outputs.map((_, i) => i), binary: sig.outputs.map(() => binaryDefault), classCount };
   if (!Array.isArray(outputs) || outputs.length === 0) throw errors.invalidInput("'outputs' must be a non-empty array");
   const picked: number[] = [];
   const binary: boolean[] = [];
@@ -135,14 +145,15 @@ function decodeOutputs(
     const params = o.parameters;
     if (params !== undefined && !isPlainObject(params))
       throw errors.invalidInput(`output '${o.name}': 'parameters' must be an object`);
-    if (params !== undefined && Object.hasOwn(params, "classification")) throw classificationRefused(o.name);
+    if (params !== undefined && Object.hasOwn(params, "classification"))
+      classCount.set(idx, classCountFor(classifiable, idx, o.name, params.classification));
     const b = params !== undefined && Object.hasOwn(params, "binary_data") ? params.binary_data : binaryDefault;
     if (typeof b !== "boolean")
       throw errors.invalidInput(`output '${o.name}': parameters.binary_data must be true or false`);
     picked.push(idx);
     binary.push(b);
   }
-  return { outputs: picked, binary };
+  return { outputs: picked, binary, classCount };
 }
 
 /** The JSON response and, for outputs asked for as binary, their bytes in output order. */

@@ -21,7 +21,7 @@ export interface TensorSpec {
   dtype: DType;
   /** -1 marks an unknown dimension; dimension 0 is the batch when `batched`. */
   shape: number[];
-  /** bytes only: every element must be valid UTF-8 (the model's strings are text, as onnxruntime-node's are). */
+  /** bytes only: every element must be valid UTF-8 without NUL (the model's strings are text, as onnxruntime-node's are). */
   utf8?: boolean;
 }
 

@@ -40,8 +40,8 @@ const TO_ORT: Readonly<Record<DType, ort.Tensor.Type>> = {
 };
 
 /**
- * onnxruntime-node's string tensors are JS strings, so BYTES elements go in as text: the signature marks them
- * `utf8` and validation refuses other bytes before a batch is formed (validate.ts).
+ * onnxruntime-node's string tensors are JS strings (cut at a NUL), so BYTES elements go in as text: the signature
+ * marks them `utf8` and validation refuses other bytes, and NUL, before a batch is formed (validate.ts).
  */
 function toOrt(t: Tensor, s: TensorSpec): ort.Tensor {
   if (isBytes(t.data))

@@ -95,7 +95,7 @@ describe("declared processing around a model", () => {
     });
     const [a, b, bad] = await Promise.allSettled([
       host.infer(req([await png([1, 2, 3]), await png([9, 8, 7])])),
-      host.infer(req([await png([0, 50, 0])]), new Map([[0, 1]])),
+      host.infer({ ...req([await png([0, 50, 0])]), classCount: new Map([[0, 1]]) }),
       host.infer(req([new TextEncoder().encode("GIF89a? no")])),
     ]);
     expect(a.status === "fulfilled" && text(a.value.outputs[0]?.data)).toEqual([

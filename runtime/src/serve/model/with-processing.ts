@@ -28,6 +28,11 @@ export function isProcessed(model: LoadedModel): model is ProcessedModel {
   return "inner" in model && "preprocess" in model;
 }
 
+/** The output index that answers V2 class_count, for the codecs; undefined: the model refuses it. */
+export function classifiableOutput(model: LoadedModel): number | undefined {
+  return isProcessed(model) ? model.classifiable : undefined;
+}
+
 /** What the wrapper applies: a preprocessor, and top-k with its labels already read and checked. */
 export interface Processing {
   pre?: Preprocessor;
