@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 
 /** What the demo serves: the penguins model it trains itself, or a pretrained image classifier (issue #25). */
-export const SAMPLES = ["penguins", "image"] as const;
+const SAMPLES = ["penguins", "image"] as const;
 export type Sample = (typeof SAMPLES)[number];
 
 export interface DemoOptions {

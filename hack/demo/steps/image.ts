@@ -13,7 +13,7 @@ import { runSetup } from "../../setup/run.js";
 import { applyObject, deleteAndWait, type LiftoffObject, waitForCondition } from "../kube.js";
 import { need, type Step, StepFailure } from "../steps.js";
 
-export const IMAGE_SAMPLE = join(REPO_ROOT, "config", "samples", "liftoff_v1alpha1_modeldeployment_image.yaml");
+const IMAGE_SAMPLE = join(REPO_ROOT, "config", "samples", "liftoff_v1alpha1_modeldeployment_image.yaml");
 const NAME = "efficientnet";
 const ref = (namespace: string) => ({ kind: "ModelDeployment", namespace, name: NAME }) as const;
 /** The hack/ scripts the sample needs beyond `npm start`'s set-up (the model is exported by PyTorch's venv). */
