@@ -247,8 +247,8 @@ interface ModelResult {
   model: BenchModel;
   floor: Record<number, LoadResult>;
   liftoff: Row;
-  peer?: Row;
-  batching?: { off: LoadResult; on: LoadResult };
+  peer?: Row | undefined;
+  batching?: { off: LoadResult; on: LoadResult } | undefined;
   coldStartSeconds: number;
   peakRss: number;
   fileBytes: number;

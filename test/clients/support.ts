@@ -84,8 +84,8 @@ export async function startRuntime(modelDir: string, extra: string[] = []): Prom
       "0",
       "--grpc-port",
       "0",
-      "--backend",
-      "cpu",
+      // cpu unless the caller names one (a SavedModel runs on libtensorflow: --backend tensorflow).
+      ...(extra.includes("--backend") ? [] : ["--backend", "cpu"]),
       ...extra,
     ],
     { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"], detached: true },
