@@ -22,6 +22,9 @@ export const POD_ENV = {
   modelDigest: { name: "LIFTOFF_MODEL_DIGEST", readBy: ["serve"], meaning: "sha256:<hex> the artifact must match" },
   modelFormat: { name: "LIFTOFF_MODEL_FORMAT", readBy: ["serve"], meaning: "spec.model.format (auto: by extension)" },
   onnxThreads: { name: "LIFTOFF_ONNX_THREADS", readBy: ["serve"], meaning: "onnxruntime threads (the CPU limit)" },
+  gpu: { name: "LIFTOFF_GPU", readBy: ["serve"], meaning: "true: the pod has a GPU (spec.resources.gpu): CUDA first" },
+  modelCache: { name: "LIFTOFF_MODEL_CACHE", readBy: ["serve"], meaning: "node-local model cache folder (by digest)" },
+  modelCacheBytes: { name: "LIFTOFF_MODEL_CACHE_BYTES", readBy: ["serve"], meaning: "bound of that cache (LRU)" },
   host: { name: "LIFTOFF_HOST", readBy: ["serve"], meaning: "address to bind (default $POD_IP)" },
   port: { name: "LIFTOFF_PORT", readBy: ["serve"], meaning: "HTTP port" },
   grpcPort: { name: "LIFTOFF_GRPC_PORT", readBy: ["serve"], meaning: "gRPC port; unset: no gRPC" },
@@ -84,7 +87,11 @@ export const POD_ENV = {
   prepareOut: { name: "LIFTOFF_PREPARE_OUT", readBy: ["prepare"], meaning: "output folder (else --out)" },
   sourceRoot: { name: "LIFTOFF_SOURCE_ROOT", readBy: ["prepare"], meaning: "where source.pvc's claim is mounted" },
   scratch: { name: "LIFTOFF_SCRATCH", readBy: ["prepare"], meaning: "private working space" },
-  memoryLimit: { name: "LIFTOFF_MEMORY_LIMIT", readBy: ["prepare"], meaning: "the container's memory limit, bytes" },
+  memoryLimit: {
+    name: "LIFTOFF_MEMORY_LIMIT",
+    readBy: ["prepare", "serve"],
+    meaning: "the container's memory limit, bytes",
+  },
   cpuLimit: { name: "LIFTOFF_CPU_LIMIT", readBy: ["prepare"], meaning: "the container's CPU limit, cores" },
   keepVersions: {
     name: "LIFTOFF_KEEP_VERSIONS",

@@ -2,11 +2,14 @@
  * `serve`: flags → backend → listen (not ready) → load and warm up the model →
  * ready. SIGTERM/SIGINT: not ready, optional delay, finish in-flight requests, exit.
  */
+import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { inContainerRoot, resolveModelUri } from "../artifact.js";
 import { initBackend } from "../backends.js";
 import { parseServeConfig, type ServeConfig } from "../config.js";
+import { ModelReason } from "../contract/model-reasons.js";
 import { ConfigError } from "../errors.js";
+import { ModelCache } from "../model-cache.js";
 import { EgressError, type EgressPolicy, egressPolicy } from "../net/egress.js";
 import { reportChannelFromEnv } from "../report/reporter.js";
 import { vaultClientFromEnv } from "../vault/env.js";
@@ -19,6 +22,13 @@ import { loadBaseline } from "./monitoring/baseline-source.js";
 import { httpsPush, MonitoringPusher } from "./monitoring/pusher.js";
 import { loadTls } from "./tls.js";
 import { VaultApiKeys } from "./vault-api-keys.js";
+
+/** The node-local model cache of --model-cache, below the pod's root folder on the local node agent. */
+function modelCacheFor(config: ServeConfig, prefix: string | undefined): ModelCache | undefined {
+  if (config.modelCache === undefined) return undefined;
+  const dir = prefix ? path.join(prefix, config.modelCache) : config.modelCache;
+  return new ModelCache({ dir, maxBytes: config.modelCacheBytes });
+}
 
 export interface Running {
   app: FastifyInstance;
@@ -110,6 +120,9 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     maxPendingRequests: config.maxPendingRequests,
     format: config.modelFormat,
     onnxThreads: config.onnxThreads,
+    gpu: config.gpu,
+    memoryLimitBytes: config.memoryLimit,
+    modelCache: modelCacheFor(config, env.LIFTOFF_PATH_PREFIX),
     ...(baseline !== undefined || config.feedback
       ? {
           monitoring: {
@@ -191,9 +204,12 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
         fetchSeconds: r.fetchSeconds,
         probeSeconds: r.probeSeconds,
         warmupSeconds: r.warmupSeconds,
+        cacheHit: r.cacheHit,
       },
       `model ${config.modelName} ready on backend ${b.name} (${(r.fetchSeconds + r.probeSeconds + r.warmupSeconds).toFixed(3)} s)`,
     );
+    // Asked for the GPU, running on the CPU: said once, led by its reason (docs/modeldeployment.md, "GPU").
+    if (r.gpuFallback !== undefined) app.log.warn(`${ModelReason.GPUFallback}: ${r.gpuFallback}`);
   });
 
   const transport = channel ? httpsPush(channel) : undefined;
