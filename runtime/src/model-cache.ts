@@ -46,6 +46,11 @@ export interface Filled {
   files: Record<string, number>;
 }
 
+/** The cache folder cannot be written (a hostPath not owned by the pod's user, a read-only mount): no entry was made. */
+export class CacheUnavailable extends Error {
+  override name = "CacheUnavailable";
+}
+
 export interface ModelCacheOptions {
   dir: string;
   /** Entries are evicted (least recently used first) while their total exceeds this. */
@@ -83,8 +88,13 @@ export class ModelCache {
    * mismatch removes the folder and throws: nothing unverified is ever named by a digest.
    */
   async put(fill: (tmp: string) => Promise<Filled>, expected: string | undefined): Promise<CacheEntry> {
-    await mkdir(this.o.dir, { recursive: true });
-    const tmp = await mkdtemp(path.join(this.o.dir, TMP_PREFIX));
+    let tmp: string;
+    try {
+      await mkdir(this.o.dir, { recursive: true });
+      tmp = await mkdtemp(path.join(this.o.dir, TMP_PREFIX));
+    } catch (err) {
+      throw new CacheUnavailable(`the model cache cannot be written: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    }
     try {
       const filled = await fill(tmp);
       if (expected !== undefined && filled.digest !== expected) {

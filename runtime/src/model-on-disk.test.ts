@@ -140,3 +140,22 @@ describe("models streamed to disk (issue #25, large artifacts)", () => {
     );
   });
 });
+
+describe("a cache folder the pod cannot write", () => {
+  it("serves from a private copy instead, and says so", async () => {
+    const dir = await tempDir("liftoff-stream-");
+    const body = modelBytes(MiB);
+    await writeFile(path.join(dir, "model.onnx"), body);
+    // A file where the cache folder should be: mkdir fails (as on a root-owned hostPath).
+    await writeFile(path.join(dir, "not-a-dir"), "");
+    const cache = new ModelCache({ dir: path.join(dir, "not-a-dir", "cache"), maxBytes: 64 * MiB });
+    const warnings: string[] = [];
+    const got = await fetchToDisk({ kind: "file", path: dir }, "model.onnx", sha256(body), {
+      cache,
+      warn: (m) => warnings.push(m),
+    });
+    expect(got).toMatchObject({ digest: sha256(body), cacheHit: false });
+    expect(warnings).toEqual(["the model cache cannot be written: ENOTDIR; using a private copy"]);
+    await got.release();
+  });
+});

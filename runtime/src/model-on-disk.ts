@@ -10,7 +10,7 @@ import path from "node:path";
 import type { FetchOptions, ModelLocation } from "./artifact.js";
 import { type OpenedFile, openModelFile, writeHashed } from "./artifact-stream.js";
 import { ConfigError } from "./errors.js";
-import type { ModelCache } from "./model-cache.js";
+import { type CacheEntry, CacheUnavailable, type ModelCache } from "./model-cache.js";
 
 export interface OnDiskModel {
   /** The model file, inside a cache entry or a scratch folder. */
@@ -28,6 +28,8 @@ export interface OnDiskOptions extends FetchOptions {
   cache?: ModelCache | undefined;
   /** Throws when a model of this many bytes cannot be loaded (memory-fit.ts); called before streaming when the size is known. */
   fits?: (bytes: number) => void;
+  /** Told when the cache cannot be written and the model goes to a scratch copy instead (the pod still serves). */
+  warn?: (message: string) => void;
 }
 
 /** Streams the location's `fileName` (model.onnx for a folder) to disk and checks `expectedDigest` on those bytes. */
@@ -60,11 +62,18 @@ export async function fetchToDisk(
     throw err;
   }
   if (o.cache) {
-    const entry = await o.cache.put(async (tmp) => {
-      const w = await writeHashed(file, path.join(tmp, fileName));
-      if (file.declaredBytes === undefined) fits(w.bytes);
-      return { digest: w.digest, files: { [fileName]: w.bytes } };
-    }, expectedDigest);
+    let entry: CacheEntry;
+    try {
+      entry = await o.cache.put(async (tmp) => {
+        const w = await writeHashed(file, path.join(tmp, fileName));
+        if (file.declaredBytes === undefined) fits(w.bytes);
+        return { digest: w.digest, files: { [fileName]: w.bytes } };
+      }, expectedDigest);
+    } catch (err) {
+      if (!(err instanceof CacheUnavailable)) throw err;
+      o.warn?.(`${err.message}; using a private copy`);
+      return scratchCopy(file, fileName, expectedDigest, fits);
+    }
     await o.cache.evict(entry.digest);
     return {
       path: path.join(entry.dir, fileName),

@@ -8,6 +8,7 @@ import {
   canaryReplicas,
   type DesiredContext,
   desiredObjects,
+  MODEL_CACHE_PATH,
   ownerReference,
   PVC_ROOT,
   SHUTDOWN_DELAY_SECONDS,
@@ -253,6 +254,48 @@ describe("desiredObjects: resources and scheduling", () => {
     const tfjs = envOf(get(desiredObjects(mdep(), ctx()), "Deployment"));
     expect(tfjs).not.toHaveProperty("LIFTOFF_MODEL_FORMAT");
     expect(tfjs).not.toHaveProperty("LIFTOFF_ONNX_THREADS");
+  });
+
+  describe("an onnx pod's model cache, memory limit and GPU (issue #25)", () => {
+    const onnx: ResolvedModel = { uri: "pvc://models/minilm/model.onnx", format: "onnx", claim: "models" };
+    const podOf = (spec: Partial<ModelDeploymentSpec>, over: Partial<DesiredContext> = {}) =>
+      get(desiredObjects(mdep(spec), ctx({ stable: onnx, ...over })), "Deployment");
+    const cacheVolume = (dep: KubeObject) =>
+      dep.spec.template.spec.volumes.find((v: { name: string }) => v.name === "model-cache");
+
+    it("gets the memory limit in bytes and the cache folder with its bound", () => {
+      const env = envOf(podOf({}));
+      expect(env.LIFTOFF_MEMORY_LIMIT).toEqual({
+        resourceFieldRef: { containerName: "runtime", resource: "limits.memory" },
+      });
+      expect(env.LIFTOFF_MODEL_CACHE).toBe(MODEL_CACHE_PATH);
+      expect(env.LIFTOFF_MODEL_CACHE_BYTES).toBe(String(20 * 1024 ** 3));
+      expect(runtime(podOf({})).volumeMounts).toContainEqual({ name: "model-cache", mountPath: MODEL_CACHE_PATH });
+    });
+
+    it.each([
+      ["by default, the pod's own emptyDir of the bound", undefined, { emptyDir: { sizeLimit: "20Gi" } }],
+      [
+        "with --model-cache-host-path, the node folder every pod of the node shares",
+        { hostPath: "/var/cache/liftoff/models", maxBytes: 5 * 1024 ** 3 },
+        { hostPath: { path: "/var/cache/liftoff/models", type: "DirectoryOrCreate" } },
+      ],
+    ])("the cache volume: %s", (_, modelCache, want) => {
+      expect(cacheVolume(podOf({}, { modelCache }))).toEqual({ name: "model-cache", ...want });
+    });
+
+    it("LIFTOFF_GPU only with spec.resources.gpu", () => {
+      expect(envOf(podOf({ resources: { gpu: 1 } })).LIFTOFF_GPU).toBe("true");
+      expect(envOf(podOf({}))).not.toHaveProperty("LIFTOFF_GPU");
+    });
+
+    it("a TF.js model's pod has none of them", () => {
+      const dep = get(desiredObjects(mdep({ resources: { gpu: 1 } }), ctx()), "Deployment");
+      for (const name of ["LIFTOFF_MEMORY_LIMIT", "LIFTOFF_MODEL_CACHE", "LIFTOFF_MODEL_CACHE_BYTES", "LIFTOFF_GPU"]) {
+        expect(envOf(dep)).not.toHaveProperty(name);
+      }
+      expect(cacheVolume(dep)).toBeUndefined();
+    });
   });
 
   it("mounts the claim read-only for a pvc:// model", () => {

@@ -38,6 +38,8 @@ export interface ModelHostOptions {
   memoryLimitBytes?: number | undefined;
   /** The pod has a GPU (--gpu): ONNX tries the CUDA execution provider first. */
   gpu?: boolean | undefined;
+  /** Where a load that goes on in a lesser way says so (a model cache it cannot write). */
+  warn?: (message: string) => void;
 }
 
 export interface LoadReport {
@@ -190,6 +192,7 @@ export class ModelHost {
       ...fetch,
       cache: this.opts.modelCache,
       fits: (bytes) => checkModelFits(bytes, "onnx", limit),
+      warn: (message) => this.opts.warn?.(message),
     });
     const t1 = performance.now();
     // Imported here so pods serving TF.js models never load onnxruntime's native library.

@@ -123,6 +123,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     gpu: config.gpu,
     memoryLimitBytes: config.memoryLimit,
     modelCache: modelCacheFor(config, env.LIFTOFF_PATH_PREFIX),
+    warn: (message) => logger?.warn(message),
     ...(baseline !== undefined || config.feedback
       ? {
           monitoring: {
