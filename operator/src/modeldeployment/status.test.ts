@@ -240,7 +240,7 @@ describe("computeStatus: pod failures", () => {
 
   it("names a model too large for the pod's memory limit by ModelTooLarge, with the memory to ask for", () => {
     const line =
-      "liftoff-runtime: error: cannot load model pvc://models/vit/model.onnx: ModelTooLarge: the model is 330.0 MiB and needs about 751 MiB to load (1.5× the file + 256 MiB), more than the container's memory limit of 512 MiB; raise spec.resources.memory to at least 751Mi";
+      "liftoff-runtime: error: cannot load model pvc://models/vit/model.onnx: ModelTooLarge: the model is 330.0 MiB and needs about 916 MiB to load (2× the file + 256 MiB), more than the container's memory limit of 512 MiB; raise spec.resources.memory to at least 916Mi";
     const tooLarge = pod("p-m", {
       phase: "Running",
       containerStatuses: [
@@ -257,7 +257,7 @@ describe("computeStatus: pod failures", () => {
     const s = computeStatus(mdep({ replicas: 1 }), observe({ stable, pods: [tooLarge] }), at(T0));
     expect(cond(s, "Ready")).toMatchObject({ status: "False", reason: Reason.ModelTooLarge });
     expect(cond(s, "ModelLoaded")).toMatchObject({ status: "False", reason: Reason.ModelTooLarge });
-    expect(cond(s, "Ready")?.message).toMatch(/raise spec\.resources\.memory to at least 751Mi/);
+    expect(cond(s, "Ready")?.message).toMatch(/raise spec\.resources\.memory to at least 916Mi/);
   });
 
   it("is never Ready while a pod crash-loops, even when other replicas are available", () => {

@@ -108,7 +108,7 @@ describe("ModelHost.load: the model's size against the memory limit", () => {
     const file = await modelFile(allDtypesOnnx());
     const err = await h.load({ kind: "file", path: file }, undefined, "cpu").catch((e) => e);
     expect((err as Error).message).toMatch(
-      /^ModelTooLarge: the model is 0\.0 MiB and needs about 257 MiB to load \(1\.5× the file \+ 256 MiB\), more than the container's memory limit of 64 MiB; raise spec\.resources\.memory to at least 257Mi$/,
+      /^ModelTooLarge: the model is 0\.0 MiB and needs about 257 MiB to load \(2× the file \+ 256 MiB\), more than the container's memory limit of 64 MiB; raise spec\.resources\.memory to at least 257Mi$/,
     );
     expect(h.ready).toBe(false);
   });

@@ -7,13 +7,15 @@ import { MODEL_TOO_LARGE } from "../../contract/model-reasons.js";
 import { ConfigError } from "../../errors.js";
 
 /**
- * Resident memory per byte of model file while loading: onnxruntime holds the parsed graph beside the initializers it
- * builds from it until the session is ready (peak ≈ 1.5× the file; the issue's target for peak RSS). TF.js keeps the
- * weights as one buffer and the tensors built from them (≈ 2×).
+ * Resident memory per byte of model file while loading, a lower bound: onnxruntime holds the parsed protobuf beside
+ * the initializers it builds from it until the session is ready; TF.js keeps the weights' buffer beside the tensors
+ * made from them. What comes on top depends on the model, not its size (measured 2026-12-06, `serve` under tsx, peak
+ * RSS over a tiny model's: EfficientNet-Lite0 fp32, 17.7 MiB file, +77 MiB; MiniLM with int8 weights, 21.9 MiB,
+ * +228 MiB, as onnxruntime folds them into float32): a model that passes may still need more, one that fails cannot fit.
  */
-export const MEMORY_FACTOR: Readonly<Record<"onnx" | "tfjs", number>> = { onnx: 1.5, tfjs: 2 };
+export const MEMORY_FACTOR: Readonly<Record<"onnx" | "tfjs", number>> = { onnx: 2, tfjs: 2 };
 
-/** What Node, the server and the native libraries take before any model (measured idle RSS ≈ 180 MiB, rounded up). */
+/** What Node, the server and the native libraries take before any model (`serve` with a tiny ONNX model: 228 MiB). */
 export const BASE_BYTES = 256 * 1024 * 1024;
 
 const MiB = 1024 * 1024;
