@@ -30,7 +30,7 @@ const FLAGS: Array<[flag: string, env: string, value: string]> = [
   ["vault-auth-mount", "LIFTOFF_VAULT_AUTH_MOUNT", "k8s/prod"],
   ["vault-token-ttl", "LIFTOFF_VAULT_TOKEN_TTL_SECONDS", "900"],
   ["egress-allow", "LIFTOFF_EGRESS_ALLOW", "10.20.0.0/16,minio.data.svc"],
-  ["model-cache-host-path", "LIFTOFF_MODEL_CACHE_HOST_PATH", "/var/cache/liftoff/models"],
+  ["model-cache-hostpath", "LIFTOFF_MODEL_CACHE_HOSTPATH", "/var/cache/liftoff/models"],
   ["model-cache-gib", "LIFTOFF_MODEL_CACHE_GIB", "50"],
 ];
 
@@ -192,7 +192,7 @@ describe("parseConfig", () => {
       "--vault-auth-mount=kubernetes",
       "--vault-token-ttl=600",
       "--egress-allow=192.168.0.0/16",
-      "--model-cache-host-path=/srv/models",
+      "--model-cache-hostpath=/srv/models",
       "--model-cache-gib=5",
     ];
     expect(parseConfig(argv, env)).toEqual({
@@ -234,13 +234,13 @@ describe("parseConfig", () => {
 
   it.each([
     [
-      "--model-cache-host-path=relative/dir",
-      '--model-cache-host-path must be an absolute folder other than /, got "relative/dir"',
+      "--model-cache-hostpath=relative/dir",
+      '--model-cache-hostpath must be an absolute folder other than /, got "relative/dir"',
     ],
-    ["--model-cache-host-path=/", '--model-cache-host-path must be an absolute folder other than /, got "/"'],
+    ["--model-cache-hostpath=/", '--model-cache-hostpath must be an absolute folder other than /, got "/"'],
     [
-      "--model-cache-host-path=/var/../etc",
-      '--model-cache-host-path must be an absolute folder other than /, got "/var/../etc"',
+      "--model-cache-hostpath=/var/../etc",
+      '--model-cache-hostpath must be an absolute folder other than /, got "/var/../etc"',
     ],
     ["--model-cache-gib=0", '--model-cache-gib must be an integer from 1 to 100000, got "0"'],
   ])("refuses %s", (flag, message) => {

@@ -113,9 +113,9 @@ const OPTIONS = {
     env: "LIFTOFF_EGRESS_ALLOW",
     help: "CIDRs, host names and .suffixes (comma-separated) http sources and model URLs may reach beyond public addresses",
   },
-  "model-cache-host-path": {
+  "model-cache-hostpath": {
     type: "string",
-    env: "LIFTOFF_MODEL_CACHE_HOST_PATH",
+    env: "LIFTOFF_MODEL_CACHE_HOSTPATH",
     help: "node folder ONNX serving pods share as their model cache (hostPath: needs the privileged Pod Security level); unset: a per-pod emptyDir",
   },
   "model-cache-gib": {
@@ -215,7 +215,7 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
     logLevel: logLevel as OperatorConfig["logLevel"],
     monitoringPeriodSeconds: int("monitoring-period", get("monitoring-period"), 60, 1, 3600),
     modelCache: modelCacheConfig(
-      get("model-cache-host-path"),
+      get("model-cache-hostpath"),
       int("model-cache-gib", get("model-cache-gib"), 20, 1, 100000),
     ),
   };
@@ -241,7 +241,7 @@ function modelCacheConfig(hostPath: string | undefined, gib: number): OperatorCo
   const maxBytes = gib * 1024 ** 3;
   if (hostPath === undefined || hostPath === "") return { maxBytes };
   if (!isAbsolute(hostPath) || hostPath.split("/").includes("..") || hostPath === "/") {
-    throw new ConfigError(`--model-cache-host-path must be an absolute folder other than /, got "${hostPath}"`);
+    throw new ConfigError(`--model-cache-hostpath must be an absolute folder other than /, got "${hostPath}"`);
   }
   return { hostPath, maxBytes };
 }

@@ -1,5 +1,5 @@
 // Large artifacts on the local cluster (issue #25, item 4), with the real MiniLM ONNX model from its pinned wheel:
-// a second replica on the node loads the model from the node cache (the operator's --model-cache-host-path) without
+// a second replica on the node loads the model from the node cache (the operator's --model-cache-hostpath) without
 // fetching it, and a pod whose memory limit cannot hold the model is refused at once with reason ModelTooLarge.
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -19,7 +19,7 @@ const HEX = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6";
 const cacheHost = mkdtempSync(join(tmpdir(), "liftoff-model-cache-"));
 afterAll(() => rmSync(cacheHost, { recursive: true, force: true }));
 const fx = operatorFixture(admin, "onnx-artifacts", {
-  flags: ["--leader-elect=false", `--model-cache-host-path=${cacheHost}`, "--model-cache-gib=1"],
+  flags: ["--leader-elect=false", `--model-cache-hostpath=${cacheHost}`, "--model-cache-gib=1"],
 });
 
 const cond = (m: Obj, type: string) => m.status?.conditions?.find((c: Obj) => c.type === type);

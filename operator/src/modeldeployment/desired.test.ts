@@ -276,7 +276,7 @@ describe("desiredObjects: resources and scheduling", () => {
     it.each([
       ["by default, the pod's own emptyDir of the bound", undefined, { emptyDir: { sizeLimit: "20Gi" } }],
       [
-        "with --model-cache-host-path, the node folder every pod of the node shares",
+        "with --model-cache-hostpath, the node folder every pod of the node shares",
         { hostPath: "/var/cache/liftoff/models", maxBytes: 5 * 1024 ** 3 },
         { hostPath: { path: "/var/cache/liftoff/models", type: "DirectoryOrCreate" } },
       ],

@@ -46,7 +46,7 @@ export interface ModelDeploymentReconcilerOptions {
   vault?: VaultSettings;
   /** The operator's --egress-allow: pods that fetch over http(s) get it as LIFTOFF_EGRESS_ALLOW. */
   egressAllow?: string;
-  /** The ONNX pods' model cache (--model-cache-host-path, --model-cache-gib); undefined: the defaults. */
+  /** The ONNX pods' model cache (--model-cache-hostpath, --model-cache-gib); undefined: the defaults. */
   modelCache?: ModelCacheSettings;
   /** The latest merge of each ModelDeployment's pod counts (monitoring/snapshots.ts). */
   monitoring?: { get(key: string): Observation | undefined };
