@@ -40,7 +40,7 @@ export function executionProviders(gpu: boolean): string[] {
  * Whether a session error means the CUDA provider itself could not load (its shared libraries, the CUDA or cuDNN
  * runtime, no device), rather than a bad model: onnxruntime-node throws it from AppendExecutionProvider_Cuda.
  */
-export function isCudaUnavailable(err: unknown): boolean {
+function isCudaUnavailable(err: unknown): boolean {
   const m = (err as Error)?.message ?? String(err);
   return /AppendExecutionProvider_Cuda|providers_cuda|CUDA|cudnn|cublas/i.test(m);
 }
