@@ -28,6 +28,8 @@ export const ConditionType = {
 export const Reason = {
   // Ready=True
   Available: "Available",
+  // Ready=True, but a GPU pod runs on the CPU (the contract's, pushed by the runtime)
+  GPUFallback: ModelReason.GPUFallback,
   // waiting
   ModelNotReady: "ModelNotReady",
   RolloutInProgress: "RolloutInProgress",

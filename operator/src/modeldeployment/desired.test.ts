@@ -18,6 +18,7 @@ import {
 import type { ResolvedModel } from "./model-source.js";
 
 const IMAGE = "registry.local/liftoff-runtime:1";
+const REPORT_SETTINGS = { url: "https://10.88.0.1:9443/v1/report", caPem: "PEM" };
 const NONE: Capabilities = { serviceMonitor: false, gatewayAPI: false };
 const STABLE: ResolvedModel = { uri: "https://models.example/churn/v1/model.json", format: "tfjs-layers" };
 const CANARY: ResolvedModel = { uri: "https://models.example/churn/v2/model.json", format: "tfjs-layers" };
@@ -287,6 +288,14 @@ describe("desiredObjects: resources and scheduling", () => {
     it("LIFTOFF_GPU only with spec.resources.gpu", () => {
       expect(envOf(podOf({ resources: { gpu: 1 } })).LIFTOFF_GPU).toBe("true");
       expect(envOf(podOf({}))).not.toHaveProperty("LIFTOFF_GPU");
+    });
+
+    it("with a GPU, the stable pods get the report channel to push a fallback to the CPU (GPUFallback)", () => {
+      const report = { settings: REPORT_SETTINGS, periodSeconds: 30 };
+      const env = envOf(podOf({ resources: { gpu: 1 } }, { report }));
+      expect(env.LIFTOFF_REPORT_URL).toBe(REPORT_SETTINGS.url);
+      expect(env.LIFTOFF_MONITORING_REPORT_SECONDS).toBe("30");
+      expect(envOf(podOf({}, { report }))).not.toHaveProperty("LIFTOFF_REPORT_URL");
     });
 
     it("a TF.js model's pod has none of them", () => {

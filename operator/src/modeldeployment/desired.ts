@@ -165,7 +165,7 @@ function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedMo
   }
   env.push(...monitoringEnv(mdep, ctx.baseline));
   env.push(...egressEnv(ctx.egressAllow, [model.uri, ctx.baseline?.uri]));
-  const push = monitoringPushParts(mdep, track, ctx.report);
+  const push = monitoringPushParts(mdep, track, ctx.report, model);
   if (push) env.push(...push.env);
   if (s.batching) {
     env.push(podEnv("maxBatchSize", String(s.batching.maxBatchSize)));
@@ -255,7 +255,7 @@ function deployment(
   const baselineClaim = extraBaselineClaim(model, ctx.baseline);
   if (baselineClaim)
     volumes.push({ name: "baseline", persistentVolumeClaim: { claimName: baselineClaim, readOnly: true } });
-  const push = monitoringPushParts(mdep, track, ctx.report);
+  const push = monitoringPushParts(mdep, track, ctx.report, model);
   if (push) volumes.push(push.volume as Wire<V1Volume>);
   return child(RESOURCES.Deployment, meta(mdep, names.deployment(track), { [LABEL_TRACK]: track }), {
     spec: {

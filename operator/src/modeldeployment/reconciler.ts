@@ -18,6 +18,7 @@ import { ConditionType, Reason, ReconcileFailure, stalled } from "../reasons.js"
 import { stableStringify } from "../util/stable-json.js";
 import type { VaultSettings } from "../vault/pod-identity.js";
 import { desiredObjects, type ModelCacheSettings, servingVaultRole, usesHTTPRoute } from "./desired.js";
+import { withGpuFallback } from "./gpu-status.js";
 import { type ResolvedModel, resolveModel } from "./model-source.js";
 import { baselineFor } from "./monitoring/baseline.js";
 import type { MonitoringPush } from "./monitoring/desired.js";
@@ -323,16 +324,18 @@ export class ModelDeploymentReconciler implements Reconciler {
     );
     const tjName = mdep.spec.model.trainingJobRef?.name;
     const baseline = resolved.baseline;
-    const status = withMonitoring(
+    const observation = this.o.monitoring?.get(key);
+    const monitored = withMonitoring(
       computed,
       mdep,
       {
-        observation: this.o.monitoring?.get(key),
+        observation,
         baselineFailure: baseline && "failure" in baseline ? baseline.failure : undefined,
         testMetrics: tjName ? this.trainingJob(namespace)(tjName)?.status?.finalMetrics : undefined,
       },
       this.now,
     );
+    const status = withGpuFallback(monitored, mdep, observation, this.now);
     return { status, deployments: [stable, canary] };
   }
 

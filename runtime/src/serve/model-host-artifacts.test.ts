@@ -153,6 +153,8 @@ describe("ModelHost.load: --gpu on a machine without the CUDA provider", () => {
     const report = await h.load({ kind: "file", path: await modelFile(allDtypesOnnx()) }, undefined, "cpu");
     expect(report.gpuFallback).toMatch(/^the CUDA execution provider cannot load \(.+\); running on the CPU$/);
     expect(report.backend.tfjsBackend).toBe("cpu");
+    // What the pod pushes to the operator (serve/start.ts), which sets Ready's reason GPUFallback.
+    expect(h.gpuFallback).toBe(report.gpuFallback);
     expect(h.ready).toBe(true);
     h.model?.dispose();
   });

@@ -84,6 +84,8 @@ export class ModelHost {
   monitor: Monitor | undefined;
   /** The backend the model runs on, once loaded. */
   backend: BackendInfo | undefined;
+  /** Asked for the GPU (--gpu) and running on the CPU: why (pushed to the operator, which says GPUFallback). */
+  gpuFallback: string | undefined;
 
   constructor(private readonly opts: ModelHostOptions) {}
 
@@ -219,6 +221,7 @@ export class ModelHost {
     }
     const t2 = performance.now();
     this.digest = file.digest;
+    this.gpuFallback = gpuFallback;
     const backend = onnxBackend(executionProviders(this.opts.gpu === true && gpuFallback === undefined));
     this.attach(model, backend);
     const report: LoadReport = {

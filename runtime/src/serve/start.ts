@@ -30,6 +30,17 @@ function modelCacheFor(config: ServeConfig, prefix: string | undefined): ModelCa
   return new ModelCache({ dir, maxBytes: config.modelCacheBytes });
 }
 
+/**
+ * What the pod pushes to the operator each period: its monitoring snapshot, plus `gpuFallback` when it asked for the
+ * GPU and runs on the CPU (a pod without monitoring then pushes an empty window just to carry it).
+ */
+function pushedSnapshot(modelHost: ModelHost): unknown {
+  const snapshot = modelHost.monitor?.snapshot();
+  const fallback = modelHost.gpuFallback;
+  if (fallback === undefined) return snapshot;
+  return { ...(snapshot ?? { windowSeconds: 0, baseline: { configured: false } }), gpuFallback: fallback };
+}
+
 export interface Running {
   app: FastifyInstance;
   /** Present with --grpc-port. */
@@ -106,7 +117,8 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
   // (checked before listening, so a half-set channel fails the start cleanly).
   let channel: ReturnType<typeof reportChannelFromEnv>;
   try {
-    channel = baseline !== undefined || config.feedback ? reportChannelFromEnv(env) : undefined;
+    // A GPU pod pushes too: what the operator learns from it is whether the GPU was taken (GPUFallback).
+    channel = baseline !== undefined || config.feedback || config.gpu ? reportChannelFromEnv(env) : undefined;
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
@@ -216,7 +228,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
   const transport = channel ? httpsPush(channel) : undefined;
   const pusher = transport
     ? new MonitoringPusher({
-        snapshot: () => modelHost.monitor?.snapshot(),
+        snapshot: () => pushedSnapshot(modelHost),
         push: transport.push,
         periodMs: config.monitoringReportSeconds * 1000,
         log: { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m) },
