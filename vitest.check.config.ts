@@ -42,6 +42,7 @@ export const SLOW_UNIT_TESTS = [
   "runtime/src/config.test.ts",
   "hack/build-binaries.test.ts",
   "hack/scripts.test.ts",
+  "hack/device-check.test.ts",
   "test/unit/checkov.test.ts",
   "test/unit/cli-help.test.ts",
   // Generates a PKI and serves TLS

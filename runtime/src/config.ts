@@ -36,6 +36,14 @@ export interface ServeConfig {
   savedModelTags: string;
   /** tf-savedmodel: the SignatureDef served (default serving_default). */
   savedModelSignature: string;
+  /** The pod has a GPU: ONNX tries onnxruntime's CUDA execution provider first. */
+  gpu: boolean;
+  /** The node-local model cache folder; undefined: no cache (each start streams into a scratch copy). */
+  modelCache: string | undefined;
+  /** Bound of that cache: least recently used entries go beyond it. */
+  modelCacheBytes: number;
+  /** The container's memory limit in bytes; 0: none known, no check. */
+  memoryLimit: number;
   /** 1 turns dynamic batching off. */
   maxBatchSize: number;
   maxLatencyMs: number;
@@ -190,6 +198,39 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     min: 0,
     max: 1024,
     help: "onnxruntime intra-op threads for an ONNX model; 0: the CPUs this process may use",
+  },
+  {
+    flag: "gpu",
+    env: POD_ENV.gpu.name,
+    key: "gpu",
+    kind: "bool",
+    default: "false",
+    help: "run an ONNX model on onnxruntime's CUDA provider, falling back to the CPU (and saying so) when it cannot load",
+  },
+  {
+    flag: "model-cache",
+    env: POD_ENV.modelCache.name,
+    key: "modelCache",
+    kind: "string",
+    help: "node-local cache folder of ONNX models by digest (a pinned digest is looked up before any fetch)",
+  },
+  {
+    flag: "model-cache-bytes",
+    env: POD_ENV.modelCacheBytes.name,
+    key: "modelCacheBytes",
+    kind: "int",
+    default: String(20 * 1024 ** 3),
+    min: 0,
+    help: "bound of the model cache in bytes; least recently used models are removed beyond it",
+  },
+  {
+    flag: "memory-limit",
+    env: POD_ENV.memoryLimit.name,
+    key: "memoryLimit",
+    kind: "int",
+    default: "0",
+    min: 0,
+    help: "the container's memory limit in bytes: a model that cannot load within it is refused (ModelTooLarge); 0: no check",
   },
   {
     flag: "max-batch-size",
@@ -526,6 +567,7 @@ export function parseServeConfig(
   cfg.host ??= env.POD_IP || "0.0.0.0";
   if (typeof cfg.modelProcessing === "string") cfg.modelProcessing = parseModelProcessing(cfg.modelProcessing);
   cfg.feedback = cfg.feedback === "true";
+  cfg.gpu = cfg.gpu === "true";
   // Keys in the environment leak (ps e, /proc/<pid>/environ, crash dumps, a pod spec): refused, not ignored, so a
   // setup that relied on them does not come up without auth.
   if (env[POD_ENV.authTokens.name] !== undefined)

@@ -56,7 +56,20 @@ export interface DesiredContext {
   egressAllow?: string | undefined;
   /** The operator's report endpoint, where monitored stable pods push their counts; undefined when it is off. */
   report?: MonitoringPush | undefined;
+  /** Where ONNX pods keep models by digest (the operator's --model-cache-*); undefined: a 20 GiB per-pod emptyDir. */
+  modelCache?: ModelCacheSettings | undefined;
 }
+
+/** The operator's model cache settings (OperatorConfig.modelCache). */
+export interface ModelCacheSettings {
+  /** A node folder all ONNX pods of the node share; undefined: each pod's own emptyDir (survives restarts only). */
+  hostPath?: string;
+  maxBytes: number;
+}
+
+/** Where the runtime finds its model cache in the container (docs/modeldeployment.md, "Model cache"). */
+export const MODEL_CACHE_PATH = "/var/cache/liftoff/models";
+const DEFAULT_MODEL_CACHE: ModelCacheSettings = { maxBytes: 20 * 1024 ** 3 };
 
 export const PVC_ROOT = "/mnt/pvc";
 const DEFAULT_RESOURCES = { cpu: "500m", memory: "512Mi" };
@@ -135,6 +148,14 @@ function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedMo
       name: POD_ENV.onnxThreads.name,
       valueFrom: { resourceFieldRef: { containerName: "runtime", resource: "limits.cpu" } },
     });
+    // The memory limit in bytes: the runtime refuses a model that cannot load within it (ModelTooLarge) at once.
+    env.push({
+      name: POD_ENV.memoryLimit.name,
+      valueFrom: { resourceFieldRef: { containerName: "runtime", resource: "limits.memory" } },
+    });
+    const cache = ctx.modelCache ?? DEFAULT_MODEL_CACHE;
+    env.push(podEnv("modelCache", MODEL_CACHE_PATH), podEnv("modelCacheBytes", String(cache.maxBytes)));
+    if (gpu > 0) env.push(podEnv("gpu", "true"));
   }
   if (model.format === "tf-savedmodel") {
     env.push(podEnv("modelFormat", model.format));
@@ -151,7 +172,7 @@ function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedMo
   }
   env.push(...monitoringEnv(mdep, ctx.baseline));
   env.push(...egressEnv(ctx.egressAllow, [model.uri, ctx.baseline?.uri]));
-  const push = monitoringPushParts(mdep, track, ctx.report);
+  const push = monitoringPushParts(mdep, track, ctx.report, model);
   if (push) env.push(...push.env);
   if (s.batching) {
     env.push(podEnv("maxBatchSize", String(s.batching.maxBatchSize)));
@@ -164,6 +185,7 @@ function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedMo
     timeoutSeconds: 2,
   });
   const mounts: Wire<V1VolumeMount>[] = [{ name: "tmp", mountPath: "/tmp" }];
+  if (model.format === "onnx") mounts.push({ name: "model-cache", mountPath: MODEL_CACHE_PATH });
   if (model.claim) mounts.push({ name: "model", mountPath: `${PVC_ROOT}/${model.claim}`, readOnly: true });
   const baselineClaim = extraBaselineClaim(model, ctx.baseline);
   if (baselineClaim) mounts.push({ name: "baseline", mountPath: `${PVC_ROOT}/${baselineClaim}`, readOnly: true });
@@ -208,6 +230,18 @@ function tolerations(mdep: ModelDeployment): Wire<V1Toleration>[] {
   return list;
 }
 
+/**
+ * The ONNX pods' model cache: the node folder all of the node's pods share (a second replica or a new pod finds the
+ * model there), or by default the pod's own emptyDir, which the restricted Pod Security profile allows and which
+ * survives container restarts only (docs/modeldeployment.md, "Model cache").
+ */
+function modelCacheVolume(cache: ModelCacheSettings): Wire<V1Volume> {
+  if (cache.hostPath !== undefined) {
+    return { name: "model-cache", hostPath: { path: cache.hostPath, type: "DirectoryOrCreate" } };
+  }
+  return { name: "model-cache", emptyDir: { sizeLimit: `${Math.ceil(cache.maxBytes / 1024 ** 3)}Gi` } };
+}
+
 function deployment(
   mdep: ModelDeployment,
   ctx: DesiredContext,
@@ -223,11 +257,12 @@ function deployment(
   const c = container(mdep, ctx, model, track);
   const tol = tolerations(mdep);
   const volumes: Wire<V1Volume>[] = [{ name: "tmp", emptyDir: { sizeLimit: "1Gi" } }];
+  if (model.format === "onnx") volumes.push(modelCacheVolume(ctx.modelCache ?? DEFAULT_MODEL_CACHE));
   if (model.claim) volumes.push({ name: "model", persistentVolumeClaim: { claimName: model.claim, readOnly: true } });
   const baselineClaim = extraBaselineClaim(model, ctx.baseline);
   if (baselineClaim)
     volumes.push({ name: "baseline", persistentVolumeClaim: { claimName: baselineClaim, readOnly: true } });
-  const push = monitoringPushParts(mdep, track, ctx.report);
+  const push = monitoringPushParts(mdep, track, ctx.report, model);
   if (push) volumes.push(push.volume as Wire<V1Volume>);
   return child(RESOURCES.Deployment, meta(mdep, names.deployment(track), { [LABEL_TRACK]: track }), {
     spec: {

@@ -124,6 +124,14 @@ const PODS: [string, Built[]][] = [
     }).map((d) => d.object),
   ],
   [
+    "ModelDeployment, onnx on a GPU",
+    modelDeploymentObjects(mdep({ resources: { gpu: 1 } }), {
+      runtimeImage: IMAGE,
+      stable: { uri: "pvc://models/minilm/model.onnx", format: "onnx", claim: "models" },
+      capabilities: { serviceMonitor: false, gatewayAPI: false },
+    }).map((d) => d.object),
+  ],
+  [
     "ModelDeployment, plain",
     modelDeploymentObjects(mdep({}), {
       runtimeImage: IMAGE,

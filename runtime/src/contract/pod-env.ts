@@ -37,6 +37,9 @@ export const POD_ENV = {
     readBy: ["serve"],
     meaning: "the SavedModel SignatureDef served",
   },
+  gpu: { name: "LIFTOFF_GPU", readBy: ["serve"], meaning: "true: the pod has a GPU (spec.resources.gpu): CUDA first" },
+  modelCache: { name: "LIFTOFF_MODEL_CACHE", readBy: ["serve"], meaning: "node-local model cache folder (by digest)" },
+  modelCacheBytes: { name: "LIFTOFF_MODEL_CACHE_BYTES", readBy: ["serve"], meaning: "bound of that cache (LRU)" },
   host: { name: "LIFTOFF_HOST", readBy: ["serve"], meaning: "address to bind (default $POD_IP)" },
   port: { name: "LIFTOFF_PORT", readBy: ["serve"], meaning: "HTTP port" },
   grpcPort: { name: "LIFTOFF_GRPC_PORT", readBy: ["serve"], meaning: "gRPC port; unset: no gRPC" },
@@ -99,7 +102,11 @@ export const POD_ENV = {
   prepareOut: { name: "LIFTOFF_PREPARE_OUT", readBy: ["prepare"], meaning: "output folder (else --out)" },
   sourceRoot: { name: "LIFTOFF_SOURCE_ROOT", readBy: ["prepare"], meaning: "where source.pvc's claim is mounted" },
   scratch: { name: "LIFTOFF_SCRATCH", readBy: ["prepare"], meaning: "private working space" },
-  memoryLimit: { name: "LIFTOFF_MEMORY_LIMIT", readBy: ["prepare"], meaning: "the container's memory limit, bytes" },
+  memoryLimit: {
+    name: "LIFTOFF_MEMORY_LIMIT",
+    readBy: ["prepare", "serve"],
+    meaning: "the container's memory limit, bytes",
+  },
   cpuLimit: { name: "LIFTOFF_CPU_LIMIT", readBy: ["prepare"], meaning: "the container's CPU limit, cores" },
   keepVersions: {
     name: "LIFTOFF_KEEP_VERSIONS",
