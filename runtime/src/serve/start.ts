@@ -110,6 +110,18 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     maxPendingRequests: config.maxPendingRequests,
     format: config.modelFormat,
     onnxThreads: config.onnxThreads,
+    ...(config.modelFormat === "gguf"
+      ? {
+          llm: {
+            contextSize: config.llmContextSize,
+            threads: config.llmThreads,
+            gpuLayers: config.llmGpuLayers,
+            parallel: config.llmParallel,
+            maxTokens: config.llmMaxTokens,
+            chatTemplate: config.llmChatTemplate,
+          },
+        }
+      : {}),
     ...(baseline !== undefined || config.feedback
       ? {
           monitoring: {
@@ -137,6 +149,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     auth: tokens,
     tls,
     logLevel: config.logLevel,
+    openai: config.modelFormat === "gguf",
   });
   logger = app.log;
   // Listen first so liveness answers while a large model loads; readiness waits.
