@@ -23,7 +23,7 @@ export const ERROR_CODES = {
   LIFTOFF_ERR_BAD_REQUEST: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
   LIFTOFF_ERR_INVALID_JSON: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
   LIFTOFF_ERR_INVALID_INPUT: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
-  LIFTOFF_ERR_CONTEXT_LENGTH_EXCEEDED: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
+  LIFTOFF_ERR_CONTEXT_EXCEEDED: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
   LIFTOFF_ERR_UNAUTHENTICATED: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
   LIFTOFF_ERR_MODEL_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
   LIFTOFF_ERR_VERSION_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
@@ -88,7 +88,7 @@ export const errors = {
   contextLengthExceeded: (promptTokens: number, contextSize: number) =>
     Object.assign(
       new RuntimeError(
-        "LIFTOFF_ERR_CONTEXT_LENGTH_EXCEEDED",
+        "LIFTOFF_ERR_CONTEXT_EXCEEDED",
         `the prompt is ${promptTokens} tokens; this model's context holds ${contextSize} (prompt and completion together)`,
       ),
       { param: "messages" },

@@ -8,6 +8,8 @@ export interface ResolvedModel {
   uri: string;
   format: ModelDeploymentSpec["model"]["format"];
   digest?: string;
+  /** A gguf model's llama.cpp settings (spec.model.llm). */
+  llm?: NonNullable<ModelDeploymentSpec["model"]["llm"]>;
   /** The PVC to mount when the model lives on one. */
   claim?: string;
 }
@@ -70,5 +72,11 @@ export function resolveModel(
       `the runtime cannot read model URI "${uri}": use pvc://<claim>/<path>, http(s):// or file:///`,
     );
   }
-  return { uri, format: model.format, ...(digest ? { digest } : {}), ...readable };
+  return {
+    uri,
+    format: model.format,
+    ...(digest ? { digest } : {}),
+    ...(model.llm ? { llm: model.llm } : {}),
+    ...readable,
+  };
 }

@@ -100,6 +100,19 @@ const PODS: [string, Built[]][] = [
     }).map((d) => d.object),
   ],
   [
+    "ModelDeployment, gguf",
+    modelDeploymentObjects(mdep({}), {
+      runtimeImage: IMAGE,
+      stable: {
+        uri: "pvc://models/smol/SmolLM2-135M-Instruct.Q4_1.gguf",
+        format: "gguf",
+        claim: "models",
+        llm: { contextSize: 1024, gpuLayers: 0, parallel: 3, maxTokens: 64, chatTemplate: "chatML" },
+      },
+      capabilities: { serviceMonitor: false, gatewayAPI: false },
+    }).map((d) => d.object),
+  ],
+  [
     "ModelDeployment, plain",
     modelDeploymentObjects(mdep({}), {
       runtimeImage: IMAGE,
@@ -332,6 +345,18 @@ describe("what the operator writes, the runtime parses", () => {
       monitoringWindowSeconds: 600,
       monitoringReportSeconds: 30,
       feedback: true,
+    });
+  });
+
+  it("serve: a gguf ModelDeployment's pod env is a valid serve configuration with spec.model.llm", () => {
+    const env = envValues("ModelDeployment, gguf", "serve");
+    expect(parseServeConfig([], env)).toMatchObject({
+      modelFormat: "gguf",
+      llmContextSize: 1024,
+      llmGpuLayers: 0,
+      llmParallel: 3,
+      llmMaxTokens: 64,
+      llmChatTemplate: "chatML",
     });
   });
 

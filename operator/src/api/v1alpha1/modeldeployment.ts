@@ -11,6 +11,44 @@ import {
   VaultSecretRef,
 } from "./common.js";
 
+const Llm = Obj(
+  {
+    contextSize: Type.Integer({
+      description: "Tokens each request's sequence holds, prompt and completion together; a longer prompt gets 400.",
+      minimum: 16,
+      maximum: 1048576,
+      default: 2048,
+    }),
+    gpuLayers: Type.Integer({
+      description: "Model layers offloaded to the GPU (CUDA); needs resources.gpu. 0 runs on CPU.",
+      minimum: 0,
+      maximum: 100000,
+      default: 0,
+    }),
+    parallel: Type.Integer({
+      description: "Requests decoding at once on one pod (llama.cpp sequences); more wait in a bounded queue.",
+      minimum: 1,
+      maximum: 256,
+      default: 4,
+    }),
+    maxTokens: Type.Integer({
+      description: "Most tokens one request may generate (a larger max_tokens gets 400); the default max_tokens.",
+      minimum: 1,
+      maximum: 1048576,
+      default: 512,
+    }),
+    chatTemplate: Type.Optional(
+      Type.String({
+        description:
+          "Chat template override: a node-llama-cpp chat wrapper name (chatML, llama3, mistral, ...) or a Jinja template. Default: the template in the GGUF metadata.",
+        minLength: 1,
+        maxLength: 65536,
+      }),
+    ),
+  },
+  { description: "llama.cpp settings of a gguf model (format gguf only)." },
+);
+
 const ModelSource = Obj(
   {
     trainingJobRef: Type.Optional(
@@ -22,16 +60,17 @@ const ModelSource = Obj(
     uri: Type.Optional(
       Type.String({
         description:
-          "Where the model is: pvc://claim/path/model.json (onnx: pvc://claim/path/model.onnx, or its folder) or an http(s):// URL.",
+          "Where the model is: pvc://claim/path/model.json (onnx: pvc://claim/path/model.onnx, or its folder; gguf: the .gguf file, or a folder with one) or an http(s):// URL.",
         maxLength: 2048,
         pattern: "^(pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/[^\\s]+|https?://[^\\s]+)$",
       }),
     ),
-    format: StringEnum(["tfjs-layers", "tfjs-graph", "onnx"] as const, {
+    format: StringEnum(["tfjs-layers", "tfjs-graph", "onnx", "gguf"] as const, {
       description:
-        "Format of the model artifact: tfjs-layers or tfjs-graph (model.json and weight files), or onnx (one .onnx file, run by onnxruntime on CPU; its digest is the file's sha256).",
+        "Format of the model artifact: tfjs-layers or tfjs-graph (model.json and weight files), onnx (one .onnx file, run by onnxruntime on CPU; its digest is the file's sha256), or gguf (one GGUF language model on llama.cpp, served on the OpenAI API /v1/chat/completions; its digest is the file's sha256).",
       default: "tfjs-layers",
     }),
+    llm: Type.Optional(Llm),
     digest: Type.Optional(
       Type.String({
         description: "Expected sha256 of the artifact ('sha256:<64 hex>'); the runtime refuses to serve on mismatch.",
@@ -45,6 +84,10 @@ const ModelSource = Obj(
       {
         rule: "has(self.trainingJobRef) != has(self.uri)",
         message: "set exactly one of model.trainingJobRef or model.uri",
+      },
+      {
+        rule: "!has(self.llm) || self.format == 'gguf'",
+        message: "model.llm applies only to format gguf",
       },
     ],
   },
@@ -344,6 +387,12 @@ export const ModelDeploymentSpec = Obj(
   {
     description: "Desired state of a ModelDeployment.",
     rules: [
+      {
+        rule:
+          "!has(self.model.llm) || self.model.llm.gpuLayers == 0 || " +
+          "(has(self.resources) && has(self.resources.gpu) && self.resources.gpu > 0)",
+        message: "model.llm.gpuLayers offloads to a GPU: request one in resources.gpu, or set gpuLayers to 0",
+      },
       {
         rule: "!(has(self.replicas) && has(self.autoscaling))",
         message:

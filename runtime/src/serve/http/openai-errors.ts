@@ -19,7 +19,7 @@ export function isOpenAiPath(url: string): boolean {
 const CODES: Partial<Record<ErrorCode, string>> = {
   LIFTOFF_ERR_MODEL_NOT_FOUND: "model_not_found",
   LIFTOFF_ERR_UNAUTHENTICATED: "invalid_api_key",
-  LIFTOFF_ERR_CONTEXT_LENGTH_EXCEEDED: "context_length_exceeded",
+  LIFTOFF_ERR_CONTEXT_EXCEEDED: "context_length_exceeded",
 };
 
 function typeOf(status: number): string {
