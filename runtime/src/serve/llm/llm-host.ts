@@ -56,12 +56,16 @@ export interface LlmHostOptions {
 export class LlmHost {
   private readonly slots: Slots;
   private readonly active = new Set<LlamaContextSequence>();
+  /** Every sequence of the context, taken once: a disposed sequence's id comes back only later (asynchronously), so
+   * sequences are cleared and reused instead; a slot always finds one here (slots and sequences are equal in number). */
+  private readonly free: LlamaContextSequence[] = [];
 
   constructor(
     readonly gguf: GgufModel,
     private readonly opts: LlmHostOptions,
   ) {
     const parallel = gguf.context.totalSequences;
+    for (let i = 0; i < parallel; i++) this.free.push(gguf.context.getSequence());
     this.slots = new Slots(parallel, Math.max(0, opts.maxPending - parallel), opts.maxPending);
     opts.metrics.state = () => ({
       queued: this.slots.queued,
@@ -105,7 +109,11 @@ export class LlmHost {
     );
     chatHistory.push({ type: "model", response: [] });
     const state = chatWrapper.generateContextState({ chatHistory });
-    return { tokens: state.contextText.tokenize(model.tokenizer), stopTriggers: state.stopGenerationTriggers };
+    const tokens = state.contextText.tokenize(model.tokenizer);
+    // node-llama-cpp's wrappers open with BOS; a model whose GGUF says add_bos_token false (SmolLM2's ChatML) never
+    // saw it there in training, and its own template leaves it out: so do we, and usage counts what the model reads.
+    if (!model.tokens.shouldPrependBosToken && tokens[0] === model.tokens.bos) tokens.shift();
+    return { tokens, stopTriggers: state.stopGenerationTriggers };
   }
 
   private async grammarFor(schema: object | undefined): Promise<LlamaGrammar | undefined> {
@@ -165,12 +173,16 @@ export class LlmHost {
     signal: AbortSignal | undefined,
   ): Promise<Generation> {
     const { metrics } = this.opts;
-    let sequence: LlamaContextSequence | undefined;
+    const sequence = this.free.pop();
+    if (sequence === undefined) {
+      release();
+      throw new Error("no free sequence for an admitted request (slots and sequences out of step)");
+    }
+    this.active.add(sequence);
+    let completion: import("node-llama-cpp").LlamaCompletion | undefined;
     try {
-      sequence = this.gguf.context.getSequence();
-      this.active.add(sequence);
       const lib = await import("node-llama-cpp");
-      const completion = new lib.LlamaCompletion({ contextSequence: sequence });
+      completion = new lib.LlamaCompletion({ contextSequence: sequence });
       let generated = 0;
       let last = 0;
       const result = await completion.generateCompletionWithMeta(prompt.tokens, {
@@ -204,11 +216,15 @@ export class LlmHost {
       if (signal?.aborted) metrics.cancel();
       throw err;
     } finally {
-      if (sequence !== undefined) {
-        this.active.delete(sequence);
-        sequence.dispose();
+      completion?.dispose();
+      this.active.delete(sequence);
+      // The next request starts from an empty KV cache; the slot is free only once the sequence is back.
+      try {
+        await sequence.clearHistory();
+      } finally {
+        this.free.push(sequence);
+        release();
       }
-      release();
     }
   }
 
