@@ -1,7 +1,8 @@
 // End to end on the local cluster with a real GGUF language model: SmolLM2-135M-Instruct Q4_1 from its pinned PyPI
 // wheel (hack/fetch-models.sh, docs/models.md) on a PersistentVolumeClaim, a ModelDeployment with `format: gguf`,
 // the file's digest, spec.model.llm and API keys in Vault; the official `openai` Python client (hack/llm-venv.sh)
-// streams a chat completion through the Service with the key, and a request without it gets 401 in OpenAI's shape.
+// streams a chat completion through the Service with the key, a request without it gets 401 in OpenAI's shape, and
+// the pod's /metrics carries the LLM series.
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -92,5 +93,11 @@ describe("ModelDeployment with format gguf", () => {
     expect(["stop", "length"]).toContain(out.finish);
     expect(out.usage.prompt).toBe(16);
     expect(out.usage.completion).toBeGreaterThan(0);
+
+    // The pod's LLM metrics (what Prometheus scrapes): the streamed tokens counted, nothing left running.
+    const metrics = await (await fetch(`${ep.url}/metrics`)).text();
+    expect(metrics).toMatch(/^liftoff_llm_tokens_total\{model="smol",kind="generation"\} [1-9]/m);
+    expect(metrics).toMatch(/^liftoff_llm_time_to_first_token_seconds_count\{model="smol"\} [1-9]/m);
+    expect(metrics).toMatch(/^liftoff_llm_requests_running\{model="smol"\} 0$/m);
   });
 });
