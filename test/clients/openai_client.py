@@ -84,7 +84,7 @@ BAD = {
         model=model, messages=[{"role": "user", "content": "word " * 400}], max_tokens=2
     ),
     "bad_json_schema": lambda: client.chat.completions.create(
-        model=model, messages=USER, max_tokens=2, response_format={"type": "json_schema", "json_schema": {"name": "x"}}
+        model=model, messages=USER, max_tokens=2, response_format={"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "string", "pattern": "^a+$"}}}
     ),
     "unauthenticated": lambda: openai.OpenAI(base_url=base_url, api_key="wrong", max_retries=0).chat.completions.create(
         model=model, messages=USER, max_tokens=2

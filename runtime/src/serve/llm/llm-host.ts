@@ -8,6 +8,7 @@ import { performance } from "node:perf_hooks";
 import type { ChatHistoryItem, LlamaContextSequence, LlamaGrammar, LlamaText, Token } from "node-llama-cpp";
 import { errors } from "../../errors.js";
 import type { GgufModel } from "./gguf.js";
+import { grammarSchema } from "./json-schema.js";
 import type { LlmMetrics } from "./llm-metrics.js";
 import { Slots } from "./slots.js";
 
@@ -118,9 +119,10 @@ export class LlmHost {
 
   private async grammarFor(schema: object | undefined): Promise<LlamaGrammar | undefined> {
     if (schema === undefined) return undefined;
+    const checked = grammarSchema(schema);
     try {
       // biome-ignore lint/suspicious/noExplicitAny: the schema is checked by llama.cpp's grammar builder itself
-      return await this.gguf.llama.createGrammarForJsonSchema(schema as any);
+      return await this.gguf.llama.createGrammarForJsonSchema(checked as any);
     } catch (err) {
       throw errors.invalidField(
         "response_format",

@@ -309,6 +309,18 @@ describe("gguf on llama.cpp behind the OpenAI API (SmolLM2-135M-Instruct Q4_1)",
       "invalid_input",
       "response_format",
     ],
+    [
+      "a JSON schema the grammar cannot enforce",
+      chat("x", {
+        response_format: {
+          type: "json_schema",
+          json_schema: { name: "a", schema: { type: "string", pattern: "^a+$" } },
+        },
+      }),
+      400,
+      "invalid_input",
+      "response_format",
+    ],
     ["a body that is not JSON", "{nope", 400, "invalid_json", null],
   ])("%s → %i in OpenAI's error shape", async (_what, body, status, code, param) => {
     const r = await post("/v1/chat/completions", body);
