@@ -95,7 +95,14 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiOptions> = async (app, { mod
       system_fingerprint: null,
     };
     if (!r.stream) {
-      const g = await admitted.run();
+      let g: Generation;
+      try {
+        g = await admitted.run();
+      } catch (err) {
+        // Aborted before its first token: nobody is left to answer.
+        if (client.signal.aborted) return reply.hijack();
+        throw err;
+      }
       if (client.signal.aborted) return reply.hijack();
       const c =
         kind === "chat"
@@ -125,7 +132,7 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiOptions> = async (app, { mod
     } catch (err) {
       // Headers are sent: the error goes in the stream, as OpenAI's API does.
       const e = toRuntimeError(err, 0);
-      if (e.statusCode >= 500) req.log.error({ err }, "generation failed");
+      if (e.statusCode >= 500 && !client.signal.aborted) req.log.error({ err }, "generation failed");
       send(openAiErrorBody(e));
     }
     if (!res.writableEnded && !res.destroyed) res.end("data: [DONE]\n\n");

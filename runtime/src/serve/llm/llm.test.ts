@@ -74,11 +74,16 @@ const chat = (content: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-async function until(what: string, ok: () => boolean, ms = 60_000): Promise<void> {
+let cancelledNow = 0;
+
+/** Polls `ok` (after `refresh`, when given) until it holds, with a deadline. */
+async function until(what: string, ok: () => boolean, ms = 60_000, refresh?: () => Promise<void>): Promise<void> {
   const end = Date.now() + ms;
+  await refresh?.();
   while (!ok()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
+    await refresh?.();
   }
 }
 
@@ -259,6 +264,31 @@ describe("gguf on llama.cpp behind the OpenAI API (SmolLM2-135M-Instruct Q4_1)",
     expect(await cancelled()).toBeGreaterThanOrEqual(cancelledBefore + 2);
     // The freed sequences serve again.
     expect((await post("/v1/chat/completions", chat("Again"))).status).toBe(200);
+  });
+
+  it("a non-streamed request whose client goes away stops decoding and frees its sequence", async () => {
+    const llm = host.llm;
+    if (llm === undefined) throw new Error("no llm");
+    const before = await cancelled();
+    const gone = new AbortController();
+    const request = fetch(`${base}/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
+      body: JSON.stringify({ model: NAME, prompt: "Count slowly:", max_tokens: 32 }),
+      signal: gone.signal,
+    }).catch(() => undefined);
+    await until("the request decoding", () => llm.running === 1);
+    gone.abort();
+    await request;
+    await until("its sequence freed", () => llm.running === 0);
+    await until(
+      "the cancel counted",
+      () => cancelledNow > before,
+      30_000,
+      async () => {
+        cancelledNow = await cancelled();
+      },
+    );
   });
 
   it("response_format json_schema: the reply is JSON of that schema (a llama.cpp grammar)", async () => {
