@@ -343,6 +343,7 @@ export const INVALID_CASES: InvalidCase[] = [
       m.spec.model.uri = "pvc://models/smol/model.gguf";
       m.spec.model.format = "gguf";
       m.spec.model.llm = { gpuLayers: 30 };
+      delete m.spec.resources.gpu;
     },
     field: "spec",
     message: "model.llm.gpuLayers offloads to a GPU: request one in resources.gpu, or set gpuLayers to 0",
