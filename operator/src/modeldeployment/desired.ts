@@ -119,6 +119,27 @@ export const SHUTDOWN_DELAY_SECONDS = 10;
 /** The delay, then time for in-flight requests to finish (the runtime's request timeout), before SIGKILL. */
 const TERMINATION_GRACE_SECONDS = SHUTDOWN_DELAY_SECONDS + 30;
 
+/** A gguf model's pod env: its format, spec.model.llm (defaults from the schema), llama.cpp threads = the CPU limit. */
+function llmEnv(model: ResolvedModel): Wire<V1EnvVar>[] {
+  const llm = model.llm;
+  return [
+    podEnv("modelFormat", "gguf"),
+    {
+      name: POD_ENV.llmThreads.name,
+      valueFrom: { resourceFieldRef: { containerName: "runtime", resource: "limits.cpu" } },
+    },
+    ...(llm
+      ? [
+          podEnv("llmContextSize", String(llm.contextSize)),
+          podEnv("llmGpuLayers", String(llm.gpuLayers)),
+          podEnv("llmParallel", String(llm.parallel)),
+          podEnv("llmMaxTokens", String(llm.maxTokens)),
+          ...(llm.chatTemplate !== undefined ? [podEnv("llmChatTemplate", llm.chatTemplate)] : []),
+        ]
+      : []),
+  ];
+}
+
 function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedModel, track: Track): Wire<V1Container> {
   const image = ctx.runtimeImage;
   const s = mdep.spec;
@@ -163,6 +184,7 @@ function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedMo
     if (sm?.tags) env.push(podEnv("savedModelTags", sm.tags.join(",")));
     if (sm?.signature) env.push(podEnv("savedModelSignature", sm.signature));
   }
+  if (model.format === "gguf") env.push(...llmEnv(model));
   if (s.auth) {
     // Only where the keys are: the pod reads them from Vault itself (runtime/src/serve/vault-api-keys.ts).
     env.push(podEnv("authVaultPath", s.auth.apiKeys.path));

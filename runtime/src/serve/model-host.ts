@@ -12,6 +12,7 @@ import type { ModelCache } from "../model-cache.js";
 import { fetchToDisk } from "../model-on-disk.js";
 import { fetchSavedModelArtifact, isSavedModelLocation } from "../savedmodel-artifact.js";
 import { Batcher, type BatchResult } from "./batcher.js";
+import type { LlmHost } from "./llm/llm-host.js";
 import type { RuntimeMetrics } from "./metrics.js";
 import { loadModel } from "./model/load.js";
 import { type LoadedModel, type OutputTensor, warmupInputs } from "./model/loaded-model.js";
@@ -51,6 +52,17 @@ export interface ModelHostOptions {
   gpu?: boolean | undefined;
   /** Where a load that goes on in a lesser way says so (a model cache it cannot write). */
   warn?: (message: string) => void;
+  /** A gguf model's llama.cpp settings (--llm-*). */
+  llm?: LlmSettings;
+}
+
+interface LlmSettings {
+  contextSize: number;
+  threads: number;
+  gpuLayers: number;
+  parallel: number;
+  maxTokens: number;
+  chatTemplate: string | undefined;
 }
 
 export interface LoadReport {
@@ -97,6 +109,8 @@ export class ModelHost {
   backend: BackendInfo | undefined;
   /** Asked for the GPU (--gpu) and running on the CPU: why (pushed to the operator, which says GPUFallback). */
   gpuFallback: string | undefined;
+  /** A generative (gguf) model, served on the OpenAI routes instead of the tensor ones (serve/llm/). */
+  llm: LlmHost | undefined;
 
   constructor(private readonly opts: ModelHostOptions) {}
 
@@ -124,7 +138,7 @@ export class ModelHost {
   }
 
   get ready(): boolean {
-    return this.loaded !== undefined && !this.draining;
+    return (this.loaded !== undefined || this.llm !== undefined) && !this.draining;
   }
 
   /** The model, once loaded; metadata routes answer 503 before that. */
@@ -149,6 +163,7 @@ export class ModelHost {
     fetch: FetchOptions = {},
   ): Promise<LoadReport> {
     const format = this.opts.format ?? "auto";
+    if (format === "gguf") return this.loadGguf(location, expectedDigest, fetch);
     if (format === "onnx" || (format === "auto" && isOnnxLocation(location))) {
       return this.loadOnnx(location, expectedDigest, fetch);
     }
@@ -298,6 +313,64 @@ export class ModelHost {
     const report = {
       digest: artifact.digest,
       bytes: artifact.bytes,
+      fetchSeconds: (t1 - t0) / 1000,
+      probeSeconds: 0,
+      warmupSeconds: (t2 - t1) / 1000,
+      backend,
+      probe: undefined,
+    };
+    this.opts.metrics.loaded("fetch", report.fetchSeconds);
+    this.opts.metrics.loaded("build", report.warmupSeconds);
+    return report;
+  }
+
+  /** A GGUF model on llama.cpp (llm/): digest-checked file, context, then a one-token warm-up generation. */
+  private async loadGguf(location: ModelLocation, expectedDigest: string | undefined, fetch: FetchOptions) {
+    const settings = this.opts.llm;
+    if (settings === undefined) throw new ConfigError("a gguf model needs the --llm-* settings");
+    const t0 = performance.now();
+    // Imported here so pods serving other formats never load llama.cpp's native library.
+    const { fetchGguf } = await import("./llm/gguf-file.js");
+    const { loadGguf } = await import("./llm/gguf.js");
+    const { LlmHost } = await import("./llm/llm-host.js");
+    const { LlmMetrics } = await import("./llm/llm-metrics.js");
+    const file = await fetchGguf(location, expectedDigest, fetch);
+    const t1 = performance.now();
+    const gguf = await loadGguf(file.path, settings).finally(() => file.cleanup());
+    const llm = new LlmHost(gguf, {
+      maxTokens: settings.maxTokens,
+      maxPending: this.opts.maxPendingRequests ?? Number.MAX_SAFE_INTEGER,
+      metrics: new LlmMetrics(this.opts.metrics.registry, this.name),
+    });
+    try {
+      await llm.generate({
+        prompt: { kind: "text", text: "Hello" },
+        maxTokens: 1,
+        temperature: 0,
+        topP: undefined,
+        seed: undefined,
+        stop: [],
+        jsonSchema: undefined,
+      });
+    } catch (err) {
+      await llm.dispose();
+      throw new ConfigError(`the GGUF model failed its warm-up generation: ${(err as Error).message.split("\n")[0]}`);
+    }
+    const t2 = performance.now();
+    this.digest = file.digest;
+    const backend: BackendInfo = {
+      name: "llama.cpp",
+      tfjsBackend: "",
+      tfjsVersion: "",
+      libVersion: `${gguf.engine.release} (${gguf.engine.gpu})`,
+    };
+    this.llm = llm;
+    this.backend = backend;
+    this.opts.metrics.setBackend(backend);
+    this.opts.metrics.setReady(this.ready);
+    const report = {
+      digest: file.digest,
+      bytes: file.bytes,
       fetchSeconds: (t1 - t0) / 1000,
       probeSeconds: 0,
       warmupSeconds: (t2 - t1) / 1000,

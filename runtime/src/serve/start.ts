@@ -144,6 +144,18 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     memoryLimitBytes: config.memoryLimit,
     modelCache: modelCacheFor(config, env.LIFTOFF_PATH_PREFIX),
     warn: (message) => logger?.warn(message),
+    ...(config.modelFormat === "gguf"
+      ? {
+          llm: {
+            contextSize: config.llmContextSize,
+            threads: config.llmThreads,
+            gpuLayers: config.llmGpuLayers,
+            parallel: config.llmParallel,
+            maxTokens: config.llmMaxTokens,
+            chatTemplate: config.llmChatTemplate,
+          },
+        }
+      : {}),
     ...(baseline !== undefined || config.feedback
       ? {
           monitoring: {
@@ -171,6 +183,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     auth: tokens,
     tls,
     logLevel: config.logLevel,
+    openai: config.modelFormat === "gguf",
   });
   logger = app.log;
   // Listen first so liveness answers while a large model loads; readiness waits.
