@@ -24,6 +24,8 @@ export const SLOW_UNIT_TESTS = [
   "runtime/src/serve/start.test.ts",
   "runtime/src/serve/http/allow.test.ts",
   "runtime/src/serve/http/app.test.ts",
+  // llama.cpp on the real 98 MB GGUF model (generation on two shared cores: about 90 s)
+  "runtime/src/serve/llm/llm.test.ts",
   "runtime/src/train/adam.test.ts",
   "runtime/src/train/input.test.ts",
   "runtime/src/train/layers.test.ts",
@@ -42,6 +44,7 @@ export const SLOW_UNIT_TESTS = [
   "runtime/src/config.test.ts",
   "hack/build-binaries.test.ts",
   "hack/scripts.test.ts",
+  "hack/device-check.test.ts",
   "test/unit/checkov.test.ts",
   "test/unit/cli-help.test.ts",
   // Generates a PKI and serves TLS

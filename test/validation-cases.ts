@@ -346,6 +346,30 @@ export const INVALID_CASES: InvalidCase[] = [
   },
   {
     kind: "ModelDeployment",
+    what: "llama.cpp settings on a model that is not gguf",
+    on: "create",
+    mutate: (m) => {
+      m.spec.model.llm = { contextSize: 1024 };
+    },
+    field: "spec.model",
+    message: "model.llm applies only to format gguf",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "GPU layers without a GPU",
+    on: "create",
+    mutate: (m) => {
+      delete m.spec.model.trainingJobRef;
+      m.spec.model.uri = "pvc://models/smol/model.gguf";
+      m.spec.model.format = "gguf";
+      m.spec.model.llm = { gpuLayers: 30 };
+      delete m.spec.resources.gpu;
+    },
+    field: "spec",
+    message: "model.llm.gpuLayers offloads to a GPU: request one in resources.gpu, or set gpuLayers to 0",
+  },
+  {
+    kind: "ModelDeployment",
     what: "model URI with an unsupported scheme",
     on: "create",
     mutate: (m) => {

@@ -1,7 +1,13 @@
 // `npm start -- [flags]`: the demo's flags and help text (pure).
 import { parseArgs } from "node:util";
 
+/** What the demo serves: the penguins model it trains itself, or a pretrained image classifier (issue #25). */
+const SAMPLES = ["penguins", "image"] as const;
+export type Sample = (typeof SAMPLES)[number];
+
 export interface DemoOptions {
+  /** --sample: which path the demo shows. */
+  sample: Sample;
   /** Encrypt the DataSet's output with the OpenBao transit key (default on). */
   encryption: boolean;
   /** Leave the local cluster running when the demo exits or is stopped. */
@@ -39,6 +45,7 @@ export function parseDemoArgs(argv: string[]): Parsed {
         fresh: { type: "boolean" },
         namespace: { type: "string" },
         exit: { type: "boolean" },
+        sample: { type: "string" },
       },
     }));
   } catch (err) {
@@ -49,12 +56,20 @@ export function parseDemoArgs(argv: string[]): Parsed {
   if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
     throw new UsageError(`--namespace "${namespace}" is not a valid namespace name (lowercase letters, digits, '-')`);
   }
+  const sample = (values.sample as string | undefined) ?? "penguins";
+  if (!(SAMPLES as readonly string[]).includes(sample)) {
+    throw new UsageError(`--sample "${sample}" is not one of ${SAMPLES.join(", ")}`);
+  }
+  if (sample === "image" && values["reuse-cluster"]) {
+    throw new UsageError("--sample image puts the model on a claim from this machine: it needs the local cluster");
+  }
   if (values["reuse-cluster"] && values.fresh) {
     throw new UsageError("--fresh wipes the local cluster; it cannot be combined with --reuse-cluster");
   }
   return {
     help: false,
     options: {
+      sample: sample as Sample,
       encryption: !values["no-encryption"],
       keepCluster: Boolean(values["keep-cluster"]),
       reuseCluster: Boolean(values["reuse-cluster"]),
@@ -65,14 +80,21 @@ export function parseDemoArgs(argv: string[]): Parsed {
   };
 }
 
-export function helpText(steps: StepInfo[]): string {
-  const width = Math.max(...steps.map((s) => s.name.length));
+export function helpText(steps: StepInfo[], imageSteps: StepInfo[] = []): string {
+  const width = Math.max(...[...steps, ...imageSteps].map((s) => s.name.length));
   return [
     "npm start [-- flags]: Liftoff's main job on this machine, from raw data to a secured, monitored model.",
     "",
     "Steps, in order (each prints what it does and how long it took):",
     ...steps.map((s, i) => `  ${String(i + 1).padStart(2)}. ${s.name.padEnd(width)}  ${s.title}`),
     "",
+    ...(imageSteps.length > 0
+      ? [
+          "With --sample image (a pretrained image classifier instead of the penguins model):",
+          ...imageSteps.map((s, i) => `  ${String(i + 1).padStart(2)}. ${s.name.padEnd(width)}  ${s.title}`),
+          "",
+        ]
+      : []),
     "Flags:",
     "  --no-encryption   store the prepared DataSet unencrypted (skips the OpenBao transit key)",
     "  --keep-cluster    leave the local cluster running after Ctrl-C (npm run cluster:down stops it)",
@@ -81,6 +103,8 @@ export function helpText(steps: StepInfo[]): string {
     "  --fresh           wipe the local cluster's state (.liftoff/local) first",
     "  --namespace NAME  namespace for the demo's objects (default liftoff-demo)",
     "  --exit            exit after the last step instead of waiting for Ctrl-C",
+    "  --sample NAME     penguins (default: data → trained model) or image (EfficientNet-Lite0 classifies photos",
+    "                    through TF Serving's gRPC client and tritonclient; config/samples/…_modeldeployment_image.yaml)",
     "  -h, --help        this text",
     "",
     "Ctrl-C at any step stops everything the demo started, by PID.",

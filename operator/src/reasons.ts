@@ -1,6 +1,7 @@
 // The one catalogue of condition types, condition reasons and event reasons the operator writes (CamelCase, stable:
 // users alert on them). reasons.test.ts keeps it in step with the code and the docs.
 import { EgressReason } from "./contract/egress.js";
+import { ModelReason } from "./contract/model-reasons.js";
 import { VaultReason } from "./contract/vault-reasons.js";
 
 /**
@@ -27,6 +28,8 @@ export const ConditionType = {
 export const Reason = {
   // Ready=True
   Available: "Available",
+  // Ready=True, but a GPU pod runs on the CPU (the contract's, pushed by the runtime)
+  GPUFallback: ModelReason.GPUFallback,
   // waiting
   ModelNotReady: "ModelNotReady",
   RolloutInProgress: "RolloutInProgress",
@@ -45,6 +48,8 @@ export const Reason = {
   ...VaultReason,
   // the egress guard refused an http(s) source, model or baseline URL (the contract's, shared with the runtime)
   ...EgressReason,
+  // the serving pod's model: too large for its memory limit (the contract's, shared with the runtime)
+  ModelTooLarge: ModelReason.ModelTooLarge,
   // model
   ModelLoaded: "ModelLoaded",
   ModelLoading: "ModelLoading",

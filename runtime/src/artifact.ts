@@ -223,44 +223,10 @@ export async function fetchArtifact(
   return { modelJson, weightFiles, digest, bytes, ...(preprocessing ? { preprocessing } : {}) };
 }
 
-/** An ONNX model: one file, its bytes read once; the digest is the file's sha256 (`sha256sum model.onnx`). */
-export interface OnnxArtifact {
-  kind: "onnx";
-  model: Uint8Array;
-  digest: string;
-  bytes: number;
-}
-
 /** Pure: whether a location names an ONNX file by its extension (how `--model-format auto` tells). */
 export function isOnnxLocation(loc: ModelLocation): boolean {
   const p = loc.kind === "file" ? loc.path : loc.url.pathname;
   return p.toLowerCase().endsWith(".onnx");
-}
-
-/**
- * Reads an ONNX model once (a folder means its model.onnx) and checks the digest on those same bytes, which are
- * what the session is then built from (model/onnx.ts): nothing is read from disk again.
- */
-export async function fetchOnnxArtifact(
-  loc: ModelLocation,
-  expectedDigest: string | undefined,
-  options: FetchOptions = {},
-): Promise<OnnxArtifact> {
-  let source: Source;
-  if (loc.kind === "http") source = httpSource(loc.url, options);
-  else {
-    const s = await stat(loc.path).catch(() => undefined);
-    if (s === undefined) throw new ConfigError(`the model path does not exist: ${loc.path}`);
-    source = fileSource(s.isDirectory() ? path.join(loc.path, "model.onnx") : loc.path, "model.onnx");
-  }
-  const model = await source.read(undefined);
-  const digest = createHash("sha256").update(model).digest("hex");
-  if (expectedDigest !== undefined && digest !== expectedDigest) {
-    throw new ConfigError(
-      `model digest mismatch: expected sha256:${expectedDigest}, got sha256:${digest}; refusing to serve`,
-    );
-  }
-  return { kind: "onnx", model, digest, bytes: model.byteLength };
 }
 
 async function readOptional(source: Source, relative: string): Promise<Uint8Array | undefined> {

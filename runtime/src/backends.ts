@@ -13,7 +13,7 @@ const AUTO_ORDER: readonly BackendName[] = ["tensorflow-gpu", "tensorflow", "was
 
 export interface BackendInfo {
   /** Liftoff's name (what --backend takes); `onnxruntime` for an ONNX model, which TF.js does not run. */
-  name: BackendName | "onnxruntime";
+  name: BackendName | "onnxruntime" | "llama.cpp";
   /** tfjs-core's registered backend name. */
   tfjsBackend: string;
   tfjsVersion: string;

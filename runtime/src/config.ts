@@ -11,7 +11,7 @@ import { ConfigError } from "./errors.js";
 
 export const BACKENDS = ["auto", "tensorflow", "tensorflow-gpu", "wasm", "cpu"] as const;
 /** spec.model.format's values (the operator passes it as is), plus `auto`: `.onnx` → onnx, a SavedModel folder → tf-savedmodel, else TF.js. */
-const MODEL_FORMATS = ["auto", "tfjs-layers", "tfjs-graph", "onnx", "tf-savedmodel"] as const;
+const MODEL_FORMATS = ["auto", "tfjs-layers", "tfjs-graph", "onnx", "tf-savedmodel", "gguf"] as const;
 export type ModelFormat = (typeof MODEL_FORMATS)[number];
 export type BackendChoice = (typeof BACKENDS)[number];
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -36,6 +36,21 @@ export interface ServeConfig {
   savedModelTags: string;
   /** tf-savedmodel: the SignatureDef served (default serving_default). */
   savedModelSignature: string;
+  /** The pod has a GPU: ONNX tries onnxruntime's CUDA execution provider first. */
+  gpu: boolean;
+  /** The node-local model cache folder; undefined: no cache (each start streams into a scratch copy). */
+  modelCache: string | undefined;
+  /** Bound of that cache: least recently used entries go beyond it. */
+  modelCacheBytes: number;
+  /** The container's memory limit in bytes; 0: none known, no check. */
+  memoryLimit: number;
+  /** gguf (llama.cpp): tokens per sequence, CPU threads (0: all), GPU layers, sequences, max_tokens cap, template. */
+  llmContextSize: number;
+  llmThreads: number;
+  llmGpuLayers: number;
+  llmParallel: number;
+  llmMaxTokens: number;
+  llmChatTemplate: string | undefined;
   /** 1 turns dynamic batching off. */
   maxBatchSize: number;
   maxLatencyMs: number;
@@ -156,7 +171,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     kind: "enum",
     default: "auto",
     values: MODEL_FORMATS,
-    help: "onnx: an ONNX file (a folder: its model.onnx) run by onnxruntime; tf-savedmodel: a SavedModel folder run by libtensorflow; tfjs-*: model.json; auto: by the .onnx extension, or a folder with saved_model.pb and no model.json",
+    help: "onnx: an ONNX file (a folder: its model.onnx) run by onnxruntime; tf-savedmodel: a SavedModel folder run by libtensorflow; gguf: a GGUF file on llama.cpp behind the OpenAI API; tfjs-*: model.json; auto: by the .onnx extension, or a folder with saved_model.pb and no model.json",
   },
   {
     flag: "savedmodel-tags",
@@ -190,6 +205,96 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     min: 0,
     max: 1024,
     help: "onnxruntime intra-op threads for an ONNX model; 0: the CPUs this process may use",
+  },
+  {
+    flag: "gpu",
+    env: POD_ENV.gpu.name,
+    key: "gpu",
+    kind: "bool",
+    default: "false",
+    help: "run an ONNX model on onnxruntime's CUDA provider, falling back to the CPU (and saying so) when it cannot load",
+  },
+  {
+    flag: "model-cache",
+    env: POD_ENV.modelCache.name,
+    key: "modelCache",
+    kind: "string",
+    help: "node-local cache folder of ONNX models by digest (a pinned digest is looked up before any fetch)",
+  },
+  {
+    flag: "model-cache-bytes",
+    env: POD_ENV.modelCacheBytes.name,
+    key: "modelCacheBytes",
+    kind: "int",
+    default: String(20 * 1024 ** 3),
+    min: 0,
+    help: "bound of the model cache in bytes; least recently used models are removed beyond it",
+  },
+  {
+    flag: "memory-limit",
+    env: POD_ENV.memoryLimit.name,
+    key: "memoryLimit",
+    kind: "int",
+    default: "0",
+    min: 0,
+    help: "the container's memory limit in bytes: a model that cannot load within it is refused (ModelTooLarge); 0: no check",
+  },
+  {
+    flag: "llm-context-size",
+    env: POD_ENV.llmContextSize.name,
+    key: "llmContextSize",
+    kind: "int",
+    default: "2048",
+    min: 16,
+    max: 1048576,
+    help: "gguf: tokens each sequence holds, prompt and completion together (a longer prompt gets 400)",
+  },
+  {
+    flag: "llm-threads",
+    env: POD_ENV.llmThreads.name,
+    key: "llmThreads",
+    kind: "int",
+    default: "0",
+    min: 0,
+    max: 1024,
+    help: "gguf: CPU threads llama.cpp evaluates with; 0: every core it sees",
+  },
+  {
+    flag: "llm-gpu-layers",
+    env: POD_ENV.llmGpuLayers.name,
+    key: "llmGpuLayers",
+    kind: "int",
+    default: "0",
+    min: 0,
+    max: 100000,
+    help: "gguf: layers offloaded to the GPU (CUDA when the pod has one); 0: CPU only",
+  },
+  {
+    flag: "llm-parallel",
+    env: POD_ENV.llmParallel.name,
+    key: "llmParallel",
+    kind: "int",
+    default: "4",
+    min: 1,
+    max: 256,
+    help: "gguf: requests decoding at once (sequences of one context); more wait, up to --max-pending-requests",
+  },
+  {
+    flag: "llm-max-tokens",
+    env: POD_ENV.llmMaxTokens.name,
+    key: "llmMaxTokens",
+    kind: "int",
+    default: "512",
+    min: 1,
+    max: 1048576,
+    help: "gguf: most tokens one request may generate (a larger max_tokens gets 400; the default when none is given)",
+  },
+  {
+    flag: "llm-chat-template",
+    env: POD_ENV.llmChatTemplate.name,
+    key: "llmChatTemplate",
+    kind: "string",
+    help: "gguf: a chat wrapper name (chatML, llama3, mistral, ...) or a Jinja template; default: the model's own",
   },
   {
     flag: "max-batch-size",
@@ -526,6 +631,7 @@ export function parseServeConfig(
   cfg.host ??= env.POD_IP || "0.0.0.0";
   if (typeof cfg.modelProcessing === "string") cfg.modelProcessing = parseModelProcessing(cfg.modelProcessing);
   cfg.feedback = cfg.feedback === "true";
+  cfg.gpu = cfg.gpu === "true";
   // Keys in the environment leak (ps e, /proc/<pid>/environ, crash dumps, a pod spec): refused, not ignored, so a
   // setup that relied on them does not come up without auth.
   if (env[POD_ENV.authTokens.name] !== undefined)

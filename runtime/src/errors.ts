@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   LIFTOFF_ERR_BAD_REQUEST: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
   LIFTOFF_ERR_INVALID_JSON: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
   LIFTOFF_ERR_INVALID_INPUT: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
+  LIFTOFF_ERR_CONTEXT_EXCEEDED: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
   LIFTOFF_ERR_UNAUTHENTICATED: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
   LIFTOFF_ERR_MODEL_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
   LIFTOFF_ERR_VERSION_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
@@ -46,6 +47,8 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 export class RuntimeError extends Error {
   readonly statusCode: number;
   readonly grpcStatus: number;
+  /** The request field at fault, where one is (the OpenAI error shape's `param`; serve/http/openai-errors.ts). */
+  param: string | undefined;
 
   constructor(
     readonly code: ErrorCode,
@@ -79,6 +82,18 @@ export const errors = {
   invalidJson: () => new RuntimeError("LIFTOFF_ERR_INVALID_JSON", "request body is not valid JSON"),
   /** The body parsed but does not fit the model (shape, datatype, value, names...). */
   invalidInput: (message: string) => new RuntimeError("LIFTOFF_ERR_INVALID_INPUT", message),
+  /** One named field of the body is wrong (the OpenAI routes name it in `param`). */
+  invalidField: (param: string, message: string) =>
+    Object.assign(new RuntimeError("LIFTOFF_ERR_INVALID_INPUT", message), { param }),
+  /** A generative model's prompt (with the tokens asked for) does not fit its context. */
+  contextLengthExceeded: (promptTokens: number, contextSize: number) =>
+    Object.assign(
+      new RuntimeError(
+        "LIFTOFF_ERR_CONTEXT_EXCEEDED",
+        `the prompt is ${promptTokens} tokens; this model's context holds ${contextSize} (prompt and completion together)`,
+      ),
+      { param: "messages" },
+    ),
   unauthorized: () =>
     new RuntimeError("LIFTOFF_ERR_UNAUTHENTICATED", "missing or invalid bearer token", {
       "www-authenticate": 'Bearer realm="liftoff"',

@@ -77,7 +77,7 @@ describe("ModelDeployment", () => {
     });
   });
 
-  it("prints Ready, Replicas, Model, URL, Drift, Accuracy and Age", () => {
+  it("prints Ready, Replicas, Model, Format, URL, Drift, Accuracy and Age", () => {
     // biome-ignore lint/suspicious/noExplicitAny: walking a generated manifest
     const cols = (customResourceDefinition(ModelDeploymentKind) as any).spec.versions[0].additionalPrinterColumns;
     const shown = cols.filter((c: { priority?: number }) => !c.priority);
@@ -85,6 +85,7 @@ describe("ModelDeployment", () => {
       "Ready",
       "Replicas",
       "Model",
+      "Format",
       "URL",
       "Drift",
       "Accuracy",

@@ -8,6 +8,7 @@ import {
   canaryReplicas,
   type DesiredContext,
   desiredObjects,
+  MODEL_CACHE_PATH,
   ownerReference,
   PVC_ROOT,
   SHUTDOWN_DELAY_SECONDS,
@@ -17,6 +18,7 @@ import {
 import type { ResolvedModel } from "./model-source.js";
 
 const IMAGE = "registry.local/liftoff-runtime:1";
+const REPORT_SETTINGS = { url: "https://10.88.0.1:9443/v1/report", caPem: "PEM" };
 const NONE: Capabilities = { serviceMonitor: false, gatewayAPI: false };
 const STABLE: ResolvedModel = { uri: "https://models.example/churn/v1/model.json", format: "tfjs-layers" };
 const CANARY: ResolvedModel = { uri: "https://models.example/churn/v2/model.json", format: "tfjs-layers" };
@@ -272,6 +274,56 @@ describe("desiredObjects: resources and scheduling", () => {
     expect(defaults.LIFTOFF_MODEL_FORMAT).toBe("tf-savedmodel");
     expect(defaults).not.toHaveProperty("LIFTOFF_SAVEDMODEL_TAGS");
     expect(defaults).not.toHaveProperty("LIFTOFF_SAVEDMODEL_SIGNATURE");
+  });
+
+  describe("an onnx pod's model cache, memory limit and GPU (issue #25)", () => {
+    const onnx: ResolvedModel = { uri: "pvc://models/minilm/model.onnx", format: "onnx", claim: "models" };
+    const podOf = (spec: Partial<ModelDeploymentSpec>, over: Partial<DesiredContext> = {}) =>
+      get(desiredObjects(mdep(spec), ctx({ stable: onnx, ...over })), "Deployment");
+    const cacheVolume = (dep: KubeObject) =>
+      dep.spec.template.spec.volumes.find((v: { name: string }) => v.name === "model-cache");
+
+    it("gets the memory limit in bytes and the cache folder with its bound", () => {
+      const env = envOf(podOf({}));
+      expect(env.LIFTOFF_MEMORY_LIMIT).toEqual({
+        resourceFieldRef: { containerName: "runtime", resource: "limits.memory" },
+      });
+      expect(env.LIFTOFF_MODEL_CACHE).toBe(MODEL_CACHE_PATH);
+      expect(env.LIFTOFF_MODEL_CACHE_BYTES).toBe(String(20 * 1024 ** 3));
+      expect(runtime(podOf({})).volumeMounts).toContainEqual({ name: "model-cache", mountPath: MODEL_CACHE_PATH });
+    });
+
+    it.each([
+      ["by default, the pod's own emptyDir of the bound", undefined, { emptyDir: { sizeLimit: "20Gi" } }],
+      [
+        "with --model-cache-hostpath, the node folder every pod of the node shares",
+        { hostPath: "/var/cache/liftoff/models", maxBytes: 5 * 1024 ** 3 },
+        { hostPath: { path: "/var/cache/liftoff/models", type: "DirectoryOrCreate" } },
+      ],
+    ])("the cache volume: %s", (_, modelCache, want) => {
+      expect(cacheVolume(podOf({}, { modelCache }))).toEqual({ name: "model-cache", ...want });
+    });
+
+    it("LIFTOFF_GPU only with spec.resources.gpu", () => {
+      expect(envOf(podOf({ resources: { gpu: 1 } })).LIFTOFF_GPU).toBe("true");
+      expect(envOf(podOf({}))).not.toHaveProperty("LIFTOFF_GPU");
+    });
+
+    it("with a GPU, the stable pods get the report channel to push a fallback to the CPU (GPUFallback)", () => {
+      const report = { settings: REPORT_SETTINGS, periodSeconds: 30 };
+      const env = envOf(podOf({ resources: { gpu: 1 } }, { report }));
+      expect(env.LIFTOFF_REPORT_URL).toBe(REPORT_SETTINGS.url);
+      expect(env.LIFTOFF_MONITORING_REPORT_SECONDS).toBe("30");
+      expect(envOf(podOf({}, { report }))).not.toHaveProperty("LIFTOFF_REPORT_URL");
+    });
+
+    it("a TF.js model's pod has none of them", () => {
+      const dep = get(desiredObjects(mdep({ resources: { gpu: 1 } }), ctx()), "Deployment");
+      for (const name of ["LIFTOFF_MEMORY_LIMIT", "LIFTOFF_MODEL_CACHE", "LIFTOFF_MODEL_CACHE_BYTES", "LIFTOFF_GPU"]) {
+        expect(envOf(dep)).not.toHaveProperty(name);
+      }
+      expect(cacheVolume(dep)).toBeUndefined();
+    });
   });
 
   it("mounts the claim read-only for a pvc:// model", () => {

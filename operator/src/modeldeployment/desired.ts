@@ -56,7 +56,20 @@ export interface DesiredContext {
   egressAllow?: string | undefined;
   /** The operator's report endpoint, where monitored stable pods push their counts; undefined when it is off. */
   report?: MonitoringPush | undefined;
+  /** Where ONNX pods keep models by digest (the operator's --model-cache-*); undefined: a 20 GiB per-pod emptyDir. */
+  modelCache?: ModelCacheSettings | undefined;
 }
+
+/** The operator's model cache settings (OperatorConfig.modelCache). */
+export interface ModelCacheSettings {
+  /** A node folder all ONNX pods of the node share; undefined: each pod's own emptyDir (survives restarts only). */
+  hostPath?: string;
+  maxBytes: number;
+}
+
+/** Where the runtime finds its model cache in the container (docs/modeldeployment.md, "Model cache"). */
+export const MODEL_CACHE_PATH = "/var/cache/liftoff/models";
+const DEFAULT_MODEL_CACHE: ModelCacheSettings = { maxBytes: 20 * 1024 ** 3 };
 
 export const PVC_ROOT = "/mnt/pvc";
 const DEFAULT_RESOURCES = { cpu: "500m", memory: "512Mi" };
@@ -106,6 +119,27 @@ export const SHUTDOWN_DELAY_SECONDS = 10;
 /** The delay, then time for in-flight requests to finish (the runtime's request timeout), before SIGKILL. */
 const TERMINATION_GRACE_SECONDS = SHUTDOWN_DELAY_SECONDS + 30;
 
+/** A gguf model's pod env: its format, spec.model.llm (defaults from the schema), llama.cpp threads = the CPU limit. */
+function llmEnv(model: ResolvedModel): Wire<V1EnvVar>[] {
+  const llm = model.llm;
+  return [
+    podEnv("modelFormat", "gguf"),
+    {
+      name: POD_ENV.llmThreads.name,
+      valueFrom: { resourceFieldRef: { containerName: "runtime", resource: "limits.cpu" } },
+    },
+    ...(llm
+      ? [
+          podEnv("llmContextSize", String(llm.contextSize)),
+          podEnv("llmGpuLayers", String(llm.gpuLayers)),
+          podEnv("llmParallel", String(llm.parallel)),
+          podEnv("llmMaxTokens", String(llm.maxTokens)),
+          ...(llm.chatTemplate !== undefined ? [podEnv("llmChatTemplate", llm.chatTemplate)] : []),
+        ]
+      : []),
+  ];
+}
+
 function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedModel, track: Track): Wire<V1Container> {
   const image = ctx.runtimeImage;
   const s = mdep.spec;
@@ -135,6 +169,14 @@ function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedMo
       name: POD_ENV.onnxThreads.name,
       valueFrom: { resourceFieldRef: { containerName: "runtime", resource: "limits.cpu" } },
     });
+    // The memory limit in bytes: the runtime refuses a model that cannot load within it (ModelTooLarge) at once.
+    env.push({
+      name: POD_ENV.memoryLimit.name,
+      valueFrom: { resourceFieldRef: { containerName: "runtime", resource: "limits.memory" } },
+    });
+    const cache = ctx.modelCache ?? DEFAULT_MODEL_CACHE;
+    env.push(podEnv("modelCache", MODEL_CACHE_PATH), podEnv("modelCacheBytes", String(cache.maxBytes)));
+    if (gpu > 0) env.push(podEnv("gpu", "true"));
   }
   if (model.format === "tf-savedmodel") {
     env.push(podEnv("modelFormat", model.format));
@@ -142,6 +184,7 @@ function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedMo
     if (sm?.tags) env.push(podEnv("savedModelTags", sm.tags.join(",")));
     if (sm?.signature) env.push(podEnv("savedModelSignature", sm.signature));
   }
+  if (model.format === "gguf") env.push(...llmEnv(model));
   if (s.auth) {
     // Only where the keys are: the pod reads them from Vault itself (runtime/src/serve/vault-api-keys.ts).
     env.push(podEnv("authVaultPath", s.auth.apiKeys.path));
@@ -151,7 +194,7 @@ function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedMo
   }
   env.push(...monitoringEnv(mdep, ctx.baseline));
   env.push(...egressEnv(ctx.egressAllow, [model.uri, ctx.baseline?.uri]));
-  const push = monitoringPushParts(mdep, track, ctx.report);
+  const push = monitoringPushParts(mdep, track, ctx.report, model);
   if (push) env.push(...push.env);
   if (s.batching) {
     env.push(podEnv("maxBatchSize", String(s.batching.maxBatchSize)));
@@ -164,6 +207,7 @@ function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedMo
     timeoutSeconds: 2,
   });
   const mounts: Wire<V1VolumeMount>[] = [{ name: "tmp", mountPath: "/tmp" }];
+  if (model.format === "onnx") mounts.push({ name: "model-cache", mountPath: MODEL_CACHE_PATH });
   if (model.claim) mounts.push({ name: "model", mountPath: `${PVC_ROOT}/${model.claim}`, readOnly: true });
   const baselineClaim = extraBaselineClaim(model, ctx.baseline);
   if (baselineClaim) mounts.push({ name: "baseline", mountPath: `${PVC_ROOT}/${baselineClaim}`, readOnly: true });
@@ -208,6 +252,18 @@ function tolerations(mdep: ModelDeployment): Wire<V1Toleration>[] {
   return list;
 }
 
+/**
+ * The ONNX pods' model cache: the node folder all of the node's pods share (a second replica or a new pod finds the
+ * model there), or by default the pod's own emptyDir, which the restricted Pod Security profile allows and which
+ * survives container restarts only (docs/modeldeployment.md, "Model cache").
+ */
+function modelCacheVolume(cache: ModelCacheSettings): Wire<V1Volume> {
+  if (cache.hostPath !== undefined) {
+    return { name: "model-cache", hostPath: { path: cache.hostPath, type: "DirectoryOrCreate" } };
+  }
+  return { name: "model-cache", emptyDir: { sizeLimit: `${Math.ceil(cache.maxBytes / 1024 ** 3)}Gi` } };
+}
+
 function deployment(
   mdep: ModelDeployment,
   ctx: DesiredContext,
@@ -223,11 +279,12 @@ function deployment(
   const c = container(mdep, ctx, model, track);
   const tol = tolerations(mdep);
   const volumes: Wire<V1Volume>[] = [{ name: "tmp", emptyDir: { sizeLimit: "1Gi" } }];
+  if (model.format === "onnx") volumes.push(modelCacheVolume(ctx.modelCache ?? DEFAULT_MODEL_CACHE));
   if (model.claim) volumes.push({ name: "model", persistentVolumeClaim: { claimName: model.claim, readOnly: true } });
   const baselineClaim = extraBaselineClaim(model, ctx.baseline);
   if (baselineClaim)
     volumes.push({ name: "baseline", persistentVolumeClaim: { claimName: baselineClaim, readOnly: true } });
-  const push = monitoringPushParts(mdep, track, ctx.report);
+  const push = monitoringPushParts(mdep, track, ctx.report, model);
   if (push) volumes.push(push.volume as Wire<V1Volume>);
   return child(RESOURCES.Deployment, meta(mdep, names.deployment(track), { [LABEL_TRACK]: track }), {
     spec: {

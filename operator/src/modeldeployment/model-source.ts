@@ -8,6 +8,8 @@ export interface ResolvedModel {
   uri: string;
   format: ModelDeploymentSpec["model"]["format"];
   digest?: string;
+  /** A gguf model's llama.cpp settings (spec.model.llm). */
+  llm?: NonNullable<ModelDeploymentSpec["model"]["llm"]>;
   /** The PVC to mount when the model lives on one. */
   claim?: string;
   /** spec.model's preprocessing and postprocessing, passed to the pod as JSON (LIFTOFF_MODEL_PROCESSING). */
@@ -83,6 +85,7 @@ export function resolveModel(
     uri,
     format: model.format,
     ...(digest ? { digest } : {}),
+    ...(model.llm ? { llm: model.llm } : {}),
     ...readable,
     ...(preprocessing || postprocessing ? { processing } : {}),
     ...(model.savedModel ? { savedModel: model.savedModel } : {}),

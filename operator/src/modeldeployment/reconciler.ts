@@ -17,7 +17,8 @@ import { type KubeObject, keyOf } from "../kube/types.js";
 import { ConditionType, Reason, ReconcileFailure, stalled } from "../reasons.js";
 import { stableStringify } from "../util/stable-json.js";
 import type { VaultSettings } from "../vault/pod-identity.js";
-import { desiredObjects, servingVaultRole, usesHTTPRoute } from "./desired.js";
+import { desiredObjects, type ModelCacheSettings, servingVaultRole, usesHTTPRoute } from "./desired.js";
+import { withGpuFallback } from "./gpu-status.js";
 import { type ResolvedModel, resolveModel } from "./model-source.js";
 import { baselineFor } from "./monitoring/baseline.js";
 import type { MonitoringPush } from "./monitoring/desired.js";
@@ -46,6 +47,8 @@ export interface ModelDeploymentReconcilerOptions {
   vault?: VaultSettings;
   /** The operator's --egress-allow: pods that fetch over http(s) get it as LIFTOFF_EGRESS_ALLOW. */
   egressAllow?: string;
+  /** The ONNX pods' model cache (--model-cache-hostpath, --model-cache-gib); undefined: the defaults. */
+  modelCache?: ModelCacheSettings;
   /** The latest merge of each ModelDeployment's pod counts (monitoring/snapshots.ts). */
   monitoring?: { get(key: string): Observation | undefined };
   /** Where monitored serving pods push their counts, and how often (the operator's report endpoint). */
@@ -266,6 +269,7 @@ export class ModelDeploymentReconciler implements Reconciler {
       baseline: baseline && "uri" in baseline ? baseline : undefined,
       egressAllow: this.o.egressAllow,
       report: this.o.report,
+      modelCache: this.o.modelCache,
     });
     const results = await Promise.all(desired.map((d) => this.applyChild(mdep, d, log, signal)));
     const applied: Applied = { live: new Map(), written: false };
@@ -320,16 +324,18 @@ export class ModelDeploymentReconciler implements Reconciler {
     );
     const tjName = mdep.spec.model.trainingJobRef?.name;
     const baseline = resolved.baseline;
-    const status = withMonitoring(
+    const observation = this.o.monitoring?.get(key);
+    const monitored = withMonitoring(
       computed,
       mdep,
       {
-        observation: this.o.monitoring?.get(key),
+        observation,
         baselineFailure: baseline && "failure" in baseline ? baseline.failure : undefined,
         testMetrics: tjName ? this.trainingJob(namespace)(tjName)?.status?.finalMetrics : undefined,
       },
       this.now,
     );
+    const status = withGpuFallback(monitored, mdep, observation, this.now);
     return { status, deployments: [stable, canary] };
   }
 

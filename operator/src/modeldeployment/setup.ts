@@ -79,6 +79,7 @@ export function setupModelDeployment(mgr: Manager): Controller {
     capabilities: mgr.capabilities,
     ...(mgr.config.vault ? { vault: mgr.config.vault } : {}),
     ...(mgr.config.egressAllow ? { egressAllow: mgr.config.egressAllow } : {}),
+    modelCache: mgr.config.modelCache,
   });
   const controller = mgr.controller(reconciler, modelDeployments);
   enqueue = (key) => controller.queue.add(key);

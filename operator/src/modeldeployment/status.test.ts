@@ -238,6 +238,28 @@ describe("computeStatus: pod failures", () => {
     expect(cond(s, "Ready")?.message).toMatch(/10\.3\.0\.7 is refused: it is a private address; .*--egress-allow/);
   });
 
+  it("names a model too large for the pod's memory limit by ModelTooLarge, with the memory to ask for", () => {
+    const line =
+      "liftoff-runtime: error: cannot load model pvc://models/vit/model.onnx: ModelTooLarge: the model is 330.0 MiB and needs about 916 MiB to load (2× the file + 256 MiB), more than the container's memory limit of 512 MiB; raise spec.resources.memory to at least 916Mi";
+    const tooLarge = pod("p-m", {
+      phase: "Running",
+      containerStatuses: [
+        {
+          name: "runtime",
+          ready: false,
+          restartCount: 2,
+          state: { waiting: { reason: "CrashLoopBackOff", message: "back-off 20s" } },
+          lastState: { terminated: { exitCode: 1, reason: "Error", message: `${line}\n` } },
+        },
+      ],
+    });
+    const stable = deployment("churn-predictor", 1, { ready: 0, available: 0 });
+    const s = computeStatus(mdep({ replicas: 1 }), observe({ stable, pods: [tooLarge] }), at(T0));
+    expect(cond(s, "Ready")).toMatchObject({ status: "False", reason: Reason.ModelTooLarge });
+    expect(cond(s, "ModelLoaded")).toMatchObject({ status: "False", reason: Reason.ModelTooLarge });
+    expect(cond(s, "Ready")?.message).toMatch(/raise spec\.resources\.memory to at least 916Mi/);
+  });
+
   it("is never Ready while a pod crash-loops, even when other replicas are available", () => {
     const stable = deployment("churn-predictor", 3, { ready: 2, available: 2 });
     const pods = [healthyPod("p-a"), healthyPod("p-b"), crashLoopingPod("p-c")];

@@ -3,6 +3,7 @@
 import type { ModelDeployment, ModelDeploymentStatus } from "../api/v1alpha1/index.js";
 import { type PodFailure, podFailure, podFailureReason, podMessage } from "../children/pod-failure.js";
 import { EGRESS_REFUSED } from "../contract/egress.js";
+import { MODEL_TOO_LARGE } from "../contract/model-reasons.js";
 import { VAULT_REASONS } from "../contract/vault-reasons.js";
 import { applyConditions, type Condition, type ConditionInput } from "../controller/conditions.js";
 import type { KubeObject } from "../kube/types.js";
@@ -23,10 +24,10 @@ export interface ObservedState {
 }
 
 /**
- * A pod that stopped on a Vault failure or a refused model URL says so in its message (runtime/src/vault/errors.ts,
- * runtime/src/commands/serve.ts; the contract's reasons).
+ * A pod that stopped on a Vault failure, a refused model URL or a model too large for its memory limit says so in
+ * its message (runtime/src/vault/errors.ts, runtime/src/commands/serve.ts; the contract's reasons).
  */
-const POD_REASON = new RegExp(`\\b(${[...VAULT_REASONS, EGRESS_REFUSED].join("|")}): `);
+const POD_REASON = new RegExp(`\\b(${[...VAULT_REASONS, EGRESS_REFUSED, MODEL_TOO_LARGE].join("|")}): `);
 
 /** Longest URI end the MODEL column shows when the model has neither a TrainingJob nor a digest. */
 const SUMMARY_URI_CHARS = 40;

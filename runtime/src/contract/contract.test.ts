@@ -124,6 +124,27 @@ const PODS: [string, Built[]][] = [
     }).map((d) => d.object),
   ],
   [
+    "ModelDeployment, onnx on a GPU",
+    modelDeploymentObjects(mdep({ resources: { gpu: 1 } }), {
+      runtimeImage: IMAGE,
+      stable: { uri: "pvc://models/minilm/model.onnx", format: "onnx", claim: "models" },
+      capabilities: { serviceMonitor: false, gatewayAPI: false },
+    }).map((d) => d.object),
+  ],
+  [
+    "ModelDeployment, gguf",
+    modelDeploymentObjects(mdep({}), {
+      runtimeImage: IMAGE,
+      stable: {
+        uri: "pvc://models/smol/SmolLM2-135M-Instruct.Q4_1.gguf",
+        format: "gguf",
+        claim: "models",
+        llm: { contextSize: 1024, gpuLayers: 0, parallel: 3, maxTokens: 64, chatTemplate: "chatML" },
+      },
+      capabilities: { serviceMonitor: false, gatewayAPI: false },
+    }).map((d) => d.object),
+  ],
+  [
     "ModelDeployment, plain",
     modelDeploymentObjects(mdep({}), {
       runtimeImage: IMAGE,
@@ -369,6 +390,18 @@ describe("what the operator writes, the runtime parses", () => {
     // Compile-time: the API's spec fields are the contract's types.
     const api: ModelDeployment["spec"]["model"] = { format: "onnx", uri: "pvc://m/x.onnx", ...processing };
     expect(api.postprocessing?.topK?.k).toBe(5);
+  });
+
+  it("serve: a gguf ModelDeployment's pod env is a valid serve configuration with spec.model.llm", () => {
+    const env = envValues("ModelDeployment, gguf", "serve");
+    expect(parseServeConfig([], env)).toMatchObject({
+      modelFormat: "gguf",
+      llmContextSize: 1024,
+      llmGpuLayers: 0,
+      llmParallel: 3,
+      llmMaxTokens: 64,
+      llmChatTemplate: "chatML",
+    });
   });
 
   it("prepare: the DataSet spec in the Job parses into that spec with the API's defaults", () => {

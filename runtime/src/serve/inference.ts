@@ -22,6 +22,10 @@ export function requireModel(modelHost: ModelHost, name: string, version?: strin
  */
 export function requireReady(modelHost: ModelHost): LoadedModel {
   const model = modelHost.model;
+  if (model === undefined && modelHost.llm !== undefined)
+    throw errors.invalidInput(
+      `model '${modelHost.name}' is a generative (gguf) model: use POST /v1/chat/completions or /v1/completions`,
+    );
   if (model === undefined) throw errors.notReady(modelHost.name);
   return model;
 }

@@ -3,22 +3,20 @@
  * → ready → draining. Routes ask it for readiness and hand it validated requests.
  */
 import { performance } from "node:perf_hooks";
-import {
-  type FetchOptions,
-  fetchArtifact,
-  fetchOnnxArtifact,
-  isOnnxLocation,
-  type ModelLocation,
-} from "../artifact.js";
+import { type FetchOptions, fetchArtifact, isOnnxLocation, type ModelLocation } from "../artifact.js";
 import { activate, type BackendInfo, type ProbeResult, probeBackends } from "../backends.js";
 import type { BackendChoice, ModelFormat } from "../config.js";
 import type { ModelProcessing } from "../contract/processing.js";
 import { ConfigError, errors } from "../errors.js";
+import type { ModelCache } from "../model-cache.js";
+import { fetchToDisk } from "../model-on-disk.js";
 import { fetchSavedModelArtifact, isSavedModelLocation } from "../savedmodel-artifact.js";
 import { Batcher, type BatchResult } from "./batcher.js";
+import type { LlmHost } from "./llm/llm-host.js";
 import type { RuntimeMetrics } from "./metrics.js";
 import { loadModel } from "./model/load.js";
 import { type LoadedModel, type OutputTensor, warmupInputs } from "./model/loaded-model.js";
+import { checkModelFits } from "./model/memory-fit.js";
 import { applyProcessing } from "./model/processing-files.js";
 import { isProcessed } from "./model/with-processing.js";
 import { type BaselineState, Monitor, type MonitorOptions } from "./monitoring/monitor.js";
@@ -46,6 +44,25 @@ export interface ModelHostOptions {
   savedModel?: { tags: string[]; signature: string };
   /** Drift and feedback (monitoring/), set up once the model's signature is known. */
   monitoring?: { options: MonitorOptions; baseline: BaselineState };
+  /** The node-local model cache (--model-cache); undefined: each start streams into a scratch copy. */
+  modelCache?: ModelCache | undefined;
+  /** The container's memory limit in bytes (LIFTOFF_MEMORY_LIMIT): a model that cannot fit is refused (ModelTooLarge). */
+  memoryLimitBytes?: number | undefined;
+  /** The pod has a GPU (--gpu): ONNX tries the CUDA execution provider first. */
+  gpu?: boolean | undefined;
+  /** Where a load that goes on in a lesser way says so (a model cache it cannot write). */
+  warn?: (message: string) => void;
+  /** A gguf model's llama.cpp settings (--llm-*). */
+  llm?: LlmSettings;
+}
+
+interface LlmSettings {
+  contextSize: number;
+  threads: number;
+  gpuLayers: number;
+  parallel: number;
+  maxTokens: number;
+  chatTemplate: string | undefined;
 }
 
 export interface LoadReport {
@@ -59,6 +76,10 @@ export interface LoadReport {
   backend: BackendInfo;
   /** Present when the backend was chosen by `auto`. */
   probe: ProbeResult | undefined;
+  /** ONNX: the model came from the node cache, without a fetch. */
+  cacheHit?: boolean;
+  /** ONNX with --gpu: why the session runs on the CPU instead (GPUFallback). */
+  gpuFallback?: string;
 }
 
 /** Median microseconds of one call with `rows` rows (a quick probe, ≤ ~150 ms). */
@@ -86,6 +107,10 @@ export class ModelHost {
   monitor: Monitor | undefined;
   /** The backend the model runs on, once loaded. */
   backend: BackendInfo | undefined;
+  /** Asked for the GPU (--gpu) and running on the CPU: why (pushed to the operator, which says GPUFallback). */
+  gpuFallback: string | undefined;
+  /** A generative (gguf) model, served on the OpenAI routes instead of the tensor ones (serve/llm/). */
+  llm: LlmHost | undefined;
 
   constructor(private readonly opts: ModelHostOptions) {}
 
@@ -113,7 +138,7 @@ export class ModelHost {
   }
 
   get ready(): boolean {
-    return this.loaded !== undefined && !this.draining;
+    return (this.loaded !== undefined || this.llm !== undefined) && !this.draining;
   }
 
   /** The model, once loaded; metadata routes answer 503 before that. */
@@ -138,6 +163,7 @@ export class ModelHost {
     fetch: FetchOptions = {},
   ): Promise<LoadReport> {
     const format = this.opts.format ?? "auto";
+    if (format === "gguf") return this.loadGguf(location, expectedDigest, fetch);
     if (format === "onnx" || (format === "auto" && isOnnxLocation(location))) {
       return this.loadOnnx(location, expectedDigest, fetch);
     }
@@ -187,14 +213,36 @@ export class ModelHost {
     return report;
   }
 
-  /** An ONNX model: no TF.js backend to choose; onnxruntime runs it (model/onnx.ts). */
+  /**
+   * An ONNX model: streamed to disk (or found in the node cache), checked against the memory limit before and after,
+   * built from that file, and warmed up before it is attached; no TF.js backend to choose (model/onnx.ts).
+   */
   private async loadOnnx(location: ModelLocation, expectedDigest: string | undefined, fetch: FetchOptions) {
     const t0 = performance.now();
-    const artifact = await fetchOnnxArtifact(location, expectedDigest, fetch);
+    const limit = this.opts.memoryLimitBytes;
+    const file = await fetchToDisk(location, "model.onnx", expectedDigest, {
+      ...fetch,
+      cache: this.opts.modelCache,
+      fits: (bytes) => checkModelFits(bytes, "onnx", limit),
+      warn: (message) => this.opts.warn?.(message),
+    });
     const t1 = performance.now();
     // Imported here so pods serving TF.js models never load onnxruntime's native library.
-    const { loadOnnx, onnxBackend } = await import("./model/onnx.js");
-    const model = await loadOnnx(artifact.model, { threads: this.opts.onnxThreads ?? 0 });
+    const { executionProviders, loadOnnx, onnxBackend } = await import("./model/onnx.js");
+    let gpuFallback: string | undefined;
+    let model: LoadedModel;
+    try {
+      model = await loadOnnx(file.path, {
+        threads: this.opts.onnxThreads ?? 0,
+        gpu: this.opts.gpu === true,
+        onFallback: (message) => {
+          gpuFallback = message;
+        },
+      });
+    } finally {
+      // A scratch copy is not needed once the session holds the model; a cache entry stays for the next start.
+      await file.release();
+    }
     try {
       await model.run(warmupInputs(model.signature));
     } catch (err) {
@@ -206,17 +254,20 @@ export class ModelHost {
       throw err;
     });
     const t2 = performance.now();
-    this.digest = artifact.digest;
-    const backend = onnxBackend();
+    this.digest = file.digest;
+    this.gpuFallback = gpuFallback;
+    const backend = onnxBackend(executionProviders(this.opts.gpu === true && gpuFallback === undefined));
     this.attach(served, backend);
-    const report = {
-      digest: artifact.digest,
-      bytes: artifact.bytes,
+    const report: LoadReport = {
+      digest: file.digest,
+      bytes: file.bytes,
       fetchSeconds: (t1 - t0) / 1000,
       probeSeconds: 0,
       warmupSeconds: (t2 - t1) / 1000,
       backend,
       probe: undefined,
+      cacheHit: file.cacheHit,
+      ...(gpuFallback !== undefined ? { gpuFallback } : {}),
     };
     this.opts.metrics.loaded("fetch", report.fetchSeconds);
     this.opts.metrics.loaded("build", report.warmupSeconds);
@@ -262,6 +313,64 @@ export class ModelHost {
     const report = {
       digest: artifact.digest,
       bytes: artifact.bytes,
+      fetchSeconds: (t1 - t0) / 1000,
+      probeSeconds: 0,
+      warmupSeconds: (t2 - t1) / 1000,
+      backend,
+      probe: undefined,
+    };
+    this.opts.metrics.loaded("fetch", report.fetchSeconds);
+    this.opts.metrics.loaded("build", report.warmupSeconds);
+    return report;
+  }
+
+  /** A GGUF model on llama.cpp (llm/): digest-checked file, context, then a one-token warm-up generation. */
+  private async loadGguf(location: ModelLocation, expectedDigest: string | undefined, fetch: FetchOptions) {
+    const settings = this.opts.llm;
+    if (settings === undefined) throw new ConfigError("a gguf model needs the --llm-* settings");
+    const t0 = performance.now();
+    // Imported here so pods serving other formats never load llama.cpp's native library.
+    const { fetchGguf } = await import("./llm/gguf-file.js");
+    const { loadGguf } = await import("./llm/gguf.js");
+    const { LlmHost } = await import("./llm/llm-host.js");
+    const { LlmMetrics } = await import("./llm/llm-metrics.js");
+    const file = await fetchGguf(location, expectedDigest, fetch);
+    const t1 = performance.now();
+    const gguf = await loadGguf(file.path, settings).finally(() => file.cleanup());
+    const llm = new LlmHost(gguf, {
+      maxTokens: settings.maxTokens,
+      maxPending: this.opts.maxPendingRequests ?? Number.MAX_SAFE_INTEGER,
+      metrics: new LlmMetrics(this.opts.metrics.registry, this.name),
+    });
+    try {
+      await llm.generate({
+        prompt: { kind: "text", text: "Hello" },
+        maxTokens: 1,
+        temperature: 0,
+        topP: undefined,
+        seed: undefined,
+        stop: [],
+        jsonSchema: undefined,
+      });
+    } catch (err) {
+      await llm.dispose();
+      throw new ConfigError(`the GGUF model failed its warm-up generation: ${(err as Error).message.split("\n")[0]}`);
+    }
+    const t2 = performance.now();
+    this.digest = file.digest;
+    const backend: BackendInfo = {
+      name: "llama.cpp",
+      tfjsBackend: "",
+      tfjsVersion: "",
+      libVersion: `${gguf.engine.release} (${gguf.engine.gpu})`,
+    };
+    this.llm = llm;
+    this.backend = backend;
+    this.opts.metrics.setBackend(backend);
+    this.opts.metrics.setReady(this.ready);
+    const report = {
+      digest: file.digest,
+      bytes: file.bytes,
       fetchSeconds: (t1 - t0) / 1000,
       probeSeconds: 0,
       warmupSeconds: (t2 - t1) / 1000,

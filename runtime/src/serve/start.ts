@@ -2,11 +2,14 @@
  * `serve`: flags → backend → listen (not ready) → load and warm up the model →
  * ready. SIGTERM/SIGINT: not ready, optional delay, finish in-flight requests, exit.
  */
+import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { inContainerRoot, resolveModelUri } from "../artifact.js";
 import { initBackend } from "../backends.js";
 import { parseServeConfig, type ServeConfig } from "../config.js";
+import { ModelReason } from "../contract/model-reasons.js";
 import { ConfigError } from "../errors.js";
+import { ModelCache } from "../model-cache.js";
 import { EgressError, type EgressPolicy, egressPolicy } from "../net/egress.js";
 import { reportChannelFromEnv } from "../report/reporter.js";
 import { vaultClientFromEnv } from "../vault/env.js";
@@ -19,6 +22,24 @@ import { loadBaseline } from "./monitoring/baseline-source.js";
 import { httpsPush, MonitoringPusher } from "./monitoring/pusher.js";
 import { loadTls } from "./tls.js";
 import { VaultApiKeys } from "./vault-api-keys.js";
+
+/** The node-local model cache of --model-cache, below the pod's root folder on the local node agent. */
+function modelCacheFor(config: ServeConfig, prefix: string | undefined): ModelCache | undefined {
+  if (config.modelCache === undefined) return undefined;
+  const dir = prefix ? path.join(prefix, config.modelCache) : config.modelCache;
+  return new ModelCache({ dir, maxBytes: config.modelCacheBytes });
+}
+
+/**
+ * What the pod pushes to the operator each period: its monitoring snapshot, plus `gpuFallback` when it asked for the
+ * GPU and runs on the CPU (a pod without monitoring then pushes an empty window just to carry it).
+ */
+function pushedSnapshot(modelHost: ModelHost): unknown {
+  const snapshot = modelHost.monitor?.snapshot();
+  const fallback = modelHost.gpuFallback;
+  if (fallback === undefined) return snapshot;
+  return { ...(snapshot ?? { windowSeconds: 0, baseline: { configured: false } }), gpuFallback: fallback };
+}
 
 export interface Running {
   app: FastifyInstance;
@@ -96,7 +117,8 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
   // (checked before listening, so a half-set channel fails the start cleanly).
   let channel: ReturnType<typeof reportChannelFromEnv>;
   try {
-    channel = baseline !== undefined || config.feedback ? reportChannelFromEnv(env) : undefined;
+    // A GPU pod pushes too: what the operator learns from it is whether the GPU was taken (GPUFallback).
+    channel = baseline !== undefined || config.feedback || config.gpu ? reportChannelFromEnv(env) : undefined;
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
@@ -118,6 +140,22 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
         .filter((t) => t !== ""),
       signature: config.savedModelSignature,
     },
+    gpu: config.gpu,
+    memoryLimitBytes: config.memoryLimit,
+    modelCache: modelCacheFor(config, env.LIFTOFF_PATH_PREFIX),
+    warn: (message) => logger?.warn(message),
+    ...(config.modelFormat === "gguf"
+      ? {
+          llm: {
+            contextSize: config.llmContextSize,
+            threads: config.llmThreads,
+            gpuLayers: config.llmGpuLayers,
+            parallel: config.llmParallel,
+            maxTokens: config.llmMaxTokens,
+            chatTemplate: config.llmChatTemplate,
+          },
+        }
+      : {}),
     ...(baseline !== undefined || config.feedback
       ? {
           monitoring: {
@@ -145,6 +183,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     auth: tokens,
     tls,
     logLevel: config.logLevel,
+    openai: config.modelFormat === "gguf",
   });
   logger = app.log;
   // Listen first so liveness answers while a large model loads; readiness waits.
@@ -199,15 +238,18 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
         fetchSeconds: r.fetchSeconds,
         probeSeconds: r.probeSeconds,
         warmupSeconds: r.warmupSeconds,
+        cacheHit: r.cacheHit,
       },
       `model ${config.modelName} ready on backend ${b.name} (${(r.fetchSeconds + r.probeSeconds + r.warmupSeconds).toFixed(3)} s)`,
     );
+    // Asked for the GPU, running on the CPU: said once, led by its reason (docs/modeldeployment.md, "GPU").
+    if (r.gpuFallback !== undefined) app.log.warn(`${ModelReason.GPUFallback}: ${r.gpuFallback}`);
   });
 
   const transport = channel ? httpsPush(channel) : undefined;
   const pusher = transport
     ? new MonitoringPusher({
-        snapshot: () => modelHost.monitor?.snapshot(),
+        snapshot: () => pushedSnapshot(modelHost),
         push: transport.push,
         periodMs: config.monitoringReportSeconds * 1000,
         log: { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m) },

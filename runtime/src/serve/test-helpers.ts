@@ -200,8 +200,9 @@ export async function serverFor(modelJson: string, fx: ServerFixture = {}) {
 }
 
 /**
- * A server (not listening; use inject) serving an ONNX file through ModelHost.load, as `serve` does: the file read
- * once, its digest checked when given, onnxruntime's session built from those bytes and warmed up.
+ * A server (not listening; use inject) serving an ONNX file through ModelHost.load, as `serve` does: the file streamed
+ * to a private copy and hashed as written, its digest checked when given, onnxruntime's session built from that copy
+ * and warmed up.
  */
 export async function onnxServerFor(file: string, fx: ServerFixture & { digest?: string; threads?: number } = {}) {
   const { metrics, limits, modelHost } = fixtureHost(fx, { format: "onnx", onnxThreads: fx.threads ?? 1 });

@@ -105,6 +105,12 @@ export const ModelDeploymentKind: KindDefinition<ModelDeployment> = {
       jsonPath: ".status.model.summary",
       description: "The served model: its TrainingJob, else its short digest.",
     },
+    {
+      name: "Format",
+      type: "string",
+      jsonPath: ".spec.model.format",
+      description: "The model's format (tfjs-layers, tfjs-graph, onnx, gguf).",
+    },
     { name: "URL", type: "string", jsonPath: ".status.url", description: "In-cluster URL of the inference endpoint." },
     {
       name: "Model URI",

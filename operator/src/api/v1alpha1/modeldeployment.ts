@@ -146,6 +146,44 @@ const Postprocessing = Obj(
   { description: "Run in the runtime after the model." },
 );
 
+const Llm = Obj(
+  {
+    contextSize: Type.Integer({
+      description: "Tokens each request's sequence holds, prompt and completion together; a longer prompt gets 400.",
+      minimum: 16,
+      maximum: 1048576,
+      default: 2048,
+    }),
+    gpuLayers: Type.Integer({
+      description: "Model layers offloaded to the GPU (CUDA); needs resources.gpu. 0 runs on CPU.",
+      minimum: 0,
+      maximum: 100000,
+      default: 0,
+    }),
+    parallel: Type.Integer({
+      description: "Requests decoding at once on one pod (llama.cpp sequences); more wait in a bounded queue.",
+      minimum: 1,
+      maximum: 256,
+      default: 4,
+    }),
+    maxTokens: Type.Integer({
+      description: "Most tokens one request may generate (a larger max_tokens gets 400); the default max_tokens.",
+      minimum: 1,
+      maximum: 1048576,
+      default: 512,
+    }),
+    chatTemplate: Type.Optional(
+      Type.String({
+        description:
+          "Chat template override: a node-llama-cpp chat wrapper name (chatML, llama3, mistral, ...) or a Jinja template. Default: the template in the GGUF metadata.",
+        minLength: 1,
+        maxLength: 65536,
+      }),
+    ),
+  },
+  { description: "llama.cpp settings of a gguf model (format gguf only)." },
+);
+
 const ModelSource = Obj(
   {
     trainingJobRef: Type.Optional(
@@ -157,14 +195,14 @@ const ModelSource = Obj(
     uri: Type.Optional(
       Type.String({
         description:
-          "Where the model is: pvc://claim/path/model.json (onnx: pvc://claim/path/model.onnx, or its folder; tf-savedmodel: pvc://claim/path, the folder of saved_model.pb) or an http(s):// URL.",
+          "Where the model is: pvc://claim/path/model.json (onnx: pvc://claim/path/model.onnx, or its folder; tf-savedmodel: pvc://claim/path, the folder of saved_model.pb; gguf: the .gguf file, or a folder with one) or an http(s):// URL.",
         maxLength: 2048,
         pattern: "^(pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/[^\\s]+|https?://[^\\s]+)$",
       }),
     ),
-    format: StringEnum(["tfjs-layers", "tfjs-graph", "onnx", "tf-savedmodel"] as const, {
+    format: StringEnum(["tfjs-layers", "tfjs-graph", "onnx", "tf-savedmodel", "gguf"] as const, {
       description:
-        "Format of the model artifact: tfjs-layers or tfjs-graph (model.json and weight files), onnx (one .onnx file, run by onnxruntime on CPU; its digest is the file's sha256), or tf-savedmodel (a TensorFlow SavedModel folder on a PVC, run by libtensorflow; its digest covers every file, docs/models.md).",
+        "Format of the model artifact: tfjs-layers or tfjs-graph (model.json and weight files), onnx (one .onnx file, run by onnxruntime on CPU; its digest is the file's sha256), tf-savedmodel (a TensorFlow SavedModel folder on a PVC, run by libtensorflow; its digest covers every file, docs/models.md), or gguf (one GGUF language model on llama.cpp, served on the OpenAI API /v1/chat/completions; its digest is the file's sha256).",
       default: "tfjs-layers",
     }),
     savedModel: Type.Optional(
@@ -190,6 +228,7 @@ const ModelSource = Obj(
         { description: "Which part of a tf-savedmodel is served (format tf-savedmodel only)." },
       ),
     ),
+    llm: Type.Optional(Llm),
     digest: Type.Optional(
       Type.String({
         description: "Expected sha256 of the artifact ('sha256:<64 hex>'); the runtime refuses to serve on mismatch.",
@@ -214,6 +253,10 @@ const ModelSource = Obj(
         // A folder cannot be listed over http(s), and a TrainingJob writes a TF.js model.
         rule: "self.format != 'tf-savedmodel' || (has(self.uri) && self.uri.startsWith('pvc://'))",
         message: "format tf-savedmodel takes model.uri pvc://<claim>/<SavedModel folder>",
+      },
+      {
+        rule: "!has(self.llm) || self.format == 'gguf'",
+        message: "model.llm applies only to format gguf",
       },
     ],
   },
@@ -513,6 +556,12 @@ export const ModelDeploymentSpec = Obj(
   {
     description: "Desired state of a ModelDeployment.",
     rules: [
+      {
+        rule:
+          "!has(self.model.llm) || self.model.llm.gpuLayers == 0 || " +
+          "(has(self.resources) && has(self.resources.gpu) && self.resources.gpu > 0)",
+        message: "model.llm.gpuLayers offloads to a GPU: request one in resources.gpu, or set gpuLayers to 0",
+      },
       {
         rule: "!(has(self.replicas) && has(self.autoscaling))",
         message:

@@ -15,6 +15,8 @@ export interface PodSnapshot {
   quality?:
     | { task: "classification"; classes: string[]; classification: { confusion: number[][] } }
     | { task: "regression"; regression: { n: number; absoluteErrorSum: number; squaredErrorSum: number } };
+  /** The pod asked for the GPU and runs on the CPU: onnxruntime's reason (runtime/src/serve/start.ts). */
+  gpuFallback?: string;
 }
 
 const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v) && v >= 0;
@@ -33,6 +35,8 @@ export function parseSnapshot(v: unknown): PodSnapshot | string {
       ...(typeof v.baseline.error === "string" ? { error: v.baseline.error } : {}),
     },
   };
+  // Bounded: a message for a condition, not a channel for anything else.
+  if (typeof v.gpuFallback === "string") out.gpuFallback = v.gpuFallback.slice(0, 512);
   const d = v.drift;
   if (d !== undefined) {
     if (!obj(d) || typeof d.baselineDigest !== "string" || !isNum(d.rows) || !Array.isArray(d.features))

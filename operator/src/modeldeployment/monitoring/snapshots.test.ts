@@ -166,3 +166,25 @@ describe("MonitoringSnapshots.tick", () => {
     expect(s.get("ml/churn")).toBeUndefined();
   });
 });
+
+describe("a GPU pod's fallback to the CPU (GPUFallback)", () => {
+  const gpuOnnx = (name: string): KubeObject => ({
+    metadata: { name, namespace: "ml", uid: `${name}-uid` },
+    spec: { model: { uri: "pvc://m/model.onnx", format: "onnx" }, resources: { gpu: 1 } },
+  });
+  const why = "the CUDA execution provider cannot load (libcudnn.so.9: not found); running on the CPU";
+
+  it("an unmonitored ONNX ModelDeployment on a GPU takes its pods' pushes and shows which pod fell back", () => {
+    const { s, changed } = store({ mdeps: [gpuOnnx("churn")] });
+    s.receive(sender(pod("a")), { windowSeconds: 0, baseline: { configured: false }, gpuFallback: why });
+    expect(changed).toEqual(["ml/churn"]);
+    expect(s.get("ml/churn")?.gpuFallback).toEqual({ pod: "a", message: why });
+  });
+
+  it("nothing to show when its pods took the GPU (they push nothing), nor for a CPU model", () => {
+    const { s } = store({ mdeps: [gpuOnnx("churn"), mdep("other")] });
+    s.tick();
+    expect(s.get("ml/churn")?.gpuFallback).toBeUndefined();
+    expect(s.get("ml/other")?.gpuFallback).toBeUndefined();
+  });
+});

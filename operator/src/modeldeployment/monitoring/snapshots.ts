@@ -38,6 +38,11 @@ function wantsMonitoring(m: ModelDeployment): boolean {
   return Boolean(m.spec?.monitoring?.drift || m.spec?.monitoring?.feedback);
 }
 
+/** Whose pods push: monitored ones, and ONNX models on a GPU (whether they fell back to the CPU). */
+function wantsPushes(m: ModelDeployment): boolean {
+  return wantsMonitoring(m) || ((m.spec?.resources?.gpu ?? 0) > 0 && m.spec?.model?.format === "onnx");
+}
+
 function ready(pod: KubeObject): boolean {
   return (
     !pod.metadata?.deletionTimestamp &&
@@ -114,13 +119,13 @@ export class MonitoringSnapshots {
     const current = this.results.get(key)?.obs;
     if (current === undefined || "unavailable" in current) {
       const mdep = this.o.modelDeployments().find((m) => keyOf(m) === key);
-      if (mdep && wantsMonitoring(mdep as ModelDeployment)) this.update(mdep, this.o.pods());
+      if (mdep && wantsPushes(mdep as ModelDeployment)) this.update(mdep, this.o.pods());
     }
   };
 
   /** One period: drops snapshots of pods gone or silent, and merges every monitored ModelDeployment's. */
   tick(): void {
-    const mdeps = this.o.modelDeployments().filter((m) => wantsMonitoring(m as ModelDeployment));
+    const mdeps = this.o.modelDeployments().filter((m) => wantsPushes(m as ModelDeployment));
     const pods = this.o.pods();
     const keys = new Set(mdeps.map(keyOf));
     for (const k of this.results.keys()) if (!keys.has(k)) this.results.delete(k);
@@ -149,11 +154,13 @@ export class MonitoringSnapshots {
     const serving = servingPods(pods, mdep);
     if (serving.length === 0) return { unavailable: "no ready serving pod to read drift and feedback counts from" };
     const now = this.now();
+    let gpuFallback: Observation["gpuFallback"];
     const snaps = serving.flatMap((p) => {
       const pushed = this.latest.get(p.metadata?.uid ?? "");
-      return pushed && pushed.mdepUid === mdep.metadata?.uid && now - pushed.at <= this.staleMs
-        ? [pushed.snapshot]
-        : [];
+      if (!pushed || pushed.mdepUid !== mdep.metadata?.uid || now - pushed.at > this.staleMs) return [];
+      const message = pushed.snapshot.gpuFallback;
+      if (message !== undefined) gpuFallback ??= { pod: p.metadata?.name ?? "", message };
+      return [pushed.snapshot];
     });
     if (snaps.length === 0) {
       const s = this.o.periodSeconds;
@@ -161,7 +168,7 @@ export class MonitoringSnapshots {
         unavailable: `no ready serving pod pushed its drift and feedback counts in the last ${STALE_PERIODS * s} s (pods push every ${s} s to the operator's report endpoint; see their logs)`,
       };
     }
-    return { merged: mergeSnapshots(snaps) };
+    return { merged: mergeSnapshots(snaps), ...(gpuFallback ? { gpuFallback } : {}) };
   }
 
   start(): void {

@@ -9,7 +9,10 @@ import { type Merged, qualityFigures } from "./scores.js";
 
 const TOP = 5;
 
-export type Observation = { merged: Merged } | { unavailable: string };
+export type Observation = ({ merged: Merged } | { unavailable: string }) & {
+  /** A ready stable pod that asked for the GPU runs on the CPU: which, and why (its push's gpuFallback). */
+  gpuFallback?: { pod: string; message: string };
+};
 
 export interface MonitoringInputs {
   observation: Observation | undefined;

@@ -13,6 +13,8 @@ import type { Limits } from "../validate.js";
 import { registerBodyParser } from "./body-parser.js";
 import { toRuntimeError } from "./fastify-errors.js";
 import { monitoringRoutes } from "./monitoring-routes.js";
+import { isOpenAiPath, sendOpenAiError } from "./openai-errors.js";
+import { openAiRoutes } from "./openai-routes.js";
 import { specialise } from "./openapi-model.js";
 import { sendError, sendJson } from "./reply.js";
 import { installMethodGuard } from "./route-methods.js";
@@ -34,6 +36,8 @@ export interface HttpAppOptions {
   /** Certificate and key: HTTPS instead of HTTP (--tls-cert-file, --tls-key-file). */
   tls?: TlsPair | undefined;
   logLevel?: string;
+  /** The OpenAI routes of a generative (gguf) model (openai-routes.ts). */
+  openai?: boolean;
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -90,12 +94,13 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   app.setErrorHandler((err, req, reply) => {
     const e = toRuntimeError(err, bodyLimitBytes);
     if (e.statusCode >= 500) req.log.error({ err }, "request failed");
-    return sendError(reply, e);
+    return opts.openai && isOpenAiPath(req.url) ? sendOpenAiError(reply, e) : sendError(reply, e);
   });
 
-  app.setNotFoundHandler((req, reply) =>
-    sendError(reply, routes.unroutedError(req.method, req.url.split("?")[0] ?? "")),
-  );
+  app.setNotFoundHandler((req, reply) => {
+    const e = routes.unroutedError(req.method, req.url.split("?")[0] ?? "");
+    return opts.openai && isOpenAiPath(req.url) ? sendOpenAiError(reply, e) : sendError(reply, e);
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -128,6 +133,7 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   await app.register(tfsRestRoutes, { modelHost, limits });
   await app.register(v2Routes, { modelHost, limits });
   await app.register(monitoringRoutes, { modelHost });
+  if (opts.openai) await app.register(openAiRoutes, { modelHost });
 
   app.get("/metrics", { schema: schemas.metrics }, async (_req, reply) => {
     const text = await metrics.registry.metrics();

@@ -13,7 +13,7 @@
 import { jsonRange } from "../dtypes.js";
 import { servedSignature } from "../grpc/tfs-proto-codec.js";
 import { HALF_MAX } from "../half.js";
-import type { DType, Signature, TensorSpec } from "../model/loaded-model.js";
+import type { Signature, TensorSpec } from "../model/loaded-model.js";
 import { FLOAT32_MAX } from "../tensors.js";
 import { accepts, V2_DATATYPES } from "../v2-protocol.js";
 

@@ -1,8 +1,10 @@
 /**
  * An ONNX model as a LoadedModel, run by onnxruntime-node's InferenceSession.
- * The session is built from the bytes the digest was checked on (onnx-artifact.ts
- * reads the file once), never from the path, so a file swapped after the check
- * cannot be served. The signature is the session's own input/output metadata.
+ * The session is built from the file the digest was computed on as it was written
+ * (model-on-disk.ts: a node-cache entry or a private scratch copy), so a source
+ * swapped after the check cannot be served, and a large model is never held whole
+ * in the JS heap; bytes are still taken (tests). The signature is the session's own
+ * input/output metadata.
  */
 import { availableParallelism } from "node:os";
 import * as ort from "onnxruntime-node";
@@ -14,6 +16,10 @@ import type { DType, LoadedModel, OutputTensor, Tensor, TensorSpec, TypedData } 
 export interface OnnxOptions {
   /** Intra-op threads (--onnx-threads); 0 or undefined: the CPUs this process may use. */
   threads?: number;
+  /** The pod has a GPU (spec.resources.gpu): try the CUDA execution provider first. */
+  gpu?: boolean;
+  /** Called when the GPU was asked for and the CUDA provider could not load: the session runs on the CPU. */
+  onFallback?: (message: string) => void;
 }
 
 /** onnxruntime tensor types → the runtime's dtypes; anything else (float64, uint16, …) is refused at load. */
@@ -63,12 +69,18 @@ function fromOrt(t: ort.Tensor, dtype: DType): TypedData {
   return t.data as TypedData;
 }
 
+/** Where the session runs: CUDA then CPU (for the nodes CUDA lacks) when the pod has a GPU, else the CPU alone. */
+export function executionProviders(gpu: boolean): string[] {
+  return gpu ? ["cuda", "cpu"] : ["cpu"];
+}
+
 /**
- * Where the session runs. CPU only for now: the CUDA provider is a later step (issue #25, "GPU"); it goes here,
- * chosen from the pod's GPU, with a fallback to CPU that the load report says.
+ * Whether a session error means the CUDA provider itself could not load (its shared libraries, the CUDA or cuDNN
+ * runtime, no device), rather than a bad model: onnxruntime-node throws it from AppendExecutionProvider_Cuda.
  */
-function executionProviders(): string[] {
-  return ["cpu"];
+function isCudaUnavailable(err: unknown): boolean {
+  const m = (err as Error)?.message ?? String(err);
+  return /AppendExecutionProvider_Cuda|providers_cuda|CUDA|cudnn|cublas/i.test(m);
 }
 
 function spec(m: ort.InferenceSession.ValueMetadata, what: string): TensorSpec {
@@ -85,10 +97,10 @@ function spec(m: ort.InferenceSession.ValueMetadata, what: string): TensorSpec {
 }
 
 /** What the metrics and the load log say an ONNX model runs on (the TF.js fields carry onnxruntime's). */
-export function onnxBackend(): BackendInfo {
+export function onnxBackend(providers: readonly string[] = executionProviders(false)): BackendInfo {
   return {
     name: "onnxruntime",
-    tfjsBackend: executionProviders().join(","),
+    tfjsBackend: providers.join(","),
     tfjsVersion: "",
     libVersion: ort.env.versions.node,
   };
@@ -108,19 +120,36 @@ function externalData(ortMessage: string): string | undefined {
   );
 }
 
-/** Builds the session from the model's bytes; a file that is not ONNX is a ConfigError, not a crash. */
-export async function loadOnnx(bytes: Uint8Array, opts: OnnxOptions = {}): Promise<LoadedModel> {
+function createSession(model: Uint8Array | string, providers: string[], threads: number) {
+  const options = {
+    executionProviders: providers,
+    intraOpNumThreads: threads,
+    // Requests are batched into one run at a time (batcher.ts): nodes in parallel would compete for the same cores.
+    interOpNumThreads: 1,
+    graphOptimizationLevel: "all",
+    logSeverityLevel: 3,
+  } as const;
+  return typeof model === "string"
+    ? ort.InferenceSession.create(model, options)
+    : ort.InferenceSession.create(model, options);
+}
+
+/**
+ * Builds the session from the model file (a path) or its bytes; a file that is not ONNX is a ConfigError, not a
+ * crash. With `gpu`, a CUDA provider that cannot load falls back to the CPU and says so through `onFallback`.
+ */
+export async function loadOnnx(model: Uint8Array | string, opts: OnnxOptions = {}): Promise<LoadedModel> {
   const threads = opts.threads !== undefined && opts.threads > 0 ? opts.threads : availableParallelism();
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(bytes, {
-      executionProviders: executionProviders(),
-      intraOpNumThreads: threads,
-      // Requests are batched into one run at a time (batcher.ts): nodes in parallel would compete for the same cores.
-      interOpNumThreads: 1,
-      graphOptimizationLevel: "all",
-      logSeverityLevel: 3,
-    });
+    try {
+      session = await createSession(model, executionProviders(opts.gpu === true), threads);
+    } catch (err) {
+      if (opts.gpu !== true || !isCudaUnavailable(err)) throw err;
+      const first = ((err as Error).message ?? String(err)).split("\n")[0];
+      opts.onFallback?.(`the CUDA execution provider cannot load (${first}); running on the CPU`);
+      session = await createSession(model, executionProviders(false), threads);
+    }
   } catch (err) {
     const first = ((err as Error).message ?? String(err)).split("\n")[0] ?? "";
     throw new ConfigError(externalData(first) ?? `the model is not a valid ONNX model: ${first}`);
