@@ -145,7 +145,7 @@ export function textPreprocessor(spec: TextSpec, files: TokenizerFiles, signatur
     async run(items) {
       if (items.length === 0) throw errors.invalidInput(`input '${name}' has no text`);
       const encoded = items.map((b, i) => encode(b, i));
-      const length = fixed ?? Math.max(...encoded.map((e) => e.ids.length));
+      const length = fixed ?? encoded.reduce((n, e) => Math.max(n, e.ids.length), 0);
       return targets.map(({ role, spec: s }): Tensor => {
         const size = items.length * length;
         const put = s.dtype === "int64" ? new BigInt64Array(size) : new Int32Array(size);
