@@ -15,7 +15,7 @@ import { loadOnnx } from "../../runtime/src/serve/model/onnx.js";
 import { audioPreprocessor } from "../../runtime/src/serve/preprocess/audio.js";
 import type { Preprocessor } from "../../runtime/src/serve/preprocess/preprocessor.js";
 import { resample } from "../../runtime/src/serve/preprocess/resample.js";
-import { readTokenizerFiles, textPreprocessor } from "../../runtime/src/serve/preprocess/text.js";
+import { type TextSpec, textPreprocessor } from "../../runtime/src/serve/preprocess/text.js";
 import { decodeWav } from "../../runtime/src/serve/preprocess/wav.js";
 import { type WavFixture, wavFile } from "../../runtime/src/serve/preprocess/wav-fixture.js";
 import { python, ROOT } from "./support.js";
@@ -46,6 +46,21 @@ async function modelFile(pkg: string, file: string): Promise<string> {
   const dir = (await fetched).find((d) => path.basename(d) === pkg);
   if (dir === undefined) throw new Error(`hack/fetch-models.sh printed no folder for ${pkg}`);
   return path.join(dir, file);
+}
+
+/** The text spec for MiniLM's tokenizer, and its side file as processing-files.ts hands it over (read, keyed by path). */
+function textSpec(tokenizer: string, maxLength: number, truncate = false) {
+  const spec: TextSpec = {
+    input: "text",
+    tokenizer: {
+      path: "tokenizer.json",
+      digest: "sha256:be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+    },
+    maxLength,
+    truncate,
+    inputs: { ids: "input_ids", attentionMask: "attention_mask", tokenTypeIds: "token_type_ids" },
+  };
+  return { spec, files: new Map([["tokenizer.json", new Uint8Array(readFileSync(tokenizer))]]) };
 }
 
 let venv: Promise<string[]> | undefined;
@@ -217,16 +232,8 @@ describe("tokenization equals HF tokenizers (Python) with the model's own tokeni
       outputs: [],
       batched: true,
     };
-    const pre = textPreprocessor(
-      {
-        input: "text",
-        maxLength,
-        truncate,
-        inputs: { ids: "input_ids", attentionMask: "attention_mask", tokenTypeIds: "token_type_ids" },
-      },
-      await readTokenizerFiles(path.dirname(tokenizer)),
-      signature,
-    );
+    const { spec, files } = textSpec(tokenizer, maxLength, truncate);
+    const pre = textPreprocessor(spec, signature, files);
     const got = await pre.run(texts.map((t) => new TextEncoder().encode(t)));
     return { want, got: Object.fromEntries(pre.produces.map((n, i) => [n, got[i] as Tensor])) };
   };
@@ -272,15 +279,8 @@ describe("all-MiniLM-L6-v2 fed by the text preprocessor answers like onnxruntime
     ]);
     const model = await loadOnnx(new Uint8Array(readFileSync(onnx)), { threads: 1 });
     try {
-      const pre = textPreprocessor(
-        {
-          input: "text",
-          maxLength: 128,
-          inputs: { ids: "input_ids", attentionMask: "attention_mask", tokenTypeIds: "token_type_ids" },
-        },
-        await readTokenizerFiles(path.dirname(tokenizer)),
-        model.signature,
-      );
+      const { spec, files } = textSpec(tokenizer, 128);
+      const pre = textPreprocessor(spec, model.signature, files);
       const { outputs } = await serve(
         model,
         pre,

@@ -79,13 +79,13 @@ describe("audioPreprocessor: framing for a sequence model (Silero VAD)", () => {
       "input 'input' takes one WAV file per request (its frames are one sequence), got 2",
     );
     expect(await rejection(pre.run([wavFile({ samples: ramp(100), format: 7 })]))).toMatch(
-      /^input 'input' item 0: unsupported codec: format 0x0007 \(µ-law\)/,
+      /^input 'input' row 0: unsupported codec: format 0x0007 \(µ-law\)/,
     );
     expect(await rejection(pre.run([wavFile({ sampleRate: 1000, samples: ramp(21000) })]))).toBe(
-      "input 'input' item 0: the audio is 21.00 s long; the limit is 20 s (maxSeconds)",
+      "input 'input' row 0: the audio is 21.00 s long; the limit is 20 s (maxSeconds)",
     );
     expect(await rejection(pre.run([wavFile({ sampleRate: 44101, samples: ramp(100) })]))).toMatch(
-      /^input 'input' item 0: resampling 44101 Hz to 16000 Hz needs the ratio/,
+      /^input 'input' row 0: resampling 44101 Hz to 16000 Hz needs the ratio/,
     );
     expect(await rejection(pre.run([]))).toBe("input 'input' has no WAV file");
   });
@@ -107,7 +107,7 @@ describe("audioPreprocessor: one row per file without framing", () => {
   it("refuses a file of another length than the model takes, naming it", async () => {
     const short = wavFile({ sampleRate: 8000, samples: ramp(7999) });
     expect(await rejection(pre.run([wavFile({ sampleRate: 8000, samples: ramp(8000) }), short]))).toBe(
-      "input 'audio' item 1: 7999 samples at 8000 Hz, but the model takes 8000",
+      "input 'audio' row 1: 7999 samples at 8000 Hz, but the model takes 8000",
     );
   });
 });
@@ -117,7 +117,7 @@ describe("audioPreprocessor: a spec that does not fit the model is a ConfigError
     [
       "unknown input",
       { ...SILERO_SPEC, input: "wave" },
-      /audio input 'wave' is not an input of the model \(input, h, c\)/,
+      /preprocessing.audio.input 'wave' is not an input of the model \(input, h, c\)/,
     ],
     ["bad rate", { ...SILERO_SPEC, sampleRate: 0 }, /sampleRate must be an integer from 1 to 768000 Hz, got 0/],
     ["bad maxSeconds", { ...SILERO_SPEC, maxSeconds: -1 }, /maxSeconds must be above 0 and at most 3600, got -1/],
@@ -127,9 +127,13 @@ describe("audioPreprocessor: a spec that does not fit the model is a ConfigError
       /takes rows of 576 samples, not frame \+ context = 544/,
     ],
     ["context > frame", { ...SILERO_SPEC, framing: { frame: 16, context: 32 } }, /context from 0 to frame/],
-    ["zeros unknown", { ...SILERO_SPEC, zeros: ["state"] }, /audio zeros input 'state' is not an input/],
-    ["zeros twice", { ...SILERO_SPEC, zeros: ["h", "h"] }, /audio zeros names 'h' twice/],
-    ["zeros the audio", { ...SILERO_SPEC, zeros: ["input"] }, /audio zeros names the audio input 'input' itself/],
+    ["zeros unknown", { ...SILERO_SPEC, zeros: ["state"] }, /preprocessing.audio.zeros input 'state' is not an input/],
+    ["zeros twice", { ...SILERO_SPEC, zeros: ["h", "h"] }, /preprocessing.audio.zeros names 'h' twice/],
+    [
+      "zeros the audio",
+      { ...SILERO_SPEC, zeros: ["input"] },
+      /preprocessing.audio.zeros names the audio input 'input' itself/,
+    ],
   ];
   for (const [what, spec, message] of cases) {
     it(what, () => {
@@ -137,6 +141,13 @@ describe("audioPreprocessor: a spec that does not fit the model is a ConfigError
       expect(() => audioPreprocessor(spec, SILERO)).toThrow(message);
     });
   }
+  it("without `input`, the samples go to the only input the zeros leave", () => {
+    const { input: _, ...unnamed } = SILERO_SPEC;
+    expect(audioPreprocessor(unnamed, SILERO).produces).toEqual(["input", "h", "c"]);
+    expect(() => audioPreprocessor({ ...unnamed, zeros: ["h"] }, SILERO)).toThrow(
+      "preprocessing.audio.input must name one of the model's inputs (input, h, c)",
+    );
+  });
   it("zeros need a fixed shape; the audio input a float32 rank-2 one", () => {
     const state: Signature = {
       ...SILERO,

@@ -7,14 +7,17 @@
 import { ConfigError, errors } from "../../errors.js";
 import { DTYPE_INFO } from "../dtypes.js";
 import type { Signature, Tensor, TensorSpec } from "../model/loaded-model.js";
-import { bytesInput } from "./bytes-input.js";
 import type { Preprocessor } from "./preprocessor.js";
 import { ratioProblem, resample } from "./resample.js";
 import { decodeWav, MAX_SAMPLE_RATE, WavError } from "./wav.js";
 
+/** spec.model.preprocessing.audio. */
 export interface AudioSpec {
-  /** The model input the samples go to; a request sends the WAV files under the same name, as BYTES. */
-  input: string;
+  /**
+   * The model input the samples go to (default: the only input not in `zeros`); a request sends the WAV files under
+   * the same name, as BYTES.
+   */
+  input?: string;
   /** The rate the model takes, in Hz: every file is resampled to it. */
   sampleRate: number;
   /** A longer file is refused (400) before its samples are decoded. */
@@ -29,31 +32,40 @@ export interface AudioSpec {
 const MAX_SECONDS = 3600;
 
 const positiveInt = (v: unknown, max: number) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max;
+const names = (signature: Signature) => signature.inputs.map((s) => s.name).join(", ");
 
 function modelInput(signature: Signature, name: string, what: string): TensorSpec {
   const spec = signature.inputs.find((s) => s.name === name);
-  if (spec === undefined) {
-    throw new ConfigError(
-      `${what} '${name}' is not an input of the model (${signature.inputs.map((s) => s.name).join(", ")})`,
-    );
-  }
+  if (spec === undefined) throw new ConfigError(`${what} '${name}' is not an input of the model (${names(signature)})`);
   return spec;
 }
 
+/** The named input, or the only one the zeros leave. */
+function audioInput(spec: AudioSpec, signature: Signature): TensorSpec {
+  if (spec.input !== undefined) return modelInput(signature, spec.input, "preprocessing.audio.input");
+  const rest = signature.inputs.filter((s) => !(spec.zeros ?? []).includes(s.name));
+  if (rest.length !== 1) {
+    throw new ConfigError(`preprocessing.audio.input must name one of the model's inputs (${names(signature)})`);
+  }
+  return rest[0] as TensorSpec;
+}
+
 /** Checks the spec against itself and the model's signature; every mismatch is a ConfigError at load. */
-function check(spec: AudioSpec, signature: Signature): TensorSpec[] {
+function check(spec: AudioSpec, signature: Signature): { target: TensorSpec; zeros: TensorSpec[] } {
   if (!positiveInt(spec.sampleRate, MAX_SAMPLE_RATE)) {
     throw new ConfigError(
-      `audio sampleRate must be an integer from 1 to ${MAX_SAMPLE_RATE} Hz, got ${spec.sampleRate}`,
+      `preprocessing.audio.sampleRate must be an integer from 1 to ${MAX_SAMPLE_RATE} Hz, got ${spec.sampleRate}`,
     );
   }
   if (!(spec.maxSeconds > 0 && spec.maxSeconds <= MAX_SECONDS)) {
-    throw new ConfigError(`audio maxSeconds must be above 0 and at most ${MAX_SECONDS}, got ${spec.maxSeconds}`);
+    throw new ConfigError(
+      `preprocessing.audio.maxSeconds must be above 0 and at most ${MAX_SECONDS}, got ${spec.maxSeconds}`,
+    );
   }
-  const target = modelInput(signature, spec.input, "audio input");
+  const target = audioInput(spec, signature);
   if (target.dtype !== "float32" || target.shape.length !== 2) {
     throw new ConfigError(
-      `audio input '${spec.input}' must be a float32 model input of rank 2, but it is ${target.dtype} [${target.shape.join(", ")}]`,
+      `audio input '${target.name}' must be a float32 model input of rank 2, but it is ${target.dtype} [${target.shape.join(", ")}]`,
     );
   }
   const width = target.shape[1] as number;
@@ -61,27 +73,28 @@ function check(spec: AudioSpec, signature: Signature): TensorSpec[] {
     const { frame, context } = spec.framing;
     if (!positiveInt(frame, 1 << 20) || !Number.isInteger(context) || context < 0 || context > frame) {
       throw new ConfigError(
-        `audio framing needs an integer frame ≥ 1 and an integer context from 0 to frame, got frame ${frame}, context ${context}`,
+        `preprocessing.audio.framing needs an integer frame ≥ 1 and an integer context from 0 to frame, got frame ${frame}, context ${context}`,
       );
     }
     if (width !== -1 && width !== frame + context) {
       throw new ConfigError(
-        `audio input '${spec.input}' takes rows of ${width} samples, not frame + context = ${frame + context}`,
+        `audio input '${target.name}' takes rows of ${width} samples, not frame + context = ${frame + context}`,
       );
     }
   }
   const zeros = spec.zeros ?? [];
-  return zeros.map((name, i) => {
-    const z = modelInput(signature, name, "audio zeros input");
-    if (name === spec.input) throw new ConfigError(`audio zeros names the audio input '${name}' itself`);
-    if (zeros.indexOf(name) !== i) throw new ConfigError(`audio zeros names '${name}' twice`);
+  const zeroSpecs = zeros.map((name, i) => {
+    const z = modelInput(signature, name, "preprocessing.audio.zeros input");
+    if (name === target.name) throw new ConfigError(`preprocessing.audio.zeros names the audio input '${name}' itself`);
+    if (zeros.indexOf(name) !== i) throw new ConfigError(`preprocessing.audio.zeros names '${name}' twice`);
     if (z.shape.some((d) => d < 0)) {
       throw new ConfigError(
-        `audio zeros input '${name}' has unknown dimensions [${z.shape.join(", ")}]; zeros need a fixed shape`,
+        `preprocessing.audio.zeros input '${name}' has unknown dimensions [${z.shape.join(", ")}]; zeros need a fixed shape`,
       );
     }
     return z;
   });
+  return { target, zeros: zeroSpecs };
 }
 
 /** [frames, context + frame]: the last frame zero-padded, the first one's context zeros (silero_vad frame_blocks). */
@@ -98,22 +111,22 @@ function frameRows(x: Float32Array, frame: number, context: number): Tensor {
 }
 
 export function audioPreprocessor(spec: AudioSpec, signature: Signature): Preprocessor {
-  const zeros = check(spec, signature);
-  const name = spec.input;
-  const width = (modelInput(signature, name, "audio input").shape[1] as number) ?? -1;
-  const bad = (item: number, why: string) => errors.invalidInput(`input '${name}' item ${item}: ${why}`);
+  const { target, zeros } = check(spec, signature);
+  const name = target.name;
+  const width = target.shape[1] as number;
+  const bad = (row: number, why: string) => errors.invalidInput(`input '${name}' row ${row}: ${why}`);
 
   /** One file as float32 samples at the model's rate; every problem with the file is a 400 naming it. */
-  const samples = (bytes: Uint8Array, item: number): Float32Array => {
+  const samples = (bytes: Uint8Array, row: number): Float32Array => {
     let wav: ReturnType<typeof decodeWav>;
     try {
       wav = decodeWav(bytes, spec.maxSeconds);
     } catch (err) {
-      if (err instanceof WavError) throw bad(item, err.message);
+      if (err instanceof WavError) throw bad(row, err.message);
       throw err;
     }
     const problem = ratioProblem(wav.sampleRate, spec.sampleRate);
-    if (problem !== undefined) throw bad(item, problem);
+    if (problem !== undefined) throw bad(row, problem);
     return Float32Array.from(resample(wav.samples, wav.sampleRate, spec.sampleRate));
   };
 
@@ -124,7 +137,7 @@ export function audioPreprocessor(spec: AudioSpec, signature: Signature): Prepro
     }));
 
   return {
-    input: bytesInput(name, spec.framing ? 1 : -1),
+    input: { name, dtype: "bytes", shape: [spec.framing ? 1 : -1] },
     produces: [name, ...zeros.map((z) => z.name)],
     async run(items) {
       if (items.length === 0) throw errors.invalidInput(`input '${name}' has no WAV file`);

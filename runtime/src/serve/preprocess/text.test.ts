@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, RuntimeError } from "../../errors.js";
 import type { Signature } from "../model/loaded-model.js";
-import { type TextSpec, type TokenizerFiles, textPreprocessor } from "./text.js";
+import { type TextSpec, textPreprocessor } from "./text.js";
 
 /** A WordPiece tokenizer.json of the BERT kind (as all-MiniLM-L6-v2's), with a vocabulary of a few words. */
 const VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "hello", "world", "play", "##ing", "cafe", ",", "!"];
@@ -14,43 +14,44 @@ const special = (content: string) => ({
   rstrip: false,
   normalized: false,
 });
-const TOKENIZER: TokenizerFiles = {
-  json: {
-    version: "1.0",
-    truncation: null,
-    padding: { strategy: "BatchLongest", direction: "Right", pad_id: 0, pad_type_id: 0, pad_token: "[PAD]" },
-    added_tokens: ["[PAD]", "[UNK]", "[CLS]", "[SEP]"].map(special),
-    normalizer: {
-      type: "BertNormalizer",
-      clean_text: true,
-      handle_chinese_chars: true,
-      strip_accents: null,
-      lowercase: true,
-    },
-    pre_tokenizer: { type: "BertPreTokenizer" },
-    post_processor: {
-      type: "TemplateProcessing",
-      single: [
-        { SpecialToken: { id: "[CLS]", type_id: 0 } },
-        { Sequence: { id: "A", type_id: 0 } },
-        { SpecialToken: { id: "[SEP]", type_id: 0 } },
-      ],
-      pair: [],
-      special_tokens: {
-        "[CLS]": { id: "[CLS]", ids: [2], tokens: ["[CLS]"] },
-        "[SEP]": { id: "[SEP]", ids: [3], tokens: ["[SEP]"] },
-      },
-    },
-    decoder: { type: "WordPiece", prefix: "##", cleanup: true },
-    model: {
-      type: "WordPiece",
-      unk_token: "[UNK]",
-      continuing_subword_prefix: "##",
-      max_input_chars_per_word: 100,
-      vocab: Object.fromEntries(VOCAB.map((t, i) => [t, i])),
+const TOKENIZER_JSON = {
+  version: "1.0",
+  truncation: null,
+  padding: { strategy: "BatchLongest", direction: "Right", pad_id: 0, pad_type_id: 0, pad_token: "[PAD]" },
+  added_tokens: ["[PAD]", "[UNK]", "[CLS]", "[SEP]"].map(special),
+  normalizer: {
+    type: "BertNormalizer",
+    clean_text: true,
+    handle_chinese_chars: true,
+    strip_accents: null,
+    lowercase: true,
+  },
+  pre_tokenizer: { type: "BertPreTokenizer" },
+  post_processor: {
+    type: "TemplateProcessing",
+    single: [
+      { SpecialToken: { id: "[CLS]", type_id: 0 } },
+      { Sequence: { id: "A", type_id: 0 } },
+      { SpecialToken: { id: "[SEP]", type_id: 0 } },
+    ],
+    pair: [],
+    special_tokens: {
+      "[CLS]": { id: "[CLS]", ids: [2], tokens: ["[CLS]"] },
+      "[SEP]": { id: "[SEP]", ids: [3], tokens: ["[SEP]"] },
     },
   },
+  decoder: { type: "WordPiece", prefix: "##", cleanup: true },
+  model: {
+    type: "WordPiece",
+    unk_token: "[UNK]",
+    continuing_subword_prefix: "##",
+    max_input_chars_per_word: 100,
+    vocab: Object.fromEntries(VOCAB.map((t, i) => [t, i])),
+  },
 };
+/** The side files as processing-files.ts hands them over: read, digest-checked, keyed by path. */
+const FILES = new Map([["tokenizer.json", new TextEncoder().encode(JSON.stringify(TOKENIZER_JSON))]]);
+const TOKENIZER = { path: "tokenizer.json", digest: `sha256:${"0".repeat(64)}` };
 
 const model = (dtype: "int64" | "int32" = "int64", sequence = -1): Signature => ({
   inputs: ["input_ids", "attention_mask", "token_type_ids"].map((name) => ({ name, dtype, shape: [-1, sequence] })),
@@ -59,6 +60,7 @@ const model = (dtype: "int64" | "int32" = "int64", sequence = -1): Signature => 
 });
 const SPEC: TextSpec = {
   input: "text",
+  tokenizer: TOKENIZER,
   maxLength: 6,
   inputs: { ids: "input_ids", attentionMask: "attention_mask", tokenTypeIds: "token_type_ids" },
 };
@@ -81,7 +83,7 @@ const rejection = async (p: Promise<unknown>) => {
 
 describe("textPreprocessor", () => {
   it("tokenizes each text with the model's tokenizer, pads to the longest and masks the padding", async () => {
-    const pre = textPreprocessor(SPEC, TOKENIZER, model());
+    const pre = textPreprocessor(SPEC, model(), FILES);
     expect(pre.input).toEqual({ name: "text", dtype: "bytes", shape: [-1] });
     expect(pre.produces).toEqual(["input_ids", "attention_mask", "token_type_ids"]);
     const [ids, mask, types] = await pre.run([utf8("Hello, WORLD!"), utf8("playing"), utf8("Café zebra")]);
@@ -107,21 +109,21 @@ describe("textPreprocessor", () => {
   });
 
   it("refuses a text over maxLength, naming the limit", async () => {
-    const pre = textPreprocessor(SPEC, TOKENIZER, model());
+    const pre = textPreprocessor(SPEC, model(), FILES);
     expect(await rejection(pre.run([utf8("hello"), utf8("hello world hello world hello")]))).toBe(
-      "input 'text' item 1: the text is 7 tokens long; the limit is 6 (maxLength)",
+      "input 'text' row 1: the text is 7 tokens long; the limit is 6 (maxLength)",
     );
   });
 
   it("cuts a text to maxLength when the spec says truncate, keeping the special tokens", async () => {
-    const pre = textPreprocessor({ ...SPEC, truncate: true, maxLength: 4 }, TOKENIZER, model());
+    const pre = textPreprocessor({ ...SPEC, truncate: true, maxLength: 4 }, model(), FILES);
     const [ids, mask] = await pre.run([utf8("hello world playing")]);
     expect(rows(ids?.data as BigInt64Array, 4)).toEqual([[2, 4, 5, 3]]);
     expect(rows(mask?.data as BigInt64Array, 4)).toEqual([[1, 1, 1, 1]]);
   });
 
   it("pads to the model's fixed sequence length, in the model's int32, with only the inputs declared", async () => {
-    const pre = textPreprocessor({ ...SPEC, inputs: { ids: "input_ids" }, pad: 10 }, TOKENIZER, model("int32", 8));
+    const pre = textPreprocessor({ ...SPEC, inputs: { ids: "input_ids" }, pad: 10 }, model("int32", 8), FILES);
     expect(pre.produces).toEqual(["input_ids"]);
     const [ids] = await pre.run([utf8("hello")]);
     expect(ids?.data).toBeInstanceOf(Int32Array);
@@ -129,16 +131,20 @@ describe("textPreprocessor", () => {
   });
 
   it("refuses bytes that are not UTF-8 and an empty request", async () => {
-    const pre = textPreprocessor(SPEC, TOKENIZER, model());
+    const pre = textPreprocessor(SPEC, model(), FILES);
     expect(await rejection(pre.run([utf8("hello"), Uint8Array.from([0x68, 0xff, 0xfe])]))).toBe(
-      "input 'text' item 1: the text is not valid UTF-8",
+      "input 'text' row 1: the text is not valid UTF-8",
     );
     expect(await rejection(pre.run([]))).toBe("input 'text' has no text");
   });
 
   it("a spec that does not fit the model or tokenizer is a ConfigError at load", () => {
     const bad: [TextSpec, Signature, RegExp][] = [
-      [{ ...SPEC, inputs: { ids: "ids" } }, model(), /text inputs.ids 'ids' is not an input of the model/],
+      [
+        { ...SPEC, inputs: { ids: "ids" } },
+        model(),
+        /preprocessing.text.inputs.ids 'ids' is not an input of the model/,
+      ],
       [
         { ...SPEC, maxLength: 9 },
         model("int64", 8),
@@ -153,7 +159,20 @@ describe("textPreprocessor", () => {
       ],
     ];
     for (const [spec, signature, message] of bad)
-      expect(() => textPreprocessor(spec, TOKENIZER, signature)).toThrow(message);
-    expect(() => textPreprocessor(SPEC, { json: { model: { type: "Nonsense" } } }, model())).toThrow(ConfigError);
+      expect(() => textPreprocessor(spec, signature, FILES)).toThrow(message);
+    const nonsense = new Map([["tokenizer.json", new TextEncoder().encode('{"model": {"type": "Nonsense"}}')]]);
+    expect(() => textPreprocessor(SPEC, model(), nonsense)).toThrow(ConfigError);
+    expect(() => textPreprocessor(SPEC, model(), nonsense)).toThrow(
+      /preprocessing.text.tokenizer 'tokenizer.json' cannot be loaded/,
+    );
+    const notJson = new Map([["tokenizer.json", new TextEncoder().encode("{")]]);
+    expect(() => textPreprocessor(SPEC, model(), notJson)).toThrow(
+      "preprocessing.text.tokenizer 'tokenizer.json' is not valid JSON",
+    );
+  });
+
+  it("the input defaults to 'text'", () => {
+    const { input: _, ...unnamed } = SPEC;
+    expect(textPreprocessor(unnamed, model(), FILES).input.name).toBe("text");
   });
 });

@@ -5,17 +5,25 @@
  * model's fixed sequence length); one over maxLength tokens is refused with a 400 naming the limit, or cut to it
  * when the spec says `truncate`.
  */
-import { readFile } from "node:fs/promises";
-import path from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { ConfigError, errors } from "../../errors.js";
 import type { Signature, Tensor, TensorSpec } from "../model/loaded-model.js";
-import { bytesInput } from "./bytes-input.js";
 import type { Preprocessor } from "./preprocessor.js";
 
+/** A file beside the model, pinned by its sha256 (contract/processing.ts SideFile; read by processing-files.ts). */
+interface SideFile {
+  path: string;
+  digest: string;
+}
+
+/** spec.model.preprocessing.text. */
 export interface TextSpec {
-  /** The BYTES input a request sends its UTF-8 texts in (one text per element). */
-  input: string;
+  /** The BYTES input a request sends its UTF-8 texts in, one text per element (default "text"). */
+  input?: string;
+  /** The model's tokenizer.json. */
+  tokenizer: SideFile;
+  /** Its tokenizer_config.json, when the tokenizer needs one (most tokenizer.json files do not). */
+  tokenizerConfig?: SideFile;
   /** The most tokens a text may have, special tokens included. */
   maxLength: number;
   /** Cut a longer text to maxLength (as HF `tokenizers` truncation does) instead of refusing it. Default false. */
@@ -26,31 +34,15 @@ export interface TextSpec {
   pad?: number;
 }
 
-/** The model folder's tokenizer files, parsed: tokenizer.json and, when present, tokenizer_config.json. */
-export interface TokenizerFiles {
-  json: unknown;
-  config?: unknown;
-}
-
-/** Reads tokenizer.json (required) and tokenizer_config.json (optional) from the model folder. */
-export async function readTokenizerFiles(dir: string): Promise<TokenizerFiles> {
-  const read = async (name: string, required: boolean): Promise<unknown> => {
-    let text: string;
-    try {
-      text = await readFile(path.join(dir, name), "utf8");
-    } catch (err) {
-      if (!required && (err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw new ConfigError(
-        `text preprocessing needs the model folder's ${name}: ${(err as Error).message.split("\n")[0]}`,
-      );
-    }
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new ConfigError(`the model folder's ${name} is not valid JSON`);
-    }
-  };
-  return { json: await read("tokenizer.json", true), config: await read("tokenizer_config.json", false) };
+/** A side file's bytes (already digest-checked, keyed by path) as JSON. */
+function json(files: ReadonlyMap<string, Uint8Array>, file: SideFile, field: string): unknown {
+  const bytes = files.get(file.path);
+  if (bytes === undefined) throw new ConfigError(`preprocessing.text.${field} '${file.path}' was not read`);
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new ConfigError(`preprocessing.text.${field} '${file.path}' is not valid JSON`);
+  }
 }
 
 /** A tokenizer.json's padding.pad_id, when it declares one. */
@@ -63,12 +55,12 @@ function idInput(signature: Signature, name: string, what: string): TensorSpec {
   const spec = signature.inputs.find((s) => s.name === name);
   if (spec === undefined) {
     throw new ConfigError(
-      `text ${what} '${name}' is not an input of the model (${signature.inputs.map((s) => s.name).join(", ")})`,
+      `preprocessing.text.${what} '${name}' is not an input of the model (${signature.inputs.map((s) => s.name).join(", ")})`,
     );
   }
   if ((spec.dtype !== "int64" && spec.dtype !== "int32") || spec.shape.length !== 2) {
     throw new ConfigError(
-      `text ${what} '${name}' must be an int64 or int32 model input of rank 2, but it is ${spec.dtype} [${spec.shape.join(", ")}]`,
+      `preprocessing.text.${what} '${name}' must be an int64 or int32 model input of rank 2, but it is ${spec.dtype} [${spec.shape.join(", ")}]`,
     );
   }
   return spec;
@@ -79,12 +71,20 @@ interface Encoded {
   typeIds: number[];
 }
 
-export function textPreprocessor(spec: TextSpec, files: TokenizerFiles, signature: Signature): Preprocessor {
+export function textPreprocessor(
+  spec: TextSpec,
+  signature: Signature,
+  files: ReadonlyMap<string, Uint8Array>,
+): Preprocessor {
+  const tokenizerJson = json(files, spec.tokenizer, "tokenizer");
+  const config = spec.tokenizerConfig ? json(files, spec.tokenizerConfig, "tokenizerConfig") : {};
   let tokenizer: Tokenizer;
   try {
-    tokenizer = new Tokenizer(files.json as object, (files.config ?? {}) as object);
+    tokenizer = new Tokenizer(tokenizerJson as object, config as object);
   } catch (err) {
-    throw new ConfigError(`the model's tokenizer.json cannot be loaded: ${(err as Error).message.split("\n")[0]}`);
+    throw new ConfigError(
+      `preprocessing.text.tokenizer '${spec.tokenizer.path}' cannot be loaded: ${(err as Error).message.split("\n")[0]}`,
+    );
   }
   const roles = [
     ["ids", spec.inputs.ids],
@@ -95,38 +95,38 @@ export function textPreprocessor(spec: TextSpec, files: TokenizerFiles, signatur
     name === undefined ? [] : [{ role, spec: idInput(signature, name, `inputs.${role}`) }],
   );
   if (new Set(targets.map((t) => t.spec.name)).size !== targets.length) {
-    throw new ConfigError("text inputs name one model input twice");
+    throw new ConfigError("preprocessing.text.inputs name one model input twice");
   }
   const fixed = targets.map((t) => t.spec.shape[1] as number).find((d) => d !== -1);
   if (!Number.isInteger(spec.maxLength) || spec.maxLength < 1 || (fixed !== undefined && spec.maxLength > fixed)) {
     throw new ConfigError(
-      `text maxLength must be an integer from 1${fixed !== undefined ? ` to the model's sequence length ${fixed}` : ""}, got ${spec.maxLength}`,
+      `preprocessing.text.maxLength must be an integer from 1${fixed !== undefined ? ` to the model's sequence length ${fixed}` : ""}, got ${spec.maxLength}`,
     );
   }
-  const pad = spec.pad ?? declaredPad(files.json) ?? tokenizer.token_to_id("[PAD]");
+  const pad = spec.pad ?? declaredPad(tokenizerJson) ?? tokenizer.token_to_id("[PAD]");
   if (pad === undefined || !Number.isInteger(pad) || pad < 0) {
     throw new ConfigError(
-      "text preprocessing needs `pad`: the tokenizer declares no padding id and has no [PAD] token",
+      "preprocessing.text.pad is needed: the tokenizer declares no padding id and has no [PAD] token",
     );
   }
   const unk = (tokenizer.model as unknown as { unk_token_id?: number } | null)?.unk_token_id;
-  const name = spec.input;
+  const name = spec.input ?? "text";
   const decoder = new TextDecoder("utf-8", { fatal: true });
 
   /** Special tokens and all, as HF `tokenizers` truncation cuts: the text's own tokens, then the template again. */
-  const encode = (bytes: Uint8Array, item: number): Encoded => {
+  const encode = (bytes: Uint8Array, row: number): Encoded => {
     let text: string;
     try {
       text = decoder.decode(bytes);
     } catch {
-      throw errors.invalidInput(`input '${name}' item ${item}: the text is not valid UTF-8`);
+      throw errors.invalidInput(`input '${name}' row ${row}: the text is not valid UTF-8`);
     }
     const full = tokenizer.encode(text, { return_token_type_ids: true });
     if (full.ids.length <= spec.maxLength)
       return { ids: full.ids, typeIds: full.token_type_ids ?? full.ids.map(() => 0) };
     if (!spec.truncate) {
       throw errors.invalidInput(
-        `input '${name}' item ${item}: the text is ${full.ids.length} tokens long; the limit is ${spec.maxLength} (maxLength)`,
+        `input '${name}' row ${row}: the text is ${full.ids.length} tokens long; the limit is ${spec.maxLength} (maxLength)`,
       );
     }
     const own = tokenizer.tokenize(text);
@@ -140,7 +140,7 @@ export function textPreprocessor(spec: TextSpec, files: TokenizerFiles, signatur
   };
 
   return {
-    input: bytesInput(name),
+    input: { name, dtype: "bytes", shape: [-1] },
     produces: targets.map((t) => t.spec.name),
     async run(items) {
       if (items.length === 0) throw errors.invalidInput(`input '${name}' has no text`);
