@@ -385,6 +385,58 @@ export const INVALID_CASES: InvalidCase[] = [
     field: "spec.replicas",
     message: "should be greater than or equal to 0",
   },
+  {
+    kind: "ModelDeployment",
+    what: "two kinds of preprocessing",
+    on: "create",
+    mutate: (m) => {
+      m.spec.model.preprocessing = { image: { width: 224, height: 224 }, text: {} };
+    },
+    field: "spec.model.preprocessing",
+    message: "set exactly one of preprocessing.image, preprocessing.audio or preprocessing.text",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "image resizeShorterTo without a centre crop",
+    on: "create",
+    mutate: (m) => {
+      m.spec.model.preprocessing = { image: { width: 224, height: 224, crop: "none", resizeShorterTo: 256 } };
+    },
+    field: "spec.model.preprocessing.image",
+    message: "resizeShorterTo needs crop: center",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "image std of 0",
+    on: "create",
+    mutate: (m) => {
+      m.spec.model.preprocessing = { image: { width: 224, height: 224, mean: [0, 0, 0], std: [1, 0, 1] } };
+    },
+    field: "spec.model.preprocessing.image",
+    message: "std must not be 0",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "a labels file outside the model's folder",
+    on: "create",
+    mutate: (m) => {
+      m.spec.model.postprocessing = {
+        topK: { k: 5, labels: { path: "../labels.txt", digest: `sha256:${"0".repeat(64)}` } },
+      };
+    },
+    field: "spec.model.postprocessing.topK.labels",
+    message: "path must not contain '..' or '.' segments",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "a labels file without its digest",
+    on: "create",
+    mutate: (m) => {
+      m.spec.model.postprocessing = { topK: { k: 5, labels: { path: "labels.txt" } } };
+    },
+    field: "spec.model.postprocessing.topK.labels.digest",
+    message: "Required value",
+  },
 ];
 
 /** The table in docs/validation.md. */

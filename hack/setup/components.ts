@@ -107,7 +107,7 @@ export const COMPONENTS: SetupComponent[] = [
   ),
   script(
     "onnx-venv",
-    "onnxruntime, numpy, tokenizers and scipy in their own Python venv: the ONNX and preprocessing tests' reference (PyPI)",
+    "onnxruntime, numpy, tokenizers, Pillow and scipy in their own Python venv: the ONNX and preprocessing tests' reference (PyPI)",
     "onnx-venv.sh",
     [],
     50, // 33 s measured here cold at load average ~10 (2026-12-06); 41 s with scipy at load average 2

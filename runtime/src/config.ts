@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { POD_ENV } from "./contract/pod-env.js";
+import type { ModelProcessing } from "./contract/processing.js";
 import { SERVING_DEFAULTS } from "./contract/serving.js";
 import { ConfigError } from "./errors.js";
 
@@ -29,6 +30,8 @@ export interface ServeConfig {
   modelFormat: ModelFormat;
   /** onnxruntime intra-op threads; 0: the CPUs the process may use. */
   onnxThreads: number;
+  /** Declared pre- and postprocessing (spec.model's), checked against the model at load. */
+  modelProcessing: ModelProcessing | undefined;
   /** 1 turns dynamic batching off. */
   maxBatchSize: number;
   maxLatencyMs: number;
@@ -150,6 +153,13 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     default: "auto",
     values: MODEL_FORMATS,
     help: "onnx: an ONNX file (a folder: its model.onnx) run by onnxruntime; tfjs-*: model.json; auto: by the .onnx extension",
+  },
+  {
+    flag: "model-processing",
+    env: POD_ENV.modelProcessing.name,
+    key: "modelProcessing",
+    kind: "string",
+    help: 'JSON {"preprocessing": {"image": {...}}, "postprocessing": {"topK": {...}}}: files in, labels out (docs/modeldeployment.md)',
   },
   {
     flag: "onnx-threads",
@@ -443,6 +453,35 @@ function splitArgs(argv: readonly string[]): Map<string, string> {
   return out;
 }
 
+/**
+ * The JSON of LIFTOFF_MODEL_PROCESSING / --model-processing: an object of preprocessing (exactly one kind) and
+ * postprocessing. Its fields are checked against the model when it loads (serve/preprocess/, serve/model/).
+ */
+function parseModelProcessing(raw: string): ModelProcessing {
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    throw new ConfigError("--model-processing is not valid JSON");
+  }
+  const isObject = (x: unknown): x is Record<string, unknown> =>
+    typeof x === "object" && x !== null && !Array.isArray(x);
+  if (!isObject(v)) throw new ConfigError("--model-processing must be a JSON object");
+  const extra = Object.keys(v).filter((k) => k !== "preprocessing" && k !== "postprocessing");
+  if (extra.length > 0) throw new ConfigError(`--model-processing has unknown field(s) ${extra.join(", ")}`);
+  const pre = v.preprocessing;
+  if (pre !== undefined) {
+    const kinds = isObject(pre) ? Object.entries(pre) : [];
+    const [kind, body] = kinds[0] ?? [];
+    if (kinds.length !== 1 || !["image", "audio", "text"].includes(kind as string) || !isObject(body))
+      throw new ConfigError("--model-processing: preprocessing must set exactly one of image, audio or text");
+  }
+  const post = v.postprocessing;
+  if (post !== undefined && (!isObject(post) || (post.topK !== undefined && !isObject(post.topK))))
+    throw new ConfigError("--model-processing: postprocessing must be an object, its topK one too");
+  return v as ModelProcessing;
+}
+
 export function parseServeConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
@@ -465,6 +504,7 @@ export function parseServeConfig(
     cfg[spec.key] = convert(spec, raw, from);
   }
   cfg.host ??= env.POD_IP || "0.0.0.0";
+  if (typeof cfg.modelProcessing === "string") cfg.modelProcessing = parseModelProcessing(cfg.modelProcessing);
   cfg.feedback = cfg.feedback === "true";
   // Keys in the environment leak (ps e, /proc/<pid>/environ, crash dumps, a pod spec): refused, not ignored, so a
   // setup that relied on them does not come up without auth.

@@ -52,7 +52,9 @@ describe("official clients against a real runtime process", { timeout: 300_000 }
       { data: Int32Array.from(b.flat()), shape: [b.length, 4] },
     ]);
     const nested = (t: typeof sum, w: number) =>
-      Array.from({ length: a.length }, (_, i) => Array.from(t?.data.subarray(i * w, (i + 1) * w) ?? [], Number));
+      Array.from({ length: a.length }, (_, i) =>
+        Array.from((t?.data as Float32Array | undefined)?.subarray(i * w, (i + 1) * w) ?? [], Number),
+      );
     expected = { sum: nested(sum, 1), triple: nested(triple, 3) };
   }, 600_000);
   afterAll(async () => {

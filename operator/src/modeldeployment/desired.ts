@@ -126,6 +126,7 @@ function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedMo
     podEnv("shutdownDelayMs", String(SHUTDOWN_DELAY_SECONDS * 1000)),
   ];
   if (model.digest) env.push(podEnv("modelDigest", model.digest));
+  if (model.processing) env.push(podEnv("modelProcessing", JSON.stringify(model.processing)));
   if (model.format === "onnx") {
     // Only for ONNX, so the pods of TF.js models (which the runtime tells by model.json) stay as they were.
     env.push(podEnv("modelFormat", model.format));

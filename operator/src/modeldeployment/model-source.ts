@@ -10,6 +10,8 @@ export interface ResolvedModel {
   digest?: string;
   /** The PVC to mount when the model lives on one. */
   claim?: string;
+  /** spec.model's preprocessing and postprocessing, passed to the pod as JSON (LIFTOFF_MODEL_PROCESSING). */
+  processing?: Pick<ModelDeploymentSpec["model"], "preprocessing" | "postprocessing">;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -70,5 +72,16 @@ export function resolveModel(
       `the runtime cannot read model URI "${uri}": use pvc://<claim>/<path>, http(s):// or file:///`,
     );
   }
-  return { uri, format: model.format, ...(digest ? { digest } : {}), ...readable };
+  const { preprocessing, postprocessing } = model;
+  const processing = {
+    ...(preprocessing ? { preprocessing } : {}),
+    ...(postprocessing ? { postprocessing } : {}),
+  };
+  return {
+    uri,
+    format: model.format,
+    ...(digest ? { digest } : {}),
+    ...readable,
+    ...(preprocessing || postprocessing ? { processing } : {}),
+  };
 }

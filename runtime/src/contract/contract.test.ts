@@ -18,6 +18,7 @@ import { trainSpecOf } from "../train/spec.js";
 import { VAULT_ENV } from "../vault/env.js";
 import { SPLIT_DEFAULTS } from "./dataset.js";
 import { POD_ENV, type PodCommand, type PodEnvKey } from "./pod-env.js";
+import type { ModelProcessing } from "./processing.js";
 import { ReportBody, type ReportUpdate } from "./report.js";
 import { VAULT_REASONS } from "./vault-reasons.js";
 
@@ -95,7 +96,17 @@ const PODS: [string, Built[]][] = [
     "ModelDeployment, onnx",
     modelDeploymentObjects(mdep({}), {
       runtimeImage: IMAGE,
-      stable: { uri: "pvc://models/minilm/model.onnx", format: "onnx", claim: "models" },
+      stable: {
+        uri: "pvc://models/minilm/model.onnx",
+        format: "onnx",
+        claim: "models",
+        processing: {
+          preprocessing: {
+            image: { width: 224, height: 224, layout: "NCHW", channels: "RGB", resize: "bilinear", crop: "center" },
+          },
+          postprocessing: { topK: { k: 5, softmax: true, labels: { path: "labels.txt", digest: `sha256:${HEX}` } } },
+        },
+      },
       capabilities: { serviceMonitor: false, gatewayAPI: false },
     }).map((d) => d.object),
   ],
@@ -333,6 +344,18 @@ describe("what the operator writes, the runtime parses", () => {
       monitoringReportSeconds: 30,
       feedback: true,
     });
+  });
+
+  it("serve: spec.model's preprocessing and postprocessing reach serve as the processing it applies", () => {
+    const env = envValues("ModelDeployment, onnx", "serve");
+    const processing: ModelProcessing | undefined = parseServeConfig([], env).modelProcessing;
+    expect(processing?.preprocessing).toEqual({
+      image: { width: 224, height: 224, layout: "NCHW", channels: "RGB", resize: "bilinear", crop: "center" },
+    });
+    expect(processing?.postprocessing?.topK?.labels).toEqual({ path: "labels.txt", digest: `sha256:${HEX}` });
+    // Compile-time: the API's spec fields are the contract's types.
+    const api: ModelDeployment["spec"]["model"] = { format: "onnx", uri: "pvc://m/x.onnx", ...processing };
+    expect(api.postprocessing?.topK?.k).toBe(5);
   });
 
   it("prepare: the DataSet spec in the Job parses into that spec with the API's defaults", () => {

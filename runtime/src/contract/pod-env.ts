@@ -21,6 +21,11 @@ export const POD_ENV = {
   modelVersion: { name: "LIFTOFF_MODEL_VERSION", readBy: ["serve"], meaning: "the version V2 metadata reports" },
   modelDigest: { name: "LIFTOFF_MODEL_DIGEST", readBy: ["serve"], meaning: "sha256:<hex> the artifact must match" },
   modelFormat: { name: "LIFTOFF_MODEL_FORMAT", readBy: ["serve"], meaning: "spec.model.format (auto: by extension)" },
+  modelProcessing: {
+    name: "LIFTOFF_MODEL_PROCESSING",
+    readBy: ["serve"],
+    meaning: "spec.model's preprocessing and postprocessing as JSON (contract/processing.ts)",
+  },
   onnxThreads: { name: "LIFTOFF_ONNX_THREADS", readBy: ["serve"], meaning: "onnxruntime threads (the CPU limit)" },
   host: { name: "LIFTOFF_HOST", readBy: ["serve"], meaning: "address to bind (default $POD_IP)" },
   port: { name: "LIFTOFF_PORT", readBy: ["serve"], meaning: "HTTP port" },

@@ -18,8 +18,9 @@
  */
 import { performance } from "node:perf_hooks";
 import { errors } from "../errors.js";
+import { isBytes } from "./bytes-tensors.js";
 import type { OutputTensor, Tensor, TypedData } from "./model/loaded-model.js";
-import { sizeOf } from "./tensors.js";
+import { sizeOf, sliceData } from "./tensors.js";
 import type { Prepared } from "./validate.js";
 
 export interface BatchResult {
@@ -52,6 +53,8 @@ export function concatInputs(reqs: readonly Prepared[]): Tensor[] {
   const rows = reqs.reduce((n, r) => n + r.rows, 0);
   return first.inputs.map((t0, i) => {
     const shape = [rows, ...t0.shape.slice(1)];
+    // BYTES: one list of the requests' elements (the byte strings themselves are not copied).
+    if (isBytes(t0.data)) return { data: reqs.flatMap((r) => (r.inputs[i] as Tensor).data as Uint8Array[]), shape };
     // Same typed array as the first request's (the dtype is the input's, checked per request).
     const data = new (t0.data.constructor as new (n: number) => TypedData)(sizeOf(shape));
     let offset = 0;
@@ -75,7 +78,7 @@ export function splitOutputs(outputs: readonly OutputTensor[], rowCounts: readon
     const mine = outputs.map((t) => {
       const stride = total === 0 ? 0 : t.data.length / total;
       return {
-        data: t.data.subarray(start * stride, (start + rows) * stride),
+        data: sliceData(t.data, start * stride, (start + rows) * stride),
         shape: [rows, ...t.shape.slice(1)],
         dtype: t.dtype,
       };

@@ -4,6 +4,8 @@
  * them, and the values JSON may carry. Every codec reads it, so a dtype cannot
  * be known to one protocol and missing from another. Pure.
  */
+import { EMPTY_BYTES } from "./bytes-tensors.js";
+import { HALF_MAX } from "./half.js";
 import type { DType, TypedData } from "./model/loaded-model.js";
 
 const INTEGERS = ["INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"] as const;
@@ -15,7 +17,7 @@ interface DTypeInfo {
   tf: string;
   /** V2 datatypes a request may send for an input of this dtype (integers are range-checked per element). */
   accepts: readonly string[];
-  /** Inclusive integer range a value must lie in (JSON and binary); undefined for float32 and bool. */
+  /** Inclusive integer range a value must lie in (JSON and binary); undefined for floats, bool and bytes. */
   range?: readonly [bigint, bigint];
   /** What a JSON value must be, for errors. */
   expect: string;
@@ -65,6 +67,22 @@ export const DTYPE_INFO: Readonly<Record<DType, DTypeInfo>> = {
     range: [-128n, 127n],
     expect: "an integer from -128 to 127",
     allocate: (n) => new Int8Array(n),
+  },
+  float16: {
+    v2: "FP16",
+    tf: "DT_HALF",
+    // Wider floats are rounded to the nearest half (range-checked), as a float32 input takes FP64.
+    accepts: ["FP16", "FP32", "FP64"],
+    expect: `a finite number within float16's range (±${HALF_MAX})`,
+    allocate: (n) => new Uint16Array(n),
+  },
+  bytes: {
+    v2: "BYTES",
+    tf: "DT_STRING",
+    accepts: ["BYTES"],
+    expect:
+      'a string (UTF-8 text; binary as {"b64": "<base64>"} in V1, or base64 strings with content_type "base64" in V2)',
+    allocate: (n) => new Array<Uint8Array>(n).fill(EMPTY_BYTES),
   },
 };
 

@@ -12,11 +12,14 @@ import {
 } from "../artifact.js";
 import { activate, type BackendInfo, type ProbeResult, probeBackends } from "../backends.js";
 import type { BackendChoice, ModelFormat } from "../config.js";
+import type { ModelProcessing } from "../contract/processing.js";
 import { ConfigError, errors } from "../errors.js";
 import { Batcher, type BatchResult } from "./batcher.js";
 import type { RuntimeMetrics } from "./metrics.js";
 import { loadModel } from "./model/load.js";
-import { type LoadedModel, warmupInputs } from "./model/loaded-model.js";
+import { type LoadedModel, type OutputTensor, warmupInputs } from "./model/loaded-model.js";
+import { applyProcessing } from "./model/processing-files.js";
+import { isProcessed } from "./model/with-processing.js";
 import { type BaselineState, Monitor, type MonitorOptions } from "./monitoring/monitor.js";
 import { type RawRecords, rawRecordsFor } from "./raw-records.js";
 import type { Prepared } from "./validate.js";
@@ -33,6 +36,8 @@ export interface ModelHostOptions {
   format?: ModelFormat;
   /** onnxruntime intra-op threads (--onnx-threads); 0 or undefined: the CPUs the process may use. */
   onnxThreads?: number;
+  /** Declared pre- and postprocessing (spec.model.preprocessing / postprocessing), wrapped around the model. */
+  processing?: ModelProcessing;
   /** Drift and feedback (monitoring/), set up once the model's signature is known. */
   monitoring?: { options: MonitorOptions; baseline: BaselineState };
 }
@@ -151,8 +156,9 @@ export class ModelHost {
       backend = await activate(backendChoice);
     }
     const t2 = performance.now();
-    const model = await loadModel(artifact);
-    await model.run(warmupInputs(model.signature));
+    const loaded = await loadModel(artifact);
+    await loaded.run(warmupInputs(loaded.signature));
+    const model = await applyProcessing(loaded, this.opts.processing, location, fetch);
     const t3 = performance.now();
     this.digest = artifact.digest;
     this.raw = rawRecordsFor(artifact.preprocessing, model.signature);
@@ -186,10 +192,14 @@ export class ModelHost {
       model.dispose();
       throw new ConfigError(`the ONNX model failed its warm-up inference: ${(err as Error).message.split("\n")[0]}`);
     }
+    const served = await applyProcessing(model, this.opts.processing, location, fetch).catch((err: unknown) => {
+      model.dispose();
+      throw err;
+    });
     const t2 = performance.now();
     this.digest = artifact.digest;
     const backend = onnxBackend();
-    this.attach(model, backend);
+    this.attach(served, backend);
     const report = {
       digest: artifact.digest,
       bytes: artifact.bytes,
@@ -212,24 +222,36 @@ export class ModelHost {
       maxBatchSize,
       maxLatencyMs: this.opts.maxLatencyMs,
       ...(this.opts.maxPendingRequests !== undefined ? { maxPending: this.opts.maxPendingRequests } : {}),
-      run: (inputs) => model.run(inputs),
+      // A processed model's batches are its inner model's inputs: files are decoded per request in infer().
+      run: isProcessed(model) ? (inputs) => model.inner.run(inputs) : (inputs) => model.run(inputs),
       onBatch: (rows, seconds) => this.opts.metrics.batch(rows, seconds),
     });
     this.loaded = { model, batcher };
     const m = this.opts.monitoring;
-    if (m) this.monitor = new Monitor(m.options, m.baseline, model.signature, this.opts.metrics.registry);
+    // Drift bins numeric features and predictions: files in and label strings out have none (docs/modeldeployment.md).
+    if (m && !isProcessed(model))
+      this.monitor = new Monitor(m.options, m.baseline, model.signature, this.opts.metrics.registry);
     this.backend = backend;
     this.opts.metrics.setBackend(backend);
     this.opts.metrics.setReady(this.ready);
   }
 
-  /** Runs a validated request through the batcher. */
+  /**
+   * Runs a validated request through the batcher; with declared processing, its files are decoded first (alone, so a
+   * bad one fails only its request) and its outputs postprocessed after (with the request's V2 class_count).
+   */
   async infer(req: Prepared): Promise<BatchResult> {
     if (this.loaded === undefined) throw errors.notReady(this.name);
+    const model = this.loaded.model;
     this.opts.metrics.inFlight(1);
     try {
-      const result = await this.loaded.batcher.submit(req);
+      const prepared = isProcessed(model) ? { ...req, inputs: await model.preprocess(req.inputs) } : req;
+      const result = await this.loaded.batcher.submit(prepared);
       this.opts.metrics.queued(result.queueSeconds);
+      if (isProcessed(model)) {
+        const outputs: OutputTensor[] = model.postprocess(result.outputs, req.classCount);
+        return { ...result, outputs };
+      }
       return result;
     } finally {
       this.opts.metrics.inFlight(-1);

@@ -1,11 +1,14 @@
 /**
  * Tensors as raw little-endian bytes, the form of the V2 binary tensor data
- * extension (HTTP) and of V2 gRPC's raw_input_contents/raw_output_contents.
+ * extension (HTTP) and of V2 gRPC's raw_input_contents/raw_output_contents
+ * (BYTES: each element length-prefixed, bytes-tensors.ts; FP16: 2 bytes each).
  * Pure; every rejection is a 400/INVALID_ARGUMENT naming the tensor and field.
  */
 import { errors } from "../errors.js";
+import { fromLengthPrefixed, isBytes, toLengthPrefixed } from "./bytes-tensors.js";
 import { DTYPE_INFO } from "./dtypes.js";
-import type { DType, OutputTensor, TypedData } from "./model/loaded-model.js";
+import { HALF_MAX, halfIsFinite, halfToNumber, numberToHalf } from "./half.js";
+import type { BytesData, DType, OutputTensor, TypedData } from "./model/loaded-model.js";
 import { allocate, sizeOf } from "./tensors.js";
 
 /** Bytes per element of each fixed-size V2 datatype (BYTES has none). */
@@ -23,16 +26,6 @@ const ELEMENT_BYTES: Readonly<Record<string, number>> = {
   INT64: 8,
   FP64: 8,
 };
-
-/** IEEE 754 half precision → number. */
-export function halfToNumber(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
-  if (exp === 0x1f) return frac === 0 ? sign * Number.POSITIVE_INFINITY : Number.NaN;
-  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
-}
 
 function reader(view: DataView, datatype: string): (i: number) => number | bigint {
   switch (datatype) {
@@ -74,9 +67,16 @@ export function fromRaw(
   what: string,
   field: string,
 ): TypedData {
+  const n = sizeOf(shape);
+  if (datatype === "BYTES" && dtype === "bytes") return fromLengthPrefixed(bytes, n, what, field);
+  if (dtype === "bytes") throw errors.invalidInput(`${what}: datatype ${datatype} does not match the model's BYTES`);
   const width = ELEMENT_BYTES[datatype];
   if (width === undefined) throw errors.invalidInput(`${what}: datatype ${datatype} has no fixed-size binary form`);
-  const n = sizeOf(shape);
+  if (bytes.byteLength % width !== 0) {
+    throw errors.invalidInput(
+      `${what}: ${field} is ${bytes.byteLength} bytes, not a whole number of ${datatype} elements (${width} bytes each)`,
+    );
+  }
   if (bytes.byteLength !== n * width) {
     throw errors.invalidInput(
       `${what}: ${field} is ${bytes.byteLength} bytes but shape [${shape.join(",")}] of ${datatype} needs ${n * width}`,
@@ -85,11 +85,15 @@ export function fromRaw(
   const info = DTYPE_INFO[dtype];
   // The datatype the model has (FP32 into float32, INT64 into int64, …) is the common case: one copy, then checks.
   if (datatype === info.v2) {
-    const out = allocate(dtype, n);
+    const out = allocate(dtype, n) as Exclude<TypedData, BytesData>;
     new Uint8Array(out.buffer).set(bytes);
     if (dtype === "float32") {
       for (let i = 0; i < n; i++) {
         if (!Number.isFinite(out[i] as number)) throw errors.invalidInput(`${what}: element ${i} is not finite`);
+      }
+    } else if (dtype === "float16") {
+      for (let i = 0; i < n; i++) {
+        if (!halfIsFinite(out[i] as number)) throw errors.invalidInput(`${what}: element ${i} is not finite`);
       }
     } else if (dtype === "bool") {
       for (let i = 0; i < n; i++) {
@@ -118,6 +122,11 @@ export function fromRaw(
     const v = typeof raw === "bigint" ? Number(raw) : raw;
     if (dtype === "float32") {
       if (!Number.isFinite(v)) throw errors.invalidInput(`${what}: element ${i} is not finite`);
+    } else if (dtype === "float16") {
+      if (!(Math.abs(v) <= HALF_MAX))
+        throw errors.invalidInput(`${what}: element ${i} is ${v}, beyond float16's range (±${HALF_MAX})`);
+      out[i] = numberToHalf(v);
+      continue;
     } else if (v !== 0 && v !== 1) {
       throw errors.invalidInput(`${what}: element ${i} is ${v}, expected a BOOL byte (0 or 1)`);
     }
@@ -126,7 +135,11 @@ export function fromRaw(
   return out;
 }
 
-/** An output's bytes as the V2 binary form of its datatype (little-endian; BOOL, UINT8 and INT8: one byte each). */
+/**
+ * An output's bytes as the V2 binary form of its datatype (little-endian; BOOL, UINT8 and INT8: one byte each;
+ * FP16: its half bits; BYTES: length-prefixed elements).
+ */
 export function toRaw(t: OutputTensor): Uint8Array {
+  if (isBytes(t.data)) return toLengthPrefixed(t.data);
   return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
 }

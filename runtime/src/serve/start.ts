@@ -110,6 +110,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     maxPendingRequests: config.maxPendingRequests,
     format: config.modelFormat,
     onnxThreads: config.onnxThreads,
+    ...(config.modelProcessing !== undefined ? { processing: config.modelProcessing } : {}),
     ...(baseline !== undefined || config.feedback
       ? {
           monitoring: {

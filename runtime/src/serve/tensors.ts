@@ -3,7 +3,9 @@
  * nested or flat arrays out. Every rejection is a 400 naming what is wrong.
  */
 import { errors } from "../errors.js";
+import { decodeBase64, encodeBase64, isB64Object, isBytes, utf8Bytes, utf8Text } from "./bytes-tensors.js";
 import { DTYPE_INFO, JSON_INT64_MAX, jsonRange } from "./dtypes.js";
+import { HALF_MAX, halfToNumber, numberToHalf } from "./half.js";
 import type { DType, Tensor, TensorSpec, TypedData } from "./model/loaded-model.js";
 
 export const FLOAT32_MAX = 3.4028234663852886e38;
@@ -32,9 +34,32 @@ function describeValue(v: unknown): string {
   return typeof v === "object" ? "an object" : String(v);
 }
 
+/** Elements `from` to `to` of a tensor's data, sharing its memory (BYTES: a new list of the same elements). */
+export function sliceData(data: TypedData, from: number, to: number): TypedData {
+  return isBytes(data) ? data.slice(from, to) : data.subarray(from, to);
+}
+
+/**
+ * One BYTES element from JSON: a string is its UTF-8 bytes (base64 when `b64`, V2's content_type "base64"),
+ * `{"b64": "..."}` is TF Serving REST's binary string, and a Uint8Array is gRPC's bytes field as it arrives.
+ */
+function bytesOf(v: unknown, b64: boolean): Uint8Array | undefined {
+  if (typeof v === "string") return b64 ? decodeBase64(v) : utf8Bytes(v);
+  if (v instanceof Uint8Array) return v;
+  if (isB64Object(v)) return decodeBase64(v.b64);
+  return undefined;
+}
+
 /** Writes one scalar; returns false when it does not fit the dtype. */
-function put(out: TypedData, i: number, v: unknown, dtype: DType): boolean {
-  if (dtype === "float32") {
+function put(out: TypedData, i: number, v: unknown, dtype: DType, b64 = false): boolean {
+  if (dtype === "bytes") {
+    const b = bytesOf(v, b64);
+    if (b === undefined) return false;
+    out[i] = b;
+  } else if (dtype === "float16") {
+    if (typeof v !== "number" || !(Math.abs(v) <= HALF_MAX)) return false;
+    out[i] = numberToHalf(v);
+  } else if (dtype === "float32") {
     // Beyond float32's range a value would silently become Infinity.
     if (typeof v !== "number" || !(Math.abs(v) <= FLOAT32_MAX)) return false;
     out[i] = v;
@@ -55,11 +80,17 @@ function put(out: TypedData, i: number, v: unknown, dtype: DType): boolean {
  * lists of valid values — without its bookkeeping for error positions; false
  * on anything else, which fromNested then walks again to say what is wrong.
  */
-function fillRectangular(value: unknown, shape: readonly number[], dtype: DType, out: TypedData): boolean {
-  if (shape.length === 0) return put(out, 0, value, dtype);
+function fillRectangular(
+  value: unknown,
+  shape: readonly number[],
+  dtype: DType,
+  out: TypedData,
+  b64: boolean,
+): boolean {
+  if (shape.length === 0) return put(out, 0, value, dtype, b64);
   const rows = value as unknown[];
   if (shape.length === 1) {
-    for (let i = 0; i < rows.length; i++) if (!put(out, i, rows[i], dtype)) return false;
+    for (let i = 0; i < rows.length; i++) if (!put(out, i, rows[i], dtype, b64)) return false;
     return true;
   }
   const inner = shape[1] as number;
@@ -67,7 +98,7 @@ function fillRectangular(value: unknown, shape: readonly number[], dtype: DType,
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i];
     if (!Array.isArray(row) || row.length !== inner) return false;
-    for (let j = 0; j < inner; j++) if (!put(out, k++, row[j], dtype)) return false;
+    for (let j = 0; j < inner; j++) if (!put(out, k++, row[j], dtype, b64)) return false;
   }
   return true;
 }
@@ -97,12 +128,19 @@ function checkNesting(value: unknown, shape: readonly number[], what: string): v
   if (shape.length > 0) visit(value, 0);
 }
 
+/** The error for a value that does not fit `dtype` (a bad base64 string is named as such). */
+function badValue(what: string, where: string, v: unknown, dtype: DType, b64: boolean): Error {
+  const base64 = dtype === "bytes" && ((b64 && typeof v === "string") || isB64Object(v));
+  const is = base64 ? "not valid base64" : describeValue(v);
+  return errors.invalidInput(`${what}: ${where} is ${is}, expected ${DTYPE_INFO[dtype].expect}`);
+}
+
 /**
  * Flattens a rectangular nested array (or a scalar) into a typed array and its
  * shape. `what` names the tensor in errors ("input 'x'"). The nesting is checked
- * before anything is allocated.
+ * before anything is allocated. `b64`: BYTES strings are base64.
  */
-export function fromNested(value: unknown, dtype: DType, what: string): Tensor {
+export function fromNested(value: unknown, dtype: DType, what: string, b64 = false): Tensor {
   const shape: number[] = [];
   let probe = value;
   while (Array.isArray(probe)) {
@@ -114,14 +152,14 @@ export function fromNested(value: unknown, dtype: DType, what: string): Tensor {
   }
   checkNesting(value, shape, what);
   const out = allocate(dtype, sizeOf(shape));
-  if (shape.length <= 2 && fillRectangular(value, shape, dtype, out)) return { data: out, shape };
+  if (shape.length <= 2 && fillRectangular(value, shape, dtype, out, b64)) return { data: out, shape };
   let k = 0;
   const path: number[] = [];
   const walk = (v: unknown, depth: number): void => {
     if (depth === shape.length) {
-      if (!put(out, k++, v, dtype)) {
+      if (!put(out, k++, v, dtype, b64)) {
         const at = path.length > 0 ? ` at [${path.join(",")}]` : "";
-        throw errors.invalidInput(`${what}: value${at} is ${describeValue(v)}, expected ${DTYPE_INFO[dtype].expect}`);
+        throw badValue(what, `value${at}`, v, dtype, b64);
       }
       return;
     }
@@ -141,10 +179,16 @@ export function fromNested(value: unknown, dtype: DType, what: string): Tensor {
  * or nested exactly as `shape`, so that what is accepted is what the OpenAPI
  * schema can say.
  */
-export function fromFlat(value: unknown, dtype: DType, what: string, shape?: readonly number[]): TypedData {
+export function fromFlat(
+  value: unknown,
+  dtype: DType,
+  what: string,
+  shape?: readonly number[],
+  b64 = false,
+): TypedData {
   if (!Array.isArray(value)) throw errors.invalidInput(`${what}: data must be an array`);
   if (value.some(Array.isArray)) {
-    const t = fromNested(value, dtype, what);
+    const t = fromNested(value, dtype, what, b64);
     if (shape !== undefined && t.shape.join(",") !== shape.join(",")) {
       throw errors.invalidInput(
         `${what}: nested data has shape [${t.shape.join(",")}] but 'shape' is [${shape.join(",")}] (send data flat, or nested as the shape)`,
@@ -154,11 +198,7 @@ export function fromFlat(value: unknown, dtype: DType, what: string, shape?: rea
   }
   const out = allocate(dtype, value.length);
   for (let i = 0; i < value.length; i++) {
-    if (!put(out, i, value[i], dtype)) {
-      throw errors.invalidInput(
-        `${what}: data[${i}] is ${describeValue(value[i])}, expected ${DTYPE_INFO[dtype].expect}`,
-      );
-    }
+    if (!put(out, i, value[i], dtype, b64)) throw badValue(what, `data[${i}]`, value[i], dtype, b64);
   }
   return out;
 }
@@ -180,8 +220,17 @@ export function checkShape(shape: readonly number[], spec: TensorSpec, what: str
   return shape[0] ?? 1;
 }
 
-/** One element as JSON: a boolean for bool, a number otherwise (an int64 only while a double holds it exactly). */
-function jsonValue(v: number | bigint, dtype: DType, what: string): number | boolean {
+/** A BYTES element in V1 / TF Serving REST JSON: its text, or `{"b64": ...}` when it is not UTF-8 (TF Serving's form). */
+function bytesJson(b: Uint8Array): string | { b64: string } {
+  return utf8Text(b) ?? { b64: encodeBase64(b) };
+}
+
+/**
+ * One element as JSON: a boolean for bool, a number for numbers (float16 decoded; an int64 only while a double
+ * holds it exactly), text or `{"b64"}` for bytes.
+ */
+function jsonValue(v: number | bigint | Uint8Array, dtype: DType, what: string): number | boolean | JsonBytes {
+  if (v instanceof Uint8Array) return bytesJson(v);
   if (typeof v === "bigint") {
     if (v > BigInt(JSON_INT64_MAX) || v < -BigInt(JSON_INT64_MAX)) {
       throw errors.invalidInput(
@@ -190,17 +239,25 @@ function jsonValue(v: number | bigint, dtype: DType, what: string): number | boo
     }
     return Number(v);
   }
+  if (dtype === "float16") return halfToNumber(v);
   return dtype === "bool" ? v !== 0 : v;
 }
 
-function plainSlice(data: TypedData, dtype: DType, what: string): (number | boolean)[] {
+type JsonBytes = string | { b64: string };
+
+function plainSlice(data: TypedData, dtype: DType, what: string): (number | boolean | JsonBytes)[] {
+  if (isBytes(data)) return data.map(bytesJson);
   if (dtype === "bool") return Array.from(data as Uint8Array, (v) => v !== 0);
+  if (dtype === "float16") return Array.from(data as Uint16Array, halfToNumber);
   if (data instanceof BigInt64Array) return Array.from(data, (v) => jsonValue(v, dtype, what));
   return Array.from(data as Float32Array);
 }
 
-/** `what` names the output in the error an int64 beyond JSON's exact range gets. */
-export function toPlain(data: TypedData, dtype: DType, what = "output"): (number | boolean)[] {
+/**
+ * `what` names the output in the error an int64 beyond JSON's exact range gets. BYTES as V1 gives them (V2 JSON
+ * takes bytesToJson instead).
+ */
+export function toPlain(data: TypedData, dtype: DType, what = "output"): (number | boolean | JsonBytes)[] {
   return plainSlice(data, dtype, what);
 }
 
@@ -213,11 +270,11 @@ export function toNested(
   depth = 0,
   what = "output",
 ): unknown {
-  if (depth === shape.length) return jsonValue(data[offset] as number | bigint, dtype, what);
+  if (depth === shape.length) return jsonValue(data[offset] as number | bigint | Uint8Array, dtype, what);
   const n = shape[depth] as number;
   let stride = 1;
   for (let d = depth + 1; d < shape.length; d++) stride *= shape[d] as number;
-  if (depth === shape.length - 1) return plainSlice(data.subarray(offset, offset + n), dtype, what);
+  if (depth === shape.length - 1) return plainSlice(sliceData(data, offset, offset + n), dtype, what);
   const out = new Array(n);
   for (let i = 0; i < n; i++) out[i] = toNested(data, shape, dtype, offset + i * stride, depth + 1, what);
   return out;

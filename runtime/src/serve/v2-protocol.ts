@@ -59,6 +59,23 @@ export function classificationRefused(output: string) {
   );
 }
 
+/** The most classes one class_count may ask for (Triton has no bound; the answer is k strings per row). */
+const MAX_CLASS_COUNT = 10_000;
+
+/**
+ * The classification extension where the model answers it: on its top-k output when it has a labels file
+ * (spec.model.postprocessing.topK.labels, model/with-processing.ts); any other output, or a model without one,
+ * refuses it (classificationRefused).
+ */
+export function classCountFor(classifiable: number | undefined, index: number, output: string, value: unknown): number {
+  if (classifiable !== index) throw classificationRefused(output);
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > MAX_CLASS_COUNT)
+    throw errors.invalidInput(
+      `output '${output}': parameters.classification (class_count) must be an integer from 1 to ${MAX_CLASS_COUNT}`,
+    );
+  return value;
+}
+
 export interface V2Request {
   prepared: Prepared;
   id: string | undefined;

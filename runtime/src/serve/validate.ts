@@ -3,6 +3,7 @@
  * passed every check, so a request that reaches a batch cannot fail it.
  */
 import { errors } from "../errors.js";
+import { isBytes, utf8Text } from "./bytes-tensors.js";
 import type { Signature, Tensor } from "./model/loaded-model.js";
 import { checkShape } from "./tensors.js";
 
@@ -12,6 +13,8 @@ export interface Prepared {
   rows: number;
   /** Requests with equal keys can be concatenated along dimension 0. */
   batchKey: string;
+  /** V2 class_count per signature output index (the classification extension; model/with-processing.ts). */
+  classCount?: ReadonlyMap<number, number>;
 }
 
 export interface Limits {
@@ -39,6 +42,7 @@ export function finish(signature: Signature, inputs: Tensor[], limits: Limits): 
     const t = inputs[i] as Tensor;
     const what = `input '${spec.name}'`;
     const r = checkShape(t.shape, spec, what);
+    if (spec.utf8 === true && isBytes(t.data)) checkText(t.data, what);
     if (rows === -1) rows = r;
     else if (r !== rows && signature.batched)
       throw errors.invalidInput(`${what} has ${r} rows but '${signature.inputs[0]?.name}' has ${rows}`);
@@ -47,6 +51,20 @@ export function finish(signature: Signature, inputs: Tensor[], limits: Limits): 
   if (rows < 1) throw errors.invalidInput("request has no rows");
   checkRows(rows, limits);
   return { inputs, rows, batchKey: key };
+}
+
+/**
+ * A text input's elements, checked here so that a batch cannot fail on another caller's bytes. NUL is refused too:
+ * onnxruntime-node cuts a string at its first NUL (seen: "a\0b" reached the model as "a"), silently.
+ */
+function checkText(data: readonly Uint8Array[], what: string): void {
+  for (let i = 0; i < data.length; i++) {
+    const b = data[i] as Uint8Array;
+    if (utf8Text(b) === undefined || b.includes(0))
+      throw errors.invalidInput(
+        `${what}: BYTES element ${i} is not valid UTF-8 text without NUL bytes, which this model's strings must be`,
+      );
+  }
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -11,6 +11,141 @@ import {
   VaultSecretRef,
 } from "./common.js";
 
+/** A file beside the model in its artifact folder, pinned by its own digest (docs/modeldeployment.md). */
+const SideFile = (description: string) =>
+  Obj(
+    {
+      path: Type.String({
+        description: "Relative to the model's folder (no '..', not absolute).",
+        minLength: 1,
+        maxLength: 1024,
+        pattern: "^[^/\\\\]([^\\\\]*)$",
+      }),
+      digest: Type.String({
+        description: "sha256:<64 hex> of the file; the runtime refuses to serve on mismatch.",
+        pattern: "^sha256:[a-f0-9]{64}$",
+      }),
+    },
+    {
+      description,
+      rules: [
+        {
+          rule: "!self.path.split('/').exists(s, s == '..' || s == '.')",
+          message: "path must not contain '..' or '.' segments",
+        },
+      ],
+    },
+  );
+
+const InputName = Type.String({
+  description:
+    "The model input this fills; clients send the encoded file under the same name (default: the only input).",
+  minLength: 1,
+  maxLength: 256,
+});
+
+const ImagePreprocessing = Obj(
+  {
+    input: Type.Optional(InputName),
+    width: Type.Integer({ description: "Width the model takes, in pixels.", minimum: 1, maximum: 8192 }),
+    height: Type.Integer({ description: "Height the model takes, in pixels.", minimum: 1, maximum: 8192 }),
+    layout: StringEnum(["NCHW", "NHWC"] as const, { description: "The model input's layout.", default: "NCHW" }),
+    channels: StringEnum(["RGB", "BGR"] as const, { description: "Channel order the model takes.", default: "RGB" }),
+    resize: StringEnum(["bilinear", "bicubic", "nearest"] as const, {
+      description: "Resampling filter.",
+      default: "bilinear",
+    }),
+    crop: StringEnum(["center", "none"] as const, {
+      description:
+        "center: cut the largest centred region of the aspect width:height and resize it (with resizeShorterTo: torchvision's Resize(resizeShorterTo) + CenterCrop); none: resize to width × height.",
+      default: "center",
+    }),
+    resizeShorterTo: Type.Optional(
+      Type.Integer({
+        description: "With crop center: scale the shorter side to this first.",
+        minimum: 1,
+        maximum: 16384,
+      }),
+    ),
+    mean: Type.Optional(
+      Type.Array(Type.Number(), { description: "Per channel, subtracted after scale.", minItems: 3, maxItems: 3 }),
+    ),
+    std: Type.Optional(
+      Type.Array(Type.Number(), { description: "Per channel, divided by after mean.", minItems: 3, maxItems: 3 }),
+    ),
+    scale: Type.Optional(
+      Type.Number({
+        description: "Multiplies the 0–255 values first (default 1/255 with mean or std, else 1).",
+        exclusiveMinimum: 0,
+      }),
+    ),
+    maxPixels: Type.Optional(
+      Type.Integer({
+        description:
+          "Largest image accepted, width × height from its header, checked before decoding (default 40,000,000).",
+        minimum: 1,
+        maximum: 1000000000,
+      }),
+    ),
+  },
+  {
+    description: "Decode a JPEG or PNG per row, crop, resize and normalise it into the model's image input.",
+    rules: [
+      { rule: "!has(self.resizeShorterTo) || self.crop == 'center'", message: "resizeShorterTo needs crop: center" },
+      {
+        rule: "!has(self.resizeShorterTo) || (self.resizeShorterTo >= self.width && self.resizeShorterTo >= self.height)",
+        message: "resizeShorterTo must be at least width and height",
+      },
+      { rule: "!has(self.std) || self.std.all(s, s != 0.0)", message: "std must not be 0" },
+    ],
+  },
+);
+
+const Preprocessing = Obj(
+  {
+    image: Type.Optional(ImagePreprocessing),
+    // audio and text: their fields come with their preprocessors (issue #25); the runtime refuses them until then.
+    audio: Type.Optional(Obj({ input: Type.Optional(InputName) }, { description: "WAV decode and resample." })),
+    text: Type.Optional(
+      Obj({ input: Type.Optional(InputName) }, { description: "Tokenize with the model's tokenizer." }),
+    ),
+  },
+  {
+    description:
+      "Run in the runtime before the model: clients send the file's bytes as a BYTES input (one file per row).",
+    rules: [
+      {
+        rule: "(has(self.image) ? 1 : 0) + (has(self.audio) ? 1 : 0) + (has(self.text) ? 1 : 0) == 1",
+        message: "set exactly one of preprocessing.image, preprocessing.audio or preprocessing.text",
+      },
+    ],
+  },
+);
+
+const Postprocessing = Obj(
+  {
+    topK: Type.Optional(
+      Obj(
+        {
+          output: Type.Optional(
+            Type.String({ description: "The score output (default: the only output).", minLength: 1, maxLength: 256 }),
+          ),
+          k: Type.Integer({ description: "How many classes each row answers.", minimum: 1, maximum: 1000 }),
+          softmax: Type.Boolean({ description: "Apply softmax first (the output is logits).", default: false }),
+          labels: Type.Optional(
+            SideFile("One label a line, line i naming class i; V2 class_count is answered with it."),
+          ),
+        },
+        {
+          description:
+            "Answer the output as BYTES 'score:index:label' strings, the k highest per row (Triton's classification format).",
+        },
+      ),
+    ),
+  },
+  { description: "Run in the runtime after the model." },
+);
+
 const ModelSource = Obj(
   {
     trainingJobRef: Type.Optional(
@@ -38,6 +173,8 @@ const ModelSource = Obj(
         pattern: "^sha256:[a-f0-9]{64}$",
       }),
     ),
+    preprocessing: Type.Optional(Preprocessing),
+    postprocessing: Type.Optional(Postprocessing),
   },
   {
     description: "The model to serve: exactly one of trainingJobRef or uri.",

@@ -219,10 +219,21 @@ describe("gRPC: V2 and TF Serving on one port", () => {
       () =>
         tfs("Predict", {
           model_spec: { name: "m" },
+          inputs: { dense_input: tensor("DT_COMPLEX64", [1, 3], Buffer.alloc(0)) },
+        }),
+      grpc.status.INVALID_ARGUMENT,
+      "inputs['dense_input']: dtype DT_COMPLEX64 is not served (use DT_FLOAT)",
+      "LIFTOFF_ERR_INVALID_INPUT",
+    ],
+    [
+      "TFS string for a float input",
+      () =>
+        tfs("Predict", {
+          model_spec: { name: "m" },
           inputs: { dense_input: tensor("DT_STRING", [1, 3], Buffer.alloc(0)) },
         }),
       grpc.status.INVALID_ARGUMENT,
-      "inputs['dense_input']: dtype DT_STRING is not served (use DT_FLOAT)",
+      "inputs['dense_input']: dtype DT_STRING does not match the model's DT_FLOAT",
       "LIFTOFF_ERR_INVALID_INPUT",
     ],
     [

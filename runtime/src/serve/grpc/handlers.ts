@@ -7,6 +7,7 @@
 import { errors } from "../../errors.js";
 import { RUNTIME_NAME, RUNTIME_VERSION } from "../../version.js";
 import { type ErrorLogger, requireModel, requireReady, runInference } from "../inference.js";
+import { classifiableOutput } from "../model/with-processing.js";
 import type { ModelHost } from "../model-host.js";
 import { v2ModelConfig, v2ModelStatistics } from "../v2-model-config.js";
 import { v2ModelMetadata } from "../v2-protocol.js";
@@ -76,7 +77,7 @@ export const inferenceRpcs: RpcTable = {
     run: async ({ modelHost, limits, log }, r: ModelInferRequest) => {
       requireModel(modelHost, r.model_name, r.model_version);
       const model = requireReady(modelHost);
-      const request = decodeModelInfer(r, model.signature, limits);
+      const request = decodeModelInfer(r, model.signature, limits, classifiableOutput(model));
       const outputs = await runInference(modelHost, log, request.prepared);
       return encodeModelInfer(outputs, model.signature, request, modelHost.name, modelHost.version);
     },

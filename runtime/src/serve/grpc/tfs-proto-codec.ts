@@ -3,12 +3,16 @@
  * A TensorProto carries its values either as tensor_content (raw little-endian
  * bytes, what tf.make_tensor_proto writes for numpy arrays) or in the typed
  * *_val field of its dtype; a single typed value fills the whole shape, as in
- * TensorFlow. Input and output keys are the model signature's names.
+ * TensorFlow. DT_STRING travels in string_val only (TensorFlow has no
+ * tensor_content form for strings); DT_HALF in half_val (each half's bits in an
+ * int32) or tensor_content. Input and output keys are the model signature's names.
  */
 import { errors } from "../../errors.js";
+import { isBytes } from "../bytes-tensors.js";
 import { DTYPE_INFO } from "../dtypes.js";
+import { halfToNumber } from "../half.js";
 import type { DType, OutputTensor, Signature, Tensor, TensorSpec } from "../model/loaded-model.js";
-import { fromRaw, halfToNumber } from "../raw-tensors.js";
+import { fromRaw } from "../raw-tensors.js";
 import { checkShape, fromFlat, sizeOf } from "../tensors.js";
 import { accepts } from "../v2-protocol.js";
 import { checkRows, finish, type Limits, type Prepared } from "../validate.js";
@@ -47,6 +51,7 @@ const DTYPES: Readonly<Record<string, { v2: string; field: string }>> = {
   DT_UINT32: { v2: "UINT32", field: "uint32_val" },
   DT_UINT64: { v2: "UINT64", field: "uint64_val" },
   DT_BOOL: { v2: "BOOL", field: "bool_val" },
+  DT_STRING: { v2: "BYTES", field: "string_val" },
 };
 
 function tfDtype(dtype: DType): string {
@@ -90,6 +95,8 @@ function fromTensorProto(p: TensorProto, spec: TensorSpec, what: string, limits:
   const n = sizeOf(shape);
   const typed = (p[known.field] as unknown[] | undefined) ?? [];
   if (p.tensor_content.byteLength > 0) {
+    if (known.v2 === "BYTES")
+      throw errors.invalidInput(`${what}: DT_STRING values travel in string_val, not tensor_content`);
     if (typed.length > 0) throw errors.invalidInput(`${what}: give tensor_content or ${known.field}, not both`);
     return { data: fromRaw(p.tensor_content, known.v2, shape, spec.dtype, what, "tensor_content"), shape };
   }
@@ -99,10 +106,12 @@ function fromTensorProto(p: TensorProto, spec: TensorSpec, what: string, limits:
     // The claimed shape is checked (the model's shape, the row limit, what a body could carry) before it is filled.
     checkShape(shape, spec, what);
     checkRows(shape[0] ?? 1, limits);
-    const most = Math.floor(limits.bodyLimitBytes / 4);
+    // A string repeated n times is as large as n copies would be on the wire (a 4-byte length each, as V2 binary).
+    const width = known.v2 === "BYTES" ? 4 + ((values[0] as Uint8Array | undefined)?.byteLength ?? 0) : 4;
+    const most = Math.floor(limits.bodyLimitBytes / width);
     if (n > most) {
       throw errors.invalidInput(
-        `${what}: tensor_shape [${shape.join(",")}] needs ${n} values; one ${known.field} fills at most ${most} (the body limit / 4 bytes)`,
+        `${what}: tensor_shape [${shape.join(",")}] needs ${n} values; one ${known.field} fills at most ${most} (the body limit / ${width} bytes)`,
       );
     }
     values = new Array(n).fill(values[0]);
@@ -116,11 +125,9 @@ function fromTensorProto(p: TensorProto, spec: TensorSpec, what: string, limits:
 }
 
 function toTensorProto(t: OutputTensor): object {
-  return {
-    dtype: tfDtype(t.dtype),
-    tensor_shape: { dim: t.shape.map((size) => ({ size })) },
-    tensor_content: Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength),
-  };
+  const head = { dtype: tfDtype(t.dtype), tensor_shape: { dim: t.shape.map((size) => ({ size })) } };
+  if (isBytes(t.data)) return { ...head, string_val: t.data };
+  return { ...head, tensor_content: Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength) };
 }
 
 /** The signature name, checked: this runtime serves one signature, `serving_default`. */

@@ -10,7 +10,7 @@ import { fromRaw, toRaw } from "../raw-tensors.js";
 import { fromFlat, sizeOf } from "../tensors.js";
 import {
   checkShapeField,
-  classificationRefused,
+  classCountFor,
   inSignatureOrder,
   resolveInput,
   type V2Request,
@@ -64,7 +64,13 @@ function typedContents(t: InferInputTensor, what: string): unknown[] {
   return contents[field] ?? [];
 }
 
-export function decodeModelInfer(req: ModelInferRequest, sig: Signature, limits: Limits): V2Request {
+export function decodeModelInfer(
+  req: ModelInferRequest,
+  sig: Signature,
+  limits: Limits,
+  /** The output index that answers class_count (with-processing.ts classifiableOutput); undefined: refused. */
+  classifiable?: number,
+): V2Request {
   if (req.inputs.length === 0) throw errors.invalidInput("'inputs' must not be empty");
   const raw = req.raw_input_contents;
   if (raw.length > 0 && raw.length !== req.inputs.length) {
@@ -95,6 +101,7 @@ export function decodeModelInfer(req: ModelInferRequest, sig: Signature, limits:
     given.set(spec.name, { data, shape });
   });
   const outputs = req.outputs.length === 0 ? sig.outputs.map((_, i) => i) : [];
+  const classCount = new Map<number, number>();
   for (const [i, o] of req.outputs.entries()) {
     const idx = sig.outputs.findIndex((s) => s.name === o.name);
     if (idx === -1) {
@@ -103,12 +110,16 @@ export function decodeModelInfer(req: ModelInferRequest, sig: Signature, limits:
       );
     }
     if (outputs.includes(idx)) throw errors.invalidInput(`output '${o.name}' is asked for twice`);
-    if (o.parameters !== undefined && Object.hasOwn(o.parameters, "classification"))
-      throw classificationRefused(o.name);
+    if (o.parameters !== undefined && Object.hasOwn(o.parameters, "classification")) {
+      // InferParameter: tritonclient sets int64_param (a number here: the loader's longs are Numbers).
+      const p = o.parameters.classification as { int64_param?: unknown } | null;
+      classCount.set(idx, classCountFor(classifiable, idx, o.name, p?.int64_param));
+    }
     outputs.push(idx);
   }
+  const prepared = finish(sig, inSignatureOrder(sig, given), limits);
   return {
-    prepared: finish(sig, inSignatureOrder(sig, given), limits),
+    prepared: classCount.size > 0 ? { ...prepared, classCount } : prepared,
     id: req.id === "" ? undefined : req.id,
     outputs,
     binary: outputs.map(() => true),

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { halfToNumber } from "../raw-tensors.js";
+import { halfToNumber } from "../half.js";
 import { saveLayersModel, serverFor, tempDir, tinyDense } from "../test-helpers.js";
 
 const f32 = (xs: number[]) => Buffer.from(new Float32Array(xs).buffer);

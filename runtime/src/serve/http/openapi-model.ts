@@ -11,6 +11,7 @@
  * variable inner dimension (-1) `data`'s length is left to the runtime's checks.
  */
 import { jsonRange } from "../dtypes.js";
+import { HALF_MAX } from "../half.js";
 import type { DType, Signature, TensorSpec } from "../model/loaded-model.js";
 import { FLOAT32_MAX } from "../tensors.js";
 import { accepts, V2_DATATYPES } from "../v2-protocol.js";
@@ -20,9 +21,20 @@ type Schema = Record<string, unknown>;
 /** Past this many row alternatives the V2 schema stops enumerating row counts (the document would grow large). */
 const MAX_ROW_ALTERNATIVES = 256;
 
-function element(dtype: DType): Schema {
+/** TF Serving REST's binary string (V1 bodies only). */
+const B64_STRING: Schema = {
+  type: "object",
+  required: ["b64"],
+  additionalProperties: false,
+  properties: { b64: { type: "string", contentEncoding: "base64" } },
+};
+
+/** One element's JSON schema; `v1`: BYTES may also be `{"b64": ...}`. */
+function element(dtype: DType, v1 = false): Schema {
   if (dtype === "float32") return { type: "number", minimum: -FLOAT32_MAX, maximum: FLOAT32_MAX };
+  if (dtype === "float16") return { type: "number", minimum: -HALF_MAX, maximum: HALF_MAX };
   if (dtype === "bool") return { type: "boolean" };
+  if (dtype === "bytes") return v1 ? { anyOf: [{ type: "string" }, B64_STRING] } : { type: "string" };
   const [minimum, maximum] = jsonRange(dtype) as readonly [number, number];
   return { type: "integer", minimum, maximum };
 }
@@ -134,7 +146,7 @@ function v2Body(sig: Signature, maxRows: number): Schema {
 }
 
 function v1Body(sig: Signature, maxRows: number): Schema {
-  const rowOf = (s: TensorSpec) => nested(inner(s), element(s.dtype));
+  const rowOf = (s: TensorSpec) => nested(inner(s), element(s.dtype, true));
   const named: Schema = {
     type: "object",
     additionalProperties: false,

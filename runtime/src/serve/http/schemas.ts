@@ -47,7 +47,7 @@ const tensorMeta = {
   type: "object",
   properties: {
     name: { type: "string" },
-    datatype: { type: "string", enum: ["FP32", "INT32", "BOOL", "INT64", "UINT8", "INT8"] },
+    datatype: { type: "string", enum: ["FP32", "INT32", "BOOL", "INT64", "UINT8", "INT8", "FP16", "BYTES"] },
     shape: { type: "array", items: { type: "integer" }, description: "-1 for a variable dimension" },
   },
 } as const;
@@ -60,7 +60,21 @@ const v2Tensor = {
     shape: { type: "array", items: { type: "integer", minimum: 0 } },
     datatype: {
       type: "string",
-      enum: ["BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16", "FP32", "FP64"],
+      enum: [
+        "BOOL",
+        "UINT8",
+        "UINT16",
+        "UINT32",
+        "UINT64",
+        "INT8",
+        "INT16",
+        "INT32",
+        "INT64",
+        "FP16",
+        "FP32",
+        "FP64",
+        "BYTES",
+      ],
     },
     data: { type: "array", description: "Row-major values, flat or nested" },
     parameters: { type: "object" },

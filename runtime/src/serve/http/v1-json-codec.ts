@@ -2,9 +2,11 @@
  * TF Serving / KServe V1 predict bodies, pure. Row format (`instances`) gives
  * `predictions`, one entry per row; columnar format (`inputs`) gives `outputs`.
  * Single-input models take bare values; multi-input models take objects keyed
- * by input name (single-input models accept that too).
+ * by input name (single-input models accept that too). Strings are UTF-8 text or
+ * TF Serving's `{"b64": "..."}` (which is a value, not an object of named inputs).
  */
 import { errors } from "../../errors.js";
+import { isB64Object } from "../bytes-tensors.js";
 import type { OutputTensor, Signature, Tensor } from "../model/loaded-model.js";
 import { fromNested, toNested } from "../tensors.js";
 import { finish, isPlainObject, type Limits, type Prepared } from "../validate.js";
@@ -28,10 +30,15 @@ export function decodeV1(body: unknown, sig: Signature, limits: Limits): { prepa
   return { prepared: finish(sig, tensors, limits), format: hasInstances ? "row" : "columnar" };
 }
 
+/** An object of tensors by input name, not a value: `{"b64": ...}` is a binary string unless an input is named b64. */
+function keyedByInput(v: unknown, sig: Signature): v is Record<string, unknown> {
+  return isPlainObject(v) && !(isB64Object(v) && !sig.inputs.some((s) => s.name === "b64"));
+}
+
 function decodeRows(instances: unknown, sig: Signature): Tensor[] {
   if (!Array.isArray(instances)) throw errors.invalidInput("'instances' must be an array with one entry per row");
   if (instances.length === 0) throw errors.invalidInput("'instances' is empty");
-  const named = isPlainObject(instances[0]);
+  const named = keyedByInput(instances[0], sig);
   if (!named) {
     const only = sig.inputs[0];
     if (sig.inputs.length !== 1 || only === undefined) {
@@ -58,7 +65,7 @@ function decodeRows(instances: unknown, sig: Signature): Tensor[] {
 
 function decodeColumns(inputs: unknown, sig: Signature): Tensor[] {
   const only = sig.inputs[0];
-  if (!isPlainObject(inputs)) {
+  if (!keyedByInput(inputs, sig)) {
     if (sig.inputs.length !== 1 || only === undefined) {
       throw errors.invalidInput(
         `this model has ${sig.inputs.length} inputs; 'inputs' must be an object keyed by ${inputList(sig)}`,

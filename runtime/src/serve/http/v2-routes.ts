@@ -5,6 +5,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import { RUNTIME_NAME, RUNTIME_VERSION } from "../../version.js";
 import { requireModel, requireReady, runInference } from "../inference.js";
+import { classifiableOutput } from "../model/with-processing.js";
 import type { ModelHost } from "../model-host.js";
 import { labelsOf, rawV2 } from "../raw-records.js";
 import { v2ModelConfig, v2ModelStatistics } from "../v2-model-config.js";
@@ -90,7 +91,13 @@ export const v2Routes: FastifyPluginAsync<V2Options> = async (app, { modelHost, 
         // Inputs named after the DataSet's columns for a trained model's artifact (../raw-records.ts).
         const raw =
           modelHost.raw && req.binaryPart === undefined ? rawV2(req.body, modelHost.raw, model.signature) : undefined;
-        const request = decodeV2(raw?.body ?? req.body, model.signature, limits, req.binaryPart);
+        const request = decodeV2(
+          raw?.body ?? req.body,
+          model.signature,
+          limits,
+          req.binaryPart,
+          classifiableOutput(model),
+        );
         const outputs = await runInference(
           modelHost,
           req.log,

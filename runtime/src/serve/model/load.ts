@@ -6,18 +6,21 @@
 import * as tf from "@tensorflow/tfjs";
 import type { FetchedArtifact } from "../../artifact.js";
 import { ConfigError } from "../../errors.js";
+import { isBytes } from "../bytes-tensors.js";
 import { denseForward } from "./dense-kernel.js";
 import { agree, denseKernel, denseStack } from "./dense-stack.js";
 import type { DType, LoadedModel, OutputTensor, Tensor, TensorSpec, TypedData } from "./loaded-model.js";
 import { plainJsRows } from "./plain-js-rows.js";
 import { isGraphModel, layersNames, toModelArtifacts } from "./tf-artifacts.js";
 
-const DTYPES = new Set<string>(["float32", "int32", "bool"]);
+/** TF.js dtypes → the runtime's (TF.js has no float16; its string tensors hold byte strings, BYTES). */
+const DTYPES: Readonly<Record<string, DType>> = { float32: "float32", int32: "int32", bool: "bool", string: "bytes" };
 
 function toDType(dtype: string | undefined, what: string): DType {
-  if (dtype !== undefined && DTYPES.has(dtype)) return dtype as DType;
+  const d = dtype === undefined ? undefined : DTYPES[dtype];
+  if (d !== undefined) return d;
   throw new ConfigError(
-    `${what} has dtype ${dtype ?? "unknown"}, which the runtime does not serve (float32, int32, bool)`,
+    `${what} has dtype ${dtype ?? "unknown"}, which the runtime does not serve (float32, int32, bool, string)`,
   );
 }
 
@@ -35,13 +38,20 @@ function uniqueNames(names: string[]): string[] {
   });
 }
 
-/** TF.js signatures only have float32, int32 and bool (toDType), so their data is one of those arrays. */
+/** TF.js signatures only have float32, int32, bool and bytes (toDType); BYTES become a string tensor of the same bytes. */
 function makeTensor(t: Tensor, spec: TensorSpec): tf.Tensor {
+  if (isBytes(t.data)) return tf.tensor(t.data, t.shape, "string");
   return tf.tensor(
     t.data as Float32Array | Int32Array | Uint8Array,
     t.shape,
     spec.dtype as "float32" | "int32" | "bool",
   );
+}
+
+/** A string tensor's elements as bytes: dataSync would decode them as UTF-8 and throw on binary strings. */
+function readData(t: tf.Tensor): TypedData {
+  if (t.dtype === "string") return tf.engine().readSync(t.dataId) as Uint8Array[];
+  return t.dataSync() as TypedData;
 }
 
 /**
@@ -51,7 +61,7 @@ function makeTensor(t: Tensor, spec: TensorSpec): tf.Tensor {
 function readOutputs(tensors: tf.Tensor[], specs: readonly TensorSpec[]): OutputTensor[] {
   try {
     return tensors.map((t, i) => ({
-      data: t.dataSync() as TypedData,
+      data: readData(t),
       shape: t.shape,
       dtype: toDType(t.dtype, `output ${specs[i]?.name ?? i}`),
     }));

@@ -6,16 +6,23 @@
 
 import { DTYPE_INFO } from "../dtypes.js";
 
-/** TF.js models have float32, int32 and bool; ONNX ones also int64, uint8 and int8 (serve/dtypes.ts). */
-export type DType = "float32" | "int32" | "bool" | "int64" | "uint8" | "int8";
-/** bool and uint8 are both bytes; int64 is a BigInt64Array. */
-export type TypedData = Float32Array | Int32Array | Uint8Array | BigInt64Array | Int8Array;
+/**
+ * TF.js models have float32, int32, bool and string; ONNX ones also int64, uint8, int8 and float16
+ * (serve/dtypes.ts).
+ */
+export type DType = "float32" | "int32" | "bool" | "int64" | "uint8" | "int8" | "float16" | "bytes";
+/** A BYTES tensor's elements, one byte string per element, row-major. */
+export type BytesData = Uint8Array[];
+/** bool and uint8 are both bytes; int64 is a BigInt64Array; float16 is a Uint16Array of IEEE half bits. */
+export type TypedData = Float32Array | Int32Array | Uint8Array | BigInt64Array | Int8Array | Uint16Array | BytesData;
 
 export interface TensorSpec {
   name: string;
   dtype: DType;
   /** -1 marks an unknown dimension; dimension 0 is the batch when `batched`. */
   shape: number[];
+  /** bytes only: every element must be valid UTF-8 without NUL (the model's strings are text, as onnxruntime-node's are). */
+  utf8?: boolean;
 }
 
 export interface Signature {

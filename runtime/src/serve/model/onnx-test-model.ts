@@ -34,7 +34,18 @@ function message(fields: Field[]): Uint8Array {
 }
 
 /** onnx.proto TensorProto.DataType numbers. */
-export const ELEM = { float: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float16: 10 } as const;
+export const ELEM = {
+  float: 1,
+  uint8: 2,
+  int8: 3,
+  uint16: 4,
+  int32: 6,
+  int64: 7,
+  string: 8,
+  bool: 9,
+  float16: 10,
+  double: 11,
+} as const;
 
 export interface OnnxTensorDecl {
   name: string;
@@ -47,6 +58,8 @@ export interface OnnxNode {
   op: string;
   inputs: string[];
   outputs: string[];
+  /** Integer or string attributes (Cast's `to`, StringNormalizer's `case_change_action`). */
+  attrs?: Record<string, number | string>;
 }
 
 /** A ModelProto (IR 8, opset 13) of `nodes` between `inputs` and `outputs` (field numbers as in onnx/onnx.proto). */
@@ -63,9 +76,32 @@ export function onnxModel(inputs: OnnxTensorDecl[], outputs: OnnxTensorDecl[], n
       [2, message([[1, tensorType]])],
     ]);
   };
-  // NodeProto{input 1*, output 2*, name 3, op_type 4}
+  // AttributeProto{name 1, i 3, s 4, type 20 (INT 2, STRING 3)}
+  const attr = ([name, v]: [string, number | string]): Field => [
+    5,
+    message(
+      typeof v === "number"
+        ? [
+            [1, name],
+            [3, v],
+            [20, 2],
+          ]
+        : [
+            [1, name],
+            [4, v],
+            [20, 3],
+          ],
+    ),
+  ];
+  // NodeProto{input 1*, output 2*, name 3, op_type 4, attribute 5*}
   const node = (n: OnnxNode, i: number) =>
-    message([...n.inputs.map((x): Field => [1, x]), ...n.outputs.map((x): Field => [2, x]), [3, `n${i}`], [4, n.op]]);
+    message([
+      ...n.inputs.map((x): Field => [1, x]),
+      ...n.outputs.map((x): Field => [2, x]),
+      [3, `n${i}`],
+      [4, n.op],
+      ...Object.entries(n.attrs ?? {}).map(attr),
+    ]);
   // GraphProto{node 1*, name 2, input 11*, output 12*}
   const graph = message([
     ...nodes.map((n, i): Field => [1, node(n, i)]),
@@ -105,6 +141,32 @@ export function allDtypesOnnx(arith: "Add" | "Identity" = "Add"): Uint8Array {
       { op: "Identity", inputs: ["u"], outputs: ["u_out"] },
       { op: "Identity", inputs: ["s"], outputs: ["s_out"] },
       { op: "Identity", inputs: ["b"], outputs: ["b_out"] },
+    ],
+  );
+}
+
+/**
+ * The dtypes beyond numbers, batched: text string [batch,2] → text_out (Identity); half float16 [batch,3] → half_out
+ * (Identity) and half_as_float (Cast to float32); x float32 [batch,3] → x_as_half (Cast to float16, rounding);
+ * flag bool [batch,2] → flag_not (Not).
+ */
+export function textHalfBoolOnnx(): Uint8Array {
+  const t = (name: string, elem: number, width: number): OnnxTensorDecl => ({ name, elem, dims: ["batch", width] });
+  return onnxModel(
+    [t("text", ELEM.string, 2), t("half", ELEM.float16, 3), t("x", ELEM.float, 3), t("flag", ELEM.bool, 2)],
+    [
+      t("text_out", ELEM.string, 2),
+      t("half_out", ELEM.float16, 3),
+      t("half_as_float", ELEM.float, 3),
+      t("x_as_half", ELEM.float16, 3),
+      t("flag_not", ELEM.bool, 2),
+    ],
+    [
+      { op: "Identity", inputs: ["text"], outputs: ["text_out"] },
+      { op: "Identity", inputs: ["half"], outputs: ["half_out"] },
+      { op: "Cast", inputs: ["half"], outputs: ["half_as_float"], attrs: { to: ELEM.float } },
+      { op: "Cast", inputs: ["x"], outputs: ["x_as_half"], attrs: { to: ELEM.float16 } },
+      { op: "Not", inputs: ["flag"], outputs: ["flag_not"] },
     ],
   );
 }

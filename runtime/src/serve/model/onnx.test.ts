@@ -56,16 +56,16 @@ describe("onnx format: loading", () => {
     m.dispose();
   });
 
-  it("an element type the runtime does not serve (float16) is refused at load, naming the tensor", async () => {
+  it("an element type the runtime does not serve (float64) is refused at load, naming the tensor", async () => {
     const bytes = onnxModel(
-      [{ name: "half_in", elem: ELEM.float16, dims: ["batch", 2] }],
-      [{ name: "half_out", elem: ELEM.float16, dims: ["batch", 2] }],
-      [{ op: "Identity", inputs: ["half_in"], outputs: ["half_out"] }],
+      [{ name: "wide_in", elem: ELEM.double, dims: ["batch", 2] }],
+      [{ name: "wide_out", elem: ELEM.double, dims: ["batch", 2] }],
+      [{ op: "Identity", inputs: ["wide_in"], outputs: ["wide_out"] }],
     );
     const err = await loadOnnx(bytes).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as Error).message).toMatch(
-      /input 'half_in' has element type float16, which the runtime does not serve/,
+      /input 'wide_in' has element type float64, which the runtime does not serve/,
     );
   });
 

@@ -8,14 +8,15 @@ import { availableParallelism } from "node:os";
 import * as ort from "onnxruntime-node";
 import type { BackendInfo } from "../../backends.js";
 import { ConfigError } from "../../errors.js";
-import type { DType, LoadedModel, OutputTensor, TensorSpec, TypedData } from "./loaded-model.js";
+import { isBytes, utf8Bytes, utf8Text } from "../bytes-tensors.js";
+import type { DType, LoadedModel, OutputTensor, Tensor, TensorSpec, TypedData } from "./loaded-model.js";
 
 export interface OnnxOptions {
   /** Intra-op threads (--onnx-threads); 0 or undefined: the CPUs this process may use. */
   threads?: number;
 }
 
-/** onnxruntime tensor types → the runtime's dtypes; anything else (float16, string, …) is refused at load. */
+/** onnxruntime tensor types → the runtime's dtypes; anything else (float64, uint16, …) is refused at load. */
 const FROM_ORT: Readonly<Record<string, DType>> = {
   float32: "float32",
   int32: "int32",
@@ -23,7 +24,44 @@ const FROM_ORT: Readonly<Record<string, DType>> = {
   int64: "int64",
   uint8: "uint8",
   int8: "int8",
+  float16: "float16",
+  string: "bytes",
 };
+
+const TO_ORT: Readonly<Record<DType, ort.Tensor.Type>> = {
+  float32: "float32",
+  int32: "int32",
+  bool: "bool",
+  int64: "int64",
+  uint8: "uint8",
+  int8: "int8",
+  float16: "float16",
+  bytes: "string",
+};
+
+/**
+ * onnxruntime-node's string tensors are JS strings (cut at a NUL), so BYTES elements go in as text: the signature
+ * marks them `utf8` and validation refuses other bytes, and NUL, before a batch is formed (validate.ts).
+ */
+function toOrt(t: Tensor, s: TensorSpec): ort.Tensor {
+  if (isBytes(t.data))
+    return new ort.Tensor(
+      "string",
+      t.data.map((b) => utf8Text(b) ?? ""),
+      t.shape,
+    );
+  return new ort.Tensor(TO_ORT[s.dtype], t.data as ort.Tensor.DataType, t.shape);
+}
+
+/** Output data in the runtime's form: strings as UTF-8 bytes; float16 as its bits (a Float16Array, where Node has one, is reinterpreted). */
+function fromOrt(t: ort.Tensor, dtype: DType): TypedData {
+  if (dtype === "bytes") return (t.data as string[]).map(utf8Bytes);
+  if (dtype === "float16" && !(t.data instanceof Uint16Array)) {
+    const d = t.data as unknown as ArrayBufferView;
+    return new Uint16Array(d.buffer, d.byteOffset, d.byteLength / 2);
+  }
+  return t.data as TypedData;
+}
 
 /**
  * Where the session runs. CPU only for now: the CUDA provider is a later step (issue #25, "GPU"); it goes here,
@@ -42,7 +80,8 @@ function spec(m: ort.InferenceSession.ValueMetadata, what: string): TensorSpec {
     );
   }
   // Symbolic dimensions ("batch", "sequence") come as strings: unknown, -1.
-  return { name: m.name, dtype, shape: m.shape.map((d) => (typeof d === "number" && d >= 0 ? d : -1)) };
+  const shape = m.shape.map((d) => (typeof d === "number" && d >= 0 ? d : -1));
+  return { name: m.name, dtype, shape, ...(dtype === "bytes" ? { utf8: true } : {}) };
 }
 
 /** What the metrics and the load log say an ONNX model runs on (the TF.js fields carry onnxruntime's). */
@@ -85,12 +124,12 @@ export async function loadOnnx(bytes: Uint8Array, opts: OnnxOptions = {}): Promi
         const feeds: Record<string, ort.Tensor> = {};
         feed.forEach((t, i) => {
           const s = inputs[i] as TensorSpec;
-          feeds[s.name] = new ort.Tensor(s.dtype, t.data as ort.Tensor.DataType, t.shape);
+          feeds[s.name] = toOrt(t, s);
         });
         const result = await session.run(feeds, outNames);
         return outputs.map((s): OutputTensor => {
           const t = result[s.name] as ort.Tensor;
-          return { data: t.data as TypedData, shape: [...t.dims], dtype: s.dtype };
+          return { data: fromOrt(t, s.dtype), shape: [...t.dims], dtype: s.dtype };
         });
       },
       dispose: () => void session.release(),

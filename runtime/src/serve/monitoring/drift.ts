@@ -4,7 +4,8 @@
  * merges across replicas (bin counts add up) to compute PSI and Jensen-Shannon distance.
  */
 import client from "prom-client";
-import type { OutputTensor, Signature, Tensor } from "../model/loaded-model.js";
+import { halfToNumber } from "../half.js";
+import type { DType, OutputTensor, Signature, Tensor, TypedData } from "../model/loaded-model.js";
 import type { Prepared } from "../validate.js";
 import { type Baseline, type FeatureBins, OTHER } from "./baseline.js";
 import { SlidingCounts } from "./window.js";
@@ -57,19 +58,26 @@ function classesOf(b: Baseline): string[] | undefined {
   return b.prediction?.kind === "categorical" ? b.prediction.labels.filter((l) => l !== OTHER) : undefined;
 }
 
+/** Element `i` as a number: float16 decoded from its bits; a BYTES element (no number) is NaN, which no bin takes. */
+function numberAt(data: TypedData, dtype: DType, i: number): number {
+  const v = data[i];
+  if (typeof v !== "number") return typeof v === "bigint" ? Number(v) : Number.NaN;
+  return dtype === "float16" ? halfToNumber(v) : v;
+}
+
 /** Predicted class index (classification) or value (regression) per row of the first output. */
 export function predictedValues(output: OutputTensor, rows: number, classification: boolean): number[] {
   const width = output.data.length / Math.max(rows, 1);
+  const at = (i: number) => numberAt(output.data, output.dtype, i);
   const out = new Array<number>(rows);
   for (let r = 0; r < rows; r++) {
-    const at = r * width;
-    if (!classification) out[r] = output.data[at] as number;
+    const row = r * width;
+    if (!classification) out[r] = at(row);
     else if (width === 1)
-      out[r] = (output.data[at] as number) >= 0.5 ? 1 : 0; // one sigmoid unit: binary
+      out[r] = at(row) >= 0.5 ? 1 : 0; // one sigmoid unit: binary
     else {
       let best = 0;
-      for (let c = 1; c < width; c++)
-        if ((output.data[at + c] as number) > (output.data[at + best] as number)) best = c;
+      for (let c = 1; c < width; c++) if (at(row + c) > at(row + best)) best = c;
       out[r] = best;
     }
   }
@@ -182,7 +190,8 @@ export class DriftMonitor {
           if (!single) break;
           continue;
         }
-        for (let r = 0; r < rows; r++) this.count(t, tensor.data[r * width + j]);
+        const dtype = spec?.dtype ?? "float32";
+        for (let r = 0; r < rows; r++) this.count(t, numberAt(tensor.data, dtype, r * width + j));
       }
     });
     this.window.add(this.rowsAt, rows);
