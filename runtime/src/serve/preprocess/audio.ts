@@ -4,6 +4,7 @@
  * VAD, one file cut into frames that each carry the previous frame's last samples. Model inputs that only need
  * zeros (a recurrent model's initial state) are answered too, so a request carries nothing but the file.
  */
+import type { AudioPreprocessing } from "../../contract/processing.js";
 import { ConfigError, errors } from "../../errors.js";
 import { DTYPE_INFO } from "../dtypes.js";
 import type { Signature, Tensor, TensorSpec } from "../model/loaded-model.js";
@@ -11,22 +12,8 @@ import type { Preprocessor } from "./preprocessor.js";
 import { ratioProblem, resample } from "./resample.js";
 import { decodeWav, MAX_SAMPLE_RATE, WavError } from "./wav.js";
 
-/** spec.model.preprocessing.audio. */
-export interface AudioSpec {
-  /**
-   * The model input the samples go to (default: the only input not in `zeros`); a request sends the WAV files under
-   * the same name, as BYTES.
-   */
-  input?: string;
-  /** The rate the model takes, in Hz: every file is resampled to it. */
-  sampleRate: number;
-  /** A longer file is refused (400) before its samples are decoded. */
-  maxSeconds: number;
-  /** Cut one file into rows of `context + frame` samples: each frame after the previous frame's last `context`. */
-  framing?: { frame: number; context: number };
-  /** Model inputs fed zeros of their own (fixed) shape and dtype, e.g. a recurrent model's initial state. */
-  zeros?: string[];
-}
+/** spec.model.preprocessing.audio (contract/processing.ts). */
+export type AudioSpec = AudioPreprocessing;
 
 /** An hour: far beyond what one request should carry, and a bound on the one allocation per file. */
 const MAX_SECONDS = 3600;

@@ -6,33 +6,13 @@
  * when the spec says `truncate`.
  */
 import { Tokenizer } from "@huggingface/tokenizers";
+import type { SideFile, TextPreprocessing } from "../../contract/processing.js";
 import { ConfigError, errors } from "../../errors.js";
 import type { Signature, Tensor, TensorSpec } from "../model/loaded-model.js";
 import type { Preprocessor } from "./preprocessor.js";
 
-/** A file beside the model, pinned by its sha256 (contract/processing.ts SideFile; read by processing-files.ts). */
-interface SideFile {
-  path: string;
-  digest: string;
-}
-
-/** spec.model.preprocessing.text. */
-export interface TextSpec {
-  /** The BYTES input a request sends its UTF-8 texts in, one text per element (default "text"). */
-  input?: string;
-  /** The model's tokenizer.json. */
-  tokenizer: SideFile;
-  /** Its tokenizer_config.json, when the tokenizer needs one (most tokenizer.json files do not). */
-  tokenizerConfig?: SideFile;
-  /** The most tokens a text may have, special tokens included. */
-  maxLength: number;
-  /** Cut a longer text to maxLength (as HF `tokenizers` truncation does) instead of refusing it. Default false. */
-  truncate?: boolean;
-  /** The model inputs the token ids, attention mask (1 for a token, 0 for padding) and token type ids go to. */
-  inputs: { ids: string; attentionMask?: string; tokenTypeIds?: string };
-  /** The padding token's id; default: tokenizer.json's padding.pad_id, else the id of its "[PAD]" token. */
-  pad?: number;
-}
+/** spec.model.preprocessing.text (contract/processing.ts). */
+export type TextSpec = TextPreprocessing;
 
 /** A side file's bytes (already digest-checked, keyed by path) as JSON. */
 function json(files: ReadonlyMap<string, Uint8Array>, file: SideFile, field: string): unknown {
