@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The Python venv the ONNX tests compute their references with (runtime/src/serve/model/onnx-real.test.ts):
 # onnxruntime (the same engine, its Python build), numpy, the model's own tokenizer (HF `tokenizers`), Pillow (the
-# declared image preprocessing's reference, runtime/src/serve/preprocess/image-reference.test.ts) and scipy (WAV
-# reading and resample_poly, the audio preprocessing's reference: test/clients/preprocess_reference.py), pinned
+# declared image preprocessing's reference, test/clients/image-preprocess.test.ts) and scipy (WAV reading and
+# resample_poly, the audio preprocessing's reference: test/clients/preprocess_reference.py), pinned
 # from PyPI. Its own venv, so these pins move apart from the clients' (hack/test-venv.sh). Cached under
 # ${LIFTOFF_CACHE:-~/.cache/liftoff}/venvs/onnx-ref-<key>, the key hashing this file and the Python version.
 # Progress goes to stderr; the venv's python is the one line on stdout. --check only says whether it is built.

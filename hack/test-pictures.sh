@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Real test pictures for the declared image preprocessing (runtime/src/serve/preprocess/image-reference.test.ts):
-# chelsea.png, coffee.png and rocket.jpg from the scikit-image wheel (BSD-3-Clause; the pictures are public domain
-# or CC0, skimage/data/README.txt), the same pins as hack/build-image-model.sh. Cached in
+# Real test pictures for the declared image preprocessing (test/clients/image-preprocess.test.ts):
+# chelsea.png, coffee.png and rocket.jpg from the scikit-image wheel (BSD-3-Clause; the pictures CC0 (chelsea, coffee)
+# or public domain (rocket), skimage/data/_fetchers.py), the same pins as hack/build-image-model.sh. Cached in
 # ${LIFTOFF_CACHE:-~/.cache/liftoff}/models/skimage-pictures-0.26.0/; the folder is the one line on stdout.
 # --check only says whether it is there.
 set -euo pipefail

@@ -326,6 +326,26 @@ export const INVALID_CASES: InvalidCase[] = [
   },
   {
     kind: "ModelDeployment",
+    what: "savedModel options on a model that is not a tf-savedmodel",
+    on: "create",
+    mutate: (m) => {
+      m.spec.model = { uri: "pvc://models/churn/model.json", format: "tfjs-layers", savedModel: { signature: "x" } };
+    },
+    field: "spec.model",
+    message: "model.savedModel is only for format tf-savedmodel",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "a tf-savedmodel over http(s), which cannot list a folder",
+    on: "create",
+    mutate: (m) => {
+      m.spec.model = { uri: "https://models.example/classifier/", format: "tf-savedmodel" };
+    },
+    field: "spec.model",
+    message: "format tf-savedmodel takes model.uri pvc://<claim>/<SavedModel folder>",
+  },
+  {
+    kind: "ModelDeployment",
     what: "model URI with an unsupported scheme",
     on: "create",
     mutate: (m) => {

@@ -9,7 +9,11 @@ import net from "node:net";
 export interface LoadOptions {
   port: number;
   path: string;
-  body: string;
+  body: string | Buffer;
+  /** Content-Type of the body (default application/json). */
+  contentType?: string;
+  /** Extra request headers, e.g. the V2 binary extension's Inference-Header-Content-Length. */
+  headers?: Record<string, string>;
   concurrency: number;
   durationMs: number;
   warmupMs?: number;
@@ -36,10 +40,14 @@ export function percentile(sorted: Float64Array | number[], p: number): number {
 }
 
 function request(opts: LoadOptions): Buffer {
-  const body = Buffer.from(opts.body);
+  const body = typeof opts.body === "string" ? Buffer.from(opts.body) : opts.body;
+  const extra = Object.entries(opts.headers ?? {})
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join("");
   const head =
     `POST ${opts.path} HTTP/1.1\r\nHost: ${opts.host ?? "127.0.0.1"}:${opts.port}\r\n` +
-    `Content-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: keep-alive\r\n\r\n`;
+    `Content-Type: ${opts.contentType ?? "application/json"}\r\nContent-Length: ${body.length}\r\n${extra}` +
+    "Connection: keep-alive\r\n\r\n";
   return Buffer.concat([Buffer.from(head), body]);
 }
 
@@ -77,7 +85,8 @@ async function phase(
           const headerEnd = buf.indexOf("\r\n\r\n");
           if (headerEnd === -1) return;
           const head = buf.subarray(0, headerEnd).toString("latin1");
-          const len = Number(/content-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
+          // Anchored at a line start: "Inference-Header-Content-Length" must not be read as the body length.
+          const len = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
           if (buf.length < headerEnd + 4 + len) return;
           const status = Number(head.slice(9, 12));
           if (status !== 200) errors++;

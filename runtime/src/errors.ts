@@ -26,7 +26,8 @@ export const ERROR_CODES = {
   LIFTOFF_ERR_UNAUTHENTICATED: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
   LIFTOFF_ERR_MODEL_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
   LIFTOFF_ERR_VERSION_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
-  LIFTOFF_ERR_SIGNATURE_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
+  // As TF Serving: a signature the model lacks is a bad request (400), naming the ones it has.
+  LIFTOFF_ERR_SIGNATURE_NOT_FOUND: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
   LIFTOFF_ERR_ROUTE_NOT_FOUND: { http: 404, grpc: GrpcStatus.UNIMPLEMENTED },
   LIFTOFF_ERR_METHOD_NOT_ALLOWED: { http: 405, grpc: GrpcStatus.UNIMPLEMENTED },
   LIFTOFF_ERR_PAYLOAD_TOO_LARGE: { http: 413, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
@@ -93,10 +94,15 @@ export const errors = {
     new RuntimeError("LIFTOFF_ERR_MODEL_NOT_FOUND", `model '${name}' is not served here`),
   versionNotFound: (name: string, version: string) =>
     new RuntimeError("LIFTOFF_ERR_VERSION_NOT_FOUND", `model '${name}' has no version '${version}'`),
-  signatureNotFound: (name: string) =>
+  /** `others`: a SavedModel's signatures that this deployment does not serve (another one can, by naming it). */
+  signatureNotFound: (name: string, served = "serving_default", others: readonly string[] = []) =>
     new RuntimeError(
       "LIFTOFF_ERR_SIGNATURE_NOT_FOUND",
-      `signature_name '${name}' is not served; this model has only 'serving_default'`,
+      `signature_name '${name}' is not served; this model has only '${served}'${
+        others.length > 0
+          ? ` (its SavedModel also has ${others.map((o) => `'${o}'`).join(", ")}, which a deployment serves by naming it in spec.model.savedModel.signature)`
+          : ""
+      }`,
     ),
   routeNotFound: (method: string, url: string) =>
     new RuntimeError("LIFTOFF_ERR_ROUTE_NOT_FOUND", `no route for ${method} ${url}`),

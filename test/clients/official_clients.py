@@ -100,14 +100,18 @@ def tfserving(addr, model, req):
     stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
     request = predict_pb2.PredictRequest()
     request.model_spec.name = model
-    request.model_spec.signature_name = "serving_default"
+    # A request may name another signature (a SavedModel served with spec.model.savedModel.signature).
+    signature_name = req.get("signature_name", "serving_default")
+    request.model_spec.signature_name = signature_name
     for k, (name, arr) in enumerate(arrays(req).items()):
         if k % 2 == 0:
             # tensor_content: what tf.make_tensor_proto writes for a numpy array.
             request.inputs[name].CopyFrom(tf.make_tensor_proto(arr))
         else:
             # The typed-value form, as other clients build it by hand.
-            field = {np.float32: "float_val", np.int32: "int_val", np.int64: "int64_val"}[arr.dtype.type]
+            field = {np.float32: "float_val", np.int32: "int_val", np.int64: "int64_val", np.bool_: "bool_val"}[
+                arr.dtype.type
+            ]
             proto = tensor_pb2.TensorProto(
                 dtype=tf.as_dtype(arr.dtype).as_datatype_enum,
                 tensor_shape=tensor_shape_pb2.TensorShapeProto(
@@ -120,17 +124,19 @@ def tfserving(addr, model, req):
 
     meta_req = get_model_metadata_pb2.GetModelMetadataRequest()
     meta_req.model_spec.name = model
+    meta_req.model_spec.signature_name = signature_name
     meta_req.metadata_field.append("signature_def")
     meta = stub.GetModelMetadata(meta_req, 10.0)
     sigs = get_model_metadata_pb2.SignatureDefMap()
     meta.metadata["signature_def"].Unpack(sigs)
-    sig = sigs.signature_def["serving_default"]
+    sig = sigs.signature_def[signature_name]
 
     status_req = get_model_status_pb2.GetModelStatusRequest()
     status_req.model_spec.name = model
     status = model_service_pb2_grpc.ModelServiceStub(channel).GetModelStatus(status_req, 10.0)
     return {
         "outputs": {k: tf.make_ndarray(v).tolist() for k, v in response.outputs.items()},
+        "model_spec_signature": response.model_spec.signature_name,
         "signature": {
             "inputs": {k: types_pb2.DataType.Name(v.dtype) for k, v in sig.inputs.items()},
             "outputs": sorted(sig.outputs.keys()),

@@ -25,6 +25,22 @@ export function venvPython(): Promise<string> {
   return venv;
 }
 
+/** The lines a hack/ script prints on stdout (a folder, a python) once it fetched or built what it needs. */
+export function hackScriptLines(script: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const p = spawn("bash", [path.join(ROOT, script)], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    p.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    p.on("error", reject);
+    // "close", not "exit": stdout may still hold unread output when the process exits.
+    p.on("close", (code) =>
+      code === 0 ? resolve(out.trim().split("\n")) : reject(new Error(`${script} exited ${code}`)),
+    );
+  });
+}
+
 /** Runs a program of the venv; stdin in, stdout out (both outputs shown on failure). */
 export function python(py: string, args: string[], stdin = "", cwd = ROOT): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -68,8 +84,8 @@ export async function startRuntime(modelDir: string, extra: string[] = []): Prom
       "0",
       "--grpc-port",
       "0",
-      "--backend",
-      "cpu",
+      // cpu unless the caller names one (a SavedModel runs on libtensorflow: --backend tensorflow).
+      ...(extra.includes("--backend") ? [] : ["--backend", "cpu"]),
       ...extra,
     ],
     { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"], detached: true },

@@ -255,6 +255,25 @@ describe("desiredObjects: resources and scheduling", () => {
     expect(tfjs).not.toHaveProperty("LIFTOFF_ONNX_THREADS");
   });
 
+  it("a tf-savedmodel gets its format, tags and signature; unset ones are left to the runtime's defaults", () => {
+    const sm: ResolvedModel = {
+      uri: "pvc://models/classifier",
+      format: "tf-savedmodel",
+      claim: "models",
+      savedModel: { tags: ["serve", "gpu"], signature: "by_id" },
+    };
+    const env = envOf(get(desiredObjects(mdep(), ctx({ stable: sm })), "Deployment"));
+    expect(env.LIFTOFF_MODEL_FORMAT).toBe("tf-savedmodel");
+    expect(env.LIFTOFF_SAVEDMODEL_TAGS).toBe("serve,gpu");
+    expect(env.LIFTOFF_SAVEDMODEL_SIGNATURE).toBe("by_id");
+    expect(env).not.toHaveProperty("LIFTOFF_ONNX_THREADS");
+    const { savedModel: _, ...bare } = sm;
+    const defaults = envOf(get(desiredObjects(mdep(), ctx({ stable: bare })), "Deployment"));
+    expect(defaults.LIFTOFF_MODEL_FORMAT).toBe("tf-savedmodel");
+    expect(defaults).not.toHaveProperty("LIFTOFF_SAVEDMODEL_TAGS");
+    expect(defaults).not.toHaveProperty("LIFTOFF_SAVEDMODEL_SIGNATURE");
+  });
+
   it("mounts the claim read-only for a pvc:// model", () => {
     const stable: ResolvedModel = { uri: "pvc://models/churn/model.json", format: "tfjs-layers", claim: "models" };
     const dep = get(

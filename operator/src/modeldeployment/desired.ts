@@ -136,6 +136,12 @@ function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedMo
       valueFrom: { resourceFieldRef: { containerName: "runtime", resource: "limits.cpu" } },
     });
   }
+  if (model.format === "tf-savedmodel") {
+    env.push(podEnv("modelFormat", model.format));
+    const sm = model.savedModel;
+    if (sm?.tags) env.push(podEnv("savedModelTags", sm.tags.join(",")));
+    if (sm?.signature) env.push(podEnv("savedModelSignature", sm.signature));
+  }
   if (s.auth) {
     // Only where the keys are: the pod reads them from Vault itself (runtime/src/serve/vault-api-keys.ts).
     env.push(podEnv("authVaultPath", s.auth.apiKeys.path));

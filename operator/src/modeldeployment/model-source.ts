@@ -12,6 +12,8 @@ export interface ResolvedModel {
   claim?: string;
   /** spec.model's preprocessing and postprocessing, passed to the pod as JSON (LIFTOFF_MODEL_PROCESSING). */
   processing?: Pick<ModelDeploymentSpec["model"], "preprocessing" | "postprocessing">;
+  /** tf-savedmodel: the tags and signature the runtime loads (runtime defaults when unset). */
+  savedModel?: ModelDeploymentSpec["model"]["savedModel"];
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -83,5 +85,6 @@ export function resolveModel(
     ...(digest ? { digest } : {}),
     ...readable,
     ...(preprocessing || postprocessing ? { processing } : {}),
+    ...(model.savedModel ? { savedModel: model.savedModel } : {}),
   };
 }

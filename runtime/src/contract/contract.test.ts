@@ -111,6 +111,19 @@ const PODS: [string, Built[]][] = [
     }).map((d) => d.object),
   ],
   [
+    "ModelDeployment, tf-savedmodel",
+    modelDeploymentObjects(mdep({}), {
+      runtimeImage: IMAGE,
+      stable: {
+        uri: "pvc://models/classifier",
+        format: "tf-savedmodel",
+        claim: "models",
+        savedModel: { tags: ["serve", "gpu"], signature: "by_id" },
+      },
+      capabilities: { serviceMonitor: false, gatewayAPI: false },
+    }).map((d) => d.object),
+  ],
+  [
     "ModelDeployment, plain",
     modelDeploymentObjects(mdep({}), {
       runtimeImage: IMAGE,

@@ -27,6 +27,16 @@ export const POD_ENV = {
     meaning: "spec.model's preprocessing and postprocessing as JSON (contract/processing.ts)",
   },
   onnxThreads: { name: "LIFTOFF_ONNX_THREADS", readBy: ["serve"], meaning: "onnxruntime threads (the CPU limit)" },
+  savedModelTags: {
+    name: "LIFTOFF_SAVEDMODEL_TAGS",
+    readBy: ["serve"],
+    meaning: "a SavedModel's MetaGraph tags (a,b)",
+  },
+  savedModelSignature: {
+    name: "LIFTOFF_SAVEDMODEL_SIGNATURE",
+    readBy: ["serve"],
+    meaning: "the SavedModel SignatureDef served",
+  },
   host: { name: "LIFTOFF_HOST", readBy: ["serve"], meaning: "address to bind (default $POD_IP)" },
   port: { name: "LIFTOFF_PORT", readBy: ["serve"], meaning: "HTTP port" },
   grpcPort: { name: "LIFTOFF_GRPC_PORT", readBy: ["serve"], meaning: "gRPC port; unset: no gRPC" },

@@ -376,6 +376,10 @@ describe("V2 JSON, V2 gRPC, TF Serving gRPC and REST codecs", () => {
       1,
     );
     expect(body).toEqual({ predictions: [{ text_out: ["ok", { b64: "/w==" }], half_out: [1, 0.5, -2] }] });
+    // TF Serving's convention: an output named *_bytes is base64 even when it is text.
+    const bytesSig: Signature = { ...one, outputs: [{ name: "image_bytes", dtype: "bytes", shape: [-1] }] };
+    const coded = encodeV1([{ data: [utf8Bytes("ok")], shape: [1], dtype: "bytes" }], bytesSig, "columnar", 1);
+    expect(coded).toEqual({ outputs: [{ b64: "b2s=" }] });
   });
 });
 

@@ -14,6 +14,7 @@ import { activate, type BackendInfo, type ProbeResult, probeBackends } from "../
 import type { BackendChoice, ModelFormat } from "../config.js";
 import type { ModelProcessing } from "../contract/processing.js";
 import { ConfigError, errors } from "../errors.js";
+import { fetchSavedModelArtifact, isSavedModelLocation } from "../savedmodel-artifact.js";
 import { Batcher, type BatchResult } from "./batcher.js";
 import type { RuntimeMetrics } from "./metrics.js";
 import { loadModel } from "./model/load.js";
@@ -32,12 +33,17 @@ export interface ModelHostOptions {
   maxLatencyMs: number;
   /** Most requests queued or computing at once (--max-pending-requests); undefined: no bound. */
   maxPendingRequests?: number;
-  /** How the artifact is read: TF.js model.json (default, `auto` without a .onnx extension) or ONNX. */
+  /**
+   * How the artifact is read: TF.js model.json (default), ONNX (`auto`: a .onnx extension) or a SavedModel (`auto`: a
+   * folder with saved_model.pb and no model.json).
+   */
   format?: ModelFormat;
   /** onnxruntime intra-op threads (--onnx-threads); 0 or undefined: the CPUs the process may use. */
   onnxThreads?: number;
   /** Declared pre- and postprocessing (spec.model.preprocessing / postprocessing), wrapped around the model. */
   processing?: ModelProcessing;
+  /** tf-savedmodel: the MetaGraph's tags and the SignatureDef served (defaults: serve, serving_default). */
+  savedModel?: { tags: string[]; signature: string };
   /** Drift and feedback (monitoring/), set up once the model's signature is known. */
   monitoring?: { options: MonitorOptions; baseline: BaselineState };
 }
@@ -135,6 +141,9 @@ export class ModelHost {
     if (format === "onnx" || (format === "auto" && isOnnxLocation(location))) {
       return this.loadOnnx(location, expectedDigest, fetch);
     }
+    if (format === "tf-savedmodel" || (format === "auto" && (await isSavedModelLocation(location)))) {
+      return this.loadSavedModel(location, expectedDigest, backendChoice);
+    }
     const t0 = performance.now();
     const artifact = await fetchArtifact(location, expectedDigest, fetch);
     const t1 = performance.now();
@@ -199,6 +208,56 @@ export class ModelHost {
     const t2 = performance.now();
     this.digest = artifact.digest;
     const backend = onnxBackend();
+    this.attach(served, backend);
+    const report = {
+      digest: artifact.digest,
+      bytes: artifact.bytes,
+      fetchSeconds: (t1 - t0) / 1000,
+      probeSeconds: 0,
+      warmupSeconds: (t2 - t1) / 1000,
+      backend,
+      probe: undefined,
+    };
+    this.opts.metrics.loaded("fetch", report.fetchSeconds);
+    this.opts.metrics.loaded("build", report.warmupSeconds);
+    return report;
+  }
+
+  /**
+   * A SavedModel: libtensorflow runs it (model/savedmodel.ts), so the backend is `tensorflow` whatever `auto` would
+   * pick; the session is built from the verified private copy, which is removed once the warm-up has run.
+   */
+  private async loadSavedModel(location: ModelLocation, expectedDigest: string | undefined, choice: BackendChoice) {
+    if (choice !== "auto" && choice !== "tensorflow") {
+      throw new ConfigError(
+        `a tf-savedmodel runs on libtensorflow: --backend must be auto or tensorflow, not ${choice}`,
+      );
+    }
+    const t0 = performance.now();
+    const artifact = await fetchSavedModelArtifact(location, expectedDigest);
+    const t1 = performance.now();
+    let model: LoadedModel;
+    let backend: BackendInfo;
+    try {
+      backend = await activate("tensorflow");
+      // Imported here so pods serving other formats never load the SavedModel code path.
+      const { loadSavedModel } = await import("./model/savedmodel.js");
+      model = await loadSavedModel(artifact.dir, this.opts.savedModel ?? {});
+      try {
+        await model.run(warmupInputs(model.signature));
+      } catch (err) {
+        model.dispose();
+        throw new ConfigError(`the SavedModel failed its warm-up inference: ${(err as Error).message.split("\n")[0]}`);
+      }
+    } finally {
+      await artifact.remove();
+    }
+    const served = await applyProcessing(model, this.opts.processing, location).catch((err: unknown) => {
+      model.dispose();
+      throw err;
+    });
+    const t2 = performance.now();
+    this.digest = artifact.digest;
     this.attach(served, backend);
     const report = {
       digest: artifact.digest,

@@ -111,6 +111,13 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     format: config.modelFormat,
     onnxThreads: config.onnxThreads,
     ...(config.modelProcessing !== undefined ? { processing: config.modelProcessing } : {}),
+    savedModel: {
+      tags: config.savedModelTags
+        .split(",")
+        .map((t) => t.trim())
+        .filter((t) => t !== ""),
+      signature: config.savedModelSignature,
+    },
     ...(baseline !== undefined || config.feedback
       ? {
           monitoring: {

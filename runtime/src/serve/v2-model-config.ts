@@ -7,7 +7,7 @@
 import type { Tally } from "./metrics.js";
 import type { LoadedModel, TensorSpec } from "./model/loaded-model.js";
 import type { ModelHost } from "./model-host.js";
-import { v2Datatype } from "./v2-protocol.js";
+import { v2Datatype, v2Platform } from "./v2-protocol.js";
 import type { Limits } from "./validate.js";
 
 /** model_config.proto DataType: TYPE_ and the V2 datatype, BYTES being TYPE_STRING. */
@@ -28,7 +28,7 @@ export function v2ModelConfig(modelHost: ModelHost, model: LoadedModel, limits: 
     specs.map((s) => ({ name: s.name, data_type: configType(s), dims: batch ? s.shape.slice(1) : [...s.shape] }));
   return {
     name: modelHost.name,
-    platform: model.format === "onnx" ? "onnxruntime_onnx" : `tensorflowjs_${model.format}`,
+    platform: v2Platform(model.format),
     backend: modelHost.backend?.name ?? "",
     // The most rows one request may carry (--max-request-rows); 0: the model has no batch dimension.
     max_batch_size: batch ? limits.maxRequestRows : 0,

@@ -34,6 +34,13 @@ export function v2Datatype(dtype: DType): string {
   return DTYPE_INFO[dtype].v2;
 }
 
+/** Triton's platform names where one exists (onnxruntime_onnx, tensorflow_savedmodel), else the TF.js format. */
+export function v2Platform(format: LoadedModel["format"]): string {
+  if (format === "onnx") return "onnxruntime_onnx";
+  if (format === "savedmodel") return "tensorflow_savedmodel";
+  return `tensorflowjs_${format}`;
+}
+
 /** V2 model metadata (HTTP and gRPC): names, datatypes and shapes, -1 for variable dimensions. */
 export function v2ModelMetadata(name: string, version: string, model: LoadedModel) {
   const tensors = (specs: readonly TensorSpec[]) =>
@@ -41,8 +48,7 @@ export function v2ModelMetadata(name: string, version: string, model: LoadedMode
   return {
     name,
     versions: [version],
-    // Triton's platform names where one exists (onnxruntime_onnx), else the TF.js format.
-    platform: model.format === "onnx" ? "onnxruntime_onnx" : `tensorflowjs_${model.format}`,
+    platform: v2Platform(model.format),
     inputs: tensors(model.signature.inputs),
     outputs: tensors(model.signature.outputs),
   };

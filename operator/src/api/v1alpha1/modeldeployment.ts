@@ -234,16 +234,39 @@ const ModelSource = Obj(
     uri: Type.Optional(
       Type.String({
         description:
-          "Where the model is: pvc://claim/path/model.json (onnx: pvc://claim/path/model.onnx, or its folder) or an http(s):// URL.",
+          "Where the model is: pvc://claim/path/model.json (onnx: pvc://claim/path/model.onnx, or its folder; tf-savedmodel: pvc://claim/path, the folder of saved_model.pb) or an http(s):// URL.",
         maxLength: 2048,
         pattern: "^(pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/[^\\s]+|https?://[^\\s]+)$",
       }),
     ),
-    format: StringEnum(["tfjs-layers", "tfjs-graph", "onnx"] as const, {
+    format: StringEnum(["tfjs-layers", "tfjs-graph", "onnx", "tf-savedmodel"] as const, {
       description:
-        "Format of the model artifact: tfjs-layers or tfjs-graph (model.json and weight files), or onnx (one .onnx file, run by onnxruntime on CPU; its digest is the file's sha256).",
+        "Format of the model artifact: tfjs-layers or tfjs-graph (model.json and weight files), onnx (one .onnx file, run by onnxruntime on CPU; its digest is the file's sha256), or tf-savedmodel (a TensorFlow SavedModel folder on a PVC, run by libtensorflow; its digest covers every file, docs/models.md).",
       default: "tfjs-layers",
     }),
+    savedModel: Type.Optional(
+      Obj(
+        {
+          tags: Type.Optional(
+            Type.Array(Type.String({ pattern: "^[A-Za-z0-9_.-]+$", maxLength: 64 }), {
+              description: "Tags of the MetaGraph to load (saved_model_cli's --tag_set).",
+              minItems: 1,
+              maxItems: 16,
+              default: ["serve"],
+            }),
+          ),
+          signature: Type.Optional(
+            Type.String({
+              description:
+                "The SignatureDef served, which TF Serving clients name in signature_name; one that the SavedModel lacks fails the load with the ones it has.",
+              pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$",
+              default: "serving_default",
+            }),
+          ),
+        },
+        { description: "Which part of a tf-savedmodel is served (format tf-savedmodel only)." },
+      ),
+    ),
     digest: Type.Optional(
       Type.String({
         description: "Expected sha256 of the artifact ('sha256:<64 hex>'); the runtime refuses to serve on mismatch.",
@@ -259,6 +282,15 @@ const ModelSource = Obj(
       {
         rule: "has(self.trainingJobRef) != has(self.uri)",
         message: "set exactly one of model.trainingJobRef or model.uri",
+      },
+      {
+        rule: "!has(self.savedModel) || self.format == 'tf-savedmodel'",
+        message: "model.savedModel is only for format tf-savedmodel",
+      },
+      {
+        // A folder cannot be listed over http(s), and a TrainingJob writes a TF.js model.
+        rule: "self.format != 'tf-savedmodel' || (has(self.uri) && self.uri.startsWith('pvc://'))",
+        message: "format tf-savedmodel takes model.uri pvc://<claim>/<SavedModel folder>",
       },
     ],
   },

@@ -265,7 +265,7 @@ describe("gRPC: V2 and TF Serving on one port", () => {
     [
       "TFS unknown signature",
       () => tfs("Predict", { model_spec: { name: "m", signature_name: "classify" }, inputs: {} }),
-      grpc.status.NOT_FOUND,
+      grpc.status.INVALID_ARGUMENT,
       "signature_name 'classify' is not served; this model has only 'serving_default'",
       "LIFTOFF_ERR_SIGNATURE_NOT_FOUND",
     ],

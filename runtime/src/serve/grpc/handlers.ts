@@ -18,7 +18,8 @@ import {
   encodePredict,
   type ModelSpec,
   type PredictRequest,
-  signatureDef,
+  servedSignature,
+  signatureDefMap,
 } from "./tfs-proto-codec.js";
 import { decodeModelInfer, encodeModelInfer, type ModelInferRequest } from "./v2-proto-codec.js";
 
@@ -100,7 +101,12 @@ function numericVersion(modelHost: ModelHost): number {
 }
 
 function specOut(modelHost: ModelHost) {
-  return { name: modelHost.name, version: { value: numericVersion(modelHost) }, signature_name: "serving_default" };
+  const sig = modelHost.model?.signature;
+  return {
+    name: modelHost.name,
+    version: { value: numericVersion(modelHost) },
+    signature_name: sig === undefined ? "serving_default" : servedSignature(sig),
+  };
 }
 
 export const predictionRpcs: RpcTable = {
@@ -117,20 +123,20 @@ export const predictionRpcs: RpcTable = {
   GetModelMetadata: {
     run: async ({ modelHost }, r: { model_spec: ModelSpec | null; metadata_field: string[] }) => {
       requireSpec(modelHost, r.model_spec);
-      checkSignature(r.model_spec?.signature_name ?? "");
+      const model = requireReady(modelHost);
+      checkSignature(r.model_spec?.signature_name ?? "", model.signature);
       for (const f of r.metadata_field) {
         if (f !== "signature_def")
           throw errors.invalidInput(`metadata_field '${f}' is not served; ask for 'signature_def'`);
       }
       if (r.metadata_field.length === 0) throw errors.invalidInput("metadata_field must name 'signature_def'");
-      const model = requireReady(modelHost);
       return {
         model_spec: specOut(modelHost),
         // protobufjs encodes an object with "@type" into the Any's bytes.
         metadata: {
           signature_def: {
             "@type": "type.googleapis.com/tensorflow.serving.SignatureDefMap",
-            signature_def: { serving_default: signatureDef(model.signature, (n) => n) },
+            signature_def: signatureDefMap(model.signature, (n) => n),
           },
         },
       };

@@ -59,17 +59,18 @@ function tfDtype(dtype: DType): string {
 }
 
 /**
- * The one SignatureDef served, `serving_default`, as GetModelMetadata (gRPC) and
+ * The one SignatureDef served (`serving_default`, or a SavedModel's chosen one), as GetModelMetadata (gRPC) and
  * GET /v1/models/{m}/metadata (REST) give it; `size` is how a dimension is written
  * (a number for protobufjs, a string in TF Serving's REST JSON, int64 being a string there).
  */
-export function signatureDef<S>(sig: Signature, size: (n: number) => S) {
+function signatureDef<S>(sig: Signature, size: (n: number) => S) {
   const info = (specs: readonly TensorSpec[]) =>
     Object.fromEntries(
       specs.map((s) => [
         s.name,
         {
-          name: `${s.name}:0`,
+          // A SavedModel's real graph tensor; other formats have none, and TF Serving clients expect "<key>:0".
+          name: s.tensorName ?? `${s.name}:0`,
           dtype: tfDtype(s.dtype),
           tensor_shape: { dim: s.shape.map((n) => ({ size: size(n) })) },
         },
@@ -130,9 +131,20 @@ function toTensorProto(t: OutputTensor): object {
   return { ...head, tensor_content: Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength) };
 }
 
-/** The signature name, checked: this runtime serves one signature, `serving_default`. */
-export function checkSignature(name: string): void {
-  if (name !== "" && name !== "serving_default") throw errors.signatureNotFound(name);
+/** The SignatureDef name a model is served as: a SavedModel's chosen one, else `serving_default`. */
+export function servedSignature(sig: Signature): string {
+  return sig.signatureName ?? "serving_default";
+}
+
+/** The signature name, checked: one signature is served; "" (TF Serving's default) means that one. */
+export function checkSignature(name: string, sig: Signature): void {
+  const served = servedSignature(sig);
+  if (name !== "" && name !== served) throw errors.signatureNotFound(name, served, sig.otherSignatures);
+}
+
+/** GetModelMetadata's SignatureDefMap: the served signature under its own name. */
+export function signatureDefMap<S>(sig: Signature, size: (n: number) => S) {
+  return { [servedSignature(sig)]: signatureDef(sig, size) };
 }
 
 export function decodePredict(
@@ -140,13 +152,13 @@ export function decodePredict(
   sig: Signature,
   limits: Limits,
 ): { prepared: Prepared; outputs: number[] } {
-  checkSignature(req.model_spec?.signature_name ?? "");
+  checkSignature(req.model_spec?.signature_name ?? "", sig);
   const keys = Object.keys(req.inputs);
   if (keys.length === 0) throw errors.invalidInput("'inputs' must not be empty");
   for (const k of keys) {
     if (!sig.inputs.some((s) => s.name === k)) {
       throw errors.invalidInput(
-        `inputs['${k}'] is not an input of signature serving_default; it takes ${sig.inputs.map((s) => `'${s.name}'`).join(", ")}`,
+        `inputs['${k}'] is not an input of signature ${servedSignature(sig)}; it takes ${sig.inputs.map((s) => `'${s.name}'`).join(", ")}`,
       );
     }
   }
@@ -160,7 +172,7 @@ export function decodePredict(
     const idx = sig.outputs.findIndex((s) => s.name === name);
     if (idx === -1) {
       throw errors.invalidInput(
-        `output_filter: '${name}' is not an output of signature serving_default; it gives ${sig.outputs.map((s) => `'${s.name}'`).join(", ")}`,
+        `output_filter: '${name}' is not an output of signature ${servedSignature(sig)}; it gives ${sig.outputs.map((s) => `'${s.name}'`).join(", ")}`,
       );
     }
     if (outputs.includes(idx)) throw errors.invalidInput(`output_filter names '${name}' twice`);

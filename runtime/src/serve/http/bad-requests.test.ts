@@ -137,7 +137,7 @@ const CASES: Case[] = [
     name: "V1 unknown signature",
     url: P,
     body: { instances: [[1, 2, 3]], signature_name: "predict_v2" },
-    status: 404,
+    status: 400,
     error: "signature_name 'predict_v2' is not served; this model has only 'serving_default'",
     code: "LIFTOFF_ERR_SIGNATURE_NOT_FOUND",
   },

@@ -11,6 +11,7 @@
  * variable inner dimension (-1) `data`'s length is left to the runtime's checks.
  */
 import { jsonRange } from "../dtypes.js";
+import { servedSignature } from "../grpc/tfs-proto-codec.js";
 import { HALF_MAX } from "../half.js";
 import type { DType, Signature, TensorSpec } from "../model/loaded-model.js";
 import { FLOAT32_MAX } from "../tensors.js";
@@ -29,12 +30,19 @@ const B64_STRING: Schema = {
   properties: { b64: { type: "string", contentEncoding: "base64" } },
 };
 
+/** Text inputs (TensorSpec.utf8) refuse NUL; that their bytes be UTF-8 is implied by JSON strings. */
+const TEXT: Schema = { type: "string", pattern: "^[^\\u0000]*$" };
+
 /** One element's JSON schema; `v1`: BYTES may also be `{"b64": ...}`. */
-function element(dtype: DType, v1 = false): Schema {
+function element(spec: Pick<TensorSpec, "dtype" | "utf8">, v1 = false): Schema {
+  const dtype = spec.dtype;
   if (dtype === "float32") return { type: "number", minimum: -FLOAT32_MAX, maximum: FLOAT32_MAX };
   if (dtype === "float16") return { type: "number", minimum: -HALF_MAX, maximum: HALF_MAX };
   if (dtype === "bool") return { type: "boolean" };
-  if (dtype === "bytes") return v1 ? { anyOf: [{ type: "string" }, B64_STRING] } : { type: "string" };
+  if (dtype === "bytes") {
+    const text = spec.utf8 === true ? TEXT : { type: "string" };
+    return v1 ? { anyOf: [text, B64_STRING] } : text;
+  }
   const [minimum, maximum] = jsonRange(dtype) as readonly [number, number];
   return { type: "integer", minimum, maximum };
 }
@@ -69,7 +77,7 @@ function shapeRange(spec: TensorSpec, rows: number[]): Schema {
 }
 
 function v2Tensor(spec: TensorSpec, rows: number | undefined, allRows: number[]): Schema {
-  const elem = element(spec.dtype);
+  const elem = element(spec);
   const known = exact(spec) && rows !== undefined;
   const dims = known ? [rows, ...inner(spec)] : undefined;
   return {
@@ -146,7 +154,7 @@ function v2Body(sig: Signature, maxRows: number): Schema {
 }
 
 function v1Body(sig: Signature, maxRows: number): Schema {
-  const rowOf = (s: TensorSpec) => nested(inner(s), element(s.dtype, true));
+  const rowOf = (s: TensorSpec) => nested(inner(s), element(s, true));
   const named: Schema = {
     type: "object",
     additionalProperties: false,
@@ -180,7 +188,7 @@ function v1Body(sig: Signature, maxRows: number): Schema {
     properties: {
       instances: { ...instances, description: "One entry per row" },
       inputs: { ...inputs, description: "Columnar: batch dimension first" },
-      signature_name: { type: "string", enum: ["serving_default"] },
+      signature_name: { type: "string", enum: [servedSignature(sig)] },
     },
     oneOf: [{ required: ["instances"] }, { required: ["inputs"] }],
   };

@@ -7,7 +7,7 @@
  */
 import type { FastifyPluginAsync } from "fastify";
 import { errors } from "../../errors.js";
-import { signatureDef } from "../grpc/tfs-proto-codec.js";
+import { signatureDefMap } from "../grpc/tfs-proto-codec.js";
 import { requireModel, requireReady } from "../inference.js";
 import type { ModelHost } from "../model-host.js";
 import type { Limits } from "../validate.js";
@@ -50,7 +50,7 @@ export const tfsRestRoutes: FastifyPluginAsync<TfsRestOptions> = async (app, { m
         model_spec: { name: modelHost.name, signature_name: "", version: modelHost.version },
         metadata: {
           signature_def: {
-            signature_def: { serving_default: signatureDef(model.signature, (n) => String(n)) },
+            signature_def: signatureDefMap(model.signature, (n) => String(n)),
           },
         },
       });

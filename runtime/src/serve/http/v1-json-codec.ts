@@ -7,6 +7,7 @@
  */
 import { errors } from "../../errors.js";
 import { isB64Object } from "../bytes-tensors.js";
+import { checkSignature } from "../grpc/tfs-proto-codec.js";
 import type { OutputTensor, Signature, Tensor } from "../model/loaded-model.js";
 import { fromNested, toNested } from "../tensors.js";
 import { finish, isPlainObject, type Limits, type Prepared } from "../validate.js";
@@ -21,7 +22,7 @@ export function decodeV1(body: unknown, sig: Signature, limits: Limits): { prepa
   const hasInputs = Object.hasOwn(body, "inputs");
   if (hasInstances === hasInputs) throw errors.invalidInput("request must have exactly one of 'instances' or 'inputs'");
   const sigName = body.signature_name;
-  if (sigName !== undefined && sigName !== "serving_default") throw errors.signatureNotFound(String(sigName));
+  if (sigName !== undefined) checkSignature(String(sigName), sig);
   for (const k of Object.keys(body)) {
     if (k !== "instances" && k !== "inputs" && k !== "signature_name")
       throw errors.invalidInput(`unknown field '${k}'`);
@@ -94,32 +95,40 @@ function row(t: OutputTensor, r: number): unknown {
   return toNested(t.data, inner, t.dtype, r * stride);
 }
 
+/** Text leaves as `{"b64": ...}` (their UTF-8 bytes, exactly: they were decoded from them). */
+function asB64(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(asB64);
+  return typeof v === "string" ? { b64: Buffer.from(v, "utf8").toString("base64") } : v;
+}
+
+/** TF Serving's REST convention: a string output whose name ends in `_bytes` is always `{"b64": ...}`. */
+function named(value: unknown, t: OutputTensor, name: string): unknown {
+  return t.dtype === "bytes" && name.endsWith("_bytes") ? asB64(value) : value;
+}
+
 export function encodeV1(outputs: readonly OutputTensor[], sig: Signature, format: V1Format, rows: number): object {
   const single = outputs.length === 1;
+  const nameOf = (i: number) => sig.outputs[i]?.name ?? String(i);
   if (format === "columnar") {
-    if (single)
-      return {
-        outputs: toNested(
-          (outputs[0] as OutputTensor).data,
-          (outputs[0] as OutputTensor).shape,
-          (outputs[0] as OutputTensor).dtype,
-        ),
-      };
-    const named: Record<string, unknown> = {};
+    if (single) {
+      const t = outputs[0] as OutputTensor;
+      return { outputs: named(toNested(t.data, t.shape, t.dtype), t, nameOf(0)) };
+    }
+    const byName: Record<string, unknown> = {};
     outputs.forEach((t, i) => {
-      named[sig.outputs[i]?.name ?? String(i)] = toNested(t.data, t.shape, t.dtype);
+      byName[nameOf(i)] = named(toNested(t.data, t.shape, t.dtype), t, nameOf(i));
     });
-    return { outputs: named };
+    return { outputs: byName };
   }
   const predictions = new Array(rows);
   for (let r = 0; r < rows; r++) {
-    if (single) predictions[r] = row(outputs[0] as OutputTensor, r);
+    if (single) predictions[r] = named(row(outputs[0] as OutputTensor, r), outputs[0] as OutputTensor, nameOf(0));
     else {
-      const named: Record<string, unknown> = {};
+      const byName: Record<string, unknown> = {};
       outputs.forEach((t, i) => {
-        named[sig.outputs[i]?.name ?? String(i)] = row(t, r);
+        byName[nameOf(i)] = named(row(t, r), t, nameOf(i));
       });
-      predictions[r] = named;
+      predictions[r] = byName;
     }
   }
   return { predictions };

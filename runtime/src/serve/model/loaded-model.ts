@@ -23,6 +23,8 @@ export interface TensorSpec {
   shape: number[];
   /** bytes only: every element must be valid UTF-8 without NUL (the model's strings are text, as onnxruntime-node's are). */
   utf8?: boolean;
+  /** The graph tensor a SavedModel's SignatureDef maps this key to ("serving_default_x:0"); TF Serving metadata. */
+  tensorName?: string;
 }
 
 export interface Signature {
@@ -30,6 +32,10 @@ export interface Signature {
   outputs: TensorSpec[];
   /** Every input has an unknown first dimension, so requests can be concatenated. */
   batched: boolean;
+  /** The SignatureDef this is (a SavedModel's chosen one); TF Serving's signature_name. Undefined: serving_default. */
+  signatureName?: string;
+  /** A SavedModel's other signatures under the same tags, not served: named when a request asks for one. */
+  otherSignatures?: string[];
 }
 
 export interface Tensor {
@@ -42,7 +48,7 @@ export interface OutputTensor extends Tensor {
 }
 
 export interface LoadedModel {
-  format: "layers" | "graph" | "onnx";
+  format: "layers" | "graph" | "onnx" | "savedmodel";
   signature: Signature;
   /** Inputs in signature order; outputs in signature order. */
   run(inputs: readonly Tensor[]): Promise<OutputTensor[]>;

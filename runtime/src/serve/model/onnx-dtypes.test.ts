@@ -88,6 +88,13 @@ describe("onnx format: BYTES, FP16 and BOOL tensors on every protocol", () => {
       "FP16",
       "BOOL",
     ]);
+    const config = (await app.inject({ method: "GET", url: "/v2/models/m/config" })).json();
+    expect(config.input.map((t: { data_type: string }) => t.data_type)).toEqual([
+      "TYPE_STRING",
+      "TYPE_FP16",
+      "TYPE_FP32",
+      "TYPE_BOOL",
+    ]);
     const doc = JSON.stringify((await app.inject({ method: "GET", url: "/openapi.json" })).json());
     expect(doc).toContain('"enum":["BYTES"]');
     expect(doc).toContain('"minimum":-65504,"maximum":65504');

@@ -94,6 +94,20 @@ export function onnxBackend(): BackendInfo {
   };
 }
 
+/**
+ * onnxruntime's complaint about tensors kept outside the file, as advice: torch.onnx.export writes the weights to a
+ * side file (model.onnx.data) by default, and the runtime serves only the one file whose digest it checked.
+ */
+function externalData(ortMessage: string): string | undefined {
+  if (!/external data/i.test(ortMessage)) return undefined;
+  const tensor = /initializer: (\S+?)\.?\s/.exec(ortMessage)?.[1];
+  return (
+    `the model keeps tensors${tensor ? ` (${tensor} first)` : ""} in an external-data side file, and the runtime ` +
+    "serves one self-contained .onnx file: export with torch.onnx.export(..., external_data=False), or re-save with " +
+    "onnx.save(onnx.load(path), out, save_as_external_data=False)"
+  );
+}
+
 /** Builds the session from the model's bytes; a file that is not ONNX is a ConfigError, not a crash. */
 export async function loadOnnx(bytes: Uint8Array, opts: OnnxOptions = {}): Promise<LoadedModel> {
   const threads = opts.threads !== undefined && opts.threads > 0 ? opts.threads : availableParallelism();
@@ -108,8 +122,8 @@ export async function loadOnnx(bytes: Uint8Array, opts: OnnxOptions = {}): Promi
       logSeverityLevel: 3,
     });
   } catch (err) {
-    const first = ((err as Error).message ?? String(err)).split("\n")[0];
-    throw new ConfigError(`the model is not a valid ONNX model: ${first}`);
+    const first = ((err as Error).message ?? String(err)).split("\n")[0] ?? "";
+    throw new ConfigError(externalData(first) ?? `the model is not a valid ONNX model: ${first}`);
   }
   try {
     const inputs = session.inputMetadata.map((m) => spec(m, "input"));

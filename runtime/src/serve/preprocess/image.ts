@@ -194,9 +194,14 @@ export function imagePreprocessor(spec: ImagePreprocessing, signature: Signature
     input: { name: target.name, dtype: "bytes", shape: [target.shape[0] as number] },
     produces: [target.name],
     async run(items) {
-      const decoded = await Promise.all(
+      const settled = await Promise.allSettled(
         items.map((bytes, i) => decodeImage(bytes, spec, `input '${target.name}' row ${i}`)),
       );
+      // The first bad row by position, whichever decode finished first: the same file gets the same answer.
+      const decoded = settled.map((s) => {
+        if (s.status === "rejected") throw s.reason;
+        return s.value;
+      });
       const data = target.dtype === "uint8" ? new Uint8Array(items.length * per) : new Float32Array(items.length * per);
       decoded.forEach((rgb, i) => {
         writePixels(rgb, spec, data, i, a, b);
