@@ -336,6 +336,26 @@ describe("declared preprocessing in a real `liftoff-runtime serve` (--model-proc
       const probs = (ok.body as unknown as Outputs).outputs.find((o) => o.name === "speech_probs");
       expect(probs?.shape).toEqual(want.outputs.speech_probs?.shape);
       expect(worst(probs?.data ?? [], want.outputs.speech_probs?.data ?? [], "speech_probs")).toBeLessThanOrEqual(1e-5);
+      // V2 binary: the file's bytes as they are, one BYTES element (a 4-byte little-endian length, then the bytes).
+      const element = Buffer.concat([Buffer.alloc(4), bytes]);
+      element.writeUInt32LE(bytes.byteLength, 0);
+      const header = Buffer.from(
+        JSON.stringify({
+          inputs: [
+            { name: "input", datatype: "BYTES", shape: [1], parameters: { binary_data_size: element.byteLength } },
+          ],
+        }),
+      );
+      const bin = await fetch(`http://${rt.http}/v2/models/m/infer`, {
+        method: "POST",
+        headers: { "inference-header-content-length": String(header.byteLength) },
+        body: Buffer.concat([header, element]),
+      });
+      expect(bin.status).toBe(200);
+      const binProbs = ((await bin.json()) as Outputs).outputs.find((o) => o.name === "speech_probs");
+      expect(
+        worst(binProbs?.data ?? [], want.outputs.speech_probs?.data ?? [], "binary speech_probs"),
+      ).toBeLessThanOrEqual(1e-5);
       const cut = await infer(rt.http, [row(bytes.subarray(0, 1000))]);
       expect(cut.status).toBe(400);
       expect(cut.body).toEqual({
