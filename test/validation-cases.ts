@@ -434,10 +434,29 @@ export const INVALID_CASES: InvalidCase[] = [
     what: "two kinds of preprocessing",
     on: "create",
     mutate: (m) => {
-      m.spec.model.preprocessing = { image: { width: 224, height: 224 }, text: {} };
+      m.spec.model.preprocessing = {
+        image: { width: 224, height: 224 },
+        text: {
+          tokenizer: { path: "tokenizer.json", digest: `sha256:${"0".repeat(64)}` },
+          maxLength: 128,
+          inputs: { ids: "input_ids" },
+        },
+      };
     },
     field: "spec.model.preprocessing",
     message: "set exactly one of preprocessing.image, preprocessing.audio or preprocessing.text",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "audio framing whose context is longer than its frame",
+    on: "create",
+    mutate: (m) => {
+      m.spec.model.preprocessing = {
+        audio: { sampleRate: 16000, maxSeconds: 10, framing: { frame: 64, context: 512 } },
+      };
+    },
+    field: "spec.model.preprocessing.audio.framing",
+    message: "context must not exceed frame",
   },
   {
     kind: "ModelDeployment",

@@ -115,10 +115,10 @@ export const COMPONENTS: SetupComponent[] = [
   ),
   script(
     "onnx-venv",
-    "onnxruntime, numpy, tokenizers and Pillow in their own Python venv: the ONNX and image tests' reference (PyPI)",
+    "onnxruntime, numpy, tokenizers, Pillow and scipy in their own Python venv: the ONNX and preprocessing tests' reference (PyPI)",
     "onnx-venv.sh",
     [],
-    40, // 33 s measured here cold at load average ~10 (2026-12-06)
+    50, // 33 s measured here cold at load average ~10 (2026-12-06); 41 s with scipy at load average 2
     ["test"],
   ),
   script(

@@ -35,14 +35,36 @@ export interface ImagePreprocessing {
   maxPixels?: number;
 }
 
-/** Audio and text: filled in by their preprocessors (issue #25); the runtime refuses them until then. */
+/** Decode a WAV file per row, mix to mono and resample it into the model's audio input (serve/preprocess/audio.ts). */
 export interface AudioPreprocessing {
+  /** The model input the samples go to (default: the only input not in `zeros`); clients send the WAV under it. */
   input?: string;
-  [field: string]: unknown;
+  /** The rate the model takes, in Hz: every file is resampled to it. */
+  sampleRate: number;
+  /** A longer file is refused (400) before its samples are decoded. */
+  maxSeconds: number;
+  /** One file as rows of `context + frame` samples, each frame after the previous frame's last `context`. */
+  framing?: { frame: number; context: number };
+  /** Model inputs fed zeros of their own fixed shape and dtype (a recurrent model's initial state). */
+  zeros?: string[];
 }
+
+/** Tokenize UTF-8 texts with the model's own tokenizer.json into its id inputs (serve/preprocess/text.ts). */
 export interface TextPreprocessing {
+  /** The BYTES input clients send their texts in, one per row (default "text"). */
   input?: string;
-  [field: string]: unknown;
+  /** The model's tokenizer.json. */
+  tokenizer: SideFile;
+  /** Its tokenizer_config.json, when the tokenizer needs one. */
+  tokenizerConfig?: SideFile;
+  /** The most tokens a text may have, special tokens included. */
+  maxLength: number;
+  /** Cut a longer text to maxLength instead of refusing it (400). Default false. */
+  truncate?: boolean;
+  /** The model inputs the token ids, attention mask and token type ids go to. */
+  inputs: { ids: string; attentionMask?: string; tokenTypeIds?: string };
+  /** The padding id; default: tokenizer.json's padding.pad_id, else its [PAD] token's id. */
+  pad?: number;
 }
 
 export type Preprocessing = { image: ImagePreprocessing } | { audio: AudioPreprocessing } | { text: TextPreprocessing };

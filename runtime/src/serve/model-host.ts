@@ -15,7 +15,7 @@ import { Batcher, type BatchResult } from "./batcher.js";
 import type { LlmHost } from "./llm/llm-host.js";
 import type { RuntimeMetrics } from "./metrics.js";
 import { loadModel } from "./model/load.js";
-import { type LoadedModel, type OutputTensor, warmupInputs } from "./model/loaded-model.js";
+import { type LoadedModel, type OutputTensor, type Tensor, warmupInputs } from "./model/loaded-model.js";
 import { checkModelFits } from "./model/memory-fit.js";
 import { applyProcessing } from "./model/processing-files.js";
 import { isProcessed } from "./model/with-processing.js";
@@ -95,6 +95,14 @@ async function timeModel(model: LoadedModel, rows: number): Promise<number> {
   }
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)] as number;
+}
+
+/**
+ * A request with its decoded inputs. Its batch key is computed again from them: texts of two requests tokenize to
+ * different lengths, and only requests whose inputs agree beyond dimension 0 may be concatenated (validate.ts).
+ */
+function processed(req: Prepared, inputs: Tensor[]): Prepared {
+  return { ...req, inputs, batchKey: inputs.map((t) => `${t.shape.slice(1).join("x")};`).join("") };
 }
 
 export class ModelHost {
@@ -413,7 +421,7 @@ export class ModelHost {
     const model = this.loaded.model;
     this.opts.metrics.inFlight(1);
     try {
-      const prepared = isProcessed(model) ? { ...req, inputs: await model.preprocess(req.inputs) } : req;
+      const prepared = isProcessed(model) ? processed(req, await model.preprocess(req.inputs)) : req;
       const result = await this.loaded.batcher.submit(prepared);
       this.opts.metrics.queued(result.queueSeconds);
       if (isProcessed(model)) {

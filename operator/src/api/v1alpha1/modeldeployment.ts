@@ -101,14 +101,91 @@ const ImagePreprocessing = Obj(
   },
 );
 
+const ModelInputName = (description: string) => Type.String({ description, minLength: 1, maxLength: 256 });
+
+const AudioPreprocessing = Obj(
+  {
+    input: Type.Optional(
+      ModelInputName(
+        "The model input the samples go to; clients send the WAV file under the same name (default: the only input not in zeros).",
+      ),
+    ),
+    sampleRate: Type.Integer({
+      description: "The rate the model takes, in Hz; every file is resampled to it.",
+      minimum: 1,
+      maximum: 768000,
+    }),
+    maxSeconds: Type.Number({
+      description: "A longer file is refused (400) before its samples are decoded.",
+      exclusiveMinimum: 0,
+      maximum: 3600,
+    }),
+    framing: Type.Optional(
+      Obj(
+        {
+          frame: Type.Integer({ description: "Samples per frame.", minimum: 1, maximum: 1048576 }),
+          context: Type.Integer({
+            description: "Samples of the previous frame before each frame (zeros before the first).",
+            minimum: 0,
+            maximum: 1048576,
+          }),
+        },
+        {
+          description:
+            "One file per request as rows of context + frame samples, for a sequence model (Silero VAD: frame 512, context 64).",
+          rules: [{ rule: "self.context <= self.frame", message: "context must not exceed frame" }],
+        },
+      ),
+    ),
+    zeros: Type.Optional(
+      Type.Array(ModelInputName("A model input fed zeros of its own fixed shape."), {
+        description: "Model inputs fed zeros (a recurrent model's initial state), so a request carries only the file.",
+        maxItems: 16,
+      }),
+    ),
+  },
+  { description: "Decode a WAV file (PCM or float) per row, mix it to mono and resample it into the model's input." },
+);
+
+const TextPreprocessing = Obj(
+  {
+    input: Type.Optional(
+      ModelInputName("The BYTES input clients send their UTF-8 texts in, one per row (default: text)."),
+    ),
+    tokenizer: SideFile("The model's tokenizer.json (Hugging Face tokenizers format)."),
+    tokenizerConfig: Type.Optional(SideFile("Its tokenizer_config.json, when the tokenizer needs one.")),
+    maxLength: Type.Integer({
+      description: "The most tokens a text may have, special tokens included.",
+      minimum: 1,
+      maximum: 1048576,
+    }),
+    truncate: Type.Boolean({
+      description: "Cut a longer text to maxLength instead of refusing it with a 400.",
+      default: false,
+    }),
+    inputs: Obj(
+      {
+        ids: ModelInputName("The model input of token ids."),
+        attentionMask: Type.Optional(ModelInputName("The model input of the attention mask (1 token, 0 padding).")),
+        tokenTypeIds: Type.Optional(ModelInputName("The model input of token type ids.")),
+      },
+      { description: "The model inputs the tokenizer's tensors go to (int64 or int32, [batch, sequence])." },
+    ),
+    pad: Type.Optional(
+      Type.Integer({
+        description: "The padding id (default: the tokenizer.json's padding.pad_id, else its [PAD] token's id).",
+        minimum: 0,
+      }),
+    ),
+  },
+  { description: "Tokenize each row's UTF-8 text with the model's own tokenizer into its id inputs." },
+);
+
 const Preprocessing = Obj(
   {
     image: Type.Optional(ImagePreprocessing),
-    // audio and text: their fields come with their preprocessors (issue #25); the runtime refuses them until then.
-    audio: Type.Optional(Obj({ input: Type.Optional(InputName) }, { description: "WAV decode and resample." })),
-    text: Type.Optional(
-      Obj({ input: Type.Optional(InputName) }, { description: "Tokenize with the model's tokenizer." }),
-    ),
+    audio: Type.Optional(AudioPreprocessing),
+    text: Type.Optional(TextPreprocessing),
   },
   {
     description:
