@@ -266,20 +266,10 @@ export class ModelHost {
     this.gpuFallback = gpuFallback;
     const backend = onnxBackend(executionProviders(this.opts.gpu === true && gpuFallback === undefined));
     this.attach(served, backend);
-    const report: LoadReport = {
-      digest: file.digest,
-      bytes: file.bytes,
-      fetchSeconds: (t1 - t0) / 1000,
-      probeSeconds: 0,
-      warmupSeconds: (t2 - t1) / 1000,
-      backend,
-      probe: undefined,
+    return this.reportLoad(file, [t0, t1, t2], backend, {
       cacheHit: file.cacheHit,
       ...(gpuFallback !== undefined ? { gpuFallback } : {}),
-    };
-    this.opts.metrics.loaded("fetch", report.fetchSeconds);
-    this.opts.metrics.loaded("build", report.warmupSeconds);
-    return report;
+    });
   }
 
   /**
@@ -318,18 +308,7 @@ export class ModelHost {
     const t2 = performance.now();
     this.digest = artifact.digest;
     this.attach(served, backend);
-    const report = {
-      digest: artifact.digest,
-      bytes: artifact.bytes,
-      fetchSeconds: (t1 - t0) / 1000,
-      probeSeconds: 0,
-      warmupSeconds: (t2 - t1) / 1000,
-      backend,
-      probe: undefined,
-    };
-    this.opts.metrics.loaded("fetch", report.fetchSeconds);
-    this.opts.metrics.loaded("build", report.warmupSeconds);
-    return report;
+    return this.reportLoad(artifact, [t0, t1, t2], backend);
   }
 
   /** A GGUF model on llama.cpp (llm/): digest-checked file, context, then a one-token warm-up generation. */
@@ -376,14 +355,25 @@ export class ModelHost {
     this.backend = backend;
     this.opts.metrics.setBackend(backend);
     this.opts.metrics.setReady(this.ready);
-    const report = {
-      digest: file.digest,
-      bytes: file.bytes,
+    return this.reportLoad(file, [t0, t1, t2], backend);
+  }
+
+  /** The load report of a format with no backend probe (fetch t0→t1, build and warm-up t1→t2), and its metrics. */
+  private reportLoad(
+    artifact: { digest: string; bytes: number },
+    [t0, t1, t2]: [number, number, number],
+    backend: BackendInfo,
+    extra: Pick<LoadReport, "cacheHit" | "gpuFallback"> = {},
+  ): LoadReport {
+    const report: LoadReport = {
+      digest: artifact.digest,
+      bytes: artifact.bytes,
       fetchSeconds: (t1 - t0) / 1000,
       probeSeconds: 0,
       warmupSeconds: (t2 - t1) / 1000,
       backend,
       probe: undefined,
+      ...extra,
     };
     this.opts.metrics.loaded("fetch", report.fetchSeconds);
     this.opts.metrics.loaded("build", report.warmupSeconds);
