@@ -115,10 +115,11 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
 }, 300_000);
 
+// Closing waits for the last streams and llama.cpp frees its context: over 10 s on two cores under CI's load.
 afterAll(async () => {
   await app?.close();
   await host?.llm?.dispose();
-});
+}, 120_000);
 
 // Generation on two shared cores under load: a test may take a minute; a hang still fails.
 describe("gguf on llama.cpp behind the OpenAI API (SmolLM2-135M-Instruct Q4_1)", { timeout: 180_000 }, () => {
