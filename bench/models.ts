@@ -243,6 +243,15 @@ function peakRss(pid: number | undefined): number {
   return Number(m?.[1] ?? Number.NaN) * 1024;
 }
 
+/** Runs `work` against a started server and stops the server afterwards, whether `work` succeeded or not. */
+async function measuring<T>(server: Child, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } finally {
+    await server.stop();
+  }
+}
+
 interface ModelResult {
   model: BenchModel;
   floor: Record<number, LoadResult>;
@@ -275,9 +284,11 @@ async function benchModel(m: BenchModel, peerPy: string | undefined): Promise<Mo
   const batch = m.batchable ? 32 : 1;
   log(`${m.kind}: Liftoff (--max-batch-size ${batch})`);
   const { child, seconds } = await liftoff(m, batch);
-  const row = await serverRow(child.port, grpcPortOf(child), m, { infer: "/v2/models/m/infer" });
-  const rss = peakRss(child.proc.pid);
-  await child.stop();
+  // Each server is stopped even when a measurement throws: a failed run must not leave it serving.
+  const { row, rss } = await measuring(child, async () => ({
+    row: await serverRow(child.port, grpcPortOf(child), m, { infer: "/v2/models/m/infer" }),
+    rss: peakRss(child.proc.pid),
+  }));
   let batching: ModelResult["batching"];
   if (m.batchable) {
     log(`${m.kind}: Liftoff without batching (gRPC, c=32)`);
@@ -289,9 +300,11 @@ async function benchModel(m: BenchModel, peerPy: string | undefined): Promise<Mo
       request: grpcRequest(m),
       concurrency: 32,
     } as const;
-    await grpcClosedLoop({ ...call, durationMs: 500 });
-    batching = { off: await grpcClosedLoop({ ...call, durationMs: SECONDS * 1000 }), on: row.grpc[32] as LoadResult };
-    await plain.child.stop();
+    const off = await measuring(plain.child, async () => {
+      await grpcClosedLoop({ ...call, durationMs: 500 });
+      return grpcClosedLoop({ ...call, durationMs: SECONDS * 1000 });
+    });
+    batching = { off, on: row.grpc[32] as LoadResult };
   }
   let peer: Row | undefined;
   if (peerPy) {
@@ -315,8 +328,7 @@ async function benchModel(m: BenchModel, peerPy: string | undefined): Promise<Mo
       /kserve on port (\d+)/,
       "/v2/models/m/ready",
     );
-    peer = await serverRow(port, grpcPort, m, { infer: "/v2/models/m/infer" });
-    await kserve.stop();
+    peer = await measuring(kserve, () => serverRow(port, grpcPort, m, { infer: "/v2/models/m/infer" }));
   }
   return {
     model: m,
