@@ -1,4 +1,5 @@
 import { ERROR_CODES } from "../../errors.js";
+import { V2_DATATYPES } from "../v2-protocol.js";
 
 /**
  * JSON schemas of the HTTP API, for the OpenAPI document (openapi-model.ts makes
@@ -60,21 +61,8 @@ const v2Tensor = {
     shape: { type: "array", items: { type: "integer", minimum: 0 } },
     datatype: {
       type: "string",
-      enum: [
-        "BOOL",
-        "UINT8",
-        "UINT16",
-        "UINT32",
-        "UINT64",
-        "INT8",
-        "INT16",
-        "INT32",
-        "INT64",
-        "FP16",
-        "FP32",
-        "FP64",
-        "BYTES",
-      ],
+      // The protocol's own list (v2-protocol.ts), so the route schema cannot drift from what the codecs know.
+      enum: [...V2_DATATYPES],
     },
     data: { type: "array", description: "Row-major values, flat or nested" },
     parameters: { type: "object" },
