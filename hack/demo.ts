@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { REPO_ROOT } from "../devcluster/cluster/config.js";
 import { helpText, parseDemoArgs, UsageError } from "./demo/cli.js";
 import { acquireLock, Busy } from "./demo/lock.js";
-import { DEMO_STEPS, IMAGE_STEPS, stepsFor } from "./demo/plan.js";
+import { DEMO_STEPS, IMAGE_STEPS, LLM_STEPS, stepsFor } from "./demo/plan.js";
 import { type DemoContext, errorMessage, runSteps } from "./demo/steps.js";
 
 const log = (line: string) => console.error(line);
@@ -21,7 +21,7 @@ async function main(): Promise<number> {
     throw err;
   }
   if (parsed.help) {
-    console.log(helpText(DEMO_STEPS, IMAGE_STEPS));
+    console.log(helpText(DEMO_STEPS, IMAGE_STEPS, LLM_STEPS));
     return 0;
   }
   const release = acquireLock(join(REPO_ROOT, ".liftoff", "demo.lock"));
@@ -51,6 +51,7 @@ async function main(): Promise<number> {
     options: parsed.options,
     log,
     tty: Boolean(process.stderr.isTTY),
+    write: (text) => process.stderr.write(text),
     onCleanup: (what, fn) => cleanups.push({ what, fn }),
     results: new Map(),
   };

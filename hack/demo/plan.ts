@@ -6,6 +6,15 @@ import { dataSetStep, rawDataStep } from "./steps/data.js";
 import { driftStep } from "./steps/drift.js";
 import { classifyStep, imageDeployStep, imageLookAroundStep, imageModelStep, imageResetStep } from "./steps/image.js";
 import { dataKeysStep } from "./steps/keys.js";
+import {
+  chatStep,
+  llmDeployStep,
+  llmKeyStep,
+  llmLookAroundStep,
+  llmModelStep,
+  llmRefusedStep,
+  llmResetStep,
+} from "./steps/llm.js";
 import { lookAroundStep } from "./steps/look-around.js";
 import { operatorStep } from "./steps/operator.js";
 import { buildStep, setupStep } from "./steps/prepare.js";
@@ -45,6 +54,21 @@ export const IMAGE_STEPS: Step[] = [
   imageLookAroundStep,
 ];
 
+/** --sample llm: SmolLM2 on llama.cpp with its Vault key, a chat answer streamed through the openai client. */
+export const LLM_STEPS: Step[] = [
+  setupStep,
+  buildStep,
+  clusterStep,
+  operatorStep,
+  llmResetStep,
+  llmModelStep,
+  llmKeyStep,
+  llmDeployStep,
+  llmRefusedStep,
+  chatStep,
+  llmLookAroundStep,
+];
+
 export function stepsFor(sample: Sample): Step[] {
-  return sample === "image" ? IMAGE_STEPS : DEMO_STEPS;
+  return sample === "image" ? IMAGE_STEPS : sample === "llm" ? LLM_STEPS : DEMO_STEPS;
 }

@@ -10,6 +10,8 @@ export interface DemoContext {
   log(line: string): void;
   /** stderr is a terminal: progress bars redraw in place. */
   tty?: boolean;
+  /** Text without a line break (an LLM's tokens as they stream in); absent: steps print whole lines only. */
+  write?(text: string): void;
   /** Run at exit or Ctrl-C, last registered first. */
   onCleanup(what: string, fn: () => Promise<void> | void): void;
   /** Set by the cluster step. */

@@ -39,7 +39,7 @@ export function loadImageSample(namespace: string): LiftoffObject {
 }
 
 /** The one line a hack/ script prints on stdout once what it makes is there (a folder, a python). */
-function scriptLine(script: string): Promise<string> {
+export function scriptLine(script: string): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile("bash", [join(REPO_ROOT, script)], { cwd: REPO_ROOT }, (err, stdout, stderr) =>
       err ? reject(new StepFailure(`${script} failed: ${stderr.trim().split("\n").pop()}`)) : resolve(stdout.trim()),
