@@ -370,6 +370,23 @@ export const INVALID_CASES: InvalidCase[] = [
   },
   {
     kind: "ModelDeployment",
+    what: "GPU layers for a gguf canary without a GPU",
+    on: "create",
+    mutate: (m) => {
+      delete m.spec.model.trainingJobRef;
+      m.spec.model.uri = "pvc://models/smol/model.gguf";
+      m.spec.model.format = "gguf";
+      m.spec.canary = {
+        model: { uri: "pvc://models/gemma/model.gguf", format: "gguf", llm: { gpuLayers: 18 } },
+        trafficPercent: 10,
+      };
+      delete m.spec.resources.gpu;
+    },
+    field: "spec",
+    message: "canary.model.llm.gpuLayers offloads to a GPU: request one in resources.gpu, or set gpuLayers to 0",
+  },
+  {
+    kind: "ModelDeployment",
     what: "model URI with an unsupported scheme",
     on: "create",
     mutate: (m) => {

@@ -5,6 +5,8 @@
  * both shapes in one body (`models` and OpenAI's `object`/`data`); retrieving one model is only under
  * /openai/v1/models/{model}, since /v1/models/{name} is TF Serving's model status. Errors are in OpenAI's shape
  * (openai-errors.ts, mapped in app.ts). A client that disconnects stops its generation and frees its sequence.
+ * Behind one Service a canary's pods answer to the same model name as the stable ones: each completion says which
+ * pod's model answered, in the MODEL_VERSION_HEADER (the track) and in `system_fingerprint` (the file's digest).
  */
 import { randomUUID } from "node:crypto";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
@@ -21,6 +23,15 @@ export interface OpenAiOptions {
 }
 
 const PREFIXES = ["/v1", "/openai/v1"] as const;
+
+/** The runtime's --model-version (the operator sets the track: stable or canary) on every completion. */
+const MODEL_VERSION_HEADER = "x-liftoff-model-version";
+
+/** OpenAI's `system_fingerprint` ("the backend configuration the model runs with"): the model file's short digest. */
+function systemFingerprint(digest: string | undefined): string | null {
+  const hex = digest?.replace(/^sha256:/, "");
+  return hex ? `fp_${hex.slice(0, 12)}` : null;
+}
 
 type Kind = "chat" | "text";
 
@@ -71,6 +82,7 @@ export function openAiModelList(modelHost: ModelHost): { object: "list"; data: R
 export const openAiRoutes: FastifyPluginAsync<OpenAiOptions> = async (app, { modelHost }) => {
   async function complete(kind: Kind, req: FastifyRequest, reply: FastifyReply) {
     const llm = requireLlm(modelHost);
+    reply.header(MODEL_VERSION_HEADER, modelHost.version);
     const r: OpenAiRequest = kind === "chat" ? parseChatRequest(req.body) : parseCompletionRequest(req.body);
     if (r.model !== modelHost.name) throw Object.assign(errors.modelNotFound(r.model), { param: "model" });
     // The response's close before it finished: the client went away (also while the request waits for a sequence).
@@ -92,7 +104,7 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiOptions> = async (app, { mod
       object: kind === "chat" ? "chat.completion" : "text_completion",
       created: Math.floor(Date.now() / 1000),
       model: modelHost.name,
-      system_fingerprint: null,
+      system_fingerprint: systemFingerprint(modelHost.digest),
     };
     if (!r.stream) {
       let g: Generation;

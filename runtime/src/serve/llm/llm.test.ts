@@ -38,6 +38,7 @@ let host: ModelHost;
 let app: FastifyInstance;
 let base: string;
 let file: string;
+let digest: string;
 
 async function post(p: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(`${base}${p}`, {
@@ -89,7 +90,7 @@ async function until(what: string, ok: () => boolean, ms = 60_000, refresh?: () 
 
 beforeAll(async () => {
   file = modelFile();
-  const digest = createHash("sha256")
+  digest = createHash("sha256")
     .update(await readFile(file))
     .digest("hex");
   host = new ModelHost({
@@ -187,6 +188,9 @@ describe("gguf on llama.cpp behind the OpenAI API (SmolLM2-135M-Instruct Q4_1)",
     expect(r.body.usage.completion_tokens).toBeGreaterThan(0);
     expect(r.body.usage.completion_tokens).toBeLessThanOrEqual(4);
     expect(r.body.usage.total_tokens).toBe(r.body.usage.prompt_tokens + r.body.usage.completion_tokens);
+    // Which model answered, where a canary's pods share the name: the track and the file's digest.
+    expect(r.headers.get("x-liftoff-model-version")).toBe("1");
+    expect(r.body.system_fingerprint).toBe(`fp_${digest.slice(0, 12)}`);
   });
 
   it("a text completion under /openai/v1: prompt_tokens is the tokenizer's count of the prompt", async () => {
@@ -217,6 +221,7 @@ describe("gguf on llama.cpp behind the OpenAI API (SmolLM2-135M-Instruct Q4_1)",
     );
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    expect(res.headers.get("x-liftoff-model-version")).toBe("1");
     const ev = await events(res);
     expect(ev.at(-1)).toBe("[DONE]");
     const chunks = ev.slice(0, -1) as Json[];
