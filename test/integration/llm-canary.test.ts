@@ -223,11 +223,9 @@ describe("canary between two GGUF models", () => {
           () => false,
           () => true,
         );
-        const pods = await readyEndpoints(admin, fx.ns.name, NAME, "http");
         return m.status?.observedGeneration === m.metadata.generation &&
           cond(m, "Ready")?.status === "True" &&
-          canaryGone &&
-          pods.length === 1
+          canaryGone
           ? m
           : undefined;
       },
@@ -236,9 +234,25 @@ describe("canary between two GGUF models", () => {
     expect(promoted.status.canary).toBeUndefined();
     expect(promoted.status.model).toMatchObject({ uri: gemmaModel.uri, digest: gemmaModel.digest });
     expect(cond(promoted, "Ready")?.reason).toBe("Available");
+    const stableDep = await apps.readNamespacedDeployment({ name: `${NAME}-predictor`, namespace: fx.ns.name });
+    expect(stableDep.status).toMatchObject({ updatedReplicas: 1, readyReplicas: 1 });
+    const stableEnv = stableDep.spec?.template.spec?.containers[0]?.env ?? [];
+    expect(stableEnv.find((e) => e.name === "LIFTOFF_MODEL_DIGEST")?.value).toBe(gemmaModel.digest);
+    // The old pods drain for the runtime's shutdown delay and the EndpointSlice follows a moment later: wait until
+    // they (both tracks) have left it.
+    const before = new Set(eps.map((e) => e.pod));
+    await pollUntil(
+      "only new pods behind the Service",
+      async () => {
+        const now = await readyEndpoints(admin, fx.ns.name, NAME, "http");
+        return now.length === 1 && now.every((e) => !before.has(e.pod)) ? now : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
     const after = await throughService(py, key, 2);
     for (const a of after) {
       expect(a.pod.startsWith(`${NAME}-predictor-`)).toBe(true);
+      expect(before.has(a.pod)).toBe(false);
       expect(a.track).toBe("stable");
       expect(a.fingerprint).toBe(fingerprint(GEMMA.digest));
     }

@@ -116,7 +116,7 @@ export const llmRefusedStep: Step = {
 };
 
 /** One line of test/clients/openai_sample_chat.py's output. */
-export interface ChatEvent {
+interface ChatEvent {
   role?: string;
   token?: string;
   finish?: string | null;
