@@ -150,9 +150,21 @@ describe("computeStatus: Ready", () => {
     ]);
     expect(cond(s, "Ready")).toMatchObject({
       reason: Reason.RolloutInProgress,
-      message: "1/2 replicas ready, 1 updated",
+      message: "1/2 replicas ready, 1 updated, 1 old still running",
     });
     expect(s.readyReplicas).toBe(1);
+  });
+
+  it("is not Ready while old replicas are still running beside the updated ones (they still serve the old model)", () => {
+    // Right after a promotion: the new ReplicaSet is ready, the old one's pod is not yet deleted.
+    const stable = deployment("churn-predictor", 2, { replicas: 3 });
+    const s = computeStatus(mdep(), observe({ stable }), at(T0));
+    expect(cond(s, "Ready")).toMatchObject({
+      status: "False",
+      reason: Reason.RolloutInProgress,
+      message: "2/2 replicas ready, 2 updated, 1 old still running",
+    });
+    expect(cond(s, "Reconciling")?.status).toBe("True");
   });
 
   it("reports PodsStarting when every replica is updated but none is ready, and the model not loaded", () => {

@@ -53,6 +53,8 @@ interface RolloutState {
   ready: number;
   available: number;
   updated: number;
+  /** Pods of every ReplicaSet of the Deployment, old ones included (status.replicas). */
+  total: number;
   current: boolean;
   deadlineExceeded: boolean;
 }
@@ -65,6 +67,7 @@ function rollout(dep: KubeObject | undefined, desired: number | undefined): Roll
     ready: s.readyReplicas ?? 0,
     available: s.availableReplicas ?? 0,
     updated: s.updatedReplicas ?? 0,
+    total: s.replicas ?? 0,
     current: Boolean(dep) && (s.observedGeneration ?? 0) >= (dep?.metadata?.generation ?? 1),
     deadlineExceeded: (s.conditions ?? []).some(
       (c: { type: string; reason?: string }) => c.type === "Progressing" && c.reason === "ProgressDeadlineExceeded",
@@ -72,8 +75,16 @@ function rollout(dep: KubeObject | undefined, desired: number | undefined): Roll
   };
 }
 
+// Old replicas still running (total > updated) keep the rollout in progress, as Argo CD's Deployment health and
+// kstatus have it: until they are gone, some requests still reach the previous model.
 function done(r: RolloutState): boolean {
-  return r.current && r.updated >= r.desired && r.available >= r.desired && r.ready >= r.desired;
+  return (
+    r.current &&
+    r.updated >= r.desired &&
+    r.available >= r.desired &&
+    r.ready >= r.desired &&
+    r.total <= r.updated
+  );
 }
 
 export function computeStatus(
@@ -211,8 +222,12 @@ export function computeStatus(
       message: "rollout complete",
     });
   } else {
-    const reason = stable.updated < stable.desired || !stable.current ? Reason.RolloutInProgress : Reason.PodsStarting;
-    const message = `${stable.ready}/${stable.desired} replicas ready, ${stable.updated} updated${observed.canaryModel ? `; canary ${canary.ready}/${canary.desired} ready` : ""}`;
+    const reason =
+      stable.updated < stable.desired || !stable.current || stable.total > stable.updated
+        ? Reason.RolloutInProgress
+        : Reason.PodsStarting;
+    const old = stable.total > stable.updated ? `, ${stable.total - stable.updated} old still running` : "";
+    const message = `${stable.ready}/${stable.desired} replicas ready, ${stable.updated} updated${old}${observed.canaryModel ? `; canary ${canary.ready}/${canary.desired} ready` : ""}`;
     conditions.push({ type: ConditionType.Ready, status: "False", reason, message });
     conditions.push({ type: ConditionType.Degraded, status: "False", reason, message: "no pod is failing" });
     conditions.push({
