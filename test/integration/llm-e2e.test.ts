@@ -2,25 +2,40 @@
 // wheel (hack/fetch-models.sh, docs/models.md) on a PersistentVolumeClaim, a ModelDeployment with `format: gguf`,
 // the file's digest, spec.model.llm and API keys in Vault; the official `openai` Python client (hack/llm-venv.sh)
 // streams a chat completion through the Service with the key, a request without it gets 401 in OpenAI's shape, and
-// the pod's /metrics carries the LLM series.
+// the pod's /metrics carries the LLM series. Then a real Prometheus scrapes the pod and its query API shows the LLM
+// series moving with a chat completion, and `kubectl get mdep` shows the TOKENS/S the pod pushed to the operator.
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, inject, it } from "vitest";
+import { afterAll, describe, expect, inject, it } from "vitest";
 import { claimHostFolder } from "../../devcluster/node-agent/claim-folder.js";
 import { serviceEndpoint } from "../../devcluster/node-agent/service-endpoint.js";
 import { python } from "../clients/support.js";
 import { kubeConfig, type Obj } from "../support/kube.js";
 import { createModelDeployment, getModelDeployment, operatorFixture } from "../support/operator.js";
 import { pollUntil } from "../support/poll.js";
+import { startPrometheus, type TestPrometheus } from "../support/prometheus.js";
+import { reportFlags } from "../support/report.js";
 import { testVault } from "../support/vault.js";
 
 const admin = kubeConfig(inject("kubeconfig"));
 const vault = testVault(inject("clusterName"));
+// The report endpoint: the serving pod pushes its tokens/s (every 2 s here) for status.llm and the TOKENS/S column.
 const fx = operatorFixture(admin, "llm-e2e", {
   restricted: true,
-  flags: ["--leader-elect=false", `--vault-addr=${vault.podAddress}`, "--vault-ca-configmap=kube-root-ca.crt"],
+  flags: async () => [
+    "--leader-elect=false",
+    `--vault-addr=${vault.podAddress}`,
+    "--vault-ca-configmap=kube-root-ca.crt",
+    "--monitoring-period=2",
+    ...(await reportFlags(inject("clusterName"))),
+  ],
 });
+const PROM_PORT = Number(process.env.LIFTOFF_PORT_BASE ?? 17440) + 41;
+let prometheus: TestPrometheus | undefined;
+afterAll(() => prometheus?.stop());
+/** Set by the first test once the model serves: its Service URL and API key. */
+let served: { url: string; key: string } | undefined;
 const DIGEST = "sha256:b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53";
 const FILE = "SmolLM2-135M-Instruct.Q4_1.gguf";
 
@@ -99,5 +114,96 @@ describe("ModelDeployment with format gguf", () => {
     expect(metrics).toMatch(/^liftoff_llm_tokens_total\{model="smol",kind="generation"\} [1-9]/m);
     expect(metrics).toMatch(/^liftoff_llm_time_to_first_token_seconds_count\{model="smol"\} [1-9]/m);
     expect(metrics).toMatch(/^liftoff_llm_requests_running\{model="smol"\} 0$/m);
+    served = { url: ep.url, key };
+  });
+
+  it("Prometheus scrapes the LLM series; kubectl get mdep shows the tokens/s the pod pushed", {
+    timeout: 240_000,
+  }, async () => {
+    if (served === undefined) throw new Error("the first test did not get the model serving");
+    const { url, key } = served;
+    prometheus = await startPrometheus({
+      binary: inject("prometheus"),
+      kubeconfig: inject("kubeconfig"),
+      namespace: fx.ns.name,
+      port: PROM_PORT,
+    });
+    await prometheus.waitTargets(1);
+    const prom = prometheus;
+    const sel = `namespace="${fx.ns.name}",model="smol"`;
+    const one = async (expr: string): Promise<number | undefined> => (await prom.query(expr))[0]?.value;
+    const ttftCount = `liftoff_llm_time_to_first_token_seconds_count{${sel}}`;
+    const generated = `liftoff_llm_tokens_total{${sel},kind="generation"}`;
+    // What the first test's stream left, once Prometheus has scraped it.
+    const before = await pollUntil("a first scrape of the LLM series", async () => {
+      const [count, tokens] = [await one(ttftCount), await one(generated)];
+      return count !== undefined && tokens !== undefined ? { count, tokens } : undefined;
+    });
+
+    const chat = async () => {
+      const r = await fetch(`${url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+        body: JSON.stringify({
+          model: "smol",
+          messages: [{ role: "user", content: "Name three colours." }],
+          max_tokens: 16,
+          temperature: 0,
+        }),
+      });
+      expect(r.status).toBe(200);
+      return ((await r.json()) as Obj).usage.completion_tokens as number;
+    };
+    let completion = 0;
+    for (let i = 0; i < 3; i++) completion += await chat();
+    expect(completion).toBeGreaterThan(0);
+
+    // The query API: three more first tokens and every generated token, and the other series of the LLM row.
+    await pollUntil(
+      "Prometheus sees the three requests",
+      async () => (await one(ttftCount)) === before.count + 3 && (await one(generated)) === before.tokens + completion,
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+    expect(await one(`sum(liftoff_llm_time_to_first_token_seconds_bucket{${sel},le="+Inf"})`)).toBe(before.count + 3);
+    expect(await one(`liftoff_llm_tokens_total{${sel},kind="prompt"}`)).toBeGreaterThan(0);
+    expect(await one(`liftoff_llm_inter_token_seconds_count{${sel}}`)).toBeGreaterThan(0);
+    // contextSize 512 × parallel 2. A scrape may have caught the last request's final token before its sequence
+    // was freed: the KV cache empties, and nothing runs or waits, at a later one.
+    expect(await one(`liftoff_llm_context_tokens_capacity{${sel}}`)).toBe(1024);
+    await pollUntil(
+      "the KV cache empty and nothing running in Prometheus",
+      async () =>
+        (await one(`liftoff_llm_kv_cache_usage_ratio{${sel}}`)) === 0 &&
+        (await one(`liftoff_llm_requests_running{${sel}}`)) === 0,
+      { timeoutMs: 15_000, intervalMs: 500 },
+    );
+    expect(await one(`liftoff_llm_requests_queued{${sel}}`)).toBe(0);
+    expect(await one(`liftoff_llm_request_context_usage_ratio_count{${sel}}`)).toBeGreaterThanOrEqual(3);
+
+    // The pod pushed its last minute of tokens to the operator: status.llm and the TOKENS/S column.
+    const m = await pollUntil(
+      "status.llm.tokensPerSecond > 0",
+      async () => {
+        const m = await getModelDeployment(admin, fx.ns.name, "smol");
+        return (m.status?.llm?.tokensPerSecond ?? 0) > 0 ? m : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    expect(m.status.llm.pods).toBe(1);
+    expect(m.status.llm.promptTokensPerSecond).toBeGreaterThan(0);
+    const [header = "", row = ""] = execFileSync(
+      inject("kubectl"),
+      ["--kubeconfig", inject("kubeconfig"), "get", "mdep", "smol", "-n", fx.ns.name],
+      { encoding: "utf8" },
+    ).split("\n");
+    // Columns by their header's position: kubectl leaves the empty DRIFT and ACCURACY blank.
+    const cell = (name: string) => {
+      const at = header.indexOf(name);
+      const next = header.slice(at + name.length).search(/\S/);
+      return row.slice(at, next < 0 ? undefined : at + name.length + next).trim();
+    };
+    expect(header.indexOf("TOKENS/S"), header).toBeGreaterThan(header.indexOf("ACCURACY"));
+    expect(cell("FORMAT")).toBe("gguf");
+    expect(Number(cell("TOKENS/S"))).toBeGreaterThan(0);
   });
 });

@@ -3,14 +3,11 @@
 // Skewed traffic makes the drift alert fire while Drifted turns True on the ModelDeployment; normal traffic clears
 // both; wrong-label feedback (some sent to the other replica, which forwards it) drives live accuracy below
 // minAccuracy: Degraded and the accuracy alert. Windows are seconds long so the episode takes about a minute.
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { stringify } from "yaml";
 import { REPO_ROOT } from "../../devcluster/cluster/config.js";
 import { claimHostFolder } from "../../devcluster/node-agent/claim-folder.js";
 import { mlp, saveLayersModel } from "../../runtime/src/serve/test-helpers.js";
@@ -18,6 +15,7 @@ import { installCrds, looseCrd, removeCrds } from "../support/crds.js";
 import { kubeConfig, type Obj } from "../support/kube.js";
 import { createModelDeployment, operatorFixture } from "../support/operator.js";
 import { pollUntil } from "../support/poll.js";
+import { startPrometheus, type TestPrometheus } from "../support/prometheus.js";
 import { reportFlags } from "../support/report.js";
 
 const admin = kubeConfig(inject("kubeconfig"));
@@ -38,11 +36,11 @@ const WINDOW_SECONDS = 20;
 const PROM_PORT = Number(process.env.LIFTOFF_PORT_BASE ?? 17440) + 40;
 const PROM = `http://127.0.0.1:${PROM_PORT}`;
 
-let prometheus: ChildProcess | undefined;
+let prometheus: TestPrometheus | undefined;
 let traffic: { stop(): Promise<void> } | undefined;
 afterAll(async () => {
   await traffic?.stop();
-  if (prometheus?.pid) process.kill(-prometheus.pid, "SIGTERM");
+  prometheus?.stop();
   await removeCrds(admin, CRDS);
 });
 
@@ -155,59 +153,6 @@ function startTraffic(urls: string[]) {
   };
 }
 
-async function startPrometheus(rules: object): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "liftoff-prom-"));
-  writeFileSync(join(dir, "rules.yaml"), stringify(rules));
-  writeFileSync(
-    join(dir, "prometheus.yml"),
-    stringify({
-      global: { scrape_interval: "1s", evaluation_interval: "1s" },
-      rule_files: ["rules.yaml"],
-      scrape_configs: [
-        {
-          job_name: "liftoff-models",
-          kubernetes_sd_configs: [
-            { role: "pod", kubeconfig_file: inject("kubeconfig"), namespaces: { names: [fx.ns.name] } },
-          ],
-          // The pods' prometheus.io/* annotations (set by the operator when there is no ServiceMonitor).
-          relabel_configs: [
-            { source_labels: ["__meta_kubernetes_pod_annotation_prometheus_io_scrape"], action: "keep", regex: "true" },
-            {
-              source_labels: ["__meta_kubernetes_pod_ip", "__meta_kubernetes_pod_annotation_prometheus_io_port"],
-              regex: "(.+);(.+)",
-              target_label: "__address__",
-              replacement: "$1:$2",
-            },
-            { source_labels: ["__meta_kubernetes_namespace"], target_label: "namespace" },
-            { source_labels: ["__meta_kubernetes_pod_name"], target_label: "pod" },
-          ],
-        },
-      ],
-    }),
-  );
-  prometheus = spawn(
-    inject("prometheus"),
-    [
-      `--config.file=${join(dir, "prometheus.yml")}`,
-      `--storage.tsdb.path=${join(dir, "data")}`,
-      `--web.listen-address=127.0.0.1:${PROM_PORT}`,
-    ],
-    { cwd: dir, detached: true, stdio: ["ignore", "ignore", "pipe"] },
-  );
-  let log = "";
-  prometheus.stderr?.on("data", (d) => {
-    log = (log + String(d)).slice(-4000);
-  });
-  await pollUntil(
-    `Prometheus ready (${log.split("\n").slice(-3).join(" ")})`,
-    async () => (await fetch(`${PROM}/-/ready`)).ok,
-    {
-      timeoutMs: 30_000,
-      intervalMs: 250,
-    },
-  );
-}
-
 describe("model monitoring with a real Prometheus", () => {
   it("fires and clears the drift alert with Drifted, and fires the accuracy alert from wrong feedback", {
     timeout: 420_000,
@@ -256,17 +201,14 @@ describe("model monitoring with a real Prometheus", () => {
       name: "penguins",
     })) as Obj;
     expect(rule.spec.groups[0].rules.map((r: Obj) => r.alert)).toEqual(["LiftoffDrift", "LiftoffLowAccuracy"]);
-    await startPrometheus(rule.spec);
-    await pollUntil(
-      "Prometheus scrapes both pods",
-      async () => {
-        const r = (await (await fetch(`${PROM}/api/v1/targets`)).json()) as {
-          data: { activeTargets: { health: string; labels: Record<string, string> }[] };
-        };
-        return r.data.activeTargets.filter((t) => t.health === "up" && t.labels.namespace === fx.ns.name).length === 2;
-      },
-      { timeoutMs: 60_000, intervalMs: 500 },
-    );
+    prometheus = await startPrometheus({
+      binary: inject("prometheus"),
+      kubeconfig: inject("kubeconfig"),
+      namespace: fx.ns.name,
+      port: PROM_PORT,
+      rules: rule.spec,
+    });
+    await prometheus.waitTargets(2);
 
     const urls = await podUrls();
     expect(urls).toHaveLength(2);

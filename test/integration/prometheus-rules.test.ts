@@ -12,6 +12,7 @@ import { REPO_ROOT } from "../../devcluster/cluster/config.js";
 import type { ModelDeployment } from "../../operator/src/api/v1alpha1/index.js";
 import { prometheusRule } from "../../operator/src/modeldeployment/monitoring/desired.js";
 import { psi } from "../../operator/src/modeldeployment/monitoring/scores.js";
+import { LlmMetrics } from "../../runtime/src/serve/llm/llm-metrics.js";
 import { RuntimeMetrics } from "../../runtime/src/serve/metrics.js";
 import { parseBaseline } from "../../runtime/src/serve/monitoring/baseline.js";
 import { Monitor } from "../../runtime/src/serve/monitoring/monitor.js";
@@ -183,7 +184,10 @@ async function writeRules(name: string, spec: object): Promise<string> {
 
 describe("Grafana dashboard", () => {
   const json = JSON.parse(readFileSync(join(REPO_ROOT, "charts/liftoff/files/dashboard.json"), "utf8"));
-  const exprs: string[] = json.panels.flatMap((p: { targets: { expr: string }[] }) => p.targets.map((t) => t.expr));
+  // Row headers hold no query.
+  const exprs: string[] = json.panels.flatMap((p: { targets?: { expr: string }[] }) =>
+    (p.targets ?? []).map((t) => t.expr),
+  );
 
   it("has the panels users look at", () => {
     expect(json.panels.map((p: { title: string }) => p.title)).toEqual([
@@ -193,7 +197,20 @@ describe("Grafana dashboard", () => {
       "Errors",
       "Drift per feature (PSI)",
       "Accuracy and recall",
+      "Language models (gguf)",
+      "Time to first token",
+      "Inter-token latency",
+      "Tokens per second",
+      "Generation requests",
+      "KV cache use",
     ]);
+    // The LLM row's header sits below the last panel above it, and its panels below the header.
+    const row = json.panels.find((p: { type: string }) => p.type === "row");
+    const above = json.panels.filter((p: { id: number }) => p.id < row.id);
+    const bottom = Math.max(...above.map((p: { gridPos: { y: number; h: number } }) => p.gridPos.y + p.gridPos.h));
+    expect(row.gridPos).toEqual({ h: 1, w: 24, x: 0, y: bottom });
+    const below = json.panels.filter((p: { id: number }) => p.id > row.id);
+    expect(Math.min(...below.map((p: { gridPos: { y: number } }) => p.gridPos.y))).toBe(bottom + 1);
   });
 
   it("every query parses (promtool check rules)", async () => {
@@ -233,6 +250,7 @@ describe("Grafana dashboard", () => {
       },
       metrics.registry,
     );
+    new LlmMetrics(metrics.registry, "m"); // a gguf model's series (the LLM row)
     const exported = new Set<string>();
     for (const m of await metrics.registry.getMetricsAsJSON()) {
       exported.add(m.name);

@@ -412,6 +412,28 @@ describe("desiredObjects: replicas, autoscaling and disruption budget", () => {
   });
 });
 
+describe("desiredObjects: a language model's throughput push (issue #26)", () => {
+  const GGUF: ResolvedModel = { uri: "pvc://models/smol/smol.gguf", format: "gguf", claim: "models" };
+  const report = { settings: REPORT_SETTINGS, periodSeconds: 30 };
+
+  it("its stable pods get the report channel to push tokens/s, without spec.monitoring; the canary's do not", () => {
+    const objects = desiredObjects(
+      mdep({
+        model: { uri: GGUF.uri, format: "gguf" },
+        replicas: 2,
+        canary: { ...canarySpec(50), model: { uri: GGUF.uri, format: "gguf" } },
+      }),
+      ctx({ stable: GGUF, canary: GGUF, report }),
+    );
+    const stable = envOf(get(objects, "Deployment", "churn-predictor"));
+    expect(stable.LIFTOFF_REPORT_URL).toBe(REPORT_SETTINGS.url);
+    expect(stable.LIFTOFF_MONITORING_REPORT_SECONDS).toBe("30");
+    expect(envOf(get(objects, "Deployment", "churn-canary"))).not.toHaveProperty("LIFTOFF_REPORT_URL");
+    // Another format without monitoring pushes nothing.
+    expect(envOf(get(desiredObjects(mdep(), ctx({ report })), "Deployment"))).not.toHaveProperty("LIFTOFF_REPORT_URL");
+  });
+});
+
 describe("desiredObjects: canary", () => {
   const withCanary = (spec: Partial<ModelDeploymentSpec>, caps: Capabilities = NONE) =>
     desiredObjects(mdep(spec), ctx({ canary: CANARY, capabilities: caps }));

@@ -19,6 +19,7 @@ import { stableStringify } from "../util/stable-json.js";
 import type { VaultSettings } from "../vault/pod-identity.js";
 import { desiredObjects, type ModelCacheSettings, servingVaultRole, usesHTTPRoute } from "./desired.js";
 import { withGpuFallback } from "./gpu-status.js";
+import { withLlmThroughput } from "./llm-status.js";
 import { type ResolvedModel, resolveModel } from "./model-source.js";
 import { baselineFor } from "./monitoring/baseline.js";
 import type { MonitoringPush } from "./monitoring/desired.js";
@@ -335,7 +336,7 @@ export class ModelDeploymentReconciler implements Reconciler {
       },
       this.now,
     );
-    const status = withGpuFallback(monitored, mdep, observation, this.now);
+    const status = withLlmThroughput(withGpuFallback(monitored, mdep, observation, this.now), mdep, observation);
     return { status, deployments: [stable, canary] };
   }
 

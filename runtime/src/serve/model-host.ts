@@ -324,10 +324,11 @@ export class ModelHost {
     const file = await fetchGguf(location, expectedDigest, fetch);
     const t1 = performance.now();
     const gguf = await loadGguf(file.path, settings).finally(() => file.cleanup());
+    const metrics = new LlmMetrics(this.opts.metrics.registry, this.name);
     const llm = new LlmHost(gguf, {
       maxTokens: settings.maxTokens,
       maxPending: this.opts.maxPendingRequests ?? Number.MAX_SAFE_INTEGER,
-      metrics: new LlmMetrics(this.opts.metrics.registry, this.name),
+      metrics,
     });
     try {
       await llm.generate({
@@ -343,6 +344,7 @@ export class ModelHost {
       await llm.dispose();
       throw new ConfigError(`the GGUF model failed its warm-up generation: ${(err as Error).message.split("\n")[0]}`);
     }
+    metrics.reset(); // the warm-up is not traffic: the series start with the first request
     const t2 = performance.now();
     this.digest = file.digest;
     const backend: BackendInfo = {

@@ -32,13 +32,19 @@ function modelCacheFor(config: ServeConfig, prefix: string | undefined): ModelCa
 
 /**
  * What the pod pushes to the operator each period: its monitoring snapshot, plus `gpuFallback` when it asked for the
- * GPU and runs on the CPU (a pod without monitoring then pushes an empty window just to carry it).
+ * GPU and runs on the CPU, and a language model's last minute of tokens (`llm`, the operator's tokens/s); a pod
+ * without monitoring then pushes an empty window just to carry them.
  */
 function pushedSnapshot(modelHost: ModelHost): unknown {
   const snapshot = modelHost.monitor?.snapshot();
   const fallback = modelHost.gpuFallback;
-  if (fallback === undefined) return snapshot;
-  return { ...(snapshot ?? { windowSeconds: 0, baseline: { configured: false } }), gpuFallback: fallback };
+  const llm = modelHost.llm?.metrics.window();
+  if (fallback === undefined && llm === undefined) return snapshot;
+  return {
+    ...(snapshot ?? { windowSeconds: 0, baseline: { configured: false } }),
+    ...(fallback !== undefined ? { gpuFallback: fallback } : {}),
+    ...(llm !== undefined ? { llm } : {}),
+  };
 }
 
 export interface Running {
@@ -117,8 +123,10 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
   // (checked before listening, so a half-set channel fails the start cleanly).
   let channel: ReturnType<typeof reportChannelFromEnv>;
   try {
-    // A GPU pod pushes too: what the operator learns from it is whether the GPU was taken (GPUFallback).
-    channel = baseline !== undefined || config.feedback || config.gpu ? reportChannelFromEnv(env) : undefined;
+    // A GPU pod pushes too: what the operator learns from it is whether the GPU was taken (GPUFallback); a language
+    // model's pod pushes its tokens/s.
+    const pushes = baseline !== undefined || config.feedback || config.gpu || config.modelFormat === "gguf";
+    channel = pushes ? reportChannelFromEnv(env) : undefined;
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }

@@ -131,6 +131,12 @@ export const ModelDeploymentKind: KindDefinition<ModelDeployment> = {
       jsonPath: ".status.monitoring.quality.accuracy",
       description: "Live accuracy from feedback in the window.",
     },
+    {
+      name: "Tokens/s",
+      type: "number",
+      jsonPath: ".status.llm.tokensPerSecond",
+      description: "A language model's generated tokens per second over the last minute, all stable pods together.",
+    },
   ],
   scale: {
     specReplicasPath: ".spec.replicas",

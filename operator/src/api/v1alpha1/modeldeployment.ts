@@ -665,6 +665,22 @@ export const ModelDeploymentSpec = Obj(
   },
 );
 
+/** A gguf model's throughput, from the last minute of tokens its stable pods push (docs/monitoring.md). */
+const LlmStatus = Obj(
+  {
+    tokensPerSecond: Type.Number({
+      description: "Generated tokens per second over the last minute, summed over the pods (the TOKENS/S column).",
+      minimum: 0,
+    }),
+    promptTokensPerSecond: Type.Number({
+      description: "Prompt tokens evaluated per second over the last minute, summed over the pods.",
+      minimum: 0,
+    }),
+    pods: Type.Integer({ description: "Ready stable pods whose counts were summed.", minimum: 0 }),
+  },
+  { description: "A language model's throughput (format gguf)." },
+);
+
 export const ModelDeploymentStatus = Obj(
   {
     observedGeneration: Type.Optional(ObservedGeneration),
@@ -710,6 +726,7 @@ export const ModelDeploymentStatus = Obj(
       ),
     ),
     monitoring: Type.Optional(MonitoringStatus),
+    llm: Type.Optional(LlmStatus),
     lastFailure: Type.Optional(
       Obj(
         {

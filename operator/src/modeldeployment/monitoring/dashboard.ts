@@ -1,6 +1,7 @@
 // The Grafana dashboard the Helm chart ships (npm run gen writes charts/liftoff/files/dashboard.json): service
-// health and model quality per ModelDeployment, chosen with the namespace and model variables. Drift and accuracy
-// panels use the alert rules' own expressions (rules.ts), so the dashboard shows what the alerts judge.
+// health and model quality per ModelDeployment, chosen with the namespace and model variables, and a row for language
+// models (time to first token, inter-token latency, tokens/s, queued and running requests, KV cache). Drift and
+// accuracy panels use the alert rules' own expressions (rules.ts), so the dashboard shows what the alerts judge.
 import { accuracyExpr, psiExpr } from "./rules.js";
 
 const SEL = 'namespace=~"$namespace",model=~"$model"';
@@ -79,6 +80,101 @@ const panels: Panel[] = [
   },
 ];
 
+/** The language models' row (format gguf, serve/llm/llm-metrics.ts): latency per token, throughput, load, KV cache. */
+const llmPanels: Panel[] = [
+  {
+    title: "Time to first token",
+    unit: "s",
+    description: "From a generation request's receipt to its first token: queueing and prompt evaluation.",
+    targets: ["0.5", "0.99"].map((q) => ({
+      expr: `histogram_quantile(${q}, sum by (le) (rate(liftoff_llm_time_to_first_token_seconds_bucket{${SEL}}[${W}])))`,
+      legendFormat: `p${Number(q) * 100}`,
+    })),
+  },
+  {
+    title: "Inter-token latency",
+    unit: "s",
+    description: "Time between two generated tokens of one request.",
+    targets: ["0.5", "0.99"].map((q) => ({
+      expr: `histogram_quantile(${q}, sum by (le) (rate(liftoff_llm_inter_token_seconds_bucket{${SEL}}[${W}])))`,
+      legendFormat: `p${Number(q) * 100}`,
+    })),
+  },
+  {
+    title: "Tokens per second",
+    unit: "short",
+    description: "Tokens generated and prompt tokens evaluated per second, all replicas.",
+    targets: [{ expr: `sum by (kind) (rate(liftoff_llm_tokens_total{${SEL}}[${W}]))`, legendFormat: "{{kind}}" }],
+  },
+  {
+    title: "Generation requests",
+    unit: "short",
+    description:
+      "Requests decoding (one sequence each) and waiting for a sequence, all replicas; cancelled per second.",
+    targets: [
+      { expr: `sum(liftoff_llm_requests_running{${SEL}})`, legendFormat: "running" },
+      { expr: `sum(liftoff_llm_requests_queued{${SEL}})`, legendFormat: "queued" },
+      { expr: `sum(rate(liftoff_llm_requests_cancelled_total{${SEL}}[${W}]))`, legendFormat: "cancelled/s" },
+    ],
+  },
+  {
+    title: "KV cache use",
+    unit: "percentunit",
+    description:
+      "Share of the KV cache held by running sequences, per pod; p99 of the share of its context a request filled.",
+    targets: [
+      { expr: `max by (pod) (liftoff_llm_kv_cache_usage_ratio{${SEL}})`, legendFormat: "{{pod}}" },
+      {
+        expr: `histogram_quantile(0.99, sum by (le) (rate(liftoff_llm_request_context_usage_ratio_bucket{${SEL}}[${W}])))`,
+        legendFormat: "request context p99",
+      },
+    ],
+  },
+];
+
+/** Panels in rows: the first section has no row header (every model), the others do. */
+const sections: { row?: string; panels: Panel[] }[] = [
+  { panels },
+  { row: "Language models (gguf)", panels: llmPanels },
+];
+
+function layout(): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  let y = 0;
+  for (const section of sections) {
+    if (section.row !== undefined) {
+      out.push({
+        id: out.length + 1,
+        type: "row",
+        title: section.row,
+        collapsed: false,
+        gridPos: { h: 1, w: 24, x: 0, y },
+        panels: [],
+      });
+      y += 1;
+    }
+    section.panels.forEach((p, i) => {
+      out.push({
+        id: out.length + 1,
+        type: "timeseries",
+        title: p.title,
+        description: p.description,
+        datasource: DATASOURCE,
+        gridPos: { h: 8, w: 12, x: (i % 2) * 12, y: y + Math.floor(i / 2) * 8 },
+        fieldConfig: { defaults: { unit: p.unit }, overrides: [] },
+        targets: p.targets.map((t, j) => ({
+          refId: String.fromCharCode(65 + j),
+          datasource: DATASOURCE,
+          expr: t.expr,
+          legendFormat: t.legendFormat,
+        })),
+      });
+    });
+    y += Math.ceil(section.panels.length / 2) * 8;
+  }
+  return out;
+}
+
 export function dashboard(): Record<string, unknown> {
   const variable = (name: string, query: string) => ({
     name,
@@ -112,20 +208,6 @@ export function dashboard(): Record<string, unknown> {
         },
       ],
     },
-    panels: panels.map((p, i) => ({
-      id: i + 1,
-      type: "timeseries",
-      title: p.title,
-      description: p.description,
-      datasource: DATASOURCE,
-      gridPos: { h: 8, w: 12, x: (i % 2) * 12, y: Math.floor(i / 2) * 8 },
-      fieldConfig: { defaults: { unit: p.unit }, overrides: [] },
-      targets: p.targets.map((t, j) => ({
-        refId: String.fromCharCode(65 + j),
-        datasource: DATASOURCE,
-        expr: t.expr,
-        legendFormat: t.legendFormat,
-      })),
-    })),
+    panels: layout(),
   };
 }

@@ -29,8 +29,9 @@ export interface MonitoringPush {
 
 /**
  * The report channel's env, token volume and mount, plus the push period, for a monitored ModelDeployment's stable
- * pods (the operator merges only the stable track), and for the stable pods of an ONNX model on a GPU, which push
- * whether they fell back to the CPU (GPUFallback); undefined otherwise. The pod pushes with its own projected token,
+ * pods (the operator merges only the stable track), for the stable pods of an ONNX model on a GPU, which push
+ * whether they fell back to the CPU (GPUFallback), and for a language model's (gguf), which push their tokens/s;
+ * undefined otherwise. The pod pushes with its own projected token,
  * so /monitoring stays behind the API key (runtime/src/serve/monitoring/pusher.ts).
  */
 export function monitoringPushParts(
@@ -42,7 +43,8 @@ export function monitoringPushParts(
   const m = mdep.spec.monitoring;
   const monitored = Boolean(m && (m.drift || m.feedback));
   const gpuOnnx = (mdep.spec.resources?.gpu ?? 0) > 0 && model?.format === "onnx";
-  if (!push || track !== "stable" || (!monitored && !gpuOnnx)) return undefined;
+  const llm = model?.format === "gguf";
+  if (!push || track !== "stable" || (!monitored && !gpuOnnx && !llm)) return undefined;
   const parts = reportPodParts(push.settings);
   return { ...parts, env: [...parts.env, podEnv("monitoringReportSeconds", String(push.periodSeconds))] };
 }

@@ -16,5 +16,18 @@ describe("parseSnapshot", () => {
       }),
     ).toBe("malformed confusion matrix");
     expect(parseSnapshot({ ...base })).toEqual(base);
+    expect(parseSnapshot({ ...base, llm: { seconds: 60, promptTokens: 10, generationTokens: -1 } })).toBe(
+      "malformed llm section: seconds, promptTokens and generationTokens must be numbers >= 0",
+    );
+    expect(parseSnapshot({ ...base, llm: "fast" })).toMatch(/^malformed llm section/);
+  });
+
+  it("keeps a language model's token counts, and nothing else the pod added to them", () => {
+    const base = { windowSeconds: 0, baseline: { configured: false } };
+    const llm = { windowSeconds: 60, seconds: 42, promptTokens: 160, generationTokens: 420, extra: "x" };
+    expect(parseSnapshot({ ...base, llm })).toEqual({
+      ...base,
+      llm: { seconds: 42, promptTokens: 160, generationTokens: 420 },
+    });
   });
 });

@@ -17,6 +17,8 @@ export interface PodSnapshot {
     | { task: "regression"; regression: { n: number; absoluteErrorSum: number; squaredErrorSum: number } };
   /** The pod asked for the GPU and runs on the CPU: onnxruntime's reason (runtime/src/serve/start.ts). */
   gpuFallback?: string;
+  /** A language model's tokens over its last `seconds` (runtime/src/serve/llm/llm-metrics.ts window()). */
+  llm?: { seconds: number; promptTokens: number; generationTokens: number };
 }
 
 const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v) && v >= 0;
@@ -37,6 +39,12 @@ export function parseSnapshot(v: unknown): PodSnapshot | string {
   };
   // Bounded: a message for a condition, not a channel for anything else.
   if (typeof v.gpuFallback === "string") out.gpuFallback = v.gpuFallback.slice(0, 512);
+  const l = v.llm;
+  if (l !== undefined) {
+    if (!obj(l) || !isNum(l.seconds) || !isNum(l.promptTokens) || !isNum(l.generationTokens))
+      return "malformed llm section: seconds, promptTokens and generationTokens must be numbers >= 0";
+    out.llm = { seconds: l.seconds, promptTokens: l.promptTokens, generationTokens: l.generationTokens };
+  }
   const d = v.drift;
   if (d !== undefined) {
     if (!obj(d) || typeof d.baselineDigest !== "string" || !isNum(d.rows) || !Array.isArray(d.features))

@@ -188,3 +188,51 @@ describe("a GPU pod's fallback to the CPU (GPUFallback)", () => {
     expect(s.get("ml/other")?.gpuFallback).toBeUndefined();
   });
 });
+
+describe("a language model's tokens/s (issue #26)", () => {
+  const gguf = (name: string): KubeObject => ({
+    metadata: { name, namespace: "ml", uid: `${name}-uid` },
+    spec: { model: { uri: "pvc://m/smol.gguf", format: "gguf" } },
+  });
+  const push = (seconds: number, generationTokens: number, promptTokens = 0) => ({
+    windowSeconds: 0,
+    baseline: { configured: false },
+    llm: { windowSeconds: 60, seconds, promptTokens, generationTokens },
+  });
+
+  it("an unmonitored gguf ModelDeployment takes its pods' pushes: each pod's tokens over its seconds, summed", () => {
+    const { s, changed } = store({ mdeps: [gguf("churn")] });
+    s.receive(sender(pod("a")), push(60, 600, 120));
+    expect(changed).toEqual(["ml/churn"]);
+    // A pod up for 20 s: its 100 tokens are 5 tokens/s, not 100/60.
+    s.receive(sender(pod("b")), push(20, 100, 30));
+    s.tick();
+    expect(s.get("ml/churn")?.llm).toEqual({ tokensPerSecond: 15, promptTokensPerSecond: 3.5, pods: 2 });
+  });
+
+  it("rounds to 0.1 token/s: a change below that does not enqueue the ModelDeployment", () => {
+    const { s, changed } = store({ mdeps: [gguf("churn")], pods: [pod("a")] });
+    s.receive(sender(pod("a")), push(60, 200)); // 3.333…
+    expect(s.get("ml/churn")?.llm?.tokensPerSecond).toBe(3.3);
+    s.receive(sender(pod("a")), push(60, 203)); // 3.383… → 3.4
+    s.tick();
+    expect(s.get("ml/churn")?.llm?.tokensPerSecond).toBe(3.4);
+    const before = changed.length;
+    s.receive(sender(pod("a")), push(60, 204)); // 3.4 again
+    s.tick();
+    expect(changed.length).toBe(before);
+  });
+
+  it("a pod younger than a second counts over one second, not its age", () => {
+    const { s } = store({ mdeps: [gguf("churn")], pods: [pod("a")] });
+    s.receive(sender(pod("a")), push(0.01, 3));
+    expect(s.get("ml/churn")?.llm?.tokensPerSecond).toBe(3);
+  });
+
+  it("no figure from pods that pushed no llm section", () => {
+    const { s } = store();
+    s.receive(sender(pod("a")), snapshot([5, 5]));
+    expect(s.get("ml/churn")).toHaveProperty("merged");
+    expect(s.get("ml/churn")?.llm).toBeUndefined();
+  });
+});

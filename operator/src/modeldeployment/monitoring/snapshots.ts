@@ -38,9 +38,29 @@ function wantsMonitoring(m: ModelDeployment): boolean {
   return Boolean(m.spec?.monitoring?.drift || m.spec?.monitoring?.feedback);
 }
 
-/** Whose pods push: monitored ones, and ONNX models on a GPU (whether they fell back to the CPU). */
+/**
+ * Whose pods push: monitored ones, ONNX models on a GPU (whether they fell back to the CPU), and language models
+ * (their tokens/s).
+ */
 function wantsPushes(m: ModelDeployment): boolean {
-  return wantsMonitoring(m) || ((m.spec?.resources?.gpu ?? 0) > 0 && m.spec?.model?.format === "onnx");
+  const format = m.spec?.model?.format;
+  return wantsMonitoring(m) || ((m.spec?.resources?.gpu ?? 0) > 0 && format === "onnx") || format === "gguf";
+}
+
+/** Rounded to 0.1 token/s, so noise below that neither enqueues the ModelDeployment nor writes its status. */
+const r1 = (x: number) => Math.round(x * 10) / 10;
+
+/** Tokens/s of the pods that pushed an `llm` section: each pod's tokens over the seconds they cover, summed. */
+function llmThroughput(snaps: readonly PodSnapshot[]): Observation["llm"] {
+  const windows = snaps.flatMap((s) => (s.llm ? [s.llm] : []));
+  if (windows.length === 0) return undefined;
+  // A pod younger than a second would turn a handful of tokens into a burst rate.
+  const rate = (tokens: number, seconds: number) => tokens / Math.max(1, seconds);
+  return {
+    tokensPerSecond: r1(windows.reduce((n, w) => n + rate(w.generationTokens, w.seconds), 0)),
+    promptTokensPerSecond: r1(windows.reduce((n, w) => n + rate(w.promptTokens, w.seconds), 0)),
+    pods: windows.length,
+  };
 }
 
 function ready(pod: KubeObject): boolean {
@@ -168,7 +188,8 @@ export class MonitoringSnapshots {
         unavailable: `no ready serving pod pushed its drift and feedback counts in the last ${STALE_PERIODS * s} s (pods push every ${s} s to the operator's report endpoint; see their logs)`,
       };
     }
-    return { merged: mergeSnapshots(snaps), ...(gpuFallback ? { gpuFallback } : {}) };
+    const llm = llmThroughput(snaps);
+    return { merged: mergeSnapshots(snaps), ...(gpuFallback ? { gpuFallback } : {}), ...(llm ? { llm } : {}) };
   }
 
   start(): void {

@@ -12,6 +12,8 @@ const TOP = 5;
 export type Observation = ({ merged: Merged } | { unavailable: string }) & {
   /** A ready stable pod that asked for the GPU runs on the CPU: which, and why (its push's gpuFallback). */
   gpuFallback?: { pod: string; message: string };
+  /** A language model's throughput: the pods' pushed token counts as tokens/s, summed (snapshots.ts). */
+  llm?: { tokensPerSecond: number; promptTokensPerSecond: number; pods: number };
 };
 
 export interface MonitoringInputs {

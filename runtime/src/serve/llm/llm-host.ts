@@ -72,7 +72,13 @@ export class LlmHost {
       queued: this.slots.queued,
       running: this.slots.running,
       contextTokensInUse: [...this.active].reduce((n, s) => n + s.contextTokens.length, 0),
+      contextTokensCapacity: gguf.contextSize * parallel,
     });
+  }
+
+  /** Its series, and the last minute's token counts the pod pushes to the operator (start.ts). */
+  get metrics(): LlmMetrics {
+    return this.opts.metrics;
   }
 
   get maxTokens(): number {
@@ -187,6 +193,13 @@ export class LlmHost {
       completion = new lib.LlamaCompletion({ contextSequence: sequence });
       let generated = 0;
       let last = 0;
+      // Prompt tokens count once evaluated (at the first token), generated ones as they come: rate() stays live
+      // during a long generation.
+      let promptCounted = false;
+      const countPrompt = () => {
+        if (!promptCounted) metrics.promptTokens(prompt.tokens.length);
+        promptCounted = true;
+      };
       const result = await completion.generateCompletionWithMeta(prompt.tokens, {
         maxTokens: req.maxTokens,
         temperature: req.temperature,
@@ -199,14 +212,17 @@ export class LlmHost {
         ...(onText !== undefined ? { onTextChunk: onText } : {}),
         onToken: (t) => {
           const now = performance.now();
-          if (generated === 0) metrics.firstToken((now - prompt.received) / 1000);
-          else metrics.interToken((now - last) / 1000);
+          if (generated === 0) {
+            metrics.firstToken((now - prompt.received) / 1000);
+            countPrompt();
+          } else metrics.interToken((now - last) / 1000);
           last = now;
           generated += t.length;
+          metrics.generatedTokens(t.length);
         },
       });
-      metrics.promptTokens(prompt.tokens.length);
-      metrics.generatedTokens(generated);
+      countPrompt();
+      metrics.contextUsed(prompt.tokens.length + generated, this.contextSize);
       if (signal?.aborted) metrics.cancel();
       return {
         text: result.response,

@@ -128,6 +128,10 @@ describe("gguf on llama.cpp behind the OpenAI API (SmolLM2-135M-Instruct Q4_1)",
     expect(host.ready).toBe(true);
     expect(host.backend?.name).toBe("llama.cpp");
     expect(host.llm?.contextSize).toBe(256);
+    // The warm-up generation is not traffic: the series start at zero. The KV cache: 256 tokens × 2 sequences.
+    const text = await host.metrics.registry.metrics();
+    expect(text).toContain(`liftoff_llm_tokens_total{model="${NAME}",kind="generation"} 0`);
+    expect(text).toContain(`liftoff_llm_context_tokens_capacity{model="${NAME}"} 512`);
     const ready = await fetch(`${base}/v2/health/ready`);
     expect(ready.status).toBe(200);
   });
