@@ -97,7 +97,13 @@ function ggufRun(path: string, gpuLayers: number, threads: number, seconds: numb
 
 function printTable(header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  for (const r of [header, ...rows]) console.log(r.map((cell, i) => cell.padEnd(widths[i] as number)).join("  "));
+  for (const r of [header, ...rows])
+    console.log(
+      r
+        .map((cell, i) => cell.padEnd(widths[i] as number))
+        .join("  ")
+        .trimEnd(),
+    );
 }
 
 function usage(message: string): never {
