@@ -14,8 +14,8 @@
  * model file's size, and its process start → ready. SmolLM2 may stop before max_tokens (end of its answer): tokens
  * actually produced are counted, and the mean per request is printed for each so the lengths can be compared.
  * Knobs: --quick (a smoke run: c=1,2, one request per stream, 16 tokens), --threads N (default 2, the cores here),
- * --context N (tokens per sequence, default 1024), --max-tokens N (default 128), --rounds N (requests per stream per
- * point, default 3), --no-peer (skip llama_cpp.server). The model comes from the set-up (`npx tsx hack/setup.ts test`
+ * --context N (tokens per sequence, default 1024), --max-tokens N (default 64), --rounds N (requests per stream per
+ * point, default 2), --no-peer (skip llama_cpp.server). The model comes from the set-up (`npx tsx hack/setup.ts test`
  * runs hack/fetch-models.sh); the peer's venv is built on first use (about 10 minutes: it compiles llama.cpp).
  */
 import { execFileSync } from "node:child_process";
@@ -44,8 +44,8 @@ const argOf = (name: string) => {
 const QUICK = args.includes("--quick");
 const THREADS = Number(argOf("--threads") ?? 2);
 const CONTEXT = Number(argOf("--context") ?? 1024);
-const MAX_TOKENS = Number(argOf("--max-tokens") ?? (QUICK ? 16 : 128));
-const ROUNDS = Number(argOf("--rounds") ?? (QUICK ? 1 : 3));
+const MAX_TOKENS = Number(argOf("--max-tokens") ?? (QUICK ? 16 : 64));
+const ROUNDS = Number(argOf("--rounds") ?? (QUICK ? 1 : 2));
 const CONCURRENCY = QUICK ? [1, 2] : [1, 4, 8];
 const PARALLEL = Math.max(...CONCURRENCY);
 const PEER = !args.includes("--no-peer");
@@ -97,10 +97,19 @@ function modelFile(): string {
   return found;
 }
 
+const WARM_MESSAGES = [
+  { role: "system", content: SYSTEM },
+  { role: "user", content: "Say hello." },
+];
+
+/** Prompt number i: a topic, and its number first, so no two requests of a run share more than the system message
+ * (llama_cpp.server reuses the previous prompt's common prefix; Liftoff starts each sequence empty). */
+const userText = (i: number) => `Request ${i + 1}. ${PROMPTS[i % PROMPTS.length]}`;
+
 function messages(i: number) {
   return [
     { role: "system", content: SYSTEM },
-    { role: "user", content: PROMPTS[i % PROMPTS.length] as string },
+    { role: "user", content: userText(i) },
   ];
 }
 
@@ -155,19 +164,39 @@ function streamOnce(port: number, agent: http.Agent, body: object): Promise<Samp
   });
 }
 
-/** `c` streams, each sending ROUNDS requests one after another; stream w's r-th request asks prompt w + r·c. */
+/** The first prompt number of the point at concurrency `c`: every request of a run asks a prompt of its own. */
+const firstPrompt = (c: number) =>
+  CONCURRENCY.slice(0, CONCURRENCY.indexOf(c)).reduce((n, earlier) => n + earlier * ROUNDS, 0);
+
+/** `c` streams, each sending ROUNDS requests one after another; stream w's r-th request asks prompt w + r·c
+ * (counted on from the earlier points'). */
 async function closedLoop(c: number, once: (prompt: number) => Promise<Sample>): Promise<Point> {
   const start = performance.now();
   const samples: Sample[] = [];
+  const first = firstPrompt(c);
   await Promise.all(
     Array.from({ length: c }, async (_, w) => {
-      for (let r = 0; r < ROUNDS; r++) samples.push(await once(w + r * c));
+      for (let r = 0; r < ROUNDS; r++) samples.push(await once(first + w + r * c));
     }),
   );
   return { concurrency: c, samples, seconds: (performance.now() - start) / 1000 };
 }
 
-async function serverPoints(port: number, extra: object): Promise<Point[]> {
+/** The prompt's tokens as the server counts them (usage of a non-streamed reply): the chat templates must agree. */
+async function promptTokens(port: number, extra: object): Promise<number | undefined> {
+  const res = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: "m", messages: WARM_MESSAGES, max_tokens: 1, temperature: 0, ...extra }),
+  });
+  const body = (await res.json()) as { usage?: { prompt_tokens?: number } };
+  return body.usage?.prompt_tokens;
+}
+
+async function serverPoints(
+  port: number,
+  extra: object,
+): Promise<{ points: Point[]; promptTokens?: number | undefined }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: PARALLEL });
   const body = (i: number) => ({
     model: "m",
@@ -180,11 +209,13 @@ async function serverPoints(port: number, extra: object): Promise<Point[]> {
     ...extra,
   });
   try {
-    const warm = await streamOnce(port, agent, { ...body(0), max_tokens: 4 });
+    // The warm-up asks a prompt none of the measured requests asks: llama_cpp.server keeps the last prompt's KV cache
+    // and reuses its longest common prefix, so repeating a prompt would make its next first token nearly free.
+    const warm = await streamOnce(port, agent, { ...body(0), messages: WARM_MESSAGES, max_tokens: 4 });
     if (warm.error) throw new Error(`warm-up request failed: ${warm.error}`);
     const points: Point[] = [];
     for (const c of CONCURRENCY) points.push(await closedLoop(c, (i) => streamOnce(port, agent, body(i))));
-    return points;
+    return { points, promptTokens: await promptTokens(port, extra) };
   } finally {
     agent.destroy();
   }
@@ -208,15 +239,21 @@ function peakRss(pid: number | undefined): number {
 interface ServerResult {
   name: string;
   points: Point[];
+  promptTokens?: number | undefined;
   peakRss?: number;
   startSeconds?: number;
 }
 
 /** Runs `work` against a started server and stops the server afterwards, whether `work` succeeded or not. */
-async function measuring(name: string, server: Child, startSeconds: number, work: () => Promise<Point[]>) {
+async function measuring(
+  name: string,
+  server: Child,
+  startSeconds: number,
+  work: () => Promise<{ points: Point[]; promptTokens?: number | undefined }>,
+) {
   try {
-    const points = await work();
-    return { name, points, peakRss: peakRss(server.proc.pid), startSeconds } satisfies ServerResult;
+    const { points, promptTokens } = await work();
+    return { name, points, promptTokens, peakRss: peakRss(server.proc.pid), startSeconds } satisfies ServerResult;
   } finally {
     await server.stop();
   }
@@ -298,7 +335,7 @@ async function floor(file: string): Promise<{ result: ServerResult; count: (text
     const state = wrapper.generateContextState({
       chatHistory: [
         { type: "system", text: SYSTEM },
-        { type: "user", text: PROMPTS[i % PROMPTS.length] as string },
+        { type: "user", text: userText(i) },
         { type: "model", response: [] },
       ],
     });
@@ -439,7 +476,9 @@ async function main(): Promise<void> {
     const [l, p] = [results.find((r) => r.name === "Liftoff"), results.find((r) => r.name === "llama_cpp.server")];
     const [a, b] = [l?.points[0]?.samples ?? [], p?.points[0]?.samples ?? []];
     const same = a.filter((s, i) => b[i] !== undefined && s.text === b[i]?.text).length;
-    return p ? `; at c=1 Liftoff and llama_cpp.server wrote the same text for ${same} of ${a.length} prompts` : "";
+    return p
+      ? `\nat c=1 Liftoff and llama_cpp.server wrote the same text for ${same} of ${a.length} prompts; the warm-up chat's prompt is ${l?.promptTokens} tokens to Liftoff, ${p.promptTokens} to llama_cpp.server`
+      : "";
   })();
   const lines = [
     describeRun(

@@ -151,7 +151,7 @@ export const COMPONENTS: SetupComponent[] = [
     "llama.cpp's own OpenAI server (llama-cpp-python, compiled from its PyPI source with cmake) in its own venv: the peer of npm run bench:llm",
     "llama-server-venv.sh",
     [],
-    900, // TODO measured
+    480, // 27 min 56 s measured here cold at load average 3-12 (2026-12-06); 856 CPU-seconds: ~8 min on 2 idle cores
     ["bench"],
   ),
   script(
