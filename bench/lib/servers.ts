@@ -30,7 +30,37 @@ function cpuSecondsOf(pid: number | undefined): number {
   }
 }
 
-/** Spawns `cmd args`, waits for a stdout line matching `portPattern`, then for `readyUrl` to answer 200. */
+/** Process groups of the servers started and not yet stopped: killed if this process exits or is interrupted first. */
+const live = new Set<number>();
+let guarded = false;
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** A bench that throws past its finally blocks, or is stopped with Ctrl-C, must not leave a server serving. */
+function guardExit(): void {
+  if (guarded) return;
+  guarded = true;
+  process.on("exit", () => {
+    for (const pid of live) killGroup(pid, "SIGKILL");
+  });
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      for (const pid of live) killGroup(pid, "SIGKILL");
+      process.exit(130);
+    });
+  }
+}
+
+/**
+ * Spawns `cmd args` in its own session (setsid: a process group of its own, so whatever it starts stops with it),
+ * waits for a stdout line matching `portPattern`, then for `readyUrl` to answer 200.
+ */
 export async function startChild(
   cmd: string,
   args: string[],
@@ -39,7 +69,18 @@ export async function startChild(
   env: NodeJS.ProcessEnv = {},
   timeoutMs = 120_000,
 ): Promise<Child> {
-  const proc = spawn(cmd, args, { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  guardExit();
+  const proc = spawn(cmd, args, {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  const pid = proc.pid;
+  if (pid !== undefined) live.add(pid);
+  proc.once("exit", () => {
+    if (pid !== undefined) live.delete(pid);
+  });
   let out = "";
   proc.stdout?.on("data", (d) => {
     out += d;
@@ -49,7 +90,7 @@ export async function startChild(
   });
   // A start that fails (no port, never ready) stops the child: it must not outlive the caller.
   const failed = (message: string): Error => {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
+    if (pid !== undefined) killGroup(pid, "SIGKILL");
     return new Error(message);
   };
   const deadline = Date.now() + timeoutMs;
@@ -77,9 +118,15 @@ export async function startChild(
     output: () => out,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (proc.exitCode !== null) return resolve();
-        proc.once("exit", () => resolve());
-        proc.kill("SIGTERM");
+        if (proc.exitCode !== null || proc.signalCode !== null) {
+          if (pid !== undefined) killGroup(pid, "SIGKILL"); // anything it left behind in its group
+          return resolve();
+        }
+        proc.once("exit", () => {
+          if (pid !== undefined) killGroup(pid, "SIGKILL");
+          resolve();
+        });
+        if (pid !== undefined) killGroup(pid, "SIGTERM");
       }),
   };
 }

@@ -2,7 +2,8 @@
 // script with a --check mode that only says whether its cache is complete, so a warm run costs a few seconds at most.
 import { PROMETHEUS_DEB } from "../../devcluster/cluster/binaries.js";
 
-export type Target = "start" | "test";
+/** "bench": what only a benchmark needs (`tsx hack/setup.ts bench` fetches it ahead; the bench builds it on first use). */
+export type Target = "start" | "test" | "bench";
 
 export interface SetupComponent {
   /** Short name in progress lines and in the timings file. */
@@ -144,6 +145,14 @@ export const COMPONENTS: SetupComponent[] = [
     [],
     90, // 81 s measured here cold at load average 13 (2026-12-06)
     ["test"],
+  ),
+  script(
+    "llama-server",
+    "llama.cpp's own OpenAI server (llama-cpp-python, compiled from its PyPI source with cmake) in its own venv: the peer of npm run bench:llm",
+    "llama-server-venv.sh",
+    [],
+    480, // 27 min 56 s measured here cold at load average 3-12 (2026-12-06); 856 CPU-seconds: ~8 min on 2 idle cores
+    ["bench"],
   ),
   script(
     "shellcheck",
