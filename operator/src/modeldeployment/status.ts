@@ -79,11 +79,7 @@ function rollout(dep: KubeObject | undefined, desired: number | undefined): Roll
 // kstatus have it: until they are gone, some requests still reach the previous model.
 function done(r: RolloutState): boolean {
   return (
-    r.current &&
-    r.updated >= r.desired &&
-    r.available >= r.desired &&
-    r.ready >= r.desired &&
-    r.total <= r.updated
+    r.current && r.updated >= r.desired && r.available >= r.desired && r.ready >= r.desired && r.total <= r.updated
   );
 }
 
