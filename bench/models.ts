@@ -7,7 +7,8 @@
  *      with onnxruntime (bench/kserve_onnx_model.py, venv under ~/.cache/liftoff/venvs) over the same two protocols;
  *   2. the batching gain on the batchable models at c=32 over gRPC: --max-batch-size 32 against 1;
  *   3. cold start of the runtime process (spawn → /ready answers, model file on local disk) and its peak RSS (VmHWM)
- *      against the model file's size.
+ *      against the model file's size. (From `kubectl apply` to Ready on a cluster, with an empty and a warm node
+ *      cache: npm run bench:coldstart, bench/coldstart.ts.)
  * Every server gets the same --threads (default 2, the cores here). Knobs: BENCH_SECONDS per point (default 3),
  * --models image,speech,text (default all three), --threads N, --no-peer (skip KServe). The models come from the
  * set-up (`npx tsx hack/setup.ts test` runs hack/fetch-models.sh); the bench says which command to run if missing.

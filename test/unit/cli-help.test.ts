@@ -16,13 +16,22 @@ const CASES: { script: string; args: string[]; usage: RegExp }[] = [
   { script: "runtime/src/main.ts", args: ["train", "-h"], usage: /^usage: liftoff-runtime train / },
   { script: "operator/src/main.ts", args: ["--help"], usage: /^usage: liftoff-operator / },
   { script: "hack/operator.ts", args: ["--help"], usage: /^usage: liftoff-operator / },
-  ...["runtime", "peer", "operator", "data", "train", "train-step", "llm", "bare-server", "bare-grpc-server"].map(
-    (b) => ({
-      script: `bench/${b}.ts`,
-      args: ["--help"],
-      usage: new RegExp(`^usage: tsx bench/${b}\\.ts\\n\\n\\S`),
-    }),
-  ),
+  ...[
+    "runtime",
+    "peer",
+    "operator",
+    "data",
+    "train",
+    "train-step",
+    "llm",
+    "bare-server",
+    "bare-grpc-server",
+    "coldstart",
+  ].map((b) => ({
+    script: `bench/${b}.ts`,
+    args: ["--help"],
+    usage: new RegExp(`^usage: tsx bench/${b}\\.ts\\n\\n\\S`),
+  })),
 ];
 
 describe("--help of every CLI and bench", () => {

@@ -140,6 +140,10 @@ describe("desiredObjects: the basic set", () => {
     expect(c.startupProbe.httpGet).toEqual({ path: "/v2/health/live", port: "http", scheme: "HTTP" });
     expect(c.livenessProbe.httpGet.path).toBe("/v2/health/live");
     expect(c.readinessProbe.httpGet.path).toBe("/v2/health/ready");
+    // Every second while starting and for readiness (a cold start waits for the next readiness probe), with the
+    // same 5 minutes to start.
+    expect([c.startupProbe.periodSeconds, c.startupProbe.failureThreshold]).toEqual([1, 300]);
+    expect([c.readinessProbe.periodSeconds, c.readinessProbe.failureThreshold]).toEqual([1, 10]);
     expect(c.ports).toEqual([
       { name: "http", containerPort: 8080, protocol: "TCP" },
       { name: "grpc", containerPort: 8081, protocol: "TCP" },

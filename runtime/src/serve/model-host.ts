@@ -4,7 +4,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { type FetchOptions, fetchArtifact, isOnnxLocation, type ModelLocation } from "../artifact.js";
-import { activate, type BackendInfo, type ProbeResult, probeBackends } from "../backends.js";
+import type { BackendInfo, ProbeResult } from "../backends.js";
 import type { BackendChoice, ModelFormat } from "../config.js";
 import type { ModelProcessing } from "../contract/processing.js";
 import { ConfigError, errors } from "../errors.js";
@@ -14,7 +14,6 @@ import { fetchSavedModelArtifact, isSavedModelLocation } from "../savedmodel-art
 import { Batcher, type BatchResult } from "./batcher.js";
 import type { LlmHost } from "./llm/llm-host.js";
 import type { RuntimeMetrics } from "./metrics.js";
-import { loadModel } from "./model/load.js";
 import { type LoadedModel, type OutputTensor, type Tensor, warmupInputs } from "./model/loaded-model.js";
 import { checkModelFits } from "./model/memory-fit.js";
 import { applyProcessing } from "./model/processing-files.js";
@@ -181,6 +180,9 @@ export class ModelHost {
     const t0 = performance.now();
     const artifact = await fetchArtifact(location, expectedDigest, fetch);
     const t1 = performance.now();
+    // Imported here so pods serving ONNX or GGUF models never load TF.js (1.5-3 s of their start: bench:coldstart).
+    const { activate, probeBackends } = await import("../backends.js");
+    const { loadModel } = await import("./model/load.js");
     let probe: ProbeResult | undefined;
     let backend: BackendInfo;
     if (backendChoice === "auto") {
@@ -288,7 +290,7 @@ export class ModelHost {
     let model: LoadedModel;
     let backend: BackendInfo;
     try {
-      backend = await activate("tensorflow");
+      backend = await (await import("../backends.js")).activate("tensorflow");
       // Imported here so pods serving other formats never load the SavedModel code path.
       const { loadSavedModel } = await import("./model/savedmodel.js");
       model = await loadSavedModel(artifact.dir, this.opts.savedModel ?? {});

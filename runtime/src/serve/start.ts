@@ -5,7 +5,6 @@
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { inContainerRoot, resolveModelUri } from "../artifact.js";
-import { initBackend } from "../backends.js";
 import { parseServeConfig, type ServeConfig } from "../config.js";
 import { ModelReason } from "../contract/model-reasons.js";
 import { ConfigError } from "../errors.js";
@@ -112,7 +111,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
   const tls = await loadTls(config.tlsCertFile, config.tlsKeyFile);
   // A named backend is initialised now, so a missing one fails before listening;
   // `auto` is decided with the model loaded (see probeBackends).
-  if (config.backend !== "auto") await initBackend(config.backend);
+  if (config.backend !== "auto") await (await import("../backends.js")).initBackend(config.backend);
   const metrics = new RuntimeMetrics(config.modelName);
   const baselineLocation =
     config.baselineUri === undefined
