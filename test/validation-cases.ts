@@ -370,6 +370,23 @@ export const INVALID_CASES: InvalidCase[] = [
   },
   {
     kind: "ModelDeployment",
+    what: "a canary LLM with GPU layers but no GPU",
+    on: "create",
+    mutate: (m) => {
+      delete m.spec.model.trainingJobRef;
+      m.spec.model.uri = "pvc://models/smol/model.gguf";
+      m.spec.model.format = "gguf";
+      m.spec.canary = {
+        model: { uri: "pvc://models/smol-v2/model.gguf", format: "gguf", llm: { gpuLayers: 30 } },
+        trafficPercent: 10,
+      };
+      delete m.spec.resources.gpu;
+    },
+    field: "spec",
+    message: "canary.model.llm.gpuLayers offloads to a GPU: request one in resources.gpu, or set gpuLayers to 0",
+  },
+  {
+    kind: "ModelDeployment",
     what: "model URI with an unsupported scheme",
     on: "create",
     mutate: (m) => {

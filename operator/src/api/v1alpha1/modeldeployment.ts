@@ -640,6 +640,14 @@ export const ModelDeploymentSpec = Obj(
         message: "model.llm.gpuLayers offloads to a GPU: request one in resources.gpu, or set gpuLayers to 0",
       },
       {
+        // The canary's pods get the same resources as the model's: its GPU layers need the same GPU.
+        rule:
+          "!has(self.canary) || !has(self.canary.model) || !has(self.canary.model.llm) || " +
+          "self.canary.model.llm.gpuLayers == 0 || " +
+          "(has(self.resources) && has(self.resources.gpu) && self.resources.gpu > 0)",
+        message: "canary.model.llm.gpuLayers offloads to a GPU: request one in resources.gpu, or set gpuLayers to 0",
+      },
+      {
         rule: "!(has(self.replicas) && has(self.autoscaling))",
         message:
           "set either replicas or autoscaling, not both: with autoscaling the HorizontalPodAutoscaler owns the replica count",
