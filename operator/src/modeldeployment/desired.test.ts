@@ -280,6 +280,15 @@ describe("desiredObjects: resources and scheduling", () => {
     expect(defaults).not.toHaveProperty("LIFTOFF_SAVEDMODEL_SIGNATURE");
   });
 
+  it("a gguf pod gets the memory limit in bytes (the runtime's ModelTooLarge check of file + KV cache)", () => {
+    const gguf: ResolvedModel = { uri: "pvc://models/smol/model.gguf", format: "gguf", claim: "models" };
+    const env = envOf(get(desiredObjects(mdep(), ctx({ stable: gguf })), "Deployment"));
+    expect(env.LIFTOFF_MODEL_FORMAT).toBe("gguf");
+    expect(env.LIFTOFF_MEMORY_LIMIT).toEqual({
+      resourceFieldRef: { containerName: "runtime", resource: "limits.memory" },
+    });
+  });
+
   describe("an onnx pod's model cache, memory limit and GPU (issue #25)", () => {
     const onnx: ResolvedModel = { uri: "pvc://models/minilm/model.onnx", format: "onnx", claim: "models" };
     const podOf = (spec: Partial<ModelDeploymentSpec>, over: Partial<DesiredContext> = {}) =>

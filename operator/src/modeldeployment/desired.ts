@@ -128,6 +128,11 @@ function llmEnv(model: ResolvedModel): Wire<V1EnvVar>[] {
       name: POD_ENV.llmThreads.name,
       valueFrom: { resourceFieldRef: { containerName: "runtime", resource: "limits.cpu" } },
     },
+    // The runtime refuses a model whose file and KV cache cannot fit the limit (ModelTooLarge) before llama.cpp loads it.
+    {
+      name: POD_ENV.memoryLimit.name,
+      valueFrom: { resourceFieldRef: { containerName: "runtime", resource: "limits.memory" } },
+    },
     ...(llm
       ? [
           podEnv("llmContextSize", String(llm.contextSize)),

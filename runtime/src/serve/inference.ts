@@ -26,6 +26,8 @@ export function requireReady(modelHost: ModelHost): LoadedModel {
     throw errors.invalidInput(
       `model '${modelHost.name}' is a generative (gguf) model: use POST /v1/chat/completions or /v1/completions`,
     );
+  if (model === undefined && modelHost.embedder !== undefined)
+    throw errors.invalidInput(`model '${modelHost.name}' is an embedding (gguf) model: use POST /v1/embeddings`);
   if (model === undefined) throw errors.notReady(modelHost.name);
   return model;
 }

@@ -12,10 +12,12 @@ import type { ModelCache } from "../model-cache.js";
 import { fetchToDisk } from "../model-on-disk.js";
 import { fetchSavedModelArtifact, isSavedModelLocation } from "../savedmodel-artifact.js";
 import { Batcher, type BatchResult } from "./batcher.js";
+import type { EmbeddingHost } from "./llm/embedding-host.js";
+import type { GgufFile } from "./llm/gguf-file.js";
 import type { LlmHost } from "./llm/llm-host.js";
 import type { RuntimeMetrics } from "./metrics.js";
 import { type LoadedModel, type OutputTensor, type Tensor, warmupInputs } from "./model/loaded-model.js";
-import { checkModelFits } from "./model/memory-fit.js";
+import { checkGgufFits, checkModelFits } from "./model/memory-fit.js";
 import { applyProcessing } from "./model/processing-files.js";
 import { isProcessed } from "./model/with-processing.js";
 import { type BaselineState, Monitor, type MonitorOptions } from "./monitoring/monitor.js";
@@ -118,6 +120,8 @@ export class ModelHost {
   gpuFallback: string | undefined;
   /** A generative (gguf) model, served on the OpenAI routes instead of the tensor ones (serve/llm/). */
   llm: LlmHost | undefined;
+  /** A GGUF embedding model, served on POST /v1/embeddings (serve/llm/embedding-host.ts). */
+  embedder: EmbeddingHost | undefined;
 
   constructor(private readonly opts: ModelHostOptions) {}
 
@@ -145,7 +149,7 @@ export class ModelHost {
   }
 
   get ready(): boolean {
-    return (this.loaded !== undefined || this.llm !== undefined) && !this.draining;
+    return (this.loaded !== undefined || this.llm !== undefined || this.embedder !== undefined) && !this.draining;
   }
 
   /** The model, once loaded; metadata routes answer 503 before that. */
@@ -323,8 +327,33 @@ export class ModelHost {
     const { loadGguf } = await import("./llm/gguf.js");
     const { LlmHost } = await import("./llm/llm-host.js");
     const { LlmMetrics } = await import("./llm/llm-metrics.js");
-    const file = await fetchGguf(location, expectedDigest, fetch);
+    const limit = this.opts.memoryLimitBytes;
+    // Before streaming, on the declared size alone (the file's share of the estimate); then on the metadata.
+    const gpuLayers = settings.gpuLayers;
+    const fits = (fileBytes: number) =>
+      checkGgufFits({ fileBytes, kvBytesPerToken: 0, contextTokens: 0, layers: 0, gpuLayers }, limit);
+    const file = await fetchGguf(location, expectedDigest, { ...fetch, fits });
     const t1 = performance.now();
+    const { readGgufInfo } = await import("./llm/gguf-info.js");
+    let embedding: boolean;
+    try {
+      const info = await readGgufInfo(file.path);
+      embedding = info.embedding;
+      checkGgufFits(
+        {
+          fileBytes: file.bytes,
+          kvBytesPerToken: info.kvBytesPerToken,
+          contextTokens: settings.contextSize * (embedding ? 1 : settings.parallel),
+          layers: info.layers,
+          gpuLayers,
+        },
+        limit,
+      );
+    } catch (err) {
+      await file.cleanup();
+      throw err;
+    }
+    if (embedding) return this.loadGgufEmbedding(file, settings, t0, t1);
     const gguf = await loadGguf(file.path, settings).finally(() => file.cleanup());
     const metrics = new LlmMetrics(this.opts.metrics.registry, this.name);
     const llm = new LlmHost(gguf, {
@@ -356,6 +385,37 @@ export class ModelHost {
       libVersion: `${gguf.engine.release} (${gguf.engine.gpu})`,
     };
     this.llm = llm;
+    this.backend = backend;
+    this.opts.metrics.setBackend(backend);
+    this.opts.metrics.setReady(this.ready);
+    return this.reportLoad(file, [t0, t1, t2], backend);
+  }
+
+  /** A GGUF embedding model (its metadata says so, llm/gguf-info.ts): embedding context, then a warm-up embedding. */
+  private async loadGgufEmbedding(file: GgufFile, settings: LlmSettings, t0: number, t1: number) {
+    const { loadGgufEmbedding } = await import("./llm/gguf-embedding.js");
+    const { EmbeddingHost } = await import("./llm/embedding-host.js");
+    const { LlmMetrics } = await import("./llm/llm-metrics.js");
+    const gguf = await loadGgufEmbedding(file.path, settings).finally(() => file.cleanup());
+    const embedder = new EmbeddingHost(gguf, {
+      maxPending: this.opts.maxPendingRequests ?? Number.MAX_SAFE_INTEGER,
+      metrics: new LlmMetrics(this.opts.metrics.registry, this.name),
+    });
+    try {
+      await embedder.embed(["Hello"]);
+    } catch (err) {
+      await embedder.dispose();
+      throw new ConfigError(`the GGUF model failed its warm-up embedding: ${(err as Error).message.split("\n")[0]}`);
+    }
+    const t2 = performance.now();
+    this.digest = file.digest;
+    const backend: BackendInfo = {
+      name: "llama.cpp",
+      tfjsBackend: "",
+      tfjsVersion: "",
+      libVersion: `${gguf.engine.release} (${gguf.engine.gpu})`,
+    };
+    this.embedder = embedder;
     this.backend = backend;
     this.opts.metrics.setBackend(backend);
     this.opts.metrics.setReady(this.ready);

@@ -13,6 +13,7 @@ import type { Limits } from "../validate.js";
 import { registerBodyParser } from "./body-parser.js";
 import { toRuntimeError } from "./fastify-errors.js";
 import { monitoringRoutes } from "./monitoring-routes.js";
+import { openAiEmbeddingRoutes } from "./openai-embeddings.js";
 import { isOpenAiPath, sendOpenAiError } from "./openai-errors.js";
 import { openAiRoutes } from "./openai-routes.js";
 import { specialise } from "./openapi-model.js";
@@ -134,6 +135,7 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   await app.register(v2Routes, { modelHost, limits });
   await app.register(monitoringRoutes, { modelHost });
   if (opts.openai) await app.register(openAiRoutes, { modelHost });
+  if (opts.openai) await app.register(openAiEmbeddingRoutes, { modelHost });
 
   app.get("/metrics", { schema: schemas.metrics }, async (_req, reply) => {
     const text = await metrics.registry.metrics();

@@ -37,6 +37,11 @@ type Kind = "chat" | "text";
 
 function requireLlm(modelHost: ModelHost): LlmHost {
   const llm = modelHost.llm;
+  if (modelHost.embedder !== undefined)
+    throw errors.invalidField(
+      "model",
+      `model '${modelHost.name}' is an embedding model, not a generative one: use POST /v1/embeddings`,
+    );
   if (llm === undefined || !modelHost.ready) throw errors.notReady(modelHost.name);
   return llm;
 }
@@ -74,9 +79,13 @@ const modelEntry = (modelHost: ModelHost) => ({
   owned_by: "liftoff",
 });
 
-/** OpenAI's model list: the generative model once loaded, else empty. */
+/** A GGUF model is loaded: generative or embedding, served on the OpenAI routes. */
+export const servesOpenAi = (modelHost: ModelHost): boolean =>
+  modelHost.llm !== undefined || modelHost.embedder !== undefined;
+
+/** OpenAI's model list: the GGUF model (generative or embedding) once loaded, else empty. */
 export function openAiModelList(modelHost: ModelHost): { object: "list"; data: ReturnType<typeof modelEntry>[] } {
-  return { object: "list", data: modelHost.llm === undefined ? [] : [modelEntry(modelHost)] };
+  return { object: "list", data: servesOpenAi(modelHost) ? [modelEntry(modelHost)] : [] };
 }
 
 export const openAiRoutes: FastifyPluginAsync<OpenAiOptions> = async (app, { modelHost }) => {
@@ -168,7 +177,7 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiOptions> = async (app, { mod
     "/openai/v1/models/:model",
     { schema: { summary: "OpenAI: one model" } },
     async (req, reply) => {
-      if (req.params.model !== modelHost.name || modelHost.llm === undefined)
+      if (req.params.model !== modelHost.name || !servesOpenAi(modelHost))
         throw Object.assign(errors.modelNotFound(req.params.model), { param: "model" });
       return sendJson(reply, modelEntry(modelHost));
     },

@@ -12,7 +12,7 @@ import type { ModelHost } from "../model-host.js";
 import { labelsOf, rawV1 } from "../raw-records.js";
 import type { Limits } from "../validate.js";
 import { predictionIdHeader, v1Feedback } from "./monitoring-routes.js";
-import { openAiModelList } from "./openai-routes.js";
+import { openAiModelList, servesOpenAi } from "./openai-routes.js";
 import { sendJson } from "./reply.js";
 import { requestMetrics } from "./request-metrics.js";
 import { schemas } from "./schemas.js";
@@ -40,7 +40,7 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, { modelHost, 
   const countRequests = requestMetrics(modelHost.metrics, "v1");
   // A generative model's list also carries OpenAI's shape: GET /v1/models is both APIs' list.
   app.get("/v1/models", { schema: schemas.v1List }, async (_req, reply) =>
-    sendJson(reply, { models: [modelHost.name], ...(modelHost.llm !== undefined ? openAiModelList(modelHost) : {}) }),
+    sendJson(reply, { models: [modelHost.name], ...(servesOpenAi(modelHost) ? openAiModelList(modelHost) : {}) }),
   );
 
   app.get<NameParams>(

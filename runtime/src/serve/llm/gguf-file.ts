@@ -7,9 +7,9 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { open, readdir, stat } from "node:fs/promises";
 import path from "node:path";
-import type { FetchOptions, ModelLocation } from "../../artifact.js";
+import type { ModelLocation } from "../../artifact.js";
 import { ConfigError } from "../../errors.js";
-import { fetchToDisk } from "../../model-on-disk.js";
+import { fetchToDisk, type OnDiskOptions } from "../../model-on-disk.js";
 
 export interface GgufFile {
   path: string;
@@ -62,10 +62,12 @@ async function localFile(p: string): Promise<string> {
 export async function fetchGguf(
   loc: ModelLocation,
   expectedDigest: string | undefined,
-  options: FetchOptions = {},
+  /** `fits`: refuses a model too large for the memory limit on its size, before a byte is streamed. */
+  options: OnDiskOptions = {},
 ): Promise<GgufFile> {
   if (loc.kind === "file") {
     const file = await localFile(loc.path);
+    options.fits?.((await stat(file)).size);
     const digest = await sha256File(file);
     checkDigest(digest, expectedDigest);
     await checkMagic(file);

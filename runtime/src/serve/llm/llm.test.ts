@@ -375,6 +375,18 @@ describe("gguf on llama.cpp behind the OpenAI API (SmolLM2-135M-Instruct Q4_1)",
     expect(r.body.error).toMatchObject({ type: "authentication_error", code: "invalid_api_key" });
   });
 
+  it("embeddings from a generative model are a 400 naming the chat routes", async () => {
+    for (const p of ["/v1/embeddings", "/openai/v1/embeddings"]) {
+      const r = await post(p, { model: NAME, input: "hi" });
+      expect(r.status).toBe(400);
+      expect(r.body.error).toMatchObject({
+        param: "model",
+        code: "invalid_input",
+        message: expect.stringMatching(/generative model, not an embedding model.*\/v1\/chat\/completions/),
+      });
+    }
+  });
+
   it("the tensor routes tell a client this model is served on the OpenAI routes", async () => {
     const r = await post("/v2/models/smol/infer", { inputs: [] });
     expect(r.status).toBe(400);
