@@ -46,7 +46,13 @@ export class EmbeddingHost {
     private readonly opts: EmbeddingHostOptions,
   ) {
     this.slots = new Slots(1, Math.max(0, opts.maxPending - 1), opts.maxPending);
-    opts.metrics.state = () => ({ queued: this.slots.queued, running: this.slots.running, contextTokensInUse: 0 });
+    // An embedding is one forward pass: no KV cache is kept between requests, so none is reported in use or held.
+    opts.metrics.state = () => ({
+      queued: this.slots.queued,
+      running: this.slots.running,
+      contextTokensInUse: 0,
+      contextTokensCapacity: 0,
+    });
   }
 
   get dimensions(): number {
