@@ -377,18 +377,8 @@ export class ModelHost {
     }
     metrics.reset(); // the warm-up is not traffic: the series start with the first request
     const t2 = performance.now();
-    this.digest = file.digest;
-    const backend: BackendInfo = {
-      name: "llama.cpp",
-      tfjsBackend: "",
-      tfjsVersion: "",
-      libVersion: `${gguf.engine.release} (${gguf.engine.gpu})`,
-    };
     this.llm = llm;
-    this.backend = backend;
-    this.opts.metrics.setBackend(backend);
-    this.opts.metrics.setReady(this.ready);
-    return this.reportLoad(file, [t0, t1, t2], backend);
+    return this.llamaLoaded(file, gguf.engine, [t0, t1, t2]);
   }
 
   /** A GGUF embedding model (its metadata says so, llm/gguf-info.ts): embedding context, then a warm-up embedding. */
@@ -408,18 +398,23 @@ export class ModelHost {
       throw new ConfigError(`the GGUF model failed its warm-up embedding: ${(err as Error).message.split("\n")[0]}`);
     }
     const t2 = performance.now();
+    this.embedder = embedder;
+    return this.llamaLoaded(file, gguf.engine, [t0, t1, t2]);
+  }
+
+  /** A GGUF model (generative or embedding) is serving: its digest, llama.cpp as the backend, the load report. */
+  private llamaLoaded(file: GgufFile, engine: { release: string; gpu: string }, times: [number, number, number]) {
     this.digest = file.digest;
     const backend: BackendInfo = {
       name: "llama.cpp",
       tfjsBackend: "",
       tfjsVersion: "",
-      libVersion: `${gguf.engine.release} (${gguf.engine.gpu})`,
+      libVersion: `${engine.release} (${engine.gpu})`,
     };
-    this.embedder = embedder;
     this.backend = backend;
     this.opts.metrics.setBackend(backend);
     this.opts.metrics.setReady(this.ready);
-    return this.reportLoad(file, [t0, t1, t2], backend);
+    return this.reportLoad(file, times, backend);
   }
 
   /** The load report of a format with no backend probe (fetch t0→t1, build and warm-up t1→t2), and its metrics. */

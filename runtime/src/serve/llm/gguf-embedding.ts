@@ -1,11 +1,11 @@
 /**
  * Loads a GGUF embedding model (gguf-info.ts says which) with llama.cpp: the model and one embedding context —
  * llama.cpp pools the hidden states as the model's metadata says (mean, CLS, last token) into one vector per input.
- * The context is the model's trained one at most (a BERT's position table ends there). Like gguf.ts, the only
- * place that imports node-llama-cpp for this kind of model.
+ * The context is the model's trained one at most (a BERT's position table ends there). llama-load.ts opens the file.
  */
 import type { Llama, LlamaEmbeddingContext, LlamaModel } from "node-llama-cpp";
 import { ConfigError } from "../../errors.js";
+import { openLlamaModel } from "./llama-load.js";
 
 export interface EmbeddingModelOptions {
   /** Tokens one input may have (less one); capped at the model's trained context. */
@@ -32,25 +32,13 @@ export interface GgufEmbeddingModel {
 
 /** `path` must already be digest-checked (gguf-file.ts). */
 export async function loadGgufEmbedding(path: string, o: EmbeddingModelOptions): Promise<GgufEmbeddingModel> {
-  const lib = await import("node-llama-cpp");
-  const llama = await lib.getLlama({
-    gpu: o.gpuLayers > 0 ? "auto" : false,
-    build: "never",
-    logLevel: lib.LlamaLogLevel.error,
-    progressLogs: false,
-  });
-  let model: LlamaModel | undefined;
-  try {
-    try {
-      model = await llama.loadModel({ modelPath: path, gpuLayers: o.gpuLayers });
-    } catch (err) {
-      throw new ConfigError(`llama.cpp cannot load the GGUF model: ${(err as Error).message.split("\n")[0]}`);
-    }
-    const trained = model.trainContextSize;
+  return openLlamaModel(path, o.gpuLayers, async (opened) => {
+    const loaded = opened.model;
+    const trained = loaded.trainContextSize;
     const contextSize = trained > 0 ? Math.min(o.contextSize, trained) : o.contextSize;
     let context: LlamaEmbeddingContext;
     try {
-      context = await model.createEmbeddingContext({
+      context = await loaded.createEmbeddingContext({
         contextSize,
         // A non-causal model evaluates an input in one batch: the batch holds a whole context.
         batchSize: contextSize,
@@ -61,25 +49,19 @@ export async function loadGgufEmbedding(path: string, o: EmbeddingModelOptions):
         `llama.cpp cannot create an embedding context of ${contextSize} tokens: ${(err as Error).message.split("\n")[0]}`,
       );
     }
-    const loaded = model;
     const tokens = loaded.fileInfo.metadata.tokenizer?.ggml?.tokens;
     return {
-      llama,
+      llama: opened.llama,
       model: loaded,
       context,
       contextSize,
       dimensions: loaded.embeddingVectorSize,
       vocabularySize: Array.isArray(tokens) ? tokens.length : 0,
-      engine: { release: llama.llamaCppRelease.release, gpu: llama.gpu === false ? "cpu" : llama.gpu },
+      engine: opened.engine,
       async dispose() {
         await context.dispose();
-        await loaded.dispose();
-        await llama.dispose();
+        await opened.dispose();
       },
     };
-  } catch (err) {
-    await model?.dispose();
-    await llama.dispose();
-    throw err;
-  }
+  });
 }

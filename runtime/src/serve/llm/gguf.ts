@@ -1,11 +1,11 @@
 /**
  * Loads a GGUF file with llama.cpp (node-llama-cpp): one model, one context with `parallel` sequences (one per
  * request decoding at once), and the chat wrapper that renders messages into the model's prompt format — taken from
- * the GGUF metadata (node-llama-cpp's resolution) unless overridden. node-llama-cpp is imported here only, so pods
- * serving other formats never load llama.cpp's native library.
+ * the GGUF metadata (node-llama-cpp's resolution) unless overridden. llama-load.ts opens the file.
  */
 import type { ChatWrapper, Llama, LlamaContext, LlamaModel } from "node-llama-cpp";
 import { ConfigError } from "../../errors.js";
+import { type LlamaLib, openLlamaModel } from "./llama-load.js";
 
 export interface GgufOptions {
   /** Tokens each sequence can hold (prompt and completion together). */
@@ -32,10 +32,8 @@ export interface GgufModel {
   dispose(): Promise<void>;
 }
 
-type NodeLlamaCpp = typeof import("node-llama-cpp");
-
 /** The chat wrapper: the GGUF's own template unless `template` names a wrapper or is a Jinja template. */
-export function chatWrapperFor(lib: NodeLlamaCpp, model: LlamaModel, template: string | undefined): ChatWrapper {
+export function chatWrapperFor(lib: LlamaLib, model: LlamaModel, template: string | undefined): ChatWrapper {
   if (template === undefined || template === "" || template === "auto") return lib.resolveChatWrapper(model);
   if (template.includes("{{") || template.includes("{%")) {
     try {
@@ -53,25 +51,11 @@ export function chatWrapperFor(lib: NodeLlamaCpp, model: LlamaModel, template: s
 
 /** `path` must already be digest-checked (gguf-file.ts). */
 export async function loadGguf(path: string, o: GgufOptions): Promise<GgufModel> {
-  const lib = await import("node-llama-cpp");
-  // build "never": the prebuilt binaries from npm only (no compiler at run time); the CUDA build only with GPU layers.
-  const llama = await lib.getLlama({
-    gpu: o.gpuLayers > 0 ? "auto" : false,
-    build: "never",
-    logLevel: lib.LlamaLogLevel.error,
-    progressLogs: false,
-  });
-  let model: LlamaModel | undefined;
-  try {
-    try {
-      model = await llama.loadModel({ modelPath: path, gpuLayers: o.gpuLayers });
-    } catch (err) {
-      throw new ConfigError(`llama.cpp cannot load the GGUF model: ${(err as Error).message.split("\n")[0]}`);
-    }
-    const chatWrapper = chatWrapperFor(lib, model, o.chatTemplate);
+  return openLlamaModel(path, o.gpuLayers, async (opened) => {
+    const chatWrapper = chatWrapperFor(opened.lib, opened.model, o.chatTemplate);
     let context: LlamaContext;
     try {
-      context = await model.createContext({
+      context = await opened.model.createContext({
         contextSize: o.contextSize,
         sequences: o.parallel,
         ...(o.threads > 0 ? { threads: o.threads } : {}),
@@ -81,23 +65,17 @@ export async function loadGguf(path: string, o: GgufOptions): Promise<GgufModel>
         `llama.cpp cannot create a context of ${o.contextSize} tokens × ${o.parallel} sequences: ${(err as Error).message.split("\n")[0]}`,
       );
     }
-    const loaded = model;
     return {
-      llama,
-      model: loaded,
+      llama: opened.llama,
+      model: opened.model,
       context,
       chatWrapper,
       contextSize: context.contextSize,
-      engine: { release: llama.llamaCppRelease.release, gpu: llama.gpu === false ? "cpu" : llama.gpu },
+      engine: opened.engine,
       async dispose() {
         await context.dispose();
-        await loaded.dispose();
-        await llama.dispose();
+        await opened.dispose();
       },
     };
-  } catch (err) {
-    await model?.dispose();
-    await llama.dispose();
-    throw err;
-  }
+  });
 }
