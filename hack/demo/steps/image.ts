@@ -10,8 +10,9 @@ import { claimHostFolder } from "../../../devcluster/node-agent/claim-folder.js"
 import { serviceEndpoint } from "../../../devcluster/node-agent/service-endpoint.js";
 import { COMPONENTS } from "../../setup/components.js";
 import { runSetup } from "../../setup/run.js";
-import { applyObject, deleteAndWait, type LiftoffObject, waitForCondition } from "../kube.js";
+import { applyObject, type LiftoffObject, waitForCondition } from "../kube.js";
 import { need, type Step, StepFailure } from "../steps.js";
+import { sampleResetStep } from "./sample-reset.js";
 
 const IMAGE_SAMPLE = join(REPO_ROOT, "config", "samples", "liftoff_v1alpha1_modeldeployment_image.yaml");
 const NAME = "efficientnet";
@@ -47,14 +48,7 @@ export function scriptLine(script: string): Promise<string> {
   });
 }
 
-export const imageResetStep: Step = {
-  name: "reset",
-  title: `delete the previous run's ModelDeployment ${NAME}, if any`,
-  async run(ctx) {
-    const gone = await deleteAndWait(need(ctx.kc, "the cluster"), ref(ctx.options.namespace), 60_000);
-    return gone ? "removed ModelDeployment" : "nothing to remove";
-  },
-};
+export const imageResetStep: Step = sampleResetStep(NAME);
 
 export const imageModelStep: Step = {
   name: "image-model",

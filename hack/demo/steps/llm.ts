@@ -11,10 +11,11 @@ import { claimHostFolder } from "../../../devcluster/node-agent/claim-folder.js"
 import { serviceEndpoint } from "../../../devcluster/node-agent/service-endpoint.js";
 import { COMPONENTS } from "../../setup/components.js";
 import { runSetup } from "../../setup/run.js";
-import { applyObject, deleteAndWait, type LiftoffObject, waitForCondition } from "../kube.js";
+import { applyObject, type LiftoffObject, waitForCondition } from "../kube.js";
 import { type DemoContext, need, type Step, StepFailure } from "../steps.js";
 import { plantApiKey } from "../vault.js";
 import { scriptLine } from "./image.js";
+import { sampleResetStep } from "./sample-reset.js";
 
 const LLM_SAMPLE = join(REPO_ROOT, "config", "samples", "liftoff_v1alpha1_modeldeployment_llm.yaml");
 const NAME = "smol";
@@ -41,14 +42,7 @@ export function loadLlmSample(namespace: string): LiftoffObject {
   return obj;
 }
 
-export const llmResetStep: Step = {
-  name: "reset",
-  title: `delete the previous run's ModelDeployment ${NAME}, if any`,
-  async run(ctx) {
-    const gone = await deleteAndWait(need(ctx.kc, "the cluster"), ref(ctx.options.namespace), 60_000);
-    return gone ? "removed ModelDeployment" : "nothing to remove";
-  },
-};
+export const llmResetStep: Step = sampleResetStep(NAME);
 
 export const llmModelStep: Step = {
   name: "llm-model",
