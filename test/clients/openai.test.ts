@@ -10,6 +10,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../../runtime/src/serve/test-helpers.js";
+import { chatMlTokens } from "../support/chatml-tokens.js";
 import { pollUntil } from "../support/poll.js";
 import { python, ROOT, type RuntimeProcess, startRuntime } from "./support.js";
 
@@ -24,20 +25,6 @@ function scriptLine(script: string, pick: (line: string) => boolean): string {
   const line = lines.find(pick);
   if (line === undefined) throw new Error(`${script} printed no matching line`);
   return line;
-}
-
-/** The model's own tokenizer (llama.cpp, vocabulary only) counting the ChatML prompt, written out by hand. */
-async function chatMlTokens(file: string, user: string): Promise<number> {
-  const { getLlama } = await import("node-llama-cpp");
-  const llama = await getLlama({ gpu: false, build: "never" });
-  const vocab = await llama.loadModel({ modelPath: file, vocabOnly: true });
-  try {
-    const text = `<|im_start|>user\n${user}<|im_end|>\n<|im_start|>assistant\n`;
-    return vocab.tokenize(text, true).length;
-  } finally {
-    await vocab.dispose();
-    await llama.dispose();
-  }
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the driver's JSON is read field by field and each field asserted

@@ -4,6 +4,8 @@
 // streams a chat completion through the Service with the key, a request without it gets 401 in OpenAI's shape, and
 // the pod's /metrics carries the LLM series. Then a real Prometheus scrapes the pod and its query API shows the LLM
 // series moving with a chat completion, and `kubectl get mdep` shows the TOKENS/S the pod pushed to the operator.
+// Last, through the Service: a seeded request gives the same text twice, four concurrent streams complete, and a
+// client that leaves mid-stream frees its sequence (the pod's own counters say so).
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -11,6 +13,7 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import { claimHostFolder } from "../../devcluster/node-agent/claim-folder.js";
 import { serviceEndpoint } from "../../devcluster/node-agent/service-endpoint.js";
 import { python } from "../clients/support.js";
+import { chatMlTokens } from "../support/chatml-tokens.js";
 import { kubeConfig, type Obj } from "../support/kube.js";
 import { createModelDeployment, getModelDeployment, operatorFixture } from "../support/operator.js";
 import { pollUntil } from "../support/poll.js";
@@ -34,8 +37,8 @@ const fx = operatorFixture(admin, "llm-e2e", {
 const PROM_PORT = Number(process.env.LIFTOFF_PORT_BASE ?? 17440) + 41;
 let prometheus: TestPrometheus | undefined;
 afterAll(() => prometheus?.stop());
-/** Set by the first test once the model serves: its Service URL and API key. */
-let served: { url: string; key: string } | undefined;
+/** Set by the first test once the model serves: its Service URL, API key and the openai client's python. */
+let served: { url: string; key: string; py: string } | undefined;
 const DIGEST = "sha256:b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53";
 const FILE = "SmolLM2-135M-Instruct.Q4_1.gguf";
 
@@ -106,7 +109,8 @@ describe("ModelDeployment with format gguf", () => {
     expect(out.role).toBe("assistant");
     expect(out.chunks).toBeGreaterThan(0);
     expect(["stop", "length"]).toContain(out.finish);
-    expect(out.usage.prompt).toBe(16);
+    // The question openai_client.py asks, counted by the model's own tokenizer in its ChatML prompt.
+    expect(out.usage.prompt).toBe(await chatMlTokens(join(dir, FILE), "What is the capital of France?"));
     expect(out.usage.completion).toBeGreaterThan(0);
 
     // The pod's LLM metrics (what Prometheus scrapes): the streamed tokens counted, nothing left running.
@@ -114,7 +118,7 @@ describe("ModelDeployment with format gguf", () => {
     expect(metrics).toMatch(/^liftoff_llm_tokens_total\{model="smol",kind="generation"\} [1-9]/m);
     expect(metrics).toMatch(/^liftoff_llm_time_to_first_token_seconds_count\{model="smol"\} [1-9]/m);
     expect(metrics).toMatch(/^liftoff_llm_requests_running\{model="smol"\} 0$/m);
-    served = { url: ep.url, key };
+    served = { url: ep.url, key, py };
   });
 
   it("Prometheus scrapes the LLM series; kubectl get mdep shows the tokens/s the pod pushed", {
@@ -205,5 +209,37 @@ describe("ModelDeployment with format gguf", () => {
     expect(header.indexOf("TOKENS/S"), header).toBeGreaterThan(header.indexOf("ACCURACY"));
     expect(cell("FORMAT")).toBe("gguf");
     expect(Number(cell("TOKENS/S"))).toBeGreaterThan(0);
+  });
+
+  it("through the Service: a seeded request gives the same text twice, four concurrent streams complete, a disconnect frees its sequence", {
+    timeout: 300_000,
+  }, async () => {
+    if (served === undefined) throw new Error("the first test did not get the model serving");
+    const { url, key, py } = served;
+    const client = async (step: string) =>
+      JSON.parse(await python(py, ["test/clients/openai_client.py", `${url}/v1`, key, "smol", step])) as Obj;
+    const metric = async (name: string): Promise<number> => {
+      const m = new RegExp(`^${name}\\{model="smol"\\} (\\d+)`, "m").exec(await (await fetch(`${url}/metrics`)).text());
+      return Number(m?.[1] ?? Number.NaN);
+    };
+
+    const seeded = await client("seeded");
+    expect(seeded.texts[0].length).toBeGreaterThan(0);
+    expect(seeded.texts[1]).toBe(seeded.texts[0]);
+
+    expect((await client("concurrent")).completed).toBe(4);
+    expect(await metric("liftoff_llm_requests_running")).toBe(0);
+
+    const cancelled = await metric("liftoff_llm_requests_cancelled_total");
+    expect((await client("disconnect")).first).toBe("chat.completion.chunk");
+    await pollUntil(
+      "the pod to count the cancelled generation and free its sequence",
+      async () =>
+        (await metric("liftoff_llm_requests_cancelled_total")) === cancelled + 1 &&
+        (await metric("liftoff_llm_requests_running")) === 0
+          ? true
+          : undefined,
+      { timeoutMs: 60_000 },
+    );
   });
 });
