@@ -26,6 +26,8 @@ export const SLOW_UNIT_TESTS = [
   "runtime/src/serve/http/app.test.ts",
   // llama.cpp on the real 98 MB GGUF model (generation on two shared cores: about 90 s)
   "runtime/src/serve/llm/llm.test.ts",
+  // the real MiniLM embedding GGUF, 21 tests (about 75 s on two shared cores)
+  "runtime/src/serve/llm/embeddings.test.ts",
   "runtime/src/train/adam.test.ts",
   "runtime/src/train/input.test.ts",
   "runtime/src/train/layers.test.ts",
