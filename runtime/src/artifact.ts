@@ -50,6 +50,7 @@ export function resolveModelUri(uri: string, pvcRoot: string, cwd = process.cwd(
     }
     case "http":
       return { kind: "http", url: new URL(uri) };
+    case "s3":
     case "unsupported":
       throw new ConfigError(
         `model URI scheme '${scheme}://' is not supported (use a path, file://, pvc:// or http(s)://)`,

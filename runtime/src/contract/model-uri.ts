@@ -1,6 +1,6 @@
 // The one parser of model (and baseline) URIs: the operator decides from it what a serving pod mounts and whether
 // the runtime can read the URI at all (operator/src/modeldeployment/model-source.ts); the runtime turns it into a
-// file or URL to read (runtime/src/artifact.ts). Pure; each side keeps its own refusals on the typed value.
+// file, URL or object to read (runtime/src/artifact.ts, runtime/src/storage/). Pure; each side keeps its own refusals on the typed value.
 
 export type ModelUri =
   /** No scheme: a path (relative to the working folder on a local run). */
@@ -11,6 +11,8 @@ export type ModelUri =
   | { kind: "pvc"; claim: string; path: string }
   /** http:// or https:// */
   | { kind: "http"; rest: string }
+  /** s3://<bucket>/<key or prefix>: either part may be empty (`s3://bucket` is the bucket's root), refused by readers. */
+  | { kind: "s3"; bucket: string; key: string }
   | { kind: "unsupported" };
 
 export interface ParsedModelUri {
@@ -43,6 +45,12 @@ export function parseModelUri(uri: string): ParsedModelUri {
     case "http":
     case "https":
       return { ...base, location: { kind: "http", rest } };
+    case "s3": {
+      const slash = rest.indexOf("/");
+      const bucket = slash === -1 ? rest : rest.slice(0, slash);
+      const key = slash === -1 ? "" : rest.slice(slash + 1);
+      return { ...base, location: { kind: "s3", bucket, key } };
+    }
     default:
       return { ...base, location: { kind: "unsupported" } };
   }

@@ -102,6 +102,18 @@ export const POD_ENV = {
     readBy: ["serve"],
     meaning: "most prediction rows kept for feedback",
   },
+  // object storage (contract/storage.ts; runtime/src/storage/): besides the AWS SDK's own AWS_ENDPOINT_URL_S3 and
+  // AWS_REGION, which the operator sets from spec.storage
+  s3VaultKvPath: {
+    name: "LIFTOFF_S3_VAULT_KV_PATH",
+    readBy: ALL,
+    meaning: "Vault KV v2 secret with the S3 keys (accessKeyId, secretAccessKey[, sessionToken])",
+  },
+  s3VaultAwsPath: {
+    name: "LIFTOFF_S3_VAULT_AWS_PATH",
+    readBy: ALL,
+    meaning: "Vault AWS secrets engine path (aws/creds/<role>) that issues short-lived S3 keys",
+  },
   pvcRoot: { name: "LIFTOFF_PVC_ROOT", readBy: ["serve", "train"], meaning: "where pvc://<claim> claims are mounted" },
   // prepare
   dataSetSpec: { name: "LIFTOFF_DATASET_SPEC", readBy: ["prepare"], meaning: "the DataSet's spec as JSON" },

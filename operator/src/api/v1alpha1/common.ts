@@ -133,3 +133,66 @@ export const ComputeResources = Obj(
   },
   { description: "Compute resources for each pod." },
 );
+
+const VaultPath = (description: string) =>
+  Type.String({ description, minLength: 1, maxLength: 512, pattern: "^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$" });
+
+/**
+ * How pods reach the s3:// URIs an object names (runtime/src/contract/storage.ts spells the same shape): an endpoint
+ * and region, and where in Vault the keys are. No keys in the spec and no Kubernetes Secret: the pod reads them with
+ * its own Vault identity.
+ */
+export const ObjectStorage = Obj(
+  {
+    endpoint: Type.Optional(
+      Type.String({
+        description:
+          "S3-compatible endpoint, e.g. http://seaweedfs.storage.svc:8333 or https://minio.example:9000 (path-style addressing). Unset: AWS S3 in `region`.",
+        maxLength: 2048,
+        pattern: "^https?://[^\\s/]+(/[^\\s]*)?$",
+      }),
+    ),
+    region: Type.Optional(
+      Type.String({
+        description: "Signing region (default us-east-1; SeaweedFS and MinIO accept any).",
+        minLength: 1,
+        maxLength: 64,
+        pattern: "^[a-z0-9-]+$",
+      }),
+    ),
+    credentials: Type.Optional(
+      Obj(
+        {
+          vaultKV: Type.Optional(
+            Obj(
+              {
+                path: VaultPath(
+                  "Vault KV v2 secret with accessKeyId, secretAccessKey and optionally sessionToken, e.g. 'secret/data/team-a/s3'.",
+                ),
+              },
+              { description: "Static keys kept in Vault's KV engine." },
+            ),
+          ),
+          vaultAWS: Type.Optional(
+            Obj(
+              {
+                path: VaultPath(
+                  "Credentials path of Vault's or OpenBao's AWS secrets engine, e.g. 'aws/creds/reader'.",
+                ),
+              },
+              { description: "Short-lived keys issued per pod by the AWS secrets engine." },
+            ),
+          ),
+        },
+        {
+          description:
+            "Where the pod's S3 keys come from: exactly one of vaultKV or vaultAWS. Unset: the pod's own AWS credential chain (web identity, instance role).",
+          rules: [
+            { rule: "has(self.vaultKV) != has(self.vaultAWS)", message: "set exactly one of vaultKV or vaultAWS" },
+          ],
+        },
+      ),
+    ),
+  },
+  { description: "Object storage (s3://) settings of this object's pods; docs/storage.md." },
+);
