@@ -149,6 +149,38 @@ describe("DataSet status", () => {
     expect(cond(running, "Progressing")?.message).toMatch(/retrying after 1 failed attempt/);
   });
 
+  it("keeps progressing on a transient failure (Vault or source unreachable) while the Job retries, Failed once it gives up", () => {
+    const result = {
+      jobUid: "j",
+      phase: "failed",
+      reason: "VaultUnreachable",
+      message: "VaultUnreachable: no route",
+    } as const;
+    const retrying = computeStatus(
+      ds(),
+      { job: { metadata: { name: "j" }, status: { active: 1, failed: 1 } }, result },
+      now,
+    );
+    expect(cond(retrying, "Failed")?.status).toBe("False");
+    expect(cond(retrying, "Stalled")).toBeUndefined();
+    expect(cond(retrying, "Progressing")).toMatchObject({ status: "True", reason: "VaultUnreachable" });
+    expect(cond(retrying, "Reconciling")?.status).toBe("True");
+    expect(cond(retrying, "Progressing")?.message).toBe("no route; j retries with back-off (1 failed attempt so far)");
+    const gaveUp = computeStatus(
+      ds(),
+      {
+        job: {
+          metadata: { name: "j" },
+          status: { conditions: [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded", message: "x" }] },
+        },
+        result,
+      },
+      now,
+    );
+    expect(cond(gaveUp, "Failed")).toMatchObject({ status: "True", reason: "VaultUnreachable" });
+    expect(cond(gaveUp, "Stalled")?.status).toBe("True");
+  });
+
   it("refuses a malformed result from a pod", () => {
     expect(() => outcomeOf({ ...outcome, digest: "md5:1" })).toThrow(/bad DataSet result at \/digest/);
   });

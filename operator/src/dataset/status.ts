@@ -19,6 +19,13 @@ export interface DataSetObserved {
   blocked?: { reason: string; message: string } | undefined;
 }
 
+/**
+ * Reasons a later attempt of the same Job may not meet: the runtime exits 1 for them (runtime/src/prepare/command.ts
+ * RETRYABLE) and the Job's back-off runs the pod again, so the DataSet is still progressing, not Failed, until the
+ * Job itself gives up. (A Vault or a source still starting is not a failure a user must act on.)
+ */
+const TRANSIENT = new Set<string>([Reason.SourceUnreachable, Reason.VaultUnreachable, Reason.VaultSealed]);
+
 function jobCondition(job: KubeObject | undefined, type: string): { reason?: string; message?: string } | undefined {
   return job?.status?.conditions?.find((c: { type: string; status: string }) => c.type === type && c.status === "True");
 }
@@ -57,6 +64,13 @@ export function computeStatus(ds: DataSet, o: DataSetObserved, now: () => string
     else delete status.notes;
     const msg = `${out.rows.total} rows (train ${out.rows.train}, validation ${out.rows.validation}, test ${out.rows.test}) published as ${status.version}${out.encrypted ? ", encrypted" : ""}`;
     conditions = cond(true, false, false, Reason.Prepared, msg);
+  } else if (r?.phase === "failed" && TRANSIENT.has(r.reason) && !jobCondition(o.job, "Failed")) {
+    const failures = Number(o.job?.status?.failed ?? 0);
+    const msg = `${withoutReason(r.message, r.reason)}; ${name} retries with back-off (${failures} failed attempt${failures === 1 ? "" : "s"} so far)`;
+    conditions = [
+      ...cond(false, true, false, r.reason, msg),
+      { type: ConditionType.Reconciling, status: "True", reason: r.reason, message: msg },
+    ];
   } else if (r?.phase === "failed") {
     conditions = cond(false, false, true, r.reason, withoutReason(r.message, r.reason));
   } else if (jobCondition(o.job, "Failed")) {
