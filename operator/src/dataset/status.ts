@@ -24,7 +24,7 @@ export interface DataSetObserved {
  * RETRYABLE) and the Job's back-off runs the pod again, so the DataSet is still progressing, not Failed, until the
  * Job itself gives up. (A Vault or a source still starting is not a failure a user must act on.)
  */
-const TRANSIENT = new Set<string>([Reason.SourceUnreachable, Reason.VaultUnreachable, Reason.VaultSealed]);
+const TRANSIENT = new Set<string>(["SourceUnreachable", Reason.VaultUnreachable, Reason.VaultSealed]);
 
 function jobCondition(job: KubeObject | undefined, type: string): { reason?: string; message?: string } | undefined {
   return job?.status?.conditions?.find((c: { type: string; status: string }) => c.type === type && c.status === "True");
