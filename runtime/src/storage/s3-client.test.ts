@@ -3,6 +3,7 @@ import { StorageReason } from "../contract/storage-reasons.js";
 import { StorageError } from "./errors.js";
 import { uploadPlan } from "./object-store.js";
 import { cachedCredentials, type ReadKeys, s3ClientFromEnv, s3SettingsFromEnv, type VaultReader } from "./s3-client.js";
+import { joinKey } from "./version-folder.js";
 
 describe("s3SettingsFromEnv", () => {
   it.each([
@@ -143,4 +144,16 @@ describe("uploadPlan", () => {
       expect(partSize * queueSize <= 32 * 1024 ** 2 || queueSize === 1).toBe(true);
     },
   );
+});
+
+describe("joinKey", () => {
+  it.each([
+    ["", "a/b", "a/b"],
+    ["/", "a", "a"],
+    ["p", "a", "p/a"],
+    ["p/q/", "a", "p/q/a"],
+    ["/p//", "", "p/"],
+  ])("(%j, %j) → %j", (prefix, rel, want) => {
+    expect(joinKey(prefix, rel)).toBe(want);
+  });
 });

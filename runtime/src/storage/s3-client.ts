@@ -26,11 +26,11 @@ export interface VaultReader {
 }
 
 /** Connecting must succeed within this long: an endpoint that does not answer fails fast. */
-export const CONNECT_TIMEOUT_MS = 5000;
+const CONNECT_TIMEOUT_MS = 5000;
 /** A socket idle this long (no byte either way) fails the request; a long transfer that moves is never cut. */
-export const SOCKET_TIMEOUT_MS = 30_000;
+const SOCKET_TIMEOUT_MS = 30_000;
 /** The SDK's attempts per request (1 + 2 retries with its backoff). */
-export const MAX_ATTEMPTS = 3;
+const MAX_ATTEMPTS = 3;
 /** Static keys from Vault KV are read again this often, so a rotation reaches running pods. */
 const KV_REFRESH_MS = 15 * 60_000;
 

@@ -13,7 +13,7 @@ import type { ObjectStore } from "./object-store.js";
 
 export type { ManifestJson };
 
-export const MANIFEST = "manifest.json";
+const MANIFEST = "manifest.json";
 
 /** prefix + "/" + rel, without doubled or leading slashes ("" prefix: the bucket's root). */
 export function joinKey(prefix: string, rel: string): string {
