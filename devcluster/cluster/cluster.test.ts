@@ -22,6 +22,7 @@ const bins = {
   kubectl: "/b/kubectl",
   helm: "/b/helm",
   bao: "/b/bao",
+  weed: "/b/weed",
   promtool: "/b/promtool",
 };
 
@@ -66,7 +67,7 @@ describe("control-plane components", () => {
     expect(startWaves(all).map((wave) => wave.map((c) => c.name))).toEqual([
       ["etcd"],
       ["kube-apiserver"],
-      ["kube-controller-manager", "kube-scheduler", "openbao", "node-agent"],
+      ["kube-controller-manager", "kube-scheduler", "openbao", "seaweedfs", "node-agent"],
     ]);
   });
 
