@@ -6,6 +6,7 @@ import { type PodFailure, podFailure, podFailureReason, podMessage, withoutReaso
 import { applyConditions, type ConditionInput, findCondition } from "../controller/conditions.js";
 import type { KubeObject } from "../kube/types.js";
 import { ConditionType, Reason } from "../reasons.js";
+import { outputUri } from "./desired.js";
 import type { RunResult } from "./result.js";
 
 export interface DataSetObserved {
@@ -51,7 +52,7 @@ export function computeStatus(ds: DataSet, o: DataSetObserved, now: () => string
     status.columns = out.columns;
     status.digest = out.digest;
     status.version = out.digest.slice(7, 19);
-    status.output = `pvc://${ds.spec.output.claimName}/${ds.spec.output.path}/${out.digest.slice(7)}`;
+    status.output = `${outputUri(ds)}/${out.digest.slice(7)}`;
     status.task = out.task;
     if (out.notes.length > 0) status.notes = out.notes;
     else delete status.notes;
