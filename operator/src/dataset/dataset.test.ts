@@ -149,6 +149,36 @@ describe("DataSet status", () => {
     expect(cond(running, "Progressing")?.message).toMatch(/retrying after 1 failed attempt/);
   });
 
+  it("a transient failure (Vault or the store not answering) is Progressing while the Job retries, not Failed; Failed with that reason once the Job gives up", () => {
+    const job = { metadata: { name: "j" }, status: { active: 1, failed: 1 } };
+    const message = "StorageUnreachable: s3://liftoff/raw/penguins.csv: the endpoint http://10.0.0.1:9 does not answer";
+    const result = { jobUid: "j", phase: "failed" as const, reason: "StorageUnreachable", message };
+    const retrying = computeStatus(ds(), { job, result }, now);
+    expect(cond(retrying, "Failed")?.status).toBe("False");
+    expect(cond(retrying, "Stalled")).toBeUndefined();
+    expect(cond(retrying, "Progressing")).toMatchObject({ status: "True", reason: "StorageUnreachable" });
+    expect(cond(retrying, "Progressing")?.message).toContain("s3://liftoff/raw/penguins.csv");
+    expect(cond(retrying, "Progressing")?.message).toMatch(/retrying with back-off$/);
+    // Later reconciles (no new report) keep saying why while the Job retries …
+    expect(computeStatus(ds({}, retrying), { job }, now)).toEqual(retrying);
+    // … the next attempt's success replaces it …
+    const ok = computeStatus(ds({}, retrying), { job, result: { jobUid: "j", phase: "succeeded", outcome } }, now);
+    expect(cond(ok, "Ready")?.status).toBe("True");
+    // … and a Job that gave up fails with the transient reason, not "failed without reporting".
+    const gaveUp = {
+      ...job,
+      status: { conditions: [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded" }] },
+    };
+    const failed = computeStatus(ds({}, retrying), { job: gaveUp }, now);
+    expect(cond(failed, "Failed")).toMatchObject({ status: "True", reason: "StorageUnreachable" });
+    expect(cond(failed, "Failed")?.message).toContain("s3://liftoff/raw/penguins.csv");
+    expect(cond(failed, "Failed")?.message).toMatch(/gave up \(BackoffLimitExceeded\)/);
+    expect(cond(failed, "Failed")?.message).not.toMatch(/retrying with back-off/);
+    // A permanent reason still fails at once.
+    const denied = { ...result, reason: "StorageAccessDenied" };
+    expect(cond(computeStatus(ds(), { job, result: denied }, now), "Failed")?.status).toBe("True");
+  });
+
   it("refuses a malformed result from a pod", () => {
     expect(() => outcomeOf({ ...outcome, digest: "md5:1" })).toThrow(/bad DataSet result at \/digest/);
   });

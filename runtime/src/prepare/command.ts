@@ -5,6 +5,7 @@
 import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { PREPARE_RETRIED_REASONS } from "../contract/dataset.js";
 import type { ReportUpdate } from "../contract/report.js";
 import { EgressError, egressPolicy } from "../net/egress.js";
 import { ReportError, reporterFromEnv } from "../report/reporter.js";
@@ -18,13 +19,6 @@ import { cleanCrashedWrites, publishToS3, removeAllS3Versions } from "./s3-outpu
 import { openSource } from "./source.js";
 import { loadSpecFile, type PrepareSpec, specWithDefaults } from "./spec.js";
 import { statusSummary } from "./summary.js";
-
-const RETRYABLE = new Set<PrepareReasonName>([
-  PrepareReason.SourceUnreachable,
-  PrepareReason.VaultUnreachable,
-  PrepareReason.VaultSealed,
-  PrepareReason.StorageUnreachable,
-]);
 
 const EXIT_PERMANENT = 3;
 
@@ -191,7 +185,7 @@ export async function prepareMain(argv: string[], env: NodeJS.ProcessEnv): Promi
     await finish({ phase: "failed", reason: failure.reason, message: failure.message }).catch((e: Error) =>
       log(`could not report the failure: ${e.message}`),
     );
-    return RETRYABLE.has(failure.reason) ? 1 : EXIT_PERMANENT;
+    return PREPARE_RETRIED_REASONS.has(failure.reason) ? 1 : EXIT_PERMANENT;
   } finally {
     vault?.close();
   }
