@@ -5,9 +5,11 @@
 // without manifest) are removed at the next start.
 import path from "node:path";
 import type { ObjectStore } from "../storage/object-store.js";
-import { joinKey, MANIFEST, removeUnreferenced, uploadFolder } from "../storage/version-folder.js";
+import { joinKey, removeUnreferenced, uploadFolder } from "../storage/version-folder.js";
 
 const VERSION_NAME = /^[0-9a-f]{64}$/;
+/** Written last by uploadFolder: a version exists once its manifest does. */
+const MANIFEST = "manifest.json";
 /** A folder without manifest this old is a crashed writer's, not one still at work (a prepare Job runs alone). */
 export const STALE_WRITE_MS = 15 * 60 * 1000;
 
