@@ -344,7 +344,8 @@ const ModelSource = Obj(
       {
         // A folder cannot be listed over http(s) (s3:// can: the runtime downloads the folder), and a TrainingJob writes a TF.js model.
         rule: "self.format != 'tf-savedmodel' || (has(self.uri) && (self.uri.startsWith('pvc://') || self.uri.startsWith('s3://')))",
-        message: "format tf-savedmodel takes model.uri pvc://<claim>/<SavedModel folder> or s3://<bucket>/<SavedModel folder>",
+        message:
+          "format tf-savedmodel takes model.uri pvc://<claim>/<SavedModel folder> or s3://<bucket>/<SavedModel folder>",
       },
       {
         rule: "!has(self.llm) || self.format == 'gguf'",

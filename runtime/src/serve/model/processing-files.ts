@@ -46,6 +46,7 @@ async function readBeside(loc: ModelLocation, rel: string, fetch: FetchOptions):
       throw new ConfigError(`cannot fetch processing file ${shownUrl(url)}: ${(err as Error).message}`);
     }
   }
+  if (loc.kind === "s3") throw notStaged(loc);
   const s = await stat(loc.path).catch(() => undefined);
   const dir = s?.isDirectory() ? loc.path : path.dirname(loc.path);
   const target = path.join(dir, rel);
