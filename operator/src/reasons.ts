@@ -2,6 +2,7 @@
 // users alert on them). reasons.test.ts keeps it in step with the code and the docs.
 import { EgressReason } from "./contract/egress.js";
 import { ModelReason } from "./contract/model-reasons.js";
+import { StorageReason } from "./contract/storage-reasons.js";
 import { VaultReason } from "./contract/vault-reasons.js";
 
 /**
@@ -48,6 +49,8 @@ export const Reason = {
   ...VaultReason,
   // the egress guard refused an http(s) source, model or baseline URL (the contract's, shared with the runtime)
   ...EgressReason,
+  // s3:// object storage: the pods name these first in their report or error line (the contract's, docs/storage.md)
+  ...StorageReason,
   // the serving pod's model: too large for its memory limit (the contract's, shared with the runtime)
   ModelTooLarge: ModelReason.ModelTooLarge,
   // model

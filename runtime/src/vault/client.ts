@@ -32,6 +32,8 @@ export interface VaultClient {
 /** Also the whole data map of a KV v2 secret (the serving runtime reads every model's keys of a shared secret). */
 export interface VaultKvClient extends VaultClient {
   readKvData(path: string): Promise<Record<string, string>>;
+  /** Vault's whole response to a read of `path` ({ data, lease_duration, … }): the AWS secrets engine's keys. */
+  read(path: string): Promise<Record<string, unknown>>;
 }
 
 export const DEFAULT_TOKEN_FILE = "/var/run/secrets/liftoff/vault/token";
@@ -173,6 +175,14 @@ class KubernetesAuthClient implements VaultKvClient {
       );
     }
     return Object.fromEntries(Object.entries(data).filter((e): e is [string, string] => typeof e[1] === "string"));
+  }
+
+  async read(path: string): Promise<Record<string, unknown>> {
+    const res = await this.call("read", path, () => this.vault.read(path) as Promise<unknown>);
+    if (!res || typeof res !== "object") {
+      throw new VaultError("SecretNotFound", `SecretNotFound: Vault path "${path}" returned nothing`, this.where(path));
+    }
+    return res as Record<string, unknown>;
   }
 
   async readKv(path: string, key: string): Promise<string> {
