@@ -13,9 +13,9 @@ import { fileURLToPath } from "node:url";
 import type { ManifestJson, PreprocessingJson } from "./contract/artifacts.js";
 import { parseModelUri } from "./contract/model-uri.js";
 import { ConfigError } from "./errors.js";
+import type { S3Location, StoreFor } from "./model-s3.js";
 import { CLOSED, EgressError, type EgressPolicy } from "./net/egress.js";
 import { egressGet, FetchFailed, shownUrl } from "./net/egress-request.js";
-import type { S3Location, StoreFor } from "./model-s3.js";
 
 /** A local file or folder, an http(s) URL, or an object (or folder) in object storage, staged before loading (model-s3.ts). */
 export type ModelLocation = { kind: "file"; path: string } | { kind: "http"; url: URL } | S3Location;

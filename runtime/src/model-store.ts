@@ -6,8 +6,8 @@
  */
 import { POD_ENV } from "./contract/pod-env.js";
 import type { StoreFor } from "./model-s3.js";
-import { s3ClientFromEnv } from "./storage/s3-client.js";
 import { s3ObjectStore } from "./storage/object-store.js";
+import { s3ClientFromEnv } from "./storage/s3-client.js";
 import { vaultClientFromEnv } from "./vault/env.js";
 
 export function objectStoresFromEnv(env: NodeJS.ProcessEnv): StoreFor {

@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import type { FetchOptions, ModelLocation } from "../../artifact.js";
+import { type FetchOptions, type ModelLocation, notStaged } from "../../artifact.js";
 import type { ModelProcessing, SideFile } from "../../contract/processing.js";
 import { ConfigError } from "../../errors.js";
 import { CLOSED, EgressError } from "../../net/egress.js";

@@ -4,11 +4,11 @@
  */
 import { readFile } from "node:fs/promises";
 import type { ModelLocation } from "../../artifact.js";
-import type { StoreFor } from "../../model-s3.js";
-import { StorageError } from "../../storage/errors.js";
 import { ConfigError } from "../../errors.js";
+import type { StoreFor } from "../../model-s3.js";
 import { CLOSED, EgressError, type EgressPolicy } from "../../net/egress.js";
 import { egressGet, FetchFailed, shownUrl } from "../../net/egress-request.js";
+import { StorageError } from "../../storage/errors.js";
 import { parseBaseline } from "./baseline.js";
 import type { BaselineState } from "./monitor.js";
 
