@@ -40,6 +40,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  await Promise.all(spawned.map((s) => stop(s)));
   await s3?.stop();
   if (work) await rm(work, { recursive: true, force: true });
 });
@@ -59,17 +60,14 @@ function awsEnv(over: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 interface Served {
   child: ChildProcess;
-  port: number;
+  /** The port it listens on, from its log (it binds port 0: no clash with the weed server's ports). */
+  port(): number | undefined;
   output(): string;
   exited: Promise<number | null>;
 }
 
-let nextPort = 0;
-
 /** `liftoff-runtime serve` in its own process group (stopped by group in stop()). */
 function serve(args: string[], env: NodeJS.ProcessEnv): Served {
-  nextPort = nextPort === 0 ? 20_000 + Math.floor(Math.random() * 20_000) : nextPort + 1;
-  const port = nextPort;
   const child = spawn(
     process.execPath,
     [
@@ -80,7 +78,7 @@ function serve(args: string[], env: NodeJS.ProcessEnv): Served {
       "--host",
       "127.0.0.1",
       "--port",
-      String(port),
+      "0",
       "--model-name",
       "m",
       ...args,
@@ -95,13 +93,22 @@ function serve(args: string[], env: NodeJS.ProcessEnv): Served {
     out += d.toString();
   });
   const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-  return { child, port, output: () => out, exited };
+  const port = () => {
+    const m = /listening on 127\.0\.0\.1:(\d+)/.exec(out);
+    return m ? Number(m[1]) : undefined;
+  };
+  const served = { child, port, output: () => out, exited };
+  spawned.push(served);
+  return served;
 }
+
+/** Every serve started, stopped after the tests even when one timed out. */
+const spawned: Served[] = [];
 
 async function stop(s: Served): Promise<void> {
   if (s.child.exitCode === null && s.child.pid !== undefined) {
     try {
-      process.kill(-s.child.pid, "SIGTERM");
+      process.kill(-s.child.pid, "SIGKILL");
     } catch {
       // gone already
     }
@@ -110,19 +117,25 @@ async function stop(s: Served): Promise<void> {
 }
 
 async function ready(s: Served): Promise<void> {
+  let exited: string | undefined;
+  void s.exited.then((code) => {
+    exited = `serve exited ${code}: ${s.output()}`;
+  });
   await pollUntil(
     "serve ready",
     async () => {
-      if (s.child.exitCode !== null) throw new Error(`serve exited ${s.child.exitCode}: ${s.output()}`);
-      const r = await fetch(`http://127.0.0.1:${s.port}/v2/health/ready`).catch(() => undefined);
-      return r?.status === 200 ? true : undefined;
+      if (exited !== undefined) return exited;
+      const r = await fetch(`http://127.0.0.1:${s.port()}/v2/health/ready`);
+      return r.status === 200 ? "ready" : undefined;
     },
-    { timeoutMs: 60_000, intervalMs: 200 },
-  );
+    { timeoutMs: 45_000, intervalMs: 200 },
+  ).then((state) => {
+    if (state !== "ready") throw new Error(state);
+  });
 }
 
 async function infer(s: Served): Promise<number[]> {
-  const r = await fetch(`http://127.0.0.1:${s.port}/v2/models/m/infer`, {
+  const r = await fetch(`http://127.0.0.1:${s.port()}/v2/models/m/infer`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ inputs: [{ name: "x", datatype: "FP32", shape: [1, 3], data: [1, 2.5, -4] }] }),
@@ -176,7 +189,7 @@ describe("serve --model-uri s3://… with the standard AWS environment", () => {
     const s = serve(["--model-uri", "s3://liftoff/tfjs/tiny/model.json"], awsEnv());
     try {
       await ready(s);
-      const r = await fetch(`http://127.0.0.1:${s.port}/v1/models/m:predict`, {
+      const r = await fetch(`http://127.0.0.1:${s.port()}/v1/models/m:predict`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ instances: [[1, 2, 3]] }),
