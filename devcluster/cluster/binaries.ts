@@ -1,6 +1,8 @@
 // Finds (and, unless told not to, fetches or builds) the cached binaries: the control plane from
 // hack/build-binaries.sh, kubectl and helm from hack/fetch-kube-tools.sh, Prometheus and promtool from Debian's
-// package (hack/fetch-deb.sh; the Prometheus server: ensurePrometheus), OpenBao's `bao` from hack/fetch-openbao.sh. Links them into .liftoff/bin/ so docs and printed hints can name one stable path.
+// package (hack/fetch-deb.sh; the Prometheus server: ensurePrometheus), OpenBao's `bao` from hack/fetch-openbao.sh,
+// SeaweedFS's `weed` (the S3 server) from hack/build-seaweedfs.sh. Links them into .liftoff/bin/ so docs and
+// printed hints can name one stable path.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
@@ -47,7 +49,8 @@ export function ensureBinaries(build: boolean): Binaries {
   const [toolsDir] = cacheFolders("fetch-kube-tools.sh", build);
   const [promDir] = cacheFolders("fetch-deb.sh", build, PROMETHEUS_DEB);
   const [bao] = cacheFolders("fetch-openbao.sh", build);
-  if (!k8sDir || !etcdDir || !toolsDir || !promDir || !bao)
+  const [weedDir] = cacheFolders("build-seaweedfs.sh", build);
+  if (!k8sDir || !etcdDir || !toolsDir || !promDir || !bao || !weedDir)
     throw new ClusterError("the binary cache scripts printed no folders");
   const bins: Binaries = {
     etcd: join(etcdDir, "etcd"),
@@ -57,6 +60,7 @@ export function ensureBinaries(build: boolean): Binaries {
     kubectl: join(toolsDir, "kubectl"),
     helm: join(toolsDir, "helm"),
     bao,
+    weed: join(weedDir, "weed"),
     promtool: join(promDir, "promtool"),
   };
   mkdirSync(BIN_DIR, { recursive: true });

@@ -22,6 +22,7 @@ const bins = {
   kubectl: "/b/kubectl",
   helm: "/b/helm",
   bao: "/b/bao",
+  weed: "/b/weed",
   promtool: "/b/promtool",
 };
 

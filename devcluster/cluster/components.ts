@@ -31,6 +31,8 @@ export interface Binaries {
   kubectl: string;
   helm: string;
   bao: string;
+  /** SeaweedFS's server: the S3 API of the local cluster. */
+  weed: string;
   /** promtool, for the rule tests (not part of the cluster). */
   promtool: string;
 }

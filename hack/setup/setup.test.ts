@@ -98,6 +98,7 @@ describe("COMPONENTS", () => {
       "control-plane",
       "kube-tools",
       "promtool",
+      "seaweedfs",
       "openbao",
     ]);
   });
