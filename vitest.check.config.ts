@@ -49,8 +49,9 @@ export const SLOW_UNIT_TESTS = [
   "hack/device-check.test.ts",
   "test/unit/checkov.test.ts",
   "test/unit/cli-help.test.ts",
-  // Starts a real weed S3 server (built by `hack/setup.ts test`)
+  // Start a real weed S3 server (built by `hack/setup.ts test`)
   "test/unit/s3-server.test.ts",
+  "runtime/src/storage/s3.test.ts",
   // Generates a PKI and serves TLS
   "operator/src/report/report.test.ts",
 ];

@@ -67,7 +67,7 @@ describe("control-plane components", () => {
     expect(startWaves(all).map((wave) => wave.map((c) => c.name))).toEqual([
       ["etcd"],
       ["kube-apiserver"],
-      ["kube-controller-manager", "kube-scheduler", "openbao", "node-agent"],
+      ["kube-controller-manager", "kube-scheduler", "openbao", "seaweedfs", "node-agent"],
     ]);
   });
 

@@ -1,10 +1,16 @@
-// Starts and stops a local cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler and the node agent on loopback.
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+// Starts and stops a local cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, OpenBao,
+// SeaweedFS (S3) and the node agent on loopback.
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { removeLeftovers } from "../node-agent/netns.js";
 import { netnsPlan } from "../node-agent/pod-network.js";
-import { prepareOpenBao, readyOpenBao, writeVaultConnection } from "../openbao/openbao.js";
+import { adminVault } from "../openbao/admin.js";
+import { readInitSecrets } from "../openbao/init.js";
+import { prepareOpenBao, readyOpenBao, type VaultConnection, writeVaultConnection } from "../openbao/openbao.js";
+import { openbaoLayout } from "../openbao/server.js";
+import { clusterWeedPorts, prepareSeaweedfs, readySeaweedfs, writeS3Connection } from "../seaweedfs/seaweedfs.js";
+import { S3_BUCKET, S3_VAULT_KV_PATH, weedSocketFiles } from "../seaweedfs/server.js";
 import { ensureBinaries } from "./binaries.js";
 import { type Binaries, type ComponentSpec, clusterComponents, startWaves } from "./components.js";
 import { type ClusterConfig, clusterConfig } from "./config.js";
@@ -71,9 +77,11 @@ export async function clusterUp(name = "local", opts: UpOptions = {}): Promise<R
   writeComponentKubeconfig(config, pki, IDENTITIES.scheduler, kubeconfigs.scheduler);
   writeComponentKubeconfig(config, pki, IDENTITIES.admin, config.kubeconfig);
   prepareOpenBao(config, pki);
+  prepareSeaweedfs(config);
   const components = clusterComponents(config, binaries, pki, kubeconfigs);
 
-  for (const [component, port] of Object.entries(config.ports)) {
+  const weedPorts = Object.entries(clusterWeedPorts(config)).map(([n, p]) => [`seaweedfs ${n}`, p] as const);
+  for (const [component, port] of [...Object.entries(config.ports), ...weedPorts]) {
     if (!(await portIsFree(port))) {
       throw new ClusterError(
         `port ${port} (${component}) on 127.0.0.1 is already in use; stop what holds it or set LIFTOFF_PORT_BASE to another base port`,
@@ -110,7 +118,8 @@ export async function clusterUp(name = "local", opts: UpOptions = {}): Promise<R
       const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
       if (failed) throw failed.reason;
     }
-    await writeVaultConnection(config, pki);
+    await connectS3(config, pki, await writeVaultConnection(config, pki));
+    log(`cluster: S3 bucket ${S3_BUCKET} ready, its keys in OpenBao at ${S3_VAULT_KV_PATH}`);
     const crds = await installCrds(adminKubeConfig(config));
     log(`cluster: installed ${crds.join(", ")}`);
   } catch (err) {
@@ -131,7 +140,7 @@ export async function ensureClusterUp(name = "local", opts: UpOptions = {}): Pro
     if (await allHealthy(components, previous)) {
       // A running OpenBao stays unsealed; this only checks it (and rewrites the connection file).
       await readyOpenBao(config, pki, adminKubeConfig(config), { bootstrap: false });
-      await writeVaultConnection(config, pki);
+      await connectS3(config, pki, await writeVaultConnection(config, pki));
       return {
         config,
         kubeconfig: config.kubeconfig,
@@ -142,6 +151,14 @@ export async function ensureClusterUp(name = "local", opts: UpOptions = {}): Pro
     }
   }
   return clusterUp(name, opts);
+}
+
+/** The bucket and the OpenBao secret (idempotent), then the S3 connection file: pods reach it where they reach OpenBao. */
+async function connectS3(config: ClusterConfig, pki: Pki, vault: VaultConnection): Promise<void> {
+  const secrets = readInitSecrets(openbaoLayout(config));
+  if (!secrets) throw new ClusterError("OpenBao is not initialised; run cluster:up -- --fresh");
+  await readySeaweedfs(config, adminVault(vault.address, pki.caCert, secrets.rootToken));
+  writeS3Connection(config, new URL(vault.podAddress).hostname);
 }
 
 function adminKubeConfig(config: ClusterConfig): KubeConfig {
@@ -190,6 +207,8 @@ export async function clusterDown(name = "local"): Promise<RunningProcess[]> {
   const running = readPidFile(config.stateDir);
   for (const proc of [...running].reverse()) await stopProcess(proc);
   writePidFile(config.stateDir, []);
+  // weed leaves its Unix sockets in /tmp; these ports are this cluster's own.
+  for (const f of weedSocketFiles(clusterWeedPorts(config), readdirSync("/tmp"))) rmSync(f, { force: true });
   // The agent removes its pod network on SIGTERM; this catches one that was killed.
   removeLeftovers(netnsPlan(config.podNetwork));
   return running;

@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { openbaoComponent, openbaoLayout } from "../openbao/server.js";
+import { seaweedfsComponent } from "../seaweedfs/seaweedfs.js";
 import { type ClusterConfig, REPO_ROOT } from "./config.js";
 import { IDENTITIES, type Pki } from "./pki.js";
 
@@ -175,7 +176,7 @@ export function nodeAgentComponent(
       `--nodes=${config.nodes}`,
       `--pod-network=${config.podNetwork}`,
       `--repo-root=${REPO_ROOT}`,
-      `--forward-ports=${config.ports.openbao}`,
+      `--forward-ports=${config.ports.openbao},${config.ports.s3}`,
     ],
     // Ready once its nodes are registered and schedulable (the not-ready taint is gone).
     health: { url: `http://${loopback}:${config.ports.nodeAgent}/readyz` },
@@ -193,6 +194,7 @@ export function clusterComponents(
   return [
     ...controlPlaneComponents(config, bins, pki, kubeconfigs),
     openbaoComponent(config, openbaoLayout(config), bins.bao, pki.caCert),
+    seaweedfsComponent(config, bins.weed),
     nodeAgentComponent(config, pki),
   ];
 }

@@ -20,6 +20,11 @@ export interface ClusterPorts {
   openbao: number;
   /** OpenBao's cluster (raft) port, loopback only. */
   openbaoCluster: number;
+  /**
+   * The S3 API of SeaweedFS (plain HTTP); pods reach it on the bridge gateway like OpenBao. The nine ports after it
+   * are weed's internal ones, loopback only (devcluster/seaweedfs/server.ts weedPortsFrom).
+   */
+  s3: number;
 }
 
 export interface ClusterConfig {
@@ -52,6 +57,7 @@ export function portsFrom(base: number): ClusterPorts {
     kubelet: base + 12,
     openbao: base + 30,
     openbaoCluster: base + 31,
+    s3: base + 40,
   };
 }
 

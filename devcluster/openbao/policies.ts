@@ -37,6 +37,8 @@ export interface WorkloadRole {
   maxTtlSeconds?: number;
   /** Attach the namespace-folder KV policy as well (default true). */
   namespaceKv?: boolean;
+  /** Named policies the role gets besides its own (e.g. DEV_S3_POLICY on the local cluster). */
+  extraPolicies?: string[];
 }
 
 export function rolePolicyName(role: Pick<WorkloadRole, "name">): string {
@@ -58,7 +60,11 @@ export function rolePolicy(role: WorkloadRole): string {
 
 /** The body of auth/<mount>/role/<name>. */
 export function roleBody(role: WorkloadRole): Record<string, unknown> {
-  const policies = [rolePolicyName(role), ...(role.namespaceKv === false ? [] : [NAMESPACE_KV_POLICY])];
+  const policies = [
+    rolePolicyName(role),
+    ...(role.namespaceKv === false ? [] : [NAMESPACE_KV_POLICY]),
+    ...(role.extraPolicies ?? []),
+  ];
   const ttl = role.ttlSeconds ?? 600;
   return {
     bound_service_account_names: [role.serviceAccount],
@@ -68,4 +74,18 @@ export function roleBody(role: WorkloadRole): Record<string, unknown> {
     token_ttl: ttl,
     token_max_ttl: role.maxTtlSeconds ?? ttl * 6,
   };
+}
+
+/**
+ * The local cluster's S3 keys (devcluster/seaweedfs): every workload role the dev cluster's tests and demo create
+ * may read this one KV secret, wherever its namespace (cluster:up writes the policy; test/support/vault.ts attaches it).
+ */
+export const DEV_S3_POLICY = "liftoff-dev-s3";
+
+export function devS3Policy(kvDataPath: string): string {
+  return `# Written by cluster:up: the local S3 server's keys for Liftoff pods (devcluster/seaweedfs).
+path ${JSON.stringify(kvDataPath)} {
+  capabilities = ["read"]
+}
+`;
 }

@@ -17,7 +17,7 @@ export type S3Keys = Record<S3IdentityName, S3KeyPair>;
  * What each identity may do, on every bucket: admin everything (creates and deletes buckets), liftoff what a
  * Liftoff pod needs (objects, not buckets), readonly reads only (the "denied policy" cases).
  */
-export const S3_IDENTITY_ACTIONS: Record<S3IdentityName, string[]> = {
+const S3_IDENTITY_ACTIONS: Record<S3IdentityName, string[]> = {
   admin: ["Admin", "Read", "Write", "List", "Tagging"],
   liftoff: ["Read", "Write", "List", "Tagging"],
   readonly: ["Read", "List"],
@@ -33,7 +33,7 @@ export const S3_VAULT_KV_PATH = "secret/data/liftoff/s3";
  * Volumes of 64 MiB instead of 30 GiB: a volume's index lives in memory and the master plans by volume size, so
  * small volumes keep a dev server small; a big object just spans more volumes.
  */
-export const VOLUME_SIZE_LIMIT_MB = 64;
+const VOLUME_SIZE_LIMIT_MB = 64;
 
 function keyPair(): S3KeyPair {
   // AWS-like shapes: a 20-character upper-case id and a 40-character secret.
@@ -142,5 +142,5 @@ export function weedHealthUrl(ports: Pick<WeedPorts, "s3">): string {
  */
 export function weedSocketFiles(ports: WeedPorts, names: string[]): string[] {
   const ours = new Set(Object.values(ports).map(String));
-  return names.filter((n) => ours.has(/^seaweedfs-[a-z-]+-(\d+)\.sock$/.exec(n)?.[1] ?? "")).map((n) => `/tmp/${n}`);
+  return names.filter((n) => ours.has(/^seaweedfs-[a-z0-9-]+-(\d+)\.sock$/.exec(n)?.[1] ?? "")).map((n) => `/tmp/${n}`);
 }

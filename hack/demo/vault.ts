@@ -8,6 +8,7 @@ import { clusterConfig } from "../../devcluster/cluster/config.js";
 import { type AdminVault, adminVault, writeWorkloadRole } from "../../devcluster/openbao/admin.js";
 import { readInitSecrets } from "../../devcluster/openbao/init.js";
 import { readVaultConnection, type VaultConnection } from "../../devcluster/openbao/openbao.js";
+import { DEV_S3_POLICY } from "../../devcluster/openbao/policies.js";
 import { openbaoLayout } from "../../devcluster/openbao/server.js";
 import type { ManifestJson } from "../../runtime/src/contract/artifacts.js";
 import { StepFailure } from "./steps.js";
@@ -39,6 +40,7 @@ export async function plantApiKey(
     serviceAccount: `${o.modelDeployment}-runtime`,
     kvPaths: [o.path],
     namespaceKv: false,
+    extraPolicies: [DEV_S3_POLICY], // the local S3 server's keys, for the s3:// variant
   });
   return apiKey;
 }
@@ -62,6 +64,7 @@ export async function plantDataKeyRoles(clusterName: string, o: DataKeyRoles): P
     datakeyKeys: [o.transitKey],
     decryptKeys: [o.transitKey],
     namespaceKv: false,
+    extraPolicies: [DEV_S3_POLICY], // the local S3 server's keys, for the s3:// variant
   });
   await writeWorkloadRole(vault, conn.authMount, {
     name: o.trainingJob.role,
@@ -69,6 +72,7 @@ export async function plantDataKeyRoles(clusterName: string, o: DataKeyRoles): P
     serviceAccount: o.trainingJob.serviceAccount,
     decryptKeys: [o.transitKey],
     namespaceKv: false,
+    extraPolicies: [DEV_S3_POLICY], // the local S3 server's keys, for the s3:// variant
   });
 }
 

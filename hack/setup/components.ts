@@ -166,6 +166,14 @@ export const COMPONENTS: SetupComponent[] = [
     ["bench"],
   ),
   script(
+    "awscli",
+    "the AWS CLI v1 (PyPI awscli) in its own venv: the peer of npm run bench:storage",
+    "awscli-venv.sh",
+    [],
+    15, // 13 s measured here cold (2026-12-06)
+    ["bench"],
+  ),
+  script(
     "shellcheck",
     "shellcheck, for the scripts' lint test (Debian package)",
     "fetch-deb.sh",

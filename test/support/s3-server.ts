@@ -41,7 +41,7 @@ export interface StartedS3Server {
 }
 
 /** The cached weed binary, or an error that says how to build it. */
-export function weedBinary(): string {
+function weedBinary(): string {
   const res = spawnSync("bash", [join(REPO_ROOT, "hack", "build-seaweedfs.sh"), "--check"], { encoding: "utf8" });
   const dir = res.stdout.trim().split("\n").pop();
   if (res.status !== 0 || !dir) {

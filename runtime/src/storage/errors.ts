@@ -81,6 +81,13 @@ export function storageError(err: unknown, uri: string, endpoint?: string): Stor
       "the bucket does not exist; create it or fix the bucket in the URI",
     );
   }
+  if (name === "BadDigest" || name === "XAmzContentSHA256Mismatch") {
+    return new StorageError(
+      StorageReason.StorageDigestMismatch,
+      uri,
+      `the server received bytes that do not match their checksum (${name}): damaged on the way; retry`,
+    );
+  }
   if (name === "NoSuchKey" || name === "NotFound" || status === 404) {
     return new StorageError(StorageReason.StorageNotFound, uri, "no such object; check the URI (bucket and key)");
   }
@@ -93,10 +100,11 @@ export function storageError(err: unknown, uri: string, endpoint?: string): Stor
           : name === "ExpiredToken" || name === "InvalidToken"
             ? "the session token is expired or invalid"
             : "the server refused access";
+    const code = name && name !== "Unknown" ? name : `HTTP ${status ?? 403}`;
     return new StorageError(
       StorageReason.StorageAccessDenied,
       uri,
-      `${why} (${name || `HTTP ${status}`}); check the keys (spec.storage.credentials / AWS_* env) and the bucket policy`,
+      `${why} (${code}); check the keys (spec.storage.credentials / AWS_* env) and the bucket policy`,
     );
   }
   if (name === "CredentialsProviderError" || /Could not load credentials/i.test(e.message ?? "")) {

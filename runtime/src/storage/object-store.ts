@@ -31,21 +31,19 @@ export interface ObjectInfo {
   lastModified?: Date;
 }
 
-export interface OpenedObject {
-  body: AsyncIterable<Uint8Array>;
-  size: number;
-  sha256?: string;
-  /** Stops reading (closes the connection) when the caller does not read to the end. */
-  cancel(): void;
-}
-
 export interface ObjectStore {
   /** s3://bucket/key (or the path), for messages. */
   describe(key: string): string;
   /** undefined: no such key (a missing bucket throws StorageNotFound). */
   head(key: string): Promise<ObjectInfo | undefined>;
   /** The object's bytes as they come; the caller verifies them (download does). */
-  open(key: string): Promise<OpenedObject>;
+  open(key: string): Promise<{
+    body: AsyncIterable<Uint8Array>;
+    size: number;
+    sha256?: string;
+    /** Stops reading (closes the connection) when the caller does not read to the end. */
+    cancel(): void;
+  }>;
   /**
    * Streams to dest (a temporary name beside it, renamed when complete and verified), hashing on the way; verifies
    * expectedSha256 ("<hex>" or "sha256:<hex>") and the object's own sha256 metadata; resumes a cut transfer with a
@@ -84,7 +82,7 @@ const DEFAULT_MAX_RESUMES = 3;
 const HEX64 = /^[0-9a-f]{64}$/;
 
 /** "sha256:<hex>" or "<hex>" → lower-case hex; a malformed value is kept so that it mismatches loudly. */
-export function normalizeSha256(value: string): string {
+function normalizeSha256(value: string): string {
   return value.replace(/^sha256:/i, "").toLowerCase();
 }
 
@@ -210,7 +208,7 @@ class S3ObjectStore implements ObjectStore {
     );
   }
 
-  async open(key: string): Promise<OpenedObject> {
+  async open(key: string): ReturnType<ObjectStore["open"]> {
     let res: GetObjectCommandOutput;
     try {
       res = await this.get(key);

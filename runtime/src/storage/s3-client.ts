@@ -26,11 +26,11 @@ export interface VaultReader {
 }
 
 /** Connecting must succeed within this long: an endpoint that does not answer fails fast. */
-export const CONNECT_TIMEOUT_MS = 5000;
+const CONNECT_TIMEOUT_MS = 5000;
 /** A socket idle this long (no byte either way) fails the request; a long transfer that moves is never cut. */
-export const SOCKET_TIMEOUT_MS = 30_000;
+const SOCKET_TIMEOUT_MS = 30_000;
 /** The SDK's attempts per request (1 + 2 retries with its backoff). */
-export const MAX_ATTEMPTS = 3;
+const MAX_ATTEMPTS = 3;
 /** Static keys from Vault KV are read again this often, so a rotation reaches running pods. */
 const KV_REFRESH_MS = 15 * 60_000;
 
@@ -60,18 +60,70 @@ interface Credentials {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken?: string;
-  /** When the SDK must ask again (it does so five minutes before). */
+  /** When the SDK must ask again (it asks on every request from five minutes before). */
   expiration?: Date;
 }
 
 type CredentialSource = () => Promise<Credentials>;
 
+/** Keys as a source read them, and how long they are valid (seconds; undefined: until someone rotates them). */
+export interface ReadKeys {
+  credentials: Omit<Credentials, "expiration">;
+  leaseSeconds?: number;
+}
+
+/** The SDK asks its provider again on every request once the keys expire within this window. */
+const SDK_REFRESH_WINDOW_MS = 5 * 60_000;
+/** After a failed refresh, the keys in hand are used and the source asked again after this long. */
+const RETRY_MS = 30_000;
+
+/**
+ * Keys read once and kept until two thirds of their lease (or `refreshMs` without one) has passed; the SDK, which asks
+ * its provider on every request near expiry, gets them from here instead of a fresh Vault read each time (the AWS
+ * engine would mint new keys per request). A failed refresh keeps the keys in hand while they are still valid.
+ */
+export function cachedCredentials(
+  read: () => Promise<ReadKeys>,
+  o: { refreshMs?: number; now?: () => number } = {},
+): CredentialSource {
+  const now = o.now ?? Date.now;
+  const refreshMs = o.refreshMs ?? KV_REFRESH_MS;
+  let cached: { credentials: Credentials; refreshAt: number; expiresAt: number } | undefined;
+  let inflight: Promise<Credentials> | undefined;
+  const refresh = async (): Promise<Credentials> => {
+    try {
+      const got = await read();
+      const t = now();
+      const life = got.leaseSeconds && got.leaseSeconds > 0 ? got.leaseSeconds * 1000 : undefined;
+      const refreshAt = t + (life !== undefined ? Math.floor((life * 2) / 3) : refreshMs);
+      const expiresAt = life !== undefined ? t + life : Number.POSITIVE_INFINITY;
+      // Told this, the SDK starts asking at refreshAt (and never later than the real end of the lease).
+      const expiration = new Date(Math.min(expiresAt, refreshAt + SDK_REFRESH_WINDOW_MS));
+      cached = { credentials: { ...got.credentials, expiration }, refreshAt, expiresAt };
+      return cached.credentials;
+    } catch (err) {
+      if (cached !== undefined && now() < cached.expiresAt) {
+        cached.refreshAt = Math.min(now() + RETRY_MS, cached.expiresAt);
+        return cached.credentials;
+      }
+      throw err;
+    }
+  };
+  return () => {
+    if (cached !== undefined && now() < cached.refreshAt) return Promise.resolve(cached.credentials);
+    inflight ??= refresh().finally(() => {
+      inflight = undefined;
+    });
+    return inflight;
+  };
+}
+
 function unavailable(where: string, detail: string): StorageError {
   return new StorageError(StorageReason.StorageCredentialsUnavailable, where, detail);
 }
 
-/** Static keys from a Vault KV v2 secret (S3_KV_KEYS), read again every KV_REFRESH_MS. */
-function vaultKvSource(vault: VaultReader, path: string): CredentialSource {
+/** Static keys from a Vault KV v2 secret (S3_KV_KEYS). */
+function vaultKvSource(vault: VaultReader, path: string): () => Promise<ReadKeys> {
   const where = `vault:${path}`;
   return async () => {
     let data: Record<string, string>;
@@ -89,22 +141,16 @@ function vaultKvSource(vault: VaultReader, path: string): CredentialSource {
       );
     }
     const sessionToken = data[S3_KV_KEYS.sessionToken];
-    return {
-      accessKeyId,
-      secretAccessKey,
-      ...(sessionToken ? { sessionToken } : {}),
-      expiration: new Date(Date.now() + KV_REFRESH_MS),
-    };
+    return { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } };
   };
 }
 
 /**
  * Short-lived keys from the Vault/OpenBao AWS secrets engine (`aws/creds/<role>` or `aws/sts/<role>`): access_key,
- * secret_key, security_token, valid for the response's lease_duration. The SDK asks again five minutes before that
- * ends, so a long transfer signs its later requests with fresh keys; a lease under five minutes is read again on
- * every request (the engine's STS types grant 15 minutes at least).
+ * secret_key, security_token, valid for the response's lease_duration; read again at two thirds of it
+ * (cachedCredentials), so a long transfer signs its later requests with fresh keys.
  */
-function vaultAwsSource(vault: VaultReader, path: string): CredentialSource {
+function vaultAwsSource(vault: VaultReader, path: string): () => Promise<ReadKeys> {
   const where = `vault:${path}`;
   return async () => {
     if (vault.read === undefined) throw unavailable(where, "this Vault client cannot read the AWS secrets engine");
@@ -124,10 +170,8 @@ function vaultAwsSource(vault: VaultReader, path: string): CredentialSource {
     const sessionToken = str(data.security_token);
     const lease = typeof res.lease_duration === "number" ? res.lease_duration : 0;
     return {
-      accessKeyId,
-      secretAccessKey,
-      ...(sessionToken ? { sessionToken } : {}),
-      ...(lease > 0 ? { expiration: new Date(Date.now() + lease * 1000) } : {}),
+      credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) },
+      ...(lease > 0 ? { leaseSeconds: lease } : {}),
     };
   };
 }
@@ -146,6 +190,9 @@ function envKeys(env: NodeJS.ProcessEnv): Credentials | undefined {
  * are read once here (a missing secret fails now, not at the first transfer) and again when they expire.
  */
 export async function s3ClientFromEnv(env: NodeJS.ProcessEnv, vault?: VaultReader): Promise<S3Client> {
+  // The SDK (pinned in package.json) warns once on Node < 22 that its *future* releases need Node 22: noise on the
+  // stderr where a runtime command prints its one error line. The user's own setting wins.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const settings = s3SettingsFromEnv(env);
   const kvPath = env[POD_ENV.s3VaultKvPath.name];
   const awsPath = env[POD_ENV.s3VaultAwsPath.name];
@@ -158,14 +205,10 @@ export async function s3ClientFromEnv(env: NodeJS.ProcessEnv, vault?: VaultReade
         `${kvPath ? POD_ENV.s3VaultKvPath.name : POD_ENV.s3VaultAwsPath.name} is set but this process has no Vault client; check the pod's Vault settings (VAULT_ADDR, role)`,
       );
     }
-    const source = kvPath ? vaultKvSource(vault, kvPath) : vaultAwsSource(vault, vaultPath);
-    // The first read now: its failure is the clear one; later reads happen when the SDK finds the keys expired.
-    let first: Credentials | undefined = await source();
-    credentials = async () => {
-      const c = first ?? (await source());
-      first = undefined;
-      return c;
-    };
+    const source = cachedCredentials(kvPath ? vaultKvSource(vault, kvPath) : vaultAwsSource(vault, vaultPath));
+    // The first read now: its failure is the clear one (the SDK would report it only at the first transfer).
+    await source();
+    credentials = source;
   }
   return new S3Client({
     region: settings.region,

@@ -13,7 +13,7 @@ import type { ObjectStore } from "./object-store.js";
 
 export type { ManifestJson };
 
-export const MANIFEST = "manifest.json";
+const MANIFEST = "manifest.json";
 
 /** prefix + "/" + rel, without doubled or leading slashes ("" prefix: the bucket's root). */
 export function joinKey(prefix: string, rel: string): string {
@@ -129,7 +129,7 @@ export async function downloadVersion(
 
 /**
  * Deletes the objects of every version folder directly under prefix (<prefix>/<name>/…) that has no manifest.json
- * and whose newest object is older than olderThanMs: what a crashed writer left. A folder with a manifest, a folder
+ * and whose newest object is at least olderThanMs old: what a crashed writer left. A folder with a manifest, a folder
  * still being written (a recent object), and objects directly under prefix are kept. Returns the deleted keys.
  * Parts of multipart uploads a crash left unfinished are not objects: a bucket lifecycle rule
  * (AbortIncompleteMultipartUpload) removes those (docs/storage.md).
@@ -149,7 +149,7 @@ export async function removeUnreferenced(store: ObjectStore, prefix: string, old
     folders.set(name, f);
   }
   const cutoff = Date.now() - olderThanMs;
-  const doomed = [...folders.values()].filter((f) => !f.manifest && f.newest < cutoff).flatMap((f) => f.keys);
+  const doomed = [...folders.values()].filter((f) => !f.manifest && f.newest <= cutoff).flatMap((f) => f.keys);
   if (doomed.length > 0) await store.delete(doomed);
   return doomed;
 }
