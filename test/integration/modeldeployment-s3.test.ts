@@ -1,5 +1,5 @@
-// ModelDeployment serving from object storage on the local cluster (issue #27): an ONNX model in a bucket of a real
-// S3 server (SeaweedFS), `model.uri: s3://…` with `storage` (endpoint + keys in Vault KV, read by the pod with its
+// ModelDeployment serving from object storage on the local cluster (issue #27): an ONNX model in a bucket of the
+// cluster's real S3 server (SeaweedFS, started by cluster:up), `model.uri: s3://…` with `storage` (endpoint + keys in Vault KV, read by the pod with its
 // own Vault identity) becomes Ready and answers correctly; a second replica on the node loads it from the node cache
 // without downloading it; a missing key, wrong keys, an unreachable endpoint and a digest mismatch each give a Ready
 // False condition whose reason is the storage failure and whose message names the URI and the cause.
@@ -15,7 +15,7 @@ import { s3ObjectStore } from "../../runtime/src/storage/object-store.js";
 import { kubeConfig, type Obj } from "../support/kube.js";
 import { createModelDeployment, getModelDeployment, operatorFixture } from "../support/operator.js";
 import { pollUntil } from "../support/poll.js";
-import { type StartedS3Server, startS3Server } from "../support/s3-server.js";
+import { bucketFor, testS3 } from "../support/s3.js";
 import { testVault } from "../support/vault.js";
 
 const admin = kubeConfig(inject("kubeconfig"));
@@ -42,28 +42,29 @@ function doubler(): Uint8Array {
 const model = doubler();
 const HEX = createHash("sha256").update(model).digest("hex");
 
-let s3: StartedS3Server;
-const keysPath = () => `secret/data/${fx.ns.name}/s3`;
+// The cluster's S3 server (cluster:up), a bucket of this file's own.
+const s3 = testS3(inject("clusterName"));
+const bucket = bucketFor("modeldeployment-s3.test.ts");
+const keysPath = () => s3.vaultKvPath;
 const wrongKeysPath = () => `secret/data/${fx.ns.name}/s3-wrong`;
-const modelUri = () => `s3://${s3.bucket}/${fx.ns.name}/doubler.onnx`;
+const modelUri = () => `s3://${bucket}/${fx.ns.name}/doubler.onnx`;
 
 beforeAll(async () => {
-  // Its S3 API listens on the host's loopback, which the local node agent's pods (host processes) reach.
-  s3 = await startS3Server();
+  await s3.createBucket(bucket);
   const dir = mkdtempSync(join(tmpdir(), "liftoff-s3-model-"));
   try {
     writeFileSync(join(dir, "doubler.onnx"), model);
-    await s3ObjectStore(s3.client(), s3.bucket).upload(join(dir, "doubler.onnx"), `${fx.ns.name}/doubler.onnx`);
+    await s3ObjectStore(s3.client(), bucket).upload(join(dir, "doubler.onnx"), `${fx.ns.name}/doubler.onnx`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const liftoff = s3.keys.liftoff;
-  await vault.putKv(keysPath(), { accessKeyId: liftoff.accessKeyId, secretAccessKey: liftoff.secretAccessKey });
-  await vault.putKv(wrongKeysPath(), { accessKeyId: liftoff.accessKeyId, secretAccessKey: "not-the-secret-key" });
+  // The liftoff identity's key id with another secret: the server refuses the signature.
+  await vault.putKv(wrongKeysPath(), { accessKeyId: s3.keys.liftoff.accessKeyId, secretAccessKey: "not-the-secret" });
 }, 120_000);
 
 afterAll(async () => {
-  await s3?.stop();
+  await s3.emptyBucket(bucket, `${fx.ns.name}/`).catch(() => 0);
+  s3.close();
 });
 
 const cond = (m: Obj, type: string) => m.status?.conditions?.find((c: Obj) => c.type === type);
@@ -80,7 +81,7 @@ async function servingRole(name: string, kvPath: string): Promise<void> {
 }
 
 async function deploy(name: string, o: { uri?: string; digest?: string; storage?: Obj; replicas?: number } = {}) {
-  const storage = o.storage ?? { endpoint: s3.endpoint, credentials: { vaultKV: { path: keysPath() } } };
+  const storage = o.storage ?? (s3.podStorage() as Obj);
   await servingRole(name, (storage.credentials as Obj | undefined)?.vaultKV?.path ?? keysPath());
   await createModelDeployment(admin, fx.ns.name, name, {
     model: { uri: o.uri ?? modelUri(), format: "onnx", ...(o.digest ? { digest: o.digest } : {}) },
@@ -186,14 +187,14 @@ describe("ModelDeployment with model.uri s3://", () => {
     {
       name: "missing-key",
       reason: "StorageNotFound",
-      spec: () => ({ uri: `s3://${s3.bucket}/${fx.ns.name}/no-such-model.onnx` }),
-      uri: () => `s3://${s3.bucket}/${fx.ns.name}/no-such-model.onnx`,
+      spec: () => ({ uri: `s3://${bucket}/${fx.ns.name}/no-such-model.onnx` }),
+      uri: () => `s3://${bucket}/${fx.ns.name}/no-such-model.onnx`,
       cause: "no object at this key",
     },
     {
       name: "wrong-keys",
       reason: "StorageAccessDenied",
-      spec: () => ({ storage: { endpoint: s3.endpoint, credentials: { vaultKV: { path: wrongKeysPath() } } } }),
+      spec: () => ({ storage: { ...s3.podStorage(), credentials: { vaultKV: { path: wrongKeysPath() } } } }),
       uri: modelUri,
       cause: "check the keys",
     },
@@ -201,7 +202,7 @@ describe("ModelDeployment with model.uri s3://", () => {
       name: "unreachable",
       reason: "StorageUnreachable",
       spec: () => ({
-        storage: { endpoint: "http://127.0.0.1:1", credentials: { vaultKV: { path: keysPath() } } },
+        storage: { ...s3.podStorage(), endpoint: "http://127.0.0.1:1" },
       }),
       uri: modelUri,
       cause: "the endpoint http://127.0.0.1:1 does not answer",
