@@ -13,7 +13,7 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { ManifestJson } from "./contract/artifacts.js";
@@ -58,6 +58,11 @@ export interface StageOptions {
    */
   fileName?: string;
   warn?: (message: string) => void;
+  /**
+   * Files the declared processing reads beside a single object (a tokenizer, labels: relative to its folder), downloaded
+   * with it; each is checked against its own pinned digest when read (serve/model/processing-files.ts).
+   */
+  beside?: string[];
 }
 
 type Shape = { kind: "object"; key: string; name: string } | { kind: "folder"; prefix: string; main?: string };
@@ -121,11 +126,20 @@ export async function stageS3Model(
         ? path.join(rootOf(dir), shape.main)
         : rootOf(dir);
   const singleFile = shape.kind === "object";
+  const beside = shape.kind === "object" ? (o.beside ?? []) : [];
   const kept = async () => undefined;
+  let t0 = performance.now();
+  const fill = async (dir: string) => {
+    const root = rootOf(dir);
+    const files = [...(await download(store, loc, shape, root)), ...(await downloadBeside(store, shape, beside, root))];
+    const prefix = nested ? `${FOLDER}/` : "";
+    return { digest: await entryDigest(loc, shape, root, files, expected), files: sizes(files, prefix) };
+  };
+  const seconds = () => (performance.now() - t0) / 1000;
   if (o.cache) {
     const digest = await lookupDigest(store, shape, expected);
     const hit = digest === undefined ? undefined : await o.cache.get(digest);
-    if (hit) {
+    if (hit && (await allThere(hit.dir, beside))) {
       return {
         path: local(hit.dir),
         digest: hit.digest,
@@ -136,15 +150,10 @@ export async function stageS3Model(
         release: kept,
       };
     }
+    t0 = performance.now();
+    // An entry another deployment of the same model filled without these side files: this load stages its own copy.
+    if (hit) return scratch(fill, local, singleFile, seconds);
   }
-  const t0 = performance.now();
-  const fill = async (dir: string) => {
-    const root = rootOf(dir);
-    const files = await download(store, loc, shape, root);
-    const prefix = nested ? `${FOLDER}/` : "";
-    return { digest: await entryDigest(loc, shape, root, files, expected), files: sizes(files, prefix) };
-  };
-  const seconds = () => (performance.now() - t0) / 1000;
   if (o.cache) {
     let entry: CacheEntry;
     try {
@@ -192,6 +201,25 @@ async function scratch(
     await release();
     throw err;
   }
+}
+
+/** Whether every one of `files` (relative) is in `dir`. */
+async function allThere(dir: string, files: string[]): Promise<boolean> {
+  for (const f of files) if ((await stat(path.join(dir, f)).catch(() => undefined))?.isFile() !== true) return false;
+  return true;
+}
+
+/** The side files of a single object, from its folder in the bucket (checked later against their pinned digests). */
+async function downloadBeside(store: ObjectStore, shape: Shape, beside: string[], dir: string): Promise<Got[]> {
+  if (shape.kind !== "object" || beside.length === 0) return [];
+  const folder = path.posix.dirname(shape.key);
+  const files: Got[] = [];
+  for (const rel of beside) {
+    const dest = path.join(dir, ...rel.split("/"));
+    await mkdir(path.dirname(dest), { recursive: true, mode: 0o700 });
+    files.push({ rel, ...(await store.download(folder === "." ? rel : `${folder}/${rel}`, dest)) });
+  }
+  return files;
 }
 
 /** A downloaded file: its path relative to the staging folder, its sha256 and size. */

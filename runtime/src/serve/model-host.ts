@@ -19,7 +19,7 @@ import type { LlmHost } from "./llm/llm-host.js";
 import type { RuntimeMetrics } from "./metrics.js";
 import { type LoadedModel, type OutputTensor, type Tensor, warmupInputs } from "./model/loaded-model.js";
 import { checkGgufFits, checkModelFits } from "./model/memory-fit.js";
-import { applyProcessing } from "./model/processing-files.js";
+import { applyProcessing, sideFilePaths } from "./model/processing-files.js";
 import { isProcessed } from "./model/with-processing.js";
 import { type BaselineState, Monitor, type MonitorOptions } from "./monitoring/monitor.js";
 import { type RawRecords, rawRecordsFor } from "./raw-records.js";
@@ -258,6 +258,7 @@ export class ModelHost {
       store,
       cache: this.opts.modelCache,
       ...(fileName !== undefined ? { fileName } : {}),
+      beside: sideFilePaths(this.opts.processing),
       warn: (message) => this.opts.warn?.(message),
     });
     this.opts.metrics.loaded("download", staged.downloadSeconds);

@@ -73,6 +73,25 @@ function isSideFile(v: unknown): v is SideFile {
   return typeof v === "object" && v !== null && typeof (v as SideFile).path === "string" && "digest" in v;
 }
 
+/** The paths of the files the declared processing reads beside the model (a model in object storage downloads them too). */
+export function sideFilePaths(spec: ModelProcessing | undefined): string[] {
+  const paths: string[] = [];
+  for (const kind of Object.values(spec?.preprocessing ?? {}) as Record<string, unknown>[]) {
+    for (const v of Object.values(kind ?? {})) {
+      if (isSideFile(v)) {
+        checkName(v);
+        paths.push(v.path);
+      }
+    }
+  }
+  const labels = spec?.postprocessing?.topK?.labels;
+  if (labels !== undefined) {
+    checkName(labels);
+    paths.push(labels.path);
+  }
+  return paths;
+}
+
 /** The model with its declared processing around it (the model itself when none is declared). */
 export async function applyProcessing(
   model: LoadedModel,
