@@ -471,10 +471,43 @@ export const INVALID_CASES: InvalidCase[] = [
     what: "model URI with an unsupported scheme",
     on: "create",
     mutate: (m) => {
-      m.spec.model = { uri: "s3://bucket/model.json" };
+      m.spec.model = { uri: "gs://bucket/model.json" };
     },
     field: "spec.model.uri",
-    message: "should match",
+    message: "model URI must be pvc://<claim>/<path>, http(s)://<host>/<path> or s3://<bucket>/<key>",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "s3 model URI without a key",
+    on: "create",
+    mutate: (m) => {
+      m.spec.model = { uri: "s3://models" };
+    },
+    field: "spec.model.uri",
+    message: "model URI must be pvc://<claim>/<path>, http(s)://<host>/<path> or s3://<bucket>/<key>",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "canary model URI with an unsupported scheme",
+    on: "create",
+    mutate: (m) => {
+      m.spec.canary = { model: { uri: "ftp://models.example/churn-v2/model.json" }, trafficPercent: 10 };
+    },
+    field: "spec.canary.model.uri",
+    message: "other schemes are not read by the serving pods",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "storage credentials from both vaultKV and vaultAWS",
+    on: "create",
+    mutate: (m) => {
+      m.spec.storage = {
+        endpoint: "http://seaweedfs.storage.svc:8333",
+        credentials: { vaultKV: { path: "secret/data/team-a/s3" }, vaultAWS: { path: "aws/creds/reader" } },
+      };
+    },
+    field: "spec.storage.credentials",
+    message: "set exactly one of vaultKV or vaultAWS",
   },
   {
     kind: "ModelDeployment",

@@ -8,7 +8,7 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
-import type { FetchOptions, ModelLocation } from "./artifact.js";
+import { type FetchOptions, type ModelLocation, notStaged } from "./artifact.js";
 import { ConfigError } from "./errors.js";
 import { CLOSED, EgressError } from "./net/egress.js";
 import { egressGet, FetchFailed, shownUrl } from "./net/egress-request.js";
@@ -47,6 +47,7 @@ export async function openModelFile(loc: ModelLocation, name: string, o: FetchOp
       throw new ConfigError(`cannot fetch ${shownUrl(loc.url)}: ${detail}`);
     }
   }
+  if (loc.kind === "s3") throw notStaged(loc);
   const s = await stat(loc.path).catch(() => undefined);
   if (s === undefined) throw new ConfigError(`the model path does not exist: ${loc.path}`);
   const file = s.isDirectory() ? path.join(loc.path, name) : loc.path;

@@ -19,6 +19,15 @@ describe("resolveModelUri", () => {
     expect(resolveModelUri(uri, "/mnt/pvc", "/srv")).toEqual(want);
   });
 
+  it("resolves s3://<bucket>/<key> to the object (staged later by model-s3.ts)", () => {
+    expect(resolveModelUri("s3://models/churn/model.onnx", "/mnt/pvc")).toEqual({
+      kind: "s3",
+      uri: "s3://models/churn/model.onnx",
+      bucket: "models",
+      key: "churn/model.onnx",
+    });
+  });
+
   it("resolves http(s) to a URL", () => {
     const loc = resolveModelUri("https://models.example/m/model.json", "/mnt/pvc");
     expect(loc.kind === "http" && loc.url.href).toBe("https://models.example/m/model.json");
@@ -28,7 +37,9 @@ describe("resolveModelUri", () => {
     ["pvc://claim", "model URI 'pvc://claim' must look like pvc://<claim>/<path>"],
     ["pvc:///path", "model URI 'pvc:///path' must look like pvc://<claim>/<path>"],
     ["pvc://claim/../etc", "model URI 'pvc://claim/../etc' must not contain '..'"],
-    ["gs://bucket/m", "model URI scheme 'gs://' is not supported (use a path, file://, pvc:// or http(s)://)"],
+    ["gs://bucket/m", "model URI scheme 'gs://' is not supported (use a path, file://, pvc://, http(s):// or s3://)"],
+    ["s3://bucket", "model URI 's3://bucket' must look like s3://<bucket>/<key>"],
+    ["s3://Bad_Bucket/m.onnx", "model URI 's3://Bad_Bucket/m.onnx' must look like s3://<bucket>/<key>"],
     ["file://host/x", "model URI 'file://host/x' is not a valid absolute file:// URI"],
   ])("rejects %s", (uri, message) => {
     expect(() => resolveModelUri(uri, "/mnt/pvc")).toThrow(message);

@@ -13,10 +13,15 @@ import { fileURLToPath } from "node:url";
 import type { ManifestJson, PreprocessingJson } from "./contract/artifacts.js";
 import { parseModelUri } from "./contract/model-uri.js";
 import { ConfigError } from "./errors.js";
+import type { S3Location, StoreFor } from "./model-s3.js";
 import { CLOSED, EgressError, type EgressPolicy } from "./net/egress.js";
 import { egressGet, FetchFailed, shownUrl } from "./net/egress-request.js";
 
-export type ModelLocation = { kind: "file"; path: string } | { kind: "http"; url: URL };
+/** A local file or folder, an http(s) URL, or an object (or folder) in object storage, staged before loading (model-s3.ts). */
+export type ModelLocation = { kind: "file"; path: string } | { kind: "http"; url: URL } | S3Location;
+
+/** Bucket names as S3 takes them (3-63 lower-case letters, digits, dots, hyphens); the CRD checks the same. */
+const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 /**
  * Pure: maps an absolute container path onto the host folder that stands for the container's root. The local
@@ -50,10 +55,18 @@ export function resolveModelUri(uri: string, pvcRoot: string, cwd = process.cwd(
     }
     case "http":
       return { kind: "http", url: new URL(uri) };
-    case "s3":
+    case "s3": {
+      const { bucket, key } = location;
+      if (!S3_BUCKET.test(bucket) || key === "" || /\s/.test(key)) {
+        throw new ConfigError(
+          `model URI '${uri}' must look like s3://<bucket>/<key> (a bucket name of 3-63 lower-case letters, digits, dots or hyphens, and a key)`,
+        );
+      }
+      return { kind: "s3", uri, bucket, key };
+    }
     case "unsupported":
       throw new ConfigError(
-        `model URI scheme '${scheme}://' is not supported (use a path, file://, pvc:// or http(s)://)`,
+        `model URI scheme '${scheme}://' is not supported (use a path, file://, pvc://, http(s):// or s3://)`,
       );
   }
 }
@@ -127,6 +140,8 @@ function fileSource(modelPath: string, mainName = "model.json"): Source {
 export interface FetchOptions {
   timeoutMs?: number;
   egress?: EgressPolicy;
+  /** The object store of a bucket, for s3:// locations (built from the pod's env on first use). */
+  objectStore?: StoreFor;
 }
 
 function httpSource(url: URL, o: FetchOptions): Source {
@@ -152,8 +167,14 @@ function httpSource(url: URL, o: FetchOptions): Source {
   };
 }
 
+/** An s3:// location is staged onto local disk before any reader sees it (serve/model-host.ts, model-s3.ts). */
+export function notStaged(loc: S3Location): ConfigError {
+  return new ConfigError(`the model ${loc.uri} must be downloaded before it is read`);
+}
+
 async function sourceFor(loc: ModelLocation, o: FetchOptions): Promise<Source> {
   if (loc.kind === "http") return httpSource(loc.url, o);
+  if (loc.kind === "s3") throw notStaged(loc);
   // A directory means its model.json, as the operator writes pvc://claim/models/x.
   const s = await stat(loc.path).catch(() => undefined);
   if (s === undefined) throw new ConfigError(`the model path does not exist: ${loc.path}`);
@@ -226,7 +247,7 @@ export async function fetchArtifact(
 
 /** Pure: whether a location names an ONNX file by its extension (how `--model-format auto` tells). */
 export function isOnnxLocation(loc: ModelLocation): boolean {
-  const p = loc.kind === "file" ? loc.path : loc.url.pathname;
+  const p = loc.kind === "file" ? loc.path : loc.kind === "s3" ? loc.key : loc.url.pathname;
   return p.toLowerCase().endsWith(".onnx");
 }
 

@@ -104,7 +104,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     key: "modelUri",
     kind: "string",
     required: true,
-    help: "model.json (or .onnx file, or SavedModel folder) location: path, file://, pvc://<claim>/<path>, http(s)://",
+    help: "model.json (or .onnx file, or SavedModel folder) location: path, file://, pvc://<claim>/<path>, http(s)://, s3://<bucket>/<key> (AWS_* env)",
   },
   {
     flag: "model-name",
@@ -463,7 +463,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     env: POD_ENV.baselineUri.name,
     key: "baselineUri",
     kind: "string",
-    help: "stats.json of the training data (path, pvc://, http(s)://): turns drift counting on",
+    help: "stats.json of the training data (path, pvc://, http(s)://, s3://): turns drift counting on",
   },
   {
     flag: "monitoring-window-seconds",

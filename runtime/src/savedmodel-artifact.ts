@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { ModelLocation } from "./artifact.js";
+import { type ModelLocation, notStaged } from "./artifact.js";
 import { ConfigError } from "./errors.js";
 
 export interface SavedModelArtifact {
@@ -52,6 +52,17 @@ function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
+/** The SavedModel digest (see the file comment) of a folder, hashed in place: a model staged from object storage. */
+export async function savedModelDigest(dir: string): Promise<string> {
+  const digest = createHash("sha256");
+  for (const f of (await filesOf(dir)).sort(byteOrder)) {
+    const hash = createHash("sha256");
+    for await (const chunk of createReadStream(path.join(dir, f))) hash.update(chunk as Buffer);
+    digest.update(`${hash.digest("hex")}  ./${f}\n`);
+  }
+  return digest.digest("hex");
+}
+
 /** Streams `src` into `dst` (created, never overwritten) and returns the sha256 of the bytes written. */
 async function copyHashed(src: string, dst: string): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash("sha256");
@@ -81,6 +92,7 @@ export async function fetchSavedModelArtifact(
       "a tf-savedmodel is a folder, which http(s) cannot list; put it on a volume (pvc://<claim>/<folder>)",
     );
   }
+  if (loc.kind === "s3") throw notStaged(loc);
   const s = await stat(loc.path).catch(() => undefined);
   if (s === undefined) throw new ConfigError(`the model path does not exist: ${loc.path}`);
   if (!s.isDirectory()) {

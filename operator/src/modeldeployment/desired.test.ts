@@ -693,3 +693,56 @@ describe("desiredObjects: auth from Vault", () => {
     expect(JSON.stringify(dep)).not.toContain("VAULT");
   });
 });
+
+describe("desiredObjects: a model in object storage (issue #27)", () => {
+  const vault = { address: "https://vault.example:8200", caConfigMap: { name: "kube-root-ca.crt", key: "ca.crt" } };
+  const storage = {
+    endpoint: "http://seaweedfs.storage.svc:8333",
+    credentials: { vaultKV: { path: "secret/data/liftoff/s3" } },
+  };
+  const s3: ResolvedModel = { uri: "s3://models/churn/model.json", format: "tfjs-layers", storage };
+  const podOf = (stable: ResolvedModel, over: Partial<DesiredContext> = {}) =>
+    get(
+      desiredObjects(mdep({ model: { uri: stable.uri, format: stable.format } }), ctx({ stable, ...over })),
+      "Deployment",
+    );
+
+  it("mounts no claim, passes the endpoint, region and Vault path of the keys, and gives the pod its Vault identity", () => {
+    const dep = podOf(s3, { vault });
+    const env = envOf(dep);
+    expect(env).toMatchObject({
+      LIFTOFF_MODEL_URI: "s3://models/churn/model.json",
+      AWS_ENDPOINT_URL_S3: "http://seaweedfs.storage.svc:8333",
+      AWS_REGION: "us-east-1",
+      LIFTOFF_S3_VAULT_KV_PATH: "secret/data/liftoff/s3",
+      LIFTOFF_VAULT_ROLE: "liftoff-ml-churn",
+    });
+    const pod = dep.spec.template.spec;
+    expect(pod.volumes.map((v: { name: string }) => v.name)).not.toContain("model");
+    expect(pod.volumes.find((v: { name: string }) => v.name === "liftoff-vault")).toBeDefined();
+    // The keys stay in Vault: nothing secret in the pod spec.
+    expect(JSON.stringify(dep)).not.toMatch(/AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|secretKeyRef|secretName/);
+  });
+
+  it("keeps the downloaded model in the node cache, whatever its format", () => {
+    const dep = podOf(s3);
+    expect(envOf(dep).LIFTOFF_MODEL_CACHE).toBe(MODEL_CACHE_PATH);
+    expect(runtime(dep).volumeMounts).toContainEqual({ name: "model-cache", mountPath: MODEL_CACHE_PATH });
+    expect(dep.spec.template.spec.volumes.map((v: { name: string }) => v.name)).toContain("model-cache");
+  });
+
+  it("without credentials in Vault, the pod gets the endpoint only and no Vault identity (its own AWS chain)", () => {
+    const dep = podOf({ ...s3, storage: { region: "eu-west-1" } }, { vault });
+    const env = envOf(dep);
+    expect(env.AWS_REGION).toBe("eu-west-1");
+    expect(env).not.toHaveProperty("AWS_ENDPOINT_URL_S3");
+    expect(JSON.stringify(dep)).not.toContain("VAULT");
+  });
+
+  it("reads an s3:// baseline with its own storage when the model is not in object storage", () => {
+    const baseline = { uri: "s3://data/penguins/v1/stats.json", storage };
+    const env = envOf(podOf(STABLE, { vault, baseline }));
+    expect(env.AWS_ENDPOINT_URL_S3).toBe(storage.endpoint);
+    expect(env.LIFTOFF_S3_VAULT_KV_PATH).toBe("secret/data/liftoff/s3");
+  });
+});

@@ -17,6 +17,7 @@ import { child, type DesiredObject } from "../children/child.js";
 import { egressEnv } from "../children/egress-env.js";
 import { POD_ENV, podEnv } from "../contract/pod-env.js";
 import { SERVING_DEFAULTS } from "../contract/serving.js";
+import { type ObjectStorageSpec, storageNeedsVault, storagePodEnv } from "../contract/storage.js";
 import type { Deployment, HorizontalPodAutoscaler, Service } from "../kube/models.js";
 import { RESTRICTED_CONTAINER_SECURITY, RESTRICTED_POD_SECURITY } from "../kube/pod-security.js";
 import { controllerReference, RESOURCES } from "../kube/resources.js";
@@ -51,18 +52,18 @@ export interface DesiredContext {
   canary?: ResolvedModel | undefined;
   capabilities: Capabilities;
   /** Where the pods read the drift baseline (monitoring/baseline.ts), when monitoring asks for one. */
-  baseline?: { uri: string; claim?: string } | undefined;
+  baseline?: { uri: string; claim?: string; storage?: ObjectStorageSpec } | undefined;
   /** The operator's --egress-allow, for an http(s) model or baseline. */
   egressAllow?: string | undefined;
   /** The operator's report endpoint, where monitored stable pods push their counts; undefined when it is off. */
   report?: MonitoringPush | undefined;
-  /** Where ONNX pods keep models by digest (the operator's --model-cache-*); undefined: a 20 GiB per-pod emptyDir. */
+  /** Where ONNX pods and pods of s3:// models keep models by digest (the operator's --model-cache-*); undefined: a 20 GiB per-pod emptyDir. */
   modelCache?: ModelCacheSettings | undefined;
 }
 
 /** The operator's model cache settings (OperatorConfig.modelCache). */
 export interface ModelCacheSettings {
-  /** A node folder all ONNX pods of the node share; undefined: each pod's own emptyDir (survives restarts only). */
+  /** A node folder all ONNX and s3:// pods of the node share; undefined: each pod's own emptyDir (survives restarts only). */
   hostPath?: string;
   maxBytes: number;
 }
@@ -72,6 +73,19 @@ export const MODEL_CACHE_PATH = "/var/cache/liftoff/models";
 const DEFAULT_MODEL_CACHE: ModelCacheSettings = { maxBytes: 20 * 1024 ** 3 };
 
 export const PVC_ROOT = "/mnt/pvc";
+
+/**
+ * Pods that keep their model in the node cache: ONNX ones, and every one whose model is downloaded from object
+ * storage (a second replica or a restart on the node then downloads nothing).
+ */
+function usesModelCache(model: ResolvedModel): boolean {
+  return model.format === "onnx" || model.uri.startsWith("s3://");
+}
+
+/** How the pod reaches object storage: the model's storage, else an s3:// baseline's. */
+function podStorage(model: ResolvedModel, ctx: DesiredContext): ObjectStorageSpec | undefined {
+  return model.storage ?? (ctx.baseline?.uri.startsWith("s3://") ? ctx.baseline.storage : undefined);
+}
 const DEFAULT_RESOURCES = { cpu: "500m", memory: "512Mi" };
 const GPU = "nvidia.com/gpu";
 
@@ -179,10 +193,14 @@ function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedMo
       name: POD_ENV.memoryLimit.name,
       valueFrom: { resourceFieldRef: { containerName: "runtime", resource: "limits.memory" } },
     });
-    const cache = ctx.modelCache ?? DEFAULT_MODEL_CACHE;
-    env.push(podEnv("modelCache", MODEL_CACHE_PATH), podEnv("modelCacheBytes", String(cache.maxBytes)));
     if (gpu > 0) env.push(podEnv("gpu", "true"));
   }
+  if (usesModelCache(model)) {
+    const cache = ctx.modelCache ?? DEFAULT_MODEL_CACHE;
+    env.push(podEnv("modelCache", MODEL_CACHE_PATH), podEnv("modelCacheBytes", String(cache.maxBytes)));
+  }
+  // The endpoint, region and Vault path of the S3 keys; never the keys (the pod reads them from Vault itself).
+  env.push(...storagePodEnv(podStorage(model, ctx)));
   if (model.format === "tf-savedmodel") {
     env.push(podEnv("modelFormat", model.format));
     const sm = model.savedModel;
@@ -212,7 +230,7 @@ function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedMo
     timeoutSeconds: 2,
   });
   const mounts: Wire<V1VolumeMount>[] = [{ name: "tmp", mountPath: "/tmp" }];
-  if (model.format === "onnx") mounts.push({ name: "model-cache", mountPath: MODEL_CACHE_PATH });
+  if (usesModelCache(model)) mounts.push({ name: "model-cache", mountPath: MODEL_CACHE_PATH });
   if (model.claim) mounts.push({ name: "model", mountPath: `${PVC_ROOT}/${model.claim}`, readOnly: true });
   const baselineClaim = extraBaselineClaim(model, ctx.baseline);
   if (baselineClaim) mounts.push({ name: "baseline", mountPath: `${PVC_ROOT}/${baselineClaim}`, readOnly: true });
@@ -245,9 +263,17 @@ export function servingVaultRole(mdep: ModelDeployment): string {
   return mdep.spec.auth?.vaultRole ?? `liftoff-${mdep.metadata?.namespace ?? ""}-${mdep.metadata?.name ?? ""}`;
 }
 
-/** With spec.auth, the pod logs in to Vault with its own projected token (operator/src/vault/pod-identity.ts). */
-function withVault(mdep: ModelDeployment, ctx: DesiredContext, spec: Wire<V1PodSpec>): Wire<V1PodSpec> {
-  if (!mdep.spec.auth || !ctx.vault) return spec;
+/**
+ * With spec.auth, or S3 keys in Vault, the pod logs in to Vault with its own projected token
+ * (operator/src/vault/pod-identity.ts).
+ */
+function withVault(
+  mdep: ModelDeployment,
+  ctx: DesiredContext,
+  storage: ObjectStorageSpec | undefined,
+  spec: Wire<V1PodSpec>,
+): Wire<V1PodSpec> {
+  if ((!mdep.spec.auth && !storageNeedsVault(storage)) || !ctx.vault) return spec;
   return withVaultIdentity(spec, ctx.vault, servingVaultRole(mdep), ["runtime"]);
 }
 
@@ -261,7 +287,7 @@ function tolerations(mdep: ModelDeployment): Wire<V1Toleration>[] {
 }
 
 /**
- * The ONNX pods' model cache: the node folder all of the node's pods share (a second replica or a new pod finds the
+ * The model cache of ONNX pods and of pods serving from s3://: the node folder all of the node's pods share (a second replica or a new pod finds the
  * model there), or by default the pod's own emptyDir, which the restricted Pod Security profile allows and which
  * survives container restarts only (docs/modeldeployment.md, "Model cache").
  */
@@ -287,7 +313,7 @@ function deployment(
   const c = container(mdep, ctx, model, track);
   const tol = tolerations(mdep);
   const volumes: Wire<V1Volume>[] = [{ name: "tmp", emptyDir: { sizeLimit: "1Gi" } }];
-  if (model.format === "onnx") volumes.push(modelCacheVolume(ctx.modelCache ?? DEFAULT_MODEL_CACHE));
+  if (usesModelCache(model)) volumes.push(modelCacheVolume(ctx.modelCache ?? DEFAULT_MODEL_CACHE));
   if (model.claim) volumes.push({ name: "model", persistentVolumeClaim: { claimName: model.claim, readOnly: true } });
   const baselineClaim = extraBaselineClaim(model, ctx.baseline);
   if (baselineClaim)
@@ -314,7 +340,7 @@ function deployment(
               }
             : {}),
         },
-        spec: withVault(mdep, ctx, {
+        spec: withVault(mdep, ctx, podStorage(model, ctx), {
           serviceAccountName: names.serviceAccount,
           automountServiceAccountToken: false,
           enableServiceLinks: false,

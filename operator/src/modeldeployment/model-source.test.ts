@@ -96,17 +96,52 @@ describe("resolveModel from a URI", () => {
     expect(resolveModel(byUri("file:///models/m.json"), () => undefined).uri).toBe("file:///models/m.json");
   });
 
-  it.each([["s3://bucket/model.json"], ["pvc://Bad_Claim/m.json"], ["pvc://claim"], ["gs://b/m"], ["model.json"]])(
-    "stalls with UnsupportedModelURI on %s",
-    (uri) => {
-      const f = failureOf(byUri(uri));
-      expect(f.reason).toBe(Reason.UnsupportedModelURI);
-      expect(f.stalled).toBe(true);
-      expect(f.message).toBe(
-        `the runtime cannot read model URI "${uri}": use pvc://<claim>/<path>, http(s):// or file:///`,
-      );
-    },
-  );
+  it.each([
+    ["s3://bucket"],
+    ["s3://bucket/"],
+    ["s3://B_ad/m.json"],
+    ["pvc://Bad_Claim/m.json"],
+    ["pvc://claim"],
+    ["gs://b/m"],
+    ["model.json"],
+  ])("stalls with UnsupportedModelURI on %s", (uri) => {
+    const f = failureOf(byUri(uri));
+    expect(f.reason).toBe(Reason.UnsupportedModelURI);
+    expect(f.stalled).toBe(true);
+    expect(f.message).toBe(
+      `the runtime cannot read model URI "${uri}": use pvc://<claim>/<path>, http(s)://, file:/// or s3://<bucket>/<key>`,
+    );
+  });
+
+  it("reads s3://<bucket>/<key> with no claim, and the ModelDeployment's storage", () => {
+    const storage = { endpoint: "http://s3.example:8333", credentials: { vaultKV: { path: "secret/data/t/s3" } } };
+    expect(resolveModel(byUri("s3://models/churn/model.json"), () => undefined, storage)).toEqual({
+      uri: "s3://models/churn/model.json",
+      format: "tfjs-layers",
+      storage,
+    });
+    // No spec.storage: the pod's own AWS chain (nothing to pass).
+    expect(resolveModel(byUri("s3://models/churn.onnx"), () => undefined)).toEqual({
+      uri: "s3://models/churn.onnx",
+      format: "tfjs-layers",
+    });
+    // A pvc:// model does not carry the storage (its pods get no AWS env).
+    expect(resolveModel(byUri("pvc://m/x/model.json"), () => undefined, storage)).not.toHaveProperty("storage");
+  });
+
+  it("reads a TrainingJob's s3:// model with the ModelDeployment's storage, else the TrainingJob's", () => {
+    const tjStorage = { endpoint: "http://tj.example:8333", credentials: { vaultKV: { path: "secret/data/tj" } } };
+    const mdepStorage = { endpoint: "http://md.example:8333" };
+    const inBucket = {
+      ...job({ ...succeeded.status, model: { uri: "s3://bkt/models/train-1/", digest: DIGEST_A, version: "v" } }),
+      spec: { storage: tjStorage } as unknown as TrainingJob["spec"],
+    };
+    expect(resolveModel(byRef("train-1"), () => inBucket).storage).toEqual(tjStorage);
+    expect(resolveModel(byRef("train-1"), () => inBucket, mdepStorage).storage).toEqual(mdepStorage);
+    // A TrainingJob written before spec.storage existed: none.
+    const bare = job({ ...succeeded.status, model: { uri: "s3://bkt/models/train-1/", digest: DIGEST_A, version: "v" } });
+    expect(resolveModel(byRef("train-1"), () => bare)).not.toHaveProperty("storage");
+  });
 
   it("stalls when the model has neither uri nor trainingJobRef", () => {
     const f = failureOf({ format: "tfjs-layers" });
@@ -116,7 +151,7 @@ describe("resolveModel from a URI", () => {
   });
 
   it("stalls on an unsupported URI published by a TrainingJob", () => {
-    const odd = job({ ...succeeded.status, model: { uri: "s3://b/m.json", digest: DIGEST_A, version: "v" } });
+    const odd = job({ ...succeeded.status, model: { uri: "gs://b/m.json", digest: DIGEST_A, version: "v" } });
     const f = failureOf(byRef("train-1"), { "train-1": odd });
     expect(f.reason).toBe(Reason.UnsupportedModelURI);
     expect(f.stalled).toBe(true);
@@ -124,8 +159,10 @@ describe("resolveModel from a URI", () => {
 });
 
 describe("model URIs through the contract's parser", () => {
-  // The operator's acceptance before the parser was shared with the runtime: the parser must not change it.
-  const BEFORE = /^(pvc:\/\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/\S+|https?:\/\/\S+|file:\/\/\/\S+)$/;
+  // The operator's acceptance before the parser was shared with the runtime: the parser must not change it, but for
+  // s3://<bucket>/<key>, read since issue #27.
+  const BEFORE =
+    /^(pvc:\/\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/\S+|https?:\/\/\S+|file:\/\/\/\S+|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/\S+)$/;
   it.each([
     "pvc://models/churn/model.json",
     "pvc://models//model.json",
@@ -142,6 +179,9 @@ describe("model URIs through the contract's parser", () => {
     "file:///",
     "file://host/m.json",
     "s3://b/m.json",
+    "s3://bucket/m.json",
+    "s3://bucket/",
+    "S3://bucket/m.json",
     "/abs/model.json",
     "model.json",
     "",

@@ -1,6 +1,7 @@
 // Resolves spec.model (a URI, or a TrainingJob's output) into what the runtime needs (pure).
 import type { ModelDeploymentSpec, TrainingJob } from "../api/v1alpha1/index.js";
 import { type ParsedModelUri, parseModelUri } from "../contract/model-uri.js";
+import type { ObjectStorageSpec } from "../contract/storage.js";
 import { isConditionTrue } from "../controller/conditions.js";
 import { ConditionType, Reason, stalled, waiting } from "../reasons.js";
 
@@ -12,6 +13,8 @@ export interface ResolvedModel {
   llm?: NonNullable<ModelDeploymentSpec["model"]["llm"]>;
   /** The PVC to mount when the model lives on one. */
   claim?: string;
+  /** How the pod reaches an s3:// model (spec.storage, else its TrainingJob's); the pod gets storagePodEnv of it. */
+  storage?: ObjectStorageSpec;
   /** spec.model's preprocessing and postprocessing, passed to the pod as JSON (LIFTOFF_MODEL_PROCESSING). */
   processing?: Pick<ModelDeploymentSpec["model"], "preprocessing" | "postprocessing">;
   /** tf-savedmodel: the tags and signature the runtime loads (runtime defaults when unset). */
@@ -19,12 +22,21 @@ export interface ResolvedModel {
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** An S3 bucket name as the CRD's pattern takes it. */
+const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/** spec.storage of a TrainingJob, read defensively: a TrainingJob CRD without the field has none. */
+function trainingJobStorage(tj: TrainingJob): ObjectStorageSpec | undefined {
+  const storage = (tj.spec as { storage?: unknown } | undefined)?.storage;
+  return typeof storage === "object" && storage !== null ? (storage as ObjectStorageSpec) : undefined;
+}
 
 /**
  * Whether a serving pod can read the URI (the contract's parser, as the runtime uses it), and the claim it must mount:
- * pvc://<claim>/<path>, http(s):// or file:///, schemes in lower case, no whitespace. Undefined: not readable.
+ * pvc://<claim>/<path>, http(s)://, file:/// or s3://<bucket>/<key> (nothing mounted: the pod downloads it), schemes in
+ * lower case, no whitespace. Undefined: not readable.
  */
-function readableBy(parsed: ParsedModelUri): { claim?: string } | undefined {
+function readableBy(parsed: ParsedModelUri): { claim?: string; s3?: true } | undefined {
   if (/\s/.test(parsed.uri) || !parsed.lowerCaseScheme) return undefined;
   const at = parsed.location;
   switch (at.kind) {
@@ -34,6 +46,8 @@ function readableBy(parsed: ParsedModelUri): { claim?: string } | undefined {
       return at.rest !== "" ? {} : undefined;
     case "file":
       return at.rest.length > 1 && at.rest.startsWith("/") ? {} : undefined;
+    case "s3":
+      return S3_BUCKET.test(at.bucket) && at.key !== "" ? { s3: true } : undefined;
     default:
       return undefined;
   }
@@ -49,9 +63,12 @@ export function pvcClaim(uri: string): string | undefined {
 export function resolveModel(
   model: ModelDeploymentSpec["model"],
   getTrainingJob: (name: string) => TrainingJob | undefined,
+  /** The ModelDeployment's spec.storage: how its pods reach an s3:// model. */
+  storage?: ObjectStorageSpec,
 ): ResolvedModel {
   let uri = model.uri;
   let digest = model.digest;
+  let modelStorage = storage;
   if (model.trainingJobRef) {
     const name = model.trainingJobRef.name;
     const tj = getTrainingJob(name);
@@ -67,13 +84,15 @@ export function resolveModel(
     }
     uri = tj.status.model.uri;
     digest ??= tj.status.model.digest;
+    // The bucket the TrainingJob wrote to is reached as the TrainingJob reached it, unless this object says otherwise.
+    modelStorage ??= trainingJobStorage(tj);
   }
   if (!uri) throw stalled(Reason.UnsupportedModelURI, "model has neither uri nor trainingJobRef");
   const readable = readableBy(parseModelUri(uri));
   if (!readable) {
     throw stalled(
       Reason.UnsupportedModelURI,
-      `the runtime cannot read model URI "${uri}": use pvc://<claim>/<path>, http(s):// or file:///`,
+      `the runtime cannot read model URI "${uri}": use pvc://<claim>/<path>, http(s)://, file:/// or s3://<bucket>/<key>`,
     );
   }
   const { preprocessing, postprocessing } = model;
@@ -81,12 +100,15 @@ export function resolveModel(
     ...(preprocessing ? { preprocessing } : {}),
     ...(postprocessing ? { postprocessing } : {}),
   };
+  const { s3, ...mount } = readable;
   return {
     uri,
     format: model.format,
     ...(digest ? { digest } : {}),
     ...(model.llm ? { llm: model.llm } : {}),
-    ...readable,
+    ...mount,
+    // An s3:// model without spec.storage still works: the pod uses its own AWS credential chain and AWS S3.
+    ...(s3 && modelStorage ? { storage: modelStorage } : {}),
     ...(preprocessing || postprocessing ? { processing } : {}),
     ...(model.savedModel ? { savedModel: model.savedModel } : {}),
   };

@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { DataSet, ModelDeployment, ModelDeploymentStatus, TrainingJob } from "../api/v1alpha1/index.js";
 import type { Capabilities } from "../capabilities.js";
 import type { DesiredObject } from "../children/child.js";
+import { storageNeedsVault } from "../contract/storage.js";
 import { findCondition } from "../controller/conditions.js";
 import type { ReconcileContext, ReconcileResult, Reconciler } from "../controller/controller.js";
 import type { EventRecorder } from "../controller/events.js";
@@ -230,7 +231,13 @@ export class ModelDeploymentReconciler implements Reconciler {
         `spec.auth reads API keys from Vault path "${mdep.spec.auth.apiKeys.path}" as role "${servingVaultRole(mdep)}", but the operator has no Vault: start it with --vault-addr (docs/vault.md)`,
       );
     }
-    const stable = resolveModel(mdep.spec.model, this.trainingJob(ns));
+    const stable = resolveModel(mdep.spec.model, this.trainingJob(ns), mdep.spec.storage);
+    if (storageNeedsVault(stable.storage) && !this.o.vault) {
+      throw stalled(
+        Reason.VaultUnreachable,
+        `the model ${stable.uri} is read with S3 keys from Vault as role "${servingVaultRole(mdep)}", but the operator has no Vault: start it with --vault-addr (docs/vault.md)`,
+      );
+    }
     const gpu = mdep.spec.resources?.gpu ?? 0;
     if (gpu > 0) {
       const max = maxGpuPerNode(this.o.caches.nodes.list());
@@ -244,7 +251,7 @@ export class ModelDeploymentReconciler implements Reconciler {
     let canary: ResolvedModel | undefined;
     if (mdep.spec.canary?.model) {
       try {
-        canary = resolveModel(mdep.spec.canary.model, this.trainingJob(ns));
+        canary = resolveModel(mdep.spec.canary.model, this.trainingJob(ns), mdep.spec.storage);
       } catch (err) {
         if (!(err instanceof ReconcileFailure)) throw err;
         log.info({ reason: err.reason }, `canary not deployed: ${err.message}`);

@@ -4,6 +4,7 @@ import type { ModelDeployment, ModelDeploymentStatus } from "../api/v1alpha1/ind
 import { type PodFailure, podFailure, podFailureReason, podMessage } from "../children/pod-failure.js";
 import { EGRESS_REFUSED } from "../contract/egress.js";
 import { MODEL_TOO_LARGE } from "../contract/model-reasons.js";
+import { STORAGE_REASONS } from "../contract/storage-reasons.js";
 import { VAULT_REASONS } from "../contract/vault-reasons.js";
 import { applyConditions, type Condition, type ConditionInput } from "../controller/conditions.js";
 import type { KubeObject } from "../kube/types.js";
@@ -24,10 +25,13 @@ export interface ObservedState {
 }
 
 /**
- * A pod that stopped on a Vault failure, a refused model URL or a model too large for its memory limit says so in
- * its message (runtime/src/vault/errors.ts, runtime/src/commands/serve.ts; the contract's reasons).
+ * A pod that stopped on a Vault failure, a refused model URL, an object storage failure (its s3:// model missing,
+ * refused, unreachable or not matching its digest) or a model too large for its memory limit says so in its message
+ * (runtime/src/vault/errors.ts, runtime/src/storage/errors.ts, runtime/src/commands/serve.ts; the contract's reasons).
  */
-const POD_REASON = new RegExp(`\\b(${[...VAULT_REASONS, EGRESS_REFUSED, MODEL_TOO_LARGE].join("|")}): `);
+const POD_REASON = new RegExp(
+  `\\b(${[...VAULT_REASONS, ...STORAGE_REASONS, EGRESS_REFUSED, MODEL_TOO_LARGE].join("|")}): `,
+);
 
 /** Longest URI end the MODEL column shows when the model has neither a TrainingJob nor a digest. */
 const SUMMARY_URI_CHARS = 40;

@@ -39,8 +39,13 @@ export const serveCommand: Command = {
     } catch (err) {
       // Exit so the pod restarts and its status shows why; readiness was never true. The URI names the model as the
       // ModelDeployment does (spec.model.uri, or its TrainingJob's status.model.uri), not as a path in this pod.
-      // A refused destination leads with its reason, which the operator's condition takes (EgressRefused).
-      const why = err instanceof EgressError ? `${err.reason}: ${err.message}` : (err as Error).message;
+      // A refused destination, a Vault or an object storage failure leads with its reason, which the operator's
+      // condition takes (EgressRefused, VaultPermissionDenied, StorageNotFound, StorageAccessDenied, …).
+      // A storage failure's message starts with its reason already (StorageNotFound: s3://bucket/key: …).
+      const why =
+        err instanceof EgressError || (err instanceof VaultError && !err.message.startsWith(err.reason))
+          ? `${err.reason}: ${err.message}`
+          : (err as Error).message;
       const message = `cannot load model ${running.config.modelUri}: ${why}`;
       running.app.log.error(message);
       await running.close();

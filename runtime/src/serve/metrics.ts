@@ -127,7 +127,7 @@ export class RuntimeMetrics {
     });
     this.loadSeconds = new client.Gauge({
       name: "liftoff_model_load_seconds",
-      help: "Time to make the model ready, by phase (fetch: read and verify the artifact; probe: time the model on each backend, --backend auto only; build: deserialize and first inference).",
+      help: "Time to make the model ready, by phase (download: from object storage into the node cache, 0 on a cache hit; fetch: read and verify the artifact; probe: time the model on each backend, --backend auto only; build: deserialize and first inference).",
       labelNames: ["model", "phase"],
       registers,
     });
@@ -200,7 +200,7 @@ export class RuntimeMetrics {
     };
   }
 
-  loaded(phase: "fetch" | "probe" | "build", seconds: number): void {
+  loaded(phase: "download" | "fetch" | "probe" | "build", seconds: number): void {
     this.loadSeconds.set({ model: this.model, phase }, seconds);
   }
 

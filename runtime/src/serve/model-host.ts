@@ -10,6 +10,7 @@ import type { ModelProcessing } from "../contract/processing.js";
 import { ConfigError, errors } from "../errors.js";
 import type { ModelCache } from "../model-cache.js";
 import { fetchToDisk } from "../model-on-disk.js";
+import { type S3Location, stageS3Model } from "../model-s3.js";
 import { fetchSavedModelArtifact, isSavedModelLocation } from "../savedmodel-artifact.js";
 import { Batcher, type BatchResult } from "./batcher.js";
 import type { EmbeddingHost } from "./llm/embedding-host.js";
@@ -18,7 +19,7 @@ import type { LlmHost } from "./llm/llm-host.js";
 import type { RuntimeMetrics } from "./metrics.js";
 import { type LoadedModel, type OutputTensor, type Tensor, warmupInputs } from "./model/loaded-model.js";
 import { checkGgufFits, checkModelFits } from "./model/memory-fit.js";
-import { applyProcessing } from "./model/processing-files.js";
+import { applyProcessing, sideFilePaths } from "./model/processing-files.js";
 import { isProcessed } from "./model/with-processing.js";
 import { type BaselineState, Monitor, type MonitorOptions } from "./monitoring/monitor.js";
 import { type RawRecords, rawRecordsFor } from "./raw-records.js";
@@ -53,6 +54,8 @@ export interface ModelHostOptions {
   gpu?: boolean | undefined;
   /** Where a load that goes on in a lesser way says so (a model cache it cannot write). */
   warn?: (message: string) => void;
+  /** Where the load says what it did (a model downloaded from object storage, or found in the node cache). */
+  log?: (message: string) => void;
   /** A gguf model's llama.cpp settings (--llm-*). */
   llm?: LlmSettings;
 }
@@ -77,8 +80,10 @@ export interface LoadReport {
   backend: BackendInfo;
   /** Present when the backend was chosen by `auto`. */
   probe: ProbeResult | undefined;
-  /** ONNX: the model came from the node cache, without a fetch. */
+  /** ONNX, or a model from object storage: it came from the node cache, without a fetch or download. */
   cacheHit?: boolean;
+  /** A model from object storage (s3://): seconds spent downloading it into the node cache (0 on a cache hit). */
+  downloadSeconds?: number;
   /** ONNX with --gpu: why the session runs on the CPU instead (GPUFallback). */
   gpuFallback?: string;
 }
@@ -174,6 +179,7 @@ export class ModelHost {
     fetch: FetchOptions = {},
   ): Promise<LoadReport> {
     const format = this.opts.format ?? "auto";
+    if (location.kind === "s3") return this.loadFromS3(location, expectedDigest, backendChoice, fetch);
     if (format === "gguf") return this.loadGguf(location, expectedDigest, fetch);
     if (format === "onnx" || (format === "auto" && isOnnxLocation(location))) {
       return this.loadOnnx(location, expectedDigest, fetch);
@@ -225,6 +231,50 @@ export class ModelHost {
     if (probe !== undefined) this.opts.metrics.loaded("probe", report.probeSeconds);
     this.opts.metrics.loaded("build", report.warmupSeconds);
     return report;
+  }
+
+  /**
+   * A model in object storage: downloaded into the node cache (or a scratch folder) first, each object verified, then
+   * loaded from there like a volume's, the format's digest checked again on the bytes loaded. The load report keeps
+   * the download apart from the load (downloadSeconds; liftoff_model_load_seconds{phase="download"}).
+   */
+  private async loadFromS3(
+    location: S3Location,
+    expectedDigest: string | undefined,
+    backendChoice: BackendChoice,
+    fetch: FetchOptions,
+  ): Promise<LoadReport> {
+    const store = fetch.objectStore;
+    if (store === undefined) throw new ConfigError(`no object storage is configured to read ${location.uri}`);
+    const format = this.opts.format ?? "auto";
+    // One object is kept under the name the format's loader and the node cache use for it.
+    const fileName =
+      format === "onnx" || (format === "auto" && location.key.toLowerCase().endsWith(".onnx"))
+        ? "model.onnx"
+        : format === "gguf"
+          ? "model.gguf"
+          : undefined;
+    const staged = await stageS3Model(location, expectedDigest, {
+      store,
+      cache: this.opts.modelCache,
+      ...(fileName !== undefined ? { fileName } : {}),
+      beside: sideFilePaths(this.opts.processing),
+      warn: (message) => this.opts.warn?.(message),
+    });
+    this.opts.metrics.loaded("download", staged.downloadSeconds);
+    this.opts.log?.(
+      staged.cacheHit
+        ? `model ${location.uri} found in the node cache (sha256:${staged.digest}, ${staged.bytes} bytes): no download`
+        : `model ${location.uri} downloaded in ${staged.downloadSeconds.toFixed(3)} s (${staged.bytes} bytes, sha256:${staged.digest})`,
+    );
+    try {
+      // A single object's digest is its file's sha256, which the ONNX and GGUF loaders check (and find in the cache).
+      const pinned = expectedDigest ?? (staged.singleFile && fileName !== undefined ? staged.digest : undefined);
+      const report = await this.load({ kind: "file", path: staged.path }, pinned, backendChoice, fetch);
+      return { ...report, cacheHit: staged.cacheHit, downloadSeconds: staged.downloadSeconds };
+    } finally {
+      await staged.release();
+    }
   }
 
   /**

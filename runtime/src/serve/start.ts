@@ -9,6 +9,7 @@ import { parseServeConfig, type ServeConfig } from "../config.js";
 import { ModelReason } from "../contract/model-reasons.js";
 import { ConfigError } from "../errors.js";
 import { ModelCache } from "../model-cache.js";
+import { objectStoresFromEnv } from "../model-store.js";
 import { EgressError, type EgressPolicy, egressPolicy } from "../net/egress.js";
 import { reportChannelFromEnv } from "../report/reporter.js";
 import { vaultClientFromEnv } from "../vault/env.js";
@@ -117,7 +118,9 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     config.baselineUri === undefined
       ? undefined
       : inContainerRoot(resolveModelUri(config.baselineUri, config.pvcRoot), env.LIFTOFF_PATH_PREFIX);
-  const baseline = await loadBaseline(baselineLocation, egress);
+  // Built on first use: a pod that reads nothing from object storage neither logs in to Vault for S3 keys nor needs them.
+  const objectStore = objectStoresFromEnv(env);
+  const baseline = await loadBaseline(baselineLocation, egress, undefined, objectStore);
   // With monitoring on and the operator's report endpoint in the env, the snapshot is pushed to it every period
   // (checked before listening, so a half-set channel fails the start cleanly).
   let channel: ReturnType<typeof reportChannelFromEnv>;
@@ -151,6 +154,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     memoryLimitBytes: config.memoryLimit,
     modelCache: modelCacheFor(config, env.LIFTOFF_PATH_PREFIX),
     warn: (message) => logger?.warn(message),
+    log: (message) => logger?.info(message),
     ...(config.modelFormat === "gguf"
       ? {
           llm: {
@@ -228,7 +232,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     `listening on ${config.host}:${(app.server.address() as { port: number }).port}`,
   );
 
-  const loaded = modelHost.load(location, config.modelDigest, config.backend, { egress }).then((r) => {
+  const loaded = modelHost.load(location, config.modelDigest, config.backend, { egress, objectStore }).then((r) => {
     const { backend: b, probe } = r;
     app.log.info(
       {
@@ -242,12 +246,14 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
         skippedBackends: probe?.skipped,
         digest: `sha256:${r.digest}`,
         bytes: r.bytes,
+        downloadSeconds: r.downloadSeconds,
         fetchSeconds: r.fetchSeconds,
         probeSeconds: r.probeSeconds,
         warmupSeconds: r.warmupSeconds,
         cacheHit: r.cacheHit,
       },
-      `model ${config.modelName} ready on backend ${b.name} (${(r.fetchSeconds + r.probeSeconds + r.warmupSeconds).toFixed(3)} s)`,
+      // A model from object storage: its download apart from its load (the cold start's two parts).
+      `model ${config.modelName} ready on backend ${b.name} (${r.downloadSeconds !== undefined ? `download ${r.downloadSeconds.toFixed(3)} s${r.cacheHit ? " (node cache hit)" : ""}, load ` : ""}${(r.fetchSeconds + r.probeSeconds + r.warmupSeconds).toFixed(3)} s)`,
     );
     // Asked for the GPU, running on the CPU: said once, led by its reason (docs/modeldeployment.md, "GPU").
     if (r.gpuFallback !== undefined) app.log.warn(`${ModelReason.GPUFallback}: ${r.gpuFallback}`);

@@ -6,6 +6,7 @@ import {
   ComputeResources,
   Conditions,
   LocalObjectReference,
+  ObjectStorage,
   ObservedGeneration,
   Scheduling,
   VaultSecretRef,
@@ -261,6 +262,13 @@ const Llm = Obj(
   { description: "llama.cpp settings of a gguf model (format gguf only)." },
 );
 
+/**
+ * The model URIs the serving pods read (runtime/src/artifact.ts): pvc://<claim>/<path>, http(s)://…, and
+ * s3://<bucket>/<key> with an S3 bucket name (3-63 lower-case letters, digits, dots and hyphens).
+ */
+const MODEL_URI_PATTERN =
+  "^(pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/\\\\S+|https?://\\\\S+|s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\\\\S+)$";
+
 const ModelSource = Obj(
   {
     trainingJobRef: Type.Optional(
@@ -272,9 +280,16 @@ const ModelSource = Obj(
     uri: Type.Optional(
       Type.String({
         description:
-          "Where the model is: pvc://claim/path/model.json (onnx: pvc://claim/path/model.onnx, or its folder; tf-savedmodel: pvc://claim/path, the folder of saved_model.pb; gguf: the .gguf file, or a folder with one) or an http(s):// URL.",
+          "Where the model is: pvc://claim/path/model.json (onnx: pvc://claim/path/model.onnx, or its folder; tf-savedmodel: pvc://claim/path, the folder of saved_model.pb; gguf: the .gguf file, or a folder with one), an http(s):// URL, or s3://bucket/key in object storage (the same shapes: model.json or its folder, model.onnx, the SavedModel folder, the .gguf file; spec.storage says how to reach it).",
         maxLength: 2048,
-        pattern: "^(pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/[^\\s]+|https?://[^\\s]+)$",
+        // A CEL rule rather than a pattern, so a scheme the runtime does not read is refused with what to write instead.
+        "x-kubernetes-validations": [
+          {
+            rule: `self.matches('${MODEL_URI_PATTERN}')`,
+            message:
+              "model URI must be pvc://<claim>/<path>, http(s)://<host>/<path> or s3://<bucket>/<key>; other schemes are not read by the serving pods",
+          },
+        ],
       }),
     ),
     format: StringEnum(["tfjs-layers", "tfjs-graph", "onnx", "tf-savedmodel", "gguf"] as const, {
@@ -327,9 +342,10 @@ const ModelSource = Obj(
         message: "model.savedModel is only for format tf-savedmodel",
       },
       {
-        // A folder cannot be listed over http(s), and a TrainingJob writes a TF.js model.
-        rule: "self.format != 'tf-savedmodel' || (has(self.uri) && self.uri.startsWith('pvc://'))",
-        message: "format tf-savedmodel takes model.uri pvc://<claim>/<SavedModel folder>",
+        // A folder cannot be listed over http(s) (s3:// can: the runtime downloads the folder), and a TrainingJob writes a TF.js model.
+        rule: "self.format != 'tf-savedmodel' || (has(self.uri) && (self.uri.startsWith('pvc://') || self.uri.startsWith('s3://')))",
+        message:
+          "format tf-savedmodel takes model.uri pvc://<claim>/<SavedModel folder> or s3://<bucket>/<SavedModel folder>",
       },
       {
         rule: "!has(self.llm) || self.format == 'gguf'",
@@ -567,6 +583,7 @@ const MonitoringStatus = Obj(
 export const ModelDeploymentSpec = Obj(
   {
     model: ModelSource,
+    storage: Type.Optional(ObjectStorage),
     replicas: Type.Optional(
       Type.Integer({
         description: "Number of serving pods (1 when omitted). Not allowed with autoscaling.",

@@ -2,11 +2,20 @@
 // stats.json, once Ready; an encrypted one has only stats.json.enc, which serving cannot open), or else the
 // stats.json the training artifact carries next to model.json.
 import type { DataSet, ModelDeployment } from "../../api/v1alpha1/index.js";
+import type { ObjectStorageSpec } from "../../contract/storage.js";
 import { isConditionTrue } from "../../controller/conditions.js";
 import { ConditionType, Reason } from "../../reasons.js";
 import { pvcClaim, type ResolvedModel } from "../model-source.js";
 
-export type Baseline = { uri: string; claim?: string } | { failure: { reason: string; message: string } };
+export type Baseline =
+  | { uri: string; claim?: string; storage?: ObjectStorageSpec }
+  | { failure: { reason: string; message: string } };
+
+/** spec.storage of a DataSet (an s3:// output), read defensively: a DataSet CRD without the field has none. */
+function dataSetStorage(ds: DataSet): ObjectStorageSpec | undefined {
+  const storage = (ds.spec as { storage?: unknown } | undefined)?.storage;
+  return typeof storage === "object" && storage !== null ? (storage as ObjectStorageSpec) : undefined;
+}
 
 function statsNextTo(uri: string): string {
   const base = uri.replace(/\/+$/, "");
@@ -21,7 +30,12 @@ export function baselineFor(
   const mon = mdep.spec.monitoring;
   if (!mon || (!mon.drift && !mon.feedback)) return undefined;
   const ref = mon.drift?.baselineDataSetRef?.name;
-  if (ref === undefined) return { uri: statsNextTo(model.uri), ...(model.claim ? { claim: model.claim } : {}) };
+  if (ref === undefined)
+    return {
+      uri: statsNextTo(model.uri),
+      ...(model.claim ? { claim: model.claim } : {}),
+      ...(model.storage ? { storage: model.storage } : {}),
+    };
   const ds = getDataSet(ref);
   if (!ds)
     return {
@@ -47,5 +61,7 @@ export function baselineFor(
     };
   }
   const claim = pvcClaim(ds.status.output);
-  return { uri: statsNextTo(ds.status.output), ...(claim ? { claim } : {}) };
+  // An s3:// output is read with the DataSet's own storage settings (the model's, when the DataSet names none).
+  const storage = ds.status.output.startsWith("s3://") ? (dataSetStorage(ds) ?? model.storage) : undefined;
+  return { uri: statsNextTo(ds.status.output), ...(claim ? { claim } : {}), ...(storage ? { storage } : {}) };
 }

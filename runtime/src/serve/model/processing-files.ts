@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import type { FetchOptions, ModelLocation } from "../../artifact.js";
+import { type FetchOptions, type ModelLocation, notStaged } from "../../artifact.js";
 import type { ModelProcessing, SideFile } from "../../contract/processing.js";
 import { ConfigError } from "../../errors.js";
 import { CLOSED, EgressError } from "../../net/egress.js";
@@ -46,6 +46,7 @@ async function readBeside(loc: ModelLocation, rel: string, fetch: FetchOptions):
       throw new ConfigError(`cannot fetch processing file ${shownUrl(url)}: ${(err as Error).message}`);
     }
   }
+  if (loc.kind === "s3") throw notStaged(loc);
   const s = await stat(loc.path).catch(() => undefined);
   const dir = s?.isDirectory() ? loc.path : path.dirname(loc.path);
   const target = path.join(dir, rel);
@@ -70,6 +71,25 @@ async function readSideFile(loc: ModelLocation, file: SideFile, fetch: FetchOpti
 
 function isSideFile(v: unknown): v is SideFile {
   return typeof v === "object" && v !== null && typeof (v as SideFile).path === "string" && "digest" in v;
+}
+
+/** The paths of the files the declared processing reads beside the model (a model in object storage downloads them too). */
+export function sideFilePaths(spec: ModelProcessing | undefined): string[] {
+  const paths: string[] = [];
+  for (const kind of Object.values(spec?.preprocessing ?? {}) as Record<string, unknown>[]) {
+    for (const v of Object.values(kind ?? {})) {
+      if (isSideFile(v)) {
+        checkName(v);
+        paths.push(v.path);
+      }
+    }
+  }
+  const labels = spec?.postprocessing?.topK?.labels;
+  if (labels !== undefined) {
+    checkName(labels);
+    paths.push(labels.path);
+  }
+  return paths;
 }
 
 /** The model with its declared processing around it (the model itself when none is declared). */
