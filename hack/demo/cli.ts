@@ -6,9 +6,15 @@ import { parseArgs } from "node:util";
 const SAMPLES = ["penguins", "image", "llm"] as const;
 export type Sample = (typeof SAMPLES)[number];
 
+/** Where the penguins sample keeps its data and model: claims (default) or the local cluster's S3 bucket (#27). */
+const STORAGES = ["pvc", "s3"] as const;
+export type DemoStorage = (typeof STORAGES)[number];
+
 export interface DemoOptions {
   /** --sample: which path the demo shows. */
   sample: Sample;
+  /** --storage: the penguins sample's raw CSV, DataSet versions and model on claims or in the S3 bucket. */
+  storage: DemoStorage;
   /** Encrypt the DataSet's output with the OpenBao transit key (default on). */
   encryption: boolean;
   /** Leave the local cluster running when the demo exits or is stopped. */
@@ -47,6 +53,7 @@ export function parseDemoArgs(argv: string[]): Parsed {
         namespace: { type: "string" },
         exit: { type: "boolean" },
         sample: { type: "string" },
+        storage: { type: "string" },
       },
     }));
   } catch (err) {
@@ -64,6 +71,23 @@ export function parseDemoArgs(argv: string[]): Parsed {
   if (sample !== "penguins" && values["reuse-cluster"]) {
     throw new UsageError(`--sample ${sample} puts the model on a claim from this machine: it needs the local cluster`);
   }
+  const storage = (values.storage as string | undefined) ?? "pvc";
+  if (!(STORAGES as readonly string[]).includes(storage)) {
+    throw new UsageError(`--storage "${storage}" is not one of ${STORAGES.join(", ")}`);
+  }
+  if (storage === "s3") {
+    if (sample !== "penguins") throw new UsageError(`--storage s3 is for the penguins sample, not --sample ${sample}`);
+    if (values["reuse-cluster"]) {
+      throw new UsageError(
+        "--storage s3 uses the local cluster's S3 server (SeaweedFS); it cannot be combined with --reuse-cluster",
+      );
+    }
+    if (values["no-encryption"]) {
+      throw new UsageError(
+        "--storage s3 reads the S3 keys from Vault as the roles the data-keys step creates; it cannot be combined with --no-encryption",
+      );
+    }
+  }
   if (values["reuse-cluster"] && values.fresh) {
     throw new UsageError("--fresh wipes the local cluster; it cannot be combined with --reuse-cluster");
   }
@@ -71,6 +95,7 @@ export function parseDemoArgs(argv: string[]): Parsed {
     help: false,
     options: {
       sample: sample as Sample,
+      storage: storage as DemoStorage,
       encryption: !values["no-encryption"],
       keepCluster: Boolean(values["keep-cluster"]),
       reuseCluster: Boolean(values["reuse-cluster"]),
@@ -115,6 +140,8 @@ export function helpText(steps: StepInfo[], imageSteps: StepInfo[] = [], llmStep
     "                    through TF Serving's gRPC client and tritonclient; config/samples/…_modeldeployment_image.yaml)",
     "                    or llm (SmolLM2 on llama.cpp streams a chat answer to the openai Python client;",
     "                    config/samples/…_modeldeployment_llm.yaml)",
+    "  --storage NAME    pvc (default) or s3: the penguins CSV, the DataSet's encrypted versions and the model live",
+    "                    in the local cluster's S3 bucket (SeaweedFS; config/samples/penguins-s3, docs/storage.md)",
     "  -h, --help        this text",
     "",
     "Ctrl-C at any step stops everything the demo started, by PID.",

@@ -22,6 +22,7 @@ describe("parseDemoArgs", () => {
       help: false,
       options: {
         sample: "penguins",
+        storage: "pvc",
         encryption: true,
         keepCluster: false,
         reuseCluster: false,
@@ -57,6 +58,38 @@ describe("parseDemoArgs", () => {
     expect(() => parseDemoArgs(["--sample", "llm", "--reuse-cluster"])).toThrow(
       "--sample llm puts the model on a claim from this machine: it needs the local cluster",
     );
+  });
+});
+
+describe("--storage", () => {
+  it("s3 keeps the penguins plan with its data and model in the bucket; other samples, another cluster or no encryption are refused", () => {
+    expect(parseDemoArgs(["--storage", "s3"])).toMatchObject({ options: { sample: "penguins", storage: "s3" } });
+    expect(() => parseDemoArgs(["--storage", "gcs"])).toThrow('--storage "gcs" is not one of pvc, s3');
+    expect(() => parseDemoArgs(["--storage", "s3", "--sample", "llm"])).toThrow(
+      "--storage s3 is for the penguins sample, not --sample llm",
+    );
+    expect(() => parseDemoArgs(["--storage", "s3", "--reuse-cluster"])).toThrow(
+      /cannot be combined with --reuse-cluster/,
+    );
+    expect(() => parseDemoArgs(["--storage", "s3", "--no-encryption"])).toThrow(
+      /cannot be combined with --no-encryption/,
+    );
+  });
+
+  it("s3 applies config/samples/penguins-s3: the CSV, the versions and the model in the bucket, keys from Vault", () => {
+    // biome-ignore lint/suspicious/noExplicitAny: free-form specs
+    const ds = loadSample("dataset", "ns1", "s3").spec as any;
+    // biome-ignore lint/suspicious/noExplicitAny: free-form specs
+    const tj = loadSample("trainingjob", "ns1", "s3").spec as any;
+    // biome-ignore lint/suspicious/noExplicitAny: free-form specs
+    const ms = loadSample("modeldeployment", "ns1", "s3").spec as any;
+    expect(ds.source).toEqual({ s3: { uri: "s3://liftoff/raw/penguins.csv" } });
+    expect(ds.output.uri).toMatch(/^s3:\/\/liftoff\//);
+    expect(ds.storage.credentials).toEqual({ vaultKV: { path: "secret/data/liftoff/s3" } });
+    // The TrainingJob and the ModelDeployment reach the bucket with the DataSet's storage.
+    expect(tj.storage).toBeUndefined();
+    expect(ms.storage).toBeUndefined();
+    expect(ms.model.trainingJobRef.name).toBe("penguins");
   });
 });
 

@@ -15,8 +15,8 @@ export const dataKeysStep: Step = {
   async run(ctx) {
     if (!ctx.options.encryption) return "skipped: --no-encryption";
     if (ctx.options.reuseCluster) return "skipped: on another cluster, hack/kind/openbao-config.sh creates them";
-    const ds = loadSample("dataset", ctx.options.namespace) as unknown as DataSet;
-    const tj = loadSample("trainingjob", ctx.options.namespace) as unknown as TrainingJob;
+    const ds = loadSample("dataset", ctx.options.namespace, ctx.options.storage) as unknown as DataSet;
+    const tj = loadSample("trainingjob", ctx.options.namespace, ctx.options.storage) as unknown as TrainingJob;
     const transitKey = need(ds.spec.encryption?.transitKey, "the sample's encryption.transitKey");
     const roles = {
       namespace: ctx.options.namespace,

@@ -1,9 +1,14 @@
 // Steps: serve the trained model with a ModelDeployment, then predict the DataSet's test split as raw records.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { claimHostFolder } from "../../../devcluster/node-agent/claim-folder.js";
 import { serviceEndpoint } from "../../../devcluster/node-agent/service-endpoint.js";
+import { s3ClientFor } from "../../../devcluster/seaweedfs/bucket.js";
+import { s3ObjectStore } from "../../../runtime/src/storage/object-store.js";
+import { downloadVersion } from "../../../runtime/src/storage/version-folder.js";
 import { applyObject, waitForCondition } from "../kube.js";
-import { loadSample } from "../samples.js";
+import { clusterS3, loadSample } from "../samples.js";
 import { type DemoContext, need, type Step, StepFailure } from "../steps.js";
 import { type LabelledRecord, testRecords } from "../test-split.js";
 import { versionDataKey } from "../vault.js";
@@ -60,6 +65,32 @@ export async function predictRequest(ctx: DemoContext, records: Record<string, u
   return JSON.parse(text) as V1Answer;
 }
 
+/** pvc://<claim>/<path> of a version → its folder on this machine (the local node agent's claim folder). */
+async function claimVersionFolder(kc: Parameters<typeof claimHostFolder>[0], ns: string, uri: string): Promise<string> {
+  const [, claim, ...path] = uri.replace(/^pvc:\/\//, "/").split("/");
+  return join(await claimHostFolder(kc, ns, claim ?? ""), ...path);
+}
+
+/**
+ * s3://<bucket>/<prefix> of a version → a temporary copy (every file checked against the manifest's sha256, as a
+ * training pod stages it), removed by done(). The files stay encrypted; testRecords decrypts on the tmpfs.
+ */
+async function downloadedVersion(clusterName: string, uri: string): Promise<{ folder: string; done: () => void }> {
+  const { conn, keys } = clusterS3(clusterName);
+  const [bucket = "", ...rest] = uri.slice("s3://".length).split("/");
+  const folder = mkdtempSync(join(tmpdir(), "liftoff-demo-version-"));
+  const client = s3ClientFor(conn.endpoint, keys, conn.region);
+  try {
+    await downloadVersion(s3ObjectStore(client, bucket), rest.join("/"), folder);
+  } catch (err) {
+    rmSync(folder, { recursive: true, force: true });
+    throw err;
+  } finally {
+    client.destroy();
+  }
+  return { folder, done: () => rmSync(folder, { recursive: true, force: true }) };
+}
+
 export const predictStep: Step = {
   name: "predict",
   milestone: "first prediction",
@@ -69,12 +100,15 @@ export const predictStep: Step = {
     const kc = need(ctx.kc, "the cluster");
     // biome-ignore lint/suspicious/noExplicitAny: status read back
     const ds = need(ctx.results.get("dataset") as any, "the DataSet");
-    const [, claim, ...path] = String(ds.status.output)
-      .replace(/^pvc:\/\//, "/")
-      .split("/");
-    const folder = join(await claimHostFolder(kc, ctx.options.namespace, claim ?? ""), ...path);
-    const key = await versionDataKey(need(ctx.clusterName, "the local cluster"), folder);
-    const records = await testRecords(folder, key).finally(() => key?.fill(0));
+    const output = String(ds.status.output);
+    const version = output.startsWith("s3://")
+      ? await downloadedVersion(need(ctx.clusterName, "the local cluster"), output)
+      : { folder: await claimVersionFolder(kc, ctx.options.namespace, output), done: () => undefined };
+    const key = await versionDataKey(need(ctx.clusterName, "the local cluster"), version.folder);
+    const records = await testRecords(version.folder, key).finally(() => {
+      key?.fill(0);
+      version.done();
+    });
     ctx.results.set("testRecords", records);
     const answer = await predictRequest(
       ctx,

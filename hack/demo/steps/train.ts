@@ -9,7 +9,7 @@ export const trainStep: Step = {
   title: "apply the TrainingJob (config/samples/penguins/trainingjob.yaml) and follow its progress",
   async run(ctx) {
     const kc = need(ctx.kc, "the cluster");
-    const tj = loadSample("trainingjob", ctx.options.namespace);
+    const tj = loadSample("trainingjob", ctx.options.namespace, ctx.options.storage);
     await applyObject(kc, tj);
     const ref = { kind: "TrainingJob", namespace: tj.metadata.namespace, name: tj.metadata.name } as const;
     const tty = ctx.tty ? (t: string) => process.stderr.write(t) : undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ModelDeploymentSpec, TrainingJob } from "../api/v1alpha1/index.js";
+import type { DataSet, ModelDeploymentSpec, TrainingJob } from "../api/v1alpha1/index.js";
 import { Reason, ReconcileFailure } from "../reasons.js";
 import { pvcClaim, resolveModel } from "./model-source.js";
 
@@ -129,7 +129,7 @@ describe("resolveModel from a URI", () => {
     expect(resolveModel(byUri("pvc://m/x/model.json"), () => undefined, storage)).not.toHaveProperty("storage");
   });
 
-  it("reads a TrainingJob's s3:// model with the ModelDeployment's storage, else the TrainingJob's", () => {
+  it("reads a TrainingJob's s3:// model with the ModelDeployment's storage, else the TrainingJob's, else its DataSet's", () => {
     const tjStorage = { endpoint: "http://tj.example:8333", credentials: { vaultKV: { path: "secret/data/tj" } } };
     const mdepStorage = { endpoint: "http://md.example:8333" };
     const inBucket = {
@@ -144,6 +144,14 @@ describe("resolveModel from a URI", () => {
       model: { uri: "s3://bkt/models/train-1/", digest: DIGEST_A, version: "v" },
     });
     expect(resolveModel(byRef("train-1"), () => bare)).not.toHaveProperty("storage");
+    // A TrainingJob without spec.storage published with its s3:// DataSet's (config/samples/penguins-s3).
+    const dsStorage = { endpoint: "http://ds.example:8333", credentials: { vaultKV: { path: "secret/data/ds" } } };
+    const onDataSet = { ...bare, spec: { dataSetRef: { name: "penguins" } } as unknown as TrainingJob["spec"] };
+    const dataSets = (name: string) =>
+      name === "penguins" ? ({ spec: { storage: dsStorage } } as unknown as DataSet) : undefined;
+    expect(resolveModel(byRef("train-1"), () => onDataSet, undefined, dataSets).storage).toEqual(dsStorage);
+    expect(resolveModel(byRef("train-1"), () => onDataSet, mdepStorage, dataSets).storage).toEqual(mdepStorage);
+    expect(resolveModel(byRef("train-1"), () => onDataSet)).not.toHaveProperty("storage");
   });
 
   it("stalls when the model has neither uri nor trainingJobRef", () => {

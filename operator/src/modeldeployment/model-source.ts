@@ -1,5 +1,5 @@
 // Resolves spec.model (a URI, or a TrainingJob's output) into what the runtime needs (pure).
-import type { ModelDeploymentSpec, TrainingJob } from "../api/v1alpha1/index.js";
+import type { DataSet, ModelDeploymentSpec, TrainingJob } from "../api/v1alpha1/index.js";
 import { type ParsedModelUri, parseModelUri } from "../contract/model-uri.js";
 import type { ObjectStorageSpec } from "../contract/storage.js";
 import { isConditionTrue } from "../controller/conditions.js";
@@ -25,10 +25,17 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** An S3 bucket name as the CRD's pattern takes it. */
 const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
-/** spec.storage of a TrainingJob, read defensively: a TrainingJob CRD without the field has none. */
-function trainingJobStorage(tj: TrainingJob): ObjectStorageSpec | undefined {
-  const storage = (tj.spec as { storage?: unknown } | undefined)?.storage;
-  return typeof storage === "object" && storage !== null ? (storage as ObjectStorageSpec) : undefined;
+/**
+ * How the TrainingJob reached the bucket it wrote its model to: its spec.storage, else its DataSet's (a TrainingJob
+ * without one trains and publishes with its s3:// DataSet's settings, operator/src/trainingjob/desired.ts).
+ */
+function trainingJobStorage(
+  tj: TrainingJob,
+  getDataSet: (name: string) => DataSet | undefined,
+): ObjectStorageSpec | undefined {
+  if (tj.spec?.storage) return tj.spec.storage;
+  const dataSet = tj.spec?.dataSetRef?.name;
+  return dataSet === undefined ? undefined : getDataSet(dataSet)?.spec.storage;
 }
 
 /**
@@ -65,6 +72,8 @@ export function resolveModel(
   getTrainingJob: (name: string) => TrainingJob | undefined,
   /** The ModelDeployment's spec.storage: how its pods reach an s3:// model. */
   storage?: ObjectStorageSpec,
+  /** The namespace's DataSets: a TrainingJob without spec.storage reached its bucket with its DataSet's. */
+  getDataSet: (name: string) => DataSet | undefined = () => undefined,
 ): ResolvedModel {
   let uri = model.uri;
   let digest = model.digest;
@@ -85,7 +94,7 @@ export function resolveModel(
     uri = tj.status.model.uri;
     digest ??= tj.status.model.digest;
     // The bucket the TrainingJob wrote to is reached as the TrainingJob reached it, unless this object says otherwise.
-    modelStorage ??= trainingJobStorage(tj);
+    modelStorage ??= trainingJobStorage(tj, getDataSet);
   }
   if (!uri) throw stalled(Reason.UnsupportedModelURI, "model has neither uri nor trainingJobRef");
   const readable = readableBy(parseModelUri(uri));

@@ -188,6 +188,10 @@ export class ModelDeploymentReconciler implements Reconciler {
     return (name: string) => this.o.caches.trainingJobs.get(`${namespace}/${name}`);
   }
 
+  private dataSet(namespace: string) {
+    return (name: string) => this.o.caches.dataSets?.get(`${namespace}/${name}`);
+  }
+
   async reconcile(key: string, { log, signal }: ReconcileContext): Promise<ReconcileResult | undefined> {
     const cached = this.o.caches.modelDeployments.get(key);
     if (!cached || cached.metadata?.deletionTimestamp) {
@@ -231,7 +235,7 @@ export class ModelDeploymentReconciler implements Reconciler {
         `spec.auth reads API keys from Vault path "${mdep.spec.auth.apiKeys.path}" as role "${servingVaultRole(mdep)}", but the operator has no Vault: start it with --vault-addr (docs/vault.md)`,
       );
     }
-    const stable = resolveModel(mdep.spec.model, this.trainingJob(ns), mdep.spec.storage);
+    const stable = resolveModel(mdep.spec.model, this.trainingJob(ns), mdep.spec.storage, this.dataSet(ns));
     if (storageNeedsVault(stable.storage) && !this.o.vault) {
       throw stalled(
         Reason.VaultUnreachable,
@@ -251,7 +255,7 @@ export class ModelDeploymentReconciler implements Reconciler {
     let canary: ResolvedModel | undefined;
     if (mdep.spec.canary?.model) {
       try {
-        canary = resolveModel(mdep.spec.canary.model, this.trainingJob(ns), mdep.spec.storage);
+        canary = resolveModel(mdep.spec.canary.model, this.trainingJob(ns), mdep.spec.storage, this.dataSet(ns));
       } catch (err) {
         if (!(err instanceof ReconcileFailure)) throw err;
         log.info({ reason: err.reason }, `canary not deployed: ${err.message}`);
