@@ -52,6 +52,7 @@ export const SLOW_UNIT_TESTS = [
   // Start a real weed S3 server (built by `hack/setup.ts test`)
   "test/unit/s3-server.test.ts",
   "runtime/src/storage/s3.test.ts",
+  "runtime/src/s3-data.test.ts",
   // Generates a PKI and serves TLS
   "operator/src/report/report.test.ts",
 ];

@@ -149,6 +149,67 @@ export const INVALID_CASES: InvalidCase[] = [
     field: "spec.output",
     message: "output is immutable; create a new DataSet to write elsewhere",
   },
+  {
+    kind: "DataSet",
+    what: "a gs:// source (only s3:// object storage is read)",
+    on: "create",
+    mutate: (m) => {
+      m.spec.source = { s3: { uri: "gs://penguins/penguins.csv" } };
+    },
+    field: "spec.source.s3.uri",
+    message: "source.s3.uri must be an s3:// URI, s3://<bucket>/<key>",
+  },
+  {
+    kind: "DataSet",
+    what: "an s3 source naming a bucket but no key",
+    on: "create",
+    mutate: (m) => {
+      m.spec.source = { s3: { uri: "s3://penguins" } };
+    },
+    field: "spec.source.s3.uri",
+    message: "source.s3.uri must be an s3:// URI, s3://<bucket>/<key>",
+  },
+  {
+    kind: "DataSet",
+    what: "an output with both a uri and a claim",
+    on: "create",
+    mutate: (m) => {
+      m.spec.output.uri = "s3://liftoff/datasets/churn";
+    },
+    field: "spec.output",
+    message: "set output.uri (s3://bucket/prefix) or both output.claimName and output.path, not both",
+  },
+  {
+    kind: "DataSet",
+    what: "an https:// output uri",
+    on: "create",
+    mutate: (m) => {
+      m.spec.output = { uri: "https://bucket.example.com/datasets" };
+    },
+    field: "spec.output.uri",
+    message: "output.uri must be an s3:// URI, s3://<bucket>/<prefix>",
+  },
+  {
+    kind: "DataSet",
+    what: "storage credentials from both Vault KV and Vault's AWS engine",
+    on: "create",
+    mutate: (m) => {
+      m.spec.output = { uri: "s3://liftoff/datasets/churn" };
+      m.spec.storage = { credentials: { vaultKV: { path: "secret/data/s3" }, vaultAWS: { path: "aws/creds/x" } } };
+    },
+    field: "spec.storage.credentials",
+    message: "set exactly one of vaultKV or vaultAWS",
+  },
+  {
+    kind: "DataSet",
+    what: "output moved from a claim to s3 after creation",
+    on: "update",
+    mutate: (m) => {
+      m.spec.output = { uri: "s3://liftoff/datasets/churn" };
+    },
+    field: "spec.output",
+    message: "output is immutable; create a new DataSet to write elsewhere",
+  },
   // TrainingJob
   {
     kind: "TrainingJob",
@@ -271,6 +332,26 @@ export const INVALID_CASES: InvalidCase[] = [
     },
     field: "spec",
     message: "vaultRole is immutable; create a new TrainingJob to log in as another role",
+  },
+  {
+    kind: "TrainingJob",
+    what: "a gs:// output uri",
+    on: "create",
+    mutate: (m) => {
+      m.spec.output = { uri: "gs://models/churn" };
+    },
+    field: "spec.output.uri",
+    message: "output.uri must be an s3:// URI, s3://<bucket>/<prefix>",
+  },
+  {
+    kind: "TrainingJob",
+    what: "an output with a claim but no path",
+    on: "create",
+    mutate: (m) => {
+      m.spec.output = { claimName: "models" };
+    },
+    field: "spec.output",
+    message: "set output.uri (s3://bucket/prefix) or both output.claimName and output.path, not both",
   },
   // ModelDeployment
   {

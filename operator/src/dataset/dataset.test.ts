@@ -7,7 +7,7 @@ import { KubeApiError } from "../kube/request.js";
 import { RESOURCES, type ResourceType } from "../kube/resources.js";
 import type { KubeObject } from "../kube/types.js";
 import { Reason } from "../reasons.js";
-import { cleanupJob, needsVault, prepareJob, serviceAccount } from "./desired.js";
+import { cleanupJob, needsVault, outputUri, prepareJob, serviceAccount } from "./desired.js";
 import { terminatingStatus, usersOf, versionsInUse } from "./in-use.js";
 import { dataSetNames, FINALIZER } from "./names.js";
 import { DataSetReconciler } from "./reconciler.js";
@@ -147,6 +147,36 @@ describe("DataSet status", () => {
     const running = computeStatus(ds(), { job: { metadata: { name: "j" }, status: { active: 1, failed: 1 } } }, now);
     expect(cond(running, "Progressing")).toMatchObject({ status: "True", reason: "Preparing" });
     expect(cond(running, "Progressing")?.message).toMatch(/retrying after 1 failed attempt/);
+  });
+
+  it("a transient failure (Vault or the store not answering) is Progressing while the Job retries, not Failed; Failed with that reason once the Job gives up", () => {
+    const job = { metadata: { name: "j" }, status: { active: 1, failed: 1 } };
+    const message = "StorageUnreachable: s3://liftoff/raw/penguins.csv: the endpoint http://10.0.0.1:9 does not answer";
+    const result = { jobUid: "j", phase: "failed" as const, reason: "StorageUnreachable", message };
+    const retrying = computeStatus(ds(), { job, result }, now);
+    expect(cond(retrying, "Failed")?.status).toBe("False");
+    expect(cond(retrying, "Stalled")).toBeUndefined();
+    expect(cond(retrying, "Progressing")).toMatchObject({ status: "True", reason: "StorageUnreachable" });
+    expect(cond(retrying, "Progressing")?.message).toContain("s3://liftoff/raw/penguins.csv");
+    expect(cond(retrying, "Progressing")?.message).toMatch(/retrying with back-off$/);
+    // Later reconciles (no new report) keep saying why while the Job retries …
+    expect(computeStatus(ds({}, retrying), { job }, now)).toEqual(retrying);
+    // … the next attempt's success replaces it …
+    const ok = computeStatus(ds({}, retrying), { job, result: { jobUid: "j", phase: "succeeded", outcome } }, now);
+    expect(cond(ok, "Ready")?.status).toBe("True");
+    // … and a Job that gave up fails with the transient reason, not "failed without reporting".
+    const gaveUp = {
+      ...job,
+      status: { conditions: [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded" }] },
+    };
+    const failed = computeStatus(ds({}, retrying), { job: gaveUp }, now);
+    expect(cond(failed, "Failed")).toMatchObject({ status: "True", reason: "StorageUnreachable" });
+    expect(cond(failed, "Failed")?.message).toContain("s3://liftoff/raw/penguins.csv");
+    expect(cond(failed, "Failed")?.message).toMatch(/gave up \(BackoffLimitExceeded\)/);
+    expect(cond(failed, "Failed")?.message).not.toMatch(/retrying with back-off/);
+    // A permanent reason still fails at once.
+    const denied = { ...result, reason: "StorageAccessDenied" };
+    expect(cond(computeStatus(ds(), { job, result: denied }, now), "Failed")?.status).toBe("True");
   });
 
   it("refuses a malformed result from a pod", () => {
@@ -437,5 +467,46 @@ describe("DataSet prepare pod", () => {
     await h.reconcile();
     const written = h.calls.find((c) => c.what === "apply DataSet/status")?.body as DataSet | undefined;
     expect(cond(written?.status, "Ready")?.reason).toBe(Reason.Unschedulable);
+  });
+});
+
+describe("DataSet on s3://", () => {
+  const storage = { endpoint: "http://10.88.0.1:8333", credentials: { vaultKV: { path: "secret/data/liftoff/s3" } } };
+  const onS3 = ds({
+    source: { s3: { uri: "s3://raw/penguins.csv" } },
+    output: { uri: "s3://liftoff/datasets/penguins/" },
+    storage,
+  });
+
+  it("mounts no claim, writes to the s3:// prefix, and gets the storage env and a Vault identity for its keys", () => {
+    const pod = podOf(prepareJob(onS3, { runtimeImage: "rt:1", vault }).object);
+    const c = pod.containers[0];
+    expect(c.args).toEqual(["prepare", "--out", "s3://liftoff/datasets/penguins/"]);
+    expect(pod.volumes.map((v: { name: string }) => v.name)).toEqual(["scratch", "tmp", "liftoff-vault"]);
+    const env = Object.fromEntries(c.env.map((e: { name: string; value?: string }) => [e.name, e.value]));
+    expect(env.AWS_ENDPOINT_URL_S3).toBe("http://10.88.0.1:8333");
+    expect(env.AWS_REGION).toBe("us-east-1");
+    expect(env.LIFTOFF_S3_VAULT_KV_PATH).toBe("secret/data/liftoff/s3");
+    expect(env.LIFTOFF_VAULT_ADDR).toBe(vault.address);
+    expect(needsVault(onS3)).toBe(true);
+    const cleanup = podOf(cleanupJob(onS3, { runtimeImage: "rt:1", vault }).object).containers[0];
+    expect(cleanup.args).toEqual(["prepare", "--delete", "--out", "s3://liftoff/datasets/penguins/"]);
+  });
+
+  it("needs no Vault with the pod's own AWS credentials (IRSA), and a claim DataSet gets no storage env", () => {
+    const irsa = ds({ output: { uri: "s3://liftoff/p" }, storage: { region: "eu-west-1" } });
+    expect(needsVault(irsa)).toBe(false);
+    const env = podOf(prepareJob(irsa, { runtimeImage: "rt:1", vault }).object).containers[0].env;
+    expect(env).toContainEqual({ name: "AWS_REGION", value: "eu-west-1" });
+    expect(env.some((e: { name: string }) => e.name.startsWith("LIFTOFF_VAULT_"))).toBe(false);
+    // spec.storage is ignored where nothing is on s3.
+    const claimEnv = podOf(prepareJob(ds({ storage }), { runtimeImage: "rt:1" }).object).containers[0].env;
+    expect(claimEnv.some((e: { name: string }) => e.name.startsWith("AWS_"))).toBe(false);
+    expect(needsVault(ds({ storage }))).toBe(false);
+  });
+
+  it("status.output is the version's s3:// URI", () => {
+    expect(outputUri(onS3)).toBe("s3://liftoff/datasets/penguins");
+    expect(outputUri(ds())).toBe("pvc://data/prepared/penguins");
   });
 });

@@ -6,6 +6,7 @@ import type { DesiredObject } from "../children/child.js";
 import { egressEnv } from "../children/egress-env.js";
 import { DATASET_DEFAULTS } from "../contract/dataset.js";
 import { POD_ENV, podEnv } from "../contract/pod-env.js";
+import { storageNeedsVault, storagePodEnv } from "../contract/storage.js";
 import { RESTRICTED_CONTAINER_SECURITY, RESTRICTED_POD_SECURITY } from "../kube/pod-security.js";
 import { controllerReference, RESOURCES } from "../kube/resources.js";
 import type { KubeObject, OwnerReference } from "../kube/types.js";
@@ -68,14 +69,18 @@ export interface JobOptions {
 /** The Vault role the prepare pod logs in as. */
 export const vaultRole = (ds: DataSet) => ds.spec.encryption?.vaultRole ?? DATASET_DEFAULTS.encryptionVaultRole;
 
-/** Whether the spec reads anything from Vault: a postgres DSN, a hashPII salt, or a transit data key. */
+/** Whether the spec reads anything from Vault: a postgres DSN, a hashPII salt, a transit data key or S3 keys. */
 export function needsVault(ds: DataSet): boolean {
   return (
     ds.spec.source.postgres !== undefined ||
     ds.spec.encryption !== undefined ||
-    (ds.spec.transforms ?? []).some((t) => t.type === "hashPII")
+    (ds.spec.transforms ?? []).some((t) => t.type === "hashPII") ||
+    (usesS3(ds) && storageNeedsVault(ds.spec.storage))
   );
 }
+
+/** Whether the prepare pod reads or writes s3:// (its source or its output). */
+export const usesS3 = (ds: DataSet) => ds.spec.source.s3 !== undefined || ds.spec.output.uri !== undefined;
 
 /** The pod template shared by the prepare and the cleanup Job; `args` after the image's entrypoint. */
 function jobObject(
@@ -88,13 +93,14 @@ function jobObject(
   const spec = ds.spec;
   const res = { ...DEFAULT_RESOURCES, ...spec.resources };
   const report = o.report ? reportPodParts(o.report) : undefined;
+  // An s3:// output mounts no claim: the version is staged in scratch and uploaded (runtime/src/prepare/s3-output.ts).
   const volumes: KubeObject[] = [
-    { name: "output", persistentVolumeClaim: { claimName: spec.output.claimName } },
+    ...(spec.output.claimName ? [{ name: "output", persistentVolumeClaim: { claimName: spec.output.claimName } }] : []),
     { name: "scratch", emptyDir: { sizeLimit: SCRATCH_SIZE_LIMIT } },
     { name: "tmp", emptyDir: { sizeLimit: TMP_SIZE_LIMIT } },
   ];
   const mounts: KubeObject[] = [
-    { name: "output", mountPath: OUTPUT_ROOT },
+    ...(spec.output.claimName ? [{ name: "output", mountPath: OUTPUT_ROOT }] : []),
     { name: "scratch", mountPath: "/scratch" },
     { name: "tmp", mountPath: "/tmp" },
   ];
@@ -119,6 +125,7 @@ function jobObject(
         args,
         env: [
           ...extraEnv,
+          ...(usesS3(ds) ? storagePodEnv(spec.storage) : []),
           podEnv("scratch", "/scratch"),
           {
             name: POD_ENV.memoryLimit.name,
@@ -170,7 +177,14 @@ function jobObject(
   };
 }
 
-const outDir = (ds: DataSet) => `${OUTPUT_ROOT}/${ds.spec.output.path}`;
+/** Where prepare writes: the output folder on the mounted claim, or the s3:// prefix. */
+const outDir = (ds: DataSet) => ds.spec.output.uri ?? `${OUTPUT_ROOT}/${ds.spec.output.path}`;
+
+/** The URI of the DataSet's output folder, as status.output and TrainingJobs name it (no trailing slash). */
+export function outputUri(ds: DataSet): string {
+  const o = ds.spec.output;
+  return (o.uri ?? `pvc://${o.claimName}/${o.path}`).replace(/\/+$/, "");
+}
 
 /** `inUse`: versions (hex digests) something still reads, which pruning keeps (in-use.ts). */
 export function prepareJob(ds: DataSet, o: JobOptions, inUse: readonly string[] = []): DesiredObject {
@@ -182,7 +196,7 @@ export function prepareJob(ds: DataSet, o: JobOptions, inUse: readonly string[] 
   return { resource: RESOURCES.Job, object: jobObject(ds, name, ["prepare", "--out", outDir(ds)], o, env) };
 }
 
-/** The finalizer's Job: removes every version (and with them their wrapped data keys) from the output claim. */
+/** The finalizer's Job: removes every version (and with them their wrapped data keys) from the output. */
 export function cleanupJob(ds: DataSet, o: JobOptions): DesiredObject {
   const name = dataSetNames(ds.metadata?.name ?? "").cleanupJob;
   const job = jobObject(ds, name, ["prepare", "--delete", "--out", outDir(ds)], o);

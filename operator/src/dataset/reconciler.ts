@@ -21,7 +21,7 @@ import type { ReportUpdate } from "../report/router.js";
 import type { ReportRun } from "../report/run-owner.js";
 import { stableStringify } from "../util/stable-json.js";
 import type { VaultSettings } from "../vault/pod-identity.js";
-import { cleanupJob, needsVault, prepareJob, serviceAccount } from "./desired.js";
+import { cleanupJob, needsVault, outputUri, prepareJob, serviceAccount } from "./desired.js";
 import { terminatingStatus, usersOf, versionsInUse } from "./in-use.js";
 import { ANNOTATION_GENERATION, dataSetNames, FINALIZER, LABEL_DATASET } from "./names.js";
 import { outcomeOf, type RunResult } from "./result.js";
@@ -125,7 +125,7 @@ export class DataSetReconciler implements Reconciler {
       return {
         reason: Reason.VaultUnreachable,
         message:
-          "the spec needs Vault (postgres DSN, hashPII salt or encryption) but the operator runs without --vault-addr",
+          "the spec needs Vault (postgres DSN, hashPII salt, encryption or storage.credentials) but the operator runs without --vault-addr",
       };
     }
     return undefined;
@@ -307,7 +307,7 @@ export class DataSetReconciler implements Reconciler {
         ds,
         "Warning",
         Reason.CleanupFailed,
-        `cleanup Job ${name} failed; the versions under ${ds.spec.output.path} remain; remove them by hand or delete the Job to retry`,
+        `cleanup Job ${name} failed; the versions under ${outputUri(ds)} remain; remove them by hand or delete the Job to retry`,
       );
     }
     return undefined;

@@ -3,9 +3,11 @@
 // SourceUnreachable …) or the Job's, when it cannot finish. Results of the last good run stay until replaced.
 import type { DataSet, DataSetStatus } from "../api/v1alpha1/index.js";
 import { type PodFailure, podFailure, podFailureReason, podMessage, withoutReason } from "../children/pod-failure.js";
+import { PREPARE_RETRIED_REASONS } from "../contract/dataset.js";
 import { applyConditions, type ConditionInput, findCondition } from "../controller/conditions.js";
 import type { KubeObject } from "../kube/types.js";
 import { ConditionType, Reason } from "../reasons.js";
+import { outputUri } from "./desired.js";
 import type { RunResult } from "./result.js";
 
 export interface DataSetObserved {
@@ -51,14 +53,27 @@ export function computeStatus(ds: DataSet, o: DataSetObserved, now: () => string
     status.columns = out.columns;
     status.digest = out.digest;
     status.version = out.digest.slice(7, 19);
-    status.output = `pvc://${ds.spec.output.claimName}/${ds.spec.output.path}/${out.digest.slice(7)}`;
+    status.output = `${outputUri(ds)}/${out.digest.slice(7)}`;
     status.task = out.task;
     if (out.notes.length > 0) status.notes = out.notes;
     else delete status.notes;
     const msg = `${out.rows.total} rows (train ${out.rows.train}, validation ${out.rows.validation}, test ${out.rows.test}) published as ${status.version}${out.encrypted ? ", encrypted" : ""}`;
     conditions = cond(true, false, false, Reason.Prepared, msg);
+  } else if (r?.phase === "failed" && PREPARE_RETRIED_REASONS.has(r.reason) && !jobCondition(o.job, "Failed")) {
+    // Vault or the store did not answer: the Job retries with back-off, so this is not (yet) a failure.
+    const msg = `${withoutReason(r.message, r.reason)}${RETRYING}`;
+    conditions = [
+      ...cond(false, true, false, r.reason, msg),
+      { type: ConditionType.Reconciling, status: "True", reason: r.reason, message: msg },
+    ];
   } else if (r?.phase === "failed") {
     conditions = cond(false, false, true, r.reason, withoutReason(r.message, r.reason));
+  } else if (jobCondition(o.job, "Failed") && retrying(ds)) {
+    // It kept failing for the same transient cause until the Job gave up: say that cause, not "without reporting".
+    const last = retrying(ds) as { reason: string; message: string };
+    const c = jobCondition(o.job, "Failed");
+    const msg = `${last.message.replace(RETRYING, "")}; ${name} gave up (${c?.reason ?? "Failed"}); delete the Job to retry`;
+    conditions = cond(false, false, true, last.reason, msg);
   } else if (jobCondition(o.job, "Failed")) {
     const c = jobCondition(o.job, "Failed");
     const msg = `${name} failed without reporting (${c?.reason ?? "Failed"}: ${c?.message ?? "no message"}); see its pod's logs; delete the Job to retry`;
@@ -90,6 +105,17 @@ export function computeStatus(ds: DataSet, o: DataSetObserved, now: () => string
   return status;
 }
 
+/** What a retried run's message ends with while its Job retries. */
+const RETRYING = "; retrying with back-off";
+
+/** This generation's Progressing condition when it says a run failed for a transient reason and is retried. */
+function retrying(ds: DataSet): { reason: string; message: string } | undefined {
+  const p = findCondition(ds.status?.conditions, ConditionType.Progressing);
+  const current =
+    p?.observedGeneration === ds.metadata?.generation && ds.status?.observedGeneration === ds.metadata?.generation;
+  return current && p?.status === "True" && PREPARE_RETRIED_REASONS.has(p.reason) ? p : undefined;
+}
+
 /** Whether the status holds this generation's published data (then no Job needs to run again). */
 export function published(ds: DataSet): boolean {
   const ready = findCondition(ds.status?.conditions, ConditionType.Ready);
@@ -100,6 +126,8 @@ export function published(ds: DataSet): boolean {
 /** Published, or a reported failure of this generation's Job that still exists (deleting the Job retries). */
 function keepsOutcome(ds: DataSet, job: KubeObject | undefined): boolean {
   if (published(ds)) return true;
+  // A transient failure reported while the Job retries: kept until the next attempt reports or the Job gives up.
+  if (retrying(ds) && job !== undefined && !jobCondition(job, "Failed") && !jobCondition(job, "Complete")) return true;
   const failed = findCondition(ds.status?.conditions, ConditionType.Failed);
   const gen = ds.metadata?.generation;
   const reported = failed?.status === "True" && failed.observedGeneration === gen && failed.reason !== Reason.JobFailed;

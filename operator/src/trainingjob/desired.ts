@@ -8,6 +8,7 @@ import type { DataSet, TrainingJob } from "../api/v1alpha1/index.js";
 import { child, type DesiredObject } from "../children/child.js";
 import { egressEnv } from "../children/egress-env.js";
 import { podEnv } from "../contract/pod-env.js";
+import { type ObjectStorageSpec, storageNeedsVault, storagePodEnv } from "../contract/storage.js";
 import type { Job, ServiceAccount } from "../kube/models.js";
 import { RESTRICTED_CONTAINER_SECURITY, RESTRICTED_POD_SECURITY } from "../kube/pod-security.js";
 import { controllerReference, RESOURCES } from "../kube/resources.js";
@@ -25,30 +26,46 @@ const NON_RETRIABLE_EXIT_CODES = [2, 3];
  * 1Gi of logs), so a runaway run is evicted rather than filling the node. The model and checkpoints go to the claim.
  */
 const TMP_SIZE_LIMIT = "2Gi";
-const EPHEMERAL_STORAGE = { request: "1Gi", limit: "3Gi" };
+/** With s3:// data or output: the downloaded version, the model and the checkpoints are staged on scratch. */
+const SCRATCH_SIZE_LIMIT = "20Gi";
+const SCRATCH_DIR = "/scratch";
+const EPHEMERAL_STORAGE = { request: "1Gi", limit: "3Gi", s3Limit: "23Gi" };
 
-/** Where the pinned DataSet version lives: pvc://claim/path/<hex>. */
-export interface DataVersion {
-  claim: string;
-  /** Path of the version folder inside the claim. */
-  path: string;
+/** Where the pinned DataSet version lives: pvc://claim/path/<hex>, or s3://bucket/prefix/<hex>. */
+export type DataVersion = {
   digest: string;
   /** Encrypted with a Vault transit key: the pod needs a Vault identity and a memory folder for the plaintext. */
   encrypted: boolean;
-}
+} & (
+  | {
+      claim: string;
+      /** Path of the version folder inside the claim. */
+      path: string;
+    }
+  | {
+      /** The DataSet's output prefix, s3://bucket/prefix (the version folder is <base>/<hex>). */
+      base: string;
+      /** The DataSet's spec.storage (how its pods reach the bucket), the default of the TrainingJob's. */
+      storage?: ObjectStorageSpec | undefined;
+    }
+);
+
+/** The version folder's s3:// URI, for a version in object storage. */
+export const s3VersionUri = (data: DataVersion & { base: string }) =>
+  `${data.base}/${data.digest.replace(/^sha256:/, "")}`;
 
 /** The DataSet's published version, or undefined when it has none yet. */
 export function dataVersionOf(ds: DataSet | undefined): DataVersion | undefined {
   const digest = ds?.status?.digest;
   if (!ds || !digest) return undefined;
   const hex = digest.replace(/^sha256:/, "");
-  const base = `${ds.spec.output.path}`.replace(/\/+$/, "");
-  return {
-    claim: ds.spec.output.claimName,
-    path: `${base}/${hex}`,
-    digest,
-    encrypted: ds.spec.encryption !== undefined,
-  };
+  const encrypted = ds.spec.encryption !== undefined;
+  const o = ds.spec.output;
+  if (o.uri !== undefined) {
+    return { base: o.uri.replace(/\/+$/, ""), storage: ds.spec.storage, digest, encrypted };
+  }
+  const base = `${o.path}`.replace(/\/+$/, "");
+  return { claim: o.claimName ?? "", path: `${base}/${hex}`, digest, encrypted };
 }
 
 /** Where the decrypted copy of an encrypted DataSet lives in the pod: a memory-backed emptyDir, never the claim. */
@@ -73,6 +90,11 @@ export function jobDataVersion(job: Job): DataVersion | undefined {
   };
   const dir = arg("--data");
   const digest = arg("--data-digest");
+  if (dir?.startsWith("s3://") && digest) {
+    // The storage env of the template is what the pod uses; the DataSet's own spec.storage is not needed again.
+    const base = dir.slice(0, dir.lastIndexOf("/"));
+    return { base, digest, encrypted: jobReadsEncrypted(job) };
+  }
   const prefix = `${PVC_ROOT}/${claim}/`;
   if (!claim || !dir?.startsWith(prefix) || !digest) return undefined;
   return { claim, path: dir.slice(prefix.length), digest, encrypted: jobReadsEncrypted(job) };
@@ -83,11 +105,34 @@ export function trainingVaultRole(tj: TrainingJob): string {
   return tj.spec.vaultRole ?? `liftoff-${tj.metadata?.namespace ?? ""}-${tj.metadata?.name ?? ""}-train`;
 }
 
-/** Where the artifact goes: spec.output, or `models/<job>` on the DataSet's claim. */
-export function outputOf(tj: TrainingJob, data: DataVersion): { claim: string; path: string } {
+export type OutputLocation = { claim: string; path: string } | { uri: string };
+
+/**
+ * Where the artifact goes: spec.output, or `models/<job>` next to the DataSet's versions (on its claim, or under its
+ * s3:// prefix).
+ */
+export function outputOf(tj: TrainingJob, data: DataVersion): OutputLocation {
   const o = tj.spec.output;
-  return o ? { claim: o.claimName, path: o.path } : { claim: data.claim, path: `models/${tj.metadata?.name ?? ""}` };
+  if (o?.uri !== undefined) return { uri: o.uri.replace(/\/+$/, "") };
+  if (o?.claimName !== undefined) return { claim: o.claimName, path: o.path ?? "" };
+  const models = `models/${tj.metadata?.name ?? ""}`;
+  return "base" in data ? { uri: `${data.base}/${models}` } : { claim: data.claim, path: models };
 }
+
+/** The output folder's URI (status.model.uri is <this>/<hex>). */
+export const outputUriOf = (out: OutputLocation) => ("uri" in out ? out.uri : `pvc://${out.claim}/${out.path}`);
+
+/** The storage settings of the training pod: its own spec.storage, else its s3:// DataSet's. */
+export function trainingStorage(tj: TrainingJob, data: DataVersion): ObjectStorageSpec | undefined {
+  return tj.spec.storage ?? ("base" in data ? data.storage : undefined);
+}
+
+/** Whether the training pod reads or writes s3:// (its data or its output). */
+export const trainingUsesS3 = (tj: TrainingJob, data: DataVersion) => "base" in data || "uri" in outputOf(tj, data);
+
+/** Whether the training pod logs in to Vault: to unwrap an encrypted DataSet's key, or for its S3 keys. */
+export const trainingNeedsVault = (tj: TrainingJob, data: DataVersion) =>
+  data.encrypted || (trainingUsesS3(tj, data) && storageNeedsVault(trainingStorage(tj, data)));
 
 function ownerReference(tj: TrainingJob): OwnerReference {
   return controllerReference(RESOURCES.TrainingJob, tj, { blockOwnerDeletion: true });
@@ -128,18 +173,21 @@ function container(tj: TrainingJob, ctx: TrainingContext): Wire<V1Container> {
   const memory = String(tj.spec.resources?.memory ?? DEFAULT_RESOURCES.memory);
   const amounts = { cpu, memory, ...(gpu > 0 ? { [GPU]: String(gpu) } : {}) };
   const out = outputOf(tj, data);
-  const outDir = `${PVC_ROOT}/${out.claim}/${out.path}`;
+  const outDir = "uri" in out ? out.uri : `${PVC_ROOT}/${out.claim}/${out.path}`;
+  const s3 = trainingUsesS3(tj, data);
   const env: Wire<V1EnvVar>[] = [
     podEnv("trainSpec", trainSpecJson(tj)),
     podEnv("pvcRoot", PVC_ROOT),
     { name: "TF_CPP_MIN_LOG_LEVEL", value: "2" },
     ...egressEnv(ctx.egressAllow, [tj.spec.model.baseModel?.uri]),
+    ...(s3 ? [...storagePodEnv(trainingStorage(tj, data)), podEnv("scratch", SCRATCH_DIR)] : []),
   ];
-  const mounts: Wire<V1VolumeMount>[] = [
-    { name: "tmp", mountPath: "/tmp" },
-    { name: "data", mountPath: `${PVC_ROOT}/${data.claim}`, readOnly: out.claim !== data.claim },
-  ];
-  if (out.claim !== data.claim) mounts.push({ name: "output", mountPath: `${PVC_ROOT}/${out.claim}` });
+  const claims = claimsOf(data, out);
+  const mounts: Wire<V1VolumeMount>[] = [{ name: "tmp", mountPath: "/tmp" }];
+  if (claims.data)
+    mounts.push({ name: "data", mountPath: `${PVC_ROOT}/${claims.data}`, readOnly: !claims.dataWritten });
+  if (claims.output) mounts.push({ name: "output", mountPath: `${PVC_ROOT}/${claims.output}` });
+  if (s3) mounts.push({ name: "scratch", mountPath: SCRATCH_DIR });
   if (data.encrypted) mounts.push({ name: PLAIN_VOLUME, mountPath: PLAIN_DIR });
   if (report) {
     const parts = reportPodParts(report);
@@ -152,7 +200,7 @@ function container(tj: TrainingJob, ctx: TrainingContext): Wire<V1Container> {
     args: [
       "train",
       "--data",
-      `${PVC_ROOT}/${data.claim}/${data.path}`,
+      "base" in data ? s3VersionUri(data) : `${PVC_ROOT}/${data.claim}/${data.path}`,
       "--data-digest",
       data.digest,
       ...(data.encrypted ? ["--plain-dir", PLAIN_DIR] : []),
@@ -167,7 +215,7 @@ function container(tj: TrainingJob, ctx: TrainingContext): Wire<V1Container> {
     env,
     resources: {
       requests: { ...amounts, "ephemeral-storage": EPHEMERAL_STORAGE.request },
-      limits: { ...amounts, "ephemeral-storage": EPHEMERAL_STORAGE.limit },
+      limits: { ...amounts, "ephemeral-storage": s3 ? EPHEMERAL_STORAGE.s3Limit : EPHEMERAL_STORAGE.limit },
     },
     securityContext: RESTRICTED_CONTAINER_SECURITY,
     volumeMounts: mounts,
@@ -179,10 +227,24 @@ export interface TrainingContext {
   runtimeImage: string;
   data: DataVersion;
   report?: ReportSettings | undefined;
-  /** Where pods find Vault; the pod gets a Vault identity only when its DataSet version is encrypted. */
+  /** Where pods find Vault; the pod gets a Vault identity only when trainingNeedsVault. */
   vault?: VaultSettings | undefined;
   /** The operator's --egress-allow, for an http(s) base model. */
   egressAllow?: string | undefined;
+}
+
+/**
+ * The claims the pod mounts: the DataSet's (read-only unless the output is on it too) and the output's when it is
+ * another one; none for s3:// locations.
+ */
+function claimsOf(data: DataVersion, out: OutputLocation) {
+  const dataClaim = "claim" in data ? data.claim : undefined;
+  const outClaim = "claim" in out ? out.claim : undefined;
+  return {
+    data: dataClaim,
+    dataWritten: dataClaim !== undefined && outClaim === dataClaim,
+    output: outClaim !== undefined && outClaim !== dataClaim ? outClaim : undefined,
+  };
 }
 
 export function desiredObjects(tj: TrainingJob, ctx: TrainingContext): DesiredObject[] {
@@ -190,11 +252,11 @@ export function desiredObjects(tj: TrainingJob, ctx: TrainingContext): DesiredOb
   const names = trainingNames(name);
   const rp = tj.spec.runPolicy;
   const out = outputOf(tj, ctx.data);
-  const volumes: Wire<V1Volume>[] = [
-    { name: "tmp", emptyDir: { sizeLimit: TMP_SIZE_LIMIT } },
-    { name: "data", persistentVolumeClaim: { claimName: ctx.data.claim } },
-  ];
-  if (out.claim !== ctx.data.claim) volumes.push({ name: "output", persistentVolumeClaim: { claimName: out.claim } });
+  const claims = claimsOf(ctx.data, out);
+  const volumes: Wire<V1Volume>[] = [{ name: "tmp", emptyDir: { sizeLimit: TMP_SIZE_LIMIT } }];
+  if (claims.data) volumes.push({ name: "data", persistentVolumeClaim: { claimName: claims.data } });
+  if (claims.output) volumes.push({ name: "output", persistentVolumeClaim: { claimName: claims.output } });
+  if (trainingUsesS3(tj, ctx.data)) volumes.push({ name: "scratch", emptyDir: { sizeLimit: SCRATCH_SIZE_LIMIT } });
   // Counted against the pod's memory limit; gone with the pod, so no plaintext outlives it on any disk.
   if (ctx.data.encrypted) volumes.push({ name: PLAIN_VOLUME, emptyDir: { medium: "Memory" } });
   if (ctx.report) volumes.push(reportPodParts(ctx.report).volume as Wire<V1Volume>);
@@ -210,7 +272,7 @@ export function desiredObjects(tj: TrainingJob, ctx: TrainingContext): DesiredOb
     ...(tol.length > 0 ? { tolerations: tol } : {}),
   };
   const pod =
-    ctx.data.encrypted && ctx.vault
+    trainingNeedsVault(tj, ctx.data) && ctx.vault
       ? withVaultIdentity(podSpec, ctx.vault, trainingVaultRole(tj), [CONTAINER])
       : podSpec;
   const sa: DesiredObject<ServiceAccount> = child(RESOURCES.ServiceAccount, meta(tj, names.serviceAccount), {

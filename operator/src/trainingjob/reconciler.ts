@@ -28,6 +28,8 @@ import {
   jobDataVersion,
   jobReadsEncrypted,
   outputOf,
+  outputUriOf,
+  trainingNeedsVault,
 } from "./desired.js";
 import { jobUpdate } from "./job-update.js";
 import { ANNOTATION_DATASET_DIGEST, LABEL_TJ, trainingNames } from "./names.js";
@@ -140,13 +142,11 @@ export class TrainingJobReconciler implements Reconciler {
         : `DataSet ${ref} ${ds ? "is not Ready yet" : "does not exist"}; training starts when it is`;
       return { waiting: { reason: Reason.DataSetNotReady, message } };
     }
-    if (data.encrypted && !this.o.vault) {
-      return {
-        waiting: {
-          reason: Reason.VaultUnreachable,
-          message: `DataSet ${tj.spec.dataSetRef.name} is encrypted, but the operator runs without --vault-addr, so the training pod could not unwrap its data key; start the operator with --vault-addr`,
-        },
-      };
+    if (trainingNeedsVault(tj, data) && !this.o.vault) {
+      const why = data.encrypted
+        ? `DataSet ${tj.spec.dataSetRef.name} is encrypted, but the operator runs without --vault-addr, so the training pod could not unwrap its data key`
+        : "the storage's credentials are in Vault, but the operator runs without --vault-addr, so the training pod could not read its S3 keys";
+      return { waiting: { reason: Reason.VaultUnreachable, message: `${why}; start the operator with --vault-addr` } };
     }
     return { data };
   }
@@ -223,7 +223,7 @@ export class TrainingJobReconciler implements Reconciler {
         ...o,
         pods,
         outcome: outcomeOfPods(pods),
-        outputUri: out ? `pvc://${out.claim}/${out.path}` : undefined,
+        outputUri: out ? outputUriOf(out) : undefined,
       },
       this.now,
     );

@@ -13,6 +13,8 @@ import {
   desiredObjects,
   jobDataVersion,
   jobReadsEncrypted,
+  outputOf,
+  outputUriOf,
   PLAIN_DIR,
 } from "./desired.js";
 import { jobUpdate } from "./job-update.js";
@@ -670,5 +672,61 @@ describe("TrainingJobReconciler", () => {
     const stalled = written.status?.conditions?.find((c) => c.type === "Stalled");
     expect(stalled).toMatchObject({ status: "True", reason: Reason.ApplyFailed });
     expect(stalled?.message).toBe("cannot apply Job penguins-train: denied by policy");
+  });
+});
+
+describe("training Job on s3://", () => {
+  const storage = { endpoint: "http://10.88.0.1:8333", credentials: { vaultKV: { path: "secret/data/liftoff/s3" } } };
+  const s3DataSet: DataSet = {
+    metadata: { name: "penguins", namespace: "ml" },
+    spec: { output: { uri: "s3://liftoff/datasets/penguins/" }, storage } as DataSet["spec"],
+    status: { digest: `sha256:${HEX}`, conditions: [] },
+  };
+  const s3Data = dataVersionOf(s3DataSet) as DataVersion;
+  const vault = { address: "https://vault:8200", caConfigMap: { name: "kube-root-ca.crt", key: "ca.crt" } };
+  const jobFor = (d: DataVersion, spec: Partial<TrainingJobSpec> = {}) =>
+    desiredObjects(tj(spec), { runtimeImage: "r/x:1", data: d, vault })[1]?.object as Job;
+
+  it("reads the version from the bucket and writes the model next to it, with no claim, the DataSet's storage and Vault", () => {
+    const job = jobFor(s3Data);
+    const p = job.spec?.template.spec;
+    const c = p?.containers[0];
+    expect(c?.args?.slice(0, 7)).toEqual([
+      "train",
+      "--data",
+      `s3://liftoff/datasets/penguins/${HEX}`,
+      "--data-digest",
+      `sha256:${HEX}`,
+      "--out",
+      "s3://liftoff/datasets/penguins/models/penguins",
+    ]);
+    expect(c?.args?.slice(7, 9)).toEqual([
+      "--checkpoint-dir",
+      "s3://liftoff/datasets/penguins/models/penguins/.checkpoints/u-1",
+    ]);
+    expect(p?.volumes?.map((v) => v.name)).toEqual(["tmp", "scratch", "liftoff-vault"]);
+    const env = Object.fromEntries((c?.env ?? []).map((e) => [e.name, e.value]));
+    expect(env.AWS_ENDPOINT_URL_S3).toBe("http://10.88.0.1:8333");
+    expect(env.LIFTOFF_S3_VAULT_KV_PATH).toBe("secret/data/liftoff/s3");
+    expect(env.LIFTOFF_SCRATCH).toBe("/scratch");
+    expect(env.LIFTOFF_VAULT_ROLE).toBe("liftoff-ml-penguins-train");
+    expect(jobDataVersion(job)).toEqual({
+      base: "s3://liftoff/datasets/penguins",
+      digest: `sha256:${HEX}`,
+      encrypted: false,
+    });
+    expect(outputUriOf(outputOf(tj(), s3Data))).toBe("s3://liftoff/datasets/penguins/models/penguins");
+  });
+
+  it("its own spec.storage and output.uri win; a claim DataSet with an s3 output mounts only the data claim", () => {
+    const own = { region: "eu-west-1" };
+    const c = jobFor(data, { output: { uri: "s3://models/churn" }, storage: own }).spec?.template.spec;
+    expect(c?.volumes?.map((v) => v.name)).toEqual(["tmp", "data", "scratch"]);
+    expect(c?.containers[0]?.volumeMounts).toContainEqual({ name: "data", mountPath: "/mnt/pvc/data", readOnly: true });
+    const env = c?.containers[0]?.env ?? [];
+    expect(env).toContainEqual({ name: "AWS_REGION", value: "eu-west-1" });
+    // No Vault: neither encrypted data nor Vault-held keys (the pod's own AWS identity).
+    expect(env.some((e) => e.name.startsWith("LIFTOFF_VAULT_"))).toBe(false);
+    expect(c?.containers[0]?.args).toContain("s3://models/churn");
   });
 });

@@ -20,6 +20,7 @@ import { SPLIT_DEFAULTS } from "./dataset.js";
 import { POD_ENV, type PodCommand, type PodEnvKey } from "./pod-env.js";
 import type { ModelProcessing } from "./processing.js";
 import { ReportBody, type ReportUpdate } from "./report.js";
+import { AWS_ENV } from "./storage.js";
 import { VAULT_REASONS } from "./vault-reasons.js";
 
 const HEX = "a".repeat(64);
@@ -32,8 +33,8 @@ const vault = {
   tokenExpirationSeconds: 600,
 };
 
-/** Variables the operator sets that are not the runtime's own (Kubernetes' downward API, TensorFlow's logging). */
-const FOREIGN = new Set(["POD_IP", "TF_CPP_MIN_LOG_LEVEL"]);
+/** Variables the operator sets that are not the runtime's own (Kubernetes' downward API, TensorFlow's logging, the AWS SDK's). */
+const FOREIGN = new Set(["POD_IP", "TF_CPP_MIN_LOG_LEVEL", ...Object.values(AWS_ENV)]);
 
 const mdep = (spec: Partial<ModelDeployment["spec"]>): ModelDeployment =>
   ({
@@ -207,6 +208,33 @@ const PODS: [string, Built[]][] = [
   [
     "TrainingJob on encrypted data, with report and Vault",
     trainingObjects(trainingJob, { runtimeImage: IMAGE, data: data(true), report, vault }).map((d) => d.object),
+  ],
+  [
+    "DataSet prepare Job from and to s3://, keys in Vault KV",
+    [
+      prepareJob(
+        dataSet({
+          source: { s3: { uri: "s3://raw/penguins.csv" } },
+          output: { uri: "s3://liftoff/datasets/penguins" },
+          storage: { endpoint: "http://10.0.0.1:8333", credentials: { vaultKV: { path: "secret/data/s3" } } },
+        }),
+        { runtimeImage: IMAGE, report, vault },
+      ).object,
+    ],
+  ],
+  [
+    "TrainingJob writing to s3://, keys from Vault's AWS engine",
+    trainingObjects(
+      {
+        ...trainingJob,
+        spec: {
+          ...trainingJob.spec,
+          output: { uri: "s3://models/penguins" },
+          storage: { credentials: { vaultAWS: { path: "aws/creds/trainer" } } },
+        },
+      },
+      { runtimeImage: IMAGE, data: data(false), report, vault },
+    ).map((d) => d.object),
   ],
 ];
 

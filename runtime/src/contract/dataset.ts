@@ -38,3 +38,15 @@ export const DATASET_DEFAULTS = {
   /** spec.encryption.vaultRole */
   encryptionVaultRole: "liftoff-dataset",
 } as const;
+
+/**
+ * Reasons of a failed prepare run that may pass on a later attempt (the source, Vault or the object store did not
+ * answer): prepare exits 1 for them, so the Job retries with back-off, and the operator shows the DataSet as
+ * Progressing (retrying) rather than Failed until the Job gives up.
+ */
+export const PREPARE_RETRIED_REASONS: ReadonlySet<string> = new Set([
+  "SourceUnreachable",
+  "VaultUnreachable",
+  "VaultSealed",
+  "StorageUnreachable",
+]);

@@ -119,7 +119,11 @@ export const POD_ENV = {
   dataSetSpec: { name: "LIFTOFF_DATASET_SPEC", readBy: ["prepare"], meaning: "the DataSet's spec as JSON" },
   prepareOut: { name: "LIFTOFF_PREPARE_OUT", readBy: ["prepare"], meaning: "output folder (else --out)" },
   sourceRoot: { name: "LIFTOFF_SOURCE_ROOT", readBy: ["prepare"], meaning: "where source.pvc's claim is mounted" },
-  scratch: { name: "LIFTOFF_SCRATCH", readBy: ["prepare"], meaning: "private working space" },
+  scratch: {
+    name: "LIFTOFF_SCRATCH",
+    readBy: ["prepare", "train"],
+    meaning: "private working space (train: where s3:// data, checkpoints and the model are staged)",
+  },
   memoryLimit: {
     name: "LIFTOFF_MEMORY_LIMIT",
     readBy: ["prepare", "serve"],

@@ -5,28 +5,25 @@
 import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { PREPARE_RETRIED_REASONS } from "../contract/dataset.js";
 import type { ReportUpdate } from "../contract/report.js";
 import { EgressError, egressPolicy } from "../net/egress.js";
 import { ReportError, reporterFromEnv } from "../report/reporter.js";
-import { type VaultClient, vaultClientFromEnv } from "../vault/index.js";
-import { noSpaceError, PrepareError, PrepareReason, type PrepareReasonName } from "./errors.js";
+import { isS3Uri, openS3 } from "../s3-uri.js";
+import { type VaultKvClient, vaultClientFromEnv } from "../vault/index.js";
+import { noSpaceError, PrepareError, PrepareReason, type PrepareReasonName, storageFailure } from "./errors.js";
 import { PREPARE_HELP } from "./help.js";
 import { removeAllVersions } from "./output.js";
 import { type PrepareResult, type PrepareSecrets, runPrepare } from "./pipeline.js";
+import { cleanCrashedWrites, publishToS3, removeAllS3Versions } from "./s3-output.js";
 import { openSource } from "./source.js";
 import { loadSpecFile, type PrepareSpec, specWithDefaults } from "./spec.js";
 import { statusSummary } from "./summary.js";
 
-const RETRYABLE = new Set<PrepareReasonName>([
-  PrepareReason.SourceUnreachable,
-  PrepareReason.VaultUnreachable,
-  PrepareReason.VaultSealed,
-]);
-
 const EXIT_PERMANENT = 3;
 
 /** The shared Vault client when the env names a Vault (spec fields that need one fail clearly without it). */
-async function secretsFromEnv(env: NodeJS.ProcessEnv): Promise<VaultClient | undefined> {
+async function secretsFromEnv(env: NodeJS.ProcessEnv): Promise<VaultKvClient | undefined> {
   if (!env.LIFTOFF_VAULT_ADDR) return undefined;
   try {
     return await vaultClientFromEnv(env);
@@ -105,8 +102,16 @@ export async function prepareMain(argv: string[], env: NodeJS.ProcessEnv): Promi
   const finish = async (update: ReportUpdate) => {
     if (reporter) await reporter.report(update);
   };
-  let vault: VaultClient | undefined;
+  let vault: VaultKvClient | undefined;
   try {
+    if (values.delete && isS3Uri(out)) {
+      vault = await secretsFromEnv(env);
+      const { store, key } = await openS3(out, env, vault);
+      const removed = await removeAllS3Versions(store, key);
+      log(`removed ${removed.length} version folder(s) under ${out}`);
+      await finish({ phase: "succeeded", data: { deleted: removed.length } });
+      return 0;
+    }
     if (values.delete) {
       const removed = await removeAllVersions(inRoot(out));
       log(`removed ${removed.length} version folder(s) under ${out}`);
@@ -124,14 +129,22 @@ export async function prepareMain(argv: string[], env: NodeJS.ProcessEnv): Promi
         env.LIFTOFF_SCRATCH ??
         path.join(tmpdir(), `liftoff-prepare-${process.pid}`),
     );
+    const s3 = (uri: string) => openS3(uri, env, vault);
+    // An s3:// output: the version is published in scratch, then uploaded (s3-output.ts).
+    const s3Out = isS3Uri(out) ? await s3(out) : undefined;
+    if (s3Out) {
+      const removed = await cleanCrashedWrites(s3Out.store, s3Out.key);
+      if (removed > 0) log(`removed ${removed} object(s) a crashed run left under ${out}`);
+    }
     const result: PrepareResult = await runPrepare({
       spec,
-      out: inRoot(out),
+      out: s3Out ? path.join(scratch, "out") : inRoot(out),
       scratch,
       source: openSource(spec, {
         sourceRoot: inRoot((values["source-root"] as string | undefined) ?? env.LIFTOFF_SOURCE_ROOT ?? "."),
         ...(secrets ? { secrets } : {}),
         http: { egress },
+        s3,
       }),
       ...(secrets ? { secrets } : {}),
       threads: threads(env),
@@ -141,6 +154,11 @@ export async function prepareMain(argv: string[], env: NodeJS.ProcessEnv): Promi
     }).catch((err: unknown) => {
       throw vaultError(err);
     });
+    if (s3Out) {
+      const up = await publishToS3(s3Out.store, s3Out.key, result.dir, spec.retainVersions, keepVersions(env));
+      log(`uploaded ${up.uri}${up.pruned.length > 0 ? `, pruned ${up.pruned.length} older version(s)` : ""}`);
+      result.dir = up.uri;
+    }
     const r = result.rows;
     log(`rows read ${r.read}, kept ${r.total} (train ${r.train}, validation ${r.validation}, test ${r.test})`);
     process.stdout.write(`${JSON.stringify({ digest: result.digest, dir: result.dir, rows: r })}\n`);
@@ -153,7 +171,7 @@ export async function prepareMain(argv: string[], env: NodeJS.ProcessEnv): Promi
       return 1;
     }
     // A full disk anywhere (DuckDB's spill, the output) is said as such, not as an internal error.
-    const failure = err instanceof PrepareError ? err : (noSpaceError(err, "preparing") ?? err);
+    const failure = err instanceof PrepareError ? err : (storageFailure(err) ?? noSpaceError(err, "preparing") ?? err);
     if (!(failure instanceof PrepareError)) {
       log(`internal error: ${(failure as Error).stack ?? failure}`);
       await finish({
@@ -167,7 +185,7 @@ export async function prepareMain(argv: string[], env: NodeJS.ProcessEnv): Promi
     await finish({ phase: "failed", reason: failure.reason, message: failure.message }).catch((e: Error) =>
       log(`could not report the failure: ${e.message}`),
     );
-    return RETRYABLE.has(failure.reason) ? 1 : EXIT_PERMANENT;
+    return PREPARE_RETRIED_REASONS.has(failure.reason) ? 1 : EXIT_PERMANENT;
   } finally {
     vault?.close();
   }

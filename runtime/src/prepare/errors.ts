@@ -1,7 +1,9 @@
 // The one catalogue of reasons a prepare run fails with; the operator copies reason and message into the DataSet's
 // Failed and Ready conditions, so every message says what is wrong and what to change.
 import { EgressReason } from "../contract/egress.js";
+import { StorageReason } from "../contract/storage-reasons.js";
 import { VaultReason } from "../contract/vault-reasons.js";
+import { StorageError } from "../storage/errors.js";
 
 export const PrepareReason = {
   InvalidSpec: "InvalidSpec",
@@ -18,6 +20,7 @@ export const PrepareReason = {
   ...VaultReason,
   OutputNotWritable: "OutputNotWritable",
   NoSpace: "NoSpace",
+  ...StorageReason,
 } as const;
 
 export type PrepareReasonName = (typeof PrepareReason)[keyof typeof PrepareReason];
@@ -46,4 +49,10 @@ export function noSpaceError(err: unknown, doing: string): PrepareError | undefi
     PrepareReason.NoSpace,
     `no space left on the volume while ${doing} (${detail}); the data does not fit the prepare pod's scratch or output space`,
   );
+}
+
+/** A storage-layer failure (an s3:// source or output) as the prepare reason of the same name; else undefined. */
+export function storageFailure(err: unknown): PrepareError | undefined {
+  if (!(err instanceof StorageError)) return undefined;
+  return new PrepareError(err.reason, err.message.slice(err.reason.length + 2));
 }

@@ -1,10 +1,11 @@
-// Opens the DataSet's source for DuckDB: inline data and http downloads become files in scratch, a pvc path is read
-// in place, a PostgreSQL query is streamed through a server-side cursor into a DuckDB table (all columns as text,
-// cast by the schema check like CSV fields).
+// Opens the DataSet's source for DuckDB: inline data and http and s3:// downloads become files in scratch, a pvc
+// path is read in place, a PostgreSQL query is streamed through a server-side cursor into a DuckDB table (all
+// columns as text, cast by the schema check like CSV fields).
 import { access, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { PrepareError, PrepareReason } from "./errors.js";
+import type { ObjectStore } from "../storage/object-store.js";
+import { PrepareError, PrepareReason, storageFailure } from "./errors.js";
 import { downloadHttp, type HttpLimits } from "./http-source.js";
 import type { PrepareSecrets } from "./pipeline.js";
 import { copyPostgres } from "./postgres-source.js";
@@ -23,6 +24,8 @@ export interface LoadedSource {
 export interface SourceContext {
   /** Where the source claim is mounted (pvc sources): the path is resolved below it. */
   sourceRoot?: string;
+  /** Opens the store of an s3:// URI (s3 sources): its bucket and key. */
+  s3?: (uri: string) => Promise<{ store: ObjectStore; key: string }>;
   secrets?: PrepareSecrets;
   http?: Partial<HttpLimits>;
 }
@@ -54,6 +57,18 @@ export function openSource(spec: PrepareSpec, ctx: SourceContext) {
       await downloadHttp(s.http.url, file, ctx.http);
       return { file, label: new URL(s.http.url).origin + new URL(s.http.url).pathname };
     }
+    if (s.s3) {
+      // Streamed to scratch (verified against the object's sha256 metadata when it has one), then read like a file.
+      if (!ctx.s3) throw new PrepareError(PrepareReason.InvalidSpec, "an s3 source needs the storage settings");
+      const { store, key } = await ctx.s3(s.s3.uri);
+      const file = path.join(scratch, `source.${EXT[spec.format]}`);
+      try {
+        await store.download(key, file);
+      } catch (err) {
+        throw storageFailure(err) ?? err;
+      }
+      return { file, label: s.s3.uri };
+    }
     if (s.postgres) {
       if (!ctx.secrets) {
         throw new PrepareError(
@@ -65,6 +80,6 @@ export function openSource(spec: PrepareSpec, ctx: SourceContext) {
       const names = await copyPostgres(db, dsn, s.postgres.query, "pg_raw");
       return { table: "pg_raw", names, label: "the postgres query" };
     }
-    throw new PrepareError(PrepareReason.InvalidSpec, "set exactly one data source: http, pvc, inline or postgres");
+    throw new PrepareError(PrepareReason.InvalidSpec, "set exactly one data source: http, pvc, inline, postgres or s3");
   };
 }

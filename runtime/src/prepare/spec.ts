@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { CSV_DEFAULTS, DATASET_DEFAULTS, PANDAS_NA_VALUES, SPLIT_DEFAULTS } from "../contract/dataset.js";
+import type { ObjectStorageSpec } from "../contract/storage.js";
 import { RESERVED_HINT } from "./clean.js";
 import { PrepareError, PrepareReason } from "./errors.js";
 
@@ -25,15 +26,19 @@ export interface PrepareSpec {
     pvc?: { claimName: string; path: string };
     inline?: { data: string };
     postgres?: { query: string; dsnSecret: VaultRef };
+    s3?: { uri: string };
   };
   format: "csv" | "jsonl" | "parquet";
   csv: { delimiter: string; header: boolean; quote: string; naValues: string[] };
   schema: { columns: { name: string; type: ColumnType; pii: boolean }[]; target: string };
   transforms: TransformSpec[];
   split: { train: number; validation: number; test: number; seed: number };
-  output: { claimName: string; path: string };
+  /** A claim's folder, or an s3:// prefix (the operator passes either as --out). */
+  output: { claimName?: string; path?: string; uri?: string };
   encryption?: { transitKey: string; vaultRole: string };
   retainVersions: number;
+  /** How the pod reaches s3:// (the operator turns it into the pod's env; a local run uses the AWS_* env). */
+  storage?: ObjectStorageSpec;
 }
 
 /**
@@ -51,6 +56,7 @@ export interface DataSetSpecInput {
   output?: PrepareSpec["output"];
   encryption?: { transitKey: string; vaultRole?: string };
   retainVersions?: number;
+  storage?: ObjectStorageSpec;
 }
 
 const bad = (message: string) => new PrepareError(PrepareReason.InvalidSpec, message);
@@ -61,8 +67,8 @@ export function specWithDefaults(raw: unknown): PrepareSpec {
   const found = doc?.kind === "DataSet" ? doc.spec : raw;
   if (!found || typeof found !== "object") throw bad("the manifest has no DataSet spec");
   const spec = found as DataSetSpecInput;
-  const sources = (["http", "pvc", "inline", "postgres"] as const).filter((k) => spec.source?.[k]);
-  if (sources.length !== 1) throw bad("set exactly one data source: http, pvc, inline or postgres");
+  const sources = (["http", "pvc", "inline", "postgres", "s3"] as const).filter((k) => spec.source?.[k]);
+  if (sources.length !== 1) throw bad("set exactly one data source: http, pvc, inline, postgres or s3");
   const columns = spec.schema?.columns;
   if (!Array.isArray(columns) || columns.length === 0) throw bad("schema.columns must list the columns");
   const reserved = columns.find((c) => c.name.startsWith("__"));
@@ -71,7 +77,7 @@ export function specWithDefaults(raw: unknown): PrepareSpec {
   if (!columns.some((c) => c.name === target)) {
     throw bad("target must name one of schema.columns");
   }
-  if (!spec.output?.path) throw bad("output.path is required");
+  if (!spec.output?.path && !spec.output?.uri) throw bad("output.path (or output.uri, s3://bucket/prefix) is required");
   const split = { ...SPLIT_DEFAULTS, ...spec.split };
   if (Math.abs(split.train + split.validation + split.test - 1) > 1e-6) {
     throw bad("split fractions train + validation + test must sum to 1");
@@ -90,6 +96,7 @@ export function specWithDefaults(raw: unknown): PrepareSpec {
     output: spec.output,
     ...(spec.encryption ? { encryption: { vaultRole: DATASET_DEFAULTS.encryptionVaultRole, ...spec.encryption } } : {}),
     retainVersions: spec.retainVersions ?? DATASET_DEFAULTS.retainVersions,
+    ...(spec.storage ? { storage: spec.storage } : {}),
   };
 }
 

@@ -4,6 +4,7 @@
 // cannot help), 3 NaN loss (neither), 1 anything else (retried up to backoffLimit). The reason and message also
 // go to the termination log, which the operator copies into the TrainingJob's conditions.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
@@ -11,18 +12,24 @@ import { fetchArtifact, inContainerRoot, resolveModelUri } from "../artifact.js"
 import { initBackend } from "../backends.js";
 import { BACKENDS, type BackendChoice } from "../config.js";
 import { ARTIFACT_FORMAT_VERSION, type PreprocessingJson } from "../contract/artifacts.js";
+import { POD_ENV } from "../contract/pod-env.js";
+import { StorageReason } from "../contract/storage-reasons.js";
 import { ConfigError } from "../errors.js";
 import { EgressError, egressPolicy } from "../net/egress.js";
 import { reporterFromEnv } from "../report/reporter.js";
-import { vaultClientFromEnv } from "../vault/index.js";
+import { isS3Uri } from "../s3-uri.js";
+import { StorageError } from "../storage/errors.js";
+import type { VaultReader } from "../storage/s3-client.js";
+import { VaultError, type VaultKvClient, vaultClientFromEnv } from "../vault/index.js";
 import { RUNTIME_NAME } from "../version.js";
 import { openSplit } from "./data.js";
-import { InputFailure, type KeyUnwrapper, openDataSetInput } from "./input.js";
+import { InputFailure, type KeyUnwrapper, openDataSetInput, RETRYABLE_VAULT } from "./input.js";
 import { buildStack, fineTune, headFor } from "./layers.js";
 import { makeLoss, makeOptimizer } from "./objective.js";
 import { type LineageJson, publishArtifact, serializeModel } from "./publish.js";
 import { progressReporter } from "./report.js";
 import { installAsMathRandom, Sfc32 } from "./rng.js";
+import { maybeS3, restoreFromBucket, stageDataVersion, uploadCheckpoint, uploadModel } from "./s3-staging.js";
 import { readTrainSpec, type TrainSpec, trainSpecOf } from "./spec.js";
 import { evaluate, type Progress, TrainingFailure, train } from "./trainer.js";
 
@@ -117,17 +124,21 @@ export async function parseTrainArgs(argv: string[], env: NodeJS.ProcessEnv): Pr
   }
   const prefix = env.LIFTOFF_PATH_PREFIX;
   const inRoot = (p: string) => (prefix && path.isAbsolute(p) ? path.join(prefix, p) : path.resolve(p));
-  const out = inRoot(values.out);
+  // An s3:// location stays a URI: runTrain stages it on local scratch (s3-staging.ts).
+  const at = (p: string) => (isS3Uri(p) ? p.replace(/\/+$/, "") : inRoot(p));
+  const out = at(values.out);
   return {
     spec,
     job,
-    data: inRoot(values.data),
+    data: at(values.data),
     ...(values["data-digest"] ? { dataDigest: values["data-digest"] } : {}),
     ...(values["plain-dir"] ? { plainDir: inRoot(values["plain-dir"]) } : {}),
     out,
     checkpointDir: values["checkpoint-dir"]
-      ? inRoot(values["checkpoint-dir"])
-      : path.join(out, ".checkpoints", spec.name),
+      ? at(values["checkpoint-dir"])
+      : isS3Uri(out)
+        ? `${out}/.checkpoints/${spec.name}`
+        : path.join(out, ".checkpoints", spec.name),
     checkpointSeconds: intFlag(values["checkpoint-seconds"], "checkpoint-seconds", 300, 1),
     keep: intFlag(values["keep-checkpoints"], "keep-checkpoints", 3, 1),
     backend,
@@ -180,18 +191,70 @@ function vaultFromEnv(env: NodeJS.ProcessEnv): () => Promise<KeyUnwrapper> {
   };
 }
 
+/** The Vault client for S3 keys, when the env says they are in Vault (LIFTOFF_S3_VAULT_*): logged in once, lazily. */
+function s3Vault(env: NodeJS.ProcessEnv) {
+  let client: Promise<VaultKvClient> | undefined;
+  return {
+    get: async (): Promise<VaultReader | undefined> => {
+      if (!env[POD_ENV.s3VaultKvPath.name] && !env[POD_ENV.s3VaultAwsPath.name]) return undefined;
+      // Without a Vault address the storage layer says which variable wants one.
+      if (!env.LIFTOFF_VAULT_ADDR) return undefined;
+      client ??= vaultClientFromEnv(env).catch((err: unknown) => {
+        if (!(err instanceof VaultError)) throw err;
+        throw new InputFailure(
+          err.reason,
+          `cannot log in to Vault for the S3 keys: ${err.message}`,
+          RETRYABLE_VAULT.has(err.reason),
+        );
+      });
+      return client;
+    },
+    close: async () => (await client?.catch(() => undefined))?.close(),
+  };
+}
+
 export async function runTrain(args: TrainArgs, env: NodeJS.ProcessEnv, io: TrainIO): Promise<TrainOutcome> {
-  const input = await openDataSetInput({
-    data: args.data,
-    ...(args.dataDigest !== undefined ? { dataDigest: args.dataDigest } : {}),
-    ...(args.plainDir !== undefined ? { plainDir: args.plainDir } : {}),
-    vault: io.vault ?? vaultFromEnv(env),
-    log: io.log,
-  });
+  const vault = s3Vault(env);
   try {
-    return await trainOn(input.dir, input.digest, args, env, io);
+    const scratch = env.LIFTOFF_SCRATCH ?? path.join(tmpdir(), `liftoff-train-${process.pid}`);
+    const dataAt = await maybeS3(args.data, env, vault.get);
+    const outAt = await maybeS3(args.out, env, vault.get);
+    const checkpointsAt = await maybeS3(args.checkpointDir, env, vault.get);
+    const local: TrainArgs = {
+      ...args,
+      data: dataAt ? await stageDataVersion(dataAt, scratch) : args.data,
+      out: outAt ? path.join(scratch, "out") : args.out,
+      checkpointDir: checkpointsAt ? path.join(scratch, "checkpoints") : args.checkpointDir,
+    };
+    if (dataAt) io.log(`downloaded the DataSet version ${args.data}`);
+    if (checkpointsAt) {
+      const got = await restoreFromBucket(checkpointsAt, local.checkpointDir);
+      if (got) io.log(`downloaded checkpoint ${got} from ${args.checkpointDir}`);
+    }
+    const input = await openDataSetInput({
+      data: local.data,
+      ...(args.dataDigest !== undefined ? { dataDigest: args.dataDigest } : {}),
+      ...(args.plainDir !== undefined ? { plainDir: args.plainDir } : {}),
+      vault: io.vault ?? vaultFromEnv(env),
+      log: io.log,
+    });
+    let outcome: TrainOutcome;
+    try {
+      const upload = checkpointsAt
+        ? (name: string) => uploadCheckpoint(checkpointsAt, local.checkpointDir, name, args.keep)
+        : undefined;
+      outcome = await trainOn(input.dir, input.digest, local, env, io, upload);
+    } finally {
+      await input.dispose();
+    }
+    if (outAt) {
+      const uri = await uploadModel(outAt, outcome.model.dir);
+      io.log(`uploaded the model to ${uri}`);
+      outcome = { ...outcome, model: { ...outcome.model, uri } };
+    }
+    return outcome;
   } finally {
-    await input.dispose();
+    await vault.close();
   }
 }
 
@@ -201,6 +264,7 @@ async function trainOn(
   args: TrainArgs,
   env: NodeJS.ProcessEnv,
   io: TrainIO,
+  onCheckpoint?: (name: string) => Promise<void>,
 ): Promise<TrainOutcome> {
   const { spec } = args;
   const pre = await readJson<PreprocessingJson>(path.join(data, "preprocessing.json"), "preprocessing.json");
@@ -246,6 +310,7 @@ async function trainOn(
     checkpointDir: args.checkpointDir,
     checkpointSeconds: args.checkpointSeconds,
     keepCheckpoints: args.keep,
+    ...(onCheckpoint ? { onCheckpoint } : {}),
     onProgress: io.progress,
     log: io.log,
     ...(io.now ? { now: io.now } : {}),
@@ -314,6 +379,12 @@ export async function trainMain(argv: string[], env: NodeJS.ProcessEnv): Promise
     }
     if (err instanceof InputFailure) return fail(err.reason, err.message, err.retryable ? EXIT.failed : EXIT.badInput);
     if (err instanceof ConfigError) return fail("InvalidSpec", err.message, EXIT.badInput);
+    if (err instanceof StorageError) {
+      // Transient (no answer, a transfer cut): the Job retries; a missing object, denied keys or bad bytes: not.
+      const retry =
+        err.reason === StorageReason.StorageUnreachable || err.reason === StorageReason.StorageTransferFailed;
+      return fail(err.reason, err.message, retry ? EXIT.failed : EXIT.badInput);
+    }
     if (err instanceof EgressError) return fail(err.reason, err.message, EXIT.badInput);
     return fail("TrainingError", (err as Error).message, EXIT.failed);
   }

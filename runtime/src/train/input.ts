@@ -53,7 +53,7 @@ export interface InputOptions {
 }
 
 const SHM = "/dev/shm";
-const RETRYABLE_VAULT = new Set(["VaultUnreachable", "VaultSealed"]);
+export const RETRYABLE_VAULT = new Set(["VaultUnreachable", "VaultSealed"]);
 
 const sha256Hex = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 

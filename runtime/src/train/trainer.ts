@@ -48,6 +48,8 @@ export interface TrainerOptions {
   checkpointDir: string;
   checkpointSeconds: number;
   keepCheckpoints: number;
+  /** Called with each checkpoint's folder name once it is written (an s3:// run uploads it); a failure fails the run. */
+  onCheckpoint?: (name: string) => Promise<void>;
   onProgress: (p: Progress, final: boolean) => void;
   log: (message: string) => void;
   now?: () => number;
@@ -158,12 +160,14 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
     state.rng = o.rng.state();
     const snap = await snapshotCheckpoint(model, optimizer, state);
     await written();
-    writing = writeCheckpoint(o.checkpointDir, snap, o.keepCheckpoints).then(
-      () => undefined,
-      (err: Error) => {
-        writeFailed = err;
-      },
-    );
+    writing = writeCheckpoint(o.checkpointDir, snap, o.keepCheckpoints)
+      .then((name) => o.onCheckpoint?.(name))
+      .then(
+        () => undefined,
+        (err: Error) => {
+          writeFailed = err;
+        },
+      );
     lastCheckpoint = now();
   };
   const progress = (final: boolean): Progress => {

@@ -134,6 +134,33 @@ export const ComputeResources = Obj(
   { description: "Compute resources for each pod." },
 );
 
+/** A bucket name as CEL matches it: 3-63 lowercase letters, digits, dots and dashes. */
+const S3_BUCKET_RE = "^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]";
+
+/**
+ * An s3://bucket/key URI (`object`: a DataSet source, the key is required) or s3://bucket/prefix (`prefix`: an output
+ * folder). The scheme is checked by a CEL rule rather than a pattern, so a URI of another scheme is refused with a
+ * message that says what to write.
+ */
+export function S3Uri(description: string, what: string, names: "object" | "prefix") {
+  const re = names === "object" ? `${S3_BUCKET_RE}/[^\\\\s]+$` : `${S3_BUCKET_RE}(/[^\\\\s]*)?$`;
+  const form = names === "object" ? "s3://<bucket>/<key>" : "s3://<bucket>/<prefix>";
+  return Type.String(
+    k8s({
+      description,
+      minLength: 1,
+      maxLength: 1024,
+      rules: [
+        {
+          rule: `self.matches('${re}')`,
+          message: `${what} must be an s3:// URI, ${form}, with a 3-63 character lowercase bucket name and no spaces`,
+        },
+        { rule: "!self.split('/').exists(p, p == '..')", message: `${what} must not contain '..' segments` },
+      ],
+    }),
+  );
+}
+
 const VaultPath = (description: string) =>
   Type.String({ description, minLength: 1, maxLength: 512, pattern: "^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$" });
 

@@ -2,7 +2,7 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { CSV_DEFAULTS, DATASET_DEFAULTS, PANDAS_NA_VALUES, SPLIT_DEFAULTS } from "../../contract/dataset.js";
 import { IntegerMap, NamedList, NumberMap, Obj, Quantity, StringEnum } from "../schema.js";
-import { Conditions, ObservedGeneration, VaultSecretRef, VolumeLocation } from "./common.js";
+import { Conditions, ObjectStorage, ObservedGeneration, S3Uri, VaultSecretRef, VolumeLocation } from "./common.js";
 
 const ColumnName = Type.String({
   description: "Column name as it appears in the source.",
@@ -47,13 +47,25 @@ const DataSetSource = Obj(
         { description: "Rows from a PostgreSQL query; the connection string is read from Vault." },
       ),
     ),
+    s3: Type.Optional(
+      Obj(
+        {
+          uri: S3Uri(
+            "s3://bucket/key of the file to read (the pod reaches it as spec.storage says).",
+            "source.s3.uri",
+            "object",
+          ),
+        },
+        { description: "Read the data from object storage (S3 or an S3-compatible store)." },
+      ),
+    ),
   },
   {
-    description: "Where the raw data comes from: exactly one of http, pvc, inline or postgres.",
+    description: "Where the raw data comes from: exactly one of http, pvc, inline, postgres or s3.",
     rules: [
       {
-        rule: "[has(self.http), has(self.pvc), has(self.inline), has(self.postgres)].filter(x, x).size() == 1",
-        message: "set exactly one data source: http, pvc, inline or postgres",
+        rule: "[has(self.http), has(self.pvc), has(self.inline), has(self.postgres), has(self.s3)].filter(x, x).size() == 1",
+        message: "set exactly one data source: http, pvc, inline, postgres or s3",
       },
     ],
   },
@@ -235,18 +247,33 @@ export const DataSetSpec = Obj(
     split: Type.Optional(Split),
     output: Obj(
       {
-        claimName: VolumeLocation.properties.claimName,
-        path: VolumeLocation.properties.path,
+        claimName: Type.Optional(VolumeLocation.properties.claimName),
+        path: Type.Optional(VolumeLocation.properties.path),
+        uri: Type.Optional(
+          S3Uri(
+            "s3://bucket/prefix under which the versions are written (instead of claimName and path).",
+            "output.uri",
+            "prefix",
+          ),
+        ),
       },
       {
-        description: "Where the processed data is written (immutable: create a new DataSet to move it).",
-        rules: [{ rule: "self == oldSelf", message: "output is immutable; create a new DataSet to write elsewhere" }],
+        description:
+          "Where the processed data is written: claimName and path, or uri (s3://). Immutable: create a new DataSet to move it.",
+        rules: [
+          { rule: "self == oldSelf", message: "output is immutable; create a new DataSet to write elsewhere" },
+          {
+            rule: "has(self.uri) ? !has(self.claimName) && !has(self.path) : has(self.claimName) && has(self.path)",
+            message: "set output.uri (s3://bucket/prefix) or both output.claimName and output.path, not both",
+          },
+        ],
       },
     ),
+    storage: Type.Optional(ObjectStorage),
     encryption: Type.Optional(Encryption),
     retainVersions: Type.Integer({
       description:
-        "Processed versions kept under output.path (the newest; older ones are deleted unless a TrainingJob or ModelDeployment uses them).",
+        "Processed versions kept under output.path or output.uri (the newest; older ones are deleted unless a TrainingJob or ModelDeployment uses them).",
       minimum: 1,
       maximum: 100,
       default: DATASET_DEFAULTS.retainVersions,

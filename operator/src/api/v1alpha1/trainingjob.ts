@@ -15,7 +15,9 @@ import {
   ComputeResources,
   Conditions,
   LocalObjectReference,
+  ObjectStorage,
   ObservedGeneration,
+  S3Uri,
   Scheduling,
   VolumeLocation,
 } from "./common.js";
@@ -210,7 +212,32 @@ export const TrainingJobSpec = Obj(
     resources: Type.Optional(ComputeResources),
     ...Scheduling,
     runPolicy: Type.Optional(RunPolicy),
-    output: Type.Optional(VolumeLocation),
+    output: Type.Optional(
+      Obj(
+        {
+          claimName: Type.Optional(VolumeLocation.properties.claimName),
+          path: Type.Optional(VolumeLocation.properties.path),
+          uri: Type.Optional(
+            S3Uri(
+              "s3://bucket/prefix where the model folder and the checkpoints go (instead of claimName and path).",
+              "output.uri",
+              "prefix",
+            ),
+          ),
+        },
+        {
+          description:
+            "Where the model artifact and the checkpoints go: claimName and path, or uri (s3://). Default: models/<name> next to the DataSet's versions (on its claim, or under its s3:// prefix).",
+          rules: [
+            {
+              rule: "has(self.uri) ? !has(self.claimName) && !has(self.path) : has(self.claimName) && has(self.path)",
+              message: "set output.uri (s3://bucket/prefix) or both output.claimName and output.path, not both",
+            },
+          ],
+        },
+      ),
+    ),
+    storage: Type.Optional(ObjectStorage),
     vaultRole: Type.Optional(
       Type.String({
         description:
