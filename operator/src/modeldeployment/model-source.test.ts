@@ -139,7 +139,10 @@ describe("resolveModel from a URI", () => {
     expect(resolveModel(byRef("train-1"), () => inBucket).storage).toEqual(tjStorage);
     expect(resolveModel(byRef("train-1"), () => inBucket, mdepStorage).storage).toEqual(mdepStorage);
     // A TrainingJob written before spec.storage existed: none.
-    const bare = job({ ...succeeded.status, model: { uri: "s3://bkt/models/train-1/", digest: DIGEST_A, version: "v" } });
+    const bare = job({
+      ...succeeded.status,
+      model: { uri: "s3://bkt/models/train-1/", digest: DIGEST_A, version: "v" },
+    });
     expect(resolveModel(byRef("train-1"), () => bare)).not.toHaveProperty("storage");
   });
 

@@ -25,12 +25,6 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** An S3 bucket name as the CRD's pattern takes it. */
 const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
-/** spec.storage of a TrainingJob, read defensively: a TrainingJob CRD without the field has none. */
-function trainingJobStorage(tj: TrainingJob): ObjectStorageSpec | undefined {
-  const storage = (tj.spec as { storage?: unknown } | undefined)?.storage;
-  return typeof storage === "object" && storage !== null ? (storage as ObjectStorageSpec) : undefined;
-}
-
 /**
  * Whether a serving pod can read the URI (the contract's parser, as the runtime uses it), and the claim it must mount:
  * pvc://<claim>/<path>, http(s)://, file:/// or s3://<bucket>/<key> (nothing mounted: the pod downloads it), schemes in
@@ -85,7 +79,7 @@ export function resolveModel(
     uri = tj.status.model.uri;
     digest ??= tj.status.model.digest;
     // The bucket the TrainingJob wrote to is reached as the TrainingJob reached it, unless this object says otherwise.
-    modelStorage ??= trainingJobStorage(tj);
+    modelStorage ??= tj.spec?.storage;
   }
   if (!uri) throw stalled(Reason.UnsupportedModelURI, "model has neither uri nor trainingJobRef");
   const readable = readableBy(parseModelUri(uri));
