@@ -92,6 +92,15 @@ describe("objects", () => {
     expect(sha(await readFile(dest))).toBe(sha(data));
   });
 
+  it("an empty file round-trips", async () => {
+    const s = await store();
+    const empty = Buffer.alloc(0);
+    expect(await s.upload(await file("empty-in", empty), "empty/obj")).toEqual({ sha256: sha(empty), bytes: 0 });
+    const dest = path.join(work, "empty-out");
+    expect(await s.download("empty/obj", dest)).toEqual({ sha256: sha(empty), bytes: 0 });
+    expect((await readFile(dest)).length).toBe(0);
+  });
+
   it("open streams the bytes with the object's sha256", async () => {
     const s = await store();
     const data = randomBytes(70_000);
