@@ -53,6 +53,8 @@ export const SLOW_UNIT_TESTS = [
   "test/unit/s3-server.test.ts",
   "runtime/src/storage/s3.test.ts",
   "runtime/src/s3-data.test.ts",
+  "runtime/src/model-s3.test.ts",
+  "test/unit/serve-s3.test.ts",
   // Generates a PKI and serves TLS
   "operator/src/report/report.test.ts",
 ];

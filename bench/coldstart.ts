@@ -15,8 +15,14 @@
  * is Ready. Pods and the ModelDeployment are polled every 50 ms; log times are the runtime's own (same host clock).
  * Targets: Ready ≤ download time + 3 s with an empty cache; ≤ 3 s warm.
  *
+ * --source s3 serves the same files from object storage instead (issue #27): they are uploaded to the cluster's S3
+ * server (SeaweedFS, bucket liftoff), the sample's model.uri becomes s3://liftoff/coldstart-<ns>/… with spec.storage
+ * (keys in Vault KV, read by the pod), and "empty" means the pod downloads the model from the bucket into the node
+ * cache ("download alone" is the runtime's downloadSeconds), "warm" that it finds it there without a download.
+ *
  * Knobs: --sample image|speech|text (default: the one whose model file is largest), --runs N per cache state
- * (default 3), --cluster NAME (default "bench"; started if not running, LIFTOFF_PORT_BASE moves its ports).
+ * (default 3), --source claim|s3 (default claim), --cluster NAME (default "bench"; started if not running,
+ * LIFTOFF_PORT_BASE moves its ports).
  * Needs runtime/dist (npm run build:runtime: the cluster's pods run it) and the models (npx tsx hack/setup.ts test).
  * A separate script rather than a bench:models section: it needs a cluster and an operator (minutes to start,
  * other processes), while bench:models measures server processes alone.
@@ -44,8 +50,11 @@ const { values } = parseArgs({
     sample: { type: "string" },
     runs: { type: "string", default: "3" },
     cluster: { type: "string", default: "bench" },
+    source: { type: "string", default: "claim" },
   },
 });
+if (values.source !== "claim" && values.source !== "s3") throw new Error("bench:coldstart: --source is claim or s3");
+const FROM_S3 = values.source === "s3";
 const RUNS = Number(values.runs);
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error("bench:coldstart: --runs must be a whole number ≥ 1");
 const REPO = path.resolve(import.meta.dirname, "..");
@@ -123,7 +132,7 @@ interface Timeline {
   loaded?: number;
   podReady?: number;
   ready?: number;
-  /** The runtime's fetchSeconds, in ms: the download alone. */
+  /** The runtime's fetchSeconds (claim) or downloadSeconds (s3), in ms: the download alone. */
   download?: number;
   cacheHit?: boolean;
 }
@@ -176,6 +185,9 @@ async function main(): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
   const objects = kc.makeApiClient(CustomObjectsApi);
   const ns = `coldstart-${Math.random().toString(36).slice(2, 8)}`;
+  // From object storage: the cluster's S3 server and the Vault KV path of its keys, which each run's pods may read.
+  const s3 = FROM_S3 ? (await import("../test/support/s3.js")).testS3(values.cluster) : undefined;
+  const vault = FROM_S3 ? (await import("../test/support/vault.js")).testVault(values.cluster) : undefined;
   // Not restricted: a hostPath volume (the node-wide cache) needs the privileged Pod Security level.
   await core.createNamespace({ body: { metadata: { name: ns } } });
   const cacheHost = mkdtempSync(path.join(os.tmpdir(), "liftoff-coldstart-cache-"));
@@ -187,6 +199,7 @@ async function main(): Promise<void> {
         "--leader-elect=false",
         `--model-cache-hostpath=${cacheHost}`,
         "--model-cache-gib=1",
+        ...(vault ? [`--vault-addr=${vault.podAddress}`, "--vault-ca-configmap=kube-root-ca.crt"] : []),
       ],
       {},
     ),
@@ -203,6 +216,17 @@ async function main(): Promise<void> {
     }
     const [template] = readYamlFile<Obj>(path.join(REPO, "config/samples", sample.yaml));
     if (!template) throw new Error(`${sample.yaml} is empty`);
+    if (s3) {
+      // The same files in the bucket, beside each other as on the claim; the sample then names the bucket.
+      const { s3ObjectStore } = await import("../runtime/src/storage/object-store.js");
+      const store = s3ObjectStore(s3.client(), s3.bucket);
+      for (const f of Object.keys(sample.files)) await store.upload(path.join(claim, f), `${ns}/${f}`);
+      template.spec.model.uri = String(template.spec.model.uri).replace(
+        /^pvc:\/\/models\//,
+        `s3://${s3.bucket}/${ns}/`,
+      );
+      template.spec.storage = s3.podStorage();
+    }
     const fileBytes = statSync(path.join(claim, sample.model)).size;
 
     const once = async (name: string, empty: boolean): Promise<Timeline> => {
@@ -210,6 +234,15 @@ async function main(): Promise<void> {
         for (const e of readdirSync(cacheHost)) rmSync(path.join(cacheHost, e), { recursive: true, force: true });
       const body = structuredClone(template);
       body.metadata = { name, namespace: ns };
+      if (s3 && vault) {
+        await vault.createRole({
+          name: `liftoff-${ns}-${name}`,
+          namespace: ns,
+          serviceAccount: `${name}-runtime`,
+          kvPaths: [s3.vaultKvPath],
+          namespaceKv: false,
+        });
+      }
       const selector = `liftoff.dev/modeldeployment=${name}`;
       const t: Timeline = {};
       const t0 = Date.now();
@@ -255,8 +288,10 @@ async function main(): Promise<void> {
       if (listening) t.listening = listening.time - t0;
       if (loaded) {
         t.loaded = loaded.time - t0;
-        t.download = loaded.fetchSeconds * 1000;
-        t.fetched = t.loaded - (loaded.probeSeconds + loaded.warmupSeconds) * 1000;
+        // From s3 the download precedes the load, whose fetchSeconds is then the read of the local copy.
+        t.download = (FROM_S3 ? loaded.downloadSeconds : loaded.fetchSeconds) * 1000;
+        t.fetched =
+          t.loaded - (loaded.probeSeconds + loaded.warmupSeconds + (FROM_S3 ? loaded.fetchSeconds : 0)) * 1000;
         t.fetchStart = t.fetched - t.download;
         t.cacheHit = loaded.cacheHit;
       }
@@ -295,7 +330,7 @@ async function main(): Promise<void> {
         `cluster "${values.cluster}" (node agent: pods are local processes); ${RUNS} runs per cache state`,
       ),
       "",
-      `- ${sample.kind}: ${sample.yaml}, model ${sample.model} (${(fileBytes / 2 ** 20).toFixed(1)} MiB) from the claim`,
+      `- ${sample.kind}: ${sample.yaml}, model ${sample.model} (${(fileBytes / 2 ** 20).toFixed(1)} MiB) ${s3 ? `from object storage (s3://${s3.bucket}/…, SeaweedFS)` : "from the claim"}`,
       "",
       ...table(results),
     ];
@@ -303,6 +338,10 @@ async function main(): Promise<void> {
   } finally {
     await op.stop();
     await core.deleteNamespace({ name: ns }).catch(() => undefined);
+    if (s3) {
+      await s3.emptyBucket(s3.bucket, `${ns}/`).catch(() => 0);
+      s3.close();
+    }
     rmSync(cacheHost, { recursive: true, force: true });
   }
 }
@@ -321,7 +360,10 @@ function table(results: Record<"empty" | "warm", Timeline[]>): string[] {
     ["apply → runtime process started (node agent: volumes, token, network)", (t) => t.processStarted],
     ["apply → runtime listening (Node, imports, HTTP and gRPC up)", (t) => t.listening],
     ["apply → model fetched", (t) => t.fetched],
-    ["download alone (runtime's fetchSeconds)", (t) => t.download],
+    [
+      FROM_S3 ? "download alone (runtime's downloadSeconds)" : "download alone (runtime's fetchSeconds)",
+      (t) => t.download,
+    ],
     ["apply → model loaded and warmed up", (t) => t.loaded],
     ["apply → pod Ready", (t) => t.podReady],
     ["apply → ModelDeployment Ready", (t) => t.ready],

@@ -11,7 +11,8 @@
  * /usr/bin/time (wall time and peak RSS). Throughput is bytes / wall time of the whole command for both (start-up
  * included, so the two are measured alike); Liftoff's transfer alone is shown beside it. Both use their defaults:
  * Liftoff 8 MiB parts, 4 in flight, sha256 metadata + per-part SHA256 checksum, digest verified on download; the
- * AWS CLI 8 MiB parts, 10 in flight. Downloads read the object Liftoff wrote; every downloaded file is checked
+ * AWS CLI 8 MiB parts, 10 in flight. Liftoff's upload is given the file's sha256, as uploadFolder gives it from the
+ * version's manifest (without it, upload reads the file once more to hash it before the first byte goes out). Downloads read the object Liftoff wrote; every downloaded file is checked
  * against the source's sha256. Runs alternate Liftoff / AWS CLI.
  *
  * Targets (ratios, not thresholds: the bench prints them and exits 0 unless a transfer fails): Liftoff / aws s3 cp
@@ -165,7 +166,7 @@ try {
   const samples = { lUp: [] as Sample[], aUp: [] as Sample[], lDown: [] as Sample[], aDown: [] as Sample[] };
   for (let i = 0; i < RUNS; i++) {
     log(`run ${i + 1}/${RUNS}: upload (Liftoff, aws s3 cp) …`);
-    samples.lUp.push(liftoff(["upload", source, s3.bucket, `bench/liftoff-${i}`]));
+    samples.lUp.push(liftoff(["upload", source, s3.bucket, `bench/liftoff-${i}`, sourceSha]));
     samples.aUp.push(await awsCp(source, `s3://${s3.bucket}/bench/aws-${i}`));
     log(`run ${i + 1}/${RUNS}: download (Liftoff, aws s3 cp) …`);
     const lDest = path.join(work, `liftoff-${i}.bin`);

@@ -37,7 +37,7 @@ export const INVALID_CASES: InvalidCase[] = [
       m.spec.source.inline = { data: "a,b\n1,2\n" };
     },
     field: "spec.source",
-    message: "set exactly one data source: http, pvc, inline or postgres",
+    message: "set exactly one data source: http, pvc, inline, postgres or s3",
   },
   {
     kind: "DataSet",
@@ -47,7 +47,7 @@ export const INVALID_CASES: InvalidCase[] = [
       m.spec.source = {};
     },
     field: "spec.source",
-    message: "set exactly one data source: http, pvc, inline or postgres",
+    message: "set exactly one data source: http, pvc, inline, postgres or s3",
   },
   {
     kind: "DataSet",

@@ -155,8 +155,12 @@ describe("CLI", { timeout: 60_000 }, () => {
     [["serve", "--model-uri", "/m", "--model-name", "m", "--port", "x"], "--port must be an integer, got 'x'"],
     [["serve", "--model-name", "m"], "--model-uri (or LIFTOFF_MODEL_URI) is required"],
     [
+      ["serve", "--model-uri", "gs://b/m", "--model-name", "m"],
+      "model URI scheme 'gs://' is not supported (use a path, file://, pvc://, http(s):// or s3://)",
+    ],
+    [
       ["serve", "--model-uri", "s3://b/m", "--model-name", "m"],
-      "model URI scheme 's3://' is not supported (use a path, file://, pvc:// or http(s)://)",
+      "model URI 's3://b/m' must look like s3://<bucket>/<key> (a bucket name of 3-63 lower-case letters, digits, dots or hyphens, and a key)",
     ],
     [["fly"], "unknown command 'fly' (expected serve, prepare, train)"],
     [["train"], "--spec <TrainingJob manifest> is required"],

@@ -7,7 +7,7 @@ import { s3ClientFromEnv, type VaultReader } from "./storage/s3-client.js";
 export const isS3Uri = (uri: string): boolean => uri.startsWith("s3://");
 
 /** s3://bucket/a/b/ → { bucket, key: "a/b" } (no leading or trailing slash; "" for the bucket's root). */
-export function s3Location(uri: string): { bucket: string; key: string } {
+function s3Location(uri: string): { bucket: string; key: string } {
   const m = /^s3:\/\/([^/\s]+)(?:\/(.*))?$/.exec(uri);
   if (!m?.[1]) throw new Error(`${uri} is not an s3://bucket/key URI`);
   return { bucket: m[1], key: (m[2] ?? "").replace(/^\/+|\/+$/g, "") };

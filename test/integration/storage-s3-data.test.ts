@@ -241,7 +241,7 @@ describe("bad s3 input is a condition naming the URI and the cause", () => {
     await applyObject(admin, await s3DataSet("wrong-keys", { storage }));
     const c = await failedWith("wrong-keys", "StorageAccessDenied");
     expect(c.reason).toBe("StorageAccessDenied");
-    expect(c.message).toContain(uri("raw/penguins.csv"));
+    expect(c.message).toContain(uri("datasets/wrong-keys")); // the first object it touches: the output prefix
     expect(c.message).toContain("secret key does not match");
   });
 
@@ -254,7 +254,7 @@ describe("bad s3 input is a condition naming the URI and the cause", () => {
     expect(c.message).toMatch(/retrying with back-off$/);
     const ds = await readObject(admin, ref("DataSet", "unreachable"));
     expect(ds.status.conditions.find((x: { type: string }) => x.type === "Failed")?.status).toBe("False");
-    expect(c.message).toContain(uri("raw/penguins.csv"));
+    expect(c.message).toContain(uri("datasets/unreachable"));
     expect(c.message).toContain("http://127.0.0.1:9");
     expect(c.seconds).toBeLessThan(60); // connect timeout and bounded retries, never a hang
   });

@@ -80,7 +80,7 @@ export function needsVault(ds: DataSet): boolean {
 }
 
 /** Whether the prepare pod reads or writes s3:// (its source or its output). */
-export const usesS3 = (ds: DataSet) => ds.spec.source.s3 !== undefined || ds.spec.output.uri !== undefined;
+const usesS3 = (ds: DataSet) => ds.spec.source.s3 !== undefined || ds.spec.output.uri !== undefined;
 
 /** The pod template shared by the prepare and the cleanup Job; `args` after the image's entrypoint. */
 function jobObject(

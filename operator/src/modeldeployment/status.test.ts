@@ -272,6 +272,34 @@ describe("computeStatus: pod failures", () => {
     expect(cond(s, "Ready")?.message).toMatch(/raise spec\.resources\.memory to at least 916Mi/);
   });
 
+  it.each([
+    ["StorageNotFound", "no object at this key and nothing below it; check the bucket and key"],
+    ["StorageAccessDenied", "the secret key does not match the access key (SignatureDoesNotMatch); check the keys"],
+    ["StorageUnreachable", "the endpoint http://10.0.0.9:8333 does not answer (ECONNREFUSED)"],
+    ["StorageDigestMismatch", `expected sha256:${"0".repeat(64)}, got sha256:${"a".repeat(64)}; refusing to serve`],
+    ["StorageCredentialsUnavailable", "reading Vault path secret/data/liftoff/s3 failed"],
+  ])("names an s3:// model the pod could not read by %s, with the URI and the cause (issue #27)", (reason, cause) => {
+    const uri = "s3://models/churn/model.onnx";
+    const line = `liftoff-runtime: error: cannot load model ${uri}: ${reason}: ${uri}: ${cause}`;
+    const failing = pod("p-s", {
+      phase: "Running",
+      containerStatuses: [
+        {
+          name: "runtime",
+          ready: false,
+          restartCount: 2,
+          state: { waiting: { reason: "CrashLoopBackOff", message: "back-off 20s" } },
+          lastState: { terminated: { exitCode: 1, reason: "Error", message: `${line}\n` } },
+        },
+      ],
+    });
+    const stable = deployment("churn-predictor", 1, { ready: 0, available: 0 });
+    const s = computeStatus(mdep({ replicas: 1 }), observe({ stable, pods: [failing] }), at(T0));
+    expect(cond(s, "Ready")).toMatchObject({ status: "False", reason });
+    expect(cond(s, "ModelLoaded")).toMatchObject({ status: "False", reason });
+    expect(cond(s, "Ready")?.message).toContain(`${uri}: ${cause}`);
+  });
+
   it("is never Ready while a pod crash-loops, even when other replicas are available", () => {
     const stable = deployment("churn-predictor", 3, { ready: 2, available: 2 });
     const pods = [healthyPod("p-a"), healthyPod("p-b"), crashLoopingPod("p-c")];

@@ -51,8 +51,7 @@ export type DataVersion = {
 );
 
 /** The version folder's s3:// URI, for a version in object storage. */
-export const s3VersionUri = (data: DataVersion & { base: string }) =>
-  `${data.base}/${data.digest.replace(/^sha256:/, "")}`;
+const s3VersionUri = (data: DataVersion & { base: string }) => `${data.base}/${data.digest.replace(/^sha256:/, "")}`;
 
 /** The DataSet's published version, or undefined when it has none yet. */
 export function dataVersionOf(ds: DataSet | undefined): DataVersion | undefined {
@@ -123,12 +122,12 @@ export function outputOf(tj: TrainingJob, data: DataVersion): OutputLocation {
 export const outputUriOf = (out: OutputLocation) => ("uri" in out ? out.uri : `pvc://${out.claim}/${out.path}`);
 
 /** The storage settings of the training pod: its own spec.storage, else its s3:// DataSet's. */
-export function trainingStorage(tj: TrainingJob, data: DataVersion): ObjectStorageSpec | undefined {
+function trainingStorage(tj: TrainingJob, data: DataVersion): ObjectStorageSpec | undefined {
   return tj.spec.storage ?? ("base" in data ? data.storage : undefined);
 }
 
 /** Whether the training pod reads or writes s3:// (its data or its output). */
-export const trainingUsesS3 = (tj: TrainingJob, data: DataVersion) => "base" in data || "uri" in outputOf(tj, data);
+const trainingUsesS3 = (tj: TrainingJob, data: DataVersion) => "base" in data || "uri" in outputOf(tj, data);
 
 /** Whether the training pod logs in to Vault: to unwrap an encrypted DataSet's key, or for its S3 keys. */
 export const trainingNeedsVault = (tj: TrainingJob, data: DataVersion) =>

@@ -11,7 +11,7 @@ const VERSION_NAME = /^[0-9a-f]{64}$/;
 /** Written last by uploadFolder: a version exists once its manifest does. */
 const MANIFEST = "manifest.json";
 /** A folder without manifest this old is a crashed writer's, not one still at work (a prepare Job runs alone). */
-export const STALE_WRITE_MS = 15 * 60 * 1000;
+const STALE_WRITE_MS = 15 * 60 * 1000;
 
 /** The version folders under prefix: name → their objects' keys and the manifest's time (absent: no manifest). */
 async function versions(store: ObjectStore, prefix: string) {
@@ -51,7 +51,7 @@ export async function publishToS3(
 }
 
 /** Deletes the published versions beyond the `retain` newest (never one in `keep`). */
-export async function pruneS3(
+async function pruneS3(
   store: ObjectStore,
   prefix: string,
   retain: number,

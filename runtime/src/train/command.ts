@@ -216,7 +216,10 @@ function s3Vault(env: NodeJS.ProcessEnv) {
 export async function runTrain(args: TrainArgs, env: NodeJS.ProcessEnv, io: TrainIO): Promise<TrainOutcome> {
   const vault = s3Vault(env);
   try {
-    const scratch = env.LIFTOFF_SCRATCH ?? path.join(tmpdir(), `liftoff-train-${process.pid}`);
+    // The pod's scratch emptyDir (below LIFTOFF_PATH_PREFIX on the local node agent, like every container path).
+    const scratch = env.LIFTOFF_SCRATCH
+      ? path.join(env.LIFTOFF_PATH_PREFIX ?? "/", env.LIFTOFF_SCRATCH)
+      : path.join(tmpdir(), `liftoff-train-${process.pid}`);
     const dataAt = await maybeS3(args.data, env, vault.get);
     const outAt = await maybeS3(args.out, env, vault.get);
     const checkpointsAt = await maybeS3(args.checkpointDir, env, vault.get);

@@ -11,12 +11,6 @@ export type Baseline =
   | { uri: string; claim?: string; storage?: ObjectStorageSpec }
   | { failure: { reason: string; message: string } };
 
-/** spec.storage of a DataSet (an s3:// output), read defensively: a DataSet CRD without the field has none. */
-function dataSetStorage(ds: DataSet): ObjectStorageSpec | undefined {
-  const storage = (ds.spec as { storage?: unknown } | undefined)?.storage;
-  return typeof storage === "object" && storage !== null ? (storage as ObjectStorageSpec) : undefined;
-}
-
 function statsNextTo(uri: string): string {
   const base = uri.replace(/\/+$/, "");
   return base.endsWith(".json") ? base.replace(/[^/]+\.json$/, "stats.json") : `${base}/stats.json`;
@@ -62,6 +56,6 @@ export function baselineFor(
   }
   const claim = pvcClaim(ds.status.output);
   // An s3:// output is read with the DataSet's own storage settings (the model's, when the DataSet names none).
-  const storage = ds.status.output.startsWith("s3://") ? (dataSetStorage(ds) ?? model.storage) : undefined;
+  const storage = ds.status.output.startsWith("s3://") ? (ds.spec?.storage ?? model.storage) : undefined;
   return { uri: statsNextTo(ds.status.output), ...(claim ? { claim } : {}), ...(storage ? { storage } : {}) };
 }

@@ -152,6 +152,29 @@ describe("baseline and PrometheusRule", () => {
     });
   });
 
+  it("reads an s3:// baseline with the model's storage, or the DataSet's own (issue #27)", () => {
+    const storage = { endpoint: "http://s3.example:8333" };
+    const inBucket: ResolvedModel = { uri: "s3://models/iris/", format: "tfjs-layers", storage };
+    expect(baselineFor(mdep({ drift: { threshold: 0.2 } }), inBucket, () => undefined)).toEqual({
+      uri: "s3://models/iris/stats.json",
+      storage,
+    });
+    const ref = mdep({ drift: { threshold: 0.2, baselineDataSetRef: { name: "penguins" } } });
+    const dsStorage = { endpoint: "http://data.example:8333" };
+    const ds = {
+      spec: { storage: dsStorage },
+      status: { output: "s3://data/penguins/v1", conditions: [{ type: "Ready", status: "True" }] },
+    };
+    expect(baselineFor(ref, inBucket, () => ds as never)).toEqual({
+      uri: "s3://data/penguins/v1/stats.json",
+      storage: dsStorage,
+    });
+    expect(baselineFor(ref, inBucket, () => ({ ...ds, spec: {} }) as never)).toEqual({
+      uri: "s3://data/penguins/v1/stats.json",
+      storage,
+    });
+  });
+
   it("builds one alert per configured threshold, scoped to the ModelDeployment, only with the CRD", () => {
     const d = mdep({
       drift: { threshold: 0.25 },
