@@ -102,16 +102,15 @@ async function sizeOf(file: string): Promise<number> {
   }
 }
 
-/** sha256 of a file's first `bytes` bytes as they are on disk (streamed). */
-async function hashFile(file: string, bytes?: number): Promise<{ hash: Hash; bytes: number }> {
+/** sha256 of a file as it is on disk (streamed). */
+async function hashFile(file: string): Promise<{ hash: Hash; bytes: number }> {
   const hash = createHash("sha256");
-  let n = 0;
-  if (bytes === 0) return { hash, bytes: 0 };
-  for await (const chunk of createReadStream(file, bytes === undefined ? {} : { end: bytes - 1 })) {
+  let bytes = 0;
+  for await (const chunk of createReadStream(file)) {
     hash.update(chunk as Buffer);
-    n += (chunk as Buffer).length;
+    bytes += (chunk as Buffer).length;
   }
-  return { hash, bytes: n };
+  return { hash, bytes };
 }
 
 /** Passes chunks through, adding them to `hash` on the way. */
@@ -249,7 +248,8 @@ class S3ObjectStore implements ObjectStore {
       for (;;) {
         if (res === undefined) {
           // Resume: the bytes on disk are what count; hash them again rather than trust what was sent before.
-          const onDisk = await hashFile(tmp);
+          // (A cut before the first byte may leave no file at all.)
+          const onDisk = (await sizeOf(tmp)) > 0 ? await hashFile(tmp) : { hash: createHash("sha256"), bytes: 0 };
           hash = onDisk.hash;
           try {
             res = await this.get(key, { offset: onDisk.bytes, ...(etag ? { etag } : {}) });

@@ -27,8 +27,11 @@ export interface VaultReader {
 
 /** Connecting must succeed within this long: an endpoint that does not answer fails fast. */
 const CONNECT_TIMEOUT_MS = 5000;
-/** A socket idle this long (no byte either way) fails the request; a long transfer that moves is never cut. */
-const SOCKET_TIMEOUT_MS = 30_000;
+/**
+ * A socket idle this long (no byte either way: a server that accepts and never answers, a stalled body) fails the
+ * attempt; a long transfer that keeps moving is never cut. With MAX_ATTEMPTS a silent server fails in about 3 × 15 s.
+ */
+const SOCKET_TIMEOUT_MS = 15_000;
 /** The SDK's attempts per request (1 + 2 retries with its backoff). */
 const MAX_ATTEMPTS = 3;
 /** Static keys from Vault KV are read again this often, so a rotation reaches running pods. */

@@ -92,6 +92,15 @@ describe("objects", () => {
     expect(sha(await readFile(dest))).toBe(sha(data));
   });
 
+  it("an empty file round-trips", async () => {
+    const s = await store();
+    const empty = Buffer.alloc(0);
+    expect(await s.upload(await file("empty-in", empty), "empty/obj")).toEqual({ sha256: sha(empty), bytes: 0 });
+    const dest = path.join(work, "empty-out");
+    expect(await s.download("empty/obj", dest)).toEqual({ sha256: sha(empty), bytes: 0 });
+    expect((await readFile(dest)).length).toBe(0);
+  });
+
   it("open streams the bytes with the object's sha256", async () => {
     const s = await store();
     const data = randomBytes(70_000);
@@ -301,6 +310,22 @@ describe("faults, each a named StorageError", () => {
     }
   });
 
+  it("a download cut right after the response headers (no byte on disk yet) starts again and is intact", async () => {
+    const s = await store();
+    const data = randomBytes(MiB);
+    await s.upload(await file("cut0-in", data), "cut0/obj");
+    const proxy = await cuttingProxy(srv.endpoint, 0, 1);
+    try {
+      const viaProxy = await store(envKeys(proxy.endpoint));
+      const dest = path.join(work, "cut0/out");
+      expect(await viaProxy.download("cut0/obj", dest)).toEqual({ sha256: sha(data), bytes: data.length });
+      expect(proxy.cuts()).toBe(1);
+      expect(proxy.ranges()).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it("a download cut every time fails after bounded resumes and leaves no file", async () => {
     const s = await store();
     await s.upload(await file("cut2/in", randomBytes(2 * MiB)), "cut2/obj");
@@ -395,8 +420,8 @@ async function closedPort(): Promise<number> {
 }
 
 /**
- * A TCP proxy to `target` that, `times` times, closes a connection once more than `cutAfter` bytes of responses went
- * through it; it records the Range of every request it forwards.
+ * A TCP proxy to `target` that, `times` times, closes a connection once `cutAfter` bytes of a response's body went
+ * through it (right after the header block for 0); it records the Range of every request it forwards.
  */
 async function cuttingProxy(target: string, cutAfter: number, times: number) {
   const url = new URL(target);
@@ -406,20 +431,28 @@ async function cuttingProxy(target: string, cutAfter: number, times: number) {
   const server: Server = createServer((client) => {
     const upstream = connect(Number(url.port), url.hostname);
     sockets.add(client).add(upstream);
-    let forwarded = 0;
+    // Body bytes forwarded on this connection; undefined until the first header block has passed.
+    let body: number | undefined;
     client.on("data", (d: Buffer) => {
       for (const m of d.toString("latin1").matchAll(/^range: bytes=(\d+)-/gim)) ranges.push(Number(m[1]));
       upstream.write(d);
     });
     upstream.on("data", (d: Buffer) => {
-      if (cuts < times && forwarded + d.length > cutAfter) {
-        client.write(d.subarray(0, Math.max(0, cutAfter - forwarded)));
+      let offset = 0;
+      if (body === undefined) {
+        const end = d.indexOf("\r\n\r\n");
+        if (end < 0) return void client.write(d);
+        offset = end + 4;
+        body = 0;
+      }
+      if (cuts < times && body + (d.length - offset) > cutAfter) {
+        client.write(d.subarray(0, offset + Math.max(0, cutAfter - body)));
         cuts += 1;
         client.destroy();
         upstream.destroy();
         return;
       }
-      forwarded += d.length;
+      body += d.length - offset;
       client.write(d);
     });
     const end = () => {
