@@ -22,7 +22,8 @@ export interface ClusterPorts {
   openbaoCluster: number;
   /**
    * The S3 API of SeaweedFS (plain HTTP); pods reach it on the bridge gateway like OpenBao. The nine ports after it
-   * are weed's internal ones, loopback only (devcluster/seaweedfs/server.ts weedPortsFrom).
+   * are weed's internal ones, loopback only (devcluster/seaweedfs/server.ts weedPortsFrom). base+25 and base+40/41
+   * are taken by tests' own servers (Postgres, Prometheus).
    */
   s3: number;
 }
@@ -57,7 +58,7 @@ export function portsFrom(base: number): ClusterPorts {
     kubelet: base + 12,
     openbao: base + 30,
     openbaoCluster: base + 31,
-    s3: base + 40,
+    s3: base + 60,
   };
 }
 

@@ -10,6 +10,8 @@ import type { S3KeyPair } from "./server.js";
 
 /** A client for a weed (or any S3-compatible) endpoint: path-style, short timeouts, bounded retries. */
 export function s3ClientFor(endpoint: string, keys: S3KeyPair, region = "us-east-1"): S3Client {
+  // As runtime/src/storage/s3-client.ts: the SDK's notice that its future releases need Node 22 is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   return new S3Client({
     endpoint,
     region,

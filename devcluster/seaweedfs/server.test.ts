@@ -32,7 +32,7 @@ describe("the SeaweedFS S3 server", () => {
   it("pins all ten ports inside the cluster's range, in its own folder, loopback only", () => {
     const config = clusterConfig("test", { LIFTOFF_PORT_BASE: "30000" });
     const ports = clusterWeedPorts(config);
-    expect(ports.s3).toBe(30040);
+    expect(ports.s3).toBe(30060);
     const all = Object.values(ports);
     expect(new Set(all).size).toBe(WEED_PORT_COUNT);
     expect(Math.max(...all)).toBeLessThan(30100);
