@@ -2,7 +2,7 @@
 // (SeaweedFS, started by cluster:up; test/support/s3.ts): the penguins CSV is read from a bucket, the encrypted
 // version written to the bucket (every object with its sha256, manifest last, nothing readable without Vault), a
 // TrainingJob trains on it and writes its checkpoints and model there, and its pod deleted mid-run resumes from the
-// bucket's checkpoint. Pods get the S3 keys from Vault KV with their own Vault identity; each bad input (missing
+// bucket's checkpoint; a ModelDeployment serves that model from the bucket. Pods get the S3 keys from Vault KV with their own Vault identity; each bad input (missing
 // bucket, missing key, wrong keys, an endpoint that does not answer) is a condition naming the URI and the cause.
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -10,13 +10,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api, type V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { serviceEndpoint } from "../../devcluster/node-agent/service-endpoint.js";
 import { applyObject, type LiftoffObject, readObject, waitForCondition } from "../../hack/demo/kube.js";
 import { loadSample, PENGUINS_CSV } from "../../hack/demo/samples.js";
 import type { OperatorHandle } from "../../operator/src/operator.js";
 import type { ManifestJson } from "../../runtime/src/contract/artifacts.js";
 import { type ObjectStore, s3ObjectStore } from "../../runtime/src/storage/object-store.js";
 import { kubeConfig, type Obj } from "../support/kube.js";
-import { operatorFixture, startTestOperator } from "../support/operator.js";
+import { createModelDeployment, operatorFixture, startTestOperator } from "../support/operator.js";
 import { pollUntil } from "../support/poll.js";
 import { reportFlags } from "../support/report.js";
 import { bucketFor, type TestS3, testS3 } from "../support/s3.js";
@@ -195,6 +196,64 @@ describe("DataSet and TrainingJob on s3://", () => {
     expect(m, log).not.toBeNull();
     expect(Number(m?.[1])).toBeGreaterThanOrEqual(first);
     expect(log).toMatch(/resuming from checkpoint ckpt-\d{6}-\d{9}/);
+  });
+
+  it("a ModelDeployment serves that model from the bucket (trainingJobRef; the TrainingJob's, i.e. the DataSet's, storage) and answers correctly", {
+    timeout: 240_000,
+  }, async () => {
+    const name = "served";
+    // The serving pods' role reads the S3 keys (test/support/vault.ts adds the local S3 policy); nothing to decrypt.
+    await vault.createRole({
+      name: `liftoff-${ns}-${name}`,
+      namespace: ns,
+      serviceAccount: `${name}-runtime`,
+      namespaceKv: false,
+    });
+    await createModelDeployment(admin, ns, name, {
+      model: { trainingJobRef: { name: "killed" } },
+      replicas: 1,
+      resources: { cpu: "500m", memory: "512Mi" },
+    });
+    await waitForCondition(admin, ref("ModelDeployment", name), "Ready", { timeoutMs: 180_000 });
+    const mdep = await readObject(admin, ref("ModelDeployment", name));
+    const tj = await readObject(admin, ref("TrainingJob", "killed"));
+    expect(mdep.status.model.uri).toBe(tj.status.model.uri);
+    expect(mdep.status.model.uri).toMatch(/^s3:\/\//);
+
+    // Complete rows of the raw CSV, every 7th (all three species), sent as raw records by column name (KServe V1).
+    const [header = "", ...lines] = readFileSync(PENGUINS_CSV, "utf8").trim().split("\n");
+    const columns = header.split(",");
+    const rows = lines
+      .map((l) => Object.fromEntries(l.split(",").map((v, i) => [columns[i], v])))
+      .filter((r) => !Object.values(r).includes("NA"))
+      .filter((_, i) => i % 7 === 0);
+    const num = (v: string | undefined) => Number(v);
+    const instances = rows.map((r) => ({
+      island: r.island,
+      bill_length_mm: num(r.bill_length_mm),
+      bill_depth_mm: num(r.bill_depth_mm),
+      flipper_length_mm: num(r.flipper_length_mm),
+      body_mass_g: num(r.body_mass_g),
+      sex: r.sex,
+    }));
+    const ep = await serviceEndpoint(admin, ns, name);
+    const res = await fetch(`${ep.url}/v1/models/${name}:predict`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ instances }),
+    });
+    const text = await res.text();
+    expect(res.status, text).toBe(200);
+    const labels = (JSON.parse(text) as { labels: string[] }).labels;
+    expect(new Set(rows.map((r) => r.species))).toEqual(new Set(["Adelie", "Chinstrap", "Gentoo"]));
+    const right = labels.filter((l, i) => l === rows[i]?.species).length;
+    expect(right / rows.length).toBeGreaterThanOrEqual(0.9);
+    // The pod read it from the bucket (downloaded into the node cache), not from a claim.
+    const pod = (await core.listNamespacedPod({ namespace: ns, labelSelector: `liftoff.dev/modeldeployment=${name}` }))
+      .items[0] as V1Pod;
+    expect(pod.spec?.volumes?.some((v) => v.persistentVolumeClaim)).toBe(false);
+    const log = await core.readNamespacedPodLog({ name: pod.metadata?.name ?? "", namespace: ns });
+    expect(log).toContain(tj.status.model.uri);
   });
 });
 
