@@ -22,6 +22,7 @@ import {
 import { Upload } from "@aws-sdk/lib-storage";
 import { StorageReason } from "../contract/storage-reasons.js";
 import { StorageError, storageError } from "./errors.js";
+import { downloadInParts } from "./ranged-download.js";
 
 export interface ObjectInfo {
   key: string;
@@ -63,9 +64,14 @@ export interface ObjectStore {
 }
 
 export interface S3StoreOptions {
-  /** Multipart part size; default 8 MiB, raised for objects that would need more than 10,000 parts. */
+  /**
+   * Multipart part size; default 8 MiB, raised for objects that would need more than 10,000 parts. Downloads of
+   * objects of two parts or more fetch parts of this size in parallel (ranged GETs).
+   */
   partSize?: number;
-  /** Bytes of parts in flight at once (queueSize × partSize); default 32 MiB. Peak memory stays near this. */
+  /**
+   * Bytes of parts in flight at once (queueSize × partSize); default 32 MiB: 4 parallel parts of 8 MiB, both ways.
+   */
   bufferBytes?: number;
   /** Resumes of one download after a cut (each from the bytes on disk); default 3. */
   maxResumes?: number;
@@ -91,6 +97,13 @@ export function uploadPlan(size: number, o: S3StoreOptions = {}): { partSize: nu
   const partSize = Math.max(MIN_PART_SIZE, o.partSize ?? DEFAULT_PART_SIZE, Math.ceil(size / MAX_PARTS));
   const queueSize = Math.max(1, Math.floor((o.bufferBytes ?? DEFAULT_BUFFER_BYTES) / partSize));
   return { partSize, queueSize };
+}
+
+/** Downloads: parts of the upload part size (not clamped: S3 ranges have no minimum), as many in flight. */
+export function downloadPlan(size: number, o: S3StoreOptions = {}): { partSize: number; parallel: number } {
+  const partSize = Math.max(1, o.partSize ?? DEFAULT_PART_SIZE, Math.ceil(size / MAX_PARTS));
+  const parallel = Math.max(1, Math.floor((o.bufferBytes ?? DEFAULT_BUFFER_BYTES) / partSize));
+  return { partSize, parallel };
 }
 
 async function sizeOf(file: string): Promise<number> {
@@ -241,54 +254,11 @@ class S3ObjectStore implements ObjectStore {
       const etag = first.ETag;
       const size = first.ContentLength;
       const metaSha = first.Metadata?.sha256;
-      let res: GetObjectCommandOutput | undefined = first;
-      let hash = createHash("sha256");
-      let cuts = 0;
-      let lastCut: unknown;
-      for (;;) {
-        if (res === undefined) {
-          // Resume: the bytes on disk are what count; hash them again rather than trust what was sent before.
-          // (A cut before the first byte may leave no file at all.)
-          const onDisk = (await sizeOf(tmp)) > 0 ? await hashFile(tmp) : { hash: createHash("sha256"), bytes: 0 };
-          hash = onDisk.hash;
-          try {
-            res = await this.get(key, { offset: onDisk.bytes, ...(etag ? { etag } : {}) });
-          } catch (err) {
-            if (!isPreconditionFailed(err)) throw await this.fail(err, key);
-            throw new StorageError(
-              StorageReason.StorageTransferFailed,
-              uri,
-              "the object changed while it was being downloaded; retry",
-            );
-          }
-          const range = res.ContentRange;
-          if (onDisk.bytes > 0 && !range?.startsWith(`bytes ${onDisk.bytes}-`)) {
-            // The server sent the whole object instead of the range: start over from its first byte.
-            await truncate(tmp, 0);
-            hash = createHash("sha256");
-          }
-        }
-        try {
-          await pipeline(res.Body as Readable, hashing(hash), createWriteStream(tmp, { flags: "a" }));
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === "ENOSPC") throw storageError(err, uri);
-          lastCut = err;
-        }
-        res = undefined;
-        const have = await sizeOf(tmp);
-        if (lastCut === undefined && (size === undefined || have >= size)) break;
-        lastCut ??= new Error(`the body ended after ${have} of ${size} bytes`);
-        cuts += 1;
-        if (cuts > maxResumes) {
-          const e = storageError(lastCut, uri, await this.where());
-          throw new StorageError(
-            e.reason === StorageReason.StorageUnreachable ? e.reason : StorageReason.StorageTransferFailed,
-            uri,
-            `the transfer was cut ${cuts} times (last: ${e.detail}); check the network to the endpoint`,
-          );
-        }
-        lastCut = undefined;
-      }
+      const plan = downloadPlan(size ?? 0, this.opts);
+      const hash =
+        size !== undefined && etag !== undefined && plan.parallel > 1 && size >= 2 * plan.partSize
+          ? await this.downloadParts(key, first.Body as Readable, tmp, { size, etag, ...plan, maxResumes })
+          : await this.downloadStream(key, first, tmp, maxResumes);
       const bytes = await sizeOf(tmp);
       if (size !== undefined && bytes !== size) {
         throw new StorageError(
@@ -316,6 +286,107 @@ class S3ObjectStore implements ObjectStore {
       await rm(tmp, { force: true });
       throw err instanceof StorageError ? err : storageError(err, uri, await this.where());
     }
+  }
+
+  /** One streamed GET (small objects), resumed with a Range request from the bytes on disk when cut. */
+  private async downloadStream(key: string, first: GetObjectCommandOutput, tmp: string, maxResumes: number) {
+    const uri = this.describe(key);
+    const etag = first.ETag;
+    const size = first.ContentLength;
+    let res: GetObjectCommandOutput | undefined = first;
+    let hash = createHash("sha256");
+    let cuts = 0;
+    let lastCut: unknown;
+    for (;;) {
+      if (res === undefined) {
+        // Resume: the bytes on disk are what count; hash them again rather than trust what was sent before.
+        // (A cut before the first byte may leave no file at all.)
+        const onDisk = (await sizeOf(tmp)) > 0 ? await hashFile(tmp) : { hash: createHash("sha256"), bytes: 0 };
+        hash = onDisk.hash;
+        try {
+          res = await this.get(key, { offset: onDisk.bytes, ...(etag ? { etag } : {}) });
+        } catch (err) {
+          if (!isPreconditionFailed(err)) throw await this.fail(err, key);
+          throw new StorageError(
+            StorageReason.StorageTransferFailed,
+            uri,
+            "the object changed while it was being downloaded; retry",
+          );
+        }
+        const range = res.ContentRange;
+        if (onDisk.bytes > 0 && !range?.startsWith(`bytes ${onDisk.bytes}-`)) {
+          // The server sent the whole object instead of the range: start over from its first byte.
+          await truncate(tmp, 0);
+          hash = createHash("sha256");
+        }
+      }
+      try {
+        await pipeline(res.Body as Readable, hashing(hash), createWriteStream(tmp, { flags: "a" }));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOSPC") throw storageError(err, uri);
+        lastCut = err;
+      }
+      res = undefined;
+      const have = await sizeOf(tmp);
+      if (lastCut === undefined && (size === undefined || have >= size)) break;
+      lastCut ??= new Error(`the body ended after ${have} of ${size} bytes`);
+      cuts += 1;
+      if (cuts > maxResumes) {
+        const e = storageError(lastCut, uri, await this.where());
+        throw new StorageError(
+          e.reason === StorageReason.StorageUnreachable ? e.reason : StorageReason.StorageTransferFailed,
+          uri,
+          `the transfer was cut ${cuts} times (last: ${e.detail}); check the network to the endpoint`,
+        );
+      }
+      lastCut = undefined;
+    }
+    return hash;
+  }
+
+  /** Parts in parallel (ranged GETs pinned to the ETag), written at their offsets, hashed in order from disk. */
+  private async downloadParts(
+    key: string,
+    first: Readable,
+    tmp: string,
+    plan: { size: number; etag: string; partSize: number; parallel: number; maxResumes: number },
+  ) {
+    const uri = this.describe(key);
+    return downloadInParts(plan, {
+      first,
+      tmp,
+      get: async (start, end, signal) => {
+        try {
+          const res = await this.client.send(
+            new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${start}-${end}`, IfMatch: plan.etag }),
+            { abortSignal: signal },
+          );
+          return { body: res.Body as Readable, ...(res.ContentRange ? { contentRange: res.ContentRange } : {}) };
+        } catch (err) {
+          if (!isPreconditionFailed(err)) throw await this.fail(err, key);
+          throw new StorageError(
+            StorageReason.StorageTransferFailed,
+            uri,
+            "the object changed while it was being downloaded; retry",
+          );
+        }
+      },
+      failure: async (kind, err, cuts) => {
+        const e = storageError(err, uri, await this.where());
+        if (kind === "write") return e;
+        return new StorageError(
+          e.reason === StorageReason.StorageUnreachable ? e.reason : StorageReason.StorageTransferFailed,
+          uri,
+          `the transfer was cut ${cuts} times (last: ${e.detail}); check the network to the endpoint`,
+        );
+      },
+      badRange: (detail) =>
+        new StorageError(
+          StorageReason.StorageTransferFailed,
+          uri,
+          `the server did not answer a ranged GET (${detail})`,
+        ),
+    });
   }
 
   async upload(src: string, key: string, o: { sha256?: string; contentType?: string } = {}) {
