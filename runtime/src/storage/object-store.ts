@@ -19,9 +19,9 @@ import {
   type ListObjectsV2CommandOutput,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
 import { StorageReason } from "../contract/storage-reasons.js";
 import { StorageError, storageError } from "./errors.js";
+import { DeclaredDigestMismatch, uploadFile } from "./multipart-upload.js";
 import { downloadInParts } from "./ranged-download.js";
 
 export interface ObjectInfo {
@@ -69,10 +69,14 @@ export interface S3StoreOptions {
    * objects of two parts or more fetch parts of this size in parallel (ranged GETs).
    */
   partSize?: number;
-  /**
-   * Bytes of parts in flight at once (queueSize × partSize); default 32 MiB: 4 parallel parts of 8 MiB, both ways.
-   */
+  /** Upload: bytes of parts in flight at once (queueSize × partSize); default 32 MiB (4 parts of 8 MiB). Parts are
+   * streamed from the file, not held in memory. */
   bufferBytes?: number;
+  /**
+   * Download: parts in flight at once (connections); default 8. Parts go straight to the file, so memory does not
+   * grow with this.
+   */
+  downloadParallel?: number;
   /** Resumes of one download after a cut (each from the bytes on disk); default 3. */
   maxResumes?: number;
 }
@@ -85,6 +89,7 @@ const DEFAULT_PART_SIZE = 8 * MiB;
 const MAX_PARTS = 9000;
 const DEFAULT_BUFFER_BYTES = 32 * MiB;
 const DEFAULT_MAX_RESUMES = 3;
+const DEFAULT_DOWNLOAD_PARALLEL = 8;
 const HEX64 = /^[0-9a-f]{64}$/;
 
 /** "sha256:<hex>" or "<hex>" → lower-case hex; a malformed value is kept so that it mismatches loudly. */
@@ -102,7 +107,7 @@ export function uploadPlan(size: number, o: S3StoreOptions = {}): { partSize: nu
 /** Downloads: parts of the upload part size (not clamped: S3 ranges have no minimum), as many in flight. */
 export function downloadPlan(size: number, o: S3StoreOptions = {}): { partSize: number; parallel: number } {
   const partSize = Math.max(1, o.partSize ?? DEFAULT_PART_SIZE, Math.ceil(size / MAX_PARTS));
-  const parallel = Math.max(1, Math.floor((o.bufferBytes ?? DEFAULT_BUFFER_BYTES) / partSize));
+  const parallel = Math.max(1, o.downloadParallel ?? DEFAULT_DOWNLOAD_PARALLEL);
   return { partSize, parallel };
 }
 
@@ -407,40 +412,27 @@ class S3ObjectStore implements ObjectStore {
     if (!HEX64.test(declared)) {
       throw new StorageError(StorageReason.StorageDigestMismatch, uri, `'${declared.slice(0, 80)}' is not a sha256`);
     }
-    const hash = createHash("sha256");
-    const file = createReadStream(src);
-    const body = file.pipe(hashing(hash));
-    file.on("error", (err) => body.destroy(err));
-    const { partSize, queueSize } = uploadPlan(size, this.opts);
-    const upload = new Upload({
-      client: this.client,
-      params: {
-        Bucket: this.bucket,
-        Key: key,
-        Body: body,
-        Metadata: { sha256: declared },
-        // The server checks each request's (each part's) SHA256; S3 keeps it as the object's checksum.
-        ChecksumAlgorithm: "SHA256",
-        ...(o.contentType ? { ContentType: o.contentType } : {}),
-      },
-      partSize,
-      queueSize,
-      leavePartsOnError: false,
-    });
+    let sent: string;
     try {
-      await upload.done();
+      sent = await uploadFile(
+        this.client,
+        {
+          Bucket: this.bucket,
+          Key: key,
+          Metadata: { sha256: declared },
+          ...(o.contentType ? { ContentType: o.contentType } : {}),
+        },
+        src,
+        { size, ...uploadPlan(size, this.opts) },
+        declared,
+      );
     } catch (err) {
-      body.destroy();
-      throw await this.fail(err, key);
-    }
-    const sent = hash.digest("hex");
-    if (sent !== declared) {
-      // What went up is not what the metadata claims (the file changed, or the caller's sha256 is wrong): remove it.
-      await this.delete([key]).catch(() => undefined);
+      if (!(err instanceof DeclaredDigestMismatch)) throw await this.fail(err, key);
+      // What would go up is not what the metadata claims (the file changed, or the caller's sha256 is wrong).
       throw new StorageError(
         StorageReason.StorageDigestMismatch,
         uri,
-        `the bytes sent have sha256 ${sent}, not ${declared}; the local file changed while uploading or its sha256 is wrong (the object was removed)`,
+        `the bytes read have sha256 ${err.actual}, not ${declared}; the local file changed while uploading or its sha256 is wrong (no object was written)`,
       );
     }
     return { sha256: sent, bytes: size };

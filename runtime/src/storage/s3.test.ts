@@ -350,7 +350,7 @@ describe("faults, each a named StorageError", () => {
     // 4 MiB parts, 4 in flight: parts 0 (from the first GET) … 4; the middle one (8 MiB) is cut after 1 MiB.
     const proxy = await cuttingProxy(srv.endpoint, MiB, 1, 8 * MiB);
     try {
-      const viaProxy = await store(envKeys(proxy.endpoint), { partSize: 4 * MiB, bufferBytes: 16 * MiB });
+      const viaProxy = await store(envKeys(proxy.endpoint), { partSize: 4 * MiB, downloadParallel: 4 });
       const dest = path.join(work, "parts/out/obj");
       expect(await viaProxy.download("parts/obj", dest, { expectedSha256: sha(data) })).toEqual({
         sha256: sha(data),
@@ -375,7 +375,7 @@ describe("faults, each a named StorageError", () => {
     await s.upload(await file("parts2/in", randomBytes(8 * MiB)), "parts2/obj");
     const proxy = await cuttingProxy(srv.endpoint, 256 * 1024, Number.POSITIVE_INFINITY);
     try {
-      const viaProxy = await store(envKeys(proxy.endpoint), { partSize: MiB, bufferBytes: 4 * MiB, maxResumes: 2 });
+      const viaProxy = await store(envKeys(proxy.endpoint), { partSize: MiB, downloadParallel: 4, maxResumes: 2 });
       const dir = path.join(work, "parts2-out");
       const err = await failure(viaProxy.download("parts2/obj", path.join(dir, "obj")));
       expect(err.reason).toBe(StorageReason.StorageTransferFailed);
