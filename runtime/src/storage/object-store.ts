@@ -105,7 +105,7 @@ export function uploadPlan(size: number, o: S3StoreOptions = {}): { partSize: nu
 }
 
 /** Downloads: parts of the upload part size (not clamped: S3 ranges have no minimum), as many in flight. */
-export function downloadPlan(size: number, o: S3StoreOptions = {}): { partSize: number; parallel: number } {
+function downloadPlan(size: number, o: S3StoreOptions = {}): { partSize: number; parallel: number } {
   const partSize = Math.max(1, o.partSize ?? DEFAULT_PART_SIZE, Math.ceil(size / MAX_PARTS));
   const parallel = Math.max(1, o.downloadParallel ?? DEFAULT_DOWNLOAD_PARALLEL);
   return { partSize, parallel };

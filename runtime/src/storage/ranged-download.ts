@@ -5,12 +5,14 @@
 // verified is the digest of the bytes on disk. A cut part is resumed from its last byte written, a bounded number
 // of times; the first failure stops every other part.
 import { createHash, type Hash } from "node:crypto";
+import { once } from "node:events";
+import { createWriteStream } from "node:fs";
 import { open } from "node:fs/promises";
-import type { Readable } from "node:stream";
-import { StorageError } from "./errors.js";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 
 /** A ranged GET of bytes [start, end] (inclusive, as HTTP spells it) pinned to the object's ETag. */
-export type RangedGet = (
+type RangedGet = (
   start: number,
   end: number,
   signal: AbortSignal,
@@ -55,6 +57,12 @@ function deferred(): Deferred {
 }
 
 const HASH_CHUNK = 1024 * 1024;
+const WRITE_BUFFER = 1024 * 1024;
+
+function isNoSpace(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === "ENOSPC" || code === "EDQUOT";
+}
 
 /** Downloads plan.size bytes in parts into io.tmp (created or truncated); returns the sha256 of the file's bytes. */
 export async function downloadInParts(plan: PartsPlan, io: PartsIo): Promise<Hash> {
@@ -66,13 +74,6 @@ export async function downloadInParts(plan: PartsPlan, io: PartsIo): Promise<Has
   // Read and write: the hasher reads back what the parts wrote.
   const fh = await open(io.tmp, "w+");
   let failed = false;
-
-  async function writeAt(chunk: Uint8Array, length: number, position: number): Promise<void> {
-    for (let off = 0; off < length; ) {
-      const { bytesWritten } = await fh.write(chunk, off, length - off, position + off);
-      off += bytesWritten;
-    }
-  }
 
   async function fetchPart(i: number, initial?: Readable): Promise<void> {
     const start = i * partSize;
@@ -91,24 +92,37 @@ export async function downloadInParts(plan: PartsPlan, io: PartsIo): Promise<Has
       }
       bodies.add(body);
       let cut: unknown;
+      // A write stream of its own from pos: it writes while the socket goes on reading, and batches what arrived
+      // meanwhile into one write, rather than one awaited write per network chunk.
+      const out = createWriteStream(io.tmp, { flags: "r+", start: pos, highWaterMark: WRITE_BUFFER });
+      const from = pos;
+      const isFirst = body === initial;
+      let taken = 0;
       try {
-        for await (const chunk of body as AsyncIterable<Uint8Array>) {
-          const take = Math.min(chunk.length, end - pos);
-          try {
-            await writeAt(chunk, take, pos);
-          } catch (err) {
-            throw await io.failure("write", err, cuts);
+        // The body is read through a generator, not piped: leaving it early (the first GET, past part 0) must end
+        // the write stream normally, not destroy it with what it has not written yet.
+        const src = body;
+        const limited = async function* () {
+          for await (const chunk of src as AsyncIterable<Uint8Array>) {
+            const take = Math.min(chunk.length, end - from - taken);
+            taken += take;
+            yield take === chunk.length ? chunk : chunk.subarray(0, take);
+            // The plain GET goes on past part 0: leaving the loop closes it.
+            if (isFirst && from + taken >= end) return;
           }
-          pos += take;
-          // The plain GET goes on past part 0: leaving the loop destroys its stream.
-          if (pos >= end && body === initial) break;
-        }
+        };
+        await pipeline(Readable.from(limited(), { objectMode: false }), out);
       } catch (err) {
-        if (failed || err instanceof StorageError) throw err;
+        if (failed) throw err;
+        if (isNoSpace(err)) throw await io.failure("write", err, cuts);
         cut = err;
       } finally {
         bodies.delete(body);
+        // bytesWritten is final once the stream has closed (a destroyed one finishes its write in progress first).
+        if (!out.closed) await once(out, "close").catch(() => undefined);
       }
+      pos = from + out.bytesWritten;
+      if (pos >= end) cut = undefined;
       body = undefined;
       if (pos >= end) return;
       cut ??= new Error(`the body ended after ${pos - start} of the ${end - start} bytes of part ${i + 1}`);
