@@ -5,7 +5,7 @@
 // verified is the digest of the bytes on disk. A cut part is resumed from its last byte written, a bounded number
 // of times; the first failure stops every other part.
 import { createHash, type Hash } from "node:crypto";
-import { once } from "node:events";
+import { once, setMaxListeners } from "node:events";
 import { createWriteStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { Readable } from "node:stream";
@@ -70,6 +70,8 @@ export async function downloadInParts(plan: PartsPlan, io: PartsIo): Promise<Has
   const count = Math.ceil(size / partSize);
   const done = Array.from({ length: count }, deferred);
   const controller = new AbortController();
+  // Each request in flight listens on the signal: more than Node's default 10 is expected, not a leak.
+  setMaxListeners(parallel + 10, controller.signal);
   const bodies = new Set<Readable>();
   // Read and write: the hasher reads back what the parts wrote.
   const fh = await open(io.tmp, "w+");
