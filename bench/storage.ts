@@ -7,13 +7,14 @@
  *
  * Each transfer runs in a process of its own, started with the standard AWS environment (endpoint, region, keys):
  * Liftoff's in `node bench/storage-transfer.mjs` on the compiled runtime (runtime/dist, built by the bench with
- * `npm run build:runtime`: the code pods run; not under tsx, whose compiler adds ~40 MiB of RSS a pod does not
- * have), which reports its transfer time and its peak RSS (process.resourceUsage().maxRSS, the whole process: Node,
- * the SDK and the buffers); the AWS CLI's under
+ * `npm run build:runtime`: the code pods run; not under tsx, whose compiler added ~27 MiB of RSS a pod does not
+ * have: 87 → 60 MiB before the first byte), which reports its transfer time and its peak RSS
+ * (process.resourceUsage().maxRSS, the whole process: Node, the SDK and the buffers); the AWS CLI's under
  * /usr/bin/time (wall time and peak RSS). Throughput is bytes / wall time of the whole command for both (start-up
  * included, so the two are measured alike); Liftoff's transfer alone is shown beside it. Both use their defaults:
- * Liftoff 8 MiB parts, 4 in flight, sha256 metadata + per-part SHA256 checksum, digest verified on download; the
- * AWS CLI 8 MiB parts, 10 in flight. Liftoff's upload is given the file's sha256, as uploadFolder gives it from the
+ * Liftoff uploads 8 MiB parts, 4 in flight, streamed from the file, with sha256 metadata + per-part SHA256 checksum,
+ * and downloads 16 MiB ranged parts, 8 in flight, digest verified from the disk; the AWS CLI 8 MiB parts, 10 in
+ * flight both ways. Liftoff's upload is given the file's sha256, as uploadFolder gives it from the
  * version's manifest (without it, upload reads the file once more to hash it before the first byte goes out). Downloads read the object Liftoff wrote; every downloaded file is checked
  * against the source's sha256. Runs alternate Liftoff / AWS CLI.
  *

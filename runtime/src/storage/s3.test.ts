@@ -370,6 +370,38 @@ describe("faults, each a named StorageError", () => {
     }
   });
 
+  it("a big object replaced while its parts come down fails (If-Match on the first ETag) and leaves no file", async () => {
+    const s = await store();
+    await s.upload(await file("parts3/in", randomBytes(12 * MiB)), "parts3/obj");
+    const client = await s3ClientFromEnv(envKeys());
+    let replaced = false;
+    // Before the first ranged GET leaves, another writer replaces the object on the server.
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as { Range?: string };
+        if (input.Range && !replaced) {
+          replaced = true;
+          await srv
+            .client("admin")
+            .send(new PutObjectCommand({ Bucket: srv.bucket, Key: "parts3/obj", Body: randomBytes(12 * MiB) }));
+        }
+        return next(args);
+      },
+      { step: "initialize" },
+    );
+    const dir = path.join(work, "parts3-out");
+    const err = await failure(
+      s3ObjectStore(client, srv.bucket, { partSize: 4 * MiB, downloadParallel: 2 }).download(
+        "parts3/obj",
+        path.join(dir, "obj"),
+      ),
+    );
+    expect(replaced).toBe(true);
+    expect(err.reason).toBe(StorageReason.StorageTransferFailed);
+    expect(err.message).toMatch(/changed while it was being downloaded/);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
   it("a big object whose parts are cut every time fails after bounded resumes and leaves no file", async () => {
     const s = await store();
     await s.upload(await file("parts2/in", randomBytes(8 * MiB)), "parts2/obj");
