@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
+import type { Readable } from "node:stream";
 import {
   AbortMultipartUploadCommand,
   type CompletedPart,
@@ -39,6 +40,28 @@ export class DeclaredDigestMismatch extends Error {
 }
 
 const READ_CHUNK = 1024 * 1024;
+/** Tries of one request whose body is a file stream (the SDK's own retry cannot rewind a stream it consumed). */
+const ATTEMPTS = 3;
+
+/** Sends a request built afresh (a new file stream) for each try, as the SDK would retry a buffered one. */
+async function withFreshBody<T>(
+  makeBody: () => Readable | Buffer,
+  send: (body: Readable | Buffer) => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const body = makeBody();
+    try {
+      return await send(body);
+    } catch (err) {
+      if (!Buffer.isBuffer(body)) body.destroy();
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      // A 4xx (but a timeout or throttling) will not change on a retry; nor does an abort.
+      const final = status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
+      if (final || signal?.aborted || attempt >= ATTEMPTS) throw err;
+    }
+  }
+}
 
 /** Uploads src; `declared` is the hex sha256 the object's metadata carries. Returns the sha256 of the bytes read. */
 export async function uploadFile(
@@ -66,7 +89,7 @@ export async function uploadFile(
     }
     return part.digest("base64");
   }
-  const body = (i: number) => {
+  const body = (i: number): Readable | Buffer => {
     const start = i * partSize;
     const end = Math.min(size, start + partSize);
     return end > start ? createReadStream(src, { start, end: end - 1 }) : Buffer.alloc(0);
@@ -78,8 +101,9 @@ export async function uploadFile(
       const checksum = await hashPart(0);
       const sha256 = sha256Of();
       if (sha256 !== declared) throw new DeclaredDigestMismatch(sha256);
-      await client.send(
-        new PutObjectCommand({ ...target, Body: body(0), ContentLength: size, ChecksumSHA256: checksum }),
+      await withFreshBody(
+        () => body(0),
+        (Body) => client.send(new PutObjectCommand({ ...target, Body, ContentLength: size, ChecksumSHA256: checksum })),
       );
       return sha256;
     }
@@ -99,18 +123,23 @@ export async function uploadFile(
           hashed = turn;
           const checksum = await turn;
           const ContentLength = Math.min(size, (i + 1) * partSize) - i * partSize;
-          const r = await client.send(
-            new UploadPartCommand({
-              Bucket: target.Bucket,
-              Key: target.Key,
-              UploadId,
-              PartNumber: i + 1,
-              Body: body(i),
-              ContentLength,
-              ChecksumAlgorithm: "SHA256",
-              ChecksumSHA256: checksum,
-            }),
-            { abortSignal: controller.signal },
+          const r = await withFreshBody(
+            () => body(i),
+            (Body) =>
+              client.send(
+                new UploadPartCommand({
+                  Bucket: target.Bucket,
+                  Key: target.Key,
+                  UploadId,
+                  PartNumber: i + 1,
+                  Body,
+                  ContentLength,
+                  ChecksumAlgorithm: "SHA256",
+                  ChecksumSHA256: checksum,
+                }),
+                { abortSignal: controller.signal },
+              ),
+            controller.signal,
           );
           parts.push({ PartNumber: i + 1, ...(r.ETag ? { ETag: r.ETag } : {}), ChecksumSHA256: checksum });
         }
