@@ -74,7 +74,13 @@ export async function downloadInParts(plan: PartsPlan, io: PartsIo): Promise<Has
   setMaxListeners(parallel + 10, controller.signal);
   const bodies = new Set<Readable>();
   // Read and write: the hasher reads back what the parts wrote.
-  const fh = await open(io.tmp, "w+");
+  let fh: Awaited<ReturnType<typeof open>>;
+  try {
+    fh = await open(io.tmp, "w+");
+  } catch (err) {
+    io.first.destroy();
+    throw err;
+  }
   let failed = false;
 
   async function fetchPart(i: number, initial?: Readable): Promise<void> {
