@@ -342,6 +342,81 @@ describe("faults, each a named StorageError", () => {
       await proxy.close();
     }
   });
+
+  it("a big object comes down in parallel ranged parts; a part cut in the middle resumes from its bytes on disk", async () => {
+    const s = await store();
+    const data = randomBytes(20 * MiB);
+    await s.upload(await file("parts/in", data), "parts/obj");
+    // 4 MiB parts, 4 in flight: parts 0 (from the first GET) … 4; the middle one (8 MiB) is cut after 1 MiB.
+    const proxy = await cuttingProxy(srv.endpoint, MiB, 1, 8 * MiB);
+    try {
+      const viaProxy = await store(envKeys(proxy.endpoint), { partSize: 4 * MiB, downloadParallel: 4 });
+      const dest = path.join(work, "parts/out/obj");
+      expect(await viaProxy.download("parts/obj", dest, { expectedSha256: sha(data) })).toEqual({
+        sha256: sha(data),
+        bytes: data.length,
+      });
+      expect(sha(await readFile(dest))).toBe(sha(data));
+      expect(proxy.cuts()).toBe(1);
+      const ranges = proxy.ranges();
+      for (const part of [4, 8, 12, 16]) expect(ranges).toContain(part * MiB);
+      const resumes = ranges.filter((r) => r % (4 * MiB) !== 0);
+      expect(resumes).toHaveLength(1);
+      expect(resumes[0]).toBeGreaterThan(8 * MiB);
+      expect(resumes[0]).toBeLessThan(12 * MiB);
+      expect(await readdir(path.dirname(dest))).toEqual(["obj"]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("a big object replaced while its parts come down fails (If-Match on the first ETag) and leaves no file", async () => {
+    const s = await store();
+    await s.upload(await file("parts3/in", randomBytes(12 * MiB)), "parts3/obj");
+    const client = await s3ClientFromEnv(envKeys());
+    let replaced = false;
+    // Before the first ranged GET leaves, another writer replaces the object on the server.
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as { Range?: string };
+        if (input.Range && !replaced) {
+          replaced = true;
+          await srv
+            .client("admin")
+            .send(new PutObjectCommand({ Bucket: srv.bucket, Key: "parts3/obj", Body: randomBytes(12 * MiB) }));
+        }
+        return next(args);
+      },
+      { step: "initialize" },
+    );
+    const dir = path.join(work, "parts3-out");
+    const err = await failure(
+      s3ObjectStore(client, srv.bucket, { partSize: 4 * MiB, downloadParallel: 2 }).download(
+        "parts3/obj",
+        path.join(dir, "obj"),
+      ),
+    );
+    expect(replaced).toBe(true);
+    expect(err.reason).toBe(StorageReason.StorageTransferFailed);
+    expect(err.message).toMatch(/changed while it was being downloaded/);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("a big object whose parts are cut every time fails after bounded resumes and leaves no file", async () => {
+    const s = await store();
+    await s.upload(await file("parts2/in", randomBytes(8 * MiB)), "parts2/obj");
+    const proxy = await cuttingProxy(srv.endpoint, 256 * 1024, Number.POSITIVE_INFINITY);
+    try {
+      const viaProxy = await store(envKeys(proxy.endpoint), { partSize: MiB, downloadParallel: 4, maxResumes: 2 });
+      const dir = path.join(work, "parts2-out");
+      const err = await failure(viaProxy.download("parts2/obj", path.join(dir, "obj")));
+      expect(err.reason).toBe(StorageReason.StorageTransferFailed);
+      expect(err.message).toMatch(/cut 3 times/);
+      expect(await readdir(dir)).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
 });
 
 describe("credentials", () => {
@@ -421,9 +496,10 @@ async function closedPort(): Promise<number> {
 
 /**
  * A TCP proxy to `target` that, `times` times, closes a connection once `cutAfter` bytes of a response's body went
- * through it (right after the header block for 0); it records the Range of every request it forwards.
+ * through it (right after the header block for 0), only for requests whose Range starts at `onlyFrom` when given;
+ * it records the Range of every request it forwards.
  */
-async function cuttingProxy(target: string, cutAfter: number, times: number) {
+async function cuttingProxy(target: string, cutAfter: number, times: number, onlyFrom?: number) {
   const url = new URL(target);
   let cuts = 0;
   const ranges: number[] = [];
@@ -433,8 +509,18 @@ async function cuttingProxy(target: string, cutAfter: number, times: number) {
     sockets.add(client).add(upstream);
     // Body bytes forwarded on this connection; undefined until the first header block has passed.
     let body: number | undefined;
+    // The Range start of the request being answered on this connection (keep-alive: one after the other).
+    let from: number | undefined;
     client.on("data", (d: Buffer) => {
-      for (const m of d.toString("latin1").matchAll(/^range: bytes=(\d+)-/gim)) ranges.push(Number(m[1]));
+      const text = d.toString("latin1");
+      if (/^[A-Z]+ \S+ HTTP\/1\.1\r\n/.test(text)) {
+        from = undefined;
+        body = undefined;
+      }
+      for (const m of text.matchAll(/^range: bytes=(\d+)-/gim)) {
+        from = Number(m[1]);
+        ranges.push(from);
+      }
       upstream.write(d);
     });
     upstream.on("data", (d: Buffer) => {
@@ -445,7 +531,7 @@ async function cuttingProxy(target: string, cutAfter: number, times: number) {
         offset = end + 4;
         body = 0;
       }
-      if (cuts < times && body + (d.length - offset) > cutAfter) {
+      if (cuts < times && (onlyFrom === undefined || from === onlyFrom) && body + (d.length - offset) > cutAfter) {
         client.write(d.subarray(0, offset + Math.max(0, cutAfter - body)));
         cuts += 1;
         client.destroy();
