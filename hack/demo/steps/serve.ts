@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { claimHostFolder } from "../../../devcluster/node-agent/claim-folder.js";
 import { serviceEndpoint } from "../../../devcluster/node-agent/service-endpoint.js";
 import { s3ClientFor } from "../../../devcluster/seaweedfs/bucket.js";
+import { s3Location } from "../../../runtime/src/s3-uri.js";
 import { s3ObjectStore } from "../../../runtime/src/storage/object-store.js";
 import { downloadVersion } from "../../../runtime/src/storage/version-folder.js";
 import { applyObject, waitForCondition } from "../kube.js";
@@ -77,11 +78,11 @@ async function claimVersionFolder(kc: Parameters<typeof claimHostFolder>[0], ns:
  */
 async function downloadedVersion(clusterName: string, uri: string): Promise<{ folder: string; done: () => void }> {
   const { conn, keys } = clusterS3(clusterName);
-  const [bucket = "", ...rest] = uri.slice("s3://".length).split("/");
+  const { bucket, key } = s3Location(uri);
   const folder = mkdtempSync(join(tmpdir(), "liftoff-demo-version-"));
   const client = s3ClientFor(conn.endpoint, keys, conn.region);
   try {
-    await downloadVersion(s3ObjectStore(client, bucket), rest.join("/"), folder);
+    await downloadVersion(s3ObjectStore(client, bucket), key, folder);
   } catch (err) {
     rmSync(folder, { recursive: true, force: true });
     throw err;
