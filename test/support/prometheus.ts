@@ -26,6 +26,8 @@ export async function startPrometheus(o: {
   port: number;
   /** A rule file's body (e.g. the spec of the PrometheusRule the operator wrote). */
   rules?: object;
+  /** Host targets scraped as they are (e.g. an operator process's /metrics), one job each. */
+  staticTargets?: { job: string; targets: string[] }[];
 }): Promise<TestPrometheus> {
   const dir = mkdtempSync(join(tmpdir(), "liftoff-prom-"));
   if (o.rules) writeFileSync(join(dir, "rules.yaml"), stringify(o.rules));
@@ -51,6 +53,7 @@ export async function startPrometheus(o: {
             { source_labels: ["__meta_kubernetes_pod_name"], target_label: "pod" },
           ],
         },
+        ...(o.staticTargets ?? []).map((t) => ({ job_name: t.job, static_configs: [{ targets: t.targets }] })),
       ],
     }),
   );
