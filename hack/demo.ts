@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { REPO_ROOT } from "../devcluster/cluster/config.js";
 import { helpText, parseDemoArgs, UsageError } from "./demo/cli.js";
 import { acquireLock, Busy } from "./demo/lock.js";
-import { DEMO_STEPS, IMAGE_STEPS, LLM_STEPS, stepsFor } from "./demo/plan.js";
+import { DEMO_STEPS, IMAGE_STEPS, LLM_STEPS, LOOP_STEPS, stepsFor } from "./demo/plan.js";
 import { type DemoContext, errorMessage, runSteps } from "./demo/steps.js";
 
 const log = (line: string) => console.error(line);
@@ -21,7 +21,7 @@ async function main(): Promise<number> {
     throw err;
   }
   if (parsed.help) {
-    console.log(helpText(DEMO_STEPS, IMAGE_STEPS, LLM_STEPS));
+    console.log(helpText(DEMO_STEPS, IMAGE_STEPS, LLM_STEPS, LOOP_STEPS));
     return 0;
   }
   const release = acquireLock(join(REPO_ROOT, ".liftoff", "demo.lock"));
@@ -56,7 +56,7 @@ async function main(): Promise<number> {
     results: new Map(),
   };
   const started = Date.now();
-  const ok = await runSteps(stepsFor(parsed.options.sample), ctx);
+  const ok = await runSteps(stepsFor(parsed.options.sample, parsed.options.loop), ctx);
   if (!ok || parsed.options.exit) {
     if (ok) log(`demo: all steps done in ${((Date.now() - started) / 1000).toFixed(1)}s`);
     await cleanup();

@@ -27,6 +27,8 @@ export interface DemoOptions {
   namespace: string;
   /** Exit after the last step instead of waiting for Ctrl-C. */
   exit: boolean;
+  /** --loop: serve penguins with capture and retrain and show one full closed loop (docs/loop.md). */
+  loop: boolean;
 }
 
 export type Parsed = { help: true } | { help: false; options: DemoOptions };
@@ -54,6 +56,7 @@ export function parseDemoArgs(argv: string[]): Parsed {
         exit: { type: "boolean" },
         sample: { type: "string" },
         storage: { type: "string" },
+        loop: { type: "boolean" },
       },
     }));
   } catch (err) {
@@ -88,6 +91,13 @@ export function parseDemoArgs(argv: string[]): Parsed {
       );
     }
   }
+  if (values.loop) {
+    if (sample !== "penguins") throw new UsageError(`--loop is for the penguins sample, not --sample ${sample}`);
+    if (values["reuse-cluster"]) {
+      throw new UsageError("--loop sends traffic to the pods from this machine: it needs the local cluster");
+    }
+    if (storage === "s3") throw new UsageError("--loop keeps its capture on the claim: use it without --storage s3");
+  }
   if (values["reuse-cluster"] && values.fresh) {
     throw new UsageError("--fresh wipes the local cluster; it cannot be combined with --reuse-cluster");
   }
@@ -102,12 +112,18 @@ export function parseDemoArgs(argv: string[]): Parsed {
       fresh: Boolean(values.fresh),
       namespace,
       exit: Boolean(values.exit),
+      loop: Boolean(values.loop),
     },
   };
 }
 
-export function helpText(steps: StepInfo[], imageSteps: StepInfo[] = [], llmSteps: StepInfo[] = []): string {
-  const width = Math.max(...[...steps, ...imageSteps, ...llmSteps].map((s) => s.name.length));
+export function helpText(
+  steps: StepInfo[],
+  imageSteps: StepInfo[] = [],
+  llmSteps: StepInfo[] = [],
+  loopSteps: StepInfo[] = [],
+): string {
+  const width = Math.max(...[...steps, ...imageSteps, ...llmSteps, ...loopSteps].map((s) => s.name.length));
   return [
     "npm start [-- flags]: Liftoff's main job on this machine, from raw data to a secured, monitored model.",
     "",
@@ -128,6 +144,13 @@ export function helpText(steps: StepInfo[], imageSteps: StepInfo[] = [], llmStep
           "",
         ]
       : []),
+    ...(loopSteps.length > 0
+      ? [
+          "With --loop (the closed loop: drift → retrain → canary → promoted, docs/loop.md):",
+          ...loopSteps.map((s, i) => `  ${String(i + 1).padStart(2)}. ${s.name.padEnd(width)}  ${s.title}`),
+          "",
+        ]
+      : []),
     "Flags:",
     "  --no-encryption   store the prepared DataSet unencrypted (skips the OpenBao transit key)",
     "  --keep-cluster    leave the local cluster running after Ctrl-C (npm run cluster:down stops it)",
@@ -142,6 +165,9 @@ export function helpText(steps: StepInfo[], imageSteps: StepInfo[] = [], llmStep
     "                    config/samples/…_modeldeployment_llm.yaml)",
     "  --storage NAME    pvc (default) or s3: the penguins CSV, the DataSet's encrypted versions and the model live",
     "                    in the local cluster's S3 bucket (SeaweedFS; config/samples/penguins-s3, docs/storage.md)",
+    "  --loop            serve penguins with spec.capture and spec.retrain (config/samples/penguins-loop) and show",
+    "                    one full loop: labels that follow a changed rule → Degraded → retrain on original +",
+    "                    captured rows → canary → promoted by the operator itself",
     "  -h, --help        this text",
     "",
     "Ctrl-C at any step stops everything the demo started, by PID.",

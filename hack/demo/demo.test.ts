@@ -8,9 +8,9 @@ import { REPO_ROOT } from "../../devcluster/cluster/config.js";
 import { COMPONENTS } from "../setup/components.js";
 import { helpText, parseDemoArgs, UsageError } from "./cli.js";
 import { acquireLock, Busy } from "./lock.js";
-import { DEMO_STEPS, IMAGE_STEPS, LLM_STEPS, stepsFor } from "./plan.js";
+import { DEMO_STEPS, IMAGE_STEPS, LLM_STEPS, LOOP_STEPS, stepsFor } from "./plan.js";
 import { formatConditions, podSelector } from "./report.js";
-import { loadSample, SAMPLES_DIR } from "./samples.js";
+import { loadLoopModelDeployment, loadSample, SAMPLES_DIR } from "./samples.js";
 import { checkState, STATE_VERSION, stampState } from "./state.js";
 import { IMAGE_COMPONENTS, loadImageSample, topLine } from "./steps/image.js";
 import { LLM_COMPONENTS, loadLlmSample, usageLine } from "./steps/llm.js";
@@ -29,6 +29,7 @@ describe("parseDemoArgs", () => {
         fresh: false,
         namespace: "liftoff-demo",
         exit: false,
+        loop: false,
       },
     });
   });
@@ -58,6 +59,37 @@ describe("parseDemoArgs", () => {
     expect(() => parseDemoArgs(["--sample", "llm", "--reuse-cluster"])).toThrow(
       "--sample llm puts the model on a claim from this machine: it needs the local cluster",
     );
+  });
+});
+
+describe("--loop", () => {
+  it("picks the loop plan for penguins; other samples, another cluster or s3 are refused", () => {
+    const p = parseDemoArgs(["--loop"]);
+    expect(p).toMatchObject({ options: { sample: "penguins", loop: true } });
+    expect(stepsFor("penguins", true)).toBe(LOOP_STEPS);
+    expect(stepsFor("penguins")).toBe(DEMO_STEPS);
+    expect(LOOP_STEPS.map((s) => s.name).slice(-3)).toEqual(["concept-drift", "loop", "look-around"]);
+    expect(() => parseDemoArgs(["--loop", "--sample", "llm"])).toThrow(
+      "--loop is for the penguins sample, not --sample llm",
+    );
+    expect(() => parseDemoArgs(["--loop", "--reuse-cluster"])).toThrow(/needs the local cluster/);
+    expect(() => parseDemoArgs(["--loop", "--storage", "s3"])).toThrow(/without --storage s3/);
+    expect(helpText(DEMO_STEPS, [], [], LOOP_STEPS)).toMatch(/With --loop .*\n.*setup/);
+  });
+
+  it("applies config/samples/penguins-loop: the penguins ModelDeployment with capture and retrain merged in", () => {
+    const base = loadSample("modeldeployment", "ns1");
+    const m = loadLoopModelDeployment("ns1");
+    expect(m.metadata).toEqual({ name: "penguins", namespace: "ns1" });
+    // biome-ignore lint/suspicious/noExplicitAny: free-form specs
+    const [b, s] = [base.spec, m.spec] as any[];
+    // The patch adds to monitoring, it does not replace it; model, auth and the rest are the base's.
+    expect(s.monitoring).toMatchObject({ ...b.monitoring, alerts: { minAccuracy: 0.8 } });
+    expect(s.model).toEqual(b.model);
+    expect(s.auth).toEqual(b.auth);
+    expect(s.capture.uri).toBe("pvc://liftoff-data/capture/penguins");
+    expect(s.retrain.triggers.degraded).toBe(true);
+    expect(s.retrain.dataSet.includeCaptured).toBe(true);
   });
 });
 

@@ -16,6 +16,14 @@ import {
   llmResetStep,
 } from "./steps/llm.js";
 import { lookAroundStep } from "./steps/look-around.js";
+import {
+  conceptDriftStep,
+  loopDeployStep,
+  loopKeysStep,
+  loopLookAroundStep,
+  loopResetStep,
+  loopStep,
+} from "./steps/loop.js";
 import { operatorStep } from "./steps/operator.js";
 import { buildStep, setupStep } from "./steps/prepare.js";
 import { resetStep } from "./steps/reset.js";
@@ -69,6 +77,26 @@ export const LLM_STEPS: Step[] = [
   llmLookAroundStep,
 ];
 
-export function stepsFor(sample: Sample): Step[] {
+/** --loop: the penguins model served with capture and retrain, then one full loop on concept drift (docs/loop.md). */
+export const LOOP_STEPS: Step[] = [
+  setupStep,
+  buildStep,
+  clusterStep,
+  operatorStep,
+  loopResetStep,
+  rawDataStep,
+  dataKeysStep,
+  dataSetStep,
+  trainStep,
+  apiKeyStep,
+  loopKeysStep,
+  loopDeployStep,
+  conceptDriftStep,
+  loopStep,
+  loopLookAroundStep,
+];
+
+export function stepsFor(sample: Sample, loop = false): Step[] {
+  if (loop) return LOOP_STEPS;
   return sample === "image" ? IMAGE_STEPS : sample === "llm" ? LLM_STEPS : DEMO_STEPS;
 }

@@ -40,3 +40,27 @@ export function clusterS3(clusterName: string) {
   const keys = need(readS3Keys(seaweedfsLayout(config))?.liftoff, "the local S3 server's keys (npm run cluster:up)");
   return { conn, keys };
 }
+
+/** The closed-loop overlay (config/samples/penguins-loop): the penguins ModelDeployment with its patch applied. */
+const LOOP_KUSTOMIZATION = join(REPO_ROOT, "config", "samples", "penguins-loop", "kustomization.yaml");
+
+/** RFC 7386 merge patch, as kustomize applies a patch to a custom resource (pure). */
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== "object" || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> =
+    target !== null && typeof target === "object" && !Array.isArray(target) ? { ...target } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+
+/** The ModelDeployment `kubectl apply -k config/samples/penguins-loop` creates (what `npm start -- --loop` applies). */
+export function loadLoopModelDeployment(namespace: string): LiftoffObject {
+  const k = parse(readFileSync(LOOP_KUSTOMIZATION, "utf8")) as { patches: { patch: string }[] };
+  const patch = parse(need(k.patches[0], "the overlay's patch").patch) as { spec: unknown };
+  const mdep = loadSample("modeldeployment", namespace);
+  mdep.spec = mergePatch(mdep.spec, patch.spec);
+  return mdep;
+}

@@ -2,8 +2,10 @@
 import { describe, expect, it } from "vitest";
 import type { PreprocessingJson } from "../../runtime/src/contract/artifacts.js";
 import { compilePreprocessing } from "../../runtime/src/contract/preprocess.js";
+import { labelOf, penguins, SPECIES, sampler } from "./concept-drift.js";
 import { ProgressPrinter, progressLine } from "./progress-bar.js";
 import { skewed } from "./steps/drift.js";
+import { stageLine } from "./steps/loop.js";
 import { accuracy } from "./steps/serve.js";
 import { milestoneLine } from "./steps.js";
 import { rawRecord } from "./test-split.js";
@@ -83,6 +85,47 @@ describe("milestoneLine", () => {
   it("gives the time since the demo started and the load average it was measured under", () => {
     expect(milestoneLine("first prediction", 38.24, 2.104)).toBe(
       "demo: first prediction 38.2s after the demo started (load average 2.10)",
+    );
+  });
+});
+
+describe("concept drift", () => {
+  const csv =
+    "species,island,bill_length_mm,year\nAdelie,Dream,39.1,2007\nGentoo,Biscoe,NA,2008\nChinstrap,Dream,46.5,2009\n";
+
+  it("keeps complete rows with every column but the target, numbers as numbers", () => {
+    expect(penguins(csv)).toEqual([
+      { record: { island: "Dream", bill_length_mm: 39.1, year: 2007 }, species: "Adelie" },
+      { record: { island: "Dream", bill_length_mm: 46.5, year: 2009 }, species: "Chinstrap" },
+    ]);
+  });
+
+  it("the drifted rule is a permutation: no species keeps its name and every name is used once", () => {
+    const drifted = SPECIES.map((s) => labelOf({ record: {}, species: s }, "drifted"));
+    expect(new Set(drifted)).toEqual(new Set(SPECIES));
+    expect(drifted.filter((d, i) => d === SPECIES[i])).toEqual([]);
+    expect(labelOf({ record: {}, species: "Gentoo" }, "original")).toBe("Gentoo");
+  });
+
+  it("draws the same rows for the same seed, other rows for another", () => {
+    const rows = penguins(csv);
+    const a = sampler(rows, 1)(20);
+    expect(sampler(rows, 1)(20)).toEqual(a);
+    expect(sampler(rows, 2)(20)).not.toEqual(a);
+    expect(new Set(a.map((p) => p.species))).toEqual(new Set(["Adelie", "Chinstrap"]));
+  });
+});
+
+describe("stageLine", () => {
+  it("says the trigger and children while retraining, the reason once decided", () => {
+    expect(
+      stageLine(
+        { stage: "Retraining", trigger: { reason: "Degraded", message: "accuracy 0.01" }, dataSet: "p-loop-1" },
+        3200,
+      ),
+    ).toBe("   +3.2s  Retraining  Degraded: accuracy 0.01; DataSet p-loop-1, TrainingJob …");
+    expect(stageLine({ stage: "Promoted", decision: { reason: "CanaryMoreAccurate", message: "m" } }, 61_000)).toBe(
+      "  +61.0s  Promoted    CanaryMoreAccurate: m",
     );
   });
 });

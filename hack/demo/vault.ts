@@ -8,7 +8,7 @@ import { clusterConfig } from "../../devcluster/cluster/config.js";
 import { type AdminVault, adminVault, writeWorkloadRole } from "../../devcluster/openbao/admin.js";
 import { readInitSecrets } from "../../devcluster/openbao/init.js";
 import { readVaultConnection, type VaultConnection } from "../../devcluster/openbao/openbao.js";
-import { DEV_S3_POLICY } from "../../devcluster/openbao/policies.js";
+import { DEV_S3_POLICY, roleBody, type WorkloadRole } from "../../devcluster/openbao/policies.js";
 import { openbaoLayout } from "../../devcluster/openbao/server.js";
 import type { ManifestJson } from "../../runtime/src/contract/artifacts.js";
 import { StepFailure } from "./steps.js";
@@ -74,6 +74,73 @@ export async function plantDataKeyRoles(clusterName: string, o: DataKeyRoles): P
     namespaceKv: false,
     extraPolicies: [DEV_S3_POLICY], // the local S3 server's keys, for the s3:// variant
   });
+}
+
+/** A role (its own least-privilege policy) that several service accounts may log in to. */
+async function writeSharedRole(
+  vault: AdminVault,
+  mount: string,
+  role: WorkloadRole,
+  serviceAccounts: string[],
+): Promise<void> {
+  const full = { ...role, extraPolicies: [DEV_S3_POLICY] }; // the local S3 server's keys, for the s3:// variant
+  await writeWorkloadRole(vault, mount, full);
+  await vault.write(`auth/${mount}/role/${role.name}`, {
+    ...roleBody(full),
+    bound_service_account_names: serviceAccounts,
+  });
+}
+
+/** The closed loop's pods (docs/loop.md): the serving pods mint the capture's data keys (and read the API key); the
+ * loop's DataSet and TrainingJob copies, <mdep>-loop-<n>, use the template's roles under their own service accounts. */
+export async function plantLoopRoles(
+  clusterName: string,
+  o: DataKeyRoles & { serving: { role: string; serviceAccount: string; kvPaths: string[] }; loopNames: string[] },
+): Promise<void> {
+  const { admin: vault, conn } = admin(clusterName);
+  const sa = (suffix: string) =>
+    [o.dataSet.serviceAccount.replace(/-dataset$/, ""), ...o.loopNames].map((n) => `${n}-${suffix}`);
+  await writeSharedRole(
+    vault,
+    conn.authMount,
+    {
+      name: o.dataSet.role,
+      namespace: o.namespace,
+      serviceAccount: o.dataSet.serviceAccount,
+      datakeyKeys: [o.transitKey],
+      decryptKeys: [o.transitKey],
+      namespaceKv: false,
+    },
+    sa("dataset"),
+  );
+  // Each TrainingJob's default role is named after it (liftoff-<namespace>-<name>-train).
+  for (const role of [o.trainingJob.role, ...o.loopNames.map((n) => `liftoff-${o.namespace}-${n}-train`)]) {
+    await writeSharedRole(
+      vault,
+      conn.authMount,
+      {
+        name: role,
+        namespace: o.namespace,
+        serviceAccount: o.trainingJob.serviceAccount,
+        decryptKeys: [o.transitKey],
+        namespaceKv: false,
+      },
+      sa("train"),
+    );
+  }
+  await writeSharedRole(
+    vault,
+    conn.authMount,
+    {
+      name: o.serving.role,
+      namespace: o.namespace,
+      serviceAccount: o.serving.serviceAccount,
+      kvPaths: o.serving.kvPaths,
+      datakeyKeys: [o.transitKey],
+      namespaceKv: false,
+    },
+    [o.serving.serviceAccount],
+  );
 }
 
 /**
