@@ -1,6 +1,6 @@
 // promtool test rules for every alert, against both the Helm chart's rules and the PrometheusRule the operator
 // writes for one ModelDeployment; and the Grafana dashboard: valid JSON, every query parses (promtool), every
-// metric it reads is one the runtime exports.
+// metric it reads is one the runtime or the operator exports.
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,6 +10,7 @@ import { describe, expect, inject, it } from "vitest";
 import { parseAllDocuments, stringify } from "yaml";
 import { REPO_ROOT } from "../../devcluster/cluster/config.js";
 import type { ModelDeployment } from "../../operator/src/api/v1alpha1/index.js";
+import { createOperatorMetrics } from "../../operator/src/metrics.js";
 import { prometheusRule } from "../../operator/src/modeldeployment/monitoring/desired.js";
 import { psi } from "../../operator/src/modeldeployment/monitoring/scores.js";
 import { LlmMetrics } from "../../runtime/src/serve/llm/llm-metrics.js";
@@ -203,6 +204,11 @@ describe("Grafana dashboard", () => {
       "Tokens per second",
       "Generation requests",
       "KV cache use",
+      "Closed loop (retrain, canary, promote)",
+      "Loop stage",
+      "Loop decisions",
+      "Live accuracy by track",
+      "Captured records",
     ]);
     // The LLM row's header sits below the last panel above it, and its panels below the header.
     const row = json.panels.find((p: { type: string }) => p.type === "row");
@@ -229,7 +235,7 @@ describe("Grafana dashboard", () => {
     expect(stdout).toContain(`SUCCESS: ${exprs.length} rules found`);
   });
 
-  it("queries only metrics the runtime exports", async () => {
+  it("queries only metrics the runtime and the operator export", async () => {
     const metrics = new RuntimeMetrics("m");
     const stats = readFileSync(join(REPO_ROOT, "runtime/src/serve/monitoring/testdata/penguins-stats.json"), "utf8");
     new Monitor(
@@ -252,6 +258,8 @@ describe("Grafana dashboard", () => {
     );
     new LlmMetrics(metrics.registry, "m"); // a gguf model's series (the LLM row)
     const exported = new Set<string>();
+    // The loop row reads the operator's own series (stage, decisions, accuracy by track).
+    for (const m of await createOperatorMetrics().registry.getMetricsAsJSON()) exported.add(m.name);
     for (const m of await metrics.registry.getMetricsAsJSON()) {
       exported.add(m.name);
       if (String(m.type) === "histogram") for (const s of ["_bucket", "_sum", "_count"]) exported.add(m.name + s);

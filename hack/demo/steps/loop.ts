@@ -229,7 +229,7 @@ export const loopLookAroundStep: Step = {
       `${kubectl} get mdep ${NAME} -n ${ns} -o jsonpath='{.status.loop}'   # trigger, figures, decision, lineage, history`,
       `${kubectl} get events -n ${ns} --field-selector involvedObject.name=${NAME}`,
       `${kubectl} get ds,tj -n ${ns} -l ${LOOP_LABEL}         # the loop's DataSet and TrainingJob`,
-      `hack/loop-promotion.sh ${NAME} -n ${ns}               # the promotion as a spec.model patch for git (docs/gitops.md)`,
+      `${kubectl} get mdep ${NAME} -n ${ns} -o json | npx tsx hack/loop-promotion.ts   # the promotion as a spec.model patch for git (docs/gitops.md)`,
     ])
       ctx.log(`  ${l}`);
     return undefined;

@@ -1,6 +1,7 @@
 // The Grafana dashboard the Helm chart ships (npm run gen writes charts/liftoff/files/dashboard.json): service
 // health and model quality per ModelDeployment, chosen with the namespace and model variables, and a row for language
-// models (time to first token, inter-token latency, tokens/s, queued and running requests, KV cache). Drift and
+// models (time to first token, inter-token latency, tokens/s, queued and running requests, KV cache) and one for the
+// closed loop (stage, decisions, live accuracy by track, captured records). Drift and
 // accuracy panels use the alert rules' own expressions (rules.ts), so the dashboard shows what the alerts judge.
 import { accuracyExpr, psiExpr } from "./rules.js";
 
@@ -132,10 +133,65 @@ const llmPanels: Panel[] = [
   },
 ];
 
+/** The operator's series are labelled with the ModelDeployment's name, the runtime's with its model's: the same. */
+const LOOP_SEL = 'namespace=~"$namespace",name=~"$model"';
+
+/** The closed loop's row (docs/loop.md): where each loop is, what it decided, the two tracks' live accuracy while a
+ * candidate is judged, and what the capture keeps for the next retrain. */
+const loopPanels: Panel[] = [
+  {
+    title: "Loop stage",
+    unit: "short",
+    description:
+      "The stage each ModelDeployment's loop is in (Watching, Retraining, Canary, Promoted, RolledBack, Failed): one line per stage, 1 while it is the current one.",
+    targets: [
+      {
+        expr: `max by (name, stage) (liftoff_modeldeployment_loop_stage{${LOOP_SEL}}) == 1`,
+        legendFormat: "{{name}} {{stage}}",
+      },
+    ],
+  },
+  {
+    title: "Loop decisions",
+    unit: "short",
+    description: "Loops that ended, by decision (promote, rollback, failed), over the window.",
+    targets: [
+      {
+        expr: `sum by (name, decision) (increase(liftoff_modeldeployment_loop_total{${LOOP_SEL}}[${WINDOW}]))`,
+        legendFormat: "{{name}} {{decision}}",
+      },
+    ],
+  },
+  {
+    title: "Live accuracy by track",
+    unit: "percentunit",
+    description: "Accuracy from feedback of the stable and the canary track, as the loop's judge compares them.",
+    targets: [
+      {
+        expr: `max by (name, track) (liftoff_modeldeployment_track_accuracy{${LOOP_SEL}})`,
+        legendFormat: "{{name}} {{track}}",
+      },
+    ],
+  },
+  {
+    title: "Captured records",
+    unit: "short",
+    description:
+      "Request rows the capture kept (written), sampled out or dropped (buffer full, write error), per second.",
+    targets: [
+      {
+        expr: `sum by (outcome) (rate(liftoff_capture_records_total{${SEL}}[${W}]))`,
+        legendFormat: "{{outcome}}",
+      },
+    ],
+  },
+];
+
 /** Panels in rows: the first section has no row header (every model), the others do. */
 const sections: { row?: string; panels: Panel[] }[] = [
   { panels },
   { row: "Language models (gguf)", panels: llmPanels },
+  { row: "Closed loop (retrain, canary, promote)", panels: loopPanels },
 ];
 
 function layout(): Record<string, unknown>[] {
