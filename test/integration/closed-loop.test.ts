@@ -394,7 +394,15 @@ describe("the closed loop on penguins", () => {
     const n = loop(before).iteration + 1;
     await patchMdep({
       metadata: { annotations: { "liftoff.dev/retrain": "resume-after-kill" } },
-      spec: { retrain: { trainingJob: { hyperparameters: { learningRate: null, epochs: 20 } } } },
+      // A candidate as good as the stable takes ~1 500 feedback per track to be shown not worse (docs/monitoring.md):
+      // more than this test's window holds, so it ends after maxDurationSeconds, rolled back as NotEnoughFeedback,
+      // unless the feedback tells them apart first. Either way the loop must finish.
+      spec: {
+        retrain: {
+          trainingJob: { hyperparameters: { learningRate: null, epochs: 20 } },
+          canary: { maxDurationSeconds: 90 },
+        },
+      },
     });
 
     // Retraining, with its TrainingJob created: kill the operator there.
