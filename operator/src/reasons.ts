@@ -74,6 +74,7 @@ export const Reason = {
   ReportingDisabled: "ReportingDisabled",
   CleanupFailed: "CleanupFailed",
   InUse: "InUse",
+  CaptureSourceNotFound: "CaptureSourceNotFound",
   // TrainingJob (waiting, running, done)
   DataSetNotReady: "DataSetNotReady",
   Training: "Training",

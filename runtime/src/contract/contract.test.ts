@@ -203,6 +203,25 @@ const PODS: [string, Built[]][] = [
       }).object,
     ],
   ],
+  [
+    "DataSet prepare Job merging captured traffic into its source",
+    [
+      prepareJob(
+        dataSet({
+          source: {
+            pvc: { claimName: "raw", path: "penguins.csv" },
+            captured: { modelDeploymentRef: { name: "penguins" }, maxAgeHours: 168, labelled: true },
+          },
+        }),
+        {
+          runtimeImage: IMAGE,
+          report,
+          vault,
+          captured: { modelDeployment: "penguins", uri: "pvc://capture/penguins" },
+        },
+      ).object,
+    ],
+  ],
   ["DataSet cleanup Job", [cleanupJob(dataSet({}), { runtimeImage: IMAGE, report, vault }).object]],
   ["TrainingJob, plain", trainingObjects(trainingJob, { runtimeImage: IMAGE, data: data(false) }).map((d) => d.object)],
   [
@@ -289,6 +308,8 @@ describe("the pod env table", () => {
       "prepareOut",
       "terminationLog",
       "pathPrefix",
+      // Not yet built by the operator (issue #28 step 3 adds spec.capture).
+      "capture",
     ];
     const expected = (Object.keys(POD_ENV) as PodEnvKey[]).filter((k) => !notByOperator.includes(k));
     expect(expected.filter((k) => !set.has(POD_ENV[k].name))).toEqual([]);

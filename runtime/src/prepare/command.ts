@@ -5,19 +5,21 @@
 import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { PREPARE_RETRIED_REASONS } from "../contract/dataset.js";
+import { type CapturedSourceEnv, PREPARE_RETRIED_REASONS } from "../contract/dataset.js";
+import { POD_ENV } from "../contract/pod-env.js";
 import type { ReportUpdate } from "../contract/report.js";
 import { EgressError, egressPolicy } from "../net/egress.js";
 import { ReportError, reporterFromEnv } from "../report/reporter.js";
 import { isS3Uri, openS3 } from "../s3-uri.js";
 import { type VaultKvClient, vaultClientFromEnv } from "../vault/index.js";
+import { type CapturedContext, type LoadedCaptured, loadCaptured } from "./captured-source.js";
 import { noSpaceError, PrepareError, PrepareReason, type PrepareReasonName, storageFailure } from "./errors.js";
 import { PREPARE_HELP } from "./help.js";
 import { removeAllVersions } from "./output.js";
 import { type PrepareResult, type PrepareSecrets, runPrepare } from "./pipeline.js";
 import { cleanCrashedWrites, publishToS3, removeAllS3Versions } from "./s3-output.js";
 import { openSource } from "./source.js";
-import { loadSpecFile, type PrepareSpec, specWithDefaults } from "./spec.js";
+import { type CapturedSpec, loadSpecFile, type PrepareSpec, specWithDefaults } from "./spec.js";
 import { statusSummary } from "./summary.js";
 
 const EXIT_PERMANENT = 3;
@@ -65,6 +67,32 @@ function threads(env: NodeJS.ProcessEnv): number {
 /** LIFTOFF_KEEP_VERSIONS: the version folders in use, which pruning keeps (the operator's in-use protection). */
 function keepVersions(env: NodeJS.ProcessEnv): string[] {
   return (env.LIFTOFF_KEEP_VERSIONS ?? "").split(",").filter((v) => /^[0-9a-f]{64}$/.test(v));
+}
+
+/** source.captured's reader, from LIFTOFF_CAPTURED_SOURCE (the operator's resolution of the ModelDeployment). */
+function capturedFrom(
+  spec: CapturedSpec,
+  env: NodeJS.ProcessEnv,
+  inRoot: (p: string) => string,
+  secrets: PrepareSecrets | undefined,
+  s3: CapturedContext["s3"],
+): (scratch: string) => Promise<LoadedCaptured> {
+  return async (scratch) => {
+    const raw = env[POD_ENV.capturedSource.name];
+    let resolved: CapturedSourceEnv;
+    try {
+      resolved = JSON.parse(raw ?? "") as CapturedSourceEnv;
+      if (typeof resolved?.root !== "string" || typeof resolved.uri !== "string") throw new Error("no root or uri");
+    } catch {
+      throw new PrepareError(
+        PrepareReason.InvalidSpec,
+        `source.captured needs ${POD_ENV.capturedSource.name} (JSON: modelDeployment, uri, root), set by the operator; a local run sets it by hand`,
+      );
+    }
+    resolved = { ...resolved, root: isS3Uri(resolved.root) ? resolved.root : inRoot(resolved.root) };
+    const unwrap = secrets ? (key: string, wrapped: string) => secrets.unwrapDataKey(key, wrapped) : undefined;
+    return loadCaptured(spec, { resolved, unwrap, s3 }, scratch);
+  };
 }
 
 export async function prepareMain(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -146,6 +174,7 @@ export async function prepareMain(argv: string[], env: NodeJS.ProcessEnv): Promi
         http: { egress },
         s3,
       }),
+      ...(spec.source.captured ? { captured: capturedFrom(spec.source.captured, env, inRoot, secrets, s3) } : {}),
       ...(secrets ? { secrets } : {}),
       threads: threads(env),
       memoryLimit: memoryLimit(env),
