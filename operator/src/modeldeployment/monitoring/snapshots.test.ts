@@ -1,6 +1,7 @@
-// The store of pushed monitoring snapshots: who may push (the owner chain's ModelDeployment, stable track, leader
-// only, a well-formed body), which snapshots merge (ready stable pods of that ModelDeployment, fresh), and that a
-// ModelDeployment is enqueued only when its merged result changed.
+// The store of pushed monitoring snapshots: who may push (the owner chain's ModelDeployment, stable or canary track,
+// leader only, a well-formed body), which snapshots merge (ready pods of that ModelDeployment, fresh, each track
+// apart: the stable observation never sees the canary's counts), and that a ModelDeployment is enqueued only when its
+// merged result changed.
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import type { KubeObject } from "../../kube/types.js";
@@ -85,11 +86,15 @@ const rows = (s: MonitoringSnapshots, key = "ml/churn") => {
 };
 
 describe("MonitoringSnapshots.receive", () => {
-  it("refuses a pod of another ModelDeployment, a canary pod, a malformed body, and any push to a non-leader", async () => {
+  it("refuses a pod of another ModelDeployment, a pod of no known track, a malformed body, and any push to a non-leader", async () => {
     const { s } = store();
     // Labelled for churn but its owner chain names fraud: refused (and fraud's counts stay untouched).
     expect(rejection(() => s.receive(sender(pod("a"), "fraud"), snapshot([1, 1])))).toBe(403);
-    expect(rejection(() => s.receive(sender(pod("c", { track: "canary" })), snapshot([1, 1])))).toBe(403);
+    // A canary pod of another ModelDeployment is refused just the same.
+    expect(rejection(() => s.receive(sender(pod("c", { track: "canary" }), "fraud"), snapshot([1, 1])))).toBe(403);
+    expect(rejection(() => s.receive(sender(pod("c", { track: "shadow" })), snapshot([1, 1])))).toBe(403);
+    // The canary's own pods are accepted (merged apart: see "per track" below).
+    expect(rejection(() => s.receive(sender(pod("c", { track: "canary" })), snapshot([1, 1])))).toBeUndefined();
     expect(rejection(() => s.receive(sender(pod("a")), { windowSeconds: -1 }))).toBe(400);
     expect(rejection(() => s.receive(sender(pod("a")), { ...snapshot([1]), drift: { rows: "many" } }))).toBe(400);
     await s.stop();
