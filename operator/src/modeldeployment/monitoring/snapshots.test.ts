@@ -241,3 +241,180 @@ describe("a language model's tokens/s (issue #26)", () => {
     expect(s.get("ml/churn")?.llm).toBeUndefined();
   });
 });
+
+describe("per track: the canary's counts merge apart (issue #28)", () => {
+  const classified = (confusion: number[][], requests = 0, errors = 0) => ({
+    ...snapshot([1, 1]),
+    quality: { task: "classification", classes: ["a", "b"], classification: { confusion } },
+    serving: { requests, errors, latencyMs: { bounds: [1, 10], counts: [requests, 0, 0] } },
+  });
+  const withCanary = () =>
+    store({ pods: [pod("a"), pod("b"), pod("c", { track: "canary" }), pod("d", { track: "canary", ready: false })] });
+
+  it("getTrack gives each track's figures; the stable observation is what it is without a canary", () => {
+    const alone = store({ pods: [pod("a"), pod("b")] });
+    const { s } = withCanary();
+    for (const x of [alone.s, s]) {
+      x.receive(
+        sender(pod("a")),
+        classified(
+          [
+            [8, 2],
+            [0, 10],
+          ],
+          40,
+          1,
+        ),
+      );
+      x.receive(
+        sender(pod("b")),
+        classified(
+          [
+            [5, 0],
+            [0, 5],
+          ],
+          10,
+          0,
+        ),
+      );
+    }
+    s.receive(
+      sender(pod("c", { track: "canary" })),
+      classified(
+        [
+          [1, 9],
+          [9, 1],
+        ],
+        50,
+        5,
+      ),
+    );
+    // Not ready: its counts are left out, as a stable pod's would be.
+    s.receive(
+      sender(pod("d", { track: "canary", ready: false })),
+      classified(
+        [
+          [100, 0],
+          [0, 100],
+        ],
+        200,
+        0,
+      ),
+    );
+    alone.s.tick();
+    s.tick();
+    expect(s.get("ml/churn")).toEqual(alone.s.get("ml/churn"));
+    expect(s.getTrack("ml/churn", "stable")).toMatchObject({
+      pods: 2,
+      feedback: 30,
+      correct: 28,
+      requests: 50,
+      errors: 1,
+    });
+    expect(s.getTrack("ml/churn", "canary")).toMatchObject({
+      pods: 1,
+      feedback: 20,
+      correct: 2,
+      requests: 50,
+      errors: 5,
+    });
+    expect(alone.s.getTrack("ml/churn", "canary")).toBeUndefined();
+  });
+
+  it("a canary's first counts show at once; later changes of either track enqueue while it pushes", () => {
+    const { s, changed } = withCanary();
+    s.receive(
+      sender(pod("a")),
+      classified([
+        [1, 0],
+        [0, 1],
+      ]),
+    );
+    expect(changed).toEqual(["ml/churn"]);
+    s.receive(
+      sender(pod("c", { track: "canary" })),
+      classified([
+        [1, 0],
+        [0, 0],
+      ]),
+    );
+    expect(s.getTrack("ml/churn", "canary")).toMatchObject({ feedback: 1, correct: 1 });
+    expect(changed).toEqual(["ml/churn", "ml/churn"]);
+    s.tick();
+    expect(changed.length).toBe(2); // nothing new
+    // The stable track's serving counts are not in status.monitoring; they change the canary's judge all the same.
+    s.receive(
+      sender(pod("a")),
+      classified(
+        [
+          [1, 0],
+          [0, 1],
+        ],
+        7,
+        0,
+      ),
+    );
+    s.tick();
+    expect(changed.length).toBe(3);
+    expect(s.getTrack("ml/churn", "stable")?.requests).toBe(7);
+  });
+
+  it("without a canary, stable serving counts alone do not enqueue (status.monitoring does not show them)", () => {
+    const { s, changed } = store();
+    s.receive(
+      sender(pod("a")),
+      classified(
+        [
+          [1, 0],
+          [0, 1],
+        ],
+        5,
+        0,
+      ),
+    );
+    const before = changed.length;
+    s.receive(
+      sender(pod("a")),
+      classified(
+        [
+          [1, 0],
+          [0, 1],
+        ],
+        9,
+        0,
+      ),
+    );
+    s.tick();
+    expect(changed.length).toBe(before);
+    expect(s.getTrack("ml/churn", "stable")?.requests).toBe(9);
+  });
+
+  it("a canary pod that stops pushing drops out of the canary's figures", () => {
+    const { s, world } = withCanary();
+    s.receive(
+      sender(pod("a")),
+      classified([
+        [1, 0],
+        [0, 1],
+      ]),
+    );
+    s.receive(
+      sender(pod("c", { track: "canary" })),
+      classified([
+        [1, 0],
+        [0, 0],
+      ]),
+    );
+    world.clock = 31_000;
+    s.receive(
+      sender(pod("a")),
+      classified([
+        [1, 0],
+        [0, 1],
+      ]),
+    );
+    s.tick();
+    expect(s.getTrack("ml/churn", "canary")).toBeUndefined();
+    expect(s.getTrack("ml/churn", "stable")).toBeDefined();
+  });
+});
