@@ -5,6 +5,7 @@
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import type { KubeObject } from "../../kube/types.js";
+import { createOperatorMetrics } from "../../metrics.js";
 import { ReportRejected } from "../../report/identity.js";
 import type { ServingPod } from "../../report/serving-owner.js";
 import { MonitoringSnapshots } from "./snapshots.js";
@@ -53,7 +54,14 @@ afterEach(async () => {
   await Promise.all(started.splice(0).map((s) => s.stop()));
 });
 
-function store(o: { mdeps?: KubeObject[]; pods?: KubeObject[]; reporting?: boolean } = {}) {
+function store(
+  o: {
+    mdeps?: KubeObject[];
+    pods?: KubeObject[];
+    reporting?: boolean;
+    metrics?: ReturnType<typeof createOperatorMetrics>;
+  } = {},
+) {
   const world = { mdeps: o.mdeps ?? [mdep("churn")], pods: o.pods ?? [pod("a"), pod("b")], clock: 0 };
   const changed: string[] = [];
   const s = new MonitoringSnapshots({
@@ -64,6 +72,7 @@ function store(o: { mdeps?: KubeObject[]; pods?: KubeObject[]; reporting?: boole
     reporting: o.reporting ?? true,
     log: pino({ level: "silent" }),
     now: () => world.clock,
+    ...(o.metrics ? { trackAccuracy: o.metrics.trackAccuracy } : {}),
   });
   s.start();
   started.push(s);
@@ -416,5 +425,36 @@ describe("per track: the canary's counts merge apart (issue #28)", () => {
     s.tick();
     expect(s.getTrack("ml/churn", "canary")).toBeUndefined();
     expect(s.getTrack("ml/churn", "stable")).toBeDefined();
+  });
+
+  it("liftoff_modeldeployment_track_accuracy: one series per track with feedback, gone with the ModelDeployment", async () => {
+    const metrics = createOperatorMetrics();
+    const { s, world } = store({ metrics, pods: [pod("a"), pod("c", { track: "canary" })] });
+    const series = async () =>
+      (await metrics.trackAccuracy.get()).values.map((v) => `${v.labels.track}=${v.value}`).sort();
+    s.receive(
+      sender(pod("a")),
+      classified([
+        [3, 1],
+        [0, 4],
+      ]),
+    );
+    s.receive(
+      sender(pod("c", { track: "canary" })),
+      classified([
+        [1, 0],
+        [0, 1],
+      ]),
+    );
+    s.tick();
+    expect(await series()).toEqual(["canary=1", "stable=0.875"]);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('liftoff_modeldeployment_track_accuracy{namespace="ml",name="churn",track="stable"} 0.875');
+    world.pods = [pod("a")]; // the canary is gone
+    s.tick();
+    expect(await series()).toEqual(["stable=0.875"]);
+    world.mdeps = [];
+    s.tick();
+    expect(await series()).toEqual([]);
   });
 });

@@ -7,6 +7,7 @@
 // observation. Only the leader keeps snapshots (its reconciler reads them): another replica answers 503 and the pod
 // retries.
 import type { Logger } from "pino";
+import type { Gauge } from "prom-client";
 import type { ModelDeployment } from "../../api/v1alpha1/index.js";
 import { isConditionTrue } from "../../controller/conditions.js";
 import type { KubeObject } from "../../kube/types.js";
@@ -35,6 +36,8 @@ export interface SnapshotStoreOptions {
   log: Logger;
   /** Milliseconds clock (tests move it). */
   now?: () => number;
+  /** liftoff_modeldeployment_track_accuracy, set from each track's figures (operator/src/metrics.ts). */
+  trackAccuracy?: Gauge<"namespace" | "name" | "track">;
 }
 
 function wantsMonitoring(m: ModelDeployment): boolean {
@@ -167,7 +170,11 @@ export class MonitoringSnapshots {
     const pods = this.o.pods();
     const keys = new Set(mdeps.map(keyOf));
     for (const k of this.results.keys()) if (!keys.has(k)) this.results.delete(k);
-    for (const k of this.tracks.keys()) if (!keys.has(k)) this.tracks.delete(k);
+    for (const k of this.tracks.keys())
+      if (!keys.has(k)) {
+        this.tracks.delete(k);
+        this.gauge(k, {});
+      }
     const live = new Set(pods.map((p) => p.metadata?.uid));
     const now = this.now();
     for (const [uid, p] of this.latest) if (!live.has(uid) || now - p.at > this.staleMs) this.latest.delete(uid);
@@ -196,9 +203,22 @@ export class MonitoringSnapshots {
     const before = this.tracks.get(key);
     if (before?.json !== tracksJson) {
       this.tracks.set(key, { figures, json: tracksJson });
+      this.gauge(key, figures);
       if (figures.canary || before?.figures.canary) changed = true;
     }
     if (changed) this.o.changed(key);
+  }
+
+  /** Each track's live accuracy as a gauge; a track without one (no feedback, no pods) loses its series. */
+  private gauge(key: string, figures: Tracks): void {
+    const g = this.o.trackAccuracy;
+    if (!g) return;
+    const [namespace = "", name = ""] = key.split("/");
+    for (const track of TRACKS) {
+      const accuracy = figures[track]?.accuracy;
+      if (accuracy === undefined) g.remove({ namespace, name, track });
+      else g.set({ namespace, name, track }, accuracy);
+    }
   }
 
   /** The fresh snapshots of a track's ready pods, pushed for this very ModelDeployment (by uid). */
