@@ -3,6 +3,7 @@
 // waiting for feedback), then quality, each only with enough samples: below minSamples nothing is decided.
 // Drift scores and macro-F1 are shown with the figures but decide nothing: both tracks see the same inputs, and a
 // retrained model is expected to predict differently from the old baseline.
+import { Reason } from "../../reasons.js";
 import type { TrackFigures } from "./figures.js";
 import { marginZ, normalCdf, twoProportionZ, upperTail, welchZ } from "./stats.js";
 
@@ -38,21 +39,12 @@ export const JUDGE_DEFAULTS = {
 
 export type Verdict = {
   decision: "promote" | "rollback" | "wait";
-  /** PascalCase, for conditions and Events (JudgeReason). */
+  /** A Reason of the catalogue (operator/src/reasons.ts), for status.loop.decision and Events. */
   reason: string;
   message: string;
   /** The test that decided, with its statistic, e.g. "two-proportion z-test, one-sided, z=3.10, p=0.001". */
   test: string;
 };
-
-export const JudgeReason = {
-  CanaryMoreAccurate: "CanaryMoreAccurate",
-  CanaryNotWorse: "CanaryNotWorse",
-  CanaryLessAccurate: "CanaryLessAccurate",
-  CanaryErrorRate: "CanaryErrorRate",
-  CanaryLatency: "CanaryLatency",
-  NotEnoughFeedback: "NotEnoughFeedback",
-} as const;
 
 const f3 = (x: number) => x.toFixed(3);
 const fp = (p: number) => (p >= 0.001 ? p.toFixed(3) : p.toExponential(1));
@@ -72,7 +64,7 @@ function servingFault(s: TrackFigures, c: TrackFigures, p: Required<JudgePolicy>
   if (pv < p.alpha && rc > rs + p.maxErrorRateIncrease)
     return verdict(
       "rollback",
-      JudgeReason.CanaryErrorRate,
+      Reason.CanaryErrorRate,
       `canary error rate ${f3(rc)} (${c.errors}/${c.requests}) > stable ${f3(rs)} (${s.errors}/${s.requests}) + ${p.maxErrorRateIncrease}, significant at alpha ${p.alpha}`,
       `two-proportion z-test on the error rates, one-sided, z=${fz(z)}, p=${fp(pv)}`,
     );
@@ -81,7 +73,7 @@ function servingFault(s: TrackFigures, c: TrackFigures, p: Required<JudgePolicy>
     if (ratio > p.maxP99Ratio && c.p99Ms - s.p99Ms > p.minP99IncreaseMs)
       return verdict(
         "rollback",
-        JudgeReason.CanaryLatency,
+        Reason.CanaryLatency,
         `canary p99 ${c.p99Ms.toFixed(1)} ms > ${p.maxP99Ratio} × stable p99 ${s.p99Ms.toFixed(1)} ms (over ${c.requests} and ${s.requests} requests)`,
         `p99 ratio ${Number.isFinite(ratio) ? ratio.toFixed(2) : "+inf"} > ${p.maxP99Ratio} (threshold, no test: quantiles of bucketed counts)`,
       );
@@ -97,7 +89,7 @@ function classification(s: TrackFigures, c: TrackFigures, p: Required<JudgePolic
   if (upperTail(sup) < p.alpha)
     return verdict(
       "promote",
-      JudgeReason.CanaryMoreAccurate,
+      Reason.CanaryMoreAccurate,
       `${figures}: significantly higher at alpha ${p.alpha}`,
       `two-proportion z-test, one-sided (canary > stable), z=${fz(sup)}, p=${fp(upperTail(sup))}`,
     );
@@ -106,20 +98,20 @@ function classification(s: TrackFigures, c: TrackFigures, p: Required<JudgePolic
   if (normalCdf(m) < p.alpha)
     return verdict(
       "rollback",
-      JudgeReason.CanaryLessAccurate,
+      Reason.CanaryLessAccurate,
       `${figures}: significantly below stable − ${p.maxAccuracyDrop} at alpha ${p.alpha}`,
       `${name} (canary < stable − margin), z=${fz(m)}, p=${fp(normalCdf(m))}`,
     );
   if (upperTail(m) < p.alpha)
     return verdict(
       "promote",
-      JudgeReason.CanaryNotWorse,
+      Reason.CanaryNotWorse,
       `${figures}: not worse than stable − ${p.maxAccuracyDrop} (non-inferiority) at alpha ${p.alpha}`,
       `${name} (canary > stable − margin), z=${fz(m)}, p=${fp(upperTail(m))}`,
     );
   return verdict(
     "wait",
-    JudgeReason.NotEnoughFeedback,
+    Reason.NotEnoughFeedback,
     `${figures}: too close to tell apart within ${p.maxAccuracyDrop} at alpha ${p.alpha}; waiting for more feedback`,
     `${name}, z=${fz(m)}, p=${fp(upperTail(m))} (non-inferiority not shown)`,
   );
@@ -135,7 +127,7 @@ function regression(s: TrackFigures, c: TrackFigures, p: Required<JudgePolicy>):
   if (upperTail(sup) < p.alpha)
     return verdict(
       "promote",
-      JudgeReason.CanaryMoreAccurate,
+      Reason.CanaryMoreAccurate,
       `${figures}: significantly lower at alpha ${p.alpha}`,
       `${name} (canary < stable), z=${fz(sup)}, p=${fp(upperTail(sup))}`,
     );
@@ -145,20 +137,20 @@ function regression(s: TrackFigures, c: TrackFigures, p: Required<JudgePolicy>):
   if (upperTail(worse) < p.alpha)
     return verdict(
       "rollback",
-      JudgeReason.CanaryLessAccurate,
+      Reason.CanaryLessAccurate,
       `${figures}: significantly above ${limit} at alpha ${p.alpha}`,
       `${name} (canary > ${limit}), z=${fz(worse)}, p=${fp(upperTail(worse))}`,
     );
   if (normalCdf(worse) < p.alpha)
     return verdict(
       "promote",
-      JudgeReason.CanaryNotWorse,
+      Reason.CanaryNotWorse,
       `${figures}: not above ${limit} (non-inferiority) at alpha ${p.alpha}`,
       `${name} (canary < ${limit}), z=${fz(worse)}, p=${fp(normalCdf(worse))}`,
     );
   return verdict(
     "wait",
-    JudgeReason.NotEnoughFeedback,
+    Reason.NotEnoughFeedback,
     `${figures}: too close to tell apart within ${limit} at alpha ${p.alpha}; waiting for more feedback`,
     `${name}, z=${fz(worse)}, p=${fp(normalCdf(worse))} (non-inferiority not shown)`,
   );
@@ -184,7 +176,7 @@ export function judge(stable: TrackFigures, canary: TrackFigures, policy: JudgeP
   if (short.length > 0)
     return verdict(
       "wait",
-      JudgeReason.NotEnoughFeedback,
+      Reason.NotEnoughFeedback,
       `feedback ${short.join(", ")}; each track needs ${p.minSamples} before the canary is judged`,
       `none yet (minimum ${p.minSamples} feedback per track)`,
     );
@@ -192,7 +184,7 @@ export function judge(stable: TrackFigures, canary: TrackFigures, policy: JudgeP
   if (stable.mae !== undefined && canary.mae !== undefined) return regression(stable, canary, p);
   return verdict(
     "wait",
-    JudgeReason.NotEnoughFeedback,
+    Reason.NotEnoughFeedback,
     "the tracks report no comparable quality figures (accuracy on both, or MAE on both)",
     "none (no comparable figures)",
   );
