@@ -67,6 +67,13 @@ export const Reason = {
   BaselineNotReady: "BaselineNotReady",
   AccuracyBelowThreshold: "AccuracyBelowThreshold",
   F1BelowThreshold: "F1BelowThreshold",
+  // The canary verdict (modeldeployment/loop/judge.ts): why it was promoted, rolled back, or is still waited on
+  CanaryMoreAccurate: "CanaryMoreAccurate",
+  CanaryNotWorse: "CanaryNotWorse",
+  CanaryLessAccurate: "CanaryLessAccurate",
+  CanaryErrorRate: "CanaryErrorRate",
+  CanaryLatency: "CanaryLatency",
+  NotEnoughFeedback: "NotEnoughFeedback",
   // DataSet
   Preparing: "Preparing",
   Prepared: "Prepared",

@@ -64,6 +64,7 @@ export function setupModelDeployment(mgr: Manager): Controller {
     changed: (key) => enqueue(key),
     reporting: mgr.reports.settings !== undefined,
     log: mgr.log,
+    ...(mgr.metrics ? { trackAccuracy: mgr.metrics.trackAccuracy } : {}),
   });
   mgr.runnable(snapshots);
   mgr.reports.router.registerSnapshots(RESOURCES.ModelDeployment.kind, snapshots.receive);
