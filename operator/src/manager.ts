@@ -46,6 +46,8 @@ export interface Manager extends Readonly<ManagerParts> {
   controller(reconciler: Reconciler, primary: ObjectCache): Controller;
   /** Adds a background task (controller-runtime's Runnable) started with the controllers and stopped before them. */
   runnable(r: Runnable): void;
+  /** The operator's metrics, for a kind that exports its own (the ModelDeployment loop's); absent in unit fakes. */
+  readonly metrics?: OperatorMetrics;
 }
 
 export interface Runnable {
@@ -63,7 +65,7 @@ export class OperatorManager implements Manager {
   readonly events: EventRecorder;
   readonly log: Logger;
   readonly reports: Reports;
-  private readonly metrics: OperatorMetrics;
+  readonly metrics: OperatorMetrics;
   private readonly caches = new Map<string, InformerGroup>();
   private readonly controllers: Controller[] = [];
   private readonly runnables: Runnable[] = [];
