@@ -36,7 +36,7 @@ function automatic(
   nowMs: number,
   periodSeconds: number,
 ): TriggerCheck {
-  const now = new Date(nowMs).toISOString();
+  const now = new Date(nowMs).toISOString().replace(/\.\d+Z$/, "Z");
   const out: TriggerCheck = {};
   const conditions = mdep.status?.conditions;
   const drifted = findCondition(conditions, ConditionType.Drifted);
