@@ -11,11 +11,7 @@ const MIN = 60_000;
 
 type Retrain = NonNullable<ModelDeployment["spec"]["retrain"]>;
 
-function mdep(
-  retrain: Retrain | undefined = {},
-  status: ModelDeploymentStatus = {},
-  annotation?: string,
-): ModelDeployment {
+function mdep(retrain: Retrain | null = {}, status: ModelDeploymentStatus = {}, annotation?: string): ModelDeployment {
   return {
     metadata: {
       name: "penguins",
@@ -213,8 +209,10 @@ describe("nextLoopStep: triggers", () => {
 
   it("without captured traffic (no spec.capture) the loop's DataSet is the template's copy only", () => {
     const step = nextLoopStep(mdep({}, {}, "x"), observed());
-    const ds = step.actions[0]?.op === "create" ? (step.actions[0].child.object as DataSet) : undefined;
-    expect((ds?.spec.source as Record<string, unknown>).captured).toBeUndefined();
+    const first = step.actions[0];
+    if (first?.op !== "create") throw new Error("expected the DataSet to be created");
+    const ds = first.child.object as DataSet;
+    expect(ds.spec.source).toEqual({ http: { url: "https://data.example/penguins.csv" } });
   });
 
   it("Degraded fires for a quality reason only", () => {
@@ -241,12 +239,18 @@ describe("nextLoopStep: triggers", () => {
     const first = nextLoopStep(mdep(policy, drifted), observed());
     expect(first.loop).toEqual({ stage: "Watching", iteration: 0, driftedSince: "2026-12-06T10:00:00Z" });
     expect(first.requeueAfterMs).toBe(2 * 60_000);
-    const second = nextLoopStep(mdep(policy, { ...drifted, loop: first.loop }), observed({ nowMs: T0 + 60_000 }));
+    const second = nextLoopStep(
+      mdep(policy, { ...drifted, loop: first.loop as LoopStatus }),
+      observed({ nowMs: T0 + 60_000 }),
+    );
     expect(second.loop?.stage).toBe("Watching");
-    const third = nextLoopStep(mdep(policy, { ...drifted, loop: second.loop }), observed({ nowMs: T0 + 120_000 }));
+    const third = nextLoopStep(
+      mdep(policy, { ...drifted, loop: second.loop as LoopStatus }),
+      observed({ nowMs: T0 + 120_000 }),
+    );
     expect(third.loop).toMatchObject({ stage: "Retraining", trigger: { reason: "Drifted" } });
     expect(third.loop?.driftedSince).toBeUndefined();
-    const calm = { conditions: [cond("Drifted", "False", Reason.NoDrift)], loop: second.loop };
+    const calm = { conditions: [cond("Drifted", "False", Reason.NoDrift)], loop: second.loop as LoopStatus };
     expect(nextLoopStep(mdep(policy, calm), observed({ nowMs: T0 + 120_000 })).loop).toEqual({
       stage: "Watching",
       iteration: 0,
