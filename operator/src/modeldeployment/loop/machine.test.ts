@@ -71,6 +71,7 @@ const cond = (type: string, status: "True" | "False", reason: string, message = 
 
 const child = (kind: "DataSet" | "TrainingJob", n: number, status?: object) =>
   ({
+    kind,
     metadata: {
       name: `penguins-loop-${n}`,
       namespace: "ml",
