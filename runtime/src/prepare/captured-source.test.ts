@@ -234,7 +234,7 @@ describe("prepare: source.captured", () => {
     );
     const file = path.join(v.dir, "records.parquet");
     const bytes = readFileSync(file);
-    bytes[bytes.length - 20] ^= 0xff;
+    bytes[bytes.length - 20] = (bytes[bytes.length - 20] ?? 0) ^ 0xff;
     writeFileSync(file, bytes);
     const f = await failure(prepare(root, { schema, source: { inline: { data: primaryCsv }, captured } }));
     expect(f.reason).toBe("MalformedData");

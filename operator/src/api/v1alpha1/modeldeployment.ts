@@ -11,6 +11,7 @@ import {
   Scheduling,
   VaultSecretRef,
 } from "./common.js";
+import { LoopStatus, RETRAIN_TEMPLATE_RULE, Retrain } from "./retrain.js";
 
 /** A file beside the model in its artifact folder, pinned by its own digest (docs/modeldeployment.md). */
 const SideFile = (description: string) =>
@@ -635,6 +636,7 @@ export const ModelDeploymentSpec = Obj(
       ),
     ),
     monitoring: Type.Optional(Monitoring),
+    retrain: Type.Optional(Retrain),
     networkPolicy: Type.Optional(
       Obj(
         {
@@ -678,6 +680,7 @@ export const ModelDeploymentSpec = Obj(
           "self.canary.model.trainingJobRef.name != self.model.trainingJobRef.name))",
         message: "canary.model is the same as model; point the canary at the new model",
       },
+      RETRAIN_TEMPLATE_RULE,
     ],
   },
 );
@@ -744,6 +747,7 @@ export const ModelDeploymentStatus = Obj(
     ),
     monitoring: Type.Optional(MonitoringStatus),
     llm: Type.Optional(LlmStatus),
+    loop: Type.Optional(LoopStatus),
     lastFailure: Type.Optional(
       Obj(
         {
