@@ -86,6 +86,12 @@ export function createOperatorMetrics() {
       help: "1 while this replica holds the leader lease.",
       registers: [registry],
     }),
+    trackAccuracy: new Gauge({
+      name: "liftoff_modeldeployment_track_accuracy",
+      help: "Live accuracy from feedback over the monitoring window, per ModelDeployment and track (stable, canary).",
+      labelNames: ["namespace", "name", "track"] as const,
+      registers: [registry],
+    }),
   };
   return m;
 }

@@ -69,6 +69,13 @@ export const Reason = {
   BaselineNotReady: "BaselineNotReady",
   AccuracyBelowThreshold: "AccuracyBelowThreshold",
   F1BelowThreshold: "F1BelowThreshold",
+  // The canary verdict (modeldeployment/loop/judge.ts): why it was promoted, rolled back, or is still waited on
+  CanaryMoreAccurate: "CanaryMoreAccurate",
+  CanaryNotWorse: "CanaryNotWorse",
+  CanaryLessAccurate: "CanaryLessAccurate",
+  CanaryErrorRate: "CanaryErrorRate",
+  CanaryLatency: "CanaryLatency",
+  NotEnoughFeedback: "NotEnoughFeedback",
   // DataSet
   Preparing: "Preparing",
   Prepared: "Prepared",
@@ -99,7 +106,6 @@ export const Reason = {
   RetrainTrainingJobFailed: "RetrainTrainingJobFailed",
   RetrainRemoved: "RetrainRemoved",
   CanaryNotReady: "CanaryNotReady",
-  NotEnoughFeedback: "NotEnoughFeedback",
   // events
   ChildUpdated: "Updated",
   ChildDeleted: "Deleted",

@@ -612,10 +612,13 @@ describe("desiredObjects: monitoring and network policy", () => {
 
 describe("desiredObjects: monitoring push", () => {
   const report = { settings: { url: "https://10.88.0.1:9443/v1/report", caPem: "PEM" }, periodSeconds: 30 };
-  const monitored = mdep({ monitoring: { drift: {} }, canary: canarySpec(10) } as Partial<ModelDeploymentSpec>);
+  const monitored = mdep({
+    monitoring: { drift: {}, feedback: true },
+    canary: canarySpec(10),
+  } as Partial<ModelDeploymentSpec>);
   const volumeNames = (dep: KubeObject) => dep.spec.template.spec.volumes.map((v: { name: string }) => v.name);
 
-  it("gives monitored stable pods the report channel and the operator's period, with a pod-bound token", () => {
+  it("gives monitored pods of both tracks the report channel and the operator's period, with a pod-bound token", () => {
     const objects = desiredObjects(monitored, ctx({ canary: CANARY, report }));
     const stable = get(objects, "Deployment", "churn-predictor");
     expect(envOf(stable)).toMatchObject({
@@ -631,10 +634,21 @@ describe("desiredObjects: monitoring push", () => {
       mountPath: "/var/run/secrets/liftoff.dev/report",
       readOnly: true,
     });
-    // The canary's counts are not merged: it gets no token to push with.
+    // The canary pushes too (merged apart, to judge it), with the same monitoring and feedback settings: feedback
+    // for its predictions is forwarded to it by POD_IP and counted there.
     const canary = get(objects, "Deployment", "churn-canary");
-    expect(Object.keys(envOf(canary))).not.toContain("LIFTOFF_REPORT_URL");
-    expect(volumeNames(canary)).not.toContain("liftoff-report-token");
+    const canaryEnv = envOf(canary);
+    expect(canaryEnv).toMatchObject({
+      LIFTOFF_REPORT_URL: "https://10.88.0.1:9443/v1/report",
+      LIFTOFF_MONITORING_REPORT_SECONDS: "30",
+    });
+    expect(envOf(stable).LIFTOFF_FEEDBACK).toBe("true");
+    for (const name of ["LIFTOFF_MONITORING_WINDOW_SECONDS", "LIFTOFF_FEEDBACK"])
+      expect(canaryEnv[name]).toBe(envOf(stable)[name]);
+    expect(runtime(canary).env).toContainEqual(
+      expect.objectContaining({ name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } }),
+    );
+    expect(volumeNames(canary)).toContain("liftoff-report-token");
   });
 
   it("adds nothing without monitoring or without the operator's report endpoint", () => {

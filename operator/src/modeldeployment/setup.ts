@@ -8,6 +8,7 @@ import type { Pod } from "../kube/models.js";
 import { RESOURCES } from "../kube/resources.js";
 import { keyOf } from "../kube/types.js";
 import type { Manager } from "../manager.js";
+import { judge } from "./loop/judge.js";
 import { LABEL_LOOP } from "./loop/names.js";
 import { MonitoringSnapshots } from "./monitoring/snapshots.js";
 import { LABEL_MDEP, selectorString } from "./names.js";
@@ -73,6 +74,7 @@ export function setupModelDeployment(mgr: Manager): Controller {
     changed: (key) => enqueue(key),
     reporting: mgr.reports.settings !== undefined,
     log: mgr.log,
+    ...(mgr.metrics ? { trackAccuracy: mgr.metrics.trackAccuracy } : {}),
   });
   mgr.runnable(snapshots);
   mgr.reports.router.registerSnapshots(RESOURCES.ModelDeployment.kind, snapshots.receive);
@@ -91,6 +93,8 @@ export function setupModelDeployment(mgr: Manager): Controller {
     modelCache: mgr.config.modelCache,
     loop: {
       periodSeconds: mgr.config.monitoringPeriodSeconds,
+      figures: (key, track) => snapshots.getTrack(key, track),
+      judge,
       ...(mgr.metrics ? { metrics: { stage: mgr.metrics.loopStage, total: mgr.metrics.loopTotal } } : {}),
     },
   });

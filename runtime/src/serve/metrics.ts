@@ -9,6 +9,7 @@
 import client from "prom-client";
 import type { BackendInfo } from "../backends.js";
 import { type HistogramSeries, HotHistogram } from "./hot-histogram.js";
+import type { ServingWindow } from "./monitoring/serving.js";
 
 const LATENCY_BUCKETS = [
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
@@ -59,6 +60,8 @@ export class RuntimeMetrics {
   private rows = 0;
   private calls = 0;
   private lastBatchMs = 0;
+  /** The monitoring window's serving counts (monitoring/serving.ts), once the monitor exists. */
+  private window: ServingWindow | undefined;
 
   constructor(private readonly model: string) {
     const registers = [this.registry];
@@ -160,6 +163,12 @@ export class RuntimeMetrics {
     }
     r.count++;
     r.duration.observe(seconds);
+    this.window?.record(code, seconds);
+  }
+
+  /** From now on every request is also counted in the monitoring snapshot's serving window. */
+  countServingIn(window: ServingWindow): void {
+    this.window = window;
   }
 
   inFlight(delta: number): void {

@@ -504,8 +504,10 @@ export class ModelHost {
     this.loaded = { model, batcher };
     const m = this.opts.monitoring;
     // Drift bins numeric features and predictions: files in and label strings out have none (docs/modeldeployment.md).
-    if (m && !isProcessed(model))
+    if (m && !isProcessed(model)) {
       this.monitor = new Monitor(m.options, m.baseline, model.signature, this.opts.metrics.registry);
+      this.opts.metrics.countServingIn(this.monitor.serving);
+    }
     this.backend = backend;
     this.opts.metrics.setBackend(backend);
     this.opts.metrics.setReady(this.ready);

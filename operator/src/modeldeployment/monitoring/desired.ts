@@ -28,10 +28,10 @@ export interface MonitoringPush {
 }
 
 /**
- * The report channel's env, token volume and mount, plus the push period, for a monitored ModelDeployment's stable
- * pods (the operator merges only the stable track), for the stable pods of an ONNX model on a GPU, which push
- * whether they fell back to the CPU (GPUFallback), and for a language model's (gguf), which push their tokens/s;
- * undefined otherwise. The pod pushes with its own projected token,
+ * The report channel's env, token volume and mount, plus the push period, for a monitored ModelDeployment's pods of
+ * both tracks (the operator merges each track apart: the canary is judged on its own figures), for the stable pods of
+ * an ONNX model on a GPU, which push whether they fell back to the CPU (GPUFallback), and for a language model's
+ * (gguf), which push their tokens/s; undefined otherwise. The pod pushes with its own projected token,
  * so /monitoring stays behind the API key (runtime/src/serve/monitoring/pusher.ts).
  */
 export function monitoringPushParts(
@@ -44,7 +44,7 @@ export function monitoringPushParts(
   const monitored = Boolean(m && (m.drift || m.feedback));
   const gpuOnnx = (mdep.spec.resources?.gpu ?? 0) > 0 && model?.format === "onnx";
   const llm = model?.format === "gguf";
-  if (!push || track !== "stable" || (!monitored && !gpuOnnx && !llm)) return undefined;
+  if (!push || !(monitored || (track === "stable" && (gpuOnnx || llm)))) return undefined;
   const parts = reportPodParts(push.settings);
   return { ...parts, env: [...parts.env, podEnv("monitoringReportSeconds", String(push.periodSeconds))] };
 }

@@ -30,4 +30,19 @@ describe("parseSnapshot", () => {
       llm: { seconds: 42, promptTokens: 160, generationTokens: 420 },
     });
   });
+
+  it("keeps the serving section (requests, 5xx, latency buckets) only when its counts add up", () => {
+    const base = { windowSeconds: 60, baseline: { configured: true } };
+    const serving = { requests: 10, errors: 1, latencyMs: { bounds: [1, 2.5], counts: [6, 3, 1] } };
+    expect(parseSnapshot({ ...base, serving: { ...serving, extra: true } })).toEqual({ ...base, serving });
+    const bad = (s: unknown) => parseSnapshot({ ...base, serving: s });
+    expect(bad({ ...serving, errors: 11 })).toBe("malformed serving section: more errors (11) than requests (10)");
+    expect(bad({ ...serving, requests: Number.NaN })).toBe("malformed serving section");
+    expect(bad({ ...serving, latencyMs: { bounds: [2.5, 1], counts: [6, 3, 1] } })).toMatch(/rising numbers/);
+    expect(bad({ ...serving, latencyMs: { bounds: [], counts: [1] } })).toMatch(/rising numbers/);
+    const many = Array.from({ length: 129 }, (_, i) => i + 1);
+    expect(bad({ ...serving, latencyMs: { bounds: many, counts: [...many, 0] } })).toMatch(/1 to 128 rising/);
+    expect(bad({ ...serving, latencyMs: { bounds: [1, 2.5], counts: [6, 3] } })).toMatch(/one more$/);
+    expect(bad({ ...serving, latencyMs: { bounds: [1, 2.5], counts: [6, -3, 1] } })).toMatch(/one more$/);
+  });
 });

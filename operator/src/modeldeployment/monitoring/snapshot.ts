@@ -19,6 +19,29 @@ export interface PodSnapshot {
   gpuFallback?: string;
   /** A language model's tokens over its last `seconds` (runtime/src/serve/llm/llm-metrics.ts window()). */
   llm?: { seconds: number; promptTokens: number; generationTokens: number };
+  /** Requests, 5xx and a latency histogram (ms) over the window (runtime/src/serve/monitoring/serving.ts). */
+  serving?: { requests: number; errors: number; latencyMs: { bounds: number[]; counts: number[] } };
+}
+
+/** More buckets than any runtime sends: a bound on what one push may make the operator hold and add up. */
+const MAX_BUCKETS = 128;
+
+/** The serving section, or why not: counts are numbers >= 0, errors <= requests, bounds rising, one count more. */
+function parseServing(v: unknown): NonNullable<PodSnapshot["serving"]> | string {
+  const bad = "malformed serving section";
+  if (!obj(v) || !isNum(v.requests) || !isNum(v.errors) || !obj(v.latencyMs)) return bad;
+  if (v.errors > v.requests) return `${bad}: more errors (${v.errors}) than requests (${v.requests})`;
+  const { bounds, counts } = v.latencyMs;
+  if (
+    !nums(bounds) ||
+    bounds.length === 0 ||
+    bounds.length > MAX_BUCKETS ||
+    !bounds.every((b, i) => i === 0 || b > (bounds[i - 1] as number))
+  )
+    return `${bad}: latencyMs.bounds must be 1 to ${MAX_BUCKETS} rising numbers >= 0`;
+  if (!nums(counts, bounds.length + 1))
+    return `${bad}: latencyMs.counts must be one number >= 0 per bound, and one more`;
+  return { requests: v.requests, errors: v.errors, latencyMs: { bounds, counts } };
 }
 
 const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v) && v >= 0;
@@ -44,6 +67,11 @@ export function parseSnapshot(v: unknown): PodSnapshot | string {
     if (!obj(l) || !isNum(l.seconds) || !isNum(l.promptTokens) || !isNum(l.generationTokens))
       return "malformed llm section: seconds, promptTokens and generationTokens must be numbers >= 0";
     out.llm = { seconds: l.seconds, promptTokens: l.promptTokens, generationTokens: l.generationTokens };
+  }
+  if (v.serving !== undefined) {
+    const serving = parseServing(v.serving);
+    if (typeof serving === "string") return serving;
+    out.serving = serving;
   }
   const d = v.drift;
   if (d !== undefined) {

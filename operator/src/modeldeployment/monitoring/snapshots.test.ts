@@ -1,9 +1,11 @@
-// The store of pushed monitoring snapshots: who may push (the owner chain's ModelDeployment, stable track, leader
-// only, a well-formed body), which snapshots merge (ready stable pods of that ModelDeployment, fresh), and that a
-// ModelDeployment is enqueued only when its merged result changed.
+// The store of pushed monitoring snapshots: who may push (the owner chain's ModelDeployment, stable or canary track,
+// leader only, a well-formed body), which snapshots merge (ready pods of that ModelDeployment, fresh, each track
+// apart: the stable observation never sees the canary's counts), and that a ModelDeployment is enqueued only when its
+// merged result changed.
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import type { KubeObject } from "../../kube/types.js";
+import { createOperatorMetrics } from "../../metrics.js";
 import { ReportRejected } from "../../report/identity.js";
 import type { ServingPod } from "../../report/serving-owner.js";
 import { MonitoringSnapshots } from "./snapshots.js";
@@ -52,7 +54,14 @@ afterEach(async () => {
   await Promise.all(started.splice(0).map((s) => s.stop()));
 });
 
-function store(o: { mdeps?: KubeObject[]; pods?: KubeObject[]; reporting?: boolean } = {}) {
+function store(
+  o: {
+    mdeps?: KubeObject[];
+    pods?: KubeObject[];
+    reporting?: boolean;
+    metrics?: ReturnType<typeof createOperatorMetrics>;
+  } = {},
+) {
   const world = { mdeps: o.mdeps ?? [mdep("churn")], pods: o.pods ?? [pod("a"), pod("b")], clock: 0 };
   const changed: string[] = [];
   const s = new MonitoringSnapshots({
@@ -63,6 +72,7 @@ function store(o: { mdeps?: KubeObject[]; pods?: KubeObject[]; reporting?: boole
     reporting: o.reporting ?? true,
     log: pino({ level: "silent" }),
     now: () => world.clock,
+    ...(o.metrics ? { trackAccuracy: o.metrics.trackAccuracy } : {}),
   });
   s.start();
   started.push(s);
@@ -85,11 +95,15 @@ const rows = (s: MonitoringSnapshots, key = "ml/churn") => {
 };
 
 describe("MonitoringSnapshots.receive", () => {
-  it("refuses a pod of another ModelDeployment, a canary pod, a malformed body, and any push to a non-leader", async () => {
+  it("refuses a pod of another ModelDeployment, a pod of no known track, a malformed body, and any push to a non-leader", async () => {
     const { s } = store();
     // Labelled for churn but its owner chain names fraud: refused (and fraud's counts stay untouched).
     expect(rejection(() => s.receive(sender(pod("a"), "fraud"), snapshot([1, 1])))).toBe(403);
-    expect(rejection(() => s.receive(sender(pod("c", { track: "canary" })), snapshot([1, 1])))).toBe(403);
+    // A canary pod of another ModelDeployment is refused just the same.
+    expect(rejection(() => s.receive(sender(pod("c", { track: "canary" }), "fraud"), snapshot([1, 1])))).toBe(403);
+    expect(rejection(() => s.receive(sender(pod("c", { track: "shadow" })), snapshot([1, 1])))).toBe(403);
+    // The canary's own pods are accepted (merged apart: see "per track" below).
+    expect(rejection(() => s.receive(sender(pod("c", { track: "canary" })), snapshot([1, 1])))).toBeUndefined();
     expect(rejection(() => s.receive(sender(pod("a")), { windowSeconds: -1 }))).toBe(400);
     expect(rejection(() => s.receive(sender(pod("a")), { ...snapshot([1]), drift: { rows: "many" } }))).toBe(400);
     await s.stop();
@@ -234,5 +248,213 @@ describe("a language model's tokens/s (issue #26)", () => {
     s.receive(sender(pod("a")), snapshot([5, 5]));
     expect(s.get("ml/churn")).toHaveProperty("merged");
     expect(s.get("ml/churn")?.llm).toBeUndefined();
+  });
+});
+
+describe("per track: the canary's counts merge apart (issue #28)", () => {
+  const classified = (confusion: number[][], requests = 0, errors = 0) => ({
+    ...snapshot([1, 1]),
+    quality: { task: "classification", classes: ["a", "b"], classification: { confusion } },
+    serving: { requests, errors, latencyMs: { bounds: [1, 10], counts: [requests, 0, 0] } },
+  });
+  const withCanary = () =>
+    store({ pods: [pod("a"), pod("b"), pod("c", { track: "canary" }), pod("d", { track: "canary", ready: false })] });
+
+  it("getTrack gives each track's figures; the stable observation is what it is without a canary", () => {
+    const alone = store({ pods: [pod("a"), pod("b")] });
+    const { s } = withCanary();
+    for (const x of [alone.s, s]) {
+      x.receive(
+        sender(pod("a")),
+        classified(
+          [
+            [8, 2],
+            [0, 10],
+          ],
+          40,
+          1,
+        ),
+      );
+      x.receive(
+        sender(pod("b")),
+        classified(
+          [
+            [5, 0],
+            [0, 5],
+          ],
+          10,
+          0,
+        ),
+      );
+    }
+    s.receive(
+      sender(pod("c", { track: "canary" })),
+      classified(
+        [
+          [1, 9],
+          [9, 1],
+        ],
+        50,
+        5,
+      ),
+    );
+    // Not ready: its counts are left out, as a stable pod's would be.
+    s.receive(
+      sender(pod("d", { track: "canary", ready: false })),
+      classified(
+        [
+          [100, 0],
+          [0, 100],
+        ],
+        200,
+        0,
+      ),
+    );
+    alone.s.tick();
+    s.tick();
+    expect(s.get("ml/churn")).toEqual(alone.s.get("ml/churn"));
+    expect(s.getTrack("ml/churn", "stable")).toMatchObject({
+      pods: 2,
+      feedback: 30,
+      correct: 28,
+      requests: 50,
+      errors: 1,
+    });
+    expect(s.getTrack("ml/churn", "canary")).toMatchObject({
+      pods: 1,
+      feedback: 20,
+      correct: 2,
+      requests: 50,
+      errors: 5,
+    });
+    expect(alone.s.getTrack("ml/churn", "canary")).toBeUndefined();
+  });
+
+  it("a canary's first counts show at once; later changes of either track enqueue while it pushes", () => {
+    const { s, changed } = withCanary();
+    s.receive(
+      sender(pod("a")),
+      classified([
+        [1, 0],
+        [0, 1],
+      ]),
+    );
+    expect(changed).toEqual(["ml/churn"]);
+    s.receive(
+      sender(pod("c", { track: "canary" })),
+      classified([
+        [1, 0],
+        [0, 0],
+      ]),
+    );
+    expect(s.getTrack("ml/churn", "canary")).toMatchObject({ feedback: 1, correct: 1 });
+    expect(changed).toEqual(["ml/churn", "ml/churn"]);
+    s.tick();
+    expect(changed.length).toBe(2); // nothing new
+    // The stable track's serving counts are not in status.monitoring; they change the canary's judge all the same.
+    s.receive(
+      sender(pod("a")),
+      classified(
+        [
+          [1, 0],
+          [0, 1],
+        ],
+        7,
+        0,
+      ),
+    );
+    s.tick();
+    expect(changed.length).toBe(3);
+    expect(s.getTrack("ml/churn", "stable")?.requests).toBe(7);
+  });
+
+  it("without a canary, stable serving counts alone do not enqueue (status.monitoring does not show them)", () => {
+    const { s, changed } = store();
+    s.receive(
+      sender(pod("a")),
+      classified(
+        [
+          [1, 0],
+          [0, 1],
+        ],
+        5,
+        0,
+      ),
+    );
+    const before = changed.length;
+    s.receive(
+      sender(pod("a")),
+      classified(
+        [
+          [1, 0],
+          [0, 1],
+        ],
+        9,
+        0,
+      ),
+    );
+    s.tick();
+    expect(changed.length).toBe(before);
+    expect(s.getTrack("ml/churn", "stable")?.requests).toBe(9);
+  });
+
+  it("a canary pod that stops pushing drops out of the canary's figures", () => {
+    const { s, world } = withCanary();
+    s.receive(
+      sender(pod("a")),
+      classified([
+        [1, 0],
+        [0, 1],
+      ]),
+    );
+    s.receive(
+      sender(pod("c", { track: "canary" })),
+      classified([
+        [1, 0],
+        [0, 0],
+      ]),
+    );
+    world.clock = 31_000;
+    s.receive(
+      sender(pod("a")),
+      classified([
+        [1, 0],
+        [0, 1],
+      ]),
+    );
+    s.tick();
+    expect(s.getTrack("ml/churn", "canary")).toBeUndefined();
+    expect(s.getTrack("ml/churn", "stable")).toBeDefined();
+  });
+
+  it("liftoff_modeldeployment_track_accuracy: one series per track with feedback, gone with the ModelDeployment", async () => {
+    const metrics = createOperatorMetrics();
+    const { s, world } = store({ metrics, pods: [pod("a"), pod("c", { track: "canary" })] });
+    const series = async () =>
+      (await metrics.trackAccuracy.get()).values.map((v) => `${v.labels.track}=${v.value}`).sort();
+    s.receive(
+      sender(pod("a")),
+      classified([
+        [3, 1],
+        [0, 4],
+      ]),
+    );
+    s.receive(
+      sender(pod("c", { track: "canary" })),
+      classified([
+        [1, 0],
+        [0, 1],
+      ]),
+    );
+    s.tick();
+    expect(await series()).toEqual(["canary=1", "stable=0.875"]);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('liftoff_modeldeployment_track_accuracy{namespace="ml",name="churn",track="stable"} 0.875');
+    world.pods = [pod("a")]; // the canary is gone
+    s.tick();
+    expect(await series()).toEqual(["stable=0.875"]);
+    world.mdeps = [];
+    s.tick();
+    expect(await series()).toEqual([]);
   });
 });

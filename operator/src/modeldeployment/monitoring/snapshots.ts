@@ -2,9 +2,12 @@
 // pod, owner chain checked by uid: report/serving-owner.ts). Keeps the latest one per pod and, every monitoring
 // period, merges those of each ModelDeployment's ready stable pods (scores.ts); when the result differs from the last
 // one, it keeps it and enqueues the ModelDeployment: its reconcile turns it into status (status.ts), so status is
-// still written by the reconciler alone and only when it changed. Only the leader keeps snapshots (its reconciler
-// reads them): another replica answers 503 and the pod retries.
+// still written by the reconciler alone and only when it changed. Canary pods push too: their snapshots are merged
+// apart, per track, into the figures the canary is judged on (loop/figures.ts, getTrack); they never reach the stable
+// observation. Only the leader keeps snapshots (its reconciler reads them): another replica answers 503 and the pod
+// retries.
 import type { Logger } from "pino";
+import type { Gauge } from "prom-client";
 import type { ModelDeployment } from "../../api/v1alpha1/index.js";
 import { isConditionTrue } from "../../controller/conditions.js";
 import type { KubeObject } from "../../kube/types.js";
@@ -13,7 +16,8 @@ import { ConditionType } from "../../reasons.js";
 import { ReportRejected } from "../../report/identity.js";
 import type { ServingPod } from "../../report/serving-owner.js";
 import { stableStringify } from "../../util/stable-json.js";
-import { LABEL_MDEP, LABEL_TRACK } from "../names.js";
+import { type TrackFigures, trackFigures } from "../loop/figures.js";
+import { LABEL_MDEP, LABEL_TRACK, type Track } from "../names.js";
 import { mergeSnapshots } from "./scores.js";
 import { type PodSnapshot, parseSnapshot } from "./snapshot.js";
 import type { Observation } from "./status.js";
@@ -32,6 +36,8 @@ export interface SnapshotStoreOptions {
   log: Logger;
   /** Milliseconds clock (tests move it). */
   now?: () => number;
+  /** liftoff_modeldeployment_track_accuracy, set from each track's figures (operator/src/metrics.ts). */
+  trackAccuracy?: Gauge<"namespace" | "name" | "track">;
 }
 
 function wantsMonitoring(m: ModelDeployment): boolean {
@@ -71,15 +77,24 @@ function ready(pod: KubeObject): boolean {
   );
 }
 
-/** Ready pods of the stable track (the canary serves another model: its predictions are not this model's). */
-function servingPods(pods: readonly KubeObject[], mdep: KubeObject): KubeObject[] {
+/** Ready pods of one track (the canary serves another model: its counts never merge into the stable's). */
+function servingPods(pods: readonly KubeObject[], mdep: KubeObject, track: Track): KubeObject[] {
   return pods.filter(
     (p) =>
       p.metadata?.namespace === mdep.metadata?.namespace &&
       p.metadata?.labels?.[LABEL_MDEP] === mdep.metadata?.name &&
-      p.metadata?.labels?.[LABEL_TRACK] === "stable" &&
+      p.metadata?.labels?.[LABEL_TRACK] === track &&
       ready(p),
   );
+}
+
+const TRACKS: readonly Track[] = ["stable", "canary"];
+const isTrack = (t: string | undefined): t is Track => TRACKS.includes(t as Track);
+
+/** Both tracks' figures of a ModelDeployment (canary only while it has pods that push). */
+interface Tracks {
+  stable?: TrackFigures;
+  canary?: TrackFigures;
 }
 
 interface Pushed {
@@ -93,6 +108,7 @@ export class MonitoringSnapshots {
   /** The latest snapshot of each pod, by pod uid. */
   private readonly latest = new Map<string, Pushed>();
   private readonly results = new Map<string, { obs: Observation; json: string }>();
+  private readonly tracks = new Map<string, { figures: Tracks; json: string }>();
   private timer: NodeJS.Timeout | undefined;
   private leading = false;
 
@@ -106,9 +122,14 @@ export class MonitoringSnapshots {
     return STALE_PERIODS * this.o.periodSeconds * 1000;
   }
 
-  /** The latest observation of a ModelDeployment, if merged. */
+  /** The latest observation of a ModelDeployment, if merged: its stable track only (status.monitoring). */
   get(key: string): Observation | undefined {
     return this.results.get(key)?.obs;
+  }
+
+  /** One track's figures as of the last merge; undefined when none of its ready pods pushed lately. */
+  getTrack(key: string, track: Track): TrackFigures | undefined {
+    return this.tracks.get(key)?.figures[track];
   }
 
   /** A snapshot an authenticated serving pod pushed (the report endpoint's handler). */
@@ -125,9 +146,9 @@ export class MonitoringSnapshots {
       );
     }
     const track = pod.pod.labels[LABEL_TRACK];
-    if (track !== "stable") {
+    if (!isTrack(track)) {
       throw new ReportRejected(
-        `${where} is on the ${track ?? "(no)"} track; only the stable track's counts merge`,
+        `${where} is on the ${track ?? "(no)"} track; only the stable and canary tracks' counts merge`,
         403,
       );
     }
@@ -137,7 +158,7 @@ export class MonitoringSnapshots {
     // The first counts of a ModelDeployment show at once; later ones at the next period.
     const key = `${pod.namespace}/${pod.name}`;
     const current = this.results.get(key)?.obs;
-    if (current === undefined || "unavailable" in current) {
+    if (current === undefined || "unavailable" in current || this.tracks.get(key)?.figures[track] === undefined) {
       const mdep = this.o.modelDeployments().find((m) => keyOf(m) === key);
       if (mdep && wantsPushes(mdep as ModelDeployment)) this.update(mdep, this.o.pods());
     }
@@ -149,19 +170,69 @@ export class MonitoringSnapshots {
     const pods = this.o.pods();
     const keys = new Set(mdeps.map(keyOf));
     for (const k of this.results.keys()) if (!keys.has(k)) this.results.delete(k);
+    for (const k of this.tracks.keys())
+      if (!keys.has(k)) {
+        this.tracks.delete(k);
+        this.gauge(k, {});
+      }
     const live = new Set(pods.map((p) => p.metadata?.uid));
     const now = this.now();
     for (const [uid, p] of this.latest) if (!live.has(uid) || now - p.at > this.staleMs) this.latest.delete(uid);
     for (const m of mdeps) this.update(m, pods);
   }
 
+  /**
+   * Merges a ModelDeployment's snapshots; enqueues it when its stable observation changed, or, while it has a
+   * canary that pushes, when either track's figures did (the canary's judge reads both).
+   */
   private update(mdep: KubeObject, pods: readonly KubeObject[]): void {
     const key = keyOf(mdep);
     const obs = this.observe(mdep, pods);
     const json = stableStringify(obs);
-    if (this.results.get(key)?.json === json) return;
-    this.results.set(key, { obs, json });
-    this.o.changed(key);
+    let changed = false;
+    if (this.results.get(key)?.json !== json) {
+      this.results.set(key, { obs, json });
+      changed = true;
+    }
+    const figures: Tracks = {};
+    for (const t of TRACKS) {
+      const f = this.o.reporting ? trackFigures(this.fresh(mdep, pods, t).map((p) => p.snapshot)) : undefined;
+      if (f) figures[t] = f;
+    }
+    const tracksJson = stableStringify(figures);
+    const before = this.tracks.get(key);
+    if (before?.json !== tracksJson) {
+      this.tracks.set(key, { figures, json: tracksJson });
+      this.gauge(key, figures);
+      if (figures.canary || before?.figures.canary) changed = true;
+    }
+    if (changed) this.o.changed(key);
+  }
+
+  /** Each track's live accuracy as a gauge; a track without one (no feedback, no pods) loses its series. */
+  private gauge(key: string, figures: Tracks): void {
+    const g = this.o.trackAccuracy;
+    if (!g) return;
+    const [namespace = "", name = ""] = key.split("/");
+    for (const track of TRACKS) {
+      const accuracy = figures[track]?.accuracy;
+      if (accuracy === undefined) g.remove({ namespace, name, track });
+      else g.set({ namespace, name, track }, accuracy);
+    }
+  }
+
+  /** The fresh snapshots of a track's ready pods, pushed for this very ModelDeployment (by uid). */
+  private fresh(
+    mdep: KubeObject,
+    pods: readonly KubeObject[],
+    track: Track,
+  ): { pod: KubeObject; snapshot: PodSnapshot }[] {
+    const now = this.now();
+    return servingPods(pods, mdep, track).flatMap((p) => {
+      const pushed = this.latest.get(p.metadata?.uid ?? "");
+      if (!pushed || pushed.mdepUid !== mdep.metadata?.uid || now - pushed.at > this.staleMs) return [];
+      return [{ pod: p, snapshot: pushed.snapshot }];
+    });
   }
 
   private observe(mdep: KubeObject, pods: readonly KubeObject[]): Observation {
@@ -171,16 +242,13 @@ export class MonitoringSnapshots {
           "the operator has no report endpoint (--report-url): serving pods cannot push their drift and feedback counts",
       };
     }
-    const serving = servingPods(pods, mdep);
-    if (serving.length === 0) return { unavailable: "no ready serving pod to read drift and feedback counts from" };
-    const now = this.now();
+    if (servingPods(pods, mdep, "stable").length === 0)
+      return { unavailable: "no ready serving pod to read drift and feedback counts from" };
     let gpuFallback: Observation["gpuFallback"];
-    const snaps = serving.flatMap((p) => {
-      const pushed = this.latest.get(p.metadata?.uid ?? "");
-      if (!pushed || pushed.mdepUid !== mdep.metadata?.uid || now - pushed.at > this.staleMs) return [];
-      const message = pushed.snapshot.gpuFallback;
-      if (message !== undefined) gpuFallback ??= { pod: p.metadata?.name ?? "", message };
-      return [pushed.snapshot];
+    const snaps = this.fresh(mdep, pods, "stable").map(({ pod, snapshot }) => {
+      const message = snapshot.gpuFallback;
+      if (message !== undefined) gpuFallback ??= { pod: pod.metadata?.name ?? "", message };
+      return snapshot;
     });
     if (snaps.length === 0) {
       const s = this.o.periodSeconds;

@@ -9,6 +9,7 @@ import type { Baseline } from "./baseline.js";
 import { DriftMonitor, type DriftSnapshot, predictedValues } from "./drift.js";
 import { PredictionStore } from "./predictions.js";
 import { QualityMonitor, type Task } from "./quality.js";
+import { type ServingSnapshot, ServingWindow } from "./serving.js";
 
 export interface MonitorOptions {
   model: string;
@@ -45,6 +46,8 @@ export class Monitor {
   readonly drift: DriftMonitor | undefined;
   readonly quality: QualityMonitor | undefined;
   readonly store: PredictionStore | undefined;
+  /** Requests, 5xx and latency over the window (RuntimeMetrics.request feeds it: see ModelHost). */
+  readonly serving: ServingWindow;
   readonly task: Task;
   readonly owner: string;
 
@@ -58,6 +61,7 @@ export class Monitor {
     const win = { windowSeconds: opts.windowSeconds, slots: opts.slots, ...(opts.now ? { now: opts.now } : {}) };
     this.task = taskOf(baseline, signature);
     this.owner = ownerToken(opts.advertise);
+    this.serving = new ServingWindow(win);
     if (baseline) this.drift = new DriftMonitor(baseline, registry, opts.model, win);
     if (opts.feedback) {
       this.quality = new QualityMonitor(this.task, registry, opts.model, win);
@@ -109,6 +113,7 @@ export class Monitor {
             : { configured: true },
       ...(this.drift ? { drift: this.drift.snapshot() } : {}),
       ...(this.quality ? { quality: this.quality.snapshot() } : {}),
+      serving: this.serving.snapshot(),
       ...(this.store
         ? {
             predictions: {
@@ -131,4 +136,6 @@ export interface MonitoringSnapshot {
   drift?: DriftSnapshot;
   quality?: ReturnType<QualityMonitor["snapshot"]>;
   predictions?: { ids: number; rows: number; maxRows: number; ttlSeconds: number };
+  /** Inference requests, 5xx and latency over the window: what a canary is judged on beside its accuracy. */
+  serving: ServingSnapshot;
 }

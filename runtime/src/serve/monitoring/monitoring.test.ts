@@ -111,6 +111,20 @@ describe("drift counts", () => {
   });
 });
 
+describe("serving counts", () => {
+  it("counts answered inference requests and their latency in /monitoring, not bad requests", async () => {
+    const { app } = await server({ feedback: false });
+    await predict(app, [[40, 17, 190]]);
+    await predict(app, [[45, 18, 200]]);
+    const bad = await app.inject({ method: "POST", url: "/v1/models/m:predict", payload: { instances: "x" } });
+    expect(bad.statusCode).toBe(400);
+    const snap = (await app.inject({ url: "/monitoring" })).json() as MonitoringSnapshot;
+    expect([snap.serving.requests, snap.serving.errors]).toEqual([2, 0]);
+    expect(snap.serving.latencyMs.counts.reduce((a, b) => a + b, 0)).toBe(2);
+    expect(snap.serving.latencyMs.counts).toHaveLength(snap.serving.latencyMs.bounds.length + 1);
+  });
+});
+
 describe("feedback", () => {
   it("matches V1 and V2 feedback to predictions and computes the live figures", async () => {
     const { app } = await server();

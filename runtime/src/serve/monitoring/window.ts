@@ -35,6 +35,11 @@ export class SlidingCounts {
     slot[index] = (slot[index] as number) + n;
   }
 
+  /** The current slot, for adding to several counts at one rotation (the request path's serving counts). */
+  slot(): Float64Array {
+    return this.rotate();
+  }
+
   /** Sums over the window. */
   sum(): Float64Array {
     this.rotate();
