@@ -46,7 +46,7 @@ export interface Manager extends Readonly<ManagerParts> {
   controller(reconciler: Reconciler, primary: ObjectCache): Controller;
   /** Adds a background task (controller-runtime's Runnable) started with the controllers and stopped before them. */
   runnable(r: Runnable): void;
-  /** The operator's metrics, for a kind that exports its own (the ModelDeployment loop's); absent in unit fakes. */
+  /** The operator's metrics, for a kind that sets its own gauges (absent in tests that need none). */
   readonly metrics?: OperatorMetrics;
 }
 

@@ -8,7 +8,6 @@ import type { Pod } from "../kube/models.js";
 import { RESOURCES } from "../kube/resources.js";
 import { keyOf } from "../kube/types.js";
 import type { Manager } from "../manager.js";
-import type { TrackFigures } from "./loop/figures.js";
 import { judge } from "./loop/judge.js";
 import { LABEL_LOOP } from "./loop/names.js";
 import { MonitoringSnapshots } from "./monitoring/snapshots.js";
@@ -31,16 +30,6 @@ function referencingTrainingJob(mdeps: ObjectCache<ModelDeployment>, tj: Trainin
     )
     .map(keyOf);
 }
-
-/** A track's figures as the loop hands them back: the counts a track without pods lacks are zero. */
-const track = (f: Partial<TrackFigures>): TrackFigures => ({
-  pods: 0,
-  feedback: 0,
-  correct: 0,
-  requests: 0,
-  errors: 0,
-  ...f,
-});
 
 /** The ModelDeployment whose loop made this DataSet or TrainingJob (its controller owner), so progress requeues it. */
 function loopOwner(obj: DataSet | TrainingJob): string[] {
@@ -104,9 +93,8 @@ export function setupModelDeployment(mgr: Manager): Controller {
     modelCache: mgr.config.modelCache,
     loop: {
       periodSeconds: mgr.config.monitoringPeriodSeconds,
-      // Each track's live figures (the canary's pods push apart) and the verdict on them (loop/judge.ts).
       figures: (key, track) => snapshots.getTrack(key, track),
-      judge: (stable, canary, policy) => judge(track(stable), track(canary), policy),
+      judge,
       ...(mgr.metrics ? { metrics: { stage: mgr.metrics.loopStage, total: mgr.metrics.loopTotal } } : {}),
     },
   });

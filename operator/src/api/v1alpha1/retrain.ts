@@ -252,6 +252,7 @@ const TrackFigures = (track: string) =>
       accuracy: Num("Live accuracy."),
       macroF1: Num("Live macro-F1."),
       mae: Num("Live mean absolute error (regression)."),
+      rmse: Num("Live root-mean-square error (regression)."),
       n: Type.Optional(Count("Regression feedback the MAE is over.")),
       driftScore: Num("Largest PSI of the inputs and prediction."),
       requests: Count("Requests served in the window."),

@@ -14,6 +14,8 @@ import { RESOURCES } from "../../kube/resources.js";
 import { Reason } from "../../reasons.js";
 import { childNames } from "../names.js";
 import { templateNames } from "./children.js";
+import type { TrackFigures } from "./figures.js";
+import type { JudgePolicy } from "./judge.js";
 import {
   type LoopObserved,
   type LoopStatus,
@@ -25,8 +27,6 @@ import {
 import { LABEL_LOOP } from "./names.js";
 import { loopPolicy } from "./policy.js";
 
-/** One track's live figures as the monitoring keeps them (operator/src/modeldeployment/loop/figures.ts). */
-export type TrackFiguresIn = Partial<Record<keyof RecordedFigures, number>>;
 export type Track = "stable" | "canary";
 
 export interface LoopMetrics {
@@ -41,17 +41,16 @@ export interface LoopRunnerOptions {
   deployments?: ObjectCache<Deployment>;
   events: EventRecorder;
   /** Per-track figures of the serving pods (monitoring/snapshots.ts getTrack). */
-  figures?: (key: string, track: Track) => TrackFiguresIn | undefined;
-  /** The judge (loop/judge.ts): canary vs stable under the policy. */
-  judge?: (
-    stable: TrackFiguresIn,
-    canary: TrackFiguresIn,
-    policy: ReturnType<typeof loopPolicy>["judge"],
-  ) => LoopVerdict;
+  figures?: (key: string, track: Track) => TrackFigures | undefined;
+  /** The judge: canary vs stable under the policy (judge.ts's; tests may pass another). */
+  judge?: (stable: TrackFigures, canary: TrackFigures, policy: JudgePolicy) => LoopVerdict;
   periodSeconds: number;
   metrics?: LoopMetrics;
   clockMs?: () => number;
 }
+
+/** A track without pods that pushed: nothing measured (the judge waits on it). */
+const NO_FIGURES: TrackFigures = { pods: 0, feedback: 0, correct: 0, requests: 0, errors: 0 };
 
 const FIGURE_KEYS: (keyof RecordedFigures)[] = [
   "pods",
@@ -60,6 +59,7 @@ const FIGURE_KEYS: (keyof RecordedFigures)[] = [
   "accuracy",
   "macroF1",
   "mae",
+  "rmse",
   "n",
   "driftScore",
   "requests",
@@ -71,10 +71,10 @@ const REQUIRED: (keyof RecordedFigures)[] = ["pods", "feedback", "correct", "req
 const INTEGER = new Set<keyof RecordedFigures>(["pods", "feedback", "correct", "n", "requests", "errors"]);
 
 /** The figures status.loop records: the schema's fields only, finite numbers, counts as integers. */
-export function recordFigures(f: TrackFiguresIn | undefined): RecordedFigures {
+export function recordFigures(f: TrackFigures): RecordedFigures {
   const out: Record<string, number> = {};
   for (const k of FIGURE_KEYS) {
-    const v = f?.[k];
+    const v = f[k];
     if (typeof v === "number" && Number.isFinite(v)) out[k] = INTEGER.has(k) ? Math.round(v) : v;
     else if (REQUIRED.includes(k)) out[k] = 0;
   }
@@ -141,8 +141,8 @@ export class LoopRunner {
     if (loop?.stage === "Canary" && !mdep.spec.canary) {
       o.canaryReady = hasReadyPod(this.o.deployments?.get(`${ns}/${childNames(name).deployment("canary")}`));
       if (o.canaryReady && this.o.judge && mdep.spec.retrain) {
-        const stable = this.o.figures?.(key, "stable") ?? {};
-        const canary = this.o.figures?.(key, "canary") ?? {};
+        const stable = this.o.figures?.(key, "stable") ?? NO_FIGURES;
+        const canary = this.o.figures?.(key, "canary") ?? NO_FIGURES;
         const verdict = this.o.judge(stable, canary, loopPolicy(mdep.spec.retrain).judge);
         o.judged = { verdict, figures: { stable: recordFigures(stable), canary: recordFigures(canary) } };
       }
