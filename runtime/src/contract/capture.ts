@@ -30,6 +30,8 @@ export interface CaptureConfig {
   flushSeconds: number;
   /** The DataSet's schema.target: the column the feedback label fills. */
   target: string;
+  /** The target's type in the DataSet's schema (the label is cast to it); absent: written as text. */
+  targetType?: CaptureColumnType;
   /** The DataSet's schema columns, less the target. */
   columns: { name: string; type: CaptureColumnType }[];
   pii: CapturePii[];
@@ -90,6 +92,7 @@ export function parseCaptureConfig(raw: string): CaptureConfig {
     "labelWaitSeconds",
     "flushSeconds",
     "target",
+    "targetType",
     "columns",
     "pii",
     "encryption",
@@ -143,6 +146,8 @@ export function parseCaptureConfig(raw: string): CaptureConfig {
     fields(v.encryption, "capture.encryption", ["transitKey"]);
     encryption = { transitKey: str(v.encryption.transitKey, "capture.encryption.transitKey") };
   }
+  if (v.targetType !== undefined && !COLUMN_TYPES.includes(v.targetType as CaptureColumnType))
+    throw new CaptureConfigError(`capture.targetType must be one of ${COLUMN_TYPES.join(", ")}`);
   const track = v.track ?? "stable";
   if (track !== "stable" && track !== "canary") throw new CaptureConfigError("capture.track must be stable or canary");
   return {
@@ -153,6 +158,7 @@ export function parseCaptureConfig(raw: string): CaptureConfig {
     labelWaitSeconds: num(v.labelWaitSeconds ?? d.labelWaitSeconds, "capture.labelWaitSeconds", 0, 86_400),
     flushSeconds: num(v.flushSeconds ?? d.flushSeconds, "capture.flushSeconds", 0, 86_400, true),
     target,
+    ...(v.targetType !== undefined ? { targetType: v.targetType as CaptureColumnType } : {}),
     columns,
     pii,
     ...(encryption ? { encryption } : {}),
