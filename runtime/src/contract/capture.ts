@@ -51,7 +51,8 @@ export const CAPTURE_DEFAULTS = {
 } as const;
 
 const COLUMN_TYPES: readonly CaptureColumnType[] = ["number", "integer", "string", "boolean", "category"];
-const NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
+// Any column name the DataSet schema allows (DuckDB quotes it), but not the capture columns' "__" prefix.
+const usable = (n: string) => n.length <= 256 && !n.startsWith("__") && !n.includes("\0");
 
 export class CaptureConfigError extends Error {
   override name = "CaptureConfigError";
@@ -110,8 +111,7 @@ export function parseCaptureConfig(raw: string): CaptureConfig {
     if (!isObject(c)) throw new CaptureConfigError(`capture.columns[${i}] must be {name, type}`);
     fields(c, `capture.columns[${i}]`, ["name", "type"]);
     const name = str(c.name, `capture.columns[${i}].name`);
-    if (!NAME.test(name) || name.startsWith("__"))
-      throw new CaptureConfigError(`capture.columns[${i}].name '${name}' is not a usable column name`);
+    if (!usable(name)) throw new CaptureConfigError(`capture.columns[${i}].name '${name}' is not a usable column name`);
     if (!COLUMN_TYPES.includes(c.type as CaptureColumnType))
       throw new CaptureConfigError(`capture.columns[${i}].type must be one of ${COLUMN_TYPES.join(", ")}`);
     return { name, type: c.type as CaptureColumnType };
@@ -119,8 +119,7 @@ export function parseCaptureConfig(raw: string): CaptureConfig {
   const names = new Set(columns.map((c) => c.name));
   if (names.size !== columns.length) throw new CaptureConfigError("capture.columns names a column twice");
   if (names.has(target)) throw new CaptureConfigError(`capture.columns must not include the target '${target}'`);
-  if (!NAME.test(target) || target.startsWith("__"))
-    throw new CaptureConfigError(`capture.target '${target}' is not a usable column name`);
+  if (!usable(target)) throw new CaptureConfigError(`capture.target '${target}' is not a usable column name`);
   const piiRaw = v.pii ?? [];
   if (!Array.isArray(piiRaw)) throw new CaptureConfigError("capture.pii must be an array");
   const pii = piiRaw.map((p, i): CapturePii => {
