@@ -30,6 +30,8 @@ export interface CaptureConfig {
   flushSeconds: number;
   /** The DataSet's schema.target: the column the feedback label fills. */
   target: string;
+  /** The target's type in the DataSet's schema (the label is cast to it); absent: written as text. */
+  targetType?: CaptureColumnType;
   /** The DataSet's schema columns, less the target. */
   columns: { name: string; type: CaptureColumnType }[];
   pii: CapturePii[];
@@ -49,7 +51,8 @@ export const CAPTURE_DEFAULTS = {
 } as const;
 
 const COLUMN_TYPES: readonly CaptureColumnType[] = ["number", "integer", "string", "boolean", "category"];
-const NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
+// Any column name the DataSet schema allows (DuckDB quotes it), but not the capture columns' "__" prefix.
+const usable = (n: string) => n.length <= 256 && !n.startsWith("__") && !n.includes("\0");
 
 export class CaptureConfigError extends Error {
   override name = "CaptureConfigError";
@@ -90,6 +93,7 @@ export function parseCaptureConfig(raw: string): CaptureConfig {
     "labelWaitSeconds",
     "flushSeconds",
     "target",
+    "targetType",
     "columns",
     "pii",
     "encryption",
@@ -107,8 +111,7 @@ export function parseCaptureConfig(raw: string): CaptureConfig {
     if (!isObject(c)) throw new CaptureConfigError(`capture.columns[${i}] must be {name, type}`);
     fields(c, `capture.columns[${i}]`, ["name", "type"]);
     const name = str(c.name, `capture.columns[${i}].name`);
-    if (!NAME.test(name) || name.startsWith("__"))
-      throw new CaptureConfigError(`capture.columns[${i}].name '${name}' is not a usable column name`);
+    if (!usable(name)) throw new CaptureConfigError(`capture.columns[${i}].name '${name}' is not a usable column name`);
     if (!COLUMN_TYPES.includes(c.type as CaptureColumnType))
       throw new CaptureConfigError(`capture.columns[${i}].type must be one of ${COLUMN_TYPES.join(", ")}`);
     return { name, type: c.type as CaptureColumnType };
@@ -116,8 +119,7 @@ export function parseCaptureConfig(raw: string): CaptureConfig {
   const names = new Set(columns.map((c) => c.name));
   if (names.size !== columns.length) throw new CaptureConfigError("capture.columns names a column twice");
   if (names.has(target)) throw new CaptureConfigError(`capture.columns must not include the target '${target}'`);
-  if (!NAME.test(target) || target.startsWith("__"))
-    throw new CaptureConfigError(`capture.target '${target}' is not a usable column name`);
+  if (!usable(target)) throw new CaptureConfigError(`capture.target '${target}' is not a usable column name`);
   const piiRaw = v.pii ?? [];
   if (!Array.isArray(piiRaw)) throw new CaptureConfigError("capture.pii must be an array");
   const pii = piiRaw.map((p, i): CapturePii => {
@@ -143,6 +145,8 @@ export function parseCaptureConfig(raw: string): CaptureConfig {
     fields(v.encryption, "capture.encryption", ["transitKey"]);
     encryption = { transitKey: str(v.encryption.transitKey, "capture.encryption.transitKey") };
   }
+  if (v.targetType !== undefined && !COLUMN_TYPES.includes(v.targetType as CaptureColumnType))
+    throw new CaptureConfigError(`capture.targetType must be one of ${COLUMN_TYPES.join(", ")}`);
   const track = v.track ?? "stable";
   if (track !== "stable" && track !== "canary") throw new CaptureConfigError("capture.track must be stable or canary");
   return {
@@ -153,6 +157,7 @@ export function parseCaptureConfig(raw: string): CaptureConfig {
     labelWaitSeconds: num(v.labelWaitSeconds ?? d.labelWaitSeconds, "capture.labelWaitSeconds", 0, 86_400),
     flushSeconds: num(v.flushSeconds ?? d.flushSeconds, "capture.flushSeconds", 0, 86_400, true),
     target,
+    ...(v.targetType !== undefined ? { targetType: v.targetType as CaptureColumnType } : {}),
     columns,
     pii,
     ...(encryption ? { encryption } : {}),

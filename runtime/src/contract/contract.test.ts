@@ -176,6 +176,22 @@ const PODS: [string, Built[]][] = [
         baseline: { uri: "pvc://models/churn/stats.json", claim: "models" },
         egressAllow: "10.0.0.0/8,.corp.example",
         report: { settings: report, periodSeconds: 30 },
+        capture: {
+          config: {
+            uri: "pvc://captures/churn",
+            sampleRate: 1,
+            maxBytes: 1 << 30,
+            retentionHours: 168,
+            labelWaitSeconds: 600,
+            flushSeconds: 30,
+            target: "species",
+            columns: [{ name: "island", type: "category" }],
+            pii: [],
+            encryption: { transitKey: "penguins" },
+          },
+          claim: "captures",
+          needsVault: true,
+        },
       },
     ).map((d) => d.object),
   ],
@@ -308,8 +324,6 @@ describe("the pod env table", () => {
       "prepareOut",
       "terminationLog",
       "pathPrefix",
-      // Not yet built by the operator (issue #28 step 3 adds spec.capture).
-      "capture",
     ];
     const expected = (Object.keys(POD_ENV) as PodEnvKey[]).filter((k) => !notByOperator.includes(k));
     expect(expected.filter((k) => !set.has(POD_ENV[k].name))).toEqual([]);
