@@ -21,9 +21,16 @@ import { kubeConfig } from "../support/kube.js";
 import { createModelDeployment, operatorFixture } from "../support/operator.js";
 import { pollUntil } from "../support/poll.js";
 import { reportFlags } from "../support/report.js";
+import { testVault } from "../support/vault.js";
 
 const admin = kubeConfig(inject("kubeconfig"));
-const fx = operatorFixture(admin, "capsrc", { flags: () => reportFlags(inject("clusterName")) });
+const fx = operatorFixture(admin, "capsrc", {
+  flags: async () => [
+    ...(await reportFlags(inject("clusterName"))),
+    `--vault-addr=${testVault(inject("clusterName")).podAddress}`,
+    "--vault-ca-configmap=kube-root-ca.crt",
+  ],
+});
 
 const COLUMNS: RecordColumn[] = [
   ["species", "VARCHAR"],
@@ -113,5 +120,72 @@ describe("DataSet with source.captured through the operator", () => {
     expect(ds.status.rows).toMatchObject({ read: 359, captured: 15, dropped: 11, total: 348 });
     expect(ds.status.capturedVersions).toBe(2);
     expect(condition(ds, "Ready")?.message).toMatch(/15 of the 359 rows read from 2 capture versions/);
+  });
+
+  it("decrypts an encrypted capture with the DataSet pod's own Vault role, and names the denial when the role may not", {
+    timeout: 240_000,
+  }, async () => {
+    const ns = fx.ns.name;
+    const vault = testVault(inject("clusterName"));
+    const [captureKey, dataKeyName] = [`${ns}-capture`, `${ns}-datasets`];
+    await vault.createTransitKey(captureKey);
+    await vault.createTransitKey(dataKeyName);
+    // The DataSet's role may decrypt the capture's key; the other role only its own.
+    const role = (name: string, dataSet: string, decrypt: string[]) =>
+      vault.createRole({
+        name,
+        namespace: ns,
+        serviceAccount: `${dataSet}-dataset`,
+        datakeyKeys: [dataKeyName],
+        decryptKeys: decrypt,
+      });
+    await role(`${ns}-captured`, "penguins-enc", [dataKeyName, captureKey]);
+    await role(`${ns}-no-capture`, "penguins-denied", [dataKeyName]);
+    // A data key as the serving pod gets one (transit/datakey), its wrapped form in the version's manifest.
+    const key = (await vault.admin.write(`transit/datakey/plaintext/${captureKey}`, {})) as {
+      data: { plaintext: string; ciphertext: string };
+    };
+    const encryption = {
+      transitKey: captureKey,
+      dataKey: Buffer.from(key.data.plaintext, "base64"),
+      wrappedKey: key.data.ciphertext,
+    };
+    const root = join(await claimHostFolder(admin, ns, "capture"), "penguins-enc");
+    await captureVersion(
+      root,
+      COLUMNS,
+      Array.from({ length: 6 }, (_, i) => penguin(i, "Chinstrap")),
+      { at: new Date(), encryption },
+    );
+    await createModelDeployment(admin, ns, "penguins-enc", {
+      model: { uri: "pvc://data/models/penguins/model.json", format: "tfjs-layers" },
+      replicas: 0,
+      capture: { uri: "pvc://capture/penguins-enc" },
+    });
+    const dataSet = (name: string, vaultRole: string) =>
+      createDataSet(admin, ns, name, {
+        source: {
+          pvc: { claimName: "data", path: "raw/penguins.csv" },
+          captured: { modelDeploymentRef: { name: "penguins-enc" } },
+        },
+        schema: PENGUINS_SCHEMA,
+        transforms: PENGUINS_TRANSFORMS,
+        output: { claimName: "data", path: `out/${name}` },
+        encryption: { transitKey: dataKeyName, vaultRole },
+        resources: { cpu: "1", memory: "512Mi" },
+      });
+    await dataSet("penguins-enc", `${ns}-captured`);
+    await dataSet("penguins-denied", `${ns}-no-capture`);
+
+    const ok = await waitSettled(admin, ns, "penguins-enc", 180_000);
+    expect(condition(ok, "Ready")?.status, JSON.stringify(ok.status?.conditions)).toBe("True");
+    expect(ok.status.rows).toMatchObject({ read: 350, captured: 6, total: 339 });
+    expect(ok.status.capturedVersions).toBe(1);
+    const denied = await waitSettled(admin, ns, "penguins-denied", 180_000);
+    expect(condition(denied, "Failed"), JSON.stringify(denied.status?.conditions)).toMatchObject({
+      status: "True",
+      reason: "VaultPermissionDenied",
+    });
+    expect(condition(denied, "Failed")?.message).toContain(`transit/decrypt/${captureKey}`);
   });
 });

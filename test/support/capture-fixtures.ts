@@ -13,7 +13,7 @@ const lit = (v: unknown) =>
   v === null || v === undefined ? "NULL" : typeof v === "number" ? String(v) : `'${String(v).replaceAll("'", "''")}'`;
 
 /** Writes rows (values in `columns` order) plus the capture columns as a Parquet file. */
-export async function recordsParquet(file: string, columns: RecordColumn[], rows: unknown[][]): Promise<void> {
+async function recordsParquet(file: string, columns: RecordColumn[], rows: unknown[][]): Promise<void> {
   const db = await (await DuckDBInstance.create(":memory:")).connect();
   const all: RecordColumn[] = [
     ...columns,

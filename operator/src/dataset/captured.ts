@@ -70,10 +70,10 @@ export function resolveCapture(
 }
 
 /** Whether the DataSet's own source or output is in object storage. */
-export const usesS3Itself = (ds: DataSet) => ds.spec.source.s3 !== undefined || ds.spec.output.uri !== undefined;
+const usesS3Itself = (ds: DataSet) => ds.spec.source.s3 !== undefined || ds.spec.output.uri !== undefined;
 
 /** Where the prepare pod mounts a capture claim it does not already mount. */
-export const CAPTURED_ROOT = "/data/captured";
+const CAPTURED_ROOT = "/data/captured";
 
 /** The claims the prepare pod already mounts, and where (mounting one claim twice in a pod is avoided). */
 export interface MountedClaims {

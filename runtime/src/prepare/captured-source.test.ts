@@ -3,11 +3,13 @@
 // integrity of versions.
 import { createHmac, randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { captureVersion, type RecordColumn } from "../../../test/support/capture-fixtures.js";
 import { part, statsOf, tmp } from "../../../test/support/prepare.js";
 import { loadCaptured } from "./captured-source.js";
+import { prepareMain } from "./command.js";
 import { PrepareError } from "./errors.js";
 import { type PrepareSecrets, runPrepare } from "./pipeline.js";
 import { openSource } from "./source.js";
@@ -234,7 +236,8 @@ describe("prepare: source.captured", () => {
     );
     const file = path.join(v.dir, "records.parquet");
     const bytes = readFileSync(file);
-    bytes[bytes.length - 20] = (bytes[bytes.length - 20] ?? 0) ^ 0xff;
+    const at = bytes.length - 20;
+    bytes.writeUInt8(bytes.readUInt8(at) ^ 0xff, at);
     writeFileSync(file, bytes);
     const f = await failure(prepare(root, { schema, source: { inline: { data: primaryCsv }, captured } }));
     expect(f.reason).toBe("MalformedData");
@@ -256,5 +259,61 @@ describe("prepare: source.captured", () => {
       message: expect.stringMatching(/has no version younger than 168 hours; wait for traffic/),
     });
     expect(readdirSync(root).length).toBe(1);
+  });
+});
+
+/** A loopback port nobody listens on. */
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+describe("prepare command: source.captured", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("logs in to Vault only when a captured version is encrypted (an unencrypted capture needs no role)", {
+    timeout: 60_000,
+  }, async () => {
+    const root = tmp();
+    await captureVersion(
+      root,
+      COLS,
+      [
+        [100, "a"],
+        [101, "b"],
+      ],
+      { at: new Date() },
+    );
+    const dir = tmp();
+    const token = path.join(dir, "token");
+    writeFileSync(token, "a-projected-token");
+    const env = {
+      LIFTOFF_DATASET_SPEC: JSON.stringify({
+        source: { captured },
+        schema,
+        split: all,
+        output: { claimName: "c", path: "p" },
+      }),
+      LIFTOFF_CAPTURED_SOURCE: JSON.stringify({ modelDeployment: "penguins", uri: "pvc://capture/penguins", root }),
+      LIFTOFF_VAULT_ADDR: `http://127.0.0.1:${await closedPort()}`,
+      LIFTOFF_VAULT_ROLE: "liftoff-dataset",
+      LIFTOFF_VAULT_TOKEN_FILE: token,
+    };
+    const lines: string[] = [];
+    vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+    const args = (n: number) => ["--out", path.join(dir, `out${n}`), "--scratch", path.join(dir, `scratch${n}`)];
+    expect(await prepareMain(args(1), env), lines.join("")).toBe(0);
+    const encryption = { transitKey: "captures", dataKey: Buffer.from(dataKey), wrappedKey: "vault:v1:x" };
+    await captureVersion(root, COLS, [[102, "a"]], { at: new Date(), seq: 1, encryption });
+    lines.length = 0;
+    expect(await prepareMain(args(2), env)).toBe(1); // retried: Vault may answer later
+    expect(lines.join("")).toMatch(/prepare: VaultUnreachable: /);
   });
 });

@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { type CapturedSourceEnv, PREPARE_RETRIED_REASONS } from "../contract/dataset.js";
 import { POD_ENV } from "../contract/pod-env.js";
 import type { ReportUpdate } from "../contract/report.js";
+import { storageNeedsVault } from "../contract/storage.js";
 import { EgressError, egressPolicy } from "../net/egress.js";
 import { ReportError, reporterFromEnv } from "../report/reporter.js";
 import { isS3Uri, openS3 } from "../s3-uri.js";
@@ -43,6 +44,17 @@ function vaultError(err: unknown): Error {
   return err as Error;
 }
 
+/** Whether the spec reads Vault besides captured traffic: a postgres DSN, a hashPII salt, encryption, S3 keys. */
+function needsVault(spec: PrepareSpec): boolean {
+  const s3 = spec.source.s3 !== undefined || spec.output.uri !== undefined;
+  return (
+    spec.source.postgres !== undefined ||
+    spec.encryption !== undefined ||
+    spec.transforms.some((t) => t.type === "hashPII") ||
+    (s3 && storageNeedsVault(spec.storage))
+  );
+}
+
 /** The admin's egress allow-list; a malformed one fails the run with the entry it cannot read. */
 function allowList(env: NodeJS.ProcessEnv) {
   try {
@@ -74,7 +86,7 @@ function capturedFrom(
   spec: CapturedSpec,
   env: NodeJS.ProcessEnv,
   inRoot: (p: string) => string,
-  secrets: PrepareSecrets | undefined,
+  unwrap: CapturedContext["unwrap"],
   s3: CapturedContext["s3"],
 ): (scratch: string) => Promise<LoadedCaptured> {
   return async (scratch) => {
@@ -90,7 +102,6 @@ function capturedFrom(
       );
     }
     resolved = { ...resolved, root: isS3Uri(resolved.root) ? resolved.root : inRoot(resolved.root) };
-    const unwrap = secrets ? (key: string, wrapped: string) => secrets.unwrapDataKey(key, wrapped) : undefined;
     return loadCaptured(spec, { resolved, unwrap, s3 }, scratch);
   };
 }
@@ -150,14 +161,28 @@ export async function prepareMain(argv: string[], env: NodeJS.ProcessEnv): Promi
       ? loadSpecFile(values.spec as string)
       : specWithDefaults(JSON.parse(env.LIFTOFF_DATASET_SPEC ?? "null"));
     const egress = allowList(env);
-    vault = await secretsFromEnv(env);
+    // A spec that needs Vault only for captured traffic logs in when a version is encrypted (or the capture's S3
+    // keys are in Vault): an unencrypted capture needs no Vault role. Any other need logs in at once, as before.
+    const lazy = spec.source.captured !== undefined && !needsVault(spec);
+    vault = lazy ? undefined : await secretsFromEnv(env);
     const secrets: PrepareSecrets | undefined = vault;
+    const login = async () => {
+      vault ??= await secretsFromEnv(env);
+      return vault;
+    };
+    const unwrap = env.LIFTOFF_VAULT_ADDR
+      ? async (key: string, wrapped: string) => {
+          const v = (await login().catch((err: unknown) => Promise.reject(vaultError(err)))) as VaultKvClient;
+          return v.unwrapDataKey(key, wrapped);
+        }
+      : undefined;
+    const s3KeysInVault = Boolean(env[POD_ENV.s3VaultKvPath.name] || env[POD_ENV.s3VaultAwsPath.name]);
     const scratch = inRoot(
       (values.scratch as string | undefined) ??
         env.LIFTOFF_SCRATCH ??
         path.join(tmpdir(), `liftoff-prepare-${process.pid}`),
     );
-    const s3 = (uri: string) => openS3(uri, env, vault);
+    const s3 = async (uri: string) => openS3(uri, env, lazy && s3KeysInVault ? await login() : vault);
     // An s3:// output: the version is published in scratch, then uploaded (s3-output.ts).
     const s3Out = isS3Uri(out) ? await s3(out) : undefined;
     if (s3Out) {
@@ -174,7 +199,7 @@ export async function prepareMain(argv: string[], env: NodeJS.ProcessEnv): Promi
         http: { egress },
         s3,
       }),
-      ...(spec.source.captured ? { captured: capturedFrom(spec.source.captured, env, inRoot, secrets, s3) } : {}),
+      ...(spec.source.captured ? { captured: capturedFrom(spec.source.captured, env, inRoot, unwrap, s3) } : {}),
       ...(secrets ? { secrets } : {}),
       threads: threads(env),
       memoryLimit: memoryLimit(env),
