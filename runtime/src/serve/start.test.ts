@@ -284,7 +284,7 @@ describe("serve", { timeout: 60_000 }, () => {
     const dir = await tempDir();
     const pki = ensurePki(path.join(dir, "pki"), "10.0.0.1");
     const tls = issueServingCert(pki, "report", ["127.0.0.1"]);
-    const pushes: { path: string; auth: string; body: { windowSeconds?: number } }[] = [];
+    const pushes: { path: string; auth: string; body: { windowSeconds?: number; serving?: unknown } }[] = [];
     const operator = createServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, (req, res) => {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
@@ -312,6 +312,12 @@ describe("serve", { timeout: 60_000 }, () => {
       await until(() => pushes.length > 0, "a monitoring push");
       expect(pushes[0]).toMatchObject({ path: "/v1/monitoring", auth: "Bearer pod-token" });
       expect(pushes[0]?.body.windowSeconds).toBe(600);
+      // The serving counts travel too (the canary's judge reads them): no request yet.
+      expect(pushes[0]?.body.serving).toMatchObject({
+        requests: 0,
+        errors: 0,
+        latencyMs: { bounds: expect.any(Array) },
+      });
     } finally {
       await s.shutdown();
       operator.closeAllConnections();
