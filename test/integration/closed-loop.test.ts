@@ -400,7 +400,7 @@ describe("the closed loop on penguins", () => {
       spec: {
         retrain: {
           trainingJob: { hyperparameters: { learningRate: null, epochs: 20 } },
-          canary: { maxDurationSeconds: 90 },
+          canary: { readyTimeoutSeconds: 120, maxDurationSeconds: 120 },
         },
       },
     });
