@@ -13,6 +13,7 @@ import type { ModelDeployment } from "../../operator/src/api/v1alpha1/index.js";
 import { createOperatorMetrics } from "../../operator/src/metrics.js";
 import { prometheusRule } from "../../operator/src/modeldeployment/monitoring/desired.js";
 import { psi } from "../../operator/src/modeldeployment/monitoring/scores.js";
+import { CaptureMetrics } from "../../runtime/src/serve/capture/metrics.js";
 import { LlmMetrics } from "../../runtime/src/serve/llm/llm-metrics.js";
 import { RuntimeMetrics } from "../../runtime/src/serve/metrics.js";
 import { parseBaseline } from "../../runtime/src/serve/monitoring/baseline.js";
@@ -257,6 +258,7 @@ describe("Grafana dashboard", () => {
       metrics.registry,
     );
     new LlmMetrics(metrics.registry, "m"); // a gguf model's series (the LLM row)
+    new CaptureMetrics(metrics.registry, "m"); // spec.capture's series (the loop row)
     const exported = new Set<string>();
     // The loop row reads the operator's own series (stage, decisions, accuracy by track).
     for (const m of await createOperatorMetrics().registry.getMetricsAsJSON()) exported.add(m.name);
