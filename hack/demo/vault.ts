@@ -103,7 +103,8 @@ async function writeSharedRole(
   });
 }
 
-/** The closed loop's pods (docs/loop.md): the serving pods mint the capture's data keys (and read the API key); the
+/** The closed loop's pods (docs/loop.md): the serving pods mint and unwrap the capture's data keys (and read the API
+ * key); the
  * loop's DataSet and TrainingJob copies, <mdep>-loop-<n>, use the template's roles under their own service accounts. */
 export async function plantLoopRoles(
   clusterName: string,
@@ -149,6 +150,7 @@ export async function plantLoopRoles(
       serviceAccount: o.serving.serviceAccount,
       kvPaths: o.serving.kvPaths,
       datakeyKeys: [o.transitKey],
+      decryptKeys: [o.transitKey],
       namespaceKv: false,
     },
     [o.serving.serviceAccount],

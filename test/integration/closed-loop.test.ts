@@ -172,7 +172,7 @@ beforeAll(async () => {
   const transitKey = `${ns}-data`;
   await vault.createTransitKey(transitKey);
   // The prepare pods (the template DataSet and its loop copies) mint and unwrap data keys, and unwrap the capture's;
-  // the training pods unwrap only; the serving pods mint the capture's data keys.
+  // the training pods unwrap only; the serving pods mint (and unwrap) the capture's data keys.
   await roleFor(
     {
       name: `${ns}-dataset`,
@@ -202,6 +202,7 @@ beforeAll(async () => {
       namespace: ns,
       serviceAccount: `${NAME}-runtime`,
       datakeyKeys: [transitKey],
+      decryptKeys: [transitKey],
       namespaceKv: false,
     },
     [`${NAME}-runtime`],

@@ -58,6 +58,12 @@ export async function startOperatorProcess(o: {
   const pid = child.pid;
   if (pid === undefined) throw new Error("the operator process did not start");
   const url = `http://127.0.0.1:${o.metricsPort}`;
+  // A test run that ends without its afterAll (stopped, crashed) must not leave the operator behind.
+  const orphanGuard = () => {
+    if (child.exitCode === null && child.signalCode === null) process.kill(-pid, "SIGKILL");
+  };
+  process.once("exit", orphanGuard);
+  child.once("exit", () => process.removeListener("exit", orphanGuard));
   const kill = async () => {
     if (child.exitCode === null && child.signalCode === null) process.kill(-pid, "SIGKILL");
     await exited(child);
