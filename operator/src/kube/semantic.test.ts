@@ -19,6 +19,19 @@ describe("isSubset", () => {
     expect(isSubset({ spec: { x: { y: "z" } } }, {})).toBe(false);
   });
 
+  it("requires a selector's label map to match exactly: a dropped key must go (a canary joining the Service)", () => {
+    const live = { spec: { selector: { "liftoff.dev/modeldeployment": "p", "liftoff.dev/track": "stable" } } };
+    expect(isSubset({ spec: { selector: { "liftoff.dev/modeldeployment": "p" } } }, live)).toBe(false);
+    expect(isSubset({ spec: { selector: { ...live.spec.selector } } }, live)).toBe(true);
+    // A Deployment's selector ({matchLabels}) is not a label map: compared as any object.
+    expect(
+      isSubset(
+        { spec: { selector: { matchLabels: { a: "1" } } } },
+        { spec: { selector: { matchLabels: { a: "1" } } } },
+      ),
+    ).toBe(true);
+  });
+
   it("ignores desired fields that are undefined", () => {
     expect(isSubset({ spec: { replicas: undefined, x: 1 } }, { spec: { x: 1 } })).toBe(true);
   });
