@@ -330,7 +330,8 @@ describe("the closed loop on penguins", () => {
 
     // GitOps-safe: nobody wrote the spec; the new digest serves from the stable Deployment.
     expect(done.metadata.generation).toBe(ready.metadata.generation);
-    expect(done.spec.model).toEqual({ trainingJobRef: { name: NAME } });
+    expect(done.spec).toEqual(ready.spec);
+    expect(done.spec.model.trainingJobRef).toEqual({ name: NAME });
     await servingOnly(l.promoted.digest);
     // One Event per stage change: the stage while it runs, the decision's reason when it ends.
     expect(await eventReasons()).toEqual(expect.arrayContaining(["Retraining", "Canary", l.decision.reason]));
