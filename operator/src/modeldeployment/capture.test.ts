@@ -162,14 +162,16 @@ describe("capture in the serving pods", () => {
     });
   });
 
-  it("on the model's own claim, turns that one mount read-write instead of mounting it twice", () => {
+  it("on the model's own claim, turns that one mount read-write instead of mounting it twice (no readOnly: false, which the API server drops and every reconcile would re-apply)", () => {
     const c = resolveCapture(mdep({ uri: "pvc://models/captures" }), getTj, getDs);
     const dep = pods(c);
     const mounts = dep.spec.template.spec.containers[0]?.volumeMounts ?? [];
     expect(mounts.filter((m) => m.mountPath === `${PVC_ROOT}/models`)).toEqual([
-      { name: "model", mountPath: `${PVC_ROOT}/models`, readOnly: false },
+      { name: "model", mountPath: `${PVC_ROOT}/models` },
     ]);
-    expect(dep.spec.template.spec.volumes.find((v) => v.name === "model")?.persistentVolumeClaim?.readOnly).toBe(false);
+    expect(dep.spec.template.spec.volumes.find((v) => v.name === "model")?.persistentVolumeClaim).toEqual({
+      claimName: "models",
+    });
   });
 
   it("without capture, no LIFTOFF_CAPTURE and the model stays read-only", () => {

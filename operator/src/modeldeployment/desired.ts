@@ -176,6 +176,10 @@ function llmEnv(model: ResolvedModel): Wire<V1EnvVar>[] {
   ];
 }
 
+/** `readOnly: true`, or nothing: the API server drops a false readOnly, and a desired `false` the live object never
+ * shows would make every reconcile re-apply the Deployment. */
+const readOnly = (ro: boolean): { readOnly?: true } => (ro ? { readOnly: true } : {});
+
 function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedModel, track: Track): Wire<V1Container> {
   const image = ctx.runtimeImage;
   const s = mdep.spec;
@@ -253,14 +257,14 @@ function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedMo
     mounts.push({
       name: "model",
       mountPath: `${PVC_ROOT}/${model.claim}`,
-      readOnly: !captureWritable(ctx, model.claim),
+      ...readOnly(!captureWritable(ctx, model.claim)),
     });
   const baselineClaim = extraBaselineClaim(model, ctx.baseline);
   if (baselineClaim)
     mounts.push({
       name: "baseline",
       mountPath: `${PVC_ROOT}/${baselineClaim}`,
-      readOnly: !captureWritable(ctx, baselineClaim),
+      ...readOnly(!captureWritable(ctx, baselineClaim)),
     });
   const captureClaim = extraCaptureClaim(model, ctx);
   if (captureClaim) mounts.push({ name: "capture", mountPath: `${PVC_ROOT}/${captureClaim}` });
@@ -347,13 +351,13 @@ function deployment(
   if (model.claim)
     volumes.push({
       name: "model",
-      persistentVolumeClaim: { claimName: model.claim, readOnly: !captureWritable(ctx, model.claim) },
+      persistentVolumeClaim: { claimName: model.claim, ...readOnly(!captureWritable(ctx, model.claim)) },
     });
   const baselineClaim = extraBaselineClaim(model, ctx.baseline);
   if (baselineClaim)
     volumes.push({
       name: "baseline",
-      persistentVolumeClaim: { claimName: baselineClaim, readOnly: !captureWritable(ctx, baselineClaim) },
+      persistentVolumeClaim: { claimName: baselineClaim, ...readOnly(!captureWritable(ctx, baselineClaim)) },
     });
   const captureClaim = extraCaptureClaim(model, ctx);
   if (captureClaim) volumes.push({ name: "capture", persistentVolumeClaim: { claimName: captureClaim } });
