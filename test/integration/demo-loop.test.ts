@@ -38,6 +38,8 @@ describe("npm start -- --loop's steps", () => {
     const skip = new Set(["setup", "build", "cluster"]);
     const steps = LOOP_STEPS.filter((s) => !skip.has(s.name));
     const ok = await runSteps(steps, ctx);
+    // What the demo printed, with its timings, for the record (docs/loop.md shows a run).
+    console.error(lines.join("\n"));
     expect(ok, lines.join("\n")).toBe(true);
     for (const step of steps) {
       expect(lines.some((l) => new RegExp(`^demo: \\[\\d+/\\d+\\] ${step.name}: done in \\d+\\.\\ds`).test(l))).toBe(
