@@ -123,7 +123,7 @@ describe("stageLine", () => {
         { stage: "Retraining", trigger: { reason: "Degraded", message: "accuracy 0.01" }, dataSet: "p-loop-1" },
         3200,
       ),
-    ).toBe("   +3.2s  Retraining  Degraded: accuracy 0.01; DataSet p-loop-1, TrainingJob …");
+    ).toBe("   +3.2s  Retraining  accuracy 0.01; DataSet p-loop-1, TrainingJob …");
     expect(stageLine({ stage: "Promoted", decision: { reason: "CanaryMoreAccurate", message: "m" } }, 61_000)).toBe(
       "  +61.0s  Promoted    CanaryMoreAccurate: m",
     );

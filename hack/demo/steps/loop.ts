@@ -166,7 +166,7 @@ export function stageLine(loop: Obj, elapsedMs: number): string {
   const at = `+${seconds(elapsedMs)}`.padStart(8);
   switch (loop.stage) {
     case "Retraining":
-      return `${at}  Retraining  ${loop.trigger?.reason}: ${loop.trigger?.message ?? ""}; DataSet ${loop.dataSet ?? "…"}, TrainingJob ${loop.trainingJob ?? "…"}`;
+      return `${at}  Retraining  ${loop.trigger?.message ?? loop.trigger?.reason ?? ""}; DataSet ${loop.dataSet ?? "…"}, TrainingJob ${loop.trainingJob ?? "…"}`;
     case "Canary":
       return `${at}  Canary      candidate ${loop.candidate?.digest ?? "…"} serves beside the stable model`;
     case undefined:
@@ -196,14 +196,17 @@ export const loopStep: Step = {
       },
     );
     const l = done.status.loop;
+    // A promotion rolls the stable Deployment to the new model: show the table once it serves.
+    if (l.stage === "Promoted") await waitForCondition(kc, mdepRef(ctx), "Ready", { timeoutMs: 180_000 });
     const table = await exec(need(ctx.kubectl, "kubectl"), ["get", "mdep", NAME, "-n", ctx.options.namespace], {
       env: { ...process.env, KUBECONFIG: need(ctx.kubeconfigPath, "the kubeconfig") },
     });
     ctx.log(`  $ kubectl get mdep ${NAME} -n ${ctx.options.namespace}`);
     for (const line of table.stdout.trimEnd().split("\n")) ctx.log(`  ${line}`);
     const f = l.figures ?? {};
+    const acc = (x: unknown) => (typeof x === "number" ? x.toFixed(3) : "—");
     ctx.log(
-      `  figures: stable accuracy ${f.stable?.accuracy} over ${f.stable?.feedback} feedback, canary ${f.canary?.accuracy} over ${f.canary?.feedback}`,
+      `  figures: stable accuracy ${acc(f.stable?.accuracy)} over ${f.stable?.feedback} feedback, canary ${acc(f.canary?.accuracy)} over ${f.canary?.feedback}`,
     );
     ctx.log(`  test: ${l.decision?.test}`);
     ctx.log(
