@@ -164,12 +164,19 @@ describe("setupModelDeployment", () => {
       labels: { "liftoff.dev/loop": "penguins" },
       ownerReferences: [owner],
     };
-    f.cache(RESOURCES.TrainingJob).set({ metadata: meta, spec: {}, status: { phase: "Running" } } as TrainingJob);
+    f.cache(RESOURCES.TrainingJob).set({
+      metadata: meta,
+      spec: {},
+      status: { phase: "Running" },
+    } as unknown as TrainingJob);
     expect(await drain(f)).toEqual(["ml/penguins"]);
-    f.cache(RESOURCES.DataSet).set({ metadata: meta, spec: {} } as DataSet);
+    f.cache(RESOURCES.DataSet).set({ metadata: meta, spec: {} } as unknown as DataSet);
     expect(await drain(f)).toEqual(["ml/penguins"]);
     // A TrainingJob owned by a ModelDeployment but not made by a loop (no label) requeues nothing.
-    f.cache(RESOURCES.TrainingJob).set({ metadata: { ...meta, name: "x", labels: {} }, spec: {} } as TrainingJob);
+    f.cache(RESOURCES.TrainingJob).set({
+      metadata: { ...meta, name: "x", labels: {} },
+      spec: {},
+    } as unknown as TrainingJob);
     expect(f.queued()).toBe(0);
   });
 

@@ -27,9 +27,9 @@ import {
 import { LABEL_LOOP } from "./names.js";
 import { loopPolicy } from "./policy.js";
 
-export type Track = "stable" | "canary";
+type Track = "stable" | "canary";
 
-export interface LoopMetrics {
+interface LoopMetrics {
   stage: { set(labels: { namespace: string; name: string; stage: string }, value: number): void };
   total: { inc(labels: { namespace: string; name: string; decision: string }): void };
 }
@@ -71,7 +71,7 @@ const REQUIRED: (keyof RecordedFigures)[] = ["pods", "feedback", "correct", "req
 const INTEGER = new Set<keyof RecordedFigures>(["pods", "feedback", "correct", "n", "requests", "errors"]);
 
 /** The figures status.loop records: the schema's fields only, finite numbers, counts as integers. */
-export function recordFigures(f: TrackFigures): RecordedFigures {
+function recordFigures(f: TrackFigures): RecordedFigures {
   const out: Record<string, number> = {};
   for (const k of FIGURE_KEYS) {
     const v = f[k];

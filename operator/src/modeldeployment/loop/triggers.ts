@@ -8,7 +8,7 @@ import { RETRAIN_ANNOTATION } from "./names.js";
 import type { LoopPolicy } from "./policy.js";
 
 type LoopStatus = NonNullable<ModelDeploymentStatus["loop"]>;
-export type TriggerReason = NonNullable<LoopStatus["trigger"]>["reason"];
+type TriggerReason = NonNullable<LoopStatus["trigger"]>["reason"];
 
 export interface TriggerCheck {
   /** The trigger that fires now (limits permitting). */
