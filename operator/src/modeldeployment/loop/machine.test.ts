@@ -185,7 +185,7 @@ describe("nextLoopStep: triggers", () => {
       uid: "uid-penguins",
       controller: true,
     });
-    expect(ds.spec.output).toEqual({ claimName: "data", path: "penguins/loop-1" });
+    expect(ds.spec.output).toEqual({ claimName: "data", path: "penguins-loop-1" });
     expect((ds.spec.source as Record<string, unknown>).captured).toEqual({ modelDeploymentRef: { name: "penguins" } });
     expect((ds.spec.source as Record<string, unknown>).http).toEqual({ url: "https://data.example/penguins.csv" });
     expect(tj.kind).toBe("TrainingJob");
