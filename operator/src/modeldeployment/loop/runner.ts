@@ -152,6 +152,8 @@ export class LoopRunner {
 
   /** The next step, with its actions applied (children created or deleted); a refused create fails the loop. */
   async step(key: string, mdep: ModelDeployment, log: Logger, signal: AbortSignal): Promise<LoopStep> {
+    // Most ModelDeployments have no loop: nothing to look up.
+    if (!mdep.spec.retrain && !mdep.status?.loop) return { actions: [], events: [] };
     const step = nextLoopStep(mdep, this.observe(key, mdep));
     const ns = mdep.metadata?.namespace ?? "";
     for (const a of step.actions) {
