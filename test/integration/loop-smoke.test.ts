@@ -30,13 +30,24 @@ beforeAll(async () => {
   const folder = await claimHostFolder(admin, ns, CLAIM);
   mkdirSync(join(folder, "raw"), { recursive: true });
   copyFileSync(PENGUINS_CSV, join(folder, "raw", "penguins.csv"));
-  await applyObject(admin, loadSample("dataset", ns));
+  // Unencrypted: the smoke needs no Vault (closed-loop.test.ts runs the loop with encryption and capture).
+  const ds = loadSample("dataset", ns);
+  delete (ds.spec as Obj).encryption;
+  await applyObject(admin, ds);
   const tj = loadSample("trainingjob", ns);
   const spec = tj.spec as Obj;
   spec.hyperparameters = { ...spec.hyperparameters, epochs: 5 };
   await applyObject(admin, tj);
-  await waitForCondition(admin, ref("TrainingJob", "penguins"), "Succeeded", { timeoutMs: 240_000 });
-}, 300_000);
+  await waitForCondition(admin, ref("TrainingJob", "penguins"), "Succeeded", { timeoutMs: 400_000 }).catch(
+    async (err) => {
+      const ds = await readObject(admin, ref("DataSet", "penguins"));
+      const t = await readObject(admin, ref("TrainingJob", "penguins"));
+      throw new Error(
+        `${(err as Error).message}: DataSet ${JSON.stringify(ds.status)}; TrainingJob ${JSON.stringify(t.status)}`,
+      );
+    },
+  );
+}, 450_000);
 
 describe("the closed loop on the local cluster (smoke)", () => {
   it("liftoff.dev/retrain starts loop 1: its DataSet and TrainingJob are created once, owned, and the candidate becomes the canary", {
