@@ -8,6 +8,9 @@ import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { captureVersion, type RecordColumn } from "../../../test/support/capture-fixtures.js";
 import { part, statsOf, tmp } from "../../../test/support/prepare.js";
+import { writeCaptureVersion } from "../capture/format.js";
+import { CAPTURE_DEFAULTS, type CaptureConfig } from "../contract/capture.js";
+import { ParquetWriter } from "../serve/capture/parquet.js";
 import { loadCaptured } from "./captured-source.js";
 import { prepareMain } from "./command.js";
 import { PrepareError } from "./errors.js";
@@ -171,6 +174,66 @@ describe("prepare: source.captured", () => {
     expect(emails?.histogram).toEqual({
       kind: "categorical",
       counts: { [hmac("ann@x.org")]: 1, [hmac("bob@x.org")]: 1, [hmac("cat@x.org")]: 1 },
+    });
+  });
+
+  it("reads what the serving pod's capture writer wrote: a hashed e-mail equals prepare's hash of the same e-mail", async () => {
+    const root = tmp();
+    const config: CaptureConfig = {
+      uri: "pvc://capture/penguins",
+      ...CAPTURE_DEFAULTS,
+      target: "y",
+      targetType: "category",
+      columns: [
+        { name: "email", type: "string" },
+        { name: "x", type: "number" },
+        { name: "phone", type: "string" },
+      ],
+      pii: [
+        { column: "email", action: "hash", saltVaultPath: "secret/data/salt", saltVaultKey: "salt" },
+        { column: "phone", action: "drop" },
+      ],
+      track: "stable",
+    };
+    const scratch = tmp();
+    const writer = await ParquetWriter.open(config, new Map([["email", Buffer.from("pepper")]]), scratch);
+    const file = path.join(scratch, "records.parquet");
+    const row = (email: string, x: number, label: unknown) => ({
+      record: { email, x, phone: "555-1" },
+      label,
+      prediction: "a",
+      predictionId: `id-${x}`,
+      at: NOW.getTime(),
+    });
+    await writer.write(
+      [row("ann@x.org", 7, "b"), row("cat@x.org", 8, null)],
+      "stable",
+      `sha256:${"0".repeat(64)}`,
+      file,
+    );
+    writer.close();
+    await writeCaptureVersion(root, "penguins-7d9f-abcde", file, undefined, 0, hoursAgo(1));
+    const r = await prepare(root, {
+      schema: {
+        target: "y",
+        columns: [
+          { name: "email", type: "string", pii: true },
+          { name: "x", type: "number" },
+          { name: "phone", type: "string", pii: true },
+          { name: "y", type: "category" },
+        ],
+      },
+      source: { inline: { data: "email,x,phone,y\nann@x.org,1,555-2,a\nbob@x.org,2,555-3,b\n" }, captured },
+      transforms: [
+        { type: "dropColumns", columns: ["phone"] },
+        { type: "hashPII", saltSecret: { path: "secret/data/salt", key: "salt" } },
+      ],
+    });
+    expect(r.captured).toEqual({ rows: 1, versions: 1 }); // cat@x.org has no label yet
+    const hmac = (v: string) => createHmac("sha256", "pepper").update(v).digest("hex");
+    expect(statsOf(r).columns.find((c) => c.name === "email")?.histogram).toEqual({
+      kind: "categorical",
+      counts: { [hmac("ann@x.org")]: 2, [hmac("bob@x.org")]: 1 },
     });
   });
 
