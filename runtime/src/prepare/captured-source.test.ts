@@ -8,9 +8,10 @@ import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { captureVersion, type RecordColumn } from "../../../test/support/capture-fixtures.js";
 import { part, statsOf, tmp } from "../../../test/support/prepare.js";
-import { writeCaptureVersion } from "../capture/format.js";
+import { writeCaptureVersion, writeCaptureVersionS3 } from "../capture/format.js";
 import { CAPTURE_DEFAULTS, type CaptureConfig } from "../contract/capture.js";
 import { ParquetWriter } from "../serve/capture/parquet.js";
+import { localObjectStore } from "../storage/local-store.js";
 import { loadCaptured } from "./captured-source.js";
 import { prepareMain } from "./command.js";
 import { PrepareError } from "./errors.js";
@@ -284,6 +285,43 @@ describe("prepare: source.captured", () => {
     const noVault = await failure(prepare(root, { schema, source: { captured } }, { unwrap: false }));
     expect(noVault.reason).toBe("VaultUnreachable");
     expect(noVault.message).toMatch(/ModelDeployment penguins .* is encrypted with transit key captures/);
+  });
+
+  it("reads an s3:// capture through the storage layer, as on a claim", async () => {
+    const bucket = tmp();
+    const store = localObjectStore(bucket);
+    const file = path.join(tmp(), "records.parquet");
+    const local = tmp();
+    const v = await captureVersion(
+      local,
+      COLS,
+      [
+        [100, "a"],
+        [101, "b"],
+      ],
+      { at: hoursAgo(1) },
+    );
+    writeFileSync(file, readFileSync(path.join(v.dir, "records.parquet")));
+    await writeCaptureVersionS3(store, "captures/penguins", "pod-a", file, undefined, 0, tmp(), hoursAgo(1));
+    const full = specWithDefaults({ source: { captured }, schema, output: { claimName: "c", path: "p" } });
+    const resolved = {
+      modelDeployment: "penguins",
+      uri: "s3://liftoff/captures/penguins",
+      root: "s3://liftoff/captures/penguins",
+    };
+    const opened: string[] = [];
+    const s3 = async (uri: string) => {
+      opened.push(uri);
+      return { store, key: "captures/penguins" };
+    };
+    const loaded = await loadCaptured(
+      full.source.captured as NonNullable<typeof full.source.captured>,
+      { resolved, s3, now: NOW },
+      tmp(),
+    );
+    expect(opened).toEqual(["s3://liftoff/captures/penguins"]);
+    expect(loaded.files).toHaveLength(1);
+    expect(readFileSync(loaded.files[0] as string)).toEqual(readFileSync(file));
   });
 
   it("refuses a corrupt version with MalformedData naming it, instead of training on it", async () => {
