@@ -2,7 +2,7 @@
 // merged with another source, the labelled filter, hashPII not applied twice, columns the capture lacks, age and
 // integrity of versions.
 import { createHmac, randomBytes } from "node:crypto";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -344,6 +344,39 @@ describe("prepare: source.captured", () => {
     expect(f.reason).toBe("MalformedData");
     expect(f.message).toContain(`capture version ${v.pod}/${v.name}: records.parquet does not match the sha256`);
     expect(f.message).toMatch(/delete that version folder/);
+  });
+
+  it("skips a version the serving pods pruned while it was being read, and says so", async () => {
+    const root = tmp();
+    const encryption = {
+      transitKey: "captures",
+      dataKey: Buffer.from(dataKey),
+      wrappedKey: `vault:v1:${dataKey.toString("base64")}`,
+    };
+    const doomed = await captureVersion(root, COLS, [[100, "a"]], { at: hoursAgo(3), encryption });
+    await captureVersion(
+      root,
+      COLS,
+      [
+        [101, "a"],
+        [102, "b"],
+      ],
+      { at: hoursAgo(1), seq: 1 },
+    );
+    const full = specWithDefaults({ source: { captured }, schema, output: { claimName: "c", path: "p" } });
+    const resolved = { modelDeployment: "penguins", uri: "pvc://capture/penguins", root };
+    // Pruned between the listing and the read of its data: its key is unwrapped, then the folder is gone.
+    const unwrap = async (key: string, wrapped: string) => {
+      rmSync(doomed.dir, { recursive: true, force: true });
+      return secrets.unwrapDataKey(key, wrapped);
+    };
+    const loaded = await loadCaptured(
+      full.source.captured as NonNullable<typeof full.source.captured>,
+      { resolved, unwrap, now: NOW },
+      tmp(),
+    );
+    expect(loaded.files).toHaveLength(1);
+    expect(loaded.pruned).toBe(1);
   });
 
   it("without captured rows: a note beside another source, TooFewRows alone", async () => {
