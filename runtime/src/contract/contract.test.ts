@@ -176,6 +176,22 @@ const PODS: [string, Built[]][] = [
         baseline: { uri: "pvc://models/churn/stats.json", claim: "models" },
         egressAllow: "10.0.0.0/8,.corp.example",
         report: { settings: report, periodSeconds: 30 },
+        capture: {
+          config: {
+            uri: "pvc://captures/churn",
+            sampleRate: 1,
+            maxBytes: 1 << 30,
+            retentionHours: 168,
+            labelWaitSeconds: 600,
+            flushSeconds: 30,
+            target: "species",
+            columns: [{ name: "island", type: "category" }],
+            pii: [],
+            encryption: { transitKey: "penguins" },
+          },
+          claim: "captures",
+          needsVault: true,
+        },
       },
     ).map((d) => d.object),
   ],
@@ -201,6 +217,25 @@ const PODS: [string, Built[]][] = [
         runtimeImage: IMAGE,
         egressAllow: "10.0.0.0/8,.corp.example",
       }).object,
+    ],
+  ],
+  [
+    "DataSet prepare Job merging captured traffic into its source",
+    [
+      prepareJob(
+        dataSet({
+          source: {
+            pvc: { claimName: "raw", path: "penguins.csv" },
+            captured: { modelDeploymentRef: { name: "penguins" }, maxAgeHours: 168, labelled: true },
+          },
+        }),
+        {
+          runtimeImage: IMAGE,
+          report,
+          vault,
+          captured: { modelDeployment: "penguins", uri: "pvc://capture/penguins" },
+        },
+      ).object,
     ],
   ],
   ["DataSet cleanup Job", [cleanupJob(dataSet({}), { runtimeImage: IMAGE, report, vault }).object]],

@@ -102,6 +102,11 @@ export const POD_ENV = {
     readBy: ["serve"],
     meaning: "most prediction rows kept for feedback",
   },
+  capture: {
+    name: "LIFTOFF_CAPTURE",
+    readBy: ["serve"],
+    meaning: "spec.capture with the lineage's columns, target and pii as JSON (contract/capture.ts)",
+  },
   // object storage (contract/storage.ts; runtime/src/storage/): besides the AWS SDK's own AWS_ENDPOINT_URL_S3 and
   // AWS_REGION, which the operator sets from spec.storage
   s3VaultKvPath: {
@@ -130,6 +135,11 @@ export const POD_ENV = {
     meaning: "the container's memory limit, bytes",
   },
   cpuLimit: { name: "LIFTOFF_CPU_LIMIT", readBy: ["prepare"], meaning: "the container's CPU limit, cores" },
+  capturedSource: {
+    name: "LIFTOFF_CAPTURED_SOURCE",
+    readBy: ["prepare"],
+    meaning: "source.captured resolved from its ModelDeployment: capture uri and where the pod reads it (JSON)",
+  },
   keepVersions: {
     name: "LIFTOFF_KEEP_VERSIONS",
     readBy: ["prepare"],

@@ -13,6 +13,7 @@ import { fetchToDisk } from "../model-on-disk.js";
 import { type S3Location, stageS3Model } from "../model-s3.js";
 import { fetchSavedModelArtifact, isSavedModelLocation } from "../savedmodel-artifact.js";
 import { Batcher, type BatchResult } from "./batcher.js";
+import type { CaptureWriter } from "./capture/writer.js";
 import type { EmbeddingHost } from "./llm/embedding-host.js";
 import type { GgufFile } from "./llm/gguf-file.js";
 import type { LlmHost } from "./llm/llm-host.js";
@@ -119,6 +120,8 @@ export class ModelHost {
   raw: RawRecords | undefined;
   /** Drift counts and feedback, once the model is loaded (when monitoring is configured). */
   monitor: Monitor | undefined;
+  /** Capture of served raw records (--capture, capture/), once the model is loaded. */
+  capture: CaptureWriter | undefined;
   /** The backend the model runs on, once loaded. */
   backend: BackendInfo | undefined;
   /** Asked for the GPU (--gpu) and running on the CPU: why (pushed to the operator, which says GPUFallback). */

@@ -14,6 +14,7 @@ import { EgressError, type EgressPolicy, egressPolicy } from "../net/egress.js";
 import { reportChannelFromEnv } from "../report/reporter.js";
 import { vaultClientFromEnv } from "../vault/env.js";
 import { type Authenticator, loadTokens } from "./auth.js";
+import { attachCapture, type PreparedCapture, prepareCapture } from "./capture/setup.js";
 import { type GrpcListener, startGrpc } from "./grpc/listener.js";
 import { buildHttpApp } from "./http/app.js";
 import { RuntimeMetrics } from "./metrics.js";
@@ -132,6 +133,17 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
+  // Capture: salts and the data key's policy are checked now, so a missing one fails the start (capture/setup.ts).
+  const capture: PreparedCapture | undefined = config.capture
+    ? await prepareCapture(config.capture, {
+        env,
+        pvcRoot: config.pvcRoot,
+        objectStore,
+        vault: () => vaultClientFromEnv(env),
+        format: config.modelFormat,
+        processing: config.modelProcessing !== undefined,
+      })
+    : undefined;
   const limits = { maxRequestRows: config.maxRequestRows, bodyLimitBytes: config.bodyLimitBytes };
   const modelHost = new ModelHost({
     name: config.modelName,
@@ -232,32 +244,41 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     `listening on ${config.host}:${(app.server.address() as { port: number }).port}`,
   );
 
-  const loaded = modelHost.load(location, config.modelDigest, config.backend, { egress, objectStore }).then((r) => {
-    const { backend: b, probe } = r;
-    app.log.info(
-      {
-        backend: b.name,
-        tfjs: b.tfjsVersion,
-        libtensorflow: b.libVersion,
-        onnxruntime: b.onnxruntimeVersion,
-        onnxThreads: b.name === "onnxruntime" ? config.onnxThreads || "cpus" : undefined,
-        probeMicros: probe?.timings,
-        plainJsRows: modelHost.model?.plainJsRows,
-        skippedBackends: probe?.skipped,
-        digest: `sha256:${r.digest}`,
-        bytes: r.bytes,
-        downloadSeconds: r.downloadSeconds,
-        fetchSeconds: r.fetchSeconds,
-        probeSeconds: r.probeSeconds,
-        warmupSeconds: r.warmupSeconds,
-        cacheHit: r.cacheHit,
-      },
-      // A model from object storage: its download apart from its load (the cold start's two parts).
-      `model ${config.modelName} ready on backend ${b.name} (${r.downloadSeconds !== undefined ? `download ${r.downloadSeconds.toFixed(3)} s${r.cacheHit ? " (node cache hit)" : ""}, load ` : ""}${(r.fetchSeconds + r.probeSeconds + r.warmupSeconds).toFixed(3)} s)`,
-    );
-    // Asked for the GPU, running on the CPU: said once, led by its reason (docs/modeldeployment.md, "GPU").
-    if (r.gpuFallback !== undefined) app.log.warn(`${ModelReason.GPUFallback}: ${r.gpuFallback}`);
-  });
+  const loaded = modelHost
+    .load(location, config.modelDigest, config.backend, { egress, objectStore })
+    .then(async (r) => {
+      const { backend: b, probe } = r;
+      app.log.info(
+        {
+          backend: b.name,
+          tfjs: b.tfjsVersion,
+          libtensorflow: b.libVersion,
+          onnxruntime: b.onnxruntimeVersion,
+          onnxThreads: b.name === "onnxruntime" ? config.onnxThreads || "cpus" : undefined,
+          probeMicros: probe?.timings,
+          plainJsRows: modelHost.model?.plainJsRows,
+          skippedBackends: probe?.skipped,
+          digest: `sha256:${r.digest}`,
+          bytes: r.bytes,
+          downloadSeconds: r.downloadSeconds,
+          fetchSeconds: r.fetchSeconds,
+          probeSeconds: r.probeSeconds,
+          warmupSeconds: r.warmupSeconds,
+          cacheHit: r.cacheHit,
+        },
+        // A model from object storage: its download apart from its load (the cold start's two parts).
+        `model ${config.modelName} ready on backend ${b.name} (${r.downloadSeconds !== undefined ? `download ${r.downloadSeconds.toFixed(3)} s${r.cacheHit ? " (node cache hit)" : ""}, load ` : ""}${(r.fetchSeconds + r.probeSeconds + r.warmupSeconds).toFixed(3)} s)`,
+      );
+      // Asked for the GPU, running on the CPU: said once, led by its reason (docs/modeldeployment.md, "GPU").
+      if (r.gpuFallback !== undefined) app.log.warn(`${ModelReason.GPUFallback}: ${r.gpuFallback}`);
+      if (capture) {
+        modelHost.capture = await attachCapture(capture, modelHost, metrics.registry, config.feedback, {
+          info: (m) => app.log.info(m),
+          warn: (m) => app.log.warn(m),
+        });
+        app.log.info(`capturing ${capture.config.sampleRate * 100}% of requests to ${capture.store.describe}`);
+      }
+    });
 
   const transport = channel ? httpsPush(channel) : undefined;
   const pusher = transport
@@ -284,6 +305,8 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
       // close() waits for in-flight requests; drain() sends queued ones now
       // instead of waiting out --max-latency-ms, so both finish together.
       await Promise.all([app.close(), grpc?.close(), modelHost.drain()]);
+      // Every answered request is in the buffer now: write it all before exiting.
+      await modelHost.capture?.stop();
     })();
     return closing;
   };

@@ -2,6 +2,7 @@
 // ModelDeployment (controller reference) and named <mdep>-loop-<n>, so a restarted operator adopts them.
 import type { DataSet, ModelDeployment, TrainingJob } from "../../api/v1alpha1/index.js";
 import { child, type DesiredObject } from "../../children/child.js";
+import { CAPTURED_DEFAULTS } from "../../contract/dataset.js";
 import { RESOURCES } from "../../kube/resources.js";
 import type { ObjectMeta } from "../../kube/types.js";
 import { ownerReference } from "../desired.js";
@@ -48,15 +49,15 @@ function beside<T extends { path?: string; uri?: string }>(out: T, n: number): T
  */
 export function loopDataSet(mdep: ModelDeployment, template: DataSet, n: number): DesiredObject<DataSet> {
   const r = mdep.spec.retrain ?? {};
-  const captures = (mdep.spec as { capture?: unknown }).capture !== undefined;
-  const withCaptured = captures && (r.dataSet?.includeCaptured ?? true);
+  const withCaptured = mdep.spec.capture !== undefined && (r.dataSet?.includeCaptured ?? true);
   const spec = structuredClone(template.spec);
   spec.output = beside(spec.output, n);
   if (withCaptured) {
-    // source.captured (helper capsrc's DataSet field): read this ModelDeployment's capture, labelled rows only.
-    (spec.source as Record<string, unknown>).captured = {
+    // Labelled rows only: the retrain learns from the feedback the captured predictions got.
+    spec.source.captured = {
       modelDeploymentRef: { name: mdep.metadata?.name ?? "" },
-      ...(r.dataSet?.capturedMaxAgeHours !== undefined ? { maxAgeHours: r.dataSet.capturedMaxAgeHours } : {}),
+      maxAgeHours: r.dataSet?.capturedMaxAgeHours ?? CAPTURED_DEFAULTS.maxAgeHours,
+      labelled: true,
     };
   }
   return child(RESOURCES.DataSet, meta(mdep, n), { spec });

@@ -161,7 +161,7 @@ describe("nextLoopStep: triggers", () => {
 
   it("Manual: a new annotation value starts loop 1 with its DataSet and TrainingJob copied from the templates", () => {
     const m = mdep({ trainingJob: { hyperparameters: { learningRate: 0.05 } } }, {}, "2026-12-06a");
-    (m.spec as { capture?: unknown }).capture = { uri: "pvc://data/capture" };
+    m.spec.capture = { uri: "pvc://data/capture" } as NonNullable<ModelDeployment["spec"]["capture"]>;
     const step = nextLoopStep(m, observed());
     expect(step.loop).toMatchObject({
       stage: "Retraining",
@@ -186,8 +186,12 @@ describe("nextLoopStep: triggers", () => {
       controller: true,
     });
     expect(ds.spec.output).toEqual({ claimName: "data", path: "penguins-loop-1" });
-    expect((ds.spec.source as Record<string, unknown>).captured).toEqual({ modelDeploymentRef: { name: "penguins" } });
-    expect((ds.spec.source as Record<string, unknown>).http).toEqual({ url: "https://data.example/penguins.csv" });
+    expect(ds.spec.source.captured).toEqual({
+      modelDeploymentRef: { name: "penguins" },
+      maxAgeHours: 168,
+      labelled: true,
+    });
+    expect(ds.spec.source.http).toEqual({ url: "https://data.example/penguins.csv" });
     expect(tj.kind).toBe("TrainingJob");
     expect(tj.spec.dataSetRef).toEqual({ name: "penguins-loop-1" });
     expect(tj.spec.hyperparameters).toEqual({ optimizer: "adam", learningRate: 0.05, epochs: 20, batchSize: 32 });

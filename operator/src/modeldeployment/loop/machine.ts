@@ -279,9 +279,7 @@ function retraining(c: Ctx, loop: LoopStatus): LoopStatus {
   }
   const model = o.trainingJob?.status?.model;
   if (o.trainingJob && isConditionTrue(o.trainingJob.status?.conditions, ConditionType.Succeeded) && model?.uri) {
-    const dsStatus = o.dataSet?.status as
-      | (DataSet["status"] & { rows?: { captured?: number }; capturedVersions?: number })
-      | undefined;
+    const dsStatus = o.dataSet?.status;
     const dataDigest = model.dataSetDigest ?? dsStatus?.digest;
     loop.stage = "Canary";
     loop.canaryAt = c.now;
