@@ -60,7 +60,6 @@ const FIGURE_KEYS: (keyof RecordedFigures)[] = [
   "macroF1",
   "mae",
   "rmse",
-  "n",
   "driftScore",
   "requests",
   "errors",
@@ -68,7 +67,7 @@ const FIGURE_KEYS: (keyof RecordedFigures)[] = [
   "p99Ms",
 ];
 const REQUIRED: (keyof RecordedFigures)[] = ["pods", "feedback", "correct", "requests", "errors"];
-const INTEGER = new Set<keyof RecordedFigures>(["pods", "feedback", "correct", "n", "requests", "errors"]);
+const INTEGER = new Set<keyof RecordedFigures>(["pods", "feedback", "correct", "requests", "errors"]);
 
 /** The figures status.loop records: the schema's fields only, finite numbers, counts as integers. */
 function recordFigures(f: TrackFigures): RecordedFigures {
