@@ -50,7 +50,7 @@ beforeAll(async () => {
 }, 450_000);
 
 describe("the closed loop on the local cluster (smoke)", () => {
-  it("liftoff.dev/retrain starts loop 1: its DataSet and TrainingJob are created once, owned, and the candidate becomes the canary", {
+  it("liftoff.dev/retrain starts loop 1: its DataSet and TrainingJob are created once, owned, and the candidate becomes the canary, judged once ready", {
     timeout: 420_000,
   }, async () => {
     await createModelDeployment(admin, ns, "penguins", {
@@ -126,6 +126,19 @@ describe("the closed loop on the local cluster (smoke)", () => {
     const m = await mdep();
     expect(m.spec.canary).toBeUndefined();
     expect(m.spec.model).toEqual({ trainingJobRef: { name: "penguins" }, format: "tfjs-layers" });
+    // Once the canary has a ready pod it is judged every period: without feedback the judge waits (no decision yet).
+    const judged = await pollUntil(
+      "the canary judged",
+      async () => {
+        last = await mdep();
+        return last.status?.loop?.figures ? last : undefined;
+      },
+      { timeoutMs: 180_000, intervalMs: 1000 },
+    ).catch((err) => {
+      throw new Error(`${(err as Error).message}: ${JSON.stringify(last.status?.loop)}`);
+    });
+    expect(judged.status.loop).toMatchObject({ stage: "Canary", reason: "NotEnoughFeedback" });
+    expect(judged.status.loop.decision).toBeUndefined();
     // One loop, one TrainingJob.
     const tjs = await custom.listNamespacedCustomObject({
       group: "liftoff.dev",
