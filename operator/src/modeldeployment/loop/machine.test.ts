@@ -315,6 +315,12 @@ describe("nextLoopStep: limits", () => {
     expect(step.loop?.stage).toBe("Watching");
     expect(step.loop?.message).toContain("limits.minIntervalMinutes 60");
     expect(step.requeueAfterMs).toBe(40 * MIN);
+    // A minute later nothing has changed: the same status (no write).
+    const minuteLater = nextLoopStep(
+      mdep(policy, { ...degraded, loop: step.loop as LoopStatus }),
+      observed({ nowMs: T0 + MIN }),
+    );
+    expect(minuteLater.loop).toEqual(step.loop);
     const later = nextLoopStep(
       mdep(policy, { ...degraded, loop: last(20 * MIN, 1) }),
       observed({ nowMs: T0 + 40 * MIN }),
@@ -441,6 +447,11 @@ describe("nextLoopStep: canary", () => {
   it("waits for the canary to become ready, then rolls back at readyTimeoutSeconds (CanaryNotReady, LoopFailed)", () => {
     const waiting = nextLoopStep(m(canaryLoop(3, T0 - 100_000), { canary: { readyTimeoutSeconds: 300 } }), observed());
     expect(waiting.loop?.stage).toBe("Canary");
+    const stillWaiting = nextLoopStep(
+      m(waiting.loop as LoopStatus, { canary: { readyTimeoutSeconds: 300 } }),
+      observed({ nowMs: T0 + 30_000 }),
+    );
+    expect(stillWaiting.loop).toEqual(waiting.loop);
     expect(waiting.requeueAfterMs).toBe(60_000);
     const late = nextLoopStep(m(canaryLoop(3, T0 - 300_000), { canary: { readyTimeoutSeconds: 300 } }), observed());
     expect(late.loop).toMatchObject({

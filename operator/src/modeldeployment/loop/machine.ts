@@ -323,7 +323,8 @@ function canary(c: Ctx, loop: LoopStatus): LoopStatus {
     setMessage(
       loop,
       undefined,
-      `loop ${loop.iteration}: waiting for the canary to become Ready (${elapsedS} s of ${p.readyTimeoutSeconds} s)`,
+      // No running count in the message: it would rewrite the status on every reconcile.
+      `loop ${loop.iteration}: waiting for the canary to become Ready (rolled back if not by ${new Date(since + p.readyTimeoutSeconds * 1000).toISOString().replace(/\.\d+Z$/, "Z")})`,
     );
     return loop;
   }
