@@ -100,7 +100,7 @@ describe("DataSet with source.captured through the operator", () => {
     await createModelDeployment(admin, ns, "penguins", {
       model: { uri: "pvc://data/models/penguins/model.json", format: "tfjs-layers" },
       replicas: 0,
-      capture: { uri: "pvc://capture/penguins" },
+      capture: { uri: "pvc://capture/penguins", dataSetRef: { name: "penguins-loop-1" } },
     });
     // Ready, or a failure other than the one before the ModelDeployment existed (then its message is the finding).
     const ds = await pollUntil(
@@ -160,7 +160,7 @@ describe("DataSet with source.captured through the operator", () => {
     await createModelDeployment(admin, ns, "penguins-enc", {
       model: { uri: "pvc://data/models/penguins/model.json", format: "tfjs-layers" },
       replicas: 0,
-      capture: { uri: "pvc://capture/penguins-enc" },
+      capture: { uri: "pvc://capture/penguins-enc", dataSetRef: { name: "penguins-enc" } },
     });
     const dataSet = (name: string, vaultRole: string) =>
       createDataSet(admin, ns, name, {

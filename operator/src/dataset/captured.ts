@@ -23,9 +23,6 @@ export type CaptureResolution =
   | { capture: ResolvedCapture; blocked?: undefined }
   | { capture?: undefined; blocked: { reason: string; message: string } };
 
-/** spec.capture as this module reads it (the ModelDeployment type gains it with the capture feature). */
-type WithCapture = { capture?: { uri?: string } };
-
 /**
  * The capture of source.captured's ModelDeployment, or why there is none (reason CaptureSourceNotFound). Undefined
  * when the DataSet reads no captured traffic.
@@ -43,7 +40,7 @@ export function resolveCapture(
       `source.captured names ModelDeployment ${ref}, which does not exist in this namespace; create it (with spec.capture) or fix modelDeploymentRef`,
     );
   }
-  const uri = (mdep.spec as WithCapture).capture?.uri;
+  const uri = mdep.spec.capture?.uri;
   if (!uri) {
     return notFound(
       `ModelDeployment ${ref} captures no traffic (it has no spec.capture); set spec.capture.uri on it, or remove source.captured`,

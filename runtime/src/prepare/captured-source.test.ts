@@ -2,12 +2,16 @@
 // merged with another source, the labelled filter, hashPII not applied twice, columns the capture lacks, age and
 // integrity of versions.
 import { createHmac, randomBytes } from "node:crypto";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { captureVersion, type RecordColumn } from "../../../test/support/capture-fixtures.js";
 import { part, statsOf, tmp } from "../../../test/support/prepare.js";
+import { writeCaptureVersion, writeCaptureVersionS3 } from "../capture/format.js";
+import { CAPTURE_DEFAULTS, type CaptureConfig } from "../contract/capture.js";
+import { ParquetWriter } from "../serve/capture/parquet.js";
+import { localObjectStore } from "../storage/local-store.js";
 import { loadCaptured } from "./captured-source.js";
 import { prepareMain } from "./command.js";
 import { PrepareError } from "./errors.js";
@@ -174,6 +178,66 @@ describe("prepare: source.captured", () => {
     });
   });
 
+  it("reads what the serving pod's capture writer wrote: a hashed e-mail equals prepare's hash of the same e-mail", async () => {
+    const root = tmp();
+    const config: CaptureConfig = {
+      uri: "pvc://capture/penguins",
+      ...CAPTURE_DEFAULTS,
+      target: "y",
+      targetType: "category",
+      columns: [
+        { name: "email", type: "string" },
+        { name: "x", type: "number" },
+        { name: "phone", type: "string" },
+      ],
+      pii: [
+        { column: "email", action: "hash", saltVaultPath: "secret/data/salt", saltVaultKey: "salt" },
+        { column: "phone", action: "drop" },
+      ],
+      track: "stable",
+    };
+    const scratch = tmp();
+    const writer = await ParquetWriter.open(config, new Map([["email", Buffer.from("pepper")]]), scratch);
+    const file = path.join(scratch, "records.parquet");
+    const row = (email: string, x: number, label: unknown) => ({
+      record: { email, x, phone: "555-1" },
+      label,
+      prediction: "a",
+      predictionId: `id-${x}`,
+      at: NOW.getTime(),
+    });
+    await writer.write(
+      [row("ann@x.org", 7, "b"), row("cat@x.org", 8, null)],
+      "stable",
+      `sha256:${"0".repeat(64)}`,
+      file,
+    );
+    writer.close();
+    await writeCaptureVersion(root, "penguins-7d9f-abcde", file, undefined, 0, hoursAgo(1));
+    const r = await prepare(root, {
+      schema: {
+        target: "y",
+        columns: [
+          { name: "email", type: "string", pii: true },
+          { name: "x", type: "number" },
+          { name: "phone", type: "string", pii: true },
+          { name: "y", type: "category" },
+        ],
+      },
+      source: { inline: { data: "email,x,phone,y\nann@x.org,1,555-2,a\nbob@x.org,2,555-3,b\n" }, captured },
+      transforms: [
+        { type: "dropColumns", columns: ["phone"] },
+        { type: "hashPII", saltSecret: { path: "secret/data/salt", key: "salt" } },
+      ],
+    });
+    expect(r.captured).toEqual({ rows: 1, versions: 1 }); // cat@x.org has no label yet
+    const hmac = (v: string) => createHmac("sha256", "pepper").update(v).digest("hex");
+    expect(statsOf(r).columns.find((c) => c.name === "email")?.histogram).toEqual({
+      kind: "categorical",
+      counts: { [hmac("ann@x.org")]: 2, [hmac("bob@x.org")]: 1 },
+    });
+  });
+
   it("reads a schema column the capture lacks as missing (NULL), for fillNA or dropNA to handle", async () => {
     const root = tmp();
     await captureVersion(
@@ -223,6 +287,43 @@ describe("prepare: source.captured", () => {
     expect(noVault.message).toMatch(/ModelDeployment penguins .* is encrypted with transit key captures/);
   });
 
+  it("reads an s3:// capture through the storage layer, as on a claim", async () => {
+    const bucket = tmp();
+    const store = localObjectStore(bucket);
+    const file = path.join(tmp(), "records.parquet");
+    const local = tmp();
+    const v = await captureVersion(
+      local,
+      COLS,
+      [
+        [100, "a"],
+        [101, "b"],
+      ],
+      { at: hoursAgo(1) },
+    );
+    writeFileSync(file, readFileSync(path.join(v.dir, "records.parquet")));
+    await writeCaptureVersionS3(store, "captures/penguins", "pod-a", file, undefined, 0, tmp(), hoursAgo(1));
+    const full = specWithDefaults({ source: { captured }, schema, output: { claimName: "c", path: "p" } });
+    const resolved = {
+      modelDeployment: "penguins",
+      uri: "s3://liftoff/captures/penguins",
+      root: "s3://liftoff/captures/penguins",
+    };
+    const opened: string[] = [];
+    const s3 = async (uri: string) => {
+      opened.push(uri);
+      return { store, key: "captures/penguins" };
+    };
+    const loaded = await loadCaptured(
+      full.source.captured as NonNullable<typeof full.source.captured>,
+      { resolved, s3, now: NOW },
+      tmp(),
+    );
+    expect(opened).toEqual(["s3://liftoff/captures/penguins"]);
+    expect(loaded.files).toHaveLength(1);
+    expect(readFileSync(loaded.files[0] as string)).toEqual(readFileSync(file));
+  });
+
   it("refuses a corrupt version with MalformedData naming it, instead of training on it", async () => {
     const root = tmp();
     const v = await captureVersion(
@@ -243,6 +344,39 @@ describe("prepare: source.captured", () => {
     expect(f.reason).toBe("MalformedData");
     expect(f.message).toContain(`capture version ${v.pod}/${v.name}: records.parquet does not match the sha256`);
     expect(f.message).toMatch(/delete that version folder/);
+  });
+
+  it("skips a version the serving pods pruned while it was being read, and says so", async () => {
+    const root = tmp();
+    const encryption = {
+      transitKey: "captures",
+      dataKey: Buffer.from(dataKey),
+      wrappedKey: `vault:v1:${dataKey.toString("base64")}`,
+    };
+    const doomed = await captureVersion(root, COLS, [[100, "a"]], { at: hoursAgo(3), encryption });
+    await captureVersion(
+      root,
+      COLS,
+      [
+        [101, "a"],
+        [102, "b"],
+      ],
+      { at: hoursAgo(1), seq: 1 },
+    );
+    const full = specWithDefaults({ source: { captured }, schema, output: { claimName: "c", path: "p" } });
+    const resolved = { modelDeployment: "penguins", uri: "pvc://capture/penguins", root };
+    // Pruned between the listing and the read of its data: its key is unwrapped, then the folder is gone.
+    const unwrap = async (key: string, wrapped: string) => {
+      rmSync(doomed.dir, { recursive: true, force: true });
+      return secrets.unwrapDataKey(key, wrapped);
+    };
+    const loaded = await loadCaptured(
+      full.source.captured as NonNullable<typeof full.source.captured>,
+      { resolved, unwrap, now: NOW },
+      tmp(),
+    );
+    expect(loaded.files).toHaveLength(1);
+    expect(loaded.pruned).toBe(1);
   });
 
   it("without captured rows: a note beside another source, TooFewRows alone", async () => {

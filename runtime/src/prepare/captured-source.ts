@@ -38,6 +38,8 @@ export interface CapturedContext {
 export interface LoadedCaptured {
   /** Verified plaintext records.parquet files in scratch, oldest version first. */
   files: string[];
+  /** Versions the serving pods pruned (retention, maxBytes) between the listing and their reading: skipped. */
+  pruned: number;
   /** How messages name it. */
   label: string;
 }
@@ -56,22 +58,34 @@ export async function loadCaptured(spec: CapturedSpec, ctx: CapturedContext, scr
         `${label} is encrypted with transit key ${transitKey}, but the prepare pod has no Vault (set LIFTOFF_VAULT_ADDR, or run the operator with --vault-addr)`,
       );
     });
-  let versions: CaptureVersion[];
+  let list: () => Promise<CaptureVersion[]>;
   let open: (v: CaptureVersion) => Promise<string>;
   try {
     if (isS3Uri(resolved.root)) {
       if (!ctx.s3)
         throw new PrepareError(PrepareReason.InvalidSpec, `${label}: an s3:// capture needs the storage settings`);
       const { store, key } = await ctx.s3(resolved.root);
-      versions = await listCaptureVersionsS3(store, key);
+      list = () => listCaptureVersionsS3(store, key);
       open = (v) => openCaptureVersionS3(store, v, unwrap, dir);
     } else {
-      versions = await listCaptureVersions(resolved.root);
+      list = () => listCaptureVersions(resolved.root);
       open = (v) => openCaptureVersion(v, unwrap, dir);
     }
     const files: string[] = [];
-    for (const v of versions.filter((x) => x.at.getTime() >= cutoff)) files.push(await open(v));
-    return { files, label };
+    let pruned = 0;
+    for (const v of (await list()).filter((x) => x.at.getTime() >= cutoff)) {
+      try {
+        files.push(await open(v));
+      } catch (err) {
+        // The serving pods prune while this reads (the oldest versions go first): a version gone from the listing
+        // was deleted, not damaged. One still listed that does not verify is refused below.
+        const gone =
+          err instanceof CaptureFormatError && !(await list()).some((x) => x.pod === v.pod && x.name === v.name);
+        if (!gone) throw err;
+        pruned++;
+      }
+    }
+    return { files, pruned, label };
   } catch (err) {
     if (err instanceof CaptureFormatError) {
       throw new PrepareError(

@@ -139,6 +139,11 @@ async function mergeCaptured(
     );
   }
   if (none) notes.push(`${none}: the data holds ${primaryLabel} only`);
+  if (files.pruned > 0) {
+    notes.push(
+      `${files.pruned} capture version${files.pruned > 1 ? "s were" : " was"} pruned by the serving pods while being read, and skipped`,
+    );
+  }
   const label = primaryLabel ? `${primaryLabel} + ${files.label}` : files.label;
   return { raw: mergedRelation(primary, rows > 0 ? sql : undefined, spec), captured, label };
 }

@@ -247,13 +247,13 @@ const TrackFigures = (track: string) =>
   Obj(
     {
       pods: Type.Integer({ description: "Ready pods whose counts were merged.", minimum: 0 }),
-      feedback: Count("Feedback matched in the window."),
+      // Regression's n is feedback here (a key "n" reads as a boolean to YAML 1.1 readers of the CRD).
+      feedback: Count("Feedback matched in the window (regression: the n the MAE is over)."),
       correct: Count("Of them, predictions that were right (classification)."),
       accuracy: Num("Live accuracy."),
       macroF1: Num("Live macro-F1."),
       mae: Num("Live mean absolute error (regression)."),
       rmse: Num("Live root-mean-square error (regression)."),
-      n: Type.Optional(Count("Regression feedback the MAE is over.")),
       driftScore: Num("Largest PSI of the inputs and prediction."),
       requests: Count("Requests served in the window."),
       errors: Count("Of them, server or model errors."),

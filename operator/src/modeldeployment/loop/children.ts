@@ -2,6 +2,7 @@
 // ModelDeployment (controller reference) and named <mdep>-loop-<n>, so a restarted operator adopts them.
 import type { DataSet, ModelDeployment, TrainingJob } from "../../api/v1alpha1/index.js";
 import { child, type DesiredObject } from "../../children/child.js";
+import { CAPTURED_DEFAULTS } from "../../contract/dataset.js";
 import { RESOURCES } from "../../kube/resources.js";
 import type { ObjectMeta } from "../../kube/types.js";
 import { ownerReference } from "../desired.js";
@@ -29,31 +30,34 @@ function meta(mdep: ModelDeployment, n: number): ObjectMeta {
   };
 }
 
-/** A location of the template's, one folder down per iteration, so no two loops write the same versions. */
-function below<T extends { path?: string; uri?: string }>(out: T, n: number): T {
-  const sub = `loop-${n}`;
+/**
+ * A location beside the template's, one per iteration (<path>-loop-<n>), so no two loops write the same versions.
+ * Beside, not below: a DataSet prunes old version folders under its output, and a loop's folder must not be one.
+ */
+function beside<T extends { path?: string; uri?: string }>(out: T, n: number): T {
+  const suffix = `-loop-${n}`;
   return {
     ...out,
-    ...(out.path !== undefined ? { path: `${out.path.replace(/\/+$/, "")}/${sub}` } : {}),
-    ...(out.uri !== undefined ? { uri: `${out.uri.replace(/\/+$/, "")}/${sub}` } : {}),
+    ...(out.path !== undefined ? { path: `${out.path.replace(/\/+$/, "")}${suffix}` } : {}),
+    ...(out.uri !== undefined ? { uri: `${out.uri.replace(/\/+$/, "")}${suffix}` } : {}),
   };
 }
 
 /**
- * The loop's DataSet: the template's spec, written below the template's output, with this ModelDeployment's captured
+ * The loop's DataSet: the template's spec, written beside the template's output, with this ModelDeployment's captured
  * traffic added as source.captured when it captures (spec.capture) and retrain.dataSet.includeCaptured allows.
  */
 export function loopDataSet(mdep: ModelDeployment, template: DataSet, n: number): DesiredObject<DataSet> {
   const r = mdep.spec.retrain ?? {};
-  const captures = (mdep.spec as { capture?: unknown }).capture !== undefined;
-  const withCaptured = captures && (r.dataSet?.includeCaptured ?? true);
+  const withCaptured = mdep.spec.capture !== undefined && (r.dataSet?.includeCaptured ?? true);
   const spec = structuredClone(template.spec);
-  spec.output = below(spec.output, n);
+  spec.output = beside(spec.output, n);
   if (withCaptured) {
-    // source.captured (helper capsrc's DataSet field): read this ModelDeployment's capture, labelled rows only.
-    (spec.source as Record<string, unknown>).captured = {
+    // Labelled rows only: the retrain learns from the feedback the captured predictions got.
+    spec.source.captured = {
       modelDeploymentRef: { name: mdep.metadata?.name ?? "" },
-      ...(r.dataSet?.capturedMaxAgeHours !== undefined ? { maxAgeHours: r.dataSet.capturedMaxAgeHours } : {}),
+      maxAgeHours: r.dataSet?.capturedMaxAgeHours ?? CAPTURED_DEFAULTS.maxAgeHours,
+      labelled: true,
     };
   }
   return child(RESOURCES.DataSet, meta(mdep, n), { spec });
@@ -65,6 +69,6 @@ export function loopTrainingJob(mdep: ModelDeployment, template: TrainingJob, n:
   const spec = structuredClone(template.spec);
   spec.dataSetRef = { name: loopChildName(mdep.metadata?.name ?? "", n) };
   spec.hyperparameters = { ...spec.hyperparameters, ...overrides };
-  if (spec.output) spec.output = below(spec.output, n);
+  if (spec.output) spec.output = beside(spec.output, n);
   return child(RESOURCES.TrainingJob, meta(mdep, n), { spec });
 }

@@ -14,7 +14,7 @@ export function specModelFingerprint(mdep: ModelDeployment): string {
 }
 
 /** The promotion that is in force: recorded, and spec.model unchanged since. */
-export function promotionInForce(mdep: ModelDeployment) {
+function promotionInForce(mdep: ModelDeployment) {
   const promoted = mdep.status?.loop?.promoted;
   return promoted && promoted.specModel === specModelFingerprint(mdep) ? promoted : undefined;
 }
@@ -34,7 +34,7 @@ function loopModel(base: ModelSpec, trainingJob: string, exists: boolean, uri?: 
 }
 
 /** Whether the loop, not a person, supplies the canary now. */
-export function loopCanaryActive(mdep: ModelDeployment): boolean {
+function loopCanaryActive(mdep: ModelDeployment): boolean {
   const loop = mdep.status?.loop;
   return Boolean(mdep.spec.retrain && !mdep.spec.canary && loop?.stage === "Canary" && loop.trainingJob);
 }

@@ -161,7 +161,7 @@ describe("nextLoopStep: triggers", () => {
 
   it("Manual: a new annotation value starts loop 1 with its DataSet and TrainingJob copied from the templates", () => {
     const m = mdep({ trainingJob: { hyperparameters: { learningRate: 0.05 } } }, {}, "2026-12-06a");
-    (m.spec as { capture?: unknown }).capture = { uri: "pvc://data/capture" };
+    m.spec.capture = { uri: "pvc://data/capture" } as NonNullable<ModelDeployment["spec"]["capture"]>;
     const step = nextLoopStep(m, observed());
     expect(step.loop).toMatchObject({
       stage: "Retraining",
@@ -185,9 +185,13 @@ describe("nextLoopStep: triggers", () => {
       uid: "uid-penguins",
       controller: true,
     });
-    expect(ds.spec.output).toEqual({ claimName: "data", path: "penguins/loop-1" });
-    expect((ds.spec.source as Record<string, unknown>).captured).toEqual({ modelDeploymentRef: { name: "penguins" } });
-    expect((ds.spec.source as Record<string, unknown>).http).toEqual({ url: "https://data.example/penguins.csv" });
+    expect(ds.spec.output).toEqual({ claimName: "data", path: "penguins-loop-1" });
+    expect(ds.spec.source.captured).toEqual({
+      modelDeploymentRef: { name: "penguins" },
+      maxAgeHours: 168,
+      labelled: true,
+    });
+    expect(ds.spec.source.http).toEqual({ url: "https://data.example/penguins.csv" });
     expect(tj.kind).toBe("TrainingJob");
     expect(tj.spec.dataSetRef).toEqual({ name: "penguins-loop-1" });
     expect(tj.spec.hyperparameters).toEqual({ optimizer: "adam", learningRate: 0.05, epochs: 20, batchSize: 32 });
@@ -311,6 +315,12 @@ describe("nextLoopStep: limits", () => {
     expect(step.loop?.stage).toBe("Watching");
     expect(step.loop?.message).toContain("limits.minIntervalMinutes 60");
     expect(step.requeueAfterMs).toBe(40 * MIN);
+    // A minute later nothing has changed: the same status (no write).
+    const minuteLater = nextLoopStep(
+      mdep(policy, { ...degraded, loop: step.loop as LoopStatus }),
+      observed({ nowMs: T0 + MIN }),
+    );
+    expect(minuteLater.loop).toEqual(step.loop);
     const later = nextLoopStep(
       mdep(policy, { ...degraded, loop: last(20 * MIN, 1) }),
       observed({ nowMs: T0 + 40 * MIN }),
@@ -437,6 +447,11 @@ describe("nextLoopStep: canary", () => {
   it("waits for the canary to become ready, then rolls back at readyTimeoutSeconds (CanaryNotReady, LoopFailed)", () => {
     const waiting = nextLoopStep(m(canaryLoop(3, T0 - 100_000), { canary: { readyTimeoutSeconds: 300 } }), observed());
     expect(waiting.loop?.stage).toBe("Canary");
+    const stillWaiting = nextLoopStep(
+      m(waiting.loop as LoopStatus, { canary: { readyTimeoutSeconds: 300 } }),
+      observed({ nowMs: T0 + 30_000 }),
+    );
+    expect(stillWaiting.loop).toEqual(waiting.loop);
     expect(waiting.requeueAfterMs).toBe(60_000);
     const late = nextLoopStep(m(canaryLoop(3, T0 - 300_000), { canary: { readyTimeoutSeconds: 300 } }), observed());
     expect(late.loop).toMatchObject({

@@ -14,7 +14,7 @@ import { type LoopPolicy, loopPolicy } from "./policy.js";
 import { checkTriggers } from "./triggers.js";
 
 export type LoopStatus = NonNullable<ModelDeploymentStatus["loop"]>;
-export type LoopStage = LoopStatus["stage"];
+type LoopStage = LoopStatus["stage"];
 /** One track's figures as status.loop.figures records them (operator/src/modeldeployment/loop/figures.ts). */
 export type RecordedFigures = NonNullable<LoopStatus["figures"]>["stable"];
 
@@ -45,11 +45,11 @@ export interface LoopObserved {
   judged?: { verdict: LoopVerdict; figures: { stable: RecordedFigures; canary: RecordedFigures } };
 }
 
-export type LoopAction =
+type LoopAction =
   | { op: "create"; child: DesiredObject<DataSet> | DesiredObject<TrainingJob> }
   | { op: "delete"; resource: "DataSet" | "TrainingJob"; name: string };
 
-export interface LoopEvent {
+interface LoopEvent {
   type: "Normal" | "Warning";
   reason: string;
   message: string;
@@ -69,7 +69,7 @@ const HISTORY = 10;
 /** While Retraining the children's watches do the work; this only bounds a missed event. */
 const RETRAINING_RECHECK_MS = 60_000;
 
-export function isActive(stage: LoopStage | undefined): boolean {
+function isActive(stage: LoopStage | undefined): boolean {
   return stage !== undefined && ACTIVE.has(stage);
 }
 
@@ -279,9 +279,7 @@ function retraining(c: Ctx, loop: LoopStatus): LoopStatus {
   }
   const model = o.trainingJob?.status?.model;
   if (o.trainingJob && isConditionTrue(o.trainingJob.status?.conditions, ConditionType.Succeeded) && model?.uri) {
-    const dsStatus = o.dataSet?.status as
-      | (DataSet["status"] & { rows?: { captured?: number }; capturedVersions?: number })
-      | undefined;
+    const dsStatus = o.dataSet?.status;
     const dataDigest = model.dataSetDigest ?? dsStatus?.digest;
     loop.stage = "Canary";
     loop.canaryAt = c.now;
@@ -325,7 +323,8 @@ function canary(c: Ctx, loop: LoopStatus): LoopStatus {
     setMessage(
       loop,
       undefined,
-      `loop ${loop.iteration}: waiting for the canary to become Ready (${elapsedS} s of ${p.readyTimeoutSeconds} s)`,
+      // No running count in the message: it would rewrite the status on every reconcile.
+      `loop ${loop.iteration}: waiting for the canary to become Ready (rolled back if not by ${new Date(since + p.readyTimeoutSeconds * 1000).toISOString().replace(/\.\d+Z$/, "Z")})`,
     );
     return loop;
   }

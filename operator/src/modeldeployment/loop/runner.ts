@@ -27,9 +27,9 @@ import {
 import { LABEL_LOOP } from "./names.js";
 import { loopPolicy } from "./policy.js";
 
-export type Track = "stable" | "canary";
+type Track = "stable" | "canary";
 
-export interface LoopMetrics {
+interface LoopMetrics {
   stage: { set(labels: { namespace: string; name: string; stage: string }, value: number): void };
   total: { inc(labels: { namespace: string; name: string; decision: string }): void };
 }
@@ -60,7 +60,6 @@ const FIGURE_KEYS: (keyof RecordedFigures)[] = [
   "macroF1",
   "mae",
   "rmse",
-  "n",
   "driftScore",
   "requests",
   "errors",
@@ -68,10 +67,10 @@ const FIGURE_KEYS: (keyof RecordedFigures)[] = [
   "p99Ms",
 ];
 const REQUIRED: (keyof RecordedFigures)[] = ["pods", "feedback", "correct", "requests", "errors"];
-const INTEGER = new Set<keyof RecordedFigures>(["pods", "feedback", "correct", "n", "requests", "errors"]);
+const INTEGER = new Set<keyof RecordedFigures>(["pods", "feedback", "correct", "requests", "errors"]);
 
 /** The figures status.loop records: the schema's fields only, finite numbers, counts as integers. */
-export function recordFigures(f: TrackFigures): RecordedFigures {
+function recordFigures(f: TrackFigures): RecordedFigures {
   const out: Record<string, number> = {};
   for (const k of FIGURE_KEYS) {
     const v = f[k];
@@ -152,6 +151,8 @@ export class LoopRunner {
 
   /** The next step, with its actions applied (children created or deleted); a refused create fails the loop. */
   async step(key: string, mdep: ModelDeployment, log: Logger, signal: AbortSignal): Promise<LoopStep> {
+    // Most ModelDeployments have no loop: nothing to look up.
+    if (!mdep.spec.retrain && !mdep.status?.loop) return { actions: [], events: [] };
     const step = nextLoopStep(mdep, this.observe(key, mdep));
     const ns = mdep.metadata?.namespace ?? "";
     for (const a of step.actions) {

@@ -8,7 +8,7 @@ import { RETRAIN_ANNOTATION } from "./names.js";
 import type { LoopPolicy } from "./policy.js";
 
 type LoopStatus = NonNullable<ModelDeploymentStatus["loop"]>;
-export type TriggerReason = NonNullable<LoopStatus["trigger"]>["reason"];
+type TriggerReason = NonNullable<LoopStatus["trigger"]>["reason"];
 
 export interface TriggerCheck {
   /** The trigger that fires now (limits permitting). */
@@ -82,9 +82,10 @@ function limited(loop: LoopStatus, p: LoopPolicy, nowMs: number): { held: string
   if (loop.startedAt !== undefined) {
     const untilMs = Date.parse(loop.startedAt) + p.minIntervalMinutes * 60_000;
     if (nowMs < untilMs) {
-      const ago = Math.floor((nowMs - Date.parse(loop.startedAt)) / 60_000);
+      // Times, not a running count: the message (and so the status) stays the same until the limit lifts.
+      const until = new Date(untilMs).toISOString().replace(/\.\d+Z$/, "Z");
       return {
-        held: `the last loop started ${ago} minute(s) ago (limits.minIntervalMinutes ${p.minIntervalMinutes})`,
+        held: `the last loop started at ${loop.startedAt}; the next may start at ${until} (limits.minIntervalMinutes ${p.minIntervalMinutes})`,
         untilMs,
       };
     }
