@@ -186,7 +186,12 @@ describe("spec.capture with the real runtime, operator and OpenBao", () => {
         if (all.length >= 2) return all;
         // What the pod says it did, for the timeout's message.
         const text = await (await fetch(`${url}/metrics`)).text();
-        throw new Error(text.split("\n").filter((l) => l.startsWith("liftoff_capture")).join("; "));
+        throw new Error(
+          text
+            .split("\n")
+            .filter((l) => l.startsWith("liftoff_capture"))
+            .join("; "),
+        );
       },
       { timeoutMs: 60_000, intervalMs: 500 },
     );
