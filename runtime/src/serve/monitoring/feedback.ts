@@ -137,7 +137,7 @@ async function forward(target: string, items: FeedbackItem[], ctx: FeedbackConte
 
 /** Feedback for an id this replica does not know (expired, never made, another caller's): counted, then refused. */
 function unknown(monitor: Monitor, id: string, ttlSeconds: number): RuntimeError {
-  monitor.quality?.unknown();
+  monitor.feedbackUnknown?.inc();
   return errors.predictionUnknown(id, ttlSeconds);
 }
 

@@ -87,8 +87,6 @@ export class QualityMonitor {
   private readonly absSum: client.Counter<"model">;
   private readonly sqSum: client.Counter<"model">;
   private readonly total: client.Counter<"model">;
-  /** liftoff_feedback_unknown_total: feedback for an unknown or expired prediction id (feedback.ts). */
-  private readonly unknownIds: client.Counter.Internal;
 
   constructor(
     readonly task: Task,
@@ -110,13 +108,6 @@ export class QualityMonitor {
       labelNames: ["model"],
       registers,
     });
-    this.unknownIds = new client.Counter({
-      name: "liftoff_feedback_unknown_total",
-      help: "Feedback refused because its prediction id is unknown here (expired, never made, or another caller's)",
-      labelNames: ["model"],
-      registers,
-    }).labels({ model });
-    this.unknownIds.inc(0);
     this.pairs = new client.Counter({
       name: "liftoff_feedback_class_total",
       help: "Classification feedback by true and predicted class (a confusion matrix that adds up across replicas).",
@@ -199,11 +190,6 @@ export class QualityMonitor {
   }
 
   /** One matched feedback: predicted class index (or value) and the true class index (or value). */
-  /** Counts feedback refused for an unknown id (answered 404 as before). */
-  unknown(): void {
-    this.unknownIds.inc();
-  }
-
   record(predicted: number, actual: number): void {
     const model = this.model;
     this.total.inc({ model });
