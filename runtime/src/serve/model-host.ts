@@ -59,6 +59,11 @@ export interface ModelHostOptions {
   log?: (message: string) => void;
   /** A gguf model's llama.cpp settings (--llm-*). */
   llm?: LlmSettings;
+  /**
+   * Runs once the model is built and before it turns ready (a failure fails the load): --capture attaches its writer
+   * here, so no request is answered uncaptured, and refuses a model without raw records.
+   */
+  beforeReady?: (host: ModelHost) => Promise<void>;
 }
 
 interface LlmSettings {
@@ -220,6 +225,7 @@ export class ModelHost {
     const t3 = performance.now();
     this.digest = artifact.digest;
     this.raw = rawRecordsFor(artifact.preprocessing, model.signature);
+    await this.opts.beforeReady?.(this);
     this.attach(model, backend);
     const report = {
       digest: artifact.digest,
@@ -324,6 +330,7 @@ export class ModelHost {
     this.digest = file.digest;
     this.gpuFallback = gpuFallback;
     const backend = onnxBackend(executionProviders(this.opts.gpu === true && gpuFallback === undefined));
+    await this.opts.beforeReady?.(this);
     this.attach(served, backend);
     return this.reportLoad(file, [t0, t1, t2], backend, {
       cacheHit: file.cacheHit,
@@ -366,6 +373,7 @@ export class ModelHost {
     });
     const t2 = performance.now();
     this.digest = artifact.digest;
+    await this.opts.beforeReady?.(this);
     this.attach(served, backend);
     return this.reportLoad(artifact, [t0, t1, t2], backend);
   }

@@ -167,6 +167,17 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     modelCache: modelCacheFor(config, env.LIFTOFF_PATH_PREFIX),
     warn: (message) => logger?.warn(message),
     log: (message) => logger?.info(message),
+    // The capture writer exists before the model turns ready: every answered request can be captured.
+    ...(capture
+      ? {
+          beforeReady: async (host: ModelHost) => {
+            host.capture = await attachCapture(capture, host, metrics.registry, config.feedback, {
+              info: (m) => logger?.info(m),
+              warn: (m) => logger?.warn(m),
+            });
+          },
+        }
+      : {}),
     ...(config.modelFormat === "gguf"
       ? {
           llm: {
@@ -244,41 +255,33 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     `listening on ${config.host}:${(app.server.address() as { port: number }).port}`,
   );
 
-  const loaded = modelHost
-    .load(location, config.modelDigest, config.backend, { egress, objectStore })
-    .then(async (r) => {
-      const { backend: b, probe } = r;
-      app.log.info(
-        {
-          backend: b.name,
-          tfjs: b.tfjsVersion,
-          libtensorflow: b.libVersion,
-          onnxruntime: b.onnxruntimeVersion,
-          onnxThreads: b.name === "onnxruntime" ? config.onnxThreads || "cpus" : undefined,
-          probeMicros: probe?.timings,
-          plainJsRows: modelHost.model?.plainJsRows,
-          skippedBackends: probe?.skipped,
-          digest: `sha256:${r.digest}`,
-          bytes: r.bytes,
-          downloadSeconds: r.downloadSeconds,
-          fetchSeconds: r.fetchSeconds,
-          probeSeconds: r.probeSeconds,
-          warmupSeconds: r.warmupSeconds,
-          cacheHit: r.cacheHit,
-        },
-        // A model from object storage: its download apart from its load (the cold start's two parts).
-        `model ${config.modelName} ready on backend ${b.name} (${r.downloadSeconds !== undefined ? `download ${r.downloadSeconds.toFixed(3)} s${r.cacheHit ? " (node cache hit)" : ""}, load ` : ""}${(r.fetchSeconds + r.probeSeconds + r.warmupSeconds).toFixed(3)} s)`,
-      );
-      // Asked for the GPU, running on the CPU: said once, led by its reason (docs/modeldeployment.md, "GPU").
-      if (r.gpuFallback !== undefined) app.log.warn(`${ModelReason.GPUFallback}: ${r.gpuFallback}`);
-      if (capture) {
-        modelHost.capture = await attachCapture(capture, modelHost, metrics.registry, config.feedback, {
-          info: (m) => app.log.info(m),
-          warn: (m) => app.log.warn(m),
-        });
-        app.log.info(`capturing ${capture.config.sampleRate * 100}% of requests to ${capture.store.describe}`);
-      }
-    });
+  const loaded = modelHost.load(location, config.modelDigest, config.backend, { egress, objectStore }).then((r) => {
+    const { backend: b, probe } = r;
+    app.log.info(
+      {
+        backend: b.name,
+        tfjs: b.tfjsVersion,
+        libtensorflow: b.libVersion,
+        onnxruntime: b.onnxruntimeVersion,
+        onnxThreads: b.name === "onnxruntime" ? config.onnxThreads || "cpus" : undefined,
+        probeMicros: probe?.timings,
+        plainJsRows: modelHost.model?.plainJsRows,
+        skippedBackends: probe?.skipped,
+        digest: `sha256:${r.digest}`,
+        bytes: r.bytes,
+        downloadSeconds: r.downloadSeconds,
+        fetchSeconds: r.fetchSeconds,
+        probeSeconds: r.probeSeconds,
+        warmupSeconds: r.warmupSeconds,
+        cacheHit: r.cacheHit,
+      },
+      // A model from object storage: its download apart from its load (the cold start's two parts).
+      `model ${config.modelName} ready on backend ${b.name} (${r.downloadSeconds !== undefined ? `download ${r.downloadSeconds.toFixed(3)} s${r.cacheHit ? " (node cache hit)" : ""}, load ` : ""}${(r.fetchSeconds + r.probeSeconds + r.warmupSeconds).toFixed(3)} s)`,
+    );
+    // Asked for the GPU, running on the CPU: said once, led by its reason (docs/modeldeployment.md, "GPU").
+    if (r.gpuFallback !== undefined) app.log.warn(`${ModelReason.GPUFallback}: ${r.gpuFallback}`);
+    if (capture) app.log.info(`capturing ${capture.config.sampleRate * 100}% of requests to ${capture.store.describe}`);
+  });
 
   const transport = channel ? httpsPush(channel) : undefined;
   const pusher = transport

@@ -71,6 +71,15 @@ const row = (i: number) => ({
   name: `Penguin ${i}`,
 });
 
+/** Polls `check` until it is true or the deadline passes (no fixed sleeps). */
+async function until(check: () => Promise<boolean>, what: string, deadlineMs = 20_000): Promise<void> {
+  const end = Date.now() + deadlineMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 let apps: FastifyInstance[] = [];
 afterEach(async () => {
   await Promise.all(apps.map((a) => a.close()));
@@ -88,7 +97,7 @@ describe("serve --capture (a real server as the pod runs it)", { timeout: 60_000
       columns: COLUMNS,
       pii: [{ column: "name", action: "drop" }],
       labelWaitSeconds: 3600,
-      flushSeconds: 3600,
+      flushSeconds: 1,
       track: "canary",
     };
     const s = await startServe(
@@ -100,6 +109,9 @@ describe("serve --capture (a real server as the pod runs it)", { timeout: 60_000
       { LIFTOFF_CAPTURE: JSON.stringify(capture), HOSTNAME: "penguins-abc" },
     );
     try {
+      // Ready only with the writer attached: no request is answered uncaptured (it once turned ready first).
+      await until(async () => s.modelHost.ready, "ready");
+      expect(s.modelHost.capture).toBeDefined();
       await s.loaded;
       const base = `http://127.0.0.1:${(s.app.server.address() as { port: number }).port}/v1/models/penguins`;
       const post = async (url: string, body: unknown) => {
@@ -113,7 +125,12 @@ describe("serve --capture (a real server as the pod runs it)", { timeout: 60_000
       };
       const a = await post(`${base}:predict`, { instances: [row(0), row(1)] });
       const b = await post(`${base}:predict`, { instances: [row(2)] });
-      await post(`${base}:feedback`, { instances: [{ id: a.id, row: 1, label: "Gentoo" }] });
+      await post(`${base}:feedback`, {
+        instances: [
+          { id: a.id, row: 0, label: "Adelie" },
+          { id: a.id, row: 1, label: "Gentoo" },
+        ],
+      });
       // Feedback for an unknown id is refused as before, and counted.
       const unknown = await fetch(`${base}:feedback`, {
         method: "POST",
@@ -125,20 +142,19 @@ describe("serve --capture (a real server as the pod runs it)", { timeout: 60_000
         await fetch(`http://127.0.0.1:${(s.app.server.address() as { port: number }).port}/metrics`)
       ).text();
       expect(metrics).toContain('liftoff_feedback_unknown_total{model="penguins"} 1');
-      // Nothing is written before the flush period or shutdown: the rows wait for their labels.
-      expect(await listCaptureVersions(path.join(root, "claim", "captures", "penguins"))).toEqual([]);
+      // The labelled request is written at the next flush (a second); the other waits for its label until shutdown.
+      const dir = path.join(root, "claim", "captures", "penguins");
+      await until(async () => (await listCaptureVersions(dir)).length === 1, "the labelled request's version");
       await s.shutdown();
 
       const versions = await listCaptureVersions(path.join(root, "claim", "captures", "penguins"));
-      expect(versions.map((v) => v.pod)).toEqual(["penguins-abc"]);
-      const file = await openCaptureVersion(
-        versions[0] as (typeof versions)[0],
-        async () => {
-          throw new Error("not encrypted");
-        },
-        await tempDir(),
-      );
-      const rows = await readParquet(file);
+      expect(versions.map((v) => v.pod)).toEqual(["penguins-abc", "penguins-abc"]);
+      const scratch = await tempDir();
+      const noKey = async (): Promise<Buffer> => {
+        throw new Error("not encrypted");
+      };
+      const rows: Record<string, unknown>[] = [];
+      for (const v of versions) rows.push(...(await readParquet(await openCaptureVersion(v, noKey, scratch))));
       expect(rows.map((r) => Object.keys(r))[0]).toEqual([
         "island",
         "bill_length_mm",
@@ -150,7 +166,7 @@ describe("serve --capture (a real server as the pod runs it)", { timeout: 60_000
         "__track",
         "__model_digest",
       ]);
-      expect(rows.map((r) => r.species)).toEqual([null, "Gentoo", null]);
+      expect(rows.map((r) => r.species)).toEqual(["Adelie", "Gentoo", null]);
       expect(rows.map((r) => r.__prediction)).toEqual([...a.body.labels, ...b.body.labels]);
       expect(rows.map((r) => r.__prediction_id)).toEqual([a.id, a.id, b.id]);
       expect(rows.map((r) => r.bill_length_mm)).toEqual([35, 36, 37]);
