@@ -6,6 +6,7 @@ import { RESOURCES } from "../kube/resources.js";
 import type { Manager } from "../manager.js";
 import { LABEL_DATASET } from "./names.js";
 import { DataSetReconciler } from "./reconciler.js";
+import { published } from "./status.js";
 
 export function setupDataSet(mgr: Manager): Controller {
   const dataSets = mgr.cache(RESOURCES.DataSet);
@@ -52,12 +53,18 @@ export function setupDataSet(mgr: Manager): Controller {
   return controller;
 }
 
-/** The DataSets in the ModelDeployment's namespace whose source.captured names it. */
+/**
+ * The DataSets in the ModelDeployment's namespace whose source.captured names it and whose generation is not yet
+ * published (a published one reads the capture no more; the ModelDeployment's frequent status writes skip it).
+ */
 function readersOfCapture(m: ModelDeployment, dataSets: readonly DataSet[]): string[] {
   const ns = m.metadata?.namespace;
   return dataSets
     .filter(
-      (ds) => ds.metadata?.namespace === ns && ds.spec.source.captured?.modelDeploymentRef.name === m.metadata?.name,
+      (ds) =>
+        ds.metadata?.namespace === ns &&
+        ds.spec.source.captured?.modelDeploymentRef.name === m.metadata?.name &&
+        !published(ds),
     )
     .map((ds) => `${ns}/${ds.metadata?.name}`);
 }
