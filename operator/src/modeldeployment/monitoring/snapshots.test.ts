@@ -460,7 +460,13 @@ describe("per track: the canary's counts merge apart (issue #28)", () => {
     await s.stop();
     expect(await series()).toEqual([]);
     s.start();
-    s.receive(sender(pod("a")), classified([[3, 1], [0, 4]]));
+    s.receive(
+      sender(pod("a")),
+      classified([
+        [3, 1],
+        [0, 4],
+      ]),
+    );
     expect(await series()).toEqual(["stable=0.875"]);
     world.mdeps = [];
     s.tick();
