@@ -34,7 +34,10 @@ const sender = (p: KubeObject, owner = "churn", ownerUid = `${owner}-uid`): Serv
   namespace: "ml",
   name: owner,
   uid: ownerUid,
-  deployment: { name: `${owner}-predictor`, uid: "dep" },
+  deployment: {
+    name: p.metadata?.labels?.["liftoff.dev/track"] === "canary" ? `${owner}-canary` : `${owner}-predictor`,
+    uid: "dep",
+  },
   pod: { name: p.metadata?.name ?? "", uid: p.metadata?.uid ?? "", labels: p.metadata?.labels ?? {} },
 });
 
@@ -453,8 +456,41 @@ describe("per track: the canary's counts merge apart (issue #28)", () => {
     world.pods = [pod("a")]; // the canary is gone
     s.tick();
     expect(await series()).toEqual(["stable=0.875"]);
+    // A replica that stops leading drops its series (the new leader exports them).
+    await s.stop();
+    expect(await series()).toEqual([]);
+    s.start();
+    s.receive(
+      sender(pod("a")),
+      classified([
+        [3, 1],
+        [0, 4],
+      ]),
+    );
+    expect(await series()).toEqual(["stable=0.875"]);
     world.mdeps = [];
     s.tick();
     expect(await series()).toEqual([]);
+  });
+
+  it("finding: a pod relabelled to another track is refused (its Deployment names its track, not its label)", () => {
+    const { s } = withCanary();
+    // A stable pod (Deployment churn-predictor) whose label was edited to canary: it must not vote for the canary.
+    const relabelled = {
+      ...sender(pod("a")),
+      pod: { ...sender(pod("a")).pod, labels: { ...pod("a").metadata?.labels, "liftoff.dev/track": "canary" } },
+    };
+    expect(
+      rejection(() =>
+        s.receive(
+          relabelled,
+          classified([
+            [9, 0],
+            [0, 9],
+          ]),
+        ),
+      ),
+    ).toBe(403);
+    expect(s.getTrack("ml/churn", "canary")).toBeUndefined();
   });
 });

@@ -17,7 +17,7 @@ import { ReportRejected } from "../../report/identity.js";
 import type { ServingPod } from "../../report/serving-owner.js";
 import { stableStringify } from "../../util/stable-json.js";
 import { type TrackFigures, trackFigures } from "../loop/figures.js";
-import { LABEL_MDEP, LABEL_TRACK, type Track } from "../names.js";
+import { childNames, LABEL_MDEP, LABEL_TRACK, type Track } from "../names.js";
 import { mergeSnapshots } from "./scores.js";
 import { type PodSnapshot, parseSnapshot } from "./snapshot.js";
 import type { Observation } from "./status.js";
@@ -152,6 +152,14 @@ export class MonitoringSnapshots {
         403,
       );
     }
+    // The track decides which model the counts judge: a label can be edited on a pod, its owner chain cannot.
+    const expected = childNames(pod.name).deployment(track);
+    if (pod.deployment.name !== expected) {
+      throw new ReportRejected(
+        `${where} is labelled for the ${track} track but runs in Deployment ${pod.deployment.name}, not ${expected}`,
+        403,
+      );
+    }
     const snapshot = parseSnapshot(body);
     if (typeof snapshot === "string") throw new ReportRejected(`bad monitoring snapshot: ${snapshot}`, 400);
     this.latest.set(pod.pod.uid, { mdepUid: pod.uid, snapshot, at: this.now() });
@@ -277,5 +285,8 @@ export class MonitoringSnapshots {
     this.leading = false;
     if (this.timer) clearTimeout(this.timer);
     this.latest.clear();
+    // A replica that no longer leads exports no per-track figures: the new leader does.
+    for (const k of this.tracks.keys()) this.gauge(k, {});
+    this.tracks.clear();
   }
 }
