@@ -52,6 +52,7 @@ describe("npm start -- --loop's steps", () => {
     expect(lines.some((l) => /^ {2}lineage: data sha256:[0-9a-f]{64} \(\d+ captured rows/.test(l))).toBe(true);
     expect(lines.some((l) => /^ {2}client: \d+ requests, 0 failed$/.test(l))).toBe(true);
     const m = await getModelDeployment(kc, ns.name, "penguins");
+    console.error(JSON.stringify(m.status.monitoring));
     expect(m.status.loop).toMatchObject({ stage: "Promoted", iteration: 1, trigger: { reason: "Degraded" } });
     expect(m.status.loop.lineage.capturedRows).toBeGreaterThanOrEqual(1500);
     // The API key never appears in what the demo printed.
