@@ -6,7 +6,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { type Endpoint, readyEndpoints } from "../../devcluster/node-agent/service-endpoint.js";
 import { labelOf, type Penguin, type Rule } from "./concept-drift.js";
 
-export interface TrackTally {
+interface TrackTally {
   rows: number;
   right: number;
 }
@@ -35,7 +35,7 @@ interface Target {
 }
 
 /** The track of the pod behind an endpoint, by its Deployment's name (<name>-canary or <name>-predictor). */
-export const trackOf = (t: { name: string }, ep: Endpoint): "canary" | "stable" =>
+const trackOf = (t: { name: string }, ep: Endpoint): "canary" | "stable" =>
   ep.pod?.startsWith(`${t.name}-canary-`) ? "canary" : "stable";
 
 const json = (headers: Record<string, string> = {}) => ({ "content-type": "application/json", ...headers });

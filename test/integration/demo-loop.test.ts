@@ -48,7 +48,8 @@ describe("npm start -- --loop's steps", () => {
     }
     // Each stage printed with its time since the loop step began, in order.
     const stages = lines.flatMap((l) => /^ {2} +\+\d+\.\ds {2}(\w+)/.exec(l)?.[1] ?? []);
-    expect([...new Set(stages)]).toEqual(["Retraining", "Canary", "Promoted"]);
+    // (Watching first when the step began before the operator's next period saw Degraded.)
+    expect([...new Set(stages)].filter((s) => s !== "Watching")).toEqual(["Retraining", "Canary", "Promoted"]);
     expect(lines.some((l) => /^ {2}lineage: data sha256:[0-9a-f]{64} \(\d+ captured rows/.test(l))).toBe(true);
     expect(lines.some((l) => /^ {2}client: \d+ requests, 0 failed$/.test(l))).toBe(true);
     const m = await getModelDeployment(kc, ns.name, "penguins");
