@@ -631,6 +631,27 @@ export const INVALID_CASES: InvalidCase[] = [
     field: "spec.model.postprocessing.topK.labels.digest",
     message: "Required value",
   },
+  {
+    kind: "ModelDeployment",
+    what: "capture of a model.uri without capture.dataSetRef",
+    on: "create",
+    mutate: (m) => {
+      m.spec.model = { uri: "pvc://models/churn/model.json" };
+      m.spec.capture = { uri: "pvc://captures/churn" };
+    },
+    field: "spec",
+    message: "capture.dataSetRef is required when model.uri is set",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "a capture sample rate of 0",
+    on: "create",
+    mutate: (m) => {
+      m.spec.capture = { uri: "pvc://captures/churn", sampleRate: 0 };
+    },
+    field: "spec.capture.sampleRate",
+    message: "should be greater than 0",
+  },
 ];
 
 /** The table in docs/validation.md. */

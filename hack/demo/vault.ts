@@ -25,10 +25,21 @@ function admin(clusterName: string): { admin: AdminVault; conn: VaultConnection 
   return { admin: adminVault(conn.address, conn.caFile, secrets.rootToken), conn };
 }
 
-/** A fresh API key in `path` (KV v2) under `key`, readable only by the ModelDeployment's serving pods. */
+/**
+ * A fresh API key in `path` (KV v2) under `key`, readable only by the ModelDeployment's serving pods; with
+ * `captureTransitKey`, the same role may also mint and unwrap data keys of that transit key (spec.capture encrypts
+ * each version it writes: docs/modeldeployment.md, "Capture"), and read `saltPaths` (hashed pii).
+ */
 export async function plantApiKey(
   clusterName: string,
-  o: { namespace: string; modelDeployment: string; path: string; key: string },
+  o: {
+    namespace: string;
+    modelDeployment: string;
+    path: string;
+    key: string;
+    captureTransitKey?: string;
+    saltPaths?: string[];
+  },
 ): Promise<string> {
   const { admin: vault, conn } = admin(clusterName);
   const apiKey = `lk_${randomBytes(24).toString("base64url")}`;
@@ -38,7 +49,8 @@ export async function plantApiKey(
     name: `liftoff-${o.namespace}-${o.modelDeployment}`,
     namespace: o.namespace,
     serviceAccount: `${o.modelDeployment}-runtime`,
-    kvPaths: [o.path],
+    kvPaths: [o.path, ...(o.saltPaths ?? [])],
+    ...(o.captureTransitKey ? { datakeyKeys: [o.captureTransitKey], decryptKeys: [o.captureTransitKey] } : {}),
     namespaceKv: false,
     extraPolicies: [DEV_S3_POLICY], // the local S3 server's keys, for the s3:// variant
   });

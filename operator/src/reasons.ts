@@ -43,6 +43,9 @@ export const Reason = {
   Unschedulable: "Unschedulable",
   InsufficientGPU: "InsufficientGPU",
   UnsupportedModelURI: "UnsupportedModelURI",
+  // spec.capture: its DataSet (the columns) is missing, or the capture cannot be configured
+  CaptureDataSetNotFound: "CaptureDataSetNotFound",
+  CaptureInvalid: "CaptureInvalid",
   ProgressDeadlineExceeded: "ProgressDeadlineExceeded",
   ApplyFailed: "ApplyFailed",
   // Vault: the pods report these in their termination message, never a value (the contract's, shared with the runtime)

@@ -4,6 +4,7 @@
  * Pure: argv and env in, config out, ConfigError (one line) on anything wrong.
  */
 import { parseArgs } from "node:util";
+import { type CaptureConfig, CaptureConfigError, parseCaptureConfig } from "./contract/capture.js";
 import { POD_ENV } from "./contract/pod-env.js";
 import type { ModelProcessing } from "./contract/processing.js";
 import { SERVING_DEFAULTS } from "./contract/serving.js";
@@ -80,6 +81,8 @@ export interface ServeConfig {
   feedback: boolean;
   predictionTtlSeconds: number;
   predictionStoreRows: number;
+  /** Capture of served records (spec.capture, contract/capture.ts); undefined: off. */
+  capture: CaptureConfig | undefined;
 }
 
 type Kind = "string" | "int" | "enum" | "digest" | "name" | "bool";
@@ -195,6 +198,13 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     key: "modelProcessing",
     kind: "string",
     help: 'JSON {"preprocessing": {"image": {...}}, "postprocessing": {"topK": {...}}}: files in, labels out (docs/modeldeployment.md)',
+  },
+  {
+    flag: "capture",
+    env: POD_ENV.capture.name,
+    key: "capture",
+    kind: "string",
+    help: "JSON CaptureConfig (contract/capture.ts): write sampled raw records, predictions and labels as Parquet versions",
   },
   {
     flag: "onnx-threads",
@@ -630,6 +640,14 @@ export function parseServeConfig(
   }
   cfg.host ??= env.POD_IP || "0.0.0.0";
   if (typeof cfg.modelProcessing === "string") cfg.modelProcessing = parseModelProcessing(cfg.modelProcessing);
+  if (typeof cfg.capture === "string") {
+    try {
+      cfg.capture = parseCaptureConfig(cfg.capture);
+    } catch (err) {
+      if (err instanceof CaptureConfigError) throw new ConfigError(`--capture: ${err.message}`);
+      throw err;
+    }
+  }
   cfg.feedback = cfg.feedback === "true";
   cfg.gpu = cfg.gpu === "true";
   // Keys in the environment leak (ps e, /proc/<pid>/environ, crash dumps, a pod spec): refused, not ignored, so a

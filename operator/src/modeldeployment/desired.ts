@@ -23,6 +23,7 @@ import { RESTRICTED_CONTAINER_SECURITY, RESTRICTED_POD_SECURITY } from "../kube/
 import { controllerReference, RESOURCES } from "../kube/resources.js";
 import type { ObjectMeta, OwnerReference, Wire } from "../kube/types.js";
 import { type VaultSettings, withVaultIdentity } from "../vault/pod-identity.js";
+import { captureJson, type ResolvedCapture } from "./capture.js";
 import type { ResolvedModel } from "./model-source.js";
 import {
   extraBaselineClaim,
@@ -57,6 +58,8 @@ export interface DesiredContext {
   egressAllow?: string | undefined;
   /** The operator's report endpoint, where monitored stable pods push their counts; undefined when it is off. */
   report?: MonitoringPush | undefined;
+  /** spec.capture resolved from the lineage (capture.ts): LIFTOFF_CAPTURE, the claim mounted read-write, Vault. */
+  capture?: ResolvedCapture | undefined;
   /** Where ONNX pods and pods of s3:// models keep models by digest (the operator's --model-cache-*); undefined: a 20 GiB per-pod emptyDir. */
   modelCache?: ModelCacheSettings | undefined;
 }
@@ -82,10 +85,24 @@ function usesModelCache(model: ResolvedModel): boolean {
   return model.format === "onnx" || model.uri.startsWith("s3://");
 }
 
-/** How the pod reaches object storage: the model's storage, else an s3:// baseline's. */
+/** How the pod reaches object storage: the model's storage, else an s3:// baseline's, else an s3:// capture's. */
 function podStorage(model: ResolvedModel, ctx: DesiredContext): ObjectStorageSpec | undefined {
-  return model.storage ?? (ctx.baseline?.uri.startsWith("s3://") ? ctx.baseline.storage : undefined);
+  return model.storage ?? (ctx.baseline?.uri.startsWith("s3://") ? ctx.baseline.storage : ctx.capture?.storage);
 }
+
+/**
+ * The capture's claim, mounted read-write, unless it is the model's or the baseline's claim: one claim is mounted
+ * once, so that mount turns read-write instead (captureWritable).
+ */
+function extraCaptureClaim(model: ResolvedModel, ctx: DesiredContext): string | undefined {
+  const claim = ctx.capture?.claim;
+  if (claim === undefined || claim === model.claim || claim === extraBaselineClaim(model, ctx.baseline))
+    return undefined;
+  return claim;
+}
+
+const captureWritable = (ctx: DesiredContext, claim: string | undefined) =>
+  claim !== undefined && ctx.capture?.claim === claim;
 const DEFAULT_RESOURCES = { cpu: "500m", memory: "512Mi" };
 const GPU = "nvidia.com/gpu";
 
@@ -216,6 +233,7 @@ function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedMo
     env.push(podEnv("authGraceSeconds", String(s.auth.graceSeconds ?? SERVING_DEFAULTS.authGraceSeconds)));
   }
   env.push(...monitoringEnv(mdep, ctx.baseline));
+  if (ctx.capture) env.push(podEnv("capture", captureJson(ctx.capture, track)));
   env.push(...egressEnv(ctx.egressAllow, [model.uri, ctx.baseline?.uri]));
   const push = monitoringPushParts(mdep, track, ctx.report, model);
   if (push) env.push(...push.env);
@@ -231,9 +249,21 @@ function container(mdep: ModelDeployment, ctx: DesiredContext, model: ResolvedMo
   });
   const mounts: Wire<V1VolumeMount>[] = [{ name: "tmp", mountPath: "/tmp" }];
   if (usesModelCache(model)) mounts.push({ name: "model-cache", mountPath: MODEL_CACHE_PATH });
-  if (model.claim) mounts.push({ name: "model", mountPath: `${PVC_ROOT}/${model.claim}`, readOnly: true });
+  if (model.claim)
+    mounts.push({
+      name: "model",
+      mountPath: `${PVC_ROOT}/${model.claim}`,
+      readOnly: !captureWritable(ctx, model.claim),
+    });
   const baselineClaim = extraBaselineClaim(model, ctx.baseline);
-  if (baselineClaim) mounts.push({ name: "baseline", mountPath: `${PVC_ROOT}/${baselineClaim}`, readOnly: true });
+  if (baselineClaim)
+    mounts.push({
+      name: "baseline",
+      mountPath: `${PVC_ROOT}/${baselineClaim}`,
+      readOnly: !captureWritable(ctx, baselineClaim),
+    });
+  const captureClaim = extraCaptureClaim(model, ctx);
+  if (captureClaim) mounts.push({ name: "capture", mountPath: `${PVC_ROOT}/${captureClaim}` });
   if (push) mounts.push(push.volumeMount);
   return {
     name: "runtime",
@@ -273,7 +303,7 @@ function withVault(
   storage: ObjectStorageSpec | undefined,
   spec: Wire<V1PodSpec>,
 ): Wire<V1PodSpec> {
-  if ((!mdep.spec.auth && !storageNeedsVault(storage)) || !ctx.vault) return spec;
+  if ((!mdep.spec.auth && !storageNeedsVault(storage) && !ctx.capture?.needsVault) || !ctx.vault) return spec;
   return withVaultIdentity(spec, ctx.vault, servingVaultRole(mdep), ["runtime"]);
 }
 
@@ -314,10 +344,19 @@ function deployment(
   const tol = tolerations(mdep);
   const volumes: Wire<V1Volume>[] = [{ name: "tmp", emptyDir: { sizeLimit: "1Gi" } }];
   if (usesModelCache(model)) volumes.push(modelCacheVolume(ctx.modelCache ?? DEFAULT_MODEL_CACHE));
-  if (model.claim) volumes.push({ name: "model", persistentVolumeClaim: { claimName: model.claim, readOnly: true } });
+  if (model.claim)
+    volumes.push({
+      name: "model",
+      persistentVolumeClaim: { claimName: model.claim, readOnly: !captureWritable(ctx, model.claim) },
+    });
   const baselineClaim = extraBaselineClaim(model, ctx.baseline);
   if (baselineClaim)
-    volumes.push({ name: "baseline", persistentVolumeClaim: { claimName: baselineClaim, readOnly: true } });
+    volumes.push({
+      name: "baseline",
+      persistentVolumeClaim: { claimName: baselineClaim, readOnly: !captureWritable(ctx, baselineClaim) },
+    });
+  const captureClaim = extraCaptureClaim(model, ctx);
+  if (captureClaim) volumes.push({ name: "capture", persistentVolumeClaim: { claimName: captureClaim } });
   const push = monitoringPushParts(mdep, track, ctx.report, model);
   if (push) volumes.push(push.volume as Wire<V1Volume>);
   return child(RESOURCES.Deployment, meta(mdep, names.deployment(track), { [LABEL_TRACK]: track }), {

@@ -18,6 +18,7 @@ import { type KubeObject, keyOf } from "../kube/types.js";
 import { ConditionType, Reason, ReconcileFailure, stalled } from "../reasons.js";
 import { stableStringify } from "../util/stable-json.js";
 import type { VaultSettings } from "../vault/pod-identity.js";
+import { type ResolvedCapture, resolveCapture } from "./capture.js";
 import { desiredObjects, type ModelCacheSettings, servingVaultRole, usesHTTPRoute } from "./desired.js";
 import { withGpuFallback } from "./gpu-status.js";
 import { withLlmThroughput } from "./llm-status.js";
@@ -133,6 +134,7 @@ interface Resolution {
 interface Models {
   stable: ResolvedModel;
   canary?: ResolvedModel;
+  capture?: ResolvedCapture;
 }
 
 /** What the apply step left: the children as the API server returned them, and whether any write will echo. */
@@ -252,6 +254,13 @@ export class ModelDeploymentReconciler implements Reconciler {
         );
       }
     }
+    const capture = resolveCapture(mdep, this.trainingJob(ns), this.dataSet(ns));
+    if (capture?.needsVault && !this.o.vault) {
+      throw stalled(
+        Reason.VaultUnreachable,
+        `capture reads its pii salt or data keys from Vault as role "${servingVaultRole(mdep)}", but the operator has no Vault: start it with --vault-addr (docs/vault.md)`,
+      );
+    }
     let canary: ResolvedModel | undefined;
     if (mdep.spec.canary?.model) {
       try {
@@ -261,7 +270,7 @@ export class ModelDeploymentReconciler implements Reconciler {
         log.info({ reason: err.reason }, `canary not deployed: ${err.message}`);
       }
     }
-    return canary ? { stable, canary } : { stable };
+    return { stable, ...(canary ? { canary } : {}), ...(capture ? { capture } : {}) };
   }
 
   /** Applies the children that differ (concurrently: SSA needs no order), then deletes those no longer wanted. */
@@ -282,6 +291,7 @@ export class ModelDeploymentReconciler implements Reconciler {
       egressAllow: this.o.egressAllow,
       report: this.o.report,
       modelCache: this.o.modelCache,
+      capture: models.capture,
     });
     const results = await Promise.all(desired.map((d) => this.applyChild(mdep, d, log, signal)));
     const applied: Applied = { live: new Map(), written: false };

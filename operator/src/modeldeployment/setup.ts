@@ -42,7 +42,11 @@ function referencingDataSet(mdeps: ObjectCache<ModelDeployment>, ds: DataSet): s
   return mdeps
     .list()
     .filter((m) => m.metadata?.namespace === ds.metadata?.namespace)
-    .filter((m) => m.spec.monitoring?.drift?.baselineDataSetRef?.name === ds.metadata?.name)
+    .filter(
+      (m) =>
+        m.spec.monitoring?.drift?.baselineDataSetRef?.name === ds.metadata?.name ||
+        m.spec.capture?.dataSetRef?.name === ds.metadata?.name,
+    )
     .map(keyOf);
 }
 

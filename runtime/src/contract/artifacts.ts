@@ -81,7 +81,7 @@ export interface ManifestFile {
 
 export interface ManifestJson {
   formatVersion: typeof ARTIFACT_FORMAT_VERSION;
-  kind: "DataSet" | "TrainingJob";
+  kind: "DataSet" | "TrainingJob" | "Capture";
   files: ManifestFile[];
   /** Present when the files are encrypted: only the Vault-transit-wrapped data key, never the key itself. */
   encryption?: { transitKey: string; wrappedKey: string; algorithm: "AES-256-GCM"; segmentSize: number };

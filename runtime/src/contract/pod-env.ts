@@ -102,6 +102,11 @@ export const POD_ENV = {
     readBy: ["serve"],
     meaning: "most prediction rows kept for feedback",
   },
+  capture: {
+    name: "LIFTOFF_CAPTURE",
+    readBy: ["serve"],
+    meaning: "spec.capture with the lineage's columns, target and pii as JSON (contract/capture.ts)",
+  },
   // object storage (contract/storage.ts; runtime/src/storage/): besides the AWS SDK's own AWS_ENDPOINT_URL_S3 and
   // AWS_REGION, which the operator sets from spec.storage
   s3VaultKvPath: {

@@ -57,6 +57,8 @@ export async function runInference(
     // Drift counts, and the id a client sends its ground truth with.
     const id = modelHost.monitor?.observe(prepared, outputs, records, onPredictionId?.caller);
     if (id !== undefined) onPredictionId?.receive(id);
+    // Synchronous: the rows are only referenced in a bounded buffer; a background flusher writes them (capture/).
+    if (records) modelHost.capture?.observe(id, records, outputs);
     return outputs;
   } catch (err) {
     if (err instanceof RuntimeError) throw err;

@@ -13,6 +13,7 @@ import { fetchToDisk } from "../model-on-disk.js";
 import { type S3Location, stageS3Model } from "../model-s3.js";
 import { fetchSavedModelArtifact, isSavedModelLocation } from "../savedmodel-artifact.js";
 import { Batcher, type BatchResult } from "./batcher.js";
+import type { CaptureWriter } from "./capture/writer.js";
 import type { EmbeddingHost } from "./llm/embedding-host.js";
 import type { GgufFile } from "./llm/gguf-file.js";
 import type { LlmHost } from "./llm/llm-host.js";
@@ -58,6 +59,11 @@ export interface ModelHostOptions {
   log?: (message: string) => void;
   /** A gguf model's llama.cpp settings (--llm-*). */
   llm?: LlmSettings;
+  /**
+   * Runs once the model is built and before it turns ready (a failure fails the load): --capture attaches its writer
+   * here, so no request is answered uncaptured, and refuses a model without raw records.
+   */
+  beforeReady?: (host: ModelHost) => Promise<void>;
 }
 
 interface LlmSettings {
@@ -119,6 +125,8 @@ export class ModelHost {
   raw: RawRecords | undefined;
   /** Drift counts and feedback, once the model is loaded (when monitoring is configured). */
   monitor: Monitor | undefined;
+  /** Capture of served raw records (--capture, capture/), once the model is loaded. */
+  capture: CaptureWriter | undefined;
   /** The backend the model runs on, once loaded. */
   backend: BackendInfo | undefined;
   /** Asked for the GPU (--gpu) and running on the CPU: why (pushed to the operator, which says GPUFallback). */
@@ -217,6 +225,7 @@ export class ModelHost {
     const t3 = performance.now();
     this.digest = artifact.digest;
     this.raw = rawRecordsFor(artifact.preprocessing, model.signature);
+    await this.opts.beforeReady?.(this);
     this.attach(model, backend);
     const report = {
       digest: artifact.digest,
@@ -321,6 +330,7 @@ export class ModelHost {
     this.digest = file.digest;
     this.gpuFallback = gpuFallback;
     const backend = onnxBackend(executionProviders(this.opts.gpu === true && gpuFallback === undefined));
+    await this.opts.beforeReady?.(this);
     this.attach(served, backend);
     return this.reportLoad(file, [t0, t1, t2], backend, {
       cacheHit: file.cacheHit,
@@ -363,6 +373,7 @@ export class ModelHost {
     });
     const t2 = performance.now();
     this.digest = artifact.digest;
+    await this.opts.beforeReady?.(this);
     this.attach(served, backend);
     return this.reportLoad(artifact, [t0, t1, t2], backend);
   }

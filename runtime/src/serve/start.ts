@@ -14,6 +14,7 @@ import { EgressError, type EgressPolicy, egressPolicy } from "../net/egress.js";
 import { reportChannelFromEnv } from "../report/reporter.js";
 import { vaultClientFromEnv } from "../vault/env.js";
 import { type Authenticator, loadTokens } from "./auth.js";
+import { attachCapture, type PreparedCapture, prepareCapture } from "./capture/setup.js";
 import { type GrpcListener, startGrpc } from "./grpc/listener.js";
 import { buildHttpApp } from "./http/app.js";
 import { RuntimeMetrics } from "./metrics.js";
@@ -132,6 +133,17 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
+  // Capture: salts and the data key's policy are checked now, so a missing one fails the start (capture/setup.ts).
+  const capture: PreparedCapture | undefined = config.capture
+    ? await prepareCapture(config.capture, {
+        env,
+        pvcRoot: config.pvcRoot,
+        objectStore,
+        vault: () => vaultClientFromEnv(env),
+        format: config.modelFormat,
+        processing: config.modelProcessing !== undefined,
+      })
+    : undefined;
   const limits = { maxRequestRows: config.maxRequestRows, bodyLimitBytes: config.bodyLimitBytes };
   const modelHost = new ModelHost({
     name: config.modelName,
@@ -155,6 +167,17 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     modelCache: modelCacheFor(config, env.LIFTOFF_PATH_PREFIX),
     warn: (message) => logger?.warn(message),
     log: (message) => logger?.info(message),
+    // The capture writer exists before the model turns ready: every answered request can be captured.
+    ...(capture
+      ? {
+          beforeReady: async (host: ModelHost) => {
+            host.capture = await attachCapture(capture, host, metrics.registry, config.feedback, {
+              info: (m) => logger?.info(m),
+              warn: (m) => logger?.warn(m),
+            });
+          },
+        }
+      : {}),
     ...(config.modelFormat === "gguf"
       ? {
           llm: {
@@ -257,6 +280,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     );
     // Asked for the GPU, running on the CPU: said once, led by its reason (docs/modeldeployment.md, "GPU").
     if (r.gpuFallback !== undefined) app.log.warn(`${ModelReason.GPUFallback}: ${r.gpuFallback}`);
+    if (capture) app.log.info(`capturing ${capture.config.sampleRate * 100}% of requests to ${capture.store.describe}`);
   });
 
   const transport = channel ? httpsPush(channel) : undefined;
@@ -284,6 +308,8 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
       // close() waits for in-flight requests; drain() sends queued ones now
       // instead of waiting out --max-latency-ms, so both finish together.
       await Promise.all([app.close(), grpc?.close(), modelHost.drain()]);
+      // Every answered request is in the buffer now: write it all before exiting.
+      await modelHost.capture?.stop();
     })();
     return closing;
   };

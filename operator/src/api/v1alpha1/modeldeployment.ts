@@ -1,7 +1,8 @@
 // ModelDeployment: serve a model from the Liftoff inference runtime, with batching, autoscaling and canaries.
 import { type Static, Type } from "@sinclair/typebox";
+import { CAPTURE_DEFAULTS } from "../../contract/capture.js";
 import { SERVING_DEFAULTS } from "../../contract/serving.js";
-import { NumberMap, Obj, ObjectName, StringEnum } from "../schema.js";
+import { NumberMap, Obj, ObjectName, Quantity, StringEnum } from "../schema.js";
 import {
   ComputeResources,
   Conditions,
@@ -580,6 +581,77 @@ const MonitoringStatus = Obj(
   { description: "Drift and live quality, merged from the ready pods every monitoring period." },
 );
 
+/** What the serving pods record of their traffic (docs/modeldeployment.md, "Capture"; runtime/src/serve/capture/). */
+const Capture = Obj(
+  {
+    uri: Type.String({
+      description:
+        "Root of the capture: pvc://<claim>/<path> (the pods mount the claim read-write) or s3://<bucket>/<prefix> (reached with spec.storage, like the model). Each pod writes below <root>/<pod name>/.",
+      minLength: 1,
+      maxLength: 2048,
+      pattern: "^(pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/[^\\s]+|s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\\s]*)?)$",
+    }),
+    dataSetRef: Type.Optional(
+      Obj(
+        { name: LocalObjectReference.properties.name },
+        {
+          description:
+            "The DataSet whose schema (columns, target, pii) the captured rows follow. Default: the DataSet of model.trainingJobRef's TrainingJob; required for a model.uri.",
+        },
+      ),
+    ),
+    sampleRate: Type.Number({
+      description: "Fraction of requests whose rows are kept (0 < x <= 1; seeded per pod).",
+      exclusiveMinimum: 0,
+      maximum: 1,
+      default: CAPTURE_DEFAULTS.sampleRate,
+    }),
+    maxBytes: Quantity({
+      description: "Most bytes of versions per pod folder; the oldest are deleted beyond it (at least 1Mi).",
+      default: "1Gi",
+    }),
+    retentionHours: Type.Integer({
+      description: "Versions older than this are deleted (by any pod of this ModelDeployment).",
+      minimum: 1,
+      maximum: 8784,
+      default: CAPTURE_DEFAULTS.retentionHours,
+    }),
+    labelWaitSeconds: Type.Integer({
+      description:
+        "How long a row waits in memory for its feedback label (monitoring.feedback) before it is written unlabelled.",
+      minimum: 0,
+      maximum: 86400,
+      default: CAPTURE_DEFAULTS.labelWaitSeconds,
+    }),
+    flushSeconds: Type.Integer({
+      description: "A version is written at least this often while rows are waiting (and at 10,000 rows).",
+      minimum: 1,
+      maximum: 86400,
+      default: CAPTURE_DEFAULTS.flushSeconds,
+    }),
+    encryption: Type.Optional(
+      Obj(
+        {
+          transitKey: Type.String({
+            description: "Vault transit key that wraps each version's data key.",
+            minLength: 1,
+            maxLength: 128,
+            pattern: "^[A-Za-z0-9_-]+$",
+          }),
+        },
+        {
+          description:
+            "Envelope encryption of the versions. Default: the DataSet's spec.encryption. The serving pods' Vault role needs transit/datakey/wrapped/<key> and transit/decrypt/<key>.",
+        },
+      ),
+    ),
+  },
+  {
+    description:
+      "Record sampled raw requests, their predictions and feedback labels as Parquet versions a DataSet can read (source.captured). Models that take raw records only (trained by a TrainingJob).",
+  },
+);
+
 export const ModelDeploymentSpec = Obj(
   {
     model: ModelSource,
@@ -635,6 +707,7 @@ export const ModelDeploymentSpec = Obj(
       ),
     ),
     monitoring: Type.Optional(Monitoring),
+    capture: Type.Optional(Capture),
     networkPolicy: Type.Optional(
       Obj(
         {
@@ -677,6 +750,19 @@ export const ModelDeploymentSpec = Obj(
           "(!has(self.canary.model.trainingJobRef) || !has(self.model.trainingJobRef) || " +
           "self.canary.model.trainingJobRef.name != self.model.trainingJobRef.name))",
         message: "canary.model is the same as model; point the canary at the new model",
+      },
+      {
+        rule: "!has(self.capture) || has(self.capture.dataSetRef) || has(self.model.trainingJobRef)",
+        message:
+          "capture.dataSetRef is required when model.uri is set: the captured rows take the columns of that DataSet's schema",
+      },
+      {
+        rule: "!has(self.capture) || !has(self.model.format) || self.model.format != 'gguf'",
+        message: "capture records tabular raw records; a gguf model has none",
+      },
+      {
+        rule: "!has(self.capture) || (!has(self.model.preprocessing) && !has(self.model.postprocessing))",
+        message: "capture records tabular raw records; a model with preprocessing (files in) has none",
       },
     ],
   },

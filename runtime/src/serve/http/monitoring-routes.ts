@@ -45,6 +45,7 @@ async function feedback(modelHost: ModelHost, req: FastifyRequest, items: Feedba
     modelName: modelHost.name,
     forwarded: req.headers[FORWARDED_HEADER] === "1",
     authorization: req.headers.authorization,
+    onLabel: modelHost.capture ? (id, row, label) => modelHost.capture?.label(id, row, label) : undefined,
   });
 }
 

@@ -92,6 +92,8 @@ export interface FeedbackContext {
   forwarded: boolean;
   authorization: string | undefined;
   timeoutMs?: number;
+  /** Each accepted local label, for the capture writer (joins it to the captured row by id and row). */
+  onLabel?: ((id: string, row: number, label: unknown) => void) | undefined;
 }
 
 async function forward(target: string, items: FeedbackItem[], ctx: FeedbackContext): Promise<number> {
@@ -133,6 +135,12 @@ async function forward(target: string, items: FeedbackItem[], ctx: FeedbackConte
   return body.accepted ?? items.length;
 }
 
+/** Feedback for an id this replica does not know (expired, never made, another caller's): counted, then refused. */
+function unknown(monitor: Monitor, id: string, ttlSeconds: number): RuntimeError {
+  monitor.feedbackUnknown?.inc();
+  return errors.predictionUnknown(id, ttlSeconds);
+}
+
 /**
  * Checks every local item (all or none are counted on this replica), forwards the others to their owners, then
  * counts the local ones. Returns how many were accepted.
@@ -151,14 +159,14 @@ export async function applyFeedback(items: FeedbackItem[], ctx: FeedbackContext)
     const owner = PredictionStore.ownerOf(it.id);
     if (owner !== monitor.owner) {
       const target = ctx.forwarded ? undefined : forwardTarget(owner, monitor.advertise);
-      if (target === undefined) throw errors.predictionUnknown(it.id, store.ttlSeconds);
+      if (target === undefined) throw unknown(monitor, it.id, store.ttlSeconds);
       remote.set(target, [...(remote.get(target) ?? []), it]);
       continue;
     }
     const key = `${it.id}#${it.row}`;
     const found = store.get(it.id, it.row, caller);
     if ("missing" in found) {
-      if (found.missing === "unknown") throw errors.predictionUnknown(it.id, store.ttlSeconds);
+      if (found.missing === "unknown") throw unknown(monitor, it.id, store.ttlSeconds);
       if (found.missing === "row") throw errors.predictionRow(it.id, it.row, store.rowsOf(it.id));
       throw errors.feedbackTwice(it.id, it.row);
     }
@@ -182,6 +190,7 @@ export async function applyFeedback(items: FeedbackItem[], ctx: FeedbackContext)
     const got = store.get(it.id, it.row, caller, true);
     if ("value" in got) {
       quality.record(got.value, actual);
+      ctx.onLabel?.(it.id, it.row, it.label);
       accepted++;
     }
   }

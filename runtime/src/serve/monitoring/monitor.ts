@@ -2,7 +2,7 @@
  * What the serve path calls after each inference: drift counts, the prediction's id for feedback, and the JSON
  * snapshot the operator reads. Built once the model is loaded (the task follows from the baseline and the output).
  */
-import type client from "prom-client";
+import client from "prom-client";
 import type { OutputTensor, Signature } from "../model/loaded-model.js";
 import type { Prepared } from "../validate.js";
 import type { Baseline } from "./baseline.js";
@@ -48,6 +48,8 @@ export class Monitor {
   readonly store: PredictionStore | undefined;
   /** Requests, 5xx and latency over the window (RuntimeMetrics.request feeds it: see ModelHost). */
   readonly serving: ServingWindow;
+  /** liftoff_feedback_unknown_total: feedback for an unknown or expired prediction id (feedback.ts). */
+  readonly feedbackUnknown: client.Counter.Internal | undefined;
   readonly task: Task;
   readonly owner: string;
 
@@ -65,6 +67,13 @@ export class Monitor {
     if (baseline) this.drift = new DriftMonitor(baseline, registry, opts.model, win);
     if (opts.feedback) {
       this.quality = new QualityMonitor(this.task, registry, opts.model, win);
+      this.feedbackUnknown = new client.Counter({
+        name: "liftoff_feedback_unknown_total",
+        help: "Feedback refused because its prediction id is unknown here (expired, never made, or another caller's)",
+        labelNames: ["model"],
+        registers: [registry],
+      }).labels({ model: opts.model });
+      this.feedbackUnknown.inc(0);
       this.store = new PredictionStore({
         maxRows: opts.predictionStoreRows,
         ttlSeconds: opts.predictionTtlSeconds,
