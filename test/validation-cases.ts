@@ -51,6 +51,37 @@ export const INVALID_CASES: InvalidCase[] = [
   },
   {
     kind: "DataSet",
+    what: "captured traffic with two other sources",
+    on: "create",
+    mutate: (m) => {
+      m.spec.source.inline = { data: "a,b\n1,2\n" };
+      m.spec.source.captured = { modelDeploymentRef: { name: "churn" } };
+    },
+    field: "spec.source",
+    message: "captured merges with at most one other source: keep one of http, pvc, inline, postgres or s3 beside it",
+  },
+  {
+    kind: "DataSet",
+    what: "captured traffic without the ModelDeployment that captured it",
+    on: "create",
+    mutate: (m) => {
+      m.spec.source.captured = { maxAgeHours: 24 };
+    },
+    field: "spec.source.captured.modelDeploymentRef",
+    message: "Required value",
+  },
+  {
+    kind: "DataSet",
+    what: "captured traffic of the last 0 hours",
+    on: "create",
+    mutate: (m) => {
+      m.spec.source.captured = { modelDeploymentRef: { name: "churn" }, maxAgeHours: 0 };
+    },
+    field: "spec.source.captured.maxAgeHours",
+    message: "should be greater than or equal to 1",
+  },
+  {
+    kind: "DataSet",
     what: "split fractions sum to 1.2",
     on: "create",
     mutate: (m) => {

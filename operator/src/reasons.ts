@@ -84,6 +84,7 @@ export const Reason = {
   ReportingDisabled: "ReportingDisabled",
   CleanupFailed: "CleanupFailed",
   InUse: "InUse",
+  CaptureSourceNotFound: "CaptureSourceNotFound",
   // TrainingJob (waiting, running, done)
   DataSetNotReady: "DataSetNotReady",
   Training: "Training",

@@ -12,6 +12,7 @@ import { controllerReference, RESOURCES } from "../kube/resources.js";
 import type { KubeObject, OwnerReference } from "../kube/types.js";
 import { type ReportSettings, reportPodParts } from "../report/pod-spec.js";
 import { type VaultSettings, withVaultIdentity } from "../vault/pod-identity.js";
+import { capturedPodParts, type ResolvedCapture } from "./captured.js";
 import { ANNOTATION_GENERATION, CONTAINER, dataSetLabels, dataSetNames } from "./names.js";
 
 const OUTPUT_ROOT = "/data/output";
@@ -64,6 +65,8 @@ export interface JobOptions {
   vault?: VaultSettings | undefined;
   /** The operator's --egress-allow, for the prepare pod of an http source. */
   egressAllow?: string | undefined;
+  /** source.captured resolved from its ModelDeployment (captured.ts); prepare Jobs only. */
+  captured?: ResolvedCapture | undefined;
 }
 
 /** The Vault role the prepare pod logs in as. */
@@ -82,14 +85,21 @@ export function needsVault(ds: DataSet): boolean {
 /** Whether the prepare pod reads or writes s3:// (its source or its output). */
 const usesS3 = (ds: DataSet) => ds.spec.source.s3 !== undefined || ds.spec.output.uri !== undefined;
 
+/**
+ * Whether the pod logs in to Vault: what needsVault says, or captured traffic (its versions may be encrypted with a
+ * transit key the pod unwraps; whether they are is only known when they are read, so it never blocks the Job).
+ */
+const logsInToVault = (ds: DataSet, captured: ResolvedCapture | undefined) => needsVault(ds) || captured !== undefined;
+
 /** The pod template shared by the prepare and the cleanup Job; `args` after the image's entrypoint. */
 function jobObject(
   ds: DataSet,
   name: string,
   args: string[],
   o: JobOptions,
-  extraEnv: KubeObject[] = [],
+  env: KubeObject[] = [],
 ): DesiredObject["object"] {
+  let extraEnv = env;
   const spec = ds.spec;
   const res = { ...DEFAULT_RESOURCES, ...spec.resources };
   const report = o.report ? reportPodParts(o.report) : undefined;
@@ -108,6 +118,20 @@ function jobObject(
     volumes.push({ name: "source", persistentVolumeClaim: { claimName: spec.source.pvc.claimName, readOnly: true } });
     mounts.push({ name: "source", mountPath: SOURCE_ROOT, readOnly: true });
   }
+  if (o.captured) {
+    // A claim the pod already mounts is read there: one claim is never mounted twice in a pod.
+    const mounted: Record<string, string> = {};
+    if (spec.source.pvc) mounted[spec.source.pvc.claimName] = SOURCE_ROOT;
+    if (spec.output.claimName) mounted[spec.output.claimName] = OUTPUT_ROOT;
+    const parts = capturedPodParts(o.captured, mounted);
+    extraEnv = [...extraEnv, parts.env];
+    if (parts.claim) {
+      volumes.push(parts.claim.volume);
+      mounts.push(parts.claim.mount);
+    }
+  }
+  // The capture's store when the DataSet has none of its own (captured.ts refuses two different ones).
+  const storage = usesS3(ds) ? spec.storage : o.captured?.storage;
   if (report) {
     volumes.push(report.volume);
     mounts.push(report.volumeMount);
@@ -125,7 +149,7 @@ function jobObject(
         args,
         env: [
           ...extraEnv,
-          ...(usesS3(ds) ? storagePodEnv(spec.storage) : []),
+          ...storagePodEnv(storage),
           podEnv("scratch", "/scratch"),
           {
             name: POD_ENV.memoryLimit.name,
@@ -148,7 +172,8 @@ function jobObject(
     ],
     volumes,
   };
-  const pod = o.vault && needsVault(ds) ? withVaultIdentity(podSpec as never, o.vault, vaultRole(ds)) : podSpec;
+  const pod =
+    o.vault && logsInToVault(ds, o.captured) ? withVaultIdentity(podSpec as never, o.vault, vaultRole(ds)) : podSpec;
   return {
     apiVersion: "batch/v1",
     kind: "Job",

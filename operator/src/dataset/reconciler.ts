@@ -21,6 +21,7 @@ import type { ReportUpdate } from "../report/router.js";
 import type { ReportRun } from "../report/run-owner.js";
 import { stableStringify } from "../util/stable-json.js";
 import type { VaultSettings } from "../vault/pod-identity.js";
+import { type CaptureResolution, resolveCapture } from "./captured.js";
 import { cleanupJob, needsVault, outputUri, prepareJob, serviceAccount } from "./desired.js";
 import { terminatingStatus, usersOf, versionsInUse } from "./in-use.js";
 import { ANNOTATION_GENERATION, dataSetNames, FINALIZER, LABEL_DATASET } from "./names.js";
@@ -91,7 +92,8 @@ export class DataSetReconciler implements Reconciler {
       );
       return undefined; // the update event brings it back
     }
-    const { job, blocked } = await this.applyChildren(ds, this.blockedNewWork(ds), log, signal);
+    const capture = resolveCapture(ds, (ns, name) => this.o.modelDeployments.get(`${ns}/${name}`));
+    const { job, blocked } = await this.applyChildren(ds, this.blockedNewWork(ds, capture), capture, log, signal);
     const pending = this.pending.get(ds.metadata?.uid ?? "");
     const result = pending && job && pending.result.jobUid === job.metadata?.uid ? pending.result : undefined;
     const pods = job ? this.podsOf(job) : [];
@@ -109,7 +111,7 @@ export class DataSetReconciler implements Reconciler {
    * but not configured. Only new work waits: a published generation, or a Job another operator already created,
    * is left as it is whatever this operator's flags.
    */
-  private blockedNewWork(ds: DataSet): Blocked | undefined {
+  private blockedNewWork(ds: DataSet, capture: CaptureResolution | undefined): Blocked | undefined {
     const job = this.o.jobs.get(
       `${ds.metadata?.namespace ?? ""}/${dataSetNames(ds.metadata?.name ?? "").prepareJob(ds.metadata?.generation ?? 0)}`,
     );
@@ -128,7 +130,8 @@ export class DataSetReconciler implements Reconciler {
           "the spec needs Vault (postgres DSN, hashPII salt, encryption or storage.credentials) but the operator runs without --vault-addr",
       };
     }
-    return undefined;
+    // source.captured names a ModelDeployment that is missing or captures nothing (a change to it requeues: setup.ts).
+    return capture?.blocked;
   }
 
   /**
@@ -138,6 +141,7 @@ export class DataSetReconciler implements Reconciler {
   private async applyChildren(
     ds: DataSet,
     blocked: Blocked | undefined,
+    capture: CaptureResolution | undefined,
     log: Logger,
     signal: AbortSignal,
   ): Promise<{ job: KubeObject | undefined; blocked: Blocked | undefined }> {
@@ -167,6 +171,7 @@ export class DataSetReconciler implements Reconciler {
         report: this.o.report,
         vault: this.o.vault,
         egressAllow: this.o.egressAllow,
+        captured: capture?.capture,
       };
       const desired = prepareJob(ds, settings, inUse);
       try {

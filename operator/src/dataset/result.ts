@@ -29,7 +29,11 @@ export const PrepareOutcome = Type.Object({
     train: Count,
     validation: Count,
     test: Count,
+    /** Of the rows read, those from captured traffic (source.captured). */
+    captured: Type.Optional(Count),
   }),
+  /** Capture versions read (source.captured). */
+  capturedVersions: Type.Optional(Count),
   task: Type.Union([Type.Literal("regression"), Type.Literal("binary"), Type.Literal("multiclass")]),
   columns: Type.Array(ColumnSummary, { maxItems: 1024 }),
   notes: Type.Array(Type.String({ maxLength: 1024 }), { maxItems: 16 }),

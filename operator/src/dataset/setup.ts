@@ -1,10 +1,12 @@
 // DataSet's SetupWithManager: its caches (DataSets; the Jobs, ServiceAccounts and prepare pods it owns, by label;
 // the TrainingJobs and ModelDeployments that may use it), the controller, and its handler on the report endpoint.
+import type { DataSet, ModelDeployment } from "../api/v1alpha1/index.js";
 import type { Controller } from "../controller/controller.js";
 import { RESOURCES } from "../kube/resources.js";
 import type { Manager } from "../manager.js";
 import { LABEL_DATASET } from "./names.js";
 import { DataSetReconciler } from "./reconciler.js";
+import { published } from "./status.js";
 
 export function setupDataSet(mgr: Manager): Controller {
   const dataSets = mgr.cache(RESOURCES.DataSet);
@@ -42,7 +44,27 @@ export function setupDataSet(mgr: Manager): Controller {
     .watches(pods, byLabel)
     // A DataSet being deleted waits for its users: each change to one (its deletion above all) requeues it.
     .watches(trainingJobs, (tj) => inNamespace(tj, tj.spec.dataSetRef.name))
-    .watches(modelDeployments, (m) => inNamespace(m, m.spec.monitoring?.drift?.baselineDataSetRef?.name));
+    // … and a DataSet reading a ModelDeployment's captured traffic waits for it (and its spec.capture) to appear.
+    .watches(modelDeployments, (m) => [
+      ...inNamespace(m, m.spec.monitoring?.drift?.baselineDataSetRef?.name),
+      ...readersOfCapture(m, dataSets.list() as DataSet[]),
+    ]);
   mgr.reports.router.register("DataSet", reconciler.handleReport);
   return controller;
+}
+
+/**
+ * The DataSets in the ModelDeployment's namespace whose source.captured names it and whose generation is not yet
+ * published (a published one reads the capture no more; the ModelDeployment's frequent status writes skip it).
+ */
+function readersOfCapture(m: ModelDeployment, dataSets: readonly DataSet[]): string[] {
+  const ns = m.metadata?.namespace;
+  return dataSets
+    .filter(
+      (ds) =>
+        ds.metadata?.namespace === ns &&
+        ds.spec.source.captured?.modelDeploymentRef.name === m.metadata?.name &&
+        !published(ds),
+    )
+    .map((ds) => `${ns}/${ds.metadata?.name}`);
 }

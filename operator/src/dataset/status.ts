@@ -31,7 +31,7 @@ export function computeStatus(ds: DataSet, o: DataSetObserved, now: () => string
   // A reported outcome lives only in the status once written: keep it while it still describes this generation.
   if (!o.result && !o.blocked && keepsOutcome(ds, o.job)) return structuredClone(prev);
   const status: DataSetStatus = {};
-  for (const k of ["rows", "columns", "digest", "output", "version", "task", "notes"] as const) {
+  for (const k of ["rows", "columns", "digest", "output", "version", "task", "notes", "capturedVersions"] as const) {
     if (prev[k] !== undefined) (status as Record<string, unknown>)[k] = prev[k];
   }
   const name = o.job?.metadata?.name ?? "the prepare Job";
@@ -57,7 +57,13 @@ export function computeStatus(ds: DataSet, o: DataSetObserved, now: () => string
     status.task = out.task;
     if (out.notes.length > 0) status.notes = out.notes;
     else delete status.notes;
-    const msg = `${out.rows.total} rows (train ${out.rows.train}, validation ${out.rows.validation}, test ${out.rows.test}) published as ${status.version}${out.encrypted ? ", encrypted" : ""}`;
+    if (out.capturedVersions !== undefined) status.capturedVersions = out.capturedVersions;
+    else delete status.capturedVersions;
+    const captured =
+      out.rows.captured !== undefined
+        ? `; ${out.rows.captured} of the ${out.rows.read} rows read from ${out.capturedVersions ?? 0} capture versions`
+        : "";
+    const msg = `${out.rows.total} rows (train ${out.rows.train}, validation ${out.rows.validation}, test ${out.rows.test}) published as ${status.version}${out.encrypted ? ", encrypted" : ""}${captured}`;
     conditions = cond(true, false, false, Reason.Prepared, msg);
   } else if (r?.phase === "failed" && PREPARE_RETRIED_REASONS.has(r.reason) && !jobCondition(o.job, "Failed")) {
     // Vault or the store did not answer: the Job retries with back-off, so this is not (yet) a failure.

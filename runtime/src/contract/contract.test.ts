@@ -219,6 +219,25 @@ const PODS: [string, Built[]][] = [
       }).object,
     ],
   ],
+  [
+    "DataSet prepare Job merging captured traffic into its source",
+    [
+      prepareJob(
+        dataSet({
+          source: {
+            pvc: { claimName: "raw", path: "penguins.csv" },
+            captured: { modelDeploymentRef: { name: "penguins" }, maxAgeHours: 168, labelled: true },
+          },
+        }),
+        {
+          runtimeImage: IMAGE,
+          report,
+          vault,
+          captured: { modelDeployment: "penguins", uri: "pvc://capture/penguins" },
+        },
+      ).object,
+    ],
+  ],
   ["DataSet cleanup Job", [cleanupJob(dataSet({}), { runtimeImage: IMAGE, report, vault }).object]],
   ["TrainingJob, plain", trainingObjects(trainingJob, { runtimeImage: IMAGE, data: data(false) }).map((d) => d.object)],
   [

@@ -39,6 +39,22 @@ export const DATASET_DEFAULTS = {
   encryptionVaultRole: "liftoff-dataset",
 } as const;
 
+/** spec.source.captured's defaults: the last week of traffic, only rows whose feedback label arrived. */
+export const CAPTURED_DEFAULTS = { maxAgeHours: 168, labelled: true } as const;
+
+/**
+ * LIFTOFF_CAPTURED_SOURCE (POD_ENV.capturedSource): source.captured as the operator resolved it from the
+ * ModelDeployment, for the prepare pod (runtime/src/prepare/captured-source.ts).
+ */
+export interface CapturedSourceEnv {
+  /** The ModelDeployment whose capture is read (messages name it). */
+  modelDeployment: string;
+  /** Its spec.capture.uri: pvc://claim/path or s3://bucket/prefix. */
+  uri: string;
+  /** Where the pod reads it: the folder on the mounted claim, or the s3:// URI itself. */
+  root: string;
+}
+
 /**
  * Reasons of a failed prepare run that may pass on a later attempt (the source, Vault or the object store did not
  * answer): prepare exits 1 for them, so the Job retries with back-off, and the operator shows the DataSet as

@@ -135,6 +135,11 @@ export const POD_ENV = {
     meaning: "the container's memory limit, bytes",
   },
   cpuLimit: { name: "LIFTOFF_CPU_LIMIT", readBy: ["prepare"], meaning: "the container's CPU limit, cores" },
+  capturedSource: {
+    name: "LIFTOFF_CAPTURED_SOURCE",
+    readBy: ["prepare"],
+    meaning: "source.captured resolved from its ModelDeployment: capture uri and where the pod reads it (JSON)",
+  },
   keepVersions: {
     name: "LIFTOFF_KEEP_VERSIONS",
     readBy: ["prepare"],

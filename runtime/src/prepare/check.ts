@@ -47,7 +47,7 @@ export async function checkSchema(
 ): Promise<CheckResult> {
   const file = lit(typedFile);
   try {
-    await db.run(`COPY (${typedSql(raw.from, columns)}) TO ${file} (${parquetWrite("lz4_raw", threads)})`);
+    await db.run(`COPY (${typedSql(raw.from, columns, raw.carry)}) TO ${file} (${parquetWrite("lz4_raw", threads)})`);
   } catch (err) {
     throw describeReadError(err, source);
   }

@@ -7,26 +7,36 @@ import { castSql, hmacSql, ident, lit } from "./sql.js";
 
 export const typedName = (i: number) => `__c${i}`;
 
+/** The column that tells captured rows (captured-source.ts) from the primary source's, until after cleaning. */
+export const SOURCE_COLUMN = "__source";
+export const CAPTURED = "captured";
+
 /**
  * The column names the pipeline adds itself (clean.ts, pipeline.ts, split.ts, thresholds.ts): a source or schema
  * column of the same name would overwrite one of them and corrupt the split or the statistics without an error.
  * The API (and specWithDefaults, for local manifests) refuses every schema column name starting with "__"; a source
  * header is refused only for these names (other "__" columns, e.g. pandas' __index_level_0__, are never read).
  */
-const RESERVED_COLUMNS = ["__row", "__key", "__sample", "__part", "__nulls", "__h"];
+const RESERVED_COLUMNS = ["__row", "__key", "__sample", "__part", "__nulls", "__h", "__source"];
 
 export const isReservedColumn = (name: string) => RESERVED_COLUMNS.includes(name) || /^__c[0-9]+$/.test(name);
 
 export const RESERVED_HINT = `names starting with "__" are reserved for prepare's own columns (${RESERVED_COLUMNS.join(", ")}, __c<n>)`;
 
-export function typedSql(from: string, columns: Plan["columns"]): string {
+/** `carry`: columns passed through as they are (__source, when captured traffic is merged in). */
+export function typedSql(from: string, columns: Plan["columns"], carry: readonly string[] = []): string {
   const casts = columns.map((c, i) => `${castSql(ident(c.name), c.type)} AS ${typedName(i)}`);
   const missing = columns.map((c) => `CAST(${ident(c.name)} IS NULL AS INTEGER)`).join(" + ");
-  return `SELECT ${casts.join(", ")}, ${missing} AS __nulls FROM ${from}`;
+  return `SELECT ${[...casts, ...carry.map(ident)].join(", ")}, ${missing} AS __nulls FROM ${from}`;
 }
 
-export function cleanSql(typedFile: string, plan: Plan, salts: Map<string, Buffer>): string {
+/**
+ * `captured`: the typed file holds __source (captured-source.ts); captured rows skip hashPII (the serving pod hashed
+ * them with the same salt already) and __source is dropped after the row steps.
+ */
+export function cleanSql(typedFile: string, plan: Plan, salts: Map<string, Buffer>, captured = false): string {
   const names = plan.columns.map((c, i) => `${typedName(i)} AS ${ident(c.name)}`);
+  if (captured) names.push(ident(SOURCE_COLUMN));
   let sql = `SELECT file_row_number AS __row, ${names.join(", ")} FROM read_parquet(${lit(typedFile)}, file_row_number=true)`;
   for (const step of plan.rowSteps) {
     switch (step.kind) {
@@ -42,7 +52,11 @@ export function cleanSql(typedFile: string, plan: Plan, salts: Map<string, Buffe
       }
       case "hashPII": {
         const salt = salts.get(`${step.salt.path}#${step.salt.key}`) as Buffer;
-        const items = step.columns.map((c) => `${hmacSql(ident(c), salt)} AS ${ident(c)}`);
+        const hash = (c: string) =>
+          captured
+            ? `CASE WHEN ${ident(SOURCE_COLUMN)} = ${lit(CAPTURED)} THEN ${ident(c)} ELSE ${hmacSql(ident(c), salt)} END`
+            : hmacSql(ident(c), salt);
+        const items = step.columns.map((c) => `${hash(c)} AS ${ident(c)}`);
         if (items.length > 0) sql = `SELECT * REPLACE (${items.join(", ")}) FROM (${sql})`;
         break;
       }
@@ -51,7 +65,7 @@ export function cleanSql(typedFile: string, plan: Plan, salts: Map<string, Buffe
         break;
     }
   }
-  return sql;
+  return captured ? `SELECT * EXCLUDE (${ident(SOURCE_COLUMN)}) FROM (${sql})` : sql;
 }
 
 /**

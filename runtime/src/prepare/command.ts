@@ -5,19 +5,22 @@
 import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { PREPARE_RETRIED_REASONS } from "../contract/dataset.js";
+import { type CapturedSourceEnv, PREPARE_RETRIED_REASONS } from "../contract/dataset.js";
+import { POD_ENV } from "../contract/pod-env.js";
 import type { ReportUpdate } from "../contract/report.js";
+import { storageNeedsVault } from "../contract/storage.js";
 import { EgressError, egressPolicy } from "../net/egress.js";
 import { ReportError, reporterFromEnv } from "../report/reporter.js";
 import { isS3Uri, openS3 } from "../s3-uri.js";
 import { type VaultKvClient, vaultClientFromEnv } from "../vault/index.js";
+import { type CapturedContext, type LoadedCaptured, loadCaptured } from "./captured-source.js";
 import { noSpaceError, PrepareError, PrepareReason, type PrepareReasonName, storageFailure } from "./errors.js";
 import { PREPARE_HELP } from "./help.js";
 import { removeAllVersions } from "./output.js";
 import { type PrepareResult, type PrepareSecrets, runPrepare } from "./pipeline.js";
 import { cleanCrashedWrites, publishToS3, removeAllS3Versions } from "./s3-output.js";
 import { openSource } from "./source.js";
-import { loadSpecFile, type PrepareSpec, specWithDefaults } from "./spec.js";
+import { type CapturedSpec, loadSpecFile, type PrepareSpec, specWithDefaults } from "./spec.js";
 import { statusSummary } from "./summary.js";
 
 const EXIT_PERMANENT = 3;
@@ -39,6 +42,17 @@ function vaultError(err: unknown): Error {
     return new PrepareError(reason as PrepareReasonName, (err as Error).message);
   }
   return err as Error;
+}
+
+/** Whether the spec reads Vault besides captured traffic: a postgres DSN, a hashPII salt, encryption, S3 keys. */
+function needsVault(spec: PrepareSpec): boolean {
+  const s3 = spec.source.s3 !== undefined || spec.output.uri !== undefined;
+  return (
+    spec.source.postgres !== undefined ||
+    spec.encryption !== undefined ||
+    spec.transforms.some((t) => t.type === "hashPII") ||
+    (s3 && storageNeedsVault(spec.storage))
+  );
 }
 
 /** The admin's egress allow-list; a malformed one fails the run with the entry it cannot read. */
@@ -65,6 +79,31 @@ function threads(env: NodeJS.ProcessEnv): number {
 /** LIFTOFF_KEEP_VERSIONS: the version folders in use, which pruning keeps (the operator's in-use protection). */
 function keepVersions(env: NodeJS.ProcessEnv): string[] {
   return (env.LIFTOFF_KEEP_VERSIONS ?? "").split(",").filter((v) => /^[0-9a-f]{64}$/.test(v));
+}
+
+/** source.captured's reader, from LIFTOFF_CAPTURED_SOURCE (the operator's resolution of the ModelDeployment). */
+function capturedFrom(
+  spec: CapturedSpec,
+  env: NodeJS.ProcessEnv,
+  inRoot: (p: string) => string,
+  unwrap: CapturedContext["unwrap"],
+  s3: CapturedContext["s3"],
+): (scratch: string) => Promise<LoadedCaptured> {
+  return async (scratch) => {
+    const raw = env[POD_ENV.capturedSource.name];
+    let resolved: CapturedSourceEnv;
+    try {
+      resolved = JSON.parse(raw ?? "") as CapturedSourceEnv;
+      if (typeof resolved?.root !== "string" || typeof resolved.uri !== "string") throw new Error("no root or uri");
+    } catch {
+      throw new PrepareError(
+        PrepareReason.InvalidSpec,
+        `source.captured needs ${POD_ENV.capturedSource.name} (JSON: modelDeployment, uri, root), set by the operator; a local run sets it by hand`,
+      );
+    }
+    resolved = { ...resolved, root: isS3Uri(resolved.root) ? resolved.root : inRoot(resolved.root) };
+    return loadCaptured(spec, { resolved, unwrap, s3 }, scratch);
+  };
 }
 
 export async function prepareMain(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -122,14 +161,28 @@ export async function prepareMain(argv: string[], env: NodeJS.ProcessEnv): Promi
       ? loadSpecFile(values.spec as string)
       : specWithDefaults(JSON.parse(env.LIFTOFF_DATASET_SPEC ?? "null"));
     const egress = allowList(env);
-    vault = await secretsFromEnv(env);
+    // A spec that needs Vault only for captured traffic logs in when a version is encrypted (or the capture's S3
+    // keys are in Vault): an unencrypted capture needs no Vault role. Any other need logs in at once, as before.
+    const lazy = spec.source.captured !== undefined && !needsVault(spec);
+    vault = lazy ? undefined : await secretsFromEnv(env);
     const secrets: PrepareSecrets | undefined = vault;
+    const login = async () => {
+      vault ??= await secretsFromEnv(env);
+      return vault;
+    };
+    const unwrap = env.LIFTOFF_VAULT_ADDR
+      ? async (key: string, wrapped: string) => {
+          const v = (await login().catch((err: unknown) => Promise.reject(vaultError(err)))) as VaultKvClient;
+          return v.unwrapDataKey(key, wrapped);
+        }
+      : undefined;
+    const s3KeysInVault = Boolean(env[POD_ENV.s3VaultKvPath.name] || env[POD_ENV.s3VaultAwsPath.name]);
     const scratch = inRoot(
       (values.scratch as string | undefined) ??
         env.LIFTOFF_SCRATCH ??
         path.join(tmpdir(), `liftoff-prepare-${process.pid}`),
     );
-    const s3 = (uri: string) => openS3(uri, env, vault);
+    const s3 = async (uri: string) => openS3(uri, env, lazy && s3KeysInVault ? await login() : vault);
     // An s3:// output: the version is published in scratch, then uploaded (s3-output.ts).
     const s3Out = isS3Uri(out) ? await s3(out) : undefined;
     if (s3Out) {
@@ -146,6 +199,7 @@ export async function prepareMain(argv: string[], env: NodeJS.ProcessEnv): Promi
         http: { egress },
         s3,
       }),
+      ...(spec.source.captured ? { captured: capturedFrom(spec.source.captured, env, inRoot, unwrap, s3) } : {}),
       ...(secrets ? { secrets } : {}),
       threads: threads(env),
       memoryLimit: memoryLimit(env),

@@ -9,6 +9,8 @@ export const PREPARE_HELP = `usage: liftoff-runtime prepare --spec <DataSet mani
 
 Vault (hashPII salts, postgres DSN, encryption keys): LIFTOFF_VAULT_ADDR, _CACERT, _ROLE, _AUTH_MOUNT, _TOKEN_FILE.
 Limits: LIFTOFF_MEMORY_LIMIT (bytes; DuckDB gets 60%), LIFTOFF_CPU_LIMIT (cores; DuckDB threads).
+source.captured: LIFTOFF_CAPTURED_SOURCE, JSON {"modelDeployment", "uri", "root"}: root is the capture's folder
+(or its s3:// URI) that the ModelDeployment's pods write (the operator resolves it from spec.capture.uri).
 Versions in use, kept beyond spec.retainVersions: LIFTOFF_KEEP_VERSIONS (hex digests, comma-separated).
 Egress: an http source may reach only public addresses unless LIFTOFF_EGRESS_ALLOW (CIDRs, host names, .suffixes)
 opens more (the operator sets it from --egress-allow).`;

@@ -13,6 +13,7 @@ import {
   type StatsJson,
 } from "../contract/artifacts.js";
 import { DEFAULT_SEGMENT_SIZE, encryptBuffer, encryptFile } from "../crypto/segments.js";
+import { capturedSql, type LoadedCaptured, mergedRelation } from "./captured-source.js";
 import { checkSchema } from "./check.js";
 import { cleanSql, maybeMissing } from "./clean.js";
 import { lockConfiguration, openDuckDB, restrictFiles } from "./duckdb.js";
@@ -22,7 +23,7 @@ import { createStaging, publish } from "./output.js";
 import { type Plan, planOf } from "./plan.js";
 import { type RawRelation, rawRelation, schemaColumnsOf } from "./read.js";
 import type { LoadedSource } from "./source.js";
-import type { PrepareSpec } from "./spec.js";
+import { ONE_SOURCE, type PrepareSpec } from "./spec.js";
 import {
   MAX_SPLIT_ROWS,
   orderKeySql,
@@ -50,8 +51,10 @@ export interface PrepareOptions {
   out: string;
   /** Private working space (DuckDB's database and spill files, plaintext before encryption). */
   scratch: string;
-  /** Opens the source as a relation DuckDB can read. */
+  /** Opens the source as a relation DuckDB can read (not called when the spec has only source.captured). */
   source: (db: DuckDBConnection, scratch: string) => Promise<LoadedSource>;
+  /** Reads source.captured's versions into scratch (captured-source.ts); required when the spec has it. */
+  captured?: (scratch: string) => Promise<LoadedCaptured>;
   secrets?: PrepareSecrets;
   threads?: number;
   /** DuckDB memory_limit, e.g. "768MB". */
@@ -69,6 +72,8 @@ export interface PrepareResult {
   preprocessing: PreprocessingJson;
   notes: string[];
   encrypted: boolean;
+  /** source.captured: the rows it added (after its labelled filter) and the versions read. */
+  captured?: { rows: number; versions: number };
 }
 
 function needSecrets(o: PrepareOptions, what: string): PrepareSecrets {
@@ -91,6 +96,58 @@ async function salts(plan: Plan, o: PrepareOptions): Promise<Map<string, Buffer>
   return out;
 }
 
+/** Whether the spec names a source besides source.captured. */
+const hasPrimarySource = (spec: PrepareSpec) =>
+  (["http", "pvc", "inline", "postgres", "s3"] as const).some((k) => spec.source[k] !== undefined);
+
+async function loadCaptured(o: PrepareOptions): Promise<LoadedCaptured> {
+  if (!o.captured) {
+    throw new PrepareError(
+      PrepareReason.InvalidSpec,
+      "source.captured needs the capture's location (LIFTOFF_CAPTURED_SOURCE, set by the operator)",
+    );
+  }
+  return o.captured(o.scratch);
+}
+
+/**
+ * The raw relation with the captured rows after the primary source's (or alone), their count, and the label that
+ * names both. No captured row: a note when there is another source, TooFewRows when there is not.
+ */
+async function mergeCaptured(
+  db: DuckDBConnection,
+  primary: RawRelation | undefined,
+  primaryLabel: string | undefined,
+  files: LoadedCaptured,
+  spec: PrepareSpec,
+  notes: string[],
+): Promise<{ raw: RawRelation; captured: NonNullable<PrepareResult["captured"]>; label: string }> {
+  const sql = files.files.length > 0 ? await capturedSql(db, files, spec) : undefined;
+  const rows = sql ? Number((await db.runAndReadAll(`SELECT count(*) FROM (${sql})`)).getRowsJS()[0]?.[0] ?? 0) : 0;
+  const captured = { rows, versions: files.files.length };
+  const maxAge = spec.source.captured?.maxAgeHours;
+  const none =
+    files.files.length === 0
+      ? `${files.label} has no version younger than ${maxAge} hours`
+      : rows === 0
+        ? `${files.label} has no ${spec.source.captured?.labelled === false ? "" : "labelled "}rows in its ${files.files.length} version${files.files.length > 1 ? "s" : ""} younger than ${maxAge} hours`
+        : undefined;
+  if (none && !primary) {
+    throw new PrepareError(
+      PrepareReason.TooFewRows,
+      `${none}; wait for traffic (and its feedback labels), or raise source.captured.maxAgeHours`,
+    );
+  }
+  if (none) notes.push(`${none}: the data holds ${primaryLabel} only`);
+  if (files.pruned > 0) {
+    notes.push(
+      `${files.pruned} capture version${files.pruned > 1 ? "s were" : " was"} pruned by the serving pods while being read, and skipped`,
+    );
+  }
+  const label = primaryLabel ? `${primaryLabel} + ${files.label}` : files.label;
+  return { raw: mergedRelation(primary, rows > 0 ? sql : undefined, spec), captured, label };
+}
+
 export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
   const spec: PrepareSpec = o.spec;
   const progress = o.progress ?? (() => undefined);
@@ -111,32 +168,45 @@ export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
   });
   try {
     progress("reading source");
-    const loaded = await o.source(db, o.scratch);
+    const loaded = hasPrimarySource(spec) ? await o.source(db, o.scratch) : undefined;
+    const capturedFiles = spec.source.captured ? await loadCaptured(o) : undefined;
     // Only the source's folder, scratch and the output folder are readable or writable from SQL from here on.
-    await restrictFiles(db, [o.scratch, o.out, ...(loaded.file ? [path.dirname(loaded.file)] : [])]);
-    const raw: RawRelation = loaded.table
-      ? { from: loaded.table, names: loaded.names ?? [], headerLines: 0 }
-      : await rawRelation(db, loaded.file as string, spec);
-    schemaColumnsOf(raw, spec);
+    await restrictFiles(db, [o.scratch, o.out, ...(loaded?.file ? [path.dirname(loaded.file)] : [])]);
+    let raw: RawRelation | undefined = !loaded
+      ? undefined
+      : loaded.table
+        ? { from: loaded.table, names: loaded.names ?? [], headerLines: 0 }
+        : await rawRelation(db, loaded.file as string, spec);
+    if (raw) schemaColumnsOf(raw, spec);
+    const notes: string[] = [];
+    let label = loaded?.label ?? "";
+    let captured: PrepareResult["captured"];
+    if (capturedFiles) {
+      const merged = await mergeCaptured(db, raw, loaded?.label, capturedFiles, spec, notes);
+      raw = merged.raw;
+      captured = merged.captured;
+      label = merged.label;
+    }
+    if (!raw) throw new PrepareError(PrepareReason.InvalidSpec, ONE_SOURCE);
     progress("checking schema");
     const typedFile = path.join(work, "typed.parquet");
     // The parse streams; more memory would only let finished batches queue for the ordered Parquet writer, so peak
     // RSS would grow with the source (up to memory_limit). A quarter of the limit (at least 128 MB) bounds that.
     await db.run(`SET memory_limit = '${Math.max(128, Math.floor(megabytes(memoryLimit) / 4))}MB'`);
-    const check = await checkSchema(db, raw, plan.columns, loaded.label, typedFile, threads).finally(() =>
+    const check = await checkSchema(db, raw, plan.columns, label, typedFile, threads).finally(() =>
       db.run(`SET memory_limit = ${lit(memoryLimit)}`),
     );
     await lockConfiguration(db); // the last setting changed: from here on no statement can change one
     if (check.rows > MAX_SPLIT_ROWS) {
       throw new PrepareError(
         PrepareReason.SourceTooLarge,
-        `${loaded.label} has ${check.rows} rows; prepare splits at most ${MAX_SPLIT_ROWS}: split the source into several DataSets`,
+        `${label} has ${check.rows} rows; prepare splits at most ${MAX_SPLIT_ROWS}: split the source into several DataSets`,
       );
     }
     const saltValues = await salts(plan, o);
 
     progress("cleaning");
-    await db.run(`CREATE VIEW clean AS ${cleanSql(typedFile, plan, saltValues)}`);
+    await db.run(`CREATE VIEW clean AS ${cleanSql(typedFile, plan, saltValues, raw.carry !== undefined)}`);
     await db.run(
       `CREATE VIEW keyed AS SELECT *, ${orderKeySql("__row", spec.split.seed)} AS __key, ${sampleHashSql("__row")} AS __sample FROM clean`,
     );
@@ -171,7 +241,6 @@ export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
     }
 
     progress("splitting");
-    const notes: string[] = [];
     let stratified = false;
     let classes: string[] | undefined;
     if (classification) {
@@ -300,6 +369,7 @@ export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
         preprocessing,
         notes,
         encrypted,
+        ...(captured ? { captured } : {}),
       };
     } catch (err) {
       await rm(staging, { recursive: true, force: true });

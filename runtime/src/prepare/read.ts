@@ -15,6 +15,8 @@ export interface RawRelation {
   names: string[];
   /** Lines before the first data row (1 for a CSV header), to turn row numbers into line numbers. */
   headerLines: number;
+  /** Columns besides the schema's carried unchanged into the typed file (captured-source.ts: __source). */
+  carry?: string[];
 }
 
 /** Fields of one CSV line, honouring the quote character (doubled quotes inside quotes). */

@@ -9,7 +9,7 @@ import { PrepareError, PrepareReason, storageFailure } from "./errors.js";
 import { downloadHttp, type HttpLimits } from "./http-source.js";
 import type { PrepareSecrets } from "./pipeline.js";
 import { copyPostgres } from "./postgres-source.js";
-import type { PrepareSpec } from "./spec.js";
+import { ONE_SOURCE, type PrepareSpec } from "./spec.js";
 
 export interface LoadedSource {
   /** A file DuckDB reads in the spec's format … */
@@ -80,6 +80,6 @@ export function openSource(spec: PrepareSpec, ctx: SourceContext) {
       const names = await copyPostgres(db, dsn, s.postgres.query, "pg_raw");
       return { table: "pg_raw", names, label: "the postgres query" };
     }
-    throw new PrepareError(PrepareReason.InvalidSpec, "set exactly one data source: http, pvc, inline, postgres or s3");
+    throw new PrepareError(PrepareReason.InvalidSpec, ONE_SOURCE);
   };
 }

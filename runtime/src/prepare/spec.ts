@@ -3,7 +3,13 @@
 // server validated it there; here only what a hand-written local manifest could get wrong is checked again.
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
-import { CSV_DEFAULTS, DATASET_DEFAULTS, PANDAS_NA_VALUES, SPLIT_DEFAULTS } from "../contract/dataset.js";
+import {
+  CAPTURED_DEFAULTS,
+  CSV_DEFAULTS,
+  DATASET_DEFAULTS,
+  PANDAS_NA_VALUES,
+  SPLIT_DEFAULTS,
+} from "../contract/dataset.js";
 import type { ObjectStorageSpec } from "../contract/storage.js";
 import { RESERVED_HINT } from "./clean.js";
 import { PrepareError, PrepareReason } from "./errors.js";
@@ -20,6 +26,12 @@ interface TransformSpec {
   saltSecret?: VaultRef;
 }
 
+export interface CapturedSpec {
+  modelDeploymentRef: { name: string };
+  maxAgeHours: number;
+  labelled: boolean;
+}
+
 export interface PrepareSpec {
   source: {
     http?: { url: string };
@@ -27,6 +39,8 @@ export interface PrepareSpec {
     inline?: { data: string };
     postgres?: { query: string; dsnSecret: VaultRef };
     s3?: { uri: string };
+    /** Traffic a ModelDeployment captured (captured-source.ts): alone, or merged with the one source above. */
+    captured?: CapturedSpec;
   };
   format: "csv" | "jsonl" | "parquet";
   csv: { delimiter: string; header: boolean; quote: string; naValues: string[] };
@@ -47,7 +61,9 @@ export interface PrepareSpec {
  * and that what specWithDefaults returns is a valid API spec again.
  */
 export interface DataSetSpecInput {
-  source?: PrepareSpec["source"];
+  source?: Omit<PrepareSpec["source"], "captured"> & {
+    captured?: { modelDeploymentRef: { name: string }; maxAgeHours?: number; labelled?: boolean };
+  };
   format?: PrepareSpec["format"];
   csv?: Partial<PrepareSpec["csv"]>;
   schema?: { columns?: { name: string; type: ColumnType; pii?: boolean }[]; target?: string };
@@ -59,6 +75,12 @@ export interface DataSetSpecInput {
   storage?: ObjectStorageSpec;
 }
 
+/** The API's CEL messages (operator/src/api/v1alpha1/dataset.ts), for a local manifest. */
+export const ONE_SOURCE =
+  "set exactly one data source: http, pvc, inline, postgres or s3 (or captured, alone or with one of them)";
+const CAPTURED_PLUS_ONE =
+  "captured merges with at most one other source: keep one of http, pvc, inline, postgres or s3 beside it, or none";
+
 const bad = (message: string) => new PrepareError(PrepareReason.InvalidSpec, message);
 
 /** A DataSet manifest or its bare spec (free-form until checked) → the spec with the API's defaults filled in. */
@@ -68,7 +90,10 @@ export function specWithDefaults(raw: unknown): PrepareSpec {
   if (!found || typeof found !== "object") throw bad("the manifest has no DataSet spec");
   const spec = found as DataSetSpecInput;
   const sources = (["http", "pvc", "inline", "postgres", "s3"] as const).filter((k) => spec.source?.[k]);
-  if (sources.length !== 1) throw bad("set exactly one data source: http, pvc, inline, postgres or s3");
+  const captured = spec.source?.captured;
+  if (!captured && sources.length !== 1) throw bad(ONE_SOURCE);
+  if (captured && sources.length > 1) throw bad(CAPTURED_PLUS_ONE);
+  if (captured && !captured.modelDeploymentRef?.name) throw bad("source.captured needs modelDeploymentRef.name");
   const columns = spec.schema?.columns;
   if (!Array.isArray(columns) || columns.length === 0) throw bad("schema.columns must list the columns");
   const reserved = columns.find((c) => c.name.startsWith("__"));
@@ -83,8 +108,11 @@ export function specWithDefaults(raw: unknown): PrepareSpec {
     throw bad("split fractions train + validation + test must sum to 1");
   }
   return {
-    // Exactly one source is set (checked above).
-    source: spec.source as PrepareSpec["source"],
+    // Exactly one source is set, or captured with at most one (checked above).
+    source: {
+      ...(spec.source as PrepareSpec["source"]),
+      ...(captured ? { captured: { ...CAPTURED_DEFAULTS, ...captured } } : {}),
+    },
     format: spec.format ?? DATASET_DEFAULTS.format,
     csv: { ...CSV_DEFAULTS, naValues: PANDAS_NA_VALUES, ...spec.csv },
     schema: {

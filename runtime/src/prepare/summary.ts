@@ -37,7 +37,8 @@ function columnSummary(s: ColumnStats, encrypted: boolean): StatusColumn {
 export function statusSummary(r: PrepareResult): Record<string, unknown> {
   return {
     digest: r.digest,
-    rows: r.rows,
+    rows: r.captured ? { ...r.rows, captured: r.captured.rows } : r.rows,
+    ...(r.captured ? { capturedVersions: r.captured.versions } : {}),
     task: r.preprocessing.target.task,
     columns: r.stats.columns.map((s) => columnSummary(s, r.encrypted)),
     notes: r.notes,

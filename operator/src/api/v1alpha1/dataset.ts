@@ -1,8 +1,22 @@
 // DataSet: collect, clean, normalise, split, store and encrypt training data; publish its statistics.
 import { type Static, Type } from "@sinclair/typebox";
-import { CSV_DEFAULTS, DATASET_DEFAULTS, PANDAS_NA_VALUES, SPLIT_DEFAULTS } from "../../contract/dataset.js";
+import {
+  CAPTURED_DEFAULTS,
+  CSV_DEFAULTS,
+  DATASET_DEFAULTS,
+  PANDAS_NA_VALUES,
+  SPLIT_DEFAULTS,
+} from "../../contract/dataset.js";
 import { IntegerMap, NamedList, NumberMap, Obj, Quantity, StringEnum } from "../schema.js";
-import { Conditions, ObjectStorage, ObservedGeneration, S3Uri, VaultSecretRef, VolumeLocation } from "./common.js";
+import {
+  Conditions,
+  LocalObjectReference,
+  ObjectStorage,
+  ObservedGeneration,
+  S3Uri,
+  VaultSecretRef,
+  VolumeLocation,
+} from "./common.js";
 
 const ColumnName = Type.String({
   description: "Column name as it appears in the source.",
@@ -59,13 +73,42 @@ const DataSetSource = Obj(
         { description: "Read the data from object storage (S3 or an S3-compatible store)." },
       ),
     ),
+    captured: Type.Optional(
+      Obj(
+        {
+          modelDeploymentRef: LocalObjectReference,
+          maxAgeHours: Type.Integer({
+            description: "Only capture versions written less than this many hours ago are read.",
+            minimum: 1,
+            maximum: 8760,
+            default: CAPTURED_DEFAULTS.maxAgeHours,
+          }),
+          labelled: Type.Boolean({
+            description:
+              "Keep only captured rows whose feedback label arrived (target not null); false keeps unlabelled rows too (their target is missing: a dropNA or fillNA step must handle it).",
+            default: CAPTURED_DEFAULTS.labelled,
+          }),
+        },
+        {
+          description:
+            "Traffic a ModelDeployment captured (its spec.capture), read when the DataSet runs: alone, or merged with the one other source before cleaning. New traffic needs a new run: a new DataSet (as the retrain loop makes) or a spec change.",
+        },
+      ),
+    ),
   },
   {
-    description: "Where the raw data comes from: exactly one of http, pvc, inline, postgres or s3.",
+    description:
+      "Where the raw data comes from: exactly one of http, pvc, inline, postgres or s3; or captured traffic, alone or merged with one of them.",
     rules: [
       {
-        rule: "[has(self.http), has(self.pvc), has(self.inline), has(self.postgres), has(self.s3)].filter(x, x).size() == 1",
-        message: "set exactly one data source: http, pvc, inline, postgres or s3",
+        rule: "has(self.captured) || [has(self.http), has(self.pvc), has(self.inline), has(self.postgres), has(self.s3)].filter(x, x).size() == 1",
+        message:
+          "set exactly one data source: http, pvc, inline, postgres or s3 (or captured, alone or with one of them)",
+      },
+      {
+        rule: "!has(self.captured) || [has(self.http), has(self.pvc), has(self.inline), has(self.postgres), has(self.s3)].filter(x, x).size() <= 1",
+        message:
+          "captured merges with at most one other source: keep one of http, pvc, inline, postgres or s3 beside it, or none",
       },
     ],
   },
@@ -321,6 +364,13 @@ export const DataSetStatus = Obj(
           train: Type.Integer({ description: "Rows in the training split.", format: "int64" }),
           validation: Type.Integer({ description: "Rows in the validation split.", format: "int64" }),
           test: Type.Integer({ description: "Rows in the test split.", format: "int64" }),
+          captured: Type.Optional(
+            Type.Integer({
+              description:
+                "Of the rows read, those taken from captured traffic (source.captured, after its labelled filter).",
+              format: "int64",
+            }),
+          ),
         },
         { description: "Row counts." },
       ),
@@ -336,6 +386,12 @@ export const DataSetStatus = Obj(
       Type.String({
         description: "First 12 hex digits of the digest (the version folder's short name).",
         maxLength: 12,
+      }),
+    ),
+    capturedVersions: Type.Optional(
+      Type.Integer({
+        description: "Capture versions read (source.captured): how much captured traffic went into this data.",
+        format: "int64",
       }),
     ),
     task: Type.Optional(
