@@ -664,6 +664,68 @@ export const INVALID_CASES: InvalidCase[] = [
   },
   {
     kind: "ModelDeployment",
+    what: "a retrain policy with no TrainingJob to copy (model.uri and no retrain.trainingJob.from)",
+    on: "create",
+    mutate: (m) => {
+      delete m.spec.model.trainingJobRef;
+      m.spec.model.uri = "pvc://models/churn/model.json";
+      m.spec.retrain = { triggers: { degraded: true } };
+    },
+    field: "spec",
+    message: "retrain needs a TrainingJob to copy: set retrain.trainingJob.from",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "a retrain canary with 100% of the traffic (nothing left to compare with)",
+    on: "create",
+    mutate: (m) => {
+      m.spec.retrain = { canary: { trafficPercent: 100 } };
+    },
+    field: "spec.retrain.canary.trafficPercent",
+    message: "should be less than or equal to 99",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "a retrain canary with 0% of the traffic",
+    on: "create",
+    mutate: (m) => {
+      m.spec.retrain = { canary: { trafficPercent: 0 } };
+    },
+    field: "spec.retrain.canary.trafficPercent",
+    message: "should be greater than or equal to 1",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "a retrain budget of 0 loops a day",
+    on: "create",
+    mutate: (m) => {
+      m.spec.retrain = { limits: { maxPerDay: 0 } };
+    },
+    field: "spec.retrain.limits.maxPerDay",
+    message: "should be greater than or equal to 1",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "a drift trigger of 0 periods",
+    on: "create",
+    mutate: (m) => {
+      m.spec.retrain = { triggers: { drifted: { periods: 0 } } };
+    },
+    field: "spec.retrain.triggers.drifted.periods",
+    message: "should be greater than or equal to 1",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "a canary ready timeout longer than its maximum duration",
+    on: "create",
+    mutate: (m) => {
+      m.spec.retrain = { canary: { readyTimeoutSeconds: 900, maxDurationSeconds: 600 } };
+    },
+    field: "spec.retrain.canary",
+    message: "retrain.canary.readyTimeoutSeconds must not exceed retrain.canary.maxDurationSeconds",
+  },
+  {
+    kind: "ModelDeployment",
     what: "capture of a model.uri without capture.dataSetRef",
     on: "create",
     mutate: (m) => {

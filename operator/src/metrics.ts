@@ -69,6 +69,18 @@ export function createOperatorMetrics() {
       labelNames: ["kind", "code"] as const,
       registers: [registry],
     }),
+    loopStage: new Gauge({
+      name: "liftoff_modeldeployment_loop_stage",
+      help: "1 for the closed loop's current stage of each ModelDeployment with spec.retrain, 0 for the others.",
+      labelNames: ["namespace", "name", "stage"] as const,
+      registers: [registry],
+    }),
+    loopTotal: new Counter({
+      name: "liftoff_modeldeployment_loop_total",
+      help: "Closed loops ended, by decision: promote, rollback or failed.",
+      labelNames: ["namespace", "name", "decision"] as const,
+      registers: [registry],
+    }),
     leader: new Gauge({
       name: "liftoff_leader_is_leader",
       help: "1 while this replica holds the leader lease.",

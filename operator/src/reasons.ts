@@ -17,6 +17,8 @@ export const ConditionType = {
   ModelLoaded: "ModelLoaded",
   Drifted: "Drifted",
   Degraded: "Degraded",
+  // ModelDeployment with spec.retrain: True while the closed loop's last run failed (docs/modeldeployment.md)
+  LoopFailed: "LoopFailed",
   // TrainingJob (Running, Succeeded, Failed, Suspended) and DataSet (Progressing, Failed, Terminating while in use)
   Running: "Running",
   Succeeded: "Succeeded",
@@ -98,6 +100,16 @@ export const Reason = {
   DataSetChanged: "DataSetChanged",
   InvalidSpec: "InvalidSpec",
   TrainingError: "TrainingError",
+  // the closed loop (ModelDeployment spec.retrain): its stages as Event reasons, and LoopFailed's reasons
+  Retraining: "Retraining",
+  Canary: "Canary",
+  PromotionCleared: "PromotionCleared",
+  LoopHealthy: "LoopHealthy",
+  RetrainTemplateNotFound: "RetrainTemplateNotFound",
+  RetrainDataSetFailed: "RetrainDataSetFailed",
+  RetrainTrainingJobFailed: "RetrainTrainingJobFailed",
+  RetrainRemoved: "RetrainRemoved",
+  CanaryNotReady: "CanaryNotReady",
   // events
   ChildUpdated: "Updated",
   ChildDeleted: "Deleted",

@@ -19,5 +19,8 @@ export const modelDeployment: KindRegistration = {
     reads(RESOURCES.Node),
     reads(RESOURCES.TrainingJob),
     reads(RESOURCES.DataSet),
+    // The closed loop (spec.retrain) creates each loop's DataSet and TrainingJob and deletes older loops' ones.
+    owns(RESOURCES.TrainingJob),
+    owns(RESOURCES.DataSet),
   ],
 };

@@ -5,7 +5,7 @@ import type { DataSet, ModelDeployment, ModelDeploymentStatus, TrainingJob } fro
 import type { Capabilities } from "../capabilities.js";
 import type { DesiredObject } from "../children/child.js";
 import { storageNeedsVault } from "../contract/storage.js";
-import { findCondition } from "../controller/conditions.js";
+import { type Condition, findCondition, setCondition } from "../controller/conditions.js";
 import type { ReconcileContext, ReconcileResult, Reconciler } from "../controller/controller.js";
 import type { EventRecorder } from "../controller/events.js";
 import type { ObjectCache } from "../controller/informer.js";
@@ -22,6 +22,9 @@ import { type ResolvedCapture, resolveCapture } from "./capture.js";
 import { desiredObjects, type ModelCacheSettings, servingVaultRole, usesHTTPRoute } from "./desired.js";
 import { withGpuFallback } from "./gpu-status.js";
 import { withLlmThroughput } from "./llm-status.js";
+import { effectiveModelDeployment } from "./loop/effective.js";
+import { type LoopStep, loopFailedCondition } from "./loop/machine.js";
+import { LoopRunner, type LoopRunnerOptions } from "./loop/runner.js";
 import { type ResolvedModel, resolveModel } from "./model-source.js";
 import { baselineFor } from "./monitoring/baseline.js";
 import type { MonitoringPush } from "./monitoring/desired.js";
@@ -56,8 +59,10 @@ export interface ModelDeploymentReconcilerOptions {
   monitoring?: { get(key: string): Observation | undefined };
   /** Where monitored serving pods push their counts, and how often (the operator's report endpoint). */
   report?: MonitoringPush;
+  /** The closed loop (spec.retrain): the monitoring period, per-track figures, the judge, metrics. */
+  loop?: Pick<LoopRunnerOptions, "periodSeconds" | "figures" | "judge" | "metrics">;
   now?: () => string;
-  /** Milliseconds clock for the settle limit (tests move it). */
+  /** Milliseconds clock for the settle limit and the loop's timers (tests move it). */
   clockMs?: () => number;
 }
 
@@ -85,6 +90,16 @@ const FAILURE_REASONS = new Set<string>([
   Reason.VaultPermissionDenied,
   Reason.SecretNotFound,
 ]);
+
+/** The monitoring period the loop counts Drifted in when the operator does not say (its --monitoring-period default). */
+const DEFAULT_LOOP_PERIOD_SECONDS = 60;
+
+/** The earlier of two requeues (either may be absent). */
+function soonest(out: ReconcileResult | undefined, loopMs: number | undefined): ReconcileResult | undefined {
+  if (loopMs === undefined) return out;
+  if (out?.requeueAfterMs === undefined) return { requeueAfterMs: loopMs };
+  return { requeueAfterMs: Math.min(out.requeueAfterMs, loopMs) };
+}
 
 const OWNED_KINDS: ResourceType[] = [
   RESOURCES.ServiceAccount,
@@ -174,11 +189,25 @@ export class ModelDeploymentReconciler implements Reconciler {
   private readonly clockMs: () => number;
   /** Since when each key has held back a status write (see SETTLE_LIMIT_MS). */
   private readonly settlingSince = new Map<string, number>();
+  private readonly loop: LoopRunner;
 
   constructor(private readonly o: ModelDeploymentReconcilerOptions) {
     this.now = o.now ?? (() => new Date().toISOString().replace(/\.\d+Z$/, "Z"));
     this.owned = new Map(o.caches.owned.map((c) => [c.resource, c]));
     this.clockMs = o.clockMs ?? Date.now;
+    const deployments = this.ownedCache(RESOURCES.Deployment);
+    this.loop = new LoopRunner({
+      client: o.client,
+      trainingJobs: o.caches.trainingJobs,
+      ...(o.caches.dataSets ? { dataSets: o.caches.dataSets } : {}),
+      ...(deployments ? { deployments } : {}),
+      events: o.events,
+      periodSeconds: o.loop?.periodSeconds ?? DEFAULT_LOOP_PERIOD_SECONDS,
+      ...(o.loop?.figures ? { figures: o.loop.figures } : {}),
+      ...(o.loop?.judge ? { judge: o.loop.judge } : {}),
+      ...(o.loop?.metrics ? { metrics: o.loop.metrics } : {}),
+      clockMs: this.clockMs,
+    });
   }
 
   /** The cache of an owned resource, typed as that resource's objects. */
@@ -205,14 +234,52 @@ export class ModelDeploymentReconciler implements Reconciler {
       log.info("serving with Vault set up by an operator that had it; left as it is until this one has --vault-addr");
       return undefined;
     }
-    const resolved = this.resolve(mdep, log);
+    // The loop first: its stage decides which models serve (promoted stable, candidate canary).
+    const prevLoop = mdep.status?.loop;
+    const step = await this.loop.step(key, mdep, log, signal);
+    const view = this.servingView(mdep, step);
+    const resolved = this.resolve(view, log);
     const applied = resolved.models
-      ? await this.applyChildren(mdep, resolved.models, resolved.baseline, log, signal)
+      ? await this.applyChildren(view, resolved.models, resolved.baseline, log, signal)
       : { live: new Map<string, KubeObject>(), written: false };
     const failure = resolved.failure ?? applied.failure;
-    const observed = this.observe(key, mdep, resolved, applied.live, failure);
-    const awaited = awaitedEvent(failure, applied.written, observed.deployments);
-    return this.write(key, mdep, observed, awaited, log, signal);
+    const observed = this.observe(key, view, resolved, applied.live, failure);
+    this.withLoopStatus(mdep, observed.status, step);
+    // A stage change is said at once, not held back for the echo of the children it changed.
+    const loopMoved = prevLoop?.stage !== step.loop?.stage || prevLoop?.iteration !== step.loop?.iteration;
+    const awaited = loopMoved ? undefined : awaitedEvent(failure, applied.written, observed.deployments);
+    let wrote = false;
+    const out = await this.write(key, mdep, observed, awaited, log, signal, () => {
+      wrote = true;
+    });
+    await this.loop.recorded(mdep, prevLoop, step, wrote);
+    return soonest(out, step.requeueAfterMs);
+  }
+
+  /**
+   * The ModelDeployment as the serving children are built from it: status.loop as this step left it, spec.model the
+   * promoted model while the promotion stands, spec.canary the candidate while it is judged. In memory only.
+   */
+  private servingView(mdep: ModelDeployment, step: LoopStep): ModelDeployment {
+    if (!step.loop) return mdep;
+    const ns = mdep.metadata?.namespace ?? "";
+    const withLoop = { ...mdep, status: { ...(mdep.status ?? {}), loop: step.loop } };
+    return effectiveModelDeployment(withLoop, (n) => this.trainingJob(ns)(n) !== undefined);
+  }
+
+  /** status.loop and the LoopFailed condition it implies. */
+  private withLoopStatus(mdep: ModelDeployment, status: ModelDeploymentStatus, step: LoopStep): void {
+    if (!step.loop) return;
+    status.loop = step.loop;
+    const cond = loopFailedCondition(step.loop);
+    if (cond) {
+      status.conditions = setCondition(
+        status.conditions as Condition[] | undefined,
+        cond,
+        mdep.metadata?.generation,
+        this.now,
+      );
+    }
   }
 
   /** The models to serve (a failure when they cannot be), and the drift baseline for them. */
@@ -372,6 +439,7 @@ export class ModelDeploymentReconciler implements Reconciler {
     awaited: ReturnType<typeof awaitedEvent>,
     log: Logger,
     signal: AbortSignal,
+    onWritten: () => void = () => undefined,
   ): Promise<ReconcileResult | undefined> {
     if (stableStringify(status) === stableStringify(mdep.status ?? {})) {
       this.settlingSince.delete(key);
@@ -399,6 +467,7 @@ export class ModelDeploymentReconciler implements Reconciler {
       "status",
       { signal },
     );
+    onWritten();
     await this.recordTransitions(mdep, status.conditions ?? []);
     return undefined;
   }

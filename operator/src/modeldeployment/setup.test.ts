@@ -149,6 +149,47 @@ describe("setupModelDeployment", () => {
     expect(f.runnables).toHaveLength(1);
   });
 
+  it("requeues the ModelDeployment whose loop made a DataSet or TrainingJob as it progresses, not its namesakes", async () => {
+    const f = await withModelDeployments([mdep("penguins", { retrain: {} }), mdep("other")]);
+    const owner = {
+      apiVersion: "liftoff.dev/v1alpha1",
+      kind: "ModelDeployment",
+      name: "penguins",
+      uid: "u",
+      controller: true,
+    };
+    const meta = {
+      name: "penguins-loop-1",
+      namespace: "ml",
+      labels: { "liftoff.dev/loop": "penguins" },
+      ownerReferences: [owner],
+    };
+    f.cache(RESOURCES.TrainingJob).set({
+      metadata: meta,
+      spec: {},
+      status: { phase: "Running" },
+    } as unknown as TrainingJob);
+    expect(await drain(f)).toEqual(["ml/penguins"]);
+    f.cache(RESOURCES.DataSet).set({ metadata: meta, spec: {} } as unknown as DataSet);
+    expect(await drain(f)).toEqual(["ml/penguins"]);
+    // A TrainingJob owned by a ModelDeployment but not made by a loop (no label) requeues nothing.
+    f.cache(RESOURCES.TrainingJob).set({
+      metadata: { ...meta, name: "x", labels: {} },
+      spec: {},
+    } as unknown as TrainingJob);
+    expect(f.queued()).toBe(0);
+  });
+
+  it("requeues a ModelDeployment when only its annotations change (liftoff.dev/retrain starts a loop by hand)", async () => {
+    const m = mdep("penguins", { retrain: {} });
+    const f = await withModelDeployments([m]);
+    f.cache(RESOURCES.ModelDeployment).set({
+      ...m,
+      metadata: { ...m.metadata, annotations: { "liftoff.dev/retrain": "1" } },
+    });
+    expect(await drain(f)).toEqual(["ml/penguins"]);
+  });
+
   it("requeues GPU ModelDeployments when a node's GPUs change, not on its heartbeats", async () => {
     const f = await withModelDeployments([mdep("gpu", { resources: { gpu: 1 } }), mdep("cpu")]);
     const nodes = f.cache(RESOURCES.Node);

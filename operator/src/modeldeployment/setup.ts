@@ -8,6 +8,8 @@ import type { Pod } from "../kube/models.js";
 import { RESOURCES } from "../kube/resources.js";
 import { keyOf } from "../kube/types.js";
 import type { Manager } from "../manager.js";
+import { judge } from "./loop/judge.js";
+import { LABEL_LOOP } from "./loop/names.js";
 import { MonitoringSnapshots } from "./monitoring/snapshots.js";
 import { LABEL_MDEP, selectorString } from "./names.js";
 import { ModelDeploymentReconciler, ownedKinds } from "./reconciler.js";
@@ -27,6 +29,14 @@ function referencingTrainingJob(mdeps: ObjectCache<ModelDeployment>, tj: Trainin
       [m.spec.model.trainingJobRef?.name, m.spec.canary?.model?.trainingJobRef?.name].includes(tj.metadata?.name),
     )
     .map(keyOf);
+}
+
+/** The ModelDeployment whose loop made this DataSet or TrainingJob (its controller owner), so progress requeues it. */
+function loopOwner(obj: DataSet | TrainingJob): string[] {
+  const ref = obj.metadata?.ownerReferences?.find((r) => r.controller && r.kind === RESOURCES.ModelDeployment.kind);
+  return ref && obj.metadata?.namespace && obj.metadata.labels?.[LABEL_LOOP]
+    ? [`${obj.metadata.namespace}/${ref.name}`]
+    : [];
 }
 
 /** A node's GPUs only matter to ModelDeployments that ask for GPUs. */
@@ -85,13 +95,19 @@ export function setupModelDeployment(mgr: Manager): Controller {
     ...(mgr.config.vault ? { vault: mgr.config.vault } : {}),
     ...(mgr.config.egressAllow ? { egressAllow: mgr.config.egressAllow } : {}),
     modelCache: mgr.config.modelCache,
+    loop: {
+      periodSeconds: mgr.config.monitoringPeriodSeconds,
+      figures: (key, track) => snapshots.getTrack(key, track),
+      judge,
+      ...(mgr.metrics ? { metrics: { stage: mgr.metrics.loopStage, total: mgr.metrics.loopTotal } } : {}),
+    },
   });
   const controller = mgr.controller(reconciler, modelDeployments);
   enqueue = (key) => controller.queue.add(key);
   return controller
     .owns(owned)
     .watches(pods, podOwnerKey)
-    .watches(trainingJobs, (tj) => referencingTrainingJob(modelDeployments, tj))
-    .watches(dataSets, (ds) => referencingDataSet(modelDeployments, ds))
+    .watches(trainingJobs, (tj) => [...referencingTrainingJob(modelDeployments, tj), ...loopOwner(tj)])
+    .watches(dataSets, (ds) => [...referencingDataSet(modelDeployments, ds), ...loopOwner(ds)])
     .watches(nodes, () => requestingGPUs(modelDeployments), nodeSchedulingChanged);
 }

@@ -137,6 +137,13 @@ export const ModelDeploymentKind: KindDefinition<ModelDeployment> = {
       jsonPath: ".status.llm.tokensPerSecond",
       description: "A language model's generated tokens per second over the last minute, all stable pods together.",
     },
+    {
+      name: "Loop",
+      type: "string",
+      jsonPath: ".status.loop.stage",
+      description:
+        "The closed loop's stage (spec.retrain): Watching, Retraining, Canary, Promoted, RolledBack or Failed.",
+    },
   ],
   scale: {
     specReplicasPath: ".spec.replicas",

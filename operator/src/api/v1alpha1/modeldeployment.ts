@@ -12,6 +12,7 @@ import {
   Scheduling,
   VaultSecretRef,
 } from "./common.js";
+import { LoopStatus, RETRAIN_TEMPLATE_RULE, Retrain } from "./retrain.js";
 
 /** A file beside the model in its artifact folder, pinned by its own digest (docs/modeldeployment.md). */
 const SideFile = (description: string) =>
@@ -707,6 +708,7 @@ export const ModelDeploymentSpec = Obj(
       ),
     ),
     monitoring: Type.Optional(Monitoring),
+    retrain: Type.Optional(Retrain),
     capture: Type.Optional(Capture),
     networkPolicy: Type.Optional(
       Obj(
@@ -751,6 +753,7 @@ export const ModelDeploymentSpec = Obj(
           "self.canary.model.trainingJobRef.name != self.model.trainingJobRef.name))",
         message: "canary.model is the same as model; point the canary at the new model",
       },
+      RETRAIN_TEMPLATE_RULE,
       {
         rule: "!has(self.capture) || has(self.capture.dataSetRef) || has(self.model.trainingJobRef)",
         message:
@@ -830,6 +833,7 @@ export const ModelDeploymentStatus = Obj(
     ),
     monitoring: Type.Optional(MonitoringStatus),
     llm: Type.Optional(LlmStatus),
+    loop: Type.Optional(LoopStatus),
     lastFailure: Type.Optional(
       Obj(
         {
