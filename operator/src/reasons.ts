@@ -109,6 +109,7 @@ export const Reason = {
   RetrainDataSetFailed: "RetrainDataSetFailed",
   RetrainTrainingJobFailed: "RetrainTrainingJobFailed",
   RetrainRemoved: "RetrainRemoved",
+  RetrainTimedOut: "RetrainTimedOut",
   CanaryNotReady: "CanaryNotReady",
   // events
   ChildUpdated: "Updated",

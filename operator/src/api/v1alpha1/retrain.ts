@@ -16,6 +16,7 @@ export const RETRAIN_DEFAULTS = {
   maxDurationSeconds: 3600,
   minIntervalMinutes: 60,
   maxPerDay: 4,
+  retrainTimeoutMinutes: 180,
   capturedMaxAgeHours: 168,
 } as const;
 
@@ -212,6 +213,15 @@ const Limits = Obj(
         minimum: 1,
         maximum: 1000,
         default: RETRAIN_DEFAULTS.maxPerDay,
+      }),
+    ),
+    retrainTimeoutMinutes: Type.Optional(
+      Type.Integer({
+        description:
+          "Longest the loop's DataSet and TrainingJob may take together (a Pod never scheduled, a Job stuck); past it the loop fails with RetrainTimedOut and the stable model keeps serving.",
+        minimum: 1,
+        maximum: 10080,
+        default: RETRAIN_DEFAULTS.retrainTimeoutMinutes,
       }),
     ),
   },

@@ -357,6 +357,27 @@ describe("nextLoopStep: retraining", () => {
     expect(step.events).toEqual([]);
   });
 
+  it("retraining past limits.retrainTimeoutMinutes fails the loop (RetrainTimedOut) and deletes its children", () => {
+    const loop = retraining(2, { startedAt: iso(T0 - 31 * MIN) });
+    const children = [
+      { resource: "DataSet" as const, name: "penguins-loop-2" },
+      { resource: "TrainingJob" as const, name: "penguins-loop-2" },
+    ];
+    const pending = child("TrainingJob", 2, { phase: "Pending" });
+    const o = observed({ dataSet: child("DataSet", 2), trainingJob: pending, children });
+    const before = nextLoopStep(mdep({ limits: { retrainTimeoutMinutes: 32 } }, { loop }), o);
+    expect(before.loop?.stage).toBe("Retraining");
+    expect(before.requeueAfterMs).toBeLessThanOrEqual(MIN);
+    const step = nextLoopStep(mdep({ limits: { retrainTimeoutMinutes: 30 } }, { loop }), o);
+    expect(step.loop).toMatchObject({ stage: "Failed", reason: Reason.RetrainTimedOut });
+    expect(step.loop?.message).toContain("phase Pending");
+    expect(step.actions).toEqual([
+      { op: "delete", resource: "DataSet", name: "penguins-loop-2" },
+      { op: "delete", resource: "TrainingJob", name: "penguins-loop-2" },
+    ]);
+    expect(loopFailedCondition(step.loop)).toMatchObject({ status: "True", reason: Reason.RetrainTimedOut });
+  });
+
   it("a child not yet (or no longer) in the cache is applied again under the same name", () => {
     const step = nextLoopStep(mdep({}, { loop: retraining(4) }), observed({ dataSet: child("DataSet", 4) }));
     expect(

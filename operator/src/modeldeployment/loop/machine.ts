@@ -251,6 +251,24 @@ function retraining(c: Ctx, loop: LoopStatus): LoopStatus {
       Reason.RetrainTrainingJobFailed,
       `TrainingJob ${tj} failed (${tjFailed.reason}): ${tjFailed.message}`,
     );
+  // A Pod never scheduled or a Job stuck does not fail by itself: the timeout ends the loop and frees what it holds.
+  const deadlineMs = Date.parse(loop.startedAt ?? c.now) + c.p.retrainTimeoutMinutes * 60_000;
+  if (c.o.nowMs >= deadlineMs) {
+    const phase = o.trainingJob?.status?.phase ?? "Pending";
+    const out = finish(
+      c,
+      loop,
+      "Failed",
+      Reason.RetrainTimedOut,
+      `loop ${loop.iteration}: DataSet ${ds} and TrainingJob ${tj} (phase ${phase}) made no model within ${c.p.retrainTimeoutMinutes} min; both are deleted, the stable model keeps serving`,
+    );
+    const name = c.mdep.metadata?.name ?? "";
+    for (const ch of o.children)
+      if (loopIterationOf(name, ch.name) === loop.iteration)
+        c.actions.push({ op: "delete", resource: ch.resource, name: ch.name });
+    return out;
+  }
+  c.wakeAtMs = deadlineMs;
   // A child missing (deleted, or the create did not reach the cache yet) is applied again: same name, same spec.
   for (const [have, template, make, kind] of [
     [

@@ -20,6 +20,7 @@ export interface LoopPolicy {
   maxDurationSeconds: number;
   minIntervalMinutes: number;
   maxPerDay: number;
+  retrainTimeoutMinutes: number;
 }
 
 export function loopPolicy(r: RetrainSpec): LoopPolicy {
@@ -41,5 +42,6 @@ export function loopPolicy(r: RetrainSpec): LoopPolicy {
     maxDurationSeconds: c.maxDurationSeconds ?? d.maxDurationSeconds,
     minIntervalMinutes: r.limits?.minIntervalMinutes ?? d.minIntervalMinutes,
     maxPerDay: r.limits?.maxPerDay ?? d.maxPerDay,
+    retrainTimeoutMinutes: r.limits?.retrainTimeoutMinutes ?? d.retrainTimeoutMinutes,
   };
 }

@@ -51,8 +51,8 @@ async function feedback(modelHost: ModelHost, req: FastifyRequest, items: Feedba
 
 /** POST /v1/models/{name}:feedback */
 export async function v1Feedback(modelHost: ModelHost, req: FastifyRequest, reply: FastifyReply) {
-  const accepted = await feedback(modelHost, req, decodeV1Feedback(req.body));
-  return sendJson(reply, { accepted });
+  const { accepted, unknown } = await feedback(modelHost, req, decodeV1Feedback(req.body));
+  return sendJson(reply, { accepted, ...(unknown > 0 ? { unknown } : {}) });
 }
 
 type ModelParams = { Params: { name: string; version?: string } };
@@ -64,8 +64,8 @@ export const monitoringRoutes: FastifyPluginAsync<{ modelHost: ModelHost }> = as
   for (const base of ["/v2/models/:name", "/v2/models/:name/versions/:version"]) {
     app.post<ModelParams>(`${base}/feedback`, { schema: { hide: true } }, async (req, reply) => {
       requireModel(modelHost, req.params.name, req.params.version);
-      const accepted = await feedback(modelHost, req, decodeV2Feedback(req.body));
-      return sendJson(reply, { model_name: modelHost.name, accepted });
+      const { accepted, unknown } = await feedback(modelHost, req, decodeV2Feedback(req.body));
+      return sendJson(reply, { model_name: modelHost.name, accepted, ...(unknown > 0 ? { unknown } : {}) });
     });
   }
 };

@@ -96,7 +96,7 @@ export interface FeedbackContext {
   onLabel?: ((id: string, row: number, label: unknown) => void) | undefined;
 }
 
-async function forward(target: string, items: FeedbackItem[], ctx: FeedbackContext): Promise<number> {
+async function forward(target: string, items: FeedbackItem[], ctx: FeedbackContext): Promise<FeedbackResult> {
   let res: Response;
   try {
     res = await fetch(`http://${target}/v2/models/${encodeURIComponent(ctx.modelName)}/feedback`, {
@@ -119,12 +119,15 @@ async function forward(target: string, items: FeedbackItem[], ctx: FeedbackConte
   } catch {
     throw errors.replicaUnavailable(items[0]?.id ?? "");
   }
-  let body: { accepted?: number; error?: string; code?: string } = {};
+  let body: { accepted?: number; unknown?: number; error?: string; code?: string } = {};
   try {
     body = JSON.parse((await res.text()).slice(0, 65536));
   } catch {
     // not JSON: reported as an unavailable replica below
   }
+  // Every id unknown to the owner too: the owner counted them; here they are dropped like local unknown ones.
+  if (res.status === 404 && body.code === "LIFTOFF_ERR_PREDICTION_NOT_FOUND")
+    return { accepted: 0, unknown: items.length };
   if (!res.ok) {
     // The owner's own verdict (unknown id, bad label...) is the client's answer; anything else is a 502.
     const code = body.code as ErrorCode | undefined;
@@ -132,20 +135,23 @@ async function forward(target: string, items: FeedbackItem[], ctx: FeedbackConte
       throw new RuntimeError(code, body.error);
     throw errors.replicaUnavailable(items[0]?.id ?? "");
   }
-  return body.accepted ?? items.length;
+  const unknown = typeof body.unknown === "number" ? body.unknown : 0;
+  return { accepted: body.accepted ?? items.length - unknown, unknown };
 }
 
-/** Feedback for an id this replica does not know (expired, never made, another caller's): counted, then refused. */
-function unknown(monitor: Monitor, id: string, ttlSeconds: number): RuntimeError {
-  monitor.feedbackUnknown?.inc();
-  return errors.predictionUnknown(id, ttlSeconds);
+/** What a feedback request did: labels counted, and items dropped because their prediction is unknown here. */
+export interface FeedbackResult {
+  accepted: number;
+  unknown: number;
 }
 
 /**
- * Checks every local item (all or none are counted on this replica), forwards the others to their owners, then
- * counts the local ones. Returns how many were accepted.
+ * Checks every local item, forwards the others to their owners, then counts the local ones. An id no replica knows
+ * (expired, never made, another caller's) is counted in liftoff_feedback_unknown_total and dropped, so one stale id
+ * does not cost a batch its other labels; when nothing in the request was known it is refused (404), so a lone
+ * wrong id still gets a clear answer. Any other bad item refuses the whole request and counts nothing.
  */
-export async function applyFeedback(items: FeedbackItem[], ctx: FeedbackContext): Promise<number> {
+export async function applyFeedback(items: FeedbackItem[], ctx: FeedbackContext): Promise<FeedbackResult> {
   const { monitor } = ctx;
   const store = monitor.store;
   const quality = monitor.quality;
@@ -155,18 +161,28 @@ export async function applyFeedback(items: FeedbackItem[], ctx: FeedbackContext)
   const local: { item: FeedbackItem; actual: number }[] = [];
   const remote = new Map<string, FeedbackItem[]>();
   const seen = new Set<string>();
+  let firstUnknown: string | undefined;
+  let unknown = 0;
+  const drop = (id: string) => {
+    monitor.feedbackUnknown?.inc();
+    firstUnknown ??= id;
+    unknown++;
+  };
   for (const it of items) {
     const owner = PredictionStore.ownerOf(it.id);
     if (owner !== monitor.owner) {
       const target = ctx.forwarded ? undefined : forwardTarget(owner, monitor.advertise);
-      if (target === undefined) throw unknown(monitor, it.id, store.ttlSeconds);
-      remote.set(target, [...(remote.get(target) ?? []), it]);
+      if (target === undefined) drop(it.id);
+      else remote.set(target, [...(remote.get(target) ?? []), it]);
       continue;
     }
     const key = `${it.id}#${it.row}`;
     const found = store.get(it.id, it.row, caller);
     if ("missing" in found) {
-      if (found.missing === "unknown") throw unknown(monitor, it.id, store.ttlSeconds);
+      if (found.missing === "unknown") {
+        drop(it.id);
+        continue;
+      }
       if (found.missing === "row") throw errors.predictionRow(it.id, it.row, store.rowsOf(it.id));
       throw errors.feedbackTwice(it.id, it.row);
     }
@@ -185,7 +201,12 @@ export async function applyFeedback(items: FeedbackItem[], ctx: FeedbackContext)
     local.push({ item: it, actual });
   }
   let accepted = 0;
-  for (const [target, group] of remote) accepted += await forward(target, group, ctx);
+  for (const [target, group] of remote) {
+    const r = await forward(target, group, ctx);
+    accepted += r.accepted;
+    unknown += r.unknown;
+  }
+  if (unknown === items.length) throw errors.predictionUnknown(firstUnknown ?? items[0]?.id ?? "", store.ttlSeconds);
   for (const { item: it, actual } of local) {
     const got = store.get(it.id, it.row, caller, true);
     if ("value" in got) {
@@ -194,5 +215,5 @@ export async function applyFeedback(items: FeedbackItem[], ctx: FeedbackContext)
       accepted++;
     }
   }
-  return accepted;
+  return { accepted, unknown };
 }

@@ -206,6 +206,23 @@ describe("feedback", () => {
     expect(q && "classification" in q ? q.classification.n : undefined).toBe(1);
   });
 
+  it("drops and counts unknown ids in a batch, keeping its known labels; a batch of only unknown ids is a 404", async () => {
+    const { app } = await server();
+    const { id } = await predict(app, [[40, 17, 190]]);
+    const send = (instances: object[]) =>
+      app.inject({ method: "POST", url: "/v1/models/m:feedback", payload: { instances } });
+    const mixed = await send([
+      { id, label: "Adelie" },
+      { id: "self.expired", label: "Adelie" },
+    ]);
+    expect([mixed.statusCode, mixed.json()]).toEqual([200, { accepted: 1, unknown: 1 }]);
+    const only = await send([{ id: "self.gone", label: "Gentoo" }]);
+    expect([only.statusCode, only.json().code]).toEqual([404, "LIFTOFF_ERR_PREDICTION_NOT_FOUND"]);
+    const metrics = (await app.inject({ url: "/metrics" })).body;
+    expect(metrics).toContain('liftoff_feedback_unknown_total{model="m"} 2');
+    expect(metrics).toContain('liftoff_feedback_total{model="m"} 1');
+  });
+
   it("is refused when feedback is off", async () => {
     const { app } = await server({ feedback: false });
     const r = await app.inject({ method: "POST", url: "/v2/models/m/feedback", payload: { inputs: [] } });
