@@ -328,6 +328,32 @@ describe("nextLoopStep: limits", () => {
     expect(later.loop).toMatchObject({ stage: "Retraining", iteration: 2, loopsToday: { count: 2 } });
   });
 
+  it("after a promotion, Degraded waits one monitoring window and one period (the old model's figures), a person does not", () => {
+    const quick = { triggers: { degraded: true }, limits: { minIntervalMinutes: 1 } };
+    const promoted = { ...last(20 * MIN, 1), stage: "Promoted" as const, finishedAt: iso(T0 - MIN) };
+    const withWindow = (status: ModelDeploymentStatus): ModelDeployment => ({
+      ...mdep(quick, status),
+      spec: { ...mdep(quick).spec, monitoring: { feedback: true, windowSeconds: 300 } },
+    });
+    const held = nextLoopStep(withWindow({ ...degraded, loop: promoted }), observed());
+    expect(held.loop?.stage).toBe("Promoted");
+    expect(held.actions).toEqual([]);
+    // Promoted 1 min ago; the window (5 min) and the period (1 min) end 5 min from now.
+    expect(held.requeueAfterMs).toBe(5 * MIN);
+    const after = nextLoopStep(withWindow({ ...degraded, loop: promoted }), observed({ nowMs: T0 + 5 * MIN }));
+    expect(after.loop).toMatchObject({ stage: "Retraining", iteration: 2, trigger: { reason: "Degraded" } });
+    const rolledBack = nextLoopStep(
+      withWindow({ ...degraded, loop: { ...promoted, stage: "RolledBack" } }),
+      observed(),
+    );
+    expect(rolledBack.loop?.stage).toBe("Retraining");
+    const byHand = nextLoopStep(
+      { ...withWindow({ ...degraded, loop: promoted }), metadata: { ...mdep(quick, {}, "again").metadata } },
+      observed(),
+    );
+    expect(byHand.loop).toMatchObject({ stage: "Retraining", trigger: { reason: "Manual" } });
+  });
+
   it("maxPerDay holds automatic triggers until the next UTC day", () => {
     const spent = last(120 * MIN, 2);
     const step = nextLoopStep(mdep(policy, { ...degraded, loop: spent }), observed());

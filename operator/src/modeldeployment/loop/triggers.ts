@@ -2,6 +2,7 @@
 // and is not held back by the time limits (a person is not a flapping signal); the automatic triggers are.
 import type { ModelDeployment, ModelDeploymentStatus } from "../../api/v1alpha1/index.js";
 import { LoopTrigger } from "../../api/v1alpha1/retrain.js";
+import { SERVING_DEFAULTS } from "../../contract/serving.js";
 import { findCondition } from "../../controller/conditions.js";
 import { ConditionType, Reason } from "../../reasons.js";
 import { RETRAIN_ANNOTATION } from "./names.js";
@@ -93,6 +94,29 @@ function limited(loop: LoopStatus, p: LoopPolicy, nowMs: number): { held: string
   return undefined;
 }
 
+/**
+ * After a promotion the monitoring window still holds the replaced model's feedback and inputs (its pods report until
+ * they are gone), so a Degraded or Drifted seen then may be the old model's: those wait one window and one period.
+ */
+function settling(
+  mdep: ModelDeployment,
+  loop: LoopStatus,
+  reason: TriggerReason,
+  nowMs: number,
+  periodSeconds: number,
+): { held: string; untilMs: number } | undefined {
+  if (loop.stage !== "Promoted" || loop.finishedAt === undefined) return undefined;
+  if (reason !== LoopTrigger.Degraded && reason !== LoopTrigger.Drifted) return undefined;
+  const windowSeconds = mdep.spec.monitoring?.windowSeconds ?? SERVING_DEFAULTS.monitoringWindowSeconds;
+  const untilMs = Date.parse(loop.finishedAt) + (windowSeconds + periodSeconds) * 1000;
+  if (nowMs >= untilMs) return undefined;
+  const until = new Date(untilMs).toISOString().replace(/\.\d+Z$/, "Z");
+  return {
+    held: `the model promoted at ${loop.finishedAt} is judged on its own figures from ${until} (one monitoring window of ${windowSeconds} s and one period)`,
+    untilMs,
+  };
+}
+
 /** What starts a loop now, for a ModelDeployment whose loop is idle. */
 export function checkTriggers(
   mdep: ModelDeployment,
@@ -110,7 +134,7 @@ export function checkTriggers(
     };
   }
   if (!auto.fired) return auto;
-  const limit = limited(loop, p, nowMs);
+  const limit = settling(mdep, loop, auto.fired.reason, nowMs, periodSeconds) ?? limited(loop, p, nowMs);
   if (!limit) return auto;
   const { fired, ...rest } = auto;
   return { ...rest, held: `${fired.reason}: ${fired.message}; held back: ${limit.held}`, wakeAtMs: limit.untilMs };
