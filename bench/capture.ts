@@ -9,6 +9,7 @@
  */
 import { mkdir, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { penguinsPreprocessing } from "../test/support/penguins-preprocessing.js";
 import { exitOnHelp } from "./lib/help.js";
 
 exitOnHelp(import.meta.filename);
@@ -30,24 +31,7 @@ const root = await tempDir("liftoff-bench-capture-");
 const modelDir = path.join(root, "claim", "models", "penguins");
 await mkdir(modelDir, { recursive: true });
 await saveLayersModel(mlp(4, 8, 3, 1), modelDir);
-await writeFile(
-  path.join(modelDir, "preprocessing.json"),
-  JSON.stringify({
-    formatVersion: 1,
-    inputColumns: [
-      { name: "island", type: "category" },
-      { name: "bill_length_mm", type: "number" },
-    ],
-    fill: {},
-    features: [
-      { kind: "oneHot", column: "island", vocabulary: ["Biscoe", "Dream", "Torgersen"] },
-      { kind: "standardize", column: "bill_length_mm", mean: 44, std: 5 },
-    ],
-    featureNames: ["island=Biscoe", "island=Dream", "island=Torgersen", "bill_length_mm"],
-    target: { column: "species", task: "multiclass", classes: ["Adelie", "Chinstrap", "Gentoo"] },
-    hashedColumns: ["email"],
-  }),
-);
+await writeFile(path.join(modelDir, "preprocessing.json"), JSON.stringify(penguinsPreprocessing(["email"])));
 const tokenFile = path.join(root, "vault-token");
 await writeFile(tokenFile, "bench-jwt");
 const transit = await startFakeTransit({ "secret/data/bench/salt": { salt: "pepper" } });

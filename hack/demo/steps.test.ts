@@ -1,7 +1,7 @@
 // The demo's pure helpers: the progress line, raw records back from features, accuracy, skewed traffic.
 import { describe, expect, it } from "vitest";
-import type { PreprocessingJson } from "../../runtime/src/contract/artifacts.js";
 import { compilePreprocessing } from "../../runtime/src/contract/preprocess.js";
+import { penguinsPreprocessing } from "../../test/support/penguins-preprocessing.js";
 import { labelOf, penguins, SPECIES, sampler } from "./concept-drift.js";
 import { ProgressPrinter, progressLine } from "./progress-bar.js";
 import { skewed } from "./steps/drift.js";
@@ -10,21 +10,7 @@ import { accuracy } from "./steps/serve.js";
 import { milestoneLine } from "./steps.js";
 import { rawRecord } from "./test-split.js";
 
-const pre: PreprocessingJson = {
-  formatVersion: 1,
-  inputColumns: [
-    { name: "island", type: "category" },
-    { name: "bill_length_mm", type: "number" },
-  ],
-  fill: {},
-  features: [
-    { kind: "oneHot", column: "island", vocabulary: ["Biscoe", "Dream", "Torgersen"] },
-    { kind: "standardize", column: "bill_length_mm", mean: 44, std: 5 },
-  ],
-  featureNames: ["island=Biscoe", "island=Dream", "island=Torgersen", "bill_length_mm"],
-  target: { column: "species", task: "multiclass", classes: ["Adelie", "Chinstrap", "Gentoo"] },
-  hashedColumns: [],
-};
+const pre = penguinsPreprocessing();
 
 describe("progressLine", () => {
   it("draws the bar, epoch, loss, validation metrics and ETA", () => {

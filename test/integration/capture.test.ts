@@ -16,6 +16,7 @@ import { listCaptureVersions, openCaptureVersion } from "../../runtime/src/captu
 import { mlp, saveLayersModel } from "../../runtime/src/serve/test-helpers.js";
 import { kubeConfig, type Obj } from "../support/kube.js";
 import { createModelDeployment, getModelDeployment, operatorFixture } from "../support/operator.js";
+import { penguinsPreprocessing } from "../support/penguins-preprocessing.js";
 import { pollUntil } from "../support/poll.js";
 import { reportFlags } from "../support/report.js";
 import { testVault } from "../support/vault.js";
@@ -34,7 +35,6 @@ const fx = operatorFixture(admin, "capture", {
 const core = admin.makeApiClient(CoreV1Api);
 const custom = admin.makeApiClient(CustomObjectsApi);
 const STATS = join(REPO_ROOT, "runtime/src/serve/monitoring/testdata/penguins-stats.json");
-const CLASSES = ["Adelie", "Chinstrap", "Gentoo"];
 const SALT = "capture-test-salt";
 
 const cond = (m: Obj, type: string) => m.status?.conditions?.find((c: Obj) => c.type === type);
@@ -69,24 +69,7 @@ describe("spec.capture with the real runtime, operator and OpenBao", () => {
     const dir = join(models, "penguins");
     mkdirSync(dir, { recursive: true });
     await saveLayersModel(mlp(4, 8, 3, 1), dir);
-    writeFileSync(
-      join(dir, "preprocessing.json"),
-      JSON.stringify({
-        formatVersion: 1,
-        inputColumns: [
-          { name: "island", type: "category" },
-          { name: "bill_length_mm", type: "number" },
-        ],
-        fill: {},
-        features: [
-          { kind: "oneHot", column: "island", vocabulary: ["Biscoe", "Dream", "Torgersen"] },
-          { kind: "standardize", column: "bill_length_mm", mean: 44, std: 5 },
-        ],
-        featureNames: ["island=Biscoe", "island=Dream", "island=Torgersen", "bill_length_mm"],
-        target: { column: "species", task: "multiclass", classes: CLASSES },
-        hashedColumns: ["email"],
-      }),
-    );
+    writeFileSync(join(dir, "preprocessing.json"), JSON.stringify(penguinsPreprocessing(["email"])));
     copyFileSync(STATS, join(dir, "stats.json"));
     const captures = await claimHostFolder(admin, ns, "captures");
     // The DataSet whose schema the captured rows follow (only its spec is read here).

@@ -8,9 +8,9 @@ import { fileURLToPath } from "node:url";
 import { DuckDBInstance } from "@duckdb/node-api";
 import type { FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
+import { penguinsPreprocessing } from "../../../../test/support/penguins-preprocessing.js";
 import { fetchArtifact } from "../../artifact.js";
 import { listCaptureVersions, openCaptureVersion } from "../../capture/format.js";
-import type { PreprocessingJson } from "../../contract/artifacts.js";
 import { type CaptureConfig, parseCaptureConfig } from "../../contract/capture.js";
 import { parseBaseline } from "../monitoring/baseline.js";
 import { rawRecordsFor } from "../raw-records.js";
@@ -21,24 +21,9 @@ import { sampler } from "./sampler.js";
 import { attachCapture, type PreparedCapture } from "./setup.js";
 import { localCaptureStore } from "./store.js";
 
-const CLASSES = ["Adelie", "Chinstrap", "Gentoo"];
 /** The penguins training data's stats.json: the baseline names the classes feedback labels are checked against. */
 const STATS = fileURLToPath(new URL("../monitoring/testdata/penguins-stats.json", import.meta.url));
-const PRE: PreprocessingJson = {
-  formatVersion: 1,
-  inputColumns: [
-    { name: "island", type: "category" },
-    { name: "bill_length_mm", type: "number" },
-  ],
-  fill: {},
-  features: [
-    { kind: "oneHot", column: "island", vocabulary: ["Biscoe", "Dream", "Torgersen"] },
-    { kind: "standardize", column: "bill_length_mm", mean: 44, std: 5 },
-  ],
-  featureNames: ["island=Biscoe", "island=Dream", "island=Torgersen", "bill_length_mm"],
-  target: { column: "species", task: "multiclass", classes: CLASSES },
-  hashedColumns: ["email"],
-};
+const PRE = penguinsPreprocessing(["email"]);
 const COLUMNS = [
   { name: "island", type: "category" },
   { name: "bill_length_mm", type: "number" },
