@@ -13,9 +13,9 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { type ModelLocation, notStaged } from "./artifact.js";
+import { hashTap } from "./crypto/hash-tap.js";
 import { ConfigError } from "./errors.js";
 
 export interface SavedModelArtifact {
@@ -65,17 +65,9 @@ export async function savedModelDigest(dir: string): Promise<string> {
 
 /** Streams `src` into `dst` (created, never overwritten) and returns the sha256 of the bytes written. */
 async function copyHashed(src: string, dst: string): Promise<{ sha256: string; bytes: number }> {
-  const hash = createHash("sha256");
-  let bytes = 0;
-  const tap = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      hash.update(chunk);
-      bytes += chunk.byteLength;
-      done(null, chunk);
-    },
-  });
-  await pipeline(createReadStream(src), tap, createWriteStream(dst, { flags: "wx", mode: 0o600 }));
-  return { sha256: hash.digest("hex"), bytes };
+  const hashed = hashTap();
+  await pipeline(createReadStream(src), hashed.tap, createWriteStream(dst, { flags: "wx", mode: 0o600 }));
+  return { sha256: hashed.hex(), bytes: hashed.bytes() };
 }
 
 /**

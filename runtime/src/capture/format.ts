@@ -12,9 +12,9 @@ import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { ARTIFACT_FORMAT_VERSION, type ManifestJson } from "../contract/artifacts.js";
+import { hashTap } from "../crypto/hash-tap.js";
 import { DEFAULT_SEGMENT_SIZE, DecryptionError, decryptingStream, encryptFile } from "../crypto/segments.js";
 import type { ObjectStore } from "../storage/object-store.js";
 import { downloadVersion, joinKey, uploadFolder } from "../storage/version-folder.js";
@@ -196,26 +196,18 @@ async function verifiedPlaintext(folder: string, where: string, unwrap: Unwrap, 
   const m = parseManifest(text, where);
   const f = m.files[0];
   const src = path.join(folder, f.path);
-  const h = createHash("sha256");
-  let size = 0;
-  const hashing = new Transform({
-    transform(chunk: Buffer, _e, done) {
-      h.update(chunk);
-      size += chunk.length;
-      done(null, chunk);
-    },
-  });
+  const hashed = hashTap();
   await mkdir(path.dirname(out), { recursive: true });
   const tmp = `${out}.part-${randomBytes(6).toString("hex")}`;
   let key: Buffer | undefined;
   try {
     if (m.encryption) {
       key = await unwrap(m.encryption.transitKey, m.encryption.wrappedKey);
-      await pipeline(createReadStream(src), hashing, decryptingStream(key, f.path), createWriteStream(tmp));
+      await pipeline(createReadStream(src), hashed.tap, decryptingStream(key, f.path), createWriteStream(tmp));
     } else {
-      await pipeline(createReadStream(src), hashing, createWriteStream(tmp));
+      await pipeline(createReadStream(src), hashed.tap, createWriteStream(tmp));
     }
-    if (h.digest("hex") !== f.sha256 || size !== f.size)
+    if (hashed.hex() !== f.sha256 || hashed.bytes() !== f.size)
       throw new CaptureFormatError(`${where}: ${f.path} does not match the sha256 in manifest.json; refusing it`);
     await rename(tmp, out);
   } catch (err) {

@@ -1,13 +1,13 @@
 // The ObjectStore of a local folder (a mounted claim, a node cache, a test): keys are paths under root. It lets the
 // version-folder code treat a folder and a bucket alike; there is no metadata, so head() gives no sha256 and a
 // download verifies only the sha256 the caller expects. Copies are streamed and land under a temporary name.
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream, type Dirent } from "node:fs";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { StorageReason } from "../contract/storage-reasons.js";
+import { hashTap } from "../crypto/hash-tap.js";
 import { StorageError, storageError } from "./errors.js";
 import type { ObjectInfo, ObjectStore } from "./object-store.js";
 
@@ -18,25 +18,14 @@ const PART = /\.part-[0-9a-f]{12}$/;
 async function copyHashing(src: string, dest: string): Promise<{ sha256: string; bytes: number; tmp: string }> {
   await mkdir(path.dirname(dest), { recursive: true });
   const tmp = `${dest}.part-${randomBytes(6).toString("hex")}`;
-  const hash = createHash("sha256");
-  let bytes = 0;
+  const hashed = hashTap();
   try {
-    await pipeline(
-      createReadStream(src),
-      new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          hash.update(chunk);
-          bytes += chunk.length;
-          done(null, chunk);
-        },
-      }),
-      createWriteStream(tmp),
-    );
+    await pipeline(createReadStream(src), hashed.tap, createWriteStream(tmp));
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
   }
-  return { sha256: hash.digest("hex"), bytes, tmp };
+  return { sha256: hashed.hex(), bytes: hashed.bytes(), tmp };
 }
 
 class LocalObjectStore implements ObjectStore {
