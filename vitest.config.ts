@@ -4,6 +4,7 @@ import { configDefaults, defineConfig } from "vitest/config";
 export const UNIT_TESTS = [
   "operator/src/**/*.test.ts",
   "runtime/src/**/*.test.ts",
+  "plugin/src/**/*.test.ts",
   "hack/**/*.test.ts",
   "devcluster/**/*.test.ts",
   "test/unit/**/*.test.ts",

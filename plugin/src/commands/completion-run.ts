@@ -1,0 +1,6 @@
+import { PluginError } from "../cli/errors.js";
+import type { Invocation } from "../cli/invocation.js";
+
+export async function run(_inv: Invocation): Promise<number> {
+  throw new PluginError("Internal", "kubectl liftoff completion is not built yet");
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// kubectl-liftoff: kubectl runs it as `kubectl liftoff …` when it is on PATH. Parses the line, prints help from the
+// specs, runs one command, and turns every failure into one `error: …` line and a non-zero exit code.
+import { parseLine, splitCommand } from "./cli/args.js";
+import { PluginError } from "./cli/errors.js";
+import { commandHelp, rootHelp } from "./cli/help.js";
+import { createInvocation } from "./cli/invocation.js";
+import { terminal } from "./cli/terminal.js";
+import { COMMANDS, findCommand } from "./commands/index.js";
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const term = terminal(process.stdout, process.stderr, env);
+  try {
+    const { name, rest } = splitCommand(argv);
+    if (name === undefined || name === "help") {
+      const target = name === "help" ? rest.find((a) => !a.startsWith("-")) : undefined;
+      const spec = target === undefined ? undefined : findCommand(target);
+      if (target !== undefined && !spec) throw unknownCommand(target);
+      parseLine(undefined, name === undefined ? rest : []);
+      term.line(spec ? commandHelp(spec) : rootHelp(COMMANDS));
+      return 0;
+    }
+    const spec = findCommand(name);
+    if (!spec) throw unknownCommand(name);
+    const { positionals, flags } = parseLine(spec, rest);
+    if (flags.help === true) {
+      term.line(commandHelp(spec));
+      return 0;
+    }
+    const inv = createInvocation(spec, positionals, flags, term, env);
+    const mod = await spec.load();
+    return (await mod.run(inv)) ?? 0;
+  } catch (err) {
+    const e =
+      err instanceof PluginError
+        ? err
+        : new PluginError(
+            "Internal",
+            (err as Error)?.message ?? String(err),
+            "this is a bug: please report it with --v",
+          );
+    term.note(e.line());
+    if (env.LIFTOFF_PLUGIN_DEBUG && err instanceof Error && err.stack) term.note(err.stack);
+    return e.exitCode;
+  }
+}
+
+function unknownCommand(name: string): PluginError {
+  return new PluginError(
+    "Usage",
+    `unknown command "${name}" for "kubectl liftoff"`,
+    `kubectl liftoff --help lists the commands (${COMMANDS.map((c) => c.name).join(", ")})`,
+  );
+}
+
+// Run when executed (the bundle, or tsx), not when a test imports main().
+const entry = process.argv[1] ?? "";
+if (/kubectl-liftoff(\.c?js)?$|plugin[\\/]src[\\/]main\.ts$/.test(entry) || process.env.LIFTOFF_PLUGIN_MAIN === "1") {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`error: ${String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
