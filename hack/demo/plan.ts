@@ -5,6 +5,7 @@ import { clusterStep } from "./steps/cluster.js";
 import { dataSetStep, rawDataStep } from "./steps/data.js";
 import { driftStep } from "./steps/drift.js";
 import { classifyStep, imageDeployStep, imageLookAroundStep, imageModelStep, imageResetStep } from "./steps/image.js";
+import { inspectStep } from "./steps/inspect.js";
 import { dataKeysStep } from "./steps/keys.js";
 import {
   chatStep,
@@ -46,6 +47,7 @@ export const DEMO_STEPS: Step[] = [
   predictStep,
   refusedStep,
   driftStep,
+  inspectStep,
   lookAroundStep,
 ];
 

@@ -11,6 +11,7 @@ import { serviceEndpoint } from "../../../devcluster/node-agent/service-endpoint
 import { COMPONENTS } from "../../setup/components.js";
 import { runSetup } from "../../setup/run.js";
 import { applyObject, type LiftoffObject, waitForCondition } from "../kube.js";
+import { pluginPathLines } from "../plugin.js";
 import { need, type Step, StepFailure } from "../steps.js";
 import { sampleResetStep } from "./sample-reset.js";
 
@@ -139,8 +140,10 @@ export const imageLookAroundStep: Step = {
     const url = ctx.results.get("endpoint") as string | undefined;
     const lines = [
       `export KUBECONFIG=${need(ctx.kubeconfigPath, "the kubeconfig")}`,
-      `${kubectl} get mdep ${NAME} -n ${ns} -o yaml  # spec.model.preprocessing / postprocessing, conditions`,
-      `${kubectl} get deploy,svc,pods -n ${ns}`,
+      ...pluginPathLines(),
+      `kubectl liftoff tree mdep/${NAME} -n ${ns} -w   # the ModelDeployment and its pods, each with its state, live`,
+      `kubectl liftoff report mdep/${NAME} -n ${ns}    # a support bundle (zip), secrets redacted`,
+      `${kubectl} get mdep ${NAME} -n ${ns} -o yaml  # spec.model.preprocessing / postprocessing`,
     ];
     if (url) {
       const photo = join(

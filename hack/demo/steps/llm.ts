@@ -12,6 +12,7 @@ import { serviceEndpoint } from "../../../devcluster/node-agent/service-endpoint
 import { COMPONENTS } from "../../setup/components.js";
 import { runSetup } from "../../setup/run.js";
 import { applyObject, type LiftoffObject, waitForCondition } from "../kube.js";
+import { pluginPathLines } from "../plugin.js";
 import { type DemoContext, need, type Step, StepFailure } from "../steps.js";
 import { plantApiKey } from "../vault.js";
 import { scriptLine } from "./image.js";
@@ -188,8 +189,10 @@ export const llmLookAroundStep: Step = {
     const url = ctx.results.get("endpoint") as string | undefined;
     const lines = [
       `export KUBECONFIG=${need(ctx.kubeconfigPath, "the kubeconfig")}`,
-      `${kubectl} get mdep ${NAME} -n ${ns}  # FORMAT gguf; -o yaml for spec.model.llm and the conditions`,
-      `${kubectl} get deploy,svc,pods -n ${ns}`,
+      ...pluginPathLines(),
+      `kubectl liftoff tree mdep/${NAME} -n ${ns} -w   # the ModelDeployment and its pods, each with its state, live`,
+      `kubectl liftoff report mdep/${NAME} -n ${ns}    # a support bundle (zip), secrets redacted`,
+      `${kubectl} get mdep ${NAME} -n ${ns} -o yaml  # FORMAT gguf: spec.model.llm`,
     ];
     if (url) {
       lines.push(

@@ -14,6 +14,7 @@ import { trainingNames } from "../../../operator/src/trainingjob/names.js";
 import { penguins, sampler } from "../concept-drift.js";
 import { applyObject, deleteAndWait, readObject, waitForCondition } from "../kube.js";
 import { burst, startTraffic, type Traffic } from "../loop-traffic.js";
+import { pluginPathLines } from "../plugin.js";
 import type { ObjectRef } from "../report.js";
 import { loadLoopModelDeployment, loadSample, PENGUINS_CSV } from "../samples.js";
 import { type DemoContext, need, type Step, StepFailure } from "../steps.js";
@@ -196,6 +197,7 @@ export const loopStep: Step = {
       },
     );
     const l = done.status.loop;
+    ctx.results.set("loopTrainingJob", l.trainingJob);
     // A promotion rolls the stable Deployment to the new model: show the table once it serves.
     if (l.stage === "Promoted") await waitForCondition(kc, mdepRef(ctx), "Ready", { timeoutMs: 180_000 });
     const table = await exec(need(ctx.kubectl, "kubectl"), ["get", "mdep", NAME, "-n", ctx.options.namespace], {
@@ -226,12 +228,16 @@ export const loopLookAroundStep: Step = {
   async run(ctx) {
     const ns = ctx.options.namespace;
     const kubectl = need(ctx.kubectl, "kubectl");
+    const tj = (ctx.results.get("loopTrainingJob") as string | undefined) ?? LOOP_NAMES[0];
     for (const l of [
       `export KUBECONFIG=${need(ctx.kubeconfigPath, "the kubeconfig")}`,
-      `${kubectl} get mdep ${NAME} -n ${ns} -w                 # the LOOP column: Watching, Retraining, Canary, Promoted, RolledBack`,
+      ...pluginPathLines(),
+      `kubectl liftoff tree mdep/${NAME} -n ${ns} -w   # the model, its loop's DataSet, TrainingJob and canary, live`,
+      `kubectl liftoff curves tj/${tj} -n ${ns}   # the retraining's loss and metrics per epoch`,
+      `kubectl liftoff drift mdep/${NAME} -n ${ns}     # the drifted features, and accuracy from feedback`,
+      `kubectl liftoff retrain mdep/${NAME} -n ${ns}   # start the next loop now (docs/loop.md)`,
+      `kubectl liftoff report mdep/${NAME} -n ${ns}    # a support bundle, secrets and pii values redacted`,
       `${kubectl} get mdep ${NAME} -n ${ns} -o jsonpath='{.status.loop}'   # trigger, figures, decision, lineage, history`,
-      `${kubectl} get events -n ${ns} --field-selector involvedObject.name=${NAME}`,
-      `${kubectl} get ds,tj -n ${ns} -l ${LOOP_LABEL}         # the loop's DataSet and TrainingJob`,
       `${kubectl} get mdep ${NAME} -n ${ns} -o json | npx tsx hack/loop-promotion.ts   # the promotion as a spec.model patch for git (docs/gitops.md)`,
     ])
       ctx.log(`  ${l}`);
