@@ -1,7 +1,8 @@
 // npm start's steps, end to end, on the test cluster: the same step code and the same samples
 // (config/samples/penguins/) as the demo, in a namespace of the test's own, with encryption on: the DataSet is
 // sealed with an OpenBao transit data key and the TrainingJob's pod unwraps it to train. Steps that need the local
-// cluster's own set-up (setup, build, cluster) are what the test run's global setup already did.
+// cluster's own set-up (setup, build, cluster) are what the test run's global setup already did; the inspect step
+// runs the kubectl plugin's bundle, which npm test's `npm run build` makes (npm run build:plugin by hand).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
@@ -75,6 +76,28 @@ describe("npm start's steps", () => {
     expect(ctx.results.get("accuracy")).toBeGreaterThanOrEqual(0.95);
     expect(lines.some((l) => /no-key: done in .*HTTP 401 LIFTOFF_ERR_UNAUTHENTICATED/.test(l))).toBe(true);
     expect(lines.some((l) => /^ {2}Drifted=True DriftDetected: /.test(l))).toBe(true);
+    // The inspect step ran the real plugin through kubectl: the lineage tree, then the training curve.
+    const shown = (cmd: string) => {
+      const at = lines.indexOf(`  $ kubectl liftoff ${cmd} -n ${ns?.name}`);
+      expect(at, `${cmd} not shown:\n${lines.join("\n")}`).toBeGreaterThanOrEqual(0);
+      const out: string[] = [];
+      for (const l of lines.slice(at + 1)) {
+        if (!l.startsWith("    ")) break;
+        out.push(l.slice(4));
+      }
+      return out.join("\n");
+    };
+    const tree = shown("tree mdep/penguins");
+    for (const node of ["DataSet", "TrainingJob", "ModelDeployment"])
+      expect(tree).toMatch(new RegExp(`${node}.*penguins`));
+    expect(tree).not.toMatch(/^error:/m);
+    const curves = shown("curves tj/penguins");
+    expect(curves).toMatch(/[\u2801-\u28ff]/); // braille dots: the chart
+    expect(curves).toMatch(/loss/);
+    // The look-around step prints the plugin's commands, not curl with a key.
+    expect(lines).toContain(
+      `  kubectl liftoff predict mdep/penguins -n ${ns?.name} --record island=Biscoe --record bill_length_mm=48.6 \\`,
+    );
     // The API key never appears in what the demo printed.
     expect(lines.join("\n")).not.toContain(ctx.results.get("apiKey") as string);
   });
