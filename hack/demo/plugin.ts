@@ -55,6 +55,9 @@ export function pluginPathLines(): string[] {
   return [`export PATH=${PLUGIN_BIN_DIR}:$PATH   # this checkout's bundle; or install it: ${PLUGIN_INSTALL}`];
 }
 
+/** One raw record by column name (predict --record: comma-separated column=value pairs). */
+const PENGUIN = "island=Biscoe,bill_length_mm=48.6,bill_depth_mm=16,flipper_length_mm=230,body_mass_g=5800,sex=male";
+
 /** The penguins sample's look-around commands (docs/kubectl-plugin.md has what each shows). */
 export function penguinsPluginLines(ns: string, name = "penguins"): string[] {
   const n = `-n ${ns}`;
@@ -62,8 +65,7 @@ export function penguinsPluginLines(ns: string, name = "penguins"): string[] {
     `kubectl liftoff tree mdep/${name} ${n} -w        # DataSet → TrainingJob → ModelDeployment → pods, live`,
     `kubectl liftoff curves tj/${name} ${n}           # loss and validation metrics per epoch (--png curves.png)`,
     `kubectl liftoff drift mdep/${name} ${n}          # per feature: live vs baseline, score, threshold, window`,
-    `kubectl liftoff predict mdep/${name} ${n} --record island=Biscoe --record bill_length_mm=48.6 \\`,
-    `  --record bill_depth_mm=16 --record flipper_length_mm=230 --record body_mass_g=5800 --record sex=male`,
+    `kubectl liftoff predict mdep/${name} ${n} --record ${PENGUIN}   # key from your Vault login`,
     `kubectl liftoff report mdep/${name} ${n}         # a support bundle (zip), secrets and pii values redacted`,
   ];
 }

@@ -95,9 +95,9 @@ describe("npm start's steps", () => {
     expect(curves).toMatch(/[\u2801-\u28ff]/); // braille dots: the chart
     expect(curves).toMatch(/loss/);
     // The look-around step prints the plugin's commands, not curl with a key.
-    expect(lines).toContain(
-      `  kubectl liftoff predict mdep/penguins -n ${ns?.name} --record island=Biscoe --record bill_length_mm=48.6 \\`,
-    );
+    expect(
+      lines.some((l) => l.startsWith(`  kubectl liftoff predict mdep/penguins -n ${ns?.name} --record island=`)),
+    ).toBe(true);
     // The API key never appears in what the demo printed.
     expect(lines.join("\n")).not.toContain(ctx.results.get("apiKey") as string);
   });
