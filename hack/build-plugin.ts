@@ -14,7 +14,7 @@ import { createHash } from "node:crypto";
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { build, type Plugin } from "esbuild";
 import { pluginAssets } from "../plugin/src/chart/assets.js";
 import { ASSET_DIR } from "../plugin/src/cli/assets.js";
 import { archiveName, krewManifest } from "./plugin-release/krew-manifest.js";
@@ -34,6 +34,23 @@ export function pluginVersion(): string {
   return (JSON.parse(readFileSync(join(PLUGIN_DIR, "package.json"), "utf8")) as { version: string }).version;
 }
 
+/**
+ * Optional native helpers client-node's dependencies try to require inside try/catch (ws: bufferutil,
+ * utf-8-validate; node-fetch: encoding). Bundled as modules that throw, so the bundle never looks for them on disk
+ * and the single executable, whose require() loads built-in modules only, prints no warning about them.
+ */
+const OPTIONAL_MODULES = /^(bufferutil|utf-8-validate|encoding)$/;
+const optionalModulesAbsent: Plugin = {
+  name: "optional-modules-absent",
+  setup(b) {
+    b.onResolve({ filter: OPTIONAL_MODULES }, (a) => ({ path: a.path, namespace: "absent" }));
+    b.onLoad({ filter: /.*/, namespace: "absent" }, (a) => ({
+      contents: `throw new Error(${JSON.stringify(`${a.path} is not bundled`)});`,
+      loader: "js",
+    }));
+  },
+};
+
 export async function buildPlugin(): Promise<string> {
   await build({
     entryPoints: [join(PLUGIN_DIR, "src", "main.ts")],
@@ -47,6 +64,7 @@ export async function buildPlugin(): Promise<string> {
     logLevel: "warning",
     // import.meta.url means the bundle's own file in CommonJS too (createRequire in chart/assets.ts).
     banner: { js: 'const __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+    plugins: [optionalModulesAbsent],
     define: { LIFTOFF_PLUGIN_VERSION: JSON.stringify(pluginVersion()), "import.meta.url": "__bundleUrl" },
   });
   chmodSync(PLUGIN_BUNDLE, 0o755);

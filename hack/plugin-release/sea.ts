@@ -13,6 +13,8 @@ export interface SeaInput {
   bundle: string;
   assets: readonly { name: string; path: string }[];
   workDir: string;
+  /** V8's code cache in the blob (bench/plugin.ts measures what it saves; it makes the bytes differ per build). */
+  codeCache?: boolean;
   /** The executable to write. */
   out: string;
 }
@@ -28,8 +30,7 @@ export function buildSea(input: SeaInput): string {
         main: input.bundle,
         output: blob,
         disableExperimentalSEAWarning: true,
-        // V8's code cache for the bundle: the executable starts without compiling it (bench/plugin.ts measures).
-        useCodeCache: true,
+        useCodeCache: input.codeCache ?? false,
         assets: Object.fromEntries(input.assets.map((a) => [a.name, a.path])),
       },
       null,
