@@ -5,7 +5,7 @@ import { PluginError } from "../cli/errors.js";
 import type { KubeObject } from "../cli/kube.js";
 import { toYaml } from "../cli/terminal.js";
 
-export const RETRAIN_ANNOTATION = "liftoff.dev/retrain";
+const RETRAIN_ANNOTATION = "liftoff.dev/retrain";
 
 const ref = (m: KubeObject) => `modeldeployment/${m.metadata.name}`;
 

@@ -26,7 +26,7 @@ export interface RenderOptions {
 const ref = (n: TreeNode) => `${n.kind.toLowerCase()}/${n.name}`;
 
 /** The line above a tree: the failing (or waiting) node with its reason, message and hint, or that all is Ready. */
-export function summaryLine(term: Pick<Terminal, "color">, tree: TreeNode): string {
+function summaryLine(term: Pick<Terminal, "color">, tree: TreeNode): string {
   const w = worstNode(tree);
   if (!w) return `${paint(term, "green", SYMBOL.Ready)} ${ref(tree)}: all ${walk(tree).length} nodes Ready`;
   const what = [w.reason ?? w.state, w.message].filter(Boolean).join(" — ");
@@ -54,7 +54,7 @@ export function renderTree(term: Pick<Terminal, "color">, tree: TreeNode, opts: 
 }
 
 /** The table of one or more trees (one header), each node on its own row. */
-export function renderTable(
+function renderTable(
   term: Pick<Terminal, "color">,
   trees: readonly TreeNode[],
   opts: RenderOptions = {},
