@@ -54,11 +54,7 @@ export function renderTree(term: Pick<Terminal, "color">, tree: TreeNode, opts: 
 }
 
 /** The table of one or more trees (one header), each node on its own row. */
-function renderTable(
-  term: Pick<Terminal, "color">,
-  trees: readonly TreeNode[],
-  opts: RenderOptions = {},
-): string[] {
+function renderTable(term: Pick<Terminal, "color">, trees: readonly TreeNode[], opts: RenderOptions = {}): string[] {
   const headers = [
     ...(opts.namespaces ? ["namespace"] : []),
     "name",
