@@ -1,6 +1,7 @@
-import { PluginError } from "../cli/errors.js";
+import { applyEdit } from "../canary/apply.js";
+import { abortEdit } from "../canary/patch.js";
 import type { Invocation } from "../cli/invocation.js";
 
-export async function run(_inv: Invocation): Promise<number> {
-  throw new PluginError("Internal", "kubectl liftoff abort is not built yet");
+export async function run(inv: Invocation): Promise<number> {
+  return applyEdit(inv, { command: "abort", edit: abortEdit, gitOwned: true });
 }

@@ -1,6 +1,12 @@
-import { PluginError } from "../cli/errors.js";
+import { applyEdit } from "../canary/apply.js";
+import { retrainEdit } from "../canary/patch.js";
 import type { Invocation } from "../cli/invocation.js";
 
-export async function run(_inv: Invocation): Promise<number> {
-  throw new PluginError("Internal", "kubectl liftoff retrain is not built yet");
+export async function run(inv: Invocation): Promise<number> {
+  // A new value each time (the loop acts once per distinct value): the time, readable in status.loop.manualToken.
+  const token = new Date()
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
+  return applyEdit(inv, { command: "retrain", edit: (m) => retrainEdit(m, token), gitOwned: false });
 }
