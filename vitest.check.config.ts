@@ -49,6 +49,7 @@ export const SLOW_UNIT_TESTS = [
   "hack/device-check.test.ts",
   "test/unit/checkov.test.ts",
   "test/unit/cli-help.test.ts",
+  "plugin/src/completion/scripts.test.ts",
   // Start a real weed S3 server (built by `hack/setup.ts test`)
   "test/unit/s3-server.test.ts",
   "runtime/src/storage/s3.test.ts",

@@ -1,19 +1,40 @@
 // Bundles the kubectl plugin (plugin/src) into one CommonJS file with no runtime dependencies,
-// plugin/dist/kubectl-liftoff.cjs (the npm package's bin), and links plugin/dist/bin/kubectl-liftoff to it so a PATH
-// entry makes `kubectl liftoff` work from the checkout. The self-contained executable for krew is built from the
-// same bundle (docs/kubectl-plugin.md).
-import { chmodSync, mkdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+// plugin/dist/kubectl-liftoff.cjs (the npm package's bin), copies the files its PNG chart reads next to it
+// (plugin/dist/assets/, listed by plugin/src/chart/assets.ts), and links plugin/dist/bin/kubectl-liftoff and
+// plugin/dist/bin/kubectl_complete-liftoff (kubectl's completion hook) to it so a PATH entry makes `kubectl liftoff`
+// and its completion work from the checkout.
+//   tsx hack/build-plugin.ts             the bundle (npm run build:plugin, part of npm run build: about a second)
+//   tsx hack/build-plugin.ts --release   also the self-contained executable (Node SEA), its deterministic
+//                                        linux-amd64 archive for krew and plugin/krew/liftoff.yaml with its sha256
+//                                        (npm run plugin:release)
+//   tsx hack/build-plugin.ts --pack      also `npm pack` of plugin/ into .liftoff/
+//   tsx hack/build-plugin.ts --install   also `npm install --global` of that tarball (npm run plugin:install)
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { pluginAssets } from "../plugin/src/chart/assets.js";
+import { ASSET_DIR } from "../plugin/src/cli/assets.js";
+import { archiveName, krewManifest } from "./plugin-release/krew-manifest.js";
+import { buildSea } from "./plugin-release/sea.js";
+import { tarGz } from "./plugin-release/tar.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const PLUGIN_DIR = join(ROOT, "plugin");
 export const PLUGIN_BUNDLE = join(PLUGIN_DIR, "dist", "kubectl-liftoff.cjs");
 export const PLUGIN_BIN_DIR = join(PLUGIN_DIR, "dist", "bin");
+/** The names the bundle answers to on PATH: the plugin, and kubectl's completion hook for it (kubectl ≥ 1.26). */
+export const PLUGIN_BIN_NAMES = ["kubectl-liftoff", "kubectl_complete-liftoff"] as const;
+export const RELEASE_DIR = join(ROOT, ".liftoff", "plugin-release");
+export const KREW_MANIFEST = join(PLUGIN_DIR, "krew", "liftoff.yaml");
+
+export function pluginVersion(): string {
+  return (JSON.parse(readFileSync(join(PLUGIN_DIR, "package.json"), "utf8")) as { version: string }).version;
+}
 
 export async function buildPlugin(): Promise<string> {
-  const { version } = JSON.parse(readFileSync(join(PLUGIN_DIR, "package.json"), "utf8")) as { version: string };
   await build({
     entryPoints: [join(PLUGIN_DIR, "src", "main.ts")],
     outfile: PLUGIN_BUNDLE,
@@ -24,18 +45,91 @@ export async function buildPlugin(): Promise<string> {
     minifySyntax: true,
     legalComments: "none",
     logLevel: "warning",
-    define: { LIFTOFF_PLUGIN_VERSION: JSON.stringify(version) },
+    // import.meta.url means the bundle's own file in CommonJS too (createRequire in chart/assets.ts).
+    banner: { js: 'const __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+    define: { LIFTOFF_PLUGIN_VERSION: JSON.stringify(pluginVersion()), "import.meta.url": "__bundleUrl" },
   });
   chmodSync(PLUGIN_BUNDLE, 0o755);
+  const assetDir = join(dirname(PLUGIN_BUNDLE), ASSET_DIR);
+  rmSync(assetDir, { recursive: true, force: true });
+  mkdirSync(assetDir, { recursive: true });
+  for (const a of pluginAssets()) copyFileSync(a.path, join(assetDir, a.name));
   mkdirSync(PLUGIN_BIN_DIR, { recursive: true });
-  const link = join(PLUGIN_BIN_DIR, "kubectl-liftoff");
-  rmSync(link, { force: true });
-  symlinkSync("../kubectl-liftoff.cjs", link);
+  for (const name of PLUGIN_BIN_NAMES) {
+    const link = join(PLUGIN_BIN_DIR, name);
+    rmSync(link, { force: true });
+    symlinkSync("../kubectl-liftoff.cjs", link);
+  }
   return PLUGIN_BUNDLE;
+}
+
+/** `npm pack` of plugin/ into .liftoff/: the tarball `npm install -g` installs. */
+export function packPlugin(): string {
+  const out = join(ROOT, ".liftoff");
+  mkdirSync(out, { recursive: true });
+  const name = execFileSync("npm", ["pack", "--silent", "--pack-destination", out], {
+    cwd: PLUGIN_DIR,
+    encoding: "utf8",
+  })
+    .trim()
+    .split("\n")
+    .pop() as string;
+  return join(out, name);
+}
+
+export interface Release {
+  executable: string;
+  archive: string;
+  sha256: string;
+  manifest: string;
+}
+
+/** The SEA executable, its krew archive (kubectl-liftoff + LICENSE) and the krew manifest. Linux amd64 only. */
+export async function buildRelease(opts: { writeManifest?: boolean } = {}): Promise<Release> {
+  if (process.platform !== "linux" || process.arch !== "x64") {
+    throw new Error(
+      `the release build makes the linux-amd64 executable and runs on linux/x64 only (here ${process.platform}/${process.arch})`,
+    );
+  }
+  await buildPlugin();
+  const executable = buildSea({
+    bundle: PLUGIN_BUNDLE,
+    assets: pluginAssets(),
+    workDir: join(RELEASE_DIR, "sea"),
+    out: join(RELEASE_DIR, "kubectl-liftoff"),
+  });
+  const archive = join(RELEASE_DIR, archiveName("linux", "amd64"));
+  const bytes = tarGz([
+    { name: "kubectl-liftoff", data: readFileSync(executable), mode: 0o755 },
+    { name: "LICENSE", data: readFileSync(join(PLUGIN_DIR, "LICENSE")), mode: 0o644 },
+  ]);
+  writeFileSync(archive, bytes);
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  const text = krewManifest(pluginVersion(), [
+    { os: "linux", arch: "amd64", archive: archiveName("linux", "amd64"), sha256 },
+  ]);
+  const manifest = opts.writeManifest === false ? join(RELEASE_DIR, "liftoff.yaml") : KREW_MANIFEST;
+  mkdirSync(dirname(manifest), { recursive: true });
+  writeFileSync(manifest, text);
+  return { executable, archive, sha256, manifest };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const started = Date.now();
-  const out = await buildPlugin();
-  console.error(`build-plugin: ${out} in ${Date.now() - started} ms`);
+  const args = process.argv.slice(2);
+  if (args.includes("--release")) {
+    const r = await buildRelease();
+    console.error(
+      `build-plugin: ${r.executable}\nbuild-plugin: ${r.archive} (sha256 ${r.sha256})\nbuild-plugin: ${r.manifest}`,
+    );
+  } else {
+    console.error(`build-plugin: ${await buildPlugin()}`);
+  }
+  if (args.includes("--pack") || args.includes("--install")) {
+    const tarball = packPlugin();
+    console.error(`build-plugin: ${tarball}`);
+    // npm's own global install: the user's prefix (npm config get prefix) decides where the bins land.
+    if (args.includes("--install")) execFileSync("npm", ["install", "--global", tarball], { stdio: "inherit" });
+  }
+  console.error(`build-plugin: done in ${Date.now() - started} ms`);
 }

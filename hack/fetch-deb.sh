@@ -35,8 +35,11 @@ fi
 dpkg -x "$tmp"/"${pkg}"_*.deb "$tmp/x"
 mkdir -p "$tmp/out"
 for p in "$@"; do
-  [ -x "$tmp/x/usr/bin/$p" ] || die "$pkg $version has no /usr/bin/$p"
-  mv "$tmp/x/usr/bin/$p" "$tmp/out/$p"
+  # Most programs live in /usr/bin; a few (zsh) still in /bin.
+  src="$tmp/x/usr/bin/$p"
+  [ -x "$src" ] || src="$tmp/x/bin/$p"
+  [ -x "$src" ] || die "$pkg $version has no /usr/bin/$p or /bin/$p"
+  mv "$src" "$tmp/out/$p"
 done
 rm -rf "$dir"
 mv "$tmp/out" "$dir"   # atomic: a half-unpacked folder never looks cached

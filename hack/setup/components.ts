@@ -28,6 +28,15 @@ const SEAWEEDFS_BUILD_SECONDS = 300;
 /** Debian bookworm's shellcheck; hack/scripts.test.ts runs it. */
 export const SHELLCHECK = "shellcheck=0.9.0-1";
 
+/** Debian bookworm's zsh; the plugin's completion test parses its zsh script with it (zsh -n). */
+export const ZSH_DEB = "zsh=5.9-4+b15";
+
+/**
+ * krew from the Go module proxy, for the plugin's install test: 18 s measured here 2026-12-06 with the Kubernetes
+ * modules already in the Go caches (build-binaries.sh fills them first); a minute allowed for a colder cache.
+ */
+const KREW_BUILD_SECONDS = 60;
+
 const BOTH: Target[] = ["start", "test"];
 
 /** A component run by one hack/ script; its check is the same script with --check before the arguments. */
@@ -179,6 +188,17 @@ export const COMPONENTS: SetupComponent[] = [
     "fetch-deb.sh",
     [SHELLCHECK, "shellcheck"],
     5,
+    ["test"],
+  ),
+  script("zsh", "zsh, for the plugin's completion-script test (Debian package)", "fetch-deb.sh", [ZSH_DEB, "zsh"], 5, [
+    "test",
+  ]),
+  script(
+    "krew",
+    "krew, for the kubectl plugin's install test (built from the Go module proxy)",
+    "build-krew.sh",
+    [],
+    KREW_BUILD_SECONDS,
     ["test"],
   ),
 ];

@@ -11,6 +11,11 @@ import { COMMANDS, findCommand } from "./commands/index.js";
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const term = terminal(process.stdout, process.stderr, env);
   try {
+    // Cobra's hidden completion entry point (the scripts and kubectl's kubectl_complete-liftoff hook call it).
+    if (argv[0] === COMPLETE_COMMAND) {
+      const { runComplete } = await import("./completion/complete-run.js");
+      return runComplete(argv.slice(1), process.stdout, env);
+    }
     const { name, rest } = splitCommand(argv);
     if (name === undefined || name === "help") {
       const target = name === "help" ? rest.find((a) => !a.startsWith("-")) : undefined;
@@ -53,10 +58,19 @@ function unknownCommand(name: string): PluginError {
   );
 }
 
-// Run when executed (the bundle, or tsx), not when a test imports main().
+const COMPLETE_COMMAND = "__complete";
+
+// Run when executed (the bundle, the single executable, or tsx), not when a test imports main(). Under the name
+// kubectl_complete-liftoff (kubectl ≥ 1.26 runs it for `kubectl liftoff <TAB>` with the words to complete) it is
+// `kubectl liftoff __complete`.
 const entry = process.argv[1] ?? "";
-if (/kubectl-liftoff(\.c?js)?$|plugin[\\/]src[\\/]main\.ts$/.test(entry) || process.env.LIFTOFF_PLUGIN_MAIN === "1") {
-  main(process.argv.slice(2)).then(
+const completing = /kubectl_complete-liftoff$/.test(entry);
+if (
+  completing ||
+  /kubectl-liftoff(\.c?js)?$|plugin[\\/]src[\\/]main\.ts$/.test(entry) ||
+  process.env.LIFTOFF_PLUGIN_MAIN === "1"
+) {
+  main(completing ? [COMPLETE_COMMAND, ...process.argv.slice(2)] : process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
     },

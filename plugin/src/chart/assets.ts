@@ -1,24 +1,21 @@
-// The files the PNG chart needs at run time, which the bundle cannot inline: resvg's WebAssembly module and the
-// DejaVu Sans font. hack/build-plugin.ts copies each next to the bundle under `name` and embeds it in the
-// single-executable build; load-asset.ts reads them back.
+// The files the PNG chart needs at run time (the resvg renderer's wasm and the font it draws text with), which the
+// build copies next to the bundle (plugin/dist/assets/) and embeds in the single executable (hack/build-plugin.ts).
+// Read them with readAsset() from cli/assets.ts, which finds them in either place, or here in a source checkout.
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+
+export const ASSET_NAMES = { wasm: "resvg.wasm", font: "DejaVuSans.ttf" } as const;
 
 export interface PluginAsset {
-  /** The file's name next to the bundle (and its key in the executable). */
+  /** The file's name next to the bundle and its key in the single executable. */
   name: string;
-  /** Where it is in node_modules. */
+  /** Where the source checkout has it (node_modules). */
   path: string;
 }
 
-/** The assets, resolved through node_modules from `from` (a folder inside the checkout; default the cwd). */
-export function pluginAssets(from: string = process.cwd()): PluginAsset[] {
-  const req = createRequire(join(from, "noop.js"));
+export function pluginAssets(): PluginAsset[] {
+  const require = createRequire(import.meta.url);
   return [
-    { name: "resvg.wasm", path: req.resolve("@resvg/resvg-wasm/index_bg.wasm") },
-    {
-      name: "DejaVuSans.ttf",
-      path: join(dirname(req.resolve("dejavu-fonts-ttf/package.json")), "ttf", "DejaVuSans.ttf"),
-    },
+    { name: ASSET_NAMES.wasm, path: require.resolve("@resvg/resvg-wasm/index_bg.wasm") },
+    { name: ASSET_NAMES.font, path: require.resolve("dejavu-fonts-ttf/ttf/DejaVuSans.ttf") },
   ];
 }

@@ -1,0 +1,47 @@
+// The self-contained executable for krew: Node's single-executable application (SEA) support. The bundle becomes
+// the SEA's main script, the chart's wasm and font become SEA assets (plugin/src/cli/assets.ts reads them with
+// node:sea's getAsset), and postject injects the blob into a copy of the node binary running this build.
+import { execFileSync } from "node:child_process";
+import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+
+/** The fuse Node's SEA loader looks for (Node's docs, "Single executable applications"). */
+export const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
+
+export interface SeaInput {
+  bundle: string;
+  assets: readonly { name: string; path: string }[];
+  workDir: string;
+  /** The executable to write. */
+  out: string;
+}
+
+export function buildSea(input: SeaInput): string {
+  mkdirSync(input.workDir, { recursive: true });
+  const blob = join(input.workDir, "sea-prep.blob");
+  const config = join(input.workDir, "sea-config.json");
+  writeFileSync(
+    config,
+    `${JSON.stringify(
+      {
+        main: input.bundle,
+        output: blob,
+        disableExperimentalSEAWarning: true,
+        // V8's code cache for the bundle: the executable starts without compiling it (bench/plugin.ts measures).
+        useCodeCache: true,
+        assets: Object.fromEntries(input.assets.map((a) => [a.name, a.path])),
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  execFileSync(process.execPath, ["--experimental-sea-config", config], { stdio: ["ignore", "ignore", "inherit"] });
+  copyFileSync(process.execPath, input.out);
+  chmodSync(input.out, 0o755);
+  const postject = createRequire(import.meta.url).resolve("postject/dist/cli.js");
+  execFileSync(process.execPath, [postject, input.out, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  return input.out;
+}
