@@ -22,7 +22,7 @@ export const TrainFailed = Type.Object({
 });
 
 /** status.history: the run's bounded per-epoch history (runtime/src/train/history.ts builds it). */
-export const TrainHistory = Type.Object({
+const TrainHistory = Type.Object({
   stride: Type.Integer({ minimum: 1 }),
   epochs: Type.Array(
     Type.Object({
@@ -48,7 +48,7 @@ export const TrainProgress = Type.Object({
 export type TrainSucceeded = Static<typeof TrainSucceeded>;
 export type TrainFailed = Static<typeof TrainFailed>;
 export type TrainProgress = Static<typeof TrainProgress>;
-export type TrainHistory = Static<typeof TrainHistory>;
+
 export type TrainOutcome = ({ phase: "succeeded" } & TrainSucceeded) | ({ phase: "failed" } & TrainFailed);
 
 /** A checked copy of `data` when it fits `schema` (extra keys dropped), else undefined. */

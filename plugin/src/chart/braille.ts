@@ -30,7 +30,7 @@ const DOT = [
   [0x01, 0x02, 0x04, 0x40],
   [0x08, 0x10, 0x20, 0x80],
 ] as const;
-export const BRAILLE_BLANK = 0x2800;
+const BRAILLE_BLANK = 0x2800;
 
 /** A grid of braille cells that remembers, per cell, which series drew there last (its colour). */
 export class BrailleCanvas {

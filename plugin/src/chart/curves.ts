@@ -34,7 +34,7 @@ export interface CurvesModel {
 }
 
 /** Colours in the order series get them; loss and val_loss always the first two, so they look alike everywhere. */
-export const PALETTE: readonly Style[] = ["cyan", "magenta", "yellow", "green", "blue", "red"];
+const PALETTE: readonly Style[] = ["cyan", "magenta", "yellow", "green", "blue", "red"];
 
 const LOSS_LIKE = /loss|mse|mae/;
 
@@ -43,7 +43,7 @@ export function panelKind(metric: string): PanelKind {
 }
 
 /** Metric names in a stable order: loss, val_loss, then the rest alphabetically. */
-export function metricNames(points: readonly EpochPoint[]): string[] {
+function metricNames(points: readonly EpochPoint[]): string[] {
   const names = new Set<string>();
   for (const p of points) {
     if (p.loss !== undefined) names.add("loss");
@@ -53,7 +53,7 @@ export function metricNames(points: readonly EpochPoint[]): string[] {
   return [...names].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
-export function metricValue(p: EpochPoint, metric: string): number | undefined {
+function metricValue(p: EpochPoint, metric: string): number | undefined {
   const v = metric === "loss" ? p.loss : p.metrics?.[metric];
   return typeof v === "number" && Number.isFinite(v) ? v : undefined;
 }

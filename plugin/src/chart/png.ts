@@ -1,22 +1,23 @@
 // SVG → PNG with resvg compiled to WebAssembly (no native module, so the bundle and the single executable carry it),
 // rendering text with the DejaVu Sans font passed in: no system fonts are read, so the picture is the same anywhere.
-import { readAsset } from "./load-asset.js";
+import { readAsset } from "../cli/assets.js";
+import { ASSET_NAMES } from "./assets.js";
 
 let ready: Promise<typeof import("@resvg/resvg-wasm")> | undefined;
 
 /** resvg's module, its WebAssembly initialised once per process. */
 function resvg(): Promise<typeof import("@resvg/resvg-wasm")> {
   ready ??= import("@resvg/resvg-wasm").then(async (mod) => {
-    await mod.initWasm(readAsset("resvg.wasm"));
+    await mod.initWasm(await readAsset(ASSET_NAMES.wasm));
     return mod;
   });
   return ready;
 }
 
 export async function svgToPng(svg: string): Promise<{ png: Uint8Array; width: number; height: number }> {
-  const { Resvg } = await resvg();
+  const [{ Resvg }, font] = await Promise.all([resvg(), readAsset(ASSET_NAMES.font)]);
   const r = new Resvg(svg, {
-    font: { fontBuffers: [readAsset("DejaVuSans.ttf")], loadSystemFonts: false, defaultFontFamily: "DejaVu Sans" },
+    font: { fontBuffers: [font], loadSystemFonts: false, defaultFontFamily: "DejaVu Sans" },
     fitTo: { mode: "original" },
   });
   const image = r.render();
