@@ -27,10 +27,14 @@ export function noEpochLine(m: CurvesModel): string {
   return `trainingjob/${m.name} (${m.phase}) has not finished an epoch yet; its curves appear after the first one`;
 }
 
-/** Rows per panel: the screen's height shared between the panels (header and axes taken off) on a TTY, else 10. */
+/**
+ * Rows per panel: on a TTY the screen's height shared between the panels, so a whole frame fits and the header never
+ * scrolls off (a watch redraws from the top); else 10.
+ */
 export function panelHeight(term: Pick<Terminal, "isTTY" | "rows">, panels: number): number {
   if (!term.isTTY || panels === 0) return 10;
-  const free = term.rows - 2 - panels * 4; // header + blank; per panel: title, x axis, x labels, legend
+  // The header and the cursor's line; per panel: blank, title, x axis, x labels, legend.
+  const free = term.rows - 2 - panels * 5;
   return Math.max(4, Math.min(16, Math.floor(free / panels)));
 }
 
