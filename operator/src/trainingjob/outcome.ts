@@ -2,6 +2,7 @@
 // JSON object there) or from a report's data. Untrusted input: checked, and reduced to what status may carry.
 import { type Static, Type } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
+import { MAX_HISTORY } from "../contract/history.js";
 import type { Pod } from "../kube/models.js";
 
 const Metrics = Type.Record(Type.String({ pattern: "^[A-Za-z_]{1,32}$" }), Type.Number(), { maxProperties: 32 });
@@ -20,6 +21,19 @@ export const TrainFailed = Type.Object({
   message: Type.String({ maxLength: 4096 }),
 });
 
+/** status.history: the run's bounded per-epoch history (runtime/src/train/history.ts builds it). */
+const TrainHistory = Type.Object({
+  stride: Type.Integer({ minimum: 1 }),
+  epochs: Type.Array(
+    Type.Object({
+      epoch: Type.Integer({ minimum: 1 }),
+      loss: Type.Optional(Type.Number()),
+      metrics: Metrics,
+    }),
+    { maxItems: MAX_HISTORY },
+  ),
+});
+
 export const TrainProgress = Type.Object({
   epoch: Type.Integer({ minimum: 0 }),
   epochs: Type.Integer({ minimum: 0 }),
@@ -28,11 +42,13 @@ export const TrainProgress = Type.Object({
   metrics: Type.Optional(Metrics),
   samplesPerSecond: Type.Optional(Type.Number({ minimum: 0 })),
   estimatedRemainingSeconds: Type.Optional(Type.Integer({ minimum: 0 })),
+  history: Type.Optional(TrainHistory),
 });
 
 export type TrainSucceeded = Static<typeof TrainSucceeded>;
 export type TrainFailed = Static<typeof TrainFailed>;
 export type TrainProgress = Static<typeof TrainProgress>;
+
 export type TrainOutcome = ({ phase: "succeeded" } & TrainSucceeded) | ({ phase: "failed" } & TrainFailed);
 
 /** A checked copy of `data` when it fits `schema` (extra keys dropped), else undefined. */

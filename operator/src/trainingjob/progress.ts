@@ -1,4 +1,4 @@
-// Live progress from the training pod's reports → status.progress, at most one API write per job every
+// Live progress from the training pod's reports → status.progress and status.history, at most one API write per job every
 // `intervalMs` (5 s): a report inside the interval is held and the newest one written when it ends, so the last
 // epoch is never lost and the API server never sees a write per batch. The final report (100 %) is written at once,
 // so a job that finishes inside the interval shows its last epoch as soon as it has Succeeded, not 5 s later. A JSON merge patch of status.progress
@@ -14,10 +14,19 @@ import type { TrainProgress } from "./outcome.js";
  * format a number), and no ETA once the run is at 100 % (null removes the one written before, in a merge patch).
  */
 export function progressPatch(progress: TrainProgress): Record<string, unknown> {
-  const patch: Record<string, unknown> = { ...progress };
+  const { history: _h, ...rest } = progress;
+  const patch: Record<string, unknown> = { ...rest };
   if (progress.loss !== undefined) patch.shortLoss = shortNumber(progress.loss);
   if (progress.percentage >= 100) patch.estimatedRemainingSeconds = null;
   return patch;
+}
+
+/**
+ * The status merge patch of one report: status.progress, and status.history when the report carries it. A merge
+ * patch replaces an array whole, so the bounded history the pod sends (every epoch so far) is written as it is.
+ */
+export function statusPatch(progress: TrainProgress): Record<string, unknown> {
+  return { progress: progressPatch(progress), ...(progress.history ? { history: progress.history } : {}) };
 }
 
 /** A number to 4 significant digits, as a person reads it in a table. */
@@ -97,7 +106,7 @@ export class ProgressWriter {
           RESOURCES.TrainingJob,
           namespace,
           name,
-          { status: { progress: progressPatch(progress) } },
+          { status: statusPatch(progress) },
           "status",
         ),
       )

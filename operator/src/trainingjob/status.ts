@@ -121,9 +121,9 @@ export function computeStatus(tj: TrainingJob, o: TrainingObserved, now: () => s
     ),
   });
   // A finished run is history: whatever the Job (gone after ttlSecondsAfterFinished), its pods or its DataSet show
-  // now, its status stays as it was written (progress aside: the report handler owns it).
+  // now, its status stays as it was written (progress and history aside: the report handler owns them).
   if (prev.phase === "Succeeded" || prev.phase === "Failed") {
-    const { progress: _p, ...final } = prev;
+    const { progress: _p, history: _h, ...final } = prev;
     return structuredClone(final);
   }
   if (o.failure) return done("Failed", o.failure.reason, o.failure.message);

@@ -19,8 +19,8 @@ import {
 } from "./desired.js";
 import { jobUpdate } from "./job-update.js";
 import { ANNOTATION_DATASET_DIGEST } from "./names.js";
-import { outcomeOfPods } from "./outcome.js";
-import { ProgressWriter, progressPatch, shortNumber } from "./progress.js";
+import { checked, outcomeOfPods, TrainProgress } from "./outcome.js";
+import { ProgressWriter, progressPatch, shortNumber, statusPatch } from "./progress.js";
 import { TrainingJobReconciler } from "./reconciler.js";
 import { computeStatus } from "./status.js";
 
@@ -393,6 +393,42 @@ describe("ProgressWriter", () => {
       status: { progress: { epoch: 50, epochs: 50, percentage: 100, estimatedRemainingSeconds: null } },
     });
     w.stop();
+  });
+
+  it("coalesces reports without losing an epoch: the written status.history holds every epoch so far", async () => {
+    const { writes, w } = recordingWriter();
+    const points = [];
+    for (let epoch = 1; epoch <= 30; epoch++) {
+      points.push({ epoch, loss: 1 / epoch, metrics: { val_accuracy: epoch / 30 } });
+      const history = { stride: 1, epochs: [...points] };
+      w.offer("ml", "penguins", { epoch, epochs: 30, percentage: Math.floor((epoch * 100) / 30), history });
+      await vi.advanceTimersByTimeAsync(200);
+    }
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(writes.length).toBeLessThan(30); // coalesced…
+    const last = writes.at(-1) as { status: { progress: Record<string, unknown>; history: { epochs: unknown[] } } };
+    expect(last.status.history.epochs.map((p) => (p as { epoch: number }).epoch)).toEqual(
+      Array.from({ length: 30 }, (_, i) => i + 1),
+    ); // …yet no epoch lost
+    expect(last.status.progress).not.toHaveProperty("history"); // the history is beside progress, not in it
+    w.stop();
+  });
+
+  it("checks a report's history: kept when well-formed, the report rejected when it is too long", () => {
+    const epochs = (n: number) => Array.from({ length: n }, (_, i) => ({ epoch: i + 1, loss: 1, metrics: {} }));
+    const ok = checked(TrainProgress, {
+      epoch: 2,
+      epochs: 9,
+      percentage: 22,
+      history: { stride: 1, epochs: epochs(2) },
+    });
+    expect(ok?.history?.epochs).toHaveLength(2);
+    expect(
+      checked(TrainProgress, { epoch: 2, epochs: 9, percentage: 22, history: { stride: 1, epochs: epochs(201) } }),
+    ).toBeUndefined();
+    expect(statusPatch({ epoch: 1, epochs: 2, percentage: 50 })).toEqual({
+      progress: { epoch: 1, epochs: 2, percentage: 50 },
+    });
   });
 
   it("writes the final report (100 %) at once instead of holding it to the end of the interval", async () => {

@@ -12,6 +12,7 @@ import { fetchArtifact, inContainerRoot, resolveModelUri } from "../artifact.js"
 import { initBackend } from "../backends.js";
 import { BACKENDS, type BackendChoice } from "../config.js";
 import { ARTIFACT_FORMAT_VERSION, type PreprocessingJson } from "../contract/artifacts.js";
+import { pointOf } from "../contract/history.js";
 import { POD_ENV } from "../contract/pod-env.js";
 import { StorageReason } from "../contract/storage-reasons.js";
 import { ConfigError } from "../errors.js";
@@ -335,6 +336,7 @@ async function trainOn(
     model: modelSpec,
     finalMetrics,
     epochs: result.state.epoch,
+    history: result.state.history.map((log, i) => pointOf(i + 1, log)),
     tfjsVersion: tf.version.tfjs,
     backend: info.name,
     createdAt: new Date().toISOString(),

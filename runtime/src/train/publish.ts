@@ -7,6 +7,7 @@ import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { ARTIFACT_FORMAT_VERSION, type ManifestFile, type ManifestJson } from "../contract/artifacts.js";
+import type { EpochPoint } from "../contract/history.js";
 import { type Head, servingTopology } from "./layers.js";
 import type { TrainSpec } from "./spec.js";
 
@@ -22,6 +23,8 @@ export interface LineageJson {
   /** Metrics on the test split. */
   finalMetrics: Record<string, number>;
   epochs: number;
+  /** Loss and validation metrics of every epoch (status.history keeps at most 200 of them). */
+  history?: EpochPoint[];
   tfjsVersion: string;
   backend: string;
   createdAt: string;

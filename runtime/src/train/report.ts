@@ -22,7 +22,8 @@ export function progressReporter(
   };
   return {
     offer(p: Progress, final: boolean): void {
-      log(`progress ${JSON.stringify(p)}`);
+      const { history: _h, ...shown } = p; // the log line stays one epoch long
+      log(`progress ${JSON.stringify(shown)}`);
       if (!reporter) return;
       if (final || now() - last >= intervalMs) send(p);
       else held = p;

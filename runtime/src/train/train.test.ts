@@ -11,6 +11,7 @@ import { restoreCheckpoint } from "./checkpoint.js";
 import { parseTrainArgs, runTrain, type TrainOutcome, trainMain } from "./command.js";
 import { openSplit } from "./data.js";
 import { buildStack, headFor } from "./layers.js";
+import type { Progress } from "./trainer.js";
 
 let root: string;
 let data: string;
@@ -103,6 +104,21 @@ describe("train", { timeout: 60_000 }, () => {
     expect(await weightsOf(c)).not.toBe(await weightsOf(a));
     expect(a.finalMetrics.accuracy).toBeGreaterThan(0.8); // chance is 1/3
     expect(a.epochs).toBe(3);
+  });
+
+  it("reports the per-epoch history with its progress and keeps every epoch in liftoff.json", async () => {
+    const reports: Progress[] = [];
+    const args = await parseTrainArgs(
+      ["--spec", await jobFile("hist", {}), "--data", data, "--out", path.join(root, "hist")],
+      {},
+    );
+    const o = await runTrain(args, {}, { log: () => {}, progress: (p: Progress) => void reports.push(p) });
+    const last = reports.at(-1);
+    expect(last?.history?.epochs.map((p) => p.epoch)).toEqual([1, 2, 3]);
+    expect(Object.keys(last?.history?.epochs[0]?.metrics ?? {})).toContain("val_loss");
+    expect(last?.history?.epochs[2]?.loss).toBe(last?.loss);
+    const lineage = JSON.parse(await readFile(path.join(o.model.dir, "liftoff.json"), "utf8"));
+    expect(lineage.history).toEqual(last?.history?.epochs);
   });
 
   it("resumes from a mid-epoch checkpoint to the same weights as an uninterrupted run", async () => {

@@ -5,6 +5,7 @@
 // (step.ts) leaves each batch's loss on the device; the loop reads them every LOSS_READ_EVERY batches, before a
 // checkpoint and at the end of an epoch, in one transfer, and still names the first non-finite batch.
 import * as tf from "@tensorflow/tfjs";
+import { boundHistory, type EpochHistory } from "../contract/history.js";
 import { type LoopState, restoreCheckpoint, snapshotCheckpoint, writeCheckpoint } from "./checkpoint.js";
 import { batchDataset, type Split } from "./data.js";
 import { activate, type Head } from "./layers.js";
@@ -34,6 +35,8 @@ export interface Progress {
   metrics?: Record<string, number>;
   samplesPerSecond?: number;
   estimatedRemainingSeconds?: number;
+  /** Every epoch so far, bounded (history.ts): status.history, so the operator's coalescing loses no epoch. */
+  history?: EpochHistory;
 }
 
 export interface TrainerOptions {
@@ -184,6 +187,7 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
       ...(last ? { metrics } : {}),
       ...(sps > 0 ? { samplesPerSecond: Math.round(sps) } : {}),
       ...(sps > 0 ? { estimatedRemainingSeconds: final ? 0 : Math.ceil((total - done) / sps) } : {}),
+      ...(state.history.length > 0 ? { history: boundHistory(state.history) } : {}),
     };
   };
   try {

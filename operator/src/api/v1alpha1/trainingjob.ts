@@ -313,6 +313,32 @@ export const TrainingJobStatus = Obj(
         { description: "Live progress, updated each epoch." },
       ),
     ),
+    history: Type.Optional(
+      Obj(
+        {
+          stride: Type.Integer({
+            description:
+              "Every stride-th epoch is kept (1, 1+stride, 1+2·stride, …) plus the last one; it doubles each time the epochs outgrow 200 points.",
+            minimum: 1,
+          }),
+          epochs: Type.Array(
+            Obj(
+              {
+                epoch: Type.Integer({ description: "The epoch (1-based).", minimum: 1 }),
+                loss: Type.Optional(Type.Number({ description: "Training loss of the epoch." })),
+                metrics: NumberMap({ description: "Validation metrics of the epoch: val_loss, val_accuracy, …" }),
+              },
+              { description: "One epoch's loss and metrics." },
+            ),
+            { description: "The kept epochs, oldest first.", maxItems: 200 },
+          ),
+        },
+        {
+          description:
+            "Loss and validation metrics per epoch (bounded: at most 200 points), written with status.progress; kubectl liftoff curves draws it. The model artifact's liftoff.json keeps every epoch.",
+        },
+      ),
+    ),
     model: Type.Optional(
       Obj(
         {
