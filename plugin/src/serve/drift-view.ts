@@ -51,7 +51,7 @@ export function driftLines(r: DriftReport, o: DriftViewOptions): string[] {
         ...(o.wide ? [String(f.rows), f.labels.join(",")] : []),
       ];
     });
-    out.push(table(headers, rows));
+    out.push(...table(headers, rows).split("\n"));
     if (r.unmatched.length > 0) out.push("", `columns the baseline does not know: ${r.unmatched.join(", ")}`);
   }
   out.push("");
@@ -72,9 +72,9 @@ function qualityLines(r: DriftReport, feedbackOn: boolean): string[] {
     `QUALITY (${q.feedback} feedback label(s) in the window): accuracy ${f3(q.accuracy)}   ` +
       `precision ${f3(q.macroPrecision)}   recall ${f3(q.macroRecall)}   F1 ${f3(q.macroF1)}   (macro)`,
     "",
-    table(
+    ...table(
       ["class", "precision", "recall", "f1", "support"],
       q.classes.map((c) => [c.class, f3(c.precision), f3(c.recall), f3(c.f1), String(c.support)]),
-    ),
+    ).split("\n"),
   ];
 }

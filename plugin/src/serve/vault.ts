@@ -95,7 +95,7 @@ export async function readSecretValue(login: VaultLogin, ref: SecretRef): Promis
     const e = err as NodeJS.ErrnoException;
     throw new PluginError(
       "NoVaultLogin",
-      `cannot reach ${where}: ${e.code ?? e.message}`,
+      `cannot reach ${where} (${e.code ?? e.message})`,
       "check VAULT_ADDR (and VAULT_CACERT for a private CA), or pass --key-file FILE",
     );
   }
