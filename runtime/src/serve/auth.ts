@@ -27,6 +27,23 @@ export interface Authenticator {
   authenticate(header: HeaderReader): boolean | Promise<boolean>;
 }
 
+/**
+ * A second header for the same key: the Kubernetes API server's proxy (`kubectl liftoff predict` goes through it)
+ * drops Authorization before it forwards a request, so a client behind it sends `X-API-Key: <key>` instead.
+ */
+export const API_KEY_HEADER = "x-api-key";
+
+/**
+ * The request's credentials as an Authorization value: that header when present, else `Bearer <X-API-Key>`, so a
+ * key in either header goes through the same check and hashes to the same caller.
+ */
+export function authorizationOf(header: HeaderReader): string | undefined {
+  const a = header("authorization");
+  if (a !== undefined && a !== "") return a;
+  const key = header(API_KEY_HEADER)?.trim();
+  return key ? `Bearer ${key}` : undefined;
+}
+
 const digest = (s: string) => createHash("sha256").update(s, "utf8").digest();
 
 /**
@@ -47,7 +64,7 @@ export class TokenSet implements Authenticator {
   }
 
   authenticate(header: HeaderReader): boolean {
-    return this.check(header("authorization"));
+    return this.check(authorizationOf(header));
   }
 
   /** True when the Authorization header carries one of the tokens. */

@@ -61,6 +61,16 @@ describe("API keys from Vault", () => {
     expect(await t.ask(undefined)).toBe(false);
   });
 
+  it("accepts the key in X-API-Key like the bearer token (the API server's proxy drops Authorization)", async () => {
+    const t = setup({ iris: "k-iris-1", wine: "k-wine" });
+    await t.keys.start();
+    t.keys.stop();
+    const viaHeader = (key: string) => t.keys.authenticate((name) => (name === "x-api-key" ? key : undefined));
+    expect(viaHeader("k-iris-1")).toBe(true);
+    expect(viaHeader("k-wine")).toBe(false);
+    expect(viaHeader("")).toBe(false);
+  });
+
   it("takes a rotated key at the next refresh and keeps the old one for the grace period only", async () => {
     const t = setup({ iris: "old" });
     await t.keys.start();

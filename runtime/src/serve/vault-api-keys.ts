@@ -7,7 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { VaultError } from "../vault/errors.js";
-import type { Authenticator, HeaderReader } from "./auth.js";
+import { type Authenticator, authorizationOf, type HeaderReader } from "./auth.js";
 
 export interface ApiKeySource {
   /** The secret's data map; rejects with a VaultError (its message names path and role, never a value). */
@@ -107,7 +107,7 @@ export class VaultApiKeys implements Authenticator {
   }
 
   authenticate(header: HeaderReader): boolean {
-    const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header("authorization") ?? "");
+    const m = /^Bearer[ ]+(\S+)\s*$/i.exec(authorizationOf(header) ?? "");
     if (!m?.[1]) return false;
     return this.accepted(digest(m[1]));
   }

@@ -317,6 +317,15 @@ describe("gRPC: V2 and TF Serving on one port", () => {
     expect(await authed("ModelMetadata", { name: "m" }, md)).toMatchObject({ name: "m" });
     expect((await rejected(v2("RepositoryIndex", {}))).code).toBe(grpc.status.UNIMPLEMENTED);
   });
+
+  it("auth: the key in x-api-key metadata is checked like the bearer token", async () => {
+    const good = new grpc.Metadata();
+    good.set("x-api-key", "s3cret");
+    expect(await authed("ModelMetadata", { name: "m" }, good)).toMatchObject({ name: "m" });
+    const bad = new grpc.Metadata();
+    bad.set("x-api-key", "wrong");
+    expect((await rejected(authed("ModelMetadata", { name: "m" }, bad))).code).toBe(grpc.status.UNAUTHENTICATED);
+  });
 });
 
 describe("gRPC bounds", () => {

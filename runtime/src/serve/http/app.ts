@@ -6,7 +6,7 @@ import swagger from "@fastify/swagger";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { errors } from "../../errors.js";
 import { RUNTIME_NAME, RUNTIME_VERSION } from "../../version.js";
-import { type Authenticator, PUBLIC_PATHS } from "../auth.js";
+import { API_KEY_HEADER, type Authenticator, PUBLIC_PATHS } from "../auth.js";
 import type { ModelHost } from "../model-host.js";
 import type { TlsPair } from "../tls.js";
 import type { Limits } from "../validate.js";
@@ -81,6 +81,11 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   // Callback-style hooks: no promise per request on the hot path.
   app.addHook("onRequest", (req, reply, done) => {
     reply.headers(SECURITY_HEADERS);
+    // A key in X-API-Key (behind the API server's proxy) becomes the Authorization the rest reads: one check, one
+    // caller hash for the prediction/feedback binding, and feedback forwarded to another replica carries it.
+    const key = req.headers[API_KEY_HEADER];
+    if (req.headers.authorization === undefined && typeof key === "string" && key.trim() !== "")
+      req.headers.authorization = `Bearer ${key.trim()}`;
     if (auth === undefined) return done();
     const q = req.url.indexOf("?");
     if (PUBLIC_PATHS.has(q === -1 ? req.url : req.url.slice(0, q))) return done();

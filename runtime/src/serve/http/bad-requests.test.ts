@@ -410,6 +410,15 @@ const CASES: Case[] = [
     error: "missing or invalid bearer token",
   },
   {
+    name: "auth: wrong X-API-Key",
+    server: "auth",
+    url: P,
+    body: { instances: [[1, 2, 3]] },
+    headers: { "x-api-key": "wrong" },
+    status: 401,
+    error: "missing or invalid bearer token",
+  },
+  {
     name: "auth: metadata needs a token too",
     server: "auth",
     method: "GET",
@@ -467,6 +476,13 @@ describe("bad requests get exact status codes and JSON errors", () => {
       headers: { authorization: "Bearer other" },
     });
     expect(ok.statusCode, ok.body).toBe(200);
+    const viaHeader = await app.inject({
+      method: "POST",
+      url: P,
+      payload: { instances: [[1, 2, 3]] },
+      headers: { "x-api-key": "other" },
+    });
+    expect(viaHeader.statusCode, viaHeader.body).toBe(200);
     for (const url of ["/v2/health/live", "/v2/health/ready", "/metrics"]) {
       expect((await app.inject({ url })).statusCode).toBe(200);
     }

@@ -309,6 +309,31 @@ describe("feedback", () => {
     expect([own.statusCode, own.json()]).toEqual([200, { accepted: 1 }]);
   });
 
+  it("a key sent as X-API-Key (behind the API server's proxy) is the same caller as the bearer token", async () => {
+    const { app } = await server({ tokens: ["alice-key", "mallory-key"] });
+    const r = await app.inject({
+      method: "POST",
+      url: "/v1/models/m:predict",
+      payload: { instances: [[40, 17, 190]] },
+      headers: { "x-api-key": "alice-key" },
+    });
+    expect(r.statusCode, r.body).toBe(200);
+    const id = r.headers["x-prediction-id"] as string;
+    const give = (headers: Record<string, string>) =>
+      app.inject({
+        method: "POST",
+        url: "/v1/models/m:feedback",
+        payload: { instances: [{ id, label: "Adelie" }] },
+        headers,
+      });
+    const other = await give({ "x-api-key": "mallory-key" });
+    expect([other.statusCode, other.json().code]).toEqual([404, "LIFTOFF_ERR_PREDICTION_NOT_FOUND"]);
+    const own = await give({ authorization: "Bearer alice-key" });
+    expect([own.statusCode, own.json()]).toEqual([200, { accepted: 1 }]);
+    const keyed = await app.inject({ url: "/monitoring", headers: { "x-api-key": "alice-key" } });
+    expect(keyed.statusCode).toBe(200);
+  });
+
   it("finding: /monitoring needs a key when auth is on", async () => {
     const { app } = await server({ tokens: ["alice-key"] });
     const anonymous = await app.inject({ url: "/monitoring" });
