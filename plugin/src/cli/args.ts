@@ -52,8 +52,17 @@ export function parseLine(spec: CommandSpec | undefined, argv: readonly string[]
     return { positionals, flags: values as FlagValues };
   } catch (err) {
     const where = spec ? `kubectl liftoff ${spec.name} --help` : "kubectl liftoff --help";
-    throw new PluginError("Usage", (err as Error).message.replace(/\.$/, ""), `${where} lists the flags`);
+    throw new PluginError("Usage", parseArgsMessage(err as Error & { code?: string }), `${where} lists the flags`);
   }
+}
+
+/** node:util's parseArgs messages in kubectl's words (its unknown-flag one also explains `--` at length). */
+function parseArgsMessage(err: Error & { code?: string }): string {
+  const option = /'(-[^' ]*)/.exec(err.message)?.[1];
+  if (err.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && option) return `unknown flag: ${option}`;
+  const long = /--([\w-]+) <value>' argument missing/.exec(err.message)?.[1];
+  if (err.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && long) return `flag needs an argument: --${long}`;
+  return err.message.replace(/\.$/, "");
 }
 
 export function outputFormat(flags: FlagValues): OutputFormat | undefined {

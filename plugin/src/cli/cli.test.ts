@@ -29,6 +29,19 @@ describe("kubectl-style command lines", () => {
     expect(() => parseLine(spec, ["--nope"])).toThrow(PluginError);
   });
 
+  it("says what is wrong with a flag in kubectl's words", () => {
+    const spec = { name: "t", summary: "", usage: "", load: async () => ({}) as CommandModule };
+    expect(lineOf(() => parseLine(spec, ["mdep/x", "--colour"]))).toBe(
+      "error: unknown flag: --colour; kubectl liftoff t --help lists the flags",
+    );
+    expect(lineOf(() => parseLine(spec, ["-x"]))).toBe(
+      "error: unknown flag: -x; kubectl liftoff t --help lists the flags",
+    );
+    expect(lineOf(() => parseLine(undefined, ["--namespace"]))).toBe(
+      "error: flag needs an argument: --namespace; kubectl liftoff --help lists the flags",
+    );
+  });
+
   it("names objects the way kubectl does, and says which kinds exist when one is unknown", () => {
     expect(kindOf("tj")).toBe(LIFTOFF_KINDS.TrainingJob);
     expect(kindOf("modeldeployments.liftoff.dev")).toBe(LIFTOFF_KINDS.ModelDeployment);
