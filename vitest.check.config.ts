@@ -42,6 +42,7 @@ export const SLOW_UNIT_TESTS = [
   "runtime/src/prepare/transforms.test.ts",
   "hack/demo/demo.test.ts",
   "hack/demo/steps.test.ts",
+  "hack/demo/plugin.test.ts",
   // Child processes: node + tsx per case, bash builds, shellcheck over every script, checkov (after `hack/setup.ts test`)
   "runtime/src/config.test.ts",
   "hack/build-binaries.test.ts",
@@ -50,6 +51,7 @@ export const SLOW_UNIT_TESTS = [
   "test/unit/checkov.test.ts",
   "test/unit/cli-help.test.ts",
   "plugin/src/completion/scripts.test.ts",
+  "plugin/src/main.test.ts",
   // Start a real weed S3 server (built by `hack/setup.ts test`)
   "test/unit/s3-server.test.ts",
   "runtime/src/storage/s3.test.ts",

@@ -60,6 +60,14 @@ function unknownCommand(name: string): PluginError {
 
 const COMPLETE_COMMAND = "__complete";
 
+/** A reader that stops early (`| head`) closes the pipe: end there, quietly, rather than with an EPIPE stack trace. */
+function endOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    const code = typeof process.exitCode === "number" ? process.exitCode : 0;
+    process.exit(err.code === "EPIPE" ? code : 1);
+  });
+}
+
 // Run when executed (the bundle, the single executable, or tsx), not when a test imports main(). Under the name
 // kubectl_complete-liftoff (kubectl ≥ 1.26 runs it for `kubectl liftoff <TAB>` with the words to complete) it is
 // `kubectl liftoff __complete`.
@@ -70,6 +78,8 @@ if (
   /kubectl-liftoff(\.c?js)?$|plugin[\\/]src[\\/]main\.ts$/.test(entry) ||
   process.env.LIFTOFF_PLUGIN_MAIN === "1"
 ) {
+  endOnClosedPipe(process.stdout);
+  endOnClosedPipe(process.stderr);
   main(completing ? [COMPLETE_COMMAND, ...process.argv.slice(2)] : process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
