@@ -88,12 +88,21 @@ describe("npm start's steps", () => {
       return out.join("\n");
     };
     const tree = shown("tree mdep/penguins");
-    for (const node of ["DataSet", "TrainingJob", "ModelDeployment"])
-      expect(tree).toMatch(new RegExp(`${node}.*penguins`));
-    expect(tree).not.toMatch(/^error:/m);
+    // The failing node first: the drift the previous step caused, then the lineage down to the serving pod.
+    expect(tree).toMatch(/^⚠ modeldeployment\/penguins: DriftDetected — /);
+    for (const node of [
+      "dataset/penguins",
+      "└── trainingjob/penguins",
+      "└── modeldeployment/penguins",
+      "└── track/stable",
+    ]) {
+      expect(tree).toContain(node);
+    }
+    expect(tree).toMatch(/└── pod\/penguins-predictor-\S+ +✔ Ready/);
     const curves = shown("curves tj/penguins");
     expect(curves).toMatch(/[\u2801-\u28ff]/); // braille dots: the chart
-    expect(curves).toMatch(/loss/);
+    expect(curves).toMatch(/^trainingjob\/penguins +Succeeded +epoch (\d+)\/\1 +best val_accuracy /);
+    expect(curves).toMatch(/━━ loss +━━ val_loss/);
     // The look-around step prints the plugin's commands, not curl with a key.
     expect(
       lines.some((l) => l.startsWith(`  kubectl liftoff predict mdep/penguins -n ${ns?.name} --record island=`)),
