@@ -1,4 +1,4 @@
-// The krew manifest (plugin/krew/liftoff.yaml): krew's Plugin object for kubectl-liftoff, pointing at the release
+// The krew manifest (plugin/krew/liftoff.yaml): krew's Plugin object (apiVersion krew.googlecontainertools.github.com/v1alpha2, the only one krew v0.4.3 accepts) for kubectl-liftoff, pointing at the release
 // archive and carrying its sha256. Written by `npm run plugin:release`; plugin-release.test.ts checks its shape.
 import { stringify } from "yaml";
 
@@ -19,7 +19,7 @@ export function archiveName(os: string, arch: string): string {
 
 export function krewManifest(version: string, platforms: readonly ReleasePlatform[]): string {
   const doc = {
-    apiVersion: "krew.googlecode.com/v1alpha2",
+    apiVersion: "krew.googlecontainertools.github.com/v1alpha2",
     kind: "Plugin",
     metadata: { name: "liftoff" },
     spec: {
