@@ -3,8 +3,8 @@
 import { stringify } from "yaml";
 
 /** Where releases are published. The archive's name is fixed; the tag is plugin-v<version>. */
-export const RELEASE_BASE = "https://github.com/liftoff-dev/liftoff/releases/download";
-export const HOMEPAGE = "https://github.com/liftoff-dev/liftoff/blob/main/docs/kubectl-plugin.md";
+const RELEASE_BASE = "https://github.com/liftoff-dev/liftoff/releases/download";
+const HOMEPAGE = "https://github.com/liftoff-dev/liftoff/blob/main/docs/kubectl-plugin.md";
 
 export interface ReleasePlatform {
   os: string;
