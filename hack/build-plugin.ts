@@ -11,7 +11,17 @@
 //   tsx hack/build-plugin.ts --install   also `npm install --global` of that tarball (npm run plugin:install)
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, type Plugin } from "esbuild";
@@ -102,6 +112,17 @@ export interface Release {
   manifest: string;
 }
 
+/** What the release's bytes depend on. */
+function releaseKey(): string {
+  const h = createHash("sha256");
+  for (const file of [PLUGIN_BUNDLE, join(PLUGIN_DIR, "LICENSE"), ...pluginAssets().map((a) => a.path)]) {
+    h.update(readFileSync(file));
+  }
+  const node = statSync(process.execPath);
+  h.update(`${process.execPath} ${process.version} ${node.size} ${node.mtimeMs}`);
+  return h.digest("hex");
+}
+
 /** The SEA executable, its krew archive (kubectl-liftoff + LICENSE) and the krew manifest. Linux amd64 only. */
 export async function buildRelease(opts: { writeManifest?: boolean } = {}): Promise<Release> {
   if (process.platform !== "linux" || process.arch !== "x64") {
@@ -110,18 +131,25 @@ export async function buildRelease(opts: { writeManifest?: boolean } = {}): Prom
     );
   }
   await buildPlugin();
-  const executable = buildSea({
-    bundle: PLUGIN_BUNDLE,
-    assets: pluginAssets(),
-    workDir: join(RELEASE_DIR, "sea"),
-    out: join(RELEASE_DIR, "kubectl-liftoff"),
-  });
+  const executable = join(RELEASE_DIR, "kubectl-liftoff");
   const archive = join(RELEASE_DIR, archiveName("linux", "amd64"));
-  const bytes = tarGz([
-    { name: "kubectl-liftoff", data: readFileSync(executable), mode: 0o755 },
-    { name: "LICENSE", data: readFileSync(join(PLUGIN_DIR, "LICENSE")), mode: 0o644 },
-  ]);
-  writeFileSync(archive, bytes);
+  // The SEA build takes 20-50 s on two cores: skip it when its inputs (the bundle, the assets, the license, this
+  // node binary) are those of the last build, whose outputs are still there.
+  const key = releaseKey();
+  const keyFile = join(RELEASE_DIR, "inputs.sha256");
+  const fresh =
+    existsSync(archive) && existsSync(executable) && existsSync(keyFile) && readFileSync(keyFile, "utf8") === key;
+  if (!fresh) {
+    rmSync(keyFile, { force: true });
+    buildSea({ bundle: PLUGIN_BUNDLE, assets: pluginAssets(), workDir: join(RELEASE_DIR, "sea"), out: executable });
+    const tar = tarGz([
+      { name: "kubectl-liftoff", data: readFileSync(executable), mode: 0o755 },
+      { name: "LICENSE", data: readFileSync(join(PLUGIN_DIR, "LICENSE")), mode: 0o644 },
+    ]);
+    writeFileSync(archive, tar);
+    writeFileSync(keyFile, key);
+  }
+  const bytes = readFileSync(archive);
   const sha256 = createHash("sha256").update(bytes).digest("hex");
   const text = krewManifest(pluginVersion(), [
     { os: "linux", arch: "amd64", archive: archiveName("linux", "amd64"), sha256 },

@@ -1,10 +1,10 @@
-// The krew manifest (plugin/krew/liftoff.yaml): krew's Plugin object for kubectl-liftoff, pointing at the release
+// The krew manifest (plugin/krew/liftoff.yaml): krew's Plugin object (apiVersion krew.googlecontainertools.github.com/v1alpha2, the only one krew v0.4.3 accepts) for kubectl-liftoff, pointing at the release
 // archive and carrying its sha256. Written by `npm run plugin:release`; plugin-release.test.ts checks its shape.
 import { stringify } from "yaml";
 
 /** Where releases are published. The archive's name is fixed; the tag is plugin-v<version>. */
-export const RELEASE_BASE = "https://github.com/liftoff-dev/liftoff/releases/download";
-export const HOMEPAGE = "https://github.com/liftoff-dev/liftoff/blob/main/docs/kubectl-plugin.md";
+const RELEASE_BASE = "https://github.com/liftoff-dev/liftoff/releases/download";
+const HOMEPAGE = "https://github.com/liftoff-dev/liftoff/blob/main/docs/kubectl-plugin.md";
 
 export interface ReleasePlatform {
   os: string;
@@ -19,7 +19,7 @@ export function archiveName(os: string, arch: string): string {
 
 export function krewManifest(version: string, platforms: readonly ReleasePlatform[]): string {
   const doc = {
-    apiVersion: "krew.googlecode.com/v1alpha2",
+    apiVersion: "krew.googlecontainertools.github.com/v1alpha2",
     kind: "Plugin",
     metadata: { name: "liftoff" },
     spec: {

@@ -26,7 +26,7 @@ describe("the krew manifest the repo ships (plugin/krew/liftoff.yaml)", () => {
   };
 
   it("is a krew Plugin whose version is plugin/package.json's", () => {
-    expect(doc.apiVersion).toBe("krew.googlecode.com/v1alpha2");
+    expect(doc.apiVersion).toBe("krew.googlecontainertools.github.com/v1alpha2");
     expect(doc.kind).toBe("Plugin");
     expect(doc.metadata.name).toBe("liftoff");
     expect(doc.spec.version).toBe(`v${pluginVersion}`);

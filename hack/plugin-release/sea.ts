@@ -1,13 +1,13 @@
 // The self-contained executable for krew: Node's single-executable application (SEA) support. The bundle becomes
 // the SEA's main script, the chart's wasm and font become SEA assets (plugin/src/cli/assets.ts reads them with
 // node:sea's getAsset), and postject injects the blob into a copy of the node binary running this build.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 
 /** The fuse Node's SEA loader looks for (Node's docs, "Single executable applications"). */
-export const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
+const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
 
 export interface SeaInput {
   bundle: string;
@@ -41,8 +41,11 @@ export function buildSea(input: SeaInput): string {
   copyFileSync(process.execPath, input.out);
   chmodSync(input.out, 0o755);
   const postject = createRequire(import.meta.url).resolve("postject/dist/cli.js");
-  execFileSync(process.execPath, [postject, input.out, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE], {
-    stdio: ["ignore", "ignore", "inherit"],
+  // postject warns about every ELF note section it cannot name (harmless, dozens of lines): shown only on failure.
+  const r = spawnSync(process.execPath, [postject, input.out, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE], {
+    encoding: "utf8",
   });
+  if (r.status !== 0)
+    throw new Error(`postject failed (exit ${r.status}): ${r.stderr.trim().split("\n").slice(-5).join("\n")}`);
   return input.out;
 }

@@ -22,19 +22,30 @@ function bundleDir(): string | undefined {
   return typeof __dirname === "string" ? __dirname : undefined;
 }
 
-export async function readAsset(name: string): Promise<Uint8Array> {
+/** Where this copy found an asset: `version -o json` reports it, so an install test sees the packaging work. */
+export type AssetSource = "executable" | "bundle" | "source";
+
+export async function locateAsset(name: string): Promise<{ from: AssetSource; bytes: Uint8Array } | undefined> {
   const sea = await fromSea(name);
-  if (sea) return sea;
+  if (sea) return { from: "executable", bytes: sea };
   const dir = bundleDir();
   const beside = dir === undefined ? undefined : join(dir, ASSET_DIR, name);
-  if (beside && existsSync(beside)) return readFileSync(beside);
+  if (beside && existsSync(beside)) return { from: "bundle", bytes: readFileSync(beside) };
   try {
     const { pluginAssets } = await import("../chart/assets.js");
     const source = pluginAssets().find((a) => a.name === name);
-    if (source) return readFileSync(source.path);
+    if (source) return { from: "source", bytes: readFileSync(source.path) };
   } catch {
-    // not a source checkout either: the error below says what to do
+    // not a source checkout either
   }
+  return undefined;
+}
+
+export async function readAsset(name: string): Promise<Uint8Array> {
+  const found = await locateAsset(name);
+  if (found) return found.bytes;
+  const dir = bundleDir();
+  const beside = dir === undefined ? undefined : join(dir, ASSET_DIR, name);
   throw new PluginError(
     "Internal",
     `the plugin's file ${name} is missing${beside ? ` (looked in ${join(dir as string, ASSET_DIR)})` : ""}`,

@@ -10,7 +10,7 @@ import { kindOf, LIFTOFF_KINDS, type LiftoffKindName } from "../cli/kinds.js";
 /** Cobra's ShellCompDirective bits. */
 export const DIRECTIVE = { default: 0, error: 1, noSpace: 2, noFileComp: 4 } as const;
 
-export interface Candidate {
+interface Candidate {
   value: string;
   description?: string;
 }

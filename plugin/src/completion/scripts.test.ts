@@ -2,9 +2,10 @@
 // Each TAB runs the plugin from source (tsx), so this file is in vitest.check.config.ts's slow list.
 import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { ZSH_DEB } from "../../../hack/setup/components.js";
 import { completionScript } from "./scripts.js";
 
 describe("the completion scripts", () => {
@@ -53,7 +54,9 @@ describe("the completion scripts", () => {
     ]);
   });
 
-  const zsh = join(process.env.LIFTOFF_CACHE ?? join(process.env.HOME ?? "", ".cache", "liftoff"), "zsh-5.9-4", "zsh");
+  // hack/fetch-deb.sh's folder: <cache>/zsh-<version without the +suffix>
+  const zshVersion = (ZSH_DEB.split("=")[1] ?? "").split("+")[0];
+  const zsh = join(process.env.LIFTOFF_CACHE ?? join(homedir(), ".cache", "liftoff"), `zsh-${zshVersion}`, "zsh");
   // zsh comes from hack/fetch-deb.sh (npm test's setup fetches it; hack/setup/components.ts).
   it.skipIf(!existsSync(zsh))("the zsh script parses (zsh -n)", () => {
     writeFileSync(join(dir, "completion.zsh"), completionScript("zsh"));
