@@ -56,6 +56,16 @@ describe("the lineage tree", () => {
     }
   });
 
+  it("links a canary named by URI to the TrainingJob whose artifact it is", () => {
+    const snap = penguins();
+    const m = snap.modeldeployments[0];
+    if (!m) throw new Error("fixture");
+    m.spec.canary.model = { uri: "pvc://liftoff-data/models/penguins-v2" };
+    const canary = walk(buildTrees(snap, NOW)[0] as TreeNode).find((n) => n.kind === "Track" && n.name === "canary");
+    expect(canary?.digest).toBe(`sha256:${"c3".repeat(6)}`);
+    expect(canary?.info).toBe("model trainingjob/penguins-v2 (by uri), traffic 20%");
+  });
+
   it("names the failing node first, with its reason, message and hint", () => {
     const snap = penguins();
     const ds = snap.datasets[0];
