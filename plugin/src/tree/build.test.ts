@@ -103,6 +103,18 @@ describe("the lineage tree", () => {
     expect(renderTree({ color: true }, tree).join("\n")).toContain("\u001b[32m✔");
   });
 
+  it("with -A adds the NAMESPACE column, one summary line per tree and one table", () => {
+    const a = buildTrees(penguins(), NOW)[0] as TreeNode;
+    const b = { ...a, namespace: "other", children: [] };
+    const lines = renderForest(plain, [a, b], { namespaces: true });
+    expect(lines.slice(0, 2)).toEqual([
+      "✔ dataset/penguins: all 10 nodes Ready",
+      "✔ dataset/penguins: all 1 nodes Ready",
+    ]);
+    expect(lines[3]).toMatch(/^NAMESPACE\s+NAME\s+STATE/);
+    expect(lines.filter((l) => /^(demo|other)\s+dataset\/penguins\s/.test(l))).toHaveLength(2);
+  });
+
   it("gives -o json the nodes as data", () => {
     const data = treeData(buildTrees(penguins(), NOW)[0] as TreeNode) as { kind: string; children: unknown[] };
     const json = JSON.parse(JSON.stringify(data));
