@@ -213,7 +213,9 @@ describe("kubectl liftoff tree", () => {
     const mdep = all(tree).find((n) => n.kind === "ModelDeployment");
     expect(mdep?.children.map((c) => `${c.kind}/${c.name}`)).toEqual(["Track/stable", "Track/canary"]);
     const human = await kubectlLiftoff(["tree", "mdep/penguins", "-n", ns], opts);
-    expect(human.stdout).toMatch(/track\/canary\s+\S+ \S+\s+sha256:[a-f0-9]{12}\s+\S+\s+.*traffic 50%/);
+    expect(human.stdout).toMatch(
+      /track\/canary\s+\S+ \S+\s+sha256:[a-f0-9]{12}\s+\S+\s+.*model trainingjob\/penguins \(by uri\), traffic 50%/,
+    );
     // For the docs: PLUGIN_TREE_CAPTURE=FILE keeps this output (docs/kubectl-plugin.md shows it).
     if (process.env.PLUGIN_TREE_CAPTURE) writeFileSync(process.env.PLUGIN_TREE_CAPTURE, human.stdout);
 
@@ -264,7 +266,7 @@ describe("kubectl liftoff tree", () => {
       "error: modeldeployment/penguins-flux is managed by Flux (label kustomize.toolkit.fluxcd.io/name=apps): a patch would be reverted at its next sync; commit the manifest printed above to Git, or pass --force to patch the cluster anyway\n",
     );
     expect(refused.stdout).toContain("# Flux manages modeldeployment/penguins-flux");
-    expect(refused.stdout).toContain(`\n  model:\n    uri: ${uri}\n`);
+    expect(refused.stdout).toMatch(new RegExp(`\\n  model:\\n(    \\S.*\\n)*    uri: ${uri}\\n`));
     expect(refused.stdout).not.toContain("canary:");
     expect((await getMdep("penguins-flux")).spec.canary).toBeDefined();
 

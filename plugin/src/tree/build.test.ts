@@ -56,6 +56,16 @@ describe("the lineage tree", () => {
     }
   });
 
+  it("links a canary named by URI to the TrainingJob whose artifact it is", () => {
+    const snap = penguins();
+    const m = snap.modeldeployments[0];
+    if (!m) throw new Error("fixture");
+    m.spec.canary.model = { uri: "pvc://liftoff-data/models/penguins-v2" };
+    const canary = walk(buildTrees(snap, NOW)[0] as TreeNode).find((n) => n.kind === "Track" && n.name === "canary");
+    expect(canary?.digest).toBe(`sha256:${"c3".repeat(6)}`);
+    expect(canary?.info).toBe("model trainingjob/penguins-v2 (by uri), traffic 20%");
+  });
+
   it("names the failing node first, with its reason, message and hint", () => {
     const snap = penguins();
     const ds = snap.datasets[0];
@@ -91,6 +101,18 @@ describe("the lineage tree", () => {
     expect(lines.find((l) => l.includes("pod/penguins-canary-def"))).toMatch(/node-1\s+10\.0\.0\.7/);
     expect(lines.join("\n")).not.toContain("\u001b[");
     expect(renderTree({ color: true }, tree).join("\n")).toContain("\u001b[32m✔");
+  });
+
+  it("with -A adds the NAMESPACE column, one summary line per tree and one table", () => {
+    const a = buildTrees(penguins(), NOW)[0] as TreeNode;
+    const b = { ...a, namespace: "other", children: [] };
+    const lines = renderForest(plain, [a, b], { namespaces: true });
+    expect(lines.slice(0, 2)).toEqual([
+      "✔ dataset/penguins: all 10 nodes Ready",
+      "✔ dataset/penguins: all 1 nodes Ready",
+    ]);
+    expect(lines[3]).toMatch(/^NAMESPACE\s+NAME\s+STATE/);
+    expect(lines.filter((l) => /^(demo|other)\s+dataset\/penguins\s/.test(l))).toHaveLength(2);
   });
 
   it("gives -o json the nodes as data", () => {

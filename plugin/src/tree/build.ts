@@ -174,7 +174,12 @@ function trackNode(
   const pct = m.status?.canary?.trafficPercent ?? m.spec?.canary?.trafficPercent;
   const traffic = pct === undefined ? (track === "stable" ? 100 : undefined) : track === "stable" ? 100 - pct : pct;
   const tjRef = model?.trainingJobRef?.name as string | undefined;
-  const tj = tjRef ? tjs.get(`${ns(m)}/${tjRef}`) : undefined;
+  // A model named by URI is still a TrainingJob's when the URI is that job's artifact: show the job and its digest.
+  const tj = tjRef
+    ? tjs.get(`${ns(m)}/${tjRef}`)
+    : model?.uri
+      ? [...tjs.values()].find((t) => ns(t) === ns(m) && t.status?.model?.uri === model.uri)
+      : undefined;
   const promoted = track === "stable" ? loop?.promoted : undefined;
   const digest =
     track === "stable"
@@ -182,7 +187,9 @@ function trackNode(
       : (tj?.status?.model?.digest ?? model?.digest ?? loopCanary?.digest);
   const words = promoted
     ? `trainingjob/${promoted.trainingJob} (loop promoted)`
-    : (modelWords(model) ?? (loopCanary ? "loop candidate" : undefined));
+    : tj && !tjRef
+      ? `trainingjob/${tj.metadata.name} (by uri)`
+      : (modelWords(model) ?? (loopCanary ? "loop candidate" : undefined));
   const worst = children.reduce<TreeNode | undefined>(
     (w, c) => (!w || SEVERITY[c.state] > SEVERITY[w.state] ? c : w),
     undefined,
