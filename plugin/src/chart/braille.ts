@@ -4,7 +4,7 @@
 import { paint, type Style, type Terminal } from "../cli/terminal.js";
 import { formatNumber } from "./numbers.js";
 
-export interface Point {
+interface Point {
   x: number;
   y: number;
 }
