@@ -4,7 +4,7 @@
 import { paint, type Style, type Terminal } from "../cli/terminal.js";
 import { formatNumber } from "./numbers.js";
 
-export interface Point {
+interface Point {
   x: number;
   y: number;
 }
@@ -149,7 +149,7 @@ export function brailleChart(term: Pick<Terminal, "color">, series: readonly Ser
       text += style ? paint(term, style, run) : run;
       c = end;
     }
-    out.push(`${(labels.get(r) ?? "").padStart(labelWidth)} ┤${text}`);
+    out.push(`${(labels.get(r) ?? "").padStart(labelWidth)} ┤${text}`.trimEnd());
   }
   out.push(`${" ".repeat(labelWidth)} └${"─".repeat(cols)}`);
   const left = String(Math.round(xMin));

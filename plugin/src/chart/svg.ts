@@ -68,6 +68,12 @@ function panelSvg(panel: Panel, x0: number, y0: number, w: number, h: number, xM
   out.push(
     `<text x="${r1((left + right) / 2)}" y="${bottom + 42}" font-size="14" text-anchor="middle" fill="#374151">epoch</text>`,
   );
+  // The legend in the corner the curves leave free: losses fall to the bottom, scores rise to the top.
+  const legendH = panel.series.length * 22 + 8;
+  const legendTop = panel.kind === "loss" ? top + 6 : bottom - 6 - legendH;
+  const legend = [
+    `<rect x="${right - 160}" y="${legendTop}" width="152" height="${legendH}" fill="#ffffff" fill-opacity="0.9" stroke="#e5e7eb"/>`,
+  ];
   panel.series.forEach((s, i) => {
     const colour = COLOURS[s.style];
     const pts = s.points.map((p) => `${r1(sx(p.x))},${r1(sy(p.y))}`).join(" ");
@@ -77,13 +83,13 @@ function panelSvg(panel: Panel, x0: number, y0: number, w: number, h: number, xM
     for (const p of s.points.length <= 60 ? s.points : []) {
       out.push(`<circle cx="${r1(sx(p.x))}" cy="${r1(sy(p.y))}" r="3" fill="${colour}"/>`);
     }
-    const ly = top + 20 + i * 22;
-    out.push(
+    const ly = legendTop + 20 + i * 22;
+    legend.push(
       `<line x1="${right - 150}" y1="${ly - 5}" x2="${right - 125}" y2="${ly - 5}" stroke="${colour}" stroke-width="3"/>`,
     );
-    out.push(`<text x="${right - 118}" y="${ly}" font-size="14" fill="#111827">${esc(s.name)}</text>`);
+    legend.push(`<text x="${right - 118}" y="${ly}" font-size="14" fill="#111827">${esc(s.name)}</text>`);
   });
-  return out.join("\n");
+  return [...out, ...legend].join("\n"); // the legend over the curves
 }
 
 export function curvesSvg(m: CurvesModel, size: { width: number; height: number } = DEFAULT_SIZE): string {

@@ -31,10 +31,10 @@ export function noEpochLine(m: CurvesModel): string {
  * Rows per panel: on a TTY the screen's height shared between the panels, so a whole frame fits and the header never
  * scrolls off (a watch redraws from the top); else 10.
  */
-export function panelHeight(term: Pick<Terminal, "isTTY" | "rows">, panels: number): number {
+function panelHeight(term: Pick<Terminal, "isTTY" | "rows">, panels: number): number {
   if (!term.isTTY || panels === 0) return 10;
-  // The header and the cursor's line; per panel: blank, title, x axis, x labels, legend.
-  const free = term.rows - 2 - panels * 5;
+  // The header, the cursor's line and one for the prompt after it; per panel: blank, title, x axis, x labels, legend.
+  const free = term.rows - 3 - panels * 5;
   return Math.max(4, Math.min(16, Math.floor(free / panels)));
 }
 
