@@ -2,7 +2,7 @@
 // go through the API server's service proxy with the API key from the cluster's OpenBao (the user's own Vault login:
 // VAULT_ADDR/VAULT_TOKEN/VAULT_CACERT) or from --key-file; drift reads each ready pod's /monitoring through the pods
 // proxy. Structure is asserted (columns, species names, features, order, the one-line errors), never timings.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CustomObjectsApi } from "@kubernetes/client-node";
@@ -29,8 +29,15 @@ let vaultEnv: NodeJS.ProcessEnv;
 let noVaultEnv: NodeJS.ProcessEnv;
 const dir = mkdtempSync(join(tmpdir(), "liftoff-plugin-serve-"));
 
-const run = (args: string[], env: NodeJS.ProcessEnv = vaultEnv) =>
-  kubectlLiftoff([...args, "-n", ns], { kubectl, kubeconfig, env, timeoutMs: 90_000 });
+/** With LIFTOFF_PLUGIN_CAPTURE=DIR, each command's line and output are appended to DIR/serve.txt (for the docs). */
+const CAPTURE = process.env.LIFTOFF_PLUGIN_CAPTURE;
+
+async function run(args: string[], env: NodeJS.ProcessEnv = vaultEnv) {
+  const r = await kubectlLiftoff([...args, "-n", ns], { kubectl, kubeconfig, env, timeoutMs: 90_000 });
+  if (CAPTURE)
+    appendFileSync(join(CAPTURE, "serve.txt"), `$ kubectl liftoff ${args.join(" ")}\n${r.stdout}${r.stderr}\n`);
+  return r;
+}
 
 /** The one line a failing command prints: `error: …; …`, nothing else. */
 function oneLineError(r: { code: number; stdout: string; stderr: string }): string {
@@ -191,7 +198,8 @@ describe("kubectl liftoff drift", () => {
   });
 
   it("shows live accuracy, precision and recall once feedback came", async () => {
-    const sent = records.slice(0, 20);
+    // Some of each species, so every class gets precision and recall.
+    const sent = SPECIES.flatMap((s) => records.filter((r) => r.label === s).slice(0, 8));
     const keyFile = join(dir, "key.txt");
     writeFileSync(keyFile, `${pipe.results.get("apiKey") as string}\n`);
     const file = join(dir, "feedback.json");
@@ -221,7 +229,8 @@ describe("kubectl liftoff drift", () => {
       /^QUALITY \(\d+ feedback label\(s\) in the window\): accuracy \d\.\d{3} {3}precision \d\.\d{3} {3}recall \d\.\d{3} {3}F1 \d\.\d{3} {3}\(macro\)$/m,
     );
     expect(r.stdout).toMatch(/^CLASS\s+PRECISION\s+RECALL\s+F1\s+SUPPORT$/m);
-    for (const s of SPECIES) expect(r.stdout).toMatch(new RegExp(`^${s}\\s+(\\d\\.\\d{3}|-)\\s+`, "m"));
+    for (const s of SPECIES)
+      expect(r.stdout).toMatch(new RegExp(`^${s}\\s+\\d\\.\\d{3}\\s+\\d\\.\\d{3}\\s+\\d\\.\\d{3}\\s+\\d+$`, "m"));
   });
 
   it("without a Vault login: one line saying what to set", async () => {

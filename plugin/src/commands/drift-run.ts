@@ -1,9 +1,8 @@
 // `kubectl liftoff drift`: the ready pods' GET /monitoring through the API server's pods proxy, merged and drawn.
 // The logic is in ../serve/.
-import * as k8s from "@kubernetes/client-node";
 import { type PodSnapshot, parseSnapshot } from "../../../operator/src/modeldeployment/monitoring/snapshot.js";
 import { LABEL_MDEP, LABEL_TRACK, RUNTIME_PORT } from "../../../operator/src/modeldeployment/names.js";
-import { PluginError } from "../cli/errors.js";
+import { fromKubeError, PluginError } from "../cli/errors.js";
 import { type Invocation, stringFlag } from "../cli/invocation.js";
 import { LIFTOFF_KINDS, parseRef } from "../cli/kinds.js";
 import { toJson, toYaml } from "../cli/terminal.js";
@@ -13,7 +12,12 @@ import { driftReport } from "../serve/drift-report.js";
 import { driftLines } from "../serve/drift-view.js";
 import { podProxyPath, proxyRequest } from "../serve/proxy.js";
 
-const isReady = (p: k8s.V1Pod) =>
+interface Pod {
+  metadata?: { name?: string; deletionTimestamp?: string };
+  status?: { conditions?: { type: string; status: string }[] };
+}
+
+const isReady = (p: Pod) =>
   p.metadata?.deletionTimestamp === undefined &&
   (p.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
 
@@ -44,13 +48,18 @@ export async function run(inv: Invocation): Promise<number> {
     );
   }
   const key = await chooseApiKey(mdep, { keyFile: stringFlag(inv.flags, "key-file"), env: inv.env });
-  const core = kube.api(k8s.CoreV1Api);
-  const pods = await kube.call(`the pods of ${what}`, () =>
-    core.listNamespacedPod({
-      namespace: kube.namespace,
-      labelSelector: `${LABEL_MDEP}=${ref.name},${LABEL_TRACK}=${track}`,
+  // A plain GET (no CoreV1Api: its generated client would double the bundle for one list call).
+  const podsWhat = `the pods of ${what}`;
+  const selector = encodeURIComponent(`${LABEL_MDEP}=${ref.name},${LABEL_TRACK}=${track}`);
+  const list = await kube.call(podsWhat, () =>
+    proxyRequest(kube.kc, {
+      method: "GET",
+      path: `/api/v1/namespaces/${encodeURIComponent(kube.namespace)}/pods?labelSelector=${selector}`,
+      timeoutMs: kube.requestTimeoutMs,
     }),
   );
+  if (list.status !== 200) throw fromKubeError({ code: list.status, body: list.body }, podsWhat, kube.server);
+  const pods = JSON.parse(list.body) as { items?: Pod[] };
   const ready = (pods.items ?? []).filter(isReady);
   if (ready.length === 0) {
     throw new PluginError(

@@ -10,7 +10,7 @@ export interface KeyChoice {
   source: string;
 }
 
-export function apiKeyRef(mdep: { spec?: { auth?: { apiKeys?: Partial<SecretRef> } } }): SecretRef | undefined {
+function apiKeyRef(mdep: { spec?: { auth?: { apiKeys?: Partial<SecretRef> } } }): SecretRef | undefined {
   const ref = mdep.spec?.auth?.apiKeys;
   return ref?.path && ref.key ? { path: ref.path, key: ref.key } : undefined;
 }

@@ -7,7 +7,7 @@ import type { FeatureCounts, PodSnapshot } from "../../../operator/src/modeldepl
 import { shares } from "./histogram.js";
 import { classificationQuality, type QualityReport, regressionQuality } from "./quality.js";
 
-export interface FeatureDrift {
+interface FeatureDrift {
   name: string;
   source: "input" | "prediction";
   /** Bin labels: decile indices of a numeric column, categories (and __other__) of a categorical one. */

@@ -52,11 +52,28 @@ export function driftLines(r: DriftReport, o: DriftViewOptions): string[] {
       ];
     });
     out.push(...table(headers, rows).split("\n"));
+    out.push("", ...binLegend(r));
     if (r.unmatched.length > 0) out.push("", `columns the baseline does not know: ${r.unmatched.join(", ")}`);
   }
   out.push("");
   out.push(...qualityLines(r, o.feedbackOn));
   return out;
+}
+
+/** The OTHER bin of a categorical baseline (runtime/src/serve/monitoring/baseline.ts). */
+const OTHER = "__other__";
+const isNumeric = (labels: readonly string[]) => labels.every((l) => /^\d+$/.test(l));
+
+/** What the bins are: deciles for numbers, the top values (then the rest) for categories. */
+function binLegend(r: DriftReport): string[] {
+  const lines: string[] = [];
+  if (r.features.some((f) => isNumeric(f.labels)))
+    lines.push("bins of numeric columns: the training data's deciles, lowest first");
+  for (const f of r.features) {
+    if (f.labels.length === 0 || isNumeric(f.labels)) continue;
+    lines.push(`bins of ${f.name}: ${f.labels.map((l) => (l === OTHER ? "(other)" : l)).join(", ")}`);
+  }
+  return lines;
 }
 
 function qualityLines(r: DriftReport, feedbackOn: boolean): string[] {

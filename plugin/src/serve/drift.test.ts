@@ -80,6 +80,12 @@ describe("drift: the pods' snapshots merged and drawn", () => {
     expect(lines[2]).toMatch(/^FEATURE\s+SOURCE\s+PSI\s+JS\s+STATE\s+BASELINE\s+LIVE$/);
     expect(lines[3]).toMatch(/^body_mass_g\s+input\s+\d+\.\d{3}\s+0\.\d{3}\s+DRIFTED\s+▃▃▃▃\s+··▁█$/);
     expect(lines[4]).toMatch(/^island\s+input\s+0\.\d{3}\s+0\.\d{3}\s+OK\s+██·\s+▇█·$/);
+    expect(lines.slice(5, 9)).toEqual([
+      "",
+      "bins of numeric columns: the training data's deciles, lowest first",
+      "bins of island: Biscoe, Dream, (other)",
+      "",
+    ]);
     expect(lines).toContain(
       "QUALITY (8 feedback label(s) in the window): accuracy 0.875   precision 0.875   recall 0.900   F1 0.873   (macro)",
     );

@@ -15,7 +15,7 @@ export interface ProxyAnswer {
 
 export interface ProxyRequest {
   method: "GET" | "POST";
-  /** The API path, starting with /api/v1/namespaces/. */
+  /** The API path, starting with /api/v1/namespaces/ (a proxy path, or a plain API read). */
   path: string;
   apiKey?: string;
   json?: unknown;

@@ -1,7 +1,7 @@
 // Live quality from feedback (pure): accuracy and macro precision/recall/F1 with a per-class table from the merged
 // confusion matrix (rows: true class, columns: predicted, as operator/src/modeldeployment/monitoring/scores.ts adds
 // them up), or MAE/RMSE for regression.
-export interface ClassQuality {
+interface ClassQuality {
   class: string;
   precision?: number;
   recall?: number;

@@ -37,7 +37,7 @@ describe("the user's Vault login", () => {
 describe("reading the key from Vault (KV v2)", () => {
   let server: Server;
   let address: string;
-  const seen: { url?: string; token?: string }[] = [];
+  const seen: { url: string | undefined; token: string | undefined }[] = [];
 
   beforeAll(async () => {
     server = createServer((req, res) => {
