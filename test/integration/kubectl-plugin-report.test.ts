@@ -4,7 +4,7 @@
 // log and an Event, and a bearer token in a log line. The bundle is unzipped and every file grepped: none of the
 // planted values may appear, while the expected files exist and redactions.txt counts removals.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
@@ -184,6 +184,13 @@ describe("kubectl liftoff report", () => {
     );
     expect(statSync(file).size).toBeGreaterThan(0);
 
+    // LIFTOFF_REPORT_EXAMPLE_DIR keeps the bundle and the printed line (for the docs' example).
+    const keep = process.env.LIFTOFF_REPORT_EXAMPLE_DIR;
+    if (keep) {
+      mkdirSync(keep, { recursive: true });
+      copyFileSync(file, join(keep, "penguins.zip"));
+      writeFileSync(join(keep, "stdout.txt"), run.stdout + run.stderr);
+    }
     const files = unzip(file);
     const paths = [...files.keys()];
     expect(paths[0]).toBe("README.txt");

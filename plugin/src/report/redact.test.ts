@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { looksSecret, piiColumnsOf, piiValuesOf, REDACTED, Redactor, redactionsText } from "./redact.js";
+import {
+  looksSecret,
+  piiColumnsOf,
+  piiValuesOf,
+  REDACTED,
+  Redactor,
+  redactionsText,
+  secretEnvValues,
+} from "./redact.js";
 
 const people = {
   apiVersion: "liftoff.dev/v1alpha1",
@@ -171,6 +179,30 @@ describe("pii learning", () => {
 });
 
 describe("helpers", () => {
+  it("learns the values of env vars with secret-like names from pod templates", () => {
+    const deploy = {
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              {
+                env: [
+                  { name: "DB_PASSWORD", value: "pw-1234" },
+                  { name: "PORT", value: "8080" },
+                  { name: "API_TOKEN", valueFrom: { secretKeyRef: { name: "x", key: "y" } } },
+                ],
+              },
+            ],
+          },
+        },
+      },
+    };
+    expect(secretEnvValues([deploy])).toEqual(["pw-1234"]);
+    const r = new Redactor({ envSecrets: secretEnvValues([deploy]) });
+    expect(r.text("connecting with pw-1234")).toBe(`connecting with ${REDACTED}`);
+    expect(r.tally()["env-value"]).toBe(1);
+  });
+
   it("knows secret-like env names", () => {
     for (const n of ["API_KEY", "VAULT_TOKEN", "db_password", "OAUTH_CLIENT_SECRET", "GCP_CREDENTIALS", "PASSWD"]) {
       expect(looksSecret(n), n).toBe(true);

@@ -24,6 +24,8 @@ export interface KnownValues {
   secrets?: readonly string[];
   apiKeys?: readonly string[];
   pii?: readonly string[];
+  /** Values of env vars with secret-like names (a program may print them). */
+  envSecrets?: readonly string[];
 }
 
 /** Env var names whose values are treated as secret (kubectl's and most scanners' heuristic). */
@@ -80,6 +82,8 @@ export class Redactor {
     for (const v of known.secrets ?? [])
       if (v.length >= MIN_EXACT.secret) entries.push({ value: v, cls: "secret-value" });
     for (const v of known.pii ?? []) if (v.length >= MIN_EXACT.pii) entries.push({ value: v, cls: "pii" });
+    for (const v of known.envSecrets ?? [])
+      if (v.length >= MIN_EXACT.secret) entries.push({ value: v, cls: "env-value" });
     // Longest first, so a value that contains another is removed whole.
     entries.sort((a, b) => b.value.length - a.value.length);
     const seen = new Set<string>();
@@ -231,6 +235,26 @@ export class Redactor {
     this.count("env-value");
     return { ...e, value: REDACTED };
   }
+}
+
+/** The values of env vars with secret-like names anywhere in these objects (pod specs and templates). */
+export function secretEnvValues(objs: readonly unknown[]): string[] {
+  const out = new Set<string>();
+  const visit = (node: unknown, key: string | undefined): void => {
+    if (node === null || typeof node !== "object") return;
+    if (Array.isArray(node)) {
+      for (const e of node) {
+        const v = e as { name?: unknown; value?: unknown };
+        if (key === "env" && typeof v?.name === "string" && typeof v.value === "string" && looksSecret(v.name)) {
+          if (v.value !== "") out.add(v.value);
+        } else visit(e, undefined);
+      }
+      return;
+    }
+    for (const [k, v] of Object.entries(node)) visit(v, k);
+  };
+  for (const o of objs) visit(o, undefined);
+  return [...out];
 }
 
 /** Names of a DataSet's columns marked `pii: true` (operator/src/api/v1alpha1/dataset.ts, spec.schema.columns). */
