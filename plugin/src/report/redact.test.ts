@@ -154,6 +154,12 @@ describe("object redaction", () => {
     expect(r.tally().pii).toBeGreaterThanOrEqual(3);
   });
 
+  it("writes Dates as the API server's timestamps", () => {
+    const r = new Redactor();
+    const o = r.object({ metadata: { creationTimestamp: new Date("2026-01-02T03:04:05Z") } });
+    expect(o.metadata.creationTimestamp as unknown).toBe("2026-01-02T03:04:05.000Z");
+  });
+
   it("replaces a pii column's value in a captured record anywhere in an object", () => {
     const r = new Redactor();
     r.setPiiColumns(["email"]);
@@ -207,7 +213,16 @@ describe("helpers", () => {
     for (const n of ["API_KEY", "VAULT_TOKEN", "db_password", "OAUTH_CLIENT_SECRET", "GCP_CREDENTIALS", "PASSWD"]) {
       expect(looksSecret(n), n).toBe(true);
     }
-    for (const n of ["LOG_LEVEL", "PORT", "MODEL_URI", "NODE_OPTIONS"]) expect(looksSecret(n), n).toBe(false);
+    for (const n of [
+      "LOG_LEVEL",
+      "PORT",
+      "MODEL_URI",
+      "NODE_OPTIONS",
+      "LIFTOFF_VAULT_TOKEN_FILE",
+      "AUTH_REFRESH_SECONDS",
+    ]) {
+      expect(looksSecret(n), n).toBe(false);
+    }
   });
 
   it("writes counts per class and a total, never values", () => {
