@@ -10,7 +10,7 @@ import { piiColumnsOf, piiValuesOf } from "./redact.js";
 import { readKv, splitKeys, vaultLogin } from "./vault-keys.js";
 
 /** The operator's pods: config/manager/manager.yaml and the chart label them so. */
-export const OPERATOR_SELECTOR = "app.kubernetes.io/name=liftoff,app.kubernetes.io/component=operator";
+const OPERATOR_SELECTOR = "app.kubernetes.io/name=liftoff,app.kubernetes.io/component=operator";
 
 export interface PodLog {
   namespace: string;
@@ -92,7 +92,7 @@ function childListers(kube: Kube): { kind: string; apiVersion: string; list: Lis
  * A typed client-node object as the API server sent it: Dates back to RFC 3339 strings, and the one field of the
  * kinds read here whose model name differs from its JSON name (NetworkPolicy ingress `_from`).
  */
-export function toPlain(o: unknown): Obj {
+function toPlain(o: unknown): Obj {
   const plain = JSON.parse(JSON.stringify(o)) as Obj;
   for (const rule of (plain.spec?.ingress ?? []) as Obj[]) {
     if (rule && "_from" in rule) {

@@ -6,7 +6,7 @@
 
 export const REDACTED = "<redacted>";
 
-export const REDACTION_CLASSES = [
+const REDACTION_CLASSES = [
   "secret-value",
   "service-account-token",
   "api-key",
