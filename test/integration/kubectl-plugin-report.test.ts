@@ -4,7 +4,7 @@
 // log and an Event, and a bearer token in a log line. The bundle is unzipped and every file grepped: none of the
 // planted values may appear, while the expected files exist and redactions.txt counts removals.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
@@ -184,6 +184,13 @@ describe("kubectl liftoff report", () => {
     );
     expect(statSync(file).size).toBeGreaterThan(0);
 
+    // LIFTOFF_REPORT_EXAMPLE_DIR keeps the bundle and the printed line (for the docs' example).
+    const keep = process.env.LIFTOFF_REPORT_EXAMPLE_DIR;
+    if (keep) {
+      mkdirSync(keep, { recursive: true });
+      copyFileSync(file, join(keep, "penguins.zip"));
+      writeFileSync(join(keep, "stdout.txt"), run.stdout + run.stderr);
+    }
     const files = unzip(file);
     const paths = [...files.keys()];
     expect(paths[0]).toBe("README.txt");
@@ -221,6 +228,9 @@ describe("kubectl liftoff report", () => {
     expect(echo).toContain("retrying with key <redacted> for <redacted>");
     expect(files.get("events.txt")).toMatch(/PlantedForReport.*prediction for <redacted> refused/);
     expect(files.get("objects/secret/report-planted.yaml")).toMatch(/password: <redacted>/);
+    // Objects read through the typed clients keep their timestamps as the API server wrote them.
+    expect(files.get("objects/pod/penguins-echo.yaml")).toMatch(/creationTimestamp: "?\d{4}-\d\d-\d\dT/);
+    expect(files.get("objects/pod/penguins-echo.yaml")).toMatch(/name: DB_PASSWORD\n\s+value: <redacted>/);
 
     const counts = Object.fromEntries(
       [...(files.get("redactions.txt") ?? "").matchAll(/^([a-z-]+)\s+(\d+)$/gm)].map((m) => [m[1], Number(m[2])]),
@@ -248,7 +258,7 @@ describe("kubectl liftoff report", () => {
     const files = unzip(file);
     const ds = files.get("objects/dataset/people.yaml") ?? "";
     expect(ds).toContain("pii: true");
-    expect(ds).toMatch(/data: <redacted> \(inline data with pii columns email/);
+    expect(ds).toMatch(/data: "?<redacted> \(inline data with pii columns email/);
     expect(plantedIn(files, [PLANTED.email, PLANTED.otherEmail])).toEqual([]);
   });
 

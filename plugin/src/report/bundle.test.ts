@@ -20,7 +20,7 @@ function collected(): Collected {
     apiVersion: "v1",
     kind: "Pod",
     metadata: { name: "penguins-abc", namespace: "demo", uid: "p1" },
-    spec: { containers: [{ name: "serve", env: [{ name: "DB_PASSWORD", value: SECRET }] }] },
+    spec: { containers: [{ name: "serve", env: [{ name: "DB_PASSWORD", value: `${SECRET}-env` }] }] },
     status: { phase: "Running" },
   };
   return {
@@ -51,7 +51,7 @@ function collected(): Collected {
         pod: "penguins-abc",
         container: "serve",
         previous: false,
-        text: `got ${KEY}\nAuthorization: Bearer xyz.123\n`,
+        text: `got ${KEY}\nAuthorization: Bearer xyz.123\ndb password is ${SECRET}-env\n`,
       },
     ],
     operatorPods: [],

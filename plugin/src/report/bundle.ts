@@ -5,7 +5,7 @@ import { strToU8, zipSync } from "fflate";
 import { table, toYaml } from "../cli/terminal.js";
 import type { Collected, PodLog } from "./collect.js";
 import type { Obj } from "./lineage.js";
-import { REDACTED, Redactor, redactionsText } from "./redact.js";
+import { REDACTED, Redactor, redactionsText, secretEnvValues } from "./redact.js";
 
 export interface BundleMeta {
   createdAt: Date;
@@ -32,7 +32,8 @@ function eventTime(e: Obj): string {
 
 /** The bundle's files, path → text, README.txt first. */
 export function buildBundle(c: Collected, meta: BundleMeta): Map<string, string> {
-  const r = new Redactor(c.known);
+  const envSecrets = secretEnvValues([...c.lineage.map((l) => l.obj), ...c.children, ...c.operatorPods]);
+  const r = new Redactor({ ...c.known, envSecrets });
   r.setPiiColumns(c.piiColumns);
   const files = new Map<string, string>();
   const put = (path: string, text: string) => files.set(path, text.endsWith("\n") ? text : `${text}\n`);

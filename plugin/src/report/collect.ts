@@ -10,7 +10,7 @@ import { piiColumnsOf, piiValuesOf } from "./redact.js";
 import { readKv, splitKeys, vaultLogin } from "./vault-keys.js";
 
 /** The operator's pods: config/manager/manager.yaml and the chart label them so. */
-export const OPERATOR_SELECTOR = "app.kubernetes.io/name=liftoff,app.kubernetes.io/component=operator";
+const OPERATOR_SELECTOR = "app.kubernetes.io/name=liftoff,app.kubernetes.io/component=operator";
 
 export interface PodLog {
   namespace: string;
@@ -86,6 +86,21 @@ function childListers(kube: Kube): { kind: string; apiVersion: string; list: Lis
       list: (namespace) => core.listNamespacedPersistentVolumeClaim({ namespace }),
     },
   ];
+}
+
+/**
+ * A typed client-node object as the API server sent it: Dates back to RFC 3339 strings, and the one field of the
+ * kinds read here whose model name differs from its JSON name (NetworkPolicy ingress `_from`).
+ */
+function toPlain(o: unknown): Obj {
+  const plain = JSON.parse(JSON.stringify(o)) as Obj;
+  for (const rule of (plain.spec?.ingress ?? []) as Obj[]) {
+    if (rule && "_from" in rule) {
+      rule.from = rule._from;
+      delete rule._from;
+    }
+  }
+  return plain;
 }
 
 /** Runs a read that may be refused: its failure becomes a note and `fallback`. */
@@ -173,7 +188,7 @@ export async function collect(kube: Kube, ref: ObjectRef, opts: CollectOptions):
       async () => (await kube.call(`${l.kind} objects`, () => l.list(namespace))).items ?? [],
       [] as unknown[],
     );
-    for (const it of items as Obj[]) candidates.push({ apiVersion: l.apiVersion, kind: l.kind, ...it });
+    for (const it of items) candidates.push({ apiVersion: l.apiVersion, kind: l.kind, ...toPlain(it) });
   }
   const kids = children(lin, candidates);
 
@@ -185,7 +200,7 @@ export async function collect(kube: Kube, ref: ObjectRef, opts: CollectOptions):
       async () => (await kube.call("Secrets", () => core.listNamespacedSecret({ namespace }))).items ?? [],
       [] as unknown[],
     )) as Obj[]
-  ).map((s) => ({ apiVersion: "v1", kind: "Secret", ...s }));
+  ).map((s) => ({ apiVersion: "v1", kind: "Secret", ...toPlain(s) }));
 
   const uids = new Set<string>([...lin.map((l) => l.obj.metadata?.uid), ...kids.map((k) => k.metadata?.uid)]);
   const named = new Set<string>([
@@ -200,6 +215,7 @@ export async function collect(kube: Kube, ref: ObjectRef, opts: CollectOptions):
       [] as unknown[],
     )) as Obj[]
   )
+    .map(toPlain)
     .filter((e) => {
       const io = e.involvedObject ?? {};
       return (io.uid && uids.has(io.uid)) || named.has(`${io.kind}/${io.name}`);
@@ -220,7 +236,7 @@ export async function collect(kube: Kube, ref: ObjectRef, opts: CollectOptions):
       ).items ?? [],
     [] as unknown[],
   )) as Obj[];
-  operatorPods = operatorPods.map((p) => ({ apiVersion: "v1", kind: "Pod", ...p }));
+  operatorPods = operatorPods.map((p) => ({ apiVersion: "v1", kind: "Pod", ...toPlain(p) }));
   const operatorLogs: PodLog[] = [];
   for (const pod of operatorPods) operatorLogs.push(...(await podLogs(kube, pod, opts.tailLines, notes)));
 
@@ -237,13 +253,14 @@ export async function collect(kube: Kube, ref: ObjectRef, opts: CollectOptions):
   const crds: Record<string, unknown>[] = [];
   for (const k of Object.values(LIFTOFF_KINDS)) {
     const name = `${k.plural}.${GROUP}`;
-    const crd = (await optional(
+    let crd = (await optional(
       notes,
       `CustomResourceDefinition ${name}`,
       () => kube.call(`CustomResourceDefinition ${name}`, () => ext.readCustomResourceDefinition({ name })),
       undefined as unknown,
     )) as Obj | undefined;
     if (!crd) continue;
+    crd = toPlain(crd);
     crds.push({
       name,
       generation: crd.metadata?.generation,

@@ -14,7 +14,7 @@ export interface LiftoffObjects {
   ModelDeployment: Obj[];
 }
 
-export const CHILD_LABELS: Readonly<Record<LiftoffKindName, string>> = {
+const CHILD_LABELS: Readonly<Record<LiftoffKindName, string>> = {
   DataSet: "liftoff.dev/dataset",
   TrainingJob: "liftoff.dev/trainingjob",
   ModelDeployment: "liftoff.dev/modeldeployment",

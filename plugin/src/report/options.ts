@@ -1,7 +1,7 @@
 // The report command's small decisions (pure): the default file name, --tail, the size it prints.
 import { PluginError } from "../cli/errors.js";
 
-export const DEFAULT_TAIL = 2000;
+const DEFAULT_TAIL = 2000;
 
 /** liftoff-report-<kind>-<name>-<UTC yyyymmddThhmmssZ>.zip */
 export function defaultReportName(kind: string, name: string, at: Date): string {

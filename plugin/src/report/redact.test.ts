@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { looksSecret, piiColumnsOf, piiValuesOf, REDACTED, Redactor, redactionsText } from "./redact.js";
+import {
+  looksSecret,
+  piiColumnsOf,
+  piiValuesOf,
+  REDACTED,
+  Redactor,
+  redactionsText,
+  secretEnvValues,
+} from "./redact.js";
 
 const people = {
   apiVersion: "liftoff.dev/v1alpha1",
@@ -146,6 +154,12 @@ describe("object redaction", () => {
     expect(r.tally().pii).toBeGreaterThanOrEqual(3);
   });
 
+  it("writes Dates as the API server's timestamps", () => {
+    const r = new Redactor();
+    const o = r.object({ metadata: { creationTimestamp: new Date("2026-01-02T03:04:05Z") } });
+    expect(o.metadata.creationTimestamp as unknown).toBe("2026-01-02T03:04:05.000Z");
+  });
+
   it("replaces a pii column's value in a captured record anywhere in an object", () => {
     const r = new Redactor();
     r.setPiiColumns(["email"]);
@@ -171,11 +185,44 @@ describe("pii learning", () => {
 });
 
 describe("helpers", () => {
+  it("learns the values of env vars with secret-like names from pod templates", () => {
+    const deploy = {
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              {
+                env: [
+                  { name: "DB_PASSWORD", value: "pw-1234" },
+                  { name: "PORT", value: "8080" },
+                  { name: "API_TOKEN", valueFrom: { secretKeyRef: { name: "x", key: "y" } } },
+                ],
+              },
+            ],
+          },
+        },
+      },
+    };
+    expect(secretEnvValues([deploy])).toEqual(["pw-1234"]);
+    const r = new Redactor({ envSecrets: secretEnvValues([deploy]) });
+    expect(r.text("connecting with pw-1234")).toBe(`connecting with ${REDACTED}`);
+    expect(r.tally()["env-value"]).toBe(1);
+  });
+
   it("knows secret-like env names", () => {
     for (const n of ["API_KEY", "VAULT_TOKEN", "db_password", "OAUTH_CLIENT_SECRET", "GCP_CREDENTIALS", "PASSWD"]) {
       expect(looksSecret(n), n).toBe(true);
     }
-    for (const n of ["LOG_LEVEL", "PORT", "MODEL_URI", "NODE_OPTIONS"]) expect(looksSecret(n), n).toBe(false);
+    for (const n of [
+      "LOG_LEVEL",
+      "PORT",
+      "MODEL_URI",
+      "NODE_OPTIONS",
+      "LIFTOFF_VAULT_TOKEN_FILE",
+      "AUTH_REFRESH_SECONDS",
+    ]) {
+      expect(looksSecret(n), n).toBe(false);
+    }
   });
 
   it("writes counts per class and a total, never values", () => {

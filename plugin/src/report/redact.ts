@@ -6,7 +6,7 @@
 
 export const REDACTED = "<redacted>";
 
-export const REDACTION_CLASSES = [
+const REDACTION_CLASSES = [
   "secret-value",
   "service-account-token",
   "api-key",
@@ -24,19 +24,23 @@ export interface KnownValues {
   secrets?: readonly string[];
   apiKeys?: readonly string[];
   pii?: readonly string[];
+  /** Values of env vars with secret-like names (a program may print them). */
+  envSecrets?: readonly string[];
 }
 
 /** Env var names whose values are treated as secret (kubectl's and most scanners' heuristic). */
 const SECRET_NAME =
   /(KEY|TOKEN|SECRET|PASSW(OR)?D|PASSPHRASE|CREDENTIAL|PRIVATE|AUTH|SALT|SESSION|COOKIE|SIGNATURE|DSN|CONN(ECTION)?_?STR)/i;
+/** …unless the name says the value only points at one (a file, a path, a mount) or is a setting (seconds, a role). */
+const REFERENCE_NAME = /_(FILE|PATH|DIR|MOUNT|ADDR|ROLE|SECONDS|MINUTES|HOURS|MS|TTL|ENABLED)$/i;
 
 export function looksSecret(name: string): boolean {
-  return SECRET_NAME.test(name);
+  return SECRET_NAME.test(name) && !REFERENCE_NAME.test(name);
 }
 
 const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 /** Shorter learned values would scrub ordinary words and numbers all over the bundle. */
-const MIN_EXACT = { secret: 4, pii: 3 } as const;
+const MIN_EXACT = { secret: 4, pii: 3, env: 6 } as const;
 
 interface TextRule {
   cls: RedactionClass;
@@ -80,6 +84,9 @@ export class Redactor {
     for (const v of known.secrets ?? [])
       if (v.length >= MIN_EXACT.secret) entries.push({ value: v, cls: "secret-value" });
     for (const v of known.pii ?? []) if (v.length >= MIN_EXACT.pii) entries.push({ value: v, cls: "pii" });
+    // Env values also hold settings ("true", "keys"): only values long enough to be a credential are scrubbed in text.
+    for (const v of known.envSecrets ?? [])
+      if (v.length >= MIN_EXACT.env && !/^(\d+|true|false)$/i.test(v)) entries.push({ value: v, cls: "env-value" });
     // Longest first, so a value that contains another is removed whole.
     entries.sort((a, b) => b.value.length - a.value.length);
     const seen = new Set<string>();
@@ -183,6 +190,7 @@ export class Redactor {
 
   private walk(node: Json, path: readonly string[]): Json {
     if (typeof node === "string") return this.text(node);
+    if ((node as unknown) instanceof Date) return (node as unknown as Date).toISOString();
     if (node === null || typeof node !== "object") return node;
     if (Array.isArray(node)) {
       const key = path[path.length - 1];
@@ -231,6 +239,26 @@ export class Redactor {
     this.count("env-value");
     return { ...e, value: REDACTED };
   }
+}
+
+/** The values of env vars with secret-like names anywhere in these objects (pod specs and templates). */
+export function secretEnvValues(objs: readonly unknown[]): string[] {
+  const out = new Set<string>();
+  const visit = (node: unknown, key: string | undefined): void => {
+    if (node === null || typeof node !== "object") return;
+    if (Array.isArray(node)) {
+      for (const e of node) {
+        const v = e as { name?: unknown; value?: unknown };
+        if (key === "env" && typeof v?.name === "string" && typeof v.value === "string" && looksSecret(v.name)) {
+          if (v.value !== "") out.add(v.value);
+        } else visit(e, undefined);
+      }
+      return;
+    }
+    for (const [k, v] of Object.entries(node)) visit(v, k);
+  };
+  for (const o of objs) visit(o, undefined);
+  return [...out];
 }
 
 /** Names of a DataSet's columns marked `pii: true` (operator/src/api/v1alpha1/dataset.ts, spec.schema.columns). */
