@@ -8,10 +8,10 @@ import { REPO_ROOT } from "../../devcluster/cluster/config.js";
 import { StepFailure } from "./steps.js";
 
 /** Where `npm run build:plugin` (and the demo's build step) links kubectl-liftoff. */
-export const PLUGIN_BIN_DIR = join(REPO_ROOT, "plugin", "dist", "bin");
+const PLUGIN_BIN_DIR = join(REPO_ROOT, "plugin", "dist", "bin");
 
 /** The one command that installs the plugin on PATH (docs/kubectl-plugin.md "Install"). */
-export const PLUGIN_INSTALL = "npm run plugin:install";
+const PLUGIN_INSTALL = "npm run plugin:install";
 
 export interface PluginOutput {
   code: number;

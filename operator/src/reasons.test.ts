@@ -24,6 +24,7 @@ const sources = (dir: string) =>
 const operator = sources("operator/src").filter((s) => s.file !== "operator/src/reasons.ts");
 const REASON_DOCS = ["modeldeployment", "trainingjob", "dataset", "monitoring"].map((d) => `docs/${d}.md`);
 const docs = readdirSync(new URL("docs", ROOT))
+  .filter((f) => f.endsWith(".md")) // docs/images/ holds the pictures
   .map((f) => read(`docs/${f}`))
   .join("\n");
 const runtime = sources("runtime/src")
