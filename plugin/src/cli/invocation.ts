@@ -38,6 +38,25 @@ export function stringsFlag(flags: FlagValues, name: string): string[] {
   return typeof v === "string" ? [v] : [];
 }
 
+let interruptedFlag = false;
+let interruption: Promise<void> | undefined;
+
+/**
+ * Resolves on Ctrl-C (SIGINT) or SIGTERM. The handlers are installed on first use, once per process: only commands
+ * that wait (--watch) ask, so Ctrl-C still ends every other command the default way, at once.
+ */
+function interrupted(): Promise<void> {
+  interruption ??= new Promise<void>((resolve) => {
+    const stop = () => {
+      interruptedFlag = true;
+      resolve();
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  return interruption;
+}
+
 export function createInvocation(
   spec: CommandSpec,
   positionals: string[],
@@ -46,15 +65,7 @@ export function createInvocation(
   env: NodeJS.ProcessEnv,
 ): Invocation {
   let kube: Promise<Kube> | undefined;
-  let stoppedFlag = false;
-  const stopped = new Promise<void>((resolve) => {
-    const stop = () => {
-      stoppedFlag = true;
-      resolve();
-    };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-  });
+
   const output = outputFormat(flags);
   const timeout = stringFlag(flags, "request-timeout");
   const requestTimeoutMs = timeout === undefined ? undefined : parseDuration(timeout, "request-timeout");
@@ -66,8 +77,10 @@ export function createInvocation(
     env,
     output,
     allNamespaces: boolFlag(flags, "all-namespaces"),
-    stopped,
-    isStopped: () => stoppedFlag,
+    get stopped() {
+      return interrupted();
+    },
+    isStopped: () => interruptedFlag,
     kube() {
       kube ??= import("./kube.js").then(({ Kube }) => {
         const opts = {

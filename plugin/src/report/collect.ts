@@ -5,9 +5,9 @@ import * as k8s from "@kubernetes/client-node";
 import { PluginError } from "../cli/errors.js";
 import { GROUP, LIFTOFF_KINDS, type LiftoffKindName, type ObjectRef } from "../cli/kinds.js";
 import type { Kube } from "../cli/kube.js";
+import { readApiKeys, vaultLogin } from "../cli/vault.js";
 import { children, type LiftoffObjects, lineage, type Obj } from "./lineage.js";
 import { piiColumnsOf, piiValuesOf } from "./redact.js";
-import { readKv, splitKeys, vaultLogin } from "./vault-keys.js";
 
 /** The operator's pods: config/manager/manager.yaml and the chart label them so. */
 const OPERATOR_SELECTOR = "app.kubernetes.io/name=liftoff,app.kubernetes.io/component=operator";
@@ -304,11 +304,13 @@ export async function collect(kube: Kube, ref: ObjectRef, opts: CollectOptions):
     .map((l) => l.obj.spec.auth.apiKeys as { path: string; key: string });
   if (keyRefs.length > 0) {
     const login = vaultLogin(opts.env);
-    if ("missing" in login) {
-      notes.push(`API keys not read from Vault (${login.missing}): they are redacted by pattern only`);
+    if (login === undefined) {
+      notes.push(
+        "API keys not read from Vault (no VAULT_ADDR, or no VAULT_TOKEN and no ~/.vault-token): they are redacted by pattern only",
+      );
     } else {
       try {
-        for (const r of keyRefs) apiKeys.push(...splitKeys(await readKv(login, r.path, r.key)));
+        for (const r of keyRefs) apiKeys.push(...(await readApiKeys(login, r)));
         apiKeysFrom = "vault";
       } catch (err) {
         notes.push(`API keys not read from Vault (${(err as Error).message}): they are redacted by pattern only`);

@@ -1,8 +1,8 @@
 // Which API key a request to a ModelDeployment carries: --key-file, else none when spec.auth is not set, else the
-// key from Vault under spec.auth.apiKeys read with the user's own login (vault.ts).
+// key from Vault under spec.auth.apiKeys read with the user's own login (cli/vault.ts).
 import { readFile } from "node:fs/promises";
 import { PluginError } from "../cli/errors.js";
-import { firstKey, readSecretValue, type SecretRef, vaultLogin } from "./vault.js";
+import { firstKey, readApiKeys, type SecretRef, vaultLogin } from "../cli/vault.js";
 
 export interface KeyChoice {
   key?: string;
@@ -45,5 +45,5 @@ export async function chooseApiKey(
       "set VAULT_ADDR and VAULT_TOKEN (or run vault login), or pass --key-file FILE",
     );
   }
-  return { key: await readSecretValue(login, ref), source: `Vault ${ref.path} (key "${ref.key}")` };
+  return { key: (await readApiKeys(login, ref))[0] as string, source: `Vault ${ref.path} (key "${ref.key}")` };
 }

@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PluginError } from "../cli/errors.js";
-import { chooseApiKey } from "./api-key.js";
-import { firstKey, readSecretValue, vaultLogin } from "./vault.js";
+import { chooseApiKey } from "../serve/api-key.js";
+import { apiKeysIn, firstKey, readApiKeys, vaultLogin } from "./vault.js";
 
 const empty = mkdtempSync(join(tmpdir(), "plugin-vault-"));
 
@@ -31,6 +31,7 @@ describe("the user's Vault login", () => {
   it("takes the first of the keys a value holds", () => {
     expect(firstKey("# comment\n k1 ,k2")).toBe("k1");
     expect(firstKey(" \n")).toBeUndefined();
+    expect(apiKeysIn("# comment\n k1 ,k2\nk3")).toEqual(["k1", "k2", "k3"]);
   });
 });
 
@@ -63,21 +64,21 @@ describe("reading the key from Vault (KV v2)", () => {
   };
 
   it("reads GET /v1/<path> with the user's token and takes the value under the key", async () => {
-    expect(await readSecretValue({ address, token: "good" }, ref)).toBe("lk_one");
+    expect(await readApiKeys({ address, token: "good" }, ref)).toEqual(["lk_one"]);
     expect(seen.at(-1)).toEqual({ url: "/v1/secret/data/team/penguins-api", token: "good" });
   });
 
   it("says in one line what is wrong: refused, absent, no such key, unreachable", async () => {
-    expect(await failure(readSecretValue({ address, token: "bad" }, ref))).toMatch(
+    expect(await failure(readApiKeys({ address, token: "bad" }, ref))).toMatch(
       /^error: Vault refused to read secret\/data\/team\/penguins-api with your token \(HTTP 403\); log in again/,
     );
-    expect(await failure(readSecretValue({ address, token: "good" }, { ...ref, path: "secret/data/none" }))).toMatch(
+    expect(await failure(readApiKeys({ address, token: "good" }, { ...ref, path: "secret/data/none" }))).toMatch(
       /does not exist; check the ModelDeployment's spec\.auth\.apiKeys\.path$/,
     );
-    expect(await failure(readSecretValue({ address, token: "good" }, { ...ref, key: "nope" }))).toMatch(
+    expect(await failure(readApiKeys({ address, token: "good" }, { ...ref, key: "nope" }))).toMatch(
       /holds no API key under "nope"/,
     );
-    expect(await failure(readSecretValue({ address: "http://127.0.0.1:1", token: "good" }, ref))).toMatch(
+    expect(await failure(readApiKeys({ address: "http://127.0.0.1:1", token: "good" }, ref))).toMatch(
       /^error: cannot reach Vault secret .* \(ECONNREFUSED\); check VAULT_ADDR/,
     );
   });

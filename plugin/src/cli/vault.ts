@@ -1,4 +1,4 @@
-// The model's API key from Vault with the user's own login, the way the vault CLI finds it: VAULT_ADDR, VAULT_TOKEN
+// A ModelDeployment's API keys from Vault with the user's own login (predict sends one, report scrubs them all), the way the vault CLI finds it: VAULT_ADDR, VAULT_TOKEN
 // (else ~/.vault-token, which `vault login` writes), VAULT_CACERT for a private CA, VAULT_NAMESPACE; OpenBao's BAO_*
 // names too. spec.auth.apiKeys.path is a KV v2 data path (secret/data/…), read as GET /v1/<path> like the serving
 // pods read it (runtime/src/vault/client.ts readKvData). A small https reader: no Vault client in the bundle.
@@ -7,7 +7,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { PluginError } from "../cli/errors.js";
+import { PluginError } from "./errors.js";
 
 export interface VaultLogin {
   address: string;
@@ -42,11 +42,15 @@ export function vaultLogin(env: NodeJS.ProcessEnv, home: string = homedir()): Va
 }
 
 /** The keys one secret value holds (one per line or comma-separated, as runtime/src/serve/vault-api-keys.ts reads). */
-export function firstKey(value: string): string | undefined {
+export function apiKeysIn(value: string): string[] {
   return value
     .split(/[\n,]/)
     .map((k) => k.trim())
-    .find((k) => k !== "" && !k.startsWith("#"));
+    .filter((k) => k !== "" && !k.startsWith("#"));
+}
+
+export function firstKey(value: string): string | undefined {
+  return apiKeysIn(value)[0];
 }
 
 function get(url: URL, login: VaultLogin): Promise<{ status: number; body: string }> {
@@ -72,8 +76,8 @@ function get(url: URL, login: VaultLogin): Promise<{ status: number; body: strin
   });
 }
 
-/** The value under `ref.key` of the KV v2 secret at `ref.path`; one-line PluginErrors for every way it fails. */
-export async function readSecretValue(login: VaultLogin, ref: SecretRef): Promise<string> {
+/** The API keys under `ref.key` of the KV v2 secret at `ref.path`; one-line PluginErrors for every way it fails. */
+export async function readApiKeys(login: VaultLogin, ref: SecretRef): Promise<string[]> {
   const where = `Vault secret ${ref.path} at ${login.address}`;
   let url: URL;
   try {
@@ -120,13 +124,13 @@ export async function readSecretValue(login: VaultLogin, ref: SecretRef): Promis
   } catch {
     value = undefined;
   }
-  const key = typeof value === "string" ? firstKey(value) : undefined;
-  if (key === undefined) {
+  const keys = typeof value === "string" ? apiKeysIn(value) : [];
+  if (keys.length === 0) {
     throw new PluginError(
       "NoVaultLogin",
       `${where} holds no API key under "${ref.key}"`,
       "check the ModelDeployment's spec.auth.apiKeys.key",
     );
   }
-  return key;
+  return keys;
 }
