@@ -64,7 +64,7 @@ describe("reading the key from Vault (KV v2)", () => {
   };
 
   it("reads GET /v1/<path> with the user's token and takes the value under the key", async () => {
-    expect(await readApiKeys({ address, token: "good" }, ref)).toEqual(["lk_one"]);
+    expect(await readApiKeys({ address, token: "good" }, ref)).toEqual(["lk_one", "lk_two"]);
     expect(seen.at(-1)).toEqual({ url: "/v1/secret/data/team/penguins-api", token: "good" });
   });
 
