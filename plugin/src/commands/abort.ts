@@ -1,4 +1,5 @@
 // `kubectl liftoff abort`: the spec (help, flags, completion); the code is in abort-run.ts, loaded when it runs.
+import { CANARY_EDIT_FLAGS } from "../canary/flags.js";
 import type { CommandSpec } from "../cli/command.js";
 
 export const abortCommand: CommandSpec = {
@@ -13,12 +14,7 @@ export const abortCommand: CommandSpec = {
     "# Apply it and wait until the ModelDeployment is Ready again",
     "kubectl liftoff abort mdep/penguins --wait",
   ],
-  flags: {
-    "dry-run": { type: "boolean", description: "Print the merge patch; change nothing." },
-    force: { type: "boolean", description: "Patch even when Argo CD or Flux manages the object." },
-    wait: { type: "boolean", description: "Wait until the ModelDeployment is Ready at the new generation." },
-    timeout: { type: "string", valueName: "DURATION", description: "How long --wait waits (default 5m)." },
-  },
+  flags: CANARY_EDIT_FLAGS,
   args: ["modeldeployment"],
   load: () => import("./abort-run.js"),
 };
