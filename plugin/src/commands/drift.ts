@@ -1,5 +1,6 @@
 // `kubectl liftoff drift`: the spec (help, flags, completion); the code is in drift-run.ts, loaded when it runs.
 import type { CommandSpec } from "../cli/command.js";
+import { KEY_FILE_FLAG } from "../serve/flags.js";
 
 export const driftCommand: CommandSpec = {
   name: "drift",
@@ -21,12 +22,7 @@ export const driftCommand: CommandSpec = {
       description: "Which pods: stable (default) or canary.",
       complete: { values: ["stable", "canary"] },
     },
-    "key-file": {
-      type: "string",
-      valueName: "FILE",
-      description: "Read the API key from FILE instead of Vault.",
-      complete: "file",
-    },
+    "key-file": KEY_FILE_FLAG,
   },
   args: ["modeldeployment"],
   load: () => import("./drift-run.js"),

@@ -1,5 +1,6 @@
 // `kubectl liftoff predict`: the spec (help, flags, completion); the code is in predict-run.ts, loaded when it runs.
 import type { CommandSpec } from "../cli/command.js";
+import { KEY_FILE_FLAG } from "../serve/flags.js";
 
 export const predictCommand: CommandSpec = {
   name: "predict",
@@ -31,12 +32,7 @@ export const predictCommand: CommandSpec = {
       valueName: "K=V,...",
       description: "One record as comma-separated column=value pairs; repeat for more records.",
     },
-    "key-file": {
-      type: "string",
-      valueName: "FILE",
-      description: "Read the API key from FILE instead of Vault.",
-      complete: "file",
-    },
+    "key-file": KEY_FILE_FLAG,
   },
   args: ["modeldeployment"],
   load: () => import("./predict-run.js"),
