@@ -145,11 +145,36 @@ describe("kubectl liftoff predict", () => {
     expect(line).toMatch(/refused the API key \(HTTP 401 LIFTOFF_ERR_UNAUTHENTICATED/);
   });
 
-  it("bad input: an unknown name, and a records file that is not there", async () => {
+  it("bad input: an unknown name, a records file that is not there, no cluster reachable", async () => {
     const unknown = oneLineError(await run(["predict", "mdep/nope", "--record", ISLAND_RECORD]));
     expect(unknown).toMatch(/modeldeployment "nope" in namespace .* not found/);
     const missing = oneLineError(await run(["predict", "mdep/penguins", "-f", join(dir, "absent.csv")]));
     expect(missing).toMatch(/cannot read .*absent\.csv \(ENOENT\)/);
+    // No cluster reachable: a kubeconfig whose server nobody listens on.
+    const dead = join(dir, "dead-kubeconfig");
+    writeFileSync(
+      dead,
+      [
+        "apiVersion: v1",
+        "kind: Config",
+        "clusters: [{name: dead, cluster: {server: 'https://127.0.0.1:1'}}]",
+        "users: [{name: u, user: {token: t}}]",
+        "contexts: [{name: dead, context: {cluster: dead, user: u}}]",
+        "current-context: dead",
+      ].join("\n"),
+    );
+    for (const cmd of [
+      ["predict", "mdep/penguins", "--record", ISLAND_RECORD],
+      ["drift", "mdep/penguins"],
+    ]) {
+      const r = await kubectlLiftoff([...cmd, "-n", ns], {
+        kubectl,
+        kubeconfig: dead,
+        env: vaultEnv,
+        timeoutMs: 60_000,
+      });
+      expect(oneLineError(r)).toMatch(/^error: no cluster reachable at https:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\); /);
+    }
   });
 });
 
