@@ -26,10 +26,17 @@ const getTj = (name: string) =>
 /** The canary the tests add: the stable model's own artifact by URI (spec.model names it by TrainingJob). */
 async function addCanary(name = "penguins"): Promise<string> {
   const uri = (await getTj("penguins")).status.model.uri as string;
-  const m = await getMdep(name);
-  m.spec.canary = { model: { uri }, trafficPercent: 50 };
-  await custom.replaceNamespacedCustomObject({ ...G, namespace: ns, plural: "modeldeployments", name, body: m });
-  return uri;
+  // The operator writes the object's status between our read and our write now and then (409 Conflict): read again.
+  for (let attempt = 1; ; attempt++) {
+    const m = await getMdep(name);
+    m.spec.canary = { model: { uri }, trafficPercent: 50 };
+    try {
+      await custom.replaceNamespacedCustomObject({ ...G, namespace: ns, plural: "modeldeployments", name, body: m });
+      return uri;
+    } catch (err) {
+      if ((err as { code?: number }).code !== 409 || attempt === 5) throw err;
+    }
+  }
 }
 
 interface JsonNode {
