@@ -7,57 +7,37 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { claimHostFolder } from "../../devcluster/node-agent/claim-folder.js";
-import { parseDemoArgs } from "../../hack/demo/cli.js";
 import { DEMO_STEPS } from "../../hack/demo/plan.js";
-import { type DemoContext, runSteps } from "../../hack/demo/steps.js";
-import { kubeConfig, testNamespace } from "../support/kube.js";
+import { cluster, type DemoRun, runDemoSteps } from "../support/demo-run.js";
+import { kubeConfig } from "../support/kube.js";
 
 const kc = kubeConfig(inject("kubeconfig"));
-const lines: string[] = [];
-const cleanups: (() => Promise<void> | void)[] = [];
-let ns: Awaited<ReturnType<typeof testNamespace>> | undefined;
+let run: DemoRun | undefined;
 
 afterAll(async () => {
-  for (const fn of cleanups.reverse()) await fn();
-  await ns?.delete();
+  await run?.close();
 });
 
 describe("npm start's steps", () => {
   it("take the penguins CSV to a trained, key-protected model that predicts the test split and reports drift", {
     timeout: 600_000,
   }, async () => {
-    ns = await testNamespace(kc, "demo");
-    const parsed = parseDemoArgs(["--namespace", ns.name, "--exit"]);
-    if (parsed.help) throw new Error("unexpected --help");
-    const ctx: DemoContext = {
-      options: parsed.options,
-      log: (l) => lines.push(l),
-      onCleanup: (_what, fn) => cleanups.push(fn),
-      results: new Map(),
-      kc,
-      clusterName: inject("clusterName"),
-      kubeconfigPath: inject("kubeconfig"),
-      kubectl: inject("kubectl"),
-    };
-    const skip = new Set(["setup", "build", "cluster"]);
-    const ok = await runSteps(
-      DEMO_STEPS.filter((s) => !skip.has(s.name)),
-      ctx,
-    );
-    expect(ok, lines.join("\n")).toBe(true);
+    run = await runDemoSteps(kc, "demo", cluster(), { steps: DEMO_STEPS });
+    const { lines, results, namespace } = run;
+    expect(run.ok, lines.join("\n")).toBe(true);
     // Every step printed its start and a timed done line.
-    for (const step of DEMO_STEPS.filter((s) => !skip.has(s.name))) {
+    for (const step of run.steps) {
       expect(lines.some((l) => new RegExp(`^demo: \\[\\d+/\\d+\\] ${step.name}: done in \\d+\\.\\ds`).test(l))).toBe(
         true,
       );
     }
     // biome-ignore lint/suspicious/noExplicitAny: status read back
-    const ds = ctx.results.get("dataset") as any;
+    const ds = results.get("dataset") as any;
     expect(ds.status.rows).toMatchObject({ read: 344, dropped: 11, total: 333 });
     expect(ds.status.rows.train + ds.status.rows.validation + ds.status.rows.test).toBe(333);
     // Encrypted on the claim: every file but the manifest is sealed, and none holds a raw value.
     const version = join(
-      await claimHostFolder(kc, ns.name, "liftoff-data"),
+      await claimHostFolder(kc, namespace, "liftoff-data"),
       "datasets/penguins",
       ds.status.digest.slice(7),
     );
@@ -69,16 +49,16 @@ describe("npm start's steps", () => {
     }
     expect(lines.some((l) => /data-keys: done in .*roles liftoff-dataset \(datakey \+ decrypt\)/.test(l))).toBe(true);
     // The training was followed through status.progress, epoch by epoch.
-    const progress = ctx.results.get("progress") as { epoch: number }[];
+    const progress = results.get("progress") as { epoch: number }[];
     expect(progress.length).toBeGreaterThan(0);
     expect(progress.map((p) => p.epoch)).toEqual([...progress.map((p) => p.epoch)].sort((a, b) => a - b));
     // A real, trained accuracy on the test split's raw records.
-    expect(ctx.results.get("accuracy")).toBeGreaterThanOrEqual(0.95);
+    expect(results.get("accuracy")).toBeGreaterThanOrEqual(0.95);
     expect(lines.some((l) => /no-key: done in .*HTTP 401 LIFTOFF_ERR_UNAUTHENTICATED/.test(l))).toBe(true);
     expect(lines.some((l) => /^ {2}Drifted=True DriftDetected: /.test(l))).toBe(true);
     // The inspect step ran the real plugin through kubectl: the lineage tree, then the training curve.
     const shown = (cmd: string) => {
-      const at = lines.indexOf(`  $ kubectl liftoff ${cmd} -n ${ns?.name}`);
+      const at = lines.indexOf(`  $ kubectl liftoff ${cmd} -n ${namespace}`);
       expect(at, `${cmd} not shown:\n${lines.join("\n")}`).toBeGreaterThanOrEqual(0);
       const out: string[] = [];
       for (const l of lines.slice(at + 1)) {
@@ -105,9 +85,9 @@ describe("npm start's steps", () => {
     expect(curves).toMatch(/━━ loss +━━ val_loss/);
     // The look-around step prints the plugin's commands, not curl with a key.
     expect(
-      lines.some((l) => l.startsWith(`  kubectl liftoff predict mdep/penguins -n ${ns?.name} --record island=`)),
+      lines.some((l) => l.startsWith(`  kubectl liftoff predict mdep/penguins -n ${namespace} --record island=`)),
     ).toBe(true);
     // The API key never appears in what the demo printed.
-    expect(lines.join("\n")).not.toContain(ctx.results.get("apiKey") as string);
+    expect(lines.join("\n")).not.toContain(results.get("apiKey") as string);
   });
 });

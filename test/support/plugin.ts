@@ -7,10 +7,8 @@ import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { REPO_ROOT } from "../../devcluster/cluster/config.js";
-import { parseDemoArgs } from "../../hack/demo/cli.js";
 import { DEMO_STEPS } from "../../hack/demo/plan.js";
-import { type DemoContext, runSteps } from "../../hack/demo/steps.js";
-import { testNamespace } from "./kube.js";
+import { type DemoRun, runDemoSteps, type TestCluster } from "./demo-run.js";
 
 export const PLUGIN_BIN_DIR = join(REPO_ROOT, "plugin", "dist", "bin");
 
@@ -53,53 +51,22 @@ export function kubectlLiftoff(args: readonly string[], opts: PluginRunOptions):
   });
 }
 
-export interface PenguinsPipeline {
-  namespace: string;
-  /** What each demo step recorded (ctx.results: "dataset", "progress", "accuracy", "apiKey" …). */
-  results: Map<string, unknown>;
-  /** The demo's printed lines. */
-  lines: string[];
-  /** Stops what the steps started (the operator) and deletes the namespace. */
-  close(): Promise<void>;
-}
+export type PenguinsPipeline = Omit<DemoRun, "ok" | "steps">;
 
 /**
  * npm start's penguins steps (operator, encrypted DataSet, TrainingJob, key-protected ModelDeployment, predictions,
  * drift) in a fresh namespace named after `prefix`. About the demo test's time (tens of seconds on two cores).
+ * The inspect step runs the plugin itself: the plugin's own tests run each command.
  */
 export async function penguinsPipeline(
   kc: KubeConfig,
   prefix: string,
-  cluster: { clusterName: string; kubeconfig: string; kubectl: string },
+  cluster: TestCluster,
 ): Promise<PenguinsPipeline> {
-  const ns = await testNamespace(kc, prefix);
-  const lines: string[] = [];
-  const cleanups: (() => Promise<void> | void)[] = [];
-  const parsed = parseDemoArgs(["--namespace", ns.name, "--exit"]);
-  if (parsed.help) throw new Error("unexpected --help");
-  const ctx: DemoContext = {
-    options: parsed.options,
-    log: (l) => lines.push(l),
-    onCleanup: (_what, fn) => cleanups.push(fn),
-    results: new Map(),
-    kc,
-    clusterName: cluster.clusterName,
-    kubeconfigPath: cluster.kubeconfig,
-    kubectl: cluster.kubectl,
-  };
-  const close = async () => {
-    for (const fn of cleanups.reverse()) await fn();
-    await ns.delete();
-  };
-  // inspect runs the plugin itself: the plugin's own tests run each command.
-  const skip = new Set(["setup", "build", "cluster", "inspect"]);
-  const ok = await runSteps(
-    DEMO_STEPS.filter((s) => !skip.has(s.name)),
-    ctx,
-  );
-  if (!ok) {
-    await close();
-    throw new Error(`the penguins pipeline failed:\n${lines.join("\n")}`);
+  const run = await runDemoSteps(kc, prefix, cluster, { steps: DEMO_STEPS, skip: ["inspect"] });
+  if (!run.ok) {
+    await run.close();
+    throw new Error(`the penguins pipeline failed:\n${run.lines.join("\n")}`);
   }
-  return { namespace: ns.name, results: ctx.results, lines, close };
+  return run;
 }
