@@ -90,6 +90,25 @@ describe("podStatus", () => {
     expect(s.containerStatuses[1]).toMatchObject({ name: "b", ready: false, lastState: {} });
   });
 
+  it("clears the old reason and message (null in the strategic merge patch) when Ready turns True", () => {
+    const input = { podIP: "127.80.1.2", hostIP: "127.80.1.1", startTime: "t", sandboxReady: true, init: [] };
+    const unready = podStatus({ ...input, pod, containers: [running("a", false)] });
+    const s = podStatus({
+      ...input,
+      pod: { ...pod, status: { conditions: unready.conditions } } as V1Pod,
+      containers: [running("a")],
+    });
+    const ready = s.conditions.find((c) => c.type === "Ready");
+    expect(ready).toMatchObject({ status: "True", reason: null, message: null });
+    // Once the API server has dropped them, nothing more to clear.
+    const again = podStatus({
+      ...input,
+      pod: { ...pod, status: { conditions: [{ type: "Ready", status: "True" }] } } as V1Pod,
+      containers: [running("a")],
+    });
+    expect(again.conditions.find((c) => c.type === "Ready")).not.toHaveProperty("reason");
+  });
+
   it("marks finished pods PodCompleted", () => {
     const s = podStatus({
       pod,

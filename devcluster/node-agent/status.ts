@@ -99,6 +99,12 @@ function condition(
   const c = { type, status, lastTransitionTime } as unknown as V1PodCondition;
   if (!ok && reason) c.reason = reason;
   if (!ok && message) c.message = message;
+  // The status is written as a strategic merge patch, which merges conditions by type and keeps fields a patch
+  // leaves out: a condition turning True must remove its old reason and message explicitly (null), as the kubelet
+  // does, or a Ready pod keeps saying ContainersNotReady.
+  const cleared = c as unknown as Record<string, unknown>;
+  if (ok && old?.reason !== undefined) cleared.reason = null;
+  if (ok && old?.message !== undefined) cleared.message = null;
   return c;
 }
 
