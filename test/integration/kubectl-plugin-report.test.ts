@@ -275,7 +275,9 @@ describe("kubectl liftoff report", () => {
     const m = /^(\S+liftoff-report-modeldeployment-penguins-\d{8}T\d{6}Z\.zip) \(/.exec(run.stdout.trim());
     expect(m, run.stdout).not.toBeNull();
     const files = unzip(m?.[1] as string);
-    expect(files.get("README.txt")).toMatch(/API keys not read from Vault \(no VAULT_ADDR, or no VAULT_TOKEN and no ~\/.vault-token\)/);
+    expect(files.get("README.txt")).toMatch(
+      /API keys not read from Vault \(no VAULT_ADDR, or no VAULT_TOKEN and no ~\/.vault-token\)/,
+    );
     expect(run.stderr).toMatch(/note: API keys not read from Vault/);
     // Patterns still catch the bearer token; Secrets and pii are learned from the cluster, not Vault.
     expect(plantedIn(files, [PLANTED.bearer, PLANTED.secretValue, PLANTED.envPassword, PLANTED.email])).toEqual([]);
