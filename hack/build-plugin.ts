@@ -115,7 +115,14 @@ export interface Release {
 /** What the release's bytes depend on. */
 function releaseKey(): string {
   const h = createHash("sha256");
-  for (const file of [PLUGIN_BUNDLE, join(PLUGIN_DIR, "LICENSE"), ...pluginAssets().map((a) => a.path)]) {
+  // The release code itself too: a change to how the executable or the archive is made must rebuild them.
+  const releaseCode = ["sea.ts", "tar.ts"].map((f) => join(ROOT, "hack", "plugin-release", f));
+  for (const file of [
+    PLUGIN_BUNDLE,
+    join(PLUGIN_DIR, "LICENSE"),
+    ...pluginAssets().map((a) => a.path),
+    ...releaseCode,
+  ]) {
     h.update(readFileSync(file));
   }
   const node = statSync(process.execPath);

@@ -9,6 +9,9 @@ import { join } from "node:path";
 /** The fuse Node's SEA loader looks for (Node's docs, "Single executable applications"). */
 const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
 
+/** The main script's name inside the blob. */
+const MAIN = "kubectl-liftoff.cjs";
+
 export interface SeaInput {
   bundle: string;
   assets: readonly { name: string; path: string }[];
@@ -23,12 +26,15 @@ export function buildSea(input: SeaInput): string {
   mkdirSync(input.workDir, { recursive: true });
   const blob = join(input.workDir, "sea-prep.blob");
   const config = join(input.workDir, "sea-config.json");
+  // The blob records the main script's path as given: a copy in the work folder, named relative to it (node runs in
+  // that folder), so the archive's bytes do not depend on where the checkout is.
+  copyFileSync(input.bundle, join(input.workDir, MAIN));
   writeFileSync(
     config,
     `${JSON.stringify(
       {
-        main: input.bundle,
-        output: blob,
+        main: MAIN,
+        output: "sea-prep.blob",
         disableExperimentalSEAWarning: true,
         useCodeCache: input.codeCache ?? false,
         assets: Object.fromEntries(input.assets.map((a) => [a.name, a.path])),
@@ -37,7 +43,10 @@ export function buildSea(input: SeaInput): string {
       2,
     )}\n`,
   );
-  execFileSync(process.execPath, ["--experimental-sea-config", config], { stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync(process.execPath, ["--experimental-sea-config", config], {
+    cwd: input.workDir,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   copyFileSync(process.execPath, input.out);
   chmodSync(input.out, 0o755);
   const postject = createRequire(import.meta.url).resolve("postject/dist/cli.js");
