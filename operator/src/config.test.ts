@@ -32,6 +32,7 @@ const FLAGS: Array<[flag: string, env: string, value: string]> = [
   ["egress-allow", "LIFTOFF_EGRESS_ALLOW", "10.20.0.0/16,minio.data.svc"],
   ["model-cache-hostpath", "LIFTOFF_MODEL_CACHE_HOSTPATH", "/var/cache/liftoff/models"],
   ["model-cache-gib", "LIFTOFF_MODEL_CACHE_GIB", "50"],
+  ["activator-bind-address", "LIFTOFF_ACTIVATOR_BIND_ADDRESS", "10.88.0.1:8012"],
 ];
 
 /** The ConfigError message parseConfig throws. */
@@ -115,7 +116,20 @@ describe("parseConfig", () => {
       },
       egressAllow: "10.20.0.0/16,minio.data.svc",
       modelCache: { hostPath: "/var/cache/liftoff/models", maxBytes: 50 * 1024 ** 3 },
+      activator: { host: "10.88.0.1", port: 8012 },
     });
+  });
+
+  it("runs the activator in a pod by default, off outside one, and off when the address is empty", () => {
+    expect(parseConfig([], {}).activator).toBeUndefined();
+    expect(parseConfig([], { KUBERNETES_SERVICE_HOST: "10.96.0.1" }).activator).toEqual({
+      host: "0.0.0.0",
+      port: 8012,
+    });
+    expect(
+      parseConfig(["--activator-bind-address="], { KUBERNETES_SERVICE_HOST: "10.96.0.1" }).activator,
+    ).toBeUndefined();
+    expect(errorOf(["--activator-bind-address=8012"])).toBe('--activator-bind-address must be host:port, got "8012"');
   });
 
   it("checks the egress allow-list entry by entry and keeps it comma-joined", () => {
@@ -194,6 +208,7 @@ describe("parseConfig", () => {
       "--egress-allow=192.168.0.0/16",
       "--model-cache-hostpath=/srv/models",
       "--model-cache-gib=5",
+      "--activator-bind-address=127.0.0.1:0",
     ];
     expect(parseConfig(argv, env)).toEqual({
       kubeconfig: "/etc/kc",
@@ -229,6 +244,7 @@ describe("parseConfig", () => {
       },
       egressAllow: "192.168.0.0/16",
       modelCache: { hostPath: "/srv/models", maxBytes: 5 * 1024 ** 3 },
+      activator: { host: "127.0.0.1", port: 0 },
     });
   });
 

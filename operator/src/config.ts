@@ -39,6 +39,8 @@ export interface OperatorConfig {
   modelCache: { hostPath?: string; maxBytes: number };
   /** The result-reporting endpoint run pods post to (docs/architecture.md, "Result reporting"); off when unset. */
   report?: { host: string; port: number; certFile: string; keyFile: string; caFile: string; url: string };
+  /** The activator of scale-to-zero ModelDeployments (docs/autoscaling.md): where it listens; off when unset. */
+  activator?: { host: string; port: number };
 }
 
 export class ConfigError extends Error {
@@ -122,6 +124,11 @@ const OPTIONS = {
     type: "string",
     env: "LIFTOFF_MODEL_CACHE_GIB",
     help: "bound of the model cache, GiB (1-100000, default 20): least recently used models are removed beyond it",
+  },
+  "activator-bind-address": {
+    type: "string",
+    env: "LIFTOFF_ACTIVATOR_BIND_ADDRESS",
+    help: "host:port of the activator that holds requests to scaled-to-zero ModelDeployments (default in a pod 0.0.0.0:8012, else off; empty: off; port 0 picks one)",
   },
   "report-bind-address": {
     type: "string",
@@ -219,6 +226,8 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
       int("model-cache-gib", get("model-cache-gib"), 20, 1, 100000),
     ),
   };
+  const activator = activatorConfig(get("activator-bind-address"), Boolean(env.KUBERNETES_SERVICE_HOST));
+  if (activator) cfg.activator = activator;
   const report = reportConfig(get, env.LIFTOFF_PATH_PREFIX);
   if (report) cfg.report = report;
   const vault = vaultConfig(get);
@@ -256,6 +265,15 @@ function egressAllowConfig(raw: string | undefined): string | undefined {
     );
   }
   return entries.length > 0 ? entries.join(",") : undefined;
+}
+
+/** Like the metrics address; in a pod the activator is on unless turned off with an empty value. */
+function activatorConfig(raw: string | undefined, inPod: boolean): OperatorConfig["activator"] {
+  const bind = raw ?? (inPod ? "0.0.0.0:8012" : "");
+  if (bind === "") return undefined;
+  const m = /^(.*):(\d+)$/.exec(bind);
+  if (!m) throw new ConfigError(`--activator-bind-address must be host:port, got "${bind}"`);
+  return { host: m[1] ?? "0.0.0.0", port: int("activator-bind-address", m[2], 8012, 0, 65535) };
 }
 
 function reportConfig(

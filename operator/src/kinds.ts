@@ -2,6 +2,8 @@
 // From it come the controllers (operator.ts runs each setup) and the operator's ClusterRole (`npm run gen` writes
 // config/rbac/role.yaml); the CRDs and the resource table come from the same kinds' API definitions
 // (api/v1alpha1/index.ts), and the type below makes the registry name every one of them.
+
+import { ACTIVATOR_PERMISSIONS } from "./activator/activation.js";
 import type { LiftoffKind } from "./api/v1alpha1/index.js";
 import { CAPABILITY_PERMISSIONS } from "./capabilities.js";
 import { EVENT_PERMISSIONS } from "./controller/events.js";
@@ -29,9 +31,13 @@ export const KINDS: Readonly<Record<LiftoffKind, KindRegistration>> = {
   ModelDeployment: modelDeployment,
 };
 
-/** What the operator itself calls, whatever the kinds: Events, the report endpoint, optional-API detection. */
+/**
+ * What the operator itself calls, whatever the kinds: Events, the report endpoint, optional-API detection, the
+ * activator of scale-to-zero deployments.
+ */
 const OPERATOR_PERMISSIONS: readonly Permission[] = [
   ...EVENT_PERMISSIONS,
+  ...ACTIVATOR_PERMISSIONS,
   ...REPORT_PERMISSIONS,
   ...CAPABILITY_PERMISSIONS,
 ];

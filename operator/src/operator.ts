@@ -4,6 +4,8 @@
 import { readFileSync, unwatchFile, watchFile } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
 import pino, { type Logger } from "pino";
+import { ACTIVATOR_FIELD_MANAGER } from "./activator/activation.js";
+import { type ActivatorHandle, startActivator } from "./activator/server.js";
 import { type Capabilities, detectCapabilities } from "./capabilities.js";
 import type { OperatorConfig } from "./config.js";
 import { EventRecorder } from "./controller/events.js";
@@ -31,6 +33,8 @@ export interface OperatorHandle {
   capabilities: Capabilities;
   /** Port of the result-reporting endpoint (undefined when reporting is off). */
   reportPort?: number;
+  /** The activator of scale-to-zero deployments, when --activator-bind-address is set. */
+  activator?: Pick<ActivatorHandle, "url" | "address" | "held">;
   /** Resolves once this replica leads and its caches are synced. */
   leading: Promise<void>;
   /** Stops reconciling; releaseLease false simulates a crash (the lease is left to expire). */
@@ -134,12 +138,36 @@ export async function startOperator(
     unwatchTls = () => unwatchFile(certFile, reload);
   }
 
+  // Every replica serves the activator (its Endpoints may list any of them); it needs no lease: its only writes are
+  // idempotent activation marks and a scale from 0 to 1, under a field manager of its own.
+  let activator: ActivatorHandle | undefined;
+  if (config.activator) {
+    activator = await startActivator({
+      host: config.activator.host,
+      port: config.activator.port,
+      namespaces: config.namespaces,
+      client: new KubeClient(kc, {
+        fieldManager: ACTIVATOR_FIELD_MANAGER,
+        patchFieldManager: true,
+        qps: config.qps,
+        burst: config.burst,
+        observe: (verb, resource, code, seconds) => {
+          metrics.apiRequests.inc({ verb, resource, code: String(code) });
+          if (verb !== "watch") metrics.apiDuration.observe({ verb }, seconds);
+        },
+      }),
+      registry: metrics.registry,
+      log,
+    });
+  }
+
   let elector: LeaderElector | undefined;
   let stopping = false;
   const stop = async ({ releaseLease = true }: { releaseLease?: boolean } = {}) => {
     if (stopping) return;
     stopping = true;
     await manager.stop();
+    await activator?.close();
     if (releaseLease) await elector?.release();
     else elector?.abandon();
     metrics.leader.set(0);
@@ -186,6 +214,7 @@ export async function startOperator(
     writes: () => new Map(writes),
     capabilities,
     ...(reportServer ? { reportPort: reportServer.port } : {}),
+    ...(activator ? { activator } : {}),
     leading,
     stop,
   };

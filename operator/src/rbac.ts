@@ -11,7 +11,7 @@ const VERB_ORDER: readonly RbacVerb[] = ["get", "list", "watch", "create", "upda
 /** One grant: verbs on a resource (or its subresource), optionally only on the objects named. */
 export interface Permission {
   resource: ResourceType;
-  subresource?: "status";
+  subresource?: "status" | "scale";
   verbs: readonly RbacVerb[];
   resourceNames?: readonly string[];
 }

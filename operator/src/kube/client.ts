@@ -23,6 +23,8 @@ export interface KubeClientOptions {
   qps?: number;
   burst?: number;
   observe?: RequestObserver;
+  /** Name the field manager on merge patches too (the activator's own client; the operator's patches stay unnamed). */
+  patchFieldManager?: boolean;
 }
 
 export class KubeClient {
@@ -153,7 +155,7 @@ export class KubeClient {
     namespace: string | undefined,
     name: string,
     patch: unknown,
-    subresource?: "status",
+    subresource?: "status" | "scale",
     ro: RequestOptions = {},
   ): Promise<T> {
     return this.call(
@@ -162,6 +164,7 @@ export class KubeClient {
       {
         method: "PATCH",
         path: resourcePath(r, namespace, name, subresource),
+        ...(this.opts.patchFieldManager ? { query: { fieldManager: this.fieldManager } } : {}),
         body: patch,
         contentType: "application/merge-patch+json",
       },
