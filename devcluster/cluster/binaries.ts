@@ -1,7 +1,8 @@
 // Finds (and, unless told not to, fetches or builds) the cached binaries: the control plane from
 // hack/build-binaries.sh, kubectl and helm from hack/fetch-kube-tools.sh, Prometheus and promtool from Debian's
 // package (hack/fetch-deb.sh; the Prometheus server: ensurePrometheus), OpenBao's `bao` from hack/fetch-openbao.sh,
-// SeaweedFS's `weed` (the S3 server) from hack/build-seaweedfs.sh. Links them into .liftoff/bin/ so docs and
+// SeaweedFS's `weed` (the S3 server) from hack/build-seaweedfs.sh, the metrics pipeline's metrics-server and KEDA
+// from hack/build-metrics-server.sh and hack/build-keda.sh. Links them into .liftoff/bin/ so docs and
 // printed hints can name one stable path.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
@@ -52,6 +53,7 @@ export function ensureBinaries(build: boolean): Binaries {
   const [weedDir] = cacheFolders("build-seaweedfs.sh", build);
   if (!k8sDir || !etcdDir || !toolsDir || !promDir || !bao || !weedDir)
     throw new ClusterError("the binary cache scripts printed no folders");
+  const keda = ensureKeda(build);
   const bins: Binaries = {
     etcd: join(etcdDir, "etcd"),
     kubeApiserver: join(k8sDir, "kube-apiserver"),
@@ -62,13 +64,17 @@ export function ensureBinaries(build: boolean): Binaries {
     bao,
     weed: join(weedDir, "weed"),
     promtool: join(promDir, "promtool"),
+    prometheus: ensurePrometheus(build),
+    metricsServer: ensureMetricsServer(build),
+    kedaOperator: keda.operator,
+    kedaAdapter: keda.adapter,
   };
   mkdirSync(BIN_DIR, { recursive: true });
   for (const path of Object.values(bins)) linkInto(BIN_DIR, path);
   return bins;
 }
 
-/** The Prometheus server (kubernetes_sd_configs), built once from the Go module proxy; only the tests need it. */
+/** The Prometheus server (kubernetes_sd_configs), built once from the Go module proxy: the cluster-wide one and the tests'. */
 export function ensurePrometheus(build: boolean): string {
   const [dir] = cacheFolders("build-prometheus.sh", build);
   if (!dir) throw new ClusterError("hack/build-prometheus.sh printed no folder");
@@ -76,4 +82,32 @@ export function ensurePrometheus(build: boolean): string {
   mkdirSync(BIN_DIR, { recursive: true });
   linkInto(BIN_DIR, path);
   return path;
+}
+
+/** metrics-server (metrics.k8s.io), built once from the Go module proxy. */
+export function ensureMetricsServer(build: boolean): string {
+  const [dir] = cacheFolders("build-metrics-server.sh", build);
+  if (!dir) throw new ClusterError("hack/build-metrics-server.sh printed no folder");
+  return join(dir, "metrics-server");
+}
+
+export interface KedaBuild {
+  operator: string;
+  adapter: string;
+  /** KEDA's CRDs (keda.sh_*.yaml), copied from the module. */
+  crdDir: string;
+  /** KEDA's operator roles (config/rbac/role.yaml), copied from the module. */
+  rbacFile: string;
+}
+
+/** KEDA's operator and metrics adapter, built once from the Go module proxy, with its CRDs and roles. */
+export function ensureKeda(build: boolean): KedaBuild {
+  const [dir] = cacheFolders("build-keda.sh", build);
+  if (!dir) throw new ClusterError("hack/build-keda.sh printed no folder");
+  return {
+    operator: join(dir, "keda-operator"),
+    adapter: join(dir, "keda-adapter"),
+    crdDir: join(dir, "crds"),
+    rbacFile: join(dir, "rbac", "role.yaml"),
+  };
 }

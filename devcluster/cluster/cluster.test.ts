@@ -12,6 +12,8 @@ const fakePki: Pki = {
   serverKey: "/pki/apiserver.key",
   serviceAccountKey: "/pki/sa.key",
   serviceAccountPub: "/pki/sa.pub",
+  frontProxyCaCert: "/pki/front-proxy-ca.crt",
+  frontProxyClient: { cert: "/pki/front-proxy-client.crt", key: "/pki/front-proxy-client.key" },
   client: (id) => ({ cert: `/pki/${id.file}.crt`, key: `/pki/${id.file}.key` }),
 };
 const bins = {
@@ -24,6 +26,10 @@ const bins = {
   bao: "/b/bao",
   weed: "/b/weed",
   promtool: "/b/promtool",
+  prometheus: "/b/prometheus",
+  metricsServer: "/b/metrics-server",
+  kedaOperator: "/b/keda/keda-operator",
+  kedaAdapter: "/b/keda/keda-adapter",
 };
 
 describe("cluster config", () => {
@@ -67,8 +73,27 @@ describe("control-plane components", () => {
     expect(startWaves(all).map((wave) => wave.map((c) => c.name))).toEqual([
       ["etcd"],
       ["kube-apiserver"],
-      ["kube-controller-manager", "kube-scheduler", "openbao", "seaweedfs", "node-agent"],
+      [
+        "kube-controller-manager",
+        "kube-scheduler",
+        "openbao",
+        "seaweedfs",
+        "node-agent",
+        "prometheus",
+        "metrics-server",
+        "keda-operator",
+        "keda-metrics-apiserver",
+      ],
     ]);
+  });
+
+  it("serves the aggregation layer: front-proxy CA and client, routing to Endpoints", () => {
+    const a = args("kube-apiserver");
+    expect(a).toContain(`--requestheader-client-ca-file=${fakePki.frontProxyCaCert}`);
+    expect(a).toContain("--requestheader-allowed-names=front-proxy-client");
+    expect(a).toContain(`--proxy-client-cert-file=${fakePki.frontProxyClient.cert}`);
+    expect(a).toContain("--enable-aggregator-routing=true");
+    expect(args("kube-controller-manager")).toContain("--horizontal-pod-autoscaler-sync-period=5s");
   });
 
   it("secures the API server: TLS, client CA, RBAC, service-account keys", () => {

@@ -1,8 +1,11 @@
 // Starts and stops a local cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, OpenBao,
-// SeaweedFS (S3) and the node agent on loopback.
+// SeaweedFS (S3), the node agent and the metrics pipeline (Prometheus, metrics-server, KEDA) on loopback.
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
+import { applyMetricsApis, prepareMetrics, waitAgentNetwork, waitMetricsApis } from "../metrics/metrics.js";
+import { writePrometheusConnection } from "../metrics/prometheus.js";
+import { GATEWAY_COMPONENTS, metricsKubeconfigPaths } from "../metrics/servers.js";
 import { removeLeftovers } from "../node-agent/netns.js";
 import { netnsPlan } from "../node-agent/pod-network.js";
 import { adminVault } from "../openbao/admin.js";
@@ -54,6 +57,8 @@ function writeComponentKubeconfig(config: ClusterConfig, pki: Pki, id: Identity,
 async function allHealthy(components: ComponentSpec[], running: RunningProcess[]): Promise<boolean> {
   for (const c of components) {
     const proc = running.find((r) => r.name === c.name);
+    // Skipped at start (loopback pod network): not part of this cluster.
+    if (!proc && GATEWAY_COMPONENTS.includes(c.name)) continue;
     if (!proc || !isOurs(proc)) return false;
     if (!(await waitHealthy(c.health, 2, () => true)).ok) return false;
   }
@@ -76,8 +81,13 @@ export async function clusterUp(name = "local", opts: UpOptions = {}): Promise<R
   writeComponentKubeconfig(config, pki, IDENTITIES.controllerManager, kubeconfigs.controllerManager);
   writeComponentKubeconfig(config, pki, IDENTITIES.scheduler, kubeconfigs.scheduler);
   writeComponentKubeconfig(config, pki, IDENTITIES.admin, config.kubeconfig);
+  const metricsKubeconfigs = metricsKubeconfigPaths(config);
+  writeComponentKubeconfig(config, pki, IDENTITIES.metricsServer, metricsKubeconfigs.metricsServer);
+  writeComponentKubeconfig(config, pki, IDENTITIES.kedaOperator, metricsKubeconfigs.kedaOperator);
+  writeComponentKubeconfig(config, pki, IDENTITIES.kedaMetricsApiserver, metricsKubeconfigs.kedaMetricsApiserver);
   prepareOpenBao(config, pki);
   prepareSeaweedfs(config);
+  prepareMetrics(config, pki);
   const components = clusterComponents(config, binaries, pki, kubeconfigs);
 
   const weedPorts = Object.entries(clusterWeedPorts(config)).map(([n, p]) => [`seaweedfs ${n}`, p] as const);
@@ -106,15 +116,40 @@ export async function clusterUp(name = "local", opts: UpOptions = {}): Promise<R
       log(`cluster: openbao unsealed and bootstrapped${bootstrapped.length ? ` (${bootstrapped.join(", ")})` : ""}`);
     }
   };
+  const launch = (c: ComponentSpec) => {
+    if (!existsSync(c.command)) throw new ClusterError(`missing binary ${c.command}; run npm run binaries`);
+    running.push(startProcess(c, config.logDir));
+    writePidFile(config.stateDir, running);
+  };
+  // metrics-server and KEDA listen on the pod bridge's gateway, which the node agent of the same wave creates.
+  const startGated = async (gated: ComponentSpec[]) => {
+    const started = Date.now();
+    const net = await waitAgentNetwork(config);
+    writePrometheusConnection(config, net.gateway);
+    if (net.mode !== "netns") {
+      log(
+        `cluster: metrics-server and KEDA skipped: the pod network is in loopback fallback (${net.reason ?? "unknown"}), and an APIService cannot route to a loopback address; Prometheus runs`,
+      );
+      return;
+    }
+    const kc = adminKubeConfig(config);
+    await applyMetricsApis(kc, config, pki, binaries);
+    for (const c of gated) launch(c);
+    await Promise.all(gated.map(startOne));
+    await waitMetricsApis(kc);
+    log(
+      `cluster: metrics.k8s.io and external.metrics.k8s.io available in ${((Date.now() - started) / 1000).toFixed(1)}s`,
+    );
+  };
   try {
     for (const wave of startWaves(components)) {
-      for (const c of wave) {
-        if (!existsSync(c.command)) throw new ClusterError(`missing binary ${c.command}; run npm run binaries`);
-        running.push(startProcess(c, config.logDir));
-      }
-      writePidFile(config.stateDir, running);
+      const gated = wave.filter((c) => GATEWAY_COMPONENTS.includes(c.name));
+      for (const c of wave) if (!gated.includes(c)) launch(c);
       // A wave's components start side by side; the first failure is reported once all of them have settled.
-      const results = await Promise.allSettled(wave.map(startOne));
+      const results = await Promise.allSettled([
+        ...wave.filter((c) => !gated.includes(c)).map(startOne),
+        ...(gated.length > 0 ? [startGated(gated)] : []),
+      ]);
       const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
       if (failed) throw failed.reason;
     }
@@ -136,7 +171,7 @@ export async function ensureClusterUp(name = "local", opts: UpOptions = {}): Pro
   if (previous.length > 0 && existsSync(config.kubeconfig)) {
     const binaries = ensureBinaries(opts.build ?? true);
     const pki = ensurePki(config.pkiDir, firstServiceIP(config.serviceCIDR), [config.podGateway]);
-    const components = clusterComponents(config, binaries, pki, { controllerManager: "", scheduler: "" });
+    const components = clusterComponents(config, binaries, pki, componentKubeconfigPaths(config));
     if (await allHealthy(components, previous)) {
       // A running OpenBao stays unsealed; this only checks it (and rewrites the connection file).
       await readyOpenBao(config, pki, adminKubeConfig(config), { bootstrap: false });

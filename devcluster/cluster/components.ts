@@ -2,10 +2,11 @@
 // Later parts (the node agent) are appended to this list, so `cluster:up` starts them the same way.
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { metricsPipelineComponents } from "../metrics/metrics.js";
 import { openbaoComponent, openbaoLayout } from "../openbao/server.js";
 import { seaweedfsComponent } from "../seaweedfs/seaweedfs.js";
 import { type ClusterConfig, REPO_ROOT } from "./config.js";
-import { IDENTITIES, type Pki } from "./pki.js";
+import { FRONT_PROXY_CLIENT, IDENTITIES, type Pki } from "./pki.js";
 
 export interface HealthCheck {
   url: string;
@@ -36,6 +37,11 @@ export interface Binaries {
   weed: string;
   /** promtool, for the rule tests (not part of the cluster). */
   promtool: string;
+  /** The metrics pipeline (devcluster/metrics): the cluster-wide Prometheus, metrics-server, KEDA. */
+  prometheus: string;
+  metricsServer: string;
+  kedaOperator: string;
+  kedaAdapter: string;
 }
 
 export interface ComponentKubeconfigs {
@@ -85,6 +91,17 @@ export function controlPlaneComponents(
         `--tls-private-key-file=${pki.serverKey}`,
         `--client-ca-file=${pki.caCert}`,
         "--authorization-mode=Node,RBAC",
+        // The aggregation layer (metrics.k8s.io from metrics-server, external.metrics.k8s.io from KEDA): the API
+        // server proxies to them as front-proxy-client, naming the caller in these headers; routing goes to the
+        // Service's Endpoints (the bridge gateway), since no kube-proxy makes ClusterIPs reachable here.
+        `--requestheader-client-ca-file=${pki.frontProxyCaCert}`,
+        `--requestheader-allowed-names=${FRONT_PROXY_CLIENT}`,
+        "--requestheader-username-headers=X-Remote-User",
+        "--requestheader-group-headers=X-Remote-Group",
+        "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+        `--proxy-client-cert-file=${pki.frontProxyClient.cert}`,
+        `--proxy-client-key-file=${pki.frontProxyClient.key}`,
+        "--enable-aggregator-routing=true",
         "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
         `--service-account-key-file=${pki.serviceAccountPub}`,
         `--service-account-signing-key-file=${pki.serviceAccountKey}`,
@@ -125,6 +142,8 @@ export function controlPlaneComponents(
         "--kube-api-burst=600",
         "--concurrent-deployment-syncs=16",
         "--concurrent-replicaset-syncs=16",
+        // HPAs (and KEDA's) re-evaluate every 5 s instead of Kubernetes' default 15 s: scaling reacts within seconds.
+        "--horizontal-pod-autoscaler-sync-period=5s",
         "--v=1",
       ],
       health: { url: `https://${loopback}:${p.controllerManager}/healthz` },
@@ -176,7 +195,7 @@ export function nodeAgentComponent(
       `--nodes=${config.nodes}`,
       `--pod-network=${config.podNetwork}`,
       `--repo-root=${REPO_ROOT}`,
-      `--forward-ports=${config.ports.openbao},${config.ports.s3}`,
+      `--forward-ports=${config.ports.openbao},${config.ports.s3},${config.ports.prometheus}`,
     ],
     // Ready once its nodes are registered and schedulable (the not-ready taint is gone).
     health: { url: `http://${loopback}:${config.ports.nodeAgent}/readyz` },
@@ -196,6 +215,7 @@ export function clusterComponents(
     openbaoComponent(config, openbaoLayout(config), bins.bao, pki.caCert),
     seaweedfsComponent(config, bins.weed),
     nodeAgentComponent(config, pki),
+    ...metricsPipelineComponents(config, bins, pki.dir),
   ];
 }
 

@@ -26,6 +26,19 @@ export interface ClusterPorts {
    * are taken by tests' own servers (Postgres, Prometheus).
    */
   s3: number;
+  /** The cluster-wide Prometheus (devcluster/metrics), loopback; pods reach it on the bridge gateway. */
+  prometheus: number;
+  /** metrics-server's secure port (metrics.k8s.io), on the bridge gateway: the API server reaches it via Endpoints. */
+  metricsServer: number;
+  /** KEDA operator's gRPC metrics service (its adapter's upstream), loopback. */
+  kedaOperatorGrpc: number;
+  /** KEDA operator's own /metrics and its health probes, loopback. */
+  kedaOperatorMetrics: number;
+  kedaOperatorHealth: number;
+  /** KEDA's metrics apiserver (external.metrics.k8s.io), on the bridge gateway like metrics-server. */
+  kedaMetricsApiserver: number;
+  /** KEDA adapter's own /metrics (it binds every interface; KEDA offers no address flag). */
+  kedaAdapterMetrics: number;
 }
 
 export interface ClusterConfig {
@@ -59,6 +72,13 @@ export function portsFrom(base: number): ClusterPorts {
     openbao: base + 30,
     openbaoCluster: base + 31,
     s3: base + 60,
+    prometheus: base + 70,
+    metricsServer: base + 72,
+    kedaOperatorGrpc: base + 74,
+    kedaOperatorMetrics: base + 75,
+    kedaOperatorHealth: base + 76,
+    kedaMetricsApiserver: base + 78,
+    kedaAdapterMetrics: base + 79,
   };
 }
 

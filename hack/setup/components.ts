@@ -25,6 +25,12 @@ const PROMETHEUS_BUILD_SECONDS = 600;
 /** Cold build of SeaweedFS's weed here: 290 s measured 2026-12-06 (2 cores shared, dependencies downloaded in it). */
 const SEAWEEDFS_BUILD_SECONDS = 300;
 
+/** Cold build of metrics-server v0.8.1 here: 177 s measured 2026-12-07 (2 cores shared). */
+const METRICS_SERVER_BUILD_SECONDS = 180;
+
+/** Cold build of KEDA v2.20.2's operator and adapter here: 364 s measured 2026-12-07 (2 cores shared). */
+const KEDA_BUILD_SECONDS = 370;
+
 /** Debian bookworm's shellcheck; hack/scripts.test.ts runs it. */
 export const SHELLCHECK = "shellcheck=0.9.0-1";
 
@@ -87,11 +93,27 @@ export const COMPONENTS: SetupComponent[] = [
   script("promtool", "promtool, for the alert-rule tests (Debian package)", "fetch-deb.sh", PROMETHEUS_DEB, 5, BOTH),
   script(
     "prometheus",
-    "Prometheus server with Kubernetes discovery, for the monitoring test (built from the Go module proxy)",
+    "Prometheus server with Kubernetes discovery: the local cluster's and the monitoring test's (built from the Go module proxy)",
     "build-prometheus.sh",
     [],
     PROMETHEUS_BUILD_SECONDS,
-    ["test"],
+    BOTH,
+  ),
+  script(
+    "metrics-server",
+    "metrics-server, the local cluster's resource metrics API for kubectl top and cpu HPAs (built from the Go module proxy)",
+    "build-metrics-server.sh",
+    [],
+    METRICS_SERVER_BUILD_SECONDS,
+    BOTH,
+  ),
+  script(
+    "keda",
+    "KEDA's operator and metrics adapter, the local cluster's event-driven autoscaler and external metrics API (built from the Go module proxy)",
+    "build-keda.sh",
+    [],
+    KEDA_BUILD_SECONDS,
+    BOTH,
   ),
   script(
     "seaweedfs",

@@ -98,6 +98,9 @@ describe("COMPONENTS", () => {
       "control-plane",
       "kube-tools",
       "promtool",
+      "prometheus",
+      "metrics-server",
+      "keda",
       "seaweedfs",
       "openbao",
     ]);
