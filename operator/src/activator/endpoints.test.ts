@@ -3,7 +3,12 @@ import { FakeCache } from "../controller/fake-cache.js";
 import { EndpointsUnavailable, EndpointTracker, sliceEndpoints } from "./endpoints.js";
 import { ACTIVATOR_RESOURCES, type EndpointSlice } from "./resources.js";
 
-const slice = (name: string, service: string, endpoints: EndpointSlice["endpoints"], ns = "team"): EndpointSlice => ({
+const slice = (
+  name: string,
+  service: string,
+  endpoints: NonNullable<EndpointSlice["endpoints"]>,
+  ns = "team",
+): EndpointSlice => ({
   metadata: { name, namespace: ns, labels: { "kubernetes.io/service-name": service } },
   addressType: "IPv4",
   endpoints,

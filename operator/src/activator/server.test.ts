@@ -46,7 +46,9 @@ function slice(service: string, ports: number[], opts: { ready?: boolean; termin
     metadata: { name: `${service}-x`, namespace: "team", labels: { "kubernetes.io/service-name": service } },
     addressType: "IPv4",
     // One endpoint per port on 127.0.0.1: local servers stand in for pods.
-    endpoints: [{ addresses: ["127.0.0.1"], conditions: { ready: opts.ready ?? true, terminating: opts.terminating } }],
+    endpoints: [
+      { addresses: ["127.0.0.1"], conditions: { ready: opts.ready ?? true, terminating: opts.terminating ?? false } },
+    ],
     ports: [{ name: "http", port: ports[0] ?? 0 }],
   };
 }
@@ -175,7 +177,11 @@ async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Pro
 
 describe("activator proxy", () => {
   it("forwards to a ready endpoint: path without the service-proxy prefix, body, X-Forwarded-For, no hop-by-hop headers", async () => {
-    let seen: { url?: string; body: string; headers: http.IncomingHttpHeaders } = { body: "", headers: {} };
+    let seen: { url: string | undefined; body: string; headers: http.IncomingHttpHeaders } = {
+      url: undefined,
+      body: "",
+      headers: {},
+    };
     const pod = await upstream((req, res) => {
       let body = "";
       req.on("data", (c) => {
