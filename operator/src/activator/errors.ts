@@ -9,6 +9,8 @@ export const ACTIVATOR_ERRORS = {
   LIFTOFF_ERR_ACTIVATION_QUEUE_FULL: 503,
   /** No pod became ready within scaleToZero.activationTimeoutSeconds; the message says why when known. */
   LIFTOFF_ERR_ACTIVATION_TIMEOUT: 503,
+  /** The operator is stopping (a rollout of it): requests it held are answered at once; retry reaches another. */
+  LIFTOFF_ERR_ACTIVATOR_STOPPING: 503,
   /** The pod could not be reached (connection refused or reset, twice) or broke off its answer. */
   LIFTOFF_ERR_UPSTREAM_UNAVAILABLE: 502,
   /** The pod did not start answering within the activator's upstream timeout. */

@@ -127,6 +127,7 @@ export async function startActivator(opts: ActivatorOptions): Promise<ActivatorH
   const rr = new RoundRobin();
   const agents = new AgentPool();
   const lastActivationError = new Map<string, string>();
+  const closing = new AbortController();
   const bufferLimit = opts.bufferLimitBytes ?? DEFAULT_BUFFER_LIMIT_BYTES;
   const upstreamTimeoutMs = opts.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
 
@@ -163,7 +164,7 @@ export async function startActivator(opts: ActivatorOptions): Promise<ActivatorH
     return undefined;
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<number> {
+  async function handle(req: IncomingMessage, res: ServerResponse, gone: () => boolean): Promise<number> {
     const t = resolveTarget({ url: req.url ?? "/", headers: req.headers }, byName);
     if (!t.ok) {
       throw new ActivatorError(
@@ -190,15 +191,14 @@ export async function startActivator(opts: ActivatorOptions): Promise<ActivatorH
       const timer = setTimeout(() => deadline.abort(), hold.activationTimeoutSeconds * 1000);
       const onGone = () => deadline.abort();
       res.once("close", onGone);
+      closing.signal.addEventListener("abort", onGone, { once: true });
       const start = performance.now();
-      let started = false;
+      // Decided now: the request that finds no activation in flight is the one that times it.
+      const started = hold.scaleToZero && !activations.active(namespace, name, track);
       try {
         if (hold.scaleToZero) {
           activations.ensure(namespace, name, track, hold.idleSeconds).then(
-            (r) => {
-              started ||= r.started;
-              lastActivationError.delete(`${key}/${track}`);
-            },
+            () => lastActivationError.delete(`${key}/${track}`),
             (err: Error) => {
               lastActivationError.set(`${key}/${track}`, err.message);
               log.warn({ err, namespace, name, track }, "activator: activation failed");
@@ -208,11 +208,15 @@ export async function startActivator(opts: ActivatorOptions): Promise<ActivatorH
         await tracker.waitReady(namespace, service, deadline.signal);
         if (started) metrics.activation.observe((performance.now() - start) / 1000);
       } catch {
-        if (res.destroyed || req.destroyed) return 499;
+        if (gone()) return 499;
+        if (closing.signal.aborted) {
+          throw new ActivatorError("LIFTOFF_ERR_ACTIVATOR_STOPPING", "the activator is stopping; retry the request", 1);
+        }
         throw activationTimeout(key, hold.activationTimeoutSeconds, await causeOf(mdep, track));
       } finally {
         clearTimeout(timer);
         res.off("close", onGone);
+        closing.signal.removeEventListener("abort", onGone);
         release();
       }
     }
@@ -233,7 +237,12 @@ export async function startActivator(opts: ActivatorOptions): Promise<ActivatorH
   }
 
   const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-    handle(req, res).then(
+    // The client went away: the response closed before it was finished.
+    let clientGone = false;
+    res.once("close", () => {
+      if (!res.writableFinished) clientGone = true;
+    });
+    handle(req, res, () => clientGone).then(
       (status) => metrics.requests.inc({ code: String(status) }),
       (err: unknown) => {
         const e =
@@ -241,7 +250,7 @@ export async function startActivator(opts: ActivatorOptions): Promise<ActivatorH
             ? err
             : new ActivatorError("LIFTOFF_ERR_UPSTREAM_UNAVAILABLE", "the activator could not forward the request");
         if (!(err instanceof ActivatorError)) log.error({ err }, "activator: request failed");
-        const status = res.destroyed || req.destroyed ? 499 : e.status;
+        const status = clientGone ? 499 : e.status;
         if (status !== 499) sendError(res, e);
         metrics.requests.inc({ code: String(status) });
       },
@@ -266,6 +275,7 @@ export async function startActivator(opts: ActivatorOptions): Promise<ActivatorH
     address: { host: opts.host, port: addr.port },
     held: (namespace, name) => queue.count(`${namespace}/${name}`),
     async close() {
+      closing.abort();
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
       // Held and in-flight requests get a moment to finish, then their connections are cut.
