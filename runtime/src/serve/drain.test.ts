@@ -11,6 +11,11 @@ import { connect, type Socket } from "node:net";
 import path from "node:path";
 import type { Duplex } from "node:stream";
 import { describe, expect, it } from "vitest";
+import { buildHttpApp } from "./http/app.js";
+import type { EmbeddingHost } from "./llm/embedding-host.js";
+import type { LlmHost } from "./llm/llm-host.js";
+import { RuntimeMetrics } from "./metrics.js";
+import { ModelHost } from "./model-host.js";
 import { type Running, startServe } from "./start.js";
 import { saveLayersModel, tempDir, tinyDense } from "./test-helpers.js";
 
@@ -196,5 +201,51 @@ describe("draining on scale-in", { timeout: 60_000 }, () => {
     const r = await answer;
     expect(r).toEqual({ status: 200, connection: "close", body: '{"predictions":[[4.5,4.5]]}' });
     await going.shutdown();
+  });
+
+  it("scale-in: a draining gguf pod still answers its OpenAI routes (chat, embeddings), with Connection: close", async () => {
+    const modelHost = new ModelHost({
+      name: "m",
+      version: "1",
+      metrics: new RuntimeMetrics("m"),
+      maxBatchSize: 1,
+      maxLatencyMs: 0,
+    });
+    const app = await buildHttpApp({
+      modelHost,
+      limits: { maxRequestRows: 8, bodyLimitBytes: 4096 },
+      bodyLimitBytes: 4096,
+      logLevel: "silent",
+      openai: true,
+    });
+    const generation = { text: "hi", promptTokens: 1, completionTokens: 1, finishReason: "stop" as const };
+    modelHost.llm = { admit: async () => ({ promptTokens: 1, run: async () => generation }) } as unknown as LlmHost;
+    try {
+      modelHost.startDraining();
+      const chat = await app.inject({
+        method: "POST",
+        url: "/v1/chat/completions",
+        payload: { model: "m", messages: [{ role: "user", content: "hi" }] },
+      });
+      modelHost.llm = undefined;
+      modelHost.embedder = {
+        dimensions: 2,
+        embed: async () => ({ vectors: [new Float32Array([1, 2])], promptTokens: 1 }),
+      } as unknown as EmbeddingHost;
+      const embeddings = await app.inject({
+        method: "POST",
+        url: "/v1/embeddings",
+        payload: { model: "m", input: "a" },
+      });
+      expect([chat.statusCode, chat.headers.connection, embeddings.statusCode, embeddings.headers.connection]).toEqual([
+        200,
+        "close",
+        200,
+        "close",
+      ]);
+      expect((await app.inject({ url: "/v2/health/ready" })).statusCode).toBe(503);
+    } finally {
+      await app.close();
+    }
   });
 });
