@@ -16,8 +16,11 @@ const LATENCY_BUCKETS = [
 ];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 
-/** grpc-v2: inference.GRPCInferenceService; grpc-tfs: TF Serving's PredictionService. */
-export type Protocol = "v1" | "v2" | "grpc-v2" | "grpc-tfs";
+/**
+ * grpc-v2: inference.GRPCInferenceService; grpc-tfs: TF Serving's PredictionService; openai: a gguf model's chat,
+ * completion and embedding routes. Every one is counted, so rate(duration_sum) is the pod's mean concurrency.
+ */
+export type Protocol = "v1" | "v2" | "grpc-v2" | "grpc-tfs" | "openai";
 
 /** A count of events and their summed duration. */
 export interface Tally {

@@ -119,7 +119,7 @@ function processed(req: Prepared, inputs: Tensor[]): Prepared {
 
 export class ModelHost {
   private loaded: { model: LoadedModel; batcher: Batcher } | undefined;
-  private draining = false;
+  private drainStarted = false;
   digest: string | undefined;
   /** Raw records by column name, for models whose artifact carries preprocessing.json (raw-records.ts). */
   raw: RawRecords | undefined;
@@ -162,7 +162,7 @@ export class ModelHost {
   }
 
   get ready(): boolean {
-    return (this.loaded !== undefined || this.llm !== undefined || this.embedder !== undefined) && !this.draining;
+    return (this.loaded !== undefined || this.llm !== undefined || this.embedder !== undefined) && !this.drainStarted;
   }
 
   /** The model, once loaded; metadata routes answer 503 before that. */
@@ -546,9 +546,17 @@ export class ModelHost {
     }
   }
 
+  /**
+   * After SIGTERM: not ready, yet still serving what endpoints route here until they drop the pod (start.ts);
+   * replies then say `Connection: close` so keep-alive clients reconnect elsewhere (http/app.ts).
+   */
+  get draining(): boolean {
+    return this.drainStarted;
+  }
+
   /** Readiness turns false; requests already accepted still complete. */
   startDraining(): void {
-    this.draining = true;
+    this.drainStarted = true;
     this.opts.metrics.setReady(false);
   }
 

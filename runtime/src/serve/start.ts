@@ -301,12 +301,21 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
   let closing: Promise<void> | undefined;
   const shutdown = () => {
     closing ??= (async () => {
+      // 1. At once: readiness 503, and every reply from now on says Connection: close (http/app.ts), so a keep-alive
+      //    client's connection, which outlives the endpoints' update, ends after its next answer.
       modelHost.startDraining();
-      app.log.info("draining: readiness is false");
-      await stopPushing();
-      if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
-      // close() waits for in-flight requests; drain() sends queued ones now
-      // instead of waiting out --max-latency-ms, so both finish together.
+      app.log.info(
+        `draining: readiness is false; serving on for ${config.shutdownDelayMs} ms while endpoints drop the pod`,
+      );
+      // 2. The delay: requests still routed here are answered as usual.
+      await Promise.all([
+        stopPushing(),
+        config.shutdownDelayMs > 0 ? new Promise((r) => setTimeout(r, config.shutdownDelayMs)) : undefined,
+      ]);
+      // 3. Stop listening and close the keep-alive connections that are idle now; a connection with a request begun
+      //    (its first bytes read) is busy and is answered, then closed. close() waits for them; drain() sends queued
+      //    batches now instead of waiting out --max-latency-ms, so both finish together.
+      app.log.info("draining: listener closed; finishing requests in flight");
       await Promise.all([app.close(), grpc?.close(), modelHost.drain()]);
       // Every answered request is in the buffer now: write it all before exiting.
       await modelHost.capture?.stop();

@@ -72,7 +72,9 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
     logger: { level: opts.logLevel ?? "info" },
     // Per-request log lines cost more than a tiny model's inference; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
-    return503OnClosing: true,
+    // A request that reaches a closing server arrived on a connection that was busy when the listener closed: it
+    // is answered (with Connection: close), not refused, so a scale-in fails no request (start.ts, shutdown).
+    return503OnClosing: false,
   });
 
   registerBodyParser(app);
@@ -81,6 +83,10 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   // Callback-style hooks: no promise per request on the hot path.
   app.addHook("onRequest", (req, reply, done) => {
     reply.headers(SECURITY_HEADERS);
+    // Draining (SIGTERM): keep-alive connections are pinned to this pod past the endpoints' update, so each reply
+    // closes its connection and the client's next request opens one to a pod still in the endpoints. Set here for
+    // streamed (hijacked) replies, in onSend for requests that began before SIGTERM.
+    if (modelHost.draining) reply.raw.setHeader("connection", "close");
     // A key in X-API-Key (behind the API server's proxy) becomes the Authorization the rest reads: one check, one
     // caller hash for the prediction/feedback binding, and feedback forwarded to another replica carries it.
     const key = req.headers[API_KEY_HEADER];
@@ -95,6 +101,11 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
     });
     if (typeof ok === "boolean") return done(ok ? undefined : errors.unauthorized());
     ok.then((yes) => done(yes ? undefined : errors.unauthorized()), done);
+  });
+
+  app.addHook("onSend", (_req, reply, payload, done) => {
+    if (modelHost.draining) reply.header("connection", "close");
+    done(null, payload);
   });
 
   app.setErrorHandler((err, req, reply) => {

@@ -9,6 +9,7 @@ import { errors } from "../../errors.js";
 import type { EmbeddingHost, EmbeddingInput } from "../llm/embedding-host.js";
 import type { ModelHost } from "../model-host.js";
 import { sendJson } from "./reply.js";
+import { requestMetrics } from "./request-metrics.js";
 
 export interface EmbeddingsRequest {
   model: string;
@@ -58,7 +59,8 @@ export function encodeVector(v: Float32Array, encoding: "float" | "base64"): num
 
 function requireEmbedder(modelHost: ModelHost): EmbeddingHost {
   const embedder = modelHost.embedder;
-  if (embedder !== undefined && modelHost.ready) return embedder;
+  // Set once loaded; a draining pod still answers what is routed to it (inference.ts, requireReady).
+  if (embedder !== undefined) return embedder;
   if (modelHost.llm !== undefined)
     throw errors.invalidField(
       "model",
@@ -68,10 +70,11 @@ function requireEmbedder(modelHost: ModelHost): EmbeddingHost {
 }
 
 export const openAiEmbeddingRoutes: FastifyPluginAsync<{ modelHost: ModelHost }> = async (app, { modelHost }) => {
+  const countRequests = requestMetrics(modelHost.metrics, "openai");
   for (const prefix of ["/v1", "/openai/v1"]) {
     app.post(
       `${prefix}/embeddings`,
-      { schema: { summary: "OpenAI: embeddings of text or token ids" } },
+      { schema: { summary: "OpenAI: embeddings of text or token ids" }, onResponse: countRequests },
       async (req, reply) => {
         const r = parseEmbeddingsRequest(req.body);
         if (r.model !== modelHost.name) throw Object.assign(errors.modelNotFound(r.model), { param: "model" });

@@ -17,6 +17,7 @@ import { toRuntimeError } from "./fastify-errors.js";
 import { openAiErrorBody } from "./openai-errors.js";
 import { type OpenAiRequest, parseChatRequest, parseCompletionRequest } from "./openai-requests.js";
 import { sendJson } from "./reply.js";
+import { requestMetrics } from "./request-metrics.js";
 
 export interface OpenAiOptions {
   modelHost: ModelHost;
@@ -42,7 +43,8 @@ function requireLlm(modelHost: ModelHost): LlmHost {
       "model",
       `model '${modelHost.name}' is an embedding model, not a generative one: use POST /v1/embeddings`,
     );
-  if (llm === undefined || !modelHost.ready) throw errors.notReady(modelHost.name);
+  // Set once loaded; a draining pod still answers what is routed to it (inference.ts, requireReady).
+  if (llm === undefined) throw errors.notReady(modelHost.name);
   return llm;
 }
 
@@ -163,14 +165,18 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiOptions> = async (app, { mod
   app.get("/openai/v1/models", { schema: { summary: "OpenAI: the served model" } }, async (_req, reply) =>
     sendJson(reply, openAiModelList(modelHost)),
   );
+  // Counted like V1/V2 (a stream when its last event is written): what concurrency autoscaling reads.
+  const countRequests = requestMetrics(modelHost.metrics, "openai");
   for (const prefix of PREFIXES) {
     app.post(
       `${prefix}/chat/completions`,
-      { schema: { summary: "OpenAI: chat completion (stream: SSE)" } },
+      { schema: { summary: "OpenAI: chat completion (stream: SSE)" }, onResponse: countRequests },
       (req, reply) => complete("chat", req, reply),
     );
-    app.post(`${prefix}/completions`, { schema: { summary: "OpenAI: text completion (stream: SSE)" } }, (req, reply) =>
-      complete("text", req, reply),
+    app.post(
+      `${prefix}/completions`,
+      { schema: { summary: "OpenAI: text completion (stream: SSE)" }, onResponse: countRequests },
+      (req, reply) => complete("text", req, reply),
     );
   }
   app.get<{ Params: { model: string } }>(
