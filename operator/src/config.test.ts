@@ -293,7 +293,9 @@ describe("parseConfig", () => {
     ["--prometheus-url=prometheus:9090", /--prometheus-url must be an http\(s\):\/\/ URL/],
     ["--keda-polling-seconds=0", /from 1 to 600/],
   ])("refuses %s", (flag, message) => {
-    expect(errorOf([flag])).toMatch(message);
+    // Advertising needs an activator, which is off outside a pod unless a bind address is given.
+    const bind = flag.startsWith("--activator-advertise") ? ["--activator-bind-address=0.0.0.0:8012"] : [];
+    expect(errorOf([...bind, flag])).toMatch(message);
   });
 
   it.each([

@@ -5,6 +5,7 @@
 // endpoint, as a client's connection pool. Balancing is per request (what an L7 proxy such as the activator does),
 // and every answer says which endpoint, pod and node served it: the pod from the endpoint's targetRef, the node
 // from its nodeName (both absent for addresses that are not pods, e.g. the activator's in a Service's Endpoints).
+// Requests carry Host <service>.<namespace>.svc, as an in-cluster client's do.
 import http from "node:http";
 import type { KubeConfig, V1EndpointSlice } from "@kubernetes/client-node";
 import { DiscoveryV1Api } from "@kubernetes/client-node";
@@ -165,6 +166,8 @@ export class ServiceBalancer {
           path: req.path,
           agent,
           headers: {
+            // What an in-cluster client of the Service sends (the activator tells ModelDeployments apart by it).
+            host: `${this.service}.${this.namespace}.svc`,
             ...(body ? { "content-type": "application/json", "content-length": body.length } : {}),
             ...req.headers,
           },
