@@ -135,10 +135,11 @@ async function main(): Promise<void> {
 
   if (cfg.kubeletPort && cfg.tlsCert && cfg.tlsKey) {
     startKubeletServers({
-      addresses: cfg.nodes.map((n) => n.address),
+      nodes: cfg.nodes.map((n) => ({ name: n.name, address: n.address })),
       port: cfg.kubeletPort,
       cert: cfg.tlsCert,
       key: cfg.tlsKey,
+      stateDir: cfg.stateDir,
       podsDir: cfg.podsDir,
       log,
     });

@@ -2,7 +2,9 @@
 // Container paths are resolved under LIFTOFF_PATH_PREFIX, and servers bind LIFTOFF_POD_IP, as any
 // program run by the agent should.
 //
-//   serve                 HTTP on $PORT (8080): / (identity), /healthz, /readyz (503 once /tmp/unready exists), /env
+//   serve                 HTTP on $PORT (8080): / (identity), /healthz, /readyz (503 once /tmp/unready exists), /env,
+//                         /metrics (Prometheus text: testbox_value, $TESTBOX_VALUE or the last /value?set=N);
+//                         with $BURN_PERCENT it keeps that share of one core busy (the metrics pipeline's tests)
 //   exit CODE [MESSAGE]   write MESSAGE to the termination log, exit with CODE
 //   write PATH TEXT       write TEXT to PATH, exit 0
 //   read PATH             print PATH and put it in the termination log; exit 1 if it is missing
@@ -32,6 +34,15 @@ switch (cmd) {
   case "serve": {
     const host = process.env.LIFTOFF_POD_IP || "0.0.0.0";
     const port = Number(process.env.PORT ?? 8080);
+    let value = Number(process.env.TESTBOX_VALUE ?? 0);
+    // Busy for BURN_PERCENT ms of every 100 ms, between which the server still answers.
+    const burn = Math.min(95, Math.max(0, Number(process.env.BURN_PERCENT ?? 0)));
+    if (burn > 0) {
+      setInterval(() => {
+        const until = Date.now() + burn;
+        while (Date.now() < until) Math.sqrt(Math.random());
+      }, 100);
+    }
     const server = createServer((req, res) => {
       const json = (code, body) =>
         res.writeHead(code, { "content-type": "application/json" }).end(JSON.stringify(body));
@@ -39,6 +50,15 @@ switch (cmd) {
       if (req.url === "/readyz")
         return existsSync(at("/tmp/unready")) ? json(503, { ready: false }) : json(200, { ready: true });
       if (req.url === "/env") return json(200, process.env);
+      if (req.url === "/metrics") {
+        const text = `# HELP testbox_value A value tests set.\n# TYPE testbox_value gauge\ntestbox_value ${value}\n`;
+        return void res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(text);
+      }
+      if (req.url?.startsWith("/value")) {
+        const set = new URL(req.url, "http://testbox").searchParams.get("set");
+        if (set !== null && Number.isFinite(Number(set))) value = Number(set);
+        return json(200, { value });
+      }
       return json(200, { hostname: process.env.HOSTNAME, ip: host, pid: process.pid });
     });
     server.listen(port, host, () => console.log(`testbox: serving on ${host}:${port}`));
