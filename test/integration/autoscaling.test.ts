@@ -56,7 +56,7 @@ describe("autoscaling under load", () => {
         minReplicas: 1,
         maxReplicas: 4,
         metric: "concurrency",
-        target: 2,
+        target: 1,
         windowSeconds: 10,
         behavior: BEHAVIOR,
       },
@@ -75,14 +75,16 @@ describe("autoscaling under load", () => {
       ).catch((e) => explain("step", e));
       expect(ready.status.autoscaling).toMatchObject({ metric: "concurrency", desiredReplicas: 1 });
 
-      // 50 req/s (about one request in flight: 1 pod), 500 req/s (about 7 in flight: 4 pods), 50 req/s again.
+      // 20 req/s (under one request in flight: 1 pod), 200 req/s (about 3-4 in flight: 4 pods), 20 req/s again.
+      // One pod alone takes 200 req/s (it took 1000 on a quiet machine), so the step needs no failure while pods
+      // start even when the machine's other tenants slow it down; 500 req/s did not (bench:autoscale).
       let stepUp = 0;
       let stepDown = 0;
       const report = await runLoad(
         [
-          { name: "base", rps: 50, seconds: 15 },
-          { name: "step", rps: 500, seconds: 50 },
-          { name: "after", rps: 50, seconds: 60 },
+          { name: "base", rps: 20, seconds: 15 },
+          { name: "step", rps: 200, seconds: 50 },
+          { name: "after", rps: 20, seconds: 60 },
         ],
         async () => outcomeOf(await lb.request({ path: predictPath("step"), body: PENGUIN_BODY, timeoutMs: 10_000 })),
         {
@@ -105,7 +107,7 @@ describe("autoscaling under load", () => {
         report.phases.map((p) => p.failed),
         why,
       ).toEqual([0, 0, 0]);
-      expect(base?.ok, why).toBe(750);
+      expect(base?.ok, why).toBe(300);
       // The step made the HPA ask for more pods, and they served it from both nodes.
       const peak = Math.max(...watch.points.filter((p) => p.t >= stepUp && p.t < stepDown).map((p) => p.desired));
       expect(peak, why).toBeGreaterThanOrEqual(3);

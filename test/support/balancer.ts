@@ -217,12 +217,19 @@ export class ServiceBalancer {
   }
 }
 
-/** A load generator's view of a response: 200 is ok; else the status, or why none came. */
+/** A load generator's view of a response: 200 is ok; else the status and the error code its JSON body names, or why none came. */
 export function outcomeOf(res: BalancedResponse): { ok: boolean; reason?: string; pod?: string; node?: string } {
   const where = {
     ...(res.endpoint?.pod ? { pod: res.endpoint.pod } : {}),
     ...(res.endpoint?.node ? { node: res.endpoint.node } : {}),
   };
   if (res.status === 200) return { ok: true, ...where };
-  return { ok: false, reason: res.error ?? String(res.status), ...where };
+  if (res.error) return { ok: false, reason: res.error, ...where };
+  let code: unknown;
+  try {
+    code = (JSON.parse(res.body) as { code?: unknown }).code;
+  } catch {
+    // Not JSON: the status alone.
+  }
+  return { ok: false, reason: typeof code === "string" ? `${res.status} ${code}` : String(res.status), ...where };
 }

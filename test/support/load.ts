@@ -41,6 +41,8 @@ export interface PhaseSummary {
   p99Ms: number;
   byPod: Record<string, number>;
   byNode: Record<string, number>;
+  /** Failed requests by the pod that answered them (those with no pod: "(none)"). */
+  failedByPod: Record<string, number>;
 }
 
 export interface LoadReport {
@@ -73,10 +75,12 @@ export function summarize(phase: LoadPhase, samples: readonly Sample[]): PhaseSu
   const reasons: Record<string, number> = {};
   const byPod: Record<string, number> = {};
   const byNode: Record<string, number> = {};
+  const failedByPod: Record<string, number> = {};
   const okLatencies: number[] = [];
   for (const s of mine) {
     if (!s.ok) {
       count(reasons, s.reason ?? "unknown");
+      count(failedByPod, s.pod ?? "(none)");
       continue;
     }
     okLatencies.push(s.latencyMs);
@@ -95,6 +99,7 @@ export function summarize(phase: LoadPhase, samples: readonly Sample[]): PhaseSu
     p99Ms: percentile(okLatencies, 99),
     byPod,
     byNode,
+    failedByPod,
   };
 }
 
@@ -164,9 +169,10 @@ export async function runLoad(
 export function formatPhases(phases: readonly PhaseSummary[]): string {
   return phases
     .map((p) => {
-      const reasons = Object.entries(p.reasons)
-        .map(([r, n]) => `${r}×${n}`)
-        .join(" ");
+      const reasons = [
+        ...Object.entries(p.reasons).map(([r, n]) => `${r}×${n}`),
+        ...Object.entries(p.failedByPod).map(([pod, n]) => `${pod}:${n}`),
+      ].join(" ");
       const pods = Object.values(p.byPod).length;
       const nodes = Object.entries(p.byNode)
         .map(([n, c]) => `${n}:${c}`)

@@ -78,6 +78,13 @@ describe("balancer: what kube-proxy routes to", () => {
       ok: false,
       reason: "503",
     });
+    const overloaded = JSON.stringify({ error: "the server is overloaded", code: "LIFTOFF_ERR_OVERLOADED" });
+    expect(outcomeOf({ status: 503, body: overloaded, headers: {}, endpoint, latencyMs: 1 })).toEqual({
+      ok: false,
+      reason: "503 LIFTOFF_ERR_OVERLOADED",
+      pod: "p",
+      node: "n",
+    });
     expect(outcomeOf({ status: 0, body: "", headers: {}, error: "ECONNRESET", latencyMs: 1 })).toEqual({
       ok: false,
       reason: "ECONNRESET",

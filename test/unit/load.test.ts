@@ -38,7 +38,7 @@ describe("load: open-loop phases", () => {
       s("a", { pod: "p1", node: "n1", latencyMs: 10 }),
       s("a", { pod: "p2", node: "n2", latencyMs: 20 }),
       s("a", { pod: "p1", node: "n1", latencyMs: 30 }),
-      s("a", { ok: false, reason: "503" }),
+      s("a", { ok: false, reason: "503", pod: "p2" }),
       s("a", { ok: false, reason: "ECONNRESET" }),
       s("a", { ok: false, reason: "503" }),
       s("b", { pod: "p3", node: "n2" }),
@@ -48,8 +48,9 @@ describe("load: open-loop phases", () => {
     expect(sum.reasons).toEqual({ "503": 2, ECONNRESET: 1 });
     expect(sum.byPod).toEqual({ p1: 2, p2: 1 });
     expect(sum.byNode).toEqual({ n1: 2, n2: 1 });
+    expect(sum.failedByPod).toEqual({ p2: 1, "(none)": 2 });
     expect(formatPhases([sum])).toMatch(
-      /^a 1\/s×6s: 3\/6 ok \(503×2 ECONNRESET×1\), p50 20\.0 ms p99 30\.0 ms, 2 pods/,
+      /^a 1\/s×6s: 3\/6 ok \(503×2 ECONNRESET×1 p2:1 \(none\):2\), p50 20\.0 ms p99 30\.0 ms, 2 pods/,
     );
   });
 
