@@ -68,7 +68,26 @@ describe("Activations", () => {
     expect(a.active("ns", "m", "stable")).toBe(false);
   });
 
-  it("removes the mark after idleSeconds when KEDA never reports activity", async () => {
+  it("keeps the mark until a pod is ready and KEDA has seen the deployment active since then", async () => {
+    const api = new FakeApi();
+    let now = Date.parse("2026-12-07T03:00:00.500Z");
+    let ready = false;
+    const a = new Activations(api, { pollMs: 5, now: () => now, ready: () => ready });
+    await a.ensure("ns", "m", "stable", 300);
+    // KEDA's first poll after the mark: active since the start, but no pod is ready yet.
+    api.lastActive = "2026-12-07T03:00:01Z";
+    now += 6000;
+    await new Promise((r) => setTimeout(r, 30));
+    expect(api.calls).not.toContain("mark m-predictor false");
+    ready = true;
+    await new Promise((r) => setTimeout(r, 30));
+    // Ready at 03:00:06.5: lastActiveTime from before it does not count.
+    expect(api.calls).not.toContain("mark m-predictor false");
+    api.lastActive = "2026-12-07T03:00:07Z";
+    await until(() => api.calls.includes("mark m-predictor false"), "the mark removed");
+  });
+
+  it("removes the mark after the bound when KEDA never reports activity", async () => {
     const api = new FakeApi();
     let now = 1_000_000;
     const a = new Activations(api, { pollMs: 5, now: () => now });

@@ -1,9 +1,14 @@
 // Bringing a track up from zero. KEDA owns 0↔1 from the metric, but its metric has not yet seen the first request, so
 // the activator (1) marks the track's ScaledObject force-activated (KEDA then keeps it at ≥ 1 and does not scale it
 // back while Prometheus catches up), (2) sets the Deployment's scale to 1 when it is 0 (not waiting for KEDA's poll),
-// and (4) removes the mark once KEDA has seen the deployment active since the activation began (its
-// status.lastActiveTime) or after idleSeconds, whichever is first. One activation per track at a time: concurrent
-// requests join the one in flight.
+// and (4) removes the mark once a pod of the track is ready and KEDA has seen the deployment active since then (its
+// status.lastActiveTime, which KEDA refreshes while the mark is on), or after the bound given (the longer of
+// idleSeconds and the hold's activationTimeoutSeconds), whichever is first. Not sooner: KEDA refreshes lastActiveTime
+// at its first poll after the mark is set, seconds before the pod is ready, and with the mark gone and Prometheus not
+// yet having seen a request it would scale the starting pod back to 0 after cooldownPeriod (idleSeconds) — seen on
+// the local cluster with idleSeconds 5 and a 6 s pod start. After the mark is removed, KEDA's cooldown (idleSeconds
+// from that lastActiveTime) leaves Prometheus time to see the forwarded requests. One activation per track at a
+// time: concurrent requests join the one in flight.
 import type { Logger } from "pino";
 import { KubeApiError, type KubeClient } from "../kube/client.js";
 import { RESOURCES } from "../kube/resources.js";
@@ -105,10 +110,14 @@ export interface ActivationOptions {
   /** How often to read the ScaledObject's lastActiveTime while the mark is on. */
   pollMs?: number;
   now?: () => number;
+  /** Whether the track has a ready endpoint now (the activator's EndpointSlice view); unset: always. */
+  ready?: (namespace: string, name: string, track: Track) => boolean;
 }
 
 interface InFlight {
   started: number;
+  /** When a ready pod of the track was first seen during this activation. */
+  readyAt?: number;
   /** Resolves when the scale-up is asked for (the mark is set, the scale is ≥ 1). */
   requested: Promise<void>;
   timer?: NodeJS.Timeout;
@@ -127,7 +136,7 @@ export class Activations {
    * Activates ns/name's track unless an activation of it is already in flight. Resolves once the scale-up was
    * requested, with whether this call started it; rejects when the API refused (the next request tries again).
    */
-  async ensure(namespace: string, name: string, track: Track, idleSeconds: number): Promise<{ started: boolean }> {
+  async ensure(namespace: string, name: string, track: Track, boundSeconds: number): Promise<{ started: boolean }> {
     const key = `${namespace}/${name}/${track}`;
     const existing = this.inFlight.get(key);
     if (existing) {
@@ -142,7 +151,7 @@ export class Activations {
       if (!marked) this.opts.log?.warn({ namespace, scaledObject: target }, "activator: no ScaledObject to mark");
       if ((await this.api.replicas(namespace, target)) < 1) await this.api.scaleTo(namespace, target, 1);
       this.opts.log?.info({ namespace, deployment: target, marked }, "activator: activating");
-      this.release(key, namespace, target, entry, idleSeconds, marked);
+      this.release(key, namespace, name, track, entry, boundSeconds, marked);
     })();
     this.inFlight.set(key, entry);
     try {
@@ -161,15 +170,17 @@ export class Activations {
     return this.inFlight.has(`${namespace}/${name}/${track}`);
   }
 
-  /** Removes the mark once KEDA saw activity since the start, or after idleSeconds. */
+  /** Removes the mark once a pod is ready and KEDA saw activity since, or after boundSeconds. */
   private release(
     key: string,
     namespace: string,
-    scaledObject: string,
+    name: string,
+    track: Track,
     entry: InFlight,
-    idleSeconds: number,
+    boundSeconds: number,
     marked: boolean,
   ): void {
+    const scaledObject = childNames(name).deployment(track);
     const now = this.opts.now ?? Date.now;
     const pollMs = this.opts.pollMs ?? 2000;
     const unmark = async () => {
@@ -184,15 +195,17 @@ export class Activations {
     const tick = async () => {
       if (entry.cancelled) return;
       let seen = false;
+      if (entry.readyAt === undefined && (this.opts.ready?.(namespace, name, track) ?? true)) entry.readyAt = now();
       try {
-        const last = marked ? await this.api.lastActiveTime(namespace, scaledObject) : undefined;
-        // lastActiveTime has second precision: compare with the start rounded down to the second.
-        seen = last !== undefined && Date.parse(last) >= Math.floor(entry.started / 1000) * 1000;
+        const last =
+          marked && entry.readyAt !== undefined ? await this.api.lastActiveTime(namespace, scaledObject) : undefined;
+        // lastActiveTime has second precision: compare with the ready time rounded down to the second.
+        seen = last !== undefined && Date.parse(last) >= Math.floor((entry.readyAt ?? 0) / 1000) * 1000;
       } catch {
-        // Try again at the next tick; the idle bound still applies.
+        // Try again at the next tick; the bound still applies.
       }
       if (entry.cancelled) return;
-      if (seen || !marked || now() - entry.started >= idleSeconds * 1000) {
+      if (seen || !marked || now() - entry.started >= boundSeconds * 1000) {
         await unmark();
         return;
       }

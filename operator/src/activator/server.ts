@@ -121,6 +121,7 @@ export async function startActivator(opts: ActivatorOptions): Promise<ActivatorH
   const api = opts.api ?? kubeActivationApi(opts.client);
   const activations = new Activations(api, {
     log,
+    ready: (namespace, name, track) => tracker.ready(namespace, childNames(name).trackService(track)).length > 0,
     ...(opts.activationPollMs ? { pollMs: opts.activationPollMs } : {}),
   });
   const queue = new HoldQueue((d) => metrics.held.inc(d));
@@ -197,7 +198,8 @@ export async function startActivator(opts: ActivatorOptions): Promise<ActivatorH
       const started = hold.scaleToZero && !activations.active(namespace, name, track);
       try {
         if (hold.scaleToZero) {
-          activations.ensure(namespace, name, track, hold.idleSeconds).then(
+          // The mark stays at most while requests may be held, and never less than idleSeconds.
+          activations.ensure(namespace, name, track, Math.max(hold.idleSeconds, hold.activationTimeoutSeconds)).then(
             () => lastActivationError.delete(`${key}/${track}`),
             (err: Error) => {
               lastActivationError.set(`${key}/${track}`, err.message);
