@@ -27,7 +27,7 @@ import { preparePrometheus, prometheusComponent } from "./prometheus.js";
 import { type MetricsTls, metricsComponents, metricsTlsPaths } from "./servers.js";
 
 /** The serving certificates (cluster CA) and KEDA's cert dir; made once, like the rest of the PKI. */
-export function metricsTls(config: ClusterConfig, pki: Pki): MetricsTls {
+function metricsTls(config: ClusterConfig, pki: Pki): MetricsTls {
   const svc = (s: { namespace: string; name: string }) => [`${s.name}.${s.namespace}.svc`, `${s.name}.${s.namespace}`];
   const metricsServer = issueServingCert(
     pki,
