@@ -85,13 +85,13 @@ export function ensurePrometheus(build: boolean): string {
 }
 
 /** metrics-server (metrics.k8s.io), built once from the Go module proxy. */
-export function ensureMetricsServer(build: boolean): string {
+function ensureMetricsServer(build: boolean): string {
   const [dir] = cacheFolders("build-metrics-server.sh", build);
   if (!dir) throw new ClusterError("hack/build-metrics-server.sh printed no folder");
   return join(dir, "metrics-server");
 }
 
-export interface KedaBuild {
+interface KedaBuild {
   operator: string;
   adapter: string;
   /** KEDA's CRDs (keda.sh_*.yaml), copied from the module. */
@@ -101,7 +101,7 @@ export interface KedaBuild {
 }
 
 /** KEDA's operator and metrics adapter, built once from the Go module proxy, with its CRDs and roles. */
-export function ensureKeda(build: boolean): KedaBuild {
+function ensureKeda(build: boolean): KedaBuild {
   const [dir] = cacheFolders("build-keda.sh", build);
   if (!dir) throw new ClusterError("hack/build-keda.sh printed no folder");
   return {

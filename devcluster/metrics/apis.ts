@@ -185,8 +185,11 @@ export function objectPath(obj: KubernetesObject): string {
   return `${base}${ns}/${plural}/${obj.metadata?.name}`;
 }
 
+/** Namespaces first, then everything else side by side (each apply is one round trip; there are ~30). */
 export async function applyAll(kc: KubeConfig, objects: KubernetesObject[]): Promise<void> {
-  for (const obj of objects) await serverSideApply(kc, objectPath(obj), obj, MANAGER);
+  const apply = (obj: KubernetesObject) => serverSideApply(kc, objectPath(obj), obj, MANAGER);
+  await Promise.all(objects.filter((o) => o.kind === "Namespace").map(apply));
+  await Promise.all(objects.filter((o) => o.kind !== "Namespace").map(apply));
 }
 
 export function kedaCrds(crdDir: string): KubernetesObject[] {

@@ -27,7 +27,7 @@ import { preparePrometheus, prometheusComponent } from "./prometheus.js";
 import { type MetricsTls, metricsComponents, metricsTlsPaths } from "./servers.js";
 
 /** The serving certificates (cluster CA) and KEDA's cert dir; made once, like the rest of the PKI. */
-export function metricsTls(config: ClusterConfig, pki: Pki): MetricsTls {
+function metricsTls(config: ClusterConfig, pki: Pki): MetricsTls {
   const svc = (s: { namespace: string; name: string }) => [`${s.name}.${s.namespace}.svc`, `${s.name}.${s.namespace}`];
   const metricsServer = issueServingCert(
     pki,
@@ -115,11 +115,13 @@ function kedaFolder(bins: Pick<Binaries, "kedaOperator">): string {
 export async function applyMetricsApis(kc: KubeConfig, config: ClusterConfig, pki: Pki, bins: Binaries): Promise<void> {
   const ca = readFileSync(pki.caCert, "utf8");
   const crds = kedaCrds(join(kedaFolder(bins), "crds"));
-  await applyAll(kc, crds);
-  await applyAll(kc, metricsServerManifests(config.podGateway, config.ports.metricsServer, ca));
   const roles = readFileSync(join(kedaFolder(bins), "rbac", "role.yaml"), "utf8");
-  await applyAll(kc, kedaManifests(roles, config.podGateway, config.ports.kedaMetricsApiserver, ca));
-  for (const crd of crds) await waitCondition(kc, objectPath(crd), "Established", 30_000);
+  await applyAll(kc, [
+    ...crds,
+    ...metricsServerManifests(config.podGateway, config.ports.metricsServer, ca),
+    ...kedaManifests(roles, config.podGateway, config.ports.kedaMetricsApiserver, ca),
+  ]);
+  await Promise.all(crds.map((crd) => waitCondition(kc, objectPath(crd), "Established", 30_000)));
 }
 
 /** After the servers are healthy: both APIServices Available (the aggregator reached them through the gateway). */

@@ -10,14 +10,14 @@ import type { ComponentSpec } from "../cluster/components.js";
 import { type ClusterConfig, clusterConfig } from "../cluster/config.js";
 import { ClusterError } from "../cluster/errors.js";
 
-export interface PrometheusLayout {
+interface PrometheusLayout {
   dir: string;
   dataDir: string;
   configFile: string;
   connectionFile: string;
 }
 
-export function prometheusLayout(config: ClusterConfig): PrometheusLayout {
+function prometheusLayout(config: ClusterConfig): PrometheusLayout {
   const dir = join(config.stateDir, "prometheus");
   return {
     dir,
@@ -101,7 +101,7 @@ export function writePrometheusConnection(config: ClusterConfig, gateway: string
   return conn;
 }
 
-export function readPrometheusConnection(config: ClusterConfig): PrometheusConnection {
+function readPrometheusConnection(config: ClusterConfig): PrometheusConnection {
   const file = prometheusLayout(config).connectionFile;
   if (!existsSync(file))
     throw new ClusterError(`cluster "${config.name}" has no Prometheus connection file ${file}; run cluster:up`);

@@ -24,7 +24,7 @@ export interface MetricsTls {
   kedaCertDir: string;
 }
 
-export function kedaCertDir(config: ClusterConfig): string {
+function kedaCertDir(config: ClusterConfig): string {
   return join(config.stateDir, "keda", "certs");
 }
 

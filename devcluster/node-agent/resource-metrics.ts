@@ -185,7 +185,7 @@ function bootTime(): number {
 }
 
 /** Every container process of this agent, by /proc (a process that exits mid-scan is skipped). */
-export function readContainerUsage(stateDir: string, podsDir: string): ContainerUsage[] {
+function readContainerUsage(stateDir: string, podsDir: string): ContainerUsage[] {
   const samples: ProcSample[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -202,7 +202,7 @@ export function readContainerUsage(stateDir: string, podsDir: string): Container
 }
 
 /** The agent process's own usage, shared equally by its nodes. */
-export function agentOverhead(nodes: number): Usage {
+function agentOverhead(nodes: number): Usage {
   const cpu = process.cpuUsage();
   const n = Math.max(1, nodes);
   return { cpuSeconds: (cpu.user + cpu.system) / 1e6 / n, memoryBytes: process.memoryUsage().rss / n };
