@@ -42,10 +42,13 @@ export const METRICS_API_SERVICES = {
   external: "v1beta1.external.metrics.k8s.io",
 } as const satisfies Record<keyof MetricsAPIs, string>;
 
-/** Detection reads those CRDs and APIServices by name, and no others. */
+/**
+ * Detection reads those CRDs by name, and no others; and the metrics APIServices (any APIService: the ModelDeployment
+ * controller lists and watches them all anyway, and they say only which APIs the cluster serves).
+ */
 export const CAPABILITY_PERMISSIONS: readonly Permission[] = [
   { resource: RESOURCES.CustomResourceDefinition, verbs: ["get"], resourceNames: Object.values(CAPABILITY_CRDS) },
-  { resource: RESOURCES.APIService, verbs: ["get"], resourceNames: Object.values(METRICS_API_SERVICES) },
+  { resource: RESOURCES.APIService, verbs: ["get"] },
 ];
 
 /** Reads one object; a 403 counts as absent (the operator may not be allowed to look) rather than refusing to start. */

@@ -166,7 +166,7 @@ const OPTIONS = {
   "activator-bind-address": {
     type: "string",
     env: "LIFTOFF_ACTIVATOR_BIND_ADDRESS",
-    help: 'host:port of the activator that holds requests to scaled-to-zero ModelDeployments (default in a pod 0.0.0.0:8012, else off; "" turns it off; port 0 picks one)',
+    help: 'host:port of the scale-to-zero activator (default in a pod 0.0.0.0:8012, else off; "" turns it off; port 0 picks one)',
   },
   "activator-advertise": {
     type: "string",
@@ -311,9 +311,9 @@ function activatorAddress(entry: string): ActivatorAddress {
 function activatorConfig(
   get: (flag: keyof typeof OPTIONS) => string | undefined,
   podIP: string | undefined,
-  /** In a pod the activator is on unless turned off; elsewhere (tests, npm run operator) only when asked for. */
   inPod: boolean,
 ): ActivatorConfig | undefined {
+  // On by default in a pod only: a developer's operator (or a test's) listens only where asked to.
   const bind = get("activator-bind-address") ?? (inPod ? "0.0.0.0:8012" : "");
   if (bind === "") {
     if (get("activator-advertise")) throw new ConfigError("--activator-advertise needs --activator-bind-address");

@@ -8,6 +8,7 @@ import { autoscalingEngine, canaryReplicas, type DesiredContext, desiredObjects 
 import type { ResolvedModel } from "../model-source.js";
 import { ACTIVATOR_ANNOTATION } from "./activation.js";
 import { chooseEngine } from "./engine.js";
+import { BEHAVIOR_ANNOTATION } from "./hpa.js";
 import { concurrencyQuery } from "./keda.js";
 import { scaleToZeroSettings } from "./settings.js";
 
@@ -115,6 +116,16 @@ describe("metric concurrency with KEDA", () => {
     };
     const so = get(desiredObjects(mdep({ autoscaling: auto({ behavior }) }), ctx(KEDA)), "ScaledObject");
     expect(so.spec.advanced).toEqual({ horizontalPodAutoscalerConfig: { behavior } });
+  });
+
+  it("notes the behavior in an annotation, so removing it is an apply (server-side apply then drops it)", () => {
+    const behavior = { scaleDown: { stabilizationWindowSeconds: 60 } };
+    const withIt = get(desiredObjects(mdep({ autoscaling: auto({ behavior }) }), ctx(KEDA)), "ScaledObject");
+    const without = get(desiredObjects(mdep({ autoscaling: auto() }), ctx(KEDA)), "ScaledObject");
+    expect(withIt.metadata?.annotations?.[BEHAVIOR_ANNOTATION]).toBe('{"scaleDown":{"stabilizationWindowSeconds":60}}');
+    expect(without.metadata?.annotations?.[BEHAVIOR_ANNOTATION]).toBe("default");
+    const hpa = get(desiredObjects(mdep({ autoscaling: auto() }), ctx(NO_KEDA)), "HorizontalPodAutoscaler");
+    expect(hpa.metadata?.annotations?.[BEHAVIOR_ANNOTATION]).toBe("default");
   });
 });
 

@@ -5,6 +5,7 @@ import { child, type DesiredObject } from "../../children/child.js";
 import type { HorizontalPodAutoscaler } from "../../kube/models.js";
 import { RESOURCES } from "../../kube/resources.js";
 import type { ObjectMeta } from "../../kube/types.js";
+import { stableStringify } from "../../util/stable-json.js";
 import { childNames } from "../names.js";
 
 type Autoscaling = NonNullable<ModelDeploymentSpec["autoscaling"]>;
@@ -22,6 +23,18 @@ function rules(r: NonNullable<NonNullable<Autoscaling["behavior"]>["scaleUp"]>):
   };
 }
 
+/**
+ * On the HPA and the ScaledObject: the behavior they were given, so that removing a rule (or all of spec.autoscaling.
+ * behavior) changes something the "already applied?" check sees; server-side apply then drops what is no longer set.
+ */
+export const BEHAVIOR_ANNOTATION = "liftoff.dev/autoscaling-behavior";
+
+/** The annotation's value: the behavior as stable JSON, or "default" (Kubernetes' own). */
+export function behaviorAnnotation(a: Autoscaling): Record<string, string> {
+  const b = hpaBehavior(a);
+  return { [BEHAVIOR_ANNOTATION]: b ? stableStringify(b) : "default" };
+}
+
 /** spec.autoscaling.behavior in the HPA's shape (the same shape: passed through, field by field); undefined if unset. */
 export function hpaBehavior(a: Autoscaling): Behavior | undefined {
   const b = a.behavior;
@@ -30,6 +43,10 @@ export function hpaBehavior(a: Autoscaling): Behavior | undefined {
     ...(b.scaleUp ? { scaleUp: rules(b.scaleUp) } : {}),
     ...(b.scaleDown ? { scaleDown: rules(b.scaleDown) } : {}),
   };
+}
+
+export function withAnnotations(meta: ObjectMeta, annotations: Record<string, string>): ObjectMeta {
+  return { ...meta, annotations: { ...(meta.annotations ?? {}), ...annotations } };
 }
 
 /** The in-flight gauge a custom metrics adapter serves per pod (runtime/src/serve/metrics.ts). */
@@ -51,7 +68,7 @@ export function horizontalPodAutoscaler(
           },
         };
   const behavior = hpaBehavior(a);
-  return child(RESOURCES.HorizontalPodAutoscaler, meta, {
+  return child(RESOURCES.HorizontalPodAutoscaler, withAnnotations(meta, behaviorAnnotation(a)), {
     spec: {
       scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: childNames(name).deployment("stable") },
       // minReplicas 0 never comes here (it needs KEDA: engine.ts); an HPA's own floor is 1.

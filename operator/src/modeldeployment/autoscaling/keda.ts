@@ -5,7 +5,7 @@ import type { ScaledObject } from "../../kube/models.js";
 import { RESOURCES } from "../../kube/resources.js";
 import type { ObjectMeta } from "../../kube/types.js";
 import { childNames, type Track } from "../names.js";
-import { hpaBehavior } from "./hpa.js";
+import { behaviorAnnotation, hpaBehavior, withAnnotations } from "./hpa.js";
 import { scaleToZeroSettings } from "./settings.js";
 
 type Autoscaling = NonNullable<ModelDeploymentSpec["autoscaling"]>;
@@ -42,7 +42,7 @@ export function scaledObject(
   const names = childNames(name);
   const zero = a.minReplicas === 0;
   const behavior = hpaBehavior(a);
-  return child(RESOURCES.ScaledObject, meta, {
+  return child(RESOURCES.ScaledObject, withAnnotations(meta, behaviorAnnotation(a)), {
     spec: {
       scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: names.deployment(track) },
       pollingInterval: keda.pollingSeconds,
