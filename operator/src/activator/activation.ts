@@ -12,7 +12,7 @@ import type { Permission } from "../rbac.js";
 import type { NotReadyCause } from "./queue.js";
 import { ACTIVATOR_RESOURCES } from "./resources.js";
 
-export const FORCE_ACTIVATION = "autoscaling.keda.sh/force-activation";
+const FORCE_ACTIVATION = "autoscaling.keda.sh/force-activation";
 export const ACTIVATOR_FIELD_MANAGER = "liftoff-activator";
 
 /** The API calls an activation makes (a fake in unit tests). */

@@ -1,7 +1,7 @@
 // The errors the activator answers with itself (the runtime's own errors pass through untouched): the runtime's JSON
 // shape { error, code }, stable codes clients may branch on (docs/autoscaling.md lists them), never a stack trace.
 
-export const ACTIVATOR_ERRORS = {
+const ACTIVATOR_ERRORS = {
   /** The request names no scale-to-zero ModelDeployment (404) or names one badly (400). */
   LIFTOFF_ERR_DEPLOYMENT_NOT_FOUND: 404,
   LIFTOFF_ERR_BAD_REQUEST: 400,

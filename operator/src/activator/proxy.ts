@@ -22,7 +22,7 @@ const HOP_BY_HOP = new Set([
 /** Errors that mean the request never reached a pod's handler, so sending it again cannot do it twice. */
 const CONNECT_ERRORS = new Set(["ECONNREFUSED", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "EPIPE", "ETIMEDOUT"]);
 
-export function stripHopByHop(headers: http.IncomingHttpHeaders): OutgoingHttpHeaders {
+function stripHopByHop(headers: http.IncomingHttpHeaders): OutgoingHttpHeaders {
   const listed = new Set(
     String(headers.connection ?? "")
       .split(",")

@@ -51,7 +51,7 @@ export interface ActivatorHandle {
   close(): Promise<void>;
 }
 
-export const DEFAULT_BUFFER_LIMIT_BYTES = 10 * 1024 * 1024;
+const DEFAULT_BUFFER_LIMIT_BYTES = 10 * 1024 * 1024;
 const DEFAULT_UPSTREAM_TIMEOUT_MS = 300_000;
 
 function informerGroup<T extends EndpointSlice | ModelDeployment>(
