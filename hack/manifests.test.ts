@@ -49,11 +49,13 @@ function admits(np: Obj, port: number, labels: Record<string, string>, nsLabels:
   return (np.spec.ingress ?? []).some(
     (rule: Obj) =>
       (rule.ports ?? []).some((p: Obj) => p.port === port) &&
-      (rule.from ?? []).some(
-        (peer: Obj) =>
-          matches(peer.namespaceSelector ?? (peer.podSelector ? {} : undefined), nsLabels) &&
-          matches(peer.podSelector ?? {}, labels),
-      ),
+      // A rule without from admits every peer.
+      (rule.from === undefined ||
+        rule.from.some(
+          (peer: Obj) =>
+            matches(peer.namespaceSelector ?? (peer.podSelector ? {} : undefined), nsLabels) &&
+            matches(peer.podSelector ?? {}, labels),
+        )),
   );
 }
 
@@ -82,6 +84,8 @@ describe.skipIf(!tools)("manifests (issue #24)", () => {
       expect(admits(np, 8080, { app: "anything" }, any), what).toBe(false);
       expect(admits(np, 8080, { "liftoff.dev/dataset": "iris" }, any), what).toBe(false);
       expect(admits(np, 8080, { app: "prometheus" }, monitoring), what).toBe(true);
+      // The scale-to-zero activator takes a model's requests from anywhere, as the model's Service does.
+      expect(admits(np, 8012, { app: "anything" }, any), what).toBe(true);
     }
     const custom = helmTemplate([
       "networkPolicy.metrics.from[0].namespaceSelector.matchLabels.team=obs",
@@ -101,6 +105,7 @@ describe.skipIf(!tools)("manifests (issue #24)", () => {
     expect(crbs.map((o) => o.roleRef.name)).toEqual(["rel-liftoff-operator-cluster-scoped"]);
     const clusterScoped = some.find((o) => o.kind === "ClusterRole" && o.metadata.name === crbs[0].roleRef.name);
     expect(clusterScoped.rules.flatMap((r: Obj) => r.resources).sort()).toEqual([
+      "apiservices",
       "customresourcedefinitions",
       "nodes",
       "tokenreviews",

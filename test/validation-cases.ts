@@ -428,6 +428,49 @@ export const INVALID_CASES: InvalidCase[] = [
   },
   {
     kind: "ModelDeployment",
+    what: "scale to zero on CPU",
+    on: "create",
+    mutate: (m) => {
+      m.spec.autoscaling.minReplicas = 0;
+      m.spec.autoscaling.metric = "cpu";
+      m.spec.autoscaling.target = 70;
+    },
+    field: "spec.autoscaling",
+    message: "autoscaling.minReplicas 0 (scale to zero) needs metric concurrency",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "scaleToZero without minReplicas 0",
+    on: "create",
+    mutate: (m) => {
+      m.spec.autoscaling.scaleToZero = { idleSeconds: 60 };
+    },
+    field: "spec.autoscaling",
+    message: "autoscaling.scaleToZero applies only with minReplicas 0: set minReplicas to 0 or remove scaleToZero",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "a scaling policy with a zero period",
+    on: "create",
+    mutate: (m) => {
+      m.spec.autoscaling.behavior = { scaleUp: { policies: [{ type: "Pods", value: 4, periodSeconds: 0 }] } };
+    },
+    field: "spec.autoscaling.behavior.scaleUp.policies[0].periodSeconds",
+    message: "should be greater than or equal to 1",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "a fixed canary size with scale to zero",
+    on: "create",
+    mutate: (m) => {
+      m.spec.autoscaling.minReplicas = 0;
+      m.spec.canary = { model: { uri: "pvc://models/churn/v2/model.json" }, trafficPercent: 10, replicas: 1 };
+    },
+    field: "spec",
+    message: "canary.replicas cannot be set with autoscaling.minReplicas 0",
+  },
+  {
+    kind: "ModelDeployment",
     what: "both trainingJobRef and uri",
     on: "create",
     mutate: (m) => {

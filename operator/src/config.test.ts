@@ -33,6 +33,9 @@ const FLAGS: Array<[flag: string, env: string, value: string]> = [
   ["model-cache-hostpath", "LIFTOFF_MODEL_CACHE_HOSTPATH", "/var/cache/liftoff/models"],
   ["model-cache-gib", "LIFTOFF_MODEL_CACHE_GIB", "50"],
   ["activator-bind-address", "LIFTOFF_ACTIVATOR_BIND_ADDRESS", "10.88.0.1:8012"],
+  ["activator-advertise", "LIFTOFF_ACTIVATOR_ADVERTISE", "10.88.0.1:8012,10.88.0.2:8013"],
+  ["prometheus-url", "LIFTOFF_PROMETHEUS_URL", "http://10.88.0.1:9090/"],
+  ["keda-polling-seconds", "LIFTOFF_KEDA_POLLING_SECONDS", "5"],
 ];
 
 /** The ConfigError message parseConfig throws. */
@@ -66,6 +69,8 @@ describe("parseConfig", () => {
       logLevel: "info",
       monitoringPeriodSeconds: 60,
       modelCache: { maxBytes: 20 * 1024 ** 3 },
+      activator: { host: "0.0.0.0", port: 8012, advertise: [] },
+      autoscaling: { prometheusUrl: "http://prometheus-operated.monitoring.svc:9090", pollingSeconds: 15 },
     });
   });
 
@@ -116,20 +121,16 @@ describe("parseConfig", () => {
       },
       egressAllow: "10.20.0.0/16,minio.data.svc",
       modelCache: { hostPath: "/var/cache/liftoff/models", maxBytes: 50 * 1024 ** 3 },
-      activator: { host: "10.88.0.1", port: 8012 },
+      activator: {
+        host: "10.88.0.1",
+        port: 8012,
+        advertise: [
+          { ip: "10.88.0.1", port: 8012 },
+          { ip: "10.88.0.2", port: 8013 },
+        ],
+      },
+      autoscaling: { prometheusUrl: "http://10.88.0.1:9090", pollingSeconds: 5 },
     });
-  });
-
-  it("runs the activator in a pod by default, off outside one, and off when the address is empty", () => {
-    expect(parseConfig([], {}).activator).toBeUndefined();
-    expect(parseConfig([], { KUBERNETES_SERVICE_HOST: "10.96.0.1" }).activator).toEqual({
-      host: "0.0.0.0",
-      port: 8012,
-    });
-    expect(
-      parseConfig(["--activator-bind-address="], { KUBERNETES_SERVICE_HOST: "10.96.0.1" }).activator,
-    ).toBeUndefined();
-    expect(errorOf(["--activator-bind-address=8012"])).toBe('--activator-bind-address must be host:port, got "8012"');
   });
 
   it("checks the egress allow-list entry by entry and keeps it comma-joined", () => {
@@ -209,6 +210,9 @@ describe("parseConfig", () => {
       "--model-cache-hostpath=/srv/models",
       "--model-cache-gib=5",
       "--activator-bind-address=127.0.0.1:0",
+      "--activator-advertise=[fd00::5]:8012",
+      "--prometheus-url=https://prom.example:9091/prom",
+      "--keda-polling-seconds=30",
     ];
     expect(parseConfig(argv, env)).toEqual({
       kubeconfig: "/etc/kc",
@@ -244,8 +248,37 @@ describe("parseConfig", () => {
       },
       egressAllow: "192.168.0.0/16",
       modelCache: { hostPath: "/srv/models", maxBytes: 5 * 1024 ** 3 },
-      activator: { host: "127.0.0.1", port: 0 },
+      activator: { host: "127.0.0.1", port: 0, advertise: [{ ip: "fd00::5", port: 8012 }] },
+      autoscaling: { prometheusUrl: "https://prom.example:9091/prom", pollingSeconds: 30 },
     });
+  });
+
+  it("turns the activator off with an empty bind address, and advertises POD_IP in a pod", () => {
+    expect(parseConfig(["--activator-bind-address="], {}).activator).toBeUndefined();
+    expect(errorOf(["--activator-bind-address=", "--activator-advertise=10.0.0.1:8012"])).toBe(
+      "--activator-advertise needs --activator-bind-address",
+    );
+    expect(parseConfig([], { POD_IP: "10.244.1.7" }).activator).toEqual({
+      host: "0.0.0.0",
+      port: 8012,
+      advertise: [{ ip: "10.244.1.7", port: 8012 }],
+    });
+    expect(parseConfig(["--activator-bind-address=:9000"], { POD_IP: "fd00::7" }).activator?.advertise).toEqual([
+      { ip: "fd00::7", port: 9000 },
+    ]);
+  });
+
+  it.each([
+    ["--activator-advertise=activator.liftoff:8012", /is not ip:port/],
+    ["--activator-advertise=10.0.0.1", /is not ip:port/],
+    ["--activator-advertise=10.0.0.1:0", /is not ip:port/],
+    ["--activator-advertise=300.0.0.1:8012", /is not ip:port/],
+    ["--activator-advertise=127.0.0.1:8012", /loopback or link-local, which Endpoints refuse/],
+    ["--activator-bind-address=8012", /must be host:port or ""/],
+    ["--prometheus-url=prometheus:9090", /--prometheus-url must be an http\(s\):\/\/ URL/],
+    ["--keda-polling-seconds=0", /from 1 to 600/],
+  ])("refuses %s", (flag, message) => {
+    expect(errorOf([flag])).toMatch(message);
   });
 
   it.each([

@@ -37,11 +37,32 @@ export interface OperatorConfig {
    * shares (hostPath; outside the restricted Pod Security profile), else each pod's own emptyDir; bounded by maxBytes.
    */
   modelCache: { hostPath?: string; maxBytes: number };
+  /**
+   * The scale-to-zero activator (operator/src/activator/, docs/autoscaling.md): where it listens, and the addresses the
+   * public Service's Endpoints of a minReplicas-0 ModelDeployment point at. Undefined: off (--activator-bind-address "").
+   */
+  activator?: ActivatorConfig;
+  /** Autoscaling with KEDA: the Prometheus its trigger queries, and how often KEDA polls it for 0↔1 (docs/modeldeployment.md). */
+  autoscaling: { prometheusUrl: string; pollingSeconds: number };
   /** The result-reporting endpoint run pods post to (docs/architecture.md, "Result reporting"); off when unset. */
   report?: { host: string; port: number; certFile: string; keyFile: string; caFile: string; url: string };
-  /** The activator of scale-to-zero ModelDeployments (docs/autoscaling.md): where it listens; off when unset. */
-  activator?: { host: string; port: number };
 }
+
+/** An address the activator is reached at (an Endpoints address: an IP, never loopback). */
+export interface ActivatorAddress {
+  ip: string;
+  port: number;
+}
+
+interface ActivatorConfig {
+  host: string;
+  /** 0 picks a free port (tests); then advertise is empty unless given. */
+  port: number;
+  advertise: ActivatorAddress[];
+}
+
+export const DEFAULT_PROMETHEUS_URL = "http://prometheus-operated.monitoring.svc:9090";
+export const DEFAULT_KEDA_POLLING_SECONDS = 15;
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -125,11 +146,6 @@ const OPTIONS = {
     env: "LIFTOFF_MODEL_CACHE_GIB",
     help: "bound of the model cache, GiB (1-100000, default 20): least recently used models are removed beyond it",
   },
-  "activator-bind-address": {
-    type: "string",
-    env: "LIFTOFF_ACTIVATOR_BIND_ADDRESS",
-    help: "host:port of the activator that holds requests to scaled-to-zero ModelDeployments (default in a pod 0.0.0.0:8012, else off; empty: off; port 0 picks one)",
-  },
   "report-bind-address": {
     type: "string",
     env: "LIFTOFF_REPORT_BIND_ADDRESS",
@@ -146,6 +162,26 @@ const OPTIONS = {
     type: "string",
     env: "LIFTOFF_REPORT_CA_FILE",
     help: "PEM file of the CA pods verify the endpoint with (default: the certificate itself)",
+  },
+  "activator-bind-address": {
+    type: "string",
+    env: "LIFTOFF_ACTIVATOR_BIND_ADDRESS",
+    help: 'host:port of the scale-to-zero activator (default 0.0.0.0:8012; "" turns it off)',
+  },
+  "activator-advertise": {
+    type: "string",
+    env: "LIFTOFF_ACTIVATOR_ADVERTISE",
+    help: "comma-separated ip:port the Endpoints of scale-to-zero Services point at (default $POD_IP:<activator port>)",
+  },
+  "prometheus-url": {
+    type: "string",
+    env: "LIFTOFF_PROMETHEUS_URL",
+    help: `Prometheus KEDA's concurrency trigger queries (default ${DEFAULT_PROMETHEUS_URL})`,
+  },
+  "keda-polling-seconds": {
+    type: "string",
+    env: "LIFTOFF_KEDA_POLLING_SECONDS",
+    help: "how often KEDA checks a ScaledObject's trigger (scale from and to zero), seconds (1-600, default 15)",
   },
 } as const;
 
@@ -225,8 +261,12 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
       get("model-cache-hostpath"),
       int("model-cache-gib", get("model-cache-gib"), 20, 1, 100000),
     ),
+    autoscaling: {
+      prometheusUrl: prometheusUrl(get("prometheus-url")),
+      pollingSeconds: int("keda-polling-seconds", get("keda-polling-seconds"), DEFAULT_KEDA_POLLING_SECONDS, 1, 600),
+    },
   };
-  const activator = activatorConfig(get("activator-bind-address"), Boolean(env.KUBERNETES_SERVICE_HOST));
+  const activator = activatorConfig(get, env.POD_IP);
   if (activator) cfg.activator = activator;
   const report = reportConfig(get, env.LIFTOFF_PATH_PREFIX);
   if (report) cfg.report = report;
@@ -244,6 +284,51 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
     throw new ConfigError("--retry-period must be shorter than --renew-deadline");
   }
   return cfg;
+}
+
+function prometheusUrl(raw: string | undefined): string {
+  if (raw === undefined || raw === "") return DEFAULT_PROMETHEUS_URL;
+  if (!/^https?:\/\/[^\s/]+(\/\S*)?$/.test(raw))
+    throw new ConfigError(`--prometheus-url must be an http(s):// URL, got "${raw}"`);
+  return raw.replace(/\/$/, "");
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** One ip:port (IPv6 in brackets: [fd00::1]:8012) an Endpoints object can hold: no host names, no loopback. */
+function activatorAddress(entry: string): ActivatorAddress {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d+)$/.exec(entry);
+  const ip = m?.[1] ?? m?.[2];
+  const port = Number(m?.[3]);
+  const valid = ip !== undefined && (m?.[1] !== undefined || IPV4.test(ip)) && port >= 1 && port <= 65535;
+  if (!valid) throw new ConfigError(`--activator-advertise: "${entry}" is not ip:port (10.0.0.5:8012, [fd00::5]:8012)`);
+  // The API server refuses loopback and link-local addresses in Endpoints.
+  if (ip.startsWith("127.") || ip === "::1" || ip.startsWith("169.254.") || /^fe80:/i.test(ip))
+    throw new ConfigError(`--activator-advertise: "${entry}" is loopback or link-local, which Endpoints refuse`);
+  return { ip, port };
+}
+
+function activatorConfig(
+  get: (flag: keyof typeof OPTIONS) => string | undefined,
+  podIP: string | undefined,
+): ActivatorConfig | undefined {
+  const bind = get("activator-bind-address") ?? "0.0.0.0:8012";
+  if (bind === "") {
+    if (get("activator-advertise")) throw new ConfigError("--activator-advertise needs --activator-bind-address");
+    return undefined;
+  }
+  const m = /^(.*):(\d+)$/.exec(bind);
+  if (!m) throw new ConfigError(`--activator-bind-address must be host:port or "", got "${bind}"`);
+  const port = int("activator-bind-address", m[2], 8012, 0, 65535);
+  const raw = get("activator-advertise");
+  const entries = (raw ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  // In a pod: the pod's own IP (the chart sets POD_IP from the downward API).
+  if (entries.length === 0 && podIP && port > 0)
+    entries.push(podIP.includes(":") ? `[${podIP}]:${port}` : `${podIP}:${port}`);
+  return { host: m[1] ?? "0.0.0.0", port, advertise: entries.map(activatorAddress) };
 }
 
 function modelCacheConfig(hostPath: string | undefined, gib: number): OperatorConfig["modelCache"] {
@@ -265,15 +350,6 @@ function egressAllowConfig(raw: string | undefined): string | undefined {
     );
   }
   return entries.length > 0 ? entries.join(",") : undefined;
-}
-
-/** Like the metrics address; in a pod the activator is on unless turned off with an empty value. */
-function activatorConfig(raw: string | undefined, inPod: boolean): OperatorConfig["activator"] {
-  const bind = raw ?? (inPod ? "0.0.0.0:8012" : "");
-  if (bind === "") return undefined;
-  const m = /^(.*):(\d+)$/.exec(bind);
-  if (!m) throw new ConfigError(`--activator-bind-address must be host:port, got "${bind}"`);
-  return { host: m[1] ?? "0.0.0.0", port: int("activator-bind-address", m[2], 8012, 0, 65535) };
 }
 
 function reportConfig(

@@ -50,6 +50,9 @@ export const Reason = {
   CaptureInvalid: "CaptureInvalid",
   ProgressDeadlineExceeded: "ProgressDeadlineExceeded",
   ApplyFailed: "ApplyFailed",
+  // spec.autoscaling: the metrics API (or KEDA) the metric needs is not served; scale to zero without the activator
+  AutoscalingMetricsUnavailable: "AutoscalingMetricsUnavailable",
+  ActivatorUnavailable: "ActivatorUnavailable",
   // Vault: the pods report these in their termination message, never a value (the contract's, shared with the runtime)
   ...VaultReason,
   // the egress guard refused an http(s) source, model or baseline URL (the contract's, shared with the runtime)

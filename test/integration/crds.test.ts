@@ -59,7 +59,7 @@ describe("CustomResourceDefinitions", () => {
     expect(out).toMatch(/NAME\s+READY\s+ROWS\s+VERSION\s+AGE\n.*dataset\.liftoff\.dev\/churn\s/);
     expect(out).toMatch(/NAME\s+STATUS\s+PROGRESS\s+LOSS\s+ETA\s+AGE\n.*trainingjob\.liftoff\.dev\/churn-mlp\s/);
     expect(out).toMatch(
-      /NAME\s+READY\s+REPLICAS\s+MODEL\s+FORMAT\s+URL\s+DRIFT\s+ACCURACY\s+TOKENS\/S\s+LOOP\s+AGE\n.*modeldeployment\.liftoff\.dev\/churn\s/,
+      /NAME\s+READY\s+REPLICAS\s+SCALE\s+MODEL\s+FORMAT\s+URL\s+DRIFT\s+ACCURACY\s+TOKENS\/S\s+LOOP\s+AGE\n.*modeldeployment\.liftoff\.dev\/churn\s/,
     );
     const short = await run(["get", "dset,tj,mdep", "-n", ns.name, "-o", "name"]);
     expect(short.trim().split("\n").sort()).toEqual([

@@ -31,7 +31,7 @@ export interface ActivationApi {
 /** What the activator calls, for the operator's ClusterRole (kinds.ts). */
 export const ACTIVATOR_PERMISSIONS: readonly Permission[] = [
   { resource: ACTIVATOR_RESOURCES.EndpointSlice, verbs: ["list", "watch"] },
-  { resource: ACTIVATOR_RESOURCES.ScaledObject, verbs: ["get", "patch"] },
+  { resource: RESOURCES.ScaledObject, verbs: ["get", "patch"] },
   { resource: RESOURCES.Deployment, verbs: ["get"] },
   { resource: RESOURCES.Deployment, subresource: "scale", verbs: ["patch"] },
   { resource: RESOURCES.Pod, verbs: ["list"] },
@@ -46,7 +46,7 @@ export function kubeActivationApi(client: KubeClient): ActivationApi {
     async forceActivation(namespace, scaledObject, on) {
       try {
         await client.mergePatch(
-          ACTIVATOR_RESOURCES.ScaledObject,
+          RESOURCES.ScaledObject,
           namespace,
           scaledObject,
           { metadata: { annotations: { [FORCE_ACTIVATION]: on ? "true" : null } } },
@@ -68,7 +68,7 @@ export function kubeActivationApi(client: KubeClient): ActivationApi {
       await client.mergePatch(RESOURCES.Deployment, namespace, deployment, { spec: { replicas } }, "scale", ro);
     },
     async lastActiveTime(namespace, scaledObject) {
-      const so = await client.getOptional(ACTIVATOR_RESOURCES.ScaledObject, namespace, scaledObject, ro);
+      const so = await client.getOptional(RESOURCES.ScaledObject, namespace, scaledObject, ro);
       return so?.status?.lastActiveTime;
     },
     async notReadyCause(namespace, name, track) {

@@ -1,5 +1,5 @@
-// The API resources only the activator touches, typed with just the fields it reads (kept here so the shared resource
-// table in kube/resources.ts needs no edit for them).
+// The API resource only the activator touches, typed with just the fields it reads (kept here so the shared resource
+// table in kube/resources.ts needs no edit for it).
 import type { ResourceType } from "../kube/resources.js";
 import type { KubeObject } from "../kube/types.js";
 
@@ -13,10 +13,6 @@ export interface EndpointSlice extends KubeObject {
   ports?: { name?: string; port?: number; protocol?: string }[];
 }
 
-export interface ScaledObject extends KubeObject {
-  status?: { lastActiveTime?: string };
-}
-
 export const ACTIVATOR_RESOURCES = {
   EndpointSlice: {
     group: "discovery.k8s.io",
@@ -25,11 +21,4 @@ export const ACTIVATOR_RESOURCES = {
     plural: "endpointslices",
     namespaced: true,
   } as ResourceType<EndpointSlice>,
-  ScaledObject: {
-    group: "keda.sh",
-    version: "v1alpha1",
-    kind: "ScaledObject",
-    plural: "scaledobjects",
-    namespaced: true,
-  } as ResourceType<ScaledObject>,
 };

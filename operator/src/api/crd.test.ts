@@ -77,13 +77,14 @@ describe("ModelDeployment", () => {
     });
   });
 
-  it("prints Ready, Replicas, Model, Format, URL, Drift, Accuracy, Tokens/s, Loop and Age", () => {
+  it("prints Ready, Replicas, Scale, Model, Format, URL, Drift, Accuracy, Tokens/s, Loop and Age", () => {
     // biome-ignore lint/suspicious/noExplicitAny: walking a generated manifest
     const cols = (customResourceDefinition(ModelDeploymentKind) as any).spec.versions[0].additionalPrinterColumns;
     const shown = cols.filter((c: { priority?: number }) => !c.priority);
     expect(shown.map((c: { name: string }) => c.name)).toEqual([
       "Ready",
       "Replicas",
+      "Scale",
       "Model",
       "Format",
       "URL",
@@ -94,6 +95,7 @@ describe("ModelDeployment", () => {
       "Age",
     ]);
     expect(shown.find((c: { name: string }) => c.name === "Loop")?.jsonPath).toBe(".status.loop.stage");
+    expect(shown.find((c: { name: string }) => c.name === "Scale")?.jsonPath).toBe(".status.autoscaling.summary");
     expect(shown.find((c: { name: string }) => c.name === "Tokens/s")?.jsonPath).toBe(".status.llm.tokensPerSecond");
     // The full URI only in -o wide: MODEL shows the TrainingJob or the short digest.
     const wide = cols.filter((c: { priority?: number }) => c.priority === 1);

@@ -2,8 +2,10 @@
 // (type imports only, so nothing of client-node runs), plus the few fields Liftoff sets on kinds client-node lacks.
 import type {
   CoreV1Event,
+  V1APIService,
   V1CustomResourceDefinition,
   V1Deployment,
+  V1Endpoints,
   V1Job,
   V1LabelSelector,
   V1Lease,
@@ -18,6 +20,7 @@ import type {
   V1ServiceAccount,
   V1TokenReview,
   V2HorizontalPodAutoscaler,
+  V2HorizontalPodAutoscalerBehavior,
 } from "@kubernetes/client-node";
 import type { ObjectMeta, Wire } from "./types.js";
 
@@ -37,6 +40,8 @@ export type NetworkPolicy = Wire<V1NetworkPolicy>;
 export type Lease = Wire<V1Lease>;
 export type TokenReview = Wire<V1TokenReview>;
 export type CustomResourceDefinition = Wire<V1CustomResourceDefinition>;
+export type Endpoints = Wire<V1Endpoints>;
+export type APIService = Wire<V1APIService>;
 
 /** monitoring.coreos.com/v1 ServiceMonitor: the fields Liftoff sets (prometheus-operator's API). */
 export interface ServiceMonitor {
@@ -96,4 +101,34 @@ export interface HTTPRoute {
     }>;
   };
   status?: { parents?: Array<{ parentRef: { name: string }; conditions?: Array<{ type: string; status: string }> }> };
+}
+
+/** keda.sh/v1alpha1 ScaledObject: the fields Liftoff sets and reads (KEDA v2's API). */
+export interface ScaledObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+  spec?: {
+    scaleTargetRef: { apiVersion?: string; kind?: string; name: string };
+    pollingInterval?: number;
+    cooldownPeriod?: number;
+    minReplicaCount?: number;
+    maxReplicaCount?: number;
+    advanced?: {
+      horizontalPodAutoscalerConfig?: { name?: string; behavior?: Wire<V2HorizontalPodAutoscalerBehavior> };
+    };
+    triggers: Array<{
+      type: string;
+      name?: string;
+      metricType?: "AverageValue" | "Value" | "Utilization";
+      metadata: Record<string, string>;
+    }>;
+  };
+  status?: {
+    hpaName?: string;
+    lastActiveTime?: string;
+    originalReplicaCount?: number;
+    externalMetricNames?: string[];
+    conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>;
+  };
 }

@@ -64,6 +64,9 @@ export const RESOURCES = {
   ServiceMonitor: t<M.ServiceMonitor>("monitoring.coreos.com", "v1", "ServiceMonitor", "servicemonitors"),
   PrometheusRule: t<M.PrometheusRule>("monitoring.coreos.com", "v1", "PrometheusRule", "prometheusrules"),
   HTTPRoute: t<M.HTTPRoute>("gateway.networking.k8s.io", "v1", "HTTPRoute", "httproutes"),
+  Endpoints: t<M.Endpoints>("", "v1", "Endpoints", "endpoints"),
+  ScaledObject: t<M.ScaledObject>("keda.sh", "v1alpha1", "ScaledObject", "scaledobjects"),
+  APIService: t<M.APIService>("apiregistration.k8s.io", "v1", "APIService", "apiservices", false),
   CustomResourceDefinition: t<M.CustomResourceDefinition>(
     "apiextensions.k8s.io",
     "v1",

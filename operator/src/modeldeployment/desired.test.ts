@@ -367,7 +367,7 @@ describe("desiredObjects: resources and scheduling", () => {
 describe("desiredObjects: replicas, autoscaling and disruption budget", () => {
   it("omits Deployment replicas with autoscaling and scales on concurrency through a Pods metric", () => {
     const objects = desiredObjects(
-      mdep({ autoscaling: { minReplicas: 2, maxReplicas: 8, metric: "concurrency", target: 16 } }),
+      mdep({ autoscaling: { minReplicas: 2, maxReplicas: 8, metric: "concurrency", target: 16, windowSeconds: 30 } }),
       ctx(),
     );
     expect(get(objects, "Deployment").spec).not.toHaveProperty("replicas");
@@ -389,7 +389,10 @@ describe("desiredObjects: replicas, autoscaling and disruption budget", () => {
 
   it("scales on CPU utilisation with metric cpu", () => {
     const hpa = get(
-      desiredObjects(mdep({ autoscaling: { minReplicas: 1, maxReplicas: 3, metric: "cpu", target: 70 } }), ctx()),
+      desiredObjects(
+        mdep({ autoscaling: { minReplicas: 1, maxReplicas: 3, metric: "cpu", target: 70, windowSeconds: 30 } }),
+        ctx(),
+      ),
       "HorizontalPodAutoscaler",
     );
     expect(hpa.spec.metrics).toEqual([
@@ -402,7 +405,10 @@ describe("desiredObjects: replicas, autoscaling and disruption budget", () => {
     expect(find(desiredObjects(mdep({ replicas: 0 }), ctx()), "PodDisruptionBudget")).toBeUndefined();
     expect(
       find(
-        desiredObjects(mdep({ autoscaling: { minReplicas: 1, maxReplicas: 5, metric: "cpu", target: 50 } }), ctx()),
+        desiredObjects(
+          mdep({ autoscaling: { minReplicas: 1, maxReplicas: 5, metric: "cpu", target: 50, windowSeconds: 30 } }),
+          ctx(),
+        ),
         "PodDisruptionBudget",
       ),
     ).toBeUndefined();
@@ -412,7 +418,10 @@ describe("desiredObjects: replicas, autoscaling and disruption budget", () => {
     });
     expect(
       find(
-        desiredObjects(mdep({ autoscaling: { minReplicas: 2, maxReplicas: 5, metric: "cpu", target: 50 } }), ctx()),
+        desiredObjects(
+          mdep({ autoscaling: { minReplicas: 2, maxReplicas: 5, metric: "cpu", target: 50, windowSeconds: 30 } }),
+          ctx(),
+        ),
         "PodDisruptionBudget",
       ),
     ).toBeDefined();
@@ -461,7 +470,10 @@ describe("desiredObjects: canary", () => {
     expect(canaryReplicas(mdep({ replicas: 3, canary: canarySpec(100) }))).toBe(3);
     expect(
       canaryReplicas(
-        mdep({ autoscaling: { minReplicas: 4, maxReplicas: 8, metric: "cpu", target: 50 }, canary: canarySpec(50) }),
+        mdep({
+          autoscaling: { minReplicas: 4, maxReplicas: 8, metric: "cpu", target: 50, windowSeconds: 30 },
+          canary: canarySpec(50),
+        }),
       ),
     ).toBe(4);
     expect(canaryReplicas(mdep())).toBe(0);

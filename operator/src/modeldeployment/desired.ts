@@ -15,14 +15,18 @@ import type { ModelDeployment } from "../api/v1alpha1/index.js";
 import type { Capabilities } from "../capabilities.js";
 import { child, type DesiredObject } from "../children/child.js";
 import { egressEnv } from "../children/egress-env.js";
+import { DEFAULT_KEDA_POLLING_SECONDS, DEFAULT_PROMETHEUS_URL } from "../config.js";
 import { POD_ENV, podEnv } from "../contract/pod-env.js";
 import { SERVING_DEFAULTS } from "../contract/serving.js";
 import { type ObjectStorageSpec, storageNeedsVault, storagePodEnv } from "../contract/storage.js";
-import type { Deployment, HorizontalPodAutoscaler, Service } from "../kube/models.js";
+import type { Deployment, Service } from "../kube/models.js";
 import { RESTRICTED_CONTAINER_SECURITY, RESTRICTED_POD_SECURITY } from "../kube/pod-security.js";
 import { controllerReference, RESOURCES } from "../kube/resources.js";
 import type { ObjectMeta, OwnerReference, Wire } from "../kube/types.js";
 import { type VaultSettings, withVaultIdentity } from "../vault/pod-identity.js";
+import { ACTIVATOR_ANNOTATION } from "./autoscaling/activation.js";
+import { type AutoscalingContext, autoscalingObjects } from "./autoscaling/desired.js";
+import { chooseEngine, type EngineChoice, scalesToZero } from "./autoscaling/engine.js";
 import { captureJson, type ResolvedCapture } from "./capture.js";
 import type { ResolvedModel } from "./model-source.js";
 import {
@@ -60,6 +64,11 @@ export interface DesiredContext {
   report?: MonitoringPush | undefined;
   /** spec.capture resolved from the lineage (capture.ts): LIFTOFF_CAPTURE, the claim mounted read-write, Vault. */
   capture?: ResolvedCapture | undefined;
+  /**
+   * The operator's autoscaling flags: KEDA's Prometheus and polling, and the activator's advertised addresses
+   * (activatorAddresses undefined: the activator is off). Undefined: the defaults, activator off.
+   */
+  autoscaling?: Partial<AutoscalingContext> | undefined;
   /** Where ONNX pods and pods of s3:// models keep models by digest (the operator's --model-cache-*); undefined: a 20 GiB per-pod emptyDir. */
   modelCache?: ModelCacheSettings | undefined;
 }
@@ -124,10 +133,31 @@ export function stableReplicas(mdep: ModelDeployment): number | undefined {
   return mdep.spec.autoscaling ? undefined : (mdep.spec.replicas ?? 1);
 }
 
-/** Canary replicas: explicit, or the share of the stable count that approximates trafficPercent. */
-export function canaryReplicas(mdep: ModelDeployment): number {
+/**
+ * Which autoscaler spec.autoscaling gets here (autoscaling/engine.ts), or why none; undefined without autoscaling.
+ * The reconciler refuses the spec with the reason; desiredObjects then builds no autoscaler.
+ */
+export function autoscalingEngine(
+  mdep: ModelDeployment,
+  ctx: Pick<DesiredContext, "capabilities" | "autoscaling">,
+): EngineChoice | undefined {
+  const a = mdep.spec.autoscaling;
+  if (!a) return undefined;
+  const addresses = ctx.autoscaling?.activatorAddresses;
+  return chooseEngine(a, {
+    capabilities: ctx.capabilities,
+    activator: addresses ? { addresses: addresses.length } : undefined,
+  });
+}
+
+/**
+ * Canary replicas: explicit, or the share of the stable count that approximates trafficPercent; undefined with scale
+ * to zero, where the canary's own ScaledObject scales it on its own traffic (0 when it gets none).
+ */
+export function canaryReplicas(mdep: ModelDeployment): number | undefined {
   const c = mdep.spec.canary;
   if (!c) return 0;
+  if (scalesToZero(mdep.spec.autoscaling)) return undefined;
   if (c.replicas !== undefined) return c.replicas;
   const p = c.trafficPercent;
   if (p <= 0) return 0;
@@ -399,16 +429,19 @@ function deployment(
   });
 }
 
+/** A Service of the serving pods; without a selector (undefined) its Endpoints are the activator's (scale to zero). */
 function service(
   mdep: ModelDeployment,
   name: string,
-  selector: Record<string, string>,
+  selector: Record<string, string> | undefined,
   extra: Record<string, string> = {},
 ): DesiredObject<Service> {
-  return child(RESOURCES.Service, meta(mdep, name, extra), {
+  const m = meta(mdep, name, extra);
+  if (!selector) m.annotations = { [ACTIVATOR_ANNOTATION]: "true" };
+  return child(RESOURCES.Service, m, {
     spec: {
       type: "ClusterIP",
-      selector,
+      ...(selector ? { selector } : {}),
       ports: [
         { name: "http", port: SERVICE_PORT, targetPort: "http", protocol: "TCP" },
         // gRPC is HTTP/2 without TLS: appProtocol tells gateways and meshes to speak h2c to it.
@@ -469,15 +502,22 @@ export function desiredObjects(mdep: ModelDeployment, ctx: DesiredContext): Desi
   if (canary) out.push(deployment(mdep, ctx, "canary", canary));
 
   // The shared Service: both tracks behind it, so replica counts approximate the split; at 0 % or 100 % only one.
+  // With scale to zero it has no selector: the activator is behind it (its Endpoints), and splits per request.
   const percent = canary ? (s.canary?.trafficPercent ?? 0) : 0;
   const track: Track | undefined = !canary || percent <= 0 ? "stable" : percent >= 100 ? "canary" : undefined;
-  out.push(service(mdep, names.service, podSelector(name, track)));
+  const engine = autoscalingEngine(mdep, ctx);
+  const activated = engine !== undefined && "engine" in engine && scalesToZero(s.autoscaling);
+  out.push(service(mdep, names.service, activated ? undefined : podSelector(name, track)));
 
+  // The track Services: what the HTTPRoute weighs, and what the activator forwards to.
   const gw = s.gateway;
-  if (canary && gw && usesHTTPRoute(mdep, ctx.capabilities)) {
-    for (const t of ["stable", "canary"] as const) {
+  const httpRoute = canary && gw && usesHTTPRoute(mdep, ctx.capabilities);
+  if (httpRoute || activated) {
+    for (const t of canary ? (["stable", "canary"] as const) : (["stable"] as const)) {
       out.push(service(mdep, names.trackService(t), podSelector(name, t), { [LABEL_TRACK]: t }));
     }
+  }
+  if (canary && gw && httpRoute) {
     out.push(
       child(RESOURCES.HTTPRoute, meta(mdep, names.httpRoute), {
         spec: {
@@ -513,27 +553,14 @@ export function desiredObjects(mdep: ModelDeployment, ctx: DesiredContext): Desi
     );
   }
 
-  if (s.autoscaling) {
-    const a = s.autoscaling;
-    const metric: NonNullable<NonNullable<HorizontalPodAutoscaler["spec"]>["metrics"]>[number] =
-      a.metric === "cpu"
-        ? { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: a.target } } }
-        : {
-            type: "Pods",
-            pods: {
-              metric: { name: "liftoff_inference_requests_in_flight" },
-              target: { type: "AverageValue", averageValue: String(a.target) },
-            },
-          };
+  if (engine && "engine" in engine) {
+    const context = {
+      prometheusUrl: ctx.autoscaling?.prometheusUrl ?? DEFAULT_PROMETHEUS_URL,
+      pollingSeconds: ctx.autoscaling?.pollingSeconds ?? DEFAULT_KEDA_POLLING_SECONDS,
+      activatorAddresses: ctx.autoscaling?.activatorAddresses ?? [],
+    };
     out.push(
-      child(RESOURCES.HorizontalPodAutoscaler, meta(mdep, names.hpa), {
-        spec: {
-          scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: names.deployment("stable") },
-          minReplicas: a.minReplicas,
-          maxReplicas: a.maxReplicas,
-          metrics: [metric],
-        },
-      }),
+      ...autoscalingObjects(mdep, engine.engine, context, canary !== undefined, (n, extra) => meta(mdep, n, extra)),
     );
   }
 

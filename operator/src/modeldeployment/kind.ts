@@ -7,7 +7,13 @@ import { ownedKinds } from "./reconciler.js";
 import { setupModelDeployment } from "./setup.js";
 
 /** Every optional API present: the role grants what the operator needs on any cluster. */
-const EVERY_CAPABILITY: Required<Capabilities> = { serviceMonitor: true, gatewayAPI: true, prometheusRule: true };
+const EVERY_CAPABILITY: Required<Capabilities> = {
+  serviceMonitor: true,
+  gatewayAPI: true,
+  prometheusRule: true,
+  keda: true,
+  metricsAPIs: { resource: true, custom: true, external: true },
+};
 
 export const modelDeployment: KindRegistration = {
   resource: RESOURCES.ModelDeployment,
@@ -17,6 +23,8 @@ export const modelDeployment: KindRegistration = {
     // Serving pods (readiness, failures, monitoring scrapes), nodes (GPUs), and where models and baselines come from.
     reads(RESOURCES.Pod),
     reads(RESOURCES.Node),
+    // The metrics APIs autoscaling needs (metrics.k8s.io, custom and external metrics), followed as they come and go.
+    reads(RESOURCES.APIService),
     reads(RESOURCES.TrainingJob),
     reads(RESOURCES.DataSet),
     // The closed loop (spec.retrain) creates each loop's DataSet and TrainingJob and deletes older loops' ones.

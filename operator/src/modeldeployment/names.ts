@@ -17,6 +17,12 @@ export const childNames = (name: string) => ({
   trackService: (track: Track) => (track === "stable" ? `${name}-predictor` : `${name}-canary`),
   pdb: name,
   hpa: name,
+  /** KEDA's ScaledObject of a track: named like its Deployment, so KEDA's HPA is keda-hpa-<deployment>. */
+  scaledObject: (track: Track) => (track === "stable" ? `${name}-predictor` : `${name}-canary`),
+  /** The HPA KEDA makes for a ScaledObject (KEDA's naming: keda-hpa-<scaledobject>). */
+  kedaHpa: (track: Track) => `keda-hpa-${track === "stable" ? `${name}-predictor` : `${name}-canary`}`,
+  /** The public Service's v1 Endpoints while the activator fronts it (minReplicas 0): the Service's name. */
+  activatorEndpoints: name,
   networkPolicy: name,
   serviceMonitor: name,
   httpRoute: name,

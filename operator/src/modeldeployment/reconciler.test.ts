@@ -9,7 +9,13 @@ import { KubeApiError } from "../kube/request.js";
 import { RESOURCES, type ResourceType } from "../kube/resources.js";
 import type { KubeObject } from "../kube/types.js";
 import { Reason, stalled } from "../reasons.js";
-import { awaitedEvent, ModelDeploymentReconciler, ownedKinds, SETTLE_LIMIT_MS } from "./reconciler.js";
+import {
+  awaitedEvent,
+  ModelDeploymentReconciler,
+  type ModelDeploymentReconcilerOptions,
+  ownedKinds,
+  SETTLE_LIMIT_MS,
+} from "./reconciler.js";
 
 const log = pino({ level: "silent" });
 const KEY = "ml/churn";
@@ -34,12 +40,17 @@ interface Call {
 }
 
 /** A reconciler over fake caches and a fake API client that records every write and answers like a server. */
-function harness(m: ModelDeployment, refuse?: (r: ResourceType, obj: KubeObject) => KubeApiError | undefined) {
+function harness(
+  m: ModelDeployment,
+  refuse?: (r: ResourceType, obj: KubeObject) => KubeApiError | undefined,
+  extra: Partial<Pick<ModelDeploymentReconcilerOptions, "capabilities" | "autoscaling">> = {},
+) {
+  const caps = extra.capabilities ?? NO_CAPS;
   let clock = 0;
   let rv = 100;
   const calls: Call[] = [];
   const mdeps = new FakeCache(RESOURCES.ModelDeployment, [m]);
-  const owned = ownedKinds(NO_CAPS).map((r) => new FakeCache(r));
+  const owned = ownedKinds(caps).map((r) => new FakeCache(r));
   const cacheOf = (r: ResourceType) => owned.find((c) => c.resource === r) as FakeCache | undefined;
   const client = {
     apply: vi.fn(async (r: ResourceType, obj: KubeObject, subresource?: string) => {
@@ -71,7 +82,8 @@ function harness(m: ModelDeployment, refuse?: (r: ResourceType, obj: KubeObject)
     },
     events: events as unknown as EventRecorder,
     runtimeImage: "registry.local/liftoff-runtime:1",
-    capabilities: NO_CAPS,
+    capabilities: caps,
+    ...(extra.autoscaling ? { autoscaling: extra.autoscaling } : {}),
     now: () => "2026-01-01T00:00:00Z",
     clockMs: () => clock,
   });
@@ -107,6 +119,13 @@ function harness(m: ModelDeployment, refuse?: (r: ResourceType, obj: KubeObject)
   };
 }
 
+const SCALE_TO_ZERO = { minReplicas: 0, maxReplicas: 4, metric: "concurrency", target: 5, windowSeconds: 30 } as const;
+/** A ModelDeployment with autoscaling minReplicas 0 (and no replicas: the two exclude each other). */
+function scaledToZero(): ModelDeployment {
+  const m = mdep({ autoscaling: SCALE_TO_ZERO });
+  delete m.spec.replicas;
+  return m;
+}
 const ready = { observedGeneration: 1, replicas: 1, readyReplicas: 1, availableReplicas: 1, updatedReplicas: 1 };
 const readyCondition = (c: Call | undefined) =>
   (c?.body?.status as ModelDeploymentStatus | undefined)?.conditions?.find((x) => x.type === "Ready");
@@ -163,6 +182,60 @@ describe("ModelDeploymentReconciler", () => {
     const h = harness(m);
     await h.reconcile();
     expect(summary(h.writes())).toEqual(expected);
+  });
+
+  it("stalls with AutoscalingMetricsUnavailable when nothing serves metric concurrency, naming what to install", async () => {
+    const none = { resource: false, custom: false, external: false };
+    const h = harness(scaledToZero(), undefined, {
+      capabilities: { ...NO_CAPS, keda: false, metricsAPIs: none },
+    });
+    await h.reconcile();
+    const writes = h.writes();
+    expect(summary(writes)).toEqual(["apply ModelDeployment churn/status"]);
+    expect(readyCondition(writes[0])).toMatchObject({
+      status: "False",
+      reason: Reason.AutoscalingMetricsUnavailable,
+      message: expect.stringContaining("autoscaling.minReplicas 0 needs KEDA"),
+    });
+    const conds = (writes[0]?.body?.status as ModelDeploymentStatus | undefined)?.conditions ?? [];
+    expect(conds.find((c) => c.type === "Stalled")).toMatchObject({ status: "True" });
+  });
+
+  it("scales to zero with KEDA and the activator: ScaledObject, Endpoints, selector-less Service; then writes nothing", async () => {
+    const h = harness(scaledToZero(), undefined, {
+      capabilities: { ...NO_CAPS, keda: true },
+      autoscaling: {
+        prometheusUrl: "http://prom:9090",
+        pollingSeconds: 5,
+        activatorAddresses: () => [{ ip: "10.0.0.9", port: 8012 }],
+      },
+    });
+    await h.reconcile();
+    const applied = h.writes();
+    expect(summary(applied)).toEqual(
+      expect.arrayContaining([
+        "apply Service churn",
+        "apply Service churn-predictor",
+        "apply ScaledObject churn-predictor",
+        "apply Endpoints churn",
+      ]),
+    );
+    // KEDA scaled it to zero: the Deployment shows 0 of 0.
+    h.echo(applied, { observedGeneration: 1, replicas: 0 });
+    const deployments = h.cacheOf(RESOURCES.Deployment);
+    const dep = deployments?.get("ml/churn-predictor");
+    deployments?.set({ ...dep, spec: { ...dep?.spec, replicas: 0 } });
+    await h.reconcile();
+    const status = h.writes();
+    expect(summary(status)).toEqual(["apply ModelDeployment churn/status"]);
+    expect(readyCondition(status[0])).toMatchObject({ status: "True", reason: Reason.ScaledToZero });
+    expect((status[0]?.body?.status as ModelDeploymentStatus | undefined)?.autoscaling).toMatchObject({
+      engine: "keda",
+      summary: "0/0 idle",
+    });
+    h.storeStatus(status[0]);
+    expect(await h.reconcile()).toBeUndefined();
+    expect(h.writes()).toEqual([]);
   });
 
   it("writes nothing when children match the cache and status is current", async () => {

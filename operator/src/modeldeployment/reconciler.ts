@@ -2,8 +2,9 @@
 // state (deleting those no longer wanted), observe the status they show, and write it only when it changed.
 import type { Logger } from "pino";
 import type { DataSet, ModelDeployment, ModelDeploymentStatus, TrainingJob } from "../api/v1alpha1/index.js";
-import type { Capabilities } from "../capabilities.js";
+import type { Capabilities, MetricsAPIs } from "../capabilities.js";
 import type { DesiredObject } from "../children/child.js";
+import type { ActivatorAddress } from "../config.js";
 import { storageNeedsVault } from "../contract/storage.js";
 import { type Condition, findCondition, setCondition } from "../controller/conditions.js";
 import type { ReconcileContext, ReconcileResult, Reconciler } from "../controller/controller.js";
@@ -11,15 +12,23 @@ import type { EventRecorder } from "../controller/events.js";
 import type { ObjectCache } from "../controller/informer.js";
 import { applyIfDiffers, refusedChild } from "../kube/apply.js";
 import type { KubeClient } from "../kube/client.js";
-import type { Deployment, Node, Pod } from "../kube/models.js";
+import type { Deployment, HorizontalPodAutoscaler, Node, Pod, ScaledObject } from "../kube/models.js";
 import { parseQuantity } from "../kube/quantity.js";
 import { apiVersionOf, RESOURCES, type ResourceType } from "../kube/resources.js";
 import { type KubeObject, keyOf } from "../kube/types.js";
 import { ConditionType, Reason, ReconcileFailure, stalled } from "../reasons.js";
 import { stableStringify } from "../util/stable-json.js";
 import type { VaultSettings } from "../vault/pod-identity.js";
+import { withAutoscaling } from "./autoscaling/status.js";
 import { type ResolvedCapture, resolveCapture } from "./capture.js";
-import { desiredObjects, type ModelCacheSettings, servingVaultRole, usesHTTPRoute } from "./desired.js";
+import {
+  autoscalingEngine,
+  type DesiredContext,
+  desiredObjects,
+  type ModelCacheSettings,
+  servingVaultRole,
+  usesHTTPRoute,
+} from "./desired.js";
 import { withGpuFallback } from "./gpu-status.js";
 import { withLlmThroughput } from "./llm-status.js";
 import { effectiveModelDeployment } from "./loop/effective.js";
@@ -61,6 +70,17 @@ export interface ModelDeploymentReconcilerOptions {
   report?: MonitoringPush;
   /** The closed loop (spec.retrain): the monitoring period, per-track figures, the judge, metrics. */
   loop?: Pick<LoopRunnerOptions, "periodSeconds" | "figures" | "judge" | "metrics">;
+  /**
+   * The operator's autoscaling flags (--prometheus-url, --keda-polling-seconds) and the activator's advertised
+   * addresses (undefined: the activator is off). Undefined: the defaults, activator off.
+   */
+  autoscaling?: {
+    prometheusUrl: string;
+    pollingSeconds: number;
+    activatorAddresses: () => readonly ActivatorAddress[] | undefined;
+  };
+  /** The metrics APIs as their APIServices show now (setup.ts follows them); default: capabilities at start. */
+  metricsAPIs?: () => MetricsAPIs | undefined;
   now?: () => string;
   /** Milliseconds clock for the settle limit and the loop's timers (tests move it). */
   clockMs?: () => number;
@@ -89,6 +109,8 @@ const FAILURE_REASONS = new Set<string>([
   Reason.VaultSealed,
   Reason.VaultPermissionDenied,
   Reason.SecretNotFound,
+  Reason.AutoscalingMetricsUnavailable,
+  Reason.ActivatorUnavailable,
 ]);
 
 /** The monitoring period the loop counts Drifted in when the operator does not say (its --monitoring-period default). */
@@ -108,11 +130,14 @@ const OWNED_KINDS: ResourceType[] = [
   RESOURCES.PodDisruptionBudget,
   RESOURCES.HorizontalPodAutoscaler,
   RESOURCES.NetworkPolicy,
+  // The public Service's Endpoints at the activator (scale to zero).
+  RESOURCES.Endpoints,
 ];
 
 export function ownedKinds(caps: Capabilities): ResourceType[] {
   return [
     ...OWNED_KINDS,
+    ...(caps.keda ? [RESOURCES.ScaledObject] : []),
     ...(caps.serviceMonitor ? [RESOURCES.ServiceMonitor] : []),
     ...(caps.gatewayAPI ? [RESOURCES.HTTPRoute] : []),
     ...(caps.prometheusRule ? [RESOURCES.PrometheusRule] : []),
@@ -208,6 +233,24 @@ export class ModelDeploymentReconciler implements Reconciler {
       ...(o.loop?.metrics ? { metrics: o.loop.metrics } : {}),
       clockMs: this.clockMs,
     });
+  }
+
+  /** The capabilities detected at start, with the metrics APIs as they are now. */
+  private capabilities(): Capabilities {
+    const live = this.o.metricsAPIs?.();
+    return live ? { ...this.o.capabilities, metricsAPIs: live } : this.o.capabilities;
+  }
+
+  /** DesiredContext.autoscaling from the operator's flags. */
+  private autoscalingContext(): DesiredContext["autoscaling"] {
+    const a = this.o.autoscaling;
+    if (!a) return undefined;
+    const addresses = a.activatorAddresses();
+    return {
+      prometheusUrl: a.prometheusUrl,
+      pollingSeconds: a.pollingSeconds,
+      ...(addresses ? { activatorAddresses: addresses } : {}),
+    };
   }
 
   /** The cache of an owned resource, typed as that resource's objects. */
@@ -321,6 +364,11 @@ export class ModelDeploymentReconciler implements Reconciler {
         );
       }
     }
+    const engine = autoscalingEngine(mdep, {
+      capabilities: this.capabilities(),
+      autoscaling: this.autoscalingContext(),
+    });
+    if (engine && "reason" in engine) throw stalled(engine.reason, engine.message);
     const capture = resolveCapture(mdep, this.trainingJob(ns), this.dataSet(ns));
     if (capture?.needsVault && !this.o.vault) {
       throw stalled(
@@ -352,7 +400,8 @@ export class ModelDeploymentReconciler implements Reconciler {
       runtimeImage: this.o.runtimeImage,
       stable: models.stable,
       canary: models.canary,
-      capabilities: this.o.capabilities,
+      capabilities: this.capabilities(),
+      autoscaling: this.autoscalingContext(),
       vault: this.o.vault,
       baseline: baseline && "uri" in baseline ? baseline : undefined,
       egressAllow: this.o.egressAllow,
@@ -424,8 +473,29 @@ export class ModelDeploymentReconciler implements Reconciler {
       },
       this.now,
     );
-    const status = withLlmThroughput(withGpuFallback(monitored, mdep, observation, this.now), mdep, observation);
+    const withLlm = withLlmThroughput(withGpuFallback(monitored, mdep, observation, this.now), mdep, observation);
+    const status = failure ? withLlm : withAutoscaling(withLlm, mdep, this.autoscaler(mdep, live, stable), this.now);
     return { status, deployments: [stable, canary] };
+  }
+
+  /** What the stable track's autoscaler shows: the HPA that drives it (KEDA's or ours) and the ScaledObject. */
+  private autoscaler(mdep: ModelDeployment, live: ReadonlyMap<string, KubeObject>, stable: Deployment | undefined) {
+    const choice = autoscalingEngine(mdep, {
+      capabilities: this.capabilities(),
+      autoscaling: this.autoscalingContext(),
+    });
+    if (!choice || !("engine" in choice)) return undefined;
+    const { namespace = "", name = "" } = mdep.metadata ?? {};
+    const names = childNames(name);
+    const read = <T extends KubeObject>(r: ResourceType<T>, n: string): T | undefined =>
+      (live.get(`${r.plural}/${namespace}/${n}`) as T | undefined) ?? this.ownedCache(r)?.get(`${namespace}/${n}`);
+    const keda = choice.engine === "keda";
+    return {
+      engine: choice.engine,
+      hpa: read<HorizontalPodAutoscaler>(RESOURCES.HorizontalPodAutoscaler, keda ? names.kedaHpa("stable") : names.hpa),
+      scaledObject: keda ? read<ScaledObject>(RESOURCES.ScaledObject, names.scaledObject("stable")) : undefined,
+      deployment: stable,
+    };
   }
 
   /**

@@ -69,6 +69,8 @@ const gpuNode = (gpus: string, heartbeat: string): Node => ({
   },
 });
 
+const AUTO = { minReplicas: 1, maxReplicas: 4, metric: "concurrency", target: 10, windowSeconds: 30 } as const;
+
 async function drain(f: ReturnType<typeof fakeManager>): Promise<string[]> {
   const keys: string[] = [];
   const q = f.queue();
@@ -199,5 +201,40 @@ describe("setupModelDeployment", () => {
     expect(f.queued()).toBe(0);
     nodes.set(gpuNode("1", "2026-01-01T00:00:20Z"));
     expect(await drain(f)).toEqual(["ml/gpu"]);
+  });
+
+  it("requeues the ModelDeployment behind KEDA's HPA, which its ScaledObject controls, by the labels KEDA copies", async () => {
+    const f = await withModelDeployments([mdep("churn", { autoscaling: AUTO })]);
+    f.cache(RESOURCES.HorizontalPodAutoscaler).set({
+      metadata: {
+        name: "keda-hpa-churn-predictor",
+        namespace: "ml",
+        labels: { "liftoff.dev/modeldeployment": "churn", "app.kubernetes.io/managed-by": "liftoff" },
+        ownerReferences: [
+          {
+            apiVersion: "keda.sh/v1alpha1",
+            kind: "ScaledObject",
+            name: "churn-predictor",
+            uid: "so",
+            controller: true,
+          },
+        ],
+      },
+    });
+    expect(await drain(f)).toEqual(["ml/churn"]);
+    // An HPA someone else controls, with the label but not KEDA's: nothing.
+    f.cache(RESOURCES.HorizontalPodAutoscaler).set({
+      metadata: { name: "other", namespace: "ml", labels: { "liftoff.dev/modeldeployment": "churn" } },
+    });
+    expect(f.queued()).toBe(0);
+  });
+
+  it("requeues the autoscaled ModelDeployments when a metrics API's APIService changes, and no others", async () => {
+    const f = await withModelDeployments([mdep("scaled", { autoscaling: AUTO }), mdep("fixed")]);
+    const services = f.cache(RESOURCES.APIService);
+    services.set({ metadata: { name: "v1beta1.metrics.k8s.io" } });
+    expect(await drain(f)).toEqual(["ml/scaled"]);
+    services.set({ metadata: { name: "v1.apps" } });
+    expect(f.queued()).toBe(0);
   });
 });

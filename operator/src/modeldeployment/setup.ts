@@ -1,10 +1,11 @@
 // ModelDeployment's SetupWithManager: the caches it reads, its controller, and which changes requeue which keys.
 import type { DataSet, ModelDeployment, TrainingJob } from "../api/v1alpha1/index.js";
+import { METRICS_API_SERVICES, metricsAPIsOf } from "../capabilities.js";
 import { MANAGED_BY } from "../children/labels.js";
 import type { Controller } from "../controller/controller.js";
 import type { ObjectCache } from "../controller/informer.js";
 import { nodeSchedulingChanged } from "../controller/predicates.js";
-import type { Pod } from "../kube/models.js";
+import type { APIService, HorizontalPodAutoscaler, Pod } from "../kube/models.js";
 import { RESOURCES } from "../kube/resources.js";
 import { keyOf } from "../kube/types.js";
 import type { Manager } from "../manager.js";
@@ -47,6 +48,27 @@ function requestingGPUs(mdeps: ObjectCache<ModelDeployment>): string[] {
     .map(keyOf);
 }
 
+/**
+ * The ModelDeployment of the HPA KEDA made for one of its ScaledObjects: KEDA copies the ScaledObject's labels onto
+ * it (so it is in the managed-by cache), but its controller is the ScaledObject, not the ModelDeployment.
+ */
+function kedaHpaOwnerKey(hpa: HorizontalPodAutoscaler): string[] {
+  const m = hpa.metadata;
+  const byKeda = m?.ownerReferences?.some((r) => r.controller && r.kind === "ScaledObject");
+  const name = m?.labels?.[LABEL_MDEP];
+  return byKeda && name && m?.namespace ? [`${m.namespace}/${name}`] : [];
+}
+
+/** A metrics API's APIService changes what autoscaling can use: every ModelDeployment with autoscaling rechecks. */
+function autoscaled(mdeps: ObjectCache<ModelDeployment>, svc: APIService): string[] {
+  const names: readonly string[] = Object.values(METRICS_API_SERVICES);
+  if (!names.includes(svc.metadata?.name ?? "")) return [];
+  return mdeps
+    .list()
+    .filter((m) => m.spec.autoscaling)
+    .map(keyOf);
+}
+
 /** ModelDeployments whose drift baseline is this DataSet's statistics. */
 function referencingDataSet(mdeps: ObjectCache<ModelDeployment>, ds: DataSet): string[] {
   return mdeps
@@ -68,6 +90,10 @@ export function setupModelDeployment(mgr: Manager): Controller {
   const dataSets = mgr.cache(RESOURCES.DataSet);
   const managed = selectorString(MANAGED_BY);
   const owned = ownedKinds(mgr.capabilities).map((r) => mgr.cache(r, { labelSelector: managed }));
+  const hpas = mgr.cache(RESOURCES.HorizontalPodAutoscaler, { labelSelector: managed });
+  // Metrics APIs come and go (metrics-server starting after the operator): followed, not only detected at start.
+  const apiServices = mgr.cache(RESOURCES.APIService);
+  const activator = mgr.config.activator;
   // Drift and feedback counts the serving pods push to the report endpoint, merged every period; a changed merge
   // requeues the key.
   let enqueue: (key: string) => void = () => undefined;
@@ -95,6 +121,15 @@ export function setupModelDeployment(mgr: Manager): Controller {
     ...(mgr.config.vault ? { vault: mgr.config.vault } : {}),
     ...(mgr.config.egressAllow ? { egressAllow: mgr.config.egressAllow } : {}),
     modelCache: mgr.config.modelCache,
+    ...(mgr.config.autoscaling
+      ? {
+          autoscaling: {
+            ...mgr.config.autoscaling,
+            activatorAddresses: () => activator?.advertise,
+          },
+        }
+      : {}),
+    metricsAPIs: () => (apiServices.list().length > 0 ? metricsAPIsOf(apiServices.list()) : undefined),
     loop: {
       periodSeconds: mgr.config.monitoringPeriodSeconds,
       figures: (key, track) => snapshots.getTrack(key, track),
@@ -107,6 +142,8 @@ export function setupModelDeployment(mgr: Manager): Controller {
   return controller
     .owns(owned)
     .watches(pods, podOwnerKey)
+    .watches(hpas, kedaHpaOwnerKey)
+    .watches(apiServices, (svc) => autoscaled(modelDeployments, svc))
     .watches(trainingJobs, (tj) => [...referencingTrainingJob(modelDeployments, tj), ...loopOwner(tj)])
     .watches(dataSets, (ds) => [...referencingDataSet(modelDeployments, ds), ...loopOwner(ds)])
     .watches(nodes, () => requestingGPUs(modelDeployments), nodeSchedulingChanged);

@@ -195,7 +195,7 @@ describe("computeStatus: Ready", () => {
   });
 
   it("takes the desired count from the Deployment when an HPA owns it", () => {
-    const m = mdep({ autoscaling: { minReplicas: 1, maxReplicas: 5, metric: "cpu", target: 60 } });
+    const m = mdep({ autoscaling: { minReplicas: 1, maxReplicas: 5, metric: "cpu", target: 60, windowSeconds: 30 } });
     delete m.spec.replicas;
     const s = computeStatus(m, observe({ stable: deployment("churn-predictor", 4) }), at(T0));
     expect(cond(s, "Ready")).toMatchObject({ status: "True", message: "4/4 replicas available" });

@@ -9,6 +9,7 @@ import { VAULT_REASONS } from "../contract/vault-reasons.js";
 import { applyConditions, type Condition, type ConditionInput } from "../controller/conditions.js";
 import type { KubeObject } from "../kube/types.js";
 import { ConditionType, Reason, type ReconcileFailure } from "../reasons.js";
+import { scalesToZero } from "./autoscaling/engine.js";
 import { canaryReplicas, stableReplicas } from "./desired.js";
 import type { ResolvedModel } from "./model-source.js";
 import { childNames, podSelector, SERVICE_PORT, selectorString } from "./names.js";
@@ -195,7 +196,9 @@ export function computeStatus(
     const n = stable.desired;
     const message =
       n === 0
-        ? "scaled to zero replicas"
+        ? scalesToZero(mdep.spec.autoscaling)
+          ? "no pods; the activator holds the first request until one is Ready"
+          : "scaled to zero replicas"
         : `${stable.available}/${n} replicas available${observed.canaryModel ? `, canary ${canary.available}/${canary.desired} with ${mdep.spec.canary?.trafficPercent}% of traffic` : ""}`;
     conditions.push({
       type: ConditionType.Ready,

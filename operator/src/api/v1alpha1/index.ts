@@ -100,6 +100,13 @@ export const ModelDeploymentKind: KindDefinition<ModelDeployment> = {
       description: "Serving pods that are ready.",
     },
     {
+      name: "Scale",
+      type: "string",
+      jsonPath: ".status.autoscaling.summary",
+      description:
+        "Autoscaling: current/desired replicas and the metric against its target (2/3 conc 7.5/10, 0/0 idle).",
+    },
+    {
       name: "Model",
       type: "string",
       jsonPath: ".status.model.summary",

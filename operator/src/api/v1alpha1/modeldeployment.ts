@@ -357,12 +357,86 @@ const ModelSource = Obj(
   },
 );
 
+/** One direction of the HorizontalPodAutoscaler's behavior (autoscaling/v2 HPAScalingRules), passed through. */
+const ScalingRules = (direction: "up" | "down") =>
+  Obj(
+    {
+      stabilizationWindowSeconds: Type.Optional(
+        Type.Integer({
+          description: `Seconds of past recommendations the HPA considers before scaling ${direction} (the highest for down, the lowest for up). Kubernetes' default: ${direction === "down" ? "300" : "0"}.`,
+          minimum: 0,
+          maximum: 3600,
+        }),
+      ),
+      selectPolicy: Type.Optional(
+        StringEnum(["Max", "Min", "Disabled"] as const, {
+          description: `Which policy applies when several do: Max (the largest change), Min, or Disabled (never scale ${direction}).`,
+        }),
+      ),
+      policies: Type.Optional(
+        Type.Array(
+          Obj(
+            {
+              type: StringEnum(["Pods", "Percent"] as const, {
+                description: "Pods: a number of pods; Percent: a percentage of the current replicas.",
+              }),
+              value: Type.Integer({ description: "How many pods, or what percent, per period.", minimum: 1 }),
+              periodSeconds: Type.Integer({
+                description: "The window the value applies over, in seconds.",
+                minimum: 1,
+                maximum: 1800,
+              }),
+            },
+            { description: `At most value pods (or percent) scaled ${direction} per periodSeconds.` },
+          ),
+          { description: `How fast the replica count may go ${direction}.`, maxItems: 10 },
+        ),
+      ),
+    },
+    { description: `Scaling ${direction}: the HPA's own HPAScalingRules.` },
+  );
+
+/** scaleToZero's defaults: the operator applies them when minReplicas is 0 and scaleToZero is omitted. */
+export const SCALE_TO_ZERO_DEFAULTS = { idleSeconds: 300, activationTimeoutSeconds: 60, queueLimit: 100 } as const;
+
+const ScaleToZero = Obj(
+  {
+    idleSeconds: Type.Integer({
+      description:
+        "Scale to zero after this many seconds without a request in the window (KEDA's cooldownPeriod after the last active poll).",
+      minimum: 1,
+      maximum: 86400,
+      default: SCALE_TO_ZERO_DEFAULTS.idleSeconds,
+    }),
+    activationTimeoutSeconds: Type.Integer({
+      description:
+        "How long the activator holds a request while a pod starts; then it answers 503 with Retry-After and why.",
+      minimum: 1,
+      maximum: 600,
+      default: SCALE_TO_ZERO_DEFAULTS.activationTimeoutSeconds,
+    }),
+    queueLimit: Type.Integer({
+      description: "Requests the activator holds for this ModelDeployment while activating; more get 503 at once.",
+      minimum: 1,
+      maximum: 10000,
+      default: SCALE_TO_ZERO_DEFAULTS.queueLimit,
+    }),
+  },
+  { description: "Scale to zero (only with minReplicas 0): when to go to zero, and how requests wait for a pod." },
+);
+
 const Autoscaling = Obj(
   {
-    minReplicas: Type.Integer({ description: "Fewest replicas.", minimum: 1, maximum: 1000, default: 1 }),
+    minReplicas: Type.Integer({
+      description:
+        "Fewest replicas. 0 scales to zero when idle (needs metric concurrency and KEDA; the operator's activator holds the first request).",
+      minimum: 0,
+      maximum: 1000,
+      default: 1,
+    }),
     maxReplicas: Type.Integer({ description: "Most replicas.", minimum: 1, maximum: 1000 }),
     metric: StringEnum(["concurrency", "cpu"] as const, {
-      description: "What drives scaling: in-flight requests per pod, or CPU utilisation.",
+      description: "What drives scaling: requests in flight per pod (averaged over windowSeconds), or CPU utilisation.",
       default: "concurrency",
     }),
     target: Type.Integer({
@@ -371,9 +445,27 @@ const Autoscaling = Obj(
       maximum: 1000,
       default: 10,
     }),
+    windowSeconds: Type.Integer({
+      description:
+        "How long concurrency is averaged over, in seconds (the KEDA query's rate window; metric concurrency).",
+      minimum: 5,
+      maximum: 600,
+      default: 30,
+    }),
+    behavior: Type.Optional(
+      Obj(
+        { scaleUp: Type.Optional(ScalingRules("up")), scaleDown: Type.Optional(ScalingRules("down")) },
+        {
+          description:
+            "How fast the HorizontalPodAutoscaler scales (autoscaling/v2 behavior, passed through): stabilisation windows and policies.",
+        },
+      ),
+    ),
+    scaleToZero: Type.Optional(ScaleToZero),
   },
   {
-    description: "Scale replicas with load through a HorizontalPodAutoscaler.",
+    description:
+      "Scale replicas with load: KEDA's ScaledObject (metric concurrency, when KEDA is installed) or a HorizontalPodAutoscaler.",
     rules: [
       {
         rule: "self.minReplicas <= self.maxReplicas",
@@ -382,6 +474,15 @@ const Autoscaling = Obj(
       {
         rule: "self.metric != 'cpu' || self.target <= 100",
         message: "autoscaling.target is a CPU percentage with metric cpu: use 1 to 100",
+      },
+      {
+        rule: "self.minReplicas > 0 || self.metric == 'concurrency'",
+        message:
+          "autoscaling.minReplicas 0 (scale to zero) needs metric concurrency: CPU use cannot wake a model with no pods",
+      },
+      {
+        rule: "!has(self.scaleToZero) || self.minReplicas == 0",
+        message: "autoscaling.scaleToZero applies only with minReplicas 0: set minReplicas to 0 or remove scaleToZero",
       },
     ],
   },
@@ -745,6 +846,11 @@ export const ModelDeploymentSpec = Obj(
           "set either replicas or autoscaling, not both: with autoscaling the HorizontalPodAutoscaler owns the replica count",
       },
       {
+        rule: "!has(self.autoscaling) || self.autoscaling.minReplicas > 0 || !has(self.canary) || !has(self.canary.replicas)",
+        message:
+          "canary.replicas cannot be set with autoscaling.minReplicas 0: the canary scales with its own traffic, to zero too",
+      },
+      {
         // CEL cannot compare the two model objects (distinct schema types), so compare what identifies a model.
         rule:
           "!has(self.canary) || !has(self.canary.model) || " +
@@ -769,6 +875,40 @@ export const ModelDeploymentSpec = Obj(
       },
     ],
   },
+);
+
+/** What the autoscaler of the stable track shows (docs/modeldeployment.md, "Autoscaling"). */
+const AutoscalingStatus = Obj(
+  {
+    engine: StringEnum(["keda", "hpa"] as const, {
+      description: "keda: a KEDA ScaledObject (its HPA keda-hpa-<name>-predictor); hpa: the operator's own HPA.",
+    }),
+    currentReplicas: Type.Integer({ description: "Replicas the autoscaler last saw.", minimum: 0 }),
+    desiredReplicas: Type.Integer({ description: "Replicas the autoscaler asks for.", minimum: 0 }),
+    metric: StringEnum(["concurrency", "cpu"] as const, { description: "The metric that drives scaling." }),
+    current: Type.Optional(
+      Type.String({
+        description: "The metric's current value per pod (requests in flight, or CPU percent), as the HPA reads it.",
+        maxLength: 32,
+      }),
+    ),
+    target: Type.Integer({ description: "The target per pod (spec.autoscaling.target).", minimum: 0 }),
+    summary: Type.String({
+      description:
+        "What the SCALE column shows: current/desired replicas and the metric against its target (2/3 conc 7.5/10), or 0/0 idle.",
+      maxLength: 64,
+    }),
+    lastScaleTime: Type.Optional(
+      Type.String({ description: "When the autoscaler last changed the replica count.", format: "date-time" }),
+    ),
+    activeSince: Type.Optional(
+      Type.String({
+        description: "Scale to zero: since when the ScaledObject has been active (a request in the window).",
+        format: "date-time",
+      }),
+    ),
+  },
+  { description: "The stable track's autoscaler: replicas and the metric it scales on." },
 );
 
 /** A gguf model's throughput, from the last minute of tokens its stable pods push (docs/monitoring.md). */
@@ -831,6 +971,7 @@ export const ModelDeploymentStatus = Obj(
         { description: "State of the canary." },
       ),
     ),
+    autoscaling: Type.Optional(AutoscalingStatus),
     monitoring: Type.Optional(MonitoringStatus),
     llm: Type.Optional(LlmStatus),
     loop: Type.Optional(LoopStatus),
