@@ -19,14 +19,16 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function mdep(name: string, autoscaling?: Record<string, unknown>, canary?: number): ModelDeployment {
+const S2Z = { minReplicas: 0, maxReplicas: 3 };
+
+function mdep(name: string, autoscaling: Record<string, unknown> = S2Z, canary?: number): ModelDeployment {
   return {
     apiVersion: "liftoff.dev/v1alpha1",
     kind: "ModelDeployment",
     metadata: { name, namespace: "team" },
     spec: {
       model: { uri: "s3://m/model.onnx" },
-      ...(autoscaling ? { autoscaling } : {}),
+      autoscaling,
       ...(canary !== undefined ? { canary: { model: { uri: "s3://m/c.onnx" }, trafficPercent: canary } } : {}),
     },
     ...(canary !== undefined
@@ -270,6 +272,17 @@ describe("activator proxy", () => {
     });
     expect(chunks.join("")).toBe("data: one\n\ndata: two\n\n");
     expect(chunks[0]).toBe("data: one\n\n");
+  });
+
+  it("fronts only scale-to-zero deployments: another is answered 404 naming its own Service", async () => {
+    const pod = await upstream((_req, res) => res.end("should not be reached"));
+    const { act } = await start([mdep("m", { minReplicas: 1, maxReplicas: 3 })], [slice("m-predictor", [pod.port])]);
+    const r = await request(act.url);
+    expect(r.status).toBe(404);
+    expect(JSON.parse(r.body)).toEqual({
+      code: "LIFTOFF_ERR_DEPLOYMENT_NOT_FOUND",
+      error: "ModelDeployment team/m does not scale to zero (autoscaling.minReplicas 0): send requests to its Service",
+    });
   });
 
   it("answers 404 JSON for a request naming no known deployment", async () => {

@@ -182,6 +182,14 @@ export async function startActivator(opts: ActivatorOptions): Promise<ActivatorH
     }
     if (!mdep) throw new ActivatorError("LIFTOFF_ERR_DEPLOYMENT_NOT_FOUND", `ModelDeployment ${key} not found`);
     const hold = holdSettings(mdep);
+    // Only the deployments the activator fronts: any other is reached through its own Service, under its own
+    // namespace's NetworkPolicy, never through the operator's address.
+    if (!hold.scaleToZero) {
+      throw new ActivatorError(
+        "LIFTOFF_ERR_DEPLOYMENT_NOT_FOUND",
+        `ModelDeployment ${key} does not scale to zero (autoscaling.minReplicas 0): send requests to its Service`,
+      );
+    }
     const track = chooseTrack(canaryPercent(mdep));
     const service = childNames(name).trackService(track);
 
@@ -194,17 +202,15 @@ export async function startActivator(opts: ActivatorOptions): Promise<ActivatorH
       closing.signal.addEventListener("abort", onGone, { once: true });
       const start = performance.now();
       // Decided now: the request that finds no activation in flight is the one that times it.
-      const started = hold.scaleToZero && !activations.active(namespace, name, track);
+      const started = !activations.active(namespace, name, track);
       try {
-        if (hold.scaleToZero) {
-          activations.ensure(namespace, name, track, hold.idleSeconds).then(
-            () => lastActivationError.delete(`${key}/${track}`),
-            (err: Error) => {
-              lastActivationError.set(`${key}/${track}`, err.message);
-              log.warn({ err, namespace, name, track }, "activator: activation failed");
-            },
-          );
-        }
+        activations.ensure(namespace, name, track, hold.idleSeconds).then(
+          () => lastActivationError.delete(`${key}/${track}`),
+          (err: Error) => {
+            lastActivationError.set(`${key}/${track}`, err.message);
+            log.warn({ err, namespace, name, track }, "activator: activation failed");
+          },
+        );
         await tracker.waitReady(namespace, service, deadline.signal);
         if (started) metrics.activation.observe((performance.now() - start) / 1000);
       } catch {
