@@ -189,9 +189,9 @@ export async function forward(
     const prior = req.headers["x-forwarded-for"];
     headers["x-forwarded-for"] = prior ? `${Array.isArray(prior) ? prior.join(", ") : prior}, ${peer}` : peer;
   }
-  if (body.complete) {
-    headers["content-length"] = String(body.bytes);
-  }
+  // A buffered body goes with its length (a chunked one was read whole); a request without a body stays without.
+  const hadBody = req.headers["content-length"] !== undefined || req.headers["transfer-encoding"] !== undefined;
+  if (body.complete && hadBody) headers["content-length"] = String(body.bytes);
   const gone = new AbortController();
   const onClose = () => {
     if (!res.writableFinished) gone.abort();
