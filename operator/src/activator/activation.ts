@@ -10,7 +10,6 @@ import { RESOURCES } from "../kube/resources.js";
 import { childNames, LABEL_MDEP, LABEL_TRACK, type Track } from "../modeldeployment/names.js";
 import type { Permission } from "../rbac.js";
 import type { NotReadyCause } from "./queue.js";
-import { ACTIVATOR_RESOURCES } from "./resources.js";
 
 const FORCE_ACTIVATION = "autoscaling.keda.sh/force-activation";
 export const ACTIVATOR_FIELD_MANAGER = "liftoff-activator";
@@ -30,7 +29,7 @@ export interface ActivationApi {
 
 /** What the activator calls, for the operator's ClusterRole (kinds.ts). */
 export const ACTIVATOR_PERMISSIONS: readonly Permission[] = [
-  { resource: ACTIVATOR_RESOURCES.EndpointSlice, verbs: ["list", "watch"] },
+  { resource: RESOURCES.EndpointSlice, verbs: ["list", "watch"] },
   { resource: RESOURCES.ScaledObject, verbs: ["get", "patch"] },
   { resource: RESOURCES.Deployment, verbs: ["get"] },
   { resource: RESOURCES.Deployment, subresource: "scale", verbs: ["patch"] },

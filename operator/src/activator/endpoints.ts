@@ -2,7 +2,7 @@
 // a way to wait, with a deadline, until one is ready. Ready and not terminating: a draining pod takes no new request.
 // (The local cluster's loopback fallback has empty EndpointSlices; scale to zero needs KEDA, which that mode lacks.)
 import type { ObjectCache } from "../controller/informer.js";
-import type { EndpointSlice } from "./resources.js";
+import type { EndpointSlice } from "../kube/models.js";
 import type { Endpoint } from "./split.js";
 
 const SERVICE_NAME = "kubernetes.io/service-name";

@@ -15,11 +15,14 @@ const ACTIVATOR_ERRORS = {
   LIFTOFF_ERR_UPSTREAM_UNAVAILABLE: 502,
   /** The pod did not start answering within the activator's upstream timeout. */
   LIFTOFF_ERR_UPSTREAM_TIMEOUT: 504,
-  /** The request body was larger than the activator buffers and the pod was unreachable. */
-  LIFTOFF_ERR_PAYLOAD_TOO_LARGE: 413,
 } as const;
 
 export type ActivatorErrorCode = keyof typeof ACTIVATOR_ERRORS;
+
+/** The codes by name, so call sites spell each as an identifier (no LIFTOFF_* string literals in the operator). */
+export const Code = Object.fromEntries(Object.keys(ACTIVATOR_ERRORS).map((k) => [k, k])) as {
+  readonly [K in ActivatorErrorCode]: K;
+};
 
 export class ActivatorError extends Error {
   override name = "ActivatorError";

@@ -8,10 +8,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { ModelDeployment } from "../api/v1alpha1/index.js";
 import { FakeCache } from "../controller/fake-cache.js";
 import type { KubeClient } from "../kube/client.js";
+import type { EndpointSlice } from "../kube/models.js";
 import { RESOURCES } from "../kube/resources.js";
 import type { ActivationApi } from "./activation.js";
 import type { NotReadyCause } from "./queue.js";
-import { ACTIVATOR_RESOURCES, type EndpointSlice } from "./resources.js";
 import { type ActivatorHandle, startActivator } from "./server.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -117,7 +117,7 @@ interface Setup {
 
 async function start(objs: ModelDeployment[], sl: EndpointSlice[] = [], upstreamTimeoutMs?: number): Promise<Setup> {
   const mdeps = new FakeCache(RESOURCES.ModelDeployment, objs);
-  const eps = new FakeCache(ACTIVATOR_RESOURCES.EndpointSlice, sl);
+  const eps = new FakeCache(RESOURCES.EndpointSlice, sl);
   const api = new FakeApi();
   const registry = new Registry();
   const act = await startActivator({

@@ -9,15 +9,15 @@ import type { Registry } from "prom-client";
 import type { ModelDeployment } from "../api/v1alpha1/index.js";
 import { Informer, InformerGroup, type ObjectCache } from "../controller/informer.js";
 import type { KubeClient } from "../kube/client.js";
+import type { EndpointSlice } from "../kube/models.js";
 import { RESOURCES } from "../kube/resources.js";
 import { childNames, LABEL_MDEP } from "../modeldeployment/names.js";
 import { type ActivationApi, Activations, kubeActivationApi } from "./activation.js";
 import { EndpointTracker } from "./endpoints.js";
-import { ActivatorError } from "./errors.js";
+import { ActivatorError, Code } from "./errors.js";
 import { createActivatorMetrics } from "./metrics.js";
 import { AgentPool, forward, readBody } from "./proxy.js";
 import { activationTimeout, HoldQueue, type NotReadyCause } from "./queue.js";
-import { ACTIVATOR_RESOURCES, type EndpointSlice } from "./resources.js";
 import { canaryPercent, holdSettings } from "./settings.js";
 import { chooseTrack, endpointId, RoundRobin } from "./split.js";
 import { resolveTarget, type TargetRef } from "./target.js";
@@ -56,7 +56,7 @@ const DEFAULT_UPSTREAM_TIMEOUT_MS = 300_000;
 
 function informerGroup<T extends EndpointSlice | ModelDeployment>(
   client: KubeClient,
-  resource: typeof ACTIVATOR_RESOURCES.EndpointSlice | typeof RESOURCES.ModelDeployment,
+  resource: typeof RESOURCES.EndpointSlice | typeof RESOURCES.ModelDeployment,
   namespaces: readonly string[],
   log: Logger,
   labelSelector?: string,
@@ -104,13 +104,7 @@ export async function startActivator(opts: ActivatorOptions): Promise<ActivatorH
   const slices =
     opts.endpointSlices ??
     (() => {
-      const g = informerGroup<EndpointSlice>(
-        opts.client,
-        ACTIVATOR_RESOURCES.EndpointSlice,
-        opts.namespaces,
-        log,
-        LABEL_MDEP,
-      );
+      const g = informerGroup<EndpointSlice>(opts.client, RESOURCES.EndpointSlice, opts.namespaces, log, LABEL_MDEP);
       groups.push(g as never);
       return g;
     })();
@@ -168,7 +162,7 @@ export async function startActivator(opts: ActivatorOptions): Promise<ActivatorH
     const t = resolveTarget({ url: req.url ?? "/", headers: req.headers }, byName);
     if (!t.ok) {
       throw new ActivatorError(
-        t.status === 400 ? "LIFTOFF_ERR_BAD_REQUEST" : "LIFTOFF_ERR_DEPLOYMENT_NOT_FOUND",
+        t.status === 400 ? Code.LIFTOFF_ERR_BAD_REQUEST : Code.LIFTOFF_ERR_DEPLOYMENT_NOT_FOUND,
         t.message,
       );
     }
@@ -180,13 +174,13 @@ export async function startActivator(opts: ActivatorOptions): Promise<ActivatorH
       await Promise.race([synced, new Promise((r) => setTimeout(r, 5000).unref())]);
       mdep = mdeps.get(key);
     }
-    if (!mdep) throw new ActivatorError("LIFTOFF_ERR_DEPLOYMENT_NOT_FOUND", `ModelDeployment ${key} not found`);
+    if (!mdep) throw new ActivatorError(Code.LIFTOFF_ERR_DEPLOYMENT_NOT_FOUND, `ModelDeployment ${key} not found`);
     const hold = holdSettings(mdep);
     // Only the deployments the activator fronts: any other is reached through its own Service, under its own
     // namespace's NetworkPolicy, never through the operator's address.
     if (!hold.scaleToZero) {
       throw new ActivatorError(
-        "LIFTOFF_ERR_DEPLOYMENT_NOT_FOUND",
+        Code.LIFTOFF_ERR_DEPLOYMENT_NOT_FOUND,
         `ModelDeployment ${key} does not scale to zero (autoscaling.minReplicas 0): send requests to its Service`,
       );
     }
@@ -216,7 +210,11 @@ export async function startActivator(opts: ActivatorOptions): Promise<ActivatorH
       } catch {
         if (gone()) return 499;
         if (closing.signal.aborted) {
-          throw new ActivatorError("LIFTOFF_ERR_ACTIVATOR_STOPPING", "the activator is stopping; retry the request", 1);
+          throw new ActivatorError(
+            Code.LIFTOFF_ERR_ACTIVATOR_STOPPING,
+            "the activator is stopping; retry the request",
+            1,
+          );
         }
         throw activationTimeout(key, hold.activationTimeoutSeconds, await causeOf(mdep, track));
       } finally {
@@ -254,7 +252,7 @@ export async function startActivator(opts: ActivatorOptions): Promise<ActivatorH
         const e =
           err instanceof ActivatorError
             ? err
-            : new ActivatorError("LIFTOFF_ERR_UPSTREAM_UNAVAILABLE", "the activator could not forward the request");
+            : new ActivatorError(Code.LIFTOFF_ERR_UPSTREAM_UNAVAILABLE, "the activator could not forward the request");
         if (!(err instanceof ActivatorError)) log.error({ err }, "activator: request failed");
         const status = clientGone ? 499 : e.status;
         if (status !== 499) sendError(res, e);

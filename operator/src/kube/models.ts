@@ -6,6 +6,7 @@ import type {
   V1CustomResourceDefinition,
   V1Deployment,
   V1Endpoints,
+  V1EndpointSlice,
   V1Job,
   V1LabelSelector,
   V1Lease,
@@ -41,6 +42,7 @@ export type Lease = Wire<V1Lease>;
 export type TokenReview = Wire<V1TokenReview>;
 export type CustomResourceDefinition = Wire<V1CustomResourceDefinition>;
 export type Endpoints = Wire<V1Endpoints>;
+export type EndpointSlice = Wire<V1EndpointSlice>;
 export type APIService = Wire<V1APIService>;
 
 /** monitoring.coreos.com/v1 ServiceMonitor: the fields Liftoff sets (prometheus-operator's API). */

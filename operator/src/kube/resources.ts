@@ -65,6 +65,7 @@ export const RESOURCES = {
   PrometheusRule: t<M.PrometheusRule>("monitoring.coreos.com", "v1", "PrometheusRule", "prometheusrules"),
   HTTPRoute: t<M.HTTPRoute>("gateway.networking.k8s.io", "v1", "HTTPRoute", "httproutes"),
   Endpoints: t<M.Endpoints>("", "v1", "Endpoints", "endpoints"),
+  EndpointSlice: t<M.EndpointSlice>("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices"),
   ScaledObject: t<M.ScaledObject>("keda.sh", "v1alpha1", "ScaledObject", "scaledobjects"),
   APIService: t<M.APIService>("apiregistration.k8s.io", "v1", "APIService", "apiservices", false),
   CustomResourceDefinition: t<M.CustomResourceDefinition>(
