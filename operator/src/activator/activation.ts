@@ -15,9 +15,8 @@ import { RESOURCES } from "../kube/resources.js";
 import { childNames, LABEL_MDEP, LABEL_TRACK, type Track } from "../modeldeployment/names.js";
 import type { Permission } from "../rbac.js";
 import type { NotReadyCause } from "./queue.js";
-import { ACTIVATOR_RESOURCES } from "./resources.js";
 
-export const FORCE_ACTIVATION = "autoscaling.keda.sh/force-activation";
+const FORCE_ACTIVATION = "autoscaling.keda.sh/force-activation";
 export const ACTIVATOR_FIELD_MANAGER = "liftoff-activator";
 
 /** The API calls an activation makes (a fake in unit tests). */
@@ -35,8 +34,8 @@ export interface ActivationApi {
 
 /** What the activator calls, for the operator's ClusterRole (kinds.ts). */
 export const ACTIVATOR_PERMISSIONS: readonly Permission[] = [
-  { resource: ACTIVATOR_RESOURCES.EndpointSlice, verbs: ["list", "watch"] },
-  { resource: ACTIVATOR_RESOURCES.ScaledObject, verbs: ["get", "patch"] },
+  { resource: RESOURCES.EndpointSlice, verbs: ["list", "watch"] },
+  { resource: RESOURCES.ScaledObject, verbs: ["get", "patch"] },
   { resource: RESOURCES.Deployment, verbs: ["get"] },
   { resource: RESOURCES.Deployment, subresource: "scale", verbs: ["patch"] },
   { resource: RESOURCES.Pod, verbs: ["list"] },
@@ -51,7 +50,7 @@ export function kubeActivationApi(client: KubeClient): ActivationApi {
     async forceActivation(namespace, scaledObject, on) {
       try {
         await client.mergePatch(
-          ACTIVATOR_RESOURCES.ScaledObject,
+          RESOURCES.ScaledObject,
           namespace,
           scaledObject,
           { metadata: { annotations: { [FORCE_ACTIVATION]: on ? "true" : null } } },
@@ -73,7 +72,7 @@ export function kubeActivationApi(client: KubeClient): ActivationApi {
       await client.mergePatch(RESOURCES.Deployment, namespace, deployment, { spec: { replicas } }, "scale", ro);
     },
     async lastActiveTime(namespace, scaledObject) {
-      const so = await client.getOptional(ACTIVATOR_RESOURCES.ScaledObject, namespace, scaledObject, ro);
+      const so = await client.getOptional(RESOURCES.ScaledObject, namespace, scaledObject, ro);
       return so?.status?.lastActiveTime;
     },
     async notReadyCause(namespace, name, track) {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { FakeCache } from "../controller/fake-cache.js";
+import type { EndpointSlice } from "../kube/models.js";
+import { RESOURCES } from "../kube/resources.js";
 import { EndpointsUnavailable, EndpointTracker, sliceEndpoints } from "./endpoints.js";
-import { ACTIVATOR_RESOURCES, type EndpointSlice } from "./resources.js";
 
 const slice = (
   name: string,
@@ -35,7 +36,7 @@ describe("sliceEndpoints", () => {
 
 describe("EndpointTracker", () => {
   it("joins a Service's slices, and only that Service's in that namespace", () => {
-    const cache = new FakeCache(ACTIVATOR_RESOURCES.EndpointSlice, [
+    const cache = new FakeCache(RESOURCES.EndpointSlice, [
       slice("a", "m-predictor", [{ addresses: ["10.0.0.1"] }]),
       slice("b", "m-predictor", [{ addresses: ["10.0.0.2"] }, { addresses: ["10.0.0.1"] }]),
       slice("c", "m-canary", [{ addresses: ["10.0.0.9"] }]),
@@ -46,7 +47,7 @@ describe("EndpointTracker", () => {
   });
 
   it("wakes a waiter when a ready endpoint appears, and rejects at the deadline otherwise", async () => {
-    const cache = new FakeCache(ACTIVATOR_RESOURCES.EndpointSlice);
+    const cache = new FakeCache(RESOURCES.EndpointSlice);
     const t = new EndpointTracker(cache);
     const ac = new AbortController();
     const waiting = t.waitReady("team", "m-predictor", ac.signal);

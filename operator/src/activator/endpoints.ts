@@ -2,7 +2,7 @@
 // a way to wait, with a deadline, until one is ready. Ready and not terminating: a draining pod takes no new request.
 // (The local cluster's loopback fallback has empty EndpointSlices; scale to zero needs KEDA, which that mode lacks.)
 import type { ObjectCache } from "../controller/informer.js";
-import type { EndpointSlice } from "./resources.js";
+import type { EndpointSlice } from "../kube/models.js";
 import type { Endpoint } from "./split.js";
 
 const SERVICE_NAME = "kubernetes.io/service-name";
@@ -32,22 +32,42 @@ interface Waiter {
 
 export class EndpointTracker {
   private readonly waiters = new Map<string, Set<Waiter>>();
+  /** Per Service (ns/name): each slice's ready endpoints, and their de-duplicated union (what requests read). */
+  private readonly bySlice = new Map<string, Map<string, Endpoint[]>>();
+  private readonly joined = new Map<string, Endpoint[]>();
 
-  constructor(private readonly slices: ObjectCache<EndpointSlice>) {
-    slices.onEvent((slice) => {
-      const ns = slice.metadata?.namespace;
-      const svc = slice.metadata?.labels?.[SERVICE_NAME];
-      if (ns && svc) this.wake(`${ns}/${svc}`);
+  constructor(slices: ObjectCache<EndpointSlice>) {
+    for (const s of slices.list()) this.index(s, false);
+    slices.onEvent((slice, event) => {
+      const key = this.index(slice, event === "deleted");
+      if (key) this.wake(key);
     });
+  }
+
+  /** Updates one slice's endpoints; returns its Service's key. */
+  private index(slice: EndpointSlice, deleted: boolean): string | undefined {
+    const ns = slice.metadata?.namespace;
+    const svc = slice.metadata?.labels?.[SERVICE_NAME];
+    if (!ns || !svc) return undefined;
+    const key = `${ns}/${svc}`;
+    const slices = this.bySlice.get(key) ?? new Map<string, Endpoint[]>();
+    if (deleted) slices.delete(slice.metadata?.name ?? "");
+    else slices.set(slice.metadata?.name ?? "", sliceEndpoints(slice));
+    if (slices.size === 0) this.bySlice.delete(key);
+    else this.bySlice.set(key, slices);
+    this.joined.delete(key);
+    return key;
   }
 
   /** Ready endpoints of Service ns/name, de-duplicated across its slices. */
   ready(namespace: string, service: string): Endpoint[] {
+    const key = `${namespace}/${service}`;
+    const cached = this.joined.get(key);
+    if (cached) return cached;
     const seen = new Set<string>();
     const out: Endpoint[] = [];
-    for (const s of this.slices.list()) {
-      if (s.metadata?.namespace !== namespace || s.metadata?.labels?.[SERVICE_NAME] !== service) continue;
-      for (const e of sliceEndpoints(s)) {
+    for (const eps of this.bySlice.get(key)?.values() ?? []) {
+      for (const e of eps) {
         const id = `${e.ip}:${e.port}`;
         if (!seen.has(id)) {
           seen.add(id);
@@ -55,6 +75,7 @@ export class EndpointTracker {
         }
       }
     }
+    this.joined.set(key, out);
     return out;
   }
 

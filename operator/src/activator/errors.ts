@@ -1,7 +1,7 @@
 // The errors the activator answers with itself (the runtime's own errors pass through untouched): the runtime's JSON
 // shape { error, code }, stable codes clients may branch on (docs/autoscaling.md lists them), never a stack trace.
 
-export const ACTIVATOR_ERRORS = {
+const ACTIVATOR_ERRORS = {
   /** The request names no scale-to-zero ModelDeployment (404) or names one badly (400). */
   LIFTOFF_ERR_DEPLOYMENT_NOT_FOUND: 404,
   LIFTOFF_ERR_BAD_REQUEST: 400,
@@ -15,11 +15,14 @@ export const ACTIVATOR_ERRORS = {
   LIFTOFF_ERR_UPSTREAM_UNAVAILABLE: 502,
   /** The pod did not start answering within the activator's upstream timeout. */
   LIFTOFF_ERR_UPSTREAM_TIMEOUT: 504,
-  /** The request body was larger than the activator buffers and the pod was unreachable. */
-  LIFTOFF_ERR_PAYLOAD_TOO_LARGE: 413,
 } as const;
 
 export type ActivatorErrorCode = keyof typeof ACTIVATOR_ERRORS;
+
+/** The codes by name, so call sites spell each as an identifier (no LIFTOFF_* string literals in the operator). */
+export const Code = Object.fromEntries(Object.keys(ACTIVATOR_ERRORS).map((k) => [k, k])) as {
+  readonly [K in ActivatorErrorCode]: K;
+};
 
 export class ActivatorError extends Error {
   override name = "ActivatorError";

@@ -22,5 +22,3 @@ export function createActivatorMetrics(registry: Registry) {
     }),
   };
 }
-
-export type ActivatorMetrics = ReturnType<typeof createActivatorMetrics>;

@@ -3,7 +3,7 @@
 // another endpoint when the first cannot be reached (refused, reset before any response byte: inference requests
 // are idempotent here); a client that goes away aborts the upstream request, never the process.
 import http, { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
-import { ActivatorError } from "./errors.js";
+import { ActivatorError, Code } from "./errors.js";
 import { type Endpoint, endpointId } from "./split.js";
 
 /** RFC 9110 §7.6.1 hop-by-hop headers, plus the de-facto ones proxies also drop. */
@@ -22,7 +22,7 @@ const HOP_BY_HOP = new Set([
 /** Errors that mean the request never reached a pod's handler, so sending it again cannot do it twice. */
 const CONNECT_ERRORS = new Set(["ECONNREFUSED", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "EPIPE", "ETIMEDOUT"]);
 
-export function stripHopByHop(headers: http.IncomingHttpHeaders): OutgoingHttpHeaders {
+function stripHopByHop(headers: http.IncomingHttpHeaders): OutgoingHttpHeaders {
   const listed = new Set(
     String(headers.connection ?? "")
       .split(",")
@@ -189,9 +189,9 @@ export async function forward(
     const prior = req.headers["x-forwarded-for"];
     headers["x-forwarded-for"] = prior ? `${Array.isArray(prior) ? prior.join(", ") : prior}, ${peer}` : peer;
   }
-  if (body.complete) {
-    headers["content-length"] = String(body.bytes);
-  }
+  // A buffered body goes with its length (a chunked one was read whole); a request without a body stays without.
+  const hadBody = req.headers["content-length"] !== undefined || req.headers["transfer-encoding"] !== undefined;
+  if (body.complete && hadBody) headers["content-length"] = String(body.bytes);
   const gone = new AbortController();
   const onClose = () => {
     if (!res.writableFinished) gone.abort();
@@ -202,7 +202,7 @@ export async function forward(
   let retried = false;
   let e = pick(tried);
   for (;;) {
-    if (!e) throw new ActivatorError("LIFTOFF_ERR_UPSTREAM_UNAVAILABLE", "no ready endpoint to forward to", 1);
+    if (!e) throw new ActivatorError(Code.LIFTOFF_ERR_UPSTREAM_UNAVAILABLE, "no ready endpoint to forward to", 1);
     const a = await attempt(e, req, path, headers, body, opts, gone.signal);
     if (gone.signal.aborted) {
       return { status: 499, endpoint: e, retried };
@@ -210,7 +210,7 @@ export async function forward(
     if (a.kind === "response") return { status: await relay(a.res, res, a.upstream), endpoint: e, retried };
     if (a.kind === "timeout") {
       throw new ActivatorError(
-        "LIFTOFF_ERR_UPSTREAM_TIMEOUT",
+        Code.LIFTOFF_ERR_UPSTREAM_TIMEOUT,
         `pod at ${endpointId(e)} did not answer within ${Math.round(opts.upstreamTimeoutMs / 1000)}s`,
       );
     }
@@ -219,12 +219,12 @@ export async function forward(
     if (a.kind !== "unreachable" || retried || !body.complete) {
       if (!body.complete && a.kind === "unreachable") {
         throw new ActivatorError(
-          "LIFTOFF_ERR_UPSTREAM_UNAVAILABLE",
+          Code.LIFTOFF_ERR_UPSTREAM_UNAVAILABLE,
           `pod at ${endpointId(e)} is unreachable (${why}); a body this large is not replayed to another pod`,
           1,
         );
       }
-      throw new ActivatorError("LIFTOFF_ERR_UPSTREAM_UNAVAILABLE", `pod at ${endpointId(e)} failed: ${why}`, 1);
+      throw new ActivatorError(Code.LIFTOFF_ERR_UPSTREAM_UNAVAILABLE, `pod at ${endpointId(e)} failed: ${why}`, 1);
     }
     retried = true;
     // Another endpoint if there is one; else the same again (a stale keep-alive connection resets once).

@@ -1,6 +1,6 @@
 // The bounded hold while a deployment activates: at most `limit` requests per ModelDeployment wait for a pod (more
 // answer 503 at once, never a hang), each for at most the activation timeout; the timeout's message says why.
-import { ActivatorError } from "./errors.js";
+import { ActivatorError, Code } from "./errors.js";
 
 export class HoldQueue {
   private readonly held = new Map<string, number>();
@@ -12,7 +12,7 @@ export class HoldQueue {
     const n = this.held.get(key) ?? 0;
     if (n >= limit) {
       throw new ActivatorError(
-        "LIFTOFF_ERR_ACTIVATION_QUEUE_FULL",
+        Code.LIFTOFF_ERR_ACTIVATION_QUEUE_FULL,
         `${limit} requests already wait for ModelDeployment ${key} to activate (scaleToZero.queueLimit); retry later`,
         1,
       );
@@ -50,7 +50,7 @@ export function activationTimeout(key: string, seconds: number, cause?: NotReady
     why = `no ready pod within ${seconds}s; ${cause.pod ? `pod ${cause.pod}` : "the pod"} is ${cause.reason}${detail}`;
   }
   return new ActivatorError(
-    "LIFTOFF_ERR_ACTIVATION_TIMEOUT",
+    Code.LIFTOFF_ERR_ACTIVATION_TIMEOUT,
     `ModelDeployment ${key} did not activate: ${why}`,
     Math.min(60, Math.max(1, Math.ceil(seconds / 10))),
   );

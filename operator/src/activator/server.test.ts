@@ -8,10 +8,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { ModelDeployment } from "../api/v1alpha1/index.js";
 import { FakeCache } from "../controller/fake-cache.js";
 import type { KubeClient } from "../kube/client.js";
+import type { EndpointSlice } from "../kube/models.js";
 import { RESOURCES } from "../kube/resources.js";
 import type { ActivationApi } from "./activation.js";
 import type { NotReadyCause } from "./queue.js";
-import { ACTIVATOR_RESOURCES, type EndpointSlice } from "./resources.js";
 import { type ActivatorHandle, startActivator } from "./server.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -19,14 +19,16 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function mdep(name: string, autoscaling?: Record<string, unknown>, canary?: number): ModelDeployment {
+const S2Z = { minReplicas: 0, maxReplicas: 3 };
+
+function mdep(name: string, autoscaling: Record<string, unknown> = S2Z, canary?: number): ModelDeployment {
   return {
     apiVersion: "liftoff.dev/v1alpha1",
     kind: "ModelDeployment",
     metadata: { name, namespace: "team" },
     spec: {
       model: { uri: "s3://m/model.onnx" },
-      ...(autoscaling ? { autoscaling } : {}),
+      autoscaling,
       ...(canary !== undefined ? { canary: { model: { uri: "s3://m/c.onnx" }, trafficPercent: canary } } : {}),
     },
     ...(canary !== undefined
@@ -115,7 +117,7 @@ interface Setup {
 
 async function start(objs: ModelDeployment[], sl: EndpointSlice[] = [], upstreamTimeoutMs?: number): Promise<Setup> {
   const mdeps = new FakeCache(RESOURCES.ModelDeployment, objs);
-  const eps = new FakeCache(ACTIVATOR_RESOURCES.EndpointSlice, sl);
+  const eps = new FakeCache(RESOURCES.EndpointSlice, sl);
   const api = new FakeApi();
   const registry = new Registry();
   const act = await startActivator({
@@ -270,6 +272,17 @@ describe("activator proxy", () => {
     });
     expect(chunks.join("")).toBe("data: one\n\ndata: two\n\n");
     expect(chunks[0]).toBe("data: one\n\n");
+  });
+
+  it("fronts only scale-to-zero deployments: another is answered 404 naming its own Service", async () => {
+    const pod = await upstream((_req, res) => res.end("should not be reached"));
+    const { act } = await start([mdep("m", { minReplicas: 1, maxReplicas: 3 })], [slice("m-predictor", [pod.port])]);
+    const r = await request(act.url);
+    expect(r.status).toBe(404);
+    expect(JSON.parse(r.body)).toEqual({
+      code: "LIFTOFF_ERR_DEPLOYMENT_NOT_FOUND",
+      error: "ModelDeployment team/m does not scale to zero (autoscaling.minReplicas 0): send requests to its Service",
+    });
   });
 
   it("answers 404 JSON for a request naming no known deployment", async () => {

@@ -9,15 +9,15 @@ import type { Registry } from "prom-client";
 import type { ModelDeployment } from "../api/v1alpha1/index.js";
 import { Informer, InformerGroup, type ObjectCache } from "../controller/informer.js";
 import type { KubeClient } from "../kube/client.js";
+import type { EndpointSlice } from "../kube/models.js";
 import { RESOURCES } from "../kube/resources.js";
 import { childNames, LABEL_MDEP } from "../modeldeployment/names.js";
 import { type ActivationApi, Activations, kubeActivationApi } from "./activation.js";
 import { EndpointTracker } from "./endpoints.js";
-import { ActivatorError } from "./errors.js";
+import { ActivatorError, Code } from "./errors.js";
 import { createActivatorMetrics } from "./metrics.js";
 import { AgentPool, forward, readBody } from "./proxy.js";
 import { activationTimeout, HoldQueue, type NotReadyCause } from "./queue.js";
-import { ACTIVATOR_RESOURCES, type EndpointSlice } from "./resources.js";
 import { canaryPercent, holdSettings } from "./settings.js";
 import { chooseTrack, endpointId, RoundRobin } from "./split.js";
 import { resolveTarget, type TargetRef } from "./target.js";
@@ -51,12 +51,12 @@ export interface ActivatorHandle {
   close(): Promise<void>;
 }
 
-export const DEFAULT_BUFFER_LIMIT_BYTES = 10 * 1024 * 1024;
+const DEFAULT_BUFFER_LIMIT_BYTES = 10 * 1024 * 1024;
 const DEFAULT_UPSTREAM_TIMEOUT_MS = 300_000;
 
 function informerGroup<T extends EndpointSlice | ModelDeployment>(
   client: KubeClient,
-  resource: typeof ACTIVATOR_RESOURCES.EndpointSlice | typeof RESOURCES.ModelDeployment,
+  resource: typeof RESOURCES.EndpointSlice | typeof RESOURCES.ModelDeployment,
   namespaces: readonly string[],
   log: Logger,
   labelSelector?: string,
@@ -104,13 +104,7 @@ export async function startActivator(opts: ActivatorOptions): Promise<ActivatorH
   const slices =
     opts.endpointSlices ??
     (() => {
-      const g = informerGroup<EndpointSlice>(
-        opts.client,
-        ACTIVATOR_RESOURCES.EndpointSlice,
-        opts.namespaces,
-        log,
-        LABEL_MDEP,
-      );
+      const g = informerGroup<EndpointSlice>(opts.client, RESOURCES.EndpointSlice, opts.namespaces, log, LABEL_MDEP);
       groups.push(g as never);
       return g;
     })();
@@ -169,7 +163,7 @@ export async function startActivator(opts: ActivatorOptions): Promise<ActivatorH
     const t = resolveTarget({ url: req.url ?? "/", headers: req.headers }, byName);
     if (!t.ok) {
       throw new ActivatorError(
-        t.status === 400 ? "LIFTOFF_ERR_BAD_REQUEST" : "LIFTOFF_ERR_DEPLOYMENT_NOT_FOUND",
+        t.status === 400 ? Code.LIFTOFF_ERR_BAD_REQUEST : Code.LIFTOFF_ERR_DEPLOYMENT_NOT_FOUND,
         t.message,
       );
     }
@@ -181,8 +175,16 @@ export async function startActivator(opts: ActivatorOptions): Promise<ActivatorH
       await Promise.race([synced, new Promise((r) => setTimeout(r, 5000).unref())]);
       mdep = mdeps.get(key);
     }
-    if (!mdep) throw new ActivatorError("LIFTOFF_ERR_DEPLOYMENT_NOT_FOUND", `ModelDeployment ${key} not found`);
+    if (!mdep) throw new ActivatorError(Code.LIFTOFF_ERR_DEPLOYMENT_NOT_FOUND, `ModelDeployment ${key} not found`);
     const hold = holdSettings(mdep);
+    // Only the deployments the activator fronts: any other is reached through its own Service, under its own
+    // namespace's NetworkPolicy, never through the operator's address.
+    if (!hold.scaleToZero) {
+      throw new ActivatorError(
+        Code.LIFTOFF_ERR_DEPLOYMENT_NOT_FOUND,
+        `ModelDeployment ${key} does not scale to zero (autoscaling.minReplicas 0): send requests to its Service`,
+      );
+    }
     const track = chooseTrack(canaryPercent(mdep));
     const service = childNames(name).trackService(track);
 
@@ -195,24 +197,26 @@ export async function startActivator(opts: ActivatorOptions): Promise<ActivatorH
       closing.signal.addEventListener("abort", onGone, { once: true });
       const start = performance.now();
       // Decided now: the request that finds no activation in flight is the one that times it.
-      const started = hold.scaleToZero && !activations.active(namespace, name, track);
+      const started = !activations.active(namespace, name, track);
       try {
-        if (hold.scaleToZero) {
-          // The mark stays at most while requests may be held, and never less than idleSeconds.
-          activations.ensure(namespace, name, track, Math.max(hold.idleSeconds, hold.activationTimeoutSeconds)).then(
-            () => lastActivationError.delete(`${key}/${track}`),
-            (err: Error) => {
-              lastActivationError.set(`${key}/${track}`, err.message);
-              log.warn({ err, namespace, name, track }, "activator: activation failed");
-            },
-          );
-        }
+        // The mark stays at most while requests may be held, and never less than idleSeconds.
+        activations.ensure(namespace, name, track, Math.max(hold.idleSeconds, hold.activationTimeoutSeconds)).then(
+          () => lastActivationError.delete(`${key}/${track}`),
+          (err: Error) => {
+            lastActivationError.set(`${key}/${track}`, err.message);
+            log.warn({ err, namespace, name, track }, "activator: activation failed");
+          },
+        );
         await tracker.waitReady(namespace, service, deadline.signal);
         if (started) metrics.activation.observe((performance.now() - start) / 1000);
       } catch {
         if (gone()) return 499;
         if (closing.signal.aborted) {
-          throw new ActivatorError("LIFTOFF_ERR_ACTIVATOR_STOPPING", "the activator is stopping; retry the request", 1);
+          throw new ActivatorError(
+            Code.LIFTOFF_ERR_ACTIVATOR_STOPPING,
+            "the activator is stopping; retry the request",
+            1,
+          );
         }
         throw activationTimeout(key, hold.activationTimeoutSeconds, await causeOf(mdep, track));
       } finally {
@@ -250,7 +254,7 @@ export async function startActivator(opts: ActivatorOptions): Promise<ActivatorH
         const e =
           err instanceof ActivatorError
             ? err
-            : new ActivatorError("LIFTOFF_ERR_UPSTREAM_UNAVAILABLE", "the activator could not forward the request");
+            : new ActivatorError(Code.LIFTOFF_ERR_UPSTREAM_UNAVAILABLE, "the activator could not forward the request");
         if (!(err instanceof ActivatorError)) log.error({ err }, "activator: request failed");
         const status = clientGone ? 499 : e.status;
         if (status !== 499) sendError(res, e);

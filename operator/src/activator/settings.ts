@@ -11,7 +11,7 @@ export interface HoldSettings {
 }
 
 /** The defaults of spec.autoscaling.scaleToZero (docs/autoscaling.md). */
-export const HOLD_DEFAULTS = { idleSeconds: 300, activationTimeoutSeconds: 60, queueLimit: 100 } as const;
+const HOLD_DEFAULTS = { idleSeconds: 300, activationTimeoutSeconds: 60, queueLimit: 100 } as const;
 
 const positive = (v: unknown, def: number) => (typeof v === "number" && Number.isFinite(v) && v > 0 ? v : def);
 

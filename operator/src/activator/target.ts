@@ -13,7 +13,7 @@ export type TargetResult =
   | { ok: true; target: TargetRef /** The path (and query) to forward. */; path: string }
   | { ok: false; status: 400 | 404; message: string };
 
-export const TARGET_HEADER = "liftoff-modeldeployment";
+const TARGET_HEADER = "liftoff-modeldeployment";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** /api/v1/namespaces/{ns}/services/{[scheme:]name[:port]}/proxy[/rest] */

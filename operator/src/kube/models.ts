@@ -5,6 +5,7 @@ import type {
   V1APIService,
   V1CustomResourceDefinition,
   V1Deployment,
+  V1EndpointSlice,
   V1Endpoints,
   V1EndpointSlice,
   V1Job,
