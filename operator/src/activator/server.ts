@@ -2,6 +2,7 @@
 // ModelDeployments (their public Service's Endpoints point here). Per request: which deployment (target.ts), which
 // track (split.ts), a ready endpoint now or after an activation (activation.ts) within a bounded hold (queue.ts),
 // then forward (proxy.ts).
+import { setMaxListeners } from "node:events";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
@@ -123,6 +124,8 @@ export async function startActivator(opts: ActivatorOptions): Promise<ActivatorH
   const agents = new AgentPool();
   const lastActivationError = new Map<string, string>();
   const closing = new AbortController();
+  // One listener per held request (up to queueLimit per deployment): no leak, so no "MaxListenersExceeded" warning.
+  setMaxListeners(0, closing.signal);
   const bufferLimit = opts.bufferLimitBytes ?? DEFAULT_BUFFER_LIMIT_BYTES;
   const upstreamTimeoutMs = opts.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
 

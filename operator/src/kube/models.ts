@@ -7,7 +7,6 @@ import type {
   V1Deployment,
   V1EndpointSlice,
   V1Endpoints,
-  V1EndpointSlice,
   V1Job,
   V1LabelSelector,
   V1Lease,
