@@ -169,11 +169,13 @@ async function steppedLoad(kc: InstanceType<typeof KubeConfig>, ns: string, uri:
     const down = up + PEAK_S * 1000;
     const during = watch.points.filter((p) => p.t >= up && p.t < down);
     const peak = Math.max(1, ...during.map((p) => p.desired));
+    // The desired count when the load steps down (the HPA may already have trimmed the peak while the step ran).
+    const atDown = during.at(-1)?.desired ?? peak;
     const t = {
       firstDesired: watch.firstAfter(up, (p) => p.desired > 1),
       peakDesired: watch.firstAfter(up, (p) => p.desired >= peak),
       peakReady: watch.firstAfter(up, (p) => p.ready >= peak),
-      firstDown: watch.firstAfter(down, (p) => p.desired < peak),
+      firstDown: watch.firstAfter(down, (p) => p.desired < atDown),
       allDown: watch.firstAfter(down, (p) => p.desired === 1),
       allDownReady: watch.firstAfter(down, (p) => p.desired === 1 && p.ready === 1),
     };
@@ -200,7 +202,7 @@ async function steppedLoad(kc: InstanceType<typeof KubeConfig>, ns: string, uri:
       `| step up → first new desired count (${watch.points.find((p) => p.t >= up && p.desired > 1)?.desired ?? "—"}) | ${secs(rel(t.firstDesired, up))} |`,
       `| step up → peak desired count (${peak}) | ${secs(rel(t.peakDesired, up))} |`,
       `| step up → ${peak} pods Ready | ${secs(rel(t.peakReady, up))} |`,
-      `| step down → first pod removed (desired < ${peak}) | ${secs(rel(t.firstDown, down))} |`,
+      `| step down → first lower desired count (from ${atDown}) | ${secs(rel(t.firstDown, down))} |`,
       `| step down → desired 1 | ${secs(rel(t.allDown, down))} |`,
       `| step down → 1 pod, Ready | ${secs(rel(t.allDownReady, down))} |`,
       "",
