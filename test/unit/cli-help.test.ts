@@ -27,6 +27,7 @@ const CASES: { script: string; args: string[]; usage: RegExp }[] = [
     "bare-server",
     "bare-grpc-server",
     "coldstart",
+    "autoscale",
   ].map((b) => ({
     script: `bench/${b}.ts`,
     args: ["--help"],
