@@ -69,7 +69,9 @@ describe("autoscaling under load", () => {
         "status.autoscaling of the KEDA engine",
         async () => {
           const m = await mdep("step");
-          return m.status?.autoscaling?.engine === "keda" && cond(m, "Ready")?.status === "True" ? m : undefined;
+          // The HPA's first sync sets its desired count (0 before it).
+          const a = m.status?.autoscaling;
+          return a?.engine === "keda" && a.desiredReplicas === 1 && cond(m, "Ready")?.status === "True" ? m : undefined;
         },
         { timeoutMs: 60_000, intervalMs: 500 },
       ).catch((e) => explain("step", e));
