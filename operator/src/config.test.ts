@@ -69,7 +69,6 @@ describe("parseConfig", () => {
       logLevel: "info",
       monitoringPeriodSeconds: 60,
       modelCache: { maxBytes: 20 * 1024 ** 3 },
-      activator: { host: "0.0.0.0", port: 8012, advertise: [] },
       autoscaling: { prometheusUrl: "http://prometheus-operated.monitoring.svc:9090", pollingSeconds: 15 },
     });
   });
@@ -253,12 +252,16 @@ describe("parseConfig", () => {
     });
   });
 
-  it("turns the activator off with an empty bind address, and advertises POD_IP in a pod", () => {
-    expect(parseConfig(["--activator-bind-address="], {}).activator).toBeUndefined();
+  it("runs the activator by default in a pod only, advertising POD_IP; an empty bind address turns it off", () => {
+    expect(
+      parseConfig(["--activator-bind-address="], { KUBERNETES_SERVICE_HOST: "10.96.0.1" }).activator,
+    ).toBeUndefined();
     expect(errorOf(["--activator-bind-address=", "--activator-advertise=10.0.0.1:8012"])).toBe(
       "--activator-advertise needs --activator-bind-address",
     );
-    expect(parseConfig([], { POD_IP: "10.244.1.7" }).activator).toEqual({
+    expect(parseConfig([], { POD_IP: "10.244.1.7" }).activator).toBeUndefined();
+    const inPod = { POD_IP: "10.244.1.7", KUBERNETES_SERVICE_HOST: "10.96.0.1" };
+    expect(parseConfig([], inPod).activator).toEqual({
       host: "0.0.0.0",
       port: 8012,
       advertise: [{ ip: "10.244.1.7", port: 8012 }],
@@ -278,7 +281,7 @@ describe("parseConfig", () => {
     ["--prometheus-url=prometheus:9090", /--prometheus-url must be an http\(s\):\/\/ URL/],
     ["--keda-polling-seconds=0", /from 1 to 600/],
   ])("refuses %s", (flag, message) => {
-    expect(errorOf([flag])).toMatch(message);
+    expect(errorOf(["--activator-bind-address=:8012", flag])).toMatch(message);
   });
 
   it.each([

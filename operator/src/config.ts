@@ -166,7 +166,7 @@ const OPTIONS = {
   "activator-bind-address": {
     type: "string",
     env: "LIFTOFF_ACTIVATOR_BIND_ADDRESS",
-    help: 'host:port of the scale-to-zero activator (default 0.0.0.0:8012; "" turns it off)',
+    help: 'host:port of the scale-to-zero activator (default in a pod 0.0.0.0:8012, else off; "" turns it off; port 0 picks one)',
   },
   "activator-advertise": {
     type: "string",
@@ -266,7 +266,7 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
       pollingSeconds: int("keda-polling-seconds", get("keda-polling-seconds"), DEFAULT_KEDA_POLLING_SECONDS, 1, 600),
     },
   };
-  const activator = activatorConfig(get, env.POD_IP);
+  const activator = activatorConfig(get, env.POD_IP, Boolean(env.KUBERNETES_SERVICE_HOST));
   if (activator) cfg.activator = activator;
   const report = reportConfig(get, env.LIFTOFF_PATH_PREFIX);
   if (report) cfg.report = report;
@@ -311,8 +311,10 @@ function activatorAddress(entry: string): ActivatorAddress {
 function activatorConfig(
   get: (flag: keyof typeof OPTIONS) => string | undefined,
   podIP: string | undefined,
+  inPod: boolean,
 ): ActivatorConfig | undefined {
-  const bind = get("activator-bind-address") ?? "0.0.0.0:8012";
+  // On by default in a pod only: a developer's operator (or a test's) listens only where asked to.
+  const bind = get("activator-bind-address") ?? (inPod ? "0.0.0.0:8012" : "");
   if (bind === "") {
     if (get("activator-advertise")) throw new ConfigError("--activator-advertise needs --activator-bind-address");
     return undefined;

@@ -48,7 +48,7 @@ describe("CustomResourceDefinitions", () => {
   it("kubectl explain modeldeployment.spec prints the field descriptions", async () => {
     const out = await run(["explain", "modeldeployment.spec"]);
     expect(out).toContain("Desired state of a ModelDeployment.");
-    expect(out).toMatch(/autoscaling\s+<Object>\s+Scale replicas with load through a HorizontalPodAutoscaler\./);
+    expect(out).toMatch(/autoscaling\s+<Object>\s+Scale replicas with load: KEDA.s ScaledObject/);
     expect(out).toMatch(/model\s+<Object> -required-\s+The model to serve: exactly one of trainingJobRef or uri\./);
     const nested = await run(["explain", "modeldeployment.spec.canary.trafficPercent"]);
     expect(nested).toContain("Percent of requests sent to the canary model (0 to 100).");

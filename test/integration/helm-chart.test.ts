@@ -80,7 +80,7 @@ describe("Helm chart", () => {
 
   it("serves reports at its Service's name with a certificate for that name, signed by the CA pods get", async () => {
     const objs = await render(ns.name);
-    const service = objs.find((o) => o.kind === "Service");
+    const service = objs.find((o) => o.kind === "Service" && o.spec.ports[0].name === "report");
     const secret = objs.find((o) => o.kind === "Secret");
     const dep = objs.find((o) => o.kind === "Deployment");
     const args: string[] = dep?.spec.template.spec.containers[0].args;

@@ -29,7 +29,7 @@ afterAll(async () => {
 describe("optional integrations", () => {
   it("detects the ServiceMonitor and Gateway API CRDs at start", () => {
     // The PrometheusRule CRD is not installed here (test/integration/monitoring.test.ts installs it).
-    expect(fx.op.capabilities).toEqual({ serviceMonitor: true, gatewayAPI: true, prometheusRule: false });
+    expect(fx.op.capabilities).toMatchObject({ serviceMonitor: true, gatewayAPI: true, prometheusRule: false });
   });
 
   it("splits canary traffic exactly with an HTTPRoute and scrapes through a ServiceMonitor", async () => {

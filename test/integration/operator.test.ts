@@ -7,6 +7,7 @@ import { kubeConfig, kubectl, type Obj, testNamespace } from "../support/kube.js
 import {
   createModelDeployment,
   forbiddenRequests,
+  getModelDeployment,
   operatorFixture,
   reconcileCount,
   settled,
@@ -297,13 +298,30 @@ describe("ModelDeployment reconciler", () => {
     );
   });
 
-  it("hands replicas to a HorizontalPodAutoscaler and adds a PodDisruptionBudget", async () => {
+  it("hands replicas to a HorizontalPodAutoscaler and adds a PodDisruptionBudget (with metrics.k8s.io)", async () => {
     await create(
       mdep("auto", {
         model: { uri: "https://models.example.com/m/model.json" },
         autoscaling: { minReplicas: 2, maxReplicas: 5, metric: "cpu", target: 70 },
       }),
     );
+    // metric cpu needs metrics.k8s.io (metrics-server, started by cluster:up); where it does not answer, the operator
+    // makes no HPA and says what is missing instead.
+    const metricsApi = (await kubeRequest(admin, {
+      method: "GET",
+      path: "/apis/apiregistration.k8s.io/v1/apiservices/v1beta1.metrics.k8s.io",
+    }).catch(() => undefined)) as Obj | undefined;
+    const served = metricsApi?.status?.conditions?.some((c: Obj) => c.type === "Available" && c.status === "True");
+    if (!served) {
+      const ready = await pollUntil("AutoscalingMetricsUnavailable", async () => {
+        const m = await getModelDeployment(admin, fx.ns.name, "auto");
+        const c = m.status?.conditions?.find((x: Obj) => x.type === "Ready");
+        return c?.reason === "AutoscalingMetricsUnavailable" ? c : undefined;
+      });
+      expect(ready.status).toBe("False");
+      expect(ready.message).toContain("metrics-server");
+      return;
+    }
     const hpa = await pollUntil("HPA", async () => {
       const { AutoscalingV2Api } = await import("@kubernetes/client-node");
       return admin

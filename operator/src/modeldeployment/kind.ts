@@ -25,6 +25,8 @@ export const modelDeployment: KindRegistration = {
     reads(RESOURCES.Node),
     // The metrics APIs autoscaling needs (metrics.k8s.io, custom and external metrics), followed as they come and go.
     reads(RESOURCES.APIService),
+    // Scale to zero: the EndpointSlice controller's slices of a Service that just lost its selector (autoscaling/slices.ts).
+    { resource: RESOURCES.EndpointSlice, verbs: ["list", "delete"] },
     reads(RESOURCES.TrainingJob),
     reads(RESOURCES.DataSet),
     // The closed loop (spec.retrain) creates each loop's DataSet and TrainingJob and deletes older loops' ones.

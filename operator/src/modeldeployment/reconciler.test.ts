@@ -43,7 +43,10 @@ interface Call {
 function harness(
   m: ModelDeployment,
   refuse?: (r: ResourceType, obj: KubeObject) => KubeApiError | undefined,
-  extra: Partial<Pick<ModelDeploymentReconcilerOptions, "capabilities" | "autoscaling">> = {},
+  extra: Partial<Pick<ModelDeploymentReconcilerOptions, "capabilities" | "autoscaling">> & {
+    /** What the fake API server lists, by plural. */
+    listed?: Record<string, KubeObject[]>;
+  } = {},
 ) {
   const caps = extra.capabilities ?? NO_CAPS;
   let clock = 0;
@@ -69,6 +72,18 @@ function harness(
     delete: vi.fn(async (r: ResourceType, _ns: string, name: string) => {
       calls.push({ verb: "delete", resource: r, name });
     }),
+    list: vi.fn(async (r: ResourceType, _ns: string, params: Record<string, string>) => ({
+      items: (extra.listed?.[r.plural] ?? []).filter((o) =>
+        (params.labelSelector ?? "")
+          .split(",")
+          .filter(Boolean)
+          .every((kv) => {
+            const [k = "", v] = kv.split("=");
+            return o.metadata?.labels?.[k] === v;
+          }),
+      ),
+      resourceVersion: "1",
+    })),
   };
   const events = { record: vi.fn(async () => undefined) };
   const reconciler = new ModelDeploymentReconciler({
@@ -236,6 +251,51 @@ describe("ModelDeploymentReconciler", () => {
     h.storeStatus(status[0]);
     expect(await h.reconcile()).toBeUndefined();
     expect(h.writes()).toEqual([]);
+  });
+
+  it("deletes the EndpointSlice controller's slices of the public Service when it turns selector-less, once", async () => {
+    const slice = (name: string, managedBy: string, service = "churn"): KubeObject => ({
+      metadata: {
+        name,
+        labels: { "kubernetes.io/service-name": service, "endpointslice.kubernetes.io/managed-by": managedBy },
+      },
+    });
+    const h = harness(scaledToZero(), undefined, {
+      capabilities: { ...NO_CAPS, keda: true },
+      autoscaling: { prometheusUrl: "http://prom:9090", pollingSeconds: 5, activatorAddresses: () => [] },
+      listed: {
+        endpointslices: [
+          slice("churn-abcde", "endpointslice-controller.k8s.io"),
+          slice("churn-mirror", "endpointslicemirroring-controller.k8s.io"),
+          slice("churn-predictor-xyz", "endpointslice-controller.k8s.io", "churn-predictor"),
+        ],
+      },
+    });
+    // No activator address: refused, and the Service keeps its selector (nothing to clean).
+    await h.reconcile();
+    expect(summary(h.writes()).filter((w) => w.includes("EndpointSlice"))).toEqual([]);
+    const h2 = harness(scaledToZero(), undefined, {
+      capabilities: { ...NO_CAPS, keda: true },
+      autoscaling: {
+        prometheusUrl: "http://prom:9090",
+        pollingSeconds: 5,
+        activatorAddresses: () => [{ ip: "10.0.0.9", port: 8012 }],
+      },
+      listed: {
+        endpointslices: [
+          slice("churn-abcde", "endpointslice-controller.k8s.io"),
+          slice("churn-mirror", "endpointslicemirroring-controller.k8s.io"),
+          slice("churn-predictor-xyz", "endpointslice-controller.k8s.io", "churn-predictor"),
+        ],
+      },
+    });
+    await h2.reconcile();
+    const first = h2.writes();
+    expect(summary(first).filter((w) => w.includes("EndpointSlice"))).toEqual(["delete EndpointSlice churn-abcde"]);
+    // The Service unchanged on the next pass: no list, no delete.
+    h2.echo(first, { observedGeneration: 1, replicas: 0 });
+    await h2.reconcile();
+    expect(summary(h2.writes()).filter((w) => w.includes("EndpointSlice"))).toEqual([]);
   });
 
   it("writes nothing when children match the cache and status is current", async () => {

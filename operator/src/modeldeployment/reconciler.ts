@@ -19,6 +19,8 @@ import { type KubeObject, keyOf } from "../kube/types.js";
 import { ConditionType, Reason, ReconcileFailure, stalled } from "../reasons.js";
 import { stableStringify } from "../util/stable-json.js";
 import type { VaultSettings } from "../vault/pod-identity.js";
+import { ACTIVATOR_ANNOTATION } from "./autoscaling/activation.js";
+import { dropControllerSlices } from "./autoscaling/slices.js";
 import { withAutoscaling } from "./autoscaling/status.js";
 import { type ResolvedCapture, resolveCapture } from "./capture.js";
 import {
@@ -421,8 +423,28 @@ export class ModelDeploymentReconciler implements Reconciler {
     if (!applied.failure) {
       const wanted = new Set(desired.map((d) => `${d.resource.plural}/${keyOf(d.object)}`));
       await this.deleteUnwanted(mdep, wanted, log, signal);
+      await this.dropStaleSlices(desired, results, log, signal);
     }
     return applied;
+  }
+
+  /** The public Service just turned selector-less (scale to zero): the EndpointSlice controller's slices go (slices.ts). */
+  private async dropStaleSlices(
+    desired: readonly DesiredObject[],
+    results: readonly Awaited<ReturnType<ModelDeploymentReconciler["applyChild"]>>[],
+    log: Logger,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const svc = desired.find(
+      (d) => d.resource === RESOURCES.Service && d.object.metadata.annotations?.[ACTIVATOR_ANNOTATION] !== undefined,
+    );
+    if (!svc) return;
+    const key = `${RESOURCES.Service.plural}/${keyOf(svc.object)}`;
+    if (!results.some((r) => "key" in r && r.key === key && r.written)) return;
+    const { namespace = "", name = "" } = svc.object.metadata;
+    const dropped = await dropControllerSlices(this.o.client, namespace, name, signal);
+    if (dropped.length > 0)
+      log.info({ service: name, slices: dropped }, "deleted the EndpointSlice controller's slices");
   }
 
   /** The status the Deployments (as just applied, else as cached), the pods and the monitoring show. */
