@@ -321,7 +321,7 @@ describe("activator proxy", () => {
       }
       res.end("fine");
     });
-    const { act } = await start([mdep("m")], [slice("m-predictor", [pod.port])]);
+    const { act, registry } = await start([mdep("m")], [slice("m-predictor", [pod.port])]);
     await new Promise<void>((resolve, reject) => {
       const req = http.request(`${act.url}/slow`, { method: "POST", headers: { "liftoff-modeldeployment": "team/m" } });
       req.on("response", (res) => {
@@ -337,6 +337,9 @@ describe("activator proxy", () => {
     });
     await closed;
     expect((await request(act.url)).body).toBe("fine");
+    const counts = await registry.getSingleMetricAsString("liftoff_activator_requests_total");
+    expect(counts).toContain('code="499"} 1');
+    expect(counts).toContain('code="200"} 1');
   });
 
   it("answers 404 JSON for a request naming no known deployment", async () => {
