@@ -196,7 +196,6 @@ async function main(): Promise<void> {
       [
         `--namespaces=${ns}`,
         "--metrics-bind-address=127.0.0.1:0",
-        "--activator-bind-address=127.0.0.1:0",
         "--leader-elect=false",
         `--model-cache-hostpath=${cacheHost}`,
         "--model-cache-gib=1",

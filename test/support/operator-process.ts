@@ -50,7 +50,6 @@ export async function startOperatorProcess(o: {
       `--kubeconfig=${o.kubeconfig}`,
       `--namespaces=${o.namespaces.join(",")}`,
       `--metrics-bind-address=127.0.0.1:${o.metricsPort}`,
-      "--activator-bind-address=127.0.0.1:0",
       ...o.flags,
     ],
     { cwd: REPO_ROOT, env, detached: true, stdio: ["ignore", out, out] },

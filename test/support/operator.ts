@@ -51,8 +51,6 @@ export async function startTestOperator(
     [
       `--namespaces=${namespaces.join(",")}`,
       "--metrics-bind-address=127.0.0.1:0",
-      // A free port: test files run operators side by side (a test that needs the activator's address reads op.activator).
-      "--activator-bind-address=127.0.0.1:0",
       "--leader-elect=true",
       `--lease-namespace=${OPERATOR_NAMESPACE}`,
       "--lease-duration=4",

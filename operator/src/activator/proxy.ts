@@ -232,21 +232,27 @@ export async function forward(
   }
 }
 
-/** Streams the upstream response to the client; a break mid-body ends the client's connection (headers are sent). */
+/**
+ * Streams the upstream response to the client; a break mid-body ends the client's connection (headers are sent).
+ * Resolves with the status for the request count: the pod's, 499 when the client left first, 502 when the pod broke off.
+ */
 function relay(up: IncomingMessage, res: ServerResponse, upstream: http.ClientRequest): Promise<number> {
   const status = up.statusCode ?? 502;
   res.writeHead(status, up.statusMessage, stripHopByHop(up.headers));
   res.flushHeaders();
   return new Promise((resolve) => {
-    const finish = () => resolve(status);
     up.on("error", () => {
       res.destroy();
-      finish();
+      resolve(502);
     });
     up.on("aborted", () => res.destroy());
     res.once("close", () => {
-      if (!res.writableFinished) upstream.destroy();
-      finish();
+      // Closed before the whole answer went out: the client left (or the pod broke off, answered above).
+      if (!res.writableFinished) {
+        upstream.destroy();
+        resolve(499);
+      }
+      resolve(status);
     });
     up.pipe(res);
   });

@@ -115,7 +115,12 @@ interface Setup {
   registry: Registry;
 }
 
-async function start(objs: ModelDeployment[], sl: EndpointSlice[] = [], upstreamTimeoutMs?: number): Promise<Setup> {
+async function start(
+  objs: ModelDeployment[],
+  sl: EndpointSlice[] = [],
+  upstreamTimeoutMs?: number,
+  bufferLimitBytes?: number,
+): Promise<Setup> {
   const mdeps = new FakeCache(RESOURCES.ModelDeployment, objs);
   const eps = new FakeCache(RESOURCES.EndpointSlice, sl);
   const api = new FakeApi();
@@ -131,6 +136,7 @@ async function start(objs: ModelDeployment[], sl: EndpointSlice[] = [], upstream
     endpointSlices: eps,
     api,
     ...(upstreamTimeoutMs ? { upstreamTimeoutMs } : {}),
+    ...(bufferLimitBytes ? { bufferLimitBytes } : {}),
   });
   cleanups.push(() => act.close());
   return { act, mdeps, eps, api, registry };
@@ -283,6 +289,57 @@ describe("activator proxy", () => {
       code: "LIFTOFF_ERR_DEPLOYMENT_NOT_FOUND",
       error: "ModelDeployment team/m does not scale to zero (autoscaling.minReplicas 0): send requests to its Service",
     });
+  });
+
+  it("streams a body larger than the buffer to the pod whole", async () => {
+    let received = "";
+    const pod = await upstream((req, res) => {
+      req.setEncoding("utf8");
+      req.on("data", (c: string) => {
+        received += c;
+      });
+      req.on("end", () => res.end(String(received.length)));
+    });
+    const { act } = await start([mdep("m")], [slice("m-predictor", [pod.port])], undefined, 16);
+    const body = JSON.stringify({ inputs: "x".repeat(100_000) });
+    const r = await request(act.url, { body });
+    expect([r.status, r.body]).toEqual([200, String(body.length)]);
+    expect(received).toBe(body);
+  });
+
+  it("a client that goes away mid-answer ends the pod's request, and the activator goes on serving", async () => {
+    let podSawClose!: () => void;
+    const closed = new Promise<void>((r) => {
+      podSawClose = r;
+    });
+    const pod = await upstream((req, res) => {
+      if (req.url === "/slow") {
+        res.writeHead(200);
+        res.write("partial");
+        res.on("close", () => podSawClose());
+        return;
+      }
+      res.end("fine");
+    });
+    const { act, registry } = await start([mdep("m")], [slice("m-predictor", [pod.port])]);
+    await new Promise<void>((resolve, reject) => {
+      const req = http.request(`${act.url}/slow`, { method: "POST", headers: { "liftoff-modeldeployment": "team/m" } });
+      req.on("response", (res) => {
+        res.once("data", () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on("error", () => undefined);
+      req.on("close", resolve);
+      req.end("{}");
+      setTimeout(() => reject(new Error("no response")), 10_000).unref();
+    });
+    await closed;
+    expect((await request(act.url)).body).toBe("fine");
+    const counts = await registry.getSingleMetricAsString("liftoff_activator_requests_total");
+    expect(counts).toContain('code="499"} 1');
+    expect(counts).toContain('code="200"} 1');
   });
 
   it("answers 404 JSON for a request naming no known deployment", async () => {
