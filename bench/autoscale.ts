@@ -34,9 +34,11 @@ const { ensureClusterUp } = await import("../devcluster/cluster/cluster.js");
 const { parseConfig } = await import("../operator/src/config.js");
 const { startOperator } = await import("../operator/src/operator.js");
 const { describeRun, startRun } = await import("./lib/machine.js");
-const { autoscalingFlags, getMdep, PENGUIN_BODY, penguinsOnClaim, predictPath, ScaleWatcher, servingSpec } =
-  await import("../test/support/autoscale.js");
+const { autoscalingFlags, PENGUIN_BODY, penguinsOnClaim, predictPath, ScaleWatcher, servingSpec } = await import(
+  "../test/support/autoscale.js"
+);
 const { outcomeOf, ServiceBalancer } = await import("../test/support/balancer.js");
+const { getModelDeployment } = await import("../test/support/operator.js");
 const { formatPhases, percentile, runLoad, windowP99 } = await import("../test/support/load.js");
 const { createModelDeployment } = await import("../test/support/operator.js");
 
@@ -144,7 +146,8 @@ async function steppedLoad(kc: InstanceType<typeof KubeConfig>, ns: string, uri:
     await lb.waitFor("one ready endpoint", (e) => e.length === 1, 180_000);
     await until(
       "engine keda",
-      async () => ((await getMdep(kc, ns, "step")).status?.autoscaling?.engine === "keda" ? true : undefined),
+      async () =>
+        (await getModelDeployment(kc, ns, "step")).status?.autoscaling?.engine === "keda" ? true : undefined,
       60_000,
     );
     log(`stepped load: ${BASE} → ${PEAK} → ${BASE} req/s (${BASE_S} s, ${PEAK_S} s, ${AFTER_S} s)`);

@@ -4,13 +4,13 @@
 // network, in the same last wave as everything else. In the loopback fallback there is no address the API server may
 // route an APIService to (Endpoints refuse loopback), so they are skipped with one logged reason.
 import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
-import { request } from "node:http";
 import { dirname, join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Binaries, ComponentSpec } from "../cluster/components.js";
 import type { ClusterConfig } from "../cluster/config.js";
 import { ClusterError } from "../cluster/errors.js";
 import { issueServingCert, type Pki } from "../cluster/pki.js";
+import { type AgentNetwork, agentNetwork } from "../node-agent/agent-status.js";
 import {
   applyAll,
   EXTERNAL_METRICS_API,
@@ -66,39 +66,11 @@ export function metricsPipelineComponents(config: ClusterConfig, bins: Binaries,
   return [prometheusComponent(config, bins.prometheus), ...metricsComponents(config, bins, pkiDir)];
 }
 
-export interface AgentNetwork {
-  mode: "netns" | "loopback";
-  gateway?: string;
-  reason?: string;
-}
-
-function agentStatus(port: number): Promise<AgentNetwork | undefined> {
-  return new Promise((resolve) => {
-    const req = request({ host: "127.0.0.1", port, path: "/status", timeout: 2000 }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => {
-        body += c;
-      });
-      res.on("end", () => {
-        try {
-          resolve((JSON.parse(body) as { network?: AgentNetwork }).network);
-        } catch {
-          resolve(undefined);
-        }
-      });
-    });
-    req.on("timeout", () => req.destroy());
-    req.on("error", () => resolve(undefined));
-    req.end();
-  });
-}
-
 /** The node agent's pod network, once it has set it up (it answers /status right after). */
 export async function waitAgentNetwork(config: ClusterConfig, timeoutMs = 60_000): Promise<AgentNetwork> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const net = await agentStatus(config.ports.nodeAgent);
+    const net = await agentNetwork(config.ports.nodeAgent);
     if (net) return net;
     if (Date.now() > deadline)
       throw new ClusterError(`the node agent did not report its pod network within ${timeoutMs / 1000}s`);

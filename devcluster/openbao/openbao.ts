@@ -1,11 +1,11 @@
 // The OpenBao part of cluster:up: its config and certificate before it starts; initialised, unsealed and
 // bootstrapped after; and the connection file clients read (address for the host, address for pods, CA).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { request } from "node:http";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { ClusterConfig } from "../cluster/config.js";
 import { ClusterError } from "../cluster/errors.js";
 import { issueServingCert, type Pki } from "../cluster/pki.js";
+import { agentNetwork } from "../node-agent/agent-status.js";
 import { adminVault } from "./admin.js";
 import { bootstrapVault } from "./bootstrap.js";
 import { initAndUnseal } from "./init.js";
@@ -61,31 +61,9 @@ export async function readyOpenBao(
   }
 }
 
-function agentGateway(port: number): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const req = request({ host: "127.0.0.1", port, path: "/status", timeout: 2000 }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => {
-        body += c;
-      });
-      res.on("end", () => {
-        try {
-          resolve((JSON.parse(body) as { network?: { gateway?: string } }).network?.gateway);
-        } catch {
-          resolve(undefined);
-        }
-      });
-    });
-    req.on("timeout", () => req.destroy());
-    req.on("error", () => resolve(undefined));
-    req.end();
-  });
-}
-
 /** Once the node agent runs: where pods reach OpenBao depends on the network mode it could set up. */
 export async function writeVaultConnection(config: ClusterConfig, pki: Pki): Promise<VaultConnection> {
-  const gateway = await agentGateway(config.ports.nodeAgent);
+  const gateway = (await agentNetwork(config.ports.nodeAgent))?.gateway;
   const conn: VaultConnection = {
     address: openbaoAddress(config),
     podAddress: `https://${gateway ?? "127.0.0.1"}:${config.ports.openbao}`,

@@ -5,12 +5,12 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
 import { podHostAddress } from "../../devcluster/cluster/report-flags.js";
 import { clusterPrometheusUrl } from "../../devcluster/metrics/prometheus.js";
 import { claimHostFolder } from "../../devcluster/node-agent/claim-folder.js";
 import { mlp, saveLayersModel } from "../../runtime/src/serve/test-helpers.js";
-import type { Obj } from "./kube.js";
+import { getModelDeployment } from "./operator.js";
 import { penguinsPreprocessing } from "./penguins-preprocessing.js";
 
 /** Writes the penguins model to `<claim>/<dir>/` and returns its model.uri. */
@@ -67,16 +67,6 @@ export function servingSpec(uri: string, batchWaitMs = 20): Record<string, unkno
     tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
     batching: { maxBatchSize: 64, maxLatencyMs: batchWaitMs },
   };
-}
-
-export async function getMdep(kc: KubeConfig, namespace: string, name: string): Promise<Obj> {
-  return (await kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({
-    group: "liftoff.dev",
-    version: "v1alpha1",
-    namespace,
-    plural: "modeldeployments",
-    name,
-  })) as Obj;
 }
 
 export interface PodSeen {
@@ -171,7 +161,7 @@ export class ScaleWatcher {
         namespace: this.namespace,
         labelSelector: `liftoff.dev/modeldeployment=${this.name}${this.opts.allTracks ? "" : ",liftoff.dev/track=stable"}`,
       }),
-      getMdep(this.kc, this.namespace, this.name).catch(() => undefined),
+      getModelDeployment(this.kc, this.namespace, this.name).catch(() => undefined),
     ]);
     const seen = new Set<string>();
     for (const p of pods.items) {
