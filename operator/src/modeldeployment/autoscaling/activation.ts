@@ -1,6 +1,7 @@
 // Scale to zero puts the operator's activator in front of the model (Knative's proxy mode): the public Service has no
-// selector, and its v1 Endpoints (the API server's service proxy reads them; the mirroring controller makes the
-// EndpointSlice) hold the activator's addresses, http port only. The activator forwards to the track Services.
+// selector, and its v1 Endpoints (the mirroring controller makes the EndpointSlice kube-proxy reads) hold the
+// activator's addresses, http port only. The activator forwards to the track Services. The API server's service
+// proxy does not follow them: it only forwards to pods of the Service's own namespace.
 import { child, type DesiredObject } from "../../children/child.js";
 import type { ActivatorAddress } from "../../config.js";
 import type { Endpoints } from "../../kube/models.js";
