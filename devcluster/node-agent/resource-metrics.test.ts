@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { aggregate, type ContainerUsage, containerOf, parseStat, renderResourceMetrics } from "./resource-metrics.js";
+import {
+  aggregate,
+  type ContainerUsage,
+  carryDeparted,
+  containerOf,
+  parseStat,
+  renderResourceMetrics,
+} from "./resource-metrics.js";
 
 // A real /proc/<pid>/stat line, its command name with a space and a parenthesis.
 const STAT =
@@ -101,5 +108,28 @@ describe("renderResourceMetrics", () => {
   it("escapes label values", () => {
     const odd = renderResourceMetrics([c('we"ird\\', "p", 1, 1)], { cpuSeconds: 0, memoryBytes: 0 }, 1);
     expect(odd).toContain('container="we\\"ird\\\\"');
+  });
+});
+
+describe("carryDeparted", () => {
+  const usage = (container: string, cpuSeconds: number): ContainerUsage => ({
+    node: "cpu-node-1",
+    namespace: "ns",
+    pod: "p",
+    container,
+    cpuSeconds,
+    memoryBytes: 0,
+    startTime: 0,
+  });
+  it("keeps a node's CPU counter from falling when a container goes away or a child process exits", () => {
+    let state = carryDeparted({ departed: 0, last: new Map() }, [usage("a", 5), usage("b", 3)]);
+    expect(state.departed).toBe(0);
+    // b is gone and a's child exited (a falls from 5 to 4): the node keeps both amounts.
+    state = carryDeparted(state, [usage("a", 4)]);
+    expect(state.departed).toBe(4);
+    const node = (s: typeof state, live: number) => s.departed + live;
+    expect(node(state, 4)).toBeGreaterThanOrEqual(5 + 3);
+    state = carryDeparted(state, [usage("a", 6)]);
+    expect([state.departed, node(state, 6)]).toEqual([4, 10]);
   });
 });

@@ -208,13 +208,39 @@ function agentOverhead(nodes: number): Usage {
   return { cpuSeconds: (cpu.user + cpu.system) / 1e6 / n, memoryBytes: process.memoryUsage().rss / n };
 }
 
+/**
+ * A node's CPU counter must never go down (metrics-server drops a node whose counter fell, as after a reset): the
+ * kubelet reads a cgroup that keeps the time of processes that exited. Summing live processes does not, so the CPU
+ * time of containers (or child processes) that went away since the last scrape is carried in `departed` (pure).
+ */
+export function carryDeparted(
+  state: { departed: number; last: Map<string, number> },
+  containers: ContainerUsage[],
+): { departed: number; last: Map<string, number> } {
+  let departed = state.departed;
+  const last = new Map<string, number>();
+  for (const c of containers) {
+    const key = `${c.namespace}/${c.pod}/${c.container}`;
+    const before = state.last.get(key);
+    if (before !== undefined && c.cpuSeconds < before) departed += before - c.cpuSeconds;
+    last.set(key, c.cpuSeconds);
+  }
+  for (const [key, before] of state.last) if (!last.has(key)) departed += before;
+  return { departed, last };
+}
+
+const nodeCarry = new Map<string, { departed: number; last: Map<string, number> }>();
+
 /** One node's endpoint body, now. */
 export function nodeResourceMetrics(opts: { node: string; nodes: number; stateDir: string; podsDir: string }): string {
   try {
-    const all = readContainerUsage(opts.stateDir, opts.podsDir);
+    const mine = readContainerUsage(opts.stateDir, opts.podsDir).filter((c) => c.node === opts.node);
+    const carry = carryDeparted(nodeCarry.get(opts.node) ?? { departed: 0, last: new Map() }, mine);
+    nodeCarry.set(opts.node, carry);
+    const overhead = agentOverhead(opts.nodes);
     return renderResourceMetrics(
-      all.filter((c) => c.node === opts.node),
-      agentOverhead(opts.nodes),
+      mine,
+      { cpuSeconds: overhead.cpuSeconds + carry.departed, memoryBytes: overhead.memoryBytes },
       Date.now(),
     );
   } catch {

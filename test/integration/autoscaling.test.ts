@@ -180,7 +180,13 @@ describe("autoscaling under load", () => {
         undefined,
         expect.stringContaining("predictions"),
       ]);
-      const pod = [...watch.pods.values()].find((p) => p.readyAt !== undefined);
+      // The activator forwards as soon as the EndpointSlice says Ready; the watcher lists pods every 100 ms (slower
+      // under load), so it may see that Ready a moment after the answer.
+      const pod = await pollUntil(
+        "the watcher saw the activated pod Ready",
+        async () => [...watch.pods.values()].find((p) => p.readyAt !== undefined),
+        { timeoutMs: 15_000, intervalMs: 100 },
+      ).catch(() => undefined);
       expect(pod).toBeDefined();
       const coldStartMs = (pod?.readyAt ?? 0) - (pod?.createdAt ?? 0);
       console.error(

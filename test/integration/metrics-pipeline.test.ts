@@ -79,11 +79,22 @@ describe("metrics pipeline", () => {
     expect(parseQuantity(usage?.cpu ?? "0")).toBeGreaterThan(0.05);
     expect(parseQuantity(usage?.memory ?? "0")).toBeGreaterThan(10 * 1024 * 1024);
 
-    const nodes = await kubeRequest<{ items: { metadata: { name: string }; usage: { cpu: string } }[] }>(kc, {
-      method: "GET",
-      path: "/apis/metrics.k8s.io/v1beta1/nodes",
-    });
-    expect(nodes.items.map((n) => n.metadata.name).sort()).toEqual(["cpu-node-1", "gpu-node-1"]);
+    // Both nodes, within a couple of metrics-server cycles: a node's CPU counter never falls while pods of other
+    // files come and go (a fall would read as a reset and drop the node from one cycle).
+    const nodeNames = async () =>
+      (
+        await kubeRequest<{ items: { metadata: { name: string }; usage: { cpu: string } }[] }>(kc, {
+          method: "GET",
+          path: "/apis/metrics.k8s.io/v1beta1/nodes",
+        })
+      ).items
+        .map((n) => n.metadata.name)
+        .sort();
+    await pollUntil("metrics.k8s.io lists both nodes", async () => (await nodeNames()).length === 2, {
+      timeoutMs: 45_000,
+      intervalMs: 1000,
+    }).catch(() => undefined);
+    expect(await nodeNames()).toEqual(["cpu-node-1", "gpu-node-1"]);
 
     const top = await kubectl(inject("kubectl"), inject("kubeconfig"), ["top", "pod", "-n", ns.name, "--no-headers"]);
     expect(top).toContain(busy.metadata.name);
