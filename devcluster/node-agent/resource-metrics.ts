@@ -231,17 +231,29 @@ export function carryDeparted(
 
 const nodeCarry = new Map<string, { departed: number; last: Map<string, number> }>();
 
+/**
+ * metrics-server scrapes every node at once, and one scan of /proc sees the containers of all of them: the nodes of
+ * this agent share a scan made within the last second (its time is the samples' timestamp).
+ */
+let lastScan: { at: number; usage: ContainerUsage[] } | undefined;
+function sharedScan(stateDir: string, podsDir: string): { at: number; usage: ContainerUsage[] } {
+  const now = Date.now();
+  if (!lastScan || now - lastScan.at > 1000) lastScan = { at: now, usage: readContainerUsage(stateDir, podsDir) };
+  return lastScan;
+}
+
 /** One node's endpoint body, now. */
 export function nodeResourceMetrics(opts: { node: string; nodes: number; stateDir: string; podsDir: string }): string {
   try {
-    const mine = readContainerUsage(opts.stateDir, opts.podsDir).filter((c) => c.node === opts.node);
+    const scan = sharedScan(opts.stateDir, opts.podsDir);
+    const mine = scan.usage.filter((c) => c.node === opts.node);
     const carry = carryDeparted(nodeCarry.get(opts.node) ?? { departed: 0, last: new Map() }, mine);
     nodeCarry.set(opts.node, carry);
     const overhead = agentOverhead(opts.nodes);
     return renderResourceMetrics(
       mine,
       { cpuSeconds: overhead.cpuSeconds + carry.departed, memoryBytes: overhead.memoryBytes },
-      Date.now(),
+      scan.at,
     );
   } catch {
     return renderResourceMetrics([], agentOverhead(opts.nodes), Date.now(), true);
