@@ -1,10 +1,12 @@
 // A plain JSON request to the API server with the kubeconfig's credentials, cancelled by its caller's signal and
-// bounded by a timeout (watches are the long-lived exception: watch.ts, with the server's own timeout).
+// bounded by a timeout (watches are the long-lived exception: watch.ts, with the server's own timeout). Requests
+// share the kubeconfig's keep-alive connections (agent.ts); a cancelled request's connection is destroyed, not reused.
 // client-node's typed clients re-serialize known kinds through generated models and silently drop keys they cannot
 // map (x-kubernetes-validations inside a CRD, for one), so writes whose body must arrive verbatim go through here.
 import { request } from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { boundSignal } from "../util/abort.js";
+import { applyPooledHTTPSOptions } from "./agent.js";
 
 /** The parts of a metav1.Status the operator reads: its message and, for an invalid object, the fields at fault. */
 export interface ApiStatus {
@@ -65,7 +67,7 @@ async function send<T>(kc: KubeConfig, req: KubeRequest, signal: AbortSignal): P
   const url = new URL(req.path, cluster.server);
   for (const [k, v] of Object.entries(req.query ?? {})) url.searchParams.set(k, v);
   const opts: Parameters<typeof request>[1] = { method: req.method, headers: { accept: "application/json" } };
-  await kc.applyToHTTPSOptions(opts);
+  await applyPooledHTTPSOptions(kc, opts);
   opts.signal = signal;
   const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
   if (payload !== undefined) {

@@ -1,0 +1,143 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { Agent, createServer, type Server } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CoreV1Api, KubeConfig, type User } from "@kubernetes/client-node";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { makePooledApiClient, pooledAgent } from "./agent.js";
+import { kubeRequest } from "./request.js";
+
+// A local TLS server standing in for the API server: it counts TLS connections and remembers each request's
+// Authorization header. GET /slow never answers (a request to abort).
+let dir: string;
+let server: Server;
+let port: number;
+let caData: string;
+let connections = 0;
+let authorizations: (string | undefined)[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "liftoff-agent-"));
+  const [cert, key] = [join(dir, "tls.crt"), join(dir, "tls.key")];
+  execFileSync(
+    "openssl",
+    [
+      ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"],
+      ...["-keyout", key, "-out", cert, "-subj", "/CN=liftoff-test", "-addext", "subjectAltName=IP:127.0.0.1"],
+    ],
+    { stdio: "ignore" },
+  );
+  caData = readFileSync(cert).toString("base64");
+  server = createServer({ cert: readFileSync(cert), key: readFileSync(key) }, (req, res) => {
+    authorizations.push(req.headers.authorization);
+    if (req.url?.startsWith("/slow")) return; // never answers
+    res.setHeader("content-type", "application/json");
+    res.end(JSON.stringify({ kind: "Namespace", apiVersion: "v1", metadata: { name: "ml" } }));
+  });
+  server.on("secureConnection", () => connections++);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  port = (server.address() as { port: number }).port;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+beforeEach(() => {
+  connections = 0;
+  authorizations = [];
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+  // Each test starts with no connection to reuse.
+  server.closeAllConnections();
+});
+
+function kubeconfig(user: User): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: "c", server: `https://127.0.0.1:${port}`, caData, skipTLSVerify: false }],
+    users: [user],
+    contexts: [{ name: "x", cluster: "c", user: user.name }],
+    currentContext: "x",
+  });
+  return kc;
+}
+
+const get = { method: "GET", path: "/api/v1/namespaces/ml" } as const;
+
+describe("one keep-alive agent per kubeconfig", () => {
+  it("many requests, one after another, share one TLS connection", async () => {
+    const kc = kubeconfig({ name: "u", token: "static" });
+    for (let i = 0; i < 20; i++) await kubeRequest(kc, get);
+    expect(authorizations).toHaveLength(20);
+    expect(new Set(authorizations)).toEqual(new Set(["Bearer static"]));
+    expect(connections).toBe(1);
+  });
+
+  it("concurrent requests open connections once and reuse them for the next burst", async () => {
+    const kc = kubeconfig({ name: "u", token: "static" });
+    await Promise.all(Array.from({ length: 8 }, () => kubeRequest(kc, get)));
+    const afterFirst = connections;
+    expect(afterFirst).toBeGreaterThanOrEqual(1);
+    expect(afterFirst).toBeLessThanOrEqual(8);
+    await Promise.all(Array.from({ length: 8 }, () => kubeRequest(kc, get)));
+    expect(connections).toBe(afterFirst);
+  });
+
+  it("a rotated token file is picked up on the kept connection", async () => {
+    // As in a pod: client-node's tokenFile provider re-reads the projected token (it caches it for 60 s).
+    const tokenFile = join(dir, "token");
+    writeFileSync(tokenFile, "first");
+    const kc = kubeconfig({ name: "u", authProvider: { name: "tokenFile", config: { tokenFile } } });
+    vi.useFakeTimers({ toFake: ["Date"] });
+    await kubeRequest(kc, get);
+    writeFileSync(tokenFile, "second");
+    vi.setSystemTime(Date.now() + 61_000);
+    await kubeRequest(kc, get);
+    expect(authorizations).toEqual(["Bearer first", "Bearer second"]);
+    expect(connections).toBe(1);
+  });
+
+  it("an aborted request does not poison the pool: the next ones succeed", async () => {
+    const kc = kubeconfig({ name: "u", token: "static" });
+    await kubeRequest(kc, get);
+    const ac = new AbortController();
+    const pending = kubeRequest(kc, { method: "GET", path: "/slow" }, { signal: ac.signal });
+    await vi.waitFor(() => expect(authorizations).toHaveLength(2));
+    ac.abort(new Error("reconcile cancelled"));
+    await expect(pending).rejects.toThrow("reconcile cancelled");
+    // A request that timed out leaves its connection behind the same way.
+    await expect(kubeRequest(kc, { method: "GET", path: "/slow" }, { timeoutMs: 50 })).rejects.toThrow();
+    for (let i = 0; i < 3; i++) {
+      await expect(kubeRequest(kc, get)).resolves.toMatchObject({ metadata: { name: "ml" } });
+    }
+    // The cancelled connections were dropped (each later request needed at most one new one), never reused.
+    expect(authorizations).toHaveLength(6);
+    expect(connections).toBeLessThanOrEqual(3);
+  });
+
+  it("client-node's generated clients share the pool too (makePooledApiClient)", async () => {
+    const kc = kubeconfig({ name: "u", token: "static" });
+    const core = makePooledApiClient(kc, CoreV1Api);
+    for (let i = 0; i < 5; i++) expect((await core.readNamespace({ name: "ml" })).metadata?.name).toBe("ml");
+    expect(authorizations).toEqual(Array(5).fill("Bearer static"));
+    expect(connections).toBe(1);
+  });
+
+  it("new TLS material (a rotated client certificate or CA) gets a new pool; the same material keeps it", () => {
+    const kc = kubeconfig({ name: "u", token: "static" });
+    const one = pooledAgent(kc, new Agent({ ca: Buffer.from("ca-1") }));
+    expect(pooledAgent(kc, new Agent({ ca: Buffer.from("ca-1") }))).toBe(one);
+    expect((one as Agent).options.keepAlive).toBe(true);
+    const two = pooledAgent(kc, new Agent({ ca: Buffer.from("ca-2") }));
+    expect(two).not.toBe(one);
+    expect(pooledAgent(kc, new Agent({ ca: Buffer.from("ca-2"), cert: "c", key: "k" }))).not.toBe(two);
+    // Another kubeconfig never shares a pool.
+    expect(pooledAgent(kubeconfig({ name: "u" }), new Agent({ ca: Buffer.from("ca-2") }))).not.toBe(two);
+  });
+});
