@@ -7,6 +7,7 @@ import {
   StorageV1Api,
   setHeaderOptions,
 } from "@kubernetes/client-node";
+import { makePooledApiClient } from "../../operator/src/kube/agent.js";
 
 export interface Kube {
   kc: KubeConfig;
@@ -22,9 +23,10 @@ export function makeKube(kubeconfigFile: string): Kube {
   kc.loadFromFile(kubeconfigFile);
   return {
     kc,
-    core: kc.makeApiClient(CoreV1Api),
-    coordination: kc.makeApiClient(CoordinationV1Api),
-    storage: kc.makeApiClient(StorageV1Api),
+    // Keep-alive connections: client-node's own clients open a new TLS connection for every call.
+    core: makePooledApiClient(kc, CoreV1Api),
+    coordination: makePooledApiClient(kc, CoordinationV1Api),
+    storage: makePooledApiClient(kc, StorageV1Api),
     server: kc.getCurrentCluster()?.server ?? "",
   };
 }

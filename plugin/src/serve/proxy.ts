@@ -6,6 +6,7 @@
 import * as http from "node:http";
 import * as https from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node";
+import { applyPooledHTTPSOptions } from "../../../operator/src/kube/agent.js";
 
 export interface ProxyAnswer {
   status: number;
@@ -46,7 +47,8 @@ export async function proxyRequest(kc: KubeConfig, req: ProxyRequest): Promise<P
       ...(req.apiKey !== undefined ? { "x-api-key": req.apiKey } : {}),
     },
   };
-  await kc.applyToHTTPSOptions(opts);
+  // The kubeconfig's keep-alive connection (a drift run or a load test makes many requests): no handshake each.
+  await applyPooledHTTPSOptions(kc, opts);
   const lib = url.protocol === "http:" ? http : https;
   return new Promise((resolve, reject) => {
     const r = lib.request(url, opts, (res) => {
