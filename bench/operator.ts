@@ -1,12 +1,13 @@
 // `npm run bench:operator [-- N]`: N ModelDeployments (default 1000) against the local API server (a fresh "bench"
 // cluster), measured against the API server's own floor in the same run: first the plain writes per second it
 // accepts (ConfigMap creates at the operator's concurrency) and the rate at which a plain client makes the operator's
-// writes itself (create, three children, status per object), then the time until all N converged, API writes per
+// writes itself (create, its children, status per object), then the time until all N converged, API writes per
 // object, writes during a rest period and operator RSS; then it kills the operator mid-run, restarts it and checks
 // that everything converges with no duplicate or orphaned children. Progress goes to stderr every few seconds.
 // Flags: --count N (or N alone), --rest-seconds S (60), --concurrency C (creates in flight, 16), --qps (operator's
-// client limit, 500), --floor-writes W (plain writes for the floor, 2000), --restart-count R (second batch, ≤ 1000),
-// --same-writes S (objects written the same way without an operator, ≤ 1000).
+// client limit, 500), --floor-writes W (plain writes for the floor, 2000), --restart-count R (second batch, ≤ 1000;
+// 0 skips the kill and restart), --same-writes S (objects written the same way without an operator, ≤ 1000).
+// LIFTOFF_BENCH_OPERATOR_CPU_PROF=DIR writes the operator's CPU profiles there.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -75,7 +76,11 @@ async function freePort(): Promise<number> {
 async function startOperator(kubeconfig: string, id: string): Promise<Operator> {
   const port = await freePort();
   // The compiled operator, as its image runs it (npm run build), so RSS and start-up are not tsx's.
-  const child = spawn(process.execPath, [join(REPO_ROOT, "operator/dist/main.js")], {
+  // LIFTOFF_BENCH_OPERATOR_CPU_PROF=DIR: a V8 CPU profile of each operator run there (written when it stops on
+  // SIGTERM: with --restart-count 0 the first operator is stopped so, not killed).
+  const prof = process.env.LIFTOFF_BENCH_OPERATOR_CPU_PROF;
+  const flags = prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : [];
+  const child = spawn(process.execPath, [...flags, join(REPO_ROOT, "operator/dist/main.js")], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
@@ -122,6 +127,22 @@ async function metric(
 
 const WRITE_VERBS = new Set(["apply", "create", "update", "patch", "delete"]);
 const writes = (op: Operator) => metric(op, "liftoff_kube_api_requests_total", (l) => WRITE_VERBS.has(l.verb ?? ""));
+
+/** The operator's writes per object by verb and resource ("apply deployments 1.00, …"): where each write goes. */
+async function writesByKind(op: Operator, objects: number): Promise<string> {
+  const text = await (await fetch(`http://127.0.0.1:${op.port}/metrics`)).text();
+  const family = parsePrometheusTextFormat(text).find((f) => f.name === "liftoff_kube_api_requests_total");
+  const byKind = new Map<string, number>();
+  for (const m of family?.metrics ?? []) {
+    const { verb = "", resource = "" } = m.labels ?? {};
+    if (!WRITE_VERBS.has(verb)) continue;
+    byKind.set(`${verb} ${resource}`, (byKind.get(`${verb} ${resource}`) ?? 0) + Number(m.value ?? 0));
+  }
+  return [...byKind]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ${(n / objects).toFixed(2)}`)
+    .join(", ");
+}
 
 function mdep(ns: string, i: number): ModelDeployment {
   return {
@@ -313,6 +334,7 @@ async function main(): Promise<void> {
     rows.push([`create ${COUNT} ModelDeployments (client side)`, `${createSeconds.toFixed(1)} s`, ""]);
     rows.push(["all converged (children + Ready status)", `${convergeSeconds.toFixed(1)} s`, ""]);
     rows.push(["operator API writes per ModelDeployment", perObject.toFixed(2), "≤ 4"]);
+    rows.push(["  of which, per ModelDeployment", await writesByKind(op, COUNT), ""]);
     rows.push(["floor bound: objects × writes per object ÷ floor", `${bound.toFixed(1)} s`, ""]);
     rows.push(["converged ÷ floor bound", `${(convergeSeconds / bound).toFixed(2)}×`, "≤ 1.1×"]);
     rows.push([
@@ -327,6 +349,11 @@ async function main(): Promise<void> {
     rows.push([`operator API writes during ${REST_SECONDS} s at rest`, String(w2 - w1), "0"]);
     const rss = await metric(op, "process_resident_memory_bytes");
     rows.push([`operator RSS with ${COUNT} objects cached`, `${(rss / 2 ** 20).toFixed(0)} MiB`, "≤ 1024 MiB"]);
+    if (RESTART_COUNT === 0) {
+      op.child.kill("SIGTERM");
+      await new Promise((r) => op.child.once("exit", r));
+      return;
+    }
     // Phase 3: kill mid-run, restart, converge, audit.
     say(`phase 3: ${RESTART_COUNT} more, SIGKILL at 50 %, restart`);
     const half = Math.floor(RESTART_COUNT / 2);

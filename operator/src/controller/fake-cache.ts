@@ -23,6 +23,10 @@ export class FakeCache<T extends KubeObject = KubeObject> implements ObjectCache
     return [...this.objects.values()];
   }
 
+  ownedBy(uid: string): T[] {
+    return this.list().filter((o) => o.metadata?.ownerReferences?.some((r) => r.controller && r.uid === uid));
+  }
+
   onEvent(handler: InformerHandler<T>): void {
     this.handlers.push(handler);
   }

@@ -62,6 +62,54 @@ describe("Informer", () => {
     expect(inf.list().map((o) => o.metadata?.name)).toEqual(["b"]);
   });
 
+  it("indexes children by their controller owner's uid through adds, re-owning updates, deletes and relists", async () => {
+    const owned = (name: string, rv: string, uid?: string, controller = true): KubeObject => ({
+      metadata: {
+        name,
+        namespace: "ns",
+        resourceVersion: rv,
+        ...(uid ? { ownerReferences: [{ apiVersion: "v1", kind: "X", name: "o", uid, controller }] } : {}),
+      },
+    });
+    const { client } = fakeClient(
+      [[owned("a", "1", "u1"), owned("b", "1", "u1"), owned("c", "1", "u2", false)]],
+      [
+        [
+          { type: "ADDED", object: owned("d", "2", "u2") },
+          { type: "MODIFIED", object: owned("a", "3", "u2") },
+          { type: "DELETED", object: owned("b", "4", "u1") },
+        ],
+      ],
+    );
+    const inf = new Informer(client, RESOURCES.Pod, { maxBackoffMs: 1 });
+    const names = (i: Informer, uid: string) =>
+      i
+        .ownedBy(uid)
+        .map((o) => o.metadata?.name)
+        .sort();
+    const seen: string[] = [];
+    inf.onEvent((o, e) => seen.push(`${e} ${o.metadata?.name}`));
+    void inf.run();
+    await until(() => seen.length === 6);
+    inf.stop();
+    // c's owner reference is not a controller's: not indexed. a moved from u1 to u2; b was deleted.
+    expect(names(inf, "u1")).toEqual([]);
+    expect(names(inf, "u2")).toEqual(["a", "d"]);
+
+    // A relist (after 410 Gone) that no longer has a: it leaves the index too.
+    const relisted = fakeClient(
+      [[owned("a", "1", "u1"), owned("b", "1", "u1")], [owned("b", "9", "u1")]],
+      [[{ type: "ERROR", object: { code: 410, message: "too old" } }]],
+    );
+    const again = new Informer(relisted.client, RESOURCES.Pod, { maxBackoffMs: 1 });
+    const events: string[] = [];
+    again.onEvent((o, e) => events.push(`${e} ${o.metadata?.name}`));
+    void again.run();
+    await until(() => events.includes("deleted a"));
+    again.stop();
+    expect(names(again, "u1")).toEqual(["b"]);
+  });
+
   it("relists after 410 Gone and resumes watching from the new list's resourceVersion", async () => {
     const { client, calls } = fakeClient(
       [[obj("a", "1")], [obj("a", "1"), obj("c", "9")]],

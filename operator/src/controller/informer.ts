@@ -22,8 +22,15 @@ export interface InformerOptions {
   log?: Logger;
 }
 
+/** The uid of an object's controller owner (the one ownerReference with controller: true), if any. */
+function controllerUid(obj: KubeObject | undefined): string | undefined {
+  return obj?.metadata?.ownerReferences?.find((r) => r.controller)?.uid;
+}
+
 export class Informer<T extends KubeObject = KubeObject> implements ObjectCache<T> {
   private readonly cache = new Map<string, T>();
+  /** Cached objects by their controller owner's uid: a reconcile finds its children without a scan of all. */
+  private readonly byOwner = new Map<string, Map<string, T>>();
   private readonly handlers: InformerHandler<T>[] = [];
   private stopped = false;
   private resourceVersion = "";
@@ -57,6 +64,34 @@ export class Informer<T extends KubeObject = KubeObject> implements ObjectCache<
     return [...this.cache.values()];
   }
 
+  ownedBy(uid: string): T[] {
+    const owned = this.byOwner.get(uid);
+    return owned ? [...owned.values()] : [];
+  }
+
+  /** Caches an object (or forgets it: obj undefined), keeping the owner index in step. */
+  private put(key: string, obj: T | undefined): void {
+    const before = controllerUid(this.cache.get(key));
+    if (before !== undefined) {
+      const owned = this.byOwner.get(before);
+      owned?.delete(key);
+      if (owned?.size === 0) this.byOwner.delete(before);
+    }
+    if (obj === undefined) {
+      this.cache.delete(key);
+      return;
+    }
+    this.cache.set(key, obj);
+    const uid = controllerUid(obj);
+    if (uid === undefined) return;
+    let owned = this.byOwner.get(uid);
+    if (!owned) {
+      owned = new Map();
+      this.byOwner.set(uid, owned);
+    }
+    owned.set(key, obj);
+  }
+
   private emit(obj: T, event: InformerEvent, old?: T): void {
     for (const h of this.handlers) {
       try {
@@ -79,13 +114,13 @@ export class Informer<T extends KubeObject = KubeObject> implements ObjectCache<
       const key = keyOf(item);
       seen.add(key);
       const old = this.cache.get(key);
-      this.cache.set(key, item);
+      this.put(key, item);
       if (!old) this.emit(item, "added");
       else if (old.metadata?.resourceVersion !== item.metadata?.resourceVersion) this.emit(item, "updated", old);
     }
     for (const [key, old] of this.cache) {
       if (!seen.has(key)) {
-        this.cache.delete(key);
+        this.put(key, undefined);
         this.emit(old, "deleted");
       }
     }
@@ -108,10 +143,10 @@ export class Informer<T extends KubeObject = KubeObject> implements ObjectCache<
     const key = keyOf(obj);
     const old = this.cache.get(key);
     if (ev.type === "DELETED") {
-      this.cache.delete(key);
+      this.put(key, undefined);
       this.emit(obj, "deleted");
     } else {
-      this.cache.set(key, obj);
+      this.put(key, obj);
       this.emit(obj, old ? "updated" : "added", old);
     }
     return undefined;
@@ -214,6 +249,8 @@ export interface ObjectCache<T extends KubeObject = KubeObject> {
   readonly resource: ResourceType<T>;
   get(key: string): T | undefined;
   list(): T[];
+  /** The cached objects whose controller owner has this uid (an index, not a scan). */
+  ownedBy(uid: string): T[];
   onEvent(handler: InformerHandler<T>): void;
 }
 
@@ -234,6 +271,10 @@ export class InformerGroup<T extends KubeObject = KubeObject> implements ObjectC
 
   list(): T[] {
     return this.members.flatMap((m) => m.list());
+  }
+
+  ownedBy(uid: string): T[] {
+    return this.members.flatMap((m) => m.ownedBy(uid));
   }
 
   onEvent(handler: InformerHandler<T>): void {

@@ -640,12 +640,13 @@ export class ModelDeploymentReconciler implements Reconciler {
     signal: AbortSignal,
   ): Promise<void> {
     const uid = mdep.metadata?.uid;
+    if (!uid) return;
     for (const cache of this.o.caches.owned) {
       const resource = cache.resource;
-      for (const obj of cache.list()) {
+      // The owner index, not a scan of every cached child (that made each reconcile O(objects)).
+      for (const obj of cache.ownedBy(uid)) {
         const m = obj.metadata ?? {};
         if (m.namespace !== mdep.metadata?.namespace || m.labels?.[LABEL_MDEP] !== mdep.metadata?.name) continue;
-        if (!m.ownerReferences?.some((r) => r.controller && r.uid === uid)) continue;
         if (wanted.has(`${resource.plural}/${keyOf(obj)}`) || m.deletionTimestamp) continue;
         await this.o.client.delete(resource, m.namespace, m.name ?? "", undefined, { signal });
         log.info({ child: `${resource.plural}/${keyOf(obj)}` }, "deleted child no longer wanted");
