@@ -1,5 +1,6 @@
 // Wires informers to a work queue and a reconciler: callbacks only enqueue keys; workers reconcile with bounded
 // concurrency, each reconcile under a deadline and cancelled on stop, back off on errors, and honour requeue-after.
+import { setMaxListeners } from "node:events";
 import type { Logger } from "pino";
 import type { KubeObject } from "../kube/types.js";
 import { keyOf } from "../kube/types.js";
@@ -77,6 +78,8 @@ export class Controller {
       latency: (s) => m?.queueLatency.observe({ kind }, s),
     });
     this.log = opts.log.child({ controller: kind });
+    // Each worker's reconcile listens on it: more than Node's default of 10 is expected, not a leak.
+    setMaxListeners(opts.concurrency + 1, this.stopping.signal);
     primary.onEvent((obj) => this.queue.add(keyOf(obj)));
   }
 

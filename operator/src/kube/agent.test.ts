@@ -131,13 +131,16 @@ describe("one keep-alive agent per kubeconfig", () => {
 
   it("new TLS material (a rotated client certificate or CA) gets a new pool; the same material keeps it", () => {
     const kc = kubeconfig({ name: "u", token: "static" });
-    const one = pooledAgent(kc, new Agent({ ca: Buffer.from("ca-1") }));
-    expect(pooledAgent(kc, new Agent({ ca: Buffer.from("ca-1") }))).toBe(one);
+    const pem = readFileSync(join(dir, "tls.crt"));
+    const [ca1, ca2] = [pem, Buffer.concat([pem, pem])];
+    const one = pooledAgent(kc, new Agent({ ca: ca1 }));
+    expect(pooledAgent(kc, new Agent({ ca: Buffer.from(ca1) }))).toBe(one);
     expect((one as Agent).options.keepAlive).toBe(true);
-    const two = pooledAgent(kc, new Agent({ ca: Buffer.from("ca-2") }));
+    const two = pooledAgent(kc, new Agent({ ca: ca2 }));
     expect(two).not.toBe(one);
-    expect(pooledAgent(kc, new Agent({ ca: Buffer.from("ca-2"), cert: "c", key: "k" }))).not.toBe(two);
+    const withCert = pooledAgent(kc, new Agent({ ca: ca2, cert: pem, key: readFileSync(join(dir, "tls.key")) }));
+    expect(withCert).not.toBe(two);
     // Another kubeconfig never shares a pool.
-    expect(pooledAgent(kubeconfig({ name: "u" }), new Agent({ ca: Buffer.from("ca-2") }))).not.toBe(two);
+    expect(pooledAgent(kubeconfig({ name: "u" }), new Agent({ ca: ca2 }))).not.toBe(withCert);
   });
 });

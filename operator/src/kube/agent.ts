@@ -6,6 +6,7 @@
 // certificate or CA gets a fresh pool rather than a connection made with the old one.
 // Long-lived watches keep client-node's own agent: they hold their connection anyway and must not take a pooled one.
 import { Agent, type AgentOptions, type RequestOptions } from "node:https";
+import { createSecureContext } from "node:tls";
 import {
   type Configuration,
   createConfiguration,
@@ -69,7 +70,14 @@ export function pooledAgent<A>(kc: KubeConfig, perCall: A): A | Agent {
   const pool = pools.get(kc);
   if (pool && sameTls(pool.tls, tls)) return pool.agent;
   // New or rotated TLS material: the old pool's idle sockets close on their own timeout; requests in flight finish.
-  const agent = new Agent({ ...tls, keepAlive: true, scheduling: "lifo", timeout: FREE_SOCKET_TIMEOUT_MS });
+  // One secure context for the pool: each new connection would otherwise parse the CA, certificate and key again.
+  const agent = new Agent({
+    ...tls,
+    secureContext: createSecureContext(tls),
+    keepAlive: true,
+    scheduling: "lifo",
+    timeout: FREE_SOCKET_TIMEOUT_MS,
+  });
   pools.set(kc, { tls, agent });
   return agent;
 }
