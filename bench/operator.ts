@@ -128,20 +128,22 @@ async function metric(
 const WRITE_VERBS = new Set(["apply", "create", "update", "patch", "delete"]);
 const writes = (op: Operator) => metric(op, "liftoff_kube_api_requests_total", (l) => WRITE_VERBS.has(l.verb ?? ""));
 
-/** The operator's writes per object by verb and resource ("apply deployments 1.00, …"): where each write goes. */
-async function writesByKind(op: Operator, objects: number): Promise<string> {
+/** The operator's requests per object by verb and resource ("apply deployments 1.00, …"): where each one goes. */
+async function requestsByKind(op: Operator, objects: number, verbs: (verb: string) => boolean): Promise<string> {
   const text = await (await fetch(`http://127.0.0.1:${op.port}/metrics`)).text();
   const family = parsePrometheusTextFormat(text).find((f) => f.name === "liftoff_kube_api_requests_total");
   const byKind = new Map<string, number>();
   for (const m of family?.metrics ?? []) {
     const { verb = "", resource = "" } = m.labels ?? {};
-    if (!WRITE_VERBS.has(verb)) continue;
+    if (!verbs(verb)) continue;
     byKind.set(`${verb} ${resource}`, (byKind.get(`${verb} ${resource}`) ?? 0) + Number(m.value ?? 0));
   }
-  return [...byKind]
-    .sort((a, b) => b[1] - a[1])
-    .map(([k, n]) => `${k} ${(n / objects).toFixed(2)}`)
-    .join(", ");
+  return (
+    [...byKind]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${k} ${(n / objects).toFixed(2)}`)
+      .join(", ") || "none"
+  );
 }
 
 function mdep(ns: string, i: number): ModelDeployment {
@@ -334,7 +336,9 @@ async function main(): Promise<void> {
     rows.push([`create ${COUNT} ModelDeployments (client side)`, `${createSeconds.toFixed(1)} s`, ""]);
     rows.push(["all converged (children + Ready status)", `${convergeSeconds.toFixed(1)} s`, ""]);
     rows.push(["operator API writes per ModelDeployment", perObject.toFixed(2), "≤ 4"]);
-    rows.push(["  of which, per ModelDeployment", await writesByKind(op, COUNT), ""]);
+    rows.push(["  of which, per ModelDeployment", await requestsByKind(op, COUNT, (v) => WRITE_VERBS.has(v)), ""]);
+    const reads = (v: string) => !WRITE_VERBS.has(v) && v !== "watch";
+    rows.push(["operator API reads per ModelDeployment", await requestsByKind(op, COUNT, reads), ""]);
     rows.push(["floor bound: objects × writes per object ÷ floor", `${bound.toFixed(1)} s`, ""]);
     rows.push(["converged ÷ floor bound", `${(convergeSeconds / bound).toFixed(2)}×`, "≤ 1.1×"]);
     rows.push([

@@ -7,15 +7,18 @@ import { CoreV1Api, KubeConfig, type User } from "@kubernetes/client-node";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { makePooledApiClient, pooledAgent } from "./agent.js";
 import { kubeRequest } from "./request.js";
+import { startWatch } from "./watch.js";
 
 // A local TLS server standing in for the API server: it counts TLS connections and remembers each request's
-// Authorization header. GET /slow never answers (a request to abort).
+// Authorization header. GET /slow never answers (a request to abort); ?watch=1 streams one event and stays open.
 let dir: string;
 let server: Server;
 let port: number;
 let caData: string;
 let connections = 0;
 let authorizations: (string | undefined)[] = [];
+/** The client port of each request: the same port is the same connection. */
+let ports: (number | undefined)[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "liftoff-agent-"));
@@ -31,7 +34,14 @@ beforeAll(async () => {
   caData = readFileSync(cert).toString("base64");
   server = createServer({ cert: readFileSync(cert), key: readFileSync(key) }, (req, res) => {
     authorizations.push(req.headers.authorization);
+    ports.push(req.socket.remotePort);
     if (req.url?.startsWith("/slow")) return; // never answers
+    if (req.url?.includes("watch=1")) {
+      // A watch: one event, then the stream stays open.
+      res.writeHead(200, { "content-type": "application/json" });
+      res.write(`${JSON.stringify({ type: "ADDED", object: { metadata: { name: "w" } } })}\n`);
+      return;
+    }
     res.setHeader("content-type", "application/json");
     res.end(JSON.stringify({ kind: "Namespace", apiVersion: "v1", metadata: { name: "ml" } }));
   });
@@ -49,6 +59,7 @@ afterAll(async () => {
 beforeEach(() => {
   connections = 0;
   authorizations = [];
+  ports = [];
 });
 
 afterEach(() => {
@@ -119,6 +130,23 @@ describe("one keep-alive agent per kubeconfig", () => {
     // The cancelled connections were dropped (each later request needed at most one new one), never reused.
     expect(authorizations).toHaveLength(6);
     expect(connections).toBeLessThanOrEqual(3);
+  });
+
+  it("a watch holds a connection of its own, never a pooled one", async () => {
+    const kc = kubeconfig({ name: "u", token: "static" });
+    await kubeRequest(kc, get);
+    const events: string[] = [];
+    const watch = await startWatch(kc, "/api/v1/namespaces/ml/pods", {}, (ev) => events.push(ev.type));
+    await vi.waitFor(() => expect(events).toEqual(["ADDED"]));
+    for (let i = 0; i < 3; i++) await kubeRequest(kc, get);
+    expect(authorizations).toEqual(Array(5).fill("Bearer static"));
+    // The pooled connection, and the watch's: the requests before and after it share one that the watch did not take.
+    expect(connections).toBe(2);
+    const [before, watchPort, ...after] = ports;
+    expect(after).toEqual([before, before, before]);
+    expect(watchPort).not.toBe(before);
+    watch.abort();
+    await watch.done;
   });
 
   it("client-node's generated clients share the pool too (makePooledApiClient)", async () => {

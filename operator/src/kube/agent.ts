@@ -4,9 +4,9 @@
 // credential work per call (bearer tokens, token files, exec plugins rotate); only the connection is kept. The
 // pooled agent is keyed by the TLS material client-node put on its throwaway agent, so a rotated client
 // certificate or CA gets a fresh pool rather than a connection made with the old one.
-// Long-lived watches keep client-node's own agent: they hold their connection anyway and must not take a pooled one.
+// Long-lived watches get an agent of their own (applyWatchHTTPSOptions): they hold their connection for minutes.
 import { Agent, type AgentOptions, type RequestOptions } from "node:https";
-import { createSecureContext } from "node:tls";
+import { createSecureContext, type SecureContext } from "node:tls";
 import {
   type Configuration,
   createConfiguration,
@@ -39,6 +39,7 @@ const FREE_SOCKET_TIMEOUT_MS = 5_000;
 
 interface Pool {
   tls: Partial<AgentOptions>;
+  secureContext: SecureContext;
   agent: Agent;
 }
 
@@ -60,26 +61,48 @@ function sameTls(a: Partial<AgentOptions>, b: Partial<AgentOptions>): boolean {
   return TLS_KEYS.every((k) => sameValue(a[k], b[k]));
 }
 
+/** The kubeconfig's pool for these TLS settings: the same one while they stay the same, else a new one. */
+function poolFor(kc: KubeConfig, tls: Partial<AgentOptions>): Pool {
+  const pool = pools.get(kc);
+  if (pool && sameTls(pool.tls, tls)) return pool;
+  // New or rotated TLS material: the old pool's idle sockets close on their own timeout; requests in flight finish.
+  // One secure context for the pool: each new connection would otherwise parse the CA, certificate and key again.
+  const secureContext = createSecureContext(tls);
+  const agent = new Agent({
+    ...tls,
+    secureContext,
+    keepAlive: true,
+    scheduling: "lifo",
+    timeout: FREE_SOCKET_TIMEOUT_MS,
+  });
+  const fresh = { tls, secureContext, agent };
+  pools.set(kc, fresh);
+  return fresh;
+}
+
+/** Whether client-node's per-call agent is a plain HTTPS one (not a proxy's or plain HTTP's): only those are pooled. */
+function plainHttps(agent: unknown): agent is Agent {
+  return agent instanceof Agent && Object.getPrototypeOf(agent) === Agent.prototype;
+}
+
 /**
  * The kubeconfig's pooled keep-alive agent for the TLS settings on `perCall`, the agent client-node just built
  * for one call. A proxy agent or plain-HTTP agent (any other class) is returned as it is: it is not pooled.
  */
 export function pooledAgent<A>(kc: KubeConfig, perCall: A): A | Agent {
-  if (!(perCall instanceof Agent) || Object.getPrototypeOf(perCall) !== Agent.prototype) return perCall;
+  return plainHttps(perCall) ? poolFor(kc, tlsOf(perCall.options)).agent : perCall;
+}
+
+/**
+ * For a watch: client-node's options as they are (its own connection, no keep-alive: a watch holds it for minutes
+ * and must not take one from the pool), but with the pool's secure context, not one parsed again per watch.
+ */
+export async function applyWatchHTTPSOptions(kc: KubeConfig, opts: RequestOptions): Promise<void> {
+  await kc.applyToHTTPSOptions(opts);
+  const perCall = opts.agent;
+  if (!plainHttps(perCall)) return;
   const tls = tlsOf(perCall.options);
-  const pool = pools.get(kc);
-  if (pool && sameTls(pool.tls, tls)) return pool.agent;
-  // New or rotated TLS material: the old pool's idle sockets close on their own timeout; requests in flight finish.
-  // One secure context for the pool: each new connection would otherwise parse the CA, certificate and key again.
-  const agent = new Agent({
-    ...tls,
-    secureContext: createSecureContext(tls),
-    keepAlive: true,
-    scheduling: "lifo",
-    timeout: FREE_SOCKET_TIMEOUT_MS,
-  });
-  pools.set(kc, { tls, agent });
-  return agent;
+  opts.agent = new Agent({ ...tls, secureContext: poolFor(kc, tls).secureContext });
 }
 
 /** client-node's applyToHTTPSOptions (credentials, TLS settings, fresh per call), then the pooled agent. */

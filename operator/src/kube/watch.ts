@@ -1,6 +1,7 @@
 // A raw streaming watch: newline-delimited JSON events from ?watch=1, with bookmarks and a server-side timeout.
 import { request } from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node";
+import { applyWatchHTTPSOptions } from "./agent.js";
 import type { KubeObject } from "./types.js";
 
 export interface WatchEvent {
@@ -27,7 +28,7 @@ export async function startWatch(
   url.searchParams.set("allowWatchBookmarks", "true");
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
   const opts: Parameters<typeof request>[1] = { method: "GET", headers: { accept: "application/json" } };
-  await kc.applyToHTTPSOptions(opts);
+  await applyWatchHTTPSOptions(kc, opts);
   const controller = new AbortController();
   opts.signal = controller.signal;
   const done = new Promise<void>((resolvePromise, reject) => {
