@@ -1,4 +1,5 @@
-// The node agent's entry point: `node --import tsx devcluster/node-agent/main.ts --kubeconfig F --state-dir D ...`.
+// The node agent's entry point: `node .liftoff/node-agent/main.mjs --kubeconfig F --state-dir D ...` (compiled by cluster:up,
+// node-agent/compiled.ts), or `node --import tsx devcluster/node-agent/main.ts ...` where that build fails.
 // Started by `npm run cluster:up` as one more cluster component; /healthz and /readyz on its health port.
 import { createServer } from "node:http";
 import type { Server } from "node:net";
