@@ -106,6 +106,8 @@ export interface ProbeResult {
   timings: Partial<Record<BackendName, number>>;
   /** Why the others were skipped. */
   skipped: Partial<Record<BackendName, string>>;
+  /** The choice came from the node's model cache (serve/model/probe-cache.ts): these figures are that probe's. */
+  remembered?: boolean;
 }
 
 /**

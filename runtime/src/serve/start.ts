@@ -275,6 +275,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
         probeMicros: probe?.timings,
         plainJsRows: modelHost.model?.plainJsRows,
         skippedBackends: probe?.skipped,
+        probeRemembered: probe?.remembered,
         digest: `sha256:${r.digest}`,
         bytes: r.bytes,
         downloadSeconds: r.downloadSeconds,
