@@ -57,7 +57,7 @@ describe("ModelHost.load with --model-cache and backend auto", () => {
         modelCache: new ModelCache({ dir: cacheDir, maxBytes: 1e9 }),
       });
       const report = await host.load({ kind: "file", path: modelDir }, undefined, "auto");
-      const out = await host.model?.run([{ data: new Float32Array([1, 2, 3]), shape: [1, 3], dtype: "float32" }]);
+      const out = await host.model?.run([{ data: new Float32Array([1, 2, 3]), shape: [1, 3] }]);
       return { report, answer: Array.from(out?.[0]?.data as Float32Array) };
     };
     const first = await start();
