@@ -23,7 +23,7 @@ export interface AgentEntry {
 export type AgentBuild = (root: string, entry: string) => { code: Uint8Array; inputs: string[] };
 
 /** esbuild (a devDependency, which tsx uses too), loaded only when a build is due. */
-export const esbuildBundle: AgentBuild = (root, entry) => {
+const esbuildBundle: AgentBuild = (root, entry) => {
   const esbuild = createRequire(import.meta.url)("esbuild") as typeof Esbuild;
   const result = esbuild.buildSync({
     absWorkingDir: root,

@@ -4,7 +4,7 @@
  */
 import type { BackendChoice } from "./config.js";
 import { ConfigError } from "./errors.js";
-import { requirePackage, tf } from "./tfjs.js";
+import { loadWasmBackend, requirePackage, tf } from "./tfjs.js";
 
 export type BackendName = Exclude<BackendChoice, "auto">;
 
@@ -76,7 +76,7 @@ export async function activate(name: BackendName): Promise<BackendInfo> {
       tfjsBackend = "tensorflow";
       break;
     case "wasm":
-      requirePackage("@tensorflow/tfjs-backend-wasm");
+      loadWasmBackend();
       break;
     case "cpu":
       break;

@@ -11,7 +11,12 @@ const require = createRequire(import.meta.url);
 
 export const tf: typeof Tfjs = require("@tensorflow/tfjs");
 
-/** Loads a CommonJS package the same way (a TF.js backend: tfjs-node, tfjs-backend-wasm). */
+/** Registers the wasm backend (its package registers itself when loaded). */
+export function loadWasmBackend(): void {
+  require("@tensorflow/tfjs-backend-wasm");
+}
+
+/** Loads a CommonJS package the same way (tfjs-node, whose name backends.ts keeps in a variable: optional). */
 export function requirePackage<T>(pkg: string): T {
   return require(pkg) as T;
 }
