@@ -52,6 +52,7 @@ const CASES: { script: string; args: string[]; usage: RegExp }[] = [
     "storage",
     "capture",
     "plugin",
+    "startup",
   ].map((b) => ({
     script: `bench/${b}.ts`,
     args: ["--help"],
