@@ -25,6 +25,7 @@ import {
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, type Plugin } from "esbuild";
+import { exitOnHelp } from "../bench/lib/help.js";
 import { pluginAssets } from "../plugin/src/chart/assets.js";
 import { ASSET_DIR } from "../plugin/src/cli/assets.js";
 import { archiveName, krewManifest } from "./plugin-release/krew-manifest.js";
@@ -168,6 +169,7 @@ export async function buildRelease(opts: { writeManifest?: boolean } = {}): Prom
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  exitOnHelp(fileURLToPath(import.meta.url));
   const started = Date.now();
   const args = process.argv.slice(2);
   if (args.includes("--release")) {

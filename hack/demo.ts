@@ -1,11 +1,12 @@
 // `npm start`: Liftoff's main job on this machine, as a sequence of steps (hack/demo/steps/). `npm start -- --help`
 // lists them and the flags. One demo at a time per worktree; Ctrl-C at any step stops everything it started.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../devcluster/cluster/config.js";
-import { helpText, parseDemoArgs, UsageError } from "./demo/cli.js";
+import { parseDemoArgs, UsageError } from "./demo/cli.js";
+import { HELP_FILE } from "./demo/help.js";
 import { acquireLock, Busy } from "./demo/lock.js";
-import { DEMO_STEPS, IMAGE_STEPS, LLM_STEPS, LOOP_STEPS, stepsFor } from "./demo/plan.js";
-import { type DemoContext, errorMessage, runSteps } from "./demo/steps.js";
+import type { DemoContext } from "./demo/steps.js";
 
 const log = (line: string) => console.error(line);
 
@@ -21,9 +22,12 @@ async function main(): Promise<number> {
     throw err;
   }
   if (parsed.help) {
-    console.log(helpText(DEMO_STEPS, IMAGE_STEPS, LLM_STEPS, LOOP_STEPS));
+    // Rendered from the plan ahead of time (demo/help.ts): the steps' imports take seconds to load.
+    process.stdout.write(readFileSync(HELP_FILE, "utf8"));
     return 0;
   }
+  const { stepsFor } = await import("./demo/plan.js");
+  const { errorMessage, runSteps } = await import("./demo/steps.js");
   const release = acquireLock(join(REPO_ROOT, ".liftoff", "demo.lock"));
   const cleanups: { what: string; fn: () => Promise<void> | void }[] = [];
   let stopping = false;
@@ -68,7 +72,8 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => process.exit(code),
-  (err: unknown) => {
+  async (err: unknown) => {
+    const { errorMessage } = await import("./demo/steps.js");
     log(`demo: ${err instanceof Busy ? err.message : `unexpected error: ${errorMessage(err)}`}`);
     process.exit(1);
   },

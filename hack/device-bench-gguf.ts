@@ -8,7 +8,7 @@
  *   npx tsx hack/device-bench-gguf.ts PATH GPU_LAYERS THREADS SECONDS MAX_TOKENS
  */
 import { performance } from "node:perf_hooks";
-import { loadGguf } from "../runtime/src/serve/llm/gguf.js";
+import { exitOnHelp } from "../bench/lib/help.js";
 
 interface GgufMeasured {
   /** Generated tokens ÷ the time spent generating them (prompt evaluation included). */
@@ -26,6 +26,7 @@ async function measureGguf(
   path: string,
   o: { threads: number; gpuLayers: number; seconds: number; maxTokens: number },
 ): Promise<GgufMeasured> {
+  const { loadGguf } = await import("../runtime/src/serve/llm/gguf.js");
   const gguf = await loadGguf(path, { contextSize: 512, threads: o.threads, gpuLayers: o.gpuLayers, parallel: 1 });
   try {
     const { LlamaCompletion } = await import("node-llama-cpp");
@@ -68,6 +69,7 @@ async function measureGguf(
   }
 }
 
+exitOnHelp(import.meta.filename);
 const [path, gpuLayers, threads, seconds, maxTokens] = process.argv.slice(2);
 measureGguf(path as string, {
   gpuLayers: Number(gpuLayers),

@@ -14,8 +14,8 @@
 import { spawnSync } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
+import { exitOnHelp } from "../bench/lib/help.js";
 import type { LoadedModel, Tensor, TensorSpec } from "../runtime/src/serve/model/loaded-model.js";
-import { loadOnnx } from "../runtime/src/serve/model/onnx.js";
 
 interface Measured {
   rowsPerSecond: number;
@@ -112,6 +112,9 @@ function usage(message: string): never {
 }
 
 async function main(): Promise<number> {
+  exitOnHelp(import.meta.filename);
+  // Imported after --help: onnxruntime loads its native library.
+  const { loadOnnx } = await import("../runtime/src/serve/model/onnx.js");
   let values: ReturnType<typeof parseArgs>["values"];
   try {
     ({ values } = parseArgs({

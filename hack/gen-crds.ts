@@ -4,7 +4,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { exitOnHelp } from "../bench/lib/help.js";
 
+exitOnHelp(fileURLToPath(import.meta.url));
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const check = process.argv.includes("--check");
 const stale: string[] = [];

@@ -4,8 +4,11 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { exitOnHelp } from "../bench/lib/help.js";
 import { REPO_ROOT } from "../devcluster/cluster/config.js";
 import { lintYaml } from "./lint/yaml.js";
+
+exitOnHelp(import.meta.filename);
 
 const files = execFileSync(
   "git",

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { stringify } from "yaml";
+import { exitOnHelp } from "../bench/lib/help.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: a ModelDeployment as kubectl prints it
 type Obj = Record<string, any>;
@@ -41,6 +42,7 @@ export function promotionPatch(mdep: Obj): string {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  exitOnHelp(import.meta.filename);
   try {
     process.stdout.write(promotionPatch(JSON.parse(readFileSync(0, "utf8")) as Obj));
   } catch (err) {

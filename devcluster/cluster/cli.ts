@@ -1,7 +1,8 @@
 // `npm run cluster:up` / `npm run cluster:down` [-- --name test --fresh --no-build]
 import { parseArgs } from "node:util";
-import { clusterDown, ensureClusterUp } from "./cluster.js";
 import { ClusterError } from "./errors.js";
+
+const USAGE = "usage: cluster up|down [--name NAME] [--fresh] [--no-build]";
 
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
@@ -10,8 +11,17 @@ async function main(): Promise<void> {
       name: { type: "string", default: "local" },
       fresh: { type: "boolean", default: false },
       "no-build": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
     },
   });
+  if (values.help) {
+    console.log(
+      `${USAGE}\n\n  up     start the dev cluster NAME (default local), or check the running one\n  down   stop every process it started\n  --fresh     wipe its state first\n  --no-build  never build a missing binary (fail instead)`,
+    );
+    return;
+  }
+  // Imported after --help: the cluster code loads client-node and the PKI helpers.
+  const { clusterDown, ensureClusterUp } = await import("./cluster.js");
   const command = positionals[0];
   const name = values.name ?? "local";
   if (command === "up") {
@@ -33,7 +43,7 @@ async function main(): Promise<void> {
         : `cluster: stopped ${stopped.map((p) => p.name).join(", ")}`,
     );
   } else {
-    throw new ClusterError(`usage: cluster up|down [--name NAME] [--fresh] [--no-build] (got "${command ?? ""}")`);
+    throw new ClusterError(`${USAGE} (got "${command ?? ""}")`);
   }
 }
 

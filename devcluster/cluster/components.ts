@@ -1,8 +1,8 @@
 // The control-plane processes, as pure data: binary, flags, health endpoint and start order.
 // Later parts (the node agent) are appended to this list, so `cluster:up` starts them the same way.
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { metricsPipelineComponents } from "../metrics/metrics.js";
+import { type AgentEntry, nodeAgentEntry } from "../node-agent/compiled.js";
 import { openbaoComponent, openbaoLayout } from "../openbao/server.js";
 import { seaweedfsComponent } from "../seaweedfs/seaweedfs.js";
 import { type ClusterConfig, REPO_ROOT } from "./config.js";
@@ -170,21 +170,21 @@ export function controlPlaneComponents(
 
 /**
  * The node agent (devcluster/node-agent): registers the fake nodes and runs their pods as local processes.
- * Run from source with this repo's tsx, so a clean clone needs nothing but `npm ci`.
+ * Compiled into one file first (node-agent/compiled.ts: its start under tsx took seconds), or run from source with
+ * this repo's tsx when that fails, so a clean clone needs nothing but `npm ci` either way.
  */
 export function nodeAgentComponent(
   config: ClusterConfig,
   pki: Pick<Pki, "serverCert" | "serverKey">,
   nodeBinary: string = process.execPath,
+  entry: AgentEntry = nodeAgentEntry(REPO_ROOT),
 ): ComponentSpec {
-  const tsx = pathToFileURL(join(REPO_ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href;
+  if (entry.why !== undefined) console.error(`node-agent: ${entry.why}`);
   return {
     name: "node-agent",
     command: nodeBinary,
     args: [
-      "--import",
-      tsx,
-      join(REPO_ROOT, "devcluster", "node-agent", "main.ts"),
+      ...entry.args,
       `--kubeconfig=${config.kubeconfig}`,
       `--state-dir=${config.stateDir}`,
       `--health-port=${config.ports.nodeAgent}`,

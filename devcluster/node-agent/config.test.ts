@@ -89,8 +89,15 @@ describe("the agent as a cluster component", () => {
     const test = clusterConfig("test", { LIFTOFF_NODES: "gpu-a:gpu=4" });
     expect(local.ports.nodeAgent).toBe(16451);
     expect(local.podNetwork).not.toBe(test.podNetwork);
-    const spec = nodeAgentComponent(test, { serverCert: "/pki/s.crt", serverKey: "/pki/s.key" }, "/usr/bin/node");
+    const entry = { args: ["/repo/.liftoff/node-agent/main.mjs"], compiled: true };
+    const spec = nodeAgentComponent(
+      test,
+      { serverCert: "/pki/s.crt", serverKey: "/pki/s.key" },
+      "/usr/bin/node",
+      entry,
+    );
     expect(spec.command).toBe("/usr/bin/node");
+    expect(spec.args[0]).toBe("/repo/.liftoff/node-agent/main.mjs");
     expect(spec.args).toContain("--nodes=gpu-a:gpu=4");
     expect(spec.args).toContain(`--kubeconfig=${test.kubeconfig}`);
     expect(spec.args).toContain(`--pod-network=${test.podNetwork}`);

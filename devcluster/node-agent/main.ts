@@ -1,4 +1,5 @@
-// The node agent's entry point: `node --import tsx devcluster/node-agent/main.ts --kubeconfig F --state-dir D ...`.
+// The node agent's entry point: `node .liftoff/node-agent/main.mjs --kubeconfig F --state-dir D ...` (compiled by cluster:up,
+// node-agent/compiled.ts), or `node --import tsx devcluster/node-agent/main.ts ...` where that build fails.
 // Started by `npm run cluster:up` as one more cluster component; /healthz and /readyz on its health port.
 import { createServer } from "node:http";
 import type { Server } from "node:net";
@@ -10,6 +11,9 @@ import { makeKube } from "./kube.js";
 import { startKubeletServers } from "./kubelet-server.js";
 import { loopbackNetwork, openPodNetwork, type PodNetwork } from "./netns.js";
 import { reapOrphans } from "./reaper.js";
+
+const AGENT_USAGE =
+  "usage: main.ts --kubeconfig FILE --state-dir DIR --health-port PORT [--nodes SPEC] [--pod-network 127.N]";
 
 function log(line: string): void {
   console.error(`${new Date().toISOString()} node-agent: ${line}`);
@@ -29,12 +33,17 @@ async function main(): Promise<void> {
       "repo-root": { type: "string", default: process.cwd() },
       // Comma-separated host ports on 127.0.0.1 that pods reach on the bridge gateway (OpenBao's).
       "forward-ports": { type: "string", default: "" },
+      help: { type: "boolean", short: "h", default: false },
     },
   });
-  if (!values.kubeconfig || !values["state-dir"] || !values["health-port"]) {
-    throw new Error(
-      "usage: main.ts --kubeconfig FILE --state-dir DIR --health-port PORT [--nodes SPEC] [--pod-network 127.N]",
+  if (values.help) {
+    process.stdout.write(
+      `${AGENT_USAGE}\n\nStarted by \`npm run cluster:up\` (devcluster/cluster/components.ts sets every flag).\n`,
     );
+    return;
+  }
+  if (!values.kubeconfig || !values["state-dir"] || !values["health-port"]) {
+    throw new Error(AGENT_USAGE);
   }
   const podNetwork = values["pod-network"] ?? "127.80";
   const forwardPorts = (values["forward-ports"] ?? "")

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../devcluster/cluster/config.js";
 import { COMPONENTS } from "../setup/components.js";
 import { helpText, parseDemoArgs, UsageError } from "./cli.js";
+import { HELP_FILE, renderHelp } from "./help.js";
 import { acquireLock, Busy } from "./lock.js";
 import { DEMO_STEPS, IMAGE_STEPS, LLM_STEPS, LOOP_STEPS, stepsFor } from "./plan.js";
 import { formatConditions, podSelector } from "./report.js";
@@ -232,6 +233,10 @@ describe("the llm sample", () => {
 });
 
 describe("helpText", () => {
+  it("hack/demo/help.txt, which npm start -- --help prints, is what the plan renders (npx tsx hack/demo/help.ts)", async () => {
+    expect(readFileSync(HELP_FILE, "utf8")).toBe(await renderHelp());
+  });
+
   it("lists every step in order and every flag", () => {
     const text = helpText(DEMO_STEPS, IMAGE_STEPS, LLM_STEPS);
     DEMO_STEPS.forEach((s, i) => {

@@ -46,10 +46,21 @@ describe("probeBackends", () => {
     const r = await probeBackends(async (b) => fake[b.name] ?? 1e9);
     expect(r.chosen.name).toBe("wasm");
     expect(tf.getBackend()).toBe("wasm");
-    expect(r.timings).toEqual({ tensorflow: 300, wasm: 40, cpu: 90 });
+    expect(r.timings).toEqual({ tensorflow: 300, wasm: 40 });
+    expect(r.skipped.cpu).toBe("not measured: wasm runs the model, and cpu is slower than wasm");
     expect(r.skipped["tensorflow-gpu"]).toBe(
       "backend tensorflow-gpu needs @tensorflow/tfjs-node-gpu, which is not installed",
     );
+  });
+
+  it("times cpu only where wasm cannot run the model (cpu is slower wherever wasm runs)", async () => {
+    const measured: string[] = [];
+    await probeBackends(async (b) => {
+      measured.push(b.name);
+      return 1;
+    });
+    expect(measured).not.toContain("cpu");
+    expect(measured).toContain("wasm");
   });
 
   it("skips a backend whose measurement fails", async () => {

@@ -6,14 +6,15 @@
  */
 import { POD_ENV } from "./contract/pod-env.js";
 import type { StoreFor } from "./model-s3.js";
-import { s3ObjectStore } from "./storage/object-store.js";
-import { s3ClientFromEnv } from "./storage/s3-client.js";
-import { vaultClientFromEnv } from "./vault/env.js";
+import type { s3ClientFromEnv } from "./storage/s3-client.js";
 
 export function objectStoresFromEnv(env: NodeJS.ProcessEnv): StoreFor {
   let client: ReturnType<typeof s3ClientFromEnv> | undefined;
   return async (bucket) => {
+    // The AWS SDK and the Vault client are imported on first use too: loading them costs every start about 0.3 s.
     client ??= (async () => {
+      const { s3ClientFromEnv } = await import("./storage/s3-client.js");
+      const { vaultClientFromEnv } = await import("./vault/env.js");
       const needsVault = Boolean(env[POD_ENV.s3VaultKvPath.name] || env[POD_ENV.s3VaultAwsPath.name]);
       return s3ClientFromEnv(env, needsVault ? await vaultClientFromEnv(env) : undefined);
     })();
@@ -22,6 +23,7 @@ export function objectStoresFromEnv(env: NodeJS.ProcessEnv): StoreFor {
       client = undefined;
       throw err;
     });
+    const { s3ObjectStore } = await import("./storage/object-store.js");
     return s3ObjectStore(built, bucket);
   };
 }

@@ -16,6 +16,26 @@ const CASES: { script: string; args: string[]; usage: RegExp }[] = [
   { script: "runtime/src/main.ts", args: ["train", "-h"], usage: /^usage: liftoff-runtime train / },
   { script: "operator/src/main.ts", args: ["--help"], usage: /^usage: liftoff-operator / },
   { script: "hack/operator.ts", args: ["--help"], usage: /^usage: liftoff-operator / },
+  // Issue #31: every other entry point too (package.json's scripts, hack/ and devcluster/ CLIs, the kubectl plugin).
+  { script: "hack/demo.ts", args: ["--help"], usage: /^npm start \[-- flags\]: .*\n\nSteps, in order/ },
+  { script: "hack/reliability.ts", args: ["--help"], usage: /^npm run reliability -- \[flags\]/ },
+  { script: "plugin/src/main.ts", args: ["--help"], usage: /^kubectl liftoff shows / },
+  { script: "devcluster/cluster/cli.ts", args: ["--help"], usage: /^usage: cluster up\|down / },
+  { script: "devcluster/node-agent/main.ts", args: ["--help"], usage: /^usage: main\.ts --kubeconfig FILE / },
+  ...[
+    "setup",
+    "build-plugin",
+    "gen-crds",
+    "lint-yaml",
+    "render-run-objects",
+    "loop-promotion",
+    "device-bench",
+    "device-bench-gguf",
+  ].map((h) => ({
+    script: `hack/${h}.ts`,
+    args: ["--help"],
+    usage: new RegExp(`^usage: tsx hack/${h}\\.ts\\n\\n\\S`),
+  })),
   ...[
     "runtime",
     "peer",
@@ -28,6 +48,11 @@ const CASES: { script: string; args: string[]; usage: RegExp }[] = [
     "bare-grpc-server",
     "coldstart",
     "autoscale",
+    "models",
+    "storage",
+    "capture",
+    "plugin",
+    "startup",
   ].map((b) => ({
     script: `bench/${b}.ts`,
     args: ["--help"],

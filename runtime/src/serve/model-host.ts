@@ -20,6 +20,7 @@ import type { LlmHost } from "./llm/llm-host.js";
 import type { RuntimeMetrics } from "./metrics.js";
 import { type LoadedModel, type OutputTensor, type Tensor, warmupInputs } from "./model/loaded-model.js";
 import { checkGgufFits, checkModelFits } from "./model/memory-fit.js";
+import { probeKey, recallProbe, rememberProbe } from "./model/probe-cache.js";
 import { applyProcessing, sideFilePaths } from "./model/processing-files.js";
 import { isProcessed } from "./model/with-processing.js";
 import { type BaselineState, Monitor, type MonitorOptions } from "./monitoring/monitor.js";
@@ -204,9 +205,21 @@ export class ModelHost {
     let probe: ProbeResult | undefined;
     let backend: BackendInfo;
     if (backendChoice === "auto") {
+      // The node's model cache remembers the answer for this model on this node (model/probe-cache.ts).
+      const cacheDir = this.opts.modelCache?.dir;
+      const key =
+        cacheDir === undefined
+          ? undefined
+          : probeKey(artifact.digest, this.opts.maxBatchSize, (await import("../tfjs.js")).tf.version.tfjs);
+      const remembered = cacheDir && key ? await recallProbe(cacheDir, key) : undefined;
+      if (remembered !== undefined) {
+        // A backend that no longer initialises is probed for again, below.
+        const chosen = await activate(remembered.chosen).catch(() => undefined);
+        if (chosen) probe = { chosen, timings: remembered.timings, skipped: remembered.skipped, remembered: true };
+      }
       // Probe with the batch the model will usually see, on TF.js alone (the plain-JS
       // kernel for small Dense stacks is measured against the chosen backend below).
-      probe = await probeBackends(async () => {
+      probe ??= await probeBackends(async () => {
         const m = await loadModel(artifact, { plainJsRows: 0 });
         try {
           return await timeModel(m, m.signature.batched ? this.opts.maxBatchSize : 1);
@@ -214,6 +227,7 @@ export class ModelHost {
           m.dispose();
         }
       });
+      if (cacheDir && key && !probe.remembered) await rememberProbe(cacheDir, key, probe);
       backend = probe.chosen;
     } else {
       backend = await activate(backendChoice);

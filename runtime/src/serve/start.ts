@@ -12,10 +12,10 @@ import { ModelCache } from "../model-cache.js";
 import { objectStoresFromEnv } from "../model-store.js";
 import { EgressError, type EgressPolicy, egressPolicy } from "../net/egress.js";
 import { reportChannelFromEnv } from "../report/reporter.js";
-import { vaultClientFromEnv } from "../vault/env.js";
+import type { VaultKvClient } from "../vault/client.js";
 import { type Authenticator, loadTokens } from "./auth.js";
-import { attachCapture, type PreparedCapture, prepareCapture } from "./capture/setup.js";
-import { type GrpcListener, startGrpc } from "./grpc/listener.js";
+import type { PreparedCapture } from "./capture/setup.js";
+import type { GrpcListener } from "./grpc/listener.js";
 import { buildHttpApp } from "./http/app.js";
 import { RuntimeMetrics } from "./metrics.js";
 import { ModelHost } from "./model-host.js";
@@ -66,6 +66,12 @@ export interface Running {
 interface KeyLog {
   info(msg: string): void;
   warn(msg: string): void;
+}
+
+// Imported where used (vault, capture, gRPC): each pulls in a client library (node-vault, the AWS SDK, grpc-js and
+// its protos) that a pod without that feature never needs, and loading them all cost every start about 0.5 s.
+async function vaultClientFromEnv(env: NodeJS.ProcessEnv): Promise<VaultKvClient> {
+  return (await import("../vault/env.js")).vaultClientFromEnv(env);
 }
 
 /** The API keys from Vault (login with the pod's projected token); a VaultError when they cannot be read. */
@@ -135,7 +141,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
   }
   // Capture: salts and the data key's policy are checked now, so a missing one fails the start (capture/setup.ts).
   const capture: PreparedCapture | undefined = config.capture
-    ? await prepareCapture(config.capture, {
+    ? await (await import("./capture/setup.js")).prepareCapture(config.capture, {
         env,
         pvcRoot: config.pvcRoot,
         objectStore,
@@ -171,6 +177,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
     ...(capture
       ? {
           beforeReady: async (host: ModelHost) => {
+            const { attachCapture } = await import("./capture/setup.js");
             host.capture = await attachCapture(capture, host, metrics.registry, config.feedback, {
               info: (m) => logger?.info(m),
               warn: (m) => logger?.warn(m),
@@ -225,6 +232,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
   let grpc: GrpcListener | undefined;
   if (config.grpcPort !== undefined) {
     try {
+      const { startGrpc } = await import("./grpc/listener.js");
       grpc = await startGrpc(
         {
           modelHost,
@@ -267,6 +275,7 @@ export async function startServe(argv: readonly string[], env: NodeJS.ProcessEnv
         probeMicros: probe?.timings,
         plainJsRows: modelHost.model?.plainJsRows,
         skippedBackends: probe?.skipped,
+        probeRemembered: probe?.remembered,
         digest: `sha256:${r.digest}`,
         bytes: r.bytes,
         downloadSeconds: r.downloadSeconds,

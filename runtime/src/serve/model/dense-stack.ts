@@ -2,7 +2,8 @@
  * Dense/Dropout stacks read from a tfjs-layers model: as one fused TF.js op per
  * layer (denseStack) and as plain arrays for the plain-JS kernel (denseKernel).
  */
-import * as tf from "@tensorflow/tfjs";
+import type * as TF from "@tensorflow/tfjs";
+import { tf } from "../../tfjs.js";
 import { DENSE_ACTIVATIONS, type DenseActivation, type DenseLayer } from "./dense-kernel.js";
 import { probeInput, withinTolerance } from "./equality-probe.js";
 
@@ -15,19 +16,19 @@ import { probeInput, withinTolerance } from "./equality-probe.js";
 const PLAIN_JS_MAX_MACS = 256 * 1024;
 
 const FUSED = new Set(["linear", "relu", "relu6", "elu", "sigmoid"]);
-const AFTER: Record<string, (x: tf.Tensor2D) => tf.Tensor2D> = {
+const AFTER: Record<string, (x: TF.Tensor2D) => TF.Tensor2D> = {
   softmax: (x) => tf.softmax(x),
   tanh: (x) => tf.tanh(x),
 };
 
 interface DenseWeights {
-  kernel: tf.Tensor2D;
-  bias: tf.Tensor1D | undefined;
+  kernel: TF.Tensor2D;
+  bias: TF.Tensor1D | undefined;
   activation: DenseActivation;
 }
 
 /** The Dense layers of a Dense/Dropout stack (Dropout is the identity at inference); undefined for anything else. */
-function denseWeights(model: tf.LayersModel): DenseWeights[] | undefined {
+function denseWeights(model: TF.LayersModel): DenseWeights[] | undefined {
   if (model.inputs.length !== 1 || model.outputs.length !== 1 || model.inputs[0]?.shape.length !== 2) return undefined;
   const out: DenseWeights[] = [];
   for (const layer of model.layers) {
@@ -37,7 +38,7 @@ function denseWeights(model: tf.LayersModel): DenseWeights[] | undefined {
     const { activation, useBias } = layer.getConfig() as { activation?: string; useBias?: boolean };
     const act = activation ?? "linear";
     if (!DENSE_ACTIVATIONS.has(act)) return undefined;
-    const [kernel, bias] = layer.getWeights() as [tf.Tensor2D, tf.Tensor1D | undefined];
+    const [kernel, bias] = layer.getWeights() as [TF.Tensor2D, TF.Tensor1D | undefined];
     out.push({ kernel, bias: useBias === false ? undefined : bias, activation: act as DenseActivation });
   }
   return out.length === 0 ? undefined : out;
@@ -50,22 +51,22 @@ function denseWeights(model: tf.LayersModel): DenseWeights[] | undefined {
  * Liftoff's own trained models are such stacks. Undefined for anything else;
  * the caller also checks it agrees with execute().
  */
-export function denseStack(model: tf.LayersModel): ((x: tf.Tensor) => tf.Tensor) | undefined {
+export function denseStack(model: TF.LayersModel): ((x: TF.Tensor) => TF.Tensor) | undefined {
   const layers = denseWeights(model);
   if (layers === undefined) return undefined;
   const steps = layers.map(({ kernel, bias, activation }) => {
     const after = AFTER[activation];
-    const fusedAct = (FUSED.has(activation) ? activation : "linear") as tf.fused.Activation;
-    return (x: tf.Tensor2D) => {
-      const y = tf.fused.matMul({ a: x, b: kernel, ...(bias ? { bias } : {}), activation: fusedAct }) as tf.Tensor2D;
+    const fusedAct = (FUSED.has(activation) ? activation : "linear") as TF.fused.Activation;
+    return (x: TF.Tensor2D) => {
+      const y = tf.fused.matMul({ a: x, b: kernel, ...(bias ? { bias } : {}), activation: fusedAct }) as TF.Tensor2D;
       return after === undefined ? y : after(y);
     };
   });
-  return (x) => steps.reduce((h, step) => step(h), x as tf.Tensor2D);
+  return (x) => steps.reduce((h, step) => step(h), x as TF.Tensor2D);
 }
 
 /** The same stack's weights as plain arrays for dense-kernel.ts; undefined for anything else. */
-export function denseKernel(model: tf.LayersModel): DenseLayer[] | undefined {
+export function denseKernel(model: TF.LayersModel): DenseLayer[] | undefined {
   const layers = denseWeights(model);
   if (layers === undefined) return undefined;
   if (layers.reduce((n, l) => n + l.kernel.shape[0] * l.kernel.shape[1], 0) > PLAIN_JS_MAX_MACS) return undefined;
@@ -79,7 +80,7 @@ export function denseKernel(model: tf.LayersModel): DenseLayer[] | undefined {
 }
 
 /** True when two forward functions agree on a fixed pseudo-random input. */
-export function agree(a: (x: tf.Tensor) => tf.Tensor, b: (x: tf.Tensor) => tf.Tensor, width: number): boolean {
+export function agree(a: (x: TF.Tensor) => TF.Tensor, b: (x: TF.Tensor) => TF.Tensor, width: number): boolean {
   return tf.tidy(() => {
     const x = tf.tensor2d(probeInput(3, width), [3, width]);
     return withinTolerance(a(x).dataSync(), b(x).dataSync(), 1e-4);

@@ -3,9 +3,10 @@
  * LayersModel (with the fused Dense fast path and, for small stacks, the
  * plain-JS kernel where it is faster) or a GraphModel.
  */
-import * as tf from "@tensorflow/tfjs";
+import type * as TF from "@tensorflow/tfjs";
 import type { FetchedArtifact } from "../../artifact.js";
 import { ConfigError } from "../../errors.js";
+import { tf } from "../../tfjs.js";
 import { isBytes } from "../bytes-tensors.js";
 import { denseForward } from "./dense-kernel.js";
 import { agree, denseKernel, denseStack } from "./dense-stack.js";
@@ -39,7 +40,7 @@ function uniqueNames(names: string[]): string[] {
 }
 
 /** TF.js signatures only have float32, int32, bool and bytes (toDType); BYTES become a string tensor of the same bytes. */
-function makeTensor(t: Tensor, spec: TensorSpec): tf.Tensor {
+function makeTensor(t: Tensor, spec: TensorSpec): TF.Tensor {
   if (isBytes(t.data)) return tf.tensor(t.data, t.shape, "string");
   return tf.tensor(
     t.data as Float32Array | Int32Array | Uint8Array,
@@ -49,7 +50,7 @@ function makeTensor(t: Tensor, spec: TensorSpec): tf.Tensor {
 }
 
 /** A string tensor's elements as bytes: dataSync would decode them as UTF-8 and throw on binary strings. */
-function readData(t: tf.Tensor): TypedData {
+function readData(t: TF.Tensor): TypedData {
   if (t.dtype === "string") return tf.engine().readSync(t.dataId) as Uint8Array[];
   return t.dataSync() as TypedData;
 }
@@ -58,7 +59,7 @@ function readData(t: tf.Tensor): TypedData {
  * Reads outputs synchronously: every backend served here computes on the
  * calling thread anyway, and dataSync skips a promise round per output.
  */
-function readOutputs(tensors: tf.Tensor[], specs: readonly TensorSpec[]): OutputTensor[] {
+function readOutputs(tensors: TF.Tensor[], specs: readonly TensorSpec[]): OutputTensor[] {
   try {
     return tensors.map((t, i) => ({
       data: readData(t),
@@ -90,23 +91,23 @@ async function loadLayers(artifact: FetchedArtifact, opts: LoadOptions): Promise
     shape: toShape(t.shape, `input ${inNames[i]}`),
   }));
   const outputs = uniqueNames(outNames).map((name, i) => {
-    const t = model.outputs[i] as tf.SymbolicTensor;
+    const t = model.outputs[i] as TF.SymbolicTensor;
     return { name, dtype: toDType(t.dtype, `output ${name}`), shape: toShape(t.shape, `output ${name}`) };
   });
   const outKeys = model.outputs.map((t) => t.name);
-  const execute = (x: tf.Tensor | tf.Tensor[]) => model.execute(x, outKeys) as tf.Tensor[];
+  const execute = (x: TF.Tensor | TF.Tensor[]) => model.execute(x, outKeys) as TF.Tensor[];
   const stack = denseStack(model);
   const fast =
-    stack !== undefined && agree(stack, (x) => execute(x)[0] as tf.Tensor, inputs[0]?.shape[1] as number)
+    stack !== undefined && agree(stack, (x) => execute(x)[0] as TF.Tensor, inputs[0]?.shape[1] as number)
       ? stack
       : undefined;
   const viaTf = (feed: readonly Tensor[]): OutputTensor[] => {
     const out = tf.tidy(() => {
       const xs = feed.map((t, i) => makeTensor(t, inputs[i] as TensorSpec));
-      if (fast !== undefined) return [fast(xs[0] as tf.Tensor)];
+      if (fast !== undefined) return [fast(xs[0] as TF.Tensor)];
       // execute() runs the graph once; predict() would also slice the input into
       // 32-row chunks and concatenate them back, which costs more than a tiny model.
-      return execute(xs.length === 1 ? (xs[0] as tf.Tensor) : xs);
+      return execute(xs.length === 1 ? (xs[0] as TF.Tensor) : xs);
     });
     return readOutputs(out, outputs);
   };
@@ -155,12 +156,12 @@ async function loadGraph(artifact: FetchedArtifact): Promise<LoadedModel> {
     signature: { inputs, outputs, batched: inputs.every((s) => s.shape[0] === -1) },
     plainJsRows: 0,
     async run(feed) {
-      const xs: tf.NamedTensorMap = {};
+      const xs: TF.NamedTensorMap = {};
       feed.forEach((t, i) => {
         xs[inKeys[i] as string] = makeTensor(t, inputs[i] as TensorSpec);
       });
       try {
-        let y: tf.Tensor | tf.Tensor[];
+        let y: TF.Tensor | TF.Tensor[];
         if (!useAsync) {
           try {
             y = model.execute(xs, outKeys);
