@@ -65,7 +65,8 @@ export function registerBodyParser(app: FastifyInstance): void {
     // An empty body reaches the route as undefined: the codecs say "empty", and
     // bodiless DELETE/PUT get their 405 rather than a parse error.
     if (json.byteLength === 0) return done(null, undefined);
-    if (nestsDeeperThan(json, MAX_JSON_DEPTH)) {
+    // Nesting deeper than MAX_JSON_DEPTH takes more opening brackets than a shorter body has.
+    if (json.byteLength > MAX_JSON_DEPTH && nestsDeeperThan(json, MAX_JSON_DEPTH)) {
       return done(errors.badRequest(`request body nests JSON deeper than ${MAX_JSON_DEPTH} levels`), undefined);
     }
     // JSON.parse is enough: request objects are only read, never merged into others.
