@@ -206,7 +206,10 @@ async function main(): Promise<void> {
     const tinyInProc = await inProcess(tinyBackend, path.join(tinyDir, "model.json"), rowsOf(1, 3));
     const points = { tinyInProc, bareC1, tinyC1, bareC16, floorC16, tinyC16, tinyBatchC16 };
     const lines = [
-      describeRun(run, `${SECONDS} s per point (alternated points: two halves each), load generator on the same cores`),
+      describeRun(
+        run,
+        `${SECONDS} s per point (alternated points: ${ROUNDS} slices each), load generator on the same cores`,
+      ),
       ...tinyRows({ ...points, tinyBackend, tinyBody, tinyReply }),
       "",
       `Non-200 replies: ${[bareC1, tinyC1, bareC16, floorC16, tinyC16, tinyBatchC16].reduce((n, r) => n + r.errors, 0)}.`,
@@ -366,7 +369,10 @@ async function main(): Promise<void> {
   const batched = mlpRuns["auto+batching"] as Point & { backend: string };
   const gain = batched.rps / plain.rps;
   const lines = [
-    describeRun(run, `${SECONDS} s per point (alternated points: two halves each), load generator on the same cores`),
+    describeRun(
+      run,
+      `${SECONDS} s per point (alternated points: ${ROUNDS} slices each), load generator on the same cores`,
+    ),
     ...tinyRows({
       tinyInProc,
       bareC1,
