@@ -3,16 +3,38 @@
  * answers the same bytes the runtime answers (BARE_REPLY, set by bench/runtime.ts
  * to the runtime's reply for that body); nothing else (no model, no metrics,
  * no auth, no security headers).
+ * To measure what the runtime's fixed parts cost on their own (docs/performance.md, "Inference runtime"):
+ * BARE_HEADERS=1 adds the runtime's six security headers from an onRequest hook, as the runtime sets them;
+ * BARE_LOGGER=1 turns Fastify's logger on with request logging off, as the runtime runs it.
  */
 import { exitOnHelp } from "./lib/help.js";
 
 // --help before anything heavy is loaded or installed (bench/lib/help.ts).
 exitOnHelp(import.meta.filename);
-const { default: Fastify } = await import("fastify");
+const { default: Fastify, LogController } = await import("fastify");
 
 // An object, so Fastify serialises it on every request as the runtime does its reply.
 const reply: unknown = JSON.parse(process.env.BARE_REPLY ?? '{"predictions":[[0.5,0.5]]}');
-const app = Fastify({ logger: false });
+const app = Fastify(
+  process.env.BARE_LOGGER === "1"
+    ? { logger: { level: "info" }, logController: new LogController({ disableRequestLogging: true }) }
+    : { logger: false },
+);
+if (process.env.BARE_HEADERS === "1") {
+  // The same six headers and the same way of setting them as runtime/src/serve/http/app.ts.
+  const headers = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+    "referrer-policy": "no-referrer",
+    "cross-origin-resource-policy": "same-origin",
+    "cache-control": "no-store",
+  };
+  app.addHook("onRequest", (_req, r, done) => {
+    r.headers(headers);
+    done();
+  });
+}
 app.post("/predict", async () => reply);
 app.get("/ready", async () => ({ ready: true }));
 await app.listen({ host: "127.0.0.1", port: 0 });

@@ -14,6 +14,11 @@
  * HTTP and on one node:http2 connection for gRPC, sharing the machine's cores. Server CPU per request
  * (utime + stime of the server process from /proc over the timed run) is
  * reported because it does not depend on the client. BENCH_SECONDS per point (default 3).
+ * Part 2 also measures, in the same alternation, the bare route with the runtime's six security headers and Fastify's
+ * logger on (bench/bare-server.ts BARE_HEADERS, BARE_LOGGER): what any Fastify server with those parts costs.
+ * BENCH_ROUNDS alternations per point (default 2: A B A B, each half as long).
+ * BENCH_ONLY=tiny measures only part 2's HTTP rows (tiny model vs the bare route, unbatched and batched; about a
+ * minute at 3 s per point) and the in-process p50 they are compared with.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -40,6 +45,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const BACKENDS: BackendName[] = ["tensorflow", "wasm", "cpu"];
 const MLP_IN = 16;
 const PREDICT = "/v1/models/m:predict";
+const TINY_ONLY = process.env.BENCH_ONLY === "tiny";
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
 let coldStartBackend: BackendName | undefined;
 
 const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
@@ -97,10 +104,10 @@ async function load(
   return { ...r, cpuPerRequest: ((server.cpuSeconds() - cpu0) * 1e6) / r.requests };
 }
 
-/** Runs each of several loads in turn, twice (A B A B), each half as long; one merged Point per load. */
+/** Runs each of several loads in turn, ROUNDS times (A B A B …), each 1/ROUNDS as long; one merged Point per load. */
 async function alternate(loads: (() => Promise<Point>)[]): Promise<Point[]> {
   const runs: Point[][] = loads.map(() => []);
-  for (let round = 0; round < 2; round++) {
+  for (let round = 0; round < ROUNDS; round++) {
     for (const [i, run] of loads.entries()) runs[i]?.push(await run());
   }
   return runs.map((rs) => {
@@ -155,7 +162,7 @@ async function main(): Promise<void> {
   const tinyBody = JSON.stringify({ instances: rowsOf(1, 3) });
   const mlpBody = JSON.stringify({ instances: rowsOf(1, MLP_IN) });
   const batching = ["--max-batch-size", "32", "--max-latency-ms", "0"];
-  const half = SECONDS / 2;
+  const half = SECONDS / ROUNDS;
 
   log("tiny model (auto backend) and a bare Fastify route answering the same bytes, alternately");
   let s = await startRuntime(tinyDir, ["--grpc-port", "0"]);
@@ -166,15 +173,51 @@ async function main(): Promise<void> {
   });
   const bareReply = await post(bare.port, "/predict", tinyBody);
   if (bareReply !== tinyReply) throw new Error(`bare reply ${bareReply} differs from the runtime's ${tinyReply}`);
+  const floor = await startChild(
+    process.execPath,
+    ["--import", "tsx", "bench/bare-server.ts"],
+    /port (\d+)/,
+    "/ready",
+    {
+      BARE_REPLY: tinyReply,
+      BARE_HEADERS: "1",
+      BARE_LOGGER: "1",
+    },
+  );
+  const floorReply = await post(floor.port, "/predict", tinyBody);
+  if (floorReply !== tinyReply) throw new Error(`bare reply ${floorReply} differs from the runtime's ${tinyReply}`);
   const [bareC1, tinyC1] = (await alternate([
     () => load(bare, "/predict", tinyBody, 1, half),
     () => load(s, PREDICT, tinyBody, 1, half),
   ])) as [Point, Point];
-  const [bareC16, tinyC16] = (await alternate([
+  const [bareC16, floorC16, tinyC16] = (await alternate([
     () => load(bare, "/predict", tinyBody, 16, half),
+    () => load(floor, "/predict", tinyBody, 16, half),
     () => load(s, PREDICT, tinyBody, 16, half),
-  ])) as [Point, Point];
-  await bare.stop();
+  ])) as [Point, Point, Point];
+  await Promise.all([bare.stop(), floor.stop()]);
+  if (TINY_ONLY) {
+    await s.stop();
+    log("tiny model (auto backend, batching)");
+    s = await startRuntime(tinyDir, batching);
+    const tinyBatchC16 = await load(s, PREDICT, tinyBody, 16);
+    await s.stop();
+    log("in-process predict");
+    const tinyInProc = await inProcess(tinyBackend, path.join(tinyDir, "model.json"), rowsOf(1, 3));
+    const points = { tinyInProc, bareC1, tinyC1, bareC16, floorC16, tinyC16, tinyBatchC16 };
+    const lines = [
+      describeRun(
+        run,
+        `${SECONDS} s per point (alternated points: ${ROUNDS} slices each), load generator on the same cores`,
+      ),
+      ...tinyRows({ ...points, tinyBackend, tinyBody, tinyReply }),
+      "",
+      `Non-200 replies: ${[bareC1, tinyC1, bareC16, floorC16, tinyC16, tinyBatchC16].reduce((n, r) => n + r.errors, 0)}.`,
+    ];
+    process.stdout.write(`${lines.join("\n")}\n`);
+    await writeResult("runtime-tiny", { seconds: SECONDS, tinyBackend, ...points });
+    process.exit(0);
+  }
   log("tiny model, gRPC V2 ModelInfer, concurrency 16, and a bare grpc-js server, alternately");
   const tinyRow = rowsOf(1, 3)[0] as number[];
   const tinyCall = {
@@ -311,6 +354,7 @@ async function main(): Promise<void> {
   const all = [
     bareC1,
     bareC16,
+    floorC16,
     tinyC1,
     tinyC16,
     bareGrpcC16,
@@ -321,32 +365,26 @@ async function main(): Promise<void> {
   ];
   const httpV1 = protocolRuns["HTTP V1 (JSON)"] as Point;
   const errors = all.reduce((n, r) => n + r.errors, 0);
-  const overhead = tinyC1.p50 - tinyInProc;
-  const ratio = tinyC16.rps / bareC16.rps;
-  const ratioBatch = tinyBatchC16.rps / bareC16.rps;
   const plain = mlpRuns.auto as Point & { backend: string };
   const batched = mlpRuns["auto+batching"] as Point & { backend: string };
   const gain = batched.rps / plain.rps;
-  const ok = (b: boolean) => (b ? "✅" : "❌");
-  const cpuRatio = tinyC16.cpuPerRequest / bareC16.cpuPerRequest;
-  const cpuRatioBatch = tinyBatchC16.cpuPerRequest / bareC16.cpuPerRequest;
-  const x = (n: number) => `${n.toFixed(2)}×`;
-
   const lines = [
-    describeRun(run, `${SECONDS} s per point (alternated points: two halves each), load generator on the same cores`),
-    `tiny model: Dense 3→2 (${tinyBackend} chosen by auto; plain-JS kernel for small calls, see /v2/models/m parameters); body ${Buffer.byteLength(tinyBody)} B in, reply ${Buffer.byteLength(tinyReply)} B out from both servers: ${tinyReply}`,
-    "",
-    "| measurement | result | server CPU / request | target |",
-    "| --- | --- | --- | --- |",
-    `| in-process predict p50, tiny model | ${us(tinyInProc)} | | |`,
-    `| HTTP V1 predict p50 at c=1, tiny model | ${us(tinyC1.p50)} (p99 ${us(tinyC1.p99)}) | ${us(tinyC1.cpuPerRequest)} | |`,
-    `| bare Fastify route p50 at c=1, same body and reply | ${us(bareC1.p50)} (p99 ${us(bareC1.p99)}) | ${us(bareC1.cpuPerRequest)} | |`,
-    `| **HTTP overhead** = HTTP p50 − in-process p50 | **${us(overhead)}** | | ≤ 80 µs ${ok(overhead <= 80)} |`,
-    `| runtime's own addition over bare Fastify at c=1 | ${us(overhead - bareC1.p50)} | | |`,
-    `| bare Fastify route, c=16 | ${rps(bareC16.rps)}, p99 ${us(bareC16.p99)} | ${us(bareC16.cpuPerRequest)} | |`,
-    `| **tiny model unbatched, c=16, vs bare Fastify** | ${rps(tinyC16.rps)}, p99 ${us(tinyC16.p99)}: **${x(ratio)}** | ${us(tinyC16.cpuPerRequest)} | ≥ 0.9× ${ok(ratio >= 0.9)} |`,
-    `| **server CPU / request, tiny unbatched vs bare** | **${x(cpuRatio)}** | | ≤ 1.1× ${ok(cpuRatio <= 1.1)} |`,
-    `| tiny model, c=16, batching (32, 0 ms) | ${rps(tinyBatchC16.rps)} (${x(ratioBatch)} bare), p99 ${us(tinyBatchC16.p99)} | ${us(tinyBatchC16.cpuPerRequest)} (${x(cpuRatioBatch)} bare) | |`,
+    describeRun(
+      run,
+      `${SECONDS} s per point (alternated points: ${ROUNDS} slices each), load generator on the same cores`,
+    ),
+    ...tinyRows({
+      tinyInProc,
+      bareC1,
+      tinyC1,
+      bareC16,
+      floorC16,
+      tinyC16,
+      tinyBatchC16,
+      tinyBackend,
+      tinyBody,
+      tinyReply,
+    }),
     `| bare grpc-js ModelInfer, c=16, fixed reply of the same shape | ${rps(bareGrpcC16.rps)}, p99 ${us(bareGrpcC16.p99)} | ${us(bareGrpcC16.cpuPerRequest)} | |`,
     `| tiny model unbatched, c=16, gRPC V2 ModelInfer (raw) | ${rps(tinyGrpcC16.rps)} (${x(tinyGrpcC16.rps / bareGrpcC16.rps)} bare grpc-js, ${x(tinyGrpcC16.rps / tinyC16.rps)} HTTP V1), p99 ${us(tinyGrpcC16.p99)} | ${us(tinyGrpcC16.cpuPerRequest)} (${x(tinyGrpcC16.cpuPerRequest / bareGrpcC16.cpuPerRequest)} bare grpc-js) | |`,
     `| MLP c=32, no batching (${plain.backend}) | ${rps(plain.rps)}, p50 ${us(plain.p50)}, p99 ${us(plain.p99)} | ${us(plain.cpuPerRequest)} | |`,
@@ -374,33 +412,76 @@ async function main(): Promise<void> {
     `auto chose: tiny → ${tinyBackend}; MLP → ${plain.backend}; MLP with batching → ${batched.backend}. Non-200 replies and gRPC errors: ${errors}.`,
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
+  await writeResult("runtime", {
+    seconds: SECONDS,
+    tinyInProc,
+    tinyBackend,
+    bareC1,
+    bareC16,
+    floorC16,
+    tinyC1,
+    tinyC16,
+    bareGrpcC16,
+    tinyGrpcC16,
+    tinyBatchC16,
+    mlpRuns,
+    inProc,
+    jsInProc,
+    protocolRuns,
+  });
+  process.exit(0);
+}
+
+const ok = (b: boolean) => (b ? "✅" : "❌");
+const x = (n: number) => `${n.toFixed(2)}×`;
+
+/** Part 2's rows: the tiny model against the bare Fastify route (the issue's targets). */
+function tinyRows(r: {
+  tinyInProc: number;
+  bareC1: Point;
+  tinyC1: Point;
+  bareC16: Point;
+  floorC16: Point;
+  tinyC16: Point;
+  tinyBatchC16: Point;
+  tinyBackend: BackendName;
+  tinyBody: string;
+  tinyReply: string;
+}): string[] {
+  const { tinyInProc, bareC1, tinyC1, bareC16, floorC16, tinyC16, tinyBatchC16 } = r;
+  const overhead = tinyC1.p50 - tinyInProc;
+  const ratio = tinyC16.rps / bareC16.rps;
+  const ratioBatch = tinyBatchC16.rps / bareC16.rps;
+  const cpuRatio = tinyC16.cpuPerRequest / bareC16.cpuPerRequest;
+  const cpuRatioBatch = tinyBatchC16.cpuPerRequest / bareC16.cpuPerRequest;
+  return [
+    `tiny model: Dense 3→2 (${r.tinyBackend} chosen by auto; plain-JS kernel for small calls, see /v2/models/m parameters); body ${Buffer.byteLength(r.tinyBody)} B in, reply ${Buffer.byteLength(r.tinyReply)} B out from both servers: ${r.tinyReply}`,
+    "",
+    "| measurement | result | server CPU / request | target |",
+    "| --- | --- | --- | --- |",
+    `| in-process predict p50, tiny model | ${us(tinyInProc)} | | |`,
+    `| HTTP V1 predict p50 at c=1, tiny model | ${us(tinyC1.p50)} (p99 ${us(tinyC1.p99)}) | ${us(tinyC1.cpuPerRequest)} | |`,
+    `| bare Fastify route p50 at c=1, same body and reply | ${us(bareC1.p50)} (p99 ${us(bareC1.p99)}) | ${us(bareC1.cpuPerRequest)} | |`,
+    `| **HTTP overhead** = HTTP p50 − in-process p50 | **${us(overhead)}** | | ≤ 80 µs ${ok(overhead <= 80)} |`,
+    `| runtime's own addition over bare Fastify at c=1 | ${us(overhead - bareC1.p50)} | | |`,
+    `| bare Fastify route, c=16 | ${rps(bareC16.rps)}, p99 ${us(bareC16.p99)} | ${us(bareC16.cpuPerRequest)} | |`,
+    `| **tiny model unbatched, c=16, vs bare Fastify** | ${rps(tinyC16.rps)}, p99 ${us(tinyC16.p99)}: **${x(ratio)}** | ${us(tinyC16.cpuPerRequest)} | ≥ 0.9× ${ok(ratio >= 0.9)} |`,
+    `| **server CPU / request, tiny unbatched vs bare** | **${x(cpuRatio)}** | | ≤ 1.1× ${ok(cpuRatio <= 1.1)} |`,
+    `| bare route + the runtime's security headers and logger, c=16 | ${rps(floorC16.rps)} (${x(floorC16.rps / bareC16.rps)} bare), p99 ${us(floorC16.p99)} | ${us(floorC16.cpuPerRequest)} (${x(floorC16.cpuPerRequest / bareC16.cpuPerRequest)} bare) | |`,
+    `| tiny model unbatched vs that route, c=16 | ${x(tinyC16.rps / floorC16.rps)} its req/s | ${x(tinyC16.cpuPerRequest / floorC16.cpuPerRequest)} its CPU | |`,
+    `| tiny model, c=16, batching (32, 0 ms) | ${rps(tinyBatchC16.rps)} (${x(ratioBatch)} bare), p99 ${us(tinyBatchC16.p99)} | ${us(tinyBatchC16.cpuPerRequest)} (${x(cpuRatioBatch)} bare) | |`,
+  ];
+}
+
+/** bench/results/<name>-<time>.json, without the raw latencies. */
+async function writeResult(name: string, result: object): Promise<void> {
   const dir = path.join(repoRoot, "bench", "results");
   await mkdir(dir, { recursive: true });
-  const file = path.join(dir, `runtime-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+  const file = path.join(dir, `${name}-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
   await writeFile(
     file,
-    JSON.stringify(
-      {
-        seconds: SECONDS,
-        tinyInProc,
-        tinyBackend,
-        bareC1,
-        bareC16,
-        tinyC1,
-        tinyC16,
-        bareGrpcC16,
-        tinyGrpcC16,
-        tinyBatchC16,
-        mlpRuns,
-        inProc,
-        jsInProc,
-        protocolRuns,
-      },
-      (key, value) => (key === "latencies" ? undefined : value),
-      2,
-    ),
+    JSON.stringify(result, (key, value) => (key === "latencies" ? undefined : value), 2),
   );
-  process.exit(0);
 }
 
 main().catch((err: unknown) => {

@@ -113,14 +113,14 @@ export class Batcher {
     const max = this.opts.maxPending;
     if (max !== undefined && this.pending >= max) return Promise.reject(errors.overloaded(max));
     this.pending++;
-    const done = () => {
-      this.pending--;
-    };
-    if (!this.batching) return this.alone(req).finally(done);
+    // Unbatched, alone() counts the request out itself: no finally() promise and closure per request.
+    if (!this.batching) return this.alone(req);
     return new Promise<BatchResult>((resolve, reject) => {
       this.queue.push({ req, enqueuedAt: performance.now(), resolve, reject });
       this.schedule();
-    }).finally(done);
+    }).finally(() => {
+      this.pending--;
+    });
   }
 
   /** Unbatched: the request is its own model call, with no queue and no hand-off. */
@@ -133,6 +133,7 @@ export class Batcher {
       this.opts.onBatch?.(req.rows, computeSeconds);
       return { outputs, queueSeconds: 0, computeSeconds };
     } finally {
+      this.pending--;
       this.inFlight--;
       if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
     }

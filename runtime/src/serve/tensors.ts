@@ -113,19 +113,31 @@ function ragged(what: string, path: readonly number[], shape: readonly number[],
  * Checks that every list above the values has the probed length, visiting the
  * lists only: a ragged input (a long first row, short others) is refused before
  * its probed shape is allocated, so what is allocated is what the body holds.
+ * Rank ≤ 2 (every request of a tabular model) is checked in a loop, without the path bookkeeping.
  */
 function checkNesting(value: unknown, shape: readonly number[], what: string): void {
-  const path: number[] = [];
-  const visit = (v: unknown, depth: number): void => {
-    if (!Array.isArray(v) || v.length !== shape[depth]) throw ragged(what, path, shape, depth);
-    if (depth + 1 === shape.length) return;
-    for (let i = 0; i < v.length; i++) {
-      path.push(i);
-      visit(v[i], depth + 1);
-      path.pop();
+  if (shape.length === 0) return;
+  if (!Array.isArray(value) || value.length !== shape[0]) throw ragged(what, [], shape, 0);
+  if (shape.length === 1) return;
+  if (shape.length === 2) {
+    const inner = shape[1];
+    for (let i = 0; i < value.length; i++) {
+      const row = value[i];
+      if (!Array.isArray(row) || row.length !== inner) throw ragged(what, [i], shape, 1);
     }
-  };
-  if (shape.length > 0) visit(value, 0);
+    return;
+  }
+  visitNesting(value, shape, what, 0, []);
+}
+
+function visitNesting(v: unknown, shape: readonly number[], what: string, depth: number, path: number[]): void {
+  if (!Array.isArray(v) || v.length !== shape[depth]) throw ragged(what, path, shape, depth);
+  if (depth + 1 === shape.length) return;
+  for (let i = 0; i < v.length; i++) {
+    path.push(i);
+    visitNesting(v[i], shape, what, depth + 1, path);
+    path.pop();
+  }
 }
 
 /** The error for a value that does not fit `dtype` (a bad base64 string is named as such). */
@@ -153,25 +165,35 @@ export function fromNested(value: unknown, dtype: DType, what: string, b64 = fal
   checkNesting(value, shape, what);
   const out = allocate(dtype, sizeOf(shape));
   if (shape.length <= 2 && fillRectangular(value, shape, dtype, out, b64)) return { data: out, shape };
-  let k = 0;
-  const path: number[] = [];
-  const walk = (v: unknown, depth: number): void => {
-    if (depth === shape.length) {
-      if (!put(out, k++, v, dtype, b64)) {
-        const at = path.length > 0 ? ` at [${path.join(",")}]` : "";
-        throw badValue(what, `value${at}`, v, dtype, b64);
-      }
-      return;
-    }
-    if (!Array.isArray(v) || v.length !== shape[depth]) throw ragged(what, path, shape, depth);
-    for (let i = 0; i < v.length; i++) {
-      path.push(i);
-      walk(v[i], depth + 1);
-      path.pop();
-    }
-  };
-  walk(value, 0);
+  walkNested(value, dtype, what, b64, shape, out, { k: 0 }, 0, []);
   return { data: out, shape };
+}
+
+/** fromNested's slow path: fills `out` in order and names the first bad value's position. */
+function walkNested(
+  v: unknown,
+  dtype: DType,
+  what: string,
+  b64: boolean,
+  shape: readonly number[],
+  out: TypedData,
+  next: { k: number },
+  depth: number,
+  path: number[],
+): void {
+  if (depth === shape.length) {
+    if (!put(out, next.k++, v, dtype, b64)) {
+      const at = path.length > 0 ? ` at [${path.join(",")}]` : "";
+      throw badValue(what, `value${at}`, v, dtype, b64);
+    }
+    return;
+  }
+  if (!Array.isArray(v) || v.length !== shape[depth]) throw ragged(what, path, shape, depth);
+  for (let i = 0; i < v.length; i++) {
+    path.push(i);
+    walkNested(v[i], dtype, what, b64, shape, out, next, depth + 1, path);
+    path.pop();
+  }
 }
 
 /**
@@ -205,16 +227,17 @@ export function fromFlat(
 
 /** Checks a tensor's shape against the signature; returns its row count. */
 export function checkShape(shape: readonly number[], spec: TensorSpec, what: string): number {
-  const expected = () => `[${spec.shape.join(",")}]`;
   if (shape.length !== spec.shape.length) {
     throw errors.invalidInput(
-      `${what}: shape [${shape.join(",")}] has rank ${shape.length}, expected rank ${spec.shape.length} ${expected()}`,
+      `${what}: shape [${shape.join(",")}] has rank ${shape.length}, expected rank ${spec.shape.length} [${spec.shape.join(",")}]`,
     );
   }
   for (let d = 0; d < shape.length; d++) {
     const want = spec.shape[d] as number;
     if (want !== -1 && shape[d] !== want) {
-      throw errors.invalidInput(`${what}: shape [${shape.join(",")}] does not match ${expected()} at dimension ${d}`);
+      throw errors.invalidInput(
+        `${what}: shape [${shape.join(",")}] does not match [${spec.shape.join(",")}] at dimension ${d}`,
+      );
     }
   }
   return shape[0] ?? 1;
@@ -245,12 +268,22 @@ function jsonValue(v: number | bigint | Uint8Array, dtype: DType, what: string):
 
 type JsonBytes = string | { b64: string };
 
-function plainSlice(data: TypedData, dtype: DType, what: string): (number | boolean | JsonBytes)[] {
-  if (isBytes(data)) return data.map(bytesJson);
-  if (dtype === "bool") return Array.from(data as Uint8Array, (v) => v !== 0);
-  if (dtype === "float16") return Array.from(data as Uint16Array, halfToNumber);
-  if (data instanceof BigInt64Array) return Array.from(data, (v) => jsonValue(v, dtype, what));
-  return Array.from(data as Float32Array);
+/** Elements `from` to `to` as JSON values; numbers are copied in a loop (no subarray view, no iterator). */
+function plainSlice(
+  data: TypedData,
+  dtype: DType,
+  what: string,
+  from = 0,
+  to = data.length,
+): (number | boolean | JsonBytes)[] {
+  if (isBytes(data)) return data.slice(from, to).map(bytesJson);
+  const out: (number | boolean | JsonBytes)[] = [];
+  if (dtype === "bool") for (let i = from; i < to; i++) out.push(data[i] !== 0);
+  else if (dtype === "float16") for (let i = from; i < to; i++) out.push(halfToNumber(data[i] as number));
+  else if (data instanceof BigInt64Array)
+    for (let i = from; i < to; i++) out.push(jsonValue(data[i] as bigint, dtype, what));
+  else for (let i = from; i < to; i++) out.push(data[i] as number);
+  return out;
 }
 
 /**
@@ -274,7 +307,7 @@ export function toNested(
   const n = shape[depth] as number;
   let stride = 1;
   for (let d = depth + 1; d < shape.length; d++) stride *= shape[d] as number;
-  if (depth === shape.length - 1) return plainSlice(sliceData(data, offset, offset + n), dtype, what);
+  if (depth === shape.length - 1) return plainSlice(data, dtype, what, offset, offset + n);
   const out = new Array(n);
   for (let i = 0; i < n; i++) out[i] = toNested(data, shape, dtype, offset + i * stride, depth + 1, what);
   return out;

@@ -4,7 +4,7 @@
  */
 import { errors } from "../errors.js";
 import { isBytes, utf8Text } from "./bytes-tensors.js";
-import type { Signature, Tensor } from "./model/loaded-model.js";
+import type { Signature, Tensor, TensorSpec } from "./model/loaded-model.js";
 import { checkShape } from "./tensors.js";
 
 export interface Prepared {
@@ -38,7 +38,9 @@ export function checkRows(rows: number, limits: Limits): void {
 export function finish(signature: Signature, inputs: Tensor[], limits: Limits): Prepared {
   let rows = -1;
   let key = "";
-  signature.inputs.forEach((spec, i) => {
+  // A loop, no closure: this runs once per request.
+  for (let i = 0; i < signature.inputs.length; i++) {
+    const spec = signature.inputs[i] as TensorSpec;
     const t = inputs[i] as Tensor;
     const what = `input '${spec.name}'`;
     const r = checkShape(t.shape, spec, what);
@@ -46,11 +48,19 @@ export function finish(signature: Signature, inputs: Tensor[], limits: Limits): 
     if (rows === -1) rows = r;
     else if (r !== rows && signature.batched)
       throw errors.invalidInput(`${what} has ${r} rows but '${signature.inputs[0]?.name}' has ${rows}`);
-    key += `${t.shape.slice(1).join("x")};`;
-  });
+    key += `${innerKey(t.shape)};`;
+  }
   if (rows < 1) throw errors.invalidInput("request has no rows");
   checkRows(rows, limits);
   return { inputs, rows, batchKey: key };
+}
+
+/** `shape.slice(1).join("x")` without the two arrays. */
+function innerKey(shape: readonly number[]): string {
+  if (shape.length <= 1) return "";
+  let k = String(shape[1]);
+  for (let d = 2; d < shape.length; d++) k += `x${shape[d]}`;
+  return k;
 }
 
 /**

@@ -12,12 +12,13 @@ import type { TlsPair } from "../tls.js";
 import type { Limits } from "../validate.js";
 import { registerBodyParser } from "./body-parser.js";
 import { toRuntimeError } from "./fastify-errors.js";
+import { lazyChildLoggerFactory } from "./lazy-logger.js";
 import { monitoringRoutes } from "./monitoring-routes.js";
 import { openAiEmbeddingRoutes } from "./openai-embeddings.js";
 import { isOpenAiPath, sendOpenAiError } from "./openai-errors.js";
 import { openAiRoutes } from "./openai-routes.js";
 import { specialise } from "./openapi-model.js";
-import { sendError, sendJson } from "./reply.js";
+import { closeIfDraining, sendError, sendJson } from "./reply.js";
 import { installMethodGuard } from "./route-methods.js";
 import { schemas } from "./schemas.js";
 import { tfsRestRoutes } from "./tfs-rest-routes.js";
@@ -72,11 +73,16 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
     logger: { level: opts.logLevel ?? "info" },
     // Per-request log lines cost more than a tiny model's inference; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
+    // A request's child logger is made when it first logs, not for every request (lazy-logger.ts).
+    childLoggerFactory: lazyChildLoggerFactory,
     // A request that reaches a closing server arrived on a connection that was busy when the listener closed: it
     // is answered (with Connection: close), not refused, so a scale-in fails no request (start.ts, shutdown).
     return503OnClosing: false,
   });
 
+  app.decorate("draining", {
+    getter: () => modelHost.draining,
+  });
   registerBodyParser(app);
   const routes = installMethodGuard(app);
 
@@ -85,7 +91,8 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
     reply.headers(SECURITY_HEADERS);
     // Draining (SIGTERM): keep-alive connections are pinned to this pod past the endpoints' update, so each reply
     // closes its connection and the client's next request opens one to a pod still in the endpoints. Set here for
-    // streamed (hijacked) replies, in onSend for requests that began before SIGTERM.
+    // streamed (hijacked) replies; replies sent through reply.ts check again when sent (requests begun before
+    // SIGTERM), instead of an onSend hook on every request.
     if (modelHost.draining) reply.raw.setHeader("connection", "close");
     // A key in X-API-Key (behind the API server's proxy) becomes the Authorization the rest reads: one check, one
     // caller hash for the prediction/feedback binding, and feedback forwarded to another replica carries it.
@@ -101,11 +108,6 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
     });
     if (typeof ok === "boolean") return done(ok ? undefined : errors.unauthorized());
     ok.then((yes) => done(yes ? undefined : errors.unauthorized()), done);
-  });
-
-  app.addHook("onSend", (_req, reply, payload, done) => {
-    if (modelHost.draining) reply.header("connection", "close");
-    done(null, payload);
   });
 
   app.setErrorHandler((err, req, reply) => {
@@ -155,7 +157,7 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
 
   app.get("/metrics", { schema: schemas.metrics }, async (_req, reply) => {
     const text = await metrics.registry.metrics();
-    return reply.type(metrics.registry.contentType).send(text);
+    return closeIfDraining(reply).type(metrics.registry.contentType).send(text);
   });
 
   // Once the model is loaded the document describes its exact inputs (openapi-model.ts).

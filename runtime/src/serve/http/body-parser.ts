@@ -5,7 +5,7 @@
  * followed by raw tensor bytes, which routes find in `req.binaryPart`.
  * Fastify's bodyLimit has already bounded the whole body, binary part included.
  */
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { errors } from "../../errors.js";
 
 declare module "fastify" {
@@ -43,7 +43,9 @@ function nestsDeeperThan(json: Buffer, max: number): boolean {
 export function registerBodyParser(app: FastifyInstance): void {
   app.decorateRequest("binaryPart", undefined);
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", { parseAs: "buffer" }, (req, body: Buffer, done) => {
+  // One parser for every content type. It is also registered under application/json: fastify caches the parser of a
+  // content type it found by name, but looks the catch-all up again on every request (a header parse each time).
+  const parse: ContentTypeParser = (req, body, done) => {
     let json = body;
     const header = req.headers[BINARY_HEADER];
     if (header !== undefined) {
@@ -63,7 +65,8 @@ export function registerBodyParser(app: FastifyInstance): void {
     // An empty body reaches the route as undefined: the codecs say "empty", and
     // bodiless DELETE/PUT get their 405 rather than a parse error.
     if (json.byteLength === 0) return done(null, undefined);
-    if (nestsDeeperThan(json, MAX_JSON_DEPTH)) {
+    // Nesting deeper than MAX_JSON_DEPTH takes more opening brackets than a shorter body has.
+    if (json.byteLength > MAX_JSON_DEPTH && nestsDeeperThan(json, MAX_JSON_DEPTH)) {
       return done(errors.badRequest(`request body nests JSON deeper than ${MAX_JSON_DEPTH} levels`), undefined);
     }
     // JSON.parse is enough: request objects are only read, never merged into others.
@@ -72,5 +75,9 @@ export function registerBodyParser(app: FastifyInstance): void {
     } catch {
       done(errors.invalidJson(), undefined);
     }
-  });
+  };
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, parse);
+  app.addContentTypeParser("*", { parseAs: "buffer" }, parse);
 }
+
+type ContentTypeParser = (req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) => void;

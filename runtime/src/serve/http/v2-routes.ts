@@ -13,7 +13,7 @@ import { v2ModelMetadata } from "../v2-protocol.js";
 import type { Limits } from "../validate.js";
 import { BINARY_HEADER } from "./body-parser.js";
 import { predictionIdHeader } from "./monitoring-routes.js";
-import { sendJson } from "./reply.js";
+import { closeIfDraining, sendJson } from "./reply.js";
 import { requestMetrics } from "./request-metrics.js";
 import { schemas } from "./schemas.js";
 import { decodeV2, encodeV2 } from "./v2-json-codec.js";
@@ -118,7 +118,7 @@ export const v2Routes: FastifyPluginAsync<V2Options> = async (app, { modelHost, 
         }
         if (binary.length === 0) return sendJson(reply, json);
         const head = Buffer.from(JSON.stringify(json));
-        return reply
+        return closeIfDraining(reply)
           .code(200)
           .type("application/octet-stream")
           .header(BINARY_HEADER, head.byteLength)

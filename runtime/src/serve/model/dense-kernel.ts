@@ -71,15 +71,23 @@ function activate(acc: Float64Array, units: number, act: DenseActivation, out: F
   }
 }
 
+/**
+ * One accumulator row, reused by every call: the kernel runs synchronously on the event loop's thread, so no two
+ * calls share it at once, and each row sets its first `units` entries before reading them. (A typed array per
+ * layer and request was garbage the collector's helper threads then swept.)
+ */
+let scratch = new Float64Array(256);
+
 /** y = act(x·W + b) for every layer in turn; `x` is `rows` × the first layer's inputs, row-major. */
 export function denseForward(layers: readonly DenseLayer[], x: Float32Array, rows: number): Float32Array {
   let h = x;
   for (const layer of layers) {
     const { kernel, bias, inputs, units, activation } = layer;
     const out = new Float32Array(rows * units);
-    const acc = new Float64Array(units);
+    if (scratch.length < units) scratch = new Float64Array(units);
+    const acc = scratch;
     for (let r = 0; r < rows; r++) {
-      if (bias === undefined) acc.fill(0);
+      if (bias === undefined) acc.fill(0, 0, units);
       else for (let j = 0; j < units; j++) acc[j] = bias[j] as number;
       const base = r * inputs;
       for (let i = 0; i < inputs; i++) {
