@@ -19,6 +19,8 @@ let connections = 0;
 let authorizations: (string | undefined)[] = [];
 /** The client port of each request: the same port is the same connection. */
 let ports: (number | undefined)[] = [];
+/** The next request to /drop has its connection destroyed without an answer (a server closing a kept connection). */
+let dropNext = false;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "liftoff-agent-"));
@@ -36,6 +38,11 @@ beforeAll(async () => {
     authorizations.push(req.headers.authorization);
     ports.push(req.socket.remotePort);
     if (req.url?.startsWith("/slow")) return; // never answers
+    if (req.url?.startsWith("/drop") && dropNext) {
+      dropNext = false;
+      req.socket.destroy();
+      return;
+    }
     if (req.url?.includes("watch=1")) {
       // A watch: one event, then the stream stays open.
       res.writeHead(200, { "content-type": "application/json" });
@@ -130,6 +137,16 @@ describe("one keep-alive agent per kubeconfig", () => {
     // The cancelled connections were dropped (each later request needed at most one new one), never reused.
     expect(authorizations).toHaveLength(6);
     expect(connections).toBeLessThanOrEqual(3);
+  });
+
+  it("a kept connection the server closed as a request went out: the request is sent again on a new one (not a POST)", async () => {
+    const kc = kubeconfig({ name: "u", token: "static" });
+    await kubeRequest(kc, get);
+    dropNext = true;
+    await expect(kubeRequest(kc, { method: "GET", path: "/drop" })).resolves.toMatchObject({ kind: "Namespace" });
+    expect(connections).toBe(2);
+    dropNext = true;
+    await expect(kubeRequest(kc, { method: "POST", path: "/drop", body: {} })).rejects.toThrow();
   });
 
   it("a watch holds a connection of its own, never a pooled one", async () => {

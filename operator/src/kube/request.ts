@@ -3,6 +3,7 @@
 // share the kubeconfig's keep-alive connections (agent.ts); a cancelled request's connection is destroyed, not reused.
 // client-node's typed clients re-serialize known kinds through generated models and silently drop keys they cannot
 // map (x-kubernetes-validations inside a CRD, for one), so writes whose body must arrive verbatim go through here.
+import type { ClientRequest } from "node:http";
 import { request } from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { boundSignal } from "../util/abort.js";
@@ -60,7 +61,17 @@ export async function kubeRequest<T>(kc: KubeConfig, req: KubeRequest, ro: Reque
   }
 }
 
-async function send<T>(kc: KubeConfig, req: KubeRequest, signal: AbortSignal): Promise<T> {
+/**
+ * A kept connection the server closed just as a request went out fails with ECONNRESET/EPIPE before any answer:
+ * Node's documented race of keep-alive (`request.reusedSocket`). Such a request is sent once more on a fresh
+ * connection, except a POST, which the server may have acted on.
+ */
+function staleConnection(r: ClientRequest, err: unknown, method: KubeRequest["method"], answered: boolean): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return r.reusedSocket && !answered && method !== "POST" && (code === "ECONNRESET" || code === "EPIPE");
+}
+
+async function send<T>(kc: KubeConfig, req: KubeRequest, signal: AbortSignal, retried = false): Promise<T> {
   if (signal.aborted) throw abortError(signal.reason, req.method, req.path);
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error("kubeconfig has no current cluster");
@@ -75,7 +86,9 @@ async function send<T>(kc: KubeConfig, req: KubeRequest, signal: AbortSignal): P
   }
   return new Promise<T>((resolvePromise, reject) => {
     const fail = (err: unknown) => reject(signal.aborted ? abortError(signal.reason, req.method, url.pathname) : err);
+    let answered = false;
     const r = request(url, opts, (res) => {
+      answered = true;
       res.on("error", fail);
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
@@ -92,7 +105,11 @@ async function send<T>(kc: KubeConfig, req: KubeRequest, signal: AbortSignal): P
         else reject(new KubeApiError(code, parsed as KubeApiError["status"], req.method, url.pathname));
       });
     });
-    r.on("error", fail);
+    r.on("error", (err) => {
+      if (!retried && !signal.aborted && staleConnection(r, err, req.method, answered)) {
+        send<T>(kc, req, signal, true).then(resolvePromise, reject);
+      } else fail(err);
+    });
     r.end(payload);
   });
 }
