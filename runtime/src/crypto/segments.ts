@@ -94,6 +94,9 @@ export function decryptingStream(dataKey: Buffer, path: string): Transform {
   let key: Buffer | undefined;
   let prefix: Buffer | undefined;
   let sealedSize = 0;
+  // As when encrypting: chunks are listed and joined once there is a whole segment, not re-copied per chunk.
+  let chunks: Buffer[] = [];
+  let held = 0;
   let pending: Buffer = Buffer.alloc(0);
   let index = 0;
   let finished = false;
@@ -113,9 +116,14 @@ export function decryptingStream(dataKey: Buffer, path: string): Transform {
     transform(chunk: Buffer, _enc, done: TransformCallback) {
       try {
         if (finished) throw new DecryptionError(`${path}: data after the last segment`);
-        pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+        chunks.push(chunk);
+        held += chunk.length;
+        // Joined only when a header or a segment (and a byte beyond it: not the last) can be taken from them.
+        if (held <= (header ? sealedSize : HEADER_BYTES - 1)) return done();
+        pending = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, held);
+        chunks = [];
+        held = 0;
         if (!header) {
-          if (pending.length < HEADER_BYTES) return done();
           header = Buffer.from(pending.subarray(0, HEADER_BYTES));
           if (!header.subarray(0, 8).equals(MAGIC)) throw new DecryptionError(`${path}: not a Liftoff encrypted file`);
           const segmentSize = header.readUInt32BE(8);
@@ -129,6 +137,8 @@ export function decryptingStream(dataKey: Buffer, path: string): Transform {
           this.push(open(pending.subarray(0, sealedSize), false));
           pending = pending.subarray(sealedSize);
         }
+        chunks = [pending];
+        held = pending.length;
         done();
       } catch (err) {
         done(err as Error);
@@ -136,6 +146,7 @@ export function decryptingStream(dataKey: Buffer, path: string): Transform {
     },
     flush(done: TransformCallback) {
       try {
+        pending = Buffer.concat(chunks, held);
         if (!header || pending.length < TAG_BYTES) throw new DecryptionError(`${path}: truncated`);
         this.push(open(pending, true));
         finished = true;
