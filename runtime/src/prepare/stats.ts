@@ -1,7 +1,8 @@
 // Per-column statistics of the split's parts (TFDV-like, runtime/src/contract/artifacts.ts ColumnStats) computed in
-// DuckDB: numeric columns in one aggregate pass plus one histogram pass; categorical columns by value counts (top 100
-// plus __other__), all in one pass. Fitted values are rounded to 12 significant digits: parallel sums differ in the last
-// bits from run to run, and the rounded value is what standardize uses, so the output stays byte-identical.
+// DuckDB: numeric columns in one aggregate pass plus one histogram pass (DuckDB's histogram aggregate); categorical
+// columns by value counts (top 100 plus __other__), all in one pass. Fitted values are rounded to 12 significant
+// digits: parallel sums differ in the last bits from run to run, and the rounded value is what standardize uses, so
+// the output stays byte-identical.
 // Quantiles are exact (quantile_cont) up to QUANTILE_SAMPLE rows; above, they are the exact quantiles of a fixed
 // pseudo-random sample of about that many rows (split.ts sampleSql: the same rows every run), the rest exact.
 import type { DuckDBConnection } from "@duckdb/node-api";
@@ -32,11 +33,29 @@ const round12 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(12)) :
 export const isNumeric = (t: ColumnType) => t === "number" || t === "integer";
 
 /**
- * The cumulative counts a histogram is made of: values ≤ each edge (one comparison per edge and row, where a count
- * per bin filter would take two and a FILTER clause each, several times slower in DuckDB).
+ * The histogram's bins in one aggregate per column. DuckDB's histogram(x, boundaries) counts each value into the
+ * first boundary ≥ it (bins (edges[i-1], edges[i]], values above the last one under a NULL key): one binary search per
+ * value, a quarter of the CPU of the nine `count_if(x <= edge)` it replaces. Integer columns keep those comparisons:
+ * the aggregate would cast the edges to the column's type.
  */
-function cumulativeSql(col: string, edges: number[]): string[] {
-  return edges.map((e) => `count_if(${ident(col)} <= ${e})`);
+function histogramSql(col: StatsColumn, edges: number[], alias: string): string[] {
+  if (col.type === "integer") return edges.map((e, j) => `count_if(${ident(col.name)} <= ${e}) AS ${alias}_${j}`);
+  // Each edge as the double JS holds (its shortest decimal form parses back to the same double).
+  return [`histogram(${ident(col.name)}, [${edges.map((e) => `'${e}'`).join(", ")}]::DOUBLE[]) AS ${alias}`];
+}
+
+/** The cumulative counts (values ≤ each edge) from histogramSql's result columns. */
+function cumulativeOf(col: StatsColumn, edges: number[], alias: string, row: Record<string, unknown> | undefined) {
+  if (col.type === "integer") return edges.map((_, j) => Number(row?.[`${alias}_${j}`] ?? 0));
+  const bins = new Map<number, number>();
+  for (const { key, value } of (row?.[alias] as { key: number | null; value: unknown }[] | null) ?? []) {
+    if (key !== null) bins.set(Number(key), Number(value));
+  }
+  let sum = 0;
+  return edges.map((e) => {
+    sum += bins.get(e) ?? 0;
+    return sum;
+  });
 }
 
 /** Bin i counts values in (edges[i-1], edges[i]]; bin 0 is (-inf, edges[0]], the last (edges[last], +inf). */
@@ -102,13 +121,11 @@ async function numericStats(
     return stats;
   });
   if (edgesOf.size > 0) {
-    const cums = [...edgesOf].flatMap(([i, edges]) =>
-      cumulativeSql(columns[i]?.name as string, edges).map((x, e) => `${x} AS h${i}_${e}`),
-    );
-    const h = (await db.runAndReadAll(`SELECT ${cums.join(", ")} FROM ${from} WHERE ${where}`)).getRowObjectsJS()[0];
+    const aggs = [...edgesOf].flatMap(([i, edges]) => histogramSql(columns[i] as StatsColumn, edges, `h${i}`));
+    const h = (await db.runAndReadAll(`SELECT ${aggs.join(", ")} FROM ${from} WHERE ${where}`)).getRowObjectsJS()[0];
     for (const [i, edges] of edgesOf) {
       const stats = out[i] as ColumnStats;
-      const cumulative = edges.map((_, e) => Number(h?.[`h${i}_${e}`] ?? 0));
+      const cumulative = cumulativeOf(columns[i] as StatsColumn, edges, `h${i}`, h);
       stats.histogram = { kind: "numeric", edges, counts: binCounts(cumulative, stats.count) };
     }
   }
