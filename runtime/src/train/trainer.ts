@@ -13,7 +13,7 @@ import { computeMetrics } from "./metrics.js";
 import type { LossFn } from "./objective.js";
 import type { Sfc32 } from "./rng.js";
 import type { TrainSpec } from "./spec.js";
-import { makeStep } from "./step.js";
+import { makeStep, STEP_KINDS } from "./step.js";
 
 /** A failure with a TrainingJob condition reason (exit code and message for the operator). */
 export class TrainingFailure extends Error {
@@ -56,6 +56,10 @@ export interface TrainerOptions {
   onProgress: (p: Progress, final: boolean) => void;
   log: (message: string) => void;
   now?: () => number;
+  /** The backend runs on a GPU: the step stays on libtensorflow (step.ts). */
+  gpu?: boolean;
+  /** Overrides the host step's size limit (tests). */
+  hostMaxParams?: number;
 }
 
 export interface TrainResult {
@@ -137,15 +141,17 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
     o.rng.restore(restored.state.rng);
     o.log(`resuming from checkpoint ${restored.name}: epoch ${state.epoch + 1}, batch ${state.batch}`);
   }
-  const { step, kind } = makeStep({
+  const { step, kind, sync } = makeStep({
     model,
     optimizer,
     loss: o.loss,
     lossName: spec.loss,
     head: o.head,
     width: data.width,
+    ...(o.gpu ? { gpu: true } : {}),
+    ...(o.hostMaxParams !== undefined ? { hostMaxParams: o.hostMaxParams } : {}),
   });
-  o.log(`train step: ${kind === "dense" ? "dense stack, differentiated by hand (step.ts)" : "optimizer.minimize"}`);
+  o.log(`train step: ${STEP_KINDS[kind]}`);
   const batchesPerEpoch = Math.ceil(data.rows / spec.batchSize);
   const total = spec.epochs * data.rows;
   const startedAt = now();
@@ -160,6 +166,7 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
     if (writeFailed) throw writeFailed;
   };
   const checkpoint = async () => {
+    sync?.();
     state.rng = o.rng.state();
     const snap = await snapshotCheckpoint(model, optimizer, state);
     await written();
@@ -194,15 +201,17 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
     while (state.epoch < spec.epochs && !state.stopped) {
       const epochStarted = performance.now(); // not o.now: tests count that clock's calls
       let b = state.batch;
-      const pending: { loss: tf.Scalar; n: number; batch: number }[] = [];
+      const pending: { loss: tf.Scalar | number; n: number; batch: number }[] = [];
       // The losses of the batches trained since the last read: into the epoch's sum, or the NaNLoss failure.
       const readLosses = () => {
         if (pending.length === 0) return;
-        const values = tf.tidy(() => tf.stack(pending.map((p) => p.loss)).dataSync());
-        tf.dispose(pending.map((p) => p.loss));
+        const tensors = pending.flatMap((p) => (typeof p.loss === "number" ? [] : [p.loss]));
+        const values = tensors.length > 0 ? tf.tidy(() => tf.stack(tensors).dataSync()) : [];
+        tf.dispose(tensors);
         const read = pending.splice(0);
-        read.forEach((p, i) => {
-          const value = values[i] as number;
+        let at = 0;
+        read.forEach((p) => {
+          const value = typeof p.loss === "number" ? p.loss : (values[at++] as number);
           if (!Number.isFinite(value)) {
             throw new TrainingFailure(
               "NaNLoss",
@@ -227,6 +236,7 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
         }
       }
       readLosses();
+      sync?.();
       const epochLog: Record<string, number> = { loss: state.lossSum / Math.max(1, state.seen) };
       const val = await evaluate(model, o.head, o.loss, o.validation, spec);
       for (const [k, v] of Object.entries(val)) epochLog[`val_${k}`] = v;
@@ -254,6 +264,7 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
       o.onProgress(progress(false), false);
     }
   } finally {
+    sync?.(); // the model holds the trained weights whatever ended the loop
     await writing; // a run that fails (or is stopped by its caller) leaves its last checkpoint whole
   }
   await written();
