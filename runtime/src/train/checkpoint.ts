@@ -2,9 +2,10 @@
 // written to a temporary folder and renamed into place, so a reader sees a whole checkpoint or none. state.json
 // records the sha256 of both weight files; a checkpoint whose files do not match (tampered, truncated) is skipped
 // in favour of the one before it, and the caller is told which. The newest `keep` are kept. The bytes are taken
-// at once (snapshotCheckpoint) and written while training goes on (writeCheckpoint): on a loaded disk the writes
-// took as long as a small epoch.
+// at once (snapshotCheckpoint) and written after (writeCheckpoint): large ones while training goes on, small ones
+// at once (see SYNC_WRITE_BYTES).
 import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -75,8 +76,19 @@ export async function snapshotCheckpoint(
   };
 }
 
+/**
+ * Below this many bytes a checkpoint is written with synchronous calls: a promise-based write makes no progress
+ * while the loop trains (its steps and tf.data's batches never yield to the event loop), so it all happened in
+ * the next checkpoint's wait, ~10 file-system round trips through the thread pool (10 ms an epoch under load,
+ * more than a digits epoch); a few hundred KiB into the page cache take well under a millisecond. Larger
+ * checkpoints stay asynchronous.
+ */
+const SYNC_WRITE_BYTES = 4 << 20;
+
 /** Writes a snapshot atomically (temporary folder, then rename) and keeps the newest `keep`. */
 export async function writeCheckpoint(dir: string, snap: Snapshot, keep: number): Promise<string> {
+  if (snap.weights.byteLength + snap.optimizer.byteLength <= SYNC_WRITE_BYTES)
+    return writeCheckpointSync(dir, snap, keep);
   await mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `${TMP}${randomBytes(6).toString("hex")}`);
   await mkdir(tmp);
@@ -88,6 +100,21 @@ export async function writeCheckpoint(dir: string, snap: Snapshot, keep: number)
   await rename(tmp, target);
   const all = await list(dir);
   for (const old of all.slice(keep)) await rm(path.join(dir, old), { recursive: true, force: true });
+  return snap.name;
+}
+
+/** writeCheckpoint's steps with synchronous calls (small checkpoints). */
+function writeCheckpointSync(dir: string, snap: Snapshot, keep: number): string {
+  mkdirSync(dir, { recursive: true });
+  const tmp = path.join(dir, `${TMP}${randomBytes(6).toString("hex")}`);
+  mkdirSync(tmp);
+  writeFileSync(path.join(tmp, "weights.bin"), snap.weights);
+  writeFileSync(path.join(tmp, "optimizer.bin"), snap.optimizer);
+  writeFileSync(path.join(tmp, "state.json"), snap.stateJson);
+  const target = path.join(dir, snap.name);
+  rmSync(target, { recursive: true, force: true });
+  renameSync(tmp, target);
+  for (const old of names(readdirSync(dir)).slice(keep)) rmSync(path.join(dir, old), { recursive: true, force: true });
   return snap.name;
 }
 
@@ -113,8 +140,11 @@ function restoreHidden(optimizer: tf.Optimizer, saved: Record<string, number[]>)
 
 /** Checkpoint folder names, newest first. */
 async function list(dir: string): Promise<string[]> {
-  const names = await readdir(dir).catch(() => [] as string[]);
-  return names
+  return names(await readdir(dir).catch(() => [] as string[]));
+}
+
+function names(entries: string[]): string[] {
+  return entries
     .filter((n) => NAME.test(n))
     .sort()
     .reverse();

@@ -9,11 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backends.js";
 import { FusedAdam } from "./adam.js";
 import { restoreCheckpoint, snapshotCheckpoint, writeCheckpoint } from "./checkpoint.js";
+import type { Split } from "./data.js";
 import { buildStack, headFor } from "./layers.js";
 import { makeLoss } from "./objective.js";
 import { installAsMathRandom, Sfc32 } from "./rng.js";
-import type { LayerSpec, LossName, Task } from "./spec.js";
+import type { LayerSpec, LossName, Task, TrainSpec } from "./spec.js";
 import { makeStep } from "./step.js";
+import { evaluate } from "./trainer.js";
 
 const cases: [string, Task, LossName, string[] | undefined, LayerSpec[], number][] = [
   [
@@ -114,6 +116,35 @@ describe.each(["cpu", "tensorflow"] as const)("host step on %s", (backend) => {
       expect(
         ma.reduce((m, v, i) => Math.max(m, Math.abs(v - (mb[i] as number)) / Math.max(1e-3, Math.abs(v))), 0),
       ).toBeLessThan(1e-2);
+    },
+  );
+});
+
+describe("host step: validation", () => {
+  beforeAll(() => initBackend("tensorflow"));
+
+  it.each(cases)(
+    "%s: loss and metrics equal evaluate's on the model",
+    async (_n, task, lossName, classes, layers, width) => {
+      const s = setup(task, lossName, classes, layers, width);
+      const data = batches(task, s.head.units, width, 3, 50);
+      run(s, data.slice(0, 2), 50, true, 4);
+      const made = makeStep(s);
+      const rows = data[2] as (typeof data)[0];
+      const split = {
+        name: "validation",
+        rows: 50,
+        width,
+        async *scan() {
+          yield { ...rows, n: 50 };
+        },
+      } as unknown as Split;
+      const metrics = task === "regression" ? ["mae"] : ["accuracy"];
+      const spec = { task, metrics } as unknown as TrainSpec;
+      const want = await evaluate(s.model, s.head, s.loss, split, spec);
+      const got = await evaluate(s.model, s.head, s.loss, split, spec, made.evaluate);
+      expect(Object.keys(got)).toEqual(Object.keys(want));
+      for (const [k, v] of Object.entries(want)) expect(got[k]).toBeCloseTo(v, 4);
     },
   );
 });

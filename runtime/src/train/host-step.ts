@@ -44,6 +44,13 @@ export interface HostStep {
   step(x: Float32Array, y: Float32Array, n: number): number;
   /** Writes weights and Adam's state into the model's variables and the optimizer, if a step ran since. */
   sync(): void;
+  /** Validation on the host weights, no dropout: the summed loss and the head's outputs (what evaluate needs). */
+  evaluate(
+    x: Float32Array,
+    y: Float32Array,
+    n: number,
+    head: "linear" | "sigmoid" | "softmax",
+  ): { lossSum: number; probs: Float32Array };
 }
 
 export function hostParams(ops: DenseOp[]): number {
@@ -51,6 +58,8 @@ export function hostParams(ops: DenseOp[]): number {
 }
 
 const pad4 = (n: number) => (n + 3) & ~3;
+// Units are padded to whole blocks of 16 columns: host-wasm.ts keeps a block in four f32x4 registers.
+const pad16 = (n: number) => (n + 15) & ~15;
 
 export function makeHostStep(ops: DenseOp[], objective: Objective, optimizer: FusedAdam, width: number): HostStep {
   const stages: Stage[] = [];
@@ -66,7 +75,7 @@ export function makeHostStep(ops: DenseOp[], objective: Objective, optimizer: Fu
         kind: "dense",
         inputs: cols,
         realInputs: real,
-        cols: pad4(units),
+        cols: pad16(units),
         real: units,
         activation: op.activation,
         kernel: op.kernel,
@@ -154,15 +163,14 @@ export function makeHostStep(ops: DenseOp[], objective: Objective, optimizer: Fu
   const hp = optimizer.hyperparameters();
   let dirty = false;
 
-  const step = (x: Float32Array, y: Float32Array, n: number): number => {
-    ensure(n);
-    f32.set(x.subarray(0, n * width), xAt / 4);
-    // Forward.
+  /** Forward over the n rows at xAt; dropout draws its masks when training and is the identity when not. */
+  const forward = (n: number, training: boolean): number => {
     let a = xAt;
     for (let i = 0; i < stages.length; i++) {
       const s = stages[i] as Stage;
       const out = outAt[i] as number;
       if (s.kind === "dropout") {
+        if (!training) continue;
         // Drawn row by row over the real columns, as dropoutMask draws them.
         const mask = masks[i] as Float32Array;
         const keep = Math.fround(1 / (1 - s.rate));
@@ -176,21 +184,20 @@ export function makeHostStep(ops: DenseOp[], objective: Objective, optimizer: Fu
           }
         }
       } else {
-        wasm.forward(
-          a,
-          P + s.at * 4,
-          P + (s.at + s.inputs * s.cols) * 4,
-          out,
-          n,
-          s.inputs,
-          s.cols,
-          s.activation === "relu" ? 1 : 0,
-        );
+        const b = P + (s.at + s.inputs * s.cols) * 4;
+        wasm.forward(a, P + s.at * 4, b, out, n, s.inputs, s.cols, s.activation === "relu" ? 1 : 0);
         if (s.activation === "sigmoid" || s.activation === "tanh")
           squash(f32, out / 4, n, s.cols, s.real, s.activation);
       }
       a = out;
     }
+    return a;
+  };
+
+  const step = (x: Float32Array, y: Float32Array, n: number): number => {
+    ensure(n);
+    f32.set(x.subarray(0, n * width), xAt / 4);
+    const a = forward(n, true);
     const loss = headGradient(objective, f32, a / 4, y, n, headCols, headReal, dLogitsAt / 4);
     // Backward, then Adam.
     let g = dLogitsAt;
@@ -245,7 +252,39 @@ export function makeHostStep(ops: DenseOp[], objective: Objective, optimizer: Fu
       dense.flatMap((d) => [d.kernel, d.bias]),
     );
   };
-  return { step, sync };
+  /** Summed loss over the rows and the head's activation of the logits (n × classes), in inference mode. */
+  const evaluate = (x: Float32Array, y: Float32Array, n: number, head: HeadActivation) => {
+    const chunk = Math.max(rows, 1024);
+    ensure(chunk);
+    const probs = new Float32Array(n * headReal);
+    let lossSum = 0;
+    for (let from = 0; from < n; from += chunk) {
+      const m = Math.min(chunk, n - from);
+      f32.set(x.subarray(from * width, (from + m) * width), xAt / 4);
+      const logits = forward(m, false) / 4;
+      lossSum +=
+        m * headGradient(objective, f32, logits, y.subarray(from, from + m), m, headCols, headReal, dLogitsAt / 4);
+      for (let r = 0; r < m; r++) {
+        const src = logits + r * headCols;
+        const dst = (from + r) * headReal;
+        for (let j = 0; j < headReal; j++) probs[dst + j] = f32[src + j] as number;
+        if (head === "softmax") softmaxRow(probs, dst, headReal);
+      }
+    }
+    if (head === "sigmoid") for (let e = 0; e < probs.length; e++) probs[e] = 1 / (1 + Math.exp(-(probs[e] as number)));
+    return { lossSum, probs };
+  };
+  return { step, sync, evaluate };
+}
+
+type HeadActivation = "linear" | "sigmoid" | "softmax";
+
+function softmaxRow(p: Float32Array, at: number, k: number): void {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let j = 0; j < k; j++) max = Math.max(max, p[at + j] as number);
+  let z = 0;
+  for (let j = 0; j < k; j++) z += Math.exp((p[at + j] as number) - max);
+  for (let j = 0; j < k; j++) p[at + j] = Math.exp((p[at + j] as number) - max) / z;
 }
 
 /** sigmoid or tanh over the real columns; the padding stays zero. */

@@ -46,8 +46,9 @@ const i32 = (v: number): Code => [0x41, ...sleb(v)];
 const add = [0x6a];
 const mul = [0x6c];
 const simd = (op: number): Code => [0xfd, ...uleb(op)];
-const vload = (ptr: Code): Code => [...ptr, ...simd(0x00), 4, 0];
-const vstore = (ptr: Code, value: Code): Code => [...ptr, ...value, ...simd(0x0b), 4, 0];
+const vload = (ptr: Code, offset = 0): Code => [...ptr, ...simd(0x00), 4, ...uleb(offset)];
+const vstore = (ptr: Code, value: Code, offset = 0): Code => [...ptr, ...value, ...simd(0x0b), 4, ...uleb(offset)];
+const tee = (l: number): Code => [0x22, ...uleb(l)];
 const fload = (ptr: Code): Code => [...ptr, 0x2a, 2, 0];
 const fsplat = (v: Code): Code => [...v, ...simd(0x13)];
 const lane = (l: number): Code => [...simd(0x1f), l];
@@ -62,6 +63,7 @@ const vand = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x4e)];
 const zero4: Code = [...simd(0x0c), ...new Array(16).fill(0)];
 const plus = (a: Code, b: Code): Code => [...a, ...b, ...add];
 const times = (a: Code, b: Code): Code => [...a, ...b, ...mul];
+const minus = (a: Code, b: Code): Code => [...a, ...b, 0x6b];
 /** while (p < end) { body; p += step }, with p and end locals. */
 function whileLt(p: number, end: number, step: Code, body: Code): Code {
   return [
@@ -94,86 +96,113 @@ interface Fn {
   body: Code;
 }
 
-// forward(x0, w1, b2, out3, n4, inputs5, units6, relu7); locals: rowBytes8, oEnd9, j10, xEnd11, wp12, s13(v128)
+// Each kernel keeps a block of 16 output columns in four f32x4 accumulators (registers) over its whole inner loop,
+// so the inner loop loads only its inputs: units are padded to a multiple of 16 (host-step.ts).
+const acc4 = (first: number, value: (k: number) => Code): Code =>
+  [0, 1, 2, 3].flatMap((k) => set2(first + k, value(k)));
+
+// forward(x0, w1, b2, out3, n4, inputs5, units6, relu7);
+// locals: row8, oEnd9, cb10, xp11, xEnd12, wp13, xi14(f32), s15, a16–19 (v128)
 const forward: Fn = (() => {
-  const [x, w, b, out, n, inputs, units, relu, row, oEnd, j, xEnd, wp, s] = [
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+  const [x, w, b, out, n, inputs, units, relu, row, oEnd, cb, xp, xEnd, wp, xi, s, a] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
   ] as const;
-  const at = (base: number) => plus(get(base), get(j));
   return {
     params: [I32, I32, I32, I32, I32, I32, I32, I32],
-    locals: [I32, I32, I32, I32, I32, V128],
+    locals: [I32, I32, I32, I32, I32, I32, F32, V128, V128, V128, V128, V128],
     body: [
       ...set2(row, times(get(units), i32(4))),
       ...set2(oEnd, plus(get(out), times(get(n), get(row)))),
       ...whileLt(out, oEnd, get(row), [
-        ...set2(j, i32(0)),
-        ...whileLt(j, row, i32(16), vstore(plus(get(out), get(j)), vload(plus(get(b), get(j))))),
         ...set2(xEnd, plus(get(x), times(get(inputs), i32(4)))),
-        ...set2(wp, get(w)),
-        ...whileLt(x, xEnd, i32(4), [
-          ...ifNonZeroF32(fload(get(x)), [
-            ...set2(s, fsplat(fload(get(x)))),
-            ...set2(j, i32(0)),
-            ...whileLt(
-              j,
-              row,
-              i32(16),
-              vstore(at(out), fadd(vload(at(out)), fmul(get(s), vload(plus(get(wp), get(j)))))),
+        ...set2(cb, i32(0)),
+        ...whileLt(cb, row, i32(64), [
+          ...acc4(a, (k) => vload(plus(get(b), get(cb)), 16 * k)),
+          ...set2(wp, plus(get(w), get(cb))),
+          ...set2(xp, get(x)),
+          ...whileLt(xp, xEnd, i32(4), [
+            ...ifNonZeroF32(
+              [...fload(get(xp)), ...tee(xi)],
+              [...set2(s, fsplat(get(xi))), ...acc4(a, (k) => fadd(get(a + k), fmul(get(s), vload(get(wp), 16 * k))))],
             ),
+            ...set2(wp, plus(get(wp), get(row))),
           ]),
-          ...set2(wp, plus(get(wp), get(row))),
+          ...ifI32(
+            get(relu),
+            acc4(a, (k) => fmax(get(a + k), zero4)),
+          ),
+          ...[0, 1, 2, 3].flatMap((k) => vstore(plus(get(out), get(cb)), get(a + k), 16 * k)),
         ]),
-        ...ifI32(get(relu), [
-          ...set2(j, i32(0)),
-          ...whileLt(j, row, i32(16), vstore(at(out), fmax(vload(at(out)), zero4))),
-        ]),
-        // x has advanced by one row inside the loop above; out advances in whileLt's step.
+        ...set2(x, get(xEnd)),
       ]),
     ],
   };
 })();
 
-// gradients(x0, dz1, gw2, gb3, n4, inputs5, units6); locals: row7, dEnd8, j9, xEnd10, gp11, end12, s13(v128)
+// gradients(x0, dz1, gw2, gb3, n4, inputs5, units6): rows in chunks of GRAD_ROWS, so a chunk of dz and x stays in
+// L1 while every block of gw takes its share (at batch 256 one pass per block over all of dz streamed from L2).
+// locals: row7, xs8, cb9, xp10, end11, dp12, gp13, xc14, xi15(f32), s16, a17–20 (v128), r0 21, rEnd22, nEnd23
+const GRAD_ROWS = 16;
 const gradients: Fn = (() => {
-  const [x, dz, gw, gb, n, inputs, units, row, dEnd, j, xEnd, gp, end, s] = [
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+  const [x, dz, gw, gb, n, inputs, units, row, xs, cb, xp, end, dp, gp, xc, xi, s, a, r0, rEnd, nEnd] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 21, 22, 23,
   ] as const;
   return {
     params: [I32, I32, I32, I32, I32, I32, I32],
-    locals: [I32, I32, I32, I32, I32, I32, V128],
+    locals: [I32, I32, I32, I32, I32, I32, I32, I32, F32, V128, V128, V128, V128, V128, I32, I32, I32],
     body: [
       ...set2(row, times(get(units), i32(4))),
-      // zero gb and gw
-      ...set2(j, i32(0)),
-      ...whileLt(j, row, i32(16), vstore(plus(get(gb), get(j)), zero4)),
-      ...set2(end, times(get(inputs), get(row))),
-      ...set2(j, i32(0)),
-      ...whileLt(j, end, i32(16), vstore(plus(get(gw), get(j)), zero4)),
-      ...set2(dEnd, plus(get(dz), times(get(n), get(row)))),
-      ...whileLt(dz, dEnd, get(row), [
-        ...set2(j, i32(0)),
+      ...set2(xs, times(get(inputs), i32(4))),
+      // gb: column sums of dz
+      ...set2(cb, i32(0)),
+      ...whileLt(cb, row, i32(64), [
+        ...acc4(a, () => zero4),
+        ...set2(dp, plus(get(dz), get(cb))),
+        ...set2(end, plus(get(dp), times(get(n), get(row)))),
         ...whileLt(
-          j,
-          row,
-          i32(16),
-          vstore(plus(get(gb), get(j)), fadd(vload(plus(get(gb), get(j))), vload(plus(get(dz), get(j))))),
+          dp,
+          end,
+          get(row),
+          acc4(a, (k) => fadd(get(a + k), vload(get(dp), 16 * k))),
         ),
-        ...set2(xEnd, plus(get(x), times(get(inputs), i32(4)))),
+        ...[0, 1, 2, 3].flatMap((k) => vstore(plus(get(gb), get(cb)), get(a + k), 16 * k)),
+      ]),
+      // gw = 0, then gw[i, block] += Σ_{r in chunk} x[r, i] · dz[r, block], chunk by chunk
+      ...set2(end, times(get(inputs), get(row))),
+      ...set2(cb, i32(0)),
+      ...whileLt(cb, end, i32(16), vstore(plus(get(gw), get(cb)), zero4)),
+      ...set2(r0, i32(0)),
+      ...whileLt(r0, n, i32(GRAD_ROWS), [
+        // rEnd = min(r0 + GRAD_ROWS, n), as a pointer bound into x's column: xc + rEnd·xs
+        ...set2(rEnd, [
+          ...plus(get(r0), i32(GRAD_ROWS)),
+          ...get(n),
+          ...plus(get(r0), i32(GRAD_ROWS)),
+          ...get(n),
+          0x49,
+          0x1b,
+        ]),
         ...set2(gp, get(gw)),
-        ...whileLt(x, xEnd, i32(4), [
-          ...ifNonZeroF32(fload(get(x)), [
-            ...set2(s, fsplat(fload(get(x)))),
-            ...set2(j, i32(0)),
-            ...whileLt(
-              j,
-              row,
-              i32(16),
-              vstore(
-                plus(get(gp), get(j)),
-                fadd(vload(plus(get(gp), get(j))), fmul(get(s), vload(plus(get(dz), get(j))))),
+        ...set2(xc, plus(get(x), times(get(r0), get(xs)))),
+        ...set2(end, plus(get(xc), get(xs))),
+        ...whileLt(xc, end, i32(4), [
+          ...set2(nEnd, plus(get(xc), times(minus(get(rEnd), get(r0)), get(xs)))),
+          ...set2(cb, i32(0)),
+          ...whileLt(cb, row, i32(64), [
+            ...acc4(a, (k) => vload(plus(get(gp), get(cb)), 16 * k)),
+            ...set2(dp, plus(plus(get(dz), times(get(r0), get(row))), get(cb))),
+            ...set2(xp, get(xc)),
+            ...whileLt(xp, nEnd, get(xs), [
+              ...ifNonZeroF32(
+                [...fload(get(xp)), ...tee(xi)],
+                [
+                  ...set2(s, fsplat(get(xi))),
+                  ...acc4(a, (k) => fadd(get(a + k), fmul(get(s), vload(get(dp), 16 * k)))),
+                ],
               ),
-            ),
+              ...set2(dp, plus(get(dp), get(row))),
+            ]),
+            ...[0, 1, 2, 3].flatMap((k) => vstore(plus(get(gp), get(cb)), get(a + k), 16 * k)),
           ]),
           ...set2(gp, plus(get(gp), get(row))),
         ]),
@@ -182,43 +211,45 @@ const gradients: Fn = (() => {
   };
 })();
 
-// backward(dz0, w1, dx2, n3, inputs4, units5); locals: row6, dEnd7, j8, xEnd9, wp10, acc11(v128)
+// backward(dz0, w1, dx2, n3, inputs4, units5): four inputs at a time share each load of dz.
+// locals: row6, dEnd7, j8, xEnd9, wp10, d11, a12–15 (v128)
 const backward: Fn = (() => {
-  const [dz, w, dx, n, inputs, units, row, dEnd, j, xEnd, wp, acc] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] as const;
+  const [dz, w, dx, n, inputs, units, row, dEnd, j, xEnd, wp, d, a] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+  ] as const;
+  const hsum = (v: number): Code => [
+    ...get(v),
+    ...lane(0),
+    ...get(v),
+    ...lane(1),
+    0x92,
+    ...get(v),
+    ...lane(2),
+    ...get(v),
+    ...lane(3),
+    0x92,
+    0x92,
+  ];
   return {
     params: [I32, I32, I32, I32, I32, I32],
-    locals: [I32, I32, I32, I32, I32, V128],
+    locals: [I32, I32, I32, I32, I32, V128, V128, V128, V128, V128],
     body: [
       ...set2(row, times(get(units), i32(4))),
       ...set2(dEnd, plus(get(dz), times(get(n), get(row)))),
       ...whileLt(dz, dEnd, get(row), [
         ...set2(xEnd, plus(get(dx), times(get(inputs), i32(4)))),
         ...set2(wp, get(w)),
-        ...whileLt(dx, xEnd, i32(4), [
-          ...set2(acc, zero4),
+        ...whileLt(dx, xEnd, i32(16), [
+          ...acc4(a, () => zero4),
           ...set2(j, i32(0)),
-          ...whileLt(
-            j,
-            row,
-            i32(16),
-            set2(acc, fadd(get(acc), fmul(vload(plus(get(dz), get(j))), vload(plus(get(wp), get(j)))))),
-          ),
-          ...get(dx),
-          ...get(acc),
-          ...lane(0),
-          ...get(acc),
-          ...lane(1),
-          0x92, // f32.add
-          ...get(acc),
-          ...lane(2),
-          ...get(acc),
-          ...lane(3),
-          0x92,
-          0x92,
-          0x38,
-          2,
-          0, // f32.store
-          ...set2(wp, plus(get(wp), get(row))),
+          ...whileLt(j, row, i32(16), [
+            ...set2(d, vload(plus(get(dz), get(j)))),
+            ...acc4(a, (k) =>
+              fadd(get(a + k), fmul(get(d), vload(plus(plus(get(wp), get(j)), times(get(row), i32(k)))))),
+            ),
+          ]),
+          ...[0, 1, 2, 3].flatMap((k) => [...get(dx), ...hsum(a + k), 0x38, 2, 4 * k]),
+          ...set2(wp, plus(get(wp), times(get(row), i32(4)))),
         ]),
       ]),
     ],

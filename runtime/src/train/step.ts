@@ -7,7 +7,7 @@
 // Both return the batch's mean loss as a scalar left on the device; the caller reads it when it needs it.
 import * as tf from "@tensorflow/tfjs";
 import { FusedAdam } from "./adam.js";
-import { HOST_STEP_MAX_PARAMS, hostParams, makeHostStep } from "./host-step.js";
+import { HOST_STEP_MAX_PARAMS, type HostStep, hostParams, makeHostStep } from "./host-step.js";
 import type { Head } from "./layers.js";
 import { type NativeOps, nativeOps } from "./native-ops.js";
 import type { LossFn } from "./objective.js";
@@ -209,9 +209,15 @@ export const STEP_KINDS: Record<StepKind, string> = {
 /**
  * The step for this model: on the host when it is a dense stack trained with Adam, on a CPU backend, with at most
  * hostMaxParams parameters; else hand-differentiated on the backend when densePlan and objectiveFor cover it; else
- * general. `sync` (host step only) writes the host's weights and Adam state back before they are read.
+ * general. `sync` (host step only) writes the host's weights and Adam state back before they are read; `evaluate`
+ * (host step only) validates on the host's weights without a TF.js kernel.
  */
-export function makeStep(o: StepOptions): { step: Step; kind: StepKind; sync?: () => void } {
+export function makeStep(o: StepOptions): {
+  step: Step;
+  kind: StepKind;
+  sync?: () => void;
+  evaluate?: HostStep["evaluate"];
+} {
   const ops = densePlan(o.model);
   const objective = objectiveFor(o.lossName, o.head);
   if (
@@ -222,7 +228,7 @@ export function makeStep(o: StepOptions): { step: Step; kind: StepKind; sync?: (
     hostParams(ops) <= (o.hostMaxParams ?? HOST_STEP_MAX_PARAMS)
   ) {
     const host = makeHostStep(ops, objective, o.optimizer, o.width);
-    return { kind: "host", step: host.step, sync: host.sync };
+    return { kind: "host", step: host.step, sync: host.sync, evaluate: host.evaluate };
   }
   if (ops && objective) {
     const native = nativeOps();

@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { boundHistory, type EpochHistory } from "../contract/history.js";
 import { type LoopState, restoreCheckpoint, snapshotCheckpoint, writeCheckpoint } from "./checkpoint.js";
 import { batchDataset, type Split } from "./data.js";
+import type { HostStep } from "./host-step.js";
 import { activate, type Head } from "./layers.js";
 import { computeMetrics } from "./metrics.js";
 import type { LossFn } from "./objective.js";
@@ -71,13 +72,14 @@ const EVAL_ROWS = 8192;
 /** Batch losses are read from the device this often (one transfer), not after every batch. */
 const LOSS_READ_EVERY = 64;
 
-/** Loss and metrics of the model on a whole split, in chunks (no gradients). */
+/** Loss and metrics of the model on a whole split, in chunks (no gradients); on the host step's weights if given. */
 export async function evaluate(
   model: tf.LayersModel,
   head: Head,
   loss: LossFn,
   split: Split,
   spec: TrainSpec,
+  host?: HostStep["evaluate"],
 ): Promise<Record<string, number>> {
   const probs: Float32Array[] = [];
   const labels: Float32Array[] = [];
@@ -88,6 +90,14 @@ export async function evaluate(
       const n = Math.min(EVAL_ROWS, chunk.n - from);
       const x = chunk.x.subarray(from * split.width, (from + n) * split.width);
       const y = chunk.y.subarray(from, from + n);
+      if (host) {
+        const r = host(x, y, n, head.activation);
+        lossSum += r.lossSum;
+        rows += n;
+        probs.push(r.probs);
+        labels.push(y);
+        continue;
+      }
       // Tensors out of the tidy, values read after it: a tidy walks every element of an array it returns.
       const [lossT, probsT] = tf.tidy(() => {
         const logits = model.apply(tf.tensor2d(x, [n, split.width]), { training: false }) as tf.Tensor2D;
@@ -141,7 +151,12 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
     o.rng.restore(restored.state.rng);
     o.log(`resuming from checkpoint ${restored.name}: epoch ${state.epoch + 1}, batch ${state.batch}`);
   }
-  const { step, kind, sync } = makeStep({
+  const {
+    step,
+    kind,
+    sync,
+    evaluate: hostEvaluate,
+  } = makeStep({
     model,
     optimizer,
     loss: o.loss,
@@ -236,9 +251,9 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
         }
       }
       readLosses();
-      sync?.();
+      if (!hostEvaluate) sync?.();
       const epochLog: Record<string, number> = { loss: state.lossSum / Math.max(1, state.seen) };
-      const val = await evaluate(model, o.head, o.loss, o.validation, spec);
+      const val = await evaluate(model, o.head, o.loss, o.validation, spec, hostEvaluate);
       for (const [k, v] of Object.entries(val)) epochLog[`val_${k}`] = v;
       state.history.push(epochLog);
       state = { ...state, epoch: state.epoch + 1, batch: 0, lossSum: 0, seen: 0 };
