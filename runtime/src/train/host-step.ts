@@ -332,7 +332,9 @@ function headGradient(
       }
       const label = y[r] as number;
       sum += Math.log(z) + max - (f[at + label] as number);
-      for (let j = 0; j < k; j++) f[dr + j] = ((f[dr + j] as number) / z - (j === label ? 1 : 0)) / n;
+      const scale = 1 / (z * n);
+      for (let j = 0; j < k; j++) f[dr + j] = (f[dr + j] as number) * scale;
+      f[dr + label] = (f[dr + label] as number) - 1 / n;
     }
     return sum / n;
   }
