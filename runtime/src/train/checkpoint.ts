@@ -52,13 +52,63 @@ export interface Snapshot {
   stateJson: string;
 }
 
+/**
+ * The host step's weights and Adam state (host-step.ts), packed in the model's weight order: a snapshot taken from
+ * them needs no tensor. Encoded as tf.io.encodeWeights encodes model.weights and FusedAdam.getWeights() (the
+ * same bytes and specs; host-step.test.ts compares them).
+ */
+export interface HostTensors {
+  weights: Float32Array;
+  m: Float32Array;
+  v: Float32Array;
+  iterations: number;
+  /** The variables' names, as FusedAdam names the moments. */
+  names: string[];
+}
+
+type Entry = { name: string; shape: number[]; dtype: "float32" | "int32"; data: Float32Array | Int32Array };
+
+function encodeHost(entries: Entry[]) {
+  const bytes = new Uint8Array(entries.reduce((s, e) => s + e.data.byteLength, 0));
+  let at = 0;
+  for (const e of entries) {
+    bytes.set(new Uint8Array(e.data.buffer, e.data.byteOffset, e.data.byteLength), at);
+    at += e.data.byteLength;
+  }
+  return { bytes, specs: entries.map(({ name, shape, dtype }) => ({ name, shape, dtype })) };
+}
+
+function fromHost(model: tf.LayersModel, host: HostTensors) {
+  const split = (flat: Float32Array, name: (i: number) => string): Entry[] => {
+    let at = 0;
+    return model.weights.map((w, i) => {
+      const data = flat.subarray(at, at + (w.shape as number[]).reduce((a, b) => a * b, 1));
+      at += data.length;
+      return { name: name(i), shape: [...(w.shape as number[])], dtype: "float32", data };
+    });
+  };
+  return {
+    weights: encodeHost(split(host.weights, (i) => (model.weights[i] as tf.LayerVariable).originalName)),
+    opt: encodeHost([
+      { name: "iter", shape: [], dtype: "int32", data: Int32Array.of(host.iterations) },
+      ...split(host.m, (i) => `${host.names[i]}/m`),
+      ...split(host.v, (i) => `${host.names[i]}/v`),
+    ]),
+  };
+}
+
 export async function snapshotCheckpoint(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
   state: LoopState,
+  host?: HostTensors,
 ): Promise<Snapshot> {
-  const weights = await encode(model.weights.map((w) => ({ name: w.originalName, tensor: w.read() })));
-  const opt = await encode(await optimizer.getWeights());
+  const { weights, opt } = host
+    ? fromHost(model, host)
+    : {
+        weights: await encode(model.weights.map((w) => ({ name: w.originalName, tensor: w.read() }))),
+        opt: await encode(await optimizer.getWeights()),
+      };
   const file: StateFile = {
     formatVersion: 1,
     state,

@@ -10,6 +10,7 @@
 // seed gives the same weights every run.
 import * as tf from "@tensorflow/tfjs";
 import type { FusedAdam } from "./adam.js";
+import type { HostTensors } from "./checkpoint.js";
 import { hostWasm } from "./host-wasm.js";
 import type { DenseOp, Objective } from "./step.js";
 
@@ -44,6 +45,8 @@ export interface HostStep {
   step(x: Float32Array, y: Float32Array, n: number): number;
   /** Writes weights and Adam's state into the model's variables and the optimizer, if a step ran since. */
   sync(): void;
+  /** The weights and Adam state for a checkpoint, without writing them back. */
+  tensors(): HostTensors;
   /** Validation on the host weights, no dropout: the summed loss and the head's outputs (what evaluate needs). */
   evaluate(
     x: Float32Array,
@@ -234,6 +237,15 @@ export function makeHostStep(ops: DenseOp[], objective: Objective, optimizer: Fu
     return loss;
   };
 
+  /** Weights and Adam state as a checkpoint holds them (checkpoint.ts encodes them without a tensor). */
+  const tensors = (): HostTensors => ({
+    weights: pack(P),
+    m: pack(M),
+    v: pack(V),
+    iterations: t,
+    names: dense.flatMap((d) => [d.kernel.name, d.bias.name]),
+  });
+
   const sync = () => {
     if (!dirty) return;
     dirty = false;
@@ -274,7 +286,7 @@ export function makeHostStep(ops: DenseOp[], objective: Objective, optimizer: Fu
     if (head === "sigmoid") for (let e = 0; e < probs.length; e++) probs[e] = 1 / (1 + Math.exp(-(probs[e] as number)));
     return { lossSum, probs };
   };
-  return { step, sync, evaluate };
+  return { step, sync, evaluate, tensors };
 }
 
 type HeadActivation = "linear" | "sigmoid" | "softmax";

@@ -217,6 +217,7 @@ export function makeStep(o: StepOptions): {
   kind: StepKind;
   sync?: () => void;
   evaluate?: HostStep["evaluate"];
+  tensors?: HostStep["tensors"];
 } {
   const ops = densePlan(o.model);
   const objective = objectiveFor(o.lossName, o.head);
@@ -228,7 +229,7 @@ export function makeStep(o: StepOptions): {
     hostParams(ops) <= (o.hostMaxParams ?? HOST_STEP_MAX_PARAMS)
   ) {
     const host = makeHostStep(ops, objective, o.optimizer, o.width);
-    return { kind: "host", step: host.step, sync: host.sync, evaluate: host.evaluate };
+    return { kind: "host", step: host.step, sync: host.sync, evaluate: host.evaluate, tensors: host.tensors };
   }
   if (ops && objective) {
     const native = nativeOps();

@@ -156,6 +156,7 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
     kind,
     sync,
     evaluate: hostEvaluate,
+    tensors: hostTensors,
   } = makeStep({
     model,
     optimizer,
@@ -181,9 +182,10 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
     if (writeFailed) throw writeFailed;
   };
   const checkpoint = async () => {
-    sync?.();
+    // The host step's checkpoints come from its arrays; the model and optimizer are brought up to date at the end.
+    if (!hostTensors) sync?.();
     state.rng = o.rng.state();
-    const snap = await snapshotCheckpoint(model, optimizer, state);
+    const snap = await snapshotCheckpoint(model, optimizer, state, hostTensors?.());
     await written();
     writing = writeCheckpoint(o.checkpointDir, snap, o.keepCheckpoints)
       .then((name) => o.onCheckpoint?.(name))
