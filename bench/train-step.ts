@@ -26,7 +26,7 @@ const head = headFor(
   Array.from({ length: 10 }, (_, i) => `c${i}`),
 );
 const loss = makeLoss("sparseCategoricalCrossentropy", 10);
-function setup(kind: string, w: number) {
+function setup(kind: string, w: number, bs: number) {
   const model = buildStack(
     [
       { type: "dense", units: hidden, activation: "relu" },
@@ -55,7 +55,8 @@ function setup(kind: string, w: number) {
     lossName: "sparseCategoricalCrossentropy",
     head,
     width: w,
-    ...(kind === "tensor" ? { hostMaxParams: 0 } : {}),
+    batchSize: bs,
+    ...(kind === "tensor" ? { hostMaxMacs: 0 } : {}),
   });
   const pending: Scalar[] = [];
   return (xs: Float32Array, ys: Float32Array, m: number, i: number) => {
@@ -72,9 +73,9 @@ for (const [w, bs] of widths.flatMap((w) => [32, 256].map((bs) => [w, bs] as con
   const X = new Float32Array(n * w).map(() => Math.random());
   const Y = new Float32Array(n).map(() => Math.floor(Math.random() * 10));
   const runs: Record<string, ReturnType<typeof setup>> = {
-    original: setup("original", w),
-    tensor: setup("tensor", w),
-    host: setup("host", w),
+    original: setup("original", w, bs),
+    tensor: setup("tensor", w, bs),
+    host: setup("host", w, bs),
   };
   for (const [name, f] of Object.entries(runs)) {
     for (let from = 0; from + bs <= Math.min(n, 64 * bs); from += bs)

@@ -76,7 +76,7 @@ function batches(task: Task, units: number, width: number, count: number, n: num
 function run(s: Setup, data: ReturnType<typeof batches>, n: number, host: boolean, seed: number) {
   const restore = installAsMathRandom(new Sfc32(seed));
   try {
-    const made = makeStep({ ...s, ...(host ? {} : { hostMaxParams: 0 }) });
+    const made = makeStep({ ...s, ...(host ? {} : { hostMaxMacs: 0 }) });
     expect(made.kind).toBe(host ? "host" : "dense");
     const losses = data.map((b) => {
       const l = made.step(b.x, b.y, n);
@@ -243,7 +243,10 @@ describe("host step: checkpoints", () => {
   it("keeps a GPU backend's step, and models above the size limit, on the backend", () => {
     const s = setup("multiclass", "sparseCategoricalCrossentropy", ["a", "b"], [{ type: "dense", units: 4 }], 3);
     expect(makeStep({ ...s, gpu: true }).kind).toBe("dense");
-    expect(makeStep({ ...s, hostMaxParams: 10 }).kind).toBe("dense");
+    expect(makeStep({ ...s, hostMaxMacs: 10 }).kind).toBe("dense");
+    const params = s.model.countParams();
+    expect(makeStep({ ...s, batchSize: 2, hostMaxMacs: 2 * params }).kind).toBe("host");
+    expect(makeStep({ ...s, batchSize: 3, hostMaxMacs: 2 * params }).kind).toBe("dense");
     expect(makeStep({ ...s, optimizer: tf.train.sgd(0.1) }).kind).toBe("dense");
     expect(makeStep(s).kind).toBe("host");
   });

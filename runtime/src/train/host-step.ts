@@ -2,7 +2,7 @@
 // head's gradient and Adam, in one JavaScript call with no TF.js kernel; the matrix products and Adam in
 // WebAssembly SIMD (host-wasm.ts), the element-wise rest in JavaScript over the same memory. At the bench's
 // sizes (MLP 64-64, batch 32–256) the arithmetic is well under a millisecond while the libtensorflow step is ~47
-// eager dispatches of 6–11 µs each (docs/performance.md "## Training"), so below HOST_STEP_MAX_PARAMS on a CPU
+// eager dispatches of 6–11 µs each (docs/performance.md "## Training"), so below HOST_STEP_MAX_MACS on a CPU
 // backend this is the step. Weights and Adam's moments live here between steps; sync() writes them back into the
 // model's variables and FusedAdam (before validation, a checkpoint and at the end), and the step starts from
 // whatever those hold, so checkpoints keep their format and a resumed run continues bit for bit. Dropout masks are
@@ -14,8 +14,13 @@ import type { HostTensors } from "./checkpoint.js";
 import { hostWasm } from "./host-wasm.js";
 import type { DenseOp, Objective } from "./step.js";
 
-/** Above this many parameters a step's arithmetic outgrows the dispatch cost it saves (measured: docs/performance.md). */
-export const HOST_STEP_MAX_PARAMS = 1 << 20;
+/**
+ * The host step is taken while batch size × parameters (the forward pass's multiply-adds) is at most this. Measured
+ * with bench:train-step (docs/performance.md "## Training"): at 9.6 M (hidden 512-512, batch 32) the host step was
+ * 2.4× faster than libtensorflow's, at 22 M (hidden 256-256, batch 256) 1.2× slower — above that libtensorflow's
+ * matrix products outrun the dispatches they cost.
+ */
+export const HOST_STEP_MAX_MACS = 16 << 20;
 
 type Activation = "linear" | "relu" | "sigmoid" | "tanh";
 

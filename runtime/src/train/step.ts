@@ -7,7 +7,7 @@
 // Both return the batch's mean loss as a scalar left on the device; the caller reads it when it needs it.
 import * as tf from "@tensorflow/tfjs";
 import { FusedAdam } from "./adam.js";
-import { HOST_STEP_MAX_PARAMS, type HostStep, hostParams, makeHostStep } from "./host-step.js";
+import { HOST_STEP_MAX_MACS, type HostStep, hostParams, makeHostStep } from "./host-step.js";
 import type { Head } from "./layers.js";
 import { type NativeOps, nativeOps } from "./native-ops.js";
 import type { LossFn } from "./objective.js";
@@ -190,8 +190,10 @@ export interface StepOptions {
   width: number;
   /** A GPU backend keeps every step on libtensorflow. */
   gpu?: boolean;
-  /** The host step's size limit (tests and bench:train-step lower it to compare paths); HOST_STEP_MAX_PARAMS by default. */
-  hostMaxParams?: number;
+  /** Rows per batch: with the parameter count, whether the host step pays (HOST_STEP_MAX_MACS). */
+  batchSize?: number;
+  /** The host step's limit on batch size × parameters (tests and bench:train-step lower it); HOST_STEP_MAX_MACS by default. */
+  hostMaxMacs?: number;
 }
 
 // Not instanceof: tf.Optimizer's Symbol.hasInstance answers true for any optimizer.
@@ -208,7 +210,7 @@ export const STEP_KINDS: Record<StepKind, string> = {
 
 /**
  * The step for this model: on the host when it is a dense stack trained with Adam, on a CPU backend, with at most
- * hostMaxParams parameters; else hand-differentiated on the backend when densePlan and objectiveFor cover it; else
+ * batch size × parameters at most hostMaxMacs; else hand-differentiated on the backend when densePlan and objectiveFor cover it; else
  * general. `sync` (host step only) writes the host's weights and Adam state back before they are read; `evaluate`
  * (host step only) validates on the host's weights without a TF.js kernel.
  */
@@ -226,7 +228,7 @@ export function makeStep(o: StepOptions): {
     objective &&
     !o.gpu &&
     isFusedAdam(o.optimizer) &&
-    hostParams(ops) <= (o.hostMaxParams ?? HOST_STEP_MAX_PARAMS)
+    (o.batchSize ?? 1) * hostParams(ops) <= (o.hostMaxMacs ?? HOST_STEP_MAX_MACS)
   ) {
     const host = makeHostStep(ops, objective, o.optimizer, o.width);
     return { kind: "host", step: host.step, sync: host.sync, evaluate: host.evaluate, tensors: host.tensors };

@@ -60,7 +60,7 @@ export interface TrainerOptions {
   /** The backend runs on a GPU: the step stays on libtensorflow (step.ts). */
   gpu?: boolean;
   /** Overrides the host step's size limit (tests). */
-  hostMaxParams?: number;
+  hostMaxMacs?: number;
 }
 
 export interface TrainResult {
@@ -165,7 +165,8 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
     head: o.head,
     width: data.width,
     ...(o.gpu ? { gpu: true } : {}),
-    ...(o.hostMaxParams !== undefined ? { hostMaxParams: o.hostMaxParams } : {}),
+    batchSize: spec.batchSize,
+    ...(o.hostMaxMacs !== undefined ? { hostMaxMacs: o.hostMaxMacs } : {}),
   });
   o.log(`train step: ${STEP_KINDS[kind]}`);
   const batchesPerEpoch = Math.ceil(data.rows / spec.batchSize);
