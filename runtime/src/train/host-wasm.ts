@@ -7,7 +7,6 @@
 //   backward(dz, w, dx, n, inputs, units)           dx[n×inputs] = dz·wᵀ
 //   reluGrad(g, out, bytes)                         g ← out > 0 ? g : 0
 //   adam(p, g, m, v, bytes, β1, 1−β1, β2, 1−β2, a, b)  m, v updated; p −= m / (√v · a + b)
-// Rows of x that are zero (ReLU's) are skipped in forward and gradients.
 
 const I32 = 0x7f;
 const F32 = 0x7d;
@@ -87,7 +86,11 @@ function whileLt(p: number, end: number, step: Code, body: Code): Code {
     0x0b, // end loop, end block
   ];
 }
-const ifNonZeroF32 = (v: Code, body: Code): Code => [...v, 0x43, 0, 0, 0, 0, 0x5c, 0x04, 0x40, ...body, 0x0b];
+/**
+ * Loads x (into a local, by tee) and runs the body for every element, zeros included: skipping ReLU's zeros behind a
+ * branch mispredicted about half the time and made a digits epoch at batch 256 30 % slower.
+ */
+const withX = (load: Code, body: Code): Code => [...load, 0x1a, ...body]; // 0x1a: drop the tee'd copy
 const ifI32 = (v: Code, body: Code): Code => [...v, 0x04, 0x40, ...body, 0x0b];
 
 interface Fn {
@@ -121,7 +124,7 @@ const forward: Fn = (() => {
           ...set2(wp, plus(get(w), get(cb))),
           ...set2(xp, get(x)),
           ...whileLt(xp, xEnd, i32(4), [
-            ...ifNonZeroF32(
+            ...withX(
               [...fload(get(xp)), ...tee(xi)],
               [...set2(s, fsplat(get(xi))), ...acc4(a, (k) => fadd(get(a + k), fmul(get(s), vload(get(wp), 16 * k))))],
             ),
@@ -193,7 +196,7 @@ const gradients: Fn = (() => {
             ...set2(dp, plus(plus(get(dz), times(get(r0), get(row))), get(cb))),
             ...set2(xp, get(xc)),
             ...whileLt(xp, nEnd, get(xs), [
-              ...ifNonZeroF32(
+              ...withX(
                 [...fload(get(xp)), ...tee(xi)],
                 [
                   ...set2(s, fsplat(get(xi))),
