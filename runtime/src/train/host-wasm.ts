@@ -318,7 +318,7 @@ const FUNCTIONS: [string, Fn][] = [
 ];
 
 /** The module's bytes: memory imported as env.memory, the five kernels exported. */
-export function hostWasmBytes(): Uint8Array {
+function hostWasmBytes(): Uint8Array {
   const types = FUNCTIONS.map(([, f]) => [0x60, ...vec(f.params.map((t) => [t])), 0]);
   const imports = vec([[...name("env"), ...name("memory"), 0x02, 0x00, 1]]); // memory, no maximum, ≥ 1 page
   const funcs = vec(FUNCTIONS.map((_, i) => uleb(i)));
