@@ -1,7 +1,8 @@
-// bench:train-step — where a train step's time goes (tfjs issue #628), before/after in one process: the loop body
-// `train` had before the hand-written step (optimizer.minimize over model.apply + loss with
-// tf.train.adam, loss read with dataSync every batch) against step.ts's dense step with FusedAdam, losses read
-// every 64 batches. Same model, data, batch; µs per batch (wall and CPU), kernels per step.
+// bench:train-step — where a train step's time goes (tfjs issue #628), in one process: the loop body `train` had
+// before the hand-written step (optimizer.minimize over model.apply + loss with tf.train.adam, loss read with
+// dataSync every batch), step.ts's dense step on libtensorflow with FusedAdam (losses read every 64 batches), and
+// the whole step on the host (host-step.ts). Same model, data, batch; µs per batch (wall and CPU), kernels per
+// step. BENCH_STEP_WIDTHS=64,32 (input features), BENCH_STEP_HIDDEN=64 (units of both hidden layers).
 import type { Scalar, Tensor2D, Variable } from "@tensorflow/tfjs";
 import { exitOnHelp } from "./lib/help.js";
 
@@ -17,20 +18,19 @@ const { makeStep } = await import("../runtime/src/train/step.js");
 process.env.TF_NUM_INTRAOP_THREADS ??= "1";
 process.env.TF_NUM_INTEROP_THREADS ??= "1";
 await initBackend("tensorflow");
-const n = 14400,
-  w = 64;
-const X = new Float32Array(n * w).map(() => Math.random());
-const Y = new Float32Array(n).map(() => Math.floor(Math.random() * 10));
+const n = 14400;
+const hidden = Number(process.env.BENCH_STEP_HIDDEN ?? 64);
+const widths = (process.env.BENCH_STEP_WIDTHS ?? "64,32").split(",").map(Number);
 const head = headFor(
   "multiclass",
   Array.from({ length: 10 }, (_, i) => `c${i}`),
 );
 const loss = makeLoss("sparseCategoricalCrossentropy", 10);
-function setup(kind: string) {
+function setup(kind: string, w: number, bs: number) {
   const model = buildStack(
     [
-      { type: "dense", units: 64, activation: "relu" },
-      { type: "dense", units: 64, activation: "relu" },
+      { type: "dense", units: hidden, activation: "relu" },
+      { type: "dense", units: hidden, activation: "relu" },
     ],
     w,
     head,
@@ -55,18 +55,28 @@ function setup(kind: string) {
     lossName: "sparseCategoricalCrossentropy",
     head,
     width: w,
+    batchSize: bs,
+    ...(kind === "tensor" ? { hostMaxMacs: 0 } : {}),
   });
   const pending: Scalar[] = [];
   return (xs: Float32Array, ys: Float32Array, m: number, i: number) => {
-    pending.push(step(xs, ys, m));
+    const l = step(xs, ys, m);
+    if (typeof l === "number") return;
+    pending.push(l);
     if (pending.length === 64 || i === -1) {
       tf.tidy(() => tf.stack(pending).dataSync());
       tf.dispose(pending.splice(0));
     }
   };
 }
-for (const bs of [32, 256]) {
-  const runs: Record<string, ReturnType<typeof setup>> = { original: setup("original"), now: setup("now") };
+for (const [w, bs] of widths.flatMap((w) => [32, 256].map((bs) => [w, bs] as const))) {
+  const X = new Float32Array(n * w).map(() => Math.random());
+  const Y = new Float32Array(n).map(() => Math.floor(Math.random() * 10));
+  const runs: Record<string, ReturnType<typeof setup>> = {
+    original: setup("original", w, bs),
+    tensor: setup("tensor", w, bs),
+    host: setup("host", w, bs),
+  };
   for (const [name, f] of Object.entries(runs)) {
     for (let from = 0; from + bs <= Math.min(n, 64 * bs); from += bs)
       f(X.subarray(from * w, (from + bs) * w), Y.subarray(from, from + bs), bs, 0); // warm-up
@@ -83,7 +93,7 @@ for (const bs of [32, 256]) {
       best.cpu = Math.min(best.cpu, (cu.user + cu.system) / k);
     }
     console.log(
-      `batch ${bs} ${name}: ${best.wall.toFixed(0)} µs/batch wall, ${best.cpu.toFixed(0)} µs CPU, ${prof.kernels.length} TF.js kernels/step (+3 native on now)`,
+      `${w} features, batch ${bs}, ${name}: ${best.wall.toFixed(0)} µs/batch wall, ${best.cpu.toFixed(0)} µs CPU, ${prof.kernels.length} TF.js kernels/step${name === "tensor" ? " (+3 native)" : ""}`,
     );
   }
 }

@@ -118,6 +118,47 @@ export class FusedAdam extends tf.AdamOptimizer {
     this.names = undefined;
   }
 
+  /** Learning rate and betas, for the host step (host-step.ts), which runs this update itself. */
+  hyperparameters() {
+    return { ...this.hp };
+  }
+
+  /**
+   * The moments as flat float32 vectors (zeros before the first step) and the iterations so far, for the host
+   * step to continue from: exactly what a checkpoint restored or the tensor path left.
+   */
+  hostState(total: number): { m: Float32Array; v: Float32Array; iterations: number } {
+    if (this.moments === undefined) {
+      return { m: new Float32Array(total), v: new Float32Array(total), iterations: this.iterations };
+    }
+    const m = (this.moments.m.dataSync() as Float32Array).slice();
+    const v = (this.moments.v.dataSync() as Float32Array).slice();
+    if (m.length !== total) throw new Error("FusedAdam: the restored moments do not fit the model's variables");
+    return { m, v, iterations: this.iterations };
+  }
+
+  /** Takes the host step's moments and iterations, so getWeights (a checkpoint) and the tensor path see them. */
+  loadHostState(m: Float32Array, v: Float32Array, iterations: number, vars: tf.Variable[]): void {
+    const mt = tf.tensor1d(m.slice());
+    const vt = tf.tensor1d(v.slice());
+    if (this.moments === undefined || this.moments.m.size !== m.length) {
+      this.disposeMoments();
+      this.moments = {
+        m: mt.variable(false),
+        v: vt.variable(false),
+        sizes: vars.map((x) => x.size),
+        shapes: vars.map((x) => x.shape),
+      };
+      tf.dispose([mt, vt]);
+    } else {
+      this.moments.m.assign(mt);
+      this.moments.v.assign(vt);
+      tf.dispose([mt, vt]);
+    }
+    this.names = vars.map((x) => x.name);
+    this.iterations_ = iterations;
+  }
+
   private disposeMoments(): void {
     this.moments?.m.dispose();
     this.moments?.v.dispose();

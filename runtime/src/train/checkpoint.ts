@@ -2,9 +2,10 @@
 // written to a temporary folder and renamed into place, so a reader sees a whole checkpoint or none. state.json
 // records the sha256 of both weight files; a checkpoint whose files do not match (tampered, truncated) is skipped
 // in favour of the one before it, and the caller is told which. The newest `keep` are kept. The bytes are taken
-// at once (snapshotCheckpoint) and written while training goes on (writeCheckpoint): on a loaded disk the writes
-// took as long as a small epoch.
+// at once (snapshotCheckpoint) and written after (writeCheckpoint): large ones while training goes on, small ones
+// at once (see SYNC_WRITE_BYTES).
 import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -51,13 +52,63 @@ export interface Snapshot {
   stateJson: string;
 }
 
+/**
+ * The host step's weights and Adam state (host-step.ts), packed in the model's weight order: a snapshot taken from
+ * them needs no tensor. Encoded as tf.io.encodeWeights encodes model.weights and FusedAdam.getWeights() (the
+ * same bytes and specs; host-step.test.ts compares them).
+ */
+export interface HostTensors {
+  weights: Float32Array;
+  m: Float32Array;
+  v: Float32Array;
+  iterations: number;
+  /** The variables' names, as FusedAdam names the moments. */
+  names: string[];
+}
+
+type Entry = { name: string; shape: number[]; dtype: "float32" | "int32"; data: Float32Array | Int32Array };
+
+function encodeHost(entries: Entry[]) {
+  const bytes = new Uint8Array(entries.reduce((s, e) => s + e.data.byteLength, 0));
+  let at = 0;
+  for (const e of entries) {
+    bytes.set(new Uint8Array(e.data.buffer, e.data.byteOffset, e.data.byteLength), at);
+    at += e.data.byteLength;
+  }
+  return { bytes, specs: entries.map(({ name, shape, dtype }) => ({ name, shape, dtype })) };
+}
+
+function fromHost(model: tf.LayersModel, host: HostTensors) {
+  const split = (flat: Float32Array, name: (i: number) => string): Entry[] => {
+    let at = 0;
+    return model.weights.map((w, i) => {
+      const data = flat.subarray(at, at + (w.shape as number[]).reduce((a, b) => a * b, 1));
+      at += data.length;
+      return { name: name(i), shape: [...(w.shape as number[])], dtype: "float32", data };
+    });
+  };
+  return {
+    weights: encodeHost(split(host.weights, (i) => (model.weights[i] as tf.LayerVariable).originalName)),
+    opt: encodeHost([
+      { name: "iter", shape: [], dtype: "int32", data: Int32Array.of(host.iterations) },
+      ...split(host.m, (i) => `${host.names[i]}/m`),
+      ...split(host.v, (i) => `${host.names[i]}/v`),
+    ]),
+  };
+}
+
 export async function snapshotCheckpoint(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
   state: LoopState,
+  host?: HostTensors,
 ): Promise<Snapshot> {
-  const weights = await encode(model.weights.map((w) => ({ name: w.originalName, tensor: w.read() })));
-  const opt = await encode(await optimizer.getWeights());
+  const { weights, opt } = host
+    ? fromHost(model, host)
+    : {
+        weights: await encode(model.weights.map((w) => ({ name: w.originalName, tensor: w.read() }))),
+        opt: await encode(await optimizer.getWeights()),
+      };
   const file: StateFile = {
     formatVersion: 1,
     state,
@@ -75,8 +126,19 @@ export async function snapshotCheckpoint(
   };
 }
 
+/**
+ * Below this many bytes a checkpoint is written with synchronous calls: a promise-based write makes no progress
+ * while the loop trains (its steps and tf.data's batches never yield to the event loop), so it all happened in
+ * the next checkpoint's wait, ~10 file-system round trips through the thread pool (10 ms an epoch under load,
+ * more than a digits epoch); a few hundred KiB into the page cache take well under a millisecond. Larger
+ * checkpoints stay asynchronous.
+ */
+const SYNC_WRITE_BYTES = 4 << 20;
+
 /** Writes a snapshot atomically (temporary folder, then rename) and keeps the newest `keep`. */
 export async function writeCheckpoint(dir: string, snap: Snapshot, keep: number): Promise<string> {
+  if (snap.weights.byteLength + snap.optimizer.byteLength <= SYNC_WRITE_BYTES)
+    return writeCheckpointSync(dir, snap, keep);
   await mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `${TMP}${randomBytes(6).toString("hex")}`);
   await mkdir(tmp);
@@ -88,6 +150,21 @@ export async function writeCheckpoint(dir: string, snap: Snapshot, keep: number)
   await rename(tmp, target);
   const all = await list(dir);
   for (const old of all.slice(keep)) await rm(path.join(dir, old), { recursive: true, force: true });
+  return snap.name;
+}
+
+/** writeCheckpoint's steps with synchronous calls (small checkpoints). */
+function writeCheckpointSync(dir: string, snap: Snapshot, keep: number): string {
+  mkdirSync(dir, { recursive: true });
+  const tmp = path.join(dir, `${TMP}${randomBytes(6).toString("hex")}`);
+  mkdirSync(tmp);
+  writeFileSync(path.join(tmp, "weights.bin"), snap.weights);
+  writeFileSync(path.join(tmp, "optimizer.bin"), snap.optimizer);
+  writeFileSync(path.join(tmp, "state.json"), snap.stateJson);
+  const target = path.join(dir, snap.name);
+  rmSync(target, { recursive: true, force: true });
+  renameSync(tmp, target);
+  for (const old of names(readdirSync(dir)).slice(keep)) rmSync(path.join(dir, old), { recursive: true, force: true });
   return snap.name;
 }
 
@@ -113,8 +190,11 @@ function restoreHidden(optimizer: tf.Optimizer, saved: Record<string, number[]>)
 
 /** Checkpoint folder names, newest first. */
 async function list(dir: string): Promise<string[]> {
-  const names = await readdir(dir).catch(() => [] as string[]);
-  return names
+  return names(await readdir(dir).catch(() => [] as string[]));
+}
+
+function names(entries: string[]): string[] {
+  return entries
     .filter((n) => NAME.test(n))
     .sort()
     .reverse();

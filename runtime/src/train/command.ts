@@ -317,6 +317,7 @@ async function trainOn(
     ...(onCheckpoint ? { onCheckpoint } : {}),
     onProgress: io.progress,
     log: io.log,
+    gpu: info.name === "tensorflow-gpu",
     ...(io.now ? { now: io.now } : {}),
   });
   const finalMetrics = await evaluate(model, head, loss, test, spec);

@@ -6,6 +6,8 @@
 // layers, other activations or losses) takes the general path, optimizer.minimize over the tidy'd forward + loss.
 // Both return the batch's mean loss as a scalar left on the device; the caller reads it when it needs it.
 import * as tf from "@tensorflow/tfjs";
+import { FusedAdam } from "./adam.js";
+import { HOST_STEP_MAX_MACS, type HostStep, hostParams, makeHostStep } from "./host-step.js";
 import type { Head } from "./layers.js";
 import { type NativeOps, nativeOps } from "./native-ops.js";
 import type { LossFn } from "./objective.js";
@@ -13,13 +15,14 @@ import type { LossName } from "./spec.js";
 
 type NamedTensor = { name: string; tensor: tf.Tensor };
 
-export type Step = (x: Float32Array, y: Float32Array, n: number) => tf.Scalar;
+/** The batch's mean loss: a scalar left on the device (tensor paths) or already a number (host step). */
+export type Step = (x: Float32Array, y: Float32Array, n: number) => tf.Scalar | number;
 
 type Activation = "linear" | "relu" | "sigmoid" | "tanh";
 export type DenseOp =
   | { kind: "dense"; kernel: tf.Variable; bias: tf.Variable; activation: Activation }
   | { kind: "dropout"; rate: number };
-type Objective = "softmaxCrossentropy" | "sigmoidCrossentropy" | "meanSquaredError";
+export type Objective = "softmaxCrossentropy" | "sigmoidCrossentropy" | "meanSquaredError";
 
 const ACTIVATIONS: readonly string[] = ["linear", "relu", "sigmoid", "tanh"];
 
@@ -185,12 +188,51 @@ export interface StepOptions {
   lossName: LossName;
   head: Head;
   width: number;
+  /** A GPU backend keeps every step on libtensorflow. */
+  gpu?: boolean;
+  /** Rows per batch: with the parameter count, whether the host step pays (HOST_STEP_MAX_MACS). */
+  batchSize?: number;
+  /** The host step's limit on batch size × parameters (tests and bench:train-step lower it); HOST_STEP_MAX_MACS by default. */
+  hostMaxMacs?: number;
 }
 
-/** The step for this model: hand-differentiated when densePlan and objectiveFor cover it, else general. */
-export function makeStep(o: StepOptions): { step: Step; kind: "dense" | "general" } {
+// Not instanceof: tf.Optimizer's Symbol.hasInstance answers true for any optimizer.
+const isFusedAdam = (x: tf.Optimizer): x is FusedAdam => x.constructor === FusedAdam;
+
+export type StepKind = "host" | "dense" | "general";
+
+/** What each kind is, for the log. */
+export const STEP_KINDS: Record<StepKind, string> = {
+  host: "dense stack with Adam, whole step on the host (host-step.ts)",
+  dense: "dense stack, differentiated by hand (step.ts)",
+  general: "optimizer.minimize",
+};
+
+/**
+ * The step for this model: on the host when it is a dense stack trained with Adam, on a CPU backend, with at most
+ * batch size × parameters at most hostMaxMacs; else hand-differentiated on the backend when densePlan and objectiveFor cover it; else
+ * general. `sync` (host step only) writes the host's weights and Adam state back before they are read; `evaluate`
+ * (host step only) validates on the host's weights without a TF.js kernel.
+ */
+export function makeStep(o: StepOptions): {
+  step: Step;
+  kind: StepKind;
+  sync?: () => void;
+  evaluate?: HostStep["evaluate"];
+  tensors?: HostStep["tensors"];
+} {
   const ops = densePlan(o.model);
   const objective = objectiveFor(o.lossName, o.head);
+  if (
+    ops &&
+    objective &&
+    !o.gpu &&
+    isFusedAdam(o.optimizer) &&
+    (o.batchSize ?? 1) * hostParams(ops) <= (o.hostMaxMacs ?? HOST_STEP_MAX_MACS)
+  ) {
+    const host = makeHostStep(ops, objective, o.optimizer, o.width);
+    return { kind: "host", step: host.step, sync: host.sync, evaluate: host.evaluate, tensors: host.tensors };
+  }
   if (ops && objective) {
     const native = nativeOps();
     return {

@@ -8,12 +8,13 @@ import * as tf from "@tensorflow/tfjs";
 import { boundHistory, type EpochHistory } from "../contract/history.js";
 import { type LoopState, restoreCheckpoint, snapshotCheckpoint, writeCheckpoint } from "./checkpoint.js";
 import { batchDataset, type Split } from "./data.js";
+import type { HostStep } from "./host-step.js";
 import { activate, type Head } from "./layers.js";
 import { computeMetrics } from "./metrics.js";
 import type { LossFn } from "./objective.js";
 import type { Sfc32 } from "./rng.js";
 import type { TrainSpec } from "./spec.js";
-import { makeStep } from "./step.js";
+import { makeStep, STEP_KINDS } from "./step.js";
 
 /** A failure with a TrainingJob condition reason (exit code and message for the operator). */
 export class TrainingFailure extends Error {
@@ -56,6 +57,10 @@ export interface TrainerOptions {
   onProgress: (p: Progress, final: boolean) => void;
   log: (message: string) => void;
   now?: () => number;
+  /** The backend runs on a GPU: the step stays on libtensorflow (step.ts). */
+  gpu?: boolean;
+  /** Overrides the host step's size limit (tests). */
+  hostMaxMacs?: number;
 }
 
 export interface TrainResult {
@@ -67,13 +72,14 @@ const EVAL_ROWS = 8192;
 /** Batch losses are read from the device this often (one transfer), not after every batch. */
 const LOSS_READ_EVERY = 64;
 
-/** Loss and metrics of the model on a whole split, in chunks (no gradients). */
+/** Loss and metrics of the model on a whole split, in chunks (no gradients); on the host step's weights if given. */
 export async function evaluate(
   model: tf.LayersModel,
   head: Head,
   loss: LossFn,
   split: Split,
   spec: TrainSpec,
+  host?: HostStep["evaluate"],
 ): Promise<Record<string, number>> {
   const probs: Float32Array[] = [];
   const labels: Float32Array[] = [];
@@ -84,6 +90,14 @@ export async function evaluate(
       const n = Math.min(EVAL_ROWS, chunk.n - from);
       const x = chunk.x.subarray(from * split.width, (from + n) * split.width);
       const y = chunk.y.subarray(from, from + n);
+      if (host) {
+        const r = host(x, y, n, head.activation);
+        lossSum += r.lossSum;
+        rows += n;
+        probs.push(r.probs);
+        labels.push(y);
+        continue;
+      }
       // Tensors out of the tidy, values read after it: a tidy walks every element of an array it returns.
       const [lossT, probsT] = tf.tidy(() => {
         const logits = model.apply(tf.tensor2d(x, [n, split.width]), { training: false }) as tf.Tensor2D;
@@ -137,15 +151,24 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
     o.rng.restore(restored.state.rng);
     o.log(`resuming from checkpoint ${restored.name}: epoch ${state.epoch + 1}, batch ${state.batch}`);
   }
-  const { step, kind } = makeStep({
+  const {
+    step,
+    kind,
+    sync,
+    evaluate: hostEvaluate,
+    tensors: hostTensors,
+  } = makeStep({
     model,
     optimizer,
     loss: o.loss,
     lossName: spec.loss,
     head: o.head,
     width: data.width,
+    ...(o.gpu ? { gpu: true } : {}),
+    batchSize: spec.batchSize,
+    ...(o.hostMaxMacs !== undefined ? { hostMaxMacs: o.hostMaxMacs } : {}),
   });
-  o.log(`train step: ${kind === "dense" ? "dense stack, differentiated by hand (step.ts)" : "optimizer.minimize"}`);
+  o.log(`train step: ${STEP_KINDS[kind]}`);
   const batchesPerEpoch = Math.ceil(data.rows / spec.batchSize);
   const total = spec.epochs * data.rows;
   const startedAt = now();
@@ -160,8 +183,10 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
     if (writeFailed) throw writeFailed;
   };
   const checkpoint = async () => {
+    // The host step's checkpoints come from its arrays; the model and optimizer are brought up to date at the end.
+    if (!hostTensors) sync?.();
     state.rng = o.rng.state();
-    const snap = await snapshotCheckpoint(model, optimizer, state);
+    const snap = await snapshotCheckpoint(model, optimizer, state, hostTensors?.());
     await written();
     writing = writeCheckpoint(o.checkpointDir, snap, o.keepCheckpoints)
       .then((name) => o.onCheckpoint?.(name))
@@ -194,15 +219,17 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
     while (state.epoch < spec.epochs && !state.stopped) {
       const epochStarted = performance.now(); // not o.now: tests count that clock's calls
       let b = state.batch;
-      const pending: { loss: tf.Scalar; n: number; batch: number }[] = [];
+      const pending: { loss: tf.Scalar | number; n: number; batch: number }[] = [];
       // The losses of the batches trained since the last read: into the epoch's sum, or the NaNLoss failure.
       const readLosses = () => {
         if (pending.length === 0) return;
-        const values = tf.tidy(() => tf.stack(pending.map((p) => p.loss)).dataSync());
-        tf.dispose(pending.map((p) => p.loss));
+        const tensors = pending.flatMap((p) => (typeof p.loss === "number" ? [] : [p.loss]));
+        const values = tensors.length > 0 ? tf.tidy(() => tf.stack(tensors).dataSync()) : [];
+        tf.dispose(tensors);
         const read = pending.splice(0);
-        read.forEach((p, i) => {
-          const value = values[i] as number;
+        let at = 0;
+        read.forEach((p) => {
+          const value = typeof p.loss === "number" ? p.loss : (values[at++] as number);
           if (!Number.isFinite(value)) {
             throw new TrainingFailure(
               "NaNLoss",
@@ -227,8 +254,9 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
         }
       }
       readLosses();
+      if (!hostEvaluate) sync?.();
       const epochLog: Record<string, number> = { loss: state.lossSum / Math.max(1, state.seen) };
-      const val = await evaluate(model, o.head, o.loss, o.validation, spec);
+      const val = await evaluate(model, o.head, o.loss, o.validation, spec, hostEvaluate);
       for (const [k, v] of Object.entries(val)) epochLog[`val_${k}`] = v;
       state.history.push(epochLog);
       state = { ...state, epoch: state.epoch + 1, batch: 0, lossSum: 0, seen: 0 };
@@ -254,6 +282,7 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
       o.onProgress(progress(false), false);
     }
   } finally {
+    sync?.(); // the model holds the trained weights whatever ended the loop
     await writing; // a run that fails (or is stopped by its caller) leaves its last checkpoint whole
   }
   await written();
