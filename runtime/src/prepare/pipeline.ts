@@ -190,13 +190,15 @@ export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
     if (!raw) throw new PrepareError(PrepareReason.InvalidSpec, ONE_SOURCE);
     progress("checking schema");
     const typedFile = path.join(work, "typed.parquet");
-    // Everything from here streams (the statistics keep a sample of 131 072 rows, the split a few per mille of the
-    // keys); more memory would only let finished batches queue for the ordered Parquet writers, the parse's and the
-    // parts', so peak RSS would grow with the source (up to memory_limit: +66 % from 1 M to 10 M rows when only the
-    // parse was capped). A quarter of the limit (at least 128 MB, at most the limit) bounds that, for the whole run.
+    // The parse streams; more memory would only let finished batches queue for the ordered Parquet writer, so peak
+    // RSS would grow with the source (up to memory_limit). A quarter of the limit (at least 128 MB, at most the limit)
+    // bounds that. The rest of the run gets the whole limit: capping it too took 40–80 MiB off the peak at 10 M rows
+    // but cost 12 % of the time (docs/performance.md, "Data preparation").
     const cap = Math.min(megabytes(memoryLimit), Math.max(128, Math.floor(megabytes(memoryLimit) / 4)));
     await db.run(`SET memory_limit = '${Math.floor(cap)}MB'`);
-    const check = await checkSchema(db, raw, plan.columns, label, typedFile, threads);
+    const check = await checkSchema(db, raw, plan.columns, label, typedFile, threads).finally(() =>
+      db.run(`SET memory_limit = ${lit(memoryLimit)}`),
+    );
     await lockConfiguration(db); // the last setting changed: from here on no statement can change one
     if (check.rows > MAX_SPLIT_ROWS) {
       throw new PrepareError(
