@@ -7,6 +7,8 @@
  * BARE_HEADERS=1 adds the runtime's six security headers from an onRequest hook, as the runtime sets them;
  * BARE_LOGGER=1 turns Fastify's logger on with request logging off, as the runtime runs it.
  */
+
+import { SECURITY_HEADERS } from "../runtime/src/serve/http/security-headers.js";
 import { exitOnHelp } from "./lib/help.js";
 
 // --help before anything heavy is loaded or installed (bench/lib/help.ts).
@@ -21,15 +23,8 @@ const app = Fastify(
     : { logger: false },
 );
 if (process.env.BARE_HEADERS === "1") {
-  // The same six headers and the same way of setting them as runtime/src/serve/http/app.ts.
-  const headers = {
-    "x-content-type-options": "nosniff",
-    "x-frame-options": "DENY",
-    "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
-    "referrer-policy": "no-referrer",
-    "cross-origin-resource-policy": "same-origin",
-    "cache-control": "no-store",
-  };
+  // The same six headers, set the same way as runtime/src/serve/http/app.ts does.
+  const headers = SECURITY_HEADERS;
   app.addHook("onRequest", (_req, r, done) => {
     r.headers(headers);
     done();

@@ -1,10 +1,10 @@
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, createServer, type Server } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api, KubeConfig, type User } from "@kubernetes/client-node";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { selfSignedCert } from "../../../test/support/self-signed.js";
 import { makePooledApiClient, pooledAgent } from "./agent.js";
 import { kubeRequest } from "./request.js";
 import { startWatch } from "./watch.js";
@@ -24,15 +24,7 @@ let dropNext = false;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "liftoff-agent-"));
-  const [cert, key] = [join(dir, "tls.crt"), join(dir, "tls.key")];
-  execFileSync(
-    "openssl",
-    [
-      ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"],
-      ...["-keyout", key, "-out", cert, "-subj", "/CN=liftoff-test", "-addext", "subjectAltName=IP:127.0.0.1"],
-    ],
-    { stdio: "ignore" },
-  );
+  const { cert, key } = selfSignedCert(dir);
   caData = readFileSync(cert).toString("base64");
   server = createServer({ cert: readFileSync(cert), key: readFileSync(key) }, (req, res) => {
     authorizations.push(req.headers.authorization);

@@ -1,10 +1,10 @@
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { selfSignedCert } from "../../../test/support/self-signed.js";
 import { proxyRequest, serviceProxyPath } from "./proxy.js";
 
 // A local TLS server in the API server's place: it counts connections and echoes what a proxied request carried.
@@ -15,15 +15,7 @@ let connections = 0;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "liftoff-proxy-"));
-  const [cert, key] = [join(dir, "tls.crt"), join(dir, "tls.key")];
-  execFileSync(
-    "openssl",
-    [
-      ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"],
-      ...["-keyout", key, "-out", cert, "-subj", "/CN=liftoff-test", "-addext", "subjectAltName=IP:127.0.0.1"],
-    ],
-    { stdio: "ignore" },
-  );
+  const { cert, key } = selfSignedCert(dir);
   server = createServer({ cert: readFileSync(cert), key: readFileSync(key) }, (req, res) => {
     res.setHeader("content-type", "application/json");
     res.end(JSON.stringify({ path: req.url, apiKey: req.headers["x-api-key"], auth: req.headers.authorization }));

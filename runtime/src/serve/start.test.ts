@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
 import { ensurePki, issueServingCert } from "../../../devcluster/cluster/pki.js";
+import { selfSignedCert } from "../../../test/support/self-signed.js";
 import { clients } from "./grpc/protos.js";
 import { startServe } from "./start.js";
 import { saveLayersModel, tempDir, tinyDense } from "./test-helpers.js";
@@ -179,16 +180,8 @@ describe("serve", { timeout: 60_000 }, () => {
 
   it("finding: runtime HTTP and gRPC had no TLS option — with --tls-cert-file/--tls-key-file both speak TLS only", async () => {
     const { root } = await modelOnPvc();
-    const [cert, key] = [path.join(root, "tls.crt"), path.join(root, "tls.key")];
     // A self-signed certificate for 127.0.0.1, as cert-manager would mount one (tls.crt, tls.key).
-    execFileSync(
-      "openssl",
-      [
-        ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"],
-        ...["-keyout", key, "-out", cert, "-subj", "/CN=liftoff-test", "-addext", "subjectAltName=IP:127.0.0.1"],
-      ],
-      { stdio: "ignore" },
-    );
+    const { cert, key } = selfSignedCert(root);
     const ca = await readFile(cert);
     const s = await startServe(flags(root, ["--tls-cert-file", cert, "--tls-key-file", key, "--grpc-port", "0"]), {});
     try {

@@ -21,6 +21,7 @@ import { specialise } from "./openapi-model.js";
 import { closeIfDraining, sendError, sendJson } from "./reply.js";
 import { installMethodGuard } from "./route-methods.js";
 import { schemas } from "./schemas.js";
+import { SECURITY_HEADERS } from "./security-headers.js";
 import { tfsRestRoutes } from "./tfs-rest-routes.js";
 import { v1Routes } from "./v1-routes.js";
 import { v2Routes } from "./v2-routes.js";
@@ -44,15 +45,6 @@ export interface HttpAppOptions {
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
-
-const SECURITY_HEADERS = {
-  "x-content-type-options": "nosniff",
-  "x-frame-options": "DENY",
-  "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
-  "referrer-policy": "no-referrer",
-  "cross-origin-resource-policy": "same-origin",
-  "cache-control": "no-store",
-} as const;
 
 export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstance> {
   const { modelHost, limits, bodyLimitBytes, auth } = opts;
