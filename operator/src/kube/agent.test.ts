@@ -21,6 +21,8 @@ let authorizations: (string | undefined)[] = [];
 let ports: (number | undefined)[] = [];
 /** The next request to /drop has its connection destroyed without an answer (a server closing a kept connection). */
 let dropNext = false;
+/** Each request's body as the server read it. */
+let bodies: string[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "liftoff-agent-"));
@@ -28,6 +30,11 @@ beforeAll(async () => {
   caData = readFileSync(cert).toString("base64");
   server = createServer({ cert: readFileSync(cert), key: readFileSync(key) }, (req, res) => {
     authorizations.push(req.headers.authorization);
+    let body = "";
+    req.on("data", (c: Buffer) => {
+      body += c.toString("utf8");
+    });
+    req.on("end", () => bodies.push(body));
     ports.push(req.socket.remotePort);
     if (req.url?.startsWith("/slow")) return; // never answers
     if (req.url?.startsWith("/drop") && dropNext) {
@@ -59,6 +66,7 @@ beforeEach(() => {
   connections = 0;
   authorizations = [];
   ports = [];
+  bodies = [];
 });
 
 afterEach(() => {
@@ -139,6 +147,16 @@ describe("one keep-alive agent per kubeconfig", () => {
     expect(connections).toBe(2);
     dropNext = true;
     await expect(kubeRequest(kc, { method: "POST", path: "/drop", body: {} })).rejects.toThrow();
+  });
+
+  it("a DELETE with DeleteOptions on a kept connection leaves it clean for the next request", async () => {
+    const kc = kubeconfig({ name: "u", token: "static" });
+    await kubeRequest(kc, get);
+    const body = { kind: "DeleteOptions", apiVersion: "v1", propagationPolicy: "Background" };
+    await kubeRequest(kc, { method: "DELETE", path: "/api/v1/namespaces/ml", body });
+    for (let i = 0; i < 3; i++) await expect(kubeRequest(kc, get)).resolves.toMatchObject({ kind: "Namespace" });
+    expect(bodies.at(-4)).toEqual(JSON.stringify(body));
+    expect(connections).toBe(1);
   });
 
   it("a watch holds a connection of its own, never a pooled one", async () => {

@@ -82,7 +82,13 @@ async function send<T>(kc: KubeConfig, req: KubeRequest, signal: AbortSignal, re
   opts.signal = signal;
   const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
   if (payload !== undefined) {
-    opts.headers = { ...opts.headers, "content-type": req.contentType ?? "application/json" };
+    // The length always: Node frames no body of a DELETE (no chunked encoding by default), so on a kept connection
+    // the server would read the DeleteOptions as the start of the next request and answer that one 400.
+    opts.headers = {
+      ...opts.headers,
+      "content-type": req.contentType ?? "application/json",
+      "content-length": Buffer.byteLength(payload),
+    };
   }
   return new Promise<T>((resolvePromise, reject) => {
     const fail = (err: unknown) => reject(signal.aborted ? abortError(signal.reason, req.method, url.pathname) : err);

@@ -43,7 +43,8 @@ export async function proxyRequest(kc: KubeConfig, req: ProxyRequest): Promise<P
     method: req.method,
     headers: {
       accept: "application/json",
-      ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      // The length always: a body Node does not frame (a DELETE's) would be read as the kept connection's next request.
+      ...(body !== undefined ? { "content-type": "application/json", "content-length": Buffer.byteLength(body) } : {}),
       ...(req.apiKey !== undefined ? { "x-api-key": req.apiKey } : {}),
     },
   };
