@@ -31,7 +31,7 @@ let pipeline: PenguinsPipeline | undefined;
 let ns = "";
 
 /**
- * A TrainingJob that lasts long enough to watch: the penguins sample, 80 epochs of batch 2 with adamax (the
+ * A TrainingJob that lasts long enough to watch: the penguins sample, 80 epochs of batch 2 with rmsprop (the
  * libtensorflow step: with adam the host step of issue #31 ends 80 epochs in about a second), no early stopping.
  */
 async function startSlowJob(): Promise<void> {
@@ -41,7 +41,7 @@ async function startSlowJob(): Promise<void> {
   const { earlyStopping: _e, ...hp } = tj.spec.hyperparameters ?? {};
   tj.spec = {
     ...tj.spec,
-    hyperparameters: { ...hp, optimizer: "adamax", epochs: 80, batchSize: 2 },
+    hyperparameters: { ...hp, optimizer: "rmsprop", epochs: 80, batchSize: 2 },
     output: { claimName: "liftoff-data", path: `models/${SLOW}` },
   };
   // Its pod unwraps the encrypted DataSet's key with a Vault role of its own, as the demo's keys step makes them.

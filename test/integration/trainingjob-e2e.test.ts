@@ -29,7 +29,7 @@ const fx = operatorFixture(admin, "trainingjob", { start: false, restricted: tru
 const core = admin.makeApiClient(CoreV1Api);
 const CLAIM = "liftoff-data";
 // Batch 2 makes an epoch long enough (133 steps) to watch, kill and pause a run between checkpoints — on the
-// libtensorflow step, which adamax takes. With adam the host step (issue #31) trains these 10 epochs in well under a
+// libtensorflow step, which rmsprop takes. With adam the host step (issue #31) trains these 10 epochs in well under a
 // second, too fast to kill or pause between two checkpoints; its resume is checked bit for bit in
 // runtime/src/train/host-step.test.ts and train.test.ts.
 const EPOCHS = 10;
@@ -41,13 +41,13 @@ let twin: Obj;
 
 const ref = (kind: LiftoffObject["kind"], name: string) => ({ kind, namespace: ns, name });
 
-/** The sample TrainingJob under another name: its own output folder, EPOCHS epochs of batch 2 with adamax, no early stop. */
+/** The sample TrainingJob under another name: its own output folder, EPOCHS epochs of batch 2 with rmsprop, no early stop. */
 function trainingJob(name: string): LiftoffObject {
   const tj = loadSample("trainingjob", ns);
   tj.metadata.name = name;
   const spec = tj.spec as Obj;
   const { earlyStopping: _e, ...hyperparameters } = spec.hyperparameters;
-  spec.hyperparameters = { ...hyperparameters, optimizer: "adamax", epochs: EPOCHS, batchSize: 2 };
+  spec.hyperparameters = { ...hyperparameters, optimizer: "rmsprop", epochs: EPOCHS, batchSize: 2 };
   spec.output = { claimName: CLAIM, path: `models/${name}` };
   return tj;
 }
