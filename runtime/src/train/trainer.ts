@@ -4,6 +4,7 @@
 // itself on small models (tfjs issue #628), and the loop must be able to stop and resume at any batch. The step
 // (step.ts) leaves each batch's loss on the device; the loop reads them every LOSS_READ_EVERY batches, before a
 // checkpoint and at the end of an epoch, in one transfer, and still names the first non-finite batch.
+import { setImmediate as nextTurn } from "node:timers/promises";
 import * as tf from "@tensorflow/tfjs";
 import { boundHistory, type EpochHistory } from "../contract/history.js";
 import { type LoopState, restoreCheckpoint, snapshotCheckpoint, writeCheckpoint } from "./checkpoint.js";
@@ -144,6 +145,7 @@ function freshState(rng: Sfc32): LoopState {
 export async function train(o: TrainerOptions): Promise<TrainResult> {
   const { spec, model, optimizer, train: data } = o;
   const now = o.now ?? (() => performance.now());
+  const turns = eventLoopTurns();
   const restored = await restoreCheckpoint(o.checkpointDir, model, optimizer);
   for (const s of restored.skipped) o.log(`checkpoint skipped (starting from the one before it): ${s}`);
   let state = restored.state ?? freshState(o.rng);
@@ -243,6 +245,7 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
       for (let next = await batches.next(); !next.done; next = await batches.next()) {
         const batch = next.value;
         pending.push({ loss: step(batch.x, batch.y, batch.n), n: batch.n, batch: ++b });
+        await turns.take();
         state.batch = b;
         state.seen += batch.n;
         trainedHere += batch.n;
@@ -280,6 +283,7 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
       o.log(`epoch ${state.epoch}/${spec.epochs} ${metrics.join(" ")} (${took} s)`);
       if (stopping) o.log(stopping);
       o.onProgress(progress(false), false);
+      await turns.take();
     }
   } finally {
     sync?.(); // the model holds the trained weights whatever ended the loop
@@ -288,4 +292,26 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
   await written();
   o.onProgress(progress(true), true);
   return { state, ...(restored.name ? { resumedFrom: restored.name } : {}) };
+}
+
+/** How long the loop may compute without giving the event loop a turn. */
+const TURN_EVERY_MS = 50;
+
+/**
+ * The loop can run for minutes without a macrotask: the host step, in-memory batches, host validation and small
+ * checkpoints are all synchronous, and awaiting them only queues microtasks. Progress reports (HTTP), signals and
+ * timers would then wait for the end of the run, so `kubectl get tj -w` saw no progress until it was over. take()
+ * yields one turn (setImmediate: after the poll phase) once TURN_EVERY_MS has passed since the last one.
+ */
+export function eventLoopTurns(everyMs = TURN_EVERY_MS): { take(): Promise<void> | undefined } {
+  let last = performance.now();
+  return {
+    take() {
+      const t = performance.now();
+      if (t - last < everyMs) return undefined;
+      return nextTurn().then(() => {
+        last = performance.now();
+      });
+    },
+  };
 }
