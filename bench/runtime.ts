@@ -351,18 +351,9 @@ async function main(): Promise<void> {
     b32: await inProcess("cpu", mlpJson, rowsOf(32, MLP_IN), 1024),
   };
 
-  const all = [
-    bareC1,
-    bareC16,
-    floorC16,
-    tinyC1,
-    tinyC16,
-    bareGrpcC16,
-    tinyGrpcC16,
-    tinyBatchC16,
-    ...Object.values(mlpRuns),
-    ...Object.values(protocolRuns),
-  ];
+  // The load points, named once: counted for errors and written to the result file as they are.
+  const points = { bareC1, bareC16, floorC16, tinyC1, tinyC16, bareGrpcC16, tinyGrpcC16, tinyBatchC16 };
+  const all = [...Object.values(points), ...Object.values(mlpRuns), ...Object.values(protocolRuns)];
   const httpV1 = protocolRuns["HTTP V1 (JSON)"] as Point;
   const errors = all.reduce((n, r) => n + r.errors, 0);
   const plain = mlpRuns.auto as Point & { backend: string };
@@ -416,14 +407,7 @@ async function main(): Promise<void> {
     seconds: SECONDS,
     tinyInProc,
     tinyBackend,
-    bareC1,
-    bareC16,
-    floorC16,
-    tinyC1,
-    tinyC16,
-    bareGrpcC16,
-    tinyGrpcC16,
-    tinyBatchC16,
+    ...points,
     mlpRuns,
     inProc,
     jsInProc,

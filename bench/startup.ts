@@ -20,6 +20,7 @@ import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { exitOnHelp } from "./lib/help.js";
+import { loopbackServe } from "./lib/servers.js";
 
 exitOnHelp(import.meta.filename);
 const { values } = parseArgs({
@@ -113,23 +114,11 @@ interface Start {
 /** One cold start of `tree`'s compiled runtime on `model`: spawn → ready, and its own log's phases. */
 async function coldStart(tree: string, model: string, extra: string[] = []): Promise<Start> {
   const t0 = performance.now();
-  const p = spawn(
-    process.execPath,
-    [
-      "runtime/dist/main.js",
-      "serve",
-      "--model-uri",
-      model,
-      "--model-name",
-      "m",
-      "--host",
-      "127.0.0.1",
-      "--port",
-      "0",
-      ...extra,
-    ],
-    { cwd: tree, stdio: ["ignore", "pipe", "pipe"], detached: true },
-  );
+  const p = spawn(process.execPath, ["runtime/dist/main.js", ...loopbackServe(model, extra)], {
+    cwd: tree,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
   let out = "";
   p.stdout?.on("data", (d) => {
     out += d;

@@ -132,24 +132,24 @@ export async function startChild(
 }
 
 /** The Liftoff runtime, as the image runs it (through tsx, so no build step is needed). */
+/** `serve`'s arguments for model `m` from `modelUri` on an ephemeral loopback port, then `extra`. */
+export const loopbackServe = (modelUri: string, extra: string[] = []): string[] => [
+  "serve",
+  "--model-uri",
+  modelUri,
+  "--model-name",
+  "m",
+  "--host",
+  "127.0.0.1",
+  "--port",
+  "0",
+  ...extra,
+];
+
 export function startRuntime(modelDir: string, flags: string[] = []): Promise<Child> {
   return startChild(
     process.execPath,
-    [
-      "--import",
-      "tsx",
-      "runtime/src/main.ts",
-      "serve",
-      "--model-uri",
-      modelDir,
-      "--model-name",
-      "m",
-      "--host",
-      "127.0.0.1",
-      "--port",
-      "0",
-      ...flags,
-    ],
+    ["--import", "tsx", "runtime/src/main.ts", ...loopbackServe(modelDir, flags)],
     // The HTTP line; "gRPC listening on …" comes first when --grpc-port is given.
     /"listening on 127\.0\.0\.1:(\d+)/,
     "/v2/models/m/ready",
