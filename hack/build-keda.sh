@@ -29,6 +29,11 @@ command -v go >/dev/null || die "Go is not installed; install Go 1.25 or newer (
 
 # shellcheck source=hack/go-env.sh
 . "$(dirname "${BASH_SOURCE[0]}")/go-env.sh"
+lock_build_dir "$dir"
+if complete; then
+  echo "$dir"
+  exit 0
+fi
 # A cache from before the eventing.keda.sh CRDs were copied: add them from the (cached) module, no rebuild.
 if [ -x "$dir/keda-operator" ] && [ -x "$dir/keda-adapter" ] && [ -d "$dir/crds" ]; then
   src=$(go mod download -json "$module@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p') ||

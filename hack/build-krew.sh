@@ -19,6 +19,11 @@ command -v go >/dev/null || die "Go is not installed; install Go 1.25 or newer (
 
 # shellcheck source=hack/go-env.sh
 . "$(dirname "${BASH_SOURCE[0]}")/go-env.sh"
+lock_build_dir "$dir"
+if [ -x "$dir/kubectl-krew" ]; then
+  echo "$dir"
+  exit 0
+fi
 start=$SECONDS
 echo "build-krew: building krew $version (sigs.k8s.io/krew/cmd/krew) ..." >&2
 mkdir -p "$dir"

@@ -20,6 +20,11 @@ command -v go >/dev/null || die "Go is not installed; install Go 1.25 or newer (
 
 # shellcheck source=hack/go-env.sh
 . "$(dirname "${BASH_SOURCE[0]}")/go-env.sh"
+lock_build_dir "$dir"
+if [ -x "$dir/metrics-server" ]; then
+  echo "$dir"
+  exit 0
+fi
 start=$SECONDS
 echo "build-metrics-server: building metrics-server $version (sigs.k8s.io/metrics-server/cmd/metrics-server) ..." >&2
 mkdir -p "$dir"

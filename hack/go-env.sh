@@ -16,3 +16,12 @@ export GOCACHE
 # -s -w: no symbol table or DWARF, so the link (mostly one core, the tail of every build) has a third less to write.
 # shellcheck disable=SC2034 # used by the scripts that source this file
 go_ldflags_base="-s -w"
+
+# One build of a cache folder at a time: two set-ups at once (two local clusters coming up, or CI beside a cluster)
+# would share <dir>/.bin and remove each other's half-built files. Holds <dir>.lock until the script exits; the
+# caller checks its cache again afterwards (the other build may have finished it).
+lock_build_dir() {
+  mkdir -p "$(dirname "$1")"
+  exec 9>"$1.lock"
+  flock 9
+}
