@@ -149,6 +149,8 @@ function jobObject(
         args,
         env: [
           ...extraEnv,
+          // Where the version keys are in Vault KV (secret/data/<namespace>/liftoff-datakeys/<name>/<keyId>).
+          podEnv("dataSet", `${ds.metadata?.namespace ?? ""}/${ds.metadata?.name ?? ""}`),
           ...storagePodEnv(storage),
           podEnv("scratch", "/scratch"),
           {
@@ -221,7 +223,7 @@ export function prepareJob(ds: DataSet, o: JobOptions, inUse: readonly string[] 
   return { resource: RESOURCES.Job, object: jobObject(ds, name, ["prepare", "--out", outDir(ds)], o, env) };
 }
 
-/** The finalizer's Job: removes every version (and with them their wrapped data keys) from the output. */
+/** The finalizer's Job: shreds every version (its data key in Vault KV, then its files) from the output. */
 export function cleanupJob(ds: DataSet, o: JobOptions): DesiredObject {
   const name = dataSetNames(ds.metadata?.name ?? "").cleanupJob;
   const job = jobObject(ds, name, ["prepare", "--delete", "--out", outDir(ds)], o);
