@@ -1,6 +1,7 @@
 // Vault/OpenBao ACL policies and Kubernetes-auth roles as data (pure). The same text works on a production
 // Vault: docs/vault.md shows the CLI lines that write it.
 import { VAULT_AUDIENCE } from "../../operator/src/vault/pod-identity.js";
+import { KEY_STORE_FOLDER } from "../../runtime/src/crypto/version-keys.js";
 
 export const KV_MOUNT = "secret";
 export const TRANSIT_MOUNT = "transit";
@@ -66,8 +67,6 @@ export function rolePolicy(role: WorkloadRole): string {
   return `# Role ${role.name}: ${role.namespace}/${role.serviceAccount}\n${body || "# (no extra paths)\n"}`;
 }
 
-export const VERSION_KEY_FOLDER = "liftoff-datakeys";
-
 /**
  * The key store's paths: writers create (never update: a keyId is written once) and read a key, and shred it with
  * KV v2's metadata delete (destroys every version); readers only read. Nobody lists the store.
@@ -75,7 +74,7 @@ export const VERSION_KEY_FOLDER = "liftoff-datakeys";
 function versionKeyBlocks(role: WorkloadRole): { path: string; caps: string[] }[] {
   const vk = role.versionKeys;
   if (!vk) return [];
-  const folders = (vk.dataSets ?? ["+"]).map((d) => `${role.namespace}/${VERSION_KEY_FOLDER}/${d}/*`);
+  const folders = (vk.dataSets ?? ["+"]).map((d) => `${role.namespace}/${KEY_STORE_FOLDER}/${d}/*`);
   return folders.flatMap((f) =>
     vk.access === "write"
       ? [

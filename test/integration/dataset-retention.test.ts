@@ -6,9 +6,10 @@
 // DataSet shreds the last one the same way.
 import { cpSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { BatchV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { claimHostFolder } from "../../devcluster/node-agent/claim-folder.js";
+import { dataSetNames } from "../../operator/src/dataset/names.js";
 import type { OperatorHandle } from "../../operator/src/operator.js";
 import type { ManifestJson } from "../../runtime/src/contract/artifacts.js";
 import { decryptToBuffer } from "../../runtime/src/crypto/segments.js";
@@ -34,20 +35,40 @@ import { type TestVault, testVault } from "../support/vault.js";
 
 const admin = kubeConfig(inject("kubeconfig"));
 const fx = operatorFixture(admin, "dataset-retention", { start: false });
+const penguins = (name: string, retention: Record<string, unknown>) => ({
+  source: { inline: { data: PENGUINS_CSV } },
+  schema: PENGUINS_SCHEMA,
+  transforms: PENGUINS_TRANSFORMS,
+  output: { claimName: "data", path: name },
+  encryption: { transitKey: `${ns}-data`, vaultRole: role(name) },
+  retention,
+  resources: { cpu: "1", memory: "512Mi" },
+});
+/** Waits until generation `gen` of a DataSet is published. */
+const publishedGeneration = (name: string, gen: number) =>
+  pollUntil(
+    `${name} generation ${gen} published`,
+    async () => {
+      const ds = await getDataSet(admin, ns, name);
+      return ds?.status?.observedGeneration === gen && condition(ds, "Ready")?.status === "True" ? ds : undefined;
+    },
+    { timeoutMs: 150_000, intervalMs: 250 },
+  );
 let op: OperatorHandle;
 let vault: TestVault;
 let folder: string;
 let ns: string;
 const NAME = "penguins";
 
-const role = () => `${ns}-dataset`;
+const AGED = "aged";
+const role = (name = NAME) => `${ns}-${name}-dataset`;
 const owner = () => ({ namespace: ns, dataset: NAME });
-const keyPath = (keyId: string) => `secret/data/${ns}/liftoff-datakeys/${NAME}/${keyId}`;
+const keyPath = (keyId: string, name = NAME) => `secret/data/${ns}/liftoff-datakeys/${name}/${keyId}`;
 const manifestOf = (dir: string) => JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as ManifestJson;
 
 /** Whether the key store still holds the key (the admin token reads anything). */
-async function stored(keyId: string): Promise<boolean> {
-  return vault.admin.read(keyPath(keyId)).then(
+async function stored(keyId: string, name = NAME): Promise<boolean> {
+  return vault.admin.read(keyPath(keyId, name)).then(
     () => true,
     (err: { status?: number }) => {
       if (err.status === 404) return false;
@@ -62,14 +83,14 @@ async function asPreparePod() {
   return loginVaultClient({ address: vault.address, caFile: vault.caFile, role: role(), tokenFile });
 }
 
-async function newGeneration(seed: number): Promise<void> {
+async function newGeneration(seed: number, name = NAME): Promise<void> {
   await admin.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
     {
       group: "liftoff.dev",
       version: "v1alpha1",
       namespace: ns,
       plural: "datasets",
-      name: NAME,
+      name,
       body: { spec: { split: { seed } } },
     },
     setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
@@ -81,15 +102,17 @@ beforeAll(async () => {
   ns = fx.ns.name;
   vault = testVault(cluster);
   await vault.createTransitKey(`${ns}-data`);
-  await vault.createRole({
-    name: role(),
-    namespace: ns,
-    serviceAccount: `${NAME}-dataset`,
-    datakeyKeys: [`${ns}-data`],
-    decryptKeys: [`${ns}-data`],
-    versionKeys: { access: "write", dataSets: [NAME] },
-    namespaceKv: false,
-  });
+  for (const name of [NAME, AGED]) {
+    await vault.createRole({
+      name: role(name),
+      namespace: ns,
+      serviceAccount: `${name}-dataset`,
+      datakeyKeys: [`${ns}-data`],
+      decryptKeys: [`${ns}-data`],
+      versionKeys: { access: "write", dataSets: [name] },
+      namespaceKv: false,
+    });
+  }
   op = await startTestOperator(
     fx.operatorKc,
     [ns],
@@ -112,15 +135,7 @@ describe("DataSet retention with crypto-shredding", () => {
   it("keeps each version's key in Vault KV, shreds the older version past keepLast, and a pre-shred copy no longer decrypts", {
     timeout: 300_000,
   }, async () => {
-    await createDataSet(admin, ns, NAME, {
-      source: { inline: { data: PENGUINS_CSV } },
-      schema: PENGUINS_SCHEMA,
-      transforms: PENGUINS_TRANSFORMS,
-      output: { claimName: "data", path: NAME },
-      encryption: { transitKey: `${ns}-data`, vaultRole: role() },
-      retention: { keepLast: 1 },
-      resources: { cpu: "1", memory: "512Mi" },
-    });
+    await createDataSet(admin, ns, NAME, penguins(NAME, { keepLast: 1 }));
     const first = await waitSettled(admin, ns, NAME, 150_000);
     expect(condition(first, "Ready"), JSON.stringify(first.status?.conditions)).toMatchObject({ status: "True" });
     const firstDir = join(folder, NAME, first.status.digest.slice(7));
@@ -158,14 +173,7 @@ describe("DataSet retention with crypto-shredding", () => {
     }
 
     await newGeneration(7);
-    const second = await pollUntil(
-      "generation 2 published",
-      async () => {
-        const ds = await getDataSet(admin, ns, NAME);
-        return ds?.status?.observedGeneration === 2 && condition(ds, "Ready")?.status === "True" ? ds : undefined;
-      },
-      { timeoutMs: 150_000, intervalMs: 250 },
-    );
+    const second = await publishedGeneration(NAME, 2);
     expect(second.status.digest).not.toBe(first.status.digest);
     const secondKeyId = manifestOf(join(folder, NAME, second.status.digest.slice(7))).encryption?.keyId as string;
     expect(secondKeyId).not.toBe(firstKeyId);
@@ -217,5 +225,47 @@ describe("DataSet retention with crypto-shredding", () => {
     });
     expect(await stored(secondKeyId)).toBe(false);
     expect(readdirSync(join(folder, NAME))).toEqual([]);
+  });
+
+  it("shreds a retained version once it is older than maxAge, with a prune Job between generations", {
+    timeout: 360_000,
+  }, async () => {
+    // keepLast stays retainVersions (3): only the age drops the older version, after both are published.
+    await createDataSet(admin, ns, AGED, penguins(AGED, { maxAge: "90s" }));
+    const first = await waitSettled(admin, ns, AGED, 150_000);
+    expect(condition(first, "Ready"), JSON.stringify(first.status?.conditions)).toMatchObject({ status: "True" });
+    const firstHex = first.status.digest.slice(7);
+    const firstKeyId = manifestOf(join(folder, AGED, firstHex)).encryption?.keyId as string;
+    await newGeneration(11, AGED);
+    const second = await publishedGeneration(AGED, 2);
+    expect(second.status.versions.map((v: { digest: string; state: string }) => [v.digest, v.state])).toEqual([
+      [second.status.digest, "Current"],
+      [first.status.digest, "Retained"],
+    ]);
+    expect(await stored(firstKeyId, AGED)).toBe(true);
+
+    // No new generation: the operator requeues the DataSet at the first version's expiry and runs a prune Job.
+    const aged = await pollUntil(
+      "the first version shredded for its age",
+      async () => {
+        const ds = await getDataSet(admin, ns, AGED);
+        const v = ds?.status?.versions?.find((x: { digest: string }) => x.digest === first.status.digest);
+        return v?.state === "Shredded" ? ds : undefined;
+      },
+      { timeoutMs: 240_000, intervalMs: 500 },
+    );
+    expect(aged.status.versions).toEqual([
+      expect.objectContaining({ digest: second.status.digest, state: "Current" }),
+      expect.objectContaining({ digest: first.status.digest, keyId: firstKeyId, state: "Shredded", reason: "MaxAge" }),
+    ]);
+    expect(aged.metadata.generation).toBe(2);
+    expect(await stored(firstKeyId, AGED)).toBe(false);
+    expect(existsSync(join(folder, AGED, firstHex))).toBe(false);
+    expect(readdirSync(join(folder, AGED))).toEqual([second.status.digest.slice(7)]);
+    // The Job that did it is the one named by the version it dropped (a restarted operator would find it).
+    const job = await admin
+      .makeApiClient(BatchV1Api)
+      .readNamespacedJob({ namespace: ns, name: dataSetNames(AGED).pruneJob([firstHex]) });
+    expect(job.spec?.template?.spec?.containers?.[0]?.args?.slice(0, 2)).toEqual(["prepare", "--prune"]);
   });
 });

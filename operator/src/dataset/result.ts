@@ -22,7 +22,7 @@ const ColumnSummary = Type.Object(
 
 const Stamp = Type.String({ maxLength: 40 });
 /** One version as the pod saw it (runtime/src/contract/retention.ts VersionRecord). */
-export const ReportedVersion = Type.Object(
+const ReportedVersion = Type.Object(
   {
     version: Type.String({ pattern: "^[0-9a-f]{12}$" }),
     digest: Type.String({ pattern: "^sha256:[0-9a-f]{64}$" }),

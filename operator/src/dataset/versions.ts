@@ -34,7 +34,7 @@ export function mergeVersions(
 }
 
 /** The versions a prune may drop by age: retained, not the current one (hex names and publish times). */
-export function retainedVersions(status: DataSetStatus | undefined): { name: string; publishedMs: number }[] {
+function retainedVersions(status: DataSetStatus | undefined): { name: string; publishedMs: number }[] {
   return (status?.versions ?? [])
     .filter((v) => v.state === "Retained")
     .map((v) => ({ name: v.digest.replace(/^sha256:/, ""), publishedMs: Date.parse(v.created) }))

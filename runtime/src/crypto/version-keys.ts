@@ -11,7 +11,7 @@ import { VaultReason } from "../contract/vault-reasons.js";
 import { VaultError } from "../vault/errors.js";
 
 /** The KV mount and the folder below each namespace's own (the namespace KV policy lets its pods read it). */
-export const KEY_STORE_MOUNT = "secret";
+const KEY_STORE_MOUNT = "secret";
 export const KEY_STORE_FOLDER = "liftoff-datakeys";
 
 /** Which DataSet a version key belongs to. */
@@ -54,7 +54,7 @@ export function versionKeyPath(o: VersionKeyOwner, keyId: string): string {
 }
 
 /** A fresh keyId: 128 random bits in hex, chosen by the writer before anything is written. */
-export const newKeyId = (): string => randomBytes(16).toString("hex");
+const newKeyId = (): string => randomBytes(16).toString("hex");
 
 /**
  * Mints a data key for a new version: transit wraps it, the wrapped form goes to the key store under a fresh keyId,

@@ -31,7 +31,7 @@ export interface VaultClient {
 }
 
 /** KV v2 writes and deletes: the DataSet pods' per-version data-key store (runtime/src/crypto/version-keys.ts). */
-export interface VaultKvWriter {
+interface VaultKvWriter {
   /** A new version of the KV v2 secret at data path `path` (e.g. "secret/data/team-a/…"). */
   writeKv(path: string, data: Record<string, string>): Promise<void>;
   /**
@@ -265,7 +265,7 @@ class KubernetesAuthClient implements VaultKvClient {
 }
 
 /** "secret/data/a/b" → "secret/metadata/a/b" (KV v2: the metadata endpoint of the same secret). */
-export function kvMetadataPath(dataPath: string): string {
+function kvMetadataPath(dataPath: string): string {
   const m = /^([^/]+)\/data\/(.+)$/.exec(dataPath);
   if (!m) throw new Error(`"${dataPath}" is not a KV v2 data path (<mount>/data/<path>)`);
   return `${m[1]}/metadata/${m[2]}`;
