@@ -195,6 +195,7 @@ function harness(
     deleting?: boolean;
     trainingJobs?: TrainingJob[];
     modelDeployments?: ModelDeployment[];
+    spec?: Partial<DataSet["spec"]>;
   } = { report: true },
 ) {
   const calls: Array<{ what: string; signal?: AbortSignal | undefined; body?: KubeObject }> = [];
@@ -213,7 +214,7 @@ function harness(
       return patch;
     },
   };
-  const finalized = ds({}, o.status);
+  const finalized = ds(o.spec ?? {}, o.status);
   finalized.metadata = {
     ...finalized.metadata,
     finalizers: [FINALIZER],
@@ -230,12 +231,14 @@ function harness(
     events: { record: async () => {} } as never,
     runtimeImage: "rt:1",
     ...(o.report ? { report: settings } : {}),
+    // The report handler's wake-up: the controller would reconcile the key; here the test does it at once.
+    enqueue: () => void r.reconcile("team-a/penguins", { log, signal: ac.signal }),
     now,
   });
   const ac = new AbortController();
   const log = pino({ level: "silent" });
   const reconcile = () => r.reconcile("team-a/penguins", { log, signal: ac.signal });
-  return { calls, reconcile, signal: ac.signal };
+  return { calls, reconcile, signal: ac.signal, reconciler: r, log };
 }
 
 describe("DataSetReconciler", () => {
@@ -508,5 +511,79 @@ describe("DataSet on s3://", () => {
   it("status.output is the version's s3:// URI", () => {
     expect(outputUri(onS3)).toBe("s3://liftoff/datasets/penguins");
     expect(outputUri(ds())).toBe("pvc://data/prepared/penguins");
+  });
+});
+
+describe("DataSet retention.maxAge between generations", () => {
+  const hex = (c: string) => c.repeat(64);
+  const at = (hoursAgo: number) => new Date(Date.parse(now()) - hoursAgo * 3_600_000).toISOString();
+  const version = (c: string, hoursAgo: number, state: "Current" | "Retained") => ({
+    version: hex(c).slice(0, 12),
+    digest: `sha256:${hex(c)}`,
+    created: at(hoursAgo),
+    state,
+  });
+  const publishedStatus = (): DataSet["status"] => ({
+    ...computeStatus(
+      ds(),
+      { result: { jobUid: "j", phase: "succeeded", outcome: { ...outcome, digest: `sha256:${hex("a")}` } } },
+      now,
+    ),
+    versions: [version("a", 100, "Current"), version("b", 50, "Retained"), version("c", 2, "Retained")],
+  });
+  const spec = (maxAge: string) => ({ retention: { maxAge } });
+
+  it("runs one prune Job for the versions past maxAge, named by them, keeping the current version", async () => {
+    const h = harness(undefined, { report: true, status: publishedStatus(), spec: spec("24h") });
+    expect(await h.reconcile()).toBeUndefined();
+    const created = h.calls.filter((c) => c.what === "create Job").map((c) => c.body as KubeObject);
+    expect(created.map((j) => j.metadata?.name)).toEqual([dataSetNames("penguins").pruneJob([hex("b")])]);
+    const c = podOf(created[0]).containers[0];
+    expect(c.args).toEqual(["prepare", "--prune", "--out", "/data/output/prepared/penguins"]);
+    expect(c.env).toContainEqual({ name: "LIFTOFF_KEEP_VERSIONS", value: hex("a") });
+    expect(c.env).toContainEqual({ name: "LIFTOFF_DATASET", value: "team-a/penguins" });
+    expect(created[0]?.spec.ttlSecondsAfterFinished).toBe(600);
+    // A restarted operator finds the same Job by its name and starts no second one.
+    const again = harness(undefined, { report: true, status: publishedStatus(), spec: spec("24h"), jobs: created });
+    await again.reconcile();
+    expect(again.calls.filter((x) => x.what === "create Job")).toEqual([]);
+  });
+
+  it("writes a prune Job's report into status.versions, the current version marked Current", async () => {
+    const h = harness(undefined, { report: true, status: publishedStatus(), spec: spec("24h") });
+    const job = dataSetNames("penguins").pruneJob([hex("b")]);
+    const run = {
+      kind: "DataSet",
+      namespace: "team-a",
+      name: "penguins",
+      uid: "uid-1",
+      job: { name: job, uid: "job-uid", annotations: { "liftoff.dev/generation": "2" } },
+      pod: { name: `${job}-x`, uid: "pod-uid" },
+    };
+    const reported = [
+      { ...version("a", 100, "Current"), state: "Retained" },
+      version("c", 2, "Retained"),
+      { ...version("b", 50, "Retained"), state: "Shredded", reason: "MaxAge", shredded: now() },
+    ];
+    await h.reconciler.handleReport(run, { phase: "succeeded", data: { versions: reported, deleted: 1 } }, h.log);
+    const written = h.calls.filter((c) => c.what === "apply DataSet/status").at(-1)?.body as DataSet;
+    expect(written.status?.versions).toEqual([
+      version("a", 100, "Current"),
+      version("c", 2, "Retained"),
+      { ...version("b", 50, "Retained"), state: "Shredded", reason: "MaxAge", shredded: now() },
+    ]);
+    // A report that is not a prune outcome is refused (it is untrusted input).
+    await expect(
+      h.reconciler.handleReport(run, { phase: "succeeded", data: { versions: [{ digest: "x" }] } }, h.log),
+    ).rejects.toThrow(/bad DataSet result/);
+  });
+
+  it("requeues at the next expiry when nothing is due yet, and does nothing without maxAge", async () => {
+    const h = harness(undefined, { report: true, status: publishedStatus(), spec: spec("55h") });
+    expect(await h.reconcile()).toEqual({ requeueAfterMs: 5 * 3_600_000 + 1000 });
+    expect(h.calls.filter((c) => c.what === "create Job")).toEqual([]);
+    const none = harness(undefined, { report: true, status: publishedStatus() });
+    expect(await none.reconcile()).toBeUndefined();
+    expect(none.calls.filter((c) => c.what === "create Job")).toEqual([]);
   });
 });
