@@ -8,6 +8,7 @@ import {
   SPLIT_DEFAULTS,
 } from "../../contract/dataset.js";
 import { IntegerMap, NamedList, NumberMap, Obj, Quantity, StringEnum } from "../schema.js";
+import { DataSetAccess } from "./access.js";
 import {
   Conditions,
   LocalObjectReference,
@@ -403,6 +404,7 @@ export const DataSetStatus = Obj(
         maxItems: 16,
       }),
     ),
+    access: Type.Optional(DataSetAccess),
   },
   { description: "Observed state of a DataSet." },
 );
