@@ -35,14 +35,20 @@ export class PendingAccess {
     return this.byDataSet.get(key) ?? [];
   }
 
-  /** Drops the events the written status counts (at or before each version's `through`). */
-  written(key: string, access: readonly VersionAccess[] | undefined): void {
+  /**
+   * Drops the events the written status counts (at or before each version's `through`), and those from before
+   * `since` (the DataSet's creation: reads of an earlier DataSet of the same name, which the status leaves out).
+   */
+  written(key: string, access: readonly VersionAccess[] | undefined, since = ""): void {
     const list = this.byDataSet.get(key);
     if (!list) return;
     const through = new Map((access ?? []).map((v) => [v.keyId, v.through]));
     // A full list left out the versions touched longest ago: their older events would never be written.
     const floor = (access?.length ?? 0) >= MAX_VERSIONS ? ([...through.values()].sort()[0] ?? "") : "";
-    const left = list.filter((e) => timeKey(e.time) > (through.get(e.keyId) ?? floor));
+    const left = list.filter((e) => {
+      const t = timeKey(e.time);
+      return t >= since && t > (through.get(e.keyId) ?? floor);
+    });
     if (left.length > 0) this.byDataSet.set(key, left);
     else this.byDataSet.delete(key);
   }

@@ -197,6 +197,7 @@ function harness(
     trainingJobs?: TrainingJob[];
     modelDeployments?: ModelDeployment[];
     access?: PendingAccess;
+    created?: string;
   } = { report: true },
 ) {
   const calls: Array<{ what: string; signal?: AbortSignal | undefined; body?: KubeObject }> = [];
@@ -220,6 +221,7 @@ function harness(
     ...finalized.metadata,
     finalizers: [FINALIZER],
     ...(o.deleting ? { deletionTimestamp: "2026-12-01T00:00:00Z" } : {}),
+    ...(o.created ? { creationTimestamp: o.created } : {}),
   };
   const r = new DataSetReconciler({
     client: client as never,
@@ -308,8 +310,11 @@ describe("DataSetReconciler", () => {
       pod: "penguins-train-x7k2p",
     };
     const pending = new PendingAccess();
+    // A read of an earlier DataSet of the same name, deleted before this one was created: not this one's record.
+    pending.add({ ...read, keyId: "ffffffffffffffffffffffffffffffff", time: "2026-11-30T23:59:59Z", requestId: "r0" });
     pending.add(read);
-    const h = harness(undefined, { report: true, status: published, access: pending });
+    const created = "2026-12-01T00:00:00Z";
+    const h = harness(undefined, { report: true, status: published, access: pending, created });
     await h.reconcile();
     const writes = h.calls.filter((c) => c.what === "apply DataSet/status");
     const access = (writes[0]?.body as DataSet | undefined)?.status?.access;
@@ -340,6 +345,7 @@ describe("DataSetReconciler", () => {
       report: true,
       status: { ...published, ...(access ? { access } : {}) },
       access: again,
+      created,
     });
     await h2.reconcile();
     expect(h2.calls.filter((c) => c.what === "apply DataSet/status")).toEqual([]);

@@ -4,7 +4,7 @@
 // endpoint) and are written by the reconcile of their key, so the status has one writer and no race.
 import type { Logger } from "pino";
 import type { PendingAccess } from "../access/pending.js";
-import { mergeAccess } from "../access/summary.js";
+import { mergeAccess, timeKey } from "../access/summary.js";
 import type { DataSet, DataSetStatus, ModelDeployment, TrainingJob } from "../api/v1alpha1/index.js";
 import { controlledBy, type DesiredObject, notControlledMessage } from "../children/child.js";
 import { findCondition } from "../controller/conditions.js";
@@ -106,7 +106,7 @@ export class DataSetReconciler implements Reconciler {
     const pods = job ? this.podsOf(job) : [];
     const status = withAccess(ds, computeStatus(ds, { job, pods, result, blocked }, this.now), this.o.access, key);
     await this.write(ds, status, signal);
-    this.o.access?.written(key, status.access);
+    this.o.access?.written(key, status.access, createdKey(ds));
     if (pending && result) {
       this.pending.delete(ds.metadata?.uid ?? "");
       pending.done();
@@ -362,11 +362,20 @@ function withAccess(ds: DataSet, status: DataSetStatus, access: PendingAccess | 
   // status.versions (retention, part 2 of #32) names each version's key id, when the operator writes it.
   const versions = (ds.status as { versions?: { version?: string; keyId?: string }[] } | undefined)?.versions;
   const versionOf = (keyId: string) => versions?.find((v) => v.keyId === keyId)?.version;
-  const merged = access ? mergeAccess(prev, access.pending(key), versionOf) : prev;
+  // A read from before this DataSet existed was of an earlier one of the same name (deleted, its keys shredded).
+  const since = createdKey(ds);
+  const events = access?.pending(key).filter((e) => timeKey(e.time) >= since) ?? [];
+  const merged = access ? mergeAccess(prev, events, versionOf) : prev;
   const out = { ...status };
   if (merged && merged.length > 0) out.access = merged;
   else delete out.access;
   return out;
+}
+
+/** The DataSet's creation time as access/summary.ts orders audit times ("" when unknown: every event counts). */
+function createdKey(ds: DataSet): string {
+  const t = ds.metadata?.creationTimestamp;
+  return t ? timeKey(String(t)) : "";
 }
 
 /** A permanent API refusal (admission, quota, invalid) as a blocked condition. */
