@@ -52,6 +52,25 @@ describe("parseAuditLine on OpenBao's own lines (userpass and root logins)", () 
   });
 });
 
+describe("parseAuditLine on the local cluster's OpenBao (Kubernetes auth, the runtime's client)", () => {
+  // Captured from test/integration/access-record.test.ts: logins and key reads as a real service account.
+  const events = lines("openbao-2.7.2-kubernetes.jsonl")
+    .map(parseAuditLine)
+    .filter((e) => e !== undefined);
+
+  it("names the service account Kubernetes auth verified and the pod the runtime sent", () => {
+    const reads = events.filter((e) => e.op !== "write");
+    expect(reads.map((e) => [e.op, e.keyId.slice(0, 4), e.serviceAccount, e.serviceAccountNamespace, e.pod])).toEqual([
+      ["read", "0f1e", "penguins-train", "access-nmxg6", "penguins-train-x7k2p"],
+      ["refused", "0000", "penguins-train", "access-nmxg6", "penguins-train-x7k2p"],
+      ["read", "0f1e", "penguins-train", "access-nmxg6", "penguins-train-q9w8e"],
+    ]);
+    expect(reads.every((e) => e.identity === undefined)).toBe(true);
+    // The logins are on another path: not key accesses.
+    expect(events.length).toBe(4);
+  });
+});
+
 describe("parseAuditLine on shapes the sample does not hold", () => {
   const entry = (over: Record<string, unknown>) =>
     JSON.stringify({
