@@ -34,6 +34,21 @@ describe("Vault policies and roles", () => {
     });
     expect(roleBody({ ...role, namespaceKv: false }).token_policies).toEqual(["liftoff-role-team-a-prep"]);
   });
+
+  it("gives the version-key store's writers create, read and shred, its readers only read, and nobody list", () => {
+    const base = { name: "r", namespace: "team-a", serviceAccount: "sa" };
+    const writer = rolePolicy({ ...base, versionKeys: { access: "write", dataSets: ["penguins"] } });
+    expect(writer).toContain(
+      'path "secret/data/team-a/liftoff-datakeys/penguins/*" {\n  capabilities = ["create","read"]\n}',
+    );
+    expect(writer).toContain(
+      'path "secret/metadata/team-a/liftoff-datakeys/penguins/*" {\n  capabilities = ["delete"]\n}',
+    );
+    expect(writer).not.toMatch(/"update"|"list"/);
+    const reader = rolePolicy({ ...base, versionKeys: { access: "read" } });
+    expect(reader).toContain('path "secret/data/team-a/liftoff-datakeys/+/*" {\n  capabilities = ["read"]\n}');
+    expect(reader).not.toContain("secret/metadata");
+  });
 });
 
 describe("OpenBao server config", () => {

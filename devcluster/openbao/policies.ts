@@ -1,6 +1,7 @@
 // Vault/OpenBao ACL policies and Kubernetes-auth roles as data (pure). The same text works on a production
 // Vault: docs/vault.md shows the CLI lines that write it.
 import { VAULT_AUDIENCE } from "../../operator/src/vault/pod-identity.js";
+import { KEY_STORE_FOLDER } from "../../runtime/src/crypto/version-keys.js";
 
 export const KV_MOUNT = "secret";
 export const TRANSIT_MOUNT = "transit";
@@ -31,6 +32,13 @@ export interface WorkloadRole {
   datakeyKeys?: string[];
   /** Transit keys whose ciphertexts it may decrypt (unwrap data keys). */
   decryptKeys?: string[];
+  /**
+   * The DataSet version-key store in the role's namespace (secret/…/<namespace>/liftoff-datakeys/<dataSet>/*,
+   * runtime/src/crypto/version-keys.ts): "write" for a DataSet's prepare pods (store a new version's wrapped key,
+   * read it, shred it), "read" for the pods that decrypt versions (training). `dataSets` limits it to those DataSets
+   * (default: every DataSet of the namespace).
+   */
+  versionKeys?: { access: "write" | "read"; dataSets?: string[] };
   /** Token TTL in seconds (default 600): short, renewed by the client while the pod runs. */
   ttlSeconds?: number;
   /** Longest a token may be renewed to before the client logs in again (default six TTLs). */
@@ -51,11 +59,30 @@ export function rolePolicy(role: WorkloadRole): string {
     ...(role.kvPaths ?? []).map((p) => ({ path: p, caps: ["read"] })),
     ...(role.datakeyKeys ?? []).map((k) => ({ path: `${TRANSIT_MOUNT}/datakey/wrapped/${k}`, caps: ["update"] })),
     ...(role.decryptKeys ?? []).map((k) => ({ path: `${TRANSIT_MOUNT}/decrypt/${k}`, caps: ["update"] })),
+    ...versionKeyBlocks(role),
   ];
   const body = blocks
     .map((b) => `path ${JSON.stringify(b.path)} {\n  capabilities = ${JSON.stringify(b.caps)}\n}\n`)
     .join("");
   return `# Role ${role.name}: ${role.namespace}/${role.serviceAccount}\n${body || "# (no extra paths)\n"}`;
+}
+
+/**
+ * The key store's paths: writers create (never update: a keyId is written once) and read a key, and shred it with
+ * KV v2's metadata delete (destroys every version); readers only read. Nobody lists the store.
+ */
+function versionKeyBlocks(role: WorkloadRole): { path: string; caps: string[] }[] {
+  const vk = role.versionKeys;
+  if (!vk) return [];
+  const folders = (vk.dataSets ?? ["+"]).map((d) => `${role.namespace}/${KEY_STORE_FOLDER}/${d}/*`);
+  return folders.flatMap((f) =>
+    vk.access === "write"
+      ? [
+          { path: `${KV_MOUNT}/data/${f}`, caps: ["create", "read"] },
+          { path: `${KV_MOUNT}/metadata/${f}`, caps: ["delete"] },
+        ]
+      : [{ path: `${KV_MOUNT}/data/${f}`, caps: ["read"] }],
+  );
 }
 
 /** The body of auth/<mount>/role/<name>. */

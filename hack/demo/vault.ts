@@ -11,6 +11,7 @@ import { readVaultConnection, type VaultConnection } from "../../devcluster/open
 import { DEV_S3_POLICY, roleBody, type WorkloadRole } from "../../devcluster/openbao/policies.js";
 import { openbaoLayout } from "../../devcluster/openbao/server.js";
 import type { ManifestJson } from "../../runtime/src/contract/artifacts.js";
+import { openVersionKey, type VersionKeyOwner } from "../../runtime/src/crypto/version-keys.js";
 import { StepFailure } from "./steps.js";
 
 export function vaultConnection(clusterName: string): VaultConnection {
@@ -75,6 +76,7 @@ export async function plantDataKeyRoles(clusterName: string, o: DataKeyRoles): P
     serviceAccount: o.dataSet.serviceAccount,
     datakeyKeys: [o.transitKey],
     decryptKeys: [o.transitKey],
+    versionKeys: { access: "write" },
     namespaceKv: false,
     extraPolicies: [DEV_S3_POLICY], // the local S3 server's keys, for the s3:// variant
   });
@@ -83,6 +85,7 @@ export async function plantDataKeyRoles(clusterName: string, o: DataKeyRoles): P
     namespace: o.namespace,
     serviceAccount: o.trainingJob.serviceAccount,
     decryptKeys: [o.transitKey],
+    versionKeys: { access: "read" },
     namespaceKv: false,
     extraPolicies: [DEV_S3_POLICY], // the local S3 server's keys, for the s3:// variant
   });
@@ -122,6 +125,7 @@ export async function plantLoopRoles(
       serviceAccount: o.dataSet.serviceAccount,
       datakeyKeys: [o.transitKey],
       decryptKeys: [o.transitKey],
+      versionKeys: { access: "write" },
       namespaceKv: false,
     },
     sa("dataset"),
@@ -136,6 +140,7 @@ export async function plantLoopRoles(
         namespace: o.namespace,
         serviceAccount: o.trainingJob.serviceAccount,
         decryptKeys: [o.transitKey],
+        versionKeys: { access: "read" },
         namespaceKv: false,
       },
       sa("train"),
@@ -159,14 +164,26 @@ export async function plantLoopRoles(
 
 /**
  * The data key of a DataSet version folder, unwrapped with the admin token (the demo and tests read its test split;
- * they are not workloads); undefined when the version is not encrypted.
+ * they are not workloads); undefined when the version is not encrypted. The wrapped key is read from the DataSet's
+ * key store in Vault KV (`owner`), or from an older manifest that carries it inline.
  */
-export async function versionDataKey(clusterName: string, versionDir: string): Promise<Buffer | undefined> {
+export async function versionDataKey(
+  clusterName: string,
+  versionDir: string,
+  owner: VersionKeyOwner,
+): Promise<Buffer | undefined> {
   const manifest = JSON.parse(readFileSync(join(versionDir, "manifest.json"), "utf8")) as ManifestJson;
   if (!manifest.encryption) return undefined;
-  const { transitKey, wrappedKey } = manifest.encryption;
-  const res = (await admin(clusterName).admin.write(`transit/decrypt/${transitKey}`, { ciphertext: wrappedKey })) as {
-    data?: { plaintext?: string };
+  const { admin: vault } = admin(clusterName);
+  const asAdmin = {
+    readKvData: async (path: string) =>
+      ((await vault.read(path)) as { data: { data: Record<string, string> } }).data.data,
+    unwrapDataKey: async (transitKey: string, ciphertext: string) => {
+      const res = (await vault.write(`transit/decrypt/${transitKey}`, { ciphertext })) as {
+        data?: { plaintext?: string };
+      };
+      return Buffer.from(res.data?.plaintext ?? "", "base64");
+    },
   };
-  return Buffer.from(res.data?.plaintext ?? "", "base64");
+  return openVersionKey(asAdmin, manifest.encryption, owner);
 }

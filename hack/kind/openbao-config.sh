@@ -21,13 +21,20 @@ bao write sys/config/auditing/request-headers/x-liftoff-pod hmac=false
 # TrainingJob's pod only unwraps them (its default role is liftoff-<namespace>-<name>-train).
 DEMO_NAMESPACE="${DEMO_NAMESPACE:-liftoff-demo}"
 policy() { kubectl exec -i -n "$OPENBAO_NAMESPACE" openbao-0 -- bao policy write "$1" -; }
+# Each version's wrapped data key lives in KV (liftoff-datakeys): the prepare pod stores, reads and shreds it there,
+# the training pod only reads it (docs/vault.md, "DataSet key store").
 printf '%s\n' 'path "transit/datakey/wrapped/liftoff-datasets" { capabilities = ["update"] }' \
-  'path "transit/decrypt/liftoff-datasets" { capabilities = ["update"] }' | policy liftoff-role-liftoff-dataset
+  'path "transit/decrypt/liftoff-datasets" { capabilities = ["update"] }' \
+  "path \"secret/data/$DEMO_NAMESPACE/liftoff-datakeys/penguins/*\" { capabilities = [\"create\", \"read\"] }" \
+  "path \"secret/metadata/$DEMO_NAMESPACE/liftoff-datakeys/penguins/*\" { capabilities = [\"delete\"] }" \
+  | policy liftoff-role-liftoff-dataset
 bao write auth/kubernetes/role/liftoff-dataset bound_service_account_names=penguins-dataset \
   bound_service_account_namespaces="$DEMO_NAMESPACE" audience=vault token_policies=liftoff-role-liftoff-dataset \
   token_ttl=600 token_max_ttl=3600
 TRAIN_ROLE="liftoff-$DEMO_NAMESPACE-penguins-train"
-printf '%s\n' 'path "transit/decrypt/liftoff-datasets" { capabilities = ["update"] }' | policy "liftoff-role-$TRAIN_ROLE"
+printf '%s\n' 'path "transit/decrypt/liftoff-datasets" { capabilities = ["update"] }' \
+  "path \"secret/data/$DEMO_NAMESPACE/liftoff-datakeys/penguins/*\" { capabilities = [\"read\"] }" \
+  | policy "liftoff-role-$TRAIN_ROLE"
 bao write "auth/kubernetes/role/$TRAIN_ROLE" bound_service_account_names=penguins-train \
   bound_service_account_namespaces="$DEMO_NAMESPACE" audience=vault token_policies="liftoff-role-$TRAIN_ROLE" \
   token_ttl=600 token_max_ttl=3600

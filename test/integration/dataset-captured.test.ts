@@ -138,6 +138,7 @@ describe("DataSet with source.captured through the operator", () => {
         serviceAccount: `${dataSet}-dataset`,
         datakeyKeys: [dataKeyName],
         decryptKeys: decrypt,
+        versionKeys: { access: "write" },
       });
     await role(`${ns}-captured`, "penguins-enc", [dataKeyName, captureKey]);
     await role(`${ns}-no-capture`, "penguins-denied", [dataKeyName]);

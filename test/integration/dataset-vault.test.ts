@@ -44,6 +44,7 @@ beforeAll(async () => {
     kvPaths: [`secret/data/${ns}/warehouse`],
     datakeyKeys: [`${ns}-datasets`],
     decryptKeys: [`${ns}-datasets`],
+    versionKeys: { access: "write" },
   });
   const flags = await reportFlags(name);
   op = await startTestOperator(
@@ -103,7 +104,15 @@ describe("DataSet with Vault: postgres source, hashPII, encryption", () => {
 
     const dir = join(folder, "churn", ds.status.digest.slice(7));
     const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
-    expect(manifest.encryption.wrappedKey).toMatch(/^vault:v1:/);
+    // The manifest names only the keyId; the wrapped key is in the DataSet's key store in Vault KV.
+    expect(manifest.encryption.wrappedKey).toBeUndefined();
+    const stored = (await vault.admin.read(
+      `secret/data/${ns}/liftoff-datakeys/churn/${manifest.encryption.keyId}`,
+    )) as {
+      data: { data: { wrappedKey: string; transitKey: string; dataset: string } };
+    };
+    expect(stored.data.data).toMatchObject({ transitKey: `${ns}-datasets`, dataset: `${ns}/churn` });
+    expect(stored.data.data.wrappedKey).toMatch(/^vault:v1:/);
     for (const f of manifest.files) {
       const bytes = readFileSync(join(dir, f.path));
       expect(bytes.includes("@example.org"), f.path).toBe(false);
@@ -111,7 +120,7 @@ describe("DataSet with Vault: postgres source, hashPII, encryption", () => {
     }
     // Unwrap the data key the way training does (transit decrypt) and read the data back.
     const unwrapped = (await vault.admin.write(`transit/decrypt/${ns}-datasets`, {
-      ciphertext: manifest.encryption.wrappedKey,
+      ciphertext: stored.data.data.wrappedKey,
     })) as { data: { plaintext: string } };
     const key = Buffer.from(unwrapped.data.plaintext, "base64");
     const stats = JSON.parse((await decryptToBuffer(join(dir, "stats.json.enc"), key, "stats.json.enc")).toString());

@@ -68,6 +68,7 @@ async function s3DataSet(name: string, o: { source?: string; storage?: Obj } = {
     serviceAccount: `${name}-dataset`,
     datakeyKeys: [transitKey],
     decryptKeys: [transitKey],
+    versionKeys: { access: "write" },
   });
   return ds;
 }
@@ -145,6 +146,7 @@ describe("DataSet and TrainingJob on s3://", () => {
       namespace: ns,
       serviceAccount: `${name}-train`,
       decryptKeys: [transitKey],
+      versionKeys: { access: "read" },
       namespaceKv: false,
     });
     const tj = loadSample("trainingjob", ns);

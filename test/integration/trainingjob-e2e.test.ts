@@ -116,6 +116,7 @@ beforeAll(async () => {
     serviceAccount: "penguins-dataset",
     datakeyKeys: [transitKey],
     decryptKeys: [transitKey],
+    versionKeys: { access: "write" },
     namespaceKv: false,
   });
   for (const name of JOBS) {
@@ -124,6 +125,7 @@ beforeAll(async () => {
       namespace: ns,
       serviceAccount: `${name}-train`,
       decryptKeys: [transitKey],
+      versionKeys: { access: "read" },
       namespaceKv: false,
     });
   }
@@ -296,7 +298,7 @@ describe("TrainingJob on the local cluster", () => {
     await waitForCondition(admin, ref("ModelDeployment", "killed"), "Ready", { timeoutMs: 120_000 });
     const ds = await readObject(admin, ref("DataSet", "penguins"));
     const version = join(folder, "datasets/penguins", ds.status.digest.slice("sha256:".length));
-    const key = await versionDataKey(inject("clusterName"), version);
+    const key = await versionDataKey(inject("clusterName"), version, { namespace: ns, dataset: "penguins" });
     expect(key).toBeDefined();
     const records = await testRecords(version, key);
     const columns = Object.keys(records[0]?.record ?? {});

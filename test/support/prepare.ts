@@ -4,7 +4,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import type { PreprocessingJson, StatsJson } from "../../runtime/src/contract/artifacts.js";
-import { type PrepareResult, type PrepareSecrets, runPrepare } from "../../runtime/src/prepare/pipeline.js";
+import {
+  type KeyStore,
+  type PrepareResult,
+  type PrepareSecrets,
+  runPrepare,
+} from "../../runtime/src/prepare/pipeline.js";
 import { openSource } from "../../runtime/src/prepare/source.js";
 import { specWithDefaults } from "../../runtime/src/prepare/spec.js";
 
@@ -14,7 +19,7 @@ export async function prepareInline(
   data: string,
   // biome-ignore lint/suspicious/noExplicitAny: test specs are partial manifests
   spec: any,
-  o: { out?: string; secrets?: PrepareSecrets; keepVersions?: string[] } = {},
+  o: { out?: string; secrets?: PrepareSecrets; keyStore?: KeyStore; keepVersions?: string[] } = {},
 ) {
   const full = specWithDefaults({
     source: { inline: { data } },
@@ -28,6 +33,7 @@ export async function prepareInline(
     scratch: tmp(),
     source: openSource(full, {}),
     ...(o.secrets ? { secrets: o.secrets } : {}),
+    ...(o.keyStore ? { keyStore: o.keyStore } : {}),
     ...(o.keepVersions ? { keepVersions: o.keepVersions } : {}),
     threads: 2,
     memoryLimit: "256MB",

@@ -105,7 +105,10 @@ export const predictStep: Step = {
     const version = output.startsWith("s3://")
       ? await downloadedVersion(need(ctx.clusterName, "the local cluster"), output)
       : { folder: await claimVersionFolder(kc, ctx.options.namespace, output), done: () => undefined };
-    const key = await versionDataKey(need(ctx.clusterName, "the local cluster"), version.folder);
+    const key = await versionDataKey(need(ctx.clusterName, "the local cluster"), version.folder, {
+      namespace: ctx.options.namespace,
+      dataset: String(ds.metadata.name),
+    });
     const records = await testRecords(version.folder, key).finally(() => {
       key?.fill(0);
       version.done();

@@ -46,6 +46,7 @@ export async function vaultSealTraining(env: Env): Promise<Row> {
     serviceAccount: `${DATA}-dataset`,
     datakeyKeys: [TRANSIT_KEY],
     decryptKeys: [TRANSIT_KEY],
+    versionKeys: { access: "write" },
     namespaceKv: false,
   });
   await writeWorkloadRole(env.vault, mount, {
@@ -53,6 +54,7 @@ export async function vaultSealTraining(env: Env): Promise<Row> {
     namespace: NS,
     serviceAccount: `${NAME}-train`,
     decryptKeys: [TRANSIT_KEY],
+    versionKeys: { access: "read" },
     namespaceKv: false,
   });
   await deleteAndWait(env.kc, tjRef, 120_000);

@@ -198,6 +198,7 @@ function harness(
     modelDeployments?: ModelDeployment[];
     access?: PendingAccess;
     created?: string;
+    spec?: Partial<DataSet["spec"]>;
   } = { report: true },
 ) {
   const calls: Array<{ what: string; signal?: AbortSignal | undefined; body?: KubeObject }> = [];
@@ -216,7 +217,7 @@ function harness(
       return patch;
     },
   };
-  const finalized = ds({}, o.status);
+  const finalized = ds(o.spec ?? {}, o.status);
   finalized.metadata = {
     ...finalized.metadata,
     finalizers: [FINALIZER],
@@ -568,5 +569,50 @@ describe("DataSet on s3://", () => {
   it("status.output is the version's s3:// URI", () => {
     expect(outputUri(onS3)).toBe("s3://liftoff/datasets/penguins");
     expect(outputUri(ds())).toBe("pvc://data/prepared/penguins");
+  });
+});
+
+describe("DataSet retention.maxAge between generations", () => {
+  const hex = (c: string) => c.repeat(64);
+  const at = (hoursAgo: number) => new Date(Date.parse(now()) - hoursAgo * 3_600_000).toISOString();
+  const version = (c: string, hoursAgo: number, state: "Current" | "Retained") => ({
+    version: hex(c).slice(0, 12),
+    digest: `sha256:${hex(c)}`,
+    created: at(hoursAgo),
+    state,
+  });
+  const publishedStatus = (): DataSet["status"] => ({
+    ...computeStatus(
+      ds(),
+      { result: { jobUid: "j", phase: "succeeded", outcome: { ...outcome, digest: `sha256:${hex("a")}` } } },
+      now,
+    ),
+    versions: [version("a", 100, "Current"), version("b", 50, "Retained"), version("c", 2, "Retained")],
+  });
+  const spec = (maxAge: string) => ({ retention: { maxAge } });
+
+  it("runs one prune Job for the versions past maxAge, named by them, keeping the current version", async () => {
+    const h = harness(undefined, { report: true, status: publishedStatus(), spec: spec("24h") });
+    expect(await h.reconcile()).toBeUndefined();
+    const created = h.calls.filter((c) => c.what === "create Job").map((c) => c.body as KubeObject);
+    expect(created.map((j) => j.metadata?.name)).toEqual([dataSetNames("penguins").pruneJob([hex("b")])]);
+    const c = podOf(created[0]).containers[0];
+    expect(c.args).toEqual(["prepare", "--prune", "--out", "/data/output/prepared/penguins"]);
+    expect(c.env).toContainEqual({ name: "LIFTOFF_KEEP_VERSIONS", value: hex("a") });
+    expect(c.env).toContainEqual({ name: "LIFTOFF_DATASET", value: "team-a/penguins" });
+    expect(created[0]?.spec.ttlSecondsAfterFinished).toBe(600);
+    // A restarted operator finds the same Job by its name and starts no second one.
+    const again = harness(undefined, { report: true, status: publishedStatus(), spec: spec("24h"), jobs: created });
+    await again.reconcile();
+    expect(again.calls.filter((x) => x.what === "create Job")).toEqual([]);
+  });
+
+  it("requeues at the next expiry when nothing is due yet, and does nothing without maxAge", async () => {
+    const h = harness(undefined, { report: true, status: publishedStatus(), spec: spec("55h") });
+    expect(await h.reconcile()).toEqual({ requeueAfterMs: 5 * 3_600_000 + 1000 });
+    expect(h.calls.filter((c) => c.what === "create Job")).toEqual([]);
+    const none = harness(undefined, { report: true, status: publishedStatus() });
+    expect(await none.reconcile()).toBeUndefined();
+    expect(none.calls.filter((c) => c.what === "create Job")).toEqual([]);
   });
 });

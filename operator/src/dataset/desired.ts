@@ -149,6 +149,8 @@ function jobObject(
         args,
         env: [
           ...extraEnv,
+          // Where the version keys are in Vault KV (secret/data/<namespace>/liftoff-datakeys/<name>/<keyId>).
+          podEnv("dataSet", `${ds.metadata?.namespace ?? ""}/${ds.metadata?.name ?? ""}`),
           ...storagePodEnv(storage),
           podEnv("scratch", "/scratch"),
           {
@@ -221,7 +223,24 @@ export function prepareJob(ds: DataSet, o: JobOptions, inUse: readonly string[] 
   return { resource: RESOURCES.Job, object: jobObject(ds, name, ["prepare", "--out", outDir(ds)], o, env) };
 }
 
-/** The finalizer's Job: removes every version (and with them their wrapped data keys) from the output. */
+/** How long a finished prune Job stays (its report is in the status by then; a failed one is retried after). */
+const PRUNE_JOB_TTL_SECONDS = 600;
+
+/**
+ * The Job that shreds versions past retention.maxAge between generations (`prepare --prune`, under the DataSet's
+ * Vault identity): `drop` are the versions due (its name), `inUse` those kept whatever their age.
+ */
+export function pruneJob(ds: DataSet, o: JobOptions, drop: readonly string[], inUse: readonly string[]): DesiredObject {
+  const name = dataSetNames(ds.metadata?.name ?? "").pruneJob(drop);
+  const env = [podEnv("dataSetSpec", JSON.stringify(ds.spec))];
+  const keep = [...new Set([...(ds.status?.digest ? [ds.status.digest.replace(/^sha256:/, "")] : []), ...inUse])];
+  if (keep.length > 0) env.push(podEnv("keepVersions", keep.join(",")));
+  const job = jobObject(ds, name, ["prepare", "--prune", "--out", outDir(ds)], o, env);
+  (job.spec as Record<string, unknown>).ttlSecondsAfterFinished = PRUNE_JOB_TTL_SECONDS;
+  return { resource: RESOURCES.Job, object: job };
+}
+
+/** The finalizer's Job: shreds every version (its data key in Vault KV, then its files) from the output. */
 export function cleanupJob(ds: DataSet, o: JobOptions): DesiredObject {
   const name = dataSetNames(ds.metadata?.name ?? "").cleanupJob;
   const job = jobObject(ds, name, ["prepare", "--delete", "--out", outDir(ds)], o);

@@ -19,7 +19,19 @@ export const dataSetNames = (name: string) => ({
   serviceAccount: withSuffix(name, "dataset"),
   prepareJob: (generation: number) => withSuffix(name, `prepare-g${generation}`),
   cleanupJob: withSuffix(name, "cleanup"),
+  /** Named by the versions it drops: a restarted operator finds the same Job instead of running a second one. */
+  pruneJob: (versions: readonly string[]) =>
+    withSuffix(
+      name,
+      `prune-${createHash("sha256")
+        .update([...versions].sort().join(","))
+        .digest("hex")
+        .slice(0, 10)}`,
+    ),
 });
+
+/** Whether a Job (of a DataSet: its label and owner say which) is a prune Job. */
+export const isPruneJob = (job: string) => /-prune-[0-9a-f]{10}$/.test(job);
 
 export function dataSetLabels(name: string): Record<string, string> {
   return {

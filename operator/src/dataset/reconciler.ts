@@ -24,11 +24,12 @@ import type { ReportRun } from "../report/run-owner.js";
 import { stableStringify } from "../util/stable-json.js";
 import type { VaultSettings } from "../vault/pod-identity.js";
 import { type CaptureResolution, resolveCapture } from "./captured.js";
-import { cleanupJob, needsVault, outputUri, prepareJob, serviceAccount } from "./desired.js";
+import { cleanupJob, needsVault, outputUri, prepareJob, pruneJob, serviceAccount } from "./desired.js";
 import { terminatingStatus, usersOf, versionsInUse } from "./in-use.js";
-import { ANNOTATION_GENERATION, dataSetNames, FINALIZER, LABEL_DATASET } from "./names.js";
-import { outcomeOf, type RunResult } from "./result.js";
+import { ANNOTATION_GENERATION, dataSetNames, FINALIZER, isPruneJob, LABEL_DATASET } from "./names.js";
+import { outcomeOf, type PruneOutcome, pruneOutcomeOf, type RunResult } from "./result.js";
 import { computeStatus, published } from "./status.js";
+import { agePrune, mergeVersions } from "./versions.js";
 
 export interface DataSetReconcilerOptions {
   client: KubeClient;
@@ -70,6 +71,8 @@ export class DataSetReconciler implements Reconciler {
   readonly kind = "DataSet";
   private readonly now: () => string;
   private readonly pending = new Map<string, Pending>();
+  /** Prune Jobs' reports waiting for the reconcile that writes them into status.versions. */
+  private readonly pendingPrune = new Map<string, { outcome: PruneOutcome; done: () => void }>();
 
   constructor(private readonly o: DataSetReconcilerOptions) {
     this.now = o.now ?? (() => new Date().toISOString().replace(/\.\d+Z$/, "Z"));
@@ -105,11 +108,44 @@ export class DataSetReconciler implements Reconciler {
     const result = pending && job && pending.result.jobUid === job.metadata?.uid ? pending.result : undefined;
     const pods = job ? this.podsOf(job) : [];
     const status = withAccess(ds, computeStatus(ds, { job, pods, result, blocked }, this.now), this.o.access, key);
+    const pruned = this.pendingPrune.get(ds.metadata?.uid ?? "");
+    if (pruned) status.versions = mergeVersions(status.versions, pruned.outcome.versions, status.digest);
     await this.write(ds, status, signal);
     this.o.access?.written(key, status.access, createdKey(ds));
     if (pending && result) {
       this.pending.delete(ds.metadata?.uid ?? "");
       pending.done();
+    }
+    if (pruned) {
+      this.pendingPrune.delete(ds.metadata?.uid ?? "");
+      pruned.done();
+    }
+    return published({ ...ds, status }) ? this.ageRetention({ ...ds, status }, log, signal) : undefined;
+  }
+
+  /**
+   * retention.maxAge between generations: a prune Job for the versions past it (named by them, so a restart finds
+   * it instead of starting another), else a requeue at the next expiry. Nothing without maxAge.
+   */
+  private async ageRetention(ds: DataSet, log: Logger, signal: AbortSignal): Promise<ReconcileResult | undefined> {
+    const inUse = versionsInUse(ds, this.o.trainingJobs.list(), this.o.modelDeployments.list());
+    const due = agePrune(ds, inUse, Date.parse(this.now()));
+    if (!due || "requeueAfterMs" in due) return due;
+    if (!this.o.report) return undefined; // no report channel: the pod could not say what it shredded
+    const desired = pruneJob(
+      ds,
+      { runtimeImage: this.o.runtimeImage, report: this.o.report, vault: this.o.vault },
+      due.drop,
+      inUse,
+    );
+    const name = desired.object.metadata?.name ?? "";
+    // Running or finished: its report (or its removal after the TTL, to retry a failed one) brings the DataSet back.
+    if (this.o.jobs.get(`${ds.metadata?.namespace ?? ""}/${name}`)) return undefined;
+    try {
+      await this.o.client.create(RESOURCES.Job, desired.object, { signal });
+      log.info({ job: name, versions: due.drop.map((v) => v.slice(0, 12)) }, "created prune Job (retention.maxAge)");
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.code === 409)) throw err;
     }
     return undefined;
   }
@@ -226,6 +262,7 @@ export class DataSetReconciler implements Reconciler {
     const ds = this.o.dataSets.get(key) as DataSet | undefined;
     if (!ds || ds.metadata?.uid !== run.uid) throw new ReportRejected(`DataSet ${key} no longer exists`, 404);
     if (run.job.name === dataSetNames(run.name).cleanupJob || update.phase === "progress") return;
+    if (isPruneJob(run.job.name)) return this.pruneReport(key, ds, run, update, log);
     const gen = run.job.annotations[ANNOTATION_GENERATION];
     if (gen !== String(ds.metadata?.generation)) {
       throw new ReportRejected(
@@ -256,6 +293,34 @@ export class DataSetReconciler implements Reconciler {
       this.o.enqueue?.(key);
     });
   };
+
+  /** A prune Job's report: its versions go into status.versions (a failure is an Event; the Job is retried). */
+  private async pruneReport(key: string, ds: DataSet, run: ReportRun, update: ReportUpdate, log: Logger) {
+    if (update.phase !== "succeeded") {
+      log.warn({ job: run.job.name, reason: update.reason }, "prune run failed");
+      await this.o.events.record(
+        ds,
+        "Warning",
+        update.reason ?? Reason.JobFailed,
+        `prune Job ${run.job.name} failed: ${update.message ?? "no message"}; it is retried once the Job is removed`,
+      );
+      return;
+    }
+    const outcome = pruneOutcomeOf(update.data);
+    log.info({ job: run.job.name, shredded: outcome.deleted }, "prune reported");
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this.pendingPrune.get(run.uid)?.done === done) this.pendingPrune.delete(run.uid);
+        reject(new ReportRejected("the status was not written in time; retry", 503));
+      }, this.o.reportTimeoutMs ?? 10_000);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.pendingPrune.set(run.uid, { outcome, done });
+      this.o.enqueue?.(key);
+    });
+  }
 
   /**
    * Deletion: wait while anything uses the DataSet (in-use.ts: Terminating names who), then run the cleanup Job,
@@ -298,9 +363,9 @@ export class DataSetReconciler implements Reconciler {
     }
     if (!job) {
       try {
-        await this.o.client.create(RESOURCES.Job, cleanupJob(ds, { runtimeImage: this.o.runtimeImage }).object, {
-          signal,
-        });
+        // With the DataSet's Vault identity: the cleanup shreds each version's data key before its files.
+        const desired = cleanupJob(ds, { runtimeImage: this.o.runtimeImage, vault: this.o.vault });
+        await this.o.client.create(RESOURCES.Job, desired.object, { signal });
         log.info({ job: name }, "created cleanup Job");
       } catch (err) {
         // A terminating namespace refuses new objects; its claims go with it, so there is nothing left to clean.
@@ -337,7 +402,7 @@ export class DataSetReconciler implements Reconciler {
       )
         continue;
       if (!m.ownerReferences?.some((r) => r.controller && r.uid === ds.metadata?.uid) || m.deletionTimestamp) continue;
-      if (m.name === dataSetNames(ds.metadata?.name ?? "").cleanupJob) continue;
+      if (m.name === dataSetNames(ds.metadata?.name ?? "").cleanupJob || isPruneJob(m.name ?? "")) continue;
       await this.o.client.delete(RESOURCES.Job, ns, m.name ?? "", undefined, { signal });
       log.info({ job: m.name }, "deleted the previous generation's Job");
     }
@@ -359,8 +424,8 @@ export class DataSetReconciler implements Reconciler {
 /** The status with the access record brought up to date with the audit events waiting for it (access/summary.ts). */
 function withAccess(ds: DataSet, status: DataSetStatus, access: PendingAccess | undefined, key: string): DataSetStatus {
   const prev = ds.status?.access;
-  // status.versions (retention, part 2 of #32) names each version's key id, when the operator writes it.
-  const versions = (ds.status as { versions?: { version?: string; keyId?: string }[] } | undefined)?.versions;
+  // status.versions (retention) names each version's key id.
+  const versions = status.versions ?? ds.status?.versions;
   const versionOf = (keyId: string) => versions?.find((v) => v.keyId === keyId)?.version;
   // A read from before this DataSet existed was of an earlier one of the same name (deleted, its keys shredded).
   const since = createdKey(ds);

@@ -20,6 +20,26 @@ const ColumnSummary = Type.Object(
   { additionalProperties: false },
 );
 
+const Stamp = Type.String({ maxLength: 40 });
+/** One version as the pod saw it (runtime/src/contract/retention.ts VersionRecord). */
+const ReportedVersion = Type.Object(
+  {
+    version: Type.String({ pattern: "^[0-9a-f]{12}$" }),
+    digest: Type.String({ pattern: "^sha256:[0-9a-f]{64}$" }),
+    created: Stamp,
+    keyId: Type.Optional(Type.String({ pattern: "^[0-9a-f]{32}$" })),
+    state: Type.Union([Type.Literal("Retained"), Type.Literal("Shredded")]),
+    shredded: Type.Optional(Stamp),
+    reason: Type.Optional(Type.String({ pattern: "^[A-Z][A-Za-z]*$", maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+const ReportedVersions = Type.Array(ReportedVersion, { maxItems: 150 });
+
+/** What a prune Job reports: the versions it saw, kept or shredded. */
+export const PruneOutcome = Type.Object({ versions: ReportedVersions, deleted: Count });
+export type PruneOutcome = Static<typeof PruneOutcome>;
+
 export const PrepareOutcome = Type.Object({
   digest: Type.String({ pattern: "^sha256:[0-9a-f]{64}$" }),
   rows: Type.Object({
@@ -38,6 +58,8 @@ export const PrepareOutcome = Type.Object({
   columns: Type.Array(ColumnSummary, { maxItems: 1024 }),
   notes: Type.Array(Type.String({ maxLength: 1024 }), { maxItems: 16 }),
   encrypted: Type.Boolean(),
+  /** The versions after publishing (and pruning); absent from runtimes before status.versions. */
+  versions: Type.Optional(ReportedVersions),
 });
 
 export type PrepareOutcome = Static<typeof PrepareOutcome>;
@@ -47,11 +69,14 @@ export type RunResult =
   | { jobUid: string; phase: "succeeded"; outcome: PrepareOutcome }
   | { jobUid: string; phase: "failed"; reason: string; message: string };
 
-export function outcomeOf(data: unknown): PrepareOutcome {
-  const clean = Value.Clean(PrepareOutcome, structuredClone(data));
-  if (!Value.Check(PrepareOutcome, clean)) {
-    const e = Value.Errors(PrepareOutcome, clean).First();
+function checked<T extends typeof PrepareOutcome | typeof PruneOutcome>(schema: T, data: unknown): Static<T> {
+  const clean = Value.Clean(schema, structuredClone(data));
+  if (!Value.Check(schema, clean)) {
+    const e = Value.Errors(schema, clean).First();
     throw new ReportRejected(`bad DataSet result at ${e?.path || "/"}: ${e?.message ?? "invalid"}`, 400);
   }
-  return clean;
+  return clean as Static<T>;
 }
+
+export const outcomeOf = (data: unknown): PrepareOutcome => checked(PrepareOutcome, data);
+export const pruneOutcomeOf = (data: unknown): PruneOutcome => checked(PruneOutcome, data);

@@ -9,6 +9,7 @@ import type { KubeObject } from "../kube/types.js";
 import { ConditionType, Reason } from "../reasons.js";
 import { outputUri } from "./desired.js";
 import type { RunResult } from "./result.js";
+import { mergeVersions } from "./versions.js";
 
 export interface DataSetObserved {
   /** The current generation's prepare Job, as last seen. */
@@ -31,7 +32,17 @@ export function computeStatus(ds: DataSet, o: DataSetObserved, now: () => string
   // A reported outcome lives only in the status once written: keep it while it still describes this generation.
   if (!o.result && !o.blocked && keepsOutcome(ds, o.job)) return structuredClone(prev);
   const status: DataSetStatus = {};
-  for (const k of ["rows", "columns", "digest", "output", "version", "task", "notes", "capturedVersions"] as const) {
+  for (const k of [
+    "rows",
+    "columns",
+    "digest",
+    "output",
+    "version",
+    "task",
+    "notes",
+    "capturedVersions",
+    "versions",
+  ] as const) {
     if (prev[k] !== undefined) (status as Record<string, unknown>)[k] = prev[k];
   }
   const name = o.job?.metadata?.name ?? "the prepare Job";
@@ -59,6 +70,7 @@ export function computeStatus(ds: DataSet, o: DataSetObserved, now: () => string
     else delete status.notes;
     if (out.capturedVersions !== undefined) status.capturedVersions = out.capturedVersions;
     else delete status.capturedVersions;
+    if (out.versions) status.versions = mergeVersions(prev.versions, out.versions, out.digest);
     const captured =
       out.rows.captured !== undefined
         ? `; ${out.rows.captured} of the ${out.rows.read} rows read from ${out.capturedVersions ?? 0} capture versions`

@@ -202,7 +202,8 @@ async function verifiedPlaintext(folder: string, where: string, unwrap: Unwrap, 
   let key: Buffer | undefined;
   try {
     if (m.encryption) {
-      key = await unwrap(m.encryption.transitKey, m.encryption.wrappedKey);
+      // Captures carry their wrapped key inline (they have no key store: the serving pods write them).
+      key = await unwrap(m.encryption.transitKey, m.encryption.wrappedKey ?? "");
       await pipeline(createReadStream(src), hashed.tap, decryptingStream(key, f.path), createWriteStream(tmp));
     } else {
       await pipeline(createReadStream(src), hashed.tap, createWriteStream(tmp));

@@ -83,6 +83,19 @@ export interface ManifestJson {
   formatVersion: typeof ARTIFACT_FORMAT_VERSION;
   kind: "DataSet" | "TrainingJob" | "Capture";
   files: ManifestFile[];
-  /** Present when the files are encrypted: only the Vault-transit-wrapped data key, never the key itself. */
-  encryption?: { transitKey: string; wrappedKey: string; algorithm: "AES-256-GCM"; segmentSize: number };
+  /** Present when the files are encrypted: never the data key itself. */
+  encryption?: ManifestEncryption;
+}
+
+/**
+ * Where an encrypted version's data key is: a DataSet version names its `keyId` in the DataSet's key store in Vault
+ * KV (runtime/src/crypto/version-keys.ts; shredding destroys it there); captures, and DataSet versions written before
+ * the key store, carry the transit-wrapped key inline (`wrappedKey`).
+ */
+export interface ManifestEncryption {
+  transitKey: string;
+  keyId?: string;
+  wrappedKey?: string;
+  algorithm: "AES-256-GCM";
+  segmentSize: number;
 }

@@ -140,6 +140,11 @@ export const POD_ENV = {
     readBy: ["prepare"],
     meaning: "source.captured resolved from its ModelDeployment: capture uri and where the pod reads it (JSON)",
   },
+  dataSet: {
+    name: "LIFTOFF_DATASET",
+    readBy: ["prepare"],
+    meaning: "<namespace>/<name> of the DataSet: where its version keys are in Vault KV (liftoff-datakeys)",
+  },
   keepVersions: {
     name: "LIFTOFF_KEEP_VERSIONS",
     readBy: ["prepare"],

@@ -6,6 +6,8 @@ export const VaultReason = {
   VaultSealed: "VaultSealed",
   VaultPermissionDenied: "VaultPermissionDenied",
   SecretNotFound: "SecretNotFound",
+  /** A DataSet version's data key is gone from the key store (runtime/src/crypto/version-keys.ts): shredded. */
+  DataKeyShredded: "DataKeyShredded",
 } as const;
 
 export type VaultFailureReason = (typeof VaultReason)[keyof typeof VaultReason];

@@ -8,7 +8,9 @@ import { parseArgs } from "node:util";
 import { type CapturedSourceEnv, PREPARE_RETRIED_REASONS } from "../contract/dataset.js";
 import { POD_ENV } from "../contract/pod-env.js";
 import type { ReportUpdate } from "../contract/report.js";
+import { retentionPolicy, type VersionRecord } from "../contract/retention.js";
 import { storageNeedsVault } from "../contract/storage.js";
+import { parseOwner } from "../crypto/version-keys.js";
 import { EgressError, egressPolicy } from "../net/egress.js";
 import { ReportError, reporterFromEnv } from "../report/reporter.js";
 import { isS3Uri, openS3 } from "../s3-uri.js";
@@ -16,9 +18,9 @@ import { type VaultKvClient, vaultClientFromEnv } from "../vault/index.js";
 import { type CapturedContext, type LoadedCaptured, loadCaptured } from "./captured-source.js";
 import { noSpaceError, PrepareError, PrepareReason, type PrepareReasonName, storageFailure } from "./errors.js";
 import { PREPARE_HELP } from "./help.js";
-import { removeAllVersions } from "./output.js";
-import { type PrepareResult, type PrepareSecrets, runPrepare } from "./pipeline.js";
-import { cleanCrashedWrites, publishToS3, removeAllS3Versions } from "./s3-output.js";
+import { pruneVersions, removeAllVersions, type Shred } from "./output.js";
+import { type KeyStore, type PrepareResult, type PrepareSecrets, runPrepare, shredWith } from "./pipeline.js";
+import { cleanCrashedWrites, pruneS3Versions, publishToS3, removeAllS3Versions } from "./s3-output.js";
 import { openSource } from "./source.js";
 import { type CapturedSpec, loadSpecFile, type PrepareSpec, specWithDefaults } from "./spec.js";
 import { statusSummary } from "./summary.js";
@@ -76,6 +78,18 @@ function threads(env: NodeJS.ProcessEnv): number {
   return Number.isFinite(cpu) && cpu > 0 ? Math.max(1, Math.ceil(cpu)) : Math.min(4, availableParallelism());
 }
 
+/** The DataSet's key store: the pod's Vault session and LIFTOFF_DATASET (the operator sets it); else undefined. */
+function keyStoreOf(vault: VaultKvClient | undefined, env: NodeJS.ProcessEnv): KeyStore | undefined {
+  const owner = parseOwner(env[POD_ENV.dataSet.name]);
+  return vault && owner ? { vault, owner } : undefined;
+}
+
+/** What a --delete or --prune run reports: the versions it saw, for status.versions. */
+const versionsReport = (versions: VersionRecord[]) => ({
+  versions,
+  deleted: versions.filter((v) => v.state === "Shredded").length,
+});
+
 /** LIFTOFF_KEEP_VERSIONS: the version folders in use, which pruning keeps (the operator's in-use protection). */
 function keepVersions(env: NodeJS.ProcessEnv): string[] {
   return (env.LIFTOFF_KEEP_VERSIONS ?? "").split(",").filter((v) => /^[0-9a-f]{64}$/.test(v));
@@ -117,6 +131,7 @@ export async function prepareMain(argv: string[], env: NodeJS.ProcessEnv): Promi
         "source-root": { type: "string" },
         scratch: { type: "string" },
         delete: { type: "boolean" },
+        prune: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -143,18 +158,39 @@ export async function prepareMain(argv: string[], env: NodeJS.ProcessEnv): Promi
   };
   let vault: VaultKvClient | undefined;
   try {
-    if (values.delete && isS3Uri(out)) {
-      vault = await secretsFromEnv(env);
-      const { store, key } = await openS3(out, env, vault);
-      const removed = await removeAllS3Versions(store, key);
-      log(`removed ${removed.length} version folder(s) under ${out}`);
-      await finish({ phase: "succeeded", data: { deleted: removed.length } });
-      return 0;
-    }
-    if (values.delete) {
-      const removed = await removeAllVersions(inRoot(out));
-      log(`removed ${removed.length} version folder(s) under ${out}`);
-      await finish({ phase: "succeeded", data: { deleted: removed.length } });
+    if (values.delete || values.prune) {
+      // Shredding needs the pod's Vault session (the keys are destroyed before the files): it logs in at the first
+      // version that names a key, so an unencrypted DataSet's delete needs no Vault at all.
+      const owner = parseOwner(env[POD_ENV.dataSet.name]);
+      const shred: Shred | undefined =
+        env.LIFTOFF_VAULT_ADDR && owner
+          ? async (enc, version) => {
+              vault ??= await secretsFromEnv(env);
+              return shredWith({ vault: vault as VaultKvClient, owner })(enc, version);
+            }
+          : undefined;
+      if (isS3Uri(out)) vault = await secretsFromEnv(env); // the bucket's keys may be in Vault
+      let versions: VersionRecord[];
+      if (values.delete) {
+        versions = isS3Uri(out)
+          ? await (async () => {
+              const { store, key } = await openS3(out, env, vault);
+              return removeAllS3Versions(store, key, shred);
+            })()
+          : await removeAllVersions(inRoot(out), shred);
+      } else {
+        const spec = specWithDefaults(JSON.parse(env.LIFTOFF_DATASET_SPEC ?? "null"));
+        const o = { policy: retentionPolicy(spec), keep: keepVersions(env), shred };
+        versions = isS3Uri(out)
+          ? await (async () => {
+              const { store, key } = await openS3(out, env, vault);
+              return pruneS3Versions(store, key, o);
+            })()
+          : await pruneVersions(inRoot(out), o);
+      }
+      const report = versionsReport(versions);
+      log(`shredded ${report.deleted} version(s) under ${out}`);
+      await finish({ phase: "succeeded", data: report });
       return 0;
     }
     const spec: PrepareSpec = values.spec
@@ -201,6 +237,7 @@ export async function prepareMain(argv: string[], env: NodeJS.ProcessEnv): Promi
       }),
       ...(spec.source.captured ? { captured: capturedFrom(spec.source.captured, env, inRoot, unwrap, s3) } : {}),
       ...(secrets ? { secrets } : {}),
+      keyStore: keyStoreOf(vault, env),
       threads: threads(env),
       memoryLimit: memoryLimit(env),
       keepVersions: keepVersions(env),
@@ -209,9 +246,16 @@ export async function prepareMain(argv: string[], env: NodeJS.ProcessEnv): Promi
       throw vaultError(err);
     });
     if (s3Out) {
-      const up = await publishToS3(s3Out.store, s3Out.key, result.dir, spec.retainVersions, keepVersions(env));
-      log(`uploaded ${up.uri}${up.pruned.length > 0 ? `, pruned ${up.pruned.length} older version(s)` : ""}`);
+      const store = keyStoreOf(vault, env);
+      const up = await publishToS3(s3Out.store, s3Out.key, result.dir, {
+        policy: retentionPolicy(spec),
+        keep: keepVersions(env),
+        shred: store ? shredWith(store) : undefined,
+      });
+      const pruned = up.versions.filter((v) => v.state === "Shredded").length;
+      log(`uploaded ${up.uri}${pruned > 0 ? `, shredded ${pruned} older version(s)` : ""}`);
       result.dir = up.uri;
+      result.versions = up.versions;
     }
     const r = result.rows;
     log(`rows read ${r.read}, kept ${r.total} (train ${r.train}, validation ${r.validation}, test ${r.test})`);

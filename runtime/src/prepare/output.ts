@@ -1,11 +1,25 @@
 // The version folder: files are staged in <out>/.staging-<random>/, described by manifest.json (sha256 and size of
 // every file), and renamed to <out>/<sha256 of the manifest>/ only when complete, so a reader never sees half a
-// version and the same content always lands in the same place. Older versions past the retention count are deleted.
+// version and the same content always lands in the same place. Versions past retention are shredded: their data key
+// destroyed in Vault first (when the manifest names one in the key store), then their folder deleted.
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, readdir, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { ARTIFACT_FORMAT_VERSION, type ManifestFile, type ManifestJson } from "../contract/artifacts.js";
+import {
+  ARTIFACT_FORMAT_VERSION,
+  type ManifestEncryption,
+  type ManifestFile,
+  type ManifestJson,
+} from "../contract/artifacts.js";
+import {
+  type RetentionPolicy,
+  ShredReason,
+  type ShredReasonName,
+  shortVersion,
+  type VersionRecord,
+  versionsToDrop,
+} from "../contract/retention.js";
 import { PrepareError, PrepareReason } from "./errors.js";
 
 const VERSION_NAME = /^[0-9a-f]{64}$/;
@@ -40,11 +54,10 @@ export async function publish(
   out: string,
   staging: string,
   encryption: ManifestJson["encryption"],
-  retain: number,
-  /** Versions pruning keeps whatever their age (hex digests): TrainingJobs trained or train on them. */
-  inUse: readonly string[] = [],
+  /** Retention after publishing; `keep` are versions pruning keeps whatever their age (TrainingJobs use them). */
+  prune: Omit<PruneOptions, "now">,
   known: KnownHashes = new Map(),
-): Promise<{ digest: string; dir: string; manifest: ManifestJson }> {
+): Promise<{ digest: string; dir: string; manifest: ManifestJson; versions: VersionRecord[] }> {
   const files: ManifestFile[] = [];
   const walk = async (dir: string) => {
     for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
@@ -81,26 +94,105 @@ export async function publish(
   }
   const now = new Date();
   await utimes(dir, now, now);
-  await prune(out, retain, [digest, ...inUse]);
-  return { digest: `sha256:${digest}`, dir, manifest };
+  const versions = await pruneVersions(out, { ...prune, keep: [digest, ...prune.keep] });
+  return { digest: `sha256:${digest}`, dir, manifest, versions };
 }
 
-/** Deletes version folders beyond the `retain` newest (never one in `keep`), and stale staging folders. */
-async function prune(out: string, retain: number, keep: readonly string[] = []): Promise<string[]> {
+/** Destroys a version's data key in the key store (version-keys.ts shredVersionKey); `version` is its hex name. */
+export type Shred = (encryption: ManifestEncryption & { keyId: string }, version: string) => Promise<void>;
+
+export interface PruneOptions {
+  policy: RetentionPolicy;
+  /** Versions (hex) kept whatever their age or rank. */
+  keep: readonly string[];
+  /** Needed as soon as a dropped version's manifest names a keyId: without it the prune fails, deleting nothing. */
+  shred?: Shred | undefined;
+  /** ms since the epoch (tests). */
+  now?: number;
+}
+
+/** A version folder's manifest encryption block; undefined when it has none or no readable manifest. */
+async function encryptionOf(dir: string): Promise<ManifestEncryption | undefined> {
+  try {
+    return (JSON.parse(await readFile(path.join(dir, "manifest.json"), "utf8")) as ManifestJson).encryption;
+  } catch {
+    return undefined;
+  }
+}
+
+const record = (
+  name: string,
+  publishedMs: number,
+  enc: ManifestEncryption | undefined,
+  state: VersionRecord["state"],
+): VersionRecord => ({
+  version: shortVersion(name),
+  digest: `sha256:${name}`,
+  created: new Date(publishedMs).toISOString(),
+  ...(enc?.keyId ? { keyId: enc.keyId } : {}),
+  state,
+});
+
+/**
+ * Shreds the versions past retention (never one in `keep`): key first, then files, so a crash in between leaves
+ * undecryptable files, never a readable version without its key record. Returns every version it saw, newest
+ * first: the ones kept as Retained, the ones dropped as Shredded with the reason.
+ */
+export async function pruneVersions(out: string, o: PruneOptions): Promise<VersionRecord[]> {
   const entries = await readdir(out, { withFileTypes: true });
   const versions = await Promise.all(
     entries
       .filter((e) => e.isDirectory() && VERSION_NAME.test(e.name))
-      .map(async (e) => ({ name: e.name, mtime: (await stat(path.join(out, e.name))).mtimeMs })),
+      .map(async (e) => ({ name: e.name, publishedMs: (await stat(path.join(out, e.name))).mtimeMs })),
   );
-  versions.sort((a, b) => b.mtime - a.mtime || (a.name < b.name ? -1 : 1));
-  const doomed = versions.filter((v, i) => i >= retain && !keep.includes(v.name)).map((v) => v.name);
-  for (const name of doomed) await rm(path.join(out, name), { recursive: true, force: true });
-  return doomed;
+  versions.sort((a, b) => b.publishedMs - a.publishedMs || (a.name < b.name ? -1 : 1));
+  const now = o.now ?? Date.now();
+  const doomed = new Map(versionsToDrop(versions, o.policy, o.keep, now).map((d) => [d.name, d.reason]));
+  const records: VersionRecord[] = [];
+  for (const v of versions) {
+    const dir = path.join(out, v.name);
+    const enc = await encryptionOf(dir);
+    const reason = doomed.get(v.name);
+    if (reason === undefined) {
+      records.push(record(v.name, v.publishedMs, enc, "Retained"));
+      continue;
+    }
+    await shredFolder(dir, v.name, enc, o.shred);
+    records.push(shreddedRecord(record(v.name, v.publishedMs, enc, "Shredded"), reason, now));
+  }
+  return records;
 }
 
-/** Removes every version and staging folder (the DataSet is being deleted), leaving the output folder itself. */
-export async function removeAllVersions(out: string): Promise<string[]> {
+const shreddedRecord = (r: VersionRecord, reason: ShredReasonName, nowMs: number): VersionRecord => ({
+  ...r,
+  state: "Shredded",
+  shredded: new Date(nowMs).toISOString(),
+  reason,
+});
+
+async function shredFolder(
+  dir: string,
+  name: string,
+  enc: ManifestEncryption | undefined,
+  shred: Shred | undefined,
+): Promise<void> {
+  if (enc?.keyId) {
+    if (!shred) {
+      throw new PrepareError(
+        PrepareReason.InvalidSpec,
+        `version ${shortVersion(name)} is encrypted with data key ${enc.keyId} in the key store, and this run has no Vault to shred it with; set LIFTOFF_VAULT_ADDR and LIFTOFF_DATASET`,
+      );
+    }
+    await shred({ ...enc, keyId: enc.keyId }, name);
+  }
+  await rm(dir, { recursive: true, force: true });
+}
+
+/**
+ * Removes every version and staging folder (the DataSet is being deleted), leaving the output folder itself; each
+ * version's data key is shredded first.
+ */
+export async function removeAllVersions(out: string, shred?: Shred): Promise<VersionRecord[]> {
   let entries: import("node:fs").Dirent[];
   try {
     entries = await readdir(out, { withFileTypes: true });
@@ -108,9 +200,16 @@ export async function removeAllVersions(out: string): Promise<string[]> {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw err;
   }
-  const names = entries
-    .filter((e) => e.isDirectory() && (VERSION_NAME.test(e.name) || e.name.startsWith(".staging-")))
-    .map((e) => e.name);
-  for (const n of names) await rm(path.join(out, n), { recursive: true, force: true });
-  return names;
+  const records: VersionRecord[] = [];
+  const now = Date.now();
+  for (const e of entries) {
+    if (!e.isDirectory()) continue;
+    const dir = path.join(out, e.name);
+    if (e.name.startsWith(".staging-")) await rm(dir, { recursive: true, force: true });
+    if (!VERSION_NAME.test(e.name)) continue;
+    const [enc, st] = await Promise.all([encryptionOf(dir), stat(dir)]);
+    await shredFolder(dir, e.name, enc, shred);
+    records.push(shreddedRecord(record(e.name, st.mtimeMs, enc, "Shredded"), ShredReason.Deleted, now));
+  }
+  return records;
 }

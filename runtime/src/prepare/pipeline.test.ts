@@ -1,12 +1,13 @@
 // The pipeline's guarantees: determinism, stratified exact counts, atomic versions with retention, encryption
 // without plaintext, and a clear PrepareError (reason + message) for each kind of bad input.
-import { randomBytes } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { cpSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { describe, expect, it } from "vitest";
+import { fakeVault } from "../../../test/support/fake-vault.js";
 import { part, prepareInline, readParquet, tmp } from "../../../test/support/prepare.js";
 import { decryptFile } from "../crypto/segments.js";
+import { openVersionKey, versionKeyPath } from "../crypto/version-keys.js";
 import { PrepareError } from "./errors.js";
 
 const schema = {
@@ -98,22 +99,31 @@ describe("prepare pipeline", () => {
     expect(readdirSync(out).sort()).toEqual([digests[0], digests[2]].sort());
   });
 
-  it("encrypts every file but the manifest; only the wrapped key is stored; the reader restores the Parquet", async () => {
-    const key = randomBytes(32);
-    const secrets = {
-      readKv: async () => "",
-      generateWrappedDataKey: async () => ({ wrappedKey: "vault:v1:wrapped" }),
-      unwrapDataKey: async (_k: string, w: string) => (w === "vault:v1:wrapped" ? Buffer.from(key) : Buffer.alloc(32)),
-    };
+  it("encrypts every file but the manifest; the wrapped key goes to the key store, the manifest names its keyId", async () => {
+    const vault = fakeVault();
+    const owner = { namespace: "team-a", dataset: "secrets" };
     const data = `x,y\n${Array.from({ length: 50 }, (_, i) => `${i + 0.5},secret${i % 2}`).join("\n")}\n`;
-    const { result } = await prepareInline(data, { schema, encryption: { transitKey: "ds" } }, { secrets });
+    const { result } = await prepareInline(
+      data,
+      { schema, encryption: { transitKey: "ds" } },
+      { secrets: vault, keyStore: { vault, owner } },
+    );
     const manifest = JSON.parse(readFileSync(path.join(result.dir, "manifest.json"), "utf8"));
     expect(manifest.encryption).toEqual({
       transitKey: "ds",
-      wrappedKey: "vault:v1:wrapped",
+      keyId: expect.stringMatching(/^[0-9a-f]{32}$/),
       algorithm: "AES-256-GCM",
       segmentSize: 1048576,
     });
+    const stored = vault.kv.get(versionKeyPath(owner, manifest.encryption.keyId));
+    expect(stored).toEqual({
+      wrappedKey: expect.stringMatching(/^vault:v1:ds:/),
+      transitKey: "ds",
+      dataset: "team-a/secrets",
+      createdAt: expect.any(String),
+    });
+    expect(readFileSync(path.join(result.dir, "manifest.json"), "utf8")).not.toContain(stored?.wrappedKey);
+    const key = await openVersionKey(vault, manifest.encryption, owner);
     expect(manifest.files.map((f: { path: string }) => f.path)).toEqual([
       "preprocessing.json.enc",
       "stats.json.enc",
@@ -134,6 +144,39 @@ describe("prepare pipeline", () => {
       "train/part-00000.parquet.enc",
     );
     expect((await readParquet(plain)).length).toBe(result.rows.train);
+  });
+
+  it("shreds versions past retention.keepLast: key from the store first, then the files; a copy no longer opens", async () => {
+    const vault = fakeVault();
+    const owner = { namespace: "team-a", dataset: "secrets" };
+    const out = tmp();
+    const run = (seed: number) =>
+      prepareInline(
+        rows(40),
+        { schema, retention: { keepLast: 1 }, split: { ...split, seed }, encryption: { transitKey: "ds" } },
+        { out, secrets: vault, keyStore: { vault, owner } },
+      );
+    const first = (await run(1)).result;
+    const manifest = JSON.parse(readFileSync(path.join(first.dir, "manifest.json"), "utf8"));
+    const copy = path.join(tmp(), "copy");
+    cpSync(first.dir, copy, { recursive: true });
+    const second = (await run(2)).result;
+    expect(readdirSync(out)).toEqual([second.digest.slice(7)]);
+    expect(vault.kv.has(versionKeyPath(owner, manifest.encryption.keyId))).toBe(false);
+    expect(vault.kv.size).toBe(1);
+    expect(second.versions).toEqual([
+      expect.objectContaining({ digest: second.digest, state: "Retained", keyId: expect.any(String) }),
+      expect.objectContaining({
+        digest: first.digest,
+        version: first.digest.slice(7, 19),
+        state: "Shredded",
+        reason: "KeepLast",
+        keyId: manifest.encryption.keyId,
+        shredded: expect.any(String),
+      }),
+    ]);
+    const copied = JSON.parse(readFileSync(path.join(copy, "manifest.json"), "utf8"));
+    await expect(openVersionKey(vault, copied.encryption, owner)).rejects.toMatchObject({ reason: "DataKeyShredded" });
   });
 
   it("fails with a reason and an actionable message for each kind of bad input", async () => {

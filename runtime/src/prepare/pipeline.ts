@@ -12,14 +12,21 @@ import {
   type PreprocessingJson,
   type StatsJson,
 } from "../contract/artifacts.js";
+import { retentionPolicy, type VersionRecord } from "../contract/retention.js";
 import { DEFAULT_SEGMENT_SIZE, encryptBuffer, encryptFile } from "../crypto/segments.js";
+import {
+  createVersionKey,
+  shredVersionKey,
+  type VersionKeyOwner,
+  type VersionKeyWriter,
+} from "../crypto/version-keys.js";
 import { capturedSql, type LoadedCaptured, mergedRelation } from "./captured-source.js";
 import { checkSchema } from "./check.js";
 import { cleanSql, maybeMissing } from "./clean.js";
 import { lockConfiguration, openDuckDB, restrictFiles } from "./duckdb.js";
 import { PrepareError, PrepareReason } from "./errors.js";
 import { featureNames, featureSql, fitFeatures, targetSql } from "./features.js";
-import { createStaging, type KnownHashes, publish, sha256File } from "./output.js";
+import { createStaging, type KnownHashes, publish, type Shred, sha256File } from "./output.js";
 import { type Plan, planOf } from "./plan.js";
 import { type RawRelation, rawRelation, schemaColumnsOf } from "./read.js";
 import type { LoadedSource } from "./source.js";
@@ -56,6 +63,8 @@ export interface PrepareOptions {
   /** Reads source.captured's versions into scratch (captured-source.ts); required when the spec has it. */
   captured?: (scratch: string) => Promise<LoadedCaptured>;
   secrets?: PrepareSecrets;
+  /** The DataSet's data-key store in Vault: required to encrypt (each version's key goes there) and to shred. */
+  keyStore?: KeyStore | undefined;
   threads?: number;
   /** DuckDB memory_limit, e.g. "768MB". */
   memoryLimit?: string;
@@ -63,6 +72,18 @@ export interface PrepareOptions {
   keepVersions?: readonly string[];
   progress?: (stage: string) => void;
 }
+
+/** Where a DataSet's version keys live: the pod's Vault session and the DataSet it writes for. */
+export interface KeyStore {
+  vault: VersionKeyWriter;
+  owner: VersionKeyOwner;
+}
+
+/** Destroys a dropped version's key in the store (prune and delete). */
+export const shredWith =
+  (store: KeyStore): Shred =>
+  async (enc) =>
+    shredVersionKey(store.vault, { ...store.owner, keyId: enc.keyId });
 
 export interface PrepareResult {
   digest: string;
@@ -72,6 +93,8 @@ export interface PrepareResult {
   preprocessing: PreprocessingJson;
   notes: string[];
   encrypted: boolean;
+  /** Every version in the output after publishing, newest first: Retained, or Shredded by this run's prune. */
+  versions: VersionRecord[];
   /** source.captured: the rows it added (after its labelled filter) and the versions read. */
   captured?: { rows: number; versions: number };
 }
@@ -325,12 +348,23 @@ export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
       let encryption: ManifestJson["encryption"];
       let dataKey: Buffer | undefined;
       if (spec.encryption) {
-        const vault = needSecrets(o, "encryption");
-        const { wrappedKey } = await vault.generateWrappedDataKey(spec.encryption.transitKey);
-        dataKey = await vault.unwrapDataKey(spec.encryption.transitKey, wrappedKey);
+        needSecrets(o, "encryption");
+        if (!o.keyStore) {
+          throw new PrepareError(
+            PrepareReason.InvalidSpec,
+            "encryption keeps each version's data key in the DataSet's key store in Vault, and this run was not told which DataSet it writes: set LIFTOFF_DATASET=<namespace>/<name> (the operator does)",
+          );
+        }
+        // The key goes to the store under a fresh keyId before anything is encrypted with it; the manifest names
+        // only the keyId, so shredding the store's entry makes every copy of the files undecryptable.
+        const created = await createVersionKey(o.keyStore.vault, {
+          ...o.keyStore.owner,
+          transitKey: spec.encryption.transitKey,
+        });
+        dataKey = created.dataKey;
         encryption = {
           transitKey: spec.encryption.transitKey,
-          wrappedKey,
+          keyId: created.keyId,
           algorithm: "AES-256-GCM",
           segmentSize: DEFAULT_SEGMENT_SIZE,
         };
@@ -385,7 +419,17 @@ export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
       await json("stats.json", statsJson);
       await json("preprocessing.json", preprocessing);
       dataKey?.fill(0);
-      const published = await publish(o.out, staging, encryption, spec.retainVersions, o.keepVersions, known);
+      const published = await publish(
+        o.out,
+        staging,
+        encryption,
+        {
+          policy: retentionPolicy(spec),
+          keep: o.keepVersions ?? [],
+          shred: o.keyStore ? shredWith(o.keyStore) : undefined,
+        },
+        known,
+      );
       progress(`published ${published.digest}`);
       return {
         digest: published.digest,
@@ -395,6 +439,7 @@ export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
         preprocessing,
         notes,
         encrypted,
+        versions: published.versions,
         ...(captured ? { captured } : {}),
       };
     } catch (err) {

@@ -1,11 +1,21 @@
 // A DataSet output on s3://bucket/prefix: prepare publishes the version in a local folder (scratch) as for a claim,
 // then uploads it to <prefix>/<digest>/, every file first and manifest.json last, so the version exists only once
-// complete. Retention works on the bucket as on a claim: the `retain` newest versions (by their manifest's time)
-// and every version in use stay; `prepare --delete` removes every version. A crashed writer's objects (a folder
-// without manifest) are removed at the next start.
+// complete. Retention works on the bucket as on a claim (by their manifest's time; every version in use stays), and
+// shreds as there: a dropped version's data key is destroyed before its objects; `prepare --delete` shreds every
+// version. A crashed writer's objects (a folder without manifest) are removed at the next start.
 import path from "node:path";
+import type { ManifestEncryption, ManifestJson } from "../contract/artifacts.js";
+import {
+  ShredReason,
+  type ShredReasonName,
+  shortVersion,
+  type VersionRecord,
+  versionsToDrop,
+} from "../contract/retention.js";
 import type { ObjectStore } from "../storage/object-store.js";
 import { joinKey, removeUnreferenced, uploadFolder } from "../storage/version-folder.js";
+import { PrepareError, PrepareReason } from "./errors.js";
+import type { PruneOptions, Shred } from "./output.js";
 
 const VERSION_NAME = /^[0-9a-f]{64}$/;
 /** Written last by uploadFolder: a version exists once its manifest does. */
@@ -40,40 +50,100 @@ export async function publishToS3(
   store: ObjectStore,
   prefix: string,
   dir: string,
-  retain: number,
-  inUse: readonly string[] = [],
-): Promise<{ uri: string; pruned: string[] }> {
+  prune: Omit<PruneOptions, "now">,
+): Promise<{ uri: string; versions: VersionRecord[] }> {
   const digest = path.basename(dir);
   // The same content published before is uploaded again: its manifest's new time marks it the newest.
   await uploadFolder(dir, store, joinKey(prefix, digest));
-  const pruned = await pruneS3(store, prefix, retain, [digest, ...inUse]);
-  return { uri: store.describe(joinKey(prefix, digest)), pruned };
+  const versions = await pruneS3(store, prefix, { ...prune, keep: [digest, ...prune.keep] });
+  return { uri: store.describe(joinKey(prefix, digest)), versions };
 }
 
-/** Deletes the published versions beyond the `retain` newest (never one in `keep`). */
-async function pruneS3(
+/** A version's manifest encryption block; undefined when it has none or it cannot be read as JSON. */
+async function encryptionOf(store: ObjectStore, key: string): Promise<ManifestEncryption | undefined> {
+  try {
+    const o = await store.open(key);
+    const chunks: Uint8Array[] = [];
+    for await (const c of o.body) chunks.push(c);
+    return (JSON.parse(Buffer.concat(chunks).toString("utf8")) as ManifestJson).encryption;
+  } catch {
+    return undefined;
+  }
+}
+
+const record = (name: string, publishedMs: number, enc: ManifestEncryption | undefined): VersionRecord => ({
+  version: shortVersion(name),
+  digest: `sha256:${name}`,
+  created: new Date(publishedMs).toISOString(),
+  ...(enc?.keyId ? { keyId: enc.keyId } : {}),
+  state: "Retained",
+});
+
+/** Shreds one version: its key (when the manifest names one in the store), then the manifest, then the rest. */
+async function shredVersion(
   store: ObjectStore,
   prefix: string,
-  retain: number,
-  keep: readonly string[] = [],
-): Promise<string[]> {
-  const all = [...(await versions(store, prefix)).entries()].filter(([, v]) => v.published !== undefined);
-  all.sort(([a, va], [b, vb]) => (vb.published ?? 0) - (va.published ?? 0) || (a < b ? -1 : 1));
-  const doomed = all.filter(([name], i) => i >= retain && !keep.includes(name));
-  // The manifest first: a reader never finds a version whose files are half gone.
-  for (const [name, v] of doomed) {
-    await store.delete([joinKey(joinKey(prefix, name), MANIFEST)]);
-    await store.delete(v.keys.filter((k) => !k.endsWith(`/${MANIFEST}`)));
+  name: string,
+  keys: string[],
+  shred: Shred | undefined,
+): Promise<ManifestEncryption | undefined> {
+  const manifest = joinKey(joinKey(prefix, name), MANIFEST);
+  const enc = keys.includes(manifest) ? await encryptionOf(store, manifest) : undefined;
+  if (enc?.keyId) {
+    if (!shred) {
+      throw new PrepareError(
+        PrepareReason.InvalidSpec,
+        `version ${shortVersion(name)} is encrypted with data key ${enc.keyId} in the key store, and this run has no Vault to shred it with; set LIFTOFF_VAULT_ADDR and LIFTOFF_DATASET`,
+      );
+    }
+    await shred({ ...enc, keyId: enc.keyId }, name);
   }
-  return doomed.map(([name]) => name);
+  // The manifest first: a reader never finds a version whose files are half gone.
+  await store.delete([manifest]);
+  await store.delete(keys.filter((k) => k !== manifest));
+  return enc;
 }
 
-/** Removes every version (published or not) under prefix: the DataSet is being deleted. */
-export async function removeAllS3Versions(store: ObjectStore, prefix: string): Promise<string[]> {
-  const all = [...(await versions(store, prefix)).entries()];
-  for (const [name, v] of all) {
-    await store.delete([joinKey(joinKey(prefix, name), MANIFEST)]);
-    await store.delete(v.keys);
+/** Shreds the published versions past retention (never one in `keep`); every version seen, newest first. */
+async function pruneS3(store: ObjectStore, prefix: string, o: PruneOptions): Promise<VersionRecord[]> {
+  const all = [...(await versions(store, prefix)).entries()]
+    .filter(([, v]) => v.published !== undefined)
+    .map(([name, v]) => ({ name, publishedMs: v.published ?? 0, keys: v.keys }));
+  all.sort((a, b) => b.publishedMs - a.publishedMs || (a.name < b.name ? -1 : 1));
+  const now = o.now ?? Date.now();
+  const doomed = new Map(versionsToDrop(all, o.policy, o.keep, now).map((d) => [d.name, d.reason]));
+  const out: VersionRecord[] = [];
+  for (const v of all) {
+    const reason = doomed.get(v.name);
+    if (reason === undefined) {
+      const enc = await encryptionOf(store, joinKey(joinKey(prefix, v.name), MANIFEST));
+      out.push(record(v.name, v.publishedMs, enc));
+      continue;
+    }
+    const enc = await shredVersion(store, prefix, v.name, v.keys, o.shred);
+    out.push(shredded(record(v.name, v.publishedMs, enc), reason, now));
   }
-  return all.map(([name]) => name);
+  return out;
+}
+
+const shredded = (r: VersionRecord, reason: ShredReasonName, nowMs: number): VersionRecord => ({
+  ...r,
+  state: "Shredded",
+  shredded: new Date(nowMs).toISOString(),
+  reason,
+});
+
+/** Prunes the versions under prefix to the policy (the prune Job; nothing is published). */
+export const pruneS3Versions = (store: ObjectStore, prefix: string, o: PruneOptions) => pruneS3(store, prefix, o);
+
+/** Shreds every version (published or not) under prefix: the DataSet is being deleted. */
+export async function removeAllS3Versions(store: ObjectStore, prefix: string, shred?: Shred): Promise<VersionRecord[]> {
+  const all = [...(await versions(store, prefix)).entries()];
+  const now = Date.now();
+  const out: VersionRecord[] = [];
+  for (const [name, v] of all) {
+    const enc = await shredVersion(store, prefix, name, v.keys, shred);
+    out.push(shredded(record(name, v.published ?? now, enc), ShredReason.Deleted, now));
+  }
+  return out;
 }

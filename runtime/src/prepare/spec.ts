@@ -10,6 +10,7 @@ import {
   PANDAS_NA_VALUES,
   SPLIT_DEFAULTS,
 } from "../contract/dataset.js";
+import { parseDuration, type RetentionSpec } from "../contract/retention.js";
 import type { ObjectStorageSpec } from "../contract/storage.js";
 import { RESERVED_HINT } from "./clean.js";
 import { PrepareError, PrepareReason } from "./errors.js";
@@ -51,6 +52,8 @@ export interface PrepareSpec {
   output: { claimName?: string; path?: string; uri?: string };
   encryption?: { transitKey: string; vaultRole: string };
   retainVersions: number;
+  /** Versions past it are shredded (runtime/src/contract/retention.ts). */
+  retention?: RetentionSpec;
   /** How the pod reaches s3:// (the operator turns it into the pod's env; a local run uses the AWS_* env). */
   storage?: ObjectStorageSpec;
 }
@@ -72,6 +75,7 @@ export interface DataSetSpecInput {
   output?: PrepareSpec["output"];
   encryption?: { transitKey: string; vaultRole?: string };
   retainVersions?: number;
+  retention?: RetentionSpec;
   storage?: ObjectStorageSpec;
 }
 
@@ -82,6 +86,18 @@ const CAPTURED_PLUS_ONE =
   "captured merges with at most one other source: keep one of http, pvc, inline, postgres or s3 beside it, or none";
 
 const bad = (message: string) => new PrepareError(PrepareReason.InvalidSpec, message);
+
+/** The API's retention rules (its CRD schema and CEL), for a local manifest. */
+function checkedRetention(r: RetentionSpec): RetentionSpec {
+  if (r.keepLast !== undefined && (!Number.isInteger(r.keepLast) || r.keepLast < 1))
+    throw bad("retention.keepLast must be a whole number ≥ 1");
+  if (r.maxAge !== undefined && parseDuration(r.maxAge) === undefined)
+    throw bad(
+      `retention.maxAge "${r.maxAge}" is not a duration: a whole number and s, m, h or d, e.g. "720h" or "30d"`,
+    );
+  if (r.keepLast === undefined && r.maxAge === undefined) throw bad("retention needs keepLast, maxAge or both");
+  return r;
+}
 
 /** A DataSet manifest or its bare spec (free-form until checked) → the spec with the API's defaults filled in. */
 export function specWithDefaults(raw: unknown): PrepareSpec {
@@ -124,6 +140,7 @@ export function specWithDefaults(raw: unknown): PrepareSpec {
     output: spec.output,
     ...(spec.encryption ? { encryption: { vaultRole: DATASET_DEFAULTS.encryptionVaultRole, ...spec.encryption } } : {}),
     retainVersions: spec.retainVersions ?? DATASET_DEFAULTS.retainVersions,
+    ...(spec.retention ? { retention: checkedRetention(spec.retention) } : {}),
     ...(spec.storage ? { storage: spec.storage } : {}),
   };
 }

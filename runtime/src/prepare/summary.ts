@@ -43,5 +43,7 @@ export function statusSummary(r: PrepareResult): Record<string, unknown> {
     columns: r.stats.columns.map((s) => columnSummary(s, r.encrypted)),
     notes: r.notes,
     encrypted: r.encrypted,
+    // What exists after publishing and what this run shredded (status.versions).
+    versions: r.versions,
   };
 }

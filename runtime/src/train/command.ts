@@ -240,6 +240,11 @@ export async function runTrain(args: TrainArgs, env: NodeJS.ProcessEnv, io: Trai
       ...(args.dataDigest !== undefined ? { dataDigest: args.dataDigest } : {}),
       ...(args.plainDir !== undefined ? { plainDir: args.plainDir } : {}),
       vault: io.vault ?? vaultFromEnv(env),
+      // The TrainingJob's DataSet is in its own namespace: that is where the version's key store is.
+      owner:
+        args.job.namespace && args.spec.dataSet
+          ? { namespace: args.job.namespace, dataset: args.spec.dataSet }
+          : undefined,
       log: io.log,
     });
     let outcome: TrainOutcome;

@@ -11,26 +11,21 @@ import {
   PENGUINS_TRANSFORMS,
   penguinsTrainingJob,
 } from "../../../test/support/dataset.js";
+import { fakeVault } from "../../../test/support/fake-vault.js";
 import { prepareInline, tmp } from "../../../test/support/prepare.js";
+import { shredVersionKey } from "../crypto/version-keys.js";
 import type { PrepareResult } from "../prepare/pipeline.js";
 import { VaultError } from "../vault/errors.js";
 import { parseTrainArgs, runTrain } from "./command.js";
 import { InputFailure, type KeyUnwrapper, openDataSetInput } from "./input.js";
 
-const key = randomBytes(32);
-const WRAPPED = "vault:v1:stand-in";
-/** Vault transit as far as prepare and train use it: one data key, handed out wrapped and unwrapped on request. */
-const transit = {
-  readKv: async () => "",
-  generateWrappedDataKey: async () => ({ wrappedKey: WRAPPED }),
-  unwrapDataKey: async (_k: string, wrapped: string) => {
-    if (wrapped !== WRAPPED) throw new Error("unknown ciphertext");
-    return Buffer.from(key);
-  },
-};
+/** Vault as far as prepare and train use it: transit data keys and the DataSet's key store in KV. */
+const transit = fakeVault();
+const owner = { namespace: "team-a", dataset: "penguins" };
 const unwrapper =
   (unwrapDataKey: KeyUnwrapper["unwrapDataKey"] = transit.unwrapDataKey) =>
-  async () => ({
+  async (): Promise<KeyUnwrapper> => ({
+    readKvData: transit.readKvData,
     unwrapDataKey,
     close: () => undefined,
   });
@@ -46,7 +41,7 @@ beforeAll(async () => {
   ({ result: encrypted } = await prepareInline(
     PENGUINS_CSV,
     { schema: PENGUINS_SCHEMA, transforms: PENGUINS_TRANSFORMS, encryption: { transitKey: "penguins" } },
-    { secrets: transit },
+    { secrets: transit, keyStore: { vault: transit, owner } },
   ));
 }, 60_000);
 
@@ -69,12 +64,13 @@ async function failureOf(p: Promise<unknown>): Promise<InputFailure> {
 
 describe("train on an encrypted DataSet", { timeout: 60_000 }, () => {
   it("unwraps the key, trains on the decrypted copy in the memory folder, and removes the copy", async () => {
-    const spec = path.join(root, "job.json");
-    await writeFile(spec, JSON.stringify(penguinsTrainingJob(15)));
+    // As in the pod: the TrainingJob (its namespace and dataSetRef name the key store) arrives in LIFTOFF_TRAIN_SPEC.
+    const job = penguinsTrainingJob(15) as { metadata: Record<string, unknown> };
+    const env = { LIFTOFF_TRAIN_SPEC: JSON.stringify({ ...job, metadata: { ...job.metadata, namespace: "team-a" } }) };
     const plainDir = path.join(root, "memory");
     const args = await parseTrainArgs(
-      ["--spec", spec, "--data", encrypted.dir, "--data-digest", encrypted.digest, "--out", path.join(root, "models")],
-      {},
+      ["--data", encrypted.dir, "--data-digest", encrypted.digest, "--out", path.join(root, "models")],
+      env,
     );
     const logs: string[] = [];
     const out = await runTrain(
@@ -104,25 +100,43 @@ describe("train on an encrypted DataSet", { timeout: 60_000 }, () => {
     bytes[bytes.length - 20] = (bytes[bytes.length - 20] ?? 0) ^ 1;
     await writeFile(file, bytes);
     const plainDir = path.join(root, "memory-tampered");
-    const bad = await failureOf(openDataSetInput({ data: tampered, plainDir, vault: unwrapper(), log: () => {} }));
+    const bad = await failureOf(
+      openDataSetInput({ data: tampered, plainDir, owner, vault: unwrapper(), log: () => {} }),
+    );
     expect(bad.reason).toBe("DataSetCorrupt");
     expect(bad.message).toMatch(/^the DataSet file train\/part-00000\.parquet\.enc fails authentication/);
     expect(bad.retryable).toBe(false);
     expect(await readdir(plainDir)).toEqual([]);
 
     const wrongKey = unwrapper(async () => randomBytes(32));
-    const wrong = await failureOf(openDataSetInput({ data: encrypted.dir, plainDir, vault: wrongKey, log: () => {} }));
+    const wrong = await failureOf(
+      openDataSetInput({ data: encrypted.dir, plainDir, owner, vault: wrongKey, log: () => {} }),
+    );
     expect(wrong.reason).toBe("DataSetCorrupt");
   });
 
   it("names Vault's refusal (not retried) and an unreachable Vault (retried)", async () => {
     const plainDir = path.join(root, "memory-vault");
-    const o = { data: encrypted.dir, plainDir, log: () => {} };
+    const o = { data: encrypted.dir, plainDir, owner, log: () => {} };
     const denied = await failureOf(openDataSetInput({ ...o, vault: refusing("VaultPermissionDenied") }));
     expect(denied).toMatchObject({ reason: "VaultPermissionDenied", retryable: false });
     expect(denied.message).toMatch(/^cannot unwrap the encrypted DataSet's data key \(transit key penguins\): /);
     const down = await failureOf(openDataSetInput({ ...o, vault: refusing("VaultUnreachable") }));
     expect(down).toMatchObject({ reason: "VaultUnreachable", retryable: true });
+    expect(await readdir(plainDir)).toEqual([]);
+  });
+
+  it("fails DataKeyShredded (not retried) once the version's key is shredded from the store", async () => {
+    const copy = await copyOfVersion();
+    const plainDir = path.join(root, "memory-shredded");
+    const o = { data: copy, plainDir, owner, vault: unwrapper(), log: () => {} };
+    const before = await openDataSetInput(o);
+    await before.dispose();
+    const keyId = JSON.parse(await readFile(path.join(copy, "manifest.json"), "utf8")).encryption.keyId as string;
+    await shredVersionKey(transit, { ...owner, keyId });
+    const after = await failureOf(openDataSetInput(o));
+    expect(after).toMatchObject({ reason: "DataKeyShredded", retryable: false });
+    expect(after.message).toContain(`the data key ${keyId} of DataSet team-a/penguins is not in Vault`);
     expect(await readdir(plainDir)).toEqual([]);
   });
 

@@ -1,6 +1,7 @@
 // The DataSet version `train` reads, checked and (when encrypted) decrypted: manifest.json's digest must match the
 // one the operator pinned, every file must match the manifest's sha256, and an encrypted version's files are
-// decrypted with the data key that Vault transit unwraps, into a memory-backed folder (the pod's `medium: Memory`
+// decrypted with the data key that Vault transit unwraps (its wrapped form read from the DataSet's key store in
+// Vault KV, runtime/src/crypto/version-keys.ts; a shredded version fails DataKeyShredded), into a memory-backed folder (the pod's `medium: Memory`
 // emptyDir; /dev/shm locally), never next to the data on the claim. Plaintext and key live only in memory.
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
@@ -10,11 +11,11 @@ import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ManifestJson } from "../contract/artifacts.js";
 import { DecryptionError, decryptingStream } from "../crypto/segments.js";
+import { openVersionKey, type VersionKeyOwner, type VersionKeyReader } from "../crypto/version-keys.js";
 import { VaultError } from "../vault/errors.js";
 
 /** What train needs from Vault (runtime/src/vault's client satisfies it). */
-export interface KeyUnwrapper {
-  unwrapDataKey(transitKey: string, wrappedKey: string): Promise<Buffer>;
+export interface KeyUnwrapper extends VersionKeyReader {
   close(): void;
 }
 
@@ -47,6 +48,8 @@ export interface InputOptions {
   dataDigest?: string;
   /** Memory-backed folder for the plaintext of an encrypted version; default a fresh folder under /dev/shm. */
   plainDir?: string;
+  /** The DataSet the version belongs to: where its data key is in the key store (the TrainingJob's namespace). */
+  owner?: VersionKeyOwner | undefined;
   /** Logs in to Vault (called only for an encrypted version). */
   vault: () => Promise<KeyUnwrapper>;
   log: (message: string) => void;
@@ -115,7 +118,7 @@ async function unwrap(o: InputOptions, enc: NonNullable<ManifestJson["encryption
   let vault: KeyUnwrapper | undefined;
   try {
     vault = await o.vault();
-    return await vault.unwrapDataKey(enc.transitKey, enc.wrappedKey);
+    return await openVersionKey(vault, enc, o.owner);
   } catch (err) {
     if (!(err instanceof VaultError)) throw err;
     throw new InputFailure(

@@ -1,6 +1,7 @@
 // A workload's Vault session: Kubernetes-auth login with the pod's projected service-account token (audience
 // "vault"), token renewal at two thirds of its lease, a fresh login when renewal fails or a call is refused
-// with an expired token, and the three reads workloads need (KV v2, transit data keys).
+// with an expired token, the reads workloads need (KV v2, transit data keys), and the KV writes and deletes of the
+// per-version data-key store (runtime/src/crypto/version-keys.ts).
 import { readFile } from "node:fs/promises";
 import { POD_HEADER } from "../contract/vault-audit.js";
 import { VaultError, vaultError } from "./errors.js";
@@ -32,8 +33,19 @@ export interface VaultClient {
   close(): void;
 }
 
+/** KV v2 writes and deletes: the DataSet pods' per-version data-key store (runtime/src/crypto/version-keys.ts). */
+interface VaultKvWriter {
+  /** A new version of the KV v2 secret at data path `path` (e.g. "secret/data/team-a/…"). */
+  writeKv(path: string, data: Record<string, string>): Promise<void>;
+  /**
+   * Deletes the secret's metadata and with it every version, permanently (KV v2 `DELETE <mount>/metadata/<p>`);
+   * `path` is the data path. A secret that does not exist is not an error.
+   */
+  destroyKv(path: string): Promise<void>;
+}
+
 /** Also the whole data map of a KV v2 secret (the serving runtime reads every model's keys of a shared secret). */
-export interface VaultKvClient extends VaultClient {
+export interface VaultKvClient extends VaultClient, VaultKvWriter {
   readKvData(path: string): Promise<Record<string, string>>;
   /** Vault's whole response to a read of `path` ({ data, lease_duration, … }): the AWS secrets engine's keys. */
   read(path: string): Promise<Record<string, unknown>>;
@@ -156,7 +168,11 @@ class KubernetesAuthClient implements VaultKvClient {
   }
 
   /** A call; refused with 403 once (an expired or revoked token), it logs in again and retries. */
-  private async call<T>(op: "read" | "datakey" | "decrypt", path: string, run: () => Promise<T>): Promise<T> {
+  private async call<T>(
+    op: "read" | "write" | "delete" | "datakey" | "decrypt",
+    path: string,
+    run: () => Promise<T>,
+  ): Promise<T> {
     try {
       return await run();
     } catch (err) {
@@ -190,6 +206,15 @@ class KubernetesAuthClient implements VaultKvClient {
       throw new VaultError("SecretNotFound", `SecretNotFound: Vault path "${path}" returned nothing`, this.where(path));
     }
     return res as Record<string, unknown>;
+  }
+
+  async writeKv(path: string, data: Record<string, string>): Promise<void> {
+    await this.call("write", path, () => this.vault.write(path, { data }));
+  }
+
+  async destroyKv(path: string): Promise<void> {
+    const metadata = kvMetadataPath(path);
+    await this.call("delete", metadata, () => this.vault.delete(metadata));
   }
 
   async readKv(path: string, key: string): Promise<string> {
@@ -244,6 +269,13 @@ class KubernetesAuthClient implements VaultKvClient {
     this.closed = true;
     clearTimeout(this.timer);
   }
+}
+
+/** "secret/data/a/b" → "secret/metadata/a/b" (KV v2: the metadata endpoint of the same secret). */
+function kvMetadataPath(dataPath: string): string {
+  const m = /^([^/]+)\/data\/(.+)$/.exec(dataPath);
+  if (!m) throw new Error(`"${dataPath}" is not a KV v2 data path (<mount>/data/<path>)`);
+  return `${m[1]}/metadata/${m[2]}`;
 }
 
 export async function loginVaultClient(opts: VaultClientOptions): Promise<VaultKvClient> {

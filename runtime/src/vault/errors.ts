@@ -41,7 +41,7 @@ export function callFailure(err: unknown): CallFailure {
   return { detail: e?.code ?? "network error" };
 }
 
-export type Operation = "login" | "read" | "datakey" | "decrypt" | "renew";
+export type Operation = "login" | "read" | "write" | "delete" | "datakey" | "decrypt" | "renew";
 
 /** The reason a failed call maps to; `undefined` status means Vault did not answer at all. */
 export function failureReason(op: Operation, f: CallFailure): VaultFailureReason {
@@ -57,6 +57,8 @@ export function failureReason(op: Operation, f: CallFailure): VaultFailureReason
 const VERB: Record<Operation, string> = {
   login: "logging in to",
   read: "reading",
+  write: "writing",
+  delete: "deleting",
   datakey: "generating a data key with",
   decrypt: "unwrapping a data key with",
   renew: "renewing the token of",

@@ -7,6 +7,7 @@ import {
   PANDAS_NA_VALUES,
   SPLIT_DEFAULTS,
 } from "../../contract/dataset.js";
+import { DURATION_PATTERN, MAX_VERSION_RECORDS } from "../../contract/retention.js";
 import { IntegerMap, NamedList, NumberMap, Obj, Quantity, StringEnum } from "../schema.js";
 import { DataSetAccess } from "./access.js";
 import {
@@ -242,6 +243,32 @@ const Encryption = Obj(
   { description: "Envelope encryption of the stored data with a Vault transit key." },
 );
 
+const Retention = Obj(
+  {
+    keepLast: Type.Optional(
+      Type.Integer({
+        description:
+          "Versions kept: the newest N (replaces retainVersions). Older ones are shredded unless something uses them.",
+        minimum: 1,
+        maximum: 100,
+      }),
+    ),
+    maxAge: Type.Optional(
+      Type.String({
+        description:
+          'Versions older than this are shredded (a whole number and s, m, h or d: "720h", "30d"); the current version and versions in use stay.',
+        pattern: DURATION_PATTERN,
+        maxLength: 7,
+      }),
+    ),
+  },
+  {
+    description:
+      "How long versions are kept. A version past retention is shredded: its data key is destroyed in Vault (so no copy of its files can be decrypted any more), then its files are deleted.",
+    rules: [{ rule: "has(self.keepLast) || has(self.maxAge)", message: "retention needs keepLast, maxAge or both" }],
+  },
+);
+
 const CsvOptions = Obj(
   {
     delimiter: Type.String({
@@ -322,11 +349,16 @@ export const DataSetSpec = Obj(
       maximum: 100,
       default: DATASET_DEFAULTS.retainVersions,
     }),
+    retention: Type.Optional(Retention),
     resources: Type.Optional(DataSetResources),
   },
   {
     description: "Desired state of a DataSet.",
     rules: [
+      {
+        rule: `!has(self.retention) || !has(self.retention.keepLast) || self.retainVersions == ${DATASET_DEFAULTS.retainVersions}`,
+        message: "set retention.keepLast or retainVersions, not both (retention.keepLast replaces retainVersions)",
+      },
       {
         // The per-column check (each pii column named by a hashPII or dropColumns step) is 13.6x over the CEL cost
         // budget at 1 024 columns; prepare makes it before any data is written (runtime/src/prepare/plan.ts).
@@ -350,6 +382,28 @@ const ColumnStatistics = Obj(
     categories: Type.Optional(IntegerMap({ description: "Count of each category (category columns)." })),
   },
   { description: "Statistics of one column, computed on the training split; the drift baseline for serving." },
+);
+
+const VersionRecord = Obj(
+  {
+    version: Type.String({ description: "First 12 hex digits of the digest.", maxLength: 12 }),
+    digest: Type.String({ description: "sha256 of the version's manifest.", maxLength: 71 }),
+    created: Type.String({ description: "When the version was published (RFC 3339).", maxLength: 40 }),
+    keyId: Type.Optional(
+      Type.String({
+        description: "Its data key in the DataSet's key store in Vault KV (encrypted versions).",
+        maxLength: 32,
+      }),
+    ),
+    state: StringEnum(["Current", "Retained", "Shredded"] as const, {
+      description: "Current: status.digest; Retained: kept; Shredded: key destroyed, files deleted.",
+    }),
+    shredded: Type.Optional(Type.String({ description: "When it was shredded (RFC 3339).", maxLength: 40 })),
+    reason: Type.Optional(
+      Type.String({ description: "Why it was shredded: KeepLast, MaxAge, Deleted, Erased.", maxLength: 64 }),
+    ),
+  },
+  { description: "One version of the DataSet's data." },
 );
 
 export const DataSetStatus = Obj(
@@ -405,6 +459,13 @@ export const DataSetStatus = Obj(
       }),
     ),
     access: Type.Optional(DataSetAccess),
+    versions: Type.Optional(
+      Type.Array(VersionRecord, {
+        description:
+          "The versions that exist and the last ones shredded, newest first: the record of what was kept and what was destroyed.",
+        maxItems: MAX_VERSION_RECORDS,
+      }),
+    ),
   },
   { description: "Observed state of a DataSet." },
 );
