@@ -1,6 +1,7 @@
 // Runs the compiled prepare pipeline (runtime/dist) on a spec for bench:data, in its own process so its wall time and
 // peak RSS are measured alone. Encryption uses a local random data key in place of Vault transit (the segment
-// encryption is the real one; only the key wrapping, one Vault call per version, is left out).
+// encryption is the real one; only the key wrapping and the key store's write, one Vault call each per version, are
+// left out).
 // Usage: node bench/data-runner.mjs <spec.json> <out> <scratch>. Profiling: BENCH_PROGRESS=1 prints stage timestamps,
 // BENCH_TRACE=1 every DuckDB statement with its time and the peak RSS so far, BENCH_EXPLAIN=<prefix> (with TRACE) its
 // EXPLAIN ANALYZE to <prefix>-NN.txt.
@@ -38,10 +39,15 @@ if (process.env.BENCH_TRACE) {
 }
 const spec = specWithDefaults(JSON.parse(readFileSync(specFile, "utf8")));
 const key = randomBytes(32);
+const kv = new Map();
 const secrets = {
   readKv: async () => "",
   generateWrappedDataKey: async () => ({ wrappedKey: "local:bench" }),
   unwrapDataKey: async () => Buffer.from(key),
+  // The version's key store (Vault KV in a pod), in memory: one write per version.
+  writeKv: async (p, data) => void kv.set(p, data),
+  readKvData: async (p) => kv.get(p),
+  destroyKv: async (p) => void kv.delete(p),
 };
 const result = await runPrepare({
   spec,
@@ -49,6 +55,7 @@ const result = await runPrepare({
   scratch,
   source: openSource(spec, { sourceRoot: "/" }),
   secrets,
+  keyStore: { vault: secrets, owner: { namespace: "bench", dataset: "bench" } },
   threads: Number(process.env.BENCH_THREADS ?? 2),
   memoryLimit: process.env.BENCH_MEMORY_LIMIT ?? "768MB",
   progress: process.env.BENCH_PROGRESS

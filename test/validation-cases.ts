@@ -182,6 +182,37 @@ export const INVALID_CASES: InvalidCase[] = [
   },
   {
     kind: "DataSet",
+    what: "retention.keepLast together with a non-default retainVersions",
+    on: "create",
+    mutate: (m) => {
+      m.spec.retainVersions = 5;
+      m.spec.retention = { keepLast: 2 };
+    },
+    field: "spec",
+    message: "set retention.keepLast or retainVersions, not both (retention.keepLast replaces retainVersions)",
+  },
+  {
+    kind: "DataSet",
+    what: "an empty retention",
+    on: "create",
+    mutate: (m) => {
+      m.spec.retention = {};
+    },
+    field: "spec.retention",
+    message: "retention needs keepLast, maxAge or both",
+  },
+  {
+    kind: "DataSet",
+    what: "a retention.maxAge that is not a duration",
+    on: "create",
+    mutate: (m) => {
+      m.spec.retention = { maxAge: "30 days" };
+    },
+    field: "spec.retention.maxAge",
+    message: "should match '^[1-9][0-9]{0,5}(s|m|h|d)$'",
+  },
+  {
+    kind: "DataSet",
     what: "a gs:// source (only s3:// object storage is read)",
     on: "create",
     mutate: (m) => {

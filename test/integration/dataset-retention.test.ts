@@ -166,7 +166,7 @@ describe("DataSet retention with crypto-shredding", () => {
         owner(),
       );
       const stats = await decryptToBuffer(join(copy, "stats.json.enc"), key, "stats.json.enc");
-      expect(JSON.parse(stats.toString()).rows.total).toBe(first.status.rows.total);
+      expect(JSON.parse(stats.toString()).rows.train).toBe(first.status.rows.train);
       key.fill(0);
     } finally {
       pod.close();

@@ -236,12 +236,14 @@ function harness(
     runtimeImage: "rt:1",
     ...(o.report ? { report: settings } : {}),
     ...(o.access ? { access: o.access } : {}),
+    // The report handler's wake-up: the controller would reconcile the key; here the test does it at once.
+    enqueue: () => void r.reconcile("team-a/penguins", { log, signal: ac.signal }),
     now,
   });
   const ac = new AbortController();
   const log = pino({ level: "silent" });
   const reconcile = () => r.reconcile("team-a/penguins", { log, signal: ac.signal });
-  return { calls, reconcile, signal: ac.signal };
+  return { calls, reconcile, signal: ac.signal, reconciler: r, log };
 }
 
 describe("DataSetReconciler", () => {
@@ -605,6 +607,35 @@ describe("DataSet retention.maxAge between generations", () => {
     const again = harness(undefined, { report: true, status: publishedStatus(), spec: spec("24h"), jobs: created });
     await again.reconcile();
     expect(again.calls.filter((x) => x.what === "create Job")).toEqual([]);
+  });
+
+  it("writes a prune Job's report into status.versions, the current version marked Current", async () => {
+    const h = harness(undefined, { report: true, status: publishedStatus(), spec: spec("24h") });
+    const job = dataSetNames("penguins").pruneJob([hex("b")]);
+    const run = {
+      kind: "DataSet",
+      namespace: "team-a",
+      name: "penguins",
+      uid: "uid-1",
+      job: { name: job, uid: "job-uid", annotations: { "liftoff.dev/generation": "2" } },
+      pod: { name: `${job}-x`, uid: "pod-uid" },
+    };
+    const reported = [
+      { ...version("a", 100, "Current"), state: "Retained" },
+      version("c", 2, "Retained"),
+      { ...version("b", 50, "Retained"), state: "Shredded", reason: "MaxAge", shredded: now() },
+    ];
+    await h.reconciler.handleReport(run, { phase: "succeeded", data: { versions: reported, deleted: 1 } }, h.log);
+    const written = h.calls.filter((c) => c.what === "apply DataSet/status").at(-1)?.body as DataSet;
+    expect(written.status?.versions).toEqual([
+      version("a", 100, "Current"),
+      version("c", 2, "Retained"),
+      { ...version("b", 50, "Retained"), state: "Shredded", reason: "MaxAge", shredded: now() },
+    ]);
+    // A report that is not a prune outcome is refused (it is untrusted input).
+    await expect(
+      h.reconciler.handleReport(run, { phase: "succeeded", data: { versions: [{ digest: "x" }] } }, h.log),
+    ).rejects.toThrow(/bad DataSet result/);
   });
 
   it("requeues at the next expiry when nothing is due yet, and does nothing without maxAge", async () => {

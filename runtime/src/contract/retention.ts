@@ -40,7 +40,7 @@ export function retentionPolicy(spec: {
   };
 }
 
-/** Why a version was shredded (status.versions[].reason; the erase helper adds Erased). */
+/** Why a version was shredded (status.versions[].reason). */
 export const ShredReason = {
   /** Beyond keepLast (or retainVersions). */
   KeepLast: "KeepLast",
@@ -48,6 +48,8 @@ export const ShredReason = {
   MaxAge: "MaxAge",
   /** The DataSet was deleted. */
   Deleted: "Deleted",
+  /** Superseded by an erasure request's rewrite: shredded at once (ErasureRequest). */
+  Erased: "Erased",
 } as const;
 export type ShredReasonName = (typeof ShredReason)[keyof typeof ShredReason];
 
