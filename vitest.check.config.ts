@@ -38,6 +38,7 @@ export const SLOW_UNIT_TESTS = [
   // DuckDB
   "runtime/src/prepare/command.test.ts",
   "runtime/src/prepare/pipeline.test.ts",
+  "runtime/src/prepare/s3-output.test.ts",
   "runtime/src/prepare/split.test.ts",
   "runtime/src/prepare/transforms.test.ts",
   "hack/demo/demo.test.ts",
