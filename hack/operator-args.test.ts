@@ -40,6 +40,7 @@ describe("devClusterFlags", () => {
     kubeconfig: "/repo/.liftoff/local/kubeconfig",
     reportFlags: ["--report-url=https://10.0.0.1:1234/v1/report", "--report-tls-cert=c"],
     vaultPodAddress: "https://10.0.0.1:16470",
+    vaultAuditFile: "/repo/.liftoff/local/openbao/audit.log",
     podHostAddress: "10.0.0.1",
   };
   it("adds the kubeconfig, the report endpoint, OpenBao and the host's egress before the user's flags", () => {
@@ -49,13 +50,14 @@ describe("devClusterFlags", () => {
       "--report-tls-cert=c",
       "--vault-addr=https://10.0.0.1:16470",
       "--vault-ca-configmap=kube-root-ca.crt",
+      "--vault-audit-file=/repo/.liftoff/local/openbao/audit.log",
       "--egress-allow=10.0.0.1",
       "--namespaces=ml",
     ]);
   });
   it("leaves out what the user gave, and OpenBao when the cluster has none", () => {
     const argv = ["--kubeconfig=/k", "--report-url=https://h/v1/report", "--egress-allow=192.168.9.0/24"];
-    expect(devClusterFlags(argv, { ...facts, vaultPodAddress: undefined })).toEqual(argv);
+    expect(devClusterFlags(argv, { ...facts, vaultPodAddress: undefined, vaultAuditFile: undefined })).toEqual(argv);
     expect(devClusterFlags(["--vault-addr=https://v"], facts)).not.toContain("--vault-ca-configmap=kube-root-ca.crt");
   });
 });

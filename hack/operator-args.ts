@@ -53,12 +53,15 @@ export interface DevClusterFacts {
   reportFlags: string[];
   /** OpenBao as pods reach it, when the cluster runs one. */
   vaultPodAddress?: string | undefined;
+  /** Its file audit device's log, which the DataSets' access record reads (devcluster/openbao/server.ts). */
+  vaultAuditFile?: string | undefined;
   /** The host as pods reach it (loopback or the pod gateway: private, so refused by default): files served there. */
   podHostAddress?: string | undefined;
 }
 
 /**
- * The operator's flags on a dev cluster: its kubeconfig, the report endpoint, OpenBao, and an egress allow-list
+ * The operator's flags on a dev cluster: its kubeconfig, the report endpoint, OpenBao (and its audit log, for the
+ * access record), and an egress allow-list
  * opening the host (where a developer serves http sources and models), unless already given.
  */
 export function devClusterFlags(argv: string[], facts: DevClusterFacts): string[] {
@@ -70,6 +73,7 @@ export function devClusterFlags(argv: string[], facts: DevClusterFacts): string[
       ? []
       : // Pods verify OpenBao with the cluster CA, which every namespace has in kube-root-ca.crt.
         [`--vault-addr=${facts.vaultPodAddress}`, "--vault-ca-configmap=kube-root-ca.crt"]),
+    ...(given("vault-audit-file") || !facts.vaultAuditFile ? [] : [`--vault-audit-file=${facts.vaultAuditFile}`]),
     ...(given("egress-allow") || !facts.podHostAddress ? [] : [`--egress-allow=${facts.podHostAddress}`]),
     ...argv,
   ];

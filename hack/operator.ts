@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   const flags = devClusterFlags(argv, {
     kubeconfig: config.kubeconfig,
     reportFlags: report,
-    ...(vault ? { vaultPodAddress: vault.podAddress } : {}),
+    ...(vault ? { vaultPodAddress: vault.podAddress, vaultAuditFile: openbaoLayout(config).auditFile } : {}),
     podHostAddress: await podHostAddress(cluster),
   });
   console.error(`liftoff-operator: on the ${cluster} dev cluster: ${flags.filter((f) => !argv.includes(f)).join(" ")}`);

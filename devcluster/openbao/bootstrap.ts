@@ -1,6 +1,7 @@
-// Bootstrap as code: Kubernetes auth against an API server, the transit engine, KV v2 at secret/ and the
-// namespace policy. Idempotent (run at every cluster:up); works on any Vault/OpenBao given an admin token
+// Bootstrap as code: Kubernetes auth against an API server, the transit engine, KV v2 at secret/, the
+// namespace policy and the audited pod header (the audit device itself is in the server's config: server.ts). Idempotent (run at every cluster:up); works on any Vault/OpenBao given an admin token
 // (see docs/vault.md and devcluster/openbao/bootstrap-cli.ts).
+import { POD_HEADER } from "../../runtime/src/contract/vault-audit.js";
 import type { AdminVault } from "./admin.js";
 import { KV_MOUNT, NAMESPACE_KV_POLICY, namespaceKvPolicy, TRANSIT_MOUNT } from "./policies.js";
 
@@ -70,5 +71,7 @@ export async function bootstrapVault(vault: AdminVault, input: BootstrapInput): 
   const accessor = auths[`${mount}/`]?.accessor;
   if (!accessor) throw new Error(`auth mount ${mount}/ has no accessor`);
   await vault.write(`sys/policies/acl/${NAMESPACE_KV_POLICY}`, { policy: namespaceKvPolicy(accessor) });
+  // The audit log keeps the pod's name in clear (a name, no secret): the access record says which pod read a version.
+  await vault.write(`sys/config/auditing/request-headers/${POD_HEADER.toLowerCase()}`, { hmac: false });
   return done;
 }

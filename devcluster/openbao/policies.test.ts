@@ -62,4 +62,14 @@ describe("OpenBao server config", () => {
     expect(hcl).toContain('tls_cert_file   = "/pki/openbao.crt"');
     expect(hcl).not.toContain("tls_disable");
   });
+
+  it("declares the file audit device the access record reads (OpenBao 2.x refuses one enabled through the API)", () => {
+    const config = clusterConfig("test", { LIFTOFF_PORT_BASE: "30000" });
+    const layout = openbaoLayout(config);
+    const hcl = openbaoConfig(config, layout, { cert: "/pki/openbao.crt", key: "/pki/openbao.key" });
+    expect(layout.auditFile).toBe(`${config.stateDir}/openbao/audit.log`);
+    expect(hcl).toContain('audit "file" "liftoff-access" {');
+    expect(hcl).toContain(`file_path = "${layout.auditFile}"`);
+    expect(hcl).toContain('mode      = "0600"');
+  });
 });

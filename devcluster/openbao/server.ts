@@ -12,6 +12,11 @@ export interface OpenBaoLayout {
   initFile: string;
   /** Where host-side and pod-side clients reach it (written by cluster:up, no secret in it). */
   connectionFile: string;
+  /**
+   * The file audit device's log (JSON lines, secrets HMACed): the operator tails it for the DataSets' access record
+   * (operator/src/access/, --vault-audit-file).
+   */
+  auditFile: string;
 }
 
 export function openbaoLayout(config: ClusterConfig): OpenBaoLayout {
@@ -22,6 +27,7 @@ export function openbaoLayout(config: ClusterConfig): OpenBaoLayout {
     configFile: join(dir, "config.hcl"),
     initFile: join(dir, "init.json"),
     connectionFile: join(dir, "connection.json"),
+    auditFile: join(dir, "audit.log"),
   };
 }
 
@@ -30,7 +36,14 @@ export interface OpenBaoTls {
   key: string;
 }
 
-/** The server's HCL: TLS on loopback only; the node agent forwards the bridge gateway's port to it. */
+/** The file audit device's path in Vault (sys/audit): one per server, declared in the config file. */
+const AUDIT_DEVICE_PATH = "liftoff-access";
+
+/**
+ * The server's HCL: TLS on loopback only; the node agent forwards the bridge gateway's port to it. The audit device is
+ * declared here because OpenBao 2.x refuses to enable audit devices through the API ("use declarative, config-based
+ * audit device management") unless the server allows it with unsafe_allow_api_audit_creation, which we do not.
+ */
 export function openbaoConfig(config: ClusterConfig, layout: OpenBaoLayout, tls: OpenBaoTls): string {
   const api = `127.0.0.1:${config.ports.openbao}`;
   const cluster = `127.0.0.1:${config.ports.openbaoCluster}`;
@@ -47,6 +60,13 @@ listener "tcp" {
   tls_cert_file   = ${JSON.stringify(tls.cert)}
   tls_key_file    = ${JSON.stringify(tls.key)}
   tls_min_version = "tls12"
+}
+audit "file" "${AUDIT_DEVICE_PATH}" {
+  description = "every request, for Liftoff's access record (docs/vault.md)"
+  options {
+    file_path = ${JSON.stringify(layout.auditFile)}
+    mode      = "0600"
+  }
 }
 api_addr     = "https://${api}"
 cluster_addr = "https://${cluster}"

@@ -13,6 +13,9 @@ bao write auth/kubernetes/config kubernetes_host="https://kubernetes.default.svc
 bao secrets list | grep -q '^transit/' || bao secrets enable transit
 bao write -f transit/keys/liftoff-datasets
 bao secrets list | grep -q '^secret/' || bao secrets enable -path=secret kv-v2
+# The access record names the pod that read a DataSet version's key (docs/vault.md, "Access record"); the audit
+# device itself belongs in the server's config (OpenBao 2.x refuses one enabled through the API).
+bao write sys/config/auditing/request-headers/x-liftoff-pod hmac=false
 
 # The demo's data-key roles (docs/vault.md): the DataSet's prepare pod mints and unwraps data keys, the
 # TrainingJob's pod only unwraps them (its default role is liftoff-<namespace>-<name>-train).

@@ -29,6 +29,8 @@ const FLAGS: Array<[flag: string, env: string, value: string]> = [
   ["vault-ca-configmap", "LIFTOFF_VAULT_CA_CONFIGMAP", "vault-ca:bundle.pem"],
   ["vault-auth-mount", "LIFTOFF_VAULT_AUTH_MOUNT", "k8s/prod"],
   ["vault-token-ttl", "LIFTOFF_VAULT_TOKEN_TTL_SECONDS", "900"],
+  ["vault-audit-file", "LIFTOFF_VAULT_AUDIT_FILE", "/var/log/openbao/audit.log"],
+  ["vault-audit-listen", "LIFTOFF_VAULT_AUDIT_LISTEN", "0.0.0.0:9090"],
   ["egress-allow", "LIFTOFF_EGRESS_ALLOW", "10.20.0.0/16,minio.data.svc"],
   ["model-cache-hostpath", "LIFTOFF_MODEL_CACHE_HOSTPATH", "/var/cache/liftoff/models"],
   ["model-cache-gib", "LIFTOFF_MODEL_CACHE_GIB", "50"],
@@ -118,6 +120,7 @@ describe("parseConfig", () => {
         caConfigMap: { name: "vault-ca", key: "bundle.pem" },
         tokenExpirationSeconds: 900,
       },
+      vaultAudit: { file: "/var/log/openbao/audit.log", listen: { host: "0.0.0.0", port: 9090 } },
       egressAllow: "10.20.0.0/16,minio.data.svc",
       modelCache: { hostPath: "/var/cache/liftoff/models", maxBytes: 50 * 1024 ** 3 },
       activator: {
@@ -171,6 +174,19 @@ describe("parseConfig", () => {
     });
   });
 
+  it("takes the access record's audit sources apart from the Vault address, and checks them", () => {
+    expect(parseConfig([], {}).vaultAudit).toBeUndefined();
+    expect(parseConfig(["--vault-audit-file=/var/log/audit.log"], {}).vaultAudit).toEqual({
+      file: "/var/log/audit.log",
+    });
+    expect(parseConfig([], { LIFTOFF_VAULT_AUDIT_LISTEN: "10.0.0.5:9090" }).vaultAudit).toEqual({
+      listen: { host: "10.0.0.5", port: 9090 },
+    });
+    expect(errorOf(["--vault-audit-file=audit.log"])).toMatch(/absolute path/);
+    expect(errorOf(["--vault-audit-listen=9090"])).toMatch(/host:port/);
+    expect(errorOf(["--vault-audit-listen=0.0.0.0:70000"])).toMatch(/from 0 to 65535/);
+  });
+
   it("needs a certificate and key for reporting and checks the URL", () => {
     expect(errorOf(["--report-url=https://op:9443/v1/report"])).toMatch(/needs --report-tls-cert and --report-tls-key/);
     expect(errorOf(["--report-url=http://op/v1/report"])).toMatch(/must be an https:\/\/ URL/);
@@ -220,6 +236,8 @@ describe("parseConfig", () => {
       "--vault-ca-configmap=kube-root-ca.crt",
       "--vault-auth-mount=kubernetes",
       "--vault-token-ttl=600",
+      "--vault-audit-file=/audit/a.log",
+      "--vault-audit-listen=[::]:0",
       "--egress-allow=192.168.0.0/16",
       "--model-cache-hostpath=/srv/models",
       "--model-cache-gib=5",
@@ -260,6 +278,7 @@ describe("parseConfig", () => {
         caConfigMap: { name: "kube-root-ca.crt", key: "ca.crt" },
         tokenExpirationSeconds: 600,
       },
+      vaultAudit: { file: "/audit/a.log", listen: { host: "::", port: 0 } },
       egressAllow: "192.168.0.0/16",
       modelCache: { hostPath: "/srv/models", maxBytes: 5 * 1024 ** 3 },
       activator: { host: "127.0.0.1", port: 0, advertise: [{ ip: "fd00::5", port: 8012 }] },

@@ -25,6 +25,11 @@ export interface OperatorConfig {
   logLevel: "trace" | "debug" | "info" | "warn" | "error";
   /** Where workloads find Vault (docs/vault.md); pods needing a secret fail with VaultUnreachable when unset. */
   vault?: VaultSettings;
+  /**
+   * Where the DataSets' access record reads Vault's audit log (operator/src/access/, docs/vault.md "Access record"):
+   * a file audit device's log it tails, and/or a TCP address a socket audit device sends to. Unset: no record.
+   */
+  vaultAudit?: { file?: string; listen?: { host: string; port: number } };
   /** Seconds between merges of the serving pods' drift and feedback counts. */
   monitoringPeriodSeconds: number;
   /**
@@ -125,6 +130,16 @@ const OPTIONS = {
     type: "string",
     env: "LIFTOFF_VAULT_TOKEN_TTL_SECONDS",
     help: "lifetime of the pods' projected Vault tokens, seconds (600-86400, default 600)",
+  },
+  "vault-audit-file": {
+    type: "string",
+    env: "LIFTOFF_VAULT_AUDIT_FILE",
+    help: "a Vault file audit device's log to read the DataSets' access record from (absolute path)",
+  },
+  "vault-audit-listen": {
+    type: "string",
+    env: "LIFTOFF_VAULT_AUDIT_LISTEN",
+    help: "host:port a Vault socket audit device (socket_type tcp) sends to, for the access record (port 0 picks one)",
   },
   "monitoring-period": {
     type: "string",
@@ -272,6 +287,8 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
   if (report) cfg.report = report;
   const vault = vaultConfig(get);
   if (vault) cfg.vault = vault;
+  const vaultAudit = vaultAuditConfig(get("vault-audit-file"), get("vault-audit-listen"));
+  if (vaultAudit) cfg.vaultAudit = vaultAudit;
   const egressAllow = egressAllowConfig(get("egress-allow"));
   if (egressAllow) cfg.egressAllow = egressAllow;
   if (!/^[a-z0-9.-]+(:\d+)?\/[\w./-]+(:[\w.-]+)?(@sha256:[a-f0-9]{64})?$/.test(cfg.runtimeImage)) {
@@ -379,6 +396,22 @@ function reportConfig(
     caFile: inPod(get("report-ca") ?? certFile),
     url,
   };
+}
+
+function vaultAuditConfig(
+  file: string | undefined,
+  listen: string | undefined,
+): OperatorConfig["vaultAudit"] | undefined {
+  if (!file && !listen) return undefined;
+  if (file !== undefined && !isAbsolute(file))
+    throw new ConfigError(`--vault-audit-file must be an absolute path, got "${file}"`);
+  let at: { host: string; port: number } | undefined;
+  if (listen) {
+    const m = /^(.*):(\d+)$/.exec(listen);
+    if (!m?.[1]) throw new ConfigError(`--vault-audit-listen must be host:port, got "${listen}"`);
+    at = { host: m[1].replace(/^\[(.*)\]$/, "$1"), port: int("vault-audit-listen", m[2], 0, 0, 65535) };
+  }
+  return { ...(file ? { file } : {}), ...(at ? { listen: at } : {}) };
 }
 
 function vaultConfig(get: (flag: keyof typeof OPTIONS) => string | undefined): VaultSettings | undefined {

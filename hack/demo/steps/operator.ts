@@ -1,8 +1,9 @@
 // Step 4: the operator, in this process against the local cluster (in-cluster on kind: installed by the chart).
 import { join } from "node:path";
 import pino from "pino";
-import { REPO_ROOT } from "../../../devcluster/cluster/config.js";
+import { clusterConfig, REPO_ROOT } from "../../../devcluster/cluster/config.js";
 import { reportFlags } from "../../../devcluster/cluster/report-flags.js";
+import { openbaoLayout } from "../../../devcluster/openbao/server.js";
 import { parseConfig } from "../../../operator/src/config.js";
 import { startOperator } from "../../../operator/src/operator.js";
 import { need, type Step } from "../steps.js";
@@ -31,6 +32,8 @@ export const operatorStep: Step = {
           // Serving pods log in to the local OpenBao with their own projected token (spec.auth).
           `--vault-addr=${vaultConnection(clusterName).podAddress}`,
           "--vault-ca-configmap=kube-root-ca.crt",
+          // The DataSets' access record: who read each encrypted version, from OpenBao's audit log.
+          `--vault-audit-file=${openbaoLayout(clusterConfig(clusterName)).auditFile}`,
         ],
         process.env,
       ),

@@ -1,5 +1,6 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
+import { PendingAccess } from "../access/pending.js";
 import type { DataSet, ModelDeployment, TrainingJob } from "../api/v1alpha1/index.js";
 import { FakeCache } from "../controller/fake-cache.js";
 import type { Pod } from "../kube/models.js";
@@ -195,6 +196,8 @@ function harness(
     deleting?: boolean;
     trainingJobs?: TrainingJob[];
     modelDeployments?: ModelDeployment[];
+    access?: PendingAccess;
+    created?: string;
     spec?: Partial<DataSet["spec"]>;
   } = { report: true },
 ) {
@@ -219,6 +222,7 @@ function harness(
     ...finalized.metadata,
     finalizers: [FINALIZER],
     ...(o.deleting ? { deletionTimestamp: "2026-12-01T00:00:00Z" } : {}),
+    ...(o.created ? { creationTimestamp: o.created } : {}),
   };
   const r = new DataSetReconciler({
     client: client as never,
@@ -231,6 +235,7 @@ function harness(
     events: { record: async () => {} } as never,
     runtimeImage: "rt:1",
     ...(o.report ? { report: settings } : {}),
+    ...(o.access ? { access: o.access } : {}),
     // The report handler's wake-up: the controller would reconcile the key; here the test does it at once.
     enqueue: () => void r.reconcile("team-a/penguins", { log, signal: ac.signal }),
     now,
@@ -292,6 +297,61 @@ describe("DataSetReconciler", () => {
       /penguins-prepare-g2 exists but is not controlled by this DataSet/,
     );
     expect(cond(written?.status, "Ready")?.status).toBe("False");
+  });
+
+  it("writes the access record from the audit events waiting for it, and nothing when they are already in it", async () => {
+    const published = computeStatus(ds(), { result: { jobUid: "j", phase: "succeeded", outcome } }, now);
+    const read = {
+      namespace: "team-a",
+      dataset: "penguins",
+      keyId: "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+      op: "read" as const,
+      time: "2026-12-01T00:00:05.25Z",
+      requestId: "r1",
+      serviceAccount: "penguins-train",
+      serviceAccountNamespace: "team-a",
+      pod: "penguins-train-x7k2p",
+    };
+    const pending = new PendingAccess();
+    // A read of an earlier DataSet of the same name, deleted before this one was created: not this one's record.
+    pending.add({ ...read, keyId: "ffffffffffffffffffffffffffffffff", time: "2026-11-30T23:59:59Z", requestId: "r0" });
+    pending.add(read);
+    const created = "2026-12-01T00:00:00Z";
+    const h = harness(undefined, { report: true, status: published, access: pending, created });
+    await h.reconcile();
+    const writes = h.calls.filter((c) => c.what === "apply DataSet/status");
+    const access = (writes[0]?.body as DataSet | undefined)?.status?.access;
+    expect(writes.length).toBe(1);
+    expect(access).toEqual([
+      {
+        keyId: read.keyId,
+        reads: 1,
+        firstRead: "2026-12-01T00:00:05Z",
+        lastRead: "2026-12-01T00:00:05Z",
+        through: "2026-12-01T00:00:05.250000000Z",
+        readers: [
+          {
+            serviceAccount: "penguins-train",
+            namespace: "team-a",
+            pod: read.pod,
+            reads: 1,
+            lastRead: "2026-12-01T00:00:05Z",
+          },
+        ],
+      },
+    ]);
+    expect(pending.pending("team-a/penguins")).toEqual([]); // written: no longer waiting
+    // The same line read again (an operator restart reads the whole log) against the written status: no write.
+    const again = new PendingAccess();
+    again.add(read);
+    const h2 = harness(undefined, {
+      report: true,
+      status: { ...published, ...(access ? { access } : {}) },
+      access: again,
+      created,
+    });
+    await h2.reconcile();
+    expect(h2.calls.filter((c) => c.what === "apply DataSet/status")).toEqual([]);
   });
 
   it("only new work waits for the report flags, with a condition that names them", async () => {

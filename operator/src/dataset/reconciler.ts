@@ -3,6 +3,8 @@
 // versions from the claim before the finalizer is released. Reports arrive through handleReport (the report
 // endpoint) and are written by the reconcile of their key, so the status has one writer and no race.
 import type { Logger } from "pino";
+import type { PendingAccess } from "../access/pending.js";
+import { mergeAccess, timeKey } from "../access/summary.js";
 import type { DataSet, DataSetStatus, ModelDeployment, TrainingJob } from "../api/v1alpha1/index.js";
 import { controlledBy, type DesiredObject, notControlledMessage } from "../children/child.js";
 import { findCondition } from "../controller/conditions.js";
@@ -47,6 +49,8 @@ export interface DataSetReconcilerOptions {
   egressAllow?: string;
   /** Wakes the reconcile of a key (the controller's queue). */
   enqueue?: (key: string) => void;
+  /** Audit events of the access record not yet in status.access (operator/src/access/); unset: no record kept. */
+  access?: PendingAccess;
   now?: () => string;
   /** How long a report waits for its status write before the pod is told to retry (a non-leader never writes). */
   reportTimeoutMs?: number;
@@ -76,7 +80,10 @@ export class DataSetReconciler implements Reconciler {
 
   async reconcile(key: string, { log, signal }: ReconcileContext): Promise<ReconcileResult | undefined> {
     const cached = this.o.dataSets.get(key) as DataSet | undefined;
-    if (!cached) return undefined;
+    if (!cached) {
+      this.o.access?.forget(key);
+      return undefined;
+    }
     const ds = structuredClone(cached);
     if (ds.metadata?.deletionTimestamp) return this.finalize(ds, log, signal);
     if (!ds.metadata?.finalizers?.includes(FINALIZER)) {
@@ -100,10 +107,11 @@ export class DataSetReconciler implements Reconciler {
     const pending = this.pending.get(ds.metadata?.uid ?? "");
     const result = pending && job && pending.result.jobUid === job.metadata?.uid ? pending.result : undefined;
     const pods = job ? this.podsOf(job) : [];
-    const status = computeStatus(ds, { job, pods, result, blocked }, this.now);
+    const status = withAccess(ds, computeStatus(ds, { job, pods, result, blocked }, this.now), this.o.access, key);
     const pruned = this.pendingPrune.get(ds.metadata?.uid ?? "");
     if (pruned) status.versions = mergeVersions(status.versions, pruned.outcome.versions, status.digest);
     await this.write(ds, status, signal);
+    this.o.access?.written(key, status.access, createdKey(ds));
     if (pending && result) {
       this.pending.delete(ds.metadata?.uid ?? "");
       pending.done();
@@ -411,6 +419,28 @@ export class DataSetReconciler implements Reconciler {
     if (failed?.status === "True") await this.o.events.record(ds, "Warning", failed.reason, failed.message);
     else if (ready.status === "True") await this.o.events.record(ds, "Normal", ready.reason, ready.message);
   }
+}
+
+/** The status with the access record brought up to date with the audit events waiting for it (access/summary.ts). */
+function withAccess(ds: DataSet, status: DataSetStatus, access: PendingAccess | undefined, key: string): DataSetStatus {
+  const prev = ds.status?.access;
+  // status.versions (retention) names each version's key id.
+  const versions = status.versions ?? ds.status?.versions;
+  const versionOf = (keyId: string) => versions?.find((v) => v.keyId === keyId)?.version;
+  // A read from before this DataSet existed was of an earlier one of the same name (deleted, its keys shredded).
+  const since = createdKey(ds);
+  const events = access?.pending(key).filter((e) => timeKey(e.time) >= since) ?? [];
+  const merged = access ? mergeAccess(prev, events, versionOf) : prev;
+  const out = { ...status };
+  if (merged && merged.length > 0) out.access = merged;
+  else delete out.access;
+  return out;
+}
+
+/** The DataSet's creation time as access/summary.ts orders audit times ("" when unknown: every event counts). */
+function createdKey(ds: DataSet): string {
+  const t = ds.metadata?.creationTimestamp;
+  return t ? timeKey(String(t)) : "";
 }
 
 /** A permanent API refusal (admission, quota, invalid) as a blocked condition. */

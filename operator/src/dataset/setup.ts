@@ -1,5 +1,6 @@
 // DataSet's SetupWithManager: its caches (DataSets; the Jobs, ServiceAccounts and prepare pods it owns, by label;
 // the TrainingJobs and ModelDeployments that may use it), the controller, and its handler on the report endpoint.
+import { setupAccessRecord } from "../access/setup.js";
 import type { DataSet, ModelDeployment } from "../api/v1alpha1/index.js";
 import type { Controller } from "../controller/controller.js";
 import { RESOURCES } from "../kube/resources.js";
@@ -17,6 +18,9 @@ export function setupDataSet(mgr: Manager): Controller {
   const modelDeployments = mgr.cache(RESOURCES.ModelDeployment);
   let controller: Controller | undefined;
   const vault = mgr.config.vault;
+  const audit = mgr.config.vaultAudit;
+  // Each audit event of a DataSet's version key wakes that DataSet, whose reconcile writes status.access.
+  const access = audit ? setupAccessRecord(mgr, audit, (key) => controller?.queue.add(key)) : undefined;
   const reconciler = new DataSetReconciler({
     client: mgr.client,
     dataSets,
@@ -31,6 +35,7 @@ export function setupDataSet(mgr: Manager): Controller {
     ...(vault ? { vault } : {}),
     ...(mgr.config.egressAllow ? { egressAllow: mgr.config.egressAllow } : {}),
     enqueue: (key) => controller?.queue.add(key),
+    ...(access ? { access } : {}),
   });
   const byLabel = (o: { metadata?: { namespace?: string; labels?: Record<string, string> } }) => {
     const name = o.metadata?.labels?.[LABEL_DATASET];

@@ -36,6 +36,8 @@ describe("withVaultIdentity", () => {
       { name: "LIFTOFF_VAULT_ROLE", value: "md-role" },
       { name: "LIFTOFF_VAULT_AUTH_MOUNT", value: "kubernetes" },
       { name: "LIFTOFF_VAULT_TOKEN_FILE", value: `${VAULT_MOUNT_PATH}/token` },
+      // The pod's own name, which it sends to Vault as X-Liftoff-Pod for the access record.
+      { name: "LIFTOFF_VAULT_POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
     ]);
     expect(serve?.volumeMounts).toEqual([{ name: "liftoff-vault", mountPath: VAULT_MOUNT_PATH, readOnly: true }]);
     expect(out.containers[1]).toEqual(spec.containers[1]);

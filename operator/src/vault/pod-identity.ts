@@ -2,7 +2,7 @@
 // that signed Vault's certificate, and the variables runtime/src/vault/env.ts reads. The DataSet, TrainingJob and
 // ModelDeployment pod builders call withVaultIdentity; no Secret and no static token is involved.
 import type { V1Container, V1EnvVar, V1PodSpec, V1Volume } from "@kubernetes/client-node";
-import { podEnv } from "../contract/pod-env.js";
+import { POD_ENV, podEnv } from "../contract/pod-env.js";
 import type { Wire } from "../kube/types.js";
 
 type PodSpec = Wire<V1PodSpec>;
@@ -68,6 +68,8 @@ function vaultEnv(settings: VaultSettings, role: string): EnvVar[] {
     podEnv("vaultRole", role),
     podEnv("vaultAuthMount", settings.authMount ?? "kubernetes"),
     podEnv("vaultTokenFile", VAULT_TOKEN_FILE),
+    // The pod names itself to Vault (X-Liftoff-Pod), so the access record says which pod read a DataSet version.
+    { name: POD_ENV.vaultPodName.name, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
   ];
 }
 

@@ -165,6 +165,11 @@ export const POD_ENV = {
   vaultRole: { name: "LIFTOFF_VAULT_ROLE", readBy: ALL, meaning: "Kubernetes-auth role to log in as" },
   vaultAuthMount: { name: "LIFTOFF_VAULT_AUTH_MOUNT", readBy: ALL, meaning: "Kubernetes auth mount path" },
   vaultTokenFile: { name: "LIFTOFF_VAULT_TOKEN_FILE", readBy: ALL, meaning: "projected token of audience vault" },
+  vaultPodName: {
+    name: "LIFTOFF_VAULT_POD_NAME",
+    readBy: ALL,
+    meaning: "the pod's name (downward API), sent to Vault as X-Liftoff-Pod for the access record",
+  },
   // result reporting (runtime/src/report/reporter.ts; operator/src/report/pod-spec.ts); serving pods push their
   // monitoring snapshot over the same channel (runtime/src/serve/monitoring/pusher.ts)
   reportUrl: { name: "LIFTOFF_REPORT_URL", readBy: ALL, meaning: "the operator's /v1/report URL" },

@@ -3,6 +3,7 @@
 // with an expired token, the reads workloads need (KV v2, transit data keys), and the KV writes and deletes of the
 // per-version data-key store (runtime/src/crypto/version-keys.ts).
 import { readFile } from "node:fs/promises";
+import { POD_HEADER } from "../contract/vault-audit.js";
 import { VaultError, vaultError } from "./errors.js";
 import { makeNodeVault, type NodeVaultClient } from "./transport.js";
 
@@ -17,6 +18,8 @@ export interface VaultClientOptions {
   authMount?: string;
   /** Projected SA token, audience "vault"; default /var/run/secrets/liftoff/vault/token. */
   tokenFile?: string;
+  /** This pod's name: sent with every call as X-Liftoff-Pod, so Vault's audit log (the access record) names it. */
+  pod?: string;
 }
 
 export interface VaultClient {
@@ -74,7 +77,11 @@ class KubernetesAuthClient implements VaultKvClient {
   private retryMs = RETRY_MS;
 
   constructor(private readonly opts: VaultClientOptions) {
-    this.vault = makeNodeVault({ address: opts.address, ...(opts.caFile ? { caFile: opts.caFile } : {}) });
+    this.vault = makeNodeVault({
+      address: opts.address,
+      ...(opts.caFile ? { caFile: opts.caFile } : {}),
+      ...(opts.pod ? { headers: { [POD_HEADER]: opts.pod } } : {}),
+    });
     this.mount = opts.authMount ?? "kubernetes";
     this.tokenFile = opts.tokenFile ?? DEFAULT_TOKEN_FILE;
   }

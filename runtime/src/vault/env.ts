@@ -12,6 +12,7 @@ export const VAULT_ENV = {
   role: POD_ENV.vaultRole.name,
   authMount: POD_ENV.vaultAuthMount.name,
   tokenFile: POD_ENV.vaultTokenFile.name,
+  podName: POD_ENV.vaultPodName.name,
 } as const;
 
 /** Under the local node agent a container path P is the host path `${LIFTOFF_PATH_PREFIX}${P}`. */
@@ -41,11 +42,13 @@ export function vaultOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Vault
   const prefix = env[POD_ENV.pathPrefix.name];
   const caFile = env[VAULT_ENV.caFile];
   const authMount = env[VAULT_ENV.authMount];
+  const pod = env[VAULT_ENV.podName];
   return {
     address,
     role,
     ...(caFile ? { caFile: inRoot(caFile, prefix) } : {}),
     ...(authMount ? { authMount } : {}),
+    ...(pod ? { pod } : {}),
     tokenFile: inRoot(env[VAULT_ENV.tokenFile] || DEFAULT_TOKEN_FILE, prefix),
   };
 }

@@ -11,10 +11,12 @@ export interface TransportOptions {
   caFile?: string;
   token?: string;
   timeoutMs?: number;
+  /** Headers sent with every request (X-Liftoff-Pod, which Vault's audit log records: contract/vault-audit.ts). */
+  headers?: Record<string, string>;
 }
 
 export function makeNodeVault(opts: TransportOptions): NodeVaultClient {
-  return nodeVault({
+  const client = nodeVault({
     endpoint: opts.address,
     ...(opts.token ? { token: opts.token } : {}),
     debug: () => undefined,
@@ -23,4 +25,12 @@ export function makeNodeVault(opts: TransportOptions): NodeVaultClient {
       ...(opts.caFile ? { ca: readFileSync(opts.caFile) } : {}),
     },
   });
+  const headers = opts.headers;
+  if (headers) {
+    // Added per request in a fresh object: node-vault writes X-Vault-Token into the headers object it is given, so a
+    // headers object in requestOptions would be shared by every call and keep the first token after a new login.
+    const request = client.request.bind(client);
+    client.request = (options) => request({ ...options, headers: { ...headers, ...options?.headers } });
+  }
+  return client;
 }

@@ -9,6 +9,7 @@ import {
 } from "../../contract/dataset.js";
 import { DURATION_PATTERN, MAX_VERSION_RECORDS } from "../../contract/retention.js";
 import { IntegerMap, NamedList, NumberMap, Obj, Quantity, StringEnum } from "../schema.js";
+import { DataSetAccess } from "./access.js";
 import {
   Conditions,
   LocalObjectReference,
@@ -457,6 +458,7 @@ export const DataSetStatus = Obj(
         maxItems: 16,
       }),
     ),
+    access: Type.Optional(DataSetAccess),
     versions: Type.Optional(
       Type.Array(VersionRecord, {
         description:
