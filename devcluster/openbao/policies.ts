@@ -1,7 +1,7 @@
 // Vault/OpenBao ACL policies and Kubernetes-auth roles as data (pure). The same text works on a production
 // Vault: docs/vault.md shows the CLI lines that write it.
 import { VAULT_AUDIENCE } from "../../operator/src/vault/pod-identity.js";
-import { KEY_STORE_FOLDER } from "../../runtime/src/crypto/version-keys.js";
+import { DATAKEY_FOLDER } from "../../runtime/src/contract/vault-audit.js";
 
 export const KV_MOUNT = "secret";
 export const TRANSIT_MOUNT = "transit";
@@ -74,7 +74,7 @@ export function rolePolicy(role: WorkloadRole): string {
 function versionKeyBlocks(role: WorkloadRole): { path: string; caps: string[] }[] {
   const vk = role.versionKeys;
   if (!vk) return [];
-  const folders = (vk.dataSets ?? ["+"]).map((d) => `${role.namespace}/${KEY_STORE_FOLDER}/${d}/*`);
+  const folders = (vk.dataSets ?? ["+"]).map((d) => `${role.namespace}/${DATAKEY_FOLDER}/${d}/*`);
   return folders.flatMap((f) =>
     vk.access === "write"
       ? [

@@ -7,12 +7,12 @@
 // beyond deleting their files (docs/dataset.md, "Retention and crypto-shredding").
 import { randomBytes } from "node:crypto";
 import type { ManifestEncryption } from "../contract/artifacts.js";
+import { DATAKEY_FOLDER } from "../contract/vault-audit.js";
 import { VaultReason } from "../contract/vault-reasons.js";
 import { VaultError } from "../vault/errors.js";
 
 /** The KV mount and the folder below each namespace's own (the namespace KV policy lets its pods read it). */
 const KEY_STORE_MOUNT = "secret";
-export const KEY_STORE_FOLDER = "liftoff-datakeys";
 
 /** Which DataSet a version key belongs to. */
 export interface VersionKeyOwner {
@@ -50,7 +50,7 @@ function checkOwner(o: VersionKeyOwner): void {
 export function versionKeyPath(o: VersionKeyOwner, keyId: string): string {
   checkOwner(o);
   if (!KEY_ID.test(keyId)) throw new Error(`version key store: keyId "${keyId}" is not 32 hex digits`);
-  return `${KEY_STORE_MOUNT}/data/${o.namespace}/${KEY_STORE_FOLDER}/${o.dataset}/${keyId}`;
+  return `${KEY_STORE_MOUNT}/data/${o.namespace}/${DATAKEY_FOLDER}/${o.dataset}/${keyId}`;
 }
 
 /** A fresh keyId: 128 random bits in hex, chosen by the writer before anything is written. */
