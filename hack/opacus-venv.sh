@@ -9,7 +9,8 @@
 # whether it is built.
 set -euo pipefail
 
-PINS=("opacus==1.6.0" "scipy==1.17.1" "opt-einsum==3.4.0")
+# scikit-learn ships the digits data set and pyarrow reads the DataSet's Parquet: bench:dp's; the pins of bench:train.
+PINS=("opacus==1.6.0" "scipy==1.17.1" "opt-einsum==3.4.0" "scikit-learn==1.9.1" "pyarrow==26.0.1")
 
 cache="${LIFTOFF_CACHE:-$HOME/.cache/liftoff}"
 self="${BASH_SOURCE[0]}"
@@ -44,7 +45,7 @@ echo "$torch_site" >"$own_site/liftoff-torch-venv.pth"
 log "pip install ${PINS[*]}"
 "$venv/bin/pip" install --progress-bar off "${PINS[@]}" 2>&1 \
   | grep --line-buffered -E "^(Successfully|ERROR)" | sed -u 's/^/opacus-venv: /' >&2
-"$venv/bin/python" -c "import opacus, torch, scipy; print('opacus', opacus.__version__, 'torch', torch.__version__)" >&2
+"$venv/bin/python" -c "import opacus, torch, scipy, sklearn, pyarrow; print('opacus', opacus.__version__, 'torch', torch.__version__)" >&2
 touch "$venv/.complete"
 log "ready"
 echo "$venv/bin/python"

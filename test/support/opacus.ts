@@ -22,7 +22,7 @@ export interface NoiseCase {
 let venv: Promise<string> | undefined;
 
 /** The Opacus venv's python; the first call may take minutes (pip, and the torch venv under it). */
-export function opacusPython(): Promise<string> {
+function opacusPython(): Promise<string> {
   venv ??= new Promise((resolve, reject) => {
     const p = spawn("bash", [path.join(ROOT, "hack/opacus-venv.sh")], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
