@@ -177,7 +177,8 @@ export const COMPONENTS: SetupComponent[] = [
     "Opacus (Meta's DP-SGD for PyTorch) in a venv layered on the torch venv: the peer of the DP-SGD accountant test and npm run bench:dp (PyPI)",
     "opacus-venv.sh",
     [],
-    30, // an estimate: three wheels (~40 MB) over the torch venv; it waits for torch-venv otherwise
+    60, // 45 s measured here for opacus, scipy and opt-einsum at load average ~20 (2026-12-07); scikit-learn and pyarrow are
+    // an estimated 15 s more; it waits for torch-venv otherwise
     ["test", "bench"],
   ),
   script(

@@ -1,4 +1,4 @@
-// DP-SGD's randomness: the Gaussian noise and the Poisson sample of each step. Both must be unpredictable to whoever
+// DP-SGD's randomness: the Gaussian noise and the batches (a Poisson sample, or a shuffled order) of each step. Both must be unpredictable to whoever
 // knows the spec (hyperparameters.seed is public in the TrainingJob): with the noise known, it can be subtracted; with
 // the sample known, there is no amplification by sampling, and the accountant's ε would be a lie. So they come from
 // AES-256-CTR under a secret 256-bit key drawn from node:crypto at a fresh start — a cryptographically secure stream
@@ -17,6 +17,7 @@ export interface DpRandomState {
 
 const NOISE = 0;
 const SAMPLE = 1;
+const SHUFFLE = 2;
 
 /** `blocks` × 16 bytes of AES-256-CTR keystream for (domain, index), starting at block `from`. */
 function keystream(key: Buffer, domain: number, index: number, from: number, blocks: number): Buffer {
@@ -80,5 +81,19 @@ export class DpRandom {
     const picked: number[] = [];
     for (let r = 0; r < rows; r++) if ((u[r] as number) < rate) picked.push(r);
     return Uint32Array.from(picked);
+  }
+
+  /** A secret permutation of 0 … rows-1 for epoch `epoch` (Fisher–Yates), for shuffled sampling. */
+  permutation(epoch: number, rows: number): Uint32Array {
+    const u = uniforms(keystream(this.key, SHUFFLE, epoch, 0, Math.ceil(rows / 2)), rows);
+    const p = new Uint32Array(rows);
+    for (let i = 0; i < rows; i++) p[i] = i;
+    for (let i = rows - 1; i > 0; i--) {
+      const j = Math.floor((u[i] as number) * (i + 1));
+      const t = p[i] as number;
+      p[i] = p[j] as number;
+      p[j] = t;
+    }
+    return p;
   }
 }

@@ -140,4 +140,13 @@ describe("DpRandom", () => {
     expect([...new DpRandom(r.state()).poissonSample(0, 7, 1000, 0.1)]).toEqual([...r.poissonSample(0, 7, 1000, 0.1)]);
     expect([...r.poissonSample(1, 7, 1000, 0.1)]).not.toEqual([...r.poissonSample(0, 7, 1000, 0.1)]);
   });
+
+  it("shuffles with a secret permutation: every row once, the same order for the same key and epoch", () => {
+    const r = new DpRandom();
+    const p = r.permutation(3, 500);
+    expect([...p].sort((a, b) => a - b)).toEqual(Array.from({ length: 500 }, (_, i) => i));
+    expect([...new DpRandom(r.state()).permutation(3, 500)]).toEqual([...p]);
+    expect([...r.permutation(4, 500)]).not.toEqual([...p]);
+    expect([...new DpRandom().permutation(3, 500)]).not.toEqual([...p]);
+  });
 });

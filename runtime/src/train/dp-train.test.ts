@@ -133,40 +133,43 @@ describe("train with hyperparameters.privacy", { timeout: 120_000 }, () => {
     expect(message.message).toMatch(/targetEpsilon 0\.01 cannot be reached .* the smallest reachable ε is 0\.\d+/);
   });
 
-  it("resumes a run killed mid-epoch to the same weights (same noise, same Poisson samples)", async () => {
-    const privacy = { l2NormClip: 1, noiseMultiplier: 1 };
-    const full = await run("dp-full", privacy, [], KEY);
-    let t = 0;
-    let progress = 0;
-    const args = await parseTrainArgs(
-      [
-        "--spec",
-        await job("dp-killed", privacy),
-        "--data",
-        data,
-        "--out",
-        path.join(root, "dp-killed"),
-        "--checkpoint-dir",
-        path.join(root, "dp-ckpt"),
-        "--checkpoint-seconds",
-        "1",
-      ],
-      {},
-    );
-    const dying = {
-      log: () => {},
-      now: () => (t += 600),
-      dpRandom: KEY,
-      progress: () => {
-        if (++progress === 5) throw new Error("killed");
-      },
-    };
-    await expect(runTrain(args, {}, dying)).rejects.toThrow("killed");
-    // Resumed with no key given: it comes from the checkpoint.
-    const resumed = await runTrain(args, {}, { log: () => {}, progress: () => {} });
-    expect(resumed.resumedFrom).toMatch(/^ckpt-000000-/); // mid-epoch 1
-    expect(await weightsOf(resumed)).toBe(await weightsOf(full.outcome));
-  });
+  it.each(["poisson", "shuffle"])(
+    "resumes a run killed mid-epoch to the same weights (same noise, same %s batches)",
+    async (sampling) => {
+      const privacy = { l2NormClip: 1, noiseMultiplier: 1, sampling };
+      const full = await run(`dp-full-${sampling}`, privacy, [], KEY);
+      let t = 0;
+      let progress = 0;
+      const args = await parseTrainArgs(
+        [
+          "--spec",
+          await job(`dp-killed-${sampling}`, privacy),
+          "--data",
+          data,
+          "--out",
+          path.join(root, `dp-killed-${sampling}`),
+          "--checkpoint-dir",
+          path.join(root, `dp-ckpt-${sampling}`),
+          "--checkpoint-seconds",
+          "1",
+        ],
+        {},
+      );
+      const dying = {
+        log: () => {},
+        now: () => (t += 600),
+        dpRandom: KEY,
+        progress: () => {
+          if (++progress === 5) throw new Error("killed");
+        },
+      };
+      await expect(runTrain(args, {}, dying)).rejects.toThrow("killed");
+      // Resumed with no key given: it comes from the checkpoint.
+      const resumed = await runTrain(args, {}, { log: () => {}, progress: () => {} });
+      expect(resumed.resumedFrom).toMatch(/^ckpt-000000-/); // mid-epoch 1
+      expect(await weightsOf(resumed)).toBe(await weightsOf(full.outcome));
+    },
+  );
 
   it("draws secret noise: two fresh runs with the same seed differ", async () => {
     const a = await run("fresh-a", { l2NormClip: 1, noiseMultiplier: 1 });

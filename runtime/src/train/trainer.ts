@@ -280,8 +280,8 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
         });
       };
       const batches =
-        dp?.sampling === "poisson" && dpRandom
-          ? poissonBatches(data, dpRandom, state.epoch, dp, state.batch)
+        dp && dpRandom
+          ? dpBatches(data, dpRandom, state.epoch, dp, spec.batchSize, state.batch)
           : await batchDataset(data, state.epoch, spec.batchSize, state.batch).iterator();
       for (let next = await batches.next(); !next.done; next = await batches.next()) {
         const batch = next.value;
@@ -341,28 +341,34 @@ export function privacySpent(dp: PrivacyPlan, steps: number): PrivacySpent {
 }
 
 /**
- * One epoch of DP-SGD's Poisson sampling: stepsPerEpoch batches, each row in each with probability sampleRate, drawn
- * from the secret stream (dp-random.ts) as a function of (epoch, step) alone, so a resumed run skips `skip` steps and
- * draws the rest as an uninterrupted run does. Needs the split in memory.
+ * One epoch of DP-SGD's batches, stepsPerEpoch of them, from the secret stream (dp-random.ts) rather than the public
+ * seed: under Poisson sampling each row is in each batch with probability sampleRate, under shuffling the epoch is a
+ * secret permutation cut into batches. A function of (key, epoch, step) alone, so a resumed run skips `skip` steps
+ * and draws the rest as an uninterrupted run does. Needs the split in memory.
  */
-function poissonBatches(
+function dpBatches(
   data: Split,
   random: DpRandom,
   epoch: number,
   dp: PrivacyPlan,
+  batchSize: number,
   skip: number,
 ): AsyncIterator<{ x: Float32Array; y: Float32Array; n: number }> {
   const take = data.take;
   if (!take) {
     throw new ConfigError(
-      `DP-SGD's Poisson sampling needs the training split in memory (${data.rows} rows × ${data.width} features is over --cache-mib); raise --cache-mib or set hyperparameters.privacy.sampling: shuffle`,
+      `DP-SGD samples its batches from the training split in memory, and ${data.rows} rows × ${data.width} features is over --cache-mib: raise --cache-mib`,
     );
   }
+  const order = dp.sampling === "shuffle" ? random.permutation(epoch, data.rows) : undefined;
   let step = skip;
   return {
     async next() {
       if (step >= dp.stepsPerEpoch) return { done: true, value: undefined };
-      const rows = random.poissonSample(epoch, step++, data.rows, dp.sampleRate);
+      const rows = order
+        ? order.subarray(step * batchSize, Math.min((step + 1) * batchSize, data.rows))
+        : random.poissonSample(epoch, step, data.rows, dp.sampleRate);
+      step++;
       return { done: false, value: await take(rows) };
     },
   };
