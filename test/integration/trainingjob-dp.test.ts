@@ -3,8 +3,10 @@
 // below its target, and its final ε is Opacus' RDPAccountant's for the same sampling rate, noise multiplier, steps
 // and δ within 1 % (Opacus runs in hack/opacus-venv.sh's venv); the model's liftoff.json records the same. A target
 // no noise can reach fails before training with PrivacyBudgetUnreachable, naming the smallest reachable ε.
+import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { claimHostFolder } from "../../devcluster/node-agent/claim-folder.js";
 import { applyObject, readObject, waitForCondition } from "../../hack/demo/kube.js";
@@ -106,6 +108,18 @@ describe("a DP-SGD TrainingJob on the local cluster", () => {
     expect(lineage.privacy).toMatchObject({ ...privacy, accountant: "rdp", l2NormClip: 1, sampling: "poisson" });
     expect(lineage.privacy.sampleRate).toBeCloseTo(1 / stepsPerEpoch, 12);
     expect(tj.status.finalMetrics.accuracy).toBeGreaterThan(0.5); // three species; chance is ~0.44 for the largest
+
+    // kubectl get tj -o wide shows it as EPSILON.
+    const { stdout } = await promisify(execFile)(cluster.kubectl, ["get", "tj", name, "-n", ns, "-o", "wide"], {
+      env: { ...process.env, KUBECONFIG: cluster.kubeconfig },
+    });
+    const [head = "", row = ""] = stdout.trimEnd().split("\n");
+    // Cells by the header's column starts (an empty ETA cell is blank, not absent).
+    const starts = [...head.matchAll(/(?:^|\s{2,})(\S)/g)].map((m) => (m.index ?? 0) + m[0].length - 1);
+    const cells = (line: string) => starts.map((from, i) => line.slice(from, starts[i + 1]).trim());
+    const at = cells(head).indexOf("EPSILON");
+    expect(at, head).toBeGreaterThan(0);
+    expect(Number(cells(row)[at])).toBe(privacy.epsilon);
   });
 
   it("fails a targetEpsilon no noise can reach before training, naming the smallest reachable ε", {
