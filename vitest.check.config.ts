@@ -29,6 +29,9 @@ export const SLOW_UNIT_TESTS = [
   // the real MiniLM embedding GGUF, 21 tests (about 75 s on two shared cores)
   "runtime/src/serve/llm/embeddings.test.ts",
   "runtime/src/train/adam.test.ts",
+  "runtime/src/train/dp-plan.test.ts",
+  "runtime/src/train/dp-step.test.ts",
+  "runtime/src/train/dp-train.test.ts",
   "runtime/src/train/input.test.ts",
   "runtime/src/train/layers.test.ts",
   "runtime/src/train/objective.test.ts",

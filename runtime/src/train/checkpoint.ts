@@ -9,6 +9,7 @@ import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import type { DpRandomState } from "./dp-random.js";
 
 export interface LoopState {
   /** Epochs completed. */
@@ -24,6 +25,8 @@ export interface LoopState {
   wait: number;
   stopped: boolean;
   history: Record<string, number>[];
+  /** DP-SGD's secret stream (dp-random.ts): its key and position, so a resumed run draws the same noise and samples. */
+  dp?: DpRandomState;
 }
 
 interface StateFile {

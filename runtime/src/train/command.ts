@@ -24,6 +24,8 @@ import type { VaultReader } from "../storage/s3-client.js";
 import { VaultError, type VaultKvClient, vaultClientFromEnv } from "../vault/index.js";
 import { RUNTIME_NAME } from "../version.js";
 import { openSplit } from "./data.js";
+import { planPrivacy } from "./dp-plan.js";
+import type { DpRandomState } from "./dp-random.js";
 import { InputFailure, type KeyUnwrapper, openDataSetInput, RETRYABLE_VAULT } from "./input.js";
 import { buildStack, fineTune, headFor } from "./layers.js";
 import { makeLoss, makeOptimizer } from "./objective.js";
@@ -32,7 +34,7 @@ import { progressReporter } from "./report.js";
 import { installAsMathRandom, Sfc32 } from "./rng.js";
 import { maybeS3, restoreFromBucket, stageDataVersion, uploadCheckpoint, uploadModel } from "./s3-staging.js";
 import { readTrainSpec, type TrainSpec, trainSpecOf } from "./spec.js";
-import { evaluate, type Progress, TrainingFailure, train } from "./trainer.js";
+import { evaluate, type Progress, privacySpent, TrainingFailure, train } from "./trainer.js";
 
 export interface TrainOutcome {
   model: { uri: string; digest: string; dir: string };
@@ -49,6 +51,8 @@ export interface TrainIO {
   now?: () => number;
   /** Vault for an encrypted DataSet (default: the client the LIFTOFF_VAULT_* variables describe). */
   vault?: () => Promise<KeyUnwrapper>;
+  /** DP-SGD's secret stream for a fresh run (tests: a fixed key); random otherwise (dp-random.ts). */
+  dpRandom?: DpRandomState;
 }
 
 interface TrainArgs {
@@ -307,6 +311,7 @@ async function trainOn(
   const optimizer = makeOptimizer(spec.optimizer, spec.learningRate);
   const loss = makeLoss(spec.loss, head.units);
   io.log(`training ${model.countParams()} parameters on ${trainSplit.rows} rows × ${width} features`);
+  const privacy = spec.privacy ? planPrivacy(spec.privacy, trainSplit.rows, spec.batchSize, spec.epochs) : undefined;
   const result = await train({
     spec,
     head,
@@ -324,6 +329,8 @@ async function trainOn(
     log: io.log,
     gpu: info.name === "tensorflow-gpu",
     ...(io.now ? { now: io.now } : {}),
+    ...(privacy ? { privacy } : {}),
+    ...(io.dpRandom ? { dpRandom: io.dpRandom } : {}),
   });
   const finalMetrics = await evaluate(model, head, loss, test, spec);
   io.log(
@@ -343,6 +350,17 @@ async function trainOn(
     finalMetrics,
     epochs: result.state.epoch,
     history: result.state.history.map((log, i) => pointOf(i + 1, log)),
+    ...(privacy
+      ? {
+          privacy: {
+            ...privacySpent(privacy, result.state.epoch * privacy.stepsPerEpoch + result.state.batch),
+            accountant: "rdp" as const,
+            l2NormClip: privacy.l2NormClip,
+            sampling: privacy.sampling,
+            sampleRate: privacy.sampleRate,
+          },
+        }
+      : {}),
     tfjsVersion: tf.version.tfjs,
     backend: info.name,
     createdAt: new Date().toISOString(),

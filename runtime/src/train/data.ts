@@ -30,6 +30,8 @@ export interface Split {
   inMemory?: boolean;
   /** The batches of one epoch, starting after `skip` batches. */
   batches(epoch: number, batchSize: number, skip?: number): AsyncGenerator<Batch>;
+  /** The given rows (by position in file order) as one batch: in-memory splits only (DP-SGD's Poisson sampling). */
+  take?(rows: Uint32Array): Promise<Batch>;
   /** Every row in file order, in chunks (evaluation). */
   scan(): AsyncGenerator<Batch>;
 }
@@ -169,6 +171,7 @@ export async function openSplit(
     rows,
     width,
     inMemory,
+    ...(inMemory ? { take: async (picked: Uint32Array) => gather(await all(), picked, 0, picked.length, width) } : {}),
     async *scan() {
       if (inMemory) yield await all();
       else yield* chunks(dir, pre);

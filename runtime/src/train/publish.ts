@@ -25,6 +25,17 @@ export interface LineageJson {
   epochs: number;
   /** Loss and validation metrics of every epoch (status.history keeps at most 200 of them). */
   history?: EpochPoint[];
+  /** DP-SGD: the privacy the training spent (ε at δ from the RDP accountant) and how (dp-plan.ts). */
+  privacy?: {
+    epsilon: number;
+    delta: number;
+    noiseMultiplier: number;
+    steps: number;
+    accountant: "rdp";
+    l2NormClip: number;
+    sampling: "poisson" | "shuffle";
+    sampleRate: number;
+  };
   tfjsVersion: string;
   backend: string;
   createdAt: string;

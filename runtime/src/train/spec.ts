@@ -9,8 +9,10 @@ import {
   HYPERPARAMETER_DEFAULTS,
   LAYER_TYPES,
   LOSSES,
+  MAX_NOISE_MULTIPLIER,
   METRICS,
   OPTIMIZERS,
+  PRIVACY_SAMPLING,
   REGRESSION_LOSSES,
   TASKS,
 } from "../contract/training.js";
@@ -35,6 +37,16 @@ export interface LayerSpec {
   poolSize?: number;
 }
 
+/** hyperparameters.privacy: DP-SGD (dp-step.ts), exactly one of noiseMultiplier and targetEpsilon. */
+export interface PrivacySpec {
+  l2NormClip: number;
+  noiseMultiplier?: number;
+  targetEpsilon?: number;
+  /** Default: defaultDelta of the training rows (dp-plan.ts). */
+  delta?: number;
+  sampling: (typeof PRIVACY_SAMPLING)[number];
+}
+
 export interface TrainSpec {
   /** metadata.name, or "local". */
   name: string;
@@ -49,6 +61,7 @@ export interface TrainSpec {
   metrics: MetricName[];
   earlyStopping?: { monitor: (typeof EARLY_STOPPING_MONITORS)[number]; patience: number; minDelta: number };
   seed: number;
+  privacy?: PrivacySpec;
 }
 
 /** The loss a task gets when the spec names none (Keras' usual choices). */
@@ -108,6 +121,28 @@ function layerOf(raw: unknown, i: number): LayerSpec {
   }
   if (type === "maxPooling2d") spec.poolSize = num(l.poolSize, `${at}.poolSize`, 2, 1, 64, true);
   return spec;
+}
+
+function privacyOf(raw: unknown): PrivacySpec {
+  const p = obj(raw);
+  const at = "spec.hyperparameters.privacy";
+  if ((p.noiseMultiplier === undefined) === (p.targetEpsilon === undefined)) {
+    throw new ConfigError(`${at}: set exactly one of noiseMultiplier or targetEpsilon`);
+  }
+  const positive = (v: unknown, field: string, max: number) => {
+    const x = num(v, `${at}.${field}`, Number.NaN, 0, max);
+    if (x === 0) throw new ConfigError(`${at}.${field} must be greater than 0`);
+    return x;
+  };
+  return {
+    l2NormClip: positive(p.l2NormClip, "l2NormClip", 1e6),
+    ...(p.noiseMultiplier !== undefined
+      ? { noiseMultiplier: positive(p.noiseMultiplier, "noiseMultiplier", MAX_NOISE_MULTIPLIER) }
+      : {}),
+    ...(p.targetEpsilon !== undefined ? { targetEpsilon: positive(p.targetEpsilon, "targetEpsilon", 1000) } : {}),
+    ...(p.delta !== undefined ? { delta: positive(p.delta, "delta", 0.1) } : {}),
+    sampling: oneOf(p.sampling, PRIVACY_SAMPLING, `${at}.sampling`, "poisson"),
+  };
 }
 
 /** A TrainingJob object (as the API server returns it, or a local manifest) → TrainSpec. */
@@ -206,6 +241,7 @@ export function trainSpecOf(manifest: unknown): TrainSpec {
         }
       : {}),
     seed: num(hp.seed, "spec.hyperparameters.seed", HYPERPARAMETER_DEFAULTS.seed, 0, 2 ** 31 - 1, true),
+    ...(hp.privacy !== undefined ? { privacy: privacyOf(hp.privacy) } : {}),
   };
 }
 

@@ -6,7 +6,9 @@
 // layers, other activations or losses) takes the general path, optimizer.minimize over the tidy'd forward + loss.
 // Both return the batch's mean loss as a scalar left on the device; the caller reads it when it needs it.
 import * as tf from "@tensorflow/tfjs";
+import { ConfigError } from "../errors.js";
 import { FusedAdam } from "./adam.js";
+import { type DpStepOptions, makeDpStep } from "./dp-step.js";
 import { HOST_STEP_MAX_MACS, type HostStep, hostParams, makeHostStep } from "./host-step.js";
 import type { Head } from "./layers.js";
 import { type NativeOps, nativeOps } from "./native-ops.js";
@@ -70,7 +72,7 @@ function constant(value: number): tf.Scalar {
   return s;
 }
 
-interface Saved {
+export interface Saved {
   input: tf.Tensor2D;
   output: tf.Tensor2D;
   mask?: tf.Tensor2D;
@@ -147,7 +149,7 @@ export function headGradient(
   return { dLogits: tf.mul(d, constant(2 / n)) as tf.Tensor2D, loss: tf.mean(tf.square(d)) as tf.Scalar };
 }
 
-function activationGradient(g: tf.Tensor2D, out: tf.Tensor2D, activation: Activation, native?: NativeOps) {
+export function activationGradient(g: tf.Tensor2D, out: tf.Tensor2D, activation: Activation, native?: NativeOps) {
   switch (activation) {
     case "linear":
       return g;
@@ -194,18 +196,21 @@ export interface StepOptions {
   batchSize?: number;
   /** The host step's limit on batch size × parameters (tests and bench:train-step lower it); HOST_STEP_MAX_MACS by default. */
   hostMaxMacs?: number;
+  /** DP-SGD (hyperparameters.privacy): per-example clipping and noise, on the backend (dp-step.ts). */
+  privacy?: DpStepOptions;
 }
 
 // Not instanceof: tf.Optimizer's Symbol.hasInstance answers true for any optimizer.
 const isFusedAdam = (x: tf.Optimizer): x is FusedAdam => x.constructor === FusedAdam;
 
-export type StepKind = "host" | "dense" | "general";
+export type StepKind = "host" | "dense" | "general" | "dp";
 
 /** What each kind is, for the log. */
 export const STEP_KINDS: Record<StepKind, string> = {
   host: "dense stack with Adam, whole step on the host (host-step.ts)",
   dense: "dense stack, differentiated by hand (step.ts)",
   general: "optimizer.minimize",
+  dp: "DP-SGD on the dense stack: per-example clipping and Gaussian noise (dp-step.ts)",
 };
 
 /**
@@ -223,6 +228,15 @@ export function makeStep(o: StepOptions): {
 } {
   const ops = densePlan(o.model);
   const objective = objectiveFor(o.lossName, o.head);
+  if (o.privacy) {
+    // One DP route: the per-example norms need the hand-written backward, which covers every optimizer.
+    if (!ops || !objective) {
+      throw new ConfigError(
+        "hyperparameters.privacy (DP-SGD) needs model.layers of dense (linear, relu, sigmoid or tanh) and dropout layers, all trained, and a crossentropy or meanSquaredError loss",
+      );
+    }
+    return { kind: "dp", step: makeDpStep(ops, objective, o.optimizer, o.width, o.privacy, nativeOps()) };
+  }
   if (
     ops &&
     objective &&

@@ -7,8 +7,11 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
 import * as tf from "@tensorflow/tfjs";
 import { boundHistory, type EpochHistory } from "../contract/history.js";
+import { ConfigError } from "../errors.js";
 import { type LoopState, restoreCheckpoint, snapshotCheckpoint, writeCheckpoint } from "./checkpoint.js";
 import { batchDataset, type Split } from "./data.js";
+import type { PrivacyPlan } from "./dp-plan.js";
+import { DpRandom, type DpRandomState } from "./dp-random.js";
 import type { HostStep } from "./host-step.js";
 import { activate, type Head } from "./layers.js";
 import { computeMetrics } from "./metrics.js";
@@ -21,7 +24,7 @@ import { makeStep, STEP_KINDS } from "./step.js";
 export class TrainingFailure extends Error {
   override name = "TrainingFailure";
   constructor(
-    readonly reason: "NaNLoss" | "InvalidModel" | "DataSetChanged" | "DataSetEmpty",
+    readonly reason: "NaNLoss" | "InvalidModel" | "DataSetChanged" | "DataSetEmpty" | "PrivacyBudgetUnreachable",
     message: string,
   ) {
     super(message);
@@ -39,6 +42,15 @@ export interface Progress {
   estimatedRemainingSeconds?: number;
   /** Every epoch so far, bounded (history.ts): status.history, so the operator's coalescing loses no epoch. */
   history?: EpochHistory;
+  /** DP-SGD: the privacy spent so far (ε at δ, RDP accountant) after `steps` noisy steps. */
+  privacy?: PrivacySpent;
+}
+
+export interface PrivacySpent {
+  epsilon: number;
+  delta: number;
+  noiseMultiplier: number;
+  steps: number;
 }
 
 export interface TrainerOptions {
@@ -62,6 +74,10 @@ export interface TrainerOptions {
   gpu?: boolean;
   /** Overrides the host step's size limit (tests). */
   hostMaxMacs?: number;
+  /** DP-SGD (hyperparameters.privacy, resolved by dp-plan.ts). */
+  privacy?: PrivacyPlan;
+  /** The secret DP stream to start a fresh run with (tests); a fresh run draws a random key otherwise (dp-random.ts). */
+  dpRandom?: DpRandomState;
 }
 
 export interface TrainResult {
@@ -153,6 +169,16 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
     o.rng.restore(restored.state.rng);
     o.log(`resuming from checkpoint ${restored.name}: epoch ${state.epoch + 1}, batch ${state.batch}`);
   }
+  const dp = o.privacy;
+  if (dp && restored.state && !restored.state.dp) {
+    throw new Error(`checkpoint ${restored.name} was written without DP-SGD; it cannot be resumed with privacy`);
+  }
+  const dpRandom = dp ? new DpRandom(restored.state?.dp ?? o.dpRandom) : undefined;
+  if (dp) {
+    o.log(
+      `DP-SGD: clip ${dp.l2NormClip}, noise multiplier ${dp.noiseMultiplier.toPrecision(5)}, ${dp.sampling} sampling at rate ${dp.sampleRate.toPrecision(4)}, ${dp.stepsPerEpoch} steps an epoch, δ ${dp.delta}; ε after the run ${dp.epsilonAfter(spec.epochs * dp.stepsPerEpoch).toPrecision(4)}`,
+    );
+  }
   const {
     step,
     kind,
@@ -169,9 +195,19 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
     ...(o.gpu ? { gpu: true } : {}),
     batchSize: spec.batchSize,
     ...(o.hostMaxMacs !== undefined ? { hostMaxMacs: o.hostMaxMacs } : {}),
+    ...(dp && dpRandom
+      ? {
+          privacy: {
+            l2NormClip: dp.l2NormClip,
+            noiseMultiplier: dp.noiseMultiplier,
+            expectedBatch: dp.expectedBatch,
+            random: dpRandom,
+          },
+        }
+      : {}),
   });
   o.log(`train step: ${STEP_KINDS[kind]}`);
-  const batchesPerEpoch = Math.ceil(data.rows / spec.batchSize);
+  const batchesPerEpoch = dp ? dp.stepsPerEpoch : Math.ceil(data.rows / spec.batchSize);
   const total = spec.epochs * data.rows;
   const startedAt = now();
   let trainedHere = 0;
@@ -188,6 +224,7 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
     // The host step's checkpoints come from its arrays; the model and optimizer are brought up to date at the end.
     if (!hostTensors) sync?.();
     state.rng = o.rng.state();
+    if (dpRandom) state.dp = dpRandom.state();
     const snap = await snapshotCheckpoint(model, optimizer, state, hostTensors?.());
     await written();
     writing = writeCheckpoint(o.checkpointDir, snap, o.keepCheckpoints)
@@ -215,6 +252,7 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
       ...(sps > 0 ? { samplesPerSecond: Math.round(sps) } : {}),
       ...(sps > 0 ? { estimatedRemainingSeconds: final ? 0 : Math.ceil((total - done) / sps) } : {}),
       ...(state.history.length > 0 ? { history: boundHistory(state.history) } : {}),
+      ...(dp ? { privacy: privacySpent(dp, state.epoch * dp.stepsPerEpoch + state.batch) } : {}),
     };
   };
   try {
@@ -241,7 +279,10 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
           state.lossSum += value * p.n;
         });
       };
-      const batches = await batchDataset(data, state.epoch, spec.batchSize, state.batch).iterator();
+      const batches =
+        dp && dpRandom
+          ? dpBatches(data, dpRandom, state.epoch, dp, spec.batchSize, state.batch)
+          : await batchDataset(data, state.epoch, spec.batchSize, state.batch).iterator();
       for (let next = await batches.next(); !next.done; next = await batches.next()) {
         const batch = next.value;
         pending.push({ loss: step(batch.x, batch.y, batch.n), n: batch.n, batch: ++b });
@@ -292,6 +333,45 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
   await written();
   o.onProgress(progress(true), true);
   return { state, ...(restored.name ? { resumedFrom: restored.name } : {}) };
+}
+
+/** What status.progress.privacy shows after `steps` noisy steps. */
+export function privacySpent(dp: PrivacyPlan, steps: number): PrivacySpent {
+  return { epsilon: dp.epsilonAfter(steps), delta: dp.delta, noiseMultiplier: dp.noiseMultiplier, steps };
+}
+
+/**
+ * One epoch of DP-SGD's batches, stepsPerEpoch of them, from the secret stream (dp-random.ts) rather than the public
+ * seed: under Poisson sampling each row is in each batch with probability sampleRate, under shuffling the epoch is a
+ * secret permutation cut into batches. A function of (key, epoch, step) alone, so a resumed run skips `skip` steps
+ * and draws the rest as an uninterrupted run does. Needs the split in memory.
+ */
+function dpBatches(
+  data: Split,
+  random: DpRandom,
+  epoch: number,
+  dp: PrivacyPlan,
+  batchSize: number,
+  skip: number,
+): AsyncIterator<{ x: Float32Array; y: Float32Array; n: number }> {
+  const take = data.take;
+  if (!take) {
+    throw new ConfigError(
+      `DP-SGD samples its batches from the training split in memory, and ${data.rows} rows × ${data.width} features is over --cache-mib: raise --cache-mib`,
+    );
+  }
+  const order = dp.sampling === "shuffle" ? random.permutation(epoch, data.rows) : undefined;
+  let step = skip;
+  return {
+    async next() {
+      if (step >= dp.stepsPerEpoch) return { done: true, value: undefined };
+      const rows = order
+        ? order.subarray(step * batchSize, Math.min((step + 1) * batchSize, data.rows))
+        : random.poissonSample(epoch, step, data.rows, dp.sampleRate);
+      step++;
+      return { done: false, value: await take(rows) };
+    },
+  };
 }
 
 /** How long the loop may compute without giving the event loop a turn. */

@@ -79,6 +79,13 @@ const TrainingJobKind: KindDefinition<TrainingJob> = {
       description: "Training loss of the last epoch, in full.",
       priority: 1,
     },
+    {
+      name: "Epsilon",
+      type: "number",
+      jsonPath: ".status.progress.privacy.epsilon",
+      description: "DP-SGD: the ε spent so far (at status.progress.privacy.delta).",
+      priority: 1,
+    },
   ],
 };
 

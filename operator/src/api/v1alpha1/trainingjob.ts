@@ -6,8 +6,10 @@ import {
   HYPERPARAMETER_DEFAULTS,
   LAYER_TYPES,
   LOSSES,
+  MAX_NOISE_MULTIPLIER,
   METRICS,
   OPTIMIZERS,
+  PRIVACY_SAMPLING,
   TASKS,
 } from "../../contract/training.js";
 import { immutable, k8s, NumberMap, Obj, StringEnum } from "../schema.js";
@@ -101,6 +103,56 @@ const ModelDefinition = Obj(
   },
 );
 
+const Privacy = Obj(
+  {
+    l2NormClip: Type.Number({
+      description:
+        "Each example's gradient is scaled down to at most this L2 norm before the batch's are summed (per-example clipping).",
+      exclusiveMinimum: 0,
+      maximum: 1000000,
+    }),
+    noiseMultiplier: Type.Optional(
+      Type.Number({
+        description:
+          "Standard deviation of the Gaussian noise added to the summed gradients, in units of l2NormClip. Set this or targetEpsilon.",
+        exclusiveMinimum: 0,
+        maximum: MAX_NOISE_MULTIPLIER,
+      }),
+    ),
+    targetEpsilon: Type.Optional(
+      Type.Number({
+        description:
+          "The ε to spend over the whole run; the noise multiplier is derived from it, the epochs, the batch size and the rows (RDP accountant). A target the run cannot reach fails it before the first step, naming the smallest reachable ε. Set this or noiseMultiplier.",
+        exclusiveMinimum: 0,
+        maximum: 1000,
+      }),
+    ),
+    delta: Type.Optional(
+      Type.Number({
+        description:
+          "The δ of the (ε, δ) guarantee. Default: 1 / training rows rounded down to a power of ten, at most 1e-5.",
+        exclusiveMinimum: 0,
+        maximum: 0.1,
+      }),
+    ),
+    sampling: StringEnum(PRIVACY_SAMPLING, {
+      description:
+        "poisson: each step takes every row independently with probability 1/⌈rows/batchSize⌉ (what the accountant assumes); shuffle: a shuffled pass of fixed batches, accounted as if Poisson (the usual practice, not a proof).",
+      default: "poisson",
+    }),
+  },
+  {
+    description:
+      "Differentially private training (DP-SGD): per-example gradient clipping and Gaussian noise; the ε spent is reported in status.progress.privacy and recorded in the model's liftoff.json.",
+    rules: [
+      {
+        rule: "has(self.noiseMultiplier) != has(self.targetEpsilon)",
+        message: "set exactly one of privacy.noiseMultiplier or privacy.targetEpsilon",
+      },
+    ],
+  },
+);
+
 const Hyperparameters = Obj(
   {
     optimizer: StringEnum(OPTIMIZERS, {
@@ -164,6 +216,7 @@ const Hyperparameters = Obj(
       maximum: 2147483647,
       default: HYPERPARAMETER_DEFAULTS.seed,
     }),
+    privacy: Type.Optional(Privacy),
   },
   { description: "Training hyperparameters." },
 );
@@ -279,6 +332,15 @@ export const TrainingJobSpec = Obj(
         rule: "!has(self.hyperparameters.loss) || self.task != 'multiclass' || self.hyperparameters.loss in ['categoricalCrossentropy', 'sparseCategoricalCrossentropy']",
         message: "a multiclass task needs sparseCategoricalCrossentropy or categoricalCrossentropy (or none)",
       },
+      {
+        rule: "!has(self.hyperparameters.privacy) || (has(self.model.layers) && self.model.layers.all(l, l.type in ['dense', 'dropout'] && (!has(l.activation) || l.activation in ['linear', 'relu', 'sigmoid', 'tanh'])))",
+        message:
+          "hyperparameters.privacy (DP-SGD) needs model.layers of dense (linear, relu, sigmoid or tanh) and dropout layers: per-example gradients are computed for those",
+      },
+      {
+        rule: "!has(self.hyperparameters.privacy) || !has(self.hyperparameters.loss) || !(self.hyperparameters.loss in ['meanAbsoluteError', 'huberLoss'])",
+        message: "hyperparameters.privacy (DP-SGD) takes a crossentropy or meanSquaredError loss",
+      },
     ],
   },
 );
@@ -308,6 +370,17 @@ export const TrainingJobStatus = Obj(
           samplesPerSecond: Type.Optional(Type.Number({ description: "Training throughput." })),
           estimatedRemainingSeconds: Type.Optional(
             Type.Integer({ description: "Estimated time to finish; absent once training has ended." }),
+          ),
+          privacy: Type.Optional(
+            Obj(
+              {
+                epsilon: Type.Number({ description: "ε spent so far (RDP accountant, at delta)." }),
+                delta: Type.Number({ description: "The δ of the guarantee." }),
+                noiseMultiplier: Type.Number({ description: "The noise multiplier used (given or derived)." }),
+                steps: Type.Integer({ description: "Noisy steps taken so far.", minimum: 0 }),
+              },
+              { description: "DP-SGD: the privacy spent so far, updated with the loss." },
+            ),
           ),
         },
         { description: "Live progress, updated each epoch." },
