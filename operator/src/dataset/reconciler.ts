@@ -3,7 +3,7 @@
 // versions from the claim before the finalizer is released. Reports arrive through handleReport (the report
 // endpoint) and are written by the reconcile of their key, so the status has one writer and no race.
 import type { Logger } from "pino";
-import type { DataSet, DataSetStatus, ModelDeployment, TrainingJob } from "../api/v1alpha1/index.js";
+import type { DataSet, DataSetStatus, ErasureRequest, ModelDeployment, TrainingJob } from "../api/v1alpha1/index.js";
 import { controlledBy, type DesiredObject, notControlledMessage } from "../children/child.js";
 import { findCondition } from "../controller/conditions.js";
 import type { ReconcileContext, ReconcileResult, Reconciler } from "../controller/controller.js";
@@ -23,6 +23,7 @@ import { stableStringify } from "../util/stable-json.js";
 import type { VaultSettings } from "../vault/pod-identity.js";
 import { type CaptureResolution, resolveCapture } from "./captured.js";
 import { cleanupJob, needsVault, outputUri, prepareJob, serviceAccount } from "./desired.js";
+import { followErasures } from "./erasure.js";
 import { terminatingStatus, usersOf, versionsInUse } from "./in-use.js";
 import { ANNOTATION_GENERATION, dataSetNames, FINALIZER, LABEL_DATASET } from "./names.js";
 import { outcomeOf, type RunResult } from "./result.js";
@@ -38,6 +39,8 @@ export interface DataSetReconcilerOptions {
   /** Who may still use a DataSet being deleted (in-use.ts). */
   trainingJobs: ObjectCache<TrainingJob>;
   modelDeployments: ObjectCache<ModelDeployment>;
+  /** ErasureRequests: a rewrite of the current version becomes the current version (erasure.ts). */
+  erasureRequests?: ObjectCache<ErasureRequest>;
   events: EventRecorder;
   runtimeImage: string;
   report?: ReportSettings;
@@ -97,7 +100,11 @@ export class DataSetReconciler implements Reconciler {
     const pending = this.pending.get(ds.metadata?.uid ?? "");
     const result = pending && job && pending.result.jobUid === job.metadata?.uid ? pending.result : undefined;
     const pods = job ? this.podsOf(job) : [];
-    const status = computeStatus(ds, { job, pods, result, blocked }, this.now);
+    const status = followErasures(
+      computeStatus(ds, { job, pods, result, blocked }, this.now),
+      ds,
+      this.o.erasureRequests?.list() ?? [],
+    );
     await this.write(ds, status, signal);
     if (pending && result) {
       this.pending.delete(ds.metadata?.uid ?? "");

@@ -8,7 +8,7 @@ import path from "node:path";
 import { ARTIFACT_FORMAT_VERSION, type ManifestFile, type ManifestJson } from "../contract/artifacts.js";
 import { PrepareError, PrepareReason } from "./errors.js";
 
-const VERSION_NAME = /^[0-9a-f]{64}$/;
+export const VERSION_NAME = /^[0-9a-f]{64}$/;
 
 export async function sha256File(file: string): Promise<string> {
   const h = createHash("sha256");
@@ -44,6 +44,8 @@ export async function publish(
   /** Versions pruning keeps whatever their age (hex digests): TrainingJobs trained or train on them. */
   inUse: readonly string[] = [],
   known: KnownHashes = new Map(),
+  /** ErasureRequest rewrites: what the version replaces (contract/artifacts.ts). */
+  erasure?: ManifestJson["erasure"],
 ): Promise<{ digest: string; dir: string; manifest: ManifestJson }> {
   const files: ManifestFile[] = [];
   const walk = async (dir: string) => {
@@ -66,6 +68,7 @@ export async function publish(
     kind: "DataSet",
     files,
     ...(encryption ? { encryption } : {}),
+    ...(erasure ? { erasure } : {}),
   };
   const text = `${JSON.stringify(manifest, null, 2)}\n`;
   const digest = createHash("sha256").update(text).digest("hex");

@@ -53,6 +53,14 @@ export interface PrepareSpec {
   retainVersions: number;
   /** How the pod reaches s3:// (the operator turns it into the pod's env; a local run uses the AWS_* env). */
   storage?: ObjectStorageSpec;
+  /** The subject key column: each version gets its index of their HMACs (subjects.ts), for ErasureRequests. */
+  privacy?: PrivacySpec;
+}
+
+interface PrivacySpec {
+  subjectKey: string;
+  saltSecret?: VaultRef;
+  onErasure: "Flag" | "Retrain";
 }
 
 /**
@@ -73,6 +81,7 @@ export interface DataSetSpecInput {
   encryption?: { transitKey: string; vaultRole?: string };
   retainVersions?: number;
   storage?: ObjectStorageSpec;
+  privacy?: Omit<PrivacySpec, "onErasure"> & { onErasure?: PrivacySpec["onErasure"] };
 }
 
 /** The API's CEL messages (operator/src/api/v1alpha1/dataset.ts), for a local manifest. */
@@ -125,6 +134,7 @@ export function specWithDefaults(raw: unknown): PrepareSpec {
     ...(spec.encryption ? { encryption: { vaultRole: DATASET_DEFAULTS.encryptionVaultRole, ...spec.encryption } } : {}),
     retainVersions: spec.retainVersions ?? DATASET_DEFAULTS.retainVersions,
     ...(spec.storage ? { storage: spec.storage } : {}),
+    ...(spec.privacy ? { privacy: { onErasure: DATASET_DEFAULTS.onErasure, ...spec.privacy } } : {}),
   };
 }
 
