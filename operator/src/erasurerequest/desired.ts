@@ -7,7 +7,7 @@ import type { ErasureEnv } from "../contract/erasure.js";
 import { podEnv } from "../contract/pod-env.js";
 import { type JobOptions, jobObject, outDir } from "../dataset/desired.js";
 import { controllerReference, RESOURCES } from "../kube/resources.js";
-import { erasureLabels, erasureNames } from "./names.js";
+import { ANNOTATION_RETRAIN_OF, erasureLabels, erasureNames } from "./names.js";
 
 export function eraseJob(req: ErasureRequest, ds: DataSet, o: JobOptions): DesiredObject {
   const name = req.metadata?.name ?? "";
@@ -44,7 +44,7 @@ export function retrainJob(req: ErasureRequest, tj: TrainingJob): DesiredObject 
         name: erasureNames(name).retrain(tj.metadata?.name ?? ""),
         namespace: req.metadata?.namespace ?? "",
         labels: erasureLabels(name),
-        annotations: { "liftoff.dev/retrain-of": tj.metadata?.name ?? "" },
+        annotations: { [ANNOTATION_RETRAIN_OF]: tj.metadata?.name ?? "" },
         ownerReferences: [controllerReference(RESOURCES.ErasureRequest, req)],
       },
       spec: structuredClone(tj.spec),

@@ -6,6 +6,8 @@ import type { DataSet, ErasureRequest, ModelDeployment, TrainingJob } from "../a
 import type { ErasureOutcome } from "../contract/erasure.js";
 import { followErasures } from "../dataset/erasure.js";
 import { withErasurePending } from "../modeldeployment/erasure.js";
+import { nextLoopStep } from "../modeldeployment/loop/machine.js";
+import { erasureCandidate } from "../modeldeployment/loop/runner.js";
 import { ConditionType, Reason } from "../reasons.js";
 import { erasureCondition } from "../trainingjob/erasure.js";
 import { eraseJob, retrainJob } from "./desired.js";
@@ -289,5 +291,96 @@ describe("lineage of a rewrite", () => {
     });
     const never = withErasurePending({ model: { name: "other", uri: "y", digest: D("f") } }, mdep, [flagged], now);
     expect(cond(never, ConditionType.ErasurePending)).toBeUndefined();
+  });
+});
+
+describe("the canary rollout of a retrain (ModelDeployment spec.retrain)", () => {
+  const flagged = tj("model", OLD, {
+    status: { conditions: [{ type: "ErasurePending", status: "True", reason: "ErasureRequested", message: "m" }] },
+  } as never);
+  const name = erasureNames("forget").retrain("model");
+  const retrained = tj(name, NEW, {
+    metadata: {
+      name,
+      namespace: "ml",
+      labels: erasureLabels("forget"),
+      annotations: { "liftoff.dev/retrain-of": "model" },
+    },
+  } as never);
+  const mdep = (status: ModelDeployment["status"] = {}): ModelDeployment =>
+    ({
+      metadata: { name: "serve", namespace: "ml", generation: 1 },
+      spec: { model: { trainingJobRef: { name: "model" }, format: "tfjs-layers" }, retrain: {} },
+      status,
+    }) as unknown as ModelDeployment;
+
+  it("offers the succeeded retrain of the flagged model it serves, once", () => {
+    const c = erasureCandidate(mdep(), [flagged, retrained]);
+    expect(c).toEqual({
+      request: "forget",
+      trainingJob: name,
+      uri: "pvc://x",
+      digest: retrained.status?.model?.digest,
+      dataDigest: NEW,
+    });
+    expect(erasureCandidate(mdep(), [tj("model", OLD), retrained])).toBeUndefined(); // not flagged
+    expect(
+      erasureCandidate(mdep(), [flagged, { ...retrained, status: { phase: "Running" } } as never]),
+    ).toBeUndefined();
+    const tried = {
+      loop: {
+        stage: "RolledBack" as const,
+        iteration: 1,
+        history: [
+          {
+            iteration: 1,
+            trigger: "Erasure",
+            decision: "rollback",
+            reason: "r",
+            modelDigest: retrained.status?.model?.digest ?? "",
+            at: "t",
+          },
+        ],
+      },
+    };
+    expect(erasureCandidate(mdep(tried), [flagged, retrained])).toBeUndefined();
+  });
+
+  it("starts a loop at Canary with the retrain as the candidate; promotion serves it", () => {
+    const e = erasureCandidate(mdep(), [flagged, retrained]);
+    const o = {
+      nowMs: Date.parse("2026-12-07T10:00:00Z"),
+      periodSeconds: 60,
+      templates: { names: {} },
+      children: [],
+      canaryReady: false,
+    };
+    const step = nextLoopStep(mdep({ loop: { stage: "Watching", iteration: 0 } }), {
+      ...o,
+      ...(e ? { erasure: e } : {}),
+    });
+    expect(step.actions).toEqual([]); // nothing to prepare or train: the request trained it
+    expect(step.loop).toMatchObject({
+      stage: "Canary",
+      iteration: 1,
+      trigger: { reason: "Erasure" },
+      trainingJob: name,
+      candidate: { uri: "pvc://x", digest: retrained.status?.model?.digest },
+    });
+    const judged = nextLoopStep(mdep(step.loop ? { loop: step.loop } : {}), {
+      ...o,
+      canaryReady: true,
+      judged: {
+        verdict: { decision: "promote", reason: Reason.CanaryNotWorse, message: "not worse" },
+        figures: {
+          stable: { pods: 1, feedback: 50, correct: 40, requests: 60, errors: 0 },
+          canary: { pods: 1, feedback: 50, correct: 41, requests: 60, errors: 0 },
+        },
+      },
+    });
+    expect(judged.loop).toMatchObject({
+      stage: "Promoted",
+      promoted: { trainingJob: name, digest: retrained.status?.model?.digest },
+    });
   });
 });

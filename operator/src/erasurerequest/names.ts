@@ -4,6 +4,8 @@ import { createHash } from "node:crypto";
 import { MANAGED_BY } from "../children/labels.js";
 
 export const LABEL_ERASURE = "liftoff.dev/erasurerequest";
+/** On a retrain: the TrainingJob it retrains (a ModelDeployment serving that one rolls the retrain out). */
+export const ANNOTATION_RETRAIN_OF = "liftoff.dev/retrain-of";
 
 function withSuffix(name: string, suffix: string): string {
   const full = `${name}-${suffix}`;

@@ -14,7 +14,7 @@ import type { ErasureOutcome } from "../contract/erasure.js";
 import { applyConditions, type ConditionInput, findCondition } from "../controller/conditions.js";
 import type { KubeObject } from "../kube/types.js";
 import { ConditionType, Reason } from "../reasons.js";
-import { erasureNames, LABEL_ERASURE } from "./names.js";
+import { ANNOTATION_RETRAIN_OF, erasureNames, LABEL_ERASURE } from "./names.js";
 
 export interface ErasureObserved {
   ds?: DataSet | undefined;
@@ -99,7 +99,7 @@ export function retrainsOf(req: ErasureRequest, trainingJobs: readonly TrainingJ
   for (const tj of trainingJobs) {
     if (tj.metadata?.namespace !== req.metadata?.namespace) continue;
     if (tj.metadata?.labels?.[LABEL_ERASURE] !== req.metadata?.name?.slice(0, 63)) continue;
-    const of = tj.metadata?.annotations?.["liftoff.dev/retrain-of"];
+    const of = tj.metadata?.annotations?.[ANNOTATION_RETRAIN_OF];
     if (of && tj.metadata?.name === erasureNames(req.metadata?.name ?? "").retrain(of)) out.set(of, tj);
   }
   return out;
