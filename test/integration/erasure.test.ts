@@ -74,7 +74,7 @@ async function waitFor(kind: string, name: string, what: string, test: (o: Obj) 
   }
 }
 
-const penguinsWithIds = (privacy: boolean): Obj => ({
+const penguinsWithIds = (privacy: boolean, path = privacy ? "penguins" : "plain"): Obj => ({
   source: { inline: { data: CSV } },
   schema: { ...PENGUINS_SCHEMA, columns: [{ name: "penguin_id", type: "string" }, ...PENGUINS_SCHEMA.columns] },
   transforms: [
@@ -83,7 +83,7 @@ const penguinsWithIds = (privacy: boolean): Obj => ({
     { type: "standardize" },
     { type: "oneHot", columns: ["island", "sex"] },
   ],
-  output: { claimName: "data", path: privacy ? "penguins" : "plain" },
+  output: { claimName: "data", path },
   encryption: { transitKey: `${ns}-datasets`, vaultRole: `${ns}-dataset` },
   resources: { cpu: "1", memory: "512Mi" },
   ...(privacy
@@ -139,7 +139,7 @@ beforeAll(async () => {
   await vault.createRole(datasetRole);
   await vault.admin.write(`auth/${vault.authMount}/role/${datasetRole.name}`, {
     ...roleBody(datasetRole),
-    bound_service_account_names: ["penguins-dataset", "plain-dataset"],
+    bound_service_account_names: ["penguins-dataset", "plain-dataset", "penguins2-dataset"],
   });
   // The model's training pod and its retrain's (its name is fixed by the request and the TrainingJob) only decrypt.
   const trainRole = {
@@ -153,6 +153,8 @@ beforeAll(async () => {
     ...roleBody(trainRole),
     bound_service_account_names: [`${MODEL}-train`, `${erasureNames(REQUEST).retrain(MODEL)}-train`],
   });
+  // The second model's role is bound to its own pod only: its retrain cannot log in (the failure path).
+  await vault.createRole({ ...trainRole, name: `${ns}-train2`, serviceAccount: "model2-train" });
   op = await startTestOperator(
     fx.operatorKc,
     [ns],
@@ -205,6 +207,12 @@ describe("ErasureRequest", () => {
     expect(trained.status.model.dataSetDigest).toBe(oldDigest);
     expect(cond(trained, "ErasurePending")).toBeUndefined();
 
+    // A ModelDeployment serving the model: flagged by its own reconciler once the model is.
+    await create("ModelDeployment", "serve", {
+      model: { trainingJobRef: { name: MODEL } },
+      replicas: 1,
+      resources: { cpu: "250m", memory: "512Mi" },
+    });
     await create("ErasureRequest", REQUEST, {
       dataSetRef: { name: "penguins" },
       subjects: { vaultSecret: { path: `secret/data/${ns}/erasure`, key: "ids" } },
@@ -256,6 +264,16 @@ describe("ErasureRequest", () => {
     expect(cond(flagged, "ErasurePending")?.message).toContain(REQUEST);
     expect(flagged.status.model.dataSetDigest).toBe(oldDigest); // its lineage is history, unchanged
 
+    const served = await waitFor(
+      "ModelDeployment",
+      "serve",
+      "ErasurePending",
+      (o) => cond(o, "ErasurePending")?.status === "True",
+      60_000,
+    );
+    expect(cond(served, "ErasurePending")).toMatchObject({ reason: "ErasureRequested" });
+    expect(cond(served, "ErasurePending")?.message).toContain(`TrainingJob ${MODEL}`);
+
     // onErasure: Retrain — a copy of the model trains on the rewrite; then the request is Complete.
     const done = await waitFor(
       "ErasureRequest",
@@ -270,7 +288,10 @@ describe("ErasureRequest", () => {
     expect(retrain.status.phase).toBe("Succeeded");
     expect(retrain.status.model.dataSetDigest).toBe(newDigest);
     expect(retrain.spec.model).toEqual(trained.spec.model);
-    expect(done.status.flagged).toEqual([{ kind: "TrainingJob", name: MODEL }]);
+    expect(done.status.flagged).toEqual([
+      { kind: "TrainingJob", name: MODEL },
+      { kind: "ModelDeployment", name: "serve" },
+    ]);
     expect(done.status.retrained).toEqual([
       {
         trainingJob: MODEL,
@@ -289,6 +310,52 @@ describe("ErasureRequest", () => {
       60_000,
     );
     expect(cond(named, "ErasurePending")?.status).toBe("True");
+  });
+
+  it("a retrain that fails leaves the request Incomplete, naming why, and the old model flagged", {
+    timeout: 400_000,
+  }, async () => {
+    await create("DataSet", "penguins2", penguinsWithIds(true, "penguins2"));
+    await waitFor("DataSet", "penguins2", "Ready", (o) => cond(o, "Ready")?.status === "True", 180_000);
+    const spec = {
+      ...penguinsTrainingJob(3, "model2").spec,
+      dataSetRef: { name: "penguins2" },
+      vaultRole: `${ns}-train2`,
+    };
+    await create("TrainingJob", "model2", spec);
+    const trained = await waitFor(
+      "TrainingJob",
+      "model2",
+      "finished",
+      (o) => ["Succeeded", "Failed"].includes(o.status?.phase),
+      300_000,
+    );
+    expect(trained.status.phase, JSON.stringify(trained.status.conditions)).toBe("Succeeded");
+    await create("ErasureRequest", "forget-fails", {
+      dataSetRef: { name: "penguins2" },
+      subjects: { vaultSecret: { path: `secret/data/${ns}/erasure`, key: "ids" } },
+    });
+    const failed = await waitFor(
+      "ErasureRequest",
+      "forget-fails",
+      "Stalled",
+      (o) => cond(o, "Stalled")?.status === "True",
+      300_000,
+    );
+    const retrain = erasureNames("forget-fails").retrain("model2");
+    expect(failed.status.rowsFound).toBe(3);
+    expect(cond(failed, "Complete")).toMatchObject({ status: "False", reason: "Incomplete" });
+    expect(cond(failed, "Complete")?.message).toContain(`retrain ${retrain} of TrainingJob model2 failed`);
+    expect(cond(failed, "Complete")?.message).toContain("VaultPermissionDenied");
+    expect((await get("TrainingJob", retrain)).status.phase).toBe("Failed");
+    const flagged = await waitFor(
+      "TrainingJob",
+      "model2",
+      "ErasurePending",
+      (o) => cond(o, "ErasurePending")?.status === "True",
+      60_000,
+    );
+    expect(cond(flagged, "ErasurePending")?.message).toContain("forget-fails");
   });
 
   it("says SubjectKeyNotIndexed for a DataSet without spec.privacy, and refuses a changed spec", {

@@ -17,8 +17,11 @@ export function erasureCondition(tj: TrainingJob, requests: readonly ErasureRequ
     .sort((a, b) => ((a.metadata?.name ?? "") < (b.metadata?.name ?? "") ? -1 : 1));
   if (hits.length === 0) return undefined;
   const names = hits.map((r) => r.metadata?.name).join(", ");
+  // Only a retrain that produced a model replaces this one; one still training (or failed) is not named as such.
   const retrained = hits.flatMap((r) =>
-    (r.status?.retrained ?? []).filter((x) => x.trainingJob === tj.metadata?.name).map((x) => x.retrainedAs),
+    (r.status?.retrained ?? [])
+      .filter((x) => x.trainingJob === tj.metadata?.name && x.model !== undefined)
+      .map((x) => x.retrainedAs),
   );
   const then =
     retrained.length > 0
