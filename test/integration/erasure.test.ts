@@ -6,7 +6,7 @@
 import { createHmac } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { BatchV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { claimHostFolder } from "../../devcluster/node-agent/claim-folder.js";
 import { roleBody } from "../../devcluster/openbao/policies.js";
@@ -23,11 +23,13 @@ import { type TestVault, testVault } from "../support/vault.js";
 
 const admin = kubeConfig(inject("kubeconfig"));
 const custom = admin.makeApiClient(CustomObjectsApi);
+const batch = admin.makeApiClient(BatchV1Api);
 const fx = operatorFixture(admin, "erasure", { start: false });
 let op: OperatorHandle;
 let vault: TestVault;
 let folder: string;
 let ns: string;
+let flags: string[] = [];
 const SALT = `salt-${Math.random().toString(36).slice(2)}`;
 const FORGET = ["P1", "P20", "P200"]; // three penguins dropNA keeps
 const MODEL = "penguins-model";
@@ -139,7 +141,7 @@ beforeAll(async () => {
   await vault.createRole(datasetRole);
   await vault.admin.write(`auth/${vault.authMount}/role/${datasetRole.name}`, {
     ...roleBody(datasetRole),
-    bound_service_account_names: ["penguins-dataset", "plain-dataset", "penguins2-dataset"],
+    bound_service_account_names: ["penguins-dataset", "plain-dataset", "penguins2-dataset", "penguins3-dataset"],
   });
   // The model's training pod and its retrain's (its name is fixed by the request and the TrainingJob) only decrypt.
   const trainRole = {
@@ -155,16 +157,13 @@ beforeAll(async () => {
   });
   // The second model's role is bound to its own pod only: its retrain cannot log in (the failure path).
   await vault.createRole({ ...trainRole, name: `${ns}-train2`, serviceAccount: "model2-train" });
-  op = await startTestOperator(
-    fx.operatorKc,
-    [ns],
-    [
-      "--leader-elect=false",
-      ...(await reportFlags(name)),
-      `--vault-addr=${vault.podAddress}`,
-      "--vault-ca-configmap=kube-root-ca.crt",
-    ],
-  );
+  flags = [
+    "--leader-elect=false",
+    ...(await reportFlags(name)),
+    `--vault-addr=${vault.podAddress}`,
+    "--vault-ca-configmap=kube-root-ca.crt",
+  ];
+  op = await startTestOperator(fx.operatorKc, [ns], flags);
   await op.leading;
   folder = await claimHostFolder(admin, ns, "data");
 }, 120_000);
@@ -356,6 +355,58 @@ describe("ErasureRequest", () => {
       60_000,
     );
     expect(cond(flagged, "ErasurePending")?.message).toContain("forget-fails");
+  });
+
+  it("an operator stopped while the erase pod runs: the pod's retry finds its own rewrite, nothing is rewritten twice", {
+    timeout: 300_000,
+  }, async () => {
+    const spec = penguinsWithIds(true, "penguins3");
+    spec.privacy.onErasure = "Flag";
+    await create("DataSet", "penguins3", spec);
+    const ds = await waitFor("DataSet", "penguins3", "Ready", (o) => cond(o, "Ready")?.status === "True", 180_000);
+    const jobName = erasureNames("forget-restart").job;
+    const job = () => batch.readNamespacedJob({ namespace: ns, name: jobName }).catch(() => undefined);
+    await create("ErasureRequest", "forget-restart", {
+      dataSetRef: { name: "penguins3" },
+      subjects: { vaultSecret: { path: `secret/data/${ns}/erasure`, key: "ids" } },
+    });
+    await pollUntil("the erase Job", async () => (await job()) !== undefined, { timeoutMs: 60_000, intervalMs: 50 });
+    await op.stop(); // the pod cannot report: it exits 1 and the Job runs it again
+    const out = join(folder, "penguins3");
+    const firstTry = await pollUntil("the first pod failed", async () => ((await job())?.status?.failed ?? 0) >= 1, {
+      timeoutMs: 120_000,
+      intervalMs: 250,
+    });
+    expect(firstTry).toBe(true);
+    // The first pod did its work before failing to report: the rewrite is published and the old version gone.
+    const [rewritten, ...more] = readdirSync(out);
+    expect(more).toEqual([]);
+    expect(`sha256:${rewritten}`).not.toBe(ds.status.digest);
+    op = await startTestOperator(fx.operatorKc, [ns], flags);
+    await op.leading;
+    const done = await waitFor(
+      "ErasureRequest",
+      "forget-restart",
+      "Complete",
+      (o) => cond(o, "Complete")?.status === "True",
+      120_000,
+    );
+    expect(done.status.rewritten).toEqual([
+      { from: ds.status.digest, to: `sha256:${rewritten}`, rows: done.status.rewritten[0].rows },
+    ]);
+    expect(done.status.found).toEqual([{ version: ds.status.digest.slice(7, 19), digest: ds.status.digest, rows: 3 }]);
+    expect(readdirSync(out)).toEqual([rewritten]); // one rewrite, not two
+    // The pod that reported exits 0: the Job completes, after one failed attempt.
+    const finished = await pollUntil(
+      "the erase Job complete",
+      async () => {
+        const j = await job();
+        return (j?.status?.succeeded ?? 0) >= 1 ? j : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+    expect(finished.status?.succeeded).toBe(1);
+    expect(finished.status?.failed ?? 0).toBeGreaterThanOrEqual(1);
   });
 
   it("says SubjectKeyNotIndexed for a DataSet without spec.privacy, and refuses a changed spec", {
