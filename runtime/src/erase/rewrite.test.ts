@@ -182,6 +182,53 @@ describe("subject index and erasure", () => {
     },
   );
 
+  it("with the key column hashed by hashPII, the index holds the stored HMACs and the erasure takes the subjects out of its histogram", async () => {
+    const data = `email,plan,churned\n${Array.from({ length: 60 }, (_, i) => `user${i}@example.org,${i % 3 ? "basic" : "gold"},${i % 2 === 0}`).join("\n")}\n`;
+    const hashed = {
+      schema: {
+        target: "churned",
+        columns: [
+          { name: "email", type: "string", pii: true },
+          { name: "plan", type: "category" },
+          { name: "churned", type: "boolean" },
+        ],
+      },
+      transforms: [
+        { type: "hashPII", columns: ["email"], saltSecret: { path: "secret/data/ns/privacy", key: "salt" } },
+        { type: "oneHot", columns: ["plan"] },
+      ],
+      privacy: { subjectKey: "email" },
+    };
+    const { result, out } = await prepareInline(data, hashed, { secrets: fakeVault(randomBytes(32)) });
+    const salt = Buffer.from(SALT);
+    const h = (k: string) => subjectHash(k, salt);
+    const before = await readVersion(result.dir);
+    const emails = before.stats.columns.find((c) => c.name === "email");
+    const counts = emails?.histogram.kind === "categorical" ? emails.histogram.counts : {};
+    // The column stores the HMAC with the hashPII salt: the index's values are the very keys of its histogram.
+    const stored = new Set(Object.keys(counts));
+    const indexed = new Set(before.index.map((e) => String(e.subject)));
+    expect([...stored].filter((k) => k !== "__other__").every((k) => indexed.has(k))).toBe(true);
+    const inTrain = before.index.find((e) => e.part === "train" && stored.has(String(e.subject)));
+    const victim = Array.from({ length: 60 }, (_, i) => `user${i}@example.org`).find((k) => h(k) === inTrain?.subject);
+    expect(victim).toBeDefined();
+    const outcome = await eraseSubjects({
+      out,
+      scratch: tmp(),
+      request: "r",
+      hashes: [h(victim as string)],
+      histogramKeys: new Set([h(victim as string), victim as string]),
+      subjectKey: "email",
+      threads: 2,
+    });
+    expect(outcome.found).toEqual([{ digest: result.digest, rows: 1 }]);
+    const after = await readVersion(path.join(out, outcome.rewritten[0]?.to.slice(7) as string));
+    const left = after.stats.columns.find((c) => c.name === "email");
+    expect(left?.histogram.kind === "categorical" && h(victim as string) in left.histogram.counts).toBe(false);
+    expect(left?.count).toBe((emails?.count ?? 0) - 1);
+    expect(after.stats.rows.train).toBe(before.stats.rows.train - 1);
+  });
+
   it("says which versions have no index (prepared before spec.privacy) and leaves them", async () => {
     const { privacy: _, ...withoutPrivacy } = spec;
     const { result, out } = await prepareInline(CSV, withoutPrivacy);
