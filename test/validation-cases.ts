@@ -31,6 +31,26 @@ export const INVALID_CASES: InvalidCase[] = [
   },
   {
     kind: "DataSet",
+    what: "a privacy.subjectKey that is not a string, integer or category column",
+    on: "create",
+    mutate: (m) => {
+      m.spec.privacy = { subjectKey: "monthly_spend", saltSecret: { path: "secret/data/ml/privacy", key: "salt" } };
+    },
+    field: "spec",
+    message: "privacy.subjectKey must name a string, integer or category column of schema.columns",
+  },
+  {
+    kind: "DataSet",
+    what: "privacy without saltSecret on a column no hashPII step names",
+    on: "create",
+    mutate: (m) => {
+      m.spec.privacy = { subjectKey: "plan" };
+    },
+    field: "spec",
+    message: "privacy needs saltSecret (the HMAC key of the subject index) unless a hashPII step names",
+  },
+  {
+    kind: "DataSet",
     what: "two data sources",
     on: "create",
     mutate: (m) => {

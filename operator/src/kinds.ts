@@ -8,6 +8,7 @@ import type { LiftoffKind } from "./api/v1alpha1/index.js";
 import { CAPABILITY_PERMISSIONS } from "./capabilities.js";
 import { EVENT_PERMISSIONS } from "./controller/events.js";
 import { dataSet } from "./dataset/kind.js";
+import { erasureRequest } from "./erasurerequest/kind.js";
 import type { ResourceType } from "./kube/resources.js";
 import type { KindSetup } from "./manager.js";
 import { modelDeployment } from "./modeldeployment/kind.js";
@@ -29,6 +30,7 @@ export const KINDS: Readonly<Record<LiftoffKind, KindRegistration>> = {
   DataSet: dataSet,
   TrainingJob: trainingJob,
   ModelDeployment: modelDeployment,
+  ErasureRequest: erasureRequest,
 };
 
 /**

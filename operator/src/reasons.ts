@@ -26,6 +26,10 @@ export const ConditionType = {
   Suspended: "Suspended",
   Progressing: "Progressing",
   Terminating: "Terminating",
+  // ErasureRequest: True once every version is rewritten and every retrain asked for has trained
+  Complete: "Complete",
+  // TrainingJob and ModelDeployment: True while a model trained on a version an ErasureRequest rewrote is in use
+  ErasurePending: "ErasurePending",
 } as const;
 
 export const Reason = {
@@ -115,6 +119,14 @@ export const Reason = {
   RetrainRemoved: "RetrainRemoved",
   RetrainTimedOut: "RetrainTimedOut",
   CanaryNotReady: "CanaryNotReady",
+  // ErasureRequest (Complete) and the ErasurePending condition of TrainingJobs and ModelDeployments
+  Erasing: "Erasing",
+  Erased: "Erased",
+  Incomplete: "Incomplete",
+  SubjectKeyNotIndexed: "SubjectKeyNotIndexed",
+  DataSetNotFound: "DataSetNotFound",
+  ErasureRequested: "ErasureRequested",
+  ErasureResolved: "ErasureResolved",
   // events
   ChildUpdated: "Updated",
   ChildDeleted: "Deleted",

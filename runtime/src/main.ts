@@ -4,13 +4,14 @@
  * commands/. Startup problems print one line and exit non-zero.
  */
 import { type Command, fail } from "./commands/command.js";
+import { eraseCommand } from "./commands/erase.js";
 import { prepareCommand } from "./commands/prepare.js";
 import { serveCommand } from "./commands/serve.js";
 import { trainCommand } from "./commands/train.js";
 import { RUNTIME_NAME, RUNTIME_VERSION } from "./version.js";
 
 /** Every subcommand, in the order usage lists them. */
-const COMMANDS: readonly Command[] = [serveCommand, prepareCommand, trainCommand];
+const COMMANDS: readonly Command[] = [serveCommand, prepareCommand, trainCommand, eraseCommand];
 
 function usage(): string {
   return [

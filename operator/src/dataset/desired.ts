@@ -77,6 +77,7 @@ export function needsVault(ds: DataSet): boolean {
   return (
     ds.spec.source.postgres !== undefined ||
     ds.spec.encryption !== undefined ||
+    ds.spec.privacy?.saltSecret !== undefined ||
     (ds.spec.transforms ?? []).some((t) => t.type === "hashPII") ||
     (usesS3(ds) && storageNeedsVault(ds.spec.storage))
   );
@@ -91,13 +92,18 @@ const usesS3 = (ds: DataSet) => ds.spec.source.s3 !== undefined || ds.spec.outpu
  */
 const logsInToVault = (ds: DataSet, captured: ResolvedCapture | undefined) => needsVault(ds) || captured !== undefined;
 
-/** The pod template shared by the prepare and the cleanup Job; `args` after the image's entrypoint. */
-function jobObject(
+/**
+ * The pod template shared by the prepare and the cleanup Job (and an ErasureRequest's erase Job, which runs as the
+ * DataSet's pod too); `args` after the image's entrypoint.
+ */
+export function jobObject(
   ds: DataSet,
   name: string,
   args: string[],
   o: JobOptions,
   env: KubeObject[] = [],
+  /** The pod reads Vault whatever the spec needs (an erase pod reads the subjects there). */
+  vaultAlways = false,
 ): DesiredObject["object"] {
   let extraEnv = env;
   const spec = ds.spec;
@@ -175,7 +181,9 @@ function jobObject(
     volumes,
   };
   const pod =
-    o.vault && logsInToVault(ds, o.captured) ? withVaultIdentity(podSpec as never, o.vault, vaultRole(ds)) : podSpec;
+    o.vault && (vaultAlways || logsInToVault(ds, o.captured))
+      ? withVaultIdentity(podSpec as never, o.vault, vaultRole(ds))
+      : podSpec;
   return {
     apiVersion: "batch/v1",
     kind: "Job",
@@ -205,7 +213,7 @@ function jobObject(
 }
 
 /** Where prepare writes: the output folder on the mounted claim, or the s3:// prefix. */
-const outDir = (ds: DataSet) => ds.spec.output.uri ?? `${OUTPUT_ROOT}/${ds.spec.output.path}`;
+export const outDir = (ds: DataSet) => ds.spec.output.uri ?? `${OUTPUT_ROOT}/${ds.spec.output.path}`;
 
 /** The URI of the DataSet's output folder, as status.output and TrainingJobs name it (no trailing slash). */
 export function outputUri(ds: DataSet): string {

@@ -17,5 +17,7 @@ export const dataSet: KindRegistration = {
     reads(RESOURCES.Pod),
     reads(RESOURCES.TrainingJob),
     reads(RESOURCES.ModelDeployment),
+    // The ErasureRequests that rewrote its current version.
+    reads(RESOURCES.ErasureRequest),
   ],
 };

@@ -5,7 +5,7 @@
 import type { Logger } from "pino";
 import type { PendingAccess } from "../access/pending.js";
 import { mergeAccess, timeKey } from "../access/summary.js";
-import type { DataSet, DataSetStatus, ModelDeployment, TrainingJob } from "../api/v1alpha1/index.js";
+import type { DataSet, DataSetStatus, ErasureRequest, ModelDeployment, TrainingJob } from "../api/v1alpha1/index.js";
 import { controlledBy, type DesiredObject, notControlledMessage } from "../children/child.js";
 import { findCondition } from "../controller/conditions.js";
 import type { ReconcileContext, ReconcileResult, Reconciler } from "../controller/controller.js";
@@ -25,6 +25,7 @@ import { stableStringify } from "../util/stable-json.js";
 import type { VaultSettings } from "../vault/pod-identity.js";
 import { type CaptureResolution, resolveCapture } from "./captured.js";
 import { cleanupJob, needsVault, outputUri, prepareJob, pruneJob, serviceAccount } from "./desired.js";
+import { followErasures } from "./erasure.js";
 import { terminatingStatus, usersOf, versionsInUse } from "./in-use.js";
 import { ANNOTATION_GENERATION, dataSetNames, FINALIZER, isPruneJob, LABEL_DATASET } from "./names.js";
 import { outcomeOf, type PruneOutcome, pruneOutcomeOf, type RunResult } from "./result.js";
@@ -41,6 +42,8 @@ export interface DataSetReconcilerOptions {
   /** Who may still use a DataSet being deleted (in-use.ts). */
   trainingJobs: ObjectCache<TrainingJob>;
   modelDeployments: ObjectCache<ModelDeployment>;
+  /** ErasureRequests: a rewrite of the current version becomes the current version (erasure.ts). */
+  erasureRequests?: ObjectCache<ErasureRequest>;
   events: EventRecorder;
   runtimeImage: string;
   report?: ReportSettings;
@@ -107,7 +110,16 @@ export class DataSetReconciler implements Reconciler {
     const pending = this.pending.get(ds.metadata?.uid ?? "");
     const result = pending && job && pending.result.jobUid === job.metadata?.uid ? pending.result : undefined;
     const pods = job ? this.podsOf(job) : [];
-    const status = withAccess(ds, computeStatus(ds, { job, pods, result, blocked }, this.now), this.o.access, key);
+    const status = withAccess(
+      ds,
+      followErasures(
+        computeStatus(ds, { job, pods, result, blocked }, this.now),
+        ds,
+        this.o.erasureRequests?.list() ?? [],
+      ),
+      this.o.access,
+      key,
+    );
     const pruned = this.pendingPrune.get(ds.metadata?.uid ?? "");
     if (pruned) status.versions = mergeVersions(status.versions, pruned.outcome.versions, status.digest);
     await this.write(ds, status, signal);

@@ -16,6 +16,7 @@ export function setupDataSet(mgr: Manager): Controller {
   const pods = mgr.cache(RESOURCES.Pod, { labelSelector: LABEL_DATASET });
   const trainingJobs = mgr.cache(RESOURCES.TrainingJob);
   const modelDeployments = mgr.cache(RESOURCES.ModelDeployment);
+  const erasureRequests = mgr.cache(RESOURCES.ErasureRequest);
   let controller: Controller | undefined;
   const vault = mgr.config.vault;
   const audit = mgr.config.vaultAudit;
@@ -29,6 +30,7 @@ export function setupDataSet(mgr: Manager): Controller {
     pods,
     trainingJobs,
     modelDeployments,
+    erasureRequests,
     events: mgr.events,
     runtimeImage: mgr.config.runtimeImage,
     ...(mgr.reports.settings ? { report: mgr.reports.settings } : {}),
@@ -53,7 +55,9 @@ export function setupDataSet(mgr: Manager): Controller {
     .watches(modelDeployments, (m) => [
       ...inNamespace(m, m.spec.monitoring?.drift?.baselineDataSetRef?.name),
       ...readersOfCapture(m, dataSets.list() as DataSet[]),
-    ]);
+    ])
+    // An ErasureRequest's record may name a rewrite of the current version.
+    .watches(erasureRequests, (r) => inNamespace(r, r.spec.dataSetRef.name));
   mgr.reports.router.register("DataSet", reconciler.handleReport);
   return controller;
 }

@@ -31,6 +31,7 @@ import {
   servingVaultRole,
   usesHTTPRoute,
 } from "./desired.js";
+import { withErasurePending } from "./erasure.js";
 import { withGpuFallback } from "./gpu-status.js";
 import { withLlmThroughput } from "./llm-status.js";
 import { effectiveModelDeployment } from "./loop/effective.js";
@@ -496,7 +497,8 @@ export class ModelDeploymentReconciler implements Reconciler {
       this.now,
     );
     const withLlm = withLlmThroughput(withGpuFallback(monitored, mdep, observation, this.now), mdep, observation);
-    const status = failure ? withLlm : withAutoscaling(withLlm, mdep, this.autoscaler(mdep, live, stable), this.now);
+    const scaled = failure ? withLlm : withAutoscaling(withLlm, mdep, this.autoscaler(mdep, live, stable), this.now);
+    const status = withErasurePending(scaled, mdep, this.o.caches.trainingJobs.list(), this.now);
     return { status, deployments: [stable, canary] };
   }
 

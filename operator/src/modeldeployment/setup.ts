@@ -5,6 +5,7 @@ import { MANAGED_BY } from "../children/labels.js";
 import type { Controller } from "../controller/controller.js";
 import type { ObjectCache } from "../controller/informer.js";
 import { nodeSchedulingChanged } from "../controller/predicates.js";
+import { ANNOTATION_RETRAIN_OF } from "../erasurerequest/names.js";
 import type { APIService, HorizontalPodAutoscaler, Pod } from "../kube/models.js";
 import { RESOURCES } from "../kube/resources.js";
 import { keyOf } from "../kube/types.js";
@@ -38,6 +39,20 @@ function loopOwner(obj: DataSet | TrainingJob): string[] {
   return ref && obj.metadata?.namespace && obj.metadata.labels?.[LABEL_LOOP]
     ? [`${obj.metadata.namespace}/${ref.name}`]
     : [];
+}
+
+/** An ErasureRequest's retrain: the ModelDeployments serving the TrainingJob it retrains roll it out (loop/runner.ts). */
+function retrainedFor(mdeps: ObjectCache<ModelDeployment>, tj: TrainingJob): string[] {
+  const of = tj.metadata?.annotations?.[ANNOTATION_RETRAIN_OF];
+  if (!of) return [];
+  return mdeps
+    .list()
+    .filter(
+      (m) =>
+        m.metadata?.namespace === tj.metadata?.namespace &&
+        (m.spec.model.trainingJobRef?.name === of || m.status?.loop?.promoted?.trainingJob === of),
+    )
+    .map(keyOf);
 }
 
 /** A node's GPUs only matter to ModelDeployments that ask for GPUs. */
@@ -144,7 +159,11 @@ export function setupModelDeployment(mgr: Manager): Controller {
     .watches(pods, podOwnerKey)
     .watches(hpas, kedaHpaOwnerKey)
     .watches(apiServices, (svc) => autoscaled(modelDeployments, svc))
-    .watches(trainingJobs, (tj) => [...referencingTrainingJob(modelDeployments, tj), ...loopOwner(tj)])
+    .watches(trainingJobs, (tj) => [
+      ...referencingTrainingJob(modelDeployments, tj),
+      ...loopOwner(tj),
+      ...retrainedFor(modelDeployments, tj),
+    ])
     .watches(dataSets, (ds) => [...referencingDataSet(modelDeployments, ds), ...loopOwner(ds)])
     .watches(nodes, () => requestingGPUs(modelDeployments), nodeSchedulingChanged);
 }

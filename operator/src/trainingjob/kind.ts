@@ -14,5 +14,7 @@ export const trainingJob: KindRegistration = {
     // The train Job's pods (why a run fails) and the DataSet it trains on.
     reads(RESOURCES.Pod),
     reads(RESOURCES.DataSet),
+    // ErasureRequests whose record flags a finished model (ErasurePending).
+    reads(RESOURCES.ErasureRequest),
   ],
 };

@@ -3,7 +3,7 @@
 // changed. Progress is written by the report handler (progress.ts), not here.
 
 import type { Logger } from "pino";
-import type { DataSet, TrainingJob, TrainingJobStatus } from "../api/v1alpha1/index.js";
+import type { DataSet, ErasureRequest, TrainingJob, TrainingJobStatus } from "../api/v1alpha1/index.js";
 import { controlledBy, notControlledMessage } from "../children/child.js";
 import { findCondition, isConditionTrue } from "../controller/conditions.js";
 import type { ReconcileContext, ReconcileResult, Reconciler } from "../controller/controller.js";
@@ -31,6 +31,7 @@ import {
   outputUriOf,
   trainingNeedsVault,
 } from "./desired.js";
+import { erasureCondition, withErasureCondition } from "./erasure.js";
 import { jobUpdate } from "./job-update.js";
 import { ANNOTATION_DATASET_DIGEST, LABEL_TJ, trainingNames } from "./names.js";
 import { checked, outcomeOfPods, TrainProgress } from "./outcome.js";
@@ -43,6 +44,8 @@ interface TrainingJobCaches {
   jobs: ObjectCache<Job>;
   serviceAccounts: ObjectCache<ServiceAccount>;
   pods: ObjectCache<Pod>;
+  /** ErasureRequests: a finished model trained on a version one rewrote is flagged ErasurePending (erasure.ts). */
+  erasureRequests?: ObjectCache<ErasureRequest>;
 }
 
 export interface TrainingJobReconcilerOptions {
@@ -109,6 +112,7 @@ export class TrainingJobReconciler implements Reconciler {
     // operator's flags (another operator may have finished it), and nothing it owned is applied again.
     if (isFinished(tj)) {
       this.o.progress.forget(namespace, name);
+      await this.flagErasure(tj, signal);
       return undefined;
     }
     const { job, data, waiting } = this.resolve(tj);
@@ -116,6 +120,21 @@ export class TrainingJobReconciler implements Reconciler {
     const status = this.observe(tj, { job: applied.job ?? job, data, waiting, failure: applied.failure });
     await this.write(tj, status, log, signal);
     return undefined;
+  }
+
+  /**
+   * The one change a finished run's status still takes: ErasurePending, from the ErasureRequests that found data
+   * subjects' rows in the version its model learnt from (its artifact and lineage stay as they are).
+   */
+  private async flagErasure(tj: TrainingJob, signal: AbortSignal): Promise<void> {
+    const { namespace = "", name = "" } = tj.metadata ?? {};
+    const cond = erasureCondition(tj, this.o.caches.erasureRequests?.list() ?? []);
+    const conditions = withErasureCondition(tj.status?.conditions, cond, tj.metadata?.generation, this.now);
+    if (stableStringify(conditions) === stableStringify(tj.status?.conditions ?? [])) return;
+    await this.o.client.mergePatch(RESOURCES.TrainingJob, namespace, name, { status: { conditions } }, "status", {
+      signal,
+    });
+    if (cond) await this.o.events.record(tj, "Warning", cond.reason, cond.message);
   }
 
   /** The live Job and the data it trains on, or why it waits (the DataSet, or Vault for encrypted data). */

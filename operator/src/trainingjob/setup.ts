@@ -23,9 +23,10 @@ export function setupTrainingJob(mgr: Manager): Controller {
   const jobs = mgr.cache(RESOURCES.Job, { labelSelector: LABEL_TJ });
   const serviceAccounts = mgr.cache(RESOURCES.ServiceAccount, { labelSelector: LABEL_TJ });
   const pods = mgr.cache(RESOURCES.Pod, { labelSelector: LABEL_TJ });
+  const erasureRequests = mgr.cache(RESOURCES.ErasureRequest);
   const reconciler = new TrainingJobReconciler({
     client: mgr.client,
-    caches: { trainingJobs, dataSets, jobs, serviceAccounts, pods },
+    caches: { trainingJobs, dataSets, jobs, serviceAccounts, pods, erasureRequests },
     events: mgr.events,
     runtimeImage: mgr.config.runtimeImage,
     progress: new ProgressWriter(mgr.client, mgr.log.child({ kind: "TrainingJob" })),
@@ -38,10 +39,21 @@ export function setupTrainingJob(mgr: Manager): Controller {
     const name = o.metadata?.labels?.[LABEL_TJ];
     return name && o.metadata?.namespace ? [`${o.metadata.namespace}/${name}`] : [];
   };
-  return mgr
-    .controller(reconciler, trainingJobs)
-    .watches(jobs, byLabel)
-    .watches(serviceAccounts, byLabel)
-    .watches(pods, byLabel)
-    .watches(dataSets, (ds) => trainingOn(trainingJobs, ds));
+  return (
+    mgr
+      .controller(reconciler, trainingJobs)
+      .watches(jobs, byLabel)
+      .watches(serviceAccounts, byLabel)
+      .watches(pods, byLabel)
+      .watches(dataSets, (ds) => trainingOn(trainingJobs, ds))
+      // A request's record (found versions, retrains) flags the finished TrainingJobs of its namespace.
+      .watches(erasureRequests, (r) =>
+        trainingJobs
+          .list()
+          .filter(
+            (t) => t.metadata?.namespace === r.metadata?.namespace && t.spec.dataSetRef.name === r.spec.dataSetRef.name,
+          )
+          .map(keyOf),
+      )
+  );
 }

@@ -85,6 +85,22 @@ export interface ManifestJson {
   files: ManifestFile[];
   /** Present when the files are encrypted: never the data key itself. */
   encryption?: ManifestEncryption;
+  /**
+   * A version an ErasureRequest wrote: the version it replaces, without the subjects' rows. A restarted erase pod
+   * finds its own earlier rewrite by it instead of writing a second one.
+   */
+  erasure?: {
+    /** The ErasureRequest's name. */
+    request: string;
+    /** sha256:<hex> of the version replaced. */
+    from: string;
+    /** Rows of the subjects left out. */
+    erased: number;
+    /** Rows this version holds. */
+    kept: number;
+    /** Id of the replaced version's data key destroyed (the per-version key store's), where there was one. */
+    keyId?: string;
+  };
 }
 
 /**

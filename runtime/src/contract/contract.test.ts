@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../../devcluster/cluster/config.js";
 import type { DataSet, ModelDeployment, TrainingJob } from "../../../operator/src/api/v1alpha1/index.js";
 import { cleanupJob, prepareJob } from "../../../operator/src/dataset/desired.js";
+import { eraseJob } from "../../../operator/src/erasurerequest/desired.js";
 import { desiredObjects as modelDeploymentObjects } from "../../../operator/src/modeldeployment/desired.js";
 import { Reason } from "../../../operator/src/reasons.js";
 import { type DataVersion, desiredObjects as trainingObjects } from "../../../operator/src/trainingjob/desired.js";
@@ -211,6 +212,24 @@ const PODS: [string, Built[]][] = [
     ],
   ],
   [
+    "ErasureRequest erase Job (the DataSet's pod, with report and Vault)",
+    [
+      eraseJob(
+        {
+          metadata: { name: "forget-42", namespace: "ml", uid: "uid-4", generation: 1 },
+          spec: {
+            dataSetRef: { name: "penguins" },
+            subjects: { vaultSecret: { path: "secret/data/ml/erasure", key: "ids" } },
+          },
+        },
+        dataSet({
+          privacy: { subjectKey: "species", saltSecret: { path: "secret/data/s", key: "salt" }, onErasure: "Flag" },
+        }),
+        { runtimeImage: IMAGE, report, vault },
+      ).object,
+    ],
+  ],
+  [
     "DataSet prepare Job of an http source, with an egress allow-list",
     [
       prepareJob(dataSet({ source: { http: { url: "http://files.corp.example/penguins.csv" } } }), {
@@ -293,7 +312,7 @@ describe("the pod env table", () => {
     const containers = containersOf(objects);
     expect(containers.length).toBeGreaterThan(0);
     for (const { command, env } of containers) {
-      expect(["serve", "prepare", "train"]).toContain(command);
+      expect(["serve", "prepare", "train", "erase"]).toContain(command);
       for (const name of env) {
         if (FOREIGN.has(name)) continue;
         const declared = byName.get(name);

@@ -37,6 +37,8 @@ export const DATASET_DEFAULTS = {
   retainVersions: 3,
   /** spec.encryption.vaultRole */
   encryptionVaultRole: "liftoff-dataset",
+  /** spec.privacy.onErasure */
+  onErasure: "Flag",
 } as const;
 
 /** spec.source.captured's defaults: the last week of traffic, only rows whose feedback label arrived. */

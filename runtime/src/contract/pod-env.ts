@@ -3,7 +3,7 @@
 // contract.test.ts builds real pods and checks both sides against it. Flags of `serve` also take these as fallbacks.
 
 /** The runtime's commands, as the operator passes them in a pod's args. */
-export type PodCommand = "serve" | "prepare" | "train";
+export type PodCommand = "serve" | "prepare" | "train" | "erase";
 
 export interface PodEnvVar {
   readonly name: `LIFTOFF_${string}`;
@@ -12,7 +12,7 @@ export interface PodEnvVar {
   readonly meaning: string;
 }
 
-const ALL: readonly PodCommand[] = ["serve", "prepare", "train"];
+const ALL: readonly PodCommand[] = ["serve", "prepare", "train", "erase"];
 
 export const POD_ENV = {
   // serve (runtime/src/config.ts SERVE_FLAGS: each is also a --flag)
@@ -121,20 +121,25 @@ export const POD_ENV = {
   },
   pvcRoot: { name: "LIFTOFF_PVC_ROOT", readBy: ["serve", "train"], meaning: "where pvc://<claim> claims are mounted" },
   // prepare
-  dataSetSpec: { name: "LIFTOFF_DATASET_SPEC", readBy: ["prepare"], meaning: "the DataSet's spec as JSON" },
+  dataSetSpec: { name: "LIFTOFF_DATASET_SPEC", readBy: ["prepare", "erase"], meaning: "the DataSet's spec as JSON" },
+  erasure: {
+    name: "LIFTOFF_ERASURE",
+    readBy: ["erase"],
+    meaning: "the ErasureRequest as JSON: its name and the Vault reference of the subjects' keys (never the keys)",
+  },
   prepareOut: { name: "LIFTOFF_PREPARE_OUT", readBy: ["prepare"], meaning: "output folder (else --out)" },
   sourceRoot: { name: "LIFTOFF_SOURCE_ROOT", readBy: ["prepare"], meaning: "where source.pvc's claim is mounted" },
   scratch: {
     name: "LIFTOFF_SCRATCH",
-    readBy: ["prepare", "train"],
+    readBy: ["prepare", "train", "erase"],
     meaning: "private working space (train: where s3:// data, checkpoints and the model are staged)",
   },
   memoryLimit: {
     name: "LIFTOFF_MEMORY_LIMIT",
-    readBy: ["prepare", "serve"],
+    readBy: ["prepare", "serve", "erase"],
     meaning: "the container's memory limit, bytes",
   },
-  cpuLimit: { name: "LIFTOFF_CPU_LIMIT", readBy: ["prepare"], meaning: "the container's CPU limit, cores" },
+  cpuLimit: { name: "LIFTOFF_CPU_LIMIT", readBy: ["prepare", "erase"], meaning: "the container's CPU limit, cores" },
   capturedSource: {
     name: "LIFTOFF_CAPTURED_SOURCE",
     readBy: ["prepare"],
@@ -142,7 +147,7 @@ export const POD_ENV = {
   },
   dataSet: {
     name: "LIFTOFF_DATASET",
-    readBy: ["prepare"],
+    readBy: ["prepare", "erase"],
     meaning: "<namespace>/<name> of the DataSet: where its version keys are in Vault KV (liftoff-datakeys)",
   },
   keepVersions: {

@@ -52,6 +52,7 @@ function needsVault(spec: PrepareSpec): boolean {
   return (
     spec.source.postgres !== undefined ||
     spec.encryption !== undefined ||
+    spec.privacy?.saltSecret !== undefined ||
     spec.transforms.some((t) => t.type === "hashPII") ||
     (s3 && storageNeedsVault(spec.storage))
   );

@@ -22,7 +22,7 @@ import {
 } from "../contract/retention.js";
 import { PrepareError, PrepareReason } from "./errors.js";
 
-const VERSION_NAME = /^[0-9a-f]{64}$/;
+export const VERSION_NAME = /^[0-9a-f]{64}$/;
 
 export async function sha256File(file: string): Promise<string> {
   const h = createHash("sha256");
@@ -57,6 +57,8 @@ export async function publish(
   /** Retention after publishing; `keep` are versions pruning keeps whatever their age (TrainingJobs use them). */
   prune: Omit<PruneOptions, "now">,
   known: KnownHashes = new Map(),
+  /** ErasureRequest rewrites: what the version replaces (contract/artifacts.ts). */
+  erasure?: ManifestJson["erasure"],
 ): Promise<{ digest: string; dir: string; manifest: ManifestJson; versions: VersionRecord[] }> {
   const files: ManifestFile[] = [];
   const walk = async (dir: string) => {
@@ -79,6 +81,7 @@ export async function publish(
     kind: "DataSet",
     files,
     ...(encryption ? { encryption } : {}),
+    ...(erasure ? { erasure } : {}),
   };
   const text = `${JSON.stringify(manifest, null, 2)}\n`;
   const digest = createHash("sha256").update(text).digest("hex");

@@ -2,7 +2,7 @@
 // fit on train (statistics, standardize/minMax parameters, one-hot vocabularies) → encode → Parquet per part →
 // stats.json, preprocessing.json, manifest.json → atomic publish under the manifest's digest. DuckDB works in a
 // database file in the scratch folder with memory_limit set, so what does not fit in memory spills to disk.
-import { mkdir, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import {
@@ -43,6 +43,7 @@ import {
 } from "./split.js";
 import { ident, lit, megabytes, parquetWrite } from "./sql.js";
 import { columnStats, isNumeric, partIs, QUANTILE_SAMPLE, vocabulary } from "./stats.js";
+import { SUBJECT_INDEX, SubjectIndexWriter, subjectSalt } from "./subjects.js";
 import { scanSplit } from "./thresholds.js";
 
 /** What prepare needs from Vault (runtime/src/vault's VaultClient satisfies it). */
@@ -117,6 +118,23 @@ async function salts(plan: Plan, o: PrepareOptions): Promise<Map<string, Buffer>
     }
   }
   return out;
+}
+
+/** The subject index's writer (spec.privacy): its HMAC key is a hashPII salt already read, or privacy.saltSecret. */
+async function subjectIndex(
+  db: DuckDBConnection,
+  plan: Plan,
+  o: PrepareOptions,
+  saltValues: Map<string, Buffer>,
+  typedFile: string,
+  captured: boolean,
+): Promise<SubjectIndexWriter> {
+  const { ref, hashed } = subjectSalt(plan, o.spec);
+  const salt =
+    saltValues.get(`${ref.path}#${ref.key}`) ??
+    Buffer.from(await needSecrets(o, "privacy.saltSecret").readKv(ref.path, ref.key), "utf8");
+  const column = plan.columns.findIndex((c) => c.name === o.spec.privacy?.subjectKey);
+  return new SubjectIndexWriter(db, { typedFile, column, salt, capturedHashed: hashed && captured });
 }
 
 /** Whether the spec names a source besides source.captured. */
@@ -230,6 +248,9 @@ export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
       );
     }
     const saltValues = await salts(plan, o);
+    const subjects = spec.privacy
+      ? await subjectIndex(db, plan, o, saltValues, typedFile, raw.carry !== undefined)
+      : undefined;
 
     progress("cleaning");
     await db.run(`CREATE VIEW clean AS ${cleanSql(typedFile, plan, saltValues, raw.carry !== undefined)}`);
@@ -384,11 +405,15 @@ export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
           await mkdir(path.join(plainDir, part), { recursive: true });
           await mkdir(path.join(staging, part), { recursive: true });
           const plain = path.join(plainDir, rel);
-          await db.run(
-            // No ORDER BY: with preserve_insertion_order the rows leave in source order, without a sort. Snappy: a
-            // third less CPU than zstd for files a tenth larger (and pandas' default).
-            `COPY (SELECT ${select} FROM parts WHERE ${partIs(part)}) TO ${lit(plain)} (${parquetWrite("snappy", threads)})`,
-          );
+          if (subjects) {
+            await subjects.copyPart(select, "parts", partIs(part), part, plain, parquetWrite("snappy", threads));
+          } else {
+            await db.run(
+              // No ORDER BY: with preserve_insertion_order the rows leave in source order, without a sort. Snappy: a
+              // third less CPU than zstd for files a tenth larger (and pandas' default).
+              `COPY (SELECT ${select} FROM parts WHERE ${partIs(part)}) TO ${lit(plain)} (${parquetWrite("snappy", threads)})`,
+            );
+          }
           const done = dataKey
             ? encryptFile(plain, path.join(staging, `${rel}.enc`), dataKey, `${rel}.enc`).then(async (h) => {
                 known.set(`${rel}.enc`, h);
@@ -416,6 +441,14 @@ export async function runPrepare(o: PrepareOptions): Promise<PrepareResult> {
           await writeFile(path.join(staging, `${name}.enc`), await encryptBuffer(text, dataKey, `${name}.enc`));
         else await writeFile(path.join(staging, name), text);
       };
+      if (subjects) {
+        const plainIndex = path.join(o.scratch, SUBJECT_INDEX);
+        await subjects.write(plainIndex, parquetWrite("zstd", threads));
+        if (dataKey)
+          await encryptFile(plainIndex, path.join(staging, `${SUBJECT_INDEX}.enc`), dataKey, `${SUBJECT_INDEX}.enc`);
+        else await writeFile(path.join(staging, SUBJECT_INDEX), await readFile(plainIndex));
+        await rm(plainIndex, { force: true });
+      }
       await json("stats.json", statsJson);
       await json("preprocessing.json", preprocessing);
       dataKey?.fill(0);

@@ -56,6 +56,14 @@ export interface PrepareSpec {
   retention?: RetentionSpec;
   /** How the pod reaches s3:// (the operator turns it into the pod's env; a local run uses the AWS_* env). */
   storage?: ObjectStorageSpec;
+  /** The subject key column: each version gets its index of their HMACs (subjects.ts), for ErasureRequests. */
+  privacy?: PrivacySpec;
+}
+
+interface PrivacySpec {
+  subjectKey: string;
+  saltSecret?: VaultRef;
+  onErasure: "Flag" | "Retrain";
 }
 
 /**
@@ -77,6 +85,7 @@ export interface DataSetSpecInput {
   retainVersions?: number;
   retention?: RetentionSpec;
   storage?: ObjectStorageSpec;
+  privacy?: Omit<PrivacySpec, "onErasure"> & { onErasure?: PrivacySpec["onErasure"] };
 }
 
 /** The API's CEL messages (operator/src/api/v1alpha1/dataset.ts), for a local manifest. */
@@ -142,6 +151,7 @@ export function specWithDefaults(raw: unknown): PrepareSpec {
     retainVersions: spec.retainVersions ?? DATASET_DEFAULTS.retainVersions,
     ...(spec.retention ? { retention: checkedRetention(spec.retention) } : {}),
     ...(spec.storage ? { storage: spec.storage } : {}),
+    ...(spec.privacy ? { privacy: { onErasure: DATASET_DEFAULTS.onErasure, ...spec.privacy } } : {}),
   };
 }
 

@@ -269,6 +269,28 @@ const Retention = Obj(
   },
 );
 
+/** Erasure (GDPR art. 17): the column that identifies a data subject, and what an ErasureRequest does to models. */
+const Privacy = Obj(
+  {
+    subjectKey: Type.String({
+      description:
+        "Column that identifies a data subject (a customer id, an e-mail). prepare writes each version's index of its HMAC-SHA-256 (subjects.parquet), which ErasureRequests look up without reading the data. A string, integer or category column of schema.columns.",
+      minLength: 1,
+      maxLength: 128,
+    }),
+    saltSecret: Type.Optional(VaultSecretRef),
+    onErasure: StringEnum(["Flag", "Retrain"] as const, {
+      description:
+        "What an ErasureRequest does to the TrainingJobs trained on a rewritten version: Flag marks them (and the ModelDeployments serving them) ErasurePending; Retrain also trains a copy on the new version, which the ModelDeployment rolls out as a canary.",
+      default: DATASET_DEFAULTS.onErasure,
+    }),
+  },
+  {
+    description:
+      "Data-subject erasure: the subject key column indexed at prepare time (docs/privacy.md). The index's HMAC key is saltSecret, or the salt of the hashPII step that names subjectKey in its columns (then the index holds the very values stored in the column).",
+  },
+);
+
 const CsvOptions = Obj(
   {
     delimiter: Type.String({
@@ -351,6 +373,7 @@ export const DataSetSpec = Obj(
     }),
     retention: Type.Optional(Retention),
     resources: Type.Optional(DataSetResources),
+    privacy: Type.Optional(Privacy),
   },
   {
     description: "Desired state of a DataSet.",
@@ -358,6 +381,16 @@ export const DataSetSpec = Obj(
       {
         rule: `!has(self.retention) || !has(self.retention.keepLast) || self.retainVersions == ${DATASET_DEFAULTS.retainVersions}`,
         message: "set retention.keepLast or retainVersions, not both (retention.keepLast replaces retainVersions)",
+      },
+      {
+        rule: "!has(self.privacy) || self.schema.columns.exists(c, c.name == self.privacy.subjectKey && c.type in ['string', 'integer', 'category'])",
+        message:
+          "privacy.subjectKey must name a string, integer or category column of schema.columns (the one that identifies a data subject)",
+      },
+      {
+        rule: "!has(self.privacy) || has(self.privacy.saltSecret) || (has(self.transforms) && self.transforms.exists(t, t.type == 'hashPII' && has(t.columns) && self.privacy.subjectKey in t.columns))",
+        message:
+          "privacy needs saltSecret (the HMAC key of the subject index) unless a hashPII step names privacy.subjectKey in its columns",
       },
       {
         // The per-column check (each pii column named by a hashPII or dropColumns step) is 13.6x over the CEL cost

@@ -2,11 +2,13 @@
 import type { ObjectMeta } from "../../kube/types.js";
 import type { KindDefinition } from "../crd.js";
 import { DataSetSpec, DataSetStatus } from "./dataset.js";
+import { ErasureRequestSpec, ErasureRequestStatus } from "./erasurerequest.js";
 import { ModelDeploymentSpec, ModelDeploymentStatus } from "./modeldeployment.js";
 import { TrainingJobSpec, TrainingJobStatus } from "./trainingjob.js";
 
 export * from "./common.js";
 export * from "./dataset.js";
+export * from "./erasurerequest.js";
 export * from "./modeldeployment.js";
 export * from "./trainingjob.js";
 
@@ -166,6 +168,40 @@ export const ModelDeploymentKind: KindDefinition<ModelDeployment> = {
   },
 };
 
+const ErasureRequestKind: KindDefinition<ErasureRequest> = {
+  kind: "ErasureRequest",
+  plural: "erasurerequests",
+  singular: "erasurerequest",
+  shortNames: ["erasure"],
+  description:
+    "An ErasureRequest erases data subjects' rows from a DataSet's versions and flags (or retrains) the models trained on them; its status is the record.",
+  spec: ErasureRequestSpec,
+  status: ErasureRequestStatus,
+  printerColumns: [
+    { name: "DataSet", type: "string", jsonPath: ".spec.dataSetRef.name", description: "The DataSet erased from." },
+    { name: "Found", type: "integer", jsonPath: ".status.rowsFound", description: "Rows of the subjects found." },
+    {
+      name: "Rewritten",
+      type: "integer",
+      jsonPath: ".status.versionsRewritten",
+      description: "Versions rewritten without them.",
+    },
+    {
+      name: "Complete",
+      type: "string",
+      jsonPath: '.status.conditions[?(@.type=="Complete")].status',
+      description: "Whether the erasure is complete (data rewritten, models retrained where asked).",
+    },
+    {
+      name: "Reason",
+      type: "string",
+      jsonPath: '.status.conditions[?(@.type=="Complete")].reason',
+      description: "Erased, Erasing, Incomplete …",
+      priority: 1,
+    },
+  ],
+};
+
 /**
  * Every kind of the API, by kind: `npm run gen` writes a CRD for each, the resource table (kube/resources.ts) has an
  * entry for each, and the controller registry (operator/src/kinds.ts) must register each.
@@ -174,6 +210,7 @@ export const KIND_DEFINITIONS = {
   DataSet: DataSetKind,
   TrainingJob: TrainingJobKind,
   ModelDeployment: ModelDeploymentKind,
+  ErasureRequest: ErasureRequestKind,
 } as const;
 
 export type LiftoffKind = keyof typeof KIND_DEFINITIONS;
@@ -191,3 +228,4 @@ interface LiftoffObject<Spec, Status> {
 export type DataSet = LiftoffObject<DataSetSpec, DataSetStatus>;
 export type TrainingJob = LiftoffObject<TrainingJobSpec, TrainingJobStatus>;
 export type ModelDeployment = LiftoffObject<ModelDeploymentSpec, ModelDeploymentStatus>;
+export type ErasureRequest = LiftoffObject<ErasureRequestSpec, ErasureRequestStatus>;

@@ -27,6 +27,8 @@ export const LoopTrigger = {
   Degraded: "Degraded",
   Schedule: "Schedule",
   Manual: "Manual",
+  // An ErasureRequest retrained the served model on a rewritten version (docs/erasurerequest.md): it goes to canary.
+  Erasure: "Erasure",
 } as const;
 const LOOP_TRIGGERS = Object.values(LoopTrigger);
 

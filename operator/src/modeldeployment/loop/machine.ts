@@ -41,6 +41,11 @@ export interface LoopObserved {
   children: { resource: "DataSet" | "TrainingJob"; name: string }[];
   /** The canary Deployment has a ready pod on the candidate. */
   canaryReady: boolean;
+  /**
+   * A retrain an ErasureRequest made of the served model (trained on the rewritten version), succeeded and not yet
+   * tried: it goes to canary at once, judged like the loop's own candidates (runner.ts finds it).
+   */
+  erasure?: { request: string; trainingJob: string; uri: string; digest?: string; dataDigest?: string };
   /** The verdict on canary vs stable, and the figures it used (in stage Canary, once the canary is ready). */
   judged?: { verdict: LoopVerdict; figures: { stable: RecordedFigures; canary: RecordedFigures } };
 }
@@ -162,8 +167,39 @@ function setMessage(loop: LoopStatus, reason: string | undefined, message: strin
   loop.message = message;
 }
 
+/**
+ * An ErasureRequest's retrain of the served model: a loop that starts at Canary with it as the candidate (no DataSet
+ * or TrainingJob of its own to make). Like a person's annotation it is not held back by the limits: the served model
+ * learnt from rows that must be forgotten.
+ */
+function erasureLoop(c: Ctx, loop: LoopStatus, e: NonNullable<LoopObserved["erasure"]>): LoopStatus {
+  const n = loop.iteration + 1;
+  const day = c.now.slice(0, 10);
+  c.wakeAtMs = c.o.nowMs + c.p.readyTimeoutSeconds * 1000;
+  return {
+    stage: "Canary",
+    iteration: n,
+    trigger: {
+      reason: LoopTrigger.Erasure,
+      message: `ErasureRequest ${e.request} retrained the served model as TrainingJob ${e.trainingJob}`,
+      at: c.now,
+    },
+    startedAt: c.now,
+    canaryAt: c.now,
+    trainingJob: e.trainingJob,
+    candidate: { uri: e.uri, ...(e.digest ? { digest: e.digest } : {}) },
+    lineage: { ...(e.dataDigest ? { dataDigest: e.dataDigest } : {}), ...(e.digest ? { modelDigest: e.digest } : {}) },
+    message: `loop ${n} (Erasure): candidate ${e.digest?.slice(0, 19) ?? e.uri} (TrainingJob ${e.trainingJob}) is a canary with ${c.p.trafficPercent}% of the traffic`,
+    loopsToday: { day, count: loop.loopsToday?.day === day ? loop.loopsToday.count + 1 : 1 },
+    ...(loop.manualToken !== undefined ? { manualToken: loop.manualToken } : {}),
+    ...(loop.promoted ? { promoted: loop.promoted } : {}),
+    ...(loop.history ? { history: loop.history } : {}),
+  };
+}
+
 /** Watching, or a finished stage: start a loop when a trigger fires and the limits allow. */
 function idle(c: Ctx, loop: LoopStatus): LoopStatus {
+  if (c.o.erasure && !c.mdep.spec.canary) return erasureLoop(c, loop, c.o.erasure);
   const check = checkTriggers(c.mdep, loop, c.p, c.o.nowMs, c.o.periodSeconds);
   if (check.driftedSince) loop.driftedSince = check.driftedSince;
   else delete loop.driftedSince;

@@ -3,15 +3,17 @@
 // the status write records its Events and metrics. The decisions themselves are machine.ts's (pure).
 import type { Logger } from "pino";
 import type { DataSet, ModelDeployment, TrainingJob } from "../../api/v1alpha1/index.js";
-import { LOOP_STAGES } from "../../api/v1alpha1/retrain.js";
+import { LOOP_STAGES, LoopTrigger } from "../../api/v1alpha1/retrain.js";
 import { controlledBy, notControlledMessage } from "../../children/child.js";
+import { findCondition } from "../../controller/conditions.js";
 import type { EventRecorder } from "../../controller/events.js";
 import type { ObjectCache } from "../../controller/informer.js";
+import { ANNOTATION_RETRAIN_OF, LABEL_ERASURE } from "../../erasurerequest/names.js";
 import { applyIfDiffers, refusedChild } from "../../kube/apply.js";
 import type { KubeClient } from "../../kube/client.js";
 import type { Deployment } from "../../kube/models.js";
 import { RESOURCES } from "../../kube/resources.js";
-import { Reason } from "../../reasons.js";
+import { ConditionType, Reason } from "../../reasons.js";
 import { childNames } from "../names.js";
 import { templateNames } from "./children.js";
 import type { TrackFigures } from "./figures.js";
@@ -91,6 +93,40 @@ function hasReadyPod(dep: Deployment | undefined): boolean {
   );
 }
 
+const isActiveStage = (stage: string | undefined) => stage === "Retraining" || stage === "Canary";
+
+/**
+ * The retrain an ErasureRequest made of the model this ModelDeployment serves (flagged ErasurePending), once it has
+ * trained; undefined when there is none or its model was tried already (promoted, or in the loop's history).
+ */
+export function erasureCandidate(mdep: ModelDeployment, trainingJobs: readonly TrainingJob[]): LoopObserved["erasure"] {
+  const ns = mdep.metadata?.namespace;
+  const loop = mdep.status?.loop;
+  const served = loop?.promoted?.trainingJob ?? mdep.spec.model.trainingJobRef?.name;
+  if (!served) return undefined;
+  const tj = trainingJobs.find((t) => t.metadata?.namespace === ns && t.metadata?.name === served);
+  if (findCondition(tj?.status?.conditions, ConditionType.ErasurePending)?.status !== "True") return undefined;
+  const tried = new Set([...(loop?.history ?? []).map((h) => h.modelDigest), loop?.promoted?.digest]);
+  const retrain = trainingJobs.find(
+    (t) =>
+      t.metadata?.namespace === ns &&
+      t.metadata?.labels?.[LABEL_ERASURE] !== undefined &&
+      t.metadata?.annotations?.[ANNOTATION_RETRAIN_OF] === served &&
+      t.status?.phase === "Succeeded" &&
+      t.status.model?.uri &&
+      !tried.has(t.status.model.digest),
+  );
+  const model = retrain?.status?.model;
+  if (!retrain || !model) return undefined;
+  return {
+    request: retrain.metadata?.labels?.[LABEL_ERASURE] ?? "",
+    trainingJob: retrain.metadata?.name ?? "",
+    uri: model.uri,
+    ...(model.digest ? { digest: model.digest } : {}),
+    ...(model.dataSetDigest ? { dataDigest: model.dataSetDigest } : {}),
+  };
+}
+
 export class LoopRunner {
   constructor(private readonly o: LoopRunnerOptions) {}
 
@@ -121,7 +157,11 @@ export class LoopRunner {
     for (const tj of this.o.trainingJobs.list())
       if (mine(tj) && controlledBy(tj, mdep))
         o.children.push({ resource: "TrainingJob", name: tj.metadata?.name ?? "" });
-    if (loop?.stage === "Retraining" || loop?.stage === "Canary") {
+    const erasure = erasureCandidate(mdep, this.o.trainingJobs.list());
+    if (erasure && !isActiveStage(loop?.stage)) o.erasure = erasure;
+    // An erasure loop's candidate is the ErasureRequest's TrainingJob, not a child of this ModelDeployment.
+    const external = loop?.trigger?.reason === LoopTrigger.Erasure;
+    if (!external && (loop?.stage === "Retraining" || loop?.stage === "Canary")) {
       const ds = loop.dataSet ? dsOf(loop.dataSet) : undefined;
       const tj = loop.trainingJob ? tjOf(loop.trainingJob) : undefined;
       if (ds && !controlledBy(ds, mdep))
