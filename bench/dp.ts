@@ -9,8 +9,9 @@
 //
 // Knobs: BENCH_DP_EPSILONS=1,3,8  BENCH_DP_RUNS=5  BENCH_DP_EPOCHS=30  BENCH_DP_BATCH=64  BENCH_DP_LR=0.005
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { preparedDigits } from "./lib/digits.js";
 import { exitOnHelp } from "./lib/help.js";
 
 // --help before anything heavy is loaded or installed (bench/lib/help.ts).
@@ -31,45 +32,7 @@ const ONE_THREAD = { ...process.env, TF_NUM_INTRAOP_THREADS: "1", TF_NUM_INTEROP
 const log = (m: string) => process.stderr.write(`bench:dp: ${m}\n`);
 
 /** scikit-learn's digits → CSV → the real `prepare` → a DataSet version folder (as bench:train makes it). */
-function digits(py: string): string {
-  const root = path.join(WORK, "digits");
-  const out = path.join(root, "prepared");
-  const csv = path.join(root, "raw", "digits.csv");
-  if (!existsSync(out) || readdirSync(out).length === 0) {
-    mkdirSync(path.dirname(csv), { recursive: true });
-    execFileSync(py, [path.join(REPO, "bench/train_peers.py"), "digits-csv", csv]);
-    const spec = {
-      apiVersion: "liftoff.dev/v1alpha1",
-      kind: "DataSet",
-      metadata: { name: "digits" },
-      spec: {
-        source: { pvc: { claimName: "bench", path: "raw/digits.csv" } },
-        format: "csv",
-        schema: {
-          target: "digit",
-          columns: [
-            ...Array.from({ length: 64 }, (_, i) => ({ name: `px${i}`, type: "number" })),
-            { name: "digit", type: "category" },
-          ],
-        },
-        transforms: [{ type: "standardize" }],
-        split: { train: 0.8, validation: 0.1, test: 0.1, seed: 42 },
-        output: { claimName: "bench", path: "prepared" },
-      },
-    };
-    const specFile = path.join(root, "dataset.json");
-    writeFileSync(specFile, JSON.stringify(spec));
-    log("digits: prepare …");
-    execFileSync(
-      "node",
-      [path.join(REPO, "runtime/dist/main.js"), "prepare", "--spec", specFile, "--source-root", root, "--out", out],
-      { stdio: ["ignore", "ignore", "inherit"] },
-    );
-  }
-  const version = readdirSync(out).find((d) => /^[0-9a-f]{64}$/.test(d));
-  if (!version) throw new Error(`prepare left no version folder in ${out}`);
-  return path.join(out, version);
-}
+const digits = (py: string): string => preparedDigits(py, WORK, log);
 
 interface Run {
   accuracy: number;

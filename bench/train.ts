@@ -10,10 +10,11 @@
 // Knobs: BENCH_TRAIN_CASES=digits,synthetic  BENCH_TRAIN_BATCHES=32,256  BENCH_TRAIN_ROWS=1000000
 //        BENCH_TRAIN_EPOCHS=50 (digits)  BENCH_TRAIN_SYNTHETIC_EPOCHS=2  BENCH_TRAIN_FRAMEWORKS=liftoff,keras,pytorch
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import { preparedDigits } from "./lib/digits.js";
 import { exitOnHelp } from "./lib/help.js";
 
 // --help before anything heavy is loaded or installed (bench/lib/help.ts).
@@ -72,43 +73,7 @@ function fromEpochs(c: Case, seconds: number[], rssMiB: number, accuracy: number
 
 /** scikit-learn's digits → CSV → the real `prepare` → a DataSet version folder. */
 function digits(py: string): Case {
-  const root = path.join(WORK, "digits");
-  const out = path.join(root, "prepared");
-  const csv = path.join(root, "raw", "digits.csv");
-  if (!existsSync(out) || readdirSync(out).length === 0) {
-    mkdirSync(path.dirname(csv), { recursive: true });
-    execFileSync(py, [path.join(REPO, "bench/train_peers.py"), "digits-csv", csv]);
-    const spec = {
-      apiVersion: "liftoff.dev/v1alpha1",
-      kind: "DataSet",
-      metadata: { name: "digits" },
-      spec: {
-        source: { pvc: { claimName: "bench", path: "raw/digits.csv" } },
-        format: "csv",
-        schema: {
-          target: "digit",
-          columns: [
-            ...Array.from({ length: 64 }, (_, i) => ({ name: `px${i}`, type: "number" })),
-            { name: "digit", type: "category" },
-          ],
-        },
-        transforms: [{ type: "standardize" }],
-        split: { train: 0.8, validation: 0.1, test: 0.1, seed: 42 },
-        output: { claimName: "bench", path: "prepared" },
-      },
-    };
-    const specFile = path.join(root, "dataset.json");
-    writeFileSync(specFile, JSON.stringify(spec));
-    log("digits: prepare …");
-    execFileSync(
-      "node",
-      [path.join(REPO, "runtime/dist/main.js"), "prepare", "--spec", specFile, "--source-root", root, "--out", out],
-      { stdio: ["ignore", "ignore", "inherit"] },
-    );
-  }
-  const version = readdirSync(out).find((d) => /^[0-9a-f]{64}$/.test(d));
-  if (!version) throw new Error(`prepare left no version folder in ${out}`);
-  const dir = path.join(out, version);
+  const dir = preparedDigits(py, WORK, log);
   return {
     name: "digits (1 797 × 64)",
     dir,

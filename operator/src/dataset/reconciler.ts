@@ -21,6 +21,7 @@ import { ReportRejected } from "../report/identity.js";
 import type { ReportSettings } from "../report/pod-spec.js";
 import type { ReportUpdate } from "../report/router.js";
 import type { ReportRun } from "../report/run-owner.js";
+import { awaitStatusWrite } from "../report/status-write.js";
 import { stableStringify } from "../util/stable-json.js";
 import type { VaultSettings } from "../vault/pod-identity.js";
 import { type CaptureResolution, resolveCapture } from "./captured.js";
@@ -292,18 +293,7 @@ export class DataSetReconciler implements Reconciler {
             message: update.message ?? "the prepare run failed without a message",
           };
     log.info({ phase: update.phase, reason: update.reason }, "run reported");
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (this.pending.get(run.uid)?.done === done) this.pending.delete(run.uid);
-        reject(new ReportRejected("the status was not written in time; retry", 503));
-      }, this.o.reportTimeoutMs ?? 10_000);
-      const done = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      this.pending.set(run.uid, { result, done });
-      this.o.enqueue?.(key);
-    });
+    await awaitStatusWrite(this.pending, run.uid, { result }, () => this.o.enqueue?.(key), this.o.reportTimeoutMs);
   };
 
   /** A prune Job's report: its versions go into status.versions (a failure is an Event; the Job is retried). */
@@ -320,18 +310,13 @@ export class DataSetReconciler implements Reconciler {
     }
     const outcome = pruneOutcomeOf(update.data);
     log.info({ job: run.job.name, shredded: outcome.deleted }, "prune reported");
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (this.pendingPrune.get(run.uid)?.done === done) this.pendingPrune.delete(run.uid);
-        reject(new ReportRejected("the status was not written in time; retry", 503));
-      }, this.o.reportTimeoutMs ?? 10_000);
-      const done = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      this.pendingPrune.set(run.uid, { outcome, done });
-      this.o.enqueue?.(key);
-    });
+    await awaitStatusWrite(
+      this.pendingPrune,
+      run.uid,
+      { outcome },
+      () => this.o.enqueue?.(key),
+      this.o.reportTimeoutMs,
+    );
   }
 
   /**

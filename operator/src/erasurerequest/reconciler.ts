@@ -27,6 +27,7 @@ import { ReportRejected } from "../report/identity.js";
 import type { ReportSettings } from "../report/pod-spec.js";
 import type { ReportUpdate } from "../report/router.js";
 import type { ReportRun } from "../report/run-owner.js";
+import { awaitStatusWrite } from "../report/status-write.js";
 import { stableStringify } from "../util/stable-json.js";
 import type { VaultSettings } from "../vault/pod-identity.js";
 import { eraseJob, retrainJob } from "./desired.js";
@@ -244,18 +245,7 @@ export class ErasureRequestReconciler implements Reconciler {
             },
           };
     log.info({ phase: update.phase, reason: update.reason }, "erase run reported");
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (this.pending.get(run.uid)?.done === done) this.pending.delete(run.uid);
-        reject(new ReportRejected("the status was not written in time; retry", 503));
-      }, this.o.reportTimeoutMs ?? 10_000);
-      const done = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      this.pending.set(run.uid, { result, done });
-      this.o.enqueue?.(key);
-    });
+    await awaitStatusWrite(this.pending, run.uid, { result }, () => this.o.enqueue?.(key), this.o.reportTimeoutMs);
   };
 }
 

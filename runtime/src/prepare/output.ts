@@ -166,7 +166,8 @@ export async function pruneVersions(out: string, o: PruneOptions): Promise<Versi
   return records;
 }
 
-const shreddedRecord = (r: VersionRecord, reason: ShredReasonName, nowMs: number): VersionRecord => ({
+/** A version's record once shredded, now, for `reason`. */
+export const shreddedRecord = (r: VersionRecord, reason: ShredReasonName, nowMs: number): VersionRecord => ({
   ...r,
   state: "Shredded",
   shredded: new Date(nowMs).toISOString(),

@@ -15,7 +15,7 @@ import {
 import type { ObjectStore } from "../storage/object-store.js";
 import { joinKey, removeUnreferenced, uploadFolder } from "../storage/version-folder.js";
 import { PrepareError, PrepareReason } from "./errors.js";
-import type { PruneOptions, Shred } from "./output.js";
+import { type PruneOptions, type Shred, shreddedRecord } from "./output.js";
 
 const VERSION_NAME = /^[0-9a-f]{64}$/;
 /** Written last by uploadFolder: a version exists once its manifest does. */
@@ -121,17 +121,10 @@ async function pruneS3(store: ObjectStore, prefix: string, o: PruneOptions): Pro
       continue;
     }
     const enc = await shredVersion(store, prefix, v.name, v.keys, o.shred);
-    out.push(shredded(record(v.name, v.publishedMs, enc), reason, now));
+    out.push(shreddedRecord(record(v.name, v.publishedMs, enc), reason, now));
   }
   return out;
 }
-
-const shredded = (r: VersionRecord, reason: ShredReasonName, nowMs: number): VersionRecord => ({
-  ...r,
-  state: "Shredded",
-  shredded: new Date(nowMs).toISOString(),
-  reason,
-});
 
 /** Prunes the versions under prefix to the policy (the prune Job; nothing is published). */
 export const pruneS3Versions = (store: ObjectStore, prefix: string, o: PruneOptions) => pruneS3(store, prefix, o);
@@ -143,7 +136,7 @@ export async function removeAllS3Versions(store: ObjectStore, prefix: string, sh
   const out: VersionRecord[] = [];
   for (const [name, v] of all) {
     const enc = await shredVersion(store, prefix, name, v.keys, shred);
-    out.push(shredded(record(name, v.published ?? now, enc), ShredReason.Deleted, now));
+    out.push(shreddedRecord(record(name, v.published ?? now, enc), ShredReason.Deleted, now));
   }
   return out;
 }
