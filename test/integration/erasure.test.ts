@@ -99,11 +99,21 @@ const penguinsWithIds = (privacy: boolean, path = privacy ? "penguins" : "plain"
     : {}),
 });
 
-/** A version's files decrypted with its data key (unwrapped by the admin token, as the test's own check). */
-async function readVersion(dir: string) {
+/** Where the key store keeps a version's wrapped data key (runtime/src/crypto/version-keys.ts). */
+const keyPath = (dataset: string, keyId: string) => `secret/data/${ns}/liftoff-datakeys/${dataset}/${keyId}`;
+
+/**
+ * A version's files decrypted with its data key (read from the key store and unwrapped with the admin token, as the
+ * test's own check).
+ */
+async function readVersion(dir: string, dataset = "penguins") {
   const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
+  expect(manifest.encryption.wrappedKey).toBeUndefined(); // the key is in Vault only, never beside the data
+  const stored = (await vault.admin.read(keyPath(dataset, manifest.encryption.keyId))) as {
+    data: { data: { wrappedKey: string } };
+  };
   const unwrapped = (await vault.admin.write(`transit/decrypt/${ns}-datasets`, {
-    ciphertext: manifest.encryption.wrappedKey,
+    ciphertext: stored.data.data.wrappedKey,
   })) as { data: { plaintext: string } };
   const key = Buffer.from(unwrapped.data.plaintext, "base64");
   const plain = async (rel: string) => {
@@ -137,6 +147,8 @@ beforeAll(async () => {
     kvPaths: [`secret/data/${ns}/privacy`, `secret/data/${ns}/erasure`],
     datakeyKeys: [`${ns}-datasets`],
     decryptKeys: [`${ns}-datasets`],
+    // The namespace's DataSets keep each version's data key in the key store; shredding destroys it there.
+    versionKeys: { access: "write" as const },
   };
   await vault.createRole(datasetRole);
   await vault.admin.write(`auth/${vault.authMount}/role/${datasetRole.name}`, {
@@ -149,6 +161,7 @@ beforeAll(async () => {
     namespace: ns,
     serviceAccount: `${MODEL}-train`,
     decryptKeys: [`${ns}-datasets`],
+    versionKeys: { access: "read" as const },
   };
   await vault.createRole(trainRole);
   await vault.admin.write(`auth/${vault.authMount}/role/${trainRole.name}`, {
@@ -232,7 +245,7 @@ describe("ErasureRequest", () => {
       versionsRewritten: 1,
       found: [{ version: oldDigest.slice(7, 19), digest: oldDigest, rows: 3 }],
       rewritten: [{ from: oldDigest, to: newDigest, rows: before.rows - 3 }],
-      shredded: [{ version: oldDigest.slice(7, 19), digest: oldDigest }],
+      shredded: [{ version: oldDigest.slice(7, 19), digest: oldDigest, keyId: before.manifest.encryption.keyId }],
     });
     expect(newDigest).not.toBe(oldDigest);
     // Nothing in the status or the Events names a subject.
@@ -246,8 +259,16 @@ describe("ErasureRequest", () => {
     expect(after.index.length).toBe(after.rows);
     const left = new Set(after.index.map((r) => String(r.subject)));
     for (const h of hashes) expect(left.has(h)).toBe(false);
-    expect(after.manifest.encryption.wrappedKey).not.toBe(before.manifest.encryption.wrappedKey);
-    expect(after.manifest.erasure).toEqual({ request: REQUEST, from: oldDigest, erased: 3, kept: before.rows - 3 });
+    expect(after.manifest.encryption.keyId).not.toBe(before.manifest.encryption.keyId);
+    expect(after.manifest.erasure).toEqual({
+      request: REQUEST,
+      from: oldDigest,
+      erased: 3,
+      kept: before.rows - 3,
+      keyId: before.manifest.encryption.keyId,
+    });
+    // The old version's key is destroyed: a copy of its files taken before can no longer be decrypted.
+    await expect(vault.admin.read(keyPath("penguins", before.manifest.encryption.keyId))).rejects.toThrow();
 
     // The DataSet moved to the rewrite; the model trained on the old version is flagged by its own reconciler.
     const moved = await waitFor("DataSet", "penguins", "on the rewrite", (o) => o.status?.digest === newDigest, 60_000);
