@@ -162,7 +162,7 @@ describe("CLI", { timeout: 60_000 }, () => {
       ["serve", "--model-uri", "s3://b/m", "--model-name", "m"],
       "model URI 's3://b/m' must look like s3://<bucket>/<key> (a bucket name of 3-63 lower-case letters, digits, dots or hyphens, and a key)",
     ],
-    [["fly"], "unknown command 'fly' (expected serve, prepare, train)"],
+    [["fly"], "unknown command 'fly' (expected serve, prepare, train, erase)"],
     [["train"], "--spec <TrainingJob manifest> is required"],
   ])("%j exits 2 with one line on stderr", async (args, message) => {
     const r = await run(args);

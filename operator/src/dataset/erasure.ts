@@ -2,6 +2,7 @@
 // so TrainingJobs (a retrain above all) must find the rewrite under status.digest. Read from the requests' records;
 // the DataSet's own reconcile writes it (no controller writes another kind's status).
 import type { DataSet, DataSetStatus, ErasureRequest } from "../api/v1alpha1/index.js";
+import { ShredReason } from "../contract/retention.js";
 import { outputUri } from "./desired.js";
 
 const MAX_NOTES = 16;
@@ -53,7 +54,7 @@ function erasedVersions(
         ...(keyId ? { keyId } : {}),
         state: "Shredded",
         ...(when ? { shredded: when } : {}),
-        reason: "Erased",
+        reason: ShredReason.Erased,
       });
     } else out.push(v);
   }
