@@ -13,7 +13,7 @@ import { roleBody } from "../../devcluster/openbao/policies.js";
 import { erasureNames } from "../../operator/src/erasurerequest/names.js";
 import type { OperatorHandle } from "../../operator/src/operator.js";
 import { decryptFile } from "../../runtime/src/crypto/segments.js";
-import { PENGUINS_CSV, PENGUINS_SCHEMA, penguinsTrainingJob } from "../support/dataset.js";
+import { PENGUINS_WITH_IDS_CSV, PENGUINS_WITH_IDS_SCHEMA, penguinsTrainingJob } from "../support/dataset.js";
 import { apiErrorMessage, kubeConfig, type Obj } from "../support/kube.js";
 import { operatorFixture, startTestOperator } from "../support/operator.js";
 import { pollUntil } from "../support/poll.js";
@@ -34,12 +34,6 @@ const SALT = `salt-${Math.random().toString(36).slice(2)}`;
 const FORGET = ["P1", "P20", "P200"]; // three penguins dropNA keeps
 const MODEL = "penguins-model";
 const REQUEST = "forget-three";
-
-const lines = PENGUINS_CSV.trim().split("\n");
-const CSV = `penguin_id,${lines[0]}\n${lines
-  .slice(1)
-  .map((l, i) => `P${i + 1},${l}`)
-  .join("\n")}\n`;
 
 const plural = (kind: string) => `${kind.toLowerCase()}s`;
 const get = (kind: string, name: string) =>
@@ -77,8 +71,8 @@ async function waitFor(kind: string, name: string, what: string, test: (o: Obj) 
 }
 
 const penguinsWithIds = (privacy: boolean, path = privacy ? "penguins" : "plain"): Obj => ({
-  source: { inline: { data: CSV } },
-  schema: { ...PENGUINS_SCHEMA, columns: [{ name: "penguin_id", type: "string" }, ...PENGUINS_SCHEMA.columns] },
+  source: { inline: { data: PENGUINS_WITH_IDS_CSV } },
+  schema: PENGUINS_WITH_IDS_SCHEMA,
   transforms: [
     { type: "dropNA" },
     { type: "dropColumns", columns: ["year", "penguin_id"] },

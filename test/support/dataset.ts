@@ -22,6 +22,17 @@ export const PENGUINS_SCHEMA = {
   ],
 };
 
+const penguinLines = PENGUINS_CSV.trim().split("\n");
+/** Penguins with a data subject's id per row (P1 … P344) as the first column: the erasure tests' data. */
+export const PENGUINS_WITH_IDS_CSV = `penguin_id,${penguinLines[0]}\n${penguinLines
+  .slice(1)
+  .map((l, i) => `P${i + 1},${l}`)
+  .join("\n")}\n`;
+export const PENGUINS_WITH_IDS_SCHEMA = {
+  ...PENGUINS_SCHEMA,
+  columns: [{ name: "penguin_id", type: "string" }, ...PENGUINS_SCHEMA.columns],
+};
+
 export const PENGUINS_TRANSFORMS = [
   { type: "dropNA" },
   { type: "dropColumns", columns: ["year"] },

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { PENGUINS_CSV } from "../../../test/support/dataset.js";
+import { PENGUINS_WITH_IDS_CSV, PENGUINS_WITH_IDS_SCHEMA } from "../../../test/support/dataset.js";
 import { fakeVault } from "../../../test/support/fake-vault.js";
 import { prepareInline, readParquet, tmp } from "../../../test/support/prepare.js";
 import type { ManifestJson, StatsJson } from "../contract/artifacts.js";
@@ -15,28 +15,8 @@ import { subjectKeys } from "./command.js";
 import { eraseSubjects } from "./rewrite.js";
 
 const SALT = "index-salt";
-const lines = PENGUINS_CSV.trim().split("\n");
-/** Penguins with an id per row (P1 … P344) as the first column. */
-const CSV = `${["penguin_id", ...[lines[0]]].join(",")}\n${lines
-  .slice(1)
-  .map((l, i) => `P${i + 1},${l}`)
-  .join("\n")}\n`;
-
 const spec = {
-  schema: {
-    target: "species",
-    columns: [
-      { name: "penguin_id", type: "string" },
-      { name: "species", type: "category" },
-      { name: "island", type: "category" },
-      { name: "bill_length_mm", type: "number" },
-      { name: "bill_depth_mm", type: "number" },
-      { name: "flipper_length_mm", type: "number" },
-      { name: "body_mass_g", type: "number" },
-      { name: "sex", type: "category" },
-      { name: "year", type: "integer" },
-    ],
-  },
+  schema: PENGUINS_WITH_IDS_SCHEMA,
   transforms: [
     { type: "dropNA" },
     { type: "dropColumns", columns: ["year", "penguin_id"] },
@@ -86,7 +66,7 @@ function rowsBySubject(v: Awaited<ReturnType<typeof readVersion>>): Map<string, 
 
 describe("subject index and erasure", () => {
   it("indexes every stored row under its subject's HMAC, sorted", async () => {
-    const { result } = await prepareInline(CSV, spec, { secrets: vaultWithSalt() });
+    const { result } = await prepareInline(PENGUINS_WITH_IDS_CSV, spec, { secrets: vaultWithSalt() });
     const v = await readVersion(result.dir);
     expect(v.index.length).toBe(result.rows.total);
     const subjects = v.index.map((e) => String(e.subject));
@@ -112,7 +92,7 @@ describe("subject index and erasure", () => {
     async (_, encrypted) => {
       const vault = vaultWithSalt();
       const { result, out } = await prepareInline(
-        CSV,
+        PENGUINS_WITH_IDS_CSV,
         { ...spec, ...(encrypted ? { encryption: { transitKey: "ds" } } : {}) },
         { secrets: vault, keyStore: { vault, owner } },
       );
@@ -237,7 +217,7 @@ describe("subject index and erasure", () => {
 
   it("says which versions have no index (prepared before spec.privacy) and leaves them", async () => {
     const { privacy: _, ...withoutPrivacy } = spec;
-    const { result, out } = await prepareInline(CSV, withoutPrivacy);
+    const { result, out } = await prepareInline(PENGUINS_WITH_IDS_CSV, withoutPrivacy);
     const outcome = await eraseSubjects({
       out,
       scratch: tmp(),
