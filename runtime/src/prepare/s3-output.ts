@@ -5,13 +5,7 @@
 // version. A crashed writer's objects (a folder without manifest) are removed at the next start.
 import path from "node:path";
 import type { ManifestEncryption, ManifestJson } from "../contract/artifacts.js";
-import {
-  ShredReason,
-  type ShredReasonName,
-  shortVersion,
-  type VersionRecord,
-  versionsToDrop,
-} from "../contract/retention.js";
+import { ShredReason, shortVersion, type VersionRecord, versionsToDrop } from "../contract/retention.js";
 import type { ObjectStore } from "../storage/object-store.js";
 import { joinKey, removeUnreferenced, uploadFolder } from "../storage/version-folder.js";
 import { PrepareError, PrepareReason } from "./errors.js";
