@@ -15,6 +15,7 @@ import { modelDeployment } from "./modeldeployment/kind.js";
 import { type Permission, reconciles } from "./rbac.js";
 import { REPORT_PERMISSIONS } from "./report/server.js";
 import { trainingJob } from "./trainingjob/kind.js";
+import { trainingSearch } from "./trainingsearch/kind.js";
 
 /** What a kind declares once, in its folder's kind.ts. */
 export interface KindRegistration {
@@ -31,6 +32,7 @@ export const KINDS: Readonly<Record<LiftoffKind, KindRegistration>> = {
   TrainingJob: trainingJob,
   ModelDeployment: modelDeployment,
   ErasureRequest: erasureRequest,
+  TrainingSearch: trainingSearch,
 };
 
 /**

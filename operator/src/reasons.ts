@@ -127,6 +127,13 @@ export const Reason = {
   DataSetNotFound: "DataSetNotFound",
   ErasureRequested: "ErasureRequested",
   ErasureResolved: "ErasureResolved",
+  // TrainingSearch (Ready, Stalled) and its Events; SearchNotFinished: a ModelDeployment naming a search waits for it
+  Searching: "Searching",
+  TooManyTrialsFailed: "TooManyTrialsFailed",
+  NoTrialSucceeded: "NoTrialSucceeded",
+  TrialCreated: "TrialCreated",
+  TrialStoppedEarly: "TrialStoppedEarly",
+  SearchNotFinished: "SearchNotFinished",
   // events
   ChildUpdated: "Updated",
   ChildDeleted: "Deleted",

@@ -5,12 +5,14 @@ import { DataSetSpec, DataSetStatus } from "./dataset.js";
 import { ErasureRequestSpec, ErasureRequestStatus } from "./erasurerequest.js";
 import { ModelDeploymentSpec, ModelDeploymentStatus } from "./modeldeployment.js";
 import { TrainingJobSpec, TrainingJobStatus } from "./trainingjob.js";
+import { TrainingSearchSpec, TrainingSearchStatus } from "./trainingsearch.js";
 
 export * from "./common.js";
 export * from "./dataset.js";
 export * from "./erasurerequest.js";
 export * from "./modeldeployment.js";
 export * from "./trainingjob.js";
+export * from "./trainingsearch.js";
 
 const readyColumn = {
   name: "Ready",
@@ -202,6 +204,44 @@ const ErasureRequestKind: KindDefinition<ErasureRequest> = {
   ],
 };
 
+const TrainingSearchKind: KindDefinition<TrainingSearch> = {
+  kind: "TrainingSearch",
+  plural: "trainingsearches",
+  singular: "trainingsearch",
+  shortNames: ["tsearch"],
+  description:
+    "A TrainingSearch tunes a TrainingJob's hyperparameters: trials as TrainingJobs, at most parallelism at a time, losers stopped early, the best model its artifact.",
+  spec: TrainingSearchSpec,
+  status: TrainingSearchStatus,
+  printerColumns: [
+    { name: "Status", type: "string", jsonPath: ".status.phase", description: "Running, Succeeded or Failed." },
+    { name: "Running", type: "integer", jsonPath: ".status.trials.running", description: "Trials running now." },
+    {
+      name: "Stopped",
+      type: "integer",
+      jsonPath: ".status.trials.stoppedEarly",
+      description: "Trials stopped early.",
+    },
+    { name: "Done", type: "integer", jsonPath: ".status.trials.succeeded", description: "Trials that ran to the end." },
+    { name: "Failed", type: "integer", jsonPath: ".status.trials.failed", description: "Trials that failed." },
+    { name: "Metric", type: "string", jsonPath: ".spec.objective.metric", description: "The objective's metric." },
+    {
+      name: "Best",
+      type: "string",
+      jsonPath: ".status.best.shortObjective",
+      description: "The best objective so far, to 4 significant digits.",
+    },
+    { name: "Best Trial", type: "string", jsonPath: ".status.best.trial", description: "The best trial so far." },
+    {
+      name: "Epochs",
+      type: "integer",
+      jsonPath: ".status.epochsTrained",
+      description: "Epochs run by all trials together.",
+      priority: 1,
+    },
+  ],
+};
+
 /**
  * Every kind of the API, by kind: `npm run gen` writes a CRD for each, the resource table (kube/resources.ts) has an
  * entry for each, and the controller registry (operator/src/kinds.ts) must register each.
@@ -211,6 +251,7 @@ export const KIND_DEFINITIONS = {
   TrainingJob: TrainingJobKind,
   ModelDeployment: ModelDeploymentKind,
   ErasureRequest: ErasureRequestKind,
+  TrainingSearch: TrainingSearchKind,
 } as const;
 
 export type LiftoffKind = keyof typeof KIND_DEFINITIONS;
@@ -229,3 +270,4 @@ export type DataSet = LiftoffObject<DataSetSpec, DataSetStatus>;
 export type TrainingJob = LiftoffObject<TrainingJobSpec, TrainingJobStatus>;
 export type ModelDeployment = LiftoffObject<ModelDeploymentSpec, ModelDeploymentStatus>;
 export type ErasureRequest = LiftoffObject<ErasureRequestSpec, ErasureRequestStatus>;
+export type TrainingSearch = LiftoffObject<TrainingSearchSpec, TrainingSearchStatus>;

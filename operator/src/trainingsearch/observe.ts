@@ -1,0 +1,120 @@
+// What the search knows of each trial, read from the trial's TrainingJob (pure): its parameters (the annotation the
+// search wrote), its state, and its objective per epoch (status.history, which the trial's own progress reports
+// write). No database and no sidecar: the trials are the search's memory.
+import type { TrainingJob, TrainingSearch, TrialRecord } from "../api/v1alpha1/index.js";
+import type { Goal, ParameterValue, TrialObservation } from "./algorithm/index.js";
+import { ANNOTATION_STOPPED_EARLY, ANNOTATION_TRIAL_PARAMETERS, LABEL_TRIAL_INDEX } from "./names.js";
+import { parametersText } from "./trial.js";
+
+const LOWER_IS_BETTER = /loss|mse|mae/;
+
+/** The objective's goal: as given, else minimize for a loss-like metric and maximize for a score. */
+export function goalOf(search: TrainingSearch): Goal {
+  return search.spec.objective.goal ?? (LOWER_IS_BETTER.test(search.spec.objective.metric) ? "minimize" : "maximize");
+}
+
+export function trialIndex(tj: TrainingJob): number | undefined {
+  const raw = tj.metadata?.labels?.[LABEL_TRIAL_INDEX];
+  const n = raw === undefined ? Number.NaN : Number(raw);
+  return Number.isInteger(n) && n >= 0 ? n : undefined;
+}
+
+function parametersOf(tj: TrainingJob): Record<string, ParameterValue> {
+  try {
+    const parsed = JSON.parse(tj.metadata?.annotations?.[ANNOTATION_TRIAL_PARAMETERS] ?? "{}") as unknown;
+    if (parsed && typeof parsed === "object") {
+      return Object.fromEntries(
+        Object.entries(parsed).filter((e): e is [string, ParameterValue] => ["number", "string"].includes(typeof e[1])),
+      );
+    }
+  } catch {
+    // An annotation edited by hand: the trial still counts, without its parameters.
+  }
+  return {};
+}
+
+/** The objective per epoch, from status.history (bounded, possibly strided); finite values only. */
+function curveOf(tj: TrainingJob, metric: string): TrialObservation["curve"] {
+  const out: TrialObservation["curve"] = [];
+  for (const e of tj.status?.history?.epochs ?? []) {
+    const v = e.metrics?.[metric];
+    if (typeof v === "number" && Number.isFinite(v)) out.push({ epoch: e.epoch, value: v });
+  }
+  return out.sort((a, b) => a.epoch - b.epoch);
+}
+
+/**
+ * A trial's state: Succeeded and Failed from its TrainingJob; StoppedEarly once the search stopped it (the
+ * annotation, written with the suspension), unless it had already run to its end; Running otherwise.
+ */
+function stateOf(tj: TrainingJob): TrialObservation["state"] {
+  const phase = tj.status?.phase;
+  if (phase === "Succeeded") return "Succeeded";
+  if (phase === "Failed") return "Failed";
+  if (tj.metadata?.annotations?.[ANNOTATION_STOPPED_EARLY] !== undefined) return "StoppedEarly";
+  return "Running";
+}
+
+export interface Trial {
+  tj: TrainingJob;
+  observation: TrialObservation;
+}
+
+export function observeTrial(tj: TrainingJob, metric: string): Trial | undefined {
+  const index = trialIndex(tj);
+  if (index === undefined) return undefined;
+  const curve = curveOf(tj, metric);
+  const state = stateOf(tj);
+  const last = curve.at(-1);
+  return {
+    tj,
+    observation: {
+      index,
+      parameters: parametersOf(tj),
+      state,
+      curve,
+      ...(state === "Succeeded" && last ? { objective: last.value } : {}),
+    },
+  };
+}
+
+/** Epochs the trial ran: its progress, else the last epoch of its history. */
+export function epochsRun(tj: TrainingJob): number {
+  return tj.status?.progress?.epoch ?? tj.status?.history?.epochs.at(-1)?.epoch ?? 0;
+}
+
+function failureReason(tj: TrainingJob): string | undefined {
+  const failed = tj.status?.conditions?.find((c) => c.type === "Failed" && c.status === "True");
+  return failed ? `${failed.reason}: ${failed.message}`.slice(0, 1024) : undefined;
+}
+
+export function trialRecord(t: Trial): TrialRecord {
+  const o = t.observation;
+  const reason =
+    o.state === "StoppedEarly"
+      ? t.tj.metadata?.annotations?.[ANNOTATION_STOPPED_EARLY]
+      : o.state === "Failed"
+        ? failureReason(t.tj)
+        : undefined;
+  return {
+    index: o.index,
+    name: t.tj.metadata?.name ?? "",
+    state: o.state,
+    parameters: parametersText(o.parameters),
+    ...(o.objective !== undefined ? { objective: o.objective } : {}),
+    epochs: epochsRun(t.tj),
+    ...(reason ? { reason: reason.slice(0, 1024) } : {}),
+  };
+}
+
+/** The best finished trial (Succeeded, with an objective): the lowest or highest, the earliest index on a tie. */
+export function bestTrial(trials: readonly Trial[], goal: Goal): Trial | undefined {
+  let best: Trial | undefined;
+  for (const t of [...trials].sort((a, b) => a.observation.index - b.observation.index)) {
+    const v = t.observation.objective;
+    if (t.observation.state !== "Succeeded" || v === undefined) continue;
+    const b = best?.observation.objective;
+    if (b === undefined || (goal === "minimize" ? v < b : v > b)) best = t;
+  }
+  return best;
+}
