@@ -19,7 +19,7 @@ import { ANNOTATION_STOPPED_EARLY, LABEL_SEARCH } from "./names.js";
 import { goalOf, observeTrial, type Trial } from "./observe.js";
 import { parameterSpecs, plan, type Stop } from "./plan.js";
 import { computeStatus, type SearchObserved } from "./status.js";
-import { trialObject } from "./trial.js";
+import { trialObject } from "./desired.js";
 
 export interface TrainingSearchReconcilerOptions {
   client: KubeClient;

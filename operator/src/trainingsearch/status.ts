@@ -8,7 +8,7 @@ import { shortNumber } from "../trainingjob/progress.js";
 import type { Goal } from "./algorithm/index.js";
 import { bestTrial, epochsRun, type Trial, trialRecord } from "./observe.js";
 import { maxFailedOf, type Plan } from "./plan.js";
-import { parametersText } from "./trial.js";
+import { parametersText } from "./desired.js";
 
 export interface SearchObserved {
   trials: readonly Trial[];
