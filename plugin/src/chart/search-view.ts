@@ -4,7 +4,15 @@
 import { paint, type Style, type Terminal, table } from "../cli/terminal.js";
 import { brailleChart } from "./braille.js";
 import { formatNumber } from "./numbers.js";
-import { countsText, parametersText, type SearchCurvesModel, searchXMax, TRIAL_STYLE, trialSeries } from "./search.js";
+import {
+  countsText,
+  parametersText,
+  type SearchCurvesModel,
+  searchXMax,
+  TRIAL_STYLE,
+  type TrialCurve,
+  trialSeries,
+} from "./search.js";
 
 type Term = Pick<Terminal, "color" | "isTTY" | "rows" | "columns">;
 
@@ -31,6 +39,15 @@ export function bestLine(m: SearchCurvesModel): string | undefined {
   return `best trial ${m.best.trial}${params ? `: ${params}` : ""}`;
 }
 
+/**
+ * Why a trial ended, short enough for a table row: a stopped trial's rule and epoch (the annotation's
+ * `<rule> at epoch <n>: <why>` up to the colon; -o json has it whole), a failed trial's reason and message.
+ */
+function shortReason(t: TrialCurve): string | undefined {
+  if (!t.reason) return undefined;
+  return t.state === "StoppedEarly" ? (t.reason.split(":")[0] ?? t.reason) : t.reason;
+}
+
 /** One row per trial: ★ on the best, its state (coloured as its curve), epochs, objective, parameters, why it stopped. */
 export function trialTable(term: Pick<Terminal, "color">, m: SearchCurvesModel): string[] {
   const rows = m.trials.map((t) => {
@@ -40,7 +57,10 @@ export function trialTable(term: Pick<Terminal, "color">, m: SearchCurvesModel):
       paint(term, look.style, t.state),
       String(t.epochs),
       t.objective !== undefined ? formatNumber(t.objective) : "",
-      [parametersText(t.parameters), t.reason && t.state !== "Succeeded" ? paint(term, "dim", `(${t.reason})`) : ""]
+      [
+        parametersText(t.parameters),
+        t.reason && t.state !== "Succeeded" ? paint(term, "dim", `(${shortReason(t)})`) : "",
+      ]
         .filter(Boolean)
         .join("  "),
     ];

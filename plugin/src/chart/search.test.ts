@@ -158,6 +158,7 @@ describe("the search curves view", () => {
     expect(rows[0]).toMatch(/^ +TRIAL +STATE +EPOCHS +VAL_ACCURACY +PARAMETERS$/);
     expect(rows).toHaveLength(13);
     expect(rows[3]).toMatch(/^★ 2 +Succeeded +20 +0\.97\d* +learningRate=0\.012/);
+    expect(rows[6]).toMatch(/^ {2}5 +StoppedEarly +3 +0\.\d+ +learningRate=0\.00013.*\(median at epoch 3\)$/);
     expect(rows[12]).toMatch(/^ {2}11 +Failed +1 +learningRate=0\.099.*\(NaNLoss: /);
     for (const l of lines.slice(0, lines.indexOf(rows[0] as string))) expect(visibleLength(l)).toBeLessThanOrEqual(100);
   });
