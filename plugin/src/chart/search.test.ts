@@ -70,12 +70,14 @@ describe("the search curves model", () => {
   it("reads a trial the search has not recorded yet from its TrainingJob: annotation parameters, stopped-early annotation", () => {
     const { search, jobs } = digitsSearch();
     search.status.trialRecords = search.status.trialRecords.filter((r: { index: number }) => r.index !== 8);
+    search.status.trialRecords = search.status.trialRecords.filter((r: { index: number }) => r.index !== 11);
     delete search.status.trials; // counts come from the trials then
     const m = searchCurvesModel(search, jobs);
     const t8 = m.trials.find((t) => t.index === 8);
     expect(t8?.state).toBe("StoppedEarly");
     expect(t8?.parameters).toEqual({ learningRate: "0.083", batchSize: "64", units: "20", dropout: "0.45" });
     expect(t8?.reason).toMatch(/^median at epoch 6/);
+    expect(m.trials[11]?.reason).toBe("NaNLoss: the loss became NaN at epoch 2");
     expect(m.counts).toEqual({ total: 12, running: 1, stoppedEarly: 4, succeeded: 6, failed: 1 });
   });
 
@@ -88,6 +90,9 @@ describe("the search curves model", () => {
       "liftoff.dev/stopped-early": "median at epoch 9: x",
     };
     expect(searchCurvesModel(search, jobs).trials[10]?.state).toBe("StoppedEarly");
+    // one that reached its end before the suspension took effect counts as done, as the operator counts it
+    job.status.phase = "Succeeded";
+    expect(searchCurvesModel(search, jobs).trials[10]?.state).toBe("Succeeded");
   });
 
   it("takes only jobs named <search>-<index> (a cut label can match another search's)", () => {

@@ -88,11 +88,14 @@ function annotatedParameters(tj: Obj): Record<string, string> {
   }
 }
 
-/** A trial's state from its TrainingJob alone: stopped early by the search, else its phase. */
+/**
+ * A trial's state from its TrainingJob alone, as the operator reads it (operator/src/trainingsearch/observe.ts):
+ * Succeeded and Failed from its phase; StoppedEarly once the search stopped it (unless it had already run to its end).
+ */
 function stateOfJob(tj: Obj): TrialState {
-  if (typeof tj.metadata?.annotations?.[ANNOTATION_STOPPED_EARLY] === "string") return "StoppedEarly";
   if (tj.status?.phase === "Succeeded") return "Succeeded";
   if (tj.status?.phase === "Failed") return "Failed";
+  if (typeof tj.metadata?.annotations?.[ANNOTATION_STOPPED_EARLY] === "string") return "StoppedEarly";
   return "Running";
 }
 
@@ -106,6 +109,13 @@ function objectiveCurve(tj: Obj | undefined, metric: string): { x: number; y: nu
     if (Number.isInteger(p?.epoch) && isNum(y)) out.push({ x: p.epoch, y });
   }
   return out.sort((a, b) => a.x - b.x);
+}
+
+/** A failed trial's `<reason>: <message>` from its Failed condition, as the operator records it. */
+function failureOf(tj: Obj | undefined): string | undefined {
+  const conditions = tj?.status?.conditions;
+  const c = Array.isArray(conditions) ? conditions.find((x) => x?.type === "Failed" && x.status === "True") : undefined;
+  return c ? `${c.reason}: ${c.message}` : undefined;
 }
 
 /** The trial index of a TrainingJob named <search>-<index>, or undefined when it is not one of this search's. */
@@ -165,8 +175,8 @@ export function searchCurvesModel(search: Obj, jobs: readonly Obj[]): SearchCurv
         ? r.reason
         : typeof stopped === "string"
           ? stopped
-          : state === "Failed" && typeof tj?.status?.conditions === "object"
-            ? (tj.status.conditions as Obj[]).find((c) => c?.type === "Failed")?.message
+          : state === "Failed"
+            ? failureOf(tj)
             : undefined;
     const epochs = Math.max(
       Number.isInteger(r?.epochs) ? r?.epochs : 0,

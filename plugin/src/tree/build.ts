@@ -318,7 +318,8 @@ function decorateTrial(n: TreeNode, tj: KubeObject, search: KubeObject): TreeNod
   const best = search.status?.best?.trial === tj.metadata.name;
   n.info = [`trial ${index}${best ? " ★ best" : ""}`, n.info].filter(Boolean).join(", ");
   const stopped = (tj.metadata.annotations as Record<string, string> | undefined)?.[STOPPED_EARLY];
-  if (typeof stopped === "string" && n.state !== "Failed") {
+  const phase = tj.status?.phase;
+  if (typeof stopped === "string" && phase !== "Failed" && phase !== "Succeeded") {
     // Suspended by the search on purpose: finished as far as the search goes, nothing to fix.
     n.state = "Stopped";
     n.reason = "StoppedEarly";
