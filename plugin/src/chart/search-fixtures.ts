@@ -144,7 +144,7 @@ export function digitsSearch(): { search: KubeObject; jobs: KubeObject[] } {
       spec: { dataSetRef: { name: "digits" }, hyperparameters: { epochs: EPOCHS } },
       status: {
         phase,
-        progress: { epoch: x.epochs, epochs: EPOCHS },
+        progress: { epoch: x.epochs, epochs: EPOCHS, percentage: Math.round((100 * x.epochs) / EPOCHS) },
         history: { stride: 1, epochs },
         conditions: [
           {
@@ -183,6 +183,12 @@ export function digitsSearch(): { search: KubeObject; jobs: KubeObject[] } {
       template: {
         spec: { dataSetRef: { name: "digits" }, hyperparameters: { epochs: EPOCHS, metrics: ["accuracy"] } },
       },
+      parameters: [
+        { name: "learningRate", path: "hyperparameters.learningRate", float: { min: 0.0001, max: 0.1, log: true } },
+        { name: "batchSize", path: "hyperparameters.batchSize", int: { values: [16, 32, 64, 128] } },
+        { name: "units", path: "model.layers[0].units", int: { min: 16, max: 256, log: true } },
+        { name: "dropout", path: "model.layers[1].rate", float: { min: 0, max: 0.5 } },
+      ],
       objective: { metric: "val_accuracy" },
       maxTrials: 16,
       parallelism: 2,

@@ -104,6 +104,17 @@ describe("the search curves model", () => {
     expect(m.trials).toHaveLength(12);
   });
 
+  it("lists parameters in the spec's order, whatever order the API server sends the map in", () => {
+    const { search, jobs } = digitsSearch();
+    const sorted = (p: Record<string, string>) =>
+      Object.fromEntries(Object.entries(p).sort(([a], [b]) => a.localeCompare(b)));
+    for (const r of search.status.trialRecords) r.parameters = sorted(r.parameters);
+    search.status.best.parameters = sorted(search.status.best.parameters);
+    const m = searchCurvesModel(search, jobs);
+    expect(Object.keys(m.trials[0]?.parameters ?? {})).toEqual(["learningRate", "batchSize", "units", "dropout"]);
+    expect(Object.keys(m.best?.parameters ?? {})).toEqual(["learningRate", "batchSize", "units", "dropout"]);
+  });
+
   it("derives the goal when none is given: lower is better for loss, mse, mae", () => {
     expect(goalOf("val_loss", undefined)).toBe("minimize");
     expect(goalOf("val_mae", undefined)).toBe("minimize");

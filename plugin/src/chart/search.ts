@@ -156,6 +156,13 @@ export function searchCurvesModel(search: Obj, jobs: readonly Obj[]): SearchCurv
   for (const r of Array.isArray(s.trialRecords) ? s.trialRecords : []) {
     if (Number.isInteger(r?.index) && r.index >= 0) records.set(r.index, r);
   }
+  // The API server hands string maps back with their keys sorted: show parameters in the order the spec lists them.
+  const order: string[] = (Array.isArray(search.spec?.parameters) ? search.spec.parameters : [])
+    .map((p: Obj) => p?.name)
+    .filter((n: unknown): n is string => typeof n === "string");
+  const rank = (k: string) => (order.includes(k) ? order.indexOf(k) : order.length);
+  const inOrder = (p: Record<string, string>) =>
+    Object.fromEntries(Object.entries(p).sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b)));
   const bestIndex = Number.isInteger(s.best?.index) ? (s.best.index as number) : undefined;
   const indices = [...new Set([...records.keys(), ...byIndex.keys()])].sort((a, b) => a - b);
   const trials = indices.map((index): TrialCurve => {
@@ -183,7 +190,7 @@ export function searchCurvesModel(search: Obj, jobs: readonly Obj[]): SearchCurv
       isNum(tj?.status?.progress?.epoch) ? tj.status.progress.epoch : 0,
       points.at(-1)?.x ?? 0,
     );
-    const parameters = r?.parameters ? textMap(r.parameters) : tj ? annotatedParameters(tj) : {};
+    const parameters = inOrder(r?.parameters ? textMap(r.parameters) : tj ? annotatedParameters(tj) : {});
     return {
       index,
       name: typeof r?.name === "string" ? r.name : (tj?.metadata?.name ?? `${name}-${index}`),
@@ -207,7 +214,12 @@ export function searchCurvesModel(search: Obj, jobs: readonly Obj[]): SearchCurv
     : Math.max(0, ...jobs.map((j) => (isNum(j.status?.progress?.epochs) ? j.status.progress.epochs : 0)));
   const best =
     s.best && typeof s.best.trial === "string" && bestIndex !== undefined && isNum(s.best.objective)
-      ? { trial: s.best.trial, index: bestIndex, objective: s.best.objective, parameters: textMap(s.best.parameters) }
+      ? {
+          trial: s.best.trial,
+          index: bestIndex,
+          objective: s.best.objective,
+          parameters: inOrder(textMap(s.best.parameters)),
+        }
       : undefined;
   return {
     name,
