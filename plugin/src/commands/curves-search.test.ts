@@ -3,7 +3,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { pngSize } from "../chart/png.js";
 import { digitsSearch } from "../chart/search-fixtures.js";
 import type { FlagValues } from "../cli/args.js";
@@ -17,15 +17,21 @@ import { run } from "./curves-run.js";
 const dir = mkdtempSync(join(tmpdir(), "liftoff-search-curves-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function fakeRun(positionals: string[], flags: FlagValues = {}, opts: { jobs?: boolean } = {}) {
+function fakeRun(positionals: string[], flags: FlagValues = {}, opts: { jobs?: boolean; succeedAfter?: number } = {}) {
   const { search, jobs } = digitsSearch();
   const asked: string[] = [];
+  let reads = 0;
   const kube = {
     namespace: "demo",
     async getLiftoff(kind: KindInfo, name: string) {
       asked.push(`get ${kind.plural}/${name}`);
       if (kind.kind !== "TrainingSearch" || name !== "digits-search") {
         throw new PluginError("NotFound", `${kind.singular} "${name}" in namespace demo not found`);
+      }
+      // The search ends (Succeeded) at the given read: what --watch waits for.
+      reads++;
+      if (opts.succeedAfter !== undefined && reads >= opts.succeedAfter) {
+        return { ...search, status: { ...search.status, phase: "Succeeded" } };
       }
       return search;
     },
@@ -97,6 +103,24 @@ describe("kubectl liftoff curves tsearch/NAME", () => {
     await expect(run(inv)).rejects.toThrow(/^trainingsearch\/digits-search has no trial with a finished epoch yet$/);
     const missing = fakeRun(["tsearch/nope"]);
     await expect(run(missing.inv)).rejects.toThrow(/trainingsearch "nope" in namespace demo not found/);
+  });
+
+  it("--watch redraws when the search changes and ends by itself once it has ended", async () => {
+    vi.useFakeTimers();
+    try {
+      const { inv, asked, out } = fakeRun(["tsearch/digits-search"], { watch: true }, { succeedAfter: 3 });
+      const done = run(inv);
+      await vi.advanceTimersByTimeAsync(2000); // second read: the same search, no new frame
+      await vi.advanceTimersByTimeAsync(2000); // third read: Succeeded, a new frame, then the end
+      expect(await done).toBe(0);
+      expect(asked.filter((a) => a.startsWith("get "))).toHaveLength(3);
+      const frames = out.join("").split("\n\ntrainingsearch/");
+      expect(frames).toHaveLength(2);
+      expect(frames[0]).toMatch(/^trainingsearch\/digits-search {2}Running /);
+      expect(frames[1]).toMatch(/^digits-search {2}Succeeded /);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("still refuses kinds other than a TrainingJob or a TrainingSearch", async () => {
