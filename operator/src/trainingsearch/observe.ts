@@ -13,7 +13,7 @@ export function goalOf(search: TrainingSearch): Goal {
   return search.spec.objective.goal ?? (LOWER_IS_BETTER.test(search.spec.objective.metric) ? "minimize" : "maximize");
 }
 
-export function trialIndex(tj: TrainingJob): number | undefined {
+function trialIndex(tj: TrainingJob): number | undefined {
   const raw = tj.metadata?.labels?.[LABEL_TRIAL_INDEX];
   const n = raw === undefined ? Number.NaN : Number(raw);
   return Number.isInteger(n) && n >= 0 ? n : undefined;
