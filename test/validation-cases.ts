@@ -559,7 +559,41 @@ export const INVALID_CASES: InvalidCase[] = [
       m.spec.model.uri = "pvc://models/churn/model.json";
     },
     field: "spec.model",
-    message: "set exactly one of model.trainingJobRef or model.uri",
+    message: "set exactly one of model.trainingJobRef, model.trainingSearchRef or model.uri",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "both trainingJobRef and trainingSearchRef",
+    on: "create",
+    mutate: (m) => {
+      m.spec.model.trainingSearchRef = { name: "churn-search" };
+    },
+    field: "spec.model",
+    message: "set exactly one of model.trainingJobRef, model.trainingSearchRef or model.uri",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "a canary serving the same search as the stable",
+    on: "create",
+    mutate: (m) => {
+      m.spec.model = { trainingSearchRef: { name: "churn-search" } };
+      m.spec.canary = { model: { trainingSearchRef: { name: "churn-search" } }, trafficPercent: 10 };
+    },
+    field: "spec",
+    message: "canary.model is the same as model; point the canary at the new model",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "a canary model with both a trainingSearchRef and a uri",
+    on: "create",
+    mutate: (m) => {
+      m.spec.canary = {
+        model: { trainingSearchRef: { name: "churn-search" }, uri: "pvc://models/churn/v2/model.json" },
+        trafficPercent: 10,
+      };
+    },
+    field: "spec.canary.model",
+    message: "set exactly one of model.trainingJobRef, model.trainingSearchRef or model.uri",
   },
   {
     kind: "ModelDeployment",
