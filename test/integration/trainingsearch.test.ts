@@ -6,7 +6,8 @@
 //   - the operator, SIGKILLed once the first trials exist, comes back without a duplicate: every index once, each
 //     trial's parameters the ones it was created with, and the parameters are the seed's (the same seed → the same
 //     trials);
-//   - kubectl get shows the counts and the best objective; a ModelDeployment naming the search serves its best model;
+//   - kubectl get shows the counts and the best objective, kubectl liftoff curves every trial's curve; a
+//     ModelDeployment naming the search serves its best model;
 //   - deleting the search deletes its trials.
 import { execFile } from "node:child_process";
 import { copyFileSync, mkdirSync } from "node:fs";
@@ -29,6 +30,7 @@ import { parameterSpecs } from "../../operator/src/trainingsearch/plan.js";
 import { kubeConfig, type Obj } from "../support/kube.js";
 import { createModelDeployment, operatorFixture } from "../support/operator.js";
 import { kubeconfigFile, type OperatorProcess, startOperatorProcess } from "../support/operator-process.js";
+import { kubectlLiftoff } from "../support/plugin.js";
 import { pollUntil } from "../support/poll.js";
 import { reportFlags } from "../support/report.js";
 import { type TestVault, testVault } from "../support/vault.js";
@@ -308,6 +310,18 @@ describe("a TrainingSearch on penguins", () => {
       last.status.best.shortObjective,
       last.status.best.trial,
     ]);
+    // kubectl liftoff curves draws every trial's objective per epoch, from the trials' own histories.
+    const curves = await kubectlLiftoff(["curves", `tsearch/${SEARCH}`, "-n", ns, "-o", "json"], cluster);
+    expect(curves.code, curves.stderr).toBe(0);
+    const view = JSON.parse(curves.stdout);
+    expect(view.trialCurves.map((t: Obj) => t.name).sort()).toEqual(names);
+    expect(view.best.trial).toBe(last.status.best.trial);
+    const drawn = view.trialCurves.find((t: Obj) => t.name === last.status.best.trial);
+    expect(drawn.best).toBe(true);
+    expect(drawn.curve.at(-1).value).toBe(last.status.best.objective);
+    expect(view.trialCurves.filter((t: Obj) => t.state === "StoppedEarly")).toHaveLength(
+      last.status.trials.stoppedEarly,
+    );
   });
 
   it("serves the search's best model from a ModelDeployment that names the search", { timeout: 300_000 }, async () => {
