@@ -48,7 +48,8 @@ export function plan(search: TrainingSearch, trials: readonly Trial[], goal: Goa
   const stop: Stop[] = [];
   if (rule) {
     for (const t of trials) {
-      if (t.observation.state !== "Running") continue;
+      // A trial past its last epoch is publishing its model: stopping it now would only throw a finished run away.
+      if (t.observation.state !== "Running" || (t.tj.status?.progress?.percentage ?? 0) >= 100) continue;
       const verdict = shouldStop({ rule, goal, trial: t.observation, trials: observations });
       if (verdict) stop.push({ trial: t, ...verdict });
     }
