@@ -49,7 +49,10 @@ export function plan(search: TrainingSearch, trials: readonly Trial[], goal: Goa
   if (rule) {
     for (const t of trials) {
       // A trial past its last epoch is publishing its model: stopping it now would only throw a finished run away.
-      if (t.observation.state !== "Running" || (t.tj.status?.progress?.percentage ?? 0) >= 100) continue;
+      // (Its progress says 99 % until the model is written, so the epochs tell.)
+      const progress = t.tj.status?.progress;
+      const lastEpochDone = progress !== undefined && progress.epochs > 0 && progress.epoch >= progress.epochs;
+      if (t.observation.state !== "Running" || lastEpochDone || (progress?.percentage ?? 0) >= 100) continue;
       const verdict = shouldStop({ rule, goal, trial: t.observation, trials: observations });
       if (verdict) stop.push({ trial: t, ...verdict });
     }

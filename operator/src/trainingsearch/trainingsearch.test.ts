@@ -219,10 +219,12 @@ describe("the plan", () => {
     expect(p.stop[0]?.reason).toMatch(/^successiveHalving at epoch 3/);
     expect(p.create).toEqual([5]); // trial 4 still runs: one slot of two is free
 
-    // The same trial seen after its last epoch (its model being published) is left to finish.
-    const finishing = trial(3, [0.1, 0.1, 0.1]);
-    if (finishing.status?.progress) finishing.status.progress.percentage = 100;
-    expect(plan(s, [...trials.slice(0, 3), observe(finishing), trials[4] as Trial], "maximize").stop).toEqual([]);
+    // The same trial seen after its last epoch (its model being published: 99 %, then 100 %) is left to finish.
+    for (const percentage of [99, 100]) {
+      const finishing = trial(3, [0.1, 0.1, 0.1], "Running", { epochs: 27 });
+      if (finishing.status?.progress) finishing.status.progress.percentage = percentage;
+      expect(plan(s, [...trials.slice(0, 3), observe(finishing), trials[4] as Trial], "maximize").stop).toEqual([]);
+    }
   });
 });
 
