@@ -44,6 +44,7 @@ const { preparedDigits } = await import("./lib/digits.js");
 const { searchSpec, SPACE } = await import("./lib/search-spec.js");
 const { digitsDataSet } = await import("./lib/digits.js");
 const { PodClock } = await import("./lib/pod-clock.js");
+const { checkpointEpochs } = await import("./lib/trial-epochs.js");
 
 const REPO = path.resolve(import.meta.dirname, "..");
 const WORK = path.join(REPO, ".liftoff", "bench-search");
@@ -81,7 +82,10 @@ interface SearchRun {
   rule?: Rule;
   wallMs: number;
   phase: string;
+  /** status.epochsTrained: the epochs each trial had reported. */
   epochsTrained: number;
+  /** The epochs the trials' pods ran: a stopped trial's from its newest checkpoint (bench/lib/trial-epochs.ts). */
+  epochsRun: number;
   podSeconds: number;
   trials: { total: number; stoppedEarly: number; succeeded: number; failed: number };
   best?: { trial: string; objective: number; parameters: Record<string, string>; testAccuracy?: number };
@@ -112,6 +116,7 @@ async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs
 async function runSearch(
   kc: InstanceType<typeof KubeConfig>,
   ns: string,
+  claimFolder: string,
   name: string,
   parallelism: number,
   rule: Rule | undefined,
@@ -159,6 +164,10 @@ async function runSearch(
     const tj = (await api(kc).getNamespacedCustomObject({ ...crd(ns, "trainingjobs"), name: best.trial })) as any;
     testAccuracy = tj.status?.finalMetrics?.accuracy;
   }
+  // biome-ignore lint/suspicious/noExplicitAny: the custom object's JSON
+  const records: any[] = done.status.trialRecords ?? [];
+  const ran = (r: { name: string; state: string; epochs: number }) =>
+    r.state === "Succeeded" ? r.epochs : Math.max(r.epochs, checkpointEpochs(claimFolder, r.name) ?? 0);
   const run: SearchRun = {
     name,
     parallelism,
@@ -166,6 +175,7 @@ async function runSearch(
     wallMs,
     phase: done.status.phase,
     epochsTrained: done.status.epochsTrained ?? 0,
+    epochsRun: records.reduce((n, r) => n + ran(r), 0),
     podSeconds: clock.seconds(),
     trials: done.status.trials,
     ...(best
@@ -180,11 +190,11 @@ async function runSearch(
       : {}),
   };
   log(
-    `${name}: ${done.status.phase} in ${secs(wallMs)}; ${run.epochsTrained} epochs, ${run.podSeconds.toFixed(0)} pod-s; best ${pct(best?.objective)} % (${JSON.stringify(best?.parameters ?? {})})`,
+    `${name}: ${done.status.phase} in ${secs(wallMs)}; ${run.epochsTrained} epochs reported, ${run.epochsRun} run, ${run.podSeconds.toFixed(0)} pod-s; best ${pct(best?.objective)} % (${JSON.stringify(best?.parameters ?? {})})`,
   );
-  for (const r of done.status.trialRecords ?? []) {
+  for (const r of records) {
     log(
-      `  ${r.name} ${r.state} ${r.epochs} epochs ${r.objective ?? ""} ${JSON.stringify(r.parameters)} ${r.reason ?? ""}`,
+      `  ${r.name} ${r.state} ${r.epochs} epochs (${ran(r)} run) ${r.objective ?? ""} ${JSON.stringify(r.parameters)} ${r.reason ?? ""}`,
     );
   }
   // Trials go with the search (garbage collector); the next search starts on a quiet cluster.
@@ -246,11 +256,11 @@ function tables(searches: SearchRun[], full: SearchRun | undefined, peers: Optun
     lines.push(
       `Scaling: ${TRIALS} trials × ${EPOCHS} epochs, early stopping ${RULES[0]}, on this machine's 2 cores (the line flattens past 2: the machine's limit, not the search's):`,
       "",
-      "| parallelism | wall time | speed-up vs 1 | trials stopped early | epochs trained | trial pod-seconds | best val_accuracy % |",
+      "| parallelism | wall time | speed-up vs 1 | trials stopped early | epochs reported / run | trial pod-seconds | best val_accuracy % |",
       "| --- | --- | --- | --- | --- | --- | --- |",
       ...scaling.map(
         (s) =>
-          `| ${s.parallelism} | ${secs(s.wallMs)} | ${one ? `${(one.wallMs / s.wallMs).toFixed(2)}×` : "—"} | ${s.trials.stoppedEarly} | ${s.epochsTrained} | ${s.podSeconds.toFixed(0)} | ${pct(s.best?.objective)} |`,
+          `| ${s.parallelism} | ${secs(s.wallMs)} | ${one ? `${(one.wallMs / s.wallMs).toFixed(2)}×` : "—"} | ${s.trials.stoppedEarly} | ${s.epochsTrained} / ${s.epochsRun} | ${s.podSeconds.toFixed(0)} | ${pct(s.best?.objective)} |`,
       ),
       "",
     );
@@ -260,11 +270,11 @@ function tables(searches: SearchRun[], full: SearchRun | undefined, peers: Optun
     lines.push(
       `Early stopping against the same ${TRIALS} trials run to the end (parallelism ${COMPARE_P}; saved = 1 − epochs with / epochs without; target ≥ 50 % saved, best within 0.5 points):`,
       "",
-      "| run | best val_accuracy % | Δ best (points) | its test accuracy % | epochs trained | compute saved (epochs) | trial pod-seconds | saved (pod-s) | stopped early | failed | wall time |",
-      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+      "| run | best val_accuracy % | Δ best (points) | its test accuracy % | epochsTrained (reported) | compute saved | epochs run (checkpoints) | saved | trial pod-seconds | saved | stopped early | failed | wall time |",
+      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
       ...rows.map(
         (s) =>
-          `| ${s.rule ?? "to the end"} | ${pct(s.best?.objective)} | ${s === full ? "—" : (100 * ((s.best?.objective ?? 0) - (full.best?.objective ?? 0))).toFixed(2)} | ${pct(s.best?.testAccuracy)} | ${s.epochsTrained} | ${s === full ? "—" : saved(s.epochsTrained, full.epochsTrained)} | ${s.podSeconds.toFixed(0)} | ${s === full ? "—" : saved(s.podSeconds, full.podSeconds)} | ${s.trials.stoppedEarly} | ${s.trials.failed} | ${secs(s.wallMs)} |`,
+          `| ${s.rule ?? "to the end"} | ${pct(s.best?.objective)} | ${s === full ? "—" : (100 * ((s.best?.objective ?? 0) - (full.best?.objective ?? 0))).toFixed(2)} | ${pct(s.best?.testAccuracy)} | ${s.epochsTrained} | ${s === full ? "—" : saved(s.epochsTrained, full.epochsTrained)} | ${s.epochsRun} | ${s === full ? "—" : saved(s.epochsRun, full.epochsRun)} | ${s.podSeconds.toFixed(0)} | ${s === full ? "—" : saved(s.podSeconds, full.podSeconds)} | ${s.trials.stoppedEarly} | ${s.trials.failed} | ${secs(s.wallMs)} |`,
       ),
       "",
     );
@@ -357,12 +367,13 @@ async function main(): Promise<void> {
 
     const searches: SearchRun[] = [];
     for (const p of PARALLELISM)
-      searches.push(await runSearch(kc, ns, `p${p}-${RULES[0]?.toLowerCase()}`, p, RULES[0] as Rule));
+      searches.push(await runSearch(kc, ns, folder, `p${p}-${RULES[0]?.toLowerCase()}`, p, RULES[0] as Rule));
     for (const r of RULES.slice(0, 1).concat(RULES.slice(1))) {
       if (searches.some((s) => s.rule === r && s.parallelism === COMPARE_P)) continue;
-      searches.push(await runSearch(kc, ns, `p${COMPARE_P}-${r.toLowerCase()}`, COMPARE_P, r as Rule));
+      searches.push(await runSearch(kc, ns, folder, `p${COMPARE_P}-${r.toLowerCase()}`, COMPARE_P, r as Rule));
     }
-    const full = RULES.length > 0 ? await runSearch(kc, ns, `p${COMPARE_P}-full`, COMPARE_P, undefined) : undefined;
+    const full =
+      RULES.length > 0 ? await runSearch(kc, ns, folder, `p${COMPARE_P}-full`, COMPARE_P, undefined) : undefined;
     const lines = [
       describeRun(
         run,
