@@ -1,7 +1,7 @@
 // Invalid manifests the API server must reject, with the field and message it must name.
 // test/integration/validation.test.ts sends each one to a real API server; `npm run gen` renders docs/validation.md.
 
-export type Kind = "DataSet" | "TrainingJob" | "ModelDeployment";
+export type Kind = "DataSet" | "TrainingJob" | "ModelDeployment" | "TrainingSearch";
 // biome-ignore lint/suspicious/noExplicitAny: manifests are free-form YAML trees
 type Manifest = Record<string, any>;
 
@@ -559,7 +559,41 @@ export const INVALID_CASES: InvalidCase[] = [
       m.spec.model.uri = "pvc://models/churn/model.json";
     },
     field: "spec.model",
-    message: "set exactly one of model.trainingJobRef or model.uri",
+    message: "set exactly one of model.trainingJobRef, model.trainingSearchRef or model.uri",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "both trainingJobRef and trainingSearchRef",
+    on: "create",
+    mutate: (m) => {
+      m.spec.model.trainingSearchRef = { name: "churn-search" };
+    },
+    field: "spec.model",
+    message: "set exactly one of model.trainingJobRef, model.trainingSearchRef or model.uri",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "a canary serving the same search as the stable",
+    on: "create",
+    mutate: (m) => {
+      m.spec.model = { trainingSearchRef: { name: "churn-search" } };
+      m.spec.canary = { model: { trainingSearchRef: { name: "churn-search" } }, trafficPercent: 10 };
+    },
+    field: "spec",
+    message: "canary.model is the same as model; point the canary at the new model",
+  },
+  {
+    kind: "ModelDeployment",
+    what: "a canary model with both a trainingSearchRef and a uri",
+    on: "create",
+    mutate: (m) => {
+      m.spec.canary = {
+        model: { trainingSearchRef: { name: "churn-search" }, uri: "pvc://models/churn/v2/model.json" },
+        trafficPercent: 10,
+      };
+    },
+    field: "spec.canary.model",
+    message: "set exactly one of model.trainingJobRef, model.trainingSearchRef or model.uri",
   },
   {
     kind: "ModelDeployment",
@@ -869,6 +903,120 @@ export const INVALID_CASES: InvalidCase[] = [
     },
     field: "spec.capture.sampleRate",
     message: "should be greater than 0",
+  },
+  // TrainingSearch
+  {
+    kind: "TrainingSearch",
+    what: "parallelism above the trial budget",
+    on: "create",
+    mutate: (m) => {
+      m.spec.maxTrials = 2;
+      m.spec.parallelism = 4;
+    },
+    field: "spec.parallelism",
+    message: "parallelism must not exceed maxTrials",
+  },
+  {
+    kind: "TrainingSearch",
+    what: "an objective metric the template does not report",
+    on: "create",
+    mutate: (m) => {
+      m.spec.objective.metric = "val_precision";
+    },
+    field: "spec.objective.metric",
+    message:
+      "objective.metric must be val_loss or val_<m> for a metric m listed in template.spec.hyperparameters.metrics",
+  },
+  {
+    kind: "TrainingSearch",
+    what: "an empty search space",
+    on: "create",
+    mutate: (m) => {
+      m.spec.parameters = [];
+    },
+    field: "spec.parameters",
+    message: "should have at least 1 items",
+  },
+  {
+    kind: "TrainingSearch",
+    what: "a range whose min exceeds its max",
+    on: "create",
+    mutate: (m) => {
+      m.spec.parameters[0].float = { min: 0.1, max: 0.001, log: true };
+    },
+    field: "spec.parameters[0].float",
+    message: "min must not exceed max",
+  },
+  {
+    kind: "TrainingSearch",
+    what: "a log range starting at 0",
+    on: "create",
+    mutate: (m) => {
+      m.spec.parameters[3].float = { min: 0, max: 0.5, log: true };
+    },
+    field: "spec.parameters[3].float",
+    message: "log needs a range with min > 0",
+  },
+  {
+    kind: "TrainingSearch",
+    what: "a parameter of the wrong type for its path",
+    on: "create",
+    mutate: (m) => {
+      m.spec.parameters[1] = { name: "batchSize", path: "hyperparameters.batchSize", float: { min: 16, max: 64 } };
+    },
+    field: "spec.parameters[1]",
+    message: "batchSize, epochs, a layer's units and filters take an int parameter",
+  },
+  {
+    kind: "TrainingSearch",
+    what: "an optimizer the trainer does not have",
+    on: "create",
+    mutate: (m) => {
+      m.spec.parameters[4].categorical.values = ["adam", "lbfgs"];
+    },
+    field: "spec.parameters[4]",
+    message: "optimizer values must be among",
+  },
+  {
+    kind: "TrainingSearch",
+    what: "a layer parameter past the template's layers",
+    on: "create",
+    mutate: (m) => {
+      m.spec.parameters[2].path = "model.layers[7].units";
+    },
+    field: "spec.parameters",
+    message: "a model.layers[N] parameter names a layer past the end of template.spec.model.layers",
+  },
+  {
+    kind: "TrainingSearch",
+    what: "two parameters setting the same path",
+    on: "create",
+    mutate: (m) => {
+      m.spec.parameters[2].path = "model.layers[2].units";
+      m.spec.parameters.push({ name: "units2", path: "model.layers[2].units", int: { min: 8, max: 32 } });
+    },
+    field: "spec.parameters",
+    message: "two parameters set the same path",
+  },
+  {
+    kind: "TrainingSearch",
+    what: "a grid over a float range without step or values",
+    on: "create",
+    mutate: (m) => {
+      m.spec.algorithm = { name: "grid", seed: 0 };
+    },
+    field: "spec.parameters",
+    message: "a grid search needs step or values for every float parameter",
+  },
+  {
+    kind: "TrainingSearch",
+    what: "a changed template",
+    on: "update",
+    mutate: (m) => {
+      m.spec.template.spec.hyperparameters.epochs = 40;
+    },
+    field: "spec",
+    message: "template is immutable",
   },
 ];
 

@@ -1,4 +1,4 @@
--- Argo CD health check for Liftoff's kinds (DataSet, TrainingJob, ModelDeployment); see docs/gitops.md.
+-- Argo CD health check for Liftoff's kinds (DataSet, TrainingJob, ModelDeployment, TrainingSearch); see docs/gitops.md.
 -- Healthy only when the operator has observed the current generation and reports Ready (or, for a TrainingJob,
 -- Succeeded); Degraded when Stalled or failed; Suspended for a suspended TrainingJob; Progressing otherwise.
 local hs = { status = "Progressing", message = "waiting for the operator to observe the current spec" }

@@ -2,7 +2,7 @@
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 
 export interface ObjectRef {
-  kind: "DataSet" | "TrainingJob" | "ModelDeployment";
+  kind: "DataSet" | "TrainingJob" | "ModelDeployment" | "TrainingSearch";
   namespace: string;
   name: string;
 }
@@ -18,6 +18,7 @@ const PLURAL: Record<ObjectRef["kind"], string> = {
   DataSet: "datasets",
   TrainingJob: "trainingjobs",
   ModelDeployment: "modeldeployments",
+  TrainingSearch: "trainingsearches",
 };
 
 export function plural(kind: ObjectRef["kind"]): string {

@@ -20,6 +20,7 @@ const FLAGS: Array<[flag: string, env: string, value: string]> = [
   ["burst", "LIFTOFF_KUBE_API_BURST", "30"],
   ["log-level", "LIFTOFF_LOG_LEVEL", "debug"],
   ["monitoring-period", "LIFTOFF_MONITORING_PERIOD_SECONDS", "5"],
+  ["progress-interval", "LIFTOFF_PROGRESS_INTERVAL_SECONDS", "2"],
   ["report-bind-address", "LIFTOFF_REPORT_BIND_ADDRESS", "10.88.0.1:9443"],
   ["report-url", "LIFTOFF_REPORT_URL", "https://10.88.0.1:9443/v1/report"],
   ["report-tls-cert", "LIFTOFF_REPORT_TLS_CERT", "/tls/tls.crt"],
@@ -70,6 +71,7 @@ describe("parseConfig", () => {
       burst: 100,
       logLevel: "info",
       monitoringPeriodSeconds: 60,
+      progressIntervalSeconds: 5,
       modelCache: { maxBytes: 20 * 1024 ** 3 },
       autoscaling: { prometheusUrl: "http://prometheus-operated.monitoring.svc:9090", pollingSeconds: 15 },
     });
@@ -106,6 +108,7 @@ describe("parseConfig", () => {
       burst: 30,
       logLevel: "debug",
       monitoringPeriodSeconds: 5,
+      progressIntervalSeconds: 2,
       report: {
         host: "10.88.0.1",
         port: 9443,
@@ -227,6 +230,7 @@ describe("parseConfig", () => {
       "--burst=9",
       "--log-level=warn",
       "--monitoring-period=7",
+      "--progress-interval=3",
       "--report-bind-address=127.0.0.1:0",
       "--report-url=https://127.0.0.1:1/v1/report",
       "--report-tls-cert=c",
@@ -264,6 +268,7 @@ describe("parseConfig", () => {
       burst: 9,
       logLevel: "warn",
       monitoringPeriodSeconds: 7,
+      progressIntervalSeconds: 3,
       report: {
         host: "127.0.0.1",
         port: 0,

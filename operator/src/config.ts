@@ -32,6 +32,8 @@ export interface OperatorConfig {
   vaultAudit?: { file?: string; listen?: { host: string; port: number } };
   /** Seconds between merges of the serving pods' drift and feedback counts. */
   monitoringPeriodSeconds: number;
+  /** Shortest time between two writes of one TrainingJob's progress (status.progress, status.history). */
+  progressIntervalSeconds: number;
   /**
    * What pods that fetch over http(s) may reach beyond public addresses (CIDRs, host names, .suffixes, comma-joined):
    * their LIFTOFF_EGRESS_ALLOW. Unset: only public addresses (docs/security.md, "Egress policy").
@@ -145,6 +147,11 @@ const OPTIONS = {
     type: "string",
     env: "LIFTOFF_MONITORING_PERIOD_SECONDS",
     help: "seconds between merges of the serving pods' drift and feedback counts (default 60)",
+  },
+  "progress-interval": {
+    type: "string",
+    env: "LIFTOFF_PROGRESS_INTERVAL_SECONDS",
+    help: "seconds between two writes of a TrainingJob's live progress to its status (default 5); a TrainingSearch's early stopping sees epochs this often",
   },
   "egress-allow": {
     type: "string",
@@ -272,6 +279,7 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
     burst: int("burst", get("burst"), 100, 1, 100000),
     logLevel: logLevel as OperatorConfig["logLevel"],
     monitoringPeriodSeconds: int("monitoring-period", get("monitoring-period"), 60, 1, 3600),
+    progressIntervalSeconds: int("progress-interval", get("progress-interval"), 5, 1, 60),
     modelCache: modelCacheConfig(
       get("model-cache-hostpath"),
       int("model-cache-gib", get("model-cache-gib"), 20, 1, 100000),

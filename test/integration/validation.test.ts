@@ -20,6 +20,16 @@ describe("the API server rejects invalid specs with a message naming the field",
     expect(INVALID_CASES.length).toBeGreaterThanOrEqual(20);
   });
 
+  it("accepts a ModelDeployment serving a TrainingSearch, with capture and retrain defaulting to its best trial", async () => {
+    const manifest = sample("ModelDeployment", ns.name, "search-served");
+    manifest.spec.model = { trainingSearchRef: { name: "churn-search" } };
+    manifest.spec.capture = { uri: "pvc://captures/churn" };
+    manifest.spec.retrain = { triggers: { degraded: true } };
+    manifest.spec.canary = { model: { trainingSearchRef: { name: "churn-search-2" } }, trafficPercent: 10 };
+    const created = await api.create(manifest);
+    expect(created.metadata?.name).toBe("search-served");
+  });
+
   it.each(INVALID_CASES.map((c, i) => ({ ...c, i })))("$kind: $what", async (c) => {
     const name = `case-${c.i}`;
     const manifest = sample(c.kind, ns.name, name);

@@ -10,6 +10,7 @@ export type Manifest = Record<string, any>;
 const FILES: Record<Kind, string> = {
   DataSet: "liftoff_v1alpha1_dataset.yaml",
   TrainingJob: "liftoff_v1alpha1_trainingjob.yaml",
+  TrainingSearch: "liftoff_v1alpha1_trainingsearch.yaml",
   ModelDeployment: "liftoff_v1alpha1_modeldeployment.yaml",
 };
 

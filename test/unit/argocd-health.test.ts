@@ -72,4 +72,29 @@ describe("Argo CD health script", () => {
     expect(health(tj("Suspended")).status).toBe("Suspended");
     expect(health(tj("Running"))).toEqual({ status: "Progressing", message: "training running" });
   });
+
+  it("follows a TrainingSearch: Progressing while it searches, Healthy once it has succeeded, Degraded when trials fail", () => {
+    const search = (conditions: unknown[]) => ({
+      kind: "TrainingSearch",
+      metadata: { generation: 1 },
+      status: { observedGeneration: 1, conditions },
+    });
+    const running = "best val_accuracy 0.97 by s-1; 3 of 8 trials: 1 succeeded, 0 stopped early, 0 failed, 2 running";
+    expect(
+      health(search([cond("Ready", "False", "Searching", running), cond("Reconciling", "True", "Searching", running)])),
+    ).toEqual({ status: "Progressing", message: `Searching: ${running}` });
+    expect(health(search([cond("Ready", "True", "Succeeded", "best val_accuracy 0.98 by s-4")]))).toEqual({
+      status: "Healthy",
+      message: "best val_accuracy 0.98 by s-4",
+    });
+    const failed = "5 trials failed, more than maxFailedTrials (4)";
+    expect(
+      health(
+        search([
+          cond("Ready", "False", "TooManyTrialsFailed", failed),
+          cond("Stalled", "True", "TooManyTrialsFailed", failed),
+        ]),
+      ),
+    ).toEqual({ status: "Degraded", message: `TooManyTrialsFailed: ${failed}` });
+  });
 });

@@ -29,6 +29,8 @@ export const modelDeployment: KindRegistration = {
     { resource: RESOURCES.EndpointSlice, verbs: ["list", "delete"] },
     reads(RESOURCES.TrainingJob),
     reads(RESOURCES.DataSet),
+    // model.trainingSearchRef: a search's best trial is served (search-source.ts).
+    reads(RESOURCES.TrainingSearch),
     // The closed loop (spec.retrain) creates each loop's DataSet and TrainingJob and deletes older loops' ones.
     owns(RESOURCES.TrainingJob),
     owns(RESOURCES.DataSet),

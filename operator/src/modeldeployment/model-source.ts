@@ -78,6 +78,13 @@ export function resolveModel(
   let uri = model.uri;
   let digest = model.digest;
   let modelStorage = storage;
+  // search-source.ts put a finished search's best trial in trainingJobRef; without one the search has no model yet.
+  if (model.trainingSearchRef && !model.trainingJobRef) {
+    throw waiting(
+      Reason.SearchNotFinished,
+      `TrainingSearch ${model.trainingSearchRef.name} has no model yet; waiting for the search to succeed`,
+    );
+  }
   if (model.trainingJobRef) {
     const name = model.trainingJobRef.name;
     const tj = getTrainingJob(name);

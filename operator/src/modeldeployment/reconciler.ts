@@ -1,7 +1,13 @@
 // Reconciles one ModelDeployment in four steps: resolve the models, apply the children that differ from the desired
 // state (deleting those no longer wanted), observe the status they show, and write it only when it changed.
 import type { Logger } from "pino";
-import type { DataSet, ModelDeployment, ModelDeploymentStatus, TrainingJob } from "../api/v1alpha1/index.js";
+import type {
+  DataSet,
+  ModelDeployment,
+  ModelDeploymentStatus,
+  TrainingJob,
+  TrainingSearch,
+} from "../api/v1alpha1/index.js";
 import type { Capabilities, MetricsAPIs } from "../capabilities.js";
 import type { DesiredObject } from "../children/child.js";
 import type { ActivatorAddress } from "../config.js";
@@ -42,6 +48,7 @@ import { baselineFor } from "./monitoring/baseline.js";
 import type { MonitoringPush } from "./monitoring/desired.js";
 import { type Observation, withMonitoring } from "./monitoring/status.js";
 import { childNames, LABEL_MDEP } from "./names.js";
+import { resolveSearches } from "./search-source.js";
 import { computeStatus, podsOf } from "./status.js";
 
 interface ModelDeploymentCaches {
@@ -51,6 +58,8 @@ interface ModelDeploymentCaches {
   nodes: ObjectCache<Node>;
   /** DataSets, for monitoring.drift.baselineDataSetRef. */
   dataSets?: ObjectCache<DataSet>;
+  /** TrainingSearches, for model.trainingSearchRef (search-source.ts). */
+  trainingSearches?: ObjectCache<TrainingSearch>;
   /** Caches of the kinds it owns (ownedKinds), each knowing its resource. */
   owned: readonly ObjectCache[];
 }
@@ -114,6 +123,9 @@ const FAILURE_REASONS = new Set<string>([
   Reason.SecretNotFound,
   Reason.AutoscalingMetricsUnavailable,
   Reason.ActivatorUnavailable,
+  // The search served by model.trainingSearchRef failed (search-source.ts).
+  Reason.TooManyTrialsFailed,
+  Reason.NoTrialSucceeded,
 ]);
 
 /** The monitoring period the loop counts Drifted in when the operator does not say (its --monitoring-period default). */
@@ -265,6 +277,10 @@ export class ModelDeploymentReconciler implements Reconciler {
     return (name: string) => this.o.caches.trainingJobs.get(`${namespace}/${name}`);
   }
 
+  private trainingSearch(namespace: string) {
+    return (name: string) => this.o.caches.trainingSearches?.get(`${namespace}/${name}`);
+  }
+
   private dataSet(namespace: string) {
     return (name: string) => this.o.caches.dataSets?.get(`${namespace}/${name}`);
   }
@@ -275,16 +291,21 @@ export class ModelDeploymentReconciler implements Reconciler {
       this.settlingSince.delete(key);
       return undefined; // children go with it (owner references)
     }
-    const mdep = structuredClone(cached);
-    if (servesWithoutOperatorVault(mdep, this.o.vault)) {
+    if (servesWithoutOperatorVault(cached, this.o.vault)) {
       log.info("serving with Vault set up by an operator that had it; left as it is until this one has --vault-addr");
       return undefined;
     }
-    // The loop first: its stage decides which models serve (promoted stable, candidate canary).
+    // Before everything else: a search's best trial stands in for it as trainingJobRef (in memory only).
+    const search = resolveSearches(structuredClone(cached), this.trainingSearch(cached.metadata?.namespace ?? ""));
+    const mdep = search.mdep;
+    // The loop next: its stage decides which models serve (promoted stable, candidate canary). While the search has
+    // no model there is nothing to serve or retrain: the loop holds where it was.
     const prevLoop = mdep.status?.loop;
-    const step = await this.loop.step(key, mdep, log, signal);
-    const view = this.servingView(mdep, step);
-    const resolved = this.resolve(view, log);
+    const step: LoopStep = search.failure
+      ? { ...(prevLoop ? { loop: prevLoop } : {}), actions: [], events: [] }
+      : await this.loop.step(key, mdep, log, signal);
+    const view = search.failure ? mdep : this.servingView(mdep, step);
+    const resolved: Resolution = search.failure ? { failure: search.failure } : this.resolve(view, log);
     const applied = resolved.models
       ? await this.applyChildren(view, resolved.models, resolved.baseline, log, signal)
       : { live: new Map<string, KubeObject>(), written: false };

@@ -1,6 +1,12 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import type { DataSet, ModelDeployment, ModelDeploymentSpec, TrainingJob } from "../api/v1alpha1/index.js";
+import type {
+  DataSet,
+  ModelDeployment,
+  ModelDeploymentSpec,
+  TrainingJob,
+  TrainingSearch,
+} from "../api/v1alpha1/index.js";
 import type { Capabilities } from "../capabilities.js";
 import type { OperatorConfig } from "../config.js";
 import { Controller, type Reconciler } from "../controller/controller.js";
@@ -133,6 +139,27 @@ describe("setupModelDeployment", () => {
     const tj = { metadata: { name: "tj", namespace: "ml" }, spec: {} } as TrainingJob;
     f.cache(RESOURCES.TrainingJob).set(tj);
     expect(await drain(f)).toEqual(["ml/canary", "ml/uses"]);
+  });
+
+  it("requeues the ModelDeployments that serve a TrainingSearch when it or one of its trials changes", async () => {
+    const fromSearch = { trainingSearchRef: { name: "digits-search" }, format: "tfjs-layers" } as const;
+    const f = await withModelDeployments([
+      mdep("uses", { model: fromSearch }),
+      mdep("canary", { canary: { model: fromSearch, trafficPercent: 10 } }),
+      mdep("other", { model: { trainingSearchRef: { name: "another" }, format: "tfjs-layers" } }),
+    ]);
+    const search = { metadata: { name: "digits-search", namespace: "ml" }, spec: {} } as unknown as TrainingSearch;
+    f.cache(RESOURCES.TrainingSearch).set(search);
+    expect(await drain(f)).toEqual(["ml/canary", "ml/uses"]);
+    // Its trials (labelled with the search) too: the best one is the TrainingJob served.
+    f.cache(RESOURCES.TrainingJob).set({
+      metadata: { name: "digits-search-3", namespace: "ml", labels: { "liftoff.dev/trainingsearch": "digits-search" } },
+      spec: {},
+    } as unknown as TrainingJob);
+    expect(await drain(f)).toEqual(["ml/canary", "ml/uses"]);
+    // The same search name in another namespace: nothing.
+    f.cache(RESOURCES.TrainingSearch).set({ ...search, metadata: { name: "digits-search", namespace: "other" } });
+    expect(f.queued()).toBe(0);
   });
 
   it("requeues the ModelDeployments whose drift baseline is a DataSet, and runs the monitoring snapshot merge", async () => {

@@ -1,5 +1,5 @@
 // ModelDeployment's SetupWithManager: the caches it reads, its controller, and which changes requeue which keys.
-import type { DataSet, ModelDeployment, TrainingJob } from "../api/v1alpha1/index.js";
+import type { DataSet, ModelDeployment, TrainingJob, TrainingSearch } from "../api/v1alpha1/index.js";
 import { METRICS_API_SERVICES, metricsAPIsOf } from "../capabilities.js";
 import { MANAGED_BY } from "../children/labels.js";
 import type { Controller } from "../controller/controller.js";
@@ -10,11 +10,13 @@ import type { APIService, HorizontalPodAutoscaler, Pod } from "../kube/models.js
 import { RESOURCES } from "../kube/resources.js";
 import { keyOf } from "../kube/types.js";
 import type { Manager } from "../manager.js";
+import { LABEL_SEARCH } from "../trainingsearch/names.js";
 import { judge } from "./loop/judge.js";
 import { LABEL_LOOP } from "./loop/names.js";
 import { MonitoringSnapshots } from "./monitoring/snapshots.js";
 import { LABEL_MDEP, selectorString } from "./names.js";
 import { ModelDeploymentReconciler, ownedKinds } from "./reconciler.js";
+import { bestTrainingJob } from "./search-source.js";
 
 /** The ModelDeployment a serving pod belongs to (by label: pods are owned by ReplicaSets, not by it). */
 function podOwnerKey(pod: Pod): string[] {
@@ -22,14 +24,33 @@ function podOwnerKey(pod: Pod): string[] {
   return name && pod.metadata?.namespace ? [`${pod.metadata.namespace}/${name}`] : [];
 }
 
-/** ModelDeployments whose stable or canary model comes from this TrainingJob. */
+/** ModelDeployments whose stable or canary model comes from this TrainingJob (or from the search it is a trial of). */
 function referencingTrainingJob(mdeps: ObjectCache<ModelDeployment>, tj: TrainingJob): string[] {
+  const search = tj.metadata?.labels?.[LABEL_SEARCH];
   return mdeps
     .list()
     .filter((m) => m.metadata?.namespace === tj.metadata?.namespace)
-    .filter((m) =>
-      [m.spec.model.trainingJobRef?.name, m.spec.canary?.model?.trainingJobRef?.name].includes(tj.metadata?.name),
+    .filter(
+      (m) =>
+        [m.spec.model.trainingJobRef?.name, m.spec.canary?.model?.trainingJobRef?.name].includes(tj.metadata?.name) ||
+        namesSearch(m, search),
     )
+    .map(keyOf);
+}
+
+/** Whether spec.model or canary.model names this TrainingSearch. */
+function namesSearch(m: ModelDeployment, search: string | undefined): boolean {
+  return (
+    search !== undefined &&
+    [m.spec.model.trainingSearchRef?.name, m.spec.canary?.model?.trainingSearchRef?.name].includes(search)
+  );
+}
+
+/** ModelDeployments whose stable or canary model is this TrainingSearch's best (search-source.ts). */
+function referencingSearch(mdeps: ObjectCache<ModelDeployment>, search: TrainingSearch): string[] {
+  return mdeps
+    .list()
+    .filter((m) => m.metadata?.namespace === search.metadata?.namespace && namesSearch(m, search.metadata?.name))
     .map(keyOf);
 }
 
@@ -41,16 +62,28 @@ function loopOwner(obj: DataSet | TrainingJob): string[] {
     : [];
 }
 
-/** An ErasureRequest's retrain: the ModelDeployments serving the TrainingJob it retrains roll it out (loop/runner.ts). */
-function retrainedFor(mdeps: ObjectCache<ModelDeployment>, tj: TrainingJob): string[] {
+/**
+ * An ErasureRequest's retrain: the ModelDeployments serving the TrainingJob it retrains roll it out (loop/runner.ts),
+ * those serving it as a search's best trial too.
+ */
+function retrainedFor(
+  mdeps: ObjectCache<ModelDeployment>,
+  searches: ObjectCache<TrainingSearch>,
+  tj: TrainingJob,
+): string[] {
   const of = tj.metadata?.annotations?.[ANNOTATION_RETRAIN_OF];
   if (!of) return [];
+  const ns = tj.metadata?.namespace;
+  const bestOf = (search: string | undefined) =>
+    search === undefined ? undefined : bestTrainingJob(searches.get(`${ns}/${search}`));
   return mdeps
     .list()
     .filter(
       (m) =>
-        m.metadata?.namespace === tj.metadata?.namespace &&
-        (m.spec.model.trainingJobRef?.name === of || m.status?.loop?.promoted?.trainingJob === of),
+        m.metadata?.namespace === ns &&
+        (m.spec.model.trainingJobRef?.name === of ||
+          bestOf(m.spec.model.trainingSearchRef?.name) === of ||
+          m.status?.loop?.promoted?.trainingJob === of),
     )
     .map(keyOf);
 }
@@ -103,6 +136,7 @@ export function setupModelDeployment(mgr: Manager): Controller {
   const pods = mgr.cache(RESOURCES.Pod, { labelSelector: LABEL_MDEP });
   const nodes = mgr.cache(RESOURCES.Node);
   const dataSets = mgr.cache(RESOURCES.DataSet);
+  const trainingSearches = mgr.cache(RESOURCES.TrainingSearch);
   const managed = selectorString(MANAGED_BY);
   const owned = ownedKinds(mgr.capabilities).map((r) => mgr.cache(r, { labelSelector: managed }));
   const hpas = mgr.cache(RESOURCES.HorizontalPodAutoscaler, { labelSelector: managed });
@@ -125,7 +159,7 @@ export function setupModelDeployment(mgr: Manager): Controller {
   mgr.reports.router.registerSnapshots(RESOURCES.ModelDeployment.kind, snapshots.receive);
   const reconciler = new ModelDeploymentReconciler({
     client: mgr.client,
-    caches: { modelDeployments, trainingJobs, pods, nodes, dataSets, owned },
+    caches: { modelDeployments, trainingJobs, pods, nodes, dataSets, trainingSearches, owned },
     monitoring: snapshots,
     ...(mgr.reports.settings
       ? { report: { settings: mgr.reports.settings, periodSeconds: mgr.config.monitoringPeriodSeconds } }
@@ -162,8 +196,9 @@ export function setupModelDeployment(mgr: Manager): Controller {
     .watches(trainingJobs, (tj) => [
       ...referencingTrainingJob(modelDeployments, tj),
       ...loopOwner(tj),
-      ...retrainedFor(modelDeployments, tj),
+      ...retrainedFor(modelDeployments, trainingSearches, tj),
     ])
+    .watches(trainingSearches, (s) => referencingSearch(modelDeployments, s))
     .watches(dataSets, (ds) => [...referencingDataSet(modelDeployments, ds), ...loopOwner(ds)])
     .watches(nodes, () => requestingGPUs(modelDeployments), nodeSchedulingChanged);
 }

@@ -13,6 +13,7 @@ import { scalesToZero } from "./autoscaling/engine.js";
 import { canaryReplicas, stableReplicas } from "./desired.js";
 import type { ResolvedModel } from "./model-source.js";
 import { childNames, podSelector, SERVICE_PORT, selectorString } from "./names.js";
+import { searchSummary } from "./search-source.js";
 
 export interface ObservedState {
   stable?: KubeObject | undefined;
@@ -38,11 +39,13 @@ const POD_REASON = new RegExp(
 const SUMMARY_URI_CHARS = 40;
 
 /**
- * What a person scans the MODEL column for (status.model.summary): the TrainingJob it came from, else its short
- * digest, else the end of its URI; the full URI stays in status.model.uri (`-o wide`).
+ * What a person scans the MODEL column for (status.model.summary): the TrainingJob it came from (and the search whose
+ * best trial it is), else its short digest, else the end of its URI; the full URI stays in status.model.uri (`-o wide`).
  */
 export function modelSummary(mdep: ModelDeployment, model: { uri: string; digest?: string }): string {
   const tj = mdep.spec.model.trainingJobRef?.name;
+  const search = mdep.spec.model.trainingSearchRef?.name;
+  if (tj && search) return searchSummary(search, tj);
   if (tj) return tj;
   if (model.digest) return model.digest.slice(0, "sha256:".length + 12);
   const uri = model.uri;

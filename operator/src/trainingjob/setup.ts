@@ -29,7 +29,11 @@ export function setupTrainingJob(mgr: Manager): Controller {
     caches: { trainingJobs, dataSets, jobs, serviceAccounts, pods, erasureRequests },
     events: mgr.events,
     runtimeImage: mgr.config.runtimeImage,
-    progress: new ProgressWriter(mgr.client, mgr.log.child({ kind: "TrainingJob" })),
+    progress: new ProgressWriter(
+      mgr.client,
+      mgr.log.child({ kind: "TrainingJob" }),
+      mgr.config.progressIntervalSeconds * 1000,
+    ),
     ...(mgr.reports.settings ? { report: mgr.reports.settings } : {}),
     ...(mgr.config.vault ? { vault: mgr.config.vault } : {}),
     ...(mgr.config.egressAllow ? { egressAllow: mgr.config.egressAllow } : {}),

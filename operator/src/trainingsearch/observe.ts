@@ -3,8 +3,8 @@
 // write). No database and no sidecar: the trials are the search's memory.
 import type { TrainingJob, TrainingSearch, TrialRecord } from "../api/v1alpha1/index.js";
 import type { Goal, ParameterValue, TrialObservation } from "./algorithm/index.js";
+import { parametersText } from "./desired.js";
 import { ANNOTATION_STOPPED_EARLY, ANNOTATION_TRIAL_PARAMETERS, LABEL_TRIAL_INDEX } from "./names.js";
-import { parametersText } from "./trial.js";
 
 const LOWER_IS_BETTER = /loss|mse|mae/;
 
@@ -13,7 +13,7 @@ export function goalOf(search: TrainingSearch): Goal {
   return search.spec.objective.goal ?? (LOWER_IS_BETTER.test(search.spec.objective.metric) ? "minimize" : "maximize");
 }
 
-export function trialIndex(tj: TrainingJob): number | undefined {
+function trialIndex(tj: TrainingJob): number | undefined {
   const raw = tj.metadata?.labels?.[LABEL_TRIAL_INDEX];
   const n = raw === undefined ? Number.NaN : Number(raw);
   return Number.isInteger(n) && n >= 0 ? n : undefined;

@@ -14,12 +14,12 @@ import { KubeApiError, type KubeClient } from "../kube/client.js";
 import { apiVersionOf, RESOURCES } from "../kube/resources.js";
 import { ConditionType, Reason } from "../reasons.js";
 import { stableStringify } from "../util/stable-json.js";
-import { suggest } from "./algorithm/index.js";
+import { spaceProblems, suggest } from "./algorithm/index.js";
+import { trialObject } from "./desired.js";
 import { ANNOTATION_STOPPED_EARLY, LABEL_SEARCH } from "./names.js";
 import { goalOf, observeTrial, type Trial } from "./observe.js";
 import { parameterSpecs, plan, type Stop } from "./plan.js";
 import { computeStatus, type SearchObserved } from "./status.js";
-import { trialObject } from "./trial.js";
 
 export interface TrainingSearchReconcilerOptions {
   client: KubeClient;
@@ -43,6 +43,18 @@ export class TrainingSearchReconciler implements Reconciler {
     const search = structuredClone(cached);
     const goal = goalOf(search);
     const trials = this.trialsOf(search);
+    // What the CRD's rules cannot see (a log range with a step, a fraction in an int's values): no trial is started.
+    const problems = spaceProblems(parameterSpecs(search), search.spec.template.spec.model.layers?.length ?? 0);
+    if (problems.length > 0) {
+      const blocked = { reason: Reason.InvalidSpec, message: problems.join("; ") };
+      const status = computeStatus(
+        search,
+        { trials, goal, plan: { ...plan(search, [], goal), done: false }, blocked },
+        this.now,
+      );
+      await this.write(search, status, signal);
+      return undefined;
+    }
     const next = plan(search, trials, goal);
     for (const stop of next.stop) await this.stopTrial(search, stop, log, signal);
     let blocked: SearchObserved["blocked"];

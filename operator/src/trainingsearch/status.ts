@@ -6,9 +6,9 @@ import { applyConditions, type ConditionInput } from "../controller/conditions.j
 import { ConditionType, Reason } from "../reasons.js";
 import { shortNumber } from "../trainingjob/progress.js";
 import type { Goal } from "./algorithm/index.js";
+import { parametersText } from "./desired.js";
 import { bestTrial, epochsRun, type Trial, trialRecord } from "./observe.js";
 import { maxFailedOf, type Plan } from "./plan.js";
-import { parametersText } from "./trial.js";
 
 export interface SearchObserved {
   trials: readonly Trial[];

@@ -279,6 +279,15 @@ const ModelSource = Obj(
         { description: "Serve the model produced by this TrainingJob (same namespace) once it has succeeded." },
       ),
     ),
+    trainingSearchRef: Type.Optional(
+      Obj(
+        { name: LocalObjectReference.properties.name },
+        {
+          description:
+            "Serve the best model of this TrainingSearch (same namespace) once the search has succeeded: its best trial's TrainingJob (status.model.trainingJob) is served as trainingJobRef would serve it.",
+        },
+      ),
+    ),
     uri: Type.Optional(
       Type.String({
         description:
@@ -333,11 +342,11 @@ const ModelSource = Obj(
     postprocessing: Type.Optional(Postprocessing),
   },
   {
-    description: "The model to serve: exactly one of trainingJobRef or uri.",
+    description: "The model to serve: exactly one of trainingJobRef, trainingSearchRef or uri.",
     rules: [
       {
-        rule: "has(self.trainingJobRef) != has(self.uri)",
-        message: "set exactly one of model.trainingJobRef or model.uri",
+        rule: "(has(self.trainingJobRef) ? 1 : 0) + (has(self.trainingSearchRef) ? 1 : 0) + (has(self.uri) ? 1 : 0) == 1",
+        message: "set exactly one of model.trainingJobRef, model.trainingSearchRef or model.uri",
       },
       {
         rule: "!has(self.savedModel) || self.format == 'tf-savedmodel'",
@@ -698,7 +707,7 @@ const Capture = Obj(
         { name: LocalObjectReference.properties.name },
         {
           description:
-            "The DataSet whose schema (columns, target, pii) the captured rows follow. Default: the DataSet of model.trainingJobRef's TrainingJob; required for a model.uri.",
+            "The DataSet whose schema (columns, target, pii) the captured rows follow. Default: the DataSet of model.trainingJobRef's TrainingJob (model.trainingSearchRef: its best trial's); required for a model.uri.",
         },
       ),
     ),
@@ -856,12 +865,15 @@ export const ModelDeploymentSpec = Obj(
           "!has(self.canary) || !has(self.canary.model) || " +
           "((!has(self.canary.model.uri) || !has(self.model.uri) || self.canary.model.uri != self.model.uri) && " +
           "(!has(self.canary.model.trainingJobRef) || !has(self.model.trainingJobRef) || " +
-          "self.canary.model.trainingJobRef.name != self.model.trainingJobRef.name))",
+          "self.canary.model.trainingJobRef.name != self.model.trainingJobRef.name) && " +
+          "(!has(self.canary.model.trainingSearchRef) || !has(self.model.trainingSearchRef) || " +
+          "self.canary.model.trainingSearchRef.name != self.model.trainingSearchRef.name))",
         message: "canary.model is the same as model; point the canary at the new model",
       },
       RETRAIN_TEMPLATE_RULE,
       {
-        rule: "!has(self.capture) || has(self.capture.dataSetRef) || has(self.model.trainingJobRef)",
+        // A search's best trial is a TrainingJob too: its DataSet is the default.
+        rule: "!has(self.capture) || has(self.capture.dataSetRef) || has(self.model.trainingJobRef) || has(self.model.trainingSearchRef)",
         message:
           "capture.dataSetRef is required when model.uri is set: the captured rows take the columns of that DataSet's schema",
       },
@@ -946,7 +958,7 @@ export const ModelDeploymentStatus = Obj(
           summary: Type.Optional(
             Type.String({
               description:
-                "What the MODEL column shows: the TrainingJob's name, else the short digest (sha256:<12 hex>), else the URI's end.",
+                "What the MODEL column shows: the TrainingJob's name (a search: search <name> → trial <trial>), else the short digest (sha256:<12 hex>), else the URI's end.",
               maxLength: 64,
             }),
           ),

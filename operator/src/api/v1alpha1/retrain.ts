@@ -98,7 +98,10 @@ const DataSetTemplate = Obj(
 const TrainingJobTemplate = Obj(
   {
     from: Type.Optional(
-      ObjectName({ description: "TrainingJob whose spec is copied (default: spec.model.trainingJobRef)." }),
+      ObjectName({
+        description:
+          "TrainingJob whose spec is copied (default: spec.model.trainingJobRef, or spec.model.trainingSearchRef's best trial).",
+      }),
     ),
     hyperparameters: Type.Optional(
       Obj(
@@ -246,9 +249,10 @@ export const Retrain = Obj(
 
 /** The spec-level rule: a loop needs a TrainingJob to copy. */
 export const RETRAIN_TEMPLATE_RULE = {
-  rule: "!has(self.retrain) || (has(self.retrain.trainingJob) && has(self.retrain.trainingJob.from)) || has(self.model.trainingJobRef)",
+  // A search-served model's default template is the search's best trial (a TrainingJob with the winning parameters).
+  rule: "!has(self.retrain) || (has(self.retrain.trainingJob) && has(self.retrain.trainingJob.from)) || has(self.model.trainingJobRef) || has(self.model.trainingSearchRef)",
   message:
-    "retrain needs a TrainingJob to copy: set retrain.trainingJob.from, or serve model.trainingJobRef (its default)",
+    "retrain needs a TrainingJob to copy: set retrain.trainingJob.from, or serve model.trainingJobRef or model.trainingSearchRef (their TrainingJob, or the search's best trial, is the default)",
 };
 
 const Num = (description: string) => Type.Optional(Type.Number({ description }));

@@ -7,10 +7,10 @@ import { NamedList, Obj, StringEnum, StringMap } from "../schema.js";
 import { Conditions, ObservedGeneration } from "./common.js";
 import { TrainingJobSpec } from "./trainingjob.js";
 
-export const SEARCH_ALGORITHMS = ["random", "grid", "tpe"] as const;
-export const STOPPING_RULES = ["median", "successiveHalving"] as const;
-export const SEARCH_GOALS = ["minimize", "maximize"] as const;
-export const TRIAL_STATES = ["Running", "Succeeded", "StoppedEarly", "Failed"] as const;
+const SEARCH_ALGORITHMS = ["random", "grid", "tpe"] as const;
+const STOPPING_RULES = ["median", "successiveHalving"] as const;
+const SEARCH_GOALS = ["minimize", "maximize"] as const;
+const TRIAL_STATES = ["Running", "Succeeded", "StoppedEarly", "Failed"] as const;
 
 /** Where a parameter goes in the template's spec, by the type of value that field takes. */
 const LAYER = "model\\.layers\\[[0-9]{1,2}\\]\\.";

@@ -55,6 +55,12 @@ describe("shouldStop (successive halving)", () => {
     });
   });
 
+  it("rounds n/η down: of 8 at a rung 2 go on, the third best stops", () => {
+    const seven = [...others, trial(5, 0.3, 2), trial(6, 0.2, 2)];
+    expect(judge(trial(9, 0.8, 2), seven, "maximize", { minEpochs: 2 })).toBeUndefined();
+    expect(judge(trial(9, 0.65, 2), seven, "maximize", { minEpochs: 2 })?.reason).toContain("top 2 of 8");
+  });
+
   it("lets a trial run until it reaches the first rung", () => {
     expect(judge(trial(9, 0.1, 1), others, "maximize", { minEpochs: 2 })).toBeUndefined();
   });

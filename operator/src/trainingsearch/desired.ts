@@ -30,7 +30,7 @@ export function parametersText(parameters: Record<string, ParameterValue>): Reco
   );
 }
 
-export function searchVaultRole(search: TrainingSearch): string {
+function searchVaultRole(search: TrainingSearch): string {
   const md = search.metadata;
   return search.spec.template.spec.vaultRole ?? `liftoff-${md?.namespace ?? ""}-${md?.name ?? ""}-train`;
 }
