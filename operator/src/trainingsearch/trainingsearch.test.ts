@@ -219,6 +219,23 @@ describe("the plan", () => {
     expect(p.stop[0]?.reason).toMatch(/^successiveHalving at epoch 3/);
     expect(p.create).toEqual([5]); // trial 4 still runs: one slot of two is free
   });
+
+  it("does not stop a trial whose last epoch is in: its result is on the way", () => {
+    const s = search({
+      earlyStopping: { rule: "successiveHalving", minEpochs: 3, reductionFactor: 3, startupTrials: 5 },
+    });
+    const good = observe(trial(0, [0.9, 0.9, 0.9], "Succeeded"));
+    // The same losing curve, seen at epoch 3 of 27 and seen only once all 27 epochs were in.
+    const behind = observe(trial(1, [0.1, 0.1, 0.1]));
+    const finished = observe(
+      trial(
+        2,
+        Array.from({ length: 27 }, () => 0.1),
+      ),
+    );
+    const p = plan(s, [good, behind, finished], "maximize");
+    expect(p.stop.map((x) => x.trial.observation.index)).toEqual([1]);
+  });
 });
 
 describe("status", () => {
