@@ -384,8 +384,15 @@ async function main(): Promise<void> {
     ];
     process.stdout.write(`${lines.join("\n")}\n`);
   } finally {
-    await op.stop();
+    // The namespace goes while the operator still runs: it removes the DataSet's finalizer (the versions it keeps),
+    // which would otherwise hold the namespace in Terminating.
     await core.deleteNamespace({ name: ns }).catch(() => undefined);
+    await until(
+      `namespace ${ns} to go`,
+      async () => ((await core.readNamespace({ name: ns }).catch(() => undefined)) ? undefined : true),
+      120_000,
+    ).catch((err: Error) => log(err.message));
+    await op.stop();
   }
 }
 
