@@ -20,10 +20,10 @@
  *
  * Knobs: BENCH_SEARCH_CLUSTER=bench (started if not running; LIFTOFF_PORT_BASE moves its ports)
  *        BENCH_SEARCH_TRIALS=16  BENCH_SEARCH_EPOCHS=27  BENCH_SEARCH_PARALLELISM=1,2,4
- *        BENCH_SEARCH_RULES=median,successiveHalving  BENCH_SEARCH_COMPARE_PARALLELISM=2  BENCH_SEARCH_SEED=0
+ *        BENCH_SEARCH_RULES=successiveHalving,median  BENCH_SEARCH_COMPARE_PARALLELISM=2  BENCH_SEARCH_SEED=0
  *        BENCH_SEARCH_MIN_EPOCHS=1  BENCH_SEARCH_STARTUP_TRIALS=5  BENCH_SEARCH_REDUCTION_FACTOR=3
  *        BENCH_SEARCH_OPTUNA=1 (0 leaves Optuna out)  BENCH_SEARCH_TIMEOUT_S=1800 (per search)
- * Quick: BENCH_SEARCH_TRIALS=6 BENCH_SEARCH_EPOCHS=9 BENCH_SEARCH_PARALLELISM=2 BENCH_SEARCH_RULES=median
+ * Quick: BENCH_SEARCH_TRIALS=6 BENCH_SEARCH_EPOCHS=9 BENCH_SEARCH_PARALLELISM=2 BENCH_SEARCH_RULES=successiveHalving
  * Needs runtime/dist (npm run build:runtime: the cluster's pods run it).
  */
 import { execFileSync } from "node:child_process";
@@ -58,7 +58,7 @@ const CLUSTER = env("BENCH_SEARCH_CLUSTER", "bench");
 const TRIALS = int("BENCH_SEARCH_TRIALS", "16", 1);
 const EPOCHS = int("BENCH_SEARCH_EPOCHS", "27", 1);
 const PARALLELISM = env("BENCH_SEARCH_PARALLELISM", "1,2,4").split(",").filter(Boolean).map(Number);
-const RULES = env("BENCH_SEARCH_RULES", "median,successiveHalving").split(",").filter(Boolean);
+const RULES = env("BENCH_SEARCH_RULES", "successiveHalving,median").split(",").filter(Boolean);
 const COMPARE_P = int("BENCH_SEARCH_COMPARE_PARALLELISM", "2", 1);
 const SEED = int("BENCH_SEARCH_SEED", "0", 0);
 const MIN_EPOCHS = int("BENCH_SEARCH_MIN_EPOCHS", "1", 1);
