@@ -6,9 +6,9 @@
  * (log-uniform 1e-4…0.1), batchSize (16, 32, 64, 128), units (log-uniform int 16…256), dropout (0…0.5) and
  * optimizer (adam, sgd, rmsprop); objective val_accuracy, maximised.
  *
- * 1. Scaling: the search with the first early-stopping rule of BENCH_SEARCH_RULES at each parallelism of
- *    BENCH_SEARCH_PARALLELISM: wall time from create to status.phase Succeeded. This machine has 2 cores (shared),
- *    so the line flattens past parallelism 2: that is the machine's limit, not the search's.
+ * 1. Scaling: the search at each parallelism of BENCH_SEARCH_PARALLELISM, every trial run to its last epoch (or with
+ *    BENCH_SEARCH_SCALING_RULE's early stopping): wall time from create to status.phase Succeeded. This machine has
+ *    2 cores (shared), so the line flattens past parallelism 2: that is the machine's limit, not the search's.
  * 2. Early stopping: each rule against the same trials (same seed, so the same parameters) run to the end
  *    (no earlyStopping), at parallelism BENCH_SEARCH_COMPARE_PARALLELISM: compute saved = 1 − epochsTrained with /
  *    epochsTrained without (status.epochsTrained: the epochs each trial had reported when it ended or was stopped),
@@ -22,7 +22,7 @@
  *        BENCH_SEARCH_TRIALS=16  BENCH_SEARCH_EPOCHS=27  BENCH_SEARCH_PARALLELISM=1,2,4
  *        BENCH_SEARCH_RULES=successiveHalving,median  BENCH_SEARCH_COMPARE_PARALLELISM=2  BENCH_SEARCH_SEED=0
  *        BENCH_SEARCH_MIN_EPOCHS=1  BENCH_SEARCH_STARTUP_TRIALS=5  BENCH_SEARCH_REDUCTION_FACTOR=3
- *        BENCH_SEARCH_OPTUNA=1 (0 leaves Optuna out)  BENCH_SEARCH_TIMEOUT_S=1800 (per search)
+ *        BENCH_SEARCH_SCALING_RULE=none (or successiveHalving, median)  BENCH_SEARCH_OPTUNA=1 (0 leaves Optuna out)  BENCH_SEARCH_TIMEOUT_S=1800 (per search)
  * Quick: BENCH_SEARCH_TRIALS=6 BENCH_SEARCH_EPOCHS=9 BENCH_SEARCH_PARALLELISM=2 BENCH_SEARCH_RULES=successiveHalving
  * Needs runtime/dist (npm run build:runtime: the cluster's pods run it).
  */
@@ -59,6 +59,7 @@ const TRIALS = int("BENCH_SEARCH_TRIALS", "16", 1);
 const EPOCHS = int("BENCH_SEARCH_EPOCHS", "27", 1);
 const PARALLELISM = env("BENCH_SEARCH_PARALLELISM", "1,2,4").split(",").filter(Boolean).map(Number);
 const RULES = env("BENCH_SEARCH_RULES", "successiveHalving,median").split(",").filter(Boolean);
+const SCALING_RULE = env("BENCH_SEARCH_SCALING_RULE", "none");
 const COMPARE_P = int("BENCH_SEARCH_COMPARE_PARALLELISM", "2", 1);
 const SEED = int("BENCH_SEARCH_SEED", "0", 0);
 const MIN_EPOCHS = int("BENCH_SEARCH_MIN_EPOCHS", "1", 1);
@@ -66,7 +67,7 @@ const STARTUP = int("BENCH_SEARCH_STARTUP_TRIALS", "5", 1);
 const ETA = int("BENCH_SEARCH_REDUCTION_FACTOR", "3", 2);
 const OPTUNA = env("BENCH_SEARCH_OPTUNA", "1") !== "0";
 const TIMEOUT_MS = int("BENCH_SEARCH_TIMEOUT_S", "1800", 10) * 1000;
-for (const r of RULES) {
+for (const r of [...RULES, ...(SCALING_RULE === "none" ? [] : [SCALING_RULE])]) {
   if (r !== "median" && r !== "successiveHalving") throw new Error(`bench:search: unknown rule ${r}`);
 }
 if (PARALLELISM.some((p) => !Number.isInteger(p) || p < 1))
@@ -76,6 +77,7 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const pct = (x: number | undefined) => (x === undefined ? "—" : (100 * x).toFixed(2));
 
 type Rule = "median" | "successiveHalving";
+const scalingRule = SCALING_RULE === "none" ? undefined : (SCALING_RULE as Rule);
 interface SearchRun {
   name: string;
   parallelism: number;
@@ -250,11 +252,11 @@ const saved = (with_: number, without: number) =>
 
 function tables(searches: SearchRun[], full: SearchRun | undefined, peers: OptunaRun[]): string[] {
   const lines: string[] = [];
-  const scaling = searches.filter((s) => s.rule === RULES[0] && PARALLELISM.includes(s.parallelism));
+  const scaling = searches.filter((s) => s.rule === scalingRule && PARALLELISM.includes(s.parallelism));
   const one = scaling.find((s) => s.parallelism === 1);
   if (scaling.length > 0) {
     lines.push(
-      `Scaling: ${TRIALS} trials × ${EPOCHS} epochs, early stopping ${RULES[0]}, on this machine's 2 cores (the line flattens past 2: the machine's limit, not the search's):`,
+      `Scaling: ${TRIALS} trials × ${EPOCHS} epochs, early stopping: ${scalingRule ?? "none (every trial to its last epoch)"}, on this machine's 2 cores (the line flattens past 2: the machine's limit, not the search's):`,
       "",
       "| parallelism | wall time | speed-up vs 1 | trials stopped early | epochs reported / run | trial pod-seconds | best val_accuracy % |",
       "| --- | --- | --- | --- | --- | --- | --- |",
@@ -366,14 +368,19 @@ async function main(): Promise<void> {
     log(`DataSet digits Ready (${digest}); Optuna reads ${path.basename(local)}`);
 
     const searches: SearchRun[] = [];
+    const tag = (r: Rule | undefined) => (r ? r.toLowerCase() : "full");
     for (const p of PARALLELISM)
-      searches.push(await runSearch(kc, ns, folder, `p${p}-${RULES[0]?.toLowerCase()}`, p, RULES[0] as Rule));
-    for (const r of RULES.slice(0, 1).concat(RULES.slice(1))) {
+      searches.push(await runSearch(kc, ns, folder, `p${p}-${tag(scalingRule)}`, p, scalingRule));
+    for (const r of RULES as Rule[]) {
       if (searches.some((s) => s.rule === r && s.parallelism === COMPARE_P)) continue;
-      searches.push(await runSearch(kc, ns, folder, `p${COMPARE_P}-${r.toLowerCase()}`, COMPARE_P, r as Rule));
+      searches.push(await runSearch(kc, ns, folder, `p${COMPARE_P}-${tag(r)}`, COMPARE_P, r));
     }
+    // The trials run to the end at the comparison's parallelism: the scaling run's, else one more search.
     const full =
-      RULES.length > 0 ? await runSearch(kc, ns, folder, `p${COMPARE_P}-full`, COMPARE_P, undefined) : undefined;
+      RULES.length === 0
+        ? undefined
+        : (searches.find((s) => s.rule === undefined && s.parallelism === COMPARE_P) ??
+          (await runSearch(kc, ns, folder, `p${COMPARE_P}-full`, COMPARE_P, undefined)));
     const lines = [
       describeRun(
         run,
