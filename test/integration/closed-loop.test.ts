@@ -23,7 +23,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { REPO_ROOT } from "../../devcluster/cluster/config.js";
 import { claimHostFolder } from "../../devcluster/node-agent/claim-folder.js";
 import { readyEndpoints } from "../../devcluster/node-agent/service-endpoint.js";
-import { DEV_S3_POLICY, roleBody, type WorkloadRole } from "../../devcluster/openbao/policies.js";
 import { penguins, sampler } from "../../hack/demo/concept-drift.js";
 import { applyObject, readObject, waitForCondition } from "../../hack/demo/kube.js";
 import { burst, startTraffic, type Traffic } from "../../hack/demo/loop-traffic.js";
@@ -62,16 +61,6 @@ let logFile: string;
 let prometheus: TestPrometheus | undefined;
 let traffic: Traffic | undefined;
 const draw = sampler(penguins(readFileSync(PENGUINS_CSV, "utf8")), 28);
-
-/** A role bound to several service accounts (the template's and its loop copies'), with its own policy. */
-async function roleFor(role: WorkloadRole, serviceAccounts: string[]): Promise<void> {
-  await vault.createRole(role);
-  const body = roleBody({ ...role, extraPolicies: [DEV_S3_POLICY, ...(role.extraPolicies ?? [])] });
-  await vault.admin.write(`auth/${vault.authMount}/role/${role.name}`, {
-    ...body,
-    bound_service_account_names: serviceAccounts,
-  });
-}
 
 async function startOperator(): Promise<OperatorProcess> {
   op = await startOperatorProcess({
@@ -173,7 +162,7 @@ beforeAll(async () => {
   await vault.createTransitKey(transitKey);
   // The prepare pods (the template DataSet and its loop copies) mint and unwrap data keys, and unwrap the capture's;
   // the training pods unwrap only; the serving pods mint (and unwrap) the capture's data keys.
-  await roleFor(
+  await vault.createRole(
     {
       name: `${ns}-dataset`,
       namespace: ns,
@@ -186,7 +175,7 @@ beforeAll(async () => {
     [NAME, ...LOOP_NAMES].map((n) => `${n}-dataset`),
   );
   for (const tj of [NAME, ...LOOP_NAMES]) {
-    await roleFor(
+    await vault.createRole(
       {
         name: `liftoff-${ns}-${tj}-train`,
         namespace: ns,
@@ -198,7 +187,7 @@ beforeAll(async () => {
       [NAME, ...LOOP_NAMES].map((n) => `${n}-train`),
     );
   }
-  await roleFor(
+  await vault.createRole(
     {
       name: `liftoff-${ns}-${NAME}`,
       namespace: ns,

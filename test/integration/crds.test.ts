@@ -49,23 +49,29 @@ describe("CustomResourceDefinitions", () => {
     const out = await run(["explain", "modeldeployment.spec"]);
     expect(out).toContain("Desired state of a ModelDeployment.");
     expect(out).toMatch(/autoscaling\s+<Object>\s+Scale replicas with load: KEDA.s ScaledObject/);
-    expect(out).toMatch(/model\s+<Object> -required-\s+The model to serve: exactly one of trainingJobRef or uri\./);
+    expect(out).toMatch(
+      /model\s+<Object> -required-\s+The model to serve: exactly one of trainingJobRef,\s+trainingSearchRef\s+or uri\./,
+    );
     const nested = await run(["explain", "modeldeployment.spec.canary.trafficPercent"]);
     expect(nested).toContain("Percent of requests sent to the canary model (0 to 100).");
   });
 
-  it("kubectl get liftoff lists all three kinds with their printer columns", async () => {
+  it("kubectl get liftoff lists the kinds with their printer columns", async () => {
     const out = await run(["get", "liftoff", "-n", ns.name]);
     expect(out).toMatch(/NAME\s+READY\s+ROWS\s+VERSION\s+AGE\n.*dataset\.liftoff\.dev\/churn\s/);
     expect(out).toMatch(/NAME\s+STATUS\s+PROGRESS\s+LOSS\s+ETA\s+AGE\n.*trainingjob\.liftoff\.dev\/churn-mlp\s/);
     expect(out).toMatch(
       /NAME\s+READY\s+REPLICAS\s+SCALE\s+MODEL\s+FORMAT\s+URL\s+DRIFT\s+ACCURACY\s+TOKENS\/S\s+LOOP\s+AGE\n.*modeldeployment\.liftoff\.dev\/churn\s/,
     );
-    const short = await run(["get", "dset,tj,mdep", "-n", ns.name, "-o", "name"]);
+    expect(out).toMatch(
+      /NAME\s+STATUS\s+RUNNING\s+STOPPED\s+DONE\s+FAILED\s+METRIC\s+BEST\s+BEST TRIAL\s+AGE\n.*trainingsearch\.liftoff\.dev\/churn-search\s/,
+    );
+    const short = await run(["get", "dset,tj,mdep,tsearch", "-n", ns.name, "-o", "name"]);
     expect(short.trim().split("\n").sort()).toEqual([
       "dataset.liftoff.dev/churn",
       "modeldeployment.liftoff.dev/churn",
       "trainingjob.liftoff.dev/churn-mlp",
+      "trainingsearch.liftoff.dev/churn-search",
     ]);
   });
 

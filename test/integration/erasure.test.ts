@@ -9,7 +9,6 @@ import { join } from "node:path";
 import { BatchV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { claimHostFolder } from "../../devcluster/node-agent/claim-folder.js";
-import { roleBody } from "../../devcluster/openbao/policies.js";
 import { erasureNames } from "../../operator/src/erasurerequest/names.js";
 import type { OperatorHandle } from "../../operator/src/operator.js";
 import { decryptFile } from "../../runtime/src/crypto/segments.js";
@@ -144,11 +143,7 @@ beforeAll(async () => {
     // The namespace's DataSets keep each version's data key in the key store; shredding destroys it there.
     versionKeys: { access: "write" as const },
   };
-  await vault.createRole(datasetRole);
-  await vault.admin.write(`auth/${vault.authMount}/role/${datasetRole.name}`, {
-    ...roleBody(datasetRole),
-    bound_service_account_names: ["penguins-dataset", "plain-dataset", "penguins2-dataset", "penguins3-dataset"],
-  });
+  await vault.createRole(datasetRole, ["penguins-dataset", "plain-dataset", "penguins2-dataset", "penguins3-dataset"]);
   // The model's training pod and its retrain's (its name is fixed by the request and the TrainingJob) only decrypt.
   const trainRole = {
     name: `${ns}-train`,
@@ -157,11 +152,7 @@ beforeAll(async () => {
     decryptKeys: [`${ns}-datasets`],
     versionKeys: { access: "read" as const },
   };
-  await vault.createRole(trainRole);
-  await vault.admin.write(`auth/${vault.authMount}/role/${trainRole.name}`, {
-    ...roleBody(trainRole),
-    bound_service_account_names: [`${MODEL}-train`, `${erasureNames(REQUEST).retrain(MODEL)}-train`],
-  });
+  await vault.createRole(trainRole, [`${MODEL}-train`, `${erasureNames(REQUEST).retrain(MODEL)}-train`]);
   // The second model's role is bound to its own pod only: its retrain cannot log in (the failure path).
   await vault.createRole({ ...trainRole, name: `${ns}-train2`, serviceAccount: "model2-train" });
   flags = [

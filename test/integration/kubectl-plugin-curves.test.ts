@@ -111,7 +111,11 @@ describe("kubectl liftoff curves", () => {
   });
 
   it.each([
-    [["curves", "mdep/penguins"], 2, /^error: kubectl liftoff curves does not work on modeldeployment; name a tj\n$/],
+    [
+      ["curves", "mdep/penguins"],
+      2,
+      /^error: kubectl liftoff curves does not work on modeldeployment; name a tj or tsearch\n$/,
+    ],
     [["curves", "tj/nope"], 1, /^error: trainingjob "nope" in namespace \S+ not found; /],
     [["curves", "widget/penguins"], 2, /^error: unknown kind "widget"; /],
     [["curves", "tj/penguins", "--size", "huge", "--png", "x.png"], 2, /^error: --size "huge" is not a picture size; /],

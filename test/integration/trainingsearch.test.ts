@@ -6,7 +6,8 @@
 //   - the operator, SIGKILLed once the first trials exist, comes back without a duplicate: every index once, each
 //     trial's parameters the ones it was created with, and the parameters are the seed's (the same seed → the same
 //     trials);
-//   - kubectl get shows the counts and the best objective; a ModelDeployment naming the search serves its best model;
+//   - kubectl get shows the counts and the best objective, kubectl liftoff curves every trial's curve; a
+//     ModelDeployment naming the search serves its best model;
 //   - deleting the search deletes its trials.
 import { execFile } from "node:child_process";
 import { copyFileSync, mkdirSync } from "node:fs";
@@ -17,7 +18,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { REPO_ROOT } from "../../devcluster/cluster/config.js";
 import { claimHostFolder } from "../../devcluster/node-agent/claim-folder.js";
 import { serviceEndpoint } from "../../devcluster/node-agent/service-endpoint.js";
-import { roleBody, type WorkloadRole } from "../../devcluster/openbao/policies.js";
 import { applyObject, deleteAndWait, readObject, waitForCondition } from "../../hack/demo/kube.js";
 import { loadSample, PENGUINS_CSV } from "../../hack/demo/samples.js";
 import { testRecords } from "../../hack/demo/test-split.js";
@@ -29,6 +29,7 @@ import { parameterSpecs } from "../../operator/src/trainingsearch/plan.js";
 import { kubeConfig, type Obj } from "../support/kube.js";
 import { createModelDeployment, operatorFixture } from "../support/operator.js";
 import { kubeconfigFile, type OperatorProcess, startOperatorProcess } from "../support/operator-process.js";
+import { kubectlLiftoff } from "../support/plugin.js";
 import { pollUntil } from "../support/poll.js";
 import { reportFlags } from "../support/report.js";
 import { type TestVault, testVault } from "../support/vault.js";
@@ -53,14 +54,6 @@ let opFlags: string[];
 let opKubeconfig: string;
 let logFile: string;
 
-async function roleFor(role: WorkloadRole, serviceAccounts: string[]): Promise<void> {
-  await vault.createRole(role);
-  await vault.admin.write(`auth/${vault.authMount}/role/${role.name}`, {
-    ...roleBody(role),
-    bound_service_account_names: serviceAccounts,
-  });
-}
-
 async function startOperator(): Promise<void> {
   op = await startOperatorProcess({
     kubeconfig: opKubeconfig,
@@ -71,10 +64,14 @@ async function startOperator(): Promise<void> {
   });
 }
 
-/** The search: the penguins sample TrainingJob as its template, batch sizes small enough that an epoch is seen. */
+/** The search: the penguins sample TrainingJob as its template, over learning rate, batch size, width and optimizer. */
 function searchManifest(): TrainingSearch & { metadata: { name: string; namespace: string } } {
   const tj = loadSample("trainingjob", ns);
   const { output: _o, ...template } = tj.spec as Obj; // each trial its own default folder, models/<trial>
+  // The search's rule, not the trainer's patience, ends the losers; 100 epochs of batches of 2 or 4 rows last long
+  // enough (tens of seconds) for the search to see a trial's early epochs while it runs.
+  const { earlyStopping: _e, ...hyperparameters } = template.hyperparameters;
+  template.hyperparameters = { ...hyperparameters, epochs: 100 };
   return {
     apiVersion: "liftoff.dev/v1alpha1",
     kind: "TrainingSearch",
@@ -83,7 +80,7 @@ function searchManifest(): TrainingSearch & { metadata: { name: string; namespac
       template: { spec: template as TrainingSearch["spec"]["template"]["spec"] },
       parameters: [
         { name: "learningRate", path: "hyperparameters.learningRate", float: { min: 0.0001, max: 0.05, log: true } },
-        { name: "batchSize", path: "hyperparameters.batchSize", int: { values: [4, 8] } },
+        { name: "batchSize", path: "hyperparameters.batchSize", int: { values: [2, 4] } },
         { name: "units", path: "model.layers[0].units", int: { min: 4, max: 32, log: true } },
         { name: "optimizer", path: "hyperparameters.optimizer", categorical: { values: ["adam", "sgd"] } },
       ],
@@ -117,7 +114,7 @@ beforeAll(async () => {
   vault = testVault(cluster.clusterName);
   const transitKey = `${ns}-data`;
   await vault.createTransitKey(transitKey);
-  await roleFor(
+  await vault.createRole(
     {
       name: `${ns}-dataset`,
       namespace: ns,
@@ -130,7 +127,7 @@ beforeAll(async () => {
     [`${DATASET}-dataset`],
   );
   const training = (name: string, serviceAccounts: string[]) =>
-    roleFor(
+    vault.createRole(
       {
         name,
         namespace: ns,
@@ -147,7 +144,7 @@ beforeAll(async () => {
     `liftoff-${ns}-${SEARCH}-train`,
     Array.from({ length: MAX_TRIALS }, (_, i) => `${SEARCH}-${i}-train`),
   );
-  await roleFor(
+  await vault.createRole(
     {
       name: `liftoff-${ns}-${SEARCH}`,
       namespace: ns,
@@ -251,12 +248,19 @@ describe("a TrainingSearch on penguins", () => {
     // Early stopping: at least one trial suspended before its last epoch, with the rule's reason.
     const stopped = trials.filter((t) => t.metadata.annotations?.[ANNOTATION_STOPPED_EARLY] !== undefined);
     expect(stopped.length, JSON.stringify(last.status.trialRecords)).toBeGreaterThanOrEqual(1);
-    const record = last.status.trialRecords.find((r: Obj) => r.state === "StoppedEarly");
+    const record = last.status.trialRecords.find(
+      (r: Obj) => r.state === "StoppedEarly" && r.epochs < manifest.spec.template.spec.hyperparameters.epochs,
+    );
+    expect(record, JSON.stringify(last.status.trialRecords)).toBeDefined();
     expect(record.reason).toMatch(/epoch \d+/);
     const stoppedTj = trials.find((t) => t.metadata.name === record.name) as Obj;
     expect(stoppedTj.spec.runPolicy.suspend).toBe(true);
     expect(record.epochs).toBeLessThan(stoppedTj.spec.hyperparameters.epochs);
-    expect(last.status.trials.stoppedEarly).toBe(stopped.filter((t) => t.status?.phase !== "Succeeded").length);
+    // Every trial the status counts as stopped carries the stop (a stop that raced a trial's last epoch may have
+    // let it finish: then it counts as succeeded, as it ran to its end).
+    const stoppedRecords = last.status.trialRecords.filter((r: Obj) => r.state === "StoppedEarly");
+    expect(last.status.trials.stoppedEarly).toBe(stoppedRecords.length);
+    for (const r of stoppedRecords) expect(stopped.map((t) => t.metadata.name)).toContain(r.name);
     // The compute spent is the epochs the trials ran, which the stopped ones cut short.
     const epochs = last.status.trialRecords.reduce((n: number, r: Obj) => n + r.epochs, 0);
     expect(last.status.epochsTrained).toBe(epochs);
@@ -308,6 +312,18 @@ describe("a TrainingSearch on penguins", () => {
       last.status.best.shortObjective,
       last.status.best.trial,
     ]);
+    // kubectl liftoff curves draws every trial's objective per epoch, from the trials' own histories.
+    const curves = await kubectlLiftoff(["curves", `tsearch/${SEARCH}`, "-n", ns, "-o", "json"], cluster);
+    expect(curves.code, curves.stderr).toBe(0);
+    const view = JSON.parse(curves.stdout);
+    expect(view.trialCurves.map((t: Obj) => t.name).sort()).toEqual(names);
+    expect(view.best.trial).toBe(last.status.best.trial);
+    const drawn = view.trialCurves.find((t: Obj) => t.name === last.status.best.trial);
+    expect(drawn.best).toBe(true);
+    expect(drawn.curve.at(-1).value).toBe(last.status.best.objective);
+    expect(view.trialCurves.filter((t: Obj) => t.state === "StoppedEarly")).toHaveLength(
+      last.status.trials.stoppedEarly,
+    );
   });
 
   it("serves the search's best model from a ModelDeployment that names the search", { timeout: 300_000 }, async () => {

@@ -10,7 +10,7 @@ import { clusterConfig } from "../../devcluster/cluster/config.js";
 import { type AdminVault, adminVault, writeWorkloadRole } from "../../devcluster/openbao/admin.js";
 import { initAndUnseal, readInitSecrets } from "../../devcluster/openbao/init.js";
 import { readVaultConnection, type VaultConnection } from "../../devcluster/openbao/openbao.js";
-import { DEV_S3_POLICY, type WorkloadRole } from "../../devcluster/openbao/policies.js";
+import { DEV_S3_POLICY, roleBody, type WorkloadRole } from "../../devcluster/openbao/policies.js";
 import { openbaoLayout } from "../../devcluster/openbao/server.js";
 import { VAULT_AUDIENCE } from "../../operator/src/vault/pod-identity.js";
 
@@ -21,8 +21,11 @@ export interface TestVault extends VaultConnection {
   /** Deletes every version and the metadata of a KV v2 secret. */
   deleteKv(path: string): Promise<void>;
   createTransitKey(name: string): Promise<void>;
-  /** The role and its least-privilege policy (see devcluster/openbao/policies.ts), plus DEV_S3_POLICY. */
-  createRole(role: WorkloadRole): Promise<void>;
+  /**
+   * The role and its least-privilege policy (see devcluster/openbao/policies.ts), plus DEV_S3_POLICY; bound to
+   * `serviceAccounts` when given (a template's and its copies', a search's trials), else to role.serviceAccount.
+   */
+  createRole(role: WorkloadRole, serviceAccounts?: string[]): Promise<void>;
   deleteRole(name: string): Promise<void>;
   /** Revokes every token issued by Kubernetes-auth logins (clients must log in again). */
   revokeLogins(): Promise<void>;
@@ -67,8 +70,16 @@ export function testVault(clusterName: string): TestVault {
       await admin.write(`transit/keys/${name}`, { type: "aes256-gcm96" });
     },
     // Every test role may read the cluster's S3 keys (secret/data/liftoff/s3), as on the dev cluster's demo.
-    createRole: (role) =>
-      writeWorkloadRole(admin, mount, { ...role, extraPolicies: [DEV_S3_POLICY, ...(role.extraPolicies ?? [])] }),
+    createRole: async (role, serviceAccounts) => {
+      const withS3 = { ...role, extraPolicies: [DEV_S3_POLICY, ...(role.extraPolicies ?? [])] };
+      await writeWorkloadRole(admin, mount, withS3);
+      if (serviceAccounts) {
+        await admin.write(`auth/${mount}/role/${role.name}`, {
+          ...roleBody(withS3),
+          bound_service_account_names: serviceAccounts,
+        });
+      }
+    },
     deleteRole: async (name) => {
       await admin.delete(`auth/${mount}/role/${name}`);
     },

@@ -42,24 +42,14 @@ export function budgetOf(search: TrainingSearch): number {
   return Math.min(search.spec.maxTrials, grid);
 }
 
-/**
- * A running trial whose last epoch is already in (its pod is saving the model): stopping it saves nothing and throws
- * its result away. Short trials get there between two of their progress reports (at most one every 5 s), so the
- * search can first see a curve when it is already complete.
- */
-function trainedOut(t: Trial): boolean {
-  const epochs = t.tj.spec.hyperparameters?.epochs;
-  const last = Math.max(t.tj.status?.progress?.epoch ?? 0, t.observation.curve.at(-1)?.epoch ?? 0);
-  return epochs !== undefined && last >= epochs;
-}
-
 export function plan(search: TrainingSearch, trials: readonly Trial[], goal: Goal): Plan {
   const observations = trials.map((t) => t.observation);
   const rule = search.spec.earlyStopping;
   const stop: Stop[] = [];
   if (rule) {
     for (const t of trials) {
-      if (t.observation.state !== "Running" || trainedOut(t)) continue;
+      // A trial past its last epoch is publishing its model: stopping it now would only throw a finished run away.
+      if (t.observation.state !== "Running" || (t.tj.status?.progress?.percentage ?? 0) >= 100) continue;
       const verdict = shouldStop({ rule, goal, trial: t.observation, trials: observations });
       if (verdict) stop.push({ trial: t, ...verdict });
     }

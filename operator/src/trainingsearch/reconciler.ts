@@ -40,6 +40,12 @@ export class TrainingSearchReconciler implements Reconciler {
   async reconcile(key: string, { log, signal }: ReconcileContext): Promise<ReconcileResult | undefined> {
     const cached = this.o.searches.get(key);
     if (!cached || cached.metadata?.deletionTimestamp) return undefined;
+    // Succeeded and Failed are final for the spec they saw: a trial whose stop raced its last epoch may still turn
+    // Succeeded, but the search's result does not move under a ModelDeployment serving it. A spec change (a larger
+    // maxTrials) searches on.
+    const phase = cached.status?.phase;
+    const final = phase === "Succeeded" || phase === "Failed";
+    if (final && cached.status?.observedGeneration === cached.metadata?.generation) return undefined;
     const search = structuredClone(cached);
     const goal = goalOf(search);
     const trials = this.trialsOf(search);

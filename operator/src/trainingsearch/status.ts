@@ -85,6 +85,8 @@ export function computeStatus(search: TrainingSearch, o: SearchObserved, now: ()
     conditions = failed(Reason.NoTrialSucceeded, `every trial ended without a result: ${summary}`);
   } else {
     status.phase = "Running";
+    // A search resumed by a larger maxTrials keeps its last result until it ends again.
+    if (prev.model) status.model = prev.model;
     const msg = `${bestText}; ${summary} (${search.spec.parallelism} at a time)`;
     conditions = [
       { type: ConditionType.Ready, status: "False", reason: Reason.Searching, message: msg },

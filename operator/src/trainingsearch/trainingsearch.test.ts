@@ -218,23 +218,11 @@ describe("the plan", () => {
     expect(p.stop.map((x) => x.trial.observation.index)).toEqual([3]);
     expect(p.stop[0]?.reason).toMatch(/^successiveHalving at epoch 3/);
     expect(p.create).toEqual([5]); // trial 4 still runs: one slot of two is free
-  });
 
-  it("does not stop a trial whose last epoch is in: its result is on the way", () => {
-    const s = search({
-      earlyStopping: { rule: "successiveHalving", minEpochs: 3, reductionFactor: 3, startupTrials: 5 },
-    });
-    const good = observe(trial(0, [0.9, 0.9, 0.9], "Succeeded"));
-    // The same losing curve, seen at epoch 3 of 27 and seen only once all 27 epochs were in.
-    const behind = observe(trial(1, [0.1, 0.1, 0.1]));
-    const finished = observe(
-      trial(
-        2,
-        Array.from({ length: 27 }, () => 0.1),
-      ),
-    );
-    const p = plan(s, [good, behind, finished], "maximize");
-    expect(p.stop.map((x) => x.trial.observation.index)).toEqual([1]);
+    // The same trial seen after its last epoch (its model being published) is left to finish.
+    const finishing = trial(3, [0.1, 0.1, 0.1]);
+    if (finishing.status?.progress) finishing.status.progress.percentage = 100;
+    expect(plan(s, [...trials.slice(0, 3), observe(finishing), trials[4] as Trial], "maximize").stop).toEqual([]);
   });
 });
 
@@ -378,6 +366,39 @@ describe("the reconciler", () => {
     const status = (t.calls.find((c) => c.verb === "status")?.body as TrainingSearch | undefined)?.status;
     expect(status?.trials).toMatchObject({ stoppedEarly: 1, running: 1 }); // s-4 took the slot
     expect(t.calls.map((c) => `${c.verb} ${c.name}`)).toContain("create s-4");
+  });
+
+  it("leaves a finished search alone until its spec changes, then searches on keeping its last result", async () => {
+    const done = computeStatus(
+      search(),
+      {
+        trials: [0, 1, 2, 3].map((i) => observe(trial(i, [0.5 + i / 10], "Succeeded"))),
+        goal: "maximize",
+        plan: { budget: 4, failedOut: false, done: true },
+      },
+      now,
+    );
+    expect(done.phase).toBe("Succeeded");
+    const finished = search({}, done);
+    // A trial that changes afterwards (a stop that raced its end) moves nothing.
+    const t = setup(
+      finished,
+      [0, 1, 2, 3].map((i) => trial(i, [0.9], "Succeeded")),
+    );
+    await t.run();
+    expect(t.calls).toEqual([]);
+    // maxTrials raised (a new generation): more trials, and the model stays the search's until it ends again.
+    const more = search({ maxTrials: 6 }, done);
+    more.metadata = { ...more.metadata, generation: 2 };
+    const r = setup(
+      more,
+      [0, 1, 2, 3].map((i) => trial(i, [0.5 + i / 10], "Succeeded")),
+    );
+    await r.run();
+    expect(r.calls.map((c) => `${c.verb} ${c.name}`)).toEqual(["create s-4", "create s-5", "status s"]);
+    const st = (r.calls[2]?.body as TrainingSearch | undefined)?.status;
+    expect(st?.phase).toBe("Running");
+    expect(st?.model).toEqual(done.model);
   });
 
   it("refuses what the CRD cannot see, naming the parameter, and starts nothing", async () => {

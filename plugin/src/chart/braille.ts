@@ -13,6 +13,8 @@ export interface Series {
   name: string;
   style: Style;
   points: readonly Point[];
+  /** Drawn with gaps (3 dots on, 3 off), so it reads as secondary without colour too. */
+  dashed?: boolean;
 }
 
 export interface ChartOptions {
@@ -23,6 +25,8 @@ export interface ChartOptions {
   /** The x range; default: the points' range. */
   xMin?: number;
   xMax?: number;
+  /** The legend's entries instead of one per series (a chart of many series names groups of them). */
+  legend?: readonly { name: string; style: Style; dashed?: boolean }[];
 }
 
 /** Bit of the dot at (column dx 0–1, row dy 0–3) inside a braille cell (Unicode's dot numbering). */
@@ -61,16 +65,20 @@ export class BrailleCanvas {
     this.owner[cell] = series;
   }
 
-  /** A straight line of dots between two pixels (Bresenham). */
-  line(x0: number, y0: number, x1: number, y1: number, series: number): void {
+  /**
+   * A straight line of dots between two pixels (Bresenham). With `dash` (the dash pattern's position where the line
+   * starts) it is dashed, 3 dots on and 3 off; the position where it ends is returned, so a polyline's dashes run on
+   * across its segments.
+   */
+  line(x0: number, y0: number, x1: number, y1: number, series: number, dash?: number): number {
     const dx = Math.abs(x1 - x0);
     const dy = -Math.abs(y1 - y0);
     const sx = x0 < x1 ? 1 : -1;
     const sy = y0 < y1 ? 1 : -1;
     let err = dx + dy;
-    for (let x = x0, y = y0; ; ) {
-      this.set(x, y, series);
-      if (x === x1 && y === y1) break;
+    for (let x = x0, y = y0, step = dash ?? 0; ; step++) {
+      if (dash === undefined || step % 6 < 3) this.set(x, y, series);
+      if (x === x1 && y === y1) return step;
       const e2 = 2 * err;
       if (e2 >= dy) {
         err += dy;
@@ -130,10 +138,14 @@ export function brailleChart(term: Pick<Terminal, "color">, series: readonly Ser
   const py = (y: number) => Math.round(((yMax - y) / (yMax - yMin)) * (canvas.height - 1));
   series.forEach((s, i) => {
     const pts = s.points.filter((p) => Number.isFinite(p.y));
+    let dash: number | undefined = s.dashed ? 0 : undefined;
     pts.forEach((p, k) => {
       const prev = pts[k - 1];
-      if (prev) canvas.line(px(prev.x), py(prev.y), px(p.x), py(p.y), i);
-      else canvas.set(px(p.x), py(p.y), i);
+      if (!prev) canvas.set(px(p.x), py(p.y), i);
+      else {
+        const end = canvas.line(px(prev.x), py(prev.y), px(p.x), py(p.y), i, dash);
+        if (dash !== undefined) dash = end;
+      }
     });
   });
   const out: string[] = [];
@@ -156,6 +168,9 @@ export function brailleChart(term: Pick<Terminal, "color">, series: readonly Ser
   const right = String(Math.round(xMax));
   const gap = Math.max(1, cols - left.length - right.length);
   out.push(`${" ".repeat(labelWidth + 2)}${left}${" ".repeat(gap)}${right}`);
-  out.push(`${" ".repeat(labelWidth + 2)}${series.map((s) => `${paint(term, s.style, "━━")} ${s.name}`).join("   ")}`);
+  const legend = opts.legend ?? series;
+  out.push(
+    `${" ".repeat(labelWidth + 2)}${legend.map((s) => `${paint(term, s.style, s.dashed ? "┄┄" : "━━")} ${s.name}`).join("   ")}`,
+  );
   return out;
 }

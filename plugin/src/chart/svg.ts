@@ -8,7 +8,7 @@ import { headerLine } from "./view.js";
 
 export const DEFAULT_SIZE = { width: 1200, height: 700 } as const;
 
-const COLOURS: Record<Style, string> = {
+export const COLOURS: Record<Style, string> = {
   cyan: "#0891b2",
   magenta: "#c026d3",
   yellow: "#ca8a04",
@@ -20,8 +20,9 @@ const COLOURS: Record<Style, string> = {
   dim: "#6b7280",
 };
 
-const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-const r1 = (n: number) => Math.round(n * 10) / 10;
+export const esc = (s: string) =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+export const r1 = (n: number) => Math.round(n * 10) / 10;
 
 /** About `count` round tick values covering [lo, hi] (1, 2, 5 × 10^k steps). */
 export function ticks(lo: number, hi: number, count = 5): number[] {

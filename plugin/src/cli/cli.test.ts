@@ -45,11 +45,16 @@ describe("kubectl-style command lines", () => {
   it("names objects the way kubectl does, and says which kinds exist when one is unknown", () => {
     expect(kindOf("tj")).toBe(LIFTOFF_KINDS.TrainingJob);
     expect(kindOf("modeldeployments.liftoff.dev")).toBe(LIFTOFF_KINDS.ModelDeployment);
+    for (const t of ["tsearch", "trainingsearch", "trainingsearches", "TrainingSearch.liftoff.dev"]) {
+      expect(kindOf(t)).toBe(LIFTOFF_KINDS.TrainingSearch);
+    }
     const r: ObjectRef = parseRef(["mdep", "penguins"], { command: "drift" }).ref;
     expect(r).toEqual({ kind: LIFTOFF_KINDS.ModelDeployment, name: "penguins" });
     const kind: LiftoffKindName = "TrainingJob";
     expect(parseRef(["x"], { command: "curves", defaultKind: kind }).ref.kind.short).toBe("tj");
-    expect(lineOf(() => parseRef(["foo/x"], { command: "tree" }))).toMatch(/unknown kind "foo".*dataset \(dset\)/);
+    expect(lineOf(() => parseRef(["foo/x"], { command: "tree" }))).toMatch(
+      /unknown kind "foo".*dataset \(dset\).*trainingsearch \(tsearch\)/,
+    );
     expect(() => parseRef(["dset/x"], { command: "curves", allowed: ["TrainingJob"] })).toThrow(
       /does not work on dataset/,
     );

@@ -1,6 +1,7 @@
 // What a subcommand declares. The registry (commands/index.ts) holds only these specs; a command's code is imported
 // when it runs (load), so `--help` and completion never load the Kubernetes client: both answer from the spec alone.
 import type { Invocation } from "./invocation.js";
+import type { LiftoffKindName } from "./kinds.js";
 
 /** What the completion scripts offer for a flag's value or a positional argument. */
 export type Completion =
@@ -13,7 +14,9 @@ export type Completion =
   | "trainingjob"
   | "modeldeployment"
   | "liftoff"
-  | { values: readonly string[] };
+  | { values: readonly string[] }
+  /** KIND/NAME of any of these kinds; a bare name is one of the first. */
+  | { kinds: readonly [LiftoffKindName, ...LiftoffKindName[]] };
 
 export interface FlagSpec {
   type: "string" | "boolean";

@@ -5,7 +5,7 @@ import { PluginError } from "./errors.js";
 export const GROUP = "liftoff.dev";
 export const VERSION = "v1alpha1";
 
-export type LiftoffKindName = "DataSet" | "TrainingJob" | "ModelDeployment";
+export type LiftoffKindName = "DataSet" | "TrainingJob" | "ModelDeployment" | "TrainingSearch";
 
 export interface KindInfo {
   kind: LiftoffKindName;
@@ -18,6 +18,7 @@ export const LIFTOFF_KINDS: Readonly<Record<LiftoffKindName, KindInfo>> = {
   DataSet: { kind: "DataSet", plural: "datasets", singular: "dataset", short: "dset" },
   TrainingJob: { kind: "TrainingJob", plural: "trainingjobs", singular: "trainingjob", short: "tj" },
   ModelDeployment: { kind: "ModelDeployment", plural: "modeldeployments", singular: "modeldeployment", short: "mdep" },
+  TrainingSearch: { kind: "TrainingSearch", plural: "trainingsearches", singular: "trainingsearch", short: "tsearch" },
 };
 
 const KNOWN = Object.values(LIFTOFF_KINDS)

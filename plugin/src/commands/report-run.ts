@@ -9,7 +9,11 @@ import { defaultReportName, formatSize, parseTail } from "../report/options.js";
 import { PLUGIN_VERSION } from "../version.js";
 
 export async function run(inv: Invocation): Promise<number> {
-  const { ref, used } = parseRef(inv.positionals, { command: "report" });
+  const { ref, used } = parseRef(inv.positionals, {
+    command: "report",
+    // The bundle follows the lineage of these three kinds (report/lineage.ts); a TrainingSearch is not in it yet.
+    allowed: ["DataSet", "TrainingJob", "ModelDeployment"],
+  });
   if (inv.positionals.length > used) {
     throw new PluginError("Usage", `unexpected argument "${inv.positionals[used]}"`, "name one object: KIND/NAME");
   }

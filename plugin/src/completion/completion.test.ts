@@ -9,6 +9,7 @@ function fakeCluster() {
   const resolver: Resolver = {
     async names(kind, flags) {
       asked.push({ what: kind, flags });
+      if (kind === "TrainingSearch") return ["digits-search"];
       return kind === "TrainingJob" ? ["penguins", "penguins-2"] : kind === "ModelDeployment" ? ["penguins"] : [];
     },
     async namespaces(flags) {
@@ -58,7 +59,7 @@ describe("completion from the command specs", () => {
   it("completes KIND/NAME: the kinds first, then the names of that kind in the line's namespace and context", async () => {
     const { asked, resolver } = fakeCluster();
     const kinds = await complete(["tree", ""], COMMANDS, resolver);
-    expect(kinds.candidates.map((c) => c.value)).toEqual(["dset/", "tj/", "mdep/"]);
+    expect(kinds.candidates.map((c) => c.value)).toEqual(["dset/", "tj/", "mdep/", "tsearch/"]);
     expect(kinds.directive & DIRECTIVE.noSpace).toBeTruthy();
     const names = await complete(["--context", "prod", "tree", "-n", "demo", "tj/pe"], COMMANDS, resolver);
     expect(names.candidates.map((c) => c.value)).toEqual(["tj/penguins", "tj/penguins-2"]);
@@ -67,6 +68,14 @@ describe("completion from the command specs", () => {
     expect(await values(["drift", ""])).toEqual(["penguins"]);
     // a kind the command does not take completes nothing
     expect(await values(["curves", "mdep/"])).toEqual([]);
+    // curves takes a TrainingJob (bare names) or a TrainingSearch
+    expect(await values(["curves", ""])).toEqual(["penguins", "penguins-2", "tj/", "tsearch/"]);
+    expect(await values(["curves", "tsearch/d"])).toEqual(["tsearch/digits-search"]);
+    expect(await values(["curves", "trainingsearch/"])).toEqual(["trainingsearch/digits-search"]);
+    const kindOnly = await complete(["curves", "ts"], COMMANDS, resolver);
+    expect(kindOnly.candidates.map((c) => c.value)).toEqual(["tsearch/"]);
+    expect(kindOnly.directive & DIRECTIVE.noSpace).toBeTruthy();
+    expect((await complete(["curves", "pen"], COMMANDS, resolver)).directive & DIRECTIVE.noSpace).toBeFalsy();
     expect(await values(["tree", "nope/"])).toEqual([]);
   });
 

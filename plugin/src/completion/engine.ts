@@ -127,7 +127,7 @@ async function valuesOf(
   if (kind === "output") return plain(OUTPUT_FORMATS);
   if (kind === "namespace") return plain(await resolver.namespaces(cluster));
   if (kind === "context") return plain(await resolver.contexts(cluster));
-  if (typeof kind === "object") return plain(kind.values);
+  if (typeof kind === "object" && "values" in kind) return plain(kind.values);
   const slash = current.indexOf("/");
   if (slash >= 0) {
     // KIND/NAME: the names of the kind the user started to write.
@@ -137,7 +137,8 @@ async function valuesOf(
     } catch {
       return { candidates: [], directive: NO_FILES };
     }
-    if (kind !== "liftoff" && info.kind !== kindName(kind)) return { candidates: [], directive: NO_FILES };
+    const allowed = typeof kind === "object" ? kind.kinds : kind === "liftoff" ? undefined : [kindName(kind)];
+    if (allowed && !allowed.includes(info.kind)) return { candidates: [], directive: NO_FILES };
     const prefix = current.slice(0, slash + 1);
     return plain((await resolver.names(info.kind, cluster)).map((n) => prefix + n));
   }
@@ -145,6 +146,14 @@ async function valuesOf(
     // No kind yet: offer the kinds' short names with a slash, kubectl's `get pod/<TAB>` habit.
     const kinds = Object.values(LIFTOFF_KINDS).map((k) => ({ value: `${k.short}/`, description: k.kind }));
     return { candidates: byPrefix(kinds, current), directive: NO_FILES | DIRECTIVE.noSpace };
+  }
+  if (typeof kind === "object") {
+    // Bare names of the first kind, and the kinds' short names with a slash for the others.
+    const names = (await resolver.names(kind.kinds[0], cluster)).map((value) => ({ value }));
+    const kinds = kind.kinds.map((k) => ({ value: `${LIFTOFF_KINDS[k].short}/`, description: k }));
+    const candidates = byPrefix([...names, ...kinds], current);
+    const onlyKinds = candidates.length > 0 && candidates.every((c) => c.value.endsWith("/"));
+    return { candidates, directive: onlyKinds ? NO_FILES | DIRECTIVE.noSpace : NO_FILES };
   }
   return plain(await resolver.names(kindName(kind), cluster));
 }

@@ -18,11 +18,15 @@ const CHILD_LABELS: Readonly<Record<LiftoffKindName, string>> = {
   DataSet: "liftoff.dev/dataset",
   TrainingJob: "liftoff.dev/trainingjob",
   ModelDeployment: "liftoff.dev/modeldeployment",
+  TrainingSearch: "liftoff.dev/trainingsearch",
 };
 
+/** The kinds a report's lineage follows. */
+type ReportKind = keyof LiftoffObjects;
+
 interface Edge {
-  from: LiftoffKindName;
-  to: LiftoffKindName;
+  from: ReportKind;
+  to: ReportKind;
   names: (o: Obj) => (string | undefined)[];
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { digitsSearch } from "../chart/search-fixtures.js";
 import { buildTrees, contains, shortDigest, type TreeNode, walk, worstNode } from "./build.js";
 import { NOW, penguins } from "./fixtures.js";
 import { renderForest, renderTree, treeData } from "./render.js";
@@ -171,6 +172,110 @@ describe("the lineage tree", () => {
       "Progressing",
       [["DataSet/penguins-loop-2", "Ready", [["TrainingJob/penguins-loop-2", "Ready", []]]]],
     ]);
+  });
+});
+
+/** The penguins lineage plus the digits DataSet, the example search over it (12 trials) and a deployment serving it. */
+function withSearch(opts: { finished?: boolean; mdep?: boolean } = {}) {
+  const snap = penguins();
+  const { search, jobs } = digitsSearch();
+  const digits = structuredClone(snap.datasets[0]) as (typeof snap.datasets)[number];
+  digits.metadata.name = "digits";
+  digits.status.rows = { read: 1797, dropped: 0, total: 1797, train: 1257, validation: 270, test: 270 };
+  if (opts.finished) {
+    // the failed trial's failure is the search's to count; here all ran, so the tree is all Ready or stopped
+    jobs.pop();
+    search.status.trialRecords.pop();
+    search.status.trials = { total: 11, running: 0, stoppedEarly: 4, succeeded: 7, failed: 0 };
+    search.status.phase = "Succeeded";
+    search.status.conditions = [{ type: "Ready", status: "True", reason: "Succeeded", message: "" }];
+    search.status.model = {
+      trainingJob: "digits-search-2",
+      uri: "pvc://liftoff-data/models/digits-search-2",
+      digest: `sha256:${"d4".repeat(32)}`,
+    };
+    const running = jobs[10];
+    if (!running) throw new Error("fixture");
+    running.status.phase = "Succeeded";
+    running.status.conditions = [{ type: "Ready", status: "True", reason: "Succeeded", message: "" }];
+    for (const j of jobs.filter((j) => j.status.phase === "Succeeded")) {
+      j.status.model = { uri: `pvc://liftoff-data/models/${j.metadata.name}`, digest: `sha256:${"d4".repeat(32)}` };
+    }
+  }
+  const mdep = {
+    metadata: { name: "digits", namespace: "demo", creationTimestamp: "2026-12-06T11:50:00Z" },
+    // spec.model.trainingSearchRef: read as data (the field may be newer than the plugin's types)
+    spec: { model: { trainingSearchRef: { name: "digits-search" } }, replicas: 1 },
+    status: { conditions: [{ type: "Ready", status: "True", reason: "Available" }] },
+  };
+  const dep = structuredClone(snap.deployments[0]) as (typeof snap.deployments)[number];
+  dep.metadata.name = "digits-predictor";
+  dep.metadata.labels = { "liftoff.dev/modeldeployment": "digits" };
+  const pod = structuredClone(snap.pods[0]) as (typeof snap.pods)[number];
+  pod.metadata.name = "digits-predictor-abc";
+  pod.metadata.labels = { "liftoff.dev/modeldeployment": "digits", "liftoff.dev/track": "stable" };
+  return {
+    ...snap,
+    deployments: [...snap.deployments, ...(opts.mdep ? [dep] : [])],
+    pods: [...snap.pods, ...(opts.mdep ? [pod] : [])],
+    datasets: [...snap.datasets, digits],
+    trainingjobs: [...snap.trainingjobs, ...jobs],
+    trainingsearches: [search],
+    modeldeployments: [...snap.modeldeployments, ...(opts.mdep ? [mdep] : [])],
+  };
+}
+
+describe("a TrainingSearch in the tree", () => {
+  it("hangs under its template's DataSet with its trials by index and the deployment that names it", () => {
+    const trees = buildTrees(withSearch({ finished: true, mdep: true }), NOW);
+    expect(trees.map((t) => t.name)).toEqual(["digits", "penguins"]);
+    const digits = trees[0] as TreeNode;
+    expect(digits.children.map((c) => `${c.kind}/${c.name}`)).toEqual(["TrainingSearch/digits-search"]);
+    const search = digits.children[0] as TreeNode;
+    expect(search.state).toBe("Ready");
+    expect(search.digest).toBe(`sha256:${"d4".repeat(6)}`);
+    expect(search.info).toMatch(
+      /^Succeeded, 11\/16 trials: 0 running, 4 stopped early, 7 done, 0 failed, best val_accuracy 0\.97\d* \(digits-search-2\)$/,
+    );
+    expect(search.children.map((c) => c.name)).toEqual([
+      ...Array.from({ length: 11 }, (_, i) => `digits-search-${i}`),
+      "digits",
+    ]);
+    const trial = (i: number) => search.children[i] as TreeNode;
+    expect(trial(2).info).toMatch(/^trial 2 ★ best, Succeeded/);
+    expect(trial(5).state).toBe("Stopped");
+    expect(trial(5).reason).toBe("StoppedEarly");
+    expect(trial(5).message).toMatch(/^median at epoch 3/);
+    expect(trial(5).hint).toBeUndefined();
+    const mdep = search.children.at(-1) as TreeNode;
+    expect(mdep.kind).toBe("ModelDeployment");
+    const stable = mdep.children.find((c) => c.name === "stable");
+    expect(stable?.info).toBe("model trainingsearch/digits-search (best trial digits-search-2), traffic 100%");
+    expect(stable?.digest).toBe(`sha256:${"d4".repeat(6)}`);
+    // trials are not listed again under the DataSet; a stopped trial is no fault
+    expect(digits.children).toHaveLength(1);
+    const lines = renderTree(plain, digits);
+    expect(lines[0]).toBe("✔ dataset/digits: all 17 nodes Ready (4 stopped early)");
+    expect(lines.find((l) => l.includes("trainingjob/digits-search-5 "))).toMatch(/■ Stopped .* StoppedEarly: trial 5/);
+    expect(contains(digits, "TrainingSearch", "digits-search")).toBe(true);
+  });
+
+  it("names a failed trial first, and says a deployment waits while the search has no result", () => {
+    const tree = buildTrees(withSearch({ mdep: true }), NOW)[0] as TreeNode;
+    expect(worstNode(tree)).toMatchObject({ kind: "TrainingJob", name: "digits-search-11", state: "Failed" });
+    const stable = walk(tree).find((n) => n.kind === "Track" && n.name === "stable");
+    expect(stable?.info).toBe("model trainingsearch/digits-search (no result yet), traffic 100%");
+  });
+
+  it("puts a deployment whose search is gone under a Missing search", () => {
+    const snap = withSearch({ mdep: true });
+    const trees = buildTrees({ ...snap, trainingsearches: [] }, NOW);
+    const gone = trees.find((t) => t.kind === "TrainingSearch");
+    expect(gone).toMatchObject({ name: "digits-search", state: "Missing" });
+    expect(gone?.children.map((c) => c.name)).toEqual(["digits"]);
+    // without their search, the trials are TrainingJobs of their DataSet like any other
+    const digits = trees.find((t) => t.name === "digits" && t.kind === "DataSet");
+    expect(digits?.children).toHaveLength(12);
   });
 });
 

@@ -1,6 +1,8 @@
 // The lineage tree, built from plain objects (what the API server lists): DataSet → TrainingJob(s) trained on it →
 // ModelDeployment(s) serving their model → its tracks (stable, canary) → Deployment → pods, and a ModelDeployment's
-// closed loop (status.loop, children <mdep>-loop-<n>). Pure: the command lists, this links, render.ts draws.
+// closed loop (status.loop, children <mdep>-loop-<n>). A TrainingSearch hangs under the DataSet of its template, with
+// its trial TrainingJobs and the ModelDeployments that name it (spec.model.trainingSearchRef) under it. Pure: the
+// command lists, this links, render.ts draws.
 import type { KubeObject } from "../cli/kube.js";
 import { age } from "../cli/terminal.js";
 import { hintFor } from "./hints.js";
@@ -30,6 +32,8 @@ export interface TreeNode {
 export interface Snapshot {
   datasets: readonly KubeObject[];
   trainingjobs: readonly KubeObject[];
+  /** Empty where the cluster has no TrainingSearch CRD (an operator older than the kind). */
+  trainingsearches: readonly KubeObject[];
   modeldeployments: readonly KubeObject[];
   deployments: readonly KubeObject[];
   pods: readonly KubeObject[];
@@ -38,6 +42,10 @@ export interface Snapshot {
 const MDEP_LABEL = "liftoff.dev/modeldeployment";
 const TRACK_LABEL = "liftoff.dev/track";
 const LOOP_LABEL = "liftoff.dev/loop";
+/** operator/src/trainingsearch/names.ts: a trial's search and index, and the stopped-early annotation. */
+const SEARCH_LABEL = "liftoff.dev/trainingsearch";
+const TRIAL_INDEX_LABEL = "liftoff.dev/trial-index";
+const STOPPED_EARLY = "liftoff.dev/stopped-early";
 
 /** sha256:<64 hex> → sha256:<12 hex>, as the MODEL column shows it. */
 export function shortDigest(d: unknown): string | undefined {
@@ -66,7 +74,7 @@ function node(
   const name = meta ? meta.name : (o as { name: string }).name;
   const namespace = meta ? (meta.namespace ?? "") : (o as { namespace: string }).namespace;
   const created = meta ? meta.creationTimestamp : (o as { created?: string }).created;
-  const hint = st.state === "Ready" ? undefined : hintFor(st.reason, kind, name);
+  const hint = SEVERITY[st.state] === 0 ? undefined : hintFor(st.reason, kind, name);
   return {
     kind,
     name,
@@ -153,6 +161,7 @@ function trackOf(d: KubeObject): string {
 function modelWords(model: KubeObject | undefined): string | undefined {
   if (!model) return undefined;
   if (model.trainingJobRef?.name) return `trainingjob/${model.trainingJobRef.name}`;
+  if (model.trainingSearchRef?.name) return `trainingsearch/${model.trainingSearchRef.name}`;
   if (typeof model.uri === "string") return model.uri.length > 48 ? `…${model.uri.slice(-47)}` : model.uri;
   return undefined;
 }
@@ -173,7 +182,12 @@ function trackNode(
   const loopCanary = track === "canary" && !m.spec?.canary && loop?.candidate ? loop.candidate : undefined;
   const pct = m.status?.canary?.trafficPercent ?? m.spec?.canary?.trafficPercent;
   const traffic = pct === undefined ? (track === "stable" ? 100 : undefined) : track === "stable" ? 100 - pct : pct;
-  const tjRef = model?.trainingJobRef?.name as string | undefined;
+  // A search's model is its best trial's (status.model.trainingJob, set once the search has succeeded).
+  const searchRef = model?.trainingSearchRef?.name as string | undefined;
+  const search = searchRef
+    ? snap.trainingsearches.find((t) => ns(t) === ns(m) && t.metadata.name === searchRef)
+    : undefined;
+  const tjRef = (model?.trainingJobRef?.name ?? search?.status?.model?.trainingJob) as string | undefined;
   // A model named by URI is still a TrainingJob's when the URI is that job's artifact: show the job and its digest.
   const tj = tjRef
     ? tjs.get(`${ns(m)}/${tjRef}`)
@@ -183,13 +197,15 @@ function trackNode(
   const promoted = track === "stable" ? loop?.promoted : undefined;
   const digest =
     track === "stable"
-      ? (promoted?.digest ?? m.status?.model?.digest ?? model?.digest)
+      ? (promoted?.digest ?? m.status?.model?.digest ?? model?.digest ?? search?.status?.model?.digest)
       : (tj?.status?.model?.digest ?? model?.digest ?? loopCanary?.digest);
   const words = promoted
     ? `trainingjob/${promoted.trainingJob} (loop promoted)`
-    : tj && !tjRef
-      ? `trainingjob/${tj.metadata.name} (by uri)`
-      : (modelWords(model) ?? (loopCanary ? "loop candidate" : undefined));
+    : searchRef
+      ? `trainingsearch/${searchRef}${tjRef ? ` (best trial ${tjRef})` : " (no result yet)"}`
+      : tj && !tjRef
+        ? `trainingjob/${tj.metadata.name} (by uri)`
+        : (modelWords(model) ?? (loopCanary ? "loop candidate" : undefined));
   const worst = children.reduce<TreeNode | undefined>(
     (w, c) => (!w || SEVERITY[c.state] > SEVERITY[w.state] ? c : w),
     undefined,
@@ -296,10 +312,62 @@ function modelDeploymentNode(m: KubeObject, snap: Snapshot, tjs: ReadonlyMap<str
   });
 }
 
+/** A search's trial: its TrainingJob's node, with its index, ★ on the best, and Stopped when the rule stopped it. */
+function decorateTrial(n: TreeNode, tj: KubeObject, search: KubeObject): TreeNode {
+  const index = label(tj, TRIAL_INDEX_LABEL) ?? tj.metadata.name.slice(search.metadata.name.length + 1);
+  const best = search.status?.best?.trial === tj.metadata.name;
+  n.info = [`trial ${index}${best ? " ★ best" : ""}`, n.info].filter(Boolean).join(", ");
+  const stopped = (tj.metadata.annotations as Record<string, string> | undefined)?.[STOPPED_EARLY];
+  const phase = tj.status?.phase;
+  if (typeof stopped === "string" && phase !== "Failed" && phase !== "Succeeded") {
+    // Suspended by the search on purpose: finished as far as the search goes, nothing to fix.
+    n.state = "Stopped";
+    n.reason = "StoppedEarly";
+    n.message = stopped;
+    delete n.hint;
+  }
+  return n;
+}
+
+function searchNode(s: KubeObject, children: TreeNode[], now: Date): TreeNode {
+  const st = s.status ?? {};
+  const t = st.trials;
+  const max = s.spec?.maxTrials;
+  const metric = st.objective?.metric ?? s.spec?.objective?.metric;
+  const info = [
+    st.phase,
+    t
+      ? `${t.total}${max ? `/${max}` : ""} trials: ${t.running} running, ${t.stoppedEarly} stopped early, ${t.succeeded} done, ${t.failed} failed`
+      : undefined,
+    st.best ? `best ${metric} ${st.best.shortObjective ?? st.best.objective} (${st.best.trial})` : undefined,
+  ].filter(Boolean);
+  return node("TrainingSearch", s, liftoffState(st.conditions as Condition[]), now, {
+    ...(shortDigest(st.model?.digest) ? { digest: shortDigest(st.model?.digest) } : {}),
+    ...(info.length ? { info: info.join(", ") } : {}),
+    ...(st.model?.uri ? { uri: st.model.uri } : {}),
+    children,
+  });
+}
+
 /** Every lineage tree in the snapshot: one root per DataSet, plus roots for objects whose parent is missing. */
 export function buildTrees(snap: Snapshot, now: Date = new Date()): TreeNode[] {
   const tjs = new Map(snap.trainingjobs.map((t) => [key(t), t]));
   const dss = new Map(snap.datasets.map((d) => [key(d), d]));
+  const searches = new Map(snap.trainingsearches.map((t) => [key(t), t]));
+  /** The search a TrainingJob is a trial of: labelled with its name (cut at 63 characters) and named <search>-<index>. */
+  const searchOf = (t: KubeObject): KubeObject | undefined => {
+    const l = label(t, SEARCH_LABEL);
+    if (l === undefined) return undefined;
+    return snap.trainingsearches.find((s) => {
+      const n = s.metadata.name;
+      return (
+        ns(s) === ns(t) &&
+        n.slice(0, 63) === l &&
+        /^\d+$/.test(t.metadata.name.slice(n.length + 1)) &&
+        t.metadata.name.startsWith(`${n}-`)
+      );
+    });
+  };
   const loopOwned = (o: KubeObject) => {
     const owner = label(o, LOOP_LABEL);
     return owner !== undefined && snap.modeldeployments.some((m) => ns(m) === ns(o) && m.metadata.name === owner);
@@ -308,8 +376,25 @@ export function buildTrees(snap: Snapshot, now: Date = new Date()): TreeNode[] {
   const mdepsOf = new Map<string, TreeNode[]>();
   const roots: TreeNode[] = [];
   const missingTjs = new Map<string, TreeNode>();
+  const mdepsOfSearch = new Map<string, TreeNode[]>();
+  const missingSearches = new Map<string, TreeNode>();
   for (const m of snap.modeldeployments) {
     const n = modelDeploymentNode(m, snap, tjs, now);
+    // trainingSearchRef (docs/modeldeployment.md): the deployment hangs under the search it names.
+    const searchRef = m.spec?.model?.trainingSearchRef?.name as string | undefined;
+    if (searchRef) {
+      const k = `${ns(m)}/${searchRef}`;
+      if (searches.has(k)) {
+        mdepsOfSearch.set(k, [...(mdepsOfSearch.get(k) ?? []), n]);
+      } else {
+        const parent =
+          missingSearches.get(k) ??
+          missing("TrainingSearch", searchRef, ns(m), `modeldeployment/${m.metadata.name}`, now);
+        parent.children.push(n);
+        missingSearches.set(k, parent);
+      }
+      continue;
+    }
     const ref = m.spec?.model?.trainingJobRef?.name as string | undefined;
     const uri = m.spec?.model?.uri as string | undefined;
     const tj = ref
@@ -335,19 +420,38 @@ export function buildTrees(snap: Snapshot, now: Date = new Date()): TreeNode[] {
   };
   const tjsOf = new Map<string, TreeNode[]>();
   const missingDss = new Map<string, TreeNode>();
+  const trialsOf = new Map<string, { index: number; node: TreeNode }[]>();
+  const jobs: KubeObject[] = [];
   for (const t of snap.trainingjobs) {
-    if (loopOwned(t)) continue;
-    const ref = t.spec?.dataSetRef?.name as string | undefined;
-    const k = `${ns(t)}/${ref}`;
+    const search = searchOf(t);
+    if (!search) {
+      jobs.push(t);
+      continue;
+    }
+    const n = decorateTrial(tjNode(t), t, search);
+    const index = Number(t.metadata.name.slice(search.metadata.name.length + 1));
+    trialsOf.set(key(search), [...(trialsOf.get(key(search)) ?? []), { index, node: n }]);
+  }
+  // A TrainingJob under the DataSet it trains on (a Missing one when it is gone, the root when it names none).
+  const underDataSet = (o: KubeObject, ref: string | undefined, n: TreeNode, kind: string) => {
+    const k = `${ns(o)}/${ref}`;
     if (ref && dss.has(k)) {
-      const list = tjsOf.get(k) ?? [];
-      list.push(tjNode(t));
-      tjsOf.set(k, list);
+      tjsOf.set(k, [...(tjsOf.get(k) ?? []), n]);
     } else if (ref) {
-      const parent = missingDss.get(k) ?? missing("DataSet", ref, ns(t), `trainingjob/${t.metadata.name}`, now);
-      parent.children.push(tjNode(t));
+      const parent = missingDss.get(k) ?? missing("DataSet", ref, ns(o), `${kind}/${o.metadata.name}`, now);
+      parent.children.push(n);
       missingDss.set(k, parent);
-    } else roots.push(tjNode(t));
+    } else roots.push(n);
+  };
+  // A search under the DataSet its template trains on, like a TrainingJob: its trials by index, then its deployments.
+  for (const s of snap.trainingsearches) {
+    const trials = (trialsOf.get(key(s)) ?? []).sort((a, b) => a.index - b.index).map((t) => t.node);
+    const n = searchNode(s, [...trials, ...(mdepsOfSearch.get(key(s)) ?? []).sort(byName)], now);
+    underDataSet(s, s.spec?.template?.spec?.dataSetRef?.name, n, "trainingsearch");
+  }
+  for (const t of jobs) {
+    if (loopOwned(t)) continue;
+    underDataSet(t, t.spec?.dataSetRef?.name, tjNode(t), "trainingjob");
   }
   for (const d of snap.datasets) {
     if (loopOwned(d)) continue;
@@ -355,7 +459,7 @@ export function buildTrees(snap: Snapshot, now: Date = new Date()): TreeNode[] {
     n.children = (tjsOf.get(key(d)) ?? []).sort(byName);
     roots.push(n);
   }
-  roots.push(...missingDss.values(), ...missingTjs.values());
+  roots.push(...missingDss.values(), ...missingTjs.values(), ...missingSearches.values());
   return roots.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
 }
 
@@ -373,7 +477,7 @@ export function walk(tree: TreeNode): TreeNode[] {
 export function worstNode(tree: TreeNode): TreeNode | undefined {
   let worst: TreeNode | undefined;
   for (const n of walk(tree)) {
-    if (n.state === "Ready") continue;
+    if (SEVERITY[n.state] === 0) continue; // Ready, or a trial stopped early: nothing to fix
     if (!worst || SEVERITY[n.state] > SEVERITY[worst.state]) worst = n;
   }
   return worst;

@@ -74,6 +74,7 @@ export function penguins(): Snapshot {
   return {
     datasets: [dataset],
     trainingjobs: [tj("penguins", M1), tj("penguins-v2", M2)],
+    trainingsearches: [],
     modeldeployments: [mdep],
     deployments: [dep("penguins-predictor", "stable"), dep("penguins-canary", "canary")],
     pods: [pod("penguins-predictor-abc", "stable"), pod("penguins-canary-def", "canary")],

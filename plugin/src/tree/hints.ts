@@ -1,5 +1,6 @@
 // What to do about a failing node's reason: one short hint per reason the operator writes (operator/src/reasons.ts)
-// or the kubelet reports, taken from docs/trainingjob.md, docs/modeldeployment.md, docs/dataset.md and docs/loop.md.
+// or the kubelet reports, taken from docs/trainingjob.md, docs/modeldeployment.md, docs/dataset.md and docs/loop.md, and
+// the TrainingSearch's conditions.
 // Pure; a reason without a hint gets a generic one that names the command showing more.
 
 const HINTS: Readonly<Record<string, string>> = {
@@ -12,6 +13,11 @@ const HINTS: Readonly<Record<string, string>> = {
   DataSetChanged: "the DataSet's data changed under the job: create a new TrainingJob on the new version",
   InvalidSpec: "the spec cannot be trained as written: fix the field the message names",
   TrainingError: "training failed: the message has the pod's last words; kubectl logs shows more",
+  // TrainingSearch (and a ModelDeployment serving one)
+  TooManyTrialsFailed: "more trials failed than spec.maxFailedTrials allows: the failed trials below say why",
+  NoTrialSucceeded: "no trial ran to its end: see the trials below, and kubectl liftoff curves tsearch/<name>",
+  SearchNotFinished:
+    "it serves the search's best model once the search has succeeded: kubectl liftoff tree shows the trials",
   // ModelDeployment
   ModelNotReady: "the model is not trained yet: it serves once its TrainingJob succeeds",
   CrashLoopBackOff: "a serving container crash-loops: kubectl logs -l liftoff.dev/modeldeployment=<name> --previous",

@@ -7,6 +7,7 @@ import { type NodeState, SYMBOL } from "./state.js";
 
 const STYLE: Readonly<Record<NodeState, Style>> = {
   Ready: "green",
+  Stopped: "gray",
   Progressing: "cyan",
   Reconciling: "cyan",
   Unknown: "gray",
@@ -28,7 +29,12 @@ const ref = (n: TreeNode) => `${n.kind.toLowerCase()}/${n.name}`;
 /** The line above a tree: the failing (or waiting) node with its reason, message and hint, or that all is Ready. */
 function summaryLine(term: Pick<Terminal, "color">, tree: TreeNode): string {
   const w = worstNode(tree);
-  if (!w) return `${paint(term, "green", SYMBOL.Ready)} ${ref(tree)}: all ${walk(tree).length} nodes Ready`;
+  if (!w) {
+    const nodes = walk(tree);
+    const stopped = nodes.filter((n) => n.state === "Stopped").length;
+    const also = stopped ? ` (${stopped} stopped early)` : "";
+    return `${paint(term, "green", SYMBOL.Ready)} ${ref(tree)}: all ${nodes.length} nodes Ready${also}`;
+  }
   const what = [w.reason ?? w.state, w.message].filter(Boolean).join(" — ");
   const hint = w.hint ? ` (hint: ${w.hint})` : "";
   return `${paint(term, STYLE[w.state], SYMBOL[w.state])} ${ref(w)}: ${what}${hint}`;

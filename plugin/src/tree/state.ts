@@ -3,6 +3,8 @@
 
 export type NodeState =
   | "Ready"
+  /** A search's trial its early-stopping rule stopped: done, not a fault. */
+  | "Stopped"
   | "Progressing"
   | "Reconciling"
   | "Stalled"
@@ -28,6 +30,7 @@ export interface StateOf {
 /** How bad a state is: the summary line names the worst node (higher first). */
 export const SEVERITY: Readonly<Record<NodeState, number>> = {
   Ready: 0,
+  Stopped: 0,
   Unknown: 1,
   Progressing: 2,
   Reconciling: 3,
@@ -40,6 +43,7 @@ export const SEVERITY: Readonly<Record<NodeState, number>> = {
 
 export const SYMBOL: Readonly<Record<NodeState, string>> = {
   Ready: "✔",
+  Stopped: "■",
   Progressing: "◌",
   Reconciling: "◌",
   Unknown: "◌",

@@ -197,7 +197,7 @@ const EarlyStopping = Obj(
   {
     rule: StringEnum(STOPPING_RULES, {
       description:
-        "median: stop a trial whose best value so far is worse than the median of finished trials at the same epoch (Katib's medianstop, Optuna's MedianPruner); successiveHalving: asynchronous successive halving (ASHA) — at epochs minEpochs·reductionFactor^k only the top 1/reductionFactor of the trials that got there go on.",
+        "median: stop a trial whose best value so far is worse than the median of finished trials at the same epoch (Katib's medianstop, Optuna's MedianPruner); successiveHalving: asynchronous successive halving (ASHA) — at epochs minEpochs·reductionFactor^k only the top 1/reductionFactor of the trials that got there so far go on (judged each time the search looks, not once).",
     }),
     minEpochs: Type.Integer({
       description:

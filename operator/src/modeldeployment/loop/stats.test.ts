@@ -1,7 +1,8 @@
 // The judge's statistics against tabled values: erfc and the normal CDF to the approximation's stated accuracy
 // (fractional error < 1.2e-7), far into the tails, and the z scores on hand-computed cases.
 import { describe, expect, it } from "vitest";
-import { erfc, marginZ, normalCdf, twoProportionZ, upperTail, welchZ } from "./stats.js";
+import { erfc } from "../../util/erfc.js";
+import { marginZ, normalCdf, twoProportionZ, upperTail, welchZ } from "./stats.js";
 
 /** |got / want − 1|: the approximation's error is relative, so the tails are held to it too. */
 const rel = (got: number, want: number) => Math.abs(got / want - 1);

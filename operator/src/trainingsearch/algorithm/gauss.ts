@@ -1,33 +1,12 @@
 // The normal distribution's pieces the Parzen estimator needs: log density, the log of the mass between two points
 // (to truncate a kernel to the domain and to weigh a discrete point's bin, as Optuna's _truncnorm / _log_gauss_mass)
-// and a truncated draw. JavaScript has no erf: erfc is Numerical Recipes' erfcc (fractional error < 1.2e-7), and
+// and a truncated draw. erfc is Numerical Recipes' erfcc (util/erfc.ts, fractional error < 1.2e-7), and
 // far tails use the asymptotic series of the Mills ratio, where a difference of erfc values would lose its digits.
 
+import { erfc } from "../../util/erfc.js";
 import { normal, type Random } from "./rng.js";
 
 const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
-
-function erfc(x: number): number {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r =
-    t *
-    Math.exp(
-      -z * z -
-        1.26551223 +
-        t *
-          (1.00002368 +
-            t *
-              (0.37409196 +
-                t *
-                  (0.09678418 +
-                    t *
-                      (-0.18628806 +
-                        t *
-                          (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  return x >= 0 ? r : 2 - r;
-}
 
 /** log φ(z), the standard normal density. */
 export function logNormalPdf(z: number): number {

@@ -4,7 +4,9 @@
 // included; any state, as Optuna keeps the rung values of every trial) and goes on when in the top ⌊n/η⌋, at least
 // the best one (Optuna's promotion for the first η - 1 trials); otherwise it stops. A trial's value at a rung is the
 // one at the first epoch it reported at or after the rung's (Optuna records the step that first passes the rung).
-// Kept stateless: the rungs a trial passed follow from its curve, so an operator restart decides the same.
+// Kept stateless: the rungs a trial passed follow from its curve, so an operator restart decides the same. The cost
+// of having no memory: where Optuna judges a trial at a rung once, when it gets there, this judges it at every rung it
+// has reached against every trial that has reached it so far, each time the search looks — stricter (docs say so).
 
 import { firstAtOrAfter, formatValue, isBetter, lastPoint } from "./curve.js";
 import type { Goal, TrialObservation } from "./types.js";
