@@ -19,6 +19,8 @@ import { ANNOTATION_DATASET_DIGEST, CONTAINER, LABEL_TJ, PVC_ROOT, trainingLabel
 
 const GPU = "nvidia.com/gpu";
 const DEFAULT_RESOURCES = { cpu: "1", memory: "2Gi" };
+/** The runtime's own progress interval (runtime/src/train/report.ts): no env var is needed for it. */
+const DEFAULT_PROGRESS_INTERVAL_MS = 5000;
 /** Exit codes of `train` that retrying cannot fix: 2 bad spec or data, 3 NaN loss (runtime/src/train/command.ts). */
 const NON_RETRIABLE_EXIT_CODES = [2, 3];
 /**
@@ -179,6 +181,10 @@ function container(tj: TrainingJob, ctx: TrainingContext): Wire<V1Container> {
     podEnv("pvcRoot", PVC_ROOT),
     { name: "TF_CPP_MIN_LOG_LEVEL", value: "2" },
     ...egressEnv(ctx.egressAllow, [tj.spec.model.baseModel?.uri]),
+    // Reports as often as the operator writes them (a TrainingSearch's early stopping sees epochs this often).
+    ...(ctx.progressIntervalMs !== undefined && ctx.progressIntervalMs !== DEFAULT_PROGRESS_INTERVAL_MS
+      ? [podEnv("progressInterval", String(ctx.progressIntervalMs))]
+      : []),
     ...(s3 ? [...storagePodEnv(trainingStorage(tj, data)), podEnv("scratch", SCRATCH_DIR)] : []),
   ];
   const claims = claimsOf(data, out);
@@ -230,6 +236,8 @@ export interface TrainingContext {
   vault?: VaultSettings | undefined;
   /** The operator's --egress-allow, for an http(s) base model. */
   egressAllow?: string | undefined;
+  /** The operator's --progress-interval in ms; the pod reports this often (the runtime's default when 5000). */
+  progressIntervalMs?: number | undefined;
 }
 
 /**

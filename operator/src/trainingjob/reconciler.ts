@@ -59,6 +59,8 @@ export interface TrainingJobReconcilerOptions {
   vault?: VaultSettings;
   /** The operator's --egress-allow: pods that fetch over http(s) get it as LIFTOFF_EGRESS_ALLOW. */
   egressAllow?: string;
+  /** The operator's --progress-interval (ms), passed to the training pods. */
+  progressIntervalMs?: number;
   now?: () => string;
 }
 
@@ -183,6 +185,7 @@ export class TrainingJobReconciler implements Reconciler {
       report: this.o.report,
       vault: this.o.vault,
       egressAllow: this.o.egressAllow,
+      progressIntervalMs: this.o.progressIntervalMs,
     });
     let job: Job | undefined;
     for (const d of desired) {

@@ -37,6 +37,7 @@ export function setupTrainingJob(mgr: Manager): Controller {
     ...(mgr.reports.settings ? { report: mgr.reports.settings } : {}),
     ...(mgr.config.vault ? { vault: mgr.config.vault } : {}),
     ...(mgr.config.egressAllow ? { egressAllow: mgr.config.egressAllow } : {}),
+    progressIntervalMs: mgr.config.progressIntervalSeconds * 1000,
   });
   mgr.reports.router.register(RESOURCES.TrainingJob.kind, reconciler.handleReport);
   const byLabel = (o: { metadata?: { namespace?: string; labels?: Record<string, string> } }) => {

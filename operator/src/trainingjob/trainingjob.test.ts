@@ -132,6 +132,16 @@ describe("desired training Job", () => {
     });
     expect((policed?.object as Job | undefined)?.spec?.template.spec?.tolerations).toBeUndefined();
   });
+
+  it("reports progress as often as the operator writes it (--progress-interval), the runtime's 5 s saying nothing", () => {
+    const envOf = (progressIntervalMs?: number) =>
+      (
+        desiredObjects(tj(), { runtimeImage: "r/x:1", data, progressIntervalMs })[1]?.object as Job | undefined
+      )?.spec?.template.spec?.containers[0]?.env?.find((e) => e.name === "LIFTOFF_PROGRESS_INTERVAL_MS")?.value;
+    expect(envOf(1000)).toBe("1000");
+    expect(envOf(5000)).toBeUndefined();
+    expect(envOf()).toBeUndefined();
+  });
 });
 
 describe("desired training Job on an encrypted DataSet", () => {

@@ -260,8 +260,14 @@ const PODS: [string, Built[]][] = [
   ["DataSet cleanup Job", [cleanupJob(dataSet({}), { runtimeImage: IMAGE, report, vault }).object]],
   ["TrainingJob, plain", trainingObjects(trainingJob, { runtimeImage: IMAGE, data: data(false) }).map((d) => d.object)],
   [
-    "TrainingJob on encrypted data, with report and Vault",
-    trainingObjects(trainingJob, { runtimeImage: IMAGE, data: data(true), report, vault }).map((d) => d.object),
+    "TrainingJob on encrypted data, with report, Vault and a 1 s progress interval",
+    trainingObjects(trainingJob, {
+      runtimeImage: IMAGE,
+      data: data(true),
+      report,
+      vault,
+      progressIntervalMs: 1000,
+    }).map((d) => d.object),
   ],
   [
     "DataSet prepare Job from and to s3://, keys in Vault KV",

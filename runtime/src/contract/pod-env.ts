@@ -157,6 +157,11 @@ export const POD_ENV = {
   },
   // train
   trainSpec: { name: "LIFTOFF_TRAIN_SPEC", readBy: ["train"], meaning: "the TrainingJob's spec and name as JSON" },
+  progressInterval: {
+    name: "LIFTOFF_PROGRESS_INTERVAL_MS",
+    readBy: ["train"],
+    meaning: "shortest time between two progress reports (the operator's --progress-interval; 5000 when unset)",
+  },
   terminationLog: { name: "LIFTOFF_TERMINATION_LOG", readBy: ["train"], meaning: "termination message file" },
   // egress guard (runtime/src/net/egress.ts; operator --egress-allow)
   egressAllow: {

@@ -386,6 +386,12 @@ async function writeTerminationMessage(env: NodeJS.ProcessEnv, message: string):
 const EXIT = { ok: 0, failed: 1, badInput: 2, nanLoss: 3 } as const;
 
 /** The `train` command as main.ts runs it: human log lines on stderr, one JSON result line on stdout. */
+
+/** How often progress is reported: the operator's --progress-interval (ms), else the reporter's 5 s. */
+function progressIntervalMs(env: NodeJS.ProcessEnv): number | undefined {
+  const ms = Number(env[POD_ENV.progressInterval.name]);
+  return Number.isInteger(ms) && ms >= 100 ? ms : undefined;
+}
 export async function trainMain(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const log = (m: string) => process.stderr.write(`train: ${m}\n`);
   const fail = async (reason: string, message: string, code: number) => {
@@ -396,7 +402,7 @@ export async function trainMain(argv: string[], env: NodeJS.ProcessEnv): Promise
   try {
     const args = await parseTrainArgs(argv, env);
     const reporter = reporterFromEnv(env);
-    const progress = progressReporter(reporter, log);
+    const progress = progressReporter(reporter, log, progressIntervalMs(env));
     const outcome = await runTrain(args, env, { log, progress: progress.offer });
     await progress.drain();
     process.stdout.write(`${JSON.stringify(outcome)}\n`);
