@@ -22,7 +22,9 @@
  *        BENCH_SEARCH_TRIALS=16  BENCH_SEARCH_EPOCHS=27  BENCH_SEARCH_PARALLELISM=1,2,4
  *        BENCH_SEARCH_RULES=successiveHalving,median  BENCH_SEARCH_COMPARE_PARALLELISM=2  BENCH_SEARCH_SEED=0
  *        BENCH_SEARCH_MIN_EPOCHS=1  BENCH_SEARCH_STARTUP_TRIALS=5  BENCH_SEARCH_REDUCTION_FACTOR=3
- *        BENCH_SEARCH_SCALING_RULE=none (or successiveHalving, median)  BENCH_SEARCH_OPTUNA=1 (0 leaves Optuna out)  BENCH_SEARCH_TIMEOUT_S=1800 (per search)
+ *        BENCH_SEARCH_SCALING_RULE=none (or successiveHalving, median)  BENCH_SEARCH_OPTUNA=1 (0 leaves Optuna out)
+ *        BENCH_SEARCH_PROGRESS_INTERVAL_S=1 (the operator's --progress-interval: how often trials report their epochs)
+ *        BENCH_SEARCH_TIMEOUT_S=1800 (per search)
  * Quick: BENCH_SEARCH_TRIALS=6 BENCH_SEARCH_EPOCHS=9 BENCH_SEARCH_PARALLELISM=2 BENCH_SEARCH_RULES=successiveHalving
  * Needs runtime/dist (npm run build:runtime: the cluster's pods run it).
  */
@@ -66,6 +68,7 @@ const MIN_EPOCHS = int("BENCH_SEARCH_MIN_EPOCHS", "1", 1);
 const STARTUP = int("BENCH_SEARCH_STARTUP_TRIALS", "5", 1);
 const ETA = int("BENCH_SEARCH_REDUCTION_FACTOR", "3", 2);
 const OPTUNA = env("BENCH_SEARCH_OPTUNA", "1") !== "0";
+const PROGRESS_S = int("BENCH_SEARCH_PROGRESS_INTERVAL_S", "1", 1);
 const TIMEOUT_MS = int("BENCH_SEARCH_TIMEOUT_S", "1800", 10) * 1000;
 for (const r of [...RULES, ...(SCALING_RULE === "none" ? [] : [SCALING_RULE])]) {
   if (r !== "median" && r !== "successiveHalving") throw new Error(`bench:search: unknown rule ${r}`);
@@ -326,6 +329,7 @@ async function main(): Promise<void> {
         `--namespaces=${ns}`,
         "--metrics-bind-address=127.0.0.1:0",
         "--leader-elect=false",
+        `--progress-interval=${PROGRESS_S}`,
         ...(await reportFlags(CLUSTER)),
       ],
       {},
