@@ -6,6 +6,24 @@ import path from "node:path";
 
 const REPO = path.resolve(import.meta.dirname, "../..");
 
+/** The digits DataSet's spec: the CSV at raw/digits.csv on `claim`, standardised, split 80/10/10 with seed 42. */
+export function digitsDataSet(claim: string) {
+  return {
+    source: { pvc: { claimName: claim, path: "raw/digits.csv" } },
+    format: "csv",
+    schema: {
+      target: "digit",
+      columns: [
+        ...Array.from({ length: 64 }, (_, i) => ({ name: `px${i}`, type: "number" })),
+        { name: "digit", type: "category" },
+      ],
+    },
+    transforms: [{ type: "standardize" }],
+    split: { train: 0.8, validation: 0.1, test: 0.1, seed: 42 },
+    output: { claimName: claim, path: "prepared" },
+  };
+}
+
 /** The prepared digits version folder under `work` (prepared on first use with `py`, the peers' venv Python). */
 export function preparedDigits(py: string, work: string, log: (m: string) => void): string {
   const root = path.join(work, "digits");
@@ -18,20 +36,7 @@ export function preparedDigits(py: string, work: string, log: (m: string) => voi
       apiVersion: "liftoff.dev/v1alpha1",
       kind: "DataSet",
       metadata: { name: "digits" },
-      spec: {
-        source: { pvc: { claimName: "bench", path: "raw/digits.csv" } },
-        format: "csv",
-        schema: {
-          target: "digit",
-          columns: [
-            ...Array.from({ length: 64 }, (_, i) => ({ name: `px${i}`, type: "number" })),
-            { name: "digit", type: "category" },
-          ],
-        },
-        transforms: [{ type: "standardize" }],
-        split: { train: 0.8, validation: 0.1, test: 0.1, seed: 42 },
-        output: { claimName: "bench", path: "prepared" },
-      },
+      spec: digitsDataSet("bench"),
     };
     const specFile = path.join(root, "dataset.json");
     writeFileSync(specFile, JSON.stringify(spec));

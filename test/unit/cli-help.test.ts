@@ -53,6 +53,7 @@ const CASES: { script: string; args: string[]; usage: RegExp }[] = [
     "capture",
     "plugin",
     "startup",
+    "search",
   ].map((b) => ({
     script: `bench/${b}.ts`,
     args: ["--help"],
