@@ -5,12 +5,11 @@ import type { TrainingJob, TrainingSearch, TrialRecord } from "../api/v1alpha1/i
 import type { Goal, ParameterValue, TrialObservation } from "./algorithm/index.js";
 import { parametersText } from "./desired.js";
 import { ANNOTATION_STOPPED_EARLY, ANNOTATION_TRIAL_PARAMETERS, LABEL_TRIAL_INDEX } from "./names.js";
+import { failureReason, impliedGoal, objectiveCurve, trialState } from "./trial-view.js";
 
-const LOWER_IS_BETTER = /loss|mse|mae/;
-
-/** The objective's goal: as given, else minimize for a loss-like metric and maximize for a score. */
+/** The objective's goal: as given, else the one its metric implies. */
 export function goalOf(search: TrainingSearch): Goal {
-  return search.spec.objective.goal ?? (LOWER_IS_BETTER.test(search.spec.objective.metric) ? "minimize" : "maximize");
+  return search.spec.objective.goal ?? impliedGoal(search.spec.objective.metric);
 }
 
 function trialIndex(tj: TrainingJob): number | undefined {
@@ -33,28 +32,6 @@ function parametersOf(tj: TrainingJob): Record<string, ParameterValue> {
   return {};
 }
 
-/** The objective per epoch, from status.history (bounded, possibly strided); finite values only. */
-function curveOf(tj: TrainingJob, metric: string): TrialObservation["curve"] {
-  const out: TrialObservation["curve"] = [];
-  for (const e of tj.status?.history?.epochs ?? []) {
-    const v = e.metrics?.[metric];
-    if (typeof v === "number" && Number.isFinite(v)) out.push({ epoch: e.epoch, value: v });
-  }
-  return out.sort((a, b) => a.epoch - b.epoch);
-}
-
-/**
- * A trial's state: Succeeded and Failed from its TrainingJob; StoppedEarly once the search stopped it (the
- * annotation, written with the suspension), unless it had already run to its end; Running otherwise.
- */
-function stateOf(tj: TrainingJob): TrialObservation["state"] {
-  const phase = tj.status?.phase;
-  if (phase === "Succeeded") return "Succeeded";
-  if (phase === "Failed") return "Failed";
-  if (tj.metadata?.annotations?.[ANNOTATION_STOPPED_EARLY] !== undefined) return "StoppedEarly";
-  return "Running";
-}
-
 export interface Trial {
   tj: TrainingJob;
   observation: TrialObservation;
@@ -63,8 +40,8 @@ export interface Trial {
 export function observeTrial(tj: TrainingJob, metric: string): Trial | undefined {
   const index = trialIndex(tj);
   if (index === undefined) return undefined;
-  const curve = curveOf(tj, metric);
-  const state = stateOf(tj);
+  const curve = objectiveCurve(tj, metric);
+  const state = trialState(tj);
   const last = curve.at(-1);
   return {
     tj,
@@ -81,11 +58,6 @@ export function observeTrial(tj: TrainingJob, metric: string): Trial | undefined
 /** Epochs the trial ran: its progress, else the last epoch of its history. */
 export function epochsRun(tj: TrainingJob): number {
   return tj.status?.progress?.epoch ?? tj.status?.history?.epochs.at(-1)?.epoch ?? 0;
-}
-
-function failureReason(tj: TrainingJob): string | undefined {
-  const failed = tj.status?.conditions?.find((c) => c.type === "Failed" && c.status === "True");
-  return failed ? `${failed.reason}: ${failed.message}`.slice(0, 1024) : undefined;
 }
 
 export function trialRecord(t: Trial): TrialRecord {

@@ -3,16 +3,21 @@
 // each trial's status.history; the trial's state (Running, Succeeded, StoppedEarly, Failed) from the search's
 // status.trialRecords, else from the TrainingJob itself (the stopped-early annotation, its phase); the best trial
 // from status.best. Pure: unknown input is read defensively, anything malformed is skipped.
+import { ANNOTATION_STOPPED_EARLY, ANNOTATION_TRIAL_PARAMETERS } from "../../../operator/src/trainingsearch/names.js";
+import {
+  failureReason,
+  type Goal,
+  impliedGoal,
+  objectiveCurve,
+  type TrialState,
+  trialState,
+} from "../../../operator/src/trainingsearch/trial-view.js";
 import type { Style } from "../cli/terminal.js";
 import type { Series } from "./braille.js";
 
-export type TrialState = "Running" | "Succeeded" | "StoppedEarly" | "Failed";
-export type Goal = "minimize" | "maximize";
-
-/** operator/src/trainingsearch/names.ts: the trial's labels and annotations (the plugin does not import the operator). */
-export const LABEL_SEARCH = "liftoff.dev/trainingsearch";
-const ANNOTATION_PARAMETERS = "liftoff.dev/trial-parameters";
-const ANNOTATION_STOPPED_EARLY = "liftoff.dev/stopped-early";
+// The trials' label, for the list call (operator/src/trainingsearch/names.ts).
+export { LABEL_SEARCH } from "../../../operator/src/trainingsearch/names.js";
+export type { Goal, TrialState };
 
 export interface TrialCurve {
   index: number;
@@ -59,13 +64,12 @@ export interface SearchCurvesModel {
 type Obj = Record<string, any>;
 
 const TRIAL_STATES: readonly TrialState[] = ["Running", "Succeeded", "StoppedEarly", "Failed"];
-const LOWER_IS_BETTER = /loss|mse|mae/;
 const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 
 /** The goal as the search applies it: status.objective.goal, else the spec's, else derived as the CRD documents it. */
 export function goalOf(metric: string, given: unknown): Goal {
   if (given === "minimize" || given === "maximize") return given;
-  return LOWER_IS_BETTER.test(metric) ? "minimize" : "maximize";
+  return impliedGoal(metric);
 }
 
 function textMap(v: unknown): Record<string, string> {
@@ -79,43 +83,13 @@ function textMap(v: unknown): Record<string, string> {
 
 /** The parameters the search annotated the trial with (JSON name → value); {} when absent or not JSON. */
 function annotatedParameters(tj: Obj): Record<string, string> {
-  const raw = tj.metadata?.annotations?.[ANNOTATION_PARAMETERS];
+  const raw = tj.metadata?.annotations?.[ANNOTATION_TRIAL_PARAMETERS];
   if (typeof raw !== "string") return {};
   try {
     return textMap(JSON.parse(raw));
   } catch {
     return {};
   }
-}
-
-/**
- * A trial's state from its TrainingJob alone, as the operator reads it (operator/src/trainingsearch/observe.ts):
- * Succeeded and Failed from its phase; StoppedEarly once the search stopped it (unless it had already run to its end).
- */
-function stateOfJob(tj: Obj): TrialState {
-  if (tj.status?.phase === "Succeeded") return "Succeeded";
-  if (tj.status?.phase === "Failed") return "Failed";
-  if (typeof tj.metadata?.annotations?.[ANNOTATION_STOPPED_EARLY] === "string") return "StoppedEarly";
-  return "Running";
-}
-
-/** The objective per epoch from status.history (epochs in order, the metric's finite values only). */
-function objectiveCurve(tj: Obj | undefined, metric: string): { x: number; y: number }[] {
-  const epochs = tj?.status?.history?.epochs;
-  if (!Array.isArray(epochs)) return [];
-  const out: { x: number; y: number }[] = [];
-  for (const p of epochs) {
-    const y = p?.metrics?.[metric];
-    if (Number.isInteger(p?.epoch) && isNum(y)) out.push({ x: p.epoch, y });
-  }
-  return out.sort((a, b) => a.x - b.x);
-}
-
-/** A failed trial's `<reason>: <message>` from its Failed condition, as the operator records it. */
-function failureOf(tj: Obj | undefined): string | undefined {
-  const conditions = tj?.status?.conditions;
-  const c = Array.isArray(conditions) ? conditions.find((x) => x?.type === "Failed" && x.status === "True") : undefined;
-  return c ? `${c.reason}: ${c.message}` : undefined;
 }
 
 /** The trial index of a TrainingJob named <search>-<index>, or undefined when it is not one of this search's. */
@@ -168,10 +142,10 @@ export function searchCurvesModel(search: Obj, jobs: readonly Obj[]): SearchCurv
   const trials = indices.map((index): TrialCurve => {
     const r = records.get(index);
     const tj = byIndex.get(index);
-    const points = objectiveCurve(tj, metric);
+    const points = objectiveCurve(tj, metric).map((p) => ({ x: p.epoch, y: p.value }));
     // The TrainingJob may be ahead of the search's last status write (it finished or was stopped since): a terminal
     // state seen on the job wins over a record that still says Running.
-    const fromJob = tj ? stateOfJob(tj) : undefined;
+    const fromJob = tj ? trialState(tj) : undefined;
     const recorded = TRIAL_STATES.includes(r?.state) ? (r?.state as TrialState) : undefined;
     const state = fromJob && fromJob !== "Running" ? fromJob : (recorded ?? fromJob ?? "Running");
     // A failed trial has no objective (its last epoch is not a result); any other shows where its curve is now.
@@ -183,7 +157,7 @@ export function searchCurvesModel(search: Obj, jobs: readonly Obj[]): SearchCurv
         : typeof stopped === "string"
           ? stopped
           : state === "Failed"
-            ? failureOf(tj)
+            ? failureReason(tj)
             : undefined;
     const epochs = Math.max(
       Number.isInteger(r?.epochs) ? r?.epochs : 0,
