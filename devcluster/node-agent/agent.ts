@@ -4,6 +4,7 @@ import { NODE_REGISTRATION_RETRY, retryDelayMs } from "./backoff.js";
 import type { AgentConfig, NodeShape } from "./config.js";
 import { EventRecorder } from "./events.js";
 import { defaultImages, type LocalImage } from "./images.js";
+import { pytorchPython } from "./pytorch-venv.js";
 import { SupervisedInformer } from "./informer.js";
 import { IpPool } from "./ipam.js";
 import { describe, httpStatus, type Kube } from "./kube.js";
@@ -38,7 +39,7 @@ export class NodeAgent {
     this.nodes = new NodeKeeper(kube, cfg.nodes, log, cfg.kubeletPort);
     this.provisioner = new Provisioner(kube, cfg.volumesDir, log);
     this.events = new EventRecorder(kube, log);
-    this.images = defaultImages(cfg.repoRoot);
+    this.images = defaultImages(cfg.repoRoot, pytorchPython(cfg.repoRoot, log));
     this.pods = new SupervisedInformer<V1Pod>(
       kube.kc,
       "/api/v1/pods",

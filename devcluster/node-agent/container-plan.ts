@@ -52,7 +52,7 @@ export function planContainer(i: PlanInput): ContainerPlan {
     );
   }
   const env = {
-    ...resolveEnv(i.pod, c, i.objects, i.net, i.allocatable, kubeletEnv(i.pod, i.place)),
+    ...resolveEnv(i.pod, c, i.objects, i.net, i.allocatable, { ...kubeletEnv(i.pod, i.place), ...image.env }),
     ...agentEnv(i.place, i.nodeName, i.stateDir),
   };
   const root = i.place.root;

@@ -1,6 +1,6 @@
 // Image → local program map: the agent "pulls" an image by finding it here (pure).
 // Like Docker, a pod's `command` replaces the image entrypoint and `args` replaces its default arguments.
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 export interface LocalImage {
   /** Matches `repository` or `repository:tag` / `@digest`; a trailing `*` matches any tag. */
@@ -9,13 +9,29 @@ export interface LocalImage {
   cmd: string[];
   /** Image paths (e.g. "/app") that live in a host folder; argv entries under them are rewritten. */
   paths: Record<string, string>;
+  /** The image's own ENV (Docker's): under the pod's env, over the node's defaults (PATH). */
+  env?: Record<string, string>;
 }
 
 export const RUNTIME_IMAGE = "ghcr.io/liftoff-dev/liftoff-runtime";
 export const TESTBOX_IMAGE = "ghcr.io/liftoff-dev/liftoff-testbox";
 export const OPERATOR_IMAGE = "ghcr.io/liftoff-dev/liftoff-operator";
+export const PYTORCH_IMAGES = ["ghcr.io/liftoff-dev/liftoff-pytorch", "ghcr.io/liftoff-dev/liftoff-pytorch-cuda"];
 
-export function defaultImages(repoRoot: string): LocalImage[] {
+/**
+ * The PyTorch image's ENV: the runtime with the pytorch venv's Python first on PATH (hack/pytorch-venv.sh: torch,
+ * pyarrow) and the repository's liftoff package importable. `python` is that venv's, or undefined when it is not
+ * built (the workers then fail saying torch is missing, as a wrong image would).
+ */
+export function pytorchImageEnv(repoRoot: string, python: string | undefined): Record<string, string> {
+  const base = process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin";
+  return {
+    ...(python ? { PATH: `${dirname(python)}:${base}`, LIFTOFF_PYTHON: python } : {}),
+    PYTHONPATH: join(repoRoot, "python"),
+  };
+}
+
+export function defaultImages(repoRoot: string, pytorchPython?: string): LocalImage[] {
   return [
     {
       // The Liftoff runtime: `node /app/dist/main.js <prepare|train|serve>`, /app being runtime/ in this repo.
@@ -38,6 +54,15 @@ export function defaultImages(repoRoot: string): LocalImage[] {
       cmd: ["serve"],
       paths: { "/testbox": join(repoRoot, "devcluster", "node-agent", "testbox") },
     },
+    // The Liftoff PyTorch images (runtime/Dockerfile.pytorch, -cuda): the runtime, whose `train` runs torchrun.
+    // CUDA or not, the venv's torch wheel runs on the CPU here.
+    ...PYTORCH_IMAGES.map((repo) => ({
+      pattern: `${repo}:*`,
+      entrypoint: ["node", "/app/dist/main.js"],
+      cmd: [],
+      paths: { "/app": join(repoRoot, "runtime") },
+      env: pytorchImageEnv(repoRoot, pytorchPython),
+    })),
   ];
 }
 

@@ -62,6 +62,13 @@ export function startProcess(
     const exited = new Promise<Exit>((res) => {
       child.once("exit", (code, signal) => {
         done = true;
+        // As when a container's PID 1 dies and its PID namespace goes: what it started goes with it (a torchrun
+        // under the runtime, say), instead of running on as an orphan.
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+        } catch {
+          // the group is empty already
+        }
         // Like a container runtime: a signal death reads as 128 + the signal's number.
         const signum = signal ? (constants.signals[signal] ?? 9) : undefined;
         res(signum !== undefined ? { exitCode: 128 + signum, signal: signum } : { exitCode: code ?? 0 });

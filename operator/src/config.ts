@@ -10,6 +10,8 @@ export interface OperatorConfig {
   /** Namespaces to watch; empty means all. */
   namespaces: string[];
   runtimeImage: string;
+  /** pytorch TrainingJobs' worker image (the runtime with Python, torch and the liftoff package): CPU and CUDA. */
+  pytorchImages: { cpu: string; gpu: string };
   concurrency: number;
   metricsHost: string;
   metricsPort: number;
@@ -76,6 +78,9 @@ export class ConfigError extends Error {
 }
 
 export const DEFAULT_RUNTIME_IMAGE = "ghcr.io/liftoff-dev/liftoff-runtime:0.1.0";
+export const DEFAULT_PYTORCH_IMAGE = "ghcr.io/liftoff-dev/liftoff-pytorch:0.1.0";
+export const DEFAULT_PYTORCH_GPU_IMAGE = "ghcr.io/liftoff-dev/liftoff-pytorch-cuda:0.1.0";
+const IMAGE_REF = /^[a-z0-9.-]+(:\d+)?\/[\w./-]+(:[\w.-]+)?(@sha256:[a-f0-9]{64})?$/;
 
 const OPTIONS = {
   kubeconfig: { type: "string", env: "KUBECONFIG", help: "kubeconfig file (in-cluster config when unset)" },
@@ -85,6 +90,16 @@ const OPTIONS = {
     help: "comma-separated namespaces to watch (all when empty)",
   },
   "runtime-image": { type: "string", env: "LIFTOFF_RUNTIME_IMAGE", help: "inference runtime image" },
+  "pytorch-image": {
+    type: "string",
+    env: "LIFTOFF_PYTORCH_IMAGE",
+    help: "worker image of pytorch TrainingJobs (runtime/Dockerfile.pytorch)",
+  },
+  "pytorch-gpu-image": {
+    type: "string",
+    env: "LIFTOFF_PYTORCH_GPU_IMAGE",
+    help: "worker image of pytorch TrainingJobs with GPUs (runtime/Dockerfile.pytorch-cuda)",
+  },
   concurrency: { type: "string", env: "LIFTOFF_CONCURRENCY", help: "parallel reconciles per kind (1-64, default 4)" },
   "metrics-bind-address": {
     type: "string",
@@ -263,6 +278,10 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
     ...(kubeconfig ? { kubeconfig } : {}),
     namespaces,
     runtimeImage: get("runtime-image") ?? DEFAULT_RUNTIME_IMAGE,
+    pytorchImages: {
+      cpu: get("pytorch-image") ?? DEFAULT_PYTORCH_IMAGE,
+      gpu: get("pytorch-gpu-image") ?? DEFAULT_PYTORCH_GPU_IMAGE,
+    },
     concurrency: int("concurrency", get("concurrency"), 4, 1, 64),
     metricsHost: m[1] ?? "0.0.0.0",
     metricsPort: int("metrics-bind-address", m[2], 8080, 0, 65535),
@@ -299,8 +318,12 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
   if (vaultAudit) cfg.vaultAudit = vaultAudit;
   const egressAllow = egressAllowConfig(get("egress-allow"));
   if (egressAllow) cfg.egressAllow = egressAllow;
-  if (!/^[a-z0-9.-]+(:\d+)?\/[\w./-]+(:[\w.-]+)?(@sha256:[a-f0-9]{64})?$/.test(cfg.runtimeImage)) {
-    throw new ConfigError(`--runtime-image "${cfg.runtimeImage}" is not an image reference like registry/repo:tag`);
+  for (const [flag, ref] of [
+    ["runtime-image", cfg.runtimeImage],
+    ["pytorch-image", cfg.pytorchImages.cpu],
+    ["pytorch-gpu-image", cfg.pytorchImages.gpu],
+  ] as const) {
+    if (!IMAGE_REF.test(ref)) throw new ConfigError(`--${flag} "${ref}" is not an image reference like registry/repo:tag`);
   }
   if (cfg.renewDeadlineSeconds >= cfg.leaseDurationSeconds) {
     throw new ConfigError("--renew-deadline must be shorter than --lease-duration");

@@ -108,6 +108,11 @@ export const Reason = {
   PrivacyBudgetUnreachable: "PrivacyBudgetUnreachable",
   InvalidSpec: "InvalidSpec",
   TrainingError: "TrainingError",
+  // pytorch TrainingJobs: the gang check, a whole-group restart (an Event), the worker's own failures
+  InsufficientCapacity: "InsufficientCapacity",
+  GroupRestarted: "GroupRestarted",
+  ScriptFailed: "ScriptFailed",
+  ExportInvalid: "ExportInvalid",
   // the closed loop (ModelDeployment spec.retrain): its stages as Event reasons, and LoopFailed's reasons
   Retraining: "Retraining",
   Canary: "Canary",

@@ -300,7 +300,7 @@ describe("ModelDeploymentReconciler: model.trainingSearchRef", () => {
       "apply TrainingJob digits-loop-1",
     ]);
     const tj = w.find((c) => c.resource === RESOURCES.TrainingJob)?.body as TrainingJob;
-    expect(tj.spec.model.layers?.[0]).toMatchObject({ units: 48 });
+    expect(tj.spec.model?.layers?.[0]).toMatchObject({ units: 48 });
     expect(tj.spec.hyperparameters.learningRate).toBe(0.0042);
     expect(tj.spec.dataSetRef.name).toBe("digits-loop-1");
     const ds = w.find((c) => c.resource === RESOURCES.DataSet)?.body as DataSet | undefined;

@@ -9,7 +9,7 @@ import { child, type DesiredObject } from "../children/child.js";
 import { egressEnv } from "../children/egress-env.js";
 import { podEnv } from "../contract/pod-env.js";
 import { type ObjectStorageSpec, storageNeedsVault, storagePodEnv } from "../contract/storage.js";
-import type { Job, ServiceAccount } from "../kube/models.js";
+import type { Job, Pod, ServiceAccount } from "../kube/models.js";
 import { RESTRICTED_CONTAINER_SECURITY, RESTRICTED_POD_SECURITY } from "../kube/pod-security.js";
 import { controllerReference, RESOURCES } from "../kube/resources.js";
 import type { ObjectMeta, OwnerReference, Wire } from "../kube/types.js";
@@ -22,7 +22,7 @@ const DEFAULT_RESOURCES = { cpu: "1", memory: "2Gi" };
 /** The runtime's own progress interval (runtime/src/train/report.ts): no env var is needed for it. */
 const DEFAULT_PROGRESS_INTERVAL_MS = 5000;
 /** Exit codes of `train` that retrying cannot fix: 2 bad spec or data, 3 NaN loss (runtime/src/train/command.ts). */
-const NON_RETRIABLE_EXIT_CODES = [2, 3];
+export const NON_RETRIABLE_EXIT_CODES = [2, 3];
 /**
  * Local disk a training pod may fill: /tmp capped by a sizeLimit, and the container's ephemeral-storage (/tmp plus
  * 1Gi of logs), so a runaway run is evicted rather than filling the node. The model and checkpoints go to the claim.
@@ -74,15 +74,22 @@ export const PLAIN_DIR = "/run/liftoff/plain";
 const PLAIN_VOLUME = "plain";
 
 /** Whether a live training Job was made for an encrypted DataSet (its pod template has the plaintext volume). */
-export const jobReadsEncrypted = (job: Job): boolean =>
-  (job.spec?.template?.spec?.volumes ?? []).some((v) => v.name === PLAIN_VOLUME);
+export const jobReadsEncrypted = (job: Job): boolean => podReadsEncrypted(job.spec?.template?.spec);
+
+/** Whether a training pod's spec has the plaintext volume (it was made for an encrypted DataSet). */
+export const podReadsEncrypted = (pod: Pod["spec"] | undefined): boolean =>
+  (pod?.volumes ?? []).some((v) => v.name === PLAIN_VOLUME);
 
 /**
  * The version a live training Job reads, from its own pod template (the "data" claim and the --data argument), so
  * a run whose DataSet object is gone still knows where its data and its output are.
  */
 export function jobDataVersion(job: Job): DataVersion | undefined {
-  const pod = job.spec?.template?.spec;
+  return podDataVersion(job.spec?.template?.spec);
+}
+
+/** The version a training pod's spec reads (a Job's template, or a pytorch worker pod). */
+export function podDataVersion(pod: Pod["spec"] | undefined): DataVersion | undefined {
   const claim = pod?.volumes?.find((v) => v.name === "data")?.persistentVolumeClaim?.claimName;
   const args = pod?.containers?.find((c) => c.name === CONTAINER)?.args ?? [];
   const arg = (flag: string) => {
@@ -94,11 +101,11 @@ export function jobDataVersion(job: Job): DataVersion | undefined {
   if (dir?.startsWith("s3://") && digest) {
     // The storage env of the template is what the pod uses; the DataSet's own spec.storage is not needed again.
     const base = dir.slice(0, dir.lastIndexOf("/"));
-    return { base, digest, encrypted: jobReadsEncrypted(job) };
+    return { base, digest, encrypted: podReadsEncrypted(pod) };
   }
   const prefix = `${PVC_ROOT}/${claim}/`;
   if (!claim || !dir?.startsWith(prefix) || !digest) return undefined;
-  return { claim, path: dir.slice(prefix.length), digest, encrypted: jobReadsEncrypted(job) };
+  return { claim, path: dir.slice(prefix.length), digest, encrypted: podReadsEncrypted(pod) };
 }
 
 /** The Vault role the training pod logs in with: spec.vaultRole, else liftoff-<namespace>-<name>-train. */
@@ -180,7 +187,7 @@ function container(tj: TrainingJob, ctx: TrainingContext): Wire<V1Container> {
     podEnv("trainSpec", trainSpecJson(tj)),
     podEnv("pvcRoot", PVC_ROOT),
     { name: "TF_CPP_MIN_LOG_LEVEL", value: "2" },
-    ...egressEnv(ctx.egressAllow, [tj.spec.model.baseModel?.uri]),
+    ...egressEnv(ctx.egressAllow, [tj.spec.model?.baseModel?.uri]),
     // Reports as often as the operator writes them (a TrainingSearch's early stopping sees epochs this often).
     ...(ctx.progressIntervalMs !== undefined && ctx.progressIntervalMs !== DEFAULT_PROGRESS_INTERVAL_MS
       ? [podEnv("progressInterval", String(ctx.progressIntervalMs))]
@@ -254,10 +261,12 @@ function claimsOf(data: DataVersion, out: OutputLocation) {
   };
 }
 
-export function desiredObjects(tj: TrainingJob, ctx: TrainingContext): DesiredObject[] {
-  const name = tj.metadata?.name ?? "";
-  const names = trainingNames(name);
-  const rp = tj.spec.runPolicy;
+/**
+ * The training pod's spec: the one container, its volumes, the restricted security context and (when it needs one)
+ * its Vault identity. The Job's template for a TF.js run; each worker pod of a pytorch run starts from it.
+ */
+export function trainingPodSpec(tj: TrainingJob, ctx: TrainingContext) {
+  const names = trainingNames(tj.metadata?.name ?? "");
   const out = outputOf(tj, ctx.data);
   const claims = claimsOf(ctx.data, out);
   const volumes: Wire<V1Volume>[] = [{ name: "tmp", emptyDir: { sizeLimit: TMP_SIZE_LIMIT } }];
@@ -278,13 +287,26 @@ export function desiredObjects(tj: TrainingJob, ctx: TrainingContext): DesiredOb
     ...(tj.spec.nodeSelector ? { nodeSelector: tj.spec.nodeSelector } : {}),
     ...(tol.length > 0 ? { tolerations: tol } : {}),
   };
-  const pod =
-    trainingNeedsVault(tj, ctx.data) && ctx.vault
-      ? withVaultIdentity(podSpec, ctx.vault, trainingVaultRole(tj), [CONTAINER])
-      : podSpec;
-  const sa: DesiredObject<ServiceAccount> = child(RESOURCES.ServiceAccount, meta(tj, names.serviceAccount), {
+  return trainingNeedsVault(tj, ctx.data) && ctx.vault
+    ? withVaultIdentity(podSpec, ctx.vault, trainingVaultRole(tj), [CONTAINER])
+    : podSpec;
+}
+
+/** The training pod's ServiceAccount: its identity for Vault and the report channel, no API token mounted. */
+function serviceAccount(tj: TrainingJob): DesiredObject<ServiceAccount> {
+  return child(RESOURCES.ServiceAccount, meta(tj, trainingNames(tj.metadata?.name ?? "").serviceAccount), {
     automountServiceAccountToken: false,
   });
+}
+
+export function desiredObjects(tj: TrainingJob, ctx: TrainingContext): DesiredObject[] {
+  const name = tj.metadata?.name ?? "";
+  const names = trainingNames(name);
+  const rp = tj.spec.runPolicy;
+  const sa = serviceAccount(tj);
+  // A pytorch run's worker pods are created one by one by its group (pytorch/group-plan.ts), never by a Job.
+  if (tj.spec.pytorch) return [sa];
+  const pod = trainingPodSpec(tj, ctx);
   const job: DesiredObject<Job> = child(
     RESOURCES.Job,
     meta(tj, names.job, { [ANNOTATION_DATASET_DIGEST]: ctx.data.digest }),

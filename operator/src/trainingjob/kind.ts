@@ -11,8 +11,10 @@ export const trainingJob: KindRegistration = {
   permissions: [
     owns(RESOURCES.Job),
     owns(RESOURCES.ServiceAccount),
-    // The train Job's pods (why a run fails) and the DataSet it trains on.
-    reads(RESOURCES.Pod),
+    // The train Job's pods (why a run fails); a pytorch run's worker pods, created and deleted one by one.
+    owns(RESOURCES.Pod),
+    // The gang check of a pytorch run: every node's allocatable (the pods' requests come from the list above).
+    { resource: RESOURCES.Node, verbs: ["list"] },
     reads(RESOURCES.DataSet),
     // ErasureRequests whose record flags a finished model (ErasurePending).
     reads(RESOURCES.ErasureRequest),

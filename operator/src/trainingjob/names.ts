@@ -21,3 +21,11 @@ export function trainingLabels(name: string): Record<string, string> {
     [LABEL_TJ]: name,
   };
 }
+
+/** pytorch: a worker pod's index in its group (torchrun --node-rank). */
+export const LABEL_WORKER = "liftoff.dev/worker-index";
+/** pytorch: the group attempt a worker pod belongs to (0 first, one more per whole-group restart). */
+export const LABEL_ATTEMPT = "liftoff.dev/group-attempt";
+
+/** pytorch: worker `index` of attempt `attempt` (a new name per attempt: the old pods stay for their logs). */
+export const workerPodName = (name: string, attempt: number, index: number) => `${name}-g${attempt}-w${index}`;

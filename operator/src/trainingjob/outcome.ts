@@ -10,7 +10,13 @@ const Digest = Type.String({ pattern: "^sha256:[0-9a-f]{64}$" });
 
 export const TrainSucceeded = Type.Object({
   reason: Type.Literal("Succeeded"),
-  model: Type.Object({ digest: Digest }),
+  model: Type.Object({
+    /** The artifact folder's digest (sha256 of its manifest.json): its name under the output. */
+    digest: Digest,
+    /** pytorch: onnx, and model.onnx's own sha256 — what a ModelDeployment pins and the runtime checks. */
+    format: Type.Optional(Type.Literal("onnx")),
+    fileDigest: Type.Optional(Digest),
+  }),
   dataSetDigest: Digest,
   finalMetrics: Metrics,
   epochs: Type.Integer({ minimum: 0 }),

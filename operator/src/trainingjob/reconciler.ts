@@ -29,6 +29,9 @@ import {
   jobReadsEncrypted,
   outputOf,
   outputUriOf,
+  podDataVersion,
+  podReadsEncrypted,
+  type TrainingContext,
   trainingNeedsVault,
 } from "./desired.js";
 import { erasureCondition, withErasureCondition } from "./erasure.js";
@@ -36,7 +39,14 @@ import { jobUpdate } from "./job-update.js";
 import { ANNOTATION_DATASET_DIGEST, LABEL_TJ, trainingNames } from "./names.js";
 import { checked, outcomeOfPods, TrainProgress } from "./outcome.js";
 import type { ProgressWriter } from "./progress.js";
+import { type GroupPlan, groupView, planGroup } from "./pytorch/group.js";
+import type { WorkerGroup } from "./pytorch/group-client.js";
+import { groupOutcome, jobViewOf } from "./pytorch/job-view.js";
+import { workersStatus } from "./pytorch/workers-status.js";
 import { computeStatus } from "./status.js";
+
+/** How often a pytorch group that did not fit (the gang check) looks for room again. */
+const GANG_RETRY_MS = 15_000;
 
 interface TrainingJobCaches {
   trainingJobs: ObjectCache<TrainingJob>;
@@ -61,6 +71,8 @@ export interface TrainingJobReconcilerOptions {
   egressAllow?: string;
   /** The operator's --progress-interval (ms), passed to the training pods. */
   progressIntervalMs?: number;
+  /** Creates and deletes pytorch worker pods (the gang check included). */
+  group?: WorkerGroup;
   now?: () => string;
 }
 
@@ -117,6 +129,7 @@ export class TrainingJobReconciler implements Reconciler {
       await this.flagErasure(tj, signal);
       return undefined;
     }
+    if (tj.spec.pytorch) return this.reconcileGroup(tj, log, signal);
     const { job, data, waiting } = this.resolve(tj);
     const applied = data ? await this.applyChildren(tj, data, log, signal) : {};
     const status = this.observe(tj, { job: applied.job ?? job, data, waiting, failure: applied.failure });
@@ -172,6 +185,74 @@ export class TrainingJobReconciler implements Reconciler {
     return { data };
   }
 
+  /**
+   * A pytorch run: its worker group (pytorch/group.ts) instead of a Job — the gang check before a group starts,
+   * worker 0 then the others, the whole group again from its checkpoint when a worker is lost — and the status the
+   * group's Job view gives.
+   */
+  private async reconcileGroup(tj: TrainingJob, log: Logger, signal: AbortSignal): Promise<ReconcileResult | undefined> {
+    const pods = this.podsOf(tj);
+    const view = groupView(pods);
+    const { data, waiting } = this.resolveGroup(tj, pods);
+    let failure: ReconcileFailure | undefined;
+    let held: { reason: string; message: string } | undefined;
+    let plan: GroupPlan = { action: "wait" };
+    if (data) {
+      const out = outputOf(tj, data);
+      if ("uri" in out) {
+        failure = stalled(
+          Reason.InvalidSpec,
+          "a pytorch TrainingJob writes its checkpoints and model to a claim: set spec.output.claimName and path (a claim every worker can mount, ReadWriteMany across nodes)",
+        );
+      } else {
+        failure = (await this.applyChildren(tj, data, log, signal)).failure;
+      }
+      if (!failure) {
+        plan = planGroup(tj, view, new Date(), tj.status?.workers?.attempt ?? -1);
+        held = await this.o.group?.carryOut(tj, view, plan, this.context(data), log, signal);
+      }
+    }
+    const status = computeStatus(
+      tj,
+      {
+        job: jobViewOf(tj, view, plan, this.now()),
+        data,
+        waiting: held ?? waiting,
+        failure,
+        pods,
+        outcome: groupOutcome(view, plan),
+        outputUri: data ? outputUriOf(outputOf(tj, data)) : undefined,
+      },
+      this.now,
+    );
+    const workers = workersStatus(tj, view, plan);
+    await this.write(tj, workers ? { ...status, workers } : status, log, signal);
+    // The gang check has no watch to wake it (room frees up on other objects' pods): look again in a while.
+    return held ? { requeueAfterMs: GANG_RETRY_MS } : undefined;
+  }
+
+  /** This TrainingJob's pods (the Job's, or a pytorch run's workers). */
+  private podsOf(tj: TrainingJob): Pod[] {
+    const { namespace = "", name = "" } = tj.metadata ?? {};
+    return this.o.caches.pods
+      .list()
+      .filter((p) => p.metadata?.namespace === namespace && p.metadata?.labels?.[LABEL_TJ] === name);
+  }
+
+  /** The version a pytorch run trains on: the one its workers were pinned to, else the DataSet's as for a Job. */
+  private resolveGroup(tj: TrainingJob, pods: Pod[]): Resolved {
+    const { namespace = "" } = tj.metadata ?? {};
+    const worker = pods.find((p) => p.metadata?.annotations?.[ANNOTATION_DATASET_DIGEST] && controlledBy(p, tj));
+    if (worker) {
+      const ds = this.o.caches.dataSets.get(`${namespace}/${tj.spec.dataSetRef.name}`);
+      const fromPod = podDataVersion(worker.spec);
+      const digest = worker.metadata?.annotations?.[ANNOTATION_DATASET_DIGEST] ?? "";
+      const v = ds ? dataVersionOf({ ...ds, status: { ...ds.status, digest } }) : fromPod;
+      return { data: v && { ...v, encrypted: podReadsEncrypted(worker.spec) } };
+    }
+    return this.resolve(tj);
+  }
+
   /** Applies the ServiceAccount and the Job, in order, each only if it differs; stops at a permanent refusal. */
   private async applyChildren(
     tj: TrainingJob,
@@ -179,14 +260,7 @@ export class TrainingJobReconciler implements Reconciler {
     log: Logger,
     signal: AbortSignal,
   ): Promise<{ job?: Job | undefined; failure?: ReconcileFailure }> {
-    const desired = desiredObjects(tj, {
-      runtimeImage: this.o.runtimeImage,
-      data,
-      report: this.o.report,
-      vault: this.o.vault,
-      egressAllow: this.o.egressAllow,
-      progressIntervalMs: this.o.progressIntervalMs,
-    });
+    const desired = desiredObjects(tj, this.context(data));
     let job: Job | undefined;
     for (const d of desired) {
       const cache = d.resource === RESOURCES.Job ? this.o.caches.jobs : this.o.caches.serviceAccounts;
@@ -205,6 +279,18 @@ export class TrainingJobReconciler implements Reconciler {
       if (d.resource === RESOURCES.Job) job = out.object as Job;
     }
     return { job };
+  }
+
+  /** What the training pods are built from, besides the TrainingJob. */
+  private context(data: DataVersion): TrainingContext {
+    return {
+      runtimeImage: this.o.runtimeImage,
+      data,
+      report: this.o.report,
+      vault: this.o.vault,
+      egressAllow: this.o.egressAllow,
+      progressIntervalMs: this.o.progressIntervalMs,
+    };
   }
 
   /** An existing Job: its template as it was made (see job-update.ts), its run policy as the spec says now. */
@@ -234,10 +320,7 @@ export class TrainingJobReconciler implements Reconciler {
       failure?: ReconcileFailure | undefined;
     },
   ): TrainingJobStatus {
-    const { namespace = "", name = "" } = tj.metadata ?? {};
-    const pods = this.o.caches.pods
-      .list()
-      .filter((p) => p.metadata?.namespace === namespace && p.metadata?.labels?.[LABEL_TJ] === name);
+    const pods = this.podsOf(tj);
     const out = o.data ? outputOf(tj, o.data) : undefined;
     return computeStatus(
       tj,

@@ -7,6 +7,7 @@ import { keyOf } from "../kube/types.js";
 import type { Manager } from "../manager.js";
 import { LABEL_TJ } from "./names.js";
 import { ProgressWriter } from "./progress.js";
+import { WorkerGroup } from "./pytorch/group-client.js";
 import { TrainingJobReconciler } from "./reconciler.js";
 
 /** TrainingJobs that train on this DataSet (they wait for it to become Ready). */
@@ -38,6 +39,7 @@ export function setupTrainingJob(mgr: Manager): Controller {
     ...(mgr.config.vault ? { vault: mgr.config.vault } : {}),
     ...(mgr.config.egressAllow ? { egressAllow: mgr.config.egressAllow } : {}),
     progressIntervalMs: mgr.config.progressIntervalSeconds * 1000,
+    group: new WorkerGroup({ client: mgr.client, events: mgr.events, images: mgr.config.pytorchImages }),
   });
   mgr.reports.router.register(RESOURCES.TrainingJob.kind, reconciler.handleReport);
   const byLabel = (o: { metadata?: { namespace?: string; labels?: Record<string, string> } }) => {

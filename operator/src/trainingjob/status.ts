@@ -154,9 +154,11 @@ export function computeStatus(tj: TrainingJob, o: TrainingObserved, now: () => s
     const hex = ok.model.digest.slice("sha256:".length);
     const model = {
       uri: `${o.outputUri}/${hex}`,
-      digest: ok.model.digest,
+      // An ONNX artifact is pinned by model.onnx's own digest: the one the runtime checks on the bytes it loads.
+      digest: ok.model.fileDigest ?? ok.model.digest,
       version: `${tj.metadata?.uid ?? ""}.${generation ?? 0}`,
       dataSetDigest: ok.dataSetDigest,
+      ...(ok.model.format ? { format: ok.model.format } : {}),
     };
     const completionTime = job.status?.completionTime ? String(job.status.completionTime) : now();
     return done("Succeeded", Reason.Succeeded, `trained ${ok.epochs} epoch(s); test ${metricsText(ok.finalMetrics)}`, {

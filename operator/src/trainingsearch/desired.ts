@@ -13,7 +13,7 @@ const LAYER_PATH = /^model\.layers\[(\d+)\]\.(units|rate|filters|activation)$/;
 export function setParameter(spec: TrainingJobSpec, path: string, value: ParameterValue): void {
   const layer = LAYER_PATH.exec(path);
   if (layer) {
-    const target = spec.model.layers?.[Number(layer[1])];
+    const target = spec.model?.layers?.[Number(layer[1])];
     // The CRD refuses an index past the template's layers; a layer that is still missing here is a bug.
     if (!target) throw new Error(`${path}: the template has no such layer`);
     (target as Record<string, unknown>)[layer[2] ?? ""] = value;

@@ -50,7 +50,7 @@ export class TrainingSearchReconciler implements Reconciler {
     const goal = goalOf(search);
     const trials = this.trialsOf(search);
     // What the CRD's rules cannot see (a log range with a step, a fraction in an int's values): no trial is started.
-    const problems = spaceProblems(parameterSpecs(search), search.spec.template.spec.model.layers?.length ?? 0);
+    const problems = spaceProblems(parameterSpecs(search), search.spec.template.spec.model?.layers?.length ?? 0);
     if (problems.length > 0) {
       const blocked = { reason: Reason.InvalidSpec, message: problems.join("; ") };
       const status = computeStatus(

@@ -97,12 +97,12 @@ describe("a trial as created", () => {
   it("is the template with each parameter at its path, and nothing else changed", () => {
     expect(tj.spec.hyperparameters.learningRate).toBe(0.05);
     expect(tj.spec.hyperparameters.optimizer).toBe("sgd");
-    expect(tj.spec.model.layers?.[0]).toEqual({ type: "dense", units: 32, activation: "relu" });
-    expect(tj.spec.model.layers?.[1]).toEqual({ type: "dropout", rate: 0.5 });
+    expect(tj.spec.model?.layers?.[0]).toEqual({ type: "dense", units: 32, activation: "relu" });
+    expect(tj.spec.model?.layers?.[1]).toEqual({ type: "dropout", rate: 0.5 });
     expect(tj.spec.hyperparameters.epochs).toBe(27);
     expect(tj.spec.hyperparameters.seed).toBe(7);
     // The template itself is untouched.
-    expect(s.spec.template.spec.model.layers?.[0]?.units).toBe(16);
+    expect(s.spec.template.spec.model?.layers?.[0]?.units).toBe(16);
   });
 
   it("is named by its index, labelled, annotated with its parameters, and owned by the search", () => {

@@ -163,6 +163,16 @@ export const POD_ENV = {
     meaning: "shortest time between two progress reports (the operator's --progress-interval; 5000 when unset)",
   },
   terminationLog: { name: "LIFTOFF_TERMINATION_LOG", readBy: ["train"], meaning: "termination message file" },
+  // train, pytorch (runtime/src/train/pytorch/; operator/src/trainingjob/pytorch/worker-pod.ts)
+  torchWorker: { name: "LIFTOFF_TORCH_WORKER", readBy: ["train"], meaning: "pytorch: this worker's index (--node-rank)" },
+  torchAttempt: { name: "LIFTOFF_TORCH_ATTEMPT", readBy: ["train"], meaning: "pytorch: the worker group's attempt" },
+  torchMasterAddr: {
+    name: "LIFTOFF_TORCH_MASTER_ADDR",
+    readBy: ["train"],
+    meaning: "pytorch: worker 0's pod IP (torchrun --master-addr)",
+  },
+  torchMasterPort: { name: "LIFTOFF_TORCH_MASTER_PORT", readBy: ["train"], meaning: "pytorch: torchrun --master-port" },
+  torchScript: { name: "LIFTOFF_TORCH_SCRIPT", readBy: ["train"], meaning: "pytorch: the script's path in the worker" },
   // egress guard (runtime/src/net/egress.ts; operator --egress-allow)
   egressAllow: {
     name: "LIFTOFF_EGRESS_ALLOW",

@@ -30,6 +30,7 @@ import { InputFailure, type KeyUnwrapper, openDataSetInput, RETRYABLE_VAULT } fr
 import { buildStack, fineTune, headFor } from "./layers.js";
 import { makeLoss, makeOptimizer } from "./objective.js";
 import { type LineageJson, publishArtifact, serializeModel } from "./publish.js";
+import { pytorchManifest, runPyTorch } from "./pytorch/run.js";
 import { progressReporter } from "./report.js";
 import { installAsMathRandom, Sfc32 } from "./rng.js";
 import { maybeS3, restoreFromBucket, stageDataVersion, uploadCheckpoint, uploadModel } from "./s3-staging.js";
@@ -400,6 +401,17 @@ export async function trainMain(argv: string[], env: NodeJS.ProcessEnv): Promise
     return code;
   };
   try {
+    const pytorch = await pytorchManifest(argv, env);
+    if (pytorch !== undefined) {
+      const progress = progressReporter(reporterFromEnv(env), log, progressIntervalMs(env));
+      const done = await runPyTorch(pytorch, argv, env, { log, progress: progress.offer, vault: vaultFromEnv(env) });
+      await progress.drain();
+      // Only worker 0 has the model to tell; the others' part ended well, and their silence says so.
+      if (done.outcome === undefined) return EXIT.ok;
+      process.stdout.write(`${JSON.stringify(done.outcome)}\n`);
+      await writeTerminationMessage(env, JSON.stringify({ reason: "Succeeded", ...done.outcome }));
+      return EXIT.ok;
+    }
     const args = await parseTrainArgs(argv, env);
     const reporter = reporterFromEnv(env);
     const progress = progressReporter(reporter, log, progressIntervalMs(env));

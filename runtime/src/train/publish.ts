@@ -79,6 +79,19 @@ export async function publishArtifact(
   model: { json: string; weights: Uint8Array },
   lineage: LineageJson,
 ): Promise<Published> {
+  return publishFolder(out, dataDir, { "model.json": model.json, "weights.bin": model.weights }, lineage);
+}
+
+/**
+ * The artifact folder of any run: the model's files (TF.js model.json + weights.bin, or a pytorch run's model.onnx),
+ * the DataSet's preprocessing.json and stats.json, liftoff.json and manifest.json, renamed into place at once.
+ */
+export async function publishFolder(
+  out: string,
+  dataDir: string,
+  modelFiles: Record<string, Uint8Array | string>,
+  lineage: { trainingJob: { uid?: string | undefined } },
+): Promise<Published> {
   await mkdir(out, { recursive: true });
   // The temporary folder carries the run's uid, so the next attempt of the same run (a Job runs one pod at a time)
   // removes what a killed one left half-written; without a uid (a local run) nothing is removed.
@@ -96,8 +109,7 @@ export async function publishArtifact(
       await writeFile(path.join(tmp, name), bytes);
       files.push({ path: name, sha256: sha256Hex(bytes), size: Buffer.byteLength(bytes) });
     };
-    await put("model.json", model.json);
-    await put("weights.bin", model.weights);
+    for (const [name, bytes] of Object.entries(modelFiles)) await put(name, bytes);
     for (const name of ["preprocessing.json", "stats.json"]) {
       await copyFile(path.join(dataDir, name), path.join(tmp, name));
       const bytes = await readFile(path.join(tmp, name));

@@ -24,7 +24,14 @@ import { makeStep, STEP_KINDS } from "./step.js";
 export class TrainingFailure extends Error {
   override name = "TrainingFailure";
   constructor(
-    readonly reason: "NaNLoss" | "InvalidModel" | "DataSetChanged" | "DataSetEmpty" | "PrivacyBudgetUnreachable",
+    readonly reason:
+      | "NaNLoss"
+      | "InvalidModel"
+      | "DataSetChanged"
+      | "DataSetEmpty"
+      | "PrivacyBudgetUnreachable"
+      | "ScriptFailed"
+      | "ExportInvalid",
     message: string,
   ) {
     super(message);

@@ -221,10 +221,83 @@ const Hyperparameters = Obj(
   { description: "Training hyperparameters." },
 );
 
+/** A team's own PyTorch script, run by torchrun over `workers` pods (docs/trainingjob.md, "Your own PyTorch script"). */
+const PyTorch = Obj(
+  {
+    script: Obj(
+      {
+        configMap: Type.Optional(
+          Obj(
+            {
+              name: LocalObjectReference.properties.name,
+              key: Type.String({
+                description: "The key holding the script (a file name such as train.py).",
+                minLength: 1,
+                maxLength: 253,
+                pattern: "^[-._a-zA-Z0-9]+$",
+              }),
+            },
+            { description: "A ConfigMap in this namespace and the key that holds the script." },
+          ),
+        ),
+        path: Type.Optional(
+          Type.String({
+            description: "An absolute path of the script inside the image (a script baked into your own image).",
+            minLength: 2,
+            maxLength: 1024,
+            pattern: "^/[^\\s]*$",
+          }),
+        ),
+      },
+      {
+        description: "The training script: from a ConfigMap key, or a path in the image.",
+        rules: [
+          {
+            rule: "has(self.configMap) != has(self.path)",
+            message: "set pytorch.script.configMap (name and key) or pytorch.script.path, exactly one",
+          },
+        ],
+      },
+    ),
+    args: Type.Optional(
+      Type.Array(Type.String({ maxLength: 1024 }), {
+        description: "Arguments passed to the script.",
+        maxItems: 64,
+      }),
+    ),
+    image: Type.Optional(
+      Type.String({
+        description:
+          "Image of the workers: the Liftoff PyTorch image or one built FROM it (it carries the runtime, torch and the liftoff Python package). Default: the operator's --pytorch-image, or --pytorch-gpu-image when resources.gpu > 0.",
+        minLength: 1,
+        maxLength: 512,
+      }),
+    ),
+    workers: Type.Integer({
+      description:
+        "Worker pods (torchrun --nnodes); they start together or not at all, each with the resources above.",
+      minimum: 1,
+      maximum: 64,
+      default: 1,
+    }),
+    procsPerWorker: Type.Integer({
+      description: "Processes per worker pod (torchrun --nproc-per-node), e.g. one per GPU of resources.gpu.",
+      minimum: 1,
+      maximum: 16,
+      default: 1,
+    }),
+  },
+  {
+    description:
+      "Train with your own PyTorch script instead of model: data-parallel over worker pods with torch.distributed (gloo on CPU, NCCL on GPU), reading the DataSet, reporting progress, checkpointing and exporting ONNX through the liftoff Python package (docs/pytorch.md).",
+  },
+);
+
 const RunPolicy = Obj(
   {
     backoffLimit: Type.Integer({
-      description: "Retries of a failed training pod before the job fails.",
+      description:
+        "Retries of a failed training pod before the job fails (pytorch: restarts of the whole worker group).",
       minimum: 0,
       maximum: 100,
       default: 3,
@@ -260,7 +333,8 @@ export const TrainingJobSpec = Obj(
       description: "What the model predicts: a number, a yes/no, or one of several classes.",
       rules: [immutable("task", "create a new TrainingJob for another task")],
     }),
-    model: ModelDefinition,
+    model: Type.Optional(ModelDefinition),
+    pytorch: Type.Optional(PyTorch),
     hyperparameters: Hyperparameters,
     resources: Type.Optional(ComputeResources),
     ...Scheduling,
@@ -305,8 +379,21 @@ export const TrainingJobSpec = Obj(
     description: "Desired state of a TrainingJob. Everything but runPolicy is fixed once created.",
     rules: [
       {
-        rule: "self.model == oldSelf.model",
+        rule: "has(self.model) != has(self.pytorch)",
+        message: "set model (a TensorFlow.js network Liftoff builds) or pytorch (your own script), exactly one",
+      },
+      {
+        rule: "has(self.model) == has(oldSelf.model) && (!has(self.model) || self.model == oldSelf.model)",
         message: "model is immutable; create a new TrainingJob to train another model",
+      },
+      {
+        rule: "has(self.pytorch) == has(oldSelf.pytorch) && (!has(self.pytorch) || self.pytorch == oldSelf.pytorch)",
+        message: "pytorch is immutable; create a new TrainingJob to run another script",
+      },
+      {
+        rule: "!has(self.pytorch) || !has(self.hyperparameters.privacy)",
+        message:
+          "hyperparameters.privacy (DP-SGD) applies to model; a pytorch script adds its own (Opacus, say) and reports its ε",
       },
       {
         rule: "self.hyperparameters == oldSelf.hyperparameters",
@@ -333,7 +420,7 @@ export const TrainingJobSpec = Obj(
         message: "a multiclass task needs sparseCategoricalCrossentropy or categoricalCrossentropy (or none)",
       },
       {
-        rule: "!has(self.hyperparameters.privacy) || (has(self.model.layers) && self.model.layers.all(l, l.type in ['dense', 'dropout'] && (!has(l.activation) || l.activation in ['linear', 'relu', 'sigmoid', 'tanh'])))",
+        rule: "!has(self.hyperparameters.privacy) || !has(self.model) || (has(self.model.layers) && self.model.layers.all(l, l.type in ['dense', 'dropout'] && (!has(l.activation) || l.activation in ['linear', 'relu', 'sigmoid', 'tanh'])))",
         message:
           "hyperparameters.privacy (DP-SGD) needs model.layers of dense (linear, relu, sigmoid or tanh) and dropout layers: per-example gradients are computed for those",
       },
@@ -424,11 +511,33 @@ export const TrainingJobStatus = Obj(
           dataSetDigest: Type.Optional(
             Type.String({ description: "Digest of the data it was trained on.", maxLength: 71 }),
           ),
+          format: Type.Optional(
+            StringEnum(["tfjs-layers", "onnx"] as const, {
+              description:
+                "How the artifact is served (a ModelDeployment's model.format): tfjs-layers for model, onnx for pytorch. Absent on runs older than pytorch: tfjs-layers.",
+            }),
+          ),
         },
         { description: "The model artifact and its lineage." },
       ),
     ),
     finalMetrics: Type.Optional(NumberMap({ description: "Metrics on the test split after training." })),
+    workers: Type.Optional(
+      Obj(
+        {
+          attempt: Type.Integer({
+            description: "The worker group's attempt (0 first; one more each time the group restarts).",
+            minimum: 0,
+          }),
+          ready: Type.Integer({ description: "Workers of this attempt running.", minimum: 0 }),
+          total: Type.Integer({ description: "Workers of the group (spec.pytorch.workers).", minimum: 1 }),
+          masterAddress: Type.Optional(
+            Type.String({ description: "Worker 0's pod IP: the torchrun rendezvous of this attempt.", maxLength: 64 }),
+          ),
+        },
+        { description: "pytorch: the worker group of the current attempt." },
+      ),
+    ),
   },
   { description: "Observed state of a TrainingJob." },
 );

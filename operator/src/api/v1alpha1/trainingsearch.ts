@@ -269,12 +269,12 @@ export const TrainingSearchSpec = Obj(
         fieldPath: ".parameters",
       },
       {
-        rule: "self.parameters.all(p, !p.path.startsWith('model.layers') || has(self.template.spec.model.layers))",
+        rule: "self.parameters.all(p, !p.path.startsWith('model.layers') || (has(self.template.spec.model) && has(self.template.spec.model.layers)))",
         message: "a model.layers[N] parameter needs template.spec.model.layers (not a baseModel)",
         fieldPath: ".parameters",
       },
       {
-        rule: "self.parameters.all(p, !p.path.startsWith('model.layers[') || int(p.path.substring(13, p.path.indexOf(']'))) < self.template.spec.model.layers.size())",
+        rule: "self.parameters.all(p, !p.path.startsWith('model.layers[') || !has(self.template.spec.model) || !has(self.template.spec.model.layers) || int(p.path.substring(13, p.path.indexOf(']'))) < self.template.spec.model.layers.size())",
         message: "a model.layers[N] parameter names a layer past the end of template.spec.model.layers",
         fieldPath: ".parameters",
       },

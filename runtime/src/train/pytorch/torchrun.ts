@@ -1,0 +1,55 @@
+// The torchrun command line and environment of one worker (pure). Static rendezvous: --nnodes fixed, this worker's
+// --node-rank, worker 0's address as master; --max-restarts=0 because a failure restarts the whole group from the
+// operator (operator/src/trainingjob/pytorch/group.ts), with new pods and a new master address.
+
+export interface WorkerPlace {
+  /** This worker's index (node rank). */
+  index: number;
+  workers: number;
+  procsPerWorker: number;
+  masterAddr: string;
+  masterPort: number;
+}
+
+/** The files the liftoff Python package reads and writes (docs/pytorch.md): host paths, already resolved. */
+export interface ScriptFiles {
+  dataDir: string;
+  checkpointDir: string;
+  exportDir: string;
+  events: string;
+}
+
+/** `python -m torch.distributed.run` (what the torchrun script runs), then the script and its arguments. */
+export function torchrunArgv(python: string, place: WorkerPlace, script: string, args: readonly string[]): string[] {
+  return [
+    python,
+    "-m",
+    "torch.distributed.run",
+    `--nnodes=${place.workers}`,
+    `--node-rank=${place.index}`,
+    `--nproc-per-node=${place.procsPerWorker}`,
+    `--master-addr=${place.masterAddr}`,
+    `--master-port=${place.masterPort}`,
+    "--max-restarts=0",
+    script,
+    ...args,
+  ];
+}
+
+/** The script's environment: the pod's, plus the package's contract. */
+export function scriptEnv(
+  env: NodeJS.ProcessEnv,
+  files: ScriptFiles,
+  hyperparameters: Record<string, unknown>,
+): NodeJS.ProcessEnv {
+  return {
+    ...env,
+    LIFTOFF_TORCH_DATA_DIR: files.dataDir,
+    LIFTOFF_TORCH_CHECKPOINT_DIR: files.checkpointDir,
+    LIFTOFF_TORCH_EXPORT_DIR: files.exportDir,
+    LIFTOFF_TORCH_EVENTS: files.events,
+    LIFTOFF_TORCH_HYPERPARAMETERS: JSON.stringify(hyperparameters),
+    // Python writes its tracebacks at once, so the log tail the failure is judged by is complete.
+    PYTHONUNBUFFERED: "1",
+  };
+}
