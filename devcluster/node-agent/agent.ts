@@ -4,7 +4,6 @@ import { NODE_REGISTRATION_RETRY, retryDelayMs } from "./backoff.js";
 import type { AgentConfig, NodeShape } from "./config.js";
 import { EventRecorder } from "./events.js";
 import { defaultImages, type LocalImage } from "./images.js";
-import { pytorchPython } from "./pytorch-venv.js";
 import { SupervisedInformer } from "./informer.js";
 import { IpPool } from "./ipam.js";
 import { describe, httpStatus, type Kube } from "./kube.js";
@@ -12,6 +11,7 @@ import type { PodNetwork } from "./netns.js";
 import { NodeKeeper } from "./nodes.js";
 import { PodWorker, type WorkerDeps } from "./pod-worker.js";
 import { Provisioner } from "./provisioner.js";
+import { pytorchPython } from "./pytorch-venv.js";
 
 const RESYNC_MS = 30_000;
 

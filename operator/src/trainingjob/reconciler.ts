@@ -190,7 +190,11 @@ export class TrainingJobReconciler implements Reconciler {
    * worker 0 then the others, the whole group again from its checkpoint when a worker is lost — and the status the
    * group's Job view gives.
    */
-  private async reconcileGroup(tj: TrainingJob, log: Logger, signal: AbortSignal): Promise<ReconcileResult | undefined> {
+  private async reconcileGroup(
+    tj: TrainingJob,
+    log: Logger,
+    signal: AbortSignal,
+  ): Promise<ReconcileResult | undefined> {
     const pods = this.podsOf(tj);
     const view = groupView(pods);
     const { data, waiting } = this.resolveGroup(tj, pods);

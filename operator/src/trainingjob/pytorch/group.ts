@@ -77,9 +77,7 @@ function workerOf(pod: Pod): Worker | undefined {
 export function groupView(pods: readonly Pod[]): GroupView {
   const all = pods.map(workerOf).filter((w): w is Worker => w !== undefined);
   const attempt = all.reduce((m, w) => Math.max(m, w.attempt), -1);
-  const workers = new Map(
-    all.filter((w) => w.attempt === attempt && w.state !== "stopping").map((w) => [w.index, w]),
-  );
+  const workers = new Map(all.filter((w) => w.attempt === attempt && w.state !== "stopping").map((w) => [w.index, w]));
   const failedAttempts = new Set(all.filter((w) => w.state === "failed").map((w) => w.attempt)).size;
   const created = all
     .map((w) => w.pod.metadata?.creationTimestamp)
@@ -107,7 +105,12 @@ export type GroupPlan =
   | { action: "suspend"; delete: Worker[] }
   /** Worker 0 reported the model. */
   | { action: "complete"; worker: Worker; delete: Worker[] }
-  | { action: "fail"; reason: "BackoffLimitExceeded" | "PodFailurePolicy" | "DeadlineExceeded"; worker?: Worker; delete: Worker[] };
+  | {
+      action: "fail";
+      reason: "BackoffLimitExceeded" | "PodFailurePolicy" | "DeadlineExceeded";
+      worker?: Worker;
+      delete: Worker[];
+    };
 
 /** What the group needs next. `attemptFloor`: the attempt status last showed (suspended attempts leave no pods). */
 export function planGroup(tj: TrainingJob, view: GroupView, now: Date, attemptFloor = -1): GroupPlan {
@@ -135,7 +138,12 @@ export function planGroup(tj: TrainingJob, view: GroupView, now: Date, attemptFl
     const fatal = failed.find((w) => w.exitCode !== undefined && NON_RETRIABLE_EXIT_CODES.includes(w.exitCode));
     if (fatal) return { action: "fail", reason: "PodFailurePolicy", worker: fatal, delete: view.live };
     if (view.failedAttempts > (rp?.backoffLimit ?? 3)) {
-      return { action: "fail", reason: "BackoffLimitExceeded", ...(failed[0] ? { worker: failed[0] } : {}), delete: view.live };
+      return {
+        action: "fail",
+        reason: "BackoffLimitExceeded",
+        ...(failed[0] ? { worker: failed[0] } : {}),
+        delete: view.live,
+      };
     }
     const first = failed[0];
     return {

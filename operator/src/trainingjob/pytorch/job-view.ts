@@ -28,7 +28,10 @@ export function jobViewOf(tj: TrainingJob, view: GroupView, plan: GroupPlan, now
   return {
     apiVersion: "batch/v1",
     kind: "Job",
-    metadata: { name: tj.metadata?.name ?? "", ...(tj.metadata?.namespace ? { namespace: tj.metadata.namespace } : {}) },
+    metadata: {
+      name: tj.metadata?.name ?? "",
+      ...(tj.metadata?.namespace ? { namespace: tj.metadata.namespace } : {}),
+    },
     spec: { suspend: suspended, template: {} },
     status: {
       ...(view.startTime ? { startTime: view.startTime } : {}),

@@ -16,7 +16,6 @@ export function workersStatus(
     0,
   );
   const zero = view.attempt === attempt ? view.workers.get(0) : undefined;
-  const ready =
-    view.attempt === attempt ? [...view.workers.values()].filter((w) => w.state === "running").length : 0;
+  const ready = view.attempt === attempt ? [...view.workers.values()].filter((w) => w.state === "running").length : 0;
   return { attempt, ready, total, ...(zero?.ip ? { masterAddress: zero.ip } : {}) };
 }

@@ -17,9 +17,7 @@ const PEER_LOST = [
   /Signals\.SIGKILL|exitcode\s*:\s*-9\b/,
 ];
 
-export type TorchrunFailure =
-  | { kind: "peerLost"; message: string }
-  | { kind: "script"; message: string };
+export type TorchrunFailure = { kind: "peerLost"; message: string } | { kind: "script"; message: string };
 
 /** The last lines worth showing: the Python exception and what led to it, without torchrun's banner. */
 export function lastLines(lines: readonly string[], max = 12): string {
@@ -29,7 +27,11 @@ export function lastLines(lines: readonly string[], max = 12): string {
   return from.slice(-max).join("\n");
 }
 
-export function classifyFailure(lines: readonly string[], exitCode: number | null, signal: string | null): TorchrunFailure {
+export function classifyFailure(
+  lines: readonly string[],
+  exitCode: number | null,
+  signal: string | null,
+): TorchrunFailure {
   const tail = lines.slice(-200).join("\n");
   if (signal !== null || PEER_LOST.some((re) => re.test(tail))) {
     return {

@@ -37,9 +37,7 @@ export interface PyTorchIO {
 }
 
 /** What a worker ends with: worker 0 publishes the model, the others only finish their part. */
-export type PyTorchOutcome =
-  | { worker: 0; outcome: Record<string, unknown> }
-  | { worker: number; outcome?: undefined };
+export type PyTorchOutcome = { worker: 0; outcome: Record<string, unknown> } | { worker: number; outcome?: undefined };
 
 /** The TrainingJob manifest when it is a pytorch run (LIFTOFF_TRAIN_SPEC or --spec), else undefined. */
 export async function pytorchManifest(argv: string[], env: NodeJS.ProcessEnv): Promise<unknown> {
@@ -296,7 +294,11 @@ async function publish(
   const epochs = state.history.length;
   const lineage = {
     formatVersion: ARTIFACT_FORMAT_VERSION,
-    trainingJob: { name: run.name, ...(run.namespace ? { namespace: run.namespace } : {}), ...(run.uid ? { uid: run.uid } : {}) },
+    trainingJob: {
+      name: run.name,
+      ...(run.namespace ? { namespace: run.namespace } : {}),
+      ...(run.uid ? { uid: run.uid } : {}),
+    },
     dataSet: { name: run.dataSet, digest: input.digest },
     task: run.task,
     ...(pre.target.classes ? { classes: pre.target.classes } : {}),
