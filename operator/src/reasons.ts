@@ -49,6 +49,8 @@ export const Reason = {
   Unschedulable: "Unschedulable",
   InsufficientGPU: "InsufficientGPU",
   UnsupportedModelURI: "UnsupportedModelURI",
+  // model.trainingJobRef names a run whose artifact is of another format (a pytorch run's ONNX, say)
+  ModelFormatMismatch: "ModelFormatMismatch",
   // spec.capture: its DataSet (the columns) is missing, or the capture cannot be configured
   CaptureDataSetNotFound: "CaptureDataSetNotFound",
   CaptureInvalid: "CaptureInvalid",

@@ -98,6 +98,14 @@ export function resolveModel(
         `TrainingJob ${name} has not succeeded yet (phase ${phase}); waiting for its model`,
       );
     }
+    // The artifact says how it is served (a pytorch run's is ONNX); a format that cannot read it would crash-loop.
+    const made = tj.status.model.format ?? "tfjs-layers";
+    if ((made === "onnx") !== (model.format === "onnx")) {
+      throw stalled(
+        Reason.ModelFormatMismatch,
+        `TrainingJob ${name} made a ${made} model but model.format is ${model.format}; set model.format: ${made}`,
+      );
+    }
     uri = tj.status.model.uri;
     digest ??= tj.status.model.digest;
     // The bucket the TrainingJob wrote to is reached as the TrainingJob reached it, unless this object says otherwise.

@@ -8,6 +8,7 @@ import type { V1Toleration } from "@kubernetes/client-node";
 import type { Node, Pod } from "../../kube/models.js";
 import { parseQuantity } from "../../kube/quantity.js";
 import type { Wire } from "../../kube/types.js";
+import { ConditionType } from "../../reasons.js";
 
 /** What one worker requests. */
 export interface WorkerRequest {
@@ -44,7 +45,7 @@ function excluded(
   tolerations: readonly Wire<V1Toleration>[],
 ): string | undefined {
   if (node.spec?.unschedulable) return "cordoned";
-  const ready = node.status?.conditions?.find((c) => c.type === "Ready");
+  const ready = node.status?.conditions?.find((c) => c.type === ConditionType.Ready);
   if (ready?.status !== "True") return "not Ready";
   const labels = node.metadata?.labels ?? {};
   const miss = Object.entries(selector).find(([k, v]) => labels[k] !== v);

@@ -107,7 +107,7 @@ export type GroupPlan =
   | { action: "complete"; worker: Worker; delete: Worker[] }
   | {
       action: "fail";
-      reason: "BackoffLimitExceeded" | "PodFailurePolicy" | "DeadlineExceeded";
+      jobReason: "BackoffLimitExceeded" | "PodFailurePolicy" | "DeadlineExceeded";
       worker?: Worker;
       delete: Worker[];
     };
@@ -120,7 +120,7 @@ export function planGroup(tj: TrainingJob, view: GroupView, now: Date, attemptFl
   if (rp?.suspend) return { action: "suspend", delete: view.live };
   const deadline = rp?.activeDeadlineSeconds;
   if (deadline !== undefined && view.startTime && now.getTime() - Date.parse(view.startTime) > deadline * 1000) {
-    return { action: "fail", reason: "DeadlineExceeded", delete: view.live };
+    return { action: "fail", jobReason: "DeadlineExceeded", delete: view.live };
   }
   const current = [...view.workers.values()];
   const zero = view.workers.get(0);
@@ -136,11 +136,11 @@ export function planGroup(tj: TrainingJob, view: GroupView, now: Date, attemptFl
         : undefined;
   if (failed.length > 0 || lostIndex !== undefined) {
     const fatal = failed.find((w) => w.exitCode !== undefined && NON_RETRIABLE_EXIT_CODES.includes(w.exitCode));
-    if (fatal) return { action: "fail", reason: "PodFailurePolicy", worker: fatal, delete: view.live };
+    if (fatal) return { action: "fail", jobReason: "PodFailurePolicy", worker: fatal, delete: view.live };
     if (view.failedAttempts > (rp?.backoffLimit ?? 3)) {
       return {
         action: "fail",
-        reason: "BackoffLimitExceeded",
+        jobReason: "BackoffLimitExceeded",
         ...(failed[0] ? { worker: failed[0] } : {}),
         delete: view.live,
       };

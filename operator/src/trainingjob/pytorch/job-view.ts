@@ -6,6 +6,10 @@ import type { Job } from "../../kube/models.js";
 import { outcomeOfPods, type TrainOutcome } from "../outcome.js";
 import type { GroupPlan, GroupView } from "./group.js";
 
+/** The batch Job's own condition types, which status.ts reads. */
+const JOB_COMPLETE = "Complete";
+const JOB_FAILED = "Failed";
+
 const finishedAt = (plan: GroupPlan): string | undefined => {
   if (plan.action !== "complete" && plan.action !== "fail") return undefined;
   const t = plan.worker?.pod.status?.containerStatuses?.[0]?.state?.terminated?.finishedAt;
@@ -20,9 +24,9 @@ export function jobViewOf(tj: TrainingJob, view: GroupView, plan: GroupPlan, now
   const at = finishedAt(plan) ?? now;
   const conditions =
     plan.action === "complete"
-      ? [{ type: "Complete", status: "True", lastTransitionTime: at }]
+      ? [{ type: JOB_COMPLETE, status: "True", lastTransitionTime: at }]
       : plan.action === "fail"
-        ? [{ type: "Failed", status: "True", reason: plan.reason, lastTransitionTime: at }]
+        ? [{ type: JOB_FAILED, status: "True", reason: plan.jobReason, lastTransitionTime: at }]
         : [];
   const running = [...view.workers.values()].filter((w) => w.state === "running").length;
   return {

@@ -139,10 +139,10 @@ describe("planGroup", () => {
 
   it("fails at once on the script's own error (exit 2) and after backoffLimit failed attempts", () => {
     const fatal = planGroup(tj(), groupView([worker(0, { exitCode: 2, phase: "Failed" }), worker(1)]), NOW);
-    expect(fatal).toMatchObject({ action: "fail", reason: "PodFailurePolicy" });
+    expect(fatal).toMatchObject({ action: "fail", jobReason: "PodFailurePolicy" });
     const pods = [0, 1, 2].flatMap((a) => [worker(1, { attempt: a, exitCode: 137, phase: "Failed" })]);
     const spent = planGroup(tj({ runPolicy: { backoffLimit: 2, suspend: false } }), groupView(pods), NOW);
-    expect(spent).toMatchObject({ action: "fail", reason: "BackoffLimitExceeded" });
+    expect(spent).toMatchObject({ action: "fail", jobReason: "BackoffLimitExceeded" });
     const left = planGroup(tj({ runPolicy: { backoffLimit: 3, suspend: false } }), groupView(pods), NOW);
     expect(left).toMatchObject({ action: "start", attempt: 3 });
   });
@@ -167,7 +167,7 @@ describe("planGroup", () => {
       live,
       NOW,
     );
-    expect(late).toMatchObject({ action: "fail", reason: "DeadlineExceeded" });
+    expect(late).toMatchObject({ action: "fail", jobReason: "DeadlineExceeded" });
     // Resumed after a suspension whose pods are gone: a new attempt number, never a reused pod name.
     expect(planGroup(tj(), groupView([]), NOW, 4)).toMatchObject({ action: "start", attempt: 5 });
   });
