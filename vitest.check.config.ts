@@ -47,12 +47,14 @@ export const SLOW_UNIT_TESTS = [
   "hack/demo/demo.test.ts",
   "hack/demo/steps.test.ts",
   "hack/demo/plugin.test.ts",
-  // Child processes: node + tsx per case, bash builds, shellcheck over every script, checkov (after `hack/setup.ts test`)
+  // Child processes: node + tsx per case, bash builds, shellcheck over every script, checkov and the liftoff Python
+  // package's unittest suite (after `hack/setup.ts test`)
   "runtime/src/config.test.ts",
   "hack/build-binaries.test.ts",
   "hack/scripts.test.ts",
   "hack/device-check.test.ts",
   "test/unit/checkov.test.ts",
+  "test/unit/python-liftoff.test.ts",
   "test/unit/cli-help.test.ts",
   "plugin/src/completion/scripts.test.ts",
   "plugin/src/main.test.ts",

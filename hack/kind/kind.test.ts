@@ -48,17 +48,20 @@ describe("Dockerfiles", () => {
       .slice(1)
       .map((s) => `FROM ${s}`);
 
-  it.each(["operator/Dockerfile", "runtime/Dockerfile", "runtime/Dockerfile.gpu"])(
-    "%s is multi-stage and its final stage runs as a non-root user",
-    (file) => {
-      const all = stages(file);
-      expect(all.length).toBeGreaterThanOrEqual(2);
-      const final = all.at(-1) ?? "";
-      expect(final).toMatch(/^USER 65532:65532$/m);
-      expect(final).not.toMatch(/^RUN .*npm ci/m); // nothing is built in the final stage
-      expect(final).toMatch(/^ENTRYPOINT \[.*"\/app\/dist\/main\.js"\]$/m);
-    },
-  );
+  it.each([
+    "operator/Dockerfile",
+    "runtime/Dockerfile",
+    "runtime/Dockerfile.gpu",
+    "runtime/Dockerfile.pytorch",
+    "runtime/Dockerfile.pytorch-cuda",
+  ])("%s is multi-stage and its final stage runs as a non-root user", (file) => {
+    const all = stages(file);
+    expect(all.length).toBeGreaterThanOrEqual(2);
+    const final = all.at(-1) ?? "";
+    expect(final).toMatch(/^USER 65532:65532$/m);
+    expect(final).not.toMatch(/^RUN .*npm ci/m); // nothing is built in the final stage
+    expect(final).toMatch(/^ENTRYPOINT \[.*"\/app\/dist\/main\.js"\]$/m);
+  });
 
   it("bases the CPU images on distroless Node", () => {
     for (const file of ["operator/Dockerfile", "runtime/Dockerfile"]) {
@@ -71,6 +74,35 @@ describe("Dockerfiles", () => {
     expect(text).toContain("@tensorflow/tfjs-node-gpu@4.22.0");
     expect(text).toContain("hack/install-libtensorflow.sh --gpu");
   });
+
+  /** The quoted name==version pins of a hack/ venv script's PINS=(…) array. */
+  const pins = (file: string) =>
+    new Map(
+      [
+        ...(readFileSync(join(REPO_ROOT, file), "utf8").match(/^PINS=\(([^)]*)\)/m)?.[1] ?? "").matchAll(
+          /"([^"=]+)==([^"]+)"/g,
+        ),
+      ].map((m) => [m[1], m[2]] as const),
+    );
+  const venvPins = new Map([...pins("hack/torch-venv.sh"), ...pins("hack/pytorch-venv.sh")]);
+
+  it.each([
+    ["runtime/Dockerfile.pytorch", "2.15.0+cpu"],
+    ["runtime/Dockerfile.pytorch-cuda", "2.15.0"],
+  ])(
+    "%s pins torch (%s) and its Python packages as the pytorch venv does, and installs the liftoff package",
+    (file, torch) => {
+      const text = readFileSync(join(REPO_ROOT, file), "utf8");
+      const inImage = new Map([...text.matchAll(/"([^"=]+)==([^"]+)"/g)].map((m) => [m[1], m[2]] as const));
+      expect(inImage.get("torch")).toBe(torch);
+      expect(`${inImage.get("torch")}`.split("+")[0]).toBe(venvPins.get("torch"));
+      for (const name of ["numpy", "onnx", "onnxscript", "onnx-ir", "pyarrow"]) {
+        expect(inImage.get(name), name).toBe(venvPins.get(name));
+      }
+      expect(text).toMatch(/^COPY python\/ /m);
+      expect(text).toMatch(/^ENV PATH=\/opt\/liftoff-python\/bin:\$PATH/m);
+    },
+  );
 });
 
 describe("image names", () => {
@@ -79,6 +111,9 @@ describe("image names", () => {
     expect(env("RUNTIME_IMAGE")).toBe(DEFAULT_RUNTIME_IMAGE);
     expect(env("RUNTIME_IMAGE").startsWith(`${RUNTIME_IMAGE}:`)).toBe(true);
     expect(env("RUNTIME_GPU_IMAGE")).toBe(`${DEFAULT_RUNTIME_IMAGE}-gpu`);
+    const version = env("RUNTIME_IMAGE").split(":")[1];
+    expect(env("PYTORCH_IMAGE")).toBe(`ghcr.io/liftoff-dev/liftoff-pytorch:${version}`);
+    expect(env("PYTORCH_CUDA_IMAGE")).toBe(`ghcr.io/liftoff-dev/liftoff-pytorch-cuda:${version}`);
   });
 
   it("are what the chart renders with the values up.sh installs it with", () => {

