@@ -104,6 +104,7 @@ def main() -> None:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         first = state["epoch"] + 1
+        sys.stderr.write(f"rank {liftoff.rank()}: resuming from the checkpoint of epoch {state['epoch']}\n")
     net = DistributedDataParallel(model) if dist.is_initialized() else model
 
     for epoch in range(first, hp["epochs"] + 1):

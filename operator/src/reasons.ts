@@ -114,6 +114,7 @@ export const Reason = {
   InsufficientCapacity: "InsufficientCapacity",
   GroupRestarted: "GroupRestarted",
   ScriptFailed: "ScriptFailed",
+  WorkerLost: "WorkerLost",
   ExportInvalid: "ExportInvalid",
   // the closed loop (ModelDeployment spec.retrain): its stages as Event reasons, and LoopFailed's reasons
   Retraining: "Retraining",

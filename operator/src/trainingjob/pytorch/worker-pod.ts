@@ -5,6 +5,7 @@ import type { V1EnvVar, V1Volume, V1VolumeMount } from "@kubernetes/client-node"
 import type { TrainingJob } from "../../api/v1alpha1/index.js";
 import { podEnv } from "../../contract/pod-env.js";
 import type { Pod } from "../../kube/models.js";
+import { parseQuantity } from "../../kube/quantity.js";
 import { controllerReference, RESOURCES } from "../../kube/resources.js";
 import type { Wire } from "../../kube/types.js";
 import { type TrainingContext, trainingPodSpec } from "../desired.js";
@@ -66,7 +67,13 @@ export function workerPod(
       configMap: { name: script.name, items: [{ key: script.key, path: script.key }] },
     });
   }
+  // torch's intra-op threads: the worker's cores shared by its processes, not every core of the node.
+  const cores = parseQuantity(String(tj.spec.resources?.cpu ?? "1")) ?? 1;
+  const threads = Math.max(1, Math.floor(cores / (pytorch?.procsPerWorker ?? 1)));
   const env: Wire<V1EnvVar>[] = [
+    { name: "OMP_NUM_THREADS", value: String(threads) },
+    // The address the collectives bind to (the runtime finds its interface: runtime/src/train/pytorch/torchrun.ts).
+    { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
     podEnv("torchWorker", String(index)),
     podEnv("torchAttempt", String(attempt)),
     podEnv("torchMasterPort", String(masterPort(attempt))),

@@ -9,7 +9,7 @@ import { eventsTail, parseEvent } from "./events.js";
 import { classifyFailure, lastLines } from "./failure.js";
 import { addEpoch, emptyProgress, progressOf } from "./progress.js";
 import { isPyTorch, pytorchRunOf } from "./spec.js";
-import { scriptEnv, torchrunArgv } from "./torchrun.js";
+import { podInterface, scriptEnv, torchrunArgv } from "./torchrun.js";
 
 const manifest = (pytorch: Record<string, unknown>) => ({
   kind: "TrainingJob",
@@ -73,6 +73,13 @@ describe("torchrun", () => {
       LIFTOFF_TORCH_EVENTS: "/v",
       LIFTOFF_TORCH_HYPERPARAMETERS: '{"epochs":3}',
     });
+    // gloo and NCCL bind to the interface of the pod's address, unless the pod names one itself.
+    const ifaces = { lo: [{ address: "127.0.0.1" }], eth0: [{ address: "10.1.0.5" }] };
+    expect(podInterface("10.1.0.5", ifaces)).toBe("eth0");
+    expect(podInterface(undefined, ifaces)).toBeUndefined();
+    const files = { dataDir: "/d", checkpointDir: "/c", exportDir: "/e", events: "/v" };
+    expect(scriptEnv({}, files, {}, "eth0")).toMatchObject({ GLOO_SOCKET_IFNAME: "eth0", NCCL_SOCKET_IFNAME: "eth0" });
+    expect(scriptEnv({ GLOO_SOCKET_IFNAME: "ib0" }, files, {}, "eth0").GLOO_SOCKET_IFNAME).toBe("ib0");
   });
 });
 

@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
@@ -23,7 +23,7 @@ import { eventsTail, type ScriptEvent } from "./events.js";
 import { classifyFailure } from "./failure.js";
 import { addEpoch, emptyProgress, type ProgressState, progressOf } from "./progress.js";
 import { isPyTorch, type PyTorchRun, pytorchRunOf } from "./spec.js";
-import { scriptEnv, torchrunArgv, type WorkerPlace } from "./torchrun.js";
+import { podInterface, scriptEnv, torchrunArgv, type WorkerPlace } from "./torchrun.js";
 
 /** Where the history of the reported epochs is kept, beside the checkpoints (a restarted group reads it back). */
 const HISTORY_FILE = "liftoff-history.json";
@@ -247,7 +247,8 @@ export async function runPyTorch(
     io.log(
       `worker ${place.index} of ${place.workers} (attempt ${env[POD_ENV.torchAttempt.name] ?? 0}): ${argvTorch.join(" ")}`,
     );
-    const ended = await runTorchrun(argvTorch, scriptEnv(env, files, run.hyperparameters), drain);
+    const iface = podInterface(env.POD_IP, networkInterfaces());
+    const ended = await runTorchrun(argvTorch, scriptEnv(env, files, run.hyperparameters, iface), drain);
     await drain();
     if (ended.code !== 0) {
       const f = classifyFailure(ended.lines, ended.code, ended.signal);

@@ -36,13 +36,28 @@ export function torchrunArgv(python: string, place: WorkerPlace, script: string,
   ];
 }
 
-/** The script's environment: the pod's, plus the package's contract. */
+type Interfaces = Record<string, { address: string }[] | undefined>;
+
+/**
+ * The network interface that holds the pod's address. gloo and NCCL pick theirs from what the host name resolves
+ * to, which in a pod whose /etc/hosts does not name it (the local cluster's, a hostNetwork-less sandbox) is the
+ * loopback: peers would then be told to connect to 127.0.0.1. Naming the interface avoids the guess.
+ */
+export function podInterface(podIP: string | undefined, interfaces: Interfaces): string | undefined {
+  if (!podIP) return undefined;
+  return Object.entries(interfaces).find(([, addrs]) => (addrs ?? []).some((a) => a.address === podIP))?.[0];
+}
+
+/** The script's environment: the pod's, plus the package's contract and the collectives' interface. */
 export function scriptEnv(
   env: NodeJS.ProcessEnv,
   files: ScriptFiles,
   hyperparameters: Record<string, unknown>,
+  iface?: string,
 ): NodeJS.ProcessEnv {
   return {
+    // The pod's own choice (an env var of its spec) wins.
+    ...(iface ? { GLOO_SOCKET_IFNAME: iface, NCCL_SOCKET_IFNAME: iface } : {}),
     ...env,
     LIFTOFF_TORCH_DATA_DIR: files.dataDir,
     LIFTOFF_TORCH_CHECKPOINT_DIR: files.checkpointDir,
