@@ -466,6 +466,62 @@ export const INVALID_CASES: InvalidCase[] = [
     field: "spec.output",
     message: "set output.uri (s3://bucket/prefix) or both output.claimName and output.path, not both",
   },
+  {
+    kind: "TrainingJob",
+    what: "both a model and a pytorch script",
+    on: "create",
+    mutate: (m) => {
+      m.spec.pytorch = { script: { path: "/opt/team/train.py" } };
+    },
+    field: "spec",
+    message: "set model (a TensorFlow.js network Liftoff builds) or pytorch (your own script), exactly one",
+  },
+  {
+    kind: "TrainingJob",
+    what: "a pytorch script from both a ConfigMap and a path",
+    on: "create",
+    mutate: (m) => {
+      delete m.spec.model;
+      m.spec.pytorch = { script: { path: "/opt/team/train.py", configMap: { name: "s", key: "train.py" } } };
+    },
+    field: "spec.pytorch.script",
+    message: "set pytorch.script.configMap (name and key) or pytorch.script.path, exactly one",
+  },
+  {
+    kind: "TrainingJob",
+    what: "a pytorch group of no workers",
+    on: "create",
+    mutate: (m) => {
+      delete m.spec.model;
+      m.spec.pytorch = { script: { path: "/opt/team/train.py" }, workers: 0 };
+    },
+    field: "spec.pytorch.workers",
+    message: "should be greater than or equal to 1",
+  },
+  {
+    kind: "TrainingJob",
+    what: "DP-SGD privacy on a pytorch script",
+    on: "create",
+    mutate: (m) => {
+      delete m.spec.model;
+      m.spec.pytorch = { script: { path: "/opt/team/train.py" } };
+      m.spec.hyperparameters.privacy = { l2NormClip: 1, noiseMultiplier: 1 };
+    },
+    field: "spec",
+    message:
+      "hyperparameters.privacy (DP-SGD) applies to model; a pytorch script adds its own (Opacus, say) and reports its ε",
+  },
+  {
+    kind: "TrainingJob",
+    what: "a model swapped for a pytorch script after creation",
+    on: "update",
+    mutate: (m) => {
+      delete m.spec.model;
+      m.spec.pytorch = { script: { path: "/opt/team/other.py" } };
+    },
+    field: "spec",
+    message: "pytorch is immutable; create a new TrainingJob to run another script",
+  },
   // ModelDeployment
   {
     kind: "ModelDeployment",

@@ -16,14 +16,14 @@ export interface LocalImage {
 export const RUNTIME_IMAGE = "ghcr.io/liftoff-dev/liftoff-runtime";
 export const TESTBOX_IMAGE = "ghcr.io/liftoff-dev/liftoff-testbox";
 export const OPERATOR_IMAGE = "ghcr.io/liftoff-dev/liftoff-operator";
-export const PYTORCH_IMAGES = ["ghcr.io/liftoff-dev/liftoff-pytorch", "ghcr.io/liftoff-dev/liftoff-pytorch-cuda"];
+const PYTORCH_IMAGES = ["ghcr.io/liftoff-dev/liftoff-pytorch", "ghcr.io/liftoff-dev/liftoff-pytorch-cuda"];
 
 /**
  * The PyTorch image's ENV: the runtime with the pytorch venv's Python first on PATH (hack/pytorch-venv.sh: torch,
  * pyarrow) and the repository's liftoff package importable. `python` is that venv's, or undefined when it is not
  * built (the workers then fail saying torch is missing, as a wrong image would).
  */
-export function pytorchImageEnv(repoRoot: string, python: string | undefined): Record<string, string> {
+function pytorchImageEnv(repoRoot: string, python: string | undefined): Record<string, string> {
   const base = process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin";
   return {
     ...(python ? { PATH: `${dirname(python)}:${base}`, LIFTOFF_PYTHON: python } : {}),

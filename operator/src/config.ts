@@ -78,8 +78,8 @@ export class ConfigError extends Error {
 }
 
 export const DEFAULT_RUNTIME_IMAGE = "ghcr.io/liftoff-dev/liftoff-runtime:0.1.0";
-export const DEFAULT_PYTORCH_IMAGE = "ghcr.io/liftoff-dev/liftoff-pytorch:0.1.0";
-export const DEFAULT_PYTORCH_GPU_IMAGE = "ghcr.io/liftoff-dev/liftoff-pytorch-cuda:0.1.0";
+const DEFAULT_PYTORCH_IMAGE = "ghcr.io/liftoff-dev/liftoff-pytorch:0.1.0";
+const DEFAULT_PYTORCH_GPU_IMAGE = "ghcr.io/liftoff-dev/liftoff-pytorch-cuda:0.1.0";
 const IMAGE_REF = /^[a-z0-9.-]+(:\d+)?\/[\w./-]+(:[\w.-]+)?(@sha256:[a-f0-9]{64})?$/;
 
 const OPTIONS = {
@@ -323,7 +323,8 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
     ["pytorch-image", cfg.pytorchImages.cpu],
     ["pytorch-gpu-image", cfg.pytorchImages.gpu],
   ] as const) {
-    if (!IMAGE_REF.test(ref)) throw new ConfigError(`--${flag} "${ref}" is not an image reference like registry/repo:tag`);
+    if (!IMAGE_REF.test(ref))
+      throw new ConfigError(`--${flag} "${ref}" is not an image reference like registry/repo:tag`);
   }
   if (cfg.renewDeadlineSeconds >= cfg.leaseDurationSeconds) {
     throw new ConfigError("--renew-deadline must be shorter than --lease-duration");

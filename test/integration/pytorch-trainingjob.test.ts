@@ -3,10 +3,11 @@
 // encrypted penguins DataSet over two worker pods that exchange gradients with gloo over the pod network, each
 // decrypting the version with its own Vault role. Worker 1 is SIGKILLed mid-run: the whole group restarts from the
 // last checkpoint and ends with the planned epochs; `kubectl get tj -w` shows the progress; the exported ONNX model is
-// served by a ModelDeployment as accurately as the same script run by hand. Then the faults: a script that raises, an
+// served by a ModelDeployment as accurately as the same script run by hand with plain torchrun. Then the faults: a script that raises, an
 // export that does not load, and a group larger than the cluster.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { CoreV1Api, type V1Pod } from "@kubernetes/client-node";
@@ -34,7 +35,7 @@ const core = admin.makeApiClient(CoreV1Api);
 const CLAIM = "liftoff-data";
 const SCRIPT = join(ROOT, "examples/pytorch/penguins_ddp.py");
 const SAMPLE = join(ROOT, "config/samples/liftoff_v1alpha1_trainingjob_pytorch.yaml");
-// Batch 4 over ~230 rows: ~30 all-reduces per epoch and rank, long enough to kill a worker between two checkpoints.
+// Batch 1 over ~230 rows: ~115 all-reduces per epoch and rank, long enough to kill a worker between two checkpoints.
 const EPOCHS = 12;
 const JOBS = ["ddp", "raises", "badexport"] as const;
 let op: OperatorHandle;
@@ -50,7 +51,7 @@ function pytorchJob(name: string, configMap: string, key: string, workers: numbe
   tj.metadata = { name, namespace: ns };
   const spec = tj.spec as Obj;
   spec.pytorch = { ...spec.pytorch, script: { configMap: { name: configMap, key } }, workers };
-  spec.hyperparameters = { ...spec.hyperparameters, epochs: EPOCHS, batchSize: 4 };
+  spec.hyperparameters = { ...spec.hyperparameters, epochs: EPOCHS, batchSize: 1 };
   spec.resources = { cpu: "500m", memory: "2Gi" };
   spec.output = { claimName: CLAIM, path: `models/${name}` };
   Object.assign(spec, extra);
@@ -216,6 +217,18 @@ describe("a pytorch TrainingJob on the local cluster", () => {
       table.stop();
     }
 
+    // The printer columns as a user watching saw them: the run moved while it ran, and ended at 100.
+    expect(table.lines[0]?.split(/\s+/).slice(0, 5)).toEqual(["NAME", "STATUS", "PROGRESS", "LOSS", "ETA"]);
+    const rows = table.lines.flatMap((l) => {
+      const m = /^ddp\s+(Running|Succeeded)\s+(\d+)\s+([0-9.e+-]+)\s/.exec(l);
+      return m ? [{ status: m[1], progress: Number(m[2]), loss: Number(m[3]) }] : [];
+    });
+    expect(
+      rows.some((r) => r.status === "Running" && r.progress < 100),
+      table.lines.join("\n"),
+    ).toBe(true);
+    expect(rows.at(-1)).toMatchObject({ status: "Succeeded", progress: 100 });
+
     // The group ran again as attempt 1 and resumed after the checkpoint the kill left, not from epoch 0.
     expect(done.status.workers).toMatchObject({ attempt: 1, total: 2 });
     const pods = await workerPods("ddp");
@@ -256,7 +269,7 @@ describe("a pytorch TrainingJob on the local cluster", () => {
     expect(done.status.finalMetrics.accuracy).toBeGreaterThanOrEqual(0.9);
   });
 
-  it("serves the exported ONNX model with the accuracy of the same script run by hand", {
+  it("serves the exported ONNX model with the accuracy of the same script run by hand with plain torchrun", {
     timeout: 300_000,
   }, async () => {
     expect(done, "the training test ran first").toBeDefined();
@@ -267,11 +280,23 @@ describe("a pytorch TrainingJob on the local cluster", () => {
     });
     const plain = await plaintextVersion();
     try {
-      // By hand: the same script, one process, on the decrypted version.
-      const byHand = await run(python, [SCRIPT, "--data", plain.dir, "--epochs", String(EPOCHS)], {
-        env: { ...process.env, PYTHONPATH: join(ROOT, "python"), OMP_NUM_THREADS: "1" },
-        maxBuffer: 16 * 1024 * 1024,
-      });
+      // By hand: the same script under plain torchrun, two processes on this host, on the decrypted version, with
+      // the TrainingJob's hyperparameters — uninterrupted, in a folder of its own (its checkpoints and model.onnx).
+      const work = mkdtempSync(join(tmpdir(), "liftoff-by-hand-"));
+      const byHand = await run(
+        python,
+        ["-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", SCRIPT, "--data", plain.dir],
+        {
+          cwd: work,
+          env: {
+            ...process.env,
+            PYTHONPATH: join(ROOT, "python"),
+            OMP_NUM_THREADS: "1",
+            LIFTOFF_TORCH_HYPERPARAMETERS: JSON.stringify(done.spec.hyperparameters),
+          },
+          maxBuffer: 16 * 1024 * 1024,
+        },
+      ).finally(() => rmSync(work, { recursive: true, force: true }));
       const handAccuracy = Number(/test_accuracy=([0-9.]+)\s*$/.exec(byHand.stdout)?.[1]);
       expect(handAccuracy).toBeGreaterThanOrEqual(0.9);
       // The test split's feature rows and labels, as the script reads them.

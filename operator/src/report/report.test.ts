@@ -14,7 +14,7 @@ import type { KubeObject } from "../kube/types.js";
 import { podIdentity, ReportRejected, type TokenReviewStatus } from "./identity.js";
 import { reportPodParts } from "./pod-spec.js";
 import { ReportRouter, type ReportUpdate } from "./router.js";
-import { jobOfPod, type ReportRun, runOfJob } from "./run-owner.js";
+import { jobOfPod, type ReportRun, runOfJob, runOfOwnPod } from "./run-owner.js";
 import { type ReportApi, type ReportServer, startReportServer } from "./server.js";
 import { deploymentOfReplicaSet, replicaSetOfPod, type ServingPod, servingPodOf } from "./serving-owner.js";
 
@@ -136,6 +136,30 @@ describe("run ownership (pod → Job → owner)", () => {
     const foreign = { ...job, metadata: { ...job.metadata, ownerReferences: [] } };
     expect(() => runOfJob(id, pod, foreign, new Set(["DataSet"]), "liftoff.dev")).toThrow(/not run by Liftoff/);
     expect(() => runOfJob(id, pod, job, new Set(["TrainingJob"]), "liftoff.dev")).toThrow(ReportRejected);
+  });
+  it("takes a pod a Liftoff kind controls itself (a pytorch worker) as its run, and nothing else", () => {
+    const worker = {
+      ...pod,
+      metadata: {
+        ...pod.metadata,
+        ownerReferences: [
+          { apiVersion: "liftoff.dev/v1alpha1", kind: "TrainingJob", name: "ddp", uid: "tj-uid", controller: true },
+        ],
+      },
+    };
+    expect(runOfOwnPod(id, worker, new Set(["TrainingJob"]), "liftoff.dev")).toMatchObject({
+      kind: "TrainingJob",
+      name: "ddp",
+      uid: "tj-uid",
+      pod: { name: id.podName, uid: id.podUid },
+    });
+    // A Job's pod goes the Job's way; a kind Liftoff does not route, or another group, is no run of its own.
+    expect(runOfOwnPod(id, pod, new Set(["TrainingJob"]), "liftoff.dev")).toBeUndefined();
+    expect(runOfOwnPod(id, worker, new Set(["DataSet"]), "liftoff.dev")).toBeUndefined();
+    expect(runOfOwnPod(id, worker, new Set(["TrainingJob"]), "example.com")).toBeUndefined();
+    expect(() =>
+      runOfOwnPod(id, { ...worker, spec: { serviceAccountName: "default" } }, new Set(["TrainingJob"]), "liftoff.dev"),
+    ).toThrow(/service account/);
   });
 });
 

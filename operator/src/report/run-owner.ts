@@ -37,6 +37,30 @@ export function jobOfPod(id: PodIdentity, pod: KubeObject | undefined): string {
   return owner.name;
 }
 
+/**
+ * The run of a pod a Liftoff kind controls itself, with no Job between them (a pytorch TrainingJob's workers), or
+ * undefined when something else controls it. Checks the pod as jobOfPod does.
+ */
+export function runOfOwnPod(
+  id: PodIdentity,
+  pod: KubeObject | undefined,
+  kinds: ReadonlySet<string>,
+  group: string,
+): ReportRun | undefined {
+  const owner = controllerOf(checkPod(id, pod));
+  if (!owner || owner.apiVersion.split("/")[0] !== group || !kinds.has(owner.kind)) return undefined;
+  const meta = pod?.metadata ?? {};
+  return {
+    kind: owner.kind,
+    namespace: id.namespace,
+    name: owner.name,
+    uid: owner.uid,
+    // The pod stands in for the Job: it is the run's unit here.
+    job: { name: meta.name ?? "", uid: meta.uid ?? "", annotations: meta.annotations ?? {} },
+    pod: { name: id.podName, uid: id.podUid },
+  };
+}
+
 /** The run the Job belongs to, if a Liftoff kind in `kinds` controls it. */
 export function runOfJob(
   id: PodIdentity,

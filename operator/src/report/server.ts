@@ -22,7 +22,7 @@ import type { KubeObject } from "../kube/types.js";
 import type { Permission } from "../rbac.js";
 import { type PodIdentity, podIdentity, ReportRejected, type TokenReviewStatus } from "./identity.js";
 import type { ReportRouter } from "./router.js";
-import { jobOfPod, type ReportRun, runOfJob } from "./run-owner.js";
+import { jobOfPod, type ReportRun, runOfJob, runOfOwnPod } from "./run-owner.js";
 import { deploymentOfReplicaSet, replicaSetOfPod, type ServingPod, servingPodOf } from "./serving-owner.js";
 
 /** The API calls the endpoint makes (a fake in unit tests, the operator's client otherwise). */
@@ -111,6 +111,8 @@ export async function startReportServer(o: ReportServerOptions): Promise<ReportS
   const authenticate = tokenCache(cacheMs, async (token): Promise<ReportRun> => {
     const id = await identify(token);
     const pod = await o.api.getPod(id.namespace, id.podName);
+    const own = runOfOwnPod(id, pod, o.router.kinds(), GROUP);
+    if (own) return own;
     const jobName = jobOfPod(id, pod);
     return runOfJob(id, pod as KubeObject, await o.api.getJob(id.namespace, jobName), o.router.kinds(), GROUP);
   });

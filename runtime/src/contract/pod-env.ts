@@ -164,7 +164,11 @@ export const POD_ENV = {
   },
   terminationLog: { name: "LIFTOFF_TERMINATION_LOG", readBy: ["train"], meaning: "termination message file" },
   // train, pytorch (runtime/src/train/pytorch/; operator/src/trainingjob/pytorch/worker-pod.ts)
-  torchWorker: { name: "LIFTOFF_TORCH_WORKER", readBy: ["train"], meaning: "pytorch: this worker's index (--node-rank)" },
+  torchWorker: {
+    name: "LIFTOFF_TORCH_WORKER",
+    readBy: ["train"],
+    meaning: "pytorch: this worker's index (--node-rank)",
+  },
   torchAttempt: { name: "LIFTOFF_TORCH_ATTEMPT", readBy: ["train"], meaning: "pytorch: the worker group's attempt" },
   torchMasterAddr: {
     name: "LIFTOFF_TORCH_MASTER_ADDR",

@@ -274,8 +274,7 @@ const PyTorch = Obj(
       }),
     ),
     workers: Type.Integer({
-      description:
-        "Worker pods (torchrun --nnodes); they start together or not at all, each with the resources above.",
+      description: "Worker pods (torchrun --nnodes); they start together or not at all, each with the resources above.",
       minimum: 1,
       maximum: 64,
       default: 1,

@@ -9,7 +9,7 @@ import { NON_RETRIABLE_EXIT_CODES } from "../desired.js";
 import { CONTAINER, LABEL_ATTEMPT, LABEL_WORKER } from "../names.js";
 
 /** stopping: being deleted (by this operator: a restart, a suspension; or by a drain) — never counted as a failure. */
-export type WorkerState = "pending" | "running" | "succeeded" | "failed" | "stopping";
+type WorkerState = "pending" | "running" | "succeeded" | "failed" | "stopping";
 
 export interface Worker {
   index: number;

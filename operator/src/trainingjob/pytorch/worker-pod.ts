@@ -35,12 +35,12 @@ export interface PyTorchImages {
 }
 
 /** The image the workers run: spec.pytorch.image, else the operator's CPU or CUDA default. */
-export function workerImage(tj: TrainingJob, images: PyTorchImages): string {
+function workerImage(tj: TrainingJob, images: PyTorchImages): string {
   return tj.spec.pytorch?.image ?? ((tj.spec.resources?.gpu ?? 0) > 0 ? images.gpu : images.cpu);
 }
 
 /** The script's path inside the worker. */
-export function scriptPath(tj: TrainingJob): string {
+function scriptPath(tj: TrainingJob): string {
   const s = tj.spec.pytorch?.script;
   return s?.configMap ? `${SCRIPT_DIR}/${s.configMap.key}` : (s?.path ?? "");
 }

@@ -19,11 +19,21 @@ const PEER_LOST = [
 
 export type TorchrunFailure = { kind: "peerLost"; message: string } | { kind: "script"; message: string };
 
-/** The last lines worth showing: the Python exception and what led to it, without torchrun's banner. */
+/** torchrun's own line once a worker process has died: what follows is its report, not the script's words. */
+const TORCHRUN_EPILOGUE = /failed \(exitcode: -?\d+\) local_rank/;
+
+/**
+ * The last lines worth showing: the script's own exception and what led to it — before torchrun's epilogue (its
+ * ChildFailedError traceback), without the `[rankN]:` prefixes and banners.
+ */
 export function lastLines(lines: readonly string[], max = 12): string {
-  const kept = lines.filter((l) => l.trim() !== "" && !/^[=*-]{10,}$/.test(l.trim()));
+  const cut = lines.findIndex((l) => TORCHRUN_EPILOGUE.test(l));
+  const kept = (cut >= 0 ? lines.slice(0, cut) : lines)
+    .map((l) => l.replace(/^\[rank\d+\]:\s?/, ""))
+    .filter((l) => l.trim() !== "" && !/^[=*-]{10,}$/.test(l.trim()));
   const at = kept.findLastIndex((l) => l.startsWith("Traceback (most recent call last)"));
   const from = at >= 0 ? kept.slice(at) : kept;
+  // The exception line is what says what to fix: keep it and what leads to it within `max`.
   return from.slice(-max).join("\n");
 }
 

@@ -154,13 +154,19 @@ describe("classifyFailure", () => {
     '  File "/s/train.py", line 9, in <module>',
     "    raise ValueError('no column flipper')",
     "ValueError: no column flipper",
-    "E1207 torch/distributed/elastic/multiprocessing/api.py: failed (exitcode: 1)",
+    "E1207 torch/distributed/elastic/multiprocessing/api.py:1002] failed (exitcode: 1) local_rank: 0 (pid: 9) of binary: python",
+    "Traceback (most recent call last):",
+    '  File "torch/distributed/run.py", line 1138, in main',
+    "torch.distributed.elastic.multiprocessing.errors.ChildFailedError:",
   ];
 
   it("calls the script's own exception a script failure, with its last lines", () => {
     const f = classifyFailure(traceback, 1, null);
     expect(f.kind).toBe("script");
     expect(f.message).toContain("ValueError: no column flipper");
+    // torchrun's own traceback after the worker died is left out.
+    expect(f.message).not.toContain("ChildFailedError");
+    expect(f.message.split("\n").at(-1)).toBe("ValueError: no column flipper");
     expect(lastLines(["=".repeat(40), "a", "", "b"])).toBe("a\nb");
   });
 
