@@ -2,7 +2,7 @@
 // (SeaweedFS, started by cluster:up; test/support/s3.ts): the penguins CSV is read from a bucket, the encrypted
 // version written to the bucket (every object with its sha256, manifest last, nothing readable without Vault), a
 // TrainingJob trains on it and writes its checkpoints and model there, and its pod deleted mid-run resumes from the
-// bucket's checkpoint; a ModelDeployment serves that model from the bucket. Pods get the S3 keys from Vault KV with their own Vault identity; each bad input (missing
+// bucket's checkpoint (a pytorch one too: its worker group restarts from the bucket's checkpoint file); a ModelDeployment serves that model from the bucket. Pods get the S3 keys from Vault KV with their own Vault identity; each bad input (missing
 // bucket, missing key, wrong keys, an endpoint that does not answer) is a condition naming the URI and the cause.
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -10,12 +10,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api, type V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { parse } from "yaml";
 import { serviceEndpoint } from "../../devcluster/node-agent/service-endpoint.js";
 import { applyObject, type LiftoffObject, readObject, waitForCondition } from "../../hack/demo/kube.js";
 import { loadSample, PENGUINS_CSV } from "../../hack/demo/samples.js";
 import type { OperatorHandle } from "../../operator/src/operator.js";
 import type { ManifestJson } from "../../runtime/src/contract/artifacts.js";
 import { type ObjectStore, s3ObjectStore } from "../../runtime/src/storage/object-store.js";
+import { ROOT } from "../clients/support.js";
 import { kubeConfig, type Obj } from "../support/kube.js";
 import { createModelDeployment, operatorFixture, startTestOperator } from "../support/operator.js";
 import { pollUntil } from "../support/poll.js";
@@ -198,6 +200,63 @@ describe("DataSet and TrainingJob on s3://", () => {
     expect(m, log).not.toBeNull();
     expect(Number(m?.[1])).toBeGreaterThanOrEqual(first);
     expect(log).toMatch(/resuming from checkpoint ckpt-\d{6}-\d{9}/);
+  });
+
+  it("a pytorch TrainingJob's two workers read it from the bucket and write checkpoints and the ONNX model there; a worker deleted mid-run restarts the group from the bucket's checkpoint", {
+    timeout: 300_000,
+  }, async () => {
+    const name = "ddp";
+    await vault.createRole({
+      name: `liftoff-${ns}-${name}-train`,
+      namespace: ns,
+      serviceAccount: `${name}-train`,
+      decryptKeys: [transitKey],
+      versionKeys: { access: "read" },
+      namespaceKv: false,
+    });
+    await core.createNamespacedConfigMap({
+      namespace: ns,
+      body: {
+        metadata: { name: "penguins-ddp" },
+        data: { "train.py": readFileSync(join(ROOT, "examples/pytorch/penguins_ddp.py"), "utf8") },
+      },
+    });
+    const tj = parse(readFileSync(join(ROOT, "config/samples/liftoff_v1alpha1_trainingjob_pytorch.yaml"), "utf8"));
+    tj.metadata = { name, namespace: ns };
+    tj.spec.hyperparameters = { ...tj.spec.hyperparameters, epochs: 10, batchSize: 1 };
+    tj.spec.resources = { cpu: "500m", memory: "2Gi" };
+    delete tj.spec.output; // default: models/<name> beside the DataSet's versions, in the bucket
+    await applyObject(admin, tj);
+    const uid = (await readObject(admin, ref("TrainingJob", name))).metadata.uid as string;
+    const checkpoints = `datasets/penguins/models/${name}/.checkpoints/${uid}/`;
+    const first = await pollUntil(
+      "a pytorch checkpoint after epoch 2 in the bucket",
+      async () => {
+        const epochs = (await keysUnder(checkpoints)).map((k) => Number(/epoch-(\d{6})\.pt$/.exec(k)?.[1] ?? -1));
+        return Math.max(-1, ...epochs) >= 2 ? Math.max(...epochs) : undefined;
+      },
+      { timeoutMs: 150_000, intervalMs: 100 },
+    );
+    await core.deleteNamespacedPod({ name: `${name}-g0-w1`, namespace: ns, gracePeriodSeconds: 0 });
+    await waitForCondition(admin, ref("TrainingJob", name), "Succeeded", { timeoutMs: 240_000 });
+    const done = await readObject(admin, ref("TrainingJob", name));
+    expect(done.status.progress.epoch).toBe(10);
+    expect(done.status.workers.attempt).toBeGreaterThanOrEqual(1);
+    expect(done.status.model).toMatchObject({ format: "onnx", dataSetDigest: `sha256:${version}` });
+    const folder = done.status.model.uri as string;
+    expect(folder).toMatch(new RegExp(`^${uri(`datasets/penguins/models/${name}/`)}[0-9a-f]{64}$`));
+    const prefix = folder.slice(uri("").length);
+    const manifest = JSON.parse((await objectBytes(`${prefix}/manifest.json`)).toString("utf8")) as ManifestJson;
+    const onnx = manifest.files.find((f) => f.path === "model.onnx");
+    expect(`sha256:${onnx?.sha256}`).toBe(done.status.model.digest);
+    // The restarted group's worker 0 downloaded a checkpoint from the bucket (its scratch was new) and went on after it.
+    const log = await core.readNamespacedPodLog({ name: `${name}-g1-w0`, namespace: ns, container: "train" });
+    const m = /downloaded checkpoint epoch-(\d{6})\.pt/.exec(log);
+    expect(m, log).not.toBeNull();
+    expect(Number(m?.[1])).toBeGreaterThanOrEqual(first);
+    expect(log).toMatch(/resuming from the checkpoint of epoch \d+/);
+    // The bucket keeps the newest three checkpoints.
+    expect((await keysUnder(checkpoints)).filter((k) => k.endsWith(".pt")).length).toBe(3);
   });
 
   it("a ModelDeployment serves that model from the bucket (trainingJobRef; the TrainingJob's, i.e. the DataSet's, storage) and answers correctly", {

@@ -202,15 +202,7 @@ export class TrainingJobReconciler implements Reconciler {
     let held: { reason: string; message: string } | undefined;
     let plan: GroupPlan = { action: "wait" };
     if (data) {
-      const out = outputOf(tj, data);
-      if ("uri" in out) {
-        failure = stalled(
-          Reason.InvalidSpec,
-          "a pytorch TrainingJob writes its checkpoints and model to a claim: set spec.output.claimName and path (a claim every worker can mount, ReadWriteMany across nodes)",
-        );
-      } else {
-        failure = (await this.applyChildren(tj, data, log, signal)).failure;
-      }
+      failure = (await this.applyChildren(tj, data, log, signal)).failure;
       if (!failure) {
         plan = planGroup(tj, view, new Date(), tj.status?.workers?.attempt ?? -1);
         held = await this.o.group?.carryOut(tj, view, plan, this.context(data), log, signal);

@@ -404,7 +404,13 @@ export async function trainMain(argv: string[], env: NodeJS.ProcessEnv): Promise
     const pytorch = await pytorchManifest(argv, env);
     if (pytorch !== undefined) {
       const progress = progressReporter(reporterFromEnv(env), log, progressIntervalMs(env));
-      const done = await runPyTorch(pytorch, argv, env, { log, progress: progress.offer, vault: vaultFromEnv(env) });
+      const s3 = s3Vault(env);
+      const done = await runPyTorch(pytorch, argv, env, {
+        log,
+        progress: progress.offer,
+        vault: vaultFromEnv(env),
+        s3Vault: s3.get,
+      }).finally(() => s3.close());
       await progress.drain();
       // Only worker 0 has the model to tell; the others' part ended well, and their silence says so.
       if (done.outcome === undefined) return EXIT.ok;

@@ -15,11 +15,14 @@ import { pointOf } from "../../contract/history.js";
 import { POD_ENV } from "../../contract/pod-env.js";
 import { ConfigError } from "../../errors.js";
 import { isS3Uri } from "../../s3-uri.js";
+import type { VaultReader } from "../../storage/s3-client.js";
 import { InputFailure, type KeyUnwrapper, openDataSetInput } from "../input.js";
 import { publishFolder } from "../publish.js";
+import { maybeS3, stageDataVersion, uploadModel } from "../s3-staging.js";
 import type { Progress } from "../trainer.js";
 import { TrainingFailure } from "../trainer.js";
 import { eventsTail, type ScriptEvent } from "./events.js";
+import { restoreCheckpointFile, uploadCheckpointFile } from "./s3-checkpoints.js";
 import { classifyFailure } from "./failure.js";
 import { addEpoch, emptyProgress, type ProgressState, progressOf } from "./progress.js";
 import { isPyTorch, type PyTorchRun, pytorchRunOf } from "./spec.js";
@@ -34,6 +37,8 @@ export interface PyTorchIO {
   log: (message: string) => void;
   progress: (p: Progress, final: boolean) => void;
   vault: () => Promise<KeyUnwrapper>;
+  /** The Vault client for S3 keys, when the pod's env says they are in Vault. */
+  s3Vault: () => Promise<VaultReader | undefined>;
 }
 
 /** What a worker ends with: worker 0 publishes the model, the others only finish their part. */
@@ -88,12 +93,6 @@ function flagsOf(argv: string[]): Flags {
   }
   if (!values.data) throw new ConfigError("--data <DataSet version folder> is required");
   if (!values.out) throw new ConfigError("--out <dir> is required");
-  for (const [flag, v] of [
-    ["--data", values.data],
-    ["--out", values.out],
-  ] as const) {
-    if (isS3Uri(v)) throw new ConfigError(`${flag}: a pytorch run reads and writes a folder (a claim), not s3://`);
-  }
   return {
     data: values.data,
     out: values.out,
@@ -195,10 +194,17 @@ export async function runPyTorch(
   const prefix = env.LIFTOFF_PATH_PREFIX;
   // Container paths live under the node agent's folder locally (docs/local-cluster.md); as is in a real container.
   const inRoot = (p: string) => (prefix && path.isAbsolute(p) ? path.join(prefix, p) : path.resolve(p));
-  const out = inRoot(flags.out);
-  const checkpointDir = flags.checkpointDir
-    ? inRoot(flags.checkpointDir)
-    : path.join(out, ".checkpoints", run.uid ?? run.name);
+  // s3:// stays a URI: the data is downloaded to scratch, the model and checkpoints are staged there.
+  const at = (p: string) => (isS3Uri(p) ? p.replace(/\/+$/, "") : inRoot(p));
+  const scratch = env.LIFTOFF_SCRATCH
+    ? inRoot(env.LIFTOFF_SCRATCH)
+    : path.join(tmpdir(), `liftoff-pytorch-scratch-${process.pid}`);
+  const out = at(flags.out);
+  const checkpointUri = flags.checkpointDir ? at(flags.checkpointDir) : `${out}/.checkpoints/${run.uid ?? run.name}`;
+  const dataAt = await maybeS3(at(flags.data), env, io.s3Vault);
+  const outAt = await maybeS3(out, env, io.s3Vault);
+  const checkpointsAt = await maybeS3(checkpointUri, env, io.s3Vault);
+  const checkpointDir = checkpointsAt ? path.join(scratch, "checkpoints") : checkpointUri;
   const containerScript = flags.script ?? env[POD_ENV.torchScript.name] ?? run.scriptPath;
   if (!containerScript) throw new ConfigError("no script: set spec.pytorch.script, or --script locally");
   const script = flags.script ? path.resolve(flags.script) : inRoot(containerScript);
@@ -207,8 +213,10 @@ export async function runPyTorch(
       `the script ${containerScript} is not there: check spec.pytorch.script (the ConfigMap's key, or the path in the image)`,
     );
   });
+  const data = dataAt ? await stageDataVersion(dataAt, scratch) : at(flags.data);
+  if (dataAt) io.log(`downloaded the DataSet version ${flags.data}`);
   const input = await openDataSetInput({
-    data: inRoot(flags.data),
+    data,
     ...(flags.dataDigest !== undefined ? { dataDigest: flags.dataDigest } : {}),
     ...(flags.plainDir !== undefined ? { plainDir: inRoot(flags.plainDir) } : {}),
     vault: io.vault,
@@ -218,6 +226,11 @@ export async function runPyTorch(
   const work = await mkdtemp(path.join(tmpdir(), "liftoff-pytorch-"));
   try {
     await mkdir(checkpointDir, { recursive: true });
+    const historyFile = path.join(checkpointDir, HISTORY_FILE);
+    if (checkpointsAt) {
+      const got = await restoreCheckpointFile(checkpointsAt, checkpointDir, historyFile);
+      if (got) io.log(`downloaded checkpoint ${got} from ${checkpointUri}`);
+    }
     const files = {
       dataDir: input.dir,
       checkpointDir,
@@ -225,7 +238,6 @@ export async function runPyTorch(
       events: path.join(work, "events.jsonl"),
     };
     await mkdir(files.exportDir);
-    const historyFile = path.join(checkpointDir, HISTORY_FILE);
     let state = place.index === 0 ? await readHistory(historyFile) : emptyProgress();
     let exported: Extract<ScriptEvent, { type: "export" }> | undefined;
     let last: Progress | undefined;
@@ -238,8 +250,10 @@ export async function runPyTorch(
           last = progressOf(state, ev, planned);
           io.progress(last, false);
           await writeFile(historyFile, JSON.stringify(state)).catch(() => undefined);
-        } else if (ev.type === "checkpoint") io.log(`checkpoint ${ev.name}${ev.epoch ? ` (epoch ${ev.epoch})` : ""}`);
-        else exported = ev;
+        } else if (ev.type === "checkpoint") {
+          io.log(`checkpoint ${ev.name}${ev.epoch ? ` (epoch ${ev.epoch})` : ""}`);
+          if (checkpointsAt) await uploadCheckpointFile(checkpointsAt, checkpointDir, ev.name, historyFile);
+        } else exported = ev;
       }
     };
     const python = env.LIFTOFF_PYTHON || "python3";
@@ -257,7 +271,14 @@ export async function runPyTorch(
     }
     if (place.index !== 0) return { worker: place.index };
     if (last) io.progress(last, true);
-    return { worker: 0, outcome: await publish(run, input, out, files.exportDir, exported, state) };
+    const local = outAt ? path.join(scratch, "out") : out;
+    const outcome = await publish(run, input, local, files.exportDir, exported, state);
+    if (outAt) {
+      const model = outcome.model as { uri: string };
+      model.uri = await uploadModel(outAt, model.uri);
+      io.log(`uploaded the model to ${model.uri}`);
+    }
+    return { worker: 0, outcome };
   } finally {
     await rm(work, { recursive: true, force: true });
     await input.dispose();
