@@ -32,6 +32,15 @@ def _index(value: Any, classes: Sequence[str] | None, column: str) -> int:
     return index
 
 
+def check_indices(indices: Any, classes: Sequence[str] | None, column: str) -> Any:
+    """A numpy array of stored class indices, refused when one is outside the classes."""
+    bad = (indices < 0) | (indices >= len(classes)) if classes is not None else indices < 0
+    if bad.any():
+        index = int(indices[bad.argmax()])
+        raise ValueError(f"target {column} holds the class index {index}, outside 0..{len(classes or []) - 1}")
+    return indices
+
+
 def class_indices(values: Sequence[Any], classes: Sequence[str] | None, column: str) -> list[int]:
     """Every row's class index; a missing value is an error that names the column."""
     out = []
