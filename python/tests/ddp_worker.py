@@ -58,3 +58,14 @@ def run(rank: int, world: int, port: int, data: str, env: dict[str, str], out: s
         os.path.join(out, f"rank{rank}.pt"),
     )
     dist.destroy_process_group()
+
+
+def restore_run(rank: int, world: int, port: int, folders: list[str], out: str) -> None:
+    """Each rank restores from its own folder (rank 1's is empty or older); saves what restore() gave it."""
+    os.environ.update({"RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": str(world),
+                       "LOCAL_WORLD_SIZE": str(world), "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port),
+                       "LIFTOFF_TORCH_CHECKPOINT_DIR": folders[rank]})
+    liftoff.init_distributed()
+    state = liftoff.restore()
+    torch.save(state, os.path.join(out, f"restore{rank}.pt"))
+    dist.destroy_process_group()
