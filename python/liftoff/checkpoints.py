@@ -4,6 +4,7 @@ A restarted group resumes from the newest file that loads. Each file is written 
 folder and renamed, so a reader (restore, the wrapper's upload) sees a whole file or none; a file torn anyway (a
 disk filling up, a copy cut short) is skipped with a warning and the one before it is used.
 """
+
 from __future__ import annotations
 
 import os
@@ -111,7 +112,9 @@ def _newest(weights_only: bool) -> tuple[str | None, Any]:
                     f"{path} holds objects torch.load's weights_only mode refuses; save plain state dicts, or call "
                     "liftoff.restore(weights_only=False) for checkpoints this job wrote itself"
                 ) from err
-            warnings.warn(f"skipping the checkpoint {path}, which does not load: {str(err).splitlines()[0]}", stacklevel=3)
+            warnings.warn(
+                f"skipping the checkpoint {path}, which does not load: {str(err).splitlines()[0]}", stacklevel=3
+            )
     return None, None
 
 

@@ -4,6 +4,7 @@ The runtime's wrapper stages the version (download, digest check, decryption) an
 LIFTOFF_TORCH_DATA_DIR; by hand, pass the folder. Features are preprocessing.json's featureNames columns in order, as
 float32 — the model's input, the same columns the served model.onnx gets.
 """
+
 from __future__ import annotations
 
 import glob
@@ -30,7 +31,9 @@ class Split:
     def __len__(self) -> int:
         return int(self.x.shape[0])
 
-    def shard(self, rank: int | None = None, world: int | None = None, epoch: int | None = None, seed: int = 0) -> "Split":
+    def shard(
+        self, rank: int | None = None, world: int | None = None, epoch: int | None = None, seed: int = 0
+    ) -> Split:
         """This rank's rows, as torch's DistributedSampler picks them (drop_last False).
 
         Every rank gets ceil(n / world) rows — the first rows repeat to fill the last shard — because DDP needs the

@@ -3,6 +3,7 @@
 Only rank 0 writes events, checkpoints and the export; every rank must still call those functions, so that the
 barriers in them line up.
 """
+
 from __future__ import annotations
 
 import os

@@ -3,6 +3,7 @@
 Each event is one write of a whole line to a file opened for appending, so a reader polling the file never sees half
 an event it could mistake for a whole one. Outside Liftoff (no variable) a progress event is printed instead.
 """
+
 from __future__ import annotations
 
 import json
@@ -10,7 +11,8 @@ import math
 import os
 import re
 import sys
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from . import _env
 from .distributed import is_main

@@ -4,13 +4,15 @@ One input named "input" (float32 [batch, width], the DataSet's featureNames in o
 (the logits, or the predicted value), the batch axis dynamic, the weights inside the file (the runtime loads one
 self-contained file). The file is written under a temporary name and renamed, so the wrapper never loads half of it.
 """
+
 from __future__ import annotations
 
 import contextlib
 import io
 import logging
 import os
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from . import _env
 from .distributed import barrier, is_main

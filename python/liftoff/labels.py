@@ -3,9 +3,11 @@
 A classification DataSet may store a class's index or its label: an integer (or an integer-looking string) is the
 index, anything else is looked up in preprocessing.json target.classes. Regression targets are plain floats.
 """
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 
 def _index(value: Any, classes: Sequence[str] | None, column: str) -> int:

@@ -3,6 +3,7 @@
 
 Run from the repository root: `<python of hack/pytorch-venv.sh> -m unittest discover -s python/tests -t python`.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -14,7 +15,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from typing import Iterator
+from collections.abc import Iterator
 from unittest import mock
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -69,9 +70,23 @@ def prepare(spec: dict) -> str:
     with open(path, "w", encoding="utf-8") as f:
         json.dump(spec, f)
     out = subprocess.run(
-        [os.path.join(ROOT, "node_modules", ".bin", "tsx"), "runtime/src/main.ts", "prepare", "--spec", path,
-         "--out", os.path.join(work, "out"), "--source-root", ROOT, "--scratch", work],
-        cwd=ROOT, check=True, capture_output=True, text=True,
+        [
+            os.path.join(ROOT, "node_modules", ".bin", "tsx"),
+            "runtime/src/main.ts",
+            "prepare",
+            "--spec",
+            path,
+            "--out",
+            os.path.join(work, "out"),
+            "--source-root",
+            ROOT,
+            "--scratch",
+            work,
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])["dir"]
 

@@ -1,4 +1,5 @@
 """liftoff.dataset on a real penguins version written by `prepare`: shapes, features, labels, shards and errors."""
+
 from __future__ import annotations
 
 import csv
@@ -8,9 +9,9 @@ import shutil
 import unittest
 from collections import Counter
 
+import liftoff
 import torch
 
-import liftoff
 from tests.support import ROOT, liftoff_env, penguins, penguins_regression, scratch
 
 

@@ -1,5 +1,6 @@
 """Two processes on localhost, gloo, DistributedDataParallel over liftoff's shards: the ranks exchange gradients
 (each applies the mean of both local gradients) and end with identical weights; only rank 0 writes files."""
+
 from __future__ import annotations
 
 import os
@@ -31,13 +32,13 @@ class TwoProcessGlooTest(unittest.TestCase):
     def test_gradients_are_exchanged(self) -> None:
         zero, one = self.ranks
         # Different shards: different local gradients; DDP gives both ranks their mean.
-        self.assertFalse(all(torch.allclose(a, b) for a, b in zip(zero["alone"], one["alone"])))
-        for a, b, e0, e1 in zip(zero["alone"], one["alone"], zero["exchanged"], one["exchanged"]):
+        self.assertFalse(all(torch.allclose(a, b) for a, b in zip(zero["alone"], one["alone"], strict=True)))
+        for a, b, e0, e1 in zip(zero["alone"], one["alone"], zero["exchanged"], one["exchanged"], strict=True):
             torch.testing.assert_close(e0, (a + b) / 2)
             torch.testing.assert_close(e1, e0, rtol=0, atol=0)
 
     def test_both_ranks_end_with_identical_weights(self) -> None:
-        for w0, w1 in zip(self.ranks[0]["weights"], self.ranks[1]["weights"]):
+        for w0, w1 in zip(self.ranks[0]["weights"], self.ranks[1]["weights"], strict=True):
             self.assertTrue(torch.equal(w0, w1))
         torch.manual_seed(11)
         self.assertFalse(torch.equal(self.ranks[0]["weights"][0], ddp_worker.model()[0].weight), "it trained")
@@ -56,7 +57,7 @@ class RestoreAgreesTest(unittest.TestCase):
         given ones (each file saying which folder it is in)."""
         work = scratch()
         folders = [os.path.join(work, "zero"), os.path.join(work, "one")]
-        for folder, epochs in zip(folders, [[4, 5], rank1_epochs]):
+        for folder, epochs in zip(folders, [[4, 5], rank1_epochs], strict=True):
             os.makedirs(folder)
             for epoch in epochs:
                 state = {"epoch": epoch, "folder": os.path.basename(folder)}

@@ -1,5 +1,6 @@
 """Labels stored as the class label itself, or as an integer-looking string, map to the same class indices as the
 stored index does (preprocessing.json target.classes, as runtime/src/train/data.ts splitQuery maps them)."""
+
 from __future__ import annotations
 
 import glob
@@ -7,26 +8,26 @@ import os
 import shutil
 import unittest
 
+import liftoff
 import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
-
-import liftoff
 from liftoff.labels import class_indices
+
 from tests.support import penguins, scratch
 
 
-def rewrite_target(folder: str, convert, kind=pa.string()) -> None:
+def rewrite_target(folder: str, convert, kind: pa.DataType | None = None) -> None:
     """Replace the species column of every split's Parquet file by convert(index), a column of type `kind`."""
     for file in glob.glob(os.path.join(folder, "*", "*.parquet")):
         table = pq.read_table(file)
         at = table.schema.get_field_index("species")
-        values = pa.array([convert(v) for v in table.column("species").to_pylist()], kind)
+        values = pa.array([convert(v) for v in table.column("species").to_pylist()], kind or pa.string())
         pq.write_table(table.set_column(at, "species", values), file)
 
 
 class LabelsTest(unittest.TestCase):
-    def version(self, convert, kind=pa.string()) -> liftoff.Dataset:
+    def version(self, convert, kind: pa.DataType | None = None) -> liftoff.Dataset:
         folder = os.path.join(scratch(), "version")
         shutil.copytree(penguins(), folder)
         rewrite_target(folder, convert, kind)
