@@ -48,8 +48,10 @@ class ReportTest(unittest.TestCase):
                 liftoff.report(1, {"val-loss": 0.1})
             with self.assertRaisesRegex(ValueError, "metric loss is str, not a number"):
                 liftoff.report(1, {"loss": "low"})
-            with self.assertRaisesRegex(ValueError, "epoch must be a non-negative int"):
-                liftoff.report(-1, {"loss": 0.1})
+            with self.assertRaisesRegex(ValueError, r"epoch must be an int from 1 \(the first epoch is 1\), got 0"):
+                liftoff.report(0, {"loss": 0.1})
+            with self.assertRaisesRegex(ValueError, "at least epoch 5; got 4"):
+                liftoff.report(5, {"loss": 0.1}, epochs=4)
             with self.assertRaisesRegex(ValueError, "samples must be a non-negative number"):
                 liftoff.report(1, {"loss": 0.1}, samples=-5)
         self.assertFalse(os.path.exists(self.events))
