@@ -13,21 +13,21 @@ split is scored and the model exported to ONNX. Seeded (hyperparameter seed), so
 The last line on stdout is `test_accuracy=<x>`; each rank also prints a digest of its final weights on stderr, the
 same on every rank when the gradients were exchanged.
 """
+
 from __future__ import annotations
 
 import argparse
-import sys
 import hashlib
+import sys
 import time
 from typing import Any
 
+import liftoff
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-
-import liftoff
 
 
 def parse_args() -> argparse.Namespace:

@@ -4,6 +4,7 @@ The runtime's wrapper runs the script under torchrun with the LIFTOFF_TORCH_* va
 them, so the script itself stays plain PyTorch and also runs by hand (`python train.py --data <version folder>`).
 torch and pyarrow are imported when a function needs them, not on `import liftoff`.
 """
+
 from __future__ import annotations
 
 from .checkpoints import checkpoint, checkpoint_dir, restore

@@ -2,6 +2,7 @@
 
 The names live here once, so the package and its tests cannot drift from the table the wrapper is written against.
 """
+
 from __future__ import annotations
 
 import os

@@ -4,6 +4,7 @@ A restarted group resumes from the newest file that loads. Each file is written 
 folder and renamed, so a reader (restore, the wrapper's upload) sees a whole file or none; a file torn anyway (a
 disk filling up, a copy cut short) is skipped with a warning and the one before it is used.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,7 +13,7 @@ import warnings
 from typing import Any
 
 from . import _env
-from .distributed import barrier, is_main
+from .distributed import barrier, initialized, is_main, world_size
 from .events import emit
 
 KEEP = 3
@@ -98,22 +99,51 @@ def _load(path: str, weights_only: bool) -> Any:
     return torch.load(path, map_location="cpu", weights_only=weights_only)
 
 
-def restore(weights_only: bool = True) -> Any:
-    """The newest checkpoint's state (tensors on the CPU), or None when there is none; every rank reads it.
-
-    weights_only=True is torch.load's safe default: state dicts, tensors and plain Python containers load. A state
-    holding other objects needs weights_only=False (only for checkpoints this job wrote itself).
-    """
+def _newest(weights_only: bool) -> tuple[str | None, Any]:
+    """(file name, state) of the newest checkpoint in this process's folder that loads; (None, None) without one."""
     folder = checkpoint_dir()
     for _, name in _existing(folder):
         path = os.path.join(folder, name)
         try:
-            return _load(path, weights_only)
+            return name, _load(path, weights_only)
         except Exception as err:  # torch raises RuntimeError, EOFError, pickle errors … for a torn file
             if "Weights only load failed" in str(err):
                 raise RuntimeError(
                     f"{path} holds objects torch.load's weights_only mode refuses; save plain state dicts, or call "
                     "liftoff.restore(weights_only=False) for checkpoints this job wrote itself"
                 ) from err
-            warnings.warn(f"skipping the checkpoint {path}, which does not load: {str(err).splitlines()[0]}", stacklevel=2)
-    return None
+            warnings.warn(
+                f"skipping the checkpoint {path}, which does not load: {str(err).splitlines()[0]}", stacklevel=3
+            )
+    return None, None
+
+
+def _agree(name: str | None, state: Any) -> Any:
+    """Rank 0's checkpoint on every rank: each rank read its own folder, and ranks that resumed from different
+    epochs would run loops of different lengths and wait for each other forever. When they read the same file (the
+    usual case: one folder, or the same files downloaded on every worker) nothing more is sent; otherwise rank 0's
+    state is sent to the others."""
+    import torch.distributed as dist
+
+    names: list[Any] = [None] * world_size()
+    dist.all_gather_object(names, name)
+    if all(n == names[0] for n in names):
+        return state
+    if is_main():
+        warnings.warn(f"the ranks found different newest checkpoints ({names}); all resume from rank 0's", stacklevel=3)
+    box = [state if is_main() else None]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def restore(weights_only: bool = True) -> Any:
+    """The newest checkpoint's state (tensors on the CPU), or None when there is none; every rank calls it.
+
+    Every rank gets the same state: rank 0's, if a rank's folder holds another newest file. weights_only=True is
+    torch.load's safe default: state dicts, tensors and plain Python containers load. A state holding other objects
+    needs weights_only=False (only for checkpoints this job wrote itself).
+    """
+    name, state = _newest(weights_only)
+    if initialized() and world_size() > 1:
+        return _agree(name, state)
+    return state

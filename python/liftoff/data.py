@@ -4,6 +4,7 @@ The runtime's wrapper stages the version (download, digest check, decryption) an
 LIFTOFF_TORCH_DATA_DIR; by hand, pass the folder. Features are preprocessing.json's featureNames columns in order, as
 float32 — the model's input, the same columns the served model.onnx gets.
 """
+
 from __future__ import annotations
 
 import glob
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import _env
-from .labels import class_indices
+from .labels import check_indices, class_indices
 
 SPLITS = ("train", "validation", "test")
 FORMAT_VERSION = 1
@@ -30,7 +31,9 @@ class Split:
     def __len__(self) -> int:
         return int(self.x.shape[0])
 
-    def shard(self, rank: int | None = None, world: int | None = None, epoch: int | None = None, seed: int = 0) -> "Split":
+    def shard(
+        self, rank: int | None = None, world: int | None = None, epoch: int | None = None, seed: int = 0
+    ) -> Split:
         """This rank's rows, as torch's DistributedSampler picks them (drop_last False).
 
         Every rank gets ceil(n / world) rows — the first rows repeat to fill the last shard — because DDP needs the
@@ -143,16 +146,22 @@ def _features(table: Any, names: list[str], folder: str) -> Any:
 
 
 def _labels(table: Any, target: dict[str, Any], folder: str) -> Any:
+    import numpy as np
+    import pyarrow as pa
     import torch
 
     column = target["column"]
     if table is None:
         dtype = torch.float32 if target["task"] == "regression" else torch.int64
         return torch.zeros((0,), dtype=dtype)
-    values = table.column(column).to_pylist()
+    values = table.column(column)
+    if values.null_count:
+        raise ValueError(f"target {column} has a missing value in {folder}; drop or fill it in the DataSet")
+    if target["task"] != "regression" and pa.types.is_integer(values.type):
+        # The common case (prepare stores the class index): no per-row Python work.
+        return torch.from_numpy(check_indices(values.to_numpy().astype(np.int64), target.get("classes"), column))
+    values = values.to_pylist()
     if target["task"] == "regression":
-        if any(v is None for v in values):
-            raise ValueError(f"target {column} has a missing value in {folder}; drop or fill it in the DataSet")
         try:
             return torch.tensor([float(v) for v in values], dtype=torch.float32)
         except (TypeError, ValueError):

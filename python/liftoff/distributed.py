@@ -3,6 +3,7 @@
 Only rank 0 writes events, checkpoints and the export; every rank must still call those functions, so that the
 barriers in them line up.
 """
+
 from __future__ import annotations
 
 import os
@@ -47,8 +48,16 @@ def is_main() -> bool:
 
 def barrier() -> None:
     """Wait for every rank, when there are others (a no-op in a world of 1)."""
-    if initialized() and world_size() > 1:
-        _dist().barrier()
+    if not initialized() or world_size() == 1:
+        return
+    dist = _dist()
+    if dist.get_backend() == "nccl":
+        import torch
+
+        # NCCL's barrier runs on a GPU; naming this rank's spares it the guess (and the warning about guessing).
+        dist.barrier(device_ids=[torch.cuda.current_device()])
+    else:
+        dist.barrier()
 
 
 def _device(local_rank: int) -> Any:

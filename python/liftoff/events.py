@@ -3,6 +3,7 @@
 Each event is one write of a whole line to a file opened for appending, so a reader polling the file never sees half
 an event it could mistake for a whole one. Outside Liftoff (no variable) a progress event is printed instead.
 """
+
 from __future__ import annotations
 
 import json
@@ -10,7 +11,8 @@ import math
 import os
 import re
 import sys
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from . import _env
 from .distributed import is_main
@@ -80,8 +82,11 @@ def report(
     samples: rows trained this epoch across all ranks; seconds: the epoch's wall time — together the wrapper's
     samples/s. Outside Liftoff the line is printed.
     """
-    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
-        raise ValueError(f"epoch must be a non-negative int, got {epoch!r}")
+    # Epochs count from 1, as the TrainingJob's status shows them: the wrapper ignores a progress event for epoch 0.
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 1:
+        raise ValueError(f"epoch must be an int from 1 (the first epoch is 1), got {epoch!r}")
+    if epochs is not None and not (isinstance(epochs, int) and not isinstance(epochs, bool) and epochs >= epoch):
+        raise ValueError(f"epochs must be the run's whole number of epochs, at least epoch {epoch}; got {epochs!r}")
     event: dict[str, Any] = {"type": "progress", "epoch": epoch, "metrics": metrics_dict(metrics)}
     optional = {
         "epochs": _count("epochs", epochs, int),

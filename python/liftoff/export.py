@@ -4,12 +4,15 @@ One input named "input" (float32 [batch, width], the DataSet's featureNames in o
 (the logits, or the predicted value), the batch axis dynamic, the weights inside the file (the runtime loads one
 self-contained file). The file is written under a temporary name and renamed, so the wrapper never loads half of it.
 """
+
 from __future__ import annotations
 
 import contextlib
+import io
+import logging
 import os
-import sys
-from typing import Any, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from . import _env
 from .distributed import barrier, is_main
@@ -46,12 +49,26 @@ def _example(model: Any, example: Any) -> Any:
     return example if example.shape[0] >= 2 else torch.cat([example, example])
 
 
+@contextlib.contextmanager
+def _quiet_exporter() -> Iterator[None]:
+    """The exporter's chatter off the script's output: its progress lines go to stdout, which is the script's own
+    (penguins_ddp.py prints its result there), and it warns that torchvision's operators are not registered, which
+    a model without them does not care about. Real errors still raise."""
+    logger = logging.getLogger("torch.onnx")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+    finally:
+        logger.setLevel(level)
+
+
 def _export(model: Any, example: Any, path: str) -> None:
     import torch
 
     batch = torch.export.Dim("batch")
-    # The exporter reports its progress on stdout; a script's stdout is its own (penguins_ddp.py prints its result).
-    with contextlib.redirect_stdout(sys.stderr):
+    with _quiet_exporter():
         torch.onnx.export(
             model,
             (example,),
@@ -61,6 +78,7 @@ def _export(model: Any, example: Any, path: str) -> None:
             dynamic_shapes=({0: batch},),
             external_data=False,
             dynamo=True,
+            verbose=False,
         )
 
 

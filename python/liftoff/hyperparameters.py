@@ -1,4 +1,5 @@
 """The TrainingJob's spec.hyperparameters, handed to the script as JSON in LIFTOFF_TORCH_HYPERPARAMETERS."""
+
 from __future__ import annotations
 
 import json

@@ -3,9 +3,11 @@
 A classification DataSet may store a class's index or its label: an integer (or an integer-looking string) is the
 index, anything else is looked up in preprocessing.json target.classes. Regression targets are plain floats.
 """
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 
 def _index(value: Any, classes: Sequence[str] | None, column: str) -> int:
@@ -30,6 +32,15 @@ def _index(value: Any, classes: Sequence[str] | None, column: str) -> int:
     if index < 0 or (classes is not None and index >= len(classes)):
         raise ValueError(f"target {column} holds the class index {index}, outside 0..{len(classes or []) - 1}")
     return index
+
+
+def check_indices(indices: Any, classes: Sequence[str] | None, column: str) -> Any:
+    """A numpy array of stored class indices, refused when one is outside the classes."""
+    bad = (indices < 0) | (indices >= len(classes)) if classes is not None else indices < 0
+    if bad.any():
+        index = int(indices[bad.argmax()])
+        raise ValueError(f"target {column} holds the class index {index}, outside 0..{len(classes or []) - 1}")
+    return indices
 
 
 def class_indices(values: Sequence[Any], classes: Sequence[str] | None, column: str) -> list[int]:

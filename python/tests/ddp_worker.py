@@ -5,16 +5,16 @@ parent to compare: its first batch's gradient computed alone (no exchange), DDP'
 all-reduced mean), and the weights after a few steps. It also calls report, checkpoint and export_onnx, as every rank
 of a real script does.
 """
+
 from __future__ import annotations
 
 import os
 
+import liftoff
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
-
-import liftoff
 
 
 def model() -> torch.nn.Module:
@@ -28,8 +28,16 @@ def grads(m: torch.nn.Module) -> list[torch.Tensor]:
 
 def run(rank: int, world: int, port: int, data: str, env: dict[str, str], out: str) -> None:
     os.environ.update(env)
-    os.environ.update({"RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": str(world),
-                       "LOCAL_WORLD_SIZE": str(world), "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)})
+    os.environ.update(
+        {
+            "RANK": str(rank),
+            "LOCAL_RANK": str(rank),
+            "WORLD_SIZE": str(world),
+            "LOCAL_WORLD_SIZE": str(world),
+            "MASTER_ADDR": "127.0.0.1",
+            "MASTER_PORT": str(port),
+        }
+    )
     torch.set_num_threads(1)
     device = liftoff.init_distributed()
     assert liftoff.init_distributed() == device  # a second call changes nothing
@@ -53,8 +61,33 @@ def run(rank: int, world: int, port: int, data: str, env: dict[str, str], out: s
     liftoff.checkpoint(1, {"model": net.module.state_dict(), "epoch": 1})
     liftoff.export_onnx(net, shard.x[:2], metrics={"accuracy": 0.5})
     torch.save(
-        {"backend": dist.get_backend(), "rank": liftoff.rank(), "world": liftoff.world_size(), "alone": grads(alone),
-         "exchanged": exchanged, "weights": [p.detach() for p in net.module.parameters()]},
+        {
+            "backend": dist.get_backend(),
+            "rank": liftoff.rank(),
+            "world": liftoff.world_size(),
+            "alone": grads(alone),
+            "exchanged": exchanged,
+            "weights": [p.detach() for p in net.module.parameters()],
+        },
         os.path.join(out, f"rank{rank}.pt"),
     )
+    dist.destroy_process_group()
+
+
+def restore_run(rank: int, world: int, port: int, folders: list[str], out: str) -> None:
+    """Each rank restores from its own folder (rank 1's is empty or older); saves what restore() gave it."""
+    os.environ.update(
+        {
+            "RANK": str(rank),
+            "LOCAL_RANK": str(rank),
+            "WORLD_SIZE": str(world),
+            "LOCAL_WORLD_SIZE": str(world),
+            "MASTER_ADDR": "127.0.0.1",
+            "MASTER_PORT": str(port),
+            "LIFTOFF_TORCH_CHECKPOINT_DIR": folders[rank],
+        }
+    )
+    liftoff.init_distributed()
+    state = liftoff.restore()
+    torch.save(state, os.path.join(out, f"restore{rank}.pt"))
     dist.destroy_process_group()

@@ -3,17 +3,19 @@
 
 Run from the repository root: `<python of hack/pytorch-venv.sh> -m unittest discover -s python/tests -t python`.
 """
+
 from __future__ import annotations
 
 import atexit
 import contextlib
+import copy
 import json
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
-from typing import Iterator
+from collections.abc import Iterator
 from unittest import mock
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -51,7 +53,7 @@ PENGUINS_SPEC = {
     },
 }
 
-_penguins: str | None = None
+_versions: dict[str, str] = {}
 
 
 def scratch() -> str:
@@ -61,21 +63,49 @@ def scratch() -> str:
     return folder
 
 
+def prepare(spec: dict) -> str:
+    """A plaintext version of `spec`, written by `liftoff-runtime prepare` (tsx, as `npm run runtime` runs it)."""
+    work = scratch()
+    path = os.path.join(work, "dataset.json")
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(spec, f)
+    out = subprocess.run(
+        [
+            os.path.join(ROOT, "node_modules", ".bin", "tsx"),
+            "runtime/src/main.ts",
+            "prepare",
+            "--spec",
+            path,
+            "--out",
+            os.path.join(work, "out"),
+            "--source-root",
+            ROOT,
+            "--scratch",
+            work,
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])["dir"]
+
+
 def penguins() -> str:
     """The plaintext penguins version folder (train/ validation/ test/, preprocessing.json, stats.json)."""
-    global _penguins
-    if _penguins is None:
-        work = scratch()
-        spec = os.path.join(work, "penguins.json")
-        with open(spec, "w", encoding="utf-8") as f:
-            json.dump(PENGUINS_SPEC, f)
-        out = subprocess.run(
-            [os.path.join(ROOT, "node_modules", ".bin", "tsx"), "runtime/src/main.ts", "prepare", "--spec", spec,
-             "--out", os.path.join(work, "out"), "--source-root", ROOT, "--scratch", work],
-            cwd=ROOT, check=True, capture_output=True, text=True,
-        )
-        _penguins = json.loads(out.stdout.strip().splitlines()[-1])["dir"]
-    return _penguins
+    if "penguins" not in _versions:
+        _versions["penguins"] = prepare(PENGUINS_SPEC)
+    return _versions["penguins"]
+
+
+def penguins_regression() -> str:
+    """The same data with body_mass_g as a regression target (the other measurements standardised)."""
+    if "regression" not in _versions:
+        spec = copy.deepcopy(PENGUINS_SPEC)
+        spec["spec"]["schema"]["target"] = "body_mass_g"
+        spec["spec"]["transforms"][2]["columns"] = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm"]
+        _versions["regression"] = prepare(spec)
+    return _versions["regression"]
 
 
 def free_port() -> int:

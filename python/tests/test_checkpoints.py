@@ -1,12 +1,13 @@
 """liftoff.checkpoint / liftoff.restore: whole files under epoch-%06d.pt, the 3 newest kept, a torn file skipped."""
+
 from __future__ import annotations
 
 import os
 import unittest
 
+import liftoff
 import torch
 
-import liftoff
 from tests.support import liftoff_env, read_events, scratch
 
 

@@ -1,4 +1,5 @@
 """liftoff.dataset on a real penguins version written by `prepare`: shapes, features, labels, shards and errors."""
+
 from __future__ import annotations
 
 import csv
@@ -8,17 +9,20 @@ import shutil
 import unittest
 from collections import Counter
 
+import liftoff
 import torch
 
-import liftoff
-from tests.support import ROOT, liftoff_env, penguins, scratch
+from tests.support import ROOT, liftoff_env, penguins, penguins_regression, scratch
+
+
+def csv_rows() -> list[dict[str, str]]:
+    """examples/penguins.csv's complete rows (the DataSet drops the incomplete ones)."""
+    with open(os.path.join(ROOT, "examples", "penguins.csv"), encoding="utf-8") as f:
+        return [r for r in csv.DictReader(f) if all(v not in ("", "NA") for v in r.values())]
 
 
 def csv_species() -> Counter:
-    """Species counts of examples/penguins.csv's complete rows (the DataSet drops the incomplete ones)."""
-    with open(os.path.join(ROOT, "examples", "penguins.csv"), encoding="utf-8") as f:
-        rows = [r for r in csv.DictReader(f) if all(v not in ("", "NA") for v in r.values())]
-    return Counter(r["species"] for r in rows)
+    return Counter(r["species"] for r in csv_rows())
 
 
 class DatasetTest(unittest.TestCase):
@@ -73,6 +77,21 @@ class DatasetTest(unittest.TestCase):
             self.assertEqual(len(train.shard()), len(train))  # a world of 1 by hand
         with self.assertRaisesRegex(ValueError, "rank must be in 0..world-1"):
             train.shard(2, 2)
+
+
+class RegressionTest(unittest.TestCase):
+    def test_a_regression_target_is_float32_as_stored(self) -> None:
+        ds = liftoff.dataset(penguins_regression())
+        self.assertEqual(ds.task, "regression")
+        self.assertIsNone(ds.classes)
+        # island, species and sex one-hot (3 + 3 + 2), and the three other measurements
+        self.assertEqual(len(ds.feature_names), 11)
+        got = []
+        for name in ("train", "validation", "test"):
+            split = ds.split(name)
+            self.assertEqual(split.y.dtype, torch.float32)
+            got += split.y.tolist()
+        self.assertEqual(sorted(got), sorted(float(r["body_mass_g"]) for r in csv_rows()))
 
 
 class DatasetErrorsTest(unittest.TestCase):

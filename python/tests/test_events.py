@@ -1,4 +1,5 @@
 """liftoff.report and the events file: the line format the runtime's wrapper parses, rank 0 only."""
+
 from __future__ import annotations
 
 import contextlib
@@ -7,9 +8,9 @@ import math
 import os
 import unittest
 
+import liftoff
 import torch
 
-import liftoff
 from tests.support import liftoff_env, read_events, scratch
 
 
@@ -24,8 +25,14 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(
             read_events(self.events),
             [
-                {"type": "progress", "epoch": 1, "metrics": {"loss": 0.5, "val_accuracy": 0.75}, "epochs": 30,
-                 "samples": 233, "seconds": 0.25},
+                {
+                    "type": "progress",
+                    "epoch": 1,
+                    "metrics": {"loss": 0.5, "val_accuracy": 0.75},
+                    "epochs": 30,
+                    "samples": 233,
+                    "seconds": 0.25,
+                },
                 {"type": "progress", "epoch": 2, "metrics": {"loss": 0.25}},
             ],
         )
@@ -41,8 +48,10 @@ class ReportTest(unittest.TestCase):
                 liftoff.report(1, {"val-loss": 0.1})
             with self.assertRaisesRegex(ValueError, "metric loss is str, not a number"):
                 liftoff.report(1, {"loss": "low"})
-            with self.assertRaisesRegex(ValueError, "epoch must be a non-negative int"):
-                liftoff.report(-1, {"loss": 0.1})
+            with self.assertRaisesRegex(ValueError, r"epoch must be an int from 1 \(the first epoch is 1\), got 0"):
+                liftoff.report(0, {"loss": 0.1})
+            with self.assertRaisesRegex(ValueError, "at least epoch 5; got 4"):
+                liftoff.report(5, {"loss": 0.1}, epochs=4)
             with self.assertRaisesRegex(ValueError, "samples must be a non-negative number"):
                 liftoff.report(1, {"loss": 0.1}, samples=-5)
         self.assertFalse(os.path.exists(self.events))
@@ -69,8 +78,9 @@ class HyperparametersTest(unittest.TestCase):
             self.assertEqual(liftoff.hyperparameters(epochs=20), {"epochs": 20})
 
     def test_bad_json_is_named(self) -> None:
-        with liftoff_env(LIFTOFF_TORCH_HYPERPARAMETERS="{epochs: 5}"), self.assertRaisesRegex(
-            ValueError, "LIFTOFF_TORCH_HYPERPARAMETERS is not valid JSON"
+        with (
+            liftoff_env(LIFTOFF_TORCH_HYPERPARAMETERS="{epochs: 5}"),
+            self.assertRaisesRegex(ValueError, "LIFTOFF_TORCH_HYPERPARAMETERS is not valid JSON"),
         ):
             liftoff.hyperparameters()
         with liftoff_env(LIFTOFF_TORCH_HYPERPARAMETERS="[5]"), self.assertRaisesRegex(ValueError, "JSON object"):

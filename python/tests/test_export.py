@@ -1,14 +1,15 @@
 """liftoff.export_onnx: model.onnx that onnxruntime loads and that answers as torch does, for any batch size."""
+
 from __future__ import annotations
 
 import os
 import unittest
 
+import liftoff
 import numpy as np
 import onnxruntime as ort
 import torch
 
-import liftoff
 from tests.support import liftoff_env, penguins, read_events, scratch
 
 
@@ -47,8 +48,14 @@ class ExportTest(unittest.TestCase):
         self.export(mlp(), self.ds.test.x[:4])
         self.assertEqual(
             read_events(self.events),
-            [{"type": "export", "file": "model.onnx", "metrics": {"accuracy": 0.97},
-              "inputs": [{"name": "input", "shape": [-1, 9]}]}],
+            [
+                {
+                    "type": "export",
+                    "file": "model.onnx",
+                    "metrics": {"accuracy": 0.97},
+                    "inputs": [{"name": "input", "shape": [-1, 9]}],
+                }
+            ],
         )
 
     def test_a_bad_example_says_what_to_pass(self) -> None:

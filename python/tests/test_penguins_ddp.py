@@ -1,5 +1,6 @@
 """examples/pytorch/penguins_ddp.py on the real penguins version: by hand (seeded, resumable) and under torchrun with
 two processes and the wrapper's LIFTOFF_TORCH_* environment (events, checkpoints, export, exchanged gradients)."""
+
 from __future__ import annotations
 
 import os
@@ -8,10 +9,10 @@ import subprocess
 import sys
 import unittest
 
+import liftoff
 import onnxruntime as ort
 import torch
 
-import liftoff
 from tests.support import PACKAGE_DIR, ROOT, TORCHRUN, free_port, penguins, read_events, scratch
 
 SCRIPT = os.path.join(ROOT, "examples", "pytorch", "penguins_ddp.py")
@@ -63,8 +64,10 @@ class ByHandTest(unittest.TestCase):
 
     def test_files_land_beside_the_script_run(self) -> None:
         folder = self.dirs[0]
-        self.assertEqual(sorted(os.listdir(os.path.join(folder, "checkpoints"))),
-                         ["epoch-000008.pt", "epoch-000009.pt", "epoch-000010.pt"])
+        self.assertEqual(
+            sorted(os.listdir(os.path.join(folder, "checkpoints"))),
+            ["epoch-000008.pt", "epoch-000009.pt", "epoch-000010.pt"],
+        )
         self.assertEqual(onnx_accuracy(os.path.join(folder, "model.onnx")), accuracy(self.runs[0].stdout))
         self.assertEqual(len(re.findall(r"^epoch \d+/10 loss=", self.runs[0].stderr, re.M)), 10)
 
@@ -73,8 +76,10 @@ class ByHandTest(unittest.TestCase):
         run([SCRIPT, "--data", penguins(), "--epochs", "3"], cwd=folder)
         again = run([SCRIPT, "--data", penguins(), "--epochs", "5"], cwd=folder)
         self.assertEqual(re.findall(r"^epoch (\d+)/5", again.stderr, re.M), ["4", "5"])
-        self.assertEqual(sorted(os.listdir(os.path.join(folder, "checkpoints"))),
-                         ["epoch-000003.pt", "epoch-000004.pt", "epoch-000005.pt"])
+        self.assertEqual(
+            sorted(os.listdir(os.path.join(folder, "checkpoints"))),
+            ["epoch-000003.pt", "epoch-000004.pt", "epoch-000005.pt"],
+        )
 
 
 class TorchrunTest(unittest.TestCase):
@@ -88,8 +93,20 @@ class TorchrunTest(unittest.TestCase):
             "LIFTOFF_TORCH_EVENTS": os.path.join(work, "events.jsonl"),
             "LIFTOFF_TORCH_HYPERPARAMETERS": '{"epochs": 4, "batchSize": 16, "learningRate": 0.02, "seed": 3}',
         }
-        torchrun = ["-m", "torch.distributed.run", "--nnodes", "1", "--node-rank", "0", "--nproc-per-node", "2",
-                    "--master-addr", "127.0.0.1", "--master-port", str(free_port())]
+        torchrun = [
+            "-m",
+            "torch.distributed.run",
+            "--nnodes",
+            "1",
+            "--node-rank",
+            "0",
+            "--nproc-per-node",
+            "2",
+            "--master-addr",
+            "127.0.0.1",
+            "--master-port",
+            str(free_port()),
+        ]
         cls.done = run([*torchrun, SCRIPT], cwd=work, **cls.env)
         cls.events = read_events(cls.env["LIFTOFF_TORCH_EVENTS"])
 
@@ -101,9 +118,13 @@ class TorchrunTest(unittest.TestCase):
             self.assertEqual(e["samples"], 234)  # 233 training rows, 117 a rank
             self.assertEqual(sorted(e["metrics"]), ["loss", "val_accuracy", "val_loss"])
         checkpoints = [e for e in self.events if e["type"] == "checkpoint"]
-        self.assertEqual(checkpoints, [{"type": "checkpoint", "name": f"epoch-{i:06d}.pt", "epoch": i} for i in range(1, 5)])
-        self.assertEqual(sorted(os.listdir(self.env["LIFTOFF_TORCH_CHECKPOINT_DIR"])),
-                         ["epoch-000002.pt", "epoch-000003.pt", "epoch-000004.pt"])
+        self.assertEqual(
+            checkpoints, [{"type": "checkpoint", "name": f"epoch-{i:06d}.pt", "epoch": i} for i in range(1, 5)]
+        )
+        self.assertEqual(
+            sorted(os.listdir(self.env["LIFTOFF_TORCH_CHECKPOINT_DIR"])),
+            ["epoch-000002.pt", "epoch-000003.pt", "epoch-000004.pt"],
+        )
 
     def test_the_export_event_carries_the_test_accuracy_of_model_onnx(self) -> None:
         self.assertEqual(self.events[-1]["type"], "export")
