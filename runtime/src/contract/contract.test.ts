@@ -12,6 +12,7 @@ import { eraseJob } from "../../../operator/src/erasurerequest/desired.js";
 import { desiredObjects as modelDeploymentObjects } from "../../../operator/src/modeldeployment/desired.js";
 import { Reason } from "../../../operator/src/reasons.js";
 import { type DataVersion, desiredObjects as trainingObjects } from "../../../operator/src/trainingjob/desired.js";
+import { workerPod } from "../../../operator/src/trainingjob/pytorch/worker-pod.js";
 import { parseServeConfig, SERVE_FLAGS } from "../config.js";
 import { PrepareReason } from "../prepare/errors.js";
 import { type DataSetSpecInput, type PrepareSpec, specWithDefaults } from "../prepare/spec.js";
@@ -35,7 +36,7 @@ const vault = {
 };
 
 /** Variables the operator sets that are not the runtime's own (Kubernetes' downward API, TensorFlow's logging, the AWS SDK's). */
-const FOREIGN = new Set(["POD_IP", "TF_CPP_MIN_LOG_LEVEL", ...Object.values(AWS_ENV)]);
+const FOREIGN = new Set(["POD_IP", "TF_CPP_MIN_LOG_LEVEL", "OMP_NUM_THREADS", ...Object.values(AWS_ENV)]);
 
 const mdep = (spec: Partial<ModelDeployment["spec"]>): ModelDeployment =>
   ({
@@ -84,7 +85,8 @@ type Built = any;
 function containersOf(objects: Built[]): { command: string; env: string[] }[] {
   const out: { command: string; env: string[] }[] = [];
   for (const o of objects) {
-    const pod = o.spec?.template?.spec;
+    // A Job's template, or a pod the operator creates itself (a pytorch worker).
+    const pod = o.spec?.template?.spec ?? (o.kind === "Pod" ? o.spec : undefined);
     for (const c of [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])]) {
       out.push({ command: c.args?.[0] ?? "", env: (c.env ?? []).map((e: { name: string }) => e.name) });
     }
@@ -270,6 +272,30 @@ const PODS: [string, Built[]][] = [
     }).map((d) => d.object),
   ],
   [
+    "TrainingJob, pytorch worker 1 of 2 on encrypted data",
+    [
+      workerPod(
+        {
+          ...trainingJob,
+          spec: {
+            ...(({ model: _m, ...rest }) => rest)(trainingJob.spec),
+            pytorch: { script: { configMap: { name: "s", key: "train.py" } }, workers: 2, procsPerWorker: 1 },
+          },
+        },
+        {
+          runtimeImage: IMAGE,
+          data: data(true),
+          report,
+          vault,
+          images: { cpu: IMAGE, gpu: IMAGE },
+        },
+        0,
+        1,
+        "10.1.0.5",
+      ),
+    ],
+  ],
+  [
     "DataSet prepare Job from and to s3://, keys in Vault KV",
     [
       prepareJob(
@@ -349,6 +375,7 @@ describe("the pod env table", () => {
       "prepareOut",
       "terminationLog",
       "pathPrefix",
+      "python",
     ];
     const expected = (Object.keys(POD_ENV) as PodEnvKey[]).filter((k) => !notByOperator.includes(k));
     expect(expected.filter((k) => !set.has(POD_ENV[k].name))).toEqual([]);

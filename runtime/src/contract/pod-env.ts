@@ -177,6 +177,11 @@ export const POD_ENV = {
   },
   torchMasterPort: { name: "LIFTOFF_TORCH_MASTER_PORT", readBy: ["train"], meaning: "pytorch: torchrun --master-port" },
   torchScript: { name: "LIFTOFF_TORCH_SCRIPT", readBy: ["train"], meaning: "pytorch: the script's path in the worker" },
+  python: {
+    name: "LIFTOFF_PYTHON",
+    readBy: ["train"],
+    meaning: "pytorch: the Python with torch that runs torchrun (the image's ENV; default python3 on PATH)",
+  },
   // egress guard (runtime/src/net/egress.ts; operator --egress-allow)
   egressAllow: {
     name: "LIFTOFF_EGRESS_ALLOW",

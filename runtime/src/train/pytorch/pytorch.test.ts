@@ -1,9 +1,12 @@
 // The worker's side of a pytorch run (pure parts): the manifest, torchrun's command line, the script's events as
 // progress, and how a failed torchrun is judged.
+import { readFileSync } from "node:fs";
 import { appendFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../../../../devcluster/cluster/config.js";
+import { SCRIPT_ENV } from "../../contract/pytorch.js";
 import { ConfigError } from "../../errors.js";
 import { eventsTail, parseEvent } from "./events.js";
 import { classifyFailure, lastLines } from "./failure.js";
@@ -40,6 +43,13 @@ describe("pytorchRunOf", () => {
       ConfigError,
     );
     expect(() => pytorchRunOf(manifest({ script: { path: "/a.py" }, workers: 0 }))).toThrow(/spec.pytorch.workers/);
+  });
+});
+
+describe("the script's environment", () => {
+  it("uses the names the liftoff Python package reads (python/liftoff/_env.py)", () => {
+    const py = readFileSync(path.join(REPO_ROOT, "python/liftoff/_env.py"), "utf8");
+    for (const name of Object.values(SCRIPT_ENV)) expect(py, name).toContain(`"${name}"`);
   });
 });
 

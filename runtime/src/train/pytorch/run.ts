@@ -22,9 +22,9 @@ import { maybeS3, stageDataVersion, uploadModel } from "../s3-staging.js";
 import type { Progress } from "../trainer.js";
 import { TrainingFailure } from "../trainer.js";
 import { eventsTail, type ScriptEvent } from "./events.js";
-import { restoreCheckpointFile, uploadCheckpointFile } from "./s3-checkpoints.js";
 import { classifyFailure } from "./failure.js";
 import { addEpoch, emptyProgress, type ProgressState, progressOf } from "./progress.js";
+import { restoreCheckpointFile, uploadCheckpointFile } from "./s3-checkpoints.js";
 import { isPyTorch, type PyTorchRun, pytorchRunOf } from "./spec.js";
 import { podInterface, scriptEnv, torchrunArgv, type WorkerPlace } from "./torchrun.js";
 
@@ -256,7 +256,7 @@ export async function runPyTorch(
         } else exported = ev;
       }
     };
-    const python = env.LIFTOFF_PYTHON || "python3";
+    const python = env[POD_ENV.python.name] || "python3";
     const argvTorch = torchrunArgv(python, place, script, run.args);
     io.log(
       `worker ${place.index} of ${place.workers} (attempt ${env[POD_ENV.torchAttempt.name] ?? 0}): ${argvTorch.join(" ")}`,

@@ -1,6 +1,7 @@
 // The torchrun command line and environment of one worker (pure). Static rendezvous: --nnodes fixed, this worker's
 // --node-rank, worker 0's address as master; --max-restarts=0 because a failure restarts the whole group from the
 // operator (operator/src/trainingjob/pytorch/group.ts), with new pods and a new master address.
+import { SCRIPT_ENV } from "../../contract/pytorch.js";
 
 export interface WorkerPlace {
   /** This worker's index (node rank). */
@@ -59,11 +60,11 @@ export function scriptEnv(
     // The pod's own choice (an env var of its spec) wins.
     ...(iface ? { GLOO_SOCKET_IFNAME: iface, NCCL_SOCKET_IFNAME: iface } : {}),
     ...env,
-    LIFTOFF_TORCH_DATA_DIR: files.dataDir,
-    LIFTOFF_TORCH_CHECKPOINT_DIR: files.checkpointDir,
-    LIFTOFF_TORCH_EXPORT_DIR: files.exportDir,
-    LIFTOFF_TORCH_EVENTS: files.events,
-    LIFTOFF_TORCH_HYPERPARAMETERS: JSON.stringify(hyperparameters),
+    [SCRIPT_ENV.dataDir]: files.dataDir,
+    [SCRIPT_ENV.checkpointDir]: files.checkpointDir,
+    [SCRIPT_ENV.exportDir]: files.exportDir,
+    [SCRIPT_ENV.events]: files.events,
+    [SCRIPT_ENV.hyperparameters]: JSON.stringify(hyperparameters),
     // Python writes its tracebacks at once, so the log tail the failure is judged by is complete.
     PYTHONUNBUFFERED: "1",
   };
