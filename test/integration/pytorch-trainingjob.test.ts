@@ -3,20 +3,18 @@
 // encrypted penguins DataSet over two worker pods that exchange gradients with gloo over the pod network, each
 // decrypting the version with its own Vault role. Worker 1 is SIGKILLed mid-run: the whole group restarts from the
 // last checkpoint and ends with the planned epochs; `kubectl get tj -w` shows the progress; the exported ONNX model is
-// served by a ModelDeployment as accurately as the same script run by hand with plain torchrun. Then the faults: a script that raises, an
-// export that does not load, and a group larger than the cluster.
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+// served by a ModelDeployment as accurately as the same script run by hand with plain torchrun. Then the faults: a
+// script that raises, an export that does not load, and a group larger than the cluster.
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { CoreV1Api, type V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parse } from "yaml";
-import { claimHostFolder } from "../../devcluster/node-agent/claim-folder.js";
 import { serviceEndpoint } from "../../devcluster/node-agent/service-endpoint.js";
 import { applyObject, type LiftoffObject, readObject, waitForCondition } from "../../hack/demo/kube.js";
-import { loadSample, PENGUINS_CSV } from "../../hack/demo/samples.js";
 import { versionDataKey } from "../../hack/demo/vault.js";
 import type { OperatorHandle } from "../../operator/src/operator.js";
 import { decryptFile } from "../../runtime/src/crypto/segments.js";
@@ -25,6 +23,7 @@ import { kubeConfig, type Obj } from "../support/kube.js";
 import { createModelDeployment, operatorFixture, startTestOperator } from "../support/operator.js";
 import { pollUntil } from "../support/poll.js";
 import { reportFlags } from "../support/report.js";
+import { encryptedPenguins, penguinsVaultRoles, watchTrainingJob } from "../support/training.js";
 import { testVault } from "../support/vault.js";
 import { containerPid, processAlive } from "./node-agent-helpers.js";
 
@@ -84,21 +83,6 @@ function checkpointEpochs(name: string, uid: string): number[] {
   });
 }
 
-/** `kubectl get tj <name> -w`: its lines. */
-function watchTable(name: string): { lines: string[]; stop(): void } {
-  const lines: string[] = [];
-  const watch: ChildProcess = spawn(inject("kubectl"), ["get", "tj", name, "-n", ns, "-w"], {
-    env: { ...process.env, KUBECONFIG: inject("kubeconfig") },
-  });
-  let partial = "";
-  watch.stdout?.on("data", (chunk: Buffer) => {
-    const parts = (partial + chunk.toString("utf8")).split("\n");
-    partial = parts.pop() ?? "";
-    lines.push(...parts);
-  });
-  return { lines, stop: () => watch.kill() };
-}
-
 /** The DataSet version decrypted into a folder (the admin's key; a person's by-hand copy), for the by-hand run. */
 async function plaintextVersion(): Promise<{ dir: string; version: string }> {
   const ds = await readObject(admin, ref("DataSet", "penguins"));
@@ -122,28 +106,7 @@ beforeAll(async () => {
   const cluster = inject("clusterName");
   [python] = (await hackScriptLines("hack/pytorch-venv.sh")) as [string];
   const vault = testVault(cluster);
-  const transitKey = `${ns}-data`;
-  await vault.createTransitKey(transitKey);
-  await vault.createRole({
-    name: `${ns}-dataset`,
-    namespace: ns,
-    serviceAccount: "penguins-dataset",
-    datakeyKeys: [transitKey],
-    decryptKeys: [transitKey],
-    versionKeys: { access: "write" },
-    namespaceKv: false,
-  });
-  // Each run's worker pods log in as its own role, which may only unwrap the data key.
-  for (const name of JOBS) {
-    await vault.createRole({
-      name: `liftoff-${ns}-${name}-train`,
-      namespace: ns,
-      serviceAccount: `${name}-train`,
-      decryptKeys: [transitKey],
-      versionKeys: { access: "read" },
-      namespaceKv: false,
-    });
-  }
+  const transitKey = await penguinsVaultRoles(vault, ns, JOBS);
   op = await startTestOperator(
     fx.operatorKc,
     [ns],
@@ -156,14 +119,8 @@ beforeAll(async () => {
     ],
   );
   await op.leading;
-  folder = await claimHostFolder(admin, ns, CLAIM);
-  mkdirSync(join(folder, "raw"), { recursive: true });
-  copyFileSync(PENGUINS_CSV, join(folder, "raw", "penguins.csv"));
-  const ds = loadSample("dataset", ns);
-  (ds.spec as Obj).encryption = { transitKey, vaultRole: `${ns}-dataset` };
-  await applyObject(admin, ds);
+  folder = await encryptedPenguins(admin, ns, CLAIM, transitKey);
   await configMap("penguins-ddp", { "train.py": readFileSync(SCRIPT, "utf8") });
-  await waitForCondition(admin, ref("DataSet", "penguins"), "Ready", { timeoutMs: 120_000 });
 }, 600_000);
 
 afterAll(async () => {
@@ -176,7 +133,7 @@ describe("a pytorch TrainingJob on the local cluster", () => {
   it("trains on two worker pods that exchange gradients, survives a worker's SIGKILL by restarting the group from its last checkpoint, and shows progress in `kubectl get tj`", {
     timeout: 420_000,
   }, async () => {
-    const table = watchTable("ddp");
+    const table = watchTrainingJob(inject("kubectl"), inject("kubeconfig"), ns, "ddp");
     try {
       await applyObject(admin, pytorchJob("ddp", "penguins-ddp", "train.py", 2));
       const uid = (await readObject(admin, ref("TrainingJob", "ddp"))).metadata.uid as string;

@@ -23,6 +23,7 @@ import { createModelDeployment, operatorFixture, startTestOperator } from "../su
 import { pollUntil } from "../support/poll.js";
 import { reportFlags } from "../support/report.js";
 import { bucketFor, type TestS3, testS3 } from "../support/s3.js";
+import { trainingRole } from "../support/training.js";
 import { type TestVault, testVault } from "../support/vault.js";
 
 const admin = kubeConfig(inject("kubeconfig"));
@@ -206,14 +207,7 @@ describe("DataSet and TrainingJob on s3://", () => {
     timeout: 300_000,
   }, async () => {
     const name = "ddp";
-    await vault.createRole({
-      name: `liftoff-${ns}-${name}-train`,
-      namespace: ns,
-      serviceAccount: `${name}-train`,
-      decryptKeys: [transitKey],
-      versionKeys: { access: "read" },
-      namespaceKv: false,
-    });
+    await trainingRole(vault, ns, transitKey, name);
     await core.createNamespacedConfigMap({
       namespace: ns,
       body: {

@@ -1,18 +1,10 @@
-// TrainingJob on the local cluster with the real operator, OpenBao and node agent, on the penguins samples
-// (config/samples/penguins/) with the DataSet encrypted: every training pod unwraps the data key with its own Vault
-// role. A run's pod is SIGKILLed mid-run and must resume from its last checkpoint, not epoch 0, and end as accurate
-// as an uninterrupted twin, while `kubectl get tj -w` shows PROGRESS, LOSS and ETA moving; another is suspended and
-// resumed; the resumed model is served by a ModelDeployment with trainingJobRef to raw V2 inputs named after the
-// columns. npm start's own path (V1 raw records, API keys, drift) is demo.test.ts.
-import { type ChildProcess, spawn } from "node:child_process";
-import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { CoreV1Api, type V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { claimHostFolder } from "../../devcluster/node-agent/claim-folder.js";
 import { serviceEndpoint } from "../../devcluster/node-agent/service-endpoint.js";
 import { applyObject, type LiftoffObject, readObject, waitForCondition } from "../../hack/demo/kube.js";
-import { loadSample, PENGUINS_CSV } from "../../hack/demo/samples.js";
+import { loadSample } from "../../hack/demo/samples.js";
 import { testRecords } from "../../hack/demo/test-split.js";
 import { versionDataKey } from "../../hack/demo/vault.js";
 import type { OperatorHandle } from "../../operator/src/operator.js";
@@ -20,6 +12,7 @@ import { kubeConfig, type Obj } from "../support/kube.js";
 import { createModelDeployment, operatorFixture, startTestOperator } from "../support/operator.js";
 import { pollUntil } from "../support/poll.js";
 import { reportFlags } from "../support/report.js";
+import { encryptedPenguins, penguinsVaultRoles, watchTrainingJob } from "../support/training.js";
 import { testVault } from "../support/vault.js";
 import { containerPid, processAlive } from "./node-agent-helpers.js";
 
@@ -106,29 +99,9 @@ beforeAll(async () => {
   ns = fx.ns.name;
   const cluster = inject("clusterName");
   const vault = testVault(cluster);
-  const transitKey = `${ns}-data`;
-  await vault.createTransitKey(transitKey);
   // Least privilege: the prepare pod mints and unwraps data keys; each training pod may only unwrap them, under
   // the operator's default role name liftoff-<namespace>-<name>-train.
-  await vault.createRole({
-    name: `${ns}-dataset`,
-    namespace: ns,
-    serviceAccount: "penguins-dataset",
-    datakeyKeys: [transitKey],
-    decryptKeys: [transitKey],
-    versionKeys: { access: "write" },
-    namespaceKv: false,
-  });
-  for (const name of JOBS) {
-    await vault.createRole({
-      name: `liftoff-${ns}-${name}-train`,
-      namespace: ns,
-      serviceAccount: `${name}-train`,
-      decryptKeys: [transitKey],
-      versionKeys: { access: "read" },
-      namespaceKv: false,
-    });
-  }
+  const transitKey = await penguinsVaultRoles(vault, ns, JOBS);
   op = await startTestOperator(
     fx.operatorKc,
     [ns],
@@ -140,33 +113,15 @@ beforeAll(async () => {
     ],
   );
   await op.leading;
-  folder = await claimHostFolder(admin, ns, CLAIM);
-  mkdirSync(join(folder, "raw"), { recursive: true });
-  copyFileSync(PENGUINS_CSV, join(folder, "raw", "penguins.csv"));
-  const ds = loadSample("dataset", ns);
-  (ds.spec as Obj).encryption = { transitKey, vaultRole: `${ns}-dataset` };
-  await applyObject(admin, ds);
-  await waitForCondition(admin, ref("DataSet", "penguins"), "Ready", { timeoutMs: 120_000 });
+  folder = await encryptedPenguins(admin, ns, CLAIM, transitKey);
 }, 180_000);
 
 afterAll(async () => {
   await op?.stop();
 });
 
-/** `kubectl get tj <name> -w` until it prints a Succeeded row: its lines (the kubectl in the cluster cache). */
-function watchTable(name: string): { lines: string[]; stop(): void } {
-  const lines: string[] = [];
-  const watch: ChildProcess = spawn(inject("kubectl"), ["get", "tj", name, "-n", ns, "-w"], {
-    env: { ...process.env, KUBECONFIG: inject("kubeconfig") },
-  });
-  let partial = "";
-  watch.stdout?.on("data", (chunk: Buffer) => {
-    const parts = (partial + chunk.toString("utf8")).split("\n");
-    partial = parts.pop() ?? "";
-    lines.push(...parts);
-  });
-  return { lines, stop: () => watch.kill() };
-}
+/** `kubectl get tj <name> -w`: its lines (the kubectl in the cluster cache). */
+const watchTable = (name: string) => watchTrainingJob(inject("kubectl"), inject("kubeconfig"), ns, name);
 
 /** The watched rows with PROGRESS and LOSS set, and ETA (none once it has ended). */
 function tableRows(lines: string[], name: string) {

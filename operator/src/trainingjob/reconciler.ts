@@ -36,7 +36,7 @@ import {
 } from "./desired.js";
 import { erasureCondition, withErasureCondition } from "./erasure.js";
 import { jobUpdate } from "./job-update.js";
-import { ANNOTATION_DATASET_DIGEST, LABEL_TJ, trainingNames } from "./names.js";
+import { ANNOTATION_DATASET_DIGEST, LABEL_TJ, trainingNames, workerPodName } from "./names.js";
 import { checked, outcomeOfPods, TrainProgress } from "./outcome.js";
 import type { ProgressWriter } from "./progress.js";
 import { type GroupPlan, groupView, planGroup } from "./pytorch/group.js";
@@ -368,6 +368,9 @@ export class TrainingJobReconciler implements Reconciler {
     const tj = this.o.caches.trainingJobs.get(key);
     if (!tj || tj.metadata?.uid !== run.uid) throw new ReportRejected(`TrainingJob ${key} no longer exists`, 404);
     if (isFinished(tj)) return; // its status is final: a late report changes nothing
+    // A pytorch run: only the current attempt's worker 0 speaks for it — a lost attempt's worker may still be
+    // retrying an older epoch's report, which must not overwrite the newer group's progress.
+    if (tj.spec.pytorch && run.pod.name !== workerPodName(run.name, groupView(this.podsOf(tj)).attempt, 0)) return;
     const progress = checked(TrainProgress, update.data?.progress);
     if (update.data?.progress !== undefined && !progress) {
       throw new ReportRejected("bad TrainingJob progress: expected epoch, epochs, percentage and numbers", 400);

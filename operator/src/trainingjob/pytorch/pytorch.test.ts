@@ -2,10 +2,13 @@
 // Job view its status is computed from.
 import { describe, expect, it } from "vitest";
 import type { DataSet, TrainingJob, TrainingJobSpec } from "../../api/v1alpha1/index.js";
+import { FakeCache } from "../../controller/fake-cache.js";
 import type { Node, Pod } from "../../kube/models.js";
+import { RESOURCES } from "../../kube/resources.js";
 import { Reason } from "../../reasons.js";
 import { type DataVersion, dataVersionOf, desiredObjects, podDataVersion } from "../desired.js";
-import { CONTAINER, LABEL_ATTEMPT, LABEL_WORKER } from "../names.js";
+import { CONTAINER, LABEL_ATTEMPT, LABEL_TJ, LABEL_WORKER } from "../names.js";
+import { TrainingJobReconciler } from "../reconciler.js";
 import { computeStatus } from "../status.js";
 import { gangFit } from "./gang.js";
 import { groupView, planGroup } from "./group.js";
@@ -307,5 +310,53 @@ describe("the group's status", () => {
       masterAddress: "10.1.0.5",
     });
     expect(Reason.InsufficientCapacity).toBe("InsufficientCapacity");
+  });
+});
+
+describe("progress reports of a pytorch run", () => {
+  it("are taken from the current attempt's worker 0 only, never from a lost attempt's worker", async () => {
+    const offered: number[] = [];
+    const job = tj();
+    const pods = [
+      worker(0, { phase: "Failed", exitCode: 1 }),
+      worker(1, { phase: "Failed", exitCode: 137 }),
+      worker(0, { attempt: 1, ip: "10.1.0.9" }),
+      worker(1, { attempt: 1 }),
+    ];
+    const r = new TrainingJobReconciler({
+      client: {} as never,
+      caches: {
+        trainingJobs: new FakeCache(RESOURCES.TrainingJob, [job]),
+        dataSets: new FakeCache(RESOURCES.DataSet),
+        jobs: new FakeCache(RESOURCES.Job),
+        serviceAccounts: new FakeCache(RESOURCES.ServiceAccount),
+        pods: new FakeCache(
+          RESOURCES.Pod,
+          pods.map((p) => ({
+            ...p,
+            metadata: { ...p.metadata, labels: { ...p.metadata?.labels, [LABEL_TJ]: "penguins-ddp" } },
+          })),
+        ),
+      },
+      events: { record: async () => {} } as never,
+      runtimeImage: "r/x:1",
+      progress: { offer: (_ns: string, _n: string, p: { epoch: number }) => offered.push(p.epoch) } as never,
+    });
+    const run = (pod: string) => ({
+      kind: "TrainingJob",
+      namespace: "ml",
+      name: "penguins-ddp",
+      uid: "u-1",
+      job: { name: pod, uid: pod, annotations: {} },
+      pod: { name: pod, uid: pod },
+    });
+    const report = (epoch: number) => ({
+      phase: "progress" as const,
+      data: { progress: { epoch, epochs: 5, percentage: epoch * 20 } },
+    });
+    await r.handleReport(run("penguins-ddp-g0-w0"), report(2), {} as never);
+    await r.handleReport(run("penguins-ddp-g1-w1"), report(3), {} as never);
+    await r.handleReport(run("penguins-ddp-g1-w0"), report(4), {} as never);
+    expect(offered).toEqual([4]);
   });
 });
