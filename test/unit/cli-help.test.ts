@@ -54,6 +54,7 @@ const CASES: { script: string; args: string[]; usage: RegExp }[] = [
     "plugin",
     "startup",
     "search",
+    "distributed",
   ].map((b) => ({
     script: `bench/${b}.ts`,
     args: ["--help"],
