@@ -35,12 +35,8 @@ import { exitOnHelp } from "./lib/help.js";
 
 exitOnHelp(import.meta.filename);
 const { CoreV1Api, CustomObjectsApi, KubeConfig } = await import("@kubernetes/client-node");
-const { default: pino } = await import("pino");
-const { ensureClusterUp } = await import("../devcluster/cluster/cluster.js");
+const { benchOperator } = await import("./lib/bench-operator.js");
 const { claimHostFolder } = await import("../devcluster/node-agent/claim-folder.js");
-const { parseConfig } = await import("../operator/src/config.js");
-const { startOperator } = await import("../operator/src/operator.js");
-const { reportFlags } = await import("../devcluster/cluster/report-flags.js");
 const { describeRun, startRun } = await import("./lib/machine.js");
 const { preparedDigits } = await import("./lib/digits.js");
 const { searchSpec, SPACE } = await import("./lib/search-spec.js");
@@ -317,25 +313,7 @@ async function main(): Promise<void> {
   const local = preparedDigits(py, WORK, log);
   const peers = OPTUNA ? ["none", ...RULES].map((p) => optuna(py, local, p)) : [];
 
-  const cluster = await ensureClusterUp(CLUSTER, { log: (l) => log(l) });
-  const kc = new KubeConfig();
-  kc.loadFromFile(cluster.kubeconfig);
-  const core = kc.makeApiClient(CoreV1Api);
-  const ns = `search-${Math.random().toString(36).slice(2, 8)}`;
-  await core.createNamespace({ body: { metadata: { name: ns } } });
-  const op = await startOperator(
-    parseConfig(
-      [
-        `--namespaces=${ns}`,
-        "--metrics-bind-address=127.0.0.1:0",
-        "--leader-elect=false",
-        `--progress-interval=${PROGRESS_S}`,
-        ...(await reportFlags(CLUSTER)),
-      ],
-      {},
-    ),
-    { kubeConfig: kc, log: pino({ level: "silent" }) },
-  );
+  const { kc, core, ns, op } = await benchOperator(CLUSTER, "search", PROGRESS_S, log);
   try {
     await op.leading;
     const folder = await claimHostFolder(kc, ns, "bench");
