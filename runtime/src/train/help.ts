@@ -11,6 +11,10 @@ export const TRAIN_HELP = `usage: liftoff-runtime train --spec <TrainingJob mani
   --keep-checkpoints <n>     newest checkpoints kept (default 3)
   --backend <name>           tensorflow (default), tensorflow-gpu, auto (GPU when the image has it), wasm or cpu
   --cache-mib <n>            splits up to this size are held in memory, larger ones streamed (default 512)
+  --script <file>            a pytorch TrainingJob (spec.pytorch): the script to run, instead of its ConfigMap or path
+
+A manifest with spec.pytorch runs the script under torchrun (python -m torch.distributed.run; LIFTOFF_PYTHON names
+the Python with torch, default python3) as one worker of spec.pytorch.workers, and publishes its ONNX export.
 
 An encrypted DataSet's data key is unwrapped with Vault transit: LIFTOFF_VAULT_ADDR, _CACERT, _ROLE, _AUTH_MOUNT,
 _TOKEN_FILE (the operator sets them in the pod).`;
