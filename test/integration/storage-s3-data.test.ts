@@ -32,6 +32,7 @@ const core = admin.makeApiClient(CoreV1Api);
 const BUCKET = bucketFor("storage-s3-data.test.ts");
 // Batch 2 makes an epoch long enough (133 steps) to delete the pod between checkpoints.
 const EPOCHS = 8;
+const PYTORCH_EPOCHS = 30;
 let op: OperatorHandle;
 let ns: string;
 let s3: TestS3;
@@ -217,7 +218,8 @@ describe("DataSet and TrainingJob on s3://", () => {
     });
     const tj = parse(readFileSync(join(ROOT, "config/samples/liftoff_v1alpha1_trainingjob_pytorch.yaml"), "utf8"));
     tj.metadata = { name, namespace: ns };
-    tj.spec.hyperparameters = { ...tj.spec.hyperparameters, epochs: 10, batchSize: 1 };
+    // 30 epochs of batch 1: on an idle machine an epoch takes ~0.1 s, and the kill must land mid-run.
+    tj.spec.hyperparameters = { ...tj.spec.hyperparameters, epochs: PYTORCH_EPOCHS, batchSize: 1 };
     tj.spec.resources = { cpu: "500m", memory: "2Gi" };
     delete tj.spec.output; // default: models/<name> beside the DataSet's versions, in the bucket
     await applyObject(admin, tj);
@@ -231,10 +233,11 @@ describe("DataSet and TrainingJob on s3://", () => {
       },
       { timeoutMs: 150_000, intervalMs: 100 },
     );
+    expect(first).toBeLessThan(PYTORCH_EPOCHS);
     await core.deleteNamespacedPod({ name: `${name}-g0-w1`, namespace: ns, gracePeriodSeconds: 0 });
     await waitForCondition(admin, ref("TrainingJob", name), "Succeeded", { timeoutMs: 240_000 });
     const done = await readObject(admin, ref("TrainingJob", name));
-    expect(done.status.progress.epoch).toBe(10);
+    expect(done.status.progress.epoch).toBe(PYTORCH_EPOCHS);
     expect(done.status.workers.attempt).toBeGreaterThanOrEqual(1);
     expect(done.status.model).toMatchObject({ format: "onnx", dataSetDigest: `sha256:${version}` });
     const folder = done.status.model.uri as string;

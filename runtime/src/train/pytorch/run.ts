@@ -131,6 +131,13 @@ async function readHistory(file: string): Promise<ProgressState> {
   return emptyProgress();
 }
 
+/** The progress of the newest epoch in the history (kept beside the checkpoints), or undefined when it has none. */
+function lastReported(state: ProgressState, planned: number | undefined): Progress | undefined {
+  const epoch = state.history.length;
+  if (epoch === 0) return undefined;
+  return progressOf(state, { type: "progress", epoch, metrics: state.history[epoch - 1] ?? {} }, planned);
+}
+
 /** Runs torchrun, following its log (kept for the failure message) and the events file until it exits. */
 async function runTorchrun(
   argv: string[],
@@ -270,7 +277,9 @@ export async function runPyTorch(
       throw new TrainingFailure("ScriptFailed", f.message);
     }
     if (place.index !== 0) return { worker: place.index };
-    if (last) io.progress(last, true);
+    // A group restarted after the last epoch's checkpoint trains no epoch: its progress is the history's last one.
+    const final = last ?? lastReported(state, planned);
+    if (final) io.progress(final, true);
     const local = outAt ? path.join(scratch, "out") : out;
     const outcome = await publish(run, input, local, files.exportDir, exported, state);
     if (outAt) {
