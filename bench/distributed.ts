@@ -40,7 +40,7 @@ import { exitOnHelp } from "./lib/help.js";
 
 exitOnHelp(import.meta.filename);
 const { CoreV1Api, CustomObjectsApi, KubeConfig } = await import("@kubernetes/client-node");
-const { benchOperator } = await import("./lib/bench-operator.js");
+const { benchOperator, until: untilDone } = await import("./lib/bench-operator.js");
 const { claimHostFolder } = await import("../devcluster/node-agent/claim-folder.js");
 const { scriptEnv } = await import("../runtime/src/train/pytorch/torchrun.js");
 const { describeRun, startRun } = await import("./lib/machine.js");
@@ -91,19 +91,11 @@ const median = (xs: number[]) => {
       ? (s[(s.length - 1) / 2] as number)
       : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
 };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const crd = (ns: string, plural: string) => ({ group: "liftoff.dev", version: "v1alpha1", namespace: ns, plural });
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs: number, everyMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`bench:distributed: ${what} not within ${timeoutMs / 1000} s`);
-    await sleep(everyMs);
-  }
-}
+const until = <T>(what: string, f: () => Promise<T | undefined>, timeoutMs: number, everyMs = 500) =>
+  untilDone<T>("bench:distributed", what, f, timeoutMs, everyMs);
 
 /** One epoch's throughput: samples trained over its seconds, as the script reports it. */
 interface EpochRate {
@@ -473,7 +465,7 @@ async function main(): Promise<void> {
   const rows = writeScaledDigits(digits, csv, REPEAT, SEED);
   log(`${csvName}: ${rows} rows`);
 
-  const { kc, core, ns, op } = await benchOperator(CLUSTER, "distributed", PROGRESS_S, log);
+  const { kc, core, ns, op, teardown } = await benchOperator(CLUSTER, "distributed", PROGRESS_S, log);
   try {
     await op.leading;
     const folder = await claimHostFolder(kc, ns, CLAIM);
@@ -521,14 +513,7 @@ async function main(): Promise<void> {
     ];
     process.stdout.write(`${lines.join("\n")}\n`);
   } finally {
-    // The namespace goes while the operator still runs: it removes the DataSet's finalizer.
-    await core.deleteNamespace({ name: ns }).catch(() => undefined);
-    await until(
-      `namespace ${ns} to go`,
-      async () => ((await core.readNamespace({ name: ns }).catch(() => undefined)) ? undefined : true),
-      120_000,
-    ).catch((err: Error) => log(err.message));
-    await op.stop();
+    await teardown();
   }
 }
 

@@ -35,7 +35,7 @@ import { exitOnHelp } from "./lib/help.js";
 
 exitOnHelp(import.meta.filename);
 const { CoreV1Api, CustomObjectsApi, KubeConfig } = await import("@kubernetes/client-node");
-const { benchOperator } = await import("./lib/bench-operator.js");
+const { benchOperator, until: untilDone } = await import("./lib/bench-operator.js");
 const { claimHostFolder } = await import("../devcluster/node-agent/claim-folder.js");
 const { describeRun, startRun } = await import("./lib/machine.js");
 const { preparedDigits } = await import("./lib/digits.js");
@@ -103,15 +103,8 @@ interface OptunaRun {
 const api = (kc: InstanceType<typeof KubeConfig>) => kc.makeApiClient(CustomObjectsApi);
 const crd = (ns: string, plural: string) => ({ group: "liftoff.dev", version: "v1alpha1", namespace: ns, plural });
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs: number, everyMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`bench:search: ${what} not within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+const until = <T>(what: string, f: () => Promise<T | undefined>, timeoutMs: number, everyMs = 500) =>
+  untilDone<T>("bench:search", what, f, timeoutMs, everyMs);
 
 /** One TrainingSearch from create to its end; its trials are deleted with it afterwards (owner references). */
 async function runSearch(
@@ -313,7 +306,7 @@ async function main(): Promise<void> {
   const local = preparedDigits(py, WORK, log);
   const peers = OPTUNA ? ["none", ...RULES].map((p) => optuna(py, local, p)) : [];
 
-  const { kc, core, ns, op } = await benchOperator(CLUSTER, "search", PROGRESS_S, log);
+  const { kc, ns, op, teardown } = await benchOperator(CLUSTER, "search", PROGRESS_S, log);
   try {
     await op.leading;
     const folder = await claimHostFolder(kc, ns, "bench");
@@ -373,15 +366,7 @@ async function main(): Promise<void> {
     ];
     process.stdout.write(`${lines.join("\n")}\n`);
   } finally {
-    // The namespace goes while the operator still runs: it removes the DataSet's finalizer (the versions it keeps),
-    // which would otherwise hold the namespace in Terminating.
-    await core.deleteNamespace({ name: ns }).catch(() => undefined);
-    await until(
-      `namespace ${ns} to go`,
-      async () => ((await core.readNamespace({ name: ns }).catch(() => undefined)) ? undefined : true),
-      120_000,
-    ).catch((err: Error) => log(err.message));
-    await op.stop();
+    await teardown();
   }
 }
 

@@ -7,6 +7,23 @@ import { reportFlags } from "../../devcluster/cluster/report-flags.js";
 import { parseConfig } from "../../operator/src/config.js";
 import { startOperator } from "../../operator/src/operator.js";
 
+/** Polls `f` until it returns something (a throw counts as not yet), or fails naming `what` past the deadline. */
+export async function until<T>(
+  bench: string,
+  what: string,
+  f: () => Promise<T | undefined>,
+  timeoutMs: number,
+  everyMs = 500,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`${bench}: ${what} not within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
 export async function benchOperator(
   cluster: string,
   nsPrefix: string,
@@ -32,5 +49,19 @@ export async function benchOperator(
     ),
     { kubeConfig: kc, log: pino({ level: "silent" }) },
   );
-  return { kc, core, ns, op };
+  /**
+   * Deletes the namespace while the operator still runs (it removes the DataSet's finalizer, which would otherwise
+   * hold the namespace in Terminating), waits for it to go, then stops the operator.
+   */
+  const teardown = async () => {
+    await core.deleteNamespace({ name: ns }).catch(() => undefined);
+    await until(
+      `bench:${nsPrefix}`,
+      `namespace ${ns} to go`,
+      async () => ((await core.readNamespace({ name: ns }).catch(() => undefined)) ? undefined : true),
+      120_000,
+    ).catch((err: Error) => log(err.message));
+    await op.stop();
+  };
+  return { kc, core, ns, op, teardown };
 }
